@@ -1,0 +1,13 @@
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = regie::cli::Cli::parse();
+    match regie::cli::run(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("regie: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

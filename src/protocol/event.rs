@@ -1,0 +1,120 @@
+//! Events: what happened in a live session, in order. Each travels in an
+//! [`EventFrame`] with the session's `(epoch, seq)`.
+
+use serde::{Deserialize, Serialize};
+
+use super::types::{Actor, ChatMessage, Epoch, MessageId, Millis, Role, Seq, Tombstone, ViewerId};
+
+/// `{"type":"event","epoch":"…","seq":42,"at":…,"event":{"type":"message",…}}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventFrame {
+    pub epoch: Epoch,
+    pub seq: Seq,
+    pub at: Millis,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A new chat message or staff answer. Staff also receive held messages
+    /// (with their text's personal data already masked); viewers never do.
+    Message {
+        message: ChatMessage,
+    },
+    /// A held message was let through; viewers see it for the first time.
+    Released {
+        message: ChatMessage,
+    },
+    /// A message's content is gone. Carries the tombstone, never the text.
+    Redacted {
+        tombstone: Tombstone,
+    },
+    /// A message was hidden from viewers.
+    Hidden {
+        message_id: MessageId,
+        by: Actor,
+    },
+    Pinned {
+        message_id: MessageId,
+        by: Actor,
+    },
+    Unpinned {
+        message_id: MessageId,
+        by: Actor,
+    },
+    QuestionAnswered {
+        message_id: MessageId,
+        by: Actor,
+    },
+    /// Staff only.
+    ViewerTimedOut {
+        viewer_id: ViewerId,
+        until: Millis,
+        reason: String,
+        by: Actor,
+    },
+    /// Staff only.
+    ViewerBanned {
+        viewer_id: ViewerId,
+        reason: String,
+        by: Actor,
+    },
+    /// Sent periodically when the count changed, never per join.
+    ViewersOnline {
+        count: u64,
+    },
+}
+
+impl Event {
+    /// The event as `role` may receive it, or `None` when that role must not
+    /// see it at all. Viewers lose staff-only events, held and hidden
+    /// messages, and the names of staff who acted.
+    pub fn for_role(&self, role: Role) -> Option<Event> {
+        if role.is_staff() {
+            return Some(self.clone());
+        }
+        let anonymous = |by: &Actor| Actor {
+            name: None,
+            role: by.role,
+        };
+        Some(match self {
+            Event::Message { message } => {
+                if message.visibility != super::Visibility::Visible {
+                    return None;
+                }
+                self.clone()
+            }
+            Event::ViewerTimedOut { .. } | Event::ViewerBanned { .. } => return None,
+            Event::Redacted { tombstone } => Event::Redacted {
+                tombstone: Tombstone {
+                    by: anonymous(&tombstone.by),
+                    ..tombstone.clone()
+                },
+            },
+            Event::Hidden { message_id, by } => Event::Hidden {
+                message_id: *message_id,
+                by: anonymous(by),
+            },
+            Event::Pinned { message_id, by } => Event::Pinned {
+                message_id: *message_id,
+                by: anonymous(by),
+            },
+            Event::Unpinned { message_id, by } => Event::Unpinned {
+                message_id: *message_id,
+                by: anonymous(by),
+            },
+            Event::QuestionAnswered { message_id, by } => Event::QuestionAnswered {
+                message_id: *message_id,
+                by: anonymous(by),
+            },
+            Event::Released { .. } | Event::ViewersOnline { .. } => self.clone(),
+        })
+    }
+
+    /// Whether the role-scoped form of this event differs between viewers
+    /// and staff, so fan-out knows to serialise it once or twice.
+    pub fn is_staff_only(&self) -> bool {
+        self.for_role(Role::Viewer).is_none()
+    }
+}

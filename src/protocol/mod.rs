@@ -1,0 +1,55 @@
+//! The wire protocol, version 1: the types shared by the hub, the console and
+//! the crowd. No I/O lives here, so every frame can be built and parsed in a
+//! plain unit test.
+//!
+//! Shape of a connection (see `docs/protocol.md` for one example per frame):
+//!
+//! ```text
+//! client                                  hub
+//!   ── hello {version, live, auth, resume?} ─▶
+//!   ◀─ [reload {reason}]                      (only when a resume is impossible)
+//!   ◀─ welcome {session, you, snapshot?}      (snapshot absent on a successful resume)
+//!   ◀─ event {epoch, seq, at, event} …        (replayed gap first, then live)
+//!   ── command {id, command} ─▶
+//!   ◀─ ack {id, seq?} | error {id, code, message, temporary} | viewer_card {id, card}
+//! ```
+//!
+//! Invariants the hub upholds and clients may rely on:
+//! - `seq` is strictly increasing within an `epoch`. A role sees a
+//!   subsequence (viewers never see staff-only events), so clients check
+//!   "strictly greater than the last one", not "exactly +1".
+//! - A resume replays every event after the client's `(epoch, seq)` that its
+//!   role may see, in order, or answers `reload` and a fresh snapshot.
+//! - A command id is answered exactly once per delivery and takes effect once,
+//!   however often it is retried.
+//! - Redaction travels as ids and a tombstone, never as text.
+
+mod command;
+mod error;
+mod event;
+mod frame;
+mod types;
+
+pub use command::{Command, CommandFrame, CommandId};
+pub use error::{CloseCode, ErrorCode, ErrorFrame};
+pub use event::{Event, EventFrame};
+pub use frame::{
+    Auth, ClientFrame, Hello, Resume, ServerFrame, Welcome, WhoAmI, parse_client_frame,
+    parse_server_frame,
+};
+pub use types::*;
+
+/// The protocol version this build speaks. A hub refuses a `hello` with any
+/// other version with [`ErrorCode::UnsupportedVersion`] and close code
+/// [`CloseCode::UnsupportedVersion`].
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// Largest text frame the hub accepts, in bytes.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// Longest chat message, in extended grapheme clusters (what a person counts
+/// as characters), after sanitising.
+pub const MAX_MESSAGE_GRAPHEMES: usize = 500;
+
+/// Longest command id a client may send.
+pub const MAX_COMMAND_ID_BYTES: usize = 64;

@@ -1,0 +1,342 @@
+//! Value types that appear inside frames.
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch, UTC. Plain integers keep the wire
+/// format language-neutral and the ordering obvious.
+pub type Millis = i64;
+
+/// Identifies one incarnation of a live session's history. It changes when
+/// history was lost (a new data dir, a reset), which tells a resuming client
+/// that its `seq` no longer means anything.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Epoch(pub String);
+
+/// Position in a live session's event stream.
+pub type Seq = u64;
+
+/// A chat message (viewer message or staff answer), numbered by the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageId(pub u64);
+
+impl std::fmt::Display for MessageId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A viewer's pseudonymous id: stable for one viewer within a live, derived by
+/// the hub with a keyed hash, and meaningless outside it. Instant-win entrant
+/// lists are published with these ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ViewerId(pub String);
+
+impl std::fmt::Display for ViewerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Staff roles, least to most privileged in data access. Permissions are a
+/// table in `hub::permissions`, not an ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    Host,
+    Moderator,
+    Support,
+    Admin,
+}
+
+impl StaffRole {
+    pub const ALL: [StaffRole; 4] = [Self::Host, Self::Moderator, Self::Support, Self::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Host => "host",
+            Self::Moderator => "moderator",
+            Self::Support => "support",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for StaffRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for StaffRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown role {s:?}: expected host, moderator, support or admin")
+            })
+    }
+}
+
+/// Who a connection is, as far as delivery is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Staff(StaffRole),
+}
+
+impl Role {
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Staff(_))
+    }
+}
+
+/// Who wrote a chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Author {
+    Viewer {
+        viewer_id: ViewerId,
+        first_name: String,
+        /// Chosen by the viewer, or assigned by the hub, to tell two Julies apart.
+        pseudonym: String,
+    },
+    Staff {
+        name: String,
+        role: StaffRole,
+    },
+}
+
+impl Author {
+    /// The name shown in the chat: a viewer's first name, a staff member's name.
+    pub fn display_name(&self) -> &str {
+        match self {
+            Author::Viewer { first_name, .. } => first_name,
+            Author::Staff { name, .. } => name,
+        }
+    }
+
+    pub fn viewer_id(&self) -> Option<&ViewerId> {
+        match self {
+            Author::Viewer { viewer_id, .. } => Some(viewer_id),
+            Author::Staff { .. } => None,
+        }
+    }
+}
+
+/// Why a message waits in the hold queue instead of reaching viewers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    /// A phone number, e-mail, IBAN or card number was detected. The stored
+    /// and shown text already has it masked.
+    PersonalData,
+    /// A blocked term matched.
+    BlockedTerm,
+}
+
+/// Where a message stands in moderation. Viewers only ever see `Visible`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Visibility {
+    Visible,
+    Held { reason: HoldReason },
+    Hidden,
+}
+
+/// The message a staff answer replies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyTo {
+    pub message_id: MessageId,
+    /// The first name the answer addresses ("Julie, yes, it comes in 38").
+    pub first_name: String,
+}
+
+/// One chat line. Text is already sanitised by the hub; clients sanitise
+/// again at render anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub id: MessageId,
+    pub at: Millis,
+    pub author: Author,
+    pub text: String,
+    #[serde(default)]
+    pub question: bool,
+    #[serde(default)]
+    pub answered: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<ReplyTo>,
+    pub visibility: Visibility,
+}
+
+/// What remains of a redacted message: who, when, why, never what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub message_id: MessageId,
+    /// When the message was originally posted.
+    pub posted_at: Millis,
+    pub redacted_at: Millis,
+    /// The author's pseudonymous id, for viewer messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<ViewerId>,
+    pub reason: String,
+    /// Role (and, for staff audiences, name) of who redacted it.
+    pub by: Actor,
+}
+
+/// A staff member as recorded on an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Absent in what viewers receive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub role: StaffRole,
+}
+
+/// One line of the feed as history serves it: a message, or its tombstone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChatEntry {
+    Message(ChatMessage),
+    Redacted(Tombstone),
+}
+
+impl ChatEntry {
+    pub fn id(&self) -> MessageId {
+        match self {
+            ChatEntry::Message(m) => m.id,
+            ChatEntry::Redacted(t) => t.message_id,
+        }
+    }
+}
+
+/// Live-session settings every client needs to behave (and to show counters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub max_message_graphemes: usize,
+    /// Seconds a viewer must wait between messages; 0 when slow mode is off.
+    pub slow_mode_secs: u32,
+    /// Sustained messages per second one viewer may send.
+    pub viewer_rate_per_sec: u32,
+    /// Burst allowance on top of the sustained rate.
+    pub viewer_burst: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            max_message_graphemes: super::MAX_MESSAGE_GRAPHEMES,
+            slow_mode_secs: 0,
+            viewer_rate_per_sec: 1,
+            viewer_burst: 5,
+        }
+    }
+}
+
+/// A sanction currently applying to a viewer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Sanction {
+    TimedOut {
+        until: Millis,
+        reason: String,
+        by: Actor,
+        at: Millis,
+    },
+    Banned {
+        reason: String,
+        by: Actor,
+        at: Millis,
+    },
+}
+
+/// Masked contact data, for support only (`+33 6•• •• •• 78`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MaskedContact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A viewer's card, answered to the `viewer_card` command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewerCard {
+    pub viewer_id: ViewerId,
+    pub first_name: String,
+    pub pseudonym: String,
+    pub first_seen: Millis,
+    /// Most recent first, tombstones in place of redacted messages.
+    pub recent: Vec<ChatEntry>,
+    pub sanctions: Vec<Sanction>,
+    /// Present only when the asking role is support or admin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<MaskedContact>,
+    #[serde(default)]
+    pub consents: Vec<ConsentState>,
+}
+
+/// What a viewer consented to. Stored with the hash of the text they were
+/// shown, so the record proves what they agreed to without storing prose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentState {
+    pub purpose: ConsentPurpose,
+    pub granted: bool,
+    pub at: Millis,
+    pub channel: ConsentChannel,
+    /// Hex SHA-256 of the consent text shown.
+    pub text_sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentPurpose {
+    /// Being contacted if they win an instant win.
+    PrizeContact,
+    /// Marketing messages from the brand.
+    Marketing,
+    /// SMS reminders for the next show.
+    SmsReminders,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentChannel {
+    Player,
+    Sms,
+    Support,
+}
+
+/// Optional, opt-in contact data a viewer may give when joining. Never
+/// broadcast; stored encrypted; shown masked to support only.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl Contact {
+    pub fn is_empty(&self) -> bool {
+        self.phone.is_none() && self.email.is_none()
+    }
+}
+
+/// The state a client needs to draw the show from scratch.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<ChatMessage>,
+    /// Open (unanswered, not redacted) questions, oldest first.
+    pub open_questions: Vec<ChatMessage>,
+    /// The most recent chat, oldest first, tombstones in place.
+    pub recent: Vec<ChatEntry>,
+    pub viewers_online: u64,
+    pub settings: Settings,
+}

@@ -1,0 +1,1 @@
+//! Persistence. Placeholder: being built.
