@@ -289,13 +289,16 @@ impl Keymap {
         KeyChord::from_event(key).and_then(|c| self.bindings.get(&c).copied())
     }
 
-    /// Keys bound to `action`, in a stable order.
+    /// Keys bound to `action`, plain keys before chords with modifiers.
     pub fn keys_for(&self, action: Action) -> Vec<KeyChord> {
-        self.bindings
+        let mut keys: Vec<KeyChord> = self
+            .bindings
             .iter()
             .filter(|(_, a)| **a == action)
             .map(|(k, _)| *k)
-            .collect()
+            .collect();
+        keys.sort_by_key(|k| (k.ctrl || k.alt, !matches!(k.code, KeyCodeOrd::Char(_)), *k));
+        keys
     }
 
     /// The first key bound to `action`, for hints ("? help").

@@ -39,26 +39,24 @@ pub fn draw_popup(
             None
         }
         Popup::BanConfirm { name, .. } => {
-            let lines = vec![
-                Line::styled(
-                    format!("Ban {} from this live for good?", clean_name(name)),
-                    theme.style(StyleKey::PopupWarning),
-                ),
-                Line::default(),
-                keys_line(&[("y", "ban"), ("n", "cancel")], theme),
-            ];
+            let mut lines = wrapped(
+                &format!("Ban {} from this live for good?", clean_name(name)),
+                width.saturating_sub(4) as usize,
+                theme.style(StyleKey::PopupWarning),
+            );
+            lines.push(Line::default());
+            lines.push(keys_line(&[("y", "ban"), ("n", "cancel")], theme));
             draw_box(buf, area, " Ban ", lines, width, theme);
             None
         }
         Popup::RedactConfirm { message_id, reason } => {
             let inner_w = width.saturating_sub(4) as usize;
-            let mut lines = vec![
-                Line::styled(
-                    "This text is removed from every screen, the store and replays:",
-                    theme.style(StyleKey::PopupWarning),
-                ),
-                Line::default(),
-            ];
+            let mut lines = wrapped(
+                "This text is removed for good from every screen, the store and replays:",
+                inner_w,
+                theme.style(StyleKey::PopupWarning),
+            );
+            lines.push(Line::default());
             match message_for_confirm(state, *message_id) {
                 Some(m) => {
                     lines.push(Line::from(vec![
@@ -109,6 +107,14 @@ pub fn draw_popup(
             None
         }
     }
+}
+
+/// `text` wrapped to `width` cells, one styled line per row.
+fn wrapped(text: &str, width: usize, style: ratatui::style::Style) -> Vec<Line<'static>> {
+    wrap(text, width)
+        .into_iter()
+        .map(|r| Line::styled(text[r].to_string(), style))
+        .collect()
 }
 
 fn keys_line<'a>(keys: &[(&'a str, &'a str)], theme: &Theme) -> Line<'a> {
@@ -200,19 +206,20 @@ fn draw_prompt(
     } else {
         text.to_string()
     };
-    let lines = vec![
-        Line::styled(question, theme.style(StyleKey::PopupText)),
+    let mut lines = wrapped(&question, field_w + 2, theme.style(StyleKey::PopupText));
+    let field_row = lines.len() as u16;
+    lines.extend([
         Line::from(vec![
             Span::styled("› ", theme.style(StyleKey::InputPrompt)),
             Span::styled(shown, theme.style(StyleKey::InputText)),
         ]),
         Line::styled(hint, theme.style(StyleKey::PopupLabel)),
         keys_line(&[("Enter", "ok"), ("Esc", "cancel")], theme),
-    ];
+    ]);
     let inner = draw_box(buf, area, &title, lines, width, theme);
     Some((
         inner.x + 2 + (cursor.min(field_w) as u16).min(inner.width.saturating_sub(3)),
-        inner.y + 1,
+        inner.y + field_row,
     ))
 }
 
