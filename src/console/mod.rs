@@ -17,6 +17,7 @@
 //! - 4: the hub refused the token (invalid, expired, or for another live);
 //! - 5: the hub does not speak this protocol version.
 
+pub mod bench;
 pub mod config;
 pub mod feed;
 pub mod filter;
