@@ -47,7 +47,7 @@ mod sqlite;
 use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditEntry, AuditRecord};
-pub use sqlite::SqliteStore;
+pub use sqlite::{DB_FILE, Durability, SqliteStore};
 
 use crate::protocol::{
     ChatEntry, ChatMessage, CommandId, ConsentState, Contact, Epoch, ErrorCode, EventFrame,
@@ -246,6 +246,8 @@ pub enum StoreError {
         record: u64,
         why: String,
     },
+    #[error("the write-ahead log could not be checkpointed now (a reader holds it); retry")]
+    CheckpointBusy,
     #[error("contact data: {0}")]
     Contact(#[from] contact::ContactError),
 }
@@ -258,7 +260,7 @@ impl StoreError {
                 e.code,
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ),
-            StoreError::Io { .. } => true,
+            StoreError::Io { .. } | StoreError::CheckpointBusy => true,
             _ => false,
         }
     }
