@@ -465,7 +465,10 @@ pub fn the_viewer_card_shows_history_sanctions_consents_and_masked_contact<S: St
     let masked = card.contact.unwrap();
     // Masked by the one masking function, never the stored value in clear.
     let phone = masked.phone.unwrap();
-    assert_eq!(phone, regie::privacy::mask_contact_phone("+33 6 12 34 56 78"));
+    assert_eq!(
+        phone,
+        regie::privacy::mask_contact_phone("+33 6 12 34 56 78")
+    );
     assert!(phone.ends_with("78") && !phone.contains("12 34"));
     assert_eq!(masked.email.as_deref(), Some("j•••@g•••.com"));
 
