@@ -898,3 +898,746 @@ fn store_refusal(e: StoreError) -> Refusal {
         "the hub could not read its store; try again",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use super::*;
+    use crate::protocol::{ConsentChannel, ConsentPurpose, HoldReason};
+
+    #[derive(Default)]
+    struct MapHistory {
+        messages: HashMap<MessageId, ChatEntry>,
+        viewers: HashSet<ViewerId>,
+        reads: usize,
+    }
+
+    impl History for MapHistory {
+        fn message(&mut self, id: MessageId) -> Result<Option<ChatEntry>, StoreError> {
+            self.reads += 1;
+            Ok(self.messages.get(&id).cloned())
+        }
+        fn viewer_known(&mut self, id: &ViewerId) -> Result<bool, StoreError> {
+            Ok(self.viewers.contains(id))
+        }
+    }
+
+    struct World {
+        session: Session,
+        history: MapHistory,
+        now: Millis,
+    }
+
+    const T0: Millis = 1_700_000_000_000;
+
+    fn bounds() -> SessionBounds {
+        SessionBounds {
+            recent: 5,
+            open_questions_in_snapshot: 10,
+            message_cache: 8,
+        }
+    }
+
+    fn world_with(settings: Settings) -> World {
+        let head = LiveHead {
+            epoch: Epoch("e1".into()),
+            head: 0,
+            last_message_id: 0,
+        };
+        let mut history = MapHistory::default();
+        history.viewers.insert(ViewerId("v-julie".into()));
+        history.viewers.insert(ViewerId("v-marc".into()));
+        World {
+            session: Session::restore(
+                &head,
+                StoredSnapshot::default(),
+                settings,
+                Moderation::new(&["idiot".to_string()]),
+                bounds(),
+            ),
+            history,
+            now: T0,
+        }
+    }
+
+    fn world() -> World {
+        world_with(Settings {
+            viewer_burst: 100,
+            viewer_rate_per_sec: 100,
+            ..Settings::default()
+        })
+    }
+
+    fn julie() -> Principal {
+        Principal::Viewer(ViewerProfile {
+            id: ViewerId("v-julie".into()),
+            first_name: "Julie".into(),
+            pseudonym: "#3fa9".into(),
+        })
+    }
+
+    fn marc() -> Principal {
+        Principal::Viewer(ViewerProfile {
+            id: ViewerId("v-marc".into()),
+            first_name: "Marc".into(),
+            pseudonym: "#77aa".into(),
+        })
+    }
+
+    fn staff(role: StaffRole) -> Principal {
+        Principal::Staff {
+            role,
+            name: format!("{role}-name"),
+        }
+    }
+
+    fn host() -> Principal {
+        staff(StaffRole::Host)
+    }
+    fn moderator() -> Principal {
+        staff(StaffRole::Moderator)
+    }
+    fn support() -> Principal {
+        staff(StaffRole::Support)
+    }
+
+    impl World {
+        fn run(&mut self, who: &Principal, command: Command) -> Decision {
+            self.now += 10;
+            self.session
+                .decide(who, &command, &mut self.history, self.now)
+        }
+
+        fn say(&mut self, who: &Principal, text: &str, question: bool) -> Decision {
+            self.run(
+                who,
+                Command::Say {
+                    text: text.into(),
+                    question,
+                },
+            )
+        }
+
+        /// Says something and returns the new message's id.
+        fn posted(&mut self, who: &Principal, text: &str, question: bool) -> MessageId {
+            let d = self.say(who, text, question);
+            match &d.events[..] {
+                [
+                    EventFrame {
+                        event: Event::Message { message },
+                        ..
+                    },
+                ] => message.id,
+                other => panic!("expected one message event, got {other:?} / {:?}", d.reply),
+            }
+        }
+    }
+
+    fn error_code(d: &Decision) -> Option<ErrorCode> {
+        match &d.reply {
+            Reply::Error { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    fn only_event(d: &Decision) -> &Event {
+        assert_eq!(d.events.len(), 1, "{:?}", d.events);
+        &d.events[0].event
+    }
+
+    fn every_staff_command(id: MessageId) -> Vec<Command> {
+        let v = ViewerId("v-marc".into());
+        vec![
+            Command::Answer {
+                message_id: id,
+                text: "yes".into(),
+            },
+            Command::Pin { message_id: id },
+            Command::Unpin,
+            Command::MarkAnswered { message_id: id },
+            Command::Hide {
+                message_id: id,
+                reason: String::new(),
+            },
+            Command::Release { message_id: id },
+            Command::Timeout {
+                viewer_id: v.clone(),
+                seconds: 60,
+                reason: String::new(),
+            },
+            Command::Ban {
+                viewer_id: v.clone(),
+                reason: String::new(),
+            },
+            Command::Redact {
+                message_id: id,
+                reason: "request".into(),
+            },
+            Command::ViewerCard { viewer_id: v },
+        ]
+    }
+
+    #[test]
+    fn a_viewer_message_is_numbered_sanitised_and_acked() {
+        let mut w = world();
+        let d = w.say(&julie(), "Elle existe en 38 ?\u{1b}[31m \u{202e}", false);
+        assert_eq!(d.reply, Reply::Ack { seq: Some(1) });
+        assert_eq!(d.events[0].seq, 1);
+        assert_eq!(d.events[0].epoch, Epoch("e1".into()));
+        let Event::Message { message } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(message.id, MessageId(1));
+        assert_eq!(message.text, "Elle existe en 38 ?");
+        assert_eq!(message.visibility, Visibility::Visible);
+        assert_eq!(message.author.display_name(), "Julie");
+        assert!(d.audit.is_none(), "viewer posts are not staff actions");
+        let d2 = w.say(&marc(), "Et en 40 ?", false);
+        assert_eq!(d2.events[0].seq, 2);
+        assert_eq!(w.session.head(), 2);
+    }
+
+    #[test]
+    fn empty_and_overlong_messages_are_refused_without_effect() {
+        let mut w = world();
+        assert_eq!(
+            error_code(&w.say(&julie(), "   \u{200b}\u{1b}[2J ", false)),
+            Some(ErrorCode::EmptyMessage)
+        );
+        let long = "é".repeat(MAX_MESSAGE + 1);
+        assert_eq!(
+            error_code(&w.say(&julie(), &long, false)),
+            Some(ErrorCode::MessageTooLong)
+        );
+        // 500 emoji are 500 characters to a person, whatever their bytes.
+        let d = w.say(&julie(), &"👩‍👩‍👧".repeat(MAX_MESSAGE), false);
+        assert_eq!(d.reply, Reply::Ack { seq: Some(1) });
+        assert_eq!(w.session.head(), 1);
+    }
+
+    const MAX_MESSAGE: usize = crate::protocol::MAX_MESSAGE_GRAPHEMES;
+
+    #[test]
+    fn personal_data_is_masked_and_held_for_staff_only() {
+        let mut w = world();
+        let d = w.say(&julie(), "mon 06 12 34 56 78, écrivez-moi", false);
+        let Event::Message { message } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(
+            message.visibility,
+            Visibility::Held {
+                reason: HoldReason::PersonalData
+            }
+        );
+        assert!(!message.text.contains("12 34 56"), "{}", message.text);
+        assert!(only_event(&d).for_role(Role::Viewer).is_none());
+        let staff_view = w.session.snapshot_for(Role::Staff(StaffRole::Moderator));
+        assert_eq!(staff_view.recent.len(), 1);
+        assert!(w.session.snapshot_for(Role::Viewer).recent.is_empty());
+    }
+
+    #[test]
+    fn blocked_terms_are_held() {
+        let mut w = world();
+        let d = w.say(&marc(), "quel idiot", false);
+        let Event::Message { message } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(
+            message.visibility,
+            Visibility::Held {
+                reason: HoldReason::BlockedTerm
+            }
+        );
+    }
+
+    #[test]
+    fn viewers_are_rate_limited_per_viewer() {
+        let mut w = world_with(Settings {
+            viewer_burst: 2,
+            viewer_rate_per_sec: 1,
+            ..Settings::default()
+        });
+        assert!(error_code(&w.say(&julie(), "1", false)).is_none());
+        assert!(error_code(&w.say(&julie(), "2", false)).is_none());
+        let d = w.say(&julie(), "3", false);
+        assert_eq!(error_code(&d), Some(ErrorCode::RateLimited));
+        assert!(ErrorCode::RateLimited.is_temporary());
+        assert!(d.events.is_empty());
+        assert!(error_code(&w.say(&marc(), "hello", false)).is_none());
+        // Staff are not rate limited.
+        let admin = staff(StaffRole::Admin);
+        for i in 0..10 {
+            assert!(error_code(&w.say(&admin, &format!("a{i}"), false)).is_none());
+        }
+    }
+
+    #[test]
+    fn viewers_are_forbidden_every_staff_command() {
+        let mut w = world();
+        let id = w.posted(&marc(), "hello", true);
+        let head = w.session.head();
+        for command in every_staff_command(id) {
+            let name = command.name();
+            let d = w.run(&julie(), command);
+            assert_eq!(error_code(&d), Some(ErrorCode::Forbidden), "{name}");
+            assert!(d.events.is_empty() && d.audit.is_none(), "{name}");
+        }
+        assert_eq!(w.session.head(), head);
+    }
+
+    #[test]
+    fn staff_roles_are_held_to_the_table() {
+        let mut w = world();
+        let id = w.posted(&marc(), "hello", true);
+        let d = w.run(
+            &host(),
+            Command::Ban {
+                viewer_id: ViewerId("v-marc".into()),
+                reason: String::new(),
+            },
+        );
+        assert_eq!(error_code(&d), Some(ErrorCode::Forbidden));
+        let d = w.run(
+            &moderator(),
+            Command::Redact {
+                message_id: id,
+                reason: "x".into(),
+            },
+        );
+        assert_eq!(error_code(&d), Some(ErrorCode::Forbidden));
+    }
+
+    #[test]
+    fn question_answer_mark_answered() {
+        let mut w = world();
+        let q = w.posted(&julie(), "Elle existe en 38 ?", true);
+        assert_eq!(w.session.snapshot_for(Role::Viewer).open_questions.len(), 1);
+
+        let d = w.run(
+            &host(),
+            Command::Answer {
+                message_id: q,
+                text: "Oui, en 38 et 40".into(),
+            },
+        );
+        let Event::Message { message: answer } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(
+            answer.reply_to,
+            Some(ReplyTo {
+                message_id: q,
+                first_name: "Julie".into()
+            })
+        );
+        assert!(matches!(
+            &answer.author,
+            Author::Staff { role: StaffRole::Host, name } if name == "host-name"
+        ));
+        assert_eq!(answer.visibility, Visibility::Visible);
+        assert_eq!(d.audit.as_ref().map(|a| a.action.as_str()), Some("answer"));
+
+        let d = w.run(&host(), Command::MarkAnswered { message_id: q });
+        assert!(
+            matches!(only_event(&d), Event::QuestionAnswered { message_id, .. } if *message_id == q)
+        );
+        assert!(
+            w.session
+                .snapshot_for(Role::Viewer)
+                .open_questions
+                .is_empty()
+        );
+        let again = w.run(&host(), Command::MarkAnswered { message_id: q });
+        assert_eq!(again.reply, Reply::Ack { seq: None });
+        assert!(again.events.is_empty());
+
+        let not_q = w.posted(&marc(), "super", false);
+        let d = w.run(&host(), Command::MarkAnswered { message_id: not_q });
+        assert_eq!(error_code(&d), Some(ErrorCode::Invalid));
+        let d = w.run(
+            &host(),
+            Command::Answer {
+                message_id: MessageId(999),
+                text: "?".into(),
+            },
+        );
+        assert_eq!(error_code(&d), Some(ErrorCode::NotFound));
+    }
+
+    #[test]
+    fn pin_only_visible_messages_and_unpin() {
+        let mut w = world();
+        let m = w.posted(&julie(), "joli", false);
+        let held = w.posted(&marc(), "idiot", false);
+        let d = w.run(&host(), Command::Pin { message_id: held });
+        assert_eq!(error_code(&d), Some(ErrorCode::Invalid));
+
+        let d = w.run(&host(), Command::Pin { message_id: m });
+        assert!(matches!(only_event(&d), Event::Pinned { message_id, .. } if *message_id == m));
+        assert_eq!(
+            w.session.snapshot_for(Role::Viewer).pinned.map(|p| p.id),
+            Some(m)
+        );
+        let again = w.run(&moderator(), Command::Pin { message_id: m });
+        assert!(again.events.is_empty());
+        assert_eq!(again.reply, Reply::Ack { seq: None });
+
+        let d = w.run(&host(), Command::Unpin);
+        assert!(matches!(only_event(&d), Event::Unpinned { message_id, .. } if *message_id == m));
+        assert!(w.session.snapshot_for(Role::Viewer).pinned.is_none());
+        let again = w.run(&host(), Command::Unpin);
+        assert!(again.events.is_empty());
+    }
+
+    #[test]
+    fn redaction_leaves_only_a_tombstone_and_unpins() {
+        let mut w = world();
+        let m = w.posted(&julie(), "secret-marker-7731", true);
+        w.run(&host(), Command::Pin { message_id: m });
+        let d = w.run(
+            &support(),
+            Command::Redact {
+                message_id: m,
+                reason: "viewer request".into(),
+            },
+        );
+        assert_eq!(d.events.len(), 2);
+        let Event::Redacted { tombstone } = &d.events[0].event else {
+            panic!("{:?}", d.events)
+        };
+        assert_eq!(tombstone.message_id, m);
+        assert_eq!(tombstone.author_id, Some(ViewerId("v-julie".into())));
+        assert_eq!(tombstone.reason, "viewer request");
+        assert!(matches!(d.events[1].event, Event::Unpinned { .. }));
+        assert_eq!(
+            d.reply,
+            Reply::Ack {
+                seq: Some(d.events[0].seq)
+            }
+        );
+        let audit = d.audit.as_ref().expect("redaction is audited");
+        assert_eq!(
+            (audit.action.as_str(), audit.target.as_str()),
+            ("redact", "#1")
+        );
+
+        for role in [Role::Viewer, Role::Staff(StaffRole::Support)] {
+            let snap = w.session.snapshot_for(role);
+            let json = serde_json::to_string(&snap).unwrap();
+            assert!(!json.contains("secret-marker-7731"), "{json}");
+            assert!(snap.pinned.is_none() && snap.open_questions.is_empty());
+            assert!(matches!(snap.recent[..], [ChatEntry::Redacted(_)]));
+        }
+        let events = serde_json::to_string(&d.events).unwrap();
+        assert!(!events.contains("secret-marker-7731"));
+        let ChatEntry::Redacted(t) = &w.session.snapshot_for(Role::Viewer).recent[0] else {
+            panic!()
+        };
+        assert_eq!(t.by.name, None, "viewers do not learn staff names");
+
+        let twice = w.run(
+            &support(),
+            Command::Redact {
+                message_id: m,
+                reason: "again".into(),
+            },
+        );
+        assert_eq!(twice.reply, Reply::Ack { seq: None });
+        assert!(twice.events.is_empty() && twice.audit.is_none());
+        let pin = w.run(&host(), Command::Pin { message_id: m });
+        assert_eq!(error_code(&pin), Some(ErrorCode::NotFound));
+        let no_reason = w.run(
+            &support(),
+            Command::Redact {
+                message_id: m,
+                reason: " \u{1b} ".into(),
+            },
+        );
+        assert_eq!(error_code(&no_reason), Some(ErrorCode::Invalid));
+    }
+
+    #[test]
+    fn hide_unpins_and_release_shows() {
+        let mut w = world();
+        let m = w.posted(&julie(), "joli", false);
+        w.run(&moderator(), Command::Pin { message_id: m });
+        let d = w.run(
+            &moderator(),
+            Command::Hide {
+                message_id: m,
+                reason: "off topic".into(),
+            },
+        );
+        assert!(matches!(d.events[0].event, Event::Hidden { .. }));
+        assert!(matches!(d.events[1].event, Event::Unpinned { .. }));
+        let viewer = w.session.snapshot_for(Role::Viewer);
+        assert!(viewer.recent.is_empty() && viewer.pinned.is_none());
+
+        let held = w.posted(&marc(), "idiot", false);
+        let d = w.run(&moderator(), Command::Release { message_id: held });
+        let Event::Released { message } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(message.visibility, Visibility::Visible);
+        assert!(only_event(&d).for_role(Role::Viewer).is_some());
+        assert_eq!(w.session.snapshot_for(Role::Viewer).recent.len(), 1);
+        let again = w.run(&moderator(), Command::Release { message_id: held });
+        assert!(again.events.is_empty());
+    }
+
+    #[test]
+    fn timeouts_and_bans() {
+        let mut w = world();
+        let marc_id = ViewerId("v-marc".into());
+        let d = w.run(
+            &moderator(),
+            Command::Timeout {
+                viewer_id: marc_id.clone(),
+                seconds: 60,
+                reason: "spam".into(),
+            },
+        );
+        assert!(
+            matches!(only_event(&d), Event::ViewerTimedOut { until, .. } if *until == w.now + 60_000)
+        );
+        assert!(only_event(&d).for_role(Role::Viewer).is_none());
+        assert_eq!(
+            error_code(&w.say(&marc(), "hi", false)),
+            Some(ErrorCode::TimedOut)
+        );
+        assert!(ErrorCode::TimedOut.is_temporary());
+        w.now += 61_000;
+        assert!(error_code(&w.say(&marc(), "sorry", false)).is_none());
+
+        let d = w.run(
+            &moderator(),
+            Command::Ban {
+                viewer_id: marc_id.clone(),
+                reason: "abuse".into(),
+            },
+        );
+        assert_eq!(d.banned.as_ref(), Some(&marc_id));
+        assert_eq!(
+            error_code(&w.say(&marc(), "hi", false)),
+            Some(ErrorCode::Banned)
+        );
+        assert!(w.session.is_banned(&marc_id));
+        let again = w.run(
+            &moderator(),
+            Command::Ban {
+                viewer_id: marc_id,
+                reason: String::new(),
+            },
+        );
+        assert!(again.events.is_empty() && again.banned.is_none());
+
+        let unknown = w.run(
+            &moderator(),
+            Command::Timeout {
+                viewer_id: ViewerId("v-nobody".into()),
+                seconds: 60,
+                reason: String::new(),
+            },
+        );
+        assert_eq!(error_code(&unknown), Some(ErrorCode::NotFound));
+        let zero = w.run(
+            &moderator(),
+            Command::Timeout {
+                viewer_id: ViewerId("v-julie".into()),
+                seconds: 0,
+                reason: String::new(),
+            },
+        );
+        assert_eq!(error_code(&zero), Some(ErrorCode::Invalid));
+    }
+
+    #[test]
+    fn sanctions_noted_at_join_apply() {
+        let mut w = world();
+        w.session
+            .note_sanctions(&ViewerId("v-julie".into()), false, Some(w.now + 5_000));
+        assert_eq!(
+            error_code(&w.say(&julie(), "hi", false)),
+            Some(ErrorCode::TimedOut)
+        );
+        w.session
+            .note_sanctions(&ViewerId("v-marc".into()), true, None);
+        assert!(w.session.is_banned(&ViewerId("v-marc".into())));
+    }
+
+    #[test]
+    fn consent_is_recorded_without_an_event() {
+        let mut w = world();
+        let hash = "ab".repeat(32);
+        let d = w.run(
+            &julie(),
+            Command::Consent {
+                purpose: ConsentPurpose::PrizeContact,
+                granted: true,
+                channel: ConsentChannel::Player,
+                text_sha256: hash.clone(),
+            },
+        );
+        assert_eq!(d.reply, Reply::Ack { seq: None });
+        assert!(d.events.is_empty());
+        assert_eq!(
+            d.consent.as_ref().map(|c| c.text_sha256.as_str()),
+            Some(hash.as_str())
+        );
+        let bad = w.run(
+            &julie(),
+            Command::Consent {
+                purpose: ConsentPurpose::Marketing,
+                granted: true,
+                channel: ConsentChannel::Player,
+                text_sha256: "nope".into(),
+            },
+        );
+        assert_eq!(error_code(&bad), Some(ErrorCode::Invalid));
+    }
+
+    #[test]
+    fn viewer_cards_carry_contact_for_support_only() {
+        let mut w = world();
+        let v = ViewerId("v-julie".into());
+        let card = |w: &mut World, who: Principal| {
+            w.run(
+                &who,
+                Command::ViewerCard {
+                    viewer_id: v.clone(),
+                },
+            )
+            .reply
+        };
+        assert_eq!(
+            card(&mut w, support()),
+            Reply::ViewerCard {
+                viewer_id: v.clone(),
+                with_contact: true
+            }
+        );
+        assert_eq!(
+            card(&mut w, moderator()),
+            Reply::ViewerCard {
+                viewer_id: v.clone(),
+                with_contact: false
+            }
+        );
+    }
+
+    #[test]
+    fn old_messages_are_read_from_history() {
+        let mut w = world();
+        let old = ChatMessage {
+            id: MessageId(3),
+            at: T0 - 1_000,
+            author: Author::Viewer {
+                viewer_id: ViewerId("v-julie".into()),
+                first_name: "Julie".into(),
+                pseudonym: "#3fa9".into(),
+            },
+            text: "ancienne question".into(),
+            question: true,
+            answered: false,
+            reply_to: None,
+            visibility: Visibility::Visible,
+        };
+        w.history
+            .messages
+            .insert(MessageId(3), ChatEntry::Message(old));
+        let d = w.run(
+            &host(),
+            Command::Pin {
+                message_id: MessageId(3),
+            },
+        );
+        assert!(matches!(only_event(&d), Event::Pinned { .. }));
+        assert_eq!(w.history.reads, 1);
+        // Cached from now on: a second command does not read again.
+        w.run(
+            &host(),
+            Command::MarkAnswered {
+                message_id: MessageId(3),
+            },
+        );
+        assert_eq!(w.history.reads, 1);
+    }
+
+    #[test]
+    fn restore_continues_numbering_and_state() {
+        let pinned = ChatMessage {
+            id: MessageId(40),
+            at: T0,
+            author: Author::Staff {
+                name: "Sophie".into(),
+                role: StaffRole::Host,
+            },
+            text: "Code promo LIVE10".into(),
+            question: false,
+            answered: false,
+            reply_to: None,
+            visibility: Visibility::Visible,
+        };
+        let stored = StoredSnapshot {
+            pinned: Some(pinned.clone()),
+            open_questions: vec![],
+            recent: vec![ChatEntry::Message(pinned)],
+        };
+        let head = LiveHead {
+            epoch: Epoch("e9".into()),
+            head: 120,
+            last_message_id: 41,
+        };
+        let mut w = world();
+        w.session = Session::restore(
+            &head,
+            stored,
+            Settings::default(),
+            Moderation::new(&[]),
+            bounds(),
+        );
+        let d = w.say(&julie(), "re", false);
+        assert_eq!(d.events[0].seq, 121);
+        assert_eq!(d.events[0].epoch, Epoch("e9".into()));
+        let Event::Message { message } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(message.id, MessageId(42));
+        assert_eq!(
+            w.session.snapshot_for(Role::Viewer).pinned.map(|m| m.id),
+            Some(MessageId(40))
+        );
+    }
+
+    #[test]
+    fn trim_keeps_what_snapshots_need() {
+        let mut w = world();
+        let q = w.posted(&julie(), "question ?", true);
+        let pinned = w.posted(&julie(), "pin me", false);
+        w.run(&host(), Command::Pin { message_id: pinned });
+        for i in 0..20 {
+            w.posted(&marc(), &format!("m{i}"), false);
+        }
+        w.session.trim(w.now);
+        assert!(w.session.messages.len() <= bounds().message_cache);
+        assert!(w.session.messages.contains_key(&q));
+        assert!(w.session.messages.contains_key(&pinned));
+        let snap = w.session.snapshot_for(Role::Viewer);
+        assert_eq!(snap.recent.len(), bounds().recent);
+        assert_eq!(snap.open_questions.len(), 1);
+        assert_eq!(snap.pinned.map(|p| p.id), Some(pinned));
+    }
+
+    #[test]
+    fn viewers_online_only_when_changed() {
+        let mut w = world();
+        assert!(w.session.viewers_online(0, T0).is_none());
+        let e = w.session.viewers_online(3, T0).unwrap();
+        assert_eq!(e.event, Event::ViewersOnline { count: 3 });
+        assert!(w.session.viewers_online(3, T0).is_none());
+        assert_eq!(w.session.snapshot_for(Role::Viewer).viewers_online, 3);
+    }
+}
