@@ -405,7 +405,18 @@ pub async fn serve_bare() -> anyhow::Result<ExitCode> {
 /// throttle the bench's own sockets raised.
 pub async fn serve_hub(args: ServeHubArgs) -> anyhow::Result<ExitCode> {
     crate::cli::init_stderr_logging();
+    let mut config = crate::hub::HubConfig::new(args.live, args.data);
+    // The bench's senders are viewers posting 50 lines/s each: lift the
+    // per-viewer rate so the bench measures fan-out, not the limiter.
+    config.settings.viewer_rate_per_sec = 100_000;
+    config.settings.viewer_burst = 100_000;
+    config.settings.slow_mode_secs = 0;
+    // Room for every bench socket, and a deeper send queue so a client
+    // that falls briefly behind on this shared machine is not cut as slow
+    // (a cut shows up as dropped deliveries and a disconnect count).
+    config.limits.max_connections = 200_000;
+    config.limits.send_queue_frames = config.limits.send_queue_frames.max(16_384);
     let listener = listen_for_parent().await?;
-    let _ = (listener, args);
-    anyhow::bail!("the hub is not built in this tree yet")
+    crate::hub::serve(listener, config, stdin_closed()).await?;
+    Ok(ExitCode::SUCCESS)
 }
