@@ -279,6 +279,10 @@ const ABUSIVE_TEMPLATES: &[&str] = &[
     "You're all idiots",
     "Nul nul nul, rendez l'argent",
     "Ferme-la, espèce de cornichon",
+    // These two use words from the hub's default blocked terms, so some
+    // abuse is held automatically and the rest is left to moderators.
+    "Espèce d'idiot, réponds !",
+    "Vendeur arnaqueur 🤡",
 ];
 const PERSONAL_DATA_TEMPLATES: &[&str] = &[
     "Appelez-moi au {phone} pour la taille",
