@@ -621,11 +621,17 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<ChatEntry>, StoreError> {
         let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Two shapes of query rather than `(?2 IS NULL OR ...)`, so the
+        // per-viewer one is planned on the per-viewer index.
+        let (message_filter, tombstone_filter) = match author {
+            Some(_) => ("m.viewer_id = ?2", "t.author_id = ?2"),
+            None => ("?2 IS NULL", "?2 IS NULL"),
+        };
         let author = author.map(|a| a.0.as_str());
         let mut entries: Vec<ChatEntry> = Vec::new();
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.live_id = ?1 \
-             AND (?2 IS NULL OR m.viewer_id = ?2) ORDER BY m.id DESC LIMIT ?3"
+             AND {message_filter} ORDER BY m.id DESC LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![live_id, author, limit_sql], |r| read_message(r, 0))?;
         for m in rows {
@@ -633,7 +639,7 @@ impl SqliteStore {
         }
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {TOMBSTONE_COLUMNS} FROM tombstones t WHERE t.live_id = ?1 \
-             AND (?2 IS NULL OR t.author_id = ?2) ORDER BY t.message_id DESC LIMIT ?3"
+             AND {tombstone_filter} ORDER BY t.message_id DESC LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![live_id, author, limit_sql], |r| {
             read_tombstone(r, 0)
