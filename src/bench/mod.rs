@@ -27,7 +27,8 @@ pub enum BenchCommand {
     /// The hub under a loopback chat load, next to a bare WebSocket
     /// broadcast of the same frames: deliveries/s, latency, drops, peak RSS.
     Hub(hub::HubBenchArgs),
-    /// The console's render and update costs (built on the console branch).
+    /// The console's state and render path under a chat flood (see
+    /// `regie bench console --help`).
     Console {
         /// Arguments for the console bench.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -44,9 +45,14 @@ pub enum BenchCommand {
 pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         BenchCommand::Hub(args) => hub::run(args).await,
-        BenchCommand::Console { .. } => {
-            eprintln!("regie bench console is not built in this tree");
-            Ok(ExitCode::from(2))
+        BenchCommand::Console { args } => {
+            use clap::Parser;
+            let args = crate::console::bench::ConsoleBenchArgs::try_parse_from(
+                std::iter::once("regie bench console".to_string()).chain(args),
+            )
+            .unwrap_or_else(|e| e.exit());
+            crate::console::bench::run(args)?;
+            Ok(ExitCode::SUCCESS)
         }
         BenchCommand::ServeHub(args) => hub::serve_hub(args).await,
         BenchCommand::ServeBare => hub::serve_bare().await,

@@ -13,7 +13,16 @@ use unicode_width::UnicodeWidthStr;
 
 /// The cell width of `text` as ratatui will draw it.
 pub fn display_width(text: &str) -> usize {
+    if is_printable_ascii(text) {
+        // One cell per byte: the common case of plain chat, without
+        // grapheme segmentation.
+        return text.len();
+    }
     text.graphemes(true).map(grapheme_width).sum()
+}
+
+fn is_printable_ascii(text: &str) -> bool {
+    text.bytes().all(|b| (0x20..0x7F).contains(&b))
 }
 
 /// Width of one grapheme cluster. ratatui gives every cluster at least the
@@ -23,12 +32,39 @@ pub fn grapheme_width(g: &str) -> usize {
     g.width()
 }
 
+/// Splits `text` into runs of whitespace and of everything else, with
+/// their byte offsets. Lines break only between runs (or, for a run wider
+/// than a line, between its graphemes), so punctuation stays with its word.
+fn runs(text: &str) -> impl Iterator<Item = (usize, &str, bool)> {
+    let mut rest = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, first) = rest.next()?;
+        let blank = first.is_whitespace();
+        let mut end = start + first.len_utf8();
+        while let Some(&(i, c)) = rest.peek() {
+            if c.is_whitespace() != blank {
+                break;
+            }
+            end = i + c.len_utf8();
+            rest.next();
+        }
+        Some((start, &text[start..end], blank))
+    })
+}
+
 /// Splits `text` into lines no wider than `width` cells and returns each
 /// line's byte range in `text`. Spaces at a break are dropped. Always
 /// returns at least one (possibly empty) line. A single grapheme wider than
 /// `width` (a wide emoji on a one-cell line) gets a line of its own.
 pub fn wrap(text: &str, width: usize) -> Vec<Range<usize>> {
     let width = width.max(1);
+    if text.len() <= width
+        && is_printable_ascii(text)
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
+    {
+        return vec![0..text.len()];
+    }
     let mut lines = Vec::new();
     // Current line: start byte, end byte (exclusive, of the last kept word),
     // and its width in cells.
@@ -38,8 +74,8 @@ pub fn wrap(text: &str, width: usize) -> Vec<Range<usize>> {
     // Width of the whitespace run seen since the last word on this line.
     let mut pending_space = 0usize;
 
-    for (at, token) in text.split_word_bound_indices() {
-        if token.chars().all(char::is_whitespace) {
+    for (at, token, blank) in runs(text) {
+        if blank {
             if start.is_some() {
                 pending_space += display_width(token);
             }
@@ -47,8 +83,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<Range<usize>> {
         }
         let w = display_width(token);
         match start {
-            Some(s) if used + pending_space + w <= width => {
-                let _ = s;
+            Some(_) if used + pending_space + w <= width => {
                 used += pending_space + w;
                 end = at + token.len();
             }
@@ -142,6 +177,12 @@ mod tests {
             lines("does it come in size 38 please", 12),
             vec!["does it come", "in size 38", "please"]
         );
+    }
+
+    #[test]
+    fn punctuation_stays_with_its_word() {
+        assert_eq!(lines("is it 38? yes", 9), vec!["is it 38?", "yes"]);
+        assert_eq!(lines("size 38, please", 8), vec!["size 38,", "please"]);
     }
 
     #[test]
