@@ -63,7 +63,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<Range<usize>> {
         && !text.starts_with(' ')
         && !text.ends_with(' ')
     {
-        return vec![0..text.len()];
+        return std::iter::once(0..text.len()).collect();
     }
     let mut lines = Vec::new();
     // Current line: start byte, end byte (exclusive, of the last kept word),
