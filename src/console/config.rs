@@ -149,7 +149,7 @@ pub fn load_theme(name: &str, warnings: &mut Vec<String>) -> Theme {
 }
 
 /// Writes logs to a file: the terminal belongs to the console.
-fn init_file_logging(path: &Path) {
+pub fn init_file_logging(path: &Path) {
     let Ok(file) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -253,14 +253,16 @@ pub async fn run(args: ConsoleArgs) -> anyhow::Result<ExitCode> {
         }
     };
     init_file_logging(&resolved.log_file);
-    run_resolved(resolved, None).await
+    run_resolved(resolved, None, None).await
 }
 
 /// Runs the console with resolved settings. `role_hint` is the role shown
-/// until the hub's welcome says who we are.
+/// until the hub's welcome says who we are; `intro` is a first note for the
+/// status line (`regie demo` says where the second console's token is).
 pub async fn run_resolved(
     resolved: Resolved,
     role_hint: Option<StaffRole>,
+    intro: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let Resolved {
         net: net_config,
@@ -292,12 +294,18 @@ pub async fn run_resolved(
         live: net_config.live.clone(),
     };
     let mut state = Console::new(session, keymap, scrollback, &command_id_prefix());
-    if let Some(w) = warnings.first() {
-        update(&mut state, Msg::Tick(crate::now_millis()));
+    update(&mut state, Msg::Tick(crate::now_millis()));
+    let first_note = match (warnings.first(), intro) {
+        (Some(w), _) => Some((format!("warning: {w}"), true)),
+        (None, Some(text)) => Some((text, false)),
+        (None, None) => None,
+    };
+    if let Some((text, error)) = first_note {
         state.note = Some(super::state::Note {
-            text: format!("warning: {w}"),
-            error: true,
-            at: crate::now_millis(),
+            text,
+            error,
+            // Startup notes stay a little longer than the usual 8 s.
+            at: crate::now_millis() + 12_000,
         });
     }
     let mut handle = net::spawn(net_config, first);

@@ -140,6 +140,35 @@ pub fn wrap(text: &str, width: usize) -> Vec<Range<usize>> {
     lines
 }
 
+/// Reduces emoji sequences whose width terminals disagree on to their
+/// first character, so what ratatui measures is what every terminal draws.
+///
+/// `unicode-width` (and so ratatui) counts a ZWJ sequence, a skin-tone
+/// modifier or a VS16 emoji as two cells; terminals differ (tmux 3.3 draws
+/// `❤️` in one cell, `🏳️‍🌈` in one, `👍🏽` in four; xterm draws a family
+/// as four people). Any mismatch shifts every cell after it and breaks the
+/// pane's border. Keeping the base emoji (`👨‍👩‍👧‍👦` → `👨`, `❤️` → `❤`)
+/// is one cell-width everyone agrees on. Flags and CJK are kept as they are.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unstable(c: char) -> bool {
+        matches!(c, '\u{200D}' | '\u{FE0F}' | '\u{1F3FB}'..='\u{1F3FF}' | '\u{E0020}'..='\u{E007F}')
+    }
+    if text.is_ascii() || !text.chars().any(unstable) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for g in text.graphemes(true) {
+        if g.chars().skip(1).any(unstable) {
+            if let Some(first) = g.chars().next() {
+                out.push(first);
+            }
+        } else if !g.chars().all(unstable) {
+            out.push_str(g);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Cuts `text` to at most `width` cells, whole graphemes only, adding `…`
 /// when something was cut. For names and one-line summaries.
 pub fn truncate(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
@@ -210,6 +239,16 @@ mod tests {
     fn empty_and_blank_give_one_line() {
         assert_eq!(wrap("", 10), vec![0..0]);
         assert_eq!(lines("   ", 10), vec![""]);
+    }
+
+    #[test]
+    fn emoji_sequences_reduce_to_their_base() {
+        assert_eq!(terminal_safe("a 👨‍👩‍👧‍👦 b"), "a 👨 b");
+        assert_eq!(terminal_safe("❤️ 👍🏽 🏳️‍🌈 🇫🇷 日本 é"), "❤ 👍 🏳 🇫🇷 日本 é");
+        assert!(matches!(
+            terminal_safe("plain 😍"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

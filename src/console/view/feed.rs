@@ -181,7 +181,7 @@ fn display_text(entry: &ChatEntry) -> String {
         ChatEntry::Message(m) => match &m.reply_to {
             Some(reply) => format!(
                 "@{} {}",
-                crate::privacy::sanitize_name(&reply.first_name, 40),
+                super::clean_name(&reply.first_name),
                 clean(&m.text)
             ),
             None => clean(&m.text).into_owned(),

@@ -123,14 +123,19 @@ pub(crate) fn pane_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> B
         .title(title.style(theme.style(title_style)))
 }
 
-/// Chat text made safe again for the terminal.
+/// Chat text made safe again for the terminal: sanitised (defence in
+/// depth), then emoji sequences reduced to widths every terminal agrees on.
 pub(crate) fn clean(text: &str) -> Cow<'_, str> {
-    crate::privacy::sanitize(text)
+    match crate::privacy::sanitize(text) {
+        Cow::Borrowed(b) => super::wrap::terminal_safe(b),
+        Cow::Owned(o) => Cow::Owned(super::wrap::terminal_safe(&o).into_owned()),
+    }
 }
 
 /// A name made safe and short.
 pub(crate) fn clean_name(name: &str) -> String {
-    crate::privacy::sanitize_name(name, 40)
+    let name = crate::privacy::sanitize_name(name, 40);
+    super::wrap::terminal_safe(&name).into_owned()
 }
 
 /// `HH:MM`, UTC: the console shows the hub's clock, not the operator's zone.
