@@ -26,11 +26,16 @@ impl Tmux {
     }
 
     fn text(&self, text: &str) {
-        assert!(self.run(&["send-keys", "-t", "demo", "-l", text]).status.success());
+        assert!(
+            self.run(&["send-keys", "-t", "demo", "-l", text])
+                .status
+                .success()
+        );
     }
 
     fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "demo"]).stdout).into_owned()
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "demo"]).stdout)
+            .into_owned()
     }
 
     /// The screen with wrapped lines joined (for long printed paths).
@@ -48,7 +53,10 @@ impl Tmux {
             if ready(&screen) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -66,7 +74,9 @@ fn feed_rows(screen: &str) -> Vec<&str> {
         .lines()
         .filter(|l| {
             let rest = l.trim_start_matches(['┃', '│']);
-            rest.len() > 5 && rest.as_bytes()[2] == b':' && rest[..2].bytes().all(|b| b.is_ascii_digit())
+            rest.len() > 5
+                && rest.as_bytes()[2] == b':'
+                && rest[..2].bytes().all(|b| b.is_ascii_digit())
         })
         .collect()
 }
@@ -82,27 +92,51 @@ fn demo_in_tmux_answer_pin_redact() {
     };
     let bin = env!("CARGO_BIN_EXE_regie");
     // The pane outlives the demo briefly so its last words can be read.
-    let command = format!("{bin} demo --as admin --viewers 25 --rate 4 --seed 7; echo DEMO-EXITED $?; sleep 60");
-    let out = tmux.run(&["new-session", "-d", "-s", "demo", "-x", "120", "-y", "40", &command]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let command = format!(
+        "{bin} demo --as admin --viewers 25 --rate 4 --seed 7; echo DEMO-EXITED $?; sleep 60"
+    );
+    let out = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "demo",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &command,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Viewers' first names reach the feed, and a question reaches the queue.
     tmux.wait_for("chat and a question", Duration::from_secs(60), |s| {
-        s.contains("● Connected") && feed_rows(s).len() >= 5 && s.contains("?  ") && !s.contains("no questions yet")
+        s.contains("● Connected")
+            && feed_rows(s).len() >= 5
+            && s.contains("?  ")
+            && !s.contains("no questions yet")
     });
 
     // Answer the oldest question: Tab to the queue, Enter, type, Enter.
     tmux.keys(&["Tab", "Enter"]);
-    tmux.wait_for("the reply line", Duration::from_secs(10), |s| s.contains("↳ ") && s.contains(" › "));
+    tmux.wait_for("the reply line", Duration::from_secs(10), |s| {
+        s.contains("↳ ") && s.contains(" › ")
+    });
     tmux.text("yes, it comes in 38");
     tmux.keys(&["Enter"]);
     tmux.wait_for("the answer in the feed", Duration::from_secs(15), |s| {
-        s.lines().any(|l| l.contains("Alex") && l.contains("yes, it comes in 38"))
+        s.lines()
+            .any(|l| l.contains("Alex") && l.contains("yes, it comes in 38"))
     });
 
     // Pin it (the question is still selected in the queue).
     tmux.keys(&["p"]);
-    tmux.wait_for("the pinned card", Duration::from_secs(15), |s| s.contains("pinned by Alex"));
+    tmux.wait_for("the pinned card", Duration::from_secs(15), |s| {
+        s.contains("pinned by Alex")
+    });
 
     // Redact a viewer's message: back to the feed, select an older line.
     // (The line may be our own answer, which is not redactable: step up
@@ -110,9 +144,11 @@ fn demo_in_tmux_answer_pin_redact() {
     tmux.keys(&["BTab", "k", "k"]);
     for attempt in 0.. {
         tmux.keys(&["k", "r"]);
-        let s = tmux.wait_for("the reason prompt or a refusal", Duration::from_secs(10), |s| {
-            s.contains("Why remove") || s.contains("that is a staff message")
-        });
+        let s = tmux.wait_for(
+            "the reason prompt or a refusal",
+            Duration::from_secs(10),
+            |s| s.contains("Why remove") || s.contains("that is a staff message"),
+        );
         if s.contains("Why remove") {
             break;
         }
@@ -127,13 +163,20 @@ fn demo_in_tmux_answer_pin_redact() {
     let screen = tmux.wait_for("the tombstone", Duration::from_secs(15), |s| {
         s.contains("removed at the viewer's request · Alex (admin)")
     });
-    assert!(screen.contains("redacted"), "the staff activity records it:\n{screen}");
+    assert!(
+        screen.contains("redacted"),
+        "the staff activity records it:\n{screen}"
+    );
 
     // Quit, with confirmation; the demo stops and deletes its data.
     tmux.keys(&["q"]);
-    tmux.wait_for("the quit confirmation", Duration::from_secs(10), |s| s.contains("Quit the console?"));
+    tmux.wait_for("the quit confirmation", Duration::from_secs(10), |s| {
+        s.contains("Quit the console?")
+    });
     tmux.keys(&["y"]);
-    let end = tmux.wait_for("the demo to exit", Duration::from_secs(30), |s| s.contains("DEMO-EXITED"));
+    let end = tmux.wait_for("the demo to exit", Duration::from_secs(30), |s| {
+        s.contains("DEMO-EXITED")
+    });
     assert!(end.contains("DEMO-EXITED 0"), "{end}");
     assert!(end.contains("temporary data deleted"), "{end}");
     let end = tmux.joined();
@@ -141,5 +184,8 @@ fn demo_in_tmux_answer_pin_redact() {
         .split_whitespace()
         .find(|w| w.ends_with("second-console.txt"))
         .expect("the demo names the second console's file");
-    assert!(!std::path::Path::new(token_file).exists(), "{token_file} was deleted");
+    assert!(
+        !std::path::Path::new(token_file).exists(),
+        "{token_file} was deleted"
+    );
 }
