@@ -189,3 +189,135 @@ fn demo_in_tmux_answer_pin_redact() {
         "{token_file} was deleted"
     );
 }
+
+/// The measurement, not a test (ignored by default; it asserts no
+/// time): `regie console` in tmux at 200×50, fed 1,000 messages a second by
+/// a real hub for 100,000 messages; prints the console process's CPU
+/// seconds (utime + stime from /proc/PID/stat) and peak RSS (VmHWM).
+///
+/// `cargo test --release --test console_tmux -- --ignored --nocapture flood`
+#[test]
+#[ignore = "a measurement: about two minutes of load"]
+fn flood_measurement() {
+    use futures_util::{SinkExt, StreamExt};
+    use regie::protocol::{
+        Auth, ClientFrame, Command as Say, CommandFrame, CommandId, Contact, Hello,
+        PROTOCOL_VERSION, StaffRole,
+    };
+    use tokio_tungstenite::tungstenite::Message;
+
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let total: usize = std::env::var("FLOOD_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let rate: usize = std::env::var("FLOOD_RATE").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = regie::auth::SigningKey::load_or_create(dir.path()).unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = regie::hub::HubConfig::new("show", dir.path());
+    config.settings.viewer_rate_per_sec = 10_000;
+    config.settings.viewer_burst = 10_000;
+    config.blocked_terms.clear();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let hub = rt.spawn(regie::hub::serve(listener, config, async move {
+        let _ = stopped.await;
+    }));
+    let token = regie::auth::mint(
+        &key,
+        &regie::auth::Claims::new(StaffRole::Moderator, "Inès", "show", regie::now_millis(), 3_600_000).unwrap(),
+    );
+
+    let tmux = Tmux { socket: format!("regie-flood-{}", std::process::id()) };
+    let bin = env!("CARGO_BIN_EXE_regie");
+    let log = dir.path().join("console.log");
+    let command = format!(
+        "REGIE_TOKEN={token} {bin} console --url ws://{addr} --live show --log-file {}",
+        log.display()
+    );
+    let out = tmux.run(&["new-session", "-d", "-s", "demo", "-x", "200", "-y", "50", &command]);
+    assert!(out.status.success());
+    tmux.wait_for("the console", Duration::from_secs(30), |s| s.contains("● Connected"));
+    let pid = String::from_utf8_lossy(&tmux.run(&["display", "-p", "-t", "demo", "#{pane_pid}"]).stdout)
+        .trim()
+        .to_string();
+    let cpu_seconds = |pid: &str| -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+        ticks / 100.0
+    };
+    let hwm = |pid: &str| -> String {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let cpu_before = cpu_seconds(&pid);
+
+    const WORDS: [&str; 16] = [
+        "la", "robe", "verte", "existe", "en", "38", "love", "this", "colour", "so", "much",
+        "merci", "pour", "le", "live", "😍",
+    ];
+    let speakers = 8;
+    let started = std::time::Instant::now();
+    rt.block_on(async {
+        let mut sinks = Vec::new();
+        for v in 0..speakers {
+            let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}")).await.unwrap();
+            let (mut tx, mut rx) = ws.split();
+            let hello = ClientFrame::Hello(Hello {
+                version: PROTOCOL_VERSION,
+                live: "show".into(),
+                auth: Auth::Viewer {
+                    first_name: ["Julie", "Marc", "Inès", "Zoé", "Léa", "Hugo", "Emma", "Tom"][v].into(),
+                    pseudonym: None,
+                    key: Some(format!("flood-viewer-key-{v:04}")),
+                    contact: Contact::default(),
+                },
+                resume: None,
+            });
+            tx.send(Message::text(serde_json::to_string(&hello).unwrap())).await.unwrap();
+            tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
+            sinks.push(tx);
+        }
+        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        let per_tick = (rate / 100).max(1);
+        let mut sent = 0;
+        while sent < total {
+            tick.tick().await;
+            for _ in 0..per_tick.min(total - sent) {
+                let words = 3 + sent * 7 % 20;
+                let text: Vec<&str> = (0..words).map(|i| WORDS[(sent + i * 3) % WORDS.len()]).collect();
+                let frame = ClientFrame::Command(CommandFrame {
+                    id: CommandId(format!("f{sent}")),
+                    command: Say::Say { text: text.join(" "), question: sent % 25 == 0 },
+                });
+                sinks[sent % speakers]
+                    .send(Message::text(serde_json::to_string(&frame).unwrap()))
+                    .await
+                    .unwrap();
+                sent += 1;
+            }
+        }
+    });
+    let fed_in = started.elapsed();
+    // Let the last frames reach the console and one more redraw happen.
+    std::thread::sleep(Duration::from_secs(2));
+    let cpu = cpu_seconds(&pid) - cpu_before;
+    let mem = hwm(&pid);
+    let screen = tmux.screen();
+    println!(
+        "flood: {total} messages at {rate}/s fed in {:.1}s; console CPU {cpu:.2} s (utime+stime); {mem}",
+        fed_in.as_secs_f64()
+    );
+    println!("{screen}");
+    tmux.keys(&["q", "y"]);
+    let _ = stop.send(());
+    let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), hub).await });
+}
