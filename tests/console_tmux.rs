@@ -266,7 +266,7 @@ fn flood_measurement() {
     ];
     let speakers = 8;
     let started = std::time::Instant::now();
-    rt.block_on(async {
+    let probe_latency = rt.block_on(async {
         let mut sinks = Vec::new();
         for v in 0..speakers {
             let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}")).await.unwrap();
@@ -289,8 +289,24 @@ fn flood_measurement() {
         let mut tick = tokio::time::interval(Duration::from_millis(10));
         let per_tick = (rate / 100).max(1);
         let mut sent = 0;
+        let mut probe = None;
         while sent < total {
             tick.tick().await;
+            if probe.is_none() && sent >= total / 2 {
+                // Mid-flood, a key must still work: open the help overlay
+                // and time how long until it is on screen.
+                let socket = tmux.socket.clone();
+                probe = Some(std::thread::spawn(move || {
+                    let probe = Tmux { socket };
+                    let asked = std::time::Instant::now();
+                    probe.keys(&["?"]);
+                    probe.wait_for("help mid-flood", Duration::from_secs(10), |s| s.contains("Help — "));
+                    let latency = asked.elapsed();
+                    probe.keys(&["Escape"]);
+                    std::mem::forget(probe); // the outer guard owns the server
+                    latency
+                }));
+            }
             for _ in 0..per_tick.min(total - sent) {
                 let words = 3 + sent * 7 % 20;
                 let text: Vec<&str> = (0..words).map(|i| WORDS[(sent + i * 3) % WORDS.len()]).collect();
@@ -305,16 +321,20 @@ fn flood_measurement() {
                 sent += 1;
             }
         }
+        probe.expect("the probe ran")
     });
     let fed_in = started.elapsed();
+    let probe = probe_latency.join().expect("probe thread");
     // Let the last frames reach the console and one more redraw happen.
     std::thread::sleep(Duration::from_secs(2));
     let cpu = cpu_seconds(&pid) - cpu_before;
     let mem = hwm(&pid);
     let screen = tmux.screen();
     println!(
-        "flood: {total} messages at {rate}/s fed in {:.1}s; console CPU {cpu:.2} s (utime+stime); {mem}",
-        fed_in.as_secs_f64()
+        "flood: {total} messages at {rate}/s fed in {:.1}s; console CPU {cpu:.2} s (utime+stime); {mem}; \
+         '?' mid-flood drew the help overlay after {:.0} ms (incl. tmux capture polling)",
+        fed_in.as_secs_f64(),
+        probe.as_secs_f64() * 1e3
     );
     println!("{screen}");
     tmux.keys(&["q", "y"]);
