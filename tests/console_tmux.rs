@@ -210,12 +210,20 @@ fn flood_measurement() {
         eprintln!("SKIPPED: tmux is not installed");
         return;
     }
-    let total: usize = std::env::var("FLOOD_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let rate: usize = std::env::var("FLOOD_RATE").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
+    let total: usize = std::env::var("FLOOD_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let rate: usize = std::env::var("FLOOD_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let key = regie::auth::SigningKey::load_or_create(dir.path()).unwrap();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = regie::hub::HubConfig::new("show", dir.path());
     config.settings.viewer_rate_per_sec = 10_000;
@@ -227,22 +235,47 @@ fn flood_measurement() {
     }));
     let token = regie::auth::mint(
         &key,
-        &regie::auth::Claims::new(StaffRole::Moderator, "Inès", "show", regie::now_millis(), 3_600_000).unwrap(),
+        &regie::auth::Claims::new(
+            StaffRole::Moderator,
+            "Inès",
+            "show",
+            regie::now_millis(),
+            3_600_000,
+        )
+        .unwrap(),
     );
 
-    let tmux = Tmux { socket: format!("regie-flood-{}", std::process::id()) };
+    let tmux = Tmux {
+        socket: format!("regie-flood-{}", std::process::id()),
+    };
     let bin = env!("CARGO_BIN_EXE_regie");
     let log = dir.path().join("console.log");
     let command = format!(
         "REGIE_TOKEN={token} {bin} console --url ws://{addr} --live show --log-file {}",
         log.display()
     );
-    let out = tmux.run(&["new-session", "-d", "-s", "demo", "-x", "200", "-y", "50", &command]);
+    let out = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "demo",
+        "-x",
+        "200",
+        "-y",
+        "50",
+        &command,
+    ]);
     assert!(out.status.success());
-    tmux.wait_for("the console", Duration::from_secs(30), |s| s.contains("● Connected"));
-    let pid = String::from_utf8_lossy(&tmux.run(&["display", "-p", "-t", "demo", "#{pane_pid}"]).stdout)
-        .trim()
-        .to_string();
+    tmux.wait_for("the console", Duration::from_secs(30), |s| {
+        s.contains("● Connected")
+    });
+    let pid = String::from_utf8_lossy(
+        &tmux
+            .run(&["display", "-p", "-t", "demo", "#{pane_pid}"])
+            .stdout,
+    )
+    .trim()
+    .to_string();
     let cpu_seconds = |pid: &str| -> f64 {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
         let after = &stat[stat.rfind(')').unwrap() + 2..];
@@ -269,20 +302,25 @@ fn flood_measurement() {
     let probe_latency = rt.block_on(async {
         let mut sinks = Vec::new();
         for v in 0..speakers {
-            let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}")).await.unwrap();
+            let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
+                .await
+                .unwrap();
             let (mut tx, mut rx) = ws.split();
             let hello = ClientFrame::Hello(Hello {
                 version: PROTOCOL_VERSION,
                 live: "show".into(),
                 auth: Auth::Viewer {
-                    first_name: ["Julie", "Marc", "Inès", "Zoé", "Léa", "Hugo", "Emma", "Tom"][v].into(),
+                    first_name: ["Julie", "Marc", "Inès", "Zoé", "Léa", "Hugo", "Emma", "Tom"][v]
+                        .into(),
                     pseudonym: None,
                     key: Some(format!("flood-viewer-key-{v:04}")),
                     contact: Contact::default(),
                 },
                 resume: None,
             });
-            tx.send(Message::text(serde_json::to_string(&hello).unwrap())).await.unwrap();
+            tx.send(Message::text(serde_json::to_string(&hello).unwrap()))
+                .await
+                .unwrap();
             tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
             sinks.push(tx);
         }
@@ -300,7 +338,9 @@ fn flood_measurement() {
                     let probe = Tmux { socket };
                     let asked = std::time::Instant::now();
                     probe.keys(&["?"]);
-                    probe.wait_for("help mid-flood", Duration::from_secs(10), |s| s.contains("Help — "));
+                    probe.wait_for("help mid-flood", Duration::from_secs(10), |s| {
+                        s.contains("Help — ")
+                    });
                     let latency = asked.elapsed();
                     probe.keys(&["Escape"]);
                     std::mem::forget(probe); // the outer guard owns the server
@@ -309,10 +349,15 @@ fn flood_measurement() {
             }
             for _ in 0..per_tick.min(total - sent) {
                 let words = 3 + sent * 7 % 20;
-                let text: Vec<&str> = (0..words).map(|i| WORDS[(sent + i * 3) % WORDS.len()]).collect();
+                let text: Vec<&str> = (0..words)
+                    .map(|i| WORDS[(sent + i * 3) % WORDS.len()])
+                    .collect();
                 let frame = ClientFrame::Command(CommandFrame {
                     id: CommandId(format!("f{sent}")),
-                    command: Say::Say { text: text.join(" "), question: sent % 25 == 0 },
+                    command: Say::Say {
+                        text: text.join(" "),
+                        question: sent % 25 == 0,
+                    },
                 });
                 sinks[sent % speakers]
                     .send(Message::text(serde_json::to_string(&frame).unwrap()))
