@@ -212,7 +212,7 @@ fn print_run(viewers: usize, r: &Run) {
     let l = &r.load;
     println!(
         "{:>4} {viewers:>5} viewers: sent {} (refused {}, unanswered {}), delivered {}/{} \
-         (dropped {}, dup {}), {:.0} deliveries/s, latency p50 {:.2} ms p99 {:.2} ms max {:.2} ms, \
+         (dropped {} on {} sockets, dup {}), {:.0} deliveries/s, latency p50 {:.2} ms p99 {:.2} ms max {:.2} ms, \
          frame {} B, server RSS {:.1} MiB after join / peak {:.1} MiB, CPU server {:.0}% client {:.0}% of one core, load average {}{}",
         r.target.name(),
         l.sent,
@@ -221,6 +221,7 @@ fn print_run(viewers: usize, r: &Run) {
         l.delivered,
         l.expected_deliveries,
         l.dropped(),
+        l.short_receivers,
         l.duplicates,
         l.deliveries_per_sec(),
         ms(l.latency.quantile(0.50)),
