@@ -150,7 +150,8 @@ pub async fn serve_with_store(
 }
 
 async fn tick(inbox: mpsc::Sender<actor::Inbox>, every: std::time::Duration) {
-    let mut interval = tokio::time::interval(every.max(std::time::Duration::from_millis(10)));
+    let every = every.max(std::time::Duration::from_millis(10));
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
