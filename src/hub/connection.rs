@@ -39,6 +39,15 @@ pub const MAX_CONTACT_BYTES: usize = 254;
 /// Frames taken from the queue per socket flush.
 const WRITE_BATCH: usize = 256;
 
+/// Bytes read from a socket at a time. Clients send little (commands of a
+/// few hundred bytes), and the library's 128 KiB default per connection
+/// would cost 640 MiB at 5,000 viewers; bigger frames still arrive whole.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Bytes buffered before a write reaches the socket mid-batch. A batch is
+/// flushed at its end anyway; this only caps what one connection keeps.
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
 /// What every connection task shares.
 pub(crate) struct Shared {
     pub config: Arc<HubConfig>,
@@ -60,6 +69,8 @@ pub(crate) struct Shared {
 pub(crate) async fn upgrade(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| connection(socket, shared))
 }
 
