@@ -60,6 +60,24 @@ impl TestHub {
 
     /// A hub on an existing data dir (a restart).
     pub async fn start_in(data_dir: &Path, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+        Self::start_on(data_dir, None, tweak).await
+    }
+
+    /// A hub on `data_dir` with a store of the test's choice (a fault
+    /// injector, another backend).
+    pub async fn start_with_store(
+        data_dir: &Path,
+        store: Box<dyn regie::store::Store>,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> TestHub {
+        Self::start_on(data_dir, Some(store), tweak).await
+    }
+
+    async fn start_on(
+        data_dir: &Path,
+        store: Option<Box<dyn regie::store::Store>>,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> TestHub {
         let mut config = HubConfig::new(LIVE, data_dir);
         // Viewers-online events would interleave with what tests count;
         // the test about them sets its own interval.
@@ -70,9 +88,15 @@ impl TestHub {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, config, async move {
+        let shutdown = async move {
             let _ = stopped.await;
-        }));
+        };
+        let task = match store {
+            None => tokio::spawn(serve(listener, config, shutdown)),
+            Some(store) => tokio::spawn(regie::hub::serve_with_store(
+                listener, config, store, shutdown,
+            )),
+        };
         let key = SigningKey::load_or_create(data_dir).expect("signing key");
         TestHub {
             addr,
