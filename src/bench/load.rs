@@ -82,6 +82,8 @@ pub struct LoadResult {
     pub delivery_window: Duration,
     /// Receiving sockets the server closed, by reason.
     pub disconnects: BTreeMap<String, u64>,
+    /// Receiving sockets that missed at least one line.
+    pub short_receivers: u64,
 }
 
 impl LoadResult {
@@ -120,7 +122,17 @@ pub fn bench_text(line: u64, sent_micros: u64) -> String {
 
 /// Finds a bench line in a raw frame: its number and send time.
 pub fn parse_bench_text(frame: &str) -> Option<(u64, u64)> {
-    let rest = &frame[frame.find(MARKER)? + MARKER.len()..];
+    // Searching for one byte is a vectorised scan; a three-byte pattern is
+    // not, and this runs for every delivery the client receives.
+    let mut from = 0;
+    let at = loop {
+        let at = from + frame[from..].find('~')?;
+        if frame[at..].starts_with(MARKER) {
+            break at;
+        }
+        from = at + 1;
+    };
+    let rest = &frame[at + MARKER.len()..];
     let mut parts = rest.splitn(3, '~');
     let line = from_letters(parts.next()?)?;
     let micros = from_letters(parts.next()?)?;
@@ -180,9 +192,10 @@ struct ReceiverTally {
 
 fn socket_config() -> WebSocketConfig {
     // Small read buffers: 5,000 sockets at the 128 KiB default would cost
-    // the client 640 MiB before a single frame.
+    // the client 640 MiB before a single frame, and tungstenite zero-fills
+    // the whole read buffer before every read attempt.
     WebSocketConfig::default()
-        .read_buffer_size(16 * 1024)
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
 }
 
@@ -395,7 +408,8 @@ struct SenderTally {
 
 impl Joined {
     /// Sends for the configured duration, waits for deliveries, and returns
-    /// the measurements. Bounded: duration + ack wait + drain.
+    /// the measurements. Bounded: duration + two drains (senders settling,
+    /// then receivers).
     pub async fn run(self) -> LoadResult {
         let Joined {
             config,
@@ -408,12 +422,7 @@ impl Joined {
         let per_sender_rate = config.rate / k as f64;
         let start = Instant::now() + Duration::from_millis(50);
         let end = start + config.duration;
-        let ack_wait = if config.expect_acks {
-            Duration::from_secs(5)
-        } else {
-            Duration::ZERO
-        };
-        let sending: Vec<JoinHandle<SenderTally>> = senders
+        let sending: Vec<JoinHandle<(SenderTally, Socket)>> = senders
             .into_iter()
             .enumerate()
             .map(|(i, ws)| {
@@ -425,7 +434,8 @@ impl Joined {
                     per_sender_rate,
                     start + offset,
                     end,
-                    ack_wait,
+                    config.expect_acks,
+                    config.drain,
                     origin,
                 ))
             })
@@ -436,8 +446,10 @@ impl Joined {
         };
         let mut first_send = None::<Duration>;
         let mut last_send = Duration::ZERO;
+        let mut open_senders = Vec::new();
         for s in sending {
-            let Ok(s) = s.await else { continue };
+            let Ok((s, ws)) = s.await else { continue };
+            open_senders.push(ws);
             result.sent += s.sent;
             result.refused += s.refused;
             if config.expect_acks {
@@ -457,7 +469,19 @@ impl Joined {
         let first_send = first_send.unwrap_or_default();
         let mut last_receipt = first_send;
         for r in receivers {
-            let Ok(t) = r.await else { continue };
+            let t = match r.await {
+                Ok(t) => t,
+                Err(e) => {
+                    *result
+                        .disconnects
+                        .entry(format!("receiver task: {e}"))
+                        .or_default() += 1;
+                    continue;
+                }
+            };
+            if t.received < accepted {
+                result.short_receivers += 1;
+            }
             result.delivered += t.received;
             result.duplicates += t.duplicates;
             result.frames += t.frames;
@@ -468,6 +492,8 @@ impl Joined {
                 *result.disconnects.entry(why).or_default() += 1;
             }
         }
+        // Receivers are done: the senders may go.
+        drop(open_senders);
         result.expected_deliveries = accepted * config.viewers as u64;
         result.send_window = last_send.saturating_sub(first_send);
         result.delivery_window = last_receipt.saturating_sub(first_send);
@@ -476,8 +502,12 @@ impl Joined {
 }
 
 /// One sender: line numbers `index, index + k, index + 2k…` at `rate` a
-/// second from `start` to `end`, reading everything in between; then up to
-/// `ack_wait` for the last answers.
+/// second from `start` to `end`, reading everything in between. Then it
+/// settles, up to `settle`: with acks, until every line is answered;
+/// without, until its own last line comes back in the broadcast. Closing
+/// any earlier could reset the connection and discard lines the server
+/// had not read yet. Returns the socket open, to close once receivers are
+/// done.
 #[allow(clippy::too_many_arguments)]
 async fn send(
     mut ws: Socket,
@@ -486,26 +516,39 @@ async fn send(
     rate: f64,
     start: Instant,
     end: Instant,
-    ack_wait: Duration,
+    expect_acks: bool,
+    settle: Duration,
     origin: Instant,
-) -> SenderTally {
+) -> (SenderTally, Socket) {
     let mut t = SenderTally::default();
     let mut n = 0u64;
     let mut next = start;
-    let mut ack_deadline: Option<Instant> = None;
+    let mut last_line: Option<u64> = None;
+    let mut echoed = false;
+    let mut settle_until: Option<Instant> = None;
     loop {
-        if ack_deadline.is_some() && t.acked + t.refused >= t.sent {
-            break;
+        if settle_until.is_some() {
+            let settled = if expect_acks {
+                t.acked + t.refused >= t.sent
+            } else {
+                last_line.is_none() || echoed
+            };
+            if settled {
+                break;
+            }
         }
         tokio::select! {
             msg = ws.next() => match msg {
                 Some(Ok(Message::Text(text))) => {
-                    // Only answers matter here; skip the broadcast quickly.
-                    if text.starts_with(r#"{"type":"ack""#) {
+                    if text.starts_with(r#"{"type":"event""#) {
+                        if !expect_acks && !echoed && last_line.is_some() {
+                            echoed = parse_bench_text(&text).map(|(line, _)| line) == last_line;
+                        }
+                    } else if text.starts_with(r#"{"type":"ack""#) {
                         t.acked += 1;
                     } else if text.starts_with(r#"{"type":"error""#) {
                         t.refused += 1;
-                    } else if !text.starts_with(r#"{"type":"event""#) {
+                    } else {
                         match parse_server_frame(&text) {
                             Ok(ServerFrame::Ack { .. }) => t.acked += 1,
                             Ok(ServerFrame::Error(_)) => t.refused += 1,
@@ -516,9 +559,9 @@ async fn send(
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => break,
             },
-            _ = sleep_until(next), if ack_deadline.is_none() => {
+            _ = sleep_until(next), if settle_until.is_none() => {
                 if next >= end {
-                    ack_deadline = Some(Instant::now() + ack_wait);
+                    settle_until = Some(Instant::now() + settle);
                     continue;
                 }
                 let line = n * k + index;
@@ -534,18 +577,19 @@ async fn send(
                 t.sent += 1;
                 t.first_send.get_or_insert(sent_at);
                 t.last_send = Some(sent_at);
+                last_line = Some(line);
+                echoed = false;
                 n += 1;
                 next = start + Duration::from_secs_f64(n as f64 / rate);
             }
-            _ = sleep_until(ack_deadline.unwrap_or_else(Instant::now)), if ack_deadline.is_some() => break,
+            _ = sleep_until(settle_until.unwrap_or_else(Instant::now)), if settle_until.is_some() => break,
         }
     }
-    if ack_wait.is_zero() {
+    if !expect_acks {
         // No answers expected: every line sent counts as accepted.
         t.acked = t.sent;
     }
-    let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
-    t
+    (t, ws)
 }
 
 #[cfg(test)]
@@ -567,6 +611,7 @@ mod tests {
         assert_eq!(parse_bench_text("no marker"), None);
         assert_eq!(parse_bench_text("~b~ab~"), None);
         assert_eq!(parse_bench_text("~b~a1~b~"), None);
+        assert_eq!(parse_bench_text("x~y~~b~b~c~ z"), Some((1, 2)));
     }
 
     #[test]

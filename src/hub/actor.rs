@@ -11,14 +11,14 @@
 //!    begins (no gap, no duplicate);
 //! 2. commands and ticks, decided by the session (events numbered);
 //! 3. ONE store transaction for all of it;
-//! 4. only then fan-out (each event serialised once per audience, pushed
-//!    with `try_send` into every connection's bounded queue — a full queue
-//!    cuts that connection, it never blocks the show), then replies.
+//! 4. only then the batch goes to the fan-out task (`fanout`): events, then
+//!    replies. Joins are registered there in the same ordered channel, right
+//!    after the events their welcome already covers.
 //!
 //! A retried command id (per principal) is answered from the recorded
 //! outcome, first from memory, else from the store, so it survives restarts.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -26,6 +26,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use super::HubConfig;
+use super::fanout::{self, Dispatch, Registration};
 use super::metrics::Metrics;
 use super::moderation::Moderation;
 use super::session::{History, Principal, Reply, Session, SessionBounds};
@@ -104,44 +105,6 @@ impl Farewell {
     }
 }
 
-struct Conn {
-    id: ConnId,
-    role: Role,
-    viewer: Option<ViewerId>,
-    outbox: mpsc::Sender<Utf8Bytes>,
-    farewell: Option<oneshot::Sender<Farewell>>,
-}
-
-/// The joined connections, in a vector so fan-out is a straight scan.
-#[derive(Default)]
-struct Registry {
-    conns: Vec<Conn>,
-    index: HashMap<ConnId, usize>,
-    viewers: usize,
-}
-
-impl Registry {
-    fn insert(&mut self, conn: Conn) {
-        if conn.role == Role::Viewer {
-            self.viewers += 1;
-        }
-        self.index.insert(conn.id, self.conns.len());
-        self.conns.push(conn);
-    }
-
-    fn remove(&mut self, id: ConnId) -> Option<Conn> {
-        let i = self.index.remove(&id)?;
-        let conn = self.conns.swap_remove(i);
-        if let Some(moved) = self.conns.get(i) {
-            self.index.insert(moved.id, i);
-        }
-        if conn.role == Role::Viewer {
-            self.viewers -= 1;
-        }
-        Some(conn)
-    }
-}
-
 /// Recent command outcomes, so most retries cost no store read.
 struct OutcomeCache {
     map: HashMap<(String, CommandId), CommandOutcome>,
@@ -204,25 +167,44 @@ struct PendingReply {
     command: CommandId,
 }
 
+/// Batches the actor may hand to the fan-out task ahead of delivery before
+/// it waits (backpressure from a fan-out that falls behind).
+const DISPATCH_BATCHES: usize = 1024;
+
 /// Opens the live in `store`, builds its session, and starts the actor on
-/// its own thread. Returns the inbox and a receiver that resolves when the
-/// actor has said goodbye to everyone and checkpointed the store.
+/// its own thread and the fan-out task on the runtime. Returns the inbox and
+/// a future that resolves when the actor has checkpointed the store and
+/// every connection has been handed its farewell.
 pub(crate) fn start(
     mut store: Box<dyn Store>,
     config: Arc<HubConfig>,
     metrics: Arc<Metrics>,
-) -> Result<(mpsc::Sender<Inbox>, oneshot::Receiver<()>, LiveHead), StoreError> {
+) -> Result<
+    (
+        mpsc::Sender<Inbox>,
+        impl std::future::Future<Output = ()> + Send + 'static,
+        LiveHead,
+    ),
+    StoreError,
+> {
     let head = store.open_live(&config.live)?;
     let session = restore_session(&mut *store, &config, &head)?;
     let (tx, rx) = mpsc::channel(config.limits.inbox_frames.max(1));
     let (done_tx, done_rx) = oneshot::channel();
+    let (dispatch, dispatched) = mpsc::channel(DISPATCH_BATCHES);
+    let fan_out = tokio::spawn(fanout::run(
+        dispatched,
+        metrics.clone(),
+        config.limits.send_queue_frames,
+    ));
     let actor = SessionActor {
         outcomes: OutcomeCache::new(config.limits.outcome_cache),
         store,
         session,
         config,
         metrics,
-        conns: Registry::default(),
+        dispatch,
+        viewers: HashMap::new(),
     };
     let spawned = std::thread::Builder::new()
         .name("regie-session".into())
@@ -230,6 +212,12 @@ pub(crate) fn start(
             actor.run(rx);
             let _ = done_tx.send(());
         });
+    let done_rx = async move {
+        let _ = done_rx.await;
+        // The fan-out task ends once the actor dropped its dispatch sender,
+        // after handing every connection its farewell.
+        let _ = fan_out.await;
+    };
     if let Err(e) = spawned {
         return Err(StoreError::Io {
             path: Default::default(),
@@ -268,7 +256,11 @@ struct SessionActor {
     session: Session,
     config: Arc<HubConfig>,
     metrics: Arc<Metrics>,
-    conns: Registry,
+    /// In order: registrations, committed batches, closes.
+    dispatch: mpsc::Sender<Dispatch>,
+    /// Joined viewer connections (for the viewers-online count, and to
+    /// reload their sanctions after a failed commit).
+    viewers: HashMap<ConnId, ViewerId>,
     outcomes: OutcomeCache,
 }
 
@@ -292,11 +284,11 @@ impl SessionActor {
                 Ok(true) => break,
                 Err(e) => {
                     tracing::error!(error = %e, "the store failed and could not be reopened; stopping the hub");
-                    self.farewell_all(Farewell::new(
+                    self.send(Dispatch::CloseAll(Farewell::new(
                         ErrorCode::Internal,
                         "the hub lost its store; reconnect later",
                         CloseCode::GoingAway,
-                    ));
+                    )));
                     return;
                 }
             }
@@ -310,7 +302,7 @@ impl SessionActor {
                     .send(JoinReply::Refused(Farewell::shutting_down()));
             }
         }
-        self.farewell_all(Farewell::shutting_down());
+        self.send(Dispatch::CloseAll(Farewell::shutting_down()));
         match self.store.checkpoint() {
             Ok(()) => tracing::info!(head = self.session.head(), "store checkpointed"),
             Err(e) => tracing::error!(error = %e, "final store checkpoint failed"),
@@ -326,7 +318,8 @@ impl SessionActor {
             match item {
                 Inbox::Join(req) => self.join(*req, now),
                 Inbox::Leave { conn } => {
-                    self.conns.remove(conn);
+                    self.viewers.remove(&conn);
+                    self.send(Dispatch::Leave { conn });
                 }
                 Inbox::Shutdown => shutdown = true,
                 other => work.push(other),
@@ -343,7 +336,7 @@ impl SessionActor {
             match item {
                 Inbox::Tick => {
                     ticked = true;
-                    let count = self.conns.viewers as u64;
+                    let count = self.viewers.len() as u64;
                     if let Some(frame) = self.session.viewers_online(count, now) {
                         commits.push(Commit::event(frame.clone()));
                         events.push(frame);
@@ -382,50 +375,39 @@ impl SessionActor {
             if let Err(e) = result {
                 tracing::error!(error = %e, batch = commits.len(), "store commit failed; the batch is refused");
                 self.recover()?;
-                for r in replies {
-                    let frame = if r.needs_commit {
-                        ServerFrame::Error(ErrorFrame::new(
-                            Some(r.command),
-                            ErrorCode::Internal,
-                            "the hub could not save this; try again",
-                        ))
-                    } else {
-                        r.frame
-                    };
-                    self.send_to(r.conn, &to_text(&frame));
-                }
+                let replies = replies
+                    .into_iter()
+                    .map(|r| {
+                        let frame = if r.needs_commit {
+                            ServerFrame::Error(ErrorFrame::new(
+                                Some(r.command),
+                                ErrorCode::Internal,
+                                "the hub could not save this; try again",
+                            ))
+                        } else {
+                            r.frame
+                        };
+                        (r.conn, frame)
+                    })
+                    .collect();
+                self.send(Dispatch::Batch {
+                    events: Vec::new(),
+                    replies,
+                    banned: Vec::new(),
+                });
                 return Ok(shutdown);
             }
         }
         self.metrics.events.inc_by(events.len() as u64);
 
-        let mut redacted = false;
-        for frame in &events {
-            redacted |= matches!(frame.event, Event::Redacted { .. });
-            self.fan_out(frame);
-        }
-        for r in replies {
-            self.send_to(r.conn, &to_text(&r.frame));
-        }
-        for viewer in banned {
-            let ids: Vec<ConnId> = self
-                .conns
-                .conns
-                .iter()
-                .filter(|c| c.viewer.as_ref() == Some(&viewer))
-                .map(|c| c.id)
-                .collect();
-            for id in ids {
-                self.close(
-                    id,
-                    Farewell::new(
-                        ErrorCode::Banned,
-                        "you were banned from this live",
-                        CloseCode::Banned,
-                    ),
-                );
-            }
-        }
+        let redacted = events
+            .iter()
+            .any(|f| matches!(f.event, Event::Redacted { .. }));
+        self.send(Dispatch::Batch {
+            events,
+            replies: replies.into_iter().map(|r| (r.conn, r.frame)).collect(),
+            banned,
+        });
         if redacted {
             // A redaction's old page images must leave the write-ahead log.
             if let Err(e) = self.store.checkpoint() {
@@ -596,12 +578,9 @@ impl SessionActor {
         let head = self.store.open_live(&self.config.live)?;
         self.session = restore_session(&mut *self.store, &self.config, &head)?;
         let now = crate::now_millis();
-        let viewers: HashSet<ViewerId> = self
-            .conns
-            .conns
-            .iter()
-            .filter_map(|c| c.viewer.clone())
-            .collect();
+        let mut viewers: Vec<ViewerId> = self.viewers.values().cloned().collect();
+        viewers.sort();
+        viewers.dedup();
         for v in viewers {
             if let Some(sv) = self.store.viewer(&self.config.live, &v, now)? {
                 self.session
@@ -703,13 +682,19 @@ impl SessionActor {
         };
         if reply.send(joined).is_ok() {
             self.metrics.messages_out.inc_by(sent);
-            self.conns.insert(Conn {
-                id: conn,
+            if let Some(v) = &viewer_id {
+                self.viewers.insert(conn, v.clone());
+            }
+            // Every event up to the welcome's head was dispatched in an
+            // earlier turn: registering now starts this connection exactly
+            // after it.
+            self.send(Dispatch::Register(Registration {
+                conn,
                 role,
                 viewer: viewer_id,
                 outbox,
-                farewell: Some(farewell),
-            });
+                farewell,
+            }));
         }
     }
 
@@ -771,87 +756,9 @@ impl SessionActor {
             .collect())
     }
 
-    /// Pushes one event to every connection whose role may see it.
-    fn fan_out(&mut self, frame: &EventFrame) {
-        let staff = to_text(&ServerFrame::Event(frame.clone()));
-        let viewer = frame.event.for_role(Role::Viewer).map(|event| {
-            if event == frame.event {
-                staff.clone()
-            } else {
-                to_text(&ServerFrame::Event(EventFrame {
-                    event,
-                    ..frame.clone()
-                }))
-            }
-        });
-        let mut delivered = 0u64;
-        let mut slow = Vec::new();
-        let mut gone = Vec::new();
-        for conn in &self.conns.conns {
-            let text = if conn.role.is_staff() {
-                &staff
-            } else {
-                match &viewer {
-                    Some(t) => t,
-                    None => continue,
-                }
-            };
-            match conn.outbox.try_send(text.clone()) {
-                Ok(()) => delivered += 1,
-                Err(mpsc::error::TrySendError::Full(_)) => slow.push(conn.id),
-                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(conn.id),
-            }
-        }
-        self.metrics.messages_out.inc_by(delivered);
-        for id in gone {
-            self.conns.remove(id);
-        }
-        for id in slow {
-            self.cut_slow(id);
-        }
-    }
-
-    fn send_to(&mut self, conn: ConnId, text: &Utf8Bytes) {
-        let Some(&i) = self.conns.index.get(&conn) else {
-            return;
-        };
-        match self.conns.conns[i].outbox.try_send(text.clone()) {
-            Ok(()) => {
-                self.metrics.messages_out.inc();
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => self.cut_slow(conn),
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.conns.remove(conn);
-            }
-        }
-    }
-
-    fn cut_slow(&mut self, conn: ConnId) {
-        self.metrics.slow_disconnects.inc();
-        let queue = self.config.limits.send_queue_frames;
-        tracing::info!(conn, queue, "cutting a slow connection");
-        self.close(
-            conn,
-            Farewell::new(
-                ErrorCode::SlowConsumer,
-                format!("the connection fell {queue} frames behind the live; reconnect and resume"),
-                CloseCode::Slow,
-            ),
-        );
-    }
-
-    fn close(&mut self, conn: ConnId, farewell: Farewell) {
-        if let Some(mut c) = self.conns.remove(conn)
-            && let Some(tx) = c.farewell.take()
-        {
-            let _ = tx.send(farewell);
-        }
-    }
-
-    fn farewell_all(&mut self, farewell: Farewell) {
-        let ids: Vec<ConnId> = self.conns.conns.iter().map(|c| c.id).collect();
-        for id in ids {
-            self.close(id, farewell.clone());
-        }
+    /// Hands work to the fan-out task, waiting if it is a full channel
+    /// behind. If the task is gone the hub is stopping: nothing to deliver.
+    fn send(&self, d: Dispatch) {
+        let _ = self.dispatch.blocking_send(d);
     }
 }

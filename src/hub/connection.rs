@@ -39,6 +39,15 @@ pub const MAX_CONTACT_BYTES: usize = 254;
 /// Frames taken from the queue per socket flush.
 const WRITE_BATCH: usize = 256;
 
+/// Bytes read from a socket at a time. Clients send little (commands of a
+/// few hundred bytes), and the library's 128 KiB default per connection
+/// would cost 640 MiB at 5,000 viewers; bigger frames still arrive whole.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Bytes buffered before a write reaches the socket mid-batch. A batch is
+/// flushed at its end anyway; this only caps what one connection keeps.
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
 /// What every connection task shares.
 pub(crate) struct Shared {
     pub config: Arc<HubConfig>,
@@ -60,6 +69,8 @@ pub(crate) struct Shared {
 pub(crate) async fn upgrade(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| connection(socket, shared))
 }
 
@@ -325,27 +336,39 @@ async fn send_frame(ws: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum:
     ws.send(Message::Text(to_text(frame))).await
 }
 
-/// Says why, closes with `close`, and waits (at most `grace`) for the
-/// client's close reply, so the frames reach it before the socket goes.
+/// How long a closing connection waits for the client's close reply, once
+/// its own close frame is written. Short: a client that does not answer is
+/// not worth holding a socket for, but most answer within a round trip, and
+/// closing after their reply never resets frames still in flight to them.
+pub const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(1);
+
+/// Says why and closes with `close`. Writing may take up to `grace` (a slow
+/// reader has to drain its buffers first); then the client has
+/// [`CLOSE_REPLY_WAIT`] to answer the close.
 async fn goodbye(ws: &mut WebSocket, frame: ServerFrame, close: CloseCode, grace: Duration) {
     let reason = match &frame {
         ServerFrame::Error(e) => e.code.as_str(),
         ServerFrame::Bye { code, .. } => code.as_str(),
         _ => "",
     };
-    let _ = tokio::time::timeout(grace, async {
+    let written = tokio::time::timeout(grace, async {
         send_frame(ws, &frame).await?;
         ws.send(Message::Close(Some(CloseFrame {
             code: close.code(),
             reason: Utf8Bytes::from(reason),
         })))
-        .await?;
+        .await
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, async {
         while let Some(Ok(m)) = ws.recv().await {
             if matches!(m, Message::Close(_)) {
                 break;
             }
         }
-        Ok::<(), axum::Error>(())
     })
     .await;
 }
@@ -483,7 +506,7 @@ fn admit(hello: Hello, shared: &Shared) -> Result<(Principal, Contact, Option<Re
                 .map(|p| sanitize_name(&p, MAX_NAME_GRAPHEMES))
                 .filter(|p| !p.is_empty())
                 .unwrap_or_else(|| assigned_pseudonym(&id));
-            let contact = clean_contact(contact).map_err(|m| invalid(m))?;
+            let contact = clean_contact(contact).map_err(invalid)?;
             Ok((
                 Principal::Viewer(ViewerProfile {
                     id,

@@ -8,18 +8,20 @@
 //! | [`moderation`] | personal data and blocked terms → hold queue |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |
 //! | [`identity`] | pseudonymous viewer ids and assigned pseudonyms |
-//! | `actor` | the one owner of the session and store: batches, commits, fans out |
+//! | `actor` | the one owner of the session and store: batches, commits |
+//! | `fanout` | the joined connections; delivers committed events in order |
 //! | `connection` | one WebSocket: hello, then read commands / write the queue |
 //! | [`metrics`] | Prometheus counters at `/metrics` |
 //!
 //! Ingest path of a viewer message: `connection` (frame ≤ 64 KiB, JSON) →
 //! actor inbox → `session` (sanitise, validate, sanctions, rate, moderation,
-//! number) → store commit (one transaction per batch) → fan-out to each
-//! connection's bounded queue, scoped by role → the connection's writer.
+//! number) → store commit (one transaction per batch) → `fanout` (each
+//! connection's bounded queue, scoped by role) → the connection's writer.
 
 mod actor;
 pub mod config;
 mod connection;
+mod fanout;
 pub mod identity;
 pub mod metrics;
 pub mod moderation;
@@ -150,7 +152,8 @@ pub async fn serve_with_store(
 }
 
 async fn tick(inbox: mpsc::Sender<actor::Inbox>, every: std::time::Duration) {
-    let mut interval = tokio::time::interval(every.max(std::time::Duration::from_millis(10)));
+    let every = every.max(std::time::Duration::from_millis(10));
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;

@@ -9,7 +9,10 @@ pub const TABLE: &[(&str, &[Role])] = {
     use Role::{Staff, Viewer};
     use StaffRole::{Admin, Host, Moderator, Support};
     &[
-        ("say", &[Viewer, Staff(Admin)]),
+        (
+            "say",
+            &[Viewer, Staff(Host), Staff(Moderator), Staff(Admin)],
+        ),
         ("consent", &[Viewer]),
         ("answer", &[Staff(Host), Staff(Admin)]),
         ("pin", &[Staff(Host), Staff(Moderator), Staff(Admin)]),
