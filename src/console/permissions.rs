@@ -1,26 +1,15 @@
-//! Which staff role may take which action, as the console shows it. The hub
-//! enforces permissions (its table is the authority); this table only keeps
-//! the console from offering what a role cannot do. It follows the hub's
-//! documented table, keyed by the wire name of each command.
+//! Which actions the console offers a staff role. The hub enforces
+//! permissions with its table ([`crate::hub::permissions`]); the console
+//! reads the same table, so it only ever hides what the hub would refuse.
 
-use crate::protocol::StaffRole;
+use crate::hub::permissions as table;
+use crate::protocol::{Role, StaffRole};
 
 use super::keymap::Action;
 
 /// Whether `role` may send the command with wire name `command`.
 pub fn may_send(role: StaffRole, command: &str) -> bool {
-    match role {
-        StaffRole::Admin => true,
-        StaffRole::Host => matches!(
-            command,
-            "answer" | "pin" | "unpin" | "mark_answered" | "viewer_card"
-        ),
-        StaffRole::Moderator => matches!(
-            command,
-            "hide" | "release" | "timeout" | "ban" | "pin" | "unpin" | "viewer_card"
-        ),
-        StaffRole::Support => matches!(command, "redact" | "viewer_card"),
-    }
+    table::allows_name(Role::Staff(role), command)
 }
 
 /// The command an action sends, for actions that send one.
@@ -51,7 +40,7 @@ pub fn sees_hold_queue(role: StaffRole) -> bool {
 
 /// Whether the viewer card shows masked contact data to this role.
 pub fn sees_contact(role: StaffRole) -> bool {
-    matches!(role, StaffRole::Support | StaffRole::Admin)
+    table::sees_contact(Role::Staff(role))
 }
 
 #[cfg(test)]
