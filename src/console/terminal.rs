@@ -43,6 +43,39 @@ where
     result
 }
 
+/// Resolves on SIGTERM or SIGHUP.
+struct Termination {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Termination {
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}
+
+fn termination() -> io::Result<Termination> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Termination {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+    #[cfg(not(unix))]
+    Ok(Termination {})
+}
+
 /// Runs until the user quits, the hub refuses us for good, or input ends.
 pub async fn event_loop<B, S>(
     terminal: &mut Terminal<B>,
@@ -60,9 +93,13 @@ where
     let mut tick = tokio::time::interval(frame_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     update(state, Msg::Tick(crate::now_millis()));
+    // SIGTERM and SIGHUP (a closed terminal window) end the loop like a
+    // quit, so the terminal is restored and `regie demo` cleans up.
+    let mut hangup = termination()?;
     loop {
         let effects = tokio::select! {
             biased;
+            _ = hangup.recv() => return Ok(Outcome::Quit),
             ev = keys.next() => match ev {
                 Some(Ok(TermEvent::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => {
                     update(state, Msg::Key(key))
