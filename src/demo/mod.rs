@@ -87,8 +87,15 @@ fn write_second_console(
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let temp = tempfile::Builder::new()
-        .prefix("regie-demo-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("regie-demo-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Store, keys and the second console's token: this user only.
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    let temp = builder
         .tempdir()
         .context("cannot create the demo's temporary directory")?;
     let dir = temp.path().to_path_buf();
