@@ -206,13 +206,17 @@ async fn live(
     // write can get stuck out of the actor's reach.
     let mut own: Vec<Message> = Vec::new();
     let mut bad_frames = 0u32;
-    let mut ping = tokio::time::interval_at(
-        tokio::time::Instant::now() + limits.ping_interval,
-        limits.ping_interval.max(Duration::from_millis(10)),
-    );
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let idle = tokio::time::sleep(limits.idle_timeout);
-    tokio::pin!(idle);
+    // One timer for both the ping and the idle check: every wake of this
+    // loop polls each branch, and at thousands of sockets a second timer
+    // is measurable.
+    let beat = limits
+        .ping_interval
+        .min(limits.idle_timeout / 2)
+        .max(Duration::from_millis(10));
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = tokio::time::Instant::now();
+    let mut last_ping = last_heard;
 
     loop {
         if !batch.is_empty() || !own.is_empty() {
@@ -225,24 +229,22 @@ async fn live(
                 }
                 ws.flush().await
             };
+            // The farewell is only polled when the write does not complete
+            // at once: a reader that stopped reading is cut mid-write.
             tokio::select! {
                 biased;
-                f = &mut *farewell => return Some(f.unwrap_or_else(|_| Farewell::shutting_down())),
                 written = write => if written.is_err() { return None },
+                f = &mut *farewell => return Some(f.unwrap_or_else(|_| Farewell::shutting_down())),
             }
             batch.clear();
             own.clear();
         }
+        // Reads first: a busy show must not starve a staff member's
+        // commands; then the queue; the heartbeat when both are quiet.
         tokio::select! {
             biased;
-            f = &mut *farewell => return Some(f.unwrap_or_else(|_| Farewell::shutting_down())),
-            n = queue.recv_many(&mut batch, WRITE_BATCH) => {
-                if n == 0 {
-                    return Some(Farewell::shutting_down());
-                }
-            }
             incoming = ws.recv() => {
-                idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
+                last_heard = tokio::time::Instant::now();
                 let message = match incoming {
                     None => return None,
                     Some(Ok(m)) => m,
@@ -287,13 +289,25 @@ async fn live(
                 }
                 own.push(Message::Text(to_text(&ServerFrame::Error(error))));
             }
-            _ = ping.tick() => own.push(Message::Ping(Default::default())),
-            () = &mut idle => {
-                return Some(Farewell::new(
-                    ErrorCode::IdleTimeout,
-                    format!("nothing heard for {} s", limits.idle_timeout.as_secs()),
-                    CloseCode::Idle,
-                ));
+            n = queue.recv_many(&mut batch, WRITE_BATCH) => {
+                if n == 0 {
+                    // The fan-out closed the queue: it left a farewell
+                    // (slow, banned, shutting down), or it is gone.
+                    return Some(farewell.try_recv().unwrap_or_else(|_| Farewell::shutting_down()));
+                }
+            }
+            now = heartbeat.tick() => {
+                if now.duration_since(last_heard) >= limits.idle_timeout {
+                    return Some(Farewell::new(
+                        ErrorCode::IdleTimeout,
+                        format!("nothing heard for {} s", limits.idle_timeout.as_secs()),
+                        CloseCode::Idle,
+                    ));
+                }
+                if now.duration_since(last_ping) >= limits.ping_interval {
+                    last_ping = now;
+                    own.push(Message::Ping(Default::default()));
+                }
             }
         }
     }
