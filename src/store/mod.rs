@@ -1,1 +1,362 @@
-//! Persistence. Placeholder: being built.
+//! Persistence of live sessions, behind one small synchronous trait.
+//!
+//! # Design
+//!
+//! The hub orders every event of a live session in one session actor, then
+//! hands the store a *batch* of [`Commit`]s: each is a sequenced event (the
+//! thing clients see), plus the audit entry of the staff action that caused
+//! it and the command's outcome (so a retried command id has its effect
+//! once). A batch is written in **one transaction**: either the whole batch
+//! is durable or none of it is, and the session's head sequence number moves
+//! with it. The store checks that sequence numbers follow the head without a
+//! gap, so a hub bug cannot leave holes in history.
+//!
+//! The store keeps two views of the same facts:
+//!
+//! - **the event log** (`events`): what happened, in order, so a reconnecting
+//!   client can replay exactly what it missed. An event row never holds user
+//!   text: a `message` event references its `messages` row, and replay reads
+//!   the text from there. Redaction therefore deletes the text in exactly one
+//!   place, and every replay of the old `message` event turns into the
+//!   tombstone at its original seq.
+//! - **the projection** (`messages`, `pins`, `sanctions`, `tombstones`, ...):
+//!   the current state, updated by the same transaction, so a snapshot for a
+//!   joining client is a few indexed reads instead of a replay from seq 0.
+//!
+//! The trait is synchronous on purpose: SQLite is a blocking library, and the
+//! hub calls the store from its single session actor (through
+//! `tokio::task::block_in_place` or a dedicated thread). One owner means no
+//! locking inside the store and no interleaving of batches.
+//!
+//! [`SqliteStore`] is the embedded default (one file in the data dir, no
+//! server to install). A PostgreSQL store for large shows will implement the
+//! same trait and run the same conformance tests (`tests/store_conformance.rs`).
+//!
+//! Data protection lives here as much as in the hub:
+//! - contact data is encrypted at rest ([`contact`]);
+//! - redaction removes the text, not a flag ([`Store::commit`] with
+//!   [`Event::Redacted`](crate::protocol::Event::Redacted)), and [`Store::checkpoint`] makes sure the old page
+//!   images leave the write-ahead log too;
+//! - the audit log is append-only and hash-chained ([`Store::verify_audit_chain`]).
+
+pub mod audit;
+pub mod contact;
+mod migrations;
+mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+pub use audit::{AuditEntry, AuditRecord};
+pub use sqlite::SqliteStore;
+
+use crate::protocol::{
+    ChatEntry, ChatMessage, CommandId, ConsentState, Contact, Epoch, ErrorCode, EventFrame,
+    MessageId, Millis, Sanction, Seq, Settings, Snapshot, ViewerCard, ViewerId,
+};
+
+/// How many of a viewer's recent messages a [`ViewerCard`] shows.
+pub const VIEWER_CARD_RECENT: usize = 20;
+
+/// A live session's position, as the store knows it on opening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveHead {
+    /// Random, chosen when the live was first created in this data dir. A new
+    /// data dir means a new epoch, which tells resuming clients to reload.
+    pub epoch: Epoch,
+    /// The last committed event's seq; 0 for a new live (the first event is 1).
+    pub head: Seq,
+    /// The highest message id ever stored (0 when none), so the hub numbers
+    /// new messages after a restart without reusing an id.
+    pub last_message_id: u64,
+}
+
+/// One unit the hub commits: an event, the audit entry of the staff action
+/// behind it, and the outcome of the command that caused it. Any part may be
+/// absent: a no-op command (redacting twice) stores only its outcome; a staff
+/// read of contact data stores only an audit entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commit {
+    pub frame: Option<EventFrame>,
+    pub audit: Option<AuditEntry>,
+    pub outcome: Option<RecordedOutcome>,
+}
+
+impl Commit {
+    /// A commit of one event, with nothing else.
+    pub fn event(frame: EventFrame) -> Self {
+        Self {
+            frame: Some(frame),
+            audit: None,
+            outcome: None,
+        }
+    }
+
+    /// A commit without an event: only an audit entry and/or an outcome.
+    pub fn without_event() -> Self {
+        Self {
+            frame: None,
+            audit: None,
+            outcome: None,
+        }
+    }
+
+    pub fn with_audit(mut self, audit: AuditEntry) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    pub fn with_outcome(
+        mut self,
+        principal: impl Into<String>,
+        id: CommandId,
+        outcome: CommandOutcome,
+    ) -> Self {
+        self.outcome = Some(RecordedOutcome {
+            principal: principal.into(),
+            id,
+            outcome,
+        });
+        self
+    }
+}
+
+/// A command's outcome, remembered under `(principal, id)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedOutcome {
+    /// Who sent the command: a viewer id, or a staff member's name.
+    pub principal: String,
+    pub id: CommandId,
+    pub outcome: CommandOutcome,
+}
+
+/// What the hub answered to a command, so a retry gets the same answer
+/// instead of a second effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CommandOutcome {
+    /// Acknowledged; `seq` is the event the command produced, if any.
+    Ack { seq: Option<Seq> },
+    /// Refused for good (a temporary error is worth retrying, so the hub
+    /// should not remember it).
+    Error { code: ErrorCode, message: String },
+}
+
+/// The current state of a live as staff see it. The hub filters it for
+/// viewers (held and hidden messages removed) and adds what only it knows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoredSnapshot {
+    /// The pinned message; never a redacted one (redaction drops the pin).
+    pub pinned: Option<ChatMessage>,
+    /// Unanswered, unredacted questions, oldest first, whatever their
+    /// visibility.
+    pub open_questions: Vec<ChatMessage>,
+    /// The last chat entries (messages and answers), oldest first,
+    /// tombstones in place of redacted messages.
+    pub recent: Vec<ChatEntry>,
+}
+
+impl StoredSnapshot {
+    /// The wire snapshot, with what the hub knows and the store does not.
+    pub fn into_snapshot(self, viewers_online: u64, settings: Settings) -> Snapshot {
+        Snapshot {
+            pinned: self.pinned,
+            open_questions: self.open_questions,
+            recent: self.recent,
+            viewers_online,
+            settings,
+        }
+    }
+}
+
+/// A viewer as stored: identity only. Contact data travels separately
+/// ([`Store::upsert_viewer`]) because it is stored encrypted and read back
+/// only masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewerRecord {
+    pub id: ViewerId,
+    pub first_name: String,
+    pub pseudonym: String,
+    /// When the viewer first joined this live. On upsert of a known viewer,
+    /// the stored value wins.
+    pub first_seen: Millis,
+    pub last_seen: Millis,
+}
+
+/// A viewer with the sanctions that apply to them now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredViewer {
+    pub record: ViewerRecord,
+    /// Active sanctions: a ban, or a timeout that has not run out.
+    pub sanctions: Vec<Sanction>,
+}
+
+impl StoredViewer {
+    pub fn is_banned(&self) -> bool {
+        self.sanctions
+            .iter()
+            .any(|s| matches!(s, Sanction::Banned { .. }))
+    }
+
+    /// The end of the longest running timeout, if any.
+    pub fn timed_out_until(&self) -> Option<Millis> {
+        self.sanctions
+            .iter()
+            .filter_map(|s| match s {
+                Sanction::TimedOut { until, .. } => Some(*until),
+                Sanction::Banned { .. } => None,
+            })
+            .max()
+    }
+}
+
+/// Why a store operation failed. The hub maps these to `internal`
+/// (temporary) for clients and logs them without user data.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("data dir {path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the store's schema version is {found}, newer than this build knows ({known}); \
+         run a newer regie or use another data dir"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("live {0:?} was not opened (call open_live first)")]
+    UnknownLive(String),
+    #[error("event for epoch {got:?}, but live {live:?} is in epoch {expected:?}")]
+    WrongEpoch {
+        live: String,
+        expected: Epoch,
+        got: Epoch,
+    },
+    #[error("event seq {got} does not follow the head {head} of live {live:?}")]
+    SeqGap { live: String, head: Seq, got: Seq },
+    #[error("event refers to message {0}, which is not stored")]
+    UnknownMessage(MessageId),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the audit log of live {live:?} is broken at record {record}: {why}")]
+    AuditChainBroken {
+        live: String,
+        record: u64,
+        why: String,
+    },
+    #[error("contact data: {0}")]
+    Contact(#[from] contact::ContactError),
+}
+
+impl StoreError {
+    /// Whether retrying may succeed (the database was busy, a disk hiccup).
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            StoreError::Db(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            StoreError::Io { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Persistence of live sessions. See the module docs for the design.
+///
+/// Every method takes the live's name; [`Store::open_live`] must be called
+/// once for a live before the others.
+pub trait Store: Send + 'static {
+    /// Opens or creates the live; returns its epoch, head seq (0 when new)
+    /// and last message id. A new data dir means a fresh random epoch.
+    fn open_live(&mut self, live: &str) -> Result<LiveHead, StoreError>;
+
+    /// Persists a batch in ONE transaction. Each event must carry the live's
+    /// epoch and the next seq (head + 1, then + 2, ...). Each event is
+    /// applied to the projection:
+    /// `Message` → a messages row (text stored once, there);
+    /// `Released`/`Hidden`/`QuestionAnswered` → that row updated;
+    /// `Pinned`/`Unpinned` → the pin; `ViewerTimedOut`/`ViewerBanned` →
+    /// sanctions; `Redacted` → text deleted, tombstone written, pin dropped
+    /// (a second `Redacted` for the same message keeps the first tombstone);
+    /// `ViewersOnline` → only the log. Audit entries and outcomes go in the
+    /// same transaction.
+    fn commit(&mut self, live: &str, batch: &[Commit]) -> Result<(), StoreError>;
+
+    /// Events with seq > `after`, in order, at most `limit`. Any event that
+    /// carried a message since redacted (`message`, `released`) is served as
+    /// `Event::Redacted { tombstone }` at its original seq: history never
+    /// holds the text.
+    fn replay(
+        &mut self,
+        live: &str,
+        after: Seq,
+        limit: usize,
+    ) -> Result<Vec<EventFrame>, StoreError>;
+
+    /// The current state: the staff view, at most `recent` chat entries.
+    fn snapshot(&mut self, live: &str, recent: usize) -> Result<StoredSnapshot, StoreError>;
+
+    /// One message as history serves it: the message, or its tombstone.
+    fn message(&mut self, live: &str, id: MessageId) -> Result<Option<ChatEntry>, StoreError>;
+
+    /// Joins or refreshes a viewer. A contact field that is `Some` replaces
+    /// the stored one; `None` keeps it. Contact data is stored encrypted,
+    /// never in clear.
+    fn upsert_viewer(
+        &mut self,
+        live: &str,
+        viewer: &ViewerRecord,
+        contact: &Contact,
+    ) -> Result<(), StoreError>;
+
+    /// A viewer with their sanctions active at `now`.
+    fn viewer(
+        &mut self,
+        live: &str,
+        id: &ViewerId,
+        now: Millis,
+    ) -> Result<Option<StoredViewer>, StoreError>;
+
+    /// The viewer's card: recent messages (tombstones in place), active
+    /// sanctions, latest consent per purpose; `with_contact` adds masked
+    /// contact data (support and admin only: the hub decides).
+    fn viewer_card(
+        &mut self,
+        live: &str,
+        id: &ViewerId,
+        with_contact: bool,
+        now: Millis,
+    ) -> Result<Option<ViewerCard>, StoreError>;
+
+    /// Appends a consent record (history is kept; the card shows the latest
+    /// per purpose).
+    fn record_consent(
+        &mut self,
+        live: &str,
+        viewer: &ViewerId,
+        consent: &ConsentState,
+    ) -> Result<(), StoreError>;
+
+    /// The stored outcome of a command id this principal already sent.
+    fn command_outcome(
+        &mut self,
+        live: &str,
+        principal: &str,
+        id: &CommandId,
+    ) -> Result<Option<CommandOutcome>, StoreError>;
+
+    /// The whole audit log of the live, oldest first.
+    fn audit_log(&mut self, live: &str) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Recomputes the audit log's hash chain; the error names the first
+    /// broken record.
+    fn verify_audit_chain(&mut self, live: &str) -> Result<(), StoreError>;
+
+    /// Makes everything durable and empties the write-ahead log, so no old
+    /// page image (e.g. of a redacted message) survives in it. Call it on
+    /// shutdown and after a redaction.
+    fn checkpoint(&mut self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,1 @@
+//! Schema migrations, applied in order and tracked by `PRAGMA user_version`.
