@@ -19,7 +19,7 @@ use rand::TryRngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::protocol::ViewerId;
+use crate::protocol::{Millis, ViewerId};
 
 /// Domain separation: a stream for this purpose can't be replayed as another.
 const STREAM_DOMAIN: &[u8] = b"regie/instant-win/v1";
@@ -61,7 +61,7 @@ impl Seed {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum DrawError {
     #[error("the OS random number generator failed: {0}")]
     Rng(String),
@@ -207,6 +207,179 @@ impl DrawRecord {
             winners,
             redraw_of,
         })
+    }
+}
+
+/// The sentence every instant win's rules start with.
+pub const NO_PURCHASE_NECESSARY: &str = "No purchase necessary.";
+pub const MAX_PRIZE_GRAPHEMES: usize = 80;
+pub const MAX_RULES_GRAPHEMES: usize = 500;
+pub const MAX_WINNERS: u32 = 100;
+pub const MIN_ENTRY_SECS: u32 = 10;
+pub const MAX_ENTRY_SECS: u32 = 3_600;
+
+/// What a host fills in to launch an instant win.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstantWinSpec {
+    pub prize: String,
+    pub winners: u32,
+    pub entry_secs: u32,
+    pub rules: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstantWinError {
+    #[error("the prize label is empty or longer than {MAX_PRIZE_GRAPHEMES} characters")]
+    BadPrize,
+    #[error("an instant win has 1 to {MAX_WINNERS} winners")]
+    BadWinnerCount,
+    #[error("the entry window lasts {MIN_ENTRY_SECS} s to {MAX_ENTRY_SECS} s")]
+    BadWindow,
+    #[error("the rules are longer than {MAX_RULES_GRAPHEMES} characters")]
+    RulesTooLong,
+    #[error("entries are closed")]
+    Closed,
+    #[error("you have already entered")]
+    AlreadyEntered,
+    #[error(transparent)]
+    Draw(#[from] DrawError),
+}
+
+impl InstantWinSpec {
+    /// Sanitises and checks the launch form. Rules always begin with
+    /// [`NO_PURCHASE_NECESSARY`]; entering never depends on marketing consent.
+    pub fn validated(&self) -> Result<InstantWinSpec, InstantWinError> {
+        let prize = crate::privacy::sanitize_name(&self.prize, usize::MAX);
+        if prize.is_empty() || crate::privacy::grapheme_count(&prize) > MAX_PRIZE_GRAPHEMES {
+            return Err(InstantWinError::BadPrize);
+        }
+        if !(1..=MAX_WINNERS).contains(&self.winners) {
+            return Err(InstantWinError::BadWinnerCount);
+        }
+        if !(MIN_ENTRY_SECS..=MAX_ENTRY_SECS).contains(&self.entry_secs) {
+            return Err(InstantWinError::BadWindow);
+        }
+        let given = crate::privacy::sanitize_name(&self.rules, usize::MAX);
+        if crate::privacy::grapheme_count(&given) > MAX_RULES_GRAPHEMES {
+            return Err(InstantWinError::RulesTooLong);
+        }
+        let rules = if given.starts_with(NO_PURCHASE_NECESSARY) {
+            given
+        } else if given.is_empty() {
+            NO_PURCHASE_NECESSARY.to_string()
+        } else {
+            format!("{NO_PURCHASE_NECESSARY} {given}")
+        };
+        Ok(InstantWinSpec {
+            prize,
+            winners: self.winners,
+            entry_secs: self.entry_secs,
+            rules,
+        })
+    }
+}
+
+/// One instant win as the hub runs it: the secret seed, the entries, and
+/// once drawn, the published record. Pure: time comes in as arguments.
+#[derive(Debug, Clone)]
+pub struct InstantWin {
+    pub id: u64,
+    pub spec: InstantWinSpec,
+    pub opened_at: Millis,
+    pub closes_at: Millis,
+    pub redraw_of: Option<u64>,
+    seed: Seed,
+    entrants: std::collections::BTreeSet<ViewerId>,
+    pub record: Option<DrawRecord>,
+}
+
+impl InstantWin {
+    /// Opens an instant win with a seed just drawn from the OS RNG (its
+    /// commitment is what gets published).
+    pub fn open(
+        id: u64,
+        spec: InstantWinSpec,
+        seed: Seed,
+        now: Millis,
+        redraw_of: Option<u64>,
+    ) -> Self {
+        Self {
+            id,
+            closes_at: now + i64::from(spec.entry_secs) * 1_000,
+            spec,
+            opened_at: now,
+            redraw_of,
+            seed,
+            entrants: Default::default(),
+            record: None,
+        }
+    }
+
+    /// Adds stored entrants back after a restart (with `closes_at` and
+    /// `record` set from storage, the state is whole again).
+    pub fn with_entrants(mut self, entrants: impl IntoIterator<Item = ViewerId>) -> Self {
+        self.entrants.extend(entrants);
+        self
+    }
+
+    pub fn commitment(&self) -> String {
+        self.seed.commitment()
+    }
+
+    /// The secret seed, for the store only (never for a client before the draw).
+    pub fn seed(&self) -> &Seed {
+        &self.seed
+    }
+
+    pub fn entrant_count(&self) -> u64 {
+        self.entrants.len() as u64
+    }
+
+    pub fn is_drawn(&self) -> bool {
+        self.record.is_some()
+    }
+
+    /// Whether the entry window ended by `now` and the draw is still to do.
+    pub fn is_due(&self, now: Millis) -> bool {
+        !self.is_drawn() && now >= self.closes_at
+    }
+
+    /// One entry per viewer, inside the window. Sanctions are the hub's to
+    /// check before calling this.
+    pub fn enter(&mut self, viewer: &ViewerId, now: Millis) -> Result<(), InstantWinError> {
+        if self.is_drawn() || now >= self.closes_at {
+            return Err(InstantWinError::Closed);
+        }
+        if !self.entrants.insert(viewer.clone()) {
+            return Err(InstantWinError::AlreadyEntered);
+        }
+        Ok(())
+    }
+
+    /// Freezes the entrants and draws. Drawing twice returns the first record.
+    pub fn draw(&mut self, now: Millis) -> Result<&DrawRecord, InstantWinError> {
+        if self.record.is_none() {
+            self.closes_at = self.closes_at.min(now);
+            let record = DrawRecord::close(
+                self.id,
+                self.spec.prize.clone(),
+                self.spec.winners as usize,
+                &self.seed,
+                self.entrants.iter().cloned().collect(),
+                self.redraw_of,
+            )?;
+            self.record = Some(record);
+        }
+        Ok(self.record.as_ref().expect("set above"))
+    }
+
+    /// The entrants of a re-draw: this draw's entrants minus `exclude`.
+    pub fn entrants_except(&self, exclude: &[ViewerId]) -> Vec<ViewerId> {
+        self.entrants
+            .iter()
+            .filter(|e| !exclude.contains(e))
+            .cloned()
+            .collect()
     }
 }
 
@@ -483,6 +656,70 @@ mod tests {
             .sum();
         // 6 degrees of freedom, p = 0.001.
         assert!(chi2 < 22.458, "chi-square {chi2:.2} over {wins:?}");
+    }
+
+    fn spec() -> InstantWinSpec {
+        InstantWinSpec {
+            prize: "€50 voucher".into(),
+            winners: 2,
+            entry_secs: 120,
+            rules: "One entry per viewer.".into(),
+        }
+    }
+
+    #[test]
+    fn rules_always_say_no_purchase_necessary() {
+        let s = spec().validated().unwrap();
+        assert_eq!(s.rules, "No purchase necessary. One entry per viewer.");
+        let empty = InstantWinSpec {
+            rules: String::new(),
+            ..spec()
+        }
+        .validated()
+        .unwrap();
+        assert_eq!(empty.rules, NO_PURCHASE_NECESSARY);
+        assert_eq!(
+            InstantWinSpec {
+                winners: 0,
+                ..spec()
+            }
+            .validated(),
+            Err(InstantWinError::BadWinnerCount)
+        );
+        assert_eq!(
+            InstantWinSpec {
+                entry_secs: 1,
+                ..spec()
+            }
+            .validated(),
+            Err(InstantWinError::BadWindow)
+        );
+    }
+
+    #[test]
+    fn one_entry_per_viewer_inside_the_window() {
+        let mut w = InstantWin::open(1, spec(), fixed_seed(9), 1_000, None);
+        let a = ViewerId("a".into());
+        w.enter(&a, 1_500).unwrap();
+        assert_eq!(w.enter(&a, 1_600), Err(InstantWinError::AlreadyEntered));
+        assert_eq!(
+            w.enter(&ViewerId("b".into()), 121_000),
+            Err(InstantWinError::Closed)
+        );
+        assert!(w.is_due(121_000));
+        let record = w.draw(130_000).unwrap().clone();
+        assert_eq!(record.winners, vec![a]);
+        assert_eq!(record.commitment, w.commitment());
+        assert_eq!(verify(&record), Ok(()));
+        assert_eq!(
+            w.draw(140_000).unwrap(),
+            &record,
+            "drawing twice changes nothing"
+        );
+        assert_eq!(
+            w.enter(&ViewerId("c".into()), 1_700),
+            Err(InstantWinError::Closed)
+        );
     }
 
     #[test]
