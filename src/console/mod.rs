@@ -1,15 +1,34 @@
-//! The moderation console. Placeholder: being built.
+//! The moderation console (`regie console`): the terminal hosts,
+//! moderators and support staff keep open during a live show.
+//!
+//! Elm-style, so behaviour is testable without a terminal or a socket:
+//! - [`state`]: the state and its one transition, `update(state, Msg) -> Vec<Effect>`;
+//! - [`view`]: pure-ish functions from state to a ratatui frame, one per pane;
+//! - [`feed`], [`wrap`], [`filter`]: the chat feed's scrollback, layout, filter;
+//! - [`keymap`], [`theme`], [`config`]: named actions, colours, the config file;
+//! - [`net`]: the WebSocket task (hello, resume, reconnect, the outbox);
+//! - [`terminal`]: the one `select!` loop over keys, the network and a render tick.
+//!
+//! Exit codes of `regie console` (also in the README):
+//! - 0: quit by the user;
+//! - 1: an unexpected error (terminal I/O, …);
+//! - 2: bad arguments or configuration (no token, unreadable config);
+//! - 3: the hub cannot be reached (bad URL, refused, no answer, not a regie hub);
+//! - 4: the hub refused the token (invalid, expired, or for another live);
+//! - 5: the hub does not speak this protocol version.
 
-use std::process::ExitCode;
+pub mod bench;
+pub mod config;
+pub mod feed;
+pub mod filter;
+pub mod input;
+pub mod keymap;
+pub mod net;
+pub mod permissions;
+pub mod state;
+pub mod terminal;
+pub mod theme;
+pub mod view;
+pub mod wrap;
 
-/// `regie console`
-#[derive(Debug, clap::Args)]
-pub struct ConsoleArgs {
-    /// The hub's WebSocket URL.
-    #[arg(long, default_value = "ws://127.0.0.1:7878")]
-    pub url: String,
-}
-
-pub async fn run(_args: ConsoleArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("regie console is not built yet")
-}
+pub use config::{ConsoleArgs, run};

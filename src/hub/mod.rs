@@ -1,6 +1,50 @@
-//! The live-session hub (`regie serve`). Placeholder: being built.
+//! The live-session hub (`regie serve`).
+//!
+//! | file | what it is |
+//! |---|---|
+//! | [`config`] | [`HubConfig`] and [`Limits`]: what a hub runs and its bounds |
+//! | [`session`] | the pure rules of a live: command → events + reply |
+//! | [`permissions`] | the role → command table |
+//! | [`moderation`] | personal data and blocked terms → hold queue |
+//! | [`rate_limit`] | per-viewer token bucket and slow mode |
+//! | [`identity`] | pseudonymous viewer ids and assigned pseudonyms |
+//! | `actor` | the one owner of the session and store: batches, commits |
+//! | `fanout` | the joined connections; delivers committed events in order |
+//! | `connection` | one WebSocket: hello, then read commands / write the queue |
+//! | [`metrics`] | Prometheus counters at `/metrics` |
+//!
+//! Ingest path of a viewer message: `connection` (frame ≤ 64 KiB, JSON) →
+//! actor inbox → `session` (sanitise, validate, sanctions, rate, moderation,
+//! number) → store commit (one transaction per batch) → `fanout` (each
+//! connection's bounded queue, scoped by role) → the connection's writer.
 
+mod actor;
+pub mod config;
+mod connection;
+mod fanout;
+pub mod identity;
+pub mod metrics;
+pub mod moderation;
+pub mod permissions;
+pub mod rate_limit;
+pub mod session;
+
+use std::future::Future;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::{any, get};
+use axum::serve::ListenerExt;
+use tokio::sync::{mpsc, watch};
+
+pub use config::{HubConfig, Limits};
+
+use crate::auth::secret_file::SecretFileError;
+use crate::auth::{AuthError, SigningKey};
+use crate::store::{SqliteStore, Store, StoreError};
 
 /// `regie serve`
 #[derive(Debug, clap::Args)]
@@ -16,6 +60,167 @@ pub struct ServeArgs {
     pub live: String,
 }
 
-pub async fn run(_args: ServeArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("regie serve is not built yet")
+/// Why a hub could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("staff token key: {0}")]
+    Auth(#[from] AuthError),
+    #[error("viewer id key: {0}")]
+    ViewerIdKey(#[from] SecretFileError),
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the hub on an already bound listener until `shutdown` resolves;
+/// then stops accepting, says `bye {shutting_down}` and closes 1001 to every
+/// client, and checkpoints the store. Tests bind `127.0.0.1:0` and call this.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: HubConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), HubError> {
+    crate::auth::secret_file::ensure_data_dir(&config.data_dir)?;
+    let store = SqliteStore::open(&config.data_dir)?;
+    serve_with_store(listener, config, Box::new(store), shutdown).await
+}
+
+/// [`serve`] on a store of your choice (another backend, a test double).
+pub async fn serve_with_store(
+    listener: tokio::net::TcpListener,
+    config: HubConfig,
+    store: Box<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), HubError> {
+    let key = SigningKey::load_or_create(&config.data_dir)?;
+    let identity = identity::ViewerIdentity::load_or_create(&config.data_dir)?;
+    let config = Arc::new(config);
+    let metrics = Arc::new(metrics::Metrics::new());
+    let (inbox, actor_done, head) = actor::start(store, config.clone(), metrics.clone())?;
+    tracing::info!(
+        live = %config.live,
+        epoch = %head.epoch.0,
+        head = head.head,
+        addr = ?listener.local_addr().ok(),
+        "live session open"
+    );
+
+    let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let shared = Arc::new(connection::Shared {
+        config: config.clone(),
+        inbox: inbox.clone(),
+        key,
+        identity,
+        metrics: metrics.clone(),
+        next_conn: AtomicU64::new(1),
+        open: AtomicUsize::new(0),
+        stopping: stop_rx,
+        _alive: alive_tx,
+    });
+    let app = Router::new()
+        .route("/", any(connection::upgrade))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .with_state(shared);
+
+    let ticker = tokio::spawn(tick(inbox.clone(), config.limits.viewers_online_interval));
+    let stop_inbox = inbox;
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new connections, saying goodbye to clients");
+        let _ = stop_tx.send(true);
+        let _ = stop_inbox.send(actor::Inbox::Shutdown).await;
+    };
+    // Small frames must leave at once: batching is done per connection.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .await;
+    ticker.abort();
+    // The actor says goodbye to every joined client, then checkpoints.
+    let _ = actor_done.await;
+    // Wait for connection tasks to deliver their goodbyes (bounded).
+    let grace =
+        config.limits.close_grace + config.limits.hello_timeout.min(config.limits.close_grace);
+    let _ = tokio::time::timeout(grace, alive_rx.recv()).await;
+    tracing::info!("hub stopped");
+    served.map_err(HubError::Io)
+}
+
+async fn tick(inbox: mpsc::Sender<actor::Inbox>, every: std::time::Duration) {
+    let every = every.max(std::time::Duration::from_millis(10));
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        // A full inbox means the actor is busy; the next tick will do.
+        if let Err(mpsc::error::TrySendError::Closed(_)) = inbox.try_send(actor::Inbox::Tick) {
+            return;
+        }
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn metrics_text(
+    axum::extract::State(shared): axum::extract::State<Arc<connection::Shared>>,
+) -> ([(axum::http::header::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        shared.metrics.render(),
+    )
+}
+
+/// `regie serve`: binds, logs to stderr, runs until Ctrl-C (or SIGTERM).
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    crate::cli::init_stderr_logging();
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    eprintln!(
+        "regie: serving live {:?} on ws://{} (data in {})",
+        args.live,
+        listener.local_addr()?,
+        args.data.display()
+    );
+    serve(
+        listener,
+        HubConfig::new(args.live, args.data),
+        shutdown_signal(),
+    )
+    .await
+    .context("the hub stopped")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C, or SIGTERM where there is one (service managers).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

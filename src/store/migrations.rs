@@ -1,1 +1,218 @@
 //! Schema migrations, applied in order and tracked by `PRAGMA user_version`.
+//!
+//! Each step is SQL run in its own transaction together with the version
+//! bump, so a crash mid-migration leaves the previous version intact. Steps
+//! are only ever appended: an existing step is never edited once released.
+//! A database whose version is newer than this build knows is refused with
+//! a clear error rather than misread.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// The schema, one entry per version (index 0 brings version 0 to 1).
+const STEPS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE lives (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        epoch       TEXT NOT NULL,
+        head        INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL
+    );
+
+    -- Who joined. Contact data only sealed (see store::contact).
+    CREATE TABLE viewers (
+        live_id       INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id     TEXT NOT NULL,
+        first_name    TEXT NOT NULL,
+        pseudonym     TEXT NOT NULL,
+        first_seen    INTEGER NOT NULL,
+        last_seen     INTEGER NOT NULL,
+        phone_sealed  BLOB,
+        email_sealed  BLOB,
+        PRIMARY KEY (live_id, viewer_id)
+    );
+
+    -- The only place chat text is stored. Redaction deletes the row; its
+    -- tombstone takes its place.
+    CREATE TABLE messages (
+        live_id           INTEGER NOT NULL REFERENCES lives(id),
+        id                INTEGER NOT NULL,
+        at                INTEGER NOT NULL,
+        author_kind       TEXT NOT NULL CHECK (author_kind IN ('viewer', 'staff')),
+        viewer_id         TEXT,
+        author_name       TEXT NOT NULL,
+        author_pseudonym  TEXT,
+        author_role       TEXT,
+        text              TEXT NOT NULL,
+        question          INTEGER NOT NULL,
+        answered          INTEGER NOT NULL,
+        visibility        TEXT NOT NULL,
+        reply_to_id       INTEGER,
+        reply_to_name     TEXT,
+        PRIMARY KEY (live_id, id)
+    );
+    CREATE INDEX messages_by_viewer ON messages (live_id, viewer_id, id);
+    CREATE INDEX open_questions ON messages (live_id, id) WHERE question = 1 AND answered = 0;
+
+    CREATE TABLE tombstones (
+        live_id       INTEGER NOT NULL REFERENCES lives(id),
+        message_id    INTEGER NOT NULL,
+        posted_at     INTEGER NOT NULL,
+        redacted_at   INTEGER NOT NULL,
+        author_id     TEXT,
+        reason        TEXT NOT NULL,
+        by_name       TEXT,
+        by_role       TEXT NOT NULL,
+        PRIMARY KEY (live_id, message_id)
+    );
+    CREATE INDEX tombstones_by_author ON tombstones (live_id, author_id, message_id);
+
+    -- The sequenced log. Never holds chat text: message events keep only
+    -- the message id and the state at the time (visibility, answered).
+    CREATE TABLE events (
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        seq         INTEGER NOT NULL,
+        at          INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        message_id  INTEGER,
+        payload     TEXT NOT NULL,
+        PRIMARY KEY (live_id, seq)
+    ) WITHOUT ROWID;
+
+    -- At most one pinned message per live.
+    CREATE TABLE pins (
+        live_id     INTEGER PRIMARY KEY REFERENCES lives(id),
+        message_id  INTEGER NOT NULL,
+        at          INTEGER NOT NULL,
+        by_name     TEXT,
+        by_role     TEXT NOT NULL
+    );
+
+    CREATE TABLE sanctions (
+        id          INTEGER PRIMARY KEY,
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id   TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('timeout', 'ban')),
+        until       INTEGER,
+        reason      TEXT NOT NULL,
+        by_name     TEXT,
+        by_role     TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        seq         INTEGER NOT NULL
+    );
+    CREATE INDEX sanctions_by_viewer ON sanctions (live_id, viewer_id);
+
+    -- Consent history, append only; the latest per purpose applies.
+    CREATE TABLE consents (
+        id           INTEGER PRIMARY KEY,
+        live_id      INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id    TEXT NOT NULL,
+        purpose      TEXT NOT NULL,
+        granted      INTEGER NOT NULL,
+        at           INTEGER NOT NULL,
+        channel      TEXT NOT NULL,
+        text_sha256  TEXT NOT NULL
+    );
+    CREATE INDEX consents_by_viewer ON consents (live_id, viewer_id, id);
+
+    -- Answers already given, so a retried command id has its effect once.
+    CREATE TABLE command_outcomes (
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        principal   TEXT NOT NULL,
+        command_id  TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        outcome     TEXT NOT NULL,
+        PRIMARY KEY (live_id, principal, command_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX command_outcomes_by_age ON command_outcomes (live_id, at);
+
+    -- Append-only, hash-chained (see store::audit).
+    CREATE TABLE audit (
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        idx         INTEGER NOT NULL,
+        at          INTEGER NOT NULL,
+        actor_name  TEXT NOT NULL,
+        actor_role  TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        target      TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        prev_hash   TEXT NOT NULL,
+        hash        TEXT NOT NULL,
+        PRIMARY KEY (live_id, idx)
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = STEPS.len() as i64;
+
+/// Brings the database up to [`SCHEMA_VERSION`].
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (i, step) in STEPS.iter().enumerate().skip(found.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        // PRAGMA takes no bound parameters; the value is our own integer.
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "store schema migrated");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_a_new_database_and_is_idempotent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_clearly() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA user_version = 999").unwrap();
+        let err = migrate(&mut conn).unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 999, .. }));
+        assert!(err.to_string().contains("newer than this build knows"));
+    }
+
+    #[test]
+    fn the_audit_table_refuses_update_and_delete() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO lives (id, name, epoch, created_at) VALUES (1, 's', 'e', 0);
+             INSERT INTO audit VALUES (1, 1, 0, 'a', 'admin', 'ban', 'v', '', 'p', 'h');",
+        )
+        .unwrap();
+        assert!(conn.execute("UPDATE audit SET reason = 'x'", []).is_err());
+        assert!(conn.execute("DELETE FROM audit", []).is_err());
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM audit WHERE reason = ''", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}

@@ -47,7 +47,7 @@ mod sqlite;
 use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditEntry, AuditRecord};
-pub use sqlite::SqliteStore;
+pub use sqlite::{DB_FILE, Durability, SqliteStore};
 
 use crate::protocol::{
     ChatEntry, ChatMessage, CommandId, ConsentState, Contact, Epoch, ErrorCode, EventFrame,
@@ -247,6 +247,8 @@ pub enum StoreError {
         record: u64,
         why: String,
     },
+    #[error("the write-ahead log could not be checkpointed now (a reader holds it); retry")]
+    CheckpointBusy,
     #[error("contact data: {0}")]
     Contact(#[from] contact::ContactError),
 }
@@ -259,7 +261,7 @@ impl StoreError {
                 e.code,
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ),
-            StoreError::Io { .. } => true,
+            StoreError::Io { .. } | StoreError::CheckpointBusy => true,
             _ => false,
         }
     }
@@ -284,6 +286,17 @@ pub trait Store: Send + 'static {
     /// (a second `Redacted` for the same message keeps the first tombstone);
     /// `ViewersOnline` → only the log. Audit entries and outcomes go in the
     /// same transaction.
+    ///
+    /// Redacting twice: the hub should answer a second redaction with an ack
+    /// and no event (it can tell from [`Store::message`]). If a second
+    /// `Redacted` event does arrive, it is logged at its seq but the first
+    /// tombstone stays. Either way, an audit entry passed with the attempt
+    /// is appended: the audit log records staff actions, including ones that
+    /// changed nothing.
+    ///
+    /// An error leaves the store exactly as before the call (the batch is
+    /// rolled back and the head does not move), so the hub may retry it or
+    /// drop it.
     fn commit(&mut self, live: &str, batch: &[Commit]) -> Result<(), StoreError>;
 
     /// Events with seq > `after`, in order, at most `limit`. Any event that

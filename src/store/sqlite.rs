@@ -1,94 +1,1160 @@
-//! The embedded store: one SQLite file in the data dir.
+//! The embedded store: one SQLite file (`<data>/regie.db`) and its WAL.
+//!
+//! # Settings, and why
+//!
+//! - `journal_mode=WAL`: readers never block the writer, and a commit is one
+//!   sequential append to the log, which is what a chat firehose needs.
+//! - `synchronous=NORMAL` by default ([`Durability::Normal`]): in WAL mode a
+//!   commit is written to the log before it returns, so **a crash of the hub
+//!   process loses nothing**; the log is fsynced at checkpoints, not at every
+//!   commit, so **a power cut or kernel crash may lose the last commits since
+//!   the last checkpoint** (never corrupting the file). That trade buys an
+//!   order of magnitude in commit rate. A brand that must survive power cuts
+//!   without a resumed client ever seeing a re-used seq opens the store with
+//!   [`Durability::Full`] (an fsync per batch).
+//! - `secure_delete=ON`: deleted content (a redacted message) is overwritten
+//!   with zeros in the page, not merely unlinked, so it is gone from the
+//!   file's free space. The WAL still holds older page images until a
+//!   checkpoint, which is why [`Store::checkpoint`] truncates it.
+//! - `cache_size` 32 MiB: see [`PAGE_CACHE_KIB`].
+//! - `temp_store=MEMORY`: sorts and temporary tables never spill user text
+//!   to temporary files outside the data dir.
+//! - `foreign_keys=ON`, and migrations through `PRAGMA user_version`
+//!   ([`super::migrations`]).
+//!
+//! The database file is created with mode 0600 (SQLite gives its WAL and
+//! shared-memory files the same mode): it holds viewers' names and chat.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use super::audit::{self, AuditEntry, AuditRecord, GENESIS_HASH};
+use super::contact::{ContactCipher, ContactError, ContactField};
+use super::migrations;
 use super::{
-    AuditRecord, CommandOutcome, Commit, LiveHead, Store, StoreError, StoredSnapshot, StoredViewer,
-    ViewerRecord,
+    CommandOutcome, Commit, LiveHead, Store, StoreError, StoredSnapshot, StoredViewer,
+    VIEWER_CARD_RECENT, ViewerRecord,
 };
+use crate::auth::secret_file::{self, SecretFileError};
+use crate::privacy::{mask_contact_email, mask_contact_phone};
 use crate::protocol::{
-    ChatEntry, CommandId, ConsentState, Contact, EventFrame, MessageId, Millis, Seq, ViewerCard,
-    ViewerId,
+    Actor, Author, ChatEntry, ChatMessage, CommandId, ConsentState, Contact, Epoch, Event,
+    EventFrame, MaskedContact, MessageId, Millis, ReplyTo, Sanction, Seq, StaffRole, Tombstone,
+    ViewerCard, ViewerId, Visibility,
 };
 
 /// The database file's name in the data dir.
 pub const DB_FILE: &str = "regie.db";
 
+/// How long a command's outcome is remembered for retries. A client retries
+/// within seconds; a show lasts hours. Older outcomes are pruned as the
+/// store writes, so the table stays small on a long show.
+pub const OUTCOME_RETENTION_MS: Millis = 6 * 3_600_000;
+
+/// Most open questions a snapshot carries (the oldest ones: the queue's head).
+pub const SNAPSHOT_MAX_OPEN_QUESTIONS: usize = 200;
+
+/// SQLite's page cache for the store's connection.
+const PAGE_CACHE_KIB: i64 = 32 * 1024;
+
+/// Prune old command outcomes once every this many committed batches.
+const PRUNE_EVERY_BATCHES: u32 = 512;
+
+/// How hard a commit is made durable. See the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=NORMAL`: survives a process crash; a power cut may lose
+    /// the commits since the last checkpoint.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: an fsync per committed batch.
+    Full,
+}
+
+/// What the store keeps in memory about an open live, so a commit needs no
+/// read before its writes.
+#[derive(Debug, Clone)]
+struct LiveState {
+    id: i64,
+    epoch: Epoch,
+    head: Seq,
+    last_message_id: u64,
+    audit_index: u64,
+    audit_hash: String,
+}
+
+/// The embedded default [`Store`].
 pub struct SqliteStore {
-    conn: rusqlite::Connection,
+    conn: Connection,
+    cipher: ContactCipher,
+    lives: HashMap<String, LiveState>,
+    path: PathBuf,
+    batches_since_prune: u32,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SqliteStore {
+    /// Opens (or creates) `<data_dir>/regie.db` with [`Durability::Normal`].
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        let conn = rusqlite::Connection::open(data_dir.join(DB_FILE))?;
-        Ok(Self { conn })
+        Self::open_with(data_dir, Durability::Normal)
+    }
+
+    pub fn open_with(data_dir: &Path, durability: Durability) -> Result<Self, StoreError> {
+        secret_file::ensure_data_dir(data_dir).map_err(key_error)?;
+        let path = data_dir.join(DB_FILE);
+        create_private_file(&path)?;
+        let mut conn = Connection::open(&path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Corrupt(format!(
+                "could not switch {} to WAL (journal mode is {mode})",
+                path.display()
+            )));
+        }
+        let secure: i64 = conn.pragma_update_and_check(None, "secure_delete", 1, |r| r.get(0))?;
+        if secure != 1 {
+            return Err(StoreError::Corrupt(
+                "secure_delete could not be enabled".into(),
+            ));
+        }
+        let sync = match durability {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        conn.pragma_update(None, "synchronous", sync)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // Negative: KiB. The indexes a chat insert touches (per viewer, per
+        // command id) grow with the show; keeping them in SQLite's own cache
+        // instead of re-reading pages from the OS doubles the commit rate.
+        conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        migrations::migrate(&mut conn)?;
+        let cipher = ContactCipher::load_or_create(data_dir)?;
+        Ok(Self {
+            conn,
+            cipher,
+            lives: HashMap::new(),
+            path,
+            batches_since_prune: 0,
+        })
+    }
+
+    /// The database file (its WAL is this path plus `-wal`).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn live(&self, live: &str) -> Result<&LiveState, StoreError> {
+        self.lives
+            .get(live)
+            .ok_or_else(|| StoreError::UnknownLive(live.to_string()))
+    }
+
+    fn live_id(&self, live: &str) -> Result<i64, StoreError> {
+        Ok(self.live(live)?.id)
     }
 }
 
-fn not_built() -> StoreError {
-    StoreError::Corrupt("SqliteStore is being built".into())
+/// Creates the database file with mode 0600 if it does not exist yet, so it
+/// is never readable by others, not even for a moment.
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn key_error(e: SecretFileError) -> StoreError {
+    match e {
+        SecretFileError::Io { path, source } => StoreError::Io { path, source },
+        other => StoreError::Contact(ContactError::Key(other)),
+    }
+}
+
+/// A viewer's sealed phone and e-mail, as stored.
+type SealedContact = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+// ── row mapping ─────────────────────────────────────────────────────────
+
+/// The columns [`read_message`] expects, in order, on alias `m`.
+const MESSAGE_COLUMNS: &str = "m.id, m.at, m.author_kind, m.viewer_id, m.author_name, \
+     m.author_pseudonym, m.author_role, m.text, m.question, m.answered, m.visibility, \
+     m.reply_to_id, m.reply_to_name";
+const MESSAGE_COLUMN_COUNT: usize = 13;
+
+/// The columns [`read_tombstone`] expects, in order, on alias `t`.
+const TOMBSTONE_COLUMNS: &str =
+    "t.message_id, t.posted_at, t.redacted_at, t.author_id, t.reason, t.by_name, t.by_role";
+
+fn conversion(
+    idx: usize,
+    why: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, why.into())
+}
+
+fn role_at(row: &Row, idx: usize) -> rusqlite::Result<StaffRole> {
+    let s: String = row.get(idx)?;
+    s.parse().map_err(|e: String| conversion(idx, e))
+}
+
+fn json_at<T: for<'de> Deserialize<'de>>(row: &Row, idx: usize) -> rusqlite::Result<T> {
+    let s: String = row.get(idx)?;
+    serde_json::from_str(&s).map_err(|e| conversion(idx, e))
+}
+
+/// A message from [`MESSAGE_COLUMNS`] starting at `base`; `None` when the
+/// (outer-joined) row is absent.
+fn read_message(row: &Row, base: usize) -> rusqlite::Result<Option<ChatMessage>> {
+    let Some(id) = row.get::<_, Option<i64>>(base)? else {
+        return Ok(None);
+    };
+    let kind: String = row.get(base + 2)?;
+    let author = match kind.as_str() {
+        "viewer" => Author::Viewer {
+            viewer_id: ViewerId(row.get::<_, Option<String>>(base + 3)?.unwrap_or_default()),
+            first_name: row.get(base + 4)?,
+            pseudonym: row.get::<_, Option<String>>(base + 5)?.unwrap_or_default(),
+        },
+        _ => Author::Staff {
+            name: row.get(base + 4)?,
+            role: role_at(row, base + 6)?,
+        },
+    };
+    let reply_to = match row.get::<_, Option<i64>>(base + 11)? {
+        Some(rid) => Some(ReplyTo {
+            message_id: MessageId(rid as u64),
+            first_name: row.get::<_, Option<String>>(base + 12)?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok(Some(ChatMessage {
+        id: MessageId(id as u64),
+        at: row.get(base + 1)?,
+        author,
+        text: row.get(base + 7)?,
+        question: row.get(base + 8)?,
+        answered: row.get(base + 9)?,
+        reply_to,
+        visibility: json_at(row, base + 10)?,
+    }))
+}
+
+/// A tombstone from [`TOMBSTONE_COLUMNS`] starting at `base`; `None` when absent.
+fn read_tombstone(row: &Row, base: usize) -> rusqlite::Result<Option<Tombstone>> {
+    let Some(id) = row.get::<_, Option<i64>>(base)? else {
+        return Ok(None);
+    };
+    Ok(Some(Tombstone {
+        message_id: MessageId(id as u64),
+        posted_at: row.get(base + 1)?,
+        redacted_at: row.get(base + 2)?,
+        author_id: row.get::<_, Option<String>>(base + 3)?.map(ViewerId),
+        reason: row.get(base + 4)?,
+        by: Actor {
+            name: row.get(base + 5)?,
+            role: role_at(row, base + 6)?,
+        },
+    }))
+}
+
+/// What the event log keeps of an event that carried a whole message: the
+/// id and the state at the time. Text and author are read back from the
+/// `messages` row, so redaction deletes them in one place.
+#[derive(Debug, Serialize, Deserialize)]
+struct MessageRef {
+    message_id: MessageId,
+    answered: bool,
+    visibility: Visibility,
+}
+
+fn event_kind(event: &Event) -> &'static str {
+    match event {
+        Event::Message { .. } => "message",
+        Event::Released { .. } => "released",
+        Event::Redacted { .. } => "redacted",
+        Event::Hidden { .. } => "hidden",
+        Event::Pinned { .. } => "pinned",
+        Event::Unpinned { .. } => "unpinned",
+        Event::QuestionAnswered { .. } => "question_answered",
+        Event::ViewerTimedOut { .. } => "viewer_timed_out",
+        Event::ViewerBanned { .. } => "viewer_banned",
+        Event::ViewersOnline { .. } => "viewers_online",
+    }
+}
+
+/// A serde enum's wire name (`"prize_contact"`), for text columns.
+fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+fn from_wire_name<T: for<'de> Deserialize<'de>>(row: &Row, idx: usize) -> rusqlite::Result<T> {
+    let s: String = row.get(idx)?;
+    serde_json::from_value(serde_json::Value::String(s)).map_err(|e| conversion(idx, e))
+}
+
+fn sql_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+// ── writing ─────────────────────────────────────────────────────────────
+
+/// Whether message `id` exists: `Some(true)` stored, `Some(false)` redacted,
+/// `None` never seen.
+fn message_state(
+    tx: &Transaction,
+    live_id: i64,
+    id: MessageId,
+) -> Result<Option<bool>, StoreError> {
+    let stored = tx
+        .prepare_cached("SELECT 1 FROM messages WHERE live_id = ?1 AND id = ?2")?
+        .exists(params![live_id, sql_i64(id.0)])?;
+    if stored {
+        return Ok(Some(true));
+    }
+    let redacted = tx
+        .prepare_cached("SELECT 1 FROM tombstones WHERE live_id = ?1 AND message_id = ?2")?
+        .exists(params![live_id, sql_i64(id.0)])?;
+    Ok(redacted.then_some(false))
+}
+
+/// Requires message `id` to exist or to have been redacted; true if stored.
+fn require_message(tx: &Transaction, live_id: i64, id: MessageId) -> Result<bool, StoreError> {
+    message_state(tx, live_id, id)?.ok_or(StoreError::UnknownMessage(id))
+}
+
+fn insert_message(tx: &Transaction, live_id: i64, m: &ChatMessage) -> Result<(), StoreError> {
+    let (kind, viewer_id, pseudonym, role) = match &m.author {
+        Author::Viewer {
+            viewer_id,
+            pseudonym,
+            ..
+        } => (
+            "viewer",
+            Some(viewer_id.0.as_str()),
+            Some(pseudonym.as_str()),
+            None,
+        ),
+        Author::Staff { role, .. } => ("staff", None, None, Some(role.as_str())),
+    };
+    let visibility = serde_json::to_string(&m.visibility).expect("visibility serialises");
+    tx.prepare_cached(
+        "INSERT INTO messages (live_id, id, at, author_kind, viewer_id, author_name, \
+         author_pseudonym, author_role, text, question, answered, visibility, reply_to_id, \
+         reply_to_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        live_id,
+        sql_i64(m.id.0),
+        m.at,
+        kind,
+        viewer_id,
+        m.author.display_name(),
+        pseudonym,
+        role,
+        m.text,
+        m.question,
+        m.answered,
+        visibility,
+        m.reply_to.as_ref().map(|r| sql_i64(r.message_id.0)),
+        m.reply_to.as_ref().map(|r| r.first_name.as_str()),
+    ])?;
+    Ok(())
+}
+
+fn set_visibility(
+    tx: &Transaction,
+    live_id: i64,
+    id: MessageId,
+    visibility: Visibility,
+) -> Result<(), StoreError> {
+    if require_message(tx, live_id, id)? {
+        let v = serde_json::to_string(&visibility).expect("visibility serialises");
+        tx.prepare_cached("UPDATE messages SET visibility = ?3 WHERE live_id = ?1 AND id = ?2")?
+            .execute(params![live_id, sql_i64(id.0), v])?;
+    }
+    Ok(())
+}
+
+/// Logs one event and applies it to the projection.
+fn apply_event(
+    tx: &Transaction,
+    live: &str,
+    state: &mut LiveState,
+    frame: &EventFrame,
+) -> Result<(), StoreError> {
+    if frame.epoch != state.epoch {
+        return Err(StoreError::WrongEpoch {
+            live: live.to_string(),
+            expected: state.epoch.clone(),
+            got: frame.epoch.clone(),
+        });
+    }
+    if frame.seq != state.head + 1 {
+        return Err(StoreError::SeqGap {
+            live: live.to_string(),
+            head: state.head,
+            got: frame.seq,
+        });
+    }
+    let live_id = state.id;
+    let (message_id, payload) = match &frame.event {
+        Event::Message { message } | Event::Released { message } => {
+            let r = MessageRef {
+                message_id: message.id,
+                answered: message.answered,
+                visibility: message.visibility,
+            };
+            (Some(message.id), serde_json::to_string(&r))
+        }
+        other => (None, serde_json::to_string(other)),
+    };
+    let payload =
+        payload.map_err(|e| StoreError::Corrupt(format!("event does not serialise: {e}")))?;
+
+    match &frame.event {
+        Event::Message { message } => {
+            insert_message(tx, live_id, message)?;
+            state.last_message_id = state.last_message_id.max(message.id.0);
+        }
+        Event::Released { message } => {
+            set_visibility(tx, live_id, message.id, Visibility::Visible)?;
+        }
+        Event::Hidden { message_id, .. } => {
+            set_visibility(tx, live_id, *message_id, Visibility::Hidden)?;
+        }
+        Event::QuestionAnswered { message_id, .. } => {
+            if require_message(tx, live_id, *message_id)? {
+                tx.prepare_cached(
+                    "UPDATE messages SET answered = 1 WHERE live_id = ?1 AND id = ?2",
+                )?
+                .execute(params![live_id, sql_i64(message_id.0)])?;
+            }
+        }
+        Event::Pinned { message_id, by } => {
+            if require_message(tx, live_id, *message_id)? {
+                tx.prepare_cached(
+                    "INSERT INTO pins (live_id, message_id, at, by_name, by_role) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (live_id) DO UPDATE SET \
+                     message_id = excluded.message_id, at = excluded.at, \
+                     by_name = excluded.by_name, by_role = excluded.by_role",
+                )?
+                .execute(params![
+                    live_id,
+                    sql_i64(message_id.0),
+                    frame.at,
+                    by.name,
+                    by.role.as_str()
+                ])?;
+            }
+        }
+        Event::Unpinned { message_id, .. } => {
+            tx.prepare_cached("DELETE FROM pins WHERE live_id = ?1 AND message_id = ?2")?
+                .execute(params![live_id, sql_i64(message_id.0)])?;
+        }
+        Event::ViewerTimedOut {
+            viewer_id,
+            until,
+            reason,
+            by,
+        } => insert_sanction(
+            tx,
+            live_id,
+            frame,
+            viewer_id,
+            "timeout",
+            Some(*until),
+            reason,
+            by,
+        )?,
+        Event::ViewerBanned {
+            viewer_id,
+            reason,
+            by,
+        } => insert_sanction(tx, live_id, frame, viewer_id, "ban", None, reason, by)?,
+        Event::Redacted { tombstone } => redact(tx, live_id, tombstone)?,
+        Event::ViewersOnline { .. } => {}
+    }
+
+    tx.prepare_cached(
+        "INSERT INTO events (live_id, seq, at, kind, message_id, payload) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        live_id,
+        sql_i64(frame.seq),
+        frame.at,
+        event_kind(&frame.event),
+        message_id.map(|m| sql_i64(m.0)),
+        payload,
+    ])?;
+    state.head = frame.seq;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_sanction(
+    tx: &Transaction,
+    live_id: i64,
+    frame: &EventFrame,
+    viewer_id: &ViewerId,
+    kind: &str,
+    until: Option<Millis>,
+    reason: &str,
+    by: &Actor,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO sanctions (live_id, viewer_id, kind, until, reason, by_name, by_role, at, seq) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        live_id,
+        viewer_id.0,
+        kind,
+        until,
+        reason,
+        by.name,
+        by.role.as_str(),
+        frame.at,
+        sql_i64(frame.seq),
+    ])?;
+    Ok(())
+}
+
+/// Deletes the message (text, author name) and writes its tombstone; drops
+/// the pin if it pinned this message. A message already redacted keeps its
+/// first tombstone: redacting twice changes nothing.
+fn redact(tx: &Transaction, live_id: i64, t: &Tombstone) -> Result<(), StoreError> {
+    match message_state(tx, live_id, t.message_id)? {
+        None => return Err(StoreError::UnknownMessage(t.message_id)),
+        Some(false) => return Ok(()),
+        Some(true) => {}
+    }
+    let id = sql_i64(t.message_id.0);
+    tx.prepare_cached("DELETE FROM messages WHERE live_id = ?1 AND id = ?2")?
+        .execute(params![live_id, id])?;
+    tx.prepare_cached(
+        "INSERT INTO tombstones (live_id, message_id, posted_at, redacted_at, author_id, reason, \
+         by_name, by_role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        live_id,
+        id,
+        t.posted_at,
+        t.redacted_at,
+        t.author_id.as_ref().map(|v| v.0.as_str()),
+        t.reason,
+        t.by.name,
+        t.by.role.as_str(),
+    ])?;
+    tx.prepare_cached("DELETE FROM pins WHERE live_id = ?1 AND message_id = ?2")?
+        .execute(params![live_id, id])?;
+    Ok(())
+}
+
+fn append_audit(
+    tx: &Transaction,
+    live: &str,
+    state: &mut LiveState,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
+    let index = state.audit_index + 1;
+    let hash = audit::chain_hash(&state.audit_hash, live, index, entry);
+    tx.prepare_cached(
+        "INSERT INTO audit (live_id, idx, at, actor_name, actor_role, action, target, reason, \
+         prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        state.id,
+        sql_i64(index),
+        entry.at,
+        entry.actor_name,
+        entry.actor_role.as_str(),
+        entry.action,
+        entry.target,
+        entry.reason,
+        state.audit_hash,
+        hash,
+    ])?;
+    state.audit_index = index;
+    state.audit_hash = hash;
+    Ok(())
+}
+
+// ── reading ─────────────────────────────────────────────────────────────
+
+impl SqliteStore {
+    /// The `limit` most recent chat entries matching `filter` (all, or one
+    /// author's), most recent first, tombstones in place.
+    fn recent_entries(
+        &self,
+        live_id: i64,
+        author: Option<&ViewerId>,
+        limit: usize,
+    ) -> Result<Vec<ChatEntry>, StoreError> {
+        let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Two shapes of query rather than `(?2 IS NULL OR ...)`, so the
+        // per-viewer one is planned on the per-viewer index.
+        let (message_filter, tombstone_filter) = match author {
+            Some(_) => ("m.viewer_id = ?2", "t.author_id = ?2"),
+            None => ("?2 IS NULL", "?2 IS NULL"),
+        };
+        let author = author.map(|a| a.0.as_str());
+        let mut entries: Vec<ChatEntry> = Vec::new();
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.live_id = ?1 \
+             AND {message_filter} ORDER BY m.id DESC LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![live_id, author, limit_sql], |r| read_message(r, 0))?;
+        for m in rows {
+            entries.extend(m?.map(ChatEntry::Message));
+        }
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TOMBSTONE_COLUMNS} FROM tombstones t WHERE t.live_id = ?1 \
+             AND {tombstone_filter} ORDER BY t.message_id DESC LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![live_id, author, limit_sql], |r| {
+            read_tombstone(r, 0)
+        })?;
+        for t in rows {
+            entries.extend(t?.map(ChatEntry::Redacted));
+        }
+        entries.sort_by_key(|e| std::cmp::Reverse(e.id()));
+        entries.truncate(limit);
+        Ok(entries)
+    }
+
+    fn active_sanctions(
+        &self,
+        live_id: i64,
+        viewer: &ViewerId,
+        now: Millis,
+    ) -> Result<Vec<Sanction>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, until, reason, by_name, by_role, at FROM sanctions \
+             WHERE live_id = ?1 AND viewer_id = ?2 AND (kind = 'ban' OR until > ?3) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![live_id, viewer.0, now], |r| {
+            let kind: String = r.get(0)?;
+            let by = Actor {
+                name: r.get(3)?,
+                role: role_at(r, 4)?,
+            };
+            let reason: String = r.get(2)?;
+            let at: Millis = r.get(5)?;
+            Ok(if kind == "ban" {
+                Sanction::Banned { reason, by, at }
+            } else {
+                Sanction::TimedOut {
+                    until: r.get::<_, Option<Millis>>(1)?.unwrap_or(0),
+                    reason,
+                    by,
+                    at,
+                }
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn viewer_record(
+        &self,
+        live_id: i64,
+        id: &ViewerId,
+    ) -> Result<Option<ViewerRecord>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT first_name, pseudonym, first_seen, last_seen FROM viewers \
+                 WHERE live_id = ?1 AND viewer_id = ?2",
+            )?
+            .query_row(params![live_id, id.0], |r| {
+                Ok(ViewerRecord {
+                    id: id.clone(),
+                    first_name: r.get(0)?,
+                    pseudonym: r.get(1)?,
+                    first_seen: r.get(2)?,
+                    last_seen: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn masked_contact(
+        &self,
+        live: &str,
+        live_id: i64,
+        id: &ViewerId,
+    ) -> Result<MaskedContact, StoreError> {
+        let sealed: Option<SealedContact> = self
+            .conn
+            .prepare_cached(
+                "SELECT phone_sealed, email_sealed FROM viewers WHERE live_id = ?1 AND viewer_id = ?2",
+            )?
+            .query_row(params![live_id, id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((phone, email)) = sealed else {
+            return Ok(MaskedContact::default());
+        };
+        let open = |field, sealed: Option<Vec<u8>>| {
+            let sealed = sealed?;
+            match self.cipher.open(live, &id.0, field, &sealed) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    // Never the value; the key file was probably replaced.
+                    tracing::warn!(viewer = %id, error = %e, "stored contact data does not open");
+                    None
+                }
+            }
+        };
+        Ok(MaskedContact {
+            phone: open(ContactField::Phone, phone).map(|p| mask_contact_phone(&p)),
+            email: open(ContactField::Email, email).map(|e| mask_contact_email(&e)),
+        })
+    }
+
+    fn latest_consents(
+        &self,
+        live_id: i64,
+        id: &ViewerId,
+    ) -> Result<Vec<ConsentState>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT purpose, granted, at, channel, text_sha256 FROM consents \
+             WHERE live_id = ?1 AND viewer_id = ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![live_id, id.0], |r| {
+            Ok(ConsentState {
+                purpose: from_wire_name(r, 0)?,
+                granted: r.get(1)?,
+                at: r.get(2)?,
+                channel: from_wire_name(r, 3)?,
+                text_sha256: r.get(4)?,
+            })
+        })?;
+        let mut latest: Vec<ConsentState> = Vec::new();
+        for c in rows {
+            let c = c?;
+            match latest.iter_mut().find(|l| l.purpose == c.purpose) {
+                Some(l) => *l = c,
+                None => latest.push(c),
+            }
+        }
+        Ok(latest)
+    }
 }
 
 impl Store for SqliteStore {
-    fn open_live(&mut self, _live: &str) -> Result<LiveHead, StoreError> {
-        let _ = &self.conn;
-        Err(not_built())
+    fn open_live(&mut self, live: &str) -> Result<LiveHead, StoreError> {
+        if !self.lives.contains_key(live) {
+            let tx = self.conn.transaction()?;
+            let existing: Option<(i64, String, i64)> = tx
+                .query_row(
+                    "SELECT id, epoch, head FROM lives WHERE name = ?1",
+                    [live],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let (id, epoch, head) = match existing {
+                Some(row) => row,
+                None => {
+                    let mut raw = [0u8; 16];
+                    secret_file::os_random(&mut raw).map_err(key_error)?;
+                    let epoch = audit::hex(&raw);
+                    tx.execute(
+                        "INSERT INTO lives (name, epoch, head, created_at) VALUES (?1, ?2, 0, ?3)",
+                        params![live, epoch, crate::now_millis()],
+                    )?;
+                    tracing::info!(live, "new live session in the store");
+                    (tx.last_insert_rowid(), epoch, 0)
+                }
+            };
+            let last_message_id: i64 = tx.query_row(
+                "SELECT max(coalesce((SELECT max(id) FROM messages WHERE live_id = ?1), 0), \
+                 coalesce((SELECT max(message_id) FROM tombstones WHERE live_id = ?1), 0))",
+                [id],
+                |r| r.get(0),
+            )?;
+            let (audit_index, audit_hash): (i64, String) = tx
+                .query_row(
+                    "SELECT idx, hash FROM audit WHERE live_id = ?1 ORDER BY idx DESC LIMIT 1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .unwrap_or((0, GENESIS_HASH.to_string()));
+            tx.commit()?;
+            self.lives.insert(
+                live.to_string(),
+                LiveState {
+                    id,
+                    epoch: Epoch(epoch),
+                    head: head.max(0) as Seq,
+                    last_message_id: last_message_id.max(0) as u64,
+                    audit_index: audit_index.max(0) as u64,
+                    audit_hash,
+                },
+            );
+        }
+        let s = self.live(live)?;
+        Ok(LiveHead {
+            epoch: s.epoch.clone(),
+            head: s.head,
+            last_message_id: s.last_message_id,
+        })
     }
-    fn commit(&mut self, _live: &str, _batch: &[Commit]) -> Result<(), StoreError> {
-        Err(not_built())
+
+    fn commit(&mut self, live: &str, batch: &[Commit]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // Work on a copy: if the transaction fails, the cached head stays.
+        let mut state = self.live(live)?.clone();
+        let now = crate::now_millis();
+        let prune = self.batches_since_prune + 1 >= PRUNE_EVERY_BATCHES;
+        let tx = self.conn.transaction()?;
+        for c in batch {
+            if let Some(frame) = &c.frame {
+                apply_event(&tx, live, &mut state, frame)?;
+            }
+            if let Some(entry) = &c.audit {
+                append_audit(&tx, live, &mut state, entry)?;
+            }
+            if let Some(o) = &c.outcome {
+                let outcome = serde_json::to_string(&o.outcome).expect("outcomes serialise");
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO command_outcomes (live_id, principal, command_id, at, \
+                     outcome) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![state.id, o.principal, o.id.0, now, outcome])?;
+            }
+        }
+        tx.prepare_cached("UPDATE lives SET head = ?2 WHERE id = ?1")?
+            .execute(params![state.id, sql_i64(state.head)])?;
+        if prune {
+            tx.prepare_cached("DELETE FROM command_outcomes WHERE live_id = ?1 AND at < ?2")?
+                .execute(params![state.id, now - OUTCOME_RETENTION_MS])?;
+        }
+        tx.commit()?;
+        self.batches_since_prune = if prune {
+            0
+        } else {
+            self.batches_since_prune + 1
+        };
+        self.lives.insert(live.to_string(), state);
+        Ok(())
     }
-    fn replay(&mut self, _: &str, _: Seq, _: usize) -> Result<Vec<EventFrame>, StoreError> {
-        Err(not_built())
+
+    fn replay(
+        &mut self,
+        live: &str,
+        after: Seq,
+        limit: usize,
+    ) -> Result<Vec<EventFrame>, StoreError> {
+        let s = self.live(live)?;
+        let (live_id, epoch) = (s.id, s.epoch.clone());
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT e.seq, e.at, e.kind, e.payload, {MESSAGE_COLUMNS}, {TOMBSTONE_COLUMNS} \
+             FROM events e \
+             LEFT JOIN messages m ON m.live_id = e.live_id AND m.id = e.message_id \
+             LEFT JOIN tombstones t ON t.live_id = e.live_id AND t.message_id = e.message_id \
+             WHERE e.live_id = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                live_id,
+                sql_i64(after),
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+            |r| {
+                let seq: i64 = r.get(0)?;
+                let at: Millis = r.get(1)?;
+                let kind: String = r.get(2)?;
+                let event = if kind == "message" || kind == "released" {
+                    let reference: MessageRef = json_at(r, 3)?;
+                    let tombstone = read_tombstone(r, 4 + MESSAGE_COLUMN_COUNT)?;
+                    match (tombstone, read_message(r, 4)?) {
+                        (Some(tombstone), _) => Event::Redacted { tombstone },
+                        (None, Some(mut message)) => {
+                            // The state at the time, except that a message
+                            // hidden since is never served visible again.
+                            message.answered = reference.answered;
+                            if message.visibility != Visibility::Hidden {
+                                message.visibility = reference.visibility;
+                            }
+                            if kind == "message" {
+                                Event::Message { message }
+                            } else {
+                                Event::Released { message }
+                            }
+                        }
+                        (None, None) => {
+                            return Err(conversion(
+                                3,
+                                format!("event {seq} refers to a missing message"),
+                            ));
+                        }
+                    }
+                } else {
+                    json_at(r, 3)?
+                };
+                Ok(EventFrame {
+                    epoch: epoch.clone(),
+                    seq: seq as Seq,
+                    at,
+                    event,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
-    fn snapshot(&mut self, _: &str, _: usize) -> Result<StoredSnapshot, StoreError> {
-        Err(not_built())
+
+    fn snapshot(&mut self, live: &str, recent: usize) -> Result<StoredSnapshot, StoreError> {
+        let live_id = self.live_id(live)?;
+        let pinned = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM pins p JOIN messages m \
+                 ON m.live_id = p.live_id AND m.id = p.message_id WHERE p.live_id = ?1"
+            ))?
+            .query_row([live_id], |r| read_message(r, 0))
+            .optional()?
+            .flatten();
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.live_id = ?1 \
+             AND m.question = 1 AND m.answered = 0 ORDER BY m.id LIMIT ?2"
+        ))?;
+        let open_questions = stmt
+            .query_map(params![live_id, SNAPSHOT_MAX_OPEN_QUESTIONS as i64], |r| {
+                read_message(r, 0)
+            })?
+            .filter_map(|m| m.transpose())
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(stmt);
+        let mut recent = self.recent_entries(live_id, None, recent)?;
+        recent.reverse();
+        Ok(StoredSnapshot {
+            pinned,
+            open_questions,
+            recent,
+        })
     }
-    fn message(&mut self, _: &str, _: MessageId) -> Result<Option<ChatEntry>, StoreError> {
-        Err(not_built())
+
+    fn message(&mut self, live: &str, id: MessageId) -> Result<Option<ChatEntry>, StoreError> {
+        let live_id = self.live_id(live)?;
+        let message = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.live_id = ?1 AND m.id = ?2"
+            ))?
+            .query_row(params![live_id, sql_i64(id.0)], |r| read_message(r, 0))
+            .optional()?
+            .flatten();
+        if let Some(m) = message {
+            return Ok(Some(ChatEntry::Message(m)));
+        }
+        let tombstone = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {TOMBSTONE_COLUMNS} FROM tombstones t WHERE t.live_id = ?1 AND t.message_id = ?2"
+            ))?
+            .query_row(params![live_id, sql_i64(id.0)], |r| read_tombstone(r, 0))
+            .optional()?
+            .flatten();
+        Ok(tombstone.map(ChatEntry::Redacted))
     }
-    fn upsert_viewer(&mut self, _: &str, _: &ViewerRecord, _: &Contact) -> Result<(), StoreError> {
-        Err(not_built())
+
+    fn upsert_viewer(
+        &mut self,
+        live: &str,
+        viewer: &ViewerRecord,
+        contact: &Contact,
+    ) -> Result<(), StoreError> {
+        let live_id = self.live_id(live)?;
+        let seal = |field, value: &Option<String>| -> Result<Option<Vec<u8>>, StoreError> {
+            match value {
+                Some(v) => Ok(Some(self.cipher.seal(live, &viewer.id.0, field, v)?)),
+                None => Ok(None),
+            }
+        };
+        let phone = seal(ContactField::Phone, &contact.phone)?;
+        let email = seal(ContactField::Email, &contact.email)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO viewers (live_id, viewer_id, first_name, pseudonym, first_seen, \
+                 last_seen, phone_sealed, email_sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (live_id, viewer_id) DO UPDATE SET \
+                 first_name = excluded.first_name, pseudonym = excluded.pseudonym, \
+                 last_seen = max(last_seen, excluded.last_seen), \
+                 phone_sealed = coalesce(excluded.phone_sealed, phone_sealed), \
+                 email_sealed = coalesce(excluded.email_sealed, email_sealed)",
+            )?
+            .execute(params![
+                live_id,
+                viewer.id.0,
+                viewer.first_name,
+                viewer.pseudonym,
+                viewer.first_seen,
+                viewer.last_seen,
+                phone,
+                email,
+            ])?;
+        Ok(())
     }
+
     fn viewer(
         &mut self,
-        _: &str,
-        _: &ViewerId,
-        _: Millis,
+        live: &str,
+        id: &ViewerId,
+        now: Millis,
     ) -> Result<Option<StoredViewer>, StoreError> {
-        Err(not_built())
+        let live_id = self.live_id(live)?;
+        let Some(record) = self.viewer_record(live_id, id)? else {
+            return Ok(None);
+        };
+        Ok(Some(StoredViewer {
+            record,
+            sanctions: self.active_sanctions(live_id, id, now)?,
+        }))
     }
+
     fn viewer_card(
         &mut self,
-        _: &str,
-        _: &ViewerId,
-        _: bool,
-        _: Millis,
+        live: &str,
+        id: &ViewerId,
+        with_contact: bool,
+        now: Millis,
     ) -> Result<Option<ViewerCard>, StoreError> {
-        Err(not_built())
+        let live_id = self.live_id(live)?;
+        let Some(record) = self.viewer_record(live_id, id)? else {
+            return Ok(None);
+        };
+        let contact = if with_contact {
+            Some(self.masked_contact(live, live_id, id)?)
+        } else {
+            None
+        };
+        Ok(Some(ViewerCard {
+            viewer_id: record.id,
+            first_name: record.first_name,
+            pseudonym: record.pseudonym,
+            first_seen: record.first_seen,
+            recent: self.recent_entries(live_id, Some(id), VIEWER_CARD_RECENT)?,
+            sanctions: self.active_sanctions(live_id, id, now)?,
+            contact,
+            consents: self.latest_consents(live_id, id)?,
+        }))
     }
+
     fn record_consent(
         &mut self,
-        _: &str,
-        _: &ViewerId,
-        _: &ConsentState,
+        live: &str,
+        viewer: &ViewerId,
+        consent: &ConsentState,
     ) -> Result<(), StoreError> {
-        Err(not_built())
+        let live_id = self.live_id(live)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO consents (live_id, viewer_id, purpose, granted, at, channel, \
+                 text_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                live_id,
+                viewer.0,
+                wire_name(&consent.purpose),
+                consent.granted,
+                consent.at,
+                wire_name(&consent.channel),
+                consent.text_sha256,
+            ])?;
+        Ok(())
     }
+
     fn command_outcome(
         &mut self,
-        _: &str,
-        _: &str,
-        _: &CommandId,
+        live: &str,
+        principal: &str,
+        id: &CommandId,
     ) -> Result<Option<CommandOutcome>, StoreError> {
-        Err(not_built())
+        let live_id = self.live_id(live)?;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT outcome FROM command_outcomes \
+                 WHERE live_id = ?1 AND principal = ?2 AND command_id = ?3",
+            )?
+            .query_row(params![live_id, principal, id.0], |r| json_at(r, 0))
+            .optional()?)
     }
-    fn audit_log(&mut self, _: &str) -> Result<Vec<AuditRecord>, StoreError> {
-        Err(not_built())
+
+    fn audit_log(&mut self, live: &str) -> Result<Vec<AuditRecord>, StoreError> {
+        let live_id = self.live_id(live)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT idx, at, actor_name, actor_role, action, target, reason, prev_hash, hash \
+             FROM audit WHERE live_id = ?1 ORDER BY idx",
+        )?;
+        let rows = stmt.query_map([live_id], |r| {
+            Ok(AuditRecord {
+                index: r.get::<_, i64>(0)?.max(0) as u64,
+                entry: AuditEntry {
+                    at: r.get(1)?,
+                    actor_name: r.get(2)?,
+                    actor_role: role_at(r, 3)?,
+                    action: r.get(4)?,
+                    target: r.get(5)?,
+                    reason: r.get(6)?,
+                },
+                prev_hash: r.get(7)?,
+                hash: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
-    fn verify_audit_chain(&mut self, _: &str) -> Result<(), StoreError> {
-        Err(not_built())
+
+    fn verify_audit_chain(&mut self, live: &str) -> Result<(), StoreError> {
+        let records = self.audit_log(live)?;
+        audit::verify_chain(live, &records).map_err(|(record, why)| StoreError::AuditChainBroken {
+            live: live.to_string(),
+            record,
+            why,
+        })
     }
+
     fn checkpoint(&mut self) -> Result<(), StoreError> {
-        Err(not_built())
+        let (busy, _log, _done): (i64, i64, i64) =
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+        if busy != 0 {
+            return Err(StoreError::CheckpointBusy);
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,627 @@
+//! The load generator shared by every hub bench target: N viewer sockets
+//! that join and read everything, and a few sender sockets that post chat
+//! lines at a fixed total rate. Each line carries its number and its send
+//! time, so every receiving socket measures the end-to-end latency of every
+//! delivery and counts what never arrived.
+//!
+//! Receivers are one tokio task each: the cost per socket is one small
+//! future, and the client's own CPU time is measured and printed next to
+//! the server's so a reader can tell when the client is the bottleneck.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use super::latency::LatencyHistogram;
+use crate::crowd::viewer::Socket;
+use crate::protocol::{
+    Auth, ClientFrame, Command, CommandFrame, CommandId, Contact, Hello, PROTOCOL_VERSION,
+    ServerFrame, parse_server_frame,
+};
+
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    pub url: String,
+    pub live: String,
+    /// Receiving viewer sockets.
+    pub viewers: usize,
+    /// Sending viewer sockets (they receive too, but are not measured).
+    pub senders: usize,
+    /// Chat lines per second, across all senders.
+    pub rate: f64,
+    /// How long the senders send.
+    pub duration: Duration,
+    /// Handshakes in flight at once while joining.
+    pub max_joining: usize,
+    /// After the last line, how long receivers may take to get everything.
+    pub drain: Duration,
+    /// Whether the server answers each line (the hub acks; the bare
+    /// broadcast does not), so senders wait for the answers before the
+    /// expected count is fixed.
+    pub expect_acks: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("only {joined} of {wanted} sockets joined {url} ({failures})")]
+    Join {
+        url: String,
+        joined: usize,
+        wanted: usize,
+        failures: String,
+    },
+}
+
+/// What one run measured, client side.
+#[derive(Debug, Clone, Default)]
+pub struct LoadResult {
+    pub viewers: usize,
+    pub sent: u64,
+    /// Lines the server answered with an error (rate limits…).
+    pub refused: u64,
+    /// Lines the server neither acked nor refused in time.
+    pub unanswered: u64,
+    /// Accepted lines × receiving sockets.
+    pub expected_deliveries: u64,
+    pub delivered: u64,
+    pub duplicates: u64,
+    /// Frames that carried a bench line, and their total size.
+    pub frames: u64,
+    pub frame_bytes: u64,
+    pub latency: LatencyHistogram,
+    /// First send to last send.
+    pub send_window: Duration,
+    /// First send to last delivery.
+    pub delivery_window: Duration,
+    /// Receiving sockets the server closed, by reason.
+    pub disconnects: BTreeMap<String, u64>,
+    /// Receiving sockets that missed at least one line.
+    pub short_receivers: u64,
+}
+
+impl LoadResult {
+    pub fn dropped(&self) -> u64 {
+        self.expected_deliveries.saturating_sub(self.delivered)
+    }
+
+    pub fn deliveries_per_sec(&self) -> f64 {
+        let secs = self.delivery_window.as_secs_f64();
+        if secs > 0.0 {
+            self.delivered as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    pub fn mean_frame_bytes(&self) -> u64 {
+        self.frame_bytes.checked_div(self.frames).unwrap_or(0)
+    }
+}
+
+/// The bench line's marker; the numbers after it are written in letters so
+/// that no run of digits looks like a phone number to the hub's detector.
+const MARKER: &str = "~b~";
+/// Padding to the length of a typical chat line.
+const FILLER: &str = "Elle existe en 38 ? Et en bleu marine ?";
+
+/// `~b~<line>~<micros>~ Elle existe…`
+pub fn bench_text(line: u64, sent_micros: u64) -> String {
+    format!(
+        "{MARKER}{}~{}~ {FILLER}",
+        letters(line),
+        letters(sent_micros)
+    )
+}
+
+/// Finds a bench line in a raw frame: its number and send time.
+pub fn parse_bench_text(frame: &str) -> Option<(u64, u64)> {
+    // Searching for one byte is a vectorised scan; a three-byte pattern is
+    // not, and this runs for every delivery the client receives.
+    let mut from = 0;
+    let at = loop {
+        let at = from + frame[from..].find('~')?;
+        if frame[at..].starts_with(MARKER) {
+            break at;
+        }
+        from = at + 1;
+    };
+    let rest = &frame[at + MARKER.len()..];
+    let mut parts = rest.splitn(3, '~');
+    let line = from_letters(parts.next()?)?;
+    let micros = from_letters(parts.next()?)?;
+    parts.next()?;
+    Some((line, micros))
+}
+
+fn letters(mut n: u64) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'a' + (n % 26) as u8);
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ascii letters")
+}
+
+fn from_letters(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 14 {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, b| {
+        b.is_ascii_lowercase().then(|| n * 26 + u64::from(b - b'a'))
+    })
+}
+
+/// Sockets joined and reading, ready for [`Joined::run`].
+pub struct Joined {
+    config: LoadConfig,
+    origin: Instant,
+    receivers: Vec<JoinHandle<ReceiverTally>>,
+    senders: Vec<Socket>,
+    finish: watch::Sender<Option<Finish>>,
+}
+
+/// Told to receivers when sending is over.
+#[derive(Debug, Clone, Copy)]
+struct Finish {
+    expected_lines: u64,
+    deadline: Instant,
+}
+
+#[derive(Debug, Default)]
+struct ReceiverTally {
+    seen: Vec<u64>,
+    received: u64,
+    duplicates: u64,
+    frames: u64,
+    frame_bytes: u64,
+    latency: LatencyHistogram,
+    last_receipt: Option<Duration>,
+    disconnect: Option<String>,
+}
+
+fn socket_config() -> WebSocketConfig {
+    // Small read buffers: 5,000 sockets at the 128 KiB default would cost
+    // the client 640 MiB before a single frame, and tungstenite zero-fills
+    // the whole read buffer before every read attempt.
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+}
+
+async fn join_one(config: &LoadConfig, name: String) -> Result<Socket, String> {
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(&config.url, Some(socket_config()), true)
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+    let hello = ClientFrame::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        live: config.live.clone(),
+        auth: Auth::Viewer {
+            first_name: name.clone(),
+            pseudonym: Some(name.to_lowercase()),
+            key: Some(format!("bench-{name}")),
+            contact: Contact::default(),
+        },
+        resume: None,
+    });
+    let text = serde_json::to_string(&hello).expect("a hello always serialises");
+    ws.send(Message::text(text))
+        .await
+        .map_err(|e| format!("hello: {e}"))?;
+    let welcome = timeout(Duration::from_secs(30), async {
+        while let Some(msg) = ws.next().await {
+            match msg {
+                Ok(Message::Text(text)) => match parse_server_frame(&text) {
+                    Ok(ServerFrame::Welcome(_)) => return Ok(()),
+                    Ok(ServerFrame::Error(e)) => return Err(format!("refused: {}", e.code)),
+                    Ok(ServerFrame::Bye { code, .. }) => return Err(format!("bye: {code}")),
+                    _ => continue,
+                },
+                Ok(Message::Close(_)) => return Err("closed".to_owned()),
+                Ok(_) => continue,
+                Err(e) => return Err(format!("read: {e}")),
+            }
+        }
+        Err("closed".to_owned())
+    })
+    .await;
+    match welcome {
+        Ok(Ok(())) => Ok(ws),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err("no welcome in 30s".to_owned()),
+    }
+}
+
+/// Joins every socket (bounded handshakes in flight); receivers start
+/// reading as soon as each joins.
+pub async fn join(config: LoadConfig) -> Result<Joined, LoadError> {
+    let origin = Instant::now();
+    let (finish, finish_rx) = watch::channel(None);
+    let joining = Arc::new(Semaphore::new(config.max_joining.max(1)));
+    let shared = Arc::new(config.clone());
+    let mut attempts: Vec<JoinHandle<Result<Option<Socket>, String>>> = Vec::new();
+    let mut receivers: Vec<JoinHandle<ReceiverTally>> = Vec::new();
+    for i in 0..config.viewers + config.senders {
+        let joining = Arc::clone(&joining);
+        let config = Arc::clone(&shared);
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
+        let finish_rx = finish_rx.clone();
+        let sender = i >= config.viewers;
+        let name = if sender {
+            format!("Sender{i}")
+        } else {
+            format!("Viewer{i}")
+        };
+        if sender {
+            attempts.push(tokio::spawn(async move {
+                let _permit = joining.acquire_owned().await;
+                join_one(&config, name).await.map(Some)
+            }));
+        } else {
+            let handle = tokio::spawn(async move {
+                let permit = joining.acquire_owned().await;
+                match join_one(&config, name).await {
+                    Ok(ws) => {
+                        drop(permit);
+                        let _ = ready_tx.send(Ok(()));
+                        receive(ws, origin, finish_rx).await
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.clone()));
+                        ReceiverTally {
+                            disconnect: Some(e),
+                            ..ReceiverTally::default()
+                        }
+                    }
+                }
+            });
+            attempts.push(tokio::spawn(async move {
+                match ready_rx.await {
+                    Ok(Ok(())) => Ok(None),
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err("receiver task ended".to_owned()),
+                }
+            }));
+            receivers.push(handle);
+        }
+    }
+    let mut senders = Vec::new();
+    let mut failures: BTreeMap<String, u64> = BTreeMap::new();
+    let mut joined = 0;
+    for attempt in attempts {
+        match attempt.await {
+            Ok(Ok(socket)) => {
+                joined += 1;
+                senders.extend(socket);
+            }
+            Ok(Err(e)) => *failures.entry(e).or_default() += 1,
+            Err(e) => *failures.entry(e.to_string()).or_default() += 1,
+        }
+    }
+    let wanted = config.viewers + config.senders;
+    if joined < wanted {
+        for r in &receivers {
+            r.abort();
+        }
+        let failures: Vec<String> = failures.iter().map(|(k, v)| format!("{v}× {k}")).collect();
+        return Err(LoadError::Join {
+            url: config.url.clone(),
+            joined,
+            wanted,
+            failures: failures.join(", "),
+        });
+    }
+    Ok(Joined {
+        config,
+        origin,
+        receivers,
+        senders,
+        finish,
+    })
+}
+
+/// Reads one receiving socket until every expected line arrived, the
+/// deadline passed or the server closed it.
+async fn receive(
+    mut ws: Socket,
+    origin: Instant,
+    mut finish: watch::Receiver<Option<Finish>>,
+) -> ReceiverTally {
+    let mut t = ReceiverTally::default();
+    let mut finish_at: Option<Finish> = None;
+    loop {
+        if let Some(f) = finish_at
+            && t.received >= f.expected_lines
+        {
+            break;
+        }
+        tokio::select! {
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(text))) => {
+                    let Some((line, sent)) = parse_bench_text(&text) else { continue };
+                    let now = origin.elapsed();
+                    t.frames += 1;
+                    t.frame_bytes += text.len() as u64;
+                    let (word, bit) = ((line / 64) as usize, 1u64 << (line % 64));
+                    if t.seen.len() <= word {
+                        t.seen.resize(word + 1, 0);
+                    }
+                    if t.seen[word] & bit != 0 {
+                        t.duplicates += 1;
+                        continue;
+                    }
+                    t.seen[word] |= bit;
+                    t.received += 1;
+                    t.latency.record_micros((now.as_micros() as u64).saturating_sub(sent));
+                    t.last_receipt = Some(now);
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    t.disconnect = Some(match frame {
+                        Some(f) => format!("close {}", u16::from(f.code)),
+                        None => "closed".to_owned(),
+                    });
+                    break;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    t.disconnect = Some(format!("error: {e}"));
+                    break;
+                }
+                None => {
+                    t.disconnect = Some("closed".to_owned());
+                    break;
+                }
+            },
+            changed = finish.changed(), if finish_at.is_none() => {
+                if changed.is_err() {
+                    break;
+                }
+                finish_at = *finish.borrow();
+            }
+            _ = sleep_until(finish_at.map_or_else(Instant::now, |f| f.deadline)), if finish_at.is_some() => break,
+        }
+    }
+    t.seen = Vec::new();
+    t
+}
+
+/// What one sender socket did.
+#[derive(Debug, Default)]
+struct SenderTally {
+    sent: u64,
+    acked: u64,
+    refused: u64,
+    first_send: Option<Duration>,
+    last_send: Option<Duration>,
+}
+
+impl Joined {
+    /// Sends for the configured duration, waits for deliveries, and returns
+    /// the measurements. Bounded: duration + two drains (senders settling,
+    /// then receivers).
+    pub async fn run(self) -> LoadResult {
+        let Joined {
+            config,
+            origin,
+            receivers,
+            senders,
+            finish,
+        } = self;
+        let k = senders.len().max(1) as u64;
+        let per_sender_rate = config.rate / k as f64;
+        let start = Instant::now() + Duration::from_millis(50);
+        let end = start + config.duration;
+        let sending: Vec<JoinHandle<(SenderTally, Socket)>> = senders
+            .into_iter()
+            .enumerate()
+            .map(|(i, ws)| {
+                let offset = Duration::from_secs_f64(i as f64 / config.rate);
+                tokio::spawn(send(
+                    ws,
+                    i as u64,
+                    k,
+                    per_sender_rate,
+                    start + offset,
+                    end,
+                    config.expect_acks,
+                    config.drain,
+                    origin,
+                ))
+            })
+            .collect();
+        let mut result = LoadResult {
+            viewers: config.viewers,
+            ..LoadResult::default()
+        };
+        let mut first_send = None::<Duration>;
+        let mut last_send = Duration::ZERO;
+        let mut open_senders = Vec::new();
+        for s in sending {
+            let Ok((s, ws)) = s.await else { continue };
+            open_senders.push(ws);
+            result.sent += s.sent;
+            result.refused += s.refused;
+            if config.expect_acks {
+                result.unanswered += s.sent - s.acked - s.refused;
+            }
+            first_send = match (first_send, s.first_send) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            last_send = last_send.max(s.last_send.unwrap_or_default());
+        }
+        let accepted = result.sent - result.refused;
+        let _ = finish.send(Some(Finish {
+            expected_lines: accepted,
+            deadline: Instant::now() + config.drain,
+        }));
+        let first_send = first_send.unwrap_or_default();
+        let mut last_receipt = first_send;
+        for r in receivers {
+            let t = match r.await {
+                Ok(t) => t,
+                Err(e) => {
+                    *result
+                        .disconnects
+                        .entry(format!("receiver task: {e}"))
+                        .or_default() += 1;
+                    continue;
+                }
+            };
+            if t.received < accepted {
+                result.short_receivers += 1;
+            }
+            result.delivered += t.received;
+            result.duplicates += t.duplicates;
+            result.frames += t.frames;
+            result.frame_bytes += t.frame_bytes;
+            result.latency.merge(&t.latency);
+            last_receipt = last_receipt.max(t.last_receipt.unwrap_or_default());
+            if let Some(why) = t.disconnect {
+                *result.disconnects.entry(why).or_default() += 1;
+            }
+        }
+        // Receivers are done: the senders may go.
+        drop(open_senders);
+        result.expected_deliveries = accepted * config.viewers as u64;
+        result.send_window = last_send.saturating_sub(first_send);
+        result.delivery_window = last_receipt.saturating_sub(first_send);
+        result
+    }
+}
+
+/// One sender: line numbers `index, index + k, index + 2k…` at `rate` a
+/// second from `start` to `end`, reading everything in between. Then it
+/// settles, up to `settle`: with acks, until every line is answered;
+/// without, until its own last line comes back in the broadcast. Closing
+/// any earlier could reset the connection and discard lines the server
+/// had not read yet. Returns the socket open, to close once receivers are
+/// done.
+#[allow(clippy::too_many_arguments)]
+async fn send(
+    mut ws: Socket,
+    index: u64,
+    k: u64,
+    rate: f64,
+    start: Instant,
+    end: Instant,
+    expect_acks: bool,
+    settle: Duration,
+    origin: Instant,
+) -> (SenderTally, Socket) {
+    let mut t = SenderTally::default();
+    let mut n = 0u64;
+    let mut next = start;
+    let mut last_line: Option<u64> = None;
+    let mut echoed = false;
+    let mut settle_until: Option<Instant> = None;
+    loop {
+        if settle_until.is_some() {
+            let settled = if expect_acks {
+                t.acked + t.refused >= t.sent
+            } else {
+                last_line.is_none() || echoed
+            };
+            if settled {
+                break;
+            }
+        }
+        tokio::select! {
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(text))) => {
+                    if text.starts_with(r#"{"type":"event""#) {
+                        if !expect_acks && !echoed && last_line.is_some() {
+                            echoed = parse_bench_text(&text).map(|(line, _)| line) == last_line;
+                        }
+                    } else if text.starts_with(r#"{"type":"ack""#) {
+                        t.acked += 1;
+                    } else if text.starts_with(r#"{"type":"error""#) {
+                        t.refused += 1;
+                    } else {
+                        match parse_server_frame(&text) {
+                            Ok(ServerFrame::Ack { .. }) => t.acked += 1,
+                            Ok(ServerFrame::Error(_)) => t.refused += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => break,
+            },
+            _ = sleep_until(next), if settle_until.is_none() => {
+                if next >= end {
+                    settle_until = Some(Instant::now() + settle);
+                    continue;
+                }
+                let line = n * k + index;
+                let sent_at = origin.elapsed();
+                let frame = ClientFrame::Command(CommandFrame {
+                    id: CommandId(format!("b{line}")),
+                    command: Command::Say { text: bench_text(line, sent_at.as_micros() as u64), question: false },
+                });
+                let text = serde_json::to_string(&frame).expect("a command always serialises");
+                if ws.send(Message::text(text)).await.is_err() {
+                    break;
+                }
+                t.sent += 1;
+                t.first_send.get_or_insert(sent_at);
+                t.last_send = Some(sent_at);
+                last_line = Some(line);
+                echoed = false;
+                n += 1;
+                next = start + Duration::from_secs_f64(n as f64 / rate);
+            }
+            _ = sleep_until(settle_until.unwrap_or_else(Instant::now)), if settle_until.is_some() => break,
+        }
+    }
+    if !expect_acks {
+        // No answers expected: every line sent counts as accepted.
+        t.acked = t.sent;
+    }
+    (t, ws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_lines_round_trip_inside_a_json_frame() {
+        for (line, micros) in [
+            (0, 0),
+            (1, 25),
+            (12_345, 9_876_543_210),
+            (u32::MAX as u64, 1),
+        ] {
+            let text = bench_text(line, micros);
+            let frame = serde_json::json!({"type": "event", "event": {"text": text}}).to_string();
+            assert_eq!(parse_bench_text(&frame), Some((line, micros)));
+        }
+        assert_eq!(parse_bench_text("no marker"), None);
+        assert_eq!(parse_bench_text("~b~ab~"), None);
+        assert_eq!(parse_bench_text("~b~a1~b~"), None);
+        assert_eq!(parse_bench_text("x~y~~b~b~c~ z"), Some((1, 2)));
+    }
+
+    #[test]
+    fn bench_lines_do_not_look_like_personal_data() {
+        for line in [0u64, 7, 999, 123_456] {
+            let text = bench_text(line, 1_234_567_890 + line);
+            assert!(
+                crate::privacy::detect_personal_data(&text).is_empty(),
+                "{text}"
+            );
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! `regie bench console`: the console's real state and render path under a
+//! chat flood, on a 200×50 `TestBackend` with 50,000 retained messages.
+//! A benchmark, not a test: it prints figures and asserts nothing.
+//!
+//! Three phases:
+//! 1. fill: `--retained` messages through JSON parsing and `update`, flat out;
+//! 2. paced: `--rate` messages a second for `--duration`, drawing at `--fps`
+//!    like the real loop does (redraw on the tick, never per message);
+//! 3. flat out: messages as fast as they go, still drawing at `--fps`,
+//!    which gives the ingest rate the console sustains.
+//!
+//! Frames are serialised once up front; parsing them is part of the cost
+//! measured, as in the real network path.
+
+use std::time::{Duration, Instant};
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::keymap::Keymap;
+use super::state::{ConnStatus, Console, Msg, Session, update};
+use super::theme::Theme;
+use super::view;
+use crate::protocol::{
+    Actor, Author, ChatMessage, Epoch, Event, EventFrame, HoldReason, MessageId, ServerFrame,
+    StaffRole, Tombstone, ViewerId, Visibility, parse_server_frame,
+};
+
+/// `regie bench console`
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "regie bench console")]
+pub struct ConsoleBenchArgs {
+    /// Messages per second fed in the paced phase.
+    #[arg(long, default_value_t = 10_000)]
+    pub rate: u64,
+    /// Length of the paced and flat-out phases (each).
+    #[arg(long, default_value = "5s")]
+    pub duration: humantime::Duration,
+    /// Messages kept in the feed (and pre-filled).
+    #[arg(long, default_value_t = 50_000)]
+    pub retained: usize,
+    #[arg(long, default_value_t = 200)]
+    pub width: u16,
+    #[arg(long, default_value_t = 50)]
+    pub height: u16,
+    /// Redraws per second, as the real loop's tick.
+    #[arg(long, default_value_t = 60)]
+    pub fps: u32,
+    /// Skip the flat-out phase (to profile the paced one alone).
+    #[arg(long)]
+    pub no_flat_out: bool,
+}
+
+const NAMES: [&str; 24] = [
+    "Julie", "Marc", "Inès", "Zoé", "Léa", "Chloé", "Hugo", "Lucas", "Emma", "Jade", "Louis",
+    "Manon", "Sarah", "Tom", "Camille", "Noah", "Olivia", "Jack", "Amélie", "Théo", "Grace",
+    "Oscar", "Maëlys", "Ethan",
+];
+const WORDS: [&str; 24] = [
+    "dress",
+    "size",
+    "38",
+    "love",
+    "this",
+    "colour",
+    "is",
+    "it",
+    "available",
+    "in",
+    "green",
+    "😍",
+    "delivery",
+    "Belgium",
+    "fabric",
+    "cotton",
+    "price",
+    "code",
+    "tonight",
+    "merci",
+    "magnifique",
+    "la",
+    "robe",
+    "👗",
+];
+
+/// A deterministic stream of realistic frames: mostly chat, some
+/// questions, a few held, an occasional redaction of a recent message.
+struct FrameSource {
+    seq: u64,
+    next_id: u64,
+    rng: u64,
+}
+
+impl FrameSource {
+    fn new() -> Self {
+        FrameSource {
+            seq: 0,
+            next_id: 0,
+            rng: 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
+    fn rand(&mut self) -> u64 {
+        // xorshift64*: deterministic, no dependency, good enough for a mix.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn next_json(&mut self, now: i64) -> String {
+        self.seq += 1;
+        let roll = self.rand() % 1000;
+        let event = if roll < 2 && self.next_id > 10 {
+            let target = self.next_id - 1 - self.rand() % 10;
+            Event::Redacted {
+                tombstone: Tombstone {
+                    message_id: MessageId(target),
+                    posted_at: now,
+                    redacted_at: now,
+                    author_id: None,
+                    reason: "at the viewer's request".into(),
+                    by: Actor {
+                        name: Some("Sam".into()),
+                        role: StaffRole::Support,
+                    },
+                },
+            }
+        } else {
+            self.next_id += 1;
+            let n = self.rand();
+            let name = NAMES[(n % NAMES.len() as u64) as usize];
+            let words = 3 + (n >> 8) % 30;
+            let text = (0..words)
+                .map(|i| WORDS[((n >> (i % 48)) as usize + i as usize) % WORDS.len()])
+                .collect::<Vec<_>>()
+                .join(" ");
+            Event::Message {
+                message: ChatMessage {
+                    id: MessageId(self.next_id),
+                    at: now,
+                    author: Author::Viewer {
+                        viewer_id: ViewerId(format!("v{}", n % 5_000)),
+                        first_name: name.into(),
+                        pseudonym: format!("p{}", n % 5_000),
+                    },
+                    text,
+                    question: roll % 20 == 3,
+                    answered: false,
+                    reply_to: None,
+                    visibility: if roll % 100 == 7 {
+                        Visibility::Held {
+                            reason: HoldReason::PersonalData,
+                        }
+                    } else {
+                        Visibility::Visible
+                    },
+                },
+            }
+        };
+        let frame = ServerFrame::Event(EventFrame {
+            epoch: Epoch("bench".into()),
+            seq: self.seq,
+            at: now,
+            event,
+        });
+        serde_json::to_string(&frame).expect("protocol frames serialise")
+    }
+}
+
+fn ingest(state: &mut Console, json: &str) -> anyhow::Result<()> {
+    let frame = parse_server_frame(json)?;
+    update(state, Msg::Frame(frame));
+    Ok(())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// VmRSS and VmHWM in MiB, from `/proc/self/status` (Linux).
+pub fn memory_mib() -> (Option<f64>, Option<f64>) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return (None, None);
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+pub fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
+    let session = Session {
+        role: StaffRole::Moderator,
+        name: "bench".into(),
+        live: "bench".into(),
+    };
+    let mut state = Console::new(session, Keymap::default(), args.retained, "b");
+    update(&mut state, Msg::Connection(ConnStatus::Connected));
+    let theme = Theme::builtin_default();
+    let mut terminal = Terminal::new(TestBackend::new(args.width, args.height))?;
+    let mut source = FrameSource::new();
+    let now = crate::now_millis();
+    update(&mut state, Msg::Tick(now));
+
+    // 1. Fill, in chunks so the bench's own JSON does not count as the
+    // console's memory. Only parse + update is timed.
+    const CHUNK: usize = 5_000;
+    let mut fill = Duration::ZERO;
+    let mut filled = 0;
+    while filled < args.retained {
+        let n = CHUNK.min(args.retained - filled);
+        let jsons: Vec<String> = (0..n).map(|_| source.next_json(now)).collect();
+        let started = Instant::now();
+        for json in &jsons {
+            ingest(&mut state, json)?;
+        }
+        fill += started.elapsed();
+        filled += n;
+    }
+    terminal.draw(|f| view::draw(f, &mut state, &theme))?;
+    let (rss_filled, _) = memory_mib();
+    println!(
+        "fill: {} messages in {:.2}s = {:.0} msg/s (parse + update); feed holds {}; RSS {:.1} MiB",
+        args.retained,
+        fill.as_secs_f64(),
+        args.retained as f64 / fill.as_secs_f64(),
+        state.feed.len(),
+        rss_filled.unwrap_or(f64::NAN)
+    );
+
+    // 2. Paced: each tick takes its share of messages, then draws if dirty.
+    let tick = Duration::from_secs_f64(1.0 / f64::from(args.fps.max(1)));
+    let duration: Duration = args.duration.into();
+    let per_tick_exact = args.rate as f64 * tick.as_secs_f64();
+    let mut draw_ms = Vec::new();
+    let mut busy_ms = Vec::new();
+    let mut overruns = 0u64;
+    let mut fed = 0usize;
+    let mut owed = 0.0f64;
+    let mut jsons: Vec<String> = Vec::new();
+    let started = Instant::now();
+    let mut next = started;
+    while started.elapsed() < duration {
+        owed += per_tick_exact;
+        let n = owed.floor() as usize;
+        owed -= n as f64;
+        // Serialising the hub's frames is the hub's cost: done before the
+        // tick's clock starts.
+        jsons.clear();
+        jsons.extend((0..n).map(|_| source.next_json(now)));
+        let t0 = Instant::now();
+        for json in &jsons {
+            ingest(&mut state, json)?;
+        }
+        fed += n;
+        update(&mut state, Msg::Tick(crate::now_millis()));
+        let d0 = Instant::now();
+        if state.dirty {
+            state.dirty = false;
+            terminal.draw(|f| view::draw(f, &mut state, &theme))?;
+        }
+        draw_ms.push(d0.elapsed().as_secs_f64() * 1e3);
+        busy_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+        next += tick;
+        let now = Instant::now();
+        if now < next {
+            std::thread::sleep(next - now);
+        } else {
+            overruns += 1;
+        }
+    }
+    let paced = started.elapsed();
+    draw_ms.sort_by(f64::total_cmp);
+    busy_ms.sort_by(f64::total_cmp);
+    println!(
+        "paced: {} msg/s target, {:.0} msg/s achieved over {:.1}s at {} fps; \
+         draw ms/frame p50 {:.3} p99 {:.3}; frame work (ingest+draw) p50 {:.3} p99 {:.3}; {} of {} ticks overran",
+        args.rate,
+        fed as f64 / paced.as_secs_f64(),
+        paced.as_secs_f64(),
+        args.fps,
+        percentile(&draw_ms, 0.5),
+        percentile(&draw_ms, 0.99),
+        percentile(&busy_ms, 0.5),
+        percentile(&busy_ms, 0.99),
+        overruns,
+        busy_ms.len()
+    );
+    let (rss_paced, _) = memory_mib();
+
+    // 3. Flat out, drawing every `tick` of busy time; only ingest and draw
+    // are timed.
+    let mut busy = Duration::ZERO;
+    let mut since_draw = Duration::ZERO;
+    let mut frames = 0u64;
+    let mut fed = 0usize;
+    while busy < duration && !args.no_flat_out {
+        jsons.clear();
+        jsons.extend((0..CHUNK).map(|_| source.next_json(now)));
+        for json in &jsons {
+            let t0 = Instant::now();
+            ingest(&mut state, json)?;
+            fed += 1;
+            if since_draw >= tick {
+                since_draw = Duration::ZERO;
+                update(&mut state, Msg::Tick(crate::now_millis()));
+                terminal.draw(|f| view::draw(f, &mut state, &theme))?;
+                frames += 1;
+            }
+            let spent = t0.elapsed();
+            busy += spent;
+            since_draw += spent;
+        }
+    }
+    let (rss, hwm) = memory_mib();
+    println!(
+        "sustained: {:.0} msg/s ingested flat out (parse + update) with {} redraws in {:.1}s of work; \
+         feed holds {} (bound {})",
+        fed as f64 / busy.as_secs_f64(),
+        frames,
+        busy.as_secs_f64(),
+        state.feed.len(),
+        args.retained
+    );
+    println!(
+        "memory: RSS {:.1} MiB after fill, {:.1} MiB after the paced phase, {:.1} MiB at the end, peak {:.1} MiB",
+        rss_filled.unwrap_or(f64::NAN),
+        rss_paced.unwrap_or(f64::NAN),
+        rss.unwrap_or(f64::NAN),
+        hwm.unwrap_or(f64::NAN)
+    );
+    Ok(())
+}

@@ -1,0 +1,430 @@
+//! The chat feed: bounded scrollback with an id index, so redacting,
+//! hiding or answering a message is a lookup, not a scan. Tombstones stay in
+//! place of the messages they replace. Each entry caches its wrapped lines
+//! for the width it was last drawn at; only visible entries are ever laid out.
+
+use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
+
+use crate::protocol::{Author, ChatEntry, ChatMessage, MessageId, Tombstone, ViewerId, Visibility};
+
+use super::filter::Filter;
+use super::wrap::wrap;
+
+/// Default number of messages kept.
+pub const DEFAULT_SCROLLBACK: usize = 50_000;
+
+/// A feed position: a counter that never repeats, so positions stay valid
+/// (or clearly stale) while old entries are evicted from the front.
+pub type Pos = u64;
+
+#[derive(Debug, Clone)]
+pub struct FeedEntry {
+    pub entry: ChatEntry,
+    layout: Option<Layout>,
+}
+
+/// An entry's text as drawn: sanitised again (defence in depth) and wrapped.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub width: u16,
+    pub text: Box<str>,
+    pub lines: Vec<Range<u32>>,
+}
+
+impl Layout {
+    pub fn line(&self, i: usize) -> &str {
+        let r = &self.lines[i];
+        &self.text[r.start as usize..r.end as usize]
+    }
+}
+
+impl FeedEntry {
+    pub fn id(&self) -> MessageId {
+        self.entry.id()
+    }
+
+    pub fn message(&self) -> Option<&ChatMessage> {
+        match &self.entry {
+            ChatEntry::Message(m) => Some(m),
+            ChatEntry::Redacted(_) => None,
+        }
+    }
+}
+
+/// Who shares a first name, so the feed shows pseudonyms only when needed.
+#[derive(Debug, Clone, Default)]
+struct NameBook {
+    names: HashMap<String, (ViewerId, bool)>,
+}
+
+impl NameBook {
+    fn note(&mut self, author: &Author) {
+        if let Author::Viewer {
+            viewer_id,
+            first_name,
+            ..
+        } = author
+        {
+            match self.names.get_mut(first_name) {
+                Some((first, shared)) => {
+                    if !*shared && first != viewer_id {
+                        *shared = true;
+                    }
+                }
+                None => {
+                    self.names
+                        .insert(first_name.clone(), (viewer_id.clone(), false));
+                }
+            }
+        }
+    }
+
+    fn is_shared(&self, first_name: &str) -> bool {
+        self.names.get(first_name).is_some_and(|(_, s)| *s)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Feed {
+    entries: VecDeque<FeedEntry>,
+    /// Position of `entries[0]`.
+    first: Pos,
+    index: HashMap<MessageId, Pos>,
+    capacity: usize,
+    filter: Option<Filter>,
+    /// Positions matching the filter, ascending. Only kept while filtering.
+    matching: Vec<Pos>,
+    names: NameBook,
+}
+
+impl Feed {
+    pub fn new(capacity: usize) -> Self {
+        Feed {
+            entries: VecDeque::new(),
+            first: 0,
+            index: HashMap::new(),
+            capacity: capacity.max(1),
+            filter: None,
+            matching: Vec::new(),
+            names: NameBook::default(),
+        }
+    }
+
+    /// Drops everything (a `reload`); the filter stays.
+    pub fn clear(&mut self) {
+        self.first += self.entries.len() as Pos;
+        self.entries.clear();
+        self.index.clear();
+        self.matching.clear();
+        self.names = NameBook::default();
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds an entry at the end, or replaces it in place when its id is
+    /// already here (a replay overlapping what we have). Returns true when
+    /// it was new. Evicts the oldest entry past the capacity.
+    pub fn push(&mut self, entry: ChatEntry) -> bool {
+        if let ChatEntry::Message(m) = &entry {
+            self.names.note(&m.author);
+        }
+        let id = entry.id();
+        if let Some(pos) = self.index.get(&id).copied() {
+            if let Some(slot) = self.slot_mut(pos) {
+                slot.entry = entry;
+                slot.layout = None;
+            }
+            return false;
+        }
+        let pos = self.first + self.entries.len() as Pos;
+        let matches = self.filter.as_ref().is_some_and(|f| f.matches(&entry));
+        self.entries.push_back(FeedEntry {
+            entry,
+            layout: None,
+        });
+        self.index.insert(id, pos);
+        if matches {
+            self.matching.push(pos);
+        }
+        while self.entries.len() > self.capacity {
+            if let Some(old) = self.entries.pop_front() {
+                self.index.remove(&old.id());
+            }
+            self.first += 1;
+        }
+        if self.filter.is_some() && self.matching.first().is_some_and(|&p| p < self.first) {
+            let keep_from = self.matching.partition_point(|&p| p < self.first);
+            self.matching.drain(..keep_from);
+        }
+        true
+    }
+
+    pub fn pos_of(&self, id: MessageId) -> Option<Pos> {
+        self.index.get(&id).copied()
+    }
+
+    pub fn get(&self, id: MessageId) -> Option<&FeedEntry> {
+        self.pos_of(id).and_then(|p| self.at(p))
+    }
+
+    pub fn message(&self, id: MessageId) -> Option<&ChatMessage> {
+        self.get(id).and_then(FeedEntry::message)
+    }
+
+    pub fn at(&self, pos: Pos) -> Option<&FeedEntry> {
+        pos.checked_sub(self.first)
+            .and_then(|i| self.entries.get(i as usize))
+    }
+
+    fn slot_mut(&mut self, pos: Pos) -> Option<&mut FeedEntry> {
+        pos.checked_sub(self.first)
+            .and_then(|i| self.entries.get_mut(i as usize))
+    }
+
+    /// Changes a message in place (answered, hidden, released), dropping its
+    /// cached layout. Returns false when the id is not (or no longer) here.
+    pub fn update_message(&mut self, id: MessageId, change: impl FnOnce(&mut ChatMessage)) -> bool {
+        let Some(pos) = self.pos_of(id) else {
+            return false;
+        };
+        let Some(slot) = self.slot_mut(pos) else {
+            return false;
+        };
+        match &mut slot.entry {
+            ChatEntry::Message(m) => {
+                change(m);
+                slot.layout = None;
+                true
+            }
+            ChatEntry::Redacted(_) => false,
+        }
+    }
+
+    /// Replaces a message with its tombstone, in place. The text is dropped
+    /// here, with its cached layout. Redacting twice is a no-op.
+    pub fn redact(&mut self, tombstone: &Tombstone) {
+        if let Some(pos) = self.pos_of(tombstone.message_id)
+            && let Some(slot) = self.slot_mut(pos)
+        {
+            slot.entry = ChatEntry::Redacted(tombstone.clone());
+            slot.layout = None;
+        }
+    }
+
+    /// Whether the feed should show `first_name`'s pseudonym: two viewers
+    /// (as far as this console has seen) share the first name.
+    pub fn name_is_shared(&self, first_name: &str) -> bool {
+        self.names.is_shared(first_name)
+    }
+
+    // ── the view: all entries, or those matching the filter ───────────────
+
+    pub fn filter(&self) -> Option<&Filter> {
+        self.filter.as_ref()
+    }
+
+    pub fn set_filter(&mut self, filter: Option<Filter>) {
+        self.matching.clear();
+        if let Some(f) = &filter {
+            let first = self.first;
+            self.matching = self
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| f.matches(&e.entry))
+                .map(|(i, _)| first + i as Pos)
+                .collect();
+        }
+        self.filter = filter;
+    }
+
+    /// Number of entries in the view.
+    pub fn view_len(&self) -> usize {
+        if self.filter.is_some() {
+            self.matching.len()
+        } else {
+            self.entries.len()
+        }
+    }
+
+    /// The position of the `k`th entry of the view.
+    pub fn view_pos(&self, k: usize) -> Option<Pos> {
+        if self.filter.is_some() {
+            self.matching.get(k).copied()
+        } else if k < self.entries.len() {
+            Some(self.first + k as Pos)
+        } else {
+            None
+        }
+    }
+
+    /// The view index of `pos`, or of the nearest entry after it when it is
+    /// not in the view (evicted, or filtered out).
+    pub fn view_index(&self, pos: Pos) -> usize {
+        if self.filter.is_some() {
+            self.matching.partition_point(|&p| p < pos)
+        } else {
+            pos.saturating_sub(self.first) as usize
+        }
+        .min(self.view_len().saturating_sub(1))
+    }
+
+    pub fn last_view_pos(&self) -> Option<Pos> {
+        self.view_len()
+            .checked_sub(1)
+            .and_then(|k| self.view_pos(k))
+    }
+
+    /// The entry at `pos` laid out for `width` cells, from the cache when
+    /// the width has not changed. `text_of` builds the display text.
+    pub fn layout(
+        &mut self,
+        pos: Pos,
+        width: u16,
+        text_of: impl FnOnce(&ChatEntry) -> String,
+    ) -> Option<(&ChatEntry, &Layout)> {
+        let slot = self.slot_mut(pos)?;
+        if slot.layout.as_ref().is_none_or(|l| l.width != width) {
+            let text = text_of(&slot.entry);
+            let lines = wrap(&text, width as usize)
+                .into_iter()
+                .map(|r| r.start as u32..r.end as u32)
+                .collect();
+            slot.layout = Some(Layout {
+                width,
+                text: text.into_boxed_str(),
+                lines,
+            });
+        }
+        let FeedEntry { entry, layout } = slot;
+        Some((entry, layout.as_ref().expect("layout was just filled")))
+    }
+
+    /// The entry at `pos` with the layout the last [`Feed::layout`] call
+    /// cached, for drawing after the heights were measured.
+    pub fn cached_layout(&self, pos: Pos) -> Option<(&ChatEntry, &Layout)> {
+        let slot = self.at(pos)?;
+        Some((&slot.entry, slot.layout.as_ref()?))
+    }
+
+    /// Iterates over the view's entries, oldest first.
+    pub fn view_iter(&self) -> impl DoubleEndedIterator<Item = &FeedEntry> + '_ {
+        let filtered = self.filter.is_some();
+        let all = self.entries.iter().filter(move |_| !filtered);
+        let matching = self
+            .matching
+            .iter()
+            .filter(move |_| filtered)
+            .filter_map(|&p| self.at(p));
+        all.chain(matching)
+    }
+}
+
+/// Whether an entry is a held message (for `is:held` and the hold queue).
+pub fn is_held(entry: &ChatEntry) -> bool {
+    matches!(
+        entry,
+        ChatEntry::Message(ChatMessage {
+            visibility: Visibility::Held { .. },
+            ..
+        })
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Actor, StaffRole};
+
+    fn msg(id: u64, name: &str, vid: &str, text: &str) -> ChatEntry {
+        ChatEntry::Message(ChatMessage {
+            id: MessageId(id),
+            at: 0,
+            author: Author::Viewer {
+                viewer_id: ViewerId(vid.into()),
+                first_name: name.into(),
+                pseudonym: format!("{name}-{vid}"),
+            },
+            text: text.into(),
+            question: false,
+            answered: false,
+            reply_to: None,
+            visibility: Visibility::Visible,
+        })
+    }
+
+    #[test]
+    fn bounded_and_indexed() {
+        let mut feed = Feed::new(3);
+        for i in 1..=5 {
+            assert!(feed.push(msg(i, "Julie", "v1", "hi")));
+        }
+        assert_eq!(feed.len(), 3);
+        assert!(feed.get(MessageId(2)).is_none());
+        assert_eq!(feed.get(MessageId(5)).unwrap().id(), MessageId(5));
+        assert!(
+            !feed.push(msg(5, "Julie", "v1", "again")),
+            "same id replaces"
+        );
+        assert_eq!(feed.len(), 3);
+    }
+
+    #[test]
+    fn redaction_replaces_in_place() {
+        let mut feed = Feed::new(10);
+        feed.push(msg(1, "Julie", "v1", "call me 0612345678"));
+        feed.push(msg(2, "Marc", "v2", "nice"));
+        let t = Tombstone {
+            message_id: MessageId(1),
+            posted_at: 0,
+            redacted_at: 1,
+            author_id: Some(ViewerId("v1".into())),
+            reason: "at the viewer's request".into(),
+            by: Actor {
+                name: Some("Sam".into()),
+                role: StaffRole::Support,
+            },
+        };
+        feed.redact(&t);
+        feed.redact(&t);
+        assert!(matches!(
+            feed.at(feed.pos_of(MessageId(1)).unwrap()).unwrap().entry,
+            ChatEntry::Redacted(_)
+        ));
+        assert_eq!(feed.view_pos(0), feed.pos_of(MessageId(1)));
+    }
+
+    #[test]
+    fn filter_view_follows_pushes_and_evictions() {
+        let mut feed = Feed::new(4);
+        feed.push(msg(1, "Julie", "v1", "hello"));
+        feed.push(msg(2, "Marc", "v2", "hi"));
+        feed.set_filter(Some(Filter::parse("from:julie")));
+        assert_eq!(feed.view_len(), 1);
+        feed.push(msg(3, "Julie", "v1", "again"));
+        assert_eq!(feed.view_len(), 2);
+        for i in 4..=7 {
+            feed.push(msg(i, "Marc", "v2", "x"));
+        }
+        assert_eq!(feed.view_len(), 0, "julie's lines were evicted");
+        feed.set_filter(None);
+        assert_eq!(feed.view_len(), 4);
+    }
+
+    #[test]
+    fn shared_first_names_are_noticed() {
+        let mut feed = Feed::new(10);
+        feed.push(msg(1, "Julie", "v1", "a"));
+        feed.push(msg(2, "Julie", "v1", "b"));
+        assert!(!feed.name_is_shared("Julie"));
+        feed.push(msg(3, "Julie", "v9", "c"));
+        assert!(feed.name_is_shared("Julie"));
+    }
+}

@@ -1,0 +1,346 @@
+//! Keys map to named actions, like helix: the defaults below, overridden by
+//! a `[keys]` table in the config file (`"ctrl-r" = "redact"`, or `"r" =
+//! "none"` to unbind). The help overlay is generated from the active map, so
+//! it is always true.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+macro_rules! actions {
+    ($($variant:ident => $name:literal, $help:literal;)*) => {
+        /// A named command the user can bind a key to.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action { $($variant,)* }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
+
+            /// The name used in keymap files.
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$variant => $name,)* }
+            }
+
+            /// One line for the help overlay.
+            pub fn help(self) -> &'static str {
+                match self { $(Action::$variant => $help,)* }
+            }
+
+            pub fn from_name(name: &str) -> Option<Action> {
+                match name { $($name => Some(Action::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+actions! {
+    FocusNext => "focus_next", "next pane";
+    FocusPrev => "focus_prev", "previous pane";
+    MoveDown => "move_down", "select the next line";
+    MoveUp => "move_up", "select the previous line (stops following)";
+    PageDown => "page_down", "scroll a page down";
+    PageUp => "page_up", "scroll a page up";
+    JumpTop => "jump_top", "jump to the oldest line";
+    JumpBottom => "jump_bottom", "jump to the newest line and follow";
+    Reply => "reply", "reply to the selected message";
+    Pin => "pin", "pin / unpin the selected message";
+    MarkAnswered => "mark_answered", "mark the selected question answered";
+    Hide => "hide", "hide the selected message from viewers";
+    Release => "release", "let the selected held message through";
+    Timeout => "timeout", "time the author out (asks for a duration)";
+    Ban => "ban", "ban the author (asks to confirm)";
+    Redact => "redact", "redact the selected message (reason, then confirm)";
+    Filter => "filter", "filter: text, from:NAME, is:question, is:held";
+    ViewerCard => "viewer_card", "show the author's viewer card";
+    SortQuestions => "sort_questions", "questions: oldest first / newest first";
+    Help => "help", "show this help";
+    Quit => "quit", "quit (asks to confirm)";
+}
+
+/// A key with its modifiers, normalised so `G` and `shift-g` are one chord.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyChord {
+    pub code: KeyCodeOrd,
+    pub ctrl: bool,
+    pub alt: bool,
+}
+
+/// The key codes a keymap can name, in an orderable form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyCodeOrd {
+    Char(char),
+    F(u8),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Backspace,
+    Delete,
+    Insert,
+    Up,
+    Down,
+    Left,
+    Right,
+    Home,
+    End,
+    PageUp,
+    PageDown,
+}
+
+impl KeyChord {
+    pub fn from_event(key: &KeyEvent) -> Option<KeyChord> {
+        let code = match key.code {
+            KeyCode::Char(c) => KeyCodeOrd::Char(c),
+            KeyCode::F(n) => KeyCodeOrd::F(n),
+            KeyCode::Enter => KeyCodeOrd::Enter,
+            KeyCode::Esc => KeyCodeOrd::Esc,
+            KeyCode::Tab if key.modifiers.contains(KeyModifiers::SHIFT) => KeyCodeOrd::BackTab,
+            KeyCode::Tab => KeyCodeOrd::Tab,
+            KeyCode::BackTab => KeyCodeOrd::BackTab,
+            KeyCode::Backspace => KeyCodeOrd::Backspace,
+            KeyCode::Delete => KeyCodeOrd::Delete,
+            KeyCode::Insert => KeyCodeOrd::Insert,
+            KeyCode::Up => KeyCodeOrd::Up,
+            KeyCode::Down => KeyCodeOrd::Down,
+            KeyCode::Left => KeyCodeOrd::Left,
+            KeyCode::Right => KeyCodeOrd::Right,
+            KeyCode::Home => KeyCodeOrd::Home,
+            KeyCode::End => KeyCodeOrd::End,
+            KeyCode::PageUp => KeyCodeOrd::PageUp,
+            KeyCode::PageDown => KeyCodeOrd::PageDown,
+            _ => return None,
+        };
+        Some(KeyChord {
+            code,
+            ctrl: key.modifiers.contains(KeyModifiers::CONTROL),
+            alt: key.modifiers.contains(KeyModifiers::ALT),
+        })
+    }
+
+    /// Parses `p`, `G`, `?`, `ctrl-c`, `alt-x`, `shift-tab`, `pagedown`, `f1`, `space`.
+    pub fn parse(spec: &str) -> Result<KeyChord, String> {
+        let mut ctrl = false;
+        let mut alt = false;
+        let mut shift = false;
+        let mut rest = spec;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if rest.chars().count() > 1 && lower.starts_with("ctrl-") {
+                ctrl = true;
+                rest = &rest[5..];
+            } else if rest.chars().count() > 1 && lower.starts_with("alt-") {
+                alt = true;
+                rest = &rest[4..];
+            } else if rest.chars().count() > 1 && lower.starts_with("shift-") {
+                shift = true;
+                rest = &rest[6..];
+            } else {
+                break;
+            }
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyCodeOrd::Char(if shift { c.to_ascii_uppercase() } else { c }),
+            _ => match rest.to_ascii_lowercase().as_str() {
+                "enter" | "return" => KeyCodeOrd::Enter,
+                "esc" | "escape" => KeyCodeOrd::Esc,
+                "tab" if shift => KeyCodeOrd::BackTab,
+                "tab" => KeyCodeOrd::Tab,
+                "backtab" => KeyCodeOrd::BackTab,
+                "backspace" => KeyCodeOrd::Backspace,
+                "del" | "delete" => KeyCodeOrd::Delete,
+                "ins" | "insert" => KeyCodeOrd::Insert,
+                "up" => KeyCodeOrd::Up,
+                "down" => KeyCodeOrd::Down,
+                "left" => KeyCodeOrd::Left,
+                "right" => KeyCodeOrd::Right,
+                "home" => KeyCodeOrd::Home,
+                "end" => KeyCodeOrd::End,
+                "pageup" | "pgup" => KeyCodeOrd::PageUp,
+                "pagedown" | "pgdn" => KeyCodeOrd::PageDown,
+                "space" => KeyCodeOrd::Char(' '),
+                f if f.starts_with('f')
+                    && f[1..].parse::<u8>().is_ok_and(|n| (1..=24).contains(&n)) =>
+                {
+                    KeyCodeOrd::F(f[1..].parse().unwrap_or(1))
+                }
+                _ => return Err(format!("unknown key {spec:?}")),
+            },
+        };
+        Ok(KeyChord { code, ctrl, alt })
+    }
+}
+
+impl fmt::Display for KeyChord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("alt-")?;
+        }
+        match self.code {
+            KeyCodeOrd::Char(' ') => f.write_str("space"),
+            KeyCodeOrd::Char(c) => write!(f, "{c}"),
+            KeyCodeOrd::F(n) => write!(f, "F{n}"),
+            KeyCodeOrd::Enter => f.write_str("Enter"),
+            KeyCodeOrd::Esc => f.write_str("Esc"),
+            KeyCodeOrd::Tab => f.write_str("Tab"),
+            KeyCodeOrd::BackTab => f.write_str("Shift-Tab"),
+            KeyCodeOrd::Backspace => f.write_str("Backspace"),
+            KeyCodeOrd::Delete => f.write_str("Del"),
+            KeyCodeOrd::Insert => f.write_str("Ins"),
+            KeyCodeOrd::Up => f.write_str("↑"),
+            KeyCodeOrd::Down => f.write_str("↓"),
+            KeyCodeOrd::Left => f.write_str("←"),
+            KeyCodeOrd::Right => f.write_str("→"),
+            KeyCodeOrd::Home => f.write_str("Home"),
+            KeyCodeOrd::End => f.write_str("End"),
+            KeyCodeOrd::PageUp => f.write_str("PgUp"),
+            KeyCodeOrd::PageDown => f.write_str("PgDn"),
+        }
+    }
+}
+
+/// The defaults, as issue 3 lists them (and the README repeats).
+pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
+    ("tab", Action::FocusNext),
+    ("shift-tab", Action::FocusPrev),
+    ("j", Action::MoveDown),
+    ("down", Action::MoveDown),
+    ("k", Action::MoveUp),
+    ("up", Action::MoveUp),
+    ("pagedown", Action::PageDown),
+    ("pageup", Action::PageUp),
+    ("g", Action::JumpTop),
+    ("home", Action::JumpTop),
+    ("G", Action::JumpBottom),
+    ("end", Action::JumpBottom),
+    ("enter", Action::Reply),
+    ("p", Action::Pin),
+    ("x", Action::MarkAnswered),
+    ("h", Action::Hide),
+    ("a", Action::Release),
+    ("t", Action::Timeout),
+    ("b", Action::Ban),
+    ("r", Action::Redact),
+    ("/", Action::Filter),
+    ("v", Action::ViewerCard),
+    ("o", Action::SortQuestions),
+    ("?", Action::Help),
+    ("q", Action::Quit),
+    ("ctrl-c", Action::Quit),
+];
+
+/// The active key bindings.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    bindings: BTreeMap<KeyChord, Action>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let bindings = DEFAULT_BINDINGS
+            .iter()
+            .map(|(spec, action)| {
+                (
+                    KeyChord::parse(spec).expect("default key specs parse (tested)"),
+                    *action,
+                )
+            })
+            .collect();
+        Keymap { bindings }
+    }
+}
+
+impl Keymap {
+    /// The defaults with `overrides` (key spec → action name or `"none"`)
+    /// applied. Returns warnings for keys or actions it does not know; those
+    /// entries are skipped, the rest still apply.
+    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> (Keymap, Vec<String>) {
+        let mut map = Keymap::default();
+        let mut warnings = Vec::new();
+        for (spec, action) in overrides {
+            let chord = match KeyChord::parse(spec) {
+                Ok(c) => c,
+                Err(e) => {
+                    warnings.push(format!("keymap: {e}; binding ignored"));
+                    continue;
+                }
+            };
+            if action == "none" {
+                map.bindings.remove(&chord);
+                continue;
+            }
+            match Action::from_name(action) {
+                Some(a) => {
+                    map.bindings.insert(chord, a);
+                }
+                None => warnings.push(format!(
+                    "keymap: unknown action {action:?} for key {spec:?}; binding ignored"
+                )),
+            }
+        }
+        (map, warnings)
+    }
+
+    pub fn action_for(&self, key: &KeyEvent) -> Option<Action> {
+        KeyChord::from_event(key).and_then(|c| self.bindings.get(&c).copied())
+    }
+
+    /// Keys bound to `action`, plain keys before chords with modifiers.
+    pub fn keys_for(&self, action: Action) -> Vec<KeyChord> {
+        let mut keys: Vec<KeyChord> = self
+            .bindings
+            .iter()
+            .filter(|(_, a)| **a == action)
+            .map(|(k, _)| *k)
+            .collect();
+        keys.sort_by_key(|k| (k.ctrl || k.alt, !matches!(k.code, KeyCodeOrd::Char(_)), *k));
+        keys
+    }
+
+    /// The first key bound to `action`, for hints ("? help").
+    pub fn hint(&self, action: Action) -> Option<String> {
+        self.keys_for(action).first().map(ToString::to_string)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_spec_parses_and_every_action_is_bound() {
+        let map = Keymap::default();
+        for action in Action::ALL {
+            assert!(!map.keys_for(*action).is_empty(), "{action:?} unbound");
+        }
+    }
+
+    #[test]
+    fn shifted_letters_and_backtab_normalise() {
+        let map = Keymap::default();
+        let g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(map.action_for(&g), Some(Action::JumpBottom));
+        let bt = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(map.action_for(&bt), Some(Action::FocusPrev));
+    }
+
+    #[test]
+    fn overrides_rebind_unbind_and_warn() {
+        let overrides = BTreeMap::from([
+            ("ctrl-r".to_string(), "redact".to_string()),
+            ("r".to_string(), "none".to_string()),
+            ("z".to_string(), "explode".to_string()),
+            ("hyper-q".to_string(), "quit".to_string()),
+        ]);
+        let (map, warnings) = Keymap::with_overrides(&overrides);
+        let r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE);
+        let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+        assert_eq!(map.action_for(&r), None);
+        assert_eq!(map.action_for(&ctrl_r), Some(Action::Redact));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+    }
+}

@@ -1,0 +1,1255 @@
+//! The console's state and its one transition function, [`update`].
+//!
+//! Everything that happens — a key, a pasted string, a frame from the hub, a
+//! change of connection, the clock — is a [`Msg`]. `update` changes the
+//! state and returns the [`Effect`]s to carry out (send a command, quit).
+//! No I/O here, so every behaviour is tested by feeding messages.
+
+use std::collections::{HashMap, VecDeque};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::protocol::{
+    Actor, Author, ChatEntry, ChatMessage, Command, CommandFrame, CommandId, Epoch, ErrorFrame,
+    Event, EventFrame, MessageId, Millis, Role, Sanction, Seq, ServerFrame, Settings, Snapshot,
+    StaffRole, Tombstone, ViewerCard, ViewerId, Visibility, Welcome,
+};
+
+use super::feed::{DEFAULT_SCROLLBACK, Feed, Pos};
+use super::filter::Filter;
+use super::input::{Edit, History, LineEditor};
+use super::keymap::{Action, Keymap};
+use super::permissions;
+
+/// How long a note stays in the status line.
+const NOTE_MILLIS: Millis = 8_000;
+/// Bounds of the side panes: a long show must not grow memory.
+const MAX_QUESTIONS: usize = 500;
+const MAX_HELD: usize = 500;
+const MAX_ACTIVITY: usize = 500;
+/// Width of one sparkline bucket, and how many are kept.
+pub const RATE_BUCKET_MILLIS: Millis = 5_000;
+pub const RATE_BUCKETS: usize = 24;
+
+/// Everything that can happen to the console.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Frame(ServerFrame),
+    Connection(ConnStatus),
+    /// The clock, in Unix milliseconds. Sent on every render tick.
+    Tick(Millis),
+}
+
+/// What `update` asks the edges to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Send(CommandFrame),
+    Quit,
+}
+
+/// The connection as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnStatus {
+    Connecting,
+    Connected,
+    Reconnecting { attempt: u32, next_try_at: Millis },
+    Offline { reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Feed,
+    Questions,
+    Hold,
+    Activity,
+}
+
+impl Pane {
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Feed => "Chat",
+            Pane::Questions => "Questions",
+            Pane::Hold => "Hold queue",
+            Pane::Activity => "Staff activity",
+        }
+    }
+}
+
+/// Where the feed is scrolled. While following, the newest line is at the
+/// bottom and nothing is selected.
+#[derive(Debug, Clone, Default)]
+pub struct FeedScroll {
+    pub follow: bool,
+    pub selected: Option<Pos>,
+    /// The bottom visible entry when not following; the view keeps it
+    /// consistent with the selection and the pane's height.
+    pub bottom: Option<Pos>,
+}
+
+/// A popup over the panes; it takes the keys while open.
+#[derive(Debug, Clone)]
+pub enum Popup {
+    Help {
+        scroll: u16,
+    },
+    QuitConfirm,
+    Prompt {
+        kind: PromptKind,
+        editor: LineEditor,
+    },
+    BanConfirm {
+        viewer_id: ViewerId,
+        name: String,
+    },
+    RedactConfirm {
+        message_id: MessageId,
+        reason: String,
+    },
+    ViewerCard(CardView),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    Filter,
+    TimeoutDuration { viewer_id: ViewerId, name: String },
+    RedactReason { message_id: MessageId },
+}
+
+#[derive(Debug, Clone)]
+pub struct CardView {
+    pub viewer_id: ViewerId,
+    pub name: String,
+    pub request: CommandId,
+    pub card: Option<Box<ViewerCard>>,
+}
+
+/// The reply being typed in the input line, bound to one message.
+#[derive(Debug, Clone)]
+pub struct Compose {
+    pub target: MessageId,
+    pub first_name: String,
+    pub editor: LineEditor,
+}
+
+/// A command sent and not yet answered. Commands typed while the hub is
+/// unreachable wait here, visibly, and the network task sends them (same
+/// id, so the hub applies each once) when the connection is back.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub summary: String,
+    pub at: Millis,
+    pub sent_offline: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub text: String,
+    pub error: bool,
+    pub at: Millis,
+}
+
+/// One line of staff activity. Never the content of a message.
+#[derive(Debug, Clone)]
+pub struct ActivityEntry {
+    pub at: Millis,
+    pub actor: Option<Actor>,
+    pub what: String,
+}
+
+/// The pinned message ("now on screen").
+#[derive(Debug, Clone)]
+pub struct Pinned {
+    pub message_id: MessageId,
+    /// Absent when the message is older than anything this console holds.
+    pub message: Option<ChatMessage>,
+    pub by: Option<Actor>,
+}
+
+/// Messages per 5-second bucket, for the status bar's sparkline.
+#[derive(Debug, Clone, Default)]
+pub struct RateMeter {
+    buckets: VecDeque<(i64, u64)>,
+}
+
+impl RateMeter {
+    pub fn record(&mut self, now: Millis) {
+        let b = now.div_euclid(RATE_BUCKET_MILLIS);
+        match self.buckets.back_mut() {
+            Some((last, n)) if *last == b => *n += 1,
+            _ => {
+                self.buckets.push_back((b, 1));
+                while self.buckets.len() > RATE_BUCKETS {
+                    self.buckets.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Per-minute rates of the last [`RATE_BUCKETS`] buckets, oldest first;
+    /// empty buckets count as zero.
+    pub fn series(&self, now: Millis) -> Vec<u64> {
+        let current = now.div_euclid(RATE_BUCKET_MILLIS);
+        let per_minute = (60_000 / RATE_BUCKET_MILLIS) as u64;
+        (0..RATE_BUCKETS as i64)
+            .rev()
+            .map(|back| {
+                let b = current - back;
+                self.buckets
+                    .iter()
+                    .find(|(k, _)| *k == b)
+                    .map(|(_, n)| n * per_minute)
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// Messages in the last minute.
+    pub fn per_minute(&self, now: Millis) -> u64 {
+        let current = now.div_euclid(RATE_BUCKET_MILLIS);
+        let span = 60_000 / RATE_BUCKET_MILLIS;
+        self.buckets
+            .iter()
+            .filter(|(k, _)| *k > current - span && *k <= current)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// Who this console is logged in as.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub role: StaffRole,
+    pub name: String,
+    pub live: String,
+}
+
+/// The whole console.
+#[derive(Debug, Clone)]
+pub struct Console {
+    pub session: Session,
+    pub keymap: Keymap,
+    pub conn: ConnStatus,
+    pub feed: Feed,
+    pub scroll: FeedScroll,
+    /// Questions, oldest first (answered ones stay, marked).
+    pub questions: Vec<ChatMessage>,
+    pub questions_newest_first: bool,
+    pub question_sel: usize,
+    /// Held messages, oldest first.
+    pub held: Vec<ChatMessage>,
+    pub held_sel: usize,
+    /// Newest last.
+    pub activity: VecDeque<ActivityEntry>,
+    pub activity_scroll: usize,
+    pub pinned: Option<Pinned>,
+    pub viewers_online: u64,
+    pub settings: Settings,
+    pub rate: RateMeter,
+    pub focus: Pane,
+    pub popup: Option<Popup>,
+    pub compose: Option<Compose>,
+    pub history: History,
+    pub pending: HashMap<CommandId, Pending>,
+    pub note: Option<Note>,
+    pub now: Millis,
+    /// The last event applied: the dedupe guard and the resume point.
+    pub epoch: Option<Epoch>,
+    pub seq: Seq,
+    /// Rows the feed had at the last draw, for paging.
+    pub feed_rows: u16,
+    /// Something changed since the last draw.
+    pub dirty: bool,
+    id_prefix: String,
+    next_id: u64,
+}
+
+impl Console {
+    /// `id_prefix` makes command ids unique across consoles sharing a token
+    /// (a random word in production, fixed in tests).
+    pub fn new(session: Session, keymap: Keymap, scrollback: usize, id_prefix: &str) -> Self {
+        Console {
+            session,
+            keymap,
+            conn: ConnStatus::Connecting,
+            feed: Feed::new(scrollback),
+            scroll: FeedScroll {
+                follow: true,
+                ..FeedScroll::default()
+            },
+            questions: Vec::new(),
+            questions_newest_first: false,
+            question_sel: 0,
+            held: Vec::new(),
+            held_sel: 0,
+            activity: VecDeque::new(),
+            activity_scroll: 0,
+            pinned: None,
+            viewers_online: 0,
+            settings: Settings::default(),
+            rate: RateMeter::default(),
+            focus: Pane::Feed,
+            popup: None,
+            compose: None,
+            history: History::default(),
+            pending: HashMap::new(),
+            note: None,
+            now: 0,
+            epoch: None,
+            seq: 0,
+            feed_rows: 10,
+            dirty: true,
+            id_prefix: id_prefix.to_string(),
+            next_id: 0,
+        }
+    }
+
+    pub fn with_default_scrollback(session: Session) -> Self {
+        Console::new(session, Keymap::default(), DEFAULT_SCROLLBACK, "c")
+    }
+
+    pub fn role(&self) -> StaffRole {
+        self.session.role
+    }
+
+    /// The panes this role sees, in Tab order.
+    pub fn panes(&self) -> Vec<Pane> {
+        let mut panes = vec![Pane::Feed, Pane::Questions];
+        if permissions::sees_hold_queue(self.role()) {
+            panes.push(Pane::Hold);
+        }
+        panes.push(Pane::Activity);
+        panes
+    }
+
+    /// Questions in display order.
+    pub fn questions_in_order(&self) -> Vec<&ChatMessage> {
+        let mut list: Vec<&ChatMessage> = self.questions.iter().collect();
+        if self.questions_newest_first {
+            list.reverse();
+        }
+        list
+    }
+
+    pub fn open_questions(&self) -> usize {
+        self.questions.iter().filter(|q| !q.answered).count()
+    }
+
+    /// The message the focused pane has selected, if any.
+    pub fn target(&self) -> Option<&ChatMessage> {
+        match self.focus {
+            Pane::Feed => self
+                .scroll
+                .selected
+                .and_then(|p| self.feed.at(p))
+                .and_then(|e| e.message()),
+            Pane::Questions => self.questions_in_order().get(self.question_sel).copied(),
+            Pane::Hold => self.held.get(self.held_sel),
+            Pane::Activity => None,
+        }
+    }
+
+    fn next_command_id(&mut self) -> CommandId {
+        self.next_id += 1;
+        CommandId(format!("{}-{}", self.id_prefix, self.next_id))
+    }
+
+    /// Builds a command frame and records it as pending until answered.
+    fn send(&mut self, command: Command, summary: String) -> Effect {
+        let id = self.next_command_id();
+        self.pending.insert(
+            id.clone(),
+            Pending {
+                summary,
+                at: self.now,
+                sent_offline: self.conn != ConnStatus::Connected,
+            },
+        );
+        Effect::Send(CommandFrame { id, command })
+    }
+
+    fn note(&mut self, text: impl Into<String>, error: bool) {
+        self.note = Some(Note {
+            text: text.into(),
+            error,
+            at: self.now,
+        });
+    }
+
+    /// Drops the show's state before a fresh snapshot (a `reload`).
+    fn reset_show(&mut self) {
+        self.feed.clear();
+        self.scroll = FeedScroll {
+            follow: true,
+            ..FeedScroll::default()
+        };
+        self.questions.clear();
+        self.question_sel = 0;
+        self.held.clear();
+        self.held_sel = 0;
+        self.pinned = None;
+        self.epoch = None;
+        self.seq = 0;
+    }
+
+    fn apply_snapshot(&mut self, snapshot: Snapshot) {
+        for entry in snapshot.recent {
+            if let ChatEntry::Message(m) = &entry
+                && matches!(m.visibility, Visibility::Held { .. })
+            {
+                push_bounded(&mut self.held, m.clone(), MAX_HELD);
+            }
+            self.feed.push(entry);
+        }
+        for q in snapshot.open_questions {
+            self.upsert_question(q);
+        }
+        self.pinned = snapshot.pinned.map(|m| Pinned {
+            message_id: m.id,
+            message: Some(m),
+            by: None,
+        });
+        self.viewers_online = snapshot.viewers_online;
+        self.settings = snapshot.settings;
+    }
+
+    fn upsert_question(&mut self, q: ChatMessage) {
+        match self.questions.binary_search_by_key(&q.id, |m| m.id) {
+            Ok(i) => self.questions[i] = q,
+            Err(i) => {
+                self.questions.insert(i, q);
+                if self.questions.len() > MAX_QUESTIONS {
+                    // Drop the oldest answered question, else the oldest.
+                    let drop = self.questions.iter().position(|m| m.answered).unwrap_or(0);
+                    self.questions.remove(drop);
+                }
+            }
+        }
+    }
+
+    fn find_message(&self, id: MessageId) -> Option<ChatMessage> {
+        self.feed
+            .message(id)
+            .or_else(|| self.questions.iter().find(|m| m.id == id))
+            .or_else(|| self.held.iter().find(|m| m.id == id))
+            .cloned()
+    }
+
+    /// "Julie's message" — a first name is fine to show staff, text never.
+    fn describe(&self, id: MessageId) -> String {
+        match self.find_message(id) {
+            Some(m) => format!("{}'s message {}", m.author.display_name(), id),
+            None => format!("message {id}"),
+        }
+    }
+
+    fn log_activity(&mut self, at: Millis, actor: Option<Actor>, what: String) {
+        self.activity.push_back(ActivityEntry { at, actor, what });
+        while self.activity.len() > MAX_ACTIVITY {
+            self.activity.pop_front();
+        }
+    }
+
+    fn clamp_selections(&mut self) {
+        self.question_sel = self
+            .question_sel
+            .min(self.questions.len().saturating_sub(1));
+        self.held_sel = self.held_sel.min(self.held.len().saturating_sub(1));
+        if let Some(sel) = self.scroll.selected
+            && self.feed.at(sel).is_none()
+        {
+            self.scroll.selected = self.feed.view_pos(self.feed.view_index(sel));
+        }
+    }
+}
+
+fn push_bounded(list: &mut Vec<ChatMessage>, m: ChatMessage, max: usize) {
+    if let Some(existing) = list.iter_mut().find(|x| x.id == m.id) {
+        *existing = m;
+        return;
+    }
+    list.push(m);
+    if list.len() > max {
+        list.remove(0);
+    }
+}
+
+/// The one transition function.
+pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Tick(now) => {
+            let second_changed = now / 1000 != state.now / 1000;
+            state.now = now;
+            if state
+                .note
+                .as_ref()
+                .is_some_and(|n| now - n.at > NOTE_MILLIS)
+            {
+                state.note = None;
+                state.dirty = true;
+            }
+            if second_changed {
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Msg::Connection(status) => {
+            if status == ConnStatus::Connected {
+                for p in state.pending.values_mut() {
+                    p.sent_offline = false;
+                }
+            }
+            state.conn = status;
+            state.dirty = true;
+            Vec::new()
+        }
+        Msg::Frame(frame) => {
+            state.dirty = true;
+            on_frame(state, frame);
+            Vec::new()
+        }
+        Msg::Paste(text) => {
+            state.dirty = true;
+            if let Some(c) = state.compose.as_mut() {
+                c.editor.insert(&text);
+            } else if let Some(Popup::Prompt { editor, .. }) = state.popup.as_mut() {
+                editor.insert(&text);
+            }
+            Vec::new()
+        }
+        Msg::Key(key) => {
+            state.dirty = true;
+            on_key(state, key)
+        }
+    }
+}
+
+// ── frames from the hub ──────────────────────────────────────────────────
+
+fn on_frame(state: &mut Console, frame: ServerFrame) {
+    match frame {
+        ServerFrame::Welcome(w) => on_welcome(state, *w),
+        ServerFrame::Reload { reason } => {
+            state.reset_show();
+            state.note(format!("history reloaded: {reason}"), false);
+        }
+        ServerFrame::Event(ev) => on_event(state, ev),
+        ServerFrame::Ack { id, .. } => {
+            state.pending.remove(&id);
+        }
+        ServerFrame::Error(err) => on_error(state, err),
+        ServerFrame::ViewerCard { id, card } => {
+            state.pending.remove(&id);
+            if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
+                && view.request == id
+            {
+                view.card = Some(card);
+            }
+        }
+        ServerFrame::Bye { code, message } => {
+            state.note(format!("hub closing ({code}): {message}"), true);
+        }
+    }
+}
+
+fn on_welcome(state: &mut Console, welcome: Welcome) {
+    if let Role::Staff(role) = welcome.you.role {
+        state.session.role = role;
+    }
+    state.session.name = welcome.you.name;
+    state.session.live = welcome.live;
+    let epoch_changed = state.epoch.as_ref() != Some(&welcome.epoch);
+    match welcome.snapshot {
+        Some(snapshot) => {
+            state.reset_show();
+            state.apply_snapshot(snapshot);
+            state.seq = welcome.seq;
+        }
+        None if epoch_changed && state.epoch.is_some() => {
+            // A resume into another history without a snapshot should not
+            // happen; keep what we have rather than mix two histories.
+            state.note("the hub's history changed; showing what we had", true);
+        }
+        None => {}
+    }
+    state.epoch = Some(welcome.epoch);
+    if !state.panes().contains(&state.focus) {
+        state.focus = Pane::Feed;
+    }
+    state.clamp_selections();
+}
+
+fn on_event(state: &mut Console, frame: EventFrame) {
+    if state.epoch.as_ref() == Some(&frame.epoch) && frame.seq <= state.seq {
+        return; // already applied: a replay overlapping the live stream
+    }
+    state.epoch = Some(frame.epoch);
+    state.seq = frame.seq;
+    let at = frame.at;
+    match frame.event {
+        Event::Message { message } => {
+            state.rate.record(state.now.max(at));
+            if matches!(message.visibility, Visibility::Held { .. }) {
+                push_bounded(&mut state.held, message.clone(), MAX_HELD);
+            }
+            if message.question && !message.answered {
+                state.upsert_question(message.clone());
+            }
+            if let (Author::Staff { name, role }, Some(reply)) =
+                (&message.author, &message.reply_to)
+            {
+                state.log_activity(
+                    at,
+                    Some(Actor {
+                        name: Some(name.clone()),
+                        role: *role,
+                    }),
+                    format!("answered {}", reply.first_name),
+                );
+            }
+            state.feed.push(ChatEntry::Message(message));
+        }
+        Event::Released { message } => {
+            let id = message.id;
+            state.held.retain(|m| m.id != id);
+            if !state
+                .feed
+                .update_message(id, |m| m.visibility = Visibility::Visible)
+            {
+                state.feed.push(ChatEntry::Message(message));
+            }
+            let what = format!("released {}", state.describe(id));
+            state.log_activity(at, None, what);
+        }
+        Event::Redacted { tombstone } => on_redacted(state, at, tombstone),
+        Event::Hidden { message_id, by } => {
+            let what = format!("hid {}", state.describe(message_id));
+            state
+                .feed
+                .update_message(message_id, |m| m.visibility = Visibility::Hidden);
+            state.held.retain(|m| m.id != message_id);
+            state.log_activity(at, Some(by), what);
+        }
+        Event::Pinned { message_id, by } => {
+            let what = format!("pinned {}", state.describe(message_id));
+            state.pinned = Some(Pinned {
+                message_id,
+                message: state.find_message(message_id),
+                by: Some(by.clone()),
+            });
+            state.log_activity(at, Some(by), what);
+        }
+        Event::Unpinned { message_id, by } => {
+            if state
+                .pinned
+                .as_ref()
+                .is_some_and(|p| p.message_id == message_id)
+            {
+                state.pinned = None;
+            }
+            let what = format!("unpinned {}", state.describe(message_id));
+            state.log_activity(at, Some(by), what);
+        }
+        Event::QuestionAnswered { message_id, by } => {
+            state.feed.update_message(message_id, |m| m.answered = true);
+            if let Some(q) = state.questions.iter_mut().find(|q| q.id == message_id) {
+                q.answered = true;
+            }
+            if let Some(p) = state.pinned.as_mut()
+                && p.message_id == message_id
+                && let Some(m) = p.message.as_mut()
+            {
+                m.answered = true;
+            }
+            let what = format!("marked {} answered", state.describe(message_id));
+            state.log_activity(at, Some(by), what);
+        }
+        Event::ViewerTimedOut {
+            viewer_id,
+            until,
+            reason,
+            by,
+        } => {
+            let minutes = ((until - at).max(0) + 59_999) / 60_000;
+            let what = format!(
+                "timed out {} for {minutes} min",
+                viewer_label(state, &viewer_id)
+            );
+            if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
+                && view.viewer_id == viewer_id
+                && let Some(card) = view.card.as_mut()
+            {
+                card.sanctions.push(Sanction::TimedOut {
+                    until,
+                    reason,
+                    by: by.clone(),
+                    at,
+                });
+            }
+            state.log_activity(at, Some(by), what);
+        }
+        Event::ViewerBanned {
+            viewer_id,
+            reason,
+            by,
+        } => {
+            let what = format!("banned {}", viewer_label(state, &viewer_id));
+            if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
+                && view.viewer_id == viewer_id
+                && let Some(card) = view.card.as_mut()
+            {
+                card.sanctions.push(Sanction::Banned {
+                    reason,
+                    by: by.clone(),
+                    at,
+                });
+            }
+            state.log_activity(at, Some(by), what);
+        }
+        Event::ViewersOnline { count } => state.viewers_online = count,
+    }
+    state.clamp_selections();
+}
+
+/// A redaction removes the text from every place this console holds it:
+/// the feed (tombstone in place), the queues, the pinned card, an open
+/// viewer card, a pending redact confirmation.
+fn on_redacted(state: &mut Console, at: Millis, tombstone: Tombstone) {
+    let id = tombstone.message_id;
+    let what = format!("redacted {}", state.describe(id));
+    state.feed.redact(&tombstone);
+    state.questions.retain(|m| m.id != id);
+    state.held.retain(|m| m.id != id);
+    if let Some(p) = state.pinned.as_mut()
+        && p.message_id == id
+    {
+        p.message = None;
+    }
+    if let Some(compose) = &state.compose
+        && compose.target == id
+    {
+        state.compose = None;
+    }
+    match state.popup.as_mut() {
+        Some(Popup::ViewerCard(view)) => {
+            if let Some(card) = view.card.as_mut() {
+                for entry in card.recent.iter_mut() {
+                    if entry.id() == id {
+                        *entry = ChatEntry::Redacted(tombstone.clone());
+                    }
+                }
+            }
+        }
+        Some(Popup::RedactConfirm { message_id, .. }) if *message_id == id => state.popup = None,
+        Some(Popup::Prompt {
+            kind: PromptKind::RedactReason { message_id },
+            ..
+        }) if *message_id == id => state.popup = None,
+        _ => {}
+    }
+    let by = tombstone.by.clone();
+    state.log_activity(at, Some(by), what);
+}
+
+fn viewer_label(state: &Console, viewer_id: &ViewerId) -> String {
+    state
+        .feed
+        .view_iter()
+        .rev()
+        .take(2_000)
+        .filter_map(|e| e.message())
+        .find(|m| m.author.viewer_id() == Some(viewer_id))
+        .map(|m| m.author.display_name().to_string())
+        .unwrap_or_else(|| format!("viewer {viewer_id}"))
+}
+
+fn on_error(state: &mut Console, err: ErrorFrame) {
+    let what = err
+        .id
+        .as_ref()
+        .and_then(|id| state.pending.remove(id))
+        .map(|p| p.summary);
+    if let Some(Popup::ViewerCard(view)) = &state.popup
+        && err.id.as_ref() == Some(&view.request)
+    {
+        state.popup = None;
+    }
+    let text = match what {
+        Some(summary) => format!("{summary}: {} ({})", err.message, err.code),
+        None => format!("{} ({})", err.message, err.code),
+    };
+    state.note(text, true);
+}
+
+// ── keys ─────────────────────────────────────────────────────────────────
+
+fn on_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
+    if state.popup.is_some() {
+        return on_popup_key(state, key);
+    }
+    if state.compose.is_some() {
+        return on_compose_key(state, key);
+    }
+    let Some(action) = state.keymap.action_for(&key) else {
+        return Vec::new();
+    };
+    if !permissions::allows(state.role(), action) {
+        state.note(
+            format!("{} is not available to {}", action.name(), state.role()),
+            true,
+        );
+        return Vec::new();
+    }
+    run_action(state, action)
+}
+
+fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
+    match action {
+        Action::FocusNext | Action::FocusPrev => {
+            let panes = state.panes();
+            let i = panes.iter().position(|p| *p == state.focus).unwrap_or(0);
+            let n = panes.len();
+            let next = if action == Action::FocusNext {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            };
+            state.focus = panes[next];
+        }
+        Action::MoveDown => move_selection(state, 1),
+        Action::MoveUp => move_selection(state, -1),
+        Action::PageDown => move_selection(state, i64::from(state.feed_rows.max(2) - 1)),
+        Action::PageUp => move_selection(state, -i64::from(state.feed_rows.max(2) - 1)),
+        Action::JumpTop => match state.focus {
+            Pane::Feed => {
+                state.scroll.follow = false;
+                state.scroll.selected = state.feed.view_pos(0);
+                state.scroll.bottom = state.scroll.selected;
+            }
+            Pane::Questions => state.question_sel = 0,
+            Pane::Hold => state.held_sel = 0,
+            Pane::Activity => state.activity_scroll = state.activity.len().saturating_sub(1),
+        },
+        Action::JumpBottom => match state.focus {
+            Pane::Feed => follow(state),
+            Pane::Questions => state.question_sel = state.questions.len().saturating_sub(1),
+            Pane::Hold => state.held_sel = state.held.len().saturating_sub(1),
+            Pane::Activity => state.activity_scroll = 0,
+        },
+        Action::Reply => {
+            let Some(m) = selected_viewer_message(state) else {
+                return Vec::new();
+            };
+            state.compose = Some(Compose {
+                target: m.id,
+                first_name: m.author.display_name().to_string(),
+                editor: LineEditor::default(),
+            });
+        }
+        Action::Pin => {
+            let Some(m) = selected_message(state) else {
+                return Vec::new();
+            };
+            let id = m.id;
+            let is_pinned = state.pinned.as_ref().is_some_and(|p| p.message_id == id);
+            let summary = state.describe(id);
+            return vec![if is_pinned {
+                state.send(Command::Unpin, format!("unpin {summary}"))
+            } else {
+                state.send(Command::Pin { message_id: id }, format!("pin {summary}"))
+            }];
+        }
+        Action::MarkAnswered => {
+            let Some(m) = selected_message(state) else {
+                return Vec::new();
+            };
+            let id = m.id;
+            let summary = format!("mark {} answered", state.describe(id));
+            return vec![state.send(Command::MarkAnswered { message_id: id }, summary)];
+        }
+        Action::Hide => {
+            let Some(m) = selected_viewer_message(state) else {
+                return Vec::new();
+            };
+            let id = m.id;
+            let summary = format!("hide {}", state.describe(id));
+            return vec![state.send(
+                Command::Hide {
+                    message_id: id,
+                    reason: String::new(),
+                },
+                summary,
+            )];
+        }
+        Action::Release => {
+            let Some(m) = selected_message(state) else {
+                return Vec::new();
+            };
+            if !matches!(m.visibility, Visibility::Held { .. }) {
+                state.note("only a held message can be released", true);
+                return Vec::new();
+            }
+            let id = m.id;
+            let summary = format!("release {}", state.describe(id));
+            return vec![state.send(Command::Release { message_id: id }, summary)];
+        }
+        Action::Timeout => {
+            if let Some((viewer_id, name)) = selected_author(state) {
+                state.popup = Some(Popup::Prompt {
+                    kind: PromptKind::TimeoutDuration { viewer_id, name },
+                    editor: LineEditor::with_text("10m"),
+                });
+            }
+        }
+        Action::Ban => {
+            if let Some((viewer_id, name)) = selected_author(state) {
+                state.popup = Some(Popup::BanConfirm { viewer_id, name });
+            }
+        }
+        Action::Redact => {
+            let Some(m) = selected_viewer_message(state) else {
+                return Vec::new();
+            };
+            state.popup = Some(Popup::Prompt {
+                kind: PromptKind::RedactReason { message_id: m.id },
+                editor: LineEditor::with_text("at the viewer's request"),
+            });
+        }
+        Action::Filter => {
+            let current = state.feed.filter().map(|f| f.as_str().to_string());
+            state.popup = Some(Popup::Prompt {
+                kind: PromptKind::Filter,
+                editor: LineEditor::with_text(current.as_deref().unwrap_or("")),
+            });
+        }
+        Action::ViewerCard => {
+            if let Some((viewer_id, name)) = selected_author(state) {
+                return open_card(state, viewer_id, name);
+            }
+        }
+        Action::SortQuestions => {
+            state.questions_newest_first = !state.questions_newest_first;
+            state.question_sel = 0;
+        }
+        Action::Help => state.popup = Some(Popup::Help { scroll: 0 }),
+        Action::Quit => state.popup = Some(Popup::QuitConfirm),
+    }
+    Vec::new()
+}
+
+fn open_card(state: &mut Console, viewer_id: ViewerId, name: String) -> Vec<Effect> {
+    let effect = state.send(
+        Command::ViewerCard {
+            viewer_id: viewer_id.clone(),
+        },
+        format!("viewer card of {name}"),
+    );
+    let Effect::Send(frame) = &effect else {
+        unreachable!("send returns a Send effect")
+    };
+    state.popup = Some(Popup::ViewerCard(CardView {
+        viewer_id,
+        name,
+        request: frame.id.clone(),
+        card: None,
+    }));
+    vec![effect]
+}
+
+/// Makes the feed follow the newest line again.
+fn follow(state: &mut Console) {
+    state.scroll = FeedScroll {
+        follow: true,
+        selected: None,
+        bottom: None,
+    };
+}
+
+fn move_selection(state: &mut Console, delta: i64) {
+    match state.focus {
+        Pane::Feed => {
+            let len = state.feed.view_len();
+            if len == 0 {
+                return;
+            }
+            let current = match (state.scroll.follow, state.scroll.selected) {
+                (false, Some(sel)) => state.feed.view_index(sel) as i64,
+                // Leaving follow mode selects the newest line first.
+                _ if delta < 0 => len as i64,
+                _ => return,
+            };
+            let next = current + delta;
+            if next >= len as i64 {
+                follow(state);
+                return;
+            }
+            state.scroll.follow = false;
+            state.scroll.selected = state.feed.view_pos(next.max(0) as usize);
+            if state.scroll.bottom.is_none() {
+                state.scroll.bottom = state.feed.last_view_pos();
+            }
+        }
+        Pane::Questions => {
+            state.question_sel = step(state.question_sel, delta, state.questions.len())
+        }
+        Pane::Hold => state.held_sel = step(state.held_sel, delta, state.held.len()),
+        // The activity list shows newest first; "down" goes back in time.
+        Pane::Activity => {
+            state.activity_scroll = step(state.activity_scroll, delta, state.activity.len())
+        }
+    }
+}
+
+fn step(at: usize, delta: i64, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (at as i64 + delta).clamp(0, len as i64 - 1) as usize
+}
+
+fn selected_message(state: &mut Console) -> Option<ChatMessage> {
+    let found = state.target().cloned();
+    if found.is_none() {
+        let hint = match state.focus {
+            Pane::Feed => "select a message first (k or ↑ stops following)",
+            Pane::Activity => "select a message in the chat, questions or hold queue",
+            _ => "nothing selected",
+        };
+        state.note(hint, true);
+    }
+    found
+}
+
+fn selected_viewer_message(state: &mut Console) -> Option<ChatMessage> {
+    let m = selected_message(state)?;
+    if m.author.viewer_id().is_none() {
+        state.note("that is a staff message", true);
+        return None;
+    }
+    Some(m)
+}
+
+fn selected_author(state: &mut Console) -> Option<(ViewerId, String)> {
+    let m = selected_viewer_message(state)?;
+    let id = m.author.viewer_id()?.clone();
+    Some((id, m.author.display_name().to_string()))
+}
+
+fn on_compose_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
+    let Some(compose) = state.compose.as_mut() else {
+        return Vec::new();
+    };
+    match compose.editor.handle_key(&key) {
+        Edit::Submit => {
+            let text = compose.editor.text().trim().to_string();
+            if text.is_empty() {
+                state.compose = None;
+                return Vec::new();
+            }
+            let count = crate::privacy::grapheme_count(&text);
+            let max = state.settings.max_message_graphemes;
+            if count > max {
+                state.note(
+                    format!("too long: {count} characters, the limit is {max}"),
+                    true,
+                );
+                return Vec::new();
+            }
+            let target = compose.target;
+            let name = compose.first_name.clone();
+            state.history.push(&text);
+            state.compose = None;
+            vec![state.send(
+                Command::Answer {
+                    message_id: target,
+                    text,
+                },
+                format!("answer to {name}"),
+            )]
+        }
+        Edit::Cancel => {
+            state.compose = None;
+            Vec::new()
+        }
+        Edit::HistoryPrev => {
+            state.history.prev(&mut compose.editor);
+            Vec::new()
+        }
+        Edit::HistoryNext => {
+            state.history.next(&mut compose.editor);
+            Vec::new()
+        }
+        Edit::Changed | Edit::Ignored => Vec::new(),
+    }
+}
+
+fn is_key(key: &KeyEvent, c: char) -> bool {
+    key.code == KeyCode::Char(c) && !key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+fn on_popup_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
+    let Some(popup) = state.popup.take() else {
+        return Vec::new();
+    };
+    let yes = is_key(&key, 'y') || key.code == KeyCode::Enter;
+    let no = is_key(&key, 'n') || key.code == KeyCode::Esc;
+    match popup {
+        Popup::Help { scroll } => {
+            let action = state.keymap.action_for(&key);
+            state.popup = match (key.code, action) {
+                (KeyCode::Esc, _) | (_, Some(Action::Help | Action::Quit)) => None,
+                (_, Some(Action::MoveDown)) => Some(Popup::Help {
+                    scroll: scroll.saturating_add(1),
+                }),
+                (_, Some(Action::MoveUp)) => Some(Popup::Help {
+                    scroll: scroll.saturating_sub(1),
+                }),
+                _ => Some(Popup::Help { scroll }),
+            };
+            Vec::new()
+        }
+        Popup::QuitConfirm => {
+            if yes || is_key(&key, 'q') {
+                return vec![Effect::Quit];
+            }
+            if !no {
+                state.popup = Some(Popup::QuitConfirm);
+            }
+            Vec::new()
+        }
+        Popup::BanConfirm { viewer_id, name } => {
+            if yes {
+                return vec![state.send(
+                    Command::Ban {
+                        viewer_id,
+                        reason: String::new(),
+                    },
+                    format!("ban {name}"),
+                )];
+            }
+            if !no {
+                state.popup = Some(Popup::BanConfirm { viewer_id, name });
+            }
+            Vec::new()
+        }
+        Popup::RedactConfirm { message_id, reason } => {
+            if yes {
+                let summary = format!("redact {}", state.describe(message_id));
+                return vec![state.send(Command::Redact { message_id, reason }, summary)];
+            }
+            if !no {
+                state.popup = Some(Popup::RedactConfirm { message_id, reason });
+            }
+            Vec::new()
+        }
+        Popup::ViewerCard(view) => {
+            let action = state.keymap.action_for(&key);
+            let allowed = |a| permissions::allows(state.role(), a);
+            match action {
+                Some(Action::Timeout) if allowed(Action::Timeout) => {
+                    state.popup = Some(Popup::Prompt {
+                        kind: PromptKind::TimeoutDuration {
+                            viewer_id: view.viewer_id,
+                            name: view.name,
+                        },
+                        editor: LineEditor::with_text("10m"),
+                    });
+                }
+                Some(Action::Ban) if allowed(Action::Ban) => {
+                    state.popup = Some(Popup::BanConfirm {
+                        viewer_id: view.viewer_id,
+                        name: view.name,
+                    });
+                }
+                Some(Action::ViewerCard | Action::Quit) => {}
+                _ if key.code == KeyCode::Esc => {}
+                _ => state.popup = Some(Popup::ViewerCard(view)),
+            }
+            Vec::new()
+        }
+        Popup::Prompt { kind, mut editor } => match editor.handle_key(&key) {
+            Edit::Cancel => Vec::new(),
+            Edit::Submit => submit_prompt(state, kind, editor.text().trim()),
+            _ => {
+                state.popup = Some(Popup::Prompt { kind, editor });
+                Vec::new()
+            }
+        },
+    }
+}
+
+fn submit_prompt(state: &mut Console, kind: PromptKind, text: &str) -> Vec<Effect> {
+    match kind {
+        PromptKind::Filter => {
+            let filter = Filter::parse(text);
+            let filter = (!filter.is_empty()).then_some(filter);
+            state.feed.set_filter(filter);
+            // Keep the selection on screen if it still matches, else follow.
+            match state.scroll.selected {
+                Some(sel) if state.feed.view_pos(state.feed.view_index(sel)) == Some(sel) => {
+                    state.scroll.bottom = Some(sel);
+                }
+                _ => follow(state),
+            }
+            Vec::new()
+        }
+        PromptKind::TimeoutDuration { viewer_id, name } => match humantime::parse_duration(text) {
+            Ok(d) if d.as_secs() > 0 && d.as_secs() <= u64::from(u32::MAX) => {
+                let seconds = d.as_secs() as u32;
+                vec![state.send(
+                    Command::Timeout {
+                        viewer_id,
+                        seconds,
+                        reason: String::new(),
+                    },
+                    format!("timeout {name} for {text}"),
+                )]
+            }
+            _ => {
+                state.note(
+                    format!(
+                        "not a duration: {:?} (try 30s, 10m, 1h)",
+                        truncate_note(text)
+                    ),
+                    true,
+                );
+                state.popup = Some(Popup::Prompt {
+                    kind: PromptKind::TimeoutDuration { viewer_id, name },
+                    editor: LineEditor::with_text(text),
+                });
+                Vec::new()
+            }
+        },
+        PromptKind::RedactReason { message_id } => {
+            if text.is_empty() {
+                state.note("a redaction needs a reason", true);
+                state.popup = Some(Popup::Prompt {
+                    kind: PromptKind::RedactReason { message_id },
+                    editor: LineEditor::default(),
+                });
+                return Vec::new();
+            }
+            if state.feed.message(message_id).is_none() && state.find_message(message_id).is_none()
+            {
+                state.note("that message is already gone", true);
+                return Vec::new();
+            }
+            state.popup = Some(Popup::RedactConfirm {
+                message_id,
+                reason: text.to_string(),
+            });
+            Vec::new()
+        }
+    }
+}
+
+fn truncate_note(text: &str) -> String {
+    super::wrap::truncate(&crate::privacy::sanitize(text), 20).into_owned()
+}
+
+/// Looks a message up wherever the console holds it (feed, questions, hold
+/// queue): the redact confirmation shows exactly this text.
+pub fn message_for_confirm(state: &Console, id: MessageId) -> Option<ChatMessage> {
+    state.find_message(id)
+}

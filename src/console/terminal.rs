@@ -1,0 +1,158 @@
+//! The console's event loop: one `select!` over the terminal's events, the
+//! network task and a render tick. Frames from the hub are applied as they
+//! come (in batches, so keys are never starved); the screen is redrawn on
+//! the tick, and only when something changed — never once per message.
+//!
+//! The loop is generic over the key stream and the ratatui backend, so a
+//! test drives it with scripted keys and a `TestBackend`.
+
+use std::io;
+use std::time::Duration;
+
+use crossterm::event::Event as TermEvent;
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+
+use super::net::{NetEvent, NetFatal, NetHandle};
+use super::state::{Console, Effect, Msg, update};
+use super::theme::Theme;
+use super::view;
+
+/// Most hub frames applied between two looks at the keyboard.
+const FRAMES_PER_TURN: usize = 2_048;
+
+/// Why the loop ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Quit,
+    Fatal(NetFatal),
+}
+
+/// Owns the real terminal for the duration of `body`, restoring it on every
+/// way out: return, error, or panic (ratatui's hook).
+pub async fn with_terminal<F, T>(body: F) -> anyhow::Result<T>
+where
+    F: AsyncFnOnce(&mut ratatui::DefaultTerminal) -> anyhow::Result<T>,
+{
+    let mut terminal = ratatui::try_init()?;
+    let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste);
+    let result = body(&mut terminal).await;
+    let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableBracketedPaste);
+    ratatui::restore();
+    result
+}
+
+/// Resolves on SIGTERM or SIGHUP.
+struct Termination {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Termination {
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}
+
+fn termination() -> io::Result<Termination> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Termination {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+    #[cfg(not(unix))]
+    Ok(Termination {})
+}
+
+/// Runs until the user quits, the hub refuses us for good, or input ends.
+pub async fn event_loop<B, S>(
+    terminal: &mut Terminal<B>,
+    state: &mut Console,
+    theme: &Theme,
+    mut keys: S,
+    net: &mut NetHandle,
+    frame_interval: Duration,
+) -> anyhow::Result<Outcome>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    S: Stream<Item = io::Result<TermEvent>> + Unpin,
+{
+    let mut tick = tokio::time::interval(frame_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    update(state, Msg::Tick(crate::now_millis()));
+    // SIGTERM and SIGHUP (a closed terminal window) end the loop like a
+    // quit, so the terminal is restored and `regie demo` cleans up.
+    let mut hangup = termination()?;
+    loop {
+        let effects = tokio::select! {
+            biased;
+            _ = hangup.recv() => return Ok(Outcome::Quit),
+            ev = keys.next() => match ev {
+                Some(Ok(TermEvent::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => {
+                    update(state, Msg::Key(key))
+                }
+                Some(Ok(TermEvent::Paste(text))) => update(state, Msg::Paste(text)),
+                Some(Ok(TermEvent::Resize(..))) => {
+                    state.dirty = true;
+                    Vec::new()
+                }
+                Some(Ok(_)) => Vec::new(),
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(Outcome::Quit),
+            },
+            _ = tick.tick() => {
+                update(state, Msg::Tick(crate::now_millis()));
+                if state.dirty {
+                    state.dirty = false;
+                    terminal
+                        .draw(|frame| view::draw(frame, state, theme))
+                        .map_err(|e| anyhow::anyhow!("drawing failed: {e}"))?;
+                }
+                Vec::new()
+            },
+            ev = net.events.recv() => {
+                let Some(first) = ev else {
+                    anyhow::bail!("the network task stopped");
+                };
+                let mut effects = Vec::new();
+                let mut next = Some(first);
+                let mut n = 0;
+                while let Some(ev) = next.take() {
+                    match ev {
+                        NetEvent::Frame(frame) => effects.extend(update(state, Msg::Frame(frame))),
+                        NetEvent::Status(status) => effects.extend(update(state, Msg::Connection(status))),
+                        NetEvent::Fatal(f) => return Ok(Outcome::Fatal(f)),
+                    }
+                    n += 1;
+                    if n < FRAMES_PER_TURN {
+                        next = net.events.try_recv().ok();
+                    }
+                }
+                effects
+            },
+        };
+        for effect in effects {
+            match effect {
+                Effect::Send(frame) => {
+                    if net.commands.send(frame).is_err() {
+                        anyhow::bail!("the network task stopped");
+                    }
+                }
+                Effect::Quit => return Ok(Outcome::Quit),
+            }
+        }
+    }
+}

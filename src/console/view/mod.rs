@@ -1,0 +1,428 @@
+//! Views: functions from the console's state to a ratatui frame, one per
+//! pane or popup. Every colour comes from the [`Theme`]; every piece of
+//! text that a viewer or staff member typed is sanitised again here before
+//! it reaches a cell (defence in depth: the hub sanitised it at ingest).
+//!
+//! Drawing takes `&mut Console` only for the feed's layout cache and its
+//! scroll anchor, which depend on the pane's size.
+
+mod feed;
+mod panes;
+mod popups;
+
+use std::borrow::Cow;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use super::state::{ConnStatus, Console, Pane};
+use super::theme::{StyleKey, Theme};
+use super::wrap::{display_width, truncate};
+use crate::protocol::{Actor, Author, Millis};
+
+/// Below this the console shows the "terminal too small" screen.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+/// Draws the whole console.
+pub fn draw(frame: &mut Frame, state: &mut Console, theme: &Theme) {
+    let area = frame.area();
+    frame
+        .buffer_mut()
+        .set_style(area, theme.style(StyleKey::Base));
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame.buffer_mut(), area, theme);
+        return;
+    }
+    let [main, input, status] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    let side_width = if area.width >= 120 {
+        (area.width * 35 / 100).clamp(40, 64)
+    } else {
+        (area.width * 38 / 100).clamp(24, 40)
+    };
+    let [feed_area, side] =
+        Layout::horizontal([Constraint::Min(20), Constraint::Length(side_width)]).areas(main);
+
+    feed::draw_feed(frame.buffer_mut(), feed_area, state, theme);
+
+    let wide = area.height >= 40;
+    let now_height = if wide { 8 } else { 5 };
+    let activity_height = if wide { 12 } else { 5 };
+    let panes = state.panes();
+    let mut constraints = vec![Constraint::Length(now_height), Constraint::Min(3)];
+    if panes.contains(&Pane::Hold) {
+        constraints.push(Constraint::Min(3));
+    }
+    constraints.push(Constraint::Length(activity_height));
+    let areas = Layout::vertical(constraints).split(side);
+    let buf = frame.buffer_mut();
+    panes::draw_now_on_screen(buf, areas[0], state, theme);
+    panes::draw_questions(buf, areas[1], state, theme);
+    let mut next = 2;
+    if panes.contains(&Pane::Hold) {
+        panes::draw_hold(buf, areas[2], state, theme);
+        next = 3;
+    }
+    panes::draw_activity(buf, areas[next], state, theme);
+
+    draw_status(buf, status, state, theme);
+    if let Some(cursor) = draw_input(buf, input, state, theme) {
+        frame.set_cursor_position(cursor);
+    }
+    if let Some(cursor) = popups::draw_popup(frame.buffer_mut(), area, state, theme) {
+        frame.set_cursor_position(cursor);
+    }
+}
+
+fn draw_too_small(buf: &mut Buffer, area: Rect, theme: &Theme) {
+    let lines = [
+        "Terminal too small".to_string(),
+        format!(
+            "{}×{} — needs {MIN_WIDTH}×{MIN_HEIGHT}",
+            area.width, area.height
+        ),
+    ];
+    let style = theme.style(StyleKey::TooSmall);
+    let top = area.y + area.height.saturating_sub(lines.len() as u16) / 2;
+    for (i, text) in lines.iter().enumerate() {
+        let y = top + i as u16;
+        if y >= area.bottom() {
+            break;
+        }
+        let text = truncate(text, area.width as usize);
+        let x = area.x + (area.width.saturating_sub(display_width(&text) as u16)) / 2;
+        buf.set_stringn(x, y, &text, area.width as usize, style);
+    }
+}
+
+/// A bordered pane; the focused one stands out.
+pub(crate) fn pane_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
+    let (border, title_style) = if focused {
+        (StyleKey::BorderFocused, StyleKey::TitleFocused)
+    } else {
+        (StyleKey::Border, StyleKey::Title)
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(theme.style(border))
+        .title(title.style(theme.style(title_style)))
+}
+
+/// Chat text made safe again for the terminal: sanitised (defence in
+/// depth), then emoji sequences reduced to widths every terminal agrees on.
+pub(crate) fn clean(text: &str) -> Cow<'_, str> {
+    match crate::privacy::sanitize(text) {
+        Cow::Borrowed(b) => super::wrap::terminal_safe(b),
+        Cow::Owned(o) => Cow::Owned(super::wrap::terminal_safe(&o).into_owned()),
+    }
+}
+
+/// A name made safe and short.
+pub(crate) fn clean_name(name: &str) -> String {
+    let name = crate::privacy::sanitize_name(name, 40);
+    super::wrap::terminal_safe(&name).into_owned()
+}
+
+/// `HH:MM`, UTC: the console shows the hub's clock, not the operator's zone.
+pub(crate) fn clock(at: Millis) -> String {
+    let minutes = at.div_euclid(60_000);
+    let day_minutes = minutes.rem_euclid(24 * 60);
+    format!("{:02}:{:02}", day_minutes / 60, day_minutes % 60)
+}
+
+/// `45s`, `12m`, `3h`.
+pub(crate) fn age(now: Millis, at: Millis) -> String {
+    let secs = ((now - at).max(0)) / 1000;
+    if secs < 60 {
+        format!("{secs}s")
+    } else if secs < 3600 {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{}h", secs / 3600)
+    }
+}
+
+/// The name an author is shown by: first name, plus the pseudonym when two
+/// viewers share the first name.
+pub(crate) fn author_label(state: &Console, author: &Author) -> String {
+    match author {
+        Author::Viewer {
+            first_name,
+            pseudonym,
+            ..
+        } if state.feed.name_is_shared(first_name) => {
+            format!("{}~{}", clean_name(first_name), clean_name(pseudonym))
+        }
+        other => clean_name(other.display_name()),
+    }
+}
+
+pub(crate) fn author_style(author: &Author, theme: &Theme) -> Style {
+    match author {
+        Author::Viewer { viewer_id, .. } => theme.name_color(&viewer_id.0),
+        Author::Staff { .. } => theme.style(StyleKey::FeedStaffName),
+    }
+}
+
+pub(crate) fn actor_label(actor: &Actor) -> String {
+    match &actor.name {
+        Some(name) => format!("{} ({})", clean_name(name), actor.role),
+        None => actor.role.to_string(),
+    }
+}
+
+/// Writes spans from `x`, clipped at the area's right edge.
+pub(crate) fn put_line(buf: &mut Buffer, area: Rect, y: u16, line: &Line<'_>) {
+    if y < area.bottom() && area.width > 0 {
+        buf.set_line(area.x, y, line, area.width);
+    }
+}
+
+fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
+    let bar = theme.style(StyleKey::StatusBar);
+    buf.set_style(area, bar);
+    let conn = match &state.conn {
+        ConnStatus::Connected => {
+            Span::styled(" ● Connected ", theme.style(StyleKey::StatusConnected))
+        }
+        ConnStatus::Connecting => {
+            Span::styled(" … Connecting ", theme.style(StyleKey::StatusReconnecting))
+        }
+        ConnStatus::Reconnecting {
+            attempt,
+            next_try_at,
+        } => {
+            let secs = ((next_try_at - state.now).max(0) + 999) / 1000;
+            Span::styled(
+                format!(" ◌ Reconnecting (attempt {attempt}, next try in {secs}s) "),
+                theme.style(StyleKey::StatusReconnecting),
+            )
+        }
+        ConnStatus::Offline { reason } => Span::styled(
+            format!(" ✕ Offline: {} ", truncate(&clean(reason), 30)),
+            theme.style(StyleKey::StatusOffline),
+        ),
+    };
+    let role = Span::styled(
+        format!(
+            " {} {} ",
+            state.session.role,
+            truncate(&clean_name(&state.session.name), 16)
+        ),
+        theme.style(StyleKey::StatusRole),
+    );
+    let live = Span::styled(
+        format!(" live {} ", truncate(&clean_name(&state.session.live), 16)),
+        theme.style(StyleKey::StatusLive),
+    );
+    let viewers = Span::styled(
+        format!(" {} online ", state.viewers_online),
+        theme.style(StyleKey::StatusViewers),
+    );
+    let series = state.rate.series(state.now);
+    let spark_len = if area.width >= 140 { 24 } else { 10 };
+    let spark = sparkline(&series[series.len().saturating_sub(spark_len)..]);
+    let rate = Span::styled(
+        format!(" {}/min {spark} ", state.rate.per_minute(state.now)),
+        theme.style(StyleKey::StatusSparkline),
+    );
+    let questions = Span::styled(
+        format!(" ? {} open ", state.open_questions()),
+        theme.style(StyleKey::StatusQuestions),
+    );
+    let pending = (!state.pending.is_empty()).then(|| {
+        let offline = state.pending.values().filter(|p| p.sent_offline).count();
+        let text = if offline > 0 {
+            format!(
+                " ⧗ {} pending ({offline} wait for the hub) ",
+                state.pending.len()
+            )
+        } else {
+            format!(" ⧗ {} pending ", state.pending.len())
+        };
+        Span::styled(text, theme.style(StyleKey::StatusPending))
+    });
+    let note = state.note.as_ref().map(|n| {
+        let style = if n.error {
+            StyleKey::StatusError
+        } else {
+            StyleKey::StatusInfo
+        };
+        Span::styled(format!(" {} ", clean(&n.text)), theme.style(style))
+    });
+
+    // Segments in display order with a priority; drop the least important
+    // until the bar fits.
+    let mut segments: Vec<(u8, Span)> = vec![(0, conn), (1, role)];
+    if let Some(p) = pending {
+        segments.push((2, p));
+    }
+    segments.push((4, questions));
+    segments.push((5, viewers));
+    segments.push((6, live));
+    segments.push((7, rate));
+    let note_width = note.as_ref().map(|n| n.width()).unwrap_or(0);
+    let budget = (area.width as usize).saturating_sub(note_width.min(area.width as usize / 2));
+    while segments.iter().map(|(_, s)| s.width()).sum::<usize>() > budget && segments.len() > 1 {
+        let worst = segments
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, (p, _))| *p)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        segments.remove(worst);
+    }
+    let mut spans: Vec<Span> = segments.into_iter().map(|(_, s)| s).collect();
+    if let Some(note) = note {
+        spans.push(note);
+    }
+    put_line(buf, area, area.y, &Line::from(spans));
+}
+
+/// Eight levels of block characters, scaled to the series' maximum.
+fn sparkline(series: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = series.iter().copied().max().unwrap_or(0);
+    series
+        .iter()
+        .map(|&v| match (v * 7 + max / 2).checked_div(max) {
+            None => BARS[0],
+            Some(level) => BARS[level.min(7) as usize],
+        })
+        .collect()
+}
+
+/// The reply line. Returns where the terminal cursor goes while typing.
+fn draw_input(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) -> Option<(u16, u16)> {
+    match &state.compose {
+        Some(compose) => {
+            let prompt = format!("↳ {} › ", truncate(&clean_name(&compose.first_name), 20));
+            let count = compose.editor.grapheme_count();
+            let max = state.settings.max_message_graphemes;
+            let counter = format!(" {count}/{max}");
+            let counter_style = if count > max {
+                StyleKey::InputCounterOver
+            } else {
+                StyleKey::InputCounter
+            };
+            let prompt_w = display_width(&prompt) as u16;
+            let counter_w = display_width(&counter) as u16;
+            let text_w = area.width.saturating_sub(prompt_w + counter_w) as usize;
+            let text = compose.editor.text();
+            let cursor_col = compose.editor.cursor_column();
+            // Scroll the text so the cursor stays visible.
+            let skip = cursor_col.saturating_sub(text_w.saturating_sub(1));
+            let visible = skip_columns(text, skip);
+            let line = Line::from(vec![
+                Span::styled(prompt, theme.style(StyleKey::InputPrompt)),
+                Span::styled(
+                    truncate(&visible, text_w).into_owned(),
+                    theme.style(StyleKey::InputText),
+                ),
+            ]);
+            put_line(buf, area, area.y, &line);
+            buf.set_stringn(
+                area.right().saturating_sub(counter_w),
+                area.y,
+                &counter,
+                counter_w as usize,
+                theme.style(counter_style),
+            );
+            Some((area.x + prompt_w + (cursor_col - skip) as u16, area.y))
+        }
+        None => {
+            let hint = hint_line(state);
+            put_line(
+                buf,
+                area,
+                area.y,
+                &Line::styled(hint, theme.style(StyleKey::InputPlaceholder)),
+            );
+            None
+        }
+    }
+}
+
+/// The text after its first `cols` cells, whole graphemes only.
+fn skip_columns(text: &str, cols: usize) -> Cow<'_, str> {
+    if cols == 0 {
+        return Cow::Borrowed(text);
+    }
+    use unicode_segmentation::UnicodeSegmentation;
+    let mut used = 0;
+    for (i, g) in text.grapheme_indices(true) {
+        if used >= cols {
+            return Cow::Borrowed(&text[i..]);
+        }
+        used += super::wrap::grapheme_width(g);
+    }
+    Cow::Borrowed("")
+}
+
+/// "Enter reply · p pin · ? help" for the actions this role has.
+fn hint_line(state: &Console) -> String {
+    use super::keymap::Action;
+    let candidates = [
+        (Action::Reply, "reply"),
+        (Action::Pin, "pin"),
+        (Action::MarkAnswered, "answered"),
+        (Action::Hide, "hide"),
+        (Action::Release, "release"),
+        (Action::Redact, "redact"),
+        (Action::ViewerCard, "card"),
+        (Action::Filter, "filter"),
+        (Action::Help, "help"),
+        (Action::Quit, "quit"),
+    ];
+    let parts: Vec<String> = candidates
+        .iter()
+        .filter(|(a, _)| super::permissions::allows(state.role(), *a))
+        .filter_map(|(a, label)| state.keymap.hint(*a).map(|k| format!("{k} {label}")))
+        .collect();
+    format!(" {}", parts.join(" · "))
+}
+
+/// A rectangle of `width`×`height` centred in `area`, clipped to it.
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_and_age() {
+        assert_eq!(clock(12 * 3_600_000 + 3 * 60_000 + 59_000), "12:03");
+        assert_eq!(age(200_000, 20_000), "3m");
+        assert_eq!(age(20_000, 30_000), "0s");
+    }
+
+    #[test]
+    fn sparkline_scales() {
+        assert_eq!(sparkline(&[0, 0]), "▁▁");
+        assert_eq!(sparkline(&[0, 7, 14]), "▁▅█");
+    }
+}

@@ -1,0 +1,266 @@
+//! The side panes: now on screen, questions, hold queue, staff activity.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::feed::marker;
+use super::{actor_label, age, author_label, author_style, clean, clock, pane_block, put_line};
+use crate::console::keymap::Action;
+use crate::console::state::{Console, Pane};
+use crate::console::theme::{StyleKey, Theme};
+use crate::console::wrap::{truncate, wrap};
+use crate::protocol::{HoldReason, Visibility};
+
+/// The pinned message, as viewers see it on screen. Room is left below it
+/// for the live poll and the instant win (a later issue).
+pub fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
+    let block = pane_block(Line::from(" Now on screen "), false, theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.height == 0 || inner.width < 4 {
+        return;
+    }
+    let Some(pinned) = &state.pinned else {
+        let hint = match state.keymap.hint(Action::Pin) {
+            Some(k) if crate::console::permissions::allows(state.role(), Action::Pin) => {
+                format!("nothing pinned — {k} pins the selected message")
+            }
+            _ => "nothing pinned".to_string(),
+        };
+        let lines = wrap(&hint, inner.width as usize);
+        for (i, r) in lines.iter().enumerate().take(inner.height as usize) {
+            put_line(
+                buf,
+                inner,
+                inner.y + i as u16,
+                &Line::styled(&hint[r.clone()], theme.style(StyleKey::NowEmpty)),
+            );
+        }
+        return;
+    };
+    let Some(m) = &pinned.message else {
+        put_line(
+            buf,
+            inner,
+            inner.y,
+            &Line::styled(
+                format!(
+                    "★ message {} (removed or older than this console)",
+                    pinned.message_id
+                ),
+                theme.style(StyleKey::NowEmpty),
+            ),
+        );
+        return;
+    };
+    let (mark, mark_style) = marker(m);
+    let mut head = vec![
+        Span::styled("★ ", theme.style(StyleKey::MarkerPinned)),
+        Span::styled(
+            author_label(state, &m.author),
+            author_style(&m.author, theme),
+        ),
+        Span::styled(
+            format!(" · {} ", clock(m.at)),
+            theme.style(StyleKey::NowLabel),
+        ),
+        Span::styled(mark, theme.style(mark_style)),
+    ];
+    if let Some(by) = &pinned.by {
+        head.push(Span::styled(
+            format!(" pinned by {}", actor_label(by)),
+            theme.style(StyleKey::NowLabel),
+        ));
+    }
+    put_line(buf, inner, inner.y, &Line::from(head));
+    let text = clean(&m.text);
+    let lines = wrap(&text, inner.width as usize);
+    let room = inner.height.saturating_sub(1) as usize;
+    for (i, r) in lines.iter().enumerate().take(room) {
+        let mut line = text[r.clone()].to_string();
+        if i + 1 == room && lines.len() > room {
+            line = truncate(&format!("{line}…"), inner.width as usize).into_owned();
+        }
+        put_line(
+            buf,
+            inner,
+            inner.y + 1 + i as u16,
+            &Line::styled(line, theme.style(StyleKey::NowText)),
+        );
+    }
+}
+
+/// Rows of a list pane: keeps `selected` in view and returns the first row.
+fn list_window(selected: usize, len: usize, rows: usize) -> usize {
+    if rows == 0 || len <= rows {
+        return 0;
+    }
+    selected.saturating_sub(rows - 1).min(len - rows)
+}
+
+pub fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
+    let focused = state.focus == Pane::Questions && state.compose.is_none();
+    let order = if state.questions_newest_first {
+        "newest first"
+    } else {
+        "oldest first"
+    };
+    let title = Line::from(format!(
+        " Questions {} open · {order} ",
+        state.open_questions()
+    ));
+    let block = pane_block(title, focused, theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.height == 0 {
+        return;
+    }
+    let list = state.questions_in_order();
+    if list.is_empty() {
+        put_line(
+            buf,
+            inner,
+            inner.y,
+            &Line::styled("no questions yet", theme.style(StyleKey::FeedEmpty)),
+        );
+        return;
+    }
+    let rows = inner.height as usize;
+    let first = list_window(state.question_sel, list.len(), rows);
+    for (i, q) in list.iter().enumerate().skip(first).take(rows) {
+        let y = inner.y + (i - first) as u16;
+        let pinned = state.pinned.as_ref().is_some_and(|p| p.message_id == q.id);
+        let (mark, mark_style) = if q.answered {
+            ("✓", StyleKey::MarkerAnswered)
+        } else {
+            ("?", StyleKey::MarkerQuestion)
+        };
+        let text_style = if q.answered {
+            StyleKey::QuestionsAnswered
+        } else {
+            StyleKey::QuestionsItem
+        };
+        let line = Line::from(vec![
+            Span::styled(mark, theme.style(mark_style)),
+            Span::styled(
+                if pinned { "★" } else { " " },
+                theme.style(StyleKey::MarkerPinned),
+            ),
+            Span::styled(
+                format!("{:>4} ", age(state.now, q.at)),
+                theme.style(StyleKey::QuestionsAge),
+            ),
+            Span::styled(
+                author_label(state, &q.author),
+                author_style(&q.author, theme),
+            ),
+            Span::styled(": ", theme.style(text_style)),
+            Span::styled(clean(&q.text).into_owned(), theme.style(text_style)),
+        ]);
+        put_line(buf, inner, y, &line);
+        if focused && i == state.question_sel {
+            buf.set_style(
+                Rect::new(inner.x, y, inner.width, 1),
+                theme.style(StyleKey::FeedSelected),
+            );
+        }
+    }
+}
+
+pub fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
+    let focused = state.focus == Pane::Hold && state.compose.is_none();
+    let title = Line::from(format!(" Hold queue {} ", state.held.len()));
+    let block = pane_block(title, focused, theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.height == 0 {
+        return;
+    }
+    if state.held.is_empty() {
+        put_line(
+            buf,
+            inner,
+            inner.y,
+            &Line::styled("nothing held", theme.style(StyleKey::FeedEmpty)),
+        );
+        return;
+    }
+    let rows = inner.height as usize;
+    let first = list_window(state.held_sel, state.held.len(), rows);
+    for (i, m) in state.held.iter().enumerate().skip(first).take(rows) {
+        let y = inner.y + (i - first) as u16;
+        let reason = match m.visibility {
+            Visibility::Held {
+                reason: HoldReason::PersonalData,
+            } => "data",
+            Visibility::Held {
+                reason: HoldReason::BlockedTerm,
+            } => "term",
+            _ => "",
+        };
+        let line = Line::from(vec![
+            Span::styled("⧗", theme.style(StyleKey::MarkerHeld)),
+            Span::styled(format!("{reason:>5} "), theme.style(StyleKey::HoldReason)),
+            Span::styled(
+                author_label(state, &m.author),
+                author_style(&m.author, theme),
+            ),
+            Span::styled(": ", theme.style(StyleKey::HoldText)),
+            Span::styled(clean(&m.text).into_owned(), theme.style(StyleKey::HoldText)),
+        ]);
+        put_line(buf, inner, y, &line);
+        if focused && i == state.held_sel {
+            buf.set_style(
+                Rect::new(inner.x, y, inner.width, 1),
+                theme.style(StyleKey::FeedSelected),
+            );
+        }
+    }
+}
+
+pub fn draw_activity(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
+    let focused = state.focus == Pane::Activity && state.compose.is_none();
+    let block = pane_block(Line::from(" Staff activity "), focused, theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.height == 0 {
+        return;
+    }
+    if state.activity.is_empty() {
+        put_line(
+            buf,
+            inner,
+            inner.y,
+            &Line::styled("no staff action yet", theme.style(StyleKey::FeedEmpty)),
+        );
+        return;
+    }
+    for (row, entry) in state
+        .activity
+        .iter()
+        .rev()
+        .skip(state.activity_scroll)
+        .take(inner.height as usize)
+        .enumerate()
+    {
+        let actor = entry
+            .actor
+            .as_ref()
+            .map(actor_label)
+            .unwrap_or_else(|| "hub".to_string());
+        let line = Line::from(vec![
+            Span::styled(
+                format!("{} ", clock(entry.at)),
+                theme.style(StyleKey::ActivityTime),
+            ),
+            Span::styled(actor, theme.style(StyleKey::ActivityActor)),
+            Span::styled(
+                format!(" {}", clean(&entry.what)),
+                theme.style(StyleKey::ActivityText),
+            ),
+        ]);
+        put_line(buf, inner, inner.y + row as u16, &line);
+    }
+}

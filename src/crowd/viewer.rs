@@ -1,0 +1,538 @@
+//! One simulated viewer: its own WebSocket, a `hello` as a player would send
+//! it, then a loop that reads everything the hub sends (a crowd viewer is
+//! never a slow reader) and carries out the actions the scheduler hands it.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::audience::{Line, LineKind, ViewerProfile};
+use super::report::KindCounts;
+use crate::privacy::detect_personal_data;
+use crate::protocol::{
+    Auth, ClientFrame, CloseCode, Command, CommandFrame, CommandId, Contact, ErrorCode, Event,
+    EventFrame, Hello, PROTOCOL_VERSION, Seq, ServerFrame, Settings, Welcome, parse_server_frame,
+};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// What the scheduler asks a viewer to do.
+///
+/// Chat is the only action of protocol v1. Votes and instant-win entries
+/// (issue 4) become variants here, sent by the scheduler or produced by
+/// [`ViewerSession::on_event`] reacting to a poll or a draw opening.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Say(Line),
+}
+
+/// A viewer that joined, as the scheduler sees it.
+#[derive(Debug)]
+pub struct Joined {
+    pub index: usize,
+    pub actions: mpsc::Sender<Action>,
+    pub settings: Settings,
+}
+
+/// Why a viewer could not join.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("cannot connect: {0}")]
+    Connect(#[source] tokio_tungstenite::tungstenite::Error),
+    #[error("the hub refused the hello: {code}: {message}")]
+    Refused { code: ErrorCode, message: String },
+    #[error("the hub closed the connection before welcome ({0})")]
+    Closed(String),
+    #[error("no welcome within {0:?}")]
+    Timeout(Duration),
+    #[error("unexpected frame before welcome: {0}")]
+    Protocol(String),
+}
+
+impl JoinError {
+    /// A short, stable reason for the report's tally.
+    pub fn tally_key(&self) -> String {
+        match self {
+            JoinError::Connect(_) => "connect".into(),
+            JoinError::Refused { code, .. } => format!("refused {code}"),
+            JoinError::Closed(why) => format!("closed {why}"),
+            JoinError::Timeout(_) => "timeout".into(),
+            JoinError::Protocol(_) => "protocol".into(),
+        }
+    }
+}
+
+/// Longest wait for a `welcome`: generous, since a hub under a ramp of
+/// hundreds of joins answers late rather than never.
+pub const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Retries of one line the hub answered `rate_limited`.
+const MAX_RATE_LIMIT_RETRIES: u32 = 2;
+
+/// Connects and says hello; returns the socket once `welcome` arrived.
+pub async fn join(
+    url: &str,
+    live: &str,
+    profile: &ViewerProfile,
+) -> Result<(Socket, Box<Welcome>), JoinError> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .map_err(JoinError::Connect)?;
+    let hello = ClientFrame::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        live: live.to_owned(),
+        auth: Auth::Viewer {
+            first_name: profile.first_name.clone(),
+            pseudonym: profile.pseudonym.clone(),
+            key: Some(profile.key.clone()),
+            contact: Contact::default(),
+        },
+        resume: None,
+    });
+    let text = serde_json::to_string(&hello).expect("a hello always serialises");
+    ws.send(Message::text(text))
+        .await
+        .map_err(JoinError::Connect)?;
+    let welcome = timeout(JOIN_TIMEOUT, async {
+        while let Some(msg) = ws.next().await {
+            match msg.map_err(JoinError::Connect)? {
+                Message::Text(text) => match parse_server_frame(&text) {
+                    Ok(ServerFrame::Welcome(w)) => return Ok(w),
+                    Ok(ServerFrame::Reload { .. }) => continue,
+                    Ok(ServerFrame::Error(e)) => {
+                        return Err(JoinError::Refused {
+                            code: e.code,
+                            message: e.message,
+                        });
+                    }
+                    Ok(ServerFrame::Bye { code, message }) => {
+                        return Err(JoinError::Refused { code, message });
+                    }
+                    Ok(other) => return Err(JoinError::Protocol(frame_name(&other).into())),
+                    Err(e) => return Err(JoinError::Protocol(e.to_string())),
+                },
+                Message::Close(frame) => {
+                    return Err(JoinError::Closed(close_reason(
+                        frame.map(|f| f.code.into()),
+                    )));
+                }
+                _ => continue,
+            }
+        }
+        Err(JoinError::Closed("connection lost".into()))
+    })
+    .await
+    .map_err(|_| JoinError::Timeout(JOIN_TIMEOUT))??;
+    Ok((ws, welcome))
+}
+
+/// What one viewer sent and saw; summed into the crowd's report.
+#[derive(Debug, Default, Clone)]
+pub struct ViewerTally {
+    pub sent: KindCounts,
+    pub acked: KindCounts,
+    pub refused: BTreeMap<String, u64>,
+    pub unanswered: u64,
+    pub rate_limit_retries: u64,
+    pub visible: u64,
+    pub held: KindCounts,
+    pub unresolved: u64,
+    pub events: u64,
+    pub messages: u64,
+    pub disconnect: Option<String>,
+    pub personal_data_seen: u64,
+}
+
+/// A `say` waiting for its answer.
+#[derive(Debug)]
+struct Pending {
+    line: Line,
+    attempt: u32,
+}
+
+/// How many recent chat-message seqs a viewer remembers, to tell whether
+/// the message an ack names already reached it. Acks follow their event
+/// closely, so a short window is enough.
+const RECENT_SEQS: usize = 512;
+
+/// The state of a joined viewer. Its pure part (`on_frame`) decides what a
+/// frame means; [`run`] does the socket I/O around it.
+#[derive(Debug)]
+pub struct ViewerSession {
+    index: usize,
+    next_command: u64,
+    pending: HashMap<String, Pending>,
+    retries: VecDeque<(Instant, Line, u32)>,
+    retry_spacing: Duration,
+    /// Seqs of chat messages this viewer received, most recent last.
+    recent_message_seqs: VecDeque<Seq>,
+    last_seq: Option<Seq>,
+    /// Acked lines whose seq is ahead of what this viewer received so far.
+    awaiting_echo: BTreeMap<Seq, LineKind>,
+    pub tally: ViewerTally,
+}
+
+impl ViewerSession {
+    pub fn new(index: usize, settings: &Settings) -> Self {
+        Self {
+            index,
+            next_command: 0,
+            pending: HashMap::new(),
+            retries: VecDeque::new(),
+            retry_spacing: super::schedule::spacing_for(settings),
+            recent_message_seqs: VecDeque::with_capacity(RECENT_SEQS),
+            last_seq: None,
+            awaiting_echo: BTreeMap::new(),
+            tally: ViewerTally::default(),
+        }
+    }
+
+    /// Turns an action into the frame to send.
+    fn command_for(&mut self, action: Action, attempt: u32) -> String {
+        match action {
+            Action::Say(line) => {
+                self.next_command += 1;
+                let id = format!("v{}-{}", self.index, self.next_command);
+                let frame = ClientFrame::Command(CommandFrame {
+                    id: CommandId(id.clone()),
+                    command: Command::Say {
+                        text: line.text.clone(),
+                        question: line.question,
+                    },
+                });
+                if attempt == 0 {
+                    self.tally.sent.add(line.kind, 1);
+                }
+                self.pending.insert(id, Pending { line, attempt });
+                serde_json::to_string(&frame).expect("a command always serialises")
+            }
+        }
+    }
+
+    /// Handles one frame from the hub. Returns a reason when the hub is
+    /// ending this connection.
+    pub fn on_frame(&mut self, frame: ServerFrame, now: Instant) -> Option<String> {
+        match frame {
+            ServerFrame::Event(event) => self.on_event(event),
+            ServerFrame::Ack { id, seq } => {
+                if let Some(p) = self.pending.remove(&id.0) {
+                    self.tally.acked.add(p.line.kind, 1);
+                    match seq {
+                        Some(seq) => self.place(seq, p.line.kind),
+                        None => self.tally.unresolved += 1,
+                    }
+                }
+            }
+            ServerFrame::Error(e) => match e.id.and_then(|id| self.pending.remove(&id.0)) {
+                Some(p)
+                    if e.code == ErrorCode::RateLimited && p.attempt < MAX_RATE_LIMIT_RETRIES =>
+                {
+                    self.tally.rate_limit_retries += 1;
+                    let at = now + self.retry_spacing * (p.attempt + 1);
+                    self.retries.push_back((at, p.line, p.attempt + 1));
+                }
+                Some(_) => *self.tally.refused.entry(e.code.to_string()).or_default() += 1,
+                None => {
+                    *self
+                        .tally
+                        .refused
+                        .entry(format!("{} (connection)", e.code))
+                        .or_default() += 1
+                }
+            },
+            ServerFrame::Bye { code, .. } => return Some(code.to_string()),
+            ServerFrame::Welcome(_)
+            | ServerFrame::Reload { .. }
+            | ServerFrame::ViewerCard { .. } => {}
+        }
+        None
+    }
+
+    /// Counts an event and settles acked lines it proves visible or held.
+    ///
+    /// Votes and instant-win entries (issue 4) hook in here: a viewer that
+    /// sees a poll open returns the vote to send.
+    fn on_event(&mut self, frame: EventFrame) {
+        self.tally.events += 1;
+        if let Event::Message { message } | Event::Released { message } = &frame.event {
+            self.tally.messages += 1;
+            if !detect_personal_data(&message.text).is_empty() {
+                self.tally.personal_data_seen += 1;
+            }
+            if self.recent_message_seqs.len() == RECENT_SEQS {
+                self.recent_message_seqs.pop_front();
+            }
+            self.recent_message_seqs.push_back(frame.seq);
+        }
+        self.last_seq = Some(frame.seq);
+        // Events arrive in seq order: anything acked below this seq that
+        // never arrived was not for viewers.
+        while let Some(entry) = self.awaiting_echo.first_entry() {
+            match (*entry.key()).cmp(&frame.seq) {
+                std::cmp::Ordering::Less => {
+                    let kind = entry.remove();
+                    self.tally.held.add(kind, 1);
+                }
+                std::cmp::Ordering::Equal => {
+                    entry.remove();
+                    self.tally.visible += 1;
+                }
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+    }
+
+    /// Decides, for an acked line with its seq, whether viewers got it.
+    fn place(&mut self, seq: Seq, kind: LineKind) {
+        if self.recent_message_seqs.contains(&seq) {
+            self.tally.visible += 1;
+        } else if self.last_seq.is_some_and(|last| last >= seq) {
+            self.tally.held.add(kind, 1);
+        } else {
+            self.awaiting_echo.insert(seq, kind);
+        }
+    }
+
+    /// Whether nothing this viewer sent is still undecided.
+    fn settled(&self) -> bool {
+        self.pending.is_empty() && self.retries.is_empty() && self.awaiting_echo.is_empty()
+    }
+
+    /// Counts what the run's end left undecided.
+    fn finish(&mut self) {
+        self.tally.unanswered += self.pending.len() as u64;
+        self.tally.unanswered += self.retries.len() as u64;
+        self.tally.unresolved += self.awaiting_echo.len() as u64;
+        self.pending.clear();
+        self.retries.clear();
+        self.awaiting_echo.clear();
+    }
+}
+
+/// Runs a joined viewer until the scheduler lets go of it (its action
+/// channel closes) and its last lines are settled, or `drain` passes.
+pub async fn run(
+    mut ws: Socket,
+    mut session: ViewerSession,
+    mut actions: mpsc::Receiver<Action>,
+    drain: Duration,
+) -> ViewerTally {
+    let mut draining_until: Option<Instant> = None;
+    loop {
+        if draining_until.is_some() && session.settled() {
+            break;
+        }
+        let retry_at = session.retries.front().map(|(at, _, _)| *at);
+        // Not biased: a busy show must not starve the actions, nor the
+        // reverse.
+        tokio::select! {
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(text))) => match parse_server_frame(&text) {
+                    Ok(frame) => {
+                        if let Some(why) = session.on_frame(frame, Instant::now()) {
+                            session.tally.disconnect = Some(why);
+                            break;
+                        }
+                    }
+                    Err(_) => *session.tally.refused.entry("unparsable frame".into()).or_default() += 1,
+                },
+                Some(Ok(Message::Close(frame))) => {
+                    session.tally.disconnect = Some(close_reason(frame.map(|f| f.code.into())));
+                    break;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => {
+                    session.tally.disconnect = Some("connection lost".into());
+                    break;
+                }
+            },
+            action = actions.recv(), if draining_until.is_none() => match action {
+                Some(action) => {
+                    let text = session.command_for(action, 0);
+                    if ws.send(Message::text(text)).await.is_err() {
+                        session.tally.disconnect = Some("connection lost".into());
+                        break;
+                    }
+                }
+                None => draining_until = Some(Instant::now() + drain),
+            },
+            _ = sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
+                if let Some((_, line, attempt)) = session.retries.pop_front() {
+                    let text = session.command_for(Action::Say(line), attempt);
+                    if ws.send(Message::text(text)).await.is_err() {
+                        session.tally.disconnect = Some("connection lost".into());
+                        break;
+                    }
+                }
+            },
+            _ = sleep_until(draining_until.unwrap_or_else(Instant::now)), if draining_until.is_some() => break,
+        }
+    }
+    session.finish();
+    if session.tally.disconnect.is_none() {
+        // A polite close, bounded: the hub may already be gone.
+        let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+    }
+    session.tally
+}
+
+/// `close 4008 slow`, `close 1001 going away`, or `closed`.
+fn close_reason(code: Option<u16>) -> String {
+    match code {
+        Some(code) => match CloseCode::from_code(code) {
+            Some(known) => format!("close {code} {known:?}").to_lowercase(),
+            None => format!("close {code}"),
+        },
+        None => "closed".into(),
+    }
+}
+
+fn frame_name(frame: &ServerFrame) -> &'static str {
+    match frame {
+        ServerFrame::Welcome(_) => "welcome",
+        ServerFrame::Reload { .. } => "reload",
+        ServerFrame::Event(_) => "event",
+        ServerFrame::Ack { .. } => "ack",
+        ServerFrame::Error(_) => "error",
+        ServerFrame::ViewerCard { .. } => "viewer_card",
+        ServerFrame::Bye { .. } => "bye",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Author, ChatMessage, Epoch, MessageId, ViewerId, Visibility};
+
+    fn line(kind: LineKind) -> Line {
+        Line {
+            kind,
+            text: "Elle existe en 38 ?".into(),
+            question: false,
+        }
+    }
+
+    fn message_event(seq: Seq, text: &str) -> ServerFrame {
+        ServerFrame::Event(EventFrame {
+            epoch: Epoch("e".into()),
+            seq,
+            at: 0,
+            event: Event::Message {
+                message: ChatMessage {
+                    id: MessageId(seq),
+                    at: 0,
+                    author: Author::Viewer {
+                        viewer_id: ViewerId("v".into()),
+                        first_name: "Julie".into(),
+                        pseudonym: "julie_lyon".into(),
+                    },
+                    text: text.into(),
+                    question: false,
+                    answered: false,
+                    reply_to: None,
+                    visibility: Visibility::Visible,
+                },
+            },
+        })
+    }
+
+    fn ack(id: &str, seq: Seq) -> ServerFrame {
+        ServerFrame::Ack {
+            id: CommandId(id.into()),
+            seq: Some(seq),
+        }
+    }
+
+    #[test]
+    fn an_acked_line_is_visible_when_it_comes_back_before_or_after_the_ack() {
+        let now = Instant::now();
+        let mut s = ViewerSession::new(3, &Settings::default());
+        s.command_for(Action::Say(line(LineKind::Comment)), 0);
+        s.command_for(Action::Say(line(LineKind::Question)), 0);
+        // Event before ack…
+        s.on_frame(message_event(10, "a"), now);
+        s.on_frame(ack("v3-1", 10), now);
+        // …and ack before event.
+        s.on_frame(ack("v3-2", 11), now);
+        assert!(!s.settled());
+        s.on_frame(message_event(11, "b"), now);
+        assert!(s.settled());
+        assert_eq!(s.tally.visible, 2);
+        assert_eq!(s.tally.acked.total(), 2);
+        assert_eq!(s.tally.held.total(), 0);
+    }
+
+    #[test]
+    fn an_acked_line_viewers_never_get_counts_as_held() {
+        let now = Instant::now();
+        let mut s = ViewerSession::new(0, &Settings::default());
+        s.command_for(Action::Say(line(LineKind::PersonalData)), 0);
+        s.command_for(Action::Say(line(LineKind::PersonalData)), 0);
+        s.on_frame(ack("v0-1", 5), now);
+        s.on_frame(message_event(6, "someone else"), now);
+        assert_eq!(s.tally.held.personal_data, 1);
+        // Ack arriving after a later event was already seen.
+        s.on_frame(ack("v0-2", 4), now);
+        assert_eq!(s.tally.held.personal_data, 2);
+        assert!(s.settled());
+    }
+
+    #[test]
+    fn rate_limited_lines_are_retried_then_refused() {
+        let now = Instant::now();
+        let mut s = ViewerSession::new(1, &Settings::default());
+        let limited = |id: &str| {
+            ServerFrame::Error(crate::protocol::ErrorFrame::new(
+                Some(CommandId(id.into())),
+                ErrorCode::RateLimited,
+                "slow down",
+            ))
+        };
+        s.command_for(Action::Say(line(LineKind::Comment)), 0);
+        s.on_frame(limited("v1-1"), now);
+        assert_eq!(s.retries.len(), 1);
+        let (_, l, attempt) = s.retries.pop_front().unwrap();
+        s.command_for(Action::Say(l), attempt);
+        s.on_frame(limited("v1-2"), now);
+        let (_, l, attempt) = s.retries.pop_front().unwrap();
+        s.command_for(Action::Say(l), attempt);
+        s.on_frame(limited("v1-3"), now);
+        assert!(s.retries.is_empty());
+        assert_eq!(s.tally.rate_limit_retries, 2);
+        assert_eq!(s.tally.refused.get("rate_limited"), Some(&1));
+        // Sent once, however often it was retried.
+        assert_eq!(s.tally.sent.total(), 1);
+    }
+
+    #[test]
+    fn personal_data_reaching_a_viewer_is_counted_and_bye_ends_the_session() {
+        let now = Instant::now();
+        let mut s = ViewerSession::new(0, &Settings::default());
+        s.on_frame(message_event(1, "appelez le 06 12 34 56 78"), now);
+        s.on_frame(message_event(2, "Trop belle 😍"), now);
+        assert_eq!(s.tally.personal_data_seen, 1);
+        assert_eq!(s.tally.messages, 2);
+        let bye = ServerFrame::Bye {
+            code: ErrorCode::SlowConsumer,
+            message: "too slow".into(),
+        };
+        assert_eq!(s.on_frame(bye, now).as_deref(), Some("slow_consumer"));
+    }
+
+    #[test]
+    fn the_run_end_counts_what_is_undecided() {
+        let mut s = ViewerSession::new(0, &Settings::default());
+        s.command_for(Action::Say(line(LineKind::Comment)), 0);
+        s.command_for(Action::Say(line(LineKind::Comment)), 0);
+        s.on_frame(ack("v0-1", 9), Instant::now());
+        s.finish();
+        assert_eq!(s.tally.unanswered, 1);
+        assert_eq!(s.tally.unresolved, 1);
+    }
+}

@@ -1,0 +1,764 @@
+//! The session actor: the one owner of a live's [`Session`] and store.
+//!
+//! Every join, command and tick goes through its inbox, so events are
+//! ordered by construction and the store needs no locking. It runs on a
+//! dedicated OS thread because the store is synchronous (SQLite); the async
+//! side only ever talks to it through channels.
+//!
+//! One turn of the loop takes everything queued (up to `max_batch`):
+//! 1. joins and leaves, against the committed head — so a welcome's snapshot
+//!    or replay ends exactly where the live fan-out for that connection
+//!    begins (no gap, no duplicate);
+//! 2. commands and ticks, decided by the session (events numbered);
+//! 3. ONE store transaction for all of it;
+//! 4. only then the batch goes to the fan-out task (`fanout`): events, then
+//!    replies. Joins are registered there in the same ordered channel, right
+//!    after the events their welcome already covers.
+//!
+//! A retried command id (per principal) is answered from the recorded
+//! outcome, first from memory, else from the store, so it survives restarts.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use super::HubConfig;
+use super::fanout::{self, Dispatch, Registration};
+use super::metrics::Metrics;
+use super::moderation::Moderation;
+use super::session::{History, Principal, Reply, Session, SessionBounds};
+use crate::protocol::{
+    ChatEntry, CloseCode, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event,
+    EventFrame, MessageId, Millis, PROTOCOL_VERSION, Resume, Role, ServerFrame, ViewerId, Welcome,
+    WhoAmI,
+};
+use crate::store::{CommandOutcome, Commit, LiveHead, Store, StoreError, ViewerRecord};
+
+/// A connection, as the actor knows it.
+pub(crate) type ConnId = u64;
+
+/// What connections (and the hub's timers) ask of the actor.
+pub(crate) enum Inbox {
+    Join(Box<JoinRequest>),
+    Command {
+        conn: ConnId,
+        principal: Arc<Principal>,
+        frame: CommandFrame,
+    },
+    Leave {
+        conn: ConnId,
+    },
+    /// Time to publish the viewers-online count and trim memory.
+    Tick,
+    Shutdown,
+}
+
+/// A connection that said a valid `hello` and wants in.
+pub(crate) struct JoinRequest {
+    pub conn: ConnId,
+    pub principal: Principal,
+    pub contact: Contact,
+    pub resume: Option<Resume>,
+    /// The connection's bounded send queue.
+    pub outbox: mpsc::Sender<Utf8Bytes>,
+    /// How the actor tells the connection to close (slow, banned, shutdown).
+    pub farewell: oneshot::Sender<Farewell>,
+    pub reply: oneshot::Sender<JoinReply>,
+}
+
+pub(crate) enum JoinReply {
+    /// Frames to write before anything from the queue: `[reload]`,
+    /// `welcome`, then the replayed gap.
+    Joined {
+        frames: Vec<Utf8Bytes>,
+        principal: Arc<Principal>,
+    },
+    Refused(Farewell),
+}
+
+/// Why a connection is being closed: sent as `bye` then the close frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Farewell {
+    pub code: ErrorCode,
+    pub message: String,
+    pub close: CloseCode,
+}
+
+impl Farewell {
+    pub fn new(code: ErrorCode, message: impl Into<String>, close: CloseCode) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            close,
+        }
+    }
+
+    pub fn shutting_down() -> Self {
+        Self::new(
+            ErrorCode::ShuttingDown,
+            "the hub is shutting down; reconnect and resume in a moment",
+            CloseCode::GoingAway,
+        )
+    }
+}
+
+/// Recent command outcomes, so most retries cost no store read.
+struct OutcomeCache {
+    map: HashMap<(String, CommandId), CommandOutcome>,
+    order: VecDeque<(String, CommandId)>,
+    capacity: usize,
+}
+
+impl OutcomeCache {
+    fn new(capacity: usize) -> Self {
+        Self {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn get(&self, key: &(String, CommandId)) -> Option<&CommandOutcome> {
+        self.map.get(key)
+    }
+
+    fn insert(&mut self, key: (String, CommandId), outcome: CommandOutcome) {
+        if self.map.insert(key.clone(), outcome).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.map.clear();
+        self.order.clear();
+    }
+}
+
+struct StoreHistory<'a> {
+    store: &'a mut dyn Store,
+    live: &'a str,
+    now: Millis,
+}
+
+impl History for StoreHistory<'_> {
+    fn message(&mut self, id: MessageId) -> Result<Option<ChatEntry>, StoreError> {
+        self.store.message(self.live, id)
+    }
+
+    fn viewer_known(&mut self, id: &ViewerId) -> Result<bool, StoreError> {
+        Ok(self.store.viewer(self.live, id, self.now)?.is_some())
+    }
+}
+
+/// A reply to send once the batch is durable.
+struct PendingReply {
+    conn: ConnId,
+    frame: ServerFrame,
+    /// Whether the reply depends on the batch's commit (it reports an effect).
+    needs_commit: bool,
+    command: CommandId,
+}
+
+/// Batches the actor may hand to the fan-out task ahead of delivery before
+/// it waits (backpressure from a fan-out that falls behind).
+const DISPATCH_BATCHES: usize = 1024;
+
+/// Opens the live in `store`, builds its session, and starts the actor on
+/// its own thread and the fan-out task on the runtime. Returns the inbox and
+/// a future that resolves when the actor has checkpointed the store and
+/// every connection has been handed its farewell.
+pub(crate) fn start(
+    mut store: Box<dyn Store>,
+    config: Arc<HubConfig>,
+    metrics: Arc<Metrics>,
+) -> Result<
+    (
+        mpsc::Sender<Inbox>,
+        impl std::future::Future<Output = ()> + Send + 'static,
+        LiveHead,
+    ),
+    StoreError,
+> {
+    let head = store.open_live(&config.live)?;
+    let session = restore_session(&mut *store, &config, &head)?;
+    let (tx, rx) = mpsc::channel(config.limits.inbox_frames.max(1));
+    let (done_tx, done_rx) = oneshot::channel();
+    let (dispatch, dispatched) = mpsc::channel(DISPATCH_BATCHES);
+    let fan_out = tokio::spawn(fanout::run(
+        dispatched,
+        metrics.clone(),
+        config.limits.send_queue_frames,
+    ));
+    let actor = SessionActor {
+        outcomes: OutcomeCache::new(config.limits.outcome_cache),
+        store,
+        session,
+        config,
+        metrics,
+        dispatch,
+        viewers: HashMap::new(),
+    };
+    let spawned = std::thread::Builder::new()
+        .name("regie-session".into())
+        .spawn(move || {
+            actor.run(rx);
+            let _ = done_tx.send(());
+        });
+    let done_rx = async move {
+        let _ = done_rx.await;
+        // The fan-out task ends once the actor dropped its dispatch sender,
+        // after handing every connection its farewell.
+        let _ = fan_out.await;
+    };
+    if let Err(e) = spawned {
+        return Err(StoreError::Io {
+            path: Default::default(),
+            source: e,
+        });
+    }
+    Ok((tx, done_rx, head))
+}
+
+fn restore_session(
+    store: &mut dyn Store,
+    config: &HubConfig,
+    head: &LiveHead,
+) -> Result<Session, StoreError> {
+    let stored = store.snapshot(&config.live, config.limits.recent_in_snapshot)?;
+    Ok(Session::restore(
+        head,
+        stored,
+        config.settings.clone(),
+        Moderation::new(&config.blocked_terms),
+        SessionBounds {
+            recent: config.limits.recent_in_snapshot,
+            open_questions_in_snapshot: config.limits.open_questions_in_snapshot,
+            message_cache: config.limits.message_cache,
+        },
+    ))
+}
+
+/// Serialises a server frame. Our own types always serialise.
+pub(crate) fn to_text(frame: &ServerFrame) -> Utf8Bytes {
+    Utf8Bytes::from(serde_json::to_string(frame).expect("server frames always serialise"))
+}
+
+struct SessionActor {
+    store: Box<dyn Store>,
+    session: Session,
+    config: Arc<HubConfig>,
+    metrics: Arc<Metrics>,
+    /// In order: registrations, committed batches, closes.
+    dispatch: mpsc::Sender<Dispatch>,
+    /// Joined viewer connections (for the viewers-online count, and to
+    /// reload their sanctions after a failed commit).
+    viewers: HashMap<ConnId, ViewerId>,
+    outcomes: OutcomeCache,
+}
+
+impl SessionActor {
+    fn run(mut self, mut inbox: mpsc::Receiver<Inbox>) {
+        let max_batch = self.config.limits.max_batch.max(1);
+        let mut items = Vec::with_capacity(max_batch);
+        loop {
+            let Some(first) = inbox.blocking_recv() else {
+                break;
+            };
+            items.push(first);
+            while items.len() < max_batch {
+                match inbox.try_recv() {
+                    Ok(item) => items.push(item),
+                    Err(_) => break,
+                }
+            }
+            match self.turn(&mut items) {
+                Ok(false) => {}
+                Ok(true) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "the store failed and could not be reopened; stopping the hub");
+                    self.send(Dispatch::CloseAll(Farewell::new(
+                        ErrorCode::Internal,
+                        "the hub lost its store; reconnect later",
+                        CloseCode::GoingAway,
+                    )));
+                    return;
+                }
+            }
+        }
+        // Refuse whatever is still queued (joins waiting for a welcome).
+        inbox.close();
+        while let Ok(item) = inbox.try_recv() {
+            if let Inbox::Join(req) = item {
+                let _ = req
+                    .reply
+                    .send(JoinReply::Refused(Farewell::shutting_down()));
+            }
+        }
+        self.send(Dispatch::CloseAll(Farewell::shutting_down()));
+        match self.store.checkpoint() {
+            Ok(()) => tracing::info!(head = self.session.head(), "store checkpointed"),
+            Err(e) => tracing::error!(error = %e, "final store checkpoint failed"),
+        }
+    }
+
+    /// One batch. Returns whether the hub is shutting down.
+    fn turn(&mut self, items: &mut Vec<Inbox>) -> Result<bool, StoreError> {
+        let now = crate::now_millis();
+        let mut shutdown = false;
+        let mut work = Vec::new();
+        for item in items.drain(..) {
+            match item {
+                Inbox::Join(req) => self.join(*req, now),
+                Inbox::Leave { conn } => {
+                    self.viewers.remove(&conn);
+                    self.send(Dispatch::Leave { conn });
+                }
+                Inbox::Shutdown => shutdown = true,
+                other => work.push(other),
+            }
+        }
+
+        let live = self.config.live.clone();
+        let mut commits: Vec<Commit> = Vec::new();
+        let mut events: Vec<EventFrame> = Vec::new();
+        let mut replies: Vec<PendingReply> = Vec::new();
+        let mut banned: Vec<ViewerId> = Vec::new();
+        let mut ticked = false;
+        for item in work {
+            match item {
+                Inbox::Tick => {
+                    ticked = true;
+                    let count = self.viewers.len() as u64;
+                    if let Some(frame) = self.session.viewers_online(count, now) {
+                        commits.push(Commit::event(frame.clone()));
+                        events.push(frame);
+                    }
+                }
+                Inbox::Command {
+                    conn,
+                    principal,
+                    frame,
+                } => {
+                    self.metrics.messages_in.inc();
+                    let reply = self.command(
+                        &live,
+                        conn,
+                        &principal,
+                        frame,
+                        now,
+                        &mut commits,
+                        &mut events,
+                        &mut banned,
+                    );
+                    replies.push(reply);
+                }
+                Inbox::Join(_) | Inbox::Leave { .. } | Inbox::Shutdown => {
+                    unreachable!("sorted out above")
+                }
+            }
+        }
+
+        if !commits.is_empty() {
+            let started = Instant::now();
+            let result = self.store.commit(&live, &commits);
+            self.metrics
+                .store_write_seconds
+                .observe(started.elapsed().as_secs_f64());
+            if let Err(e) = result {
+                tracing::error!(error = %e, batch = commits.len(), "store commit failed; the batch is refused");
+                self.recover()?;
+                let replies = replies
+                    .into_iter()
+                    .map(|r| {
+                        let frame = if r.needs_commit {
+                            ServerFrame::Error(ErrorFrame::new(
+                                Some(r.command),
+                                ErrorCode::Internal,
+                                "the hub could not save this; try again",
+                            ))
+                        } else {
+                            r.frame
+                        };
+                        (r.conn, frame)
+                    })
+                    .collect();
+                self.send(Dispatch::Batch {
+                    events: Vec::new(),
+                    replies,
+                    banned: Vec::new(),
+                });
+                return Ok(shutdown);
+            }
+        }
+        self.metrics.events.inc_by(events.len() as u64);
+
+        let redacted = events
+            .iter()
+            .any(|f| matches!(f.event, Event::Redacted { .. }));
+        self.send(Dispatch::Batch {
+            events,
+            replies: replies.into_iter().map(|r| (r.conn, r.frame)).collect(),
+            banned,
+        });
+        if redacted {
+            // A redaction's old page images must leave the write-ahead log.
+            if let Err(e) = self.store.checkpoint() {
+                tracing::warn!(error = %e, "checkpoint after a redaction failed");
+            }
+        }
+        if ticked {
+            self.session.trim(now);
+        }
+        Ok(shutdown)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn command(
+        &mut self,
+        live: &str,
+        conn: ConnId,
+        principal: &Principal,
+        frame: CommandFrame,
+        now: Millis,
+        commits: &mut Vec<Commit>,
+        events: &mut Vec<EventFrame>,
+        banned: &mut Vec<ViewerId>,
+    ) -> PendingReply {
+        let CommandFrame { id, command } = frame;
+        let key = (principal.outcome_key(), id.clone());
+        let known = match self.outcomes.get(&key) {
+            Some(o) => Some(o.clone()),
+            None => match self.store.command_outcome(live, &key.0, &id) {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a command outcome");
+                    return PendingReply {
+                        conn,
+                        frame: ServerFrame::Error(ErrorFrame::new(
+                            Some(id.clone()),
+                            ErrorCode::Internal,
+                            "the hub could not check this command; try again",
+                        )),
+                        needs_commit: false,
+                        command: id,
+                    };
+                }
+            },
+        };
+        if let Some(outcome) = known {
+            let frame = match outcome {
+                CommandOutcome::Ack { seq } => ServerFrame::Ack {
+                    id: id.clone(),
+                    seq,
+                },
+                CommandOutcome::Error { code, message } => {
+                    ServerFrame::Error(ErrorFrame::new(Some(id.clone()), code, message))
+                }
+            };
+            return PendingReply {
+                conn,
+                frame,
+                needs_commit: false,
+                command: id,
+            };
+        }
+
+        let mut history = StoreHistory {
+            store: &mut *self.store,
+            live,
+            now,
+        };
+        let decision = self.session.decide(principal, &command, &mut history, now);
+        let mut reply = decision.reply;
+        if let (Some(consent), Principal::Viewer(v)) = (&decision.consent, principal)
+            && let Err(e) = self.store.record_consent(live, &v.id, consent)
+        {
+            tracing::warn!(error = %e, "could not record a consent");
+            reply = Reply::Error {
+                code: ErrorCode::Internal,
+                message: "the hub could not record the consent; try again".into(),
+            };
+        }
+        let mut outcome = None;
+        let frame = match reply {
+            Reply::Ack { seq } => {
+                outcome = Some(CommandOutcome::Ack { seq });
+                ServerFrame::Ack {
+                    id: id.clone(),
+                    seq,
+                }
+            }
+            Reply::Error { code, message } => {
+                ServerFrame::Error(ErrorFrame::new(Some(id.clone()), code, message))
+            }
+            Reply::ViewerCard {
+                viewer_id,
+                with_contact,
+            } => match self.store.viewer_card(live, &viewer_id, with_contact, now) {
+                Ok(Some(card)) => ServerFrame::ViewerCard {
+                    id: id.clone(),
+                    card: Box::new(card),
+                },
+                Ok(None) => ServerFrame::Error(ErrorFrame::new(
+                    Some(id.clone()),
+                    ErrorCode::NotFound,
+                    format!("no viewer {viewer_id} in this live"),
+                )),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a viewer card");
+                    ServerFrame::Error(ErrorFrame::new(
+                        Some(id.clone()),
+                        ErrorCode::Internal,
+                        "the hub could not read the viewer card; try again",
+                    ))
+                }
+            },
+        };
+        // Reading contact data is a staff action worth an audit record.
+        let audit = match (&frame, principal) {
+            (ServerFrame::ViewerCard { card, .. }, Principal::Staff { role, name })
+                if card.contact.is_some() =>
+            {
+                Some(crate::store::AuditEntry {
+                    actor_name: name.clone(),
+                    actor_role: *role,
+                    action: "viewer_card".into(),
+                    target: card.viewer_id.0.clone(),
+                    reason: "contact data shown".into(),
+                    at: now,
+                })
+            }
+            _ => decision.audit,
+        };
+
+        let needs_commit = outcome.is_some() || audit.is_some() || !decision.events.is_empty();
+        let mut first = true;
+        let attach = |mut c: Commit, first: &mut bool| {
+            if std::mem::take(first) {
+                if let Some(a) = audit.clone() {
+                    c = c.with_audit(a);
+                }
+                if let Some(o) = outcome.clone() {
+                    c = c.with_outcome(key.0.clone(), id.clone(), o);
+                }
+            }
+            c
+        };
+        for event in &decision.events {
+            commits.push(attach(Commit::event(event.clone()), &mut first));
+        }
+        if first && (outcome.is_some() || audit.is_some()) {
+            commits.push(attach(Commit::without_event(), &mut first));
+        }
+        events.extend(decision.events);
+        banned.extend(decision.banned);
+        if let Some(o) = outcome {
+            self.outcomes.insert(key, o);
+        }
+        PendingReply {
+            conn,
+            frame,
+            needs_commit,
+            command: id,
+        }
+    }
+
+    /// After a failed commit: forget what was decided but not saved, and
+    /// rebuild the session from the store.
+    fn recover(&mut self) -> Result<(), StoreError> {
+        self.outcomes.clear();
+        let head = self.store.open_live(&self.config.live)?;
+        self.session = restore_session(&mut *self.store, &self.config, &head)?;
+        let now = crate::now_millis();
+        let mut viewers: Vec<ViewerId> = self.viewers.values().cloned().collect();
+        viewers.sort();
+        viewers.dedup();
+        for v in viewers {
+            if let Some(sv) = self.store.viewer(&self.config.live, &v, now)? {
+                self.session
+                    .note_sanctions(&v, sv.is_banned(), sv.timed_out_until());
+            }
+        }
+        Ok(())
+    }
+
+    fn join(&mut self, req: JoinRequest, now: Millis) {
+        let JoinRequest {
+            conn,
+            principal,
+            contact,
+            resume,
+            outbox,
+            farewell,
+            reply,
+        } = req;
+        let live = self.config.live.clone();
+        let role = principal.role();
+        let refuse = |reply: oneshot::Sender<JoinReply>, f: Farewell| {
+            let _ = reply.send(JoinReply::Refused(f));
+        };
+        let internal = || {
+            Farewell::new(
+                ErrorCode::Internal,
+                "the hub could not read its store; try again",
+                CloseCode::GoingAway,
+            )
+        };
+        if let Principal::Viewer(v) = &principal {
+            match self.store.viewer(&live, &v.id, now) {
+                Ok(Some(sv)) => {
+                    self.session
+                        .note_sanctions(&v.id, sv.is_banned(), sv.timed_out_until());
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a joining viewer");
+                    return refuse(reply, internal());
+                }
+            }
+            if self.session.is_banned(&v.id) {
+                return refuse(
+                    reply,
+                    Farewell::new(
+                        ErrorCode::Banned,
+                        "you are banned from this live",
+                        CloseCode::Banned,
+                    ),
+                );
+            }
+            let record = ViewerRecord {
+                id: v.id.clone(),
+                first_name: v.first_name.clone(),
+                pseudonym: v.pseudonym.clone(),
+                first_seen: now,
+                last_seen: now,
+            };
+            if let Err(e) = self.store.upsert_viewer(&live, &record, &contact) {
+                tracing::warn!(error = %e, "could not store a joining viewer");
+                return refuse(reply, internal());
+            }
+        }
+
+        let mut frames = Vec::new();
+        let mut replay = None;
+        if let Some(r) = &resume {
+            match self.replay(&live, r, role) {
+                Ok(gap) => replay = Some(gap),
+                Err(reason) => frames.push(to_text(&ServerFrame::Reload { reason })),
+            }
+        }
+        let (name, viewer_id) = match &principal {
+            Principal::Viewer(v) => (v.first_name.clone(), Some(v.id.clone())),
+            Principal::Staff { name, .. } => (name.clone(), None),
+        };
+        let welcome = Welcome {
+            version: PROTOCOL_VERSION,
+            live: live.clone(),
+            epoch: self.session.epoch().clone(),
+            seq: self.session.head(),
+            you: WhoAmI {
+                role,
+                name,
+                viewer_id: viewer_id.clone(),
+            },
+            resumed: replay.is_some(),
+            snapshot: replay.is_none().then(|| self.session.snapshot_for(role)),
+        };
+        frames.push(to_text(&ServerFrame::Welcome(Box::new(welcome))));
+        frames.extend(replay.unwrap_or_default());
+        let sent = frames.len() as u64;
+        let principal = Arc::new(principal);
+        let joined = JoinReply::Joined {
+            frames,
+            principal: principal.clone(),
+        };
+        if reply.send(joined).is_ok() {
+            self.metrics.messages_out.inc_by(sent);
+            if let Some(v) = &viewer_id {
+                self.viewers.insert(conn, v.clone());
+            }
+            // Every event up to the welcome's head was dispatched in an
+            // earlier turn: registering now starts this connection exactly
+            // after it.
+            self.send(Dispatch::Register(Registration {
+                conn,
+                role,
+                viewer: viewer_id,
+                outbox,
+                farewell,
+            }));
+        }
+    }
+
+    /// The events after `resume` that `role` may see, serialised; or why a
+    /// replay is impossible (then the client reloads a snapshot).
+    fn replay(
+        &mut self,
+        live: &str,
+        resume: &Resume,
+        role: Role,
+    ) -> Result<Vec<Utf8Bytes>, String> {
+        let head = self.session.head();
+        if &resume.epoch != self.session.epoch() {
+            return Err("the live's history was reset (new epoch); reload the snapshot".into());
+        }
+        if resume.seq > head {
+            return Err(format!(
+                "resume point {} is ahead of the live's head {head}",
+                resume.seq
+            ));
+        }
+        let missed = head - resume.seq;
+        let max = self.config.limits.max_replay_events;
+        if missed > max {
+            return Err(format!(
+                "{missed} events were missed; a resume replays at most {max}"
+            ));
+        }
+        if missed == 0 {
+            return Ok(Vec::new());
+        }
+        let frames = self
+            .store
+            .replay(live, resume.seq, missed as usize)
+            .map_err(|e| {
+                tracing::warn!(error = %e, "replay read failed");
+                "the hub could not read its history".to_string()
+            })?;
+        let contiguous = frames.len() as u64 == missed
+            && frames
+                .iter()
+                .zip(resume.seq + 1..)
+                .all(|(f, seq)| f.seq == seq);
+        if !contiguous {
+            tracing::error!(
+                after = resume.seq,
+                head,
+                got = frames.len(),
+                "replay was not contiguous"
+            );
+            return Err("the live's history is incomplete".into());
+        }
+        Ok(frames
+            .into_iter()
+            .filter_map(|f| {
+                let event = f.event.for_role(role)?;
+                Some(to_text(&ServerFrame::Event(EventFrame { event, ..f })))
+            })
+            .collect())
+    }
+
+    /// Hands work to the fan-out task, waiting if it is a full channel
+    /// behind. If the task is gone the hub is stopping: nothing to deliver.
+    fn send(&self, d: Dispatch) {
+        let _ = self.dispatch.blocking_send(d);
+    }
+}

@@ -1,0 +1,123 @@
+//! How a hub is set up: which live it runs, where it keeps its data, and the
+//! bounds that keep one hostile or slow client from hurting the show.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::protocol::Settings;
+
+/// Everything [`super::serve`] needs. Build it with [`HubConfig::new`] and
+/// adjust fields; the defaults are what `regie serve` runs with.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// The live session this hub runs; a `hello` for another live is refused.
+    pub live: String,
+    /// Holds the SQLite store, the token signing key and the viewer-id secret.
+    pub data_dir: PathBuf,
+    pub limits: Limits,
+    /// Settings every client receives in the snapshot (rate limit, slow mode).
+    pub settings: Settings,
+    /// Terms that put a viewer message in the hold queue (case-insensitive,
+    /// whole words). Empty means no term is blocked.
+    pub blocked_terms: Vec<String>,
+}
+
+impl HubConfig {
+    /// The configuration `regie serve` uses for `live` on `data_dir`.
+    pub fn new(live: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            live: live.into(),
+            data_dir: data_dir.into(),
+            limits: Limits::default(),
+            settings: Settings::default(),
+            blocked_terms: default_blocked_terms(),
+        }
+    }
+}
+
+/// The hub's bounds. Each one exists so that memory, CPU or the show's
+/// latency cannot be driven by a single client.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Open WebSocket connections beyond this are refused with `full` (4013).
+    pub max_connections: usize,
+    /// Frames waiting to be written to one connection. When a reader falls
+    /// this far behind it is cut with close code 4008 (`slow`), so it can
+    /// never stall the show nor grow the hub's memory.
+    pub send_queue_frames: usize,
+    /// A connection that sends nothing (not even a pong) for this long is
+    /// closed with 4009.
+    pub idle_timeout: Duration,
+    /// How often the hub pings each connection.
+    pub ping_interval: Duration,
+    /// How long a client has to send `hello` after connecting.
+    pub hello_timeout: Duration,
+    /// How often the viewers-online count is broadcast (only when changed).
+    pub viewers_online_interval: Duration,
+    /// Chat entries in a welcome snapshot.
+    pub recent_in_snapshot: usize,
+    /// Open questions in a welcome snapshot (oldest first).
+    pub open_questions_in_snapshot: usize,
+    /// The longest gap a resume replays; further back, the client reloads.
+    pub max_replay_events: u64,
+    /// Messages whose moderation state the session keeps in memory; older
+    /// ones are looked up in the store when a staff command targets them.
+    pub message_cache: usize,
+    /// Commands the actor takes from its inbox into one store transaction.
+    pub max_batch: usize,
+    /// Frames the session actor's inbox holds before connections wait.
+    pub inbox_frames: usize,
+    /// Consecutive unparseable frames after which a connection is closed
+    /// with 4000: one bad frame gets an error, a flood gets the door.
+    pub max_bad_frames: u32,
+    /// How long a connection that is being closed (slow, banned, shutdown)
+    /// gets to take its `bye` and close frame before the socket is dropped.
+    pub close_grace: Duration,
+    /// Command outcomes remembered in memory for retries (the store keeps
+    /// them all; this only saves a read).
+    pub outcome_cache: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 20_000,
+            send_queue_frames: 1024,
+            idle_timeout: Duration::from_secs(45),
+            ping_interval: Duration::from_secs(15),
+            hello_timeout: Duration::from_secs(10),
+            viewers_online_interval: Duration::from_secs(2),
+            recent_in_snapshot: 100,
+            open_questions_in_snapshot: 100,
+            max_replay_events: 10_000,
+            message_cache: 10_000,
+            max_batch: 512,
+            inbox_frames: 8192,
+            max_bad_frames: 16,
+            close_grace: Duration::from_secs(5),
+            outcome_cache: 50_000,
+        }
+    }
+}
+
+/// A short starter list, French and English, so the hold queue has
+/// something to catch out of the box. Brands replace it.
+pub fn default_blocked_terms() -> Vec<String> {
+    [
+        "connard",
+        "connasse",
+        "salope",
+        "enculé",
+        "pute",
+        "fuck",
+        "fucking",
+        "bitch",
+        "asshole",
+        "idiot",
+        "arnaqueur",
+        "scammer",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}

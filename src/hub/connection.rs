@@ -1,0 +1,614 @@
+//! One WebSocket connection: the `hello` handshake, then one task that reads
+//! client frames into the session actor's inbox and writes the connection's
+//! queue to the socket.
+//!
+//! Writes are batched: everything queued is fed to the socket, then flushed
+//! once. At thousands of sockets the cost is in socket writes, not in JSON,
+//! so one flush per batch instead of one per frame is what keeps up with the
+//! show. While a batch is being written, the task still listens for the
+//! actor's farewell: a reader that stopped reading is cut even if its socket
+//! write is stuck.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures_util::SinkExt;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::HubConfig;
+use super::actor::{ConnId, Farewell, Inbox, JoinReply, JoinRequest, to_text};
+use super::identity::{
+    MAX_NAME_GRAPHEMES, MAX_VIEWER_KEY_BYTES, ViewerIdentity, assigned_pseudonym,
+};
+use super::metrics::Metrics;
+use super::session::{Principal, ViewerProfile};
+use crate::auth::SigningKey;
+use crate::privacy::sanitize_name;
+use crate::protocol::{
+    Auth, ClientFrame, CloseCode, CommandId, Contact, ErrorCode, ErrorFrame, Hello,
+    MAX_FRAME_BYTES, PROTOCOL_VERSION, Resume, ServerFrame, parse_client_frame,
+};
+
+/// Longest contact phone number and e-mail address accepted, in bytes.
+pub const MAX_CONTACT_BYTES: usize = 254;
+
+/// Frames taken from the queue per socket flush.
+const WRITE_BATCH: usize = 256;
+
+/// Bytes read from a socket at a time. Clients send little (commands of a
+/// few hundred bytes), and the library's 128 KiB default per connection
+/// would cost 640 MiB at 5,000 viewers; bigger frames still arrive whole.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Bytes buffered before a write reaches the socket mid-batch. A batch is
+/// flushed at its end anyway; this only caps what one connection keeps.
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
+/// What every connection task shares.
+pub(crate) struct Shared {
+    pub config: Arc<HubConfig>,
+    pub inbox: mpsc::Sender<Inbox>,
+    pub key: SigningKey,
+    pub identity: ViewerIdentity,
+    pub metrics: Arc<Metrics>,
+    pub next_conn: AtomicU64,
+    pub open: AtomicUsize,
+    /// Flips to true when the hub starts shutting down, for connections
+    /// that have not joined yet (joined ones hear it from the actor).
+    pub stopping: watch::Receiver<bool>,
+    /// Held (through `Shared`) by every connection task; the hub waits for
+    /// the last one to drop before returning from `serve`.
+    pub _alive: mpsc::Sender<()>,
+}
+
+/// `GET /` with a WebSocket upgrade.
+pub(crate) async fn upgrade(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .on_upgrade(move |socket| connection(socket, shared))
+}
+
+/// Counts open sockets; the count drops with the guard whatever the exit.
+struct OpenGuard<'a>(&'a AtomicUsize);
+
+impl Drop for OpenGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A refusal before joining: an `error` frame, then a close code.
+type Refusal = (ErrorFrame, CloseCode);
+
+fn refusal(code: ErrorCode, message: impl Into<String>, close: CloseCode) -> Refusal {
+    (ErrorFrame::new(None, code, message), close)
+}
+
+async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
+    let conn: ConnId = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+    let open = shared.open.fetch_add(1, Ordering::Relaxed) + 1;
+    let _open = OpenGuard(&shared.open);
+    let grace = shared.config.limits.close_grace;
+    if open > shared.config.limits.max_connections {
+        shared.metrics.rejected(ErrorCode::Full.as_str());
+        let (frame, close) = refusal(
+            ErrorCode::Full,
+            "the hub is at its connection limit; try again later",
+            CloseCode::Full,
+        );
+        goodbye(&mut ws, ServerFrame::Error(frame), close, grace).await;
+        return;
+    }
+
+    let hello = match read_hello(&mut ws, &shared).await {
+        Ok(hello) => hello,
+        Err(Some((frame, close))) => {
+            shared.metrics.rejected(frame.code.as_str());
+            goodbye(&mut ws, ServerFrame::Error(frame), close, grace).await;
+            return;
+        }
+        Err(None) => return,
+    };
+    let (principal, contact, resume) = match admit(hello, &shared) {
+        Ok(admitted) => admitted,
+        Err((frame, close)) => {
+            shared.metrics.rejected(frame.code.as_str());
+            tracing::info!(conn, code = %frame.code, "hello refused");
+            goodbye(&mut ws, ServerFrame::Error(frame), close, grace).await;
+            return;
+        }
+    };
+
+    let (outbox, mut queue) = mpsc::channel(shared.config.limits.send_queue_frames.max(1));
+    let (farewell_tx, mut farewell) = oneshot::channel();
+    let (reply_tx, reply_rx) = oneshot::channel();
+    let request = JoinRequest {
+        conn,
+        principal,
+        contact,
+        resume,
+        outbox,
+        farewell: farewell_tx,
+        reply: reply_tx,
+    };
+    let joined = match shared.inbox.send(Inbox::Join(Box::new(request))).await {
+        Ok(()) => reply_rx.await.ok(),
+        Err(_) => None,
+    };
+    let (frames, principal) = match joined {
+        Some(JoinReply::Joined { frames, principal }) => (frames, principal),
+        Some(JoinReply::Refused(f)) => {
+            tracing::info!(conn, code = %f.code, "join refused");
+            let frame = ServerFrame::Error(ErrorFrame::new(None, f.code, f.message));
+            goodbye(&mut ws, frame, f.close, grace).await;
+            return;
+        }
+        None => {
+            let f = Farewell::shutting_down();
+            let frame = ServerFrame::Error(ErrorFrame::new(None, f.code, f.message));
+            goodbye(&mut ws, frame, f.close, grace).await;
+            return;
+        }
+    };
+    let role = principal.role();
+    shared.metrics.connection_opened(role);
+    tracing::debug!(
+        conn,
+        role = crate::hub::permissions::role_name(role),
+        "joined"
+    );
+
+    let end = live(
+        &mut ws,
+        &shared,
+        conn,
+        &principal,
+        frames,
+        &mut queue,
+        &mut farewell,
+    )
+    .await;
+    // Frames still queued will never be written: drop them before the goodbye.
+    drop(queue);
+    if let Some(f) = end {
+        tracing::debug!(conn, code = %f.code, "closing");
+        let bye = ServerFrame::Bye {
+            code: f.code,
+            message: f.message,
+        };
+        goodbye(&mut ws, bye, f.close, grace).await;
+    }
+    shared.metrics.connection_closed(role);
+    let _ = shared.inbox.send(Inbox::Leave { conn }).await;
+}
+
+/// The joined phase. Returns the farewell to say, or `None` when the
+/// client is already gone.
+async fn live(
+    ws: &mut WebSocket,
+    shared: &Shared,
+    conn: ConnId,
+    principal: &Arc<Principal>,
+    first_frames: Vec<Utf8Bytes>,
+    queue: &mut mpsc::Receiver<Utf8Bytes>,
+    farewell: &mut oneshot::Receiver<Farewell>,
+) -> Option<Farewell> {
+    let limits = &shared.config.limits;
+    let mut batch: Vec<Utf8Bytes> = first_frames;
+    // Frames the task itself answers with (errors, pings): written before
+    // the next queued batch, under the same watch for a farewell, so no
+    // write can get stuck out of the actor's reach.
+    let mut own: Vec<Message> = Vec::new();
+    let mut bad_frames = 0u32;
+    let mut ping = tokio::time::interval_at(
+        tokio::time::Instant::now() + limits.ping_interval,
+        limits.ping_interval.max(Duration::from_millis(10)),
+    );
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let idle = tokio::time::sleep(limits.idle_timeout);
+    tokio::pin!(idle);
+
+    loop {
+        if !batch.is_empty() || !own.is_empty() {
+            let write = async {
+                for m in own.drain(..) {
+                    ws.feed(m).await?;
+                }
+                for text in batch.drain(..) {
+                    ws.feed(Message::Text(text)).await?;
+                }
+                ws.flush().await
+            };
+            tokio::select! {
+                biased;
+                f = &mut *farewell => return Some(f.unwrap_or_else(|_| Farewell::shutting_down())),
+                written = write => if written.is_err() { return None },
+            }
+            batch.clear();
+            own.clear();
+        }
+        tokio::select! {
+            biased;
+            f = &mut *farewell => return Some(f.unwrap_or_else(|_| Farewell::shutting_down())),
+            n = queue.recv_many(&mut batch, WRITE_BATCH) => {
+                if n == 0 {
+                    return Some(Farewell::shutting_down());
+                }
+            }
+            incoming = ws.recv() => {
+                idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
+                let message = match incoming {
+                    None => return None,
+                    Some(Ok(m)) => m,
+                    Some(Err(e)) => return read_failure(e, shared),
+                };
+                let error = match message {
+                    Message::Text(text) => match parse_client_frame(&text) {
+                        Ok(ClientFrame::Command(frame)) => {
+                            bad_frames = 0;
+                            let item = Inbox::Command { conn, principal: principal.clone(), frame };
+                            if shared.inbox.send(item).await.is_err() {
+                                return Some(Farewell::shutting_down());
+                            }
+                            continue;
+                        }
+                        Ok(ClientFrame::Hello(_)) => ErrorFrame::new(
+                            None,
+                            ErrorCode::NotJoined,
+                            "already joined: hello is only the first frame",
+                        ),
+                        Err(mut e) => {
+                            e.id = command_id_of(&text);
+                            e
+                        }
+                    },
+                    Message::Binary(_) => ErrorFrame::new(
+                        None,
+                        ErrorCode::BadFrame,
+                        "binary frames are not part of the protocol; send JSON text",
+                    ),
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                    Message::Close(_) => return None,
+                };
+                bad_frames += 1;
+                shared.metrics.rejected(error.code.as_str());
+                if bad_frames > limits.max_bad_frames {
+                    return Some(Farewell::new(
+                        ErrorCode::BadFrame,
+                        format!("{bad_frames} bad frames in a row"),
+                        CloseCode::ProtocolError,
+                    ));
+                }
+                own.push(Message::Text(to_text(&ServerFrame::Error(error))));
+            }
+            _ = ping.tick() => own.push(Message::Ping(Default::default())),
+            () = &mut idle => {
+                return Some(Farewell::new(
+                    ErrorCode::IdleTimeout,
+                    format!("nothing heard for {} s", limits.idle_timeout.as_secs()),
+                    CloseCode::Idle,
+                ));
+            }
+        }
+    }
+}
+
+/// The `id` of a command frame that failed to parse, so the error can say
+/// which command it answers (and the client stop retrying it).
+fn command_id_of(text: &str) -> Option<CommandId> {
+    if text.len() > MAX_FRAME_BYTES {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let id = value.get("id")?.as_str()?;
+    (!id.is_empty() && id.len() <= crate::protocol::MAX_COMMAND_ID_BYTES)
+        .then(|| CommandId(id.to_owned()))
+}
+
+/// A read error: a frame over the size limit gets 1009, anything else means
+/// the client is gone.
+fn read_failure(e: axum::Error, shared: &Shared) -> Option<Farewell> {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    match e.into_inner().downcast::<WsError>() {
+        Ok(inner) if matches!(*inner, WsError::Capacity(_)) => {
+            shared.metrics.rejected(ErrorCode::FrameTooLarge.as_str());
+            Some(too_big())
+        }
+        _ => None,
+    }
+}
+
+fn too_big() -> Farewell {
+    Farewell::new(
+        ErrorCode::FrameTooLarge,
+        format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
+        CloseCode::TooBig,
+    )
+}
+
+async fn send_frame(ws: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
+    ws.send(Message::Text(to_text(frame))).await
+}
+
+/// How long a closing connection waits for the client's close reply, once
+/// its own close frame is written. Short: a client that does not answer is
+/// not worth holding a socket for, but most answer within a round trip, and
+/// closing after their reply never resets frames still in flight to them.
+pub const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(1);
+
+/// Says why and closes with `close`. Writing may take up to `grace` (a slow
+/// reader has to drain its buffers first); then the client has
+/// [`CLOSE_REPLY_WAIT`] to answer the close.
+async fn goodbye(ws: &mut WebSocket, frame: ServerFrame, close: CloseCode, grace: Duration) {
+    let reason = match &frame {
+        ServerFrame::Error(e) => e.code.as_str(),
+        ServerFrame::Bye { code, .. } => code.as_str(),
+        _ => "",
+    };
+    let written = tokio::time::timeout(grace, async {
+        send_frame(ws, &frame).await?;
+        ws.send(Message::Close(Some(CloseFrame {
+            code: close.code(),
+            reason: Utf8Bytes::from(reason),
+        })))
+        .await
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, async {
+        while let Some(Ok(m)) = ws.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Waits for the first frame, which must be a `hello`.
+async fn read_hello(ws: &mut WebSocket, shared: &Shared) -> Result<Hello, Option<Refusal>> {
+    let mut stopping = shared.stopping.clone();
+    let deadline = tokio::time::Instant::now() + shared.config.limits.hello_timeout;
+    loop {
+        let incoming = tokio::select! {
+            m = tokio::time::timeout_at(deadline, ws.recv()) => m,
+            _ = stopping.wait_for(|s| *s) => {
+                let f = Farewell::shutting_down();
+                return Err(Some(refusal(f.code, f.message, f.close)));
+            }
+        };
+        let text = match incoming {
+            Err(_) => {
+                return Err(Some(refusal(
+                    ErrorCode::BadFrame,
+                    "no hello received in time",
+                    CloseCode::ProtocolError,
+                )));
+            }
+            Ok(None) => return Err(None),
+            Ok(Some(Err(e))) => {
+                return Err(read_failure(e, shared).map(|f| refusal(f.code, f.message, f.close)));
+            }
+            Ok(Some(Ok(Message::Text(t)))) => t,
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(Some(Ok(Message::Close(_)))) => return Err(None),
+            Ok(Some(Ok(Message::Binary(_)))) => {
+                return Err(Some(refusal(
+                    ErrorCode::BadFrame,
+                    "the first frame must be a JSON text hello",
+                    CloseCode::ProtocolError,
+                )));
+            }
+        };
+        return match parse_client_frame(&text) {
+            Ok(ClientFrame::Hello(hello)) => Ok(hello),
+            Ok(ClientFrame::Command(c)) => {
+                let mut e = ErrorFrame::new(
+                    Some(c.id),
+                    ErrorCode::NotJoined,
+                    "send hello before any command",
+                );
+                e.temporary = false;
+                Err(Some((e, CloseCode::ProtocolError)))
+            }
+            Err(e) => match hello_version(&text) {
+                // A hello from another protocol version may not parse as
+                // ours; say so instead of "bad frame".
+                Some(v) if v != u64::from(PROTOCOL_VERSION) => Err(Some(unsupported(v))),
+                _ => Err(Some((e, CloseCode::ProtocolError))),
+            },
+        };
+    }
+}
+
+fn unsupported(version: u64) -> Refusal {
+    refusal(
+        ErrorCode::UnsupportedVersion,
+        format!(
+            "this hub speaks protocol version {PROTOCOL_VERSION}; the client sent version {version}"
+        ),
+        CloseCode::UnsupportedVersion,
+    )
+}
+
+/// The `version` of something that looks like a hello.
+fn hello_version(text: &str) -> Option<u64> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    (value.get("type")?.as_str()? == "hello")
+        .then(|| value.get("version")?.as_u64())
+        .flatten()
+}
+
+/// Checks a hello and turns it into a principal.
+fn admit(hello: Hello, shared: &Shared) -> Result<(Principal, Contact, Option<Resume>), Refusal> {
+    let config = &shared.config;
+    if hello.version != PROTOCOL_VERSION {
+        return Err(unsupported(u64::from(hello.version)));
+    }
+    if hello.live != config.live {
+        return Err(refusal(
+            ErrorCode::WrongLive,
+            format!(
+                "this hub runs live {:?}, not {:?}",
+                config.live,
+                sanitize_name(&hello.live, 64)
+            ),
+            CloseCode::Unauthorized,
+        ));
+    }
+    match hello.auth {
+        Auth::Staff { token } => {
+            let claims =
+                crate::auth::verify(&shared.key, &token, &config.live, crate::now_millis())
+                    .map_err(|e| refusal(e.code(), e.to_string(), CloseCode::Unauthorized))?;
+            Ok((
+                Principal::Staff {
+                    role: claims.role,
+                    name: claims.name,
+                },
+                Contact::default(),
+                hello.resume,
+            ))
+        }
+        Auth::Viewer {
+            first_name,
+            pseudonym,
+            key,
+            contact,
+        } => {
+            let invalid = |m: &str| refusal(ErrorCode::Invalid, m, CloseCode::ProtocolError);
+            let first_name = sanitize_name(&first_name, MAX_NAME_GRAPHEMES);
+            if first_name.is_empty() {
+                return Err(invalid("a viewer joins with a first name"));
+            }
+            if key.as_ref().is_some_and(|k| k.len() > MAX_VIEWER_KEY_BYTES) {
+                return Err(invalid("the viewer key is too long (256 bytes at most)"));
+            }
+            let id = shared
+                .identity
+                .viewer_id(&config.live, key.as_deref().filter(|k| !k.is_empty()))
+                .map_err(|_| {
+                    refusal(
+                        ErrorCode::Internal,
+                        "the hub could not make a viewer id",
+                        CloseCode::GoingAway,
+                    )
+                })?;
+            let pseudonym = pseudonym
+                .map(|p| sanitize_name(&p, MAX_NAME_GRAPHEMES))
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| assigned_pseudonym(&id));
+            let contact = clean_contact(contact).map_err(invalid)?;
+            Ok((
+                Principal::Viewer(ViewerProfile {
+                    id,
+                    first_name,
+                    pseudonym,
+                }),
+                contact,
+                hello.resume,
+            ))
+        }
+    }
+}
+
+/// Trims contact fields and refuses what cannot be a phone number or an
+/// e-mail address. The values are never logged nor echoed back.
+fn clean_contact(contact: Contact) -> Result<Contact, &'static str> {
+    let trim = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let phone = trim(contact.phone);
+    let email = trim(contact.email);
+    if let Some(p) = &phone {
+        let digits = p.chars().filter(char::is_ascii_digit).count();
+        if p.len() > MAX_CONTACT_BYTES
+            || !(6..=20).contains(&digits)
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-.()/".contains(c))
+        {
+            return Err("the contact phone number is not a phone number");
+        }
+    }
+    if let Some(e) = &email
+        && (e.len() > MAX_CONTACT_BYTES
+            || e.chars().any(|c| c.is_whitespace() || c.is_control())
+            || !e
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.')))
+    {
+        return Err("the contact e-mail is not an e-mail address");
+    }
+    Ok(Contact { phone, email })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hello_version_is_read_from_frames_that_do_not_parse() {
+        assert_eq!(
+            hello_version(r#"{"type":"hello","version":7,"shape":"new"}"#),
+            Some(7)
+        );
+        assert_eq!(hello_version(r#"{"type":"command","version":7}"#), None);
+        assert_eq!(hello_version("garbage"), None);
+    }
+
+    #[test]
+    fn command_ids_are_recovered_from_bad_commands() {
+        assert_eq!(
+            command_id_of(r#"{"type":"command","id":"c-1","command":{"type":"dance"}}"#),
+            Some(CommandId("c-1".into()))
+        );
+        assert_eq!(command_id_of(r#"{"id":""}"#), None);
+        assert_eq!(command_id_of("nope"), None);
+    }
+
+    #[test]
+    fn contact_data_is_checked_and_trimmed() {
+        let ok = clean_contact(Contact {
+            phone: Some(" +33 6 12 34 56 78 ".into()),
+            email: Some("julie@example.fr".into()),
+        })
+        .unwrap();
+        assert_eq!(ok.phone.as_deref(), Some("+33 6 12 34 56 78"));
+        assert!(
+            clean_contact(Contact {
+                phone: Some("call me".into()),
+                email: None
+            })
+            .is_err()
+        );
+        assert!(
+            clean_contact(Contact {
+                phone: None,
+                email: Some("julie".into())
+            })
+            .is_err()
+        );
+        assert!(
+            clean_contact(Contact {
+                phone: None,
+                email: Some("a b@c.d".into())
+            })
+            .is_err()
+        );
+        assert_eq!(
+            clean_contact(Contact {
+                phone: Some("  ".into()),
+                email: None
+            })
+            .unwrap(),
+            Contact::default()
+        );
+    }
+}

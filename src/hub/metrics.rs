@@ -1,0 +1,146 @@
+//! The hub's Prometheus metrics, served at `/metrics` on the hub's port.
+//! Labels are fixed words (roles, reasons), never user data.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use super::permissions::role_name;
+use crate::protocol::Role;
+
+type Labels = [(&'static str, &'static str); 1];
+
+/// Every metric the hub keeps. Cheap to update from any task: atomics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    connections: Family<Labels, Gauge>,
+    /// Commands received from clients.
+    pub messages_in: Counter,
+    /// Frames queued to clients (events, acks, errors, welcomes).
+    pub messages_out: Counter,
+    /// Connections cut because their send queue overflowed.
+    pub slow_disconnects: Counter,
+    rejected_frames: Family<Labels, Counter>,
+    /// Seconds one batch commit took (one transaction).
+    pub store_write_seconds: Histogram,
+    /// Events appended to the live.
+    pub events: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("regie");
+        let connections = Family::<Labels, Gauge>::default();
+        let messages_in = Counter::default();
+        let messages_out = Counter::default();
+        let slow_disconnects = Counter::default();
+        let rejected_frames = Family::<Labels, Counter>::default();
+        let store_write_seconds = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
+        let events = Counter::default();
+        registry.register(
+            "connections",
+            "Open WebSocket connections that joined, by role",
+            connections.clone(),
+        );
+        registry.register(
+            "messages_in",
+            "Commands received from clients",
+            messages_in.clone(),
+        );
+        registry.register(
+            "messages_out",
+            "Frames queued to clients",
+            messages_out.clone(),
+        );
+        registry.register(
+            "slow_disconnects",
+            "Connections cut because they could not keep up (close 4008)",
+            slow_disconnects.clone(),
+        );
+        registry.register(
+            "rejected_frames",
+            "Client frames refused, by reason",
+            rejected_frames.clone(),
+        );
+        registry.register(
+            "store_write_seconds",
+            "Time to commit one batch to the store",
+            store_write_seconds.clone(),
+        );
+        registry.register("events", "Events appended to the live", events.clone());
+        Self {
+            registry,
+            connections,
+            messages_in,
+            messages_out,
+            slow_disconnects,
+            rejected_frames,
+            store_write_seconds,
+            events,
+        }
+    }
+
+    pub fn connection_opened(&self, role: Role) {
+        self.connections
+            .get_or_create(&[("role", role_name(role))])
+            .inc();
+    }
+
+    pub fn connection_closed(&self, role: Role) {
+        self.connections
+            .get_or_create(&[("role", role_name(role))])
+            .dec();
+    }
+
+    /// Counts a refused frame; `reason` is an error code's wire name.
+    pub fn rejected(&self, reason: &'static str) {
+        self.rejected_frames
+            .get_or_create(&[("reason", reason)])
+            .inc();
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::StaffRole;
+
+    #[test]
+    fn renders_every_metric_with_role_labels() {
+        let m = Metrics::new();
+        m.connection_opened(Role::Viewer);
+        m.connection_opened(Role::Staff(StaffRole::Moderator));
+        m.slow_disconnects.inc();
+        m.rejected("bad_frame");
+        m.store_write_seconds.observe(0.002);
+        let text = m.render();
+        for needle in [
+            "regie_connections{role=\"viewer\"} 1",
+            "regie_connections{role=\"moderator\"} 1",
+            "regie_slow_disconnects_total 1",
+            "regie_rejected_frames_total{reason=\"bad_frame\"} 1",
+            "regie_store_write_seconds_count 1",
+            "regie_messages_in_total 0",
+            "regie_messages_out_total 0",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from\n{text}");
+        }
+    }
+}

@@ -1,0 +1,1643 @@
+//! The rules of one live session, as a pure state machine.
+//!
+//! [`Session::decide`] takes who is asking, what they ask and the time, and
+//! returns the events to append (already numbered), the answer for the
+//! client and what else must be persisted (audit entry, consent). It does no
+//! I/O of its own: messages older than its in-memory window are read through
+//! the [`History`] trait, which the session actor implements on the store
+//! and the tests on a map. So every rule — validation, moderation, rate
+//! limits, sanctions, pin rules, idempotent redaction — is tested without a
+//! socket or a database.
+//!
+//! The session's state runs *ahead* of the store by at most one batch: the
+//! actor decides a batch, commits it, and only then fans out. If the commit
+//! fails, the actor rebuilds the session from the store ([`Session::restore`]),
+//! so no client ever saw an event that is not durable.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use super::moderation::{Moderation, Review};
+use super::permissions;
+use super::rate_limit::RateLimiter;
+use crate::privacy::{grapheme_count, sanitize, sanitize_name};
+use crate::protocol::{
+    Actor, Author, ChatEntry, ChatMessage, Command, ConsentState, Epoch, ErrorCode, Event,
+    EventFrame, MessageId, Millis, ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone,
+    ViewerId, Visibility,
+};
+use crate::store::{AuditEntry, LiveHead, StoreError, StoredSnapshot};
+
+/// Longest reason (hide, timeout, ban, redact) kept, in graphemes.
+pub const MAX_REASON_GRAPHEMES: usize = 200;
+
+/// Longest timeout a moderator can give: a week. Longer is a ban.
+pub const MAX_TIMEOUT_SECS: u32 = 7 * 24 * 3600;
+
+/// Who sent a command, as the session needs to know them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Viewer(ViewerProfile),
+    Staff { role: StaffRole, name: String },
+}
+
+/// A joined viewer: their pseudonymous id and the names they show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewerProfile {
+    pub id: ViewerId,
+    pub first_name: String,
+    pub pseudonym: String,
+}
+
+impl Principal {
+    pub fn role(&self) -> Role {
+        match self {
+            Principal::Viewer(_) => Role::Viewer,
+            Principal::Staff { role, .. } => Role::Staff(*role),
+        }
+    }
+
+    /// The name command outcomes are remembered under, so a retry after a
+    /// reconnect (same viewer key, same staff member) finds the first answer.
+    pub fn outcome_key(&self) -> String {
+        match self {
+            Principal::Viewer(v) => format!("viewer:{}", v.id),
+            Principal::Staff { role, name } => format!("staff:{role}:{name}"),
+        }
+    }
+
+    fn actor(&self) -> Option<Actor> {
+        match self {
+            Principal::Viewer(_) => None,
+            Principal::Staff { role, name } => Some(Actor {
+                name: Some(name.clone()),
+                role: *role,
+            }),
+        }
+    }
+
+    fn author(&self) -> Author {
+        match self {
+            Principal::Viewer(v) => Author::Viewer {
+                viewer_id: v.id.clone(),
+                first_name: v.first_name.clone(),
+                pseudonym: v.pseudonym.clone(),
+            },
+            Principal::Staff { role, name } => Author::Staff {
+                name: name.clone(),
+                role: *role,
+            },
+        }
+    }
+}
+
+/// Reads of history older than the session's in-memory window.
+pub trait History {
+    /// A message as history serves it (the message or its tombstone).
+    fn message(&mut self, id: MessageId) -> Result<Option<ChatEntry>, StoreError>;
+    /// Whether this viewer ever joined the live.
+    fn viewer_known(&mut self, id: &ViewerId) -> Result<bool, StoreError>;
+}
+
+/// What a command produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Events to persist and then fan out, numbered from the session's head.
+    pub events: Vec<EventFrame>,
+    pub reply: Reply,
+    /// The staff action's audit record, when one was taken.
+    pub audit: Option<AuditEntry>,
+    /// A viewer's consent to record.
+    pub consent: Option<ConsentState>,
+    /// A viewer who was just banned: their connections must be closed.
+    pub banned: Option<ViewerId>,
+}
+
+/// The answer a client gets for a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// It took effect (or was already in effect); `seq` is the first event
+    /// it produced.
+    Ack {
+        seq: Option<Seq>,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+    /// The actor reads the card from the store and answers with it.
+    ViewerCard {
+        viewer_id: ViewerId,
+        with_contact: bool,
+    },
+}
+
+impl Decision {
+    fn refuse(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            events: Vec::new(),
+            reply: Reply::Error {
+                code,
+                message: message.into(),
+            },
+            audit: None,
+            consent: None,
+            banned: None,
+        }
+    }
+
+    fn reply(reply: Reply) -> Self {
+        Self {
+            events: Vec::new(),
+            reply,
+            audit: None,
+            consent: None,
+            banned: None,
+        }
+    }
+}
+
+/// How much of the show the session keeps in memory.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionBounds {
+    /// Chat entries in a snapshot.
+    pub recent: usize,
+    /// Open questions in a snapshot.
+    pub open_questions_in_snapshot: usize,
+    /// Messages kept in memory (at least `recent`); older ones are read
+    /// through [`History`] when a staff command targets them, and open
+    /// questions beyond this leave the in-memory queue (oldest first).
+    pub message_cache: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Sanctions {
+    banned: bool,
+    timed_out_until: Millis,
+}
+
+/// One live session's state. See the module docs.
+#[derive(Debug)]
+pub struct Session {
+    epoch: Epoch,
+    head: Seq,
+    last_message_id: u64,
+    settings: Settings,
+    moderation: Moderation,
+    bounds: SessionBounds,
+    rate: RateLimiter,
+    /// Recently seen messages, and every message the snapshot refers to.
+    messages: BTreeMap<MessageId, ChatEntry>,
+    recent: VecDeque<MessageId>,
+    pinned: Option<MessageId>,
+    open_questions: BTreeSet<MessageId>,
+    /// Only viewers with a sanction (or a recently ended one).
+    sanctions: HashMap<ViewerId, Sanctions>,
+    viewers_online: u64,
+}
+
+type Refusal = (ErrorCode, String);
+
+fn refusal(code: ErrorCode, message: impl Into<String>) -> Refusal {
+    (code, message.into())
+}
+
+impl Session {
+    /// A session continuing from what the store holds.
+    pub fn restore(
+        head: &LiveHead,
+        stored: StoredSnapshot,
+        settings: Settings,
+        moderation: Moderation,
+        bounds: SessionBounds,
+    ) -> Self {
+        let bounds = SessionBounds {
+            message_cache: bounds.message_cache.max(bounds.recent).max(1),
+            ..bounds
+        };
+        let mut session = Session {
+            epoch: head.epoch.clone(),
+            head: head.head,
+            last_message_id: head.last_message_id,
+            settings,
+            moderation,
+            bounds,
+            rate: RateLimiter::default(),
+            messages: BTreeMap::new(),
+            recent: VecDeque::new(),
+            pinned: None,
+            open_questions: BTreeSet::new(),
+            sanctions: HashMap::new(),
+            viewers_online: 0,
+        };
+        for entry in stored.recent {
+            session.remember_recent(entry);
+        }
+        for q in stored.open_questions {
+            session.open_questions.insert(q.id);
+            session.messages.insert(q.id, ChatEntry::Message(q));
+        }
+        if let Some(p) = stored.pinned {
+            session.pinned = Some(p.id);
+            session.messages.insert(p.id, ChatEntry::Message(p));
+        }
+        session
+    }
+
+    pub fn epoch(&self) -> &Epoch {
+        &self.epoch
+    }
+
+    /// The last event's seq (0 before the first).
+    pub fn head(&self) -> Seq {
+        self.head
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Remembers a joining viewer's sanctions (read from the store), so a
+    /// timeout survives a reconnect and a restart.
+    pub fn note_sanctions(
+        &mut self,
+        viewer: &ViewerId,
+        banned: bool,
+        timed_out_until: Option<Millis>,
+    ) {
+        if banned || timed_out_until.is_some() {
+            let s = self.sanctions.entry(viewer.clone()).or_default();
+            s.banned |= banned;
+            s.timed_out_until = s.timed_out_until.max(timed_out_until.unwrap_or(0));
+        }
+    }
+
+    pub fn is_banned(&self, viewer: &ViewerId) -> bool {
+        self.sanctions.get(viewer).is_some_and(|s| s.banned)
+    }
+
+    /// The snapshot `role` may see: viewers get no held or hidden message
+    /// and no staff names on tombstones.
+    pub fn snapshot_for(&self, role: Role) -> Snapshot {
+        let visible = |m: &ChatMessage| role.is_staff() || m.visibility == Visibility::Visible;
+        let message = |id: &MessageId| match self.messages.get(id) {
+            Some(ChatEntry::Message(m)) if visible(m) => Some(m.clone()),
+            _ => None,
+        };
+        let recent = self
+            .recent
+            .iter()
+            .filter_map(|id| match self.messages.get(id)? {
+                ChatEntry::Message(m) => visible(m).then(|| ChatEntry::Message(m.clone())),
+                ChatEntry::Redacted(t) if role.is_staff() => Some(ChatEntry::Redacted(t.clone())),
+                ChatEntry::Redacted(t) => Some(ChatEntry::Redacted(Tombstone {
+                    by: Actor {
+                        name: None,
+                        role: t.by.role,
+                    },
+                    ..t.clone()
+                })),
+            })
+            .collect();
+        Snapshot {
+            pinned: self.pinned.as_ref().and_then(message),
+            open_questions: self
+                .open_questions
+                .iter()
+                .filter_map(message)
+                .take(self.bounds.open_questions_in_snapshot)
+                .collect(),
+            recent,
+            viewers_online: self.viewers_online,
+            settings: self.settings.clone(),
+        }
+    }
+
+    /// The periodic viewers-online event, only when the count changed.
+    pub fn viewers_online(&mut self, count: u64, now: Millis) -> Option<EventFrame> {
+        if count == self.viewers_online {
+            return None;
+        }
+        self.viewers_online = count;
+        Some(self.next_frame(Event::ViewersOnline { count }, now))
+    }
+
+    /// Drops what memory no longer needs: old messages beyond the cache
+    /// (never the pinned one, open questions or recent chat), idle rate
+    /// buckets, ended timeouts. The actor calls it after each commit, never
+    /// mid-batch, so a batch always sees its own changes.
+    pub fn trim(&mut self, now: Millis) {
+        while self.open_questions.len() > self.bounds.message_cache {
+            self.open_questions.pop_first();
+        }
+        let keep: BTreeSet<MessageId> = self
+            .recent
+            .iter()
+            .chain(self.pinned.iter())
+            .chain(self.open_questions.iter())
+            .copied()
+            .collect();
+        let excess = self
+            .messages
+            .len()
+            .saturating_sub(self.bounds.message_cache);
+        if excess > 0 {
+            let evict: Vec<MessageId> = self
+                .messages
+                .keys()
+                .filter(|id| !keep.contains(id))
+                .take(excess)
+                .copied()
+                .collect();
+            for id in evict {
+                self.messages.remove(&id);
+            }
+        }
+        self.rate.forget_idle(&self.settings, now);
+        self.sanctions
+            .retain(|_, s| s.banned || s.timed_out_until > now);
+    }
+
+    /// Decides one command. `who` has joined; the permission table is
+    /// checked here, so no caller can forget it.
+    pub fn decide(
+        &mut self,
+        who: &Principal,
+        command: &Command,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Decision {
+        if !permissions::allows(who.role(), command) {
+            return Decision::refuse(
+                ErrorCode::Forbidden,
+                format!(
+                    "a {} may not send {}",
+                    permissions::role_name(who.role()),
+                    command.name()
+                ),
+            );
+        }
+        let result = match command {
+            Command::Say { text, question } => self.say(who, text, *question, now),
+            Command::Consent {
+                purpose,
+                granted,
+                channel,
+                text_sha256,
+            } => self.consent(who, *purpose, *granted, *channel, text_sha256, now),
+            Command::Answer { message_id, text } => {
+                self.answer(who, *message_id, text, history, now)
+            }
+            Command::Pin { message_id } => self.pin(who, *message_id, history, now),
+            Command::Unpin => Ok(self.unpin(who, now)),
+            Command::MarkAnswered { message_id } => {
+                self.mark_answered(who, *message_id, history, now)
+            }
+            Command::Hide { message_id, reason } => {
+                self.hide(who, *message_id, reason, history, now)
+            }
+            Command::Release { message_id } => self.release(who, *message_id, history, now),
+            Command::Timeout {
+                viewer_id,
+                seconds,
+                reason,
+            } => self.timeout(who, viewer_id, *seconds, reason, history, now),
+            Command::Ban { viewer_id, reason } => self.ban(who, viewer_id, reason, history, now),
+            Command::Redact { message_id, reason } => {
+                self.redact(who, *message_id, reason, history, now)
+            }
+            Command::ViewerCard { viewer_id } => Ok(Decision::reply(Reply::ViewerCard {
+                viewer_id: viewer_id.clone(),
+                with_contact: permissions::sees_contact(who.role()),
+            })),
+        };
+        result.unwrap_or_else(|(code, message)| Decision::refuse(code, message))
+    }
+
+    // ── viewer commands ─────────────────────────────────────────────────
+
+    fn say(
+        &mut self,
+        who: &Principal,
+        raw: &str,
+        question: bool,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        if let Principal::Viewer(v) = who
+            && let Some(s) = self.sanctions.get(&v.id)
+        {
+            if s.banned {
+                return Err(refusal(ErrorCode::Banned, "you are banned from this live"));
+            }
+            if s.timed_out_until > now {
+                let secs = (s.timed_out_until - now).div_euclid(1000) + 1;
+                return Err(refusal(
+                    ErrorCode::TimedOut,
+                    format!("you are timed out for another {secs} s"),
+                ));
+            }
+        }
+        let text = self.clean_text(raw)?;
+        let (text, visibility) = match who {
+            Principal::Viewer(v) => {
+                if let Err(wait_ms) = self.rate.take(&v.id, &self.settings, now) {
+                    return Err(refusal(
+                        ErrorCode::RateLimited,
+                        format!("too many messages: try again in {wait_ms} ms"),
+                    ));
+                }
+                let Review { text, hold } = self.moderation.review(&text);
+                let visibility = match hold {
+                    Some(reason) => Visibility::Held { reason },
+                    None => Visibility::Visible,
+                };
+                (text, visibility)
+            }
+            // Staff posts are not moderated: staff are the moderators.
+            Principal::Staff { .. } => (text, Visibility::Visible),
+        };
+        let message = self.new_message(who, text, question, None, visibility, now);
+        let mut d = self.emit(vec![Event::Message { message }], now);
+        d.audit = self.audit(who, "say", "", "", now);
+        Ok(d)
+    }
+
+    fn consent(
+        &mut self,
+        who: &Principal,
+        purpose: crate::protocol::ConsentPurpose,
+        granted: bool,
+        channel: crate::protocol::ConsentChannel,
+        text_sha256: &str,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        if !matches!(who, Principal::Viewer(_)) {
+            return Err(refusal(ErrorCode::Invalid, "only viewers give consent"));
+        }
+        if text_sha256.len() != 64 || !text_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(refusal(
+                ErrorCode::Invalid,
+                "text_sha256 must be the 64 hex digits of a SHA-256",
+            ));
+        }
+        let mut d = Decision::reply(Reply::Ack { seq: None });
+        d.consent = Some(ConsentState {
+            purpose,
+            granted,
+            at: now,
+            channel,
+            text_sha256: text_sha256.to_ascii_lowercase(),
+        });
+        Ok(d)
+    }
+
+    // ── staff commands ──────────────────────────────────────────────────
+
+    fn answer(
+        &mut self,
+        who: &Principal,
+        id: MessageId,
+        raw: &str,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let target = self.live_message(id, history)?;
+        let text = self.clean_text(raw)?;
+        let reply_to = ReplyTo {
+            message_id: id,
+            first_name: target.author.display_name().to_owned(),
+        };
+        let message = self.new_message(who, text, false, Some(reply_to), Visibility::Visible, now);
+        let mut d = self.emit(vec![Event::Message { message }], now);
+        d.audit = self.audit(who, "answer", &id.to_string(), "", now);
+        Ok(d)
+    }
+
+    fn pin(
+        &mut self,
+        who: &Principal,
+        id: MessageId,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let target = self.live_message(id, history)?;
+        if target.visibility != Visibility::Visible {
+            return Err(refusal(
+                ErrorCode::Invalid,
+                format!("message {id} is not visible to viewers; release it before pinning"),
+            ));
+        }
+        if self.pinned == Some(id) {
+            return Ok(Decision::reply(Reply::Ack { seq: None }));
+        }
+        self.pinned = Some(id);
+        let mut d = self.emit(
+            vec![Event::Pinned {
+                message_id: id,
+                by: self.actor(who),
+            }],
+            now,
+        );
+        d.audit = self.audit(who, "pin", &id.to_string(), "", now);
+        Ok(d)
+    }
+
+    fn unpin(&mut self, who: &Principal, now: Millis) -> Decision {
+        let Some(id) = self.pinned.take() else {
+            return Decision::reply(Reply::Ack { seq: None });
+        };
+        let mut d = self.emit(
+            vec![Event::Unpinned {
+                message_id: id,
+                by: self.actor(who),
+            }],
+            now,
+        );
+        d.audit = self.audit(who, "unpin", &id.to_string(), "", now);
+        d
+    }
+
+    fn mark_answered(
+        &mut self,
+        who: &Principal,
+        id: MessageId,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let mut target = self.live_message(id, history)?;
+        if !target.question {
+            return Err(refusal(
+                ErrorCode::Invalid,
+                format!("message {id} is not a question"),
+            ));
+        }
+        if target.answered {
+            return Ok(Decision::reply(Reply::Ack { seq: None }));
+        }
+        target.answered = true;
+        self.open_questions.remove(&id);
+        self.messages.insert(id, ChatEntry::Message(target));
+        let mut d = self.emit(
+            vec![Event::QuestionAnswered {
+                message_id: id,
+                by: self.actor(who),
+            }],
+            now,
+        );
+        d.audit = self.audit(who, "mark_answered", &id.to_string(), "", now);
+        Ok(d)
+    }
+
+    fn hide(
+        &mut self,
+        who: &Principal,
+        id: MessageId,
+        reason: &str,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let mut target = self.live_message(id, history)?;
+        if target.visibility == Visibility::Hidden {
+            return Ok(Decision::reply(Reply::Ack { seq: None }));
+        }
+        let reason = clean_reason(reason);
+        target.visibility = Visibility::Hidden;
+        self.messages.insert(id, ChatEntry::Message(target));
+        let by = self.actor(who);
+        let mut events = vec![Event::Hidden {
+            message_id: id,
+            by: by.clone(),
+        }];
+        // Only visible messages stay pinned.
+        if self.pinned == Some(id) {
+            self.pinned = None;
+            events.push(Event::Unpinned { message_id: id, by });
+        }
+        let mut d = self.emit(events, now);
+        d.audit = self.audit(who, "hide", &id.to_string(), &reason, now);
+        Ok(d)
+    }
+
+    fn release(
+        &mut self,
+        who: &Principal,
+        id: MessageId,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let mut target = self.live_message(id, history)?;
+        if target.visibility == Visibility::Visible {
+            return Ok(Decision::reply(Reply::Ack { seq: None }));
+        }
+        target.visibility = Visibility::Visible;
+        self.messages.insert(id, ChatEntry::Message(target.clone()));
+        let mut d = self.emit(vec![Event::Released { message: target }], now);
+        d.audit = self.audit(who, "release", &id.to_string(), "", now);
+        Ok(d)
+    }
+
+    fn timeout(
+        &mut self,
+        who: &Principal,
+        viewer: &ViewerId,
+        seconds: u32,
+        reason: &str,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        if seconds == 0 || seconds > MAX_TIMEOUT_SECS {
+            return Err(refusal(
+                ErrorCode::Invalid,
+                format!("a timeout lasts 1 to {MAX_TIMEOUT_SECS} seconds; longer is a ban"),
+            ));
+        }
+        self.known_viewer(viewer, history)?;
+        let reason = clean_reason(reason);
+        let until = now.saturating_add(i64::from(seconds) * 1000);
+        let s = self.sanctions.entry(viewer.clone()).or_default();
+        s.timed_out_until = s.timed_out_until.max(until);
+        let mut d = self.emit(
+            vec![Event::ViewerTimedOut {
+                viewer_id: viewer.clone(),
+                until,
+                reason: reason.clone(),
+                by: self.actor(who),
+            }],
+            now,
+        );
+        d.audit = self.audit(who, "timeout", &viewer.0, &reason, now);
+        Ok(d)
+    }
+
+    fn ban(
+        &mut self,
+        who: &Principal,
+        viewer: &ViewerId,
+        reason: &str,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        if self.is_banned(viewer) {
+            return Ok(Decision::reply(Reply::Ack { seq: None }));
+        }
+        self.known_viewer(viewer, history)?;
+        let reason = clean_reason(reason);
+        self.sanctions.entry(viewer.clone()).or_default().banned = true;
+        let mut d = self.emit(
+            vec![Event::ViewerBanned {
+                viewer_id: viewer.clone(),
+                reason: reason.clone(),
+                by: self.actor(who),
+            }],
+            now,
+        );
+        d.audit = self.audit(who, "ban", &viewer.0, &reason, now);
+        d.banned = Some(viewer.clone());
+        Ok(d)
+    }
+
+    fn redact(
+        &mut self,
+        who: &Principal,
+        id: MessageId,
+        reason: &str,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let reason = clean_reason(reason);
+        if reason.is_empty() {
+            return Err(refusal(
+                ErrorCode::Invalid,
+                "a redaction needs a reason (it goes in the audit log)",
+            ));
+        }
+        let target = match self.entry(id, history)? {
+            None => return Err(refusal(ErrorCode::NotFound, format!("no message {id}"))),
+            // Redacting twice is a no-op: the first tombstone stays.
+            Some(ChatEntry::Redacted(_)) => return Ok(Decision::reply(Reply::Ack { seq: None })),
+            Some(ChatEntry::Message(m)) => m,
+        };
+        let by = self.actor(who);
+        let tombstone = Tombstone {
+            message_id: id,
+            posted_at: target.at,
+            redacted_at: now,
+            author_id: target.author.viewer_id().cloned(),
+            reason: reason.clone(),
+            by: by.clone(),
+        };
+        self.messages
+            .insert(id, ChatEntry::Redacted(tombstone.clone()));
+        self.open_questions.remove(&id);
+        let mut events = vec![Event::Redacted { tombstone }];
+        if self.pinned == Some(id) {
+            self.pinned = None;
+            events.push(Event::Unpinned { message_id: id, by });
+        }
+        let mut d = self.emit(events, now);
+        d.audit = self.audit(who, "redact", &id.to_string(), &reason, now);
+        Ok(d)
+    }
+
+    // ── shared steps ────────────────────────────────────────────────────
+
+    /// Sanitise, then refuse empty and over-long text. Length is counted
+    /// after sanitising, on what people would actually see.
+    fn clean_text(&self, raw: &str) -> Result<String, Refusal> {
+        let clean = sanitize(raw);
+        let text = clean.trim();
+        if text.is_empty() {
+            return Err(refusal(ErrorCode::EmptyMessage, "the message is empty"));
+        }
+        let max = self.settings.max_message_graphemes;
+        let n = grapheme_count(text);
+        if n > max {
+            return Err(refusal(
+                ErrorCode::MessageTooLong,
+                format!("the message has {n} characters; the limit is {max}"),
+            ));
+        }
+        Ok(text.to_owned())
+    }
+
+    fn entry(
+        &mut self,
+        id: MessageId,
+        history: &mut dyn History,
+    ) -> Result<Option<ChatEntry>, Refusal> {
+        if let Some(e) = self.messages.get(&id) {
+            return Ok(Some(e.clone()));
+        }
+        let found = history.message(id).map_err(store_refusal)?;
+        if let Some(e) = &found {
+            self.messages.insert(id, e.clone());
+        }
+        Ok(found)
+    }
+
+    /// A message that exists and was not redacted.
+    fn live_message(
+        &mut self,
+        id: MessageId,
+        history: &mut dyn History,
+    ) -> Result<ChatMessage, Refusal> {
+        match self.entry(id, history)? {
+            Some(ChatEntry::Message(m)) => Ok(m),
+            Some(ChatEntry::Redacted(_)) => Err(refusal(
+                ErrorCode::NotFound,
+                format!("message {id} was redacted"),
+            )),
+            None => Err(refusal(ErrorCode::NotFound, format!("no message {id}"))),
+        }
+    }
+
+    fn known_viewer(&mut self, id: &ViewerId, history: &mut dyn History) -> Result<(), Refusal> {
+        if self.sanctions.contains_key(id) || history.viewer_known(id).map_err(store_refusal)? {
+            Ok(())
+        } else {
+            Err(refusal(
+                ErrorCode::NotFound,
+                format!("no viewer {id} in this live"),
+            ))
+        }
+    }
+
+    fn new_message(
+        &mut self,
+        who: &Principal,
+        text: String,
+        question: bool,
+        reply_to: Option<ReplyTo>,
+        visibility: Visibility,
+        now: Millis,
+    ) -> ChatMessage {
+        self.last_message_id += 1;
+        let message = ChatMessage {
+            id: MessageId(self.last_message_id),
+            at: now,
+            author: who.author(),
+            text,
+            question,
+            answered: false,
+            reply_to,
+            visibility,
+        };
+        if question {
+            self.open_questions.insert(message.id);
+        }
+        self.remember_recent(ChatEntry::Message(message.clone()));
+        message
+    }
+
+    fn remember_recent(&mut self, entry: ChatEntry) {
+        let id = entry.id();
+        self.messages.insert(id, entry);
+        self.recent.push_back(id);
+        while self.recent.len() > self.bounds.recent {
+            self.recent.pop_front();
+        }
+    }
+
+    fn next_frame(&mut self, event: Event, now: Millis) -> EventFrame {
+        self.head += 1;
+        EventFrame {
+            epoch: self.epoch.clone(),
+            seq: self.head,
+            at: now,
+            event,
+        }
+    }
+
+    fn emit(&mut self, events: Vec<Event>, now: Millis) -> Decision {
+        let frames: Vec<EventFrame> = events
+            .into_iter()
+            .map(|e| self.next_frame(e, now))
+            .collect();
+        let seq = frames.first().map(|f| f.seq);
+        Decision {
+            events: frames,
+            ..Decision::reply(Reply::Ack { seq })
+        }
+    }
+
+    fn actor(&self, who: &Principal) -> Actor {
+        who.actor()
+            .expect("only staff reach staff commands: the permission table is checked first")
+    }
+
+    /// Staff actions are audited; viewers' own posts are not staff actions.
+    fn audit(
+        &self,
+        who: &Principal,
+        action: &str,
+        target: &str,
+        reason: &str,
+        now: Millis,
+    ) -> Option<AuditEntry> {
+        let Principal::Staff { role, name } = who else {
+            return None;
+        };
+        Some(AuditEntry {
+            actor_name: name.clone(),
+            actor_role: *role,
+            action: action.to_owned(),
+            target: target.to_owned(),
+            reason: reason.to_owned(),
+            at: now,
+        })
+    }
+}
+
+fn clean_reason(reason: &str) -> String {
+    sanitize_name(reason, MAX_REASON_GRAPHEMES)
+}
+
+fn store_refusal(e: StoreError) -> Refusal {
+    tracing::warn!(error = %e, "store read failed while deciding a command");
+    refusal(
+        ErrorCode::Internal,
+        "the hub could not read its store; try again",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use super::*;
+    use crate::protocol::{ConsentChannel, ConsentPurpose, HoldReason};
+
+    #[derive(Default)]
+    struct MapHistory {
+        messages: HashMap<MessageId, ChatEntry>,
+        viewers: HashSet<ViewerId>,
+        reads: usize,
+    }
+
+    impl History for MapHistory {
+        fn message(&mut self, id: MessageId) -> Result<Option<ChatEntry>, StoreError> {
+            self.reads += 1;
+            Ok(self.messages.get(&id).cloned())
+        }
+        fn viewer_known(&mut self, id: &ViewerId) -> Result<bool, StoreError> {
+            Ok(self.viewers.contains(id))
+        }
+    }
+
+    struct World {
+        session: Session,
+        history: MapHistory,
+        now: Millis,
+    }
+
+    const T0: Millis = 1_700_000_000_000;
+
+    fn bounds() -> SessionBounds {
+        SessionBounds {
+            recent: 5,
+            open_questions_in_snapshot: 10,
+            message_cache: 8,
+        }
+    }
+
+    fn world_with(settings: Settings) -> World {
+        let head = LiveHead {
+            epoch: Epoch("e1".into()),
+            head: 0,
+            last_message_id: 0,
+        };
+        let mut history = MapHistory::default();
+        history.viewers.insert(ViewerId("v-julie".into()));
+        history.viewers.insert(ViewerId("v-marc".into()));
+        World {
+            session: Session::restore(
+                &head,
+                StoredSnapshot::default(),
+                settings,
+                Moderation::new(&["idiot".to_string()]),
+                bounds(),
+            ),
+            history,
+            now: T0,
+        }
+    }
+
+    fn world() -> World {
+        world_with(Settings {
+            viewer_burst: 100,
+            viewer_rate_per_sec: 100,
+            ..Settings::default()
+        })
+    }
+
+    fn julie() -> Principal {
+        Principal::Viewer(ViewerProfile {
+            id: ViewerId("v-julie".into()),
+            first_name: "Julie".into(),
+            pseudonym: "#3fa9".into(),
+        })
+    }
+
+    fn marc() -> Principal {
+        Principal::Viewer(ViewerProfile {
+            id: ViewerId("v-marc".into()),
+            first_name: "Marc".into(),
+            pseudonym: "#77aa".into(),
+        })
+    }
+
+    fn staff(role: StaffRole) -> Principal {
+        Principal::Staff {
+            role,
+            name: format!("{role}-name"),
+        }
+    }
+
+    fn host() -> Principal {
+        staff(StaffRole::Host)
+    }
+    fn moderator() -> Principal {
+        staff(StaffRole::Moderator)
+    }
+    fn support() -> Principal {
+        staff(StaffRole::Support)
+    }
+
+    impl World {
+        fn run(&mut self, who: &Principal, command: Command) -> Decision {
+            self.now += 10;
+            self.session
+                .decide(who, &command, &mut self.history, self.now)
+        }
+
+        fn say(&mut self, who: &Principal, text: &str, question: bool) -> Decision {
+            self.run(
+                who,
+                Command::Say {
+                    text: text.into(),
+                    question,
+                },
+            )
+        }
+
+        /// Says something and returns the new message's id.
+        fn posted(&mut self, who: &Principal, text: &str, question: bool) -> MessageId {
+            let d = self.say(who, text, question);
+            match &d.events[..] {
+                [
+                    EventFrame {
+                        event: Event::Message { message },
+                        ..
+                    },
+                ] => message.id,
+                other => panic!("expected one message event, got {other:?} / {:?}", d.reply),
+            }
+        }
+    }
+
+    fn error_code(d: &Decision) -> Option<ErrorCode> {
+        match &d.reply {
+            Reply::Error { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    fn only_event(d: &Decision) -> &Event {
+        assert_eq!(d.events.len(), 1, "{:?}", d.events);
+        &d.events[0].event
+    }
+
+    fn every_staff_command(id: MessageId) -> Vec<Command> {
+        let v = ViewerId("v-marc".into());
+        vec![
+            Command::Answer {
+                message_id: id,
+                text: "yes".into(),
+            },
+            Command::Pin { message_id: id },
+            Command::Unpin,
+            Command::MarkAnswered { message_id: id },
+            Command::Hide {
+                message_id: id,
+                reason: String::new(),
+            },
+            Command::Release { message_id: id },
+            Command::Timeout {
+                viewer_id: v.clone(),
+                seconds: 60,
+                reason: String::new(),
+            },
+            Command::Ban {
+                viewer_id: v.clone(),
+                reason: String::new(),
+            },
+            Command::Redact {
+                message_id: id,
+                reason: "request".into(),
+            },
+            Command::ViewerCard { viewer_id: v },
+        ]
+    }
+
+    #[test]
+    fn a_viewer_message_is_numbered_sanitised_and_acked() {
+        let mut w = world();
+        let d = w.say(&julie(), "Elle existe en 38 ?\u{1b}[31m \u{202e}", false);
+        assert_eq!(d.reply, Reply::Ack { seq: Some(1) });
+        assert_eq!(d.events[0].seq, 1);
+        assert_eq!(d.events[0].epoch, Epoch("e1".into()));
+        let Event::Message { message } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(message.id, MessageId(1));
+        assert_eq!(message.text, "Elle existe en 38 ?");
+        assert_eq!(message.visibility, Visibility::Visible);
+        assert_eq!(message.author.display_name(), "Julie");
+        assert!(d.audit.is_none(), "viewer posts are not staff actions");
+        let d2 = w.say(&marc(), "Et en 40 ?", false);
+        assert_eq!(d2.events[0].seq, 2);
+        assert_eq!(w.session.head(), 2);
+    }
+
+    #[test]
+    fn empty_and_overlong_messages_are_refused_without_effect() {
+        let mut w = world();
+        assert_eq!(
+            error_code(&w.say(&julie(), "   \u{200b}\u{1b}[2J ", false)),
+            Some(ErrorCode::EmptyMessage)
+        );
+        let long = "é".repeat(MAX_MESSAGE + 1);
+        assert_eq!(
+            error_code(&w.say(&julie(), &long, false)),
+            Some(ErrorCode::MessageTooLong)
+        );
+        // 500 emoji are 500 characters to a person, whatever their bytes.
+        let d = w.say(&julie(), &"👩‍👩‍👧".repeat(MAX_MESSAGE), false);
+        assert_eq!(d.reply, Reply::Ack { seq: Some(1) });
+        assert_eq!(w.session.head(), 1);
+    }
+
+    const MAX_MESSAGE: usize = crate::protocol::MAX_MESSAGE_GRAPHEMES;
+
+    #[test]
+    fn personal_data_is_masked_and_held_for_staff_only() {
+        let mut w = world();
+        let d = w.say(&julie(), "mon 06 12 34 56 78, écrivez-moi", false);
+        let Event::Message { message } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(
+            message.visibility,
+            Visibility::Held {
+                reason: HoldReason::PersonalData
+            }
+        );
+        assert!(!message.text.contains("12 34 56"), "{}", message.text);
+        assert!(only_event(&d).for_role(Role::Viewer).is_none());
+        let staff_view = w.session.snapshot_for(Role::Staff(StaffRole::Moderator));
+        assert_eq!(staff_view.recent.len(), 1);
+        assert!(w.session.snapshot_for(Role::Viewer).recent.is_empty());
+    }
+
+    #[test]
+    fn blocked_terms_are_held() {
+        let mut w = world();
+        let d = w.say(&marc(), "quel idiot", false);
+        let Event::Message { message } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(
+            message.visibility,
+            Visibility::Held {
+                reason: HoldReason::BlockedTerm
+            }
+        );
+    }
+
+    #[test]
+    fn viewers_are_rate_limited_per_viewer() {
+        let mut w = world_with(Settings {
+            viewer_burst: 2,
+            viewer_rate_per_sec: 1,
+            ..Settings::default()
+        });
+        assert!(error_code(&w.say(&julie(), "1", false)).is_none());
+        assert!(error_code(&w.say(&julie(), "2", false)).is_none());
+        let d = w.say(&julie(), "3", false);
+        assert_eq!(error_code(&d), Some(ErrorCode::RateLimited));
+        assert!(ErrorCode::RateLimited.is_temporary());
+        assert!(d.events.is_empty());
+        assert!(error_code(&w.say(&marc(), "hello", false)).is_none());
+        // Staff are not rate limited.
+        let admin = staff(StaffRole::Admin);
+        for i in 0..10 {
+            assert!(error_code(&w.say(&admin, &format!("a{i}"), false)).is_none());
+        }
+    }
+
+    #[test]
+    fn viewers_are_forbidden_every_staff_command() {
+        let mut w = world();
+        let id = w.posted(&marc(), "hello", true);
+        let head = w.session.head();
+        for command in every_staff_command(id) {
+            let name = command.name();
+            let d = w.run(&julie(), command);
+            assert_eq!(error_code(&d), Some(ErrorCode::Forbidden), "{name}");
+            assert!(d.events.is_empty() && d.audit.is_none(), "{name}");
+        }
+        assert_eq!(w.session.head(), head);
+    }
+
+    #[test]
+    fn staff_roles_are_held_to_the_table() {
+        let mut w = world();
+        let id = w.posted(&marc(), "hello", true);
+        let d = w.run(
+            &host(),
+            Command::Ban {
+                viewer_id: ViewerId("v-marc".into()),
+                reason: String::new(),
+            },
+        );
+        assert_eq!(error_code(&d), Some(ErrorCode::Forbidden));
+        let d = w.run(
+            &moderator(),
+            Command::Redact {
+                message_id: id,
+                reason: "x".into(),
+            },
+        );
+        assert_eq!(error_code(&d), Some(ErrorCode::Forbidden));
+    }
+
+    #[test]
+    fn question_answer_mark_answered() {
+        let mut w = world();
+        let q = w.posted(&julie(), "Elle existe en 38 ?", true);
+        assert_eq!(w.session.snapshot_for(Role::Viewer).open_questions.len(), 1);
+
+        let d = w.run(
+            &host(),
+            Command::Answer {
+                message_id: q,
+                text: "Oui, en 38 et 40".into(),
+            },
+        );
+        let Event::Message { message: answer } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(
+            answer.reply_to,
+            Some(ReplyTo {
+                message_id: q,
+                first_name: "Julie".into()
+            })
+        );
+        assert!(matches!(
+            &answer.author,
+            Author::Staff { role: StaffRole::Host, name } if name == "host-name"
+        ));
+        assert_eq!(answer.visibility, Visibility::Visible);
+        assert_eq!(d.audit.as_ref().map(|a| a.action.as_str()), Some("answer"));
+
+        let d = w.run(&host(), Command::MarkAnswered { message_id: q });
+        assert!(
+            matches!(only_event(&d), Event::QuestionAnswered { message_id, .. } if *message_id == q)
+        );
+        assert!(
+            w.session
+                .snapshot_for(Role::Viewer)
+                .open_questions
+                .is_empty()
+        );
+        let again = w.run(&host(), Command::MarkAnswered { message_id: q });
+        assert_eq!(again.reply, Reply::Ack { seq: None });
+        assert!(again.events.is_empty());
+
+        let not_q = w.posted(&marc(), "super", false);
+        let d = w.run(&host(), Command::MarkAnswered { message_id: not_q });
+        assert_eq!(error_code(&d), Some(ErrorCode::Invalid));
+        let d = w.run(
+            &host(),
+            Command::Answer {
+                message_id: MessageId(999),
+                text: "?".into(),
+            },
+        );
+        assert_eq!(error_code(&d), Some(ErrorCode::NotFound));
+    }
+
+    #[test]
+    fn pin_only_visible_messages_and_unpin() {
+        let mut w = world();
+        let m = w.posted(&julie(), "joli", false);
+        let held = w.posted(&marc(), "idiot", false);
+        let d = w.run(&host(), Command::Pin { message_id: held });
+        assert_eq!(error_code(&d), Some(ErrorCode::Invalid));
+
+        let d = w.run(&host(), Command::Pin { message_id: m });
+        assert!(matches!(only_event(&d), Event::Pinned { message_id, .. } if *message_id == m));
+        assert_eq!(
+            w.session.snapshot_for(Role::Viewer).pinned.map(|p| p.id),
+            Some(m)
+        );
+        let again = w.run(&moderator(), Command::Pin { message_id: m });
+        assert!(again.events.is_empty());
+        assert_eq!(again.reply, Reply::Ack { seq: None });
+
+        let d = w.run(&host(), Command::Unpin);
+        assert!(matches!(only_event(&d), Event::Unpinned { message_id, .. } if *message_id == m));
+        assert!(w.session.snapshot_for(Role::Viewer).pinned.is_none());
+        let again = w.run(&host(), Command::Unpin);
+        assert!(again.events.is_empty());
+    }
+
+    #[test]
+    fn redaction_leaves_only_a_tombstone_and_unpins() {
+        let mut w = world();
+        let m = w.posted(&julie(), "secret-marker-7731", true);
+        w.run(&host(), Command::Pin { message_id: m });
+        let d = w.run(
+            &support(),
+            Command::Redact {
+                message_id: m,
+                reason: "viewer request".into(),
+            },
+        );
+        assert_eq!(d.events.len(), 2);
+        let Event::Redacted { tombstone } = &d.events[0].event else {
+            panic!("{:?}", d.events)
+        };
+        assert_eq!(tombstone.message_id, m);
+        assert_eq!(tombstone.author_id, Some(ViewerId("v-julie".into())));
+        assert_eq!(tombstone.reason, "viewer request");
+        assert!(matches!(d.events[1].event, Event::Unpinned { .. }));
+        assert_eq!(
+            d.reply,
+            Reply::Ack {
+                seq: Some(d.events[0].seq)
+            }
+        );
+        let audit = d.audit.as_ref().expect("redaction is audited");
+        assert_eq!(
+            (audit.action.as_str(), audit.target.as_str()),
+            ("redact", "#1")
+        );
+
+        for role in [Role::Viewer, Role::Staff(StaffRole::Support)] {
+            let snap = w.session.snapshot_for(role);
+            let json = serde_json::to_string(&snap).unwrap();
+            assert!(!json.contains("secret-marker-7731"), "{json}");
+            assert!(snap.pinned.is_none() && snap.open_questions.is_empty());
+            assert!(matches!(snap.recent[..], [ChatEntry::Redacted(_)]));
+        }
+        let events = serde_json::to_string(&d.events).unwrap();
+        assert!(!events.contains("secret-marker-7731"));
+        let ChatEntry::Redacted(t) = &w.session.snapshot_for(Role::Viewer).recent[0] else {
+            panic!()
+        };
+        assert_eq!(t.by.name, None, "viewers do not learn staff names");
+
+        let twice = w.run(
+            &support(),
+            Command::Redact {
+                message_id: m,
+                reason: "again".into(),
+            },
+        );
+        assert_eq!(twice.reply, Reply::Ack { seq: None });
+        assert!(twice.events.is_empty() && twice.audit.is_none());
+        let pin = w.run(&host(), Command::Pin { message_id: m });
+        assert_eq!(error_code(&pin), Some(ErrorCode::NotFound));
+        let no_reason = w.run(
+            &support(),
+            Command::Redact {
+                message_id: m,
+                reason: " \u{1b} ".into(),
+            },
+        );
+        assert_eq!(error_code(&no_reason), Some(ErrorCode::Invalid));
+    }
+
+    #[test]
+    fn hide_unpins_and_release_shows() {
+        let mut w = world();
+        let m = w.posted(&julie(), "joli", false);
+        w.run(&moderator(), Command::Pin { message_id: m });
+        let d = w.run(
+            &moderator(),
+            Command::Hide {
+                message_id: m,
+                reason: "off topic".into(),
+            },
+        );
+        assert!(matches!(d.events[0].event, Event::Hidden { .. }));
+        assert!(matches!(d.events[1].event, Event::Unpinned { .. }));
+        let viewer = w.session.snapshot_for(Role::Viewer);
+        assert!(viewer.recent.is_empty() && viewer.pinned.is_none());
+
+        let held = w.posted(&marc(), "idiot", false);
+        let d = w.run(&moderator(), Command::Release { message_id: held });
+        let Event::Released { message } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(message.visibility, Visibility::Visible);
+        assert!(only_event(&d).for_role(Role::Viewer).is_some());
+        assert_eq!(w.session.snapshot_for(Role::Viewer).recent.len(), 1);
+        let again = w.run(&moderator(), Command::Release { message_id: held });
+        assert!(again.events.is_empty());
+    }
+
+    #[test]
+    fn timeouts_and_bans() {
+        let mut w = world();
+        let marc_id = ViewerId("v-marc".into());
+        let d = w.run(
+            &moderator(),
+            Command::Timeout {
+                viewer_id: marc_id.clone(),
+                seconds: 60,
+                reason: "spam".into(),
+            },
+        );
+        assert!(
+            matches!(only_event(&d), Event::ViewerTimedOut { until, .. } if *until == w.now + 60_000)
+        );
+        assert!(only_event(&d).for_role(Role::Viewer).is_none());
+        assert_eq!(
+            error_code(&w.say(&marc(), "hi", false)),
+            Some(ErrorCode::TimedOut)
+        );
+        assert!(ErrorCode::TimedOut.is_temporary());
+        w.now += 61_000;
+        assert!(error_code(&w.say(&marc(), "sorry", false)).is_none());
+
+        let d = w.run(
+            &moderator(),
+            Command::Ban {
+                viewer_id: marc_id.clone(),
+                reason: "abuse".into(),
+            },
+        );
+        assert_eq!(d.banned.as_ref(), Some(&marc_id));
+        assert_eq!(
+            error_code(&w.say(&marc(), "hi", false)),
+            Some(ErrorCode::Banned)
+        );
+        assert!(w.session.is_banned(&marc_id));
+        let again = w.run(
+            &moderator(),
+            Command::Ban {
+                viewer_id: marc_id,
+                reason: String::new(),
+            },
+        );
+        assert!(again.events.is_empty() && again.banned.is_none());
+
+        let unknown = w.run(
+            &moderator(),
+            Command::Timeout {
+                viewer_id: ViewerId("v-nobody".into()),
+                seconds: 60,
+                reason: String::new(),
+            },
+        );
+        assert_eq!(error_code(&unknown), Some(ErrorCode::NotFound));
+        let zero = w.run(
+            &moderator(),
+            Command::Timeout {
+                viewer_id: ViewerId("v-julie".into()),
+                seconds: 0,
+                reason: String::new(),
+            },
+        );
+        assert_eq!(error_code(&zero), Some(ErrorCode::Invalid));
+    }
+
+    #[test]
+    fn sanctions_noted_at_join_apply() {
+        let mut w = world();
+        w.session
+            .note_sanctions(&ViewerId("v-julie".into()), false, Some(w.now + 5_000));
+        assert_eq!(
+            error_code(&w.say(&julie(), "hi", false)),
+            Some(ErrorCode::TimedOut)
+        );
+        w.session
+            .note_sanctions(&ViewerId("v-marc".into()), true, None);
+        assert!(w.session.is_banned(&ViewerId("v-marc".into())));
+    }
+
+    #[test]
+    fn consent_is_recorded_without_an_event() {
+        let mut w = world();
+        let hash = "ab".repeat(32);
+        let d = w.run(
+            &julie(),
+            Command::Consent {
+                purpose: ConsentPurpose::PrizeContact,
+                granted: true,
+                channel: ConsentChannel::Player,
+                text_sha256: hash.clone(),
+            },
+        );
+        assert_eq!(d.reply, Reply::Ack { seq: None });
+        assert!(d.events.is_empty());
+        assert_eq!(
+            d.consent.as_ref().map(|c| c.text_sha256.as_str()),
+            Some(hash.as_str())
+        );
+        let bad = w.run(
+            &julie(),
+            Command::Consent {
+                purpose: ConsentPurpose::Marketing,
+                granted: true,
+                channel: ConsentChannel::Player,
+                text_sha256: "nope".into(),
+            },
+        );
+        assert_eq!(error_code(&bad), Some(ErrorCode::Invalid));
+    }
+
+    #[test]
+    fn viewer_cards_carry_contact_for_support_only() {
+        let mut w = world();
+        let v = ViewerId("v-julie".into());
+        let card = |w: &mut World, who: Principal| {
+            w.run(
+                &who,
+                Command::ViewerCard {
+                    viewer_id: v.clone(),
+                },
+            )
+            .reply
+        };
+        assert_eq!(
+            card(&mut w, support()),
+            Reply::ViewerCard {
+                viewer_id: v.clone(),
+                with_contact: true
+            }
+        );
+        assert_eq!(
+            card(&mut w, moderator()),
+            Reply::ViewerCard {
+                viewer_id: v.clone(),
+                with_contact: false
+            }
+        );
+    }
+
+    #[test]
+    fn old_messages_are_read_from_history() {
+        let mut w = world();
+        let old = ChatMessage {
+            id: MessageId(3),
+            at: T0 - 1_000,
+            author: Author::Viewer {
+                viewer_id: ViewerId("v-julie".into()),
+                first_name: "Julie".into(),
+                pseudonym: "#3fa9".into(),
+            },
+            text: "ancienne question".into(),
+            question: true,
+            answered: false,
+            reply_to: None,
+            visibility: Visibility::Visible,
+        };
+        w.history
+            .messages
+            .insert(MessageId(3), ChatEntry::Message(old));
+        let d = w.run(
+            &host(),
+            Command::Pin {
+                message_id: MessageId(3),
+            },
+        );
+        assert!(matches!(only_event(&d), Event::Pinned { .. }));
+        assert_eq!(w.history.reads, 1);
+        // Cached from now on: a second command does not read again.
+        w.run(
+            &host(),
+            Command::MarkAnswered {
+                message_id: MessageId(3),
+            },
+        );
+        assert_eq!(w.history.reads, 1);
+    }
+
+    #[test]
+    fn restore_continues_numbering_and_state() {
+        let pinned = ChatMessage {
+            id: MessageId(40),
+            at: T0,
+            author: Author::Staff {
+                name: "Sophie".into(),
+                role: StaffRole::Host,
+            },
+            text: "Code promo LIVE10".into(),
+            question: false,
+            answered: false,
+            reply_to: None,
+            visibility: Visibility::Visible,
+        };
+        let stored = StoredSnapshot {
+            pinned: Some(pinned.clone()),
+            open_questions: vec![],
+            recent: vec![ChatEntry::Message(pinned)],
+        };
+        let head = LiveHead {
+            epoch: Epoch("e9".into()),
+            head: 120,
+            last_message_id: 41,
+        };
+        let mut w = world();
+        w.session = Session::restore(
+            &head,
+            stored,
+            Settings::default(),
+            Moderation::new(&[]),
+            bounds(),
+        );
+        let d = w.say(&julie(), "re", false);
+        assert_eq!(d.events[0].seq, 121);
+        assert_eq!(d.events[0].epoch, Epoch("e9".into()));
+        let Event::Message { message } = only_event(&d) else {
+            panic!()
+        };
+        assert_eq!(message.id, MessageId(42));
+        assert_eq!(
+            w.session.snapshot_for(Role::Viewer).pinned.map(|m| m.id),
+            Some(MessageId(40))
+        );
+    }
+
+    #[test]
+    fn trim_keeps_what_snapshots_need() {
+        let mut w = world();
+        let q = w.posted(&julie(), "question ?", true);
+        let pinned = w.posted(&julie(), "pin me", false);
+        w.run(&host(), Command::Pin { message_id: pinned });
+        for i in 0..20 {
+            w.posted(&marc(), &format!("m{i}"), false);
+        }
+        w.session.trim(w.now);
+        assert!(w.session.messages.len() <= bounds().message_cache);
+        assert!(w.session.messages.contains_key(&q));
+        assert!(w.session.messages.contains_key(&pinned));
+        let snap = w.session.snapshot_for(Role::Viewer);
+        assert_eq!(snap.recent.len(), bounds().recent);
+        assert_eq!(snap.open_questions.len(), 1);
+        assert_eq!(snap.pinned.map(|p| p.id), Some(pinned));
+    }
+
+    #[test]
+    fn viewers_online_only_when_changed() {
+        let mut w = world();
+        assert!(w.session.viewers_online(0, T0).is_none());
+        let e = w.session.viewers_online(3, T0).unwrap();
+        assert_eq!(e.event, Event::ViewersOnline { count: 3 });
+        assert!(w.session.viewers_online(3, T0).is_none());
+        assert_eq!(w.session.snapshot_for(Role::Viewer).viewers_online, 3);
+    }
+}

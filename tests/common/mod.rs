@@ -1,0 +1,615 @@
+//! A real hub on `127.0.0.1:0` with a temporary data dir, and a small
+//! WebSocket client that speaks protocol v1, for end-to-end tests.
+//!
+//! Every wait is bounded by [`TIMEOUT`]; nothing sleeps to synchronise.
+//! Reusable by any test file: `mod common;` then `common::TestHub::start()`.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use regie::auth::{Claims, SigningKey, mint};
+use regie::hub::{HubConfig, HubError, serve};
+use regie::protocol::{
+    Auth, ClientFrame, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event,
+    EventFrame, Hello, PROTOCOL_VERSION, Resume, Seq, ServerFrame, StaffRole, Welcome,
+    parse_server_frame,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The longest any test waits for one thing to happen.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+pub const LIVE: &str = "show";
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A running hub. Dropping it without [`TestHub::stop`] aborts it.
+pub struct TestHub {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub data_dir: PathBuf,
+    /// Owns the temp dir when the hub created it.
+    pub tempdir: Option<tempfile::TempDir>,
+    pub key: SigningKey,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), HubError>>>,
+}
+
+impl TestHub {
+    /// A hub with the default configuration on a fresh temp dir.
+    pub async fn start() -> TestHub {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A hub on a fresh temp dir, with `tweak` applied to its configuration.
+    pub async fn start_with(tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut hub = Self::start_in(dir.path(), tweak).await;
+        hub.tempdir = Some(dir);
+        hub
+    }
+
+    /// A hub on an existing data dir (a restart).
+    pub async fn start_in(data_dir: &Path, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+        Self::start_on(data_dir, None, tweak).await
+    }
+
+    /// A hub on `data_dir` with a store of the test's choice (a fault
+    /// injector, another backend).
+    pub async fn start_with_store(
+        data_dir: &Path,
+        store: Box<dyn regie::store::Store>,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> TestHub {
+        Self::start_on(data_dir, Some(store), tweak).await
+    }
+
+    async fn start_on(
+        data_dir: &Path,
+        store: Option<Box<dyn regie::store::Store>>,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> TestHub {
+        let mut config = HubConfig::new(LIVE, data_dir);
+        // Viewers-online events would interleave with what tests count;
+        // the test about them sets its own interval.
+        config.limits.viewers_online_interval = Duration::from_secs(3600);
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let task = match store {
+            None => tokio::spawn(serve(listener, config, shutdown)),
+            Some(store) => tokio::spawn(regie::hub::serve_with_store(
+                listener, config, store, shutdown,
+            )),
+        };
+        let key = SigningKey::load_or_create(data_dir).expect("signing key");
+        TestHub {
+            addr,
+            url: format!("ws://{addr}/"),
+            data_dir: data_dir.to_path_buf(),
+            tempdir: None,
+            key,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Shuts the hub down gracefully and waits for `serve` to return.
+    /// Returns the temp dir (if the hub owned one) so a restart can reuse it.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let result = tokio::time::timeout(TIMEOUT, task)
+                .await
+                .expect("serve returns after shutdown")
+                .expect("serve task");
+            result.expect("serve ends without error");
+        }
+        self.tempdir.take()
+    }
+
+    /// A staff token for this hub's live, valid for an hour.
+    pub fn token(&self, role: StaffRole, name: &str) -> String {
+        let claims = Claims::new(role, name, LIVE, regie::now_millis(), 3_600_000).expect("claims");
+        mint(&self.key, &claims)
+    }
+
+    /// A token that expired an hour ago.
+    pub fn expired_token(&self, role: StaffRole, name: &str) -> String {
+        let now = regie::now_millis();
+        let claims = Claims::new(role, name, LIVE, now - 7_200_000, 3_600_000).expect("claims");
+        mint(&self.key, &claims)
+    }
+
+    /// A token signed with some other key.
+    pub fn forged_token(&self, role: StaffRole, name: &str) -> String {
+        let claims = Claims::new(role, name, LIVE, regie::now_millis(), 3_600_000).expect("claims");
+        mint(&SigningKey::from_bytes([42; 32]), &claims)
+    }
+
+    /// `GET path` on the hub's port; returns (status, body).
+    pub async fn http_get(&self, path: &str) -> (u16, String) {
+        let fut = async {
+            let mut tcp = TcpStream::connect(self.addr).await.expect("connect");
+            let req = format!(
+                "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                self.addr
+            );
+            tcp.write_all(req.as_bytes()).await.expect("write");
+            let mut buf = Vec::new();
+            tcp.read_to_end(&mut buf).await.expect("read");
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            let status = text
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let body = text
+                .split_once("\r\n\r\n")
+                .map(|(_, b)| b.to_string())
+                .unwrap_or_default();
+            (status, body)
+        };
+        tokio::time::timeout(TIMEOUT, fut)
+            .await
+            .expect("http get in time")
+    }
+
+    /// The value of a metric line (`name{labels}`) in `/metrics`, 0 if absent.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let (_, body) = self.http_get("/metrics").await;
+        body.lines()
+            .find_map(|l| {
+                let (name, value) = l.rsplit_once(' ')?;
+                (name == series).then(|| value.parse().ok())?
+            })
+            .unwrap_or(0.0)
+    }
+
+    /// Opens a plain WebSocket to the hub, without saying hello.
+    pub async fn raw(&self) -> Ws {
+        let (ws, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(&self.url))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        ws
+    }
+
+    pub fn viewer_hello(&self, first_name: &str) -> Hello {
+        Hello {
+            version: PROTOCOL_VERSION,
+            live: LIVE.into(),
+            auth: Auth::Viewer {
+                first_name: first_name.into(),
+                pseudonym: None,
+                key: None,
+                contact: Contact::default(),
+            },
+            resume: None,
+        }
+    }
+
+    pub fn staff_hello(&self, role: StaffRole, name: &str) -> Hello {
+        Hello {
+            version: PROTOCOL_VERSION,
+            live: LIVE.into(),
+            auth: Auth::Staff {
+                token: self.token(role, name),
+            },
+            resume: None,
+        }
+    }
+
+    /// A viewer that joined.
+    pub async fn viewer(&self, first_name: &str) -> Client {
+        self.join(self.viewer_hello(first_name)).await
+    }
+
+    /// A viewer with a device key (stays the same viewer on reconnect).
+    pub async fn viewer_with_key(&self, first_name: &str, key: &str) -> Client {
+        let mut hello = self.viewer_hello(first_name);
+        if let Auth::Viewer { key: k, .. } = &mut hello.auth {
+            *k = Some(key.into());
+        }
+        self.join(hello).await
+    }
+
+    /// A staff member that joined.
+    pub async fn staff(&self, role: StaffRole, name: &str) -> Client {
+        self.join(self.staff_hello(role, name)).await
+    }
+
+    /// Says `hello` and expects a welcome.
+    pub async fn join(&self, hello: Hello) -> Client {
+        match self.try_join(hello).await {
+            Ok(c) => c,
+            Err(refused) => panic!("join refused: {refused:?}"),
+        }
+    }
+
+    /// Says `hello`; a refusal returns what the hub said before closing.
+    pub async fn try_join(&self, hello: Hello) -> Result<Client, Closed> {
+        let mut ws = self.raw().await;
+        send_json(&mut ws, &ClientFrame::Hello(hello)).await;
+        let mut reload = None;
+        loop {
+            match read_frame(&mut ws).await {
+                Incoming::Frame(ServerFrame::Welcome(welcome)) => {
+                    return Ok(Client {
+                        ws,
+                        welcome: *welcome,
+                        reload,
+                        events: Vec::new(),
+                        pending: Default::default(),
+                        next_id: 0,
+                    });
+                }
+                Incoming::Frame(ServerFrame::Reload { reason }) => reload = Some(reason),
+                Incoming::Frame(other) => {
+                    let mut closed = read_until_close(&mut ws).await;
+                    closed.frames.insert(0, other);
+                    return Err(closed);
+                }
+                Incoming::Closed(code) => {
+                    return Err(Closed {
+                        frames: Vec::new(),
+                        code,
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// What a client saw before its connection closed.
+#[derive(Debug, Default)]
+pub struct Closed {
+    pub frames: Vec<ServerFrame>,
+    /// The close frame's code; `None` when the socket ended without one.
+    pub code: Option<u16>,
+}
+
+impl Closed {
+    /// The code of the `error` or `bye` frame the hub sent.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        self.frames.iter().rev().find_map(|f| match f {
+            ServerFrame::Error(e) => Some(e.code),
+            ServerFrame::Bye { code, .. } => Some(*code),
+            _ => None,
+        })
+    }
+
+    pub fn message(&self) -> String {
+        self.frames
+            .iter()
+            .rev()
+            .find_map(|f| match f {
+                ServerFrame::Error(e) => Some(e.message.clone()),
+                ServerFrame::Bye { message, .. } => Some(message.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn events(&self) -> Vec<&EventFrame> {
+        self.frames
+            .iter()
+            .filter_map(|f| match f {
+                ServerFrame::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+pub enum Incoming {
+    Frame(ServerFrame),
+    Closed(Option<u16>),
+}
+
+pub async fn send_json(ws: &mut Ws, frame: &ClientFrame) {
+    send_text(ws, &serde_json::to_string(frame).expect("serialise")).await;
+}
+
+pub async fn send_text(ws: &mut Ws, text: &str) {
+    tokio::time::timeout(TIMEOUT, ws.send(Message::text(text)))
+        .await
+        .expect("send in time")
+        .expect("send");
+}
+
+/// The next hub frame (pings and pongs skipped), or how the socket closed.
+pub async fn read_frame(ws: &mut Ws) -> Incoming {
+    // One deadline for the whole wait: pings must not extend it.
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let next = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("a frame from the hub in time");
+        match next {
+            Some(Ok(Message::Text(t))) => {
+                let frame = parse_server_frame(&t)
+                    .unwrap_or_else(|e| panic!("hub sent an unparseable frame ({e}): {t}"));
+                return Incoming::Frame(frame);
+            }
+            Some(Ok(Message::Close(c))) => return Incoming::Closed(c.map(|c| u16::from(c.code))),
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            Some(Ok(Message::Binary(_))) => panic!("the hub never sends binary frames"),
+            Some(Err(_)) | None => return Incoming::Closed(None),
+        }
+    }
+}
+
+/// Reads every frame until the hub closes.
+pub async fn read_until_close(ws: &mut Ws) -> Closed {
+    let mut closed = Closed::default();
+    loop {
+        match read_frame(ws).await {
+            Incoming::Frame(f) => closed.frames.push(f),
+            Incoming::Closed(code) => {
+                closed.code = code;
+                return closed;
+            }
+        }
+    }
+}
+
+/// A joined client. It keeps every event it read, in order.
+pub struct Client {
+    pub ws: Ws,
+    pub welcome: Welcome,
+    /// The `reload` reason, when the hub answered a resume with a snapshot.
+    pub reload: Option<String>,
+    /// Every event read so far (replayed and live), in arrival order.
+    pub events: Vec<EventFrame>,
+    /// Non-event frames read while waiting for something else.
+    pending: std::collections::VecDeque<ServerFrame>,
+    next_id: u64,
+}
+
+impl Client {
+    /// The resume point: the last event seen, or the welcome's head.
+    pub fn position(&self) -> Resume {
+        Resume {
+            epoch: self.welcome.epoch.clone(),
+            seq: self
+                .events
+                .last()
+                .map(|e| e.seq)
+                .unwrap_or(self.welcome.seq),
+        }
+    }
+
+    pub async fn send_command_with_id(&mut self, id: &str, command: Command) {
+        let frame = ClientFrame::Command(CommandFrame {
+            id: CommandId(id.into()),
+            command,
+        });
+        send_json(&mut self.ws, &frame).await;
+    }
+
+    /// Sends a command and returns its answer (ack, error or viewer card),
+    /// keeping the events that arrive meanwhile.
+    pub async fn command(&mut self, command: Command) -> ServerFrame {
+        self.next_id += 1;
+        let id = format!("t-{}", self.next_id);
+        self.command_with_id(&id, command).await
+    }
+
+    pub async fn command_with_id(&mut self, id: &str, command: Command) -> ServerFrame {
+        self.send_command_with_id(id, command).await;
+        self.answer_to(id).await
+    }
+
+    /// Waits for the answer to command `id`.
+    pub async fn answer_to(&mut self, id: &str) -> ServerFrame {
+        if let Some(i) = self.pending.iter().position(|f| answers(f, id)) {
+            return self.pending.remove(i).expect("present");
+        }
+        loop {
+            match self.next_frame().await {
+                f if answers(&f, id) => return f,
+                ServerFrame::Event(e) => self.events.push(e),
+                other => self.pending.push_back(other),
+            }
+        }
+    }
+
+    /// Sends a command and expects an ack; returns its seq.
+    pub async fn ack(&mut self, command: Command) -> Option<Seq> {
+        match self.command(command).await {
+            ServerFrame::Ack { seq, .. } => seq,
+            other => panic!("expected an ack, got {other:?}"),
+        }
+    }
+
+    /// Sends a command and expects an error.
+    pub async fn refused(&mut self, command: Command) -> ErrorFrame {
+        match self.command(command).await {
+            ServerFrame::Error(e) => e,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    /// Says something; returns the ack's seq.
+    pub async fn say(&mut self, text: &str) -> Seq {
+        self.ack(Command::Say {
+            text: text.into(),
+            question: false,
+        })
+        .await
+        .expect("a message produces an event")
+    }
+
+    /// The next frame of any kind; panics if the hub closes.
+    pub async fn next_frame(&mut self) -> ServerFrame {
+        match read_frame(&mut self.ws).await {
+            Incoming::Frame(f) => f,
+            Incoming::Closed(code) => panic!("the hub closed the connection ({code:?})"),
+        }
+    }
+
+    /// Reads until an event with `seq` (or later) has arrived; returns it.
+    pub async fn event_at(&mut self, seq: Seq) -> EventFrame {
+        if let Some(e) = self.events.iter().find(|e| e.seq >= seq) {
+            return e.clone();
+        }
+        loop {
+            match self.next_frame().await {
+                ServerFrame::Event(e) => {
+                    self.events.push(e.clone());
+                    if e.seq >= seq {
+                        return e;
+                    }
+                }
+                other => self.pending.push_back(other),
+            }
+        }
+    }
+
+    /// Reads until an event matching `pred` arrives (or was already read
+    /// after index `from`).
+    pub async fn wait_event(&mut self, pred: impl Fn(&Event) -> bool) -> EventFrame {
+        if let Some(e) = self.events.iter().find(|e| pred(&e.event)) {
+            return e.clone();
+        }
+        loop {
+            match self.next_frame().await {
+                ServerFrame::Event(e) => {
+                    self.events.push(e.clone());
+                    if pred(&e.event) {
+                        return e;
+                    }
+                }
+                other => self.pending.push_back(other),
+            }
+        }
+    }
+
+    /// Reads everything until the hub closes the connection.
+    pub async fn closed(mut self) -> Closed {
+        let mut closed = read_until_close(&mut self.ws).await;
+        for f in &closed.frames {
+            if let ServerFrame::Event(e) = f {
+                self.events.push(e.clone());
+            }
+        }
+        closed.frames.splice(0..0, self.pending.drain(..));
+        closed
+    }
+
+    /// Hands the socket to a task that reads continuously, so this client
+    /// never falls behind; frames arrive on the returned channel.
+    pub fn spawn_reader(self) -> Reader {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut ws = self.ws;
+        let task = tokio::spawn(async move {
+            loop {
+                let next = ws.next().await;
+                match next {
+                    Some(Ok(Message::Text(t))) => {
+                        let Ok(frame) = parse_server_frame(&t) else {
+                            return;
+                        };
+                        if tx.send(frame).is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        });
+        Reader {
+            welcome: self.welcome,
+            events: self.events,
+            rx,
+            task,
+        }
+    }
+
+    /// Drops the connection without a close handshake (a network drop).
+    pub fn drop_connection(self) -> Vec<EventFrame> {
+        self.events
+    }
+}
+
+fn answers(frame: &ServerFrame, id: &str) -> bool {
+    match frame {
+        ServerFrame::Ack { id: a, .. } | ServerFrame::ViewerCard { id: a, .. } => a.0 == id,
+        ServerFrame::Error(ErrorFrame { id: Some(a), .. }) => a.0 == id,
+        _ => false,
+    }
+}
+
+/// A client read by a background task.
+pub struct Reader {
+    pub welcome: Welcome,
+    pub events: Vec<EventFrame>,
+    rx: mpsc::UnboundedReceiver<ServerFrame>,
+    task: JoinHandle<()>,
+}
+
+impl Reader {
+    /// Collects events until one with `seq` (or later) has arrived.
+    pub async fn until_seq(&mut self, seq: Seq) -> &[EventFrame] {
+        while self.events.last().is_none_or(|e| e.seq < seq) {
+            let frame = tokio::time::timeout(TIMEOUT, self.rx.recv())
+                .await
+                .expect("event in time")
+                .expect("reader alive");
+            if let ServerFrame::Event(e) = frame {
+                self.events.push(e);
+            }
+        }
+        &self.events
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The message event's text, if the event is a message or release.
+pub fn text_of(event: &Event) -> Option<&str> {
+    match event {
+        Event::Message { message } | Event::Released { message } => Some(&message.text),
+        _ => None,
+    }
+}
+
+/// Close codes as numbers, for comparing with [`Closed::code`].
+pub fn close_code(code: regie::protocol::CloseCode) -> Option<u16> {
+    Some(code.code())
+}
+
+pub fn normal_close() -> u16 {
+    u16::from(WsCloseCode::Normal)
+}

@@ -1,0 +1,103 @@
+//! `regie console` fails fast and clearly, before taking the terminal: a
+//! wrong URL, an unreachable hub and a refused token each give a message on
+//! stderr and a documented exit code. The token never appears in output.
+
+use std::process::Command;
+use std::time::Duration;
+
+use regie::auth::{Claims, SigningKey, mint};
+use regie::hub::HubConfig;
+use regie::protocol::StaffRole;
+
+fn console(args: &[&str], token: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_regie"))
+        .arg("console")
+        .args(args)
+        .env("REGIE_TOKEN", token)
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains(token) || token.is_empty(),
+        "the token was printed: {text}"
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn wrong_url_and_unreachable_hub_exit_3() {
+    let (code, text) = console(&["--url", "http://example"], "tok-secret-1");
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("not a WebSocket URL"), "{text}");
+
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, text) = console(
+        &["--url", &format!("ws://127.0.0.1:{port}")],
+        "tok-secret-2",
+    );
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("cannot reach the hub"), "{text}");
+}
+
+#[test]
+fn missing_token_exits_2() {
+    let (code, text) = console(&["--url", "ws://127.0.0.1:9"], "");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no staff token"), "{text}");
+}
+
+#[test]
+fn refused_tokens_exit_4_with_the_reason() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::load_or_create(dir.path()).unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let hub = rt.spawn(regie::hub::serve(
+        listener,
+        HubConfig::new("show", dir.path()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    let now = regie::now_millis();
+    let other_live = mint(
+        &key,
+        &Claims::new(StaffRole::Host, "Claire", "other", now, 60_000).unwrap(),
+    );
+    let (code, text) = console(&["--url", &url, "--live", "show"], &other_live);
+    assert_eq!(code, 4, "{text}");
+    assert!(text.contains("refused the token (wrong_live)"), "{text}");
+
+    let expired = mint(
+        &key,
+        &Claims::new(StaffRole::Host, "Claire", "show", now - 120_000, 60_000).unwrap(),
+    );
+    let (code, text) = console(&["--url", &url], &expired);
+    assert_eq!(code, 4, "{text}");
+    assert!(text.contains("token_expired"), "{text}");
+
+    let (code, text) = console(&["--url", &url], "regie1.forged.token");
+    assert_eq!(code, 4, "{text}");
+    assert!(text.contains("token_invalid"), "{text}");
+
+    let _ = stop.send(());
+    rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), hub).await })
+        .expect("hub stops")
+        .unwrap()
+        .unwrap();
+}

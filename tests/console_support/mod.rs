@@ -1,0 +1,284 @@
+//! Fixtures shared by the console tests: a show with a fixed clock, frames
+//! as the hub sends them, key sequences.
+#![allow(dead_code)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use regie::console::keymap::Keymap;
+use regie::console::state::{ConnStatus, Console, Effect, Msg, Session, update};
+use regie::console::theme::Theme;
+use regie::protocol::*;
+
+/// 2026-11-26 12:00:00 UTC: every timestamp in the fixtures is near it, so
+/// snapshots show fixed times.
+pub const NOON: Millis = 1_795_694_400_000;
+pub const MIN: Millis = 60_000;
+
+pub fn epoch() -> Epoch {
+    Epoch("ep-1".into())
+}
+
+pub fn viewer(vid: &str, name: &str, pseudonym: &str) -> Author {
+    Author::Viewer {
+        viewer_id: ViewerId(vid.into()),
+        first_name: name.into(),
+        pseudonym: pseudonym.into(),
+    }
+}
+
+pub fn staff(name: &str, role: StaffRole) -> Author {
+    Author::Staff {
+        name: name.into(),
+        role,
+    }
+}
+
+pub fn actor(name: &str, role: StaffRole) -> Actor {
+    Actor {
+        name: Some(name.into()),
+        role,
+    }
+}
+
+pub fn message(id: u64, at: Millis, author: Author, text: &str) -> ChatMessage {
+    ChatMessage {
+        id: MessageId(id),
+        at,
+        author,
+        text: text.into(),
+        question: false,
+        answered: false,
+        reply_to: None,
+        visibility: Visibility::Visible,
+    }
+}
+
+pub fn question(id: u64, at: Millis, author: Author, text: &str) -> ChatMessage {
+    ChatMessage {
+        question: true,
+        ..message(id, at, author, text)
+    }
+}
+
+pub fn event(seq: Seq, at: Millis, event: Event) -> ServerFrame {
+    ServerFrame::Event(EventFrame {
+        epoch: epoch(),
+        seq,
+        at,
+        event,
+    })
+}
+
+pub fn welcome(role: StaffRole, name: &str, seq: Seq, snapshot: Snapshot) -> ServerFrame {
+    ServerFrame::Welcome(Box::new(Welcome {
+        version: PROTOCOL_VERSION,
+        live: "spring-show".into(),
+        epoch: epoch(),
+        seq,
+        you: WhoAmI {
+            role: Role::Staff(role),
+            name: name.into(),
+            viewer_id: None,
+        },
+        resumed: false,
+        snapshot: Some(snapshot),
+    }))
+}
+
+pub fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+pub fn code(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// Feeds messages and collects every effect.
+pub fn feed(state: &mut Console, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
+    msgs.into_iter().flat_map(|m| update(state, m)).collect()
+}
+
+/// Types text as key presses.
+pub fn typed(text: &str) -> Vec<Msg> {
+    text.chars().map(key).collect()
+}
+
+/// The commands among effects.
+pub fn commands(effects: &[Effect]) -> Vec<Command> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(f) => Some(f.command.clone()),
+            Effect::Quit => None,
+        })
+        .collect()
+}
+
+pub fn console(role: StaffRole) -> Console {
+    let session = Session {
+        role,
+        name: String::new(),
+        live: String::new(),
+    };
+    let mut c = Console::new(session, Keymap::default(), 50_000, "t");
+    update(&mut c, Msg::Tick(NOON + 30 * MIN));
+    c
+}
+
+/// A show in progress: two Julies, questions (one answered, one pinned), a
+/// held message with masked personal data, a hidden one, a staff answer, a
+/// tombstone, and some staff activity.
+pub fn show(role: StaffRole) -> Console {
+    let mut c = console(role);
+    let julie1 = || viewer("v-julie-1", "Julie", "lune");
+    let julie2 = || viewer("v-julie-2", "Julie", "soleil");
+    let marc = || viewer("v-marc", "Marc", "marc");
+    let ines = || viewer("v-ines", "Inès", "ines");
+    let zoe = || viewer("v-zoe", "Zoé", "zoe");
+    let mut recent = vec![
+        ChatEntry::Message(message(1, NOON, marc(), "Bonsoir tout le monde !")),
+        ChatEntry::Message(question(
+            2,
+            NOON + MIN,
+            julie1(),
+            "Does the green dress come in size 38?",
+        )),
+        ChatEntry::Message(message(
+            3,
+            NOON + 2 * MIN,
+            ines(),
+            "Magnifique cette robe 😍",
+        )),
+        ChatEntry::Message(question(
+            4,
+            NOON + 3 * MIN,
+            julie2(),
+            "Is delivery free to Belgium?",
+        )),
+        ChatEntry::Redacted(Tombstone {
+            message_id: MessageId(5),
+            posted_at: NOON + 4 * MIN,
+            redacted_at: NOON + 9 * MIN,
+            author_id: Some(ViewerId("v-zoe".into())),
+            reason: "at the viewer's request".into(),
+            by: actor("Sam", StaffRole::Support),
+        }),
+        ChatEntry::Message(ChatMessage {
+            visibility: Visibility::Held {
+                reason: HoldReason::PersonalData,
+            },
+            ..message(6, NOON + 5 * MIN, zoe(), "call me on +33 6•• •• •• 78")
+        }),
+        ChatEntry::Message(ChatMessage {
+            visibility: Visibility::Hidden,
+            ..message(7, NOON + 6 * MIN, marc(), "this show is a scam")
+        }),
+        ChatEntry::Message(question(
+            8,
+            NOON + 7 * MIN,
+            ines(),
+            "Which fabric is the lining made of? I have sensitive skin and wool itches",
+        )),
+    ];
+    let mut answered = question(9, NOON + 8 * MIN, marc(), "Any discount code tonight?");
+    answered.answered = true;
+    recent.push(ChatEntry::Message(answered));
+    let mut reply = message(
+        10,
+        NOON + 10 * MIN,
+        staff("Claire", StaffRole::Host),
+        "yes, it comes in 38 and 40",
+    );
+    reply.reply_to = Some(ReplyTo {
+        message_id: MessageId(2),
+        first_name: "Julie".into(),
+    });
+    recent.push(ChatEntry::Message(reply));
+    for i in 0..6 {
+        recent.push(ChatEntry::Message(message(
+            11 + i,
+            NOON + (11 + i as i64) * MIN,
+            if i % 2 == 0 { marc() } else { ines() },
+            &format!("comment number {i} about the collection"),
+        )));
+    }
+    let open: Vec<ChatMessage> = recent
+        .iter()
+        .filter_map(|e| match e {
+            ChatEntry::Message(m) if m.question && !m.answered => Some(m.clone()),
+            _ => None,
+        })
+        .collect();
+    let pinned = open.first().cloned();
+    let snapshot = Snapshot {
+        pinned,
+        open_questions: open,
+        recent,
+        viewers_online: 83,
+        settings: Settings::default(),
+    };
+    let name = match role {
+        StaffRole::Host => "Claire",
+        StaffRole::Moderator => "Inès B.",
+        StaffRole::Support => "Sam",
+        StaffRole::Admin => "Alex",
+    };
+    feed(
+        &mut c,
+        [
+            Msg::Frame(welcome(role, name, 20, snapshot)),
+            Msg::Connection(ConnStatus::Connected),
+            Msg::Frame(event(
+                21,
+                NOON + 20 * MIN,
+                Event::QuestionAnswered {
+                    message_id: MessageId(9),
+                    by: actor("Claire", StaffRole::Host),
+                },
+            )),
+            Msg::Frame(event(
+                22,
+                NOON + 21 * MIN,
+                Event::Pinned {
+                    message_id: MessageId(2),
+                    by: actor("Claire", StaffRole::Host),
+                },
+            )),
+            Msg::Frame(event(
+                23,
+                NOON + 22 * MIN,
+                Event::Hidden {
+                    message_id: MessageId(7),
+                    by: actor("Inès B.", StaffRole::Moderator),
+                },
+            )),
+        ],
+    );
+    c
+}
+
+/// Draws the console on a test terminal and returns the screen as text.
+pub fn render(state: &mut Console, width: u16, height: u16) -> String {
+    render_with(state, width, height, &Theme::builtin_default())
+}
+
+pub fn render_with(state: &mut Console, width: u16, height: u16, theme: &Theme) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|f| regie::console::view::draw(f, state, theme))
+        .unwrap();
+    terminal.backend().to_string()
+}
+
+pub fn buffer(state: &mut Console, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|f| regie::console::view::draw(f, state, &Theme::builtin_default()))
+        .unwrap();
+    terminal.backend().buffer().clone()
+}

@@ -1,0 +1,486 @@
+//! `update()` driven by key sequences and hub frames: what each action
+//! sends, and what the state shows afterwards.
+
+mod console_support;
+
+use console_support::*;
+use crossterm::event::KeyCode;
+use regie::console::state::{ConnStatus, Effect, Msg, Pane, Popup, update};
+use regie::protocol::*;
+
+#[test]
+fn host_replies_to_the_selected_question_and_the_reply_is_bound_to_it() {
+    let mut c = show(StaffRole::Host);
+    feed(&mut c, [code(KeyCode::Tab)]);
+    assert_eq!(c.focus, Pane::Questions);
+    feed(&mut c, [code(KeyCode::Enter)]);
+    assert_eq!(c.compose.as_ref().unwrap().target, MessageId(2));
+    feed(&mut c, typed("yes, it comes in 38"));
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Answer {
+            message_id: MessageId(2),
+            text: "yes, it comes in 38".into()
+        }]
+    );
+    assert!(c.compose.is_none());
+    assert_eq!(c.pending.len(), 1, "pending until the hub acks");
+    let Effect::Send(frame) = &effects[0] else {
+        panic!()
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::Ack {
+            id: frame.id.clone(),
+            seq: Some(24),
+        })],
+    );
+    assert!(c.pending.is_empty());
+    // The sent line is in the history.
+    feed(&mut c, [code(KeyCode::Enter), code(KeyCode::Up)]);
+    assert_eq!(
+        c.compose.as_ref().unwrap().editor.text(),
+        "yes, it comes in 38"
+    );
+    feed(&mut c, [code(KeyCode::Esc)]);
+    assert!(c.compose.is_none(), "Esc cancels without sending");
+}
+
+#[test]
+fn reply_over_the_limit_is_refused_locally_with_the_count() {
+    let mut c = show(StaffRole::Host);
+    feed(&mut c, [code(KeyCode::Tab), code(KeyCode::Enter)]);
+    feed(&mut c, [Msg::Paste("a".repeat(501))]);
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert!(effects.is_empty());
+    assert!(c.note.as_ref().unwrap().text.contains("501"));
+    assert!(c.compose.is_some(), "the text is kept to shorten it");
+}
+
+#[test]
+fn pin_toggles_between_pin_and_unpin() {
+    let mut c = show(StaffRole::Host);
+    feed(&mut c, [code(KeyCode::Tab)]);
+    let effects = feed(&mut c, [key('p')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Unpin],
+        "#2 is pinned already"
+    );
+    let effects = feed(&mut c, [key('j'), key('p')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Pin {
+            message_id: MessageId(4)
+        }]
+    );
+    feed(
+        &mut c,
+        [Msg::Frame(event(
+            24,
+            NOON + 25 * MIN,
+            Event::Pinned {
+                message_id: MessageId(4),
+                by: actor("Claire", StaffRole::Host),
+            },
+        ))],
+    );
+    assert_eq!(c.pinned.as_ref().unwrap().message_id, MessageId(4));
+    assert!(
+        c.activity
+            .back()
+            .unwrap()
+            .what
+            .contains("pinned Julie's message #4")
+    );
+}
+
+#[test]
+fn redact_asks_a_reason_then_confirms_showing_the_text_then_sends() {
+    let mut c = show(StaffRole::Support);
+    // Find the held message with the filter, select it.
+    feed(&mut c, [key('/')]);
+    feed(&mut c, typed("is:held"));
+    feed(&mut c, [code(KeyCode::Enter)]);
+    assert_eq!(c.feed.view_len(), 1);
+    feed(&mut c, [key('k')]);
+    assert_eq!(c.target().unwrap().id, MessageId(6));
+    feed(&mut c, [key('r')]);
+    assert!(matches!(c.popup, Some(Popup::Prompt { .. })));
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert!(effects.is_empty(), "nothing is sent before confirming");
+    assert!(matches!(
+        c.popup,
+        Some(Popup::RedactConfirm {
+            message_id: MessageId(6),
+            ..
+        })
+    ));
+    let screen = render(&mut c, 100, 30);
+    assert!(
+        screen.contains("call me on +33 6•• •• •• 78"),
+        "the confirmation shows what goes:\n{screen}"
+    );
+    let effects = feed(&mut c, [key('y')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Redact {
+            message_id: MessageId(6),
+            reason: "at the viewer's request".into()
+        }]
+    );
+    // The hub's event replaces the text everywhere.
+    feed(
+        &mut c,
+        [Msg::Frame(event(
+            24,
+            NOON + 26 * MIN,
+            Event::Redacted {
+                tombstone: Tombstone {
+                    message_id: MessageId(6),
+                    posted_at: NOON + 5 * MIN,
+                    redacted_at: NOON + 26 * MIN,
+                    author_id: Some(ViewerId("v-zoe".into())),
+                    reason: "at the viewer's request".into(),
+                    by: actor("Sam", StaffRole::Support),
+                },
+            },
+        ))],
+    );
+    assert!(c.held.is_empty());
+    assert!(c.feed.message(MessageId(6)).is_none());
+    feed(&mut c, [key('/'), ctrl('u'), code(KeyCode::Enter)]);
+    let screen = render(&mut c, 160, 48);
+    assert!(!screen.contains("call me"), "{screen}");
+    assert!(
+        screen.contains("removed at the viewer's request · Sam (support) · 12:26"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn redact_can_be_cancelled_at_either_step() {
+    let mut c = show(StaffRole::Support);
+    feed(&mut c, [key('k'), key('r'), code(KeyCode::Esc)]);
+    assert!(c.popup.is_none());
+    let effects = feed(&mut c, [key('r'), code(KeyCode::Enter), key('n')]);
+    assert!(effects.is_empty());
+    assert!(c.popup.is_none());
+    assert!(c.pending.is_empty());
+}
+
+#[test]
+fn a_redaction_from_elsewhere_closes_a_confirmation_for_that_message() {
+    let mut c = show(StaffRole::Support);
+    feed(&mut c, [key('k'), key('r'), code(KeyCode::Enter)]);
+    let Some(Popup::RedactConfirm { message_id, .. }) = c.popup.clone() else {
+        panic!()
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(event(
+            24,
+            NOON + 26 * MIN,
+            Event::Redacted {
+                tombstone: Tombstone {
+                    message_id,
+                    posted_at: 0,
+                    redacted_at: NOON + 26 * MIN,
+                    author_id: None,
+                    reason: "spam".into(),
+                    by: actor("Alex", StaffRole::Admin),
+                },
+            },
+        ))],
+    );
+    assert!(c.popup.is_none());
+}
+
+#[test]
+fn filter_by_author_question_and_text_then_clear() {
+    let mut c = show(StaffRole::Moderator);
+    let total = c.feed.view_len();
+    feed(&mut c, [key('/')]);
+    feed(&mut c, typed("from:julie"));
+    feed(&mut c, [code(KeyCode::Enter)]);
+    assert_eq!(c.feed.view_len(), 2);
+    feed(&mut c, [key('/'), ctrl('u')]);
+    feed(&mut c, typed("is:question fabric"));
+    feed(&mut c, [code(KeyCode::Enter)]);
+    assert_eq!(c.feed.view_len(), 1);
+    let screen = render(&mut c, 120, 30);
+    assert!(screen.contains("/is:question fabric (1)"), "{screen}");
+    feed(&mut c, [key('/'), ctrl('u'), code(KeyCode::Enter)]);
+    assert_eq!(c.feed.view_len(), total);
+}
+
+#[test]
+fn following_stops_on_scroll_back_counts_new_lines_and_resumes_on_jump() {
+    let mut c = show(StaffRole::Moderator);
+    assert!(c.scroll.follow);
+    feed(&mut c, [key('k'), key('k')]);
+    assert!(!c.scroll.follow);
+    let selected = c.target().unwrap().id;
+    for i in 0..3 {
+        feed(
+            &mut c,
+            [Msg::Frame(event(
+                24 + i,
+                NOON + 27 * MIN,
+                Event::Message {
+                    message: message(
+                        100 + i,
+                        NOON + 27 * MIN,
+                        viewer("v-marc", "Marc", "marc"),
+                        "new line",
+                    ),
+                },
+            ))],
+        );
+    }
+    assert_eq!(c.target().unwrap().id, selected, "the selection stays put");
+    let screen = render(&mut c, 120, 30);
+    assert!(screen.contains("3 new ↓ G"), "{screen}");
+    feed(&mut c, [key('G')]);
+    assert!(c.scroll.follow);
+    let screen = render(&mut c, 120, 30);
+    assert!(!screen.contains("new ↓"), "{screen}");
+    // j past the newest line also follows again.
+    feed(&mut c, [key('k'), key('j')]);
+    assert!(c.scroll.follow);
+}
+
+#[test]
+fn commands_typed_offline_stay_visibly_pending_until_the_hub_answers() {
+    let mut c = show(StaffRole::Moderator);
+    feed(
+        &mut c,
+        [Msg::Connection(ConnStatus::Reconnecting {
+            attempt: 2,
+            next_try_at: NOON + 30 * MIN + 3_000,
+        })],
+    );
+    let effects = feed(&mut c, [key('k'), key('h')]);
+    assert_eq!(
+        commands(&effects).len(),
+        1,
+        "handed to the network task's outbox"
+    );
+    let screen = render(&mut c, 160, 48);
+    assert!(
+        screen.contains("Reconnecting (attempt 2, next try in 3s)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("1 pending (1 wait for the hub)"),
+        "{screen}"
+    );
+    feed(&mut c, [Msg::Connection(ConnStatus::Connected)]);
+    assert_eq!(
+        c.pending.len(),
+        1,
+        "still pending after reconnect until acked"
+    );
+    let Effect::Send(frame) = &effects[0] else {
+        panic!()
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::Ack {
+            id: frame.id.clone(),
+            seq: None,
+        })],
+    );
+    assert!(c.pending.is_empty());
+}
+
+#[test]
+fn replayed_events_are_ignored() {
+    let mut c = show(StaffRole::Host);
+    let len = c.feed.len();
+    let replay = event(
+        22,
+        NOON,
+        Event::Message {
+            message: message(999, NOON, viewer("v-x", "X", "x"), "dup"),
+        },
+    );
+    feed(&mut c, [Msg::Frame(replay)]);
+    assert_eq!(c.feed.len(), len);
+    assert_eq!(c.seq, 23);
+}
+
+#[test]
+fn reload_drops_the_state_and_takes_the_new_snapshot() {
+    let mut c = show(StaffRole::Host);
+    feed(
+        &mut c,
+        [
+            Msg::Frame(ServerFrame::Reload {
+                reason: "history lost".into(),
+            }),
+            Msg::Frame(welcome(
+                StaffRole::Host,
+                "Claire",
+                3,
+                Snapshot {
+                    recent: vec![ChatEntry::Message(message(
+                        1,
+                        NOON,
+                        viewer("v-a", "Anna", "a"),
+                        "hi",
+                    ))],
+                    ..Snapshot::default()
+                },
+            )),
+        ],
+    );
+    assert_eq!(c.feed.len(), 1);
+    assert!(c.questions.is_empty() && c.pinned.is_none());
+    assert_eq!(c.seq, 3);
+}
+
+#[test]
+fn a_role_only_gets_its_actions_and_server_errors_show_in_the_status_line() {
+    let mut c = show(StaffRole::Host);
+    let effects = feed(&mut c, [key('k'), key('r')]);
+    assert!(effects.is_empty() && c.popup.is_none());
+    assert!(
+        c.note
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("redact is not available to host")
+    );
+    let effects = feed(&mut c, [key('x')]);
+    let Effect::Send(frame) = &effects[0] else {
+        panic!()
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::Error(ErrorFrame::new(
+            Some(frame.id.clone()),
+            ErrorCode::Forbidden,
+            "hosts may not do that",
+        )))],
+    );
+    let screen = render(&mut c, 160, 48);
+    assert!(
+        screen.contains("hosts may not do that (forbidden)"),
+        "{screen}"
+    );
+    assert!(c.pending.is_empty());
+}
+
+#[test]
+fn timeout_asks_a_duration_and_ban_asks_to_confirm() {
+    let mut c = show(StaffRole::Moderator);
+    feed(&mut c, [key('k'), key('t'), ctrl('u')]);
+    feed(&mut c, typed("soon"));
+    assert!(
+        feed(&mut c, [code(KeyCode::Enter)]).is_empty(),
+        "not a duration"
+    );
+    assert!(matches!(c.popup, Some(Popup::Prompt { .. })));
+    feed(&mut c, [ctrl('u')]);
+    feed(&mut c, typed("5m"));
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Timeout {
+            viewer_id: ViewerId("v-ines".into()),
+            seconds: 300,
+            reason: String::new()
+        }]
+    );
+    assert!(
+        feed(&mut c, [key('b'), key('x')]).is_empty(),
+        "other keys keep the confirmation open"
+    );
+    assert!(matches!(c.popup, Some(Popup::BanConfirm { .. })));
+    let effects = feed(&mut c, [key('y')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Ban {
+            viewer_id: ViewerId("v-ines".into()),
+            reason: String::new()
+        }]
+    );
+}
+
+#[test]
+fn viewer_card_shows_contact_to_support_only() {
+    for (role, shows) in [(StaffRole::Support, true), (StaffRole::Moderator, false)] {
+        let mut c = show(role);
+        let effects = feed(&mut c, [key('k'), key('v')]);
+        let Effect::Send(frame) = &effects[0] else {
+            panic!()
+        };
+        let card = ViewerCard {
+            viewer_id: ViewerId("v-ines".into()),
+            first_name: "Inès".into(),
+            pseudonym: "ines".into(),
+            first_seen: NOON,
+            recent: vec![ChatEntry::Message(message(
+                3,
+                NOON + 2 * MIN,
+                viewer("v-ines", "Inès", "ines"),
+                "Magnifique",
+            ))],
+            sanctions: vec![],
+            contact: Some(MaskedContact {
+                phone: Some("+33 7•• •• •• 12".into()),
+                email: None,
+            }),
+            consents: vec![],
+        };
+        feed(
+            &mut c,
+            [Msg::Frame(ServerFrame::ViewerCard {
+                id: frame.id.clone(),
+                card: Box::new(card),
+            })],
+        );
+        let screen = render(&mut c, 120, 30);
+        assert!(screen.contains("Magnifique"), "{screen}");
+        assert_eq!(
+            screen.contains("+33 7•• •• •• 12"),
+            shows,
+            "{role}:\n{screen}"
+        );
+        feed(&mut c, [code(KeyCode::Esc)]);
+        assert!(c.popup.is_none());
+    }
+}
+
+#[test]
+fn quit_asks_first() {
+    let mut c = show(StaffRole::Host);
+    assert!(feed(&mut c, [key('q'), key('n')]).is_empty());
+    assert!(c.popup.is_none());
+    assert_eq!(feed(&mut c, [key('q'), key('y')]), vec![Effect::Quit]);
+}
+
+#[test]
+fn tab_cycles_only_the_panes_a_role_has() {
+    let mut host = show(StaffRole::Host);
+    let mut seen = vec![];
+    for _ in 0..3 {
+        update(&mut host, code(KeyCode::Tab));
+        seen.push(host.focus);
+    }
+    assert_eq!(seen, vec![Pane::Questions, Pane::Activity, Pane::Feed]);
+    let mut m = show(StaffRole::Moderator);
+    feed(&mut m, [code(KeyCode::BackTab)]);
+    assert_eq!(m.focus, Pane::Activity);
+    feed(&mut m, [code(KeyCode::BackTab)]);
+    assert_eq!(m.focus, Pane::Hold);
+    let effects = feed(&mut m, [key('a')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Release {
+            message_id: MessageId(6)
+        }]
+    );
+}

@@ -1,0 +1,352 @@
+//! Snapshots of every pane and popup over ratatui's `TestBackend`, per role,
+//! at 80×24 and 160×48, plus hostile text that must neither reach a cell
+//! as a control sequence nor move a border.
+
+mod console_support;
+
+use console_support::*;
+use crossterm::event::KeyCode;
+use ratatui::style::Color;
+use regie::console::state::{ConnStatus, Msg, Popup, update};
+use regie::console::theme::{self, StyleKey};
+use regie::protocol::*;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+const ROLES: [StaffRole; 4] = [
+    StaffRole::Host,
+    StaffRole::Moderator,
+    StaffRole::Support,
+    StaffRole::Admin,
+];
+
+fn snap(name: &str, state: &mut regie::console::state::Console) {
+    for (w, h) in SIZES {
+        let screen = render(state, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn main_screen_per_role() {
+    for role in ROLES {
+        let mut c = show(role);
+        snap(&format!("main_{role}"), &mut c);
+    }
+}
+
+#[test]
+fn scrolled_back_with_selection_and_new_lines() {
+    let mut c = show(StaffRole::Moderator);
+    feed(&mut c, [key('k'), key('k'), key('k')]);
+    for i in 0..5 {
+        update(
+            &mut c,
+            Msg::Frame(event(
+                30 + i,
+                NOON + 28 * MIN,
+                Event::Message {
+                    message: message(
+                        200 + i,
+                        NOON + 28 * MIN,
+                        viewer("v-zoe", "Zoé", "zoe"),
+                        "still here",
+                    ),
+                },
+            )),
+        );
+    }
+    snap("scrolled_back", &mut c);
+}
+
+#[test]
+fn help_overlay_per_role_is_generated_from_the_keymap() {
+    for role in ROLES {
+        let mut c = show(role);
+        feed(&mut c, [key('?')]);
+        snap(&format!("help_{role}"), &mut c);
+    }
+}
+
+#[test]
+fn help_follows_a_remapped_keymap() {
+    let overrides = std::collections::BTreeMap::from([
+        ("ctrl-r".to_string(), "redact".to_string()),
+        ("r".to_string(), "none".to_string()),
+    ]);
+    let (keymap, warnings) = regie::console::keymap::Keymap::with_overrides(&overrides);
+    assert!(warnings.is_empty());
+    let mut c = show(StaffRole::Support);
+    c.keymap = keymap;
+    feed(&mut c, [key('?')]);
+    let screen = render(&mut c, 160, 48);
+    assert!(screen.contains("ctrl-r"), "{screen}");
+    assert!(!screen.contains("r               redact"), "{screen}");
+}
+
+#[test]
+fn viewer_card_per_role() {
+    for role in ROLES {
+        let mut c = show(role);
+        let effects = feed(&mut c, [key('k'), key('k'), key('k'), key('k'), key('v')]);
+        snap(&format!("card_loading_{role}"), &mut c);
+        let regie::console::state::Effect::Send(frame) = &effects[0] else {
+            panic!()
+        };
+        let card = ViewerCard {
+            viewer_id: ViewerId("v-marc".into()),
+            first_name: "Marc".into(),
+            pseudonym: "marc".into(),
+            first_seen: NOON - 5 * MIN,
+            recent: vec![
+                ChatEntry::Message(message(
+                    15,
+                    NOON + 15 * MIN,
+                    viewer("v-marc", "Marc", "marc"),
+                    "comment number 4 about the collection",
+                )),
+                ChatEntry::Redacted(Tombstone {
+                    message_id: MessageId(12),
+                    posted_at: NOON + 12 * MIN,
+                    redacted_at: NOON + 13 * MIN,
+                    author_id: Some(ViewerId("v-marc".into())),
+                    reason: "at the viewer's request".into(),
+                    by: actor("Sam", StaffRole::Support),
+                }),
+            ],
+            sanctions: vec![Sanction::TimedOut {
+                until: NOON + 20 * MIN,
+                reason: "spam".into(),
+                by: actor("Inès B.", StaffRole::Moderator),
+                at: NOON + 10 * MIN,
+            }],
+            contact: Some(MaskedContact {
+                phone: Some("+33 6•• •• •• 78".into()),
+                email: Some("m•••@e•••.fr".into()),
+            }),
+            consents: vec![],
+        };
+        update(
+            &mut c,
+            Msg::Frame(ServerFrame::ViewerCard {
+                id: frame.id.clone(),
+                card: Box::new(card),
+            }),
+        );
+        snap(&format!("card_{role}"), &mut c);
+    }
+}
+
+#[test]
+fn prompts_and_confirmations() {
+    let mut host = show(StaffRole::Host);
+    feed(&mut host, [code(KeyCode::Tab), code(KeyCode::Enter)]);
+    feed(&mut host, typed("Julie, yes, it comes in 38 👗"));
+    snap("reply_line_host", &mut host);
+
+    let mut q = show(StaffRole::Host);
+    feed(&mut q, [key('q')]);
+    snap("quit_confirm", &mut q);
+
+    let mut f = show(StaffRole::Moderator);
+    feed(&mut f, [key('/')]);
+    feed(&mut f, typed("from:julie is:question"));
+    snap("filter_prompt", &mut f);
+    feed(&mut f, [code(KeyCode::Enter)]);
+    snap("filtered_feed", &mut f);
+
+    let mut t = show(StaffRole::Moderator);
+    feed(&mut t, [key('k'), key('t')]);
+    snap("timeout_prompt", &mut t);
+
+    let mut b = show(StaffRole::Moderator);
+    feed(&mut b, [key('k'), key('b')]);
+    snap("ban_confirm", &mut b);
+
+    let mut r = show(StaffRole::Support);
+    feed(
+        &mut r,
+        [
+            key('k'),
+            key('k'),
+            key('k'),
+            key('k'),
+            key('k'),
+            key('k'),
+            key('k'),
+            key('k'),
+            key('r'),
+        ],
+    );
+    snap("redact_reason_prompt", &mut r);
+    feed(&mut r, [code(KeyCode::Enter)]);
+    assert!(matches!(r.popup, Some(Popup::RedactConfirm { .. })));
+    snap("redact_confirm", &mut r);
+}
+
+#[test]
+fn connection_states_in_the_status_bar() {
+    let mut c = show(StaffRole::Host);
+    update(
+        &mut c,
+        Msg::Connection(ConnStatus::Reconnecting {
+            attempt: 3,
+            next_try_at: NOON + 30 * MIN + 2_000,
+        }),
+    );
+    feed(&mut c, [code(KeyCode::Tab), key('p')]);
+    snap("reconnecting_with_pending", &mut c);
+    update(
+        &mut c,
+        Msg::Connection(ConnStatus::Offline {
+            reason: "hub unreachable".into(),
+        }),
+    );
+    let screen = render(&mut c, 160, 48);
+    assert!(screen.contains("Offline: hub unreachable"), "{screen}");
+}
+
+#[test]
+fn terminal_too_small() {
+    let mut c = show(StaffRole::Host);
+    let screen = render(&mut c, 59, 15);
+    insta::assert_snapshot!("too_small", screen);
+}
+
+#[test]
+fn empty_show() {
+    let mut c = console(StaffRole::Host);
+    update(
+        &mut c,
+        Msg::Frame(welcome(StaffRole::Host, "Claire", 0, Snapshot::default())),
+    );
+    snap("empty_show", &mut c);
+}
+
+/// Text a hostile viewer could send if the hub's sanitiser were bypassed.
+fn hostile_show() -> regie::console::state::Console {
+    let mut c = console(StaffRole::Admin);
+    let zalgo = format!("Z{}", "\u{0301}".repeat(200));
+    let long_word = "ab".repeat(1_000);
+    let texts = [
+        "\x1b]0;pwned title\x07 \x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ \x1b[2J\x1b[31mred\x1b[0m".to_string(),
+        "bidi \u{202E}txet desrever\u{202C} and \u{2066}isolate\u{2069} zero\u{200B}width".to_string(),
+        "family 👨‍👩‍👧‍👦 flag 🏳️‍🌈 cjk 日本語のテキスト mixed 🇫🇷".to_string(),
+        zalgo,
+        long_word,
+        "tab\tand\nnewline\r\u{85}end \u{9b}31m c1 csi \u{7f}del".to_string(),
+    ];
+    let recent = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            ChatEntry::Message(message(
+                i as u64 + 1,
+                NOON + i as i64 * MIN,
+                viewer(&format!("v-{i}"), "Eve\x1b[5m\u{202E}", "p\x07"),
+                t,
+            ))
+        })
+        .collect();
+    update(
+        &mut c,
+        Msg::Frame(welcome(
+            StaffRole::Admin,
+            "Alex",
+            6,
+            Snapshot {
+                recent,
+                ..Snapshot::default()
+            },
+        )),
+    );
+    c
+}
+
+#[test]
+fn hostile_text_is_sanitised_at_render_and_never_moves_a_border() {
+    for (w, h) in SIZES {
+        let mut c = hostile_show();
+        // Scroll to the top so every hostile line is on screen at some point.
+        for top in [false, true] {
+            if top {
+                feed(&mut c, [key('g')]);
+            }
+            let buf = buffer(&mut c, w, h);
+            for cell in buf.content.iter() {
+                for ch in cell.symbol().chars() {
+                    assert!(
+                        !ch.is_control()
+                            && !('\u{202A}'..='\u{202E}').contains(&ch)
+                            && !('\u{2066}'..='\u{2069}').contains(&ch)
+                            && ch != '\u{200B}',
+                        "{ch:?} reached a cell"
+                    );
+                }
+            }
+            // The feed's right border stays in its column on every row.
+            let border_x = (0..w)
+                .find(|&x| buf[(x, 0)].symbol() == "┓")
+                .expect("feed pane's top-right corner");
+            for y in 1..h - 3 {
+                assert!(
+                    matches!(buf[(border_x, y)].symbol(), "┃" | "┛"),
+                    "row {y} at {w}x{h}: {:?}",
+                    buf[(border_x, y)].symbol()
+                );
+            }
+            let screen = render(&mut c, w, h);
+            assert!(!screen.contains("pwned") || !screen.contains('\x1b'));
+            insta::assert_snapshot!(
+                format!("hostile_{}_{w}x{h}", if top { "top" } else { "bottom" }),
+                screen
+            );
+        }
+    }
+}
+
+#[test]
+fn every_colour_comes_from_the_theme() {
+    let mut c = show(StaffRole::Moderator);
+    let find = |buf: &ratatui::buffer::Buffer, sym: &str| {
+        buf.content
+            .iter()
+            .find(|cell| cell.symbol() == sym)
+            .map(|cell| cell.style())
+            .unwrap()
+    };
+    for name in ["default", "light", "high-contrast"] {
+        let theme = theme::load(name).unwrap().theme;
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+        terminal
+            .draw(|f| regie::console::view::draw(f, &mut c, &theme))
+            .unwrap();
+        let buf = terminal.backend().buffer().clone();
+        for (sym, key) in [
+            ("⧗", StyleKey::MarkerHeld),
+            ("⊘", StyleKey::MarkerHidden),
+            ("↳", StyleKey::MarkerStaffAnswer),
+            ("✓", StyleKey::MarkerAnswered),
+            ("⌫", StyleKey::FeedTombstone),
+        ] {
+            let got = find(&buf, sym);
+            assert_eq!(got.fg, theme.style(key).fg, "{name}: {sym}");
+        }
+    }
+    // A theme that inherits and overrides one colour changes just that.
+    let mut warnings = vec![];
+    let custom = theme::parse(
+        "custom.toml",
+        "inherit = \"default\"\n[styles]\n\"marker.held\" = \"#123456\"\n",
+        None,
+        0,
+        &mut warnings,
+    )
+    .unwrap();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    terminal
+        .draw(|f| regie::console::view::draw(f, &mut c, &custom))
+        .unwrap();
+    let buf = terminal.backend().buffer().clone();
+    assert_eq!(find(&buf, "⧗").fg, Some(Color::Rgb(0x12, 0x34, 0x56)));
+}

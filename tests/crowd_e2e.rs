@@ -1,0 +1,338 @@
+//! `regie crowd` against the real hub on 127.0.0.1:0 with a temp store: a
+//! moderator and an extra viewer watch while a small seeded crowd chats.
+//! What the crowd reports must match what the moderator saw, personal-data
+//! lines must reach the moderator held and masked and never reach a viewer.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use regie::auth::{Claims, SigningKey, mint};
+use regie::crowd::{CrowdConfig, LineKind, LineMix, audience::Script, run_crowd};
+use regie::hub::{HubConfig, serve};
+use regie::privacy::detect_personal_data;
+use regie::protocol::{
+    Auth, Author, ChatMessage, ClientFrame, Contact, Event, Hello, HoldReason, MessageId,
+    PROTOCOL_VERSION, ServerFrame, StaffRole, Visibility, parse_server_frame,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, timeout};
+use tokio_tungstenite::tungstenite::Message;
+
+const LIVE: &str = "soldes";
+/// Every wait in this file is bounded by this.
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Hub {
+    url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+    token: String,
+}
+
+async fn start_hub() -> Hub {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::load_or_create(dir.path()).unwrap();
+    let claims = Claims::new(
+        StaffRole::Moderator,
+        "Inès",
+        LIVE,
+        regie::now_millis(),
+        3_600_000,
+    )
+    .unwrap();
+    let token = mint(&key, &claims);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let config = HubConfig::new(LIVE, dir.path());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        serve(listener, config, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    Hub {
+        url,
+        stop: Some(stop),
+        task,
+        _dir: dir,
+        token,
+    }
+}
+
+impl Hub {
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        timeout(WAIT, self.task).await.unwrap().unwrap();
+    }
+}
+
+/// Joins with `auth`, then forwards every chat message it receives (new or
+/// released) until the socket closes or the receiver is dropped.
+async fn watch(url: &str, auth: Auth) -> mpsc::UnboundedReceiver<ChatMessage> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let hello = ClientFrame::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        live: LIVE.into(),
+        auth,
+        resume: None,
+    });
+    ws.send(Message::text(serde_json::to_string(&hello).unwrap()))
+        .await
+        .unwrap();
+    let welcome = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+    let welcome = parse_server_frame(welcome.to_text().unwrap()).unwrap();
+    assert!(
+        matches!(welcome, ServerFrame::Welcome(_)),
+        "expected welcome, got {welcome:?}"
+    );
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(Ok(msg)) = ws.next().await {
+            let Message::Text(text) = msg else { continue };
+            if let Ok(ServerFrame::Event(frame)) = parse_server_frame(&text)
+                && let Event::Message { message } | Event::Released { message } = frame.event
+                && tx.send(message).is_err()
+            {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Receives until `enough` says so, or fails after [`WAIT`].
+async fn collect_until(
+    rx: &mut mpsc::UnboundedReceiver<ChatMessage>,
+    into: &mut Vec<ChatMessage>,
+    enough: impl Fn(&[ChatMessage]) -> bool,
+) {
+    let deadline = Instant::now() + WAIT;
+    while !enough(into) {
+        match timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            rx.recv(),
+        )
+        .await
+        {
+            Ok(Some(m)) => into.push(m),
+            Ok(None) => panic!("the watching socket closed after {} messages", into.len()),
+            Err(_) => panic!("timed out after {} messages", into.len()),
+        }
+    }
+}
+
+fn from_crowd(m: &ChatMessage) -> bool {
+    matches!(&m.author, Author::Viewer { first_name, .. } if first_name != "Watcher")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seeded_crowd_reaches_staff_and_its_personal_data_is_held_from_viewers() {
+    let hub = start_hub().await;
+    let mut staff = watch(
+        &hub.url,
+        Auth::Staff {
+            token: hub.token.clone(),
+        },
+    )
+    .await;
+    let mut watcher = watch(
+        &hub.url,
+        Auth::Viewer {
+            first_name: "Watcher".into(),
+            pseudonym: None,
+            key: Some("watcher-key".into()),
+            contact: Contact::default(),
+        },
+    )
+    .await;
+
+    let lines = 60;
+    let mix = LineMix {
+        question_ratio: 0.3,
+        abuse_ratio: 0.1,
+        personal_data_ratio: 0.2,
+    };
+    let config = CrowdConfig {
+        viewers: 20,
+        rate: 20.0,
+        // A bound, not the expected length: the run ends after `lines`.
+        duration: Duration::from_secs(60),
+        seed: 7,
+        mix,
+        connect_rate: 100.0,
+        max_lines: Some(lines),
+        drain: Duration::from_secs(5),
+        ..CrowdConfig::new(hub.url.clone(), LIVE)
+    };
+    let report = timeout(
+        Duration::from_secs(90),
+        run_crowd(config, std::future::pending()),
+    )
+    .await
+    .expect("the crowd ends by itself")
+    .unwrap();
+    println!("{report}");
+
+    // The crowd handed out exactly the seed's first lines, and the hub
+    // answered every one.
+    let mut script = Script::new(7, mix);
+    let mut expected: HashMap<LineKind, u64> = HashMap::new();
+    for _ in 0..lines {
+        *expected.entry(script.next_line().kind).or_default() += 1;
+    }
+    assert_eq!(report.viewers_connected, 20);
+    assert!(report.connect_failures.is_empty(), "{report}");
+    for kind in LineKind::ALL {
+        assert_eq!(
+            report.sent.get(kind),
+            expected.get(&kind).copied().unwrap_or(0),
+            "{kind:?}"
+        );
+    }
+    assert!(
+        report.sent.personal_data > 0,
+        "the seed must include personal data"
+    );
+    assert_eq!(report.acked.total(), lines, "{report}");
+    assert_eq!(report.refused_total(), 0, "{report}");
+    assert_eq!(report.unanswered, 0);
+    assert_eq!(report.unresolved, 0, "{report}");
+    assert!(report.disconnects.is_empty(), "{report}");
+    assert_eq!(report.personal_data_seen_by_viewers, 0);
+    assert_eq!(report.visible + report.held.total(), lines);
+
+    // The moderator saw every acked line, once.
+    let mut seen_by_staff = Vec::new();
+    collect_until(&mut staff, &mut seen_by_staff, |ms| {
+        ms.iter().filter(|m| from_crowd(m)).count() as u64 >= lines
+    })
+    .await;
+    let crowd_at_staff: Vec<&ChatMessage> =
+        seen_by_staff.iter().filter(|m| from_crowd(m)).collect();
+    let ids: BTreeSet<MessageId> = crowd_at_staff.iter().map(|m| m.id).collect();
+    assert_eq!(ids.len() as u64, lines, "no duplicates at staff");
+
+    // What was held at staff is what the crowd counted as held, and every
+    // personal-data line is among it, masked.
+    let held: Vec<&&ChatMessage> = crowd_at_staff
+        .iter()
+        .filter(|m| matches!(m.visibility, Visibility::Held { .. }))
+        .collect();
+    assert_eq!(held.len() as u64, report.held.total());
+    let held_pd: Vec<&&&ChatMessage> = held
+        .iter()
+        .filter(|m| {
+            m.visibility
+                == Visibility::Held {
+                    reason: HoldReason::PersonalData,
+                }
+        })
+        .collect();
+    assert_eq!(held_pd.len() as u64, report.sent.personal_data);
+    assert_eq!(report.held.personal_data, report.sent.personal_data);
+    for m in &held_pd {
+        assert!(
+            detect_personal_data(&m.text).is_empty() && m.text.contains('•'),
+            "held text is masked: {:?}",
+            m.text
+        );
+    }
+    let visible_at_staff = crowd_at_staff
+        .iter()
+        .filter(|m| m.visibility == Visibility::Visible)
+        .count() as u64;
+    assert_eq!(visible_at_staff, report.visible);
+
+    // An independent viewer got every visible line and none of the held.
+    let mut seen_by_viewer = Vec::new();
+    collect_until(&mut watcher, &mut seen_by_viewer, |ms| {
+        ms.iter().filter(|m| from_crowd(m)).count() as u64 >= report.visible
+    })
+    .await;
+    let held_ids: BTreeSet<MessageId> = held.iter().map(|m| m.id).collect();
+    for m in seen_by_viewer.iter().filter(|m| from_crowd(m)) {
+        assert!(!held_ids.contains(&m.id), "a held message reached a viewer");
+        assert!(detect_personal_data(&m.text).is_empty());
+        assert_eq!(m.visibility, Visibility::Visible);
+    }
+
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_hub_is_one_clear_error_naming_the_url() {
+    // Bind then drop: a loopback port where nothing listens.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("ws://127.0.0.1:{port}/");
+    let config = CrowdConfig {
+        viewers: 5,
+        duration: Duration::from_secs(5),
+        ..CrowdConfig::new(url.clone(), LIVE)
+    };
+    let err = timeout(WAIT, run_crowd(config, std::future::pending()))
+        .await
+        .expect("fails fast")
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&url), "{text}");
+    assert!(text.contains("cannot reach"), "{text}");
+}
+
+#[tokio::test]
+async fn a_hub_refusing_the_live_is_reported_with_its_code() {
+    let hub = start_hub().await;
+    let config = CrowdConfig {
+        viewers: 3,
+        duration: Duration::from_secs(5),
+        ..CrowdConfig::new(hub.url.clone(), "another-live")
+    };
+    let err = timeout(WAIT, run_crowd(config, std::future::pending()))
+        .await
+        .expect("fails fast")
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("refused"), "{text}");
+    assert!(text.contains(&hub.url), "{text}");
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shutdown_future_ends_a_long_crowd_early_with_a_report() {
+    let hub = start_hub().await;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let config = CrowdConfig {
+        viewers: 10,
+        rate: 10.0,
+        duration: Duration::from_secs(3600),
+        drain: Duration::from_secs(2),
+        ..CrowdConfig::new(hub.url.clone(), LIVE)
+    };
+    let mut staff = watch(
+        &hub.url,
+        Auth::Staff {
+            token: hub.token.clone(),
+        },
+    )
+    .await;
+    let crowd = tokio::spawn(run_crowd(config, async {
+        let _ = stopped.await;
+    }));
+    // Stop once the show has visibly started.
+    let mut seen = Vec::new();
+    collect_until(&mut staff, &mut seen, |ms| ms.iter().any(from_crowd)).await;
+    stop.send(()).unwrap();
+    let report = timeout(WAIT, crowd).await.unwrap().unwrap().unwrap();
+    assert_eq!(report.viewers_requested, 10);
+    assert!(report.sent.total() >= 1);
+    assert!(report.elapsed < Duration::from_secs(3600));
+    hub.stop().await;
+}

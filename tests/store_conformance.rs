@@ -1,0 +1,607 @@
+//! What every `Store` must do, written against the trait only. Each store
+//! implementation instantiates the suite at the bottom (`conformance!`), so
+//! the PostgreSQL store will run exactly these tests.
+
+#[path = "support/store_fixtures.rs"]
+mod fixtures;
+
+use fixtures::*;
+use regie::protocol::{
+    ChatEntry, CommandId, ConsentChannel, ConsentPurpose, ConsentState, Contact, Epoch, ErrorCode,
+    Event, HoldReason, MessageId, Sanction, Visibility,
+};
+use regie::store::{CommandOutcome, Commit, Store, StoreError, ViewerRecord};
+
+fn open<S: Store>(store: &mut S) -> Sequencer {
+    Sequencer::new(&store.open_live(LIVE).unwrap())
+}
+
+pub fn a_new_live_starts_at_seq_zero_with_an_epoch<S: Store>(mut store: S) {
+    let head = store.open_live(LIVE).unwrap();
+    assert_eq!(head.head, 0);
+    assert_eq!(head.last_message_id, 0);
+    assert!(head.epoch.0.len() >= 16, "epoch {:?}", head.epoch);
+    assert_eq!(store.open_live(LIVE).unwrap(), head);
+    let other = store.open_live("other").unwrap();
+    assert_ne!(other.epoch, head.epoch);
+}
+
+pub fn committed_events_replay_identically_and_in_order<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let m1 = viewer_message(1, 1, "Bonjour ! 👋", false);
+    let m2 = viewer_message(2, 2, "Elle existe en 38 ?", true);
+    let frames = vec![
+        seq.frame(Event::Message {
+            message: m1.clone(),
+        }),
+        seq.frame(Event::Message {
+            message: m2.clone(),
+        }),
+        seq.frame(Event::ViewersOnline { count: 312 }),
+        seq.frame(Event::Pinned {
+            message_id: m2.id,
+            by: moderator(),
+        }),
+    ];
+    let batch: Vec<Commit> = frames.iter().cloned().map(Commit::event).collect();
+    store.commit(LIVE, &batch).unwrap();
+
+    assert_eq!(store.replay(LIVE, 0, 100).unwrap(), frames);
+    assert_eq!(store.replay(LIVE, 2, 100).unwrap(), frames[2..].to_vec());
+    assert_eq!(store.replay(LIVE, 0, 2).unwrap(), frames[..2].to_vec());
+    assert!(store.replay(LIVE, 4, 100).unwrap().is_empty());
+    let head = store.open_live(LIVE).unwrap();
+    assert_eq!((head.head, head.last_message_id), (4, 2));
+}
+
+pub fn a_gap_or_a_wrong_epoch_is_refused_and_writes_nothing<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let good = seq.frame(Event::ViewersOnline { count: 1 });
+    let mut gap = seq.frame(Event::ViewersOnline { count: 2 });
+    gap.seq += 1;
+    let err = store
+        .commit(LIVE, &[Commit::event(good.clone()), Commit::event(gap)])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::SeqGap {
+                head: 1,
+                got: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // The whole batch was rolled back: the good event is not there either.
+    assert!(store.replay(LIVE, 0, 10).unwrap().is_empty());
+    assert_eq!(store.open_live(LIVE).unwrap().head, 0);
+
+    let mut wrong = good.clone();
+    wrong.epoch = Epoch("not-this-one".into());
+    assert!(matches!(
+        store.commit(LIVE, &[Commit::event(wrong)]),
+        Err(StoreError::WrongEpoch { .. })
+    ));
+    // The store is still usable after refusing.
+    store.commit(LIVE, &[Commit::event(good.clone())]).unwrap();
+    assert_eq!(store.replay(LIVE, 0, 10).unwrap(), vec![good]);
+}
+
+pub fn an_event_about_an_unknown_message_is_refused<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let frame = seq.frame(Event::Hidden {
+        message_id: MessageId(99),
+        by: moderator(),
+    });
+    assert!(matches!(
+        store.commit(LIVE, &[Commit::event(frame)]),
+        Err(StoreError::UnknownMessage(MessageId(99)))
+    ));
+    assert_eq!(store.open_live(LIVE).unwrap().head, 0);
+}
+
+pub fn question_answer_and_mark_answered<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let q = viewer_message(1, 1, "Livraison en Belgique ?", true);
+    let q_seq = seq.say(&mut store, &q);
+    assert_eq!(
+        store.snapshot(LIVE, 50).unwrap().open_questions,
+        vec![q.clone()]
+    );
+
+    let a = answer(2, &q, "Oui, en 3 jours");
+    seq.say(&mut store, &a);
+    seq.commit(
+        &mut store,
+        Event::QuestionAnswered {
+            message_id: q.id,
+            by: moderator(),
+        },
+    );
+
+    let snap = store.snapshot(LIVE, 50).unwrap();
+    assert!(snap.open_questions.is_empty());
+    let Some(ChatEntry::Message(stored_q)) = store.message(LIVE, q.id).unwrap() else {
+        panic!("question missing")
+    };
+    assert!(stored_q.answered);
+    let Some(ChatEntry::Message(stored_a)) = store.message(LIVE, a.id).unwrap() else {
+        panic!("answer missing")
+    };
+    assert_eq!(stored_a, a);
+    assert_eq!(stored_a.reply_to.unwrap().first_name, "Julie");
+    // Replay shows the question as it was when asked.
+    let replayed = store.replay(LIVE, q_seq - 1, 1).unwrap();
+    assert_eq!(replayed[0].event, Event::Message { message: q });
+}
+
+pub fn pin_replace_and_unpin<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let m1 = viewer_message(1, 1, "first", false);
+    let m2 = viewer_message(2, 2, "second", false);
+    seq.say(&mut store, &m1);
+    seq.say(&mut store, &m2);
+    seq.commit(
+        &mut store,
+        Event::Pinned {
+            message_id: m1.id,
+            by: moderator(),
+        },
+    );
+    assert_eq!(store.snapshot(LIVE, 10).unwrap().pinned, Some(m1.clone()));
+    seq.commit(
+        &mut store,
+        Event::Pinned {
+            message_id: m2.id,
+            by: moderator(),
+        },
+    );
+    assert_eq!(store.snapshot(LIVE, 10).unwrap().pinned, Some(m2.clone()));
+    // Unpinning a message that is no longer pinned leaves the pin alone.
+    seq.commit(
+        &mut store,
+        Event::Unpinned {
+            message_id: m1.id,
+            by: moderator(),
+        },
+    );
+    assert_eq!(store.snapshot(LIVE, 10).unwrap().pinned, Some(m2.clone()));
+    seq.commit(
+        &mut store,
+        Event::Unpinned {
+            message_id: m2.id,
+            by: moderator(),
+        },
+    );
+    assert_eq!(store.snapshot(LIVE, 10).unwrap().pinned, None);
+}
+
+pub fn held_then_released_replays_as_it_happened<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let mut held = viewer_message(1, 1, "appelez-moi au 06 •• •• •• 78", false);
+    held.visibility = Visibility::Held {
+        reason: HoldReason::PersonalData,
+    };
+    let held_seq = seq.say(&mut store, &held);
+    let mut released = held.clone();
+    released.visibility = Visibility::Visible;
+    seq.commit(
+        &mut store,
+        Event::Released {
+            message: released.clone(),
+        },
+    );
+    let replay = store.replay(LIVE, held_seq - 1, 10).unwrap();
+    assert_eq!(replay[0].event, Event::Message { message: held });
+    assert_eq!(
+        replay[1].event,
+        Event::Released {
+            message: released.clone()
+        }
+    );
+    assert_eq!(
+        store.message(LIVE, released.id).unwrap(),
+        Some(ChatEntry::Message(released))
+    );
+}
+
+pub fn a_hidden_message_is_never_replayed_visible<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let m = viewer_message(1, 1, "spam spam", false);
+    seq.say(&mut store, &m);
+    seq.commit(
+        &mut store,
+        Event::Hidden {
+            message_id: m.id,
+            by: moderator(),
+        },
+    );
+    let replay = store.replay(LIVE, 0, 10).unwrap();
+    let Event::Message { message } = &replay[0].event else {
+        panic!("expected the message event, got {:?}", replay[0].event)
+    };
+    assert_eq!(message.visibility, Visibility::Hidden);
+    assert!(matches!(replay[1].event, Event::Hidden { .. }));
+}
+
+pub fn redaction_leaves_only_the_tombstone_everywhere<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let before = viewer_message(1, 2, "avant", false);
+    let mut m = viewer_message(2, 1, "mon numéro est le 06 12 34 56 78", true);
+    m.visibility = Visibility::Held {
+        reason: HoldReason::PersonalData,
+    };
+    let after = viewer_message(3, 2, "après", false);
+    seq.say(&mut store, &before);
+    let m_seq = seq.say(&mut store, &m);
+    let mut released = m.clone();
+    released.visibility = Visibility::Visible;
+    let released_seq = seq.commit(&mut store, Event::Released { message: released });
+    seq.say(&mut store, &after);
+    seq.commit(
+        &mut store,
+        Event::Pinned {
+            message_id: m.id,
+            by: moderator(),
+        },
+    );
+    let redact_seq = seq.redact(&mut store, &m, "demande RGPD");
+    let stone = tombstone(&m, "demande RGPD", T0 + 10_000);
+
+    // Replay: the original events, at their original seqs, are tombstones.
+    let replay = store.replay(LIVE, 0, 100).unwrap();
+    let at = |s: u64| &replay.iter().find(|f| f.seq == s).unwrap().event;
+    let as_tombstone = Event::Redacted {
+        tombstone: stone.clone(),
+    };
+    assert_eq!(at(m_seq), &as_tombstone);
+    assert_eq!(at(released_seq), &as_tombstone);
+    assert_eq!(at(redact_seq), &as_tombstone);
+    assert_eq!(
+        at(m_seq - 1),
+        &Event::Message {
+            message: before.clone()
+        }
+    );
+    let json = serde_json::to_string(&replay).unwrap();
+    assert!(!json.contains("12 34 56"), "text leaked into replay");
+
+    // Snapshot and lookups: tombstone in place, pin and question gone.
+    let snap = store.snapshot(LIVE, 10).unwrap();
+    assert_eq!(snap.pinned, None);
+    assert!(snap.open_questions.is_empty());
+    assert_eq!(
+        snap.recent,
+        vec![
+            ChatEntry::Message(before),
+            ChatEntry::Redacted(stone.clone()),
+            ChatEntry::Message(after),
+        ]
+    );
+    assert_eq!(
+        store.message(LIVE, m.id).unwrap(),
+        Some(ChatEntry::Redacted(stone.clone()))
+    );
+
+    // The audit record names the message and the reason, not the content.
+    let log = store.audit_log(LIVE).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].entry.action, "redact");
+    assert_eq!(log[0].entry.target, "#2");
+    assert_eq!(log[0].entry.reason, "demande RGPD");
+
+    // Redacting again is a no-op: the first tombstone stays.
+    let frame = seq.frame(Event::Redacted {
+        tombstone: tombstone(&m, "second time", T0 + 20_000),
+    });
+    store.commit(LIVE, &[Commit::event(frame)]).unwrap();
+    assert_eq!(
+        store.message(LIVE, m.id).unwrap(),
+        Some(ChatEntry::Redacted(stone))
+    );
+    assert_eq!(store.snapshot(LIVE, 10).unwrap().recent.len(), 3);
+    // The last message id still counts the redacted one.
+    assert_eq!(store.open_live(LIVE).unwrap().last_message_id, 3);
+}
+
+pub fn redacting_an_unknown_message_is_refused<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let ghost = viewer_message(7, 1, "never stored", false);
+    let frame = seq.frame(Event::Redacted {
+        tombstone: tombstone(&ghost, "x", T0),
+    });
+    assert!(matches!(
+        store.commit(
+            LIVE,
+            &[Commit::event(frame).with_audit(audit("redact", "#7", "x"))]
+        ),
+        Err(StoreError::UnknownMessage(MessageId(7)))
+    ));
+    // Nothing of the batch was kept, not even the audit entry.
+    assert!(store.audit_log(LIVE).unwrap().is_empty());
+}
+
+pub fn recent_is_bounded_and_oldest_first<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let all: Vec<_> = (1..=30)
+        .map(|i| viewer_message(i, (i % 3) as u32, &format!("m{i}"), false))
+        .collect();
+    let batch: Vec<Commit> = all
+        .iter()
+        .map(|m| Commit::event(seq.frame(Event::Message { message: m.clone() })))
+        .collect();
+    store.commit(LIVE, &batch).unwrap();
+    seq.redact(&mut store, &all[29], "x");
+    let recent = store.snapshot(LIVE, 5).unwrap().recent;
+    let ids: Vec<u64> = recent.iter().map(|e| e.id().0).collect();
+    assert_eq!(ids, vec![26, 27, 28, 29, 30]);
+    assert!(matches!(recent[4], ChatEntry::Redacted(_)));
+}
+
+pub fn sanctions_apply_until_they_end<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let record = ViewerRecord {
+        id: viewer(1),
+        first_name: "Julie".into(),
+        pseudonym: "julie1".into(),
+        first_seen: T0,
+        last_seen: T0,
+    };
+    store
+        .upsert_viewer(LIVE, &record, &Contact::default())
+        .unwrap();
+    assert!(
+        store
+            .viewer(LIVE, &viewer(1), T0)
+            .unwrap()
+            .unwrap()
+            .sanctions
+            .is_empty()
+    );
+    assert!(store.viewer(LIVE, &viewer(9), T0).unwrap().is_none());
+
+    seq.commit(
+        &mut store,
+        Event::ViewerTimedOut {
+            viewer_id: viewer(1),
+            until: T0 + 60_000,
+            reason: "flood".into(),
+            by: moderator(),
+        },
+    );
+    let v = store.viewer(LIVE, &viewer(1), T0 + 1_000).unwrap().unwrap();
+    assert_eq!(v.timed_out_until(), Some(T0 + 60_000));
+    assert!(!v.is_banned());
+    let later = store
+        .viewer(LIVE, &viewer(1), T0 + 60_000)
+        .unwrap()
+        .unwrap();
+    assert!(later.sanctions.is_empty(), "the timeout ran out");
+
+    seq.commit(
+        &mut store,
+        Event::ViewerBanned {
+            viewer_id: viewer(1),
+            reason: "insults".into(),
+            by: moderator(),
+        },
+    );
+    let v = store
+        .viewer(LIVE, &viewer(1), T0 + 10_000_000)
+        .unwrap()
+        .unwrap();
+    assert!(v.is_banned());
+    assert!(matches!(&v.sanctions[0], Sanction::Banned { reason, .. } if reason == "insults"));
+}
+
+pub fn the_viewer_card_shows_history_sanctions_consents_and_masked_contact<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let record = ViewerRecord {
+        id: viewer(1),
+        first_name: "Julie".into(),
+        pseudonym: "julie1".into(),
+        first_seen: T0,
+        last_seen: T0,
+    };
+    let contact = Contact {
+        phone: Some("+33 6 12 34 56 78".into()),
+        email: Some("julie.m@gmail.com".into()),
+    };
+    store.upsert_viewer(LIVE, &record, &contact).unwrap();
+    // Rejoining without contact keeps it; first_seen stays the first one.
+    let rejoin = ViewerRecord {
+        first_seen: T0 + 500,
+        last_seen: T0 + 500,
+        ..record.clone()
+    };
+    store
+        .upsert_viewer(LIVE, &rejoin, &Contact::default())
+        .unwrap();
+
+    let mine1 = viewer_message(1, 1, "un", false);
+    let theirs = viewer_message(2, 2, "deux", false);
+    let mine2 = viewer_message(3, 1, "trois", false);
+    seq.say(&mut store, &mine1);
+    seq.say(&mut store, &theirs);
+    seq.say(&mut store, &mine2);
+    seq.redact(&mut store, &mine1, "x");
+    seq.commit(
+        &mut store,
+        Event::ViewerBanned {
+            viewer_id: viewer(1),
+            reason: "r".into(),
+            by: moderator(),
+        },
+    );
+    for (granted, at) in [(true, T0), (false, T0 + 5)] {
+        store
+            .record_consent(
+                LIVE,
+                &viewer(1),
+                &ConsentState {
+                    purpose: ConsentPurpose::Marketing,
+                    granted,
+                    at,
+                    channel: ConsentChannel::Player,
+                    text_sha256: "ab".repeat(32),
+                },
+            )
+            .unwrap();
+    }
+
+    let card = store
+        .viewer_card(LIVE, &viewer(1), true, T0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(card.first_seen, T0);
+    assert_eq!(card.first_name, "Julie");
+    let ids: Vec<u64> = card.recent.iter().map(|e| e.id().0).collect();
+    assert_eq!(ids, vec![3, 1], "most recent first, only this viewer's");
+    assert!(matches!(card.recent[1], ChatEntry::Redacted(_)));
+    assert_eq!(card.sanctions.len(), 1);
+    assert_eq!(card.consents.len(), 1);
+    assert!(!card.consents[0].granted, "the latest consent wins");
+    let masked = card.contact.unwrap();
+    // Masked by the one masking function, never the stored value in clear.
+    let phone = masked.phone.unwrap();
+    assert_eq!(
+        phone,
+        regie::privacy::mask_contact_phone("+33 6 12 34 56 78")
+    );
+    assert!(phone.ends_with("78") && !phone.contains("12 34"));
+    assert_eq!(masked.email.as_deref(), Some("j•••@g•••.com"));
+
+    let without = store
+        .viewer_card(LIVE, &viewer(1), false, T0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(without.contact, None);
+    assert!(
+        store
+            .viewer_card(LIVE, &viewer(9), true, T0)
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub fn command_outcomes_are_remembered_once_per_principal<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let id = CommandId("c-1".into());
+    assert_eq!(store.command_outcome(LIVE, "v-1", &id).unwrap(), None);
+    let m = viewer_message(1, 1, "hello", false);
+    let frame = seq.frame(Event::Message { message: m });
+    store
+        .commit(
+            LIVE,
+            &[Commit::event(frame).with_outcome(
+                "v-1",
+                id.clone(),
+                CommandOutcome::Ack { seq: Some(1) },
+            )],
+        )
+        .unwrap();
+    let refused = CommandOutcome::Error {
+        code: ErrorCode::Forbidden,
+        message: "viewers may not pin".into(),
+    };
+    store
+        .commit(
+            LIVE,
+            &[Commit::without_event().with_outcome("v-2", id.clone(), refused.clone())],
+        )
+        .unwrap();
+    // A second record under the same id does not replace the first answer.
+    store
+        .commit(
+            LIVE,
+            &[Commit::without_event().with_outcome("v-1", id.clone(), refused.clone())],
+        )
+        .unwrap();
+    assert_eq!(
+        store.command_outcome(LIVE, "v-1", &id).unwrap(),
+        Some(CommandOutcome::Ack { seq: Some(1) })
+    );
+    assert_eq!(
+        store.command_outcome(LIVE, "v-2", &id).unwrap(),
+        Some(refused)
+    );
+    // A commit without an event does not move the head.
+    assert_eq!(store.open_live(LIVE).unwrap().head, 1);
+}
+
+pub fn the_audit_log_is_chained_in_order<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let m = viewer_message(1, 1, "x", false);
+    seq.say(&mut store, &m);
+    seq.redact(&mut store, &m, "asked");
+    store
+        .commit(
+            LIVE,
+            &[
+                Commit::without_event().with_audit(audit("viewer_card", "v-1", "")),
+                Commit::without_event().with_audit(audit("ban", "v-1", "insults")),
+            ],
+        )
+        .unwrap();
+    let log = store.audit_log(LIVE).unwrap();
+    let actions: Vec<&str> = log.iter().map(|r| r.entry.action.as_str()).collect();
+    assert_eq!(actions, ["redact", "viewer_card", "ban"]);
+    assert_eq!(log[1].prev_hash, log[0].hash);
+    assert_eq!(log.iter().map(|r| r.index).collect::<Vec<_>>(), [1, 2, 3]);
+    store.verify_audit_chain(LIVE).unwrap();
+    // Another live has its own chain.
+    store.open_live("other").unwrap();
+    assert!(store.audit_log("other").unwrap().is_empty());
+}
+
+pub fn an_unopened_live_is_an_error<S: Store>(mut store: S) {
+    assert!(matches!(
+        store.replay("nope", 0, 1),
+        Err(StoreError::UnknownLive(_))
+    ));
+}
+
+/// Runs every conformance test against a store made by `$make`.
+macro_rules! conformance {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+            conformance!(@tests $make;
+                a_new_live_starts_at_seq_zero_with_an_epoch,
+                committed_events_replay_identically_and_in_order,
+                a_gap_or_a_wrong_epoch_is_refused_and_writes_nothing,
+                an_event_about_an_unknown_message_is_refused,
+                question_answer_and_mark_answered,
+                pin_replace_and_unpin,
+                held_then_released_replays_as_it_happened,
+                a_hidden_message_is_never_replayed_visible,
+                redaction_leaves_only_the_tombstone_everywhere,
+                redacting_an_unknown_message_is_refused,
+                recent_is_bounded_and_oldest_first,
+                sanctions_apply_until_they_end,
+                the_viewer_card_shows_history_sanctions_consents_and_masked_contact,
+                command_outcomes_are_remembered_once_per_principal,
+                the_audit_log_is_chained_in_order,
+                an_unopened_live_is_an_error,
+            );
+        }
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let (_guard, store) = $make;
+                super::$name(store);
+            }
+        )*
+    };
+}
+
+fn sqlite() -> (tempfile::TempDir, regie::store::SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = regie::store::SqliteStore::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+conformance!(sqlite_store, sqlite());

@@ -1,0 +1,139 @@
+//! Builders for store tests: events, messages and staff as the hub makes them.
+#![allow(dead_code)]
+
+use regie::protocol::{
+    Actor, Author, ChatMessage, Epoch, Event, EventFrame, MessageId, Millis, ReplyTo, Seq,
+    StaffRole, Tombstone, ViewerId, Visibility,
+};
+use regie::store::{AuditEntry, Commit, LiveHead, Store};
+
+pub const LIVE: &str = "show";
+pub const T0: Millis = 1_750_000_000_000;
+
+pub fn viewer(n: u32) -> ViewerId {
+    ViewerId(format!("v-{n}"))
+}
+
+pub fn moderator() -> Actor {
+    Actor {
+        name: Some("Inès".into()),
+        role: StaffRole::Moderator,
+    }
+}
+
+pub fn support() -> Actor {
+    Actor {
+        name: Some("Sam".into()),
+        role: StaffRole::Support,
+    }
+}
+
+pub fn viewer_message(id: u64, author: u32, text: &str, question: bool) -> ChatMessage {
+    ChatMessage {
+        id: MessageId(id),
+        at: T0 + id as Millis,
+        author: Author::Viewer {
+            viewer_id: viewer(author),
+            first_name: "Julie".into(),
+            pseudonym: format!("julie{author}"),
+        },
+        text: text.into(),
+        question,
+        answered: false,
+        reply_to: None,
+        visibility: Visibility::Visible,
+    }
+}
+
+pub fn answer(id: u64, to: &ChatMessage, text: &str) -> ChatMessage {
+    ChatMessage {
+        id: MessageId(id),
+        at: T0 + id as Millis,
+        author: Author::Staff {
+            name: "Léa".into(),
+            role: StaffRole::Host,
+        },
+        text: text.into(),
+        question: false,
+        answered: false,
+        reply_to: Some(ReplyTo {
+            message_id: to.id,
+            first_name: to.author.display_name().into(),
+        }),
+        visibility: Visibility::Visible,
+    }
+}
+
+pub fn tombstone(m: &ChatMessage, reason: &str, at: Millis) -> Tombstone {
+    Tombstone {
+        message_id: m.id,
+        posted_at: m.at,
+        redacted_at: at,
+        author_id: m.author.viewer_id().cloned(),
+        reason: reason.into(),
+        by: support(),
+    }
+}
+
+pub fn audit(action: &str, target: &str, reason: &str) -> AuditEntry {
+    AuditEntry {
+        actor_name: "Sam".into(),
+        actor_role: StaffRole::Support,
+        action: action.into(),
+        target: target.into(),
+        reason: reason.into(),
+        at: T0,
+    }
+}
+
+/// Numbers events the way the hub's session actor does.
+pub struct Sequencer {
+    pub epoch: Epoch,
+    pub head: Seq,
+}
+
+impl Sequencer {
+    pub fn new(head: &LiveHead) -> Self {
+        Self {
+            epoch: head.epoch.clone(),
+            head: head.head,
+        }
+    }
+
+    pub fn frame(&mut self, event: Event) -> EventFrame {
+        self.head += 1;
+        EventFrame {
+            epoch: self.epoch.clone(),
+            seq: self.head,
+            at: T0 + self.head as Millis,
+            event,
+        }
+    }
+
+    /// Commits one event, returning its seq.
+    pub fn commit(&mut self, store: &mut impl Store, event: Event) -> Seq {
+        let frame = self.frame(event);
+        let seq = frame.seq;
+        store.commit(LIVE, &[Commit::event(frame)]).unwrap();
+        seq
+    }
+
+    pub fn say(&mut self, store: &mut impl Store, m: &ChatMessage) -> Seq {
+        self.commit(store, Event::Message { message: m.clone() })
+    }
+
+    /// Redacts in one commit with its audit entry, as the hub does.
+    pub fn redact(&mut self, store: &mut impl Store, m: &ChatMessage, reason: &str) -> Seq {
+        let frame = self.frame(Event::Redacted {
+            tombstone: tombstone(m, reason, T0 + 10_000),
+        });
+        let seq = frame.seq;
+        store
+            .commit(
+                LIVE,
+                &[Commit::event(frame).with_audit(audit("redact", &m.id.to_string(), reason))],
+            )
+            .unwrap();
+        seq
+    }
+}
