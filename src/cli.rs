@@ -30,6 +30,8 @@ pub enum Command {
     Demo(crate::demo::DemoArgs),
     /// Load benchmarks that print throughput, latency percentiles and memory.
     Bench(crate::bench::BenchArgs),
+    /// Recompute an instant win's winners from its published record.
+    VerifyDraw(crate::instant_win::VerifyArgs),
 }
 
 /// Runs one subcommand. Errors reach `main`, which prints them once.
@@ -41,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Console(args) => crate::console::run(args).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::VerifyDraw(args) => crate::instant_win::run_verify(args),
     }
 }
 

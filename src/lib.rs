@@ -12,6 +12,8 @@
 //! | [`console`] | the moderation console TUI (`regie console`) |
 //! | [`crowd`] | simulated viewers (`regie crowd`) |
 //! | [`demo`] | hub + crowd + console in one command (`regie demo`) |
+//! | [`poll`] | polls: one final vote per viewer, exact and throttled tallies |
+//! | [`instant_win`] | prize draws by commit–reveal that anyone can verify |
 //! | [`bench`] | load commands that print throughput, latency and memory (`regie bench`) |
 //! | [`cli`] | the command line: one subcommand per part, thin |
 //!
@@ -26,6 +28,8 @@ pub mod console;
 pub mod crowd;
 pub mod demo;
 pub mod hub;
+pub mod instant_win;
+pub mod poll;
 pub mod privacy;
 pub mod protocol;
 pub mod store;

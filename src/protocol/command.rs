@@ -85,6 +85,39 @@ pub enum Command {
     },
     /// Ask for a viewer's card; answered with a `viewer_card` frame.
     ViewerCard { viewer_id: ViewerId },
+
+    // ── polls and instant wins ──────────────────────────────────────────
+    /// Launch a poll (host, admin): 2 to 6 options; no duration = until closed.
+    PollOpen {
+        question: String,
+        options: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_secs: Option<u32>,
+    },
+    /// Close a poll early (host, admin).
+    PollClose { poll_id: u64 },
+    /// Vote (viewer): `option` is 0-based. One final vote per viewer.
+    Vote { poll_id: u64, option: usize },
+    /// Launch an instant win (host, admin). The hub commits to a secret
+    /// seed now and draws when the entry window ends.
+    InstantWinOpen {
+        prize: String,
+        winners: u32,
+        entry_secs: u32,
+        /// Rules text or link. The hub adds "No purchase necessary."
+        rules: String,
+    },
+    /// End the entry window early and draw now (host, admin).
+    InstantWinClose { draw_id: u64 },
+    /// Enter an instant win (viewer): one entry per viewer.
+    Enter { draw_id: u64 },
+    /// A new recorded draw among the same entrants minus `exclude`, with its
+    /// own commitment (host, admin). Never replaces a draw silently.
+    Redraw {
+        draw_id: u64,
+        exclude: Vec<ViewerId>,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -103,6 +136,13 @@ impl Command {
             Command::Ban { .. } => "ban",
             Command::Redact { .. } => "redact",
             Command::ViewerCard { .. } => "viewer_card",
+            Command::PollOpen { .. } => "poll_open",
+            Command::PollClose { .. } => "poll_close",
+            Command::Vote { .. } => "vote",
+            Command::InstantWinOpen { .. } => "instant_win_open",
+            Command::InstantWinClose { .. } => "instant_win_close",
+            Command::Enter { .. } => "enter",
+            Command::Redraw { .. } => "redraw",
         }
     }
 }

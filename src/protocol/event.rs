@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::types::{Actor, ChatMessage, Epoch, MessageId, Millis, Role, Seq, Tombstone, ViewerId};
+use super::types::{
+    Actor, ChatMessage, DrawView, Epoch, MessageId, Millis, PollView, Role, Seq, Tombstone,
+    ViewerId, Winner,
+};
 
 /// `{"type":"event","epoch":"…","seq":42,"at":…,"event":{"type":"message",…}}`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +67,42 @@ pub enum Event {
     ViewersOnline {
         count: u64,
     },
+
+    PollOpened {
+        poll: PollView,
+    },
+    /// Live counts, at most four a second.
+    PollTally {
+        poll_id: u64,
+        counts: Vec<u64>,
+        voters: u64,
+    },
+    /// Final, exact counts.
+    PollClosed {
+        poll_id: u64,
+        counts: Vec<u64>,
+        voters: u64,
+        closed_at: Millis,
+    },
+    /// Carries the commitment (hash of the secret seed), never the seed.
+    InstantWinOpened {
+        draw: DrawView,
+    },
+    /// Live entry count, at most four a second.
+    InstantWinEntries {
+        draw_id: u64,
+        entrants: u64,
+    },
+    /// The draw: seed revealed, entrant-list hash, winners by first name.
+    /// The full record (with every entrant id) is served at
+    /// `/draws/{draw_id}.json` for `regie verify-draw`.
+    InstantWinDrawn {
+        draw_id: u64,
+        seed: String,
+        entrants: u64,
+        entrants_hash: String,
+        winners: Vec<Winner>,
+    },
 }
 
 impl Event {
@@ -108,7 +147,24 @@ impl Event {
                 message_id: *message_id,
                 by: anonymous(by),
             },
-            Event::Released { .. } | Event::ViewersOnline { .. } => self.clone(),
+            Event::Released { .. }
+            | Event::ViewersOnline { .. }
+            | Event::PollTally { .. }
+            | Event::PollClosed { .. }
+            | Event::InstantWinEntries { .. }
+            | Event::InstantWinDrawn { .. } => self.clone(),
+            Event::PollOpened { poll } => Event::PollOpened {
+                poll: PollView {
+                    by: anonymous(&poll.by),
+                    ..poll.clone()
+                },
+            },
+            Event::InstantWinOpened { draw } => Event::InstantWinOpened {
+                draw: DrawView {
+                    by: anonymous(&draw.by),
+                    ..draw.clone()
+                },
+            },
         })
     }
 

@@ -339,4 +339,77 @@ pub struct Snapshot {
     pub recent: Vec<ChatEntry>,
     pub viewers_online: u64,
     pub settings: Settings,
+    /// This show's polls, oldest first, each with its current tally.
+    #[serde(default)]
+    pub polls: Vec<PollState>,
+    /// This show's instant wins, oldest first.
+    #[serde(default)]
+    pub instant_wins: Vec<DrawState>,
+}
+
+/// A poll as launched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollView {
+    pub id: u64,
+    pub question: String,
+    pub options: Vec<String>,
+    pub opened_at: Millis,
+    /// Absent: open until closed from the console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<Millis>,
+    /// Viewers online at launch: the denominator of the participation rate.
+    pub audience_at_launch: u64,
+    pub by: Actor,
+}
+
+/// A poll with its counts, for snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollState {
+    pub poll: PollView,
+    pub counts: Vec<u64>,
+    pub voters: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Millis>,
+}
+
+/// An instant win as launched: the commitment is public from the start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawView {
+    pub id: u64,
+    pub prize: String,
+    pub winners: u32,
+    pub opened_at: Millis,
+    pub closes_at: Millis,
+    /// Shown to viewers; always states that no purchase is necessary.
+    pub rules: String,
+    /// Hex SHA-256 of the secret seed.
+    pub commitment: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redraw_of: Option<u64>,
+    pub by: Actor,
+}
+
+/// An instant win with its progress, for snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawState {
+    pub draw: DrawView,
+    pub entrants: u64,
+    /// Present once drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<DrawResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawResult {
+    pub seed: String,
+    pub entrants_hash: String,
+    pub winners: Vec<Winner>,
+    pub drawn_at: Millis,
+}
+
+/// A winner, announced by first name only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Winner {
+    pub viewer_id: ViewerId,
+    pub first_name: String,
 }

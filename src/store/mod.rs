@@ -164,6 +164,7 @@ impl StoredSnapshot {
             recent: self.recent,
             viewers_online,
             settings,
+            ..Snapshot::default()
         }
     }
 }
