@@ -708,6 +708,13 @@ fn on_event(state: &mut Console, frame: EventFrame) {
             state.log_activity(at, Some(by), what);
         }
         Event::ViewersOnline { count } => state.viewers_online = count,
+        // Shown by the now-on-screen card once polls and instant wins land.
+        Event::PollOpened { .. }
+        | Event::PollTally { .. }
+        | Event::PollClosed { .. }
+        | Event::InstantWinOpened { .. }
+        | Event::InstantWinEntries { .. }
+        | Event::InstantWinDrawn { .. } => {}
     }
     state.clamp_selections();
 }

@@ -309,6 +309,7 @@ impl Session {
             recent,
             viewers_online: self.viewers_online,
             settings: self.settings.clone(),
+            ..Snapshot::default()
         }
     }
 
@@ -409,6 +410,19 @@ impl Session {
                 viewer_id: viewer_id.clone(),
                 with_contact: permissions::sees_contact(who.role()),
             })),
+            // Polls and instant wins: wired in by the polls issue; until then no
+            // role is granted them in the permission table, so this is unreachable
+            // in practice and refused cleanly if the table ever lets one through.
+            Command::PollOpen { .. }
+            | Command::PollClose { .. }
+            | Command::Vote { .. }
+            | Command::InstantWinOpen { .. }
+            | Command::InstantWinClose { .. }
+            | Command::Enter { .. }
+            | Command::Redraw { .. } => Err(refusal(
+                ErrorCode::Forbidden,
+                "polls and instant wins are not enabled on this hub",
+            )),
         };
         result.unwrap_or_else(|(code, message)| Decision::refuse(code, message))
     }

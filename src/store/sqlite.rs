@@ -305,6 +305,12 @@ fn event_kind(event: &Event) -> &'static str {
         Event::ViewerTimedOut { .. } => "viewer_timed_out",
         Event::ViewerBanned { .. } => "viewer_banned",
         Event::ViewersOnline { .. } => "viewers_online",
+        Event::PollOpened { .. } => "poll_opened",
+        Event::PollTally { .. } => "poll_tally",
+        Event::PollClosed { .. } => "poll_closed",
+        Event::InstantWinOpened { .. } => "instant_win_opened",
+        Event::InstantWinEntries { .. } => "instant_win_entries",
+        Event::InstantWinDrawn { .. } => "instant_win_drawn",
     }
 }
 
@@ -501,7 +507,13 @@ fn apply_event(
             by,
         } => insert_sanction(tx, live_id, frame, viewer_id, "ban", None, reason, by)?,
         Event::Redacted { tombstone } => redact(tx, live_id, tombstone)?,
-        Event::ViewersOnline { .. } => {}
+        Event::ViewersOnline { .. }
+        | Event::PollOpened { .. }
+        | Event::PollTally { .. }
+        | Event::PollClosed { .. }
+        | Event::InstantWinOpened { .. }
+        | Event::InstantWinEntries { .. }
+        | Event::InstantWinDrawn { .. } => {}
     }
 
     tx.prepare_cached(

@@ -221,6 +221,7 @@ pub fn show(role: StaffRole) -> Console {
         recent,
         viewers_online: 83,
         settings: Settings::default(),
+        ..Snapshot::default()
     };
     let name = match role {
         StaffRole::Host => "Claire",
