@@ -75,6 +75,12 @@ fn event_name(e: &Event) -> &'static str {
         Event::ViewerTimedOut { .. } => "viewer_timed_out",
         Event::ViewerBanned { .. } => "viewer_banned",
         Event::ViewersOnline { .. } => "viewers_online",
+        Event::PollOpened { .. } => "poll_opened",
+        Event::PollTally { .. } => "poll_tally",
+        Event::PollClosed { .. } => "poll_closed",
+        Event::InstantWinOpened { .. } => "instant_win_opened",
+        Event::InstantWinEntries { .. } => "instant_win_entries",
+        Event::InstantWinDrawn { .. } => "instant_win_drawn",
     }
 }
 

@@ -340,10 +340,10 @@ pub struct Snapshot {
     pub viewers_online: u64,
     pub settings: Settings,
     /// This show's polls, oldest first, each with its current tally.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub polls: Vec<PollState>,
     /// This show's instant wins, oldest first.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instant_wins: Vec<DrawState>,
 }
 
