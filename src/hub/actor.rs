@@ -212,7 +212,8 @@ pub(crate) fn start(
         dispatch,
         out: Vec::new(),
         checkpoint_due: false,
-        viewers: HashMap::new(),
+        conns: HashMap::new(),
+        stopping: false,
     };
     let actor = tokio::spawn(actor.run(rx));
     let done = async move {
@@ -270,9 +271,13 @@ struct SessionActor {
     out: Vec<Dispatch>,
     /// A redaction was committed: checkpoint once the batch is handed over.
     checkpoint_due: bool,
-    /// Joined viewer connections (for the viewers-online count, and to
-    /// reload their sanctions after a failed commit).
-    viewers: HashMap<ConnId, ViewerId>,
+    /// Joined connections, with the viewer id for viewers (for the
+    /// viewers-online count, to reload sanctions after a failed commit, and
+    /// to know when everyone has left at shutdown).
+    conns: HashMap<ConnId, Option<ViewerId>>,
+    /// Shutting down: joins are refused, ticks ignored, commands still
+    /// processed until every connection has left.
+    stopping: bool,
     outcomes: OutcomeCache,
 }
 
@@ -280,8 +285,20 @@ impl SessionActor {
     async fn run(mut self, mut inbox: mpsc::Receiver<Inbox>) {
         let max_batch = self.config.limits.max_batch.max(1);
         let mut items = Vec::with_capacity(max_batch);
+        // Set once shutting down: how long to wait for connections to leave.
+        let mut drain_until: Option<tokio::time::Instant> = None;
         loop {
-            let Some(first) = inbox.recv().await else {
+            if drain_until.is_some() && self.conns.is_empty() {
+                break;
+            }
+            let next = match drain_until {
+                None => inbox.recv().await,
+                Some(deadline) => tokio::time::timeout_at(deadline, inbox.recv())
+                    .await
+                    .ok()
+                    .flatten(),
+            };
+            let Some(first) = next else {
                 break;
             };
             items.push(first);
@@ -295,6 +312,19 @@ impl SessionActor {
             // and handing the worker's other tasks to another thread for
             // each one (`block_in_place`) cost more latency than it saved.
             let turn = self.turn(&mut items);
+            if matches!(turn, Ok(true)) && drain_until.is_none() {
+                // Shutting down: everyone is told to go, and whatever they
+                // already sent is still decided and saved (so a retry after
+                // the restart gets its ack) until the last one has left.
+                self.stopping = true;
+                self.send(Dispatch::CloseAll(Farewell::shutting_down()));
+                let limits = &self.config.limits;
+                drain_until = Some(
+                    tokio::time::Instant::now()
+                        + limits.close_grace
+                        + super::connection::CLOSE_REPLY_WAIT,
+                );
+            }
             self.hand_over().await;
             if std::mem::take(&mut self.checkpoint_due) {
                 // A redaction's old page images must leave the write-ahead
@@ -304,19 +334,15 @@ impl SessionActor {
                     tracing::warn!(error = %e, "checkpoint after a redaction failed");
                 }
             }
-            match turn {
-                Ok(false) => {}
-                Ok(true) => break,
-                Err(e) => {
-                    tracing::error!(error = %e, "the store failed and could not be reopened; stopping the hub");
-                    self.send(Dispatch::CloseAll(Farewell::new(
-                        ErrorCode::Internal,
-                        "the hub lost its store; reconnect later",
-                        CloseCode::GoingAway,
-                    )));
-                    self.hand_over().await;
-                    return;
-                }
+            if let Err(e) = turn {
+                tracing::error!(error = %e, "the store failed and could not be reopened; stopping the hub");
+                self.send(Dispatch::CloseAll(Farewell::new(
+                    ErrorCode::Internal,
+                    "the hub lost its store; reconnect later",
+                    CloseCode::GoingAway,
+                )));
+                self.hand_over().await;
+                return;
             }
         }
         // Refuse whatever is still queued (joins waiting for a welcome).
@@ -357,7 +383,7 @@ impl SessionActor {
             match item {
                 Inbox::Join(req) => self.join(*req, now),
                 Inbox::Leave { conn } => {
-                    self.viewers.remove(&conn);
+                    self.conns.remove(&conn);
                     self.send(Dispatch::Leave { conn });
                 }
                 Inbox::Shutdown => shutdown = true,
@@ -375,7 +401,10 @@ impl SessionActor {
             match item {
                 Inbox::Tick => {
                     ticked = true;
-                    let count = self.viewers.len() as u64;
+                    let count = self.conns.values().filter(|v| v.is_some()).count() as u64;
+                    if self.stopping {
+                        continue;
+                    }
                     if let Some(frame) = self.session.viewers_online(count, now) {
                         commits.push(Commit::event(frame.clone()));
                         events.push(frame);
@@ -616,7 +645,7 @@ impl SessionActor {
         let head = self.store.open_live(&self.config.live)?;
         self.session = restore_session(&mut *self.store, &self.config, &head)?;
         let now = crate::now_millis();
-        let mut viewers: Vec<ViewerId> = self.viewers.values().cloned().collect();
+        let mut viewers: Vec<ViewerId> = self.conns.values().flatten().cloned().collect();
         viewers.sort();
         viewers.dedup();
         for v in viewers {
@@ -650,6 +679,9 @@ impl SessionActor {
                 CloseCode::GoingAway,
             )
         };
+        if self.stopping {
+            return refuse(reply, Farewell::shutting_down());
+        }
         if let Principal::Viewer(v) = &principal {
             match self.store.viewer(&live, &v.id, now) {
                 Ok(Some(sv)) => {
@@ -720,9 +752,7 @@ impl SessionActor {
         };
         if reply.send(joined).is_ok() {
             self.metrics.messages_out.inc_by(sent);
-            if let Some(v) = &viewer_id {
-                self.viewers.insert(conn, v.clone());
-            }
+            self.conns.insert(conn, viewer_id.clone());
             // Every event up to the welcome's head was dispatched in an
             // earlier turn: registering now starts this connection exactly
             // after it.
