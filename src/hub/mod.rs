@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`config`] | [`HubConfig`] and [`Limits`]: what a hub runs and its bounds |
 //! | [`session`] | the pure rules of a live: command → events + reply |
+//! | [`engagement`] | polls and instant wins in the live: votes, entries, deadlines, re-draws |
 //! | [`permissions`] | the role → command table |
 //! | [`moderation`] | personal data and blocked terms → hold queue |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |
@@ -21,6 +22,7 @@
 mod actor;
 pub mod config;
 mod connection;
+pub mod engagement;
 mod fanout;
 pub mod identity;
 pub mod metrics;

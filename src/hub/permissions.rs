@@ -27,6 +27,15 @@ pub const TABLE: &[(&str, &[Role])] = {
             "viewer_card",
             &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)],
         ),
+        // A poll or a draw is part of the show's script: hosts run it,
+        // admins can step in; moderators keep the chat clean.
+        ("poll_open", &[Staff(Host), Staff(Admin)]),
+        ("poll_close", &[Staff(Host), Staff(Admin)]),
+        ("vote", &[Viewer]),
+        ("instant_win_open", &[Staff(Host), Staff(Admin)]),
+        ("instant_win_close", &[Staff(Host), Staff(Admin)]),
+        ("enter", &[Viewer]),
+        ("redraw", &[Staff(Host), Staff(Admin)]),
     ]
 };
 
