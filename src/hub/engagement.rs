@@ -160,7 +160,10 @@ impl Engagement {
         for sd in stored.draws {
             let view = sd.draw;
             let Ok(seed) = Seed::from_hex(&sd.seed_hex) else {
-                tracing::error!(draw = view.id, "a stored instant win has a malformed seed; skipped");
+                tracing::error!(
+                    draw = view.id,
+                    "a stored instant win has a malformed seed; skipped"
+                );
                 continue;
             };
             let spec = InstantWinSpec {
@@ -281,7 +284,12 @@ impl Engagement {
         })
     }
 
-    pub fn close_poll(&mut self, by: &Actor, poll_id: u64, now: Millis) -> Result<Step, GameRefusal> {
+    pub fn close_poll(
+        &mut self,
+        by: &Actor,
+        poll_id: u64,
+        now: Millis,
+    ) -> Result<Step, GameRefusal> {
         let Some(p) = self.polls.get_mut(&poll_id) else {
             return refuse(ErrorCode::NotFound, format!("no poll {poll_id}"));
         };
@@ -353,7 +361,12 @@ impl Engagement {
         self.draws.keys().next_back().map_or(1, |k| k + 1)
     }
 
-    fn insert_draw(&mut self, win: InstantWin, by: Actor, names: HashMap<ViewerId, String>) -> Step {
+    fn insert_draw(
+        &mut self,
+        win: InstantWin,
+        by: Actor,
+        names: HashMap<ViewerId, String>,
+    ) -> Step {
         let live = LiveDraw {
             win,
             by,
@@ -398,7 +411,12 @@ impl Engagement {
         })
     }
 
-    pub fn close_draw(&mut self, by: &Actor, draw_id: u64, now: Millis) -> Result<Step, GameRefusal> {
+    pub fn close_draw(
+        &mut self,
+        by: &Actor,
+        draw_id: u64,
+        now: Millis,
+    ) -> Result<Step, GameRefusal> {
         let Some(d) = self.draws.get_mut(&draw_id) else {
             return refuse(ErrorCode::NotFound, format!("no instant win {draw_id}"));
         };
@@ -471,7 +489,11 @@ impl Engagement {
                 "a re-draw needs a reason (it goes in the audit log)",
             );
         }
-        let replaced = record.winners.iter().filter(|w| exclude.contains(w)).count();
+        let replaced = record
+            .winners
+            .iter()
+            .filter(|w| exclude.contains(w))
+            .count();
         if replaced == 0 {
             return refuse(
                 ErrorCode::Invalid,
@@ -606,5 +628,418 @@ impl Engagement {
             })
             .collect();
         (polls, draws)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::moderation::Moderation;
+    use crate::hub::session::{
+        Decision, History, Principal, Reply, Session, SessionBounds, ViewerProfile,
+    };
+    use crate::protocol::{ChatEntry, Command, Epoch, MessageId, Settings};
+    use crate::store::{LiveHead, StoreError, StoredSnapshot};
+
+    struct NoHistory;
+    impl History for NoHistory {
+        fn message(&mut self, _: MessageId) -> Result<Option<ChatEntry>, StoreError> {
+            Ok(None)
+        }
+        fn viewer_known(&mut self, _: &ViewerId) -> Result<bool, StoreError> {
+            Ok(true)
+        }
+    }
+
+    const T0: Millis = 1_700_000_000_000;
+
+    fn session() -> Session {
+        let head = LiveHead {
+            epoch: Epoch("e".into()),
+            head: 0,
+            last_message_id: 0,
+        };
+        Session::restore(
+            &head,
+            StoredSnapshot::default(),
+            Settings::default(),
+            Moderation::new(&[]),
+            SessionBounds {
+                recent: 10,
+                open_questions_in_snapshot: 10,
+                message_cache: 10,
+            },
+        )
+    }
+
+    fn viewer(i: usize) -> Principal {
+        Principal::Viewer(ViewerProfile {
+            id: ViewerId(format!("v-{i:03}")),
+            first_name: format!("Name{i}"),
+            pseudonym: format!("#{i}"),
+        })
+    }
+
+    fn staff(role: StaffRole) -> Principal {
+        Principal::Staff {
+            role,
+            name: format!("{role}-name"),
+        }
+    }
+
+    fn run(s: &mut Session, who: &Principal, c: Command, now: Millis) -> Decision {
+        s.decide(who, &c, &mut NoHistory, now)
+    }
+
+    fn error(d: &Decision) -> Option<(ErrorCode, String)> {
+        match &d.reply {
+            Reply::Error { code, message } => Some((*code, message.clone())),
+            _ => None,
+        }
+    }
+
+    fn poll_open(duration: Option<u32>) -> Command {
+        Command::PollOpen {
+            question: "Which colour next?".into(),
+            options: vec!["Red".into(), "Blue".into(), "Green".into()],
+            duration_secs: duration,
+        }
+    }
+
+    fn draw_open(winners: u32) -> Command {
+        Command::InstantWinOpen {
+            prize: "€50 voucher".into(),
+            winners,
+            entry_secs: 60,
+            rules: "One entry per person".into(),
+        }
+    }
+
+    fn vote(poll_id: u64, option: usize) -> Command {
+        Command::Vote { poll_id, option }
+    }
+
+    #[test]
+    fn only_hosts_and_admins_run_games_and_only_viewers_take_part() {
+        for role in [StaffRole::Moderator, StaffRole::Support] {
+            let mut s = session();
+            for c in [poll_open(None), draw_open(1)] {
+                let d = run(&mut s, &staff(role), c, T0);
+                assert_eq!(error(&d).map(|e| e.0), Some(ErrorCode::Forbidden));
+            }
+        }
+        let mut s = session();
+        assert_eq!(
+            error(&run(&mut s, &viewer(1), poll_open(None), T0)).map(|e| e.0),
+            Some(ErrorCode::Forbidden)
+        );
+        for role in [StaffRole::Host, StaffRole::Admin] {
+            let mut s = session();
+            let d = run(&mut s, &staff(role), poll_open(None), T0);
+            assert!(matches!(d.reply, Reply::Ack { seq: Some(1) }), "{d:?}");
+            let audit = d.audit.expect("launch audited");
+            assert_eq!(
+                (audit.action.as_str(), audit.actor_role),
+                ("poll_open", role)
+            );
+            let d = run(&mut s, &staff(role), vote(1, 0), T0);
+            assert_eq!(error(&d).map(|e| e.0), Some(ErrorCode::Forbidden));
+            let d = run(&mut s, &staff(role), Command::Enter { draw_id: 1 }, T0);
+            assert_eq!(error(&d).map(|e| e.0), Some(ErrorCode::Forbidden));
+        }
+    }
+
+    #[test]
+    fn a_vote_is_final_stored_and_refused_after_close() {
+        let mut s = session();
+        s.set_audience(40);
+        let d = run(&mut s, &staff(StaffRole::Host), poll_open(None), T0);
+        match &d.events[0].event {
+            Event::PollOpened { poll } => assert_eq!(poll.audience_at_launch, 40),
+            other => panic!("{other:?}"),
+        }
+        let d = run(&mut s, &viewer(1), vote(1, 2), T0 + 1);
+        assert_eq!(d.reply, Reply::Ack { seq: None });
+        assert!(d.events.is_empty(), "votes show through throttled tallies");
+        assert_eq!(
+            d.games,
+            vec![GameWrite::Vote {
+                poll_id: 1,
+                viewer: ViewerId("v-001".into()),
+                option: 2
+            }]
+        );
+        let again = error(&run(&mut s, &viewer(1), vote(1, 0), T0 + 2)).unwrap();
+        assert_eq!(
+            again,
+            (ErrorCode::Invalid, "you already voted in this poll".into())
+        );
+        assert_eq!(
+            error(&run(&mut s, &viewer(2), vote(1, 3), T0 + 2)).map(|e| e.0),
+            Some(ErrorCode::Invalid)
+        );
+        assert_eq!(
+            error(&run(&mut s, &viewer(2), vote(9, 0), T0 + 2)).map(|e| e.0),
+            Some(ErrorCode::NotFound)
+        );
+        let d = run(
+            &mut s,
+            &staff(StaffRole::Host),
+            Command::PollClose { poll_id: 1 },
+            T0 + 3,
+        );
+        match &d.events[0].event {
+            Event::PollClosed { counts, voters, .. } => {
+                assert_eq!((counts.clone(), *voters), (vec![0, 0, 1], 1))
+            }
+            other => panic!("{other:?}"),
+        }
+        let late = error(&run(&mut s, &viewer(2), vote(1, 0), T0 + 4)).unwrap();
+        assert_eq!(late, (ErrorCode::Invalid, "this poll is closed".into()));
+        // Closing twice is a no-op.
+        let d = run(
+            &mut s,
+            &staff(StaffRole::Host),
+            Command::PollClose { poll_id: 1 },
+            T0 + 5,
+        );
+        assert!(d.events.is_empty() && d.audit.is_none());
+    }
+
+    #[test]
+    fn a_second_poll_waits_for_the_first_to_close() {
+        let mut s = session();
+        run(&mut s, &staff(StaffRole::Host), poll_open(None), T0);
+        let (code, msg) =
+            error(&run(&mut s, &staff(StaffRole::Admin), poll_open(None), T0)).unwrap();
+        assert_eq!(code, ErrorCode::Invalid);
+        assert!(msg.contains("poll 1 is still open"), "{msg}");
+        run(
+            &mut s,
+            &staff(StaffRole::Host),
+            Command::PollClose { poll_id: 1 },
+            T0,
+        );
+        let d = run(&mut s, &staff(StaffRole::Host), poll_open(None), T0);
+        assert!(matches!(&d.events[0].event, Event::PollOpened { poll } if poll.id == 2));
+    }
+
+    #[test]
+    fn the_clock_throttles_tallies_and_closes_at_the_deadline_as_the_hub() {
+        let mut s = session();
+        run(&mut s, &staff(StaffRole::Host), poll_open(Some(10)), T0);
+        assert!(
+            s.clock(T0 + 1).is_empty(),
+            "nothing changed, nothing pushed"
+        );
+        let mut tallies = Vec::new();
+        for (i, t) in (0..40).zip((T0 + 10..).step_by(25)) {
+            run(&mut s, &viewer(i), vote(1, i % 3), t);
+            for d in s.clock(t) {
+                tallies.push(d.events[0].clone());
+            }
+        }
+        assert!(tallies.len() >= 2);
+        for w in tallies.windows(2) {
+            assert!(w[1].at - w[0].at >= 250, "{} then {}", w[0].at, w[1].at);
+        }
+        let deadline = T0 + 10_000;
+        let closed = s.clock(deadline + 4_000);
+        assert_eq!(closed.len(), 1);
+        match &closed[0].events[0].event {
+            Event::PollClosed {
+                counts,
+                voters,
+                closed_at,
+                ..
+            } => {
+                assert_eq!(counts.iter().sum::<u64>(), 40);
+                assert_eq!(*voters, 40);
+                assert_eq!(
+                    *closed_at, deadline,
+                    "closed at its deadline, not when noticed"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let audit = closed[0].audit.clone().unwrap();
+        assert_eq!(
+            (audit.actor_name.as_str(), audit.action.as_str()),
+            (HUB_ACTOR, "poll_close")
+        );
+        assert_eq!(
+            closed[0].games,
+            vec![GameWrite::PollClosed {
+                poll_id: 1,
+                closed_at: deadline
+            }]
+        );
+        assert!(s.clock(deadline + 5_000).is_empty());
+    }
+
+    #[test]
+    fn entries_respect_sanctions_and_the_draw_verifies() {
+        let mut s = session();
+        let d = run(&mut s, &staff(StaffRole::Host), draw_open(2), T0);
+        let commitment = match &d.events[0].event {
+            Event::InstantWinOpened { draw } => {
+                assert!(draw.rules.starts_with("No purchase necessary."));
+                draw.commitment.clone()
+            }
+            other => panic!("{other:?}"),
+        };
+        let seed_stored = matches!(&d.games[0], GameWrite::InstantWinOpened { seed_hex, .. } if seed_hex.len() == 64);
+        assert!(seed_stored);
+        s.note_sanctions(&ViewerId("v-007".into()), true, None);
+        s.note_sanctions(&ViewerId("v-008".into()), false, Some(T0 + 60_000));
+        let banned = error(&run(
+            &mut s,
+            &viewer(7),
+            Command::Enter { draw_id: 1 },
+            T0 + 1,
+        ))
+        .unwrap();
+        assert_eq!(banned.0, ErrorCode::Banned);
+        let timed = error(&run(
+            &mut s,
+            &viewer(8),
+            Command::Enter { draw_id: 1 },
+            T0 + 1,
+        ))
+        .unwrap();
+        assert_eq!(timed.0, ErrorCode::TimedOut);
+        for i in 0..5 {
+            let d = run(&mut s, &viewer(i), Command::Enter { draw_id: 1 }, T0 + 2);
+            assert_eq!(d.reply, Reply::Ack { seq: None });
+        }
+        let twice = error(&run(
+            &mut s,
+            &viewer(0),
+            Command::Enter { draw_id: 1 },
+            T0 + 3,
+        ))
+        .unwrap();
+        assert_eq!(
+            twice,
+            (ErrorCode::Invalid, "you have already entered".into())
+        );
+        // Snapshot before the draw: commitment yes, seed no.
+        let (_, draws) = s.snapshot_for(Role::Viewer).polls_and_draws();
+        assert_eq!(draws[0].entrants, 5);
+        assert!(draws[0].result.is_none() && draws[0].draw.by.name.is_none());
+        assert!(s.draw_record(1).is_none());
+        let drawn = s.clock(T0 + 60_000);
+        let drawn: Vec<_> = drawn.iter().filter(|d| d.audit.is_some()).collect();
+        assert_eq!(drawn.len(), 1);
+        assert_eq!(drawn[0].audit.as_ref().unwrap().actor_name, HUB_ACTOR);
+        let record = s.draw_record(1).unwrap();
+        assert_eq!(record.commitment, commitment);
+        assert_eq!(record.entrants.len(), 5);
+        assert_eq!(record.winners.len(), 2);
+        crate::instant_win::verify(&record).unwrap();
+        match &drawn[0].events[0].event {
+            Event::InstantWinDrawn { winners, .. } => {
+                for w in winners {
+                    let i: usize = w.viewer_id.0[2..].parse().unwrap();
+                    assert_eq!(w.first_name, format!("Name{i}"));
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+        let late = error(&run(
+            &mut s,
+            &viewer(9),
+            Command::Enter { draw_id: 1 },
+            T0 + 60_001,
+        ))
+        .unwrap();
+        assert_eq!(late, (ErrorCode::Invalid, "entries are closed".into()));
+    }
+
+    #[test]
+    fn a_redraw_is_a_new_verifiable_record_without_the_excluded() {
+        let mut s = session();
+        run(&mut s, &staff(StaffRole::Host), draw_open(2), T0);
+        for i in 0..10 {
+            run(&mut s, &viewer(i), Command::Enter { draw_id: 1 }, T0 + 1);
+        }
+        run(
+            &mut s,
+            &staff(StaffRole::Host),
+            Command::InstantWinClose { draw_id: 1 },
+            T0 + 2,
+        );
+        let first = s.draw_record(1).unwrap();
+        let out = first.winners[0].clone();
+        let keeps = first.winners[1].clone();
+        let redraw = |exclude: Vec<ViewerId>, reason: &str| Command::Redraw {
+            draw_id: 1,
+            exclude,
+            reason: reason.into(),
+        };
+        let no_reason = error(&run(
+            &mut s,
+            &staff(StaffRole::Host),
+            redraw(vec![out.clone()], ""),
+            T0 + 3,
+        ));
+        assert_eq!(no_reason.map(|e| e.0), Some(ErrorCode::Invalid));
+        let not_winner = ViewerId("v-nobody".into());
+        assert!(
+            error(&run(
+                &mut s,
+                &staff(StaffRole::Host),
+                redraw(vec![not_winner], "x"),
+                T0 + 3
+            ))
+            .is_some()
+        );
+        let d = run(
+            &mut s,
+            &staff(StaffRole::Host),
+            redraw(vec![out.clone()], "not eligible"),
+            T0 + 3,
+        );
+        assert_eq!(d.events.len(), 2, "{d:?}");
+        let Event::InstantWinOpened { draw } = &d.events[0].event else {
+            panic!("{:?}", d.events)
+        };
+        assert_eq!((draw.id, draw.redraw_of), (2, Some(1)));
+        assert_ne!(draw.commitment, first.commitment);
+        let second = s.draw_record(2).unwrap();
+        crate::instant_win::verify(&second).unwrap();
+        assert_eq!(second.commitment, draw.commitment);
+        assert_eq!(second.winners.len(), 1);
+        assert!(!second.entrants.contains(&out) && !second.entrants.contains(&keeps));
+        assert_eq!(second.entrants.len(), 8);
+        assert_eq!(
+            s.draw_record(1).unwrap(),
+            first,
+            "the old record is never edited"
+        );
+        let audit = d.audit.unwrap();
+        assert_eq!(
+            (audit.action.as_str(), audit.reason.as_str()),
+            ("redraw", "not eligible")
+        );
+    }
+
+    trait Split {
+        fn polls_and_draws(
+            self,
+        ) -> (
+            Vec<crate::protocol::PollState>,
+            Vec<crate::protocol::DrawState>,
+        );
+    }
+    impl Split for crate::protocol::Snapshot {
+        fn polls_and_draws(
+            self,
+        ) -> (
+            Vec<crate::protocol::PollState>,
+            Vec<crate::protocol::DrawState>,
+        ) {
+            (self.polls, self.instant_wins)
+        }
     }
 }

@@ -34,8 +34,8 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::{self, AuditEntry, AuditRecord, GENESIS_HASH};
 use super::contact::{ContactCipher, ContactError, ContactField};
-use super::migrations;
 use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
+use super::migrations;
 use super::{
     CommandOutcome, Commit, LiveHead, Store, StoreError, StoredSnapshot, StoredViewer,
     VIEWER_CARD_RECENT, ViewerRecord,
@@ -608,7 +608,12 @@ fn apply_game(tx: &Transaction, live_id: i64, write: &GameWrite) -> Result<(), S
             tx.prepare_cached(
                 "INSERT INTO votes (live_id, poll_id, viewer_id, option) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![live_id, sql_i64(*poll_id), viewer.0, *option as i64])?;
+            .execute(params![
+                live_id,
+                sql_i64(*poll_id),
+                viewer.0,
+                *option as i64
+            ])?;
         }
         GameWrite::PollClosed { poll_id, closed_at } => {
             tx.prepare_cached(
