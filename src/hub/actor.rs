@@ -35,7 +35,7 @@ use super::metrics::Metrics;
 use super::moderation::Moderation;
 use super::session::{History, Principal, Reply, Session, SessionBounds};
 use crate::protocol::{
-    ChatEntry, CloseCode, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event,
+    ChatEntry, CloseCode, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event,
     EventFrame, MessageId, Millis, PROTOCOL_VERSION, Resume, Role, ServerFrame, ViewerId, Welcome,
     WhoAmI,
 };
@@ -253,6 +253,19 @@ fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
         _ => work(),
     }
+}
+
+/// The id a command's outcome is remembered under: the client's id plus a
+/// fingerprint of the command itself. A real retry repeats the command
+/// exactly and finds the first outcome; a client that reuses an id for a
+/// different command (a counter restarted at 1) gets a new command, not
+/// somebody else's old ack.
+fn remembered_id(id: &CommandId, command: &Command) -> CommandId {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(command).expect("commands always serialise");
+    let digest = Sha256::digest(&bytes);
+    let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    CommandId(format!("{}#{tag}", id.0))
 }
 
 /// Serialises a server frame. Our own types always serialise.
@@ -496,10 +509,10 @@ impl SessionActor {
         banned: &mut Vec<ViewerId>,
     ) -> PendingReply {
         let CommandFrame { id, command } = frame;
-        let key = (principal.outcome_key(), id.clone());
+        let key = (principal.outcome_key(), remembered_id(&id, &command));
         let known = match self.outcomes.get(&key) {
             Some(o) => Some(o.clone()),
-            None => match self.store.command_outcome(live, &key.0, &id) {
+            None => match self.store.command_outcome(live, &key.0, &key.1) {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read a command outcome");
@@ -614,7 +627,7 @@ impl SessionActor {
                     c = c.with_audit(a);
                 }
                 if let Some(o) = outcome.clone() {
-                    c = c.with_outcome(key.0.clone(), id.clone(), o);
+                    c = c.with_outcome(key.0.clone(), key.1.clone(), o);
                 }
             }
             c
