@@ -57,6 +57,13 @@ pub(crate) enum Inbox {
     },
     /// Time to publish the viewers-online count and trim memory.
     Tick,
+    /// Time for polls and instant wins: deadlines and throttled tallies.
+    Clock,
+    /// The published record of an instant win, for `/draws/{id}.json`.
+    DrawRecord {
+        draw_id: u64,
+        reply: oneshot::Sender<Option<crate::instant_win::DrawRecord>>,
+    },
     Shutdown,
 }
 
@@ -231,7 +238,8 @@ fn restore_session(
     head: &LiveHead,
 ) -> Result<Session, StoreError> {
     let stored = store.snapshot(&config.live, config.limits.recent_in_snapshot)?;
-    Ok(Session::restore(
+    let games = store.games(&config.live)?;
+    let mut session = Session::restore(
         head,
         stored,
         config.settings.clone(),
@@ -241,7 +249,10 @@ fn restore_session(
             open_questions_in_snapshot: config.limits.open_questions_in_snapshot,
             message_cache: config.limits.message_cache,
         },
-    ))
+    );
+    let second_ms = config.limits.game_second.as_millis().max(1) as Millis;
+    session.restore_games(games, second_ms);
+    Ok(session)
 }
 
 /// Runs synchronous store work from the actor task. On a multi-threaded
@@ -300,6 +311,13 @@ impl SessionActor {
         let mut items = Vec::with_capacity(max_batch);
         // Set once shutting down: how long to wait for connections to leave.
         let mut drain_until: Option<tokio::time::Instant> = None;
+        // Polls and draws whose window ended while the hub was down are
+        // closed now, before anyone is served.
+        items.push(Inbox::Clock);
+        if let Err(e) = self.turn(&mut items) {
+            tracing::error!(error = %e, "closing what ended during downtime failed");
+        }
+        self.hand_over().await;
         loop {
             if drain_until.is_some() && self.conns.is_empty() {
                 break;
@@ -400,6 +418,9 @@ impl SessionActor {
                     self.send(Dispatch::Leave { conn });
                 }
                 Inbox::Shutdown => shutdown = true,
+                Inbox::DrawRecord { draw_id, reply } => {
+                    let _ = reply.send(self.session.draw_record(draw_id));
+                }
                 other => work.push(other),
             }
         }
@@ -441,7 +462,27 @@ impl SessionActor {
                     );
                     replies.push(reply);
                 }
-                Inbox::Join(_) | Inbox::Leave { .. } | Inbox::Shutdown => {
+                Inbox::Clock => {
+                    if self.stopping {
+                        continue;
+                    }
+                    for d in self.session.clock(now) {
+                        let mut first = true;
+                        for event in &d.events {
+                            let mut c = Commit::event(event.clone());
+                            if std::mem::take(&mut first) {
+                                c.audit = d.audit.clone();
+                                c.games = d.games.clone();
+                            }
+                            commits.push(c);
+                        }
+                        events.extend(d.events);
+                    }
+                }
+                Inbox::Join(_)
+                | Inbox::Leave { .. }
+                | Inbox::Shutdown
+                | Inbox::DrawRecord { .. } => {
                     unreachable!("sorted out above")
                 }
             }
@@ -556,6 +597,10 @@ impl SessionActor {
             live,
             now,
         };
+        if matches!(command, crate::protocol::Command::PollOpen { .. }) {
+            let online = self.conns.values().filter(|v| v.is_some()).count() as u64;
+            self.session.set_audience(online);
+        }
         let decision = self.session.decide(principal, &command, &mut history, now);
         let mut reply = decision.reply;
         if let (Some(consent), Principal::Viewer(v)) = (&decision.consent, principal)
@@ -619,10 +664,15 @@ impl SessionActor {
             _ => decision.audit,
         };
 
-        let needs_commit = outcome.is_some() || audit.is_some() || !decision.events.is_empty();
+        let games = decision.games;
+        let needs_commit = outcome.is_some()
+            || audit.is_some()
+            || !decision.events.is_empty()
+            || !games.is_empty();
         let mut first = true;
         let attach = |mut c: Commit, first: &mut bool| {
             if std::mem::take(first) {
+                c.games = games.clone();
                 if let Some(a) = audit.clone() {
                     c = c.with_audit(a);
                 }
