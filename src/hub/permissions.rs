@@ -27,6 +27,13 @@ pub const TABLE: &[(&str, &[Role])] = {
             "viewer_card",
             &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)],
         ),
+        ("poll_open", &[Staff(Host), Staff(Admin)]),
+        ("poll_close", &[Staff(Host), Staff(Admin)]),
+        ("vote", &[Viewer]),
+        ("instant_win_open", &[Staff(Host), Staff(Admin)]),
+        ("instant_win_close", &[Staff(Host), Staff(Admin)]),
+        ("enter", &[Viewer]),
+        ("redraw", &[Staff(Host), Staff(Admin)]),
     ]
 };
 
@@ -111,6 +118,29 @@ mod tests {
             Command::ViewerCard {
                 viewer_id: ViewerId("v".into()),
             },
+            Command::PollOpen {
+                question: "q".into(),
+                options: vec!["a".into(), "b".into()],
+                duration_secs: None,
+            },
+            Command::PollClose { poll_id: 1 },
+            Command::Vote {
+                poll_id: 1,
+                option: 0,
+            },
+            Command::InstantWinOpen {
+                prize: "p".into(),
+                winners: 1,
+                entry_secs: 60,
+                rules: String::new(),
+            },
+            Command::InstantWinClose { draw_id: 1 },
+            Command::Enter { draw_id: 1 },
+            Command::Redraw {
+                draw_id: 1,
+                exclude: Vec::new(),
+                reason: "r".into(),
+            },
         ]
     }
 
@@ -124,9 +154,9 @@ mod tests {
     }
 
     #[test]
-    fn viewers_may_only_say_and_consent() {
+    fn viewers_may_only_say_consent_vote_and_enter() {
         for c in every_command() {
-            let expected = matches!(c.name(), "say" | "consent");
+            let expected = matches!(c.name(), "say" | "consent" | "vote" | "enter");
             assert_eq!(allows(Role::Viewer, &c), expected, "{}", c.name());
         }
     }
@@ -134,7 +164,7 @@ mod tests {
     #[test]
     fn admin_may_do_every_staff_command() {
         for c in every_command() {
-            if c.name() != "consent" {
+            if !matches!(c.name(), "consent" | "vote" | "enter") {
                 assert!(allows(Role::Staff(StaffRole::Admin), &c), "{}", c.name());
             }
         }
