@@ -3,6 +3,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::popups::{draw_box, keys_line, wrapped};
@@ -17,6 +18,31 @@ use crate::console::wrap::{display_width, truncate, wrap};
 use crate::instant_win::NO_PURCHASE_NECESSARY;
 use crate::poll::Tally;
 use crate::protocol::{DrawState, PollState};
+
+/// Short facts joined by " · ", as many per line as fit in `width`.
+fn facts(segments: Vec<(String, Style)>, width: usize) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for (text, style) in segments {
+        let text = truncate(&text, width).into_owned();
+        let w = display_width(&text);
+        if !spans.is_empty() && used + 3 + w > width {
+            lines.push(Line::from(std::mem::take(&mut spans)));
+            used = 0;
+        }
+        if !spans.is_empty() {
+            spans.push(Span::styled(" · ", style));
+            used += 3;
+        }
+        used += w;
+        spans.push(Span::styled(text, style));
+    }
+    if !spans.is_empty() {
+        lines.push(Line::from(spans));
+    }
+    lines
+}
 
 /// Percentages and participation, computed the one way the crate does.
 fn tally_of(p: &PollState) -> Tally {
@@ -82,31 +108,29 @@ pub fn poll_lines(
             Span::styled(right, theme.style(StyleKey::PollCount)),
         ]));
     }
-    let who = format!(
-        "{} voters · {:.0}% of {}",
-        p.voters,
-        tally.participation(),
-        p.poll.audience_at_launch
-    );
-    let mut meta = Vec::new();
-    match (p.closed_at, p.poll.closes_at) {
-        (Some(at), _) => {
-            meta.push(Span::styled("final ", theme.style(StyleKey::PollFinal)));
-            meta.push(Span::styled(
-                format!("· {who} · closed {}", clock(at)),
-                theme.style(StyleKey::PollMeta),
-            ));
-        }
-        (None, Some(until)) => meta.push(Span::styled(
-            format!("{who} · {} left", countdown(state.now, until)),
-            theme.style(StyleKey::PollMeta),
-        )),
-        (None, None) => meta.push(Span::styled(
-            format!("{who} · until closed"),
-            theme.style(StyleKey::PollMeta),
-        )),
+    let meta = theme.style(StyleKey::PollMeta);
+    let mut segments = Vec::new();
+    if p.closed_at.is_some() {
+        segments.push(("final".to_string(), theme.style(StyleKey::PollFinal)));
     }
-    lines.push(Line::from(meta));
+    segments.push((format!("{} voters", p.voters), meta));
+    segments.push((
+        format!(
+            "{:.0}% of {}",
+            tally.participation(),
+            p.poll.audience_at_launch
+        ),
+        meta,
+    ));
+    segments.push((
+        match (p.closed_at, p.poll.closes_at) {
+            (Some(at), _) => format!("closed {}", clock(at)),
+            (None, Some(until)) => format!("{} left", countdown(state.now, until)),
+            (None, None) => "until closed".to_string(),
+        },
+        meta,
+    ));
+    lines.extend(facts(segments, width));
     lines
 }
 
@@ -124,15 +148,16 @@ pub fn draw_lines(
         .redraw_of
         .map(|of| format!(" (re-draw of #{of})"))
         .unwrap_or_default();
-    let head = format!(
-        "Instant win #{}{redraw} · {}× {}",
-        d.draw.id,
-        d.draw.winners,
-        clean_name(&d.draw.prize)
-    );
-    lines.push(Line::styled(
-        truncate(&head, width).into_owned(),
-        theme.style(StyleKey::DrawPrize),
+    let prize = theme.style(StyleKey::DrawPrize);
+    lines.extend(facts(
+        vec![
+            (format!("Instant win #{}{redraw}", d.draw.id), prize),
+            (
+                format!("{}× {}", d.draw.winners, clean_name(&d.draw.prize)),
+                prize,
+            ),
+        ],
+        width,
     ));
     let proof = theme.style(StyleKey::DrawProof);
     let meta = theme.style(StyleKey::DrawMeta);
@@ -182,25 +207,22 @@ pub fn draw_lines(
                     Line::styled(part.to_string(), theme.style(StyleKey::DrawWinner))
                 });
             }
-            lines.push(Line::styled(
-                truncate(
-                    &format!(
-                        "seed {}… · entrants {}…",
-                        short_hex(&clean(&r.seed)),
-                        short_hex(&clean(&r.entrants_hash))
+            lines.extend(facts(
+                vec![
+                    (format!("seed {}…", short_hex(&clean(&r.seed))), proof),
+                    (
+                        format!("entrants {}…", short_hex(&clean(&r.entrants_hash))),
+                        proof,
                     ),
-                    width,
-                )
-                .into_owned(),
-                proof,
+                ],
+                width,
             ));
-            lines.push(Line::styled(
-                truncate(
-                    &format!("verify: /draws/{}.json · regie verify-draw", d.draw.id),
-                    width,
-                )
-                .into_owned(),
-                proof,
+            lines.extend(facts(
+                vec![
+                    (format!("verify: /draws/{}.json", d.draw.id), proof),
+                    ("regie verify-draw".to_string(), proof),
+                ],
+                width,
             ));
         }
     }
