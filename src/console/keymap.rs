@@ -54,11 +54,11 @@ actions! {
     Filter => "filter", "filter: text, from:NAME, is:question, is:held";
     ViewerCard => "viewer_card", "show the author's viewer card";
     SortQuestions => "sort_questions", "questions: oldest first / newest first";
-    Poll => "poll", "launch a poll (question, 2–6 options, duration)";
+    Poll => "poll", "launch a poll (form)";
     ClosePoll => "close_poll", "close the live poll now (asks to confirm)";
-    InstantWin => "instant_win", "launch an instant win (prize, winners, entry window, rules)";
-    DrawNow => "draw_now", "end the instant win's entry window and draw now (asks to confirm)";
-    Redraw => "redraw", "re-draw without chosen winners: a new recorded draw";
+    InstantWin => "instant_win", "launch an instant win (form)";
+    DrawNow => "draw_now", "draw the instant win now (asks to confirm)";
+    Redraw => "redraw", "re-draw without chosen winners (new record)";
     Games => "games", "past polls and instant wins of this show";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
