@@ -495,3 +495,138 @@ fn instant_win_form_snapshot() {
     feed(&mut c, keys);
     snap("game_instant_win_form", &mut c);
 }
+
+#[test]
+fn past_games_list_snapshot() {
+    let mut c = drawn(StaffRole::Admin);
+    feed(
+        &mut c,
+        [
+            Msg::Frame(event(
+                40,
+                NOON + 29 * MIN,
+                Event::PollOpened {
+                    poll: poll_view(1, None),
+                },
+            )),
+            Msg::Frame(event(
+                41,
+                NOON + 30 * MIN,
+                Event::PollClosed {
+                    poll_id: 1,
+                    counts: vec![20, 16, 4],
+                    voters: 40,
+                    closed_at: NOON + 30 * MIN,
+                },
+            )),
+        ],
+    );
+    snap("game_card_admin", &mut c);
+    feed(&mut c, [key('L')]);
+    snap("game_past_list", &mut c);
+}
+
+#[test]
+fn hostile_poll_and_draw_text_is_sanitised_and_odd_tallies_do_not_panic() {
+    let evil = "\x1b]0;pwned\x07 \x1b[2J\u{202E}rev\u{202C} zero\u{200B}width 👨‍👩‍👧‍👦";
+    let mut c = show(StaffRole::Admin);
+    let poll = PollView {
+        question: evil.into(),
+        options: vec![evil.into(), "ok".into(), "日本語のテキスト".repeat(5)],
+        ..poll_view(9, Some(NOON + 29 * MIN)) // already past: shows 0:00
+    };
+    let draw = DrawView {
+        prize: evil.into(),
+        commitment: evil.into(),
+        ..draw_view(3)
+    };
+    feed(
+        &mut c,
+        [
+            Msg::Frame(event(30, NOON, Event::PollOpened { poll })),
+            // Fewer counts than options, and a huge one: drawn, not a panic.
+            Msg::Frame(event(
+                31,
+                NOON,
+                Event::PollTally {
+                    poll_id: 9,
+                    counts: vec![u64::MAX / 2],
+                    voters: u64::MAX / 2,
+                },
+            )),
+            Msg::Frame(event(32, NOON, Event::InstantWinOpened { draw })),
+            Msg::Frame(event(
+                33,
+                NOON,
+                Event::InstantWinDrawn {
+                    draw_id: 3,
+                    seed: evil.into(),
+                    entrants: 1,
+                    entrants_hash: evil.into(),
+                    winners: vec![Winner {
+                        viewer_id: ViewerId("v-x".into()),
+                        first_name: evil.into(),
+                    }],
+                },
+            )),
+        ],
+    );
+    for (w, h) in SIZES {
+        for popup in [false, true] {
+            if popup {
+                feed(&mut c, [key('L')]);
+            }
+            let buf = buffer(&mut c, w, h);
+            for cell in buf.content.iter() {
+                for ch in cell.symbol().chars() {
+                    assert!(
+                        !ch.is_control()
+                            && !('\u{202A}'..='\u{202E}').contains(&ch)
+                            && ch != '\u{200B}',
+                        "{ch:?} reached a cell"
+                    );
+                }
+            }
+            // The side panes' right border stays in the last column.
+            if !popup {
+                for y in 0..h - 2 {
+                    let s = buf[(w - 1, y)].symbol();
+                    assert!(matches!(s, "┐" | "│" | "┘"), "row {y} at {w}x{h}: {s:?}");
+                }
+            }
+            feed(&mut c, [code(KeyCode::Esc)]);
+        }
+    }
+}
+
+#[test]
+fn poll_bars_take_their_colour_from_the_theme() {
+    let mut c = live_poll(StaffRole::Host);
+    for name in ["default", "light", "high-contrast"] {
+        let theme = regie::console::theme::load(name).unwrap().theme;
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+        terminal
+            .draw(|f| regie::console::view::draw(f, &mut c, &theme))
+            .unwrap();
+        let buf = terminal.backend().buffer().clone();
+        let style_of = |sym: &str| {
+            buf.content
+                .iter()
+                .find(|cell| cell.symbol() == sym)
+                .map(|cell| cell.style())
+                .unwrap()
+        };
+        use regie::console::theme::StyleKey;
+        assert_eq!(
+            style_of("█").fg,
+            theme.style(StyleKey::PollBar).fg,
+            "{name}"
+        );
+        assert_eq!(
+            style_of("░").fg,
+            theme.style(StyleKey::PollBarTrack).fg,
+            "{name}"
+        );
+    }
+}

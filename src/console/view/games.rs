@@ -134,6 +134,53 @@ pub fn poll_lines(
     lines
 }
 
+/// A finished poll in one line or two: its leading option and turnout.
+pub fn poll_summary(p: &PollState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let tally = tally_of(p);
+    let pcts = tally.percentages();
+    let meta = theme.style(StyleKey::PollMeta);
+    let mut segments = vec![(
+        format!("Poll #{} final", p.poll.id),
+        theme.style(StyleKey::PollFinal),
+    )];
+    let top = (0..p.poll.options.len())
+        .max_by_key(|&i| (p.counts.get(i).copied().unwrap_or(0), std::cmp::Reverse(i)));
+    if let Some(i) = top {
+        segments.push((
+            format!(
+                "{} {:.0}%",
+                clean_name(&p.poll.options[i]),
+                pcts.get(i).copied().unwrap_or(0.0)
+            ),
+            theme.style(StyleKey::PollCount),
+        ));
+    }
+    segments.push((format!("{} voters", p.voters), meta));
+    facts(segments, width)
+}
+
+/// A finished draw in one line or two: its winners.
+pub fn draw_summary(d: &DrawState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let names: Vec<String> = d
+        .result
+        .iter()
+        .flat_map(|r| r.winners.iter().map(|w| clean_name(&w.first_name)))
+        .collect();
+    facts(
+        vec![
+            (
+                format!("Instant win #{}", d.draw.id),
+                theme.style(StyleKey::DrawPrize),
+            ),
+            (
+                format!("winners: {}", names.join(", ")),
+                theme.style(StyleKey::DrawWinner),
+            ),
+        ],
+        width,
+    )
+}
+
 /// The instant-win part of the card: prize, live entries and countdown,
 /// the commitment; once drawn, the winners by first name and the proof.
 pub fn draw_lines(

@@ -136,11 +136,31 @@ fn game_card_lines(state: &Console, width: usize, theme: &Theme) -> Vec<Line<'st
             ),
         ]));
     }
-    if let Some(p) = state.games.shown_poll() {
-        lines.extend(super::games::poll_lines(state, p, width, theme));
+    let poll = state.games.shown_poll();
+    let draw = state.games.shown_draw();
+    // A finished game shrinks to a summary line when the other one is live
+    // or finished later; the draw wins a tie (it carries the proof).
+    let poll_done = poll.and_then(|p| p.closed_at);
+    let draw_done = draw.and_then(|d| d.result.as_ref().map(|r| r.drawn_at));
+    let (poll_full, draw_full) = match (poll_done, draw_done) {
+        (Some(_), None) if draw.is_some() => (false, true),
+        (None, Some(_)) if poll.is_some() => (true, false),
+        (Some(p), Some(d)) => (p > d, p <= d),
+        _ => (true, true),
+    };
+    if let Some(p) = poll {
+        lines.extend(if poll_full {
+            super::games::poll_lines(state, p, width, theme)
+        } else {
+            super::games::poll_summary(p, width, theme)
+        });
     }
-    if let Some(d) = state.games.shown_draw() {
-        lines.extend(super::games::draw_lines(state, d, width, theme));
+    if let Some(d) = draw {
+        lines.extend(if draw_full {
+            super::games::draw_lines(state, d, width, theme)
+        } else {
+            super::games::draw_summary(d, width, theme)
+        });
     }
     lines
 }
