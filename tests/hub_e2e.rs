@@ -820,6 +820,10 @@ async fn a_retried_command_id_takes_effect_once() {
     // And the next real message directly follows: no second effect.
     let next = julie.command_with_id("c-2", say("autre")).await;
     assert!(matches!(next, ServerFrame::Ack { seq: Some(s), .. } if s == seq + 1));
+    // An id reused for a different command (a client whose counter started
+    // over) is not a retry: it is a new command, not the old ack.
+    let reused = julie.command_with_id("c-1", say("un autre jour")).await;
+    assert!(matches!(reused, ServerFrame::Ack { seq: Some(s), .. } if s == seq + 2));
 
     // Across a restart too (outcomes live in the store).
     drop(julie);

@@ -97,6 +97,10 @@ impl Store for FlakyStore {
     fn checkpoint(&mut self) -> Result<(), StoreError> {
         self.inner.checkpoint()
     }
+
+    fn games(&mut self, live: &str) -> Result<regie::store::StoredGames, StoreError> {
+        self.inner.games(live)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

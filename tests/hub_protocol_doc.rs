@@ -84,7 +84,7 @@ fn event_name(e: &Event) -> &'static str {
     }
 }
 
-const ALL_EVENTS: [&str; 10] = [
+const ALL_EVENTS: [&str; 16] = [
     "message",
     "released",
     "redacted",
@@ -95,6 +95,12 @@ const ALL_EVENTS: [&str; 10] = [
     "viewer_timed_out",
     "viewer_banned",
     "viewers_online",
+    "poll_opened",
+    "poll_tally",
+    "poll_closed",
+    "instant_win_opened",
+    "instant_win_entries",
+    "instant_win_drawn",
 ];
 
 fn server_frame_name(f: &ServerFrame) -> &'static str {

@@ -35,7 +35,7 @@ use super::metrics::Metrics;
 use super::moderation::Moderation;
 use super::session::{History, Principal, Reply, Session, SessionBounds};
 use crate::protocol::{
-    ChatEntry, CloseCode, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event,
+    ChatEntry, CloseCode, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event,
     EventFrame, MessageId, Millis, PROTOCOL_VERSION, Resume, Role, ServerFrame, ViewerId, Welcome,
     WhoAmI,
 };
@@ -57,6 +57,13 @@ pub(crate) enum Inbox {
     },
     /// Time to publish the viewers-online count and trim memory.
     Tick,
+    /// Time for polls and instant wins: deadlines and throttled tallies.
+    Clock,
+    /// The published record of an instant win, for `/draws/{id}.json`.
+    DrawRecord {
+        draw_id: u64,
+        reply: oneshot::Sender<Option<crate::instant_win::DrawRecord>>,
+    },
     Shutdown,
 }
 
@@ -212,7 +219,8 @@ pub(crate) fn start(
         dispatch,
         out: Vec::new(),
         checkpoint_due: false,
-        viewers: HashMap::new(),
+        conns: HashMap::new(),
+        stopping: false,
     };
     let actor = tokio::spawn(actor.run(rx));
     let done = async move {
@@ -230,7 +238,8 @@ fn restore_session(
     head: &LiveHead,
 ) -> Result<Session, StoreError> {
     let stored = store.snapshot(&config.live, config.limits.recent_in_snapshot)?;
-    Ok(Session::restore(
+    let games = store.games(&config.live)?;
+    let mut session = Session::restore(
         head,
         stored,
         config.settings.clone(),
@@ -240,7 +249,10 @@ fn restore_session(
             open_questions_in_snapshot: config.limits.open_questions_in_snapshot,
             message_cache: config.limits.message_cache,
         },
-    ))
+    );
+    let second_ms = config.limits.game_second.as_millis().max(1) as Millis;
+    session.restore_games(games, second_ms);
+    Ok(session)
 }
 
 /// Runs synchronous store work from the actor task. On a multi-threaded
@@ -252,6 +264,19 @@ fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
         _ => work(),
     }
+}
+
+/// The id a command's outcome is remembered under: the client's id plus a
+/// fingerprint of the command itself. A real retry repeats the command
+/// exactly and finds the first outcome; a client that reuses an id for a
+/// different command (a counter restarted at 1) gets a new command, not
+/// somebody else's old ack.
+fn remembered_id(id: &CommandId, command: &Command) -> CommandId {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(command).expect("commands always serialise");
+    let digest = Sha256::digest(&bytes);
+    let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    CommandId(format!("{}#{tag}", id.0))
 }
 
 /// Serialises a server frame. Our own types always serialise.
@@ -270,9 +295,13 @@ struct SessionActor {
     out: Vec<Dispatch>,
     /// A redaction was committed: checkpoint once the batch is handed over.
     checkpoint_due: bool,
-    /// Joined viewer connections (for the viewers-online count, and to
-    /// reload their sanctions after a failed commit).
-    viewers: HashMap<ConnId, ViewerId>,
+    /// Joined connections, with the viewer id for viewers (for the
+    /// viewers-online count, to reload sanctions after a failed commit, and
+    /// to know when everyone has left at shutdown).
+    conns: HashMap<ConnId, Option<ViewerId>>,
+    /// Shutting down: joins are refused, ticks ignored, commands still
+    /// processed until every connection has left.
+    stopping: bool,
     outcomes: OutcomeCache,
 }
 
@@ -280,8 +309,27 @@ impl SessionActor {
     async fn run(mut self, mut inbox: mpsc::Receiver<Inbox>) {
         let max_batch = self.config.limits.max_batch.max(1);
         let mut items = Vec::with_capacity(max_batch);
+        // Set once shutting down: how long to wait for connections to leave.
+        let mut drain_until: Option<tokio::time::Instant> = None;
+        // Polls and draws whose window ended while the hub was down are
+        // closed now, before anyone is served.
+        items.push(Inbox::Clock);
+        if let Err(e) = self.turn(&mut items) {
+            tracing::error!(error = %e, "closing what ended during downtime failed");
+        }
+        self.hand_over().await;
         loop {
-            let Some(first) = inbox.recv().await else {
+            if drain_until.is_some() && self.conns.is_empty() {
+                break;
+            }
+            let next = match drain_until {
+                None => inbox.recv().await,
+                Some(deadline) => tokio::time::timeout_at(deadline, inbox.recv())
+                    .await
+                    .ok()
+                    .flatten(),
+            };
+            let Some(first) = next else {
                 break;
             };
             items.push(first);
@@ -295,6 +343,19 @@ impl SessionActor {
             // and handing the worker's other tasks to another thread for
             // each one (`block_in_place`) cost more latency than it saved.
             let turn = self.turn(&mut items);
+            if matches!(turn, Ok(true)) && drain_until.is_none() {
+                // Shutting down: everyone is told to go, and whatever they
+                // already sent is still decided and saved (so a retry after
+                // the restart gets its ack) until the last one has left.
+                self.stopping = true;
+                self.send(Dispatch::CloseAll(Farewell::shutting_down()));
+                let limits = &self.config.limits;
+                drain_until = Some(
+                    tokio::time::Instant::now()
+                        + limits.close_grace
+                        + super::connection::CLOSE_REPLY_WAIT,
+                );
+            }
             self.hand_over().await;
             if std::mem::take(&mut self.checkpoint_due) {
                 // A redaction's old page images must leave the write-ahead
@@ -304,19 +365,15 @@ impl SessionActor {
                     tracing::warn!(error = %e, "checkpoint after a redaction failed");
                 }
             }
-            match turn {
-                Ok(false) => {}
-                Ok(true) => break,
-                Err(e) => {
-                    tracing::error!(error = %e, "the store failed and could not be reopened; stopping the hub");
-                    self.send(Dispatch::CloseAll(Farewell::new(
-                        ErrorCode::Internal,
-                        "the hub lost its store; reconnect later",
-                        CloseCode::GoingAway,
-                    )));
-                    self.hand_over().await;
-                    return;
-                }
+            if let Err(e) = turn {
+                tracing::error!(error = %e, "the store failed and could not be reopened; stopping the hub");
+                self.send(Dispatch::CloseAll(Farewell::new(
+                    ErrorCode::Internal,
+                    "the hub lost its store; reconnect later",
+                    CloseCode::GoingAway,
+                )));
+                self.hand_over().await;
+                return;
             }
         }
         // Refuse whatever is still queued (joins waiting for a welcome).
@@ -357,10 +414,13 @@ impl SessionActor {
             match item {
                 Inbox::Join(req) => self.join(*req, now),
                 Inbox::Leave { conn } => {
-                    self.viewers.remove(&conn);
+                    self.conns.remove(&conn);
                     self.send(Dispatch::Leave { conn });
                 }
                 Inbox::Shutdown => shutdown = true,
+                Inbox::DrawRecord { draw_id, reply } => {
+                    let _ = reply.send(self.session.draw_record(draw_id));
+                }
                 other => work.push(other),
             }
         }
@@ -375,7 +435,10 @@ impl SessionActor {
             match item {
                 Inbox::Tick => {
                     ticked = true;
-                    let count = self.viewers.len() as u64;
+                    let count = self.conns.values().filter(|v| v.is_some()).count() as u64;
+                    if self.stopping {
+                        continue;
+                    }
                     if let Some(frame) = self.session.viewers_online(count, now) {
                         commits.push(Commit::event(frame.clone()));
                         events.push(frame);
@@ -399,7 +462,27 @@ impl SessionActor {
                     );
                     replies.push(reply);
                 }
-                Inbox::Join(_) | Inbox::Leave { .. } | Inbox::Shutdown => {
+                Inbox::Clock => {
+                    if self.stopping {
+                        continue;
+                    }
+                    for d in self.session.clock(now) {
+                        let mut first = true;
+                        for event in &d.events {
+                            let mut c = Commit::event(event.clone());
+                            if std::mem::take(&mut first) {
+                                c.audit = d.audit.clone();
+                                c.games = d.games.clone();
+                            }
+                            commits.push(c);
+                        }
+                        events.extend(d.events);
+                    }
+                }
+                Inbox::Join(_)
+                | Inbox::Leave { .. }
+                | Inbox::Shutdown
+                | Inbox::DrawRecord { .. } => {
                     unreachable!("sorted out above")
                 }
             }
@@ -467,10 +550,10 @@ impl SessionActor {
         banned: &mut Vec<ViewerId>,
     ) -> PendingReply {
         let CommandFrame { id, command } = frame;
-        let key = (principal.outcome_key(), id.clone());
+        let key = (principal.outcome_key(), remembered_id(&id, &command));
         let known = match self.outcomes.get(&key) {
             Some(o) => Some(o.clone()),
-            None => match self.store.command_outcome(live, &key.0, &id) {
+            None => match self.store.command_outcome(live, &key.0, &key.1) {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read a command outcome");
@@ -514,6 +597,10 @@ impl SessionActor {
             live,
             now,
         };
+        if matches!(command, crate::protocol::Command::PollOpen { .. }) {
+            let online = self.conns.values().filter(|v| v.is_some()).count() as u64;
+            self.session.set_audience(online);
+        }
         let decision = self.session.decide(principal, &command, &mut history, now);
         let mut reply = decision.reply;
         if let (Some(consent), Principal::Viewer(v)) = (&decision.consent, principal)
@@ -577,15 +664,20 @@ impl SessionActor {
             _ => decision.audit,
         };
 
-        let needs_commit = outcome.is_some() || audit.is_some() || !decision.events.is_empty();
+        let games = decision.games;
+        let needs_commit = outcome.is_some()
+            || audit.is_some()
+            || !decision.events.is_empty()
+            || !games.is_empty();
         let mut first = true;
         let attach = |mut c: Commit, first: &mut bool| {
             if std::mem::take(first) {
+                c.games = games.clone();
                 if let Some(a) = audit.clone() {
                     c = c.with_audit(a);
                 }
                 if let Some(o) = outcome.clone() {
-                    c = c.with_outcome(key.0.clone(), id.clone(), o);
+                    c = c.with_outcome(key.0.clone(), key.1.clone(), o);
                 }
             }
             c
@@ -616,7 +708,7 @@ impl SessionActor {
         let head = self.store.open_live(&self.config.live)?;
         self.session = restore_session(&mut *self.store, &self.config, &head)?;
         let now = crate::now_millis();
-        let mut viewers: Vec<ViewerId> = self.viewers.values().cloned().collect();
+        let mut viewers: Vec<ViewerId> = self.conns.values().flatten().cloned().collect();
         viewers.sort();
         viewers.dedup();
         for v in viewers {
@@ -650,6 +742,9 @@ impl SessionActor {
                 CloseCode::GoingAway,
             )
         };
+        if self.stopping {
+            return refuse(reply, Farewell::shutting_down());
+        }
         if let Principal::Viewer(v) = &principal {
             match self.store.viewer(&live, &v.id, now) {
                 Ok(Some(sv)) => {
@@ -720,9 +815,7 @@ impl SessionActor {
         };
         if reply.send(joined).is_ok() {
             self.metrics.messages_out.inc_by(sent);
-            if let Some(v) = &viewer_id {
-                self.viewers.insert(conn, v.clone());
-            }
+            self.conns.insert(conn, viewer_id.clone());
             // Every event up to the welcome's head was dispatched in an
             // earlier turn: registering now starts this connection exactly
             // after it.

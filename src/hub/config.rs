@@ -76,6 +76,13 @@ pub struct Limits {
     /// Command outcomes remembered in memory for retries (the store keeps
     /// them all; this only saves a read).
     pub outcome_cache: usize,
+    /// How often the hub's clock looks at polls and instant wins: closes
+    /// what reached its deadline and pushes changed tallies (at most four a
+    /// second whatever this is).
+    pub game_clock: Duration,
+    /// The length of one second of a poll duration or an entry window.
+    /// One second, except in tests that need windows to end quickly.
+    pub game_second: Duration,
 }
 
 impl Default for Limits {
@@ -96,6 +103,8 @@ impl Default for Limits {
             max_bad_frames: 16,
             close_grace: Duration::from_secs(5),
             outcome_cache: 50_000,
+            game_clock: Duration::from_millis(250),
+            game_second: Duration::from_secs(1),
         }
     }
 }

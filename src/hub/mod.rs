@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`config`] | [`HubConfig`] and [`Limits`]: what a hub runs and its bounds |
 //! | [`session`] | the pure rules of a live: command → events + reply |
+//! | [`engagement`] | polls and instant wins in the live: votes, entries, deadlines, re-draws |
 //! | [`permissions`] | the role → command table |
 //! | [`moderation`] | personal data and blocked terms → hold queue |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |
@@ -21,6 +22,7 @@
 mod actor;
 pub mod config;
 mod connection;
+pub mod engagement;
 mod fanout;
 pub mod identity;
 pub mod metrics;
@@ -123,9 +125,17 @@ pub async fn serve_with_store(
         .route("/", any(connection::upgrade))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
+        .route("/draws/{file}", get(draw_record))
         .with_state(shared);
 
-    let ticker = tokio::spawn(tick(inbox.clone(), config.limits.viewers_online_interval));
+    let ticker = tokio::spawn(tick(
+        inbox.clone(),
+        config.limits.viewers_online_interval,
+        || actor::Inbox::Tick,
+    ));
+    let clock = tokio::spawn(tick(inbox.clone(), config.limits.game_clock, || {
+        actor::Inbox::Clock
+    }));
     let stop_inbox = inbox;
     let signal = async move {
         shutdown.await;
@@ -141,6 +151,7 @@ pub async fn serve_with_store(
         .with_graceful_shutdown(signal)
         .await;
     ticker.abort();
+    clock.abort();
     // The actor says goodbye to every joined client, then checkpoints.
     let _ = actor_done.await;
     // Wait for connection tasks to deliver their goodbyes (bounded).
@@ -151,16 +162,55 @@ pub async fn serve_with_store(
     served.map_err(HubError::Io)
 }
 
-async fn tick(inbox: mpsc::Sender<actor::Inbox>, every: std::time::Duration) {
+async fn tick(
+    inbox: mpsc::Sender<actor::Inbox>,
+    every: std::time::Duration,
+    item: fn() -> actor::Inbox,
+) {
     let every = every.max(std::time::Duration::from_millis(10));
     let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
         // A full inbox means the actor is busy; the next tick will do.
-        if let Err(mpsc::error::TrySendError::Closed(_)) = inbox.try_send(actor::Inbox::Tick) {
+        if let Err(mpsc::error::TrySendError::Closed(_)) = inbox.try_send(item()) {
             return;
         }
+    }
+}
+
+/// `GET /draws/{id}.json`: an instant win's published record, once drawn,
+/// so anyone can run `regie verify-draw` on it. 404 before the draw: the
+/// seed is secret until then.
+async fn draw_record(
+    axum::extract::State(shared): axum::extract::State<Arc<connection::Shared>>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let Some(draw_id) = file
+        .strip_suffix(".json")
+        .and_then(|id| id.parse::<u64>().ok())
+    else {
+        return (StatusCode::NOT_FOUND, "no such draw\n").into_response();
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if shared
+        .inbox
+        .send(actor::Inbox::DrawRecord { draw_id, reply })
+        .await
+        .is_err()
+    {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the hub is stopping\n").into_response();
+    }
+    match answer.await {
+        Ok(Some(record)) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            serde_json::to_string_pretty(&record).expect("draw records serialise"),
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such draw, or not drawn yet\n").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "the hub is stopping\n").into_response(),
     }
 }
 

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+use super::engagement::{Engagement, Step};
 use super::moderation::{Moderation, Review};
 use super::permissions;
 use super::rate_limit::RateLimiter;
@@ -25,7 +26,7 @@ use crate::protocol::{
     EventFrame, MessageId, Millis, ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone,
     ViewerId, Visibility,
 };
-use crate::store::{AuditEntry, LiveHead, StoreError, StoredSnapshot};
+use crate::store::{AuditEntry, GameWrite, LiveHead, StoreError, StoredGames, StoredSnapshot};
 
 /// Longest reason (hide, timeout, ban, redact) kept, in graphemes.
 pub const MAX_REASON_GRAPHEMES: usize = 200;
@@ -110,6 +111,8 @@ pub struct Decision {
     pub consent: Option<ConsentState>,
     /// A viewer who was just banned: their connections must be closed.
     pub banned: Option<ViewerId>,
+    /// Poll and instant-win facts to store with this decision's commit.
+    pub games: Vec<GameWrite>,
 }
 
 /// The answer a client gets for a command.
@@ -142,6 +145,7 @@ impl Decision {
             audit: None,
             consent: None,
             banned: None,
+            games: Vec::new(),
         }
     }
 
@@ -152,6 +156,7 @@ impl Decision {
             audit: None,
             consent: None,
             banned: None,
+            games: Vec::new(),
         }
     }
 }
@@ -193,6 +198,11 @@ pub struct Session {
     /// Only viewers with a sanction (or a recently ended one).
     sanctions: HashMap<ViewerId, Sanctions>,
     viewers_online: u64,
+    /// Polls and instant wins (`engagement`).
+    games: Engagement,
+    /// Viewers connected now, as the actor last told: a poll's
+    /// participation denominator at launch.
+    audience: u64,
 }
 
 type Refusal = (ErrorCode, String);
@@ -228,6 +238,8 @@ impl Session {
             open_questions: BTreeSet::new(),
             sanctions: HashMap::new(),
             viewers_online: 0,
+            games: Engagement::default(),
+            audience: 0,
         };
         for entry in stored.recent {
             session.remember_recent(entry);
@@ -298,6 +310,7 @@ impl Session {
                 })),
             })
             .collect();
+        let (polls, instant_wins) = self.games.snapshot_for(role);
         Snapshot {
             pinned: self.pinned.as_ref().and_then(message),
             open_questions: self
@@ -309,8 +322,42 @@ impl Session {
             recent,
             viewers_online: self.viewers_online,
             settings: self.settings.clone(),
-            ..Snapshot::default()
+            polls,
+            instant_wins,
         }
+    }
+
+    /// Continues the live's polls and instant wins from the store.
+    /// `second_ms` is the length of a game "second" (1,000 but in tests).
+    pub fn restore_games(&mut self, stored: StoredGames, second_ms: Millis) {
+        self.games = Engagement::restore(stored, second_ms);
+    }
+
+    /// Viewers connected now (the actor tells before a poll launch).
+    pub fn set_audience(&mut self, viewers: u64) {
+        self.audience = viewers;
+    }
+
+    /// The published record of a drawn instant win, if drawn.
+    pub fn draw_record(&self, draw_id: u64) -> Option<crate::instant_win::DrawRecord> {
+        self.games.record(draw_id)
+    }
+
+    /// What time did by `now` (deadlines, throttled tallies): one decision
+    /// per step, each with its events numbered, its facts and its audit.
+    pub fn clock(&mut self, now: Millis) -> Vec<Decision> {
+        self.games
+            .clock(now)
+            .into_iter()
+            .map(|step| self.step(step, now))
+            .collect()
+    }
+
+    fn step(&mut self, step: Step, now: Millis) -> Decision {
+        let mut d = self.emit(step.events, now);
+        d.audit = step.audit;
+        d.games = step.writes;
+        d
     }
 
     /// The periodic viewers-online event, only when the count changed.
@@ -410,24 +457,114 @@ impl Session {
                 viewer_id: viewer_id.clone(),
                 with_contact: permissions::sees_contact(who.role()),
             })),
-            // Polls and instant wins: wired in by the polls issue; until then no
-            // role is granted them in the permission table, so this is unreachable
-            // in practice and refused cleanly if the table ever lets one through.
-            Command::PollOpen { .. }
-            | Command::PollClose { .. }
-            | Command::Vote { .. }
-            | Command::InstantWinOpen { .. }
-            | Command::InstantWinClose { .. }
-            | Command::Enter { .. }
-            | Command::Redraw { .. } => Err(refusal(
-                ErrorCode::Forbidden,
-                "polls and instant wins are not enabled on this hub",
-            )),
+            Command::PollOpen {
+                question,
+                options,
+                duration_secs,
+            } => {
+                let spec = crate::poll::PollSpec {
+                    question: question.clone(),
+                    options: options.clone(),
+                    duration_secs: *duration_secs,
+                };
+                let by = self.actor(who);
+                let audience = self.audience;
+                self.games
+                    .open_poll(by, &spec, audience, now)
+                    .map(|s| self.step(s, now))
+            }
+            Command::PollClose { poll_id } => {
+                let by = self.actor(who);
+                self.games
+                    .close_poll(&by, *poll_id, now)
+                    .map(|s| self.step(s, now))
+            }
+            Command::Vote { poll_id, option } => self.vote(who, *poll_id, *option, now),
+            Command::InstantWinOpen {
+                prize,
+                winners,
+                entry_secs,
+                rules,
+            } => {
+                let spec = crate::instant_win::InstantWinSpec {
+                    prize: prize.clone(),
+                    winners: *winners,
+                    entry_secs: *entry_secs,
+                    rules: rules.clone(),
+                };
+                let by = self.actor(who);
+                self.games
+                    .open_draw(by, &spec, now)
+                    .map(|s| self.step(s, now))
+            }
+            Command::InstantWinClose { draw_id } => {
+                let by = self.actor(who);
+                self.games
+                    .close_draw(&by, *draw_id, now)
+                    .map(|s| self.step(s, now))
+            }
+            Command::Enter { draw_id } => self.enter(who, *draw_id, now),
+            Command::Redraw {
+                draw_id,
+                exclude,
+                reason,
+            } => {
+                let by = self.actor(who);
+                let reason = clean_reason(reason);
+                self.games
+                    .redraw(by, *draw_id, exclude, &reason, now)
+                    .map(|s| self.step(s, now))
+            }
         };
         result.unwrap_or_else(|(code, message)| Decision::refuse(code, message))
     }
 
     // ── viewer commands ─────────────────────────────────────────────────
+
+    fn viewer<'a>(&self, who: &'a Principal) -> Result<&'a ViewerProfile, Refusal> {
+        match who {
+            Principal::Viewer(v) => Ok(v),
+            Principal::Staff { .. } => Err(refusal(ErrorCode::Invalid, "only viewers take part")),
+        }
+    }
+
+    /// One final vote per viewer (see `poll`).
+    fn vote(
+        &mut self,
+        who: &Principal,
+        poll_id: u64,
+        option: usize,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let v = self.viewer(who)?;
+        let step = self.games.vote(&v.id, poll_id, option, now)?;
+        Ok(self.step(step, now))
+    }
+
+    /// One entry per viewer; sanctions refuse, consent is never asked.
+    fn enter(&mut self, who: &Principal, draw_id: u64, now: Millis) -> Result<Decision, Refusal> {
+        let v = self.viewer(who)?;
+        self.check_sanctions(&v.id, now)?;
+        let step = self.games.enter(&v.id, &v.first_name, draw_id, now)?;
+        Ok(self.step(step, now))
+    }
+
+    /// Banned and timed-out viewers are refused with the reason.
+    fn check_sanctions(&self, viewer: &ViewerId, now: Millis) -> Result<(), Refusal> {
+        if let Some(s) = self.sanctions.get(viewer) {
+            if s.banned {
+                return Err(refusal(ErrorCode::Banned, "you are banned from this live"));
+            }
+            if s.timed_out_until > now {
+                let secs = (s.timed_out_until - now).div_euclid(1000) + 1;
+                return Err(refusal(
+                    ErrorCode::TimedOut,
+                    format!("you are timed out for another {secs} s"),
+                ));
+            }
+        }
+        Ok(())
+    }
 
     fn say(
         &mut self,

@@ -148,6 +148,42 @@ const STEPS: &[&str] = &[
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     "#,
+    // 2: polls and instant wins (see store::games).
+    r#"
+    CREATE TABLE polls (
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        id          INTEGER NOT NULL,
+        view        TEXT NOT NULL,      -- the PollView as launched (JSON)
+        closed_at   INTEGER,
+        PRIMARY KEY (live_id, id)
+    );
+    -- One final vote per viewer per poll, enforced here too.
+    CREATE TABLE votes (
+        live_id     INTEGER NOT NULL,
+        poll_id     INTEGER NOT NULL,
+        viewer_id   TEXT NOT NULL,
+        option      INTEGER NOT NULL,
+        PRIMARY KEY (live_id, poll_id, viewer_id),
+        FOREIGN KEY (live_id, poll_id) REFERENCES polls(live_id, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE instant_wins (
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        id          INTEGER NOT NULL,
+        view        TEXT NOT NULL,      -- the DrawView as launched (JSON)
+        seed        TEXT NOT NULL,      -- secret until drawn; never served before
+        record      TEXT,               -- the published DrawRecord (JSON), once drawn
+        winners     TEXT,               -- the announced winners (JSON)
+        drawn_at    INTEGER,
+        PRIMARY KEY (live_id, id)
+    );
+    CREATE TABLE entries (
+        live_id     INTEGER NOT NULL,
+        draw_id     INTEGER NOT NULL,
+        viewer_id   TEXT NOT NULL,
+        PRIMARY KEY (live_id, draw_id, viewer_id),
+        FOREIGN KEY (live_id, draw_id) REFERENCES instant_wins(live_id, id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -41,12 +41,14 @@
 
 pub mod audit;
 pub mod contact;
+pub mod games;
 mod migrations;
 mod sqlite;
 
 use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditEntry, AuditRecord};
+pub use games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
 pub use sqlite::{DB_FILE, Durability, SqliteStore};
 
 use crate::protocol::{
@@ -79,6 +81,8 @@ pub struct Commit {
     pub frame: Option<EventFrame>,
     pub audit: Option<AuditEntry>,
     pub outcome: Option<RecordedOutcome>,
+    /// Poll and instant-win facts to record in the same transaction.
+    pub games: Vec<GameWrite>,
 }
 
 impl Commit {
@@ -88,6 +92,7 @@ impl Commit {
             frame: Some(frame),
             audit: None,
             outcome: None,
+            games: Vec::new(),
         }
     }
 
@@ -97,7 +102,13 @@ impl Commit {
             frame: None,
             audit: None,
             outcome: None,
+            games: Vec::new(),
         }
+    }
+
+    pub fn with_game(mut self, write: GameWrite) -> Self {
+        self.games.push(write);
+        self
     }
 
     pub fn with_audit(mut self, audit: AuditEntry) -> Self {
@@ -373,4 +384,8 @@ pub trait Store: Send + 'static {
     /// page image (e.g. of a redacted message) survives in it. Call it on
     /// shutdown and after a redaction.
     fn checkpoint(&mut self) -> Result<(), StoreError>;
+
+    /// Every poll (with its votes) and instant win (with its seed, entrants
+    /// and record) of the live, oldest first: what a restarted hub continues.
+    fn games(&mut self, live: &str) -> Result<StoredGames, StoreError>;
 }

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::{self, AuditEntry, AuditRecord, GENESIS_HASH};
 use super::contact::{ContactCipher, ContactError, ContactField};
+use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
 use super::migrations;
 use super::{
     CommandOutcome, Commit, LiveHead, Store, StoreError, StoredSnapshot, StoredViewer,
@@ -592,6 +593,72 @@ fn redact(tx: &Transaction, live_id: i64, t: &Tombstone) -> Result<(), StoreErro
     Ok(())
 }
 
+/// Records one poll or instant-win fact (see `store::games`).
+fn apply_game(tx: &Transaction, live_id: i64, write: &GameWrite) -> Result<(), StoreError> {
+    match write {
+        GameWrite::PollOpened { poll } => {
+            tx.prepare_cached("INSERT INTO polls (live_id, id, view) VALUES (?1, ?2, ?3)")?
+                .execute(params![live_id, sql_i64(poll.id), json(poll)])?;
+        }
+        GameWrite::Vote {
+            poll_id,
+            viewer,
+            option,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO votes (live_id, poll_id, viewer_id, option) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                live_id,
+                sql_i64(*poll_id),
+                viewer.0,
+                *option as i64
+            ])?;
+        }
+        GameWrite::PollClosed { poll_id, closed_at } => {
+            tx.prepare_cached(
+                "UPDATE polls SET closed_at = ?3 WHERE live_id = ?1 AND id = ?2 AND closed_at IS NULL",
+            )?
+            .execute(params![live_id, sql_i64(*poll_id), closed_at])?;
+        }
+        GameWrite::InstantWinOpened { draw, seed_hex } => {
+            tx.prepare_cached(
+                "INSERT INTO instant_wins (live_id, id, view, seed) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![live_id, sql_i64(draw.id), json(draw), seed_hex])?;
+        }
+        GameWrite::Entry { draw_id, viewer } => {
+            tx.prepare_cached(
+                "INSERT INTO entries (live_id, draw_id, viewer_id) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![live_id, sql_i64(*draw_id), viewer.0])?;
+        }
+        GameWrite::Drawn {
+            record,
+            winners,
+            drawn_at,
+        } => {
+            tx.prepare_cached(
+                "UPDATE instant_wins SET record = ?3, winners = ?4, drawn_at = ?5 \
+                 WHERE live_id = ?1 AND id = ?2 AND record IS NULL",
+            )?
+            .execute(params![
+                live_id,
+                sql_i64(record.draw_id),
+                json(record),
+                json(winners),
+                drawn_at
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// Our own game types always serialise.
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("game records serialise")
+}
+
 fn append_audit(
     tx: &Transaction,
     live: &str,
@@ -857,6 +924,9 @@ impl Store for SqliteStore {
             }
             if let Some(entry) = &c.audit {
                 append_audit(&tx, live, &mut state, entry)?;
+            }
+            for write in &c.games {
+                apply_game(&tx, state.id, write)?;
             }
             if let Some(o) = &c.outcome {
                 let outcome = serde_json::to_string(&o.outcome).expect("outcomes serialise");
@@ -1168,5 +1238,80 @@ impl Store for SqliteStore {
             return Err(StoreError::CheckpointBusy);
         }
         Ok(())
+    }
+
+    fn games(&mut self, live: &str) -> Result<StoredGames, StoreError> {
+        let live_id = self.live_id(live)?;
+        let mut games = StoredGames::default();
+        {
+            let mut polls = self.conn.prepare_cached(
+                "SELECT id, view, closed_at FROM polls WHERE live_id = ?1 ORDER BY id",
+            )?;
+            let mut votes = self.conn.prepare_cached(
+                "SELECT viewer_id, option FROM votes WHERE live_id = ?1 AND poll_id = ?2",
+            )?;
+            let rows = polls
+                .query_map(params![live_id], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        json_at::<crate::protocol::PollView>(r, 1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for (id, poll, closed_at) in rows {
+                let votes = votes
+                    .query_map(params![live_id, id], |r| {
+                        Ok((ViewerId(r.get(0)?), r.get::<_, i64>(1)?.max(0) as usize))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                games.polls.push(StoredPoll {
+                    poll,
+                    votes,
+                    closed_at,
+                });
+            }
+        }
+        let mut draws = self.conn.prepare_cached(
+            "SELECT id, view, seed, record, winners, drawn_at FROM instant_wins \
+             WHERE live_id = ?1 ORDER BY id",
+        )?;
+        let mut entries = self.conn.prepare_cached(
+            "SELECT e.viewer_id, COALESCE(v.first_name, '') FROM entries e \
+             LEFT JOIN viewers v ON v.live_id = e.live_id AND v.viewer_id = e.viewer_id \
+             WHERE e.live_id = ?1 AND e.draw_id = ?2 ORDER BY e.viewer_id",
+        )?;
+        let rows = draws
+            .query_map(params![live_id], |r| {
+                let result = match r.get::<_, Option<String>>(3)? {
+                    None => None,
+                    Some(_) => Some(StoredResult {
+                        record: json_at(r, 3)?,
+                        winners: json_at(r, 4)?,
+                        drawn_at: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+                    }),
+                };
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    json_at::<crate::protocol::DrawView>(r, 1)?,
+                    r.get::<_, String>(2)?,
+                    result,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (id, draw, seed_hex, result) in rows {
+            let entrants = entries
+                .query_map(params![live_id, id], |r| {
+                    Ok((ViewerId(r.get(0)?), r.get::<_, String>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            games.draws.push(StoredDraw {
+                draw,
+                seed_hex,
+                entrants,
+                result,
+            });
+        }
+        Ok(games)
     }
 }

@@ -1,0 +1,1045 @@
+//! Polls and instant wins in a live session: the pure rules the session
+//! applies to `poll_*`, `vote`, `instant_win_*`, `enter` and `redraw`, and
+//! to the passing of time (deadlines, throttled tallies).
+//!
+//! The game logic itself lives in [`crate::poll`] and [`crate::instant_win`];
+//! this module decides what each step means for the live: which events to
+//! number, what to store ([`GameWrite`]), what to audit. Decisions taken here
+//! (documented in `docs/protocol.md`):
+//! - **One poll at a time.** A second `poll_open` while a poll is open is
+//!   refused: the screen shows one question, and a viewer's `vote` would be
+//!   ambiguous in every player that shows "the" poll. Same for instant wins
+//!   in their entry window (re-draws are drawn at once, so never collide).
+//! - **Re-draws are drawn immediately**, among the draw's entrants minus the
+//!   excluded ids and minus the winners who keep their prize, for as many
+//!   prizes as excluded winners. The re-draw has its own fresh seed and
+//!   commitment and its own record; the old record is never edited. Honest
+//!   limitation: the entrant list is already known when the hub commits to
+//!   the re-draw's seed, so the commitment proves the seed was not changed
+//!   after the fact, not that it was fixed before the entrants were.
+//! - **Automatic closes are the hub's**: a poll reaching its deadline or a
+//!   draw at the end of its window is audited with actor name [`HUB_ACTOR`]
+//!   (role `admin`, the role that configures the hub).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::instant_win::{DrawRecord, InstantWin, InstantWinError, InstantWinSpec, Seed};
+use crate::poll::{Poll, PollError, PollSpec, TallyThrottle};
+use crate::protocol::{
+    Actor, DrawResult, DrawState, DrawView, ErrorCode, Event, Millis, PollState, PollView, Role,
+    StaffRole, ViewerId, Winner,
+};
+use crate::store::{AuditEntry, GameWrite, StoredGames};
+
+/// The audit actor of what the hub does by itself (deadlines).
+pub const HUB_ACTOR: &str = "hub";
+
+/// What one game step produced: events to number, facts to store, and the
+/// audit record of the action.
+#[derive(Debug, Default)]
+pub struct Step {
+    pub events: Vec<Event>,
+    pub writes: Vec<GameWrite>,
+    pub audit: Option<AuditEntry>,
+}
+
+pub type GameRefusal = (ErrorCode, String);
+
+fn refuse<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, GameRefusal> {
+    Err((code, message.into()))
+}
+
+#[derive(Debug)]
+struct LivePoll {
+    poll: Poll,
+    by: Actor,
+    throttle: TallyThrottle,
+}
+
+#[derive(Debug)]
+struct LiveDraw {
+    win: InstantWin,
+    by: Actor,
+    throttle: TallyThrottle,
+    /// First names of entrants, for announcing winners by first name.
+    names: HashMap<ViewerId, String>,
+    result: Option<DrawResult>,
+}
+
+/// Every poll and instant win of the live. See the module docs.
+#[derive(Debug)]
+pub struct Engagement {
+    polls: BTreeMap<u64, LivePoll>,
+    draws: BTreeMap<u64, LiveDraw>,
+    /// Length of one "second" of a poll duration or entry window, in ms:
+    /// 1,000 in production; tests shorten it (`Limits::game_second`).
+    second_ms: Millis,
+}
+
+impl Default for Engagement {
+    fn default() -> Self {
+        Self::new(1_000)
+    }
+}
+
+fn hub_audit(action: &str, target: u64, now: Millis) -> AuditEntry {
+    AuditEntry {
+        actor_name: HUB_ACTOR.into(),
+        actor_role: StaffRole::Admin,
+        action: action.into(),
+        target: target.to_string(),
+        reason: "deadline".into(),
+        at: now,
+    }
+}
+
+fn staff_audit(by: &Actor, action: &str, target: u64, reason: &str, now: Millis) -> AuditEntry {
+    AuditEntry {
+        actor_name: by.name.clone().unwrap_or_default(),
+        actor_role: by.role,
+        action: action.into(),
+        target: target.to_string(),
+        reason: reason.into(),
+        at: now,
+    }
+}
+
+fn poll_refusal(e: PollError) -> GameRefusal {
+    (ErrorCode::Invalid, e.to_string())
+}
+
+fn draw_refusal(e: InstantWinError) -> GameRefusal {
+    match e {
+        InstantWinError::Draw(d) => {
+            tracing::error!(error = %d, "an instant win could not be drawn");
+            (ErrorCode::Internal, "the draw failed in the hub".into())
+        }
+        other => (ErrorCode::Invalid, other.to_string()),
+    }
+}
+
+impl Engagement {
+    pub fn new(second_ms: Millis) -> Self {
+        Self {
+            polls: BTreeMap::new(),
+            draws: BTreeMap::new(),
+            second_ms: second_ms.max(1),
+        }
+    }
+
+    /// Rebuilds the games from the store (hub restart). What ended during
+    /// downtime is still open here; the first [`Engagement::clock`] closes
+    /// it at its deadline.
+    pub fn restore(stored: StoredGames, second_ms: Millis) -> Self {
+        let mut e = Self::new(second_ms);
+        for sp in stored.polls {
+            let view = sp.poll;
+            let spec = PollSpec {
+                question: view.question.clone(),
+                options: view.options.clone(),
+                duration_secs: None,
+            };
+            let mut poll = Poll::restore(
+                view.id,
+                spec,
+                view.opened_at,
+                view.audience_at_launch,
+                sp.closed_at,
+                sp.votes,
+            );
+            poll.closes_at = view.closes_at;
+            e.polls.insert(
+                view.id,
+                LivePoll {
+                    poll,
+                    by: view.by,
+                    throttle: TallyThrottle::default(),
+                },
+            );
+        }
+        for sd in stored.draws {
+            let view = sd.draw;
+            let Ok(seed) = Seed::from_hex(&sd.seed_hex) else {
+                tracing::error!(
+                    draw = view.id,
+                    "a stored instant win has a malformed seed; skipped"
+                );
+                continue;
+            };
+            let spec = InstantWinSpec {
+                prize: view.prize.clone(),
+                winners: view.winners,
+                entry_secs: 0,
+                rules: view.rules.clone(),
+            };
+            let mut win = InstantWin::open(view.id, spec, seed, view.opened_at, view.redraw_of)
+                .with_entrants(sd.entrants.iter().map(|(id, _)| id.clone()));
+            win.closes_at = view.closes_at;
+            let result = sd.result.map(|r| {
+                win.closes_at = win.closes_at.min(r.drawn_at);
+                let result = DrawResult {
+                    seed: r.record.seed.clone(),
+                    entrants_hash: r.record.entrants_hash.clone(),
+                    winners: r.winners,
+                    drawn_at: r.drawn_at,
+                };
+                win.record = Some(r.record);
+                result
+            });
+            e.draws.insert(
+                view.id,
+                LiveDraw {
+                    win,
+                    by: view.by,
+                    throttle: TallyThrottle::default(),
+                    names: sd.entrants.into_iter().collect(),
+                    result,
+                },
+            );
+        }
+        e
+    }
+
+    fn poll_view(p: &LivePoll) -> PollView {
+        PollView {
+            id: p.poll.id,
+            question: p.poll.spec.question.clone(),
+            options: p.poll.spec.options.clone(),
+            opened_at: p.poll.opened_at,
+            closes_at: p.poll.closes_at,
+            audience_at_launch: p.poll.audience_at_launch,
+            by: p.by.clone(),
+        }
+    }
+
+    fn draw_view(d: &LiveDraw) -> DrawView {
+        DrawView {
+            id: d.win.id,
+            prize: d.win.spec.prize.clone(),
+            winners: d.win.spec.winners,
+            opened_at: d.win.opened_at,
+            closes_at: d.win.closes_at,
+            rules: d.win.spec.rules.clone(),
+            commitment: d.win.commitment(),
+            redraw_of: d.win.redraw_of,
+            by: d.by.clone(),
+        }
+    }
+
+    // ── polls ───────────────────────────────────────────────────────────
+
+    pub fn open_poll(
+        &mut self,
+        by: Actor,
+        spec: &PollSpec,
+        audience: u64,
+        now: Millis,
+    ) -> Result<Step, GameRefusal> {
+        if let Some(open) = self.polls.values().find(|p| p.poll.is_open()) {
+            return refuse(
+                ErrorCode::Invalid,
+                format!("poll {} is still open; close it first", open.poll.id),
+            );
+        }
+        let spec = spec.validated().map_err(poll_refusal)?;
+        let id = self.polls.keys().next_back().map_or(1, |k| k + 1);
+        let mut poll = Poll::open(id, spec, now, audience);
+        poll.closes_at = poll
+            .spec
+            .duration_secs
+            .map(|d| now + i64::from(d) * self.second_ms);
+        let live = LivePoll {
+            poll,
+            by: by.clone(),
+            throttle: TallyThrottle::default(),
+        };
+        let view = Self::poll_view(&live);
+        self.polls.insert(id, live);
+        Ok(Step {
+            events: vec![Event::PollOpened { poll: view.clone() }],
+            writes: vec![GameWrite::PollOpened { poll: view }],
+            audit: Some(staff_audit(&by, "poll_open", id, "", now)),
+        })
+    }
+
+    pub fn vote(
+        &mut self,
+        viewer: &ViewerId,
+        poll_id: u64,
+        option: usize,
+        now: Millis,
+    ) -> Result<Step, GameRefusal> {
+        let Some(p) = self.polls.get_mut(&poll_id) else {
+            return refuse(ErrorCode::NotFound, format!("no poll {poll_id}"));
+        };
+        p.poll.vote(viewer, option, now).map_err(poll_refusal)?;
+        p.throttle.mark_changed();
+        Ok(Step {
+            writes: vec![GameWrite::Vote {
+                poll_id,
+                viewer: viewer.clone(),
+                option,
+            }],
+            ..Step::default()
+        })
+    }
+
+    pub fn close_poll(
+        &mut self,
+        by: &Actor,
+        poll_id: u64,
+        now: Millis,
+    ) -> Result<Step, GameRefusal> {
+        let Some(p) = self.polls.get_mut(&poll_id) else {
+            return refuse(ErrorCode::NotFound, format!("no poll {poll_id}"));
+        };
+        if !p.poll.is_open() {
+            // Closing twice is a no-op: the first result stands.
+            return Ok(Step::default());
+        }
+        let mut step = Self::closed(p, now);
+        step.audit = Some(staff_audit(by, "poll_close", poll_id, "", now));
+        Ok(step)
+    }
+
+    fn closed(p: &mut LivePoll, now: Millis) -> Step {
+        let tally = p.poll.close(now);
+        let closed_at = p.poll.closed_at.unwrap_or(now);
+        // The final counts supersede any tally still waiting for its slot.
+        p.throttle = TallyThrottle::default();
+        Step {
+            events: vec![Event::PollClosed {
+                poll_id: p.poll.id,
+                counts: tally.counts,
+                voters: tally.voters,
+                closed_at,
+            }],
+            writes: vec![GameWrite::PollClosed {
+                poll_id: p.poll.id,
+                closed_at,
+            }],
+            audit: None,
+        }
+    }
+
+    // ── instant wins ────────────────────────────────────────────────────
+
+    pub fn open_draw(
+        &mut self,
+        by: Actor,
+        spec: &InstantWinSpec,
+        now: Millis,
+    ) -> Result<Step, GameRefusal> {
+        if let Some(open) = self.draws.values().find(|d| !d.win.is_drawn()) {
+            return refuse(
+                ErrorCode::Invalid,
+                format!(
+                    "instant win {} is still taking entries; close it first",
+                    open.win.id
+                ),
+            );
+        }
+        let spec = spec.validated().map_err(draw_refusal)?;
+        let seed = Seed::generate().map_err(|e| {
+            tracing::error!(error = %e, "no seed for an instant win");
+            (
+                ErrorCode::Internal,
+                "the hub could not draw a secret seed; try again".to_string(),
+            )
+        })?;
+        let id = self.next_draw_id();
+        let mut win = InstantWin::open(id, spec, seed, now, None);
+        win.closes_at = now + i64::from(win.spec.entry_secs) * self.second_ms;
+        let step = self.insert_draw(win, by.clone(), HashMap::new());
+        Ok(Step {
+            audit: Some(staff_audit(&by, "instant_win_open", id, "", now)),
+            ..step
+        })
+    }
+
+    fn next_draw_id(&self) -> u64 {
+        self.draws.keys().next_back().map_or(1, |k| k + 1)
+    }
+
+    fn insert_draw(
+        &mut self,
+        win: InstantWin,
+        by: Actor,
+        names: HashMap<ViewerId, String>,
+    ) -> Step {
+        let live = LiveDraw {
+            win,
+            by,
+            throttle: TallyThrottle::default(),
+            names,
+            result: None,
+        };
+        let view = Self::draw_view(&live);
+        let seed_hex = live.win.seed().to_hex();
+        self.draws.insert(view.id, live);
+        Step {
+            events: vec![Event::InstantWinOpened { draw: view.clone() }],
+            writes: vec![GameWrite::InstantWinOpened {
+                draw: view,
+                seed_hex,
+            }],
+            audit: None,
+        }
+    }
+
+    /// One entry per viewer, inside the window. The session checks
+    /// sanctions first; consent is never asked.
+    pub fn enter(
+        &mut self,
+        viewer: &ViewerId,
+        first_name: &str,
+        draw_id: u64,
+        now: Millis,
+    ) -> Result<Step, GameRefusal> {
+        let Some(d) = self.draws.get_mut(&draw_id) else {
+            return refuse(ErrorCode::NotFound, format!("no instant win {draw_id}"));
+        };
+        d.win.enter(viewer, now).map_err(draw_refusal)?;
+        d.names.insert(viewer.clone(), first_name.to_owned());
+        d.throttle.mark_changed();
+        Ok(Step {
+            writes: vec![GameWrite::Entry {
+                draw_id,
+                viewer: viewer.clone(),
+            }],
+            ..Step::default()
+        })
+    }
+
+    pub fn close_draw(
+        &mut self,
+        by: &Actor,
+        draw_id: u64,
+        now: Millis,
+    ) -> Result<Step, GameRefusal> {
+        let Some(d) = self.draws.get_mut(&draw_id) else {
+            return refuse(ErrorCode::NotFound, format!("no instant win {draw_id}"));
+        };
+        if d.win.is_drawn() {
+            return Ok(Step::default());
+        }
+        let mut step = Self::drawn(d, now)?;
+        step.audit = Some(staff_audit(by, "instant_win_draw", draw_id, "", now));
+        Ok(step)
+    }
+
+    fn drawn(d: &mut LiveDraw, now: Millis) -> Result<Step, GameRefusal> {
+        // Drawn at the deadline when it passed (e.g. during downtime).
+        let drawn_at = d.win.closes_at.min(now);
+        let record = d.win.draw(now).map_err(draw_refusal)?.clone();
+        let winners: Vec<Winner> = record
+            .winners
+            .iter()
+            .map(|id| Winner {
+                viewer_id: id.clone(),
+                first_name: d.names.get(id).cloned().unwrap_or_default(),
+            })
+            .collect();
+        d.throttle = TallyThrottle::default();
+        d.result = Some(DrawResult {
+            seed: record.seed.clone(),
+            entrants_hash: record.entrants_hash.clone(),
+            winners: winners.clone(),
+            drawn_at,
+        });
+        Ok(Step {
+            events: vec![Event::InstantWinDrawn {
+                draw_id: record.draw_id,
+                seed: record.seed.clone(),
+                entrants: record.entrants.len() as u64,
+                entrants_hash: record.entrants_hash.clone(),
+                winners: winners.clone(),
+            }],
+            writes: vec![GameWrite::Drawn {
+                record,
+                winners,
+                drawn_at,
+            }],
+            audit: None,
+        })
+    }
+
+    /// A new recorded draw replacing the excluded winners of `draw_id`. See
+    /// the module docs for who takes part and the honest limitation.
+    pub fn redraw(
+        &mut self,
+        by: Actor,
+        draw_id: u64,
+        exclude: &[ViewerId],
+        reason: &str,
+        now: Millis,
+    ) -> Result<Step, GameRefusal> {
+        let Some(old) = self.draws.get(&draw_id) else {
+            return refuse(ErrorCode::NotFound, format!("no instant win {draw_id}"));
+        };
+        let Some(record) = &old.win.record else {
+            return refuse(
+                ErrorCode::Invalid,
+                format!("instant win {draw_id} is not drawn yet"),
+            );
+        };
+        if reason.is_empty() {
+            return refuse(
+                ErrorCode::Invalid,
+                "a re-draw needs a reason (it goes in the audit log)",
+            );
+        }
+        let replaced = record
+            .winners
+            .iter()
+            .filter(|w| exclude.contains(w))
+            .count();
+        if replaced == 0 {
+            return refuse(
+                ErrorCode::Invalid,
+                format!("none of the excluded ids won instant win {draw_id}"),
+            );
+        }
+        let mut out: Vec<ViewerId> = exclude.to_vec();
+        out.extend(record.winners.iter().cloned());
+        let entrants = old.win.entrants_except(&out);
+        let names = old.names.clone();
+        let spec = InstantWinSpec {
+            prize: old.win.spec.prize.clone(),
+            winners: replaced as u32,
+            entry_secs: 0,
+            rules: old.win.spec.rules.clone(),
+        };
+        let seed = Seed::generate().map_err(|e| {
+            tracing::error!(error = %e, "no seed for a re-draw");
+            (
+                ErrorCode::Internal,
+                "the hub could not draw a secret seed; try again".to_string(),
+            )
+        })?;
+        let id = self.next_draw_id();
+        let mut win = InstantWin::open(id, spec, seed, now, Some(draw_id)).with_entrants(entrants);
+        win.closes_at = now;
+        let mut step = self.insert_draw(win, by.clone(), names);
+        let d = self.draws.get_mut(&id).expect("inserted above");
+        let drawn = Self::drawn(d, now)?;
+        step.events.extend(drawn.events);
+        step.writes.extend(drawn.writes);
+        step.audit = Some(AuditEntry {
+            target: format!("{draw_id}→{id}"),
+            ..staff_audit(&by, "redraw", draw_id, reason, now)
+        });
+        Ok(step)
+    }
+
+    // ── time ────────────────────────────────────────────────────────────
+
+    /// What the passing of time does by `now`: polls past their deadline
+    /// close, draws past their window are drawn (each its own step, audited
+    /// as the hub), and live tallies and entry counts go out when changed,
+    /// at most four a second each.
+    pub fn clock(&mut self, now: Millis) -> Vec<Step> {
+        let mut steps = Vec::new();
+        for p in self.polls.values_mut() {
+            if p.poll.is_due(now) {
+                let mut step = Self::closed(p, now);
+                step.audit = Some(hub_audit("poll_close", p.poll.id, now));
+                steps.push(step);
+            } else if p.poll.is_open() && p.throttle.take_due(now) {
+                let t = p.poll.tally();
+                steps.push(Step {
+                    events: vec![Event::PollTally {
+                        poll_id: p.poll.id,
+                        counts: t.counts,
+                        voters: t.voters,
+                    }],
+                    ..Step::default()
+                });
+            }
+        }
+        for d in self.draws.values_mut() {
+            if d.win.is_due(now) {
+                match Self::drawn(d, now) {
+                    Ok(mut step) => {
+                        step.audit = Some(hub_audit("instant_win_draw", d.win.id, now));
+                        steps.push(step);
+                    }
+                    Err(_) => continue,
+                }
+            } else if !d.win.is_drawn() && d.throttle.take_due(now) {
+                steps.push(Step {
+                    events: vec![Event::InstantWinEntries {
+                        draw_id: d.win.id,
+                        entrants: d.win.entrant_count(),
+                    }],
+                    ..Step::default()
+                });
+            }
+        }
+        steps
+    }
+
+    // ── reads ───────────────────────────────────────────────────────────
+
+    /// The published record of a drawn instant win (`/draws/{id}.json`).
+    pub fn record(&self, draw_id: u64) -> Option<DrawRecord> {
+        self.draws.get(&draw_id)?.win.record.clone()
+    }
+
+    /// Polls and instant wins for a snapshot, oldest first; viewers get no
+    /// staff names.
+    pub fn snapshot_for(&self, role: Role) -> (Vec<PollState>, Vec<DrawState>) {
+        let by = |a: &Actor| {
+            if role.is_staff() {
+                a.clone()
+            } else {
+                Actor {
+                    name: None,
+                    role: a.role,
+                }
+            }
+        };
+        let polls = self
+            .polls
+            .values()
+            .map(|p| {
+                let t = p.poll.tally();
+                let mut poll = Self::poll_view(p);
+                poll.by = by(&poll.by);
+                PollState {
+                    poll,
+                    counts: t.counts,
+                    voters: t.voters,
+                    closed_at: p.poll.closed_at,
+                }
+            })
+            .collect();
+        let draws = self
+            .draws
+            .values()
+            .map(|d| {
+                let mut draw = Self::draw_view(d);
+                draw.by = by(&draw.by);
+                DrawState {
+                    draw,
+                    entrants: d.win.entrant_count(),
+                    result: d.result.clone(),
+                }
+            })
+            .collect();
+        (polls, draws)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::moderation::Moderation;
+    use crate::hub::session::{
+        Decision, History, Principal, Reply, Session, SessionBounds, ViewerProfile,
+    };
+    use crate::protocol::{ChatEntry, Command, Epoch, MessageId, Settings};
+    use crate::store::{LiveHead, StoreError, StoredSnapshot};
+
+    struct NoHistory;
+    impl History for NoHistory {
+        fn message(&mut self, _: MessageId) -> Result<Option<ChatEntry>, StoreError> {
+            Ok(None)
+        }
+        fn viewer_known(&mut self, _: &ViewerId) -> Result<bool, StoreError> {
+            Ok(true)
+        }
+    }
+
+    const T0: Millis = 1_700_000_000_000;
+
+    fn session() -> Session {
+        let head = LiveHead {
+            epoch: Epoch("e".into()),
+            head: 0,
+            last_message_id: 0,
+        };
+        Session::restore(
+            &head,
+            StoredSnapshot::default(),
+            Settings::default(),
+            Moderation::new(&[]),
+            SessionBounds {
+                recent: 10,
+                open_questions_in_snapshot: 10,
+                message_cache: 10,
+            },
+        )
+    }
+
+    fn viewer(i: usize) -> Principal {
+        Principal::Viewer(ViewerProfile {
+            id: ViewerId(format!("v-{i:03}")),
+            first_name: format!("Name{i}"),
+            pseudonym: format!("#{i}"),
+        })
+    }
+
+    fn staff(role: StaffRole) -> Principal {
+        Principal::Staff {
+            role,
+            name: format!("{role}-name"),
+        }
+    }
+
+    fn run(s: &mut Session, who: &Principal, c: Command, now: Millis) -> Decision {
+        s.decide(who, &c, &mut NoHistory, now)
+    }
+
+    fn error(d: &Decision) -> Option<(ErrorCode, String)> {
+        match &d.reply {
+            Reply::Error { code, message } => Some((*code, message.clone())),
+            _ => None,
+        }
+    }
+
+    fn poll_open(duration: Option<u32>) -> Command {
+        Command::PollOpen {
+            question: "Which colour next?".into(),
+            options: vec!["Red".into(), "Blue".into(), "Green".into()],
+            duration_secs: duration,
+        }
+    }
+
+    fn draw_open(winners: u32) -> Command {
+        Command::InstantWinOpen {
+            prize: "€50 voucher".into(),
+            winners,
+            entry_secs: 60,
+            rules: "One entry per person".into(),
+        }
+    }
+
+    fn vote(poll_id: u64, option: usize) -> Command {
+        Command::Vote { poll_id, option }
+    }
+
+    #[test]
+    fn only_hosts_and_admins_run_games_and_only_viewers_take_part() {
+        for role in [StaffRole::Moderator, StaffRole::Support] {
+            let mut s = session();
+            for c in [poll_open(None), draw_open(1)] {
+                let d = run(&mut s, &staff(role), c, T0);
+                assert_eq!(error(&d).map(|e| e.0), Some(ErrorCode::Forbidden));
+            }
+        }
+        let mut s = session();
+        assert_eq!(
+            error(&run(&mut s, &viewer(1), poll_open(None), T0)).map(|e| e.0),
+            Some(ErrorCode::Forbidden)
+        );
+        for role in [StaffRole::Host, StaffRole::Admin] {
+            let mut s = session();
+            let d = run(&mut s, &staff(role), poll_open(None), T0);
+            assert!(matches!(d.reply, Reply::Ack { seq: Some(1) }), "{d:?}");
+            let audit = d.audit.expect("launch audited");
+            assert_eq!(
+                (audit.action.as_str(), audit.actor_role),
+                ("poll_open", role)
+            );
+            let d = run(&mut s, &staff(role), vote(1, 0), T0);
+            assert_eq!(error(&d).map(|e| e.0), Some(ErrorCode::Forbidden));
+            let d = run(&mut s, &staff(role), Command::Enter { draw_id: 1 }, T0);
+            assert_eq!(error(&d).map(|e| e.0), Some(ErrorCode::Forbidden));
+        }
+    }
+
+    #[test]
+    fn a_vote_is_final_stored_and_refused_after_close() {
+        let mut s = session();
+        s.set_audience(40);
+        let d = run(&mut s, &staff(StaffRole::Host), poll_open(None), T0);
+        match &d.events[0].event {
+            Event::PollOpened { poll } => assert_eq!(poll.audience_at_launch, 40),
+            other => panic!("{other:?}"),
+        }
+        let d = run(&mut s, &viewer(1), vote(1, 2), T0 + 1);
+        assert_eq!(d.reply, Reply::Ack { seq: None });
+        assert!(d.events.is_empty(), "votes show through throttled tallies");
+        assert_eq!(
+            d.games,
+            vec![GameWrite::Vote {
+                poll_id: 1,
+                viewer: ViewerId("v-001".into()),
+                option: 2
+            }]
+        );
+        let again = error(&run(&mut s, &viewer(1), vote(1, 0), T0 + 2)).unwrap();
+        assert_eq!(
+            again,
+            (ErrorCode::Invalid, "you already voted in this poll".into())
+        );
+        assert_eq!(
+            error(&run(&mut s, &viewer(2), vote(1, 3), T0 + 2)).map(|e| e.0),
+            Some(ErrorCode::Invalid)
+        );
+        assert_eq!(
+            error(&run(&mut s, &viewer(2), vote(9, 0), T0 + 2)).map(|e| e.0),
+            Some(ErrorCode::NotFound)
+        );
+        let d = run(
+            &mut s,
+            &staff(StaffRole::Host),
+            Command::PollClose { poll_id: 1 },
+            T0 + 3,
+        );
+        match &d.events[0].event {
+            Event::PollClosed { counts, voters, .. } => {
+                assert_eq!((counts.clone(), *voters), (vec![0, 0, 1], 1))
+            }
+            other => panic!("{other:?}"),
+        }
+        let late = error(&run(&mut s, &viewer(2), vote(1, 0), T0 + 4)).unwrap();
+        assert_eq!(late, (ErrorCode::Invalid, "this poll is closed".into()));
+        // Closing twice is a no-op.
+        let d = run(
+            &mut s,
+            &staff(StaffRole::Host),
+            Command::PollClose { poll_id: 1 },
+            T0 + 5,
+        );
+        assert!(d.events.is_empty() && d.audit.is_none());
+    }
+
+    #[test]
+    fn a_second_poll_waits_for_the_first_to_close() {
+        let mut s = session();
+        run(&mut s, &staff(StaffRole::Host), poll_open(None), T0);
+        let (code, msg) =
+            error(&run(&mut s, &staff(StaffRole::Admin), poll_open(None), T0)).unwrap();
+        assert_eq!(code, ErrorCode::Invalid);
+        assert!(msg.contains("poll 1 is still open"), "{msg}");
+        run(
+            &mut s,
+            &staff(StaffRole::Host),
+            Command::PollClose { poll_id: 1 },
+            T0,
+        );
+        let d = run(&mut s, &staff(StaffRole::Host), poll_open(None), T0);
+        assert!(matches!(&d.events[0].event, Event::PollOpened { poll } if poll.id == 2));
+    }
+
+    #[test]
+    fn the_clock_throttles_tallies_and_closes_at_the_deadline_as_the_hub() {
+        let mut s = session();
+        run(&mut s, &staff(StaffRole::Host), poll_open(Some(10)), T0);
+        assert!(
+            s.clock(T0 + 1).is_empty(),
+            "nothing changed, nothing pushed"
+        );
+        let mut tallies = Vec::new();
+        for (i, t) in (0..40).zip((T0 + 10..).step_by(25)) {
+            run(&mut s, &viewer(i), vote(1, i % 3), t);
+            for d in s.clock(t) {
+                tallies.push(d.events[0].clone());
+            }
+        }
+        assert!(tallies.len() >= 2);
+        for w in tallies.windows(2) {
+            assert!(w[1].at - w[0].at >= 250, "{} then {}", w[0].at, w[1].at);
+        }
+        let deadline = T0 + 10_000;
+        let closed = s.clock(deadline + 4_000);
+        assert_eq!(closed.len(), 1);
+        match &closed[0].events[0].event {
+            Event::PollClosed {
+                counts,
+                voters,
+                closed_at,
+                ..
+            } => {
+                assert_eq!(counts.iter().sum::<u64>(), 40);
+                assert_eq!(*voters, 40);
+                assert_eq!(
+                    *closed_at, deadline,
+                    "closed at its deadline, not when noticed"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let audit = closed[0].audit.clone().unwrap();
+        assert_eq!(
+            (audit.actor_name.as_str(), audit.action.as_str()),
+            (HUB_ACTOR, "poll_close")
+        );
+        assert_eq!(
+            closed[0].games,
+            vec![GameWrite::PollClosed {
+                poll_id: 1,
+                closed_at: deadline
+            }]
+        );
+        assert!(s.clock(deadline + 5_000).is_empty());
+    }
+
+    #[test]
+    fn entries_respect_sanctions_and_the_draw_verifies() {
+        let mut s = session();
+        let d = run(&mut s, &staff(StaffRole::Host), draw_open(2), T0);
+        let commitment = match &d.events[0].event {
+            Event::InstantWinOpened { draw } => {
+                assert!(draw.rules.starts_with("No purchase necessary."));
+                draw.commitment.clone()
+            }
+            other => panic!("{other:?}"),
+        };
+        let seed_stored = matches!(&d.games[0], GameWrite::InstantWinOpened { seed_hex, .. } if seed_hex.len() == 64);
+        assert!(seed_stored);
+        s.note_sanctions(&ViewerId("v-007".into()), true, None);
+        s.note_sanctions(&ViewerId("v-008".into()), false, Some(T0 + 60_000));
+        let banned = error(&run(
+            &mut s,
+            &viewer(7),
+            Command::Enter { draw_id: 1 },
+            T0 + 1,
+        ))
+        .unwrap();
+        assert_eq!(banned.0, ErrorCode::Banned);
+        let timed = error(&run(
+            &mut s,
+            &viewer(8),
+            Command::Enter { draw_id: 1 },
+            T0 + 1,
+        ))
+        .unwrap();
+        assert_eq!(timed.0, ErrorCode::TimedOut);
+        for i in 0..5 {
+            let d = run(&mut s, &viewer(i), Command::Enter { draw_id: 1 }, T0 + 2);
+            assert_eq!(d.reply, Reply::Ack { seq: None });
+        }
+        let twice = error(&run(
+            &mut s,
+            &viewer(0),
+            Command::Enter { draw_id: 1 },
+            T0 + 3,
+        ))
+        .unwrap();
+        assert_eq!(
+            twice,
+            (ErrorCode::Invalid, "you have already entered".into())
+        );
+        // Snapshot before the draw: commitment yes, seed no.
+        let (_, draws) = s.snapshot_for(Role::Viewer).polls_and_draws();
+        assert_eq!(draws[0].entrants, 5);
+        assert!(draws[0].result.is_none() && draws[0].draw.by.name.is_none());
+        assert!(s.draw_record(1).is_none());
+        let drawn = s.clock(T0 + 60_000);
+        let drawn: Vec<_> = drawn.iter().filter(|d| d.audit.is_some()).collect();
+        assert_eq!(drawn.len(), 1);
+        assert_eq!(drawn[0].audit.as_ref().unwrap().actor_name, HUB_ACTOR);
+        let record = s.draw_record(1).unwrap();
+        assert_eq!(record.commitment, commitment);
+        assert_eq!(record.entrants.len(), 5);
+        assert_eq!(record.winners.len(), 2);
+        crate::instant_win::verify(&record).unwrap();
+        match &drawn[0].events[0].event {
+            Event::InstantWinDrawn { winners, .. } => {
+                for w in winners {
+                    let i: usize = w.viewer_id.0[2..].parse().unwrap();
+                    assert_eq!(w.first_name, format!("Name{i}"));
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+        let late = error(&run(
+            &mut s,
+            &viewer(9),
+            Command::Enter { draw_id: 1 },
+            T0 + 60_001,
+        ))
+        .unwrap();
+        assert_eq!(late, (ErrorCode::Invalid, "entries are closed".into()));
+    }
+
+    #[test]
+    fn a_redraw_is_a_new_verifiable_record_without_the_excluded() {
+        let mut s = session();
+        run(&mut s, &staff(StaffRole::Host), draw_open(2), T0);
+        for i in 0..10 {
+            run(&mut s, &viewer(i), Command::Enter { draw_id: 1 }, T0 + 1);
+        }
+        run(
+            &mut s,
+            &staff(StaffRole::Host),
+            Command::InstantWinClose { draw_id: 1 },
+            T0 + 2,
+        );
+        let first = s.draw_record(1).unwrap();
+        let out = first.winners[0].clone();
+        let keeps = first.winners[1].clone();
+        let redraw = |exclude: Vec<ViewerId>, reason: &str| Command::Redraw {
+            draw_id: 1,
+            exclude,
+            reason: reason.into(),
+        };
+        let no_reason = error(&run(
+            &mut s,
+            &staff(StaffRole::Host),
+            redraw(vec![out.clone()], ""),
+            T0 + 3,
+        ));
+        assert_eq!(no_reason.map(|e| e.0), Some(ErrorCode::Invalid));
+        let not_winner = ViewerId("v-nobody".into());
+        assert!(
+            error(&run(
+                &mut s,
+                &staff(StaffRole::Host),
+                redraw(vec![not_winner], "x"),
+                T0 + 3
+            ))
+            .is_some()
+        );
+        let d = run(
+            &mut s,
+            &staff(StaffRole::Host),
+            redraw(vec![out.clone()], "not eligible"),
+            T0 + 3,
+        );
+        assert_eq!(d.events.len(), 2, "{d:?}");
+        let Event::InstantWinOpened { draw } = &d.events[0].event else {
+            panic!("{:?}", d.events)
+        };
+        assert_eq!((draw.id, draw.redraw_of), (2, Some(1)));
+        assert_ne!(draw.commitment, first.commitment);
+        let second = s.draw_record(2).unwrap();
+        crate::instant_win::verify(&second).unwrap();
+        assert_eq!(second.commitment, draw.commitment);
+        assert_eq!(second.winners.len(), 1);
+        assert!(!second.entrants.contains(&out) && !second.entrants.contains(&keeps));
+        assert_eq!(second.entrants.len(), 8);
+        assert_eq!(
+            s.draw_record(1).unwrap(),
+            first,
+            "the old record is never edited"
+        );
+        let audit = d.audit.unwrap();
+        assert_eq!(
+            (audit.action.as_str(), audit.reason.as_str()),
+            ("redraw", "not eligible")
+        );
+    }
+
+    trait Split {
+        fn polls_and_draws(
+            self,
+        ) -> (
+            Vec<crate::protocol::PollState>,
+            Vec<crate::protocol::DrawState>,
+        );
+    }
+    impl Split for crate::protocol::Snapshot {
+        fn polls_and_draws(
+            self,
+        ) -> (
+            Vec<crate::protocol::PollState>,
+            Vec<crate::protocol::DrawState>,
+        ) {
+            (self.polls, self.instant_wins)
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Hostile input through a live connection: whatever a client sends, the
+//! hub answers each frame exactly once (an ack, an error, a card), never
+//! crashes, never closes a connection for one bad frame, and a redacted or
+//! audited action keeps no content in the audit log.
+
+mod common;
+
+use common::{TestHub, send_text};
+use futures_util::SinkExt;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+use regie::protocol::{Command, ServerFrame, StaffRole};
+use regie::store::{SqliteStore, Store};
+
+/// Strings that look like frames, half-broken frames, and plain noise.
+fn hostile() -> impl Strategy<Value = String> {
+    proptest::prop_oneof![
+        proptest::arbitrary::any::<String>(),
+        "[\\x00-\\x7f]{0,200}",
+        r#"\{"type":"command","id":"[a-z0-9\-]{0,80}","command":\{"type":"(say|pin|ban|redact|answer|consent|dance|hello)"(,"[a-z_]{1,12}":("[^"\\]{0,40}"|-?[0-9]{1,25}|true|null|\[\]|\{\}))\{0,3\}\}\}"#,
+        r#"\{"type":"(hello|command|event|welcome|ack)","version":[0-9]{1,6}(,"[a-z]{1,8}":[0-9]{1,3})\{0,2\}\}"#,
+        r#"\{"type":"command","id":"x","command":\{"type":"say","text":"[\x00-\x1f\u{200b}-\u{202e}\u{1b}a-z ]{0,60}"\}\}"#,
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_hostile_frame_gets_exactly_one_answer_and_the_hub_stays_up() {
+    let hub = TestHub::start_with(|c| {
+        c.limits.max_bad_frames = 10_000;
+        c.settings.viewer_burst = 10_000;
+        c.settings.viewer_rate_per_sec = 10_000;
+    })
+    .await;
+    let mut viewer = hub.viewer("Julie").await;
+    let mut staff = hub.staff(StaffRole::Admin, "Ada").await;
+    let mut runner = TestRunner::deterministic();
+    let strategy = hostile();
+    for i in 0..300 {
+        let frame = strategy.new_tree(&mut runner).unwrap().current();
+        let client = if i % 2 == 0 { &mut viewer } else { &mut staff };
+        send_text(&mut client.ws, &frame).await;
+        // Exactly one answer per frame; events may come before it.
+        loop {
+            match client.next_frame().await {
+                ServerFrame::Event(e) => client.events.push(e),
+                ServerFrame::Ack { .. }
+                | ServerFrame::Error(_)
+                | ServerFrame::ViewerCard { .. } => {
+                    break;
+                }
+                other => panic!("unexpected answer to {frame:?}: {other:?}"),
+            }
+        }
+    }
+    // Binary frames too.
+    viewer
+        .ws
+        .send(tokio_tungstenite::tungstenite::Message::binary(vec![
+            0xff;
+            100
+        ]))
+        .await
+        .unwrap();
+    assert!(matches!(viewer.next_frame().await, ServerFrame::Error(_)));
+    // Both connections are still joined and working, and so is the hub.
+    viewer.say("encore là").await;
+    staff.say("moi aussi").await;
+    hub.viewer("Léa").await;
+    for e in viewer.events.iter().chain(staff.events.iter()) {
+        if let Some(text) = common::text_of(&e.event) {
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+        }
+    }
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_actions_are_audited_without_content() {
+    let hub = TestHub::start().await;
+    let marker = "audit-content-marker-5150";
+    let mut julie = hub.viewer("Julie").await;
+    let mut sophie = hub.staff(StaffRole::Host, "Sophie").await;
+    let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
+    let mut sam = hub.staff(StaffRole::Support, "Sam").await;
+    let seq = julie.say(&format!("question {marker} ?")).await;
+    let id = match sophie.event_at(seq).await.event {
+        regie::protocol::Event::Message { message } => message.id,
+        other => panic!("{other:?}"),
+    };
+    let viewer_id = julie.welcome.you.viewer_id.clone().unwrap();
+    sophie.ack(Command::Pin { message_id: id }).await;
+    ines.ack(Command::Timeout {
+        viewer_id: viewer_id.clone(),
+        seconds: 60,
+        reason: "calme-toi".into(),
+    })
+    .await;
+    sam.ack(Command::Redact {
+        message_id: id,
+        reason: "demande RGPD".into(),
+    })
+    .await;
+    sam.command(Command::ViewerCard {
+        viewer_id: viewer_id.clone(),
+    })
+    .await;
+    // A moderator's card has no contact data: not an audited read.
+    ines.command(Command::ViewerCard {
+        viewer_id: viewer_id.clone(),
+    })
+    .await;
+    drop((julie, sophie, ines, sam));
+    let dir = hub.stop().await.unwrap();
+
+    let mut store = SqliteStore::open(dir.path()).unwrap();
+    store.open_live(common::LIVE).unwrap();
+    store.verify_audit_chain(common::LIVE).unwrap();
+    let log = store.audit_log(common::LIVE).unwrap();
+    let actions: Vec<(String, String, String, String)> = log
+        .iter()
+        .map(|r| {
+            (
+                r.entry.actor_name.clone(),
+                r.entry.action.clone(),
+                r.entry.target.clone(),
+                r.entry.reason.clone(),
+            )
+        })
+        .collect();
+    let expect = |who: &str, what: &str, target: &str, why: &str| {
+        (
+            who.to_string(),
+            what.to_string(),
+            target.to_string(),
+            why.to_string(),
+        )
+    };
+    assert_eq!(
+        actions,
+        vec![
+            expect("Sophie", "pin", &id.to_string(), ""),
+            expect("Inès", "timeout", &viewer_id.0, "calme-toi"),
+            expect("Sam", "redact", &id.to_string(), "demande RGPD"),
+            expect("Sam", "viewer_card", &viewer_id.0, "contact data shown"),
+        ]
+    );
+    let all = format!("{log:?}");
+    assert!(!all.contains(marker));
+}
