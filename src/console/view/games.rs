@@ -125,7 +125,10 @@ pub fn poll_lines(
     segments.push((
         match (p.closed_at, p.poll.closes_at) {
             (Some(at), _) => format!("closed {}", clock(at)),
-            (None, Some(until)) => format!("{} left", countdown(state.now, until)),
+            (None, Some(until)) if until > state.now => {
+                format!("{} left", countdown(state.now, until))
+            }
+            (None, Some(_)) => "closing…".to_string(),
             (None, None) => "until closed".to_string(),
         },
         meta,
