@@ -630,3 +630,34 @@ fn poll_bars_take_their_colour_from_the_theme() {
         );
     }
 }
+
+#[test]
+fn paste_goes_into_the_focused_form_field_on_one_line() {
+    let mut c = show(StaffRole::Host);
+    feed(
+        &mut c,
+        [
+            key('P'),
+            Msg::Paste("Which colour\nnext?".into()),
+            code(KeyCode::Tab),
+            Msg::Paste("Red".into()),
+        ],
+    );
+    let Some(Popup::PollForm(form)) = &c.popup else {
+        panic!("{:?}", c.popup)
+    };
+    assert!(!form.question.text().contains('\n'));
+    assert!(form.question.text().starts_with("Which colour"));
+    assert_eq!(form.options[0].text(), "Red");
+}
+
+#[test]
+fn redraw_form_and_confirmation_snapshots() {
+    let mut c = drawn(StaffRole::Host);
+    let mut keys = vec![key('R'), key('j'), key(' '), code(KeyCode::Tab)];
+    keys.extend(typed("lives outside the EU"));
+    feed(&mut c, keys);
+    snap("game_redraw_form", &mut c);
+    feed(&mut c, [code(KeyCode::Enter)]);
+    snap("game_redraw_confirm", &mut c);
+}
