@@ -54,6 +54,12 @@ actions! {
     Filter => "filter", "filter: text, from:NAME, is:question, is:held";
     ViewerCard => "viewer_card", "show the author's viewer card";
     SortQuestions => "sort_questions", "questions: oldest first / newest first";
+    Poll => "poll", "launch a poll (form)";
+    ClosePoll => "close_poll", "close the live poll now (asks to confirm)";
+    InstantWin => "instant_win", "launch an instant win (form)";
+    DrawNow => "draw_now", "draw the instant win now (asks to confirm)";
+    Redraw => "redraw", "re-draw without chosen winners (new record)";
+    Games => "games", "past polls and instant wins of this show";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
 }
@@ -228,6 +234,12 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("/", Action::Filter),
     ("v", Action::ViewerCard),
     ("o", Action::SortQuestions),
+    ("P", Action::Poll),
+    ("C", Action::ClosePoll),
+    ("W", Action::InstantWin),
+    ("D", Action::DrawNow),
+    ("R", Action::Redraw),
+    ("L", Action::Games),
     ("?", Action::Help),
     ("q", Action::Quit),
     ("ctrl-c", Action::Quit),

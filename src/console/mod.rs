@@ -5,6 +5,7 @@
 //! - [`state`]: the state and its one transition, `update(state, Msg) -> Vec<Effect>`;
 //! - [`view`]: pure-ish functions from state to a ratatui frame, one per pane;
 //! - [`feed`], [`wrap`], [`filter`]: the chat feed's scrollback, layout, filter;
+//! - [`games`]: polls and instant wins: the show's state and the launch forms;
 //! - [`keymap`], [`theme`], [`config`]: named actions, colours, the config file;
 //! - [`net`]: the WebSocket task (hello, resume, reconnect, the outbox);
 //! - [`terminal`]: the one `select!` loop over keys, the network and a render tick.
@@ -21,6 +22,7 @@ pub mod bench;
 pub mod config;
 pub mod feed;
 pub mod filter;
+pub mod games;
 pub mod input;
 pub mod keymap;
 pub mod net;

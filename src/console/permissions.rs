@@ -24,6 +24,11 @@ pub fn command_of(action: Action) -> Option<&'static str> {
         Action::Ban => "ban",
         Action::Redact => "redact",
         Action::ViewerCard => "viewer_card",
+        Action::Poll => "poll_open",
+        Action::ClosePoll => "poll_close",
+        Action::InstantWin => "instant_win_open",
+        Action::DrawNow => "instant_win_close",
+        Action::Redraw => "redraw",
         _ => return None,
     })
 }
@@ -59,6 +64,10 @@ mod tests {
             assert!(allows(StaffRole::Admin, *a));
             assert!(allows(StaffRole::Host, Action::Help));
         }
+        assert!(allows(StaffRole::Host, Action::Poll) && allows(StaffRole::Host, Action::Redraw));
+        assert!(!allows(StaffRole::Moderator, Action::Poll));
+        assert!(!allows(StaffRole::Support, Action::InstantWin));
+        assert!(allows(StaffRole::Moderator, Action::Games));
         assert!(!sees_hold_queue(StaffRole::Host));
         assert!(sees_contact(StaffRole::Support) && !sees_contact(StaffRole::Moderator));
     }

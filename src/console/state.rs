@@ -10,13 +10,14 @@ use std::collections::{HashMap, VecDeque};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::protocol::{
-    Actor, Author, ChatEntry, ChatMessage, Command, CommandFrame, CommandId, Epoch, ErrorFrame,
-    Event, EventFrame, MessageId, Millis, Role, Sanction, Seq, ServerFrame, Settings, Snapshot,
-    StaffRole, Tombstone, ViewerCard, ViewerId, Visibility, Welcome,
+    Actor, Author, ChatEntry, ChatMessage, Command, CommandFrame, CommandId, DrawResult, Epoch,
+    ErrorFrame, Event, EventFrame, MessageId, Millis, Role, Sanction, Seq, ServerFrame, Settings,
+    Snapshot, StaffRole, Tombstone, ViewerCard, ViewerId, Visibility, Welcome,
 };
 
 use super::feed::{DEFAULT_SCROLLBACK, Feed, Pos};
 use super::filter::Filter;
+use super::games::{FormOutcome, GameConfirm, Games, InstantWinForm, PollForm, RedrawForm};
 use super::input::{Edit, History, LineEditor};
 use super::keymap::{Action, Keymap};
 use super::permissions;
@@ -108,6 +109,14 @@ pub enum Popup {
         reason: String,
     },
     ViewerCard(CardView),
+    PollForm(PollForm),
+    InstantWinForm(InstantWinForm),
+    RedrawForm(RedrawForm),
+    GameConfirm(GameConfirm),
+    /// This show's polls and instant wins.
+    Games {
+        scroll: u16,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,6 +253,8 @@ pub struct Console {
     pub activity: VecDeque<ActivityEntry>,
     pub activity_scroll: usize,
     pub pinned: Option<Pinned>,
+    /// This show's polls and instant wins, for the now-on-screen card.
+    pub games: Games,
     pub viewers_online: u64,
     pub settings: Settings,
     pub rate: RateMeter,
@@ -286,6 +297,7 @@ impl Console {
             activity: VecDeque::new(),
             activity_scroll: 0,
             pinned: None,
+            games: Games::default(),
             viewers_online: 0,
             settings: Settings::default(),
             rate: RateMeter::default(),
@@ -389,6 +401,7 @@ impl Console {
         self.held.clear();
         self.held_sel = 0;
         self.pinned = None;
+        self.games.clear();
         self.epoch = None;
         self.seq = 0;
     }
@@ -412,6 +425,7 @@ impl Console {
         });
         self.viewers_online = snapshot.viewers_online;
         self.settings = snapshot.settings;
+        self.games.load(snapshot.polls, snapshot.instant_wins);
     }
 
     fn upsert_question(&mut self, q: ChatMessage) {
@@ -513,8 +527,14 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
             if let Some(c) = state.compose.as_mut() {
                 c.editor.insert(&text);
-            } else if let Some(Popup::Prompt { editor, .. }) = state.popup.as_mut() {
-                editor.insert(&text);
+            } else {
+                match state.popup.as_mut() {
+                    Some(Popup::Prompt { editor, .. }) => editor.insert(&text),
+                    Some(Popup::PollForm(form)) => form.focused_editor().insert(&text),
+                    Some(Popup::InstantWinForm(form)) => form.focused_editor().insert(&text),
+                    Some(Popup::RedrawForm(form)) if form.on_reason => form.reason.insert(&text),
+                    _ => {}
+                }
             }
             Vec::new()
         }
@@ -708,13 +728,61 @@ fn on_event(state: &mut Console, frame: EventFrame) {
             state.log_activity(at, Some(by), what);
         }
         Event::ViewersOnline { count } => state.viewers_online = count,
-        // Shown by the now-on-screen card once polls and instant wins land.
-        Event::PollOpened { .. }
-        | Event::PollTally { .. }
-        | Event::PollClosed { .. }
-        | Event::InstantWinOpened { .. }
-        | Event::InstantWinEntries { .. }
-        | Event::InstantWinDrawn { .. } => {}
+        Event::PollOpened { poll } => {
+            let by = poll.by.clone();
+            let what = format!("launched poll #{}", poll.id);
+            state.games.poll_opened(poll);
+            state.log_activity(at, Some(by), what);
+        }
+        Event::PollTally {
+            poll_id,
+            counts,
+            voters,
+        } => state.games.poll_tally(poll_id, counts, voters),
+        Event::PollClosed {
+            poll_id,
+            counts,
+            voters,
+            closed_at,
+        } => {
+            state.games.poll_closed(poll_id, counts, voters, closed_at);
+            state.log_activity(at, None, format!("poll #{poll_id} closed: {voters} voters"));
+        }
+        Event::InstantWinOpened { draw } => {
+            let by = draw.by.clone();
+            let what = match draw.redraw_of {
+                Some(of) => format!("re-draw #{} of instant win #{of}", draw.id),
+                None => format!("launched instant win #{}", draw.id),
+            };
+            state.games.draw_opened(draw);
+            state.log_activity(at, Some(by), what);
+        }
+        Event::InstantWinEntries { draw_id, entrants } => {
+            state.games.draw_entries(draw_id, entrants)
+        }
+        Event::InstantWinDrawn {
+            draw_id,
+            seed,
+            entrants,
+            entrants_hash,
+            winners,
+        } => {
+            let what = format!(
+                "instant win #{draw_id} drawn: {} winner(s) of {entrants}",
+                winners.len()
+            );
+            state.games.drawn(
+                draw_id,
+                entrants,
+                DrawResult {
+                    seed,
+                    entrants_hash,
+                    winners,
+                    drawn_at: at,
+                },
+            );
+            state.log_activity(at, None, what);
+        }
     }
     state.clamp_selections();
 }
@@ -941,6 +1009,39 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         }
         Action::Help => state.popup = Some(Popup::Help { scroll: 0 }),
         Action::Quit => state.popup = Some(Popup::QuitConfirm),
+        Action::Poll => state.popup = Some(Popup::PollForm(PollForm::default())),
+        Action::InstantWin => state.popup = Some(Popup::InstantWinForm(InstantWinForm::default())),
+        Action::ClosePoll => match state.games.live_poll() {
+            Some(p) => {
+                state.popup = Some(Popup::GameConfirm(GameConfirm::ClosePoll {
+                    poll_id: p.poll.id,
+                    question: p.poll.question.clone(),
+                }))
+            }
+            None => state.note("no poll is open", true),
+        },
+        Action::DrawNow => match state.games.live_draw() {
+            Some(d) => {
+                state.popup = Some(Popup::GameConfirm(GameConfirm::DrawNow {
+                    draw_id: d.draw.id,
+                    prize: d.draw.prize.clone(),
+                }))
+            }
+            None => state.note("no instant win is taking entries", true),
+        },
+        Action::Redraw => match state.games.last_drawn() {
+            Some(d) => {
+                let winners = d.result.as_ref().map(|r| r.winners.clone());
+                match winners {
+                    Some(w) if !w.is_empty() => {
+                        state.popup = Some(Popup::RedrawForm(RedrawForm::new(d.draw.id, w)))
+                    }
+                    _ => state.note("that draw has no winner to replace", true),
+                }
+            }
+            None => state.note("no instant win has been drawn yet", true),
+        },
+        Action::Games => state.popup = Some(Popup::Games { scroll: 0 }),
     }
     Vec::new()
 }
@@ -1173,6 +1274,98 @@ fn on_popup_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
                 _ if key.code == KeyCode::Esc => {}
                 _ => state.popup = Some(Popup::ViewerCard(view)),
             }
+            Vec::new()
+        }
+        Popup::PollForm(mut form) => match form.handle_key(&key) {
+            FormOutcome::Editing => {
+                state.popup = Some(Popup::PollForm(form));
+                Vec::new()
+            }
+            FormOutcome::Cancel => Vec::new(),
+            FormOutcome::Done(command) => {
+                let summary = match &command {
+                    Command::PollOpen { options, .. } => {
+                        format!("launch a poll with {} options", options.len())
+                    }
+                    _ => "launch a poll".to_string(),
+                };
+                vec![state.send(command, summary)]
+            }
+        },
+        Popup::InstantWinForm(mut form) => match form.handle_key(&key) {
+            FormOutcome::Editing => {
+                state.popup = Some(Popup::InstantWinForm(form));
+                Vec::new()
+            }
+            FormOutcome::Cancel => Vec::new(),
+            FormOutcome::Done(command) => {
+                vec![state.send(command, "launch an instant win".to_string())]
+            }
+        },
+        Popup::RedrawForm(mut form) => match form.handle_key(&key) {
+            FormOutcome::Editing => {
+                state.popup = Some(Popup::RedrawForm(form));
+                Vec::new()
+            }
+            FormOutcome::Cancel => Vec::new(),
+            FormOutcome::Done(command) => {
+                let excluded = form
+                    .winners
+                    .iter()
+                    .zip(&form.excluded)
+                    .filter(|(_, x)| **x)
+                    .map(|(w, _)| w.first_name.clone())
+                    .collect();
+                let prize = state
+                    .games
+                    .draws
+                    .iter()
+                    .find(|d| d.draw.id == form.draw_id)
+                    .map(|d| d.draw.prize.clone())
+                    .unwrap_or_default();
+                state.popup = Some(Popup::GameConfirm(GameConfirm::Redraw {
+                    draw_id: form.draw_id,
+                    prize,
+                    excluded,
+                    command,
+                }));
+                Vec::new()
+            }
+        },
+        Popup::GameConfirm(confirm) => {
+            if yes {
+                let (command, summary) = match confirm {
+                    GameConfirm::ClosePoll { poll_id, .. } => (
+                        Command::PollClose { poll_id },
+                        format!("close poll #{poll_id}"),
+                    ),
+                    GameConfirm::DrawNow { draw_id, .. } => (
+                        Command::InstantWinClose { draw_id },
+                        format!("draw instant win #{draw_id} now"),
+                    ),
+                    GameConfirm::Redraw {
+                        draw_id, command, ..
+                    } => (command, format!("re-draw instant win #{draw_id}")),
+                };
+                return vec![state.send(command, summary)];
+            }
+            if !no {
+                state.popup = Some(Popup::GameConfirm(confirm));
+            }
+            Vec::new()
+        }
+        Popup::Games { scroll } => {
+            let action = state.keymap.action_for(&key);
+            state.popup = match (key.code, action) {
+                (KeyCode::Esc, _) | (_, Some(Action::Games | Action::Quit)) => None,
+                (_, Some(Action::MoveDown)) => Some(Popup::Games {
+                    scroll: scroll.saturating_add(1),
+                }),
+                (_, Some(Action::MoveUp)) => Some(Popup::Games {
+                    scroll: scroll.saturating_sub(1),
+                }),
+                _ => Some(Popup::Games { scroll }),
+            };
             Vec::new()
         }
         Popup::Prompt { kind, mut editor } => match editor.handle_key(&key) {

@@ -120,6 +120,29 @@ mod tests {
             Command::ViewerCard {
                 viewer_id: ViewerId("v".into()),
             },
+            Command::PollOpen {
+                question: "q".into(),
+                options: vec!["a".into(), "b".into()],
+                duration_secs: None,
+            },
+            Command::PollClose { poll_id: 1 },
+            Command::Vote {
+                poll_id: 1,
+                option: 0,
+            },
+            Command::InstantWinOpen {
+                prize: "p".into(),
+                winners: 1,
+                entry_secs: 60,
+                rules: String::new(),
+            },
+            Command::InstantWinClose { draw_id: 1 },
+            Command::Enter { draw_id: 1 },
+            Command::Redraw {
+                draw_id: 1,
+                exclude: Vec::new(),
+                reason: "r".into(),
+            },
         ]
     }
 
@@ -133,9 +156,9 @@ mod tests {
     }
 
     #[test]
-    fn viewers_may_only_say_and_consent() {
+    fn viewers_may_only_say_consent_vote_and_enter() {
         for c in every_command() {
-            let expected = matches!(c.name(), "say" | "consent");
+            let expected = matches!(c.name(), "say" | "consent" | "vote" | "enter");
             assert_eq!(allows(Role::Viewer, &c), expected, "{}", c.name());
         }
     }
@@ -143,7 +166,7 @@ mod tests {
     #[test]
     fn admin_may_do_every_staff_command() {
         for c in every_command() {
-            if c.name() != "consent" {
+            if !matches!(c.name(), "consent" | "vote" | "enter") {
                 assert!(allows(Role::Staff(StaffRole::Admin), &c), "{}", c.name());
             }
         }

@@ -7,6 +7,7 @@
 //! scroll anchor, which depend on the pane's size.
 
 mod feed;
+mod games;
 mod panes;
 mod popups;
 
@@ -56,9 +57,14 @@ pub fn draw(frame: &mut Frame, state: &mut Console, theme: &Theme) {
     feed::draw_feed(frame.buffer_mut(), feed_area, state, theme);
 
     let wide = area.height >= 40;
-    let now_height = if wide { 8 } else { 5 };
     let activity_height = if wide { 12 } else { 5 };
     let panes = state.panes();
+    // A live poll or instant win grows the card, leaving the other panes
+    // at least three rows each.
+    let others = if panes.contains(&Pane::Hold) { 6 } else { 3 };
+    let max_now = side.height.saturating_sub(others + activity_height);
+    let now_height =
+        panes::now_on_screen_height(state, side.width, theme, wide).min(max_now.max(5));
     let mut constraints = vec![Constraint::Length(now_height), Constraint::Min(3)];
     if panes.contains(&Pane::Hold) {
         constraints.push(Constraint::Min(3));

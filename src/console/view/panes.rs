@@ -22,6 +22,13 @@ pub fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: 
     if inner.height == 0 || inner.width < 4 {
         return;
     }
+    if shows_games(state) {
+        let lines = game_card_lines(state, inner.width as usize, theme);
+        for (i, line) in lines.iter().enumerate().take(inner.height as usize) {
+            put_line(buf, inner, inner.y + i as u16, line);
+        }
+        return;
+    }
     let Some(pinned) = &state.pinned else {
         let hint = match state.keymap.hint(Action::Pin) {
             Some(k) if crate::console::permissions::allows(state.role(), Action::Pin) => {
@@ -90,6 +97,72 @@ pub fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: 
             &Line::styled(line, theme.style(StyleKey::NowText)),
         );
     }
+}
+
+fn shows_games(state: &Console) -> bool {
+    state.games.shown_poll().is_some() || state.games.shown_draw().is_some()
+}
+
+/// Rows the card wants: its usual height without games; with a poll or an
+/// instant win, room for them and a one-line pin.
+pub fn now_on_screen_height(state: &Console, width: u16, theme: &Theme, wide: bool) -> u16 {
+    let base = if wide { 8 } else { 5 };
+    if !shows_games(state) {
+        return base;
+    }
+    let lines = game_card_lines(state, width.saturating_sub(2) as usize, theme);
+    (lines.len() as u16 + 2).max(base)
+}
+
+/// The card with games: the pin on one line, the poll (live, else the last
+/// result), the instant win (live, else the last draw).
+fn game_card_lines(state: &Console, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if let Some(pinned) = &state.pinned {
+        let (name, text) = match &pinned.message {
+            Some(m) => (author_label(state, &m.author), clean(&m.text).into_owned()),
+            None => (
+                format!("message {}", pinned.message_id),
+                "(removed or older than this console)".to_string(),
+            ),
+        };
+        let head = format!("★ {name}: ");
+        let room = width.saturating_sub(crate::console::wrap::display_width(&head));
+        lines.push(Line::from(vec![
+            Span::styled(head, theme.style(StyleKey::MarkerPinned)),
+            Span::styled(
+                truncate(&text, room).into_owned(),
+                theme.style(StyleKey::NowText),
+            ),
+        ]));
+    }
+    let poll = state.games.shown_poll();
+    let draw = state.games.shown_draw();
+    // A finished game shrinks to a summary line when the other one is live
+    // or finished later; the draw wins a tie (it carries the proof).
+    let poll_done = poll.and_then(|p| p.closed_at);
+    let draw_done = draw.and_then(|d| d.result.as_ref().map(|r| r.drawn_at));
+    let (poll_full, draw_full) = match (poll_done, draw_done) {
+        (Some(_), None) if draw.is_some() => (false, true),
+        (None, Some(_)) if poll.is_some() => (true, false),
+        (Some(p), Some(d)) => (p > d, p <= d),
+        _ => (true, true),
+    };
+    if let Some(p) = poll {
+        lines.extend(if poll_full {
+            super::games::poll_lines(state, p, width, theme)
+        } else {
+            super::games::poll_summary(p, width, theme)
+        });
+    }
+    if let Some(d) = draw {
+        lines.extend(if draw_full {
+            super::games::draw_lines(state, d, width, theme)
+        } else {
+            super::games::draw_summary(d, width, theme)
+        });
+    }
+    lines
 }
 
 /// Rows of a list pane: keeps `selected` in view and returns the first row.

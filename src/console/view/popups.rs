@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Widget};
 
 use super::feed::tombstone_text;
+use super::games;
 use super::{author_label, centered, clean, clean_name, clock, put_line};
 use crate::console::input::LineEditor;
 use crate::console::keymap::Action;
@@ -106,18 +107,33 @@ pub fn draw_popup(
             draw_card(buf, area, state, view, width, theme);
             None
         }
+        Popup::PollForm(form) => games::draw_poll_form(buf, area, form, width, theme),
+        Popup::InstantWinForm(form) => games::draw_instant_win_form(buf, area, form, width, theme),
+        Popup::RedrawForm(form) => games::draw_redraw_form(buf, area, form, width, theme),
+        Popup::GameConfirm(confirm) => {
+            games::draw_game_confirm(buf, area, confirm, width, theme);
+            None
+        }
+        Popup::Games { scroll } => {
+            games::draw_games_list(buf, area, state, theme, *scroll);
+            None
+        }
     }
 }
 
 /// `text` wrapped to `width` cells, one styled line per row.
-fn wrapped(text: &str, width: usize, style: ratatui::style::Style) -> Vec<Line<'static>> {
+pub(super) fn wrapped(
+    text: &str,
+    width: usize,
+    style: ratatui::style::Style,
+) -> Vec<Line<'static>> {
     wrap(text, width)
         .into_iter()
         .map(|r| Line::styled(text[r].to_string(), style))
         .collect()
 }
 
-fn keys_line<'a>(keys: &[(&'a str, &'a str)], theme: &Theme) -> Line<'a> {
+pub(super) fn keys_line<'a>(keys: &[(&'a str, &'a str)], theme: &Theme) -> Line<'a> {
     let mut spans = Vec::new();
     for (i, (k, what)) in keys.iter().enumerate() {
         if i > 0 {
@@ -133,7 +149,7 @@ fn keys_line<'a>(keys: &[(&'a str, &'a str)], theme: &Theme) -> Line<'a> {
 }
 
 /// A bordered box sized to its lines; returns its inner area.
-fn draw_box(
+pub(super) fn draw_box(
     buf: &mut Buffer,
     area: Rect,
     title: &str,

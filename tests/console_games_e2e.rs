@@ -1,0 +1,294 @@
+//! The console against the real hub (127.0.0.1:0, temp store, no mocks): a
+//! host launches a poll from the form, viewers vote, the host closes it and
+//! the console reads the exact final tally; then an instant win launched
+//! from its form is drawn early and the console shows the winners.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use futures_util::{SinkExt, StreamExt};
+use regie::auth::{Claims, SigningKey, mint};
+use regie::console::keymap::Keymap;
+use regie::console::net::{self, NetConfig, NetEvent, NetHandle};
+use regie::console::state::{Console, Effect, Msg, Session, update};
+use regie::hub::HubConfig;
+use regie::protocol::*;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::time::{Instant, timeout};
+use tokio_tungstenite::tungstenite::Message;
+
+const LIVE: &str = "show";
+/// Option each viewer votes for: 3 × Red, 2 × Blue.
+const VOTES: [usize; 5] = [0, 0, 1, 0, 1];
+
+fn press(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn typed(text: &str) -> Vec<Msg> {
+    text.chars().map(|c| press(KeyCode::Char(c))).collect()
+}
+
+/// Feeds keys to the console and hands every command to the network task.
+fn keys(state: &mut Console, handle: &NetHandle, msgs: Vec<Msg>) -> Vec<Command> {
+    let mut sent = Vec::new();
+    for m in msgs {
+        for effect in update(state, m) {
+            if let Effect::Send(frame) = effect {
+                sent.push(frame.command.clone());
+                handle.commands.send(frame).unwrap();
+            }
+        }
+    }
+    sent
+}
+
+/// Applies the network task's events until `done` holds.
+async fn pump(
+    state: &mut Console,
+    handle: &mut NetHandle,
+    what: &str,
+    done: impl Fn(&Console) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done(state) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ev = timeout(left, handle.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+            .expect("network task alive");
+        match ev {
+            NetEvent::Frame(frame) => {
+                update(state, Msg::Frame(frame));
+            }
+            NetEvent::Status(status) => {
+                update(state, Msg::Connection(status));
+            }
+            NetEvent::Fatal(f) => panic!("fatal: {f}"),
+        }
+        update(state, Msg::Tick(regie::now_millis()));
+    }
+}
+
+/// A viewer that votes `option` in every poll and enters every instant win;
+/// `ready` fires once it is welcomed.
+async fn viewer(url: String, n: usize, option: usize, ready: oneshot::Sender<()>) {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    let hello = ClientFrame::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        live: LIVE.into(),
+        auth: Auth::Viewer {
+            first_name: format!("Viewer{n}"),
+            pseudonym: None,
+            key: Some(format!("viewer-device-key-{n:04}")),
+            contact: Contact::default(),
+        },
+        resume: None,
+    });
+    ws.send(Message::text(serde_json::to_string(&hello).unwrap()))
+        .await
+        .unwrap();
+    let mut ready = Some(ready);
+    let mut next_id = 0;
+    while let Some(Ok(msg)) = ws.next().await {
+        let Message::Text(t) = msg else { continue };
+        let command = match parse_server_frame(&t) {
+            Ok(ServerFrame::Welcome(_)) => {
+                if let Some(r) = ready.take() {
+                    let _ = r.send(());
+                }
+                continue;
+            }
+            Ok(ServerFrame::Event(EventFrame {
+                event: Event::PollOpened { poll },
+                ..
+            })) => Command::Vote {
+                poll_id: poll.id,
+                option,
+            },
+            Ok(ServerFrame::Event(EventFrame {
+                event: Event::InstantWinOpened { draw },
+                ..
+            })) => Command::Enter { draw_id: draw.id },
+            _ => continue,
+        };
+        next_id += 1;
+        let frame = ClientFrame::Command(CommandFrame {
+            id: CommandId(format!("v{n}-{next_id}")),
+            command,
+        });
+        if ws
+            .send(Message::text(serde_json::to_string(&frame).unwrap()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::load_or_create(dir.path()).unwrap();
+    let token = mint(
+        &key,
+        &Claims::new(
+            StaffRole::Host,
+            "Claire",
+            LIVE,
+            regie::now_millis(),
+            3_600_000,
+        )
+        .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let hub = tokio::spawn(regie::hub::serve(
+        listener,
+        HubConfig::new(LIVE, dir.path()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    let config = NetConfig {
+        url: url.clone(),
+        live: LIVE.into(),
+        token,
+    };
+    let first = net::connect(&config, None).await.expect("console connects");
+    let mut handle = net::spawn(config, first);
+    let session = Session {
+        role: StaffRole::Host,
+        name: String::new(),
+        live: String::new(),
+    };
+    let mut state = Console::new(session, Keymap::default(), 50_000, "e2e");
+    update(&mut state, Msg::Tick(regie::now_millis()));
+    pump(&mut state, &mut handle, "the welcome", |s| {
+        s.epoch.is_some()
+    })
+    .await;
+
+    let mut viewers = Vec::new();
+    for (n, option) in VOTES.iter().enumerate() {
+        let (ready, is_ready) = oneshot::channel();
+        viewers.push(tokio::spawn(viewer(url.clone(), n, *option, ready)));
+        timeout(Duration::from_secs(10), is_ready)
+            .await
+            .expect("viewer welcomed")
+            .unwrap();
+    }
+
+    // P, the form, Enter: one poll_open with the typed values.
+    let mut msgs = vec![press(KeyCode::Char('P'))];
+    msgs.extend(typed("Which colour next?"));
+    msgs.push(press(KeyCode::Tab));
+    msgs.extend(typed("Red"));
+    msgs.push(press(KeyCode::Tab));
+    msgs.extend(typed("Blue"));
+    msgs.push(press(KeyCode::Tab));
+    msgs.push(ctrl('u')); // until closed
+    msgs.push(press(KeyCode::Enter));
+    let sent = keys(&mut state, &handle, msgs);
+    assert_eq!(
+        sent,
+        vec![Command::PollOpen {
+            question: "Which colour next?".into(),
+            options: vec!["Red".into(), "Blue".into()],
+            duration_secs: None,
+        }]
+    );
+    pump(
+        &mut state,
+        &mut handle,
+        "every vote in the live tally",
+        |s| {
+            s.games
+                .live_poll()
+                .is_some_and(|p| p.voters == VOTES.len() as u64)
+        },
+    )
+    .await;
+
+    // C, y: closed; the final tally is exactly the votes sent.
+    let poll_id = state.games.live_poll().unwrap().poll.id;
+    let sent = keys(
+        &mut state,
+        &handle,
+        vec![press(KeyCode::Char('C')), press(KeyCode::Char('y'))],
+    );
+    assert_eq!(sent, vec![Command::PollClose { poll_id }]);
+    pump(&mut state, &mut handle, "the poll's close", |s| {
+        s.games.poll(poll_id).is_some_and(|p| p.closed_at.is_some())
+    })
+    .await;
+    let p = state.games.poll(poll_id).unwrap();
+    assert_eq!(p.counts, vec![3, 2]);
+    assert_eq!(p.voters, 5);
+
+    // W, the form, Enter; then D, y draws now.
+    let mut msgs = vec![press(KeyCode::Char('W'))];
+    msgs.extend(typed("€50 voucher"));
+    msgs.push(press(KeyCode::Tab));
+    msgs.push(ctrl('u'));
+    msgs.extend(typed("2"));
+    msgs.push(press(KeyCode::Enter));
+    let sent = keys(&mut state, &handle, msgs);
+    assert!(matches!(
+        sent.as_slice(),
+        [Command::InstantWinOpen { winners: 2, entry_secs: 120, rules, .. }]
+            if rules.starts_with("No purchase necessary.")
+    ));
+    pump(&mut state, &mut handle, "every entry", |s| {
+        s.games
+            .live_draw()
+            .is_some_and(|d| d.entrants == VOTES.len() as u64)
+    })
+    .await;
+    let draw = state.games.live_draw().unwrap().draw.clone();
+    assert_eq!(draw.commitment.len(), 64, "a hex SHA-256 commitment");
+    let sent = keys(
+        &mut state,
+        &handle,
+        vec![press(KeyCode::Char('D')), press(KeyCode::Char('y'))],
+    );
+    assert_eq!(sent, vec![Command::InstantWinClose { draw_id: draw.id }]);
+    pump(&mut state, &mut handle, "the draw", |s| {
+        s.games.last_drawn().is_some_and(|d| d.draw.id == draw.id)
+    })
+    .await;
+    let drawn = state.games.last_drawn().unwrap();
+    let result = drawn.result.as_ref().unwrap();
+    assert_eq!(result.winners.len(), 2);
+    assert!(
+        result
+            .winners
+            .iter()
+            .all(|w| w.first_name.starts_with("Viewer"))
+    );
+    pump(&mut state, &mut handle, "the acks", |s| {
+        s.pending.is_empty()
+    })
+    .await;
+
+    for v in viewers {
+        v.abort();
+    }
+    drop(handle);
+    let _ = stop.send(());
+    timeout(Duration::from_secs(20), hub)
+        .await
+        .expect("hub stops")
+        .expect("hub task")
+        .expect("hub ran cleanly");
+}
