@@ -3,6 +3,7 @@
 //!
 //! - [`audience`] — who the viewers are and what they type (pure, seeded).
 //! - [`schedule`] — the crowd's pace and who speaks next (pure).
+//! - [`play`] — how viewers vote in polls and enter instant wins (pure, seeded).
 //! - [`viewer`] — one viewer's connection: hello, read everything, act.
 //! - [`report`] — what the run sent and saw.
 //!
@@ -10,6 +11,7 @@
 //! own shutdown future); [`run`] is the command line.
 
 pub mod audience;
+pub mod play;
 pub mod report;
 pub mod schedule;
 pub mod viewer;
@@ -26,6 +28,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until, timeout};
 
 pub use audience::{Line, LineKind, LineMix, ViewerProfile};
+pub use play::GamePlay;
 pub use report::{CrowdReport, KindCounts};
 use schedule::{Pacer, SpeakerPool, spacing_for};
 use viewer::{Action, JoinError, Joined, ViewerSession, ViewerTally};
@@ -67,6 +70,13 @@ pub struct CrowdArgs {
     /// Stop after this many lines, even before the duration is over.
     #[arg(long)]
     pub lines: Option<u64>,
+    /// In polls, the share of votes that go to the first option on top of
+    /// an even spread (0 = uniform, 1 = all on the first option).
+    #[arg(long, default_value_t = GamePlay::default().poll_bias)]
+    pub poll_bias: f64,
+    /// Share of viewers who enter an instant win they see open.
+    #[arg(long, default_value_t = GamePlay::default().entry_ratio)]
+    pub entry_ratio: f64,
 }
 
 /// Everything a crowd run needs. Build it with [`CrowdConfig::new`] and
@@ -94,6 +104,8 @@ pub struct CrowdConfig {
     /// After the last line, how long viewers wait for answers and echoes
     /// before closing.
     pub drain: Duration,
+    /// How viewers vote in polls and enter instant wins.
+    pub play: GamePlay,
 }
 
 impl CrowdConfig {
@@ -110,6 +122,7 @@ impl CrowdConfig {
             max_joining: 64,
             max_lines: None,
             drain: Duration::from_secs(3),
+            play: GamePlay::default(),
         }
     }
 
@@ -127,6 +140,7 @@ impl CrowdConfig {
                 self.connect_rate
             ));
         }
+        self.play.validate().map_err(CrowdError::Config)?;
         if self.max_joining == 0 {
             return bad("max_joining must be at least 1".into());
         }
@@ -206,6 +220,7 @@ pub async fn run_crowd(
         joined_tx.clone(),
         config.drain,
         start,
+        play::Player::new(config.play, config.seed, profiles[0].index),
     );
     let ramp = tokio::spawn(ramp_up(
         profiles.into_iter().skip(1).collect(),
@@ -298,8 +313,15 @@ async fn ramp_up(
                         .as_ref()
                         .map(|s| s.settings.clone())
                         .unwrap_or_default();
-                    let task =
-                        spawn_joined(ws, profile.index, settings, joined_tx, config.drain, start);
+                    let task = spawn_joined(
+                        ws,
+                        profile.index,
+                        settings,
+                        joined_tx,
+                        config.drain,
+                        start,
+                        play::Player::new(config.play, config.seed, profile.index),
+                    );
                     match task.await {
                         Ok(outcome) => outcome,
                         Err(e) => ViewerOutcome::Failed(JoinError::Protocol(e.to_string())),
@@ -320,10 +342,11 @@ fn spawn_joined(
     joined_tx: mpsc::UnboundedSender<Joined>,
     drain: Duration,
     start: Instant,
+    player: play::Player,
 ) -> JoinHandle<ViewerOutcome> {
     let joined_at = start.elapsed();
     let (actions_tx, actions_rx) = mpsc::channel(ACTION_QUEUE);
-    let session = ViewerSession::new(index, &settings);
+    let session = ViewerSession::new(index, &settings).with_player(player);
     // If the scheduler is gone, the handle (and its sender) is dropped here,
     // and the viewer closes as soon as it starts.
     let _ = joined_tx.send(Joined {
@@ -412,6 +435,8 @@ fn merge(report: &mut CrowdReport, t: ViewerTally) {
     report.unresolved += t.unresolved;
     report.events_received += t.events;
     report.messages_received += t.messages;
+    report.votes += t.votes;
+    report.entries += t.entries;
     if let Some(why) = t.disconnect {
         *report.disconnects.entry(why).or_default() += 1;
     }
@@ -435,6 +460,11 @@ pub async fn run(args: CrowdArgs) -> anyhow::Result<ExitCode> {
         },
         connect_rate: args.connect_rate,
         max_lines: args.lines,
+        play: GamePlay {
+            poll_bias: args.poll_bias,
+            entry_ratio: args.entry_ratio,
+            ..GamePlay::default()
+        },
         ..CrowdConfig::new(args.url, args.live)
     };
     eprintln!(

@@ -86,6 +86,9 @@ pub struct CrowdReport {
     pub events_received: u64,
     /// Chat messages among them (new and released).
     pub messages_received: u64,
+    /// Poll votes and instant-win entries the hub accepted.
+    pub votes: u64,
+    pub entries: u64,
     /// Viewers the hub (or the network) disconnected before the end, by
     /// reason (`slow_consumer`, `close 4008`, `lost`…).
     pub disconnects: BTreeMap<String, u64>,
@@ -151,6 +154,11 @@ impl fmt::Display for CrowdReport {
             f,
             "  received {} events ({} chat messages) across viewers",
             self.events_received, self.messages_received
+        )?;
+        writeln!(
+            f,
+            "  games    {} votes, {} instant-win entries accepted",
+            self.votes, self.entries
         )?;
         let dropped: u64 = self.disconnects.values().sum();
         writeln!(

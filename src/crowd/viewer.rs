@@ -24,9 +24,9 @@ pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// What the scheduler asks a viewer to do.
 ///
-/// Chat is the only action of protocol v1. Votes and instant-win entries
-/// (issue 4) become variants here, sent by the scheduler or produced by
-/// [`ViewerSession::on_event`] reacting to a poll or a draw opening.
+/// The scheduler paces chat. Votes and instant-win entries are not paced:
+/// a viewer decides them itself in `ViewerSession::on_event` when it sees
+/// a poll or a draw open (see [`super::play`]), and sends them at once.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Say(Line),
@@ -147,6 +147,9 @@ pub struct ViewerTally {
     pub messages: u64,
     pub disconnect: Option<String>,
     pub personal_data_seen: u64,
+    /// Votes and entries the hub accepted.
+    pub votes: u64,
+    pub entries: u64,
 }
 
 /// A `say` waiting for its answer.
@@ -176,6 +179,18 @@ pub struct ViewerSession {
     /// Acked lines whose seq is ahead of what this viewer received so far.
     awaiting_echo: BTreeMap<Seq, LineKind>,
     pub tally: ViewerTally,
+    /// How this viewer plays polls and instant wins (none: it does not).
+    player: Option<super::play::Player>,
+    /// Game commands (vote, enter) waiting for their answer, by id.
+    games_pending: HashMap<String, GameCommand>,
+    /// Frames to send that the viewer decided on by itself (votes, entries).
+    outbox: VecDeque<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum GameCommand {
+    Vote,
+    Enter,
 }
 
 impl ViewerSession {
@@ -190,7 +205,33 @@ impl ViewerSession {
             last_seq: None,
             awaiting_echo: BTreeMap::new(),
             tally: ViewerTally::default(),
+            player: None,
+            games_pending: HashMap::new(),
+            outbox: VecDeque::new(),
         }
+    }
+
+    /// Lets this viewer vote and enter instant wins.
+    pub fn with_player(mut self, player: super::play::Player) -> Self {
+        self.player = Some(player);
+        self
+    }
+
+    /// The next frame this viewer decided to send by itself.
+    pub fn next_outgoing(&mut self) -> Option<String> {
+        self.outbox.pop_front()
+    }
+
+    fn game_command(&mut self, kind: GameCommand, command: Command) {
+        self.next_command += 1;
+        let id = format!("v{}-{}", self.index, self.next_command);
+        let frame = ClientFrame::Command(CommandFrame {
+            id: CommandId(id.clone()),
+            command,
+        });
+        self.games_pending.insert(id, kind);
+        self.outbox
+            .push_back(serde_json::to_string(&frame).expect("a command always serialises"));
     }
 
     /// Turns an action into the frame to send.
@@ -221,6 +262,11 @@ impl ViewerSession {
         match frame {
             ServerFrame::Event(event) => self.on_event(event),
             ServerFrame::Ack { id, seq } => {
+                match self.games_pending.remove(&id.0) {
+                    Some(GameCommand::Vote) => self.tally.votes += 1,
+                    Some(GameCommand::Enter) => self.tally.entries += 1,
+                    None => {}
+                }
                 if let Some(p) = self.pending.remove(&id.0) {
                     self.tally.acked.add(p.line.kind, 1);
                     match seq {
@@ -228,6 +274,22 @@ impl ViewerSession {
                         None => self.tally.unresolved += 1,
                     }
                 }
+            }
+            ServerFrame::Error(e)
+                if e.id
+                    .as_ref()
+                    .is_some_and(|id| self.games_pending.contains_key(&id.0)) =>
+            {
+                let kind = e.id.and_then(|id| self.games_pending.remove(&id.0));
+                let what = match kind {
+                    Some(GameCommand::Vote) => "vote",
+                    _ => "enter",
+                };
+                *self
+                    .tally
+                    .refused
+                    .entry(format!("{what}: {}", e.code))
+                    .or_default() += 1;
             }
             ServerFrame::Error(e) => match e.id.and_then(|id| self.pending.remove(&id.0)) {
                 Some(p)
@@ -260,6 +322,30 @@ impl ViewerSession {
     /// sees a poll open returns the vote to send.
     fn on_event(&mut self, frame: EventFrame) {
         self.tally.events += 1;
+        match &frame.event {
+            Event::PollOpened { poll } => {
+                if let Some(option) = self
+                    .player
+                    .as_mut()
+                    .and_then(|p| p.vote(poll.options.len()))
+                {
+                    self.game_command(
+                        GameCommand::Vote,
+                        Command::Vote {
+                            poll_id: poll.id,
+                            option,
+                        },
+                    );
+                }
+            }
+            // Re-draws are drawn at once among earlier entrants: no entry.
+            Event::InstantWinOpened { draw }
+                if draw.redraw_of.is_none() && self.player.as_mut().is_some_and(|p| p.enters()) =>
+            {
+                self.game_command(GameCommand::Enter, Command::Enter { draw_id: draw.id });
+            }
+            _ => {}
+        }
         if let Event::Message { message } | Event::Released { message } = &frame.event {
             self.tally.messages += 1;
             if !detect_personal_data(&message.text).is_empty() {
@@ -301,7 +387,11 @@ impl ViewerSession {
 
     /// Whether nothing this viewer sent is still undecided.
     fn settled(&self) -> bool {
-        self.pending.is_empty() && self.retries.is_empty() && self.awaiting_echo.is_empty()
+        self.pending.is_empty()
+            && self.retries.is_empty()
+            && self.awaiting_echo.is_empty()
+            && self.games_pending.is_empty()
+            && self.outbox.is_empty()
     }
 
     /// Counts what the run's end left undecided.
@@ -309,6 +399,9 @@ impl ViewerSession {
         self.tally.unanswered += self.pending.len() as u64;
         self.tally.unanswered += self.retries.len() as u64;
         self.tally.unresolved += self.awaiting_echo.len() as u64;
+        self.tally.unanswered += self.games_pending.len() as u64;
+        self.games_pending.clear();
+        self.outbox.clear();
         self.pending.clear();
         self.retries.clear();
         self.awaiting_echo.clear();
@@ -337,6 +430,17 @@ pub async fn run(
                     Ok(frame) => {
                         if let Some(why) = session.on_frame(frame, Instant::now()) {
                             session.tally.disconnect = Some(why);
+                            break;
+                        }
+                        let mut lost = false;
+                        while let Some(text) = session.next_outgoing() {
+                            if ws.send(Message::text(text)).await.is_err() {
+                                lost = true;
+                                break;
+                            }
+                        }
+                        if lost {
+                            session.tally.disconnect = Some("connection lost".into());
                             break;
                         }
                     }
@@ -534,5 +638,60 @@ mod tests {
         s.finish();
         assert_eq!(s.tally.unanswered, 1);
         assert_eq!(s.tally.unresolved, 1);
+    }
+
+    #[test]
+    fn a_viewer_votes_once_when_a_poll_opens_and_counts_the_ack() {
+        use crate::protocol::{Actor, PollView, StaffRole};
+        let play = super::super::play::GamePlay {
+            poll_bias: 1.0,
+            vote_ratio: 1.0,
+            entry_ratio: 1.0,
+        };
+        let mut s = ViewerSession::new(3, &Settings::default())
+            .with_player(super::super::play::Player::new(play, 1, 3));
+        let opened = ServerFrame::Event(EventFrame {
+            epoch: crate::protocol::Epoch("e".into()),
+            seq: 1,
+            at: 0,
+            event: Event::PollOpened {
+                poll: PollView {
+                    id: 4,
+                    question: "?".into(),
+                    options: vec!["a".into(), "b".into()],
+                    opened_at: 0,
+                    closes_at: None,
+                    audience_at_launch: 1,
+                    by: Actor {
+                        name: None,
+                        role: StaffRole::Host,
+                    },
+                },
+            },
+        });
+        s.on_frame(opened, Instant::now());
+        let text = s.next_outgoing().expect("a vote");
+        assert!(s.next_outgoing().is_none(), "one vote");
+        let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(frame["command"]["type"], "vote");
+        assert_eq!(frame["command"]["poll_id"], 4);
+        assert_eq!(frame["command"]["option"], 0, "bias 1: the first option");
+        assert!(!s.settled());
+        let id = frame["id"].as_str().unwrap();
+        s.on_frame(ack(id, 0).with_no_seq(), Instant::now());
+        assert_eq!(s.tally.votes, 1);
+        assert!(s.settled());
+    }
+
+    trait NoSeq {
+        fn with_no_seq(self) -> ServerFrame;
+    }
+    impl NoSeq for ServerFrame {
+        fn with_no_seq(self) -> ServerFrame {
+            match self {
+                ServerFrame::Ack { id, .. } => ServerFrame::Ack { id, seq: None },
+                other => other,
+            }
+        }
     }
 }
