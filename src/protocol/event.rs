@@ -106,6 +106,29 @@ pub enum Event {
 }
 
 impl Event {
+    /// The wire name (`"message"`, `"poll_tally"`…), for logs, metrics and
+    /// the store's event log.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Message { .. } => "message",
+            Event::Released { .. } => "released",
+            Event::Redacted { .. } => "redacted",
+            Event::Hidden { .. } => "hidden",
+            Event::Pinned { .. } => "pinned",
+            Event::Unpinned { .. } => "unpinned",
+            Event::QuestionAnswered { .. } => "question_answered",
+            Event::ViewerTimedOut { .. } => "viewer_timed_out",
+            Event::ViewerBanned { .. } => "viewer_banned",
+            Event::ViewersOnline { .. } => "viewers_online",
+            Event::PollOpened { .. } => "poll_opened",
+            Event::PollTally { .. } => "poll_tally",
+            Event::PollClosed { .. } => "poll_closed",
+            Event::InstantWinOpened { .. } => "instant_win_opened",
+            Event::InstantWinEntries { .. } => "instant_win_entries",
+            Event::InstantWinDrawn { .. } => "instant_win_drawn",
+        }
+    }
+
     /// The event as `role` may receive it, or `None` when that role must not
     /// see it at all. Viewers lose staff-only events, held and hidden
     /// messages, and the names of staff who acted.

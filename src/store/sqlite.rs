@@ -294,27 +294,6 @@ struct MessageRef {
     visibility: Visibility,
 }
 
-fn event_kind(event: &Event) -> &'static str {
-    match event {
-        Event::Message { .. } => "message",
-        Event::Released { .. } => "released",
-        Event::Redacted { .. } => "redacted",
-        Event::Hidden { .. } => "hidden",
-        Event::Pinned { .. } => "pinned",
-        Event::Unpinned { .. } => "unpinned",
-        Event::QuestionAnswered { .. } => "question_answered",
-        Event::ViewerTimedOut { .. } => "viewer_timed_out",
-        Event::ViewerBanned { .. } => "viewer_banned",
-        Event::ViewersOnline { .. } => "viewers_online",
-        Event::PollOpened { .. } => "poll_opened",
-        Event::PollTally { .. } => "poll_tally",
-        Event::PollClosed { .. } => "poll_closed",
-        Event::InstantWinOpened { .. } => "instant_win_opened",
-        Event::InstantWinEntries { .. } => "instant_win_entries",
-        Event::InstantWinDrawn { .. } => "instant_win_drawn",
-    }
-}
-
 /// A serde enum's wire name (`"prize_contact"`), for text columns.
 fn wire_name<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
@@ -525,7 +504,7 @@ fn apply_event(
         live_id,
         sql_i64(frame.seq),
         frame.at,
-        event_kind(&frame.event),
+        frame.event.name(),
         message_id.map(|m| sql_i64(m.0)),
         payload,
     ])?;
