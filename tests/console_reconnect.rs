@@ -5,6 +5,7 @@
 //! gets, with no gap and no duplicate. Real hub on 127.0.0.1:0, no mocks.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -55,12 +56,14 @@ impl RunningHub {
     }
 }
 
-/// A viewer that says `MESSAGES` numbered lines, reconnecting (and
-/// resending the same command id) whenever the hub is away.
+/// A viewer that says `MESSAGES` numbered lines. Only an acked line is
+/// accepted by the hub, so when the hub goes away the viewer reconnects and
+/// resends from its first unacked line, with the same command ids: lines the
+/// hub had already taken are acked again, not posted twice.
 async fn viewer_feed(url: String) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut n = 0;
-    'connect: while n < MESSAGES {
+    let acked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    'connect: while acked.load(Ordering::SeqCst) < MESSAGES {
         assert!(Instant::now() < deadline, "the viewer could not finish");
         let Ok((ws, _)) = tokio_tungstenite::connect_async(url.as_str()).await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -85,7 +88,7 @@ async fn viewer_feed(url: String) {
         {
             continue;
         }
-        // Wait for the welcome, then drain everything else in the background.
+        // Wait for the welcome, then count acks in the background.
         loop {
             match rx.next().await {
                 Some(Ok(Message::Text(t))) => {
@@ -97,7 +100,23 @@ async fn viewer_feed(url: String) {
                 _ => continue 'connect,
             }
         }
-        let drain = tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
+        let (closed_tx, mut closed) = oneshot::channel::<()>();
+        let counter = acked.clone();
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(msg)) = rx.next().await {
+                if let Message::Text(t) = msg
+                    && let Ok(ServerFrame::Ack { id, .. }) = parse_server_frame(&t)
+                    && let Some(n) =
+                        id.0.strip_prefix("say-")
+                            .and_then(|n| n.parse::<usize>().ok())
+                    && counter.fetch_max(n + 1, Ordering::SeqCst).max(n + 1) == MESSAGES
+                {
+                    break;
+                }
+            }
+            let _ = closed_tx.send(());
+        });
+        let mut n = acked.load(Ordering::SeqCst);
         while n < MESSAGES {
             let frame = ClientFrame::Command(CommandFrame {
                 id: CommandId(format!("say-{n}")),
@@ -111,13 +130,15 @@ async fn viewer_feed(url: String) {
                 .await
                 .is_err()
             {
-                drain.abort();
+                reader.abort();
                 continue 'connect;
             }
             n += 1;
             tokio::time::sleep(Duration::from_millis(3)).await;
         }
-        drain.abort();
+        // Everything is sent: wait until the last ack, or the hub goes away.
+        let _ = timeout(Duration::from_secs(30), &mut closed).await;
+        reader.abort();
     }
 }
 
