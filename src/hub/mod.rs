@@ -51,7 +51,8 @@ use crate::store::{SqliteStore, Store, StoreError};
 /// `regie serve`
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on (WebSocket at `/`, plus `/healthz` and `/metrics`).
+    /// Address to listen on (WebSocket at `/`, plus `/healthz`, `/metrics` and
+    /// `/draws/{id}.json`).
     #[arg(long, default_value = "127.0.0.1:7878")]
     pub listen: std::net::SocketAddr,
     /// Data directory: the SQLite store and the token signing key live here.
