@@ -336,3 +336,55 @@ async fn the_shutdown_future_ends_a_long_crowd_early_with_a_report() {
     assert!(report.elapsed < Duration::from_secs(3600));
     hub.stop().await;
 }
+
+/// Command ids are unique per run: a second run with the same seed against
+/// the same hub posts its lines again instead of being answered with the
+/// first run's acks (the hub remembers outcomes per viewer and id).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_seed_twice_posts_every_line_twice() {
+    let hub = start_hub().await;
+    let mut staff = watch(
+        &hub.url,
+        Auth::Staff {
+            token: hub.token.clone(),
+        },
+    )
+    .await;
+    let lines = 12;
+    let config = || CrowdConfig {
+        viewers: 4,
+        rate: 20.0,
+        duration: Duration::from_secs(60),
+        seed: 11,
+        mix: LineMix {
+            question_ratio: 0.5,
+            abuse_ratio: 0.0,
+            personal_data_ratio: 0.0,
+        },
+        connect_rate: 100.0,
+        max_lines: Some(lines),
+        drain: Duration::from_secs(5),
+        ..CrowdConfig::new(hub.url.clone(), LIVE)
+    };
+    for run in 1..=2u64 {
+        let report = timeout(
+            Duration::from_secs(90),
+            run_crowd(config(), std::future::pending()),
+        )
+        .await
+        .expect("the crowd ends by itself")
+        .unwrap();
+        assert_eq!(report.acked.total(), lines, "run {run}: {report}");
+        let mut seen = Vec::new();
+        collect_until(&mut staff, &mut seen, |ms| {
+            ms.iter().filter(|m| from_crowd(m)).count() as u64 >= lines
+        })
+        .await;
+        assert_eq!(
+            seen.iter().filter(|m| from_crowd(m)).count() as u64,
+            lines,
+            "run {run}: every line reached staff as a new message"
+        );
+    }
+    hub.stop().await;
+}

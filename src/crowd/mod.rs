@@ -346,7 +346,9 @@ fn spawn_joined(
 ) -> JoinHandle<ViewerOutcome> {
     let joined_at = start.elapsed();
     let (actions_tx, actions_rx) = mpsc::channel(ACTION_QUEUE);
-    let session = ViewerSession::new(index, &settings).with_player(player);
+    let session = ViewerSession::new(index, &settings)
+        .with_run(format!("{:08x}-", rand::random::<u32>()))
+        .with_player(player);
     // If the scheduler is gone, the handle (and its sender) is dropped here,
     // and the viewer closes as soon as it starts.
     let _ = joined_tx.send(Joined {

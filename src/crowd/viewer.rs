@@ -169,6 +169,9 @@ const RECENT_SEQS: usize = 512;
 #[derive(Debug)]
 pub struct ViewerSession {
     index: usize,
+    /// Prepended to command ids, so two runs of the same seed against the
+    /// same hub are new commands, not retries of the last run's ids.
+    run: String,
     next_command: u64,
     pending: HashMap<String, Pending>,
     retries: VecDeque<(Instant, Line, u32)>,
@@ -197,6 +200,7 @@ impl ViewerSession {
     pub fn new(index: usize, settings: &Settings) -> Self {
         Self {
             index,
+            run: String::new(),
             next_command: 0,
             pending: HashMap::new(),
             retries: VecDeque::new(),
@@ -211,6 +215,17 @@ impl ViewerSession {
         }
     }
 
+    /// Sets the prefix of this run's command ids.
+    pub fn with_run(mut self, run: impl Into<String>) -> Self {
+        self.run = run.into();
+        self
+    }
+
+    fn next_id(&mut self) -> String {
+        self.next_command += 1;
+        format!("{}v{}-{}", self.run, self.index, self.next_command)
+    }
+
     /// Lets this viewer vote and enter instant wins.
     pub fn with_player(mut self, player: super::play::Player) -> Self {
         self.player = Some(player);
@@ -223,8 +238,7 @@ impl ViewerSession {
     }
 
     fn game_command(&mut self, kind: GameCommand, command: Command) {
-        self.next_command += 1;
-        let id = format!("v{}-{}", self.index, self.next_command);
+        let id = self.next_id();
         let frame = ClientFrame::Command(CommandFrame {
             id: CommandId(id.clone()),
             command,
@@ -238,8 +252,7 @@ impl ViewerSession {
     fn command_for(&mut self, action: Action, attempt: u32) -> String {
         match action {
             Action::Say(line) => {
-                self.next_command += 1;
-                let id = format!("v{}-{}", self.index, self.next_command);
+                let id = self.next_id();
                 let frame = ClientFrame::Command(CommandFrame {
                     id: CommandId(id.clone()),
                     command: Command::Say {
