@@ -87,18 +87,6 @@ const ALL_EVENTS: [&str; 16] = [
     "instant_win_drawn",
 ];
 
-fn server_frame_name(f: &ServerFrame) -> &'static str {
-    match f {
-        ServerFrame::Welcome(_) => "welcome",
-        ServerFrame::Reload { .. } => "reload",
-        ServerFrame::Event(_) => "event",
-        ServerFrame::Ack { .. } => "ack",
-        ServerFrame::Error(_) => "error",
-        ServerFrame::ViewerCard { .. } => "viewer_card",
-        ServerFrame::Bye { .. } => "bye",
-    }
-}
-
 const ALL_ERROR_CODES: [ErrorCode; 20] = [
     ErrorCode::BadFrame,
     ErrorCode::FrameTooLarge,
@@ -168,7 +156,7 @@ fn every_frame_command_and_event_has_an_example() {
             if let ServerFrame::Event(e) = &frame {
                 events.insert(event_name(&e.event));
             }
-            server.insert(server_frame_name(&frame));
+            server.insert(frame.name());
         }
     }
     assert_eq!(client, BTreeSet::from(["hello", "command"]));

@@ -114,7 +114,7 @@ pub async fn join(
                     Ok(ServerFrame::Bye { code, message }) => {
                         return Err(JoinError::Refused { code, message });
                     }
-                    Ok(other) => return Err(JoinError::Protocol(frame_name(&other).into())),
+                    Ok(other) => return Err(JoinError::Protocol(other.name().into())),
                     Err(e) => return Err(JoinError::Protocol(e.to_string())),
                 },
                 Message::Close(frame) => {
@@ -507,18 +507,6 @@ fn close_reason(code: Option<u16>) -> String {
             None => format!("close {code}"),
         },
         None => "closed".into(),
-    }
-}
-
-fn frame_name(frame: &ServerFrame) -> &'static str {
-    match frame {
-        ServerFrame::Welcome(_) => "welcome",
-        ServerFrame::Reload { .. } => "reload",
-        ServerFrame::Event(_) => "event",
-        ServerFrame::Ack { .. } => "ack",
-        ServerFrame::Error(_) => "error",
-        ServerFrame::ViewerCard { .. } => "viewer_card",
-        ServerFrame::Bye { .. } => "bye",
     }
 }
 

@@ -86,6 +86,21 @@ pub enum ServerFrame {
     },
 }
 
+impl ServerFrame {
+    /// The wire name (`"welcome"`, `"event"`…), for logs and error messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ServerFrame::Welcome(_) => "welcome",
+            ServerFrame::Reload { .. } => "reload",
+            ServerFrame::Event(_) => "event",
+            ServerFrame::Ack { .. } => "ack",
+            ServerFrame::Error(_) => "error",
+            ServerFrame::ViewerCard { .. } => "viewer_card",
+            ServerFrame::Bye { .. } => "bye",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Welcome {
     pub version: u16,
