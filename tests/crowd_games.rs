@@ -73,3 +73,65 @@ async fn the_crowd_votes_with_its_bias_and_enters() {
     assert_eq!((report.votes, report.entries), (20, 20), "{report}");
     hub.stop().await;
 }
+
+/// Viewers who join while a poll and an instant win are already running
+/// take part in them from their welcome snapshot, as if they had seen them
+/// open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewers_joining_after_the_games_opened_still_vote_and_enter() {
+    let hub = TestHub::start().await;
+    let mut host = hub.staff(StaffRole::Host, "Sophie").await;
+    host.ack(Command::PollOpen {
+        question: "Rouge ou bleu ?".into(),
+        options: vec!["Rouge".into(), "Bleu".into()],
+        duration_secs: None,
+    })
+    .await;
+    host.ack(Command::InstantWinOpen {
+        prize: "Sac".into(),
+        winners: 1,
+        entry_secs: 600,
+        rules: String::new(),
+    })
+    .await;
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let config = CrowdConfig {
+        viewers: 12,
+        rate: 1.0,
+        duration: Duration::from_secs(120),
+        seed: 5,
+        connect_rate: 200.0,
+        drain: Duration::from_secs(2),
+        play: GamePlay {
+            poll_bias: 1.0,
+            vote_ratio: 1.0,
+            entry_ratio: 1.0,
+        },
+        ..CrowdConfig::new(hub.url.clone(), common::LIVE)
+    };
+    let crowd = tokio::spawn(run_crowd(config, async {
+        let _ = stopped.await;
+    }));
+    host.wait_event(|e| matches!(e, Event::PollTally { voters: 12, .. }))
+        .await;
+    host.wait_event(|e| matches!(e, Event::InstantWinEntries { entrants: 12, .. }))
+        .await;
+    host.ack(Command::PollClose { poll_id: 1 }).await;
+    let closed = host
+        .wait_event(|e| matches!(e, Event::PollClosed { .. }))
+        .await;
+    assert!(
+        matches!(&closed.event, Event::PollClosed { counts, .. } if counts == &vec![12, 0]),
+        "every late joiner voted, all on the first option: {closed:?}"
+    );
+
+    let _ = stop.send(());
+    let report = tokio::time::timeout(Duration::from_secs(60), crowd)
+        .await
+        .expect("the crowd ends")
+        .unwrap()
+        .expect("the crowd ran");
+    assert_eq!((report.votes, report.entries), (12, 12), "{report}");
+    hub.stop().await;
+}

@@ -208,15 +208,10 @@ pub async fn run_crowd(
 
     let (joined_tx, joined_rx) = mpsc::unbounded_channel::<Joined>();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let settings = welcome
-        .snapshot
-        .as_ref()
-        .map(|s| s.settings.clone())
-        .unwrap_or_default();
     let first = spawn_joined(
         ws,
+        &welcome,
         profiles[0].index,
-        settings,
         joined_tx.clone(),
         config.drain,
         start,
@@ -308,15 +303,10 @@ async fn ramp_up(
             drop(permit);
             match joined {
                 Ok((ws, welcome)) => {
-                    let settings = welcome
-                        .snapshot
-                        .as_ref()
-                        .map(|s| s.settings.clone())
-                        .unwrap_or_default();
                     let task = spawn_joined(
                         ws,
+                        &welcome,
                         profile.index,
-                        settings,
                         joined_tx,
                         config.drain,
                         start,
@@ -334,11 +324,12 @@ async fn ramp_up(
     handles
 }
 
-/// Starts a joined viewer and offers it to the scheduler.
+/// Starts a joined viewer and offers it to the scheduler. The viewer
+/// takes part in the games its welcome shows running.
 fn spawn_joined(
     ws: viewer::Socket,
+    welcome: &crate::protocol::Welcome,
     index: usize,
-    settings: crate::protocol::Settings,
     joined_tx: mpsc::UnboundedSender<Joined>,
     drain: Duration,
     start: Instant,
@@ -346,9 +337,15 @@ fn spawn_joined(
 ) -> JoinHandle<ViewerOutcome> {
     let joined_at = start.elapsed();
     let (actions_tx, actions_rx) = mpsc::channel(ACTION_QUEUE);
-    let session = ViewerSession::new(index, &settings)
+    let settings = welcome
+        .snapshot
+        .as_ref()
+        .map(|s| s.settings.clone())
+        .unwrap_or_default();
+    let mut session = ViewerSession::new(index, &settings)
         .with_run(format!("{:08x}-", rand::random::<u32>()))
         .with_player(player);
+    session.on_welcome(welcome, crate::now_millis());
     // If the scheduler is gone, the handle (and its sender) is dropped here,
     // and the viewer closes as soon as it starts.
     let _ = joined_tx.send(Joined {

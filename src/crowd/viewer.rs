@@ -16,8 +16,9 @@ use super::audience::{Line, LineKind, ViewerProfile};
 use super::report::KindCounts;
 use crate::privacy::detect_personal_data;
 use crate::protocol::{
-    Auth, ClientFrame, CloseCode, Command, CommandFrame, CommandId, Contact, ErrorCode, Event,
-    EventFrame, Hello, PROTOCOL_VERSION, Seq, ServerFrame, Settings, Welcome, parse_server_frame,
+    Auth, ClientFrame, CloseCode, Command, CommandFrame, CommandId, Contact, DrawView, ErrorCode,
+    Event, EventFrame, Hello, Millis, PROTOCOL_VERSION, PollView, Seq, ServerFrame, Settings,
+    Welcome, parse_server_frame,
 };
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -25,8 +26,9 @@ pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// What the scheduler asks a viewer to do.
 ///
 /// The scheduler paces chat. Votes and instant-win entries are not paced:
-/// a viewer decides them itself in `ViewerSession::on_event` when it sees
-/// a poll or a draw open (see [`super::play`]), and sends them at once.
+/// a viewer decides them itself when it sees a poll or a draw open, live
+/// (`ViewerSession::on_event`) or already running when it joined
+/// (`ViewerSession::on_welcome`), see [`super::play`], and sends them at once.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Say(Line),
@@ -336,27 +338,8 @@ impl ViewerSession {
     fn on_event(&mut self, frame: EventFrame) {
         self.tally.events += 1;
         match &frame.event {
-            Event::PollOpened { poll } => {
-                if let Some(option) = self
-                    .player
-                    .as_mut()
-                    .and_then(|p| p.vote(poll.options.len()))
-                {
-                    self.game_command(
-                        GameCommand::Vote,
-                        Command::Vote {
-                            poll_id: poll.id,
-                            option,
-                        },
-                    );
-                }
-            }
-            // Re-draws are drawn at once among earlier entrants: no entry.
-            Event::InstantWinOpened { draw }
-                if draw.redraw_of.is_none() && self.player.as_mut().is_some_and(|p| p.enters()) =>
-            {
-                self.game_command(GameCommand::Enter, Command::Enter { draw_id: draw.id });
-            }
+            Event::PollOpened { poll } => self.poll_open(poll),
+            Event::InstantWinOpened { draw } => self.draw_open(draw),
             _ => {}
         }
         if let Event::Message { message } | Event::Released { message } = &frame.event {
@@ -384,6 +367,50 @@ impl ViewerSession {
                 }
                 std::cmp::Ordering::Greater => break,
             }
+        }
+    }
+
+    /// Takes part in the games already running when this viewer joined, as
+    /// if it had seen them open: a poll not closed, an instant win not
+    /// drawn whose entries close after `now`. Later games arrive as events.
+    pub fn on_welcome(&mut self, welcome: &Welcome, now: Millis) {
+        let Some(snapshot) = &welcome.snapshot else {
+            return;
+        };
+        for state in &snapshot.polls {
+            if state.closed_at.is_none() {
+                self.poll_open(&state.poll);
+            }
+        }
+        for state in &snapshot.instant_wins {
+            if state.result.is_none() && state.draw.closes_at > now {
+                self.draw_open(&state.draw);
+            }
+        }
+    }
+
+    /// A poll this viewer can vote in: votes or abstains, as its player decides.
+    fn poll_open(&mut self, poll: &PollView) {
+        if let Some(option) = self
+            .player
+            .as_mut()
+            .and_then(|p| p.vote(poll.options.len()))
+        {
+            self.game_command(
+                GameCommand::Vote,
+                Command::Vote {
+                    poll_id: poll.id,
+                    option,
+                },
+            );
+        }
+    }
+
+    /// An instant win taking entries: enters or not, as its player decides.
+    /// Re-draws are drawn at once among earlier entrants: no entry.
+    fn draw_open(&mut self, draw: &DrawView) {
+        if draw.redraw_of.is_none() && self.player.as_mut().is_some_and(|p| p.enters()) {
+            self.game_command(GameCommand::Enter, Command::Enter { draw_id: draw.id });
         }
     }
 
@@ -430,6 +457,14 @@ pub async fn run(
     drain: Duration,
 ) -> ViewerTally {
     let mut draining_until: Option<Instant> = None;
+    // Votes and entries decided from the welcome, before any frame arrives.
+    while let Some(text) = session.next_outgoing() {
+        if ws.send(Message::text(text)).await.is_err() {
+            session.tally.disconnect = Some("connection lost".into());
+            session.finish();
+            return session.tally;
+        }
+    }
     loop {
         if draining_until.is_some() && session.settled() {
             break;
@@ -682,6 +717,105 @@ mod tests {
         s.on_frame(ack(id, 0).with_no_seq(), Instant::now());
         assert_eq!(s.tally.votes, 1);
         assert!(s.settled());
+    }
+
+    #[test]
+    fn a_viewer_joining_a_running_game_plays_it_as_if_it_had_seen_it_open() {
+        use crate::protocol::{
+            Actor, DrawResult, DrawState, PollState, Role, Snapshot, StaffRole, WhoAmI,
+        };
+        let by = Actor {
+            name: None,
+            role: StaffRole::Host,
+        };
+        let poll = |id, closed_at| PollState {
+            poll: PollView {
+                id,
+                question: "?".into(),
+                options: vec!["a".into(), "b".into()],
+                opened_at: 0,
+                closes_at: None,
+                audience_at_launch: 1,
+                by: by.clone(),
+            },
+            counts: vec![0, 0],
+            voters: 0,
+            closed_at,
+        };
+        let draw = |id, closes_at, redraw_of, drawn: bool| DrawState {
+            draw: DrawView {
+                id,
+                prize: "Sac".into(),
+                winners: 1,
+                opened_at: 0,
+                closes_at,
+                rules: "Sans obligation d'achat.".into(),
+                commitment: "00".into(),
+                redraw_of,
+                by: by.clone(),
+            },
+            entrants: 0,
+            result: drawn.then(|| DrawResult {
+                seed: "00".into(),
+                entrants_hash: "00".into(),
+                winners: Vec::new(),
+                drawn_at: 0,
+            }),
+        };
+        let welcome = Welcome {
+            version: PROTOCOL_VERSION,
+            live: "live".into(),
+            epoch: crate::protocol::Epoch("e".into()),
+            seq: 9,
+            you: WhoAmI {
+                role: Role::Viewer,
+                name: "Julie".into(),
+                viewer_id: None,
+            },
+            resumed: false,
+            snapshot: Some(Snapshot {
+                polls: vec![poll(2, Some(500)), poll(4, None)],
+                instant_wins: vec![
+                    draw(5, 2_000, None, true),     // already drawn
+                    draw(6, 900, None, false),      // entries closed
+                    draw(7, 2_000, None, false),    // taking entries
+                    draw(8, 2_000, Some(5), false), // a re-draw
+                ],
+                ..Snapshot::default()
+            }),
+        };
+        let play = super::super::play::GamePlay {
+            poll_bias: 1.0,
+            vote_ratio: 1.0,
+            entry_ratio: 1.0,
+        };
+        let mut s = ViewerSession::new(3, &Settings::default())
+            .with_player(super::super::play::Player::new(play, 1, 3));
+        s.on_welcome(&welcome, 1_000);
+        let sent: Vec<serde_json::Value> = std::iter::from_fn(|| s.next_outgoing())
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .collect();
+        let commands: Vec<_> = sent.iter().map(|f| f["command"].clone()).collect();
+        assert_eq!(
+            commands,
+            vec![
+                serde_json::json!({"type": "vote", "poll_id": 4, "option": 0}),
+                serde_json::json!({"type": "enter", "draw_id": 7}),
+            ]
+        );
+        for frame in &sent {
+            s.on_frame(
+                ack(frame["id"].as_str().unwrap(), 0).with_no_seq(),
+                Instant::now(),
+            );
+        }
+        assert_eq!((s.tally.votes, s.tally.entries), (1, 1));
+        assert!(s.settled());
+
+        // Without a player, nothing is sent.
+        let mut quiet = ViewerSession::new(4, &Settings::default());
+        quiet.on_welcome(&welcome, 1_000);
+        assert!(quiet.next_outgoing().is_none());
     }
 
     trait NoSeq {
