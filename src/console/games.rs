@@ -157,6 +157,29 @@ pub enum FormOutcome {
     Done(Command),
 }
 
+/// What a form's text field did, for the form: Esc cancels, Enter submits
+/// (`submit` decides what that gives), any other key keeps editing. One
+/// place, so every game form answers these keys the same way.
+fn edit_outcome(edit: Edit, submit: impl FnOnce() -> FormOutcome) -> FormOutcome {
+    match edit {
+        Edit::Cancel => FormOutcome::Cancel,
+        Edit::Submit => submit(),
+        _ => FormOutcome::Editing,
+    }
+}
+
+/// Submitting a launch form: its command when valid, else the form stays
+/// open with what is wrong shown under it.
+fn launch_outcome(command: Result<Command, String>, error: &mut Option<String>) -> FormOutcome {
+    match command {
+        Ok(c) => FormOutcome::Done(c),
+        Err(e) => {
+            *error = Some(e);
+            FormOutcome::Editing
+        }
+    }
+}
+
 /// Moves between fields: Tab/↓ forward, Shift-Tab/↑ back.
 fn field_step(key: &KeyEvent) -> Option<i64> {
     match key.code {
@@ -259,17 +282,8 @@ impl PollForm {
             }
             return FormOutcome::Editing;
         }
-        match self.focused_editor().handle_key(key) {
-            Edit::Cancel => FormOutcome::Cancel,
-            Edit::Submit => match self.command() {
-                Ok(c) => FormOutcome::Done(c),
-                Err(e) => {
-                    self.error = Some(e);
-                    FormOutcome::Editing
-                }
-            },
-            _ => FormOutcome::Editing,
-        }
+        let edit = self.focused_editor().handle_key(key);
+        edit_outcome(edit, || launch_outcome(self.command(), &mut self.error))
     }
 
     /// The `poll_open` command, or what is wrong. Empty option lines are
@@ -339,17 +353,8 @@ impl InstantWinForm {
             self.focus = wrap_step(self.focus, step, Self::FIELDS);
             return FormOutcome::Editing;
         }
-        match self.focused_editor().handle_key(key) {
-            Edit::Cancel => FormOutcome::Cancel,
-            Edit::Submit => match self.command() {
-                Ok(c) => FormOutcome::Done(c),
-                Err(e) => {
-                    self.error = Some(e);
-                    FormOutcome::Editing
-                }
-            },
-            _ => FormOutcome::Editing,
-        }
+        let edit = self.focused_editor().handle_key(key);
+        edit_outcome(edit, || launch_outcome(self.command(), &mut self.error))
     }
 
     /// The `instant_win_open` command, or what is wrong. The rules sent
@@ -442,11 +447,8 @@ impl RedrawForm {
             }
             return FormOutcome::Editing;
         }
-        match self.reason.handle_key(key) {
-            Edit::Cancel => FormOutcome::Cancel,
-            Edit::Submit => self.submit(),
-            _ => FormOutcome::Editing,
-        }
+        let edit = self.reason.handle_key(key);
+        edit_outcome(edit, || self.submit())
     }
 
     fn submit(&mut self) -> FormOutcome {
