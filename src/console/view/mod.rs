@@ -140,7 +140,20 @@ pub(crate) fn clean(text: &str) -> Cow<'_, str> {
 
 /// A name made safe and short.
 pub(crate) fn clean_name(name: &str) -> String {
-    let name = crate::privacy::sanitize_name(name, 40);
+    const MAX_GRAPHEMES: usize = 40;
+    // Short printable ASCII with single inner spaces is what the sanitiser
+    // returns unchanged (one grapheme per byte, nothing to strip or fold);
+    // skipping its grapheme pass matters because names are drawn on every
+    // visible row of every frame.
+    if name.len() <= MAX_GRAPHEMES
+        && name.bytes().all(|b| (0x20..0x7F).contains(&b))
+        && !name.starts_with(' ')
+        && !name.ends_with(' ')
+        && !name.contains("  ")
+    {
+        return name.to_string();
+    }
+    let name = crate::privacy::sanitize_name(name, MAX_GRAPHEMES);
     super::wrap::terminal_safe(&name).into_owned()
 }
 
@@ -424,6 +437,29 @@ mod tests {
         assert_eq!(clock(12 * 3_600_000 + 3 * 60_000 + 59_000), "12:03");
         assert_eq!(age(200_000, 20_000), "3m");
         assert_eq!(age(20_000, 30_000), "0s");
+    }
+
+    #[test]
+    fn clean_name_shortcut_matches_the_sanitiser() {
+        let forty = "a".repeat(40);
+        let forty_one = "b".repeat(41);
+        for name in [
+            "Julie",
+            "p4999",
+            "Jean Marc",
+            " Jean",
+            "Jean ",
+            "Jean  Marc",
+            "Inès",
+            "a\u{1b}[31mb",
+            "",
+            forty.as_str(),
+            forty_one.as_str(),
+        ] {
+            let slow = crate::privacy::sanitize_name(name, 40);
+            let slow = super::super::wrap::terminal_safe(&slow).into_owned();
+            assert_eq!(clean_name(name), slow, "{name:?}");
+        }
     }
 
     #[test]
