@@ -7,15 +7,17 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use futures_util::{SinkExt, StreamExt};
+mod console_support;
+use console_support::pump;
 use regie::auth::{Claims, SigningKey, mint};
 use regie::console::keymap::Keymap;
-use regie::console::net::{self, NetConfig, NetEvent, NetHandle};
+use regie::console::net::{self, NetConfig, NetHandle};
 use regie::console::state::{Console, Effect, Msg, Session, update};
 use regie::hub::HubConfig;
 use regie::protocol::*;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::time::{Instant, timeout};
+use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 
 const LIVE: &str = "show";
@@ -46,33 +48,6 @@ fn keys(state: &mut Console, handle: &NetHandle, msgs: Vec<Msg>) -> Vec<Command>
         }
     }
     sent
-}
-
-/// Applies the network task's events until `done` holds.
-async fn pump(
-    state: &mut Console,
-    handle: &mut NetHandle,
-    what: &str,
-    done: impl Fn(&Console) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done(state) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let ev = timeout(left, handle.events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-            .expect("network task alive");
-        match ev {
-            NetEvent::Frame(frame) => {
-                update(state, Msg::Frame(frame));
-            }
-            NetEvent::Status(status) => {
-                update(state, Msg::Connection(status));
-            }
-            NetEvent::Fatal(f) => panic!("fatal: {f}"),
-        }
-        update(state, Msg::Tick(regie::now_millis()));
-    }
 }
 
 /// A viewer that votes `option` in every poll and enters every instant win;

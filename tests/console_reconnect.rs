@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+mod console_support;
 use regie::auth::{Claims, SigningKey, mint};
 use regie::console::keymap::Keymap;
 use regie::console::net::{self, NetConfig, NetEvent, NetHandle};
@@ -150,7 +151,8 @@ struct Seen {
     welcomes: usize,
 }
 
-/// Applies the network task's events to the console until `done` holds.
+/// Applies the network task's events to the console until `done` holds,
+/// counting reconnects, reloads and welcomes on the way.
 async fn pump(
     state: &mut Console,
     handle: &mut NetHandle,
@@ -158,31 +160,13 @@ async fn pump(
     what: &str,
     done: impl Fn(&Console) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done(state) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let ev = timeout(left, handle.events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("timed out waiting for {what}; seq {}", state.seq))
-            .expect("network task alive");
-        match ev {
-            NetEvent::Frame(frame) => {
-                match &frame {
-                    ServerFrame::Reload { .. } => seen.reloads += 1,
-                    ServerFrame::Welcome(_) => seen.welcomes += 1,
-                    _ => {}
-                }
-                update(state, Msg::Frame(frame));
-            }
-            NetEvent::Status(status) => {
-                if matches!(status, ConnStatus::Reconnecting { .. }) {
-                    seen.reconnecting += 1;
-                }
-                update(state, Msg::Connection(status));
-            }
-            NetEvent::Fatal(f) => panic!("fatal: {f}"),
-        }
-    }
+    let observe = |ev: &NetEvent| match ev {
+        NetEvent::Frame(ServerFrame::Reload { .. }) => seen.reloads += 1,
+        NetEvent::Frame(ServerFrame::Welcome(_)) => seen.welcomes += 1,
+        NetEvent::Status(ConnStatus::Reconnecting { .. }) => seen.reconnecting += 1,
+        _ => {}
+    };
+    console_support::pump_observing(state, handle, what, observe, done).await
 }
 
 /// A fresh staff client: the hub's current head and snapshot.

@@ -17,20 +17,7 @@ async fn the_crowd_votes_with_its_bias_and_enters() {
     .await;
     let mut host = hub.staff(StaffRole::Host, "Sophie").await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let config = CrowdConfig {
-        viewers: 20,
-        rate: 1.0,
-        duration: Duration::from_secs(120),
-        seed: 11,
-        connect_rate: 200.0,
-        drain: Duration::from_secs(2),
-        play: GamePlay {
-            poll_bias: 1.0,
-            vote_ratio: 1.0,
-            entry_ratio: 1.0,
-        },
-        ..CrowdConfig::new(hub.url.clone(), common::LIVE)
-    };
+    let config = eager_crowd(&hub.url, 20, 11);
     let crowd = tokio::spawn(run_crowd(config, async {
         let _ = stopped.await;
     }));
@@ -96,20 +83,7 @@ async fn viewers_joining_after_the_games_opened_still_vote_and_enter() {
     .await;
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let config = CrowdConfig {
-        viewers: 12,
-        rate: 1.0,
-        duration: Duration::from_secs(120),
-        seed: 5,
-        connect_rate: 200.0,
-        drain: Duration::from_secs(2),
-        play: GamePlay {
-            poll_bias: 1.0,
-            vote_ratio: 1.0,
-            entry_ratio: 1.0,
-        },
-        ..CrowdConfig::new(hub.url.clone(), common::LIVE)
-    };
+    let config = eager_crowd(&hub.url, 12, 5);
     let crowd = tokio::spawn(run_crowd(config, async {
         let _ = stopped.await;
     }));
@@ -134,4 +108,23 @@ async fn viewers_joining_after_the_games_opened_still_vote_and_enter() {
         .expect("the crowd ran");
     assert_eq!((report.votes, report.entries), (12, 12), "{report}");
     hub.stop().await;
+}
+
+/// A slow-chatting crowd whose every viewer votes (all for the first option)
+/// and enters, and which runs until told to stop.
+fn eager_crowd(url: &str, viewers: usize, seed: u64) -> CrowdConfig {
+    CrowdConfig {
+        viewers,
+        rate: 1.0,
+        duration: Duration::from_secs(120),
+        seed,
+        connect_rate: 200.0,
+        drain: Duration::from_secs(2),
+        play: GamePlay {
+            poll_bias: 1.0,
+            vote_ratio: 1.0,
+            entry_ratio: 1.0,
+        },
+        ..CrowdConfig::new(url.to_string(), common::LIVE)
+    }
 }

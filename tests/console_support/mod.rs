@@ -283,3 +283,45 @@ pub fn buffer(state: &mut Console, width: u16, height: u16) -> ratatui::buffer::
         .unwrap();
     terminal.backend().buffer().clone()
 }
+
+/// Applies the console network task's events to `state` until `done`
+/// holds, ticking the clock after each; every wait is bounded (60 s).
+/// `observe` sees each event before the console does.
+pub async fn pump_observing(
+    state: &mut Console,
+    handle: &mut regie::console::net::NetHandle,
+    what: &str,
+    mut observe: impl FnMut(&regie::console::net::NetEvent),
+    done: impl Fn(&Console) -> bool,
+) {
+    use regie::console::net::NetEvent;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done(state) {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let ev = tokio::time::timeout(left, handle.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}; seq {}", state.seq))
+            .expect("network task alive");
+        observe(&ev);
+        match ev {
+            NetEvent::Frame(frame) => {
+                update(state, Msg::Frame(frame));
+            }
+            NetEvent::Status(status) => {
+                update(state, Msg::Connection(status));
+            }
+            NetEvent::Fatal(f) => panic!("fatal: {f}"),
+        }
+        update(state, Msg::Tick(regie::now_millis()));
+    }
+}
+
+/// [`pump_observing`] without an observer.
+pub async fn pump(
+    state: &mut Console,
+    handle: &mut regie::console::net::NetHandle,
+    what: &str,
+    done: impl Fn(&Console) -> bool,
+) {
+    pump_observing(state, handle, what, |_| {}, done).await
+}
