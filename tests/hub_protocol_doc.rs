@@ -5,10 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use regie::hub::permissions;
 use regie::protocol::{
-    ClientFrame, CloseCode, ErrorCode, Event, Role, ServerFrame, StaffRole, parse_client_frame,
-    parse_server_frame,
+    ClientFrame, CloseCode, CommandKind, ErrorCode, Event, Role, ServerFrame, StaffRole,
+    parse_client_frame, parse_server_frame, permissions,
 };
 use serde_json::Value;
 
@@ -172,7 +171,7 @@ fn every_frame_command_and_event_has_an_example() {
             "bye"
         ])
     );
-    let all_commands: BTreeSet<&str> = permissions::TABLE.iter().map(|(n, _)| *n).collect();
+    let all_commands: BTreeSet<&str> = CommandKind::ALL.iter().map(|k| k.name()).collect();
     assert_eq!(commands, all_commands);
     assert_eq!(events, BTreeSet::from(ALL_EVENTS));
     // And the command table names each command once.
@@ -199,8 +198,18 @@ fn the_permission_table_is_the_one_the_hub_enforces() {
         Role::Staff(StaffRole::Admin),
     ];
     let table = rows(section(&doc, "## Permissions"));
-    assert_eq!(table.len(), permissions::TABLE.len());
-    for row in table {
+    let documented: Vec<CommandKind> = table
+        .iter()
+        .map(|row| {
+            CommandKind::from_name(&row[0]).unwrap_or_else(|| panic!("{} is not a command", row[0]))
+        })
+        .collect();
+    assert_eq!(
+        documented,
+        CommandKind::ALL,
+        "one row per command, in declaration order"
+    );
+    for (row, kind) in table.iter().zip(documented) {
         let name = &row[0];
         for (cell, role) in row[1..].iter().zip(roles) {
             let documented = match cell.as_str() {
@@ -210,7 +219,7 @@ fn the_permission_table_is_the_one_the_hub_enforces() {
             };
             assert_eq!(
                 documented,
-                permissions::allows_name(role, name),
+                permissions::allows(role, kind),
                 "{name} for {}",
                 permissions::role_name(role)
             );

@@ -1,46 +1,60 @@
-//! Which actions the console offers a staff role. The hub enforces
-//! permissions with its table ([`crate::hub::permissions`]); the console
-//! reads the same table, so it only ever hides what the hub would refuse.
+//! Which actions the console offers a staff role. The hub enforces the
+//! permission table ([`crate::protocol::permissions`]); the console maps each
+//! action to the [`CommandKind`] it sends and asks the same table, so it only
+//! ever hides what the hub would refuse.
 
-use crate::hub::permissions as table;
-use crate::protocol::{Role, StaffRole};
+use crate::protocol::{CommandKind, Role, StaffRole, permissions as table};
 
 use super::keymap::Action;
 
-/// Whether `role` may send the command with wire name `command`.
-pub fn may_send(role: StaffRole, command: &str) -> bool {
-    table::allows_name(Role::Staff(role), command)
+/// Whether `role` may send commands of `kind`.
+pub fn may_send(role: StaffRole, kind: CommandKind) -> bool {
+    table::allows(Role::Staff(role), kind)
 }
 
-/// The command an action sends, for actions that send one.
-pub fn command_of(action: Action) -> Option<&'static str> {
+/// The kind of command an action sends, for actions that send one. The
+/// match names every action, so a new one must say whether it sends a
+/// command (and so whether a role may see it).
+pub fn command_of(action: Action) -> Option<CommandKind> {
     Some(match action {
-        Action::Reply => "answer",
-        Action::Pin => "pin",
-        Action::MarkAnswered => "mark_answered",
-        Action::Hide => "hide",
-        Action::Release => "release",
-        Action::Timeout => "timeout",
-        Action::Ban => "ban",
-        Action::Redact => "redact",
-        Action::ViewerCard => "viewer_card",
-        Action::Poll => "poll_open",
-        Action::ClosePoll => "poll_close",
-        Action::InstantWin => "instant_win_open",
-        Action::DrawNow => "instant_win_close",
-        Action::Redraw => "redraw",
-        _ => return None,
+        Action::Reply => CommandKind::Answer,
+        Action::Pin => CommandKind::Pin,
+        Action::MarkAnswered => CommandKind::MarkAnswered,
+        Action::Hide => CommandKind::Hide,
+        Action::Release => CommandKind::Release,
+        Action::Timeout => CommandKind::Timeout,
+        Action::Ban => CommandKind::Ban,
+        Action::Redact => CommandKind::Redact,
+        Action::ViewerCard => CommandKind::ViewerCard,
+        Action::Poll => CommandKind::PollOpen,
+        Action::ClosePoll => CommandKind::PollClose,
+        Action::InstantWin => CommandKind::InstantWinOpen,
+        Action::DrawNow => CommandKind::InstantWinClose,
+        Action::Redraw => CommandKind::Redraw,
+        Action::FocusNext
+        | Action::FocusPrev
+        | Action::MoveDown
+        | Action::MoveUp
+        | Action::PageDown
+        | Action::PageUp
+        | Action::JumpTop
+        | Action::JumpBottom
+        | Action::Filter
+        | Action::SortQuestions
+        | Action::Games
+        | Action::Help
+        | Action::Quit => return None,
     })
 }
 
 /// Whether `role` sees `action` at all (in help, hints, and on its key).
 pub fn allows(role: StaffRole, action: Action) -> bool {
-    command_of(action).is_none_or(|c| may_send(role, c))
+    command_of(action).is_none_or(|kind| may_send(role, kind))
 }
 
 /// Whether the role works the hold queue (and so sees its pane).
 pub fn sees_hold_queue(role: StaffRole) -> bool {
-    may_send(role, "release") || may_send(role, "redact")
+    may_send(role, CommandKind::Release) || may_send(role, CommandKind::Redact)
 }
 
 /// Whether the viewer card shows masked contact data to this role.

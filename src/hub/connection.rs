@@ -160,7 +160,7 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
     shared.metrics.connection_opened(role);
     tracing::debug!(
         conn,
-        role = crate::hub::permissions::role_name(role),
+        role = crate::protocol::permissions::role_name(role),
         "joined"
     );
 

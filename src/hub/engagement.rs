@@ -23,11 +23,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::instant_win::{DrawRecord, InstantWin, InstantWinError, InstantWinSpec, Seed};
+use crate::instant_win::{
+    DrawError, DrawRecord, InstantWin, InstantWinError, InstantWinSpec, Seed,
+};
 use crate::poll::{Poll, PollError, PollSpec, TallyThrottle};
 use crate::protocol::{
-    Actor, DrawResult, DrawState, DrawView, ErrorCode, Event, Millis, PollState, PollView, Role,
-    StaffRole, ViewerId, Winner,
+    Actor, DrawResult, DrawState, DrawView, ErrorCode, Event, Millis, PollState, PollView, Refusal,
+    Role, StaffRole, ViewerId, Winner,
 };
 use crate::store::{AuditEntry, GameWrite, StoredGames};
 
@@ -41,12 +43,6 @@ pub struct Step {
     pub events: Vec<Event>,
     pub writes: Vec<GameWrite>,
     pub audit: Option<AuditEntry>,
-}
-
-pub type GameRefusal = (ErrorCode, String);
-
-fn refuse<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, GameRefusal> {
-    Err((code, message.into()))
 }
 
 #[derive(Debug)]
@@ -104,18 +100,27 @@ fn staff_audit(by: &Actor, action: &str, target: u64, reason: &str, now: Millis)
     }
 }
 
-fn poll_refusal(e: PollError) -> GameRefusal {
-    (ErrorCode::Invalid, e.to_string())
+fn poll_refusal(e: PollError) -> Refusal {
+    Refusal::invalid(e.to_string())
 }
 
-fn draw_refusal(e: InstantWinError) -> GameRefusal {
+fn draw_refusal(e: InstantWinError) -> Refusal {
     match e {
         InstantWinError::Draw(d) => {
             tracing::error!(error = %d, "an instant win could not be drawn");
-            (ErrorCode::Internal, "the draw failed in the hub".into())
+            Refusal::new(ErrorCode::Internal, "the draw failed in the hub")
         }
-        other => (ErrorCode::Invalid, other.to_string()),
+        other => Refusal::invalid(other.to_string()),
     }
+}
+
+/// The OS gave no randomness: nothing is drawn without a secret seed.
+fn no_seed(e: DrawError, what: &str) -> Refusal {
+    tracing::error!(error = %e, "no seed for {what}");
+    Refusal::new(
+        ErrorCode::Internal,
+        "the hub could not draw a secret seed; try again",
+    )
 }
 
 impl Engagement {
@@ -234,12 +239,12 @@ impl Engagement {
         spec: &PollSpec,
         audience: u64,
         now: Millis,
-    ) -> Result<Step, GameRefusal> {
+    ) -> Result<Step, Refusal> {
         if let Some(open) = self.polls.values().find(|p| p.poll.is_open()) {
-            return refuse(
-                ErrorCode::Invalid,
-                format!("poll {} is still open; close it first", open.poll.id),
-            );
+            return Err(Refusal::invalid(format!(
+                "poll {} is still open; close it first",
+                open.poll.id
+            )));
         }
         let spec = spec.validated().map_err(poll_refusal)?;
         let id = self.polls.keys().next_back().map_or(1, |k| k + 1);
@@ -268,9 +273,9 @@ impl Engagement {
         poll_id: u64,
         option: usize,
         now: Millis,
-    ) -> Result<Step, GameRefusal> {
+    ) -> Result<Step, Refusal> {
         let Some(p) = self.polls.get_mut(&poll_id) else {
-            return refuse(ErrorCode::NotFound, format!("no poll {poll_id}"));
+            return Err(Refusal::not_found(format!("no poll {poll_id}")));
         };
         p.poll.vote(viewer, option, now).map_err(poll_refusal)?;
         p.throttle.mark_changed();
@@ -284,14 +289,9 @@ impl Engagement {
         })
     }
 
-    pub fn close_poll(
-        &mut self,
-        by: &Actor,
-        poll_id: u64,
-        now: Millis,
-    ) -> Result<Step, GameRefusal> {
+    pub fn close_poll(&mut self, by: &Actor, poll_id: u64, now: Millis) -> Result<Step, Refusal> {
         let Some(p) = self.polls.get_mut(&poll_id) else {
-            return refuse(ErrorCode::NotFound, format!("no poll {poll_id}"));
+            return Err(Refusal::not_found(format!("no poll {poll_id}")));
         };
         if !p.poll.is_open() {
             // Closing twice is a no-op: the first result stands.
@@ -329,24 +329,15 @@ impl Engagement {
         by: Actor,
         spec: &InstantWinSpec,
         now: Millis,
-    ) -> Result<Step, GameRefusal> {
+    ) -> Result<Step, Refusal> {
         if let Some(open) = self.draws.values().find(|d| !d.win.is_drawn()) {
-            return refuse(
-                ErrorCode::Invalid,
-                format!(
-                    "instant win {} is still taking entries; close it first",
-                    open.win.id
-                ),
-            );
+            return Err(Refusal::invalid(format!(
+                "instant win {} is still taking entries; close it first",
+                open.win.id
+            )));
         }
         let spec = spec.validated().map_err(draw_refusal)?;
-        let seed = Seed::generate().map_err(|e| {
-            tracing::error!(error = %e, "no seed for an instant win");
-            (
-                ErrorCode::Internal,
-                "the hub could not draw a secret seed; try again".to_string(),
-            )
-        })?;
+        let seed = Seed::generate().map_err(|e| no_seed(e, "an instant win"))?;
         let id = self.next_draw_id();
         let mut win = InstantWin::open(id, spec, seed, now, None);
         win.closes_at = now + i64::from(win.spec.entry_secs) * self.second_ms;
@@ -395,9 +386,9 @@ impl Engagement {
         first_name: &str,
         draw_id: u64,
         now: Millis,
-    ) -> Result<Step, GameRefusal> {
+    ) -> Result<Step, Refusal> {
         let Some(d) = self.draws.get_mut(&draw_id) else {
-            return refuse(ErrorCode::NotFound, format!("no instant win {draw_id}"));
+            return Err(Refusal::not_found(format!("no instant win {draw_id}")));
         };
         d.win.enter(viewer, now).map_err(draw_refusal)?;
         d.names.insert(viewer.clone(), first_name.to_owned());
@@ -411,14 +402,9 @@ impl Engagement {
         })
     }
 
-    pub fn close_draw(
-        &mut self,
-        by: &Actor,
-        draw_id: u64,
-        now: Millis,
-    ) -> Result<Step, GameRefusal> {
+    pub fn close_draw(&mut self, by: &Actor, draw_id: u64, now: Millis) -> Result<Step, Refusal> {
         let Some(d) = self.draws.get_mut(&draw_id) else {
-            return refuse(ErrorCode::NotFound, format!("no instant win {draw_id}"));
+            return Err(Refusal::not_found(format!("no instant win {draw_id}")));
         };
         if d.win.is_drawn() {
             return Ok(Step::default());
@@ -428,7 +414,7 @@ impl Engagement {
         Ok(step)
     }
 
-    fn drawn(d: &mut LiveDraw, now: Millis) -> Result<Step, GameRefusal> {
+    fn drawn(d: &mut LiveDraw, now: Millis) -> Result<Step, Refusal> {
         // Drawn at the deadline when it passed (e.g. during downtime).
         let drawn_at = d.win.closes_at.min(now);
         let record = d.win.draw(now).map_err(draw_refusal)?.clone();
@@ -473,21 +459,19 @@ impl Engagement {
         exclude: &[ViewerId],
         reason: &str,
         now: Millis,
-    ) -> Result<Step, GameRefusal> {
+    ) -> Result<Step, Refusal> {
         let Some(old) = self.draws.get(&draw_id) else {
-            return refuse(ErrorCode::NotFound, format!("no instant win {draw_id}"));
+            return Err(Refusal::not_found(format!("no instant win {draw_id}")));
         };
         let Some(record) = &old.win.record else {
-            return refuse(
-                ErrorCode::Invalid,
-                format!("instant win {draw_id} is not drawn yet"),
-            );
+            return Err(Refusal::invalid(format!(
+                "instant win {draw_id} is not drawn yet"
+            )));
         };
         if reason.is_empty() {
-            return refuse(
-                ErrorCode::Invalid,
+            return Err(Refusal::invalid(
                 "a re-draw needs a reason (it goes in the audit log)",
-            );
+            ));
         }
         let replaced = record
             .winners
@@ -495,10 +479,9 @@ impl Engagement {
             .filter(|w| exclude.contains(w))
             .count();
         if replaced == 0 {
-            return refuse(
-                ErrorCode::Invalid,
-                format!("none of the excluded ids won instant win {draw_id}"),
-            );
+            return Err(Refusal::invalid(format!(
+                "none of the excluded ids won instant win {draw_id}"
+            )));
         }
         let mut out: Vec<ViewerId> = exclude.to_vec();
         out.extend(record.winners.iter().cloned());
@@ -510,13 +493,7 @@ impl Engagement {
             entry_secs: 0,
             rules: old.win.spec.rules.clone(),
         };
-        let seed = Seed::generate().map_err(|e| {
-            tracing::error!(error = %e, "no seed for a re-draw");
-            (
-                ErrorCode::Internal,
-                "the hub could not draw a secret seed; try again".to_string(),
-            )
-        })?;
+        let seed = Seed::generate().map_err(|e| no_seed(e, "a re-draw"))?;
         let id = self.next_draw_id();
         let mut win = InstantWin::open(id, spec, seed, now, Some(draw_id)).with_entrants(entrants);
         win.closes_at = now;
@@ -691,9 +668,9 @@ mod tests {
         s.decide(who, &c, &mut NoHistory, now)
     }
 
-    fn error(d: &Decision) -> Option<(ErrorCode, String)> {
+    fn error(d: &Decision) -> Option<Refusal> {
         match &d.reply {
-            Reply::Error { code, message } => Some((*code, message.clone())),
+            Reply::Error { code, message } => Some(Refusal::new(*code, message.clone())),
             _ => None,
         }
     }
@@ -725,12 +702,12 @@ mod tests {
             let mut s = session();
             for c in [poll_open(None), draw_open(1)] {
                 let d = run(&mut s, &staff(role), c, T0);
-                assert_eq!(error(&d).map(|e| e.0), Some(ErrorCode::Forbidden));
+                assert_eq!(error(&d).map(|e| e.code), Some(ErrorCode::Forbidden));
             }
         }
         let mut s = session();
         assert_eq!(
-            error(&run(&mut s, &viewer(1), poll_open(None), T0)).map(|e| e.0),
+            error(&run(&mut s, &viewer(1), poll_open(None), T0)).map(|e| e.code),
             Some(ErrorCode::Forbidden)
         );
         for role in [StaffRole::Host, StaffRole::Admin] {
@@ -743,9 +720,9 @@ mod tests {
                 ("poll_open", role)
             );
             let d = run(&mut s, &staff(role), vote(1, 0), T0);
-            assert_eq!(error(&d).map(|e| e.0), Some(ErrorCode::Forbidden));
+            assert_eq!(error(&d).map(|e| e.code), Some(ErrorCode::Forbidden));
             let d = run(&mut s, &staff(role), Command::Enter { draw_id: 1 }, T0);
-            assert_eq!(error(&d).map(|e| e.0), Some(ErrorCode::Forbidden));
+            assert_eq!(error(&d).map(|e| e.code), Some(ErrorCode::Forbidden));
         }
     }
 
@@ -770,16 +747,13 @@ mod tests {
             }]
         );
         let again = error(&run(&mut s, &viewer(1), vote(1, 0), T0 + 2)).unwrap();
+        assert_eq!(again, Refusal::invalid("you already voted in this poll"));
         assert_eq!(
-            again,
-            (ErrorCode::Invalid, "you already voted in this poll".into())
-        );
-        assert_eq!(
-            error(&run(&mut s, &viewer(2), vote(1, 3), T0 + 2)).map(|e| e.0),
+            error(&run(&mut s, &viewer(2), vote(1, 3), T0 + 2)).map(|e| e.code),
             Some(ErrorCode::Invalid)
         );
         assert_eq!(
-            error(&run(&mut s, &viewer(2), vote(9, 0), T0 + 2)).map(|e| e.0),
+            error(&run(&mut s, &viewer(2), vote(9, 0), T0 + 2)).map(|e| e.code),
             Some(ErrorCode::NotFound)
         );
         let d = run(
@@ -795,7 +769,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let late = error(&run(&mut s, &viewer(2), vote(1, 0), T0 + 4)).unwrap();
-        assert_eq!(late, (ErrorCode::Invalid, "this poll is closed".into()));
+        assert_eq!(late, Refusal::invalid("this poll is closed"));
         // Closing twice is a no-op.
         let d = run(
             &mut s,
@@ -810,7 +784,7 @@ mod tests {
     fn a_second_poll_waits_for_the_first_to_close() {
         let mut s = session();
         run(&mut s, &staff(StaffRole::Host), poll_open(None), T0);
-        let (code, msg) =
+        let Refusal { code, message: msg } =
             error(&run(&mut s, &staff(StaffRole::Admin), poll_open(None), T0)).unwrap();
         assert_eq!(code, ErrorCode::Invalid);
         assert!(msg.contains("poll 1 is still open"), "{msg}");
@@ -899,7 +873,7 @@ mod tests {
             T0 + 1,
         ))
         .unwrap();
-        assert_eq!(banned.0, ErrorCode::Banned);
+        assert_eq!(banned.code, ErrorCode::Banned);
         let timed = error(&run(
             &mut s,
             &viewer(8),
@@ -907,7 +881,7 @@ mod tests {
             T0 + 1,
         ))
         .unwrap();
-        assert_eq!(timed.0, ErrorCode::TimedOut);
+        assert_eq!(timed.code, ErrorCode::TimedOut);
         for i in 0..5 {
             let d = run(&mut s, &viewer(i), Command::Enter { draw_id: 1 }, T0 + 2);
             assert_eq!(d.reply, Reply::Ack { seq: None });
@@ -919,10 +893,7 @@ mod tests {
             T0 + 3,
         ))
         .unwrap();
-        assert_eq!(
-            twice,
-            (ErrorCode::Invalid, "you have already entered".into())
-        );
+        assert_eq!(twice, Refusal::invalid("you have already entered"));
         // Snapshot before the draw: commitment yes, seed no.
         let (_, draws) = s.snapshot_for(Role::Viewer).polls_and_draws();
         assert_eq!(draws[0].entrants, 5);
@@ -953,7 +924,7 @@ mod tests {
             T0 + 60_001,
         ))
         .unwrap();
-        assert_eq!(late, (ErrorCode::Invalid, "entries are closed".into()));
+        assert_eq!(late, Refusal::invalid("entries are closed"));
     }
 
     #[test]
@@ -983,7 +954,7 @@ mod tests {
             redraw(vec![out.clone()], ""),
             T0 + 3,
         ));
-        assert_eq!(no_reason.map(|e| e.0), Some(ErrorCode::Invalid));
+        assert_eq!(no_reason.map(|e| e.code), Some(ErrorCode::Invalid));
         let not_winner = ViewerId("v-nobody".into());
         assert!(
             error(&run(

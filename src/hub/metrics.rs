@@ -8,8 +8,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use super::permissions::role_name;
 use crate::protocol::Role;
+use crate::protocol::permissions::role_name;
 
 type Labels = [(&'static str, &'static str); 1];
 

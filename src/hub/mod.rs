@@ -5,7 +5,6 @@
 //! | [`config`] | [`HubConfig`] and [`Limits`]: what a hub runs and its bounds |
 //! | [`session`] | the pure rules of a live: command → events + reply |
 //! | [`engagement`] | polls and instant wins in the live: votes, entries, deadlines, re-draws |
-//! | [`permissions`] | the role → command table |
 //! | [`moderation`] | personal data and blocked terms → hold queue |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |
 //! | [`identity`] | pseudonymous viewer ids and assigned pseudonyms |
@@ -27,7 +26,6 @@ mod fanout;
 pub mod identity;
 pub mod metrics;
 pub mod moderation;
-pub mod permissions;
 pub mod rate_limit;
 pub mod session;
 

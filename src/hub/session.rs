@@ -18,13 +18,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use super::engagement::{Engagement, Step};
 use super::moderation::{Moderation, Review};
-use super::permissions;
 use super::rate_limit::RateLimiter;
+use crate::instant_win::InstantWinSpec;
+use crate::poll::PollSpec;
 use crate::privacy::{grapheme_count, sanitize, sanitize_name};
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, Command, ConsentState, Epoch, ErrorCode, Event,
-    EventFrame, MessageId, Millis, ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone,
-    ViewerId, Visibility,
+    EventFrame, MessageId, Millis, Refusal, ReplyTo, Role, Seq, Settings, Snapshot, StaffRole,
+    Tombstone, ViewerId, Visibility, permissions,
 };
 use crate::store::{AuditEntry, GameWrite, LiveHead, StoreError, StoredGames, StoredSnapshot};
 
@@ -135,12 +136,12 @@ pub enum Reply {
 }
 
 impl Decision {
-    fn refuse(code: ErrorCode, message: impl Into<String>) -> Self {
+    fn refuse(refusal: Refusal) -> Self {
         Self {
             events: Vec::new(),
             reply: Reply::Error {
-                code,
-                message: message.into(),
+                code: refusal.code,
+                message: refusal.message,
             },
             audit: None,
             consent: None,
@@ -203,12 +204,6 @@ pub struct Session {
     /// Viewers connected now, as the actor last told: a poll's
     /// participation denominator at launch.
     audience: u64,
-}
-
-type Refusal = (ErrorCode, String);
-
-fn refusal(code: ErrorCode, message: impl Into<String>) -> Refusal {
-    (code, message.into())
 }
 
 impl Session {
@@ -414,17 +409,27 @@ impl Session {
         history: &mut dyn History,
         now: Millis,
     ) -> Decision {
-        if !permissions::allows(who.role(), command) {
-            return Decision::refuse(
+        let (role, kind) = (who.role(), command.kind());
+        let result = if permissions::allows(role, kind) {
+            self.apply(who, command, history, now)
+        } else {
+            Err(Refusal::new(
                 ErrorCode::Forbidden,
-                format!(
-                    "a {} may not send {}",
-                    permissions::role_name(who.role()),
-                    command.name()
-                ),
-            );
-        }
-        let result = match command {
+                format!("a {} may not send {kind}", permissions::role_name(role)),
+            ))
+        };
+        result.unwrap_or_else(Decision::refuse)
+    }
+
+    /// The rule of each command, once its sender may send it.
+    fn apply(
+        &mut self,
+        who: &Principal,
+        command: &Command,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        match command {
             Command::Say { text, question } => self.say(who, text, *question, now),
             Command::Consent {
                 purpose,
@@ -462,23 +467,14 @@ impl Session {
                 options,
                 duration_secs,
             } => {
-                let spec = crate::poll::PollSpec {
+                let spec = PollSpec {
                     question: question.clone(),
                     options: options.clone(),
                     duration_secs: *duration_secs,
                 };
-                let by = self.actor(who);
-                let audience = self.audience;
-                self.games
-                    .open_poll(by, &spec, audience, now)
-                    .map(|s| self.step(s, now))
+                self.open_poll(who, &spec, now)
             }
-            Command::PollClose { poll_id } => {
-                let by = self.actor(who);
-                self.games
-                    .close_poll(&by, *poll_id, now)
-                    .map(|s| self.step(s, now))
-            }
+            Command::PollClose { poll_id } => self.close_poll(who, *poll_id, now),
             Command::Vote { poll_id, option } => self.vote(who, *poll_id, *option, now),
             Command::InstantWinOpen {
                 prize,
@@ -486,37 +482,82 @@ impl Session {
                 entry_secs,
                 rules,
             } => {
-                let spec = crate::instant_win::InstantWinSpec {
+                let spec = InstantWinSpec {
                     prize: prize.clone(),
                     winners: *winners,
                     entry_secs: *entry_secs,
                     rules: rules.clone(),
                 };
-                let by = self.actor(who);
-                self.games
-                    .open_draw(by, &spec, now)
-                    .map(|s| self.step(s, now))
+                self.open_draw(who, &spec, now)
             }
-            Command::InstantWinClose { draw_id } => {
-                let by = self.actor(who);
-                self.games
-                    .close_draw(&by, *draw_id, now)
-                    .map(|s| self.step(s, now))
-            }
+            Command::InstantWinClose { draw_id } => self.close_draw(who, *draw_id, now),
             Command::Enter { draw_id } => self.enter(who, *draw_id, now),
             Command::Redraw {
                 draw_id,
                 exclude,
                 reason,
-            } => {
-                let by = self.actor(who);
-                let reason = clean_reason(reason);
-                self.games
-                    .redraw(by, *draw_id, exclude, &reason, now)
-                    .map(|s| self.step(s, now))
-            }
-        };
-        result.unwrap_or_else(|(code, message)| Decision::refuse(code, message))
+            } => self.redraw(who, *draw_id, exclude, reason, now),
+        }
+    }
+
+    // ── polls and instant wins (the rules are `engagement`'s) ───────────
+
+    fn open_poll(
+        &mut self,
+        who: &Principal,
+        spec: &PollSpec,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let by = self.actor(who);
+        let step = self.games.open_poll(by, spec, self.audience, now)?;
+        Ok(self.step(step, now))
+    }
+
+    fn close_poll(
+        &mut self,
+        who: &Principal,
+        poll_id: u64,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let by = self.actor(who);
+        let step = self.games.close_poll(&by, poll_id, now)?;
+        Ok(self.step(step, now))
+    }
+
+    fn open_draw(
+        &mut self,
+        who: &Principal,
+        spec: &InstantWinSpec,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let by = self.actor(who);
+        let step = self.games.open_draw(by, spec, now)?;
+        Ok(self.step(step, now))
+    }
+
+    fn close_draw(
+        &mut self,
+        who: &Principal,
+        draw_id: u64,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let by = self.actor(who);
+        let step = self.games.close_draw(&by, draw_id, now)?;
+        Ok(self.step(step, now))
+    }
+
+    fn redraw(
+        &mut self,
+        who: &Principal,
+        draw_id: u64,
+        exclude: &[ViewerId],
+        reason: &str,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let by = self.actor(who);
+        let reason = clean_reason(reason);
+        let step = self.games.redraw(by, draw_id, exclude, &reason, now)?;
+        Ok(self.step(step, now))
     }
 
     // ── viewer commands ─────────────────────────────────────────────────
@@ -524,7 +565,7 @@ impl Session {
     fn viewer<'a>(&self, who: &'a Principal) -> Result<&'a ViewerProfile, Refusal> {
         match who {
             Principal::Viewer(v) => Ok(v),
-            Principal::Staff { .. } => Err(refusal(ErrorCode::Invalid, "only viewers take part")),
+            Principal::Staff { .. } => Err(Refusal::invalid("only viewers take part")),
         }
     }
 
@@ -553,11 +594,14 @@ impl Session {
     fn check_sanctions(&self, viewer: &ViewerId, now: Millis) -> Result<(), Refusal> {
         if let Some(s) = self.sanctions.get(viewer) {
             if s.banned {
-                return Err(refusal(ErrorCode::Banned, "you are banned from this live"));
+                return Err(Refusal::new(
+                    ErrorCode::Banned,
+                    "you are banned from this live",
+                ));
             }
             if s.timed_out_until > now {
                 let secs = (s.timed_out_until - now).div_euclid(1000) + 1;
-                return Err(refusal(
+                return Err(Refusal::new(
                     ErrorCode::TimedOut,
                     format!("you are timed out for another {secs} s"),
                 ));
@@ -573,25 +617,14 @@ impl Session {
         question: bool,
         now: Millis,
     ) -> Result<Decision, Refusal> {
-        if let Principal::Viewer(v) = who
-            && let Some(s) = self.sanctions.get(&v.id)
-        {
-            if s.banned {
-                return Err(refusal(ErrorCode::Banned, "you are banned from this live"));
-            }
-            if s.timed_out_until > now {
-                let secs = (s.timed_out_until - now).div_euclid(1000) + 1;
-                return Err(refusal(
-                    ErrorCode::TimedOut,
-                    format!("you are timed out for another {secs} s"),
-                ));
-            }
+        if let Principal::Viewer(v) = who {
+            self.check_sanctions(&v.id, now)?;
         }
         let text = self.clean_text(raw)?;
         let (text, visibility) = match who {
             Principal::Viewer(v) => {
                 if let Err(wait_ms) = self.rate.take(&v.id, &self.settings, now) {
-                    return Err(refusal(
+                    return Err(Refusal::new(
                         ErrorCode::RateLimited,
                         format!("too many messages: try again in {wait_ms} ms"),
                     ));
@@ -622,11 +655,10 @@ impl Session {
         now: Millis,
     ) -> Result<Decision, Refusal> {
         if !matches!(who, Principal::Viewer(_)) {
-            return Err(refusal(ErrorCode::Invalid, "only viewers give consent"));
+            return Err(Refusal::invalid("only viewers give consent"));
         }
         if text_sha256.len() != 64 || !text_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(refusal(
-                ErrorCode::Invalid,
+            return Err(Refusal::invalid(
                 "text_sha256 must be the 64 hex digits of a SHA-256",
             ));
         }
@@ -672,10 +704,9 @@ impl Session {
     ) -> Result<Decision, Refusal> {
         let target = self.live_message(id, history)?;
         if target.visibility != Visibility::Visible {
-            return Err(refusal(
-                ErrorCode::Invalid,
-                format!("message {id} is not visible to viewers; release it before pinning"),
-            ));
+            return Err(Refusal::invalid(format!(
+                "message {id} is not visible to viewers; release it before pinning"
+            )));
         }
         if self.pinned == Some(id) {
             return Ok(Decision::reply(Reply::Ack { seq: None }));
@@ -716,10 +747,7 @@ impl Session {
     ) -> Result<Decision, Refusal> {
         let mut target = self.live_message(id, history)?;
         if !target.question {
-            return Err(refusal(
-                ErrorCode::Invalid,
-                format!("message {id} is not a question"),
-            ));
+            return Err(Refusal::invalid(format!("message {id} is not a question")));
         }
         if target.answered {
             return Ok(Decision::reply(Reply::Ack { seq: None }));
@@ -796,10 +824,9 @@ impl Session {
         now: Millis,
     ) -> Result<Decision, Refusal> {
         if seconds == 0 || seconds > MAX_TIMEOUT_SECS {
-            return Err(refusal(
-                ErrorCode::Invalid,
-                format!("a timeout lasts 1 to {MAX_TIMEOUT_SECS} seconds; longer is a ban"),
-            ));
+            return Err(Refusal::invalid(format!(
+                "a timeout lasts 1 to {MAX_TIMEOUT_SECS} seconds; longer is a ban"
+            )));
         }
         self.known_viewer(viewer, history)?;
         let reason = clean_reason(reason);
@@ -856,13 +883,12 @@ impl Session {
     ) -> Result<Decision, Refusal> {
         let reason = clean_reason(reason);
         if reason.is_empty() {
-            return Err(refusal(
-                ErrorCode::Invalid,
+            return Err(Refusal::invalid(
                 "a redaction needs a reason (it goes in the audit log)",
             ));
         }
         let target = match self.entry(id, history)? {
-            None => return Err(refusal(ErrorCode::NotFound, format!("no message {id}"))),
+            None => return Err(Refusal::not_found(format!("no message {id}"))),
             // Redacting twice is a no-op: the first tombstone stays.
             Some(ChatEntry::Redacted(_)) => return Ok(Decision::reply(Reply::Ack { seq: None })),
             Some(ChatEntry::Message(m)) => m,
@@ -897,12 +923,15 @@ impl Session {
         let clean = sanitize(raw);
         let text = clean.trim();
         if text.is_empty() {
-            return Err(refusal(ErrorCode::EmptyMessage, "the message is empty"));
+            return Err(Refusal::new(
+                ErrorCode::EmptyMessage,
+                "the message is empty",
+            ));
         }
         let max = self.settings.max_message_graphemes;
         let n = grapheme_count(text);
         if n > max {
-            return Err(refusal(
+            return Err(Refusal::new(
                 ErrorCode::MessageTooLong,
                 format!("the message has {n} characters; the limit is {max}"),
             ));
@@ -933,11 +962,10 @@ impl Session {
     ) -> Result<ChatMessage, Refusal> {
         match self.entry(id, history)? {
             Some(ChatEntry::Message(m)) => Ok(m),
-            Some(ChatEntry::Redacted(_)) => Err(refusal(
-                ErrorCode::NotFound,
-                format!("message {id} was redacted"),
-            )),
-            None => Err(refusal(ErrorCode::NotFound, format!("no message {id}"))),
+            Some(ChatEntry::Redacted(_)) => {
+                Err(Refusal::not_found(format!("message {id} was redacted")))
+            }
+            None => Err(Refusal::not_found(format!("no message {id}"))),
         }
     }
 
@@ -945,10 +973,7 @@ impl Session {
         if self.sanctions.contains_key(id) || history.viewer_known(id).map_err(store_refusal)? {
             Ok(())
         } else {
-            Err(refusal(
-                ErrorCode::NotFound,
-                format!("no viewer {id} in this live"),
-            ))
+            Err(Refusal::not_found(format!("no viewer {id} in this live")))
         }
     }
 
@@ -1044,7 +1069,7 @@ fn clean_reason(reason: &str) -> String {
 
 fn store_refusal(e: StoreError) -> Refusal {
     tracing::warn!(error = %e, "store read failed while deciding a command");
-    refusal(
+    Refusal::new(
         ErrorCode::Internal,
         "the hub could not read its store; try again",
     )

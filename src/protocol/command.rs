@@ -25,21 +25,76 @@ pub struct CommandFrame {
     pub command: Command,
 }
 
-/// Everything a client can ask. Which role may send which command is decided
-/// by the hub (`hub::permissions`), never by the client.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Command {
+/// Declares [`Command`] and [`CommandKind`] from one list, like the console's
+/// `actions!` does for keys: each command's wire name is written once and
+/// becomes its serde tag and [`CommandKind::name`], so the enum, the names
+/// and [`CommandKind::ALL`] cannot disagree, and a misspelt kind does not
+/// compile.
+macro_rules! commands {
+    ($(
+        $(#[$meta:meta])*
+        $variant:ident = $name:literal $({ $($field:tt)* })?,
+    )*) => {
+        /// Everything a client can ask. Which role may send which command is
+        /// decided by the hub with [`super::permissions`], never by the client.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type")]
+        pub enum Command {
+            $(
+                $(#[$meta])*
+                #[serde(rename = $name)]
+                $variant $({ $($field)* })?,
+            )*
+        }
+
+        /// What a [`Command`] is, without its arguments: the key of the
+        /// permission table, of logs and of metrics.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum CommandKind {
+            $($variant,)*
+        }
+
+        impl CommandKind {
+            /// Every kind, in declaration order (the order of `docs/protocol.md`).
+            pub const ALL: &'static [CommandKind] = &[$(CommandKind::$variant,)*];
+
+            /// The wire name: the command's `"type"` tag.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(CommandKind::$variant => $name,)*
+                }
+            }
+
+            /// The kind whose wire name is `name`, if any.
+            pub fn from_name(name: &str) -> Option<CommandKind> {
+                match name {
+                    $($name => Some(CommandKind::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl Command {
+            pub fn kind(&self) -> CommandKind {
+                match self {
+                    $(Command::$variant { .. } => CommandKind::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
     // ── viewer ──────────────────────────────────────────────────────────
     /// Post a chat message; `question` puts it in the hosts' queue.
-    Say {
+    Say = "say" {
         text: String,
         #[serde(default)]
         question: bool,
     },
     /// Give or withdraw consent for one purpose. Stored now; used by later
     /// features (prize contact, marketing).
-    Consent {
+    Consent = "consent" {
         purpose: ConsentPurpose,
         granted: bool,
         channel: ConsentChannel,
@@ -49,58 +104,58 @@ pub enum Command {
 
     // ── staff ───────────────────────────────────────────────────────────
     /// A staff reply bound to a message; shown with the viewer's first name.
-    Answer { message_id: MessageId, text: String },
+    Answer = "answer" { message_id: MessageId, text: String },
     /// Put a message on screen (replaces the current pin).
-    Pin { message_id: MessageId },
+    Pin = "pin" { message_id: MessageId },
     /// Take the pinned message off screen.
-    Unpin,
+    Unpin = "unpin",
     /// Mark a question answered.
-    MarkAnswered { message_id: MessageId },
+    MarkAnswered = "mark_answered" { message_id: MessageId },
     /// Hide a message from viewers (moderation; the text stays for staff).
-    Hide {
+    Hide = "hide" {
         message_id: MessageId,
         #[serde(default)]
         reason: String,
     },
     /// Let a held message through to viewers.
-    Release { message_id: MessageId },
+    Release = "release" { message_id: MessageId },
     /// Silence a viewer for a while.
-    Timeout {
+    Timeout = "timeout" {
         viewer_id: ViewerId,
         seconds: u32,
         #[serde(default)]
         reason: String,
     },
     /// Remove a viewer from the live for good.
-    Ban {
+    Ban = "ban" {
         viewer_id: ViewerId,
         #[serde(default)]
         reason: String,
     },
     /// Remove a message's content everywhere (data-protection request).
     /// Leaves a tombstone and an audit record without the content.
-    Redact {
+    Redact = "redact" {
         message_id: MessageId,
         reason: String,
     },
     /// Ask for a viewer's card; answered with a `viewer_card` frame.
-    ViewerCard { viewer_id: ViewerId },
+    ViewerCard = "viewer_card" { viewer_id: ViewerId },
 
     // ── polls and instant wins ──────────────────────────────────────────
     /// Launch a poll (host, admin): 2 to 6 options; no duration = until closed.
-    PollOpen {
+    PollOpen = "poll_open" {
         question: String,
         options: Vec<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         duration_secs: Option<u32>,
     },
     /// Close a poll early (host, admin).
-    PollClose { poll_id: u64 },
+    PollClose = "poll_close" { poll_id: u64 },
     /// Vote (viewer): `option` is 0-based. One final vote per viewer.
-    Vote { poll_id: u64, option: usize },
+    Vote = "vote" { poll_id: u64, option: usize },
     /// Launch an instant win (host, admin). The hub commits to a secret
     /// seed now and draws when the entry window ends.
-    InstantWinOpen {
+    InstantWinOpen = "instant_win_open" {
         prize: String,
         winners: u32,
         entry_secs: u32,
@@ -108,12 +163,12 @@ pub enum Command {
         rules: String,
     },
     /// End the entry window early and draw now (host, admin).
-    InstantWinClose { draw_id: u64 },
+    InstantWinClose = "instant_win_close" { draw_id: u64 },
     /// Enter an instant win (viewer): one entry per viewer.
-    Enter { draw_id: u64 },
+    Enter = "enter" { draw_id: u64 },
     /// A new recorded draw among the same entrants minus `exclude`, with its
     /// own commitment (host, admin). Never replaces a draw silently.
-    Redraw {
+    Redraw = "redraw" {
         draw_id: u64,
         exclude: Vec<ViewerId>,
         reason: String,
@@ -121,28 +176,120 @@ pub enum Command {
 }
 
 impl Command {
-    /// The wire name of the command, for logs, metrics and permission tables.
+    /// The wire name of the command, for logs and messages.
     pub fn name(&self) -> &'static str {
-        match self {
-            Command::Say { .. } => "say",
-            Command::Consent { .. } => "consent",
-            Command::Answer { .. } => "answer",
-            Command::Pin { .. } => "pin",
-            Command::Unpin => "unpin",
-            Command::MarkAnswered { .. } => "mark_answered",
-            Command::Hide { .. } => "hide",
-            Command::Release { .. } => "release",
-            Command::Timeout { .. } => "timeout",
-            Command::Ban { .. } => "ban",
-            Command::Redact { .. } => "redact",
-            Command::ViewerCard { .. } => "viewer_card",
-            Command::PollOpen { .. } => "poll_open",
-            Command::PollClose { .. } => "poll_close",
-            Command::Vote { .. } => "vote",
-            Command::InstantWinOpen { .. } => "instant_win_open",
-            Command::InstantWinClose { .. } => "instant_win_close",
-            Command::Enter { .. } => "enter",
-            Command::Redraw { .. } => "redraw",
+        self.kind().name()
+    }
+}
+
+impl std::fmt::Display for CommandKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One command of every kind, in [`CommandKind::ALL`] order, for tests that
+/// must cover them all.
+#[cfg(test)]
+pub(crate) fn one_of_each() -> Vec<Command> {
+    let viewer = || ViewerId("v".into());
+    vec![
+        Command::Say {
+            text: "hi".into(),
+            question: false,
+        },
+        Command::Consent {
+            purpose: ConsentPurpose::Marketing,
+            granted: true,
+            channel: ConsentChannel::Player,
+            text_sha256: "00".into(),
+        },
+        Command::Answer {
+            message_id: MessageId(1),
+            text: "yes".into(),
+        },
+        Command::Pin {
+            message_id: MessageId(1),
+        },
+        Command::Unpin,
+        Command::MarkAnswered {
+            message_id: MessageId(1),
+        },
+        Command::Hide {
+            message_id: MessageId(1),
+            reason: String::new(),
+        },
+        Command::Release {
+            message_id: MessageId(1),
+        },
+        Command::Timeout {
+            viewer_id: viewer(),
+            seconds: 60,
+            reason: String::new(),
+        },
+        Command::Ban {
+            viewer_id: viewer(),
+            reason: String::new(),
+        },
+        Command::Redact {
+            message_id: MessageId(1),
+            reason: "request".into(),
+        },
+        Command::ViewerCard {
+            viewer_id: viewer(),
+        },
+        Command::PollOpen {
+            question: "q".into(),
+            options: vec!["a".into(), "b".into()],
+            duration_secs: None,
+        },
+        Command::PollClose { poll_id: 1 },
+        Command::Vote {
+            poll_id: 1,
+            option: 0,
+        },
+        Command::InstantWinOpen {
+            prize: "p".into(),
+            winners: 1,
+            entry_secs: 60,
+            rules: String::new(),
+        },
+        Command::InstantWinClose { draw_id: 1 },
+        Command::Enter { draw_id: 1 },
+        Command::Redraw {
+            draw_id: 1,
+            exclude: Vec::new(),
+            reason: "r".into(),
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_examples_cover_every_kind_in_order() {
+        let kinds: Vec<CommandKind> = one_of_each().iter().map(Command::kind).collect();
+        assert_eq!(kinds, CommandKind::ALL);
+    }
+
+    #[test]
+    fn the_wire_name_is_the_serde_tag_and_parses_back() {
+        for c in one_of_each() {
+            let json = serde_json::to_value(&c).unwrap();
+            assert_eq!(json["type"], c.name());
+            assert_eq!(CommandKind::from_name(c.name()), Some(c.kind()));
+            let back: Command = serde_json::from_value(json).unwrap();
+            assert_eq!(back, c);
         }
+        assert_eq!(CommandKind::from_name("drop_table"), None);
+    }
+
+    #[test]
+    fn wire_names_are_unique() {
+        let names: std::collections::BTreeSet<&str> =
+            CommandKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), CommandKind::ALL.len());
     }
 }

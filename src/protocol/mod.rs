@@ -2,6 +2,16 @@
 //! the crowd. No I/O lives here, so every frame can be built and parsed in a
 //! plain unit test.
 //!
+//! | file | what it is |
+//! |---|---|
+//! | `frame` | [`ClientFrame`] and [`ServerFrame`]: what travels, and their parsers |
+//! | `command` | [`Command`] and [`CommandKind`]: what clients ask, each wire name declared once |
+//! | [`permissions`] | the role → [`CommandKind`] table the hub enforces and the console reads |
+//! | `event` | [`Event`]: what happened in the live, numbered by the hub |
+//! | `error` | [`ErrorCode`], [`ErrorFrame`] and [`CloseCode`] |
+//! | `refusal` | [`Refusal`]: the hub's "no" to a command, code and message |
+//! | `types` | the values frames carry: ids, roles, messages, snapshots |
+//!
 //! Shape of a connection (see `docs/protocol.md` for one example per frame):
 //!
 //! ```text
@@ -28,15 +38,18 @@ mod command;
 mod error;
 mod event;
 mod frame;
+pub mod permissions;
+mod refusal;
 mod types;
 
-pub use command::{Command, CommandFrame, CommandId};
+pub use command::{Command, CommandFrame, CommandId, CommandKind};
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
 pub use event::{Event, EventFrame};
 pub use frame::{
     Auth, ClientFrame, Hello, Resume, ServerFrame, Welcome, WhoAmI, parse_client_frame,
     parse_server_frame,
 };
+pub use refusal::Refusal;
 pub use types::*;
 
 /// The protocol version this build speaks. A hub refuses a `hello` with any

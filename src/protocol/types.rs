@@ -41,7 +41,7 @@ impl std::fmt::Display for ViewerId {
 }
 
 /// Staff roles, least to most privileged in data access. Permissions are a
-/// table in `hub::permissions`, not an ordering.
+/// table in `protocol::permissions`, not an ordering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StaffRole {

@@ -1,0 +1,122 @@
+//! Who may send which command. The hub enforces this table on every
+//! command; the console reads it to hide only what the hub would refuse.
+//! It lives in `protocol` because both sides need the same answer, and it
+//! is keyed by [`CommandKind`], so every kind has exactly one row (the match
+//! is exhaustive) and a misspelt command does not compile. The table in
+//! `docs/protocol.md` is checked against it by `tests/hub_protocol_doc.rs`.
+
+use super::command::CommandKind;
+use super::types::{Role, StaffRole};
+
+/// The roles allowed to send commands of `kind`.
+pub fn roles(kind: CommandKind) -> &'static [Role] {
+    use Role::{Staff, Viewer};
+    use StaffRole::{Admin, Host, Moderator, Support};
+    match kind {
+        CommandKind::Say => &[Viewer, Staff(Host), Staff(Moderator), Staff(Admin)],
+        CommandKind::Consent => &[Viewer],
+        CommandKind::Answer => &[Staff(Host), Staff(Admin)],
+        CommandKind::Pin => &[Staff(Host), Staff(Moderator), Staff(Admin)],
+        CommandKind::Unpin => &[Staff(Host), Staff(Moderator), Staff(Admin)],
+        CommandKind::MarkAnswered => &[Staff(Host), Staff(Admin)],
+        CommandKind::Hide => &[Staff(Moderator), Staff(Admin)],
+        CommandKind::Release => &[Staff(Moderator), Staff(Admin)],
+        CommandKind::Timeout => &[Staff(Moderator), Staff(Admin)],
+        CommandKind::Ban => &[Staff(Moderator), Staff(Admin)],
+        CommandKind::Redact => &[Staff(Support), Staff(Admin)],
+        CommandKind::ViewerCard => &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)],
+        // A poll or a draw is part of the show's script: hosts run it,
+        // admins can step in; moderators keep the chat clean.
+        CommandKind::PollOpen => &[Staff(Host), Staff(Admin)],
+        CommandKind::PollClose => &[Staff(Host), Staff(Admin)],
+        CommandKind::Vote => &[Viewer],
+        CommandKind::InstantWinOpen => &[Staff(Host), Staff(Admin)],
+        CommandKind::InstantWinClose => &[Staff(Host), Staff(Admin)],
+        CommandKind::Enter => &[Viewer],
+        CommandKind::Redraw => &[Staff(Host), Staff(Admin)],
+    }
+}
+
+/// Whether `role` may send commands of `kind`.
+pub fn allows(role: Role, kind: CommandKind) -> bool {
+    roles(kind).contains(&role)
+}
+
+/// Whether a viewer card shown to `role` carries the (masked) contact data.
+/// Only the people who handle data-protection requests need it.
+pub fn sees_contact(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Staff(StaffRole::Support) | Role::Staff(StaffRole::Admin)
+    )
+}
+
+/// The wire name of a role, as the permission table in the docs spells it.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Viewer => "viewer",
+        Role::Staff(s) => s.as_str(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::command::{Command, one_of_each};
+
+    fn staff(role: StaffRole) -> Role {
+        Role::Staff(role)
+    }
+
+    #[test]
+    fn viewers_may_only_say_consent_vote_and_enter() {
+        for c in one_of_each() {
+            let expected = matches!(
+                c,
+                Command::Say { .. }
+                    | Command::Consent { .. }
+                    | Command::Vote { .. }
+                    | Command::Enter { .. }
+            );
+            assert_eq!(allows(Role::Viewer, c.kind()), expected, "{}", c.name());
+        }
+    }
+
+    #[test]
+    fn admin_may_do_every_staff_command() {
+        use CommandKind::{Consent, Enter, Vote};
+        for &kind in CommandKind::ALL {
+            if !matches!(kind, Consent | Vote | Enter) {
+                assert!(allows(staff(StaffRole::Admin), kind), "{kind}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_has_someone_who_may_send_it() {
+        for &kind in CommandKind::ALL {
+            assert!(!roles(kind).is_empty(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn roles_match_their_jobs() {
+        use CommandKind::*;
+        let host = staff(StaffRole::Host);
+        let moderator = staff(StaffRole::Moderator);
+        let support = staff(StaffRole::Support);
+        assert!(allows(host, Answer) && allows(host, MarkAnswered));
+        assert!(!allows(host, Ban) && !allows(host, Redact));
+        assert!(allows(moderator, Ban) && allows(moderator, Hide));
+        assert!(!allows(moderator, Redact) && !allows(moderator, Answer));
+        assert!(allows(support, Redact) && !allows(support, Ban));
+        assert!(!allows(support, Say));
+        assert!(sees_contact(support) && !sees_contact(moderator) && !sees_contact(host));
+    }
+
+    #[test]
+    fn role_names_are_the_wire_names() {
+        assert_eq!(role_name(Role::Viewer), "viewer");
+        assert_eq!(role_name(staff(StaffRole::Support)), "support");
+    }
+}
