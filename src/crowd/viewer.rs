@@ -16,9 +16,9 @@ use super::audience::{Line, LineKind, ViewerProfile};
 use super::report::KindCounts;
 use crate::privacy::detect_personal_data;
 use crate::protocol::{
-    Auth, ClientFrame, CloseCode, Command, CommandFrame, CommandId, Contact, DrawView, ErrorCode,
-    Event, EventFrame, Hello, Millis, PROTOCOL_VERSION, PollView, Seq, ServerFrame, Settings,
-    Welcome, parse_server_frame,
+    Auth, ClientFrame, CloseCode, Command, CommandFrame, CommandId, CommandKind, Contact, DrawView,
+    ErrorCode, Event, EventFrame, Hello, Millis, PROTOCOL_VERSION, PollView, Seq, ServerFrame,
+    Settings, Welcome, parse_server_frame,
 };
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -187,15 +187,9 @@ pub struct ViewerSession {
     /// How this viewer plays polls and instant wins (none: it does not).
     player: Option<super::play::Player>,
     /// Game commands (vote, enter) waiting for their answer, by id.
-    games_pending: HashMap<String, GameCommand>,
+    games_pending: HashMap<String, CommandKind>,
     /// Frames to send that the viewer decided on by itself (votes, entries).
     outbox: VecDeque<String>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum GameCommand {
-    Vote,
-    Enter,
 }
 
 impl ViewerSession {
@@ -239,8 +233,9 @@ impl ViewerSession {
         self.outbox.pop_front()
     }
 
-    fn game_command(&mut self, kind: GameCommand, command: Command) {
+    fn game_command(&mut self, command: Command) {
         let id = self.next_id();
+        let kind = command.kind();
         let frame = ClientFrame::Command(CommandFrame {
             id: CommandId(id.clone()),
             command,
@@ -278,9 +273,9 @@ impl ViewerSession {
             ServerFrame::Event(event) => self.on_event(event),
             ServerFrame::Ack { id, seq } => {
                 match self.games_pending.remove(&id.0) {
-                    Some(GameCommand::Vote) => self.tally.votes += 1,
-                    Some(GameCommand::Enter) => self.tally.entries += 1,
-                    None => {}
+                    Some(CommandKind::Vote) => self.tally.votes += 1,
+                    Some(CommandKind::Enter) => self.tally.entries += 1,
+                    _ => {}
                 }
                 if let Some(p) = self.pending.remove(&id.0) {
                     self.tally.acked.add(p.line.kind, 1);
@@ -296,10 +291,7 @@ impl ViewerSession {
                     .is_some_and(|id| self.games_pending.contains_key(&id.0)) =>
             {
                 let kind = e.id.and_then(|id| self.games_pending.remove(&id.0));
-                let what = match kind {
-                    Some(GameCommand::Vote) => "vote",
-                    _ => "enter",
-                };
+                let what = kind.unwrap_or(CommandKind::Enter).name();
                 *self
                     .tally
                     .refused
@@ -396,13 +388,10 @@ impl ViewerSession {
             .as_mut()
             .and_then(|p| p.vote(poll.options.len()))
         {
-            self.game_command(
-                GameCommand::Vote,
-                Command::Vote {
-                    poll_id: poll.id,
-                    option,
-                },
-            );
+            self.game_command(Command::Vote {
+                poll_id: poll.id,
+                option,
+            });
         }
     }
 
@@ -410,7 +399,7 @@ impl ViewerSession {
     /// Re-draws are drawn at once among earlier entrants: no entry.
     fn draw_open(&mut self, draw: &DrawView) {
         if draw.redraw_of.is_none() && self.player.as_mut().is_some_and(|p| p.enters()) {
-            self.game_command(GameCommand::Enter, Command::Enter { draw_id: draw.id });
+            self.game_command(Command::Enter { draw_id: draw.id });
         }
     }
 
