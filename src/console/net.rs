@@ -215,9 +215,14 @@ fn fatal_for(code: Option<ErrorCode>, close: Option<u16>) -> Option<FatalKind> {
             Some(FatalKind::Token(c))
         }
         Some(ErrorCode::UnsupportedVersion) => Some(FatalKind::Version),
-        _ => match close.and_then(CloseCode::from_code) {
+        _ => match close
+            .and_then(CloseCode::from_code)
+            .filter(|c| c.is_terminal())
+        {
             Some(CloseCode::Unauthorized) => Some(FatalKind::Token(ErrorCode::TokenInvalid)),
             Some(CloseCode::UnsupportedVersion) => Some(FatalKind::Version),
+            // The other terminal close, 4004, bans viewers: a console is
+            // staff and never banned, so it retries it like any other close.
             _ => None,
         },
     }
@@ -552,6 +557,23 @@ mod tests {
         ));
         assert!(matches!(
             closed_before_welcome(None, Some(1001)),
+            AttemptError::Retry(_)
+        ));
+    }
+
+    #[test]
+    fn every_other_close_is_retried() {
+        for code in [1000, 1001, 1009, 4000, 4004, 4008, 4009, 4013, 4999] {
+            assert!(
+                matches!(
+                    closed_before_welcome(None, Some(code)),
+                    AttemptError::Retry(_)
+                ),
+                "{code}"
+            );
+        }
+        assert!(matches!(
+            closed_before_welcome(Some((ErrorCode::Full, "full".into())), Some(4013)),
             AttemptError::Retry(_)
         ));
     }

@@ -30,91 +30,22 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use super::HubConfig;
-use super::fanout::{self, Dispatch, Registration};
+use super::fanout;
+use super::farewell::{CLOSE_REPLY_WAIT, Farewell};
+use super::mailbox::{
+    ActorHandle, ConnId, Dispatch, Inbox, JoinReply, JoinRequest, Registration, to_text,
+};
 use super::metrics::Metrics;
 use super::moderation::Moderation;
-use super::session::{History, Principal, Reply, Session, SessionBounds};
+use super::session::{History, Principal, Reply, Session, SessionBounds, ViewerProfile};
 use crate::protocol::{
-    ChatEntry, CloseCode, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event,
-    EventFrame, MessageId, Millis, PROTOCOL_VERSION, Resume, Role, ServerFrame, ViewerId, Welcome,
-    WhoAmI,
+    ChatEntry, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event, EventFrame,
+    MessageId, Millis, PROTOCOL_VERSION, Resume, Role, ServerFrame, ViewerId, Welcome, WhoAmI,
 };
-use crate::store::{CommandOutcome, Commit, LiveHead, Store, StoreError, ViewerRecord};
-
-/// A connection, as the actor knows it.
-pub(crate) type ConnId = u64;
-
-/// What connections (and the hub's timers) ask of the actor.
-pub(crate) enum Inbox {
-    Join(Box<JoinRequest>),
-    Command {
-        conn: ConnId,
-        principal: Arc<Principal>,
-        frame: CommandFrame,
-    },
-    Leave {
-        conn: ConnId,
-    },
-    /// Time to publish the viewers-online count and trim memory.
-    Tick,
-    /// Time for polls and instant wins: deadlines and throttled tallies.
-    Clock,
-    /// The published record of an instant win, for `/draws/{id}.json`.
-    DrawRecord {
-        draw_id: u64,
-        reply: oneshot::Sender<Option<crate::instant_win::DrawRecord>>,
-    },
-    Shutdown,
-}
-
-/// A connection that said a valid `hello` and wants in.
-pub(crate) struct JoinRequest {
-    pub conn: ConnId,
-    pub principal: Principal,
-    pub contact: Contact,
-    pub resume: Option<Resume>,
-    /// The connection's bounded send queue.
-    pub outbox: mpsc::Sender<Utf8Bytes>,
-    /// How the actor tells the connection to close (slow, banned, shutdown).
-    pub farewell: oneshot::Sender<Farewell>,
-    pub reply: oneshot::Sender<JoinReply>,
-}
-
-pub(crate) enum JoinReply {
-    /// Frames to write before anything from the queue: `[reload]`,
-    /// `welcome`, then the replayed gap.
-    Joined {
-        frames: Vec<Utf8Bytes>,
-        principal: Arc<Principal>,
-    },
-    Refused(Farewell),
-}
-
-/// Why a connection is being closed: sent as `bye` then the close frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Farewell {
-    pub code: ErrorCode,
-    pub message: String,
-    pub close: CloseCode,
-}
-
-impl Farewell {
-    pub fn new(code: ErrorCode, message: impl Into<String>, close: CloseCode) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            close,
-        }
-    }
-
-    pub fn shutting_down() -> Self {
-        Self::new(
-            ErrorCode::ShuttingDown,
-            "the hub is shutting down; reconnect and resume in a moment",
-            CloseCode::GoingAway,
-        )
-    }
-}
+use crate::store::{
+    AuditEntry, CommandOutcome, Commit, GameWrite, LiveHead, RecordedOutcome, Store, StoreError,
+    ViewerRecord,
+};
 
 /// Recent command outcomes, so most retries cost no store read.
 struct OutcomeCache {
@@ -178,21 +109,128 @@ struct PendingReply {
     command: CommandId,
 }
 
+impl PendingReply {
+    /// The answer to a retry, from the first attempt's recorded outcome.
+    fn retried(conn: ConnId, command: CommandId, outcome: CommandOutcome) -> Self {
+        let frame = match outcome {
+            CommandOutcome::Ack { seq } => ServerFrame::Ack {
+                id: command.clone(),
+                seq,
+            },
+            CommandOutcome::Error { code, message } => {
+                ServerFrame::Error(ErrorFrame::new(Some(command.clone()), code, message))
+            }
+        };
+        // The outcome may come from earlier in this very batch (a retry
+        // that arrived before the first answer): if the batch is not
+        // saved, neither was it, so the retry must not be acked either.
+        let needs_commit = matches!(frame, ServerFrame::Ack { .. });
+        Self {
+            conn,
+            frame,
+            needs_commit,
+            command,
+        }
+    }
+
+    /// An `internal` error that owes nothing to the batch's commit.
+    fn internal(conn: ConnId, command: CommandId, message: &str) -> Self {
+        Self {
+            conn,
+            frame: ServerFrame::Error(ErrorFrame::new(
+                Some(command.clone()),
+                ErrorCode::Internal,
+                message,
+            )),
+            needs_commit: false,
+            command,
+        }
+    }
+}
+
+/// A command as the actor takes it from its inbox.
+struct Received {
+    conn: ConnId,
+    principal: Arc<Principal>,
+    frame: CommandFrame,
+}
+
+/// What a turn decides, after joins and leaves are sorted out.
+enum Work {
+    Tick,
+    Command(Received),
+    Clock,
+}
+
+/// One turn's decisions, waiting for their one store transaction.
+#[derive(Default)]
+struct Batch {
+    commits: Vec<Commit>,
+    events: Vec<EventFrame>,
+    replies: Vec<PendingReply>,
+    banned: Vec<ViewerId>,
+    /// A viewers-online tick came: trim memory once the batch is saved.
+    ticked: bool,
+}
+
+/// What one decision saves once, with its first commit.
+struct Once {
+    games: Vec<GameWrite>,
+    audit: Option<AuditEntry>,
+    outcome: Option<RecordedOutcome>,
+}
+
+/// The commits of one decision (a command's or a clock step's): one per
+/// event, in order, the first also carrying what the decision saves once.
+/// A decision without events that has an audit record or a command outcome
+/// saves them in a commit of their own; game facts alone make no commit.
+fn decision_commits(events: &[EventFrame], once: Once) -> Vec<Commit> {
+    let mut commits: Vec<Commit> = events.iter().cloned().map(Commit::event).collect();
+    if commits.is_empty() && (once.audit.is_some() || once.outcome.is_some()) {
+        commits.push(Commit::without_event());
+    }
+    if let Some(first) = commits.first_mut() {
+        first.games = once.games;
+        first.audit = once.audit;
+        first.outcome = once.outcome;
+    }
+    commits
+}
+
+/// Reading contact data is a staff action worth an audit record.
+fn contact_audit(frame: &ServerFrame, principal: &Principal, now: Millis) -> Option<AuditEntry> {
+    match (frame, principal) {
+        (ServerFrame::ViewerCard { card, .. }, Principal::Staff { role, name })
+            if card.contact.is_some() =>
+        {
+            Some(AuditEntry {
+                actor_name: name.clone(),
+                actor_role: *role,
+                action: "viewer_card".into(),
+                target: card.viewer_id.0.clone(),
+                reason: "contact data shown".into(),
+                at: now,
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Batches the actor may hand to the fan-out task ahead of delivery before
 /// it waits (backpressure from a fan-out that falls behind).
 const DISPATCH_BATCHES: usize = 1024;
 
-/// Opens the live in `store`, builds its session, and starts the actor on
-/// its own thread and the fan-out task on the runtime. Returns the inbox and
-/// a future that resolves when the actor has checkpointed the store and
-/// every connection has been handed its farewell.
+/// Opens the live in `store`, builds its session, and starts the actor and
+/// the fan-out task on the runtime. Returns the actor's handle and a future
+/// that resolves when the actor has checkpointed the store and every
+/// connection has been handed its farewell.
 pub(crate) fn start(
     mut store: Box<dyn Store>,
     config: Arc<HubConfig>,
     metrics: Arc<Metrics>,
 ) -> Result<
     (
-        mpsc::Sender<Inbox>,
+        ActorHandle,
         impl std::future::Future<Output = ()> + Send + 'static,
         LiveHead,
     ),
@@ -203,7 +241,7 @@ pub(crate) fn start(
         let session = restore_session(&mut *store, &config, &head)?;
         Ok::<_, StoreError>((head, session))
     })?;
-    let (tx, rx) = mpsc::channel(config.limits.inbox_frames.max(1));
+    let (handle, rx) = ActorHandle::channel(config.limits.inbox_frames);
     let (dispatch, dispatched) = mpsc::channel(DISPATCH_BATCHES);
     let fan_out = tokio::spawn(fanout::run(
         dispatched,
@@ -229,7 +267,7 @@ pub(crate) fn start(
         // after handing every connection its farewell.
         let _ = fan_out.await;
     };
-    Ok((tx, done, head))
+    Ok((handle, done, head))
 }
 
 fn restore_session(
@@ -266,6 +304,35 @@ fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
     }
 }
 
+/// Waits for the next inbox item (until `drain_until`, when shutting
+/// down), then takes whatever else is queued, up to `max_batch`. `false`
+/// when nothing more will come.
+async fn next_items(
+    inbox: &mut mpsc::Receiver<Inbox>,
+    items: &mut Vec<Inbox>,
+    drain_until: Option<tokio::time::Instant>,
+    max_batch: usize,
+) -> bool {
+    let next = match drain_until {
+        None => inbox.recv().await,
+        Some(deadline) => tokio::time::timeout_at(deadline, inbox.recv())
+            .await
+            .ok()
+            .flatten(),
+    };
+    let Some(first) = next else {
+        return false;
+    };
+    items.push(first);
+    while items.len() < max_batch {
+        match inbox.try_recv() {
+            Ok(item) => items.push(item),
+            Err(_) => break,
+        }
+    }
+    true
+}
+
 /// The id a command's outcome is remembered under: the client's id plus a
 /// fingerprint of the command itself. A real retry repeats the command
 /// exactly and finds the first outcome; a client that reuses an id for a
@@ -277,11 +344,6 @@ fn remembered_id(id: &CommandId, command: &Command) -> CommandId {
     let digest = Sha256::digest(&bytes);
     let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     CommandId(format!("{}#{tag}", id.0))
-}
-
-/// Serialises a server frame. Our own types always serialise.
-pub(crate) fn to_text(frame: &ServerFrame) -> Utf8Bytes {
-    Utf8Bytes::from(serde_json::to_string(frame).expect("server frames always serialise"))
 }
 
 struct SessionActor {
@@ -322,22 +384,8 @@ impl SessionActor {
             if drain_until.is_some() && self.conns.is_empty() {
                 break;
             }
-            let next = match drain_until {
-                None => inbox.recv().await,
-                Some(deadline) => tokio::time::timeout_at(deadline, inbox.recv())
-                    .await
-                    .ok()
-                    .flatten(),
-            };
-            let Some(first) = next else {
+            if !next_items(&mut inbox, &mut items, drain_until, max_batch).await {
                 break;
-            };
-            items.push(first);
-            while items.len() < max_batch {
-                match inbox.try_recv() {
-                    Ok(item) => items.push(item),
-                    Err(_) => break,
-                }
             }
             // Commits run inline: they take a fraction of a millisecond,
             // and handing the worker's other tasks to another thread for
@@ -350,11 +398,8 @@ impl SessionActor {
                 self.stopping = true;
                 self.send(Dispatch::CloseAll(Farewell::shutting_down()));
                 let limits = &self.config.limits;
-                drain_until = Some(
-                    tokio::time::Instant::now()
-                        + limits.close_grace
-                        + super::connection::CLOSE_REPLY_WAIT,
-                );
+                drain_until =
+                    Some(tokio::time::Instant::now() + limits.close_grace + CLOSE_REPLY_WAIT);
             }
             self.hand_over().await;
             if std::mem::take(&mut self.checkpoint_due) {
@@ -367,22 +412,21 @@ impl SessionActor {
             }
             if let Err(e) = turn {
                 tracing::error!(error = %e, "the store failed and could not be reopened; stopping the hub");
-                self.send(Dispatch::CloseAll(Farewell::new(
-                    ErrorCode::Internal,
-                    "the hub lost its store; reconnect later",
-                    CloseCode::GoingAway,
-                )));
+                self.send(Dispatch::CloseAll(Farewell::store_lost()));
                 self.hand_over().await;
                 return;
             }
         }
-        // Refuse whatever is still queued (joins waiting for a welcome).
+        self.close(inbox).await;
+    }
+
+    /// The end of a shutdown: refuses whatever is still queued (joins
+    /// waiting for a welcome), closes whoever is left, checkpoints.
+    async fn close(mut self, mut inbox: mpsc::Receiver<Inbox>) {
         inbox.close();
         while let Ok(item) = inbox.try_recv() {
-            if let Inbox::Join(req) = item {
-                let _ = req
-                    .reply
-                    .send(JoinReply::Refused(Farewell::shutting_down()));
+            if let Inbox::Join { reply, .. } = item {
+                let _ = reply.send(JoinReply::Refused(Farewell::shutting_down()));
             }
         }
         self.send(Dispatch::CloseAll(Farewell::shutting_down()));
@@ -409,10 +453,11 @@ impl SessionActor {
     fn turn(&mut self, items: &mut Vec<Inbox>) -> Result<bool, StoreError> {
         let now = crate::now_millis();
         let mut shutdown = false;
+        // Joins and leaves first, against the committed head.
         let mut work = Vec::new();
         for item in items.drain(..) {
             match item {
-                Inbox::Join(req) => self.join(*req, now),
+                Inbox::Join { request, reply } => self.join(*request, reply, now),
                 Inbox::Leave { conn } => {
                     self.conns.remove(&conn);
                     self.send(Dispatch::Leave { conn });
@@ -421,76 +466,82 @@ impl SessionActor {
                 Inbox::DrawRecord { draw_id, reply } => {
                     let _ = reply.send(self.session.draw_record(draw_id));
                 }
-                other => work.push(other),
-            }
-        }
-
-        let live = self.config.live.clone();
-        let mut commits: Vec<Commit> = Vec::new();
-        let mut events: Vec<EventFrame> = Vec::new();
-        let mut replies: Vec<PendingReply> = Vec::new();
-        let mut banned: Vec<ViewerId> = Vec::new();
-        let mut ticked = false;
-        for item in work {
-            match item {
-                Inbox::Tick => {
-                    ticked = true;
-                    let count = self.conns.values().filter(|v| v.is_some()).count() as u64;
-                    if self.stopping {
-                        continue;
-                    }
-                    if let Some(frame) = self.session.viewers_online(count, now) {
-                        commits.push(Commit::event(frame.clone()));
-                        events.push(frame);
-                    }
-                }
+                Inbox::Tick => work.push(Work::Tick),
+                Inbox::Clock => work.push(Work::Clock),
                 Inbox::Command {
                     conn,
                     principal,
                     frame,
-                } => {
-                    self.metrics.messages_in.inc();
-                    let reply = self.command(
-                        &live,
-                        conn,
-                        &principal,
-                        frame,
-                        now,
-                        &mut commits,
-                        &mut events,
-                        &mut banned,
-                    );
-                    replies.push(reply);
-                }
-                Inbox::Clock => {
-                    if self.stopping {
-                        continue;
-                    }
-                    for d in self.session.clock(now) {
-                        let mut first = true;
-                        for event in &d.events {
-                            let mut c = Commit::event(event.clone());
-                            if std::mem::take(&mut first) {
-                                c.audit = d.audit.clone();
-                                c.games = d.games.clone();
-                            }
-                            commits.push(c);
-                        }
-                        events.extend(d.events);
-                    }
-                }
-                Inbox::Join(_)
-                | Inbox::Leave { .. }
-                | Inbox::Shutdown
-                | Inbox::DrawRecord { .. } => {
-                    unreachable!("sorted out above")
-                }
+                } => work.push(Work::Command(Received {
+                    conn,
+                    principal,
+                    frame,
+                })),
             }
         }
+        let mut batch = Batch::default();
+        for item in work {
+            match item {
+                Work::Tick => self.tick(&mut batch, now),
+                Work::Command(received) => {
+                    self.metrics.messages_in.inc();
+                    let reply = self.command(&mut batch, received, now);
+                    batch.replies.push(reply);
+                }
+                Work::Clock => self.clock(&mut batch, now),
+            }
+        }
+        self.save(batch, now)?;
+        Ok(shutdown)
+    }
 
+    /// The viewers-online count, when it changed.
+    fn tick(&mut self, batch: &mut Batch, now: Millis) {
+        batch.ticked = true;
+        if self.stopping {
+            return;
+        }
+        if let Some(frame) = self.session.viewers_online(self.viewers_online(), now) {
+            batch.commits.push(Commit::event(frame.clone()));
+            batch.events.push(frame);
+        }
+    }
+
+    /// Poll and instant-win deadlines and throttled tallies.
+    fn clock(&mut self, batch: &mut Batch, now: Millis) {
+        if self.stopping {
+            return;
+        }
+        for d in self.session.clock(now) {
+            let once = Once {
+                games: d.games,
+                audit: d.audit,
+                outcome: None,
+            };
+            batch.commits.extend(decision_commits(&d.events, once));
+            batch.events.extend(d.events);
+        }
+    }
+
+    fn viewers_online(&self) -> u64 {
+        self.conns.values().filter(|v| v.is_some()).count() as u64
+    }
+
+    /// Saves the batch in one transaction, then queues it for the fan-out:
+    /// events, then replies, then bans. If the commit fails, nothing of it
+    /// goes out: the session is rebuilt from the store and every reply that
+    /// reports an effect becomes an `internal` error.
+    fn save(&mut self, batch: Batch, now: Millis) -> Result<(), StoreError> {
+        let Batch {
+            commits,
+            events,
+            replies,
+            banned,
+            ticked,
+        } = batch;
         if !commits.is_empty() {
             let started = Instant::now();
-            let result = self.store.commit(&live, &commits);
+            let result = self.store.commit(&self.config.live, &commits);
             self.metrics
                 .store_write_seconds
                 .observe(started.elapsed().as_secs_f64());
@@ -517,7 +568,7 @@ impl SessionActor {
                     replies,
                     banned: Vec::new(),
                 });
-                return Ok(shutdown);
+                return Ok(());
             }
         }
         self.metrics.events.inc_by(events.len() as u64);
@@ -534,76 +585,42 @@ impl SessionActor {
         if ticked {
             self.session.trim(now);
         }
-        Ok(shutdown)
+        Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn command(
-        &mut self,
-        live: &str,
-        conn: ConnId,
-        principal: &Principal,
-        frame: CommandFrame,
-        now: Millis,
-        commits: &mut Vec<Commit>,
-        events: &mut Vec<EventFrame>,
-        banned: &mut Vec<ViewerId>,
-    ) -> PendingReply {
-        let CommandFrame { id, command } = frame;
+    /// Decides one command into `batch`; returns its reply, sent once the
+    /// batch is saved. A retry is answered from the recorded outcome.
+    fn command(&mut self, batch: &mut Batch, received: Received, now: Millis) -> PendingReply {
+        let Received {
+            conn,
+            principal,
+            frame: CommandFrame { id, command },
+        } = received;
         let key = (principal.outcome_key(), remembered_id(&id, &command));
-        let known = match self.outcomes.get(&key) {
-            Some(o) => Some(o.clone()),
-            None => match self.store.command_outcome(live, &key.0, &key.1) {
-                Ok(o) => o,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not read a command outcome");
-                    return PendingReply {
-                        conn,
-                        frame: ServerFrame::Error(ErrorFrame::new(
-                            Some(id.clone()),
-                            ErrorCode::Internal,
-                            "the hub could not check this command; try again",
-                        )),
-                        needs_commit: false,
-                        command: id,
-                    };
-                }
-            },
-        };
-        if let Some(outcome) = known {
-            let frame = match outcome {
-                CommandOutcome::Ack { seq } => ServerFrame::Ack {
-                    id: id.clone(),
-                    seq,
-                },
-                CommandOutcome::Error { code, message } => {
-                    ServerFrame::Error(ErrorFrame::new(Some(id.clone()), code, message))
-                }
-            };
-            // The outcome may come from earlier in this very batch (a retry
-            // that arrived before the first answer): if the batch is not
-            // saved, neither was it, so the retry must not be acked either.
-            let needs_commit = matches!(frame, ServerFrame::Ack { .. });
-            return PendingReply {
-                conn,
-                frame,
-                needs_commit,
-                command: id,
-            };
+        let config = Arc::clone(&self.config);
+        let live = config.live.as_str();
+        match self.known_outcome(live, &key) {
+            Ok(Some(outcome)) => return PendingReply::retried(conn, id, outcome),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a command outcome");
+                let message = "the hub could not check this command; try again";
+                return PendingReply::internal(conn, id, message);
+            }
         }
 
+        if matches!(command, Command::PollOpen { .. }) {
+            let online = self.viewers_online();
+            self.session.set_audience(online);
+        }
         let mut history = StoreHistory {
             store: &mut *self.store,
             live,
             now,
         };
-        if matches!(command, crate::protocol::Command::PollOpen { .. }) {
-            let online = self.conns.values().filter(|v| v.is_some()).count() as u64;
-            self.session.set_audience(online);
-        }
-        let decision = self.session.decide(principal, &command, &mut history, now);
+        let decision = self.session.decide(&principal, &command, &mut history, now);
         let mut reply = decision.reply;
-        if let (Some(consent), Principal::Viewer(v)) = (&decision.consent, principal)
+        if let (Some(consent), Principal::Viewer(v)) = (&decision.consent, &*principal)
             && let Err(e) = self.store.record_consent(live, &v.id, consent)
         {
             tracing::warn!(error = %e, "could not record a consent");
@@ -612,84 +629,27 @@ impl SessionActor {
                 message: "the hub could not record the consent; try again".into(),
             };
         }
-        let mut outcome = None;
-        let frame = match reply {
-            Reply::Ack { seq } => {
-                outcome = Some(CommandOutcome::Ack { seq });
-                ServerFrame::Ack {
-                    id: id.clone(),
-                    seq,
-                }
-            }
-            Reply::Error { code, message } => {
-                ServerFrame::Error(ErrorFrame::new(Some(id.clone()), code, message))
-            }
-            Reply::ViewerCard {
-                viewer_id,
-                with_contact,
-            } => match self.store.viewer_card(live, &viewer_id, with_contact, now) {
-                Ok(Some(card)) => ServerFrame::ViewerCard {
-                    id: id.clone(),
-                    card: Box::new(card),
-                },
-                Ok(None) => ServerFrame::Error(ErrorFrame::new(
-                    Some(id.clone()),
-                    ErrorCode::NotFound,
-                    format!("no viewer {viewer_id} in this live"),
-                )),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not read a viewer card");
-                    ServerFrame::Error(ErrorFrame::new(
-                        Some(id.clone()),
-                        ErrorCode::Internal,
-                        "the hub could not read the viewer card; try again",
-                    ))
-                }
-            },
-        };
-        // Reading contact data is a staff action worth an audit record.
-        let audit = match (&frame, principal) {
-            (ServerFrame::ViewerCard { card, .. }, Principal::Staff { role, name })
-                if card.contact.is_some() =>
-            {
-                Some(crate::store::AuditEntry {
-                    actor_name: name.clone(),
-                    actor_role: *role,
-                    action: "viewer_card".into(),
-                    target: card.viewer_id.0.clone(),
-                    reason: "contact data shown".into(),
-                    at: now,
-                })
-            }
-            _ => decision.audit,
-        };
+        let (frame, outcome) = self.answer(live, &id, reply, now);
+        let audit = contact_audit(&frame, &principal, now).or(decision.audit);
 
-        let games = decision.games;
         let needs_commit = outcome.is_some()
             || audit.is_some()
             || !decision.events.is_empty()
-            || !games.is_empty();
-        let mut first = true;
-        let attach = |mut c: Commit, first: &mut bool| {
-            if std::mem::take(first) {
-                c.games = games.clone();
-                if let Some(a) = audit.clone() {
-                    c = c.with_audit(a);
-                }
-                if let Some(o) = outcome.clone() {
-                    c = c.with_outcome(key.0.clone(), key.1.clone(), o);
-                }
-            }
-            c
+            || !decision.games.is_empty();
+        let once = Once {
+            games: decision.games,
+            audit,
+            outcome: outcome.clone().map(|outcome| RecordedOutcome {
+                principal: key.0.clone(),
+                id: key.1.clone(),
+                outcome,
+            }),
         };
-        for event in &decision.events {
-            commits.push(attach(Commit::event(event.clone()), &mut first));
-        }
-        if first && (outcome.is_some() || audit.is_some()) {
-            commits.push(attach(Commit::without_event(), &mut first));
-        }
-        events.extend(decision.events);
-        banned.extend(decision.banned);
+        batch
+            .commits
+            .extend(decision_commits(&decision.events, once));
+        batch.events.extend(decision.events);
+        batch.banned.extend(decision.banned);
         if let Some(o) = outcome {
             self.outcomes.insert(key, o);
         }
@@ -698,6 +658,67 @@ impl SessionActor {
             frame,
             needs_commit,
             command: id,
+        }
+    }
+
+    /// A command's recorded outcome: from memory, else from the store.
+    fn known_outcome(
+        &mut self,
+        live: &str,
+        key: &(String, CommandId),
+    ) -> Result<Option<CommandOutcome>, StoreError> {
+        match self.outcomes.get(key) {
+            Some(o) => Ok(Some(o.clone())),
+            None => self.store.command_outcome(live, &key.0, &key.1),
+        }
+    }
+
+    /// The frame answering command `id`, and the outcome to record for its
+    /// retries (acks only: an error may not repeat).
+    fn answer(
+        &mut self,
+        live: &str,
+        id: &CommandId,
+        reply: Reply,
+        now: Millis,
+    ) -> (ServerFrame, Option<CommandOutcome>) {
+        match reply {
+            Reply::Ack { seq } => (
+                ServerFrame::Ack {
+                    id: id.clone(),
+                    seq,
+                },
+                Some(CommandOutcome::Ack { seq }),
+            ),
+            Reply::Error { code, message } => (
+                ServerFrame::Error(ErrorFrame::new(Some(id.clone()), code, message)),
+                None,
+            ),
+            Reply::ViewerCard {
+                viewer_id,
+                with_contact,
+            } => {
+                let frame = match self.store.viewer_card(live, &viewer_id, with_contact, now) {
+                    Ok(Some(card)) => ServerFrame::ViewerCard {
+                        id: id.clone(),
+                        card: Box::new(card),
+                    },
+                    Ok(None) => ServerFrame::Error(ErrorFrame::new(
+                        Some(id.clone()),
+                        ErrorCode::NotFound,
+                        format!("no viewer {viewer_id} in this live"),
+                    )),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not read a viewer card");
+                        ServerFrame::Error(ErrorFrame::new(
+                            Some(id.clone()),
+                            ErrorCode::Internal,
+                            "the hub could not read the viewer card; try again",
+                        ))
+                    }
+                };
+                (frame, None)
+            }
         }
     }
 
@@ -720,7 +741,7 @@ impl SessionActor {
         Ok(())
     }
 
-    fn join(&mut self, req: JoinRequest, now: Millis) {
+    fn join(&mut self, request: JoinRequest, reply: oneshot::Sender<JoinReply>, now: Millis) {
         let JoinRequest {
             conn,
             principal,
@@ -728,85 +749,24 @@ impl SessionActor {
             resume,
             outbox,
             farewell,
-            reply,
-        } = req;
-        let live = self.config.live.clone();
-        let role = principal.role();
-        let refuse = |reply: oneshot::Sender<JoinReply>, f: Farewell| {
-            let _ = reply.send(JoinReply::Refused(f));
-        };
-        let internal = || {
-            Farewell::new(
-                ErrorCode::Internal,
-                "the hub could not read its store; try again",
-                CloseCode::GoingAway,
-            )
-        };
+        } = request;
         if self.stopping {
-            return refuse(reply, Farewell::shutting_down());
+            let _ = reply.send(JoinReply::Refused(Farewell::shutting_down()));
+            return;
         }
-        if let Principal::Viewer(v) = &principal {
-            match self.store.viewer(&live, &v.id, now) {
-                Ok(Some(sv)) => {
-                    self.session
-                        .note_sanctions(&v.id, sv.is_banned(), sv.timed_out_until());
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not read a joining viewer");
-                    return refuse(reply, internal());
-                }
-            }
-            if self.session.is_banned(&v.id) {
-                return refuse(
-                    reply,
-                    Farewell::new(
-                        ErrorCode::Banned,
-                        "you are banned from this live",
-                        CloseCode::Banned,
-                    ),
-                );
-            }
-            let record = ViewerRecord {
-                id: v.id.clone(),
-                first_name: v.first_name.clone(),
-                pseudonym: v.pseudonym.clone(),
-                first_seen: now,
-                last_seen: now,
-            };
-            if let Err(e) = self.store.upsert_viewer(&live, &record, &contact) {
-                tracing::warn!(error = %e, "could not store a joining viewer");
-                return refuse(reply, internal());
-            }
+        if let Principal::Viewer(v) = &principal
+            && let Err(refusal) = self.admit_viewer(v, &contact, now)
+        {
+            let _ = reply.send(JoinReply::Refused(refusal));
+            return;
         }
 
-        let mut frames = Vec::new();
-        let mut replay = None;
-        if let Some(r) = &resume {
-            match self.replay(&live, r, role) {
-                Ok(gap) => replay = Some(gap),
-                Err(reason) => frames.push(to_text(&ServerFrame::Reload { reason })),
-            }
-        }
-        let (name, viewer_id) = match &principal {
-            Principal::Viewer(v) => (v.first_name.clone(), Some(v.id.clone())),
-            Principal::Staff { name, .. } => (name.clone(), None),
+        let role = principal.role();
+        let viewer_id = match &principal {
+            Principal::Viewer(v) => Some(v.id.clone()),
+            Principal::Staff { .. } => None,
         };
-        let welcome = Welcome {
-            version: PROTOCOL_VERSION,
-            live: live.clone(),
-            epoch: self.session.epoch().clone(),
-            seq: self.session.head(),
-            you: WhoAmI {
-                role,
-                name,
-                viewer_id: viewer_id.clone(),
-            },
-            resumed: replay.is_some(),
-            snapshot: replay.is_none().then(|| self.session.snapshot_for(role)),
-        };
-        frames.push(to_text(&ServerFrame::Welcome(Box::new(welcome))));
-        frames.extend(replay.unwrap_or_default());
+        let frames = self.welcome(&principal, resume.as_ref());
         let sent = frames.len() as u64;
         let principal = Arc::new(principal);
         let joined = JoinReply::Joined {
@@ -827,6 +787,78 @@ impl SessionActor {
                 farewell,
             }));
         }
+    }
+
+    /// Loads a joining viewer's sanctions and saves their record; refuses a
+    /// banned viewer.
+    fn admit_viewer(
+        &mut self,
+        v: &ViewerProfile,
+        contact: &Contact,
+        now: Millis,
+    ) -> Result<(), Farewell> {
+        let live = &self.config.live;
+        match self.store.viewer(live, &v.id, now) {
+            Ok(Some(sv)) => {
+                self.session
+                    .note_sanctions(&v.id, sv.is_banned(), sv.timed_out_until());
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a joining viewer");
+                return Err(Farewell::store_unreadable());
+            }
+        }
+        if self.session.is_banned(&v.id) {
+            return Err(Farewell::banned());
+        }
+        let record = ViewerRecord {
+            id: v.id.clone(),
+            first_name: v.first_name.clone(),
+            pseudonym: v.pseudonym.clone(),
+            first_seen: now,
+            last_seen: now,
+        };
+        if let Err(e) = self.store.upsert_viewer(live, &record, contact) {
+            tracing::warn!(error = %e, "could not store a joining viewer");
+            return Err(Farewell::store_unreadable());
+        }
+        Ok(())
+    }
+
+    /// The frames a joining connection gets first: `[reload]`, `welcome`
+    /// at the committed head, then the replayed gap when it resumes.
+    fn welcome(&mut self, principal: &Principal, resume: Option<&Resume>) -> Vec<Utf8Bytes> {
+        let live = self.config.live.clone();
+        let role = principal.role();
+        let mut frames = Vec::new();
+        let mut replay = None;
+        if let Some(r) = resume {
+            match self.replay(&live, r, role) {
+                Ok(gap) => replay = Some(gap),
+                Err(reason) => frames.push(to_text(&ServerFrame::Reload { reason })),
+            }
+        }
+        let (name, viewer_id) = match principal {
+            Principal::Viewer(v) => (v.first_name.clone(), Some(v.id.clone())),
+            Principal::Staff { name, .. } => (name.clone(), None),
+        };
+        let welcome = Welcome {
+            version: PROTOCOL_VERSION,
+            live,
+            epoch: self.session.epoch().clone(),
+            seq: self.session.head(),
+            you: WhoAmI {
+                role,
+                name,
+                viewer_id,
+            },
+            resumed: replay.is_some(),
+            snapshot: replay.is_none().then(|| self.session.snapshot_for(role)),
+        };
+        frames.push(to_text(&ServerFrame::Welcome(Box::new(welcome))));
+        frames.extend(replay.unwrap_or_default());
+        frames
     }
 
     /// The events after `resume` that `role` may see, serialised; or why a

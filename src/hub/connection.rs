@@ -9,6 +9,7 @@
 //! actor's farewell: a reader that stopped reading is cut even if its socket
 //! write is stuck.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -20,10 +21,11 @@ use futures_util::SinkExt;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::HubConfig;
-use super::actor::{ConnId, Farewell, Inbox, JoinReply, JoinRequest, to_text};
+use super::farewell::{CLOSE_REPLY_WAIT, Farewell};
 use super::identity::{
     MAX_NAME_GRAPHEMES, MAX_VIEWER_KEY_BYTES, ViewerIdentity, assigned_pseudonym,
 };
+use super::mailbox::{ActorHandle, ConnId, JoinReply, JoinRequest, Stopped, to_text};
 use super::metrics::Metrics;
 use super::session::{Principal, ViewerProfile};
 use crate::auth::SigningKey;
@@ -51,7 +53,8 @@ const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 /// What every connection task shares.
 pub(crate) struct Shared {
     pub config: Arc<HubConfig>,
-    pub inbox: mpsc::Sender<Inbox>,
+    /// The session actor's inbox.
+    pub inbox: ActorHandle,
     pub key: SigningKey,
     pub identity: ViewerIdentity,
     pub metrics: Arc<Metrics>,
@@ -86,8 +89,9 @@ impl Drop for OpenGuard<'_> {
 /// A refusal before joining: an `error` frame, then a close code.
 type Refusal = (ErrorFrame, CloseCode);
 
-fn refusal(code: ErrorCode, message: impl Into<String>, close: CloseCode) -> Refusal {
-    (ErrorFrame::new(None, code, message), close)
+fn refused(farewell: Farewell) -> Refusal {
+    let close = farewell.close();
+    (farewell.into_error(), close)
 }
 
 async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
@@ -97,37 +101,15 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
     let grace = shared.config.limits.close_grace;
     if open > shared.config.limits.max_connections {
         shared.metrics.rejected(ErrorCode::Full.as_str());
-        let (frame, close) = refusal(
-            ErrorCode::Full,
-            "the hub is at its connection limit; try again later",
-            CloseCode::Full,
-        );
-        goodbye(&mut ws, ServerFrame::Error(frame), close, grace).await;
+        refuse(&mut ws, refused(Farewell::full()), grace).await;
         return;
     }
-
-    let hello = match read_hello(&mut ws, &shared).await {
-        Ok(hello) => hello,
-        Err(Some((frame, close))) => {
-            shared.metrics.rejected(frame.code.as_str());
-            goodbye(&mut ws, ServerFrame::Error(frame), close, grace).await;
-            return;
-        }
-        Err(None) => return,
-    };
-    let (principal, contact, resume) = match admit(hello, &shared) {
-        Ok(admitted) => admitted,
-        Err((frame, close)) => {
-            shared.metrics.rejected(frame.code.as_str());
-            tracing::info!(conn, code = %frame.code, "hello refused");
-            goodbye(&mut ws, ServerFrame::Error(frame), close, grace).await;
-            return;
-        }
+    let Some((principal, contact, resume)) = hello(&mut ws, &shared, conn).await else {
+        return;
     };
 
     let (outbox, mut queue) = mpsc::channel(shared.config.limits.send_queue_frames.max(1));
     let (farewell_tx, mut farewell) = oneshot::channel();
-    let (reply_tx, reply_rx) = oneshot::channel();
     let request = JoinRequest {
         conn,
         principal,
@@ -135,24 +117,16 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
         resume,
         outbox,
         farewell: farewell_tx,
-        reply: reply_tx,
     };
-    let joined = match shared.inbox.send(Inbox::Join(Box::new(request))).await {
-        Ok(()) => reply_rx.await.ok(),
-        Err(_) => None,
-    };
-    let (frames, principal) = match joined {
-        Some(JoinReply::Joined { frames, principal }) => (frames, principal),
-        Some(JoinReply::Refused(f)) => {
-            tracing::info!(conn, code = %f.code, "join refused");
-            let frame = ServerFrame::Error(ErrorFrame::new(None, f.code, f.message));
-            goodbye(&mut ws, frame, f.close, grace).await;
+    let (frames, principal) = match shared.inbox.join(request).await {
+        Ok(JoinReply::Joined { frames, principal }) => (frames, principal),
+        Ok(JoinReply::Refused(f)) => {
+            tracing::info!(conn, code = %f.code(), "join refused");
+            refuse(&mut ws, refused(f), grace).await;
             return;
         }
-        None => {
-            let f = Farewell::shutting_down();
-            let frame = ServerFrame::Error(ErrorFrame::new(None, f.code, f.message));
-            goodbye(&mut ws, frame, f.close, grace).await;
+        Err(Stopped) => {
+            refuse(&mut ws, refused(Farewell::shutting_down()), grace).await;
             return;
         }
     };
@@ -164,153 +138,226 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
         "joined"
     );
 
-    let end = live(
-        &mut ws,
-        &shared,
-        conn,
-        &principal,
-        frames,
-        &mut queue,
-        &mut farewell,
-    )
-    .await;
+    let joined = Joined::new(&shared, conn, principal);
+    let end = joined
+        .live(&mut ws, frames, &mut queue, &mut farewell)
+        .await;
     // Frames still queued will never be written: drop them before the goodbye.
     drop(queue);
     if let Some(f) = end {
-        tracing::debug!(conn, code = %f.code, "closing");
-        let bye = ServerFrame::Bye {
-            code: f.code,
-            message: f.message,
-        };
-        goodbye(&mut ws, bye, f.close, grace).await;
+        tracing::debug!(conn, code = %f.code(), "closing");
+        let close = f.close();
+        goodbye(&mut ws, f.into_bye(), close, grace).await;
     }
     shared.metrics.connection_closed(role);
-    let _ = shared.inbox.send(Inbox::Leave { conn }).await;
+    shared.inbox.leave(conn).await;
 }
 
-/// The joined phase. Returns the farewell to say, or `None` when the
-/// client is already gone.
-async fn live(
+/// The `hello` phase: the first frame, checked. `None` when the connection
+/// was refused (and told why) or is already gone.
+async fn hello(
     ws: &mut WebSocket,
     shared: &Shared,
     conn: ConnId,
-    principal: &Arc<Principal>,
-    first_frames: Vec<Utf8Bytes>,
-    queue: &mut mpsc::Receiver<Utf8Bytes>,
-    farewell: &mut oneshot::Receiver<Farewell>,
-) -> Option<Farewell> {
-    let limits = &shared.config.limits;
-    let mut batch: Vec<Utf8Bytes> = first_frames;
-    // Frames the task itself answers with (errors, pings): written before
-    // the next queued batch, under the same watch for a farewell, so no
-    // write can get stuck out of the actor's reach.
-    let mut own: Vec<Message> = Vec::new();
-    let mut bad_frames = 0u32;
-    // One timer for both the ping and the idle check: every wake of this
-    // loop polls each branch, and at thousands of sockets a second timer
-    // is measurable.
-    let beat = limits
-        .ping_interval
-        .min(limits.idle_timeout / 2)
-        .max(Duration::from_millis(10));
-    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_heard = tokio::time::Instant::now();
-    let mut last_ping = last_heard;
-
-    loop {
-        if !batch.is_empty() || !own.is_empty() {
-            let write = async {
-                for m in own.drain(..) {
-                    ws.feed(m).await?;
-                }
-                for text in batch.drain(..) {
-                    ws.feed(Message::Text(text)).await?;
-                }
-                ws.flush().await
-            };
-            // The farewell is only polled when the write does not complete
-            // at once: a reader that stopped reading is cut mid-write.
-            tokio::select! {
-                biased;
-                written = write => if written.is_err() { return None },
-                f = &mut *farewell => return Some(f.unwrap_or_else(|_| Farewell::shutting_down())),
-            }
-            batch.clear();
-            own.clear();
+) -> Option<(Principal, Contact, Option<Resume>)> {
+    let grace = shared.config.limits.close_grace;
+    let hello = match read_hello(ws, shared).await {
+        Ok(hello) => hello,
+        Err(Some(refusal)) => {
+            shared.metrics.rejected(refusal.0.code.as_str());
+            refuse(ws, refusal, grace).await;
+            return None;
         }
-        // Reads first: a busy show must not starve a staff member's
-        // commands; then the queue; the heartbeat when both are quiet.
-        tokio::select! {
-            biased;
-            incoming = ws.recv() => {
-                last_heard = tokio::time::Instant::now();
-                let message = match incoming {
-                    None => return None,
-                    Some(Ok(m)) => m,
-                    Some(Err(e)) => return read_failure(e, shared),
-                };
-                let error = match message {
-                    Message::Text(text) => match parse_client_frame(&text) {
-                        Ok(ClientFrame::Command(frame)) => {
-                            bad_frames = 0;
-                            let item = Inbox::Command { conn, principal: principal.clone(), frame };
-                            if shared.inbox.send(item).await.is_err() {
-                                return Some(Farewell::shutting_down());
-                            }
-                            continue;
-                        }
-                        Ok(ClientFrame::Hello(_)) => ErrorFrame::new(
-                            None,
-                            ErrorCode::NotJoined,
-                            "already joined: hello is only the first frame",
-                        ),
-                        Err(mut e) => {
-                            e.id = command_id_of(&text);
-                            e
-                        }
-                    },
-                    Message::Binary(_) => ErrorFrame::new(
-                        None,
-                        ErrorCode::BadFrame,
-                        "binary frames are not part of the protocol; send JSON text",
-                    ),
-                    Message::Ping(_) | Message::Pong(_) => continue,
-                    Message::Close(_) => return None,
-                };
-                bad_frames += 1;
-                shared.metrics.rejected(error.code.as_str());
-                if bad_frames > limits.max_bad_frames {
-                    return Some(Farewell::new(
-                        ErrorCode::BadFrame,
-                        format!("{bad_frames} bad frames in a row"),
-                        CloseCode::ProtocolError,
-                    ));
+        Err(None) => return None,
+    };
+    match admit(hello, shared) {
+        Ok(admitted) => Some(admitted),
+        Err(refusal) => {
+            shared.metrics.rejected(refusal.0.code.as_str());
+            tracing::info!(conn, code = %refusal.0.code, "hello refused");
+            refuse(ws, refusal, grace).await;
+            None
+        }
+    }
+}
+
+/// Says a refusal before `welcome`: its `error` frame, then its close code.
+async fn refuse(ws: &mut WebSocket, (frame, close): Refusal, grace: Duration) {
+    goodbye(ws, ServerFrame::Error(frame), close, grace).await;
+}
+
+/// One joined connection, between its `welcome` and its goodbye.
+struct Joined<'a> {
+    shared: &'a Shared,
+    conn: ConnId,
+    principal: Arc<Principal>,
+    /// Frames the task itself answers with (errors, pings): written before
+    /// the next queued batch, under the same watch for a farewell, so no
+    /// write can get stuck out of the actor's reach.
+    own: Vec<Message>,
+    bad_frames: u32,
+    last_heard: tokio::time::Instant,
+    last_ping: tokio::time::Instant,
+}
+
+impl<'a> Joined<'a> {
+    fn new(shared: &'a Shared, conn: ConnId, principal: Arc<Principal>) -> Self {
+        let now = tokio::time::Instant::now();
+        Self {
+            shared,
+            conn,
+            principal,
+            own: Vec::new(),
+            bad_frames: 0,
+            last_heard: now,
+            last_ping: now,
+        }
+    }
+
+    /// The joined phase. Returns the farewell to say, or `None` when the
+    /// client is already gone.
+    async fn live(
+        mut self,
+        ws: &mut WebSocket,
+        first_frames: Vec<Utf8Bytes>,
+        queue: &mut mpsc::Receiver<Utf8Bytes>,
+        farewell: &mut oneshot::Receiver<Farewell>,
+    ) -> Option<Farewell> {
+        let shared = self.shared;
+        let limits = &shared.config.limits;
+        let mut batch: Vec<Utf8Bytes> = first_frames;
+        // One timer for both the ping and the idle check: every wake of this
+        // loop polls each branch, and at thousands of sockets a second timer
+        // is measurable.
+        let beat = limits
+            .ping_interval
+            .min(limits.idle_timeout / 2)
+            .max(Duration::from_millis(10));
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+        loop {
+            if !batch.is_empty() || !self.own.is_empty() {
+                if let ControlFlow::Break(end) =
+                    write(ws, &mut self.own, &mut batch, farewell).await
+                {
+                    return end;
                 }
-                own.push(Message::Text(to_text(&ServerFrame::Error(error))));
             }
-            n = queue.recv_many(&mut batch, WRITE_BATCH) => {
-                if n == 0 {
+            // Reads first: a busy show must not starve a staff member's
+            // commands; then the queue; the heartbeat when both are quiet.
+            let step = tokio::select! {
+                biased;
+                incoming = ws.recv() => self.heard(incoming).await,
+                n = queue.recv_many(&mut batch, WRITE_BATCH) => if n == 0 {
                     // The fan-out closed the queue: it left a farewell
                     // (slow, banned, shutting down), or it is gone.
-                    return Some(farewell.try_recv().unwrap_or_else(|_| Farewell::shutting_down()));
-                }
-            }
-            now = heartbeat.tick() => {
-                if now.duration_since(last_heard) >= limits.idle_timeout {
-                    return Some(Farewell::new(
-                        ErrorCode::IdleTimeout,
-                        format!("nothing heard for {} s", limits.idle_timeout.as_secs()),
-                        CloseCode::Idle,
-                    ));
-                }
-                if now.duration_since(last_ping) >= limits.ping_interval {
-                    last_ping = now;
-                    own.push(Message::Ping(Default::default()));
-                }
+                    ControlFlow::Break(Some(
+                        farewell.try_recv().unwrap_or_else(|_| Farewell::shutting_down()),
+                    ))
+                } else {
+                    ControlFlow::Continue(())
+                },
+                now = heartbeat.tick() => self.beat(now),
+            };
+            if let ControlFlow::Break(end) = step {
+                return end;
             }
         }
     }
+
+    /// A frame (or the end of the stream) from the client.
+    async fn heard(
+        &mut self,
+        incoming: Option<Result<Message, axum::Error>>,
+    ) -> ControlFlow<Option<Farewell>> {
+        self.last_heard = tokio::time::Instant::now();
+        let message = match incoming {
+            None => return ControlFlow::Break(None),
+            Some(Ok(m)) => m,
+            Some(Err(e)) => return ControlFlow::Break(read_failure(e, self.shared)),
+        };
+        let error = match message {
+            Message::Text(text) => match parse_client_frame(&text) {
+                Ok(ClientFrame::Command(frame)) => {
+                    self.bad_frames = 0;
+                    let principal = self.principal.clone();
+                    return match self.shared.inbox.command(self.conn, principal, frame).await {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(Stopped) => ControlFlow::Break(Some(Farewell::shutting_down())),
+                    };
+                }
+                Ok(ClientFrame::Hello(_)) => ErrorFrame::new(
+                    None,
+                    ErrorCode::NotJoined,
+                    "already joined: hello is only the first frame",
+                ),
+                Err(mut e) => {
+                    e.id = command_id_of(&text);
+                    e
+                }
+            },
+            Message::Binary(_) => ErrorFrame::new(
+                None,
+                ErrorCode::BadFrame,
+                "binary frames are not part of the protocol; send JSON text",
+            ),
+            Message::Ping(_) | Message::Pong(_) => return ControlFlow::Continue(()),
+            Message::Close(_) => return ControlFlow::Break(None),
+        };
+        self.bad_frames += 1;
+        self.shared.metrics.rejected(error.code.as_str());
+        if self.bad_frames > self.shared.config.limits.max_bad_frames {
+            return ControlFlow::Break(Some(Farewell::bad_frames(self.bad_frames)));
+        }
+        self.own
+            .push(Message::Text(to_text(&ServerFrame::Error(error))));
+        ControlFlow::Continue(())
+    }
+
+    /// The heartbeat: cut a silent client, ping a quiet one.
+    fn beat(&mut self, now: tokio::time::Instant) -> ControlFlow<Option<Farewell>> {
+        let limits = &self.shared.config.limits;
+        if now.duration_since(self.last_heard) >= limits.idle_timeout {
+            return ControlFlow::Break(Some(Farewell::idle(limits.idle_timeout)));
+        }
+        if now.duration_since(self.last_ping) >= limits.ping_interval {
+            self.last_ping = now;
+            self.own.push(Message::Ping(Default::default()));
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Writes the task's own frames, then the queued batch, with one flush.
+/// The farewell is only polled when the write does not complete at once: a
+/// reader that stopped reading is cut mid-write. Breaks with the farewell
+/// to say, or `None` when the socket failed.
+async fn write(
+    ws: &mut WebSocket,
+    own: &mut Vec<Message>,
+    batch: &mut Vec<Utf8Bytes>,
+    farewell: &mut oneshot::Receiver<Farewell>,
+) -> ControlFlow<Option<Farewell>> {
+    let write = async {
+        for m in own.drain(..) {
+            ws.feed(m).await?;
+        }
+        for text in batch.drain(..) {
+            ws.feed(Message::Text(text)).await?;
+        }
+        ws.flush().await
+    };
+    tokio::select! {
+        biased;
+        written = write => if written.is_err() { return ControlFlow::Break(None) },
+        f = &mut *farewell => {
+            return ControlFlow::Break(Some(f.unwrap_or_else(|_| Farewell::shutting_down())));
+        }
+    }
+    batch.clear();
+    own.clear();
+    ControlFlow::Continue(())
 }
 
 /// The `id` of a command frame that failed to parse, so the error can say
@@ -332,29 +379,15 @@ fn read_failure(e: axum::Error, shared: &Shared) -> Option<Farewell> {
     match e.into_inner().downcast::<WsError>() {
         Ok(inner) if matches!(*inner, WsError::Capacity(_)) => {
             shared.metrics.rejected(ErrorCode::FrameTooLarge.as_str());
-            Some(too_big())
+            Some(Farewell::too_big())
         }
         _ => None,
     }
 }
 
-fn too_big() -> Farewell {
-    Farewell::new(
-        ErrorCode::FrameTooLarge,
-        format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
-        CloseCode::TooBig,
-    )
-}
-
 async fn send_frame(ws: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
     ws.send(Message::Text(to_text(frame))).await
 }
-
-/// How long a closing connection waits for the client's close reply, once
-/// its own close frame is written. Short: a client that does not answer is
-/// not worth holding a socket for, but most answer within a round trip, and
-/// closing after their reply never resets frames still in flight to them.
-pub const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(1);
 
 /// Says why and closes with `close`. Writing may take up to `grace` (a slow
 /// reader has to drain its buffers first); then the client has
@@ -394,32 +427,19 @@ async fn read_hello(ws: &mut WebSocket, shared: &Shared) -> Result<Hello, Option
     loop {
         let incoming = tokio::select! {
             m = tokio::time::timeout_at(deadline, ws.recv()) => m,
-            _ = stopping.wait_for(|s| *s) => {
-                let f = Farewell::shutting_down();
-                return Err(Some(refusal(f.code, f.message, f.close)));
-            }
+            _ = stopping.wait_for(|s| *s) => return Err(Some(refused(Farewell::shutting_down()))),
         };
         let text = match incoming {
-            Err(_) => {
-                return Err(Some(refusal(
-                    ErrorCode::BadFrame,
-                    "no hello received in time",
-                    CloseCode::ProtocolError,
-                )));
-            }
+            Err(_) => return Err(Some(refused(Farewell::no_hello()))),
             Ok(None) => return Err(None),
             Ok(Some(Err(e))) => {
-                return Err(read_failure(e, shared).map(|f| refusal(f.code, f.message, f.close)));
+                return Err(read_failure(e, shared).map(refused));
             }
             Ok(Some(Ok(Message::Text(t)))) => t,
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
             Ok(Some(Ok(Message::Close(_)))) => return Err(None),
             Ok(Some(Ok(Message::Binary(_)))) => {
-                return Err(Some(refusal(
-                    ErrorCode::BadFrame,
-                    "the first frame must be a JSON text hello",
-                    CloseCode::ProtocolError,
-                )));
+                return Err(Some(refused(Farewell::binary_hello())));
             }
         };
         return match parse_client_frame(&text) {
@@ -436,21 +456,13 @@ async fn read_hello(ws: &mut WebSocket, shared: &Shared) -> Result<Hello, Option
             Err(e) => match hello_version(&text) {
                 // A hello from another protocol version may not parse as
                 // ours; say so instead of "bad frame".
-                Some(v) if v != u64::from(PROTOCOL_VERSION) => Err(Some(unsupported(v))),
+                Some(v) if v != u64::from(PROTOCOL_VERSION) => {
+                    Err(Some(refused(Farewell::unsupported_version(v))))
+                }
                 _ => Err(Some((e, CloseCode::ProtocolError))),
             },
         };
     }
-}
-
-fn unsupported(version: u64) -> Refusal {
-    refusal(
-        ErrorCode::UnsupportedVersion,
-        format!(
-            "this hub speaks protocol version {PROTOCOL_VERSION}; the client sent version {version}"
-        ),
-        CloseCode::UnsupportedVersion,
-    )
 }
 
 /// The `version` of something that looks like a hello.
@@ -465,24 +477,19 @@ fn hello_version(text: &str) -> Option<u64> {
 fn admit(hello: Hello, shared: &Shared) -> Result<(Principal, Contact, Option<Resume>), Refusal> {
     let config = &shared.config;
     if hello.version != PROTOCOL_VERSION {
-        return Err(unsupported(u64::from(hello.version)));
+        return Err(refused(Farewell::unsupported_version(u64::from(
+            hello.version,
+        ))));
     }
     if hello.live != config.live {
-        return Err(refusal(
-            ErrorCode::WrongLive,
-            format!(
-                "this hub runs live {:?}, not {:?}",
-                config.live,
-                sanitize_name(&hello.live, 64)
-            ),
-            CloseCode::Unauthorized,
-        ));
+        let theirs = sanitize_name(&hello.live, 64);
+        return Err(refused(Farewell::wrong_live(&config.live, &theirs)));
     }
     match hello.auth {
         Auth::Staff { token } => {
             let claims =
                 crate::auth::verify(&shared.key, &token, &config.live, crate::now_millis())
-                    .map_err(|e| refusal(e.code(), e.to_string(), CloseCode::Unauthorized))?;
+                    .map_err(|e| refused(Farewell::token_refused(&e)))?;
             Ok((
                 Principal::Staff {
                     role: claims.role,
@@ -498,7 +505,7 @@ fn admit(hello: Hello, shared: &Shared) -> Result<(Principal, Contact, Option<Re
             key,
             contact,
         } => {
-            let invalid = |m: &str| refusal(ErrorCode::Invalid, m, CloseCode::ProtocolError);
+            let invalid = |why: &str| refused(Farewell::invalid_hello(why));
             let first_name = sanitize_name(&first_name, MAX_NAME_GRAPHEMES);
             if first_name.is_empty() {
                 return Err(invalid("a viewer joins with a first name"));
@@ -509,13 +516,7 @@ fn admit(hello: Hello, shared: &Shared) -> Result<(Principal, Contact, Option<Re
             let id = shared
                 .identity
                 .viewer_id(&config.live, key.as_deref().filter(|k| !k.is_empty()))
-                .map_err(|_| {
-                    refusal(
-                        ErrorCode::Internal,
-                        "the hub could not make a viewer id",
-                        CloseCode::GoingAway,
-                    )
-                })?;
+                .map_err(|_| refused(Farewell::no_viewer_id()))?;
             let pseudonym = pseudonym
                 .map(|p| sanitize_name(&p, MAX_NAME_GRAPHEMES))
                 .filter(|p| !p.is_empty())

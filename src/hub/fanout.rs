@@ -19,34 +19,10 @@ use std::sync::Arc;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
-use super::actor::{ConnId, Farewell, to_text};
+use super::farewell::Farewell;
+use super::mailbox::{ConnId, Dispatch, to_text};
 use super::metrics::Metrics;
-use crate::protocol::{CloseCode, ErrorCode, EventFrame, Role, ServerFrame, ViewerId};
-
-/// What the actor asks the fan-out task to do, in the order it must be done.
-pub(crate) enum Dispatch {
-    /// A connection joined at the current head: deliver what comes next.
-    Register(Registration),
-    /// A connection ended; forget it.
-    Leave { conn: ConnId },
-    /// One committed batch: events (in seq order), then replies, then the
-    /// connections of banned viewers to close.
-    Batch {
-        events: Vec<EventFrame>,
-        replies: Vec<(ConnId, ServerFrame)>,
-        banned: Vec<ViewerId>,
-    },
-    /// Close every connection (shutdown, or the store is gone).
-    CloseAll(Farewell),
-}
-
-pub(crate) struct Registration {
-    pub conn: ConnId,
-    pub role: Role,
-    pub viewer: Option<ViewerId>,
-    pub outbox: mpsc::Sender<Utf8Bytes>,
-    pub farewell: oneshot::Sender<Farewell>,
-}
+use crate::protocol::{EventFrame, Role, ServerFrame, ViewerId};
 
 struct Conn {
     id: ConnId,
@@ -190,14 +166,7 @@ impl FanOut {
         self.metrics.slow_disconnects.inc();
         let queue = self.queue_frames;
         tracing::info!(conn, queue, "cutting a slow connection");
-        self.close(
-            conn,
-            Farewell::new(
-                ErrorCode::SlowConsumer,
-                format!("the connection fell {queue} frames behind the live; reconnect and resume"),
-                CloseCode::Slow,
-            ),
-        );
+        self.close(conn, Farewell::slow(queue));
     }
 
     fn close_viewer(&mut self, viewer: &ViewerId) {
@@ -209,14 +178,7 @@ impl FanOut {
             .map(|c| c.id)
             .collect();
         for id in ids {
-            self.close(
-                id,
-                Farewell::new(
-                    ErrorCode::Banned,
-                    "you were banned from this live",
-                    CloseCode::Banned,
-                ),
-            );
+            self.close(id, Farewell::banned());
         }
     }
 

@@ -8,6 +8,8 @@
 //! | [`moderation`] | personal data and blocked terms → hold queue |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |
 //! | [`identity`] | pseudonymous viewer ids and assigned pseudonyms |
+//! | `mailbox` | the hub's internal messages and the actor's typed handle |
+//! | `farewell` | why a connection is closed: the catalogue of farewells |
 //! | `actor` | the one owner of the session and store: batches, commits |
 //! | `fanout` | the joined connections; delivers committed events in order |
 //! | `connection` | one WebSocket: hello, then read commands / write the queue |
@@ -23,7 +25,9 @@ pub mod config;
 mod connection;
 pub mod engagement;
 mod fanout;
+mod farewell;
 pub mod identity;
+mod mailbox;
 pub mod metrics;
 pub mod moderation;
 pub mod rate_limit;
@@ -130,17 +134,19 @@ pub async fn serve_with_store(
     let ticker = tokio::spawn(tick(
         inbox.clone(),
         config.limits.viewers_online_interval,
-        || actor::Inbox::Tick,
+        mailbox::Timer::ViewersOnline,
     ));
-    let clock = tokio::spawn(tick(inbox.clone(), config.limits.game_clock, || {
-        actor::Inbox::Clock
-    }));
+    let clock = tokio::spawn(tick(
+        inbox.clone(),
+        config.limits.game_clock,
+        mailbox::Timer::GameClock,
+    ));
     let stop_inbox = inbox;
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections, saying goodbye to clients");
         let _ = stop_tx.send(true);
-        let _ = stop_inbox.send(actor::Inbox::Shutdown).await;
+        stop_inbox.shutdown().await;
     };
     // Small frames must leave at once: batching is done per connection.
     let listener = listener.tap_io(|tcp| {
@@ -161,18 +167,13 @@ pub async fn serve_with_store(
     served.map_err(HubError::Io)
 }
 
-async fn tick(
-    inbox: mpsc::Sender<actor::Inbox>,
-    every: std::time::Duration,
-    item: fn() -> actor::Inbox,
-) {
+async fn tick(inbox: mailbox::ActorHandle, every: std::time::Duration, timer: mailbox::Timer) {
     let every = every.max(std::time::Duration::from_millis(10));
     let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        // A full inbox means the actor is busy; the next tick will do.
-        if let Err(mpsc::error::TrySendError::Closed(_)) = inbox.try_send(item()) {
+        if inbox.wake(timer).is_err() {
             return;
         }
     }
@@ -193,16 +194,7 @@ async fn draw_record(
     else {
         return (StatusCode::NOT_FOUND, "no such draw\n").into_response();
     };
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    if shared
-        .inbox
-        .send(actor::Inbox::DrawRecord { draw_id, reply })
-        .await
-        .is_err()
-    {
-        return (StatusCode::SERVICE_UNAVAILABLE, "the hub is stopping\n").into_response();
-    }
-    match answer.await {
+    match shared.inbox.draw_record(draw_id).await {
         Ok(Some(record)) => (
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             serde_json::to_string_pretty(&record).expect("draw records serialise"),

@@ -113,7 +113,8 @@ impl ErrorFrame {
 }
 
 /// WebSocket close codes the hub uses. 1000–1015 are the standard ones;
-/// 4000–4999 are this protocol's.
+/// 4000–4999 are this protocol's. [`CloseCode::is_terminal`] tells a client
+/// whether reconnecting can help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
 pub enum CloseCode {
@@ -141,6 +142,18 @@ impl CloseCode {
         self as u16
     }
 
+    /// Whether a reconnect with the same `hello` is bound to be refused
+    /// again, so a client should stop instead of retrying: a protocol
+    /// version the hub does not speak, a refused token or live, a banned
+    /// viewer. Every other close (shutdown, slow, idle, full, a bad frame)
+    /// is worth a reconnect and a resume.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            CloseCode::UnsupportedVersion | CloseCode::Unauthorized | CloseCode::Banned
+        )
+    }
+
     pub fn from_code(code: u16) -> Option<Self> {
         use CloseCode::*;
         [
@@ -157,5 +170,20 @@ impl CloseCode {
         ]
         .into_iter()
         .find(|c| c.code() == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_refused_hellos_and_bans_are_terminal() {
+        let terminal: Vec<u16> = (1000..5000)
+            .filter_map(CloseCode::from_code)
+            .filter(|c| c.is_terminal())
+            .map(CloseCode::code)
+            .collect();
+        assert_eq!(terminal, [4001, 4003, 4004]);
     }
 }
