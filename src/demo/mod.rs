@@ -188,33 +188,8 @@ impl Demo {
         write_second_console(&second_console, &url, second_role, &second_token)?;
         drop(second_token);
 
-        let (stop_crowd, crowd_stopped) = watch::channel(false);
-        let mut crowd_config = CrowdConfig::new(url.clone(), LIVE);
-        crowd_config.viewers = options.viewers.max(1);
-        crowd_config.rate = options.rate;
-        crowd_config.duration = Duration::from_secs(24 * 3600);
-        crowd_config.seed = options.seed.unwrap_or_else(rand::random);
-        crowd_config.connect_rate = 100.0;
-        let mut crowd_stop = crowd_stopped.clone();
-        let crowd = tokio::spawn(run_crowd(crowd_config, async move {
-            let _ = crowd_stop.wait_for(|stop| *stop).await;
-        }));
-
-        let mut warnings = Vec::new();
-        let theme = load_theme(options.theme.as_deref().unwrap_or("default"), &mut warnings);
-        let settings = Resolved {
-            net: NetConfig {
-                url: url.clone(),
-                live: LIVE.to_string(),
-                token,
-            },
-            theme,
-            keymap: Keymap::default(),
-            scrollback: crate::console::feed::DEFAULT_SCROLLBACK,
-            log_file: log_file(&dir),
-            frame_interval: Duration::from_micros(1_000_000 / 30),
-            warnings,
-        };
+        let (stop_crowd, crowd) = start_crowd(&url, options);
+        let settings = console_settings(&url, token, options, &dir);
         let intro = format!(
             "demo: second console's token in {} · ? help",
             second_console.display()
@@ -252,6 +227,48 @@ impl Demo {
             hub,
             temp: self.temp,
         }
+    }
+}
+
+/// Starts the demo's crowd against `url`; it runs until told to stop.
+fn start_crowd(
+    url: &str,
+    options: &DemoOptions,
+) -> (
+    watch::Sender<bool>,
+    JoinHandle<Result<CrowdReport, CrowdError>>,
+) {
+    let (stop_crowd, crowd_stopped) = watch::channel(false);
+    let mut crowd_config = CrowdConfig::new(url, LIVE);
+    crowd_config.viewers = options.viewers.max(1);
+    crowd_config.rate = options.rate;
+    crowd_config.duration = Duration::from_secs(24 * 3600);
+    crowd_config.seed = options.seed.unwrap_or_else(rand::random);
+    crowd_config.connect_rate = 100.0;
+    let mut crowd_stop = crowd_stopped.clone();
+    let crowd = tokio::spawn(run_crowd(crowd_config, async move {
+        let _ = crowd_stop.wait_for(|stop| *stop).await;
+    }));
+    (stop_crowd, crowd)
+}
+
+/// The foreground console's settings: the demo's hub, the default keys,
+/// and the chosen theme (a missing one falls back with a warning).
+fn console_settings(url: &str, token: String, options: &DemoOptions, dir: &Path) -> Resolved {
+    let mut warnings = Vec::new();
+    let theme = load_theme(options.theme.as_deref().unwrap_or("default"), &mut warnings);
+    Resolved {
+        net: NetConfig {
+            url: url.to_string(),
+            live: LIVE.to_string(),
+            token,
+        },
+        theme,
+        keymap: Keymap::default(),
+        scrollback: crate::console::feed::DEFAULT_SCROLLBACK,
+        log_file: log_file(dir),
+        frame_interval: Duration::from_micros(1_000_000 / 30),
+        warnings,
     }
 }
 
