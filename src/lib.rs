@@ -15,7 +15,10 @@
 //! | [`poll`] | polls: one final vote per viewer, exact and throttled tallies |
 //! | [`instant_win`] | prize draws by commit–reveal that anyone can verify |
 //! | [`bench`] | load commands that print throughput, latency and memory (`regie bench`) |
-//! | [`cli`] | the command line: one subcommand per part, thin |
+//! | [`cli`] | the run layer: one file per subcommand (args, run, output, exit code) |
+//! | [`telemetry`] | where logs go: stderr, or a file for the console |
+//! | [`signals`] | the signals a process stops on (Ctrl-C, SIGTERM, SIGHUP) |
+//! | [`exit`] | every process's exit codes, defined once |
 //!
 //! Data flows one way on the ingest path of a viewer message:
 //! `hub::connection` (validate) → `privacy::sanitize` → moderation rules →
@@ -27,12 +30,15 @@ pub mod cli;
 pub mod console;
 pub mod crowd;
 pub mod demo;
+pub mod exit;
 pub mod hub;
 pub mod instant_win;
 pub mod poll;
 pub mod privacy;
 pub mod protocol;
+pub mod signals;
 pub mod store;
+pub mod telemetry;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_millis() -> protocol::Millis {

@@ -1,13 +1,14 @@
 use clap::Parser;
+use regie::exit::Exit;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = regie::cli::Cli::parse();
     match regie::cli::run(cli).await {
-        Ok(code) => code,
+        Ok(exit) => exit.into(),
         Err(err) => {
             eprintln!("regie: {err:#}");
-            std::process::ExitCode::FAILURE
+            Exit::Failure.into()
         }
     }
 }

@@ -14,7 +14,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -24,36 +24,30 @@ use tokio::sync::oneshot;
 use super::load::{self, LoadConfig, LoadResult};
 use super::resources::{Memory, Process, open_files_limit};
 
-/// `regie bench hub`
-#[derive(Debug, clap::Args)]
-pub struct HubBenchArgs {
-    /// Receiving viewer sockets, one run per count (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "1000,5000")]
+/// What `regie bench hub` measures.
+#[derive(Debug, Clone)]
+pub struct HubBench {
+    /// Receiving viewer sockets, one run per count.
     pub viewers: Vec<usize>,
     /// Chat lines per second, across all senders.
-    #[arg(long, default_value_t = 200.0)]
     pub rate: f64,
     /// How long the senders send, per run.
-    #[arg(long, default_value = "10s")]
-    pub duration: humantime::Duration,
+    pub duration: Duration,
     /// Sender sockets (viewers whose rate limit the bench hub raises).
-    #[arg(long, default_value_t = 4)]
     pub senders: usize,
     /// Which servers to measure.
-    #[arg(long, value_enum, default_value_t = Targets::Both)]
     pub target: Targets,
     /// Longest wait for the last deliveries after the last line; what has
     /// not arrived by then counts as dropped.
-    #[arg(long, default_value = "10s")]
-    pub drain: humantime::Duration,
+    pub drain: Duration,
     /// Runs per target and viewer count, alternating bare and hub, so a
     /// noisy neighbour on a shared machine hits both; the verdict uses
     /// the medians.
-    #[arg(long, default_value_t = 1)]
     pub repeat: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The servers a bench run measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Targets {
     Both,
     Hub,
@@ -75,15 +69,6 @@ impl Target {
     }
 }
 
-/// Hidden: `regie bench serve-hub`, the hub as the bench runs it.
-#[derive(Debug, clap::Args)]
-pub struct ServeHubArgs {
-    #[arg(long)]
-    pub data: PathBuf,
-    #[arg(long, default_value = "bench")]
-    pub live: String,
-}
-
 /// One measured run.
 struct Run {
     target: Target,
@@ -100,7 +85,8 @@ struct Run {
     load_average: String,
 }
 
-pub async fn run(args: HubBenchArgs) -> anyhow::Result<ExitCode> {
+/// Runs the bench and prints each run, then a table of them all.
+pub async fn run(args: HubBench) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.rate.is_finite() && args.rate > 0.0,
         "--rate must be positive"
@@ -123,7 +109,7 @@ pub async fn run(args: HubBenchArgs) -> anyhow::Result<ExitCode> {
     println!(
         "regie bench hub: {} lines/s for {} per run, {} sender sockets, loopback, {} cores",
         args.rate,
-        humantime::format_duration(args.duration.into()),
+        humantime::format_duration(args.duration),
         args.senders,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
@@ -141,14 +127,14 @@ pub async fn run(args: HubBenchArgs) -> anyhow::Result<ExitCode> {
     }
     println!();
     print_table(&runs);
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 async fn measure(
     exe: &std::path::Path,
     target: Target,
     viewers: usize,
-    args: &HubBenchArgs,
+    args: &HubBench,
 ) -> anyhow::Result<Run> {
     let load_average = std::fs::read_to_string("/proc/loadavg")
         .ok()
@@ -162,9 +148,9 @@ async fn measure(
         viewers,
         senders: args.senders,
         rate: args.rate,
-        duration: args.duration.into(),
+        duration: args.duration,
         max_joining: 128,
-        drain: args.drain.into(),
+        drain: args.drain,
         expect_acks: target == Target::Hub,
     };
     let joined = load::join(config).await?;
@@ -428,20 +414,19 @@ async fn listen_for_parent() -> anyhow::Result<TcpListener> {
 }
 
 /// `regie bench serve-bare`
-pub async fn serve_bare() -> anyhow::Result<ExitCode> {
+pub async fn serve_bare() -> anyhow::Result<()> {
     let listener = listen_for_parent().await?;
     let lagged = super::bare::serve(listener, stdin_closed()).await?;
     if lagged > 0 {
         eprintln!("bare broadcast: connections missed {lagged} frames by lagging");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// `regie bench serve-hub`: the real hub, with the limits that would
 /// throttle the bench's own sockets raised.
-pub async fn serve_hub(args: ServeHubArgs) -> anyhow::Result<ExitCode> {
-    crate::cli::init_stderr_logging();
-    let mut config = crate::hub::HubConfig::new(args.live, args.data);
+pub async fn serve_hub(data: PathBuf, live: String) -> anyhow::Result<()> {
+    let mut config = crate::hub::HubConfig::new(live, data);
     // The bench's senders are viewers posting 50 lines/s each: lift the
     // per-viewer rate so the bench measures fan-out, not the limiter.
     config.settings.viewer_rate_per_sec = 100_000;
@@ -454,5 +439,5 @@ pub async fn serve_hub(args: ServeHubArgs) -> anyhow::Result<ExitCode> {
     config.limits.send_queue_frames = config.limits.send_queue_frames.max(16_384);
     let listener = listen_for_parent().await?;
     crate::hub::serve(listener, config, stdin_closed()).await?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -26,28 +26,20 @@ use crate::protocol::{
     StaffRole, Tombstone, ViewerId, Visibility, parse_server_frame,
 };
 
-/// `regie bench console`
-#[derive(Debug, Clone, clap::Parser)]
-#[command(name = "regie bench console")]
-pub struct ConsoleBenchArgs {
+/// What `regie bench console` runs.
+#[derive(Debug, Clone)]
+pub struct ConsoleBench {
     /// Messages per second fed in the paced phase.
-    #[arg(long, default_value_t = 10_000)]
     pub rate: u64,
     /// Length of the paced and flat-out phases (each).
-    #[arg(long, default_value = "5s")]
-    pub duration: humantime::Duration,
+    pub duration: Duration,
     /// Messages kept in the feed (and pre-filled).
-    #[arg(long, default_value_t = 50_000)]
     pub retained: usize,
-    #[arg(long, default_value_t = 200)]
     pub width: u16,
-    #[arg(long, default_value_t = 50)]
     pub height: u16,
     /// Redraws per second, as the real loop's tick.
-    #[arg(long, default_value_t = 60)]
     pub fps: u32,
     /// Skip the flat-out phase (to profile the paced one alone).
-    #[arg(long)]
     pub no_flat_out: bool,
 }
 
@@ -198,7 +190,7 @@ pub fn memory_mib() -> (Option<f64>, Option<f64>) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-pub fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
+pub fn run(args: ConsoleBench) -> anyhow::Result<()> {
     let session = Session {
         role: StaffRole::Moderator,
         name: "bench".into(),
@@ -240,7 +232,7 @@ pub fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
 
     // 2. Paced: each tick takes its share of messages, then draws if dirty.
     let tick = Duration::from_secs_f64(1.0 / f64::from(args.fps.max(1)));
-    let duration: Duration = args.duration.into();
+    let duration: Duration = args.duration;
     let per_tick_exact = args.rate as f64 * tick.as_secs_f64();
     let mut draw_ms = Vec::new();
     let mut busy_ms = Vec::new();

@@ -8,9 +8,11 @@
 //! - [`games`]: polls and instant wins: the show's state and the launch forms;
 //! - [`keymap`], [`theme`], [`config`]: named actions, colours, the config file;
 //! - [`net`]: the WebSocket task (hello, resume, reconnect, the outbox);
-//! - [`terminal`]: the one `select!` loop over keys, the network and a render tick.
+//! - [`terminal`]: the one `select!` loop over keys, the network and a render tick;
+//! - [`app`]: the run, from resolved settings to how it ended (`regie console`'s entry).
 //!
-//! Exit codes of `regie console` (also in the README):
+//! Exit codes of `regie console` (also in the README; defined once in
+//! [`crate::exit::Exit`]):
 //! - 0: quit by the user;
 //! - 1: an unexpected error (terminal I/O, …);
 //! - 2: bad arguments or configuration (no token, unreadable config);
@@ -18,6 +20,7 @@
 //! - 4: the hub refused the token (invalid, expired, or for another live);
 //! - 5: the hub does not speak this protocol version.
 
+pub mod app;
 pub mod bench;
 pub mod config;
 pub mod feed;
@@ -32,5 +35,3 @@ pub mod terminal;
 pub mod theme;
 pub mod view;
 pub mod wrap;
-
-pub use config::{ConsoleArgs, run};

@@ -86,11 +86,12 @@ pub enum NetFatal {
 }
 
 impl NetFatal {
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> crate::exit::Exit {
+        use crate::exit::Exit;
         match self {
-            NetFatal::Unreachable { .. } => 3,
-            NetFatal::TokenRefused { .. } => 4,
-            NetFatal::UnsupportedVersion { .. } => 5,
+            NetFatal::Unreachable { .. } => Exit::Unreachable,
+            NetFatal::TokenRefused { .. } => Exit::TokenRefused,
+            NetFatal::UnsupportedVersion { .. } => Exit::UnsupportedVersion,
         }
     }
 }

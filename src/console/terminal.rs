@@ -18,6 +18,7 @@ use super::net::{NetEvent, NetFatal, NetHandle};
 use super::state::{Console, Effect, Msg, update};
 use super::theme::Theme;
 use super::view;
+use crate::signals::{Signal, Signals};
 
 /// Most hub frames applied between two looks at the keyboard.
 const FRAMES_PER_TURN: usize = 2_048;
@@ -43,39 +44,6 @@ where
     result
 }
 
-/// Resolves on SIGTERM or SIGHUP.
-struct Termination {
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    hup: tokio::signal::unix::Signal,
-}
-
-impl Termination {
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.hup.recv() => {}
-        }
-        #[cfg(not(unix))]
-        std::future::pending::<()>().await
-    }
-}
-
-fn termination() -> io::Result<Termination> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Termination {
-            term: signal(SignalKind::terminate())?,
-            hup: signal(SignalKind::hangup())?,
-        })
-    }
-    #[cfg(not(unix))]
-    Ok(Termination {})
-}
-
 /// Runs until the user quits, the hub refuses us for good, or input ends.
 pub async fn event_loop<B, S>(
     terminal: &mut Terminal<B>,
@@ -95,7 +63,7 @@ where
     update(state, Msg::Tick(crate::now_millis()));
     // SIGTERM and SIGHUP (a closed terminal window) end the loop like a
     // quit, so the terminal is restored and `regie demo` cleans up.
-    let mut hangup = termination()?;
+    let mut hangup = Signals::listen(&[Signal::Terminate, Signal::Hangup])?;
     loop {
         let effects = tokio::select! {
             biased;

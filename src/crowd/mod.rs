@@ -7,8 +7,8 @@
 //! - [`viewer`] — one viewer's connection: hello, read everything, act.
 //! - [`report`] — what the run sent and saw.
 //!
-//! [`run_crowd`] is the library entry point (`regie demo` calls it with its
-//! own shutdown future); [`run`] is the command line.
+//! [`run_crowd`] is the entry point: `regie crowd` and
+//! `regie demo` call it, each with its own shutdown future.
 
 pub mod audience;
 pub mod play;
@@ -17,7 +17,6 @@ pub mod schedule;
 pub mod viewer;
 
 use std::future::Future;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,52 +31,6 @@ pub use play::GamePlay;
 pub use report::{CrowdReport, KindCounts};
 use schedule::{Pacer, SpeakerPool, spacing_for};
 use viewer::{Action, JoinError, Joined, ViewerSession, ViewerTally};
-
-/// `regie crowd`
-#[derive(Debug, clap::Args)]
-pub struct CrowdArgs {
-    /// The hub's WebSocket URL.
-    #[arg(long, default_value = "ws://127.0.0.1:7878")]
-    pub url: String,
-    /// The live session to join.
-    #[arg(long, default_value = "show")]
-    pub live: String,
-    /// How many viewers connect, each on its own WebSocket.
-    #[arg(long, default_value_t = 300)]
-    pub viewers: usize,
-    /// Chat lines per second, across the whole crowd.
-    #[arg(long, default_value_t = 40.0)]
-    pub rate: f64,
-    /// How long the crowd runs, ramp-up included (e.g. 60s, 5m).
-    #[arg(long, default_value = "60s")]
-    pub duration: humantime::Duration,
-    /// Seed for names and lines; the same seed replays the same audience.
-    /// Random (and printed) when absent.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Share of lines that are product questions.
-    #[arg(long, default_value_t = LineMix::default().question_ratio)]
-    pub question_ratio: f64,
-    /// Share of lines that are (mildly) abusive.
-    #[arg(long, default_value_t = LineMix::default().abuse_ratio)]
-    pub abuse_ratio: f64,
-    /// Share of lines that contain a phone number or an e-mail address.
-    #[arg(long, default_value_t = LineMix::default().personal_data_ratio)]
-    pub personal_data_ratio: f64,
-    /// Viewers joining per second during the ramp-up.
-    #[arg(long, default_value_t = 200.0)]
-    pub connect_rate: f64,
-    /// Stop after this many lines, even before the duration is over.
-    #[arg(long)]
-    pub lines: Option<u64>,
-    /// In polls, the share of votes that go to the first option on top of
-    /// an even spread (0 = uniform, 1 = all on the first option).
-    #[arg(long, default_value_t = GamePlay::default().poll_bias)]
-    pub poll_bias: f64,
-    /// Share of viewers who enter an instant win they see open.
-    #[arg(long, default_value_t = GamePlay::default().entry_ratio)]
-    pub entry_ratio: f64,
-}
 
 /// Everything a crowd run needs. Build it with [`CrowdConfig::new`] and
 /// change the fields that matter.
@@ -440,49 +393,4 @@ fn merge(report: &mut CrowdReport, t: ViewerTally) {
         *report.disconnects.entry(why).or_default() += 1;
     }
     report.personal_data_seen_by_viewers += t.personal_data_seen;
-}
-
-/// `regie crowd`: runs until the duration passes or Ctrl-C, then prints the
-/// summary. Fails when personal data reached a viewer.
-pub async fn run(args: CrowdArgs) -> anyhow::Result<ExitCode> {
-    crate::cli::init_stderr_logging();
-    let seed = args.seed.unwrap_or_else(rand::random);
-    let config = CrowdConfig {
-        viewers: args.viewers,
-        rate: args.rate,
-        duration: args.duration.into(),
-        seed,
-        mix: LineMix {
-            question_ratio: args.question_ratio,
-            abuse_ratio: args.abuse_ratio,
-            personal_data_ratio: args.personal_data_ratio,
-        },
-        connect_rate: args.connect_rate,
-        max_lines: args.lines,
-        play: GamePlay {
-            poll_bias: args.poll_bias,
-            entry_ratio: args.entry_ratio,
-            ..GamePlay::default()
-        },
-        ..CrowdConfig::new(args.url, args.live)
-    };
-    eprintln!(
-        "crowd: {} viewers, {} lines/s for {} against {} (seed {seed})",
-        config.viewers,
-        config.rate,
-        humantime::format_duration(config.duration),
-        config.url
-    );
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let report = run_crowd(config, ctrl_c).await?;
-    println!("{report}");
-    if report.personal_data_seen_by_viewers > 0 {
-        anyhow::bail!(
-            "{} messages with personal data reached viewers",
-            report.personal_data_seen_by_viewers
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }

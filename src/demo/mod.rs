@@ -6,42 +6,43 @@
 //! are written to a file (mode 0600) in the temporary directory, and only
 //! the file's path is shown. On quit everything stops and the temporary
 //! directory — store, keys, token file, logs — is deleted.
+//!
+//! In steps, so the command line can log and report between them:
+//! [`temp_dir`], [`Demo::start`], the console, [`Demo::stop`],
+//! [`Stopped::delete`].
 
 use std::io::Write;
-use std::path::Path;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use tempfile::TempDir;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
 
 use crate::auth::{Claims, SigningKey, mint};
-use crate::console::config::{Resolved, init_file_logging, load_theme, run_resolved};
+use crate::console::config::{Resolved, load_theme};
 use crate::console::keymap::Keymap;
 use crate::console::net::NetConfig;
-use crate::crowd::{CrowdConfig, run_crowd};
-use crate::hub::HubConfig;
+use crate::crowd::{CrowdConfig, CrowdError, CrowdReport, run_crowd};
+use crate::hub::{HubConfig, HubError};
 use crate::protocol::StaffRole;
 
 /// The live session the demo runs.
 pub const LIVE: &str = "demo";
 
-/// `regie demo`
-#[derive(Debug, clap::Args)]
-pub struct DemoArgs {
-    /// The role the console logs in as: host, moderator, support or admin.
-    #[arg(long = "as", default_value = "host")]
+/// What a demo runs: `regie demo`'s choices.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// The role the console logs in as.
     pub role: StaffRole,
-    /// Simulated viewers.
-    #[arg(long, default_value_t = 80)]
+    /// Simulated viewers (at least one joins).
     pub viewers: usize,
     /// Chat lines per second across the crowd.
-    #[arg(long, default_value_t = 3.0)]
     pub rate: f64,
-    /// Theme: default, light, high-contrast, or a file.
-    #[arg(long)]
+    /// Theme name or file; the default theme when absent.
     pub theme: Option<String>,
     /// Seed for the crowd's names and lines (random when absent).
-    #[arg(long)]
     pub seed: Option<u64>,
 }
 
@@ -86,7 +87,10 @@ fn write_second_console(
     Ok(())
 }
 
-pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+/// The demo's temporary directory (mode 0700): store, keys, the second
+/// console's token and the log file. Made first, so logging can start in it
+/// before anything else runs.
+pub fn temp_dir() -> anyhow::Result<TempDir> {
     let mut builder = tempfile::Builder::new();
     builder.prefix("regie-demo-");
     #[cfg(unix)]
@@ -95,98 +99,191 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         // Store, keys and the second console's token: this user only.
         builder.permissions(std::fs::Permissions::from_mode(0o700));
     }
-    let temp = builder
+    builder
         .tempdir()
-        .context("cannot create the demo's temporary directory")?;
-    let dir = temp.path().to_path_buf();
-    // The console owns the terminal: the hub's and crowd's logs go to a file
-    // in the temporary directory, deleted with it.
-    init_file_logging(&dir.join("regie-demo.log"));
+        .context("cannot create the demo's temporary directory")
+}
 
-    // The key is created before the hub starts, so both use the same one.
-    let key = SigningKey::load_or_create(&dir).context("cannot create the demo's token key")?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("cannot bind a loopback port for the hub")?;
-    let addr = listener.local_addr()?;
-    let url = format!("ws://{addr}");
-    let (stop_hub, hub_stopped) = tokio::sync::oneshot::channel::<()>();
-    let hub = tokio::spawn(crate::hub::serve(
-        listener,
-        HubConfig::new(LIVE, &dir),
-        async move {
-            let _ = hub_stopped.await;
-        },
-    ));
+/// Where the demo logs, inside its temporary directory: the console owns
+/// the terminal, so the hub's and crowd's logs go there and are deleted
+/// with it.
+pub fn log_file(dir: &Path) -> PathBuf {
+    dir.join("regie-demo.log")
+}
 
-    let now = crate::now_millis();
-    let ttl = 12 * 3_600_000;
-    let token = mint(
-        &key,
-        &Claims::new(args.role, staff_name(args.role), LIVE, now, ttl)?,
-    );
-    let second_role = if args.role == StaffRole::Host {
-        StaffRole::Moderator
-    } else {
-        StaffRole::Host
-    };
-    let second_token = mint(
-        &key,
-        &Claims::new(second_role, staff_name(second_role), LIVE, now, ttl)?,
-    );
-    let second_file = dir.join("second-console.txt");
-    write_second_console(&second_file, &url, second_role, &second_token)?;
-    drop(second_token);
+/// A running demo: the hub and the crowd, in tasks of this process.
+pub struct Demo {
+    temp: TempDir,
+    /// The hub's WebSocket URL.
+    pub url: String,
+    /// The file holding the second console's URL and token.
+    pub second_console: PathBuf,
+    stop_hub: oneshot::Sender<()>,
+    hub: JoinHandle<Result<(), HubError>>,
+    stop_crowd: watch::Sender<bool>,
+    crowd: JoinHandle<Result<CrowdReport, CrowdError>>,
+}
 
-    let (stop_crowd, crowd_stopped) = tokio::sync::watch::channel(false);
-    let mut crowd_config = CrowdConfig::new(url.clone(), LIVE);
-    crowd_config.viewers = args.viewers.max(1);
-    crowd_config.rate = args.rate;
+/// What the console in the foreground runs with.
+pub struct DemoConsole {
+    pub settings: Resolved,
+    pub role: StaffRole,
+    /// The first note on the status line: where the second console's token is.
+    pub intro: String,
+}
+
+/// How the demo's hub ended when asked to stop.
+#[derive(Debug)]
+pub enum HubEnd {
+    Stopped,
+    Failed(HubError),
+    TaskFailed(tokio::task::JoinError),
+    /// It did not stop within [`STOP_WAIT`].
+    TimedOut,
+}
+
+/// The longest wait for the crowd, then the hub, to stop.
+pub const STOP_WAIT: Duration = Duration::from_secs(10);
+
+impl Demo {
+    /// Starts the hub on a free loopback port with its store in `temp`, mints
+    /// the console's token and the second console's, and starts the crowd.
+    pub async fn start(
+        temp: TempDir,
+        options: &DemoOptions,
+    ) -> anyhow::Result<(Demo, DemoConsole)> {
+        let dir = temp.path().to_path_buf();
+        // The key is created before the hub starts, so both use the same one.
+        let key = SigningKey::load_or_create(&dir).context("cannot create the demo's token key")?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("cannot bind a loopback port for the hub")?;
+        let addr = listener.local_addr()?;
+        let url = format!("ws://{addr}");
+        let (stop_hub, hub_stopped) = oneshot::channel::<()>();
+        let hub = tokio::spawn(crate::hub::serve(
+            listener,
+            HubConfig::new(LIVE, &dir),
+            async move {
+                let _ = hub_stopped.await;
+            },
+        ));
+
+        let now = crate::now_millis();
+        let ttl = 12 * 3_600_000;
+        let token = mint(
+            &key,
+            &Claims::new(options.role, staff_name(options.role), LIVE, now, ttl)?,
+        );
+        let second_role = if options.role == StaffRole::Host {
+            StaffRole::Moderator
+        } else {
+            StaffRole::Host
+        };
+        let second_token = mint(
+            &key,
+            &Claims::new(second_role, staff_name(second_role), LIVE, now, ttl)?,
+        );
+        let second_console = dir.join("second-console.txt");
+        write_second_console(&second_console, &url, second_role, &second_token)?;
+        drop(second_token);
+
+        let (stop_crowd, crowd) = start_crowd(&url, options);
+        let settings = console_settings(&url, token, options, &dir);
+        let intro = format!(
+            "demo: second console's token in {} · ? help",
+            second_console.display()
+        );
+        let console = DemoConsole {
+            settings,
+            role: options.role,
+            intro,
+        };
+        let demo = Demo {
+            temp,
+            url,
+            second_console,
+            stop_hub,
+            hub,
+            stop_crowd,
+            crowd,
+        };
+        Ok((demo, console))
+    }
+
+    /// Stops the crowd, then the hub, each with a bounded wait. The
+    /// temporary directory stays until [`Stopped::delete`].
+    pub async fn stop(self) -> Stopped {
+        let _ = self.stop_crowd.send(true);
+        let _ = tokio::time::timeout(STOP_WAIT, self.crowd).await;
+        let _ = self.stop_hub.send(());
+        let hub = match tokio::time::timeout(STOP_WAIT, self.hub).await {
+            Ok(Ok(Ok(()))) => HubEnd::Stopped,
+            Ok(Ok(Err(e))) => HubEnd::Failed(e),
+            Ok(Err(e)) => HubEnd::TaskFailed(e),
+            Err(_) => HubEnd::TimedOut,
+        };
+        Stopped {
+            hub,
+            temp: self.temp,
+        }
+    }
+}
+
+/// Starts the demo's crowd against `url`; it runs until told to stop.
+fn start_crowd(
+    url: &str,
+    options: &DemoOptions,
+) -> (
+    watch::Sender<bool>,
+    JoinHandle<Result<CrowdReport, CrowdError>>,
+) {
+    let (stop_crowd, crowd_stopped) = watch::channel(false);
+    let mut crowd_config = CrowdConfig::new(url, LIVE);
+    crowd_config.viewers = options.viewers.max(1);
+    crowd_config.rate = options.rate;
     crowd_config.duration = Duration::from_secs(24 * 3600);
-    crowd_config.seed = args.seed.unwrap_or_else(rand::random);
+    crowd_config.seed = options.seed.unwrap_or_else(rand::random);
     crowd_config.connect_rate = 100.0;
     let mut crowd_stop = crowd_stopped.clone();
     let crowd = tokio::spawn(run_crowd(crowd_config, async move {
         let _ = crowd_stop.wait_for(|stop| *stop).await;
     }));
+    (stop_crowd, crowd)
+}
 
-    eprintln!(
-        "regie demo: hub on {url}; a second console's URL and token are in {}",
-        second_file.display()
-    );
+/// The foreground console's settings: the demo's hub, the default keys,
+/// and the chosen theme (a missing one falls back with a warning).
+fn console_settings(url: &str, token: String, options: &DemoOptions, dir: &Path) -> Resolved {
     let mut warnings = Vec::new();
-    let theme = load_theme(args.theme.as_deref().unwrap_or("default"), &mut warnings);
-    let resolved = Resolved {
+    let theme = load_theme(options.theme.as_deref().unwrap_or("default"), &mut warnings);
+    Resolved {
         net: NetConfig {
-            url: url.clone(),
+            url: url.to_string(),
             live: LIVE.to_string(),
             token,
         },
         theme,
         keymap: Keymap::default(),
         scrollback: crate::console::feed::DEFAULT_SCROLLBACK,
-        log_file: dir.join("regie-demo.log"),
+        log_file: log_file(dir),
         frame_interval: Duration::from_micros(1_000_000 / 30),
         warnings,
-    };
-    let intro = format!(
-        "demo: second console's token in {} · ? help",
-        second_file.display()
-    );
-    let outcome = run_resolved(resolved, Some(args.role), Some(intro)).await;
-
-    // Stop the crowd, then the hub, each with a bounded wait.
-    let _ = stop_crowd.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(10), crowd).await;
-    let _ = stop_hub.send(());
-    match tokio::time::timeout(Duration::from_secs(10), hub).await {
-        Ok(Ok(Err(e))) => eprintln!("regie demo: the hub stopped with an error: {e}"),
-        Ok(Err(e)) => eprintln!("regie demo: the hub task failed: {e}"),
-        Err(_) => eprintln!("regie demo: the hub did not stop within 10 s"),
-        Ok(Ok(Ok(()))) => {}
     }
-    temp.close()
-        .with_context(|| format!("cannot delete the demo's data in {}", dir.display()))?;
-    eprintln!("regie demo: stopped; temporary data deleted");
-    outcome
+}
+
+/// A demo whose hub and crowd stopped; its data is still on disk.
+pub struct Stopped {
+    pub hub: HubEnd,
+    temp: TempDir,
+}
+
+impl Stopped {
+    /// Deletes the temporary directory: store, keys, token file, logs.
+    pub fn delete(self) -> anyhow::Result<()> {
+        let dir = self.temp.path().to_path_buf();
+        self.temp
+            .close()
+            .with_context(|| format!("cannot delete the demo's data in {}", dir.display()))
+    }
 }

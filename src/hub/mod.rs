@@ -34,11 +34,9 @@ pub mod rate_limit;
 pub mod session;
 
 use std::future::Future;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 
-use anyhow::Context;
 use axum::Router;
 use axum::routing::{any, get};
 use axum::serve::ListenerExt;
@@ -49,21 +47,6 @@ pub use config::{HubConfig, Limits};
 use crate::auth::secret_file::SecretFileError;
 use crate::auth::{AuthError, SigningKey};
 use crate::store::{SqliteStore, Store, StoreError};
-
-/// `regie serve`
-#[derive(Debug, clap::Args)]
-pub struct ServeArgs {
-    /// Address to listen on (WebSocket at `/`, plus `/healthz`, `/metrics` and
-    /// `/draws/{id}.json`).
-    #[arg(long, default_value = "127.0.0.1:7878")]
-    pub listen: std::net::SocketAddr,
-    /// Data directory: the SQLite store and the token signing key live here.
-    #[arg(long, default_value = "./regie-data")]
-    pub data: std::path::PathBuf,
-    /// Name of the live session this hub runs.
-    #[arg(long, default_value = "show")]
-    pub live: String,
-}
 
 /// Why a hub could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -219,49 +202,4 @@ async fn metrics_text(
         )],
         shared.metrics.render(),
     )
-}
-
-/// `regie serve`: binds, logs to stderr, runs until Ctrl-C (or SIGTERM).
-pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    crate::cli::init_stderr_logging();
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    eprintln!(
-        "regie: serving live {:?} on ws://{} (data in {})",
-        args.live,
-        listener.local_addr()?,
-        args.data.display()
-    );
-    serve(
-        listener,
-        HubConfig::new(args.live, args.data),
-        shutdown_signal(),
-    )
-    .await
-    .context("the hub stopped")?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Resolves on Ctrl-C, or SIGTERM where there is one (service managers).
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

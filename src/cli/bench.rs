@@ -1,0 +1,161 @@
+//! `regie bench`: the load benchmarks ([`crate::bench`] and
+//! [`crate::console::bench`]) and the hidden servers `bench hub` starts in
+//! child processes.
+
+use std::path::PathBuf;
+
+use crate::bench::hub::{self, HubBench, Targets};
+use crate::console::bench::ConsoleBench;
+use crate::exit::Exit;
+
+/// `regie bench`
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// The hub under a loopback chat load, next to a bare WebSocket
+    /// broadcast of the same frames: deliveries/s, latency, drops, peak RSS.
+    Hub(HubBenchArgs),
+    /// The console's state and render path under a chat flood (see
+    /// `regie bench console --help`).
+    Console {
+        /// Arguments for the console bench.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Internal: the hub as `bench hub` runs it, in a child process.
+    #[command(hide = true)]
+    ServeHub(ServeHubArgs),
+    /// Internal: the bare broadcast baseline, in a child process.
+    #[command(hide = true)]
+    ServeBare,
+}
+
+/// `regie bench hub`
+#[derive(Debug, clap::Args)]
+pub struct HubBenchArgs {
+    /// Receiving viewer sockets, one run per count (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1000,5000")]
+    pub viewers: Vec<usize>,
+    /// Chat lines per second, across all senders.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// How long the senders send, per run.
+    #[arg(long, default_value = "10s")]
+    pub duration: humantime::Duration,
+    /// Sender sockets (viewers whose rate limit the bench hub raises).
+    #[arg(long, default_value_t = 4)]
+    pub senders: usize,
+    /// Which servers to measure.
+    #[arg(long, value_enum, default_value_t = TargetArg::Both)]
+    pub target: TargetArg,
+    /// Longest wait for the last deliveries after the last line; what has
+    /// not arrived by then counts as dropped.
+    #[arg(long, default_value = "10s")]
+    pub drain: humantime::Duration,
+    /// Runs per target and viewer count, alternating bare and hub, so a
+    /// noisy neighbour on a shared machine hits both; the verdict uses
+    /// the medians.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+}
+
+/// `--target`: the command line's spelling of [`Targets`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    Both,
+    Hub,
+    Bare,
+}
+
+impl From<HubBenchArgs> for HubBench {
+    fn from(args: HubBenchArgs) -> Self {
+        HubBench {
+            viewers: args.viewers,
+            rate: args.rate,
+            duration: args.duration.into(),
+            senders: args.senders,
+            target: match args.target {
+                TargetArg::Both => Targets::Both,
+                TargetArg::Hub => Targets::Hub,
+                TargetArg::Bare => Targets::Bare,
+            },
+            drain: args.drain.into(),
+            repeat: args.repeat,
+        }
+    }
+}
+
+/// Hidden: `regie bench serve-hub`, the hub as the bench runs it.
+#[derive(Debug, clap::Args)]
+pub struct ServeHubArgs {
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long, default_value = "bench")]
+    pub live: String,
+}
+
+/// `regie bench console`
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "regie bench console")]
+pub struct ConsoleBenchArgs {
+    /// Messages per second fed in the paced phase.
+    #[arg(long, default_value_t = 10_000)]
+    pub rate: u64,
+    /// Length of the paced and flat-out phases (each).
+    #[arg(long, default_value = "5s")]
+    pub duration: humantime::Duration,
+    /// Messages kept in the feed (and pre-filled).
+    #[arg(long, default_value_t = 50_000)]
+    pub retained: usize,
+    #[arg(long, default_value_t = 200)]
+    pub width: u16,
+    #[arg(long, default_value_t = 50)]
+    pub height: u16,
+    /// Redraws per second, as the real loop's tick.
+    #[arg(long, default_value_t = 60)]
+    pub fps: u32,
+    /// Skip the flat-out phase (to profile the paced one alone).
+    #[arg(long)]
+    pub no_flat_out: bool,
+}
+
+impl From<ConsoleBenchArgs> for ConsoleBench {
+    fn from(args: ConsoleBenchArgs) -> Self {
+        ConsoleBench {
+            rate: args.rate,
+            duration: args.duration.into(),
+            retained: args.retained,
+            width: args.width,
+            height: args.height,
+            fps: args.fps,
+            no_flat_out: args.no_flat_out,
+        }
+    }
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<Exit> {
+    match args.command {
+        BenchCommand::Hub(args) => hub::run(args.into()).await?,
+        BenchCommand::Console { args } => {
+            use clap::Parser;
+            // Its own parser, so `regie bench console -- --help` shows its
+            // flags; a bad flag exits here as clap does (code 2).
+            let args = ConsoleBenchArgs::try_parse_from(
+                std::iter::once("regie bench console".to_string()).chain(args),
+            )
+            .unwrap_or_else(|e| e.exit());
+            crate::console::bench::run(args.into())?;
+        }
+        BenchCommand::ServeHub(args) => {
+            crate::telemetry::to_stderr();
+            hub::serve_hub(args.data, args.live).await?;
+        }
+        BenchCommand::ServeBare => hub::serve_bare().await?,
+    }
+    Ok(Exit::Success)
+}

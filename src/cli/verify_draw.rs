@@ -1,0 +1,64 @@
+//! `regie verify-draw`: reads a published draw record and checks it with
+//! [`crate::instant_win::verify`]. Exits 0 verified, 1 the record does not
+//! check out (or the entrant is missing), 2 the file could not be read.
+
+use anyhow::Context;
+
+use crate::exit::Exit;
+use crate::instant_win::{DrawRecord, verify};
+
+/// `regie verify-draw`
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The published draw record (JSON), as the hub publishes it at close.
+    pub record: std::path::PathBuf,
+    /// Also check that this pseudonymous id is in the entrant list (your
+    /// own id, shown by the player when you enter).
+    #[arg(long)]
+    pub entrant: Option<String>,
+}
+
+pub fn run(args: VerifyArgs) -> anyhow::Result<Exit> {
+    let text = match std::fs::read_to_string(&args.record) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("regie: cannot read {}: {e}", args.record.display());
+            return Ok(Exit::Usage);
+        }
+    };
+    let record: DrawRecord = match serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a draw record", args.record.display()))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("regie: {e:#}");
+            return Ok(Exit::Usage);
+        }
+    };
+    let mut ok = true;
+    match verify(&record) {
+        Ok(()) => println!(
+            "verified: draw {} ({} winner{} among {} entrants)",
+            record.draw_id,
+            record.winners.len(),
+            if record.winners.len() == 1 { "" } else { "s" },
+            record.entrants.len()
+        ),
+        Err(problems) => {
+            ok = false;
+            println!("NOT verified: draw {}", record.draw_id);
+            for p in problems {
+                println!("- {p}");
+            }
+        }
+    }
+    if let Some(id) = args.entrant {
+        if record.entrants.iter().any(|e| e.0 == id) {
+            println!("entrant {id:?} is in the entrant list");
+        } else {
+            ok = false;
+            println!("entrant {id:?} is NOT in the entrant list");
+        }
+    }
+    Ok(if ok { Exit::Success } else { Exit::Failure })
+}
