@@ -122,7 +122,7 @@ impl Poll {
             closes_at,
             closed_at: None,
             audience_at_launch,
-            voters: Default::default(),
+            voters: std::collections::HashSet::default(),
         }
     }
 
@@ -271,7 +271,7 @@ mod tests {
     fn spec(options: &[&str], duration: Option<u32>) -> PollSpec {
         PollSpec {
             question: "Which colour next?".into(),
-            options: options.iter().map(|s| s.to_string()).collect(),
+            options: options.iter().map(ToString::to_string).collect(),
             duration_secs: duration,
         }
     }
