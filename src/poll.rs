@@ -308,6 +308,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::float_cmp, reason = "2 voters of 10 is exactly 20%")]
     fn one_final_vote_per_viewer() {
         let mut p = Poll::open(1, spec(&["Red", "Blue"], None), 0, 10);
         p.vote(&v(1), 0, 5).unwrap();
