@@ -11,7 +11,10 @@ use regie::console::keymap::Keymap;
 use regie::console::state::{Console, Msg, Session, update};
 use regie::console::theme::Theme;
 use regie::console::wrap::wrap;
-use regie::protocol::*;
+use regie::protocol::{
+    Author, ChatEntry, ChatMessage, Epoch, Event, EventFrame, MessageId, ServerFrame, StaffRole,
+    ViewerId, Visibility,
+};
 
 fn message(id: u64, text: &str) -> ChatMessage {
     ChatMessage {
@@ -35,14 +38,14 @@ const LONG: &str = "Magnifique cette robe 😍 est-ce qu'elle existe aussi en bl
 
 fn bench(c: &mut Criterion) {
     c.bench_function("wrap short @160", |b| {
-        b.iter(|| wrap(black_box(SHORT), 160))
+        b.iter(|| wrap(black_box(SHORT), 160));
     });
     c.bench_function("wrap long @60", |b| b.iter(|| wrap(black_box(LONG), 60)));
     c.bench_function("sanitize at render (ascii)", |b| {
-        b.iter(|| regie::privacy::sanitize(black_box(SHORT)))
+        b.iter(|| regie::privacy::sanitize(black_box(SHORT)));
     });
     c.bench_function("sanitize at render (unicode)", |b| {
-        b.iter(|| regie::privacy::sanitize(black_box(LONG)))
+        b.iter(|| regie::privacy::sanitize(black_box(LONG)));
     });
 
     let mut full = Feed::new(50_000);
@@ -58,7 +61,7 @@ fn bench(c: &mut Criterion) {
             },
             |entry| full.push(entry),
             BatchSize::SmallInput,
-        )
+        );
     });
 
     let session = Session {
@@ -100,7 +103,7 @@ fn bench(c: &mut Criterion) {
             terminal
                 .draw(|f| regie::console::view::draw(f, &mut state, &theme))
                 .expect("draw");
-        })
+        });
     });
 }
 

@@ -15,7 +15,7 @@ const LIVE: &str = "bench";
 fn message(id: u64) -> ChatMessage {
     ChatMessage {
         id: MessageId(id),
-        at: 1_750_000_000_000 + id as Millis,
+        at: 1_750_000_000_000 + Millis::try_from(id).expect("bench ids are small"),
         author: Author::Viewer {
             viewer_id: ViewerId(format!("v-{}", id % 1000)),
             first_name: "Julie".into(),
@@ -56,7 +56,7 @@ impl Writer {
                 let frame = EventFrame {
                     epoch: self.epoch.clone(),
                     seq: id,
-                    at: 1_750_000_000_000 + id as Millis,
+                    at: 1_750_000_000_000 + Millis::try_from(id).expect("bench ids are small"),
                     event: Event::Message {
                         message: message(id),
                     },
@@ -82,7 +82,7 @@ fn commit(c: &mut Criterion) {
                 || w.batch(n),
                 |batch| store.commit(LIVE, &batch).expect("commit"),
                 criterion::BatchSize::SmallInput,
-            )
+            );
         });
     }
     group.finish();
@@ -98,10 +98,10 @@ fn replay(c: &mut Criterion) {
     let mut group = c.benchmark_group("store_replay");
     group.throughput(Throughput::Elements(100));
     group.bench_function("100_of_10000", |b| {
-        b.iter(|| store.replay(LIVE, 5_000, 100).expect("replay"))
+        b.iter(|| store.replay(LIVE, 5_000, 100).expect("replay"));
     });
     group.bench_function("snapshot_recent_50", |b| {
-        b.iter(|| store.snapshot(LIVE, 50).expect("snapshot"))
+        b.iter(|| store.snapshot(LIVE, 50).expect("snapshot"));
     });
     group.finish();
 }

@@ -104,7 +104,8 @@ pub fn draw_winners(
     let mut stream = UniformStream::new(seed, entrants_hash);
     let k = count.min(pool.len());
     for i in 0..k {
-        let j = i + stream.below((pool.len() - i) as u64) as usize;
+        let below = stream.below((pool.len() - i) as u64);
+        let j = i + usize::try_from(below).expect("below a usize bound");
         pool.swap(i, j);
     }
     pool[..k].iter().map(|&i| entrants[i].clone()).collect()
@@ -310,13 +311,14 @@ impl InstantWin {
             opened_at: now,
             redraw_of,
             seed,
-            entrants: Default::default(),
+            entrants: std::collections::BTreeSet::default(),
             record: None,
         }
     }
 
     /// Adds stored entrants back after a restart (with `closes_at` and
     /// `record` set from storage, the state is whole again).
+    #[must_use]
     pub fn with_entrants(mut self, entrants: impl IntoIterator<Item = ViewerId>) -> Self {
         self.entrants.extend(entrants);
         self
@@ -446,7 +448,7 @@ pub fn verify(record: &DrawRecord) -> Result<(), Vec<Mismatch>> {
             problems.push(Mismatch::CommitmentMismatch {
                 expected: record.commitment.clone(),
                 actual: seed.commitment(),
-            })
+            });
         }
         Some(_) => {}
     }
@@ -459,7 +461,7 @@ pub fn verify(record: &DrawRecord) -> Result<(), Vec<Mismatch>> {
             problems.push(Mismatch::EntrantsHashMismatch {
                 expected: record.entrants_hash.clone(),
                 actual,
-            })
+            });
         }
         Ok(_) => {}
     }

@@ -44,6 +44,7 @@ pub mod telemetry;
 pub fn now_millis() -> protocol::Millis {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as protocol::Millis)
-        .unwrap_or(0)
+        .map_or(0, |d| {
+            protocol::Millis::try_from(d.as_millis()).unwrap_or(protocol::Millis::MAX)
+        })
 }

@@ -122,7 +122,7 @@ impl Poll {
             closes_at,
             closed_at: None,
             audience_at_launch,
-            voters: Default::default(),
+            voters: std::collections::HashSet::default(),
         }
     }
 
@@ -271,7 +271,7 @@ mod tests {
     fn spec(options: &[&str], duration: Option<u32>) -> PollSpec {
         PollSpec {
             question: "Which colour next?".into(),
-            options: options.iter().map(|s| s.to_string()).collect(),
+            options: options.iter().map(ToString::to_string).collect(),
             duration_secs: duration,
         }
     }
@@ -308,6 +308,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::float_cmp, reason = "2 voters of 10 is exactly 20%")]
     fn one_final_vote_per_viewer() {
         let mut p = Poll::open(1, spec(&["Red", "Blue"], None), 0, 10);
         p.vote(&v(1), 0, 5).unwrap();

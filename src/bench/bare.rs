@@ -76,7 +76,7 @@ pub async fn serve(
     let mut next_viewer = 0u64;
     loop {
         tokio::select! {
-            _ = &mut shutdown => break,
+            () = &mut shutdown => break,
             accepted = listener.accept() => {
                 let (stream, _) = match accepted {
                     Ok(a) => a,
@@ -134,7 +134,7 @@ impl Connection {
                 msg = incoming.next() => {
                     let text = match msg {
                         Some(Ok(Message::Text(text))) => text,
-                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                        Some(Ok(Message::Close(_)) | Err(_)) | None => return,
                         Some(Ok(_)) => continue,
                     };
                     match serde_json::from_str::<ClientFrame>(&text) {

@@ -120,6 +120,12 @@ pub fn bench_text(line: u64, sent_micros: u64) -> String {
     )
 }
 
+/// A time since the run's origin, in the lines' unit (saturating: a run
+/// lasts minutes, not 584 000 years).
+fn micros(since_origin: Duration) -> u64 {
+    u64::try_from(since_origin.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// Finds a bench line in a raw frame: its number and send time.
 pub fn parse_bench_text(frame: &str) -> Option<(u64, u64)> {
     // Searching for one byte is a vectorised scan; a three-byte pattern is
@@ -226,10 +232,10 @@ async fn join_one(config: &LoadConfig, name: String) -> Result<Socket, String> {
                     Ok(ServerFrame::Welcome(_)) => return Ok(()),
                     Ok(ServerFrame::Error(e)) => return Err(format!("refused: {}", e.code)),
                     Ok(ServerFrame::Bye { code, .. }) => return Err(format!("bye: {code}")),
-                    _ => continue,
+                    _ => {}
                 },
                 Ok(Message::Close(_)) => return Err("closed".to_owned()),
-                Ok(_) => continue,
+                Ok(_) => {}
                 Err(e) => return Err(format!("read: {e}")),
             }
         }
@@ -363,7 +369,7 @@ async fn receive(
                     }
                     t.seen[word] |= bit;
                     t.received += 1;
-                    t.latency.record_micros((now.as_micros() as u64).saturating_sub(sent));
+                    t.latency.record_micros(micros(now).saturating_sub(sent));
                     t.last_receipt = Some(now);
                 }
                 Some(Ok(Message::Close(frame))) => {
@@ -389,7 +395,7 @@ async fn receive(
                 }
                 finish_at = *finish.borrow();
             }
-            _ = sleep_until(finish_at.map_or_else(Instant::now, |f| f.deadline)), if finish_at.is_some() => break,
+            () = sleep_until(finish_at.map_or_else(Instant::now, |f| f.deadline)), if finish_at.is_some() => break,
         }
     }
     t.seen = Vec::new();
@@ -427,17 +433,17 @@ impl Joined {
             .enumerate()
             .map(|(i, ws)| {
                 let offset = Duration::from_secs_f64(i as f64 / config.rate);
-                tokio::spawn(send(
-                    ws,
-                    i as u64,
+                let plan = SendPlan {
+                    index: i as u64,
                     k,
-                    per_sender_rate,
-                    start + offset,
+                    rate: per_sender_rate,
+                    start: start + offset,
                     end,
-                    config.expect_acks,
-                    config.drain,
+                    expect_acks: config.expect_acks,
+                    settle: config.drain,
                     origin,
-                ))
+                };
+                tokio::spawn(send(ws, plan))
             })
             .collect();
         let mut result = LoadResult {
@@ -501,25 +507,42 @@ impl Joined {
     }
 }
 
-/// One sender: line numbers `index, index + k, index + 2k…` at `rate` a
-/// second from `start` to `end`, reading everything in between. Then it
-/// settles, up to `settle`: with acks, until every line is answered;
-/// without, until its own last line comes back in the broadcast. Closing
-/// any earlier could reset the connection and discard lines the server
-/// had not read yet. Returns the socket open, to close once receivers are
-/// done.
-#[allow(clippy::too_many_arguments)]
-async fn send(
-    mut ws: Socket,
+/// One sender's share of the load: which lines it sends, how fast, and when.
+#[derive(Debug, Clone, Copy)]
+struct SendPlan {
+    /// Its first line number; it sends `index, index + k, index + 2k…`.
     index: u64,
+    /// How many senders share the lines.
     k: u64,
+    /// This sender's lines a second.
     rate: f64,
     start: Instant,
     end: Instant,
+    /// Whether the server answers each line (an ack or a refusal).
     expect_acks: bool,
+    /// The longest wait, after the last line, for the answers or the echo.
     settle: Duration,
+    /// The run's clock zero: send times travel in the lines, relative to it.
     origin: Instant,
-) -> (SenderTally, Socket) {
+}
+
+/// One sender: the lines of its [`SendPlan`] at its rate from `start` to
+/// `end`, reading everything in between. Then it settles, up to `settle`:
+/// with acks, until every line is answered; without, until its own last
+/// line comes back in the broadcast. Closing any earlier could reset the
+/// connection and discard lines the server had not read yet. Returns the
+/// socket open, to close once receivers are done.
+async fn send(mut ws: Socket, plan: SendPlan) -> (SenderTally, Socket) {
+    let SendPlan {
+        index,
+        k,
+        rate,
+        start,
+        end,
+        expect_acks,
+        settle,
+        origin,
+    } = plan;
     let mut t = SenderTally::default();
     let mut n = 0u64;
     let mut next = start;
@@ -559,7 +582,7 @@ async fn send(
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => break,
             },
-            _ = sleep_until(next), if settle_until.is_none() => {
+            () = sleep_until(next), if settle_until.is_none() => {
                 if next >= end {
                     settle_until = Some(Instant::now() + settle);
                     continue;
@@ -568,7 +591,7 @@ async fn send(
                 let sent_at = origin.elapsed();
                 let frame = ClientFrame::Command(CommandFrame {
                     id: CommandId(format!("b{line}")),
-                    command: Command::Say { text: bench_text(line, sent_at.as_micros() as u64), question: false },
+                    command: Command::Say { text: bench_text(line, micros(sent_at)), question: false },
                 });
                 let text = serde_json::to_string(&frame).expect("a command always serialises");
                 if ws.send(Message::text(text)).await.is_err() {
@@ -582,7 +605,7 @@ async fn send(
                 n += 1;
                 next = start + Duration::from_secs_f64(n as f64 / rate);
             }
-            _ = sleep_until(settle_until.unwrap_or_else(Instant::now)), if settle_until.is_some() => break,
+            () = sleep_until(settle_until.unwrap_or_else(Instant::now)), if settle_until.is_some() => break,
         }
     }
     if !expect_acks {
@@ -602,7 +625,7 @@ mod tests {
             (0, 0),
             (1, 25),
             (12_345, 9_876_543_210),
-            (u32::MAX as u64, 1),
+            (u64::from(u32::MAX), 1),
         ] {
             let text = bench_text(line, micros);
             let frame = serde_json::json!({"type": "event", "event": {"text": text}}).to_string();

@@ -451,7 +451,7 @@ mod tests {
         for v in &viewers {
             by_name.entry(&v.first_name).or_default().push(v);
         }
-        let julies = by_name.get("Julie").map(Vec::len).unwrap_or(0);
+        let julies = by_name.get("Julie").map_or(0, Vec::len);
         assert!(julies >= 3, "expected several Julies, got {julies}");
         let duplicated: Vec<&ViewerProfile> = by_name
             .values()

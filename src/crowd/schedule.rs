@@ -34,6 +34,11 @@ impl Pacer {
     /// count as issued from now on, sent or not, so a stall never turns into
     /// a burst beyond what was due.
     pub fn take_due(&mut self, elapsed: Duration) -> u64 {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "elapsed and rate are positive; `as` saturates past u64::MAX"
+        )]
         let due_total = (elapsed.as_secs_f64() * self.rate).floor() as u64 + 1;
         let n = due_total.saturating_sub(self.issued);
         self.issued += n;
@@ -142,6 +147,11 @@ mod tests {
             t += Duration::from_millis(7);
             total += pacer.take_due(t);
         }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "the pacer's own formula, on a positive time"
+        )]
         let expected = (t.as_secs_f64() * 40.0).floor() as u64 + 1;
         assert_eq!(total, expected);
     }
@@ -155,7 +165,7 @@ mod tests {
         }
         let now = Duration::from_millis(100);
         let mut picked: Vec<i32> = (0..3).map(|_| *pool.pick(now, &mut rng).unwrap()).collect();
-        picked.sort();
+        picked.sort_unstable();
         assert_eq!(picked, vec![0, 1, 2]);
         assert!(pool.pick(now, &mut rng).is_none());
         assert!(pool.pick(Duration::from_millis(1099), &mut rng).is_none());

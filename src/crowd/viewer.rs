@@ -106,7 +106,7 @@ pub async fn join(
             match msg.map_err(JoinError::Connect)? {
                 Message::Text(text) => match parse_server_frame(&text) {
                     Ok(ServerFrame::Welcome(w)) => return Ok(w),
-                    Ok(ServerFrame::Reload { .. }) => continue,
+                    Ok(ServerFrame::Reload { .. }) => {}
                     Ok(ServerFrame::Error(e)) => {
                         return Err(JoinError::Refused {
                             code: e.code,
@@ -124,7 +124,7 @@ pub async fn join(
                         frame.map(|f| f.code.into()),
                     )));
                 }
-                _ => continue,
+                _ => {}
             }
         }
         Err(JoinError::Closed("connection lost".into()))
@@ -212,6 +212,7 @@ impl ViewerSession {
     }
 
     /// Sets the prefix of this run's command ids.
+    #[must_use]
     pub fn with_run(mut self, run: impl Into<String>) -> Self {
         self.run = run.into();
         self
@@ -223,6 +224,7 @@ impl ViewerSession {
     }
 
     /// Lets this viewer vote and enter instant wins.
+    #[must_use]
     pub fn with_player(mut self, player: super::play::Player) -> Self {
         self.player = Some(player);
         self
@@ -270,7 +272,7 @@ impl ViewerSession {
     /// ending this connection.
     pub fn on_frame(&mut self, frame: ServerFrame, now: Instant) -> Option<String> {
         match frame {
-            ServerFrame::Event(event) => self.on_event(event),
+            ServerFrame::Event(event) => self.on_event(&event),
             ServerFrame::Ack { id, seq } => {
                 match self.games_pending.remove(&id.0) {
                     Some(CommandKind::Vote) => self.tally.votes += 1,
@@ -312,7 +314,7 @@ impl ViewerSession {
                         .tally
                         .refused
                         .entry(format!("{} (connection)", e.code))
-                        .or_default() += 1
+                        .or_default() += 1;
                 }
             },
             ServerFrame::Bye { code, .. } => return Some(code.to_string()),
@@ -327,7 +329,7 @@ impl ViewerSession {
     ///
     /// Votes and instant-win entries (issue 4) hook in here: a viewer that
     /// sees a poll open returns the vote to send.
-    fn on_event(&mut self, frame: EventFrame) {
+    fn on_event(&mut self, frame: &EventFrame) {
         self.tally.events += 1;
         match &frame.event {
             Event::PollOpened { poll } => self.poll_open(poll),
@@ -398,7 +400,12 @@ impl ViewerSession {
     /// An instant win taking entries: enters or not, as its player decides.
     /// Re-draws are drawn at once among earlier entrants: no entry.
     fn draw_open(&mut self, draw: &DrawView) {
-        if draw.redraw_of.is_none() && self.player.as_mut().is_some_and(|p| p.enters()) {
+        if draw.redraw_of.is_none()
+            && self
+                .player
+                .as_mut()
+                .is_some_and(super::play::Player::enters)
+        {
             self.game_command(Command::Enter { draw_id: draw.id });
         }
     }
@@ -503,7 +510,7 @@ pub async fn run(
                 }
                 None => draining_until = Some(Instant::now() + drain),
             },
-            _ = sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
+            () = sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
                 if let Some((_, line, attempt)) = session.retries.pop_front() {
                     let text = session.command_for(Action::Say(line), attempt);
                     if ws.send(Message::text(text)).await.is_err() {
@@ -512,7 +519,7 @@ pub async fn run(
                     }
                 }
             },
-            _ = sleep_until(draining_until.unwrap_or_else(Instant::now)), if draining_until.is_some() => break,
+            () = sleep_until(draining_until.unwrap_or_else(Instant::now)), if draining_until.is_some() => break,
         }
     }
     session.finish();

@@ -13,6 +13,7 @@ use sha2::Sha256;
 
 use crate::auth::secret_file::{self, SECRET_LEN, SecretFileError};
 use crate::protocol::ViewerId;
+use crate::store::audit;
 
 /// The viewer-id secret's file name in the data dir.
 pub const VIEWER_ID_KEY_FILE: &str = "viewer-id.key";
@@ -61,8 +62,7 @@ impl ViewerIdentity {
             }
             None => secret_file::os_random(&mut digest)?,
         }
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(ViewerId(format!("v-{hex}")))
+        Ok(ViewerId(format!("v-{}", audit::hex(&digest))))
     }
 }
 

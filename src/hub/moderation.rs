@@ -78,12 +78,7 @@ impl Moderation {
             if is_word_boundary(&lower, m.start(), m.end()) {
                 return true;
             }
-            from = m.start()
-                + lower[m.start()..]
-                    .chars()
-                    .next()
-                    .map(char::len_utf8)
-                    .unwrap_or(1);
+            from = m.start() + lower[m.start()..].chars().next().map_or(1, char::len_utf8);
         }
         false
     }

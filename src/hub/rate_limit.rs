@@ -31,7 +31,7 @@ impl RateLimiter {
             refilled_at: now,
             last_sent: Millis::MIN,
         });
-        let elapsed = now.saturating_sub(bucket.refilled_at).max(0) as u64;
+        let elapsed = u64::try_from(now.saturating_sub(bucket.refilled_at)).unwrap_or(0);
         // rate tokens per second = rate milli-tokens per millisecond.
         bucket.milli_tokens = (bucket.milli_tokens + elapsed.saturating_mul(rate)).min(capacity);
         bucket.refilled_at = now.max(bucket.refilled_at);
@@ -40,7 +40,7 @@ impl RateLimiter {
         if gap > 0 && bucket.last_sent != Millis::MIN {
             let next = bucket.last_sent.saturating_add(gap);
             if now < next {
-                return Err((next - now) as u64);
+                return Err(u64::try_from(next - now).unwrap_or(0));
             }
         }
         if bucket.milli_tokens < 1000 {
@@ -64,7 +64,7 @@ impl RateLimiter {
         let rate = u64::from(settings.viewer_rate_per_sec);
         let gap = i64::from(settings.slow_mode_secs) * 1000;
         self.buckets.retain(|_, b| {
-            let elapsed = now.saturating_sub(b.refilled_at).max(0) as u64;
+            let elapsed = u64::try_from(now.saturating_sub(b.refilled_at)).unwrap_or(0);
             let full = b.milli_tokens + elapsed.saturating_mul(rate) >= capacity;
             let gap_over = now >= b.last_sent.saturating_add(gap);
             !(full && gap_over)

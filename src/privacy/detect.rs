@@ -105,14 +105,14 @@ pub fn mask_contact_email(email: &str) -> String {
         return BULLET.to_string().repeat(3);
     };
     let first = |s: &str| s.chars().next().map(String::from).unwrap_or_default();
-    let tld = domain.rsplit_once('.').map(|(_, t)| t).unwrap_or("");
+    let tld = domain.rsplit_once('.').map_or("", |(_, t)| t);
     format!("{}•••@{}•••.{}", first(local), first(domain), tld)
 }
 
 /// Keeps `head` and `tail` alphanumerics of `raw`, masks the rest, keeps
 /// separators so the shape stays recognisable.
 fn mask_keep(raw: &str, head: usize, tail: usize) -> String {
-    let total = raw.chars().filter(|c| c.is_ascii_alphanumeric()).count();
+    let total = raw.chars().filter(char::is_ascii_alphanumeric).count();
     let mut seen = 0;
     raw.chars()
         .map(|c| {

@@ -197,7 +197,7 @@ fn is_emoji_like(c: char) -> bool {
 fn in_flag_tag_sequence(so_far: &str) -> bool {
     for c in so_far.chars().rev() {
         match c {
-            '\u{E0020}'..='\u{E007F}' => continue,
+            '\u{E0020}'..='\u{E007F}' => {}
             '\u{1F3F4}' => return true,
             _ => return false,
         }

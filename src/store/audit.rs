@@ -87,7 +87,7 @@ pub fn verify_chain(live: &str, records: &[AuditRecord]) -> Result<(), (u64, Str
         if chain_hash(&r.prev_hash, live, r.index, &r.entry) != r.hash {
             return Err((r.index, "content does not match its hash".into()));
         }
-        prev = r.hash.clone();
+        prev.clone_from(&r.hash);
     }
     Ok(())
 }

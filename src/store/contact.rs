@@ -122,7 +122,7 @@ fn associated_data(live: &str, viewer: &str, field: ContactField) -> Vec<u8> {
     };
     let mut aad = Vec::with_capacity(live.len() + viewer.len() + 32);
     for part in ["regie-contact-v1", live, viewer, field] {
-        aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        aad.extend_from_slice(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes());
         aad.extend_from_slice(part.as_bytes());
     }
     aad

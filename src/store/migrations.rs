@@ -13,7 +13,7 @@ use super::StoreError;
 /// The schema, one entry per version (index 0 brings version 0 to 1).
 const STEPS: &[&str] = &[
     // 1: the first schema.
-    r#"
+    r"
     CREATE TABLE lives (
         id          INTEGER PRIMARY KEY,
         name        TEXT NOT NULL UNIQUE,
@@ -147,9 +147,9 @@ const STEPS: &[&str] = &[
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-    "#,
+    ",
     // 2: polls and instant wins (see store::games).
-    r#"
+    r"
     CREATE TABLE polls (
         live_id     INTEGER NOT NULL REFERENCES lives(id),
         id          INTEGER NOT NULL,
@@ -183,14 +183,15 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (live_id, draw_id, viewer_id),
         FOREIGN KEY (live_id, draw_id) REFERENCES instant_wins(live_id, id)
     ) WITHOUT ROWID;
-    "#,
+    ",
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = STEPS.len() as i64;
+#[expect(clippy::cast_possible_wrap, reason = "a handful of steps, in a const")]
+pub(crate) const SCHEMA_VERSION: i64 = STEPS.len() as i64;
 
 /// Brings the database up to [`SCHEMA_VERSION`].
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::SchemaTooNew {
@@ -198,7 +199,11 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             known: SCHEMA_VERSION,
         });
     }
-    for (i, step) in STEPS.iter().enumerate().skip(found.max(0) as usize) {
+    for (i, step) in STEPS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
         let tx = conn.transaction()?;
         tx.execute_batch(step)?;
         // PRAGMA takes no bound parameters; the value is our own integer.

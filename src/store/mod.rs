@@ -106,16 +106,19 @@ impl Commit {
         }
     }
 
+    #[must_use]
     pub fn with_game(mut self, write: GameWrite) -> Self {
         self.games.push(write);
         self
     }
 
+    #[must_use]
     pub fn with_audit(mut self, audit: AuditEntry) -> Self {
         self.audit = Some(audit);
         self
     }
 
+    #[must_use]
     pub fn with_outcome(
         mut self,
         principal: impl Into<String>,

@@ -54,10 +54,10 @@ pub const DB_FILE: &str = "regie.db";
 /// How long a command's outcome is remembered for retries. A client retries
 /// within seconds; a show lasts hours. Older outcomes are pruned as the
 /// store writes, so the table stays small on a long show.
-pub const OUTCOME_RETENTION_MS: Millis = 6 * 3_600_000;
+pub(crate) const OUTCOME_RETENTION_MS: Millis = 6 * 3_600_000;
 
 /// Most open questions a snapshot carries (the oldest ones: the queue's head).
-pub const SNAPSHOT_MAX_OPEN_QUESTIONS: usize = 200;
+pub(crate) const SNAPSHOT_MAX_OPEN_QUESTIONS: usize = 200;
 
 /// SQLite's page cache for the store's connection.
 const PAGE_CACHE_KIB: i64 = 32 * 1024;
@@ -249,13 +249,13 @@ fn read_message(row: &Row, base: usize) -> rusqlite::Result<Option<ChatMessage>>
     };
     let reply_to = match row.get::<_, Option<i64>>(base + 11)? {
         Some(rid) => Some(ReplyTo {
-            message_id: MessageId(rid as u64),
+            message_id: MessageId(u64_from_sql(rid)),
             first_name: row.get::<_, Option<String>>(base + 12)?.unwrap_or_default(),
         }),
         None => None,
     };
     Ok(Some(ChatMessage {
-        id: MessageId(id as u64),
+        id: MessageId(u64_from_sql(id)),
         at: row.get(base + 1)?,
         author,
         text: row.get(base + 7)?,
@@ -272,7 +272,7 @@ fn read_tombstone(row: &Row, base: usize) -> rusqlite::Result<Option<Tombstone>>
         return Ok(None);
     };
     Ok(Some(Tombstone {
-        message_id: MessageId(id as u64),
+        message_id: MessageId(u64_from_sql(id)),
         posted_at: row.get(base + 1)?,
         redacted_at: row.get(base + 2)?,
         author_id: row.get::<_, Option<String>>(base + 3)?.map(ViewerId),
@@ -307,8 +307,21 @@ fn from_wire_name<T: for<'de> Deserialize<'de>>(row: &Row, idx: usize) -> rusqli
     serde_json::from_value(serde_json::Value::String(s)).map_err(|e| conversion(idx, e))
 }
 
+/// SQLite integers are signed: ids, seqs and indexes are written through
+/// here (saturating; none comes near 2^63).
 fn sql_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A length or position, for SQL; saturating like [`sql_i64`].
+fn sql_len(v: usize) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// An id, seq or index read back. [`sql_i64`] never writes a negative one,
+/// so a negative value can only be a damaged row; it reads as 0.
+fn u64_from_sql(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
 }
 
 // ── writing ─────────────────────────────────────────────────────────────
@@ -426,6 +439,28 @@ fn apply_event(
     let payload =
         payload.map_err(|e| StoreError::Corrupt(format!("event does not serialise: {e}")))?;
 
+    project(tx, state, frame)?;
+
+    tx.prepare_cached(
+        "INSERT INTO events (live_id, seq, at, kind, message_id, payload) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        live_id,
+        sql_i64(frame.seq),
+        frame.at,
+        frame.event.name(),
+        message_id.map(|m| sql_i64(m.0)),
+        payload,
+    ])?;
+    state.head = frame.seq;
+    Ok(())
+}
+
+/// Applies one event to the projection: the tables that hold the live's
+/// current state (messages, pins, sanctions, tombstones).
+fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Result<(), StoreError> {
+    let live_id = state.id;
     match &frame.event {
         Event::Message { message } => {
             insert_message(tx, live_id, message)?;
@@ -475,17 +510,30 @@ fn apply_event(
             tx,
             live_id,
             frame,
-            viewer_id,
-            "timeout",
-            Some(*until),
-            reason,
-            by,
+            &SanctionRow {
+                viewer_id,
+                kind: "timeout",
+                until: Some(*until),
+                reason,
+                by,
+            },
         )?,
         Event::ViewerBanned {
             viewer_id,
             reason,
             by,
-        } => insert_sanction(tx, live_id, frame, viewer_id, "ban", None, reason, by)?,
+        } => insert_sanction(
+            tx,
+            live_id,
+            frame,
+            &SanctionRow {
+                viewer_id,
+                kind: "ban",
+                until: None,
+                reason,
+                by,
+            },
+        )?,
         Event::Redacted { tombstone } => redact(tx, live_id, tombstone)?,
         Event::ViewersOnline { .. }
         | Event::PollOpened { .. }
@@ -495,33 +543,26 @@ fn apply_event(
         | Event::InstantWinEntries { .. }
         | Event::InstantWinDrawn { .. } => {}
     }
-
-    tx.prepare_cached(
-        "INSERT INTO events (live_id, seq, at, kind, message_id, payload) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        live_id,
-        sql_i64(frame.seq),
-        frame.at,
-        frame.event.name(),
-        message_id.map(|m| sql_i64(m.0)),
-        payload,
-    ])?;
-    state.head = frame.seq;
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One row of the `sanctions` table, borrowed from the event that imposed
+/// it; the row's time and seq are the event frame's.
+struct SanctionRow<'a> {
+    viewer_id: &'a ViewerId,
+    /// `"timeout"` or `"ban"`, as `active_sanctions` reads it back.
+    kind: &'a str,
+    /// A timeout's end; a ban has none.
+    until: Option<Millis>,
+    reason: &'a str,
+    by: &'a Actor,
+}
+
 fn insert_sanction(
     tx: &Transaction,
     live_id: i64,
     frame: &EventFrame,
-    viewer_id: &ViewerId,
-    kind: &str,
-    until: Option<Millis>,
-    reason: &str,
-    by: &Actor,
+    row: &SanctionRow<'_>,
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO sanctions (live_id, viewer_id, kind, until, reason, by_name, by_role, at, seq) \
@@ -529,12 +570,12 @@ fn insert_sanction(
     )?
     .execute(params![
         live_id,
-        viewer_id.0,
-        kind,
-        until,
-        reason,
-        by.name,
-        by.role.as_str(),
+        row.viewer_id.0,
+        row.kind,
+        row.until,
+        row.reason,
+        row.by.name,
+        row.by.role.as_str(),
         frame.at,
         sql_i64(frame.seq),
     ])?;
@@ -591,7 +632,7 @@ fn apply_game(tx: &Transaction, live_id: i64, write: &GameWrite) -> Result<(), S
                 live_id,
                 sql_i64(*poll_id),
                 viewer.0,
-                *option as i64
+                sql_len(*option)
             ])?;
         }
         GameWrite::PollClosed { poll_id, closed_at } => {
@@ -839,19 +880,18 @@ impl Store for SqliteStore {
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;
-            let (id, epoch, head) = match existing {
-                Some(row) => row,
-                None => {
-                    let mut raw = [0u8; 16];
-                    secret_file::os_random(&mut raw).map_err(key_error)?;
-                    let epoch = audit::hex(&raw);
-                    tx.execute(
-                        "INSERT INTO lives (name, epoch, head, created_at) VALUES (?1, ?2, 0, ?3)",
-                        params![live, epoch, crate::now_millis()],
-                    )?;
-                    tracing::info!(live, "new live session in the store");
-                    (tx.last_insert_rowid(), epoch, 0)
-                }
+            let (id, epoch, head) = if let Some(row) = existing {
+                row
+            } else {
+                let mut raw = [0u8; 16];
+                secret_file::os_random(&mut raw).map_err(key_error)?;
+                let epoch = audit::hex(&raw);
+                tx.execute(
+                    "INSERT INTO lives (name, epoch, head, created_at) VALUES (?1, ?2, 0, ?3)",
+                    params![live, epoch, crate::now_millis()],
+                )?;
+                tracing::info!(live, "new live session in the store");
+                (tx.last_insert_rowid(), epoch, 0)
             };
             let last_message_id: i64 = tx.query_row(
                 "SELECT max(coalesce((SELECT max(id) FROM messages WHERE live_id = ?1), 0), \
@@ -873,9 +913,9 @@ impl Store for SqliteStore {
                 LiveState {
                     id,
                     epoch: Epoch(epoch),
-                    head: head.max(0) as Seq,
-                    last_message_id: last_message_id.max(0) as u64,
-                    audit_index: audit_index.max(0) as u64,
+                    head: u64_from_sql(head),
+                    last_message_id: u64_from_sql(last_message_id),
+                    audit_index: u64_from_sql(audit_index),
                     audit_hash,
                 },
             );
@@ -987,7 +1027,7 @@ impl Store for SqliteStore {
                 };
                 Ok(EventFrame {
                     epoch: epoch.clone(),
-                    seq: seq as Seq,
+                    seq: u64_from_sql(seq),
                     at,
                     event,
                 })
@@ -1012,10 +1052,11 @@ impl Store for SqliteStore {
              AND m.question = 1 AND m.answered = 0 ORDER BY m.id LIMIT ?2"
         ))?;
         let open_questions = stmt
-            .query_map(params![live_id, SNAPSHOT_MAX_OPEN_QUESTIONS as i64], |r| {
-                read_message(r, 0)
-            })?
-            .filter_map(|m| m.transpose())
+            .query_map(
+                params![live_id, sql_len(SNAPSHOT_MAX_OPEN_QUESTIONS)],
+                |r| read_message(r, 0),
+            )?
+            .filter_map(Result::transpose)
             .collect::<Result<Vec<_>, _>>()?;
         drop(stmt);
         let mut recent = self.recent_entries(live_id, None, recent)?;
@@ -1182,7 +1223,7 @@ impl Store for SqliteStore {
         )?;
         let rows = stmt.query_map([live_id], |r| {
             Ok(AuditRecord {
-                index: r.get::<_, i64>(0)?.max(0) as u64,
+                index: u64_from_sql(r.get(0)?),
                 entry: AuditEntry {
                     at: r.get(1)?,
                     actor_name: r.get(2)?,
@@ -1241,7 +1282,10 @@ impl Store for SqliteStore {
             for (id, poll, closed_at) in rows {
                 let votes = votes
                     .query_map(params![live_id, id], |r| {
-                        Ok((ViewerId(r.get(0)?), r.get::<_, i64>(1)?.max(0) as usize))
+                        Ok((
+                            ViewerId(r.get(0)?),
+                            usize::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                        ))
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 games.polls.push(StoredPoll {
