@@ -211,6 +211,14 @@ pub fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
     let mut source = FrameSource::new();
     let now = crate::now_millis();
     update(&mut state, Msg::Tick(now));
+    update(
+        &mut state,
+        Msg::Resize {
+            width: args.width,
+            height: args.height,
+        },
+    );
+    let mut feed_view = view::FeedView::default();
 
     // 1. Fill, in chunks so the bench's own JSON does not count as the
     // console's memory. Only parse + update is timed.
@@ -227,7 +235,7 @@ pub fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
         fill += started.elapsed();
         filled += n;
     }
-    terminal.draw(|f| view::draw(f, &mut state, &theme))?;
+    terminal.draw(|f| view::draw(f, &state, &mut feed_view, &theme))?;
     let (rss_filled, _) = memory_mib();
     println!(
         "fill: {} messages in {:.2}s = {:.0} msg/s (parse + update); feed holds {}; RSS {:.1} MiB",
@@ -267,7 +275,7 @@ pub fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
         let d0 = Instant::now();
         if state.dirty {
             state.dirty = false;
-            terminal.draw(|f| view::draw(f, &mut state, &theme))?;
+            terminal.draw(|f| view::draw(f, &state, &mut feed_view, &theme))?;
         }
         draw_ms.push(d0.elapsed().as_secs_f64() * 1e3);
         busy_ms.push(t0.elapsed().as_secs_f64() * 1e3);
@@ -314,7 +322,7 @@ pub fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
             if since_draw >= tick {
                 since_draw = Duration::ZERO;
                 update(&mut state, Msg::Tick(crate::now_millis()));
-                terminal.draw(|f| view::draw(f, &mut state, &theme))?;
+                terminal.draw(|f| view::draw(f, &state, &mut feed_view, &theme))?;
                 frames += 1;
             }
             let spent = t0.elapsed();
