@@ -12,6 +12,7 @@ use crate::console::keymap::{Action, Keymap, PopupAction};
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::view::text::{clean, clean_name, clock};
 use crate::console::wrap::truncate;
+use crate::protocol::{DrawState, PollState};
 
 #[derive(Debug, Clone, Default)]
 pub struct GamesList {
@@ -72,80 +73,95 @@ fn draw_list(
         lines.push(Line::styled("no poll or instant win yet", meta));
     }
     for p in games.polls.iter().rev() {
-        let tally = tally(p);
-        let status = match p.closed_at {
-            Some(at) => format!("closed {}", clock(at)),
-            None => "live".to_string(),
-        };
-        lines.push(Line::styled(
-            truncate(
-                &format!(
-                    "Poll #{} · {} · {status}",
-                    p.poll.id,
-                    clean(&p.poll.question)
-                ),
-                w,
-            )
-            .into_owned(),
-            theme.style(StyleKey::PollQuestion),
-        ));
-        let pcts = tally.percentages();
-        let results: Vec<String> = p
-            .poll
-            .options
-            .iter()
-            .enumerate()
-            .map(|(i, o)| {
-                format!(
-                    "{} {} ({:.0}%)",
-                    clean_name(o),
-                    p.counts.get(i).copied().unwrap_or(0),
-                    pcts.get(i).copied().unwrap_or(0.0)
-                )
-            })
-            .collect();
-        lines.extend(wrapped(
-            &format!(
-                "  {} · {} voters, {:.0}% of {}",
-                results.join(" · "),
-                p.voters,
-                tally.participation(),
-                p.poll.audience_at_launch
-            ),
-            w,
-            theme.style(StyleKey::PollCount),
-        ));
+        lines.extend(poll_rows(p, w, theme));
     }
     for d in games.draws.iter().rev() {
-        let status = match &d.result {
-            Some(r) => {
-                let names: Vec<String> = r
-                    .winners
-                    .iter()
-                    .map(|w| clean_name(&w.first_name))
-                    .collect();
-                format!("{} entries · winners: {}", d.entrants, names.join(", "))
-            }
-            None => format!("{} entries · open", d.entrants),
-        };
-        lines.push(Line::styled(
-            truncate(
-                &format!(
-                    "Instant win #{} · {}× {}",
-                    d.draw.id,
-                    d.draw.winners,
-                    clean_name(&d.draw.prize)
-                ),
-                w,
-            )
-            .into_owned(),
-            theme.style(StyleKey::DrawPrize),
-        ));
-        lines.extend(wrapped(&format!("  {status}"), w, meta));
+        lines.extend(draw_rows(d, w, theme));
     }
     let max_rows = area.height.saturating_sub(5) as usize;
     let skip = (scroll as usize).min(lines.len().saturating_sub(max_rows));
     let mut visible: Vec<Line> = lines.into_iter().skip(skip).take(max_rows).collect();
     visible.push(keys_line(keys, theme));
     draw_box(buf, area, " Polls and instant wins ", visible, width, theme);
+}
+
+/// A poll: its question and status, then every option's count and share.
+fn poll_rows(p: &PollState, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let tally = tally(p);
+    let status = match p.closed_at {
+        Some(at) => format!("closed {}", clock(at)),
+        None => "live".to_string(),
+    };
+    lines.push(Line::styled(
+        truncate(
+            &format!(
+                "Poll #{} · {} · {status}",
+                p.poll.id,
+                clean(&p.poll.question)
+            ),
+            w,
+        )
+        .into_owned(),
+        theme.style(StyleKey::PollQuestion),
+    ));
+    let pcts = tally.percentages();
+    let results: Vec<String> = p
+        .poll
+        .options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            format!(
+                "{} {} ({:.0}%)",
+                clean_name(o),
+                p.counts.get(i).copied().unwrap_or(0),
+                pcts.get(i).copied().unwrap_or(0.0)
+            )
+        })
+        .collect();
+    lines.extend(wrapped(
+        &format!(
+            "  {} · {} voters, {:.0}% of {}",
+            results.join(" · "),
+            p.voters,
+            tally.participation(),
+            p.poll.audience_at_launch
+        ),
+        w,
+        theme.style(StyleKey::PollCount),
+    ));
+    lines
+}
+
+/// An instant win: its prize, then its entries and winners.
+fn draw_rows(d: &DrawState, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let meta = theme.style(StyleKey::PollMeta);
+    let mut lines = Vec::new();
+    let status = match &d.result {
+        Some(r) => {
+            let names: Vec<String> = r
+                .winners
+                .iter()
+                .map(|w| clean_name(&w.first_name))
+                .collect();
+            format!("{} entries · winners: {}", d.entrants, names.join(", "))
+        }
+        None => format!("{} entries · open", d.entrants),
+    };
+    lines.push(Line::styled(
+        truncate(
+            &format!(
+                "Instant win #{} · {}× {}",
+                d.draw.id,
+                d.draw.winners,
+                clean_name(&d.draw.prize)
+            ),
+            w,
+        )
+        .into_owned(),
+        theme.style(StyleKey::DrawPrize),
+    ));
+    lines.extend(wrapped(&format!("  {status}"), w, meta));
+    lines
 }

@@ -10,7 +10,7 @@ use crate::console::games::{countdown, short_hex, tally};
 use crate::console::state::Console;
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::wrap::{display_width, truncate, wrap};
-use crate::protocol::{DrawState, PollState};
+use crate::protocol::{DrawResult, DrawState, PollState};
 
 /// Short facts joined by " · ", as many per line as fit in `width`.
 fn facts(segments: Vec<(String, Style)>, width: usize) -> Vec<Line<'static>> {
@@ -210,54 +210,61 @@ pub fn draw_lines(
                 proof,
             ));
         }
-        Some(r) => {
-            lines.push(Line::styled(
-                format!("{} entries · drawn {}", d.entrants, clock(r.drawn_at)),
-                meta,
-            ));
-            let names: Vec<String> = r
-                .winners
-                .iter()
-                .map(|w| clean_name(&w.first_name))
-                .collect();
-            let names = if names.is_empty() {
-                "no winner (no entries)".to_string()
-            } else {
-                names.join(", ")
-            };
-            let text = format!("winners: {names}");
-            for (i, r) in wrap(&text, width).into_iter().enumerate().take(2) {
-                let part = &text[r];
-                lines.push(if i == 0 && part.starts_with("winners: ") {
-                    Line::from(vec![
-                        Span::styled("winners: ", meta),
-                        Span::styled(
-                            part["winners: ".len()..].to_string(),
-                            theme.style(StyleKey::DrawWinner),
-                        ),
-                    ])
-                } else {
-                    Line::styled(part.to_string(), theme.style(StyleKey::DrawWinner))
-                });
-            }
-            lines.extend(facts(
-                vec![
-                    (format!("seed {}…", short_hex(&clean(&r.seed))), proof),
-                    (
-                        format!("entrants {}…", short_hex(&clean(&r.entrants_hash))),
-                        proof,
-                    ),
-                ],
-                width,
-            ));
-            lines.extend(facts(
-                vec![
-                    (format!("verify: /draws/{}.json", d.draw.id), proof),
-                    ("regie verify-draw".to_string(), proof),
-                ],
-                width,
-            ));
-        }
+        Some(r) => lines.extend(drawn_lines(d, r, width, theme)),
     }
+    lines
+}
+
+/// A drawn instant win: entries, winners by first name, and the proof.
+fn drawn_lines(d: &DrawState, r: &DrawResult, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let proof = theme.style(StyleKey::DrawProof);
+    let meta = theme.style(StyleKey::DrawMeta);
+    let mut lines = Vec::new();
+    lines.push(Line::styled(
+        format!("{} entries · drawn {}", d.entrants, clock(r.drawn_at)),
+        meta,
+    ));
+    let names: Vec<String> = r
+        .winners
+        .iter()
+        .map(|w| clean_name(&w.first_name))
+        .collect();
+    let names = if names.is_empty() {
+        "no winner (no entries)".to_string()
+    } else {
+        names.join(", ")
+    };
+    let text = format!("winners: {names}");
+    for (i, r) in wrap(&text, width).into_iter().enumerate().take(2) {
+        let part = &text[r];
+        lines.push(if i == 0 && part.starts_with("winners: ") {
+            Line::from(vec![
+                Span::styled("winners: ", meta),
+                Span::styled(
+                    part["winners: ".len()..].to_string(),
+                    theme.style(StyleKey::DrawWinner),
+                ),
+            ])
+        } else {
+            Line::styled(part.to_string(), theme.style(StyleKey::DrawWinner))
+        });
+    }
+    lines.extend(facts(
+        vec![
+            (format!("seed {}…", short_hex(&clean(&r.seed))), proof),
+            (
+                format!("entrants {}…", short_hex(&clean(&r.entrants_hash))),
+                proof,
+            ),
+        ],
+        width,
+    ));
+    lines.extend(facts(
+        vec![
+            (format!("verify: /draws/{}.json", d.draw.id), proof),
+            ("regie verify-draw".to_string(), proof),
+        ],
+        width,
+    ));
     lines
 }

@@ -127,28 +127,38 @@ pub(crate) fn pane_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> B
 fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let bar = theme.style(StyleKey::StatusBar);
     buf.set_style(area, bar);
-    let conn = match &state.conn {
-        ConnStatus::Connected => {
-            Span::styled(" ● Connected ", theme.style(StyleKey::StatusConnected))
-        }
-        ConnStatus::Connecting => {
-            Span::styled(" … Connecting ", theme.style(StyleKey::StatusReconnecting))
-        }
-        ConnStatus::Reconnecting {
-            attempt,
-            next_try_at,
-        } => {
-            let secs = ((next_try_at - state.now).max(0) + 999) / 1000;
-            Span::styled(
-                format!(" ◌ Reconnecting (attempt {attempt}, next try in {secs}s) "),
-                theme.style(StyleKey::StatusReconnecting),
-            )
-        }
-        ConnStatus::Offline { reason } => Span::styled(
-            format!(" ✕ Offline: {} ", truncate(&clean(reason), 30)),
-            theme.style(StyleKey::StatusOffline),
-        ),
-    };
+    let note = state.note.as_ref().map(|n| {
+        let style = if n.error {
+            StyleKey::StatusError
+        } else {
+            StyleKey::StatusInfo
+        };
+        Span::styled(format!(" {} ", clean(&n.text)), theme.style(style))
+    });
+    // Segments in display order with a priority; drop the least important
+    // until the bar fits.
+    let mut segments = status_segments(area, state, theme);
+    let note_width = note.as_ref().map(|n| n.width()).unwrap_or(0);
+    let budget = (area.width as usize).saturating_sub(note_width.min(area.width as usize / 2));
+    while segments.iter().map(|(_, s)| s.width()).sum::<usize>() > budget && segments.len() > 1 {
+        let worst = segments
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, (p, _))| *p)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        segments.remove(worst);
+    }
+    let mut spans: Vec<Span> = segments.into_iter().map(|(_, s)| s).collect();
+    if let Some(note) = note {
+        spans.push(note);
+    }
+    put_line(buf, area, area.y, &Line::from(spans));
+}
+
+/// The status bar's segments, each with its priority (0 matters most).
+fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<(u8, Span<'static>)> {
+    let conn = connection_span(state, theme);
     let role = Span::styled(
         format!(
             " {} {} ",
@@ -188,17 +198,6 @@ fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
         };
         Span::styled(text, theme.style(StyleKey::StatusPending))
     });
-    let note = state.note.as_ref().map(|n| {
-        let style = if n.error {
-            StyleKey::StatusError
-        } else {
-            StyleKey::StatusInfo
-        };
-        Span::styled(format!(" {} ", clean(&n.text)), theme.style(style))
-    });
-
-    // Segments in display order with a priority; drop the least important
-    // until the bar fits.
     let mut segments: Vec<(u8, Span)> = vec![(0, conn), (1, role)];
     if let Some(p) = pending {
         segments.push((2, p));
@@ -207,22 +206,32 @@ fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     segments.push((5, viewers));
     segments.push((6, live));
     segments.push((7, rate));
-    let note_width = note.as_ref().map(|n| n.width()).unwrap_or(0);
-    let budget = (area.width as usize).saturating_sub(note_width.min(area.width as usize / 2));
-    while segments.iter().map(|(_, s)| s.width()).sum::<usize>() > budget && segments.len() > 1 {
-        let worst = segments
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, (p, _))| *p)
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        segments.remove(worst);
+    segments
+}
+
+fn connection_span(state: &Console, theme: &Theme) -> Span<'static> {
+    match &state.conn {
+        ConnStatus::Connected => {
+            Span::styled(" ● Connected ", theme.style(StyleKey::StatusConnected))
+        }
+        ConnStatus::Connecting => {
+            Span::styled(" … Connecting ", theme.style(StyleKey::StatusReconnecting))
+        }
+        ConnStatus::Reconnecting {
+            attempt,
+            next_try_at,
+        } => {
+            let secs = ((next_try_at - state.now).max(0) + 999) / 1000;
+            Span::styled(
+                format!(" ◌ Reconnecting (attempt {attempt}, next try in {secs}s) "),
+                theme.style(StyleKey::StatusReconnecting),
+            )
+        }
+        ConnStatus::Offline { reason } => Span::styled(
+            format!(" ✕ Offline: {} ", truncate(&clean(reason), 30)),
+            theme.style(StyleKey::StatusOffline),
+        ),
     }
-    let mut spans: Vec<Span> = segments.into_iter().map(|(_, s)| s).collect();
-    if let Some(note) = note {
-        spans.push(note);
-    }
-    put_line(buf, area, area.y, &Line::from(spans));
 }
 
 /// Eight levels of block characters, scaled to the series' maximum.
