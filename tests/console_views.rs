@@ -167,6 +167,58 @@ fn confirm_footers_follow_a_remapped_yes_key() {
     assert!(screen.contains("o quit · n stay"), "{screen}");
 }
 
+/// The feed's view state (`FeedView`) lives with the caller between draws,
+/// as in the real loop: stepping up a line at a time, drawing after each
+/// step, keeps the selected line on screen, and jumping to the bottom
+/// follows again.
+#[test]
+fn a_kept_feed_view_keeps_the_selection_on_screen_while_scrolling() {
+    let mut c = show(StaffRole::Moderator);
+    for i in 0..40u64 {
+        update(
+            &mut c,
+            Msg::Frame(event(
+                100 + i,
+                NOON + 28 * MIN,
+                Event::Message {
+                    message: message(
+                        300 + i,
+                        NOON + 28 * MIN,
+                        viewer("v-zoe", "Zoé", "zoe"),
+                        &format!("line number {i}"),
+                    ),
+                },
+            )),
+        );
+    }
+    let theme = theme::Theme::builtin_default();
+    let mut view = regie::console::view::FeedView::default();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    update(
+        &mut c,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    for step in 0..45 {
+        feed(&mut c, [key('k')]);
+        terminal
+            .draw(|f| regie::console::view::draw(f, &c, &mut view, &theme))
+            .unwrap();
+        let selected = c.target().map(|m| m.text.clone());
+        if let Some(text) = selected.filter(|t| t.starts_with("line number")) {
+            let screen = terminal.backend().to_string();
+            assert!(
+                screen.contains(&text),
+                "step {step}: {text:?} off screen\n{screen}"
+            );
+        }
+    }
+    feed(&mut c, [key('G')]);
+    assert!(c.scroll.follow);
+}
+
 #[test]
 fn prompts_and_confirmations() {
     let mut host = show(StaffRole::Host);

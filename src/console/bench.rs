@@ -273,7 +273,7 @@ pub fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// 1. Fill, in chunks so the bench's own JSON does not count as the
+/// Phase 1, fill: in chunks so the bench's own JSON does not count as the
 /// console's memory. Only parse + update is timed. Returns the RSS after.
 fn fill(bench: &mut Bench, args: &ConsoleBenchArgs) -> anyhow::Result<Option<f64>> {
     let mut fill = Duration::ZERO;
@@ -306,7 +306,7 @@ fn tick_of(args: &ConsoleBenchArgs) -> Duration {
     Duration::from_secs_f64(1.0 / f64::from(args.fps.max(1)))
 }
 
-/// 2. Paced: each tick takes its share of messages, then draws if dirty.
+/// Phase 2, paced: each tick takes its share of messages, then draws if dirty.
 /// Returns the RSS after.
 fn paced(bench: &mut Bench, args: &ConsoleBenchArgs) -> anyhow::Result<Option<f64>> {
     let tick = tick_of(args);
@@ -367,7 +367,7 @@ fn paced(bench: &mut Bench, args: &ConsoleBenchArgs) -> anyhow::Result<Option<f6
     Ok(memory_mib().0)
 }
 
-/// 3. Flat out, drawing every `tick` of busy time; only ingest and draw
+/// Phase 3, flat out: drawing every `tick` of busy time; only ingest and draw
 /// are timed.
 fn flat_out(bench: &mut Bench, args: &ConsoleBenchArgs) -> anyhow::Result<()> {
     let tick = tick_of(args);

@@ -91,8 +91,10 @@ impl Pane {
 pub struct FeedScroll {
     pub follow: bool,
     pub selected: Option<Pos>,
-    /// The bottom visible entry when not following; the view keeps it
-    /// consistent with the selection and the pane's height.
+    /// Where `update` anchored the bottom of the view when not following
+    /// (a jump, a filter). Where the view then settled, given the
+    /// selection and the pane's height, is the view's own state
+    /// (`view::FeedView`), not written back here.
     pub bottom: Option<Pos>,
 }
 
