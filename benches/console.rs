@@ -85,6 +85,7 @@ fn bench(c: &mut Criterion) {
     }
     let theme = Theme::builtin_default();
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+    let mut feed_view = regie::console::view::FeedView::default();
     let mut seq = 50_000u64;
     c.bench_function("one message + draw 200x50 over 50k", |b| {
         b.iter(|| {
@@ -101,7 +102,7 @@ fn bench(c: &mut Criterion) {
                 })),
             );
             terminal
-                .draw(|f| regie::console::view::draw(f, &mut state, &theme))
+                .draw(|f| regie::console::view::draw(f, &state, &mut feed_view, &theme))
                 .expect("draw");
         });
     });

@@ -601,13 +601,13 @@ fn hostile_poll_and_draw_text_is_sanitised_and_odd_tallies_do_not_panic() {
 
 #[test]
 fn poll_bars_take_their_colour_from_the_theme() {
-    let mut c = live_poll(StaffRole::Host);
+    let c = live_poll(StaffRole::Host);
     for name in ["default", "light", "high-contrast"] {
         let theme = regie::console::theme::load(name).unwrap().theme;
         let mut terminal =
             ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
         terminal
-            .draw(|f| regie::console::view::draw(f, &mut c, &theme))
+            .draw(|f| regie::console::view::draw(f, &c, &mut Default::default(), &theme))
             .unwrap();
         let buf = terminal.backend().buffer().clone();
         let style_of = |sym: &str| {

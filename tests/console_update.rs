@@ -5,7 +5,7 @@ mod console_support;
 
 use console_support::*;
 use crossterm::event::KeyCode;
-use regie::console::state::{ConnStatus, Effect, Msg, Pane, Popup, update};
+use regie::console::state::{Confirm, ConnStatus, Effect, Msg, Pane, Popup, Target, update};
 use regie::protocol::*;
 
 #[test]
@@ -107,15 +107,17 @@ fn redact_asks_a_reason_then_confirms_showing_the_text_then_sends() {
     feed(&mut c, [key('k')]);
     assert_eq!(c.target().unwrap().id, MessageId(6));
     feed(&mut c, [key('r')]);
-    assert!(matches!(c.popup, Some(Popup::Prompt { .. })));
+    assert!(matches!(c.popup, Some(Popup::Prompt(_))));
     let effects = feed(&mut c, [code(KeyCode::Enter)]);
     assert!(effects.is_empty(), "nothing is sent before confirming");
     assert!(matches!(
         c.popup,
-        Some(Popup::RedactConfirm {
-            message_id: MessageId(6),
-            ..
-        })
+        Some(Popup::Confirm(Confirm {
+            what: Target::Redact {
+                message_id: MessageId(6),
+                ..
+            }
+        }))
     ));
     let screen = render(&mut c, 100, 30);
     assert!(
@@ -174,7 +176,10 @@ fn redact_can_be_cancelled_at_either_step() {
 fn a_redaction_from_elsewhere_closes_a_confirmation_for_that_message() {
     let mut c = show(StaffRole::Support);
     feed(&mut c, [key('k'), key('r'), code(KeyCode::Enter)]);
-    let Some(Popup::RedactConfirm { message_id, .. }) = c.popup.clone() else {
+    let Some(Popup::Confirm(Confirm {
+        what: Target::Redact { message_id, .. },
+    })) = c.popup.clone()
+    else {
         panic!()
     };
     feed(
@@ -382,7 +387,7 @@ fn timeout_asks_a_duration_and_ban_asks_to_confirm() {
         feed(&mut c, [code(KeyCode::Enter)]).is_empty(),
         "not a duration"
     );
-    assert!(matches!(c.popup, Some(Popup::Prompt { .. })));
+    assert!(matches!(c.popup, Some(Popup::Prompt(_))));
     feed(&mut c, [ctrl('u')]);
     feed(&mut c, typed("5m"));
     let effects = feed(&mut c, [code(KeyCode::Enter)]);
@@ -398,7 +403,12 @@ fn timeout_asks_a_duration_and_ban_asks_to_confirm() {
         feed(&mut c, [key('b'), key('x')]).is_empty(),
         "other keys keep the confirmation open"
     );
-    assert!(matches!(c.popup, Some(Popup::BanConfirm { .. })));
+    assert!(matches!(
+        c.popup,
+        Some(Popup::Confirm(Confirm {
+            what: Target::Ban { .. }
+        }))
+    ));
     let effects = feed(&mut c, [key('y')]);
     assert_eq!(
         commands(&effects),

@@ -7,7 +7,7 @@ mod console_support;
 use console_support::*;
 use crossterm::event::KeyCode;
 use ratatui::style::Color;
-use regie::console::state::{ConnStatus, Msg, Popup, update};
+use regie::console::state::{Confirm, ConnStatus, Msg, Popup, Target, update};
 use regie::console::theme::{self, StyleKey};
 use regie::protocol::*;
 
@@ -136,6 +136,89 @@ fn viewer_card_per_role() {
     }
 }
 
+/// Popup footers come from the keymap: with confirm moved from `y` to `o`,
+/// the ban confirmation says `o ban`, and `y` no longer bans.
+#[test]
+fn confirm_footers_follow_a_remapped_yes_key() {
+    let overrides = std::collections::BTreeMap::from([
+        ("y".to_string(), "none".to_string()),
+        ("o".to_string(), "confirm".to_string()),
+    ]);
+    let (keymap, warnings) = regie::console::keymap::Keymap::with_overrides(&overrides);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let mut b = show(StaffRole::Moderator);
+    b.keymap = keymap;
+    feed(&mut b, [key('k'), key('b')]);
+    let screen = render(&mut b, 160, 48);
+    assert!(screen.contains("o ban · n cancel"), "{screen}");
+    assert!(!screen.contains("y ban"), "{screen}");
+    assert!(feed(&mut b, [key('y')]).is_empty(), "y is unbound");
+    assert!(b.popup.is_some());
+    let effects = feed(&mut b, [key('o')]);
+    assert!(
+        matches!(commands(&effects).as_slice(), [Command::Ban { .. }]),
+        "{effects:?}"
+    );
+
+    let mut q = show(StaffRole::Moderator);
+    q.keymap = b.keymap.clone();
+    feed(&mut q, [key('q')]);
+    let screen = render(&mut q, 80, 24);
+    assert!(screen.contains("o quit · n stay"), "{screen}");
+}
+
+/// The feed's view state (`FeedView`) lives with the caller between draws,
+/// as in the real loop: stepping up a line at a time, drawing after each
+/// step, keeps the selected line on screen, and jumping to the bottom
+/// follows again.
+#[test]
+fn a_kept_feed_view_keeps_the_selection_on_screen_while_scrolling() {
+    let mut c = show(StaffRole::Moderator);
+    for i in 0..40u64 {
+        update(
+            &mut c,
+            Msg::Frame(event(
+                100 + i,
+                NOON + 28 * MIN,
+                Event::Message {
+                    message: message(
+                        300 + i,
+                        NOON + 28 * MIN,
+                        viewer("v-zoe", "Zoé", "zoe"),
+                        &format!("line number {i}"),
+                    ),
+                },
+            )),
+        );
+    }
+    let theme = theme::Theme::builtin_default();
+    let mut view = regie::console::view::FeedView::default();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    update(
+        &mut c,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    for step in 0..45 {
+        feed(&mut c, [key('k')]);
+        terminal
+            .draw(|f| regie::console::view::draw(f, &c, &mut view, &theme))
+            .unwrap();
+        let selected = c.target().map(|m| m.text.clone());
+        if let Some(text) = selected.filter(|t| t.starts_with("line number")) {
+            let screen = terminal.backend().to_string();
+            assert!(
+                screen.contains(&text),
+                "step {step}: {text:?} off screen\n{screen}"
+            );
+        }
+    }
+    feed(&mut c, [key('G')]);
+    assert!(c.scroll.follow);
+}
+
 #[test]
 fn prompts_and_confirmations() {
     let mut host = show(StaffRole::Host);
@@ -179,7 +262,12 @@ fn prompts_and_confirmations() {
     );
     snap("redact_reason_prompt", &mut r);
     feed(&mut r, [code(KeyCode::Enter)]);
-    assert!(matches!(r.popup, Some(Popup::RedactConfirm { .. })));
+    assert!(matches!(
+        r.popup,
+        Some(Popup::Confirm(Confirm {
+            what: Target::Redact { .. }
+        }))
+    ));
     snap("redact_confirm", &mut r);
 }
 
@@ -306,7 +394,7 @@ fn hostile_text_is_sanitised_at_render_and_never_moves_a_border() {
 
 #[test]
 fn every_colour_comes_from_the_theme() {
-    let mut c = show(StaffRole::Moderator);
+    let c = show(StaffRole::Moderator);
     let find = |buf: &ratatui::buffer::Buffer, sym: &str| {
         buf.content
             .iter()
@@ -319,7 +407,7 @@ fn every_colour_comes_from_the_theme() {
         let mut terminal =
             ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
         terminal
-            .draw(|f| regie::console::view::draw(f, &mut c, &theme))
+            .draw(|f| regie::console::view::draw(f, &c, &mut Default::default(), &theme))
             .unwrap();
         let buf = terminal.backend().buffer().clone();
         for (sym, key) in [
@@ -345,7 +433,7 @@ fn every_colour_comes_from_the_theme() {
     .unwrap();
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
     terminal
-        .draw(|f| regie::console::view::draw(f, &mut c, &custom))
+        .draw(|f| regie::console::view::draw(f, &c, &mut Default::default(), &custom))
         .unwrap();
     let buf = terminal.backend().buffer().clone();
     assert_eq!(find(&buf, "⧗").fg, Some(Color::Rgb(0x12, 0x34, 0x56)));

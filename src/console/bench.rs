@@ -22,8 +22,8 @@ use super::state::{ConnStatus, Console, Msg, Session, update};
 use super::theme::Theme;
 use super::view;
 use crate::protocol::{
-    Actor, Author, ChatMessage, Epoch, Event, EventFrame, HoldReason, MessageId, ServerFrame,
-    StaffRole, Tombstone, ViewerId, Visibility, parse_server_frame,
+    Actor, Author, ChatMessage, Epoch, Event, EventFrame, HoldReason, MessageId, Millis,
+    ServerFrame, StaffRole, Tombstone, ViewerId, Visibility, parse_server_frame,
 };
 
 /// What `regie bench console` runs.
@@ -190,56 +190,125 @@ pub fn memory_mib() -> (Option<f64>, Option<f64>) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-pub fn run(args: ConsoleBench) -> anyhow::Result<()> {
-    let session = Session {
-        role: StaffRole::Moderator,
-        name: "bench".into(),
-        live: "bench".into(),
-    };
-    let mut state = Console::new(session, Keymap::default(), args.retained, "b");
-    update(&mut state, Msg::Connection(ConnStatus::Connected));
-    let theme = Theme::builtin_default();
-    let mut terminal = Terminal::new(TestBackend::new(args.width, args.height))?;
-    let mut source = FrameSource::new();
-    let now = crate::now_millis();
-    update(&mut state, Msg::Tick(now));
+/// Messages generated per fill chunk and per flat-out batch.
+const CHUNK: usize = 5_000;
 
-    // 1. Fill, in chunks so the bench's own JSON does not count as the
-    // console's memory. Only parse + update is timed.
-    const CHUNK: usize = 5_000;
+/// The console under test, drawn on a test terminal like the real loop.
+struct Bench {
+    state: Console,
+    feed_view: view::FeedView,
+    terminal: Terminal<TestBackend>,
+    theme: Theme,
+    source: FrameSource,
+    /// The clock the generated frames carry.
+    now: Millis,
+}
+
+impl Bench {
+    fn new(args: &ConsoleBench) -> anyhow::Result<Bench> {
+        let session = Session {
+            role: StaffRole::Moderator,
+            name: "bench".into(),
+            live: "bench".into(),
+        };
+        let mut state = Console::new(session, Keymap::default(), args.retained, "b");
+        update(&mut state, Msg::Connection(ConnStatus::Connected));
+        let now = crate::now_millis();
+        update(&mut state, Msg::Tick(now));
+        update(
+            &mut state,
+            Msg::Resize {
+                width: args.width,
+                height: args.height,
+            },
+        );
+        Ok(Bench {
+            state,
+            feed_view: view::FeedView::default(),
+            terminal: Terminal::new(TestBackend::new(args.width, args.height))?,
+            theme: Theme::builtin_default(),
+            source: FrameSource::new(),
+            now,
+        })
+    }
+
+    fn draw(&mut self) -> anyhow::Result<()> {
+        let Bench {
+            state,
+            feed_view,
+            terminal,
+            theme,
+            ..
+        } = self;
+        terminal.draw(|f| view::draw(f, state, feed_view, theme))?;
+        Ok(())
+    }
+
+    fn jsons(&mut self, n: usize) -> Vec<String> {
+        (0..n).map(|_| self.source.next_json(self.now)).collect()
+    }
+}
+
+pub fn run(args: ConsoleBench) -> anyhow::Result<()> {
+    let mut bench = Bench::new(&args)?;
+    let rss_filled = fill(&mut bench, &args)?;
+    let rss_paced = paced(&mut bench, &args)?;
+    flat_out(&mut bench, &args)?;
+    let (rss, hwm) = memory_mib();
+    println!(
+        "memory: RSS {:.1} MiB after fill, {:.1} MiB after the paced phase, {:.1} MiB at the end, peak {:.1} MiB",
+        rss_filled.unwrap_or(f64::NAN),
+        rss_paced.unwrap_or(f64::NAN),
+        rss.unwrap_or(f64::NAN),
+        hwm.unwrap_or(f64::NAN)
+    );
+    Ok(())
+}
+
+/// Phase 1, fill: in chunks so the bench's own JSON does not count as the
+/// console's memory. Only parse + update is timed. Returns the RSS after.
+fn fill(bench: &mut Bench, args: &ConsoleBench) -> anyhow::Result<Option<f64>> {
     let mut fill = Duration::ZERO;
     let mut filled = 0;
     while filled < args.retained {
         let n = CHUNK.min(args.retained - filled);
-        let jsons: Vec<String> = (0..n).map(|_| source.next_json(now)).collect();
+        let jsons = bench.jsons(n);
         let started = Instant::now();
         for json in &jsons {
-            ingest(&mut state, json)?;
+            ingest(&mut bench.state, json)?;
         }
         fill += started.elapsed();
         filled += n;
     }
-    terminal.draw(|f| view::draw(f, &mut state, &theme))?;
+    bench.draw()?;
     let (rss_filled, _) = memory_mib();
     println!(
         "fill: {} messages in {:.2}s = {:.0} msg/s (parse + update); feed holds {}; RSS {:.1} MiB",
         args.retained,
         fill.as_secs_f64(),
         args.retained as f64 / fill.as_secs_f64(),
-        state.feed.len(),
+        bench.state.feed.len(),
         rss_filled.unwrap_or(f64::NAN)
     );
+    Ok(rss_filled)
+}
 
-    // 2. Paced: each tick takes its share of messages, then draws if dirty.
-    let tick = Duration::from_secs_f64(1.0 / f64::from(args.fps.max(1)));
-    let duration: Duration = args.duration;
+/// The redraw interval of `--fps`.
+fn tick_of(args: &ConsoleBench) -> Duration {
+    Duration::from_secs_f64(1.0 / f64::from(args.fps.max(1)))
+}
+
+/// Phase 2, paced: each tick takes its share of messages, then draws if dirty.
+/// Returns the RSS after.
+fn paced(bench: &mut Bench, args: &ConsoleBench) -> anyhow::Result<Option<f64>> {
+    let tick = tick_of(args);
+    let duration = args.duration;
     let per_tick_exact = args.rate as f64 * tick.as_secs_f64();
     let mut draw_ms = Vec::new();
     let mut busy_ms = Vec::new();
     let mut overruns = 0u64;
     let mut fed = 0usize;
     let mut owed = 0.0f64;
-    let mut jsons: Vec<String> = Vec::new();
     let started = Instant::now();
     let mut next = started;
     while started.elapsed() < duration {
@@ -248,18 +317,17 @@ pub fn run(args: ConsoleBench) -> anyhow::Result<()> {
         owed -= n as f64;
         // Serialising the hub's frames is the hub's cost: done before the
         // tick's clock starts.
-        jsons.clear();
-        jsons.extend((0..n).map(|_| source.next_json(now)));
+        let jsons = bench.jsons(n);
         let t0 = Instant::now();
         for json in &jsons {
-            ingest(&mut state, json)?;
+            ingest(&mut bench.state, json)?;
         }
         fed += n;
-        update(&mut state, Msg::Tick(crate::now_millis()));
+        update(&mut bench.state, Msg::Tick(crate::now_millis()));
         let d0 = Instant::now();
-        if state.dirty {
-            state.dirty = false;
-            terminal.draw(|f| view::draw(f, &mut state, &theme))?;
+        if bench.state.dirty {
+            bench.state.dirty = false;
+            bench.draw()?;
         }
         draw_ms.push(d0.elapsed().as_secs_f64() * 1e3);
         busy_ms.push(t0.elapsed().as_secs_f64() * 1e3);
@@ -288,25 +356,28 @@ pub fn run(args: ConsoleBench) -> anyhow::Result<()> {
         overruns,
         busy_ms.len()
     );
-    let (rss_paced, _) = memory_mib();
+    Ok(memory_mib().0)
+}
 
-    // 3. Flat out, drawing every `tick` of busy time; only ingest and draw
-    // are timed.
+/// Phase 3, flat out: drawing every `tick` of busy time; only ingest and draw
+/// are timed.
+fn flat_out(bench: &mut Bench, args: &ConsoleBench) -> anyhow::Result<()> {
+    let tick = tick_of(args);
+    let duration = args.duration;
     let mut busy = Duration::ZERO;
     let mut since_draw = Duration::ZERO;
     let mut frames = 0u64;
     let mut fed = 0usize;
     while busy < duration && !args.no_flat_out {
-        jsons.clear();
-        jsons.extend((0..CHUNK).map(|_| source.next_json(now)));
+        let jsons = bench.jsons(CHUNK);
         for json in &jsons {
             let t0 = Instant::now();
-            ingest(&mut state, json)?;
+            ingest(&mut bench.state, json)?;
             fed += 1;
             if since_draw >= tick {
                 since_draw = Duration::ZERO;
-                update(&mut state, Msg::Tick(crate::now_millis()));
-                terminal.draw(|f| view::draw(f, &mut state, &theme))?;
+                update(&mut bench.state, Msg::Tick(crate::now_millis()));
+                bench.draw()?;
                 frames += 1;
             }
             let spent = t0.elapsed();
@@ -314,22 +385,14 @@ pub fn run(args: ConsoleBench) -> anyhow::Result<()> {
             since_draw += spent;
         }
     }
-    let (rss, hwm) = memory_mib();
     println!(
         "sustained: {:.0} msg/s ingested flat out (parse + update) with {} redraws in {:.1}s of work; \
          feed holds {} (bound {})",
         fed as f64 / busy.as_secs_f64(),
         frames,
         busy.as_secs_f64(),
-        state.feed.len(),
+        bench.state.feed.len(),
         args.retained
-    );
-    println!(
-        "memory: RSS {:.1} MiB after fill, {:.1} MiB after the paced phase, {:.1} MiB at the end, peak {:.1} MiB",
-        rss_filled.unwrap_or(f64::NAN),
-        rss_paced.unwrap_or(f64::NAN),
-        rss.unwrap_or(f64::NAN),
-        hwm.unwrap_or(f64::NAN)
     );
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! The chat feed: bounded scrollback with an id index, so redacting,
 //! hiding or answering a message is a lookup, not a scan. Tombstones stay in
-//! place of the messages they replace. Each entry caches its wrapped lines
-//! for the width it was last drawn at; only visible entries are ever laid out.
+//! place of the messages they replace. Each entry carries a revision that
+//! changes whenever its text does, so the view's layout cache
+//! (`view::FeedView`) knows when to wrap it again.
 
 use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
@@ -21,7 +22,7 @@ pub type Pos = u64;
 #[derive(Debug, Clone)]
 pub struct FeedEntry {
     pub entry: ChatEntry,
-    layout: Option<Layout>,
+    revision: u64,
 }
 
 /// An entry's text as drawn: sanitised again (defence in depth) and wrapped.
@@ -33,6 +34,19 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// `text` wrapped to `width` cells.
+    pub fn new(text: String, width: u16) -> Layout {
+        let lines = wrap(&text, width as usize)
+            .into_iter()
+            .map(|r| r.start as u32..r.end as u32)
+            .collect();
+        Layout {
+            width,
+            text: text.into_boxed_str(),
+            lines,
+        }
+    }
+
     pub fn line(&self, i: usize) -> &str {
         let r = &self.lines[i];
         &self.text[r.start as usize..r.end as usize]
@@ -40,6 +54,11 @@ impl Layout {
 }
 
 impl FeedEntry {
+    /// Changes whenever the entry does; unique across the feed's life.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     pub fn id(&self) -> MessageId {
         self.entry.id()
     }
@@ -96,6 +115,8 @@ pub struct Feed {
     /// Positions matching the filter, ascending. Only kept while filtering.
     matching: Vec<Pos>,
     names: NameBook,
+    /// The last revision handed out (never reset, not even by `clear`).
+    revision: u64,
 }
 
 impl Feed {
@@ -108,7 +129,13 @@ impl Feed {
             filter: None,
             matching: Vec::new(),
             names: NameBook::default(),
+            revision: 0,
         }
+    }
+
+    fn next_revision(&mut self) -> u64 {
+        self.revision += 1;
+        self.revision
     }
 
     /// Drops everything (a `reload`); the filter stays.
@@ -137,18 +164,17 @@ impl Feed {
         }
         let id = entry.id();
         if let Some(pos) = self.index.get(&id).copied() {
+            let revision = self.next_revision();
             if let Some(slot) = self.slot_mut(pos) {
                 slot.entry = entry;
-                slot.layout = None;
+                slot.revision = revision;
             }
             return false;
         }
         let pos = self.first + self.entries.len() as Pos;
         let matches = self.filter.as_ref().is_some_and(|f| f.matches(&entry));
-        self.entries.push_back(FeedEntry {
-            entry,
-            layout: None,
-        });
+        let revision = self.next_revision();
+        self.entries.push_back(FeedEntry { entry, revision });
         self.index.insert(id, pos);
         if matches {
             self.matching.push(pos);
@@ -188,19 +214,20 @@ impl Feed {
             .and_then(|i| self.entries.get_mut(i as usize))
     }
 
-    /// Changes a message in place (answered, hidden, released), dropping its
-    /// cached layout. Returns false when the id is not (or no longer) here.
+    /// Changes a message in place (answered, hidden, released) (a new
+    /// revision). Returns false when the id is not (or no longer) here.
     pub fn update_message(&mut self, id: MessageId, change: impl FnOnce(&mut ChatMessage)) -> bool {
         let Some(pos) = self.pos_of(id) else {
             return false;
         };
+        let revision = self.next_revision();
         let Some(slot) = self.slot_mut(pos) else {
             return false;
         };
         match &mut slot.entry {
             ChatEntry::Message(m) => {
                 change(m);
-                slot.layout = None;
+                slot.revision = revision;
                 true
             }
             ChatEntry::Redacted(_) => false,
@@ -208,13 +235,14 @@ impl Feed {
     }
 
     /// Replaces a message with its tombstone, in place. The text is dropped
-    /// here, with its cached layout. Redacting twice is a no-op.
+    /// here. Redacting twice is a no-op.
     pub fn redact(&mut self, tombstone: &Tombstone) {
+        let revision = self.next_revision();
         if let Some(pos) = self.pos_of(tombstone.message_id)
             && let Some(slot) = self.slot_mut(pos)
         {
             slot.entry = ChatEntry::Redacted(tombstone.clone());
-            slot.layout = None;
+            slot.revision = revision;
         }
     }
 
@@ -280,38 +308,6 @@ impl Feed {
         self.view_len()
             .checked_sub(1)
             .and_then(|k| self.view_pos(k))
-    }
-
-    /// The entry at `pos` laid out for `width` cells, from the cache when
-    /// the width has not changed. `text_of` builds the display text.
-    pub fn layout(
-        &mut self,
-        pos: Pos,
-        width: u16,
-        text_of: impl FnOnce(&ChatEntry) -> String,
-    ) -> Option<(&ChatEntry, &Layout)> {
-        let slot = self.slot_mut(pos)?;
-        if slot.layout.as_ref().is_none_or(|l| l.width != width) {
-            let text = text_of(&slot.entry);
-            let lines = wrap(&text, width as usize)
-                .into_iter()
-                .map(|r| r.start as u32..r.end as u32)
-                .collect();
-            slot.layout = Some(Layout {
-                width,
-                text: text.into_boxed_str(),
-                lines,
-            });
-        }
-        let FeedEntry { entry, layout } = slot;
-        Some((entry, layout.as_ref().expect("layout was just filled")))
-    }
-
-    /// The entry at `pos` with the layout the last [`Feed::layout`] call
-    /// cached, for drawing after the heights were measured.
-    pub fn cached_layout(&self, pos: Pos) -> Option<(&ChatEntry, &Layout)> {
-        let slot = self.at(pos)?;
-        Some((&slot.entry, slot.layout.as_ref()?))
     }
 
     /// Iterates over the view's entries, oldest first.

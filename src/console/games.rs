@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::input::{Edit, LineEditor};
 use crate::instant_win::InstantWinSpec;
-use crate::poll::{MAX_OPTIONS, PollSpec};
+use crate::poll::{MAX_OPTIONS, PollSpec, Tally};
 use crate::protocol::{
     Command, DrawResult, DrawState, DrawView, Millis, PollState, PollView, ViewerId, Winner,
 };
@@ -473,24 +473,14 @@ impl RedrawForm {
     }
 }
 
-/// A staff action on a poll or draw that asks to confirm first.
-#[derive(Debug, Clone, PartialEq)]
-pub enum GameConfirm {
-    ClosePoll {
-        poll_id: u64,
-        question: String,
-    },
-    DrawNow {
-        draw_id: u64,
-        prize: String,
-    },
-    /// A re-draw: a new recorded draw with its own commitment.
-    Redraw {
-        draw_id: u64,
-        prize: String,
-        excluded: Vec<String>,
-        command: Command,
-    },
+/// Percentages and participation, computed the one way the crate does.
+pub fn tally(p: &PollState) -> Tally {
+    Tally {
+        poll_id: p.poll.id,
+        counts: p.counts.clone(),
+        voters: p.voters,
+        audience_at_launch: p.poll.audience_at_launch,
+    }
 }
 
 /// The first 12 hex digits of a hash or seed, for display.

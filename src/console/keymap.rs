@@ -2,6 +2,10 @@
 //! a `[keys]` table in the config file (`"ctrl-r" = "redact"`, or `"r" =
 //! "none"` to unbind). The help overlay is generated from the active map, so
 //! it is always true.
+//!
+//! Popups read their own layer of the same map ([`PopupAction`]: confirm,
+//! cancel, close), so a confirmation's footer shows the keys that work,
+//! even after `"y" = "none"` and `"o" = "confirm"`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -62,6 +66,40 @@ actions! {
     Games => "games", "past polls and instant wins of this show";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
+}
+
+/// What a key means while a popup is open. A separate layer from
+/// [`Action`], because Enter confirms in a popup but replies in the panes.
+/// Scrolling a popup uses [`Action::MoveDown`] / [`Action::MoveUp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PopupAction {
+    /// Yes to a confirmation.
+    Confirm,
+    /// No to a confirmation.
+    Cancel,
+    /// Closes any popup (and answers no to a confirmation).
+    Close,
+}
+
+impl PopupAction {
+    pub const ALL: &'static [PopupAction] = &[
+        PopupAction::Confirm,
+        PopupAction::Cancel,
+        PopupAction::Close,
+    ];
+
+    /// The name used in keymap files, next to the [`Action`] names.
+    pub fn name(self) -> &'static str {
+        match self {
+            PopupAction::Confirm => "confirm",
+            PopupAction::Cancel => "cancel",
+            PopupAction::Close => "close",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PopupAction> {
+        PopupAction::ALL.iter().copied().find(|a| a.name() == name)
+    }
 }
 
 /// A key with its modifiers, normalised so `G` and `shift-g` are one chord.
@@ -245,25 +283,43 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("ctrl-c", Action::Quit),
 ];
 
-/// The active key bindings.
+/// The defaults of the popup layer: `y`/Enter yes, `n` no, Esc closes.
+pub const DEFAULT_POPUP_BINDINGS: &[(&str, PopupAction)] = &[
+    ("y", PopupAction::Confirm),
+    ("enter", PopupAction::Confirm),
+    ("n", PopupAction::Cancel),
+    ("esc", PopupAction::Close),
+];
+
+/// The active key bindings: the panes' layer and the popups' layer.
 #[derive(Debug, Clone)]
 pub struct Keymap {
     bindings: BTreeMap<KeyChord, Action>,
+    popup: BTreeMap<KeyChord, PopupAction>,
+}
+
+/// A table of default specs, parsed (the specs are constants, tested).
+fn parse_defaults<A: Copy>(table: &[(&str, A)]) -> BTreeMap<KeyChord, A> {
+    table
+        .iter()
+        .filter_map(|(spec, action)| KeyChord::parse(spec).ok().map(|c| (c, *action)))
+        .collect()
 }
 
 impl Default for Keymap {
     fn default() -> Self {
-        let bindings = DEFAULT_BINDINGS
-            .iter()
-            .map(|(spec, action)| {
-                (
-                    KeyChord::parse(spec).expect("default key specs parse (tested)"),
-                    *action,
-                )
-            })
-            .collect();
-        Keymap { bindings }
+        Keymap {
+            bindings: parse_defaults(DEFAULT_BINDINGS),
+            popup: parse_defaults(DEFAULT_POPUP_BINDINGS),
+        }
     }
+}
+
+/// Keys sorted for hints: plain keys before chords with modifiers, letters
+/// before named keys.
+fn sorted_keys(mut keys: Vec<KeyChord>) -> Vec<KeyChord> {
+    keys.sort_by_key(|k| (k.ctrl || k.alt, !matches!(k.code, KeyCodeOrd::Char(_)), *k));
+    keys
 }
 
 impl Keymap {
@@ -282,7 +338,13 @@ impl Keymap {
                 }
             };
             if action == "none" {
+                // Unbinds the key in both layers: `"y" = "none"` means y does nothing.
                 map.bindings.remove(&chord);
+                map.popup.remove(&chord);
+                continue;
+            }
+            if let Some(a) = PopupAction::from_name(action) {
+                map.popup.insert(chord, a);
                 continue;
             }
             match Action::from_name(action) {
@@ -303,19 +365,39 @@ impl Keymap {
 
     /// Keys bound to `action`, plain keys before chords with modifiers.
     pub fn keys_for(&self, action: Action) -> Vec<KeyChord> {
-        let mut keys: Vec<KeyChord> = self
-            .bindings
-            .iter()
-            .filter(|(_, a)| **a == action)
-            .map(|(k, _)| *k)
-            .collect();
-        keys.sort_by_key(|k| (k.ctrl || k.alt, !matches!(k.code, KeyCodeOrd::Char(_)), *k));
-        keys
+        sorted_keys(
+            self.bindings
+                .iter()
+                .filter(|(_, a)| **a == action)
+                .map(|(k, _)| *k)
+                .collect(),
+        )
     }
 
     /// The first key bound to `action`, for hints ("? help").
     pub fn hint(&self, action: Action) -> Option<String> {
         self.keys_for(action).first().map(ToString::to_string)
+    }
+
+    /// What `key` means in an open popup.
+    pub fn popup_action_for(&self, key: &KeyEvent) -> Option<PopupAction> {
+        KeyChord::from_event(key).and_then(|c| self.popup.get(&c).copied())
+    }
+
+    /// Keys bound to a popup action, in hint order.
+    pub fn popup_keys_for(&self, action: PopupAction) -> Vec<KeyChord> {
+        sorted_keys(
+            self.popup
+                .iter()
+                .filter(|(_, a)| **a == action)
+                .map(|(k, _)| *k)
+                .collect(),
+        )
+    }
+
+    /// The first key bound to a popup action, for footers ("y ban").
+    pub fn popup_hint(&self, action: PopupAction) -> Option<String> {
+        self.popup_keys_for(action).first().map(ToString::to_string)
     }
 }
 
@@ -329,6 +411,30 @@ mod tests {
         for action in Action::ALL {
             assert!(!map.keys_for(*action).is_empty(), "{action:?} unbound");
         }
+    }
+
+    #[test]
+    fn popup_layer_defaults_parse_and_rebind() {
+        let map = Keymap::default();
+        for action in PopupAction::ALL {
+            assert!(
+                !map.popup_keys_for(*action).is_empty(),
+                "{action:?} unbound"
+            );
+        }
+        assert_eq!(map.popup_hint(PopupAction::Confirm).as_deref(), Some("y"));
+        let overrides = BTreeMap::from([
+            ("y".to_string(), "none".to_string()),
+            ("o".to_string(), "confirm".to_string()),
+        ]);
+        let (map, warnings) = Keymap::with_overrides(&overrides);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let y = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE);
+        let o = KeyEvent::new(KeyCode::Char('o'), KeyModifiers::NONE);
+        assert_eq!(map.popup_action_for(&y), None);
+        assert_eq!(map.popup_action_for(&o), Some(PopupAction::Confirm));
+        // The panes' layer keeps `o` for sorting questions.
+        assert_eq!(map.action_for(&o), Some(Action::SortQuestions));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //!
 //! Elm-style, so behaviour is testable without a terminal or a socket:
 //! - [`state`]: the state and its one transition, `update(state, Msg) -> Vec<Effect>`;
-//! - [`view`]: pure-ish functions from state to a ratatui frame, one per pane;
+//! - [`view`]: functions from state to a ratatui frame, one per pane; they
+//!   only read the state (the feed's own view state is [`view::FeedView`]);
+//! - [`popups`]: the popups as components: keys, drawing, footer hints;
 //! - [`feed`], [`wrap`], [`filter`]: the chat feed's scrollback, layout, filter;
 //! - [`games`]: polls and instant wins: the show's state and the launch forms;
 //! - [`keymap`], [`theme`], [`config`]: named actions, colours, the config file;
@@ -30,6 +32,7 @@ pub mod input;
 pub mod keymap;
 pub mod net;
 pub mod permissions;
+pub mod popups;
 pub mod state;
 pub mod terminal;
 pub mod theme;

@@ -7,20 +7,22 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, Command, CommandFrame, CommandId, DrawResult, Epoch,
     ErrorFrame, Event, EventFrame, MessageId, Millis, Role, Sanction, Seq, ServerFrame, Settings,
-    Snapshot, StaffRole, Tombstone, ViewerCard, ViewerId, Visibility, Welcome,
+    Snapshot, StaffRole, Tombstone, ViewerId, Visibility, Welcome,
 };
 
 use super::feed::{DEFAULT_SCROLLBACK, Feed, Pos};
 use super::filter::Filter;
-use super::games::{FormOutcome, GameConfirm, Games, InstantWinForm, PollForm, RedrawForm};
+use super::games::{Games, InstantWinForm, PollForm, RedrawForm};
 use super::input::{Edit, History, LineEditor};
 use super::keymap::{Action, Keymap};
 use super::permissions;
+pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, Target};
+use super::popups::{Context, GamesList, Help};
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -41,6 +43,11 @@ pub enum Msg {
     Connection(ConnStatus),
     /// The clock, in Unix milliseconds. Sent on every render tick.
     Tick(Millis),
+    /// The terminal's new size, in cells (also sent once at start).
+    Resize {
+        width: u16,
+        height: u16,
+    },
 }
 
 /// What `update` asks the edges to do.
@@ -84,54 +91,11 @@ impl Pane {
 pub struct FeedScroll {
     pub follow: bool,
     pub selected: Option<Pos>,
-    /// The bottom visible entry when not following; the view keeps it
-    /// consistent with the selection and the pane's height.
+    /// Where `update` anchored the bottom of the view when not following
+    /// (a jump, a filter). Where the view then settled, given the
+    /// selection and the pane's height, is the view's own state
+    /// (`view::FeedView`), not written back here.
     pub bottom: Option<Pos>,
-}
-
-/// A popup over the panes; it takes the keys while open.
-#[derive(Debug, Clone)]
-pub enum Popup {
-    Help {
-        scroll: u16,
-    },
-    QuitConfirm,
-    Prompt {
-        kind: PromptKind,
-        editor: LineEditor,
-    },
-    BanConfirm {
-        viewer_id: ViewerId,
-        name: String,
-    },
-    RedactConfirm {
-        message_id: MessageId,
-        reason: String,
-    },
-    ViewerCard(CardView),
-    PollForm(PollForm),
-    InstantWinForm(InstantWinForm),
-    RedrawForm(RedrawForm),
-    GameConfirm(GameConfirm),
-    /// This show's polls and instant wins.
-    Games {
-        scroll: u16,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PromptKind {
-    Filter,
-    TimeoutDuration { viewer_id: ViewerId, name: String },
-    RedactReason { message_id: MessageId },
-}
-
-#[derive(Debug, Clone)]
-pub struct CardView {
-    pub viewer_id: ViewerId,
-    pub name: String,
-    pub request: CommandId,
-    pub card: Option<Box<ViewerCard>>,
 }
 
 /// The reply being typed in the input line, bound to one message.
@@ -268,7 +232,7 @@ pub struct Console {
     /// The last event applied: the dedupe guard and the resume point.
     pub epoch: Option<Epoch>,
     pub seq: Seq,
-    /// Rows the feed had at the last draw, for paging.
+    /// Rows the feed pane shows, for paging; from the last [`Msg::Resize`].
     pub feed_rows: u16,
     /// Something changed since the last draw.
     pub dirty: bool,
@@ -528,12 +492,8 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
             if let Some(c) = state.compose.as_mut() {
                 c.editor.insert(&text);
             } else {
-                match state.popup.as_mut() {
-                    Some(Popup::Prompt { editor, .. }) => editor.insert(&text),
-                    Some(Popup::PollForm(form)) => form.focused_editor().insert(&text),
-                    Some(Popup::InstantWinForm(form)) => form.focused_editor().insert(&text),
-                    Some(Popup::RedrawForm(form)) if form.on_reason => form.reason.insert(&text),
-                    _ => {}
+                if let Some(popup) = state.popup.as_mut() {
+                    popup.paste(&text);
                 }
             }
             Vec::new()
@@ -541,6 +501,13 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
         Msg::Key(key) => {
             state.dirty = true;
             on_key(state, key)
+        }
+        Msg::Resize { width, height } => {
+            state.dirty = true;
+            if let Some(rows) = super::view::layout::feed_rows(width, height) {
+                state.feed_rows = rows;
+            }
+            Vec::new()
         }
     }
 }
@@ -608,6 +575,24 @@ fn on_event(state: &mut Console, frame: EventFrame) {
     state.seq = frame.seq;
     let at = frame.at;
     match frame.event {
+        Event::ViewersOnline { count } => state.viewers_online = count,
+        event @ (Event::ViewerTimedOut { .. } | Event::ViewerBanned { .. }) => {
+            on_sanction_event(state, at, event)
+        }
+        event @ (Event::PollOpened { .. }
+        | Event::PollTally { .. }
+        | Event::PollClosed { .. }
+        | Event::InstantWinOpened { .. }
+        | Event::InstantWinEntries { .. }
+        | Event::InstantWinDrawn { .. }) => on_game_event(state, at, event),
+        event => on_chat_event(state, at, event),
+    }
+    state.clamp_selections();
+}
+
+/// Messages and what staff did to them.
+fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
+    match event {
         Event::Message { message } => {
             state.rate.record(state.now.max(at));
             if matches!(message.visibility, Visibility::Held { .. }) {
@@ -685,6 +670,13 @@ fn on_event(state: &mut Console, frame: EventFrame) {
             let what = format!("marked {} answered", state.describe(message_id));
             state.log_activity(at, Some(by), what);
         }
+        _ => {}
+    }
+}
+
+/// Timeouts and bans; an open card of that viewer shows them at once.
+fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
+    match event {
         Event::ViewerTimedOut {
             viewer_id,
             until,
@@ -727,7 +719,13 @@ fn on_event(state: &mut Console, frame: EventFrame) {
             }
             state.log_activity(at, Some(by), what);
         }
-        Event::ViewersOnline { count } => state.viewers_online = count,
+        _ => {}
+    }
+}
+
+/// Polls and instant wins.
+fn on_game_event(state: &mut Console, at: Millis, event: Event) {
+    match event {
         Event::PollOpened { poll } => {
             let by = poll.by.clone();
             let what = format!("launched poll #{}", poll.id);
@@ -783,8 +781,8 @@ fn on_event(state: &mut Console, frame: EventFrame) {
             );
             state.log_activity(at, None, what);
         }
+        _ => {}
     }
-    state.clamp_selections();
 }
 
 /// A redaction removes the text from every place this console holds it:
@@ -816,11 +814,13 @@ fn on_redacted(state: &mut Console, at: Millis, tombstone: Tombstone) {
                 }
             }
         }
-        Some(Popup::RedactConfirm { message_id, .. }) if *message_id == id => state.popup = None,
-        Some(Popup::Prompt {
+        Some(Popup::Confirm(Confirm {
+            what: Target::Redact { message_id, .. },
+        })) if *message_id == id => state.popup = None,
+        Some(Popup::Prompt(Prompt {
             kind: PromptKind::RedactReason { message_id },
             ..
-        }) if *message_id == id => state.popup = None,
+        })) if *message_id == id => state.popup = None,
         _ => {}
     }
     let by = tombstone.by.clone();
@@ -881,6 +881,41 @@ fn on_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
 
 fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
     match action {
+        Action::FocusNext
+        | Action::FocusPrev
+        | Action::MoveDown
+        | Action::MoveUp
+        | Action::PageDown
+        | Action::PageUp
+        | Action::JumpTop
+        | Action::JumpBottom
+        | Action::SortQuestions => {
+            navigate(state, action);
+            Vec::new()
+        }
+        Action::Reply | Action::Pin | Action::MarkAnswered | Action::Hide | Action::Release => {
+            on_message_action(state, action)
+        }
+        Action::Timeout | Action::Ban | Action::Redact | Action::Filter | Action::ViewerCard => {
+            on_viewer_action(state, action)
+        }
+        Action::Help
+        | Action::Quit
+        | Action::Poll
+        | Action::InstantWin
+        | Action::ClosePoll
+        | Action::DrawNow
+        | Action::Redraw
+        | Action::Games => {
+            open_popup(state, action);
+            Vec::new()
+        }
+    }
+}
+
+/// Focus, selection and scrolling: no command, no popup.
+fn navigate(state: &mut Console, action: Action) {
+    match action {
         Action::FocusNext | Action::FocusPrev => {
             let panes = state.panes();
             let i = panes.iter().position(|p| *p == state.focus).unwrap_or(0);
@@ -912,6 +947,17 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             Pane::Hold => state.held_sel = state.held.len().saturating_sub(1),
             Pane::Activity => state.activity_scroll = 0,
         },
+        Action::SortQuestions => {
+            state.questions_newest_first = !state.questions_newest_first;
+            state.question_sel = 0;
+        }
+        _ => {}
+    }
+}
+
+/// Actions on the selected message that send a command at once.
+fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
+    match action {
         Action::Reply => {
             let Some(m) = selected_viewer_message(state) else {
                 return Vec::new();
@@ -969,51 +1015,58 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             let summary = format!("release {}", state.describe(id));
             return vec![state.send(Command::Release { message_id: id }, summary)];
         }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Actions on the selected message's author, and the filter: they open a
+/// prompt, a confirmation or the viewer card.
+fn on_viewer_action(state: &mut Console, action: Action) -> Vec<Effect> {
+    match action {
         Action::Timeout => {
             if let Some((viewer_id, name)) = selected_author(state) {
-                state.popup = Some(Popup::Prompt {
-                    kind: PromptKind::TimeoutDuration { viewer_id, name },
-                    editor: LineEditor::with_text("10m"),
-                });
+                let kind = PromptKind::TimeoutDuration { viewer_id, name };
+                state.popup = Some(Popup::Prompt(Prompt::new(kind, "10m")));
             }
         }
         Action::Ban => {
             if let Some((viewer_id, name)) = selected_author(state) {
-                state.popup = Some(Popup::BanConfirm { viewer_id, name });
+                state.popup = Some(Popup::confirm(Target::Ban { viewer_id, name }));
             }
         }
         Action::Redact => {
             let Some(m) = selected_viewer_message(state) else {
                 return Vec::new();
             };
-            state.popup = Some(Popup::Prompt {
-                kind: PromptKind::RedactReason { message_id: m.id },
-                editor: LineEditor::with_text("at the viewer's request"),
-            });
+            let kind = PromptKind::RedactReason { message_id: m.id };
+            state.popup = Some(Popup::Prompt(Prompt::new(kind, "at the viewer's request")));
         }
         Action::Filter => {
             let current = state.feed.filter().map(|f| f.as_str().to_string());
-            state.popup = Some(Popup::Prompt {
-                kind: PromptKind::Filter,
-                editor: LineEditor::with_text(current.as_deref().unwrap_or("")),
-            });
+            let text = current.as_deref().unwrap_or("");
+            state.popup = Some(Popup::Prompt(Prompt::new(PromptKind::Filter, text)));
         }
         Action::ViewerCard => {
             if let Some((viewer_id, name)) = selected_author(state) {
                 return open_card(state, viewer_id, name);
             }
         }
-        Action::SortQuestions => {
-            state.questions_newest_first = !state.questions_newest_first;
-            state.question_sel = 0;
-        }
-        Action::Help => state.popup = Some(Popup::Help { scroll: 0 }),
-        Action::Quit => state.popup = Some(Popup::QuitConfirm),
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Actions that open a popup: help, quit, the game forms and confirmations.
+fn open_popup(state: &mut Console, action: Action) {
+    match action {
+        Action::Help => state.popup = Some(Popup::Help(Help::default())),
+        Action::Quit => state.popup = Some(Popup::confirm(Target::Quit)),
         Action::Poll => state.popup = Some(Popup::PollForm(PollForm::default())),
         Action::InstantWin => state.popup = Some(Popup::InstantWinForm(InstantWinForm::default())),
         Action::ClosePoll => match state.games.live_poll() {
             Some(p) => {
-                state.popup = Some(Popup::GameConfirm(GameConfirm::ClosePoll {
+                state.popup = Some(Popup::confirm(Target::ClosePoll {
                     poll_id: p.poll.id,
                     question: p.poll.question.clone(),
                 }))
@@ -1022,7 +1075,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         },
         Action::DrawNow => match state.games.live_draw() {
             Some(d) => {
-                state.popup = Some(Popup::GameConfirm(GameConfirm::DrawNow {
+                state.popup = Some(Popup::confirm(Target::DrawNow {
                     draw_id: d.draw.id,
                     prize: d.draw.prize.clone(),
                 }))
@@ -1041,9 +1094,9 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             }
             None => state.note("no instant win has been drawn yet", true),
         },
-        Action::Games => state.popup = Some(Popup::Games { scroll: 0 }),
+        Action::Games => state.popup = Some(Popup::Games(GamesList::default())),
+        _ => {}
     }
-    Vec::new()
 }
 
 fn open_card(state: &mut Console, viewer_id: ViewerId, name: String) -> Vec<Effect> {
@@ -1192,260 +1245,67 @@ fn on_compose_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
-fn is_key(key: &KeyEvent, c: char) -> bool {
-    key.code == KeyCode::Char(c) && !key.modifiers.contains(KeyModifiers::CONTROL)
-}
-
+/// The open popup takes the key; its [`Outcome`] is carried out here.
 fn on_popup_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
-    let Some(popup) = state.popup.take() else {
+    let Some(mut popup) = state.popup.take() else {
         return Vec::new();
     };
-    let yes = is_key(&key, 'y') || key.code == KeyCode::Enter;
-    let no = is_key(&key, 'n') || key.code == KeyCode::Esc;
-    match popup {
-        Popup::Help { scroll } => {
-            let action = state.keymap.action_for(&key);
-            state.popup = match (key.code, action) {
-                (KeyCode::Esc, _) | (_, Some(Action::Help | Action::Quit)) => None,
-                (_, Some(Action::MoveDown)) => Some(Popup::Help {
-                    scroll: scroll.saturating_add(1),
-                }),
-                (_, Some(Action::MoveUp)) => Some(Popup::Help {
-                    scroll: scroll.saturating_sub(1),
-                }),
-                _ => Some(Popup::Help { scroll }),
-            };
-            Vec::new()
+    let outcome = popup.on_key(&key, state);
+    apply_outcome(state, popup, outcome)
+}
+
+fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Effect> {
+    match outcome {
+        Outcome::Stay => state.popup = Some(popup),
+        Outcome::Close => {}
+        Outcome::Open(next) => state.popup = Some(next),
+        Outcome::Send { command, summary } => return vec![state.send(command, summary)],
+        Outcome::Quit => return vec![Effect::Quit],
+        Outcome::Filter(filter) => apply_filter(state, filter),
+        Outcome::Refuse(why) => {
+            state.note(why, true);
+            state.popup = Some(popup);
         }
-        Popup::QuitConfirm => {
-            if yes || is_key(&key, 'q') {
-                return vec![Effect::Quit];
-            }
-            if !no {
-                state.popup = Some(Popup::QuitConfirm);
-            }
-            Vec::new()
+        Outcome::Abort(why) => state.note(why, true),
+    }
+    Vec::new()
+}
+
+fn apply_filter(state: &mut Console, filter: Option<Filter>) {
+    state.feed.set_filter(filter);
+    // Keep the selection on screen if it still matches, else follow.
+    match state.scroll.selected {
+        Some(sel) if state.feed.view_pos(state.feed.view_index(sel)) == Some(sel) => {
+            state.scroll.bottom = Some(sel);
         }
-        Popup::BanConfirm { viewer_id, name } => {
-            if yes {
-                return vec![state.send(
-                    Command::Ban {
-                        viewer_id,
-                        reason: String::new(),
-                    },
-                    format!("ban {name}"),
-                )];
-            }
-            if !no {
-                state.popup = Some(Popup::BanConfirm { viewer_id, name });
-            }
-            Vec::new()
-        }
-        Popup::RedactConfirm { message_id, reason } => {
-            if yes {
-                let summary = format!("redact {}", state.describe(message_id));
-                return vec![state.send(Command::Redact { message_id, reason }, summary)];
-            }
-            if !no {
-                state.popup = Some(Popup::RedactConfirm { message_id, reason });
-            }
-            Vec::new()
-        }
-        Popup::ViewerCard(view) => {
-            let action = state.keymap.action_for(&key);
-            let allowed = |a| permissions::allows(state.role(), a);
-            match action {
-                Some(Action::Timeout) if allowed(Action::Timeout) => {
-                    state.popup = Some(Popup::Prompt {
-                        kind: PromptKind::TimeoutDuration {
-                            viewer_id: view.viewer_id,
-                            name: view.name,
-                        },
-                        editor: LineEditor::with_text("10m"),
-                    });
-                }
-                Some(Action::Ban) if allowed(Action::Ban) => {
-                    state.popup = Some(Popup::BanConfirm {
-                        viewer_id: view.viewer_id,
-                        name: view.name,
-                    });
-                }
-                Some(Action::ViewerCard | Action::Quit) => {}
-                _ if key.code == KeyCode::Esc => {}
-                _ => state.popup = Some(Popup::ViewerCard(view)),
-            }
-            Vec::new()
-        }
-        Popup::PollForm(mut form) => match form.handle_key(&key) {
-            FormOutcome::Editing => {
-                state.popup = Some(Popup::PollForm(form));
-                Vec::new()
-            }
-            FormOutcome::Cancel => Vec::new(),
-            FormOutcome::Done(command) => {
-                let summary = match &command {
-                    Command::PollOpen { options, .. } => {
-                        format!("launch a poll with {} options", options.len())
-                    }
-                    _ => "launch a poll".to_string(),
-                };
-                vec![state.send(command, summary)]
-            }
-        },
-        Popup::InstantWinForm(mut form) => match form.handle_key(&key) {
-            FormOutcome::Editing => {
-                state.popup = Some(Popup::InstantWinForm(form));
-                Vec::new()
-            }
-            FormOutcome::Cancel => Vec::new(),
-            FormOutcome::Done(command) => {
-                vec![state.send(command, "launch an instant win".to_string())]
-            }
-        },
-        Popup::RedrawForm(mut form) => match form.handle_key(&key) {
-            FormOutcome::Editing => {
-                state.popup = Some(Popup::RedrawForm(form));
-                Vec::new()
-            }
-            FormOutcome::Cancel => Vec::new(),
-            FormOutcome::Done(command) => {
-                let excluded = form
-                    .winners
-                    .iter()
-                    .zip(&form.excluded)
-                    .filter(|(_, x)| **x)
-                    .map(|(w, _)| w.first_name.clone())
-                    .collect();
-                let prize = state
-                    .games
-                    .draws
-                    .iter()
-                    .find(|d| d.draw.id == form.draw_id)
-                    .map(|d| d.draw.prize.clone())
-                    .unwrap_or_default();
-                state.popup = Some(Popup::GameConfirm(GameConfirm::Redraw {
-                    draw_id: form.draw_id,
-                    prize,
-                    excluded,
-                    command,
-                }));
-                Vec::new()
-            }
-        },
-        Popup::GameConfirm(confirm) => {
-            if yes {
-                let (command, summary) = match confirm {
-                    GameConfirm::ClosePoll { poll_id, .. } => (
-                        Command::PollClose { poll_id },
-                        format!("close poll #{poll_id}"),
-                    ),
-                    GameConfirm::DrawNow { draw_id, .. } => (
-                        Command::InstantWinClose { draw_id },
-                        format!("draw instant win #{draw_id} now"),
-                    ),
-                    GameConfirm::Redraw {
-                        draw_id, command, ..
-                    } => (command, format!("re-draw instant win #{draw_id}")),
-                };
-                return vec![state.send(command, summary)];
-            }
-            if !no {
-                state.popup = Some(Popup::GameConfirm(confirm));
-            }
-            Vec::new()
-        }
-        Popup::Games { scroll } => {
-            let action = state.keymap.action_for(&key);
-            state.popup = match (key.code, action) {
-                (KeyCode::Esc, _) | (_, Some(Action::Games | Action::Quit)) => None,
-                (_, Some(Action::MoveDown)) => Some(Popup::Games {
-                    scroll: scroll.saturating_add(1),
-                }),
-                (_, Some(Action::MoveUp)) => Some(Popup::Games {
-                    scroll: scroll.saturating_sub(1),
-                }),
-                _ => Some(Popup::Games { scroll }),
-            };
-            Vec::new()
-        }
-        Popup::Prompt { kind, mut editor } => match editor.handle_key(&key) {
-            Edit::Cancel => Vec::new(),
-            Edit::Submit => submit_prompt(state, kind, editor.text().trim()),
-            _ => {
-                state.popup = Some(Popup::Prompt { kind, editor });
-                Vec::new()
-            }
-        },
+        _ => follow(state),
     }
 }
 
-fn submit_prompt(state: &mut Console, kind: PromptKind, text: &str) -> Vec<Effect> {
-    match kind {
-        PromptKind::Filter => {
-            let filter = Filter::parse(text);
-            let filter = (!filter.is_empty()).then_some(filter);
-            state.feed.set_filter(filter);
-            // Keep the selection on screen if it still matches, else follow.
-            match state.scroll.selected {
-                Some(sel) if state.feed.view_pos(state.feed.view_index(sel)) == Some(sel) => {
-                    state.scroll.bottom = Some(sel);
-                }
-                _ => follow(state),
-            }
-            Vec::new()
-        }
-        PromptKind::TimeoutDuration { viewer_id, name } => match humantime::parse_duration(text) {
-            Ok(d) if d.as_secs() > 0 && d.as_secs() <= u64::from(u32::MAX) => {
-                let seconds = d.as_secs() as u32;
-                vec![state.send(
-                    Command::Timeout {
-                        viewer_id,
-                        seconds,
-                        reason: String::new(),
-                    },
-                    format!("timeout {name} for {text}"),
-                )]
-            }
-            _ => {
-                state.note(
-                    format!(
-                        "not a duration: {:?} (try 30s, 10m, 1h)",
-                        truncate_note(text)
-                    ),
-                    true,
-                );
-                state.popup = Some(Popup::Prompt {
-                    kind: PromptKind::TimeoutDuration { viewer_id, name },
-                    editor: LineEditor::with_text(text),
-                });
-                Vec::new()
-            }
-        },
-        PromptKind::RedactReason { message_id } => {
-            if text.is_empty() {
-                state.note("a redaction needs a reason", true);
-                state.popup = Some(Popup::Prompt {
-                    kind: PromptKind::RedactReason { message_id },
-                    editor: LineEditor::default(),
-                });
-                return Vec::new();
-            }
-            if state.feed.message(message_id).is_none() && state.find_message(message_id).is_none()
-            {
-                state.note("that message is already gone", true);
-                return Vec::new();
-            }
-            state.popup = Some(Popup::RedactConfirm {
-                message_id,
-                reason: text.to_string(),
-            });
-            Vec::new()
-        }
+impl Context for Console {
+    fn keymap(&self) -> &Keymap {
+        &self.keymap
     }
-}
 
-fn truncate_note(text: &str) -> String {
-    super::wrap::truncate(&crate::privacy::sanitize(text), 20).into_owned()
+    fn role(&self) -> StaffRole {
+        self.session.role
+    }
+
+    fn games(&self) -> &Games {
+        &self.games
+    }
+
+    fn feed(&self) -> &Feed {
+        &self.feed
+    }
+
+    fn message(&self, id: MessageId) -> Option<ChatMessage> {
+        self.find_message(id)
+    }
+
+    fn describe(&self, id: MessageId) -> String {
+        Console::describe(self, id)
+    }
 }
 
 /// Looks a message up wherever the console holds it (feed, questions, hold

@@ -61,6 +61,17 @@ where
     let mut tick = tokio::time::interval(frame_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     update(state, Msg::Tick(crate::now_millis()));
+    let size = terminal
+        .size()
+        .map_err(|e| anyhow::anyhow!("terminal size: {e}"))?;
+    update(
+        state,
+        Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
+    let mut feed_view = view::FeedView::default();
     // SIGTERM and SIGHUP (a closed terminal window) end the loop like a
     // quit, so the terminal is restored and `regie demo` cleans up.
     let mut hangup = Signals::listen(&[Signal::Terminate, Signal::Hangup])?;
@@ -73,10 +84,7 @@ where
                     update(state, Msg::Key(key))
                 }
                 Some(Ok(TermEvent::Paste(text))) => update(state, Msg::Paste(text)),
-                Some(Ok(TermEvent::Resize(..))) => {
-                    state.dirty = true;
-                    Vec::new()
-                }
+                Some(Ok(TermEvent::Resize(width, height))) => update(state, Msg::Resize { width, height }),
                 Some(Ok(_)) => Vec::new(),
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(Outcome::Quit),
@@ -86,7 +94,7 @@ where
                 if state.dirty {
                     state.dirty = false;
                     terminal
-                        .draw(|frame| view::draw(frame, state, theme))
+                        .draw(|frame| view::draw(frame, state, &mut feed_view, theme))
                         .map_err(|e| anyhow::anyhow!("drawing failed: {e}"))?;
                 }
                 Vec::new()

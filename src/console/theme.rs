@@ -274,49 +274,16 @@ pub fn parse(
             file: file.to_string(),
         });
     }
-    let malformed = |span: Option<std::ops::Range<usize>>, message: String| ThemeError::Malformed {
-        file: file.to_string(),
-        line: span.map(|s| line_of(source, s.start)).unwrap_or(1),
-        message,
-    };
+    let src = ThemeSource { file, source };
     let parsed: ThemeFile =
-        toml::from_str(source).map_err(|e| malformed(e.span(), e.message().to_string()))?;
-
+        toml::from_str(source).map_err(|e| src.malformed(e.span(), e.message().to_string()))?;
     let mut theme = match &parsed.inherit {
         None => Theme {
             name: file.to_string(),
             styles: BTreeMap::new(),
             names: Vec::new(),
         },
-        Some(base) => {
-            let base_name = base.get_ref();
-            if let Some((_, src)) = BUILTIN.iter().find(|(n, _)| n == base_name) {
-                parse(
-                    &format!("themes/{base_name}.toml"),
-                    src,
-                    None,
-                    depth + 1,
-                    warnings,
-                )?
-            } else {
-                let base_path = dir
-                    .map(|d| d.join(base_name))
-                    .unwrap_or_else(|| base_name.into());
-                let base_src = std::fs::read_to_string(&base_path).map_err(|e| {
-                    malformed(
-                        Some(base.span()),
-                        format!("cannot inherit {base_name:?}: {e}"),
-                    )
-                })?;
-                parse(
-                    &base_path.display().to_string(),
-                    &base_src,
-                    base_path.parent(),
-                    depth + 1,
-                    warnings,
-                )?
-            }
-        }
+        Some(base) => inherited(&src, base, dir, depth, warnings)?,
     };
     theme.name = file.to_string();
 
@@ -327,23 +294,13 @@ pub fn parse(
         ));
     }
     let palette = &parsed.palette;
-    let color = |value: &toml::Spanned<String>| -> Result<Color, ThemeError> {
-        resolve_color(value.get_ref(), palette).ok_or_else(|| {
-            malformed(
-                Some(value.span()),
-                format!("not a colour: {:?}", value.get_ref()),
-            )
-        })
-    };
     for value in palette.values() {
-        color(value)?;
+        src.color(value.get_ref(), palette, Some(value.span()))?;
     }
     if let Some(names) = &parsed.names {
         let mut list = Vec::new();
         for n in names.get_ref() {
-            let c = resolve_color(n, palette)
-                .ok_or_else(|| malformed(Some(names.span()), format!("not a colour: {n:?}")))?;
-            list.push(c);
+            list.push(src.color(n, palette, Some(names.span()))?);
         }
         theme.names = list;
     }
@@ -356,23 +313,95 @@ pub fn parse(
             ));
             continue;
         };
+        let style = src.style(spec, palette)?;
+        theme.styles.insert(style_key, style);
+    }
+    Ok(theme)
+}
+
+/// The theme a file inherits from: a built-in by name, else a file next
+/// to it.
+fn inherited(
+    src: &ThemeSource<'_>,
+    base: &toml::Spanned<String>,
+    dir: Option<&Path>,
+    depth: usize,
+    warnings: &mut Vec<String>,
+) -> Result<Theme, ThemeError> {
+    let base_name = base.get_ref();
+    if let Some((_, builtin)) = BUILTIN.iter().find(|(n, _)| n == base_name) {
+        return parse(
+            &format!("themes/{base_name}.toml"),
+            builtin,
+            None,
+            depth + 1,
+            warnings,
+        );
+    }
+    let base_path = dir
+        .map(|d| d.join(base_name))
+        .unwrap_or_else(|| base_name.into());
+    let base_src = std::fs::read_to_string(&base_path).map_err(|e| {
+        src.malformed(
+            Some(base.span()),
+            format!("cannot inherit {base_name:?}: {e}"),
+        )
+    })?;
+    parse(
+        &base_path.display().to_string(),
+        &base_src,
+        base_path.parent(),
+        depth + 1,
+        warnings,
+    )
+}
+
+/// A theme file being parsed, for errors that point at its lines.
+struct ThemeSource<'a> {
+    file: &'a str,
+    source: &'a str,
+}
+
+type Palette = BTreeMap<String, toml::Spanned<String>>;
+
+impl ThemeSource<'_> {
+    fn malformed(&self, span: Option<std::ops::Range<usize>>, message: String) -> ThemeError {
+        ThemeError::Malformed {
+            file: self.file.to_string(),
+            line: span.map(|s| line_of(self.source, s.start)).unwrap_or(1),
+            message,
+        }
+    }
+
+    fn color(
+        &self,
+        value: &str,
+        palette: &Palette,
+        at: Option<std::ops::Range<usize>>,
+    ) -> Result<Color, ThemeError> {
+        resolve_color(value, palette)
+            .ok_or_else(|| self.malformed(at, format!("not a colour: {value:?}")))
+    }
+
+    fn style(
+        &self,
+        spec: &toml::Spanned<StyleSpec>,
+        palette: &Palette,
+    ) -> Result<Style, ThemeError> {
         let at = Some(spec.span());
-        let style = match spec.get_ref() {
-            StyleSpec::Fg(fg) => Style::default().fg(resolve_color(fg, palette)
-                .ok_or_else(|| malformed(at.clone(), format!("not a colour: {fg:?}")))?),
+        Ok(match spec.get_ref() {
+            StyleSpec::Fg(fg) => Style::default().fg(self.color(fg, palette, at)?),
             StyleSpec::Full { fg, bg, modifiers } => {
                 let mut style = Style::default();
                 if let Some(fg) = fg {
-                    style = style.fg(resolve_color(fg, palette)
-                        .ok_or_else(|| malformed(at.clone(), format!("not a colour: {fg:?}")))?);
+                    style = style.fg(self.color(fg, palette, at.clone())?);
                 }
                 if let Some(bg) = bg {
-                    style = style.bg(resolve_color(bg, palette)
-                        .ok_or_else(|| malformed(at.clone(), format!("not a colour: {bg:?}")))?);
+                    style = style.bg(self.color(bg, palette, at.clone())?);
                 }
                 for m in modifiers {
                     style = style.add_modifier(parse_modifier(m).ok_or_else(|| {
-                        malformed(
+                        self.malformed(
                             at.clone(),
                             format!(
                                 "unknown modifier {m:?} (bold, dim, italic, underlined, reversed, crossed_out)"
@@ -382,10 +411,8 @@ pub fn parse(
                 }
                 style
             }
-        };
-        theme.styles.insert(style_key, style);
+        })
     }
-    Ok(theme)
 }
 
 fn resolve_color(value: &str, palette: &BTreeMap<String, toml::Spanned<String>>) -> Option<Color> {

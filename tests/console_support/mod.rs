@@ -269,19 +269,23 @@ pub fn render(state: &mut Console, width: u16, height: u16) -> String {
 }
 
 pub fn render_with(state: &mut Console, width: u16, height: u16, theme: &Theme) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|f| regie::console::view::draw(f, state, theme))
-        .unwrap();
-    terminal.backend().to_string()
+    draw_on(state, width, height, theme).backend().to_string()
 }
 
 pub fn buffer(state: &mut Console, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let terminal = draw_on(state, width, height, &Theme::builtin_default());
+    terminal.backend().buffer().clone()
+}
+
+/// A terminal of `width`×`height` tells the console its size, then draws it.
+fn draw_on(state: &mut Console, width: u16, height: u16, theme: &Theme) -> Terminal<TestBackend> {
+    update(state, Msg::Resize { width, height });
+    let mut feed_view = regie::console::view::FeedView::default();
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal
-        .draw(|f| regie::console::view::draw(f, state, &Theme::builtin_default()))
+        .draw(|f| regie::console::view::draw(f, state, &mut feed_view, theme))
         .unwrap();
-    terminal.backend().buffer().clone()
+    terminal
 }
 
 /// Applies the console network task's events to `state` until `done`

@@ -6,17 +6,130 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::{author_label, author_style, clean, clock, pane_block, put_line};
-use crate::console::feed::Pos;
-use crate::console::state::{Console, Pane};
+use super::pane_block;
+use super::text::{author_label, author_style, clean, clean_name, clock, put_line, tombstone_text};
+use std::collections::HashMap;
+
+use crate::console::feed::{Feed, Layout, Pos};
+use crate::console::state::{Console, FeedScroll, Pane};
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::wrap::truncate;
-use crate::protocol::{Author, ChatEntry, ChatMessage, Tombstone, Visibility};
+use crate::protocol::{Author, ChatEntry, ChatMessage, Visibility};
 
 const TIME_W: u16 = 6;
 const MARKER_W: u16 = 2;
 
-pub fn draw_feed(buf: &mut Buffer, area: Rect, state: &mut Console, theme: &Theme) {
+/// The feed pane's own state, kept by the caller between draws (ratatui's
+/// `StatefulWidget` pattern): the wrapped lines of the visible entries and
+/// where the view settled when scrolled back. The model never sees it.
+#[derive(Debug, Clone, Default)]
+pub struct FeedView {
+    /// Layouts of the entries drawn last, by position, with the revision
+    /// and width they were made for.
+    layouts: HashMap<Pos, (u64, Layout)>,
+    /// The bottom entry the view settled on (kept consistent with the
+    /// selection and the pane's height).
+    bottom: Option<Pos>,
+    /// The model's anchor when `bottom` was settled: a new anchor from
+    /// `update` (jump, filter) wins over where the view settled.
+    anchor_seen: Option<Pos>,
+}
+
+impl FeedView {
+    /// The entry at `pos` laid out for `width` cells, from the cache while
+    /// the entry and the width are unchanged.
+    fn layout(&mut self, feed: &Feed, pos: Pos, width: u16) -> Option<&Layout> {
+        let slot = feed.at(pos)?;
+        let fresh = self
+            .layouts
+            .get(&pos)
+            .is_some_and(|(rev, l)| *rev == slot.revision() && l.width == width);
+        if !fresh {
+            let layout = Layout::new(display_text(&slot.entry), width);
+            self.layouts.insert(pos, (slot.revision(), layout));
+        }
+        self.layouts.get(&pos).map(|(_, l)| l)
+    }
+
+    fn height(&mut self, feed: &Feed, k: usize, width: u16) -> usize {
+        feed.view_pos(k)
+            .and_then(|pos| self.layout(feed, pos, width))
+            .map_or(0, |l| l.lines.len())
+    }
+
+    /// The bottom entry to lay out from: the model's anchor when `update`
+    /// moved it since the last draw, else where the view settled.
+    fn anchor(&self, scroll: &FeedScroll) -> Option<Pos> {
+        if scroll.bottom != self.anchor_seen {
+            scroll.bottom
+        } else {
+            self.bottom.or(scroll.bottom)
+        }
+    }
+}
+
+/// Which entries fill the pane: view indices `top..=bottom`, with
+/// `cut_top` rows of the top entry hidden above it.
+struct Window {
+    top: usize,
+    bottom: usize,
+    cut_top: usize,
+}
+
+/// The pane's geometry for this draw.
+struct Columns {
+    name_w: u16,
+    text_w: u16,
+}
+
+pub fn draw_feed(
+    buf: &mut Buffer,
+    area: Rect,
+    state: &Console,
+    view: &mut FeedView,
+    theme: &Theme,
+) {
+    let inner = draw_frame(buf, area, state, theme);
+    let name_w: u16 = if inner.width >= 100 {
+        16
+    } else if inner.width >= 60 {
+        12
+    } else {
+        9
+    };
+    let text_x_offset = TIME_W + MARKER_W + name_w + 1;
+    if inner.height == 0 || inner.width <= text_x_offset + 4 {
+        return;
+    }
+    let cols = Columns {
+        name_w,
+        text_w: inner.width - text_x_offset,
+    };
+    let len = state.feed.view_len();
+    if len == 0 {
+        draw_empty(buf, inner, state, theme);
+        return;
+    }
+    let selected = if state.scroll.follow {
+        None
+    } else {
+        state.scroll.selected.map(|p| state.feed.view_index(p))
+    };
+    let window = visible_window(state, view, inner.height as usize, selected, cols.text_w);
+    if !state.scroll.follow {
+        view.bottom = state.feed.view_pos(window.bottom);
+        view.anchor_seen = state.scroll.bottom;
+    }
+    let selected_pos = selected.and_then(|k| state.feed.view_pos(k));
+    draw_window(buf, inner, &window, selected_pos, state, view, theme, &cols);
+    if !state.scroll.follow {
+        draw_paused_badge(buf, area, len, window.bottom, state, theme);
+    }
+}
+
+/// The pane's border and title (with the filter, when one is set); returns
+/// the inner area.
+fn draw_frame(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) -> Rect {
     let focused = state.focus == Pane::Feed && state.compose.is_none();
     let mut title = vec![Span::raw(" Chat ")];
     if let Some(f) = state.feed.filter() {
@@ -32,50 +145,39 @@ pub fn draw_feed(buf: &mut Buffer, area: Rect, state: &mut Console, theme: &Them
     let block = pane_block(Line::from(title), focused, theme);
     let inner = block.inner(area);
     block.render(area, buf);
-    state.feed_rows = inner.height;
-    let name_w: u16 = if inner.width >= 100 {
-        16
-    } else if inner.width >= 60 {
-        12
-    } else {
-        9
-    };
-    let text_x_offset = TIME_W + MARKER_W + name_w + 1;
-    if inner.height == 0 || inner.width <= text_x_offset + 4 {
-        return;
-    }
-    let text_w = inner.width - text_x_offset;
+    inner
+}
 
-    let len = state.feed.view_len();
-    if len == 0 {
-        let text = if state.feed.filter().is_some() {
-            "no line matches the filter"
-        } else {
-            "waiting for chat…"
-        };
-        put_line(
-            buf,
-            inner,
-            inner.y,
-            &Line::styled(text, theme.style(StyleKey::FeedEmpty)),
-        );
-        return;
-    }
-
-    // Which entries are visible: measure heights from the anchor.
-    let rows = inner.height as usize;
-    let selected = if state.scroll.follow {
-        None
+fn draw_empty(buf: &mut Buffer, inner: Rect, state: &Console, theme: &Theme) {
+    let text = if state.feed.filter().is_some() {
+        "no line matches the filter"
     } else {
-        state.scroll.selected.map(|p| state.feed.view_index(p))
+        "waiting for chat…"
     };
+    put_line(
+        buf,
+        inner,
+        inner.y,
+        &Line::styled(text, theme.style(StyleKey::FeedEmpty)),
+    );
+}
+
+/// Which entries are visible: heights measured from the anchor, up until
+/// the pane is full; a selection above that shows at the top instead.
+fn visible_window(
+    state: &Console,
+    view: &mut FeedView,
+    rows: usize,
+    selected: Option<usize>,
+    text_w: u16,
+) -> Window {
+    let feed = &state.feed;
+    let len = feed.view_len();
     let mut bottom = if state.scroll.follow {
         len - 1
     } else {
-        state
-            .scroll
-            .bottom
-            .map(|p| state.feed.view_index(p))
+        view.anchor(&state.scroll)
+            .map(|p| feed.view_index(p))
             .unwrap_or(len - 1)
     };
     if let Some(sel) = selected
@@ -83,93 +185,124 @@ pub fn draw_feed(buf: &mut Buffer, area: Rect, state: &mut Console, theme: &Them
     {
         bottom = sel;
     }
-    let height_of = |k: usize, feed: &mut crate::console::feed::Feed| -> usize {
-        let Some(pos) = feed.view_pos(k) else {
-            return 0;
-        };
-        feed.layout(pos, text_w, display_text)
-            .map(|(_, l)| l.lines.len())
-            .unwrap_or(0)
-    };
     // Walk up from the bottom until the pane is full.
     let mut top = bottom;
-    let mut used = height_of(bottom, &mut state.feed);
+    let mut used = view.height(feed, bottom, text_w);
     while used < rows && top > 0 {
         top -= 1;
-        used += height_of(top, &mut state.feed);
+        used += view.height(feed, top, text_w);
     }
     // Rows of the top entry hidden above the pane (bottom-aligned view).
-    let mut cut_top = used.saturating_sub(rows);
-    if let Some(sel) = selected
-        && sel < top + usize::from(cut_top > 0 && sel == top)
-    {
-        // The selection is above the view: show it at the top instead.
-        top = sel;
-        cut_top = 0;
-        bottom = top;
-        used = height_of(top, &mut state.feed);
-        while used < rows && bottom + 1 < len {
-            bottom += 1;
-            used += height_of(bottom, &mut state.feed);
+    let cut_top = used.saturating_sub(rows);
+    match selected {
+        Some(sel) if sel < top + usize::from(cut_top > 0 && sel == top) => {
+            top_aligned(feed, view, rows, sel, text_w)
         }
-        if used > rows && bottom > top {
-            // The last entry does not fit whole; it shows partly, and is not
-            // the anchor.
-            bottom -= 1;
-        }
+        _ => Window {
+            top,
+            bottom,
+            cut_top,
+        },
     }
-    if !state.scroll.follow {
-        state.scroll.bottom = state.feed.view_pos(bottom);
-    }
+}
 
-    // Draw top to bottom.
-    let selected_pos = selected.and_then(|k| state.feed.view_pos(k));
+/// The selection is above the view: show it at the top, and as many
+/// entries under it as fit.
+fn top_aligned(feed: &Feed, view: &mut FeedView, rows: usize, top: usize, text_w: u16) -> Window {
+    let len = feed.view_len();
+    let mut bottom = top;
+    let mut used = view.height(feed, top, text_w);
+    while used < rows && bottom + 1 < len {
+        bottom += 1;
+        used += view.height(feed, bottom, text_w);
+    }
+    if used > rows && bottom > top {
+        // The last entry does not fit whole; it shows partly, and is not
+        // the anchor.
+        bottom -= 1;
+    }
+    Window {
+        top,
+        bottom,
+        cut_top: 0,
+    }
+}
+
+/// Draws the window's entries top to bottom; forgets the layouts of
+/// entries no longer on screen.
+#[allow(clippy::too_many_arguments)]
+fn draw_window(
+    buf: &mut Buffer,
+    inner: Rect,
+    window: &Window,
+    selected_pos: Option<Pos>,
+    state: &Console,
+    view: &mut FeedView,
+    theme: &Theme,
+    cols: &Columns,
+) {
+    let len = state.feed.view_len();
     let mut y = inner.y;
-    let mut k = top;
-    let mut skip = cut_top;
+    let mut k = window.top;
+    let mut skip = window.cut_top;
+    let mut shown = Vec::new();
     while y < inner.bottom() && k < len {
         let Some(pos) = state.feed.view_pos(k) else {
             break;
         };
-        if state.feed.cached_layout(pos).is_none() {
-            height_of(k, &mut state.feed);
+        let Some(entry) = state.feed.at(pos) else {
+            break;
+        };
+        if let Some(layout) = view.layout(&state.feed, pos, cols.text_w) {
+            let row = EntryRow {
+                entry: &entry.entry,
+                layout,
+                skip,
+                selected: selected_pos == Some(pos),
+            };
+            y = draw_entry(buf, inner, y, &row, state, theme, cols.name_w);
         }
-        y = draw_entry(
-            buf,
-            inner,
-            y,
-            pos,
-            skip,
-            selected_pos == Some(pos),
-            state,
-            theme,
-            name_w,
-        );
+        shown.push(pos);
         skip = 0;
         k += 1;
     }
+    let measured = state
+        .feed
+        .view_pos(window.top)
+        .zip(state.feed.view_pos(window.bottom));
+    view.layouts.retain(|pos, _| {
+        shown.contains(pos) || measured.is_some_and(|(a, b)| (a..=b).contains(pos))
+    });
+}
 
-    if !state.scroll.follow {
-        let unseen = len - 1 - bottom.min(len - 1);
-        let jump = state
-            .keymap
-            .hint(crate::console::keymap::Action::JumpBottom)
-            .unwrap_or_default();
-        let badge = if unseen > 0 {
-            format!(" {unseen} new ↓ {jump} ")
-        } else {
-            format!(" paused · {jump} follows ")
-        };
-        let w = crate::console::wrap::display_width(&badge) as u16;
-        if w + 2 < area.width {
-            buf.set_stringn(
-                area.right() - w - 2,
-                area.bottom() - 1,
-                &badge,
-                w as usize,
-                theme.style(StyleKey::FeedNewBelow),
-            );
-        }
+/// "3 new ↓ G" (or "paused · G follows") while scrolled back.
+fn draw_paused_badge(
+    buf: &mut Buffer,
+    area: Rect,
+    len: usize,
+    bottom: usize,
+    state: &Console,
+    theme: &Theme,
+) {
+    let unseen = len - 1 - bottom.min(len - 1);
+    let jump = state
+        .keymap
+        .hint(crate::console::keymap::Action::JumpBottom)
+        .unwrap_or_default();
+    let badge = if unseen > 0 {
+        format!(" {unseen} new ↓ {jump} ")
+    } else {
+        format!(" paused · {jump} follows ")
+    };
+    let w = crate::console::wrap::display_width(&badge) as u16;
+    if w + 2 < area.width {
+        buf.set_stringn(
+            area.right() - w - 2,
+            area.bottom() - 1,
+            &badge,
+            w as usize,
+            theme.style(StyleKey::FeedNewBelow),
+        );
     }
 }
 
@@ -179,35 +312,11 @@ pub fn draw_feed(buf: &mut Buffer, area: Rect, state: &mut Console, theme: &Them
 fn display_text(entry: &ChatEntry) -> String {
     match entry {
         ChatEntry::Message(m) => match &m.reply_to {
-            Some(reply) => format!(
-                "@{} {}",
-                super::clean_name(&reply.first_name),
-                clean(&m.text)
-            ),
+            Some(reply) => format!("@{} {}", clean_name(&reply.first_name), clean(&m.text)),
             None => clean(&m.text).into_owned(),
         },
         ChatEntry::Redacted(t) => tombstone_text(t),
     }
-}
-
-/// "removed at the viewer's request · support · 12:03"
-pub(crate) fn tombstone_text(t: &Tombstone) -> String {
-    let reason = clean(t.reason.trim());
-    let reason = if reason.is_empty() {
-        "removed".to_string()
-    } else if ["at ", "for ", "by ", "on "]
-        .iter()
-        .any(|p| reason.starts_with(p))
-    {
-        format!("removed {reason}")
-    } else {
-        format!("removed: {reason}")
-    };
-    format!(
-        "{reason} · {} · {}",
-        super::actor_label(&t.by),
-        clock(t.redacted_at)
-    )
 }
 
 /// The one-cell marker for a message, most important state first.
@@ -233,21 +342,29 @@ pub(crate) fn text_style(m: &ChatMessage) -> StyleKey {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One entry to draw, from `skip` rows into its layout.
+struct EntryRow<'a> {
+    entry: &'a ChatEntry,
+    layout: &'a Layout,
+    skip: usize,
+    selected: bool,
+}
+
 fn draw_entry(
     buf: &mut Buffer,
     inner: Rect,
     mut y: u16,
-    pos: Pos,
-    skip: usize,
-    selected: bool,
+    row: &EntryRow<'_>,
     state: &Console,
     theme: &Theme,
     name_w: u16,
 ) -> u16 {
-    let Some((entry, layout)) = state.feed.cached_layout(pos) else {
-        return y;
-    };
+    let EntryRow {
+        entry,
+        layout,
+        skip,
+        selected,
+    } = *row;
     let text_x = inner.x + TIME_W + MARKER_W + name_w + 1;
     let text_w = inner.right().saturating_sub(text_x);
     let pinned = state
@@ -265,7 +382,7 @@ fn draw_entry(
                     (
                         clock(m.at),
                         Span::styled(mark, theme.style(mark_style)),
-                        author_label(state, &m.author),
+                        author_label(&state.feed, &m.author),
                         author_style(&m.author, theme),
                         pinned,
                     )

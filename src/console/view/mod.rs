@@ -3,60 +3,64 @@
 //! text that a viewer or staff member typed is sanitised again here before
 //! it reaches a cell (defence in depth: the hub sanitised it at ingest).
 //!
-//! Drawing takes `&mut Console` only for the feed's layout cache and its
-//! scroll anchor, which depend on the pane's size.
+//! Drawing only reads the console. What depends on the pane's size (the
+//! feed's layout cache, its resolved scroll anchor) lives in [`FeedView`],
+//! apart from the model, like ratatui's `StatefulWidget` with a `ListState`.
 
 mod feed;
 mod games;
+pub mod layout;
 mod panes;
-mod popups;
+pub(crate) mod text;
+
+use text::{clean, clean_name, put_line};
 
 use std::borrow::Cow;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
 use super::state::{ConnStatus, Console, Pane};
 use super::theme::{StyleKey, Theme};
 use super::wrap::{display_width, truncate};
-use crate::protocol::{Actor, Author, Millis};
 
-/// Below this the console shows the "terminal too small" screen.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 16;
+pub use feed::FeedView;
+pub use layout::{MIN_HEIGHT, MIN_WIDTH};
 
-/// Draws the whole console.
-pub fn draw(frame: &mut Frame, state: &mut Console, theme: &Theme) {
+/// Draws the whole console. Reads `state`; only `feed_view` (the view's own
+/// state) changes.
+pub fn draw(frame: &mut Frame, state: &Console, feed_view: &mut FeedView, theme: &Theme) {
     let area = frame.area();
     frame
         .buffer_mut()
         .set_style(area, theme.style(StyleKey::Base));
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    let Some(screen) = layout::screen(area) else {
         draw_too_small(frame.buffer_mut(), area, theme);
         return;
-    }
-    let [main, input, status] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-
-    let side_width = if area.width >= 120 {
-        (area.width * 35 / 100).clamp(40, 64)
-    } else {
-        (area.width * 38 / 100).clamp(24, 40)
     };
-    let [feed_area, side] =
-        Layout::horizontal([Constraint::Min(20), Constraint::Length(side_width)]).areas(main);
-
-    feed::draw_feed(frame.buffer_mut(), feed_area, state, theme);
-
+    feed::draw_feed(frame.buffer_mut(), screen.feed, state, feed_view, theme);
+    // Tall terminals get the roomier side column.
     let wide = area.height >= 40;
+    draw_side(frame.buffer_mut(), screen.side, wide, state, theme);
+    let buf = frame.buffer_mut();
+    draw_status(buf, screen.status, state, theme);
+    if let Some(cursor) = draw_input(buf, screen.input, state, theme) {
+        frame.set_cursor_position(cursor);
+    }
+    let popup_cursor = state
+        .popup
+        .as_ref()
+        .and_then(|p| p.draw(frame.buffer_mut(), area, state, theme));
+    if let Some(cursor) = popup_cursor {
+        frame.set_cursor_position(cursor);
+    }
+}
+
+/// The side column: now on screen, questions, the hold queue, activity.
+fn draw_side(buf: &mut Buffer, side: Rect, wide: bool, state: &Console, theme: &Theme) {
     let activity_height = if wide { 12 } else { 5 };
     let panes = state.panes();
     // A live poll or instant win grows the card, leaving the other panes
@@ -71,7 +75,6 @@ pub fn draw(frame: &mut Frame, state: &mut Console, theme: &Theme) {
     }
     constraints.push(Constraint::Length(activity_height));
     let areas = Layout::vertical(constraints).split(side);
-    let buf = frame.buffer_mut();
     panes::draw_now_on_screen(buf, areas[0], state, theme);
     panes::draw_questions(buf, areas[1], state, theme);
     let mut next = 2;
@@ -80,14 +83,6 @@ pub fn draw(frame: &mut Frame, state: &mut Console, theme: &Theme) {
         next = 3;
     }
     panes::draw_activity(buf, areas[next], state, theme);
-
-    draw_status(buf, status, state, theme);
-    if let Some(cursor) = draw_input(buf, input, state, theme) {
-        frame.set_cursor_position(cursor);
-    }
-    if let Some(cursor) = popups::draw_popup(frame.buffer_mut(), area, state, theme) {
-        frame.set_cursor_position(cursor);
-    }
 }
 
 fn draw_too_small(buf: &mut Buffer, area: Rect, theme: &Theme) {
@@ -129,114 +124,41 @@ pub(crate) fn pane_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> B
         .title(title.style(theme.style(title_style)))
 }
 
-/// Chat text made safe again for the terminal: sanitised (defence in
-/// depth), then emoji sequences reduced to widths every terminal agrees on.
-pub(crate) fn clean(text: &str) -> Cow<'_, str> {
-    match crate::privacy::sanitize(text) {
-        Cow::Borrowed(b) => super::wrap::terminal_safe(b),
-        Cow::Owned(o) => Cow::Owned(super::wrap::terminal_safe(&o).into_owned()),
-    }
-}
-
-/// A name made safe and short.
-pub(crate) fn clean_name(name: &str) -> String {
-    const MAX_GRAPHEMES: usize = 40;
-    // Short printable ASCII with single inner spaces is what the sanitiser
-    // returns unchanged (one grapheme per byte, nothing to strip or fold);
-    // skipping its grapheme pass matters because names are drawn on every
-    // visible row of every frame.
-    if name.len() <= MAX_GRAPHEMES
-        && name.bytes().all(|b| (0x20..0x7F).contains(&b))
-        && !name.starts_with(' ')
-        && !name.ends_with(' ')
-        && !name.contains("  ")
-    {
-        return name.to_string();
-    }
-    let name = crate::privacy::sanitize_name(name, MAX_GRAPHEMES);
-    super::wrap::terminal_safe(&name).into_owned()
-}
-
-/// `HH:MM`, UTC: the console shows the hub's clock, not the operator's zone.
-pub(crate) fn clock(at: Millis) -> String {
-    let minutes = at.div_euclid(60_000);
-    let day_minutes = minutes.rem_euclid(24 * 60);
-    format!("{:02}:{:02}", day_minutes / 60, day_minutes % 60)
-}
-
-/// `45s`, `12m`, `3h`.
-pub(crate) fn age(now: Millis, at: Millis) -> String {
-    let secs = ((now - at).max(0)) / 1000;
-    if secs < 60 {
-        format!("{secs}s")
-    } else if secs < 3600 {
-        format!("{}m", secs / 60)
-    } else {
-        format!("{}h", secs / 3600)
-    }
-}
-
-/// The name an author is shown by: first name, plus the pseudonym when two
-/// viewers share the first name.
-pub(crate) fn author_label(state: &Console, author: &Author) -> String {
-    match author {
-        Author::Viewer {
-            first_name,
-            pseudonym,
-            ..
-        } if state.feed.name_is_shared(first_name) => {
-            format!("{}~{}", clean_name(first_name), clean_name(pseudonym))
-        }
-        other => clean_name(other.display_name()),
-    }
-}
-
-pub(crate) fn author_style(author: &Author, theme: &Theme) -> Style {
-    match author {
-        Author::Viewer { viewer_id, .. } => theme.name_color(&viewer_id.0),
-        Author::Staff { .. } => theme.style(StyleKey::FeedStaffName),
-    }
-}
-
-pub(crate) fn actor_label(actor: &Actor) -> String {
-    match &actor.name {
-        Some(name) => format!("{} ({})", clean_name(name), actor.role),
-        None => actor.role.to_string(),
-    }
-}
-
-/// Writes spans from `x`, clipped at the area's right edge.
-pub(crate) fn put_line(buf: &mut Buffer, area: Rect, y: u16, line: &Line<'_>) {
-    if y < area.bottom() && area.width > 0 {
-        buf.set_line(area.x, y, line, area.width);
-    }
-}
-
 fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let bar = theme.style(StyleKey::StatusBar);
     buf.set_style(area, bar);
-    let conn = match &state.conn {
-        ConnStatus::Connected => {
-            Span::styled(" ● Connected ", theme.style(StyleKey::StatusConnected))
-        }
-        ConnStatus::Connecting => {
-            Span::styled(" … Connecting ", theme.style(StyleKey::StatusReconnecting))
-        }
-        ConnStatus::Reconnecting {
-            attempt,
-            next_try_at,
-        } => {
-            let secs = ((next_try_at - state.now).max(0) + 999) / 1000;
-            Span::styled(
-                format!(" ◌ Reconnecting (attempt {attempt}, next try in {secs}s) "),
-                theme.style(StyleKey::StatusReconnecting),
-            )
-        }
-        ConnStatus::Offline { reason } => Span::styled(
-            format!(" ✕ Offline: {} ", truncate(&clean(reason), 30)),
-            theme.style(StyleKey::StatusOffline),
-        ),
-    };
+    let note = state.note.as_ref().map(|n| {
+        let style = if n.error {
+            StyleKey::StatusError
+        } else {
+            StyleKey::StatusInfo
+        };
+        Span::styled(format!(" {} ", clean(&n.text)), theme.style(style))
+    });
+    // Segments in display order with a priority; drop the least important
+    // until the bar fits.
+    let mut segments = status_segments(area, state, theme);
+    let note_width = note.as_ref().map(|n| n.width()).unwrap_or(0);
+    let budget = (area.width as usize).saturating_sub(note_width.min(area.width as usize / 2));
+    while segments.iter().map(|(_, s)| s.width()).sum::<usize>() > budget && segments.len() > 1 {
+        let worst = segments
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, (p, _))| *p)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        segments.remove(worst);
+    }
+    let mut spans: Vec<Span> = segments.into_iter().map(|(_, s)| s).collect();
+    if let Some(note) = note {
+        spans.push(note);
+    }
+    put_line(buf, area, area.y, &Line::from(spans));
+}
+
+/// The status bar's segments, each with its priority (0 matters most).
+fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<(u8, Span<'static>)> {
+    let conn = connection_span(state, theme);
     let role = Span::styled(
         format!(
             " {} {} ",
@@ -276,17 +198,6 @@ fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
         };
         Span::styled(text, theme.style(StyleKey::StatusPending))
     });
-    let note = state.note.as_ref().map(|n| {
-        let style = if n.error {
-            StyleKey::StatusError
-        } else {
-            StyleKey::StatusInfo
-        };
-        Span::styled(format!(" {} ", clean(&n.text)), theme.style(style))
-    });
-
-    // Segments in display order with a priority; drop the least important
-    // until the bar fits.
     let mut segments: Vec<(u8, Span)> = vec![(0, conn), (1, role)];
     if let Some(p) = pending {
         segments.push((2, p));
@@ -295,22 +206,32 @@ fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     segments.push((5, viewers));
     segments.push((6, live));
     segments.push((7, rate));
-    let note_width = note.as_ref().map(|n| n.width()).unwrap_or(0);
-    let budget = (area.width as usize).saturating_sub(note_width.min(area.width as usize / 2));
-    while segments.iter().map(|(_, s)| s.width()).sum::<usize>() > budget && segments.len() > 1 {
-        let worst = segments
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, (p, _))| *p)
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        segments.remove(worst);
+    segments
+}
+
+fn connection_span(state: &Console, theme: &Theme) -> Span<'static> {
+    match &state.conn {
+        ConnStatus::Connected => {
+            Span::styled(" ● Connected ", theme.style(StyleKey::StatusConnected))
+        }
+        ConnStatus::Connecting => {
+            Span::styled(" … Connecting ", theme.style(StyleKey::StatusReconnecting))
+        }
+        ConnStatus::Reconnecting {
+            attempt,
+            next_try_at,
+        } => {
+            let secs = ((next_try_at - state.now).max(0) + 999) / 1000;
+            Span::styled(
+                format!(" ◌ Reconnecting (attempt {attempt}, next try in {secs}s) "),
+                theme.style(StyleKey::StatusReconnecting),
+            )
+        }
+        ConnStatus::Offline { reason } => Span::styled(
+            format!(" ✕ Offline: {} ", truncate(&clean(reason), 30)),
+            theme.style(StyleKey::StatusOffline),
+        ),
     }
-    let mut spans: Vec<Span> = segments.into_iter().map(|(_, s)| s).collect();
-    if let Some(note) = note {
-        spans.push(note);
-    }
-    put_line(buf, area, area.y, &Line::from(spans));
 }
 
 /// Eight levels of block characters, scaled to the series' maximum.
@@ -416,20 +337,9 @@ fn hint_line(state: &Console) -> String {
     format!(" {}", parts.join(" · "))
 }
 
-/// A rectangle of `width`×`height` centred in `area`, clipped to it.
-pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::text::{age, clock};
     use super::*;
 
     #[test]

@@ -6,7 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::feed::marker;
-use super::{actor_label, age, author_label, author_style, clean, clock, pane_block, put_line};
+use super::pane_block;
+use super::text::{actor_label, age, author_label, author_style, clean, clock, put_line};
 use crate::console::keymap::Action;
 use crate::console::state::{Console, Pane};
 use crate::console::theme::{StyleKey, Theme};
@@ -66,7 +67,7 @@ pub fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: 
     let mut head = vec![
         Span::styled("★ ", theme.style(StyleKey::MarkerPinned)),
         Span::styled(
-            author_label(state, &m.author),
+            author_label(&state.feed, &m.author),
             author_style(&m.author, theme),
         ),
         Span::styled(
@@ -120,7 +121,10 @@ fn game_card_lines(state: &Console, width: usize, theme: &Theme) -> Vec<Line<'st
     let mut lines = Vec::new();
     if let Some(pinned) = &state.pinned {
         let (name, text) = match &pinned.message {
-            Some(m) => (author_label(state, &m.author), clean(&m.text).into_owned()),
+            Some(m) => (
+                author_label(&state.feed, &m.author),
+                clean(&m.text).into_owned(),
+            ),
             None => (
                 format!("message {}", pinned.message_id),
                 "(removed or older than this console)".to_string(),
@@ -226,7 +230,7 @@ pub fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, theme: &The
                 theme.style(StyleKey::QuestionsAge),
             ),
             Span::styled(
-                author_label(state, &q.author),
+                author_label(&state.feed, &q.author),
                 author_style(&q.author, theme),
             ),
             Span::styled(": ", theme.style(text_style)),
@@ -277,7 +281,7 @@ pub fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
             Span::styled("⧗", theme.style(StyleKey::MarkerHeld)),
             Span::styled(format!("{reason:>5} "), theme.style(StyleKey::HoldReason)),
             Span::styled(
-                author_label(state, &m.author),
+                author_label(&state.feed, &m.author),
                 author_style(&m.author, theme),
             ),
             Span::styled(": ", theme.style(StyleKey::HoldText)),

@@ -1,0 +1,266 @@
+//! One confirmation for every dangerous action (after gitui's
+//! `popups/confirm.rs`): it holds what it asks about, takes its keys from
+//! the keymap, and answers with the command to send instead of sending it.
+
+use crossterm::event::{KeyEvent, KeyModifiers};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::popup_box::{draw_box, keys_line, popup_width, wrapped};
+use super::{Context, Hints, Outcome};
+use crate::console::keymap::{Action, Keymap, PopupAction};
+use crate::console::theme::{StyleKey, Theme};
+use crate::console::view::text::{author_label, clean, clean_name, clock};
+use crate::console::wrap::wrap;
+use crate::protocol::{Command, MessageId, ViewerId};
+
+/// What a confirmation asks about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Quit,
+    Ban {
+        viewer_id: ViewerId,
+        name: String,
+    },
+    Redact {
+        message_id: MessageId,
+        reason: String,
+    },
+    ClosePoll {
+        poll_id: u64,
+        question: String,
+    },
+    DrawNow {
+        draw_id: u64,
+        prize: String,
+    },
+    /// A re-draw: a new recorded draw with its own commitment.
+    Redraw {
+        draw_id: u64,
+        prize: String,
+        excluded: Vec<String>,
+        command: Command,
+    },
+}
+
+/// A yes/no question before `what`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub what: Target,
+}
+
+impl Confirm {
+    pub fn on_key(&mut self, key: &KeyEvent, ctx: &dyn Context) -> Outcome {
+        match ctx.keymap().popup_action_for(key) {
+            Some(PopupAction::Confirm) => self.confirmed(ctx),
+            Some(PopupAction::Cancel | PopupAction::Close) => Outcome::Close,
+            None if self.quit_again(key, ctx.keymap()) => Outcome::Quit,
+            None => Outcome::Stay,
+        }
+    }
+
+    /// Pressing the quit key again also quits; ctrl chords do not, so a
+    /// stray ctrl-c does not end the show.
+    fn quit_again(&self, key: &KeyEvent, keymap: &Keymap) -> bool {
+        self.what == Target::Quit
+            && !key.modifiers.contains(KeyModifiers::CONTROL)
+            && keymap.action_for(key) == Some(Action::Quit)
+    }
+
+    /// The answer to "yes": what to send, and how the pending list names it.
+    fn confirmed(&self, ctx: &dyn Context) -> Outcome {
+        let (command, summary) = match &self.what {
+            Target::Quit => return Outcome::Quit,
+            Target::Ban { viewer_id, name } => (
+                Command::Ban {
+                    viewer_id: viewer_id.clone(),
+                    reason: String::new(),
+                },
+                format!("ban {name}"),
+            ),
+            Target::Redact { message_id, reason } => (
+                Command::Redact {
+                    message_id: *message_id,
+                    reason: reason.clone(),
+                },
+                format!("redact {}", ctx.describe(*message_id)),
+            ),
+            Target::ClosePoll { poll_id, .. } => (
+                Command::PollClose { poll_id: *poll_id },
+                format!("close poll #{poll_id}"),
+            ),
+            Target::DrawNow { draw_id, .. } => (
+                Command::InstantWinClose { draw_id: *draw_id },
+                format!("draw instant win #{draw_id} now"),
+            ),
+            Target::Redraw {
+                draw_id, command, ..
+            } => (command.clone(), format!("re-draw instant win #{draw_id}")),
+        };
+        Outcome::Send { command, summary }
+    }
+
+    /// "y ban · n cancel", with the keys the keymap binds.
+    pub fn hints(&self, keymap: &Keymap) -> Hints {
+        let (yes, no) = match &self.what {
+            Target::Quit => ("quit", "stay"),
+            Target::Ban { .. } => ("ban", "cancel"),
+            Target::Redact { .. } => ("redact", "cancel"),
+            Target::ClosePoll { .. } => ("close", "cancel"),
+            Target::DrawNow { .. } => ("draw", "cancel"),
+            Target::Redraw { .. } => ("re-draw", "cancel"),
+        };
+        [(PopupAction::Confirm, yes), (PopupAction::Cancel, no)]
+            .into_iter()
+            .filter_map(|(a, what)| keymap.popup_hint(a).map(|k| (k, what)))
+            .collect()
+    }
+
+    pub fn draw(
+        &self,
+        buf: &mut Buffer,
+        area: Rect,
+        ctx: &dyn Context,
+        theme: &Theme,
+    ) -> Option<(u16, u16)> {
+        let width = match self.what {
+            Target::Quit => 36,
+            _ => popup_width(area),
+        };
+        let (title, mut lines) = self.body(area, width, ctx, theme);
+        if !matches!(self.what, Target::Redact { .. }) {
+            lines.push(Line::default());
+        }
+        lines.push(keys_line(&self.hints(ctx.keymap()), theme));
+        draw_box(buf, area, title, lines, width, theme);
+        None
+    }
+
+    /// The title and the question, above the footer.
+    fn body(
+        &self,
+        area: Rect,
+        width: u16,
+        ctx: &dyn Context,
+        theme: &Theme,
+    ) -> (&'static str, Vec<Line<'static>>) {
+        let w = width.saturating_sub(4) as usize;
+        let warn = theme.style(StyleKey::PopupWarning);
+        let text = theme.style(StyleKey::PopupText);
+        match &self.what {
+            Target::Quit => (" Quit ", vec![Line::styled("Quit the console?", text)]),
+            Target::Ban { name, .. } => (
+                " Ban ",
+                wrapped(
+                    &format!("Ban {} from this live for good?", clean_name(name)),
+                    w,
+                    warn,
+                ),
+            ),
+            Target::Redact { message_id, reason } => (
+                " Redact ",
+                redact_lines(*message_id, reason, area, w, ctx, theme),
+            ),
+            Target::ClosePoll { poll_id, question } => (
+                " Close poll ",
+                wrapped(
+                    &format!(
+                        "Close poll #{poll_id} now? Votes stop and the result is final: {}",
+                        clean(question)
+                    ),
+                    w,
+                    text,
+                ),
+            ),
+            Target::DrawNow { draw_id, prize } => (
+                " Draw now ",
+                wrapped(
+                    &format!(
+                        "End the entry window of instant win #{draw_id} ({}) and draw now?",
+                        clean_name(prize)
+                    ),
+                    w,
+                    text,
+                ),
+            ),
+            Target::Redraw {
+                draw_id,
+                prize,
+                excluded,
+                command,
+            } => {
+                let mut lines = wrapped(
+                    &format!(
+                        "This is a new recorded draw with its own commitment. Draw #{draw_id} ({}) stays on record.",
+                        clean_name(prize)
+                    ),
+                    w,
+                    warn,
+                );
+                let names: Vec<String> = excluded.iter().map(|n| clean_name(n)).collect();
+                lines.extend(wrapped(&format!("Excluded: {}", names.join(", ")), w, text));
+                if let Command::Redraw { reason, .. } = command {
+                    lines.extend(wrapped(&format!("Reason: {}", clean(reason)), w, text));
+                }
+                (" Re-draw ", lines)
+            }
+        }
+    }
+}
+
+/// A redaction shows exactly the text that goes, and the reason.
+fn redact_lines(
+    message_id: MessageId,
+    reason: &str,
+    area: Rect,
+    inner_w: usize,
+    ctx: &dyn Context,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = wrapped(
+        "This text is removed for good from every screen, the store and replays:",
+        inner_w,
+        theme.style(StyleKey::PopupWarning),
+    );
+    lines.push(Line::default());
+    match ctx.message(message_id) {
+        Some(m) => {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{} ", clock(m.at)),
+                    theme.style(StyleKey::PopupLabel),
+                ),
+                Span::styled(
+                    author_label(ctx.feed(), &m.author),
+                    theme.name_color(m.author.viewer_id().map(|v| v.0.as_str()).unwrap_or("")),
+                ),
+            ]));
+            let text = clean(&m.text);
+            let wrapped = wrap(&text, inner_w.saturating_sub(2));
+            let max_lines = (area.height as usize).saturating_sub(12).max(3);
+            for r in wrapped.iter().take(max_lines) {
+                lines.push(Line::styled(
+                    format!("  {}", &text[r.clone()]),
+                    theme.style(StyleKey::PopupText),
+                ));
+            }
+            if wrapped.len() > max_lines {
+                lines.push(Line::styled(
+                    format!("  … and {} more lines", wrapped.len() - max_lines),
+                    theme.style(StyleKey::PopupLabel),
+                ));
+            }
+        }
+        None => lines.push(Line::styled(
+            format!("message {message_id}"),
+            theme.style(StyleKey::PopupText),
+        )),
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled("reason: ", theme.style(StyleKey::PopupLabel)),
+        Span::styled(clean(reason).into_owned(), theme.style(StyleKey::PopupText)),
+    ]));
+    lines
+}

@@ -1,0 +1,66 @@
+//! The help overlay, generated from the active keymap and the role's
+//! permissions: it only lists what this console will actually do.
+
+use crossterm::event::KeyEvent;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::popup_box::{draw_box, wide_width};
+use super::{Context, Outcome, scroll_key};
+use crate::console::keymap::{Action, Keymap};
+use crate::console::permissions;
+use crate::console::theme::{StyleKey, Theme};
+
+#[derive(Debug, Clone, Default)]
+pub struct Help {
+    pub scroll: u16,
+}
+
+impl Help {
+    pub fn on_key(&mut self, key: &KeyEvent, keymap: &Keymap) -> Outcome {
+        scroll_key(&mut self.scroll, key, keymap, Action::Help)
+    }
+
+    pub fn draw(
+        &self,
+        buf: &mut Buffer,
+        area: Rect,
+        ctx: &dyn Context,
+        theme: &Theme,
+    ) -> Option<(u16, u16)> {
+        let mut lines: Vec<Line> = Vec::new();
+        for action in Action::ALL {
+            if !permissions::allows(ctx.role(), *action) {
+                continue;
+            }
+            let keys: Vec<String> = ctx
+                .keymap()
+                .keys_for(*action)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            if keys.is_empty() {
+                continue;
+            }
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{:<16}", keys.join(" ")),
+                    theme.style(StyleKey::HelpKey),
+                ),
+                Span::styled(action.help(), theme.style(StyleKey::HelpAction)),
+            ]));
+        }
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            "typing: ←/→ move · ctrl-w delete word · Home/End · ↑/↓ history · Enter send · Esc cancel",
+            theme.style(StyleKey::PopupLabel),
+        ));
+        let max_rows = area.height.saturating_sub(4) as usize;
+        let skip = (self.scroll as usize).min(lines.len().saturating_sub(max_rows));
+        let visible: Vec<Line> = lines.into_iter().skip(skip).take(max_rows).collect();
+        let title = format!(" Help — {} ", ctx.role());
+        draw_box(buf, area, &title, visible, wide_width(area), theme);
+        None
+    }
+}

@@ -1,0 +1,163 @@
+//! Popups over the panes, as components (like helix's compositor layers):
+//! each one owns its keys ([`Popup::on_key`] → [`Outcome`]), its drawing
+//! and its footer hints, which come from the keymap so they follow a
+//! remapping. A popup never changes the console itself: it answers with an
+//! [`Outcome`] and the console's `update` carries it out.
+//!
+//! | module | popup |
+//! |---|---|
+//! | [`confirm`] | one yes/no confirmation for every dangerous action |
+//! | [`prompt`] | one line of text: filter, timeout duration, redaction reason |
+//! | [`viewer_card`] | a viewer's card, with timeout and ban |
+//! | [`help`] | the key help, generated from the keymap |
+//! | [`games_list`] | this show's polls and instant wins |
+//! | [`game_forms`] | the poll, instant-win and re-draw forms |
+//! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
+
+pub mod confirm;
+pub mod game_forms;
+pub mod games_list;
+pub mod help;
+pub mod popup_box;
+pub mod prompt;
+pub mod viewer_card;
+
+use crossterm::event::KeyEvent;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+pub use confirm::{Confirm, Target};
+pub use games_list::GamesList;
+pub use help::Help;
+pub use prompt::{Prompt, PromptKind};
+pub use viewer_card::CardView;
+
+use super::feed::Feed;
+use super::filter::Filter;
+use super::games::{Games, InstantWinForm, PollForm, RedrawForm};
+use super::keymap::{Action, Keymap};
+use super::theme::Theme;
+use crate::protocol::{ChatMessage, Command, MessageId, StaffRole};
+
+/// What a popup may read of the console while it handles a key or draws.
+/// The console implements it; popups never see the console's internals.
+pub trait Context {
+    fn keymap(&self) -> &Keymap;
+    fn role(&self) -> StaffRole;
+    fn games(&self) -> &Games;
+    fn feed(&self) -> &Feed;
+    /// A message wherever the console holds it (feed, questions, hold queue).
+    fn message(&self, id: MessageId) -> Option<ChatMessage>;
+    /// "Julie's message": how a message is named in a summary.
+    fn describe(&self, id: MessageId) -> String;
+}
+
+/// Footer hints: (key, what it does), in display order.
+pub type Hints = Vec<(String, &'static str)>;
+
+/// What a key did to the open popup.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// The popup stays open.
+    Stay,
+    /// The popup closes, nothing else happens.
+    Close,
+    /// The popup is replaced by another one.
+    Open(Popup),
+    /// The popup closes and this command is sent.
+    Send { command: Command, summary: String },
+    /// The user confirmed quitting.
+    Quit,
+    /// The filter prompt's answer (`None` shows everything).
+    Filter(Option<Filter>),
+    /// The popup stays open and the status line says why.
+    Refuse(String),
+    /// The popup closes and the status line says why.
+    Abort(String),
+}
+
+/// A popup over the panes; it takes the keys while open.
+#[derive(Debug, Clone)]
+pub enum Popup {
+    Help(Help),
+    Confirm(Confirm),
+    Prompt(Prompt),
+    ViewerCard(CardView),
+    PollForm(PollForm),
+    InstantWinForm(InstantWinForm),
+    RedrawForm(RedrawForm),
+    /// This show's polls and instant wins.
+    Games(GamesList),
+}
+
+impl Popup {
+    /// Asks before `what`.
+    pub fn confirm(what: Target) -> Popup {
+        Popup::Confirm(Confirm { what })
+    }
+
+    /// Hands a key to the popup; the caller carries out the outcome.
+    pub fn on_key(&mut self, key: &KeyEvent, ctx: &dyn Context) -> Outcome {
+        match self {
+            Popup::Help(p) => p.on_key(key, ctx.keymap()),
+            Popup::Confirm(p) => p.on_key(key, ctx),
+            Popup::Prompt(p) => p.on_key(key, ctx),
+            Popup::ViewerCard(p) => p.on_key(key, ctx),
+            Popup::PollForm(p) => game_forms::on_poll_key(p, key),
+            Popup::InstantWinForm(p) => game_forms::on_instant_win_key(p, key),
+            Popup::RedrawForm(p) => game_forms::on_redraw_key(p, key, ctx.games()),
+            Popup::Games(p) => p.on_key(key, ctx.keymap()),
+        }
+    }
+
+    /// Pasted text goes to the focused text field, if the popup has one.
+    pub fn paste(&mut self, text: &str) {
+        match self {
+            Popup::Prompt(p) => p.editor.insert(text),
+            Popup::PollForm(form) => form.focused_editor().insert(text),
+            Popup::InstantWinForm(form) => form.focused_editor().insert(text),
+            Popup::RedrawForm(form) if form.on_reason => form.reason.insert(text),
+            _ => {}
+        }
+    }
+
+    /// Draws the popup over `area`; returns where the cursor goes.
+    pub fn draw(
+        &self,
+        buf: &mut Buffer,
+        area: Rect,
+        ctx: &dyn Context,
+        theme: &Theme,
+    ) -> Option<(u16, u16)> {
+        match self {
+            Popup::Help(p) => p.draw(buf, area, ctx, theme),
+            Popup::Confirm(p) => p.draw(buf, area, ctx, theme),
+            Popup::Prompt(p) => p.draw(buf, area, ctx, theme),
+            Popup::ViewerCard(p) => p.draw(buf, area, ctx, theme),
+            Popup::PollForm(p) => game_forms::draw_poll_form(buf, area, p, theme),
+            Popup::InstantWinForm(p) => game_forms::draw_instant_win_form(buf, area, p, theme),
+            Popup::RedrawForm(p) => game_forms::draw_redraw_form(buf, area, p, theme),
+            Popup::Games(p) => p.draw(buf, area, ctx, theme),
+        }
+    }
+}
+
+/// The scrolling shared by the read-only popups (help, games list): the
+/// move keys scroll, Esc, quit or the key that opened it closes.
+fn scroll_key(scroll: &mut u16, key: &KeyEvent, keymap: &Keymap, opener: Action) -> Outcome {
+    if keymap.popup_action_for(key) == Some(super::keymap::PopupAction::Close) {
+        return Outcome::Close;
+    }
+    match keymap.action_for(key) {
+        Some(a) if a == opener || a == Action::Quit => Outcome::Close,
+        Some(Action::MoveDown) => {
+            *scroll = scroll.saturating_add(1);
+            Outcome::Stay
+        }
+        Some(Action::MoveUp) => {
+            *scroll = scroll.saturating_sub(1);
+            Outcome::Stay
+        }
+        _ => Outcome::Stay,
+    }
+}

@@ -1,0 +1,96 @@
+//! The box every popup is drawn in, its wrapped text and its footer of
+//! keys. A leaf shared by all popups.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Widget};
+
+use super::Hints;
+use crate::console::theme::{StyleKey, Theme};
+use crate::console::view::text::{centered, put_line};
+use crate::console::wrap::wrap;
+
+/// The usual popup width for a screen `area`.
+pub fn popup_width(area: Rect) -> u16 {
+    (area.width * 7 / 10).clamp(40, 90).min(area.width)
+}
+
+/// The width of the wide popups (help, the games list).
+pub fn wide_width(area: Rect) -> u16 {
+    (area.width * 8 / 10).clamp(40, 96).min(area.width)
+}
+
+/// `text` wrapped to `width` cells, one styled line per row.
+pub fn wrapped(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+    wrap(text, width)
+        .into_iter()
+        .map(|r| Line::styled(text[r].to_string(), style))
+        .collect()
+}
+
+/// A footer: "y ban · n cancel".
+pub fn keys_line(keys: &Hints, theme: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (i, (k, what)) in keys.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.style(StyleKey::PopupLabel)));
+        }
+        spans.push(Span::styled(k.clone(), theme.style(StyleKey::PopupKey)));
+        spans.push(Span::styled(
+            format!(" {what}"),
+            theme.style(StyleKey::PopupLabel),
+        ));
+    }
+    Line::from(spans)
+}
+
+/// A bordered box sized to its lines; returns its inner area.
+pub fn draw_box(
+    buf: &mut Buffer,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line<'_>>,
+    width: u16,
+    theme: &Theme,
+) -> Rect {
+    let rect = centered(area, width, lines.len() as u16 + 2);
+    Clear.render(rect, buf);
+    buf.set_style(rect, theme.style(StyleKey::Base));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.style(StyleKey::PopupBorder))
+        .title(Line::styled(
+            title.to_string(),
+            theme.style(StyleKey::PopupTitle),
+        ));
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    let inner = Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+    for (i, line) in lines.iter().enumerate() {
+        put_line(buf, inner, inner.y + i as u16, line);
+    }
+    inner
+}
+
+/// Draws `lines` in a box and places the cursor at `(row, column)` of it.
+pub fn draw_box_with_cursor(
+    buf: &mut Buffer,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line<'_>>,
+    width: u16,
+    cursor: Option<(usize, u16)>,
+    theme: &Theme,
+) -> Option<(u16, u16)> {
+    let inner = draw_box(buf, area, title, lines, width, theme);
+    let (row, col) = cursor?;
+    let y = inner.y + row as u16;
+    (y < inner.bottom()).then_some((inner.x + col.min(inner.width.saturating_sub(1)), y))
+}

@@ -1,0 +1,163 @@
+//! One line of text asked in a popup: the feed filter, a timeout's
+//! duration, a redaction's reason.
+
+use crossterm::event::KeyEvent;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::popup_box::{draw_box, keys_line, popup_width, wrapped};
+use super::{Context, Hints, Outcome, Popup, Target};
+use crate::console::filter::Filter;
+use crate::console::input::{Edit, LineEditor};
+use crate::console::theme::{StyleKey, Theme};
+use crate::console::view::text::clean_name;
+use crate::console::wrap::{display_width, truncate};
+use crate::protocol::{Command, MessageId, ViewerId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    Filter,
+    TimeoutDuration { viewer_id: ViewerId, name: String },
+    RedactReason { message_id: MessageId },
+}
+
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub editor: LineEditor,
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind, text: &str) -> Prompt {
+        Prompt {
+            kind,
+            editor: LineEditor::with_text(text),
+        }
+    }
+
+    /// Enter submits, Esc cancels: the line editor's keys, not the keymap's.
+    pub fn on_key(&mut self, key: &KeyEvent, ctx: &dyn Context) -> Outcome {
+        match self.editor.handle_key(key) {
+            Edit::Cancel => Outcome::Close,
+            Edit::Submit => {
+                let text = self.editor.text().trim().to_string();
+                self.submit(&text, ctx)
+            }
+            _ => Outcome::Stay,
+        }
+    }
+
+    fn submit(&mut self, text: &str, ctx: &dyn Context) -> Outcome {
+        match &self.kind {
+            PromptKind::Filter => {
+                let filter = Filter::parse(text);
+                Outcome::Filter((!filter.is_empty()).then_some(filter))
+            }
+            PromptKind::TimeoutDuration { viewer_id, name } => {
+                match humantime::parse_duration(text) {
+                    Ok(d) if d.as_secs() > 0 && d.as_secs() <= u64::from(u32::MAX) => {
+                        Outcome::Send {
+                            command: Command::Timeout {
+                                viewer_id: viewer_id.clone(),
+                                seconds: d.as_secs() as u32,
+                                reason: String::new(),
+                            },
+                            summary: format!("timeout {name} for {text}"),
+                        }
+                    }
+                    _ => {
+                        self.editor = LineEditor::with_text(text);
+                        Outcome::Refuse(format!(
+                            "not a duration: {:?} (try 30s, 10m, 1h)",
+                            truncate_note(text)
+                        ))
+                    }
+                }
+            }
+            PromptKind::RedactReason { message_id } => {
+                if text.is_empty() {
+                    self.editor = LineEditor::default();
+                    return Outcome::Refuse("a redaction needs a reason".to_string());
+                }
+                if ctx.message(*message_id).is_none() {
+                    return Outcome::Abort("that message is already gone".to_string());
+                }
+                Outcome::Open(Popup::confirm(Target::Redact {
+                    message_id: *message_id,
+                    reason: text.to_string(),
+                }))
+            }
+        }
+    }
+
+    pub fn hints(&self) -> Hints {
+        vec![("Enter".into(), "ok"), ("Esc".into(), "cancel")]
+    }
+
+    pub fn draw(
+        &self,
+        buf: &mut Buffer,
+        area: Rect,
+        ctx: &dyn Context,
+        theme: &Theme,
+    ) -> Option<(u16, u16)> {
+        let width = popup_width(area);
+        let (title, question, hint) = self.texts(ctx);
+        let field_w = width.saturating_sub(6) as usize;
+        let text = self.editor.text();
+        let cursor = self.editor.cursor_column();
+        let shown = if display_width(text) > field_w {
+            truncate(text, field_w).into_owned()
+        } else {
+            text.to_string()
+        };
+        let mut lines = wrapped(&question, field_w + 2, theme.style(StyleKey::PopupText));
+        let field_row = lines.len() as u16;
+        lines.extend([
+            Line::from(vec![
+                Span::styled("› ", theme.style(StyleKey::InputPrompt)),
+                Span::styled(shown, theme.style(StyleKey::InputText)),
+            ]),
+            Line::styled(hint, theme.style(StyleKey::PopupLabel)),
+            keys_line(&self.hints(), theme),
+        ]);
+        let inner = draw_box(buf, area, title, lines, width, theme);
+        Some((
+            inner.x + 2 + (cursor.min(field_w) as u16).min(inner.width.saturating_sub(3)),
+            inner.y + field_row,
+        ))
+    }
+
+    /// The title, the question and the hint under the field.
+    fn texts(&self, ctx: &dyn Context) -> (&'static str, String, &'static str) {
+        match &self.kind {
+            PromptKind::Filter => (
+                " Filter ",
+                "Show only lines matching (empty shows all):".to_string(),
+                "words, from:NAME, is:question, is:held",
+            ),
+            PromptKind::TimeoutDuration { name, .. } => (
+                " Timeout ",
+                format!("Silence {} for how long?", clean_name(name)),
+                "e.g. 30s, 10m, 1h",
+            ),
+            PromptKind::RedactReason { message_id } => (
+                " Redact ",
+                match ctx.message(*message_id) {
+                    Some(m) => format!(
+                        "Why remove {}'s message {}? (shown on the tombstone)",
+                        clean_name(m.author.display_name()),
+                        message_id
+                    ),
+                    None => format!("Why remove message {message_id}?"),
+                },
+                "the next step shows exactly what goes",
+            ),
+        }
+    }
+}
+
+fn truncate_note(text: &str) -> String {
+    truncate(&crate::privacy::sanitize(text), 20).into_owned()
+}

@@ -1,0 +1,225 @@
+//! A viewer's card: who they are, their sanctions and recent messages;
+//! timeout and ban start from here.
+
+use crossterm::event::KeyEvent;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use super::popup_box::{draw_box, keys_line, popup_width};
+use super::prompt::{Prompt, PromptKind};
+use super::{Context, Hints, Outcome, Popup, Target};
+use crate::console::keymap::{Action, Keymap, PopupAction};
+use crate::console::permissions;
+use crate::console::theme::{StyleKey, Theme};
+use crate::console::view::text::{actor_label, clean, clean_name, clock, tombstone_text};
+use crate::console::wrap::truncate;
+use crate::protocol::{ChatEntry, CommandId, Sanction, StaffRole, ViewerCard, ViewerId};
+
+/// The card popup; `card` is `None` until the hub answers `request`.
+#[derive(Debug, Clone)]
+pub struct CardView {
+    pub viewer_id: ViewerId,
+    pub name: String,
+    pub request: CommandId,
+    pub card: Option<Box<ViewerCard>>,
+}
+
+impl CardView {
+    pub fn on_key(&mut self, key: &KeyEvent, ctx: &dyn Context) -> Outcome {
+        let allowed = |a| permissions::allows(ctx.role(), a);
+        match ctx.keymap().action_for(key) {
+            Some(Action::Timeout) if allowed(Action::Timeout) => {
+                Outcome::Open(Popup::Prompt(Prompt::new(
+                    PromptKind::TimeoutDuration {
+                        viewer_id: self.viewer_id.clone(),
+                        name: self.name.clone(),
+                    },
+                    "10m",
+                )))
+            }
+            Some(Action::Ban) if allowed(Action::Ban) => {
+                Outcome::Open(Popup::confirm(Target::Ban {
+                    viewer_id: self.viewer_id.clone(),
+                    name: self.name.clone(),
+                }))
+            }
+            Some(Action::ViewerCard | Action::Quit) => Outcome::Close,
+            _ if ctx.keymap().popup_action_for(key) == Some(PopupAction::Close) => Outcome::Close,
+            _ => Outcome::Stay,
+        }
+    }
+
+    /// "t timeout · b ban · Esc close", for what this role may do.
+    pub fn hints(&self, keymap: &Keymap, role: StaffRole) -> Hints {
+        let mut keys = Hints::new();
+        for (action, what) in [(Action::Timeout, "timeout"), (Action::Ban, "ban")] {
+            if permissions::allows(role, action)
+                && let Some(k) = keymap.hint(action)
+            {
+                keys.push((k, what));
+            }
+        }
+        if let Some(k) = keymap.popup_hint(PopupAction::Close) {
+            keys.push((k, "close"));
+        }
+        keys
+    }
+
+    pub fn draw(
+        &self,
+        buf: &mut Buffer,
+        area: Rect,
+        ctx: &dyn Context,
+        theme: &Theme,
+    ) -> Option<(u16, u16)> {
+        let width = popup_width(area);
+        let label = theme.style(StyleKey::PopupLabel);
+        let Some(card) = &self.card else {
+            let lines = vec![Line::styled(
+                format!("loading {}'s card…", clean_name(&self.name)),
+                label,
+            )];
+            draw_box(buf, area, " Viewer ", lines, width, theme);
+            return None;
+        };
+        let mut lines = identity_lines(card, ctx.role(), theme);
+        lines.extend(sanction_lines(card, theme));
+        lines.push(Line::default());
+        lines.push(Line::styled("recent messages", label));
+        let room = (area.height as usize)
+            .saturating_sub(lines.len() + 6)
+            .max(1);
+        lines.extend(recent_lines(
+            card,
+            room,
+            width.saturating_sub(4) as usize,
+            theme,
+        ));
+        lines.push(Line::default());
+        lines.push(keys_line(&self.hints(ctx.keymap(), ctx.role()), theme));
+        draw_box(buf, area, " Viewer ", lines, width, theme);
+        None
+    }
+}
+
+/// "name       value", the card's two columns.
+fn field(name: &str, value: String, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{name:<11}"), theme.style(StyleKey::PopupLabel)),
+        Span::styled(value, theme.style(StyleKey::PopupText)),
+    ])
+}
+
+/// Names, first seen, contact (for roles that see it) and consents.
+fn identity_lines(card: &ViewerCard, role: StaffRole, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(
+                format!("{:<11}", "first name"),
+                theme.style(StyleKey::PopupLabel),
+            ),
+            Span::styled(
+                clean_name(&card.first_name),
+                theme.name_color(&card.viewer_id.0),
+            ),
+        ]),
+        field("pseudonym", clean_name(&card.pseudonym), theme),
+        field("first seen", clock(card.first_seen), theme),
+    ];
+    if permissions::sees_contact(role)
+        && let Some(contact) = &card.contact
+    {
+        let phone = contact.phone.as_deref().map(clean).map(|c| c.into_owned());
+        let email = contact.email.as_deref().map(clean).map(|c| c.into_owned());
+        lines.push(field("phone", phone.unwrap_or_else(|| "—".into()), theme));
+        lines.push(field("e-mail", email.unwrap_or_else(|| "—".into()), theme));
+    }
+    if !card.consents.is_empty() {
+        let consents: Vec<String> = card
+            .consents
+            .iter()
+            .map(|c| {
+                format!("{:?} {}", c.purpose, if c.granted { "yes" } else { "no" }).to_lowercase()
+            })
+            .collect();
+        lines.push(field("consents", consents.join(", "), theme));
+    }
+    lines
+}
+
+fn sanction_lines(card: &ViewerCard, theme: &Theme) -> Vec<Line<'static>> {
+    if card.sanctions.is_empty() {
+        return vec![field("sanctions", "none".into(), theme)];
+    }
+    card.sanctions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let desc = match s {
+                Sanction::TimedOut {
+                    until, reason, by, ..
+                } => format!(
+                    "timed out until {} by {}{}",
+                    clock(*until),
+                    actor_label(by),
+                    reason_suffix(reason)
+                ),
+                Sanction::Banned { reason, by, at } => format!(
+                    "banned {} by {}{}",
+                    clock(*at),
+                    actor_label(by),
+                    reason_suffix(reason)
+                ),
+            };
+            field(if i == 0 { "sanctions" } else { "" }, desc, theme)
+        })
+        .collect()
+}
+
+/// Up to `room` recent messages, tombstones in place.
+fn recent_lines(
+    card: &ViewerCard,
+    room: usize,
+    inner_w: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let label = theme.style(StyleKey::PopupLabel);
+    if card.recent.is_empty() {
+        return vec![Line::styled("  none", label)];
+    }
+    let row = |at, text: String, style: Style| {
+        Line::from(vec![
+            Span::styled(format!("  {} ", clock(at)), label),
+            Span::styled(
+                truncate(&text, inner_w.saturating_sub(8)).into_owned(),
+                style,
+            ),
+        ])
+    };
+    card.recent
+        .iter()
+        .take(room)
+        .map(|entry| match entry {
+            ChatEntry::Message(m) => row(
+                m.at,
+                clean(&m.text).into_owned(),
+                theme.style(StyleKey::PopupText),
+            ),
+            ChatEntry::Redacted(t) => row(
+                t.posted_at,
+                tombstone_text(t),
+                theme.style(StyleKey::FeedTombstone),
+            ),
+        })
+        .collect()
+}
+
+fn reason_suffix(reason: &str) -> String {
+    if reason.trim().is_empty() {
+        String::new()
+    } else {
+        format!(": {}", clean(reason))
+    }
+}
