@@ -16,6 +16,7 @@
 //! | [`instant_win`] | prize draws by commit–reveal that anyone can verify |
 //! | [`bench`] | load commands that print throughput, latency and memory (`regie bench`) |
 //! | [`cli`] | the command line: one subcommand per part, thin |
+//! | `testing` | fixtures shared by unit tests (`cfg(test)` only) |
 //!
 //! Data flows one way on the ingest path of a viewer message:
 //! `hub::connection` (validate) → `privacy::sanitize` → moderation rules →
@@ -33,6 +34,8 @@ pub mod poll;
 pub mod privacy;
 pub mod protocol;
 pub mod store;
+#[cfg(test)]
+mod testing;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_millis() -> protocol::Millis {
