@@ -7,7 +7,7 @@ mod support;
 use std::process::Command;
 
 use regie::protocol::StaffRole;
-use support::hub::BlockingHub;
+use support::hub::{BlockingHub, as_shipped};
 use support::tokens;
 
 fn console(args: &[&str], token: &str) -> (i32, String) {
@@ -59,7 +59,7 @@ fn missing_token_exits_2() {
 
 #[test]
 fn refused_tokens_exit_4_with_the_reason() {
-    let hub = BlockingHub::start();
+    let hub = BlockingHub::start_with(as_shipped);
     let url = hub.url.clone();
 
     let other_live = tokens::token(&hub.key, StaffRole::Host, "Claire", "other");

@@ -15,7 +15,7 @@ use regie::console::state::{Console, Effect, Msg, Session, update};
 use regie::protocol::*;
 use support::client::{keyed_viewer_hello, text_message};
 use support::console::{code as press, ctrl, pump, typed};
-use support::hub::TestHub;
+use support::hub::{TestHub, as_shipped};
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
@@ -87,7 +87,7 @@ async fn viewer(url: String, n: usize, option: usize, ready: oneshot::Sender<()>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_results() {
-    let hub = TestHub::start_live(LIVE, |_| {}).await;
+    let hub = TestHub::start_live(LIVE, as_shipped).await;
     let token = hub.token(StaffRole::Host, "Claire");
     let url = hub.url.clone();
 

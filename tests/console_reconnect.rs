@@ -17,7 +17,7 @@ use regie::console::state::{ConnStatus, Console, Effect, Msg, Session, update};
 use regie::hub::HubConfig;
 use regie::protocol::*;
 use support::client::{keyed_viewer_hello, staff_hello, text_message};
-use support::hub::TestHub;
+use support::hub::{TestHub, as_shipped};
 use tokio::sync::oneshot;
 use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
@@ -26,6 +26,7 @@ const LIVE: &str = "show";
 const MESSAGES: usize = 300;
 
 fn hub_config(config: &mut HubConfig) {
+    as_shipped(config);
     // One test viewer sends the whole feed: lift its rate limit.
     config.settings.viewer_rate_per_sec = 10_000;
     config.settings.viewer_burst = 10_000;

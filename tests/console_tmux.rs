@@ -218,6 +218,7 @@ fn flood_measurement() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000);
     let hub = support::hub::BlockingHub::start_with(|config| {
+        support::hub::as_shipped(config);
         config.settings.viewer_rate_per_sec = 10_000;
         config.settings.viewer_burst = 10_000;
         config.blocked_terms.clear();

@@ -16,7 +16,7 @@ use regie::protocol::{
     PROTOCOL_VERSION, ServerFrame, StaffRole, Visibility, parse_server_frame,
 };
 use support::client::text_message;
-use support::hub::TestHub;
+use support::hub::{TestHub, as_shipped};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
@@ -33,7 +33,7 @@ struct Hub {
 }
 
 async fn start_hub() -> Hub {
-    let hub = TestHub::start_live(LIVE, |_| {}).await;
+    let hub = TestHub::start_live(LIVE, as_shipped).await;
     Hub {
         url: hub.url.clone(),
         token: hub.token(StaffRole::Moderator, "Inès"),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use regie::auth::SigningKey;
-use regie::hub::{HubConfig, HubError, serve, serve_with_store};
+use regie::hub::{HubConfig, HubError, Limits, serve, serve_with_store};
 use regie::protocol::{Auth, Hello, StaffRole};
 use regie::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -46,6 +46,14 @@ struct Launch<'a> {
     data_dir: &'a Path,
     addr: SocketAddr,
     store: Option<Box<dyn Store>>,
+}
+
+/// Undoes the kit's one change to `HubConfig::new` (viewers-online events
+/// once an hour instead of every few seconds), for tests that want the hub
+/// exactly as `regie serve` runs it. A crowd needs it: a viewer settles its
+/// last line as held only when a later event arrives.
+pub fn as_shipped(config: &mut HubConfig) {
+    config.limits.viewers_online_interval = Limits::default().viewers_online_interval;
 }
 
 fn any_port() -> SocketAddr {
@@ -133,7 +141,8 @@ impl TestHub {
         } = launch;
         let mut config = HubConfig::new(live, data_dir);
         // Viewers-online events would interleave with what tests count;
-        // the test about them sets its own interval.
+        // the test about them sets its own interval, [`as_shipped`] puts
+        // the hub's back.
         config.limits.viewers_online_interval = Duration::from_secs(3600);
         tweak(&mut config);
         // Before the hub starts, so the two never race to create it.
