@@ -19,6 +19,7 @@
 //! | [`telemetry`] | where logs go: stderr, or a file for the console |
 //! | [`signals`] | the signals a process stops on (Ctrl-C, SIGTERM, SIGHUP) |
 //! | [`exit`] | every process's exit codes, defined once |
+//! | `testing` | fixtures shared by unit tests (`cfg(test)` only) |
 //!
 //! Data flows one way on the ingest path of a viewer message:
 //! `hub::connection` (validate) → `privacy::sanitize` → moderation rules →
@@ -39,6 +40,8 @@ pub mod protocol;
 pub mod signals;
 pub mod store;
 pub mod telemetry;
+#[cfg(test)]
+mod testing;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_millis() -> protocol::Millis {

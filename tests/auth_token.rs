@@ -1,5 +1,7 @@
 //! `regie token` as an operator uses it: the real binary, a temp data dir.
 
+mod support;
+
 use std::process::Command;
 
 use regie::auth::{AuthError, SigningKey, verify};
@@ -103,7 +105,7 @@ fn a_key_readable_by_others_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    SigningKey::load_or_create(dir.path()).unwrap();
+    support::tokens::signing_key(dir.path());
     let key = dir.path().join("token.key");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = regie_token(&["--role", "admin", "--name", "Root", "--data", data]);

@@ -2,12 +2,13 @@
 //! wrong URL, an unreachable hub and a refused token each give a message on
 //! stderr and a documented exit code. The token never appears in output.
 
-use std::process::Command;
-use std::time::Duration;
+mod support;
 
-use regie::auth::{Claims, SigningKey, mint};
-use regie::hub::HubConfig;
+use std::process::Command;
+
 use regie::protocol::StaffRole;
+use support::hub::{BlockingHub, as_shipped};
+use support::tokens;
 
 fn console(args: &[&str], token: &str) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_regie"))
@@ -58,35 +59,15 @@ fn missing_token_exits_2() {
 
 #[test]
 fn refused_tokens_exit_4_with_the_reason() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let key = SigningKey::load_or_create(dir.path()).unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("ws://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let hub = rt.spawn(regie::hub::serve(
-        listener,
-        HubConfig::new("show", dir.path()),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let hub = BlockingHub::start_with(as_shipped);
+    let url = hub.url.clone();
 
-    let now = regie::now_millis();
-    let other_live = mint(
-        &key,
-        &Claims::new(StaffRole::Host, "Claire", "other", now, 60_000).unwrap(),
-    );
+    let other_live = tokens::token(&hub.key, StaffRole::Host, "Claire", "other");
     let (code, text) = console(&["--url", &url, "--live", "show"], &other_live);
     assert_eq!(code, 4, "{text}");
     assert!(text.contains("refused the token (wrong_live)"), "{text}");
 
-    let expired = mint(
-        &key,
-        &Claims::new(StaffRole::Host, "Claire", "show", now - 120_000, 60_000).unwrap(),
-    );
+    let expired = hub.expired_token(StaffRole::Host, "Claire");
     let (code, text) = console(&["--url", &url], &expired);
     assert_eq!(code, 4, "{text}");
     assert!(text.contains("token_expired"), "{text}");
@@ -95,9 +76,5 @@ fn refused_tokens_exit_4_with_the_reason() {
     assert_eq!(code, 4, "{text}");
     assert!(text.contains("token_invalid"), "{text}");
 
-    let _ = stop.send(());
-    rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), hub).await })
-        .expect("hub stops")
-        .unwrap()
-        .unwrap();
+    hub.stop();
 }

@@ -2,12 +2,12 @@
 //! typed (or nothing, with the error on screen), the card follows the hub's
 //! events and snapshots, and snapshots of the forms, a live poll and a draw.
 
-mod console_support;
+mod support;
 
-use console_support::*;
 use crossterm::event::KeyCode;
 use regie::console::state::{Console, Msg, Popup, update};
 use regie::protocol::*;
+use support::console::*;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 

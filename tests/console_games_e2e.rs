@@ -3,19 +3,19 @@
 //! the console reads the exact final tally; then an instant win launched
 //! from its form is drawn early and the console shows the winners.
 
+mod support;
+
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use futures_util::{SinkExt, StreamExt};
-mod console_support;
-use console_support::pump;
-use regie::auth::{Claims, SigningKey, mint};
 use regie::console::keymap::Keymap;
 use regie::console::net::{self, NetConfig, NetHandle};
 use regie::console::state::{Console, Effect, Msg, Session, update};
-use regie::hub::HubConfig;
 use regie::protocol::*;
-use tokio::net::TcpListener;
+use support::client::{keyed_viewer_hello, text_message};
+use support::console::{code as press, ctrl, pump, typed};
+use support::hub::{TestHub, as_shipped};
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
@@ -23,18 +23,6 @@ use tokio_tungstenite::tungstenite::Message;
 const LIVE: &str = "show";
 /// Option each viewer votes for: 3 × Red, 2 × Blue.
 const VOTES: [usize; 5] = [0, 0, 1, 0, 1];
-
-fn press(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn ctrl(c: char) -> Msg {
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
-}
-
-fn typed(text: &str) -> Vec<Msg> {
-    text.chars().map(|c| press(KeyCode::Char(c))).collect()
-}
 
 /// Feeds keys to the console and hands every command to the network task.
 fn keys(state: &mut Console, handle: &NetHandle, msgs: Vec<Msg>) -> Vec<Command> {
@@ -56,20 +44,12 @@ async fn viewer(url: String, n: usize, option: usize, ready: oneshot::Sender<()>
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
         .await
         .unwrap();
-    let hello = ClientFrame::Hello(Hello {
-        version: PROTOCOL_VERSION,
-        live: LIVE.into(),
-        auth: Auth::Viewer {
-            first_name: format!("Viewer{n}"),
-            pseudonym: None,
-            key: Some(format!("viewer-device-key-{n:04}")),
-            contact: Contact::default(),
-        },
-        resume: None,
-    });
-    ws.send(Message::text(serde_json::to_string(&hello).unwrap()))
-        .await
-        .unwrap();
+    let hello = ClientFrame::Hello(keyed_viewer_hello(
+        LIVE,
+        &format!("Viewer{n}"),
+        &format!("viewer-device-key-{n:04}"),
+    ));
+    ws.send(text_message(&hello)).await.unwrap();
     let mut ready = Some(ready);
     let mut next_id = 0;
     while let Some(Ok(msg)) = ws.next().await {
@@ -99,11 +79,7 @@ async fn viewer(url: String, n: usize, option: usize, ready: oneshot::Sender<()>
             id: CommandId(format!("v{n}-{next_id}")),
             command,
         });
-        if ws
-            .send(Message::text(serde_json::to_string(&frame).unwrap()))
-            .await
-            .is_err()
-        {
+        if ws.send(text_message(&frame)).await.is_err() {
             return;
         }
     }
@@ -111,29 +87,9 @@ async fn viewer(url: String, n: usize, option: usize, ready: oneshot::Sender<()>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_results() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = SigningKey::load_or_create(dir.path()).unwrap();
-    let token = mint(
-        &key,
-        &Claims::new(
-            StaffRole::Host,
-            "Claire",
-            LIVE,
-            regie::now_millis(),
-            3_600_000,
-        )
-        .unwrap(),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let hub = tokio::spawn(regie::hub::serve(
-        listener,
-        HubConfig::new(LIVE, dir.path()),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let hub = TestHub::start_live(LIVE, as_shipped).await;
+    let token = hub.token(StaffRole::Host, "Claire");
+    let url = hub.url.clone();
 
     let config = NetConfig {
         url: url.clone(),
@@ -260,10 +216,5 @@ async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_
         v.abort();
     }
     drop(handle);
-    let _ = stop.send(());
-    timeout(Duration::from_secs(20), hub)
-        .await
-        .expect("hub stops")
-        .expect("hub task")
-        .expect("hub ran cleanly");
+    hub.stop().await;
 }

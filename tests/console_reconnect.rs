@@ -4,19 +4,20 @@
 //! reconnect; and the console's feed ends up equal to what a fresh client
 //! gets, with no gap and no duplicate. Real hub on 127.0.0.1:0, no mocks.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-mod console_support;
-use regie::auth::{Claims, SigningKey, mint};
 use regie::console::keymap::Keymap;
 use regie::console::net::{self, NetConfig, NetEvent, NetHandle};
 use regie::console::state::{ConnStatus, Console, Effect, Msg, Session, update};
 use regie::hub::HubConfig;
 use regie::protocol::*;
-use tokio::net::TcpListener;
+use support::client::{keyed_viewer_hello, staff_hello, text_message};
+use support::hub::{TestHub, as_shipped};
 use tokio::sync::oneshot;
 use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
@@ -24,37 +25,12 @@ use tokio_tungstenite::tungstenite::Message;
 const LIVE: &str = "show";
 const MESSAGES: usize = 300;
 
-fn hub_config(dir: &std::path::Path) -> HubConfig {
-    let mut config = HubConfig::new(LIVE, dir);
+fn hub_config(config: &mut HubConfig) {
+    as_shipped(config);
     // One test viewer sends the whole feed: lift its rate limit.
     config.settings.viewer_rate_per_sec = 10_000;
     config.settings.viewer_burst = 10_000;
     config.limits.recent_in_snapshot = 5_000;
-    config
-}
-
-struct RunningHub {
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), regie::hub::HubError>>,
-}
-
-async fn start_hub(listener: TcpListener, dir: &std::path::Path) -> RunningHub {
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(regie::hub::serve(listener, hub_config(dir), async move {
-        let _ = stopped.await;
-    }));
-    RunningHub { stop, task }
-}
-
-impl RunningHub {
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        timeout(Duration::from_secs(20), self.task)
-            .await
-            .expect("hub stops")
-            .expect("hub task")
-            .expect("hub ran cleanly");
-    }
 }
 
 /// A viewer that says `MESSAGES` numbered lines. Only an acked line is
@@ -71,22 +47,8 @@ async fn viewer_feed(url: String) {
             continue;
         };
         let (mut tx, mut rx) = ws.split();
-        let hello = ClientFrame::Hello(Hello {
-            version: PROTOCOL_VERSION,
-            live: LIVE.into(),
-            auth: Auth::Viewer {
-                first_name: "Julie".into(),
-                pseudonym: None,
-                key: Some("julie-device-key-0001".into()),
-                contact: Contact::default(),
-            },
-            resume: None,
-        });
-        if tx
-            .send(Message::text(serde_json::to_string(&hello).unwrap()))
-            .await
-            .is_err()
-        {
+        let hello = ClientFrame::Hello(keyed_viewer_hello(LIVE, "Julie", "julie-device-key-0001"));
+        if tx.send(text_message(&hello)).await.is_err() {
             continue;
         }
         // Wait for the welcome, then count acks in the background.
@@ -126,11 +88,7 @@ async fn viewer_feed(url: String) {
                     question: n % 10 == 0,
                 },
             });
-            if tx
-                .send(Message::text(serde_json::to_string(&frame).unwrap()))
-                .await
-                .is_err()
-            {
+            if tx.send(text_message(&frame)).await.is_err() {
                 reader.abort();
                 continue 'connect;
             }
@@ -166,7 +124,7 @@ async fn pump(
         NetEvent::Status(ConnStatus::Reconnecting { .. }) => seen.reconnecting += 1,
         _ => {}
     };
-    console_support::pump_observing(state, handle, what, observe, done).await
+    support::console::pump_observing(state, handle, what, observe, done).await
 }
 
 /// A fresh staff client: the hub's current head and snapshot.
@@ -174,17 +132,8 @@ async fn fresh_snapshot(addr: SocketAddr, token: &str) -> (Seq, Snapshot) {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
         .await
         .unwrap();
-    let hello = ClientFrame::Hello(Hello {
-        version: PROTOCOL_VERSION,
-        live: LIVE.into(),
-        auth: Auth::Staff {
-            token: token.into(),
-        },
-        resume: None,
-    });
-    ws.send(Message::text(serde_json::to_string(&hello).unwrap()))
-        .await
-        .unwrap();
+    let hello = ClientFrame::Hello(staff_hello(LIVE, token));
+    ws.send(text_message(&hello)).await.unwrap();
     loop {
         let msg = timeout(Duration::from_secs(10), ws.next())
             .await
@@ -201,19 +150,10 @@ async fn fresh_snapshot(addr: SocketAddr, token: &str) -> (Seq, Snapshot) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_resumes_across_a_hub_restart_with_no_gap_and_no_duplicate() {
-    let dir = tempfile::tempdir().unwrap();
-    // The key exists before the hub starts, so tokens minted here verify.
-    let key = SigningKey::load_or_create(dir.path()).unwrap();
-    let now = regie::now_millis();
-    let token = mint(
-        &key,
-        &Claims::new(StaffRole::Moderator, "Inès", LIVE, now, 3_600_000).unwrap(),
-    );
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let hub = TestHub::start_live(LIVE, hub_config).await;
+    let token = hub.token(StaffRole::Moderator, "Inès");
+    let addr = hub.addr;
     let url = format!("ws://{addr}");
-    let hub = start_hub(listener, dir.path()).await;
 
     let config = NetConfig {
         url: url.clone(),
@@ -241,7 +181,7 @@ async fn console_resumes_across_a_hub_restart_with_no_gap_and_no_duplicate() {
     .await;
 
     // Restart mid-feed.
-    hub.stop().await;
+    let dir = hub.stop().await.expect("the hub owns its data dir");
     pump(
         &mut state,
         &mut handle,
@@ -273,10 +213,7 @@ async fn console_resumes_across_a_hub_restart_with_no_gap_and_no_duplicate() {
     assert_eq!(state.pending.len(), 1);
     assert!(state.pending.values().all(|p| p.sent_offline));
 
-    let listener = TcpListener::bind(addr)
-        .await
-        .expect("the port is free again");
-    let hub = start_hub(listener, dir.path()).await;
+    let hub = TestHub::restart(LIVE, addr, dir, hub_config).await;
     timeout(Duration::from_secs(60), feeder)
         .await
         .expect("feeder ends")

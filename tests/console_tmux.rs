@@ -3,6 +3,8 @@
 //! question, pins it, redacts a message, and reads the tombstone from the
 //! screen. Skips, saying why, when tmux is not installed.
 
+mod support;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -200,11 +202,8 @@ fn demo_in_tmux_answer_pin_redact() {
 #[ignore = "a measurement: about two minutes of load"]
 fn flood_measurement() {
     use futures_util::{SinkExt, StreamExt};
-    use regie::protocol::{
-        Auth, ClientFrame, Command as Say, CommandFrame, CommandId, Contact, Hello,
-        PROTOCOL_VERSION, StaffRole,
-    };
-    use tokio_tungstenite::tungstenite::Message;
+    use regie::protocol::{ClientFrame, Command as Say, CommandFrame, CommandId, StaffRole};
+    use support::client::{keyed_viewer_hello, text_message};
 
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("SKIPPED: tmux is not installed");
@@ -218,38 +217,20 @@ fn flood_measurement() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let key = regie::auth::SigningKey::load_or_create(dir.path()).unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut config = regie::hub::HubConfig::new("show", dir.path());
-    config.settings.viewer_rate_per_sec = 10_000;
-    config.settings.viewer_burst = 10_000;
-    config.blocked_terms.clear();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let hub = rt.spawn(regie::hub::serve(listener, config, async move {
-        let _ = stopped.await;
-    }));
-    let token = regie::auth::mint(
-        &key,
-        &regie::auth::Claims::new(
-            StaffRole::Moderator,
-            "Inès",
-            "show",
-            regie::now_millis(),
-            3_600_000,
-        )
-        .unwrap(),
-    );
+    let hub = support::hub::BlockingHub::start_with(|config| {
+        support::hub::as_shipped(config);
+        config.settings.viewer_rate_per_sec = 10_000;
+        config.settings.viewer_burst = 10_000;
+        config.blocked_terms.clear();
+    });
+    let addr = hub.addr;
+    let token = hub.token(StaffRole::Moderator, "Inès");
 
     let tmux = Tmux {
         socket: format!("regie-flood-{}", std::process::id()),
     };
     let bin = env!("CARGO_BIN_EXE_regie");
-    let log = dir.path().join("console.log");
+    let log = hub.data_dir.join("console.log");
     let command = format!(
         "REGIE_TOKEN={token} {bin} console --url ws://{addr} --live show --log-file {}",
         log.display()
@@ -299,28 +280,20 @@ fn flood_measurement() {
     ];
     let speakers = 8;
     let started = std::time::Instant::now();
-    let probe_latency = rt.block_on(async {
+    let probe_latency = hub.block_on(async {
         let mut sinks = Vec::new();
         for v in 0..speakers {
             let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
                 .await
                 .unwrap();
             let (mut tx, mut rx) = ws.split();
-            let hello = ClientFrame::Hello(Hello {
-                version: PROTOCOL_VERSION,
-                live: "show".into(),
-                auth: Auth::Viewer {
-                    first_name: ["Julie", "Marc", "Inès", "Zoé", "Léa", "Hugo", "Emma", "Tom"][v]
-                        .into(),
-                    pseudonym: None,
-                    key: Some(format!("flood-viewer-key-{v:04}")),
-                    contact: Contact::default(),
-                },
-                resume: None,
-            });
-            tx.send(Message::text(serde_json::to_string(&hello).unwrap()))
-                .await
-                .unwrap();
+            let first_name = ["Julie", "Marc", "Inès", "Zoé", "Léa", "Hugo", "Emma", "Tom"][v];
+            let hello = ClientFrame::Hello(keyed_viewer_hello(
+                "show",
+                first_name,
+                &format!("flood-viewer-key-{v:04}"),
+            ));
+            tx.send(text_message(&hello)).await.unwrap();
             tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
             sinks.push(tx);
         }
@@ -360,7 +333,7 @@ fn flood_measurement() {
                     },
                 });
                 sinks[sent % speakers]
-                    .send(Message::text(serde_json::to_string(&frame).unwrap()))
+                    .send(text_message(&frame))
                     .await
                     .unwrap();
                 sent += 1;
@@ -383,6 +356,4 @@ fn flood_measurement() {
     );
     println!("{screen}");
     tmux.keys(&["q", "y"]);
-    let _ = stop.send(());
-    let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), hub).await });
 }

@@ -1,12 +1,12 @@
 //! `update()` driven by key sequences and hub frames: what each action
 //! sends, and what the state shows afterwards.
 
-mod console_support;
+mod support;
 
-use console_support::*;
 use crossterm::event::KeyCode;
 use regie::console::state::{Confirm, ConnStatus, Effect, Msg, Pane, Popup, Target, update};
 use regie::protocol::*;
+use support::console::*;
 
 #[test]
 fn host_replies_to_the_selected_question_and_the_reply_is_bound_to_it() {

@@ -2,14 +2,14 @@
 //! at 80×24 and 160×48, plus hostile text that must neither reach a cell
 //! as a control sequence nor move a border.
 
-mod console_support;
+mod support;
 
-use console_support::*;
 use crossterm::event::KeyCode;
 use ratatui::style::Color;
 use regie::console::state::{Confirm, ConnStatus, Msg, Popup, Target, update};
 use regie::console::theme::{self, StyleKey};
 use regie::protocol::*;
+use support::console::*;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 const ROLES: [StaffRole; 4] = [

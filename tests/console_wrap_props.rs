@@ -2,13 +2,13 @@
 //! line wider than asked, loses no visible character, and never moves a
 //! border when drawn.
 
-mod console_support;
+mod support;
 
-use console_support::*;
 use proptest::prelude::*;
 use regie::console::state::{Msg, update};
 use regie::console::wrap::{display_width, wrap};
 use regie::protocol::*;
+use support::console::*;
 
 /// Text mixing ASCII, spaces, controls, escapes, bidi, combining marks,
 /// emoji with ZWJ, CJK and flags.

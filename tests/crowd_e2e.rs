@@ -3,18 +3,20 @@
 //! What the crowd reports must match what the moderator saw, personal-data
 //! lines must reach the moderator held and masked and never reach a viewer.
 
+mod support;
+
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use regie::auth::{Claims, SigningKey, mint};
 use regie::crowd::{CrowdConfig, LineKind, LineMix, audience::Script, run_crowd};
-use regie::hub::{HubConfig, serve};
 use regie::privacy::detect_personal_data;
 use regie::protocol::{
     Auth, Author, ChatMessage, ClientFrame, Contact, Event, Hello, HoldReason, MessageId,
     PROTOCOL_VERSION, ServerFrame, StaffRole, Visibility, parse_server_frame,
 };
+use support::client::text_message;
+use support::hub::{TestHub, as_shipped};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
@@ -23,52 +25,25 @@ const LIVE: &str = "soldes";
 /// Every wait in this file is bounded by this.
 const WAIT: Duration = Duration::from_secs(20);
 
+/// The hub every test here runs, with the moderator's token.
 struct Hub {
+    hub: TestHub,
     url: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
     token: String,
 }
 
 async fn start_hub() -> Hub {
-    let dir = tempfile::tempdir().unwrap();
-    let key = SigningKey::load_or_create(dir.path()).unwrap();
-    let claims = Claims::new(
-        StaffRole::Moderator,
-        "Inès",
-        LIVE,
-        regie::now_millis(),
-        3_600_000,
-    )
-    .unwrap();
-    let token = mint(&key, &claims);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
-    let config = HubConfig::new(LIVE, dir.path());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        serve(listener, config, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
+    let hub = TestHub::start_live(LIVE, as_shipped).await;
     Hub {
-        url,
-        stop: Some(stop),
-        task,
-        _dir: dir,
-        token,
+        url: hub.url.clone(),
+        token: hub.token(StaffRole::Moderator, "Inès"),
+        hub,
     }
 }
 
 impl Hub {
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        timeout(WAIT, self.task).await.unwrap().unwrap();
+    async fn stop(self) {
+        self.hub.stop().await;
     }
 }
 
@@ -82,9 +57,7 @@ async fn watch(url: &str, auth: Auth) -> mpsc::UnboundedReceiver<ChatMessage> {
         auth,
         resume: None,
     });
-    ws.send(Message::text(serde_json::to_string(&hello).unwrap()))
-        .await
-        .unwrap();
+    ws.send(text_message(&hello)).await.unwrap();
     let welcome = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
     let welcome = parse_server_frame(welcome.to_text().unwrap()).unwrap();
     assert!(

@@ -1,13 +1,13 @@
 //! The crowd plays: it votes in a poll with its configured bias and enters
 //! an instant win, against the real hub.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::TestHub;
 use regie::crowd::{CrowdConfig, GamePlay, run_crowd};
 use regie::protocol::{Command, Event, StaffRole};
+use support::hub::TestHub;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_crowd_votes_with_its_bias_and_enters() {
@@ -125,6 +125,6 @@ fn eager_crowd(url: &str, viewers: usize, seed: u64) -> CrowdConfig {
             vote_ratio: 1.0,
             entry_ratio: 1.0,
         },
-        ..CrowdConfig::new(url.to_string(), common::LIVE)
+        ..CrowdConfig::new(url.to_string(), support::hub::LIVE)
     }
 }

@@ -1,13 +1,13 @@
 //! `regie serve` as a user runs it: it prints where it listens, serves, and
 //! on Ctrl-C says goodbye to its clients and exits 0.
 
-mod common;
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{close_code, read_until_close, send_json};
-use regie::protocol::{Auth, ClientFrame, CloseCode, Contact, ErrorCode, Hello, ServerFrame};
+use regie::protocol::{ClientFrame, CloseCode, ErrorCode, ServerFrame};
+use support::client::{close_code, read_until_close, send_json, viewer_hello};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_runs_until_ctrl_c_then_exits_zero() {
@@ -36,7 +36,7 @@ async fn serve_runs_until_ctrl_c_then_exits_zero() {
         }
     });
     let line = rx
-        .recv_timeout(common::TIMEOUT)
+        .recv_timeout(support::hub::TIMEOUT)
         .expect("serve prints its address");
     let url = line
         .split_whitespace()
@@ -45,21 +45,11 @@ async fn serve_runs_until_ctrl_c_then_exits_zero() {
         .to_string();
 
     let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-    let hello = Hello {
-        version: regie::protocol::PROTOCOL_VERSION,
-        live: "show".into(),
-        auth: Auth::Viewer {
-            first_name: "Julie".into(),
-            pseudonym: None,
-            key: None,
-            contact: Contact::default(),
-        },
-        resume: None,
-    };
+    let hello = viewer_hello("show", "Julie");
     send_json(&mut ws, &ClientFrame::Hello(hello)).await;
     assert!(matches!(
-        common::read_frame(&mut ws).await,
-        common::Incoming::Frame(ServerFrame::Welcome(_))
+        support::client::read_frame(&mut ws).await,
+        support::client::Incoming::Frame(ServerFrame::Welcome(_))
     ));
 
     let status = Command::new("kill")
@@ -73,7 +63,7 @@ async fn serve_runs_until_ctrl_c_then_exits_zero() {
 
     let pid = child.id().to_string();
     let waited = tokio::time::timeout(
-        common::TIMEOUT,
+        support::hub::TIMEOUT,
         tokio::task::spawn_blocking(move || child.wait()),
     )
     .await;

@@ -1,13 +1,14 @@
 //! The hub end to end: a real `regie serve` on 127.0.0.1:0 with a temp
 //! store, real WebSocket clients, every wait bounded.
 
-mod common;
+mod support;
 
-use common::{Closed, TestHub, close_code, send_json, send_text, text_of};
 use regie::protocol::{
     Auth, ChatEntry, ClientFrame, CloseCode, Command, Contact, ErrorCode, Event, HoldReason,
     MessageId, Resume, Role, ServerFrame, StaffRole, Visibility,
 };
+use support::client::{Closed, close_code, send_json, send_text, text_of};
+use support::hub::TestHub;
 
 fn say(text: &str) -> Command {
     Command::Say {
@@ -24,7 +25,7 @@ fn ask(text: &str) -> Command {
 }
 
 /// The message id of the event at `seq` as `client` received it.
-async fn message_id_at(client: &mut common::Client, seq: u64) -> MessageId {
+async fn message_id_at(client: &mut support::client::Client, seq: u64) -> MessageId {
     match client.event_at(seq).await.event {
         Event::Message { message } => message.id,
         other => panic!("expected a message at seq {seq}, got {other:?}"),
@@ -436,7 +437,7 @@ async fn unsupported_version_gets_an_error_and_close_4001() {
         r#"{"type":"hello","version":2,"session":{"id":"x"}}"#,
     )
     .await;
-    let closed = common::read_until_close(&mut ws).await;
+    let closed = support::client::read_until_close(&mut ws).await;
     assert_eq!(closed.error_code(), Some(ErrorCode::UnsupportedVersion));
     assert_eq!(closed.code, close_code(CloseCode::UnsupportedVersion));
     hub.stop().await;
@@ -454,13 +455,13 @@ async fn the_first_frame_must_be_hello() {
         }),
     )
     .await;
-    let closed = common::read_until_close(&mut ws).await;
+    let closed = support::client::read_until_close(&mut ws).await;
     assert_eq!(closed.error_code(), Some(ErrorCode::NotJoined));
     assert_eq!(closed.code, close_code(CloseCode::ProtocolError));
 
     let mut ws = hub.raw().await;
     send_text(&mut ws, "{{{ not json").await;
-    let closed = common::read_until_close(&mut ws).await;
+    let closed = support::client::read_until_close(&mut ws).await;
     assert_eq!(closed.error_code(), Some(ErrorCode::BadFrame));
     assert_eq!(closed.code, close_code(CloseCode::ProtocolError));
 

@@ -2,12 +2,11 @@
 //! saved is refused as a whole (`internal`, temporary), nobody sees its
 //! events, and a retry with the same command id succeeds with no gap.
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::TestHub;
 use regie::protocol::{
     ChatEntry, CommandId, ConsentState, Contact, ErrorCode, Event, EventFrame, MessageId, Millis,
     Seq, ServerFrame, StaffRole, ViewerCard, ViewerId,
@@ -16,6 +15,7 @@ use regie::store::{
     AuditRecord, CommandOutcome, Commit, LiveHead, SqliteStore, Store, StoreError, StoredSnapshot,
     StoredViewer, ViewerRecord,
 };
+use support::hub::TestHub;
 
 /// The SQLite store, except that the next commit fails when told to.
 struct FlakyStore {

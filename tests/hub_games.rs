@@ -4,15 +4,16 @@
 //! Every wait is on an event or answer with a timeout; the only waits on
 //! the clock are for a game window to end while the hub is down.
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{Client, TestHub};
 use futures_util::future::join_all;
 use regie::instant_win::DrawRecord;
 use regie::protocol::{Command, ErrorCode, Event, ServerFrame, StaffRole, ViewerId};
+use support::client::Client;
+use support::hub::TestHub;
 
 fn poll_open(options: &[&str], duration_secs: Option<u32>) -> Command {
     Command::PollOpen {
@@ -239,9 +240,9 @@ async fn an_instant_win_is_drawn_published_verified_and_redrawn() {
     let dir = hub.stop().await;
     let mut store = regie::store::SqliteStore::open(&data).unwrap();
     use regie::store::Store;
-    store.open_live(common::LIVE).unwrap();
+    store.open_live(support::hub::LIVE).unwrap();
     let actions: Vec<(String, String)> = store
-        .audit_log(common::LIVE)
+        .audit_log(support::hub::LIVE)
         .unwrap()
         .into_iter()
         .map(|r| (r.entry.actor_name.clone(), r.entry.action.clone()))
@@ -425,8 +426,8 @@ async fn polls_and_draws_survive_restarts_and_close_after_downtime() {
     // The hub's own closes are audited as the hub.
     let mut store = regie::store::SqliteStore::open(dir.path()).unwrap();
     use regie::store::Store;
-    store.open_live(common::LIVE).unwrap();
-    let log = store.audit_log(common::LIVE).unwrap();
+    store.open_live(support::hub::LIVE).unwrap();
+    let log = store.audit_log(support::hub::LIVE).unwrap();
     let by_hub: Vec<&str> = log
         .iter()
         .filter(|r| r.entry.actor_name == "hub")

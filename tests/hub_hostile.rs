@@ -3,14 +3,15 @@
 //! crashes, never closes a connection for one bad frame, and a redacted or
 //! audited action keeps no content in the audit log.
 
-mod common;
+mod support;
 
-use common::{TestHub, send_text};
 use futures_util::SinkExt;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use regie::protocol::{Command, ServerFrame, StaffRole};
 use regie::store::{SqliteStore, Store};
+use support::client::send_text;
+use support::hub::TestHub;
 
 /// Strings that look like frames, half-broken frames, and plain noise.
 fn hostile() -> impl Strategy<Value = String> {
@@ -67,7 +68,7 @@ async fn every_hostile_frame_gets_exactly_one_answer_and_the_hub_stays_up() {
     staff.say("moi aussi").await;
     hub.viewer("Léa").await;
     for e in viewer.events.iter().chain(staff.events.iter()) {
-        if let Some(text) = common::text_of(&e.event) {
+        if let Some(text) = support::client::text_of(&e.event) {
             assert!(!text.chars().any(char::is_control), "{text:?}");
         }
     }
@@ -113,9 +114,9 @@ async fn staff_actions_are_audited_without_content() {
     let dir = hub.stop().await.unwrap();
 
     let mut store = SqliteStore::open(dir.path()).unwrap();
-    store.open_live(common::LIVE).unwrap();
-    store.verify_audit_chain(common::LIVE).unwrap();
-    let log = store.audit_log(common::LIVE).unwrap();
+    store.open_live(support::hub::LIVE).unwrap();
+    store.verify_audit_chain(support::hub::LIVE).unwrap();
+    let log = store.audit_log(support::hub::LIVE).unwrap();
     let actions: Vec<(String, String, String, String)> = log
         .iter()
         .map(|r| {

@@ -1,13 +1,13 @@
 //! The hub's logs never hold what viewers wrote, their contact data, or
 //! staff tokens — even at debug level, through every path that logs.
 
-mod common;
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::TestHub;
 use regie::protocol::{Auth, Command, Contact, StaffRole};
+use support::hub::TestHub;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -65,7 +65,7 @@ async fn logs_hold_no_message_text_contact_data_or_tokens() {
     };
     assert!(hub.try_join(forged).await.is_err());
     for _ in 0..3 {
-        common::send_text(&mut julie.ws, "LOGMARKER-garbage").await;
+        support::client::send_text(&mut julie.ws, "LOGMARKER-garbage").await;
     }
     let _ = julie.closed().await;
     drop(sam);

@@ -2,15 +2,14 @@
 //! implementation instantiates the suite at the bottom (`conformance!`), so
 //! the PostgreSQL store will run exactly these tests.
 
-#[path = "support/store_fixtures.rs"]
-mod fixtures;
+mod support;
 
-use fixtures::*;
 use regie::protocol::{
     ChatEntry, CommandId, ConsentChannel, ConsentPurpose, ConsentState, Contact, Epoch, ErrorCode,
     Event, HoldReason, MessageId, Sanction, Visibility,
 };
 use regie::store::{CommandOutcome, Commit, Store, StoreError, ViewerRecord};
+use support::store::*;
 
 fn open<S: Store>(store: &mut S) -> Sequencer {
     Sequencer::new(&store.open_live(LIVE).unwrap())

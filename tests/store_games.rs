@@ -2,13 +2,12 @@
 //! one vote / one entry per viewer, all or nothing, read back after a
 //! reopen, and the secret seed never in what the event log replays.
 
-#[path = "support/store_fixtures.rs"]
-mod fixtures;
+mod support;
 
-use fixtures::*;
 use regie::instant_win::{DrawRecord, Seed};
 use regie::protocol::{Actor, DrawView, Event, PollView, StaffRole, Winner};
 use regie::store::{Commit, GameWrite, SqliteStore, Store};
+use support::store::*;
 
 fn host() -> Actor {
     Actor {

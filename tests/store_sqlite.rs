@@ -1,14 +1,13 @@
 //! What only the SQLite store can show: the bytes of its files, restarts on
 //! the same data dir, file modes, and a tampered audit table.
 
-#[path = "support/store_fixtures.rs"]
-mod fixtures;
+mod support;
 
 use std::path::Path;
 
-use fixtures::*;
 use regie::protocol::{ChatEntry, Contact, Event};
 use regie::store::{Commit, DB_FILE, Durability, SqliteStore, Store, StoreError, ViewerRecord};
+use support::store::*;
 
 /// Every file SQLite may keep the data in: the database, its WAL and the
 /// shared-memory index.

@@ -1,9 +1,16 @@
 //! 32-byte secret key files in the data dir (the token signing key, the
 //! contact-data encryption key).
 //!
-//! A key file is created with mode 0600 *at creation* (`O_CREAT|O_EXCL`
-//! with the mode), so there is no window in which another user could open
-//! it. An existing key file that the group or others can read is
+//! A key file is created atomically: the key is written and synced to a
+//! temporary file in the same directory, made with mode 0600 *at creation*
+//! (`O_CREAT|O_EXCL` with the mode, so no other user can ever open it), and
+//! only then moved to its name. A reader therefore sees no file or a whole
+//! key, never an empty or half-written one, even when the hub and a test or
+//! `regie token` create the same key at the same moment. The move never
+//! replaces an existing key: of two creators racing, the second one loads
+//! the first one's key instead of silently invalidating its tokens.
+//!
+//! An existing key file that the group or others can read is
 //! **refused**, not just warned about: whoever can read the signing key can
 //! mint admin tokens, and a warning scrolls away in a service log. The error
 //! says how to fix it (`chmod 600`).
@@ -64,20 +71,72 @@ pub fn load_or_create(path: &Path) -> Result<[u8; SECRET_LEN], SecretFileError> 
         path: path.to_path_buf(),
         source,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        ensure_data_dir(dir)?;
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => {
+            ensure_data_dir(dir)?;
+            dir
+        }
+        None => Path::new("."),
+    };
+    match load(path) {
+        Err(SecretFileError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound => {}
+        loaded => return loaded,
     }
-    match create_new(path) {
-        Ok(mut file) => {
-            let mut key = [0u8; SECRET_LEN];
-            os_random(&mut key)?;
-            file.write_all(&key).map_err(io)?;
-            file.sync_all().map_err(io)?;
+    let mut key = [0u8; SECRET_LEN];
+    os_random(&mut key)?;
+    let temp = write_temp(dir, path, &key)?;
+    let published = publish(&temp, path);
+    // The temp name is gone either way once the key is published; on an
+    // error it must not be left behind holding a secret.
+    let _ = std::fs::remove_file(&temp);
+    match published {
+        Ok(()) => {
             tracing::info!(path = %path.display(), "created a new secret key file");
             Ok(key)
         }
+        // Another creator won the race: its key is the one on disk.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load(path),
         Err(e) => Err(io(e)),
+    }
+}
+
+/// Writes `key` to a fresh 0600 temp file next to `path` and syncs it.
+fn write_temp(dir: &Path, path: &Path, key: &[u8]) -> Result<PathBuf, SecretFileError> {
+    let mut suffix = [0u8; 8];
+    os_random(&mut suffix)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    let temp = dir.join(format!(".{name}.{suffix}.tmp"));
+    let io = |source| SecretFileError::Io {
+        path: temp.clone(),
+        source,
+    };
+    let written = create_new(&temp).and_then(|mut file| {
+        file.write_all(key)?;
+        file.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io(e));
+    }
+    Ok(temp)
+}
+
+/// Moves the complete temp file to `path` unless `path` exists (then
+/// `AlreadyExists`). A hard link is the portable rename that never
+/// replaces; where the file system has no hard links, a plain rename is
+/// the fallback (it can only lose to a creator that raced in the same
+/// instant).
+fn publish(temp: &Path, path: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(temp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if path.exists() => Err(std::io::ErrorKind::AlreadyExists.into()),
+        Err(_) => std::fs::rename(temp, path),
     }
 }
 
@@ -161,6 +220,25 @@ mod tests {
         let err = load_or_create(&path).unwrap_err();
         assert!(matches!(err, SecretFileError::TooOpen { mode: 0o644, .. }));
         assert!(err.to_string().contains("chmod 600"));
+    }
+
+    #[test]
+    fn racing_creators_all_get_the_one_key_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.key");
+        let keys: Vec<_> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..8).map(|_| s.spawn(|| load_or_create(&path))).collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        let on_disk = std::fs::read(&path).unwrap();
+        for key in keys {
+            assert_eq!(key.unwrap().as_slice(), on_disk.as_slice());
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["k.key"], "no temp file is left behind");
     }
 
     #[test]

@@ -338,22 +338,11 @@ pub fn is_held(entry: &ChatEntry) -> bool {
 mod tests {
     use super::*;
     use crate::protocol::{Actor, StaffRole};
+    use crate::testing::{chat_message, viewer_author};
 
     fn msg(id: u64, name: &str, vid: &str, text: &str) -> ChatEntry {
-        ChatEntry::Message(ChatMessage {
-            id: MessageId(id),
-            at: 0,
-            author: Author::Viewer {
-                viewer_id: ViewerId(vid.into()),
-                first_name: name.into(),
-                pseudonym: format!("{name}-{vid}"),
-            },
-            text: text.into(),
-            question: false,
-            answered: false,
-            reply_to: None,
-            visibility: Visibility::Visible,
-        })
+        let author = viewer_author(vid, name, &format!("{name}-{vid}"));
+        ChatEntry::Message(chat_message(id, author, text))
     }
 
     #[test]

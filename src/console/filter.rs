@@ -72,21 +72,12 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Author, ChatMessage, HoldReason, MessageId, ViewerId};
+    use crate::protocol::{ChatMessage, HoldReason};
+    use crate::testing::{chat_message, viewer_author};
 
     fn m(name: &str, text: &str, question: bool, held: bool) -> ChatEntry {
         ChatEntry::Message(ChatMessage {
-            id: MessageId(1),
-            at: 0,
-            author: Author::Viewer {
-                viewer_id: ViewerId("v".into()),
-                first_name: name.into(),
-                pseudonym: "lune".into(),
-            },
-            text: text.into(),
             question,
-            answered: false,
-            reply_to: None,
             visibility: if held {
                 Visibility::Held {
                     reason: HoldReason::PersonalData,
@@ -94,6 +85,7 @@ mod tests {
             } else {
                 Visibility::Visible
             },
+            ..chat_message(1, viewer_author("v", name, "lune"), text)
         })
     }
 

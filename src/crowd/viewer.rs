@@ -544,7 +544,8 @@ fn close_reason(code: Option<u16>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Author, ChatMessage, Epoch, MessageId, ViewerId, Visibility};
+    use crate::protocol::Epoch;
+    use crate::testing::{chat_message, viewer_author};
 
     fn line(kind: LineKind) -> Line {
         Line {
@@ -560,20 +561,7 @@ mod tests {
             seq,
             at: 0,
             event: Event::Message {
-                message: ChatMessage {
-                    id: MessageId(seq),
-                    at: 0,
-                    author: Author::Viewer {
-                        viewer_id: ViewerId("v".into()),
-                        first_name: "Julie".into(),
-                        pseudonym: "julie_lyon".into(),
-                    },
-                    text: text.into(),
-                    question: false,
-                    answered: false,
-                    reply_to: None,
-                    visibility: Visibility::Visible,
-                },
+                message: chat_message(seq, viewer_author("v", "Julie", "julie_lyon"), text),
             },
         })
     }

@@ -611,57 +611,21 @@ impl Engagement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::moderation::Moderation;
-    use crate::hub::session::{
-        Decision, History, Principal, Reply, Session, SessionBounds, ViewerProfile,
-    };
-    use crate::protocol::{ChatEntry, Command, Epoch, MessageId, Settings};
-    use crate::store::{LiveHead, StoreError, StoredSnapshot};
-
-    struct NoHistory;
-    impl History for NoHistory {
-        fn message(&mut self, _: MessageId) -> Result<Option<ChatEntry>, StoreError> {
-            Ok(None)
-        }
-        fn viewer_known(&mut self, _: &ViewerId) -> Result<bool, StoreError> {
-            Ok(true)
-        }
-    }
-
-    const T0: Millis = 1_700_000_000_000;
+    use crate::hub::session::{Decision, Principal, Reply, Session, SessionBounds};
+    use crate::protocol::{Command, Settings};
+    use crate::testing::{NoHistory, T0, fresh_session, refusal, staff};
 
     fn session() -> Session {
-        let head = LiveHead {
-            epoch: Epoch("e".into()),
-            head: 0,
-            last_message_id: 0,
+        let bounds = SessionBounds {
+            recent: 10,
+            open_questions_in_snapshot: 10,
+            message_cache: 10,
         };
-        Session::restore(
-            &head,
-            StoredSnapshot::default(),
-            Settings::default(),
-            Moderation::new(&[]),
-            SessionBounds {
-                recent: 10,
-                open_questions_in_snapshot: 10,
-                message_cache: 10,
-            },
-        )
+        fresh_session("e", Settings::default(), &[], bounds)
     }
 
     fn viewer(i: usize) -> Principal {
-        Principal::Viewer(ViewerProfile {
-            id: ViewerId(format!("v-{i:03}")),
-            first_name: format!("Name{i}"),
-            pseudonym: format!("#{i}"),
-        })
-    }
-
-    fn staff(role: StaffRole) -> Principal {
-        Principal::Staff {
-            role,
-            name: format!("{role}-name"),
-        }
+        crate::testing::viewer(&format!("v-{i:03}"), &format!("Name{i}"), &format!("#{i}"))
     }
 
     fn run(s: &mut Session, who: &Principal, c: Command, now: Millis) -> Decision {
@@ -669,10 +633,7 @@ mod tests {
     }
 
     fn error(d: &Decision) -> Option<Refusal> {
-        match &d.reply {
-            Reply::Error { code, message } => Some(Refusal::new(*code, message.clone())),
-            _ => None,
-        }
+        refusal(d)
     }
 
     fn poll_open(duration: Option<u32>) -> Command {

@@ -1077,35 +1077,9 @@ fn store_refusal(e: StoreError) -> Refusal {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{HashMap, HashSet};
-
     use super::*;
     use crate::protocol::{ConsentChannel, ConsentPurpose, HoldReason};
-
-    #[derive(Default)]
-    struct MapHistory {
-        messages: HashMap<MessageId, ChatEntry>,
-        viewers: HashSet<ViewerId>,
-        reads: usize,
-    }
-
-    impl History for MapHistory {
-        fn message(&mut self, id: MessageId) -> Result<Option<ChatEntry>, StoreError> {
-            self.reads += 1;
-            Ok(self.messages.get(&id).cloned())
-        }
-        fn viewer_known(&mut self, id: &ViewerId) -> Result<bool, StoreError> {
-            Ok(self.viewers.contains(id))
-        }
-    }
-
-    struct World {
-        session: Session,
-        history: MapHistory,
-        now: Millis,
-    }
-
-    const T0: Millis = 1_700_000_000_000;
+    use crate::testing::{MapHistory, T0, World, fresh_session, only_event, refusal, staff};
 
     fn bounds() -> SessionBounds {
         SessionBounds {
@@ -1116,22 +1090,11 @@ mod tests {
     }
 
     fn world_with(settings: Settings) -> World {
-        let head = LiveHead {
-            epoch: Epoch("e1".into()),
-            head: 0,
-            last_message_id: 0,
-        };
         let mut history = MapHistory::default();
         history.viewers.insert(ViewerId("v-julie".into()));
         history.viewers.insert(ViewerId("v-marc".into()));
         World {
-            session: Session::restore(
-                &head,
-                StoredSnapshot::default(),
-                settings,
-                Moderation::new(&["idiot".to_string()]),
-                bounds(),
-            ),
+            session: fresh_session("e1", settings, &["idiot"], bounds()),
             history,
             now: T0,
         }
@@ -1146,26 +1109,11 @@ mod tests {
     }
 
     fn julie() -> Principal {
-        Principal::Viewer(ViewerProfile {
-            id: ViewerId("v-julie".into()),
-            first_name: "Julie".into(),
-            pseudonym: "#3fa9".into(),
-        })
+        crate::testing::viewer("v-julie", "Julie", "#3fa9")
     }
 
     fn marc() -> Principal {
-        Principal::Viewer(ViewerProfile {
-            id: ViewerId("v-marc".into()),
-            first_name: "Marc".into(),
-            pseudonym: "#77aa".into(),
-        })
-    }
-
-    fn staff(role: StaffRole) -> Principal {
-        Principal::Staff {
-            role,
-            name: format!("{role}-name"),
-        }
+        crate::testing::viewer("v-marc", "Marc", "#77aa")
     }
 
     fn host() -> Principal {
@@ -1178,48 +1126,8 @@ mod tests {
         staff(StaffRole::Support)
     }
 
-    impl World {
-        fn run(&mut self, who: &Principal, command: Command) -> Decision {
-            self.now += 10;
-            self.session
-                .decide(who, &command, &mut self.history, self.now)
-        }
-
-        fn say(&mut self, who: &Principal, text: &str, question: bool) -> Decision {
-            self.run(
-                who,
-                Command::Say {
-                    text: text.into(),
-                    question,
-                },
-            )
-        }
-
-        /// Says something and returns the new message's id.
-        fn posted(&mut self, who: &Principal, text: &str, question: bool) -> MessageId {
-            let d = self.say(who, text, question);
-            match &d.events[..] {
-                [
-                    EventFrame {
-                        event: Event::Message { message },
-                        ..
-                    },
-                ] => message.id,
-                other => panic!("expected one message event, got {other:?} / {:?}", d.reply),
-            }
-        }
-    }
-
     fn error_code(d: &Decision) -> Option<ErrorCode> {
-        match &d.reply {
-            Reply::Error { code, .. } => Some(*code),
-            _ => None,
-        }
-    }
-
-    fn only_event(d: &Decision) -> &Event {
-        assert_eq!(d.events.len(), 1, "{:?}", d.events);
-        &d.events[0].event
+        refusal(d).map(|r| r.code)
     }
 
     fn every_staff_command(id: MessageId) -> Vec<Command> {

@@ -1,5 +1,4 @@
 //! Builders for store tests: events, messages and staff as the hub makes them.
-#![allow(dead_code)]
 
 use regie::protocol::{
     Actor, Author, ChatMessage, Epoch, Event, EventFrame, MessageId, Millis, ReplyTo, Seq,

@@ -1,6 +1,5 @@
 //! Fixtures shared by the console tests: a show with a fixed clock, frames
 //! as the hub sends them, key sequences.
-#![allow(dead_code)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;

@@ -1,289 +1,70 @@
-//! A real hub on `127.0.0.1:0` with a temporary data dir, and a small
-//! WebSocket client that speaks protocol v1, for end-to-end tests.
-//!
-//! Every wait is bounded by [`TIMEOUT`]; nothing sleeps to synchronise.
-//! Reusable by any test file: `mod common;` then `common::TestHub::start()`.
-#![allow(dead_code)]
-
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+//! A small WebSocket client that speaks protocol v1 to a hub, and the
+//! hello frames tests join with.
 
 use futures_util::{SinkExt, StreamExt};
-use regie::auth::{Claims, SigningKey, mint};
-use regie::hub::{HubConfig, HubError, serve};
 use regie::protocol::{
     Auth, ClientFrame, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event,
-    EventFrame, Hello, PROTOCOL_VERSION, Resume, Seq, ServerFrame, StaffRole, Welcome,
-    parse_server_frame,
+    EventFrame, Hello, PROTOCOL_VERSION, Resume, Seq, ServerFrame, Welcome, parse_server_frame,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// The longest any test waits for one thing to happen.
-pub const TIMEOUT: Duration = Duration::from_secs(20);
-
-pub const LIVE: &str = "show";
+use super::hub::TIMEOUT;
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// A running hub. Dropping it without [`TestHub::stop`] aborts it.
-pub struct TestHub {
-    pub addr: SocketAddr,
-    pub url: String,
-    pub data_dir: PathBuf,
-    /// Owns the temp dir when the hub created it.
-    pub tempdir: Option<tempfile::TempDir>,
-    pub key: SigningKey,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), HubError>>>,
+/// Opens a plain WebSocket to `url`, without saying hello.
+pub async fn connect(url: &str) -> Ws {
+    let (ws, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(url))
+        .await
+        .expect("connect in time")
+        .expect("connect");
+    ws
 }
 
-impl TestHub {
-    /// A hub with the default configuration on a fresh temp dir.
-    pub async fn start() -> TestHub {
-        Self::start_with(|_| {}).await
-    }
-
-    /// A hub on a fresh temp dir, with `tweak` applied to its configuration.
-    pub async fn start_with(tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut hub = Self::start_in(dir.path(), tweak).await;
-        hub.tempdir = Some(dir);
-        hub
-    }
-
-    /// A hub on an existing data dir (a restart).
-    pub async fn start_in(data_dir: &Path, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
-        Self::start_on(data_dir, None, tweak).await
-    }
-
-    /// A hub on `data_dir` with a store of the test's choice (a fault
-    /// injector, another backend).
-    pub async fn start_with_store(
-        data_dir: &Path,
-        store: Box<dyn regie::store::Store>,
-        tweak: impl FnOnce(&mut HubConfig),
-    ) -> TestHub {
-        Self::start_on(data_dir, Some(store), tweak).await
-    }
-
-    async fn start_on(
-        data_dir: &Path,
-        store: Option<Box<dyn regie::store::Store>>,
-        tweak: impl FnOnce(&mut HubConfig),
-    ) -> TestHub {
-        let mut config = HubConfig::new(LIVE, data_dir);
-        // Viewers-online events would interleave with what tests count;
-        // the test about them sets its own interval.
-        config.limits.viewers_online_interval = Duration::from_secs(3600);
-        tweak(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        let task = match store {
-            None => tokio::spawn(serve(listener, config, shutdown)),
-            Some(store) => tokio::spawn(regie::hub::serve_with_store(
-                listener, config, store, shutdown,
-            )),
-        };
-        let key = SigningKey::load_or_create(data_dir).expect("signing key");
-        TestHub {
-            addr,
-            url: format!("ws://{addr}/"),
-            data_dir: data_dir.to_path_buf(),
-            tempdir: None,
-            key,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    /// Shuts the hub down gracefully and waits for `serve` to return.
-    /// Returns the temp dir (if the hub owned one) so a restart can reuse it.
-    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let result = tokio::time::timeout(TIMEOUT, task)
-                .await
-                .expect("serve returns after shutdown")
-                .expect("serve task");
-            result.expect("serve ends without error");
-        }
-        self.tempdir.take()
-    }
-
-    /// A staff token for this hub's live, valid for an hour.
-    pub fn token(&self, role: StaffRole, name: &str) -> String {
-        let claims = Claims::new(role, name, LIVE, regie::now_millis(), 3_600_000).expect("claims");
-        mint(&self.key, &claims)
-    }
-
-    /// A token that expired an hour ago.
-    pub fn expired_token(&self, role: StaffRole, name: &str) -> String {
-        let now = regie::now_millis();
-        let claims = Claims::new(role, name, LIVE, now - 7_200_000, 3_600_000).expect("claims");
-        mint(&self.key, &claims)
-    }
-
-    /// A token signed with some other key.
-    pub fn forged_token(&self, role: StaffRole, name: &str) -> String {
-        let claims = Claims::new(role, name, LIVE, regie::now_millis(), 3_600_000).expect("claims");
-        mint(&SigningKey::from_bytes([42; 32]), &claims)
-    }
-
-    /// `GET path` on the hub's port; returns (status, body).
-    pub async fn http_get(&self, path: &str) -> (u16, String) {
-        let fut = async {
-            let mut tcp = TcpStream::connect(self.addr).await.expect("connect");
-            let req = format!(
-                "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-                self.addr
-            );
-            tcp.write_all(req.as_bytes()).await.expect("write");
-            let mut buf = Vec::new();
-            tcp.read_to_end(&mut buf).await.expect("read");
-            let text = String::from_utf8_lossy(&buf).into_owned();
-            let status = text
-                .split_whitespace()
-                .nth(1)
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            let body = text
-                .split_once("\r\n\r\n")
-                .map(|(_, b)| b.to_string())
-                .unwrap_or_default();
-            (status, body)
-        };
-        tokio::time::timeout(TIMEOUT, fut)
-            .await
-            .expect("http get in time")
-    }
-
-    /// The value of a metric line (`name{labels}`) in `/metrics`, 0 if absent.
-    pub async fn metric(&self, series: &str) -> f64 {
-        let (_, body) = self.http_get("/metrics").await;
-        body.lines()
-            .find_map(|l| {
-                let (name, value) = l.rsplit_once(' ')?;
-                (name == series).then(|| value.parse().ok())?
-            })
-            .unwrap_or(0.0)
-    }
-
-    /// Opens a plain WebSocket to the hub, without saying hello.
-    pub async fn raw(&self) -> Ws {
-        let (ws, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(&self.url))
-            .await
-            .expect("connect in time")
-            .expect("connect");
-        ws
-    }
-
-    pub fn viewer_hello(&self, first_name: &str) -> Hello {
-        Hello {
-            version: PROTOCOL_VERSION,
-            live: LIVE.into(),
-            auth: Auth::Viewer {
-                first_name: first_name.into(),
-                pseudonym: None,
-                key: None,
-                contact: Contact::default(),
-            },
-            resume: None,
-        }
-    }
-
-    pub fn staff_hello(&self, role: StaffRole, name: &str) -> Hello {
-        Hello {
-            version: PROTOCOL_VERSION,
-            live: LIVE.into(),
-            auth: Auth::Staff {
-                token: self.token(role, name),
-            },
-            resume: None,
-        }
-    }
-
-    /// A viewer that joined.
-    pub async fn viewer(&self, first_name: &str) -> Client {
-        self.join(self.viewer_hello(first_name)).await
-    }
-
-    /// A viewer with a device key (stays the same viewer on reconnect).
-    pub async fn viewer_with_key(&self, first_name: &str, key: &str) -> Client {
-        let mut hello = self.viewer_hello(first_name);
-        if let Auth::Viewer { key: k, .. } = &mut hello.auth {
-            *k = Some(key.into());
-        }
-        self.join(hello).await
-    }
-
-    /// A staff member that joined.
-    pub async fn staff(&self, role: StaffRole, name: &str) -> Client {
-        self.join(self.staff_hello(role, name)).await
-    }
-
-    /// Says `hello` and expects a welcome.
-    pub async fn join(&self, hello: Hello) -> Client {
-        match self.try_join(hello).await {
-            Ok(c) => c,
-            Err(refused) => panic!("join refused: {refused:?}"),
-        }
-    }
-
-    /// Says `hello`; a refusal returns what the hub said before closing.
-    pub async fn try_join(&self, hello: Hello) -> Result<Client, Closed> {
-        let mut ws = self.raw().await;
-        send_json(&mut ws, &ClientFrame::Hello(hello)).await;
-        let mut reload = None;
-        loop {
-            match read_frame(&mut ws).await {
-                Incoming::Frame(ServerFrame::Welcome(welcome)) => {
-                    return Ok(Client {
-                        ws,
-                        welcome: *welcome,
-                        reload,
-                        events: Vec::new(),
-                        pending: Default::default(),
-                        next_id: 0,
-                    });
-                }
-                Incoming::Frame(ServerFrame::Reload { reason }) => reload = Some(reason),
-                Incoming::Frame(other) => {
-                    let mut closed = read_until_close(&mut ws).await;
-                    closed.frames.insert(0, other);
-                    return Err(closed);
-                }
-                Incoming::Closed(code) => {
-                    return Err(Closed {
-                        frames: Vec::new(),
-                        code,
-                    });
-                }
-            }
-        }
+/// A viewer's hello for `live`: no device key, no contact data.
+pub fn viewer_hello(live: &str, first_name: &str) -> Hello {
+    Hello {
+        version: PROTOCOL_VERSION,
+        live: live.into(),
+        auth: Auth::Viewer {
+            first_name: first_name.into(),
+            pseudonym: None,
+            key: None,
+            contact: Contact::default(),
+        },
+        resume: None,
     }
 }
 
-impl Drop for TestHub {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+/// A viewer's hello with a device key (the same viewer on every connect).
+pub fn keyed_viewer_hello(live: &str, first_name: &str, key: &str) -> Hello {
+    let mut hello = viewer_hello(live, first_name);
+    if let Auth::Viewer { key: k, .. } = &mut hello.auth {
+        *k = Some(key.into());
     }
+    hello
+}
+
+/// A staff member's hello for `live` with `token`.
+pub fn staff_hello(live: &str, token: &str) -> Hello {
+    Hello {
+        version: PROTOCOL_VERSION,
+        live: live.into(),
+        auth: Auth::Staff {
+            token: token.into(),
+        },
+        resume: None,
+    }
+}
+
+/// `frame` as the text message a client sends.
+pub fn text_message(frame: &ClientFrame) -> Message {
+    Message::text(serde_json::to_string(frame).expect("serialise"))
 }
 
 /// What a client saw before its connection closed.
@@ -333,7 +114,10 @@ pub enum Incoming {
 }
 
 pub async fn send_json(ws: &mut Ws, frame: &ClientFrame) {
-    send_text(ws, &serde_json::to_string(frame).expect("serialise")).await;
+    tokio::time::timeout(TIMEOUT, ws.send(text_message(frame)))
+        .await
+        .expect("send in time")
+        .expect("send");
 }
 
 pub async fn send_text(ws: &mut Ws, text: &str) {
@@ -393,6 +177,40 @@ pub struct Client {
 }
 
 impl Client {
+    /// Connects to `url` and says `hello`; a refusal returns what the hub
+    /// said before closing.
+    pub async fn try_join(url: &str, hello: Hello) -> Result<Client, Closed> {
+        let mut ws = connect(url).await;
+        send_json(&mut ws, &ClientFrame::Hello(hello)).await;
+        let mut reload = None;
+        loop {
+            match read_frame(&mut ws).await {
+                Incoming::Frame(ServerFrame::Welcome(welcome)) => {
+                    return Ok(Client {
+                        ws,
+                        welcome: *welcome,
+                        reload,
+                        events: Vec::new(),
+                        pending: Default::default(),
+                        next_id: 0,
+                    });
+                }
+                Incoming::Frame(ServerFrame::Reload { reason }) => reload = Some(reason),
+                Incoming::Frame(other) => {
+                    let mut closed = read_until_close(&mut ws).await;
+                    closed.frames.insert(0, other);
+                    return Err(closed);
+                }
+                Incoming::Closed(code) => {
+                    return Err(Closed {
+                        frames: Vec::new(),
+                        code,
+                    });
+                }
+            }
+        }
+    }
+
     /// The resume point: the last event seen, or the welcome's head.
     pub fn position(&self) -> Resume {
         Resume {

@@ -1,0 +1,336 @@
+//! A real hub on `127.0.0.1:0` with a temporary data dir: the one way tests
+//! start a hub, from async tests ([`TestHub`]) and from plain `#[test]`s
+//! ([`BlockingHub`]).
+//!
+//! The signing key is created before the hub starts, so tokens minted by
+//! the test always verify (see [`super::tokens`]).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regie::auth::SigningKey;
+use regie::hub::{HubConfig, HubError, Limits, serve, serve_with_store};
+use regie::protocol::{Auth, Hello, StaffRole};
+use regie::store::Store;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::client::{self, Client, Closed, Ws};
+use super::tokens;
+
+/// The longest any test waits for one thing to happen.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The live a test hub runs unless told otherwise.
+pub const LIVE: &str = "show";
+
+/// A running hub. Dropping it without [`TestHub::stop`] aborts it.
+pub struct TestHub {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub live: String,
+    pub data_dir: PathBuf,
+    /// Owns the temp dir when the hub created it.
+    pub tempdir: Option<tempfile::TempDir>,
+    pub key: SigningKey,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), HubError>>>,
+}
+
+/// Where a hub starts; the `TestHub::start*` constructors fill it in.
+struct Launch<'a> {
+    live: &'a str,
+    data_dir: &'a Path,
+    addr: SocketAddr,
+    store: Option<Box<dyn Store>>,
+}
+
+/// Undoes the kit's one change to `HubConfig::new` (viewers-online events
+/// once an hour instead of every few seconds), for tests that want the hub
+/// exactly as `regie serve` runs it. A crowd needs it: a viewer settles its
+/// last line as held only when a later event arrives.
+pub fn as_shipped(config: &mut HubConfig) {
+    config.limits.viewers_online_interval = Limits::default().viewers_online_interval;
+}
+
+fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+impl TestHub {
+    /// A hub with the default configuration on a fresh temp dir.
+    pub async fn start() -> TestHub {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A hub on a fresh temp dir, with `tweak` applied to its configuration.
+    pub async fn start_with(tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+        Self::start_live(LIVE, tweak).await
+    }
+
+    /// A hub running `live` on a fresh temp dir.
+    pub async fn start_live(live: &str, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let launch = Launch {
+            live,
+            data_dir: dir.path(),
+            addr: any_port(),
+            store: None,
+        };
+        let mut hub = Self::launch(launch, tweak).await;
+        hub.tempdir = Some(dir);
+        hub
+    }
+
+    /// A hub on an existing data dir (a restart).
+    pub async fn start_in(data_dir: &Path, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+        let launch = Launch {
+            live: LIVE,
+            data_dir,
+            addr: any_port(),
+            store: None,
+        };
+        Self::launch(launch, tweak).await
+    }
+
+    /// A hub on `data_dir` with a store of the test's choice (a fault
+    /// injector, another backend).
+    pub async fn start_with_store(
+        data_dir: &Path,
+        store: Box<dyn Store>,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> TestHub {
+        let launch = Launch {
+            live: LIVE,
+            data_dir,
+            addr: any_port(),
+            store: Some(store),
+        };
+        Self::launch(launch, tweak).await
+    }
+
+    /// Starts `live` again where a stopped hub ran: same address (so its
+    /// clients reconnect to the same URL) and the data dir
+    /// [`TestHub::stop`] returned.
+    pub async fn restart(
+        live: &str,
+        addr: SocketAddr,
+        dir: tempfile::TempDir,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> TestHub {
+        let launch = Launch {
+            live,
+            data_dir: dir.path(),
+            addr,
+            store: None,
+        };
+        let mut hub = Self::launch(launch, tweak).await;
+        hub.tempdir = Some(dir);
+        hub
+    }
+
+    async fn launch(launch: Launch<'_>, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+        let Launch {
+            live,
+            data_dir,
+            addr,
+            store,
+        } = launch;
+        let mut config = HubConfig::new(live, data_dir);
+        // Viewers-online events would interleave with what tests count;
+        // the test about them sets its own interval, [`as_shipped`] puts
+        // the hub's back.
+        config.limits.viewers_online_interval = Duration::from_secs(3600);
+        tweak(&mut config);
+        // Before the hub starts, so the two never race to create it.
+        let key = tokens::signing_key(data_dir);
+        let listener = TcpListener::bind(addr).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let task = match store {
+            None => tokio::spawn(serve(listener, config, shutdown)),
+            Some(store) => tokio::spawn(serve_with_store(listener, config, store, shutdown)),
+        };
+        TestHub {
+            addr,
+            url: format!("ws://{addr}/"),
+            live: live.to_string(),
+            data_dir: data_dir.to_path_buf(),
+            tempdir: None,
+            key,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Shuts the hub down gracefully and waits for `serve` to return.
+    /// Returns the temp dir (if the hub owned one) so a restart can reuse it.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let result = tokio::time::timeout(TIMEOUT, task)
+                .await
+                .expect("serve returns after shutdown")
+                .expect("serve task");
+            result.expect("serve ends without error");
+        }
+        self.tempdir.take()
+    }
+
+    /// A staff token for this hub's live, valid for an hour.
+    pub fn token(&self, role: StaffRole, name: &str) -> String {
+        tokens::token(&self.key, role, name, &self.live)
+    }
+
+    /// A token that expired an hour ago.
+    pub fn expired_token(&self, role: StaffRole, name: &str) -> String {
+        tokens::expired_token(&self.key, role, name, &self.live)
+    }
+
+    /// A token signed with some other key.
+    pub fn forged_token(&self, role: StaffRole, name: &str) -> String {
+        tokens::forged_token(role, name, &self.live)
+    }
+
+    /// `GET path` on the hub's port; returns (status, body).
+    pub async fn http_get(&self, path: &str) -> (u16, String) {
+        let fut = async {
+            let mut tcp = TcpStream::connect(self.addr).await.expect("connect");
+            let req = format!(
+                "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                self.addr
+            );
+            tcp.write_all(req.as_bytes()).await.expect("write");
+            let mut buf = Vec::new();
+            tcp.read_to_end(&mut buf).await.expect("read");
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            let status = text
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let body = text
+                .split_once("\r\n\r\n")
+                .map(|(_, b)| b.to_string())
+                .unwrap_or_default();
+            (status, body)
+        };
+        tokio::time::timeout(TIMEOUT, fut)
+            .await
+            .expect("http get in time")
+    }
+
+    /// The value of a metric line (`name{labels}`) in `/metrics`, 0 if absent.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let (_, body) = self.http_get("/metrics").await;
+        body.lines()
+            .find_map(|l| {
+                let (name, value) = l.rsplit_once(' ')?;
+                (name == series).then(|| value.parse().ok())?
+            })
+            .unwrap_or(0.0)
+    }
+
+    /// Opens a plain WebSocket to the hub, without saying hello.
+    pub async fn raw(&self) -> Ws {
+        client::connect(&self.url).await
+    }
+
+    pub fn viewer_hello(&self, first_name: &str) -> Hello {
+        client::viewer_hello(&self.live, first_name)
+    }
+
+    pub fn staff_hello(&self, role: StaffRole, name: &str) -> Hello {
+        client::staff_hello(&self.live, &self.token(role, name))
+    }
+
+    /// A viewer that joined.
+    pub async fn viewer(&self, first_name: &str) -> Client {
+        self.join(self.viewer_hello(first_name)).await
+    }
+
+    /// A viewer with a device key (stays the same viewer on reconnect).
+    pub async fn viewer_with_key(&self, first_name: &str, key: &str) -> Client {
+        let mut hello = self.viewer_hello(first_name);
+        if let Auth::Viewer { key: k, .. } = &mut hello.auth {
+            *k = Some(key.into());
+        }
+        self.join(hello).await
+    }
+
+    /// A staff member that joined.
+    pub async fn staff(&self, role: StaffRole, name: &str) -> Client {
+        self.join(self.staff_hello(role, name)).await
+    }
+
+    /// Says `hello` and expects a welcome.
+    pub async fn join(&self, hello: Hello) -> Client {
+        match self.try_join(hello).await {
+            Ok(c) => c,
+            Err(refused) => panic!("join refused: {refused:?}"),
+        }
+    }
+
+    /// Says `hello`; a refusal returns what the hub said before closing.
+    pub async fn try_join(&self, hello: Hello) -> Result<Client, Closed> {
+        Client::try_join(&self.url, hello).await
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// A [`TestHub`] with its own runtime, for `#[test]`s that drive the
+/// `regie` binary from the test thread while the hub serves on the
+/// runtime's workers. Derefs to the hub.
+pub struct BlockingHub {
+    // Declared first: dropped (aborted) before the runtime goes.
+    hub: TestHub,
+    rt: tokio::runtime::Runtime,
+}
+
+impl BlockingHub {
+    /// A hub with the default configuration on a fresh temp dir.
+    pub fn start() -> BlockingHub {
+        Self::start_with(|_| {})
+    }
+
+    /// A hub on a fresh temp dir, with `tweak` applied to its configuration.
+    pub fn start_with(tweak: impl FnOnce(&mut HubConfig)) -> BlockingHub {
+        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+        let hub = rt.block_on(TestHub::start_with(tweak));
+        BlockingHub { hub, rt }
+    }
+
+    /// Runs `future` on the hub's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.rt.block_on(future)
+    }
+
+    /// Shuts the hub down gracefully and waits for `serve` to return.
+    pub fn stop(self) {
+        let BlockingHub { hub, rt } = self;
+        rt.block_on(hub.stop());
+    }
+}
+
+impl std::ops::Deref for BlockingHub {
+    type Target = TestHub;
+
+    fn deref(&self) -> &TestHub {
+        &self.hub
+    }
+}

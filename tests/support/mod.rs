@@ -1,0 +1,22 @@
+//! The test kit: every integration test gets its hub, tokens and fixtures
+//! here (`mod support;`), so there is one way to do each.
+//!
+//! | module | what it gives |
+//! |---|---|
+//! | [`hub`] | a real hub on `127.0.0.1:0` and a temp data dir: [`hub::TestHub`] (async), [`hub::BlockingHub`] (for `#[test]`s that run the binary) |
+//! | [`tokens`] | the signing key, created before any hub starts, and staff tokens minted with it |
+//! | [`client`] | a protocol-v1 WebSocket client, hello frames, what a closed socket said |
+//! | [`store`] | events, messages and staff as the hub makes them, for store tests |
+//! | [`console`] | a console with a fixed clock, frames as the hub sends them, keys, rendering, the event pump |
+//!
+//! Every wait is bounded ([`hub::TIMEOUT`] or stated); nothing sleeps to
+//! synchronise.
+
+// Each test binary compiles the whole kit and uses a subset of it.
+#![allow(dead_code)]
+
+pub mod client;
+pub mod console;
+pub mod hub;
+pub mod store;
+pub mod tokens;
