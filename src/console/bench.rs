@@ -27,7 +27,7 @@ use crate::protocol::{
 };
 
 /// What `regie bench console` runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct ConsoleBench {
     /// Messages per second fed in the paced phase.
     pub rate: u64,
@@ -121,10 +121,10 @@ impl FrameSource {
         } else {
             self.next_id += 1;
             let n = self.rand();
-            let name = NAMES[(n % NAMES.len() as u64) as usize];
+            let name = pick(&NAMES, n);
             let words = 3 + (n >> 8) % 30;
             let text = (0..words)
-                .map(|i| WORDS[((n >> (i % 48)) as usize + i as usize) % WORDS.len()])
+                .map(|i| pick(&WORDS, (n >> (i % 48)) + i))
                 .collect::<Vec<_>>()
                 .join(" ");
             Event::Message {
@@ -160,6 +160,12 @@ impl FrameSource {
     }
 }
 
+/// The item of `items` a random number lands on.
+fn pick<'a>(items: &[&'a str], n: u64) -> &'a str {
+    let i = n % items.len() as u64;
+    items[usize::try_from(i).expect("below items.len(), a usize")]
+}
+
 fn ingest(state: &mut Console, json: &str) -> anyhow::Result<()> {
     let frame = parse_server_frame(json)?;
     update(state, Msg::Frame(frame));
@@ -170,11 +176,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "p is a fraction, so the rank is within 0..len (and clamped below)"
+    )]
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// VmRSS and VmHWM in MiB, from `/proc/self/status` (Linux).
+/// `VmRSS` and `VmHWM` in MiB, from `/proc/self/status` (Linux).
 pub fn memory_mib() -> (Option<f64>, Option<f64>) {
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
         return (None, None);
@@ -313,6 +324,11 @@ fn paced(bench: &mut Bench, args: &ConsoleBench) -> anyhow::Result<Option<f64>> 
     let mut next = started;
     while started.elapsed() < duration {
         owed += per_tick_exact;
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "owed is below one tick's share plus one, a small non-negative count"
+        )]
         let n = owed.floor() as usize;
         owed -= n as f64;
         // Serialising the hub's frames is the hub's cost: done before the

@@ -78,10 +78,9 @@ impl ConfigFile {
     pub fn parse(path: &Path, source: &str) -> Result<ConfigFile, ConfigError> {
         toml::from_str(source).map_err(|e| ConfigError::Malformed {
             path: path.to_path_buf(),
-            line: e
-                .span()
-                .map(|s| source[..s.start.min(source.len())].matches('\n').count() + 1)
-                .unwrap_or(1),
+            line: e.span().map_or(1, |s| {
+                source[..s.start.min(source.len())].matches('\n').count() + 1
+            }),
             message: e.message().to_string(),
         })
     }

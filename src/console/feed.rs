@@ -36,9 +36,11 @@ pub struct Layout {
 impl Layout {
     /// `text` wrapped to `width` cells.
     pub fn new(text: String, width: u16) -> Layout {
-        let lines = wrap(&text, width as usize)
+        // Byte offsets in one message, far below 4 GiB (a frame is bounded).
+        let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let lines = wrap(&text, usize::from(width))
             .into_iter()
-            .map(|r| r.start as u32..r.end as u32)
+            .map(|r| offset(r.start)..offset(r.end))
             .collect();
         Layout {
             width,
@@ -206,12 +208,12 @@ impl Feed {
 
     pub fn at(&self, pos: Pos) -> Option<&FeedEntry> {
         pos.checked_sub(self.first)
-            .and_then(|i| self.entries.get(i as usize))
+            .and_then(|i| self.entries.get(usize::try_from(i).ok()?))
     }
 
     fn slot_mut(&mut self, pos: Pos) -> Option<&mut FeedEntry> {
         pos.checked_sub(self.first)
-            .and_then(|i| self.entries.get_mut(i as usize))
+            .and_then(|i| self.entries.get_mut(usize::try_from(i).ok()?))
     }
 
     /// Changes a message in place (answered, hidden, released) (a new
@@ -299,7 +301,7 @@ impl Feed {
         if self.filter.is_some() {
             self.matching.partition_point(|&p| p < pos)
         } else {
-            pos.saturating_sub(self.first) as usize
+            usize::try_from(pos.saturating_sub(self.first)).unwrap_or(usize::MAX)
         }
         .min(self.view_len().saturating_sub(1))
     }

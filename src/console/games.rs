@@ -47,12 +47,11 @@ impl Games {
             closed_at: None,
             poll,
         };
-        match self.polls.iter_mut().find(|p| p.poll.id == state.poll.id) {
-            Some(existing) => *existing = state,
-            None => {
-                self.polls.push(state);
-                trim(&mut self.polls);
-            }
+        if let Some(existing) = self.polls.iter_mut().find(|p| p.poll.id == state.poll.id) {
+            *existing = state;
+        } else {
+            self.polls.push(state);
+            trim(&mut self.polls);
         }
     }
 
@@ -80,12 +79,11 @@ impl Games {
             entrants: 0,
             result: None,
         };
-        match self.draws.iter_mut().find(|d| d.draw.id == state.draw.id) {
-            Some(existing) => *existing = state,
-            None => {
-                self.draws.push(state);
-                trim(&mut self.draws);
-            }
+        if let Some(existing) = self.draws.iter_mut().find(|d| d.draw.id == state.draw.id) {
+            *existing = state;
+        } else {
+            self.draws.push(state);
+            trim(&mut self.draws);
         }
     }
 
@@ -190,8 +188,13 @@ fn field_step(key: &KeyEvent) -> Option<i64> {
     }
 }
 
+/// `at` moved `delta` places round a ring of `len` places (at least one).
 fn wrap_step(at: usize, delta: i64, len: usize) -> usize {
-    (at as i64 + delta).rem_euclid(len.max(1) as i64) as usize
+    // Field and winner counts: far below `i64::MAX`.
+    let at = i64::try_from(at).unwrap_or(i64::MAX);
+    let len = i64::try_from(len.max(1)).unwrap_or(i64::MAX);
+    // `rem_euclid` is within `0..len`, so it fits back.
+    usize::try_from((at + delta).rem_euclid(len)).unwrap_or(0)
 }
 
 fn ctrl(key: &KeyEvent, c: char) -> bool {
@@ -366,9 +369,8 @@ impl InstantWinForm {
             .trim()
             .parse::<u32>()
             .map_err(|_| "winners: a whole number, e.g. 3".to_string())?;
-        let entry_secs = match parse_secs(self.entry.text()) {
-            Ok(Some(s)) => s,
-            _ => return Err("entry window: seconds, e.g. 120 or 2m".to_string()),
+        let Ok(Some(entry_secs)) = parse_secs(self.entry.text()) else {
+            return Err("entry window: seconds, e.g. 120 or 2m".to_string());
         };
         let spec = InstantWinSpec {
             prize: self.prize.text().to_string(),
@@ -433,10 +435,10 @@ impl RedrawForm {
             let n = self.winners.len();
             match key.code {
                 KeyCode::Down | KeyCode::Char('j') => {
-                    self.selected = wrap_step(self.selected, 1, n)
+                    self.selected = wrap_step(self.selected, 1, n);
                 }
                 KeyCode::Up | KeyCode::Char('k') => self.selected = wrap_step(self.selected, -1, n),
-                KeyCode::Char(' ') | KeyCode::Char('x') => {
+                KeyCode::Char(' ' | 'x') => {
                     if let Some(x) = self.excluded.get_mut(self.selected) {
                         *x = !*x;
                     }

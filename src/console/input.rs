@@ -122,16 +122,14 @@ impl LineEditor {
         self.text[..at]
             .grapheme_indices(true)
             .next_back()
-            .map(|(i, _)| i)
-            .unwrap_or(0)
+            .map_or(0, |(i, _)| i)
     }
 
     fn next_boundary(&self, at: usize) -> usize {
         self.text[at..]
             .graphemes(true)
             .next()
-            .map(|g| at + g.len())
-            .unwrap_or(at)
+            .map_or(at, |g| at + g.len())
     }
 
     fn boundary_at_or_after(&self, at: usize) -> usize {

@@ -24,12 +24,12 @@ use rand::{Rng, SeedableRng};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::protocol::{
-    Auth, ClientFrame, CloseCode, CommandFrame, CommandId, ErrorCode, Hello, PROTOCOL_VERSION,
-    Resume, ServerFrame, parse_server_frame,
+    Auth, ClientFrame, CloseCode, CommandFrame, CommandId, ErrorCode, Hello, Millis,
+    PROTOCOL_VERSION, Resume, ServerFrame, parse_server_frame,
 };
 
 use super::state::ConnStatus;
@@ -191,9 +191,7 @@ async fn handshake(
 /// Classifies a connection that ended before `welcome`.
 fn closed_before_welcome(refusal: Option<(ErrorCode, String)>, close: Option<u16>) -> AttemptError {
     if let Some(fatal) = fatal_for(refusal.as_ref().map(|(c, _)| *c), close) {
-        let message = refusal
-            .map(|(_, m)| m)
-            .unwrap_or_else(|| "closed by the hub".to_string());
+        let message = refusal.map_or_else(|| "closed by the hub".to_string(), |(_, m)| m);
         return AttemptError::Fatal(match fatal {
             FatalKind::Token(code) => NetFatal::TokenRefused { code, message },
             FatalKind::Version => NetFatal::UnsupportedVersion { message },
@@ -351,7 +349,8 @@ async fn run(
         loop {
             attempt += 1;
             let delay = backoff(attempt, &mut rng);
-            let next_try_at = crate::now_millis() + delay.as_millis() as i64;
+            let next_try_at = crate::now_millis()
+                .saturating_add(Millis::try_from(delay.as_millis()).unwrap_or(Millis::MAX));
             if events
                 .send(NetEvent::Status(ConnStatus::Reconnecting {
                     attempt,
@@ -365,7 +364,7 @@ async fn run(
             let wake = Instant::now() + delay;
             loop {
                 tokio::select! {
-                    _ = tokio::time::sleep_until(wake) => break,
+                    () = tokio::time::sleep_until(wake) => break,
                     cmd = commands.recv() => match cmd {
                         Some(c) => outbox.push(c),
                         None => return,
@@ -484,9 +483,10 @@ async fn serve(
                     }
                     Message::Close(close) => {
                         let code = close.as_ref().map(|c| u16::from(c.code));
-                        let reason = close
-                            .map(|c| format!("closed by the hub ({})", u16::from(c.code)))
-                            .unwrap_or_else(|| "closed by the hub".to_string());
+                        let reason = close.map_or_else(
+                            || "closed by the hub".to_string(),
+                            |c| format!("closed by the hub ({})", u16::from(c.code)),
+                        );
                         return lost_or_fatal(refusal, code, &reason);
                     }
                     _ => {}
@@ -507,7 +507,7 @@ async fn serve(
                 }
                 if quiet >= PING_AFTER && !pinged {
                     pinged = true;
-                    if let Err(e) = ws.send(Message::Ping(Default::default())).await {
+                    if let Err(e) = ws.send(Message::Ping(Bytes::default())).await {
                         return Ended::Lost(e.to_string());
                     }
                 }

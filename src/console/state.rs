@@ -165,15 +165,16 @@ impl RateMeter {
     pub fn series(&self, now: Millis) -> Vec<u64> {
         let current = now.div_euclid(RATE_BUCKET_MILLIS);
         let per_minute = (60_000 / RATE_BUCKET_MILLIS) as u64;
-        (0..RATE_BUCKETS as i64)
+        // A few dozen buckets: the conversion cannot fail.
+        let count = i64::try_from(RATE_BUCKETS).unwrap_or(i64::MAX);
+        (0..count)
             .rev()
             .map(|back| {
                 let b = current - back;
                 self.buckets
                     .iter()
                     .find(|(k, _)| *k == b)
-                    .map(|(_, n)| n * per_minute)
-                    .unwrap_or(0)
+                    .map_or(0, |(_, n)| n * per_minute)
             })
             .collect()
     }
@@ -491,10 +492,8 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
             if let Some(c) = state.compose.as_mut() {
                 c.editor.insert(&text);
-            } else {
-                if let Some(popup) = state.popup.as_mut() {
-                    popup.paste(&text);
-                }
+            } else if let Some(popup) = state.popup.as_mut() {
+                popup.paste(&text);
             }
             Vec::new()
         }
@@ -525,7 +524,7 @@ fn on_frame(state: &mut Console, frame: ServerFrame) {
         ServerFrame::Ack { id, .. } => {
             state.pending.remove(&id);
         }
-        ServerFrame::Error(err) => on_error(state, err),
+        ServerFrame::Error(err) => on_error(state, &err),
         ServerFrame::ViewerCard { id, card } => {
             state.pending.remove(&id);
             if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
@@ -577,7 +576,7 @@ fn on_event(state: &mut Console, frame: EventFrame) {
     match frame.event {
         Event::ViewersOnline { count } => state.viewers_online = count,
         event @ (Event::ViewerTimedOut { .. } | Event::ViewerBanned { .. }) => {
-            on_sanction_event(state, at, event)
+            on_sanction_event(state, at, event);
         }
         event @ (Event::PollOpened { .. }
         | Event::PollTally { .. }
@@ -627,7 +626,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             let what = format!("released {}", state.describe(id));
             state.log_activity(at, None, what);
         }
-        Event::Redacted { tombstone } => on_redacted(state, at, tombstone),
+        Event::Redacted { tombstone } => on_redacted(state, at, &tombstone),
         Event::Hidden { message_id, by } => {
             let what = format!("hid {}", state.describe(message_id));
             state
@@ -756,7 +755,7 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
             state.log_activity(at, Some(by), what);
         }
         Event::InstantWinEntries { draw_id, entrants } => {
-            state.games.draw_entries(draw_id, entrants)
+            state.games.draw_entries(draw_id, entrants);
         }
         Event::InstantWinDrawn {
             draw_id,
@@ -788,10 +787,10 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
 /// A redaction removes the text from every place this console holds it:
 /// the feed (tombstone in place), the queues, the pinned card, an open
 /// viewer card, a pending redact confirmation.
-fn on_redacted(state: &mut Console, at: Millis, tombstone: Tombstone) {
+fn on_redacted(state: &mut Console, at: Millis, tombstone: &Tombstone) {
     let id = tombstone.message_id;
     let what = format!("redacted {}", state.describe(id));
-    state.feed.redact(&tombstone);
+    state.feed.redact(tombstone);
     state.questions.retain(|m| m.id != id);
     state.held.retain(|m| m.id != id);
     if let Some(p) = state.pinned.as_mut()
@@ -807,7 +806,7 @@ fn on_redacted(state: &mut Console, at: Millis, tombstone: Tombstone) {
     match state.popup.as_mut() {
         Some(Popup::ViewerCard(view)) => {
             if let Some(card) = view.card.as_mut() {
-                for entry in card.recent.iter_mut() {
+                for entry in &mut card.recent {
                     if entry.id() == id {
                         *entry = ChatEntry::Redacted(tombstone.clone());
                     }
@@ -835,11 +834,13 @@ fn viewer_label(state: &Console, viewer_id: &ViewerId) -> String {
         .take(2_000)
         .filter_map(|e| e.message())
         .find(|m| m.author.viewer_id() == Some(viewer_id))
-        .map(|m| m.author.display_name().to_string())
-        .unwrap_or_else(|| format!("viewer {viewer_id}"))
+        .map_or_else(
+            || format!("viewer {viewer_id}"),
+            |m| m.author.display_name().to_string(),
+        )
 }
 
-fn on_error(state: &mut Console, err: ErrorFrame) {
+fn on_error(state: &mut Console, err: &ErrorFrame) {
     let what = err
         .id
         .as_ref()
@@ -1069,7 +1070,7 @@ fn open_popup(state: &mut Console, action: Action) {
                 state.popup = Some(Popup::confirm(Target::ClosePoll {
                     poll_id: p.poll.id,
                     question: p.poll.question.clone(),
-                }))
+                }));
             }
             None => state.note("no poll is open", true),
         },
@@ -1078,7 +1079,7 @@ fn open_popup(state: &mut Console, action: Action) {
                 state.popup = Some(Popup::confirm(Target::DrawNow {
                     draw_id: d.draw.id,
                     prize: d.draw.prize.clone(),
-                }))
+                }));
             }
             None => state.note("no instant win is taking entries", true),
         },
@@ -1087,7 +1088,7 @@ fn open_popup(state: &mut Console, action: Action) {
                 let winners = d.result.as_ref().map(|r| r.winners.clone());
                 match winners {
                     Some(w) if !w.is_empty() => {
-                        state.popup = Some(Popup::RedrawForm(RedrawForm::new(d.draw.id, w)))
+                        state.popup = Some(Popup::RedrawForm(RedrawForm::new(d.draw.id, w)));
                     }
                     _ => state.note("that draw has no winner to replace", true),
                 }
@@ -1135,38 +1136,47 @@ fn move_selection(state: &mut Console, delta: i64) {
                 return;
             }
             let current = match (state.scroll.follow, state.scroll.selected) {
-                (false, Some(sel)) => state.feed.view_index(sel) as i64,
+                (false, Some(sel)) => state.feed.view_index(sel),
                 // Leaving follow mode selects the newest line first.
-                _ if delta < 0 => len as i64,
+                _ if delta < 0 => len,
                 _ => return,
             };
-            let next = current + delta;
-            if next >= len as i64 {
+            let next = moved(current, delta);
+            if next >= len {
                 follow(state);
                 return;
             }
             state.scroll.follow = false;
-            state.scroll.selected = state.feed.view_pos(next.max(0) as usize);
+            state.scroll.selected = state.feed.view_pos(next);
             if state.scroll.bottom.is_none() {
                 state.scroll.bottom = state.feed.last_view_pos();
             }
         }
         Pane::Questions => {
-            state.question_sel = step(state.question_sel, delta, state.questions.len())
+            state.question_sel = step(state.question_sel, delta, state.questions.len());
         }
         Pane::Hold => state.held_sel = step(state.held_sel, delta, state.held.len()),
         // The activity list shows newest first; "down" goes back in time.
         Pane::Activity => {
-            state.activity_scroll = step(state.activity_scroll, delta, state.activity.len())
+            state.activity_scroll = step(state.activity_scroll, delta, state.activity.len());
         }
     }
 }
 
-fn step(at: usize, delta: i64, len: usize) -> usize {
-    if len == 0 {
-        return 0;
+/// `at` moved `delta` places, stopping at 0 (and at `usize::MAX`).
+fn moved(at: usize, delta: i64) -> usize {
+    let by = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
+    if delta < 0 {
+        at.saturating_sub(by)
+    } else {
+        at.saturating_add(by)
     }
-    (at as i64 + delta).clamp(0, len as i64 - 1) as usize
+}
+
+/// `at` moved `delta` places within a list of `len`, stopping at its ends.
+fn step(at: usize, delta: i64, len: usize) -> usize {
+    len.checked_sub(1)
+        .map_or(0, |last| moved(at, delta).min(last))
 }
 
 fn selected_message(state: &mut Console) -> Option<ChatMessage> {

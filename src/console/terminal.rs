@@ -104,9 +104,10 @@ where
                     anyhow::bail!("the network task stopped");
                 };
                 let mut effects = Vec::new();
-                let mut next = Some(first);
+                // The next event when one is already waiting, up to a turn's share.
+                let mut queued = Some(first);
                 let mut n = 0;
-                while let Some(ev) = next.take() {
+                while let Some(ev) = queued.take() {
                     match ev {
                         NetEvent::Frame(frame) => effects.extend(update(state, Msg::Frame(frame))),
                         NetEvent::Status(status) => effects.extend(update(state, Msg::Connection(status))),
@@ -114,7 +115,7 @@ where
                     }
                     n += 1;
                     if n < FRAMES_PER_TURN {
-                        next = net.events.try_recv().ok();
+                        queued = net.events.try_recv().ok();
                     }
                 }
                 effects

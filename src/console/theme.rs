@@ -151,7 +151,8 @@ impl Theme {
             hash ^= u64::from(b);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
-        let color = self.names[(hash % self.names.len() as u64) as usize];
+        let i = hash % self.names.len() as u64;
+        let color = self.names[usize::try_from(i).expect("below names.len(), a usize")];
         Style::default().fg(color)
     }
 
@@ -338,9 +339,7 @@ fn inherited(
             warnings,
         );
     }
-    let base_path = dir
-        .map(|d| d.join(base_name))
-        .unwrap_or_else(|| base_name.into());
+    let base_path = dir.map_or_else(|| base_name.into(), |d| d.join(base_name));
     let base_src = std::fs::read_to_string(&base_path).map_err(|e| {
         src.malformed(
             Some(base.span()),
@@ -368,7 +367,7 @@ impl ThemeSource<'_> {
     fn malformed(&self, span: Option<std::ops::Range<usize>>, message: String) -> ThemeError {
         ThemeError::Malformed {
             file: self.file.to_string(),
-            line: span.map(|s| line_of(self.source, s.start)).unwrap_or(1),
+            line: span.map_or(1, |s| line_of(self.source, s.start)),
             message,
         }
     }
@@ -445,8 +444,7 @@ fn line_of_key(source: &str, key: &str) -> usize {
             l.strip_prefix(key)
                 .is_some_and(|rest| rest.trim_start_matches('"').trim_start().starts_with('='))
         })
-        .map(|i| i + 1)
-        .unwrap_or(1)
+        .map_or(1, |i| i + 1)
 }
 
 /// 1-based line of a byte offset.

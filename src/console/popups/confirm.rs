@@ -133,7 +133,7 @@ impl Confirm {
             lines.push(Line::default());
         }
         lines.push(keys_line(&self.hints(ctx.keymap()), theme));
-        draw_box(buf, area, title, lines, width, theme);
+        draw_box(buf, area, title, &lines, width, theme);
         None
     }
 
@@ -233,7 +233,7 @@ fn redact_lines(
                 ),
                 Span::styled(
                     author_label(ctx.feed(), &m.author),
-                    theme.name_color(m.author.viewer_id().map(|v| v.0.as_str()).unwrap_or("")),
+                    theme.name_color(m.author.viewer_id().map_or("", |v| v.0.as_str())),
                 ),
             ]));
             let text = clean(&m.text);

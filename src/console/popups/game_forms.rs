@@ -106,7 +106,7 @@ fn field_line(
             Span::styled(prefix, theme.style(StyleKey::InputPrompt)),
             Span::styled(shown, theme.style(StyleKey::InputText)),
         ]),
-        cursor as u16,
+        u16::try_from(cursor).unwrap_or(u16::MAX),
     )
 }
 
@@ -119,7 +119,7 @@ fn label(text: &str, focused: bool, theme: &Theme) -> Line<'static> {
     Line::styled(text.to_string(), theme.style(key))
 }
 
-fn error_line(error: &Option<String>, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+fn error_line(error: Option<&str>, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     match error {
         Some(e) => wrapped(
             &format!("✕ {}", clean(e)),
@@ -169,9 +169,9 @@ pub fn draw_poll_form(
         cursor = Some((lines.len(), col));
     }
     lines.push(line);
-    lines.extend(error_line(&form.error, w, theme));
+    lines.extend(error_line(form.error.as_deref(), w, theme));
     lines.push(keys_line(&hints(LAUNCH), theme));
-    draw_box_with_cursor(buf, area, " Launch a poll ", lines, width, cursor, theme)
+    draw_box_with_cursor(buf, area, " Launch a poll ", &lines, width, cursor, theme)
 }
 
 pub fn draw_instant_win_form(
@@ -205,13 +205,13 @@ pub fn draw_instant_win_form(
         w,
         theme.style(StyleKey::FormNote),
     ));
-    lines.extend(error_line(&form.error, w, theme));
+    lines.extend(error_line(form.error.as_deref(), w, theme));
     lines.push(keys_line(&hints(LAUNCH), theme));
     draw_box_with_cursor(
         buf,
         area,
         " Launch an instant win ",
-        lines,
+        &lines,
         width,
         cursor,
         theme,
@@ -251,7 +251,7 @@ pub fn draw_redraw_form(
     let (line, col) = field_line("", &form.reason, w, theme);
     let cursor = form.on_reason.then_some((lines.len(), col));
     lines.push(line);
-    lines.extend(error_line(&form.error, w, theme));
+    lines.extend(error_line(form.error.as_deref(), w, theme));
     lines.push(keys_line(&hints(REDRAW), theme));
-    draw_box_with_cursor(buf, area, " Re-draw ", lines, width, cursor, theme)
+    draw_box_with_cursor(buf, area, " Re-draw ", &lines, width, cursor, theme)
 }

@@ -82,7 +82,14 @@ fn draw_list(
     let skip = (scroll as usize).min(lines.len().saturating_sub(max_rows));
     let mut visible: Vec<Line> = lines.into_iter().skip(skip).take(max_rows).collect();
     visible.push(keys_line(keys, theme));
-    draw_box(buf, area, " Polls and instant wins ", visible, width, theme);
+    draw_box(
+        buf,
+        area,
+        " Polls and instant wins ",
+        &visible,
+        width,
+        theme,
+    );
 }
 
 /// A poll: its question and status, then every option's count and share.

@@ -60,7 +60,7 @@ impl Help {
         let skip = (self.scroll as usize).min(lines.len().saturating_sub(max_rows));
         let visible: Vec<Line> = lines.into_iter().skip(skip).take(max_rows).collect();
         let title = format!(" Help — {} ", ctx.role());
-        draw_box(buf, area, &title, visible, wide_width(area), theme);
+        draw_box(buf, area, &title, &visible, wide_width(area), theme);
         None
     }
 }

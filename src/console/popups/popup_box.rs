@@ -51,11 +51,12 @@ pub fn draw_box(
     buf: &mut Buffer,
     area: Rect,
     title: &str,
-    lines: Vec<Line<'_>>,
+    lines: &[Line<'_>],
     width: u16,
     theme: &Theme,
 ) -> Rect {
-    let rect = centered(area, width, lines.len() as u16 + 2);
+    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let rect = centered(area, width, height.saturating_add(2));
     Clear.render(rect, buf);
     buf.set_style(rect, theme.style(StyleKey::Base));
     let block = Block::default()
@@ -73,8 +74,8 @@ pub fn draw_box(
         width: inner.width.saturating_sub(2),
         ..inner
     };
-    for (i, line) in lines.iter().enumerate() {
-        put_line(buf, inner, inner.y + i as u16, line);
+    for (y, line) in (inner.y..inner.bottom()).zip(lines) {
+        put_line(buf, inner, y, line);
     }
     inner
 }
@@ -84,13 +85,15 @@ pub fn draw_box_with_cursor(
     buf: &mut Buffer,
     area: Rect,
     title: &str,
-    lines: Vec<Line<'_>>,
+    lines: &[Line<'_>],
     width: u16,
     cursor: Option<(usize, u16)>,
     theme: &Theme,
 ) -> Option<(u16, u16)> {
     let inner = draw_box(buf, area, title, lines, width, theme);
     let (row, col) = cursor?;
-    let y = inner.y + row as u16;
+    let y = inner
+        .y
+        .saturating_add(u16::try_from(row).unwrap_or(u16::MAX));
     (y < inner.bottom()).then_some((inner.x + col.min(inner.width.saturating_sub(1)), y))
 }

@@ -55,17 +55,18 @@ impl Prompt {
                 Outcome::Filter((!filter.is_empty()).then_some(filter))
             }
             PromptKind::TimeoutDuration { viewer_id, name } => {
-                match humantime::parse_duration(text) {
-                    Ok(d) if d.as_secs() > 0 && d.as_secs() <= u64::from(u32::MAX) => {
-                        Outcome::Send {
-                            command: Command::Timeout {
-                                viewer_id: viewer_id.clone(),
-                                seconds: d.as_secs() as u32,
-                                reason: String::new(),
-                            },
-                            summary: format!("timeout {name} for {text}"),
-                        }
-                    }
+                let seconds = humantime::parse_duration(text)
+                    .ok()
+                    .and_then(|d| u32::try_from(d.as_secs()).ok());
+                match seconds {
+                    Some(seconds) if seconds > 0 => Outcome::Send {
+                        command: Command::Timeout {
+                            viewer_id: viewer_id.clone(),
+                            seconds,
+                            reason: String::new(),
+                        },
+                        summary: format!("timeout {name} for {text}"),
+                    },
                     _ => {
                         self.editor = LineEditor::with_text(text);
                         Outcome::Refuse(format!(
@@ -104,7 +105,7 @@ impl Prompt {
     ) -> Option<(u16, u16)> {
         let width = popup_width(area);
         let (title, question, hint) = self.texts(ctx);
-        let field_w = width.saturating_sub(6) as usize;
+        let field_w = usize::from(width.saturating_sub(6));
         let text = self.editor.text();
         let cursor = self.editor.cursor_column();
         let shown = if display_width(text) > field_w {
@@ -113,7 +114,7 @@ impl Prompt {
             text.to_string()
         };
         let mut lines = wrapped(&question, field_w + 2, theme.style(StyleKey::PopupText));
-        let field_row = lines.len() as u16;
+        let field_row = u16::try_from(lines.len()).unwrap_or(u16::MAX);
         lines.extend([
             Line::from(vec![
                 Span::styled("› ", theme.style(StyleKey::InputPrompt)),
@@ -122,10 +123,14 @@ impl Prompt {
             Line::styled(hint, theme.style(StyleKey::PopupLabel)),
             keys_line(&self.hints(), theme),
         ]);
-        let inner = draw_box(buf, area, title, lines, width, theme);
+        let inner = draw_box(buf, area, title, &lines, width, theme);
         Some((
-            inner.x + 2 + (cursor.min(field_w) as u16).min(inner.width.saturating_sub(3)),
-            inner.y + field_row,
+            inner.x
+                + 2
+                + u16::try_from(cursor.min(field_w))
+                    .unwrap_or(u16::MAX)
+                    .min(inner.width.saturating_sub(3)),
+            inner.y.saturating_add(field_row),
         ))
     }
 

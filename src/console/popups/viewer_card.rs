@@ -1,6 +1,8 @@
 //! A viewer's card: who they are, their sanctions and recent messages;
 //! timeout and ban start from here.
 
+use std::borrow::Cow;
+
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -81,7 +83,7 @@ impl CardView {
                 format!("loading {}'s card…", clean_name(&self.name)),
                 label,
             )];
-            draw_box(buf, area, " Viewer ", lines, width, theme);
+            draw_box(buf, area, " Viewer ", &lines, width, theme);
             return None;
         };
         let mut lines = identity_lines(card, ctx.role(), theme);
@@ -99,7 +101,7 @@ impl CardView {
         ));
         lines.push(Line::default());
         lines.push(keys_line(&self.hints(ctx.keymap(), ctx.role()), theme));
-        draw_box(buf, area, " Viewer ", lines, width, theme);
+        draw_box(buf, area, " Viewer ", &lines, width, theme);
         None
     }
 }
@@ -131,8 +133,8 @@ fn identity_lines(card: &ViewerCard, role: StaffRole, theme: &Theme) -> Vec<Line
     if permissions::sees_contact(role)
         && let Some(contact) = &card.contact
     {
-        let phone = contact.phone.as_deref().map(clean).map(|c| c.into_owned());
-        let email = contact.email.as_deref().map(clean).map(|c| c.into_owned());
+        let phone = contact.phone.as_deref().map(clean).map(Cow::into_owned);
+        let email = contact.email.as_deref().map(clean).map(Cow::into_owned);
         lines.push(field("phone", phone.unwrap_or_else(|| "—".into()), theme));
         lines.push(field("e-mail", email.unwrap_or_else(|| "—".into()), theme));
     }

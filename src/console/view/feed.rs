@@ -60,10 +60,10 @@ impl FeedView {
     /// The bottom entry to lay out from: the model's anchor when `update`
     /// moved it since the last draw, else where the view settled.
     fn anchor(&self, scroll: &FeedScroll) -> Option<Pos> {
-        if scroll.bottom != self.anchor_seen {
-            scroll.bottom
-        } else {
+        if scroll.bottom == self.anchor_seen {
             self.bottom.or(scroll.bottom)
+        } else {
+            scroll.bottom
         }
     }
 }
@@ -82,7 +82,7 @@ struct Columns {
     text_w: u16,
 }
 
-pub fn draw_feed(
+pub(crate) fn draw_feed(
     buf: &mut Buffer,
     area: Rect,
     state: &Console,
@@ -177,8 +177,7 @@ fn visible_window(
         len - 1
     } else {
         view.anchor(&state.scroll)
-            .map(|p| feed.view_index(p))
-            .unwrap_or(len - 1)
+            .map_or(len - 1, |p| feed.view_index(p))
     };
     if let Some(sel) = selected
         && sel > bottom
@@ -294,13 +293,13 @@ fn draw_paused_badge(
     } else {
         format!(" paused · {jump} follows ")
     };
-    let w = crate::console::wrap::display_width(&badge) as u16;
-    if w + 2 < area.width {
+    let w = u16::try_from(crate::console::wrap::display_width(&badge)).unwrap_or(u16::MAX);
+    if w.saturating_add(2) < area.width {
         buf.set_stringn(
             area.right() - w - 2,
             area.bottom() - 1,
             &badge,
-            w as usize,
+            usize::from(w),
             theme.style(StyleKey::FeedNewBelow),
         );
     }
@@ -413,8 +412,10 @@ fn draw_entry(
                 );
             }
             let name = truncate(&name, name_w as usize);
-            let name_x = inner.x + TIME_W + MARKER_W + name_w
-                - crate::console::wrap::display_width(&name) as u16;
+            // Truncated to `name_w`, so its width fits.
+            let shown_w =
+                u16::try_from(crate::console::wrap::display_width(&name)).unwrap_or(name_w);
+            let name_x = inner.x + TIME_W + MARKER_W + name_w - shown_w;
             buf.set_stringn(name_x, y, &name, name_w as usize, name_style);
         }
         let style = match entry {

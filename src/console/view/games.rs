@@ -39,7 +39,7 @@ fn facts(segments: Vec<(String, Style)>, width: usize) -> Vec<Line<'static>> {
 
 /// The poll part of the card: question, one bar per option with count and
 /// percentage, then voters, participation and the countdown (or "final").
-pub fn poll_lines(
+pub(crate) fn poll_lines(
     state: &Console,
     p: &PollState,
     width: usize,
@@ -74,6 +74,11 @@ pub fn poll_lines(
         let pct = pcts.get(i).copied().unwrap_or(0.0);
         let right = format!(" {count:>count_w$} {pct:>3.0}%");
         let bar_w = width.saturating_sub(label_w + 1 + right.len());
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a share of the bar's width, within 0..=bar_w (and clamped below)"
+        )]
         let filled = ((pct / 100.0) * bar_w as f64).round() as usize;
         let filled = filled.min(bar_w);
         let label = truncate(label, label_w);
@@ -121,7 +126,7 @@ pub fn poll_lines(
 }
 
 /// A finished poll in one line or two: its leading option and turnout.
-pub fn poll_summary(p: &PollState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+pub(crate) fn poll_summary(p: &PollState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let tally = tally(p);
     let pcts = tally.percentages();
     let meta = theme.style(StyleKey::PollMeta);
@@ -146,7 +151,7 @@ pub fn poll_summary(p: &PollState, width: usize, theme: &Theme) -> Vec<Line<'sta
 }
 
 /// A finished draw in one line or two: its winners.
-pub fn draw_summary(d: &DrawState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+pub(crate) fn draw_summary(d: &DrawState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let names: Vec<String> = d
         .result
         .iter()
@@ -169,7 +174,7 @@ pub fn draw_summary(d: &DrawState, width: usize, theme: &Theme) -> Vec<Line<'sta
 
 /// The instant-win part of the card: prize, live entries and countdown,
 /// the commitment; once drawn, the winners by first name and the proof.
-pub fn draw_lines(
+pub(crate) fn draw_lines(
     state: &Console,
     d: &DrawState,
     width: usize,

@@ -22,6 +22,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
+use unicode_segmentation::UnicodeSegmentation;
 
 use super::state::{ConnStatus, Console, Pane};
 use super::theme::{StyleKey, Theme};
@@ -94,14 +95,13 @@ fn draw_too_small(buf: &mut Buffer, area: Rect, theme: &Theme) {
         ),
     ];
     let style = theme.style(StyleKey::TooSmall);
-    let top = area.y + area.height.saturating_sub(lines.len() as u16) / 2;
-    for (i, text) in lines.iter().enumerate() {
-        let y = top + i as u16;
-        if y >= area.bottom() {
-            break;
-        }
-        let text = truncate(text, area.width as usize);
-        let x = area.x + (area.width.saturating_sub(display_width(&text) as u16)) / 2;
+    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let top = area.y + area.height.saturating_sub(height) / 2;
+    for (y, text) in (top..area.bottom()).zip(&lines) {
+        let text = truncate(text, usize::from(area.width));
+        // Truncated to the area's width, so it fits.
+        let text_w = u16::try_from(display_width(&text)).unwrap_or(area.width);
+        let x = area.x + area.width.saturating_sub(text_w) / 2;
         buf.set_stringn(x, y, &text, area.width as usize, style);
     }
 }
@@ -138,15 +138,14 @@ fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     // Segments in display order with a priority; drop the least important
     // until the bar fits.
     let mut segments = status_segments(area, state, theme);
-    let note_width = note.as_ref().map(|n| n.width()).unwrap_or(0);
+    let note_width = note.as_ref().map_or(0, Span::width);
     let budget = (area.width as usize).saturating_sub(note_width.min(area.width as usize / 2));
     while segments.iter().map(|(_, s)| s.width()).sum::<usize>() > budget && segments.len() > 1 {
         let worst = segments
             .iter()
             .enumerate()
             .max_by_key(|(_, (p, _))| *p)
-            .map(|(i, _)| i)
-            .unwrap_or(0);
+            .map_or(0, |(i, _)| i);
         segments.remove(worst);
     }
     let mut spans: Vec<Span> = segments.into_iter().map(|(_, s)| s).collect();
@@ -249,53 +248,56 @@ fn sparkline(series: &[u64]) -> String {
 
 /// The reply line. Returns where the terminal cursor goes while typing.
 fn draw_input(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) -> Option<(u16, u16)> {
-    match &state.compose {
-        Some(compose) => {
-            let prompt = format!("↳ {} › ", truncate(&clean_name(&compose.first_name), 20));
-            let count = compose.editor.grapheme_count();
-            let max = state.settings.max_message_graphemes;
-            let counter = format!(" {count}/{max}");
-            let counter_style = if count > max {
-                StyleKey::InputCounterOver
-            } else {
-                StyleKey::InputCounter
-            };
-            let prompt_w = display_width(&prompt) as u16;
-            let counter_w = display_width(&counter) as u16;
-            let text_w = area.width.saturating_sub(prompt_w + counter_w) as usize;
-            let text = compose.editor.text();
-            let cursor_col = compose.editor.cursor_column();
-            // Scroll the text so the cursor stays visible.
-            let skip = cursor_col.saturating_sub(text_w.saturating_sub(1));
-            let visible = skip_columns(text, skip);
-            let line = Line::from(vec![
-                Span::styled(prompt, theme.style(StyleKey::InputPrompt)),
-                Span::styled(
-                    truncate(&visible, text_w).into_owned(),
-                    theme.style(StyleKey::InputText),
-                ),
-            ]);
-            put_line(buf, area, area.y, &line);
-            buf.set_stringn(
-                area.right().saturating_sub(counter_w),
-                area.y,
-                &counter,
-                counter_w as usize,
-                theme.style(counter_style),
-            );
-            Some((area.x + prompt_w + (cursor_col - skip) as u16, area.y))
-        }
-        None => {
-            let hint = hint_line(state);
-            put_line(
-                buf,
-                area,
-                area.y,
-                &Line::styled(hint, theme.style(StyleKey::InputPlaceholder)),
-            );
-            None
-        }
-    }
+    let Some(compose) = &state.compose else {
+        let hint = hint_line(state);
+        put_line(
+            buf,
+            area,
+            area.y,
+            &Line::styled(hint, theme.style(StyleKey::InputPlaceholder)),
+        );
+        return None;
+    };
+    let prompt = format!("↳ {} › ", truncate(&clean_name(&compose.first_name), 20));
+    let count = compose.editor.grapheme_count();
+    let max = state.settings.max_message_graphemes;
+    let counter = format!(" {count}/{max}");
+    let counter_style = if count > max {
+        StyleKey::InputCounterOver
+    } else {
+        StyleKey::InputCounter
+    };
+    let prompt_w = u16::try_from(display_width(&prompt)).unwrap_or(u16::MAX);
+    let counter_w = u16::try_from(display_width(&counter)).unwrap_or(u16::MAX);
+    let text_w = usize::from(
+        area.width
+            .saturating_sub(prompt_w.saturating_add(counter_w)),
+    );
+    let text = compose.editor.text();
+    let cursor_col = compose.editor.cursor_column();
+    // Scroll the text so the cursor stays visible.
+    let skip = cursor_col.saturating_sub(text_w.saturating_sub(1));
+    let visible = skip_columns(text, skip);
+    let line = Line::from(vec![
+        Span::styled(prompt, theme.style(StyleKey::InputPrompt)),
+        Span::styled(
+            truncate(&visible, text_w).into_owned(),
+            theme.style(StyleKey::InputText),
+        ),
+    ]);
+    put_line(buf, area, area.y, &line);
+    buf.set_stringn(
+        area.right().saturating_sub(counter_w),
+        area.y,
+        &counter,
+        usize::from(counter_w),
+        theme.style(counter_style),
+    );
+    let column = u16::try_from(cursor_col - skip).unwrap_or(u16::MAX);
+    Some((
+        area.x.saturating_add(prompt_w).saturating_add(column),
+        area.y,
+    ))
 }
 
 /// The text after its first `cols` cells, whole graphemes only.
@@ -303,7 +305,6 @@ fn skip_columns(text: &str, cols: usize) -> Cow<'_, str> {
     if cols == 0 {
         return Cow::Borrowed(text);
     }
-    use unicode_segmentation::UnicodeSegmentation;
     let mut used = 0;
     for (i, g) in text.grapheme_indices(true) {
         if used >= cols {

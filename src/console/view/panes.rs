@@ -16,7 +16,7 @@ use crate::protocol::{HoldReason, Visibility};
 
 /// The pinned message, as viewers see it on screen. Room is left below it
 /// for the live poll and the instant win (a later issue).
-pub fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
+pub(crate) fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let block = pane_block(Line::from(" Now on screen "), false, theme);
     let inner = block.inner(area);
     block.render(area, buf);
@@ -25,8 +25,8 @@ pub fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: 
     }
     if shows_games(state) {
         let lines = game_card_lines(state, inner.width as usize, theme);
-        for (i, line) in lines.iter().enumerate().take(inner.height as usize) {
-            put_line(buf, inner, inner.y + i as u16, line);
+        for (y, line) in (inner.y..inner.bottom()).zip(&lines) {
+            put_line(buf, inner, y, line);
         }
         return;
     }
@@ -38,11 +38,11 @@ pub fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: 
             _ => "nothing pinned".to_string(),
         };
         let lines = wrap(&hint, inner.width as usize);
-        for (i, r) in lines.iter().enumerate().take(inner.height as usize) {
+        for (y, r) in (inner.y..inner.bottom()).zip(&lines) {
             put_line(
                 buf,
                 inner,
-                inner.y + i as u16,
+                y,
                 &Line::styled(&hint[r.clone()], theme.style(StyleKey::NowEmpty)),
             );
         }
@@ -86,7 +86,8 @@ pub fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: 
     let text = clean(&m.text);
     let lines = wrap(&text, inner.width as usize);
     let room = inner.height.saturating_sub(1) as usize;
-    for (i, r) in lines.iter().enumerate().take(room) {
+    let rows = inner.y + 1..inner.bottom();
+    for ((i, r), y) in lines.iter().enumerate().take(room).zip(rows) {
         let mut line = text[r.clone()].to_string();
         if i + 1 == room && lines.len() > room {
             line = truncate(&format!("{line}…"), inner.width as usize).into_owned();
@@ -94,7 +95,7 @@ pub fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: 
         put_line(
             buf,
             inner,
-            inner.y + 1 + i as u16,
+            y,
             &Line::styled(line, theme.style(StyleKey::NowText)),
         );
     }
@@ -106,13 +107,16 @@ fn shows_games(state: &Console) -> bool {
 
 /// Rows the card wants: its usual height without games; with a poll or an
 /// instant win, room for them and a one-line pin.
-pub fn now_on_screen_height(state: &Console, width: u16, theme: &Theme, wide: bool) -> u16 {
+pub(crate) fn now_on_screen_height(state: &Console, width: u16, theme: &Theme, wide: bool) -> u16 {
     let base = if wide { 8 } else { 5 };
     if !shows_games(state) {
         return base;
     }
     let lines = game_card_lines(state, width.saturating_sub(2) as usize, theme);
-    (lines.len() as u16 + 2).max(base)
+    u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2)
+        .max(base)
 }
 
 /// The card with games: the pin on one line, the poll (live, else the last
@@ -177,7 +181,7 @@ fn list_window(selected: usize, len: usize, rows: usize) -> usize {
     selected.saturating_sub(rows - 1).min(len - rows)
 }
 
-pub fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
+pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let focused = state.focus == Pane::Questions && state.compose.is_none();
     let order = if state.questions_newest_first {
         "newest first"
@@ -206,8 +210,8 @@ pub fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, theme: &The
     }
     let rows = inner.height as usize;
     let first = list_window(state.question_sel, list.len(), rows);
-    for (i, q) in list.iter().enumerate().skip(first).take(rows) {
-        let y = inner.y + (i - first) as u16;
+    let ys = inner.y..inner.bottom();
+    for ((i, q), y) in list.iter().enumerate().skip(first).zip(ys) {
         let pinned = state.pinned.as_ref().is_some_and(|p| p.message_id == q.id);
         let (mark, mark_style) = if q.answered {
             ("✓", StyleKey::MarkerAnswered)
@@ -246,7 +250,7 @@ pub fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, theme: &The
     }
 }
 
-pub fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
+pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let focused = state.focus == Pane::Hold && state.compose.is_none();
     let title = Line::from(format!(" Hold queue {} ", state.held.len()));
     let block = pane_block(title, focused, theme);
@@ -266,8 +270,8 @@ pub fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     }
     let rows = inner.height as usize;
     let first = list_window(state.held_sel, state.held.len(), rows);
-    for (i, m) in state.held.iter().enumerate().skip(first).take(rows) {
-        let y = inner.y + (i - first) as u16;
+    let ys = inner.y..inner.bottom();
+    for ((i, m), y) in state.held.iter().enumerate().skip(first).zip(ys) {
         let reason = match m.visibility {
             Visibility::Held {
                 reason: HoldReason::PersonalData,
@@ -297,7 +301,7 @@ pub fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     }
 }
 
-pub fn draw_activity(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
+pub(crate) fn draw_activity(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let focused = state.focus == Pane::Activity && state.compose.is_none();
     let block = pane_block(Line::from(" Staff activity "), focused, theme);
     let inner = block.inner(area);
@@ -314,19 +318,18 @@ pub fn draw_activity(buf: &mut Buffer, area: Rect, state: &Console, theme: &Them
         );
         return;
     }
-    for (row, entry) in state
+    let ys = inner.y..inner.bottom();
+    for (entry, y) in state
         .activity
         .iter()
         .rev()
         .skip(state.activity_scroll)
-        .take(inner.height as usize)
-        .enumerate()
+        .zip(ys)
     {
         let actor = entry
             .actor
             .as_ref()
-            .map(actor_label)
-            .unwrap_or_else(|| "hub".to_string());
+            .map_or_else(|| "hub".to_string(), actor_label);
         let line = Line::from(vec![
             Span::styled(
                 format!("{} ", clock(entry.at)),
@@ -338,6 +341,6 @@ pub fn draw_activity(buf: &mut Buffer, area: Rect, state: &Console, theme: &Them
                 theme.style(StyleKey::ActivityText),
             ),
         ]);
-        put_line(buf, inner, inner.y + row as u16, &line);
+        put_line(buf, inner, y, &line);
     }
 }
