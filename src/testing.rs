@@ -19,9 +19,9 @@ use crate::hub::moderation::Moderation;
 use crate::hub::session::{
     Decision, History, Principal, Reply, Session, SessionBounds, ViewerProfile,
 };
-use crate::protocol::{Refusal, 
-    Author, ChatEntry, ChatMessage, Command, Epoch, Event, EventFrame, MessageId,
-    Millis, Settings, StaffRole, ViewerId, Visibility,
+use crate::protocol::{
+    Author, ChatEntry, ChatMessage, Command, Epoch, Event, EventFrame, MessageId, Millis, Refusal,
+    Settings, StaffRole, ViewerId, Visibility,
 };
 use crate::store::{LiveHead, StoreError, StoredSnapshot};
 
