@@ -36,7 +36,7 @@ use crate::protocol::{
 };
 
 /// Longest contact phone number and e-mail address accepted, in bytes.
-pub const MAX_CONTACT_BYTES: usize = 254;
+pub(crate) const MAX_CONTACT_BYTES: usize = 254;
 
 /// Frames taken from the queue per socket flush.
 const WRITE_BATCH: usize = 256;
