@@ -342,7 +342,7 @@ fn remembered_id(id: &CommandId, command: &Command) -> CommandId {
     use sha2::{Digest, Sha256};
     let bytes = serde_json::to_vec(command).expect("commands always serialise");
     let digest = Sha256::digest(&bytes);
-    let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let tag = crate::hex(&digest[..8]);
     CommandId(format!("{}#{tag}", id.0))
 }
 
