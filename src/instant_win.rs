@@ -19,6 +19,7 @@ use rand::TryRngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::hex;
 use crate::protocol::{Millis, ViewerId};
 
 /// Domain separation: a stream for this purpose can't be replayed as another.
@@ -484,16 +485,6 @@ pub fn verify(record: &DrawRecord) -> Result<(), Vec<Mismatch>> {
     } else {
         Err(problems)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

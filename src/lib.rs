@@ -43,6 +43,17 @@ pub mod telemetry;
 #[cfg(test)]
 mod testing;
 
+/// Lower-case hex, two digits per byte.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub fn now_millis() -> protocol::Millis {
     std::time::SystemTime::now()

@@ -26,10 +26,10 @@ use crate::protocol::{
 use crate::store::{LiveHead, StoreError, StoredSnapshot};
 
 /// The session tests' clock starts here.
-pub const T0: Millis = 1_700_000_000_000;
+pub(crate) const T0: Millis = 1_700_000_000_000;
 
 /// A session of epoch `epoch` at seq 0, with nothing stored yet.
-pub fn fresh_session(
+pub(crate) fn fresh_session(
     epoch: &str,
     settings: Settings,
     blocked_terms: &[&str],
@@ -40,7 +40,7 @@ pub fn fresh_session(
         head: 0,
         last_message_id: 0,
     };
-    let blocked: Vec<String> = blocked_terms.iter().map(|t| t.to_string()).collect();
+    let blocked: Vec<String> = blocked_terms.iter().map(ToString::to_string).collect();
     Session::restore(
         &head,
         StoredSnapshot::default(),
@@ -53,7 +53,7 @@ pub fn fresh_session(
 /// A store's answers from maps: the messages and viewers a test put there.
 /// Counts message reads, so a test can see what the cache saved.
 #[derive(Default)]
-pub struct MapHistory {
+pub(crate) struct MapHistory {
     pub messages: HashMap<MessageId, ChatEntry>,
     pub viewers: HashSet<ViewerId>,
     pub reads: usize,
@@ -70,7 +70,7 @@ impl History for MapHistory {
 }
 
 /// A store that knows every viewer and no old message.
-pub struct NoHistory;
+pub(crate) struct NoHistory;
 
 impl History for NoHistory {
     fn message(&mut self, _: MessageId) -> Result<Option<ChatEntry>, StoreError> {
@@ -83,23 +83,23 @@ impl History for NoHistory {
 
 /// The session test world: a session, what its store holds, and a clock
 /// that moves 10 ms per command.
-pub struct World {
+pub(crate) struct World {
     pub session: Session,
     pub history: MapHistory,
     pub now: Millis,
 }
 
 impl World {
-    pub fn run(&mut self, who: &Principal, command: Command) -> Decision {
+    pub(crate) fn run(&mut self, who: &Principal, command: &Command) -> Decision {
         self.now += 10;
         self.session
-            .decide(who, &command, &mut self.history, self.now)
+            .decide(who, command, &mut self.history, self.now)
     }
 
-    pub fn say(&mut self, who: &Principal, text: &str, question: bool) -> Decision {
+    pub(crate) fn say(&mut self, who: &Principal, text: &str, question: bool) -> Decision {
         self.run(
             who,
-            Command::Say {
+            &Command::Say {
                 text: text.into(),
                 question,
             },
@@ -107,7 +107,7 @@ impl World {
     }
 
     /// Says something and returns the new message's id.
-    pub fn posted(&mut self, who: &Principal, text: &str, question: bool) -> MessageId {
+    pub(crate) fn posted(&mut self, who: &Principal, text: &str, question: bool) -> MessageId {
         let d = self.say(who, text, question);
         match &d.events[..] {
             [
@@ -122,7 +122,7 @@ impl World {
 }
 
 /// A staff member named after their role.
-pub fn staff(role: StaffRole) -> Principal {
+pub(crate) fn staff(role: StaffRole) -> Principal {
     Principal::Staff {
         role,
         name: format!("{role}-name"),
@@ -130,7 +130,7 @@ pub fn staff(role: StaffRole) -> Principal {
 }
 
 /// A joined viewer.
-pub fn viewer(id: &str, first_name: &str, pseudonym: &str) -> Principal {
+pub(crate) fn viewer(id: &str, first_name: &str, pseudonym: &str) -> Principal {
     Principal::Viewer(ViewerProfile {
         id: ViewerId(id.into()),
         first_name: first_name.into(),
@@ -139,7 +139,7 @@ pub fn viewer(id: &str, first_name: &str, pseudonym: &str) -> Principal {
 }
 
 /// The code and message of a refused command.
-pub fn refusal(d: &Decision) -> Option<Refusal> {
+pub(crate) fn refusal(d: &Decision) -> Option<Refusal> {
     match &d.reply {
         Reply::Error { code, message } => Some(Refusal::new(*code, message.clone())),
         _ => None,
@@ -147,13 +147,13 @@ pub fn refusal(d: &Decision) -> Option<Refusal> {
 }
 
 /// The decision's one event (fails the test if there are more or none).
-pub fn only_event(d: &Decision) -> &Event {
+pub(crate) fn only_event(d: &Decision) -> &Event {
     assert_eq!(d.events.len(), 1, "{:?}", d.events);
     &d.events[0].event
 }
 
 /// A viewer as a message's author.
-pub fn viewer_author(viewer_id: &str, first_name: &str, pseudonym: &str) -> Author {
+pub(crate) fn viewer_author(viewer_id: &str, first_name: &str, pseudonym: &str) -> Author {
     Author::Viewer {
         viewer_id: ViewerId(viewer_id.into()),
         first_name: first_name.into(),
@@ -162,7 +162,7 @@ pub fn viewer_author(viewer_id: &str, first_name: &str, pseudonym: &str) -> Auth
 }
 
 /// A visible chat message at time 0: not a question, not a reply.
-pub fn chat_message(id: u64, author: Author, text: &str) -> ChatMessage {
+pub(crate) fn chat_message(id: u64, author: Author, text: &str) -> ChatMessage {
     ChatMessage {
         id: MessageId(id),
         at: 0,

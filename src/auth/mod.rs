@@ -92,6 +92,6 @@ impl AuthError {
 
 /// "3m 12s": a duration a person reads, to the second.
 fn ago(ms: Millis) -> String {
-    let secs = (ms.max(0) as u64).div_ceil(1000);
+    let secs = ms.max(0).unsigned_abs().div_ceil(1000);
     humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
 }

@@ -109,7 +109,7 @@ fn write_temp(dir: &Path, path: &Path, key: &[u8]) -> Result<PathBuf, SecretFile
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    let suffix = crate::hex(&suffix);
     let temp = dir.join(format!(".{name}.{suffix}.tmp"));
     let io = |source| SecretFileError::Io {
         path: temp.clone(),

@@ -111,7 +111,7 @@ pub async fn run(args: HubBench) -> anyhow::Result<()> {
         args.rate,
         humantime::format_duration(args.duration),
         args.senders,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
     let mut runs: Vec<(usize, Run)> = Vec::new();
     for &viewers in &args.viewers {
@@ -289,7 +289,7 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
     match v.len() {
         0 => 0.0,
         n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+        n => f64::midpoint(v[n / 2 - 1], v[n / 2]),
     }
 }
 
@@ -352,13 +352,11 @@ impl ServerChild {
                 anyhow::bail!("the server did not say where it listens within 30s");
             }
         };
-        match first.trim_end().strip_prefix("listening ") {
-            Some(addr) => server.addr = addr.to_owned(),
-            None => {
-                server.stop().await;
-                anyhow::bail!("unexpected first line from the server: {first:?}");
-            }
-        }
+        let Some(addr) = first.trim_end().strip_prefix("listening ") else {
+            server.stop().await;
+            anyhow::bail!("unexpected first line from the server: {first:?}");
+        };
+        server.addr = addr.to_owned();
         Ok(server)
     }
 

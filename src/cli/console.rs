@@ -13,9 +13,13 @@ use crate::exit::Exit;
 #[derive(Clone, clap::Args)]
 pub struct ConsoleArgs {
     /// The hub's WebSocket URL [default: ws://127.0.0.1:7878].
+    #[expect(
+        clippy::doc_markdown,
+        reason = "clap prints this as --help, where [default: …] reads like clap's own defaults"
+    )]
     #[arg(long)]
     pub url: Option<String>,
-    /// Staff token minted by `regie token`. Prefer REGIE_TOKEN or the config
+    /// Staff token minted by `regie token`. Prefer `REGIE_TOKEN` or the config
     /// file: a command line is visible to other users of the machine.
     #[arg(long, env = "REGIE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -26,6 +30,10 @@ pub struct ConsoleArgs {
     #[arg(long)]
     pub theme: Option<String>,
     /// Config file [default: $XDG_CONFIG_HOME/regie/console.toml if present].
+    #[expect(
+        clippy::doc_markdown,
+        reason = "clap prints this as --help, where [default: …] reads like clap's own defaults"
+    )]
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Messages kept in the chat feed [default: 50000].

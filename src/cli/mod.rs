@@ -63,7 +63,7 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
-        Command::Token(args) => token::run(args),
+        Command::Token(args) => token::run(&args),
         Command::Crowd(args) => crowd::run(args).await,
         Command::Console(args) => console::run(args).await,
         Command::Demo(args) => demo::run(args).await,

@@ -26,7 +26,7 @@ pub struct TokenArgs {
 
 /// Prints the token alone on stdout (so it can be piped into a file) and a
 /// one-line human note on stderr.
-pub fn run(args: TokenArgs) -> anyhow::Result<Exit> {
+pub fn run(args: &TokenArgs) -> anyhow::Result<Exit> {
     let key = SigningKey::load_or_create(&args.data)?;
     let now = crate::now_millis();
     let ttl = Millis::try_from(args.ttl.as_millis())
@@ -41,7 +41,8 @@ pub fn run(args: TokenArgs) -> anyhow::Result<Exit> {
         claims.live,
         args.ttl,
         humantime::format_rfc3339_seconds(
-            std::time::UNIX_EPOCH + std::time::Duration::from_millis(claims.expires_at as u64)
+            std::time::UNIX_EPOCH
+                + std::time::Duration::from_millis(u64::try_from(claims.expires_at).unwrap_or(0))
         ),
     );
     Ok(Exit::Success)

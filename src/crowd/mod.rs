@@ -165,7 +165,7 @@ pub async fn run_crowd(
         ws,
         &welcome,
         profiles[0].index,
-        joined_tx.clone(),
+        &joined_tx,
         config.drain,
         start,
         play::Player::new(config.play, config.seed, profiles[0].index),
@@ -260,7 +260,7 @@ async fn ramp_up(
                         ws,
                         &welcome,
                         profile.index,
-                        joined_tx,
+                        &joined_tx,
                         config.drain,
                         start,
                         play::Player::new(config.play, config.seed, profile.index),
@@ -283,7 +283,7 @@ fn spawn_joined(
     ws: viewer::Socket,
     welcome: &crate::protocol::Welcome,
     index: usize,
-    joined_tx: mpsc::UnboundedSender<Joined>,
+    joined_tx: &mpsc::UnboundedSender<Joined>,
     drain: Duration,
     start: Instant,
     player: play::Player,
@@ -337,13 +337,13 @@ async fn speak(
             break;
         }
         tokio::select! {
-            _ = &mut shutdown => break,
-            _ = sleep_until(end) => break,
+            () = &mut shutdown => break,
+            () = sleep_until(end) => break,
             Some(j) = joined.recv() => {
                 pool.set_spacing(spacing_for(&j.settings));
                 pool.add(j);
             }
-            _ = sleep_until(start + pacer.next_due()) => {
+            () = sleep_until(start + pacer.next_due()) => {
                 let now = start.elapsed();
                 for _ in 0..pacer.take_due(now) {
                     if config.max_lines.is_some_and(|max| handed >= max) {

@@ -288,7 +288,8 @@ fn restore_session(
             message_cache: config.limits.message_cache,
         },
     );
-    let second_ms = config.limits.game_second.as_millis().max(1) as Millis;
+    let second_ms =
+        Millis::try_from(config.limits.game_second.as_millis().max(1)).unwrap_or(Millis::MAX);
     session.restore_games(games, second_ms);
     Ok(session)
 }
@@ -342,7 +343,7 @@ fn remembered_id(id: &CommandId, command: &Command) -> CommandId {
     use sha2::{Digest, Sha256};
     let bytes = serde_json::to_vec(command).expect("commands always serialise");
     let digest = Sha256::digest(&bytes);
-    let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let tag = crate::hex(&digest[..8]);
     CommandId(format!("{}#{tag}", id.0))
 }
 
@@ -891,7 +892,11 @@ impl SessionActor {
         }
         let frames = self
             .store
-            .replay(live, resume.seq, missed as usize)
+            .replay(
+                live,
+                resume.seq,
+                usize::try_from(missed).unwrap_or(usize::MAX),
+            )
             .map_err(|e| {
                 tracing::warn!(error = %e, "replay read failed");
                 "the hub could not read its history".to_string()

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -36,7 +37,7 @@ use crate::protocol::{
 };
 
 /// Longest contact phone number and e-mail address accepted, in bytes.
-pub const MAX_CONTACT_BYTES: usize = 254;
+pub(crate) const MAX_CONTACT_BYTES: usize = 254;
 
 /// Frames taken from the queue per socket flush.
 const WRITE_BATCH: usize = 256;
@@ -323,7 +324,7 @@ impl<'a> Joined<'a> {
         }
         if now.duration_since(self.last_ping) >= limits.ping_interval {
             self.last_ping = now;
-            self.own.push(Message::Ping(Default::default()));
+            self.own.push(Message::Ping(Bytes::default()));
         }
         ControlFlow::Continue(())
     }
@@ -431,13 +432,13 @@ async fn read_hello(ws: &mut WebSocket, shared: &Shared) -> Result<Hello, Option
         };
         let text = match incoming {
             Err(_) => return Err(Some(refused(Farewell::no_hello()))),
-            Ok(None) => return Err(None),
+            // The client left before saying hello.
+            Ok(None | Some(Ok(Message::Close(_)))) => return Err(None),
             Ok(Some(Err(e))) => {
                 return Err(read_failure(e, shared).map(refused));
             }
             Ok(Some(Ok(Message::Text(t)))) => t,
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-            Ok(Some(Ok(Message::Close(_)))) => return Err(None),
             Ok(Some(Ok(Message::Binary(_)))) => {
                 return Err(Some(refused(Farewell::binary_hello())));
             }

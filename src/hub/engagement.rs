@@ -100,11 +100,11 @@ fn staff_audit(by: &Actor, action: &str, target: u64, reason: &str, now: Millis)
     }
 }
 
-fn poll_refusal(e: PollError) -> Refusal {
+fn poll_refusal(e: &PollError) -> Refusal {
     Refusal::invalid(e.to_string())
 }
 
-fn draw_refusal(e: InstantWinError) -> Refusal {
+fn draw_refusal(e: &InstantWinError) -> Refusal {
     match e {
         InstantWinError::Draw(d) => {
             tracing::error!(error = %d, "an instant win could not be drawn");
@@ -115,7 +115,7 @@ fn draw_refusal(e: InstantWinError) -> Refusal {
 }
 
 /// The OS gave no randomness: nothing is drawn without a secret seed.
-fn no_seed(e: DrawError, what: &str) -> Refusal {
+fn no_seed(e: &DrawError, what: &str) -> Refusal {
     tracing::error!(error = %e, "no seed for {what}");
     Refusal::new(
         ErrorCode::Internal,
@@ -235,7 +235,7 @@ impl Engagement {
 
     pub fn open_poll(
         &mut self,
-        by: Actor,
+        by: &Actor,
         spec: &PollSpec,
         audience: u64,
         now: Millis,
@@ -246,7 +246,7 @@ impl Engagement {
                 open.poll.id
             )));
         }
-        let spec = spec.validated().map_err(poll_refusal)?;
+        let spec = spec.validated().map_err(|e| poll_refusal(&e))?;
         let id = self.polls.keys().next_back().map_or(1, |k| k + 1);
         let mut poll = Poll::open(id, spec, now, audience);
         poll.closes_at = poll
@@ -263,7 +263,7 @@ impl Engagement {
         Ok(Step {
             events: vec![Event::PollOpened { poll: view.clone() }],
             writes: vec![GameWrite::PollOpened { poll: view }],
-            audit: Some(staff_audit(&by, "poll_open", id, "", now)),
+            audit: Some(staff_audit(by, "poll_open", id, "", now)),
         })
     }
 
@@ -277,7 +277,9 @@ impl Engagement {
         let Some(p) = self.polls.get_mut(&poll_id) else {
             return Err(Refusal::not_found(format!("no poll {poll_id}")));
         };
-        p.poll.vote(viewer, option, now).map_err(poll_refusal)?;
+        p.poll
+            .vote(viewer, option, now)
+            .map_err(|e| poll_refusal(&e))?;
         p.throttle.mark_changed();
         Ok(Step {
             writes: vec![GameWrite::Vote {
@@ -326,7 +328,7 @@ impl Engagement {
 
     pub fn open_draw(
         &mut self,
-        by: Actor,
+        by: &Actor,
         spec: &InstantWinSpec,
         now: Millis,
     ) -> Result<Step, Refusal> {
@@ -336,14 +338,14 @@ impl Engagement {
                 open.win.id
             )));
         }
-        let spec = spec.validated().map_err(draw_refusal)?;
-        let seed = Seed::generate().map_err(|e| no_seed(e, "an instant win"))?;
+        let spec = spec.validated().map_err(|e| draw_refusal(&e))?;
+        let seed = Seed::generate().map_err(|e| no_seed(&e, "an instant win"))?;
         let id = self.next_draw_id();
         let mut win = InstantWin::open(id, spec, seed, now, None);
         win.closes_at = now + i64::from(win.spec.entry_secs) * self.second_ms;
         let step = self.insert_draw(win, by.clone(), HashMap::new());
         Ok(Step {
-            audit: Some(staff_audit(&by, "instant_win_open", id, "", now)),
+            audit: Some(staff_audit(by, "instant_win_open", id, "", now)),
             ..step
         })
     }
@@ -390,7 +392,7 @@ impl Engagement {
         let Some(d) = self.draws.get_mut(&draw_id) else {
             return Err(Refusal::not_found(format!("no instant win {draw_id}")));
         };
-        d.win.enter(viewer, now).map_err(draw_refusal)?;
+        d.win.enter(viewer, now).map_err(|e| draw_refusal(&e))?;
         d.names.insert(viewer.clone(), first_name.to_owned());
         d.throttle.mark_changed();
         Ok(Step {
@@ -417,7 +419,7 @@ impl Engagement {
     fn drawn(d: &mut LiveDraw, now: Millis) -> Result<Step, Refusal> {
         // Drawn at the deadline when it passed (e.g. during downtime).
         let drawn_at = d.win.closes_at.min(now);
-        let record = d.win.draw(now).map_err(draw_refusal)?.clone();
+        let record = d.win.draw(now).map_err(|e| draw_refusal(&e))?.clone();
         let winners: Vec<Winner> = record
             .winners
             .iter()
@@ -454,7 +456,7 @@ impl Engagement {
     /// the module docs for who takes part and the honest limitation.
     pub fn redraw(
         &mut self,
-        by: Actor,
+        by: &Actor,
         draw_id: u64,
         exclude: &[ViewerId],
         reason: &str,
@@ -489,11 +491,11 @@ impl Engagement {
         let names = old.names.clone();
         let spec = InstantWinSpec {
             prize: old.win.spec.prize.clone(),
-            winners: replaced as u32,
+            winners: u32::try_from(replaced).unwrap_or(u32::MAX),
             entry_secs: 0,
             rules: old.win.spec.rules.clone(),
         };
-        let seed = Seed::generate().map_err(|e| no_seed(e, "a re-draw"))?;
+        let seed = Seed::generate().map_err(|e| no_seed(&e, "a re-draw"))?;
         let id = self.next_draw_id();
         let mut win = InstantWin::open(id, spec, seed, now, Some(draw_id)).with_entrants(entrants);
         win.closes_at = now;
@@ -504,7 +506,7 @@ impl Engagement {
         step.writes.extend(drawn.writes);
         step.audit = Some(AuditEntry {
             target: format!("{draw_id}→{id}"),
-            ..staff_audit(&by, "redraw", draw_id, reason, now)
+            ..staff_audit(by, "redraw", draw_id, reason, now)
         });
         Ok(step)
     }
@@ -536,12 +538,9 @@ impl Engagement {
         }
         for d in self.draws.values_mut() {
             if d.win.is_due(now) {
-                match Self::drawn(d, now) {
-                    Ok(mut step) => {
-                        step.audit = Some(hub_audit("instant_win_draw", d.win.id, now));
-                        steps.push(step);
-                    }
-                    Err(_) => continue,
+                if let Ok(mut step) = Self::drawn(d, now) {
+                    step.audit = Some(hub_audit("instant_win_draw", d.win.id, now));
+                    steps.push(step);
                 }
             } else if !d.win.is_drawn() && d.throttle.take_due(now) {
                 steps.push(Step {
@@ -628,8 +627,8 @@ mod tests {
         crate::testing::viewer(&format!("v-{i:03}"), &format!("Name{i}"), &format!("#{i}"))
     }
 
-    fn run(s: &mut Session, who: &Principal, c: Command, now: Millis) -> Decision {
-        s.decide(who, &c, &mut NoHistory, now)
+    fn run(s: &mut Session, who: &Principal, c: &Command, now: Millis) -> Decision {
+        s.decide(who, c, &mut NoHistory, now)
     }
 
     fn error(d: &Decision) -> Option<Refusal> {
@@ -662,27 +661,27 @@ mod tests {
         for role in [StaffRole::Moderator, StaffRole::Support] {
             let mut s = session();
             for c in [poll_open(None), draw_open(1)] {
-                let d = run(&mut s, &staff(role), c, T0);
+                let d = run(&mut s, &staff(role), &c, T0);
                 assert_eq!(error(&d).map(|e| e.code), Some(ErrorCode::Forbidden));
             }
         }
         let mut s = session();
         assert_eq!(
-            error(&run(&mut s, &viewer(1), poll_open(None), T0)).map(|e| e.code),
+            error(&run(&mut s, &viewer(1), &poll_open(None), T0)).map(|e| e.code),
             Some(ErrorCode::Forbidden)
         );
         for role in [StaffRole::Host, StaffRole::Admin] {
             let mut s = session();
-            let d = run(&mut s, &staff(role), poll_open(None), T0);
+            let d = run(&mut s, &staff(role), &poll_open(None), T0);
             assert!(matches!(d.reply, Reply::Ack { seq: Some(1) }), "{d:?}");
             let audit = d.audit.expect("launch audited");
             assert_eq!(
                 (audit.action.as_str(), audit.actor_role),
                 ("poll_open", role)
             );
-            let d = run(&mut s, &staff(role), vote(1, 0), T0);
+            let d = run(&mut s, &staff(role), &vote(1, 0), T0);
             assert_eq!(error(&d).map(|e| e.code), Some(ErrorCode::Forbidden));
-            let d = run(&mut s, &staff(role), Command::Enter { draw_id: 1 }, T0);
+            let d = run(&mut s, &staff(role), &Command::Enter { draw_id: 1 }, T0);
             assert_eq!(error(&d).map(|e| e.code), Some(ErrorCode::Forbidden));
         }
     }
@@ -691,12 +690,12 @@ mod tests {
     fn a_vote_is_final_stored_and_refused_after_close() {
         let mut s = session();
         s.set_audience(40);
-        let d = run(&mut s, &staff(StaffRole::Host), poll_open(None), T0);
+        let d = run(&mut s, &staff(StaffRole::Host), &poll_open(None), T0);
         match &d.events[0].event {
             Event::PollOpened { poll } => assert_eq!(poll.audience_at_launch, 40),
             other => panic!("{other:?}"),
         }
-        let d = run(&mut s, &viewer(1), vote(1, 2), T0 + 1);
+        let d = run(&mut s, &viewer(1), &vote(1, 2), T0 + 1);
         assert_eq!(d.reply, Reply::Ack { seq: None });
         assert!(d.events.is_empty(), "votes show through throttled tallies");
         assert_eq!(
@@ -707,35 +706,35 @@ mod tests {
                 option: 2
             }]
         );
-        let again = error(&run(&mut s, &viewer(1), vote(1, 0), T0 + 2)).unwrap();
+        let again = error(&run(&mut s, &viewer(1), &vote(1, 0), T0 + 2)).unwrap();
         assert_eq!(again, Refusal::invalid("you already voted in this poll"));
         assert_eq!(
-            error(&run(&mut s, &viewer(2), vote(1, 3), T0 + 2)).map(|e| e.code),
+            error(&run(&mut s, &viewer(2), &vote(1, 3), T0 + 2)).map(|e| e.code),
             Some(ErrorCode::Invalid)
         );
         assert_eq!(
-            error(&run(&mut s, &viewer(2), vote(9, 0), T0 + 2)).map(|e| e.code),
+            error(&run(&mut s, &viewer(2), &vote(9, 0), T0 + 2)).map(|e| e.code),
             Some(ErrorCode::NotFound)
         );
         let d = run(
             &mut s,
             &staff(StaffRole::Host),
-            Command::PollClose { poll_id: 1 },
+            &Command::PollClose { poll_id: 1 },
             T0 + 3,
         );
         match &d.events[0].event {
             Event::PollClosed { counts, voters, .. } => {
-                assert_eq!((counts.clone(), *voters), (vec![0, 0, 1], 1))
+                assert_eq!((counts.clone(), *voters), (vec![0, 0, 1], 1));
             }
             other => panic!("{other:?}"),
         }
-        let late = error(&run(&mut s, &viewer(2), vote(1, 0), T0 + 4)).unwrap();
+        let late = error(&run(&mut s, &viewer(2), &vote(1, 0), T0 + 4)).unwrap();
         assert_eq!(late, Refusal::invalid("this poll is closed"));
         // Closing twice is a no-op.
         let d = run(
             &mut s,
             &staff(StaffRole::Host),
-            Command::PollClose { poll_id: 1 },
+            &Command::PollClose { poll_id: 1 },
             T0 + 5,
         );
         assert!(d.events.is_empty() && d.audit.is_none());
@@ -744,32 +743,32 @@ mod tests {
     #[test]
     fn a_second_poll_waits_for_the_first_to_close() {
         let mut s = session();
-        run(&mut s, &staff(StaffRole::Host), poll_open(None), T0);
+        run(&mut s, &staff(StaffRole::Host), &poll_open(None), T0);
         let Refusal { code, message: msg } =
-            error(&run(&mut s, &staff(StaffRole::Admin), poll_open(None), T0)).unwrap();
+            error(&run(&mut s, &staff(StaffRole::Admin), &poll_open(None), T0)).unwrap();
         assert_eq!(code, ErrorCode::Invalid);
         assert!(msg.contains("poll 1 is still open"), "{msg}");
         run(
             &mut s,
             &staff(StaffRole::Host),
-            Command::PollClose { poll_id: 1 },
+            &Command::PollClose { poll_id: 1 },
             T0,
         );
-        let d = run(&mut s, &staff(StaffRole::Host), poll_open(None), T0);
+        let d = run(&mut s, &staff(StaffRole::Host), &poll_open(None), T0);
         assert!(matches!(&d.events[0].event, Event::PollOpened { poll } if poll.id == 2));
     }
 
     #[test]
     fn the_clock_throttles_tallies_and_closes_at_the_deadline_as_the_hub() {
         let mut s = session();
-        run(&mut s, &staff(StaffRole::Host), poll_open(Some(10)), T0);
+        run(&mut s, &staff(StaffRole::Host), &poll_open(Some(10)), T0);
         assert!(
             s.clock(T0 + 1).is_empty(),
             "nothing changed, nothing pushed"
         );
         let mut tallies = Vec::new();
         for (i, t) in (0..40).zip((T0 + 10..).step_by(25)) {
-            run(&mut s, &viewer(i), vote(1, i % 3), t);
+            run(&mut s, &viewer(i), &vote(1, i % 3), t);
             for d in s.clock(t) {
                 tallies.push(d.events[0].clone());
             }
@@ -815,7 +814,7 @@ mod tests {
     #[test]
     fn entries_respect_sanctions_and_the_draw_verifies() {
         let mut s = session();
-        let d = run(&mut s, &staff(StaffRole::Host), draw_open(2), T0);
+        let d = run(&mut s, &staff(StaffRole::Host), &draw_open(2), T0);
         let commitment = match &d.events[0].event {
             Event::InstantWinOpened { draw } => {
                 assert!(draw.rules.starts_with("No purchase necessary."));
@@ -830,7 +829,7 @@ mod tests {
         let banned = error(&run(
             &mut s,
             &viewer(7),
-            Command::Enter { draw_id: 1 },
+            &Command::Enter { draw_id: 1 },
             T0 + 1,
         ))
         .unwrap();
@@ -838,27 +837,27 @@ mod tests {
         let timed = error(&run(
             &mut s,
             &viewer(8),
-            Command::Enter { draw_id: 1 },
+            &Command::Enter { draw_id: 1 },
             T0 + 1,
         ))
         .unwrap();
         assert_eq!(timed.code, ErrorCode::TimedOut);
         for i in 0..5 {
-            let d = run(&mut s, &viewer(i), Command::Enter { draw_id: 1 }, T0 + 2);
+            let d = run(&mut s, &viewer(i), &Command::Enter { draw_id: 1 }, T0 + 2);
             assert_eq!(d.reply, Reply::Ack { seq: None });
         }
         let twice = error(&run(
             &mut s,
             &viewer(0),
-            Command::Enter { draw_id: 1 },
+            &Command::Enter { draw_id: 1 },
             T0 + 3,
         ))
         .unwrap();
         assert_eq!(twice, Refusal::invalid("you have already entered"));
         // Snapshot before the draw: commitment yes, seed no.
-        let (_, draws) = s.snapshot_for(Role::Viewer).polls_and_draws();
-        assert_eq!(draws[0].entrants, 5);
-        assert!(draws[0].result.is_none() && draws[0].draw.by.name.is_none());
+        let (_, in_snapshot) = s.snapshot_for(Role::Viewer).polls_and_draws();
+        assert_eq!(in_snapshot[0].entrants, 5);
+        assert!(in_snapshot[0].result.is_none() && in_snapshot[0].draw.by.name.is_none());
         assert!(s.draw_record(1).is_none());
         let drawn = s.clock(T0 + 60_000);
         let drawn: Vec<_> = drawn.iter().filter(|d| d.audit.is_some()).collect();
@@ -881,7 +880,7 @@ mod tests {
         let late = error(&run(
             &mut s,
             &viewer(9),
-            Command::Enter { draw_id: 1 },
+            &Command::Enter { draw_id: 1 },
             T0 + 60_001,
         ))
         .unwrap();
@@ -891,14 +890,14 @@ mod tests {
     #[test]
     fn a_redraw_is_a_new_verifiable_record_without_the_excluded() {
         let mut s = session();
-        run(&mut s, &staff(StaffRole::Host), draw_open(2), T0);
+        run(&mut s, &staff(StaffRole::Host), &draw_open(2), T0);
         for i in 0..10 {
-            run(&mut s, &viewer(i), Command::Enter { draw_id: 1 }, T0 + 1);
+            run(&mut s, &viewer(i), &Command::Enter { draw_id: 1 }, T0 + 1);
         }
         run(
             &mut s,
             &staff(StaffRole::Host),
-            Command::InstantWinClose { draw_id: 1 },
+            &Command::InstantWinClose { draw_id: 1 },
             T0 + 2,
         );
         let first = s.draw_record(1).unwrap();
@@ -912,7 +911,7 @@ mod tests {
         let no_reason = error(&run(
             &mut s,
             &staff(StaffRole::Host),
-            redraw(vec![out.clone()], ""),
+            &redraw(vec![out.clone()], ""),
             T0 + 3,
         ));
         assert_eq!(no_reason.map(|e| e.code), Some(ErrorCode::Invalid));
@@ -921,7 +920,7 @@ mod tests {
             error(&run(
                 &mut s,
                 &staff(StaffRole::Host),
-                redraw(vec![not_winner], "x"),
+                &redraw(vec![not_winner], "x"),
                 T0 + 3
             ))
             .is_some()
@@ -929,7 +928,7 @@ mod tests {
         let d = run(
             &mut s,
             &staff(StaffRole::Host),
-            redraw(vec![out.clone()], "not eligible"),
+            &redraw(vec![out.clone()], "not eligible"),
             T0 + 3,
         );
         assert_eq!(d.events.len(), 2, "{d:?}");

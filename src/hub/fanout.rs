@@ -94,10 +94,10 @@ pub(crate) async fn run(
                     fan.close_viewer(&viewer);
                 }
             }
-            Dispatch::CloseAll(farewell) => fan.close_all(farewell),
+            Dispatch::CloseAll(farewell) => fan.close_all(&farewell),
         }
     }
-    fan.close_all(Farewell::shutting_down());
+    fan.close_all(&Farewell::shutting_down());
 }
 
 struct FanOut {
@@ -190,7 +190,7 @@ impl FanOut {
         }
     }
 
-    fn close_all(&mut self, farewell: Farewell) {
+    fn close_all(&mut self, farewell: &Farewell) {
         for mut c in self.registry.conns.drain(..) {
             if let Some(tx) = c.farewell.take() {
                 let _ = tx.send(farewell.clone());

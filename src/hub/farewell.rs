@@ -38,16 +38,16 @@ impl Farewell {
         }
     }
 
-    pub fn code(&self) -> ErrorCode {
+    pub(crate) fn code(&self) -> ErrorCode {
         self.code
     }
 
-    pub fn close(&self) -> CloseCode {
+    pub(crate) fn close(&self) -> CloseCode {
         self.close
     }
 
     /// Said to a joined connection: `bye`.
-    pub fn into_bye(self) -> ServerFrame {
+    pub(crate) fn into_bye(self) -> ServerFrame {
         ServerFrame::Bye {
             code: self.code,
             message: self.message,
@@ -56,13 +56,13 @@ impl Farewell {
 
     /// Said to a connection refused before `welcome`: an `error` frame
     /// answering no command.
-    pub fn into_error(self) -> ErrorFrame {
+    pub(crate) fn into_error(self) -> ErrorFrame {
         ErrorFrame::new(None, self.code, self.message)
     }
 
     /// The hub is stopping; the client reconnects and resumes once it is
     /// back.
-    pub fn shutting_down() -> Self {
+    pub(crate) fn shutting_down() -> Self {
         Self::new(
             ErrorCode::ShuttingDown,
             "the hub is shutting down; reconnect and resume in a moment",
@@ -71,7 +71,7 @@ impl Farewell {
     }
 
     /// A banned viewer, at `hello` or when the ban is decided.
-    pub fn banned() -> Self {
+    pub(crate) fn banned() -> Self {
         Self::new(
             ErrorCode::Banned,
             "you are banned from this live",
@@ -81,7 +81,7 @@ impl Farewell {
 
     /// The connection's send queue of `queue_frames` overflowed: the show
     /// does not wait for a reader that stopped reading.
-    pub fn slow(queue_frames: usize) -> Self {
+    pub(crate) fn slow(queue_frames: usize) -> Self {
         Self::new(
             ErrorCode::SlowConsumer,
             format!(
@@ -92,7 +92,7 @@ impl Farewell {
     }
 
     /// Nothing, not even a pong, heard for `after`.
-    pub fn idle(after: Duration) -> Self {
+    pub(crate) fn idle(after: Duration) -> Self {
         Self::new(
             ErrorCode::IdleTimeout,
             format!("nothing heard for {} s", after.as_secs()),
@@ -101,7 +101,7 @@ impl Farewell {
     }
 
     /// A frame over [`MAX_FRAME_BYTES`].
-    pub fn too_big() -> Self {
+    pub(crate) fn too_big() -> Self {
         Self::new(
             ErrorCode::FrameTooLarge,
             format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
@@ -110,7 +110,7 @@ impl Farewell {
     }
 
     /// `count` frames in a row that were not valid commands.
-    pub fn bad_frames(count: u32) -> Self {
+    pub(crate) fn bad_frames(count: u32) -> Self {
         Self::new(
             ErrorCode::BadFrame,
             format!("{count} bad frames in a row"),
@@ -119,7 +119,7 @@ impl Farewell {
     }
 
     /// The hub is at its connection limit.
-    pub fn full() -> Self {
+    pub(crate) fn full() -> Self {
         Self::new(
             ErrorCode::Full,
             "the hub is at its connection limit; try again later",
@@ -128,7 +128,7 @@ impl Farewell {
     }
 
     /// The first frame did not arrive within the hello timeout.
-    pub fn no_hello() -> Self {
+    pub(crate) fn no_hello() -> Self {
         Self::new(
             ErrorCode::BadFrame,
             "no hello received in time",
@@ -137,7 +137,7 @@ impl Farewell {
     }
 
     /// The first frame was binary, not a JSON text `hello`.
-    pub fn binary_hello() -> Self {
+    pub(crate) fn binary_hello() -> Self {
         Self::new(
             ErrorCode::BadFrame,
             "the first frame must be a JSON text hello",
@@ -146,7 +146,7 @@ impl Farewell {
     }
 
     /// `hello` asked for protocol `version`, which this hub does not speak.
-    pub fn unsupported_version(version: u64) -> Self {
+    pub(crate) fn unsupported_version(version: u64) -> Self {
         Self::new(
             ErrorCode::UnsupportedVersion,
             format!(
@@ -157,7 +157,7 @@ impl Farewell {
     }
 
     /// `hello` named another live; `theirs` is already sanitised.
-    pub fn wrong_live(ours: &str, theirs: &str) -> Self {
+    pub(crate) fn wrong_live(ours: &str, theirs: &str) -> Self {
         Self::new(
             ErrorCode::WrongLive,
             format!("this hub runs live {ours:?}, not {theirs:?}"),
@@ -166,17 +166,17 @@ impl Farewell {
     }
 
     /// The staff token did not verify.
-    pub fn token_refused(error: &AuthError) -> Self {
+    pub(crate) fn token_refused(error: &AuthError) -> Self {
         Self::new(error.code(), error.to_string(), CloseCode::Unauthorized)
     }
 
     /// A viewer's `hello` fields were not acceptable.
-    pub fn invalid_hello(why: &str) -> Self {
+    pub(crate) fn invalid_hello(why: &str) -> Self {
         Self::new(ErrorCode::Invalid, why, CloseCode::ProtocolError)
     }
 
     /// The hub could not derive a viewer id (its key is unusable).
-    pub fn no_viewer_id() -> Self {
+    pub(crate) fn no_viewer_id() -> Self {
         Self::new(
             ErrorCode::Internal,
             "the hub could not make a viewer id",
@@ -185,7 +185,7 @@ impl Farewell {
     }
 
     /// A joining viewer could not be read or saved.
-    pub fn store_unreadable() -> Self {
+    pub(crate) fn store_unreadable() -> Self {
         Self::new(
             ErrorCode::Internal,
             "the hub could not read its store; try again",
@@ -194,7 +194,7 @@ impl Farewell {
     }
 
     /// The store failed and could not be reopened: the hub stops.
-    pub fn store_lost() -> Self {
+    pub(crate) fn store_lost() -> Self {
         Self::new(
             ErrorCode::Internal,
             "the hub lost its store; reconnect later",

@@ -13,7 +13,6 @@ use sha2::Sha256;
 
 use crate::auth::secret_file::{self, SECRET_LEN, SecretFileError};
 use crate::protocol::ViewerId;
-use crate::store::audit;
 
 /// The viewer-id secret's file name in the data dir.
 pub const VIEWER_ID_KEY_FILE: &str = "viewer-id.key";
@@ -62,7 +61,7 @@ impl ViewerIdentity {
             }
             None => secret_file::os_random(&mut digest)?,
         }
-        Ok(ViewerId(format!("v-{}", audit::hex(&digest))))
+        Ok(ViewerId(format!("v-{}", crate::hex(&digest))))
     }
 }
 

@@ -124,13 +124,13 @@ pub(crate) struct ActorHandle {
 
 impl ActorHandle {
     /// A handle and the inbox it feeds, holding at most `capacity` items.
-    pub fn channel(capacity: usize) -> (Self, mpsc::Receiver<Inbox>) {
+    pub(crate) fn channel(capacity: usize) -> (Self, mpsc::Receiver<Inbox>) {
         let (inbox, rx) = mpsc::channel(capacity.max(1));
         (Self { inbox }, rx)
     }
 
     /// Asks to join; waits for the welcome's frames or the refusal.
-    pub async fn join(&self, request: JoinRequest) -> Result<JoinReply, Stopped> {
+    pub(crate) async fn join(&self, request: JoinRequest) -> Result<JoinReply, Stopped> {
         let (reply, answer) = oneshot::channel();
         let request = Box::new(request);
         self.send(Inbox::Join { request, reply }).await?;
@@ -138,7 +138,7 @@ impl ActorHandle {
     }
 
     /// Queues a command; its answer comes back through the fan-out.
-    pub async fn command(
+    pub(crate) async fn command(
         &self,
         conn: ConnId,
         principal: Arc<Principal>,
@@ -153,25 +153,25 @@ impl ActorHandle {
     }
 
     /// The connection ended. A stopped actor has forgotten it already.
-    pub async fn leave(&self, conn: ConnId) {
+    pub(crate) async fn leave(&self, conn: ConnId) {
         let _ = self.send(Inbox::Leave { conn }).await;
     }
 
     /// An instant win's published record: `None` before its draw.
-    pub async fn draw_record(&self, draw_id: u64) -> Result<Option<DrawRecord>, Stopped> {
+    pub(crate) async fn draw_record(&self, draw_id: u64) -> Result<Option<DrawRecord>, Stopped> {
         let (reply, answer) = oneshot::channel();
         self.send(Inbox::DrawRecord { draw_id, reply }).await?;
         answer.await.map_err(|_| Stopped)
     }
 
     /// Starts the shutdown: the actor says goodbye to everyone.
-    pub async fn shutdown(&self) {
+    pub(crate) async fn shutdown(&self) {
         let _ = self.send(Inbox::Shutdown).await;
     }
 
     /// A timer fired. Dropped when the inbox is full (the actor is busy;
     /// the next firing will do). Fails once the actor is gone.
-    pub fn wake(&self, timer: Timer) -> Result<(), Stopped> {
+    pub(crate) fn wake(&self, timer: Timer) -> Result<(), Stopped> {
         let item = match timer {
             Timer::ViewersOnline => Inbox::Tick,
             Timer::GameClock => Inbox::Clock,

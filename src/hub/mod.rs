@@ -141,7 +141,7 @@ pub async fn serve_with_store(
     ticker.abort();
     clock.abort();
     // The actor says goodbye to every joined client, then checkpoints.
-    let _ = actor_done.await;
+    actor_done.await;
     // Wait for connection tasks to deliver their goodbyes (bounded).
     let grace =
         config.limits.close_grace + config.limits.hello_timeout.min(config.limits.close_grace);

@@ -436,7 +436,7 @@ impl Session {
                 granted,
                 channel,
                 text_sha256,
-            } => self.consent(who, *purpose, *granted, *channel, text_sha256, now),
+            } => Self::consent(who, *purpose, *granted, *channel, text_sha256, now),
             Command::Answer { message_id, text } => {
                 self.answer(who, *message_id, text, history, now)
             }
@@ -508,8 +508,8 @@ impl Session {
         spec: &PollSpec,
         now: Millis,
     ) -> Result<Decision, Refusal> {
-        let by = self.actor(who);
-        let step = self.games.open_poll(by, spec, self.audience, now)?;
+        let by = Self::actor(who);
+        let step = self.games.open_poll(&by, spec, self.audience, now)?;
         Ok(self.step(step, now))
     }
 
@@ -519,7 +519,7 @@ impl Session {
         poll_id: u64,
         now: Millis,
     ) -> Result<Decision, Refusal> {
-        let by = self.actor(who);
+        let by = Self::actor(who);
         let step = self.games.close_poll(&by, poll_id, now)?;
         Ok(self.step(step, now))
     }
@@ -530,8 +530,8 @@ impl Session {
         spec: &InstantWinSpec,
         now: Millis,
     ) -> Result<Decision, Refusal> {
-        let by = self.actor(who);
-        let step = self.games.open_draw(by, spec, now)?;
+        let by = Self::actor(who);
+        let step = self.games.open_draw(&by, spec, now)?;
         Ok(self.step(step, now))
     }
 
@@ -541,7 +541,7 @@ impl Session {
         draw_id: u64,
         now: Millis,
     ) -> Result<Decision, Refusal> {
-        let by = self.actor(who);
+        let by = Self::actor(who);
         let step = self.games.close_draw(&by, draw_id, now)?;
         Ok(self.step(step, now))
     }
@@ -554,15 +554,15 @@ impl Session {
         reason: &str,
         now: Millis,
     ) -> Result<Decision, Refusal> {
-        let by = self.actor(who);
+        let by = Self::actor(who);
         let reason = clean_reason(reason);
-        let step = self.games.redraw(by, draw_id, exclude, &reason, now)?;
+        let step = self.games.redraw(&by, draw_id, exclude, &reason, now)?;
         Ok(self.step(step, now))
     }
 
     // ── viewer commands ─────────────────────────────────────────────────
 
-    fn viewer<'a>(&self, who: &'a Principal) -> Result<&'a ViewerProfile, Refusal> {
+    fn viewer(who: &Principal) -> Result<&ViewerProfile, Refusal> {
         match who {
             Principal::Viewer(v) => Ok(v),
             Principal::Staff { .. } => Err(Refusal::invalid("only viewers take part")),
@@ -577,14 +577,14 @@ impl Session {
         option: usize,
         now: Millis,
     ) -> Result<Decision, Refusal> {
-        let v = self.viewer(who)?;
+        let v = Self::viewer(who)?;
         let step = self.games.vote(&v.id, poll_id, option, now)?;
         Ok(self.step(step, now))
     }
 
     /// One entry per viewer; sanctions refuse, consent is never asked.
     fn enter(&mut self, who: &Principal, draw_id: u64, now: Millis) -> Result<Decision, Refusal> {
-        let v = self.viewer(who)?;
+        let v = Self::viewer(who)?;
         self.check_sanctions(&v.id, now)?;
         let step = self.games.enter(&v.id, &v.first_name, draw_id, now)?;
         Ok(self.step(step, now))
@@ -641,12 +641,11 @@ impl Session {
         };
         let message = self.new_message(who, text, question, None, visibility, now);
         let mut d = self.emit(vec![Event::Message { message }], now);
-        d.audit = self.audit(who, "say", "", "", now);
+        d.audit = Self::audit(who, "say", "", "", now);
         Ok(d)
     }
 
     fn consent(
-        &mut self,
         who: &Principal,
         purpose: crate::protocol::ConsentPurpose,
         granted: bool,
@@ -691,7 +690,7 @@ impl Session {
         };
         let message = self.new_message(who, text, false, Some(reply_to), Visibility::Visible, now);
         let mut d = self.emit(vec![Event::Message { message }], now);
-        d.audit = self.audit(who, "answer", &id.to_string(), "", now);
+        d.audit = Self::audit(who, "answer", &id.to_string(), "", now);
         Ok(d)
     }
 
@@ -715,11 +714,11 @@ impl Session {
         let mut d = self.emit(
             vec![Event::Pinned {
                 message_id: id,
-                by: self.actor(who),
+                by: Self::actor(who),
             }],
             now,
         );
-        d.audit = self.audit(who, "pin", &id.to_string(), "", now);
+        d.audit = Self::audit(who, "pin", &id.to_string(), "", now);
         Ok(d)
     }
 
@@ -730,11 +729,11 @@ impl Session {
         let mut d = self.emit(
             vec![Event::Unpinned {
                 message_id: id,
-                by: self.actor(who),
+                by: Self::actor(who),
             }],
             now,
         );
-        d.audit = self.audit(who, "unpin", &id.to_string(), "", now);
+        d.audit = Self::audit(who, "unpin", &id.to_string(), "", now);
         d
     }
 
@@ -758,11 +757,11 @@ impl Session {
         let mut d = self.emit(
             vec![Event::QuestionAnswered {
                 message_id: id,
-                by: self.actor(who),
+                by: Self::actor(who),
             }],
             now,
         );
-        d.audit = self.audit(who, "mark_answered", &id.to_string(), "", now);
+        d.audit = Self::audit(who, "mark_answered", &id.to_string(), "", now);
         Ok(d)
     }
 
@@ -781,7 +780,7 @@ impl Session {
         let reason = clean_reason(reason);
         target.visibility = Visibility::Hidden;
         self.messages.insert(id, ChatEntry::Message(target));
-        let by = self.actor(who);
+        let by = Self::actor(who);
         let mut events = vec![Event::Hidden {
             message_id: id,
             by: by.clone(),
@@ -792,7 +791,7 @@ impl Session {
             events.push(Event::Unpinned { message_id: id, by });
         }
         let mut d = self.emit(events, now);
-        d.audit = self.audit(who, "hide", &id.to_string(), &reason, now);
+        d.audit = Self::audit(who, "hide", &id.to_string(), &reason, now);
         Ok(d)
     }
 
@@ -810,7 +809,7 @@ impl Session {
         target.visibility = Visibility::Visible;
         self.messages.insert(id, ChatEntry::Message(target.clone()));
         let mut d = self.emit(vec![Event::Released { message: target }], now);
-        d.audit = self.audit(who, "release", &id.to_string(), "", now);
+        d.audit = Self::audit(who, "release", &id.to_string(), "", now);
         Ok(d)
     }
 
@@ -838,11 +837,11 @@ impl Session {
                 viewer_id: viewer.clone(),
                 until,
                 reason: reason.clone(),
-                by: self.actor(who),
+                by: Self::actor(who),
             }],
             now,
         );
-        d.audit = self.audit(who, "timeout", &viewer.0, &reason, now);
+        d.audit = Self::audit(who, "timeout", &viewer.0, &reason, now);
         Ok(d)
     }
 
@@ -864,11 +863,11 @@ impl Session {
             vec![Event::ViewerBanned {
                 viewer_id: viewer.clone(),
                 reason: reason.clone(),
-                by: self.actor(who),
+                by: Self::actor(who),
             }],
             now,
         );
-        d.audit = self.audit(who, "ban", &viewer.0, &reason, now);
+        d.audit = Self::audit(who, "ban", &viewer.0, &reason, now);
         d.banned = Some(viewer.clone());
         Ok(d)
     }
@@ -893,7 +892,7 @@ impl Session {
             Some(ChatEntry::Redacted(_)) => return Ok(Decision::reply(Reply::Ack { seq: None })),
             Some(ChatEntry::Message(m)) => m,
         };
-        let by = self.actor(who);
+        let by = Self::actor(who);
         let tombstone = Tombstone {
             message_id: id,
             posted_at: target.at,
@@ -911,7 +910,7 @@ impl Session {
             events.push(Event::Unpinned { message_id: id, by });
         }
         let mut d = self.emit(events, now);
-        d.audit = self.audit(who, "redact", &id.to_string(), &reason, now);
+        d.audit = Self::audit(who, "redact", &id.to_string(), &reason, now);
         Ok(d)
     }
 
@@ -947,7 +946,7 @@ impl Session {
         if let Some(e) = self.messages.get(&id) {
             return Ok(Some(e.clone()));
         }
-        let found = history.message(id).map_err(store_refusal)?;
+        let found = history.message(id).map_err(|e| store_refusal(&e))?;
         if let Some(e) = &found {
             self.messages.insert(id, e.clone());
         }
@@ -970,7 +969,9 @@ impl Session {
     }
 
     fn known_viewer(&mut self, id: &ViewerId, history: &mut dyn History) -> Result<(), Refusal> {
-        if self.sanctions.contains_key(id) || history.viewer_known(id).map_err(store_refusal)? {
+        if self.sanctions.contains_key(id)
+            || history.viewer_known(id).map_err(|e| store_refusal(&e))?
+        {
             Ok(())
         } else {
             Err(Refusal::not_found(format!("no viewer {id} in this live")))
@@ -1035,14 +1036,13 @@ impl Session {
         }
     }
 
-    fn actor(&self, who: &Principal) -> Actor {
+    fn actor(who: &Principal) -> Actor {
         who.actor()
             .expect("only staff reach staff commands: the permission table is checked first")
     }
 
     /// Staff actions are audited; viewers' own posts are not staff actions.
     fn audit(
-        &self,
         who: &Principal,
         action: &str,
         target: &str,
@@ -1067,7 +1067,7 @@ fn clean_reason(reason: &str) -> String {
     sanitize_name(reason, MAX_REASON_GRAPHEMES)
 }
 
-fn store_refusal(e: StoreError) -> Refusal {
+fn store_refusal(e: &StoreError) -> Refusal {
     tracing::warn!(error = %e, "store read failed while deciding a command");
     Refusal::new(
         ErrorCode::Internal,
@@ -1265,7 +1265,7 @@ mod tests {
         let head = w.session.head();
         for command in every_staff_command(id) {
             let name = command.name();
-            let d = w.run(&julie(), command);
+            let d = w.run(&julie(), &command);
             assert_eq!(error_code(&d), Some(ErrorCode::Forbidden), "{name}");
             assert!(d.events.is_empty() && d.audit.is_none(), "{name}");
         }
@@ -1278,7 +1278,7 @@ mod tests {
         let id = w.posted(&marc(), "hello", true);
         let d = w.run(
             &host(),
-            Command::Ban {
+            &Command::Ban {
                 viewer_id: ViewerId("v-marc".into()),
                 reason: String::new(),
             },
@@ -1286,7 +1286,7 @@ mod tests {
         assert_eq!(error_code(&d), Some(ErrorCode::Forbidden));
         let d = w.run(
             &moderator(),
-            Command::Redact {
+            &Command::Redact {
                 message_id: id,
                 reason: "x".into(),
             },
@@ -1302,7 +1302,7 @@ mod tests {
 
         let d = w.run(
             &host(),
-            Command::Answer {
+            &Command::Answer {
                 message_id: q,
                 text: "Oui, en 38 et 40".into(),
             },
@@ -1324,7 +1324,7 @@ mod tests {
         assert_eq!(answer.visibility, Visibility::Visible);
         assert_eq!(d.audit.as_ref().map(|a| a.action.as_str()), Some("answer"));
 
-        let d = w.run(&host(), Command::MarkAnswered { message_id: q });
+        let d = w.run(&host(), &Command::MarkAnswered { message_id: q });
         assert!(
             matches!(only_event(&d), Event::QuestionAnswered { message_id, .. } if *message_id == q)
         );
@@ -1334,16 +1334,16 @@ mod tests {
                 .open_questions
                 .is_empty()
         );
-        let again = w.run(&host(), Command::MarkAnswered { message_id: q });
+        let again = w.run(&host(), &Command::MarkAnswered { message_id: q });
         assert_eq!(again.reply, Reply::Ack { seq: None });
         assert!(again.events.is_empty());
 
         let not_q = w.posted(&marc(), "super", false);
-        let d = w.run(&host(), Command::MarkAnswered { message_id: not_q });
+        let d = w.run(&host(), &Command::MarkAnswered { message_id: not_q });
         assert_eq!(error_code(&d), Some(ErrorCode::Invalid));
         let d = w.run(
             &host(),
-            Command::Answer {
+            &Command::Answer {
                 message_id: MessageId(999),
                 text: "?".into(),
             },
@@ -1356,23 +1356,23 @@ mod tests {
         let mut w = world();
         let m = w.posted(&julie(), "joli", false);
         let held = w.posted(&marc(), "idiot", false);
-        let d = w.run(&host(), Command::Pin { message_id: held });
+        let d = w.run(&host(), &Command::Pin { message_id: held });
         assert_eq!(error_code(&d), Some(ErrorCode::Invalid));
 
-        let d = w.run(&host(), Command::Pin { message_id: m });
+        let d = w.run(&host(), &Command::Pin { message_id: m });
         assert!(matches!(only_event(&d), Event::Pinned { message_id, .. } if *message_id == m));
         assert_eq!(
             w.session.snapshot_for(Role::Viewer).pinned.map(|p| p.id),
             Some(m)
         );
-        let again = w.run(&moderator(), Command::Pin { message_id: m });
+        let again = w.run(&moderator(), &Command::Pin { message_id: m });
         assert!(again.events.is_empty());
         assert_eq!(again.reply, Reply::Ack { seq: None });
 
-        let d = w.run(&host(), Command::Unpin);
+        let d = w.run(&host(), &Command::Unpin);
         assert!(matches!(only_event(&d), Event::Unpinned { message_id, .. } if *message_id == m));
         assert!(w.session.snapshot_for(Role::Viewer).pinned.is_none());
-        let again = w.run(&host(), Command::Unpin);
+        let again = w.run(&host(), &Command::Unpin);
         assert!(again.events.is_empty());
     }
 
@@ -1380,10 +1380,10 @@ mod tests {
     fn redaction_leaves_only_a_tombstone_and_unpins() {
         let mut w = world();
         let m = w.posted(&julie(), "secret-marker-7731", true);
-        w.run(&host(), Command::Pin { message_id: m });
+        w.run(&host(), &Command::Pin { message_id: m });
         let d = w.run(
             &support(),
-            Command::Redact {
+            &Command::Redact {
                 message_id: m,
                 reason: "viewer request".into(),
             },
@@ -1424,18 +1424,18 @@ mod tests {
 
         let twice = w.run(
             &support(),
-            Command::Redact {
+            &Command::Redact {
                 message_id: m,
                 reason: "again".into(),
             },
         );
         assert_eq!(twice.reply, Reply::Ack { seq: None });
         assert!(twice.events.is_empty() && twice.audit.is_none());
-        let pin = w.run(&host(), Command::Pin { message_id: m });
+        let pin = w.run(&host(), &Command::Pin { message_id: m });
         assert_eq!(error_code(&pin), Some(ErrorCode::NotFound));
         let no_reason = w.run(
             &support(),
-            Command::Redact {
+            &Command::Redact {
                 message_id: m,
                 reason: " \u{1b} ".into(),
             },
@@ -1447,10 +1447,10 @@ mod tests {
     fn hide_unpins_and_release_shows() {
         let mut w = world();
         let m = w.posted(&julie(), "joli", false);
-        w.run(&moderator(), Command::Pin { message_id: m });
+        w.run(&moderator(), &Command::Pin { message_id: m });
         let d = w.run(
             &moderator(),
-            Command::Hide {
+            &Command::Hide {
                 message_id: m,
                 reason: "off topic".into(),
             },
@@ -1461,14 +1461,14 @@ mod tests {
         assert!(viewer.recent.is_empty() && viewer.pinned.is_none());
 
         let held = w.posted(&marc(), "idiot", false);
-        let d = w.run(&moderator(), Command::Release { message_id: held });
+        let d = w.run(&moderator(), &Command::Release { message_id: held });
         let Event::Released { message } = only_event(&d) else {
             panic!()
         };
         assert_eq!(message.visibility, Visibility::Visible);
         assert!(only_event(&d).for_role(Role::Viewer).is_some());
         assert_eq!(w.session.snapshot_for(Role::Viewer).recent.len(), 1);
-        let again = w.run(&moderator(), Command::Release { message_id: held });
+        let again = w.run(&moderator(), &Command::Release { message_id: held });
         assert!(again.events.is_empty());
     }
 
@@ -1478,7 +1478,7 @@ mod tests {
         let marc_id = ViewerId("v-marc".into());
         let d = w.run(
             &moderator(),
-            Command::Timeout {
+            &Command::Timeout {
                 viewer_id: marc_id.clone(),
                 seconds: 60,
                 reason: "spam".into(),
@@ -1498,7 +1498,7 @@ mod tests {
 
         let d = w.run(
             &moderator(),
-            Command::Ban {
+            &Command::Ban {
                 viewer_id: marc_id.clone(),
                 reason: "abuse".into(),
             },
@@ -1511,7 +1511,7 @@ mod tests {
         assert!(w.session.is_banned(&marc_id));
         let again = w.run(
             &moderator(),
-            Command::Ban {
+            &Command::Ban {
                 viewer_id: marc_id,
                 reason: String::new(),
             },
@@ -1520,7 +1520,7 @@ mod tests {
 
         let unknown = w.run(
             &moderator(),
-            Command::Timeout {
+            &Command::Timeout {
                 viewer_id: ViewerId("v-nobody".into()),
                 seconds: 60,
                 reason: String::new(),
@@ -1529,7 +1529,7 @@ mod tests {
         assert_eq!(error_code(&unknown), Some(ErrorCode::NotFound));
         let zero = w.run(
             &moderator(),
-            Command::Timeout {
+            &Command::Timeout {
                 viewer_id: ViewerId("v-julie".into()),
                 seconds: 0,
                 reason: String::new(),
@@ -1558,7 +1558,7 @@ mod tests {
         let hash = "ab".repeat(32);
         let d = w.run(
             &julie(),
-            Command::Consent {
+            &Command::Consent {
                 purpose: ConsentPurpose::PrizeContact,
                 granted: true,
                 channel: ConsentChannel::Player,
@@ -1573,7 +1573,7 @@ mod tests {
         );
         let bad = w.run(
             &julie(),
-            Command::Consent {
+            &Command::Consent {
                 purpose: ConsentPurpose::Marketing,
                 granted: true,
                 channel: ConsentChannel::Player,
@@ -1590,7 +1590,7 @@ mod tests {
         let card = |w: &mut World, who: Principal| {
             w.run(
                 &who,
-                Command::ViewerCard {
+                &Command::ViewerCard {
                     viewer_id: v.clone(),
                 },
             )
@@ -1634,7 +1634,7 @@ mod tests {
             .insert(MessageId(3), ChatEntry::Message(old));
         let d = w.run(
             &host(),
-            Command::Pin {
+            &Command::Pin {
                 message_id: MessageId(3),
             },
         );
@@ -1643,7 +1643,7 @@ mod tests {
         // Cached from now on: a second command does not read again.
         w.run(
             &host(),
-            Command::MarkAnswered {
+            &Command::MarkAnswered {
                 message_id: MessageId(3),
             },
         );
@@ -1701,7 +1701,7 @@ mod tests {
         let mut w = world();
         let q = w.posted(&julie(), "question ?", true);
         let pinned = w.posted(&julie(), "pin me", false);
-        w.run(&host(), Command::Pin { message_id: pinned });
+        w.run(&host(), &Command::Pin { message_id: pinned });
         for i in 0..20 {
             w.posted(&marc(), &format!("m{i}"), false);
         }

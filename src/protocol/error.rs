@@ -155,7 +155,10 @@ impl CloseCode {
     }
 
     pub fn from_code(code: u16) -> Option<Self> {
-        use CloseCode::*;
+        use CloseCode::{
+            Banned, Full, GoingAway, Idle, Normal, ProtocolError, Slow, TooBig, Unauthorized,
+            UnsupportedVersion,
+        };
         [
             Normal,
             GoingAway,

@@ -1,8 +1,8 @@
 //! Who may send which command. The hub enforces this table on every
 //! command; the console reads it to hide only what the hub would refuse.
 //! It lives in `protocol` because both sides need the same answer, and it
-//! is keyed by [`CommandKind`], so every kind has exactly one row (the match
-//! is exhaustive) and a misspelt command does not compile. The table in
+//! is keyed by [`CommandKind`], so every kind appears in exactly one arm (the
+//! match is exhaustive) and a misspelt command does not compile. The table in
 //! `docs/protocol.md` is checked against it by `tests/hub_protocol_doc.rs`.
 
 use super::command::CommandKind;
@@ -14,26 +14,23 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
     use StaffRole::{Admin, Host, Moderator, Support};
     match kind {
         CommandKind::Say => &[Viewer, Staff(Host), Staff(Moderator), Staff(Admin)],
-        CommandKind::Consent => &[Viewer],
-        CommandKind::Answer => &[Staff(Host), Staff(Admin)],
-        CommandKind::Pin => &[Staff(Host), Staff(Moderator), Staff(Admin)],
-        CommandKind::Unpin => &[Staff(Host), Staff(Moderator), Staff(Admin)],
-        CommandKind::MarkAnswered => &[Staff(Host), Staff(Admin)],
-        CommandKind::Hide => &[Staff(Moderator), Staff(Admin)],
-        CommandKind::Release => &[Staff(Moderator), Staff(Admin)],
-        CommandKind::Timeout => &[Staff(Moderator), Staff(Admin)],
-        CommandKind::Ban => &[Staff(Moderator), Staff(Admin)],
+        CommandKind::Consent | CommandKind::Vote | CommandKind::Enter => &[Viewer],
+        CommandKind::Pin | CommandKind::Unpin => &[Staff(Host), Staff(Moderator), Staff(Admin)],
+        CommandKind::Hide | CommandKind::Release | CommandKind::Timeout | CommandKind::Ban => {
+            &[Staff(Moderator), Staff(Admin)]
+        }
         CommandKind::Redact => &[Staff(Support), Staff(Admin)],
         CommandKind::ViewerCard => &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)],
-        // A poll or a draw is part of the show's script: hosts run it,
-        // admins can step in; moderators keep the chat clean.
-        CommandKind::PollOpen => &[Staff(Host), Staff(Admin)],
-        CommandKind::PollClose => &[Staff(Host), Staff(Admin)],
-        CommandKind::Vote => &[Viewer],
-        CommandKind::InstantWinOpen => &[Staff(Host), Staff(Admin)],
-        CommandKind::InstantWinClose => &[Staff(Host), Staff(Admin)],
-        CommandKind::Enter => &[Viewer],
-        CommandKind::Redraw => &[Staff(Host), Staff(Admin)],
+        // Answers, polls and draws. A poll or a draw is part of the show's
+        // script: hosts run it, admins can step in; moderators keep the
+        // chat clean.
+        CommandKind::Answer
+        | CommandKind::MarkAnswered
+        | CommandKind::PollOpen
+        | CommandKind::PollClose
+        | CommandKind::InstantWinOpen
+        | CommandKind::InstantWinClose
+        | CommandKind::Redraw => &[Staff(Host), Staff(Admin)],
     }
 }
 
@@ -45,10 +42,7 @@ pub fn allows(role: Role, kind: CommandKind) -> bool {
 /// Whether a viewer card shown to `role` carries the (masked) contact data.
 /// Only the people who handle data-protection requests need it.
 pub fn sees_contact(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Staff(StaffRole::Support) | Role::Staff(StaffRole::Admin)
-    )
+    matches!(role, Role::Staff(StaffRole::Support | StaffRole::Admin))
 }
 
 /// The wire name of a role, as the permission table in the docs spells it.

@@ -17,6 +17,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::hex;
 use crate::protocol::{Millis, StaffRole};
 
 /// One staff action, as the hub describes it.
@@ -90,16 +91,6 @@ pub fn verify_chain(live: &str, records: &[AuditRecord]) -> Result<(), (u64, Str
         prev.clone_from(&r.hash);
     }
     Ok(())
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

@@ -885,7 +885,7 @@ impl Store for SqliteStore {
             } else {
                 let mut raw = [0u8; 16];
                 secret_file::os_random(&mut raw).map_err(key_error)?;
-                let epoch = audit::hex(&raw);
+                let epoch = crate::hex(&raw);
                 tx.execute(
                     "INSERT INTO lives (name, epoch, head, created_at) VALUES (?1, ?2, 0, ?3)",
                     params![live, epoch, crate::now_millis()],
