@@ -31,7 +31,10 @@ fn keys(state: &mut Console, handle: &NetHandle, msgs: Vec<Msg>) -> Vec<Command>
         for effect in update(state, m) {
             if let Effect::Send(frame) = effect {
                 sent.push(frame.command.clone());
-                handle.commands.send(frame).unwrap();
+                handle
+                    .commands
+                    .send(frame)
+                    .expect("the network task takes commands");
             }
         }
     }
@@ -43,13 +46,15 @@ fn keys(state: &mut Console, handle: &NetHandle, msgs: Vec<Msg>) -> Vec<Command>
 async fn viewer(url: String, n: usize, option: usize, ready: oneshot::Sender<()>) {
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
         .await
-        .unwrap();
+        .expect("a viewer connects to the hub");
     let hello = ClientFrame::Hello(keyed_viewer_hello(
         LIVE,
         &format!("Viewer{n}"),
         &format!("viewer-device-key-{n:04}"),
     ));
-    ws.send(text_message(&hello)).await.unwrap();
+    ws.send(text_message(&hello))
+        .await
+        .expect("a viewer sends its hello");
     let mut ready = Some(ready);
     let mut next_id = 0;
     while let Some(Ok(msg)) = ws.next().await {

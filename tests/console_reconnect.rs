@@ -124,22 +124,22 @@ async fn pump(
         NetEvent::Status(ConnStatus::Reconnecting { .. }) => seen.reconnecting += 1,
         _ => {}
     };
-    support::console::pump_observing(state, handle, what, observe, done).await
+    support::console::pump_observing(state, handle, what, observe, done).await;
 }
 
 /// A fresh staff client: the hub's current head and snapshot.
 async fn fresh_snapshot(addr: SocketAddr, token: &str) -> (Seq, Snapshot) {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
         .await
-        .unwrap();
+        .expect("a fresh client connects to the hub");
     let hello = ClientFrame::Hello(staff_hello(LIVE, token));
-    ws.send(text_message(&hello)).await.unwrap();
+    ws.send(text_message(&hello)).await.expect("send hello");
     loop {
         let msg = timeout(Duration::from_secs(10), ws.next())
             .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+            .expect("a frame from the hub in time")
+            .expect("a frame, not a closed socket")
+            .expect("a frame, not a socket error");
         if let Message::Text(t) = msg
             && let Ok(ServerFrame::Welcome(w)) = parse_server_frame(&t)
         {
