@@ -73,7 +73,7 @@ async fn terminal_escapes_never_reach_staff() {
     let seq = julie.say("prix ?\u{1b}[2J\u{1b}[31m rouge\u{9b}31m").await;
     let event = ines.event_at(seq).await;
     let text = text_of(&event.event).unwrap();
-    assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
+    assert!(!text.chars().any(char::is_control), "{text:?}");
     assert_eq!(text, "prix ? rouge");
     hub.stop().await;
 }
@@ -1000,17 +1000,17 @@ async fn contact_data_is_never_broadcast_and_shown_masked_to_support() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn viewers_online_is_published_periodically_when_it_changes() {
     let hub = TestHub::start_with(|c| {
-        c.limits.viewers_online_interval = std::time::Duration::from_millis(50)
+        c.limits.viewers_online_interval = std::time::Duration::from_millis(50);
     })
     .await;
     let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
-    let _a = hub.viewer("A").await;
-    let _b = hub.viewer("B").await;
+    let _stays = hub.viewer("A").await;
+    let leaves = hub.viewer("B").await;
     let e = ines
         .wait_event(|e| matches!(e, Event::ViewersOnline { count: 2 }))
         .await;
     assert!(e.seq > 0);
-    drop(_b);
+    drop(leaves);
     ines.wait_event(|e| matches!(e, Event::ViewersOnline { count: 1 }))
         .await;
     // One event per change, not one per tick.
