@@ -13,7 +13,7 @@ fn regie_token(args: &[&str]) -> std::process::Output {
         .args(args)
         .env("RUST_LOG", "off")
         .output()
-        .unwrap()
+        .expect("run regie token")
 }
 
 #[test]

@@ -6,6 +6,8 @@ mod support;
 
 use crossterm::event::KeyCode;
 use regie::console::state::{Console, Msg, Popup, update};
+use regie::console::theme::StyleKey;
+use regie::console::view::FeedView;
 use regie::protocol::*;
 use support::console::*;
 
@@ -577,7 +579,7 @@ fn hostile_poll_and_draw_text_is_sanitised_and_odd_tallies_do_not_panic() {
                 feed(&mut c, [key('L')]);
             }
             let buf = buffer(&mut c, w, h);
-            for cell in buf.content.iter() {
+            for cell in &buf.content {
                 for ch in cell.symbol().chars() {
                     assert!(
                         !ch.is_control()
@@ -607,17 +609,16 @@ fn poll_bars_take_their_colour_from_the_theme() {
         let mut terminal =
             ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
         terminal
-            .draw(|f| regie::console::view::draw(f, &c, &mut Default::default(), &theme))
+            .draw(|f| regie::console::view::draw(f, &c, &mut FeedView::default(), &theme))
             .unwrap();
         let buf = terminal.backend().buffer().clone();
         let style_of = |sym: &str| {
             buf.content
                 .iter()
                 .find(|cell| cell.symbol() == sym)
-                .map(|cell| cell.style())
+                .map(ratatui::buffer::Cell::style)
                 .unwrap()
         };
-        use regie::console::theme::StyleKey;
         assert_eq!(
             style_of("█").fg,
             theme.style(StyleKey::PollBar).fg,

@@ -31,7 +31,10 @@ fn keys(state: &mut Console, handle: &NetHandle, msgs: Vec<Msg>) -> Vec<Command>
         for effect in update(state, m) {
             if let Effect::Send(frame) = effect {
                 sent.push(frame.command.clone());
-                handle.commands.send(frame).unwrap();
+                handle
+                    .commands
+                    .send(frame)
+                    .expect("the network task takes commands");
             }
         }
     }
@@ -43,13 +46,15 @@ fn keys(state: &mut Console, handle: &NetHandle, msgs: Vec<Msg>) -> Vec<Command>
 async fn viewer(url: String, n: usize, option: usize, ready: oneshot::Sender<()>) {
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
         .await
-        .unwrap();
+        .expect("a viewer connects to the hub");
     let hello = ClientFrame::Hello(keyed_viewer_hello(
         LIVE,
         &format!("Viewer{n}"),
         &format!("viewer-device-key-{n:04}"),
     ));
-    ws.send(text_message(&hello)).await.unwrap();
+    ws.send(text_message(&hello))
+        .await
+        .expect("a viewer sends its hello");
     let mut ready = Some(ready);
     let mut next_id = 0;
     while let Some(Ok(msg)) = ws.next().await {
@@ -88,13 +93,29 @@ async fn viewer(url: String, n: usize, option: usize, ready: oneshot::Sender<()>
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_results() {
     let hub = TestHub::start_live(LIVE, as_shipped).await;
-    let token = hub.token(StaffRole::Host, "Claire");
-    let url = hub.url.clone();
+    let (mut state, mut handle) = host_console(&hub).await;
+    let viewers = welcomed_viewers(&hub.url).await;
 
+    run_a_poll_from_the_console(&mut state, &mut handle).await;
+    run_an_instant_win_from_the_console(&mut state, &mut handle).await;
+    pump(&mut state, &mut handle, "the acks", |s| {
+        s.pending.is_empty()
+    })
+    .await;
+
+    for v in viewers {
+        v.abort();
+    }
+    drop(handle);
+    hub.stop().await;
+}
+
+/// A host's console connected to `hub`, welcomed.
+async fn host_console(hub: &TestHub) -> (Console, NetHandle) {
     let config = NetConfig {
-        url: url.clone(),
+        url: hub.url.clone(),
         live: LIVE.into(),
-        token,
+        token: hub.token(StaffRole::Host, "Claire"),
     };
     let first = net::connect(&config, None).await.expect("console connects");
     let mut handle = net::spawn(config, first);
@@ -109,17 +130,27 @@ async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_
         s.epoch.is_some()
     })
     .await;
+    (state, handle)
+}
 
+/// One [`viewer`] task per vote in [`VOTES`], each welcomed before the next
+/// connects.
+async fn welcomed_viewers(url: &str) -> Vec<tokio::task::JoinHandle<()>> {
     let mut viewers = Vec::new();
     for (n, option) in VOTES.iter().enumerate() {
         let (ready, is_ready) = oneshot::channel();
-        viewers.push(tokio::spawn(viewer(url.clone(), n, *option, ready)));
+        viewers.push(tokio::spawn(viewer(url.to_string(), n, *option, ready)));
         timeout(Duration::from_secs(10), is_ready)
             .await
             .expect("viewer welcomed")
-            .unwrap();
+            .expect("the viewer task says it was welcomed");
     }
+    viewers
+}
 
+/// The host opens a poll from its form, the viewers vote, the host closes
+/// it and the console reads the exact final tally.
+async fn run_a_poll_from_the_console(state: &mut Console, handle: &mut NetHandle) {
     // P, the form, Enter: one poll_open with the typed values.
     let mut msgs = vec![press(KeyCode::Char('P'))];
     msgs.extend(typed("Which colour next?"));
@@ -130,7 +161,7 @@ async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_
     msgs.push(press(KeyCode::Tab));
     msgs.push(ctrl('u')); // until closed
     msgs.push(press(KeyCode::Enter));
-    let sent = keys(&mut state, &handle, msgs);
+    let sent = keys(state, handle, msgs);
     assert_eq!(
         sent,
         vec![Command::PollOpen {
@@ -139,34 +170,33 @@ async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_
             duration_secs: None,
         }]
     );
-    pump(
-        &mut state,
-        &mut handle,
-        "every vote in the live tally",
-        |s| {
-            s.games
-                .live_poll()
-                .is_some_and(|p| p.voters == VOTES.len() as u64)
-        },
-    )
+    pump(state, handle, "every vote in the live tally", |s| {
+        s.games
+            .live_poll()
+            .is_some_and(|p| p.voters == VOTES.len() as u64)
+    })
     .await;
 
     // C, y: closed; the final tally is exactly the votes sent.
-    let poll_id = state.games.live_poll().unwrap().poll.id;
+    let poll_id = state.games.live_poll().expect("a live poll").poll.id;
     let sent = keys(
-        &mut state,
-        &handle,
+        state,
+        handle,
         vec![press(KeyCode::Char('C')), press(KeyCode::Char('y'))],
     );
     assert_eq!(sent, vec![Command::PollClose { poll_id }]);
-    pump(&mut state, &mut handle, "the poll's close", |s| {
+    pump(state, handle, "the poll's close", |s| {
         s.games.poll(poll_id).is_some_and(|p| p.closed_at.is_some())
     })
     .await;
-    let p = state.games.poll(poll_id).unwrap();
+    let p = state.games.poll(poll_id).expect("the closed poll");
     assert_eq!(p.counts, vec![3, 2]);
     assert_eq!(p.voters, 5);
+}
 
+/// The host opens an instant win from its form, the viewers enter, the
+/// host draws it early and the console shows the winners.
+async fn run_an_instant_win_from_the_console(state: &mut Console, handle: &mut NetHandle) {
     // W, the form, Enter; then D, y draws now.
     let mut msgs = vec![press(KeyCode::Char('W'))];
     msgs.extend(typed("€50 voucher"));
@@ -174,32 +204,35 @@ async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_
     msgs.push(ctrl('u'));
     msgs.extend(typed("2"));
     msgs.push(press(KeyCode::Enter));
-    let sent = keys(&mut state, &handle, msgs);
+    let sent = keys(state, handle, msgs);
     assert!(matches!(
         sent.as_slice(),
         [Command::InstantWinOpen { winners: 2, entry_secs: 120, rules, .. }]
             if rules.starts_with("No purchase necessary.")
     ));
-    pump(&mut state, &mut handle, "every entry", |s| {
+    pump(state, handle, "every entry", |s| {
         s.games
             .live_draw()
             .is_some_and(|d| d.entrants == VOTES.len() as u64)
     })
     .await;
-    let draw = state.games.live_draw().unwrap().draw.clone();
+    let draw = state.games.live_draw().expect("a live draw").draw.clone();
     assert_eq!(draw.commitment.len(), 64, "a hex SHA-256 commitment");
     let sent = keys(
-        &mut state,
-        &handle,
+        state,
+        handle,
         vec![press(KeyCode::Char('D')), press(KeyCode::Char('y'))],
     );
     assert_eq!(sent, vec![Command::InstantWinClose { draw_id: draw.id }]);
-    pump(&mut state, &mut handle, "the draw", |s| {
+    pump(state, handle, "the draw", |s| {
         s.games.last_drawn().is_some_and(|d| d.draw.id == draw.id)
     })
     .await;
-    let drawn = state.games.last_drawn().unwrap();
-    let result = drawn.result.as_ref().unwrap();
+    let drawn = state.games.last_drawn().expect("the drawn instant win");
+    let result = drawn
+        .result
+        .as_ref()
+        .expect("a drawn instant win has a result");
     assert_eq!(result.winners.len(), 2);
     assert!(
         result
@@ -207,14 +240,4 @@ async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_
             .iter()
             .all(|w| w.first_name.starts_with("Viewer"))
     );
-    pump(&mut state, &mut handle, "the acks", |s| {
-        s.pending.is_empty()
-    })
-    .await;
-
-    for v in viewers {
-        v.abort();
-    }
-    drop(handle);
-    hub.stop().await;
 }

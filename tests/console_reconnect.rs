@@ -124,28 +124,74 @@ async fn pump(
         NetEvent::Status(ConnStatus::Reconnecting { .. }) => seen.reconnecting += 1,
         _ => {}
     };
-    support::console::pump_observing(state, handle, what, observe, done).await
+    support::console::pump_observing(state, handle, what, observe, done).await;
 }
 
 /// A fresh staff client: the hub's current head and snapshot.
 async fn fresh_snapshot(addr: SocketAddr, token: &str) -> (Seq, Snapshot) {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
         .await
-        .unwrap();
+        .expect("a fresh client connects to the hub");
     let hello = ClientFrame::Hello(staff_hello(LIVE, token));
-    ws.send(text_message(&hello)).await.unwrap();
+    ws.send(text_message(&hello)).await.expect("send hello");
     loop {
         let msg = timeout(Duration::from_secs(10), ws.next())
             .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+            .expect("a frame from the hub in time")
+            .expect("a frame, not a closed socket")
+            .expect("a frame, not a socket error");
         if let Message::Text(t) = msg
             && let Ok(ServerFrame::Welcome(w)) = parse_server_frame(&t)
         {
             return (w.seq, w.snapshot.expect("a fresh client gets a snapshot"));
         }
     }
+}
+
+/// A moderator's console on the network task, connected to `url`.
+async fn moderator_console(url: &str, token: &str) -> (Console, NetHandle) {
+    let config = NetConfig {
+        url: url.to_string(),
+        live: LIVE.into(),
+        token: token.to_string(),
+    };
+    let first = net::connect(&config, None).await.expect("console connects");
+    let handle = net::spawn(config, first);
+    let session = Session {
+        role: StaffRole::Moderator,
+        name: String::new(),
+        live: String::new(),
+    };
+    let state = Console::new(session, Keymap::default(), 50_000, "rc");
+    (state, handle)
+}
+
+/// While the hub is down, the moderator pins a line (k selects the newest,
+/// p pins): the command is held as pending, not lost. Returns the line.
+fn pin_the_newest_line_offline(state: &mut Console, handle: &NetHandle) -> MessageId {
+    let key_press = |c| {
+        Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            crossterm::event::KeyModifiers::NONE,
+        ))
+    };
+    update(state, key_press('k'));
+    let target = state.target().expect("a line is selected").id;
+    let effects = update(state, key_press('p'));
+    assert_eq!(effects.len(), 1);
+    for effect in effects {
+        let Effect::Send(frame) = effect else {
+            panic!("{effect:?}")
+        };
+        assert_eq!(frame.command, Command::Pin { message_id: target });
+        handle
+            .commands
+            .send(frame)
+            .expect("the network task takes commands");
+    }
+    assert_eq!(state.pending.len(), 1);
+    assert!(state.pending.values().all(|p| p.sent_offline));
+    target
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,19 +201,7 @@ async fn console_resumes_across_a_hub_restart_with_no_gap_and_no_duplicate() {
     let addr = hub.addr;
     let url = format!("ws://{addr}");
 
-    let config = NetConfig {
-        url: url.clone(),
-        live: LIVE.into(),
-        token: token.clone(),
-    };
-    let first = net::connect(&config, None).await.expect("console connects");
-    let mut handle = net::spawn(config, first);
-    let session = Session {
-        role: StaffRole::Moderator,
-        name: String::new(),
-        live: String::new(),
-    };
-    let mut state = Console::new(session, Keymap::default(), 50_000, "rc");
+    let (mut state, mut handle) = moderator_console(&url, &token).await;
     let mut seen = Seen::default();
 
     let feeder = tokio::spawn(viewer_feed(url.clone()));
@@ -191,27 +225,7 @@ async fn console_resumes_across_a_hub_restart_with_no_gap_and_no_duplicate() {
     )
     .await;
 
-    // While the hub is down, the moderator pins a line (k selects the
-    // newest, p pins): the command is held as pending, not lost.
-    let key_press = |c| {
-        Msg::Key(crossterm::event::KeyEvent::new(
-            crossterm::event::KeyCode::Char(c),
-            crossterm::event::KeyModifiers::NONE,
-        ))
-    };
-    update(&mut state, key_press('k'));
-    let target = state.target().expect("a line is selected").id;
-    let effects = update(&mut state, key_press('p'));
-    assert_eq!(effects.len(), 1);
-    for effect in effects {
-        let Effect::Send(frame) = effect else {
-            panic!("{effect:?}")
-        };
-        assert_eq!(frame.command, Command::Pin { message_id: target });
-        handle.commands.send(frame).unwrap();
-    }
-    assert_eq!(state.pending.len(), 1);
-    assert!(state.pending.values().all(|p| p.sent_offline));
+    let target = pin_the_newest_line_offline(&mut state, &handle);
 
     let hub = TestHub::restart(LIVE, addr, dir, hub_config).await;
     timeout(Duration::from_secs(60), feeder)

@@ -5,8 +5,13 @@
 
 mod support;
 
+use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use regie::protocol::{ClientFrame, Command as Say, CommandFrame, CommandId, StaffRole};
+use support::client::{keyed_viewer_hello, text_message};
 
 struct Tmux {
     socket: String,
@@ -195,40 +200,62 @@ fn demo_in_tmux_answer_pin_redact() {
 /// The issue's measurement, not a test (ignored by default; it asserts no
 /// time): `regie console` in tmux at 200×50, fed 1,000 messages a second by
 /// a real hub for 100,000 messages; prints the console process's CPU
-/// seconds (utime + stime from /proc/PID/stat) and peak RSS (VmHWM).
+/// seconds (utime + stime from `/proc/PID/stat`) and peak RSS (`VmHWM`).
 ///
 /// `cargo test --release --test console_tmux -- --ignored --nocapture flood`
 #[test]
 #[ignore = "a measurement: about two minutes of load"]
 fn flood_measurement() {
-    use futures_util::{SinkExt, StreamExt};
-    use regie::protocol::{ClientFrame, Command as Say, CommandFrame, CommandId, StaffRole};
-    use support::client::{keyed_viewer_hello, text_message};
-
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("SKIPPED: tmux is not installed");
         return;
     }
-    let total: usize = std::env::var("FLOOD_MESSAGES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let rate: usize = std::env::var("FLOOD_RATE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000);
+    let total = env_count("FLOOD_MESSAGES", 100_000);
+    let rate = env_count("FLOOD_RATE", 1_000);
     let hub = support::hub::BlockingHub::start_with(|config| {
         support::hub::as_shipped(config);
         config.settings.viewer_rate_per_sec = 10_000;
         config.settings.viewer_burst = 10_000;
         config.blocked_terms.clear();
     });
-    let addr = hub.addr;
-    let token = hub.token(StaffRole::Moderator, "Inès");
-
     let tmux = Tmux {
         socket: format!("regie-flood-{}", std::process::id()),
     };
+    let pid = console_in_tmux(&tmux, &hub);
+    let cpu_before = cpu_seconds(&pid);
+
+    let started = std::time::Instant::now();
+    let probe_latency = hub.block_on(flood(hub.addr, total, rate, &tmux.socket));
+    let fed_in = started.elapsed();
+    let probe = probe_latency.join().expect("probe thread");
+    // Let the last frames reach the console and one more redraw happen.
+    std::thread::sleep(Duration::from_secs(2));
+    let cpu = cpu_seconds(&pid) - cpu_before;
+    let mem = memory_peak(&pid);
+    let screen = tmux.screen();
+    println!(
+        "flood: {total} messages at {rate}/s fed in {:.1}s; console CPU {cpu:.2} s (utime+stime); {mem}; \
+         '?' mid-flood drew the help overlay after {:.0} ms (incl. tmux capture polling)",
+        fed_in.as_secs_f64(),
+        probe.as_secs_f64() * 1e3
+    );
+    println!("{screen}");
+    tmux.keys(&["q", "y"]);
+}
+
+/// The number in environment variable `name`, or `default`.
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Starts `regie console` against `hub` in a 200×50 tmux session, waits
+/// until it is connected, and returns the console's pid.
+fn console_in_tmux(tmux: &Tmux, hub: &support::hub::BlockingHub) -> String {
+    let addr = hub.addr;
+    let token = hub.token(StaffRole::Moderator, "Inès");
     let bin = env!("CARGO_BIN_EXE_regie");
     let log = hub.data_dir.join("console.log");
     let command = format!(
@@ -250,110 +277,119 @@ fn flood_measurement() {
     tmux.wait_for("the console", Duration::from_secs(30), |s| {
         s.contains("● Connected")
     });
-    let pid = String::from_utf8_lossy(
+    String::from_utf8_lossy(
         &tmux
             .run(&["display", "-p", "-t", "demo", "#{pane_pid}"])
             .stdout,
     )
     .trim()
-    .to_string();
-    let cpu_seconds = |pid: &str| -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        let after = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-        ticks / 100.0
-    };
-    let hwm = |pid: &str| -> String {
-        std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .unwrap()
-            .lines()
-            .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let cpu_before = cpu_seconds(&pid);
+    .to_string()
+}
 
-    const WORDS: [&str; 16] = [
-        "la", "robe", "verte", "existe", "en", "38", "love", "this", "colour", "so", "much",
-        "merci", "pour", "le", "live", "😍",
-    ];
+/// CPU seconds process `pid` has used (utime + stime, at 100 ticks a second).
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/PID/stat");
+    let after = &stat[stat
+        .rfind(')')
+        .expect("stat names the command in parentheses")
+        + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: f64 = fields[11].parse().expect("utime is a number");
+    let stime: f64 = fields[12].parse().expect("stime is a number");
+    (utime + stime) / 100.0
+}
+
+/// Process `pid`'s peak and current resident memory, as `/proc` prints them.
+fn memory_peak(pid: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("read /proc/PID/status")
+        .lines()
+        .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The words flood messages are made of.
+const FLOOD_WORDS: [&str; 16] = [
+    "la", "robe", "verte", "existe", "en", "38", "love", "this", "colour", "so", "much", "merci",
+    "pour", "le", "live", "😍",
+];
+
+/// Eight viewers say `total` messages at `rate` a second; halfway through,
+/// a thread presses `?` in the console on tmux `socket` and times the help
+/// overlay. Returns that thread.
+async fn flood(
+    addr: SocketAddr,
+    total: usize,
+    rate: usize,
+    socket: &str,
+) -> std::thread::JoinHandle<Duration> {
     let speakers = 8;
-    let started = std::time::Instant::now();
-    let probe_latency = hub.block_on(async {
-        let mut sinks = Vec::new();
-        for v in 0..speakers {
-            let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
+    let mut sinks = Vec::new();
+    for v in 0..speakers {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
+            .await
+            .expect("a flood viewer connects");
+        let (mut tx, mut rx) = ws.split();
+        let first_name = ["Julie", "Marc", "Inès", "Zoé", "Léa", "Hugo", "Emma", "Tom"][v];
+        let hello = ClientFrame::Hello(keyed_viewer_hello(
+            "show",
+            first_name,
+            &format!("flood-viewer-key-{v:04}"),
+        ));
+        tx.send(text_message(&hello))
+            .await
+            .expect("a flood viewer says hello");
+        tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
+        sinks.push(tx);
+    }
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    let per_tick = (rate / 100).max(1);
+    let mut sent = 0;
+    let mut probe = None;
+    while sent < total {
+        tick.tick().await;
+        if probe.is_none() && sent >= total / 2 {
+            let socket = socket.to_string();
+            probe = Some(std::thread::spawn(move || time_help_overlay(socket)));
+        }
+        for _ in 0..per_tick.min(total - sent) {
+            sinks[sent % speakers]
+                .send(text_message(&flood_message(sent)))
                 .await
-                .unwrap();
-            let (mut tx, mut rx) = ws.split();
-            let first_name = ["Julie", "Marc", "Inès", "Zoé", "Léa", "Hugo", "Emma", "Tom"][v];
-            let hello = ClientFrame::Hello(keyed_viewer_hello(
-                "show",
-                first_name,
-                &format!("flood-viewer-key-{v:04}"),
-            ));
-            tx.send(text_message(&hello)).await.unwrap();
-            tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
-            sinks.push(tx);
+                .expect("a flood viewer sends its message");
+            sent += 1;
         }
-        let mut tick = tokio::time::interval(Duration::from_millis(10));
-        let per_tick = (rate / 100).max(1);
-        let mut sent = 0;
-        let mut probe = None;
-        while sent < total {
-            tick.tick().await;
-            if probe.is_none() && sent >= total / 2 {
-                // Mid-flood, a key must still work: open the help overlay
-                // and time how long until it is on screen.
-                let socket = tmux.socket.clone();
-                probe = Some(std::thread::spawn(move || {
-                    let probe = Tmux { socket };
-                    let asked = std::time::Instant::now();
-                    probe.keys(&["?"]);
-                    probe.wait_for("help mid-flood", Duration::from_secs(10), |s| {
-                        s.contains("Help — ")
-                    });
-                    let latency = asked.elapsed();
-                    probe.keys(&["Escape"]);
-                    std::mem::forget(probe); // the outer guard owns the server
-                    latency
-                }));
-            }
-            for _ in 0..per_tick.min(total - sent) {
-                let words = 3 + sent * 7 % 20;
-                let text: Vec<&str> = (0..words)
-                    .map(|i| WORDS[(sent + i * 3) % WORDS.len()])
-                    .collect();
-                let frame = ClientFrame::Command(CommandFrame {
-                    id: CommandId(format!("f{sent}")),
-                    command: Say::Say {
-                        text: text.join(" "),
-                        question: sent % 25 == 0,
-                    },
-                });
-                sinks[sent % speakers]
-                    .send(text_message(&frame))
-                    .await
-                    .unwrap();
-                sent += 1;
-            }
-        }
-        probe.expect("the probe ran")
+    }
+    probe.expect("the probe ran")
+}
+
+/// Flood message number `n`: 3 to 22 words, every 25th a question.
+fn flood_message(n: usize) -> ClientFrame {
+    let words = 3 + n * 7 % 20;
+    let text: Vec<&str> = (0..words)
+        .map(|i| FLOOD_WORDS[(n + i * 3) % FLOOD_WORDS.len()])
+        .collect();
+    ClientFrame::Command(CommandFrame {
+        id: CommandId(format!("f{n}")),
+        command: Say::Say {
+            text: text.join(" "),
+            question: n % 25 == 0,
+        },
+    })
+}
+
+/// Mid-flood, a key must still work: opens the help overlay in the console
+/// on tmux `socket` and returns how long until it is on screen.
+fn time_help_overlay(socket: String) -> Duration {
+    let probe = Tmux { socket };
+    let asked = std::time::Instant::now();
+    probe.keys(&["?"]);
+    probe.wait_for("help mid-flood", Duration::from_secs(10), |s| {
+        s.contains("Help — ")
     });
-    let fed_in = started.elapsed();
-    let probe = probe_latency.join().expect("probe thread");
-    // Let the last frames reach the console and one more redraw happen.
-    std::thread::sleep(Duration::from_secs(2));
-    let cpu = cpu_seconds(&pid) - cpu_before;
-    let mem = hwm(&pid);
-    let screen = tmux.screen();
-    println!(
-        "flood: {total} messages at {rate}/s fed in {:.1}s; console CPU {cpu:.2} s (utime+stime); {mem}; \
-         '?' mid-flood drew the help overlay after {:.0} ms (incl. tmux capture polling)",
-        fed_in.as_secs_f64(),
-        probe.as_secs_f64() * 1e3
-    );
-    println!("{screen}");
-    tmux.keys(&["q", "y"]);
+    let latency = asked.elapsed();
+    probe.keys(&["Escape"]);
+    std::mem::forget(probe); // the outer guard owns the server
+    latency
 }

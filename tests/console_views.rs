@@ -8,6 +8,7 @@ use crossterm::event::KeyCode;
 use ratatui::style::Color;
 use regie::console::state::{Confirm, ConnStatus, Msg, Popup, Target, update};
 use regie::console::theme::{self, StyleKey};
+use regie::console::view::FeedView;
 use regie::protocol::*;
 use support::console::*;
 
@@ -226,28 +227,28 @@ fn prompts_and_confirmations() {
     feed(&mut host, typed("Julie, yes, it comes in 38 👗"));
     snap("reply_line_host", &mut host);
 
-    let mut q = show(StaffRole::Host);
-    feed(&mut q, [key('q')]);
-    snap("quit_confirm", &mut q);
+    let mut quitting = show(StaffRole::Host);
+    feed(&mut quitting, [key('q')]);
+    snap("quit_confirm", &mut quitting);
 
-    let mut f = show(StaffRole::Moderator);
-    feed(&mut f, [key('/')]);
-    feed(&mut f, typed("from:julie is:question"));
-    snap("filter_prompt", &mut f);
-    feed(&mut f, [code(KeyCode::Enter)]);
-    snap("filtered_feed", &mut f);
+    let mut filtering = show(StaffRole::Moderator);
+    feed(&mut filtering, [key('/')]);
+    feed(&mut filtering, typed("from:julie is:question"));
+    snap("filter_prompt", &mut filtering);
+    feed(&mut filtering, [code(KeyCode::Enter)]);
+    snap("filtered_feed", &mut filtering);
 
-    let mut t = show(StaffRole::Moderator);
-    feed(&mut t, [key('k'), key('t')]);
-    snap("timeout_prompt", &mut t);
+    let mut timing_out = show(StaffRole::Moderator);
+    feed(&mut timing_out, [key('k'), key('t')]);
+    snap("timeout_prompt", &mut timing_out);
 
-    let mut b = show(StaffRole::Moderator);
-    feed(&mut b, [key('k'), key('b')]);
-    snap("ban_confirm", &mut b);
+    let mut banning = show(StaffRole::Moderator);
+    feed(&mut banning, [key('k'), key('b')]);
+    snap("ban_confirm", &mut banning);
 
-    let mut r = show(StaffRole::Support);
+    let mut redacting = show(StaffRole::Support);
     feed(
-        &mut r,
+        &mut redacting,
         [
             key('k'),
             key('k'),
@@ -260,15 +261,15 @@ fn prompts_and_confirmations() {
             key('r'),
         ],
     );
-    snap("redact_reason_prompt", &mut r);
-    feed(&mut r, [code(KeyCode::Enter)]);
+    snap("redact_reason_prompt", &mut redacting);
+    feed(&mut redacting, [code(KeyCode::Enter)]);
     assert!(matches!(
-        r.popup,
+        redacting.popup,
         Some(Popup::Confirm(Confirm {
             what: Target::Redact { .. }
         }))
     ));
-    snap("redact_confirm", &mut r);
+    snap("redact_confirm", &mut redacting);
 }
 
 #[test]
@@ -329,7 +330,7 @@ fn hostile_show() -> regie::console::state::Console {
         .map(|(i, t)| {
             ChatEntry::Message(message(
                 i as u64 + 1,
-                NOON + i as i64 * MIN,
+                NOON + Millis::try_from(i).expect("a few hostile lines") * MIN,
                 viewer(&format!("v-{i}"), "Eve\x1b[5m\u{202E}", "p\x07"),
                 t,
             ))
@@ -360,7 +361,7 @@ fn hostile_text_is_sanitised_at_render_and_never_moves_a_border() {
                 feed(&mut c, [key('g')]);
             }
             let buf = buffer(&mut c, w, h);
-            for cell in buf.content.iter() {
+            for cell in &buf.content {
                 for ch in cell.symbol().chars() {
                     assert!(
                         !ch.is_control()
@@ -399,7 +400,7 @@ fn every_colour_comes_from_the_theme() {
         buf.content
             .iter()
             .find(|cell| cell.symbol() == sym)
-            .map(|cell| cell.style())
+            .map(ratatui::buffer::Cell::style)
             .unwrap()
     };
     for name in ["default", "light", "high-contrast"] {
@@ -407,7 +408,7 @@ fn every_colour_comes_from_the_theme() {
         let mut terminal =
             ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
         terminal
-            .draw(|f| regie::console::view::draw(f, &c, &mut Default::default(), &theme))
+            .draw(|f| regie::console::view::draw(f, &c, &mut FeedView::default(), &theme))
             .unwrap();
         let buf = terminal.backend().buffer().clone();
         for (sym, key) in [
@@ -433,7 +434,7 @@ fn every_colour_comes_from_the_theme() {
     .unwrap();
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
     terminal
-        .draw(|f| regie::console::view::draw(f, &c, &mut Default::default(), &custom))
+        .draw(|f| regie::console::view::draw(f, &c, &mut FeedView::default(), &custom))
         .unwrap();
     let buf = terminal.backend().buffer().clone();
     assert_eq!(find(&buf, "⧗").fg, Some(Color::Rgb(0x12, 0x34, 0x56)));

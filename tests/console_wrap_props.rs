@@ -73,8 +73,8 @@ proptest! {
         for y in 1..height - 3 {
             prop_assert!(matches!(buf[(border_x, y)].symbol(), "┃" | "┛"), "row {y}");
         }
-        for cell in buf.content.iter() {
-            prop_assert!(!cell.symbol().chars().any(|ch| ch.is_control()));
+        for cell in &buf.content {
+            prop_assert!(!cell.symbol().chars().any(char::is_control));
         }
     }
 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use regie::crowd::{CrowdConfig, LineKind, LineMix, audience::Script, run_crowd};
+use regie::crowd::{CrowdConfig, CrowdReport, LineKind, LineMix, audience::Script, run_crowd};
 use regie::privacy::detect_personal_data;
 use regie::protocol::{
     Auth, Author, ChatMessage, ClientFrame, Contact, Event, Hello, HoldReason, MessageId,
@@ -26,22 +26,22 @@ const LIVE: &str = "soldes";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// The hub every test here runs, with the moderator's token.
-struct Hub {
+struct CrowdHub {
     hub: TestHub,
     url: String,
     token: String,
 }
 
-async fn start_hub() -> Hub {
+async fn start_hub() -> CrowdHub {
     let hub = TestHub::start_live(LIVE, as_shipped).await;
-    Hub {
+    CrowdHub {
         url: hub.url.clone(),
         token: hub.token(StaffRole::Moderator, "Inès"),
         hub,
     }
 }
 
-impl Hub {
+impl CrowdHub {
     async fn stop(self) {
         self.hub.stop().await;
     }
@@ -50,16 +50,23 @@ impl Hub {
 /// Joins with `auth`, then forwards every chat message it receives (new or
 /// released) until the socket closes or the receiver is dropped.
 async fn watch(url: &str, auth: Auth) -> mpsc::UnboundedReceiver<ChatMessage> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect to the hub");
     let hello = ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
         live: LIVE.into(),
         auth,
         resume: None,
     });
-    ws.send(text_message(&hello)).await.unwrap();
-    let welcome = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
-    let welcome = parse_server_frame(welcome.to_text().unwrap()).unwrap();
+    ws.send(text_message(&hello)).await.expect("send hello");
+    let welcome = timeout(WAIT, ws.next())
+        .await
+        .expect("an answer to hello in time")
+        .expect("an answer to hello, not a closed socket")
+        .expect("an answer to hello, not a socket error");
+    let welcome = parse_server_frame(welcome.to_text().expect("a text frame"))
+        .expect("a frame the protocol parses");
     assert!(
         matches!(welcome, ServerFrame::Welcome(_)),
         "expected welcome, got {welcome:?}"
@@ -87,15 +94,15 @@ async fn collect_until(
 ) {
     let deadline = Instant::now() + WAIT;
     while !enough(into) {
-        match timeout(
+        let next = timeout(
             deadline.saturating_duration_since(Instant::now()),
             rx.recv(),
         )
         .await
-        {
-            Ok(Some(m)) => into.push(m),
-            Ok(None) => panic!("the watching socket closed after {} messages", into.len()),
-            Err(_) => panic!("timed out after {} messages", into.len()),
+        .unwrap_or_else(|_| panic!("timed out after {} messages", into.len()));
+        match next {
+            Some(m) => into.push(m),
+            None => panic!("the watching socket closed after {} messages", into.len()),
         }
     }
 }
@@ -126,6 +133,16 @@ async fn a_seeded_crowd_reaches_staff_and_its_personal_data_is_held_from_viewers
     .await;
 
     let lines = 60;
+    let report = run_seeded_crowd(&hub.url, lines).await;
+    let held_ids = staff_saw_every_line_with_personal_data_held(&mut staff, &report, lines).await;
+    viewer_saw_every_visible_line_and_none_held(&mut watcher, &report, &held_ids).await;
+
+    hub.stop().await;
+}
+
+/// Runs a crowd of 20 with seed 7 until it has sent `lines` lines, and
+/// checks its report: exactly the seed's first lines, every one answered.
+async fn run_seeded_crowd(url: &str, lines: u64) -> CrowdReport {
     let mix = LineMix {
         question_ratio: 0.3,
         abuse_ratio: 0.1,
@@ -141,7 +158,7 @@ async fn a_seeded_crowd_reaches_staff_and_its_personal_data_is_held_from_viewers
         connect_rate: 100.0,
         max_lines: Some(lines),
         drain: Duration::from_secs(5),
-        ..CrowdConfig::new(hub.url.clone(), LIVE)
+        ..CrowdConfig::new(url.to_string(), LIVE)
     };
     let report = timeout(
         Duration::from_secs(90),
@@ -149,7 +166,7 @@ async fn a_seeded_crowd_reaches_staff_and_its_personal_data_is_held_from_viewers
     )
     .await
     .expect("the crowd ends by itself")
-    .unwrap();
+    .expect("the crowd runs to its end");
     println!("{report}");
 
     // The crowd handed out exactly the seed's first lines, and the hub
@@ -179,10 +196,20 @@ async fn a_seeded_crowd_reaches_staff_and_its_personal_data_is_held_from_viewers
     assert!(report.disconnects.is_empty(), "{report}");
     assert_eq!(report.personal_data_seen_by_viewers, 0);
     assert_eq!(report.visible + report.held.total(), lines);
+    report
+}
 
+/// The moderator saw every acked line once; what was held there is what
+/// the crowd counted as held, and every personal-data line is among it,
+/// masked. Returns the held messages' ids.
+async fn staff_saw_every_line_with_personal_data_held(
+    staff: &mut mpsc::UnboundedReceiver<ChatMessage>,
+    report: &CrowdReport,
+    lines: u64,
+) -> BTreeSet<MessageId> {
     // The moderator saw every acked line, once.
     let mut seen_by_staff = Vec::new();
-    collect_until(&mut staff, &mut seen_by_staff, |ms| {
+    collect_until(staff, &mut seen_by_staff, |ms| {
         ms.iter().filter(|m| from_crowd(m)).count() as u64 >= lines
     })
     .await;
@@ -222,20 +249,25 @@ async fn a_seeded_crowd_reaches_staff_and_its_personal_data_is_held_from_viewers
         .count() as u64;
     assert_eq!(visible_at_staff, report.visible);
 
-    // An independent viewer got every visible line and none of the held.
+    held.iter().map(|m| m.id).collect()
+}
+
+/// An independent viewer got every visible line and none of the held.
+async fn viewer_saw_every_visible_line_and_none_held(
+    watcher: &mut mpsc::UnboundedReceiver<ChatMessage>,
+    report: &CrowdReport,
+    held_ids: &BTreeSet<MessageId>,
+) {
     let mut seen_by_viewer = Vec::new();
-    collect_until(&mut watcher, &mut seen_by_viewer, |ms| {
+    collect_until(watcher, &mut seen_by_viewer, |ms| {
         ms.iter().filter(|m| from_crowd(m)).count() as u64 >= report.visible
     })
     .await;
-    let held_ids: BTreeSet<MessageId> = held.iter().map(|m| m.id).collect();
     for m in seen_by_viewer.iter().filter(|m| from_crowd(m)) {
         assert!(!held_ids.contains(&m.id), "a held message reached a viewer");
         assert!(detect_personal_data(&m.text).is_empty());
         assert_eq!(m.visibility, Visibility::Visible);
     }
-
-    hub.stop().await;
 }
 
 #[tokio::test]

@@ -59,7 +59,7 @@ async fn serve_runs_until_ctrl_c_then_exits_zero() {
     assert!(status.success());
     let closed = read_until_close(&mut ws).await;
     assert_eq!(closed.error_code(), Some(ErrorCode::ShuttingDown));
-    assert_eq!(closed.code, close_code(CloseCode::GoingAway));
+    assert_eq!(closed.code, Some(close_code(CloseCode::GoingAway)));
 
     let pid = child.id().to_string();
     let waited = tokio::time::timeout(

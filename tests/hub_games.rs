@@ -7,18 +7,23 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::time::Duration;
 
 use futures_util::future::join_all;
+use regie::hub::HubConfig;
 use regie::instant_win::DrawRecord;
-use regie::protocol::{Command, ErrorCode, Event, ServerFrame, StaffRole, ViewerId};
+use regie::protocol::{
+    Command, DrawView, ErrorCode, Event, PollView, ServerFrame, StaffRole, ViewerId,
+};
+use regie::store::{AuditRecord, SqliteStore, Store};
 use support::client::Client;
 use support::hub::TestHub;
 
 fn poll_open(options: &[&str], duration_secs: Option<u32>) -> Command {
     Command::PollOpen {
         question: "Quelle couleur ensuite ?".into(),
-        options: options.iter().map(|s| s.to_string()).collect(),
+        options: options.iter().map(ToString::to_string).collect(),
         duration_secs,
     }
 }
@@ -193,57 +198,12 @@ async fn an_instant_win_is_drawn_published_verified_and_redrawn() {
         );
     }
 
-    // The real `regie verify-draw`, as a viewer would run it.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("draw.json");
-    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
-    let mine = viewer_id(&crowd[0]);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_regie"))
-        .arg("verify-draw")
-        .arg(&path)
-        .args(["--entrant", &mine.0])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
-    assert!(stdout.starts_with("verified"), "{stdout}");
-
-    // A re-draw: a new record with its own commitment, without the excluded.
-    let excluded = record.winners[0].clone();
-    let seq = host
-        .ack(Command::Redraw {
-            draw_id,
-            exclude: vec![excluded.clone()],
-            reason: "gagnant inéligible".into(),
-        })
-        .await
-        .expect("an event");
-    let Event::InstantWinOpened { draw: redraw } = host.event_at(seq).await.event else {
-        panic!("expected the re-draw's instant_win_opened")
-    };
-    assert_eq!(redraw.redraw_of, Some(draw_id));
-    assert_ne!(redraw.commitment, draw.commitment);
-    let second = fetch_record(&hub, redraw.id).await;
-    regie::instant_win::verify(&second).expect("the re-draw verifies");
-    assert_eq!(second.commitment, redraw.commitment);
-    assert_eq!(second.redraw_of, Some(draw_id));
-    assert!(!second.entrants.contains(&excluded));
-    assert!(!second.winners.contains(&excluded));
-    assert_eq!(second.winners.len(), 1);
-    assert_eq!(
-        fetch_record(&hub, draw_id).await,
-        record,
-        "the first record is never edited"
-    );
+    verify_draw_as_entrant(&record, &viewer_id(&crowd[0]));
+    redraw_without_the_first_winner(&hub, &mut host, &draw, &record).await;
 
     let data = hub.data_dir.clone();
     let dir = hub.stop().await;
-    let mut store = regie::store::SqliteStore::open(&data).unwrap();
-    use regie::store::Store;
-    store.open_live(support::hub::LIVE).unwrap();
-    let actions: Vec<(String, String)> = store
-        .audit_log(support::hub::LIVE)
-        .unwrap()
+    let actions: Vec<(String, String)> = audit_log(&data)
         .into_iter()
         .map(|r| (r.entry.actor_name.clone(), r.entry.action.clone()))
         .filter(|(_, a)| a.contains("instant_win") || a == "redraw")
@@ -259,6 +219,72 @@ async fn an_instant_win_is_drawn_published_verified_and_redrawn() {
     drop(dir);
 }
 
+/// The real `regie verify-draw`, as a viewer would run it on the published
+/// `record`, naming themselves as `entrant`.
+fn verify_draw_as_entrant(record: &DrawRecord, entrant: &ViewerId) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("draw.json");
+    let json = serde_json::to_vec(record).expect("serialise the record");
+    std::fs::write(&path, json).expect("write the record");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_regie"))
+        .arg("verify-draw")
+        .arg(&path)
+        .args(["--entrant", &entrant.0])
+        .output()
+        .expect("run regie verify-draw");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.starts_with("verified"), "{stdout}");
+}
+
+/// A re-draw of `draw` excluding its first winner: a new record with its own
+/// commitment, without the excluded; the `first` record is never edited.
+async fn redraw_without_the_first_winner(
+    hub: &TestHub,
+    host: &mut Client,
+    draw: &DrawView,
+    first: &DrawRecord,
+) {
+    let draw_id = draw.id;
+    let excluded = first.winners[0].clone();
+    let seq = host
+        .ack(Command::Redraw {
+            draw_id,
+            exclude: vec![excluded.clone()],
+            reason: "gagnant inéligible".into(),
+        })
+        .await
+        .expect("an event");
+    let Event::InstantWinOpened { draw: redraw } = host.event_at(seq).await.event else {
+        panic!("expected the re-draw's instant_win_opened")
+    };
+    assert_eq!(redraw.redraw_of, Some(draw_id));
+    assert_ne!(redraw.commitment, draw.commitment);
+    let second = fetch_record(hub, redraw.id).await;
+    regie::instant_win::verify(&second).expect("the re-draw verifies");
+    assert_eq!(second.commitment, redraw.commitment);
+    assert_eq!(second.redraw_of, Some(draw_id));
+    assert!(!second.entrants.contains(&excluded));
+    assert!(!second.winners.contains(&excluded));
+    assert_eq!(second.winners.len(), 1);
+    assert_eq!(
+        fetch_record(hub, draw_id).await,
+        *first,
+        "the first record is never edited"
+    );
+}
+
+/// The audit log a stopped hub left in `data_dir`.
+fn audit_log(data_dir: &Path) -> Vec<AuditRecord> {
+    let mut store = SqliteStore::open(data_dir).expect("open the hub's store");
+    store
+        .open_live(support::hub::LIVE)
+        .expect("open the hub's live");
+    store
+        .audit_log(support::hub::LIVE)
+        .expect("read the audit log")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poll_closes_at_its_deadline_with_nobody_connected() {
     // One game "second" is 20 ms: a 10 s poll lasts 200 ms.
@@ -271,58 +297,42 @@ async fn a_poll_closes_at_its_deadline_with_nobody_connected() {
     let Event::PollOpened { poll } = host.event_at(seq).await.event else {
         panic!()
     };
-    let closes_at = poll.closes_at.expect("a deadline");
+    let deadline = poll.closes_at.expect("a deadline");
     drop(host);
     // Nobody is connected now. Whoever comes next sees it closed (in the
     // snapshot, or as the event if the hub's clock has not come round yet).
-    tokio::time::sleep_until(deadline_instant(closes_at)).await;
+    tokio::time::sleep_until(deadline_instant(deadline)).await;
     let mut staff = hub.staff(StaffRole::Admin, "Ana").await;
     let snap = staff.welcome.snapshot.clone().unwrap();
-    let closed_at = match snap.polls[0].closed_at {
-        Some(at) => at,
-        None => {
-            let e = staff
-                .wait_event(|e| matches!(e, Event::PollClosed { .. }))
-                .await;
-            let Event::PollClosed { closed_at, .. } = e.event else {
-                unreachable!()
-            };
-            closed_at
-        }
+    let closed_at = if let Some(at) = snap.polls[0].closed_at {
+        at
+    } else {
+        let e = staff
+            .wait_event(|e| matches!(e, Event::PollClosed { .. }))
+            .await;
+        let Event::PollClosed { closed_at, .. } = e.event else {
+            unreachable!()
+        };
+        closed_at
     };
-    assert_eq!(closed_at, closes_at, "closed at its deadline");
+    assert_eq!(closed_at, deadline, "closed at its deadline");
     hub.stop().await;
 }
 
 /// The tokio instant at which wall-clock `at` (ms) has passed.
 fn deadline_instant(at: i64) -> tokio::time::Instant {
-    let wait = (at - regie::now_millis()).max(0) as u64 + 1;
+    let wait = u64::try_from(at - regie::now_millis()).unwrap_or(0) + 1;
     tokio::time::Instant::now() + Duration::from_millis(wait)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polls_and_draws_survive_restarts_and_close_after_downtime() {
     let dir = tempfile::tempdir().unwrap();
-    // A game second of 100 ms: a 10 s window lasts 1 s.
-    let tweak = |c: &mut regie::hub::HubConfig| c.limits.game_second = Duration::from_millis(100);
 
     // 1. A poll open across a restart keeps its votes, and its voters.
-    let hub = TestHub::start_in(dir.path(), tweak).await;
-    let mut host = hub.staff(StaffRole::Host, "Sophie").await;
-    host.ack(poll_open(&["Rouge", "Bleu"], None)).await;
-    let mut voters = Vec::new();
-    for (i, option) in [0usize, 1, 1].into_iter().enumerate() {
-        let mut v = hub
-            .viewer_with_key(&format!("V{i}"), &format!("device-key-{i:02}-abcdefgh"))
-            .await;
-        v.ack(Command::Vote { poll_id: 1, option }).await;
-        voters.push(v);
-    }
-    drop(voters);
-    drop(host);
-    hub.stop().await;
+    open_a_poll_with_three_votes_then_stop(dir.path()).await;
 
-    let hub = TestHub::start_in(dir.path(), tweak).await;
+    let hub = TestHub::start_in(dir.path(), fast_games).await;
     let mut host = hub.staff(StaffRole::Host, "Sophie").await;
     let snap = host.welcome.snapshot.clone().unwrap();
     assert_eq!(snap.polls.len(), 1);
@@ -390,29 +400,83 @@ async fn polls_and_draws_survive_restarts_and_close_after_downtime() {
     let poll_deadline = poll.closes_at.unwrap();
     tokio::time::sleep_until(deadline_instant(poll_deadline.max(draw.closes_at))).await;
 
-    let hub = TestHub::start_in(dir.path(), tweak).await;
+    check_closed_at_their_deadlines(dir.path(), &poll, &draw, &entered).await;
+
+    // The hub's own closes are audited as the hub.
+    let log = audit_log(dir.path());
+    let by_hub: Vec<&str> = log
+        .iter()
+        .filter(|r| r.entry.actor_name == "hub")
+        .map(|r| r.entry.action.as_str())
+        .collect();
+    assert_eq!(by_hub, vec!["poll_close", "instant_win_draw"]);
+}
+
+/// A game second of 100 ms: a 10 s window lasts 1 s.
+fn fast_games(config: &mut HubConfig) {
+    config.limits.game_second = Duration::from_millis(100);
+}
+
+/// A hub on `data_dir` opens a poll (Rouge, Bleu), three viewers with device
+/// keys vote Rouge, Bleu, Bleu, and the hub stops.
+async fn open_a_poll_with_three_votes_then_stop(data_dir: &Path) {
+    let hub = TestHub::start_in(data_dir, fast_games).await;
+    let mut host = hub.staff(StaffRole::Host, "Sophie").await;
+    host.ack(poll_open(&["Rouge", "Bleu"], None)).await;
+    let mut voters = Vec::new();
+    for (i, option) in [0usize, 1, 1].into_iter().enumerate() {
+        let mut v = hub
+            .viewer_with_key(&format!("V{i}"), &format!("device-key-{i:02}-abcdefgh"))
+            .await;
+        v.ack(Command::Vote { poll_id: 1, option }).await;
+        voters.push(v);
+    }
+    drop(voters);
+    drop(host);
+    hub.stop().await;
+}
+
+/// A hub restarted on `data_dir` after `poll` and `draw` ended while it was
+/// down: the poll closed at its deadline with both votes, the draw was drawn
+/// at start-up from the committed seed among `entered`.
+async fn check_closed_at_their_deadlines(
+    data_dir: &Path,
+    poll: &PollView,
+    draw: &DrawView,
+    entered: &BTreeSet<ViewerId>,
+) {
+    let hub = TestHub::start_in(data_dir, fast_games).await;
     let staff = hub.staff(StaffRole::Admin, "Ana").await;
-    let snap = staff.welcome.snapshot.clone().unwrap();
-    let p = snap.polls.iter().find(|p| p.poll.id == poll.id).unwrap();
-    assert_eq!(p.closed_at, Some(poll_deadline), "closed at its deadline");
+    let snap = staff
+        .welcome
+        .snapshot
+        .clone()
+        .expect("staff get a snapshot");
+    let p = snap
+        .polls
+        .iter()
+        .find(|p| p.poll.id == poll.id)
+        .expect("the poll is in the snapshot");
+    let deadline = poll.closes_at.expect("the poll has a deadline");
+    assert_eq!(p.closed_at, Some(deadline), "closed at its deadline");
     assert_eq!(p.counts, vec![0, 2]);
     let d = snap
         .instant_wins
         .iter()
         .find(|d| d.draw.id == draw.id)
-        .unwrap();
+        .expect("the draw is in the snapshot");
     let result = d.result.as_ref().expect("drawn at start-up");
     assert_eq!(result.drawn_at, draw.closes_at);
     assert_eq!(result.winners.len(), 2);
     let record = fetch_record(&hub, draw.id).await;
-    regie::instant_win::verify(&record).unwrap();
+    regie::instant_win::verify(&record).expect("the record verifies");
     assert_eq!(
         record.commitment, draw.commitment,
         "the seed committed to before the restart"
     );
     assert_eq!(
         record.entrants.iter().cloned().collect::<BTreeSet<_>>(),
-        entered
+        *entered
     );
     let names: BTreeSet<&str> = result
         .winners
@@ -422,16 +486,4 @@ async fn polls_and_draws_survive_restarts_and_close_after_downtime() {
     assert_eq!(names, BTreeSet::from(["V1", "V9"]));
     drop(staff);
     hub.stop().await;
-
-    // The hub's own closes are audited as the hub.
-    let mut store = regie::store::SqliteStore::open(dir.path()).unwrap();
-    use regie::store::Store;
-    store.open_live(support::hub::LIVE).unwrap();
-    let log = store.audit_log(support::hub::LIVE).unwrap();
-    let by_hub: Vec<&str> = log
-        .iter()
-        .filter(|r| r.entry.actor_name == "hub")
-        .map(|r| r.entry.action.as_str())
-        .collect();
-    assert_eq!(by_hub, vec!["poll_close", "instant_win_draw"]);
 }

@@ -179,7 +179,7 @@ fn every_frame_command_and_event_has_an_example() {
         .into_iter()
         .map(|r| r[0].clone())
         .collect();
-    let expected: BTreeSet<String> = all_commands.iter().map(|s| s.to_string()).collect();
+    let expected: BTreeSet<String> = all_commands.iter().map(ToString::to_string).collect();
     assert_eq!(described, expected);
     // Sanity: every command name parses as a command type.
     for name in &all_commands {

@@ -2,6 +2,13 @@
 //! implementation instantiates the suite at the bottom (`conformance!`), so
 //! the PostgreSQL store will run exactly these tests.
 
+// The suite's functions are `#[test]` bodies that `conformance!` calls with
+// each store; `allow-unwrap-in-tests` cannot see that through the macro.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test bodies, run by #[test] fns made by conformance!"
+)]
+
 mod support;
 
 use regie::protocol::{
@@ -246,13 +253,13 @@ pub fn redaction_leaves_only_the_tombstone_everywhere<S: Store>(mut store: S) {
         },
     );
     let redact_seq = seq.redact(&mut store, &m, "demande RGPD");
-    let stone = tombstone(&m, "demande RGPD", T0 + 10_000);
+    let left_behind = tombstone(&m, "demande RGPD", T0 + 10_000);
 
     // Replay: the original events, at their original seqs, are tombstones.
     let replay = store.replay(LIVE, 0, 100).unwrap();
     let at = |s: u64| &replay.iter().find(|f| f.seq == s).unwrap().event;
     let as_tombstone = Event::Redacted {
-        tombstone: stone.clone(),
+        tombstone: left_behind.clone(),
     };
     assert_eq!(at(m_seq), &as_tombstone);
     assert_eq!(at(released_seq), &as_tombstone);
@@ -274,13 +281,13 @@ pub fn redaction_leaves_only_the_tombstone_everywhere<S: Store>(mut store: S) {
         snap.recent,
         vec![
             ChatEntry::Message(before),
-            ChatEntry::Redacted(stone.clone()),
+            ChatEntry::Redacted(left_behind.clone()),
             ChatEntry::Message(after),
         ]
     );
     assert_eq!(
         store.message(LIVE, m.id).unwrap(),
-        Some(ChatEntry::Redacted(stone.clone()))
+        Some(ChatEntry::Redacted(left_behind.clone()))
     );
 
     // The audit record names the message and the reason, not the content.
@@ -297,7 +304,7 @@ pub fn redaction_leaves_only_the_tombstone_everywhere<S: Store>(mut store: S) {
     store.commit(LIVE, &[Commit::event(frame)]).unwrap();
     assert_eq!(
         store.message(LIVE, m.id).unwrap(),
-        Some(ChatEntry::Redacted(stone))
+        Some(ChatEntry::Redacted(left_behind))
     );
     assert_eq!(store.snapshot(LIVE, 10).unwrap().recent.len(), 3);
     // The last message id still counts the redacted one.

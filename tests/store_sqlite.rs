@@ -22,7 +22,7 @@ fn store_files(dir: &Path) -> Vec<std::path::PathBuf> {
 /// Whether `needle` appears in the raw bytes of any store file.
 fn on_disk(dir: &Path, needle: &str) -> bool {
     store_files(dir).iter().any(|p| {
-        let bytes = std::fs::read(p).unwrap();
+        let bytes = std::fs::read(p).expect("read a store file");
         bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
     })
 }
@@ -98,7 +98,7 @@ fn redacted_text_is_gone_from_the_database_file_and_its_wal() {
         assert!(on_disk(dir.path(), &marker(i)), "{} vanished", marker(i));
     }
     let wal = dir.path().join(format!("{DB_FILE}-wal"));
-    assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0);
+    assert_eq!(std::fs::metadata(&wal).map_or(0, |m| m.len()), 0);
 
     // After reopening, history serves tombstones for them.
     drop(store);
@@ -346,7 +346,7 @@ mod properties {
                 .iter()
                 .enumerate()
                 .map(|(i, t)| {
-                    let mut m = viewer_message(i as u64 + 1, i as u32, t, i % 2 == 0);
+                    let mut m = viewer_message(i as u64 + 1, u32::try_from(i).unwrap_or(u32::MAX), t, i % 2 == 0);
                     if let regie::protocol::Author::Viewer { first_name, .. } = &mut m.author {
                         *first_name = name.clone();
                     }

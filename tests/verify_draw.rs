@@ -12,15 +12,16 @@ fn record() -> DrawRecord {
 }
 
 fn run(record: &serde_json::Value, extra: &[&str]) -> (i32, String) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("draw.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(record).unwrap()).unwrap();
+    let json = serde_json::to_vec_pretty(record).expect("serialise the record");
+    std::fs::write(&path, json).expect("write the record");
     let out = Command::new(env!("CARGO_BIN_EXE_regie"))
         .arg("verify-draw")
         .arg(&path)
         .args(extra)
         .output()
-        .unwrap();
+        .expect("run regie verify-draw");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

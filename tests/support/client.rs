@@ -1,6 +1,8 @@
 //! A small WebSocket client that speaks protocol v1 to a hub, and the
 //! hello frames tests join with.
 
+use std::collections::VecDeque;
+
 use futures_util::{SinkExt, StreamExt};
 use regie::protocol::{
     Auth, ClientFrame, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event,
@@ -15,10 +17,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::hub::TIMEOUT;
 
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Opens a plain WebSocket to `url`, without saying hello.
-pub async fn connect(url: &str) -> Ws {
+pub(crate) async fn connect(url: &str) -> Ws {
     let (ws, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(url))
         .await
         .expect("connect in time")
@@ -27,7 +29,7 @@ pub async fn connect(url: &str) -> Ws {
 }
 
 /// A viewer's hello for `live`: no device key, no contact data.
-pub fn viewer_hello(live: &str, first_name: &str) -> Hello {
+pub(crate) fn viewer_hello(live: &str, first_name: &str) -> Hello {
     Hello {
         version: PROTOCOL_VERSION,
         live: live.into(),
@@ -42,7 +44,7 @@ pub fn viewer_hello(live: &str, first_name: &str) -> Hello {
 }
 
 /// A viewer's hello with a device key (the same viewer on every connect).
-pub fn keyed_viewer_hello(live: &str, first_name: &str, key: &str) -> Hello {
+pub(crate) fn keyed_viewer_hello(live: &str, first_name: &str, key: &str) -> Hello {
     let mut hello = viewer_hello(live, first_name);
     if let Auth::Viewer { key: k, .. } = &mut hello.auth {
         *k = Some(key.into());
@@ -51,7 +53,7 @@ pub fn keyed_viewer_hello(live: &str, first_name: &str, key: &str) -> Hello {
 }
 
 /// A staff member's hello for `live` with `token`.
-pub fn staff_hello(live: &str, token: &str) -> Hello {
+pub(crate) fn staff_hello(live: &str, token: &str) -> Hello {
     Hello {
         version: PROTOCOL_VERSION,
         live: live.into(),
@@ -63,21 +65,21 @@ pub fn staff_hello(live: &str, token: &str) -> Hello {
 }
 
 /// `frame` as the text message a client sends.
-pub fn text_message(frame: &ClientFrame) -> Message {
+pub(crate) fn text_message(frame: &ClientFrame) -> Message {
     Message::text(serde_json::to_string(frame).expect("serialise"))
 }
 
 /// What a client saw before its connection closed.
 #[derive(Debug, Default)]
-pub struct Closed {
-    pub frames: Vec<ServerFrame>,
+pub(crate) struct Closed {
+    pub(crate) frames: Vec<ServerFrame>,
     /// The close frame's code; `None` when the socket ended without one.
-    pub code: Option<u16>,
+    pub(crate) code: Option<u16>,
 }
 
 impl Closed {
     /// The code of the `error` or `bye` frame the hub sent.
-    pub fn error_code(&self) -> Option<ErrorCode> {
+    pub(crate) fn error_code(&self) -> Option<ErrorCode> {
         self.frames.iter().rev().find_map(|f| match f {
             ServerFrame::Error(e) => Some(e.code),
             ServerFrame::Bye { code, .. } => Some(*code),
@@ -85,7 +87,7 @@ impl Closed {
         })
     }
 
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         self.frames
             .iter()
             .rev()
@@ -97,7 +99,7 @@ impl Closed {
             .unwrap_or_default()
     }
 
-    pub fn events(&self) -> Vec<&EventFrame> {
+    pub(crate) fn events(&self) -> Vec<&EventFrame> {
         self.frames
             .iter()
             .filter_map(|f| match f {
@@ -108,19 +110,19 @@ impl Closed {
     }
 }
 
-pub enum Incoming {
+pub(crate) enum Incoming {
     Frame(ServerFrame),
     Closed(Option<u16>),
 }
 
-pub async fn send_json(ws: &mut Ws, frame: &ClientFrame) {
+pub(crate) async fn send_json(ws: &mut Ws, frame: &ClientFrame) {
     tokio::time::timeout(TIMEOUT, ws.send(text_message(frame)))
         .await
         .expect("send in time")
         .expect("send");
 }
 
-pub async fn send_text(ws: &mut Ws, text: &str) {
+pub(crate) async fn send_text(ws: &mut Ws, text: &str) {
     tokio::time::timeout(TIMEOUT, ws.send(Message::text(text)))
         .await
         .expect("send in time")
@@ -128,7 +130,7 @@ pub async fn send_text(ws: &mut Ws, text: &str) {
 }
 
 /// The next hub frame (pings and pongs skipped), or how the socket closed.
-pub async fn read_frame(ws: &mut Ws) -> Incoming {
+pub(crate) async fn read_frame(ws: &mut Ws) -> Incoming {
     // One deadline for the whole wait: pings must not extend it.
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     loop {
@@ -142,7 +144,7 @@ pub async fn read_frame(ws: &mut Ws) -> Incoming {
                 return Incoming::Frame(frame);
             }
             Some(Ok(Message::Close(c))) => return Incoming::Closed(c.map(|c| u16::from(c.code))),
-            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
             Some(Ok(Message::Binary(_))) => panic!("the hub never sends binary frames"),
             Some(Err(_)) | None => return Incoming::Closed(None),
         }
@@ -150,7 +152,7 @@ pub async fn read_frame(ws: &mut Ws) -> Incoming {
 }
 
 /// Reads every frame until the hub closes.
-pub async fn read_until_close(ws: &mut Ws) -> Closed {
+pub(crate) async fn read_until_close(ws: &mut Ws) -> Closed {
     let mut closed = Closed::default();
     loop {
         match read_frame(ws).await {
@@ -164,22 +166,22 @@ pub async fn read_until_close(ws: &mut Ws) -> Closed {
 }
 
 /// A joined client. It keeps every event it read, in order.
-pub struct Client {
-    pub ws: Ws,
-    pub welcome: Welcome,
+pub(crate) struct Client {
+    pub(crate) ws: Ws,
+    pub(crate) welcome: Welcome,
     /// The `reload` reason, when the hub answered a resume with a snapshot.
-    pub reload: Option<String>,
+    pub(crate) reload: Option<String>,
     /// Every event read so far (replayed and live), in arrival order.
-    pub events: Vec<EventFrame>,
+    pub(crate) events: Vec<EventFrame>,
     /// Non-event frames read while waiting for something else.
-    pending: std::collections::VecDeque<ServerFrame>,
+    pending: VecDeque<ServerFrame>,
     next_id: u64,
 }
 
 impl Client {
     /// Connects to `url` and says `hello`; a refusal returns what the hub
     /// said before closing.
-    pub async fn try_join(url: &str, hello: Hello) -> Result<Client, Closed> {
+    pub(crate) async fn try_join(url: &str, hello: Hello) -> Result<Client, Closed> {
         let mut ws = connect(url).await;
         send_json(&mut ws, &ClientFrame::Hello(hello)).await;
         let mut reload = None;
@@ -191,7 +193,7 @@ impl Client {
                         welcome: *welcome,
                         reload,
                         events: Vec::new(),
-                        pending: Default::default(),
+                        pending: VecDeque::default(),
                         next_id: 0,
                     });
                 }
@@ -212,18 +214,14 @@ impl Client {
     }
 
     /// The resume point: the last event seen, or the welcome's head.
-    pub fn position(&self) -> Resume {
+    pub(crate) fn position(&self) -> Resume {
         Resume {
             epoch: self.welcome.epoch.clone(),
-            seq: self
-                .events
-                .last()
-                .map(|e| e.seq)
-                .unwrap_or(self.welcome.seq),
+            seq: self.events.last().map_or(self.welcome.seq, |e| e.seq),
         }
     }
 
-    pub async fn send_command_with_id(&mut self, id: &str, command: Command) {
+    pub(crate) async fn send_command_with_id(&mut self, id: &str, command: Command) {
         let frame = ClientFrame::Command(CommandFrame {
             id: CommandId(id.into()),
             command,
@@ -233,19 +231,19 @@ impl Client {
 
     /// Sends a command and returns its answer (ack, error or viewer card),
     /// keeping the events that arrive meanwhile.
-    pub async fn command(&mut self, command: Command) -> ServerFrame {
+    pub(crate) async fn command(&mut self, command: Command) -> ServerFrame {
         self.next_id += 1;
         let id = format!("t-{}", self.next_id);
         self.command_with_id(&id, command).await
     }
 
-    pub async fn command_with_id(&mut self, id: &str, command: Command) -> ServerFrame {
+    pub(crate) async fn command_with_id(&mut self, id: &str, command: Command) -> ServerFrame {
         self.send_command_with_id(id, command).await;
         self.answer_to(id).await
     }
 
     /// Waits for the answer to command `id`.
-    pub async fn answer_to(&mut self, id: &str) -> ServerFrame {
+    pub(crate) async fn answer_to(&mut self, id: &str) -> ServerFrame {
         if let Some(i) = self.pending.iter().position(|f| answers(f, id)) {
             return self.pending.remove(i).expect("present");
         }
@@ -259,7 +257,7 @@ impl Client {
     }
 
     /// Sends a command and expects an ack; returns its seq.
-    pub async fn ack(&mut self, command: Command) -> Option<Seq> {
+    pub(crate) async fn ack(&mut self, command: Command) -> Option<Seq> {
         match self.command(command).await {
             ServerFrame::Ack { seq, .. } => seq,
             other => panic!("expected an ack, got {other:?}"),
@@ -267,7 +265,7 @@ impl Client {
     }
 
     /// Sends a command and expects an error.
-    pub async fn refused(&mut self, command: Command) -> ErrorFrame {
+    pub(crate) async fn refused(&mut self, command: Command) -> ErrorFrame {
         match self.command(command).await {
             ServerFrame::Error(e) => e,
             other => panic!("expected an error, got {other:?}"),
@@ -275,7 +273,7 @@ impl Client {
     }
 
     /// Says something; returns the ack's seq.
-    pub async fn say(&mut self, text: &str) -> Seq {
+    pub(crate) async fn say(&mut self, text: &str) -> Seq {
         self.ack(Command::Say {
             text: text.into(),
             question: false,
@@ -285,7 +283,7 @@ impl Client {
     }
 
     /// The next frame of any kind; panics if the hub closes.
-    pub async fn next_frame(&mut self) -> ServerFrame {
+    pub(crate) async fn next_frame(&mut self) -> ServerFrame {
         match read_frame(&mut self.ws).await {
             Incoming::Frame(f) => f,
             Incoming::Closed(code) => panic!("the hub closed the connection ({code:?})"),
@@ -293,7 +291,7 @@ impl Client {
     }
 
     /// Reads until an event with `seq` (or later) has arrived; returns it.
-    pub async fn event_at(&mut self, seq: Seq) -> EventFrame {
+    pub(crate) async fn event_at(&mut self, seq: Seq) -> EventFrame {
         if let Some(e) = self.events.iter().find(|e| e.seq >= seq) {
             return e.clone();
         }
@@ -312,7 +310,7 @@ impl Client {
 
     /// Reads until an event matching `pred` arrives (or was already read
     /// after index `from`).
-    pub async fn wait_event(&mut self, pred: impl Fn(&Event) -> bool) -> EventFrame {
+    pub(crate) async fn wait_event(&mut self, pred: impl Fn(&Event) -> bool) -> EventFrame {
         if let Some(e) = self.events.iter().find(|e| pred(&e.event)) {
             return e.clone();
         }
@@ -330,7 +328,7 @@ impl Client {
     }
 
     /// Reads everything until the hub closes the connection.
-    pub async fn closed(mut self) -> Closed {
+    pub(crate) async fn closed(mut self) -> Closed {
         let mut closed = read_until_close(&mut self.ws).await;
         for f in &closed.frames {
             if let ServerFrame::Event(e) = f {
@@ -343,7 +341,7 @@ impl Client {
 
     /// Hands the socket to a task that reads continuously, so this client
     /// never falls behind; frames arrive on the returned channel.
-    pub fn spawn_reader(self) -> Reader {
+    pub(crate) fn spawn_reader(self) -> Reader {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut ws = self.ws;
         let task = tokio::spawn(async move {
@@ -358,7 +356,7 @@ impl Client {
                             return;
                         }
                     }
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => return,
                     Some(Ok(_)) => {}
                 }
             }
@@ -372,30 +370,31 @@ impl Client {
     }
 
     /// Drops the connection without a close handshake (a network drop).
-    pub fn drop_connection(self) -> Vec<EventFrame> {
+    pub(crate) fn drop_connection(self) -> Vec<EventFrame> {
         self.events
     }
 }
 
 fn answers(frame: &ServerFrame, id: &str) -> bool {
     match frame {
-        ServerFrame::Ack { id: a, .. } | ServerFrame::ViewerCard { id: a, .. } => a.0 == id,
-        ServerFrame::Error(ErrorFrame { id: Some(a), .. }) => a.0 == id,
+        ServerFrame::Ack { id: a, .. }
+        | ServerFrame::ViewerCard { id: a, .. }
+        | ServerFrame::Error(ErrorFrame { id: Some(a), .. }) => a.0 == id,
         _ => false,
     }
 }
 
 /// A client read by a background task.
-pub struct Reader {
-    pub welcome: Welcome,
-    pub events: Vec<EventFrame>,
+pub(crate) struct Reader {
+    pub(crate) welcome: Welcome,
+    pub(crate) events: Vec<EventFrame>,
     rx: mpsc::UnboundedReceiver<ServerFrame>,
     task: JoinHandle<()>,
 }
 
 impl Reader {
     /// Collects events until one with `seq` (or later) has arrived.
-    pub async fn until_seq(&mut self, seq: Seq) -> &[EventFrame] {
+    pub(crate) async fn until_seq(&mut self, seq: Seq) -> &[EventFrame] {
         while self.events.last().is_none_or(|e| e.seq < seq) {
             let frame = tokio::time::timeout(TIMEOUT, self.rx.recv())
                 .await
@@ -416,18 +415,18 @@ impl Drop for Reader {
 }
 
 /// The message event's text, if the event is a message or release.
-pub fn text_of(event: &Event) -> Option<&str> {
+pub(crate) fn text_of(event: &Event) -> Option<&str> {
     match event {
         Event::Message { message } | Event::Released { message } => Some(&message.text),
         _ => None,
     }
 }
 
-/// Close codes as numbers, for comparing with [`Closed::code`].
-pub fn close_code(code: regie::protocol::CloseCode) -> Option<u16> {
-    Some(code.code())
+/// A close code as the number a socket carries (see [`Closed::code`]).
+pub(crate) fn close_code(code: regie::protocol::CloseCode) -> u16 {
+    code.code()
 }
 
-pub fn normal_close() -> u16 {
+pub(crate) fn normal_close() -> u16 {
     u16::from(WsCloseCode::Normal)
 }

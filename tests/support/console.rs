@@ -11,14 +11,14 @@ use regie::protocol::*;
 
 /// 2026-11-26 12:00:00 UTC: every timestamp in the fixtures is near it, so
 /// snapshots show fixed times.
-pub const NOON: Millis = 1_795_694_400_000;
-pub const MIN: Millis = 60_000;
+pub(crate) const NOON: Millis = 1_795_694_400_000;
+pub(crate) const MIN: Millis = 60_000;
 
-pub fn epoch() -> Epoch {
+pub(crate) fn epoch() -> Epoch {
     Epoch("ep-1".into())
 }
 
-pub fn viewer(vid: &str, name: &str, pseudonym: &str) -> Author {
+pub(crate) fn viewer(vid: &str, name: &str, pseudonym: &str) -> Author {
     Author::Viewer {
         viewer_id: ViewerId(vid.into()),
         first_name: name.into(),
@@ -26,21 +26,21 @@ pub fn viewer(vid: &str, name: &str, pseudonym: &str) -> Author {
     }
 }
 
-pub fn staff(name: &str, role: StaffRole) -> Author {
+pub(crate) fn staff(name: &str, role: StaffRole) -> Author {
     Author::Staff {
         name: name.into(),
         role,
     }
 }
 
-pub fn actor(name: &str, role: StaffRole) -> Actor {
+pub(crate) fn actor(name: &str, role: StaffRole) -> Actor {
     Actor {
         name: Some(name.into()),
         role,
     }
 }
 
-pub fn message(id: u64, at: Millis, author: Author, text: &str) -> ChatMessage {
+pub(crate) fn message(id: u64, at: Millis, author: Author, text: &str) -> ChatMessage {
     ChatMessage {
         id: MessageId(id),
         at,
@@ -53,14 +53,14 @@ pub fn message(id: u64, at: Millis, author: Author, text: &str) -> ChatMessage {
     }
 }
 
-pub fn question(id: u64, at: Millis, author: Author, text: &str) -> ChatMessage {
+pub(crate) fn question(id: u64, at: Millis, author: Author, text: &str) -> ChatMessage {
     ChatMessage {
         question: true,
         ..message(id, at, author, text)
     }
 }
 
-pub fn event(seq: Seq, at: Millis, event: Event) -> ServerFrame {
+pub(crate) fn event(seq: Seq, at: Millis, event: Event) -> ServerFrame {
     ServerFrame::Event(EventFrame {
         epoch: epoch(),
         seq,
@@ -69,7 +69,7 @@ pub fn event(seq: Seq, at: Millis, event: Event) -> ServerFrame {
     })
 }
 
-pub fn welcome(role: StaffRole, name: &str, seq: Seq, snapshot: Snapshot) -> ServerFrame {
+pub(crate) fn welcome(role: StaffRole, name: &str, seq: Seq, snapshot: Snapshot) -> ServerFrame {
     ServerFrame::Welcome(Box::new(Welcome {
         version: PROTOCOL_VERSION,
         live: "spring-show".into(),
@@ -85,30 +85,30 @@ pub fn welcome(role: StaffRole, name: &str, seq: Seq, snapshot: Snapshot) -> Ser
     }))
 }
 
-pub fn key(c: char) -> Msg {
+pub(crate) fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
-pub fn code(code: KeyCode) -> Msg {
+pub(crate) fn code(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-pub fn ctrl(c: char) -> Msg {
+pub(crate) fn ctrl(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
 }
 
 /// Feeds messages and collects every effect.
-pub fn feed(state: &mut Console, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
+pub(crate) fn feed(state: &mut Console, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
     msgs.into_iter().flat_map(|m| update(state, m)).collect()
 }
 
 /// Types text as key presses.
-pub fn typed(text: &str) -> Vec<Msg> {
+pub(crate) fn typed(text: &str) -> Vec<Msg> {
     text.chars().map(key).collect()
 }
 
 /// The commands among effects.
-pub fn commands(effects: &[Effect]) -> Vec<Command> {
+pub(crate) fn commands(effects: &[Effect]) -> Vec<Command> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -118,7 +118,7 @@ pub fn commands(effects: &[Effect]) -> Vec<Command> {
         .collect()
 }
 
-pub fn console(role: StaffRole) -> Console {
+pub(crate) fn console(role: StaffRole) -> Console {
     let session = Session {
         role,
         name: String::new(),
@@ -132,8 +132,24 @@ pub fn console(role: StaffRole) -> Console {
 /// A show in progress: two Julies, questions (one answered, one pinned), a
 /// held message with masked personal data, a hidden one, a staff answer, a
 /// tombstone, and some staff activity.
-pub fn show(role: StaffRole) -> Console {
+pub(crate) fn show(role: StaffRole) -> Console {
     let mut c = console(role);
+    let name = match role {
+        StaffRole::Host => "Claire",
+        StaffRole::Moderator => "Inès B.",
+        StaffRole::Support => "Sam",
+        StaffRole::Admin => "Alex",
+    };
+    let joined = [
+        Msg::Frame(welcome(role, name, 20, show_snapshot(show_chat()))),
+        Msg::Connection(ConnStatus::Connected),
+    ];
+    feed(&mut c, joined.into_iter().chain(show_staff_activity()));
+    c
+}
+
+/// The show's chat so far, oldest first, as the welcome's snapshot carries it.
+fn show_chat() -> Vec<ChatEntry> {
     let julie1 = || viewer("v-julie-1", "Julie", "lune");
     let julie2 = || viewer("v-julie-2", "Julie", "soleil");
     let marc = || viewer("v-marc", "Marc", "marc");
@@ -198,14 +214,19 @@ pub fn show(role: StaffRole) -> Console {
         first_name: "Julie".into(),
     });
     recent.push(ChatEntry::Message(reply));
-    for i in 0..6 {
+    for i in 0..6_u8 {
         recent.push(ChatEntry::Message(message(
-            11 + i,
-            NOON + (11 + i as i64) * MIN,
+            11 + u64::from(i),
+            NOON + (11 + i64::from(i)) * MIN,
             if i % 2 == 0 { marc() } else { ines() },
             &format!("comment number {i} about the collection"),
         )));
     }
+    recent
+}
+
+/// The welcome's snapshot of `recent`: its open questions, the first pinned.
+fn show_snapshot(recent: Vec<ChatEntry>) -> Snapshot {
     let open: Vec<ChatMessage> = recent
         .iter()
         .filter_map(|e| match e {
@@ -214,64 +235,56 @@ pub fn show(role: StaffRole) -> Console {
         })
         .collect();
     let pinned = open.first().cloned();
-    let snapshot = Snapshot {
+    Snapshot {
         pinned,
         open_questions: open,
         recent,
         viewers_online: 83,
         settings: Settings::default(),
         ..Snapshot::default()
-    };
-    let name = match role {
-        StaffRole::Host => "Claire",
-        StaffRole::Moderator => "Inès B.",
-        StaffRole::Support => "Sam",
-        StaffRole::Admin => "Alex",
-    };
-    feed(
-        &mut c,
-        [
-            Msg::Frame(welcome(role, name, 20, snapshot)),
-            Msg::Connection(ConnStatus::Connected),
-            Msg::Frame(event(
-                21,
-                NOON + 20 * MIN,
-                Event::QuestionAnswered {
-                    message_id: MessageId(9),
-                    by: actor("Claire", StaffRole::Host),
-                },
-            )),
-            Msg::Frame(event(
-                22,
-                NOON + 21 * MIN,
-                Event::Pinned {
-                    message_id: MessageId(2),
-                    by: actor("Claire", StaffRole::Host),
-                },
-            )),
-            Msg::Frame(event(
-                23,
-                NOON + 22 * MIN,
-                Event::Hidden {
-                    message_id: MessageId(7),
-                    by: actor("Inès B.", StaffRole::Moderator),
-                },
-            )),
-        ],
-    );
-    c
+    }
+}
+
+/// What the staff did after the snapshot: answered, pinned, hid.
+fn show_staff_activity() -> [Msg; 3] {
+    [
+        Msg::Frame(event(
+            21,
+            NOON + 20 * MIN,
+            Event::QuestionAnswered {
+                message_id: MessageId(9),
+                by: actor("Claire", StaffRole::Host),
+            },
+        )),
+        Msg::Frame(event(
+            22,
+            NOON + 21 * MIN,
+            Event::Pinned {
+                message_id: MessageId(2),
+                by: actor("Claire", StaffRole::Host),
+            },
+        )),
+        Msg::Frame(event(
+            23,
+            NOON + 22 * MIN,
+            Event::Hidden {
+                message_id: MessageId(7),
+                by: actor("Inès B.", StaffRole::Moderator),
+            },
+        )),
+    ]
 }
 
 /// Draws the console on a test terminal and returns the screen as text.
-pub fn render(state: &mut Console, width: u16, height: u16) -> String {
+pub(crate) fn render(state: &mut Console, width: u16, height: u16) -> String {
     render_with(state, width, height, &Theme::builtin_default())
 }
 
-pub fn render_with(state: &mut Console, width: u16, height: u16, theme: &Theme) -> String {
+pub(crate) fn render_with(state: &mut Console, width: u16, height: u16, theme: &Theme) -> String {
     draw_on(state, width, height, theme).backend().to_string()
 }
 
-pub fn buffer(state: &mut Console, width: u16, height: u16) -> ratatui::buffer::Buffer {
+pub(crate) fn buffer(state: &mut Console, width: u16, height: u16) -> ratatui::buffer::Buffer {
     let terminal = draw_on(state, width, height, &Theme::builtin_default());
     terminal.backend().buffer().clone()
 }
@@ -280,17 +293,18 @@ pub fn buffer(state: &mut Console, width: u16, height: u16) -> ratatui::buffer::
 fn draw_on(state: &mut Console, width: u16, height: u16, theme: &Theme) -> Terminal<TestBackend> {
     update(state, Msg::Resize { width, height });
     let mut feed_view = regie::console::view::FeedView::default();
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let mut terminal =
+        Terminal::new(TestBackend::new(width, height)).expect("a terminal on the test backend");
     terminal
         .draw(|f| regie::console::view::draw(f, state, &mut feed_view, theme))
-        .unwrap();
+        .expect("draw on the test backend");
     terminal
 }
 
 /// Applies the console network task's events to `state` until `done`
 /// holds, ticking the clock after each; every wait is bounded (60 s).
 /// `observe` sees each event before the console does.
-pub async fn pump_observing(
+pub(crate) async fn pump_observing(
     state: &mut Console,
     handle: &mut regie::console::net::NetHandle,
     what: &str,
@@ -320,11 +334,11 @@ pub async fn pump_observing(
 }
 
 /// [`pump_observing`] without an observer.
-pub async fn pump(
+pub(crate) async fn pump(
     state: &mut Console,
     handle: &mut regie::console::net::NetHandle,
     what: &str,
     done: impl Fn(&Console) -> bool,
 ) {
-    pump_observing(state, handle, what, |_| {}, done).await
+    pump_observing(state, handle, what, |_| {}, done).await;
 }

@@ -22,20 +22,20 @@ use super::client::{self, Client, Closed, Ws};
 use super::tokens;
 
 /// The longest any test waits for one thing to happen.
-pub const TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The live a test hub runs unless told otherwise.
-pub const LIVE: &str = "show";
+pub(crate) const LIVE: &str = "show";
 
 /// A running hub. Dropping it without [`TestHub::stop`] aborts it.
-pub struct TestHub {
-    pub addr: SocketAddr,
-    pub url: String,
-    pub live: String,
-    pub data_dir: PathBuf,
+pub(crate) struct TestHub {
+    pub(crate) addr: SocketAddr,
+    pub(crate) url: String,
+    pub(crate) live: String,
+    pub(crate) data_dir: PathBuf,
     /// Owns the temp dir when the hub created it.
-    pub tempdir: Option<tempfile::TempDir>,
-    pub key: SigningKey,
+    pub(crate) tempdir: Option<tempfile::TempDir>,
+    pub(crate) key: SigningKey,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), HubError>>>,
 }
@@ -52,7 +52,7 @@ struct Launch<'a> {
 /// once an hour instead of every few seconds), for tests that want the hub
 /// exactly as `regie serve` runs it. A crowd needs it: a viewer settles its
 /// last line as held only when a later event arrives.
-pub fn as_shipped(config: &mut HubConfig) {
+pub(crate) fn as_shipped(config: &mut HubConfig) {
     config.limits.viewers_online_interval = Limits::default().viewers_online_interval;
 }
 
@@ -62,17 +62,17 @@ fn any_port() -> SocketAddr {
 
 impl TestHub {
     /// A hub with the default configuration on a fresh temp dir.
-    pub async fn start() -> TestHub {
+    pub(crate) async fn start() -> TestHub {
         Self::start_with(|_| {}).await
     }
 
     /// A hub on a fresh temp dir, with `tweak` applied to its configuration.
-    pub async fn start_with(tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+    pub(crate) async fn start_with(tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
         Self::start_live(LIVE, tweak).await
     }
 
     /// A hub running `live` on a fresh temp dir.
-    pub async fn start_live(live: &str, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+    pub(crate) async fn start_live(live: &str, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
         let dir = tempfile::tempdir().expect("temp dir");
         let launch = Launch {
             live,
@@ -86,7 +86,7 @@ impl TestHub {
     }
 
     /// A hub on an existing data dir (a restart).
-    pub async fn start_in(data_dir: &Path, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+    pub(crate) async fn start_in(data_dir: &Path, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
         let launch = Launch {
             live: LIVE,
             data_dir,
@@ -98,7 +98,7 @@ impl TestHub {
 
     /// A hub on `data_dir` with a store of the test's choice (a fault
     /// injector, another backend).
-    pub async fn start_with_store(
+    pub(crate) async fn start_with_store(
         data_dir: &Path,
         store: Box<dyn Store>,
         tweak: impl FnOnce(&mut HubConfig),
@@ -115,7 +115,7 @@ impl TestHub {
     /// Starts `live` again where a stopped hub ran: same address (so its
     /// clients reconnect to the same URL) and the data dir
     /// [`TestHub::stop`] returned.
-    pub async fn restart(
+    pub(crate) async fn restart(
         live: &str,
         addr: SocketAddr,
         dir: tempfile::TempDir,
@@ -171,7 +171,7 @@ impl TestHub {
 
     /// Shuts the hub down gracefully and waits for `serve` to return.
     /// Returns the temp dir (if the hub owned one) so a restart can reuse it.
-    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+    pub(crate) async fn stop(mut self) -> Option<tempfile::TempDir> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -186,22 +186,22 @@ impl TestHub {
     }
 
     /// A staff token for this hub's live, valid for an hour.
-    pub fn token(&self, role: StaffRole, name: &str) -> String {
+    pub(crate) fn token(&self, role: StaffRole, name: &str) -> String {
         tokens::token(&self.key, role, name, &self.live)
     }
 
     /// A token that expired an hour ago.
-    pub fn expired_token(&self, role: StaffRole, name: &str) -> String {
+    pub(crate) fn expired_token(&self, role: StaffRole, name: &str) -> String {
         tokens::expired_token(&self.key, role, name, &self.live)
     }
 
     /// A token signed with some other key.
-    pub fn forged_token(&self, role: StaffRole, name: &str) -> String {
+    pub(crate) fn forged_token(&self, role: StaffRole, name: &str) -> String {
         tokens::forged_token(role, name, &self.live)
     }
 
     /// `GET path` on the hub's port; returns (status, body).
-    pub async fn http_get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn http_get(&self, path: &str) -> (u16, String) {
         let fut = async {
             let mut tcp = TcpStream::connect(self.addr).await.expect("connect");
             let req = format!(
@@ -229,7 +229,7 @@ impl TestHub {
     }
 
     /// The value of a metric line (`name{labels}`) in `/metrics`, 0 if absent.
-    pub async fn metric(&self, series: &str) -> f64 {
+    pub(crate) async fn metric(&self, series: &str) -> f64 {
         let (_, body) = self.http_get("/metrics").await;
         body.lines()
             .find_map(|l| {
@@ -240,25 +240,25 @@ impl TestHub {
     }
 
     /// Opens a plain WebSocket to the hub, without saying hello.
-    pub async fn raw(&self) -> Ws {
+    pub(crate) async fn raw(&self) -> Ws {
         client::connect(&self.url).await
     }
 
-    pub fn viewer_hello(&self, first_name: &str) -> Hello {
+    pub(crate) fn viewer_hello(&self, first_name: &str) -> Hello {
         client::viewer_hello(&self.live, first_name)
     }
 
-    pub fn staff_hello(&self, role: StaffRole, name: &str) -> Hello {
+    pub(crate) fn staff_hello(&self, role: StaffRole, name: &str) -> Hello {
         client::staff_hello(&self.live, &self.token(role, name))
     }
 
     /// A viewer that joined.
-    pub async fn viewer(&self, first_name: &str) -> Client {
+    pub(crate) async fn viewer(&self, first_name: &str) -> Client {
         self.join(self.viewer_hello(first_name)).await
     }
 
     /// A viewer with a device key (stays the same viewer on reconnect).
-    pub async fn viewer_with_key(&self, first_name: &str, key: &str) -> Client {
+    pub(crate) async fn viewer_with_key(&self, first_name: &str, key: &str) -> Client {
         let mut hello = self.viewer_hello(first_name);
         if let Auth::Viewer { key: k, .. } = &mut hello.auth {
             *k = Some(key.into());
@@ -267,12 +267,12 @@ impl TestHub {
     }
 
     /// A staff member that joined.
-    pub async fn staff(&self, role: StaffRole, name: &str) -> Client {
+    pub(crate) async fn staff(&self, role: StaffRole, name: &str) -> Client {
         self.join(self.staff_hello(role, name)).await
     }
 
     /// Says `hello` and expects a welcome.
-    pub async fn join(&self, hello: Hello) -> Client {
+    pub(crate) async fn join(&self, hello: Hello) -> Client {
         match self.try_join(hello).await {
             Ok(c) => c,
             Err(refused) => panic!("join refused: {refused:?}"),
@@ -280,7 +280,7 @@ impl TestHub {
     }
 
     /// Says `hello`; a refusal returns what the hub said before closing.
-    pub async fn try_join(&self, hello: Hello) -> Result<Client, Closed> {
+    pub(crate) async fn try_join(&self, hello: Hello) -> Result<Client, Closed> {
         Client::try_join(&self.url, hello).await
     }
 }
@@ -296,7 +296,7 @@ impl Drop for TestHub {
 /// A [`TestHub`] with its own runtime, for `#[test]`s that drive the
 /// `regie` binary from the test thread while the hub serves on the
 /// runtime's workers. Derefs to the hub.
-pub struct BlockingHub {
+pub(crate) struct BlockingHub {
     // Declared first: dropped (aborted) before the runtime goes.
     hub: TestHub,
     rt: tokio::runtime::Runtime,
@@ -304,24 +304,24 @@ pub struct BlockingHub {
 
 impl BlockingHub {
     /// A hub with the default configuration on a fresh temp dir.
-    pub fn start() -> BlockingHub {
+    pub(crate) fn start() -> BlockingHub {
         Self::start_with(|_| {})
     }
 
     /// A hub on a fresh temp dir, with `tweak` applied to its configuration.
-    pub fn start_with(tweak: impl FnOnce(&mut HubConfig)) -> BlockingHub {
+    pub(crate) fn start_with(tweak: impl FnOnce(&mut HubConfig)) -> BlockingHub {
         let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
         let hub = rt.block_on(TestHub::start_with(tweak));
         BlockingHub { hub, rt }
     }
 
     /// Runs `future` on the hub's runtime.
-    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.rt.block_on(future)
     }
 
     /// Shuts the hub down gracefully and waits for `serve` to return.
-    pub fn stop(self) {
+    pub(crate) fn stop(self) {
         let BlockingHub { hub, rt } = self;
         rt.block_on(hub.stop());
     }

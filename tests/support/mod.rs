@@ -15,8 +15,8 @@
 // Each test binary compiles the whole kit and uses a subset of it.
 #![allow(dead_code)]
 
-pub mod client;
-pub mod console;
-pub mod hub;
-pub mod store;
-pub mod tokens;
+pub(crate) mod client;
+pub(crate) mod console;
+pub(crate) mod hub;
+pub(crate) mod store;
+pub(crate) mod tokens;

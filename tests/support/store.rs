@@ -6,31 +6,36 @@ use regie::protocol::{
 };
 use regie::store::{AuditEntry, Commit, LiveHead, Store};
 
-pub const LIVE: &str = "show";
-pub const T0: Millis = 1_750_000_000_000;
+pub(crate) const LIVE: &str = "show";
+pub(crate) const T0: Millis = 1_750_000_000_000;
 
-pub fn viewer(n: u32) -> ViewerId {
+/// `n` ms after [`T0`]: when message `n`, or the event at seq `n`, happened.
+fn at(n: u64) -> Millis {
+    T0 + Millis::try_from(n).expect("test ids and seqs are far below i64::MAX")
+}
+
+pub(crate) fn viewer(n: u32) -> ViewerId {
     ViewerId(format!("v-{n}"))
 }
 
-pub fn moderator() -> Actor {
+pub(crate) fn moderator() -> Actor {
     Actor {
         name: Some("Inès".into()),
         role: StaffRole::Moderator,
     }
 }
 
-pub fn support() -> Actor {
+pub(crate) fn support() -> Actor {
     Actor {
         name: Some("Sam".into()),
         role: StaffRole::Support,
     }
 }
 
-pub fn viewer_message(id: u64, author: u32, text: &str, question: bool) -> ChatMessage {
+pub(crate) fn viewer_message(id: u64, author: u32, text: &str, question: bool) -> ChatMessage {
     ChatMessage {
         id: MessageId(id),
-        at: T0 + id as Millis,
+        at: at(id),
         author: Author::Viewer {
             viewer_id: viewer(author),
             first_name: "Julie".into(),
@@ -44,10 +49,10 @@ pub fn viewer_message(id: u64, author: u32, text: &str, question: bool) -> ChatM
     }
 }
 
-pub fn answer(id: u64, to: &ChatMessage, text: &str) -> ChatMessage {
+pub(crate) fn answer(id: u64, to: &ChatMessage, text: &str) -> ChatMessage {
     ChatMessage {
         id: MessageId(id),
-        at: T0 + id as Millis,
+        at: at(id),
         author: Author::Staff {
             name: "Léa".into(),
             role: StaffRole::Host,
@@ -63,7 +68,7 @@ pub fn answer(id: u64, to: &ChatMessage, text: &str) -> ChatMessage {
     }
 }
 
-pub fn tombstone(m: &ChatMessage, reason: &str, at: Millis) -> Tombstone {
+pub(crate) fn tombstone(m: &ChatMessage, reason: &str, at: Millis) -> Tombstone {
     Tombstone {
         message_id: m.id,
         posted_at: m.at,
@@ -74,7 +79,7 @@ pub fn tombstone(m: &ChatMessage, reason: &str, at: Millis) -> Tombstone {
     }
 }
 
-pub fn audit(action: &str, target: &str, reason: &str) -> AuditEntry {
+pub(crate) fn audit(action: &str, target: &str, reason: &str) -> AuditEntry {
     AuditEntry {
         actor_name: "Sam".into(),
         actor_role: StaffRole::Support,
@@ -86,43 +91,45 @@ pub fn audit(action: &str, target: &str, reason: &str) -> AuditEntry {
 }
 
 /// Numbers events the way the hub's session actor does.
-pub struct Sequencer {
-    pub epoch: Epoch,
-    pub head: Seq,
+pub(crate) struct Sequencer {
+    pub(crate) epoch: Epoch,
+    pub(crate) head: Seq,
 }
 
 impl Sequencer {
-    pub fn new(head: &LiveHead) -> Self {
+    pub(crate) fn new(head: &LiveHead) -> Self {
         Self {
             epoch: head.epoch.clone(),
             head: head.head,
         }
     }
 
-    pub fn frame(&mut self, event: Event) -> EventFrame {
+    pub(crate) fn frame(&mut self, event: Event) -> EventFrame {
         self.head += 1;
         EventFrame {
             epoch: self.epoch.clone(),
             seq: self.head,
-            at: T0 + self.head as Millis,
+            at: at(self.head),
             event,
         }
     }
 
     /// Commits one event, returning its seq.
-    pub fn commit(&mut self, store: &mut impl Store, event: Event) -> Seq {
+    pub(crate) fn commit(&mut self, store: &mut impl Store, event: Event) -> Seq {
         let frame = self.frame(event);
         let seq = frame.seq;
-        store.commit(LIVE, &[Commit::event(frame)]).unwrap();
+        store
+            .commit(LIVE, &[Commit::event(frame)])
+            .expect("the store commits the next event");
         seq
     }
 
-    pub fn say(&mut self, store: &mut impl Store, m: &ChatMessage) -> Seq {
+    pub(crate) fn say(&mut self, store: &mut impl Store, m: &ChatMessage) -> Seq {
         self.commit(store, Event::Message { message: m.clone() })
     }
 
     /// Redacts in one commit with its audit entry, as the hub does.
-    pub fn redact(&mut self, store: &mut impl Store, m: &ChatMessage, reason: &str) -> Seq {
+    pub(crate) fn redact(&mut self, store: &mut impl Store, m: &ChatMessage, reason: &str) -> Seq {
         let frame = self.frame(Event::Redacted {
             tombstone: tombstone(m, reason, T0 + 10_000),
         });
@@ -132,7 +139,7 @@ impl Sequencer {
                 LIVE,
                 &[Commit::event(frame).with_audit(audit("redact", &m.id.to_string(), reason))],
             )
-            .unwrap();
+            .expect("the store commits the redaction with its audit entry");
         seq
     }
 }

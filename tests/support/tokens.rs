@@ -8,15 +8,15 @@ use std::path::Path;
 use regie::auth::{Claims, SigningKey, mint};
 use regie::protocol::{Millis, StaffRole};
 
-pub const HOUR: Millis = 3_600_000;
+pub(crate) const HOUR: Millis = 3_600_000;
 
 /// The data dir's signing key, created if missing.
-pub fn signing_key(data_dir: &Path) -> SigningKey {
+pub(crate) fn signing_key(data_dir: &Path) -> SigningKey {
     SigningKey::load_or_create(data_dir).expect("signing key")
 }
 
 /// A token issued at `issued_at`, valid for `ttl` ms.
-pub fn token_at(
+pub(crate) fn token_at(
     key: &SigningKey,
     role: StaffRole,
     name: &str,
@@ -29,16 +29,16 @@ pub fn token_at(
 }
 
 /// A token for `live`, valid for an hour from now.
-pub fn token(key: &SigningKey, role: StaffRole, name: &str, live: &str) -> String {
+pub(crate) fn token(key: &SigningKey, role: StaffRole, name: &str, live: &str) -> String {
     token_at(key, role, name, live, regie::now_millis(), HOUR)
 }
 
 /// A token that expired an hour ago.
-pub fn expired_token(key: &SigningKey, role: StaffRole, name: &str, live: &str) -> String {
+pub(crate) fn expired_token(key: &SigningKey, role: StaffRole, name: &str, live: &str) -> String {
     token_at(key, role, name, live, regie::now_millis() - 2 * HOUR, HOUR)
 }
 
 /// A well-formed token signed with some other key.
-pub fn forged_token(role: StaffRole, name: &str, live: &str) -> String {
+pub(crate) fn forged_token(role: StaffRole, name: &str, live: &str) -> String {
     token(&SigningKey::from_bytes([42; 32]), role, name, live)
 }
