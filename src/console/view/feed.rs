@@ -76,8 +76,9 @@ struct Window {
     cut_top: usize,
 }
 
-/// The pane's geometry for this draw.
+/// The pane's geometry for this draw: its inner area and column widths.
 struct Columns {
+    inner: Rect,
     name_w: u16,
     text_w: u16,
 }
@@ -102,6 +103,7 @@ pub(crate) fn draw_feed(
         return;
     }
     let cols = Columns {
+        inner,
         name_w,
         text_w: inner.width - text_x_offset,
     };
@@ -121,7 +123,7 @@ pub(crate) fn draw_feed(
         view.anchor_seen = state.scroll.bottom;
     }
     let selected_pos = selected.and_then(|k| state.feed.view_pos(k));
-    draw_window(buf, inner, &window, selected_pos, state, view, theme, &cols);
+    draw_window(buf, &cols, &window, selected_pos, state, view, theme);
     if !state.scroll.follow {
         draw_paused_badge(buf, area, len, window.bottom, state, theme);
     }
@@ -229,17 +231,16 @@ fn top_aligned(feed: &Feed, view: &mut FeedView, rows: usize, top: usize, text_w
 
 /// Draws the window's entries top to bottom; forgets the layouts of
 /// entries no longer on screen.
-#[allow(clippy::too_many_arguments)]
 fn draw_window(
     buf: &mut Buffer,
-    inner: Rect,
+    cols: &Columns,
     window: &Window,
     selected_pos: Option<Pos>,
     state: &Console,
     view: &mut FeedView,
     theme: &Theme,
-    cols: &Columns,
 ) {
+    let inner = cols.inner;
     let len = state.feed.view_len();
     let mut y = inner.y;
     let mut k = window.top;
