@@ -45,6 +45,13 @@ pub struct Limits {
     /// this far behind it is cut with close code 4008 (`slow`), so it can
     /// never stall the show nor grow the hub's memory.
     pub send_queue_frames: usize,
+    /// The kernel's send buffer for each connection (`SO_SNDBUF`), in
+    /// bytes; Linux doubles the value for its bookkeeping. Without a cap
+    /// the kernel grows it to several megabytes per socket, so a reader
+    /// that stopped reading would hold that much kernel memory and take
+    /// that much more before `send_queue_frames` is reached. `None` leaves
+    /// the kernel's own sizing.
+    pub send_buffer_bytes: Option<usize>,
     /// A connection that sends nothing (not even a pong) for this long is
     /// closed with 4009.
     pub idle_timeout: Duration,
@@ -90,6 +97,7 @@ impl Default for Limits {
         Self {
             max_connections: 20_000,
             send_queue_frames: 1024,
+            send_buffer_bytes: Some(64 * 1024),
             idle_timeout: Duration::from_secs(45),
             ping_interval: Duration::from_secs(15),
             hello_timeout: Duration::from_secs(10),

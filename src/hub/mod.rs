@@ -132,8 +132,14 @@ pub async fn serve_with_store(
         stop_inbox.shutdown().await;
     };
     // Small frames must leave at once: batching is done per connection.
-    let listener = listener.tap_io(|tcp| {
+    // The send buffer is capped so that what a connection can have in
+    // flight is bounded by the hub's limits, not by the kernel's autotuning.
+    let send_buffer = config.limits.send_buffer_bytes;
+    let listener = listener.tap_io(move |tcp| {
         let _ = tcp.set_nodelay(true);
+        if let Some(bytes) = send_buffer {
+            cap_send_buffer(tcp, bytes);
+        }
     });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
@@ -148,6 +154,20 @@ pub async fn serve_with_store(
     let _ = tokio::time::timeout(grace, alive_rx.recv()).await;
     tracing::info!("hub stopped");
     served.map_err(HubError::Io)
+}
+
+/// Sets an accepted socket's `SO_SNDBUF`. A failure only costs the cap, so
+/// it is logged and the connection served anyway.
+fn cap_send_buffer(tcp: &tokio::net::TcpStream, bytes: usize) {
+    let sock = socket2::SockRef::from(tcp);
+    match sock.set_send_buffer_size(bytes) {
+        Ok(()) => tracing::debug!(
+            requested = bytes,
+            granted = sock.send_buffer_size().ok(),
+            "send buffer capped"
+        ),
+        Err(e) => tracing::warn!(error = %e, bytes, "could not cap a socket's send buffer"),
+    }
 }
 
 async fn tick(inbox: mailbox::ActorHandle, every: std::time::Duration, timer: mailbox::Timer) {
