@@ -6,8 +6,8 @@
 //! once. At thousands of sockets the cost is in socket writes, not in JSON,
 //! so one flush per batch instead of one per frame is what keeps up with the
 //! show. While a batch is being written, the task still listens for the
-//! actor's farewell: a reader that stopped reading is cut even if its socket
-//! write is stuck.
+//! actor's farewell and keeps the idle deadline: a reader that stopped
+//! reading is cut even if its socket write is stuck.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -147,6 +147,9 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
     drop(queue);
     if let Some(f) = end {
         tracing::debug!(conn, code = %f.code(), "closing");
+        if f.code() == ErrorCode::IdleTimeout {
+            shared.metrics.idle_disconnects.inc();
+        }
         let close = f.close();
         goodbye(&mut ws, f.into_bye(), close, grace).await;
     }
@@ -162,7 +165,7 @@ async fn hello(
     conn: ConnId,
 ) -> Option<(Principal, Contact, Option<Resume>)> {
     let grace = shared.config.limits.close_grace;
-    let hello = match read_hello(ws, shared).await {
+    let hello = match read_hello(ws, shared, conn).await {
         Ok(hello) => hello,
         Err(Some(refusal)) => {
             shared.metrics.rejected(refusal.0.code.as_str());
@@ -239,9 +242,13 @@ impl<'a> Joined<'a> {
 
         loop {
             if !batch.is_empty() || !self.own.is_empty() {
-                if let ControlFlow::Break(end) =
-                    write(ws, &mut self.own, &mut batch, farewell).await
-                {
+                let watch = Watch {
+                    farewell: &mut *farewell,
+                    heartbeat: &mut heartbeat,
+                    last_heard: self.last_heard,
+                    idle_timeout: limits.idle_timeout,
+                };
+                if let ControlFlow::Break(end) = write(ws, &mut self.own, &mut batch, watch).await {
                     return end;
                 }
             }
@@ -276,7 +283,13 @@ impl<'a> Joined<'a> {
         let message = match incoming {
             None => return ControlFlow::Break(None),
             Some(Ok(m)) => m,
-            Some(Err(e)) => return ControlFlow::Break(read_failure(e, self.shared)),
+            Some(Err(e)) => {
+                let end = read_failure(e, self.conn);
+                if let Some(f) = &end {
+                    self.shared.metrics.rejected(f.code().as_str());
+                }
+                return ControlFlow::Break(end);
+            }
         };
         let error = match message {
             Message::Text(text) => match parse_client_frame(&text) {
@@ -330,16 +343,34 @@ impl<'a> Joined<'a> {
     }
 }
 
+/// What a blocked write still answers to: the actor's farewell and the
+/// idle rule.
+struct Watch<'a> {
+    farewell: &'a mut oneshot::Receiver<Farewell>,
+    heartbeat: &'a mut tokio::time::Interval,
+    last_heard: tokio::time::Instant,
+    idle_timeout: Duration,
+}
+
 /// Writes the task's own frames, then the queued batch, with one flush.
-/// The farewell is only polled when the write does not complete at once: a
-/// reader that stopped reading is cut mid-write. Breaks with the farewell
-/// to say, or `None` when the socket failed.
+/// The farewell and the heartbeat are only polled when the write does not
+/// complete at once: a reader that stopped reading is cut mid-write, by the
+/// actor (its queue overflowed) or by the idle rule (the task reads nothing
+/// while it writes, so a write blocked past the idle deadline means nothing
+/// was heard in time; no ping is sent, it would queue behind the write).
+/// Breaks with the farewell to say, or `None` when the socket failed.
 async fn write(
     ws: &mut WebSocket,
     own: &mut Vec<Message>,
     batch: &mut Vec<Utf8Bytes>,
-    farewell: &mut oneshot::Receiver<Farewell>,
+    watch: Watch<'_>,
 ) -> ControlFlow<Option<Farewell>> {
+    let Watch {
+        farewell,
+        heartbeat,
+        last_heard,
+        idle_timeout,
+    } = watch;
     let write = async {
         for m in own.drain(..) {
             ws.feed(m).await?;
@@ -349,12 +380,21 @@ async fn write(
         }
         ws.flush().await
     };
+    let idle = async {
+        loop {
+            let now = heartbeat.tick().await;
+            if now.duration_since(last_heard) >= idle_timeout {
+                return Farewell::idle(idle_timeout);
+            }
+        }
+    };
     tokio::select! {
         biased;
         written = write => if written.is_err() { return ControlFlow::Break(None) },
         f = &mut *farewell => {
             return ControlFlow::Break(Some(f.unwrap_or_else(|_| Farewell::shutting_down())));
         }
+        f = idle => return ControlFlow::Break(Some(f)),
     }
     batch.clear();
     own.clear();
@@ -373,17 +413,28 @@ fn command_id_of(text: &str) -> Option<CommandId> {
         .then(|| CommandId(id.to_owned()))
 }
 
-/// A read error: a frame over the size limit gets 1009, anything else means
-/// the client is gone.
-fn read_failure(e: axum::Error, shared: &Shared) -> Option<Farewell> {
+/// A read error: the farewell for a frame the client got wrong (over the
+/// size limit: 1009; text that is not UTF-8: `bad_frame`, 4000), which the
+/// caller counts as a rejected frame; anything else means the client is
+/// gone. The WebSocket layer reads nothing more after either.
+fn read_failure(e: axum::Error, conn: ConnId) -> Option<Farewell> {
     use tokio_tungstenite::tungstenite::Error as WsError;
-    match e.into_inner().downcast::<WsError>() {
-        Ok(inner) if matches!(*inner, WsError::Capacity(_)) => {
-            shared.metrics.rejected(ErrorCode::FrameTooLarge.as_str());
-            Some(Farewell::too_big())
+    let farewell = match e.into_inner().downcast::<WsError>() {
+        Ok(inner) => match *inner {
+            WsError::Capacity(_) => Farewell::too_big(),
+            WsError::Utf8(_) => Farewell::invalid_utf8(),
+            other => {
+                tracing::debug!(conn, error = %other, "connection lost");
+                return None;
+            }
+        },
+        Err(other) => {
+            tracing::debug!(conn, error = %other, "connection lost");
+            return None;
         }
-        _ => None,
-    }
+    };
+    tracing::info!(conn, code = %farewell.code(), close = farewell.close().code(), "frame refused");
+    Some(farewell)
 }
 
 async fn send_frame(ws: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
@@ -422,7 +473,11 @@ async fn goodbye(ws: &mut WebSocket, frame: ServerFrame, close: CloseCode, grace
 }
 
 /// Waits for the first frame, which must be a `hello`.
-async fn read_hello(ws: &mut WebSocket, shared: &Shared) -> Result<Hello, Option<Refusal>> {
+async fn read_hello(
+    ws: &mut WebSocket,
+    shared: &Shared,
+    conn: ConnId,
+) -> Result<Hello, Option<Refusal>> {
     let mut stopping = shared.stopping.clone();
     let deadline = tokio::time::Instant::now() + shared.config.limits.hello_timeout;
     loop {
@@ -435,7 +490,7 @@ async fn read_hello(ws: &mut WebSocket, shared: &Shared) -> Result<Hello, Option
             // The client left before saying hello.
             Ok(None | Some(Ok(Message::Close(_)))) => return Err(None),
             Ok(Some(Err(e))) => {
-                return Err(read_failure(e, shared).map(refused));
+                return Err(read_failure(e, conn).map(refused));
             }
             Ok(Some(Ok(Message::Text(t)))) => t,
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,

@@ -109,6 +109,16 @@ impl Farewell {
         )
     }
 
+    /// A text frame whose bytes are not UTF-8. The WebSocket layer cannot
+    /// read past it, so unlike a frame that is not a command, one is enough.
+    pub(crate) fn invalid_utf8() -> Self {
+        Self::new(
+            ErrorCode::BadFrame,
+            "a text frame was not valid UTF-8",
+            CloseCode::ProtocolError,
+        )
+    }
+
     /// `count` frames in a row that were not valid commands.
     pub(crate) fn bad_frames(count: u32) -> Self {
         Self::new(
@@ -219,6 +229,7 @@ mod tests {
             Farewell::idle(Duration::from_secs(45)),
             Farewell::too_big(),
             Farewell::bad_frames(17),
+            Farewell::invalid_utf8(),
             Farewell::full(),
             Farewell::no_hello(),
             Farewell::store_lost(),

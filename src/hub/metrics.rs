@@ -24,6 +24,9 @@ pub struct Metrics {
     pub messages_out: Counter,
     /// Connections cut because their send queue overflowed.
     pub slow_disconnects: Counter,
+    /// Connections closed because nothing was heard from them in time
+    /// (close 4009), including readers whose socket write stayed blocked.
+    pub idle_disconnects: Counter,
     rejected_frames: Family<Labels, Counter>,
     /// Seconds one batch commit took (one transaction).
     pub store_write_seconds: Histogram,
@@ -44,6 +47,7 @@ impl Metrics {
         let messages_in = Counter::default();
         let messages_out = Counter::default();
         let slow_disconnects = Counter::default();
+        let idle_disconnects = Counter::default();
         let rejected_frames = Family::<Labels, Counter>::default();
         let store_write_seconds = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
         let events = Counter::default();
@@ -68,6 +72,11 @@ impl Metrics {
             slow_disconnects.clone(),
         );
         registry.register(
+            "idle_disconnects",
+            "Connections closed because nothing was heard from them in time (close 4009)",
+            idle_disconnects.clone(),
+        );
+        registry.register(
             "rejected_frames",
             "Client frames refused, by reason",
             rejected_frames.clone(),
@@ -84,6 +93,7 @@ impl Metrics {
             messages_in,
             messages_out,
             slow_disconnects,
+            idle_disconnects,
             rejected_frames,
             store_write_seconds,
             events,
@@ -128,6 +138,7 @@ mod tests {
         m.connection_opened(Role::Viewer);
         m.connection_opened(Role::Staff(StaffRole::Moderator));
         m.slow_disconnects.inc();
+        m.idle_disconnects.inc();
         m.rejected("bad_frame");
         m.store_write_seconds.observe(0.002);
         let text = m.render();
@@ -135,6 +146,7 @@ mod tests {
             "regie_connections{role=\"viewer\"} 1",
             "regie_connections{role=\"moderator\"} 1",
             "regie_slow_disconnects_total 1",
+            "regie_idle_disconnects_total 1",
             "regie_rejected_frames_total{reason=\"bad_frame\"} 1",
             "regie_store_write_seconds_count 1",
             "regie_messages_in_total 0",
