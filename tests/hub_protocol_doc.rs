@@ -3,13 +3,22 @@
 //! JSON, every frame type, command and event has an example, and the
 //! permission, error-code and close-code tables match the code.
 
+//!
+//! The examples' values that the hub makes (epochs, masked contact data) and
+//! what the doc says about refused first frames are checked against a real
+//! hub.
+
+mod support;
+
 use std::collections::BTreeSet;
 
 use regie::protocol::{
-    ClientFrame, CloseCode, CommandKind, ErrorCode, Event, Role, ServerFrame, StaffRole,
-    parse_client_frame, parse_server_frame, permissions,
+    ClientFrame, CloseCode, Command, CommandKind, ErrorCode, Event, Role, ServerFrame, StaffRole,
+    ViewerId, parse_client_frame, parse_server_frame, permissions,
 };
 use serde_json::Value;
+use support::client::{close_code, read_until_close, send_text};
+use support::hub::TestHub;
 
 fn doc() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/protocol.md");
@@ -264,4 +273,159 @@ fn the_close_code_table_lists_every_code() {
         .filter(|c| CloseCode::from_code(*c).is_some())
         .collect();
     assert_eq!(documented, all);
+}
+
+/// Every example parsed as JSON.
+fn examples(doc: &str) -> Vec<Value> {
+    json_blocks(doc)
+        .iter()
+        .map(|b| serde_json::from_str(b).expect("examples are JSON"))
+        .collect()
+}
+
+/// Every string under the key `key`, at any depth.
+fn strings_at<'a>(value: &'a Value, key: &str, out: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) if k == key => out.push(s),
+                    _ => strings_at(v, key, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| strings_at(v, key, out)),
+        _ => {}
+    }
+}
+
+/// What an epoch looks like, without its value: length and alphabet.
+fn epoch_shape(epoch: &str) -> (usize, bool) {
+    (
+        epoch.len(),
+        epoch
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_examples_epochs_look_like_the_ones_the_hub_sends() {
+    let doc = doc();
+    let examples = examples(&doc);
+    let mut epochs = Vec::new();
+    for example in &examples {
+        strings_at(example, "epoch", &mut epochs);
+    }
+    assert!(
+        epochs.len() > 10,
+        "only {} epochs in the examples",
+        epochs.len()
+    );
+    let hub = TestHub::start().await;
+    let julie = hub.viewer("Julie").await;
+    let sent = epoch_shape(&julie.welcome.epoch.0);
+    for epoch in epochs {
+        assert_eq!(
+            epoch_shape(epoch),
+            sent,
+            "the example epoch {epoch:?} is not shaped like {:?}",
+            julie.welcome.epoch.0
+        );
+    }
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_examples_masked_phone_is_what_support_sees() {
+    let doc = doc();
+    let examples = examples(&doc);
+    // The hello example with contact data, said to a real hub.
+    let hello = examples
+        .iter()
+        .find(|e| e["type"] == "hello" && e["auth"]["contact"]["phone"].is_string())
+        .expect("a hello example with a phone number");
+    let documented = examples
+        .iter()
+        .find_map(|e| e["card"]["contact"]["phone"].as_str())
+        .expect("a viewer_card example with a masked phone number");
+    let hub = TestHub::start().await;
+    let hello = match parse_client_frame(&hello.to_string()).expect("the example parses") {
+        ClientFrame::Hello(hello) => hello,
+        ClientFrame::Command(_) => unreachable!("the example is a hello"),
+    };
+    let viewer = hub.join(hello).await;
+    let viewer_id: ViewerId = viewer.welcome.you.viewer_id.clone().expect("a viewer id");
+    let mut sam = hub.staff(StaffRole::Support, "Sam").await;
+    let card = match sam.command(Command::ViewerCard { viewer_id }).await {
+        ServerFrame::ViewerCard { card, .. } => card,
+        other => panic!("expected a viewer card, got {other:?}"),
+    };
+    let card = serde_json::to_value(&card).expect("serialise");
+    assert_eq!(
+        card["contact"]["phone"].as_str(),
+        Some(documented),
+        "the doc's masked phone is not what the hub shows support"
+    );
+    hub.stop().await;
+}
+
+/// Says `first` as the first frame of a fresh connection; returns the
+/// frames and the close code the hub answered with.
+async fn first_frame_answer(hub: &TestHub, first: &str) -> (Vec<ServerFrame>, Option<u16>) {
+    let mut ws = hub.raw().await;
+    send_text(&mut ws, first).await;
+    let closed = read_until_close(&mut ws).await;
+    (closed.frames, closed.code)
+}
+
+fn only_error(frames: &[ServerFrame]) -> Option<ErrorCode> {
+    match frames {
+        [ServerFrame::Error(e)] => Some(e.code),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_first_frames_get_what_the_doc_says() {
+    let doc = doc();
+    let errors = rows(section(&doc, "## Error codes"));
+    let when = |code: &str| {
+        errors
+            .iter()
+            .find(|r| r[0] == code)
+            .unwrap_or_else(|| panic!("{code} missing from the error table"))[2]
+            .clone()
+    };
+    let hub = TestHub::start().await;
+
+    // Oversized, as the first frame: an error (not a bye), then 1009.
+    assert!(when("frame_too_large").contains("`error` when it is the first frame"));
+    let huge = format!(
+        r#"{{"type":"hello","version":1,"live":"show","auth":{{"kind":"viewer","first_name":"{}"}}}}"#,
+        "a".repeat(70 * 1024)
+    );
+    let (frames, code) = first_frame_answer(&hub, &huge).await;
+    assert_eq!(
+        only_error(&frames),
+        Some(ErrorCode::FrameTooLarge),
+        "{frames:?}"
+    );
+    assert_eq!(code, Some(close_code(CloseCode::TooBig)));
+
+    // No first_name at all: the frame is not a hello, `bad_frame`.
+    assert!(when("bad_frame").contains("a hello without `first_name`"));
+    let missing = r#"{"type":"hello","version":1,"live":"show","auth":{"kind":"viewer"}}"#;
+    let (frames, code) = first_frame_answer(&hub, missing).await;
+    assert_eq!(only_error(&frames), Some(ErrorCode::BadFrame), "{frames:?}");
+    assert_eq!(code, Some(close_code(CloseCode::ProtocolError)));
+
+    // A blank one: a hello with a bad value, `invalid`.
+    assert!(when("invalid").contains("a blank first name"));
+    let blank =
+        r#"{"type":"hello","version":1,"live":"show","auth":{"kind":"viewer","first_name":"   "}}"#;
+    let (frames, code) = first_frame_answer(&hub, blank).await;
+    assert_eq!(only_error(&frames), Some(ErrorCode::Invalid), "{frames:?}");
+    assert_eq!(code, Some(close_code(CloseCode::ProtocolError)));
+    hub.stop().await;
 }
