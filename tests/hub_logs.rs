@@ -113,7 +113,12 @@ async fn a_busy_session() -> String {
         reason: "request".into(),
     })
     .await;
-    let viewer_id = julie.welcome.you.viewer_id.clone().unwrap();
+    let viewer_id = julie
+        .welcome
+        .you
+        .viewer_id
+        .clone()
+        .expect("viewers have an id");
     sam.command(Command::ViewerCard { viewer_id }).await;
     // Refusals log too: a forged token, garbage frames.
     let mut forged = hub.viewer_hello("x");
