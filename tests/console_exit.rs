@@ -7,7 +7,7 @@ mod support;
 use std::process::Command;
 
 use regie::protocol::StaffRole;
-use support::hub::{BlockingHub, as_shipped};
+use support::hub::{BlockingHub, ClosedPort, as_shipped};
 use support::tokens;
 
 fn console(args: &[&str], token: &str) -> (i32, String) {
@@ -36,16 +36,9 @@ fn wrong_url_and_unreachable_hub_exit_3() {
     assert_eq!(code, 3, "{text}");
     assert!(text.contains("not a WebSocket URL"), "{text}");
 
-    // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let (code, text) = console(
-        &["--url", &format!("ws://127.0.0.1:{port}")],
-        "tok-secret-2",
-    );
+    // A port where nothing listens, kept so for the whole test.
+    let closed = ClosedPort::bind();
+    let (code, text) = console(&["--url", &format!("ws://{}", closed.addr)], "tok-secret-2");
     assert_eq!(code, 3, "{text}");
     assert!(text.contains("cannot reach the hub"), "{text}");
 }

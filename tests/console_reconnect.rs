@@ -17,7 +17,7 @@ use regie::console::state::{ConnStatus, Console, Effect, Msg, Session, update};
 use regie::hub::HubConfig;
 use regie::protocol::*;
 use support::client::{keyed_viewer_hello, staff_hello, text_message};
-use support::hub::{TestHub, as_shipped};
+use support::hub::{KeptPort, TestHub, as_shipped};
 use tokio::sync::oneshot;
 use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
@@ -196,7 +196,10 @@ fn pin_the_newest_line_offline(state: &mut Console, handle: &NetHandle) -> Messa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_resumes_across_a_hub_restart_with_no_gap_and_no_duplicate() {
-    let hub = TestHub::start_live(LIVE, hub_config).await;
+    // The port stays this test's through the restart: both hubs serve on
+    // the listener it keeps.
+    let port = KeptPort::bind();
+    let hub = TestHub::start_on(&port, LIVE, hub_config).await;
     let token = hub.token(StaffRole::Moderator, "Inès");
     let addr = hub.addr;
     let url = format!("ws://{addr}");
@@ -227,7 +230,7 @@ async fn console_resumes_across_a_hub_restart_with_no_gap_and_no_duplicate() {
 
     let target = pin_the_newest_line_offline(&mut state, &handle);
 
-    let hub = TestHub::restart(LIVE, addr, dir, hub_config).await;
+    let hub = TestHub::restart(&port, LIVE, dir, hub_config).await;
     timeout(Duration::from_secs(60), feeder)
         .await
         .expect("feeder ends")

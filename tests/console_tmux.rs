@@ -1,7 +1,8 @@
 //! A person at a terminal: the real `regie demo` binary in a detached tmux
 //! session (120×40). Waits for viewers' first names in the feed, answers a
 //! question, pins it, redacts a message, and reads the tombstone from the
-//! screen. Skips, saying why, when tmux is not installed.
+//! screen. Skips, saying why, when tmux is not installed, except under CI
+//! (`CI` set): the CI script installs tmux, so there a missing one fails.
 
 mod support;
 
@@ -88,10 +89,30 @@ fn feed_rows(screen: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Whether the test runs under CI: `CI` set to anything but empty, `0` or
+/// `false` (CI services set `CI=true`).
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// Whether tmux is installed. Without it the test is skipped, saying why;
+/// under CI it fails instead, since `.ci/run` installs tmux and a skip
+/// there would hide that the test never ran.
+fn tmux_is_installed() -> bool {
+    if Command::new("tmux").arg("-V").output().is_ok() {
+        return true;
+    }
+    assert!(
+        !under_ci(),
+        "tmux is not installed, and under CI it must be (.ci/run installs it)"
+    );
+    eprintln!("SKIPPED: tmux is not installed (the CI script installs it)");
+    false
+}
+
 #[test]
 fn demo_in_tmux_answer_pin_redact() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED: tmux is not installed (the CI script installs it)");
+    if !tmux_is_installed() {
         return;
     }
     let tmux = Tmux {

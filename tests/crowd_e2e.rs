@@ -16,7 +16,7 @@ use regie::protocol::{
     PROTOCOL_VERSION, ServerFrame, StaffRole, Visibility, parse_server_frame,
 };
 use support::client::text_message;
-use support::hub::{TestHub, as_shipped};
+use support::hub::{ClosedPort, TestHub, as_shipped};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
@@ -272,12 +272,9 @@ async fn viewer_saw_every_visible_line_and_none_held(
 
 #[tokio::test]
 async fn an_unreachable_hub_is_one_clear_error_naming_the_url() {
-    // Bind then drop: a loopback port where nothing listens.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let url = format!("ws://127.0.0.1:{port}/");
+    // A loopback port where nothing listens, kept so for the whole test.
+    let closed = ClosedPort::bind();
+    let url = format!("ws://{}/", closed.addr);
     let config = CrowdConfig {
         viewers: 5,
         duration: Duration::from_secs(5),

@@ -4,8 +4,7 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use regie::protocol::{
     ChatEntry, CommandId, ConsentState, Contact, ErrorCode, Event, EventFrame, MessageId, Millis,
@@ -17,10 +16,31 @@ use regie::store::{
 };
 use support::hub::TestHub;
 
-/// The SQLite store, except that the next commit fails when told to.
+/// The SQLite store, except that it fails the commit of one command when
+/// told to: the first batch that records an outcome for that command id.
+/// Whatever else the hub saves meanwhile (a join, a tick) goes through.
 struct FlakyStore {
     inner: SqliteStore,
-    fail_next_commit: Arc<AtomicBool>,
+    fail_command: Arc<Mutex<Option<CommandId>>>,
+}
+
+impl FlakyStore {
+    /// Whether `batch` is the commit to fail; if so, it fails only once.
+    fn take_fault(&self, batch: &[Commit]) -> bool {
+        let mut target = self.fail_command.lock().expect("the fault lock");
+        // The hub records an outcome under the command's id, tagged with a
+        // digest of the command after a `#`.
+        let hit = target.as_ref().is_some_and(|id| {
+            batch
+                .iter()
+                .filter_map(|c| c.outcome.as_ref())
+                .any(|o| o.id.0.split('#').next() == Some(id.0.as_str()))
+        });
+        if hit {
+            *target = None;
+        }
+        hit
+    }
 }
 
 impl Store for FlakyStore {
@@ -28,7 +48,7 @@ impl Store for FlakyStore {
         self.inner.open_live(live)
     }
     fn commit(&mut self, live: &str, batch: &[Commit]) -> Result<(), StoreError> {
-        if self.fail_next_commit.swap(false, Ordering::SeqCst) {
+        if self.take_fault(batch) {
             return Err(StoreError::Corrupt("injected commit failure".into()));
         }
         self.inner.commit(live, batch)
@@ -106,10 +126,10 @@ impl Store for FlakyStore {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_commit_is_refused_whole_and_a_retry_succeeds_without_a_gap() {
     let dir = tempfile::tempdir().unwrap();
-    let fail = Arc::new(AtomicBool::new(false));
+    let fail = Arc::new(Mutex::new(None));
     let store = FlakyStore {
         inner: SqliteStore::open(dir.path()).unwrap(),
-        fail_next_commit: fail.clone(),
+        fail_command: fail.clone(),
     };
     let hub = TestHub::start_with_store(dir.path(), Box::new(store), |_| {}).await;
     let mut julie = hub.viewer_with_key("Julie", "julie").await;
@@ -117,7 +137,7 @@ async fn a_failed_commit_is_refused_whole_and_a_retry_succeeds_without_a_gap() {
     let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
 
     let first = julie.say("avant").await;
-    fail.store(true, Ordering::SeqCst);
+    *fail.lock().unwrap() = Some(CommandId("c-lost".into()));
     let refused = julie.command_with_id("c-lost", common_say("perdu ?")).await;
     let ServerFrame::Error(e) = refused else {
         panic!("{refused:?}")

@@ -1,8 +1,9 @@
 //! Polls and instant wins end to end, on the real hub: hundreds of real
 //! viewer sockets vote, draws are published and verified (also with the
 //! real `regie verify-draw`), and state survives restarts and downtime.
-//! Every wait is on an event or answer with a timeout; the only waits on
-//! the clock are for a game window to end while the hub is down.
+//! Every wait is on an event or answer with a timeout; the only wait on
+//! the clock is for a short poll to end with nobody connected. Windows
+//! that end while the hub is down run on a clock the test moves by hand.
 
 mod support;
 
@@ -18,7 +19,7 @@ use regie::protocol::{
 };
 use regie::store::{AuditRecord, SqliteStore, Store};
 use support::client::Client;
-use support::hub::TestHub;
+use support::hub::{ManualClock, TestHub};
 
 fn poll_open(options: &[&str], duration_secs: Option<u32>) -> Command {
     Command::PollOpen {
@@ -328,11 +329,15 @@ fn deadline_instant(at: i64) -> tokio::time::Instant {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polls_and_draws_survive_restarts_and_close_after_downtime() {
     let dir = tempfile::tempdir().unwrap();
+    // Every hub of this test runs on one clock that stands still until the
+    // test moves it: the windows below stay open for as long as the votes
+    // and entries take, however loaded the machine.
+    let clock = ManualClock::new();
 
     // 1. A poll open across a restart keeps its votes, and its voters.
-    open_a_poll_with_three_votes_then_stop(dir.path()).await;
+    open_a_poll_with_three_votes_then_stop(dir.path(), &clock).await;
 
-    let hub = TestHub::start_in(dir.path(), fast_games).await;
+    let hub = TestHub::start_in(dir.path(), on(&clock)).await;
     let mut host = hub.staff(StaffRole::Host, "Sophie").await;
     let snap = host.welcome.snapshot.clone().unwrap();
     assert_eq!(snap.polls.len(), 1);
@@ -397,10 +402,11 @@ async fn polls_and_draws_survive_restarts_and_close_after_downtime() {
     }
     drop((back, fresh, host));
     hub.stop().await;
+    // The hub is down past both deadlines: a minute after the later one.
     let poll_deadline = poll.closes_at.unwrap();
-    tokio::time::sleep_until(deadline_instant(poll_deadline.max(draw.closes_at))).await;
+    clock.set(poll_deadline.max(draw.closes_at) + 60_000);
 
-    check_closed_at_their_deadlines(dir.path(), &poll, &draw, &entered).await;
+    check_closed_at_their_deadlines(dir.path(), &clock, &poll, &draw, &entered).await;
 
     // The hub's own closes are audited as the hub.
     let log = audit_log(dir.path());
@@ -412,15 +418,16 @@ async fn polls_and_draws_survive_restarts_and_close_after_downtime() {
     assert_eq!(by_hub, vec!["poll_close", "instant_win_draw"]);
 }
 
-/// A game second of 100 ms: a 10 s window lasts 1 s.
-fn fast_games(config: &mut HubConfig) {
-    config.limits.game_second = Duration::from_millis(100);
+/// A hub on `clock`.
+fn on(clock: &ManualClock) -> impl FnOnce(&mut HubConfig) {
+    let clock = clock.clock();
+    move |config| config.clock = clock
 }
 
 /// A hub on `data_dir` opens a poll (Rouge, Bleu), three viewers with device
 /// keys vote Rouge, Bleu, Bleu, and the hub stops.
-async fn open_a_poll_with_three_votes_then_stop(data_dir: &Path) {
-    let hub = TestHub::start_in(data_dir, fast_games).await;
+async fn open_a_poll_with_three_votes_then_stop(data_dir: &Path, clock: &ManualClock) {
+    let hub = TestHub::start_in(data_dir, on(clock)).await;
     let mut host = hub.staff(StaffRole::Host, "Sophie").await;
     host.ack(poll_open(&["Rouge", "Bleu"], None)).await;
     let mut voters = Vec::new();
@@ -437,15 +444,16 @@ async fn open_a_poll_with_three_votes_then_stop(data_dir: &Path) {
 }
 
 /// A hub restarted on `data_dir` after `poll` and `draw` ended while it was
-/// down: the poll closed at its deadline with both votes, the draw was drawn
-/// at start-up from the committed seed among `entered`.
+/// down (by `clock`): the poll closed at its deadline with both votes, the
+/// draw was drawn at start-up from the committed seed among `entered`.
 async fn check_closed_at_their_deadlines(
     data_dir: &Path,
+    clock: &ManualClock,
     poll: &PollView,
     draw: &DrawView,
     entered: &BTreeSet<ViewerId>,
 ) {
-    let hub = TestHub::start_in(data_dir, fast_games).await;
+    let hub = TestHub::start_in(data_dir, on(clock)).await;
     let staff = hub.staff(StaffRole::Admin, "Ana").await;
     let snap = staff
         .welcome

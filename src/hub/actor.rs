@@ -452,7 +452,7 @@ impl SessionActor {
 
     /// One batch. Returns whether the hub is shutting down.
     fn turn(&mut self, items: &mut Vec<Inbox>) -> Result<bool, StoreError> {
-        let now = crate::now_millis();
+        let now = self.config.clock.now();
         let mut shutdown = false;
         // Joins and leaves first, against the committed head.
         let mut work = Vec::new();
@@ -729,7 +729,7 @@ impl SessionActor {
         self.outcomes.clear();
         let head = self.store.open_live(&self.config.live)?;
         self.session = restore_session(&mut *self.store, &self.config, &head)?;
-        let now = crate::now_millis();
+        let now = self.config.clock.now();
         let mut viewers: Vec<ViewerId> = self.conns.values().flatten().cloned().collect();
         viewers.sort();
         viewers.dedup();

@@ -2,9 +2,10 @@
 //! bounds that keep one hostile or slow client from hurting the show.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::protocol::Settings;
+use crate::protocol::{Millis, Settings};
 
 /// Everything [`super::serve`] needs. Build it with [`HubConfig::new`] and
 /// adjust fields; the defaults are what `regie serve` runs with.
@@ -20,6 +21,10 @@ pub struct HubConfig {
     /// Terms that put a viewer message in the hold queue (case-insensitive,
     /// whole words). Empty means no term is blocked.
     pub blocked_terms: Vec<String>,
+    /// The time the live session runs on: the timestamps of what it
+    /// decides, poll deadlines and entry windows. The system clock, except
+    /// in tests that move time by hand.
+    pub clock: Clock,
 }
 
 impl HubConfig {
@@ -31,7 +36,41 @@ impl HubConfig {
             limits: Limits::default(),
             settings: Settings::default(),
             blocked_terms: default_blocked_terms(),
+            clock: Clock::system(),
         }
+    }
+}
+
+/// Where the hub reads the time, in milliseconds since the Unix epoch.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> Millis + Send + Sync>);
+
+impl Clock {
+    /// The system clock ([`crate::now_millis`]): what `regie serve` runs on.
+    pub fn system() -> Self {
+        Self(Arc::new(crate::now_millis))
+    }
+
+    /// A clock that reads `now` each time the hub asks the time.
+    pub fn from_fn(now: impl Fn() -> Millis + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    /// The time now, by this clock.
+    pub fn now(&self) -> Millis {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
     }
 }
 

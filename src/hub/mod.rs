@@ -42,7 +42,7 @@ use axum::routing::{any, get};
 use axum::serve::ListenerExt;
 use tokio::sync::{mpsc, watch};
 
-pub use config::{HubConfig, Limits};
+pub use config::{Clock, HubConfig, Limits};
 
 use crate::auth::secret_file::SecretFileError;
 use crate::auth::{AuthError, SigningKey};

@@ -4,14 +4,21 @@
 //!
 //! The signing key is created before the hub starts, so tokens minted by
 //! the test always verify (see [`super::tokens`]).
+//!
+//! Ports are never bound, dropped and bound again (another test could take
+//! them in between): a hub that restarts at the same address serves on a
+//! listener the test keeps ([`KeptPort`]), and a hub nobody can reach is a
+//! port the test keeps closed ([`ClosedPort`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use regie::auth::SigningKey;
-use regie::hub::{HubConfig, HubError, Limits, serve, serve_with_store};
-use regie::protocol::{Auth, Hello, StaffRole};
+use regie::hub::{Clock, HubConfig, HubError, Limits, serve, serve_with_store};
+use regie::protocol::{Auth, Hello, Millis, StaffRole};
 use regie::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -44,8 +51,94 @@ pub(crate) struct TestHub {
 struct Launch<'a> {
     live: &'a str,
     data_dir: &'a Path,
-    addr: SocketAddr,
+    listener: Listen<'a>,
     store: Option<Box<dyn Store>>,
+}
+
+/// The socket a hub serves on.
+enum Listen<'a> {
+    /// A fresh port of its own.
+    AnyPort,
+    /// A copy of a listening socket the test keeps.
+    Kept(&'a KeptPort),
+}
+
+/// A listening socket on a loopback port that the test keeps for as long
+/// as it needs the address: hubs serve on copies of it
+/// ([`TestHub::start_on`], [`TestHub::restart`]), so between two hubs the
+/// port stays this test's. While no hub serves, a client's connection is
+/// taken by the kernel and waits, unanswered, for the next hub, as with a
+/// socket handed from one process to the next on a restart.
+pub(crate) struct KeptPort {
+    listener: std::net::TcpListener,
+    pub(crate) addr: SocketAddr,
+}
+
+impl KeptPort {
+    pub(crate) fn bind() -> KeptPort {
+        let listener = std::net::TcpListener::bind(any_port()).expect("bind a loopback port");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let addr = listener.local_addr().expect("the kept port's address");
+        KeptPort { listener, addr }
+    }
+
+    /// Another handle on the same listening socket, for one hub to serve on
+    /// and close when it stops; the port stays open through this one.
+    fn copy(&self) -> TcpListener {
+        let copy = self.listener.try_clone().expect("copy the kept listener");
+        TcpListener::from_std(copy).expect("serve on the kept listener")
+    }
+}
+
+/// A loopback port bound to a socket that never listens: connecting to it
+/// is refused at once, as to a port where no hub runs, and as long as the
+/// test holds this value no other socket can bind the port.
+pub(crate) struct ClosedPort {
+    _socket: tokio::net::TcpSocket,
+    pub(crate) addr: SocketAddr,
+}
+
+impl ClosedPort {
+    pub(crate) fn bind() -> ClosedPort {
+        // Not `SO_REUSEADDR` (a fresh `TcpSocket` does not set it), so the
+        // port is this socket's alone.
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        socket.bind(any_port()).expect("bind a loopback port");
+        let addr = socket.local_addr().expect("the closed port's address");
+        ClosedPort {
+            _socket: socket,
+            addr,
+        }
+    }
+}
+
+/// A hub clock the test moves by hand ([`HubConfig::clock`]): it starts at
+/// the system time and stands still until the test sets it. Clones share
+/// the time, so hubs restarted on the same clock continue from it.
+#[derive(Clone)]
+pub(crate) struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    pub(crate) fn new() -> ManualClock {
+        ManualClock(Arc::new(AtomicI64::new(regie::now_millis())))
+    }
+
+    pub(crate) fn now(&self) -> Millis {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Moves the time to `at` (ms since the Unix epoch).
+    pub(crate) fn set(&self, at: Millis) {
+        self.0.store(at, Ordering::SeqCst);
+    }
+
+    /// The clock for a hub's configuration.
+    pub(crate) fn clock(&self) -> Clock {
+        let time = self.0.clone();
+        Clock::from_fn(move || time.load(Ordering::SeqCst))
+    }
 }
 
 /// Undoes the kit's one change to `HubConfig::new` (viewers-online events
@@ -77,7 +170,7 @@ impl TestHub {
         let launch = Launch {
             live,
             data_dir: dir.path(),
-            addr: any_port(),
+            listener: Listen::AnyPort,
             store: None,
         };
         let mut hub = Self::launch(launch, tweak).await;
@@ -90,7 +183,7 @@ impl TestHub {
         let launch = Launch {
             live: LIVE,
             data_dir,
-            addr: any_port(),
+            listener: Listen::AnyPort,
             store: None,
         };
         Self::launch(launch, tweak).await
@@ -106,25 +199,45 @@ impl TestHub {
         let launch = Launch {
             live: LIVE,
             data_dir,
-            addr: any_port(),
+            listener: Listen::AnyPort,
             store: Some(store),
         };
         Self::launch(launch, tweak).await
     }
 
-    /// Starts `live` again where a stopped hub ran: same address (so its
-    /// clients reconnect to the same URL) and the data dir
-    /// [`TestHub::stop`] returned.
-    pub(crate) async fn restart(
+    /// A hub running `live` on a fresh temp dir, serving on `port`, which
+    /// the test keeps so that [`TestHub::restart`] can serve there again.
+    pub(crate) async fn start_on(
+        port: &KeptPort,
         live: &str,
-        addr: SocketAddr,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> TestHub {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let launch = Launch {
+            live,
+            data_dir: dir.path(),
+            listener: Listen::Kept(port),
+            store: None,
+        };
+        let mut hub = Self::launch(launch, tweak).await;
+        hub.tempdir = Some(dir);
+        hub
+    }
+
+    /// Starts `live` again where a stopped hub ran: on the port it served
+    /// on (so its clients reconnect to the same URL, and connections made
+    /// while no hub ran are served now) and the data dir [`TestHub::stop`]
+    /// returned.
+    pub(crate) async fn restart(
+        port: &KeptPort,
+        live: &str,
         dir: tempfile::TempDir,
         tweak: impl FnOnce(&mut HubConfig),
     ) -> TestHub {
         let launch = Launch {
             live,
             data_dir: dir.path(),
-            addr,
+            listener: Listen::Kept(port),
             store: None,
         };
         let mut hub = Self::launch(launch, tweak).await;
@@ -136,7 +249,7 @@ impl TestHub {
         let Launch {
             live,
             data_dir,
-            addr,
+            listener,
             store,
         } = launch;
         let mut config = HubConfig::new(live, data_dir);
@@ -147,7 +260,10 @@ impl TestHub {
         tweak(&mut config);
         // Before the hub starts, so the two never race to create it.
         let key = tokens::signing_key(data_dir);
-        let listener = TcpListener::bind(addr).await.expect("bind");
+        let listener = match listener {
+            Listen::AnyPort => TcpListener::bind(any_port()).await.expect("bind"),
+            Listen::Kept(port) => port.copy(),
+        };
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {
