@@ -135,7 +135,10 @@ fn the_chain_matches_its_known_answers() {
         assert_eq!(hash, r.hash, "record {}", i + 1);
         prev = hash;
     }
-    assert_eq!(chain_hash(GENESIS_HASH, EDGE_LIVE, 1, &entry(&EDGE)), EDGE.hash);
+    assert_eq!(
+        chain_hash(GENESIS_HASH, EDGE_LIVE, 1, &entry(&EDGE)),
+        EDGE.hash
+    );
     assert_eq!(verify_chain(LIVE, &records(SHOW)), Ok(()));
     assert_eq!(
         verify_chain(EDGE_LIVE, &records(std::slice::from_ref(&EDGE))),
@@ -167,11 +170,16 @@ fn the_store_writes_the_known_chain() {
         .collect();
     store.commit(LIVE, &batch).expect("commit a batch");
     assert_eq!(store.audit_log(LIVE).expect("read the log"), records(SHOW));
-    store.verify_audit_chain(LIVE).expect("the stored chain verifies");
+    store
+        .verify_audit_chain(LIVE)
+        .expect("the stored chain verifies");
 }
 
 fn python(request: &serde_json::Value) -> Option<serde_json::Value> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/reference_vectors.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/reference_vectors.py"
+    );
     let mut child = match Command::new("python3")
         .arg(script)
         .stdin(Stdio::piped())

@@ -204,7 +204,10 @@ fn a_record_published_earlier_still_verifies() {
 
     let mut swapped = record;
     swapped.winners.swap(0, 1);
-    assert!(verify(&swapped).is_err(), "winner order is part of the record");
+    assert!(
+        verify(&swapped).is_err(),
+        "winner order is part of the record"
+    );
 }
 
 #[test]
@@ -217,7 +220,10 @@ fn the_stream_matches_its_known_answers() {
 /// What the Python reference answers for `request` (see its docstring), or
 /// `None` when python3 is not installed.
 fn python(request: &serde_json::Value) -> Option<serde_json::Value> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/reference_vectors.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/reference_vectors.py"
+    );
     let mut child = match Command::new("python3")
         .arg(script)
         .stdin(Stdio::piped())
@@ -248,7 +254,12 @@ fn generated_cases() -> Vec<(String, Vec<String>, usize)> {
         let seed = hex(&Sha256::digest(i.to_be_bytes()));
         let size = usize::try_from(i % 41).expect("small");
         let entrants = (0..size)
-            .map(|k| format!("v-{:016x}", (k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+            .map(|k| {
+                format!(
+                    "v-{:016x}",
+                    (k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                )
+            })
             .collect();
         cases.push((seed, entrants, usize::try_from(i % 7).expect("small")));
     }
@@ -307,7 +318,10 @@ fn an_independent_python_implementation_agrees() {
             "entrants_hash": record.entrants_hash,
             "winners": record.winners,
         });
-        assert_eq!(&ours, theirs, "case {n}: the crate and the Python reference differ");
+        assert_eq!(
+            &ours, theirs,
+            "case {n}: the crate and the Python reference differ"
+        );
         assert_eq!(
             record.entrants,
             canonical_entrants(record.entrants.clone()),
