@@ -251,7 +251,7 @@ fn python(request: &serde_json::Value) -> Option<serde_json::Value> {
 fn generated_cases() -> Vec<(String, Vec<String>, usize)> {
     let mut cases = Vec::new();
     for i in 0u64..200 {
-        let seed = hex(&Sha256::digest(i.to_be_bytes()));
+        let seed = Seed(Sha256::digest(i.to_be_bytes()).into()).to_hex();
         let size = usize::try_from(i % 41).expect("small");
         let entrants = (0..size)
             .map(|k| {
@@ -266,10 +266,6 @@ fn generated_cases() -> Vec<(String, Vec<String>, usize)> {
     let entrants = (0..300).map(|k| format!("v-{k:04}")).collect();
     cases.push((SEED_0_TO_31.to_string(), entrants, 100));
     cases
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]
