@@ -112,6 +112,16 @@ pub fn draw_winners(
     pool[..k].iter().map(|&i| entrants[i].clone()).collect()
 }
 
+/// The stream [`draw_winners`] consumes, on its own: for each bound `n` in
+/// turn, the next uniform integer in `0..n` (a bound of 0 counts as 1).
+/// Real draws only ask for small bounds, which almost never reject; this
+/// lets known-answer tests and outside verifiers pin the stream and the
+/// rejection rule with any bound (see `docs/draws.md`).
+pub fn stream_below(seed: &Seed, entrants_hash: &str, bounds: &[u64]) -> Vec<u64> {
+    let mut stream = UniformStream::new(seed, entrants_hash);
+    bounds.iter().map(|&n| stream.below(n.max(1))).collect()
+}
+
 /// Uniform integers from a SHA-256 counter stream.
 struct UniformStream {
     key: Vec<u8>,
