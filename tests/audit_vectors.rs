@@ -6,8 +6,9 @@
 //! `hashlib`, written from the doc, sharing no code with the crate) and
 //! pinned here as literals; the last test runs that script again.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
+
+use support::reference::python;
 
 use regie::protocol::{Millis, StaffRole};
 use regie::store::audit::{GENESIS_HASH, chain_hash, verify_chain};
@@ -173,33 +174,6 @@ fn the_store_writes_the_known_chain() {
     store
         .verify_audit_chain(LIVE)
         .expect("the stored chain verifies");
-}
-
-fn python(request: &serde_json::Value) -> Option<serde_json::Value> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/reference_vectors.py"
-    );
-    let mut child = match Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => panic!("could not run python3: {e}"),
-    };
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(request.to_string().as_bytes())
-        .expect("write the request to python3");
-    let out = child.wait_with_output().expect("python3 runs");
-    assert!(out.status.success(), "the Python reference failed");
-    Some(serde_json::from_slice(&out.stdout).expect("the Python reference prints JSON"))
 }
 
 #[test]

@@ -9,8 +9,9 @@
 //! script again, on these vectors and on a few hundred more cases, and
 //! compares it with the crate.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
+
+use support::reference::python;
 
 use regie::instant_win::{DrawRecord, Seed, canonical_entrants, stream_below, verify};
 use regie::protocol::ViewerId;
@@ -215,35 +216,6 @@ fn the_stream_matches_its_known_answers() {
     let s = seed(SEED_0_TO_31);
     assert_eq!(stream_below(&s, STREAM_HASH, &[u64::MAX; 6]), RAW_WORDS);
     assert_eq!(stream_below(&s, STREAM_HASH, &BOUNDS), BOUNDED);
-}
-
-/// What the Python reference answers for `request` (see its docstring), or
-/// `None` when python3 is not installed.
-fn python(request: &serde_json::Value) -> Option<serde_json::Value> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/reference_vectors.py"
-    );
-    let mut child = match Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => panic!("could not run python3: {e}"),
-    };
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(request.to_string().as_bytes())
-        .expect("write the request to python3");
-    let out = child.wait_with_output().expect("python3 runs");
-    assert!(out.status.success(), "the Python reference failed");
-    Some(serde_json::from_slice(&out.stdout).expect("the Python reference prints JSON"))
 }
 
 /// Fixed but varied cases beyond the pinned ones: sizes 0 to 40 and one of

@@ -7,6 +7,7 @@
 //! | [`tokens`] | the signing key, created before any hub starts, and staff tokens minted with it |
 //! | [`client`] | a protocol-v1 WebSocket client, hello frames, what a closed socket said |
 //! | [`store`] | events, messages and staff as the hub makes them, for store tests |
+//! | [`reference`] | the independent Python reference implementation of draws and the audit chain, run when python3 is present |
 //! | [`console`] | a console with a fixed clock, frames as the hub sends them, keys, rendering, the event pump |
 //!
 //! Every wait is bounded ([`hub::TIMEOUT`] or stated); nothing sleeps to
@@ -18,5 +19,6 @@
 pub(crate) mod client;
 pub(crate) mod console;
 pub(crate) mod hub;
+pub(crate) mod reference;
 pub(crate) mod store;
 pub(crate) mod tokens;
