@@ -439,3 +439,57 @@ fn every_colour_comes_from_the_theme() {
     let buf = terminal.backend().buffer().clone();
     assert_eq!(find(&buf, "▪").fg, Some(Color::Rgb(0x12, 0x34, 0x56)));
 }
+
+/// Every popup over a feed of CJK and emoji keeps its left border and
+/// bottom-left corner, at both sizes: a wide character just left of the
+/// popup is blanked rather than left to cover the border.
+#[test]
+fn popups_over_wide_characters_keep_their_left_border() {
+    let opened: [(&str, Vec<Msg>); 9] = [
+        ("help", vec![key('?')]),
+        ("quit_confirm", vec![key('q')]),
+        ("ban_confirm", vec![key('k'), key('b')]),
+        ("timeout_prompt", vec![key('k'), key('t')]),
+        ("redact_prompt", vec![key('k'), key('r')]),
+        (
+            "redact_confirm",
+            vec![key('k'), key('r'), code(KeyCode::Enter)],
+        ),
+        ("filter_prompt", vec![key('/')]),
+        ("card_loading", vec![key('k'), key('v')]),
+        ("card", vec![key('k'), key('v')]),
+    ];
+    for (name, keys) in opened {
+        let mut c = show(StaffRole::Admin);
+        wide_chat(&mut c, 100, 50);
+        let effects = feed(&mut c, keys);
+        if name == "card" {
+            let regie::console::state::Effect::Send(frame) = &effects[0] else {
+                panic!("the card is requested")
+            };
+            let card = ViewerCard {
+                viewer_id: ViewerId("v-misaki".into()),
+                first_name: "美咲子A".into(),
+                pseudonym: "misaki".into(),
+                first_seen: NOON,
+                recent: vec![],
+                sanctions: vec![],
+                contact: None,
+                consents: vec![],
+            };
+            update(
+                &mut c,
+                Msg::Frame(ServerFrame::ViewerCard {
+                    id: frame.id.clone(),
+                    card: Box::new(card),
+                }),
+            );
+        }
+        assert!(c.popup.is_some(), "{name} is open");
+        for (w, h) in SIZES {
+            assert_popup_left_border(&buffer(&mut c, w, h), &format!("{name} at {w}x{h}"));
+            let screen = render(&mut c, w, h);
+            insta::assert_snapshot!(format!("wide_under_{name}_{w}x{h}"), screen);
+        }
+    }
+}
