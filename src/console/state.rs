@@ -495,7 +495,9 @@ impl Console {
     /// selection stays on its message id; when that message left the list
     /// it moves to the neighbour that followed it (else the one before)
     /// and, in the focused pane, the status line says so. An empty
-    /// selection takes the first row once the list has one.
+    /// selection takes the first row once the list has one, unless the
+    /// pane has the focus: there a key selects first, so no key acts on a
+    /// row that arrived after the screen showed nothing selected.
     fn fix_selections(&mut self, before: &ListsBefore) {
         self.fix_list_selection(Pane::Questions, before.questions.as_ref());
         self.fix_list_selection(Pane::Hold, before.held.as_ref());
@@ -525,7 +527,9 @@ impl Console {
     fn fix_list_selection(&mut self, pane: Pane, before: Option<&ListBefore>) {
         let ids = self.pane_ids(pane);
         let Some(selected) = self.selection(pane) else {
-            self.set_selection(pane, ids.first().copied());
+            if self.focus != pane {
+                self.set_selection(pane, ids.first().copied());
+            }
             return;
         };
         if ids.contains(&selected) {
@@ -1049,6 +1053,10 @@ fn navigate(state: &mut Console, action: Action) {
                 (i + n - 1) % n
             };
             state.focus = panes[next];
+            if state.selection(state.focus).is_none() {
+                let first = state.pane_ids(state.focus).first().copied();
+                state.set_selection(state.focus, first);
+            }
         }
         Action::MoveDown => move_selection(state, 1),
         Action::MoveUp => move_selection(state, -1),
@@ -1280,11 +1288,14 @@ fn move_selection(state: &mut Console, delta: i64) {
         }
         pane @ (Pane::Questions | Pane::Hold) => {
             let ids = state.pane_ids(pane);
-            let at = state
+            // Nothing selected yet: the first key selects the first row.
+            let next = match state
                 .selection(pane)
                 .and_then(|id| ids.iter().position(|x| *x == id))
-                .unwrap_or(0);
-            let next = ids.get(step(at, delta, ids.len())).copied();
+            {
+                Some(at) => ids.get(step(at, delta, ids.len())).copied(),
+                None => ids.first().copied(),
+            };
             state.set_selection(pane, next);
         }
         // The activity list shows newest first; "down" goes back in time.
