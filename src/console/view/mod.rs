@@ -171,9 +171,9 @@ fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
         }
     }
     if let Some((text, style)) = note {
-        let room = width.saturating_sub(used);
-        spans.push(Span::styled(truncate(&text, room).into_owned(), style));
+        spans.push(Span::styled(text, style));
     }
+    // The note (last) takes what is left.
     fit_with_ellipsis(&mut spans, width);
     put_line(buf, area, area.y, &Line::from(spans));
 }
