@@ -715,6 +715,86 @@ mod selection_props {
         found
     }
 
+    /// A new message for the pane's list.
+    fn arrival(pane: Pane, id: u64) -> Event {
+        let mut m = message(
+            id,
+            NOON,
+            viewer(&format!("v-{id}"), "Ann", "ann"),
+            &format!("text #{id}"),
+        );
+        if pane == Pane::Questions {
+            m.question = true;
+        } else {
+            m.visibility = Visibility::Held {
+                reason: HoldReason::BlockedTerm,
+            };
+        }
+        Event::Message { message: m }
+    }
+
+    /// `id` leaving the pane's list: redacted, or released or hidden
+    /// from the hold queue.
+    fn leaving(pane: Pane, id: MessageId, how: u8) -> Event {
+        match (pane, how) {
+            (Pane::Hold, 1) => Event::Released {
+                message: message(id.0, NOON, viewer("v", "Ann", "ann"), "x"),
+            },
+            (Pane::Hold, 2) => Event::Hidden {
+                message_id: id,
+                by: actor("Inès", StaffRole::Moderator),
+            },
+            _ => Event::Redacted {
+                tombstone: Tombstone {
+                    message_id: id,
+                    posted_at: NOON,
+                    redacted_at: NOON,
+                    author_id: None,
+                    reason: "spam".into(),
+                    by: actor("Sam", StaffRole::Support),
+                },
+            },
+        }
+    }
+
+    fn list(c: &Console, pane: Pane) -> Vec<MessageId> {
+        if pane == Pane::Questions {
+            c.questions.iter().map(|m| m.id).collect()
+        } else {
+            c.held.iter().map(|m| m.id).collect()
+        }
+    }
+
+    /// Presses the pane's action key: the command goes to what the last
+    /// frame highlighted, or, only after the status line said that one
+    /// left, to its neighbour.
+    fn act(c: &mut Console, pane: Pane, shown: Option<MessageId>) -> Result<(), TestCaseError> {
+        let action = if pane == Pane::Questions { 'x' } else { 'a' };
+        let sent = commands(&feed(c, [key(action)]));
+        let target = sent.iter().find_map(|cmd| match cmd {
+            Command::MarkAnswered { message_id } | Command::Release { message_id } => {
+                Some(*message_id)
+            }
+            _ => None,
+        });
+        let moved = c
+            .note
+            .as_ref()
+            .is_some_and(|n| n.text.contains("left the list"));
+        match (shown, target) {
+            (Some(h), Some(t)) if h == t => {}
+            (Some(h), Some(_)) => prop_assert!(
+                moved && !list(c, pane).contains(&h),
+                "acted on {target:?}, {h:?} was highlighted"
+            ),
+            (None, Some(t)) => {
+                prop_assert!(moved, "acted on {t:?} with nothing highlighted");
+            }
+            (_, None) => {}
+        }
+        Ok(())
+    }
+
     fn run(pane: Pane, ops: &[Op]) -> Result<(), TestCaseError> {
         let mut c = console(StaffRole::Admin);
         feed(
@@ -727,103 +807,28 @@ mod selection_props {
         while c.focus != pane {
             feed(&mut c, [code(KeyCode::Tab)]);
         }
-        let action = if pane == Pane::Questions { 'x' } else { 'a' };
-        let list = |c: &Console| -> Vec<MessageId> {
-            if pane == Pane::Questions {
-                c.questions.iter().map(|m| m.id).collect()
-            } else {
-                c.held.iter().map(|m| m.id).collect()
-            }
-        };
         let mut seq = 0;
-        let mut next_id = 0;
         let mut shown = highlighted(&mut c);
         c.note = None;
         for op in ops {
             seq += 1;
             match op {
                 Op::Arrive => {
-                    next_id += 1;
-                    let mut m = message(
-                        next_id,
-                        NOON,
-                        viewer(&format!("v-{next_id}"), "Ann", "ann"),
-                        &format!("text #{next_id}"),
-                    );
-                    if pane == Pane::Questions {
-                        m.question = true;
-                    } else {
-                        m.visibility = Visibility::Held {
-                            reason: HoldReason::BlockedTerm,
-                        };
-                    }
-                    feed(
-                        &mut c,
-                        [Msg::Frame(event(seq, NOON, Event::Message { message: m }))],
-                    );
+                    feed(&mut c, [Msg::Frame(event(seq, NOON, arrival(pane, seq)))]);
                 }
                 Op::Leave(n, how) => {
-                    let ids: Vec<MessageId> = list(&c);
-                    if ids.is_empty() {
-                        continue;
-                    }
-                    let id = ids[n % ids.len()];
-                    let ev = match (pane, how) {
-                        (Pane::Hold, 1) => Event::Released {
-                            message: message(id.0, NOON, viewer("v", "Ann", "ann"), "x"),
-                        },
-                        (Pane::Hold, 2) => Event::Hidden {
-                            message_id: id,
-                            by: actor("Inès", StaffRole::Moderator),
-                        },
-                        _ => Event::Redacted {
-                            tombstone: Tombstone {
-                                message_id: id,
-                                posted_at: NOON,
-                                redacted_at: NOON,
-                                author_id: None,
-                                reason: "spam".into(),
-                                by: actor("Sam", StaffRole::Support),
-                            },
-                        },
-                    };
-                    feed(&mut c, [Msg::Frame(event(seq, NOON, ev))]);
-                }
-                Op::Down | Op::Up | Op::Sort => {
-                    let k = match op {
-                        Op::Down => 'j',
-                        Op::Up => 'k',
-                        _ => 'o',
-                    };
-                    feed(&mut c, [key(k)]);
-                }
-                Op::Act => {
-                    let sent = commands(&feed(&mut c, [key(action)]));
-                    let target = sent.iter().find_map(|cmd| match cmd {
-                        Command::MarkAnswered { message_id } | Command::Release { message_id } => {
-                            Some(*message_id)
-                        }
-                        _ => None,
-                    });
-                    let moved = c
-                        .note
-                        .as_ref()
-                        .is_some_and(|n| n.text.contains("left the list"));
-                    match (shown, target) {
-                        // Acting on what the screen showed: always fine.
-                        (Some(h), Some(t)) if h == t => {}
-                        // Something else only after the status line said
-                        // the highlighted one left.
-                        (Some(h), Some(_)) => prop_assert!(
-                            moved && !list(&c).contains(&h),
-                            "acted on {target:?}, {h:?} was highlighted"
-                        ),
-                        (None, Some(t)) => {
-                            prop_assert!(moved, "acted on {t:?} with nothing highlighted")
-                        }
-                        (_, None) => {}
+                    let ids = list(&c, pane);
+                    if let Some(id) = ids.get(n % ids.len().max(1)) {
+                        feed(
+                            &mut c,
+                            [Msg::Frame(event(seq, NOON, leaving(pane, *id, *how)))],
+                        );
                     }
                 }
+                Op::Down => drop(feed(&mut c, [key('j')])),
+                Op::Up => drop(feed(&mut c, [key('k')])),
+                Op::Sort => drop(feed(&mut c, [key('o')])),
+                Op::Act => act(&mut c, pane, shown)?,
             }
             if matches!(op, Op::Down | Op::Up | Op::Sort | Op::Act) {
                 // A key redraws the screen.

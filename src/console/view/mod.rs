@@ -29,16 +29,16 @@ use super::theme::{StyleKey, Theme};
 use super::wrap::{display_width, truncate};
 
 pub use feed::FeedView;
+pub use layout::{MIN_HEIGHT, MIN_WIDTH};
 
 /// The status bar's mark for commands waiting for the hub's answer ("on
 /// its way"). Like the held mark ([`HELD_GLYPH`]) it is a character every
-/// common terminal font has (both are in WGL4, so in DejaVu Sans Mono,
-/// Menlo, Consolas, Liberation Mono…), one cell wide even where East
-/// Asian ambiguous-width characters take two.
+/// common terminal font has (both are in the WGL4 set, so in `DejaVu Sans
+/// Mono`, Menlo, Consolas, `Liberation Mono`…), one cell wide even where
+/// East Asian ambiguous-width characters take two.
 pub const PENDING_GLYPH: &str = "»";
 /// The mark of a held message, in the feed and the hold queue ("stopped").
 pub const HELD_GLYPH: &str = "▪";
-pub use layout::{MIN_HEIGHT, MIN_WIDTH};
 
 /// Draws the whole console. Reads `state`; only `feed_view` (the view's own
 /// state) changes.
