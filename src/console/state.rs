@@ -375,11 +375,19 @@ impl Console {
     /// selection whose message leaves can move to a neighbour.
     fn lists_before(&self) -> ListsBefore {
         let capture = |pane| {
-            self.selection(pane).map(|id| ListBefore {
-                ids: self.pane_ids(pane),
-                name: self
-                    .find_message(id)
-                    .map(|m| m.author.display_name().to_string()),
+            self.selection(pane).map(|id| {
+                let list = if pane == Pane::Questions {
+                    &self.questions
+                } else {
+                    &self.held
+                };
+                ListBefore {
+                    ids: self.pane_ids(pane),
+                    name: list
+                        .iter()
+                        .find(|m| m.id == id)
+                        .map(|m| m.author.display_name().to_string()),
+                }
             })
         };
         ListsBefore {
@@ -556,7 +564,12 @@ impl Console {
             Some(name) => format!("{}'s {what}", super::view::text::clean_name(name)),
             None => format!("the selected {what}"),
         };
-        let text = match next.and_then(|id| self.find_message(id)) {
+        let list = if pane == Pane::Questions {
+            &self.questions
+        } else {
+            &self.held
+        };
+        let text = match next.and_then(|id| list.iter().find(|m| m.id == id)) {
             Some(m) => format!(
                 "{gone} left the list; {}'s is selected now",
                 super::view::text::clean_name(m.author.display_name())
