@@ -662,3 +662,30 @@ fn redraw_form_and_confirmation_snapshots() {
     feed(&mut c, [code(KeyCode::Enter)]);
     snap("game_redraw_confirm", &mut c);
 }
+
+/// The game popups over a feed of CJK and emoji keep their left border
+/// and bottom-left corner, at both sizes.
+#[test]
+fn game_popups_over_wide_characters_keep_their_left_border() {
+    let mut redraw_confirm = vec![key('R'), key('j'), key(' '), code(KeyCode::Tab)];
+    redraw_confirm.extend(typed("lives outside the EU"));
+    redraw_confirm.push(code(KeyCode::Enter));
+    let opened: [(&str, Vec<Msg>); 5] = [
+        ("poll_form", vec![key('P')]),
+        ("instant_win_form", vec![key('W')]),
+        ("games_list", vec![key('L')]),
+        ("redraw_form", vec![key('R')]),
+        ("redraw_confirm", redraw_confirm),
+    ];
+    for (name, keys) in opened {
+        let mut c = drawn(StaffRole::Host);
+        wide_chat(&mut c, 100, 50);
+        feed(&mut c, keys);
+        assert!(c.popup.is_some(), "{name} is open");
+        for (w, h) in SIZES {
+            assert_popup_left_border(&buffer(&mut c, w, h), &format!("{name} at {w}x{h}"));
+            let screen = render(&mut c, w, h);
+            insta::assert_snapshot!(format!("wide_under_{name}_{w}x{h}"), screen);
+        }
+    }
+}

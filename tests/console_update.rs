@@ -494,3 +494,370 @@ fn tab_cycles_only_the_panes_a_role_has() {
         }]
     );
 }
+
+/// A question from `name`, as the hub sends it.
+fn asked(seq: Seq, id: u64, name: &str) -> Msg {
+    Msg::Frame(event(
+        seq,
+        NOON + 29 * MIN,
+        Event::Message {
+            message: question(
+                id,
+                NOON + 29 * MIN,
+                viewer(&format!("v-{id}"), name, &format!("p{id}")),
+                &format!("question number {id}"),
+            ),
+        },
+    ))
+}
+
+/// `id` redacted from elsewhere.
+fn redacted(seq: Seq, id: u64) -> Msg {
+    Msg::Frame(event(
+        seq,
+        NOON + 29 * MIN,
+        Event::Redacted {
+            tombstone: Tombstone {
+                message_id: MessageId(id),
+                posted_at: NOON,
+                redacted_at: NOON + 29 * MIN,
+                author_id: None,
+                reason: "spam".into(),
+                by: actor("Alex", StaffRole::Admin),
+            },
+        },
+    ))
+}
+
+/// The repro: newest first, two rows down, then a crowd keeps
+/// asking; `x`, Enter and `p` still act on the question highlighted
+/// before the crowd's questions arrived.
+#[test]
+fn the_questions_selection_follows_the_message_not_the_row() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut c = show(StaffRole::Host);
+        feed(&mut c, [code(KeyCode::Tab), key('o'), key('j'), key('j')]);
+        let screen = render(&mut c, w, h);
+        assert_eq!(c.target().map(|m| m.id), Some(MessageId(2)), "{screen}");
+        let names = ["Chloé", "Anaïs", "Léa", "Nour", "Emma"];
+        let crowd: Vec<Msg> = (0..5u64)
+            .map(|i| asked(30 + i, 100 + i, names[usize::try_from(i).unwrap()]))
+            .collect();
+        feed(&mut c, crowd);
+        let effects = feed(&mut c, [key('x')]);
+        assert_eq!(
+            commands(&effects),
+            vec![Command::MarkAnswered {
+                message_id: MessageId(2)
+            }],
+            "at {w}x{h}"
+        );
+        assert_eq!(commands(&feed(&mut c, [key('p')])), vec![Command::Unpin]);
+        feed(&mut c, [code(KeyCode::Enter)]);
+        assert_eq!(c.compose.as_ref().unwrap().target, MessageId(2));
+        feed(&mut c, [code(KeyCode::Esc)]);
+        // The redrawn pane still highlights it, crowd or not.
+        let screen = render(&mut c, w, h);
+        assert!(screen.contains("Questions 8 open"), "{screen}");
+        assert_eq!(c.question_index(), Some(7), "the oldest, at the bottom");
+    }
+}
+
+/// The selected question leaving the list moves the selection to the
+/// row that followed it (else the one before) and the status line says
+/// which; the same in the hold queue.
+#[test]
+fn a_selected_message_that_leaves_its_list_hands_the_selection_to_a_neighbour() {
+    let mut c = show(StaffRole::Moderator);
+    feed(&mut c, [code(KeyCode::Tab), key('j')]);
+    assert_eq!(c.target().map(|m| m.id), Some(MessageId(4)));
+    feed(&mut c, [redacted(30, 4)]);
+    assert_eq!(
+        c.target().map(|m| m.id),
+        Some(MessageId(8)),
+        "the row below"
+    );
+    let note = c.note.as_ref().unwrap();
+    assert_eq!(
+        note.text,
+        "Julie's question left the list; Inès's is selected now"
+    );
+    assert!(!note.error);
+    feed(&mut c, [redacted(31, 8)]);
+    assert_eq!(
+        c.target().map(|m| m.id),
+        Some(MessageId(2)),
+        "the row above"
+    );
+    feed(&mut c, [redacted(32, 2)]);
+    assert_eq!(c.target().map(|m| m.id), None);
+    assert_eq!(
+        c.note.as_ref().unwrap().text,
+        "Julie's question left the list"
+    );
+
+    // The hold queue: #6 held, two more arrive, the middle one is selected
+    // and released from another console.
+    let held = |seq: Seq, id: u64| {
+        Msg::Frame(event(
+            seq,
+            NOON + 29 * MIN,
+            Event::Message {
+                message: ChatMessage {
+                    visibility: Visibility::Held {
+                        reason: HoldReason::BlockedTerm,
+                    },
+                    ..message(id, NOON + 29 * MIN, viewer("v-lea", "Léa", "lea"), "held")
+                },
+            },
+        ))
+    };
+    feed(
+        &mut c,
+        [held(33, 50), held(34, 51), code(KeyCode::Tab), key('j')],
+    );
+    assert_eq!(c.focus, Pane::Hold);
+    assert_eq!(c.target().map(|m| m.id), Some(MessageId(50)));
+    let mut released = message(50, NOON, viewer("v-lea", "Léa", "lea"), "held");
+    released.visibility = Visibility::Visible;
+    feed(
+        &mut c,
+        [Msg::Frame(event(
+            35,
+            NOON + 29 * MIN,
+            Event::Released { message: released },
+        ))],
+    );
+    assert_eq!(c.target().map(|m| m.id), Some(MessageId(51)));
+    assert_eq!(
+        c.note.as_ref().unwrap().text,
+        "Léa's held message left the list; Léa's is selected now"
+    );
+}
+
+/// While the focused list is empty nothing is selected: a question that
+/// arrives before the next key is not what `x` acts on; `j` selects it.
+#[test]
+fn an_arrival_in_an_empty_focused_list_waits_for_a_key_to_be_selected() {
+    let mut c = console(StaffRole::Host);
+    feed(
+        &mut c,
+        [
+            Msg::Frame(welcome(StaffRole::Host, "Claire", 0, Snapshot::default())),
+            code(KeyCode::Tab),
+            asked(1, 7, "Chloé"),
+        ],
+    );
+    assert!(commands(&feed(&mut c, [key('x')])).is_empty());
+    assert_eq!(c.note.as_ref().unwrap().text, "nothing selected");
+    feed(&mut c, [key('j')]);
+    assert_eq!(
+        commands(&feed(&mut c, [key('x')])),
+        vec![Command::MarkAnswered {
+            message_id: MessageId(7)
+        }]
+    );
+}
+
+mod selection_props {
+    use super::*;
+    use proptest::prelude::*;
+    use regie::console::state::Console;
+    use regie::console::theme::{StyleKey, Theme};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// A new message for the pane's list.
+        Arrive,
+        /// The n-th message of the list (modulo its length) leaves:
+        /// redacted, released or hidden.
+        Leave(usize, u8),
+        /// Keys; the screen is redrawn after each, as the console does.
+        Down,
+        Up,
+        Sort,
+        /// The pane's action key, checked against the last drawn frame.
+        Act,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => Just(Op::Arrive),
+            2 => (any::<usize>(), 0..3u8).prop_map(|(n, how)| Op::Leave(n, how)),
+            2 => Just(Op::Down),
+            1 => Just(Op::Up),
+            1 => Just(Op::Sort),
+            3 => Just(Op::Act),
+        ]
+    }
+
+    /// The id in the highlighted row of the drawn frame: the cells with
+    /// the selection's style spell "… #<id>".
+    fn highlighted(c: &mut Console) -> Option<MessageId> {
+        let selected = Theme::builtin_default().style(StyleKey::FeedSelected);
+        let buf = buffer(c, 160, 48);
+        let mut found = None;
+        for y in 0..48 {
+            let row: String = (0..160)
+                .map(|x| &buf[(x, y)])
+                .filter(|cell| cell.style().bg == selected.bg)
+                .map(ratatui::buffer::Cell::symbol)
+                .collect();
+            if let Some(at) = row.find('#') {
+                let digits: String = row[at + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                assert!(found.is_none(), "two rows highlighted");
+                found = Some(MessageId(digits.parse().expect("an id")));
+            }
+        }
+        found
+    }
+
+    /// A new message for the pane's list.
+    fn arrival(pane: Pane, id: u64) -> Event {
+        let mut m = message(
+            id,
+            NOON,
+            viewer(&format!("v-{id}"), "Ann", "ann"),
+            &format!("text #{id}"),
+        );
+        if pane == Pane::Questions {
+            m.question = true;
+        } else {
+            m.visibility = Visibility::Held {
+                reason: HoldReason::BlockedTerm,
+            };
+        }
+        Event::Message { message: m }
+    }
+
+    /// `id` leaving the pane's list: redacted, or released or hidden
+    /// from the hold queue.
+    fn leaving(pane: Pane, id: MessageId, how: u8) -> Event {
+        match (pane, how) {
+            (Pane::Hold, 1) => Event::Released {
+                message: message(id.0, NOON, viewer("v", "Ann", "ann"), "x"),
+            },
+            (Pane::Hold, 2) => Event::Hidden {
+                message_id: id,
+                by: actor("Inès", StaffRole::Moderator),
+            },
+            _ => Event::Redacted {
+                tombstone: Tombstone {
+                    message_id: id,
+                    posted_at: NOON,
+                    redacted_at: NOON,
+                    author_id: None,
+                    reason: "spam".into(),
+                    by: actor("Sam", StaffRole::Support),
+                },
+            },
+        }
+    }
+
+    fn list(c: &Console, pane: Pane) -> Vec<MessageId> {
+        if pane == Pane::Questions {
+            c.questions.iter().map(|m| m.id).collect()
+        } else {
+            c.held.iter().map(|m| m.id).collect()
+        }
+    }
+
+    /// Presses the pane's action key: the command goes to what the last
+    /// frame highlighted, or, only after the status line said that one
+    /// left, to its neighbour.
+    fn act(c: &mut Console, pane: Pane, shown: Option<MessageId>) -> Result<(), TestCaseError> {
+        let action = if pane == Pane::Questions { 'x' } else { 'a' };
+        let sent = commands(&feed(c, [key(action)]));
+        let target = sent.iter().find_map(|cmd| match cmd {
+            Command::MarkAnswered { message_id } | Command::Release { message_id } => {
+                Some(*message_id)
+            }
+            _ => None,
+        });
+        let moved = c
+            .note
+            .as_ref()
+            .is_some_and(|n| n.text.contains("left the list"));
+        match (shown, target) {
+            (Some(h), Some(t)) if h == t => {}
+            (Some(h), Some(_)) => prop_assert!(
+                moved && !list(c, pane).contains(&h),
+                "acted on {target:?}, {h:?} was highlighted"
+            ),
+            (None, Some(t)) => {
+                prop_assert!(moved, "acted on {t:?} with nothing highlighted");
+            }
+            (_, None) => {}
+        }
+        Ok(())
+    }
+
+    fn run(pane: Pane, ops: &[Op]) -> Result<(), TestCaseError> {
+        let mut c = console(StaffRole::Admin);
+        feed(
+            &mut c,
+            [
+                Msg::Frame(welcome(StaffRole::Admin, "Alex", 0, Snapshot::default())),
+                Msg::Connection(ConnStatus::Connected),
+            ],
+        );
+        while c.focus != pane {
+            feed(&mut c, [code(KeyCode::Tab)]);
+        }
+        let mut seq = 0;
+        let mut shown = highlighted(&mut c);
+        c.note = None;
+        for op in ops {
+            seq += 1;
+            match op {
+                Op::Arrive => {
+                    feed(&mut c, [Msg::Frame(event(seq, NOON, arrival(pane, seq)))]);
+                }
+                Op::Leave(n, how) => {
+                    let ids = list(&c, pane);
+                    if let Some(id) = ids.get(n % ids.len().max(1)) {
+                        feed(
+                            &mut c,
+                            [Msg::Frame(event(seq, NOON, leaving(pane, *id, *how)))],
+                        );
+                    }
+                }
+                Op::Down => drop(feed(&mut c, [key('j')])),
+                Op::Up => drop(feed(&mut c, [key('k')])),
+                Op::Sort => drop(feed(&mut c, [key('o')])),
+                Op::Act => act(&mut c, pane, shown)?,
+            }
+            if matches!(op, Op::Down | Op::Up | Op::Sort | Op::Act) {
+                // A key redraws the screen.
+                shown = highlighted(&mut c);
+                prop_assert_eq!(
+                    shown,
+                    c.target().map(|m| m.id),
+                    "the frame shows the selection"
+                );
+                c.note = None;
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Random arrivals and removals between two frames never move an
+        /// action onto another id than the one highlighted (unless that
+        /// one left and the status line said so).
+        #[test]
+        fn actions_hit_the_highlighted_question(ops in proptest::collection::vec(op(), 1..40)) {
+            run(Pane::Questions, &ops)?;
+        }
+
+        #[test]
+        fn actions_hit_the_highlighted_held_message(ops in proptest::collection::vec(op(), 1..40)) {
+            run(Pane::Hold, &ops)?;
+        }
+    }
+}

@@ -412,7 +412,7 @@ fn every_colour_comes_from_the_theme() {
             .unwrap();
         let buf = terminal.backend().buffer().clone();
         for (sym, key) in [
-            ("⧗", StyleKey::MarkerHeld),
+            ("▪", StyleKey::MarkerHeld),
             ("⊘", StyleKey::MarkerHidden),
             ("↳", StyleKey::MarkerStaffAnswer),
             ("✓", StyleKey::MarkerAnswered),
@@ -437,5 +437,182 @@ fn every_colour_comes_from_the_theme() {
         .draw(|f| regie::console::view::draw(f, &c, &mut FeedView::default(), &custom))
         .unwrap();
     let buf = terminal.backend().buffer().clone();
-    assert_eq!(find(&buf, "⧗").fg, Some(Color::Rgb(0x12, 0x34, 0x56)));
+    assert_eq!(find(&buf, "▪").fg, Some(Color::Rgb(0x12, 0x34, 0x56)));
+}
+
+/// Every popup over a feed of CJK and emoji keeps its left border and
+/// bottom-left corner, at both sizes: a wide character just left of the
+/// popup is blanked rather than left to cover the border.
+#[test]
+fn popups_over_wide_characters_keep_their_left_border() {
+    let opened: [(&str, Vec<Msg>); 9] = [
+        ("help", vec![key('?')]),
+        ("quit_confirm", vec![key('q')]),
+        ("ban_confirm", vec![key('k'), key('b')]),
+        ("timeout_prompt", vec![key('k'), key('t')]),
+        ("redact_prompt", vec![key('k'), key('r')]),
+        (
+            "redact_confirm",
+            vec![key('k'), key('r'), code(KeyCode::Enter)],
+        ),
+        ("filter_prompt", vec![key('/')]),
+        ("card_loading", vec![key('k'), key('v')]),
+        ("card", vec![key('k'), key('v')]),
+    ];
+    for (name, keys) in opened {
+        let mut c = show(StaffRole::Admin);
+        wide_chat(&mut c, 100, 50);
+        let effects = feed(&mut c, keys);
+        if name == "card" {
+            let regie::console::state::Effect::Send(frame) = &effects[0] else {
+                panic!("the card is requested")
+            };
+            let card = ViewerCard {
+                viewer_id: ViewerId("v-misaki".into()),
+                first_name: "美咲子A".into(),
+                pseudonym: "misaki".into(),
+                first_seen: NOON,
+                recent: vec![],
+                sanctions: vec![],
+                contact: None,
+                consents: vec![],
+            };
+            update(
+                &mut c,
+                Msg::Frame(ServerFrame::ViewerCard {
+                    id: frame.id.clone(),
+                    card: Box::new(card),
+                }),
+            );
+        }
+        assert!(c.popup.is_some(), "{name} is open");
+        for (w, h) in SIZES {
+            assert_popup_left_border(&buffer(&mut c, w, h), &format!("{name} at {w}x{h}"));
+            let screen = render(&mut c, w, h);
+            insta::assert_snapshot!(format!("wide_under_{name}_{w}x{h}"), screen);
+        }
+    }
+}
+
+/// The status bar's last row as text.
+fn status_row(c: &mut regie::console::state::Console, w: u16, h: u16) -> String {
+    let buf = buffer(c, w, h);
+    (0..w).map(|x| buf[(x, h - 1)].symbol()).collect()
+}
+
+/// A show with one command waiting for the hub (a pin typed while
+/// reconnecting) and the hub's goodbye in the status line.
+fn pending_with_goodbye() -> regie::console::state::Console {
+    let mut c = show(StaffRole::Host);
+    update(
+        &mut c,
+        Msg::Connection(ConnStatus::Reconnecting {
+            attempt: 3,
+            next_try_at: NOON + 30 * MIN + 2_000,
+        }),
+    );
+    feed(&mut c, [code(KeyCode::Tab), key('p')]);
+    update(
+        &mut c,
+        Msg::Frame(ServerFrame::Bye {
+            code: ErrorCode::ShuttingDown,
+            message: "the hub is restarting for an update, your console will reconnect by itself"
+                .into(),
+        }),
+    );
+    c
+}
+
+/// The connection state and the pending count show at every width, next
+/// to the hub's goodbye or not, in every connection state; the goodbye
+/// gives way and ends in an ellipsis.
+#[test]
+fn the_pending_count_shows_at_every_width_next_to_any_message() {
+    let states = [
+        (
+            ConnStatus::Reconnecting {
+                attempt: 3,
+                next_try_at: NOON + 30 * MIN + 2_000,
+            },
+            "◌ Reconnecting (attempt 3, next try in 2s)",
+        ),
+        (
+            ConnStatus::Offline {
+                reason: "the hub refused the connection for a long time now".into(),
+            },
+            "✕ Offline: the hub refused the connectio…",
+        ),
+        (ConnStatus::Connecting, "… Connecting"),
+    ];
+    for (conn, shown) in states {
+        for with_note in [false, true] {
+            let mut c = pending_with_goodbye();
+            if !with_note {
+                c.note = None;
+            }
+            update(&mut c, Msg::Connection(conn.clone()));
+            for w in 60..=200 {
+                let row = status_row(&mut c, w, 24);
+                assert!(row.contains(shown), "{w} cols, note {with_note}: {row:?}");
+                assert!(
+                    row.contains("» 1 pending"),
+                    "{w} cols, note {with_note}: {row:?}"
+                );
+                if with_note && !row.contains("reconnect by itself") {
+                    assert!(row.contains(" h"), "{w} cols: {row:?}");
+                    assert!(row.ends_with('…'), "{w} cols: the goodbye is cut: {row:?}");
+                }
+            }
+        }
+    }
+}
+
+/// The same at the two snapshot sizes, whole screen: at 80 columns the
+/// pending count shortens to make room for the goodbye; at 160 it keeps
+/// "(1 wait for the hub)".
+#[test]
+fn pending_count_beside_the_hubs_goodbye() {
+    let mut c = pending_with_goodbye();
+    let row = status_row(&mut c, 80, 24);
+    assert_eq!(
+        row,
+        " ◌ Reconnecting (attempt 3, next try in 2s)  » 1 pending  hub closing (shutting…"
+    );
+    let row = status_row(&mut c, 160, 48);
+    assert!(
+        row.starts_with(
+            " ◌ Reconnecting (attempt 3, next try in 2s)  » 1 pending (1 wait for the hub) "
+        ),
+        "{row:?}"
+    );
+    snap("goodbye_with_pending", &mut c);
+}
+
+/// Held and pending have their own marks, both drawn by every common
+/// terminal font and one cell wide even where East Asian ambiguous-width
+/// characters take two (the old `⧗` is in none of the fonts here).
+#[test]
+fn held_and_pending_marks_are_distinct_and_narrow_everywhere() {
+    use regie::console::view::{HELD_GLYPH, PENDING_GLYPH};
+    use unicode_width::UnicodeWidthStr;
+    assert_ne!(HELD_GLYPH, PENDING_GLYPH);
+    for glyph in [HELD_GLYPH, PENDING_GLYPH] {
+        assert_eq!(glyph.width(), 1, "{glyph}");
+        assert_eq!(glyph.width_cjk(), 1, "{glyph} is ambiguous-width");
+    }
+    let mut c = show(StaffRole::Moderator);
+    feed(&mut c, [code(KeyCode::Tab), key('p')]);
+    for (w, h) in SIZES {
+        let screen = render(&mut c, w, h);
+        assert!(!screen.contains('⧗'), "{screen}");
+        assert!(
+            screen.contains(&format!("{HELD_GLYPH} data Zoé")),
+            "{screen}"
+        );
+        assert!(screen.contains(&format!("12:05 {HELD_GLYPH} ")), "{screen}");
+        assert!(
+            screen.contains(&format!("{PENDING_GLYPH} 1 pending")),
+            "{screen}"
+        );
+    }
 }

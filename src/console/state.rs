@@ -210,10 +210,13 @@ pub struct Console {
     /// Questions, oldest first (answered ones stay, marked).
     pub questions: Vec<ChatMessage>,
     pub questions_newest_first: bool,
-    pub question_sel: usize,
+    /// The selected question, by message id: it stays on that question
+    /// while others arrive or leave around it (never on a row number).
+    pub question_sel: Option<MessageId>,
     /// Held messages, oldest first.
     pub held: Vec<ChatMessage>,
-    pub held_sel: usize,
+    /// The selected held message, by message id, like `question_sel`.
+    pub held_sel: Option<MessageId>,
     /// Newest last.
     pub activity: VecDeque<ActivityEntry>,
     pub activity_scroll: usize,
@@ -256,9 +259,9 @@ impl Console {
             },
             questions: Vec::new(),
             questions_newest_first: false,
-            question_sel: 0,
+            question_sel: None,
             held: Vec::new(),
-            held_sel: 0,
+            held_sel: None,
             activity: VecDeque::new(),
             activity_scroll: 0,
             pinned: None,
@@ -321,9 +324,75 @@ impl Console {
                 .selected
                 .and_then(|p| self.feed.at(p))
                 .and_then(|e| e.message()),
-            Pane::Questions => self.questions_in_order().get(self.question_sel).copied(),
-            Pane::Hold => self.held.get(self.held_sel),
+            Pane::Questions => self
+                .question_sel
+                .and_then(|id| self.questions.iter().find(|m| m.id == id)),
+            Pane::Hold => self
+                .held_sel
+                .and_then(|id| self.held.iter().find(|m| m.id == id)),
             Pane::Activity => None,
+        }
+    }
+
+    /// Where the selected question is in display order.
+    pub fn question_index(&self) -> Option<usize> {
+        let id = self.question_sel?;
+        self.questions_in_order().iter().position(|m| m.id == id)
+    }
+
+    /// Where the selected held message is in the hold queue.
+    pub fn held_index(&self) -> Option<usize> {
+        let id = self.held_sel?;
+        self.held.iter().position(|m| m.id == id)
+    }
+
+    /// The ids of a list pane in display order (empty for the others).
+    fn pane_ids(&self, pane: Pane) -> Vec<MessageId> {
+        match pane {
+            Pane::Questions => self.questions_in_order().iter().map(|m| m.id).collect(),
+            Pane::Hold => self.held.iter().map(|m| m.id).collect(),
+            Pane::Feed | Pane::Activity => Vec::new(),
+        }
+    }
+
+    fn selection(&self, pane: Pane) -> Option<MessageId> {
+        match pane {
+            Pane::Questions => self.question_sel,
+            Pane::Hold => self.held_sel,
+            Pane::Feed | Pane::Activity => None,
+        }
+    }
+
+    fn set_selection(&mut self, pane: Pane, id: Option<MessageId>) {
+        match pane {
+            Pane::Questions => self.question_sel = id,
+            Pane::Hold => self.held_sel = id,
+            Pane::Feed | Pane::Activity => {}
+        }
+    }
+
+    /// What the list panes looked like before a change, so that a
+    /// selection whose message leaves can move to a neighbour.
+    fn lists_before(&self) -> ListsBefore {
+        let capture = |pane| {
+            self.selection(pane).map(|id| {
+                let list = if pane == Pane::Questions {
+                    &self.questions
+                } else {
+                    &self.held
+                };
+                ListBefore {
+                    ids: self.pane_ids(pane),
+                    name: list
+                        .iter()
+                        .find(|m| m.id == id)
+                        .map(|m| m.author.display_name().to_string()),
+                }
+            })
+        };
+        ListsBefore {
+            questions: capture(Pane::Questions),
+            held: capture(Pane::Hold),
         }
     }
 
@@ -362,9 +431,9 @@ impl Console {
             ..FeedScroll::default()
         };
         self.questions.clear();
-        self.question_sel = 0;
+        self.question_sel = None;
         self.held.clear();
-        self.held_sel = 0;
+        self.held_sel = None;
         self.pinned = None;
         self.games.clear();
         self.epoch = None;
@@ -430,16 +499,84 @@ impl Console {
         }
     }
 
-    fn clamp_selections(&mut self) {
-        self.question_sel = self
-            .question_sel
-            .min(self.questions.len().saturating_sub(1));
-        self.held_sel = self.held_sel.min(self.held.len().saturating_sub(1));
+    /// Keeps every selection on a message that is there: a list pane's
+    /// selection stays on its message id; when that message left the list
+    /// it moves to the neighbour that followed it (else the one before)
+    /// and, in the focused pane, the status line says so. An empty
+    /// selection takes the first row once the list has one, unless the
+    /// pane has the focus: there a key selects first, so no key acts on a
+    /// row that arrived after the screen showed nothing selected.
+    fn fix_selections(&mut self, before: &ListsBefore) {
+        self.fix_list_selection(Pane::Questions, before.questions.as_ref());
+        self.fix_list_selection(Pane::Hold, before.held.as_ref());
         if let Some(sel) = self.scroll.selected
             && self.feed.at(sel).is_none()
         {
             self.scroll.selected = self.feed.view_pos(self.feed.view_index(sel));
         }
+    }
+}
+
+/// A list pane before a change: its ids in display order and the author
+/// of its selected message.
+#[derive(Debug, Clone)]
+struct ListBefore {
+    ids: Vec<MessageId>,
+    name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ListsBefore {
+    questions: Option<ListBefore>,
+    held: Option<ListBefore>,
+}
+
+impl Console {
+    fn fix_list_selection(&mut self, pane: Pane, before: Option<&ListBefore>) {
+        let ids = self.pane_ids(pane);
+        let Some(selected) = self.selection(pane) else {
+            if self.focus != pane {
+                self.set_selection(pane, ids.first().copied());
+            }
+            return;
+        };
+        if ids.contains(&selected) {
+            return;
+        }
+        // The neighbours in the order the pane showed them: the rows below
+        // first, then the rows above, nearest first.
+        let neighbour = before.and_then(|b| {
+            let at = b.ids.iter().position(|id| *id == selected)?;
+            let below = b.ids[at + 1..].iter();
+            let above = b.ids[..at].iter().rev();
+            below.chain(above).find(|id| ids.contains(id)).copied()
+        });
+        let next = neighbour.or_else(|| ids.first().copied());
+        self.set_selection(pane, next);
+        if self.focus != pane {
+            return;
+        }
+        let what = match pane {
+            Pane::Questions => "question",
+            _ => "held message",
+        };
+        let gone = match before.and_then(|b| b.name.as_deref()) {
+            Some(name) => format!("{}'s {what}", super::view::text::clean_name(name)),
+            None => format!("the selected {what}"),
+        };
+        let list = if pane == Pane::Questions {
+            &self.questions
+        } else {
+            &self.held
+        };
+        let text = match next.and_then(|id| list.iter().find(|m| m.id == id)) {
+            Some(m) => format!(
+                "{gone} left the list; {}'s is selected now",
+                super::view::text::clean_name(m.author.display_name())
+            ),
+            None => format!("{gone} left the list"),
+        };
+        self.note(text, false);
     }
 }
 
@@ -540,6 +677,7 @@ fn on_frame(state: &mut Console, frame: ServerFrame) {
 }
 
 fn on_welcome(state: &mut Console, welcome: Welcome) {
+    let before = state.lists_before();
     if let Role::Staff(role) = welcome.you.role {
         state.session.role = role;
     }
@@ -563,7 +701,7 @@ fn on_welcome(state: &mut Console, welcome: Welcome) {
     if !state.panes().contains(&state.focus) {
         state.focus = Pane::Feed;
     }
-    state.clamp_selections();
+    state.fix_selections(&before);
 }
 
 fn on_event(state: &mut Console, frame: EventFrame) {
@@ -572,6 +710,7 @@ fn on_event(state: &mut Console, frame: EventFrame) {
     }
     state.epoch = Some(frame.epoch);
     state.seq = frame.seq;
+    let before = state.lists_before();
     let at = frame.at;
     match frame.event {
         Event::ViewersOnline { count } => state.viewers_online = count,
@@ -586,7 +725,7 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         | Event::InstantWinDrawn { .. }) => on_game_event(state, at, event),
         event => on_chat_event(state, at, event),
     }
-    state.clamp_selections();
+    state.fix_selections(&before);
 }
 
 /// Messages and what staff did to them.
@@ -927,6 +1066,10 @@ fn navigate(state: &mut Console, action: Action) {
                 (i + n - 1) % n
             };
             state.focus = panes[next];
+            if state.selection(state.focus).is_none() {
+                let first = state.pane_ids(state.focus).first().copied();
+                state.set_selection(state.focus, first);
+            }
         }
         Action::MoveDown => move_selection(state, 1),
         Action::MoveUp => move_selection(state, -1),
@@ -938,19 +1081,23 @@ fn navigate(state: &mut Console, action: Action) {
                 state.scroll.selected = state.feed.view_pos(0);
                 state.scroll.bottom = state.scroll.selected;
             }
-            Pane::Questions => state.question_sel = 0,
-            Pane::Hold => state.held_sel = 0,
+            Pane::Questions | Pane::Hold => {
+                let first = state.pane_ids(state.focus).first().copied();
+                state.set_selection(state.focus, first);
+            }
             Pane::Activity => state.activity_scroll = state.activity.len().saturating_sub(1),
         },
         Action::JumpBottom => match state.focus {
             Pane::Feed => follow(state),
-            Pane::Questions => state.question_sel = state.questions.len().saturating_sub(1),
-            Pane::Hold => state.held_sel = state.held.len().saturating_sub(1),
+            Pane::Questions | Pane::Hold => {
+                let last = state.pane_ids(state.focus).last().copied();
+                state.set_selection(state.focus, last);
+            }
             Pane::Activity => state.activity_scroll = 0,
         },
         Action::SortQuestions => {
             state.questions_newest_first = !state.questions_newest_first;
-            state.question_sel = 0;
+            state.question_sel = state.pane_ids(Pane::Questions).first().copied();
         }
         _ => {}
     }
@@ -1152,10 +1299,18 @@ fn move_selection(state: &mut Console, delta: i64) {
                 state.scroll.bottom = state.feed.last_view_pos();
             }
         }
-        Pane::Questions => {
-            state.question_sel = step(state.question_sel, delta, state.questions.len());
+        pane @ (Pane::Questions | Pane::Hold) => {
+            let ids = state.pane_ids(pane);
+            // Nothing selected yet: the first key selects the first row.
+            let next = match state
+                .selection(pane)
+                .and_then(|id| ids.iter().position(|x| *x == id))
+            {
+                Some(at) => ids.get(step(at, delta, ids.len())).copied(),
+                None => ids.first().copied(),
+            };
+            state.set_selection(pane, next);
         }
-        Pane::Hold => state.held_sel = step(state.held_sel, delta, state.held.len()),
         // The activity list shows newest first; "down" goes back in time.
         Pane::Activity => {
             state.activity_scroll = step(state.activity_scroll, delta, state.activity.len());

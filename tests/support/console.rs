@@ -342,3 +342,59 @@ pub(crate) async fn pump(
 ) {
     pump_observing(state, handle, what, |_| {}, done).await;
 }
+
+/// Appends `count` chat lines full of double-width characters (CJK,
+/// emoji) from one viewer with a 7-cell name, half of them one cell
+/// further right, so that at both test sizes some row has a wide
+/// character straddling the column left of every popup. Event numbers
+/// start at `seq`.
+pub(crate) fn wide_chat(state: &mut Console, seq: Seq, count: u64) {
+    let misaki = || viewer("v-misaki", "美咲子A", "misaki");
+    let msgs: Vec<Msg> = (0..count)
+        .map(|i| {
+            let text = if i % 2 == 0 {
+                "日本語のテキスト🎉🎉 中文也可以 😀 한국어"
+            } else {
+                "a日本語のテキスト🎉🎉 中文也可以 😀 한국어"
+            };
+            Msg::Frame(event(
+                seq + i,
+                NOON + 29 * MIN,
+                Event::Message {
+                    message: message(5_000 + i, NOON + 29 * MIN, misaki(), text),
+                },
+            ))
+        })
+        .collect();
+    feed(state, msgs);
+}
+
+/// The open popup keeps its whole left border: on every row from its
+/// top-left corner (`╭`) to its bottom-left one (`╰`), the border cell is
+/// there and no wide character just left of it reaches into it (a
+/// terminal would draw that character's second half over the border).
+pub(crate) fn assert_popup_left_border(buf: &ratatui::buffer::Buffer, what: &str) {
+    use unicode_width::UnicodeWidthStr;
+    let area = buf.area;
+    let (x, top) = (area.top()..area.bottom())
+        .flat_map(|y| (area.left()..area.right()).map(move |x| (x, y)))
+        .find(|&p| buf[p].symbol() == "╭")
+        .unwrap_or_else(|| panic!("{what}: no popup on screen"));
+    let bottom = (top + 1..area.bottom())
+        .find(|&y| buf[(x, y)].symbol() == "╰")
+        .unwrap_or_else(|| panic!("{what}: the popup's bottom-left corner is missing"));
+    for y in top..=bottom {
+        let border = buf[(x, y)].symbol();
+        assert!(
+            matches!(border, "╭" | "│" | "╰"),
+            "{what}: row {y} has {border:?} for the left border"
+        );
+        if x > area.left() {
+            let left = buf[(x - 1, y)].symbol();
+            assert!(
+                left.width() <= 1,
+                "{what}: {left:?} at row {y} covers the popup's left border"
+            );
+        }
+    }
+}

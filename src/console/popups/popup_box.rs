@@ -57,6 +57,7 @@ pub fn draw_box(
 ) -> Rect {
     let height = u16::try_from(lines.len()).unwrap_or(u16::MAX);
     let rect = centered(area, width, height.saturating_add(2));
+    clear_left_neighbours(buf, rect);
     Clear.render(rect, buf);
     buf.set_style(rect, theme.style(StyleKey::Base));
     let block = Block::default()
@@ -78,6 +79,24 @@ pub fn draw_box(
         put_line(buf, inner, y, line);
     }
     inner
+}
+
+/// The widest a character gets in a cell grid (CJK, emoji: two cells).
+const MAX_CHAR_CELLS: u16 = 2;
+
+/// Blanks a wide character just left of `rect` whose right half would
+/// otherwise cover the popup's left border: clearing the popup's own cells
+/// does not stop the terminal from drawing the second half over them.
+fn clear_left_neighbours(buf: &mut Buffer, rect: Rect) {
+    let reach = rect.x.saturating_sub(buf.area.x).min(MAX_CHAR_CELLS - 1);
+    for y in rect.top()..rect.bottom() {
+        for back in 1..=reach {
+            let cell = &mut buf[(rect.x - back, y)];
+            if usize::from(back) < unicode_width::UnicodeWidthStr::width(cell.symbol()) {
+                cell.set_symbol(" ");
+            }
+        }
+    }
 }
 
 /// Draws `lines` in a box and places the cursor at `(row, column)` of it.

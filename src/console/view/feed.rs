@@ -322,7 +322,7 @@ fn display_text(entry: &ChatEntry) -> String {
 /// The one-cell marker for a message, most important state first.
 pub(crate) fn marker(m: &ChatMessage) -> (&'static str, StyleKey) {
     match m.visibility {
-        Visibility::Held { .. } => ("⧗", StyleKey::MarkerHeld),
+        Visibility::Held { .. } => (super::HELD_GLYPH, StyleKey::MarkerHeld),
         Visibility::Hidden => ("⊘", StyleKey::MarkerHidden),
         Visibility::Visible if matches!(m.author, Author::Staff { .. }) => {
             ("↳", StyleKey::MarkerStaffAnswer)

@@ -31,6 +31,15 @@ use super::wrap::{display_width, truncate};
 pub use feed::FeedView;
 pub use layout::{MIN_HEIGHT, MIN_WIDTH};
 
+/// The status bar's mark for commands waiting for the hub's answer ("on
+/// its way"). Like the held mark ([`HELD_GLYPH`]) it is a character every
+/// common terminal font has (both are in the WGL4 set, so in `DejaVu Sans
+/// Mono`, Menlo, Consolas, `Liberation Mono`…), one cell wide even where
+/// East Asian ambiguous-width characters take two.
+pub const PENDING_GLYPH: &str = "»";
+/// The mark of a held message, in the feed and the hold queue ("stopped").
+pub const HELD_GLYPH: &str = "▪";
+
 /// Draws the whole console. Reads `state`; only `feed_view` (the view's own
 /// state) changes.
 pub fn draw(frame: &mut Frame, state: &Console, feed_view: &mut FeedView, theme: &Theme) {
@@ -124,40 +133,85 @@ pub(crate) fn pane_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> B
         .title(title.style(theme.style(title_style)))
 }
 
+/// The status bar. The connection state and the pending count always show
+/// (the pending count shortened if need be); then the most important of
+/// the other segments that fit; the note takes the rest, truncated with an
+/// ellipsis.
 fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let bar = theme.style(StyleKey::StatusBar);
     buf.set_style(area, bar);
+    let width = usize::from(area.width);
     let note = state.note.as_ref().map(|n| {
         let style = if n.error {
             StyleKey::StatusError
         } else {
             StyleKey::StatusInfo
         };
-        Span::styled(format!(" {} ", clean(&n.text)), theme.style(style))
+        (format!(" {} ", clean(&n.text)), theme.style(style))
     });
-    // Segments in display order with a priority; drop the least important
-    // until the bar fits.
-    let mut segments = status_segments(area, state, theme);
-    let note_width = note.as_ref().map_or(0, Span::width);
-    let budget = (area.width as usize).saturating_sub(note_width.min(area.width as usize / 2));
-    while segments.iter().map(|(_, s)| s.width()).sum::<usize>() > budget && segments.len() > 1 {
-        let worst = segments
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, (p, _))| *p)
-            .map_or(0, |(i, _)| i);
-        segments.remove(worst);
+    // The note keeps up to half the bar from the optional segments.
+    let note_width = note.as_ref().map_or(0, |(t, _)| display_width(t));
+    let budget = width.saturating_sub(note_width.min(width / 2));
+    let conn = connection_span(state, theme);
+    let mut pending = pending_span(state, theme, false);
+    let width_of = |spans: &[&Span]| spans.iter().map(|s| s.width()).sum::<usize>();
+    let first: Vec<&Span> = std::iter::once(&conn).chain(pending.as_ref()).collect();
+    if width_of(&first) > budget {
+        pending = pending_span(state, theme, true);
     }
-    let mut spans: Vec<Span> = segments.into_iter().map(|(_, s)| s).collect();
-    if let Some(note) = note {
-        spans.push(note);
+    let mut spans: Vec<Span> = std::iter::once(conn).chain(pending).collect();
+    let mut used: usize = spans.iter().map(Span::width).sum();
+    // The optional segments, most important first, after the ones that
+    // always show; a segment that does not fit is left out.
+    let optional = status_segments(area, state, theme);
+    for segment in optional {
+        if used + segment.width() <= budget {
+            used += segment.width();
+            spans.push(segment);
+        }
     }
+    if let Some((text, style)) = note {
+        spans.push(Span::styled(text, style));
+    }
+    // The note (last) takes what is left.
+    fit_with_ellipsis(&mut spans, width);
     put_line(buf, area, area.y, &Line::from(spans));
 }
 
-/// The status bar's segments, each with its priority (0 matters most).
-fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<(u8, Span<'static>)> {
-    let conn = connection_span(state, theme);
+/// Shortens the last spans so the line fits `width`, ending in an
+/// ellipsis when something was cut.
+fn fit_with_ellipsis(spans: &mut Vec<Span<'static>>, width: usize) {
+    let mut total: usize = spans.iter().map(Span::width).sum();
+    while total > width {
+        let Some(last) = spans.pop() else { return };
+        let before = total - last.width();
+        if before < width {
+            let cut = truncate(&last.content, width - before).into_owned();
+            spans.push(Span::styled(cut, last.style));
+            return;
+        }
+        total = before;
+    }
+}
+
+/// "» 3 pending (2 wait for the hub)", or just "↑ 3 pending" when `short`.
+fn pending_span(state: &Console, theme: &Theme, short: bool) -> Option<Span<'static>> {
+    if state.pending.is_empty() {
+        return None;
+    }
+    let n = state.pending.len();
+    let offline = state.pending.values().filter(|p| p.sent_offline).count();
+    let text = if offline > 0 && !short {
+        format!(" {PENDING_GLYPH} {n} pending ({offline} wait for the hub) ")
+    } else {
+        format!(" {PENDING_GLYPH} {n} pending ")
+    };
+    Some(Span::styled(text, theme.style(StyleKey::StatusPending)))
+}
+
+/// The status bar's optional segments, most important first; they show in
+/// this order too.
+fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<Span<'static>> {
     let role = Span::styled(
         format!(
             " {} {} ",
@@ -185,27 +239,7 @@ fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<(u8, Span<
         format!(" ? {} open ", state.open_questions()),
         theme.style(StyleKey::StatusQuestions),
     );
-    let pending = (!state.pending.is_empty()).then(|| {
-        let offline = state.pending.values().filter(|p| p.sent_offline).count();
-        let text = if offline > 0 {
-            format!(
-                " ⧗ {} pending ({offline} wait for the hub) ",
-                state.pending.len()
-            )
-        } else {
-            format!(" ⧗ {} pending ", state.pending.len())
-        };
-        Span::styled(text, theme.style(StyleKey::StatusPending))
-    });
-    let mut segments: Vec<(u8, Span)> = vec![(0, conn), (1, role)];
-    if let Some(p) = pending {
-        segments.push((2, p));
-    }
-    segments.push((4, questions));
-    segments.push((5, viewers));
-    segments.push((6, live));
-    segments.push((7, rate));
-    segments
+    vec![role, questions, viewers, live, rate]
 }
 
 fn connection_span(state: &Console, theme: &Theme) -> Span<'static> {

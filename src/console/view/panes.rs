@@ -209,7 +209,8 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
         return;
     }
     let rows = inner.height as usize;
-    let first = list_window(state.question_sel, list.len(), rows);
+    let selected = state.question_index();
+    let first = list_window(selected.unwrap_or(0), list.len(), rows);
     let ys = inner.y..inner.bottom();
     for ((i, q), y) in list.iter().enumerate().skip(first).zip(ys) {
         let pinned = state.pinned.as_ref().is_some_and(|p| p.message_id == q.id);
@@ -241,7 +242,7 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
             Span::styled(clean(&q.text).into_owned(), theme.style(text_style)),
         ]);
         put_line(buf, inner, y, &line);
-        if focused && i == state.question_sel {
+        if focused && Some(i) == selected {
             buf.set_style(
                 Rect::new(inner.x, y, inner.width, 1),
                 theme.style(StyleKey::FeedSelected),
@@ -269,7 +270,8 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
         return;
     }
     let rows = inner.height as usize;
-    let first = list_window(state.held_sel, state.held.len(), rows);
+    let selected = state.held_index();
+    let first = list_window(selected.unwrap_or(0), state.held.len(), rows);
     let ys = inner.y..inner.bottom();
     for ((i, m), y) in state.held.iter().enumerate().skip(first).zip(ys) {
         let reason = match m.visibility {
@@ -282,7 +284,7 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
             _ => "",
         };
         let line = Line::from(vec![
-            Span::styled("⧗", theme.style(StyleKey::MarkerHeld)),
+            Span::styled(super::HELD_GLYPH, theme.style(StyleKey::MarkerHeld)),
             Span::styled(format!("{reason:>5} "), theme.style(StyleKey::HoldReason)),
             Span::styled(
                 author_label(&state.feed, &m.author),
@@ -292,7 +294,7 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
             Span::styled(clean(&m.text).into_owned(), theme.style(StyleKey::HoldText)),
         ]);
         put_line(buf, inner, y, &line);
-        if focused && i == state.held_sel {
+        if focused && Some(i) == selected {
             buf.set_style(
                 Rect::new(inner.x, y, inner.width, 1),
                 theme.style(StyleKey::FeedSelected),
