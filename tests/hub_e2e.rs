@@ -260,10 +260,10 @@ async fn redaction_reaches_every_client_and_replays_as_a_tombstone() {
 fn data_dir_files_holding(dir: &std::path::Path, needle: &str) -> (Vec<std::path::PathBuf>, usize) {
     let mut holding = Vec::new();
     let mut scanned = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for entry in std::fs::read_dir(dir).expect("list the data dir") {
+        let path = entry.expect("a data dir entry").path();
         if path.is_file() {
-            let bytes = std::fs::read(&path).unwrap();
+            let bytes = std::fs::read(&path).expect("read a data dir file");
             scanned += bytes.len();
             if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
                 holding.push(path);
