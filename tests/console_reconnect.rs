@@ -167,8 +167,9 @@ async fn moderator_console(url: &str, token: &str) -> (Console, NetHandle) {
 }
 
 /// While the hub is down, the moderator pins a line (k selects the newest,
-/// p pins): the command is held as pending, not lost. Returns the line.
-fn pin_the_newest_line_offline(state: &mut Console, handle: &NetHandle) -> MessageId {
+/// p pins): the command is held as pending, not lost. Returns the line and
+/// the command's id.
+fn pin_the_newest_line_offline(state: &mut Console, handle: &NetHandle) -> (MessageId, CommandId) {
     let key_press = |c| {
         Msg::Key(crossterm::event::KeyEvent::new(
             crossterm::event::KeyCode::Char(c),
@@ -179,11 +180,13 @@ fn pin_the_newest_line_offline(state: &mut Console, handle: &NetHandle) -> Messa
     let target = state.target().expect("a line is selected").id;
     let effects = update(state, key_press('p'));
     assert_eq!(effects.len(), 1);
+    let mut id = None;
     for effect in effects {
         let Effect::Send(frame) = effect else {
             panic!("{effect:?}")
         };
         assert_eq!(frame.command, Command::Pin { message_id: target });
+        id = Some(frame.id.clone());
         handle
             .commands
             .send(frame)
@@ -191,7 +194,35 @@ fn pin_the_newest_line_offline(state: &mut Console, handle: &NetHandle) -> Messa
     }
     assert_eq!(state.pending.len(), 1);
     assert!(state.pending.values().all(|p| p.sent_offline));
-    target
+    (target, id.expect("the pin was sent"))
+}
+
+/// What the hub's store recorded of staff commands: the client's id of each
+/// command it decided (once per id; the store keys it as `id#fingerprint`),
+/// and how many pins took effect.
+fn staff_commands_at_the_hub(data_dir: &std::path::Path) -> (Vec<String>, i64) {
+    let db = rusqlite::Connection::open(data_dir.join(regie::store::DB_FILE))
+        .expect("open the hub's database");
+    let ids = db
+        .prepare("SELECT command_id FROM command_outcomes WHERE principal LIKE 'staff:%'")
+        .and_then(|mut q| {
+            q.query_map([], |r| {
+                let stored: String = r.get(0)?;
+                Ok(stored
+                    .split_once('#')
+                    .map_or(stored.clone(), |(id, _)| id.to_string()))
+            })?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .expect("read the command outcomes");
+    let pins = db
+        .query_row(
+            "SELECT COUNT(*) FROM events WHERE kind = 'pinned'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count the pins");
+    (ids, pins)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,7 +259,7 @@ async fn console_resumes_across_a_hub_restart_with_no_gap_and_no_duplicate() {
     )
     .await;
 
-    let target = pin_the_newest_line_offline(&mut state, &handle);
+    let (target, pin_id) = pin_the_newest_line_offline(&mut state, &handle);
 
     let hub = TestHub::restart(&port, LIVE, dir, hub_config).await;
     timeout(Duration::from_secs(60), feeder)
@@ -287,5 +318,12 @@ async fn console_resumes_across_a_hub_restart_with_no_gap_and_no_duplicate() {
     );
 
     drop(handle);
-    hub.stop().await;
+    // At the hub: the pin arrived under the id it was given offline, as the
+    // only staff command (a resend under a new id would be a second
+    // outcome, even though pinning a pinned line changes nothing), and
+    // pinned the line once.
+    let dir = hub.stop().await.expect("the hub owns its data dir");
+    let (ids, pins) = staff_commands_at_the_hub(dir.path());
+    assert_eq!(ids, vec![pin_id.0], "the staff commands the hub decided");
+    assert_eq!(pins, 1, "one pinned event");
 }

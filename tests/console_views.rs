@@ -384,7 +384,17 @@ fn hostile_text_is_sanitised_at_render_and_never_moves_a_border() {
                 );
             }
             let screen = render(&mut c, w, h);
-            assert!(!screen.contains("pwned") || !screen.contains('\x1b'));
+            // Escape sequences go whole: no title, no link target, no
+            // leftover parameters; the text between them stays.
+            for leftover in ["pwned", "evil.example", "8;;", "[2J", "[31m", "31m c1"] {
+                assert!(
+                    !screen.contains(leftover),
+                    "{leftover:?} at {w}x{h}: {screen}"
+                );
+            }
+            if top {
+                assert!(screen.contains("Eve~p click red"), "{w}x{h}: {screen}");
+            }
             insta::assert_snapshot!(
                 format!("hostile_{}_{w}x{h}", if top { "top" } else { "bottom" }),
                 screen

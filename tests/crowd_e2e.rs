@@ -5,12 +5,12 @@
 
 mod support;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use regie::crowd::{CrowdConfig, CrowdReport, LineKind, LineMix, audience::Script, run_crowd};
-use regie::privacy::detect_personal_data;
+use regie::crowd::viewer::JoinError;
+use regie::crowd::{CrowdConfig, CrowdError, CrowdReport, KindCounts, LineMix, run_crowd};
 use regie::protocol::{
     Auth, Author, ChatMessage, ClientFrame, Contact, Event, Hello, HoldReason, MessageId,
     PROTOCOL_VERSION, ServerFrame, StaffRole, Visibility, parse_server_frame,
@@ -111,6 +111,57 @@ fn from_crowd(m: &ChatMessage) -> bool {
     matches!(&m.author, Author::Viewer { first_name, .. } if first_name != "Watcher")
 }
 
+/// The crowd's abusive lines, copied by hand: they have no slots, so the
+/// hub passes them through word for word.
+const ABUSIVE_LINES: &[&str] = &[
+    "Arnaque ce live, bande de nuls",
+    "T'es vraiment une andouille",
+    "Quelle bande de clowns 🤡",
+    "You're all idiots",
+    "Nul nul nul, rendez l'argent",
+    "Ferme-la, espèce de cornichon",
+    "Espèce d'idiot, réponds !",
+    "Vendeur arnaqueur 🤡",
+];
+
+/// Counts what the moderator saw by kind, by rules of this test's own: a
+/// line held for personal data, one of [`ABUSIVE_LINES`], a question (every
+/// question the crowd asks ends with "?", no other line does), or else a
+/// comment.
+fn kinds_seen(messages: &[&ChatMessage]) -> KindCounts {
+    let mut seen = KindCounts::default();
+    for m in messages {
+        let held_pd = m.visibility
+            == Visibility::Held {
+                reason: HoldReason::PersonalData,
+            };
+        if held_pd {
+            seen.personal_data += 1;
+        } else if ABUSIVE_LINES.contains(&m.text.as_str()) {
+            seen.abusive += 1;
+        } else if m.text.ends_with('?') {
+            seen.question += 1;
+        } else {
+            seen.comment += 1;
+        }
+    }
+    seen
+}
+
+/// Personal data as the crowd writes it, in clear: a phone's middle digits
+/// (two groups of two, side by side) or an address at its example domains.
+/// Written here, not asked of the hub's detector.
+fn shows_personal_data(text: &str) -> bool {
+    let clear_digits = text.as_bytes().windows(5).any(|w| {
+        w[0].is_ascii_digit()
+            && w[1].is_ascii_digit()
+            && w[2] == b' '
+            && w[3].is_ascii_digit()
+            && w[4].is_ascii_digit()
+    });
+    clear_digits || text.contains("@example.")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seeded_crowd_reaches_staff_and_its_personal_data_is_held_from_viewers() {
     let hub = start_hub().await;
@@ -169,22 +220,11 @@ async fn run_seeded_crowd(url: &str, lines: u64) -> CrowdReport {
     .expect("the crowd runs to its end");
     println!("{report}");
 
-    // The crowd handed out exactly the seed's first lines, and the hub
-    // answered every one.
-    let mut script = Script::new(7, mix);
-    let mut expected: HashMap<LineKind, u64> = HashMap::new();
-    for _ in 0..lines {
-        *expected.entry(script.next_line().kind).or_default() += 1;
-    }
+    // The crowd sent the lines asked for, and the hub answered every one.
+    // (What kinds they were is checked against what staff saw.)
     assert_eq!(report.viewers_connected, 20);
     assert!(report.connect_failures.is_empty(), "{report}");
-    for kind in LineKind::ALL {
-        assert_eq!(
-            report.sent.get(kind),
-            expected.get(&kind).copied().unwrap_or(0),
-            "{kind:?}"
-        );
-    }
+    assert_eq!(report.sent.total(), lines, "{report}");
     assert!(
         report.sent.personal_data > 0,
         "the seed must include personal data"
@@ -217,6 +257,8 @@ async fn staff_saw_every_line_with_personal_data_held(
         seen_by_staff.iter().filter(|m| from_crowd(m)).collect();
     let ids: BTreeSet<MessageId> = crowd_at_staff.iter().map(|m| m.id).collect();
     assert_eq!(ids.len() as u64, lines, "no duplicates at staff");
+    // The crowd counted the kinds it sent as staff saw them.
+    assert_eq!(report.sent, kinds_seen(&crowd_at_staff), "{report}");
 
     // What was held at staff is what the crowd counted as held, and every
     // personal-data line is among it, masked.
@@ -238,7 +280,7 @@ async fn staff_saw_every_line_with_personal_data_held(
     assert_eq!(report.held.personal_data, report.sent.personal_data);
     for m in &held_pd {
         assert!(
-            detect_personal_data(&m.text).is_empty() && m.text.contains('•'),
+            !shows_personal_data(&m.text) && m.text.contains('•'),
             "held text is masked: {:?}",
             m.text
         );
@@ -265,7 +307,7 @@ async fn viewer_saw_every_visible_line_and_none_held(
     .await;
     for m in seen_by_viewer.iter().filter(|m| from_crowd(m)) {
         assert!(!held_ids.contains(&m.id), "a held message reached a viewer");
-        assert!(detect_personal_data(&m.text).is_empty());
+        assert!(!shows_personal_data(&m.text), "{:?}", m.text);
         assert_eq!(m.visibility, Visibility::Visible);
     }
 }
@@ -301,8 +343,21 @@ async fn a_hub_refusing_the_live_is_reported_with_its_code() {
         .await
         .expect("fails fast")
         .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            CrowdError::Refused {
+                source: JoinError::Refused {
+                    code: regie::protocol::ErrorCode::WrongLive,
+                    ..
+                },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let text = err.to_string();
-    assert!(text.contains("refused"), "{text}");
+    assert!(text.contains("refused the hello: wrong_live"), "{text}");
     assert!(text.contains(&hub.url), "{text}");
     hub.stop().await;
 }
@@ -333,9 +388,30 @@ async fn the_shutdown_future_ends_a_long_crowd_early_with_a_report() {
     collect_until(&mut staff, &mut seen, |ms| ms.iter().any(from_crowd)).await;
     stop.send(()).unwrap();
     let report = timeout(WAIT, crowd).await.unwrap().unwrap().unwrap();
-    assert_eq!(report.viewers_requested, 10);
-    assert!(report.sent.total() >= 1);
-    assert!(report.elapsed < Duration::from_secs(3600));
+    // The crowd has left the hub...
+    let give_up = Instant::now() + WAIT;
+    while hub.hub.metric("regie_connections{role=\"viewer\"}").await > 0.0 {
+        assert!(
+            Instant::now() < give_up,
+            "the crowd's viewers are still connected"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // ...and its report tells what reached the hub: every acked line, and
+    // only those, is at staff. A line from staff after it marks the end.
+    let mut host = hub.hub.staff(StaffRole::Host, "Sophie").await;
+    host.say("fin du live").await;
+    collect_until(&mut staff, &mut seen, |ms| {
+        ms.iter().any(|m| m.text == "fin du live")
+    })
+    .await;
+    let from_the_crowd = seen.iter().filter(|m| from_crowd(m)).count() as u64;
+    assert_eq!(report.acked.total(), from_the_crowd, "{report}");
+    assert_eq!(
+        report.sent.total(),
+        report.acked.total() + report.unanswered + report.refused_total(),
+        "{report}"
+    );
     hub.stop().await;
 }
 

@@ -300,24 +300,51 @@ async fn a_poll_closes_at_its_deadline_with_nobody_connected() {
     };
     let deadline = poll.closes_at.expect("a deadline");
     drop(host);
-    // Nobody is connected now. Whoever comes next sees it closed (in the
-    // snapshot, or as the event if the hub's clock has not come round yet).
-    tokio::time::sleep_until(deadline_instant(deadline)).await;
-    let mut staff = hub.staff(StaffRole::Admin, "Ana").await;
+    // Nobody is connected now (the hub says so), and the poll closes in
+    // the store by itself: read there, with no client to wake the hub.
+    wait_for("the host to be gone", || async {
+        hub.metric("regie_connections{role=\"host\"}").await == 0.0
+    })
+    .await;
+    let db = hub.data_dir.join(regie::store::DB_FILE);
+    wait_for("the poll to close in the store", || async {
+        stored_poll_closed_at(&db).is_some()
+    })
+    .await;
+    assert_eq!(
+        stored_poll_closed_at(&db),
+        Some(deadline),
+        "closed at its deadline"
+    );
+    // Whoever comes next finds it closed already, in the snapshot.
+    let staff = hub.staff(StaffRole::Admin, "Ana").await;
     let snap = staff.welcome.snapshot.clone().unwrap();
-    let closed_at = if let Some(at) = snap.polls[0].closed_at {
-        at
-    } else {
-        let e = staff
-            .wait_event(|e| matches!(e, Event::PollClosed { .. }))
-            .await;
-        let Event::PollClosed { closed_at, .. } = e.event else {
-            unreachable!()
-        };
-        closed_at
-    };
-    assert_eq!(closed_at, deadline, "closed at its deadline");
+    assert_eq!(snap.polls[0].closed_at, Some(deadline));
     hub.stop().await;
+}
+
+/// Polls `done` until it holds; fails after 20 s.
+async fn wait_for<F: std::future::Future<Output = bool>>(what: &str, done: impl Fn() -> F) {
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < give_up,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The first poll's `closed_at` as the hub's store holds it, read through a
+/// connection of our own while the hub runs.
+fn stored_poll_closed_at(db: &Path) -> Option<i64> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the hub's database read-only");
+    conn.query_row("SELECT closed_at FROM polls ORDER BY id LIMIT 1", [], |r| {
+        r.get(0)
+    })
+    .expect("the poll is stored")
 }
 
 /// The tokio instant at which wall-clock `at` (ms) has passed.

@@ -24,6 +24,12 @@ fn hostile() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The command id a frame carries, if it is a JSON object with one.
+fn sent_id(frame: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(frame).ok()?;
+    value.get("id")?.as_str().map(String::from)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_hostile_frame_gets_exactly_one_answer_and_the_hub_stays_up() {
     let hub = TestHub::start_with(|c| {
@@ -40,17 +46,38 @@ async fn every_hostile_frame_gets_exactly_one_answer_and_the_hub_stays_up() {
         let frame = strategy.new_tree(&mut runner).unwrap().current();
         let client = if i % 2 == 0 { &mut viewer } else { &mut staff };
         send_text(&mut client.ws, &frame).await;
-        // Exactly one answer per frame; events may come before it.
+        // A probe after it, answered by its own id: everything answered
+        // before the probe's answer answers the hostile frame.
+        let probe = format!("probe-{i}");
+        send_text(
+            &mut client.ws,
+            &format!(r#"{{"type":"command","id":"{probe}","command":{{"type":"dance"}}}}"#),
+        )
+        .await;
+        let mut answers = Vec::new();
         loop {
             match client.next_frame().await {
                 ServerFrame::Event(e) => client.events.push(e),
-                ServerFrame::Ack { .. }
+                ServerFrame::Error(e) if e.id.as_ref().is_some_and(|id| id.0 == probe) => break,
+                answer @ (ServerFrame::Ack { .. }
                 | ServerFrame::Error(_)
-                | ServerFrame::ViewerCard { .. } => {
-                    break;
-                }
+                | ServerFrame::ViewerCard { .. }) => answers.push(answer),
                 other => panic!("unexpected answer to {frame:?}: {other:?}"),
             }
+        }
+        assert_eq!(answers.len(), 1, "answers to {frame:?}: {answers:?}");
+        // An answer that names a command names the frame's own.
+        let named = match &answers[0] {
+            ServerFrame::Ack { id, .. } | ServerFrame::ViewerCard { id, .. } => Some(&id.0),
+            ServerFrame::Error(e) => e.id.as_ref().map(|id| &id.0),
+            _ => None,
+        };
+        if let Some(named) = named {
+            assert_eq!(
+                Some(named.as_str()),
+                sent_id(&frame).as_deref(),
+                "the answer to {frame:?} names another command"
+            );
         }
     }
     // Binary frames too.

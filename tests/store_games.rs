@@ -6,7 +6,7 @@ mod support;
 
 use regie::instant_win::{DrawRecord, Seed};
 use regie::protocol::{Actor, DrawView, Event, PollView, StaffRole, Winner};
-use regie::store::{Commit, GameWrite, SqliteStore, Store};
+use regie::store::{Commit, GameWrite, SqliteStore, Store, StoreError};
 use support::store::*;
 
 fn host() -> Actor {
@@ -50,6 +50,16 @@ fn vote(n: u32, option: usize) -> Commit {
     })
 }
 
+/// Whether `err` is the store refusing a second row for the same viewer
+/// (the votes' and entries' primary key), not some other failure.
+fn is_one_per_viewer(err: &StoreError) -> bool {
+    matches!(
+        err,
+        StoreError::Db(rusqlite::Error::SqliteFailure(e, _))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
 #[test]
 fn games_are_stored_with_their_commit_and_read_back_after_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
@@ -72,7 +82,16 @@ fn games_are_stored_with_their_commit_and_read_back_after_a_reopen() {
             .unwrap();
         // A second vote by the same viewer is refused, and the whole batch
         // with it: the good vote beside it is not half-written.
-        assert!(store.commit(LIVE, &[vote(4, 0), vote(1, 1)]).is_err());
+        let err = store
+            .commit(LIVE, &[vote(4, 0), vote(1, 1)])
+            .expect_err("a second vote by the same viewer");
+        assert!(is_one_per_viewer(&err), "refused for another reason: {err}");
+        let votes = store.games(LIVE).unwrap().polls[0].votes.clone();
+        assert_eq!(
+            votes.len(),
+            3,
+            "nothing of the batch was written: {votes:?}"
+        );
 
         let opened = seq.frame(Event::InstantWinOpened {
             draw: draw_view(&seed),
@@ -101,11 +120,11 @@ fn games_are_stored_with_their_commit_and_read_back_after_a_reopen() {
             draw_id: 1,
             viewer: viewer(1),
         };
-        assert!(
-            store
-                .commit(LIVE, &[Commit::without_event().with_game(twice)])
-                .is_err()
-        );
+        let err = store
+            .commit(LIVE, &[Commit::without_event().with_game(twice)])
+            .expect_err("a second entry by the same viewer");
+        assert!(is_one_per_viewer(&err), "refused for another reason: {err}");
+        assert_eq!(store.games(LIVE).unwrap().draws[0].entrants.len(), 2);
         // The event log never holds the seed before the draw.
         let replayed = serde_json::to_string(&store.replay(LIVE, 0, 100).unwrap()).unwrap();
         assert!(!replayed.contains(&seed.to_hex()));

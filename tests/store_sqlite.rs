@@ -318,9 +318,24 @@ fn a_database_from_a_newer_regie_is_refused() {
 fn full_durability_opens_and_commits() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open_with(dir.path(), Durability::Full).unwrap();
+    assert_eq!(store.durability().unwrap(), Durability::Full);
     let mut seq = Sequencer::new(&store.open_live(LIVE).unwrap());
     seq.say(&mut store, &viewer_message(1, 1, "ok", false));
     assert_eq!(store.open_live(LIVE).unwrap().head, 1);
+    // Still FULL after a commit and the migrations that ran on open.
+    assert_eq!(store.durability().unwrap(), Durability::Full);
+}
+
+#[test]
+fn the_default_durability_is_normal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.durability().unwrap(), Durability::Normal);
+    drop(store);
+    // Reopening a store made FULL does not stay FULL: it is per connection.
+    drop(SqliteStore::open_with(dir.path(), Durability::Full).unwrap());
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.durability().unwrap(), Durability::Normal);
 }
 
 mod properties {

@@ -269,18 +269,89 @@ mod tests {
         assert!(!masked.contains("12 34 56"));
     }
 
+    #[test]
+    fn ibans_and_cards_keep_only_their_ends() {
+        let mask = |text: &str| mask_detections(text, &detect_personal_data(text));
+        assert_eq!(
+            mask("FR76 3000 6000 0112 3456 7890 189"),
+            "FR76 •••• •••• •••• •••• •••0 189"
+        );
+        assert_eq!(
+            mask("iban GB82 WEST 1234 5698 7654 32 merci"),
+            "iban GB82 •••• •••• •••• ••54 32 merci"
+        );
+        assert_eq!(
+            mask("card 4111 1111 1111 1111 thanks"),
+            "card •••• •••• •••• 1111 thanks"
+        );
+        assert_eq!(mask("4111-1111-1111-1111"), "••••-••••-••••-1111");
+    }
+
+    /// `digits` followed by its Luhn check digit.
+    fn with_luhn_digit(digits: &[u32]) -> Vec<u32> {
+        // Doubling every other digit from the right, the check digit being
+        // the rightmost: the payload's last digit is doubled.
+        let sum: u32 = digits
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, &d)| {
+                if i % 2 == 0 {
+                    (d * 2) % 10 + (d * 2) / 10
+                } else {
+                    d
+                }
+            })
+            .sum();
+        let mut all = digits.to_vec();
+        all.push((10 - sum % 10) % 10);
+        all
+    }
+
     proptest! {
         #[test]
-        fn masking_never_panics_and_removes_middle_digits(text in "\\PC{0,200}") {
+        fn masking_never_panics_and_leaves_no_card(text in "\\PC{0,200}") {
             let d = detect_personal_data(&text);
             let masked = mask_detections(&text, &d);
             prop_assert!(detect_personal_data(&masked).iter().all(|x| x.kind != PersonalDataKind::Card));
+        }
+
+        /// A card number among words is masked to its last four digits,
+        /// separators kept, the words around it untouched.
+        #[test]
+        fn a_planted_card_keeps_only_its_last_four_digits(
+            prefix in "[a-z ]{0,20}",
+            suffix in "[a-z ]{0,20}",
+            payload in prop::collection::vec(0u32..10, 15),
+            sep in prop::sample::select(vec!["", " ", "-"]),
+        ) {
+            let digits = with_luhn_digit(&payload);
+            let group = |ds: &[u32], hide: bool| -> String {
+                ds.iter()
+                    .map(|&d| if hide { '•' } else { char::from_digit(d, 10).unwrap_or('?') })
+                    .collect()
+            };
+            let card: Vec<String> = digits.chunks(4).map(|g| group(g, false)).collect();
+            let mut hidden: Vec<String> = digits[..12].chunks(4).map(|g| group(g, true)).collect();
+            hidden.push(group(&digits[12..], false));
+            let text = format!("{prefix} {} {suffix}", card.join(sep));
+            let expected = format!("{prefix} {} {suffix}", hidden.join(sep));
+            prop_assert_eq!(mask_detections(&text, &detect_personal_data(&text)), expected);
         }
 
         #[test]
         fn planted_phone_is_found(prefix in "[a-z ]{0,20}", n in 100_000_000u64..999_999_999) {
             let text = format!("{prefix} 0{n} ");
             prop_assert!(kinds(&text).contains(&PersonalDataKind::Phone));
+        }
+
+        /// A phone number keeps its first two and last two digits only.
+        #[test]
+        fn a_planted_phone_keeps_only_its_ends(prefix in "[a-z ]{0,20}", n in 100_000_000u64..999_999_999) {
+            let text = format!("{prefix} 0{n} ");
+            let digits = format!("0{n}");
+            let expected = format!("{prefix} {}••••••{} ", &digits[..2], &digits[8..]);
+            prop_assert_eq!(mask_detections(&text, &detect_personal_data(&text)), expected);
         }
     }
 }

@@ -159,6 +159,21 @@ impl SqliteStore {
         &self.path
     }
 
+    /// The durability the connection really runs with, read back from
+    /// SQLite (`PRAGMA synchronous`), not from what was asked for.
+    pub fn durability(&self) -> Result<Durability, StoreError> {
+        let level: i64 = self
+            .conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))?;
+        match level {
+            1 => Ok(Durability::Normal),
+            2 => Ok(Durability::Full),
+            other => Err(StoreError::Corrupt(format!(
+                "the store runs with synchronous level {other}, neither NORMAL nor FULL"
+            ))),
+        }
+    }
+
     fn live(&self, live: &str) -> Result<&LiveState, StoreError> {
         self.lives
             .get(live)
