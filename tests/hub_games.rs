@@ -347,12 +347,6 @@ fn stored_poll_closed_at(db: &Path) -> Option<i64> {
     .expect("the poll is stored")
 }
 
-/// The tokio instant at which wall-clock `at` (ms) has passed.
-fn deadline_instant(at: i64) -> tokio::time::Instant {
-    let wait = u64::try_from(at - regie::now_millis()).unwrap_or(0) + 1;
-    tokio::time::Instant::now() + Duration::from_millis(wait)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polls_and_draws_survive_restarts_and_close_after_downtime() {
     let dir = tempfile::tempdir().unwrap();
