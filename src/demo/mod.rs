@@ -171,7 +171,8 @@ pub struct Demo {
 pub struct DemoConsole {
     pub settings: Resolved,
     pub role: StaffRole,
-    /// The first note on the status line: where the second console's token is.
+    /// The first note on the status line: the file that says how to attach
+    /// a second console (kept short, so the path fits at 120 columns).
     pub intro: String,
 }
 
@@ -238,7 +239,7 @@ impl Demo {
         let (stop_crowd, crowd) = start_crowd(&url, options);
         let settings = console_settings(&url, token, options, &dir);
         let intro = format!(
-            "demo: second console's token in {} · ? help",
+            "second console: see {} · ? help",
             second_console.display()
         );
         let console = DemoConsole {
