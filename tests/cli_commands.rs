@@ -60,7 +60,15 @@ fn token_with_a_wrong_data_dir_refuses_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let typo = dir.path().join("regie-dat");
     let ran = regie(
-        &["token", "--role", "host", "--name", "Claire", "--data", path(&typo)],
+        &[
+            "token",
+            "--role",
+            "host",
+            "--name",
+            "Claire",
+            "--data",
+            path(&typo),
+        ],
         &[],
     );
     assert_eq!(ran.code, 2, "{}", ran.stderr);
@@ -81,7 +89,15 @@ fn token_with_a_wrong_data_dir_refuses_and_creates_nothing() {
 
     // An existing directory without a key gets no key either.
     let ran = regie(
-        &["token", "--role", "host", "--name", "Claire", "--data", path(dir.path())],
+        &[
+            "token",
+            "--role",
+            "host",
+            "--name",
+            "Claire",
+            "--data",
+            path(dir.path()),
+        ],
         &[],
     );
     assert_eq!(ran.code, 2, "{}", ran.stderr);
@@ -95,7 +111,9 @@ fn token_ttl_is_capped_at_seven_days_unless_the_brand_says_otherwise() {
     let data = path(dir.path());
     let mint = |ttl: &str, env: &[(&str, &str)]| {
         regie(
-            &["token", "--role", "host", "--name", "Claire", "--data", data, "--ttl", ttl],
+            &[
+                "token", "--role", "host", "--name", "Claire", "--data", data, "--ttl", ttl,
+            ],
             env,
         )
     };
@@ -104,7 +122,8 @@ fn token_ttl_is_capped_at_seven_days_unless_the_brand_says_otherwise() {
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert!(ran.stdout.is_empty(), "{}", ran.stdout);
     assert!(
-        ran.stderr.contains("longer than the longest allowed, 7days"),
+        ran.stderr
+            .contains("longer than the longest allowed, 7days"),
         "{}",
         ran.stderr
     );
@@ -128,11 +147,23 @@ fn bad_arguments_exit_2_before_anything_starts() {
     let url = format!("ws://127.0.0.1:{port}");
 
     let ran = regie(
-        &["token", "--role", "host", "--name", "", "--data", path(dir.path())],
+        &[
+            "token",
+            "--role",
+            "host",
+            "--name",
+            "",
+            "--data",
+            path(dir.path()),
+        ],
         &[],
     );
     assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("the staff name is empty"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("the staff name is empty"),
+        "{}",
+        ran.stderr
+    );
 
     for (flag, value, why) in [
         ("--rate", "0", "rate must be a positive number"),
@@ -170,7 +201,11 @@ fn the_demo_without_a_terminal_says_so_before_starting_a_hub() {
         ran.stderr
     );
     assert!(!ran.stderr.contains("os error"), "{}", ran.stderr);
-    assert!(!ran.stderr.contains("hub on"), "no hub started: {}", ran.stderr);
+    assert!(
+        !ran.stderr.contains("hub on"),
+        "no hub started: {}",
+        ran.stderr
+    );
     assert_eq!(
         std::fs::read_dir(tmp.path()).unwrap().count(),
         0,
@@ -185,13 +220,11 @@ fn the_console_joins_its_tokens_live_and_says_it_needs_a_terminal() {
     // No --live: the token's live is joined (not "show", which this hub
     // would refuse with exit 4), so the console gets as far as wanting
     // the terminal, and there is none.
-    let ran = regie(
-        &["console", "--url", &hub.url],
-        &[("REGIE_TOKEN", &token)],
-    );
+    let ran = regie(&["console", "--url", &hub.url], &[("REGIE_TOKEN", &token)]);
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert!(
-        ran.stderr.contains("the console needs an interactive terminal"),
+        ran.stderr
+            .contains("the console needs an interactive terminal"),
         "{}",
         ran.stderr
     );
@@ -221,7 +254,10 @@ fn an_error_says_each_cause_once() {
         .lines()
         .find(|l| l.starts_with("regie:"))
         .unwrap_or_else(|| panic!("no error line: {}", ran.stderr));
-    assert!(error.contains(&format!("cannot reach the hub at {url}")), "{error}");
+    assert!(
+        error.contains(&format!("cannot reach the hub at {url}")),
+        "{error}"
+    );
     assert_eq!(error.matches("Connection refused").count(), 1, "{error}");
     assert_eq!(error.matches("cannot connect").count(), 1, "{error}");
 }
@@ -239,7 +275,8 @@ fn serve_does_not_say_serving_when_it_cannot_open_its_data_dir() {
     assert_eq!(ran.code, 1, "{}", ran.stderr);
     assert!(!ran.stderr.contains("serving"), "{}", ran.stderr);
     assert!(
-        ran.stderr.contains(&format!("cannot open the data dir {}", path(&data))),
+        ran.stderr
+            .contains(&format!("cannot open the data dir {}", path(&data))),
         "{}",
         ran.stderr
     );
@@ -248,12 +285,22 @@ fn serve_does_not_say_serving_when_it_cannot_open_its_data_dir() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let ran = regie(
-        &["serve", "--listen", &addr, "--data", path(&dir.path().join("d"))],
+        &[
+            "serve",
+            "--listen",
+            &addr,
+            "--data",
+            path(&dir.path().join("d")),
+        ],
         &[("RUST_LOG", "off")],
     );
     assert_eq!(ran.code, 1, "{}", ran.stderr);
     assert!(!ran.stderr.contains("serving"), "{}", ran.stderr);
-    assert!(ran.stderr.contains(&format!("cannot listen on {addr}")), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!("cannot listen on {addr}")),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]
@@ -277,14 +324,15 @@ fn redirected_logs_carry_no_colour_codes() {
     });
     // Key creation is logged before "serving"; the hub logs once open.
     let mut lines = Vec::new();
-    while !lines.iter().any(|l: &String| l.contains("live session open")) {
-        match rx.recv_timeout(TIMEOUT) {
-            Ok(line) => lines.push(line),
-            Err(_) => {
-                let _ = child.kill();
-                panic!("serve did not log its start: {lines:#?}");
-            }
-        }
+    while !lines
+        .iter()
+        .any(|l: &String| l.contains("live session open"))
+    {
+        let Ok(line) = rx.recv_timeout(TIMEOUT) else {
+            let _ = child.kill();
+            panic!("serve did not log its start: {lines:#?}");
+        };
+        lines.push(line);
     }
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -295,7 +343,9 @@ fn redirected_logs_carry_no_colour_codes() {
         "the log is there: {lines:#?}"
     );
     let serving = lines.iter().position(|l| l.starts_with("regie: serving"));
-    let created = lines.iter().position(|l| l.contains("created a new secret key file"));
+    let created = lines
+        .iter()
+        .position(|l| l.contains("created a new secret key file"));
     assert!(
         matches!((created, serving), (Some(c), Some(s)) if c < s),
         "serving is said after the data dir is open: {lines:#?}"
@@ -309,7 +359,14 @@ fn redirected_logs_carry_no_colour_codes() {
 fn bench_console_help_shows_its_flags() {
     let ran = regie(&["bench", "console", "--help"], &[]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
-    for flag in ["--rate", "--duration", "--retained", "--width", "--height", "--fps"] {
+    for flag in [
+        "--rate",
+        "--duration",
+        "--retained",
+        "--width",
+        "--height",
+        "--fps",
+    ] {
         assert!(ran.stdout.contains(flag), "{flag} missing:\n{}", ran.stdout);
     }
     assert!(

@@ -22,7 +22,15 @@ impl Tmux {
 
     fn start(&self, session: &str, command: &str) {
         let out = self.run(&[
-            "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command,
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            command,
         ]);
         assert!(
             out.status.success(),
@@ -39,8 +47,12 @@ impl Tmux {
 
     /// The screen with wrapped lines joined (for long printed paths).
     fn screen(&self, session: &str) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J", "-t", session]).stdout)
-            .into_owned()
+        String::from_utf8_lossy(
+            &self
+                .run(&["capture-pane", "-p", "-J", "-t", session])
+                .stdout,
+        )
+        .into_owned()
     }
 
     /// Polls the screen until `ready` holds; panics with the last screen
@@ -127,9 +139,12 @@ fn the_demos_attach_command_runs_this_binary_and_connects() {
 
     for session in ["second", "demo"] {
         tmux.keys(session, &["q"]);
-        tmux.wait_for(session, "the quit confirmation", Duration::from_secs(10), |s| {
-            s.contains("Quit the console?")
-        });
+        tmux.wait_for(
+            session,
+            "the quit confirmation",
+            Duration::from_secs(10),
+            |s| s.contains("Quit the console?"),
+        );
         tmux.keys(session, &["y"]);
     }
     let end = tmux.wait_for("demo", "the demo to exit", Duration::from_secs(30), |s| {

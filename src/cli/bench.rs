@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
+use super::Failed;
 use crate::bench::hub::{self, HubBench, Targets};
 use crate::console::bench::ConsoleBench;
-use super::Failed;
 use crate::exit::Exit;
 
 /// `regie bench`

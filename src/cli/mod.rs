@@ -138,7 +138,10 @@ mod tests {
     fn each_cause_is_said_once() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         let err = anyhow::Error::new(Outer(Inner(io)));
-        assert_eq!(describe(&err), "cannot reach the hub: cannot connect: refused");
+        assert_eq!(
+            describe(&err),
+            "cannot reach the hub: cannot connect: refused"
+        );
         // A context that does not repeat its cause still shows it.
         let err = err.context("the crowd stopped");
         assert_eq!(

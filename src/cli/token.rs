@@ -35,10 +35,12 @@ pub struct TokenArgs {
 /// one-line human note on stderr.
 pub fn run(args: &TokenArgs) -> Result<Exit, Failed> {
     let ttl = checked_ttl(args.ttl.into(), args.max_ttl.into()).map_err(usage)?;
-    let claims = Claims::new(args.role, &args.name, &args.live, crate::now_millis(), ttl)
-        .map_err(|e| match e {
-            AuthError::InvalidClaims(_) => usage(e),
-            other => other.into(),
+    let claims =
+        Claims::new(args.role, &args.name, &args.live, crate::now_millis(), ttl).map_err(|e| {
+            match e {
+                AuthError::InvalidClaims(_) => usage(e),
+                other => other.into(),
+            }
         })?;
     let key = SigningKey::load(&args.data).map_err(|e| match e {
         AuthError::NoKey { .. } => usage(e),

@@ -196,11 +196,7 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
         .or(config.live)
         .unwrap_or_else(|| "show".into());
     Ok(Resolved {
-        net: NetConfig {
-            url,
-            live,
-            token,
-        },
+        net: NetConfig { url, live, token },
         theme,
         keymap,
         scrollback: args

@@ -238,10 +238,7 @@ impl Demo {
 
         let (stop_crowd, crowd) = start_crowd(&url, options);
         let settings = console_settings(&url, token, options, &dir);
-        let intro = format!(
-            "second console: see {} · ? help",
-            second_console.display()
-        );
+        let intro = format!("second console: see {} · ? help", second_console.display());
         let console = DemoConsole {
             settings,
             role: options.role,
