@@ -22,17 +22,31 @@ struct Ran {
 }
 
 /// Runs `regie args…` without a terminal (stdin empty, output captured),
-/// with no console config file.
+/// with no console config file. A run that does not end within
+/// [`TIMEOUT`] (a command that should have refused but serves) is killed
+/// and fails the test.
 fn regie(args: &[&str], env: &[(&str, &str)]) -> Ran {
-    let out = Command::new(env!("CARGO_BIN_EXE_regie"))
+    let child = Command::new(env!("CARGO_BIN_EXE_regie"))
         .args(args)
         .env_remove("REGIE_TOKEN")
         .env_remove("REGIE_TOKEN_MAX_TTL")
         .env("XDG_CONFIG_HOME", "/nonexistent")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("regie runs");
+    let pid = child.id().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(out) = rx.recv_timeout(TIMEOUT) else {
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        panic!("regie {args:?} did not end within {TIMEOUT:?}");
+    };
+    let out = out.expect("regie's output");
     Ran {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -164,6 +178,26 @@ fn bad_arguments_exit_2_before_anything_starts() {
         "{}",
         ran.stderr
     );
+
+    let ran = regie(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--live",
+            "",
+            "--data",
+            path(&dir.path().join("d")),
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("--live must name a live"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!dir.path().join("d").exists(), "nothing was opened");
 
     for (flag, value, why) in [
         ("--rate", "0", "rate must be a positive number"),

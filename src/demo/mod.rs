@@ -2,9 +2,12 @@
 //! hub on a free loopback port with a temporary store, a simulated crowd,
 //! and the console in the foreground (as host, or `--as` another role).
 //!
-//! A second console can attach: the hub's URL and a freshly minted token
-//! are written to a file (mode 0600) in the temporary directory, and only
-//! the file's path is shown. On quit everything stops and the temporary
+//! A second console can attach: the hub's URL, a freshly minted token and
+//! the command that attaches (with this binary's real path, see
+//! [`attach_command`]) are written to a file (mode 0600) in the temporary
+//! directory, and only the file's path is shown. Options the crowd would
+//! refuse are refused before anything starts ([`DemoOptions::validate`]).
+//! On quit everything stops and the temporary
 //! directory — store, keys, token file, logs — is deleted.
 //!
 //! In steps, so the command line can log and report between them:
