@@ -3,8 +3,9 @@
 //! network errors to a code) and the command line both use it without a
 //! circle.
 //!
-//! Every command exits 0 on success and 1 on an unexpected error (`main`
-//! prints it). `regie console` documents 0–5 (see [`crate::console`] and the
+//! Every command exits 0 on success, 2 on bad arguments (clap's usage
+//! errors and the commands' own checks, see `crate::cli::usage`) and 1 on
+//! an unexpected error (`main` prints it). `regie console` documents 0–5 (see [`crate::console`] and the
 //! README); `regie verify-draw` uses 0, 1 (the record does not check out)
 //! and 2 (the record cannot be read). Clap's own usage errors exit 2 too.
 
@@ -18,7 +19,8 @@ pub enum Exit {
     /// An unexpected error, or (`verify-draw`) a record that does not check out.
     Failure = 1,
     /// Bad arguments, configuration or input file (the console: no token,
-    /// unreadable config; `verify-draw`: unreadable record).
+    /// unreadable config, no terminal; `regie token`: no key in `--data`;
+    /// `verify-draw`: unreadable record).
     Usage = 2,
     /// The hub cannot be reached (bad URL, refused, no answer, not a regie hub).
     Unreachable = 3,

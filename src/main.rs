@@ -1,14 +1,13 @@
 use clap::Parser;
-use regie::exit::Exit;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = regie::cli::Cli::parse();
     match regie::cli::run(cli).await {
         Ok(exit) => exit.into(),
-        Err(err) => {
-            eprintln!("regie: {err:#}");
-            Exit::Failure.into()
+        Err(failed) => {
+            eprintln!("regie: {}", regie::cli::describe(&failed.error));
+            failed.exit.into()
         }
     }
 }

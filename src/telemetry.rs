@@ -6,6 +6,7 @@
 //! console (and `demo`, which runs it) logs to a file, because it draws on
 //! the terminal and a log line would tear the screen.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use tracing_subscriber::EnvFilter;
@@ -15,10 +16,13 @@ fn filter() -> EnvFilter {
     EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
-/// Logs to stderr. For the commands that do not own the terminal.
+/// Logs to stderr. For the commands that do not own the terminal. In
+/// colour only when stderr is a terminal: a log redirected to a file or a
+/// pipe gets plain text, not escape codes.
 pub fn to_stderr() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter())
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -20,6 +20,8 @@ fn regie_token(args: &[&str]) -> std::process::Output {
 fn prints_only_a_token_that_the_hub_key_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("regie-data");
+    // `regie serve` made the key; `regie token` only ever loads it.
+    support::tokens::signing_key(&data);
     let out = regie_token(&[
         "--role",
         "moderator",
@@ -55,7 +57,7 @@ fn prints_only_a_token_that_the_hub_key_verifies() {
         "the token is not repeated on stderr"
     );
 
-    // `serve` loads the same key from the same data dir.
+    // Signed with the key in the data dir.
     let key = SigningKey::load_or_create(&data).unwrap();
     let now = regie::now_millis();
     let claims = verify(&key, token, "soldes", now).unwrap();

@@ -140,7 +140,9 @@ fn publish(temp: &Path, path: &Path) -> std::io::Result<()> {
     }
 }
 
-fn load(path: &Path) -> Result<[u8; SECRET_LEN], SecretFileError> {
+/// Loads the key at `path`; a missing file is an `Io` error of kind
+/// `NotFound`, and nothing is created.
+pub(crate) fn load(path: &Path) -> Result<[u8; SECRET_LEN], SecretFileError> {
     let io = |source| SecretFileError::Io {
         path: path.to_path_buf(),
         source,

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::Failed;
 use crate::bench::hub::{self, HubBench, Targets};
 use crate::console::bench::ConsoleBench;
 use crate::exit::Exit;
@@ -20,13 +21,9 @@ pub enum BenchCommand {
     /// The hub under a loopback chat load, next to a bare WebSocket
     /// broadcast of the same frames: deliveries/s, latency, drops, peak RSS.
     Hub(HubBenchArgs),
-    /// The console's state and render path under a chat flood (see
-    /// `regie bench console --help`).
-    Console {
-        /// Arguments for the console bench.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    /// The console's state and render path under a chat flood: messages/s
+    /// absorbed, frame times, memory.
+    Console(ConsoleBenchArgs),
     /// Internal: the hub as `bench hub` runs it, in a child process.
     #[command(hide = true)]
     ServeHub(ServeHubArgs),
@@ -100,8 +97,7 @@ pub struct ServeHubArgs {
 }
 
 /// `regie bench console`
-#[derive(Debug, Clone, clap::Parser)]
-#[command(name = "regie bench console")]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ConsoleBenchArgs {
     /// Messages per second fed in the paced phase.
     #[arg(long, default_value_t = 10_000)]
@@ -112,8 +108,10 @@ pub struct ConsoleBenchArgs {
     /// Messages kept in the feed (and pre-filled).
     #[arg(long, default_value_t = 50_000)]
     pub retained: usize,
+    /// Width of the simulated terminal, in columns.
     #[arg(long, default_value_t = 200)]
     pub width: u16,
+    /// Height of the simulated terminal, in rows.
     #[arg(long, default_value_t = 50)]
     pub height: u16,
     /// Redraws per second, as the real loop's tick.
@@ -138,19 +136,10 @@ impl From<ConsoleBenchArgs> for ConsoleBench {
     }
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<Exit> {
+pub async fn run(args: BenchArgs) -> Result<Exit, Failed> {
     match args.command {
         BenchCommand::Hub(args) => hub::run(args.into()).await?,
-        BenchCommand::Console { args } => {
-            use clap::Parser;
-            // Its own parser, so `regie bench console -- --help` shows its
-            // flags; a bad flag exits here as clap does (code 2).
-            let args = ConsoleBenchArgs::try_parse_from(
-                std::iter::once("regie bench console".to_string()).chain(args),
-            )
-            .unwrap_or_else(|e| e.exit());
-            crate::console::bench::run(args.into())?;
-        }
+        BenchCommand::Console(args) => crate::console::bench::run(args.into())?,
         BenchCommand::ServeHub(args) => {
             crate::telemetry::to_stderr();
             hub::serve_hub(args.data, args.live).await?;

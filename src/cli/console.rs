@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::console::app::{self, Ended};
+use super::{Failed, usage};
+use crate::console::app::{self, Ended, NoTerminal};
 use crate::console::config::{self, Overrides};
 use crate::console::terminal::Outcome;
 use crate::exit::Exit;
@@ -75,7 +76,7 @@ impl From<ConsoleArgs> for Overrides {
 }
 
 /// Connects, runs the terminal UI, exits with a documented code.
-pub async fn run(args: ConsoleArgs) -> anyhow::Result<Exit> {
+pub async fn run(args: ConsoleArgs) -> Result<Exit, Failed> {
     let resolved = match config::resolve(args.into()) {
         Ok(r) => r,
         Err(refused) => {
@@ -89,9 +90,10 @@ pub async fn run(args: ConsoleArgs) -> anyhow::Result<Exit> {
 
 /// Tells the user, once the terminal is theirs again, what the console
 /// could not while it drew: the settings' warnings, the commands the hub
-/// never confirmed, and why it stopped. An unexpected error goes back to
-/// `main`, which prints it last.
-pub(super) fn report(ended: Ended) -> anyhow::Result<Exit> {
+/// never confirmed, and why it stopped. An error goes back to `main`, which
+/// prints it last: no terminal to draw on exits [`Exit::Usage`], anything
+/// else [`Exit::Failure`].
+pub(super) fn report(ended: Ended) -> Result<Exit, Failed> {
     for w in &ended.warnings {
         eprintln!("regie console: warning: {w}");
     }
@@ -104,7 +106,14 @@ pub(super) fn report(ended: Ended) -> anyhow::Result<Exit> {
             eprintln!("  - {summary}");
         }
     }
-    match ended.outcome? {
+    let outcome = ended.outcome.map_err(|e| {
+        if e.is::<NoTerminal>() {
+            usage(e)
+        } else {
+            Failed::from(e)
+        }
+    })?;
+    match outcome {
         Outcome::Quit => Ok(Exit::Success),
         Outcome::Fatal(fatal) => {
             eprintln!("regie console: {fatal}");

@@ -2,9 +2,8 @@
 //! [`crate::crowd::run_crowd`] until its duration passes or Ctrl-C, then
 //! prints the summary on stdout.
 
-use anyhow::bail;
-
-use crate::crowd::{CrowdConfig, GamePlay, LineMix, run_crowd};
+use super::{Failed, usage};
+use crate::crowd::{CrowdConfig, CrowdError, GamePlay, LineMix, run_crowd};
 use crate::exit::Exit;
 use crate::signals::{self, Signal};
 
@@ -80,11 +79,13 @@ impl CrowdArgs {
 }
 
 /// Runs until the duration passes or Ctrl-C, then prints the summary.
-/// Fails when personal data reached a viewer.
-pub async fn run(args: CrowdArgs) -> anyhow::Result<Exit> {
+/// Fails when personal data reached a viewer. Settings the crowd cannot
+/// run with exit [`Exit::Usage`] before anything connects.
+pub async fn run(args: CrowdArgs) -> Result<Exit, Failed> {
     crate::telemetry::to_stderr();
     let seed = args.seed.unwrap_or_else(rand::random);
     let config = args.config(seed);
+    config.validate().map_err(usage)?;
     eprintln!(
         "crowd: {} viewers, {} lines/s for {} against {} (seed {seed})",
         config.viewers,
@@ -95,13 +96,17 @@ pub async fn run(args: CrowdArgs) -> anyhow::Result<Exit> {
     let ctrl_c = async {
         signals::first_of(&[Signal::Interrupt]).await;
     };
-    let report = run_crowd(config, ctrl_c).await?;
+    let report = run_crowd(config, ctrl_c).await.map_err(|e| match e {
+        CrowdError::Config(_) => usage(e),
+        other => other.into(),
+    })?;
     println!("{report}");
     if report.personal_data_seen_by_viewers > 0 {
-        bail!(
+        return Err(anyhow::anyhow!(
             "{} messages with personal data reached viewers",
             report.personal_data_seen_by_viewers
-        );
+        )
+        .into());
     }
     Ok(Exit::Success)
 }

@@ -1,6 +1,7 @@
 //! `regie demo`: hub, crowd and console in one process, on a temporary
 //! store ([`crate::demo`] runs the pieces). Exits with the console's code.
 
+use super::{Failed, usage};
 use crate::console::app;
 use crate::demo::{self, Demo, DemoOptions, HubEnd, STOP_WAIT};
 use crate::exit::Exit;
@@ -38,16 +39,23 @@ impl From<DemoArgs> for DemoOptions {
     }
 }
 
-pub async fn run(args: DemoArgs) -> anyhow::Result<Exit> {
+/// Refuses bad options and a missing terminal (exit 2) before anything
+/// starts; then runs the demo until the console quits.
+pub async fn run(args: DemoArgs) -> Result<Exit, Failed> {
+    let options = DemoOptions::from(args);
+    options.validate().map_err(usage)?;
+    app::check_terminal().map_err(usage)?;
     let temp = demo::temp_dir()?;
     // The console owns the terminal: the hub's and crowd's logs go to a file
     // in the temporary directory, deleted with it.
     crate::telemetry::to_file(&demo::log_file(temp.path()));
-    let (running, console) = Demo::start(temp, &args.into()).await?;
+    let (running, console) = Demo::start(temp, &options).await?;
     eprintln!(
-        "regie demo: hub on {}; a second console's URL and token are in {}",
+        "regie demo: hub on {}; a second console's URL and token are in {}\n\
+         regie demo: attach a second console with:\n  {}",
         running.url,
-        running.second_console.display()
+        running.second_console.display(),
+        running.attach
     );
     let ended = app::run(console.settings, Some(console.role), Some(console.intro)).await;
     let exit = super::console::report(ended);

@@ -14,6 +14,10 @@
 //! | [`bench`] | `regie bench` | [`crate::bench::hub::run`], [`crate::console::bench::run`] |
 //! | [`verify_draw`] | `regie verify-draw` | [`crate::instant_win::verify`] |
 //!
+//! Every error reaches `main` as a [`Failed`]: printed once, as one line
+//! ([`describe`]), with its exit code: [`Exit::Usage`] (2) for bad
+//! arguments, [`Exit::Failure`] (1) for the unexpected.
+//!
 //! Shared leaves: [`crate::telemetry`] (logs), [`crate::signals`] (stop
 //! signals), [`crate::exit`] (exit codes).
 
@@ -58,9 +62,55 @@ pub enum Command {
     VerifyDraw(verify_draw::VerifyArgs),
 }
 
-/// Runs one subcommand. Errors reach `main`, which prints them once and
-/// exits [`Exit::Failure`].
-pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
+/// Why a command stopped short: the error to tell the user, and the exit
+/// code it means. `?` on any error makes an unexpected one
+/// ([`Exit::Failure`]); [`usage`] marks bad arguments ([`Exit::Usage`]).
+#[derive(Debug)]
+pub struct Failed {
+    pub exit: Exit,
+    pub error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failed {
+    fn from(error: E) -> Self {
+        Failed {
+            exit: Exit::Failure,
+            error: error.into(),
+        }
+    }
+}
+
+/// Bad arguments or settings: exits [`Exit::Usage`], as clap's own
+/// usage errors do.
+pub fn usage(error: impl Into<anyhow::Error>) -> Failed {
+    Failed {
+        exit: Exit::Usage,
+        error: error.into(),
+    }
+}
+
+/// The error and its causes on one line, each cause said once. Many errors
+/// already end with their cause's text (`cannot reach the hub: cannot
+/// connect: Connection refused`) and also return it as their `source`; a
+/// cause whose text is already in the line is not repeated.
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+/// Runs one subcommand. Errors reach `main`, which prints them once (see
+/// [`describe`]) and exits with their code.
+pub async fn run(cli: Cli) -> Result<Exit, Failed> {
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Token(args) => token::run(&args),
@@ -69,5 +119,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Demo(args) => demo::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::VerifyDraw(args) => verify_draw::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot reach the hub: {0}")]
+    struct Outer(#[source] Inner);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot connect: {0}")]
+    struct Inner(#[source] std::io::Error);
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = anyhow::Error::new(Outer(Inner(io)));
+        assert_eq!(
+            describe(&err),
+            "cannot reach the hub: cannot connect: refused"
+        );
+        // A context that does not repeat its cause still shows it.
+        let err = err.context("the crowd stopped");
+        assert_eq!(
+            describe(&err),
+            "the crowd stopped: cannot reach the hub: cannot connect: refused"
+        );
     }
 }

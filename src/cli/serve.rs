@@ -1,11 +1,17 @@
-//! `regie serve`: the hub as a process. Binds, logs to stderr, serves until
-//! Ctrl-C or SIGTERM; [`crate::hub::serve`] does the serving.
+//! `regie serve`: the hub as a process. Binds, opens the data dir (store
+//! and keys), says where it serves, then serves until Ctrl-C or SIGTERM;
+//! [`crate::hub::serve_with_store`] does the serving.
 
 use anyhow::Context;
 
+use super::{Failed, usage};
+use crate::auth::SigningKey;
+use crate::auth::secret_file::ensure_data_dir;
 use crate::exit::Exit;
 use crate::hub::HubConfig;
+use crate::hub::identity::ViewerIdentity;
 use crate::signals::{self, Signal};
+use crate::store::SqliteStore;
 
 /// `regie serve`
 #[derive(Debug, clap::Args)]
@@ -25,20 +31,43 @@ pub struct ServeArgs {
 /// Ctrl-C at the terminal, SIGTERM from a service manager.
 const STOP_ON: &[Signal] = &[Signal::Interrupt, Signal::Terminate];
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<Exit> {
+/// Says "serving" only once the port is bound, the store open and the keys
+/// loaded (or made), so the line means the hub is ready; any of those
+/// failing is one error, and nothing claimed to serve.
+pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     crate::telemetry::to_stderr();
+    if args.live.trim().is_empty() {
+        return Err(usage(anyhow::anyhow!("--live must name a live session")));
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let data = args.data.clone();
+    let store = tokio::task::spawn_blocking(move || {
+        ensure_data_dir(&data)?;
+        // The hub loads both keys again; made here first, a key that cannot
+        // be read or written fails before "serving".
+        SigningKey::load_or_create(&data)?;
+        ViewerIdentity::load_or_create(&data)?;
+        anyhow::Ok(SqliteStore::open(&data)?)
+    })
+    .await
+    .context("opening the data dir stopped")?
+    .with_context(|| format!("cannot open the data dir {}", args.data.display()))?;
     eprintln!(
         "regie: serving live {:?} on ws://{} (data in {})",
         args.live,
         listener.local_addr()?,
         args.data.display()
     );
-    crate::hub::serve(listener, HubConfig::new(args.live, args.data), async {
-        signals::first_of(STOP_ON).await;
-    })
+    crate::hub::serve_with_store(
+        listener,
+        HubConfig::new(args.live, args.data),
+        Box::new(store),
+        async {
+            signals::first_of(STOP_ON).await;
+        },
+    )
     .await
     .context("the hub stopped")?;
     Ok(Exit::Success)

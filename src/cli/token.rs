@@ -1,8 +1,10 @@
-//! `regie token`: mints a staff token with [`crate::auth::mint`].
+//! `regie token`: mints a staff token with [`crate::auth::mint`], with the
+//! key of the hub whose data dir `--data` names. It never creates a key: a
+//! token signed by a key no hub holds would only be refused.
 
-use crate::auth::{Claims, SigningKey, mint};
+use super::{Failed, usage};
+use crate::auth::{AuthError, Claims, DEFAULT_MAX_TTL, SigningKey, checked_ttl, mint};
 use crate::exit::Exit;
-use crate::protocol::Millis;
 
 /// `regie token`
 #[derive(Debug, clap::Args)]
@@ -13,10 +15,15 @@ pub struct TokenArgs {
     /// The staff member's display name.
     #[arg(long)]
     pub name: String,
-    /// How long the token stays valid (e.g. 8h, 30m).
+    /// How long the token stays valid (e.g. 8h, 30m), at most --max-ttl.
     #[arg(long, default_value = "8h")]
     pub ttl: humantime::Duration,
-    /// The hub's data directory (holds the signing key).
+    /// The longest --ttl allowed: the brand's cap on how long a staff token
+    /// lives.
+    #[arg(long, env = "REGIE_TOKEN_MAX_TTL", default_value_t = DEFAULT_MAX_TTL.into())]
+    pub max_ttl: humantime::Duration,
+    /// The running hub's data directory (holds the signing key `regie serve`
+    /// created).
     #[arg(long, default_value = "./regie-data")]
     pub data: std::path::PathBuf,
     /// The live session the token is for.
@@ -26,12 +33,19 @@ pub struct TokenArgs {
 
 /// Prints the token alone on stdout (so it can be piped into a file) and a
 /// one-line human note on stderr.
-pub fn run(args: &TokenArgs) -> anyhow::Result<Exit> {
-    let key = SigningKey::load_or_create(&args.data)?;
-    let now = crate::now_millis();
-    let ttl = Millis::try_from(args.ttl.as_millis())
-        .map_err(|_| anyhow::anyhow!("--ttl {} is too long", args.ttl))?;
-    let claims = Claims::new(args.role, &args.name, &args.live, now, ttl)?;
+pub fn run(args: &TokenArgs) -> Result<Exit, Failed> {
+    let ttl = checked_ttl(args.ttl.into(), args.max_ttl.into()).map_err(usage)?;
+    let claims =
+        Claims::new(args.role, &args.name, &args.live, crate::now_millis(), ttl).map_err(|e| {
+            match e {
+                AuthError::InvalidClaims(_) => usage(e),
+                other => other.into(),
+            }
+        })?;
+    let key = SigningKey::load(&args.data).map_err(|e| match e {
+        AuthError::NoKey { .. } => usage(e),
+        other => other.into(),
+    })?;
     let token = mint(&key, &claims);
     println!("{token}");
     eprintln!(

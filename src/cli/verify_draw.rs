@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 
+use super::{Failed, usage};
 use crate::exit::Exit;
 use crate::instant_win::{DrawRecord, verify};
 
@@ -18,23 +19,13 @@ pub struct VerifyArgs {
     pub entrant: Option<String>,
 }
 
-pub fn run(args: VerifyArgs) -> anyhow::Result<Exit> {
-    let text = match std::fs::read_to_string(&args.record) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("regie: cannot read {}: {e}", args.record.display());
-            return Ok(Exit::Usage);
-        }
-    };
-    let record: DrawRecord = match serde_json::from_str(&text)
+pub fn run(args: VerifyArgs) -> Result<Exit, Failed> {
+    let text = std::fs::read_to_string(&args.record)
+        .with_context(|| format!("cannot read {}", args.record.display()))
+        .map_err(usage)?;
+    let record: DrawRecord = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a draw record", args.record.display()))
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("regie: {e:#}");
-            return Ok(Exit::Usage);
-        }
-    };
+        .map_err(usage)?;
     let mut ok = true;
     match verify(&record) {
         Ok(()) => println!(

@@ -27,6 +27,26 @@ pub struct Ended {
     pub unconfirmed: Vec<String>,
 }
 
+/// Why the console cannot start here: it draws on, and reads keys from, a
+/// terminal, and there is none (a pipe, a file, a service manager).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the console needs an interactive terminal: run it in a terminal window, \
+     with standard input and output not redirected"
+)]
+pub struct NoTerminal;
+
+/// Checks that standard input and output are a terminal the console can
+/// take, before anything depends on it.
+pub fn check_terminal() -> Result<(), NoTerminal> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err(NoTerminal)
+    }
+}
+
 /// A random word that keeps this console's command ids apart from another
 /// console's using the same token.
 pub fn command_id_prefix() -> String {
@@ -61,6 +81,16 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
             };
         }
     };
+    // After the first connection, so a wrong URL or a refused token is
+    // still reported (and scriptable) without a terminal; before the
+    // terminal is taken, so its absence is said plainly.
+    if let Err(no_terminal) = check_terminal() {
+        return Ended {
+            outcome: Err(no_terminal.into()),
+            warnings,
+            unconfirmed: Vec::new(),
+        };
+    }
     let session = Session {
         role: role_hint.unwrap_or(StaffRole::Host),
         name: String::new(),

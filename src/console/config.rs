@@ -1,7 +1,9 @@
 //! The console's configuration: the config file, and the settings resolved
 //! from it and from what the command line or environment overrides. The
 //! token may come from `--token`, `REGIE_TOKEN` or the config file's `token`
-//! key; it is never printed or logged. [`super::app`] runs the console with
+//! key; it is never printed or logged. The live is `--live`, else the one
+//! the token was minted for, else the config file's, else `show`.
+//! [`super::app`] runs the console with
 //! the [`Resolved`] settings.
 
 use std::collections::BTreeMap;
@@ -186,12 +188,15 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
     let (keymap, key_warnings) = Keymap::with_overrides(&config.keys);
     warnings.extend(key_warnings);
     let fps = args.fps.or(config.fps).unwrap_or(30).clamp(1, 60);
+    // A token admits to one live, so unless `--live` says otherwise the
+    // console joins the token's, not the config file's or "show".
+    let live = args
+        .live
+        .or_else(|| crate::auth::unverified_live(&token))
+        .or(config.live)
+        .unwrap_or_else(|| "show".into());
     Ok(Resolved {
-        net: NetConfig {
-            url,
-            live: args.live.or(config.live).unwrap_or_else(|| "show".into()),
-            token,
-        },
+        net: NetConfig { url, live, token },
         theme,
         keymap,
         scrollback: args
@@ -211,6 +216,36 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_live_comes_from_the_token_unless_given() {
+        let key = crate::auth::SigningKey::from_bytes([3; 32]);
+        let claims = crate::auth::Claims::new(
+            crate::protocol::StaffRole::Host,
+            "Claire",
+            "spring-sale",
+            0,
+            1000,
+        )
+        .unwrap();
+        let args = Overrides {
+            url: Some("ws://127.0.0.1:1".into()),
+            token: Some(crate::auth::mint(&key, &claims)),
+            ..Overrides::default()
+        };
+        let resolved = resolve(args.clone()).ok().unwrap();
+        assert_eq!(resolved.net.live, "spring-sale");
+        let given = Overrides {
+            live: Some("other".into()),
+            ..args.clone()
+        };
+        assert_eq!(resolve(given).ok().unwrap().net.live, "other");
+        let unreadable = Overrides {
+            token: Some("not-a-regie-token".into()),
+            ..args
+        };
+        assert_eq!(resolve(unreadable).ok().unwrap().net.live, "show");
+    }
 
     #[test]
     fn config_errors_name_file_and_line() {

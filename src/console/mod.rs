@@ -17,7 +17,8 @@
 //! [`crate::exit::Exit`]):
 //! - 0: quit by the user;
 //! - 1: an unexpected error (terminal I/O, …);
-//! - 2: bad arguments or configuration (no token, unreadable config);
+//! - 2: bad arguments or configuration (no token, unreadable config), or no
+//!   interactive terminal to draw on;
 //! - 3: the hub cannot be reached (bad URL, refused, no answer, not a regie hub);
 //! - 4: the hub refused the token (invalid, expired, or for another live);
 //! - 5: the hub does not speak this protocol version.

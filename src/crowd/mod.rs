@@ -79,7 +79,9 @@ impl CrowdConfig {
         }
     }
 
-    fn validate(&self) -> Result<(), CrowdError> {
+    /// Checks the settings [`run_crowd`] checks first, for callers that
+    /// want to refuse bad ones before starting anything else.
+    pub fn validate(&self) -> Result<(), CrowdError> {
         let bad = |why: String| Err(CrowdError::Config(why));
         if self.viewers == 0 {
             return bad("at least one viewer is needed".into());

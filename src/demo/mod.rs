@@ -2,9 +2,12 @@
 //! hub on a free loopback port with a temporary store, a simulated crowd,
 //! and the console in the foreground (as host, or `--as` another role).
 //!
-//! A second console can attach: the hub's URL and a freshly minted token
-//! are written to a file (mode 0600) in the temporary directory, and only
-//! the file's path is shown. On quit everything stops and the temporary
+//! A second console can attach: the hub's URL, a freshly minted token and
+//! the command that attaches (with this binary's real path, see
+//! [`attach_command`]) are written to a file (mode 0600) in the temporary
+//! directory, and only the file's path is shown. Options the crowd would
+//! refuse are refused before anything starts ([`DemoOptions::validate`]).
+//! On quit everything stops and the temporary
 //! directory — store, keys, token file, logs — is deleted.
 //!
 //! In steps, so the command line can log and report between them:
@@ -36,7 +39,7 @@ pub const LIVE: &str = "demo";
 pub struct DemoOptions {
     /// The role the console logs in as.
     pub role: StaffRole,
-    /// Simulated viewers (at least one joins).
+    /// Simulated viewers (at least one).
     pub viewers: usize,
     /// Chat lines per second across the crowd.
     pub rate: f64,
@@ -44,6 +47,14 @@ pub struct DemoOptions {
     pub theme: Option<String>,
     /// Seed for the crowd's names and lines (random when absent).
     pub seed: Option<u64>,
+}
+
+impl DemoOptions {
+    /// Refuses what the crowd would refuse (no viewers, a rate that is not
+    /// positive), so a bad `regie demo` fails before anything starts.
+    pub fn validate(&self) -> Result<(), CrowdError> {
+        crowd_config("ws://127.0.0.1:0", self).validate()
+    }
 }
 
 /// Shows the demo's staff by role, so the activity pane reads naturally.
@@ -56,12 +67,45 @@ fn staff_name(role: StaffRole) -> &'static str {
     }
 }
 
-/// Writes the second console's URL and token, readable by this user only.
+/// `word` as one shell word: as is when it is plainly safe, else in single
+/// quotes, so a path with spaces still pastes into a shell.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:@%,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The command that attaches a second console, with this very binary's
+/// path: after `cargo run` there is no `regie` on the `PATH`. The token is
+/// read from `file`, never written on a command line.
+pub fn attach_command(exe: &Path, file: &Path, url: &str) -> String {
+    format!(
+        "REGIE_TOKEN=$(sed -n 's/^token=//p' {file}) {exe} console --url {url} --live {LIVE}",
+        file = shell_word(&file.display().to_string()),
+        exe = shell_word(&exe.display().to_string()),
+    )
+}
+
+/// This process's binary, for the attach command; `regie` (whatever the
+/// `PATH` finds) when the operating system cannot say.
+fn this_binary() -> PathBuf {
+    std::env::current_exe().unwrap_or_else(|_| PathBuf::from("regie"))
+}
+
+/// Writes the second console's URL and token, readable by this user only,
+/// with the command that attaches it.
 fn write_second_console(
     path: &Path,
     url: &str,
     role: StaffRole,
     token: &str,
+    attach: &str,
 ) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -81,8 +125,7 @@ fn write_second_console(
          live={LIVE}\n\
          token={token}\n\
          # Attach with:\n\
-         #   REGIE_TOKEN=$(sed -n 's/^token=//p' {path}) regie console --url {url} --live {LIVE}",
-        path = path.display()
+         #   {attach}"
     )?;
     Ok(())
 }
@@ -118,6 +161,9 @@ pub struct Demo {
     pub url: String,
     /// The file holding the second console's URL and token.
     pub second_console: PathBuf,
+    /// The shell command that attaches a second console (see
+    /// [`attach_command`]).
+    pub attach: String,
     stop_hub: oneshot::Sender<()>,
     hub: JoinHandle<Result<(), HubError>>,
     stop_crowd: watch::Sender<bool>,
@@ -128,7 +174,8 @@ pub struct Demo {
 pub struct DemoConsole {
     pub settings: Resolved,
     pub role: StaffRole,
-    /// The first note on the status line: where the second console's token is.
+    /// The first note on the status line: the file that says how to attach
+    /// a second console (kept short, so the path fits at 120 columns).
     pub intro: String,
 }
 
@@ -148,10 +195,13 @@ pub const STOP_WAIT: Duration = Duration::from_secs(10);
 impl Demo {
     /// Starts the hub on a free loopback port with its store in `temp`, mints
     /// the console's token and the second console's, and starts the crowd.
+    /// Refuses options [`DemoOptions::validate`] refuses before starting
+    /// anything.
     pub async fn start(
         temp: TempDir,
         options: &DemoOptions,
     ) -> anyhow::Result<(Demo, DemoConsole)> {
+        options.validate()?;
         let dir = temp.path().to_path_buf();
         // The key is created before the hub starts, so both use the same one.
         let key = SigningKey::load_or_create(&dir).context("cannot create the demo's token key")?;
@@ -185,15 +235,13 @@ impl Demo {
             &Claims::new(second_role, staff_name(second_role), LIVE, now, ttl)?,
         );
         let second_console = dir.join("second-console.txt");
-        write_second_console(&second_console, &url, second_role, &second_token)?;
+        let attach = attach_command(&this_binary(), &second_console, &url);
+        write_second_console(&second_console, &url, second_role, &second_token, &attach)?;
         drop(second_token);
 
         let (stop_crowd, crowd) = start_crowd(&url, options);
         let settings = console_settings(&url, token, options, &dir);
-        let intro = format!(
-            "demo: second console's token in {} · ? help",
-            second_console.display()
-        );
+        let intro = format!("second console: see {} · ? help", second_console.display());
         let console = DemoConsole {
             settings,
             role: options.role,
@@ -203,6 +251,7 @@ impl Demo {
             temp,
             url,
             second_console,
+            attach,
             stop_hub,
             hub,
             stop_crowd,
@@ -230,6 +279,18 @@ impl Demo {
     }
 }
 
+/// The demo's crowd against `url`: the options' viewers and rate, for a
+/// day (it stops when the demo does).
+fn crowd_config(url: &str, options: &DemoOptions) -> CrowdConfig {
+    let mut config = CrowdConfig::new(url, LIVE);
+    config.viewers = options.viewers;
+    config.rate = options.rate;
+    config.duration = Duration::from_secs(24 * 3600);
+    config.seed = options.seed.unwrap_or_else(rand::random);
+    config.connect_rate = 100.0;
+    config
+}
+
 /// Starts the demo's crowd against `url`; it runs until told to stop.
 fn start_crowd(
     url: &str,
@@ -239,14 +300,8 @@ fn start_crowd(
     JoinHandle<Result<CrowdReport, CrowdError>>,
 ) {
     let (stop_crowd, crowd_stopped) = watch::channel(false);
-    let mut crowd_config = CrowdConfig::new(url, LIVE);
-    crowd_config.viewers = options.viewers.max(1);
-    crowd_config.rate = options.rate;
-    crowd_config.duration = Duration::from_secs(24 * 3600);
-    crowd_config.seed = options.seed.unwrap_or_else(rand::random);
-    crowd_config.connect_rate = 100.0;
     let mut crowd_stop = crowd_stopped.clone();
-    let crowd = tokio::spawn(run_crowd(crowd_config, async move {
+    let crowd = tokio::spawn(run_crowd(crowd_config(url, options), async move {
         let _ = crowd_stop.wait_for(|stop| *stop).await;
     }));
     (stop_crowd, crowd)

@@ -1,0 +1,416 @@
+//! The command line as a person meets it, on the real `regie` binary: bad
+//! arguments exit 2 before anything starts, `regie token` never makes a
+//! key of its own, the console and the demo say when there is no terminal,
+//! an error says each cause once, `serve` says "serving" only when ready,
+//! and logs carry no colour codes when redirected.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use regie::protocol::StaffRole;
+use support::hub::{BlockingHub, TIMEOUT};
+use support::tokens;
+
+/// What a finished `regie` run left: its exit code, stdout and stderr.
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `regie args…` without a terminal (stdin empty, output captured),
+/// with no console config file. A run that does not end within
+/// [`TIMEOUT`] (a command that should have refused but serves) is killed
+/// and fails the test.
+fn regie(args: &[&str], env: &[(&str, &str)]) -> Ran {
+    let child = Command::new(env!("CARGO_BIN_EXE_regie"))
+        .args(args)
+        .env_remove("REGIE_TOKEN")
+        .env_remove("REGIE_TOKEN_MAX_TTL")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("regie runs");
+    let pid = child.id().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(out) = rx.recv_timeout(TIMEOUT) else {
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        panic!("regie {args:?} did not end within {TIMEOUT:?}");
+    };
+    let out = out.expect("regie's output");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// A loopback port with nothing listening on it, held (bound, not
+/// listening) for as long as the socket lives, so nobody else takes it.
+fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("address"))
+        .expect("bind");
+    let port = socket.local_addr().expect("bound").port();
+    (socket, port)
+}
+
+#[test]
+fn token_with_a_wrong_data_dir_refuses_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("regie-dat");
+    let ran = regie(
+        &[
+            "token",
+            "--role",
+            "host",
+            "--name",
+            "Claire",
+            "--data",
+            path(&typo),
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(ran.stdout.is_empty(), "no token is printed: {}", ran.stdout);
+    let key_path = typo.join("token.key");
+    assert!(
+        ran.stderr.contains(path(&key_path)),
+        "names the key's path: {}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .contains(&format!("start `regie serve --data {}` first", path(&typo))),
+        "{}",
+        ran.stderr
+    );
+    assert!(!typo.exists(), "no directory was created");
+
+    // An existing directory without a key gets no key either.
+    let ran = regie(
+        &[
+            "token",
+            "--role",
+            "host",
+            "--name",
+            "Claire",
+            "--data",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(!dir.path().join("token.key").exists(), "no key was created");
+}
+
+#[test]
+fn token_ttl_is_capped_at_seven_days_unless_the_brand_says_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    tokens::signing_key(dir.path());
+    let data = path(dir.path());
+    let mint = |ttl: &str, env: &[(&str, &str)]| {
+        regie(
+            &[
+                "token", "--role", "host", "--name", "Claire", "--data", data, "--ttl", ttl,
+            ],
+            env,
+        )
+    };
+
+    let ran = mint("10000d", &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(ran.stdout.is_empty(), "{}", ran.stdout);
+    assert!(
+        ran.stderr
+            .contains("longer than the longest allowed, 7days"),
+        "{}",
+        ran.stderr
+    );
+
+    let ran = mint("7d", &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.starts_with("regie1."), "{}", ran.stdout);
+
+    // The brand's cap, from the environment, both ways.
+    let ran = mint("2h", &[("REGIE_TOKEN_MAX_TTL", "1h")]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    let ran = mint("30d", &[("REGIE_TOKEN_MAX_TTL", "90d")]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+}
+
+#[test]
+fn bad_arguments_exit_2_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    tokens::signing_key(dir.path());
+    let (_held, port) = refusing_port();
+    let url = format!("ws://127.0.0.1:{port}");
+
+    let ran = regie(
+        &[
+            "token",
+            "--role",
+            "host",
+            "--name",
+            "",
+            "--data",
+            path(dir.path()),
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("the staff name is empty"),
+        "{}",
+        ran.stderr
+    );
+
+    let ran = regie(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--live",
+            "",
+            "--data",
+            path(&dir.path().join("d")),
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("--live must name a live"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!dir.path().join("d").exists(), "nothing was opened");
+
+    for (flag, value, why) in [
+        ("--rate", "0", "rate must be a positive number"),
+        ("--viewers", "0", "at least one viewer is needed"),
+    ] {
+        let ran = regie(&["crowd", "--url", &url, flag, value], &[]);
+        assert_eq!(ran.code, 2, "crowd {flag} {value}: {}", ran.stderr);
+        assert!(ran.stderr.contains(why), "{}", ran.stderr);
+    }
+
+    // The demo refuses what the crowd refuses, before its hub starts (and
+    // before it looks for a terminal). Its temporary data would be in
+    // TMPDIR: nothing is made there.
+    let tmp = tempfile::tempdir().unwrap();
+    for (arg, why) in [
+        ("--rate=-1", "rate must be a positive number, got -1"),
+        ("--viewers=0", "at least one viewer is needed"),
+    ] {
+        let ran = regie(&["demo", arg], &[("TMPDIR", path(tmp.path()))]);
+        assert_eq!(ran.code, 2, "demo {arg}: {}", ran.stderr);
+        assert!(ran.stderr.contains(why), "demo {arg}: {}", ran.stderr);
+        assert!(!ran.stderr.contains("hub on"), "{}", ran.stderr);
+    }
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn the_demo_without_a_terminal_says_so_before_starting_a_hub() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ran = regie(&["demo", "--viewers", "3"], &[("TMPDIR", path(tmp.path()))]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("needs an interactive terminal"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.stderr.contains("os error"), "{}", ran.stderr);
+    assert!(
+        !ran.stderr.contains("hub on"),
+        "no hub started: {}",
+        ran.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "no temporary data was made"
+    );
+}
+
+#[test]
+fn the_console_joins_its_tokens_live_and_says_it_needs_a_terminal() {
+    let hub = BlockingHub::start_with(|config| config.live = "spring-sale".into());
+    let token = tokens::token(&hub.key, StaffRole::Host, "Claire", "spring-sale");
+    // No --live: the token's live is joined (not "show", which this hub
+    // would refuse with exit 4), so the console gets as far as wanting
+    // the terminal, and there is none.
+    let ran = regie(&["console", "--url", &hub.url], &[("REGIE_TOKEN", &token)]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("the console needs an interactive terminal"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.stderr.contains("os error"), "{}", ran.stderr);
+    assert!(!ran.stderr.contains(&token), "the token was printed");
+
+    // An explicit --live still wins, and the hub refuses it.
+    let ran = regie(
+        &["console", "--url", &hub.url, "--live", "show"],
+        &[("REGIE_TOKEN", &token)],
+    );
+    assert_eq!(ran.code, 4, "{}", ran.stderr);
+    hub.stop();
+}
+
+#[test]
+fn an_error_says_each_cause_once() {
+    let (_held, port) = refusing_port();
+    let url = format!("ws://127.0.0.1:{port}");
+    let ran = regie(
+        &["crowd", "--url", &url, "--viewers", "1", "--duration", "5s"],
+        &[("RUST_LOG", "off")],
+    );
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    let error = ran
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("regie:"))
+        .unwrap_or_else(|| panic!("no error line: {}", ran.stderr));
+    assert!(
+        error.contains(&format!("cannot reach the hub at {url}")),
+        "{error}"
+    );
+    assert_eq!(error.matches("Connection refused").count(), 1, "{error}");
+    assert_eq!(error.matches("cannot connect").count(), 1, "{error}");
+}
+
+#[test]
+fn serve_does_not_say_serving_when_it_cannot_open_its_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the data dir should be.
+    let data = dir.path().join("not-a-dir");
+    std::fs::write(&data, "").unwrap();
+    let ran = regie(
+        &["serve", "--listen", "127.0.0.1:0", "--data", path(&data)],
+        &[("RUST_LOG", "off")],
+    );
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert!(!ran.stderr.contains("serving"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains(&format!("cannot open the data dir {}", path(&data))),
+        "{}",
+        ran.stderr
+    );
+
+    // A port already taken: one error, no "serving".
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let ran = regie(
+        &[
+            "serve",
+            "--listen",
+            &addr,
+            "--data",
+            path(&dir.path().join("d")),
+        ],
+        &[("RUST_LOG", "off")],
+    );
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert!(!ran.stderr.contains("serving"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!("cannot listen on {addr}")),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn redirected_logs_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regie"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("regie serve starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Key creation is logged before "serving"; the hub logs once open.
+    let mut lines = Vec::new();
+    while !lines
+        .iter()
+        .any(|l: &String| l.contains("live session open"))
+    {
+        let Ok(line) = rx.recv_timeout(TIMEOUT) else {
+            let _ = child.kill();
+            panic!("serve did not log its start: {lines:#?}");
+        };
+        lines.push(line);
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert!(
+        lines.iter().any(|l| l.contains(" INFO ")),
+        "the log is there: {lines:#?}"
+    );
+    let serving = lines.iter().position(|l| l.starts_with("regie: serving"));
+    let created = lines
+        .iter()
+        .position(|l| l.contains("created a new secret key file"));
+    assert!(
+        matches!((created, serving), (Some(c), Some(s)) if c < s),
+        "serving is said after the data dir is open: {lines:#?}"
+    );
+    for line in &lines {
+        assert!(!line.contains('\u{1b}'), "colour codes in {line:?}");
+    }
+}
+
+#[test]
+fn bench_console_help_shows_its_flags() {
+    let ran = regie(&["bench", "console", "--help"], &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    for flag in [
+        "--rate",
+        "--duration",
+        "--retained",
+        "--width",
+        "--height",
+        "--fps",
+    ] {
+        assert!(ran.stdout.contains(flag), "{flag} missing:\n{}", ran.stdout);
+    }
+    assert!(
+        ran.stdout.contains("Messages kept in the feed")
+            && ran.stdout.contains("Width of the simulated terminal"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("--help`)"), "{}", ran.stdout);
+    // A bad flag is a usage error.
+    let ran = regie(&["bench", "console", "--no-such-flag"], &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+}
