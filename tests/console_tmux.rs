@@ -8,73 +8,13 @@ mod support;
 
 use std::net::SocketAddr;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use regie::protocol::{ClientFrame, Command as Say, CommandFrame, CommandId, StaffRole};
 use support::client::{keyed_viewer_hello, text_message};
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "demo"];
-        args.extend_from_slice(keys);
-        assert!(self.run(&args).status.success());
-    }
-
-    fn text(&self, text: &str) {
-        assert!(
-            self.run(&["send-keys", "-t", "demo", "-l", text])
-                .status
-                .success()
-        );
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "demo"]).stdout)
-            .into_owned()
-    }
-
-    /// The screen with wrapped lines joined (for long printed paths).
-    fn joined(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J", "-t", "demo"]).stdout)
-            .into_owned()
-    }
-
-    /// Polls the screen until `ready` holds; panics with the last screen
-    /// after `within`.
-    fn wait_for(&self, what: &str, within: Duration, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let screen = self.screen();
-            if ready(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
+use support::tmux::{Tmux, tmux_is_installed};
 
 /// Feed rows: `┃HH:MM m name text┃` (focused) or with thin borders.
 fn feed_rows(screen: &str) -> Vec<&str> {
@@ -89,90 +29,63 @@ fn feed_rows(screen: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Whether the test runs under CI: `CI` set to anything but empty, `0` or
-/// `false` (CI services set `CI=true`).
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
-}
-
-/// Whether tmux is installed. Without it the test is skipped, saying why;
-/// under CI it fails instead, since `.ci/run` installs tmux and a skip
-/// there would hide that the test never ran.
-fn tmux_is_installed() -> bool {
-    if Command::new("tmux").arg("-V").output().is_ok() {
-        return true;
-    }
-    assert!(
-        !under_ci(),
-        "tmux is not installed, and under CI it must be (.ci/run installs it)"
-    );
-    eprintln!("SKIPPED: tmux is not installed (the CI script installs it)");
-    false
-}
-
 #[test]
 fn demo_in_tmux_answer_pin_redact() {
     if !tmux_is_installed() {
         return;
     }
-    let tmux = Tmux {
-        socket: format!("regie-test-{}", std::process::id()),
-    };
+    let tmux = Tmux::new("regie-test");
     let bin = env!("CARGO_BIN_EXE_regie");
     // The pane outlives the demo briefly so its last words can be read.
     let command = format!(
         "{bin} demo --as admin --viewers 25 --rate 4 --seed 7; echo DEMO-EXITED $?; sleep 60"
     );
-    let out = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "demo",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &command,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tmux.start("demo", (120, 40), &command);
 
     // Viewers' first names reach the feed, and a question reaches the queue.
-    tmux.wait_for("chat and a question", Duration::from_secs(60), |s| {
-        s.contains("● Connected")
-            && feed_rows(s).len() >= 5
-            && s.contains("?  ")
-            && !s.contains("no questions yet")
-    });
+    tmux.wait_for(
+        "demo",
+        "chat and a question",
+        Duration::from_secs(60),
+        |s| {
+            s.contains("● Connected")
+                && feed_rows(s).len() >= 5
+                && s.contains("?  ")
+                && !s.contains("no questions yet")
+        },
+    );
 
     // Answer the oldest question: Tab to the queue, Enter, type, Enter.
-    tmux.keys(&["Tab", "Enter"]);
-    tmux.wait_for("the reply line", Duration::from_secs(10), |s| {
+    tmux.keys("demo", &["Tab", "Enter"]);
+    tmux.wait_for("demo", "the reply line", Duration::from_secs(10), |s| {
         s.contains("↳ ") && s.contains(" › ")
     });
-    tmux.text("yes, it comes in 38");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("the answer in the feed", Duration::from_secs(15), |s| {
-        s.lines()
-            .any(|l| l.contains("Alex") && l.contains("yes, it comes in 38"))
-    });
+    tmux.text("demo", "yes, it comes in 38");
+    tmux.keys("demo", &["Enter"]);
+    tmux.wait_for(
+        "demo",
+        "the answer in the feed",
+        Duration::from_secs(15),
+        |s| {
+            s.lines()
+                .any(|l| l.contains("Alex") && l.contains("yes, it comes in 38"))
+        },
+    );
 
     // Pin it (the question is still selected in the queue).
-    tmux.keys(&["p"]);
-    tmux.wait_for("the pinned card", Duration::from_secs(15), |s| {
+    tmux.keys("demo", &["p"]);
+    tmux.wait_for("demo", "the pinned card", Duration::from_secs(15), |s| {
         s.contains("pinned by Alex")
     });
 
     // Redact a viewer's message: back to the feed, select an older line.
     // (The line may be our own answer, which is not redactable: step up
     // until a viewer's line is selected.)
-    tmux.keys(&["BTab", "k", "k"]);
+    tmux.keys("demo", &["BTab", "k", "k"]);
     for attempt in 0.. {
-        tmux.keys(&["k", "r"]);
+        tmux.keys("demo", &["k", "r"]);
         let s = tmux.wait_for(
+            "demo",
             "the reason prompt or a refusal",
             Duration::from_secs(10),
             |s| s.contains("Why remove") || s.contains("that is a staff message"),
@@ -182,13 +95,13 @@ fn demo_in_tmux_answer_pin_redact() {
         }
         assert!(attempt < 5, "no viewer line found:\n{s}");
     }
-    tmux.keys(&["Enter"]);
-    let confirm = tmux.wait_for("the confirmation", Duration::from_secs(10), |s| {
+    tmux.keys("demo", &["Enter"]);
+    let confirm = tmux.wait_for("demo", "the confirmation", Duration::from_secs(10), |s| {
         s.contains("removed for good")
     });
     assert!(confirm.contains("y redact"), "{confirm}");
-    tmux.keys(&["y"]);
-    let screen = tmux.wait_for("the tombstone", Duration::from_secs(15), |s| {
+    tmux.keys("demo", &["y"]);
+    let screen = tmux.wait_for("demo", "the tombstone", Duration::from_secs(15), |s| {
         s.contains("removed at the viewer's request · Alex (admin)")
     });
     assert!(
@@ -197,17 +110,20 @@ fn demo_in_tmux_answer_pin_redact() {
     );
 
     // Quit, with confirmation; the demo stops and deletes its data.
-    tmux.keys(&["q"]);
-    tmux.wait_for("the quit confirmation", Duration::from_secs(10), |s| {
-        s.contains("Quit the console?")
-    });
-    tmux.keys(&["y"]);
-    let end = tmux.wait_for("the demo to exit", Duration::from_secs(30), |s| {
+    tmux.keys("demo", &["q"]);
+    tmux.wait_for(
+        "demo",
+        "the quit confirmation",
+        Duration::from_secs(10),
+        |s| s.contains("Quit the console?"),
+    );
+    tmux.keys("demo", &["y"]);
+    let end = tmux.wait_for("demo", "the demo to exit", Duration::from_secs(30), |s| {
         s.contains("DEMO-EXITED")
     });
     assert!(end.contains("DEMO-EXITED 0"), "{end}");
     assert!(end.contains("temporary data deleted"), "{end}");
-    let end = tmux.joined();
+    let end = tmux.joined("demo");
     let token_file = end
         .split_whitespace()
         .find(|w| w.ends_with("second-console.txt"))
@@ -239,21 +155,19 @@ fn flood_measurement() {
         config.settings.viewer_burst = 10_000;
         config.blocked_terms.clear();
     });
-    let tmux = Tmux {
-        socket: format!("regie-flood-{}", std::process::id()),
-    };
+    let tmux = Arc::new(Tmux::new("regie-flood"));
     let pid = console_in_tmux(&tmux, &hub);
     let cpu_before = cpu_seconds(&pid);
 
     let started = std::time::Instant::now();
-    let probe_latency = hub.block_on(flood(hub.addr, total, rate, &tmux.socket));
+    let probe_latency = hub.block_on(flood(hub.addr, total, rate, Arc::clone(&tmux)));
     let fed_in = started.elapsed();
     let probe = probe_latency.join().expect("probe thread");
     // Let the last frames reach the console and one more redraw happen.
     std::thread::sleep(Duration::from_secs(2));
     let cpu = cpu_seconds(&pid) - cpu_before;
     let mem = memory_peak(&pid);
-    let screen = tmux.screen();
+    let screen = tmux.screen("demo");
     println!(
         "flood: {total} messages at {rate}/s fed in {:.1}s; console CPU {cpu:.2} s (utime+stime); {mem}; \
          '?' mid-flood drew the help overlay after {:.0} ms (incl. tmux capture polling)",
@@ -261,7 +175,7 @@ fn flood_measurement() {
         probe.as_secs_f64() * 1e3
     );
     println!("{screen}");
-    tmux.keys(&["q", "y"]);
+    tmux.keys("demo", &["q", "y"]);
 }
 
 /// The number in environment variable `name`, or `default`.
@@ -283,28 +197,11 @@ fn console_in_tmux(tmux: &Tmux, hub: &support::hub::BlockingHub) -> String {
         "REGIE_TOKEN={token} {bin} console --url ws://{addr} --live show --log-file {}",
         log.display()
     );
-    let out = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "demo",
-        "-x",
-        "200",
-        "-y",
-        "50",
-        &command,
-    ]);
-    assert!(out.status.success());
-    tmux.wait_for("the console", Duration::from_secs(30), |s| {
+    tmux.start("demo", (200, 50), &command);
+    tmux.wait_for("demo", "the console", Duration::from_secs(30), |s| {
         s.contains("● Connected")
     });
-    String::from_utf8_lossy(
-        &tmux
-            .run(&["display", "-p", "-t", "demo", "#{pane_pid}"])
-            .stdout,
-    )
-    .trim()
-    .to_string()
+    tmux.pane_pid("demo")
 }
 
 /// CPU seconds process `pid` has used (utime + stime, at 100 ticks a second).
@@ -337,13 +234,13 @@ const FLOOD_WORDS: [&str; 16] = [
 ];
 
 /// Eight viewers say `total` messages at `rate` a second; halfway through,
-/// a thread presses `?` in the console on tmux `socket` and times the help
+/// a thread presses `?` in the console on `tmux` and times the help
 /// overlay. Returns that thread.
 async fn flood(
     addr: SocketAddr,
     total: usize,
     rate: usize,
-    socket: &str,
+    tmux: Arc<Tmux>,
 ) -> std::thread::JoinHandle<Duration> {
     let speakers = 8;
     let mut sinks = Vec::new();
@@ -371,8 +268,8 @@ async fn flood(
     while sent < total {
         tick.tick().await;
         if probe.is_none() && sent >= total / 2 {
-            let socket = socket.to_string();
-            probe = Some(std::thread::spawn(move || time_help_overlay(socket)));
+            let tmux = Arc::clone(&tmux);
+            probe = Some(std::thread::spawn(move || time_help_overlay(&tmux)));
         }
         for _ in 0..per_tick.min(total - sent) {
             sinks[sent % speakers]
@@ -401,16 +298,14 @@ fn flood_message(n: usize) -> ClientFrame {
 }
 
 /// Mid-flood, a key must still work: opens the help overlay in the console
-/// on tmux `socket` and returns how long until it is on screen.
-fn time_help_overlay(socket: String) -> Duration {
-    let probe = Tmux { socket };
+/// on `tmux` and returns how long until it is on screen.
+fn time_help_overlay(tmux: &Tmux) -> Duration {
     let asked = std::time::Instant::now();
-    probe.keys(&["?"]);
-    probe.wait_for("help mid-flood", Duration::from_secs(10), |s| {
+    tmux.keys("demo", &["?"]);
+    tmux.wait_for("demo", "help mid-flood", Duration::from_secs(10), |s| {
         s.contains("Help — ")
     });
     let latency = asked.elapsed();
-    probe.keys(&["Escape"]);
-    std::mem::forget(probe); // the outer guard owns the server
+    tmux.keys("demo", &["Escape"]);
     latency
 }

@@ -8,6 +8,7 @@
 //! | [`client`] | a protocol-v1 WebSocket client, hello frames, what a closed socket said |
 //! | [`store`] | events, messages and staff as the hub makes them, for store tests |
 //! | [`reference`] | the independent Python reference implementation of draws and the audit chain, run when python3 is present |
+//! | [`tmux`] | a person at a terminal: the real binary in tmux on the test's own socket; a missing tmux skips, except under CI |
 //! | [`console`] | a console with a fixed clock, frames as the hub sends them, keys, rendering, the event pump |
 //!
 //! Every wait is bounded ([`hub::TIMEOUT`] or stated); nothing sleeps to
@@ -21,4 +22,5 @@ pub(crate) mod console;
 pub(crate) mod hub;
 pub(crate) mod reference;
 pub(crate) mod store;
+pub(crate) mod tmux;
 pub(crate) mod tokens;

@@ -1,0 +1,158 @@
+//! A person at a terminal: the real binary in a detached tmux session on a
+//! socket of the test's own (never the user's tmux server), keys sent with
+//! `send-keys`, the screen read with `capture-pane`.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Whether the test runs under CI: `CI` set to anything but empty, `0` or
+/// `false` (CI services set `CI=true`).
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// Whether tmux is installed. Without it the test is skipped, saying why;
+/// under CI it fails instead, since `.ci/run` installs tmux and a skip
+/// there would hide that the test never ran.
+pub(crate) fn tmux_is_installed() -> bool {
+    if Command::new("tmux").arg("-V").output().is_ok() {
+        return true;
+    }
+    assert!(
+        !under_ci(),
+        "tmux is not installed, and under CI it must be (.ci/run installs it)"
+    );
+    eprintln!("SKIPPED: tmux is not installed (the CI script installs it)");
+    false
+}
+
+/// One tmux server of the test's own; dropped, it is killed.
+pub(crate) struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A server on socket `{name}-{pid}`, so parallel test binaries never share one.
+    pub(crate) fn new(name: &str) -> Tmux {
+        Tmux {
+            socket: format!("{name}-{}", std::process::id()),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    /// Starts `command` in a new detached session of `width`×`height`.
+    pub(crate) fn start(&self, session: &str, (width, height): (u16, u16), command: &str) {
+        let (w, h) = (width.to_string(), height.to_string());
+        let out = self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            &w,
+            "-y",
+            &h,
+            command,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Named keys (`Enter`, `Tab`, `q` …), as `send-keys` takes them.
+    pub(crate) fn keys(&self, session: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", session];
+        args.extend_from_slice(keys);
+        assert!(self.run(&args).status.success());
+    }
+
+    /// Literal text, typed as is.
+    pub(crate) fn text(&self, session: &str, text: &str) {
+        assert!(
+            self.run(&["send-keys", "-t", session, "-l", text])
+                .status
+                .success()
+        );
+    }
+
+    /// The screen as shown, row by row.
+    pub(crate) fn screen(&self, session: &str) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", session]).stdout)
+            .into_owned()
+    }
+
+    /// The screen with wrapped lines joined (for long printed paths).
+    pub(crate) fn joined(&self, session: &str) -> String {
+        String::from_utf8_lossy(
+            &self
+                .run(&["capture-pane", "-p", "-J", "-t", session])
+                .stdout,
+        )
+        .into_owned()
+    }
+
+    /// The pid of the process running in `session`'s pane.
+    pub(crate) fn pane_pid(&self, session: &str) -> String {
+        let out = self.run(&["display", "-p", "-t", session, "#{pane_pid}"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Polls the screen until `ready` holds; panics with the last screen
+    /// after `within`.
+    pub(crate) fn wait_for(
+        &self,
+        session: &str,
+        what: &str,
+        within: Duration,
+        ready: impl Fn(&str) -> bool,
+    ) -> String {
+        Self::wait_on(|| self.screen(session), what, within, ready)
+    }
+
+    /// [`Tmux::wait_for`] on the screen with wrapped lines joined.
+    pub(crate) fn wait_for_joined(
+        &self,
+        session: &str,
+        what: &str,
+        within: Duration,
+        ready: impl Fn(&str) -> bool,
+    ) -> String {
+        Self::wait_on(|| self.joined(session), what, within, ready)
+    }
+
+    fn wait_on(
+        capture: impl Fn() -> String,
+        what: &str,
+        within: Duration,
+        ready: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let screen = capture();
+            if ready(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            // Polling the screen: tmux has no "screen changed" notification.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
