@@ -6,12 +6,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use regie::protocol::StaffRole;
-use support::hub::{BlockingHub, TIMEOUT};
+use support::binary::Served;
+use support::hub::{BlockingHub, ClosedPort, TIMEOUT};
 use support::tokens;
 
 /// What a finished `regie` run left: its exit code, stdout and stderr.
@@ -56,17 +56,6 @@ fn regie(args: &[&str], env: &[(&str, &str)]) -> Ran {
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
-}
-
-/// A loopback port with nothing listening on it, held (bound, not
-/// listening) for as long as the socket lives, so nobody else takes it.
-fn refusing_port() -> (tokio::net::TcpSocket, u16) {
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .bind("127.0.0.1:0".parse().expect("address"))
-        .expect("bind");
-    let port = socket.local_addr().expect("bound").port();
-    (socket, port)
 }
 
 #[test]
@@ -157,7 +146,8 @@ fn token_ttl_is_capped_at_seven_days_unless_the_brand_says_otherwise() {
 fn bad_arguments_exit_2_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();
     tokens::signing_key(dir.path());
-    let (_held, port) = refusing_port();
+    let held = ClosedPort::bind();
+    let port = held.addr.port();
     let url = format!("ws://127.0.0.1:{port}");
 
     let ran = regie(
@@ -276,7 +266,8 @@ fn the_console_joins_its_tokens_live_and_says_it_needs_a_terminal() {
 
 #[test]
 fn an_error_says_each_cause_once() {
-    let (_held, port) = refusing_port();
+    let held = ClosedPort::bind();
+    let port = held.addr.port();
     let url = format!("ws://127.0.0.1:{port}");
     let ran = regie(
         &["crowd", "--url", &url, "--viewers", "1", "--duration", "5s"],
@@ -340,38 +331,19 @@ fn serve_does_not_say_serving_when_it_cannot_open_its_data_dir() {
 #[test]
 fn redirected_logs_carry_no_colour_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_regie"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(dir.path())
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("regie serve starts");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let serve = Served::start(dir.path(), "info", &[]);
     // Key creation is logged before "serving"; the hub logs once open.
     let mut lines = Vec::new();
     while !lines
         .iter()
         .any(|l: &String| l.contains("live session open"))
     {
-        let Ok(line) = rx.recv_timeout(TIMEOUT) else {
-            let _ = child.kill();
+        let Some(line) = serve.line(TIMEOUT) else {
             panic!("serve did not log its start: {lines:#?}");
         };
         lines.push(line);
     }
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+    serve.interrupt();
     assert!(
         lines.iter().any(|l| l.contains(" INFO ")),
         "the log is there: {lines:#?}"

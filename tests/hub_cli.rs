@@ -3,40 +3,16 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 use regie::protocol::{ClientFrame, CloseCode, ErrorCode, ServerFrame};
+use support::binary::Served;
 use support::client::{close_code, read_until_close, send_json, viewer_hello};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_runs_until_ctrl_c_then_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_regie"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--live",
-            "show",
-            "--data",
-        ])
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("regie serve starts");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(support::hub::TIMEOUT)
+    let mut serve = Served::start(dir.path(), "warn", &["--live", "show"]);
+    let line = serve
+        .line(support::hub::TIMEOUT)
         .expect("serve prints its address");
     let url = line
         .split_whitespace()
@@ -52,26 +28,14 @@ async fn serve_runs_until_ctrl_c_then_exits_zero() {
         support::client::Incoming::Frame(ServerFrame::Welcome(_))
     ));
 
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    serve.interrupt();
     let closed = read_until_close(&mut ws).await;
     assert_eq!(closed.error_code(), Some(ErrorCode::ShuttingDown));
     assert_eq!(closed.code, Some(close_code(CloseCode::GoingAway)));
 
-    let pid = child.id().to_string();
-    let waited = tokio::time::timeout(
-        support::hub::TIMEOUT,
-        tokio::task::spawn_blocking(move || child.wait()),
-    )
-    .await;
-    let Ok(exit) = waited else {
-        let _ = Command::new("kill").args(["-KILL", &pid]).status();
-        panic!("regie serve did not exit after Ctrl-C");
-    };
-    let exit = exit.unwrap().unwrap();
+    let exit = serve
+        .wait(support::hub::TIMEOUT)
+        .expect("regie serve exits after Ctrl-C");
     assert!(exit.success(), "{exit:?}");
     // The key files and the store are in the data dir.
     for file in ["token.key", "viewer-id.key", "regie.db"] {

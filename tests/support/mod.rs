@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`hub`] | a real hub on `127.0.0.1:0` and a temp data dir: [`hub::TestHub`] (async), [`hub::BlockingHub`] (for `#[test]`s that run the binary) |
 //! | [`tokens`] | the signing key, created before any hub starts, and staff tokens minted with it |
+//! | [`binary`] | the real `regie serve` with its stderr read line by line, stopped with Ctrl-C |
 //! | [`client`] | a protocol-v1 WebSocket client, hello frames, what a closed socket said |
 //! | [`store`] | events, messages and staff as the hub makes them, for store tests |
 //! | [`reference`] | the independent Python reference implementation of draws and the audit chain, run when python3 is present |
@@ -17,6 +18,7 @@
 // Each test binary compiles the whole kit and uses a subset of it.
 #![allow(dead_code)]
 
+pub(crate) mod binary;
 pub(crate) mod client;
 pub(crate) mod console;
 pub(crate) mod hub;
