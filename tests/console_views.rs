@@ -626,3 +626,110 @@ fn held_and_pending_marks_are_distinct_and_narrow_everywhere() {
         );
     }
 }
+
+const THEMES: [&str; 3] = ["default", "light", "high-contrast"];
+
+/// Colour carries meaning the text snapshots cannot see: the held mark is
+/// drawn in the theme's held colour, an error in the error colour, and the
+/// focused pane's border in the focus colour (the others not).
+#[test]
+fn held_error_and_focus_are_drawn_in_their_theme_colours() {
+    for name in THEMES {
+        let theme = theme::load(name).unwrap().theme;
+        let mut c = show(StaffRole::Moderator);
+        // A moderator may not launch a poll: the status line says so, as an error.
+        feed(&mut c, [key('P')]);
+        let note = c.note.clone().expect("the refusal is on the status line");
+        assert!(note.error, "{note:?}");
+        for (w, h) in SIZES {
+            let buf = buffer_with(&mut c, w, h, &theme);
+            let held = view_held_mark(&buf);
+            assert_eq!(
+                buf[held].fg,
+                theme.style(StyleKey::MarkerHeld).fg.unwrap(),
+                "{name} {w}x{h}: the held mark"
+            );
+            let start: String = note.text.chars().take(12).collect();
+            let at = find_text(&buf, &start).expect("the error is drawn");
+            assert_eq!(
+                buf[at].fg,
+                theme.style(StyleKey::StatusError).fg.unwrap(),
+                "{name} {w}x{h}: the error"
+            );
+            // The feed has the focus at first; its corner is the focus colour.
+            assert_eq!(buf[(0, 0)].symbol(), "┏", "{name} {w}x{h}");
+            assert_eq!(
+                buf[(0, 0)].fg,
+                theme.style(StyleKey::BorderFocused).fg.unwrap(),
+                "{name} {w}x{h}: the focused border"
+            );
+        }
+        // Tab moves the focus: the feed's corner goes back to the plain colour.
+        feed(&mut c, [code(KeyCode::Tab)]);
+        let buf = buffer_with(&mut c, 160, 48, &theme);
+        assert_eq!(
+            buf[(0, 0)].fg,
+            theme.style(StyleKey::Border).fg.unwrap(),
+            "{name}: the unfocused border"
+        );
+    }
+}
+
+/// The cell of the held mark on the held message's row ("12:05 ▪").
+fn view_held_mark(buf: &ratatui::buffer::Buffer) -> (u16, u16) {
+    use regie::console::view::HELD_GLYPH;
+    let (x, y) = find_text(buf, &format!("12:05 {HELD_GLYPH}")).expect("the held row is drawn");
+    (x + 6, y)
+}
+
+/// Each theme paints its own background on every cell, so it reads the same
+/// on a dark terminal and a light one (none leaves a cell to the terminal's
+/// own background); the main area is the theme's base background.
+#[test]
+fn every_theme_paints_its_background_on_every_cell() {
+    use unicode_width::UnicodeWidthStr;
+    let screens: [(&str, Vec<Msg>); 5] = [
+        ("main", vec![]),
+        ("help", vec![key('?')]),
+        ("card", vec![key('v')]),
+        ("filter", vec![key('/')]),
+        ("too small", vec![]),
+    ];
+    for name in THEMES {
+        let theme = theme::load(name).unwrap().theme;
+        let base = theme.style(StyleKey::Base).bg;
+        assert!(
+            base.is_some() && base != Some(Color::Reset),
+            "{name} has no background of its own"
+        );
+        for (what, keys) in &screens {
+            let mut c = show(StaffRole::Admin);
+            feed(&mut c, keys.clone());
+            let sizes: &[(u16, u16)] = if *what == "too small" {
+                &[(30, 8)]
+            } else {
+                &SIZES
+            };
+            for &(w, h) in sizes {
+                let buf = buffer_with(&mut c, w, h, &theme);
+                for y in 0..h {
+                    for x in 0..w {
+                        // The right half of a wide character is drawn by
+                        // the terminal in the character's own background.
+                        if x > 0 && buf[(x - 1, y)].symbol().width() > 1 {
+                            continue;
+                        }
+                        assert_ne!(
+                            buf[(x, y)].bg,
+                            Color::Reset,
+                            "{name} {what} {w}x{h}: cell ({x},{y}) {:?} has the terminal's background",
+                            buf[(x, y)].symbol()
+                        );
+                    }
+                }
+                // Inside the feed pane, away from any popup: the base colour.
+                assert_eq!(Some(buf[(1, h - 4)].bg), base, "{name} {what} {w}x{h}");
+            }
+        }
+    }
+}
