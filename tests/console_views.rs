@@ -733,3 +733,29 @@ fn every_theme_paints_its_background_on_every_cell() {
         }
     }
 }
+
+/// At 80×24 the admin's help is longer than the screen: its last row says
+/// how much is hidden and how to scroll, and scrolling reaches the end.
+#[test]
+fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
+    let mut c = show(StaffRole::Admin);
+    feed(&mut c, [key('?')]);
+    let screen = render(&mut c, 80, 24);
+    assert!(screen.contains("more · j/k scroll"), "{screen}");
+    assert!(screen.contains("│ ↓ 10 more · j/k scroll"), "{screen}");
+    assert!(!screen.contains("│ ↑ "), "nothing above yet: {screen}");
+    assert!(!screen.contains("typing:"), "{screen}");
+    feed(&mut c, (0..40).map(|_| key('j')));
+    let screen = render(&mut c, 80, 24);
+    assert!(screen.contains("more · j/k scroll"), "{screen}");
+    assert!(screen.contains("typing:"), "the end is reachable: {screen}");
+    assert!(screen.contains("│ ↑ 10 more · j/k scroll"), "{screen}");
+    assert!(!screen.contains("more · ↓"), "nothing below any more: {screen}");
+    for k in ["C ", "W ", "D ", "R ", "L ", "? ", "q "] {
+        assert!(screen.contains(&format!("│ {k}")), "{k}: {screen}");
+    }
+    // At 160×48 it all fits: no hint.
+    feed(&mut c, [code(KeyCode::Esc), key('?')]);
+    let screen = render(&mut c, 160, 48);
+    assert!(!screen.contains("j/k scroll"), "{screen}");
+}
