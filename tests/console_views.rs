@@ -134,6 +134,16 @@ fn viewer_card_per_role() {
             }),
         );
         snap(&format!("card_{role}"), &mut c);
+        // A sanction too long for the card ends in an ellipsis, never
+        // mid-word; with room it is whole.
+        let narrow = render(&mut c, 80, 24);
+        let row = narrow
+            .lines()
+            .find(|l| l.contains("sanctions"))
+            .expect("the sanction row");
+        assert!(row.contains("(modera… │"), "{row}");
+        let wide = render(&mut c, 160, 48);
+        assert!(wide.contains("by Inès B. (moderator): spam "), "{wide}");
     }
 }
 
