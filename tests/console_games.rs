@@ -542,24 +542,26 @@ fn hostile_poll_and_draw_text_is_sanitised_and_odd_tallies_do_not_panic() {
         commitment: evil.into(),
         ..draw_view(3)
     };
+    // After the show's own events (up to 12:22) and the poll's opening,
+    // as the hub would send them: time never runs backwards in seq order.
     feed(
         &mut c,
         [
-            Msg::Frame(event(30, NOON, Event::PollOpened { poll })),
+            Msg::Frame(event(30, NOON + 30 * MIN, Event::PollOpened { poll })),
             // Fewer counts than options, and a huge one: drawn, not a panic.
             Msg::Frame(event(
                 31,
-                NOON,
+                NOON + 30 * MIN,
                 Event::PollTally {
                     poll_id: 9,
                     counts: vec![u64::MAX / 2],
                     voters: u64::MAX / 2,
                 },
             )),
-            Msg::Frame(event(32, NOON, Event::InstantWinOpened { draw })),
+            Msg::Frame(event(32, NOON + 30 * MIN, Event::InstantWinOpened { draw })),
             Msg::Frame(event(
                 33,
-                NOON,
+                NOON + 30 * MIN,
                 Event::InstantWinDrawn {
                     draw_id: 3,
                     seed: evil.into(),
