@@ -769,3 +769,32 @@ fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
     let screen = render(&mut c, 160, 48);
     assert!(!screen.contains("j/k scroll"), "{screen}");
 }
+
+/// Two viewers of one long first name keep their pseudonyms whole in the
+/// name column, at every width: the first name is what gets shortened.
+#[test]
+fn a_shared_long_first_name_is_shortened_before_the_pseudonym() {
+    let mut c = show(StaffRole::Moderator);
+    for (i, pseudonym) in ["#4821", "#9307"].into_iter().enumerate() {
+        let at = NOON + (23 + i as i64) * MIN;
+        let author = viewer(&format!("v-jp{i}"), "Jean-Philippe", pseudonym);
+        update(
+            &mut c,
+            Msg::Frame(event(
+                30 + i as u64,
+                at,
+                Event::Message {
+                    message: message(300 + i as u64, at, author, "bonjour"),
+                },
+            )),
+        );
+    }
+    let narrow = render(&mut c, 80, 24);
+    for name in ["Je…~#4821 bonjour", "Je…~#9307 bonjour"] {
+        assert!(narrow.contains(name), "{name}: {narrow}");
+    }
+    let wide = render(&mut c, 160, 48);
+    for name in ["Jean-Phil…~#4821 bonjour", "Jean-Phil…~#9307 bonjour"] {
+        assert!(wide.contains(name), "{name}: {wide}");
+    }
+}
