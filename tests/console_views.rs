@@ -760,7 +760,10 @@ fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
     assert!(screen.contains("more · j/k scroll"), "{screen}");
     assert!(screen.contains("typing:"), "the end is reachable: {screen}");
     assert!(screen.contains("│ ↑ 10 more · j/k scroll"), "{screen}");
-    assert!(!screen.contains("more · ↓"), "nothing below any more: {screen}");
+    assert!(
+        !screen.contains("more · ↓"),
+        "nothing below any more: {screen}"
+    );
     for k in ["C ", "W ", "D ", "R ", "L ", "? ", "q "] {
         assert!(screen.contains(&format!("│ {k}")), "{k}: {screen}");
     }
@@ -775,16 +778,16 @@ fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
 #[test]
 fn a_shared_long_first_name_is_shortened_before_the_pseudonym() {
     let mut c = show(StaffRole::Moderator);
-    for (i, pseudonym) in ["#4821", "#9307"].into_iter().enumerate() {
-        let at = NOON + (23 + i as i64) * MIN;
+    for (i, pseudonym) in [(0_u64, "#4821"), (1, "#9307")] {
+        let at = NOON + (23 + i.cast_signed()) * MIN;
         let author = viewer(&format!("v-jp{i}"), "Jean-Philippe", pseudonym);
         update(
             &mut c,
             Msg::Frame(event(
-                30 + i as u64,
+                30 + i,
                 at,
                 Event::Message {
-                    message: message(300 + i as u64, at, author, "bonjour"),
+                    message: message(300 + i, at, author, "bonjour"),
                 },
             )),
         );

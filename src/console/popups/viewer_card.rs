@@ -115,7 +115,10 @@ const LABEL_W: usize = 11;
 fn field(name: &str, value: &str, inner_w: usize, theme: &Theme) -> Line<'static> {
     let value = truncate(value, inner_w.saturating_sub(LABEL_W)).into_owned();
     Line::from(vec![
-        Span::styled(format!("{name:<LABEL_W$}"), theme.style(StyleKey::PopupLabel)),
+        Span::styled(
+            format!("{name:<LABEL_W$}"),
+            theme.style(StyleKey::PopupLabel),
+        ),
         Span::styled(value, theme.style(StyleKey::PopupText)),
     ])
 }

@@ -7,7 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::pane_block;
-use super::text::{author_label_fit, author_style, clean, clean_name, clock, put_line, tombstone_text};
+use super::text::{
+    author_label_fit, author_style, clean, clean_name, clock, put_line, tombstone_text,
+};
 use std::collections::HashMap;
 
 use crate::console::feed::{Feed, Layout, Pos};
