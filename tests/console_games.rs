@@ -691,3 +691,41 @@ fn game_popups_over_wide_characters_keep_their_left_border() {
         }
     }
 }
+
+/// While a poll is live the form does not open (its launch would be
+/// refused and what was typed lost); the status line says why.
+#[test]
+fn the_poll_form_does_not_open_while_a_poll_is_live() {
+    let mut c = live_poll(StaffRole::Host);
+    let effects = feed(&mut c, [key('P')]);
+    assert!(effects.is_empty());
+    assert!(c.popup.is_none(), "{:?}", c.popup);
+    let note = c.note.clone().expect("the status line says why");
+    assert!(note.error);
+    assert!(note.text.contains("already live"), "{}", note.text);
+    let screen = render(&mut c, 160, 48);
+    assert!(screen.contains("A poll is already live"), "{screen}");
+}
+
+/// A validation error goes once the fields are fixed, without sending.
+#[test]
+fn a_poll_form_error_clears_once_it_is_fixed() {
+    let mut c = show(StaffRole::Host);
+    let mut keys = vec![key('P')];
+    keys.extend(typed("Which colour next?"));
+    keys.push(code(KeyCode::Tab));
+    keys.extend(typed("Red"));
+    keys.push(code(KeyCode::Tab));
+    keys.push(code(KeyCode::Enter)); // the second option is empty
+    assert!(commands(&feed(&mut c, keys)).is_empty());
+    assert!(form_error(&c).is_some(), "the error shows");
+    // Still wrong after one more key: the error stays.
+    feed(&mut c, [code(KeyCode::Left)]);
+    assert!(form_error(&c).is_some(), "still wrong, still said");
+    feed(&mut c, [code(KeyCode::End)]);
+    let effects = feed(&mut c, typed("Blue"));
+    assert!(effects.is_empty(), "fixing it sends nothing");
+    assert!(form_error(&c).is_none(), "fixed: the error is gone");
+    let screen = render(&mut c, 80, 24);
+    assert!(!screen.contains('✕'), "{screen}");
+}
