@@ -542,24 +542,26 @@ fn hostile_poll_and_draw_text_is_sanitised_and_odd_tallies_do_not_panic() {
         commitment: evil.into(),
         ..draw_view(3)
     };
+    // After the show's own events (up to 12:22) and the poll's opening,
+    // as the hub would send them: time never runs backwards in seq order.
     feed(
         &mut c,
         [
-            Msg::Frame(event(30, NOON, Event::PollOpened { poll })),
+            Msg::Frame(event(30, NOON + 30 * MIN, Event::PollOpened { poll })),
             // Fewer counts than options, and a huge one: drawn, not a panic.
             Msg::Frame(event(
                 31,
-                NOON,
+                NOON + 30 * MIN,
                 Event::PollTally {
                     poll_id: 9,
                     counts: vec![u64::MAX / 2],
                     voters: u64::MAX / 2,
                 },
             )),
-            Msg::Frame(event(32, NOON, Event::InstantWinOpened { draw })),
+            Msg::Frame(event(32, NOON + 30 * MIN, Event::InstantWinOpened { draw })),
             Msg::Frame(event(
                 33,
-                NOON,
+                NOON + 30 * MIN,
                 Event::InstantWinDrawn {
                     draw_id: 3,
                     seed: evil.into(),
@@ -688,4 +690,42 @@ fn game_popups_over_wide_characters_keep_their_left_border() {
             insta::assert_snapshot!(format!("wide_under_{name}_{w}x{h}"), screen);
         }
     }
+}
+
+/// While a poll is live the form does not open (its launch would be
+/// refused and what was typed lost); the status line says why.
+#[test]
+fn the_poll_form_does_not_open_while_a_poll_is_live() {
+    let mut c = live_poll(StaffRole::Host);
+    let effects = feed(&mut c, [key('P')]);
+    assert!(effects.is_empty());
+    assert!(c.popup.is_none(), "{:?}", c.popup);
+    let note = c.note.clone().expect("the status line says why");
+    assert!(note.error);
+    assert!(note.text.contains("already live"), "{}", note.text);
+    let screen = render(&mut c, 160, 48);
+    assert!(screen.contains("A poll is already live"), "{screen}");
+}
+
+/// A validation error goes once the fields are fixed, without sending.
+#[test]
+fn a_poll_form_error_clears_once_it_is_fixed() {
+    let mut c = show(StaffRole::Host);
+    let mut keys = vec![key('P')];
+    keys.extend(typed("Which colour next?"));
+    keys.push(code(KeyCode::Tab));
+    keys.extend(typed("Red"));
+    keys.push(code(KeyCode::Tab));
+    keys.push(code(KeyCode::Enter)); // the second option is empty
+    assert!(commands(&feed(&mut c, keys)).is_empty());
+    assert!(form_error(&c).is_some(), "the error shows");
+    // Still wrong after one more key: the error stays.
+    feed(&mut c, [code(KeyCode::Left)]);
+    assert!(form_error(&c).is_some(), "still wrong, still said");
+    feed(&mut c, [code(KeyCode::End)]);
+    let effects = feed(&mut c, typed("Blue"));
+    assert!(effects.is_empty(), "fixing it sends nothing");
+    assert!(form_error(&c).is_none(), "fixed: the error is gone");
+    let screen = render(&mut c, 80, 24);
+    assert!(!screen.contains('✕'), "{screen}");
 }

@@ -134,6 +134,16 @@ fn viewer_card_per_role() {
             }),
         );
         snap(&format!("card_{role}"), &mut c);
+        // A sanction too long for the card ends in an ellipsis, never
+        // mid-word; with room it is whole.
+        let narrow = render(&mut c, 80, 24);
+        let row = narrow
+            .lines()
+            .find(|l| l.contains("sanctions"))
+            .expect("the sanction row");
+        assert!(row.contains("(modera… │"), "{row}");
+        let wide = render(&mut c, 160, 48);
+        assert!(wide.contains("by Inès B. (moderator): spam "), "{wide}");
     }
 }
 
@@ -624,5 +634,170 @@ fn held_and_pending_marks_are_distinct_and_narrow_everywhere() {
             screen.contains(&format!("{PENDING_GLYPH} 1 pending")),
             "{screen}"
         );
+    }
+}
+
+const THEMES: [&str; 3] = ["default", "light", "high-contrast"];
+
+/// Colour carries meaning the text snapshots cannot see: the held mark is
+/// drawn in the theme's held colour, an error in the error colour, and the
+/// focused pane's border in the focus colour (the others not).
+#[test]
+fn held_error_and_focus_are_drawn_in_their_theme_colours() {
+    for name in THEMES {
+        let theme = theme::load(name).unwrap().theme;
+        let mut c = show(StaffRole::Moderator);
+        // A moderator may not launch a poll: the status line says so, as an error.
+        feed(&mut c, [key('P')]);
+        let note = c.note.clone().expect("the refusal is on the status line");
+        assert!(note.error, "{note:?}");
+        for (w, h) in SIZES {
+            let buf = buffer_with(&mut c, w, h, &theme);
+            let held = view_held_mark(&buf);
+            assert_eq!(
+                buf[held].fg,
+                theme.style(StyleKey::MarkerHeld).fg.unwrap(),
+                "{name} {w}x{h}: the held mark"
+            );
+            let start: String = note.text.chars().take(12).collect();
+            let at = find_text(&buf, &start).expect("the error is drawn");
+            assert_eq!(
+                buf[at].fg,
+                theme.style(StyleKey::StatusError).fg.unwrap(),
+                "{name} {w}x{h}: the error"
+            );
+            // The feed has the focus at first; its corner is the focus colour.
+            assert_eq!(buf[(0, 0)].symbol(), "┏", "{name} {w}x{h}");
+            assert_eq!(
+                buf[(0, 0)].fg,
+                theme.style(StyleKey::BorderFocused).fg.unwrap(),
+                "{name} {w}x{h}: the focused border"
+            );
+        }
+        // Tab moves the focus: the feed's corner goes back to the plain colour.
+        feed(&mut c, [code(KeyCode::Tab)]);
+        let buf = buffer_with(&mut c, 160, 48, &theme);
+        assert_eq!(
+            buf[(0, 0)].fg,
+            theme.style(StyleKey::Border).fg.unwrap(),
+            "{name}: the unfocused border"
+        );
+    }
+}
+
+/// The cell of the held mark on the held message's row ("12:05 ▪").
+fn view_held_mark(buf: &ratatui::buffer::Buffer) -> (u16, u16) {
+    use regie::console::view::HELD_GLYPH;
+    let (x, y) = find_text(buf, &format!("12:05 {HELD_GLYPH}")).expect("the held row is drawn");
+    (x + 6, y)
+}
+
+/// Each theme paints its own background on every cell, so it reads the same
+/// on a dark terminal and a light one (none leaves a cell to the terminal's
+/// own background); the main area is the theme's base background.
+#[test]
+fn every_theme_paints_its_background_on_every_cell() {
+    use unicode_width::UnicodeWidthStr;
+    let screens: [(&str, Vec<Msg>); 5] = [
+        ("main", vec![]),
+        ("help", vec![key('?')]),
+        ("card", vec![key('v')]),
+        ("filter", vec![key('/')]),
+        ("too small", vec![]),
+    ];
+    for name in THEMES {
+        let theme = theme::load(name).unwrap().theme;
+        let base = theme.style(StyleKey::Base).bg;
+        assert!(
+            base.is_some() && base != Some(Color::Reset),
+            "{name} has no background of its own"
+        );
+        for (what, keys) in &screens {
+            let mut c = show(StaffRole::Admin);
+            feed(&mut c, keys.clone());
+            let sizes: &[(u16, u16)] = if *what == "too small" {
+                &[(30, 8)]
+            } else {
+                &SIZES
+            };
+            for &(w, h) in sizes {
+                let buf = buffer_with(&mut c, w, h, &theme);
+                for y in 0..h {
+                    for x in 0..w {
+                        // The right half of a wide character is drawn by
+                        // the terminal in the character's own background.
+                        if x > 0 && buf[(x - 1, y)].symbol().width() > 1 {
+                            continue;
+                        }
+                        assert_ne!(
+                            buf[(x, y)].bg,
+                            Color::Reset,
+                            "{name} {what} {w}x{h}: cell ({x},{y}) {:?} has the terminal's background",
+                            buf[(x, y)].symbol()
+                        );
+                    }
+                }
+                // Inside the feed pane, away from any popup: the base colour.
+                assert_eq!(Some(buf[(1, h - 4)].bg), base, "{name} {what} {w}x{h}");
+            }
+        }
+    }
+}
+
+/// At 80×24 the admin's help is longer than the screen: its last row says
+/// how much is hidden and how to scroll, and scrolling reaches the end.
+#[test]
+fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
+    let mut c = show(StaffRole::Admin);
+    feed(&mut c, [key('?')]);
+    let screen = render(&mut c, 80, 24);
+    assert!(screen.contains("more · j/k scroll"), "{screen}");
+    assert!(screen.contains("│ ↓ 10 more · j/k scroll"), "{screen}");
+    assert!(!screen.contains("│ ↑ "), "nothing above yet: {screen}");
+    assert!(!screen.contains("typing:"), "{screen}");
+    feed(&mut c, (0..40).map(|_| key('j')));
+    let screen = render(&mut c, 80, 24);
+    assert!(screen.contains("more · j/k scroll"), "{screen}");
+    assert!(screen.contains("typing:"), "the end is reachable: {screen}");
+    assert!(screen.contains("│ ↑ 10 more · j/k scroll"), "{screen}");
+    assert!(
+        !screen.contains("more · ↓"),
+        "nothing below any more: {screen}"
+    );
+    for k in ["C ", "W ", "D ", "R ", "L ", "? ", "q "] {
+        assert!(screen.contains(&format!("│ {k}")), "{k}: {screen}");
+    }
+    // At 160×48 it all fits: no hint.
+    feed(&mut c, [code(KeyCode::Esc), key('?')]);
+    let screen = render(&mut c, 160, 48);
+    assert!(!screen.contains("j/k scroll"), "{screen}");
+}
+
+/// Two viewers of one long first name keep their pseudonyms whole in the
+/// name column, at every width: the first name is what gets shortened.
+#[test]
+fn a_shared_long_first_name_is_shortened_before_the_pseudonym() {
+    let mut c = show(StaffRole::Moderator);
+    for (i, pseudonym) in [(0_u64, "#4821"), (1, "#9307")] {
+        let at = NOON + (23 + i.cast_signed()) * MIN;
+        let author = viewer(&format!("v-jp{i}"), "Jean-Philippe", pseudonym);
+        update(
+            &mut c,
+            Msg::Frame(event(
+                30 + i,
+                at,
+                Event::Message {
+                    message: message(300 + i, at, author, "bonjour"),
+                },
+            )),
+        );
+    }
+    let narrow = render(&mut c, 80, 24);
+    for name in ["Je…~#4821 bonjour", "Je…~#9307 bonjour"] {
+        assert!(narrow.contains(name), "{name}: {narrow}");
+    }
+    let wide = render(&mut c, 160, 48);
+    for name in ["Jean-Phil…~#4821 bonjour", "Jean-Phil…~#9307 bonjour"] {
+        assert!(wide.contains(name), "{name}: {wide}");
     }
 }

@@ -1210,6 +1210,10 @@ fn open_popup(state: &mut Console, action: Action) {
     match action {
         Action::Help => state.popup = Some(Popup::Help(Help::default())),
         Action::Quit => state.popup = Some(Popup::confirm(Target::Quit)),
+        Action::Poll if state.games.live_poll().is_some() => state.note(
+            "A poll is already live: close it first, then launch the next one",
+            true,
+        ),
         Action::Poll => state.popup = Some(Popup::PollForm(PollForm::default())),
         Action::InstantWin => state.popup = Some(Popup::InstantWinForm(InstantWinForm::default())),
         Action::ClosePoll => match state.games.live_poll() {

@@ -285,8 +285,38 @@ pub(crate) fn render_with(state: &mut Console, width: u16, height: u16, theme: &
 }
 
 pub(crate) fn buffer(state: &mut Console, width: u16, height: u16) -> ratatui::buffer::Buffer {
-    let terminal = draw_on(state, width, height, &Theme::builtin_default());
+    buffer_with(state, width, height, &Theme::builtin_default())
+}
+
+pub(crate) fn buffer_with(
+    state: &mut Console,
+    width: u16,
+    height: u16,
+    theme: &Theme,
+) -> ratatui::buffer::Buffer {
+    let terminal = draw_on(state, width, height, theme);
     terminal.backend().buffer().clone()
+}
+
+/// Where `text` starts in the drawn cells (the cell of its first
+/// character), row by row from the top.
+pub(crate) fn find_text(buf: &ratatui::buffer::Buffer, text: &str) -> Option<(u16, u16)> {
+    let area = buf.area;
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let mut run = String::new();
+            for xx in x..area.right() {
+                run.push_str(buf[(xx, y)].symbol());
+                if run.len() >= text.len() {
+                    break;
+                }
+            }
+            if run.starts_with(text) && !buf[(x, y)].symbol().is_empty() {
+                return Some((x, y));
+            }
+        }
+    }
+    None
 }
 
 /// A terminal of `width`×`height` tells the console its size, then draws it.

@@ -33,7 +33,14 @@ fn hints(keys: &[(&str, &'static str)]) -> Hints {
 
 pub fn on_poll_key(form: &mut PollForm, key: &KeyEvent) -> Outcome {
     match form.handle_key(key) {
-        FormOutcome::Editing => Outcome::Stay,
+        FormOutcome::Editing => {
+            // An error stays only while it is true: once the fields are
+            // fixed, it goes.
+            if form.error.is_some() && form.command().is_ok() {
+                form.error = None;
+            }
+            Outcome::Stay
+        }
         FormOutcome::Cancel => Outcome::Close,
         FormOutcome::Done(command) => {
             let summary = match &command {
@@ -49,7 +56,12 @@ pub fn on_poll_key(form: &mut PollForm, key: &KeyEvent) -> Outcome {
 
 pub fn on_instant_win_key(form: &mut InstantWinForm, key: &KeyEvent) -> Outcome {
     match form.handle_key(key) {
-        FormOutcome::Editing => Outcome::Stay,
+        FormOutcome::Editing => {
+            if form.error.is_some() && form.command().is_ok() {
+                form.error = None;
+            }
+            Outcome::Stay
+        }
         FormOutcome::Cancel => Outcome::Close,
         FormOutcome::Done(command) => Outcome::Send {
             command,

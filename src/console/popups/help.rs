@@ -57,10 +57,40 @@ impl Help {
             theme.style(StyleKey::PopupLabel),
         ));
         let max_rows = area.height.saturating_sub(4) as usize;
-        let skip = (self.scroll as usize).min(lines.len().saturating_sub(max_rows));
-        let visible: Vec<Line> = lines.into_iter().skip(skip).take(max_rows).collect();
+        let total = lines.len();
+        let visible = if total <= max_rows {
+            lines
+        } else {
+            // Too long for the screen: one row says there is more and how to
+            // reach it, so no key goes unseen.
+            let rows = max_rows.saturating_sub(1);
+            let skip = (self.scroll as usize).min(total.saturating_sub(rows));
+            let below = total.saturating_sub(skip + rows);
+            let mut visible: Vec<Line> = lines.into_iter().skip(skip).take(rows).collect();
+            visible.push(scroll_hint(skip, below, ctx.keymap(), theme));
+            visible
+        };
         let title = format!(" Help — {} ", ctx.role());
         draw_box(buf, area, &title, &visible, wide_width(area), theme);
         None
     }
+}
+
+/// "↓ 9 more · j/k scroll": what is hidden above and below, and the keys.
+fn scroll_hint(above: usize, below: usize, keymap: &Keymap, theme: &Theme) -> Line<'static> {
+    let mut parts = Vec::new();
+    if above > 0 {
+        parts.push(format!("↑ {above} more"));
+    }
+    if below > 0 {
+        parts.push(format!("↓ {below} more"));
+    }
+    let keys: Vec<String> = [Action::MoveDown, Action::MoveUp]
+        .iter()
+        .filter_map(|a| keymap.hint(*a))
+        .collect();
+    if !keys.is_empty() {
+        parts.push(format!("{} scroll", keys.join("/")));
+    }
+    Line::styled(parts.join(" · "), theme.style(StyleKey::PopupKey))
 }

@@ -86,8 +86,9 @@ impl CardView {
             draw_box(buf, area, " Viewer ", &lines, width, theme);
             return None;
         };
-        let mut lines = identity_lines(card, ctx.role(), theme);
-        lines.extend(sanction_lines(card, theme));
+        let inner_w = width.saturating_sub(4) as usize;
+        let mut lines = identity_lines(card, ctx.role(), inner_w, theme);
+        lines.extend(sanction_lines(card, inner_w, theme));
         lines.push(Line::default());
         lines.push(Line::styled("recent messages", label));
         let room = (area.height as usize)
@@ -106,16 +107,29 @@ impl CardView {
     }
 }
 
-/// "name       value", the card's two columns.
-fn field(name: &str, value: String, theme: &Theme) -> Line<'static> {
+/// The width of the card's first column ("first name ").
+const LABEL_W: usize = 11;
+
+/// "name       value", the card's two columns; a value too long for the
+/// card's `inner_w` ends in an ellipsis rather than being cut mid-word.
+fn field(name: &str, value: &str, inner_w: usize, theme: &Theme) -> Line<'static> {
+    let value = truncate(value, inner_w.saturating_sub(LABEL_W)).into_owned();
     Line::from(vec![
-        Span::styled(format!("{name:<11}"), theme.style(StyleKey::PopupLabel)),
+        Span::styled(
+            format!("{name:<LABEL_W$}"),
+            theme.style(StyleKey::PopupLabel),
+        ),
         Span::styled(value, theme.style(StyleKey::PopupText)),
     ])
 }
 
 /// Names, first seen, contact (for roles that see it) and consents.
-fn identity_lines(card: &ViewerCard, role: StaffRole, theme: &Theme) -> Vec<Line<'static>> {
+fn identity_lines(
+    card: &ViewerCard,
+    role: StaffRole,
+    inner_w: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::from(vec![
             Span::styled(
@@ -127,16 +141,17 @@ fn identity_lines(card: &ViewerCard, role: StaffRole, theme: &Theme) -> Vec<Line
                 theme.name_color(&card.viewer_id.0),
             ),
         ]),
-        field("pseudonym", clean_name(&card.pseudonym), theme),
-        field("first seen", clock(card.first_seen), theme),
+        field("pseudonym", &clean_name(&card.pseudonym), inner_w, theme),
+        field("first seen", &clock(card.first_seen), inner_w, theme),
     ];
     if permissions::sees_contact(role)
         && let Some(contact) = &card.contact
     {
         let phone = contact.phone.as_deref().map(clean).map(Cow::into_owned);
         let email = contact.email.as_deref().map(clean).map(Cow::into_owned);
-        lines.push(field("phone", phone.unwrap_or_else(|| "—".into()), theme));
-        lines.push(field("e-mail", email.unwrap_or_else(|| "—".into()), theme));
+        let dash = || "—".to_string();
+        lines.push(field("phone", &phone.unwrap_or_else(dash), inner_w, theme));
+        lines.push(field("e-mail", &email.unwrap_or_else(dash), inner_w, theme));
     }
     if !card.consents.is_empty() {
         let consents: Vec<String> = card
@@ -146,14 +161,14 @@ fn identity_lines(card: &ViewerCard, role: StaffRole, theme: &Theme) -> Vec<Line
                 format!("{:?} {}", c.purpose, if c.granted { "yes" } else { "no" }).to_lowercase()
             })
             .collect();
-        lines.push(field("consents", consents.join(", "), theme));
+        lines.push(field("consents", &consents.join(", "), inner_w, theme));
     }
     lines
 }
 
-fn sanction_lines(card: &ViewerCard, theme: &Theme) -> Vec<Line<'static>> {
+fn sanction_lines(card: &ViewerCard, inner_w: usize, theme: &Theme) -> Vec<Line<'static>> {
     if card.sanctions.is_empty() {
-        return vec![field("sanctions", "none".into(), theme)];
+        return vec![field("sanctions", "none", inner_w, theme)];
     }
     card.sanctions
         .iter()
@@ -175,7 +190,7 @@ fn sanction_lines(card: &ViewerCard, theme: &Theme) -> Vec<Line<'static>> {
                     reason_suffix(reason)
                 ),
             };
-            field(if i == 0 { "sanctions" } else { "" }, desc, theme)
+            field(if i == 0 { "sanctions" } else { "" }, &desc, inner_w, theme)
         })
         .collect()
 }

@@ -7,7 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::pane_block;
-use super::text::{author_label, author_style, clean, clean_name, clock, put_line, tombstone_text};
+use super::text::{
+    author_label_fit, author_style, clean, clean_name, clock, put_line, tombstone_text,
+};
 use std::collections::HashMap;
 
 use crate::console::feed::{Feed, Layout, Pos};
@@ -382,7 +384,7 @@ fn draw_entry(
                     (
                         clock(m.at),
                         Span::styled(mark, theme.style(mark_style)),
-                        author_label(&state.feed, &m.author),
+                        author_label_fit(&state.feed, &m.author, name_w as usize),
                         author_style(&m.author, theme),
                         pinned,
                     )

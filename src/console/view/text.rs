@@ -75,6 +75,32 @@ pub(crate) fn author_label(feed: &Feed, author: &Author) -> String {
     }
 }
 
+/// [`author_label`] fitted to `width` cells. The pseudonym is never cut,
+/// since it is what tells two people of one first name apart: the first
+/// name is shortened first ("Jean-Fr…~lune"). Only a pseudonym that alone
+/// leaves no room for one letter of the name is cut itself.
+pub(crate) fn author_label_fit(feed: &Feed, author: &Author, width: usize) -> String {
+    match author {
+        Author::Viewer {
+            first_name,
+            pseudonym,
+            ..
+        } if feed.name_is_shared(first_name) => {
+            let first = clean_name(first_name);
+            let tail = format!("~{}", clean_name(pseudonym));
+            let tail_w = wrap::display_width(&tail);
+            if wrap::display_width(&first) + tail_w <= width {
+                format!("{first}{tail}")
+            } else if tail_w + 2 <= width {
+                format!("{}{tail}", wrap::truncate(&first, width - tail_w))
+            } else {
+                wrap::truncate(&format!("{first}{tail}"), width).into_owned()
+            }
+        }
+        other => wrap::truncate(&clean_name(other.display_name()), width).into_owned(),
+    }
+}
+
 pub(crate) fn author_style(author: &Author, theme: &Theme) -> Style {
     match author {
         Author::Viewer { viewer_id, .. } => theme.name_color(&viewer_id.0),
