@@ -64,6 +64,7 @@ actions! {
     DrawNow => "draw_now", "draw the instant win now (asks to confirm)";
     Redraw => "redraw", "re-draw without chosen winners (new record)";
     Games => "games", "past polls and instant wins of this show";
+    Messages => "messages", "read the last status messages in full";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
 }
@@ -278,6 +279,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("D", Action::DrawNow),
     ("R", Action::Redraw),
     ("L", Action::Games),
+    ("m", Action::Messages),
     ("?", Action::Help),
     ("q", Action::Quit),
     ("ctrl-c", Action::Quit),

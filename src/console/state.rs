@@ -5,7 +5,7 @@
 //! state and returns the [`Effect`]s to carry out (send a command, quit).
 //! No I/O here, so every behaviour is tested by feeding messages.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crossterm::event::KeyEvent;
 
@@ -22,7 +22,7 @@ use super::input::{Edit, History, LineEditor};
 use super::keymap::{Action, Keymap};
 use super::permissions;
 pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, Target};
-use super::popups::{Context, GamesList, Help};
+use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -30,6 +30,8 @@ const NOTE_MILLIS: Millis = 8_000;
 const MAX_QUESTIONS: usize = 500;
 const MAX_HELD: usize = 500;
 const MAX_ACTIVITY: usize = 500;
+/// How many status messages the log popup keeps.
+const MAX_LOG: usize = 50;
 /// Width of one sparkline bucket, and how many are kept.
 pub const RATE_BUCKET_MILLIS: Millis = 5_000;
 pub const RATE_BUCKETS: usize = 24;
@@ -232,6 +234,12 @@ pub struct Console {
     pub history: History,
     pub pending: HashMap<CommandId, Pending>,
     pub note: Option<Note>,
+    /// Every status message shown, newest last, for the log popup.
+    pub log: VecDeque<LogEntry>,
+    /// Viewers banned while this console watched (a second ban is a no-op).
+    pub banned: HashSet<ViewerId>,
+    /// `regie demo`'s console: the quit dialog says the demo stops too.
+    pub demo: bool,
     pub now: Millis,
     /// The last event applied: the dedupe guard and the resume point.
     pub epoch: Option<Epoch>,
@@ -275,6 +283,9 @@ impl Console {
             history: History::default(),
             pending: HashMap::new(),
             note: None,
+            log: VecDeque::new(),
+            banned: HashSet::new(),
+            demo: false,
             now: 0,
             epoch: None,
             seq: 0,
@@ -415,9 +426,20 @@ impl Console {
         Effect::Send(CommandFrame { id, command })
     }
 
+    /// Shows `text` in the status line, replacing whatever was there (an
+    /// old error included), and keeps it in the log.
     fn note(&mut self, text: impl Into<String>, error: bool) {
+        let text = text.into();
+        self.log.push_back(LogEntry {
+            at: self.now,
+            text: text.clone(),
+            error,
+        });
+        while self.log.len() > MAX_LOG {
+            self.log.pop_front();
+        }
         self.note = Some(Note {
-            text: text.into(),
+            text,
             error,
             at: self.now,
         });
@@ -659,7 +681,9 @@ fn on_frame(state: &mut Console, frame: ServerFrame) {
         }
         ServerFrame::Event(ev) => on_event(state, ev),
         ServerFrame::Ack { id, .. } => {
-            state.pending.remove(&id);
+            if let Some(done) = state.pending.remove(&id) {
+                state.note(format!("Done: {}", done.summary), false);
+            }
         }
         ServerFrame::Error(err) => on_error(state, &err),
         ServerFrame::ViewerCard { id, card } => {
@@ -845,6 +869,7 @@ fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
             by,
         } => {
             let what = format!("banned {}", viewer_label(state, &viewer_id));
+            state.banned.insert(viewer_id.clone());
             if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
                 && view.viewer_id == viewer_id
                 && let Some(card) = view.card.as_mut()
@@ -1010,13 +1035,24 @@ fn on_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     };
     if !permissions::allows(state.role(), action) {
-        state.note(
-            format!("{} is not available to {}", action.name(), state.role()),
-            true,
-        );
+        state.note(not_allowed(state.role(), action), true);
         return Vec::new();
     }
     run_action(state, action)
+}
+
+/// "A moderator can't launch an instant win.": the action's help line
+/// without its parenthesis, never the keymap name or the role's id.
+fn not_allowed(role: StaffRole, action: Action) -> String {
+    let what = action.help();
+    let what = what.split(" (").next().unwrap_or(what);
+    let who = match role {
+        StaffRole::Host => "A host",
+        StaffRole::Moderator => "A moderator",
+        StaffRole::Support => "Support staff",
+        StaffRole::Admin => "An admin",
+    };
+    format!("{who} can't {what}.")
 }
 
 fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
@@ -1040,6 +1076,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             on_viewer_action(state, action)
         }
         Action::Help
+        | Action::Messages
         | Action::Quit
         | Action::Poll
         | Action::InstantWin
@@ -1134,6 +1171,10 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
                 return Vec::new();
             };
             let id = m.id;
+            if m.answered {
+                state.note(format!("{} is already answered", state.describe(id)), false);
+                return Vec::new();
+            }
             let summary = format!("mark {} answered", state.describe(id));
             return vec![state.send(Command::MarkAnswered { message_id: id }, summary)];
         }
@@ -1180,7 +1221,12 @@ fn on_viewer_action(state: &mut Console, action: Action) -> Vec<Effect> {
         }
         Action::Ban => {
             if let Some((viewer_id, name)) = selected_author(state) {
-                state.popup = Some(Popup::confirm(Target::Ban { viewer_id, name }));
+                if state.banned.contains(&viewer_id) {
+                    let name = super::view::text::clean_name(&name);
+                    state.note(format!("{name} is already banned"), false);
+                } else {
+                    state.popup = Some(Popup::confirm(Target::Ban { viewer_id, name }));
+                }
             }
         }
         Action::Redact => {
@@ -1209,6 +1255,12 @@ fn on_viewer_action(state: &mut Console, action: Action) -> Vec<Effect> {
 fn open_popup(state: &mut Console, action: Action) {
     match action {
         Action::Help => state.popup = Some(Popup::Help(Help::default())),
+        Action::Messages => {
+            state.popup = Some(Popup::Log(MessageLog {
+                entries: state.log.iter().cloned().collect(),
+                scroll: 0,
+            }));
+        }
         Action::Quit => state.popup = Some(Popup::confirm(Target::Quit)),
         Action::Poll => state.popup = Some(Popup::PollForm(PollForm::default())),
         Action::InstantWin => state.popup = Some(Popup::InstantWinForm(InstantWinForm::default())),
@@ -1470,6 +1522,16 @@ impl Context for Console {
 
     fn describe(&self, id: MessageId) -> String {
         Console::describe(self, id)
+    }
+
+    fn pending(&self) -> Vec<String> {
+        let mut list: Vec<&Pending> = self.pending.values().collect();
+        list.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.summary.cmp(&b.summary)));
+        list.into_iter().map(|p| p.summary.clone()).collect()
+    }
+
+    fn demo(&self) -> bool {
+        self.demo
     }
 }
 
