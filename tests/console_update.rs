@@ -974,3 +974,63 @@ fn a_refused_action_reads_as_a_sentence_without_internal_names() {
     assert_eq!(text, "A moderator can't launch an instant win.");
     assert!(!text.contains("instant_win") && !text.contains("moderator is"));
 }
+
+#[test]
+fn hide_says_how_to_undo_it_and_release_shows_a_hidden_message_again() {
+    let mut c = show(StaffRole::Moderator);
+    let effects = feed(&mut c, [key('k'), key('h')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Hide {
+            message_id: MessageId(16),
+            reason: String::new()
+        }]
+    );
+    feed(&mut c, [ack(sent_id(&effects))]);
+    assert_eq!(
+        c.note.as_ref().unwrap().text,
+        "Done: hide Inès's message #16 (a shows it again)"
+    );
+    let seq = c.seq;
+    feed(
+        &mut c,
+        [Msg::Frame(event(
+            seq + 1,
+            NOON + 30 * MIN,
+            Event::Hidden {
+                message_id: MessageId(16),
+                by: actor("Inès B.", StaffRole::Moderator),
+            },
+        ))],
+    );
+    assert!(feed(&mut c, [key('h')]).is_empty(), "hidden already");
+    assert_eq!(
+        c.note.as_ref().unwrap().text,
+        "Inès's message #16 is already hidden"
+    );
+    // The undo: release lets the hidden message through, as the protocol says.
+    let effects = feed(&mut c, [key('a')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Release {
+            message_id: MessageId(16)
+        }]
+    );
+    let mut shown = c.feed.message(MessageId(16)).unwrap().clone();
+    shown.visibility = Visibility::Visible;
+    feed(
+        &mut c,
+        [
+            ack(sent_id(&effects)),
+            Msg::Frame(event(
+                seq + 2,
+                NOON + 30 * MIN,
+                Event::Released { message: shown },
+            )),
+        ],
+    );
+    assert!(feed(&mut c, [key('a')]).is_empty(), "visible already");
+    let note = c.note.as_ref().unwrap();
+    assert_eq!(note.text, "Inès's message #16 is already visible");
+    assert!(!note.error);
+}

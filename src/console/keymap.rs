@@ -51,7 +51,7 @@ actions! {
     Pin => "pin", "pin / unpin the selected message";
     MarkAnswered => "mark_answered", "mark the selected question answered";
     Hide => "hide", "hide the selected message from viewers";
-    Release => "release", "let the selected held message through";
+    Release => "release", "let the selected held or hidden message through";
     Timeout => "timeout", "time the author out (asks for a duration)";
     Ban => "ban", "ban the author (asks to confirm)";
     Redact => "redact", "redact the selected message (reason, then confirm)";

@@ -116,6 +116,8 @@ pub struct Pending {
     pub summary: String,
     pub at: Millis,
     pub sent_offline: bool,
+    /// The action that undoes this one, named in its confirmation.
+    pub undo: Option<Action>,
 }
 
 #[derive(Debug, Clone)]
@@ -421,9 +423,33 @@ impl Console {
                 summary,
                 at: self.now,
                 sent_offline: self.conn != ConnStatus::Connected,
+                undo: None,
             },
         );
         Effect::Send(CommandFrame { id, command })
+    }
+
+    /// Like [`Console::send`]; the confirmation then says which key undoes it.
+    fn send_undoable(&mut self, command: Command, summary: String, undo: Action) -> Effect {
+        let effect = self.send(command, summary);
+        if let Effect::Send(frame) = &effect
+            && let Some(p) = self.pending.get_mut(&frame.id)
+        {
+            p.undo = Some(undo);
+        }
+        effect
+    }
+
+    /// "Done: hide Marc's message #7 (a shows it again)".
+    fn confirmation(&self, done: &Pending) -> String {
+        let key = done
+            .undo
+            .filter(|a| permissions::allows(self.role(), *a))
+            .and_then(|a| self.keymap.keys_for(a).first().map(ToString::to_string));
+        match key {
+            Some(key) => format!("Done: {} ({key} shows it again)", done.summary),
+            None => format!("Done: {}", done.summary),
+        }
     }
 
     /// Shows `text` in the status line, replacing whatever was there (an
@@ -682,7 +708,8 @@ fn on_frame(state: &mut Console, frame: ServerFrame) {
         ServerFrame::Event(ev) => on_event(state, ev),
         ServerFrame::Ack { id, .. } => {
             if let Some(done) = state.pending.remove(&id) {
-                state.note(format!("Done: {}", done.summary), false);
+                let text = state.confirmation(&done);
+                state.note(text, false);
             }
         }
         ServerFrame::Error(err) => on_error(state, &err),
@@ -1183,21 +1210,31 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
                 return Vec::new();
             };
             let id = m.id;
+            if m.visibility == Visibility::Hidden {
+                state.note(format!("{} is already hidden", state.describe(id)), false);
+                return Vec::new();
+            }
             let summary = format!("hide {}", state.describe(id));
-            return vec![state.send(
+            return vec![state.send_undoable(
                 Command::Hide {
                     message_id: id,
                     reason: String::new(),
                 },
                 summary,
+                Action::Release,
             )];
         }
         Action::Release => {
             let Some(m) = selected_message(state) else {
                 return Vec::new();
             };
-            if !matches!(m.visibility, Visibility::Held { .. }) {
-                state.note("only a held message can be released", true);
+            // As the protocol says: release lets a held or a hidden
+            // message through; a visible one has nothing to release.
+            if m.visibility == Visibility::Visible {
+                state.note(
+                    format!("{} is already visible", state.describe(m.id)),
+                    false,
+                );
                 return Vec::new();
             }
             let id = m.id;
