@@ -110,13 +110,14 @@ fn demo_in_tmux_answer_pin_redact() {
         |s| s.contains("removed at the viewer's request · Alex (admin)") && s.contains("redacted"),
     );
 
-    // Quit, with confirmation; the demo stops and deletes its data.
+    // Quit, with confirmation that names what stops with the console; the
+    // demo stops and deletes its data.
     tmux.keys("demo", &["q"]);
     tmux.wait_for(
         "demo",
-        "the quit confirmation",
+        "the quit confirmation naming the demo's hub and crowd",
         Duration::from_secs(10),
-        |s| s.contains("Quit the console?"),
+        |s| s.contains("Quit the console?") && s.contains("stops its hub and its crowd"),
     );
     tmux.keys("demo", &["y"]);
     let end = tmux.wait_for("demo", "the demo to exit", Duration::from_secs(30), |s| {

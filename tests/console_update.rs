@@ -351,13 +351,8 @@ fn a_role_only_gets_its_actions_and_server_errors_show_in_the_status_line() {
     let mut c = show(StaffRole::Host);
     let effects = feed(&mut c, [key('k'), key('r')]);
     assert!(effects.is_empty() && c.popup.is_none());
-    assert!(
-        c.note
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("redact is not available to host")
-    );
+    let refused = &c.note.as_ref().unwrap().text;
+    assert_eq!(refused, "A host can't redact the selected message.");
     let effects = feed(&mut c, [key('x')]);
     let Effect::Send(frame) = &effects[0] else {
         panic!()
@@ -860,4 +855,182 @@ mod selection_props {
             run(Pane::Hold, &ops)?;
         }
     }
+}
+
+/// The id of the one command `effects` sends.
+fn sent_id(effects: &[Effect]) -> CommandId {
+    match effects {
+        [Effect::Send(frame)] => frame.id.clone(),
+        other => panic!("expected one command, got {other:?}"),
+    }
+}
+
+fn ack(id: CommandId) -> Msg {
+    Msg::Frame(ServerFrame::Ack { id, seq: None })
+}
+
+#[test]
+fn an_old_error_gives_way_to_the_confirmation_of_a_later_success() {
+    let mut c = show(StaffRole::Host);
+    feed(&mut c, [key('k'), key('r')]);
+    assert!(c.note.as_ref().unwrap().error, "the refusal is an error");
+    let id = sent_id(&feed(&mut c, [code(KeyCode::Tab), key('x')]));
+    feed(&mut c, [ack(id)]);
+    let note = c.note.as_ref().unwrap();
+    assert!(!note.error, "the success replaces the error: {note:?}");
+    assert_eq!(note.text, "Done: mark Julie's message #2 answered");
+    let screen = render(&mut c, 160, 48);
+    assert!(
+        screen.contains("Done: mark Julie's message #2 answered"),
+        "{screen}"
+    );
+    assert!(!screen.contains("can't redact"), "{screen}");
+}
+
+#[test]
+fn marking_an_answered_question_again_says_so_and_sends_nothing() {
+    let mut c = show(StaffRole::Host);
+    let id = sent_id(&feed(&mut c, [code(KeyCode::Tab), key('x')]));
+    let seq = c.seq;
+    feed(
+        &mut c,
+        [
+            ack(id),
+            Msg::Frame(event(
+                seq + 1,
+                NOON + 30 * MIN,
+                Event::QuestionAnswered {
+                    message_id: MessageId(2),
+                    by: actor("Claire", StaffRole::Host),
+                },
+            )),
+        ],
+    );
+    assert_eq!(c.question_sel, Some(MessageId(2)), "still on the question");
+    let effects = feed(&mut c, [key('x')]);
+    assert!(effects.is_empty(), "nothing to send: {effects:?}");
+    let note = c.note.as_ref().unwrap();
+    assert_eq!(note.text, "Julie's message #2 is already answered");
+    assert!(!note.error);
+}
+
+#[test]
+fn banning_a_banned_viewer_again_says_so_instead_of_asking() {
+    let mut c = show(StaffRole::Moderator);
+    feed(&mut c, [key('k'), key('b')]);
+    let id = sent_id(&feed(&mut c, [key('y')]));
+    let seq = c.seq;
+    feed(
+        &mut c,
+        [
+            ack(id),
+            Msg::Frame(event(
+                seq + 1,
+                NOON + 30 * MIN,
+                Event::ViewerBanned {
+                    viewer_id: ViewerId("v-ines".into()),
+                    reason: String::new(),
+                    by: actor("Inès B.", StaffRole::Moderator),
+                },
+            )),
+        ],
+    );
+    assert_eq!(c.note.as_ref().unwrap().text, "Done: ban Inès");
+    let effects = feed(&mut c, [key('b')]);
+    assert!(
+        effects.is_empty() && c.popup.is_none(),
+        "no second ban dialog"
+    );
+    assert_eq!(c.note.as_ref().unwrap().text, "Inès is already banned");
+}
+
+#[test]
+fn the_log_popup_keeps_the_last_messages_in_full() {
+    let mut c = show(StaffRole::Host);
+    feed(&mut c, [key('k'), key('r')]);
+    let id = sent_id(&feed(&mut c, [code(KeyCode::Tab), key('x')]));
+    feed(&mut c, [ack(id), key('m')]);
+    let Some(Popup::Log(log)) = &c.popup else {
+        panic!("m opens the log: {:?}", c.popup)
+    };
+    let texts: Vec<&str> = log.entries.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "A host can't redact the selected message.",
+            "Done: mark Julie's message #2 answered"
+        ]
+    );
+    assert!(log.entries[0].error && !log.entries[1].error);
+    feed(&mut c, [key('m')]);
+    assert!(c.popup.is_none(), "the same key closes it");
+}
+
+#[test]
+fn a_refused_action_reads_as_a_sentence_without_internal_names() {
+    let mut c = show(StaffRole::Moderator);
+    assert!(feed(&mut c, [key('W')]).is_empty());
+    let text = &c.note.as_ref().unwrap().text;
+    assert_eq!(text, "A moderator can't launch an instant win.");
+    assert!(!text.contains("instant_win") && !text.contains("moderator is"));
+}
+
+#[test]
+fn hide_says_how_to_undo_it_and_release_shows_a_hidden_message_again() {
+    let mut c = show(StaffRole::Moderator);
+    let effects = feed(&mut c, [key('k'), key('h')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Hide {
+            message_id: MessageId(16),
+            reason: String::new()
+        }]
+    );
+    feed(&mut c, [ack(sent_id(&effects))]);
+    assert_eq!(
+        c.note.as_ref().unwrap().text,
+        "Done: hide Inès's message #16 (a shows it again)"
+    );
+    let seq = c.seq;
+    feed(
+        &mut c,
+        [Msg::Frame(event(
+            seq + 1,
+            NOON + 30 * MIN,
+            Event::Hidden {
+                message_id: MessageId(16),
+                by: actor("Inès B.", StaffRole::Moderator),
+            },
+        ))],
+    );
+    assert!(feed(&mut c, [key('h')]).is_empty(), "hidden already");
+    assert_eq!(
+        c.note.as_ref().unwrap().text,
+        "Inès's message #16 is already hidden"
+    );
+    // The undo: release lets the hidden message through, as the protocol says.
+    let effects = feed(&mut c, [key('a')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Release {
+            message_id: MessageId(16)
+        }]
+    );
+    let mut shown = c.feed.message(MessageId(16)).unwrap().clone();
+    shown.visibility = Visibility::Visible;
+    feed(
+        &mut c,
+        [
+            ack(sent_id(&effects)),
+            Msg::Frame(event(
+                seq + 2,
+                NOON + 30 * MIN,
+                Event::Released { message: shown },
+            )),
+        ],
+    );
+    assert!(feed(&mut c, [key('a')]).is_empty(), "visible already");
+    let note = c.note.as_ref().unwrap();
+    assert_eq!(note.text, "Inès's message #16 is already visible");
+    assert!(!note.error);
 }

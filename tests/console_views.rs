@@ -637,6 +637,75 @@ fn held_and_pending_marks_are_distinct_and_narrow_everywhere() {
     }
 }
 
+#[test]
+fn status_messages_and_their_log() {
+    // An error, then a later success that replaces it with a confirmation.
+    let mut c = show(StaffRole::Host);
+    feed(&mut c, [key('k'), key('r')]);
+    snap("status_refused_as_a_sentence", &mut c);
+    let effects = feed(&mut c, [code(KeyCode::Tab), key('x')]);
+    let [regie::console::state::Effect::Send(frame)] = effects.as_slice() else {
+        panic!("x sends one command: {effects:?}")
+    };
+    update(
+        &mut c,
+        Msg::Frame(ServerFrame::Ack {
+            id: frame.id.clone(),
+            seq: None,
+        }),
+    );
+    snap("status_success_confirmed", &mut c);
+    let seq = c.seq;
+    update(
+        &mut c,
+        Msg::Frame(event(
+            seq + 1,
+            NOON + 30 * MIN,
+            Event::QuestionAnswered {
+                message_id: MessageId(2),
+                by: actor("Claire", StaffRole::Host),
+            },
+        )),
+    );
+    assert!(
+        feed(&mut c, [key('x')]).is_empty(),
+        "answered: nothing sent"
+    );
+    snap("status_already_answered", &mut c);
+    feed(&mut c, [key('m')]);
+    snap("message_log", &mut c);
+
+    let mut moderator = show(StaffRole::Moderator);
+    feed(&mut moderator, [key('W')]);
+    let screen = render(&mut moderator, 160, 48);
+    assert!(
+        screen.contains("A moderator can't launch an instant win."),
+        "{screen}"
+    );
+    assert!(!screen.contains("instant_win"), "{screen}");
+}
+
+#[test]
+fn quit_dialog_lists_pending_commands_and_the_demo() {
+    let mut c = show(StaffRole::Host);
+    feed(&mut c, [code(KeyCode::Tab), key('x'), key('p'), key('q')]);
+    snap("quit_confirm_pending", &mut c);
+    let screen = render(&mut c, 160, 48);
+    assert!(
+        screen.contains("mark Julie's message #2 answered"),
+        "{screen}"
+    );
+    assert!(screen.contains("unpin Julie's message #2"), "{screen}");
+    assert!(!screen.contains("hub and its crowd"), "{screen}");
+
+    let mut demo = show(StaffRole::Host);
+    demo.demo = true;
+    feed(&mut demo, [key('q')]);
+    snap("quit_confirm_demo", &mut demo);
+    let screen = render(&mut demo, 160, 48);
+    assert!(screen.contains("stops its hub and its crowd"), "{screen}");
+}
+
 const THEMES: [&str; 3] = ["default", "light", "high-contrast"];
 
 /// Colour carries meaning the text snapshots cannot see: the held mark is
@@ -752,14 +821,14 @@ fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
     feed(&mut c, [key('?')]);
     let screen = render(&mut c, 80, 24);
     assert!(screen.contains("more · j/k scroll"), "{screen}");
-    assert!(screen.contains("│ ↓ 10 more · j/k scroll"), "{screen}");
+    assert!(screen.contains("│ ↓ 11 more · j/k scroll"), "{screen}");
     assert!(!screen.contains("│ ↑ "), "nothing above yet: {screen}");
     assert!(!screen.contains("typing:"), "{screen}");
     feed(&mut c, (0..40).map(|_| key('j')));
     let screen = render(&mut c, 80, 24);
     assert!(screen.contains("more · j/k scroll"), "{screen}");
     assert!(screen.contains("typing:"), "the end is reachable: {screen}");
-    assert!(screen.contains("│ ↑ 10 more · j/k scroll"), "{screen}");
+    assert!(screen.contains("│ ↑ 11 more · j/k scroll"), "{screen}");
     assert!(
         !screen.contains("more · ↓"),
         "nothing below any more: {screen}"

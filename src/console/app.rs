@@ -66,6 +66,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
         scrollback,
         frame_interval,
         warnings,
+        demo,
         ..
     } = resolved;
     for w in &warnings {
@@ -97,6 +98,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
         live: net_config.live.clone(),
     };
     let mut state = Console::new(session, keymap, scrollback, &command_id_prefix());
+    state.demo = demo;
     update(&mut state, Msg::Tick(crate::now_millis()));
     let first_note = match (warnings.first(), intro) {
         (Some(w), _) => Some((format!("warning: {w}"), true)),

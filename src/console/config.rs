@@ -137,6 +137,8 @@ pub struct Resolved {
     pub log_file: PathBuf,
     pub frame_interval: Duration,
     pub warnings: Vec<String>,
+    /// `regie demo`'s console: quitting it also stops the hub and the crowd.
+    pub demo: bool,
 }
 
 /// Why the console cannot start with these settings.
@@ -210,6 +212,7 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
             .unwrap_or_else(|| std::env::temp_dir().join("regie-console.log")),
         frame_interval: Duration::from_micros(1_000_000 / u64::from(fps)),
         warnings,
+        demo: false,
     })
 }
 

@@ -51,7 +51,7 @@ actions! {
     Pin => "pin", "pin / unpin the selected message";
     MarkAnswered => "mark_answered", "mark the selected question answered";
     Hide => "hide", "hide the selected message from viewers";
-    Release => "release", "let the selected held message through";
+    Release => "release", "let the selected held or hidden message through";
     Timeout => "timeout", "time the author out (asks for a duration)";
     Ban => "ban", "ban the author (asks to confirm)";
     Redact => "redact", "redact the selected message (reason, then confirm)";
@@ -64,6 +64,7 @@ actions! {
     DrawNow => "draw_now", "draw the instant win now (asks to confirm)";
     Redraw => "redraw", "re-draw without chosen winners (new record)";
     Games => "games", "past polls and instant wins of this show";
+    Messages => "messages", "read the last status messages in full";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
 }
@@ -278,6 +279,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("D", Action::DrawNow),
     ("R", Action::Redraw),
     ("L", Action::Games),
+    ("m", Action::Messages),
     ("?", Action::Help),
     ("q", Action::Quit),
     ("ctrl-c", Action::Quit),

@@ -42,6 +42,7 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         | Action::Filter
         | Action::SortQuestions
         | Action::Games
+        | Action::Messages
         | Action::Help
         | Action::Quit => return None,
     })

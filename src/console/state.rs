@@ -5,7 +5,7 @@
 //! state and returns the [`Effect`]s to carry out (send a command, quit).
 //! No I/O here, so every behaviour is tested by feeding messages.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crossterm::event::KeyEvent;
 
@@ -22,7 +22,7 @@ use super::input::{Edit, History, LineEditor};
 use super::keymap::{Action, Keymap};
 use super::permissions;
 pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, Target};
-use super::popups::{Context, GamesList, Help};
+use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -30,6 +30,8 @@ const NOTE_MILLIS: Millis = 8_000;
 const MAX_QUESTIONS: usize = 500;
 const MAX_HELD: usize = 500;
 const MAX_ACTIVITY: usize = 500;
+/// How many status messages the log popup keeps.
+const MAX_LOG: usize = 50;
 /// Width of one sparkline bucket, and how many are kept.
 pub const RATE_BUCKET_MILLIS: Millis = 5_000;
 pub const RATE_BUCKETS: usize = 24;
@@ -114,6 +116,8 @@ pub struct Pending {
     pub summary: String,
     pub at: Millis,
     pub sent_offline: bool,
+    /// The action that undoes this one, named in its confirmation.
+    pub undo: Option<Action>,
 }
 
 #[derive(Debug, Clone)]
@@ -232,6 +236,12 @@ pub struct Console {
     pub history: History,
     pub pending: HashMap<CommandId, Pending>,
     pub note: Option<Note>,
+    /// Every status message shown, newest last, for the log popup.
+    pub log: VecDeque<LogEntry>,
+    /// Viewers banned while this console watched (a second ban is a no-op).
+    pub banned: HashSet<ViewerId>,
+    /// `regie demo`'s console: the quit dialog says the demo stops too.
+    pub demo: bool,
     pub now: Millis,
     /// The last event applied: the dedupe guard and the resume point.
     pub epoch: Option<Epoch>,
@@ -275,6 +285,9 @@ impl Console {
             history: History::default(),
             pending: HashMap::new(),
             note: None,
+            log: VecDeque::new(),
+            banned: HashSet::new(),
+            demo: false,
             now: 0,
             epoch: None,
             seq: 0,
@@ -410,14 +423,49 @@ impl Console {
                 summary,
                 at: self.now,
                 sent_offline: self.conn != ConnStatus::Connected,
+                undo: None,
             },
         );
         Effect::Send(CommandFrame { id, command })
     }
 
+    /// Like [`Console::send`]; the confirmation then says which key undoes it.
+    fn send_undoable(&mut self, command: Command, summary: String, undo: Action) -> Effect {
+        let effect = self.send(command, summary);
+        if let Effect::Send(frame) = &effect
+            && let Some(p) = self.pending.get_mut(&frame.id)
+        {
+            p.undo = Some(undo);
+        }
+        effect
+    }
+
+    /// "Done: hide Marc's message #7 (a shows it again)".
+    fn confirmation(&self, done: &Pending) -> String {
+        let key = done
+            .undo
+            .filter(|a| permissions::allows(self.role(), *a))
+            .and_then(|a| self.keymap.keys_for(a).first().map(ToString::to_string));
+        match key {
+            Some(key) => format!("Done: {} ({key} shows it again)", done.summary),
+            None => format!("Done: {}", done.summary),
+        }
+    }
+
+    /// Shows `text` in the status line, replacing whatever was there (an
+    /// old error included), and keeps it in the log.
     fn note(&mut self, text: impl Into<String>, error: bool) {
+        let text = text.into();
+        self.log.push_back(LogEntry {
+            at: self.now,
+            text: text.clone(),
+            error,
+        });
+        while self.log.len() > MAX_LOG {
+            self.log.pop_front();
+        }
         self.note = Some(Note {
-            text: text.into(),
+            text,
             error,
             at: self.now,
         });
@@ -659,7 +707,10 @@ fn on_frame(state: &mut Console, frame: ServerFrame) {
         }
         ServerFrame::Event(ev) => on_event(state, ev),
         ServerFrame::Ack { id, .. } => {
-            state.pending.remove(&id);
+            if let Some(done) = state.pending.remove(&id) {
+                let text = state.confirmation(&done);
+                state.note(text, false);
+            }
         }
         ServerFrame::Error(err) => on_error(state, &err),
         ServerFrame::ViewerCard { id, card } => {
@@ -845,6 +896,7 @@ fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
             by,
         } => {
             let what = format!("banned {}", viewer_label(state, &viewer_id));
+            state.banned.insert(viewer_id.clone());
             if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
                 && view.viewer_id == viewer_id
                 && let Some(card) = view.card.as_mut()
@@ -1010,13 +1062,24 @@ fn on_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     };
     if !permissions::allows(state.role(), action) {
-        state.note(
-            format!("{} is not available to {}", action.name(), state.role()),
-            true,
-        );
+        state.note(not_allowed(state.role(), action), true);
         return Vec::new();
     }
     run_action(state, action)
+}
+
+/// "A moderator can't launch an instant win.": the action's help line
+/// without its parenthesis, never the keymap name or the role's id.
+fn not_allowed(role: StaffRole, action: Action) -> String {
+    let what = action.help();
+    let what = what.split(" (").next().unwrap_or(what);
+    let who = match role {
+        StaffRole::Host => "A host",
+        StaffRole::Moderator => "A moderator",
+        StaffRole::Support => "Support staff",
+        StaffRole::Admin => "An admin",
+    };
+    format!("{who} can't {what}.")
 }
 
 fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
@@ -1040,6 +1103,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             on_viewer_action(state, action)
         }
         Action::Help
+        | Action::Messages
         | Action::Quit
         | Action::Poll
         | Action::InstantWin
@@ -1134,6 +1198,10 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
                 return Vec::new();
             };
             let id = m.id;
+            if m.answered {
+                state.note(format!("{} is already answered", state.describe(id)), false);
+                return Vec::new();
+            }
             let summary = format!("mark {} answered", state.describe(id));
             return vec![state.send(Command::MarkAnswered { message_id: id }, summary)];
         }
@@ -1142,21 +1210,31 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
                 return Vec::new();
             };
             let id = m.id;
+            if m.visibility == Visibility::Hidden {
+                state.note(format!("{} is already hidden", state.describe(id)), false);
+                return Vec::new();
+            }
             let summary = format!("hide {}", state.describe(id));
-            return vec![state.send(
+            return vec![state.send_undoable(
                 Command::Hide {
                     message_id: id,
                     reason: String::new(),
                 },
                 summary,
+                Action::Release,
             )];
         }
         Action::Release => {
             let Some(m) = selected_message(state) else {
                 return Vec::new();
             };
-            if !matches!(m.visibility, Visibility::Held { .. }) {
-                state.note("only a held message can be released", true);
+            // As the protocol says: release lets a held or a hidden
+            // message through; a visible one has nothing to release.
+            if m.visibility == Visibility::Visible {
+                state.note(
+                    format!("{} is already visible", state.describe(m.id)),
+                    false,
+                );
                 return Vec::new();
             }
             let id = m.id;
@@ -1180,7 +1258,12 @@ fn on_viewer_action(state: &mut Console, action: Action) -> Vec<Effect> {
         }
         Action::Ban => {
             if let Some((viewer_id, name)) = selected_author(state) {
-                state.popup = Some(Popup::confirm(Target::Ban { viewer_id, name }));
+                if state.banned.contains(&viewer_id) {
+                    let name = super::view::text::clean_name(&name);
+                    state.note(format!("{name} is already banned"), false);
+                } else {
+                    state.popup = Some(Popup::confirm(Target::Ban { viewer_id, name }));
+                }
             }
         }
         Action::Redact => {
@@ -1209,6 +1292,12 @@ fn on_viewer_action(state: &mut Console, action: Action) -> Vec<Effect> {
 fn open_popup(state: &mut Console, action: Action) {
     match action {
         Action::Help => state.popup = Some(Popup::Help(Help::default())),
+        Action::Messages => {
+            state.popup = Some(Popup::Log(MessageLog {
+                entries: state.log.iter().cloned().collect(),
+                scroll: 0,
+            }));
+        }
         Action::Quit => state.popup = Some(Popup::confirm(Target::Quit)),
         Action::Poll if state.games.live_poll().is_some() => state.note(
             "A poll is already live: close it first, then launch the next one",
@@ -1474,6 +1563,16 @@ impl Context for Console {
 
     fn describe(&self, id: MessageId) -> String {
         Console::describe(self, id)
+    }
+
+    fn pending(&self) -> Vec<String> {
+        let mut list: Vec<&Pending> = self.pending.values().collect();
+        list.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.summary.cmp(&b.summary)));
+        list.into_iter().map(|p| p.summary.clone()).collect()
+    }
+
+    fn demo(&self) -> bool {
+        self.demo
     }
 }
 

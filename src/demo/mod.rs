@@ -324,6 +324,7 @@ fn console_settings(url: &str, token: String, options: &DemoOptions, dir: &Path)
         log_file: log_file(dir),
         frame_interval: Duration::from_micros(1_000_000 / 30),
         warnings,
+        demo: true,
     }
 }
 

@@ -125,7 +125,7 @@ impl Confirm {
         theme: &Theme,
     ) -> Option<(u16, u16)> {
         let width = match self.what {
-            Target::Quit => 36,
+            Target::Quit if ctx.pending().is_empty() && !ctx.demo() => 36,
             _ => popup_width(area),
         };
         let (title, mut lines) = self.body(area, width, ctx, theme);
@@ -149,7 +149,7 @@ impl Confirm {
         let warn = theme.style(StyleKey::PopupWarning);
         let text = theme.style(StyleKey::PopupText);
         match &self.what {
-            Target::Quit => (" Quit ", vec![Line::styled("Quit the console?", text)]),
+            Target::Quit => (" Quit ", quit_lines(w, ctx, theme)),
             Target::Ban { name, .. } => (
                 " Ban ",
                 wrapped(
@@ -207,6 +207,39 @@ impl Confirm {
             }
         }
     }
+}
+
+/// Quitting names what it leaves behind: the commands the hub has not
+/// confirmed, and in the demo the hub and the crowd it stops.
+fn quit_lines(inner_w: usize, ctx: &dyn Context, theme: &Theme) -> Vec<Line<'static>> {
+    let text = theme.style(StyleKey::PopupText);
+    let warn = theme.style(StyleKey::PopupWarning);
+    let mut lines = vec![Line::styled("Quit the console?", text)];
+    let pending = ctx.pending();
+    if !pending.is_empty() {
+        lines.push(Line::default());
+        let head = if pending.len() == 1 {
+            "This command is not confirmed by the hub yet:".to_string()
+        } else {
+            format!(
+                "These {} commands are not confirmed by the hub yet:",
+                pending.len()
+            )
+        };
+        lines.extend(wrapped(&head, inner_w, warn));
+        for p in &pending {
+            lines.extend(wrapped(&format!("· {}", clean(p)), inner_w, text));
+        }
+    }
+    if ctx.demo() {
+        lines.push(Line::default());
+        lines.extend(wrapped(
+            "This is the demo: quitting also stops its hub and its crowd of viewers.",
+            inner_w,
+            warn,
+        ));
+    }
+    lines
 }
 
 /// A redaction shows exactly the text that goes, and the reason.

@@ -10,6 +10,7 @@
 //! | [`prompt`] | one line of text: filter, timeout duration, redaction reason |
 //! | [`viewer_card`] | a viewer's card, with timeout and ban |
 //! | [`help`] | the key help, generated from the keymap |
+//! | [`log`] | the last status-line messages in full |
 //! | [`games_list`] | this show's polls and instant wins |
 //! | [`game_forms`] | the poll, instant-win and re-draw forms |
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
@@ -18,6 +19,7 @@ pub mod confirm;
 pub mod game_forms;
 pub mod games_list;
 pub mod help;
+pub mod log;
 pub mod popup_box;
 pub mod prompt;
 pub mod viewer_card;
@@ -29,6 +31,7 @@ use ratatui::layout::Rect;
 pub use confirm::{Confirm, Target};
 pub use games_list::GamesList;
 pub use help::Help;
+pub use log::{LogEntry, MessageLog};
 pub use prompt::{Prompt, PromptKind};
 pub use viewer_card::CardView;
 
@@ -50,6 +53,10 @@ pub trait Context {
     fn message(&self, id: MessageId) -> Option<ChatMessage>;
     /// "Julie's message": how a message is named in a summary.
     fn describe(&self, id: MessageId) -> String;
+    /// How the commands sent and not yet answered are named, oldest first.
+    fn pending(&self) -> Vec<String>;
+    /// Whether this is `regie demo`'s console (quitting stops the demo).
+    fn demo(&self) -> bool;
 }
 
 /// Footer hints: (key, what it does), in display order.
@@ -88,6 +95,8 @@ pub enum Popup {
     RedrawForm(RedrawForm),
     /// This show's polls and instant wins.
     Games(GamesList),
+    /// The last status messages in full.
+    Log(MessageLog),
 }
 
 impl Popup {
@@ -107,6 +116,7 @@ impl Popup {
             Popup::InstantWinForm(p) => game_forms::on_instant_win_key(p, key),
             Popup::RedrawForm(p) => game_forms::on_redraw_key(p, key, ctx.games()),
             Popup::Games(p) => p.on_key(key, ctx.keymap()),
+            Popup::Log(p) => p.on_key(key, ctx.keymap()),
         }
     }
 
@@ -138,6 +148,7 @@ impl Popup {
             Popup::InstantWinForm(p) => game_forms::draw_instant_win_form(buf, area, p, theme),
             Popup::RedrawForm(p) => game_forms::draw_redraw_form(buf, area, p, theme),
             Popup::Games(p) => p.draw(buf, area, ctx, theme),
+            Popup::Log(p) => p.draw(buf, area, ctx, theme),
         }
     }
 }
