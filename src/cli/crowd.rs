@@ -51,6 +51,14 @@ pub struct CrowdArgs {
     /// Share of viewers who enter an instant win they see open.
     #[arg(long, default_value_t = GamePlay::default().entry_ratio)]
     pub entry_ratio: f64,
+    /// Viewers give (made-up) contact data when they join, so support sees
+    /// a masked phone and e-mail on their card.
+    #[arg(long)]
+    pub contact: bool,
+    /// Reconnect tries in a row before a viewer whose connection closed
+    /// gives up (0: viewers do not reconnect). A ban ends a viewer at once.
+    #[arg(long, default_value_t = 20)]
+    pub reconnects: u32,
 }
 
 impl CrowdArgs {
@@ -73,6 +81,8 @@ impl CrowdArgs {
                 entry_ratio: self.entry_ratio,
                 ..GamePlay::default()
             },
+            contact: self.contact,
+            max_reconnects: self.reconnects,
             ..CrowdConfig::new(self.url, self.live)
         }
     }

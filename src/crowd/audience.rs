@@ -99,6 +99,26 @@ pub struct ViewerProfile {
     pub key: String,
 }
 
+impl ViewerProfile {
+    /// Made-up contact data for this viewer, as a player who gave it would
+    /// send it: a French mobile number and an e-mail address, the same for
+    /// the same viewer. For demos, where support looks at a viewer's card.
+    pub fn contact(&self) -> crate::protocol::Contact {
+        let n = self.index % 100_000_000;
+        let name = ascii_fold(&self.first_name).to_lowercase();
+        crate::protocol::Contact {
+            phone: Some(format!(
+                "+33 6 {:02} {:02} {:02} {:02}",
+                n / 1_000_000 % 100,
+                n / 10_000 % 100,
+                n / 100 % 100,
+                n % 100
+            )),
+            email: Some(format!("{name}.{}@example.fr", self.index)),
+        }
+    }
+}
+
 /// Builds `count` viewers, the same ones for the same seed.
 pub fn audience(seed: u64, count: usize) -> Vec<ViewerProfile> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0xA0D1_E4CE);

@@ -59,6 +59,12 @@ pub struct CrowdConfig {
     pub drain: Duration,
     /// How viewers vote in polls and enter instant wins.
     pub play: GamePlay,
+    /// Whether viewers give contact data (a made-up phone and e-mail) in
+    /// their hello, so support sees it, masked, on their card.
+    pub contact: bool,
+    /// Reconnect tries in a row, after a close worth one, before a viewer
+    /// gives up (0: viewers do not reconnect).
+    pub max_reconnects: u32,
 }
 
 impl CrowdConfig {
@@ -76,6 +82,8 @@ impl CrowdConfig {
             max_lines: None,
             drain: Duration::from_secs(3),
             play: GamePlay::default(),
+            contact: false,
+            max_reconnects: 20,
         }
     }
 
@@ -126,7 +134,7 @@ pub enum CrowdError {
 /// How one viewer's run ended.
 enum ViewerOutcome {
     Ran {
-        tally: ViewerTally,
+        tally: Box<ViewerTally>,
         joined_at: Duration,
     },
     Failed(JoinError),
@@ -147,31 +155,29 @@ pub async fn run_crowd(
 
     // The first viewer joins alone: an unreachable or refusing hub is then
     // one error naming the URL, not three hundred failures.
-    let (ws, welcome) = viewer::join(&config.url, &config.live, &profiles[0])
-        .await
-        .map_err(|source| match source {
-            JoinError::Connect(_) | JoinError::Timeout(_) => CrowdError::Unreachable {
-                url: config.url.clone(),
-                source,
-            },
-            _ => CrowdError::Refused {
-                url: config.url.clone(),
-                source,
-            },
-        })?;
+    let (ws, welcome) = viewer::join(
+        &config.url,
+        &config.live,
+        &profiles[0],
+        config.contact,
+        None,
+    )
+    .await
+    .map_err(|source| match source {
+        JoinError::Connect(_) | JoinError::Timeout(_) => CrowdError::Unreachable {
+            url: config.url.clone(),
+            source,
+        },
+        _ => CrowdError::Refused {
+            url: config.url.clone(),
+            source,
+        },
+    })?;
     tracing::info!(url = %config.url, viewers = config.viewers, "crowd joining");
 
     let (joined_tx, joined_rx) = mpsc::unbounded_channel::<Joined>();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let first = spawn_joined(
-        ws,
-        &welcome,
-        profiles[0].index,
-        &joined_tx,
-        config.drain,
-        start,
-        play::Player::new(config.play, config.seed, profiles[0].index),
-    );
+    let first = spawn_joined(ws, welcome, &profiles[0], &config, &joined_tx, start);
     let ramp = tokio::spawn(ramp_up(
         profiles.into_iter().skip(1).collect(),
         Arc::clone(&config),
@@ -206,7 +212,7 @@ pub async fn run_crowd(
             Ok(Ok(ViewerOutcome::Ran { tally, joined_at })) => {
                 report.viewers_connected += 1;
                 report.ramp_up = report.ramp_up.max(joined_at);
-                merge(&mut report, tally);
+                merge(&mut report, *tally);
             }
             Ok(Ok(ViewerOutcome::Failed(e))) => {
                 *report.connect_failures.entry(e.tally_key()).or_default() += 1;
@@ -254,19 +260,12 @@ async fn ramp_up(
         let config = Arc::clone(&config);
         let joined_tx = joined_tx.clone();
         handles.push(tokio::spawn(async move {
-            let joined = viewer::join(&config.url, &config.live, &profile).await;
+            let joined =
+                viewer::join(&config.url, &config.live, &profile, config.contact, None).await;
             drop(permit);
             match joined {
                 Ok((ws, welcome)) => {
-                    let task = spawn_joined(
-                        ws,
-                        &welcome,
-                        profile.index,
-                        &joined_tx,
-                        config.drain,
-                        start,
-                        play::Player::new(config.play, config.seed, profile.index),
-                    );
+                    let task = spawn_joined(ws, welcome, &profile, &config, &joined_tx, start);
                     match task.await {
                         Ok(outcome) => outcome,
                         Err(e) => ViewerOutcome::Failed(JoinError::Protocol(e.to_string())),
@@ -283,13 +282,22 @@ async fn ramp_up(
 /// takes part in the games its welcome shows running.
 fn spawn_joined(
     ws: viewer::Socket,
-    welcome: &crate::protocol::Welcome,
-    index: usize,
+    welcome: Box<crate::protocol::Welcome>,
+    profile: &ViewerProfile,
+    config: &CrowdConfig,
     joined_tx: &mpsc::UnboundedSender<Joined>,
-    drain: Duration,
     start: Instant,
-    player: play::Player,
 ) -> JoinHandle<ViewerOutcome> {
+    let index = profile.index;
+    let player = play::Player::new(config.play, config.seed, index);
+    let drain = config.drain;
+    let link = viewer::Link {
+        url: config.url.clone(),
+        live: config.live.clone(),
+        profile: profile.clone(),
+        contact: config.contact,
+        max_reconnects: config.max_reconnects,
+    };
     let joined_at = start.elapsed();
     let (actions_tx, actions_rx) = mpsc::channel(ACTION_QUEUE);
     let settings = welcome
@@ -300,7 +308,7 @@ fn spawn_joined(
     let mut session = ViewerSession::new(index, &settings)
         .with_run(format!("{:08x}-", rand::random::<u32>()))
         .with_player(player);
-    session.on_welcome(welcome, crate::now_millis());
+    session.on_welcome(&welcome, crate::now_millis());
     // If the scheduler is gone, the handle (and its sender) is dropped here,
     // and the viewer closes as soon as it starts.
     let _ = joined_tx.send(Joined {
@@ -309,8 +317,11 @@ fn spawn_joined(
         settings,
     });
     tokio::spawn(async move {
-        let tally = viewer::run(ws, session, actions_rx, drain).await;
-        ViewerOutcome::Ran { tally, joined_at }
+        let tally = viewer::run(ws, &welcome, session, actions_rx, drain, link).await;
+        ViewerOutcome::Ran {
+            tally: Box::new(tally),
+            joined_at,
+        }
     })
 }
 
@@ -391,6 +402,8 @@ fn merge(report: &mut CrowdReport, t: ViewerTally) {
     report.messages_received += t.messages;
     report.votes += t.votes;
     report.entries += t.entries;
+    report.reconnects += t.reconnects;
+    report.reconnect_attempts += t.reconnect_attempts;
     if let Some(why) = t.disconnect {
         *report.disconnects.entry(why).or_default() += 1;
     }

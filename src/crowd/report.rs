@@ -92,6 +92,10 @@ pub struct CrowdReport {
     /// Viewers the hub (or the network) disconnected before the end, by
     /// reason (`slow_consumer`, `close 4008`, `lost`…).
     pub disconnects: BTreeMap<String, u64>,
+    /// Times a viewer whose connection closed came back (a welcome again),
+    /// and tries at it.
+    pub reconnects: u64,
+    pub reconnect_attempts: u64,
     /// Messages delivered to a viewer whose text still holds a phone number,
     /// e-mail, IBAN or card number. Must be 0: the hub holds those.
     pub personal_data_seen_by_viewers: u64,
@@ -160,6 +164,13 @@ impl fmt::Display for CrowdReport {
             "  games    {} votes, {} instant-win entries accepted",
             self.votes, self.entries
         )?;
+        if self.reconnect_attempts > 0 {
+            writeln!(
+                f,
+                "  resumed  {} reconnects ({} tries) after the hub closed a connection",
+                self.reconnects, self.reconnect_attempts
+            )?;
+        }
         let dropped: u64 = self.disconnects.values().sum();
         writeln!(
             f,

@@ -17,8 +17,8 @@ use super::report::KindCounts;
 use crate::privacy::detect_personal_data;
 use crate::protocol::{
     Auth, ClientFrame, CloseCode, Command, CommandFrame, CommandId, CommandKind, Contact, DrawView,
-    ErrorCode, Event, EventFrame, Hello, Millis, PROTOCOL_VERSION, PollView, Seq, ServerFrame,
-    Settings, Welcome, parse_server_frame,
+    ErrorCode, Event, EventFrame, Hello, Millis, PROTOCOL_VERSION, PollView, Resume, Seq,
+    ServerFrame, Settings, Welcome, parse_server_frame,
 };
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -50,7 +50,7 @@ pub enum JoinError {
     #[error("the hub refused the hello: {code}: {message}")]
     Refused { code: ErrorCode, message: String },
     #[error("the hub closed the connection before welcome ({0})")]
-    Closed(String),
+    Closed(String, Option<u16>),
     #[error("no welcome within {0:?}")]
     Timeout(Duration),
     #[error("unexpected frame before welcome: {0}")]
@@ -63,9 +63,23 @@ impl JoinError {
         match self {
             JoinError::Connect(_) => "connect".into(),
             JoinError::Refused { code, .. } => format!("refused {code}"),
-            JoinError::Closed(why) => format!("closed {why}"),
+            JoinError::Closed(why, _) => format!("closed {why}"),
             JoinError::Timeout(_) => "timeout".into(),
             JoinError::Protocol(_) => "protocol".into(),
+        }
+    }
+
+    /// Whether trying again cannot help: the hub refused this hello for
+    /// good (banned, a version or live it refuses), or closed with a
+    /// terminal code ([`CloseCode::is_terminal`]). An unreachable hub, a
+    /// hub shutting down or full, or a lost connection may come back.
+    pub fn is_terminal(&self) -> bool {
+        match self {
+            JoinError::Refused { code, .. } => !code.is_temporary(),
+            JoinError::Closed(_, code) => code
+                .and_then(CloseCode::from_code)
+                .is_some_and(CloseCode::is_terminal),
+            JoinError::Connect(_) | JoinError::Timeout(_) | JoinError::Protocol(_) => false,
         }
     }
 }
@@ -78,10 +92,14 @@ pub const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_RATE_LIMIT_RETRIES: u32 = 2;
 
 /// Connects and says hello; returns the socket once `welcome` arrived.
+/// With `contact`, the hello carries the viewer's (made-up) phone and
+/// e-mail; with `resume`, it asks to continue from that point.
 pub async fn join(
     url: &str,
     live: &str,
     profile: &ViewerProfile,
+    contact: bool,
+    resume: Option<Resume>,
 ) -> Result<(Socket, Box<Welcome>), JoinError> {
     let (mut ws, _) = tokio_tungstenite::connect_async(url)
         .await
@@ -93,9 +111,13 @@ pub async fn join(
             first_name: profile.first_name.clone(),
             pseudonym: profile.pseudonym.clone(),
             key: Some(profile.key.clone()),
-            contact: Contact::default(),
+            contact: if contact {
+                profile.contact()
+            } else {
+                Contact::default()
+            },
         },
-        resume: None,
+        resume,
     });
     let text = serde_json::to_string(&hello).expect("a hello always serialises");
     ws.send(Message::text(text))
@@ -120,14 +142,13 @@ pub async fn join(
                     Err(e) => return Err(JoinError::Protocol(e.to_string())),
                 },
                 Message::Close(frame) => {
-                    return Err(JoinError::Closed(close_reason(
-                        frame.map(|f| f.code.into()),
-                    )));
+                    let code = frame.map(|f| f.code.into());
+                    return Err(JoinError::Closed(close_reason(code), code));
                 }
                 _ => {}
             }
         }
-        Err(JoinError::Closed("connection lost".into()))
+        Err(JoinError::Closed("connection lost".into(), None))
     })
     .await
     .map_err(|_| JoinError::Timeout(JOIN_TIMEOUT))??;
@@ -152,6 +173,9 @@ pub struct ViewerTally {
     /// Votes and entries the hub accepted.
     pub votes: u64,
     pub entries: u64,
+    /// Reconnects that got a welcome again, and tries at one.
+    pub reconnects: u64,
+    pub reconnect_attempts: u64,
 }
 
 /// A `say` waiting for its answer.
@@ -190,6 +214,9 @@ pub struct ViewerSession {
     games_pending: HashMap<String, CommandKind>,
     /// Frames to send that the viewer decided on by itself (votes, entries).
     outbox: VecDeque<String>,
+    /// The frame of each game command, by id, to resend it after a
+    /// reconnect while it is unanswered.
+    game_frames: HashMap<String, String>,
 }
 
 impl ViewerSession {
@@ -208,6 +235,7 @@ impl ViewerSession {
             player: None,
             games_pending: HashMap::new(),
             outbox: VecDeque::new(),
+            game_frames: HashMap::new(),
         }
     }
 
@@ -242,9 +270,33 @@ impl ViewerSession {
             id: CommandId(id.clone()),
             command,
         });
-        self.games_pending.insert(id, kind);
-        self.outbox
-            .push_back(serde_json::to_string(&frame).expect("a command always serialises"));
+        let text = serde_json::to_string(&frame).expect("a command always serialises");
+        self.games_pending.insert(id.clone(), kind);
+        self.game_frames.insert(id, text.clone());
+        self.outbox.push_back(text);
+    }
+
+    /// The commands sent but not answered, under their ids, oldest first:
+    /// what a reconnected viewer sends again. The hub answers a command it
+    /// already decided with the same answer, so nothing is posted twice.
+    fn unanswered_frames(&mut self) -> Vec<String> {
+        let games = &self.games_pending;
+        self.game_frames.retain(|id, _| games.contains_key(id));
+        // Frames still in the outbox are sent anyway.
+        let queued: std::collections::HashSet<&String> = self.outbox.iter().collect();
+        let mut frames: Vec<(u64, String)> = self
+            .pending
+            .iter()
+            .map(|(id, p)| (command_number(id), say_frame(id, &p.line)))
+            .chain(
+                self.game_frames
+                    .iter()
+                    .filter(|(_, text)| !queued.contains(text))
+                    .map(|(id, text)| (command_number(id), text.clone())),
+            )
+            .collect();
+        frames.sort_by_key(|(n, _)| *n);
+        frames.into_iter().map(|(_, text)| text).collect()
     }
 
     /// Turns an action into the frame to send.
@@ -252,18 +304,12 @@ impl ViewerSession {
         match action {
             Action::Say(line) => {
                 let id = self.next_id();
-                let frame = ClientFrame::Command(CommandFrame {
-                    id: CommandId(id.clone()),
-                    command: Command::Say {
-                        text: line.text.clone(),
-                        question: line.question,
-                    },
-                });
+                let text = say_frame(&id, &line);
                 if attempt == 0 {
                     self.tally.sent.add(line.kind, 1);
                 }
                 self.pending.insert(id, Pending { line, attempt });
-                serde_json::to_string(&frame).expect("a command always serialises")
+                text
             }
         }
     }
@@ -444,82 +490,124 @@ impl ViewerSession {
     }
 }
 
+/// Where a viewer reconnects to, and as whom.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub url: String,
+    pub live: String,
+    pub profile: ViewerProfile,
+    /// Whether the hello carries contact data.
+    pub contact: bool,
+    /// Reconnects after a close worth one, at most this many in a row
+    /// without a welcome (0: the viewer ends when its connection does).
+    pub max_reconnects: u32,
+}
+
+/// First wait before a reconnect; doubles per failed try, up to
+/// [`RECONNECT_MAX_BACKOFF`], each wait jittered to between half and all of it
+/// so a crowd cut at once does not come back at once.
+const RECONNECT_BACKOFF: Duration = Duration::from_millis(100);
+const RECONNECT_MAX_BACKOFF: Duration = Duration::from_secs(3);
+
+/// The wait before reconnect try `attempt` (0-based), jittered.
+fn backoff(attempt: u32) -> Duration {
+    let full = RECONNECT_BACKOFF
+        .saturating_mul(1 << attempt.min(16))
+        .min(RECONNECT_MAX_BACKOFF);
+    full.mul_f64(rand::Rng::random_range(&mut rand::rng(), 0.5..=1.0))
+}
+
+/// How one connection of a viewer ended.
+enum Ended {
+    /// The run is over for this viewer (drained, or its last lines settled).
+    Done,
+    /// The connection closed or was lost: `close` is the close code, if any;
+    /// `bye` the hub's `bye` code, if one came first.
+    Lost {
+        why: String,
+        close: Option<u16>,
+        bye: Option<ErrorCode>,
+    },
+}
+
+impl Ended {
+    /// A close that ends the viewer: a terminal close code, or, when the
+    /// socket went before its close frame, a `bye` saying banned.
+    fn is_terminal(close: Option<u16>, bye: Option<ErrorCode>) -> bool {
+        match close.and_then(CloseCode::from_code) {
+            Some(code) => code.is_terminal(),
+            None => bye == Some(ErrorCode::Banned),
+        }
+    }
+}
+
 /// Runs a joined viewer until the scheduler lets go of it (its action
 /// channel closes) and its last lines are settled, or `drain` passes.
+///
+/// When its connection closes with a close worth a reconnect (anything but
+/// [`CloseCode::is_terminal`]), the viewer reconnects with a jittered,
+/// bounded backoff as the same viewer (same key), resumes from the last
+/// `(epoch, seq)` it saw, and resends its unanswered commands under their
+/// ids, so the hub acks them once and posts nothing twice.
 pub async fn run(
-    mut ws: Socket,
+    ws: Socket,
+    welcome: &Welcome,
     mut session: ViewerSession,
     mut actions: mpsc::Receiver<Action>,
     drain: Duration,
+    link: Link,
 ) -> ViewerTally {
     let mut draining_until: Option<Instant> = None;
-    // Votes and entries decided from the welcome, before any frame arrives.
-    while let Some(text) = session.next_outgoing() {
-        if ws.send(Message::text(text)).await.is_err() {
-            session.tally.disconnect = Some("connection lost".into());
-            session.finish();
-            return session.tally;
-        }
-    }
+    let mut epoch = welcome.epoch.clone();
+    let mut base_seq = welcome.seq;
+    let mut ws = ws;
+    let mut resent = Vec::new();
     loop {
-        if draining_until.is_some() && session.settled() {
+        let ended = connection(
+            &mut ws,
+            &mut session,
+            &mut actions,
+            &mut draining_until,
+            drain,
+            std::mem::take(&mut resent),
+        )
+        .await;
+        let Ended::Lost { why, close, bye } = ended else {
+            break;
+        };
+        if Ended::is_terminal(close, bye) || link.max_reconnects == 0 {
+            session.tally.disconnect = Some(why);
             break;
         }
-        let retry_at = session.retries.front().map(|(at, _, _)| *at);
-        // Not biased: a busy show must not starve the actions, nor the
-        // reverse.
-        tokio::select! {
-            msg = ws.next() => match msg {
-                Some(Ok(Message::Text(text))) => match parse_server_frame(&text) {
-                    Ok(frame) => {
-                        if let Some(why) = session.on_frame(frame, Instant::now()) {
-                            session.tally.disconnect = Some(why);
-                            break;
-                        }
-                        let mut lost = false;
-                        while let Some(text) = session.next_outgoing() {
-                            if ws.send(Message::text(text)).await.is_err() {
-                                lost = true;
-                                break;
-                            }
-                        }
-                        if lost {
-                            session.tally.disconnect = Some("connection lost".into());
-                            break;
-                        }
-                    }
-                    Err(_) => *session.tally.refused.entry("unparsable frame".into()).or_default() += 1,
-                },
-                Some(Ok(Message::Close(frame))) => {
-                    session.tally.disconnect = Some(close_reason(frame.map(|f| f.code.into())));
-                    break;
+        let resume = Resume {
+            epoch: epoch.clone(),
+            seq: session.last_seq.map_or(base_seq, |s| s.max(base_seq)),
+        };
+        match reconnect(
+            &link,
+            resume,
+            &mut session,
+            &mut actions,
+            &mut draining_until,
+            drain,
+        )
+        .await
+        {
+            Ok((socket, welcome)) => {
+                session.tally.reconnects += 1;
+                if welcome.epoch != epoch || !welcome.resumed {
+                    // History reset or too far behind: a fresh start.
+                    base_seq = welcome.seq;
+                    session.last_seq = None;
                 }
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => {
-                    session.tally.disconnect = Some("connection lost".into());
-                    break;
-                }
-            },
-            action = actions.recv(), if draining_until.is_none() => match action {
-                Some(action) => {
-                    let text = session.command_for(action, 0);
-                    if ws.send(Message::text(text)).await.is_err() {
-                        session.tally.disconnect = Some("connection lost".into());
-                        break;
-                    }
-                }
-                None => draining_until = Some(Instant::now() + drain),
-            },
-            () = sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
-                if let Some((_, line, attempt)) = session.retries.pop_front() {
-                    let text = session.command_for(Action::Say(line), attempt);
-                    if ws.send(Message::text(text)).await.is_err() {
-                        session.tally.disconnect = Some("connection lost".into());
-                        break;
-                    }
-                }
-            },
-            () = sleep_until(draining_until.unwrap_or_else(Instant::now)), if draining_until.is_some() => break,
+                epoch = welcome.epoch.clone();
+                ws = socket;
+                resent = session.unanswered_frames();
+            }
+            Err(gave_up) => {
+                session.tally.disconnect = Some(gave_up.unwrap_or(why));
+                break;
+            }
         }
     }
     session.finish();
@@ -528,6 +616,213 @@ pub async fn run(
         let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
     }
     session.tally
+}
+
+/// Reconnects `link`'s viewer with backoff. Lines the scheduler hands it
+/// meanwhile are taken (and sent once it is back). Fails with the reason to
+/// report when the hub refuses it for good (`Some`), or when the tries run
+/// out or the run's drain passes (`None`: the original reason stands).
+async fn reconnect(
+    link: &Link,
+    resume: Resume,
+    session: &mut ViewerSession,
+    actions: &mut mpsc::Receiver<Action>,
+    draining_until: &mut Option<Instant>,
+    drain: Duration,
+) -> Result<(Socket, Box<Welcome>), Option<String>> {
+    for attempt in 0..link.max_reconnects {
+        session.tally.reconnect_attempts += 1;
+        let wake = Instant::now() + backoff(attempt);
+        loop {
+            tokio::select! {
+                () = sleep_until(wake) => break,
+                action = actions.recv(), if draining_until.is_none() => match action {
+                    // Pending until the viewer is back; resent then.
+                    Some(action) => { let _ = session.command_for(action, 0); }
+                    None => *draining_until = Some(Instant::now() + drain),
+                },
+                () = sleep_until(draining_until.unwrap_or_else(Instant::now)), if draining_until.is_some() => return Err(None),
+            }
+        }
+        let joined = join(
+            &link.url,
+            &link.live,
+            &link.profile,
+            link.contact,
+            Some(resume.clone()),
+        )
+        .await;
+        match joined {
+            Ok(joined) => return Ok(joined),
+            Err(e) if e.is_terminal() => return Err(Some(format!("reconnect {}", e.tally_key()))),
+            Err(e) => tracing::debug!(viewer = link.profile.index, error = %e, "reconnect failed"),
+        }
+    }
+    Err(None)
+}
+
+/// One connection of a viewer: sends `first` (commands resent after a
+/// reconnect) and what the viewer decided on by itself, then reads and acts
+/// until the connection ends or the run does.
+async fn connection(
+    ws: &mut Socket,
+    session: &mut ViewerSession,
+    actions: &mut mpsc::Receiver<Action>,
+    draining_until: &mut Option<Instant>,
+    drain: Duration,
+    first: Vec<String>,
+) -> Ended {
+    let lost = || Ended::Lost {
+        why: "connection lost".into(),
+        close: None,
+        bye: None,
+    };
+    let mut bye: Option<ErrorCode> = None;
+    // Resent commands, then votes and entries decided from the welcome,
+    // before any frame arrives.
+    for text in first {
+        if ws.send(Message::text(text)).await.is_err() {
+            return lost();
+        }
+    }
+    while let Some(text) = session.next_outgoing() {
+        if ws.send(Message::text(text)).await.is_err() {
+            return lost();
+        }
+    }
+    loop {
+        if draining_until.is_some() && session.settled() {
+            return Ended::Done;
+        }
+        let retry_at = session.retries.front().map(|(at, _, _)| *at);
+        // Not biased: a busy show must not starve the actions, nor the
+        // reverse.
+        tokio::select! {
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(text))) => match parse_server_frame(&text) {
+                    Ok(frame) => {
+                        let bye_code = match &frame {
+                            ServerFrame::Bye { code, .. } => Some(*code),
+                            _ => None,
+                        };
+                        if session.on_frame(frame, Instant::now()).is_some() {
+                            // The close frame follows the bye and says
+                            // whether to come back; keep reading for it.
+                            bye = bye_code;
+                            continue;
+                        }
+                        while let Some(text) = session.next_outgoing() {
+                            if ws.send(Message::text(text)).await.is_err() {
+                                return lost();
+                            }
+                        }
+                    }
+                    Err(_) => *session.tally.refused.entry("unparsable frame".into()).or_default() += 1,
+                },
+                Some(Ok(Message::Close(frame))) => {
+                    let close = frame.map(|f| f.code.into());
+                    let why = bye.map_or_else(|| close_reason(close), |b| b.to_string());
+                    return Ended::Lost { why, close, bye };
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => {
+                    let why = bye.map_or_else(|| "connection lost".into(), |b| b.to_string());
+                    return Ended::Lost { why, close: None, bye };
+                }
+            },
+            action = actions.recv(), if draining_until.is_none() => match action {
+                Some(action) => {
+                    let text = session.command_for(action, 0);
+                    if ws.send(Message::text(text)).await.is_err() {
+                        return lost();
+                    }
+                }
+                None => *draining_until = Some(Instant::now() + drain),
+            },
+            () = sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
+                if let Some((_, line, attempt)) = session.retries.pop_front() {
+                    let text = session.command_for(Action::Say(line), attempt);
+                    if ws.send(Message::text(text)).await.is_err() {
+                        return lost();
+                    }
+                }
+            },
+            () = sleep_until(draining_until.unwrap_or_else(Instant::now)), if draining_until.is_some() => return Ended::Done,
+        }
+    }
+}
+
+#[cfg(test)]
+mod reconnect_tests {
+    use super::*;
+
+    #[test]
+    fn a_reconnected_viewer_resends_what_is_unanswered_under_the_same_ids() {
+        let line = |text: &str| Line {
+            kind: LineKind::Comment,
+            text: text.into(),
+            question: false,
+        };
+        let mut s = ViewerSession::new(2, &Settings::default());
+        let sent: Vec<String> = ["a", "b", "c"]
+            .into_iter()
+            .map(|t| s.command_for(Action::Say(line(t)), 0))
+            .collect();
+        s.on_frame(
+            ServerFrame::Ack {
+                id: CommandId("v2-2".into()),
+                seq: Some(1),
+            },
+            Instant::now(),
+        );
+        // The first and the last, byte for byte: same ids, same lines.
+        assert_eq!(
+            s.unanswered_frames(),
+            vec![sent[0].clone(), sent[2].clone()]
+        );
+        assert_eq!(s.tally.sent.total(), 3, "a resend is not a new line");
+    }
+
+    #[test]
+    fn only_terminal_closes_and_refusals_end_a_viewer() {
+        assert!(Ended::is_terminal(Some(4004), None));
+        assert!(Ended::is_terminal(None, Some(ErrorCode::Banned)));
+        assert!(!Ended::is_terminal(
+            Some(1001),
+            Some(ErrorCode::ShuttingDown)
+        ));
+        assert!(!Ended::is_terminal(None, None));
+        let refused = |code| JoinError::Refused {
+            code,
+            message: String::new(),
+        };
+        assert!(refused(ErrorCode::Banned).is_terminal());
+        assert!(!refused(ErrorCode::ShuttingDown).is_terminal());
+        assert!(JoinError::Closed(String::new(), Some(4001)).is_terminal());
+        assert!(!JoinError::Closed(String::new(), Some(4013)).is_terminal());
+        assert!(backoff(30) <= RECONNECT_MAX_BACKOFF);
+        assert!(backoff(0) >= RECONNECT_BACKOFF / 2);
+    }
+}
+
+/// The `say` frame of `line` under command id `id`.
+fn say_frame(id: &str, line: &Line) -> String {
+    let frame = ClientFrame::Command(CommandFrame {
+        id: CommandId(id.to_owned()),
+        command: Command::Say {
+            text: line.text.clone(),
+            question: line.question,
+        },
+    });
+    serde_json::to_string(&frame).expect("a command always serialises")
+}
+
+/// The counter at the end of a command id (`…v3-12` → 12), for ordering.
+fn command_number(id: &str) -> u64 {
+    id.rsplit('-')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// `close 4008 slow`, `close 1001 going away`, or `closed`.

@@ -288,6 +288,8 @@ fn crowd_config(url: &str, options: &DemoOptions) -> CrowdConfig {
     config.duration = Duration::from_secs(24 * 3600);
     config.seed = options.seed.unwrap_or_else(rand::random);
     config.connect_rate = 100.0;
+    // Support's viewer card (`v`) shows what a viewer gave, masked.
+    config.contact = true;
     config
 }
 
@@ -341,5 +343,24 @@ impl Stopped {
         self.temp
             .close()
             .with_context(|| format!("cannot delete the demo's data in {}", dir.display()))
+    }
+}
+
+#[cfg(test)]
+mod crowd_settings_tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_crowd_gives_contact_data_for_support_s_card() {
+        let options = DemoOptions {
+            viewers: 3,
+            rate: 2.0,
+            seed: Some(1),
+            role: StaffRole::Support,
+            theme: None,
+        };
+        let config = crowd_config("ws://127.0.0.1:1", &options);
+        assert!(config.contact);
+        assert!(config.max_reconnects > 0, "the demo crowd comes back");
     }
 }
