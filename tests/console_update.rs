@@ -625,7 +625,10 @@ fn a_selected_message_that_leaves_its_list_hands_the_selection_to_a_neighbour() 
         [Msg::Frame(event(
             35,
             NOON + 29 * MIN,
-            Event::Released { message: released },
+            Event::Released {
+                message: released,
+                by: Some(actor("Inès", StaffRole::Moderator)),
+            },
         ))],
     );
     assert_eq!(c.target().map(|m| m.id), Some(MessageId(51)));
@@ -739,6 +742,7 @@ mod selection_props {
         match (pane, how) {
             (Pane::Hold, 1) => Event::Released {
                 message: message(id.0, NOON, viewer("v", "Ann", "ann"), "x"),
+                by: Some(actor("Inès", StaffRole::Moderator)),
             },
             (Pane::Hold, 2) => Event::Hidden {
                 message_id: id,

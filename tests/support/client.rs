@@ -417,7 +417,7 @@ impl Drop for Reader {
 /// The message event's text, if the event is a message or release.
 pub(crate) fn text_of(event: &Event) -> Option<&str> {
     match event {
-        Event::Message { message } | Event::Released { message } => Some(&message.text),
+        Event::Message { message } | Event::Released { message, .. } => Some(&message.text),
         _ => None,
     }
 }
