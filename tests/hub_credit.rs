@@ -289,7 +289,7 @@ async fn the_viewer_count_is_unknown_while_away_and_refreshed_on_welcome() {
     .await;
     assert_eq!(state.viewers_online, None, "a count from before is stale");
     let screen = render(&mut state, 160, 48);
-    assert!(screen.contains(" ? online "), "{screen}");
+    assert!(screen.contains(" — online "), "{screen}");
 
     // Nobody watches the restarted hub; the resumed welcome says so.
     let hub = TestHub::restart(&port, LIVE, dir, |_| {}).await;

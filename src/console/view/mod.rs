@@ -227,7 +227,7 @@ fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<Span<'stat
     let viewers = Span::styled(
         match state.viewers_online {
             Some(count) => format!(" {count} online "),
-            None => " ? online ".to_string(),
+            None => " — online ".to_string(),
         },
         theme.style(StyleKey::StatusViewers),
     );
