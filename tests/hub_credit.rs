@@ -21,15 +21,15 @@ use support::hub::{KeptPort, LIVE, TestHub};
 
 const RULES: &str = "No purchase necessary. Règlement : https://example.com/jeu";
 
-fn staff(name: &str, role: StaffRole) -> Option<Actor> {
-    Some(Actor {
+fn staff(name: &str, role: StaffRole) -> Actor {
+    Actor {
         name: Some(name.into()),
         role,
-    })
+    }
 }
 
-fn role_only(role: StaffRole) -> Option<Actor> {
-    Some(Actor { name: None, role })
+fn role_only(role: StaffRole) -> Actor {
+    Actor { name: None, role }
 }
 
 /// A real console (network task and state) signed in as `role` `name`.
@@ -52,13 +52,16 @@ async fn console(hub: &TestHub, role: StaffRole, name: &str) -> (Console, NetHan
     )
 }
 
-/// The actor of the console's activity row whose text starts with `what`.
-fn credited(state: &Console, what: &str) -> Option<Option<Actor>> {
+/// The actor of the console's activity row whose text starts with `what`
+/// (`None`: the hub).
+fn credited(state: &Console, what: &str) -> Option<Actor> {
     state
         .activity
         .iter()
         .find(|a| a.what.starts_with(what))
-        .map(|a| a.actor.clone())
+        .unwrap_or_else(|| panic!("no activity row {what:?}"))
+        .actor
+        .clone()
 }
 
 fn by_of(event: &Event) -> Option<Actor> {
@@ -131,11 +134,11 @@ async fn manual_close_early_draw_and_release_are_credited_to_who_did_them() {
         .ack(Command::PollClose { poll_id })
         .await
         .expect("poll_closed");
-    let sophie = staff("Sophie", StaffRole::Host);
+    let sophie = Some(staff("Sophie", StaffRole::Host));
     assert_eq!(by_of(&host.event_at(closed).await.event), sophie);
     assert_eq!(
         by_of(&julie.event_at(closed).await.event),
-        role_only(StaffRole::Host),
+        Some(role_only(StaffRole::Host)),
         "viewers get the role, never the name"
     );
 
@@ -149,7 +152,7 @@ async fn manual_close_early_draw_and_release_are_credited_to_who_did_them() {
     assert_eq!(by_of(&host.event_at(drawn).await.event), sophie);
     assert_eq!(
         by_of(&julie.event_at(drawn).await.event),
-        role_only(StaffRole::Host)
+        Some(role_only(StaffRole::Host))
     );
 
     // A held message, released by a moderator.
@@ -163,11 +166,11 @@ async fn manual_close_early_draw_and_release_are_credited_to_who_did_them() {
         })
         .await
         .expect("released");
-    let ines_actor = staff("Inès", StaffRole::Moderator);
+    let ines_actor = Some(staff("Inès", StaffRole::Moderator));
     assert_eq!(by_of(&ines.event_at(released).await.event), ines_actor);
     assert_eq!(
         by_of(&julie.event_at(released).await.event),
-        role_only(StaffRole::Moderator)
+        Some(role_only(StaffRole::Moderator))
     );
 
     // The console credits each of them in Staff activity.
@@ -177,13 +180,13 @@ async fn manual_close_early_draw_and_release_are_credited_to_who_did_them() {
     .await;
     assert_eq!(
         credited(&state, &format!("poll #{poll_id} closed")),
-        Some(sophie.clone())
+        sophie.clone()
     );
     assert_eq!(
         credited(&state, &format!("instant win #{draw_id} drawn")),
-        Some(sophie)
+        sophie
     );
-    assert_eq!(credited(&state, "released"), Some(ines_actor.clone()));
+    assert_eq!(credited(&state, "released"), ines_actor.clone());
     let screen = render(&mut state, 160, 48);
     assert!(
         screen.contains(&format!("Sophie (host) poll #{poll_id} closed")),
@@ -202,7 +205,7 @@ async fn manual_close_early_draw_and_release_are_credited_to_who_did_them() {
     assert_eq!(by_of(&ana.event_at(released).await.event), ines_actor);
     assert_eq!(
         by_of(&ana.event_at(closed).await.event),
-        staff("Sophie", StaffRole::Host)
+        Some(staff("Sophie", StaffRole::Host))
     );
 
     drop((host, ines, julie, ana, handle));
@@ -241,13 +244,10 @@ async fn what_the_hub_closes_at_a_deadline_stays_the_hubs() {
         |s| s.seq >= last,
     )
     .await;
-    assert_eq!(
-        credited(&state, &format!("poll #{poll_id} closed")),
-        Some(None)
-    );
+    assert_eq!(credited(&state, &format!("poll #{poll_id} closed")), None);
     assert_eq!(
         credited(&state, &format!("instant win #{draw_id} drawn")),
-        Some(None)
+        None
     );
     let screen = render(&mut state, 160, 48);
     assert!(

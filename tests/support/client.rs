@@ -110,6 +110,8 @@ impl Closed {
     }
 }
 
+/// One read off a socket; short-lived, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Incoming {
     Frame(ServerFrame),
     Closed(Option<u16>),
