@@ -115,6 +115,8 @@ fn drawn(role: StaffRole) -> Console {
                     entrants_hash:
                         "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c".into(),
                     winners: winners(),
+                    // Drawn before the window's end: the host drew early.
+                    by: Some(actor("Claire", StaffRole::Host)),
                 },
             )),
         ],
@@ -253,6 +255,7 @@ fn poll_events_update_the_tally_and_the_final_result_is_readable() {
                     counts: vec![20, 16, 4],
                     voters: 40,
                     closed_at: NOON + 31 * MIN,
+                    by: None,
                 },
             )),
             // A tally arriving after the close does not change the result.
@@ -519,6 +522,8 @@ fn past_games_list_snapshot() {
                     counts: vec![20, 16, 4],
                     voters: 40,
                     closed_at: NOON + 30 * MIN,
+                    // A poll without a deadline: the host closed it.
+                    by: Some(actor("Claire", StaffRole::Host)),
                 },
             )),
         ],
@@ -571,6 +576,7 @@ fn hostile_poll_and_draw_text_is_sanitised_and_odd_tallies_do_not_panic() {
                         viewer_id: ViewerId("v-x".into()),
                         first_name: evil.into(),
                     }],
+                    by: None,
                 },
             )),
         ],

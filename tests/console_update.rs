@@ -620,7 +620,10 @@ fn a_selected_message_that_leaves_its_list_hands_the_selection_to_a_neighbour() 
         [Msg::Frame(event(
             35,
             NOON + 29 * MIN,
-            Event::Released { message: released },
+            Event::Released {
+                message: released,
+                by: Some(actor("Inès", StaffRole::Moderator)),
+            },
         ))],
     );
     assert_eq!(c.target().map(|m| m.id), Some(MessageId(51)));
@@ -734,6 +737,7 @@ mod selection_props {
         match (pane, how) {
             (Pane::Hold, 1) => Event::Released {
                 message: message(id.0, NOON, viewer("v", "Ann", "ann"), "x"),
+                by: Some(actor("Inès", StaffRole::Moderator)),
             },
             (Pane::Hold, 2) => Event::Hidden {
                 message_id: id,
@@ -1025,7 +1029,10 @@ fn hide_says_how_to_undo_it_and_release_shows_a_hidden_message_again() {
             Msg::Frame(event(
                 seq + 2,
                 NOON + 30 * MIN,
-                Event::Released { message: shown },
+                Event::Released {
+                    message: shown,
+                    by: None,
+                },
             )),
         ],
     );

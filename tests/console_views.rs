@@ -870,3 +870,27 @@ fn a_shared_long_first_name_is_shortened_before_the_pseudonym() {
         assert!(wide.contains(name), "{name}: {wide}");
     }
 }
+
+#[test]
+fn the_viewer_count_is_unknown_while_away_and_the_welcome_refreshes_it() {
+    let mut c = show(StaffRole::Moderator);
+    assert_eq!(c.viewers_online, Some(83), "from the snapshot");
+    update(
+        &mut c,
+        Msg::Connection(ConnStatus::Offline {
+            reason: "hub unreachable".into(),
+        }),
+    );
+    assert_eq!(c.viewers_online, None, "a count from before is stale");
+    snap("viewers_unknown_offline", &mut c);
+    update(&mut c, Msg::Connection(ConnStatus::Connected));
+    assert_eq!(c.viewers_online, None, "unknown until the hub says");
+    let name = c.session.name.clone();
+    let seq = c.seq;
+    update(
+        &mut c,
+        Msg::Frame(resumed_welcome(StaffRole::Moderator, &name, seq, 0)),
+    );
+    assert_eq!(c.viewers_online, Some(0), "the resumed welcome's count");
+    snap("viewers_after_resumed_welcome", &mut c);
+}

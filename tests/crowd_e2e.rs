@@ -76,7 +76,7 @@ async fn watch(url: &str, auth: Auth) -> mpsc::UnboundedReceiver<ChatMessage> {
         while let Some(Ok(msg)) = ws.next().await {
             let Message::Text(text) = msg else { continue };
             if let Ok(ServerFrame::Event(frame)) = parse_server_frame(&text)
-                && let Event::Message { message } | Event::Released { message } = frame.event
+                && let Event::Message { message } | Event::Released { message, .. } = frame.event
                 && tx.send(message).is_err()
             {
                 return;

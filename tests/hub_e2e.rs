@@ -911,7 +911,7 @@ async fn personal_data_is_held_masked_for_staff_and_never_reaches_viewers() {
         .ack(Command::Release { message_id: id })
         .await
         .expect("event");
-    let Event::Released { message } = marc.event_at(released).await.event else {
+    let Event::Released { message, .. } = marc.event_at(released).await.event else {
         panic!()
     };
     assert_eq!(message.visibility, Visibility::Visible);
@@ -943,7 +943,7 @@ async fn personal_data_is_held_masked_for_staff_and_never_reaches_viewers() {
         })
         .await
         .expect("event");
-    let Event::Released { message } = marc.event_at(released).await.event else {
+    let Event::Released { message, .. } = marc.event_at(released).await.event else {
         panic!()
     };
     assert_eq!(message.visibility, Visibility::Visible);

@@ -196,6 +196,7 @@ pub fn held_then_released_replays_as_it_happened<S: Store>(mut store: S) {
         &mut store,
         Event::Released {
             message: released.clone(),
+            by: Some(moderator()),
         },
     );
     let replay = store.replay(LIVE, held_seq - 1, 10).unwrap();
@@ -203,7 +204,8 @@ pub fn held_then_released_replays_as_it_happened<S: Store>(mut store: S) {
     assert_eq!(
         replay[1].event,
         Event::Released {
-            message: released.clone()
+            message: released.clone(),
+            by: Some(moderator()),
         }
     );
     assert_eq!(
@@ -243,7 +245,13 @@ pub fn redaction_leaves_only_the_tombstone_everywhere<S: Store>(mut store: S) {
     let m_seq = seq.say(&mut store, &m);
     let mut released = m.clone();
     released.visibility = Visibility::Visible;
-    let released_seq = seq.commit(&mut store, Event::Released { message: released });
+    let released_seq = seq.commit(
+        &mut store,
+        Event::Released {
+            message: released,
+            by: Some(moderator()),
+        },
+    );
     seq.say(&mut store, &after);
     seq.commit(
         &mut store,

@@ -211,6 +211,7 @@ impl Connection {
                 settings: Settings::default(),
                 ..Snapshot::default()
             }),
+            viewers_online: None,
         }));
         serde_json::to_string(&frame).expect("a welcome always serialises")
     }

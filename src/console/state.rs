@@ -227,7 +227,9 @@ pub struct Console {
     pub pinned: Option<Pinned>,
     /// This show's polls and instant wins, for the now-on-screen card.
     pub games: Games,
-    pub viewers_online: u64,
+    /// Viewers connected, as the hub last told; `None` while disconnected
+    /// and until a welcome (a count from before would be stale).
+    pub viewers_online: Option<u64>,
     pub settings: Settings,
     pub rate: RateMeter,
     pub focus: Pane,
@@ -276,7 +278,7 @@ impl Console {
             activity_scroll: 0,
             pinned: None,
             games: Games::default(),
-            viewers_online: 0,
+            viewers_online: None,
             settings: Settings::default(),
             rate: RateMeter::default(),
             focus: Pane::Feed,
@@ -505,7 +507,7 @@ impl Console {
             message: Some(m),
             by: None,
         });
-        self.viewers_online = snapshot.viewers_online;
+        self.viewers_online = Some(snapshot.viewers_online);
         self.settings = snapshot.settings;
         self.games.load(snapshot.polls, snapshot.instant_wins);
     }
@@ -664,6 +666,9 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
                     p.sent_offline = false;
                 }
             }
+            if status != ConnStatus::Connected {
+                state.viewers_online = None;
+            }
             state.conn = status;
             state.dirty = true;
             Vec::new()
@@ -748,6 +753,9 @@ fn on_welcome(state: &mut Console, welcome: Welcome) {
         }
         None => {}
     }
+    if let Some(count) = welcome.viewers_online {
+        state.viewers_online = Some(count);
+    }
     state.epoch = Some(welcome.epoch);
     if !state.panes().contains(&state.focus) {
         state.focus = Pane::Feed;
@@ -764,7 +772,7 @@ fn on_event(state: &mut Console, frame: EventFrame) {
     let before = state.lists_before();
     let at = frame.at;
     match frame.event {
-        Event::ViewersOnline { count } => state.viewers_online = count,
+        Event::ViewersOnline { count } => state.viewers_online = Some(count),
         event @ (Event::ViewerTimedOut { .. } | Event::ViewerBanned { .. }) => {
             on_sanction_event(state, at, event);
         }
@@ -804,7 +812,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             }
             state.feed.push(ChatEntry::Message(message));
         }
-        Event::Released { message } => {
+        Event::Released { message, by } => {
             let id = message.id;
             state.held.retain(|m| m.id != id);
             if !state
@@ -814,7 +822,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
                 state.feed.push(ChatEntry::Message(message));
             }
             let what = format!("released {}", state.describe(id));
-            state.log_activity(at, None, what);
+            state.log_activity(at, by, what);
         }
         Event::Redacted { tombstone } => on_redacted(state, at, &tombstone),
         Event::Hidden { message_id, by } => {
@@ -932,9 +940,10 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
             counts,
             voters,
             closed_at,
+            by,
         } => {
             state.games.poll_closed(poll_id, counts, voters, closed_at);
-            state.log_activity(at, None, format!("poll #{poll_id} closed: {voters} voters"));
+            state.log_activity(at, by, format!("poll #{poll_id} closed: {voters} voters"));
         }
         Event::InstantWinOpened { draw } => {
             let by = draw.by.clone();
@@ -954,6 +963,7 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
             entrants,
             entrants_hash,
             winners,
+            by,
         } => {
             let what = format!(
                 "instant win #{draw_id} drawn: {} winner(s) of {entrants}",
@@ -969,7 +979,7 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
                     drawn_at: at,
                 },
             );
-            state.log_activity(at, None, what);
+            state.log_activity(at, by, what);
         }
         _ => {}
     }

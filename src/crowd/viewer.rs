@@ -382,7 +382,7 @@ impl ViewerSession {
             Event::InstantWinOpened { draw } => self.draw_open(draw),
             _ => {}
         }
-        if let Event::Message { message } | Event::Released { message } = &frame.event {
+        if let Event::Message { message } | Event::Released { message, .. } = &frame.event {
             self.tally.messages += 1;
             if !detect_personal_data(&message.text).is_empty() {
                 self.tally.personal_data_seen += 1;
@@ -1062,6 +1062,7 @@ mod tests {
                 ],
                 ..Snapshot::default()
             }),
+            viewers_online: None,
         };
         let play = super::super::play::GamePlay {
             poll_bias: 1.0,

@@ -856,6 +856,7 @@ impl SessionActor {
             },
             resumed: replay.is_some(),
             snapshot: replay.is_none().then(|| self.session.snapshot_for(role)),
+            viewers_online: Some(self.viewers_online()),
         };
         frames.push(to_text(&ServerFrame::Welcome(Box::new(welcome))));
         frames.extend(replay.unwrap_or_default());

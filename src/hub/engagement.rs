@@ -299,12 +299,13 @@ impl Engagement {
             // Closing twice is a no-op: the first result stands.
             return Ok(Step::default());
         }
-        let mut step = Self::closed(p, now);
+        let mut step = Self::closed(p, now, Some(by));
         step.audit = Some(staff_audit(by, "poll_close", poll_id, "", now));
         Ok(step)
     }
 
-    fn closed(p: &mut LivePoll, now: Millis) -> Step {
+    /// The close of `p`, credited to `by` (`None`: the hub, at the deadline).
+    fn closed(p: &mut LivePoll, now: Millis, by: Option<&Actor>) -> Step {
         let tally = p.poll.close(now);
         let closed_at = p.poll.closed_at.unwrap_or(now);
         // The final counts supersede any tally still waiting for its slot.
@@ -315,6 +316,7 @@ impl Engagement {
                 counts: tally.counts,
                 voters: tally.voters,
                 closed_at,
+                by: by.cloned(),
             }],
             writes: vec![GameWrite::PollClosed {
                 poll_id: p.poll.id,
@@ -411,12 +413,14 @@ impl Engagement {
         if d.win.is_drawn() {
             return Ok(Step::default());
         }
-        let mut step = Self::drawn(d, now)?;
+        let mut step = Self::drawn(d, now, Some(by))?;
         step.audit = Some(staff_audit(by, "instant_win_draw", draw_id, "", now));
         Ok(step)
     }
 
-    fn drawn(d: &mut LiveDraw, now: Millis) -> Result<Step, Refusal> {
+    /// The draw of `d`, credited to `by` (`None`: the hub, at the end of
+    /// the window).
+    fn drawn(d: &mut LiveDraw, now: Millis, by: Option<&Actor>) -> Result<Step, Refusal> {
         // Drawn at the deadline when it passed (e.g. during downtime).
         let drawn_at = d.win.closes_at.min(now);
         let record = d.win.draw(now).map_err(|e| draw_refusal(&e))?.clone();
@@ -442,6 +446,7 @@ impl Engagement {
                 entrants: record.entrants.len() as u64,
                 entrants_hash: record.entrants_hash.clone(),
                 winners: winners.clone(),
+                by: by.cloned(),
             }],
             writes: vec![GameWrite::Drawn {
                 record,
@@ -501,7 +506,7 @@ impl Engagement {
         win.closes_at = now;
         let mut step = self.insert_draw(win, by.clone(), names);
         let d = self.draws.get_mut(&id).expect("inserted above");
-        let drawn = Self::drawn(d, now)?;
+        let drawn = Self::drawn(d, now, Some(by))?;
         step.events.extend(drawn.events);
         step.writes.extend(drawn.writes);
         step.audit = Some(AuditEntry {
@@ -521,7 +526,7 @@ impl Engagement {
         let mut steps = Vec::new();
         for p in self.polls.values_mut() {
             if p.poll.is_due(now) {
-                let mut step = Self::closed(p, now);
+                let mut step = Self::closed(p, now, None);
                 step.audit = Some(hub_audit("poll_close", p.poll.id, now));
                 steps.push(step);
             } else if p.poll.is_open() && p.throttle.take_due(now) {
@@ -538,7 +543,7 @@ impl Engagement {
         }
         for d in self.draws.values_mut() {
             if d.win.is_due(now) {
-                if let Ok(mut step) = Self::drawn(d, now) {
+                if let Ok(mut step) = Self::drawn(d, now, None) {
                     step.audit = Some(hub_audit("instant_win_draw", d.win.id, now));
                     steps.push(step);
                 }

@@ -808,7 +808,11 @@ impl Session {
         }
         target.visibility = Visibility::Visible;
         self.messages.insert(id, ChatEntry::Message(target.clone()));
-        let mut d = self.emit(vec![Event::Released { message: target }], now);
+        let released = Event::Released {
+            message: target,
+            by: Some(Self::actor(who)),
+        };
+        let mut d = self.emit(vec![released], now);
         d.audit = Self::audit(who, "release", &id.to_string(), "", now);
         Ok(d)
     }
@@ -1462,7 +1466,7 @@ mod tests {
 
         let held = w.posted(&marc(), "idiot", false);
         let d = w.run(&moderator(), &Command::Release { message_id: held });
-        let Event::Released { message } = only_event(&d) else {
+        let Event::Released { message, .. } = only_event(&d) else {
             panic!()
         };
         assert_eq!(message.visibility, Visibility::Visible);

@@ -28,6 +28,10 @@ pub enum Event {
     /// A held message was let through; viewers see it for the first time.
     Released {
         message: ChatMessage,
+        /// Who let it through; absent in events stored before staff were
+        /// credited. Viewers get the role only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
     },
     /// A message's content is gone. Carries the tombstone, never the text.
     Redacted {
@@ -83,6 +87,11 @@ pub enum Event {
         counts: Vec<u64>,
         voters: u64,
         closed_at: Millis,
+        /// The staff member who closed it; absent when the hub closed it at
+        /// its deadline (audited as actor `hub`), and in events stored
+        /// before staff were credited. Viewers get the role only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
     },
     /// Carries the commitment (hash of the secret seed), never the seed.
     InstantWinOpened {
@@ -102,6 +111,12 @@ pub enum Event {
         entrants: u64,
         entrants_hash: String,
         winners: Vec<Winner>,
+        /// The staff member who drew early or re-drew; absent when the hub
+        /// drew at the end of the window (audited as actor `hub`), and in
+        /// events stored before staff were credited. Viewers get the role
+        /// only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
     },
 }
 
@@ -170,12 +185,41 @@ impl Event {
                 message_id: *message_id,
                 by: anonymous(by),
             },
-            Event::Released { .. }
-            | Event::ViewersOnline { .. }
+            Event::Released { message, by } => Event::Released {
+                message: message.clone(),
+                by: by.as_ref().map(anonymous),
+            },
+            Event::PollClosed {
+                poll_id,
+                counts,
+                voters,
+                closed_at,
+                by,
+            } => Event::PollClosed {
+                poll_id: *poll_id,
+                counts: counts.clone(),
+                voters: *voters,
+                closed_at: *closed_at,
+                by: by.as_ref().map(anonymous),
+            },
+            Event::InstantWinDrawn {
+                draw_id,
+                seed,
+                entrants,
+                entrants_hash,
+                winners,
+                by,
+            } => Event::InstantWinDrawn {
+                draw_id: *draw_id,
+                seed: seed.clone(),
+                entrants: *entrants,
+                entrants_hash: entrants_hash.clone(),
+                winners: winners.clone(),
+                by: by.as_ref().map(anonymous),
+            },
+            Event::ViewersOnline { .. }
             | Event::PollTally { .. }
-            | Event::PollClosed { .. }
-            | Event::InstantWinEntries { .. }
-            | Event::InstantWinDrawn { .. } => self.clone(),
+            | Event::InstantWinEntries { .. } => self.clone(),
             Event::PollOpened { poll } => Event::PollOpened {
                 poll: PollView {
                     by: anonymous(&poll.by),

@@ -115,6 +115,11 @@ pub struct Welcome {
     pub resumed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<Snapshot>,
+    /// Viewers connected when this welcome was sent, so a resuming client
+    /// (no snapshot) does not keep a count from before. Absent from older
+    /// hubs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewers_online: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -307,6 +307,9 @@ struct MessageRef {
     message_id: MessageId,
     answered: bool,
     visibility: Visibility,
+    /// Who released it (`released` events); absent in older rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    by: Option<Actor>,
 }
 
 /// A serde enum's wire name (`"prize_contact"`), for text columns.
@@ -441,11 +444,16 @@ fn apply_event(
     }
     let live_id = state.id;
     let (message_id, payload) = match &frame.event {
-        Event::Message { message } | Event::Released { message } => {
+        Event::Message { message } | Event::Released { message, .. } => {
+            let by = match &frame.event {
+                Event::Released { by, .. } => by.clone(),
+                _ => None,
+            };
             let r = MessageRef {
                 message_id: message.id,
                 answered: message.answered,
                 visibility: message.visibility,
+                by,
             };
             (Some(message.id), serde_json::to_string(&r))
         }
@@ -481,7 +489,7 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
             insert_message(tx, live_id, message)?;
             state.last_message_id = state.last_message_id.max(message.id.0);
         }
-        Event::Released { message } => {
+        Event::Released { message, .. } => {
             set_visibility(tx, live_id, message.id, Visibility::Visible)?;
         }
         Event::Hidden { message_id, .. } => {
@@ -1027,7 +1035,10 @@ impl Store for SqliteStore {
                             if kind == "message" {
                                 Event::Message { message }
                             } else {
-                                Event::Released { message }
+                                Event::Released {
+                                    message,
+                                    by: reference.by,
+                                }
                             }
                         }
                         (None, None) => {

@@ -110,6 +110,8 @@ impl Closed {
     }
 }
 
+/// One read off a socket; short-lived, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Incoming {
     Frame(ServerFrame),
     Closed(Option<u16>),
@@ -417,7 +419,7 @@ impl Drop for Reader {
 /// The message event's text, if the event is a message or release.
 pub(crate) fn text_of(event: &Event) -> Option<&str> {
     match event {
-        Event::Message { message } | Event::Released { message } => Some(&message.text),
+        Event::Message { message } | Event::Released { message, .. } => Some(&message.text),
         _ => None,
     }
 }

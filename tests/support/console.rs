@@ -82,6 +82,25 @@ pub(crate) fn welcome(role: StaffRole, name: &str, seq: Seq, snapshot: Snapshot)
         },
         resumed: false,
         snapshot: Some(snapshot),
+        viewers_online: None,
+    }))
+}
+
+/// A resuming welcome (no snapshot) that tells the viewer count now.
+pub(crate) fn resumed_welcome(role: StaffRole, name: &str, seq: Seq, online: u64) -> ServerFrame {
+    ServerFrame::Welcome(Box::new(Welcome {
+        version: PROTOCOL_VERSION,
+        live: "spring-show".into(),
+        epoch: epoch(),
+        seq,
+        you: WhoAmI {
+            role: Role::Staff(role),
+            name: name.into(),
+            viewer_id: None,
+        },
+        resumed: true,
+        snapshot: None,
+        viewers_online: Some(online),
     }))
 }
 

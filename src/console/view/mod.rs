@@ -225,7 +225,10 @@ fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<Span<'stat
         theme.style(StyleKey::StatusLive),
     );
     let viewers = Span::styled(
-        format!(" {} online ", state.viewers_online),
+        match state.viewers_online {
+            Some(count) => format!(" {count} online "),
+            None => " — online ".to_string(),
+        },
         theme.style(StyleKey::StatusViewers),
     );
     let series = state.rate.series(state.now);
