@@ -81,6 +81,7 @@ pub(crate) fn welcome(role: StaffRole, name: &str, seq: Seq, snapshot: Snapshot)
             viewer_id: None,
         },
         resumed: false,
+        counts: None,
         snapshot: Some(snapshot),
     }))
 }
