@@ -134,16 +134,27 @@ async fn fresh_snapshot(addr: SocketAddr, token: &str) -> (Seq, Snapshot) {
         .expect("a fresh client connects to the hub");
     let hello = ClientFrame::Hello(staff_hello(LIVE, token));
     ws.send(text_message(&hello)).await.expect("send hello");
+    let mut welcome = None;
     loop {
         let msg = timeout(Duration::from_secs(10), ws.next())
             .await
             .expect("a frame from the hub in time")
             .expect("a frame, not a closed socket")
             .expect("a frame, not a socket error");
-        if let Message::Text(t) = msg
-            && let Ok(ServerFrame::Welcome(w)) = parse_server_frame(&t)
-        {
-            return (w.seq, w.snapshot.expect("a fresh client gets a snapshot"));
+        let Message::Text(t) = msg else { continue };
+        // The snapshot's lists follow the welcome in pages.
+        match parse_server_frame(&t) {
+            Ok(ServerFrame::Welcome(w)) => welcome = Some(w),
+            Ok(ServerFrame::SnapshotPage(page)) => {
+                if let Some(w) = welcome.as_mut() {
+                    w.add_page(*page);
+                }
+            }
+            Ok(ServerFrame::SnapshotEnd { .. }) => {
+                let w = welcome.expect("the welcome comes before its pages");
+                return (w.seq, w.snapshot.expect("a fresh client gets a snapshot"));
+            }
+            _ => {}
         }
     }
 }

@@ -172,6 +172,8 @@ fn every_frame_command_and_event_has_an_example() {
         server,
         BTreeSet::from([
             "welcome",
+            "snapshot_page",
+            "snapshot_end",
             "reload",
             "event",
             "ack",

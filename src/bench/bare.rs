@@ -207,6 +207,7 @@ impl Connection {
                 viewer_id: Some(viewer_id),
             },
             resumed: false,
+            counts: None,
             snapshot: Some(Snapshot {
                 settings: Settings::default(),
                 ..Snapshot::default()

@@ -154,6 +154,7 @@ async fn handshake(
         .map_err(|e| AttemptError::Retry(e.to_string()))?;
     let mut frames = Vec::new();
     let mut refusal: Option<(ErrorCode, String)> = None;
+    let mut paged = None;
     loop {
         let Some(msg) = ws.next().await else {
             return Err(closed_before_welcome(refusal, None));
@@ -164,8 +165,22 @@ async fn handshake(
         })?;
         match msg {
             Message::Text(text) => match parse_server_frame(&text) {
+                Ok(ServerFrame::Welcome(w)) if w.expects_pages() => paged = Some(w),
                 Ok(ServerFrame::Welcome(w)) => {
                     frames.push(ServerFrame::Welcome(w));
+                    return Ok(Established { ws, frames });
+                }
+                // A paged snapshot is assembled here: the UI sees one whole
+                // welcome.
+                Ok(ServerFrame::SnapshotPage(page)) if paged.is_some() => {
+                    if let Some(w) = paged.as_mut() {
+                        w.add_page(*page);
+                    }
+                }
+                Ok(ServerFrame::SnapshotEnd { .. }) if paged.is_some() => {
+                    if let Some(w) = paged.take() {
+                        frames.push(ServerFrame::Welcome(w));
+                    }
                     return Ok(Established { ws, frames });
                 }
                 Ok(ServerFrame::Error(e)) if e.id.is_none() => {

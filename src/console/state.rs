@@ -491,8 +491,15 @@ impl Console {
     }
 
     fn apply_snapshot(&mut self, snapshot: Snapshot) {
+        // A hub that lists held messages lists them all; an older one only
+        // has those among the recent chat.
+        let held_listed = !snapshot.held.is_empty();
+        for m in snapshot.held {
+            push_bounded(&mut self.held, m, MAX_HELD);
+        }
         for entry in snapshot.recent {
             if let ChatEntry::Message(m) = &entry
+                && !held_listed
                 && matches!(m.visibility, Visibility::Held { .. })
             {
                 push_bounded(&mut self.held, m.clone(), MAX_HELD);
@@ -729,6 +736,8 @@ fn on_frame(state: &mut Console, frame: ServerFrame) {
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
         }
+        // The connection assembles a paged snapshot into its welcome.
+        ServerFrame::SnapshotPage(_) | ServerFrame::SnapshotEnd { .. } => {}
     }
 }
 

@@ -124,10 +124,23 @@ pub async fn join(
         .await
         .map_err(JoinError::Connect)?;
     let welcome = timeout(JOIN_TIMEOUT, async {
+        let mut paged: Option<Box<Welcome>> = None;
         while let Some(msg) = ws.next().await {
             match msg.map_err(JoinError::Connect)? {
                 Message::Text(text) => match parse_server_frame(&text) {
+                    Ok(ServerFrame::Welcome(w)) if w.expects_pages() => paged = Some(w),
                     Ok(ServerFrame::Welcome(w)) => return Ok(w),
+                    // The snapshot's pages, assembled into the welcome.
+                    Ok(ServerFrame::SnapshotPage(page)) if paged.is_some() => {
+                        if let Some(w) = paged.as_mut() {
+                            w.add_page(*page);
+                        }
+                    }
+                    Ok(ServerFrame::SnapshotEnd { .. }) if paged.is_some() => {
+                        if let Some(w) = paged.take() {
+                            return Ok(w);
+                        }
+                    }
                     Ok(ServerFrame::Reload { .. }) => {}
                     Ok(ServerFrame::Error(e)) => {
                         return Err(JoinError::Refused {
@@ -365,6 +378,8 @@ impl ViewerSession {
             },
             ServerFrame::Bye { code, .. } => return Some(code.to_string()),
             ServerFrame::Welcome(_)
+            | ServerFrame::SnapshotPage(_)
+            | ServerFrame::SnapshotEnd { .. }
             | ServerFrame::Reload { .. }
             | ServerFrame::ViewerCard { .. } => {}
         }
@@ -1052,6 +1067,7 @@ mod tests {
                 viewer_id: None,
             },
             resumed: false,
+            counts: None,
             snapshot: Some(Snapshot {
                 polls: vec![poll(2, Some(500)), poll(4, None)],
                 instant_wins: vec![

@@ -855,11 +855,51 @@ impl SessionActor {
                 viewer_id,
             },
             resumed: replay.is_some(),
-            snapshot: replay.is_none().then(|| self.session.snapshot_for(role)),
+            snapshot: None,
             viewers_online: Some(self.viewers_online()),
+            counts: None,
+        };
+        let Some(replay) = replay else {
+            return self.paged_welcome(welcome, role, frames);
         };
         frames.push(to_text(&ServerFrame::Welcome(Box::new(welcome))));
-        frames.extend(replay.unwrap_or_default());
+        frames.extend(replay);
+        frames
+    }
+
+    /// A fresh snapshot: `welcome` with the head and the counts, then the
+    /// lists in `snapshot_page` frames of at most 64 KiB, then
+    /// `snapshot_end`. Staff get their whole working set from the store
+    /// (every open question, every held message), not only what the
+    /// session keeps in memory.
+    fn paged_welcome(
+        &mut self,
+        mut welcome: Welcome,
+        role: Role,
+        mut frames: Vec<Utf8Bytes>,
+    ) -> Vec<Utf8Bytes> {
+        let mut snapshot = self.session.snapshot_for(role);
+        if role.is_staff() {
+            match self.store.working_set(&self.config.live) {
+                Ok(set) => {
+                    snapshot.open_questions = set.open_questions;
+                    snapshot.held = set.held;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the staff working set; sending what the hub holds in memory");
+                }
+            }
+        }
+        let (counts, pages) = crate::protocol::paginate(&mut snapshot);
+        welcome.snapshot = Some(snapshot);
+        welcome.counts = Some(counts);
+        frames.push(to_text(&ServerFrame::Welcome(Box::new(welcome))));
+        for page in pages {
+            frames.push(to_text(&ServerFrame::SnapshotPage(Box::new(page))));
+        }
+        frames.push(to_text(&ServerFrame::SnapshotEnd {
+            pages: counts.pages,
+        }));
         frames
     }
 

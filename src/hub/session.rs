@@ -314,6 +314,7 @@ impl Session {
                 .filter_map(message)
                 .take(self.bounds.open_questions_in_snapshot)
                 .collect(),
+            held: Vec::new(),
             recent,
             viewers_online: self.viewers_online,
             settings: self.settings.clone(),

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::command::{CommandFrame, CommandId};
 use super::error::{ErrorCode, ErrorFrame};
 use super::event::EventFrame;
-use super::types::{Contact, Epoch, Role, Seq, Snapshot, ViewerCard, ViewerId};
+use super::types::{
+    ChatEntry, ChatMessage, Contact, Epoch, Role, Seq, Snapshot, ViewerCard, ViewerId,
+};
 use super::{MAX_COMMAND_ID_BYTES, MAX_FRAME_BYTES};
 
 /// Frames a client sends.
@@ -61,6 +63,12 @@ pub struct Resume {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
     Welcome(Box<Welcome>),
+    /// One part of the snapshot's lists, after a `welcome` with `counts`.
+    SnapshotPage(Box<SnapshotPage>),
+    /// The last frame of a paged snapshot: live events follow.
+    SnapshotEnd {
+        pages: u32,
+    },
     /// The requested resume is impossible (history lost, or too far back);
     /// a `welcome` with a fresh snapshot follows. Drop local state.
     Reload {
@@ -91,6 +99,8 @@ impl ServerFrame {
     pub fn name(&self) -> &'static str {
         match self {
             ServerFrame::Welcome(_) => "welcome",
+            ServerFrame::SnapshotPage(_) => "snapshot_page",
+            ServerFrame::SnapshotEnd { .. } => "snapshot_end",
             ServerFrame::Reload { .. } => "reload",
             ServerFrame::Event(_) => "event",
             ServerFrame::Ack { .. } => "ack",
@@ -120,6 +130,106 @@ pub struct Welcome {
     /// hubs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewers_online: Option<u64>,
+    /// Present when the snapshot's lists (open questions, held messages,
+    /// recent chat) follow in `snapshot_page` frames, then `snapshot_end`,
+    /// before any live event: how many of each the pages carry in all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<SnapshotCounts>,
+}
+
+/// How many entries of each list a paged snapshot carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SnapshotCounts {
+    pub open_questions: u64,
+    pub held: u64,
+    pub recent: u64,
+    pub pages: u32,
+}
+
+/// One page of a snapshot's lists; each list continues the previous page's.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SnapshotPage {
+    /// 0, 1, 2… in the order sent.
+    pub page: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_questions: Vec<ChatMessage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<ChatMessage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent: Vec<ChatEntry>,
+}
+
+/// Room kept in a page for its envelope (`type`, `page`, list names).
+const PAGE_ENVELOPE_BYTES: usize = 256;
+
+impl Welcome {
+    /// Whether `snapshot_page` frames and a `snapshot_end` follow.
+    pub fn expects_pages(&self) -> bool {
+        self.counts.is_some()
+    }
+
+    /// Appends one page's lists to the snapshot.
+    pub fn add_page(&mut self, page: SnapshotPage) {
+        let s = self.snapshot.get_or_insert_with(Snapshot::default);
+        s.open_questions.extend(page.open_questions);
+        s.held.extend(page.held);
+        s.recent.extend(page.recent);
+    }
+}
+
+/// Moves the snapshot's lists into pages of at most [`MAX_FRAME_BYTES`]
+/// once serialised, in order (open questions, held, recent), and counts
+/// them. The snapshot keeps its head: pin, settings, games.
+pub fn paginate(snapshot: &mut Snapshot) -> (SnapshotCounts, Vec<SnapshotPage>) {
+    let budget = MAX_FRAME_BYTES - PAGE_ENVELOPE_BYTES;
+    let mut pages: Vec<SnapshotPage> = Vec::new();
+    let mut current = SnapshotPage::default();
+    let mut used = 0;
+    let mut counts = SnapshotCounts {
+        open_questions: snapshot.open_questions.len() as u64,
+        held: snapshot.held.len() as u64,
+        recent: snapshot.recent.len() as u64,
+        pages: 0,
+    };
+    let mut room = |size: usize, current: &mut SnapshotPage, pages: &mut Vec<SnapshotPage>| {
+        // A comma between entries; one entry alone always fits (a message
+        // is at most a few dozen KiB).
+        if used > 0 && used + size + 1 > budget {
+            let page = u32::try_from(pages.len() + 1).unwrap_or(u32::MAX);
+            pages.push(std::mem::replace(
+                current,
+                SnapshotPage {
+                    page,
+                    ..SnapshotPage::default()
+                },
+            ));
+            used = 0;
+        }
+        used += size + 1;
+    };
+    for m in std::mem::take(&mut snapshot.open_questions) {
+        room(json_len(&m), &mut current, &mut pages);
+        current.open_questions.push(m);
+    }
+    for m in std::mem::take(&mut snapshot.held) {
+        room(json_len(&m), &mut current, &mut pages);
+        current.held.push(m);
+    }
+    for e in std::mem::take(&mut snapshot.recent) {
+        room(json_len(&e), &mut current, &mut pages);
+        current.recent.push(e);
+    }
+    if !(current.open_questions.is_empty() && current.held.is_empty() && current.recent.is_empty())
+    {
+        pages.push(current);
+    }
+    counts.pages = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+    (counts, pages)
+}
+
+/// The serialised length of a list entry.
+fn json_len<T: Serialize>(value: &T) -> usize {
+    serde_json::to_vec(value).map_or(0, |v| v.len())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

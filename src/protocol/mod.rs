@@ -46,8 +46,8 @@ pub use command::{Command, CommandFrame, CommandId, CommandKind};
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
 pub use event::{Event, EventFrame};
 pub use frame::{
-    Auth, ClientFrame, Hello, Resume, ServerFrame, Welcome, WhoAmI, parse_client_frame,
-    parse_server_frame,
+    Auth, ClientFrame, Hello, Resume, ServerFrame, SnapshotCounts, SnapshotPage, Welcome, WhoAmI,
+    paginate, parse_client_frame, parse_server_frame,
 };
 pub use refusal::Refusal;
 pub use types::*;

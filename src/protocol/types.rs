@@ -335,6 +335,9 @@ pub struct Snapshot {
     pub pinned: Option<ChatMessage>,
     /// Open (unanswered, not redacted) questions, oldest first.
     pub open_questions: Vec<ChatMessage>,
+    /// Staff only: every held message, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<ChatMessage>,
     /// The most recent chat, oldest first, tombstones in place.
     pub recent: Vec<ChatEntry>,
     pub viewers_online: u64,

@@ -53,7 +53,7 @@ pub use sqlite::{DB_FILE, Durability, SqliteStore};
 
 use crate::protocol::{
     ChatEntry, ChatMessage, CommandId, ConsentState, Contact, Epoch, ErrorCode, EventFrame,
-    MessageId, Millis, Sanction, Seq, Settings, Snapshot, ViewerCard, ViewerId,
+    MessageId, Millis, Sanction, Seq, Settings, Snapshot, ViewerCard, ViewerId, Visibility,
 };
 
 /// How many of a viewer's recent messages a [`ViewerCard`] shows.
@@ -167,6 +167,16 @@ pub struct StoredSnapshot {
     /// The last chat entries (messages and answers), oldest first,
     /// tombstones in place of redacted messages.
     pub recent: Vec<ChatEntry>,
+}
+
+/// A staff console's complete working set (see [`Store::working_set`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkingSet {
+    /// Unanswered, unredacted questions, oldest first, whatever their
+    /// visibility.
+    pub open_questions: Vec<ChatMessage>,
+    /// Held messages, oldest first.
+    pub held: Vec<ChatMessage>,
 }
 
 impl StoredSnapshot {
@@ -326,6 +336,24 @@ pub trait Store: Send + 'static {
 
     /// The current state: the staff view, at most `recent` chat entries.
     fn snapshot(&mut self, live: &str, recent: usize) -> Result<StoredSnapshot, StoreError>;
+
+    /// What a staff console works on, complete: every open question and
+    /// every held message, oldest first (no limit, unlike [`Store::snapshot`]).
+    fn working_set(&mut self, live: &str) -> Result<WorkingSet, StoreError> {
+        let all = self.snapshot(live, usize::MAX)?;
+        let held = all
+            .recent
+            .into_iter()
+            .filter_map(|e| match e {
+                ChatEntry::Message(m) if matches!(m.visibility, Visibility::Held { .. }) => Some(m),
+                _ => None,
+            })
+            .collect();
+        Ok(WorkingSet {
+            open_questions: all.open_questions,
+            held,
+        })
+    }
 
     /// One message as history serves it: the message, or its tombstone.
     fn message(&mut self, live: &str, id: MessageId) -> Result<Option<ChatEntry>, StoreError>;

@@ -38,7 +38,7 @@ use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult}
 use super::migrations;
 use super::{
     CommandOutcome, Commit, LiveHead, Store, StoreError, StoredSnapshot, StoredViewer,
-    VIEWER_CARD_RECENT, ViewerRecord,
+    VIEWER_CARD_RECENT, ViewerRecord, WorkingSet,
 };
 use crate::auth::secret_file::{self, SecretFileError};
 use crate::privacy::{mask_contact_email, mask_contact_phone};
@@ -1091,6 +1091,28 @@ impl Store for SqliteStore {
             pinned,
             open_questions,
             recent,
+        })
+    }
+
+    fn working_set(&mut self, live: &str) -> Result<WorkingSet, StoreError> {
+        let live_id = self.live_id(live)?;
+        let read = |filter: &str| -> Result<Vec<ChatMessage>, StoreError> {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.live_id = ?1 \
+                 AND {filter} ORDER BY m.id"
+            ))?;
+            let rows = stmt
+                .query_map([live_id], |r| read_message(r, 0))?
+                .filter_map(Result::transpose)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        };
+        let open_questions = read("m.question = 1 AND m.answered = 0")?;
+        // `visibility` is the JSON of `Visibility`, its tag first.
+        let held = read("m.visibility LIKE '{\"state\":\"held\"%'")?;
+        Ok(WorkingSet {
+            open_questions,
+            held,
         })
     }
 

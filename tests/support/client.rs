@@ -112,6 +112,7 @@ impl Closed {
 
 /// One read off a socket; short-lived, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
 pub(crate) enum Incoming {
     Frame(ServerFrame),
     Closed(Option<u16>),
@@ -189,7 +190,19 @@ impl Client {
         let mut reload = None;
         loop {
             match read_frame(&mut ws).await {
-                Incoming::Frame(ServerFrame::Welcome(welcome)) => {
+                Incoming::Frame(ServerFrame::Welcome(mut welcome)) => {
+                    // A fresh snapshot comes in pages: assemble them.
+                    if welcome.expects_pages() {
+                        loop {
+                            match read_frame(&mut ws).await {
+                                Incoming::Frame(ServerFrame::SnapshotPage(page)) => {
+                                    welcome.add_page(*page);
+                                }
+                                Incoming::Frame(ServerFrame::SnapshotEnd { .. }) => break,
+                                other => panic!("expected a snapshot page, got {other:?}"),
+                            }
+                        }
+                    }
                     return Ok(Client {
                         ws,
                         welcome: *welcome,

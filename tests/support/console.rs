@@ -81,6 +81,7 @@ pub(crate) fn welcome(role: StaffRole, name: &str, seq: Seq, snapshot: Snapshot)
             viewer_id: None,
         },
         resumed: false,
+        counts: None,
         snapshot: Some(snapshot),
         viewers_online: None,
     }))
@@ -101,6 +102,7 @@ pub(crate) fn resumed_welcome(role: StaffRole, name: &str, seq: Seq, online: u64
         resumed: true,
         snapshot: None,
         viewers_online: Some(online),
+        counts: None,
     }))
 }
 
