@@ -70,25 +70,23 @@ pub(crate) fn event(seq: Seq, at: Millis, event: Event) -> ServerFrame {
 }
 
 pub(crate) fn welcome(role: StaffRole, name: &str, seq: Seq, snapshot: Snapshot) -> ServerFrame {
-    ServerFrame::Welcome(Box::new(Welcome {
-        version: PROTOCOL_VERSION,
-        live: "spring-show".into(),
-        epoch: epoch(),
-        seq,
-        you: WhoAmI {
-            role: Role::Staff(role),
-            name: name.into(),
-            viewer_id: None,
-        },
-        resumed: false,
-        counts: None,
-        snapshot: Some(snapshot),
-        viewers_online: None,
-    }))
+    staff_welcome(role, name, seq, Some(snapshot), None)
 }
 
 /// A resuming welcome (no snapshot) that tells the viewer count now.
 pub(crate) fn resumed_welcome(role: StaffRole, name: &str, seq: Seq, online: u64) -> ServerFrame {
+    staff_welcome(role, name, seq, None, Some(online))
+}
+
+/// A welcome to a staff member of the fixture's live: with a snapshot
+/// (a fresh join) or without (a resume).
+fn staff_welcome(
+    role: StaffRole,
+    name: &str,
+    seq: Seq,
+    snapshot: Option<Snapshot>,
+    viewers_online: Option<u64>,
+) -> ServerFrame {
     ServerFrame::Welcome(Box::new(Welcome {
         version: PROTOCOL_VERSION,
         live: "spring-show".into(),
@@ -99,9 +97,9 @@ pub(crate) fn resumed_welcome(role: StaffRole, name: &str, seq: Seq, online: u64
             name: name.into(),
             viewer_id: None,
         },
-        resumed: true,
-        snapshot: None,
-        viewers_online: Some(online),
+        resumed: snapshot.is_none(),
+        snapshot,
+        viewers_online,
         counts: None,
     }))
 }
