@@ -386,3 +386,45 @@ fn bench_console_help_shows_its_flags() {
     let ran = regie(&["bench", "console", "--no-such-flag"], &[]);
     assert_eq!(ran.code, 2, "{}", ran.stderr);
 }
+
+/// `serve` refuses each of its key files when others can read it, naming the
+/// file and the fix, and exits before it serves; a normal start leaves all
+/// three keys in the data dir, readable by the owner only.
+#[test]
+fn serve_refuses_a_key_file_others_can_read_and_creates_its_keys_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Served::start(dir.path(), "info", &[]);
+    while serve
+        .line(TIMEOUT)
+        .is_some_and(|l| !l.contains("live session open"))
+    {}
+    serve.interrupt();
+    drop(serve);
+    for key in ["token.key", "contact.key", "viewer-id.key"] {
+        let mode = std::fs::metadata(dir.path().join(key))
+            .unwrap_or_else(|e| panic!("{key} after start-up: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{key}: mode {mode:o}");
+    }
+    for key in ["token.key", "contact.key", "viewer-id.key"] {
+        let file = dir.path().join(key);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let ran = regie(
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                path(dir.path()),
+            ],
+            &[],
+        );
+        assert_ne!(ran.code, 0, "{key} readable by others: {}", ran.stderr);
+        assert!(ran.stderr.contains(key), "{key}: {}", ran.stderr);
+        assert!(ran.stderr.contains("chmod 600"), "{key}: {}", ran.stderr);
+        assert!(!ran.stderr.contains("serving"), "{key}: {}", ran.stderr);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
