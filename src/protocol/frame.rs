@@ -273,3 +273,57 @@ pub fn parse_client_frame(text: &str) -> Result<ClientFrame, ErrorFrame> {
 pub fn parse_server_frame(text: &str) -> Result<ServerFrame, serde_json::Error> {
     serde_json::from_str(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn say(id: &str) -> String {
+        format!(r#"{{"type":"command","id":"{id}","command":{{"type":"say","text":"hi"}}}}"#)
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_at_every_level() {
+        let hello = r#"{"type":"hello","version":1,"live":"show","x":1,
+            "auth":{"kind":"viewer","first_name":"Julie","colour":"red"},"extra":[1,2]}"#;
+        let Ok(ClientFrame::Hello(h)) = parse_client_frame(hello) else {
+            panic!("a hello with unknown fields parses");
+        };
+        assert_eq!(h.live, "show");
+        assert!(matches!(h.auth, Auth::Viewer { ref first_name, .. } if first_name == "Julie"));
+        let command = r#"{"type":"command","id":"c1","later":true,
+            "command":{"type":"say","text":"hi","font":"big"}}"#;
+        assert!(matches!(
+            parse_client_frame(command),
+            Ok(ClientFrame::Command(c)) if c.id.0 == "c1"
+        ));
+    }
+
+    #[test]
+    fn a_command_id_is_one_to_the_limit_in_bytes() {
+        let limit = MAX_COMMAND_ID_BYTES;
+        assert!(parse_client_frame(&say(&"i".repeat(limit))).is_ok());
+        for bad in [String::new(), "i".repeat(limit + 1)] {
+            let err = parse_client_frame(&say(&bad)).expect_err("refused");
+            assert_eq!(err.code, ErrorCode::BadFrame, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_frame_of_exactly_the_limit_is_read_and_one_byte_more_is_refused() {
+        let padded = |total: usize| {
+            let base = say("c1");
+            let pad = total - base.len() - r#","pad":"""#.len();
+            let text = format!(
+                r#"{},"pad":"{}"}}"#,
+                &base[..base.len() - 1],
+                "p".repeat(pad)
+            );
+            assert_eq!(text.len(), total);
+            text
+        };
+        assert!(parse_client_frame(&padded(MAX_FRAME_BYTES)).is_ok());
+        let err = parse_client_frame(&padded(MAX_FRAME_BYTES + 1)).expect_err("too big");
+        assert_eq!(err.code, ErrorCode::FrameTooLarge);
+    }
+}
