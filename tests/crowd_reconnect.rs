@@ -168,6 +168,13 @@ async fn a_banned_viewer_does_not_reconnect() {
         matches!(moderator.command(ban).await, ServerFrame::Ack { .. }),
         "the ban is acked"
     );
+    // The hub lets the connection go once the viewer has read its close
+    // (and answered it): only then is the crowd stopped, so the report has
+    // seen the ban.
+    support::hub::wait_until("the banned viewer to be gone", || async {
+        hub.metric("regie_connections{role=\"viewer\"}").await == 0.0
+    })
+    .await;
     let _ = stop.send(());
     let report = report_of(crowd).await;
     hub.stop().await;

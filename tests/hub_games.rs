@@ -302,12 +302,12 @@ async fn a_poll_closes_at_its_deadline_with_nobody_connected() {
     drop(host);
     // Nobody is connected now (the hub says so), and the poll closes in
     // the store by itself: read there, with no client to wake the hub.
-    wait_for("the host to be gone", || async {
+    support::hub::wait_until("the host to be gone", || async {
         hub.metric("regie_connections{role=\"host\"}").await == 0.0
     })
     .await;
     let db = hub.data_dir.join(regie::store::DB_FILE);
-    wait_for("the poll to close in the store", || async {
+    support::hub::wait_until("the poll to close in the store", || async {
         stored_poll_closed_at(&db).is_some()
     })
     .await;
@@ -321,18 +321,6 @@ async fn a_poll_closes_at_its_deadline_with_nobody_connected() {
     let snap = staff.welcome.snapshot.clone().unwrap();
     assert_eq!(snap.polls[0].closed_at, Some(deadline));
     hub.stop().await;
-}
-
-/// Polls `done` until it holds; fails after 20 s.
-async fn wait_for<F: std::future::Future<Output = bool>>(what: &str, done: impl Fn() -> F) {
-    let give_up = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !done().await {
-        assert!(
-            tokio::time::Instant::now() < give_up,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// The first poll's `closed_at` as the hub's store holds it, read through a

@@ -450,3 +450,19 @@ impl std::ops::Deref for BlockingHub {
         &self.hub
     }
 }
+
+/// Polls `done` until it holds, for a condition no event announces (a
+/// metric, a row in the store); fails after [`TIMEOUT`].
+pub(crate) async fn wait_until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    done: impl Fn() -> F,
+) {
+    let give_up = tokio::time::Instant::now() + TIMEOUT;
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < give_up,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
