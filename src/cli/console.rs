@@ -48,15 +48,11 @@ pub struct ConsoleArgs {
     pub fps: Option<u32>,
 }
 
+/// The same view as [`Overrides`]' `Debug`, which is the one place that
+/// keeps the token out of debug output.
 impl std::fmt::Debug for ConsoleArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConsoleArgs")
-            .field("url", &self.url)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("live", &self.live)
-            .field("theme", &self.theme)
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        std::fmt::Debug::fmt(&Overrides::from(self.clone()), f)
     }
 }
 
