@@ -543,9 +543,10 @@ fn admit(hello: Hello, shared: &Shared) -> Result<(Principal, Contact, Option<Re
     }
     match hello.auth {
         Auth::Staff { token } => {
-            let claims =
-                crate::auth::verify(&shared.key, &token, &config.live, crate::now_millis())
-                    .map_err(|e| refused(Farewell::token_refused(&e)))?;
+            // Expiry by the live's own clock, the one its events are
+            // stamped with (the system clock, except in tests).
+            let claims = crate::auth::verify(&shared.key, &token, &config.live, config.clock.now())
+                .map_err(|e| refused(Farewell::token_refused(&e)))?;
             Ok((
                 Principal::Staff {
                     role: claims.role,

@@ -106,6 +106,20 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// The terminal device of `session`'s pane (`/dev/pts/N`).
+    pub(crate) fn pane_tty(&self, session: &str) -> String {
+        let out = self.run(&["display", "-p", "-t", session, "#{pane_tty}"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Ends `session`: its terminal is closed under whatever still uses it.
+    pub(crate) fn kill_session(&self, session: &str) {
+        assert!(
+            self.run(&["kill-session", "-t", session]).status.success(),
+            "tmux kill-session {session}"
+        );
+    }
+
     /// Polls the screen until `ready` holds; panics with the last screen
     /// after `within`.
     pub(crate) fn wait_for(
