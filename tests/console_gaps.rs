@@ -1,6 +1,6 @@
 //! Console behaviour that had no test (gaps 5 and 10 of the test-trust
 //! issue): an open viewer card forgets a redacted message, `o` orders the
-//! questions, and PgUp / PgDn move a page in the feed and the list panes.
+//! questions, and `PgUp` / `PgDn` move a page in the feed and the list panes.
 
 mod support;
 

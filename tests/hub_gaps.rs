@@ -490,7 +490,12 @@ async fn staff_messages_are_not_held_for_blocked_terms_or_contact_data() {
 
     // Viewers get every staff message, visible and as written.
     for seq in posted {
-        let Event::Message { message } = watcher.event_at(seq).await.event else {
+        let frame = watcher.event_at(seq).await;
+        assert_eq!(
+            frame.seq, seq,
+            "the staff message at {seq} reached the viewer"
+        );
+        let Event::Message { message } = frame.event else {
             panic!("expected a message at {seq}")
         };
         assert_eq!(message.visibility, Visibility::Visible, "{message:?}");
