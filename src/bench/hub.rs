@@ -55,7 +55,7 @@ pub enum Targets {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
+pub(super) enum Target {
     Bare,
     Hub,
 }
@@ -297,14 +297,14 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
 /// shutdown signal, so it also ends if this process dies. Plain
 /// `std::process` with a reader thread: the child is started twice per run,
 /// nothing here is on a hot path.
-struct ServerChild {
+pub(super) struct ServerChild {
     child: Child,
-    pid: u32,
-    addr: String,
+    pub(super) pid: u32,
+    pub(super) addr: String,
 }
 
 impl ServerChild {
-    async fn start(
+    pub(super) async fn start(
         exe: &std::path::Path,
         target: Target,
         data: &std::path::Path,
@@ -362,7 +362,7 @@ impl ServerChild {
 
     /// Closes stdin (the shutdown signal) and waits a bounded time for the
     /// child to exit, then kills it.
-    async fn stop(&mut self) {
+    pub(super) async fn stop(&mut self) {
         drop(self.child.stdin.take());
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         let mut tick = tokio::time::interval(Duration::from_millis(50));

@@ -4,10 +4,13 @@
 //!
 //! - [`hub`] — `regie bench hub`: the hub's fan-out next to a bare
 //!   tokio-tungstenite broadcast ([`bare`]) under the same load ([`load`]).
+//! - [`flood`] — `regie bench flood`: the hub's memory after rounds of
+//!   viewers joining and leaving.
 //! - [`latency`] — percentiles without keeping every sample.
 //! - [`resources`] — a process's memory and CPU time from `/proc`.
 
 pub mod bare;
+pub mod flood;
 pub mod hub;
 pub mod latency;
 pub mod load;

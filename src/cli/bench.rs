@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::Failed;
+use crate::bench::flood::{Attach, FloodBench};
 use crate::bench::hub::{self, HubBench, Targets};
 use crate::console::bench::ConsoleBench;
 use crate::exit::Exit;
@@ -21,6 +22,9 @@ pub enum BenchCommand {
     /// The hub under a loopback chat load, next to a bare WebSocket
     /// broadcast of the same frames: deliveries/s, latency, drops, peak RSS.
     Hub(HubBenchArgs),
+    /// The hub's memory after rounds of viewers joining and leaving: RSS
+    /// at baseline, with each round's viewers and after they left.
+    Flood(FloodBenchArgs),
     /// The console's state and render path under a chat flood: messages/s
     /// absorbed, frame times, memory.
     Console(ConsoleBenchArgs),
@@ -59,6 +63,55 @@ pub struct HubBenchArgs {
     /// the medians.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
+}
+
+/// `regie bench flood`
+#[derive(Debug, clap::Args)]
+pub struct FloodBenchArgs {
+    /// Viewers joining, then leaving, per round.
+    #[arg(long, default_value_t = 3000)]
+    pub viewers: usize,
+    /// Rounds of joining and leaving.
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    /// Viewers per round that post one chat line before leaving.
+    #[arg(long, default_value_t = 50)]
+    pub talkers: usize,
+    /// The same viewers every round (returning viewers), instead of a new
+    /// audience each round.
+    #[arg(long)]
+    pub same_viewers: bool,
+    /// Wait after everyone left before reading the hub's memory (at least
+    /// one viewers-online tick, when the hub trims its caches).
+    #[arg(long, default_value = "3s")]
+    pub settle: humantime::Duration,
+    /// Flood a hub that is already running (`regie serve`, or one under a
+    /// heap profiler) at this address, instead of starting one.
+    #[arg(long, requires = "pid")]
+    pub attach: Option<String>,
+    /// The attached hub's process id, to read its memory from `/proc`.
+    #[arg(long, requires = "attach")]
+    pub pid: Option<u32>,
+    /// The attached hub's live.
+    #[arg(long, default_value = "show", requires = "attach")]
+    pub live: String,
+}
+
+impl From<FloodBenchArgs> for FloodBench {
+    fn from(args: FloodBenchArgs) -> Self {
+        FloodBench {
+            viewers: args.viewers,
+            rounds: args.rounds,
+            talkers: args.talkers,
+            same_viewers: args.same_viewers,
+            settle: args.settle.into(),
+            attach: args.attach.zip(args.pid).map(|(addr, pid)| Attach {
+                addr,
+                pid,
+                live: args.live,
+            }),
+        }
+    }
 }
 
 /// `--target`: the command line's spelling of [`Targets`].
@@ -139,6 +192,7 @@ impl From<ConsoleBenchArgs> for ConsoleBench {
 pub async fn run(args: BenchArgs) -> Result<Exit, Failed> {
     match args.command {
         BenchCommand::Hub(args) => hub::run(args.into()).await?,
+        BenchCommand::Flood(args) => crate::bench::flood::run(args.into()).await?,
         BenchCommand::Console(args) => crate::console::bench::run(args.into())?,
         BenchCommand::ServeHub(args) => {
             crate::telemetry::to_stderr();

@@ -47,19 +47,26 @@ use crate::store::{
     ViewerRecord,
 };
 
-/// Recent command outcomes, so most retries cost no store read.
+/// Recent command outcomes, so most retries cost no store read. Bounded by
+/// count and by age: a retry comes within seconds of a reconnect, and an
+/// older one is answered from the store, so the outcomes of a crowd that
+/// left leave memory on the next tick instead of staying until 50,000 later
+/// commands push them out.
 struct OutcomeCache {
     map: HashMap<(String, CommandId), CommandOutcome>,
-    order: VecDeque<(String, CommandId)>,
+    /// Oldest first, with the time each was remembered.
+    order: VecDeque<(Millis, (String, CommandId))>,
     capacity: usize,
+    keep_ms: Millis,
 }
 
 impl OutcomeCache {
-    fn new(capacity: usize) -> Self {
+    fn new(capacity: usize, keep: std::time::Duration) -> Self {
         Self {
             map: HashMap::new(),
             order: VecDeque::new(),
             capacity: capacity.max(1),
+            keep_ms: Millis::try_from(keep.as_millis()).unwrap_or(Millis::MAX),
         }
     }
 
@@ -67,15 +74,38 @@ impl OutcomeCache {
         self.map.get(key)
     }
 
-    fn insert(&mut self, key: (String, CommandId), outcome: CommandOutcome) {
+    fn insert(&mut self, key: (String, CommandId), outcome: CommandOutcome, now: Millis) {
         if self.map.insert(key.clone(), outcome).is_none() {
-            self.order.push_back(key);
+            self.order.push_back((now, key));
         }
         while self.order.len() > self.capacity {
-            if let Some(old) = self.order.pop_front() {
+            if let Some((_, old)) = self.order.pop_front() {
                 self.map.remove(&old);
             }
         }
+    }
+
+    /// Forgets outcomes remembered longer ago than the retry window, and
+    /// gives back the room a burst of them took.
+    fn forget_old(&mut self, now: Millis) {
+        while let Some((at, _)) = self.order.front() {
+            if now.saturating_sub(*at) < self.keep_ms {
+                break;
+            }
+            if let Some((_, old)) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+        // A map keeps its largest capacity for good: shrink once it is
+        // mostly empty, leaving room to grow again without rehashing at once.
+        if self.map.capacity() > 64 && self.map.len() < self.map.capacity() / 4 {
+            self.map.shrink_to(self.map.len() * 2);
+            self.order.shrink_to(self.order.len() * 2);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
     }
 
     fn clear(&mut self) {
@@ -249,7 +279,7 @@ pub(crate) fn start(
         config.limits.send_queue_frames,
     ));
     let actor = SessionActor {
-        outcomes: OutcomeCache::new(config.limits.outcome_cache),
+        outcomes: OutcomeCache::new(config.limits.outcome_cache, config.limits.outcome_memory),
         store,
         session,
         config,
@@ -492,7 +522,10 @@ impl SessionActor {
                 Work::Clock => self.clock(&mut batch, now),
             }
         }
-        self.save(batch, now)?;
+        let saved = self.save(batch, now);
+        let remembered = i64::try_from(self.outcomes.len()).unwrap_or(i64::MAX);
+        self.metrics.remembered_outcomes.set(remembered);
+        saved?;
         Ok(shutdown)
     }
 
@@ -585,6 +618,7 @@ impl SessionActor {
         self.checkpoint_due |= redacted;
         if ticked {
             self.session.trim(now);
+            self.outcomes.forget_old(now);
         }
         Ok(())
     }
@@ -652,7 +686,7 @@ impl SessionActor {
         batch.events.extend(decision.events);
         batch.banned.extend(decision.banned);
         if let Some(o) = outcome {
-            self.outcomes.insert(key, o);
+            self.outcomes.insert(key, o, now);
         }
         PendingReply {
             conn,
@@ -969,5 +1003,44 @@ impl SessionActor {
     /// at the end of the turn.
     fn send(&mut self, d: Dispatch) {
         self.out.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(i: u32) -> (String, CommandId) {
+        (format!("viewer:v{i}"), CommandId(format!("c-{i}")))
+    }
+
+    #[test]
+    fn outcomes_leave_after_their_window_and_give_back_their_room() {
+        let mut cache = OutcomeCache::new(50_000, std::time::Duration::from_secs(60));
+        for i in 0..3_000 {
+            cache.insert(key(i), CommandOutcome::Ack { seq: None }, 1_000);
+        }
+        cache.insert(key(9_999), CommandOutcome::Ack { seq: None }, 30_000);
+        let full = cache.map.capacity();
+        cache.forget_old(60_999);
+        assert_eq!(cache.len(), 3_001, "inside the window, everything stays");
+        cache.forget_old(61_000);
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get(&key(9_999)).is_some() && cache.get(&key(0)).is_none());
+        assert!(
+            cache.map.capacity() < full / 16 && cache.order.capacity() < full / 16,
+            "the map kept room for {} of {full}",
+            cache.map.capacity()
+        );
+    }
+
+    #[test]
+    fn the_count_bound_still_holds() {
+        let mut cache = OutcomeCache::new(2, std::time::Duration::from_secs(60));
+        for i in 0..3 {
+            cache.insert(key(i), CommandOutcome::Ack { seq: None }, 0);
+        }
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get(&key(0)).is_none());
     }
 }

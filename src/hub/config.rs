@@ -122,6 +122,10 @@ pub struct Limits {
     /// Command outcomes remembered in memory for retries (the store keeps
     /// them all; this only saves a read).
     pub outcome_cache: usize,
+    /// How long an outcome stays in that memory: retries come within
+    /// seconds of a reconnect, so older outcomes are left to the store and
+    /// a crowd's leave memory once it is gone.
+    pub outcome_memory: Duration,
     /// How often the hub's clock looks at polls and instant wins: closes
     /// what reached its deadline and pushes changed tallies (at most four a
     /// second whatever this is).
@@ -150,6 +154,7 @@ impl Default for Limits {
             max_bad_frames: 16,
             close_grace: Duration::from_secs(5),
             outcome_cache: 50_000,
+            outcome_memory: Duration::from_secs(5 * 60),
             game_clock: Duration::from_millis(250),
             game_second: Duration::from_secs(1),
         }

@@ -32,6 +32,8 @@ pub struct Metrics {
     pub store_write_seconds: Histogram,
     /// Events appended to the live.
     pub events: Counter,
+    /// Command outcomes the hub keeps in memory to answer retries.
+    pub remembered_outcomes: Gauge,
 }
 
 impl Default for Metrics {
@@ -51,6 +53,7 @@ impl Metrics {
         let rejected_frames = Family::<Labels, Counter>::default();
         let store_write_seconds = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
         let events = Counter::default();
+        let remembered_outcomes = Gauge::default();
         registry.register(
             "connections",
             "Open WebSocket connections that joined, by role",
@@ -87,6 +90,11 @@ impl Metrics {
             store_write_seconds.clone(),
         );
         registry.register("events", "Events appended to the live", events.clone());
+        registry.register(
+            "remembered_outcomes",
+            "Command outcomes kept in memory to answer retries (older ones are read from the store)",
+            remembered_outcomes.clone(),
+        );
         Self {
             registry,
             connections,
@@ -97,6 +105,7 @@ impl Metrics {
             rejected_frames,
             store_write_seconds,
             events,
+            remembered_outcomes,
         }
     }
 
@@ -151,6 +160,7 @@ mod tests {
             "regie_store_write_seconds_count 1",
             "regie_messages_in_total 0",
             "regie_messages_out_total 0",
+            "regie_remembered_outcomes 0",
         ] {
             assert!(text.contains(needle), "{needle} missing from\n{text}");
         }
