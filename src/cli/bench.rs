@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::Failed;
+use super::{Failed, usage};
 use crate::bench::hub::{self, HubBench, Targets};
 use crate::console::bench::ConsoleBench;
 use crate::exit::Exit;
@@ -138,7 +138,11 @@ impl From<ConsoleBenchArgs> for ConsoleBench {
 
 pub async fn run(args: BenchArgs) -> Result<Exit, Failed> {
     match args.command {
-        BenchCommand::Hub(args) => hub::run(args.into()).await?,
+        BenchCommand::Hub(args) => {
+            let bench = HubBench::from(args);
+            bench.validate().map_err(usage)?;
+            hub::run(bench).await?;
+        }
         BenchCommand::Console(args) => crate::console::bench::run(args.into())?,
         BenchCommand::ServeHub(args) => {
             crate::telemetry::to_stderr();
