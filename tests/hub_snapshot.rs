@@ -49,11 +49,12 @@ async fn raw_join(ws: &mut Ws, hello: Hello) -> Vec<(usize, ServerFrame)> {
     }
 }
 
-const HELD: usize = 30;
-const OPEN: usize = 230;
+const HELD: usize = 520;
+const OPEN: usize = 530;
 
-/// Held messages first, then more open questions than the old limits (100
-/// in a snapshot, 200 read back after a restart): every held one is far behind the last 100 chat entries.
+/// Held messages first, then open questions, each more than the old limits
+/// (100 in a snapshot, 200 read back after a restart, 500 in a console's
+/// queue): every held one is far behind the last 100 chat entries.
 async fn held_then_open_questions(hub: &TestHub) {
     let mut julie = hub.viewer("Julie").await;
     for i in 0..HELD {
@@ -191,4 +192,5 @@ async fn a_late_console_assembles_the_pages_into_its_queues() {
     }
     assert_eq!(state.held.len(), HELD, "every held message, however old");
     assert_eq!(state.questions.len(), OPEN, "every open question");
+    assert_eq!(state.open_questions(), OPEN, "the count the pane shows");
 }

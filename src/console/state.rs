@@ -26,9 +26,12 @@ use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
-/// Bounds of the side panes: a long show must not grow memory.
-const MAX_QUESTIONS: usize = 500;
-const MAX_HELD: usize = 500;
+/// Answered questions kept in the Questions pane (struck through) beyond
+/// the open ones. Open questions and held messages are never dropped: the
+/// hub sends its whole working set, so the queues and their counts are
+/// exact, and they are as big as the hub's working set, no bigger.
+const MAX_ANSWERED_QUESTIONS: usize = 500;
+/// Staff activity lines kept: a long show must not grow memory.
 const MAX_ACTIVITY: usize = 500;
 /// How many status messages the log popup keeps.
 const MAX_LOG: usize = 50;
@@ -495,14 +498,14 @@ impl Console {
         // has those among the recent chat.
         let held_listed = !snapshot.held.is_empty();
         for m in snapshot.held {
-            push_bounded(&mut self.held, m, MAX_HELD);
+            push_unique(&mut self.held, m);
         }
         for entry in snapshot.recent {
             if let ChatEntry::Message(m) = &entry
                 && !held_listed
                 && matches!(m.visibility, Visibility::Held { .. })
             {
-                push_bounded(&mut self.held, m.clone(), MAX_HELD);
+                push_unique(&mut self.held, m.clone());
             }
             self.feed.push(entry);
         }
@@ -522,14 +525,22 @@ impl Console {
     fn upsert_question(&mut self, q: ChatMessage) {
         match self.questions.binary_search_by_key(&q.id, |m| m.id) {
             Ok(i) => self.questions[i] = q,
-            Err(i) => {
-                self.questions.insert(i, q);
-                if self.questions.len() > MAX_QUESTIONS {
-                    // Drop the oldest answered question, else the oldest.
-                    let drop = self.questions.iter().position(|m| m.answered).unwrap_or(0);
-                    self.questions.remove(drop);
-                }
-            }
+            Err(i) => self.questions.insert(i, q),
+        }
+        self.trim_answered_questions();
+    }
+
+    /// Drops the oldest answered questions past [`MAX_ANSWERED_QUESTIONS`];
+    /// an open question is never dropped.
+    fn trim_answered_questions(&mut self) {
+        let answered = self.questions.iter().filter(|m| m.answered).count();
+        let mut excess = answered.saturating_sub(MAX_ANSWERED_QUESTIONS);
+        if excess > 0 {
+            self.questions.retain(|m| {
+                let drop = excess > 0 && m.answered;
+                excess -= usize::from(drop);
+                !drop
+            });
         }
     }
 
@@ -637,15 +648,13 @@ impl Console {
     }
 }
 
-fn push_bounded(list: &mut Vec<ChatMessage>, m: ChatMessage, max: usize) {
+/// Adds a message to a queue, or replaces it when already there.
+fn push_unique(list: &mut Vec<ChatMessage>, m: ChatMessage) {
     if let Some(existing) = list.iter_mut().find(|x| x.id == m.id) {
         *existing = m;
         return;
     }
     list.push(m);
-    if list.len() > max {
-        list.remove(0);
-    }
 }
 
 /// The one transition function.
@@ -802,7 +811,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
         Event::Message { message } => {
             state.rate.record(state.now.max(at));
             if matches!(message.visibility, Visibility::Held { .. }) {
-                push_bounded(&mut state.held, message.clone(), MAX_HELD);
+                push_unique(&mut state.held, message.clone());
             }
             if message.question && !message.answered {
                 state.upsert_question(message.clone());
@@ -867,6 +876,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             if let Some(q) = state.questions.iter_mut().find(|q| q.id == message_id) {
                 q.answered = true;
             }
+            state.trim_answered_questions();
             if let Some(p) = state.pinned.as_mut()
                 && p.message_id == message_id
                 && let Some(m) = p.message.as_mut()
