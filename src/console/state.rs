@@ -12,7 +12,7 @@ use crossterm::event::KeyEvent;
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, Command, CommandFrame, CommandId, DrawResult, Epoch,
     ErrorFrame, Event, EventFrame, MessageId, Millis, Role, Sanction, Seq, ServerFrame, Settings,
-    Snapshot, StaffRole, Tombstone, ViewerId, Visibility, Welcome,
+    Snapshot, StaffAction, StaffRole, Tombstone, ViewerId, Visibility, Welcome,
 };
 
 use super::feed::{DEFAULT_SCROLLBACK, Feed, Pos};
@@ -497,6 +497,8 @@ impl Console {
         // A hub that lists held messages lists them all; an older one only
         // has those among the recent chat.
         let held_listed = !snapshot.held.is_empty();
+        self.feed
+            .mark_shared(snapshot.shared_names.iter().map(String::as_str));
         for m in snapshot.held {
             push_unique(&mut self.held, m);
         }
@@ -520,6 +522,48 @@ impl Console {
         self.viewers_online = Some(snapshot.viewers_online);
         self.settings = snapshot.settings;
         self.games.load(snapshot.polls, snapshot.instant_wins);
+        // The snapshot's activity is the whole recent past: it replaces
+        // what this console logged before (a reconnect would repeat it).
+        if !snapshot.activity.is_empty() {
+            self.activity.clear();
+            for action in snapshot.activity {
+                let what = self.staff_action_text(&action);
+                self.log_activity(action.at, action.by, what);
+            }
+        }
+    }
+
+    /// A staff action from the audit log as the activity pane says it,
+    /// with the same words as the live events use. Targets are ids; a
+    /// message or viewer this console holds is named by first name.
+    fn staff_action_text(&self, action: &StaffAction) -> String {
+        let target = action.target.as_str();
+        let message = || {
+            target
+                .trim_start_matches('#')
+                .parse()
+                .map_or_else(|_| target.to_owned(), |n| self.describe(MessageId(n)))
+        };
+        let viewer = || viewer_label(self, &ViewerId(target.to_owned()));
+        match action.action.as_str() {
+            "say" => "posted in the chat".to_owned(),
+            "answer" => format!("answered {}", message()),
+            "pin" => format!("pinned {}", message()),
+            "unpin" => format!("unpinned {}", message()),
+            "mark_answered" => format!("marked {} answered", message()),
+            "hide" => format!("hid {}", message()),
+            "release" => format!("released {}", message()),
+            "redact" => format!("redacted {}", message()),
+            "timeout" => format!("timed out {}", viewer()),
+            "ban" => format!("banned {}", viewer()),
+            "viewer_card" => format!("viewed the contact data of {}", viewer()),
+            "poll_open" => format!("launched poll #{target}"),
+            "poll_close" => format!("closed poll #{target}"),
+            "instant_win_open" => format!("launched instant win #{target}"),
+            "instant_win_draw" => format!("drew instant win #{target}"),
+            "redraw" => format!("re-drew instant win {target}"),
+            other => format!("{} {target}", other.replace('_', " ")),
+        }
     }
 
     fn upsert_question(&mut self, q: ChatMessage) {
