@@ -147,17 +147,23 @@ pub struct SnapshotCounts {
     pub open_questions: u64,
     pub held: u64,
     pub recent: u64,
-    /// Polls and instant wins (an instant win split over pages counts once).
-    #[serde(default)]
+    /// Polls and instant wins (an instant win split over pages counts
+    /// once). These four are left out when zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub polls: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub instant_wins: u64,
     /// Staff only: recent staff actions and shared first names.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub activity: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub shared_names: u64,
     pub pages: u32,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One page of a snapshot's lists; each list continues the previous page's.
