@@ -428,3 +428,21 @@ fn serve_refuses_a_key_file_others_can_read_and_creates_its_keys_0600() {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 }
+
+/// `regie bench hub` refuses bad arguments with exit 2, before it starts a
+/// server (a started bench would print its header on stdout).
+#[test]
+fn bench_hub_refuses_bad_arguments_with_exit_2() {
+    for (args, why) in [
+        (&["--rate", "0"][..], "--rate must be a positive number"),
+        (&["--rate=-3"][..], "--rate must be a positive number"),
+        (&["--senders", "0"][..], "--senders must be at least 1"),
+        (&["--viewers", "0"][..], "--viewers needs at least one"),
+        (&["--repeat", "0"][..], "--repeat must be at least 1"),
+    ] {
+        let ran = regie(&[&["bench", "hub"][..], args].concat(), &[]);
+        assert_eq!(ran.code, 2, "bench hub {args:?}: {}", ran.stderr);
+        assert!(ran.stderr.contains(why), "{args:?}: {}", ran.stderr);
+        assert!(ran.stdout.is_empty(), "nothing started: {}", ran.stdout);
+    }
+}

@@ -431,3 +431,33 @@ async fn refused_first_frames_get_what_the_doc_says() {
     assert_eq!(code, Some(close_code(CloseCode::ProtocolError)));
     hub.stop().await;
 }
+
+/// Every list a `snapshot_page` can carry is shown in an example, so a new
+/// list cannot ride in the pages undocumented.
+#[test]
+fn the_snapshot_page_examples_show_every_list() {
+    let mut shown = BTreeSet::new();
+    for block in json_blocks(&doc()) {
+        let value: Value = serde_json::from_str(block.trim()).expect("JSON");
+        if value["type"] == "snapshot_page"
+            && let Some(fields) = value.as_object()
+        {
+            shown.extend(fields.keys().cloned());
+        }
+    }
+    let names = [
+        "polls",
+        "instant_wins",
+        "shared_names",
+        "open_questions",
+        "held",
+        "recent",
+        "activity",
+    ];
+    for name in ["type", "page"].into_iter().chain(names) {
+        assert!(
+            shown.contains(name),
+            "no snapshot_page example shows {name}"
+        );
+    }
+}

@@ -565,6 +565,49 @@ pub fn the_audit_log_is_chained_in_order<S: Store>(mut store: S) {
     assert!(store.audit_log("other").unwrap().is_empty());
 }
 
+pub fn the_working_set_names_shared_first_names_and_recent_staff_actions<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    // Two Julies, the second one's only message redacted: still shared
+    // (under the name she joined with). One Marc posting twice: not.
+    let julie = viewer_message(1, 1, "a", false);
+    let other_julie = viewer_message(2, 2, "b", false);
+    store
+        .upsert_viewer(
+            LIVE,
+            &ViewerRecord {
+                id: viewer(2),
+                first_name: "Julie".into(),
+                pseudonym: "julie2".into(),
+                first_seen: T0,
+                last_seen: T0,
+            },
+            &Contact::default(),
+        )
+        .unwrap();
+    seq.say(&mut store, &julie);
+    seq.say(&mut store, &other_julie);
+    seq.redact(&mut store, &other_julie, "asked");
+    for id in [3, 4] {
+        let mut marc = viewer_message(id, 3, "c", false);
+        if let regie::protocol::Author::Viewer { first_name, .. } = &mut marc.author {
+            *first_name = "Marc".into();
+        }
+        seq.say(&mut store, &marc);
+    }
+    let commits: Vec<Commit> = (1..=205)
+        .map(|i| Commit::without_event().with_audit(audit("hide", &format!("#{i}"), "")))
+        .collect();
+    store.commit(LIVE, &commits).unwrap();
+
+    let set = store.working_set(LIVE).unwrap();
+    assert_eq!(set.shared_names, ["Julie"]);
+    // Whatever came before, the last 200 of the 205 hides, oldest first.
+    assert_eq!(set.activity.len(), regie::store::RECENT_STAFF_ACTIONS);
+    let targets: Vec<&str> = set.activity.iter().map(|a| a.target.as_str()).collect();
+    assert_eq!(targets.first(), Some(&"#6"));
+    assert_eq!(targets.last(), Some(&"#205"));
+}
+
 pub fn an_unopened_live_is_an_error<S: Store>(mut store: S) {
     assert!(matches!(
         store.replay("nope", 0, 1),
@@ -593,6 +636,7 @@ macro_rules! conformance {
                 the_viewer_card_shows_history_sanctions_consents_and_masked_contact,
                 command_outcomes_are_remembered_once_per_principal,
                 the_audit_log_is_chained_in_order,
+                the_working_set_names_shared_first_names_and_recent_staff_actions,
                 an_unopened_live_is_an_error,
             );
         }

@@ -85,13 +85,43 @@ struct Run {
     load_average: String,
 }
 
+/// Arguments `regie bench hub` refuses before it starts anything (the
+/// command line exits 2 on these, as on clap's own usage errors).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum HubBenchError {
+    #[error("--rate must be a positive number of lines per second, got {0}")]
+    Rate(f64),
+    #[error("--senders must be at least 1")]
+    NoSenders,
+    #[error("--viewers needs at least one positive count")]
+    NoViewers,
+    #[error("--repeat must be at least 1")]
+    NoRepeat,
+}
+
+impl HubBench {
+    /// Checks the arguments alone (no system limits), so a typo is refused
+    /// before any server starts.
+    pub fn validate(&self) -> Result<(), HubBenchError> {
+        if !(self.rate.is_finite() && self.rate > 0.0) {
+            return Err(HubBenchError::Rate(self.rate));
+        }
+        if self.senders == 0 {
+            return Err(HubBenchError::NoSenders);
+        }
+        if self.viewers.is_empty() || self.viewers.contains(&0) {
+            return Err(HubBenchError::NoViewers);
+        }
+        if self.repeat == 0 {
+            return Err(HubBenchError::NoRepeat);
+        }
+        Ok(())
+    }
+}
+
 /// Runs the bench and prints each run, then a table of them all.
 pub async fn run(args: HubBench) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        args.rate.is_finite() && args.rate > 0.0,
-        "--rate must be positive"
-    );
-    anyhow::ensure!(args.senders > 0, "--senders must be at least 1");
+    args.validate()?;
     let largest = args.viewers.iter().copied().max().unwrap_or(0);
     let needed = (largest + args.senders + 256) as u64;
     let limit = open_files_limit()?;

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::Failed;
+use super::{Failed, usage};
 use crate::bench::flood::{Attach, FloodBench};
 use crate::bench::hub::{self, HubBench, Targets};
 use crate::console::bench::ConsoleBench;
@@ -191,7 +191,11 @@ impl From<ConsoleBenchArgs> for ConsoleBench {
 
 pub async fn run(args: BenchArgs) -> Result<Exit, Failed> {
     match args.command {
-        BenchCommand::Hub(args) => hub::run(args.into()).await?,
+        BenchCommand::Hub(args) => {
+            let bench = HubBench::from(args);
+            bench.validate().map_err(usage)?;
+            hub::run(bench).await?;
+        }
         BenchCommand::Flood(args) => crate::bench::flood::run(args.into()).await?,
         BenchCommand::Console(args) => crate::console::bench::run(args.into())?,
         BenchCommand::ServeHub(args) => {

@@ -101,6 +101,18 @@ impl NameBook {
         }
     }
 
+    /// A first name the hub says is shared (in a snapshot).
+    fn mark_shared(&mut self, first_name: &str) {
+        match self.names.get_mut(first_name) {
+            Some((_, shared)) => *shared = true,
+            None => {
+                // Any id: a shared name stays shared.
+                self.names
+                    .insert(first_name.to_owned(), (ViewerId(String::new()), true));
+            }
+        }
+    }
+
     fn is_shared(&self, first_name: &str) -> bool {
         self.names.get(first_name).is_some_and(|(_, s)| *s)
     }
@@ -249,9 +261,20 @@ impl Feed {
     }
 
     /// Whether the feed should show `first_name`'s pseudonym: two viewers
-    /// (as far as this console has seen) share the first name.
+    /// posted under it in this live. The hub's snapshot says which names
+    /// were shared when this console joined ([`Feed::mark_shared`]); the
+    /// messages since then add to it by the hub's own rule, so every
+    /// console decides the same, whenever it joined.
     pub fn name_is_shared(&self, first_name: &str) -> bool {
         self.names.is_shared(first_name)
+    }
+
+    /// Notes first names the hub lists as shared (a snapshot's
+    /// `shared_names`).
+    pub fn mark_shared<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+        for name in names {
+            self.names.mark_shared(name);
+        }
     }
 
     // ── the view: all entries, or those matching the filter ───────────────
@@ -403,6 +426,17 @@ mod tests {
         assert_eq!(feed.view_len(), 0, "julie's lines were evicted");
         feed.set_filter(None);
         assert_eq!(feed.view_len(), 4);
+    }
+
+    #[test]
+    fn a_name_the_hub_lists_as_shared_stays_shared() {
+        let mut feed = Feed::new(10);
+        feed.push(msg(1, "Julie", "v1", "a"));
+        feed.mark_shared(["Julie", "Marc"]);
+        assert!(feed.name_is_shared("Julie"));
+        feed.push(msg(2, "Marc", "v2", "b"));
+        assert!(feed.name_is_shared("Marc"), "one more Marc keeps it shared");
+        assert!(!feed.name_is_shared("Anaïs"));
     }
 
     #[test]

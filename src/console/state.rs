@@ -12,7 +12,7 @@ use crossterm::event::KeyEvent;
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, Command, CommandFrame, CommandId, DrawResult, Epoch,
     ErrorFrame, Event, EventFrame, MessageId, Millis, Role, Sanction, Seq, ServerFrame, Settings,
-    Snapshot, StaffRole, Tombstone, ViewerId, Visibility, Welcome,
+    Snapshot, StaffAction, StaffRole, Tombstone, ViewerId, Visibility, Welcome,
 };
 
 use super::feed::{DEFAULT_SCROLLBACK, Feed, Pos};
@@ -26,9 +26,12 @@ use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
-/// Bounds of the side panes: a long show must not grow memory.
-const MAX_QUESTIONS: usize = 500;
-const MAX_HELD: usize = 500;
+/// Answered questions kept in the Questions pane (struck through) beyond
+/// the open ones. Open questions and held messages are never dropped: the
+/// hub sends its whole working set, so the queues and their counts are
+/// exact, and they are as big as the hub's working set, no bigger.
+const MAX_ANSWERED_QUESTIONS: usize = 500;
+/// Staff activity lines kept: a long show must not grow memory.
 const MAX_ACTIVITY: usize = 500;
 /// How many status messages the log popup keeps.
 const MAX_LOG: usize = 50;
@@ -494,15 +497,17 @@ impl Console {
         // A hub that lists held messages lists them all; an older one only
         // has those among the recent chat.
         let held_listed = !snapshot.held.is_empty();
+        self.feed
+            .mark_shared(snapshot.shared_names.iter().map(String::as_str));
         for m in snapshot.held {
-            push_bounded(&mut self.held, m, MAX_HELD);
+            push_unique(&mut self.held, m);
         }
         for entry in snapshot.recent {
             if let ChatEntry::Message(m) = &entry
                 && !held_listed
                 && matches!(m.visibility, Visibility::Held { .. })
             {
-                push_bounded(&mut self.held, m.clone(), MAX_HELD);
+                push_unique(&mut self.held, m.clone());
             }
             self.feed.push(entry);
         }
@@ -517,19 +522,69 @@ impl Console {
         self.viewers_online = Some(snapshot.viewers_online);
         self.settings = snapshot.settings;
         self.games.load(snapshot.polls, snapshot.instant_wins);
+        // The snapshot's activity is the whole recent past: it replaces
+        // what this console logged before (a reconnect would repeat it).
+        if !snapshot.activity.is_empty() {
+            self.activity.clear();
+            for action in snapshot.activity {
+                let what = self.staff_action_text(&action);
+                self.log_activity(action.at, action.by, what);
+            }
+        }
+    }
+
+    /// A staff action from the audit log as the activity pane says it,
+    /// with the same words as the live events use. Targets are ids; a
+    /// message or viewer this console holds is named by first name.
+    fn staff_action_text(&self, action: &StaffAction) -> String {
+        let target = action.target.as_str();
+        let message = || {
+            target
+                .trim_start_matches('#')
+                .parse()
+                .map_or_else(|_| target.to_owned(), |n| self.describe(MessageId(n)))
+        };
+        let viewer = || viewer_label(self, &ViewerId(target.to_owned()));
+        match action.action.as_str() {
+            "say" => "posted in the chat".to_owned(),
+            "answer" => format!("answered {}", message()),
+            "pin" => format!("pinned {}", message()),
+            "unpin" => format!("unpinned {}", message()),
+            "mark_answered" => format!("marked {} answered", message()),
+            "hide" => format!("hid {}", message()),
+            "release" => format!("released {}", message()),
+            "redact" => format!("redacted {}", message()),
+            "timeout" => format!("timed out {}", viewer()),
+            "ban" => format!("banned {}", viewer()),
+            "viewer_card" => format!("viewed the contact data of {}", viewer()),
+            "poll_open" => format!("launched poll #{target}"),
+            "poll_close" => format!("closed poll #{target}"),
+            "instant_win_open" => format!("launched instant win #{target}"),
+            "instant_win_draw" => format!("drew instant win #{target}"),
+            "redraw" => format!("re-drew instant win {target}"),
+            other => format!("{} {target}", other.replace('_', " ")),
+        }
     }
 
     fn upsert_question(&mut self, q: ChatMessage) {
         match self.questions.binary_search_by_key(&q.id, |m| m.id) {
             Ok(i) => self.questions[i] = q,
-            Err(i) => {
-                self.questions.insert(i, q);
-                if self.questions.len() > MAX_QUESTIONS {
-                    // Drop the oldest answered question, else the oldest.
-                    let drop = self.questions.iter().position(|m| m.answered).unwrap_or(0);
-                    self.questions.remove(drop);
-                }
-            }
+            Err(i) => self.questions.insert(i, q),
+        }
+        self.trim_answered_questions();
+    }
+
+    /// Drops the oldest answered questions past [`MAX_ANSWERED_QUESTIONS`];
+    /// an open question is never dropped.
+    fn trim_answered_questions(&mut self) {
+        let answered = self.questions.iter().filter(|m| m.answered).count();
+        let mut excess = answered.saturating_sub(MAX_ANSWERED_QUESTIONS);
+        if excess > 0 {
+            self.questions.retain(|m| {
+                let drop = excess > 0 && m.answered;
+                excess -= usize::from(drop);
+                !drop
+            });
         }
     }
 
@@ -637,15 +692,13 @@ impl Console {
     }
 }
 
-fn push_bounded(list: &mut Vec<ChatMessage>, m: ChatMessage, max: usize) {
+/// Adds a message to a queue, or replaces it when already there.
+fn push_unique(list: &mut Vec<ChatMessage>, m: ChatMessage) {
     if let Some(existing) = list.iter_mut().find(|x| x.id == m.id) {
         *existing = m;
         return;
     }
     list.push(m);
-    if list.len() > max {
-        list.remove(0);
-    }
 }
 
 /// The one transition function.
@@ -802,7 +855,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
         Event::Message { message } => {
             state.rate.record(state.now.max(at));
             if matches!(message.visibility, Visibility::Held { .. }) {
-                push_bounded(&mut state.held, message.clone(), MAX_HELD);
+                push_unique(&mut state.held, message.clone());
             }
             if message.question && !message.answered {
                 state.upsert_question(message.clone());
@@ -867,6 +920,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             if let Some(q) = state.questions.iter_mut().find(|q| q.id == message_id) {
                 q.answered = true;
             }
+            state.trim_answered_questions();
             if let Some(p) = state.pinned.as_mut()
                 && p.message_id == message_id
                 && let Some(m) = p.message.as_mut()

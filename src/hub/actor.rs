@@ -227,6 +227,25 @@ fn decision_commits(events: &[EventFrame], once: Once) -> Vec<Commit> {
     commits
 }
 
+/// An audit entry as a late console's Staff activity shows it: the hub's
+/// own actions (deadlines) carry no staff member.
+fn staff_action(entry: AuditEntry) -> crate::protocol::StaffAction {
+    let by = if entry.actor_name == super::engagement::HUB_ACTOR {
+        None
+    } else {
+        Some(crate::protocol::Actor {
+            name: Some(entry.actor_name),
+            role: entry.actor_role,
+        })
+    };
+    crate::protocol::StaffAction {
+        at: entry.at,
+        by,
+        action: entry.action,
+        target: entry.target,
+    }
+}
+
 /// Reading contact data is a staff action worth an audit record.
 fn contact_audit(frame: &ServerFrame, principal: &Principal, now: Millis) -> Option<AuditEntry> {
     match (frame, principal) {
@@ -918,6 +937,8 @@ impl SessionActor {
                 Ok(set) => {
                     snapshot.open_questions = set.open_questions;
                     snapshot.held = set.held;
+                    snapshot.activity = set.activity.into_iter().map(staff_action).collect();
+                    snapshot.shared_names = set.shared_names;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read the staff working set; sending what the hub holds in memory");

@@ -320,6 +320,8 @@ impl Session {
             settings: self.settings.clone(),
             polls,
             instant_wins,
+            activity: Vec::new(),
+            shared_names: Vec::new(),
         }
     }
 

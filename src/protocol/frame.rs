@@ -6,7 +6,8 @@ use super::command::{CommandFrame, CommandId};
 use super::error::{ErrorCode, ErrorFrame};
 use super::event::EventFrame;
 use super::types::{
-    ChatEntry, ChatMessage, Contact, Epoch, Role, Seq, Snapshot, ViewerCard, ViewerId,
+    ChatEntry, ChatMessage, Contact, DrawState, Epoch, PollState, Role, Seq, Snapshot, StaffAction,
+    ViewerCard, ViewerId, Winner,
 };
 use super::{MAX_COMMAND_ID_BYTES, MAX_FRAME_BYTES};
 
@@ -130,9 +131,12 @@ pub struct Welcome {
     /// hubs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewers_online: Option<u64>,
-    /// Present when the snapshot's lists (open questions, held messages,
-    /// recent chat) follow in `snapshot_page` frames, then `snapshot_end`,
-    /// before any live event: how many of each the pages carry in all.
+    /// Present when the snapshot's lists (polls, instant wins, open
+    /// questions, held messages, recent chat, staff activity, shared
+    /// names) follow in `snapshot_page` frames, then `snapshot_end`, before
+    /// any live event: how many of each the pages carry in all. The
+    /// welcome itself keeps only the head (pin, settings, counts), so it
+    /// stays small whatever the show holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counts: Option<SnapshotCounts>,
 }
@@ -143,20 +147,59 @@ pub struct SnapshotCounts {
     pub open_questions: u64,
     pub held: u64,
     pub recent: u64,
+    /// Polls and instant wins (an instant win split over pages counts
+    /// once). These four are left out when zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub polls: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub instant_wins: u64,
+    /// Staff only: recent staff actions and shared first names.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub activity: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shared_names: u64,
     pub pages: u32,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// One page of a snapshot's lists; each list continues the previous page's.
+/// An instant win too big for one page (many winners with long names) is
+/// split: its next part, on a following page, has the same draw id and
+/// carries the following winners.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SnapshotPage {
     /// 0, 1, 2… in the order sent.
     pub page: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub polls: Vec<PollState>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instant_wins: Vec<DrawState>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_names: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open_questions: Vec<ChatMessage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<ChatMessage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent: Vec<ChatEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activity: Vec<StaffAction>,
+}
+
+impl SnapshotPage {
+    fn is_empty(&self) -> bool {
+        self.polls.is_empty()
+            && self.instant_wins.is_empty()
+            && self.shared_names.is_empty()
+            && self.open_questions.is_empty()
+            && self.held.is_empty()
+            && self.recent.is_empty()
+            && self.activity.is_empty()
+    }
 }
 
 /// Room kept in a page for its envelope (`type`, `page`, list names).
@@ -168,63 +211,150 @@ impl Welcome {
         self.counts.is_some()
     }
 
-    /// Appends one page's lists to the snapshot.
+    /// Appends one page's lists to the snapshot; the next part of a split
+    /// instant win joins its first part.
     pub fn add_page(&mut self, page: SnapshotPage) {
         let s = self.snapshot.get_or_insert_with(Snapshot::default);
+        s.polls.extend(page.polls);
+        for part in page.instant_wins {
+            match s.instant_wins.last_mut() {
+                Some(last) if last.draw.id == part.draw.id => {
+                    if let (Some(result), Some(more)) = (last.result.as_mut(), part.result) {
+                        result.winners.extend(more.winners);
+                    }
+                }
+                _ => s.instant_wins.push(part),
+            }
+        }
+        s.shared_names.extend(page.shared_names);
         s.open_questions.extend(page.open_questions);
         s.held.extend(page.held);
         s.recent.extend(page.recent);
+        s.activity.extend(page.activity);
     }
 }
 
-/// Moves the snapshot's lists into pages of at most [`MAX_FRAME_BYTES`]
-/// once serialised, in order (open questions, held, recent), and counts
-/// them. The snapshot keeps its head: pin, settings, games.
-pub fn paginate(snapshot: &mut Snapshot) -> (SnapshotCounts, Vec<SnapshotPage>) {
-    let budget = MAX_FRAME_BYTES - PAGE_ENVELOPE_BYTES;
-    let mut pages: Vec<SnapshotPage> = Vec::new();
-    let mut current = SnapshotPage::default();
-    let mut used = 0;
-    let mut counts = SnapshotCounts {
-        open_questions: snapshot.open_questions.len() as u64,
-        held: snapshot.held.len() as u64,
-        recent: snapshot.recent.len() as u64,
-        pages: 0,
-    };
-    let mut room = |size: usize, current: &mut SnapshotPage, pages: &mut Vec<SnapshotPage>| {
-        // A comma between entries; one entry alone always fits (a message
-        // is at most a few dozen KiB).
-        if used > 0 && used + size + 1 > budget {
-            let page = u32::try_from(pages.len() + 1).unwrap_or(u32::MAX);
-            pages.push(std::mem::replace(
-                current,
+/// Fills pages up to a byte budget, in order.
+struct Pager {
+    budget: usize,
+    pages: Vec<SnapshotPage>,
+    current: SnapshotPage,
+    used: usize,
+}
+
+impl Pager {
+    /// Makes room for an entry of `size` bytes (and its comma): a new page
+    /// when the current one is not empty and would overflow. One entry
+    /// alone always fits (see [`split_draw`]).
+    fn room(&mut self, size: usize) -> &mut SnapshotPage {
+        if self.used > 0 && self.used + size + 1 > self.budget {
+            let page = u32::try_from(self.pages.len() + 1).unwrap_or(u32::MAX);
+            let full = std::mem::replace(
+                &mut self.current,
                 SnapshotPage {
                     page,
                     ..SnapshotPage::default()
                 },
-            ));
-            used = 0;
+            );
+            self.pages.push(full);
+            self.used = 0;
         }
-        used += size + 1;
+        self.used += size + 1;
+        &mut self.current
+    }
+
+    fn finish(mut self) -> Vec<SnapshotPage> {
+        if !self.current.is_empty() {
+            self.pages.push(self.current);
+        }
+        self.pages
+    }
+}
+
+/// Moves the snapshot's lists into pages of at most [`MAX_FRAME_BYTES`]
+/// once serialised, in order (polls, instant wins, shared names, open
+/// questions, held, recent, staff activity), and counts them. The snapshot
+/// keeps its head: pin, settings, viewers online.
+pub fn paginate(snapshot: &mut Snapshot) -> (SnapshotCounts, Vec<SnapshotPage>) {
+    let budget = MAX_FRAME_BYTES - PAGE_ENVELOPE_BYTES;
+    let mut counts = SnapshotCounts {
+        open_questions: snapshot.open_questions.len() as u64,
+        held: snapshot.held.len() as u64,
+        recent: snapshot.recent.len() as u64,
+        polls: snapshot.polls.len() as u64,
+        instant_wins: snapshot.instant_wins.len() as u64,
+        activity: snapshot.activity.len() as u64,
+        shared_names: snapshot.shared_names.len() as u64,
+        pages: 0,
     };
+    let mut pager = Pager {
+        budget,
+        pages: Vec::new(),
+        current: SnapshotPage::default(),
+        used: 0,
+    };
+    for p in std::mem::take(&mut snapshot.polls) {
+        pager.room(json_len(&p)).polls.push(p);
+    }
+    for d in std::mem::take(&mut snapshot.instant_wins) {
+        for part in split_draw(d, budget) {
+            pager.room(json_len(&part)).instant_wins.push(part);
+        }
+    }
+    for n in std::mem::take(&mut snapshot.shared_names) {
+        pager.room(json_len(&n)).shared_names.push(n);
+    }
     for m in std::mem::take(&mut snapshot.open_questions) {
-        room(json_len(&m), &mut current, &mut pages);
-        current.open_questions.push(m);
+        pager.room(json_len(&m)).open_questions.push(m);
     }
     for m in std::mem::take(&mut snapshot.held) {
-        room(json_len(&m), &mut current, &mut pages);
-        current.held.push(m);
+        pager.room(json_len(&m)).held.push(m);
     }
     for e in std::mem::take(&mut snapshot.recent) {
-        room(json_len(&e), &mut current, &mut pages);
-        current.recent.push(e);
+        pager.room(json_len(&e)).recent.push(e);
     }
-    if !(current.open_questions.is_empty() && current.held.is_empty() && current.recent.is_empty())
-    {
-        pages.push(current);
+    for a in std::mem::take(&mut snapshot.activity) {
+        pager.room(json_len(&a)).activity.push(a);
     }
-    counts.pages = u32::try_from(pages.len()).unwrap_or(u32::MAX);
-    (counts, pages)
+    let filled = pager.finish();
+    counts.pages = u32::try_from(filled.len()).unwrap_or(u32::MAX);
+    (counts, filled)
+}
+
+/// An instant win as parts that each fit `budget`: the draw with as many
+/// winners as fit, then the same draw with the next winners, and so on.
+/// (A drawn instant win has up to 100 winners of up to 40 graphemes each,
+/// which can exceed one frame; the rest of a draw is far below it.)
+fn split_draw(mut d: DrawState, budget: usize) -> Vec<DrawState> {
+    if json_len(&d) <= budget {
+        return vec![d];
+    }
+    let Some(winners) = d.result.as_mut().map(|r| std::mem::take(&mut r.winners)) else {
+        return vec![d];
+    };
+    let base = json_len(&d);
+    let mut parts = Vec::new();
+    let mut part: Vec<Winner> = Vec::new();
+    let mut used = base;
+    for w in winners {
+        let size = json_len(&w) + 1;
+        if !part.is_empty() && used + size > budget {
+            parts.push(with_winners(&d, std::mem::take(&mut part)));
+            used = base;
+        }
+        used += size;
+        part.push(w);
+    }
+    parts.push(with_winners(&d, part));
+    parts
+}
+
+fn with_winners(d: &DrawState, winners: Vec<Winner>) -> DrawState {
+    let mut part = d.clone();
+    if let Some(r) = part.result.as_mut() {
+        r.winners = winners;
+    }
+    part
 }
 
 /// The serialised length of a list entry.

@@ -348,6 +348,33 @@ pub struct Snapshot {
     /// This show's instant wins, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instant_wins: Vec<DrawState>,
+    /// Staff only: the last staff actions from the audit log, oldest
+    /// first, so a late console's Staff activity pane is not empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activity: Vec<StaffAction>,
+    /// Staff only: the first names two or more viewers have posted under
+    /// in this live, so every console shows the same pseudonyms whenever
+    /// it joined. A console adds names from the messages it receives
+    /// after the snapshot, by the same rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_names: Vec<String>,
+}
+
+/// One staff action as the audit log records it: who, what, on which id.
+/// Never message content, nor the reason typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffAction {
+    pub at: Millis,
+    /// Absent when the hub acted on its own (a poll's deadline, a draw at
+    /// the end of its window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Actor>,
+    /// The command's wire name (`hide`, `ban`, `close_poll`…).
+    pub action: String,
+    /// What was acted on, by id (`#12`, a viewer id, a poll's number);
+    /// empty when nothing was (a staff post).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target: String,
 }
 
 /// A poll as launched.

@@ -45,6 +45,8 @@ pub mod games;
 mod migrations;
 mod sqlite;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditEntry, AuditRecord};
@@ -52,7 +54,7 @@ pub use games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
 pub use sqlite::{DB_FILE, Durability, SqliteStore};
 
 use crate::protocol::{
-    ChatEntry, ChatMessage, CommandId, ConsentState, Contact, Epoch, ErrorCode, EventFrame,
+    Author, ChatEntry, ChatMessage, CommandId, ConsentState, Contact, Epoch, ErrorCode, EventFrame,
     MessageId, Millis, Sanction, Seq, Settings, Snapshot, ViewerCard, ViewerId, Visibility,
 };
 
@@ -169,6 +171,9 @@ pub struct StoredSnapshot {
     pub recent: Vec<ChatEntry>,
 }
 
+/// Staff actions a working set carries from the audit log, the latest.
+pub const RECENT_STAFF_ACTIONS: usize = 200;
+
 /// A staff console's complete working set (see [`Store::working_set`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WorkingSet {
@@ -177,6 +182,31 @@ pub struct WorkingSet {
     pub open_questions: Vec<ChatMessage>,
     /// Held messages, oldest first.
     pub held: Vec<ChatMessage>,
+    /// The last [`RECENT_STAFF_ACTIONS`] audit entries, oldest first.
+    pub activity: Vec<AuditEntry>,
+    /// First names two or more viewers posted under (a message, or a
+    /// tombstone whose author joined under that name), sorted.
+    pub shared_names: Vec<String>,
+}
+
+/// The first names two or more distinct viewers wrote under.
+fn shared_names<'a>(authors: impl Iterator<Item = &'a Author>) -> Vec<String> {
+    let mut seen: BTreeMap<&str, (&ViewerId, bool)> = BTreeMap::new();
+    for a in authors {
+        if let Author::Viewer {
+            viewer_id,
+            first_name,
+            ..
+        } = a
+        {
+            let entry = seen.entry(first_name).or_insert((viewer_id, false));
+            entry.1 |= entry.0 != viewer_id;
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, (_, shared))| *shared)
+        .map(|(name, _)| name.to_owned())
+        .collect()
 }
 
 impl StoredSnapshot {
@@ -339,8 +369,13 @@ pub trait Store: Send + 'static {
 
     /// What a staff console works on, complete: every open question and
     /// every held message, oldest first (no limit, unlike [`Store::snapshot`]).
+    /// The default reads everything; a real store answers with queries.
     fn working_set(&mut self, live: &str) -> Result<WorkingSet, StoreError> {
         let all = self.snapshot(live, usize::MAX)?;
+        let shared_names = shared_names(all.recent.iter().filter_map(|e| match e {
+            ChatEntry::Message(m) => Some(&m.author),
+            ChatEntry::Redacted(_) => None,
+        }));
         let held = all
             .recent
             .into_iter()
@@ -349,9 +384,16 @@ pub trait Store: Send + 'static {
                 _ => None,
             })
             .collect();
+        let mut log = self.audit_log(live)?;
+        let activity = log
+            .drain(log.len().saturating_sub(RECENT_STAFF_ACTIONS)..)
+            .map(|r| r.entry)
+            .collect();
         Ok(WorkingSet {
             open_questions: all.open_questions,
             held,
+            activity,
+            shared_names,
         })
     }
 

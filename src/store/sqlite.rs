@@ -37,8 +37,8 @@ use super::contact::{ContactCipher, ContactError, ContactField};
 use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
 use super::migrations;
 use super::{
-    CommandOutcome, Commit, LiveHead, Store, StoreError, StoredSnapshot, StoredViewer,
-    VIEWER_CARD_RECENT, ViewerRecord, WorkingSet,
+    CommandOutcome, Commit, LiveHead, RECENT_STAFF_ACTIONS, Store, StoreError, StoredSnapshot,
+    StoredViewer, VIEWER_CARD_RECENT, ViewerRecord, WorkingSet,
 };
 use crate::auth::secret_file::{self, SecretFileError};
 use crate::privacy::{mask_contact_email, mask_contact_phone};
@@ -1110,9 +1110,44 @@ impl Store for SqliteStore {
         let open_questions = read("m.question = 1 AND m.answered = 0")?;
         // `visibility` is the JSON of `Visibility`, its tag first.
         let held = read("m.visibility LIKE '{\"state\":\"held\"%'")?;
+        // Redacted messages count under the name their author joined with.
+        let shared_names = self
+            .conn
+            .prepare_cached(
+                "SELECT name FROM ( \
+                   SELECT m.author_name AS name, m.viewer_id AS vid FROM messages m \
+                   WHERE m.live_id = ?1 AND m.author_kind = 'viewer' \
+                   UNION \
+                   SELECT v.first_name, t.author_id FROM tombstones t \
+                   JOIN viewers v ON v.live_id = t.live_id AND v.viewer_id = t.author_id \
+                   WHERE t.live_id = ?1 \
+                 ) GROUP BY name HAVING COUNT(DISTINCT vid) > 1 ORDER BY name",
+            )?
+            .query_map([live_id], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut activity = self
+            .conn
+            .prepare_cached(
+                "SELECT at, actor_name, actor_role, action, target, reason FROM audit \
+                 WHERE live_id = ?1 ORDER BY idx DESC LIMIT ?2",
+            )?
+            .query_map(params![live_id, sql_len(RECENT_STAFF_ACTIONS)], |r| {
+                Ok(AuditEntry {
+                    at: r.get(0)?,
+                    actor_name: r.get(1)?,
+                    actor_role: role_at(r, 2)?,
+                    action: r.get(3)?,
+                    target: r.get(4)?,
+                    reason: r.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        activity.reverse();
         Ok(WorkingSet {
             open_questions,
             held,
+            activity,
+            shared_names,
         })
     }
 
