@@ -13,6 +13,7 @@
 //! | [`demo`] | `regie demo` | [`crate::demo::Demo`], then the console |
 //! | [`bench`] | `regie bench` | [`crate::bench::hub::run`], [`crate::console::bench::run`] |
 //! | [`verify_draw`] | `regie verify-draw` | [`crate::instant_win::verify`] |
+//! | [`audit`] | `regie audit verify\|show\|head` | [`crate::store::audit::read_log`] |
 //!
 //! Every error reaches `main` as a [`Failed`]: printed once, as one line
 //! ([`describe`]), with its exit code: [`Exit::Usage`] (2) for bad
@@ -21,6 +22,7 @@
 //! Shared leaves: [`crate::telemetry`] (logs), [`crate::signals`] (stop
 //! signals), [`crate::exit`] (exit codes).
 
+pub mod audit;
 pub mod bench;
 pub mod console;
 pub mod crowd;
@@ -60,6 +62,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Recompute an instant win's winners from its published record.
     VerifyDraw(verify_draw::VerifyArgs),
+    /// Verify, show or anchor a live's audit log (read-only, hub may run).
+    Audit(audit::AuditArgs),
 }
 
 /// Why a command stopped short: the error to tell the user, and the exit
@@ -119,6 +123,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
         Command::Demo(args) => demo::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::VerifyDraw(args) => verify_draw::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }
 

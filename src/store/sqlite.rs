@@ -1265,26 +1265,7 @@ impl Store for SqliteStore {
 
     fn audit_log(&mut self, live: &str) -> Result<Vec<AuditRecord>, StoreError> {
         let live_id = self.live_id(live)?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT idx, at, actor_name, actor_role, action, target, reason, prev_hash, hash \
-             FROM audit WHERE live_id = ?1 ORDER BY idx",
-        )?;
-        let rows = stmt.query_map([live_id], |r| {
-            Ok(AuditRecord {
-                index: u64_from_sql(r.get(0)?),
-                entry: AuditEntry {
-                    at: r.get(1)?,
-                    actor_name: r.get(2)?,
-                    actor_role: role_at(r, 3)?,
-                    action: r.get(4)?,
-                    target: r.get(5)?,
-                    reason: r.get(6)?,
-                },
-                prev_hash: r.get(7)?,
-                hash: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        audit::read_records(&self.conn, live_id)
     }
 
     fn verify_audit_chain(&mut self, live: &str) -> Result<(), StoreError> {
