@@ -110,13 +110,13 @@ fn entries() -> Vec<AuditEntry> {
 
 /// A data dir holding [`entries`] as the hub writes them.
 fn store_with_log() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(dir.path()).unwrap();
-    store.open_live(LIVE).unwrap();
+    let dir = tempfile::tempdir().expect("test setup");
+    let mut store = SqliteStore::open(dir.path()).expect("test setup");
+    store.open_live(LIVE).expect("test setup");
     for e in entries() {
         store
             .commit(LIVE, &[Commit::without_event().with_audit(e)])
-            .unwrap();
+            .expect("test setup");
     }
     drop(store);
     dir
@@ -124,22 +124,22 @@ fn store_with_log() -> tempfile::TempDir {
 
 /// The attacker's handle: the file, with the append-only triggers gone.
 fn tamper(dir: &Path) -> rusqlite::Connection {
-    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).expect("test setup");
     conn.execute_batch(
         "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;",
     )
-    .unwrap();
+    .expect("test setup");
     conn
 }
 
 /// `(idx, hash)` of every stored record, read straight from the file.
 fn stored_hashes(dir: &Path) -> Vec<(u64, String)> {
-    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).expect("test setup");
     let mut stmt = conn
         .prepare("SELECT idx, hash FROM audit ORDER BY idx")
-        .unwrap();
+        .expect("test setup");
     stmt.query_map([], |r| Ok((r.get::<_, u64>(0)?, r.get(1)?)))
-        .unwrap()
+        .expect("test setup")
         .map(Result::unwrap)
         .collect()
 }
@@ -288,7 +288,7 @@ fn shown(ran: &Ran) -> Vec<u64> {
 }
 
 fn rfc3339(at: Millis) -> String {
-    let t = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(at).unwrap());
+    let t = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(at).expect("test setup"));
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
@@ -336,7 +336,7 @@ fn show_prints_each_field_and_no_control_characters() {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let line = ran.stdout.trim_end();
     assert!(
-        !line.chars().any(|c| c.is_control()),
+        !line.chars().any(char::is_control),
         "control characters reached the terminal: {line:?}"
     );
     let at = rfc3339(entries()[2].at);

@@ -13,6 +13,7 @@
 //! | [`demo`] | `regie demo` | [`crate::demo::Demo`], then the console |
 //! | [`bench`] | `regie bench` | [`crate::bench::hub::run`], [`crate::console::bench::run`] |
 //! | [`verify_draw`] | `regie verify-draw` | [`crate::instant_win::verify`] |
+//! | [`privacy`] | `regie privacy register` | [`crate::privacy::register::render`] |
 //! | [`audit`] | `regie audit verify\|show\|head` | [`crate::store::audit::read_log`] |
 //!
 //! Every error reaches `main` as a [`Failed`]: printed once, as one line
@@ -27,6 +28,7 @@ pub mod bench;
 pub mod console;
 pub mod crowd;
 pub mod demo;
+pub mod privacy;
 pub mod serve;
 pub mod token;
 pub mod verify_draw;
@@ -64,6 +66,8 @@ pub enum Command {
     VerifyDraw(verify_draw::VerifyArgs),
     /// Verify, show or anchor a live's audit log (read-only, hub may run).
     Audit(audit::AuditArgs),
+    /// Data-protection duties: the record of processing (Art. 30).
+    Privacy(privacy::PrivacyArgs),
 }
 
 /// Why a command stopped short: the error to tell the user, and the exit
@@ -124,6 +128,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
         Command::Bench(args) => bench::run(args).await,
         Command::VerifyDraw(args) => verify_draw::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Privacy(args) => privacy::run(&args),
     }
 }
 
