@@ -149,7 +149,7 @@ pub fn run(args: AuditArgs) -> Result<Exit, Failed> {
 /// The log, or why it cannot be read: a store or live that is not there is
 /// a usage error (2), anything else unexpected (1).
 fn read(log: &LogArgs) -> Result<Vec<AuditRecord>, Failed> {
-    match audit::read_log(&log.data, &log.live) {
+    match audit::read_log(&log.data.join(crate::store::DB_FILE), &log.live) {
         Ok(records) => Ok(records),
         Err(StoreError::UnknownLive(live)) => Err(usage(anyhow::anyhow!(
             "the store in {} has no live {live:?}",

@@ -14,6 +14,7 @@
 //! | [`bench`] | `regie bench` | [`crate::bench::hub::run`], [`crate::console::bench::run`] |
 //! | [`verify_draw`] | `regie verify-draw` | [`crate::instant_win::verify`] |
 //! | [`privacy`] | `regie privacy register` | [`crate::privacy::register::render`] |
+//! | [`keys`] | `regie keys rotate contact` | [`crate::store::contact::rotate`] |
 //! | [`audit`] | `regie audit verify\|show\|head` | [`crate::store::audit::read_log`] |
 //!
 //! Every error reaches `main` as a [`Failed`]: printed once, as one line
@@ -28,6 +29,7 @@ pub mod bench;
 pub mod console;
 pub mod crowd;
 pub mod demo;
+pub mod keys;
 pub mod privacy;
 pub mod serve;
 pub mod token;
@@ -68,6 +70,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Data-protection duties: the record of processing (Art. 30).
     Privacy(privacy::PrivacyArgs),
+    /// Rotate a key (`contact`) while the hub serves.
+    Keys(keys::KeysArgs),
 }
 
 /// Why a command stopped short: the error to tell the user, and the exit
@@ -129,6 +133,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
         Command::VerifyDraw(args) => verify_draw::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Privacy(args) => privacy::run(&args),
+        Command::Keys(args) => keys::run(&args),
     }
 }
 

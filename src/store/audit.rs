@@ -199,11 +199,12 @@ pub(crate) fn read_records(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Reads a live's audit log from `<data_dir>/regie.db` **read-only**, while
+/// Reads a live's audit log from the store file `db` (`<data>/regie.db`)
+/// **read-only**, while
 /// a hub may be serving from it: no key is loaded, nothing is created, and
 /// a missing store or live is an error rather than a fresh empty one.
-pub fn read_log(data_dir: &Path, live: &str) -> Result<Vec<AuditRecord>, StoreError> {
-    let path = data_dir.join(super::DB_FILE);
+pub fn read_log(db: &Path, live: &str) -> Result<Vec<AuditRecord>, StoreError> {
+    let path = db.to_path_buf();
     if !path.exists() {
         return Err(StoreError::Io {
             path,
