@@ -218,3 +218,81 @@ fn serve_takes_the_contact_key_from_the_environment() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("REGIE_CONTACT_KEY"));
 }
+
+#[test]
+fn serve_keeps_its_keys_where_keys_says() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (data, keys) = (dir.path().join("data"), dir.path().join("keys"));
+    let mut serve = Process::new(env!("CARGO_BIN_EXE_regie"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .arg("--keys")
+        .arg(&keys)
+        .env_remove("REGIE_CONTACT_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("regie serve starts");
+    let stderr = serve.stderr.take().expect("piped stderr");
+    let ready = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains("serving"));
+    let _ = Process::new("kill")
+        .args(["-INT", &serve.id().to_string()])
+        .status();
+    let status = serve.wait().expect("serve's status");
+    assert!(ready, "serve did not start: {status}");
+    assert!(keys.join("contact.key").exists());
+    assert!(!data.join("contact.key").exists());
+}
+
+/// With the keys in the environment, the secret manager holds both keys
+/// and `rotate` only re-seals.
+#[test]
+fn with_environment_keys_rotate_reseals_from_previous_to_active() {
+    use regie::store::contact::{KeySource, rotate};
+    use regie::store::{Durability, SqliteStore, Store, ViewerRecord};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (old, new) = ("11".repeat(32), "22".repeat(32));
+    let id = ViewerId("v-1".into());
+    let env = |active: &str, previous: &str| KeySource::from_text(active, previous).expect("keys");
+    let mut store = SqliteStore::open_with_keys(dir.path(), Durability::Normal, env(&old, ""))
+        .expect("open the store");
+    store.open_live("show").expect("the live");
+    let record = ViewerRecord {
+        id: id.clone(),
+        first_name: "Julie".into(),
+        pseudonym: "julie".into(),
+        first_seen: 1,
+        last_seen: 1,
+    };
+    let contact = Contact {
+        phone: Some("+33 6 12 34 56 78".into()),
+        email: None,
+    };
+    store
+        .upsert_viewer("show", &record, &contact)
+        .expect("stored");
+    let card = |store: &mut SqliteStore| {
+        store
+            .viewer_card("show", &id, true, 2)
+            .expect("read")
+            .and_then(|c| c.contact)
+            .and_then(|c| c.phone)
+    };
+    let before = card(&mut store);
+    assert!(before.is_some());
+    drop(store);
+
+    let done = rotate(&dir.path().join(DB_FILE), &env(&new, &old), 10).expect("rotated");
+    assert_eq!(done.resealed, 1);
+    assert!(done.removed.is_empty(), "no file to remove");
+    assert!(!dir.path().join("contact.key").exists());
+
+    let mut store = SqliteStore::open_with_keys(dir.path(), Durability::Normal, env(&new, ""))
+        .expect("reopen under the new key alone");
+    store.open_live("show").expect("the live");
+    assert_eq!(card(&mut store), before);
+}
