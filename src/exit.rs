@@ -7,7 +7,9 @@
 //! errors and the commands' own checks, see `crate::cli::usage`) and 1 on
 //! an unexpected error (`main` prints it). `regie console` documents 0–5 (see [`crate::console`] and the
 //! README); `regie verify-draw` uses 0, 1 (the record does not check out)
-//! and 2 (the record cannot be read). Clap's own usage errors exit 2 too.
+//! and 2 (the record cannot be read), and `regie audit verify` the same (1:
+//! the chain or an anchor does not check out; 2: no such store or live).
+//! Clap's own usage errors exit 2 too.
 
 /// A process's exit code. The discriminants are the codes: scripts and the
 /// README depend on them, so they never change.

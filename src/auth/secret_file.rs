@@ -161,7 +161,7 @@ pub(crate) fn load(path: &Path) -> Result<[u8; SECRET_LEN], SecretFileError> {
     }
     // Read one byte more than a key, so a longer file is caught without
     // reading an arbitrarily large one.
-    let mut buf = Vec::with_capacity(SECRET_LEN + 1);
+    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(SECRET_LEN + 1));
     (&mut file)
         .take(SECRET_LEN as u64 + 1)
         .read_to_end(&mut buf)
@@ -170,6 +170,54 @@ pub(crate) fn load(path: &Path) -> Result<[u8; SECRET_LEN], SecretFileError> {
         path: path.to_path_buf(),
         len: buf.len(),
     })
+}
+
+/// Writes `key` to `path`, which must not exist yet (0600 at creation,
+/// synced). An existing file holding the same key is fine: a rotation that
+/// stopped half-way and runs again retires the same key twice.
+pub fn write_new(path: &Path, key: &[u8; SECRET_LEN]) -> Result<(), SecretFileError> {
+    let io = |source| SecretFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    match create_new(path) {
+        Ok(mut file) => {
+            file.write_all(key).map_err(io)?;
+            file.sync_all().map_err(io)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if load(path)?.as_slice() == key.as_slice() {
+                Ok(())
+            } else {
+                Err(io(e))
+            }
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// Replaces the key at `path` with `key` atomically (a synced 0600 temp
+/// file renamed over it): a reader sees the old key or the new one, whole.
+/// Only key rotation replaces a key; creation never does ([`load_or_create`]).
+pub fn replace(path: &Path, key: &[u8; SECRET_LEN]) -> Result<(), SecretFileError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temp = write_temp(dir, path, key)?;
+    let renamed = std::fs::rename(&temp, path);
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    renamed.map_err(|source| SecretFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // The rename is durable once the directory is synced.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 fn create_new(path: &Path) -> std::io::Result<std::fs::File> {

@@ -13,6 +13,9 @@
 //! | [`demo`] | `regie demo` | [`crate::demo::Demo`], then the console |
 //! | [`bench`] | `regie bench` | [`crate::bench::hub::run`], [`crate::console::bench::run`] |
 //! | [`verify_draw`] | `regie verify-draw` | [`crate::instant_win::verify`] |
+//! | [`privacy`] | `regie privacy register` | [`crate::privacy::register::render`] |
+//! | [`keys`] | `regie keys rotate contact` | [`crate::store::contact::rotate`] |
+//! | [`audit`] | `regie audit verify\|show\|head` | [`crate::store::audit::read_log`] |
 //!
 //! Every error reaches `main` as a [`Failed`]: printed once, as one line
 //! ([`describe`]), with its exit code: [`Exit::Usage`] (2) for bad
@@ -21,10 +24,13 @@
 //! Shared leaves: [`crate::telemetry`] (logs), [`crate::signals`] (stop
 //! signals), [`crate::exit`] (exit codes).
 
+pub mod audit;
 pub mod bench;
 pub mod console;
 pub mod crowd;
 pub mod demo;
+pub mod keys;
+pub mod privacy;
 pub mod serve;
 pub mod token;
 pub mod verify_draw;
@@ -60,6 +66,12 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Recompute an instant win's winners from its published record.
     VerifyDraw(verify_draw::VerifyArgs),
+    /// Verify, show or anchor a live's audit log (read-only, hub may run).
+    Audit(audit::AuditArgs),
+    /// Data-protection duties: the record of processing (Art. 30).
+    Privacy(privacy::PrivacyArgs),
+    /// Rotate a key (`contact`) while the hub serves.
+    Keys(keys::KeysArgs),
 }
 
 /// Why a command stopped short: the error to tell the user, and the exit
@@ -119,6 +131,9 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
         Command::Demo(args) => demo::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::VerifyDraw(args) => verify_draw::run(args),
+        Command::Audit(args) => audit::run(args),
+        Command::Privacy(args) => privacy::run(&args),
+        Command::Keys(args) => keys::run(&args),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::exit::Exit;
 use crate::hub::HubConfig;
 use crate::hub::identity::ViewerIdentity;
 use crate::signals::{self, Signal};
-use crate::store::SqliteStore;
+use crate::store::{Durability, SqliteStore};
 
 /// `regie serve`
 #[derive(Debug, clap::Args)]
@@ -26,6 +26,10 @@ pub struct ServeArgs {
     /// Name of the live session this hub runs.
     #[arg(long, default_value = "show")]
     pub live: String,
+    /// Directory of the contact key files, when not the data dir (or set
+    /// `REGIE_CONTACT_KEY`, hex or base64, from a secret manager).
+    #[arg(long)]
+    pub keys: Option<std::path::PathBuf>,
 }
 
 /// Ctrl-C at the terminal, SIGTERM from a service manager.
@@ -43,13 +47,18 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let data = args.data.clone();
+    let keys = super::keys::key_source(&args.data, args.keys.as_deref())?;
     let store = tokio::task::spawn_blocking(move || {
         ensure_data_dir(&data)?;
         // The hub loads both keys again; made here first, a key that cannot
         // be read or written fails before "serving".
         SigningKey::load_or_create(&data)?;
         ViewerIdentity::load_or_create(&data)?;
-        anyhow::Ok(SqliteStore::open(&data)?)
+        anyhow::Ok(SqliteStore::open_with_keys(
+            &data,
+            Durability::Normal,
+            keys,
+        )?)
     })
     .await
     .context("opening the data dir stopped")?

@@ -1,7 +1,10 @@
 //! Data protection as small pure functions: sanitising hostile text,
-//! detecting personal data posted in chat, masking it for display.
+//! detecting personal data posted in chat, masking it for display; and
+//! the record of processing ([`register`]), the one declaration of every
+//! personal-data field the store holds.
 
 pub mod detect;
+pub mod register;
 pub mod sanitize;
 
 pub use detect::{

@@ -10,13 +10,20 @@
 //!
 //! What the chain cannot show on its own: someone with write access to the
 //! file who drops the *last* records, or rewrites the whole chain. Exporting
-//! the head hash elsewhere (a later feature) closes that.
+//! the head hash elsewhere closes that: `regie audit head` prints an
+//! [`Anchor`] (`HASH@INDEX`) to keep outside the hub, and
+//! `regie audit verify --anchor` checks the chain still holds it
+//! ([`check_anchor`]).
 //!
 //! The target is an id (message `#12`, viewer `v-…`), never content: the log
 //! must outlive redactions without keeping what they removed.
 
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use sha2::{Digest, Sha256};
 
+use super::StoreError;
 use crate::hex;
 use crate::protocol::{Millis, StaffRole};
 
@@ -91,6 +98,129 @@ pub fn verify_chain(live: &str, records: &[AuditRecord]) -> Result<(), (u64, Str
         prev.clone_from(&r.hash);
     }
     Ok(())
+}
+
+/// A point of the chain kept outside the hub: record `index` has `hash`.
+/// Written `HASH@INDEX`, the form `regie audit head` prints and
+/// `regie audit verify --anchor` reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub index: u64,
+    /// Lower-case hex SHA-256.
+    pub hash: String,
+}
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.hash, self.index)
+    }
+}
+
+impl std::str::FromStr for Anchor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (hash, index) = s.rsplit_once('@').ok_or_else(|| {
+            "an anchor is HASH@INDEX, as `regie audit head` prints it".to_string()
+        })?;
+        let index: u64 = index
+            .parse()
+            .ok()
+            .filter(|i| *i > 0)
+            .ok_or_else(|| format!("{index:?} is not a record number (1, 2, 3, ...)"))?;
+        let hash = hash.to_ascii_lowercase();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("the anchor's hash is not 64 hex digits".into());
+        }
+        Ok(Anchor { index, hash })
+    }
+}
+
+/// The newest record as an [`Anchor`]; `None` for an empty log.
+pub fn head(records: &[AuditRecord]) -> Option<Anchor> {
+    records.last().map(|r| Anchor {
+        index: r.index,
+        hash: r.hash.clone(),
+    })
+}
+
+/// Whether a (verified) chain still holds `anchor`: record `anchor.index`
+/// exists and has that hash. Dropping the newest records, or rewriting the
+/// whole chain, fails here even though the chain itself verifies.
+pub fn check_anchor(records: &[AuditRecord], anchor: &Anchor) -> Result<(), String> {
+    let found = usize::try_from(anchor.index - 1)
+        .ok()
+        .and_then(|i| records.get(i));
+    match found {
+        None => Err(format!(
+            "record {} is gone: the log ends at record {}",
+            anchor.index,
+            records.last().map_or(0, |r| r.index)
+        )),
+        Some(r) if r.hash != anchor.hash => Err(format!(
+            "record {} has hash {}, not the anchored {}",
+            anchor.index, r.hash, anchor.hash
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// A live's records in index order, as stored (not verified).
+pub(crate) fn read_records(
+    conn: &Connection,
+    live_id: i64,
+) -> Result<Vec<AuditRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT idx, at, actor_name, actor_role, action, target, reason, prev_hash, hash \
+         FROM audit WHERE live_id = ?1 ORDER BY idx",
+    )?;
+    let rows = stmt.query_map([live_id], |r| {
+        let role: String = r.get(3)?;
+        Ok(AuditRecord {
+            index: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+            entry: AuditEntry {
+                at: r.get(1)?,
+                actor_name: r.get(2)?,
+                actor_role: role.parse().map_err(|e: String| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        3,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })?,
+                action: r.get(4)?,
+                target: r.get(5)?,
+                reason: r.get(6)?,
+            },
+            prev_hash: r.get(7)?,
+            hash: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Reads a live's audit log from the store file `db` (`<data>/regie.db`)
+/// **read-only**, while
+/// a hub may be serving from it: no key is loaded, nothing is created, and
+/// a missing store or live is an error rather than a fresh empty one.
+pub fn read_log(db: &Path, live: &str) -> Result<Vec<AuditRecord>, StoreError> {
+    let path = db.to_path_buf();
+    if !path.exists() {
+        return Err(StoreError::Io {
+            path,
+            source: std::io::ErrorKind::NotFound.into(),
+        });
+    }
+    let conn = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let live_id: i64 = conn
+        .query_row("SELECT id FROM lives WHERE name = ?1", [live], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownLive(live.to_string()))?;
+    read_records(&conn, live_id)
 }
 
 #[cfg(test)]
@@ -173,5 +303,28 @@ mod tests {
             chain_hash(GENESIS_HASH, "show", 1, &a),
             chain_hash(GENESIS_HASH, "show", 1, &b)
         );
+    }
+}
+
+#[cfg(test)]
+mod anchor_tests {
+    use super::*;
+
+    #[test]
+    fn an_anchor_reads_back_what_it_prints_and_refuses_junk() {
+        let a = Anchor {
+            index: 7,
+            hash: "ab".repeat(32),
+        };
+        assert_eq!(a.to_string().parse::<Anchor>(), Ok(a));
+        for bad in [
+            "",
+            "abc",
+            &format!("{}@0", "ab".repeat(32)),
+            &format!("{}@x", "ab".repeat(32)),
+            "zz@3",
+        ] {
+            assert!(bad.parse::<Anchor>().is_err(), "{bad:?}");
+        }
     }
 }

@@ -33,7 +33,8 @@
 //! same trait and run the same conformance tests (`tests/store_conformance.rs`).
 //!
 //! Data protection lives here as much as in the hub:
-//! - contact data is encrypted at rest ([`contact`]);
+//! - contact data is encrypted at rest ([`contact`]), under a key that
+//!   rotates while the hub serves ([`contact::rotate`]);
 //! - redaction removes the text, not a flag ([`Store::commit`] with
 //!   [`Event::Redacted`](crate::protocol::Event::Redacted)), and [`Store::checkpoint`] makes sure the old page
 //!   images leave the write-ahead log too;

@@ -33,7 +33,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::audit::{self, AuditEntry, AuditRecord, GENESIS_HASH};
-use super::contact::{ContactCipher, ContactError, ContactField};
+use super::contact::{ContactCipher, ContactError, ContactField, KeySource};
 use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
 use super::migrations;
 use super::{
@@ -112,6 +112,16 @@ impl SqliteStore {
     }
 
     pub fn open_with(data_dir: &Path, durability: Durability) -> Result<Self, StoreError> {
+        Self::open_with_keys(data_dir, durability, KeySource::Dir(data_dir.to_path_buf()))
+    }
+
+    /// Opens the store with its contact keys from `keys` (a directory
+    /// outside the data dir, or the environment); see [`super::contact`].
+    pub fn open_with_keys(
+        data_dir: &Path,
+        durability: Durability,
+        keys: KeySource,
+    ) -> Result<Self, StoreError> {
         secret_file::ensure_data_dir(data_dir).map_err(key_error)?;
         let path = data_dir.join(DB_FILE);
         create_private_file(&path)?;
@@ -144,7 +154,7 @@ impl SqliteStore {
         conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)?;
         conn.set_prepared_statement_cache_capacity(64);
         migrations::migrate(&mut conn)?;
-        let cipher = ContactCipher::load_or_create(data_dir)?;
+        let cipher = ContactCipher::load(keys, true)?;
         Ok(Self {
             conn,
             cipher,
@@ -209,6 +219,14 @@ fn key_error(e: SecretFileError) -> StoreError {
     match e {
         SecretFileError::Io { path, source } => StoreError::Io { path, source },
         other => StoreError::Contact(ContactError::Key(other)),
+    }
+}
+
+/// Picks up a key rotation (see [`super::contact`]); a ring that cannot be
+/// reloaded keeps the keys it has, said in the log.
+fn refresh_keys(cipher: &mut ContactCipher) {
+    if let Err(e) = cipher.refresh() {
+        tracing::warn!(error = %e, "contact keys changed on disk but cannot be reloaded");
     }
 }
 
@@ -1182,34 +1200,44 @@ impl Store for SqliteStore {
         contact: &Contact,
     ) -> Result<(), StoreError> {
         let live_id = self.live_id(live)?;
+        // Sealed inside the write transaction, after a look at the key
+        // files: a key rotation swaps keys holding the write lock, so a
+        // value is sealed under the key it will re-seal or the new one.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if contact.phone.is_some() || contact.email.is_some() {
+            refresh_keys(&mut self.cipher);
+        }
+        let cipher = &self.cipher;
         let seal = |field, value: &Option<String>| -> Result<Option<Vec<u8>>, StoreError> {
             match value {
-                Some(v) => Ok(Some(self.cipher.seal(live, &viewer.id.0, field, v)?)),
+                Some(v) => Ok(Some(cipher.seal(live, &viewer.id.0, field, v)?)),
                 None => Ok(None),
             }
         };
         let phone = seal(ContactField::Phone, &contact.phone)?;
         let email = seal(ContactField::Email, &contact.email)?;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO viewers (live_id, viewer_id, first_name, pseudonym, first_seen, \
+        tx.prepare_cached(
+            "INSERT INTO viewers (live_id, viewer_id, first_name, pseudonym, first_seen, \
                  last_seen, phone_sealed, email_sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
                  ON CONFLICT (live_id, viewer_id) DO UPDATE SET \
                  first_name = excluded.first_name, pseudonym = excluded.pseudonym, \
                  last_seen = max(last_seen, excluded.last_seen), \
                  phone_sealed = coalesce(excluded.phone_sealed, phone_sealed), \
                  email_sealed = coalesce(excluded.email_sealed, email_sealed)",
-            )?
-            .execute(params![
-                live_id,
-                viewer.id.0,
-                viewer.first_name,
-                viewer.pseudonym,
-                viewer.first_seen,
-                viewer.last_seen,
-                phone,
-                email,
-            ])?;
+        )?
+        .execute(params![
+            live_id,
+            viewer.id.0,
+            viewer.first_name,
+            viewer.pseudonym,
+            viewer.first_seen,
+            viewer.last_seen,
+            phone,
+            email,
+        ])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -1241,6 +1269,7 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let contact = if with_contact {
+            refresh_keys(&mut self.cipher);
             Some(self.masked_contact(live, live_id, id)?)
         } else {
             None
@@ -1300,26 +1329,7 @@ impl Store for SqliteStore {
 
     fn audit_log(&mut self, live: &str) -> Result<Vec<AuditRecord>, StoreError> {
         let live_id = self.live_id(live)?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT idx, at, actor_name, actor_role, action, target, reason, prev_hash, hash \
-             FROM audit WHERE live_id = ?1 ORDER BY idx",
-        )?;
-        let rows = stmt.query_map([live_id], |r| {
-            Ok(AuditRecord {
-                index: u64_from_sql(r.get(0)?),
-                entry: AuditEntry {
-                    at: r.get(1)?,
-                    actor_name: r.get(2)?,
-                    actor_role: role_at(r, 3)?,
-                    action: r.get(4)?,
-                    target: r.get(5)?,
-                    reason: r.get(6)?,
-                },
-                prev_hash: r.get(7)?,
-                hash: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        audit::read_records(&self.conn, live_id)
     }
 
     fn verify_audit_chain(&mut self, live: &str) -> Result<(), StoreError> {

@@ -1,0 +1,724 @@
+//! The record of processing (GDPR Art. 30), declared once, in code.
+//!
+//! [`REGISTER`] names every stored column that holds personal data, with
+//! why it is held, on which legal basis, for how long and who sees it;
+//! `regie privacy register` prints it ([`render`]). [`NOT_PERSONAL`] names
+//! every other column, with the reason it is not personal. A test reads the
+//! real schema of a fresh store (`PRAGMA table_info`) and fails when a
+//! column is in neither list, or in both: a new column forces a decision,
+//! and the printed register cannot fall behind the database.
+//!
+//! Pseudonymous viewer ids and staff names are personal data too (Recital
+//! 26: pseudonymised data still relates to a person), so they are listed.
+
+/// Why processing is lawful (Art. 6(1)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegalBasis {
+    /// Art. 6(1)(a): the viewer said yes to this purpose, and can withdraw.
+    Consent,
+    /// Art. 6(1)(b): needed to give the viewer what they joined for
+    /// (chatting, voting, entering a draw).
+    Contract,
+    /// Art. 6(1)(c): a legal obligation (proof of consent, accountability).
+    LegalObligation,
+    /// Art. 6(1)(f): the brand's legitimate interest (keeping the chat
+    /// safe), weighed against the viewer's.
+    LegitimateInterest,
+}
+
+impl LegalBasis {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LegalBasis::Consent => "consent, Art. 6(1)(a)",
+            LegalBasis::Contract => "performance of the service asked for, Art. 6(1)(b)",
+            LegalBasis::LegalObligation => "legal obligation, Art. 6(1)(c)",
+            LegalBasis::LegitimateInterest => "legitimate interest, Art. 6(1)(f)",
+        }
+    }
+}
+
+/// One personal-data column.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub table: &'static str,
+    pub column: &'static str,
+    /// What it holds, in a sentence.
+    pub holds: &'static str,
+    pub purpose: &'static str,
+    pub basis: LegalBasis,
+    pub retention: &'static str,
+    /// Who can see it, and how.
+    pub seen_by: &'static str,
+}
+
+/// A column that holds no personal data, and why not.
+#[derive(Debug, Clone, Copy)]
+pub struct NotPersonal {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub why: &'static str,
+}
+
+const VIEWER_ID: &str = "the viewer's pseudonymous id (keyed hash of their device key)";
+const CHAT_RETENTION: &str =
+    "the brand's chat-text period ([retention]); erased on request (Art. 17)";
+const EVERYONE: &str = "everyone in the live (viewers and staff)";
+const STAFF: &str = "staff in the console (host, moderator, support, admin)";
+const MODERATION: &str = "the brand's moderation period ([retention]); erased with the viewer";
+const OPERATOR: &str = "the operator, with the data dir (`regie audit show`)";
+
+/// Every personal-data column, in schema order.
+pub const REGISTER: &[Field] = &[
+    // viewers
+    Field {
+        table: "viewers",
+        column: "viewer_id",
+        holds: VIEWER_ID,
+        purpose: "recognise a returning viewer; link their messages, votes and entries",
+        basis: LegalBasis::Contract,
+        retention: "as long as anything else about the viewer is kept",
+        seen_by: STAFF,
+    },
+    Field {
+        table: "viewers",
+        column: "first_name",
+        holds: "the first name the viewer gave",
+        purpose: "hosts answer viewers by first name",
+        basis: LegalBasis::Contract,
+        retention: CHAT_RETENTION,
+        seen_by: EVERYONE,
+    },
+    Field {
+        table: "viewers",
+        column: "pseudonym",
+        holds: "the viewer's chat pseudonym",
+        purpose: "tell viewers with the same first name apart in chat",
+        basis: LegalBasis::Contract,
+        retention: CHAT_RETENTION,
+        seen_by: EVERYONE,
+    },
+    Field {
+        table: "viewers",
+        column: "first_seen",
+        holds: "when the viewer first joined",
+        purpose: "the viewer card (newcomer or regular), moderation context",
+        basis: LegalBasis::LegitimateInterest,
+        retention: CHAT_RETENTION,
+        seen_by: STAFF,
+    },
+    Field {
+        table: "viewers",
+        column: "last_seen",
+        holds: "when the viewer was last connected",
+        purpose: "retention: what is past its time is swept",
+        basis: LegalBasis::LegitimateInterest,
+        retention: CHAT_RETENTION,
+        seen_by: "nobody on screen; the sweeper",
+    },
+    Field {
+        table: "viewers",
+        column: "phone_sealed",
+        holds: "the viewer's phone number, encrypted (contact.key)",
+        purpose: "the purpose consented to (live-start SMS, prize contact)",
+        basis: LegalBasis::Consent,
+        retention: "until consent is withdrawn, or the contact period for that purpose ([retention])",
+        seen_by: "support and admin, masked, on the viewer card (audited)",
+    },
+    Field {
+        table: "viewers",
+        column: "email_sealed",
+        holds: "the viewer's e-mail address, encrypted (contact.key)",
+        purpose: "the purpose consented to (newsletter, prize contact)",
+        basis: LegalBasis::Consent,
+        retention: "until consent is withdrawn, or the contact period for that purpose ([retention])",
+        seen_by: "support and admin, masked, on the viewer card (audited)",
+    },
+    // messages
+    Field {
+        table: "messages",
+        column: "viewer_id",
+        holds: VIEWER_ID,
+        purpose: "who wrote a message: moderation, the viewer card, rights requests",
+        basis: LegalBasis::Contract,
+        retention: CHAT_RETENTION,
+        seen_by: STAFF,
+    },
+    Field {
+        table: "messages",
+        column: "author_name",
+        holds: "the author's first name (a viewer) or name (staff)",
+        purpose: "show who wrote each line",
+        basis: LegalBasis::Contract,
+        retention: CHAT_RETENTION,
+        seen_by: EVERYONE,
+    },
+    Field {
+        table: "messages",
+        column: "author_pseudonym",
+        holds: "the author's pseudonym",
+        purpose: "show who wrote each line",
+        basis: LegalBasis::Contract,
+        retention: CHAT_RETENTION,
+        seen_by: EVERYONE,
+    },
+    Field {
+        table: "messages",
+        column: "text",
+        holds: "chat text, personal data detected in it masked",
+        purpose: "the live chat",
+        basis: LegalBasis::Contract,
+        retention: "until redacted or erased, or the chat-text period ([retention])",
+        seen_by: "everyone when visible; staff when held or hidden",
+    },
+    Field {
+        table: "messages",
+        column: "reply_to_name",
+        holds: "the first name of the viewer a reply answers",
+        purpose: "show whom an answer is for",
+        basis: LegalBasis::Contract,
+        retention: CHAT_RETENTION,
+        seen_by: EVERYONE,
+    },
+    // tombstones
+    Field {
+        table: "tombstones",
+        column: "author_id",
+        holds: "the redacted message's author (pseudonymous id)",
+        purpose: "answer a rights request about that viewer; moderation history",
+        basis: LegalBasis::LegitimateInterest,
+        retention: MODERATION,
+        seen_by: STAFF,
+    },
+    Field {
+        table: "tombstones",
+        column: "reason",
+        holds: "why a message was redacted, as staff typed it",
+        purpose: "accountability for removals",
+        basis: LegalBasis::LegitimateInterest,
+        retention: MODERATION,
+        seen_by: STAFF,
+    },
+    Field {
+        table: "tombstones",
+        column: "by_name",
+        holds: "the staff member who redacted",
+        purpose: "accountability for removals",
+        basis: LegalBasis::LegitimateInterest,
+        retention: MODERATION,
+        seen_by: STAFF,
+    },
+    // events
+    Field {
+        table: "events",
+        column: "payload",
+        holds: "the event as replayed: viewer ids and staff names of moderation events (never chat text)",
+        purpose: "replay what a reconnecting client missed",
+        basis: LegalBasis::Contract,
+        retention: CHAT_RETENTION,
+        seen_by: "every client, as the event it was",
+    },
+    // pins
+    Field {
+        table: "pins",
+        column: "by_name",
+        holds: "the staff member who pinned",
+        purpose: "show who pinned",
+        basis: LegalBasis::LegitimateInterest,
+        retention: "until unpinned",
+        seen_by: STAFF,
+    },
+    // sanctions
+    Field {
+        table: "sanctions",
+        column: "viewer_id",
+        holds: "the sanctioned viewer (pseudonymous id)",
+        purpose: "enforce timeouts and bans",
+        basis: LegalBasis::LegitimateInterest,
+        retention: MODERATION,
+        seen_by: "moderators, support and admin, on the viewer card",
+    },
+    Field {
+        table: "sanctions",
+        column: "reason",
+        holds: "why the viewer was sanctioned, as staff typed it",
+        purpose: "moderation context for the next moderator",
+        basis: LegalBasis::LegitimateInterest,
+        retention: MODERATION,
+        seen_by: "moderators, support and admin, on the viewer card",
+    },
+    Field {
+        table: "sanctions",
+        column: "by_name",
+        holds: "the staff member who sanctioned",
+        purpose: "accountability for sanctions",
+        basis: LegalBasis::LegitimateInterest,
+        retention: MODERATION,
+        seen_by: STAFF,
+    },
+    // consents
+    Field {
+        table: "consents",
+        column: "viewer_id",
+        holds: "who gave or withdrew a consent (pseudonymous id)",
+        purpose: "prove consent (Art. 7(1)); stop processing on withdrawal",
+        basis: LegalBasis::LegalObligation,
+        retention: "the consent-proof period ([retention])",
+        seen_by: "support and admin, on the viewer card",
+    },
+    Field {
+        table: "consents",
+        column: "granted",
+        holds: "whether the viewer said yes or no",
+        purpose: "prove consent (Art. 7(1))",
+        basis: LegalBasis::LegalObligation,
+        retention: "the consent-proof period ([retention])",
+        seen_by: "support and admin, on the viewer card",
+    },
+    Field {
+        table: "consents",
+        column: "at",
+        holds: "when the viewer answered",
+        purpose: "prove consent (Art. 7(1))",
+        basis: LegalBasis::LegalObligation,
+        retention: "the consent-proof period ([retention])",
+        seen_by: "support and admin, on the viewer card",
+    },
+    // command outcomes
+    Field {
+        table: "command_outcomes",
+        column: "principal",
+        holds: "who sent a command: a viewer id or a staff name",
+        purpose: "apply a retried command once",
+        basis: LegalBasis::Contract,
+        retention: "the command-outcome period ([retention]); deleted with a redaction",
+        seen_by: "nobody; the hub",
+    },
+    // audit
+    Field {
+        table: "audit",
+        column: "actor_name",
+        holds: "the staff member who acted",
+        purpose: "accountability of staff actions (Art. 5(2))",
+        basis: LegalBasis::LegalObligation,
+        retention: "the audit period ([retention]); pruning keeps a signed checkpoint",
+        seen_by: OPERATOR,
+    },
+    Field {
+        table: "audit",
+        column: "target",
+        holds: "what was acted on, by id: a message number or a viewer id",
+        purpose: "accountability of staff actions (Art. 5(2))",
+        basis: LegalBasis::LegalObligation,
+        retention: "the audit period ([retention])",
+        seen_by: OPERATOR,
+    },
+    Field {
+        table: "audit",
+        column: "reason",
+        holds: "why, as staff typed it (no message content)",
+        purpose: "accountability of staff actions (Art. 5(2))",
+        basis: LegalBasis::LegalObligation,
+        retention: "the audit period ([retention])",
+        seen_by: OPERATOR,
+    },
+    // games
+    Field {
+        table: "votes",
+        column: "viewer_id",
+        holds: "who voted (pseudonymous id)",
+        purpose: "one vote per viewer",
+        basis: LegalBasis::Contract,
+        retention: "the draw-record period ([retention]); unlinked on erasure",
+        seen_by: "nobody; only counts are shown",
+    },
+    Field {
+        table: "votes",
+        column: "option",
+        holds: "what the viewer voted for",
+        purpose: "count the poll",
+        basis: LegalBasis::Contract,
+        retention: "the draw-record period ([retention]); unlinked on erasure",
+        seen_by: "nobody; only counts are shown",
+    },
+    Field {
+        table: "instant_wins",
+        column: "record",
+        holds: "the published draw record: entrants' pseudonymous draw ids, winners",
+        purpose: "anyone can verify the draw was fair",
+        basis: LegalBasis::LegalObligation,
+        retention: "the draw-record period ([retention])",
+        seen_by: "the public, at /draws/{id}.json",
+    },
+    Field {
+        table: "instant_wins",
+        column: "winners",
+        holds: "the winners by first name and viewer id",
+        purpose: "announce and contact the winners",
+        basis: LegalBasis::Contract,
+        retention: "the draw-record period ([retention])",
+        seen_by: "everyone in the live (first names); staff (ids)",
+    },
+    Field {
+        table: "entries",
+        column: "viewer_id",
+        holds: "who entered an instant win (pseudonymous id)",
+        purpose: "draw among the entrants",
+        basis: LegalBasis::Contract,
+        retention: "the draw-record period ([retention])",
+        seen_by: "nobody; the draw",
+    },
+];
+
+const KEY: &str = "a key or number the store assigns";
+const STATE: &str = "state of a message or action, not about a person";
+
+/// Every other column, and why it is not personal data.
+pub const NOT_PERSONAL: &[NotPersonal] = &[
+    NotPersonal {
+        table: "lives",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "lives",
+        column: "name",
+        why: "the show's name",
+    },
+    NotPersonal {
+        table: "lives",
+        column: "epoch",
+        why: "a random id of the store",
+    },
+    NotPersonal {
+        table: "lives",
+        column: "head",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "lives",
+        column: "created_at",
+        why: "when the show was created",
+    },
+    NotPersonal {
+        table: "viewers",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "messages",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "messages",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "messages",
+        column: "at",
+        why: "when; personal only through viewer_id, listed",
+    },
+    NotPersonal {
+        table: "messages",
+        column: "author_kind",
+        why: "viewer or staff",
+    },
+    NotPersonal {
+        table: "messages",
+        column: "author_role",
+        why: "a staff role, not a person",
+    },
+    NotPersonal {
+        table: "messages",
+        column: "question",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "messages",
+        column: "answered",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "messages",
+        column: "visibility",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "messages",
+        column: "reply_to_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "tombstones",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "tombstones",
+        column: "message_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "tombstones",
+        column: "posted_at",
+        why: "when; personal only through author_id, listed",
+    },
+    NotPersonal {
+        table: "tombstones",
+        column: "redacted_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "tombstones",
+        column: "by_role",
+        why: "a staff role, not a person",
+    },
+    NotPersonal {
+        table: "events",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "events",
+        column: "seq",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "events",
+        column: "at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "events",
+        column: "kind",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "events",
+        column: "message_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "pins",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "pins",
+        column: "message_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "pins",
+        column: "at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "pins",
+        column: "by_role",
+        why: "a staff role, not a person",
+    },
+    NotPersonal {
+        table: "sanctions",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "sanctions",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "sanctions",
+        column: "kind",
+        why: "timeout or ban; personal only through viewer_id, listed",
+    },
+    NotPersonal {
+        table: "sanctions",
+        column: "until",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "sanctions",
+        column: "by_role",
+        why: "a staff role, not a person",
+    },
+    NotPersonal {
+        table: "sanctions",
+        column: "at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "sanctions",
+        column: "seq",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "consents",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "consents",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "consents",
+        column: "purpose",
+        why: "what was asked, the same for everyone",
+    },
+    NotPersonal {
+        table: "consents",
+        column: "channel",
+        why: "where it was asked, the same for everyone",
+    },
+    NotPersonal {
+        table: "consents",
+        column: "text_sha256",
+        why: "hash of the text shown, the same for everyone",
+    },
+    NotPersonal {
+        table: "command_outcomes",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "command_outcomes",
+        column: "command_id",
+        why: "a random id the client chose",
+    },
+    NotPersonal {
+        table: "command_outcomes",
+        column: "at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "command_outcomes",
+        column: "outcome",
+        why: "ack or error code, no content",
+    },
+    NotPersonal {
+        table: "audit",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "audit",
+        column: "idx",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "audit",
+        column: "at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "audit",
+        column: "actor_role",
+        why: "a staff role, not a person",
+    },
+    NotPersonal {
+        table: "audit",
+        column: "action",
+        why: "a command's name",
+    },
+    NotPersonal {
+        table: "audit",
+        column: "prev_hash",
+        why: "a hash of the chain",
+    },
+    NotPersonal {
+        table: "audit",
+        column: "hash",
+        why: "a hash of the chain",
+    },
+    NotPersonal {
+        table: "polls",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "polls",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "polls",
+        column: "view",
+        why: "the poll's question and options, as launched",
+    },
+    NotPersonal {
+        table: "polls",
+        column: "closed_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "votes",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "votes",
+        column: "poll_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "instant_wins",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "instant_wins",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "instant_wins",
+        column: "view",
+        why: "the prize and rules, as launched",
+    },
+    NotPersonal {
+        table: "instant_wins",
+        column: "seed",
+        why: "the draw's random seed",
+    },
+    NotPersonal {
+        table: "instant_wins",
+        column: "drawn_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "entries",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "entries",
+        column: "draw_id",
+        why: KEY,
+    },
+];
+
+/// The register as `regie privacy register` prints it: one block per
+/// field, grouped by table, all text from [`REGISTER`].
+pub fn render() -> String {
+    use std::fmt::Write;
+    let mut out = String::from(
+        "Record of processing (GDPR Art. 30): every personal-data field regie stores\n",
+    );
+    let mut table = "";
+    for f in REGISTER {
+        if f.table != table {
+            table = f.table;
+            let _ = write!(out, "\n[{table}]\n");
+        }
+        let _ = writeln!(out, "{}.{}: {}", f.table, f.column, f.holds);
+        let _ = writeln!(out, "  purpose:     {}", f.purpose);
+        let _ = writeln!(out, "  legal basis: {}", f.basis.describe());
+        let _ = writeln!(out, "  retention:   {}", f.retention);
+        let _ = writeln!(out, "  seen by:     {}", f.seen_by);
+    }
+    out
+}
