@@ -362,10 +362,25 @@ fn draw_reply_footer(buf: &mut Buffer, feed: Rect, state: &Console, theme: &Them
                 ("Esc".into(), "cancel"),
             ],
             vec![("Enter".into(), ""), (k.clone(), "+answered")],
+            vec![(k.clone(), "+answered")],
         ],
-        None => vec![vec![("Enter".into(), "send"), ("Esc".into(), "cancel")]],
+        None => vec![
+            vec![("Enter".into(), "send"), ("Esc".into(), "cancel")],
+            vec![("Enter".into(), ""), ("Esc".into(), "")],
+        ],
     };
-    let room = usize::from(feed.width - 2);
+    // The border may already say something on its right ("paused · G
+    // follows", "4 new ↓"): the keys take only the plain border left of it.
+    let row_y = feed.bottom() - 1;
+    let room = usize::from(
+        match (feed.x + 1..feed.right() - 1)
+            .find(|&x| !matches!(buf[(x, row_y)].symbol(), "─" | "━" | " "))
+        {
+            // One cell of border between the keys and what is said.
+            Some(said) => said.saturating_sub(feed.x + 2),
+            None => feed.width - 2,
+        },
+    );
     let text_of = |keys: &[(String, &str)]| {
         let parts: Vec<String> = keys
             .iter()
@@ -394,8 +409,8 @@ fn draw_reply_footer(buf: &mut Buffer, feed: Rect, state: &Console, theme: &Them
         }
     }
     spans.push(Span::styled(" ", theme.style(StyleKey::InputPlaceholder)));
-    let row = Rect::new(feed.x + 1, feed.bottom() - 1, feed.width - 2, 1);
-    buf.set_line(row.x, row.y, &Line::from(spans), row.width);
+    let width = u16::try_from(room).unwrap_or(u16::MAX);
+    buf.set_line(feed.x + 1, row_y, &Line::from(spans), width);
 }
 
 /// The text after its first `cols` cells, whole graphemes only.
