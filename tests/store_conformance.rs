@@ -159,7 +159,7 @@ pub fn a_reopened_question_is_open_again<S: Store>(mut store: S) {
     );
     assert_eq!(
         store.working_set(LIVE).unwrap().open_questions,
-        [q2.clone()]
+        std::slice::from_ref(&q2)
     );
     seq.commit(
         &mut store,
