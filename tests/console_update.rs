@@ -882,10 +882,13 @@ fn an_old_error_gives_way_to_the_confirmation_of_a_later_success() {
     feed(&mut c, [ack(id)]);
     let note = c.note.as_ref().unwrap();
     assert!(!note.error, "the success replaces the error: {note:?}");
-    assert_eq!(note.text, "Done: mark Julie's message #2 answered");
+    assert_eq!(
+        note.text,
+        "Done (u reopens it): mark Julie's message #2 answered"
+    );
     let screen = render(&mut c, 160, 48);
     assert!(
-        screen.contains("Done: mark Julie's message #2 answered"),
+        screen.contains("Done (u reopens it): mark Julie's message #2 answered"),
         "{screen}"
     );
     assert!(!screen.contains("can't redact"), "{screen}");
@@ -962,7 +965,7 @@ fn the_log_popup_keeps_the_last_messages_in_full() {
         texts,
         [
             "A host can't redact the selected message.",
-            "Done: mark Julie's message #2 answered"
+            "Done (u reopens it): mark Julie's message #2 answered"
         ]
     );
     assert!(log.entries[0].error && !log.entries[1].error);

@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 16] = [
+const ALL_EVENTS: [&str; 17] = [
     "message",
     "released",
     "redacted",
@@ -84,6 +84,7 @@ const ALL_EVENTS: [&str; 16] = [
     "pinned",
     "unpinned",
     "question_answered",
+    "question_reopened",
     "viewer_timed_out",
     "viewer_banned",
     "viewers_online",

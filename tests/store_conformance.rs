@@ -142,6 +142,59 @@ pub fn question_answer_and_mark_answered<S: Store>(mut store: S) {
     assert_eq!(replayed[0].event, Event::Message { message: q });
 }
 
+/// `question_reopened` undoes the mark: the working set, the snapshot and
+/// the message are open again, and the replay holds both steps in order.
+pub fn a_reopened_question_is_open_again<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let q1 = viewer_message(1, 1, "Livraison en Belgique ?", true);
+    let q2 = viewer_message(2, 2, "Elle existe en 38 ?", true);
+    let asked = seq.say(&mut store, &q1);
+    seq.say(&mut store, &q2);
+    seq.commit(
+        &mut store,
+        Event::QuestionAnswered {
+            message_id: q1.id,
+            by: moderator(),
+        },
+    );
+    assert_eq!(
+        store.working_set(LIVE).unwrap().open_questions,
+        std::slice::from_ref(&q2)
+    );
+    seq.commit(
+        &mut store,
+        Event::QuestionReopened {
+            message_id: q1.id,
+            by: moderator(),
+        },
+    );
+    assert_eq!(
+        store.working_set(LIVE).unwrap().open_questions,
+        [q1.clone(), q2.clone()]
+    );
+    assert_eq!(
+        store.snapshot(LIVE, 50).unwrap().open_questions,
+        [q1.clone(), q2]
+    );
+    let Some(ChatEntry::Message(stored)) = store.message(LIVE, q1.id).unwrap() else {
+        panic!("question missing")
+    };
+    assert!(!stored.answered);
+    let kinds: Vec<&str> = store
+        .replay(LIVE, asked, 100)
+        .unwrap()
+        .iter()
+        .map(|f| f.event.name())
+        .collect();
+    assert_eq!(kinds, ["message", "question_answered", "question_reopened"]);
+    // Reopening a message the store never had is refused, like marking one.
+    let unknown = seq.frame(Event::QuestionReopened {
+        message_id: MessageId(99),
+        by: moderator(),
+    });
+    assert!(store.commit(LIVE, &[Commit::event(unknown)]).is_err());
+}
+
 pub fn pin_replace_and_unpin<S: Store>(mut store: S) {
     let mut seq = open(&mut store);
     let m1 = viewer_message(1, 1, "first", false);
@@ -626,6 +679,7 @@ macro_rules! conformance {
                 a_gap_or_a_wrong_epoch_is_refused_and_writes_nothing,
                 an_event_about_an_unknown_message_is_refused,
                 question_answer_and_mark_answered,
+                a_reopened_question_is_open_again,
                 pin_replace_and_unpin,
                 held_then_released_replays_as_it_happened,
                 a_hidden_message_is_never_replayed_visible,

@@ -50,6 +50,8 @@ actions! {
     Reply => "reply", "reply to the selected message";
     Pin => "pin", "pin / unpin the selected message";
     MarkAnswered => "mark_answered", "mark the selected question answered";
+    ReopenQuestion => "reopen_question", "reopen the selected answered question";
+    ReplyAnswered => "reply_answered", "reply and mark answered (in the reply line)";
     Hide => "hide", "hide the selected message from viewers";
     Release => "release", "let the selected held or hidden message through";
     Timeout => "timeout", "time the author out (asks for a duration)";
@@ -265,6 +267,10 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("enter", Action::Reply),
     ("p", Action::Pin),
     ("x", Action::MarkAnswered),
+    ("u", Action::ReopenQuestion),
+    // A send key of the reply line (the line editor leaves it alone);
+    // in the panes it opens the reply line, like Enter.
+    ("alt-enter", Action::ReplyAnswered),
     ("h", Action::Hide),
     ("a", Action::Release),
     ("t", Action::Timeout),

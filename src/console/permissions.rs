@@ -17,9 +17,10 @@ pub fn may_send(role: StaffRole, kind: CommandKind) -> bool {
 /// command (and so whether a role may see it).
 pub fn command_of(action: Action) -> Option<CommandKind> {
     Some(match action {
-        Action::Reply => CommandKind::Answer,
+        Action::Reply | Action::ReplyAnswered => CommandKind::Answer,
         Action::Pin => CommandKind::Pin,
         Action::MarkAnswered => CommandKind::MarkAnswered,
+        Action::ReopenQuestion => CommandKind::ReopenQuestion,
         Action::Hide => CommandKind::Hide,
         Action::Release => CommandKind::Release,
         Action::Timeout => CommandKind::Timeout,
@@ -50,7 +51,9 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
 
 /// Whether `role` sees `action` at all (in help, hints, and on its key).
 pub fn allows(role: StaffRole, action: Action) -> bool {
-    command_of(action).is_none_or(|kind| may_send(role, kind))
+    // Reply-and-mark sends two commands; the role needs both.
+    let marks = action != Action::ReplyAnswered || may_send(role, CommandKind::MarkAnswered);
+    marks && command_of(action).is_none_or(|kind| may_send(role, kind))
 }
 
 /// Whether the role works the hold queue (and so sees its pane).

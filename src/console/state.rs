@@ -121,6 +121,18 @@ pub struct Pending {
     pub sent_offline: bool,
     /// The action that undoes this one, named in its confirmation.
     pub undo: Option<Action>,
+    /// A command to send once the hub accepted this one (reply, then mark
+    /// answered), dropped if it refuses: no question is closed by a reply
+    /// that never went out.
+    pub then: Option<FollowUp>,
+}
+
+/// The second half of a two-step action, sent on the first one's ack.
+#[derive(Debug, Clone)]
+pub struct FollowUp {
+    pub command: Command,
+    pub summary: String,
+    pub undo: Option<Action>,
 }
 
 #[derive(Debug, Clone)]
@@ -429,6 +441,7 @@ impl Console {
                 at: self.now,
                 sent_offline: self.conn != ConnStatus::Connected,
                 undo: None,
+                then: None,
             },
         );
         Effect::Send(CommandFrame { id, command })
@@ -445,14 +458,19 @@ impl Console {
         effect
     }
 
-    /// "Done: hide Marc's message #7 (a shows it again)".
+    /// "Done: hide Marc's message #7 (a shows it again)"; "Done (u reopens
+    /// it): mark Julie's message #2 answered", the key first so that an
+    /// 80-column status line still shows it after a long name.
     fn confirmation(&self, done: &Pending) -> String {
-        let key = done
+        let undo = done
             .undo
             .filter(|a| permissions::allows(self.role(), *a))
-            .and_then(|a| self.keymap.keys_for(a).first().map(ToString::to_string));
-        match key {
-            Some(key) => format!("Done: {} ({key} shows it again)", done.summary),
+            .and_then(|a| Some((a, self.keymap.keys_for(a).first()?.to_string())));
+        match undo {
+            Some((Action::ReopenQuestion, key)) => {
+                format!("Done ({key} reopens it): {}", done.summary)
+            }
+            Some((_, key)) => format!("Done: {} ({key} shows it again)", done.summary),
             None => format!("Done: {}", done.summary),
         }
     }
@@ -735,8 +753,7 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
         }
         Msg::Frame(frame) => {
             state.dirty = true;
-            on_frame(state, frame);
-            Vec::new()
+            on_frame(state, frame)
         }
         Msg::Paste(text) => {
             state.dirty = true;
@@ -763,7 +780,8 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
 
 // ── frames from the hub ──────────────────────────────────────────────────
 
-fn on_frame(state: &mut Console, frame: ServerFrame) {
+/// Returns the follow-up commands an ack releases (see [`FollowUp`]).
+fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
     match frame {
         ServerFrame::Welcome(w) => on_welcome(state, *w),
         ServerFrame::Reload { reason } => {
@@ -775,6 +793,12 @@ fn on_frame(state: &mut Console, frame: ServerFrame) {
             if let Some(done) = state.pending.remove(&id) {
                 let text = state.confirmation(&done);
                 state.note(text, false);
+                if let Some(next) = done.then {
+                    return vec![match next.undo {
+                        Some(undo) => state.send_undoable(next.command, next.summary, undo),
+                        None => state.send(next.command, next.summary),
+                    }];
+                }
             }
         }
         ServerFrame::Error(err) => on_error(state, &err),
@@ -792,6 +816,7 @@ fn on_frame(state: &mut Console, frame: ServerFrame) {
         // The connection assembles a paged snapshot into its welcome.
         ServerFrame::SnapshotPage(_) | ServerFrame::SnapshotEnd { .. } => {}
     }
+    Vec::new()
 }
 
 fn on_welcome(state: &mut Console, welcome: Welcome) {
@@ -930,8 +955,29 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             let what = format!("marked {} answered", state.describe(message_id));
             state.log_activity(at, Some(by), what);
         }
+        Event::QuestionReopened { message_id, by } => on_reopened(state, at, message_id, by),
         _ => {}
     }
+}
+
+/// A question back in the open queue: unmarked wherever this console holds
+/// it, and listed again in its place if the queue had dropped it.
+fn on_reopened(state: &mut Console, at: Millis, message_id: MessageId, by: Actor) {
+    state
+        .feed
+        .update_message(message_id, |m| m.answered = false);
+    if let Some(p) = state.pinned.as_mut()
+        && p.message_id == message_id
+        && let Some(m) = p.message.as_mut()
+    {
+        m.answered = false;
+    }
+    if let Some(mut q) = state.find_message(message_id) {
+        q.answered = false;
+        state.upsert_question(q);
+    }
+    let what = format!("reopened {}", state.describe(message_id));
+    state.log_activity(at, Some(by), what);
 }
 
 /// Timeouts and bans; an open card of that viewer shows them at once.
@@ -1105,18 +1151,23 @@ fn viewer_label(state: &Console, viewer_id: &ViewerId) -> String {
 }
 
 fn on_error(state: &mut Console, err: &ErrorFrame) {
+    // A refused first step drops its follow-up, and the note says so.
     let what = err
         .id
         .as_ref()
         .and_then(|id| state.pending.remove(id))
-        .map(|p| p.summary);
+        .map(|p| (p.summary, p.then.is_some()));
     if let Some(Popup::ViewerCard(view)) = &state.popup
         && err.id.as_ref() == Some(&view.request)
     {
         state.popup = None;
     }
     let text = match what {
-        Some(summary) => format!("{summary}: {} ({})", err.message, err.code),
+        Some((summary, false)) => format!("{summary}: {} ({})", err.message, err.code),
+        Some((summary, true)) => format!(
+            "{summary}: {} ({}); not marked answered",
+            err.message, err.code
+        ),
         None => format!("{} ({})", err.message, err.code),
     };
     state.note(text, true);
@@ -1169,9 +1220,13 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             navigate(state, action);
             Vec::new()
         }
-        Action::Reply | Action::Pin | Action::MarkAnswered | Action::Hide | Action::Release => {
-            on_message_action(state, action)
-        }
+        Action::Reply
+        | Action::ReplyAnswered
+        | Action::Pin
+        | Action::MarkAnswered
+        | Action::ReopenQuestion
+        | Action::Hide
+        | Action::Release => on_message_action(state, action),
         Action::Timeout | Action::Ban | Action::Redact | Action::Filter | Action::ViewerCard => {
             on_viewer_action(state, action)
         }
@@ -1243,7 +1298,7 @@ fn navigate(state: &mut Console, action: Action) {
 /// Actions on the selected message that send a command at once.
 fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
     match action {
-        Action::Reply => {
+        Action::Reply | Action::ReplyAnswered => {
             let Some(m) = selected_viewer_message(state) else {
                 return Vec::new();
             };
@@ -1276,7 +1331,27 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
                 return Vec::new();
             }
             let summary = format!("mark {} answered", state.describe(id));
-            return vec![state.send(Command::MarkAnswered { message_id: id }, summary)];
+            return vec![state.send_undoable(
+                Command::MarkAnswered { message_id: id },
+                summary,
+                Action::ReopenQuestion,
+            )];
+        }
+        Action::ReopenQuestion => {
+            let Some(m) = selected_message(state) else {
+                return Vec::new();
+            };
+            let id = m.id;
+            if !m.question {
+                state.note(format!("{} is not a question", state.describe(id)), false);
+                return Vec::new();
+            }
+            if !m.answered {
+                state.note(format!("{} is already open", state.describe(id)), false);
+                return Vec::new();
+            }
+            let summary = format!("reopen {}", state.describe(id));
+            return vec![state.send(Command::ReopenQuestion { message_id: id }, summary)];
         }
         Action::Hide => {
             let Some(m) = selected_viewer_message(state) else {
@@ -1529,37 +1604,16 @@ fn selected_author(state: &mut Console) -> Option<(ViewerId, String)> {
 }
 
 fn on_compose_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
+    // The second send key is the keymap's (rebindable); every other key
+    // is the line editor's.
+    if state.keymap.action_for(&key) == Some(Action::ReplyAnswered) {
+        return send_reply(state, true);
+    }
     let Some(compose) = state.compose.as_mut() else {
         return Vec::new();
     };
     match compose.editor.handle_key(&key) {
-        Edit::Submit => {
-            let text = compose.editor.text().trim().to_string();
-            if text.is_empty() {
-                state.compose = None;
-                return Vec::new();
-            }
-            let count = crate::privacy::grapheme_count(&text);
-            let max = state.settings.max_message_graphemes;
-            if count > max {
-                state.note(
-                    format!("too long: {count} characters, the limit is {max}"),
-                    true,
-                );
-                return Vec::new();
-            }
-            let target = compose.target;
-            let name = compose.first_name.clone();
-            state.history.push(&text);
-            state.compose = None;
-            vec![state.send(
-                Command::Answer {
-                    message_id: target,
-                    text,
-                },
-                format!("answer to {name}"),
-            )]
-        }
+        Edit::Submit => send_reply(state, false),
         Edit::Cancel => {
             state.compose = None;
             Vec::new()
@@ -1574,6 +1628,70 @@ fn on_compose_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
         }
         Edit::Changed | Edit::Ignored => Vec::new(),
     }
+}
+
+/// Whether the reply line's second send key applies: the reply's target is
+/// a question still open. The reply line's footer offers it only then.
+pub fn reply_can_mark(state: &Console) -> bool {
+    state
+        .compose
+        .as_ref()
+        .and_then(|c| state.find_message(c.target))
+        .is_some_and(|m| m.question && !m.answered)
+        && permissions::allows(state.role(), Action::ReplyAnswered)
+}
+
+/// Sends the reply being typed; with `mark`, the question is marked
+/// answered once the hub has accepted the reply (two commands, each
+/// audited as the action it is; the second only after the first's ack).
+fn send_reply(state: &mut Console, mark: bool) -> Vec<Effect> {
+    let Some(compose) = state.compose.as_ref() else {
+        return Vec::new();
+    };
+    let text = compose.editor.text().trim().to_string();
+    let (target, name) = (compose.target, compose.first_name.clone());
+    if mark && !reply_can_mark(state) {
+        let why = match state.find_message(target) {
+            Some(m) if m.question => "is already answered",
+            _ => "is not a question",
+        };
+        let enter = "Enter sends the reply alone";
+        state.note(format!("{} {why}; {enter}", state.describe(target)), false);
+        return Vec::new();
+    }
+    if text.is_empty() {
+        state.compose = None;
+        return Vec::new();
+    }
+    let count = crate::privacy::grapheme_count(&text);
+    let max = state.settings.max_message_graphemes;
+    if count > max {
+        state.note(
+            format!("too long: {count} characters, the limit is {max}"),
+            true,
+        );
+        return Vec::new();
+    }
+    state.history.push(&text);
+    state.compose = None;
+    let then = mark.then(|| FollowUp {
+        command: Command::MarkAnswered { message_id: target },
+        summary: format!("mark {} answered", state.describe(target)),
+        undo: Some(Action::ReopenQuestion),
+    });
+    let effect = state.send(
+        Command::Answer {
+            message_id: target,
+            text,
+        },
+        format!("answer to {name}"),
+    );
+    if let Effect::Send(frame) = &effect
+        && let Some(p) = state.pending.get_mut(&frame.id)
+    {
+        p.then = then;
+    }
+    vec![effect]
 }
 
 /// The open popup takes the key; its [`Outcome`] is carried out here.

@@ -448,6 +448,9 @@ impl Session {
             Command::MarkAnswered { message_id } => {
                 self.mark_answered(who, *message_id, history, now)
             }
+            Command::ReopenQuestion { message_id } => {
+                self.reopen_question(who, *message_id, history, now)
+            }
             Command::Hide { message_id, reason } => {
                 self.hide(who, *message_id, reason, history, now)
             }
@@ -765,6 +768,37 @@ impl Session {
             now,
         );
         d.audit = Self::audit(who, "mark_answered", &id.to_string(), "", now);
+        Ok(d)
+    }
+
+    /// Undoes [`Session::mark_answered`]: the question is open again, in
+    /// its place by id (the queue is ordered by id, so it does not jump to
+    /// the end). An open question is a no-op, as a second mark is.
+    fn reopen_question(
+        &mut self,
+        who: &Principal,
+        id: MessageId,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let mut target = self.live_message(id, history)?;
+        if !target.question {
+            return Err(Refusal::invalid(format!("message {id} is not a question")));
+        }
+        if !target.answered {
+            return Ok(Decision::reply(Reply::Ack { seq: None }));
+        }
+        target.answered = false;
+        self.open_questions.insert(id);
+        self.messages.insert(id, ChatEntry::Message(target));
+        let mut d = self.emit(
+            vec![Event::QuestionReopened {
+                message_id: id,
+                by: Self::actor(who),
+            }],
+            now,
+        );
+        d.audit = Self::audit(who, "reopen_question", &id.to_string(), "", now);
         Ok(d)
     }
 
@@ -1147,6 +1181,7 @@ mod tests {
             Command::Pin { message_id: id },
             Command::Unpin,
             Command::MarkAnswered { message_id: id },
+            Command::ReopenQuestion { message_id: id },
             Command::Hide {
                 message_id: id,
                 reason: String::new(),
@@ -1356,6 +1391,55 @@ mod tests {
             },
         );
         assert_eq!(error_code(&d), Some(ErrorCode::NotFound));
+    }
+
+    #[test]
+    fn a_reopened_question_is_open_again_in_its_place() {
+        let mut w = world();
+        let first = w.posted(&julie(), "Elle existe en 38 ?", true);
+        let second = w.posted(&marc(), "Livraison en Belgique ?", true);
+        let open_ids = |w: &World| -> Vec<MessageId> {
+            w.session
+                .snapshot_for(Role::Staff(StaffRole::Host))
+                .open_questions
+                .iter()
+                .map(|m| m.id)
+                .collect()
+        };
+        w.run(&host(), &Command::MarkAnswered { message_id: first });
+        assert_eq!(open_ids(&w), [second]);
+
+        let d = w.run(&host(), &Command::ReopenQuestion { message_id: first });
+        assert!(matches!(
+            only_event(&d),
+            Event::QuestionReopened { message_id, by } if *message_id == first
+                && by.name.as_deref() == Some("host-name")
+        ));
+        assert_eq!(
+            d.audit
+                .as_ref()
+                .map(|a| (a.action.as_str(), a.target.as_str())),
+            Some(("reopen_question", first.to_string().as_str()))
+        );
+        // Back in its place by id, not at the end of the queue.
+        assert_eq!(open_ids(&w), [first, second]);
+        assert!(
+            w.session
+                .snapshot_for(Role::Staff(StaffRole::Host))
+                .open_questions
+                .iter()
+                .all(|m| !m.answered)
+        );
+
+        // Reopening an open question changes nothing, like a second mark.
+        let again = w.run(&host(), &Command::ReopenQuestion { message_id: first });
+        assert_eq!(again.reply, Reply::Ack { seq: None });
+        assert!(again.events.is_empty());
+        let chat = w.posted(&marc(), "super", false);
+        let d = w.run(&host(), &Command::ReopenQuestion { message_id: chat });
+        assert_eq!(error_code(&d), Some(ErrorCode::Invalid));
+        let d = w.run(&moderator(), &Command::ReopenQuestion { message_id: first });
+        assert_eq!(error_code(&d), Some(ErrorCode::Forbidden));
     }
 
     #[test]

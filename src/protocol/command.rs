@@ -111,6 +111,9 @@ commands! {
     Unpin = "unpin",
     /// Mark a question answered.
     MarkAnswered = "mark_answered" { message_id: MessageId },
+    /// Undo `mark_answered`: the question goes back to the open queue (a
+    /// mark hit by mistake, or an answer that did not satisfy).
+    ReopenQuestion = "reopen_question" { message_id: MessageId },
     /// Hide a message from viewers (moderation; the text stays for staff).
     Hide = "hide" {
         message_id: MessageId,
@@ -213,6 +216,9 @@ pub(crate) fn one_of_each() -> Vec<Command> {
         },
         Command::Unpin,
         Command::MarkAnswered {
+            message_id: MessageId(1),
+        },
+        Command::ReopenQuestion {
             message_id: MessageId(1),
         },
         Command::Hide {

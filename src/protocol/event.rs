@@ -54,6 +54,12 @@ pub enum Event {
         message_id: MessageId,
         by: Actor,
     },
+    /// A question marked answered went back to the open queue
+    /// (`reopen_question`).
+    QuestionReopened {
+        message_id: MessageId,
+        by: Actor,
+    },
     /// Staff only.
     ViewerTimedOut {
         viewer_id: ViewerId,
@@ -132,6 +138,7 @@ impl Event {
             Event::Pinned { .. } => "pinned",
             Event::Unpinned { .. } => "unpinned",
             Event::QuestionAnswered { .. } => "question_answered",
+            Event::QuestionReopened { .. } => "question_reopened",
             Event::ViewerTimedOut { .. } => "viewer_timed_out",
             Event::ViewerBanned { .. } => "viewer_banned",
             Event::ViewersOnline { .. } => "viewers_online",
@@ -182,6 +189,10 @@ impl Event {
                 by: anonymous(by),
             },
             Event::QuestionAnswered { message_id, by } => Event::QuestionAnswered {
+                message_id: *message_id,
+                by: anonymous(by),
+            },
+            Event::QuestionReopened { message_id, by } => Event::QuestionReopened {
                 message_id: *message_id,
                 by: anonymous(by),
             },

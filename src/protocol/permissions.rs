@@ -26,6 +26,7 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // chat clean.
         CommandKind::Answer
         | CommandKind::MarkAnswered
+        | CommandKind::ReopenQuestion
         | CommandKind::PollOpen
         | CommandKind::PollClose
         | CommandKind::InstantWinOpen
@@ -100,6 +101,8 @@ mod tests {
         let moderator = staff(StaffRole::Moderator);
         let support = staff(StaffRole::Support);
         assert!(allows(host, Answer) && allows(host, MarkAnswered));
+        // Whoever may mark a question answered may take the mark back.
+        assert_eq!(roles(ReopenQuestion), roles(MarkAnswered));
         assert!(!allows(host, Ban) && !allows(host, Redact));
         assert!(allows(moderator, Ban) && allows(moderator, Hide));
         assert!(!allows(moderator, Redact) && !allows(moderator, Answer));

@@ -335,7 +335,8 @@ pub trait Store: Send + 'static {
     /// epoch and the next seq (head + 1, then + 2, ...). Each event is
     /// applied to the projection:
     /// `Message` → a messages row (text stored once, there);
-    /// `Released`/`Hidden`/`QuestionAnswered` → that row updated;
+    /// `Released`/`Hidden`/`QuestionAnswered`/`QuestionReopened` → that row
+    /// updated;
     /// `Pinned`/`Unpinned` → the pin; `ViewerTimedOut`/`ViewerBanned` →
     /// sanctions; `Redacted` → text deleted, tombstone written, pin dropped
     /// (a second `Redacted` for the same message keeps the first tombstone);

@@ -439,6 +439,20 @@ fn set_visibility(
     Ok(())
 }
 
+/// Marks a question answered, or open again (a `question_reopened`).
+fn set_answered(
+    tx: &Transaction,
+    live_id: i64,
+    id: MessageId,
+    answered: bool,
+) -> Result<(), StoreError> {
+    if require_message(tx, live_id, id)? {
+        tx.prepare_cached("UPDATE messages SET answered = ?3 WHERE live_id = ?1 AND id = ?2")?
+            .execute(params![live_id, sql_i64(id.0), answered])?;
+    }
+    Ok(())
+}
+
 /// Logs one event and applies it to the projection.
 fn apply_event(
     tx: &Transaction,
@@ -514,12 +528,12 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
             set_visibility(tx, live_id, *message_id, Visibility::Hidden)?;
         }
         Event::QuestionAnswered { message_id, .. } => {
-            if require_message(tx, live_id, *message_id)? {
-                tx.prepare_cached(
-                    "UPDATE messages SET answered = 1 WHERE live_id = ?1 AND id = ?2",
-                )?
-                .execute(params![live_id, sql_i64(message_id.0)])?;
-            }
+            set_answered(tx, live_id, *message_id, true)?;
+        }
+        // The working set (open questions) reads `answered = 0`, so a
+        // reopened question is open again in every later snapshot.
+        Event::QuestionReopened { message_id, .. } => {
+            set_answered(tx, live_id, *message_id, false)?;
         }
         Event::Pinned { message_id, by } => {
             if require_message(tx, live_id, *message_id)? {

@@ -351,7 +351,8 @@ fn draw_on(state: &mut Console, width: u16, height: u16, theme: &Theme) -> Termi
 }
 
 /// Applies the console network task's events to `state` until `done`
-/// holds, ticking the clock after each; every wait is bounded (60 s).
+/// holds, ticking the clock after each, and sends the commands they
+/// release; every wait is bounded (60 s).
 /// `observe` sees each event before the console does.
 pub(crate) async fn pump_observing(
     state: &mut Console,
@@ -369,14 +370,17 @@ pub(crate) async fn pump_observing(
             .unwrap_or_else(|_| panic!("timed out waiting for {what}; seq {}", state.seq))
             .expect("network task alive");
         observe(&ev);
-        match ev {
-            NetEvent::Frame(frame) => {
-                update(state, Msg::Frame(frame));
-            }
-            NetEvent::Status(status) => {
-                update(state, Msg::Connection(status));
-            }
+        let effects = match ev {
+            NetEvent::Frame(frame) => update(state, Msg::Frame(frame)),
+            NetEvent::Status(status) => update(state, Msg::Connection(status)),
             NetEvent::Fatal(f) => panic!("fatal: {f}"),
+        };
+        // As the event loop does: a frame can release a command (the
+        // second step of reply-and-mark-answered, sent on the reply's ack).
+        for effect in effects {
+            if let Effect::Send(frame) = effect {
+                handle.commands.send(frame).expect("network task alive");
+            }
         }
         update(state, Msg::Tick(regie::now_millis()));
     }

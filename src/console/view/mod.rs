@@ -57,6 +57,7 @@ pub fn draw(frame: &mut Frame, state: &Console, feed_view: &mut FeedView, theme:
     draw_side(frame.buffer_mut(), screen.side, wide, state, theme);
     let buf = frame.buffer_mut();
     draw_status(buf, screen.status, state, theme);
+    draw_reply_footer(buf, screen.feed, state, theme);
     if let Some(cursor) = draw_input(buf, screen.input, state, theme) {
         frame.set_cursor_position(cursor);
     }
@@ -335,6 +336,81 @@ fn draw_input(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) -> O
         area.x.saturating_add(prompt_w).saturating_add(column),
         area.y,
     ))
+}
+
+/// The reply line's keys, on the chat pane's bottom border right above it
+/// (like a popup's footer): Enter sends; on an open question a second key
+/// sends and marks it answered. The longest wording that fits is shown.
+fn draw_reply_footer(buf: &mut Buffer, feed: Rect, state: &Console, theme: &Theme) {
+    use super::keymap::Action;
+    if state.compose.is_none() || feed.height < 2 || feed.width < 4 {
+        return;
+    }
+    let mark_key = super::state::reply_can_mark(state)
+        .then(|| state.keymap.hint(Action::ReplyAnswered))
+        .flatten();
+    let variants: Vec<Vec<(String, &str)>> = match &mark_key {
+        Some(k) => vec![
+            vec![
+                ("Enter".into(), "send"),
+                (k.clone(), "send + mark answered"),
+                ("Esc".into(), "cancel"),
+            ],
+            vec![
+                ("Enter".into(), "send"),
+                (k.clone(), "+ answered"),
+                ("Esc".into(), "cancel"),
+            ],
+            vec![("Enter".into(), ""), (k.clone(), "+answered")],
+            vec![(k.clone(), "+answered")],
+        ],
+        None => vec![
+            vec![("Enter".into(), "send"), ("Esc".into(), "cancel")],
+            vec![("Enter".into(), ""), ("Esc".into(), "")],
+        ],
+    };
+    // The border may already say something on its right ("paused · G
+    // follows", "4 new ↓"): the keys take only the plain border left of it.
+    let row_y = feed.bottom() - 1;
+    let room = usize::from(
+        match (feed.x + 1..feed.right() - 1)
+            .find(|&x| !matches!(buf[(x, row_y)].symbol(), "─" | "━" | " "))
+        {
+            // One cell of border between the keys and what is said.
+            Some(said) => said.saturating_sub(feed.x + 2),
+            None => feed.width - 2,
+        },
+    );
+    let text_of = |keys: &[(String, &str)]| {
+        let parts: Vec<String> = keys
+            .iter()
+            .map(|(k, what)| format!("{k} {what}").trim_end().to_string())
+            .collect();
+        format!(" {} ", parts.join(" · "))
+    };
+    let Some(keys) = variants
+        .iter()
+        .find(|v| display_width(&text_of(v)) <= room)
+        .or(variants.last())
+    else {
+        return;
+    };
+    let mut spans = vec![Span::styled(" ", theme.style(StyleKey::InputPlaceholder))];
+    for (i, (k, what)) in keys.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.style(StyleKey::InputPlaceholder)));
+        }
+        spans.push(Span::styled(k.clone(), theme.style(StyleKey::InputPrompt)));
+        if !what.is_empty() {
+            spans.push(Span::styled(
+                format!(" {what}"),
+                theme.style(StyleKey::InputPlaceholder),
+            ));
+        }
+    }
+    spans.push(Span::styled(" ", theme.style(StyleKey::InputPlaceholder)));
+    let width = u16::try_from(room).unwrap_or(u16::MAX);
+    buf.set_line(feed.x + 1, row_y, &Line::from(spans), width);
 }
 
 /// The text after its first `cols` cells, whole graphemes only.
