@@ -358,9 +358,12 @@ pub trait Store: Send + 'static {
     /// One message as history serves it: the message, or its tombstone.
     fn message(&mut self, live: &str, id: MessageId) -> Result<Option<ChatEntry>, StoreError>;
 
-    /// Joins or refreshes a viewer. A contact field that is `Some` replaces
-    /// the stored one; `None` keeps it. Contact data is stored encrypted,
-    /// never in clear.
+    /// Joins or refreshes a viewer. A contact field that is `None` keeps the
+    /// stored one; empty (or blank) removes it and its seal; a value is
+    /// stored only under a granted consent its field serves
+    /// ([`contact::purpose_in_force`]), otherwise it is not stored and
+    /// the field is cleared. Contact data is stored encrypted, never in
+    /// clear.
     fn upsert_viewer(
         &mut self,
         live: &str,
@@ -388,12 +391,16 @@ pub trait Store: Send + 'static {
     ) -> Result<Option<ViewerCard>, StoreError>;
 
     /// Appends a consent record (history is kept; the card shows the latest
-    /// per purpose).
+    /// per purpose), in one transaction with what it does to contact data:
+    /// a grant stores the `contact` values given with it (a field its
+    /// purpose serves; empty removes), tagged with the purpose; a
+    /// withdrawal deletes every value collected for that purpose.
     fn record_consent(
         &mut self,
         live: &str,
         viewer: &ViewerId,
         consent: &ConsentState,
+        contact: &Contact,
     ) -> Result<(), StoreError>;
 
     /// The stored outcome of a command id this principal already sent.
