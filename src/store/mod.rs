@@ -33,7 +33,13 @@
 //! same trait and run the same conformance tests (`tests/store_conformance.rs`).
 //!
 //! Data protection lives here as much as in the hub:
-//! - contact data is encrypted at rest ([`contact`]);
+//! - contact data is encrypted at rest ([`contact`]), stored only under a
+//!   granted consent its field serves, tagged with that purpose, and
+//!   deleted (seal included) in the transaction that withdraws it;
+//! - nothing stored is an unkeyed function of personal data: command
+//!   outcomes are remembered under keyed fingerprints
+//!   (`hub::fingerprint`), and a redaction deletes the outcome of the
+//!   command that posted the message;
 //! - redaction removes the text, not a flag ([`Store::commit`] with
 //!   [`Event::Redacted`](crate::protocol::Event::Redacted)), and [`Store::checkpoint`] makes sure the old page
 //!   images leave the write-ahead log too;
