@@ -1018,6 +1018,19 @@ async fn contact_data_is_never_broadcast_and_shown_masked_to_support() {
         *key = Some("julie".into());
     }
     let mut julie = hub.join(hello).await;
+    // Contact data is stored under the consent it is collected for.
+    julie
+        .ack(Command::Consent {
+            purpose: regie::protocol::ConsentPurpose::PrizeContact,
+            granted: true,
+            channel: regie::protocol::ConsentChannel::Player,
+            text_sha256: "9f".repeat(32),
+            contact: Contact {
+                phone: Some("+33 6 12 34 56 78".into()),
+                email: Some("julie.martin@example.fr".into()),
+            },
+        })
+        .await;
     let id = julie.welcome.you.viewer_id.clone().unwrap();
     let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
     let mut sam = hub.staff(StaffRole::Support, "Sam").await;

@@ -97,8 +97,9 @@ impl Store for FlakyStore {
         live: &str,
         viewer: &ViewerId,
         consent: &ConsentState,
+        contact: &Contact,
     ) -> Result<(), StoreError> {
-        self.inner.record_consent(live, viewer, consent)
+        self.inner.record_consent(live, viewer, consent, contact)
     }
     fn command_outcome(
         &mut self,

@@ -314,6 +314,7 @@ async fn entering_does_not_depend_on_marketing_consent_even_withdrawn() {
         granted,
         channel: ConsentChannel::Player,
         text_sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+        contact: Contact::default(),
     };
     assert_eq!(julie.ack(consent(true)).await, None);
     assert_eq!(julie.ack(consent(false)).await, None);

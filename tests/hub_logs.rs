@@ -99,6 +99,19 @@ async fn a_busy_session() -> String {
         *key = Some("device-key-secret".into());
     }
     let mut julie = hub.join(hello).await;
+    // Contact data is stored under the consent it is collected for.
+    julie
+        .ack(Command::Consent {
+            purpose: regie::protocol::ConsentPurpose::PrizeContact,
+            granted: true,
+            channel: regie::protocol::ConsentChannel::Player,
+            text_sha256: "9f".repeat(32),
+            contact: Contact {
+                phone: Some("+33 6 98 76 54 32".into()),
+                email: Some("contact.secret@example.org".into()),
+            },
+        })
+        .await;
     let token = hub.token(StaffRole::Support, "Sam");
     let mut sam = hub.staff(StaffRole::Support, "Sam").await;
     let seq = julie

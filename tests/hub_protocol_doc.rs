@@ -357,7 +357,18 @@ async fn the_examples_masked_phone_is_what_support_sees() {
         ClientFrame::Hello(hello) => hello,
         ClientFrame::Command(_) => unreachable!("the example is a hello"),
     };
-    let viewer = hub.join(hello).await;
+    // Contact data is stored only under a consent it is collected for: the
+    // consent example that carries a phone, said by the same viewer.
+    let consent = examples
+        .iter()
+        .find(|e| e["command"]["type"] == "consent" && e["command"]["contact"]["phone"].is_string())
+        .expect("a consent example with a phone number");
+    let consent = match parse_client_frame(&consent.to_string()).expect("the example parses") {
+        ClientFrame::Command(frame) => frame.command,
+        ClientFrame::Hello(_) => unreachable!("the example is a command"),
+    };
+    let mut viewer = hub.join(hello).await;
+    viewer.ack(consent).await;
     let viewer_id: ViewerId = viewer.welcome.you.viewer_id.clone().expect("a viewer id");
     let mut sam = hub.staff(StaffRole::Support, "Sam").await;
     let card = match sam.command(Command::ViewerCard { viewer_id }).await {

@@ -475,6 +475,7 @@ pub fn the_viewer_card_shows_history_sanctions_consents_and_masked_contact<S: St
         phone: Some("+33 6 12 34 56 78".into()),
         email: Some("julie.m@gmail.com".into()),
     };
+    grant(&mut store, &viewer(1), ConsentPurpose::PrizeContact);
     store.upsert_viewer(LIVE, &record, &contact).unwrap();
     // Rejoining without contact keeps it; first_seen stays the first one.
     let rejoin = ViewerRecord {
@@ -513,6 +514,7 @@ pub fn the_viewer_card_shows_history_sanctions_consents_and_masked_contact<S: St
                     channel: ConsentChannel::Player,
                     text_sha256: "ab".repeat(32),
                 },
+                &Contact::default(),
             )
             .unwrap();
     }
@@ -527,8 +529,13 @@ pub fn the_viewer_card_shows_history_sanctions_consents_and_masked_contact<S: St
     assert_eq!(ids, vec![3, 1], "most recent first, only this viewer's");
     assert!(matches!(card.recent[1], ChatEntry::Redacted(_)));
     assert_eq!(card.sanctions.len(), 1);
-    assert_eq!(card.consents.len(), 1);
-    assert!(!card.consents[0].granted, "the latest consent wins");
+    assert_eq!(card.consents.len(), 2, "one per purpose");
+    let marketing = card
+        .consents
+        .iter()
+        .find(|c| c.purpose == ConsentPurpose::Marketing)
+        .unwrap();
+    assert!(!marketing.granted, "the latest consent wins");
     let masked = card.contact.unwrap();
     // Masked, never the stored value in clear: country code, first digit
     // and last two digits kept, the shape too.

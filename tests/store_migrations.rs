@@ -273,6 +273,76 @@ fn migrated() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
+/// Whether `needle` is anywhere in the database file or its WAL.
+fn in_store_files(dir: &Path, needle: &[u8]) -> bool {
+    ["", "-wal"].iter().any(|suffix| {
+        std::fs::read(dir.join(format!("{DB_FILE}{suffix}")))
+            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+    })
+}
+
+/// Version 3 (issue 9): the unkeyed retry fingerprints v1 wrote and contact
+/// data with no consent behind it are deleted, from the file and its WAL;
+/// what a granted consent stands behind stays.
+#[test]
+fn the_migration_drops_unkeyed_fingerprints_and_contact_without_consent() {
+    let dir = v1_data_dir();
+    // Marc has no consent; v1 stored his phone anyway.
+    let marc_seal: Vec<u8> = (0u8..40).map(|b| b.wrapping_mul(37) ^ 0x5a).collect();
+    let fingerprint = "c-7#0123456789abcdef";
+    {
+        let db = rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("open v1");
+        db.execute(
+            "UPDATE viewers SET phone_sealed = ?1 WHERE viewer_id = ?2",
+            rusqlite::params![marc_seal, MARC],
+        )
+        .expect("give Marc a sealed phone");
+        db.execute(
+            "INSERT INTO command_outcomes VALUES (1, ?1, ?2, ?3, '{\"kind\":\"ack\",\"seq\":5}')",
+            rusqlite::params![format!("viewer:{MARC}"), fingerprint, t(20)],
+        )
+        .expect("a v1 retry key");
+    }
+    assert!(
+        in_store_files(dir.path(), &marc_seal),
+        "the scan proves nothing"
+    );
+    assert!(in_store_files(dir.path(), fingerprint.as_bytes()));
+
+    let mut store = SqliteStore::open(dir.path()).expect("today's store opens a v1 store");
+    store.open_live(LIVE).expect("open the v1 live");
+    assert!(
+        !in_store_files(dir.path(), &marc_seal),
+        "contact data without consent survived the migration"
+    );
+    assert!(
+        !in_store_files(dir.path(), fingerprint.as_bytes()),
+        "an unkeyed fingerprint survived the migration"
+    );
+    let julie = store
+        .viewer_card(LIVE, &vid(JULIE), true, t(30))
+        .expect("Julie's card")
+        .expect("stored");
+    assert!(
+        julie
+            .contact
+            .is_some_and(|c| c.phone.is_some() && c.email.is_some()),
+        "Julie's contact stands on her prize_contact consent"
+    );
+    drop(store);
+    let db = rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("reopen");
+    let (purpose, seq): (String, Option<i64>) = db
+        .query_row(
+            "SELECT (SELECT phone_purpose FROM viewers WHERE viewer_id = ?1), \
+             (SELECT seq FROM command_outcomes WHERE command_id = 's1-7')",
+            [JULIE],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("read back");
+    assert_eq!(purpose, "prize_contact");
+    assert_eq!(seq, Some(7), "the ack's seq is backfilled");
+}
+
 #[test]
 fn the_event_log_and_the_chat_read_back() {
     let dir = v1_data_dir();
@@ -472,7 +542,7 @@ fn outcomes_the_audit_log_and_the_other_live_read_back() {
     drop(store);
     assert_eq!(
         user_version(&dir.path().join(DB_FILE)),
-        2,
+        3,
         "migrated to today's schema"
     );
 }

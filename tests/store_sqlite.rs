@@ -5,7 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use regie::protocol::{ChatEntry, Contact, Event};
+use regie::protocol::{ChatEntry, ConsentPurpose, Contact, Event};
 use regie::store::{Commit, DB_FILE, Durability, SqliteStore, Store, StoreError, ViewerRecord};
 use support::store::*;
 
@@ -140,6 +140,7 @@ fn a_restart_continues_the_same_history() {
             },
         );
         seq.redact(&mut store, &m, "asked");
+        grant(&mut store, &viewer(2), ConsentPurpose::PrizeContact);
         store
             .upsert_viewer(
                 LIVE,
@@ -215,6 +216,7 @@ fn contact_data_is_never_in_clear_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path()).unwrap();
     store.open_live(LIVE).unwrap();
+    grant(&mut store, &viewer(1), ConsentPurpose::PrizeContact);
     store
         .upsert_viewer(
             LIVE,

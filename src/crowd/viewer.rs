@@ -16,9 +16,9 @@ use super::audience::{Line, LineKind, ViewerProfile};
 use super::report::KindCounts;
 use crate::privacy::detect_personal_data;
 use crate::protocol::{
-    Auth, ClientFrame, CloseCode, Command, CommandFrame, CommandId, CommandKind, Contact, DrawView,
-    ErrorCode, Event, EventFrame, Hello, Millis, PROTOCOL_VERSION, PollView, Resume, Seq,
-    ServerFrame, Settings, Welcome, parse_server_frame,
+    Auth, ClientFrame, CloseCode, Command, CommandFrame, CommandId, CommandKind, ConsentChannel,
+    ConsentPurpose, Contact, DrawView, ErrorCode, Event, EventFrame, Hello, Millis,
+    PROTOCOL_VERSION, PollView, Resume, Seq, ServerFrame, Settings, Welcome, parse_server_frame,
 };
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -93,7 +93,8 @@ const MAX_RATE_LIMIT_RETRIES: u32 = 2;
 
 /// Connects and says hello; returns the socket once `welcome` arrived.
 /// With `contact`, the hello carries the viewer's (made-up) phone and
-/// e-mail; with `resume`, it asks to continue from that point.
+/// e-mail, and a `prize_contact` consent with them follows the welcome;
+/// with `resume`, it asks to continue from that point.
 pub async fn join(
     url: &str,
     live: &str,
@@ -165,8 +166,33 @@ pub async fn join(
     })
     .await
     .map_err(|_| JoinError::Timeout(JOIN_TIMEOUT))??;
+    if contact {
+        // The hub keeps contact data only under a consent it is collected
+        // for: the player ticks "contact me if I win" with the same data.
+        // The same id on every connect, so a reconnect is a retry; its ack
+        // matches no pending line and is ignored.
+        let consent = ClientFrame::Command(CommandFrame {
+            id: CommandId("consent-prize-contact".into()),
+            command: Command::Consent {
+                purpose: ConsentPurpose::PrizeContact,
+                granted: true,
+                channel: ConsentChannel::Player,
+                text_sha256: crate::hex(&<sha2::Sha256 as sha2::Digest>::digest(
+                    PRIZE_CONTACT_TEXT,
+                )),
+                contact: profile.contact(),
+            },
+        });
+        let text = serde_json::to_string(&consent).expect("a command always serialises");
+        ws.send(Message::text(text))
+            .await
+            .map_err(JoinError::Connect)?;
+    }
     Ok((ws, welcome))
 }
+
+/// The (made-up) consent text a crowd player agrees to with `--contact`.
+const PRIZE_CONTACT_TEXT: &str = "J'accepte d'être contacté·e si je gagne un lot.";
 
 /// What one viewer sent and saw; summed into the crowd's report.
 #[derive(Debug, Default, Clone)]

@@ -32,6 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::HubConfig;
 use super::fanout;
 use super::farewell::{CLOSE_REPLY_WAIT, Farewell};
+use super::fingerprint::CommandFingerprints;
 use super::mailbox::{
     ActorHandle, ConnId, Dispatch, Inbox, JoinReply, JoinRequest, Registration, to_text,
 };
@@ -42,6 +43,7 @@ use crate::protocol::{
     ChatEntry, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event, EventFrame,
     MessageId, Millis, PROTOCOL_VERSION, Resume, Role, ServerFrame, ViewerId, Welcome, WhoAmI,
 };
+use crate::store::contact::{ContactField, FieldChange};
 use crate::store::{
     AuditEntry, CommandOutcome, Commit, GameWrite, LiveHead, RecordedOutcome, Store, StoreError,
     ViewerRecord,
@@ -277,6 +279,7 @@ pub(crate) fn start(
     mut store: Box<dyn Store>,
     config: Arc<HubConfig>,
     metrics: Arc<Metrics>,
+    fingerprints: CommandFingerprints,
 ) -> Result<
     (
         ActorHandle,
@@ -299,6 +302,7 @@ pub(crate) fn start(
     ));
     let actor = SessionActor {
         outcomes: OutcomeCache::new(config.limits.outcome_cache, config.limits.outcome_memory),
+        fingerprints,
         store,
         session,
         config,
@@ -383,17 +387,12 @@ async fn next_items(
     true
 }
 
-/// The id a command's outcome is remembered under: the client's id plus a
-/// fingerprint of the command itself. A real retry repeats the command
-/// exactly and finds the first outcome; a client that reuses an id for a
-/// different command (a counter restarted at 1) gets a new command, not
-/// somebody else's old ack.
-fn remembered_id(id: &CommandId, command: &Command) -> CommandId {
-    use sha2::{Digest, Sha256};
-    let bytes = serde_json::to_vec(command).expect("commands always serialise");
-    let digest = Sha256::digest(&bytes);
-    let tag = crate::hex(&digest[..8]);
-    CommandId(format!("{}#{tag}", id.0))
+/// Whether a viewer's contact fields remove a stored value (an emptied
+/// field), which then must leave the write-ahead log as well.
+fn removes_contact(contact: &Contact) -> bool {
+    ContactField::ALL
+        .into_iter()
+        .any(|f| FieldChange::of(f, contact) == FieldChange::Remove)
 }
 
 struct SessionActor {
@@ -415,6 +414,8 @@ struct SessionActor {
     /// processed until every connection has left.
     stopping: bool,
     outcomes: OutcomeCache,
+    /// Keys the retry keys of `outcomes` (see `fingerprint`).
+    fingerprints: CommandFingerprints,
 }
 
 impl SessionActor {
@@ -650,7 +651,10 @@ impl SessionActor {
             principal,
             frame: CommandFrame { id, command },
         } = received;
-        let key = (principal.outcome_key(), remembered_id(&id, &command));
+        let key = (
+            principal.outcome_key(),
+            self.fingerprints.retry_key(&id, &command),
+        );
         let config = Arc::clone(&self.config);
         let live = config.live.as_str();
         match self.known_outcome(live, &key) {
@@ -674,14 +678,19 @@ impl SessionActor {
         };
         let decision = self.session.decide(&principal, &command, &mut history, now);
         let mut reply = decision.reply;
-        if let (Some(consent), Principal::Viewer(v)) = (&decision.consent, &*principal)
-            && let Err(e) = self.store.record_consent(live, &v.id, consent)
-        {
-            tracing::warn!(error = %e, "could not record a consent");
-            reply = Reply::Error {
-                code: ErrorCode::Internal,
-                message: "the hub could not record the consent; try again".into(),
-            };
+        if let (Some(consent), Principal::Viewer(v)) = (&decision.consent, &*principal) {
+            let contact = &decision.consent_contact;
+            match self.store.record_consent(live, &v.id, consent, contact) {
+                // Withdrawn or removed contact data leaves the WAL too.
+                Ok(()) => self.checkpoint_due |= !consent.granted || removes_contact(contact),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not record a consent");
+                    reply = Reply::Error {
+                        code: ErrorCode::Internal,
+                        message: "the hub could not record the consent; try again".into(),
+                    };
+                }
+            }
         }
         let (frame, outcome) = self.answer(live, &id, reply, now);
         let audit = contact_audit(&frame, &principal, now).or(decision.audit);
@@ -877,6 +886,7 @@ impl SessionActor {
             tracing::warn!(error = %e, "could not store a joining viewer");
             return Err(Farewell::store_unreadable());
         }
+        self.checkpoint_due |= removes_contact(contact);
         Ok(())
     }
 

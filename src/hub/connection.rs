@@ -36,9 +36,6 @@ use crate::protocol::{
     MAX_FRAME_BYTES, PROTOCOL_VERSION, Resume, ServerFrame, parse_client_frame,
 };
 
-/// Longest contact phone number and e-mail address accepted, in bytes.
-pub(crate) const MAX_CONTACT_BYTES: usize = 254;
-
 /// Frames taken from the queue per socket flush.
 const WRITE_BATCH: usize = 256;
 
@@ -578,7 +575,7 @@ fn admit(hello: Hello, shared: &Shared) -> Result<(Principal, Contact, Option<Re
                 .map(|p| sanitize_name(&p, MAX_NAME_GRAPHEMES))
                 .filter(|p| !p.is_empty())
                 .unwrap_or_else(|| assigned_pseudonym(&id));
-            let contact = clean_contact(contact).map_err(invalid)?;
+            let contact = contact.cleaned().map_err(invalid)?;
             Ok((
                 Principal::Viewer(ViewerProfile {
                     id,
@@ -590,35 +587,6 @@ fn admit(hello: Hello, shared: &Shared) -> Result<(Principal, Contact, Option<Re
             ))
         }
     }
-}
-
-/// Trims contact fields and refuses what cannot be a phone number or an
-/// e-mail address. The values are never logged nor echoed back.
-fn clean_contact(contact: Contact) -> Result<Contact, &'static str> {
-    let trim = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let phone = trim(contact.phone);
-    let email = trim(contact.email);
-    if let Some(p) = &phone {
-        let digits = p.chars().filter(char::is_ascii_digit).count();
-        if p.len() > MAX_CONTACT_BYTES
-            || !(6..=20).contains(&digits)
-            || !p
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-.()/".contains(c))
-        {
-            return Err("the contact phone number is not a phone number");
-        }
-    }
-    if let Some(e) = &email
-        && (e.len() > MAX_CONTACT_BYTES
-            || e.chars().any(|c| c.is_whitespace() || c.is_control())
-            || !e
-                .split_once('@')
-                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.')))
-    {
-        return Err("the contact e-mail is not an e-mail address");
-    }
-    Ok(Contact { phone, email })
 }
 
 #[cfg(test)]
@@ -643,44 +611,5 @@ mod tests {
         );
         assert_eq!(command_id_of(r#"{"id":""}"#), None);
         assert_eq!(command_id_of("nope"), None);
-    }
-
-    #[test]
-    fn contact_data_is_checked_and_trimmed() {
-        let ok = clean_contact(Contact {
-            phone: Some(" +33 6 12 34 56 78 ".into()),
-            email: Some("julie@example.fr".into()),
-        })
-        .unwrap();
-        assert_eq!(ok.phone.as_deref(), Some("+33 6 12 34 56 78"));
-        assert!(
-            clean_contact(Contact {
-                phone: Some("call me".into()),
-                email: None
-            })
-            .is_err()
-        );
-        assert!(
-            clean_contact(Contact {
-                phone: None,
-                email: Some("julie".into())
-            })
-            .is_err()
-        );
-        assert!(
-            clean_contact(Contact {
-                phone: None,
-                email: Some("a b@c.d".into())
-            })
-            .is_err()
-        );
-        assert_eq!(
-            clean_contact(Contact {
-                phone: Some("  ".into()),
-                email: None
-            })
-            .unwrap(),
-            Contact::default()
-        );
     }
 }

@@ -8,6 +8,7 @@
 //! | [`moderation`] | personal data and blocked terms → hold queue |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |
 //! | [`identity`] | pseudonymous viewer ids and assigned pseudonyms |
+//! | [`fingerprint`] | keyed retry keys of commands (nothing stored is an unkeyed hash of what a viewer typed) |
 //! | `mailbox` | the hub's internal messages and the actor's typed handle |
 //! | `farewell` | why a connection is closed: the catalogue of farewells |
 //! | `actor` | the one owner of the session and store: batches, commits |
@@ -26,6 +27,7 @@ mod connection;
 pub mod engagement;
 mod fanout;
 mod farewell;
+pub mod fingerprint;
 pub mod identity;
 mod mailbox;
 pub mod metrics;
@@ -57,6 +59,8 @@ pub enum HubError {
     Auth(#[from] AuthError),
     #[error("viewer id key: {0}")]
     ViewerIdKey(#[from] SecretFileError),
+    #[error("command fingerprint key: {0}")]
+    FingerprintKey(SecretFileError),
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -83,9 +87,12 @@ pub async fn serve_with_store(
 ) -> Result<(), HubError> {
     let key = SigningKey::load_or_create(&config.data_dir)?;
     let identity = identity::ViewerIdentity::load_or_create(&config.data_dir)?;
+    let fingerprints = fingerprint::CommandFingerprints::load_or_create(&config.data_dir)
+        .map_err(HubError::FingerprintKey)?;
     let config = Arc::new(config);
     let metrics = Arc::new(metrics::Metrics::new());
-    let (inbox, actor_done, head) = actor::start(store, config.clone(), metrics.clone())?;
+    let (inbox, actor_done, head) =
+        actor::start(store, config.clone(), metrics.clone(), fingerprints)?;
     tracing::info!(
         live = %config.live,
         epoch = %head.epoch.0,

@@ -23,10 +23,11 @@ use crate::instant_win::InstantWinSpec;
 use crate::poll::PollSpec;
 use crate::privacy::{grapheme_count, sanitize, sanitize_name};
 use crate::protocol::{
-    Actor, Author, ChatEntry, ChatMessage, Command, ConsentState, Epoch, ErrorCode, Event,
+    Actor, Author, ChatEntry, ChatMessage, Command, ConsentState, Contact, Epoch, ErrorCode, Event,
     EventFrame, MessageId, Millis, Refusal, ReplyTo, Role, Seq, Settings, Snapshot, StaffRole,
     Tombstone, ViewerId, Visibility, permissions,
 };
+use crate::store::contact::ContactField;
 use crate::store::{AuditEntry, GameWrite, LiveHead, StoreError, StoredGames, StoredSnapshot};
 
 /// Longest reason (hide, timeout, ban, redact) kept, in graphemes.
@@ -110,6 +111,9 @@ pub struct Decision {
     pub audit: Option<AuditEntry>,
     /// A viewer's consent to record.
     pub consent: Option<ConsentState>,
+    /// The contact data given with that consent (stored, or removed, in
+    /// the same transaction as the consent record).
+    pub consent_contact: Contact,
     /// A viewer who was just banned: their connections must be closed.
     pub banned: Option<ViewerId>,
     /// Poll and instant-win facts to store with this decision's commit.
@@ -145,6 +149,7 @@ impl Decision {
             },
             audit: None,
             consent: None,
+            consent_contact: Contact::default(),
             banned: None,
             games: Vec::new(),
         }
@@ -156,6 +161,7 @@ impl Decision {
             reply,
             audit: None,
             consent: None,
+            consent_contact: Contact::default(),
             banned: None,
             games: Vec::new(),
         }
@@ -439,7 +445,18 @@ impl Session {
                 granted,
                 channel,
                 text_sha256,
-            } => Self::consent(who, *purpose, *granted, *channel, text_sha256, now),
+                contact,
+            } => Self::consent(
+                who,
+                ConsentState {
+                    purpose: *purpose,
+                    granted: *granted,
+                    at: now,
+                    channel: *channel,
+                    text_sha256: text_sha256.to_ascii_lowercase(),
+                },
+                contact,
+            ),
             Command::Answer { message_id, text } => {
                 self.answer(who, *message_id, text, history, now)
             }
@@ -651,30 +668,43 @@ impl Session {
         Ok(d)
     }
 
+    /// A consent, with the contact data given under it: only values its
+    /// purpose is collected for, and none with a withdrawal (withdrawing
+    /// deletes what was given for the purpose).
     fn consent(
         who: &Principal,
-        purpose: crate::protocol::ConsentPurpose,
-        granted: bool,
-        channel: crate::protocol::ConsentChannel,
-        text_sha256: &str,
-        now: Millis,
+        consent: ConsentState,
+        contact: &Contact,
     ) -> Result<Decision, Refusal> {
         if !matches!(who, Principal::Viewer(_)) {
             return Err(Refusal::invalid("only viewers give consent"));
         }
-        if text_sha256.len() != 64 || !text_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let hash = &consent.text_sha256;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Refusal::invalid(
                 "text_sha256 must be the 64 hex digits of a SHA-256",
             ));
         }
+        let contact = contact.clone().cleaned().map_err(Refusal::invalid)?;
+        for field in ContactField::ALL {
+            if field.of(&contact).is_none_or(str::is_empty) {
+                continue;
+            }
+            if !consent.granted {
+                return Err(Refusal::invalid(
+                    "a withdrawn consent takes no contact data: withdrawing deletes it",
+                ));
+            }
+            if !field.serves(consent.purpose) {
+                return Err(Refusal::invalid(match field {
+                    ContactField::Phone => "a phone number is not collected for this purpose",
+                    ContactField::Email => "an e-mail address is not collected for this purpose",
+                }));
+            }
+        }
         let mut d = Decision::reply(Reply::Ack { seq: None });
-        d.consent = Some(ConsentState {
-            purpose,
-            granted,
-            at: now,
-            channel,
-            text_sha256: text_sha256.to_ascii_lowercase(),
-        });
+        d.consent = Some(consent);
+        d.consent_contact = contact;
         Ok(d)
     }
 
@@ -1654,6 +1684,7 @@ mod tests {
                 granted: true,
                 channel: ConsentChannel::Player,
                 text_sha256: hash.clone(),
+                contact: Contact::default(),
             },
         );
         assert_eq!(d.reply, Reply::Ack { seq: None });
@@ -1669,9 +1700,48 @@ mod tests {
                 granted: true,
                 channel: ConsentChannel::Player,
                 text_sha256: "nope".into(),
+                contact: Contact::default(),
             },
         );
         assert_eq!(error_code(&bad), Some(ErrorCode::Invalid));
+    }
+
+    #[test]
+    fn consent_takes_only_the_contact_data_its_purpose_is_for() {
+        let mut w = world();
+        let consent = |purpose, granted, phone: &str| Command::Consent {
+            purpose,
+            granted,
+            channel: ConsentChannel::Player,
+            text_sha256: "ab".repeat(32),
+            contact: Contact {
+                phone: Some(phone.into()),
+                email: None,
+            },
+        };
+        let d = w.run(
+            &julie(),
+            &consent(ConsentPurpose::PrizeContact, true, " 06 12 34 56 78 "),
+        );
+        assert_eq!(d.reply, Reply::Ack { seq: None });
+        assert_eq!(d.consent_contact.phone.as_deref(), Some("06 12 34 56 78"));
+        let marketing = w.run(
+            &julie(),
+            &consent(ConsentPurpose::Marketing, true, "06 12 34 56 78"),
+        );
+        assert_eq!(error_code(&marketing), Some(ErrorCode::Invalid));
+        let withdrawal = w.run(
+            &julie(),
+            &consent(ConsentPurpose::PrizeContact, false, "06 12 34 56 78"),
+        );
+        assert_eq!(error_code(&withdrawal), Some(ErrorCode::Invalid));
+        let emptied = w.run(&julie(), &consent(ConsentPurpose::PrizeContact, false, ""));
+        assert_eq!(emptied.reply, Reply::Ack { seq: None });
+        let not_a_phone = w.run(
+            &julie(),
+            &consent(ConsentPurpose::PrizeContact, true, "call me"),
+        );
+        assert_eq!(error_code(&not_a_phone), Some(ErrorCode::Invalid));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::types::{ConsentChannel, ConsentPurpose, MessageId, ViewerId};
+use super::types::{ConsentChannel, ConsentPurpose, Contact, MessageId, ViewerId};
 
 /// A client-chosen command id, unique per client (a counter, a UUID...).
 /// The hub remembers recent ids per principal and answers a retry with the
@@ -100,6 +100,11 @@ commands! {
         channel: ConsentChannel,
         /// Hex SHA-256 of the consent text the viewer was shown.
         text_sha256: String,
+        /// Contact data collected under this consent (the phone a prize
+        /// winner is called on). Stored only while the consent stands: a
+        /// withdrawal deletes it; an empty field removes it.
+        #[serde(default, skip_serializing_if = "Contact::is_empty")]
+        contact: Contact,
     },
 
     // ── staff ───────────────────────────────────────────────────────────
@@ -206,6 +211,7 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             granted: true,
             channel: ConsentChannel::Player,
             text_sha256: "00".into(),
+            contact: Contact::default(),
         },
         Command::Answer {
             message_id: MessageId(1),

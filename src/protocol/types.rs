@@ -322,9 +322,43 @@ pub struct Contact {
     pub email: Option<String>,
 }
 
+/// Longest contact phone number and e-mail address accepted, in bytes.
+pub const MAX_CONTACT_BYTES: usize = 254;
+
 impl Contact {
     pub fn is_empty(&self) -> bool {
         self.phone.is_none() && self.email.is_none()
+    }
+
+    /// Trims the fields and refuses what cannot be a phone number or an
+    /// e-mail address. A field left empty stays, as `Some("")`: it is the
+    /// viewer removing what they gave. The values are never logged nor
+    /// echoed back.
+    pub fn cleaned(self) -> Result<Contact, &'static str> {
+        let trim = |s: Option<String>| s.map(|s| s.trim().to_owned());
+        let phone = trim(self.phone);
+        let email = trim(self.email);
+        if let Some(p) = phone.as_deref().filter(|p| !p.is_empty()) {
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            if p.len() > MAX_CONTACT_BYTES
+                || !(6..=20).contains(&digits)
+                || !p
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +-.()/".contains(c))
+            {
+                return Err("the contact phone number is not a phone number");
+            }
+        }
+        if let Some(e) = email.as_deref().filter(|e| !e.is_empty())
+            && (e.len() > MAX_CONTACT_BYTES
+                || e.chars().any(|c| c.is_whitespace() || c.is_control())
+                || !e
+                    .split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.')))
+        {
+            return Err("the contact e-mail is not an e-mail address");
+        }
+        Ok(Contact { phone, email })
     }
 }
 
@@ -442,4 +476,39 @@ pub struct DrawResult {
 pub struct Winner {
     pub viewer_id: ViewerId,
     pub first_name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(phone: Option<&str>, email: Option<&str>) -> Contact {
+        Contact {
+            phone: phone.map(Into::into),
+            email: email.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn contact_data_is_checked_and_trimmed() {
+        let ok = contact(Some(" +33 6 12 34 56 78 "), Some("julie@example.fr"))
+            .cleaned()
+            .unwrap();
+        assert_eq!(ok.phone.as_deref(), Some("+33 6 12 34 56 78"));
+        assert!(contact(Some("call me"), None).cleaned().is_err());
+        assert!(contact(None, Some("julie")).cleaned().is_err());
+        assert!(contact(None, Some("a b@c.d")).cleaned().is_err());
+    }
+
+    #[test]
+    fn an_emptied_contact_field_stays_as_a_removal() {
+        assert_eq!(
+            contact(Some("  "), None).cleaned().unwrap(),
+            contact(Some(""), None)
+        );
+        assert_eq!(
+            contact(None, Some("")).cleaned().unwrap(),
+            contact(None, Some(""))
+        );
+    }
 }

@@ -51,6 +51,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::auth::secret_file::{self, SECRET_LEN};
+use crate::protocol::{ConsentPurpose, ConsentState, Contact};
 
 /// The active key file's name in the keys dir (the data dir by default).
 pub const CONTACT_KEY_FILE: &str = "contact.key";
@@ -248,10 +249,74 @@ impl std::fmt::Debug for ContactKeyring {
 
 /// Which field a value is, bound into the associated data so a phone
 /// cannot be swapped into the e-mail column.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactField {
     Phone,
     Email,
+}
+
+impl ContactField {
+    pub const ALL: [ContactField; 2] = [ContactField::Phone, ContactField::Email];
+
+    /// Whether a value of this field may be collected for `purpose`: the
+    /// one list of which consent can stand behind which contact value.
+    /// Prize contact takes either; SMS reminders need a phone; marketing
+    /// is by e-mail.
+    pub fn serves(self, purpose: ConsentPurpose) -> bool {
+        matches!(
+            (self, purpose),
+            (_, ConsentPurpose::PrizeContact)
+                | (ContactField::Phone, ConsentPurpose::SmsReminders)
+                | (ContactField::Email, ConsentPurpose::Marketing)
+        )
+    }
+
+    /// This field's value in `contact`.
+    pub fn of(self, contact: &Contact) -> Option<&str> {
+        match self {
+            ContactField::Phone => contact.phone.as_deref(),
+            ContactField::Email => contact.email.as_deref(),
+        }
+    }
+}
+
+/// What a contact field given by a viewer asks of the store: an empty
+/// value is the viewer removing what they gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldChange<'a> {
+    Keep,
+    Remove,
+    Set(&'a str),
+}
+
+impl<'a> FieldChange<'a> {
+    pub fn of(field: ContactField, contact: &'a Contact) -> Self {
+        match field.of(contact).map(str::trim) {
+            None => FieldChange::Keep,
+            Some("") => FieldChange::Remove,
+            Some(v) => FieldChange::Set(v),
+        }
+    }
+}
+
+/// The purpose a value given at `hello` is stored under: the one it was
+/// collected for while that consent stays granted, else the most recent
+/// granted purpose its field serves. `None`: no consent stands behind it,
+/// so it is not stored.
+pub fn purpose_in_force(
+    field: ContactField,
+    collected_for: Option<ConsentPurpose>,
+    latest: &[ConsentState],
+) -> Option<ConsentPurpose> {
+    let granted = |p: ConsentPurpose| latest.iter().any(|c| c.purpose == p && c.granted);
+    if let Some(p) = collected_for.filter(|&p| field.serves(p) && granted(p)) {
+        return Some(p);
+    }
+    latest
+        .iter()
+        .filter(|c| c.granted && field.serves(c.purpose))
+        .max_by_key(|c| c.at)
+        .map(|c| c.purpose)
 }
 
 impl ContactKeyring {
@@ -553,6 +618,65 @@ mod tests {
         assert_eq!(
             c.open("show", "v-1", ContactField::Phone, &sealed).unwrap(),
             "+33 6 12 34 56 78"
+        );
+    }
+
+    fn consent(purpose: ConsentPurpose, granted: bool, at: i64) -> ConsentState {
+        ConsentState {
+            purpose,
+            granted,
+            at,
+            channel: crate::protocol::ConsentChannel::Player,
+            text_sha256: "0".repeat(64),
+        }
+    }
+
+    #[test]
+    fn a_value_at_hello_needs_a_granted_consent_its_field_serves() {
+        use ConsentPurpose::{Marketing, PrizeContact, SmsReminders};
+        let phone = ContactField::Phone;
+        assert_eq!(purpose_in_force(phone, None, &[]), None);
+        let marketing = [consent(Marketing, true, 1)];
+        assert_eq!(purpose_in_force(phone, None, &marketing), None);
+        assert_eq!(
+            purpose_in_force(ContactField::Email, None, &marketing),
+            Some(Marketing)
+        );
+        let both = [
+            consent(SmsReminders, true, 1),
+            consent(PrizeContact, true, 2),
+        ];
+        assert_eq!(purpose_in_force(phone, None, &both), Some(PrizeContact));
+        assert_eq!(
+            purpose_in_force(phone, Some(SmsReminders), &both),
+            Some(SmsReminders),
+            "the purpose it was collected for stays while granted"
+        );
+        let withdrawn = [consent(PrizeContact, false, 3)];
+        assert_eq!(
+            purpose_in_force(phone, Some(PrizeContact), &withdrawn),
+            None
+        );
+    }
+
+    #[test]
+    fn an_empty_field_removes_and_an_absent_one_keeps() {
+        let c = Contact {
+            phone: Some("  ".into()),
+            email: None,
+        };
+        assert_eq!(
+            FieldChange::of(ContactField::Phone, &c),
+            FieldChange::Remove
+        );
+        assert_eq!(FieldChange::of(ContactField::Email, &c), FieldChange::Keep);
+        let c = Contact {
+            phone: Some(" 06 12 ".into()),
+            email: None,
+        };
+        assert_eq!(
+            FieldChange::of(ContactField::Phone, &c),
+            FieldChange::Set("06 12")
         );
     }
 

@@ -184,6 +184,45 @@ const STEPS: &[&str] = &[
         FOREIGN KEY (live_id, draw_id) REFERENCES instant_wins(live_id, id)
     ) WITHOUT ROWID;
     ",
+    // 3: nothing stored is an unkeyed function of personal data (issue 9).
+    r"
+    -- Retry keys were the client's id plus an unkeyed SHA-256 prefix of the
+    -- raw command ('id#tag'): testable against guesses. They are only worth
+    -- seconds, so they go; the hub now writes keyed ones (hub::fingerprint).
+    DELETE FROM command_outcomes WHERE command_id LIKE '%#%';
+    -- The event an ack acknowledged, so redacting a message deletes the
+    -- outcome of the command that posted it, in the same transaction.
+    ALTER TABLE command_outcomes ADD COLUMN seq INTEGER;
+    UPDATE command_outcomes SET seq = json_extract(outcome, '$.seq')
+        WHERE json_extract(outcome, '$.kind') = 'ack';
+    CREATE INDEX command_outcomes_by_seq ON command_outcomes (live_id, seq)
+        WHERE seq IS NOT NULL;
+
+    -- The consent purpose each contact value was collected for: withdrawing
+    -- it deletes the value. A value already stored keeps the latest granted
+    -- purpose in force that its field serves (phone: prize_contact,
+    -- sms_reminders; e-mail: prize_contact, marketing), else it is deleted.
+    ALTER TABLE viewers ADD COLUMN phone_purpose TEXT;
+    ALTER TABLE viewers ADD COLUMN email_purpose TEXT;
+    CREATE TEMP VIEW consents_in_force AS
+        SELECT c.live_id, c.viewer_id, c.purpose, c.id FROM consents c
+        WHERE c.granted = 1 AND c.id = (SELECT max(l.id) FROM consents l
+            WHERE l.live_id = c.live_id AND l.viewer_id = c.viewer_id
+              AND l.purpose = c.purpose);
+    UPDATE viewers SET phone_purpose = (SELECT f.purpose FROM consents_in_force f
+        WHERE f.live_id = viewers.live_id AND f.viewer_id = viewers.viewer_id
+          AND f.purpose IN ('prize_contact', 'sms_reminders')
+        ORDER BY f.id DESC LIMIT 1)
+        WHERE phone_sealed IS NOT NULL;
+    UPDATE viewers SET email_purpose = (SELECT f.purpose FROM consents_in_force f
+        WHERE f.live_id = viewers.live_id AND f.viewer_id = viewers.viewer_id
+          AND f.purpose IN ('prize_contact', 'marketing')
+        ORDER BY f.id DESC LIMIT 1)
+        WHERE email_sealed IS NOT NULL;
+    UPDATE viewers SET phone_sealed = NULL WHERE phone_purpose IS NULL;
+    UPDATE viewers SET email_sealed = NULL WHERE email_purpose IS NULL;
+    DROP VIEW consents_in_force;
+    ",
 ];
 
 /// The schema version this build writes.

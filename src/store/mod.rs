@@ -34,7 +34,13 @@
 //!
 //! Data protection lives here as much as in the hub:
 //! - contact data is encrypted at rest ([`contact`]), under a key that
-//!   rotates while the hub serves ([`contact::rotate`]);
+//!   rotates while the hub serves ([`contact::rotate`]), stored only under
+//!   a granted consent its field serves, tagged with that purpose, and
+//!   deleted (seal included) in the transaction that withdraws it;
+//! - nothing stored is an unkeyed function of personal data: command
+//!   outcomes are remembered under keyed fingerprints
+//!   (`hub::fingerprint`), and a redaction deletes the outcome of the
+//!   command that posted the message;
 //! - redaction removes the text, not a flag ([`Store::commit`] with
 //!   [`Event::Redacted`](crate::protocol::Event::Redacted)), and [`Store::checkpoint`] makes sure the old page
 //!   images leave the write-ahead log too;
@@ -402,9 +408,12 @@ pub trait Store: Send + 'static {
     /// One message as history serves it: the message, or its tombstone.
     fn message(&mut self, live: &str, id: MessageId) -> Result<Option<ChatEntry>, StoreError>;
 
-    /// Joins or refreshes a viewer. A contact field that is `Some` replaces
-    /// the stored one; `None` keeps it. Contact data is stored encrypted,
-    /// never in clear.
+    /// Joins or refreshes a viewer. A contact field that is `None` keeps the
+    /// stored one; empty (or blank) removes it and its seal; a value is
+    /// stored only under a granted consent its field serves
+    /// ([`contact::purpose_in_force`]), otherwise it is not stored and
+    /// the field is cleared. Contact data is stored encrypted, never in
+    /// clear.
     fn upsert_viewer(
         &mut self,
         live: &str,
@@ -432,12 +441,16 @@ pub trait Store: Send + 'static {
     ) -> Result<Option<ViewerCard>, StoreError>;
 
     /// Appends a consent record (history is kept; the card shows the latest
-    /// per purpose).
+    /// per purpose), in one transaction with what it does to contact data:
+    /// a grant stores the `contact` values given with it (a field its
+    /// purpose serves; empty removes), tagged with the purpose; a
+    /// withdrawal deletes every value collected for that purpose.
     fn record_consent(
         &mut self,
         live: &str,
         viewer: &ViewerId,
         consent: &ConsentState,
+        contact: &Contact,
     ) -> Result<(), StoreError>;
 
     /// The stored outcome of a command id this principal already sent.

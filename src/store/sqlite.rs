@@ -33,7 +33,9 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::audit::{self, AuditEntry, AuditRecord, GENESIS_HASH};
-use super::contact::{ContactCipher, ContactError, ContactField, KeySource};
+use super::contact::{
+    ContactCipher, ContactError, ContactField, FieldChange, KeySource, purpose_in_force,
+};
 use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
 use super::migrations;
 use super::{
@@ -43,9 +45,9 @@ use super::{
 use crate::auth::secret_file::{self, SecretFileError};
 use crate::privacy::{mask_contact_email, mask_contact_phone};
 use crate::protocol::{
-    Actor, Author, ChatEntry, ChatMessage, CommandId, ConsentState, Contact, Epoch, Event,
-    EventFrame, MaskedContact, MessageId, Millis, ReplyTo, Sanction, Seq, StaffRole, Tombstone,
-    ViewerCard, ViewerId, Visibility,
+    Actor, Author, ChatEntry, ChatMessage, CommandId, ConsentPurpose, ConsentState, Contact, Epoch,
+    Event, EventFrame, MaskedContact, MessageId, Millis, ReplyTo, Sanction, Seq, StaffRole,
+    Tombstone, ViewerCard, ViewerId, Visibility,
 };
 
 /// The database file's name in the data dir.
@@ -154,6 +156,9 @@ impl SqliteStore {
         conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)?;
         conn.set_prepared_statement_cache_capacity(64);
         migrations::migrate(&mut conn)?;
+        // A migration may have deleted personal data (unkeyed fingerprints,
+        // contact without consent): its old pages leave the WAL now.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         let cipher = ContactCipher::load(keys, true)?;
         Ok(Self {
             conn,
@@ -637,8 +642,9 @@ fn insert_sanction(
     Ok(())
 }
 
-/// Deletes the message (text, author name) and writes its tombstone; drops
-/// the pin if it pinned this message. A message already redacted keeps its
+/// Deletes the message (text, author name) and the outcome of the command
+/// that posted it, and writes its tombstone; drops the pin if it pinned
+/// this message. A message already redacted keeps its
 /// first tombstone: redacting twice changes nothing.
 fn redact(tx: &Transaction, live_id: i64, t: &Tombstone) -> Result<(), StoreError> {
     match message_state(tx, live_id, t.message_id)? {
@@ -665,6 +671,13 @@ fn redact(tx: &Transaction, live_id: i64, t: &Tombstone) -> Result<(), StoreErro
     ])?;
     tx.prepare_cached("DELETE FROM pins WHERE live_id = ?1 AND message_id = ?2")?
         .execute(params![live_id, id])?;
+    // The outcome of the command that posted (or released) it: its retry
+    // key is a fingerprint of the very text being redacted.
+    tx.prepare_cached(
+        "DELETE FROM command_outcomes WHERE live_id = ?1 AND seq IN \
+         (SELECT seq FROM events WHERE live_id = ?1 AND message_id = ?2)",
+    )?
+    .execute(params![live_id, id])?;
     Ok(())
 }
 
@@ -924,6 +937,78 @@ impl SqliteStore {
     }
 }
 
+/// One viewer's contact columns, inside a transaction.
+struct ContactRow<'a> {
+    cipher: &'a ContactCipher,
+    live: &'a str,
+    live_id: i64,
+    viewer: &'a ViewerId,
+}
+
+impl ContactRow<'_> {
+    /// The (sealed value, purpose) column pair of `field`.
+    fn columns(field: ContactField) -> (&'static str, &'static str) {
+        match field {
+            ContactField::Phone => ("phone_sealed", "phone_purpose"),
+            ContactField::Email => ("email_sealed", "email_purpose"),
+        }
+    }
+
+    /// The purpose the stored value of `field` was collected for.
+    fn purpose(
+        &self,
+        tx: &Transaction,
+        field: ContactField,
+    ) -> Result<Option<ConsentPurpose>, StoreError> {
+        let (_, purpose) = Self::columns(field);
+        let sql = format!(
+            "SELECT {purpose} FROM viewers WHERE live_id = ?1 AND viewer_id = ?2 \
+             AND {purpose} IS NOT NULL"
+        );
+        Ok(tx
+            .prepare_cached(&sql)?
+            .query_row(params![self.live_id, self.viewer.0], |r| {
+                from_wire_name(r, 0)
+            })
+            .optional()?)
+    }
+
+    fn set(
+        &self,
+        tx: &Transaction,
+        field: ContactField,
+        value: &str,
+        purpose: ConsentPurpose,
+    ) -> Result<(), StoreError> {
+        let sealed = self.cipher.seal(self.live, &self.viewer.0, field, value)?;
+        let (value_col, purpose_col) = Self::columns(field);
+        let sql = format!(
+            "UPDATE viewers SET {value_col} = ?3, {purpose_col} = ?4 \
+             WHERE live_id = ?1 AND viewer_id = ?2"
+        );
+        tx.prepare_cached(&sql)?.execute(params![
+            self.live_id,
+            self.viewer.0,
+            sealed,
+            wire_name(&purpose)
+        ])?;
+        Ok(())
+    }
+
+    /// Deletes the value and its seal (`secure_delete` zeroes the old
+    /// cell; the hub checkpoints so the WAL lets go of it too).
+    fn clear(&self, tx: &Transaction, field: ContactField) -> Result<(), StoreError> {
+        let (value_col, purpose_col) = Self::columns(field);
+        let sql = format!(
+            "UPDATE viewers SET {value_col} = NULL, {purpose_col} = NULL \
+             WHERE live_id = ?1 AND viewer_id = ?2 AND {value_col} IS NOT NULL"
+        );
+        tx.prepare_cached(&sql)?
+            .execute(params![self.live_id, self.viewer.0])?;
+        Ok(())
+    }
+}
+
 impl Store for SqliteStore {
     fn open_live(&mut self, live: &str) -> Result<LiveHead, StoreError> {
         if !self.lives.contains_key(live) {
@@ -1004,11 +1089,22 @@ impl Store for SqliteStore {
             }
             if let Some(o) = &c.outcome {
                 let outcome = serde_json::to_string(&o.outcome).expect("outcomes serialise");
+                let seq = match o.outcome {
+                    CommandOutcome::Ack { seq } => seq.map(sql_i64),
+                    CommandOutcome::Error { .. } => None,
+                };
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO command_outcomes (live_id, principal, command_id, at, \
-                     outcome) VALUES (?1, ?2, ?3, ?4, ?5)",
+                     outcome, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
-                .execute(params![state.id, o.principal, o.id.0, now, outcome])?;
+                .execute(params![
+                    state.id,
+                    o.principal,
+                    o.id.0,
+                    now,
+                    outcome,
+                    seq
+                ])?;
             }
         }
         tx.prepare_cached("UPDATE lives SET head = ?2 WHERE id = ?1")?
@@ -1214,32 +1310,26 @@ impl Store for SqliteStore {
         contact: &Contact,
     ) -> Result<(), StoreError> {
         let live_id = self.live_id(live)?;
+        let consents = if contact.is_empty() {
+            Vec::new()
+        } else {
+            self.latest_consents(live_id, &viewer.id)?
+        };
         // Sealed inside the write transaction, after a look at the key
         // files: a key rotation swaps keys holding the write lock, so a
         // value is sealed under the key it will re-seal or the new one.
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if contact.phone.is_some() || contact.email.is_some() {
+        if !contact.is_empty() {
             refresh_keys(&mut self.cipher);
         }
-        let cipher = &self.cipher;
-        let seal = |field, value: &Option<String>| -> Result<Option<Vec<u8>>, StoreError> {
-            match value {
-                Some(v) => Ok(Some(cipher.seal(live, &viewer.id.0, field, v)?)),
-                None => Ok(None),
-            }
-        };
-        let phone = seal(ContactField::Phone, &contact.phone)?;
-        let email = seal(ContactField::Email, &contact.email)?;
         tx.prepare_cached(
             "INSERT INTO viewers (live_id, viewer_id, first_name, pseudonym, first_seen, \
-                 last_seen, phone_sealed, email_sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                 ON CONFLICT (live_id, viewer_id) DO UPDATE SET \
-                 first_name = excluded.first_name, pseudonym = excluded.pseudonym, \
-                 last_seen = max(last_seen, excluded.last_seen), \
-                 phone_sealed = coalesce(excluded.phone_sealed, phone_sealed), \
-                 email_sealed = coalesce(excluded.email_sealed, email_sealed)",
+             last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (live_id, viewer_id) DO UPDATE SET \
+             first_name = excluded.first_name, pseudonym = excluded.pseudonym, \
+             last_seen = max(last_seen, excluded.last_seen)",
         )?
         .execute(params![
             live_id,
@@ -1248,9 +1338,28 @@ impl Store for SqliteStore {
             viewer.pseudonym,
             viewer.first_seen,
             viewer.last_seen,
-            phone,
-            email,
         ])?;
+        let row = ContactRow {
+            cipher: &self.cipher,
+            live,
+            live_id,
+            viewer: &viewer.id,
+        };
+        for field in ContactField::ALL {
+            match FieldChange::of(field, contact) {
+                FieldChange::Keep => {}
+                FieldChange::Remove => row.clear(&tx, field)?,
+                FieldChange::Set(value) => {
+                    let collected_for = row.purpose(&tx, field)?;
+                    match purpose_in_force(field, collected_for, &consents) {
+                        Some(purpose) => row.set(&tx, field, value, purpose)?,
+                        // No consent stands behind it: not stored, and
+                        // nothing older is kept in its place either.
+                        None => row.clear(&tx, field)?,
+                    }
+                }
+            }
+        }
         tx.commit()?;
         Ok(())
     }
@@ -1305,22 +1414,55 @@ impl Store for SqliteStore {
         live: &str,
         viewer: &ViewerId,
         consent: &ConsentState,
+        contact: &Contact,
     ) -> Result<(), StoreError> {
         let live_id = self.live_id(live)?;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO consents (live_id, viewer_id, purpose, granted, at, channel, \
-                 text_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                live_id,
-                viewer.0,
-                wire_name(&consent.purpose),
-                consent.granted,
-                consent.at,
-                wire_name(&consent.channel),
-                consent.text_sha256,
-            ])?;
+        // Sealing with the values a grant brings follows the rotation rule
+        // of `upsert_viewer`: inside the write lock, after a key check.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if !contact.is_empty() {
+            refresh_keys(&mut self.cipher);
+        }
+        tx.prepare_cached(
+            "INSERT INTO consents (live_id, viewer_id, purpose, granted, at, channel, \
+             text_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            live_id,
+            viewer.0,
+            wire_name(&consent.purpose),
+            consent.granted,
+            consent.at,
+            wire_name(&consent.channel),
+            consent.text_sha256,
+        ])?;
+        let row = ContactRow {
+            cipher: &self.cipher,
+            live,
+            live_id,
+            viewer,
+        };
+        for field in ContactField::ALL {
+            if !consent.granted {
+                // Withdrawn: what was collected for this purpose goes with it.
+                if row.purpose(&tx, field)? == Some(consent.purpose) {
+                    row.clear(&tx, field)?;
+                }
+                continue;
+            }
+            match FieldChange::of(field, contact) {
+                FieldChange::Remove => row.clear(&tx, field)?,
+                FieldChange::Set(value) if field.serves(consent.purpose) => {
+                    row.set(&tx, field, value, consent.purpose)?;
+                }
+                // Nothing given, or not what this consent is for (the hub
+                // refuses that first): nothing is stored.
+                FieldChange::Keep | FieldChange::Set(_) => {}
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -1,8 +1,8 @@
 //! Builders for store tests: events, messages and staff as the hub makes them.
 
 use regie::protocol::{
-    Actor, Author, ChatMessage, Epoch, Event, EventFrame, MessageId, Millis, ReplyTo, Seq,
-    StaffRole, Tombstone, ViewerId, Visibility,
+    Actor, Author, ChatMessage, ConsentChannel, ConsentPurpose, ConsentState, Contact, Epoch,
+    Event, EventFrame, MessageId, Millis, ReplyTo, Seq, StaffRole, Tombstone, ViewerId, Visibility,
 };
 use regie::store::{AuditEntry, Commit, LiveHead, Store};
 
@@ -16,6 +16,25 @@ fn at(n: u64) -> Millis {
 
 pub(crate) fn viewer(n: u32) -> ViewerId {
     ViewerId(format!("v-{n}"))
+}
+
+/// Records that `viewer` granted `purpose`: a contact value is stored only
+/// under a consent its field serves.
+pub(crate) fn grant(store: &mut dyn Store, viewer: &ViewerId, purpose: ConsentPurpose) {
+    store
+        .record_consent(
+            LIVE,
+            viewer,
+            &ConsentState {
+                purpose,
+                granted: true,
+                at: T0,
+                channel: ConsentChannel::Player,
+                text_sha256: "ab".repeat(32),
+            },
+            &Contact::default(),
+        )
+        .expect("record a consent");
 }
 
 pub(crate) fn moderator() -> Actor {
