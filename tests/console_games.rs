@@ -42,6 +42,7 @@ fn draw_view(id: u64) -> DrawView {
         rules: "No purchase necessary. Rules: example.com/rules".into(),
         commitment: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
         redraw_of: None,
+        replaces: None,
         by: actor("Claire", StaffRole::Host),
     }
 }
@@ -51,10 +52,12 @@ fn winners() -> Vec<Winner> {
         Winner {
             viewer_id: ViewerId("v-julie-1".into()),
             first_name: "Julie".into(),
+            pseudonym: "#3fa9".into(),
         },
         Winner {
             viewer_id: ViewerId("v-marc".into()),
             first_name: "Marc".into(),
+            pseudonym: "lune".into(),
         },
     ]
 }
@@ -405,7 +408,10 @@ fn instant_win_events_show_entries_then_winners_with_the_proof() {
     assert_eq!(r.winners, winners());
     let mut c2 = c2;
     let screen = render(&mut c2, 160, 48);
-    assert!(screen.contains("winners: Julie, Marc"), "{screen}");
+    assert!(
+        screen.contains("winners: Julie~#3fa9, Marc~lune"),
+        "{screen}"
+    );
     assert!(
         screen.contains("seed 3a7bd3e2360a… · entrants b5bb9d8014a0…"),
         "{screen}"
@@ -575,6 +581,7 @@ fn hostile_poll_and_draw_text_is_sanitised_and_odd_tallies_do_not_panic() {
                     winners: vec![Winner {
                         viewer_id: ViewerId("v-x".into()),
                         first_name: evil.into(),
+                        pseudonym: evil.into(),
                     }],
                     by: None,
                 },

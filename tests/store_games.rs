@@ -38,6 +38,7 @@ fn draw_view(seed: &Seed) -> DrawView {
         rules: "No purchase necessary.".into(),
         commitment: seed.commitment(),
         redraw_of: None,
+        replaces: None,
         by: host(),
     }
 }
@@ -132,6 +133,7 @@ fn games_are_stored_with_their_commit_and_read_back_after_a_reopen() {
         let winners = vec![Winner {
             viewer_id: record.winners[0].clone(),
             first_name: "Julie".into(),
+            pseudonym: "#3fa9".into(),
         }];
         store
             .commit(

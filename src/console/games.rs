@@ -133,6 +133,15 @@ impl Games {
         self.live_draw().or_else(|| self.draws.last())
     }
 
+    /// The newest re-draw of `draw_id`, if it was re-drawn.
+    pub fn redrawn_as(&self, draw_id: u64) -> Option<u64> {
+        self.draws
+            .iter()
+            .rev()
+            .find(|d| d.draw.redraw_of == Some(draw_id))
+            .map(|d| d.draw.id)
+    }
+
     /// The most recent draw with winners: what a re-draw starts from.
     pub fn last_drawn(&self) -> Option<&DrawState> {
         self.draws.iter().rev().find(|d| d.result.is_some())
@@ -482,6 +491,16 @@ pub fn tally(p: &PollState) -> Tally {
         counts: p.counts.clone(),
         voters: p.voters,
         audience_at_launch: p.poll.audience_at_launch,
+    }
+}
+
+/// A winner's `First~pseudonym` as typed (the view sanitises it), for
+/// messages the model writes: activity lines, the re-draw confirmation.
+pub fn winner_name(w: &Winner) -> String {
+    if w.pseudonym.is_empty() {
+        w.first_name.clone()
+    } else {
+        format!("{}~{}", w.first_name, w.pseudonym)
     }
 }
 

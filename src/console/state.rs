@@ -17,7 +17,7 @@ use crate::protocol::{
 
 use super::feed::{DEFAULT_SCROLLBACK, Feed, Pos};
 use super::filter::Filter;
-use super::games::{Games, InstantWinForm, PollForm, RedrawForm};
+use super::games::{Games, InstantWinForm, PollForm, RedrawForm, winner_name};
 use super::input::{Edit, History, LineEditor};
 use super::keymap::{Action, Keymap};
 use super::permissions;
@@ -956,9 +956,22 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
         }
         Event::InstantWinOpened { draw } => {
             let by = draw.by.clone();
-            let what = match draw.redraw_of {
-                Some(of) => format!("re-draw #{} of instant win #{of}", draw.id),
-                None => format!("launched instant win #{}", draw.id),
+            let what = match (draw.redraw_of, &draw.replaces) {
+                (Some(of), Some(rep)) => {
+                    let out: Vec<String> = rep.excluded.iter().map(winner_name).collect();
+                    let reason = if rep.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", rep.reason)
+                    };
+                    format!(
+                        "re-draw #{} of instant win #{of}: excluded {}{reason}",
+                        draw.id,
+                        out.join(", ")
+                    )
+                }
+                (Some(of), None) => format!("re-draw #{} of instant win #{of}", draw.id),
+                (None, _) => format!("launched instant win #{}", draw.id),
             };
             state.games.draw_opened(draw);
             state.log_activity(at, Some(by), what);
@@ -974,10 +987,15 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
             winners,
             by,
         } => {
-            let what = format!(
-                "instant win #{draw_id} drawn: {} winner(s) of {entrants}",
-                winners.len()
-            );
+            let names: Vec<String> = winners.iter().map(winner_name).collect();
+            let what = if names.is_empty() {
+                format!("instant win #{draw_id} drawn: no winner of {entrants}")
+            } else {
+                format!(
+                    "instant win #{draw_id} drawn: {} of {entrants}",
+                    names.join(", ")
+                )
+            };
             state.games.drawn(
                 draw_id,
                 entrants,

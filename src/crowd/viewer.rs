@@ -1046,6 +1046,7 @@ mod tests {
                 rules: "Sans obligation d'achat.".into(),
                 commitment: "00".into(),
                 redraw_of,
+                replaces: None,
                 by: by.clone(),
             },
             entrants: 0,

@@ -29,7 +29,7 @@ use crate::instant_win::{
 use crate::poll::{Poll, PollError, PollSpec, TallyThrottle};
 use crate::protocol::{
     Actor, DrawResult, DrawState, DrawView, ErrorCode, Event, Millis, PollState, PollView, Refusal,
-    Role, StaffRole, ViewerId, Winner,
+    Replacement, Role, StaffRole, ViewerId, Winner,
 };
 use crate::store::{AuditEntry, GameWrite, StoredGames};
 
@@ -57,8 +57,10 @@ struct LiveDraw {
     win: InstantWin,
     by: Actor,
     throttle: TallyThrottle,
-    /// First names of entrants, for announcing winners by first name.
-    names: HashMap<ViewerId, String>,
+    /// Entrants' first names and pseudonyms, for announcing winners.
+    names: HashMap<ViewerId, (String, String)>,
+    /// On a re-draw: who kept their prize, who was excluded, and why.
+    replaces: Option<Box<Replacement>>,
     result: Option<DrawResult>,
 }
 
@@ -75,6 +77,16 @@ pub struct Engagement {
 impl Default for Engagement {
     fn default() -> Self {
         Self::new(1_000)
+    }
+}
+
+/// `id` as a winner, with the names it entered under (blank when unknown).
+fn winner(names: &HashMap<ViewerId, (String, String)>, id: &ViewerId) -> Winner {
+    let (first_name, pseudonym) = names.get(id).cloned().unwrap_or_default();
+    Winner {
+        viewer_id: id.clone(),
+        first_name,
+        pseudonym,
     }
 }
 
@@ -178,7 +190,7 @@ impl Engagement {
                 rules: view.rules.clone(),
             };
             let mut win = InstantWin::open(view.id, spec, seed, view.opened_at, view.redraw_of)
-                .with_entrants(sd.entrants.iter().map(|(id, _)| id.clone()));
+                .with_entrants(sd.entrants.iter().map(|(id, ..)| id.clone()));
             win.closes_at = view.closes_at;
             let result = sd.result.map(|r| {
                 win.closes_at = win.closes_at.min(r.drawn_at);
@@ -197,7 +209,12 @@ impl Engagement {
                     win,
                     by: view.by,
                     throttle: TallyThrottle::default(),
-                    names: sd.entrants.into_iter().collect(),
+                    names: sd
+                        .entrants
+                        .into_iter()
+                        .map(|(id, first, pseudonym)| (id, (first, pseudonym)))
+                        .collect(),
+                    replaces: view.replaces,
                     result,
                 },
             );
@@ -227,6 +244,7 @@ impl Engagement {
             rules: d.win.spec.rules.clone(),
             commitment: d.win.commitment(),
             redraw_of: d.win.redraw_of,
+            replaces: d.replaces.clone(),
             by: d.by.clone(),
         }
     }
@@ -345,7 +363,7 @@ impl Engagement {
         let id = self.next_draw_id();
         let mut win = InstantWin::open(id, spec, seed, now, None);
         win.closes_at = now + i64::from(win.spec.entry_secs) * self.second_ms;
-        let step = self.insert_draw(win, by.clone(), HashMap::new());
+        let step = self.insert_draw(win, by.clone(), HashMap::new(), None);
         Ok(Step {
             audit: Some(staff_audit(by, "instant_win_open", id, "", now)),
             ..step
@@ -360,13 +378,15 @@ impl Engagement {
         &mut self,
         win: InstantWin,
         by: Actor,
-        names: HashMap<ViewerId, String>,
+        names: HashMap<ViewerId, (String, String)>,
+        replaces: Option<Box<Replacement>>,
     ) -> Step {
         let live = LiveDraw {
             win,
             by,
             throttle: TallyThrottle::default(),
             names,
+            replaces,
             result: None,
         };
         let view = Self::draw_view(&live);
@@ -387,7 +407,7 @@ impl Engagement {
     pub fn enter(
         &mut self,
         viewer: &ViewerId,
-        first_name: &str,
+        (first_name, pseudonym): (&str, &str),
         draw_id: u64,
         now: Millis,
     ) -> Result<Step, Refusal> {
@@ -395,7 +415,10 @@ impl Engagement {
             return Err(Refusal::not_found(format!("no instant win {draw_id}")));
         };
         d.win.enter(viewer, now).map_err(|e| draw_refusal(&e))?;
-        d.names.insert(viewer.clone(), first_name.to_owned());
+        d.names.insert(
+            viewer.clone(),
+            (first_name.to_owned(), pseudonym.to_owned()),
+        );
         d.throttle.mark_changed();
         Ok(Step {
             writes: vec![GameWrite::Entry {
@@ -427,10 +450,7 @@ impl Engagement {
         let winners: Vec<Winner> = record
             .winners
             .iter()
-            .map(|id| Winner {
-                viewer_id: id.clone(),
-                first_name: d.names.get(id).cloned().unwrap_or_default(),
-            })
+            .map(|id| winner(&d.names, id))
             .collect();
         d.throttle = TallyThrottle::default();
         d.result = Some(DrawResult {
@@ -494,6 +514,20 @@ impl Engagement {
         out.extend(record.winners.iter().cloned());
         let entrants = old.win.entrants_except(&out);
         let names = old.names.clone();
+        let excluded = exclude
+            .iter()
+            .enumerate()
+            .filter(|&(i, id)| record.entrants.contains(id) && !exclude[..i].contains(id));
+        let replacement = Replacement {
+            kept: record
+                .winners
+                .iter()
+                .filter(|w| !exclude.contains(w))
+                .map(|id| winner(&names, id))
+                .collect(),
+            excluded: excluded.map(|(_, id)| winner(&names, id)).collect(),
+            reason: reason.to_owned(),
+        };
         let spec = InstantWinSpec {
             prize: old.win.spec.prize.clone(),
             winners: u32::try_from(replaced).unwrap_or(u32::MAX),
@@ -504,7 +538,7 @@ impl Engagement {
         let id = self.next_draw_id();
         let mut win = InstantWin::open(id, spec, seed, now, Some(draw_id)).with_entrants(entrants);
         win.closes_at = now;
-        let mut step = self.insert_draw(win, by.clone(), names);
+        let mut step = self.insert_draw(win, by.clone(), names, Some(Box::new(replacement)));
         let d = self.draws.get_mut(&id).expect("inserted above");
         let drawn = Self::drawn(d, now, Some(by))?;
         step.events.extend(drawn.events);
@@ -599,8 +633,12 @@ impl Engagement {
             .draws
             .values()
             .map(|d| {
-                let mut draw = Self::draw_view(d);
-                draw.by = by(&draw.by);
+                let draw = Self::draw_view(d);
+                let draw = if role.is_staff() {
+                    draw
+                } else {
+                    draw.for_viewers()
+                };
                 DrawState {
                     draw,
                     entrants: d.win.entrant_count(),

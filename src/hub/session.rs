@@ -587,7 +587,9 @@ impl Session {
     fn enter(&mut self, who: &Principal, draw_id: u64, now: Millis) -> Result<Decision, Refusal> {
         let v = Self::viewer(who)?;
         self.check_sanctions(&v.id, now)?;
-        let step = self.games.enter(&v.id, &v.first_name, draw_id, now)?;
+        let step = self
+            .games
+            .enter(&v.id, (&v.first_name, &v.pseudonym), draw_id, now)?;
         Ok(self.step(step, now))
     }
 

@@ -227,10 +227,7 @@ impl Event {
                 },
             },
             Event::InstantWinOpened { draw } => Event::InstantWinOpened {
-                draw: DrawView {
-                    by: anonymous(&draw.by),
-                    ..draw.clone()
-                },
+                draw: draw.for_viewers(),
             },
         })
     }

@@ -59,9 +59,9 @@ pub struct StoredPoll {
 pub struct StoredDraw {
     pub draw: DrawView,
     pub seed_hex: String,
-    /// Entrants with their first name (from the viewers table), for the
-    /// announcement of a draw finished after a restart.
-    pub entrants: Vec<(ViewerId, String)>,
+    /// Entrants with their first name and pseudonym (from the viewers
+    /// table), for the announcement of a draw finished after a restart.
+    pub entrants: Vec<(ViewerId, String, String)>,
     pub result: Option<StoredResult>,
 }
 

@@ -1348,7 +1348,8 @@ impl Store for SqliteStore {
              WHERE live_id = ?1 ORDER BY id",
         )?;
         let mut entries = self.conn.prepare_cached(
-            "SELECT e.viewer_id, COALESCE(v.first_name, '') FROM entries e \
+            "SELECT e.viewer_id, COALESCE(v.first_name, ''), COALESCE(v.pseudonym, '') \
+             FROM entries e \
              LEFT JOIN viewers v ON v.live_id = e.live_id AND v.viewer_id = e.viewer_id \
              WHERE e.live_id = ?1 AND e.draw_id = ?2 ORDER BY e.viewer_id",
         )?;
@@ -1373,7 +1374,7 @@ impl Store for SqliteStore {
         for (id, draw, seed_hex, result) in rows {
             let entrants = entries
                 .query_map(params![live_id, id], |r| {
-                    Ok((ViewerId(r.get(0)?), r.get::<_, String>(1)?))
+                    Ok((ViewerId(r.get(0)?), r.get::<_, String>(1)?, r.get(2)?))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             games.draws.push(StoredDraw {
