@@ -989,10 +989,10 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
         } => {
             let names: Vec<String> = winners.iter().map(winner_name).collect();
             let what = if names.is_empty() {
-                format!("instant win #{draw_id} drawn: no winner of {entrants}")
+                format!("instant win #{draw_id} drawn: no winner ({entrants} entries)")
             } else {
                 format!(
-                    "instant win #{draw_id} drawn: {} of {entrants}",
+                    "instant win #{draw_id} drawn: {} ({entrants} entries)",
                     names.join(", ")
                 )
             };
