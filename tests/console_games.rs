@@ -748,7 +748,7 @@ fn a_poll_form_error_clears_once_it_is_fixed() {
 fn redrawn(role: StaffRole) -> Console {
     let mut c = drawn(role);
     let at = NOON + 33 * MIN;
-    let [julie, marc] = <[Winner; 2]>::try_from(winners()).unwrap();
+    let [julie, marc] = <[Winner; 2]>::try_from(winners()).expect("two winners");
     let paul = Winner {
         viewer_id: ViewerId("v-paul".into()),
         first_name: "Paul".into(),
