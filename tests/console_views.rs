@@ -961,3 +961,30 @@ fn the_viewer_count_is_unknown_while_away_and_the_welcome_refreshes_it() {
     assert_eq!(c.viewers_online, Some(0), "the resumed welcome's count");
     snap("viewers_after_resumed_welcome", &mut c);
 }
+
+/// `regie demo`'s console keeps the second console's attach command (the
+/// binary's real path) in the help popup, at its top, after the status
+/// note that first named it is gone.
+#[test]
+fn the_demo_help_shows_how_to_attach_a_second_console() {
+    let attach = "REGIE_TOKEN=$(sed -n 's/^token=//p' /tmp/regie-demo-Ab12/second-console.txt) \
+                  /home/ana/regie/target/debug/regie console --url ws://127.0.0.1:40123 --live spring-show";
+    let mut plain = show(StaffRole::Host);
+    feed(&mut plain, [key('?')]);
+    assert!(!render(&mut plain, 160, 48).contains("second console"));
+    let mut c = show(StaffRole::Host);
+    c.demo = true;
+    c.attach = Some(attach.to_string());
+    feed(&mut c, [key('?')]);
+    for (w, h) in SIZES {
+        let screen = render(&mut c, w, h);
+        for part in [
+            "A second console, in another terminal:",
+            "/home/ana/regie/target/debug/regie",
+            "second-console.txt",
+        ] {
+            assert!(screen.contains(part), "{w}x{h} {part}: {screen}");
+        }
+    }
+    snap("help_demo_attach", &mut c);
+}

@@ -244,6 +244,9 @@ pub struct Console {
     pub banned: HashSet<ViewerId>,
     /// `regie demo`'s console: the quit dialog says the demo stops too.
     pub demo: bool,
+    /// In `regie demo`: the command that attaches a second console, so the
+    /// help popup can show it after the first status note is gone.
+    pub attach: Option<String>,
     pub now: Millis,
     /// The last event applied: the dedupe guard and the resume point.
     pub epoch: Option<Epoch>,
@@ -290,6 +293,7 @@ impl Console {
             log: VecDeque::new(),
             banned: HashSet::new(),
             demo: false,
+            attach: None,
             now: 0,
             epoch: None,
             seq: 0,
@@ -1610,6 +1614,10 @@ impl Context for Console {
 
     fn demo(&self) -> bool {
         self.demo
+    }
+
+    fn attach(&self) -> Option<&str> {
+        self.attach.as_deref()
     }
 }
 
