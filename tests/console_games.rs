@@ -301,6 +301,7 @@ fn a_console_reconnecting_mid_poll_takes_the_tally_from_the_snapshot() {
             counts: vec![5, 2, 1],
             voters: 8,
             closed_at: None,
+            cleared_at: None,
         }],
         instant_wins: vec![DrawState {
             draw: draw_view(2),

@@ -792,6 +792,7 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         event @ (Event::PollOpened { .. }
         | Event::PollTally { .. }
         | Event::PollClosed { .. }
+        | Event::PollCleared { .. }
         | Event::InstantWinOpened { .. }
         | Event::InstantWinEntries { .. }
         | Event::InstantWinDrawn { .. }) => on_game_event(state, at, event),
@@ -957,6 +958,10 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
         } => {
             state.games.poll_closed(poll_id, counts, voters, closed_at);
             state.log_activity(at, by, format!("poll #{poll_id} closed: {voters} voters"));
+        }
+        Event::PollCleared { poll_id, by } => {
+            state.games.poll_cleared(poll_id, at);
+            state.log_activity(at, Some(by), format!("took poll #{poll_id} off the screen"));
         }
         Event::InstantWinOpened { draw } => {
             let by = draw.by.clone();
@@ -1143,6 +1148,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         Action::Timeout | Action::Ban | Action::Redact | Action::Filter | Action::ViewerCard => {
             on_viewer_action(state, action)
         }
+        Action::ClosePoll if state.games.live_poll().is_none() => clear_poll(state),
         Action::Help
         | Action::Messages
         | Action::Quit
@@ -1155,6 +1161,20 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             open_popup(state, action);
             Vec::new()
         }
+    }
+}
+
+/// With no live poll, the close key takes the finished poll's result off
+/// "Now on screen", for every console and player (`poll_clear`).
+fn clear_poll(state: &mut Console) -> Vec<Effect> {
+    if let Some(poll_id) = state.games.shown_poll().map(|p| p.poll.id) {
+        vec![state.send(
+            Command::PollClear { poll_id },
+            format!("take poll #{poll_id} off the screen"),
+        )]
+    } else {
+        state.note("no poll is on screen", true);
+        Vec::new()
     }
 }
 

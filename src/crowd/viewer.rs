@@ -1035,6 +1035,7 @@ mod tests {
             counts: vec![0, 0],
             voters: 0,
             closed_at,
+            cleared_at: None,
         };
         let draw = |id, closes_at, redraw_of, drawn: bool| DrawState {
             draw: DrawView {

@@ -50,6 +50,8 @@ struct LivePoll {
     poll: Poll,
     by: Actor,
     throttle: TallyThrottle,
+    /// When staff took the finished poll off the screen.
+    cleared_at: Option<Millis>,
 }
 
 #[derive(Debug)]
@@ -171,6 +173,7 @@ impl Engagement {
                     poll,
                     by: view.by,
                     throttle: TallyThrottle::default(),
+                    cleared_at: sp.cleared_at,
                 },
             );
         }
@@ -275,6 +278,7 @@ impl Engagement {
             poll,
             by: by.clone(),
             throttle: TallyThrottle::default(),
+            cleared_at: None,
         };
         let view = Self::poll_view(&live);
         self.polls.insert(id, live);
@@ -320,6 +324,34 @@ impl Engagement {
         let mut step = Self::closed(p, now, Some(by));
         step.audit = Some(staff_audit(by, "poll_close", poll_id, "", now));
         Ok(step)
+    }
+
+    /// Takes a finished poll off the screen. A live poll must be closed
+    /// first (its result is not final); clearing twice is a no-op.
+    pub fn clear_poll(&mut self, by: &Actor, poll_id: u64, now: Millis) -> Result<Step, Refusal> {
+        let Some(p) = self.polls.get_mut(&poll_id) else {
+            return Err(Refusal::not_found(format!("no poll {poll_id}")));
+        };
+        if p.poll.is_open() {
+            return Err(Refusal::invalid(format!(
+                "poll {poll_id} is still open; close it first"
+            )));
+        }
+        if p.cleared_at.is_some() {
+            return Ok(Step::default());
+        }
+        p.cleared_at = Some(now);
+        Ok(Step {
+            events: vec![Event::PollCleared {
+                poll_id,
+                by: by.clone(),
+            }],
+            writes: vec![GameWrite::PollCleared {
+                poll_id,
+                cleared_at: now,
+            }],
+            audit: Some(staff_audit(by, "poll_clear", poll_id, "", now)),
+        })
     }
 
     /// The close of `p`, credited to `by` (`None`: the hub, at the deadline).
@@ -626,6 +658,7 @@ impl Engagement {
                     counts: t.counts,
                     voters: t.voters,
                     closed_at: p.poll.closed_at,
+                    cleared_at: p.cleared_at,
                 }
             })
             .collect();
@@ -727,6 +760,55 @@ mod tests {
             let d = run(&mut s, &staff(role), &Command::Enter { draw_id: 1 }, T0);
             assert_eq!(error(&d).map(|e| e.code), Some(ErrorCode::Forbidden));
         }
+    }
+
+    #[test]
+    fn a_finished_poll_is_cleared_once_by_staff_and_viewers_see_the_role_only() {
+        let mut s = session();
+        let host = staff(StaffRole::Host);
+        run(&mut s, &host, &poll_open(None), T0);
+        let clear = Command::PollClear { poll_id: 1 };
+        let open = error(&run(&mut s, &host, &clear, T0 + 1));
+        assert_eq!(open.map(|e| e.code), Some(ErrorCode::Invalid));
+        let moderator = error(&run(&mut s, &staff(StaffRole::Moderator), &clear, T0 + 1));
+        assert_eq!(moderator.map(|e| e.code), Some(ErrorCode::Forbidden));
+        run(&mut s, &host, &Command::PollClose { poll_id: 1 }, T0 + 2);
+        let d = run(&mut s, &host, &clear, T0 + 3);
+        let Event::PollCleared { poll_id, by } = &d.events[0].event else {
+            panic!("{:?}", d.events)
+        };
+        assert_eq!((*poll_id, by.role), (1, StaffRole::Host));
+        assert!(matches!(
+            d.events[0].event.for_role(Role::Viewer),
+            Some(Event::PollCleared {
+                by: Actor { name: None, .. },
+                ..
+            })
+        ));
+        assert_eq!(
+            d.games,
+            vec![GameWrite::PollCleared {
+                poll_id: 1,
+                cleared_at: T0 + 3
+            }]
+        );
+        assert_eq!(d.audit.map(|a| a.action), Some("poll_clear".to_string()));
+        assert_eq!(
+            s.snapshot_for(Role::Viewer).polls[0].cleared_at,
+            Some(T0 + 3)
+        );
+        let again = run(&mut s, &host, &clear, T0 + 4);
+        assert!(
+            again.events.is_empty() && error(&again).is_none(),
+            "{again:?}"
+        );
+        let missing = error(&run(
+            &mut s,
+            &host,
+            &Command::PollClear { poll_id: 9 },
+            T0 + 4,
+        ));
+        assert_eq!(missing.map(|e| e.code), Some(ErrorCode::NotFound));
     }
 
     #[test]

@@ -491,6 +491,11 @@ impl Session {
                 };
                 self.open_draw(who, &spec, now)
             }
+            Command::PollClear { poll_id } => {
+                let by = Self::actor(who);
+                let step = self.games.clear_poll(&by, *poll_id, now)?;
+                Ok(self.step(step, now))
+            }
             Command::InstantWinClose { draw_id } => self.close_draw(who, *draw_id, now),
             Command::Enter { draw_id } => self.enter(who, *draw_id, now),
             Command::Redraw {

@@ -28,6 +28,7 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         | CommandKind::MarkAnswered
         | CommandKind::PollOpen
         | CommandKind::PollClose
+        | CommandKind::PollClear
         | CommandKind::InstantWinOpen
         | CommandKind::InstantWinClose
         | CommandKind::Redraw => &[Staff(Host), Staff(Admin)],

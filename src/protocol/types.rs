@@ -373,6 +373,9 @@ pub struct PollState {
     pub voters: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<Millis>,
+    /// When staff took the finished poll off the screen (`poll_clear`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared_at: Option<Millis>,
 }
 
 /// An instant win as launched: the commitment is public from the start.

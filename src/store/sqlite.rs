@@ -562,6 +562,7 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
         | Event::PollClosed { .. }
+        | Event::PollCleared { .. }
         | Event::InstantWinOpened { .. }
         | Event::InstantWinEntries { .. }
         | Event::InstantWinDrawn { .. } => {}
@@ -663,6 +664,18 @@ fn apply_game(tx: &Transaction, live_id: i64, write: &GameWrite) -> Result<(), S
                 "UPDATE polls SET closed_at = ?3 WHERE live_id = ?1 AND id = ?2 AND closed_at IS NULL",
             )?
             .execute(params![live_id, sql_i64(*poll_id), closed_at])?;
+        }
+        // Kept in the poll's JSON (which readers of `PollView` ignore), so
+        // the schema stays as it is.
+        GameWrite::PollCleared {
+            poll_id,
+            cleared_at,
+        } => {
+            tx.prepare_cached(
+                "UPDATE polls SET view = json_set(view, '$.cleared_at', ?3) \
+                 WHERE live_id = ?1 AND id = ?2",
+            )?
+            .execute(params![live_id, sql_i64(*poll_id), cleared_at])?;
         }
         GameWrite::InstantWinOpened { draw, seed_hex } => {
             tx.prepare_cached(
@@ -1313,7 +1326,8 @@ impl Store for SqliteStore {
         let mut games = StoredGames::default();
         {
             let mut polls = self.conn.prepare_cached(
-                "SELECT id, view, closed_at FROM polls WHERE live_id = ?1 ORDER BY id",
+                "SELECT id, view, closed_at, json_extract(view, '$.cleared_at') FROM polls \
+                 WHERE live_id = ?1 ORDER BY id",
             )?;
             let mut votes = self.conn.prepare_cached(
                 "SELECT viewer_id, option FROM votes WHERE live_id = ?1 AND poll_id = ?2",
@@ -1324,10 +1338,11 @@ impl Store for SqliteStore {
                         r.get::<_, i64>(0)?,
                         json_at::<crate::protocol::PollView>(r, 1)?,
                         r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            for (id, poll, closed_at) in rows {
+            for (id, poll, closed_at, cleared_at) in rows {
                 let votes = votes
                     .query_map(params![live_id, id], |r| {
                         Ok((
@@ -1340,6 +1355,7 @@ impl Store for SqliteStore {
                     poll,
                     votes,
                     closed_at,
+                    cleared_at,
                 });
             }
         }
