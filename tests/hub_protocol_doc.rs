@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 16] = [
+const ALL_EVENTS: [&str; 17] = [
     "message",
     "released",
     "redacted",
@@ -90,6 +90,7 @@ const ALL_EVENTS: [&str; 16] = [
     "poll_opened",
     "poll_tally",
     "poll_closed",
+    "poll_cleared",
     "instant_win_opened",
     "instant_win_entries",
     "instant_win_drawn",
