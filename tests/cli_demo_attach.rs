@@ -47,6 +47,18 @@ fn the_demos_attach_command_runs_this_binary_and_connects() {
         "the attach command runs this binary: {attach}"
     );
 
+    // The help popup keeps the command within reach, with this binary.
+    tmux.keys("demo", &["?"]);
+    let help = tmux.wait_for_joined("demo", "the help popup", Duration::from_secs(10), |s| {
+        s.contains("A second console, in another terminal:")
+    });
+    assert!(help.contains(bin), "the help names this binary: {help}");
+    assert!(help.contains("second-console.txt"), "{help}");
+    tmux.keys("demo", &["Escape"]);
+    tmux.wait_for_joined("demo", "the help to close", Duration::from_secs(10), |s| {
+        !s.contains("A second console, in another terminal:")
+    });
+
     // Pasted as is, in a shell whose PATH has no `regie`, it connects.
     tmux.start(
         "second",

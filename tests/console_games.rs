@@ -42,6 +42,7 @@ fn draw_view(id: u64) -> DrawView {
         rules: "No purchase necessary. Rules: example.com/rules".into(),
         commitment: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
         redraw_of: None,
+        replaces: None,
         by: actor("Claire", StaffRole::Host),
     }
 }
@@ -51,10 +52,12 @@ fn winners() -> Vec<Winner> {
         Winner {
             viewer_id: ViewerId("v-julie-1".into()),
             first_name: "Julie".into(),
+            pseudonym: "#3fa9".into(),
         },
         Winner {
             viewer_id: ViewerId("v-marc".into()),
             first_name: "Marc".into(),
+            pseudonym: "lune".into(),
         },
     ]
 }
@@ -298,6 +301,7 @@ fn a_console_reconnecting_mid_poll_takes_the_tally_from_the_snapshot() {
             counts: vec![5, 2, 1],
             voters: 8,
             closed_at: None,
+            cleared_at: None,
         }],
         instant_wins: vec![DrawState {
             draw: draw_view(2),
@@ -405,7 +409,10 @@ fn instant_win_events_show_entries_then_winners_with_the_proof() {
     assert_eq!(r.winners, winners());
     let mut c2 = c2;
     let screen = render(&mut c2, 160, 48);
-    assert!(screen.contains("winners: Julie, Marc"), "{screen}");
+    assert!(
+        screen.contains("winners: Julie~#3fa9, Marc~lune"),
+        "{screen}"
+    );
     assert!(
         screen.contains("seed 3a7bd3e2360a… · entrants b5bb9d8014a0…"),
         "{screen}"
@@ -575,6 +582,7 @@ fn hostile_poll_and_draw_text_is_sanitised_and_odd_tallies_do_not_panic() {
                     winners: vec![Winner {
                         viewer_id: ViewerId("v-x".into()),
                         first_name: evil.into(),
+                        pseudonym: evil.into(),
                     }],
                     by: None,
                 },
@@ -734,4 +742,85 @@ fn a_poll_form_error_clears_once_it_is_fixed() {
     assert!(form_error(&c).is_none(), "fixed: the error is gone");
     let screen = render(&mut c, 80, 24);
     assert!(!screen.contains('✕'), "{screen}");
+}
+
+/// `drawn` (Julie~#3fa9 and Marc~lune won #1), then the hub's re-draw #2
+/// excluding Marc: Julie keeps her prize, Paul is new.
+fn redrawn(role: StaffRole) -> Console {
+    let mut c = drawn(role);
+    let at = NOON + 33 * MIN;
+    let [julie, marc] = <[Winner; 2]>::try_from(winners()).expect("two winners");
+    let paul = Winner {
+        viewer_id: ViewerId("v-paul".into()),
+        first_name: "Paul".into(),
+        pseudonym: "#aa12".into(),
+    };
+    let draw = DrawView {
+        winners: 1,
+        opened_at: at,
+        closes_at: at,
+        redraw_of: Some(1),
+        replaces: Some(Box::new(Replacement {
+            kept: vec![julie],
+            excluded: vec![marc],
+            reason: "lives outside the EU".into(),
+        })),
+        ..draw_view(2)
+    };
+    feed(
+        &mut c,
+        [
+            Msg::Frame(event(33, at, Event::InstantWinOpened { draw })),
+            Msg::Frame(event(
+                34,
+                at,
+                Event::InstantWinDrawn {
+                    draw_id: 2,
+                    seed: "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed".into(),
+                    entrants: 39,
+                    entrants_hash:
+                        "e7a1e7a1e7a1e7a1e7a1e7a1e7a1e7a1e7a1e7a1e7a1e7a1e7a1e7a1e7a1e7a1".into(),
+                    winners: vec![paul],
+                    by: Some(actor("Claire", StaffRole::Host)),
+                },
+            )),
+        ],
+    );
+    c
+}
+
+/// After a re-draw the card shows the whole result (new, kept, excluded
+/// and why), the activity names who was excluded, and the past-games list
+/// links the re-draw and its original both ways.
+#[test]
+fn a_redraw_shows_who_is_new_kept_and_excluded_and_links_to_its_original() {
+    let mut c = redrawn(StaffRole::Host);
+    let screen = render(&mut c, 160, 48);
+    for part in [
+        "Instant win #2 (re-draw of #1)",
+        "new: Paul~#aa12",
+        "kept: Julie~#3fa9",
+        "excluded: Marc~lune — lives outside the EU",
+    ] {
+        assert!(screen.contains(part), "{part}: {screen}");
+    }
+    let activity: Vec<&str> = c.activity.iter().map(|a| a.what.as_str()).collect();
+    for line in [
+        "re-draw #2 of instant win #1: excluded Marc~lune (lives outside the EU)",
+        "instant win #2 drawn: Paul~#aa12 (39 entries)",
+        "instant win #1 drawn: Julie~#3fa9, Marc~lune (42 entries)",
+    ] {
+        assert!(activity.contains(&line), "{line}: {activity:?}");
+    }
+    snap("game_redraw_result", &mut c);
+    feed(&mut c, [key('L')]);
+    let list = render(&mut c, 160, 48);
+    for part in [
+        "Instant win #2 · re-draw of #1 · 1× €50 voucher",
+        "39 entries · new: Paul~#aa12 · kept: Julie~#3fa9 · excluded: Marc~lune — lives",
+        "Instant win #1 · 2× €50 voucher · re-drawn as #2",
+    ] {
+        assert!(list.contains(part), "{part}: {list}");
+    }
+    snap("game_redraw_past_list", &mut c);
 }

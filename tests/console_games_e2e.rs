@@ -110,17 +110,94 @@ async fn host_launches_a_poll_and_an_instant_win_from_the_console_and_reads_the_
     hub.stop().await;
 }
 
+/// A finished poll stays on "Now on screen" until the host clears it with
+/// `C`; then it leaves every console: the host's, a second (admin) console,
+/// and one that joins afterwards from the snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_poll_cleared_by_the_host_leaves_every_console() {
+    let hub = TestHub::start_live(LIVE, as_shipped).await;
+    let (mut host, mut host_net) = host_console(&hub).await;
+    let (mut admin, mut admin_net) = console_as(&hub, StaffRole::Admin, "Nadia").await;
+    let viewers = welcomed_viewers(&hub.url).await;
+
+    run_a_poll_from_the_console(&mut host, &mut host_net).await;
+    let poll_id = host.games.polls.last().expect("the poll").poll.id;
+    pump(
+        &mut admin,
+        &mut admin_net,
+        "the close on the second console",
+        |s| s.games.shown_poll().is_some_and(|p| p.closed_at.is_some()),
+    )
+    .await;
+    assert!(support::console::render(&mut admin, 160, 48).contains(&format!("Poll #{poll_id}")));
+
+    let sent = keys(&mut host, &host_net, vec![press(KeyCode::Char('C'))]);
+    assert_eq!(sent, vec![Command::PollClear { poll_id }]);
+    pump(
+        &mut host,
+        &mut host_net,
+        "the clear on the host's console",
+        |s| s.games.shown_poll().is_none() && s.pending.is_empty(),
+    )
+    .await;
+    pump(
+        &mut admin,
+        &mut admin_net,
+        "the clear on the second console",
+        |s| s.games.shown_poll().is_none(),
+    )
+    .await;
+    for (who, state) in [("host", &mut host), ("admin", &mut admin)] {
+        let screen = support::console::render(state, 160, 48);
+        assert!(
+            !screen.contains(&format!("Poll #{poll_id}")),
+            "{who}: {screen}"
+        );
+        assert!(
+            screen.contains("took poll #1 off the screen"),
+            "{who}: {screen}"
+        );
+    }
+    // Nothing left to clear: said, and nothing sent.
+    let sent = keys(&mut host, &host_net, vec![press(KeyCode::Char('C'))]);
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(
+        host.note
+            .as_ref()
+            .is_some_and(|n| n.text == "no poll is on screen")
+    );
+
+    let (late, late_net) = console_as(&hub, StaffRole::Host, "Léa").await;
+    let p = late
+        .games
+        .poll(poll_id)
+        .expect("the poll is in the snapshot");
+    assert!(p.cleared_at.is_some(), "{p:?}");
+    assert!(late.games.shown_poll().is_none());
+
+    for v in viewers {
+        v.abort();
+    }
+    drop((host_net, admin_net, late_net));
+    hub.stop().await;
+}
+
 /// A host's console connected to `hub`, welcomed.
 async fn host_console(hub: &TestHub) -> (Console, NetHandle) {
+    console_as(hub, StaffRole::Host, "Claire").await
+}
+
+/// A console for `role`, signed in as `name`, connected to `hub`, welcomed.
+async fn console_as(hub: &TestHub, role: StaffRole, name: &str) -> (Console, NetHandle) {
     let config = NetConfig {
         url: hub.url.clone(),
         live: LIVE.into(),
-        token: hub.token(StaffRole::Host, "Claire"),
+        token: hub.token(role, name),
     };
     let first = net::connect(&config, None).await.expect("console connects");
     let mut handle = net::spawn(config, first);
     let session = Session {
-        role: StaffRole::Host,
+        role,
         name: String::new(),
         live: String::new(),
     };

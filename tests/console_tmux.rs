@@ -96,10 +96,12 @@ fn demo_in_tmux_answer_pin_redact() {
         assert!(attempt < 5, "no viewer line found:\n{s}");
     }
     tmux.keys("demo", &["Enter"]);
+    // The reason prompt says "removed for good" too: only the
+    // confirmation's footer tells the two apart.
     let confirm = tmux.wait_for("demo", "the confirmation", Duration::from_secs(10), |s| {
-        s.contains("removed for good")
+        s.contains("y redact")
     });
-    assert!(confirm.contains("y redact"), "{confirm}");
+    assert!(confirm.contains("removed for good"), "{confirm}");
     tmux.keys("demo", &["y"]);
     // One wait for both: tmux may capture a frame half written, with the
     // tombstone drawn and the staff activity row not yet.

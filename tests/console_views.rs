@@ -865,10 +865,77 @@ fn a_shared_long_first_name_is_shortened_before_the_pseudonym() {
     for name in ["Je…~#4821 bonjour", "Je…~#9307 bonjour"] {
         assert!(narrow.contains(name), "{name}: {narrow}");
     }
+    let middle = render(&mut c, 120, 40);
+    for name in ["Jean-Phi…~#4821 bonjour", "Jean-Phi…~#9307 bonjour"] {
+        assert!(middle.contains(name), "{name}: {middle}");
+    }
     let wide = render(&mut c, 160, 48);
-    for name in ["Jean-Phil…~#4821 bonjour", "Jean-Phil…~#9307 bonjour"] {
+    for name in ["Jean-Philippe~#4821 bonjour", "Jean-Philippe~#9307 bonjour"] {
         assert!(wide.contains(name), "{name}: {wide}");
     }
+}
+
+/// The column where chat text starts on the row holding `needle`, in
+/// cells (the name column's right edge plus one).
+fn text_column(screen: &str, needle: &str) -> usize {
+    let row = screen
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} not on screen: {screen}"));
+    let at = row.find(needle).unwrap_or_default();
+    unicode_width::UnicodeWidthStr::width(&row[..at])
+}
+
+/// The name column grows with the window, in steps no coarser than a
+/// cell, between a floor and a cap: a long name shows whole on a wide
+/// console, and every row's text starts at the same column.
+#[test]
+fn the_name_column_grows_with_the_window() {
+    let mut c = show(StaffRole::Moderator);
+    let at = NOON + 23 * MIN;
+    let author = viewer("v-ma", "Marie-Antoinette", "#5150");
+    update(
+        &mut c,
+        Msg::Frame(event(
+            30,
+            at,
+            Event::Message {
+                message: message(300, at, author, "bonsoir"),
+            },
+        )),
+    );
+    let mut columns = Vec::new();
+    for (w, h) in [
+        (80, 24),
+        (100, 30),
+        (120, 40),
+        (160, 48),
+        (200, 50),
+        (240, 60),
+    ] {
+        let screen = render(&mut c, w, h);
+        let col = text_column(&screen, "bonsoir");
+        // Marc's row lines up with Marie-Antoinette's.
+        assert_eq!(col, text_column(&screen, "comment number 5"), "{w}x{h}");
+        columns.push(col);
+        if (w, h) == (120, 40) {
+            insta::assert_snapshot!("name_column_120x40", screen);
+        }
+        if w >= 160 {
+            assert!(
+                screen.contains("Marie-Antoinette bonsoir"),
+                "{w}x{h}: {screen}"
+            );
+        }
+    }
+    assert!(columns.windows(2).all(|p| p[0] <= p[1]), "{columns:?}");
+    assert!(
+        columns[3] > columns[2] && columns[2] > columns[0],
+        "{columns:?}"
+    );
+    // The cap: at 240 columns the column is no wider than at 200 plus the
+    // pane's growth would allow (names never take more than 24 cells).
+    assert_eq!(columns[5] - columns[4], 0, "{columns:?}");
 }
 
 #[test]
@@ -893,4 +960,31 @@ fn the_viewer_count_is_unknown_while_away_and_the_welcome_refreshes_it() {
     );
     assert_eq!(c.viewers_online, Some(0), "the resumed welcome's count");
     snap("viewers_after_resumed_welcome", &mut c);
+}
+
+/// `regie demo`'s console keeps the second console's attach command (the
+/// binary's real path) in the help popup, at its top, after the status
+/// note that first named it is gone.
+#[test]
+fn the_demo_help_shows_how_to_attach_a_second_console() {
+    let attach = "REGIE_TOKEN=$(sed -n 's/^token=//p' /tmp/regie-demo-Ab12/second-console.txt) \
+                  /home/ana/regie/target/debug/regie console --url ws://127.0.0.1:40123 --live spring-show";
+    let mut plain = show(StaffRole::Host);
+    feed(&mut plain, [key('?')]);
+    assert!(!render(&mut plain, 160, 48).contains("second console"));
+    let mut c = show(StaffRole::Host);
+    c.demo = true;
+    c.attach = Some(attach.to_string());
+    feed(&mut c, [key('?')]);
+    for (w, h) in SIZES {
+        let screen = render(&mut c, w, h);
+        for part in [
+            "A second console, in another terminal:",
+            "/home/ana/regie/target/debug/regie",
+            "second-console.txt",
+        ] {
+            assert!(screen.contains(part), "{w}x{h} {part}: {screen}");
+        }
+    }
+    snap("help_demo_attach", &mut c);
 }

@@ -15,7 +15,7 @@ use futures_util::future::join_all;
 use regie::hub::HubConfig;
 use regie::instant_win::DrawRecord;
 use regie::protocol::{
-    Command, DrawView, ErrorCode, Event, PollView, ServerFrame, StaffRole, ViewerId,
+    Command, DrawView, ErrorCode, Event, PollView, ServerFrame, StaffRole, ViewerId, Winner,
 };
 use regie::store::{AuditRecord, SqliteStore, Store};
 use support::client::Client;
@@ -197,10 +197,15 @@ async fn an_instant_win_is_drawn_published_verified_and_redrawn() {
             w.first_name, who.welcome.you.name,
             "announced by first name"
         );
+        assert_eq!(
+            w.pseudonym,
+            regie::hub::identity::assigned_pseudonym(id),
+            "and by the pseudonym the chat shows"
+        );
     }
 
     verify_draw_as_entrant(&record, &viewer_id(&crowd[0]));
-    redraw_without_the_first_winner(&hub, &mut host, &draw, &record).await;
+    redraw_without_the_first_winner(&hub, &mut host, &mut crowd[0], &draw, &winners).await;
 
     let data = hub.data_dir.clone();
     let dir = hub.stop().await;
@@ -239,14 +244,18 @@ fn verify_draw_as_entrant(record: &DrawRecord, entrant: &ViewerId) {
 }
 
 /// A re-draw of `draw` excluding its first winner: a new record with its own
-/// commitment, without the excluded; the `first` record is never edited.
+/// commitment, without the excluded; the first record is never edited. The
+/// re-draw's view says who kept their prize, who was excluded and why (the
+/// reason for staff only: `viewer` gets it blank).
 async fn redraw_without_the_first_winner(
     hub: &TestHub,
     host: &mut Client,
+    viewer: &mut Client,
     draw: &DrawView,
-    first: &DrawRecord,
+    winners: &[Winner],
 ) {
     let draw_id = draw.id;
+    let first = &fetch_record(hub, draw_id).await;
     let excluded = first.winners[0].clone();
     let seq = host
         .ack(Command::Redraw {
@@ -261,6 +270,25 @@ async fn redraw_without_the_first_winner(
     };
     assert_eq!(redraw.redraw_of, Some(draw_id));
     assert_ne!(redraw.commitment, draw.commitment);
+    let replaces = redraw
+        .replaces
+        .as_deref()
+        .expect("what the re-draw replaced");
+    assert_eq!(replaces.excluded, winners[..1]);
+    assert_eq!(replaces.kept, winners[1..]);
+    assert_eq!(replaces.reason, "gagnant inéligible");
+    let seen = viewer
+        .wait_event(|e| matches!(e, Event::InstantWinOpened { draw } if draw.id == redraw.id))
+        .await;
+    let Event::InstantWinOpened { draw: public } = seen.event else {
+        unreachable!()
+    };
+    let public = public.replaces.expect("viewers see who was kept");
+    assert_eq!(
+        (&public.kept, &public.excluded),
+        (&replaces.kept, &replaces.excluded)
+    );
+    assert_eq!(public.reason, "", "the reason is staff's");
     let second = fetch_record(hub, redraw.id).await;
     regie::instant_win::verify(&second).expect("the re-draw verifies");
     assert_eq!(second.commitment, redraw.commitment);
@@ -501,6 +529,13 @@ async fn check_closed_at_their_deadlines(
         .map(|w| w.first_name.as_str())
         .collect();
     assert_eq!(names, BTreeSet::from(["V1", "V9"]));
+    for w in &result.winners {
+        assert_eq!(
+            w.pseudonym,
+            regie::hub::identity::assigned_pseudonym(&w.viewer_id),
+            "a draw finished after a restart keeps the pseudonym"
+        );
+    }
     drop(staff);
     hub.stop().await;
 }

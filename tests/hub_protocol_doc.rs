@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 17] = [
+const ALL_EVENTS: [&str; 18] = [
     "message",
     "released",
     "redacted",
@@ -91,6 +91,7 @@ const ALL_EVENTS: [&str; 17] = [
     "poll_opened",
     "poll_tally",
     "poll_closed",
+    "poll_cleared",
     "instant_win_opened",
     "instant_win_entries",
     "instant_win_drawn",

@@ -38,6 +38,7 @@ fn draw_view(seed: &Seed) -> DrawView {
         rules: "No purchase necessary.".into(),
         commitment: seed.commitment(),
         redraw_of: None,
+        replaces: None,
         by: host(),
     }
 }
@@ -132,6 +133,7 @@ fn games_are_stored_with_their_commit_and_read_back_after_a_reopen() {
         let winners = vec![Winner {
             viewer_id: record.winners[0].clone(),
             first_name: "Julie".into(),
+            pseudonym: "#3fa9".into(),
         }];
         store
             .commit(
@@ -165,4 +167,35 @@ fn games_are_stored_with_their_commit_and_read_back_after_a_reopen() {
     let result = d.result.as_ref().unwrap();
     assert_eq!(result.record, record);
     assert_eq!(result.drawn_at, T0 + 120_000);
+}
+
+/// A cleared poll reads back cleared after a reopen, as launched otherwise.
+#[test]
+fn a_cleared_poll_reads_back_cleared_after_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let head = store.open_live(LIVE).unwrap();
+        let mut seq = Sequencer::new(&head);
+        let opened = seq.frame(Event::PollOpened { poll: poll_view() });
+        let writes = [
+            Commit::event(opened).with_game(GameWrite::PollOpened { poll: poll_view() }),
+            Commit::without_event().with_game(GameWrite::PollClosed {
+                poll_id: 1,
+                closed_at: T0 + 60_000,
+            }),
+            Commit::without_event().with_game(GameWrite::PollCleared {
+                poll_id: 1,
+                cleared_at: T0 + 90_000,
+            }),
+        ];
+        store.commit(LIVE, &writes).unwrap();
+    }
+    let mut store = SqliteStore::open(dir.path()).unwrap();
+    store.open_live(LIVE).unwrap();
+    let games = store.games(LIVE).unwrap();
+    let p = &games.polls[0];
+    assert_eq!(p.poll, poll_view(), "the clear leaves the poll as launched");
+    assert_eq!(p.closed_at, Some(T0 + 60_000));
+    assert_eq!(p.cleared_at, Some(T0 + 90_000));
 }

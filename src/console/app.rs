@@ -67,6 +67,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
         frame_interval,
         warnings,
         demo,
+        attach,
         ..
     } = resolved;
     for w in &warnings {
@@ -99,6 +100,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
     };
     let mut state = Console::new(session, keymap, scrollback, &command_id_prefix());
     state.demo = demo;
+    state.attach = attach;
     update(&mut state, Msg::Tick(crate::now_millis()));
     let first_note = match (warnings.first(), intro) {
         (Some(w), _) => Some((format!("warning: {w}"), true)),

@@ -139,6 +139,9 @@ pub struct Resolved {
     pub warnings: Vec<String>,
     /// `regie demo`'s console: quitting it also stops the hub and the crowd.
     pub demo: bool,
+    /// In `regie demo`: the command that attaches a second console (with
+    /// the binary's real path), shown in the help popup.
+    pub attach: Option<String>,
 }
 
 /// Why the console cannot start with these settings.
@@ -213,6 +216,7 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
         frame_interval: Duration::from_micros(1_000_000 / u64::from(fps)),
         warnings,
         demo: false,
+        attach: None,
     })
 }
 

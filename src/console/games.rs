@@ -45,6 +45,7 @@ impl Games {
             counts: vec![0; poll.options.len()],
             voters: 0,
             closed_at: None,
+            cleared_at: None,
             poll,
         };
         if let Some(existing) = self.polls.iter_mut().find(|p| p.poll.id == state.poll.id) {
@@ -102,6 +103,13 @@ impl Games {
         }
     }
 
+    /// A finished poll taken off the screen by staff (any console).
+    pub fn poll_cleared(&mut self, poll_id: u64, at: Millis) {
+        if let Some(p) = self.poll_mut(poll_id) {
+            p.cleared_at = Some(at);
+        }
+    }
+
     pub fn poll(&self, poll_id: u64) -> Option<&PollState> {
         self.polls.iter().find(|p| p.poll.id == poll_id)
     }
@@ -119,9 +127,11 @@ impl Games {
         self.polls.iter().rev().find(|p| p.closed_at.is_none())
     }
 
-    /// What the now-on-screen card shows: the live poll, else the last result.
+    /// What the now-on-screen card shows: the live poll, else the last
+    /// result until staff clear it.
     pub fn shown_poll(&self) -> Option<&PollState> {
-        self.live_poll().or_else(|| self.polls.last())
+        self.live_poll()
+            .or_else(|| self.polls.last().filter(|p| p.cleared_at.is_none()))
     }
 
     /// The instant win still taking entries (or waiting for its draw).
@@ -131,6 +141,15 @@ impl Games {
 
     pub fn shown_draw(&self) -> Option<&DrawState> {
         self.live_draw().or_else(|| self.draws.last())
+    }
+
+    /// The newest re-draw of `draw_id`, if it was re-drawn.
+    pub fn redrawn_as(&self, draw_id: u64) -> Option<u64> {
+        self.draws
+            .iter()
+            .rev()
+            .find(|d| d.draw.redraw_of == Some(draw_id))
+            .map(|d| d.draw.id)
     }
 
     /// The most recent draw with winners: what a re-draw starts from.
@@ -485,6 +504,16 @@ pub fn tally(p: &PollState) -> Tally {
     }
 }
 
+/// A winner's `First~pseudonym` as typed (the view sanitises it), for
+/// messages the model writes: activity lines, the re-draw confirmation.
+pub fn winner_name(w: &Winner) -> String {
+    if w.pseudonym.is_empty() {
+        w.first_name.clone()
+    } else {
+        format!("{}~{}", w.first_name, w.pseudonym)
+    }
+}
+
 /// The first 12 hex digits of a hash or seed, for display.
 pub fn short_hex(hex: &str) -> &str {
     let end = hex.char_indices().nth(12).map_or(hex.len(), |(i, _)| i);
@@ -508,6 +537,32 @@ mod tests {
         assert_eq!(parse_secs("2m"), Ok(Some(120)));
         assert_eq!(parse_secs("soon"), Err(()));
         assert_eq!(parse_secs("99999999999"), Ok(Some(u32::MAX)));
+    }
+
+    /// Events stored before winners carried a pseudonym, and before
+    /// re-draws said what they replaced, still load; such a winner is
+    /// named by first name alone.
+    #[test]
+    fn old_stored_draws_load_and_name_winners_by_first_name() {
+        let drawn: crate::protocol::Event = serde_json::from_str(
+            r#"{"type":"instant_win_drawn","draw_id":2,"seed":"00","entrants":3,"entrants_hash":"00","winners":[{"viewer_id":"v-1","first_name":"Julie"}]}"#,
+        )
+        .expect("an old instant_win_drawn");
+        let crate::protocol::Event::InstantWinDrawn { winners, .. } = drawn else {
+            panic!("{drawn:?}")
+        };
+        assert_eq!(winners[0].pseudonym, "");
+        assert_eq!(winner_name(&winners[0]), "Julie");
+        let opened: DrawView = serde_json::from_str(
+            r#"{"id":3,"prize":"p","winners":1,"opened_at":0,"closes_at":0,"rules":"r","commitment":"00","redraw_of":2,"by":{"role":"host"}}"#,
+        )
+        .expect("an old re-draw's view");
+        assert_eq!((opened.redraw_of, opened.replaces), (Some(2), None));
+        let poll: PollState = serde_json::from_str(
+            r#"{"poll":{"id":1,"question":"q","options":["a","b"],"opened_at":0,"audience_at_launch":1,"by":{"role":"host"}},"counts":[1,0],"voters":1,"closed_at":5}"#,
+        )
+        .expect("an old poll state");
+        assert_eq!(poll.cleared_at, None);
     }
 
     #[test]

@@ -61,7 +61,7 @@ actions! {
     ViewerCard => "viewer_card", "show the author's viewer card";
     SortQuestions => "sort_questions", "questions: oldest first / newest first";
     Poll => "poll", "launch a poll (form)";
-    ClosePoll => "close_poll", "close the live poll now (asks to confirm)";
+    ClosePoll => "close_poll", "close the live poll, or clear a finished one";
     InstantWin => "instant_win", "launch an instant win (form)";
     DrawNow => "draw_now", "draw the instant win now (asks to confirm)";
     Redraw => "redraw", "re-draw without chosen winners (new record)";

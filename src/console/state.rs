@@ -17,7 +17,7 @@ use crate::protocol::{
 
 use super::feed::{DEFAULT_SCROLLBACK, Feed, Pos};
 use super::filter::Filter;
-use super::games::{Games, InstantWinForm, PollForm, RedrawForm};
+use super::games::{Games, InstantWinForm, PollForm, RedrawForm, winner_name};
 use super::input::{Edit, History, LineEditor};
 use super::keymap::{Action, Keymap};
 use super::permissions;
@@ -259,6 +259,9 @@ pub struct Console {
     pub banned: HashSet<ViewerId>,
     /// `regie demo`'s console: the quit dialog says the demo stops too.
     pub demo: bool,
+    /// In `regie demo`: the command that attaches a second console, so the
+    /// help popup can show it after the first status note is gone.
+    pub attach: Option<String>,
     pub now: Millis,
     /// The last event applied: the dedupe guard and the resume point.
     pub epoch: Option<Epoch>,
@@ -305,6 +308,7 @@ impl Console {
             log: VecDeque::new(),
             banned: HashSet::new(),
             demo: false,
+            attach: None,
             now: 0,
             epoch: None,
             seq: 0,
@@ -866,6 +870,7 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         event @ (Event::PollOpened { .. }
         | Event::PollTally { .. }
         | Event::PollClosed { .. }
+        | Event::PollCleared { .. }
         | Event::InstantWinOpened { .. }
         | Event::InstantWinEntries { .. }
         | Event::InstantWinDrawn { .. }) => on_game_event(state, at, event),
@@ -1054,11 +1059,28 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
             state.games.poll_closed(poll_id, counts, voters, closed_at);
             state.log_activity(at, by, format!("poll #{poll_id} closed: {voters} voters"));
         }
+        Event::PollCleared { poll_id, by } => {
+            state.games.poll_cleared(poll_id, at);
+            state.log_activity(at, Some(by), format!("took poll #{poll_id} off the screen"));
+        }
         Event::InstantWinOpened { draw } => {
             let by = draw.by.clone();
-            let what = match draw.redraw_of {
-                Some(of) => format!("re-draw #{} of instant win #{of}", draw.id),
-                None => format!("launched instant win #{}", draw.id),
+            let what = match (draw.redraw_of, &draw.replaces) {
+                (Some(of), Some(rep)) => {
+                    let out: Vec<String> = rep.excluded.iter().map(winner_name).collect();
+                    let reason = if rep.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", rep.reason)
+                    };
+                    format!(
+                        "re-draw #{} of instant win #{of}: excluded {}{reason}",
+                        draw.id,
+                        out.join(", ")
+                    )
+                }
+                (Some(of), None) => format!("re-draw #{} of instant win #{of}", draw.id),
+                (None, _) => format!("launched instant win #{}", draw.id),
             };
             state.games.draw_opened(draw);
             state.log_activity(at, Some(by), what);
@@ -1074,10 +1096,15 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
             winners,
             by,
         } => {
-            let what = format!(
-                "instant win #{draw_id} drawn: {} winner(s) of {entrants}",
-                winners.len()
-            );
+            let names: Vec<String> = winners.iter().map(winner_name).collect();
+            let what = if names.is_empty() {
+                format!("instant win #{draw_id} drawn: no winner ({entrants} entries)")
+            } else {
+                format!(
+                    "instant win #{draw_id} drawn: {} ({entrants} entries)",
+                    names.join(", ")
+                )
+            };
             state.games.drawn(
                 draw_id,
                 entrants,
@@ -1230,6 +1257,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         Action::Timeout | Action::Ban | Action::Redact | Action::Filter | Action::ViewerCard => {
             on_viewer_action(state, action)
         }
+        Action::ClosePoll if state.games.live_poll().is_none() => clear_poll(state),
         Action::Help
         | Action::Messages
         | Action::Quit
@@ -1242,6 +1270,20 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             open_popup(state, action);
             Vec::new()
         }
+    }
+}
+
+/// With no live poll, the close key takes the finished poll's result off
+/// "Now on screen", for every console and player (`poll_clear`).
+fn clear_poll(state: &mut Console) -> Vec<Effect> {
+    if let Some(poll_id) = state.games.shown_poll().map(|p| p.poll.id) {
+        vec![state.send(
+            Command::PollClear { poll_id },
+            format!("take poll #{poll_id} off the screen"),
+        )]
+    } else {
+        state.note("no poll is on screen", true);
+        Vec::new()
     }
 }
 
@@ -1764,6 +1806,10 @@ impl Context for Console {
 
     fn demo(&self) -> bool {
         self.demo
+    }
+
+    fn attach(&self) -> Option<&str> {
+        self.attach.as_deref()
     }
 }
 

@@ -1061,6 +1061,7 @@ mod tests {
             counts: vec![0, 0],
             voters: 0,
             closed_at,
+            cleared_at: None,
         };
         let draw = |id, closes_at, redraw_of, drawn: bool| DrawState {
             draw: DrawView {
@@ -1072,6 +1073,7 @@ mod tests {
                 rules: "Sans obligation d'achat.".into(),
                 commitment: "00".into(),
                 redraw_of,
+                replaces: None,
                 by: by.clone(),
             },
             entrants: 0,

@@ -240,7 +240,8 @@ impl Demo {
         drop(second_token);
 
         let (stop_crowd, crowd) = start_crowd(&url, options);
-        let settings = console_settings(&url, token, options, &dir);
+        let mut settings = console_settings(&url, token, options, &dir);
+        settings.attach = Some(attach.clone());
         let intro = format!("second console: see {} · ? help", second_console.display());
         let console = DemoConsole {
             settings,
@@ -327,6 +328,7 @@ fn console_settings(url: &str, token: String, options: &DemoOptions, dir: &Path)
         frame_interval: Duration::from_micros(1_000_000 / 30),
         warnings,
         demo: true,
+        attach: None,
     }
 }
 

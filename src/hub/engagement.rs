@@ -29,7 +29,7 @@ use crate::instant_win::{
 use crate::poll::{Poll, PollError, PollSpec, TallyThrottle};
 use crate::protocol::{
     Actor, DrawResult, DrawState, DrawView, ErrorCode, Event, Millis, PollState, PollView, Refusal,
-    Role, StaffRole, ViewerId, Winner,
+    Replacement, Role, StaffRole, ViewerId, Winner,
 };
 use crate::store::{AuditEntry, GameWrite, StoredGames};
 
@@ -50,6 +50,8 @@ struct LivePoll {
     poll: Poll,
     by: Actor,
     throttle: TallyThrottle,
+    /// When staff took the finished poll off the screen.
+    cleared_at: Option<Millis>,
 }
 
 #[derive(Debug)]
@@ -57,8 +59,10 @@ struct LiveDraw {
     win: InstantWin,
     by: Actor,
     throttle: TallyThrottle,
-    /// First names of entrants, for announcing winners by first name.
-    names: HashMap<ViewerId, String>,
+    /// Entrants' first names and pseudonyms, for announcing winners.
+    names: HashMap<ViewerId, (String, String)>,
+    /// On a re-draw: who kept their prize, who was excluded, and why.
+    replaces: Option<Box<Replacement>>,
     result: Option<DrawResult>,
 }
 
@@ -75,6 +79,16 @@ pub struct Engagement {
 impl Default for Engagement {
     fn default() -> Self {
         Self::new(1_000)
+    }
+}
+
+/// `id` as a winner, with the names it entered under (blank when unknown).
+fn winner(names: &HashMap<ViewerId, (String, String)>, id: &ViewerId) -> Winner {
+    let (first_name, pseudonym) = names.get(id).cloned().unwrap_or_default();
+    Winner {
+        viewer_id: id.clone(),
+        first_name,
+        pseudonym,
     }
 }
 
@@ -159,6 +173,7 @@ impl Engagement {
                     poll,
                     by: view.by,
                     throttle: TallyThrottle::default(),
+                    cleared_at: sp.cleared_at,
                 },
             );
         }
@@ -178,7 +193,7 @@ impl Engagement {
                 rules: view.rules.clone(),
             };
             let mut win = InstantWin::open(view.id, spec, seed, view.opened_at, view.redraw_of)
-                .with_entrants(sd.entrants.iter().map(|(id, _)| id.clone()));
+                .with_entrants(sd.entrants.iter().map(|(id, ..)| id.clone()));
             win.closes_at = view.closes_at;
             let result = sd.result.map(|r| {
                 win.closes_at = win.closes_at.min(r.drawn_at);
@@ -197,7 +212,12 @@ impl Engagement {
                     win,
                     by: view.by,
                     throttle: TallyThrottle::default(),
-                    names: sd.entrants.into_iter().collect(),
+                    names: sd
+                        .entrants
+                        .into_iter()
+                        .map(|(id, first, pseudonym)| (id, (first, pseudonym)))
+                        .collect(),
+                    replaces: view.replaces,
                     result,
                 },
             );
@@ -227,6 +247,7 @@ impl Engagement {
             rules: d.win.spec.rules.clone(),
             commitment: d.win.commitment(),
             redraw_of: d.win.redraw_of,
+            replaces: d.replaces.clone(),
             by: d.by.clone(),
         }
     }
@@ -257,6 +278,7 @@ impl Engagement {
             poll,
             by: by.clone(),
             throttle: TallyThrottle::default(),
+            cleared_at: None,
         };
         let view = Self::poll_view(&live);
         self.polls.insert(id, live);
@@ -304,6 +326,34 @@ impl Engagement {
         Ok(step)
     }
 
+    /// Takes a finished poll off the screen. A live poll must be closed
+    /// first (its result is not final); clearing twice is a no-op.
+    pub fn clear_poll(&mut self, by: &Actor, poll_id: u64, now: Millis) -> Result<Step, Refusal> {
+        let Some(p) = self.polls.get_mut(&poll_id) else {
+            return Err(Refusal::not_found(format!("no poll {poll_id}")));
+        };
+        if p.poll.is_open() {
+            return Err(Refusal::invalid(format!(
+                "poll {poll_id} is still open; close it first"
+            )));
+        }
+        if p.cleared_at.is_some() {
+            return Ok(Step::default());
+        }
+        p.cleared_at = Some(now);
+        Ok(Step {
+            events: vec![Event::PollCleared {
+                poll_id,
+                by: by.clone(),
+            }],
+            writes: vec![GameWrite::PollCleared {
+                poll_id,
+                cleared_at: now,
+            }],
+            audit: Some(staff_audit(by, "poll_clear", poll_id, "", now)),
+        })
+    }
+
     /// The close of `p`, credited to `by` (`None`: the hub, at the deadline).
     fn closed(p: &mut LivePoll, now: Millis, by: Option<&Actor>) -> Step {
         let tally = p.poll.close(now);
@@ -345,7 +395,7 @@ impl Engagement {
         let id = self.next_draw_id();
         let mut win = InstantWin::open(id, spec, seed, now, None);
         win.closes_at = now + i64::from(win.spec.entry_secs) * self.second_ms;
-        let step = self.insert_draw(win, by.clone(), HashMap::new());
+        let step = self.insert_draw(win, by.clone(), HashMap::new(), None);
         Ok(Step {
             audit: Some(staff_audit(by, "instant_win_open", id, "", now)),
             ..step
@@ -360,13 +410,15 @@ impl Engagement {
         &mut self,
         win: InstantWin,
         by: Actor,
-        names: HashMap<ViewerId, String>,
+        names: HashMap<ViewerId, (String, String)>,
+        replaces: Option<Box<Replacement>>,
     ) -> Step {
         let live = LiveDraw {
             win,
             by,
             throttle: TallyThrottle::default(),
             names,
+            replaces,
             result: None,
         };
         let view = Self::draw_view(&live);
@@ -387,7 +439,7 @@ impl Engagement {
     pub fn enter(
         &mut self,
         viewer: &ViewerId,
-        first_name: &str,
+        (first_name, pseudonym): (&str, &str),
         draw_id: u64,
         now: Millis,
     ) -> Result<Step, Refusal> {
@@ -395,7 +447,10 @@ impl Engagement {
             return Err(Refusal::not_found(format!("no instant win {draw_id}")));
         };
         d.win.enter(viewer, now).map_err(|e| draw_refusal(&e))?;
-        d.names.insert(viewer.clone(), first_name.to_owned());
+        d.names.insert(
+            viewer.clone(),
+            (first_name.to_owned(), pseudonym.to_owned()),
+        );
         d.throttle.mark_changed();
         Ok(Step {
             writes: vec![GameWrite::Entry {
@@ -427,10 +482,7 @@ impl Engagement {
         let winners: Vec<Winner> = record
             .winners
             .iter()
-            .map(|id| Winner {
-                viewer_id: id.clone(),
-                first_name: d.names.get(id).cloned().unwrap_or_default(),
-            })
+            .map(|id| winner(&d.names, id))
             .collect();
         d.throttle = TallyThrottle::default();
         d.result = Some(DrawResult {
@@ -494,6 +546,20 @@ impl Engagement {
         out.extend(record.winners.iter().cloned());
         let entrants = old.win.entrants_except(&out);
         let names = old.names.clone();
+        let excluded = exclude
+            .iter()
+            .enumerate()
+            .filter(|&(i, id)| record.entrants.contains(id) && !exclude[..i].contains(id));
+        let replacement = Replacement {
+            kept: record
+                .winners
+                .iter()
+                .filter(|w| !exclude.contains(w))
+                .map(|id| winner(&names, id))
+                .collect(),
+            excluded: excluded.map(|(_, id)| winner(&names, id)).collect(),
+            reason: reason.to_owned(),
+        };
         let spec = InstantWinSpec {
             prize: old.win.spec.prize.clone(),
             winners: u32::try_from(replaced).unwrap_or(u32::MAX),
@@ -504,7 +570,7 @@ impl Engagement {
         let id = self.next_draw_id();
         let mut win = InstantWin::open(id, spec, seed, now, Some(draw_id)).with_entrants(entrants);
         win.closes_at = now;
-        let mut step = self.insert_draw(win, by.clone(), names);
+        let mut step = self.insert_draw(win, by.clone(), names, Some(Box::new(replacement)));
         let d = self.draws.get_mut(&id).expect("inserted above");
         let drawn = Self::drawn(d, now, Some(by))?;
         step.events.extend(drawn.events);
@@ -592,6 +658,7 @@ impl Engagement {
                     counts: t.counts,
                     voters: t.voters,
                     closed_at: p.poll.closed_at,
+                    cleared_at: p.cleared_at,
                 }
             })
             .collect();
@@ -599,8 +666,12 @@ impl Engagement {
             .draws
             .values()
             .map(|d| {
-                let mut draw = Self::draw_view(d);
-                draw.by = by(&draw.by);
+                let draw = Self::draw_view(d);
+                let draw = if role.is_staff() {
+                    draw
+                } else {
+                    draw.for_viewers()
+                };
                 DrawState {
                     draw,
                     entrants: d.win.entrant_count(),
@@ -689,6 +760,55 @@ mod tests {
             let d = run(&mut s, &staff(role), &Command::Enter { draw_id: 1 }, T0);
             assert_eq!(error(&d).map(|e| e.code), Some(ErrorCode::Forbidden));
         }
+    }
+
+    #[test]
+    fn a_finished_poll_is_cleared_once_by_staff_and_viewers_see_the_role_only() {
+        let mut s = session();
+        let host = staff(StaffRole::Host);
+        run(&mut s, &host, &poll_open(None), T0);
+        let clear = Command::PollClear { poll_id: 1 };
+        let open = error(&run(&mut s, &host, &clear, T0 + 1));
+        assert_eq!(open.map(|e| e.code), Some(ErrorCode::Invalid));
+        let moderator = error(&run(&mut s, &staff(StaffRole::Moderator), &clear, T0 + 1));
+        assert_eq!(moderator.map(|e| e.code), Some(ErrorCode::Forbidden));
+        run(&mut s, &host, &Command::PollClose { poll_id: 1 }, T0 + 2);
+        let d = run(&mut s, &host, &clear, T0 + 3);
+        let Event::PollCleared { poll_id, by } = &d.events[0].event else {
+            panic!("{:?}", d.events)
+        };
+        assert_eq!((*poll_id, by.role), (1, StaffRole::Host));
+        assert!(matches!(
+            d.events[0].event.for_role(Role::Viewer),
+            Some(Event::PollCleared {
+                by: Actor { name: None, .. },
+                ..
+            })
+        ));
+        assert_eq!(
+            d.games,
+            vec![GameWrite::PollCleared {
+                poll_id: 1,
+                cleared_at: T0 + 3
+            }]
+        );
+        assert_eq!(d.audit.map(|a| a.action), Some("poll_clear".to_string()));
+        assert_eq!(
+            s.snapshot_for(Role::Viewer).polls[0].cleared_at,
+            Some(T0 + 3)
+        );
+        let again = run(&mut s, &host, &clear, T0 + 4);
+        assert!(
+            again.events.is_empty() && error(&again).is_none(),
+            "{again:?}"
+        );
+        let missing = error(&run(
+            &mut s,
+            &host,
+            &Command::PollClear { poll_id: 9 },
+            T0 + 4,
+        ));
+        assert_eq!(missing.map(|e| e.code), Some(ErrorCode::NotFound));
     }
 
     #[test]

@@ -513,6 +513,11 @@ impl Session {
                 };
                 self.open_draw(who, &spec, now)
             }
+            Command::PollClear { poll_id } => {
+                let by = Self::actor(who);
+                let step = self.games.clear_poll(&by, *poll_id, now)?;
+                Ok(self.step(step, now))
+            }
             Command::InstantWinClose { draw_id } => self.close_draw(who, *draw_id, now),
             Command::Enter { draw_id } => self.enter(who, *draw_id, now),
             Command::Redraw {
@@ -609,7 +614,9 @@ impl Session {
     fn enter(&mut self, who: &Principal, draw_id: u64, now: Millis) -> Result<Decision, Refusal> {
         let v = Self::viewer(who)?;
         self.check_sanctions(&v.id, now)?;
-        let step = self.games.enter(&v.id, &v.first_name, draw_id, now)?;
+        let step = self
+            .games
+            .enter(&v.id, (&v.first_name, &v.pseudonym), draw_id, now)?;
         Ok(self.step(step, now))
     }
 

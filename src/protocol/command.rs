@@ -159,6 +159,9 @@ commands! {
     },
     /// Close a poll early (host, admin).
     PollClose = "poll_close" { poll_id: u64 },
+    /// Take a finished poll's result off the screen (host, admin): every
+    /// console and player stops showing it.
+    PollClear = "poll_clear" { poll_id: u64 },
     /// Vote (viewer): `option` is 0-based. One final vote per viewer.
     Vote = "vote" { poll_id: u64, option: usize },
     /// Launch an instant win (host, admin). The hub commits to a secret
@@ -256,6 +259,7 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             duration_secs: None,
         },
         Command::PollClose { poll_id: 1 },
+        Command::PollClear { poll_id: 1 },
         Command::Vote {
             poll_id: 1,
             option: 0,

@@ -99,6 +99,12 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Actor>,
     },
+    /// A finished poll's result was taken off the screen. Viewers get the
+    /// staff member's role only.
+    PollCleared {
+        poll_id: u64,
+        by: Actor,
+    },
     /// Carries the commitment (hash of the secret seed), never the seed.
     InstantWinOpened {
         draw: DrawView,
@@ -145,6 +151,7 @@ impl Event {
             Event::PollOpened { .. } => "poll_opened",
             Event::PollTally { .. } => "poll_tally",
             Event::PollClosed { .. } => "poll_closed",
+            Event::PollCleared { .. } => "poll_cleared",
             Event::InstantWinOpened { .. } => "instant_win_opened",
             Event::InstantWinEntries { .. } => "instant_win_entries",
             Event::InstantWinDrawn { .. } => "instant_win_drawn",
@@ -213,6 +220,10 @@ impl Event {
                 closed_at: *closed_at,
                 by: by.as_ref().map(anonymous),
             },
+            Event::PollCleared { poll_id, by } => Event::PollCleared {
+                poll_id: *poll_id,
+                by: anonymous(by),
+            },
             Event::InstantWinDrawn {
                 draw_id,
                 seed,
@@ -238,10 +249,7 @@ impl Event {
                 },
             },
             Event::InstantWinOpened { draw } => Event::InstantWinOpened {
-                draw: DrawView {
-                    by: anonymous(&draw.by),
-                    ..draw.clone()
-                },
+                draw: draw.for_viewers(),
             },
         })
     }

@@ -29,6 +29,7 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         | CommandKind::ReopenQuestion
         | CommandKind::PollOpen
         | CommandKind::PollClose
+        | CommandKind::PollClear
         | CommandKind::InstantWinOpen
         | CommandKind::InstantWinClose
         | CommandKind::Redraw => &[Staff(Host), Staff(Admin)],

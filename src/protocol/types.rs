@@ -434,6 +434,9 @@ pub struct PollState {
     pub voters: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<Millis>,
+    /// When staff took the finished poll off the screen (`poll_clear`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared_at: Option<Millis>,
 }
 
 /// An instant win as launched: the commitment is public from the start.
@@ -450,7 +453,45 @@ pub struct DrawView {
     pub commitment: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redraw_of: Option<u64>,
+    /// On a re-draw: what it changed in the draw `redraw_of`, so every
+    /// console shows the whole result. Absent in draws stored before
+    /// re-draws carried it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<Box<Replacement>>,
     pub by: Actor,
+}
+
+impl DrawView {
+    /// The view as viewers get it: the staff member's role only, and no
+    /// re-draw reason (it is staff's record, like the audit log).
+    #[must_use]
+    pub fn for_viewers(&self) -> DrawView {
+        DrawView {
+            by: Actor {
+                name: None,
+                role: self.by.role,
+            },
+            replaces: self.replaces.as_ref().map(|r| {
+                Box::new(Replacement {
+                    reason: String::new(),
+                    ..(**r).clone()
+                })
+            }),
+            ..self.clone()
+        }
+    }
+}
+
+/// What a re-draw changed: the winners of the earlier draw who keep their
+/// prize, the ones excluded (with anyone else excluded from the pool), and
+/// why. The re-draw's own winners are the new ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    pub kept: Vec<Winner>,
+    pub excluded: Vec<Winner>,
+    /// Staff only; blank for viewers.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 /// An instant win with its progress, for snapshots.
@@ -471,11 +512,15 @@ pub struct DrawResult {
     pub drawn_at: Millis,
 }
 
-/// A winner, announced by first name only.
+/// A winner, announced by first name and pseudonym (the pseudonym tells two
+/// winners of one first name apart, as in the chat).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Winner {
     pub viewer_id: ViewerId,
     pub first_name: String,
+    /// Absent in draws stored before winners carried it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pseudonym: String,
 }
 
 #[cfg(test)]

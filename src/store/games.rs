@@ -28,6 +28,11 @@ pub enum GameWrite {
         poll_id: u64,
         closed_at: Millis,
     },
+    /// A finished poll taken off the screen.
+    PollCleared {
+        poll_id: u64,
+        cleared_at: Millis,
+    },
     /// The secret seed is stored (hex) so a restart draws with the seed the
     /// commitment was published for; it is never served before the draw.
     InstantWinOpened {
@@ -52,6 +57,8 @@ pub struct StoredPoll {
     pub poll: PollView,
     pub votes: Vec<(ViewerId, usize)>,
     pub closed_at: Option<Millis>,
+    /// When staff took it off the screen; absent in polls stored before.
+    pub cleared_at: Option<Millis>,
 }
 
 /// An instant win as stored.
@@ -59,9 +66,9 @@ pub struct StoredPoll {
 pub struct StoredDraw {
     pub draw: DrawView,
     pub seed_hex: String,
-    /// Entrants with their first name (from the viewers table), for the
-    /// announcement of a draw finished after a restart.
-    pub entrants: Vec<(ViewerId, String)>,
+    /// Entrants with their first name and pseudonym (from the viewers
+    /// table), for the announcement of a draw finished after a restart.
+    pub entrants: Vec<(ViewerId, String, String)>,
     pub result: Option<StoredResult>,
 }
 

@@ -599,6 +599,7 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
         | Event::PollClosed { .. }
+        | Event::PollCleared { .. }
         | Event::InstantWinOpened { .. }
         | Event::InstantWinEntries { .. }
         | Event::InstantWinDrawn { .. } => {}
@@ -708,6 +709,18 @@ fn apply_game(tx: &Transaction, live_id: i64, write: &GameWrite) -> Result<(), S
                 "UPDATE polls SET closed_at = ?3 WHERE live_id = ?1 AND id = ?2 AND closed_at IS NULL",
             )?
             .execute(params![live_id, sql_i64(*poll_id), closed_at])?;
+        }
+        // Kept in the poll's JSON (which readers of `PollView` ignore), so
+        // the schema stays as it is.
+        GameWrite::PollCleared {
+            poll_id,
+            cleared_at,
+        } => {
+            tx.prepare_cached(
+                "UPDATE polls SET view = json_set(view, '$.cleared_at', ?3) \
+                 WHERE live_id = ?1 AND id = ?2",
+            )?
+            .execute(params![live_id, sql_i64(*poll_id), cleared_at])?;
         }
         GameWrite::InstantWinOpened { draw, seed_hex } => {
             tx.prepare_cached(
@@ -1514,7 +1527,8 @@ impl Store for SqliteStore {
         let mut games = StoredGames::default();
         {
             let mut polls = self.conn.prepare_cached(
-                "SELECT id, view, closed_at FROM polls WHERE live_id = ?1 ORDER BY id",
+                "SELECT id, view, closed_at, json_extract(view, '$.cleared_at') FROM polls \
+                 WHERE live_id = ?1 ORDER BY id",
             )?;
             let mut votes = self.conn.prepare_cached(
                 "SELECT viewer_id, option FROM votes WHERE live_id = ?1 AND poll_id = ?2",
@@ -1525,10 +1539,11 @@ impl Store for SqliteStore {
                         r.get::<_, i64>(0)?,
                         json_at::<crate::protocol::PollView>(r, 1)?,
                         r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            for (id, poll, closed_at) in rows {
+            for (id, poll, closed_at, cleared_at) in rows {
                 let votes = votes
                     .query_map(params![live_id, id], |r| {
                         Ok((
@@ -1541,6 +1556,7 @@ impl Store for SqliteStore {
                     poll,
                     votes,
                     closed_at,
+                    cleared_at,
                 });
             }
         }
@@ -1549,7 +1565,8 @@ impl Store for SqliteStore {
              WHERE live_id = ?1 ORDER BY id",
         )?;
         let mut entries = self.conn.prepare_cached(
-            "SELECT e.viewer_id, COALESCE(v.first_name, '') FROM entries e \
+            "SELECT e.viewer_id, COALESCE(v.first_name, ''), COALESCE(v.pseudonym, '') \
+             FROM entries e \
              LEFT JOIN viewers v ON v.live_id = e.live_id AND v.viewer_id = e.viewer_id \
              WHERE e.live_id = ?1 AND e.draw_id = ?2 ORDER BY e.viewer_id",
         )?;
@@ -1574,7 +1591,7 @@ impl Store for SqliteStore {
         for (id, draw, seed_hex, result) in rows {
             let entrants = entries
                 .query_map(params![live_id, id], |r| {
-                    Ok((ViewerId(r.get(0)?), r.get::<_, String>(1)?))
+                    Ok((ViewerId(r.get(0)?), r.get::<_, String>(1)?, r.get(2)?))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             games.draws.push(StoredDraw {

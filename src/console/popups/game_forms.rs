@@ -13,7 +13,7 @@ use super::{Hints, Outcome, Popup, Target};
 use crate::console::games::{FormOutcome, Games, InstantWinForm, PollForm, RedrawForm};
 use crate::console::input::LineEditor;
 use crate::console::theme::{StyleKey, Theme};
-use crate::console::view::text::{clean, clean_name};
+use crate::console::view::text::{clean, winner_label};
 use crate::console::wrap::{display_width, truncate};
 use crate::instant_win::NO_PURCHASE_NECESSARY;
 use crate::protocol::Command;
@@ -81,7 +81,7 @@ pub fn on_redraw_key(form: &mut RedrawForm, key: &KeyEvent, games: &Games) -> Ou
                 .iter()
                 .zip(&form.excluded)
                 .filter(|(_, x)| **x)
-                .map(|(w, _)| w.first_name.clone())
+                .map(|(w, _)| crate::console::games::winner_name(w))
                 .collect();
             let prize = games
                 .draws
@@ -255,7 +255,7 @@ pub fn draw_redraw_form(
             theme.style(StyleKey::PopupText)
         };
         lines.push(Line::styled(
-            truncate(&format!("{mark}{}", clean_name(&winner.first_name)), w).into_owned(),
+            truncate(&format!("{mark}{}", winner_label(winner)), w).into_owned(),
             style,
         ));
     }

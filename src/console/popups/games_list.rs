@@ -10,7 +10,7 @@ use super::{Context, Hints, Outcome, scroll_key};
 use crate::console::games::{Games, tally};
 use crate::console::keymap::{Action, Keymap, PopupAction};
 use crate::console::theme::{StyleKey, Theme};
-use crate::console::view::text::{clean, clean_name, clock};
+use crate::console::view::text::{clean, clean_name, clock, winner_labels};
 use crate::console::wrap::truncate;
 use crate::protocol::{DrawState, PollState};
 
@@ -76,7 +76,7 @@ fn draw_list(
         lines.extend(poll_rows(p, w, theme));
     }
     for d in games.draws.iter().rev() {
-        lines.extend(draw_rows(d, w, theme));
+        lines.extend(draw_rows(d, games.redrawn_as(d.draw.id), w, theme));
     }
     let max_rows = area.height.saturating_sub(5) as usize;
     let skip = (scroll as usize).min(lines.len().saturating_sub(max_rows));
@@ -141,34 +141,48 @@ fn poll_rows(p: &PollState, w: usize, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-/// An instant win: its prize, then its entries and winners.
-fn draw_rows(d: &DrawState, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+/// An instant win: its prize and how it links to other draws (the one it
+/// re-draws, the one that re-drew it), then its entries and winners; a
+/// re-draw also says who kept their prize and who was excluded, and why.
+fn draw_rows(
+    d: &DrawState,
+    redrawn_as: Option<u64>,
+    w: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let meta = theme.style(StyleKey::PollMeta);
     let mut lines = Vec::new();
-    let status = match &d.result {
-        Some(r) => {
-            let names: Vec<String> = r
-                .winners
-                .iter()
-                .map(|w| clean_name(&w.first_name))
-                .collect();
-            format!("{} entries · winners: {}", d.entrants, names.join(", "))
-        }
-        None => format!("{} entries · open", d.entrants),
-    };
+    let mut head = vec![format!("Instant win #{}", d.draw.id)];
+    if let Some(of) = d.draw.redraw_of {
+        head.push(format!("re-draw of #{of}"));
+    }
+    head.push(format!("{}× {}", d.draw.winners, clean_name(&d.draw.prize)));
+    if let Some(by) = redrawn_as {
+        head.push(format!("re-drawn as #{by}"));
+    }
+    let head = head.join(" · ");
     lines.push(Line::styled(
-        truncate(
-            &format!(
-                "Instant win #{} · {}× {}",
-                d.draw.id,
-                d.draw.winners,
-                clean_name(&d.draw.prize)
-            ),
-            w,
-        )
-        .into_owned(),
+        truncate(&head, w).into_owned(),
         theme.style(StyleKey::DrawPrize),
     ));
+    let mut status = vec![format!("{} entries", d.entrants)];
+    status.push(match &d.result {
+        Some(r) if d.draw.replaces.is_some() => format!("new: {}", winner_labels(&r.winners)),
+        Some(r) => format!("winners: {}", winner_labels(&r.winners)),
+        None => "open".to_string(),
+    });
+    if let Some(rep) = &d.draw.replaces {
+        if !rep.kept.is_empty() {
+            status.push(format!("kept: {}", winner_labels(&rep.kept)));
+        }
+        let reason = clean(rep.reason.trim());
+        status.push(if reason.is_empty() {
+            format!("excluded: {}", winner_labels(&rep.excluded))
+        } else {
+            format!("excluded: {} — {reason}", winner_labels(&rep.excluded))
+        });
+    }
+    let status = status.join(" · ");
     lines.extend(wrapped(&format!("  {status}"), w, meta));
     lines
 }

@@ -6,11 +6,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::popup_box::{draw_box, wide_width};
+use super::popup_box::{draw_box, wide_width, wrapped};
 use super::{Context, Outcome, scroll_key};
 use crate::console::keymap::{Action, Keymap};
 use crate::console::permissions;
 use crate::console::theme::{StyleKey, Theme};
+use crate::console::view::text::clean;
 
 #[derive(Debug, Clone, Default)]
 pub struct Help {
@@ -30,6 +31,9 @@ impl Help {
         theme: &Theme,
     ) -> Option<(u16, u16)> {
         let mut lines: Vec<Line> = Vec::new();
+        if let Some(attach) = ctx.attach() {
+            lines.extend(attach_lines(attach, wide_width(area), theme));
+        }
         for action in Action::ALL {
             if !permissions::allows(ctx.role(), *action) {
                 continue;
@@ -74,6 +78,24 @@ impl Help {
         draw_box(buf, area, &title, &visible, wide_width(area), theme);
         None
     }
+}
+
+/// `regie demo`'s second console: the command that attaches it (this
+/// binary's real path, the token read from its file), wrapped whole in the
+/// box so it can be copied, then a blank line.
+fn attach_lines(attach: &str, box_width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    let w = usize::from(box_width.saturating_sub(4)).max(1);
+    let mut lines = vec![Line::styled(
+        "A second console, in another terminal:",
+        theme.style(StyleKey::HelpKey),
+    )];
+    lines.extend(wrapped(
+        &clean(attach),
+        w,
+        theme.style(StyleKey::HelpAction),
+    ));
+    lines.push(Line::default());
+    lines
 }
 
 /// "↓ 9 more · j/k scroll": what is hidden above and below, and the keys.

@@ -57,6 +57,8 @@ pub trait Context {
     fn pending(&self) -> Vec<String>;
     /// Whether this is `regie demo`'s console (quitting stops the demo).
     fn demo(&self) -> bool;
+    /// In `regie demo`: the command that attaches a second console.
+    fn attach(&self) -> Option<&str>;
 }
 
 /// Footer hints: (key, what it does), in display order.

@@ -20,6 +20,19 @@ use crate::protocol::{Author, ChatEntry, ChatMessage, Visibility};
 
 const TIME_W: u16 = 6;
 const MARKER_W: u16 = 2;
+/// The name column's bounds, in cells: the narrowest keeps a short first
+/// name whole; the widest keeps two thirds of a wide pane for the text.
+const NAME_MIN_W: u16 = 9;
+const NAME_MAX_W: u16 = 24;
+
+/// The name column's width for a feed `inner_width` cells wide: a fifth of
+/// the pane, so a wider window shows longer names whole ("Jean-Philippe~#4821"
+/// fits from about 150 columns) while the text keeps most of the row. A
+/// share of the width rather than the longest name on screen, so the column
+/// (and every line's wrapping) stays put while the chat scrolls.
+pub(crate) fn name_width(inner_width: u16) -> u16 {
+    (inner_width / 5).clamp(NAME_MIN_W, NAME_MAX_W)
+}
 
 /// The feed pane's own state, kept by the caller between draws (ratatui's
 /// `StatefulWidget` pattern): the wrapped lines of the visible entries and
@@ -93,13 +106,7 @@ pub(crate) fn draw_feed(
     theme: &Theme,
 ) {
     let inner = draw_frame(buf, area, state, theme);
-    let name_w: u16 = if inner.width >= 100 {
-        16
-    } else if inner.width >= 60 {
-        12
-    } else {
-        9
-    };
+    let name_w = name_width(inner.width);
     let text_x_offset = TIME_W + MARKER_W + name_w + 1;
     if inner.height == 0 || inner.width <= text_x_offset + 4 {
         return;

@@ -5,12 +5,12 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::text::{clean, clean_name, clock};
+use super::text::{clean, clean_name, clock, winner_labels};
 use crate::console::games::{countdown, short_hex, tally};
 use crate::console::state::Console;
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::wrap::{display_width, truncate, wrap};
-use crate::protocol::{DrawResult, DrawState, PollState};
+use crate::protocol::{DrawResult, DrawState, PollState, Replacement};
 
 /// Short facts joined by " · ", as many per line as fit in `width`.
 fn facts(segments: Vec<(String, Style)>, width: usize) -> Vec<Line<'static>> {
@@ -152,11 +152,11 @@ pub(crate) fn poll_summary(p: &PollState, width: usize, theme: &Theme) -> Vec<Li
 
 /// A finished draw in one line or two: its winners.
 pub(crate) fn draw_summary(d: &DrawState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
-    let names: Vec<String> = d
+    let names = d
         .result
-        .iter()
-        .flat_map(|r| r.winners.iter().map(|w| clean_name(&w.first_name)))
-        .collect();
+        .as_ref()
+        .map(|r| winner_labels(&r.winners))
+        .unwrap_or_default();
     facts(
         vec![
             (
@@ -164,12 +164,65 @@ pub(crate) fn draw_summary(d: &DrawState, width: usize, theme: &Theme) -> Vec<Li
                 theme.style(StyleKey::DrawPrize),
             ),
             (
-                format!("winners: {}", names.join(", ")),
+                format!("winners: {names}"),
                 theme.style(StyleKey::DrawWinner),
             ),
         ],
         width,
     )
+}
+
+/// `label` in the meta style, then `text` in `style`, on two lines at most.
+fn labelled(
+    label: &str,
+    text: &str,
+    width: usize,
+    label_style: Style,
+    style: Style,
+) -> Vec<Line<'static>> {
+    let full = format!("{label}{text}");
+    let mut lines = Vec::new();
+    for (i, r) in wrap(&full, width).into_iter().enumerate().take(2) {
+        let part = &full[r];
+        lines.push(match part.strip_prefix(label) {
+            Some(rest) if i == 0 => Line::from(vec![
+                Span::styled(label.to_string(), label_style),
+                Span::styled(rest.to_string(), style),
+            ]),
+            _ => Line::styled(part.to_string(), style),
+        });
+    }
+    lines
+}
+
+/// A re-draw's result: who is new, who kept their prize, who was excluded
+/// and why (the reason only when the hub sent it: staff get it).
+fn replacement_lines(
+    rep: &Replacement,
+    new: &str,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let meta = theme.style(StyleKey::DrawMeta);
+    let winner = theme.style(StyleKey::DrawWinner);
+    let mut lines = labelled("new: ", new, width, meta, winner);
+    if !rep.kept.is_empty() {
+        lines.extend(labelled(
+            "kept: ",
+            &winner_labels(&rep.kept),
+            width,
+            meta,
+            winner,
+        ));
+    }
+    let reason = clean(rep.reason.trim());
+    let excluded = if reason.is_empty() {
+        winner_labels(&rep.excluded)
+    } else {
+        format!("{} — {reason}", winner_labels(&rep.excluded))
+    };
+    lines.extend(labelled("excluded: ", &excluded, width, meta, meta));
+    lines
 }
 
 /// The instant-win part of the card: prize, live entries and countdown,
@@ -220,39 +273,26 @@ pub(crate) fn draw_lines(
     lines
 }
 
-/// A drawn instant win: entries, winners by first name, and the proof.
+/// A drawn instant win: entries, winners as `First~pseudonym`, and the
+/// proof. A re-draw shows its whole result: the new winners, the earlier
+/// winners kept, and who was excluded and why.
 fn drawn_lines(d: &DrawState, r: &DrawResult, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let proof = theme.style(StyleKey::DrawProof);
     let meta = theme.style(StyleKey::DrawMeta);
+    let winner = theme.style(StyleKey::DrawWinner);
     let mut lines = Vec::new();
     lines.push(Line::styled(
         format!("{} entries · drawn {}", d.entrants, clock(r.drawn_at)),
         meta,
     ));
-    let names: Vec<String> = r
-        .winners
-        .iter()
-        .map(|w| clean_name(&w.first_name))
-        .collect();
-    let names = if names.is_empty() {
+    let names = if r.winners.is_empty() {
         "no winner (no entries)".to_string()
     } else {
-        names.join(", ")
+        winner_labels(&r.winners)
     };
-    let text = format!("winners: {names}");
-    for (i, r) in wrap(&text, width).into_iter().enumerate().take(2) {
-        let part = &text[r];
-        lines.push(if i == 0 && part.starts_with("winners: ") {
-            Line::from(vec![
-                Span::styled("winners: ", meta),
-                Span::styled(
-                    part["winners: ".len()..].to_string(),
-                    theme.style(StyleKey::DrawWinner),
-                ),
-            ])
-        } else {
-            Line::styled(part.to_string(), theme.style(StyleKey::DrawWinner))
-        });
+    match &d.draw.replaces {
+        None => lines.extend(labelled("winners: ", &names, width, meta, winner)),
+        Some(rep) => lines.extend(replacement_lines(rep, &names, width, theme)),
     }
     lines.extend(facts(
         vec![

@@ -11,7 +11,7 @@ use ratatui::text::Line;
 use crate::console::feed::Feed;
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::wrap;
-use crate::protocol::{Actor, Author, Millis, Tombstone};
+use crate::protocol::{Actor, Author, Millis, Tombstone, Winner};
 
 /// Chat text made safe again for the terminal: sanitised (defence in
 /// depth), then emoji sequences reduced to widths every terminal agrees on.
@@ -99,6 +99,27 @@ pub(crate) fn author_label_fit(feed: &Feed, author: &Author, width: usize) -> St
         }
         other => wrap::truncate(&clean_name(other.display_name()), width).into_owned(),
     }
+}
+
+/// A winner as staff see them: `First~pseudonym`, always with the
+/// pseudonym (two winners may share a first name, and staff must know
+/// which viewer won). Draws stored before winners carried a pseudonym show
+/// the first name alone.
+pub(crate) fn winner_label(w: &Winner) -> String {
+    if w.pseudonym.is_empty() {
+        clean_name(&w.first_name)
+    } else {
+        format!("{}~{}", clean_name(&w.first_name), clean_name(&w.pseudonym))
+    }
+}
+
+/// Winners' labels joined by ", ".
+pub(crate) fn winner_labels(winners: &[Winner]) -> String {
+    winners
+        .iter()
+        .map(winner_label)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) fn author_style(author: &Author, theme: &Theme) -> Style {
