@@ -1,7 +1,18 @@
 //! Data protection as small pure functions: sanitising hostile text,
 //! detecting personal data posted in chat, masking it for display.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`detect`] | finds phones, e-mails, IBANs and cards in chat, masks them |
+//! | `normalize` | the folded view detection reads, mapped back to the original |
+//! | `number_words` | numbers spelled out in French and English, as digits |
+//! | `phone` | libphonenumber validation of phone candidates |
+//! | [`sanitize`] | makes hostile text safe for a terminal |
 
 pub mod detect;
+mod normalize;
+mod number_words;
+mod phone;
 pub mod sanitize;
 
 pub use detect::{
