@@ -83,14 +83,20 @@ struct Group {
 impl Group {
     /// Whether `word` continues this group (`trente` + `quatre` is 34)
     /// rather than starting the next one; returns the merged value.
-    fn extend(&self, word: Word, word_text: &str) -> Option<u32> {
+    /// `tight` says the words are joined by a hyphen or `et`: read in
+    /// pairs, "soixante douze" is 60 then 12, "soixante-douze" is 72.
+    fn extend(&self, word: Word, word_text: &str, tight: bool) -> Option<u32> {
         let c = self.value;
         if self.zero || self.repeat > 1 {
             return None;
         }
         match word {
-            Word::Unit(v) if (c >= 20 && c % 10 == 0) || (c == 10 && v >= 7) => Some(c + v),
-            Word::Teen(v) if c % 100 == 60 || c % 100 == 80 || (c >= 100 && c % 100 == 0) => {
+            Word::Unit(v) if (c >= 20 && c % 10 == 0) || (tight && c == 10 && v >= 7) => {
+                Some(c + v)
+            }
+            Word::Teen(v)
+                if (tight && (c % 100 == 60 || c % 100 == 80)) || (c >= 100 && c % 100 == 0) =>
+            {
                 Some(c + v)
             }
             Word::Ten(20) if c % 100 == 4 && word_text.starts_with('v') => Some(c - 4 + 80),
@@ -181,10 +187,10 @@ pub(crate) fn spell_out(view: &Folded) -> Option<Folded> {
             copied = range.end;
             continue;
         }
-        let merged = group
-            .as_ref()
-            .filter(|_| joins)
-            .and_then(|g| g.extend(word, &text[range.clone()]));
+        let merged = group.as_ref().filter(|_| joins).and_then(|g| {
+            let tight = gap.is_some() || text[between.clone()].contains('-');
+            g.extend(word, &text[range.clone()], tight)
+        });
         if let (Some(value), Some(g)) = (merged, group.as_mut()) {
             g.value = value;
             g.view.end = range.end;
