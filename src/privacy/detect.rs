@@ -172,11 +172,23 @@ pub fn detect_personal_data(text: &str) -> Vec<Detection> {
         });
         view.blank(range, BLANK);
     }
+    // Cards are read before number words turn into digits: nobody spells
+    // a card out, and a trailing "oh" must not become its last digit.
+    for range in dates(&view.text) {
+        view.blank(range, BLANK);
+    }
+    for (_, range) in numbers(&view.text, Want::Cards) {
+        found.push(Detection {
+            kind: PersonalDataKind::Card,
+            span: view.original(range.clone()),
+        });
+        view.blank(range, BLANK);
+    }
     let mut numeric = spell_out(&view).unwrap_or(view);
     for range in dates(&numeric.text) {
         numeric.blank(range, BLANK);
     }
-    for (kind, range) in numbers(&numeric.text) {
+    for (kind, range) in numbers(&numeric.text, Want::Phones) {
         found.push(Detection {
             kind,
             span: numeric.original(range),
@@ -365,15 +377,15 @@ struct Group {
 /// Phone and card numbers in the numeric view: runs of digit groups
 /// joined by the separators people type, each run cut into the longest
 /// candidates that validate.
-fn numbers(view: &str) -> Vec<(PersonalDataKind, Range<usize>)> {
+fn numbers(view: &str, want: Want) -> Vec<(PersonalDataKind, Range<usize>)> {
     let mut out = Vec::new();
     let mut budget = VALIDATION_BUDGET;
     for run in digit_runs(view) {
         let mut i = 0;
         while i < run.len() {
-            let hit = (i..run.len().min(i + MAX_GROUPS))
-                .rev()
-                .find_map(|j| classify_candidate(view, &run[i..=j], &mut budget).map(|k| (k, j)));
+            let hit = (i..run.len().min(i + MAX_GROUPS)).rev().find_map(|j| {
+                classify_candidate(view, &run[i..=j], want, &mut budget).map(|k| (k, j))
+            });
             if let Some((kind, j)) = hit {
                 let start = run[i].plus.unwrap_or(run[i].range.start);
                 out.push((kind, start..run[j].range.end));
@@ -386,10 +398,18 @@ fn numbers(view: &str) -> Vec<(PersonalDataKind, Range<usize>)> {
     out
 }
 
+/// Which numbers a pass over digit runs looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Cards,
+    Phones,
+}
+
 /// Whether the groups, read as one number, are a card or a phone.
 fn classify_candidate(
     view: &str,
     groups: &[Group],
+    want: Want,
     budget: &mut usize,
 ) -> Option<PersonalDataKind> {
     let bytes = view.as_bytes();
@@ -409,11 +429,12 @@ fn classify_candidate(
     if !(8..=19).contains(&n) {
         return None;
     }
-    if (13..=19).contains(&n) && matches!(digits.as_bytes()[0], b'2'..=b'6') {
+    if want == Want::Cards {
         let values: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
-        if luhn_ok(&values) {
-            return Some(PersonalDataKind::Card);
-        }
+        let card = (13..=19).contains(&n)
+            && matches!(digits.as_bytes()[0], b'2'..=b'6')
+            && luhn_ok(&values);
+        return card.then_some(PersonalDataKind::Card);
     }
     let plus = groups[0].plus.is_some();
     if !plus && !digits.starts_with('0') {
