@@ -447,7 +447,7 @@ fn negative(rng: &mut Rng) -> String {
             &order[1..]
         ),
         2 => format!("livré le {day:02}/{month:02}/2026 ?"),
-        3 => format!("delivery on {day:02}.{month:02}.2026 at 10:30"),
+        3 => format!("delivery {day:02}.{month:02}.2026 10:30"),
         4 => format!(
             "c'est {},{} € ou {},99 € ?",
             10 + rng.below(90),
