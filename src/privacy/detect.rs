@@ -349,7 +349,7 @@ fn dates(view: &str) -> Vec<Range<usize>> {
         let sep = at.checked_add_signed(step);
         let digit = at.checked_add_signed(2 * step);
         sep.and_then(|s| bytes.get(s))
-            .is_some_and(|b| matches!(b, b'.' | b'/' | b'-' | b' '))
+            .is_some_and(|b| matches!(b, b'.' | b'/' | b'-'))
             && digit
                 .and_then(|d| bytes.get(d))
                 .is_some_and(u8::is_ascii_digit)
@@ -802,6 +802,8 @@ mod tests {
             "commande n° 123456789",
             "order #987654321 not arrived",
             "livré le 01.12.2026 à 10h30",
+            "rdv le 01.07.2026 10:30",
+            "livraison 03/02/2026 14 h",
             "delivery 01/12/2026 or 02/12/2026",
             "1 299,99 € ou 39,90 €",
             "taille 38 40 42 44 46",

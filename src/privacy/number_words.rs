@@ -143,7 +143,7 @@ pub(crate) fn spell_out(view: &Folded) -> Option<Folded> {
             }
         }
     };
-    for (range, word) in &words {
+    for (at, (range, word)) in words.iter().enumerate() {
         // Characters between the previous word and this one.
         let between = copied..range.start;
         let joins = text[between.clone()].chars().all(|c| c == ' ' || c == '-');
@@ -187,10 +187,19 @@ pub(crate) fn spell_out(view: &Folded) -> Option<Folded> {
             copied = range.end;
             continue;
         }
-        let merged = group.as_ref().filter(|_| joins).and_then(|g| {
-            let tight = gap.is_some() || text[between.clone()].contains('-');
-            g.extend(word, &text[range.clone()], tight)
-        });
+        // "soixante quatre-vingt-quinze" read in pairs is 60 then 95: a
+        // `quatre` before `vingt` starts the next group.
+        let before_vingt = word == Word::Unit(4)
+            && words
+                .get(at + 1)
+                .is_some_and(|(r, _)| text[r.clone()].to_ascii_lowercase().starts_with("vingt"));
+        let merged = group
+            .as_ref()
+            .filter(|_| joins && !before_vingt)
+            .and_then(|g| {
+                let tight = gap.is_some() || text[between.clone()].contains('-');
+                g.extend(word, &text[range.clone()], tight)
+            });
         if let (Some(value), Some(g)) = (merged, group.as_mut()) {
             g.value = value;
             g.view.end = range.end;
@@ -272,6 +281,7 @@ mod tests {
             numeric("appelle au zéro six 12 34 56 78"),
             "appelle au 0 6 12 34 56 78"
         );
+        assert_eq!(numeric("soixante quatre-vingt-quinze"), "60 95");
     }
 
     #[test]
