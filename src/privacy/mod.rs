@@ -1,9 +1,21 @@
 //! Data protection as small pure functions: sanitising hostile text,
 //! detecting personal data posted in chat, masking it for display; and
-//! the record of processing ([`register`]), the one declaration of every
-//! personal-data field the store holds.
+//! the record of processing, the one declaration of every personal-data
+//! field the store holds.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`detect`] | finds phones, e-mails, IBANs and cards in chat, masks them |
+//! | `normalize` | the folded view detection reads, mapped back to the original |
+//! | `number_words` | numbers spelled out in French and English, as digits |
+//! | `phone` | libphonenumber validation of phone candidates |
+//! | [`register`] | the record of processing (Art. 30) |
+//! | [`sanitize`] | makes hostile text safe for a terminal |
 
 pub mod detect;
+mod normalize;
+mod number_words;
+mod phone;
 pub mod register;
 pub mod sanitize;
 
