@@ -361,14 +361,22 @@ async fn entering_does_not_depend_on_marketing_consent_even_withdrawn() {
 async fn an_admin_sees_the_viewer_card_as_support_does_and_the_reading_is_audited() {
     let hub = TestHub::start().await;
     let mut hello = hub.viewer_hello("Julie");
-    if let Auth::Viewer { contact, key, .. } = &mut hello.auth {
-        *contact = Contact {
-            phone: Some("+33 6 12 34 56 78".into()),
-            email: Some("julie.martin@example.fr".into()),
-        };
+    if let Auth::Viewer { key, .. } = &mut hello.auth {
         *key = Some("julie-device".into());
     }
     let mut julie = hub.join(hello).await;
+    // Contact is stored only under a consent its field serves.
+    let consent = Command::Consent {
+        purpose: ConsentPurpose::PrizeContact,
+        granted: true,
+        channel: ConsentChannel::Player,
+        text_sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+        contact: Contact {
+            phone: Some("+33 6 12 34 56 78".into()),
+            email: Some("julie.martin@example.fr".into()),
+        },
+    };
+    assert_eq!(julie.ack(consent).await, None);
     let julie_id = viewer_id(&julie);
     julie.say("coucou").await;
     let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;

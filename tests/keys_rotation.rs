@@ -12,7 +12,10 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command as Process, Stdio};
 
-use regie::protocol::{Auth, Command, Contact, MaskedContact, ServerFrame, StaffRole, ViewerId};
+use regie::protocol::{
+    Auth, Command, ConsentChannel, ConsentPurpose, ConsentState, Contact, MaskedContact,
+    ServerFrame, StaffRole, ViewerId,
+};
 use regie::store::DB_FILE;
 use support::client::Client;
 use support::hub::TestHub;
@@ -42,16 +45,26 @@ fn count_sealed(data: &Path) -> i64 {
     .expect("count")
 }
 
+/// A keyed viewer who gives a phone and an e-mail with a prize-contact
+/// consent: contact is stored only under a consent its field serves.
 async fn join_with_contact(hub: &TestHub, name: &str, phone: &str, email: &str) -> Client {
     let mut hello = hub.viewer_hello(name);
-    if let Auth::Viewer { contact, key, .. } = &mut hello.auth {
-        *contact = Contact {
-            phone: Some(phone.into()),
-            email: Some(email.into()),
-        };
+    if let Auth::Viewer { key, .. } = &mut hello.auth {
         *key = Some(format!("device-{name}"));
     }
-    hub.join(hello).await
+    let mut viewer = hub.join(hello).await;
+    let consent = Command::Consent {
+        purpose: ConsentPurpose::PrizeContact,
+        granted: true,
+        channel: ConsentChannel::Player,
+        text_sha256: "9f".repeat(32),
+        contact: Contact {
+            phone: Some(phone.into()),
+            email: Some(email.into()),
+        },
+    };
+    assert_eq!(viewer.ack(consent).await, None, "the consent is taken");
+    viewer
 }
 
 async fn card_contact(staff: &mut Client, id: &ViewerId) -> MaskedContact {
@@ -273,8 +286,18 @@ fn with_environment_keys_rotate_reseals_from_previous_to_active() {
         email: None,
     };
     store
-        .upsert_viewer("show", &record, &contact)
+        .upsert_viewer("show", &record, &Contact::default())
         .expect("stored");
+    let grant = ConsentState {
+        purpose: ConsentPurpose::PrizeContact,
+        granted: true,
+        at: 1,
+        channel: ConsentChannel::Player,
+        text_sha256: "9f".repeat(32),
+    };
+    store
+        .record_consent("show", &id, &grant, &contact)
+        .expect("the contact, under its consent");
     let card = |store: &mut SqliteStore| {
         store
             .viewer_card("show", &id, true, 2)

@@ -133,6 +133,24 @@ pub const REGISTER: &[Field] = &[
         retention: "until consent is withdrawn, or the contact period for that purpose ([retention])",
         seen_by: "support and admin, masked, on the viewer card (audited)",
     },
+    Field {
+        table: "viewers",
+        column: "phone_purpose",
+        holds: "which consent the stored phone was collected under",
+        purpose: "delete the phone when that consent is withdrawn",
+        basis: LegalBasis::Consent,
+        retention: "with the phone it describes",
+        seen_by: "nobody on screen; the hub",
+    },
+    Field {
+        table: "viewers",
+        column: "email_purpose",
+        holds: "which consent the stored e-mail was collected under",
+        purpose: "delete the e-mail when that consent is withdrawn",
+        basis: LegalBasis::Consent,
+        retention: "with the e-mail it describes",
+        seen_by: "nobody on screen; the hub",
+    },
     // messages
     Field {
         table: "messages",
@@ -587,7 +605,7 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     NotPersonal {
         table: "command_outcomes",
         column: "command_id",
-        why: "a random id the client chose",
+        why: "the client's random command id plus a keyed (HMAC) fingerprint of the command",
     },
     NotPersonal {
         table: "command_outcomes",
@@ -598,6 +616,11 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
         table: "command_outcomes",
         column: "outcome",
         why: "ack or error code, no content",
+    },
+    NotPersonal {
+        table: "command_outcomes",
+        column: "seq",
+        why: "the event a command produced, so a redaction can delete its outcome",
     },
     NotPersonal {
         table: "audit",
