@@ -20,11 +20,12 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::hub::{ServerChild, Target};
+use super::load::wait_for;
 use super::resources::{Memory, Process, open_files_limit};
 use crate::crowd::viewer::Socket;
 use crate::protocol::{
     Auth, ClientFrame, Command, CommandFrame, CommandId, Contact, Hello, PROTOCOL_VERSION,
-    ServerFrame, parse_server_frame,
+    ServerFrame,
 };
 
 /// What `regie bench flood` does.
@@ -225,30 +226,6 @@ async fn send(ws: &mut Socket, frame: &ClientFrame) -> Result<(), String> {
     ws.send(Message::text(text))
         .await
         .map_err(|e| format!("send: {e}"))
-}
-
-/// Reads until a frame `wanted` matches (30 s at most); an error frame or a
-/// close is a failure.
-async fn wait_for(ws: &mut Socket, wanted: impl Fn(&ServerFrame) -> bool) -> Result<(), String> {
-    let read = async {
-        while let Some(msg) = ws.next().await {
-            match msg {
-                Ok(Message::Text(text)) => match parse_server_frame(&text) {
-                    Ok(f) if wanted(&f) => return Ok(()),
-                    Ok(ServerFrame::Error(e)) => return Err(format!("refused: {}", e.code)),
-                    Ok(ServerFrame::Bye { code, .. }) => return Err(format!("bye: {code}")),
-                    _ => {}
-                },
-                Ok(Message::Close(_)) => return Err("closed".to_owned()),
-                Ok(_) => {}
-                Err(e) => return Err(format!("read: {e}")),
-            }
-        }
-        Err("closed".to_owned())
-    };
-    timeout(Duration::from_secs(30), read)
-        .await
-        .unwrap_or_else(|_| Err("no answer in 30s".to_owned()))
 }
 
 /// Reads (and drops) what the hub sends until told to leave, then closes

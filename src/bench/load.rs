@@ -225,11 +225,21 @@ async fn join_one(config: &LoadConfig, name: String) -> Result<Socket, String> {
     ws.send(Message::text(text))
         .await
         .map_err(|e| format!("hello: {e}"))?;
-    let welcome = timeout(Duration::from_secs(30), async {
+    wait_for(&mut ws, |f| matches!(f, ServerFrame::Welcome(_))).await?;
+    Ok(ws)
+}
+
+/// Reads until a frame `wanted` matches (30 s at most); an error frame or a
+/// close is a failure.
+pub(super) async fn wait_for(
+    ws: &mut Socket,
+    wanted: impl Fn(&ServerFrame) -> bool,
+) -> Result<(), String> {
+    let read = async {
         while let Some(msg) = ws.next().await {
             match msg {
                 Ok(Message::Text(text)) => match parse_server_frame(&text) {
-                    Ok(ServerFrame::Welcome(_)) => return Ok(()),
+                    Ok(f) if wanted(&f) => return Ok(()),
                     Ok(ServerFrame::Error(e)) => return Err(format!("refused: {}", e.code)),
                     Ok(ServerFrame::Bye { code, .. }) => return Err(format!("bye: {code}")),
                     _ => {}
@@ -240,13 +250,10 @@ async fn join_one(config: &LoadConfig, name: String) -> Result<Socket, String> {
             }
         }
         Err("closed".to_owned())
-    })
-    .await;
-    match welcome {
-        Ok(Ok(())) => Ok(ws),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err("no welcome in 30s".to_owned()),
-    }
+    };
+    timeout(Duration::from_secs(30), read)
+        .await
+        .unwrap_or_else(|_| Err("no answer in 30s".to_owned()))
 }
 
 /// Joins every socket (bounded handshakes in flight); receivers start

@@ -463,10 +463,10 @@ impl Session {
             Command::Pin { message_id } => self.pin(who, *message_id, history, now),
             Command::Unpin => Ok(self.unpin(who, now)),
             Command::MarkAnswered { message_id } => {
-                self.mark_answered(who, *message_id, history, now)
+                self.set_answered(who, *message_id, true, history, now)
             }
             Command::ReopenQuestion { message_id } => {
-                self.reopen_question(who, *message_id, history, now)
+                self.set_answered(who, *message_id, false, history, now)
             }
             Command::Hide { message_id, reason } => {
                 self.hide(who, *message_id, reason, history, now)
@@ -780,10 +780,15 @@ impl Session {
         d
     }
 
-    fn mark_answered(
+    /// Marks a question answered or, with `answered == false`, open again
+    /// (the undo of a mark): back in its place by id, since the queue is
+    /// ordered by id and does not put it at the end. A question already in
+    /// that state is a no-op ack, so a repeated key press changes nothing.
+    fn set_answered(
         &mut self,
         who: &Principal,
         id: MessageId,
+        answered: bool,
         history: &mut dyn History,
         now: Millis,
     ) -> Result<Decision, Refusal> {
@@ -791,51 +796,30 @@ impl Session {
         if !target.question {
             return Err(Refusal::invalid(format!("message {id} is not a question")));
         }
-        if target.answered {
+        if target.answered == answered {
             return Ok(Decision::reply(Reply::Ack { seq: None }));
         }
-        target.answered = true;
-        self.open_questions.remove(&id);
-        self.messages.insert(id, ChatEntry::Message(target));
-        let mut d = self.emit(
-            vec![Event::QuestionAnswered {
-                message_id: id,
-                by: Self::actor(who),
-            }],
-            now,
-        );
-        d.audit = Self::audit(who, "mark_answered", &id.to_string(), "", now);
-        Ok(d)
-    }
-
-    /// Undoes [`Session::mark_answered`]: the question is open again, in
-    /// its place by id (the queue is ordered by id, so it does not jump to
-    /// the end). An open question is a no-op, as a second mark is.
-    fn reopen_question(
-        &mut self,
-        who: &Principal,
-        id: MessageId,
-        history: &mut dyn History,
-        now: Millis,
-    ) -> Result<Decision, Refusal> {
-        let mut target = self.live_message(id, history)?;
-        if !target.question {
-            return Err(Refusal::invalid(format!("message {id} is not a question")));
+        target.answered = answered;
+        if answered {
+            self.open_questions.remove(&id);
+        } else {
+            self.open_questions.insert(id);
         }
-        if !target.answered {
-            return Ok(Decision::reply(Reply::Ack { seq: None }));
-        }
-        target.answered = false;
-        self.open_questions.insert(id);
         self.messages.insert(id, ChatEntry::Message(target));
-        let mut d = self.emit(
-            vec![Event::QuestionReopened {
-                message_id: id,
-                by: Self::actor(who),
-            }],
-            now,
-        );
-        d.audit = Self::audit(who, "reopen_question", &id.to_string(), "", now);
+        let by = Self::actor(who);
+        let (event, action) = if answered {
+            (
+                Event::QuestionAnswered { message_id: id, by },
+                "mark_answered",
+            )
+        } else {
+            (
+                Event::QuestionReopened { message_id: id, by },
+                "reopen_question",
+            )
+        };
+        let mut d = self.emit(vec![event], now);
+        d.audit = Self::audit(who, action, &id.to_string(), "", now);
         Ok(d)
     }
 

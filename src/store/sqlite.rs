@@ -229,6 +229,22 @@ fn key_error(e: SecretFileError) -> StoreError {
 
 /// Picks up a key rotation (see [`super::contact`]); a ring that cannot be
 /// reloaded keeps the keys it has, said in the log.
+/// A write transaction for a change that may seal contact values. It takes
+/// the write lock first, then looks at the key files: a key rotation swaps
+/// keys holding that lock, so a value is sealed under the key the rotation
+/// will re-seal or under the new one, never under a key about to go.
+fn sealing_transaction<'c>(
+    conn: &'c mut Connection,
+    cipher: &mut ContactCipher,
+    contact: &Contact,
+) -> rusqlite::Result<rusqlite::Transaction<'c>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if !contact.is_empty() {
+        refresh_keys(cipher);
+    }
+    Ok(tx)
+}
+
 fn refresh_keys(cipher: &mut ContactCipher) {
     if let Err(e) = cipher.refresh() {
         tracing::warn!(error = %e, "contact keys changed on disk but cannot be reloaded");
@@ -1328,15 +1344,7 @@ impl Store for SqliteStore {
         } else {
             self.latest_consents(live_id, &viewer.id)?
         };
-        // Sealed inside the write transaction, after a look at the key
-        // files: a key rotation swaps keys holding the write lock, so a
-        // value is sealed under the key it will re-seal or the new one.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if !contact.is_empty() {
-            refresh_keys(&mut self.cipher);
-        }
+        let tx = sealing_transaction(&mut self.conn, &mut self.cipher, contact)?;
         tx.prepare_cached(
             "INSERT INTO viewers (live_id, viewer_id, first_name, pseudonym, first_seen, \
              last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -1430,14 +1438,7 @@ impl Store for SqliteStore {
         contact: &Contact,
     ) -> Result<(), StoreError> {
         let live_id = self.live_id(live)?;
-        // Sealing with the values a grant brings follows the rotation rule
-        // of `upsert_viewer`: inside the write lock, after a key check.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if !contact.is_empty() {
-            refresh_keys(&mut self.cipher);
-        }
+        let tx = sealing_transaction(&mut self.conn, &mut self.cipher, contact)?;
         tx.prepare_cached(
             "INSERT INTO consents (live_id, viewer_id, purpose, granted, at, channel, \
              text_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
