@@ -6,46 +6,19 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use regie::protocol::{Millis, StaffRole};
 use regie::store::audit::chain_hash;
 use regie::store::{AuditEntry, Commit, DB_FILE, SqliteStore, Store};
-use support::hub::TIMEOUT;
+use support::binary::{Ran, run};
 
 const LIVE: &str = "spring-sale";
 
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `regie args…` with output captured; killed if it outlives [`TIMEOUT`].
+/// Runs `regie args…` with output captured, no console config and no
+/// token from the environment.
 fn regie(args: &[&str]) -> Ran {
-    let child = Command::new(env!("CARGO_BIN_EXE_regie"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("regie runs");
-    let pid = child.id().to_string();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let Ok(out) = rx.recv_timeout(TIMEOUT) else {
-        let _ = Command::new("kill").args(["-KILL", &pid]).status();
-        panic!("regie {args:?} did not end within {TIMEOUT:?}");
-    };
-    let out = out.expect("regie's output");
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run(args, &[])
 }
 
 fn audit(sub: &str, data: &Path, extra: &[&str]) -> Ran {

@@ -7,52 +7,11 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use regie::protocol::StaffRole;
-use support::binary::Served;
+use support::binary::{Served, run as regie};
 use support::hub::{BlockingHub, ClosedPort, TIMEOUT};
 use support::tokens;
-
-/// What a finished `regie` run left: its exit code, stdout and stderr.
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `regie args…` without a terminal (stdin empty, output captured),
-/// with no console config file. A run that does not end within
-/// [`TIMEOUT`] (a command that should have refused but serves) is killed
-/// and fails the test.
-fn regie(args: &[&str], env: &[(&str, &str)]) -> Ran {
-    let child = Command::new(env!("CARGO_BIN_EXE_regie"))
-        .args(args)
-        .env_remove("REGIE_TOKEN")
-        .env_remove("REGIE_TOKEN_MAX_TTL")
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("regie runs");
-    let pid = child.id().to_string();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let Ok(out) = rx.recv_timeout(TIMEOUT) else {
-        let _ = Command::new("kill").args(["-KILL", &pid]).status();
-        panic!("regie {args:?} did not end within {TIMEOUT:?}");
-    };
-    let out = out.expect("regie's output");
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")

@@ -5,24 +5,10 @@
 
 mod support;
 
-use std::path::Path;
-
 use regie::protocol::{Command, Event, HoldReason, StaffRole, Visibility};
 use regie::store::DB_FILE;
 use support::hub::TestHub;
-
-/// Whether `needle` appears in the raw bytes of the database, its WAL or
-/// its shared-memory index.
-fn on_disk(dir: &Path, needle: &str) -> bool {
-    ["", "-wal", "-shm"]
-        .iter()
-        .map(|suffix| dir.join(format!("{DB_FILE}{suffix}")))
-        .filter(|p| p.exists())
-        .any(|p| {
-            let bytes = std::fs::read(&p).expect("read a store file");
-            bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-        })
-}
+use support::store::on_disk;
 
 /// (posted text, what staff must see, raw pieces that must never be stored)
 const POSTS: [(&str, &str, &[&str]); 3] = [

@@ -15,6 +15,7 @@ use regie::protocol::{
 use regie::store::DB_FILE;
 use support::client::{Client, keyed_viewer_hello};
 use support::hub::TestHub;
+use support::store::on_disk;
 
 const PHONE: &str = "+33 6 47 19 83 52";
 const EMAIL: &str = "zq91.lea@example.fr";
@@ -71,14 +72,6 @@ fn seals(dir: &Path, viewer: &ViewerId) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .expect("the viewer's row")
-}
-
-/// Whether `needle` is in the raw bytes of the store's files.
-fn on_disk(dir: &Path, needle: &[u8]) -> bool {
-    ["", "-wal", "-shm"]
-        .iter()
-        .filter_map(|suffix| std::fs::read(dir.join(format!("{DB_FILE}{suffix}"))).ok())
-        .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
 }
 
 fn utf16(s: &str) -> Vec<u8> {

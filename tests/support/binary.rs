@@ -7,6 +7,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
+use super::hub::TIMEOUT;
+
 /// A running `regie serve --listen 127.0.0.1:0 --data DIR …`. Dropped, it
 /// is killed.
 pub(crate) struct Served {
@@ -71,5 +73,45 @@ impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// What a finished `regie` run left: its exit code, stdout and stderr.
+pub(crate) struct Ran {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs `regie args…` without a terminal (stdin empty, output captured),
+/// with no console config file. A run that does not end within
+/// [`TIMEOUT`] (a command that should have refused but serves) is killed
+/// and fails the test.
+pub(crate) fn run(args: &[&str], env: &[(&str, &str)]) -> Ran {
+    let child = Command::new(env!("CARGO_BIN_EXE_regie"))
+        .args(args)
+        .env_remove("REGIE_TOKEN")
+        .env_remove("REGIE_TOKEN_MAX_TTL")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("regie runs");
+    let pid = child.id().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(out) = rx.recv_timeout(TIMEOUT) else {
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        panic!("regie {args:?} did not end within {TIMEOUT:?}");
+    };
+    let out = out.expect("regie's output");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }

@@ -5,9 +5,9 @@
 //! |---|---|
 //! | [`hub`] | a real hub on `127.0.0.1:0` and a temp data dir: [`hub::TestHub`] (async), [`hub::BlockingHub`] (for `#[test]`s that run the binary) |
 //! | [`tokens`] | the signing key, created before any hub starts, and staff tokens minted with it |
-//! | [`binary`] | the real `regie serve` with its stderr read line by line, stopped with Ctrl-C |
+//! | [`binary`] | the real `regie serve` with its stderr read line by line, stopped with Ctrl-C; one-shot `regie …` runs with output captured ([`binary::run`]) |
 //! | [`client`] | a protocol-v1 WebSocket client, hello frames, what a closed socket said |
-//! | [`store`] | events, messages and staff as the hub makes them, for store tests |
+//! | [`store`] | events, messages and staff as the hub makes them, for store tests; the raw scan of the store's files ([`store::on_disk`]) |
 //! | [`reference`] | the independent Python reference implementation of draws and the audit chain, run when python3 is present |
 //! | [`tmux`] | a person at a terminal: the real binary in tmux on the test's own socket; a missing tmux skips, except under CI |
 //! | [`console`] | a console with a fixed clock, frames as the hub sends them, keys, rendering, the event pump |

@@ -162,3 +162,15 @@ impl Sequencer {
         seq
     }
 }
+
+/// Whether `needle` appears in the raw bytes of the database in `dir`, its
+/// WAL or its shared-memory index: what a forensic look at the disk finds.
+pub(crate) fn on_disk(dir: &std::path::Path, needle: impl AsRef<[u8]>) -> bool {
+    let needle = needle.as_ref();
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            std::fs::read(dir.join(format!("{}{suffix}", regie::store::DB_FILE))).ok()
+        })
+        .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+}
