@@ -315,4 +315,23 @@ mod tests {
             .unwrap();
         assert_eq!(n, 1);
     }
+
+    #[test]
+    fn only_audit_records_a_checkpoint_covers_can_be_deleted() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO lives (id, name, epoch, created_at) VALUES (1, 's', 'e', 0);
+             INSERT INTO audit VALUES (1, 1, 0, 'a', 'admin', 'ban', 'v', '', 'p', 'h1');
+             INSERT INTO audit VALUES (1, 2, 0, 'a', 'admin', 'ban', 'v', '', 'h1', 'h2');
+             INSERT INTO audit_checkpoints VALUES (1, 1, 'h1', 'm');",
+        )
+        .unwrap();
+        assert!(conn.execute("DELETE FROM audit WHERE idx = 2", []).is_err());
+        assert_eq!(
+            conn.execute("DELETE FROM audit WHERE idx = 1", []).unwrap(),
+            1
+        );
+        assert!(conn.execute("UPDATE audit SET reason = 'x'", []).is_err());
+    }
 }
