@@ -2,7 +2,8 @@
 //! hub may be serving from it ([`crate::store::audit::read_log`], read-only).
 //!
 //! - `verify` checks the hash chain (and, with `--anchor`, that a head
-//!   exported earlier is still in it). Exits 0 when it holds, 1 naming the
+//!   exported earlier is still in it). A log pruned by retention starts at
+//!   its signed checkpoint, checked under `<data>/audit.key`. Exits 0 when it holds, 1 naming the
 //!   first bad record when it does not (as `verify-draw` does for a draw),
 //!   2 when the store cannot be read.
 //! - `show` prints records, filtered by actor, action and time; every field
@@ -17,7 +18,7 @@ use super::{Failed, usage};
 use crate::exit::Exit;
 use crate::protocol::Millis;
 use crate::store::StoreError;
-use crate::store::audit::{self, Anchor, AuditRecord};
+use crate::store::audit::{self, Anchor, AuditRecord, Checkpoint};
 
 /// `regie audit`
 #[derive(Debug, clap::Args)]
@@ -149,8 +150,13 @@ pub fn run(args: AuditArgs) -> Result<Exit, Failed> {
 /// The log, or why it cannot be read: a store or live that is not there is
 /// a usage error (2), anything else unexpected (1).
 fn read(log: &LogArgs) -> Result<Vec<AuditRecord>, Failed> {
-    match audit::read_log(&log.data.join(crate::store::DB_FILE), &log.live) {
-        Ok(records) => Ok(records),
+    read_with_checkpoint(log).map(|(records, _)| records)
+}
+
+/// [`read`], with the retention checkpoint if the log was pruned.
+fn read_with_checkpoint(log: &LogArgs) -> Result<(Vec<AuditRecord>, Option<Checkpoint>), Failed> {
+    match audit::read_log_and_checkpoint(&log.data.join(crate::store::DB_FILE), &log.live) {
+        Ok(read) => Ok(read),
         Err(StoreError::UnknownLive(live)) => Err(usage(anyhow::anyhow!(
             "the store in {} has no live {live:?}",
             log.data.display()
@@ -172,8 +178,20 @@ fn read(log: &LogArgs) -> Result<Vec<AuditRecord>, Failed> {
 
 fn verify(args: &VerifyArgs) -> Result<Exit, Failed> {
     let live = sanitize_field(&args.log.live);
-    let records = read(&args.log)?;
-    if let Err((record, why)) = audit::verify_chain(&args.log.live, &records) {
+    let (records, checkpoint) = read_with_checkpoint(&args.log)?;
+    let signed = checkpoint.as_ref().map_or(Ok(()), |c| {
+        let path = args.log.data.join(audit::AUDIT_KEY_FILE);
+        match crate::auth::secret_file::load(&path) {
+            Ok(key) => c.verify(&zeroize::Zeroizing::new(key)[..], &args.log.live),
+            Err(e) => Err((
+                c.index,
+                format!("the retention checkpoint cannot be checked: {e}"),
+            )),
+        }
+    });
+    if let Err((record, why)) =
+        signed.and_then(|()| audit::verify_from(&args.log.live, checkpoint.as_ref(), &records))
+    {
         println!(
             "NOT verified: the audit log of live {live:?} is broken at record {record}: {why}"
         );
@@ -181,7 +199,7 @@ fn verify(args: &VerifyArgs) -> Result<Exit, Failed> {
     }
     let mut ok = true;
     for anchor in &args.anchor {
-        match audit::check_anchor(&records, anchor) {
+        match audit::check_anchor(checkpoint.as_ref(), &records, anchor) {
             Ok(()) => println!("anchor {anchor} holds"),
             Err(why) => {
                 ok = false;

@@ -1,6 +1,11 @@
 //! `regie serve`: the hub as a process. Binds, opens the data dir (store
 //! and keys), says where it serves, then serves until Ctrl-C or SIGTERM;
 //! [`crate::hub::serve_with_store`] does the serving.
+//!
+//! The hub's configuration file (`--config`, else `<data>/regie.toml` when
+//! present) holds the `[retention]` periods ([`crate::store::retention`]);
+//! a file regie cannot read, or a period it does not understand, stops
+//! `serve` with exit 2 naming the key.
 
 use anyhow::Context;
 
@@ -11,7 +16,7 @@ use crate::exit::Exit;
 use crate::hub::HubConfig;
 use crate::hub::identity::ViewerIdentity;
 use crate::signals::{self, Signal};
-use crate::store::{Durability, SqliteStore};
+use crate::store::{Durability, RetentionPolicy, SqliteStore};
 
 /// `regie serve`
 #[derive(Debug, clap::Args)]
@@ -30,6 +35,35 @@ pub struct ServeArgs {
     /// `REGIE_CONTACT_KEY`, hex or base64, from a secret manager).
     #[arg(long)]
     pub keys: Option<std::path::PathBuf>,
+    /// The hub's TOML configuration (`[retention]` periods); default
+    /// `<data>/regie.toml` when it exists.
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
+}
+
+/// The configuration file's name in the data dir, read when `--config` is
+/// not given.
+pub const CONFIG_FILE: &str = "regie.toml";
+
+/// The retention periods of `--config FILE`, else of `<data>/regie.toml`
+/// if present, else the defaults. Unreadable or invalid: a usage error.
+pub(crate) fn retention_policy(
+    data: &std::path::Path,
+    config: Option<&std::path::Path>,
+) -> Result<RetentionPolicy, Failed> {
+    let default_path = data.join(CONFIG_FILE);
+    let path = match config {
+        Some(path) => path,
+        None if default_path.exists() => &default_path,
+        None => return Ok(RetentionPolicy::default()),
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        usage(anyhow::anyhow!(
+            "cannot read the configuration {}: {e}",
+            path.display()
+        ))
+    })?;
+    RetentionPolicy::from_toml(&text).map_err(|e| usage(anyhow::anyhow!("{}: {e}", path.display())))
 }
 
 /// Ctrl-C at the terminal, SIGTERM from a service manager.
@@ -43,6 +77,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     if args.live.trim().is_empty() {
         return Err(usage(anyhow::anyhow!("--live must name a live session")));
     }
+    let retention = retention_policy(&args.data, args.config.as_deref())?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -69,14 +104,11 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         listener.local_addr()?,
         args.data.display()
     );
-    crate::hub::serve_with_store(
-        listener,
-        HubConfig::new(args.live, args.data),
-        Box::new(store),
-        async {
-            signals::first_of(STOP_ON).await;
-        },
-    )
+    let mut config = HubConfig::new(args.live, args.data);
+    config.retention = retention;
+    crate::hub::serve_with_store(listener, config, Box::new(store), async {
+        signals::first_of(STOP_ON).await;
+    })
     .await
     .context("the hub stopped")?;
     Ok(Exit::Success)

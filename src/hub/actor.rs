@@ -290,6 +290,8 @@ pub(crate) fn start(
 > {
     let (head, session) = off_the_runtime(|| {
         let head = store.open_live(&config.live)?;
+        // The start-up sweep: data past its time goes before anyone joins.
+        store.sweep(&config.live, &config.retention, config.clock.now())?;
         let session = restore_session(&mut *store, &config, &head)?;
         Ok::<_, StoreError>((head, session))
     })?;
@@ -519,6 +521,7 @@ impl SessionActor {
                 }
                 Inbox::Tick => work.push(Work::Tick),
                 Inbox::Clock => work.push(Work::Clock),
+                Inbox::Sweep => self.sweep(now),
                 Inbox::Command {
                     conn,
                     principal,
@@ -547,6 +550,16 @@ impl SessionActor {
         self.metrics.remembered_outcomes.set(remembered);
         saved?;
         Ok(shutdown)
+    }
+
+    /// The periodic retention sweep (the store logs what went). A failure
+    /// is logged and the next firing tries again: the live goes on.
+    fn sweep(&mut self, now: Millis) {
+        let live = self.config.live.clone();
+        let retention = self.config.retention.clone();
+        if let Err(e) = off_the_runtime(|| self.store.sweep(&live, &retention, now)) {
+            tracing::warn!(error = %e, "retention sweep failed");
+        }
     }
 
     /// The viewers-online count, when it changed.

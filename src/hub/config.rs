@@ -25,6 +25,9 @@ pub struct HubConfig {
     /// decides, poll deadlines and entry windows. The system clock, except
     /// in tests that move time by hand.
     pub clock: Clock,
+    /// How long stored data is kept, and how often the hub sweeps what is
+    /// past its time (at start-up, then every `sweep_every`).
+    pub retention: crate::store::RetentionPolicy,
 }
 
 impl HubConfig {
@@ -37,6 +40,7 @@ impl HubConfig {
             settings: Settings::default(),
             blocked_terms: default_blocked_terms(),
             clock: Clock::system(),
+            retention: crate::store::RetentionPolicy::default(),
         }
     }
 }

@@ -43,6 +43,8 @@ pub(crate) enum Inbox {
     Tick,
     /// Time for polls and instant wins: deadlines and throttled tallies.
     Clock,
+    /// Time to delete what is past its retention period.
+    Sweep,
     /// The published record of an instant win, for `/draws/{id}.json`.
     DrawRecord {
         draw_id: u64,
@@ -108,6 +110,8 @@ pub(crate) enum Timer {
     ViewersOnline,
     /// [`Inbox::Clock`]: poll and instant-win deadlines.
     GameClock,
+    /// [`Inbox::Sweep`]: the retention sweep.
+    Retention,
 }
 
 /// The actor is gone: the hub is stopping.
@@ -175,6 +179,7 @@ impl ActorHandle {
         let item = match timer {
             Timer::ViewersOnline => Inbox::Tick,
             Timer::GameClock => Inbox::Clock,
+            Timer::Retention => Inbox::Sweep,
         };
         match self.inbox.try_send(item) {
             Err(mpsc::error::TrySendError::Closed(_)) => Err(Stopped),

@@ -131,6 +131,12 @@ pub async fn serve_with_store(
         config.limits.game_clock,
         mailbox::Timer::GameClock,
     ));
+    // The start-up sweep ran in `actor::start`; this is the periodic one.
+    let sweeper = tokio::spawn(tick(
+        inbox.clone(),
+        config.retention.sweep_every,
+        mailbox::Timer::Retention,
+    ));
     let stop_inbox = inbox;
     let signal = async move {
         shutdown.await;
@@ -153,6 +159,7 @@ pub async fn serve_with_store(
         .await;
     ticker.abort();
     clock.abort();
+    sweeper.abort();
     // The actor says goodbye to every joined client, then checkpoints.
     actor_done.await;
     // Wait for connection tasks to deliver their goodbyes (bounded).

@@ -418,6 +418,11 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
         why: "when the show was created",
     },
     NotPersonal {
+        table: "lives",
+        column: "swept_message_id",
+        why: "the highest message id retention deleted: a counter",
+    },
+    NotPersonal {
         table: "viewers",
         column: "live_id",
         why: KEY,
@@ -656,6 +661,26 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
         table: "audit",
         column: "hash",
         why: "a hash of the chain",
+    },
+    NotPersonal {
+        table: "audit_checkpoints",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "audit_checkpoints",
+        column: "idx",
+        why: "the index of the last audit record retention pruned",
+    },
+    NotPersonal {
+        table: "audit_checkpoints",
+        column: "hash",
+        why: "a hash of the chain",
+    },
+    NotPersonal {
+        table: "audit_checkpoints",
+        column: "mac",
+        why: "the hub's signature over the checkpoint",
     },
     NotPersonal {
         table: "polls",

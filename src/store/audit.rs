@@ -17,9 +17,18 @@
 //!
 //! The target is an id (message `#12`, viewer `v-…`), never content: the log
 //! must outlive redactions without keeping what they removed.
+//!
+//! Retention prunes the oldest records (`store::retention`). Before it
+//! deletes any, it writes a [`Checkpoint`]: the index and hash of the last
+//! pruned record, signed with HMAC-SHA256 under `<data>/audit.key`. The
+//! chain then starts from the checkpoint instead of the genesis hash
+//! ([`verify_from`]): it still verifies after pruning, and fails when the
+//! checkpoint is forged or records it covers are put back. The database
+//! lets a record be deleted only once a checkpoint covers it (trigger).
 
 use std::path::Path;
 
+use hmac::{Hmac, Mac};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use sha2::{Digest, Sha256};
 
@@ -80,9 +89,30 @@ pub fn chain_hash(prev_hash: &str, live: &str, index: u64, entry: &AuditEntry) -
 /// Checks a live's records in order; the error is the index of the first
 /// record whose link or hash is wrong, and why.
 pub fn verify_chain(live: &str, records: &[AuditRecord]) -> Result<(), (u64, String)> {
-    let mut prev = GENESIS_HASH.to_string();
+    verify_from(live, None, records)
+}
+
+/// [`verify_chain`] for a log that may have been pruned: with a
+/// (signature-checked) checkpoint, the first record must be the one after
+/// it and link to its hash; a record the checkpoint covers is an error.
+pub fn verify_from(
+    live: &str,
+    checkpoint: Option<&Checkpoint>,
+    records: &[AuditRecord],
+) -> Result<(), (u64, String)> {
+    let (start, mut prev) =
+        checkpoint.map_or((0, GENESIS_HASH.to_string()), |c| (c.index, c.hash.clone()));
+    if let Some(r) = records.iter().find(|r| r.index <= start) {
+        return Err((
+            r.index,
+            format!(
+                "record {} was pruned at checkpoint {start}, yet is back",
+                r.index
+            ),
+        ));
+    }
     for (i, r) in records.iter().enumerate() {
-        let expected_index = i as u64 + 1;
+        let expected_index = start + i as u64 + 1;
         if r.index != expected_index {
             return Err((
                 r.index,
@@ -146,10 +176,33 @@ pub fn head(records: &[AuditRecord]) -> Option<Anchor> {
 
 /// Whether a (verified) chain still holds `anchor`: record `anchor.index`
 /// exists and has that hash. Dropping the newest records, or rewriting the
-/// whole chain, fails here even though the chain itself verifies.
-pub fn check_anchor(records: &[AuditRecord], anchor: &Anchor) -> Result<(), String> {
-    let found = usize::try_from(anchor.index - 1)
-        .ok()
+/// whole chain, fails here even though the chain itself verifies. An anchor
+/// on a pruned record holds only if it is the checkpoint's own record.
+pub fn check_anchor(
+    checkpoint: Option<&Checkpoint>,
+    records: &[AuditRecord],
+    anchor: &Anchor,
+) -> Result<(), String> {
+    if let Some(c) = checkpoint.filter(|c| anchor.index <= c.index) {
+        return if anchor.index == c.index && anchor.hash == c.hash {
+            Ok(())
+        } else if anchor.index == c.index {
+            Err(format!(
+                "record {} was pruned with hash {}, not the anchored {}",
+                c.index, c.hash, anchor.hash
+            ))
+        } else {
+            Err(format!(
+                "record {} was pruned by retention (the log starts after record {})",
+                anchor.index, c.index
+            ))
+        };
+    }
+    let first = records.first().map_or(1, |r| r.index);
+    let found = anchor
+        .index
+        .checked_sub(first)
+        .and_then(|i| usize::try_from(i).ok())
         .and_then(|i| records.get(i));
     match found {
         None => Err(format!(
@@ -163,6 +216,90 @@ pub fn check_anchor(records: &[AuditRecord], anchor: &Anchor) -> Result<(), Stri
         )),
         Some(_) => Ok(()),
     }
+}
+
+/// The audit-checkpoint key's file in the data dir.
+pub const AUDIT_KEY_FILE: &str = "audit.key";
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Where a pruned chain starts: record `index` (deleted by retention) had
+/// `hash`. Signed, so that whoever can write the file cannot move the start
+/// of the chain to hide a deletion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub index: u64,
+    /// Lower-case hex SHA-256 of the last pruned record.
+    pub hash: String,
+    /// Hex HMAC-SHA256 over the live, the index and the hash.
+    pub mac: String,
+}
+
+impl Checkpoint {
+    fn tag(key: &[u8], live: &str, index: u64, hash: &str) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+        for field in [live.as_bytes(), &index.to_be_bytes(), hash.as_bytes()] {
+            mac.update(&(field.len() as u64).to_be_bytes());
+            mac.update(field);
+        }
+        mac
+    }
+
+    /// A checkpoint at `index`/`hash` of `live`, signed under `key`.
+    pub fn sign(key: &[u8], live: &str, index: u64, hash: &str) -> Self {
+        let mac = hex(&Self::tag(key, live, index, hash).finalize().into_bytes());
+        Self {
+            index,
+            hash: hash.to_string(),
+            mac,
+        }
+    }
+
+    /// Whether the signature is this live's, under `key` (compared in
+    /// constant time).
+    pub fn verify(&self, key: &[u8], live: &str) -> Result<(), (u64, String)> {
+        let forged = || {
+            (
+                self.index,
+                format!(
+                    "the retention checkpoint at record {} is not signed by this hub's audit key",
+                    self.index
+                ),
+            )
+        };
+        let bytes = unhex(&self.mac).ok_or_else(forged)?;
+        Self::tag(key, live, self.index, &self.hash)
+            .verify_slice(&bytes)
+            .map_err(|_| forged())
+    }
+}
+
+/// Lower-case or upper-case hex to bytes; `None` for anything else.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// A live's checkpoint, if its log was ever pruned.
+pub(crate) fn read_checkpoint(
+    conn: &Connection,
+    live_id: i64,
+) -> Result<Option<Checkpoint>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT idx, hash, mac FROM audit_checkpoints WHERE live_id = ?1")?
+        .query_row([live_id], |r| {
+            Ok(Checkpoint {
+                index: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                hash: r.get(1)?,
+                mac: r.get(2)?,
+            })
+        })
+        .optional()?)
 }
 
 /// A live's records in index order, as stored (not verified).
@@ -204,6 +341,15 @@ pub(crate) fn read_records(
 /// a hub may be serving from it: no key is loaded, nothing is created, and
 /// a missing store or live is an error rather than a fresh empty one.
 pub fn read_log(db: &Path, live: &str) -> Result<Vec<AuditRecord>, StoreError> {
+    read_log_and_checkpoint(db, live).map(|(records, _)| records)
+}
+
+/// [`read_log`] with the live's retention checkpoint, when it has one
+/// (its signature is not checked here: see [`Checkpoint::verify`]).
+pub fn read_log_and_checkpoint(
+    db: &Path,
+    live: &str,
+) -> Result<(Vec<AuditRecord>, Option<Checkpoint>), StoreError> {
     let path = db.to_path_buf();
     if !path.exists() {
         return Err(StoreError::Io {
@@ -220,7 +366,17 @@ pub fn read_log(db: &Path, live: &str) -> Result<Vec<AuditRecord>, StoreError> {
         .query_row("SELECT id FROM lives WHERE name = ?1", [live], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StoreError::UnknownLive(live.to_string()))?;
-    read_records(&conn, live_id)
+    let has_checkpoints: bool = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_checkpoints'",
+        [],
+        |r| r.get(0),
+    )?;
+    let checkpoint = if has_checkpoints {
+        read_checkpoint(&conn, live_id)?
+    } else {
+        None
+    };
+    Ok((read_records(&conn, live_id)?, checkpoint))
 }
 
 #[cfg(test)]

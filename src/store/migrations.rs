@@ -223,6 +223,26 @@ const STEPS: &[&str] = &[
     UPDATE viewers SET email_sealed = NULL WHERE email_purpose IS NULL;
     DROP VIEW consents_in_force;
     ",
+    // 4: retention (see store::retention).
+    r"
+    -- Where a pruned audit chain starts: the last pruned record's index and
+    -- hash, HMAC-signed under audit.key (see store::audit::Checkpoint).
+    CREATE TABLE audit_checkpoints (
+        live_id  INTEGER PRIMARY KEY REFERENCES lives(id),
+        idx      INTEGER NOT NULL,
+        hash     TEXT NOT NULL,
+        mac      TEXT NOT NULL
+    );
+    -- Records stay undeletable, except those a checkpoint covers.
+    DROP TRIGGER audit_no_delete;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    WHEN NOT EXISTS (SELECT 1 FROM audit_checkpoints c
+                     WHERE c.live_id = OLD.live_id AND c.idx >= OLD.idx)
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    -- The highest message id retention deleted, so a restarted hub never
+    -- numbers a new message with the id of a swept one.
+    ALTER TABLE lives ADD COLUMN swept_message_id INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// The schema version this build writes.
@@ -294,5 +314,24 @@ mod tests {
             })
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn only_audit_records_a_checkpoint_covers_can_be_deleted() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO lives (id, name, epoch, created_at) VALUES (1, 's', 'e', 0);
+             INSERT INTO audit VALUES (1, 1, 0, 'a', 'admin', 'ban', 'v', '', 'p', 'h1');
+             INSERT INTO audit VALUES (1, 2, 0, 'a', 'admin', 'ban', 'v', '', 'h1', 'h2');
+             INSERT INTO audit_checkpoints VALUES (1, 1, 'h1', 'm');",
+        )
+        .unwrap();
+        assert!(conn.execute("DELETE FROM audit WHERE idx = 2", []).is_err());
+        assert_eq!(
+            conn.execute("DELETE FROM audit WHERE idx = 1", []).unwrap(),
+            1
+        );
+        assert!(conn.execute("UPDATE audit SET reason = 'x'", []).is_err());
     }
 }

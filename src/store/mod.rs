@@ -44,12 +44,16 @@
 //! - redaction removes the text, not a flag ([`Store::commit`] with
 //!   [`Event::Redacted`](crate::protocol::Event::Redacted)), and [`Store::checkpoint`] makes sure the old page
 //!   images leave the write-ahead log too;
-//! - the audit log is append-only and hash-chained ([`Store::verify_audit_chain`]).
+//! - the audit log is append-only and hash-chained ([`Store::verify_audit_chain`]);
+//! - what is past the brand's retention periods is deleted by a sweep
+//!   ([`Store::sweep`], [`retention`]); pruned audit records leave a signed
+//!   checkpoint so the chain still verifies.
 
 pub mod audit;
 pub mod contact;
 pub mod games;
 mod migrations;
+pub mod retention;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -58,6 +62,7 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditEntry, AuditRecord};
 pub use games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
+pub use retention::{RetentionPolicy, SweepReport};
 pub use sqlite::{DB_FILE, Durability, SqliteStore};
 
 use crate::protocol::{
@@ -476,4 +481,17 @@ pub trait Store: Send + 'static {
     /// Every poll (with its votes) and instant win (with its seed, entrants
     /// and record) of the live, oldest first: what a restarted hub continues.
     fn games(&mut self, live: &str) -> Result<StoredGames, StoreError>;
+
+    /// Deletes what `policy` no longer keeps at `now` ([`retention`]), then
+    /// checkpoints; the report counts what went. The default deletes
+    /// nothing: a store that keeps personal data must implement it.
+    fn sweep(
+        &mut self,
+        live: &str,
+        policy: &RetentionPolicy,
+        now: Millis,
+    ) -> Result<SweepReport, StoreError> {
+        let _ = (live, policy, now);
+        Ok(SweepReport::default())
+    }
 }

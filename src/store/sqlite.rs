@@ -38,6 +38,7 @@ use super::contact::{
 };
 use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
 use super::migrations;
+use super::retention::{RetentionPolicy, SweepReport, cutoff};
 use super::{
     CommandOutcome, Commit, LiveHead, RECENT_STAFF_ACTIONS, Store, StoreError, StoredSnapshot,
     StoredViewer, VIEWER_CARD_RECENT, ViewerRecord, WorkingSet,
@@ -97,6 +98,8 @@ pub struct SqliteStore {
     lives: HashMap<String, LiveState>,
     path: PathBuf,
     batches_since_prune: u32,
+    /// A sweep deleted rows but could not checkpoint: the next one does.
+    sweep_checkpoint_due: bool,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -166,6 +169,7 @@ impl SqliteStore {
             lives: HashMap::new(),
             path,
             batches_since_prune: 0,
+            sweep_checkpoint_due: false,
         })
     }
 
@@ -1064,7 +1068,8 @@ impl Store for SqliteStore {
             };
             let last_message_id: i64 = tx.query_row(
                 "SELECT max(coalesce((SELECT max(id) FROM messages WHERE live_id = ?1), 0), \
-                 coalesce((SELECT max(message_id) FROM tombstones WHERE live_id = ?1), 0))",
+                 coalesce((SELECT max(message_id) FROM tombstones WHERE live_id = ?1), 0), \
+                 (SELECT swept_message_id FROM lives WHERE id = ?1))",
                 [id],
                 |r| r.get(0),
             )?;
@@ -1075,7 +1080,17 @@ impl Store for SqliteStore {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?
-                .unwrap_or((0, GENESIS_HASH.to_string()));
+                .map_or_else(
+                    // A log pruned to nothing continues from its checkpoint.
+                    || {
+                        audit::read_checkpoint(&tx, id).map(|c| {
+                            c.map_or((0, GENESIS_HASH.to_string()), |c| {
+                                (sql_i64(c.index), c.hash)
+                            })
+                        })
+                    },
+                    Ok,
+                )?;
             tx.commit()?;
             self.lives.insert(
                 live.to_string(),
@@ -1503,11 +1518,14 @@ impl Store for SqliteStore {
     }
 
     fn verify_audit_chain(&mut self, live: &str) -> Result<(), StoreError> {
+        let checkpoint = self.verified_checkpoint(live)?;
         let records = self.audit_log(live)?;
-        audit::verify_chain(live, &records).map_err(|(record, why)| StoreError::AuditChainBroken {
-            live: live.to_string(),
-            record,
-            why,
+        audit::verify_from(live, checkpoint.as_ref(), &records).map_err(|(record, why)| {
+            StoreError::AuditChainBroken {
+                live: live.to_string(),
+                record,
+                why,
+            }
         })
     }
 
@@ -1521,6 +1539,27 @@ impl Store for SqliteStore {
             return Err(StoreError::CheckpointBusy);
         }
         Ok(())
+    }
+
+    fn sweep(
+        &mut self,
+        live: &str,
+        policy: &RetentionPolicy,
+        now: Millis,
+    ) -> Result<SweepReport, StoreError> {
+        let report = self.sweep_live(live, policy, now)?;
+        if report.total() > 0 || self.sweep_checkpoint_due {
+            // The deleted cells are zeroed (secure_delete); their old page
+            // images leave the WAL here. Busy (a reader holds it): the next
+            // sweep tries again.
+            self.sweep_checkpoint_due = false;
+            if let Err(e) = self.checkpoint() {
+                self.sweep_checkpoint_due = true;
+                tracing::warn!(error = %e, "checkpoint after a retention sweep failed");
+            }
+        }
+        report.log();
+        Ok(report)
     }
 
     fn games(&mut self, live: &str) -> Result<StoredGames, StoreError> {
@@ -1603,5 +1642,218 @@ impl Store for SqliteStore {
             });
         }
         Ok(games)
+    }
+}
+
+// ── retention sweep ─────────────────────────────────────────────────────
+// What `store::retention` deletes, and how. Kept in one block: the other
+// store code only reads `lives.swept_message_id` and the audit checkpoint.
+
+/// Rows a statement deleted or changed, as a count.
+fn rows(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// Chat past `chat`: the text, its tombstone and pin, and the log's events
+/// of it; the highest id swept is remembered so it is never reused.
+fn sweep_chat(
+    tx: &Transaction,
+    live_id: i64,
+    chat: Millis,
+    report: &mut SweepReport,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE lives SET swept_message_id = max(swept_message_id, \
+         coalesce((SELECT max(id) FROM messages WHERE live_id = ?1 AND at < ?2), 0), \
+         coalesce((SELECT max(message_id) FROM tombstones WHERE live_id = ?1 AND posted_at < ?2), 0)) \
+         WHERE id = ?1",
+        params![live_id, chat],
+    )?;
+    tx.execute(
+        "DELETE FROM pins WHERE live_id = ?1 AND message_id IN \
+         (SELECT id FROM messages WHERE live_id = ?1 AND at < ?2)",
+        params![live_id, chat],
+    )?;
+    report.messages = rows(tx.execute(
+        "DELETE FROM messages WHERE live_id = ?1 AND at < ?2",
+        params![live_id, chat],
+    )?);
+    report.tombstones = rows(tx.execute(
+        "DELETE FROM tombstones WHERE live_id = ?1 AND posted_at < ?2",
+        params![live_id, chat],
+    )?);
+    // Older events go; so does a younger event that carried a message
+    // now gone (a release), which replay could not serve.
+    report.events = rows(tx.execute(
+        "DELETE FROM events WHERE live_id = ?1 AND (at < ?2 OR (kind IN ('message', 'released') \
+         AND message_id IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.live_id = ?1 AND m.id = events.message_id) \
+         AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.live_id = ?1 AND t.message_id = events.message_id)))",
+        params![live_id, chat],
+    )?);
+    Ok(())
+}
+
+/// Audit records older than `before`, as a prefix of the chain (up to the
+/// first record young enough), behind a checkpoint signed with `key`.
+fn prune_audit(
+    tx: &Transaction,
+    live: &str,
+    live_id: i64,
+    before: Millis,
+    key: &[u8],
+) -> Result<u64, StoreError> {
+    let last_pruned: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT idx, hash FROM audit WHERE live_id = ?1 AND idx < coalesce( \
+             (SELECT min(idx) FROM audit WHERE live_id = ?1 AND at >= ?2), ?3) \
+             ORDER BY idx DESC LIMIT 1",
+            params![live_id, before, i64::MAX],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((index, hash)) = last_pruned {
+        let checkpoint = audit::Checkpoint::sign(key, live, u64_from_sql(index), &hash);
+        tx.execute(
+            "INSERT INTO audit_checkpoints (live_id, idx, hash, mac) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (live_id) DO UPDATE SET idx = ?2, hash = ?3, mac = ?4",
+            params![live_id, index, checkpoint.hash, checkpoint.mac],
+        )?;
+        return Ok(rows(tx.execute(
+            "DELETE FROM audit WHERE live_id = ?1 AND idx <= ?2",
+            params![live_id, index],
+        )?));
+    }
+    Ok(0)
+}
+
+impl SqliteStore {
+    /// The names of the lives stored, for a sweep of the whole data dir.
+    pub fn live_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT name FROM lives ORDER BY id")?;
+        let names = stmt.query_map([], |r| r.get(0))?;
+        Ok(names.collect::<Result<_, _>>()?)
+    }
+
+    /// The key that signs audit checkpoints, made on first use.
+    fn audit_key(
+        &self,
+        create: bool,
+    ) -> Result<zeroize::Zeroizing<[u8; secret_file::SECRET_LEN]>, StoreError> {
+        let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
+        let path = dir.join(audit::AUDIT_KEY_FILE);
+        let key = if create {
+            secret_file::load_or_create(&path)
+        } else {
+            secret_file::load(&path)
+        };
+        key.map(zeroize::Zeroizing::new).map_err(key_error)
+    }
+
+    /// Deletes, in one transaction, what `policy` no longer keeps at `now`.
+    fn sweep_live(
+        &mut self,
+        live: &str,
+        policy: &RetentionPolicy,
+        now: Millis,
+    ) -> Result<SweepReport, StoreError> {
+        let live_id = self.live_id(live)?;
+        let audit_key = self.audit_key(true)?;
+        let mut report = SweepReport::default();
+        let tx = self.conn.transaction()?;
+
+        sweep_chat(&tx, live_id, cutoff(now, policy.chat), &mut report)?;
+
+        // Contact data, by the purpose it was collected for.
+        for purpose in [
+            ConsentPurpose::PrizeContact,
+            ConsentPurpose::SmsReminders,
+            ConsentPurpose::Marketing,
+        ] {
+            let before = cutoff(now, policy.contact(purpose));
+            let name = wire_name(&purpose);
+            for (value, seal_purpose) in [
+                ("phone_sealed", "phone_purpose"),
+                ("email_sealed", "email_purpose"),
+            ] {
+                report.contact_values += rows(tx.execute(
+                    &format!(
+                        "UPDATE viewers SET {value} = NULL, {seal_purpose} = NULL \
+                         WHERE live_id = ?1 AND {seal_purpose} = ?2 AND last_seen < ?3 \
+                         AND {value} IS NOT NULL"
+                    ),
+                    params![live_id, name, before],
+                )?);
+            }
+        }
+
+        // Consents: history goes, the grant in force stays (it is the
+        // proof for what is still held).
+        report.consents = rows(tx.execute(
+            "DELETE FROM consents WHERE live_id = ?1 AND at < ?2 AND NOT (granted = 1 AND id = \
+             (SELECT max(l.id) FROM consents l WHERE l.live_id = consents.live_id \
+              AND l.viewer_id = consents.viewer_id AND l.purpose = consents.purpose))",
+            params![live_id, cutoff(now, policy.consents)],
+        )?);
+
+        report.moderation_notes = rows(tx.execute(
+            "DELETE FROM sanctions WHERE live_id = ?1 AND coalesce(until, at) < ?2",
+            params![live_id, cutoff(now, policy.moderation_notes)],
+        )?);
+        report.command_outcomes = rows(tx.execute(
+            "DELETE FROM command_outcomes WHERE live_id = ?1 AND at < ?2",
+            params![live_id, cutoff(now, policy.command_outcomes)],
+        )?);
+
+        let draws = cutoff(now, policy.draws);
+        tx.execute(
+            "DELETE FROM entries WHERE live_id = ?1 AND draw_id IN \
+             (SELECT id FROM instant_wins WHERE live_id = ?1 AND drawn_at < ?2)",
+            params![live_id, draws],
+        )?;
+        report.draws = rows(tx.execute(
+            "DELETE FROM instant_wins WHERE live_id = ?1 AND drawn_at < ?2",
+            params![live_id, draws],
+        )?);
+        tx.execute(
+            "DELETE FROM votes WHERE live_id = ?1 AND poll_id IN \
+             (SELECT id FROM polls WHERE live_id = ?1 AND closed_at < ?2)",
+            params![live_id, draws],
+        )?;
+        report.draws += rows(tx.execute(
+            "DELETE FROM polls WHERE live_id = ?1 AND closed_at < ?2",
+            params![live_id, draws],
+        )?);
+
+        report.audit_records = prune_audit(
+            &tx,
+            live,
+            live_id,
+            cutoff(now, policy.audit),
+            &audit_key[..],
+        )?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// The live's audit checkpoint, its signature checked.
+    fn verified_checkpoint(&mut self, live: &str) -> Result<Option<audit::Checkpoint>, StoreError> {
+        let live_id = self.live_id(live)?;
+        let Some(checkpoint) = audit::read_checkpoint(&self.conn, live_id)? else {
+            return Ok(None);
+        };
+        let broken = |(record, why)| StoreError::AuditChainBroken {
+            live: live.to_string(),
+            record,
+            why,
+        };
+        let key = self.audit_key(false).map_err(|e| {
+            broken((
+                checkpoint.index,
+                format!("the audit key that signs the retention checkpoint cannot be read: {e}"),
+            ))
+        })?;
+        checkpoint.verify(&*key, live).map_err(broken)?;
+        Ok(Some(checkpoint))
     }
 }

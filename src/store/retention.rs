@@ -1,0 +1,304 @@
+//! How long each kind of stored data is kept, and the sweep that deletes
+//! what is past its time.
+//!
+//! The brand sets the periods ([`RetentionPolicy`], read from the
+//! `[retention]` table of the hub's TOML configuration by
+//! [`RetentionPolicy::from_toml`]); the hub sweeps at start-up and every
+//! [`RetentionPolicy::sweep_every`] (`Store::sweep`), and `regie privacy
+//! sweep` runs one sweep from the command line. What is past its time is
+//! **deleted**, not flagged: `secure_delete` zeroes the freed cells and a
+//! WAL checkpoint lets go of the old page images. The [`SweepReport`]
+//! counts what went, and nothing else.
+//!
+//! What each period measures from:
+//!
+//! | key | deleted when | default |
+//! |---|---|---|
+//! | `chat` | a message (and its tombstone, pin and log events) is older | 90 days |
+//! | `contact.<purpose>` | the viewer was last seen longer ago (lives have no end yet: the viewer's last presence stands for it) | `prize_contact` 30 days, `sms_reminders` 1 day, `marketing` 3 years |
+//! | `consents` | a consent record is older **and** is not the one in force for a value still held (a withdrawal, or a superseded record) | 3 years |
+//! | `moderation_notes` | a sanction ended (a ban: was imposed) longer ago | 1 year |
+//! | `command_outcomes` | a remembered outcome is older | 6 hours |
+//! | `audit` | an audit record is older; a signed checkpoint keeps the chain verifiable ([`super::audit::Checkpoint`]) | 1 year |
+//! | `draws` | an instant win was drawn, or a poll closed, longer ago (with its entries or votes) | 1 year |
+//!
+//! `sweep_every` (default 1 hour) is how often the hub sweeps.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::protocol::{ConsentPurpose, Millis};
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// The retention periods of a hub. See the module docs for what each
+/// period measures from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    pub chat: Duration,
+    pub prize_contact: Duration,
+    pub sms_reminders: Duration,
+    pub marketing: Duration,
+    pub consents: Duration,
+    pub moderation_notes: Duration,
+    pub command_outcomes: Duration,
+    pub audit: Duration,
+    pub draws: Duration,
+    /// How often the hub sweeps (it also sweeps once at start-up).
+    pub sweep_every: Duration,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self {
+            chat: 90 * DAY,
+            prize_contact: 30 * DAY,
+            sms_reminders: DAY,
+            marketing: 3 * 365 * DAY,
+            consents: 3 * 365 * DAY,
+            moderation_notes: 365 * DAY,
+            command_outcomes: Duration::from_secs(6 * 3600),
+            audit: 365 * DAY,
+            draws: 365 * DAY,
+            sweep_every: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// A configuration the hub refuses, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum RetentionConfigError {
+    #[error("the configuration is not valid TOML, or has a key regie does not know: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error(
+        "retention.{key}: {value:?} is not a period (write e.g. \"90d\", \"6h\", \"1y\"): {why}"
+    )]
+    Period {
+        key: String,
+        value: String,
+        why: String,
+    },
+    #[error("retention.{key}: a period must be longer than zero")]
+    Zero { key: String },
+}
+
+/// The configuration file, as far as retention goes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    retention: Option<RawRetention>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    chat: Option<String>,
+    contact: Option<HashMap<ConsentPurpose, String>>,
+    consents: Option<String>,
+    moderation_notes: Option<String>,
+    command_outcomes: Option<String>,
+    audit: Option<String>,
+    draws: Option<String>,
+    sweep_every: Option<String>,
+}
+
+/// One period, or the error naming its key.
+fn period(
+    key: &str,
+    value: Option<&String>,
+    default: Duration,
+) -> Result<Duration, RetentionConfigError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let parsed =
+        humantime::parse_duration(value.trim()).map_err(|e| RetentionConfigError::Period {
+            key: key.to_string(),
+            value: value.clone(),
+            why: e.to_string(),
+        })?;
+    if parsed.is_zero() {
+        return Err(RetentionConfigError::Zero {
+            key: key.to_string(),
+        });
+    }
+    Ok(parsed)
+}
+
+impl RetentionPolicy {
+    /// The periods of a TOML configuration; a key left out keeps its
+    /// default, an unknown key or a value that is not a period is refused.
+    pub fn from_toml(text: &str) -> Result<Self, RetentionConfigError> {
+        let raw: RawConfig = toml::from_str(text)?;
+        let d = Self::default();
+        let Some(r) = raw.retention else {
+            return Ok(d);
+        };
+        let contact = r.contact.unwrap_or_default();
+        let purpose = |p: ConsentPurpose, name: &str, default| {
+            period(&format!("contact.{name}"), contact.get(&p), default)
+        };
+        Ok(Self {
+            chat: period("chat", r.chat.as_ref(), d.chat)?,
+            prize_contact: purpose(
+                ConsentPurpose::PrizeContact,
+                "prize_contact",
+                d.prize_contact,
+            )?,
+            sms_reminders: purpose(
+                ConsentPurpose::SmsReminders,
+                "sms_reminders",
+                d.sms_reminders,
+            )?,
+            marketing: purpose(ConsentPurpose::Marketing, "marketing", d.marketing)?,
+            consents: period("consents", r.consents.as_ref(), d.consents)?,
+            moderation_notes: period(
+                "moderation_notes",
+                r.moderation_notes.as_ref(),
+                d.moderation_notes,
+            )?,
+            command_outcomes: period(
+                "command_outcomes",
+                r.command_outcomes.as_ref(),
+                d.command_outcomes,
+            )?,
+            audit: period("audit", r.audit.as_ref(), d.audit)?,
+            draws: period("draws", r.draws.as_ref(), d.draws)?,
+            sweep_every: period("sweep_every", r.sweep_every.as_ref(), d.sweep_every)?,
+        })
+    }
+
+    /// How long contact data collected for `purpose` is kept.
+    pub fn contact(&self, purpose: ConsentPurpose) -> Duration {
+        match purpose {
+            ConsentPurpose::PrizeContact => self.prize_contact,
+            ConsentPurpose::SmsReminders => self.sms_reminders,
+            ConsentPurpose::Marketing => self.marketing,
+        }
+    }
+}
+
+/// `now - period`, in the store's milliseconds (saturating: a period of a
+/// thousand years deletes nothing rather than wrapping).
+pub(crate) fn cutoff(now: Millis, period: Duration) -> Millis {
+    now.saturating_sub(i64::try_from(period.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// What one sweep deleted: counts only, never content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Chat messages (text and author) deleted.
+    pub messages: u64,
+    /// Tombstones of redacted messages deleted with the chat.
+    pub tombstones: u64,
+    /// Event-log rows deleted with the chat.
+    pub events: u64,
+    /// Contact values (a phone or an e-mail, with their seals) deleted.
+    pub contact_values: u64,
+    pub consents: u64,
+    /// Sanctions (timeouts, bans) and their reasons.
+    pub moderation_notes: u64,
+    pub command_outcomes: u64,
+    pub audit_records: u64,
+    /// Instant wins and polls, with their entries and votes.
+    pub draws: u64,
+}
+
+impl SweepReport {
+    /// Everything deleted, in rows.
+    pub fn total(&self) -> u64 {
+        self.messages
+            + self.tombstones
+            + self.events
+            + self.contact_values
+            + self.consents
+            + self.moderation_notes
+            + self.command_outcomes
+            + self.audit_records
+            + self.draws
+    }
+
+    /// Logs the counts (and only them).
+    pub fn log(&self) {
+        tracing::info!(
+            messages = self.messages,
+            tombstones = self.tombstones,
+            events = self.events,
+            contact_values = self.contact_values,
+            consents = self.consents,
+            moderation_notes = self.moderation_notes,
+            command_outcomes = self.command_outcomes,
+            audit_records = self.audit_records,
+            draws = self.draws,
+            "retention sweep"
+        );
+    }
+}
+
+impl std::fmt::Display for SweepReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "messages          {}", self.messages)?;
+        writeln!(f, "tombstones        {}", self.tombstones)?;
+        writeln!(f, "events            {}", self.events)?;
+        writeln!(f, "contact values    {}", self.contact_values)?;
+        writeln!(f, "consents          {}", self.consents)?;
+        writeln!(f, "moderation notes  {}", self.moderation_notes)?;
+        writeln!(f, "command outcomes  {}", self.command_outcomes)?;
+        writeln!(f, "audit records     {}", self.audit_records)?;
+        write!(f, "draws             {}", self.draws)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_keeps_the_defaults() {
+        assert_eq!(
+            RetentionPolicy::from_toml("").unwrap(),
+            RetentionPolicy::default()
+        );
+    }
+
+    #[test]
+    fn periods_are_read_by_key() {
+        let p = RetentionPolicy::from_toml(
+            "[retention]\nchat = \"7d\"\nsweep_every = \"5m\"\n[retention.contact]\nsms_reminders = \"2h\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.chat, 7 * DAY);
+        assert_eq!(p.sweep_every, Duration::from_secs(300));
+        assert_eq!(
+            p.contact(ConsentPurpose::SmsReminders),
+            Duration::from_secs(7200)
+        );
+        assert_eq!(p.audit, RetentionPolicy::default().audit);
+    }
+
+    #[test]
+    fn hostile_values_name_their_key() {
+        for (text, key) in [
+            ("[retention]\nchat = \"soon\"", "retention.chat"),
+            ("[retention]\naudit = \"0s\"", "retention.audit"),
+            (
+                "[retention.contact]\nmarketing = \"-1d\"",
+                "retention.contact.marketing",
+            ),
+            ("[retention]\nchats = \"1d\"", "chats"),
+            ("[retention.contact]\nfax = \"1d\"", "fax"),
+            ("[retention]\nchat = 90", "chat"),
+        ] {
+            let err = RetentionPolicy::from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(key), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_huge_period_cuts_off_nothing() {
+        assert!(cutoff(1_000, Duration::from_secs(u64::MAX)) < 0);
+        assert_eq!(cutoff(10_000, Duration::from_secs(3)), 7_000);
+    }
+}
