@@ -50,6 +50,7 @@ pub mod audit;
 pub mod contact;
 pub mod games;
 mod migrations;
+pub mod requests;
 mod sqlite;
 
 use std::collections::BTreeMap;
