@@ -595,6 +595,18 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
             },
         )?,
         Event::Redacted { tombstone } => redact(tx, live_id, tombstone)?,
+        Event::ViewerRectified {
+            viewer_id,
+            first_name,
+            pseudonym,
+            ..
+        } => rectify(
+            tx,
+            live_id,
+            viewer_id,
+            first_name.as_deref(),
+            pseudonym.as_deref(),
+        )?,
         Event::ViewersOnline { .. }
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
@@ -1849,6 +1861,49 @@ impl SqliteStore {
             notes: Vec::new(),
         }))
     }
+}
+
+/// Rectification (Art. 16): the viewer's row, their lines, the answers
+/// addressed to them, and the names earlier rectification events carried,
+/// so no older value stays behind in the file (`secure_delete` zeroes the
+/// old cells; the hub checkpoints after, as after a redaction).
+fn rectify(
+    tx: &Transaction,
+    live_id: i64,
+    viewer: &ViewerId,
+    first_name: Option<&str>,
+    pseudonym: Option<&str>,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE viewers SET first_name = coalesce(?3, first_name), \
+         pseudonym = coalesce(?4, pseudonym) WHERE live_id = ?1 AND viewer_id = ?2",
+    )?
+    .execute(params![live_id, viewer.0, first_name, pseudonym])?;
+    tx.prepare_cached(
+        "UPDATE messages SET author_name = coalesce(?3, author_name), \
+         author_pseudonym = coalesce(?4, author_pseudonym) \
+         WHERE live_id = ?1 AND viewer_id = ?2",
+    )?
+    .execute(params![live_id, viewer.0, first_name, pseudonym])?;
+    if let Some(first_name) = first_name {
+        tx.prepare_cached(
+            "UPDATE messages SET reply_to_name = ?3 WHERE live_id = ?1 AND reply_to_id IN ( \
+               SELECT id FROM messages WHERE live_id = ?1 AND viewer_id = ?2 \
+               UNION SELECT message_id FROM tombstones WHERE live_id = ?1 AND author_id = ?2)",
+        )?
+        .execute(params![live_id, viewer.0, first_name])?;
+    }
+    for (field, value) in [("$.first_name", first_name), ("$.pseudonym", pseudonym)] {
+        let Some(value) = value else { continue };
+        tx.prepare_cached(
+            "UPDATE events SET payload = json_set(payload, ?3, ?4) \
+             WHERE live_id = ?1 AND kind = 'viewer_rectified' \
+             AND json_extract(payload, '$.viewer_id') = ?2 \
+             AND json_extract(payload, ?3) IS NOT NULL",
+        )?
+        .execute(params![live_id, viewer.0, field, value])?;
+    }
+    Ok(())
 }
 
 /// A poll or draw as launched, without who launched it: a staff member's
