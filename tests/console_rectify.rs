@@ -43,7 +43,9 @@ fn a_rectification_relabels_the_viewers_lines_and_the_answers_to_them() {
     let q = c.feed.message(MessageId(2)).expect("julie's question");
     assert_eq!(first_name(&q.author), "Juliette");
     assert_ne!(
-        c.feed.get(MessageId(2)).map(|e| e.revision()),
+        c.feed
+            .get(MessageId(2))
+            .map(regie::console::feed::FeedEntry::revision),
         Some(before),
         "a relabelled line is wrapped again"
     );
