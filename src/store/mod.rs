@@ -45,6 +45,10 @@
 //!   [`Event::Redacted`](crate::protocol::Event::Redacted)), and [`Store::checkpoint`] makes sure the old page
 //!   images leave the write-ahead log too;
 //! - the audit log is append-only and hash-chained ([`Store::verify_audit_chain`]).
+//! - rights requests: [`SqliteStore::export_viewer`] gathers one viewer's
+//!   data (Art. 15/20), a `viewer_rectified` event corrects their names
+//!   everywhere they are stored (Art. 16), and [`requests`] keeps the
+//!   requests log with its Art. 12(3) deadlines.
 
 pub mod audit;
 pub mod contact;
