@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 18] = [
+const ALL_EVENTS: [&str; 19] = [
     "message",
     "released",
     "redacted",
@@ -87,6 +87,7 @@ const ALL_EVENTS: [&str; 18] = [
     "question_reopened",
     "viewer_timed_out",
     "viewer_banned",
+    "viewer_rectified",
     "viewers_online",
     "poll_opened",
     "poll_tally",

@@ -13,7 +13,7 @@
 //! | [`demo`] | `regie demo` | [`crate::demo::Demo`], then the console |
 //! | [`bench`] | `regie bench` | [`crate::bench::hub::run`], [`crate::console::bench::run`] |
 //! | [`verify_draw`] | `regie verify-draw` | [`crate::instant_win::verify`] |
-//! | [`privacy`] | `regie privacy register\|sweep` | [`crate::privacy::register::render`], [`crate::store::Store::sweep`] |
+//! | [`privacy`] | `regie privacy register\|sweep\|export\|consent-text\|requests` | [`crate::privacy::register::render`], [`crate::store::Store::sweep`], [`crate::privacy::export`], [`crate::store::requests`] |
 //! | [`keys`] | `regie keys rotate contact` | [`crate::store::contact::rotate`] |
 //! | [`audit`] | `regie audit verify\|show\|head` | [`crate::store::audit::read_log`] |
 //!

@@ -228,6 +228,39 @@ impl Feed {
             .and_then(|i| self.entries.get_mut(usize::try_from(i).ok()?))
     }
 
+    /// Relabels a rectified viewer's lines and the answers addressed to
+    /// them (each changed line a new revision, so it is wrapped again).
+    pub fn relabel(
+        &mut self,
+        viewer: &crate::protocol::ViewerId,
+        first_name: Option<&str>,
+        pseudonym: Option<&str>,
+    ) {
+        let changed = crate::protocol::relabel_all(
+            self.entries.iter_mut().filter_map(|e| match &mut e.entry {
+                ChatEntry::Message(m) => Some(m),
+                ChatEntry::Redacted(_) => None,
+            }),
+            viewer,
+            first_name,
+            pseudonym,
+        );
+        for id in changed {
+            let revision = self.next_revision();
+            let Some(pos) = self.pos_of(id) else { continue };
+            let author = self.slot_mut(pos).and_then(|slot| {
+                slot.revision = revision;
+                match &slot.entry {
+                    ChatEntry::Message(m) => Some(m.author.clone()),
+                    ChatEntry::Redacted(_) => None,
+                }
+            });
+            if let Some(author) = author {
+                self.names.note(&author);
+            }
+        }
+    }
+
     /// Changes a message in place (answered, hidden, released) (a new
     /// revision). Returns false when the id is not (or no longer) here.
     pub fn update_message(&mut self, id: MessageId, change: impl FnOnce(&mut ChatMessage)) -> bool {

@@ -917,6 +917,19 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             state.log_activity(at, by, what);
         }
         Event::Redacted { tombstone } => on_redacted(state, at, &tombstone),
+        Event::ViewerRectified {
+            viewer_id,
+            first_name,
+            pseudonym,
+            by,
+        } => on_rectified(
+            state,
+            at,
+            &viewer_id,
+            first_name.as_deref(),
+            pseudonym.as_deref(),
+            by,
+        ),
         Event::Hidden { message_id, by } => {
             let what = format!("hid {}", state.describe(message_id));
             state
@@ -1124,6 +1137,33 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
 /// A redaction removes the text from every place this console holds it:
 /// the feed (tombstone in place), the queues, the pinned card, an open
 /// viewer card, a pending redact confirmation.
+/// Support corrected a viewer's names: every line of theirs on screen
+/// (feed, questions, held, pin) and every answer to them is relabelled.
+/// The activity line names no value, as the audit does not.
+fn on_rectified(
+    state: &mut Console,
+    at: Millis,
+    viewer: &ViewerId,
+    first_name: Option<&str>,
+    pseudonym: Option<&str>,
+    by: Actor,
+) {
+    state.feed.relabel(viewer, first_name, pseudonym);
+    let pinned = state.pinned.as_mut().and_then(|p| p.message.as_mut());
+    crate::protocol::relabel_all(
+        state
+            .questions
+            .iter_mut()
+            .chain(state.held.iter_mut())
+            .chain(pinned),
+        viewer,
+        first_name,
+        pseudonym,
+    );
+    let what = format!("rectified {}", viewer_label(state, viewer));
+    state.log_activity(at, Some(by), what);
+}
+
 fn on_redacted(state: &mut Console, at: Millis, tombstone: &Tombstone) {
     let id = tombstone.message_id;
     let what = format!("redacted {}", state.describe(id));

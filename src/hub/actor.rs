@@ -406,7 +406,8 @@ struct SessionActor {
     dispatch: mpsc::Sender<Dispatch>,
     /// What this turn will hand to the fan-out task.
     out: Vec<Dispatch>,
-    /// A redaction was committed: checkpoint once the batch is handed over.
+    /// A redaction or rectification was committed: checkpoint once the
+    /// batch is handed over, so the old text or name leaves the WAL.
     checkpoint_due: bool,
     /// Joined connections, with the viewer id for viewers (for the
     /// viewers-online count, to reload sanctions after a failed commit, and
@@ -640,9 +641,12 @@ impl SessionActor {
         }
         self.metrics.events.inc_by(events.len() as u64);
 
-        let redacted = events
-            .iter()
-            .any(|f| matches!(f.event, Event::Redacted { .. }));
+        let redacted = events.iter().any(|f| {
+            matches!(
+                f.event,
+                Event::Redacted { .. } | Event::ViewerRectified { .. }
+            )
+        });
         self.send(Dispatch::Batch {
             events,
             replies: replies.into_iter().map(|r| (r.conn, r.frame)).collect(),

@@ -210,6 +210,16 @@ pub struct Session {
     /// Viewers connected now, as the actor last told: a poll's
     /// participation denominator at launch.
     audience: u64,
+    /// Names support corrected (Art. 16) this session: a viewer still
+    /// connected under the old name posts under the corrected one.
+    rectified: HashMap<ViewerId, Rectified>,
+}
+
+/// A viewer's corrected names; `None` keeps the one they joined with.
+#[derive(Debug, Clone, Default)]
+struct Rectified {
+    first_name: Option<String>,
+    pseudonym: Option<String>,
 }
 
 impl Session {
@@ -241,6 +251,7 @@ impl Session {
             viewers_online: 0,
             games: Engagement::default(),
             audience: 0,
+            rectified: HashMap::new(),
         };
         for entry in stored.recent {
             session.remember_recent(entry);
@@ -481,6 +492,18 @@ impl Session {
             Command::Redact { message_id, reason } => {
                 self.redact(who, *message_id, reason, history, now)
             }
+            Command::RectifyViewer {
+                viewer_id,
+                first_name,
+                pseudonym,
+            } => self.rectify_viewer(
+                who,
+                viewer_id,
+                first_name.as_deref(),
+                pseudonym.as_deref(),
+                history,
+                now,
+            ),
             Command::ViewerCard { viewer_id } => Ok(Decision::reply(Reply::ViewerCard {
                 viewer_id: viewer_id.clone(),
                 with_contact: permissions::sees_contact(who.role()),
@@ -976,6 +999,88 @@ impl Session {
         Ok(d)
     }
 
+    // ── rectification (Art. 16) ─────────────────────────────────────────
+
+    /// Corrects a viewer's first name and/or pseudonym. Names are cleaned
+    /// as at hello; a field that is absent or unchanged-empty is refused
+    /// when nothing is left to change. The cached lines are relabelled
+    /// here, the store's in the commit; the audit says which fields, never
+    /// a value (old or new).
+    fn rectify_viewer(
+        &mut self,
+        who: &Principal,
+        viewer: &ViewerId,
+        first_name: Option<&str>,
+        pseudonym: Option<&str>,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let clean = |name: Option<&str>, what: &str| -> Result<Option<String>, Refusal> {
+            match name.map(|n| sanitize_name(n, super::identity::MAX_NAME_GRAPHEMES)) {
+                Some(n) if n.is_empty() => Err(Refusal::invalid(format!(
+                    "a {what} cannot be empty (absent keeps it as it is)"
+                ))),
+                other => Ok(other),
+            }
+        };
+        let first_name = clean(first_name, "first name")?;
+        let pseudonym = clean(pseudonym, "pseudonym")?;
+        if first_name.is_none() && pseudonym.is_none() {
+            return Err(Refusal::invalid(
+                "rectify_viewer needs a first_name or a pseudonym",
+            ));
+        }
+        self.known_viewer(viewer, history)?;
+        let fields = match (&first_name, &pseudonym) {
+            (Some(_), Some(_)) => "first name, pseudonym",
+            (Some(_), None) => "first name",
+            _ => "pseudonym",
+        };
+        let correction = self.rectified.entry(viewer.clone()).or_default();
+        correction.first_name = first_name.clone().or(correction.first_name.take());
+        correction.pseudonym = pseudonym.clone().or(correction.pseudonym.take());
+        crate::protocol::relabel_all(
+            self.messages.values_mut().filter_map(|e| match e {
+                ChatEntry::Message(m) => Some(m),
+                ChatEntry::Redacted(_) => None,
+            }),
+            viewer,
+            first_name.as_deref(),
+            pseudonym.as_deref(),
+        );
+        let mut d = self.emit(
+            vec![Event::ViewerRectified {
+                viewer_id: viewer.clone(),
+                first_name,
+                pseudonym,
+                by: Self::actor(who),
+            }],
+            now,
+        );
+        d.audit = Self::audit(who, "rectify_viewer", &viewer.0, fields, now);
+        Ok(d)
+    }
+
+    /// Who a new line is by: the sender, under any name support corrected.
+    fn author_of(&self, who: &Principal) -> Author {
+        let mut author = who.author();
+        if let Author::Viewer {
+            viewer_id,
+            first_name,
+            pseudonym,
+        } = &mut author
+            && let Some(c) = self.rectified.get(viewer_id)
+        {
+            if let Some(f) = &c.first_name {
+                first_name.clone_from(f);
+            }
+            if let Some(p) = &c.pseudonym {
+                pseudonym.clone_from(p);
+            }
+        }
+        author
+    }
+
     // ── shared steps ────────────────────────────────────────────────────
 
     /// Sanitise, then refuse empty and over-long text. Length is counted
@@ -1053,7 +1158,7 @@ impl Session {
         let message = ChatMessage {
             id: MessageId(self.last_message_id),
             at: now,
-            author: who.author(),
+            author: self.author_of(who),
             text,
             question,
             answered: false,

@@ -6,6 +6,7 @@
 //! | module | what it does |
 //! |---|---|
 //! | [`detect`] | finds phones, e-mails, IBANs and cards in chat, masks them |
+//! | [`export`] | one viewer's data as one document (Art. 15/20) |
 //! | `normalize` | the folded view detection reads, mapped back to the original |
 //! | `number_words` | numbers spelled out in French and English, as digits |
 //! | `phone` | libphonenumber validation of phone candidates |
@@ -13,6 +14,7 @@
 //! | [`sanitize`] | makes hostile text safe for a terminal |
 
 pub mod detect;
+pub mod export;
 mod normalize;
 mod number_words;
 mod phone;

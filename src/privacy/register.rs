@@ -385,6 +385,25 @@ pub const REGISTER: &[Field] = &[
         retention: "the draw-record period ([retention])",
         seen_by: "nobody; the draw",
     },
+    // rights requests
+    Field {
+        table: "privacy_requests",
+        column: "subject",
+        holds: "who made a data-protection request (a viewer id or how to reach them)",
+        purpose: "answer the request within its deadline (Art. 12(3))",
+        basis: LegalBasis::LegalObligation,
+        retention: "three years after the request is closed (proof it was answered)",
+        seen_by: "support and admin (`regie privacy requests`)",
+    },
+    Field {
+        table: "privacy_requests",
+        column: "extension",
+        holds: "why the deadline was extended, as support wrote it",
+        purpose: "tell the viewer why their answer takes longer (Art. 12(3))",
+        basis: LegalBasis::LegalObligation,
+        retention: "with the request",
+        seen_by: "support and admin (`regie privacy requests`)",
+    },
 ];
 
 const KEY: &str = "a key or number the store assigns";
@@ -746,6 +765,51 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
         table: "entries",
         column: "draw_id",
         why: KEY,
+    },
+    NotPersonal {
+        table: "consent_texts",
+        column: "sha256",
+        why: "hash of a consent text, the same for everyone",
+    },
+    NotPersonal {
+        table: "consent_texts",
+        column: "text",
+        why: "the words of a consent as the brand wrote them, the same for everyone",
+    },
+    NotPersonal {
+        table: "consent_texts",
+        column: "first_seen",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "privacy_requests",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "privacy_requests",
+        column: "kind",
+        why: "which right was exercised",
+    },
+    NotPersonal {
+        table: "privacy_requests",
+        column: "received_at",
+        why: "when a request arrived: a deadline, not about the person",
+    },
+    NotPersonal {
+        table: "privacy_requests",
+        column: "due_at",
+        why: "a deadline",
+    },
+    NotPersonal {
+        table: "privacy_requests",
+        column: "status",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "privacy_requests",
+        column: "closed_at",
+        why: STATE,
     },
 ];
 

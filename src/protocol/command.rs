@@ -148,6 +148,16 @@ commands! {
     },
     /// Ask for a viewer's card; answered with a `viewer_card` frame.
     ViewerCard = "viewer_card" { viewer_id: ViewerId },
+    /// Correct a viewer's first name and/or pseudonym (Art. 16, support
+    /// and admin): stored, and every client relabels the viewer's lines.
+    /// An absent field stays as it is.
+    RectifyViewer = "rectify_viewer" {
+        viewer_id: ViewerId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pseudonym: Option<String>,
+    },
 
     // ── polls and instant wins ──────────────────────────────────────────
     /// Launch a poll (host, admin): 2 to 6 options; no duration = until closed.
@@ -252,6 +262,11 @@ pub(crate) fn one_of_each() -> Vec<Command> {
         },
         Command::ViewerCard {
             viewer_id: viewer(),
+        },
+        Command::RectifyViewer {
+            viewer_id: viewer(),
+            first_name: Some("Léa".into()),
+            pseudonym: None,
         },
         Command::PollOpen {
             question: "q".into(),

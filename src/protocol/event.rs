@@ -73,6 +73,17 @@ pub enum Event {
         reason: String,
         by: Actor,
     },
+    /// Support corrected a viewer's names (Art. 16): every client relabels
+    /// the viewer's lines (and answers addressed to them). An absent field
+    /// did not change. Viewers get the staff role only.
+    ViewerRectified {
+        viewer_id: ViewerId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pseudonym: Option<String>,
+        by: Actor,
+    },
     /// Sent periodically when the count changed, never per join.
     ViewersOnline {
         count: u64,
@@ -147,6 +158,7 @@ impl Event {
             Event::QuestionReopened { .. } => "question_reopened",
             Event::ViewerTimedOut { .. } => "viewer_timed_out",
             Event::ViewerBanned { .. } => "viewer_banned",
+            Event::ViewerRectified { .. } => "viewer_rectified",
             Event::ViewersOnline { .. } => "viewers_online",
             Event::PollOpened { .. } => "poll_opened",
             Event::PollTally { .. } => "poll_tally",
@@ -161,6 +173,7 @@ impl Event {
     /// The event as `role` may receive it, or `None` when that role must not
     /// see it at all. Viewers lose staff-only events, held and hidden
     /// messages, and the names of staff who acted.
+    #[expect(clippy::too_many_lines, reason = "one arm per event, flat on purpose")]
     pub fn for_role(&self, role: Role) -> Option<Event> {
         if role.is_staff() {
             return Some(self.clone());
@@ -239,6 +252,17 @@ impl Event {
                 winners: winners.clone(),
                 by: by.as_ref().map(anonymous),
             },
+            Event::ViewerRectified {
+                viewer_id,
+                first_name,
+                pseudonym,
+                by,
+            } => Event::ViewerRectified {
+                viewer_id: viewer_id.clone(),
+                first_name: first_name.clone(),
+                pseudonym: pseudonym.clone(),
+                by: anonymous(by),
+            },
             Event::ViewersOnline { .. }
             | Event::PollTally { .. }
             | Event::InstantWinEntries { .. } => self.clone(),
@@ -259,4 +283,65 @@ impl Event {
     pub fn is_staff_only(&self) -> bool {
         self.for_role(Role::Viewer).is_none()
     }
+}
+
+/// Relabels every line by `viewer` (their names) and every answer
+/// addressed to one of their lines (its first name), as a rectification
+/// says; returns the ids of the lines changed. Shared by the hub's cache and
+/// the console, so both relabel the same lines.
+pub fn relabel_all<'a>(
+    lines: impl Iterator<Item = &'a mut ChatMessage>,
+    viewer: &ViewerId,
+    first_name: Option<&str>,
+    pseudonym: Option<&str>,
+) -> Vec<MessageId> {
+    let mut lines: Vec<&mut ChatMessage> = lines.collect();
+    let mut changed = Vec::new();
+    let mut theirs = std::collections::BTreeSet::new();
+    for m in &mut lines {
+        if m.author.viewer_id() == Some(viewer) {
+            theirs.insert(m.id);
+        }
+        if relabel(m, viewer, first_name, pseudonym) {
+            changed.push(m.id);
+        }
+    }
+    if let Some(first_name) = first_name {
+        for m in &mut lines {
+            if let Some(reply) = &mut m.reply_to
+                && theirs.contains(&reply.message_id)
+            {
+                first_name.clone_into(&mut reply.first_name);
+                changed.push(m.id);
+            }
+        }
+    }
+    changed
+}
+
+/// Relabels one line by `viewer`; whether it changed.
+fn relabel(
+    m: &mut ChatMessage,
+    viewer: &ViewerId,
+    first_name: Option<&str>,
+    pseudonym: Option<&str>,
+) -> bool {
+    let mut changed = false;
+    if let super::Author::Viewer {
+        viewer_id,
+        first_name: f,
+        pseudonym: p,
+    } = &mut m.author
+        && viewer_id == viewer
+    {
+        if let Some(new) = first_name {
+            new.clone_into(f);
+            changed = true;
+        }
+        if let Some(new) = pseudonym {
+            new.clone_into(p);
+            changed = true;
+        }
+    }
+    changed
 }

@@ -44,7 +44,7 @@ mod types;
 
 pub use command::{Command, CommandFrame, CommandId, CommandKind};
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
-pub use event::{Event, EventFrame};
+pub use event::{Event, EventFrame, relabel_all};
 pub use frame::{
     Auth, ClientFrame, Hello, Resume, ServerFrame, SnapshotCounts, SnapshotPage, Welcome, WhoAmI,
     paginate, parse_client_frame, parse_server_frame,

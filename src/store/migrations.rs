@@ -243,6 +243,28 @@ const STEPS: &[&str] = &[
     -- numbers a new message with the id of a swept one.
     ALTER TABLE lives ADD COLUMN swept_message_id INTEGER NOT NULL DEFAULT 0;
     ",
+    // 5: rights requests (issue 9): the consent texts viewers were shown,
+    // by hash, so an export gives the exact text; and the requests log.
+    r"
+    -- Registered by the brand (`regie privacy consent-text`); a consent
+    -- row names its text by hash, this table keeps the words.
+    CREATE TABLE consent_texts (
+        sha256      TEXT PRIMARY KEY,
+        text        TEXT NOT NULL,
+        first_seen  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- Data-protection requests (Art. 15-21) and their deadlines (Art. 12(3)).
+    CREATE TABLE privacy_requests (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL,
+        subject      TEXT NOT NULL,
+        received_at  INTEGER NOT NULL,
+        due_at       INTEGER NOT NULL,
+        extension    TEXT,
+        status       TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+        closed_at    INTEGER
+    );
+    ",
 ];
 
 /// The schema version this build writes.

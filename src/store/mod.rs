@@ -48,11 +48,16 @@
 //! - what is past the brand's retention periods is deleted by a sweep
 //!   ([`Store::sweep`], [`retention`]); pruned audit records leave a signed
 //!   checkpoint so the chain still verifies.
+//! - rights requests: [`SqliteStore::export_viewer`] gathers one viewer's
+//!   data (Art. 15/20), a `viewer_rectified` event corrects their names
+//!   everywhere they are stored (Art. 16), and [`requests`] keeps the
+//!   requests log with its Art. 12(3) deadlines.
 
 pub mod audit;
 pub mod contact;
 pub mod games;
 mod migrations;
+pub mod requests;
 pub mod retention;
 mod sqlite;
 

@@ -615,6 +615,18 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
             },
         )?,
         Event::Redacted { tombstone } => redact(tx, live_id, tombstone)?,
+        Event::ViewerRectified {
+            viewer_id,
+            first_name,
+            pseudonym,
+            ..
+        } => rectify(
+            tx,
+            live_id,
+            viewer_id,
+            first_name.as_deref(),
+            pseudonym.as_deref(),
+        )?,
         Event::ViewersOnline { .. }
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
@@ -786,6 +798,16 @@ fn append_audit(
     state: &mut LiveState,
     entry: &AuditEntry,
 ) -> Result<(), StoreError> {
+    // The head is read inside the transaction, not trusted from the cache:
+    // `regie privacy export` appends to the same chain while the hub
+    // serves, and a stale head would fork it.
+    let (head_index, head_hash): (i64, String) = tx
+        .prepare_cached("SELECT idx, hash FROM audit WHERE live_id = ?1 ORDER BY idx DESC LIMIT 1")?
+        .query_row([state.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((0, GENESIS_HASH.to_string()));
+    state.audit_index = u64_from_sql(head_index);
+    state.audit_hash = head_hash;
     let index = state.audit_index + 1;
     let hash = audit::chain_hash(&state.audit_hash, live, index, entry);
     tx.prepare_cached(
@@ -1855,5 +1877,339 @@ impl SqliteStore {
         })?;
         checkpoint.verify(&*key, live).map_err(broken)?;
         Ok(Some(checkpoint))
+    }
+}
+
+// ── rights requests: export, consent texts (issue 9) ────────────────────
+
+impl SqliteStore {
+    /// Registers a consent text the brand shows viewers, and returns its
+    /// hex SHA-256: the hash a `consent` command names. Registering the
+    /// same text again keeps its first date.
+    pub fn register_consent_text(&mut self, text: &str) -> Result<String, StoreError> {
+        let sha = crate::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+        self.conn.execute(
+            "INSERT INTO consent_texts (sha256, text, first_seen) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (sha256) DO NOTHING",
+            params![sha, text, crate::now_millis()],
+        )?;
+        Ok(sha)
+    }
+
+    /// One viewer's rows of a query taking `?1` = live id, `?2` = viewer id.
+    fn viewer_rows<T>(
+        &self,
+        sql: &str,
+        live_id: i64,
+        id: &ViewerId,
+        read: impl FnMut(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        Ok(self
+            .conn
+            .prepare(sql)?
+            .query_map(params![live_id, id.0], read)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The profile, contact data opened.
+    fn export_profile(
+        &self,
+        live: &str,
+        live_id: i64,
+        record: ViewerRecord,
+    ) -> Result<crate::privacy::export::ExportedProfile, StoreError> {
+        type Stored = (
+            Option<Vec<u8>>,
+            Option<String>,
+            Option<Vec<u8>>,
+            Option<String>,
+        );
+        let id = &record.id;
+        let (phone, phone_purpose, email, email_purpose): Stored = self.conn.query_row(
+            "SELECT phone_sealed, phone_purpose, email_sealed, email_purpose FROM viewers \
+             WHERE live_id = ?1 AND viewer_id = ?2",
+            params![live_id, id.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        let open = |field, sealed: Option<Vec<u8>>| -> Result<Option<String>, StoreError> {
+            sealed
+                .map(|s| self.cipher.open(live, &id.0, field, &s))
+                .transpose()
+                .map_err(StoreError::from)
+        };
+        Ok(crate::privacy::export::ExportedProfile {
+            viewer_id: id.0.clone(),
+            phone: open(ContactField::Phone, phone)?,
+            phone_purpose,
+            email: open(ContactField::Email, email)?,
+            email_purpose,
+            first_name: record.first_name,
+            pseudonym: record.pseudonym,
+            first_seen: record.first_seen,
+            last_seen: record.last_seen,
+        })
+    }
+
+    /// The viewer's votes and draw entries, and the sanctions against them.
+    #[expect(clippy::type_complexity, reason = "three lists of the export, once")]
+    fn export_games_and_sanctions(
+        &self,
+        live_id: i64,
+        id: &ViewerId,
+    ) -> Result<
+        (
+            Vec<crate::privacy::export::ExportedVote>,
+            Vec<crate::privacy::export::ExportedEntry>,
+            Vec<crate::privacy::export::ExportedSanction>,
+        ),
+        StoreError,
+    > {
+        use crate::privacy::export::{ExportedEntry, ExportedSanction, ExportedVote};
+        let votes = self.viewer_rows(
+            "SELECT v.poll_id, v.option, p.view FROM votes v \
+             JOIN polls p ON p.live_id = v.live_id AND p.id = v.poll_id \
+             WHERE v.live_id = ?1 AND v.viewer_id = ?2 ORDER BY v.poll_id",
+            live_id,
+            id,
+            |r| {
+                Ok(ExportedVote {
+                    poll_id: u64_from_sql(r.get(0)?),
+                    option: u64_from_sql(r.get(1)?),
+                    poll: without_staff(json_at(r, 2)?),
+                })
+            },
+        )?;
+        let entries = self.viewer_rows(
+            "SELECT e.draw_id, w.view FROM entries e \
+             JOIN instant_wins w ON w.live_id = e.live_id AND w.id = e.draw_id \
+             WHERE e.live_id = ?1 AND e.viewer_id = ?2 ORDER BY e.draw_id",
+            live_id,
+            id,
+            |r| {
+                Ok(ExportedEntry {
+                    draw_id: u64_from_sql(r.get(0)?),
+                    draw: without_staff(json_at(r, 1)?),
+                })
+            },
+        )?;
+        let sanctions = self.viewer_rows(
+            "SELECT kind, until, reason, at, by_role FROM sanctions \
+             WHERE live_id = ?1 AND viewer_id = ?2 ORDER BY id",
+            live_id,
+            id,
+            |r| {
+                Ok(ExportedSanction {
+                    kind: r.get(0)?,
+                    until: r.get(1)?,
+                    reason: r.get(2)?,
+                    at: r.get(3)?,
+                    by_role: r.get(4)?,
+                })
+            },
+        )?;
+        Ok((votes, entries, sanctions))
+    }
+
+    /// Everything held about one viewer of `live` (see
+    /// [`crate::privacy::export`]); `None` when the live holds no such
+    /// viewer. Contact data is opened: the document is for the viewer.
+    pub fn export_viewer(
+        &mut self,
+        live: &str,
+        id: &ViewerId,
+    ) -> Result<Option<crate::privacy::export::ViewerExport>, StoreError> {
+        use crate::privacy::export::{
+            EXPORT_FORMAT, ExportedConsent, ExportedMessage, ExportedRedaction, ExportedReply,
+            ViewerExport,
+        };
+        let live_id = self.live_id(live)?;
+        let Some(record) = self.viewer_record(live_id, id)? else {
+            return Ok(None);
+        };
+        let profile = self.export_profile(live, live_id, record)?;
+        let consents = self.viewer_rows(
+            "SELECT c.purpose, c.granted, c.at, c.channel, c.text_sha256, t.text \
+             FROM consents c LEFT JOIN consent_texts t ON t.sha256 = c.text_sha256 \
+             WHERE c.live_id = ?1 AND c.viewer_id = ?2 ORDER BY c.id",
+            live_id,
+            id,
+            |r| {
+                Ok(ExportedConsent {
+                    purpose: r.get(0)?,
+                    granted: r.get(1)?,
+                    at: r.get(2)?,
+                    channel: r.get(3)?,
+                    text_sha256: r.get(4)?,
+                    text: r.get(5)?,
+                })
+            },
+        )?;
+        let messages = self.viewer_rows(
+            "SELECT id, at, text, question, answered, visibility FROM messages \
+             WHERE live_id = ?1 AND viewer_id = ?2 ORDER BY id",
+            live_id,
+            id,
+            |r| {
+                let visibility = match json_at::<Visibility>(r, 5)? {
+                    Visibility::Visible => "visible",
+                    Visibility::Held { .. } => "held",
+                    Visibility::Hidden => "hidden",
+                };
+                Ok(ExportedMessage {
+                    id: u64_from_sql(r.get(0)?),
+                    at: r.get(1)?,
+                    text: r.get(2)?,
+                    question: r.get(3)?,
+                    answered: r.get(4)?,
+                    visibility: visibility.to_owned(),
+                })
+            },
+        )?;
+        let redacted = self.viewer_rows(
+            "SELECT message_id, posted_at, redacted_at, reason FROM tombstones \
+             WHERE live_id = ?1 AND author_id = ?2 ORDER BY message_id",
+            live_id,
+            id,
+            |r| {
+                Ok(ExportedRedaction {
+                    message_id: u64_from_sql(r.get(0)?),
+                    posted_at: r.get(1)?,
+                    redacted_at: r.get(2)?,
+                    reason: r.get(3)?,
+                })
+            },
+        )?;
+        // Answers to any message of theirs, redacted ones included.
+        let replies = self.viewer_rows(
+            "SELECT a.id, a.reply_to_id, a.at, a.author_role, a.text FROM messages a \
+             WHERE a.live_id = ?1 AND a.author_kind = 'staff' AND a.reply_to_id IN ( \
+               SELECT id FROM messages WHERE live_id = ?1 AND viewer_id = ?2 \
+               UNION SELECT message_id FROM tombstones WHERE live_id = ?1 AND author_id = ?2) \
+             ORDER BY a.id",
+            live_id,
+            id,
+            |r| {
+                Ok(ExportedReply {
+                    id: u64_from_sql(r.get(0)?),
+                    reply_to_id: u64_from_sql(r.get(1)?),
+                    at: r.get(2)?,
+                    by_role: r.get(3)?,
+                    text: r.get(4)?,
+                })
+            },
+        )?;
+        let (votes, entries, sanctions) = self.export_games_and_sanctions(live_id, id)?;
+        Ok(Some(ViewerExport {
+            format: EXPORT_FORMAT,
+            live: live.to_owned(),
+            exported_at: crate::now_millis(),
+            profile,
+            consents,
+            messages,
+            redacted,
+            replies,
+            votes,
+            entries,
+            sanctions,
+            notes: Vec::new(),
+        }))
+    }
+}
+
+/// Rectification (Art. 16): the viewer's row, their lines, the answers
+/// addressed to them, and the names earlier rectification events carried,
+/// so no older value stays behind in the file (`secure_delete` zeroes the
+/// old cells; the hub checkpoints after, as after a redaction).
+fn rectify(
+    tx: &Transaction,
+    live_id: i64,
+    viewer: &ViewerId,
+    first_name: Option<&str>,
+    pseudonym: Option<&str>,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE viewers SET first_name = coalesce(?3, first_name), \
+         pseudonym = coalesce(?4, pseudonym) WHERE live_id = ?1 AND viewer_id = ?2",
+    )?
+    .execute(params![live_id, viewer.0, first_name, pseudonym])?;
+    tx.prepare_cached(
+        "UPDATE messages SET author_name = coalesce(?3, author_name), \
+         author_pseudonym = coalesce(?4, author_pseudonym) \
+         WHERE live_id = ?1 AND viewer_id = ?2",
+    )?
+    .execute(params![live_id, viewer.0, first_name, pseudonym])?;
+    if let Some(first_name) = first_name {
+        tx.prepare_cached(
+            "UPDATE messages SET reply_to_name = ?3 WHERE live_id = ?1 AND reply_to_id IN ( \
+               SELECT id FROM messages WHERE live_id = ?1 AND viewer_id = ?2 \
+               UNION SELECT message_id FROM tombstones WHERE live_id = ?1 AND author_id = ?2)",
+        )?
+        .execute(params![live_id, viewer.0, first_name])?;
+    }
+    for (field, value) in [("$.first_name", first_name), ("$.pseudonym", pseudonym)] {
+        let Some(value) = value else { continue };
+        tx.prepare_cached(
+            "UPDATE events SET payload = json_set(payload, ?3, ?4) \
+             WHERE live_id = ?1 AND kind = 'viewer_rectified' \
+             AND json_extract(payload, '$.viewer_id') = ?2 \
+             AND json_extract(payload, ?3) IS NOT NULL",
+        )?
+        .execute(params![live_id, viewer.0, field, value])?;
+    }
+    Ok(())
+}
+
+/// A poll or draw as launched, without who launched it: a staff member's
+/// name is theirs, not the viewer's.
+fn without_staff(mut view: serde_json::Value) -> serde_json::Value {
+    if let Some(fields) = view.as_object_mut() {
+        fields.remove("by");
+    }
+    view
+}
+
+// ── the requests log (issue 9; see super::requests) ─────────────────────
+
+impl SqliteStore {
+    /// Whether the store holds a live of this name (without creating it,
+    /// as [`Store::open_live`] would).
+    pub fn has_live(&self, live: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM lives WHERE name = ?1", [live], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    pub fn add_request(
+        &mut self,
+        kind: super::requests::RequestKind,
+        subject: &str,
+        received_at: Millis,
+    ) -> Result<super::requests::PrivacyRequest, super::requests::RequestError> {
+        super::requests::add(&self.conn, kind, subject, received_at)
+    }
+
+    pub fn extend_request(
+        &mut self,
+        id: i64,
+        reason: &str,
+    ) -> Result<super::requests::PrivacyRequest, super::requests::RequestError> {
+        super::requests::extend(&self.conn, id, reason)
+    }
+
+    pub fn close_request(
+        &mut self,
+        id: i64,
+        now: Millis,
+    ) -> Result<super::requests::PrivacyRequest, super::requests::RequestError> {
+        super::requests::close(&self.conn, id, now)
+    }
+
+    /// Every request, soonest due first.
+    pub fn requests(
+        &self,
+    ) -> Result<Vec<super::requests::PrivacyRequest>, super::requests::RequestError> {
+        super::requests::list(&self.conn)
     }
 }

@@ -1,0 +1,141 @@
+//! A viewer's data, as one document (GDPR Art. 15 access, Art. 20
+//! portability).
+//!
+//! [`ViewerExport`] is everything the store holds about one viewer of one
+//! live, and nothing about anyone else: their profile with contact data in
+//! clear (it is theirs), every consent they gave or withdrew with the exact
+//! words they were shown, their messages, the staff answers to them, their
+//! votes and draw entries, and the sanctions taken against them. The store
+//! fills it (`SqliteStore::export_viewer`); `regie privacy export` writes
+//! it as JSON (mode 0600) and audits that it did, without content.
+//!
+//! Consent texts come from the store's registry (`consent_texts`, filled by
+//! `regie privacy consent-text`): a consent row holds only the SHA-256 of
+//! the text, so a text the brand never registered is exported as `null`
+//! with its hash, never guessed.
+//!
+//! Staff names are left out (the viewer gets the role that acted, not who):
+//! they are the staff member's personal data, not the viewer's. Redacted
+//! messages are listed without text: their text no longer exists.
+
+use serde::Serialize;
+
+/// The document's format tag, so a reader can tell versions apart.
+pub const EXPORT_FORMAT: &str = "regie.viewer-export.v1";
+
+/// Everything held about one viewer of one live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViewerExport {
+    pub format: &'static str,
+    pub live: String,
+    /// Unix milliseconds.
+    pub exported_at: i64,
+    pub profile: ExportedProfile,
+    /// Every consent record, oldest first (the latest per purpose applies).
+    pub consents: Vec<ExportedConsent>,
+    /// The viewer's messages, oldest first.
+    pub messages: Vec<ExportedMessage>,
+    /// Messages of theirs that were redacted: what remains (no text).
+    pub redacted: Vec<ExportedRedaction>,
+    /// Staff answers to the viewer's messages, oldest first.
+    pub replies: Vec<ExportedReply>,
+    pub votes: Vec<ExportedVote>,
+    pub entries: Vec<ExportedEntry>,
+    /// Every sanction ever taken against the viewer, oldest first.
+    pub sanctions: Vec<ExportedSanction>,
+    /// Moderator notes about the viewer. regie keeps none today; the field
+    /// is there so the format does not change when it does.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedProfile {
+    pub viewer_id: String,
+    pub first_name: String,
+    pub pseudonym: String,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    /// In clear: the viewer's own value.
+    pub phone: Option<String>,
+    /// The consent purpose the phone was collected for.
+    pub phone_purpose: Option<String>,
+    pub email: Option<String>,
+    pub email_purpose: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedConsent {
+    pub purpose: String,
+    pub granted: bool,
+    pub at: i64,
+    pub channel: String,
+    pub text_sha256: String,
+    /// The exact text shown, from the registry; `None` when the brand never
+    /// registered a text with this hash.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedMessage {
+    pub id: u64,
+    pub at: i64,
+    pub text: String,
+    pub question: bool,
+    pub answered: bool,
+    /// `visible`, `held` or `hidden`.
+    pub visibility: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedRedaction {
+    pub message_id: u64,
+    pub posted_at: i64,
+    pub redacted_at: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedReply {
+    pub id: u64,
+    /// The viewer's message it answers.
+    pub reply_to_id: u64,
+    pub at: i64,
+    /// The staff role that answered (host, moderator...).
+    pub by_role: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedVote {
+    pub poll_id: u64,
+    /// The option voted for, 0-based, in the poll as launched.
+    pub option: u64,
+    /// The poll as launched (question and options).
+    pub poll: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedEntry {
+    pub draw_id: u64,
+    /// The instant win as launched (prize and rules).
+    pub draw: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedSanction {
+    /// `timeout` or `ban`.
+    pub kind: String,
+    /// End of a timeout; `None` for a ban.
+    pub until: Option<i64>,
+    pub reason: String,
+    pub at: i64,
+    pub by_role: String,
+}
+
+impl ViewerExport {
+    /// The document as pretty JSON, as `regie privacy export` writes it.
+    pub fn to_json(&self) -> String {
+        // Only strings, numbers and JSON values: serialising cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}

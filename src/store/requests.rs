@@ -1,0 +1,256 @@
+//! The data-protection requests log: each request a viewer makes (access,
+//! erasure, rectification...) with the date it arrived, the date it is due
+//! and where it stands.
+//!
+//! Art. 12(3): an answer is due within one month of receipt, extendable by
+//! two further months when requests are complex or many, with the reason
+//! given. [`due_after`] counts calendar months (31 January + one month is
+//! the last day of February), in UTC. The log is data-dir wide: a request
+//! is about a person, not a live. `regie privacy requests` reads and
+//! writes it.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+use crate::protocol::Millis;
+
+/// Months an answer is due in (Art. 12(3)).
+pub const DUE_MONTHS: u32 = 1;
+/// Months an extension adds (Art. 12(3)).
+pub const EXTENSION_MONTHS: u32 = 2;
+
+/// Which right a request exercises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RequestKind {
+    /// Art. 15/20: a copy of their data.
+    Access,
+    /// Art. 16: correct their data.
+    Rectify,
+    /// Art. 17: erase their data.
+    Erase,
+    /// Art. 21: object to processing.
+    Object,
+}
+
+impl RequestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Access => "access",
+            RequestKind::Rectify => "rectify",
+            RequestKind::Erase => "erase",
+            RequestKind::Object => "object",
+        }
+    }
+}
+
+/// One request as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivacyRequest {
+    pub id: i64,
+    /// A kind's wire name ([`RequestKind::as_str`]).
+    pub kind: String,
+    /// Who asked: a viewer id, or how to reach them.
+    pub subject: String,
+    pub received_at: Millis,
+    pub due_at: Millis,
+    /// Why the deadline was extended, once it was.
+    pub extension: Option<String>,
+    pub closed_at: Option<Millis>,
+}
+
+impl PrivacyRequest {
+    pub fn is_open(&self) -> bool {
+        self.closed_at.is_none()
+    }
+}
+
+/// Why a change to the log was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("no request #{0}")]
+    Unknown(i64),
+    #[error("request #{0} is closed")]
+    Closed(i64),
+    #[error("request #{0} was already extended (Art. 12(3) allows one extension)")]
+    AlreadyExtended(i64),
+    #[error("an extension needs a reason (it is given to the person who asked)")]
+    NoReason,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for RequestError {
+    fn from(e: rusqlite::Error) -> Self {
+        RequestError::Store(StoreError::Db(e))
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year - era * 400;
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    let (next_year, next_month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    u32::try_from(days_from_civil(next_year, next_month, 1) - days_from_civil(year, month, 1))
+        .unwrap_or(28)
+}
+
+/// `at` plus `months` calendar months, same time of day, the day clamped
+/// to the target month's last (UTC).
+pub fn due_after(at: Millis, months: u32) -> Millis {
+    let days = at.div_euclid(DAY_MS);
+    let time = at.rem_euclid(DAY_MS);
+    let (year, month, day) = civil_from_days(days);
+    let index = i64::from(month - 1) + i64::from(months);
+    let year = year + index.div_euclid(12);
+    let month = u32::try_from(index.rem_euclid(12)).unwrap_or(0) + 1;
+    let day = day.min(days_in_month(year, month));
+    days_from_civil(year, month, day) * DAY_MS + time
+}
+
+/// Logs a request received at `received_at`; returns it.
+pub fn add(
+    conn: &Connection,
+    kind: RequestKind,
+    subject: &str,
+    received_at: Millis,
+) -> Result<PrivacyRequest, RequestError> {
+    let due_at = due_after(received_at, DUE_MONTHS);
+    conn.execute(
+        "INSERT INTO privacy_requests (kind, subject, received_at, due_at, status) \
+         VALUES (?1, ?2, ?3, ?4, 'open')",
+        params![kind.as_str(), subject, received_at, due_at],
+    )?;
+    let id = conn.last_insert_rowid();
+    get(conn, id)?.ok_or(RequestError::Unknown(id))
+}
+
+fn get(conn: &Connection, id: i64) -> Result<Option<PrivacyRequest>, RequestError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, kind, subject, received_at, due_at, extension, closed_at \
+             FROM privacy_requests WHERE id = ?1",
+            [id],
+            read,
+        )
+        .optional()?)
+}
+
+fn read(r: &rusqlite::Row) -> rusqlite::Result<PrivacyRequest> {
+    Ok(PrivacyRequest {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        subject: r.get(2)?,
+        received_at: r.get(3)?,
+        due_at: r.get(4)?,
+        extension: r.get(5)?,
+        closed_at: r.get(6)?,
+    })
+}
+
+/// An open request, or why it cannot change.
+fn open_request(conn: &Connection, id: i64) -> Result<PrivacyRequest, RequestError> {
+    let request = get(conn, id)?.ok_or(RequestError::Unknown(id))?;
+    if !request.is_open() {
+        return Err(RequestError::Closed(id));
+    }
+    Ok(request)
+}
+
+/// Extends an open request's deadline by [`EXTENSION_MONTHS`], once, for a
+/// reason that is given.
+pub fn extend(conn: &Connection, id: i64, reason: &str) -> Result<PrivacyRequest, RequestError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(RequestError::NoReason);
+    }
+    let request = open_request(conn, id)?;
+    if request.extension.is_some() {
+        return Err(RequestError::AlreadyExtended(id));
+    }
+    let due_at = due_after(request.due_at, EXTENSION_MONTHS);
+    conn.execute(
+        "UPDATE privacy_requests SET due_at = ?2, extension = ?3 WHERE id = ?1",
+        params![id, due_at, reason],
+    )?;
+    get(conn, id)?.ok_or(RequestError::Unknown(id))
+}
+
+/// Closes an open request (answered) at `now`.
+pub fn close(conn: &Connection, id: i64, now: Millis) -> Result<PrivacyRequest, RequestError> {
+    open_request(conn, id)?;
+    conn.execute(
+        "UPDATE privacy_requests SET status = 'closed', closed_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    get(conn, id)?.ok_or(RequestError::Unknown(id))
+}
+
+/// Every request, soonest due first (ties by id).
+pub fn list(conn: &Connection) -> Result<Vec<PrivacyRequest>, RequestError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, kind, subject, received_at, due_at, extension, closed_at \
+         FROM privacy_requests ORDER BY due_at, id",
+    )?;
+    Ok(stmt
+        .query_map([], read)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(year: i64, month: u32, day: u32) -> Millis {
+        days_from_civil(year, month, day) * DAY_MS
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for days in [-1, 0, 59, 365, 11_016, 20_513, 40_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+    }
+
+    #[test]
+    fn a_month_is_a_calendar_month_clamped_to_its_last_day() {
+        assert_eq!(due_after(at(2026, 5, 1), 1), at(2026, 6, 1));
+        assert_eq!(due_after(at(2026, 1, 31), 1), at(2026, 2, 28));
+        assert_eq!(due_after(at(2028, 1, 31), 1), at(2028, 2, 29));
+        assert_eq!(due_after(at(2026, 12, 15), 1), at(2027, 1, 15));
+        assert_eq!(due_after(at(2026, 11, 30), 3), at(2027, 2, 28));
+        assert_eq!(
+            due_after(at(2026, 5, 1) + 3_600_000, 1),
+            at(2026, 6, 1) + 3_600_000
+        );
+    }
+}
