@@ -91,8 +91,13 @@ pub async fn serve_with_store(
         .map_err(HubError::FingerprintKey)?;
     let config = Arc::new(config);
     let metrics = Arc::new(metrics::Metrics::new());
-    let (inbox, actor_done, head) =
-        actor::start(store, config.clone(), metrics.clone(), fingerprints)?;
+    let (inbox, actor_done, head) = actor::start(
+        store,
+        config.clone(),
+        metrics.clone(),
+        fingerprints,
+        identity.clone(),
+    )?;
     tracing::info!(
         live = %config.live,
         epoch = %head.epoch.0,

@@ -14,6 +14,8 @@
 //! fails, the actor rebuilds the session from the store ([`Session::restore`]),
 //! so no client ever saw an event that is not durable.
 
+mod erasure;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use super::engagement::{Engagement, Step};
@@ -210,6 +212,9 @@ pub struct Session {
     /// Viewers connected now, as the actor last told: a poll's
     /// participation denominator at launch.
     audience: u64,
+    /// Viewers erased while connected: their old connections may send
+    /// nothing more (a reconnect joins as a new viewer; see `erasure`).
+    erased: BTreeSet<ViewerId>,
 }
 
 impl Session {
@@ -241,6 +246,7 @@ impl Session {
             viewers_online: 0,
             games: Engagement::default(),
             audience: 0,
+            erased: BTreeSet::new(),
         };
         for entry in stored.recent {
             session.remember_recent(entry);
@@ -419,7 +425,9 @@ impl Session {
         now: Millis,
     ) -> Decision {
         let (role, kind) = (who.role(), command.kind());
-        let result = if permissions::allows(role, kind) {
+        let result = if let Some(refusal) = self.refuse_erased(who) {
+            Err(refusal)
+        } else if permissions::allows(role, kind) {
             self.apply(who, command, history, now)
         } else {
             Err(Refusal::new(
@@ -480,6 +488,9 @@ impl Session {
             Command::Ban { viewer_id, reason } => self.ban(who, viewer_id, reason, history, now),
             Command::Redact { message_id, reason } => {
                 self.redact(who, *message_id, reason, history, now)
+            }
+            Command::EraseViewer { viewer_id, reason } => {
+                self.erase_viewer(who, viewer_id, reason, history, now)
             }
             Command::ViewerCard { viewer_id } => Ok(Decision::reply(Reply::ViewerCard {
                 viewer_id: viewer_id.clone(),
