@@ -105,3 +105,116 @@ impl Session {
         Ok(d)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::hub::session::SessionBounds;
+    use crate::protocol::{
+        ChatEntry, Command, ErrorCode, Event, Role, Settings, StaffRole, ViewerId,
+    };
+    use crate::testing::{MapHistory, T0, World, fresh_session, refusal, staff, viewer};
+
+    fn world() -> World {
+        let mut history = MapHistory::default();
+        history.viewers.insert(ViewerId("v-julie".into()));
+        history.viewers.insert(ViewerId("v-marc".into()));
+        let settings = Settings {
+            viewer_burst: 100,
+            viewer_rate_per_sec: 100,
+            ..Settings::default()
+        };
+        let bounds = SessionBounds {
+            recent: 5,
+            open_questions_in_snapshot: 10,
+            message_cache: 8,
+        };
+        World {
+            session: fresh_session("e1", settings, &["idiot"], bounds),
+            history,
+            now: T0,
+        }
+    }
+
+    fn erase(id: &str) -> Command {
+        Command::EraseViewer {
+            viewer_id: ViewerId(id.into()),
+            reason: "demande RGPD".into(),
+        }
+    }
+
+    #[test]
+    fn an_erasure_tombstones_in_memory_unnames_replies_unpins_and_locks_the_old_id() {
+        let mut w = world();
+        let julie = viewer("v-julie", "Julie", "#3fa9");
+        let marc = viewer("v-marc", "Marc", "#77aa");
+        let question = w.posted(&julie, "Elle existe en 38 ?", true);
+        let kept = w.posted(&marc, "Bonsoir", false);
+        let host = staff(StaffRole::Host);
+        w.run(
+            &host,
+            &Command::Answer {
+                message_id: question,
+                text: "oui".into(),
+            },
+        );
+        w.run(
+            &host,
+            &Command::Pin {
+                message_id: question,
+            },
+        );
+
+        let d = w.run(&staff(StaffRole::Support), &erase("v-julie"));
+        assert!(matches!(
+            &d.events[0].event,
+            Event::ViewerErased { viewer_id, .. } if viewer_id.0 == "v-julie"
+        ));
+        assert!(
+            matches!(&d.events[1].event, Event::Unpinned { message_id, .. } if *message_id == question)
+        );
+        let audit = d.audit.as_ref().expect("one audit record");
+        assert_eq!(
+            (audit.action.as_str(), audit.target.as_str()),
+            ("erase_viewer", "v-julie")
+        );
+
+        let snap = w.session.snapshot_for(Role::Staff(StaffRole::Admin));
+        assert!(snap.pinned.is_none() && snap.open_questions.is_empty());
+        let json = serde_json::to_string(&snap).expect("json");
+        assert!(
+            !json.contains("Elle existe") && !json.contains("Julie"),
+            "{json}"
+        );
+        assert!(json.contains("Bonsoir"), "{json}");
+        assert!(snap.recent.iter().any(|e| matches!(
+            e,
+            ChatEntry::Redacted(t) if t.message_id == question && t.author_id.is_none()
+        )));
+        assert!(snap.recent.iter().any(|e| e.id() == kept));
+
+        // The erased connection can no longer post; others can.
+        let d = w.say(&julie, "encore", false);
+        assert_eq!(refusal(&d).map(|r| r.code), Some(ErrorCode::Forbidden));
+        assert!(refusal(&w.say(&marc, "toujours là", false)).is_none());
+    }
+
+    #[test]
+    fn only_support_and_admin_erase_and_they_give_a_reason() {
+        let mut w = world();
+        for role in [StaffRole::Host, StaffRole::Moderator] {
+            let d = w.run(&staff(role), &erase("v-marc"));
+            assert_eq!(refusal(&d).map(|r| r.code), Some(ErrorCode::Forbidden));
+        }
+        let d = w.run(
+            &staff(StaffRole::Admin),
+            &Command::EraseViewer {
+                viewer_id: ViewerId("v-marc".into()),
+                reason: "  ".into(),
+            },
+        );
+        assert_eq!(refusal(&d).map(|r| r.code), Some(ErrorCode::Invalid));
+        let d = w.run(&staff(StaffRole::Admin), &erase("v-nobody"));
+        assert_eq!(refusal(&d).map(|r| r.code), Some(ErrorCode::NotFound));
+        assert!(refusal(&w.run(&staff(StaffRole::Admin), &erase("v-marc"))).is_none());
+    }
+}
