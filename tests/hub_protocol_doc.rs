@@ -76,10 +76,11 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 19] = [
+const ALL_EVENTS: [&str; 20] = [
     "message",
     "released",
     "redacted",
+    "viewer_erased",
     "hidden",
     "pinned",
     "unpinned",

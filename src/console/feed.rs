@@ -293,6 +293,40 @@ impl Feed {
         }
     }
 
+    /// Replaces every message of an erased viewer with the tombstone
+    /// `tombstone` makes for it, and drops the quoted name from replies to
+    /// them. Returns the erased messages' ids.
+    pub fn erase_author(
+        &mut self,
+        viewer: &ViewerId,
+        tombstone: impl Fn(&ChatMessage) -> Tombstone,
+    ) -> Vec<MessageId> {
+        let mut erased = Vec::new();
+        for slot in &mut self.entries {
+            if let ChatEntry::Message(m) = &slot.entry
+                && m.author.viewer_id() == Some(viewer)
+            {
+                erased.push(m.id);
+                slot.entry = ChatEntry::Redacted(tombstone(m));
+            }
+        }
+        for slot in &mut self.entries {
+            if let ChatEntry::Message(m) = &mut slot.entry
+                && let Some(r) = m.reply_to.as_mut()
+                && erased.contains(&r.message_id)
+            {
+                r.first_name.clear();
+            }
+        }
+        if !erased.is_empty() {
+            let revision = self.next_revision();
+            for slot in &mut self.entries {
+                slot.revision = revision;
+            }
+        }
+        erased
+    }
+
     /// Whether the feed should show `first_name`'s pseudonym: two viewers
     /// posted under it in this live. The hub's snapshot says which names
     /// were shared when this console joined ([`Feed::mark_shared`]); the

@@ -59,6 +59,7 @@ actions! {
     Redact => "redact", "redact the selected message (reason, then confirm)";
     Filter => "filter", "filter: text, from:NAME, is:question, is:held";
     ViewerCard => "viewer_card", "show the author's viewer card";
+    Erase => "erase_viewer", "on a viewer card: erase the viewer (Art. 17, asks to confirm)";
     SortQuestions => "sort_questions", "questions: oldest first / newest first";
     Poll => "poll", "launch a poll (form)";
     ClosePoll => "close_poll", "close the live poll, or clear a finished one";
@@ -278,6 +279,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("r", Action::Redact),
     ("/", Action::Filter),
     ("v", Action::ViewerCard),
+    ("E", Action::Erase),
     ("o", Action::SortQuestions),
     ("P", Action::Poll),
     ("C", Action::ClosePoll),

@@ -27,6 +27,7 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Ban => CommandKind::Ban,
         Action::Redact => CommandKind::Redact,
         Action::ViewerCard => CommandKind::ViewerCard,
+        Action::Erase => CommandKind::EraseViewer,
         Action::Poll => CommandKind::PollOpen,
         Action::ClosePoll => CommandKind::PollClose,
         Action::InstantWin => CommandKind::InstantWinOpen,

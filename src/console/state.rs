@@ -930,6 +930,12 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             pseudonym.as_deref(),
             by,
         ),
+        Event::ViewerErased {
+            viewer_id,
+            reason,
+            erased_at,
+            by,
+        } => on_viewer_erased(state, &viewer_id, &reason, erased_at, by),
         Event::Hidden { message_id, by } => {
             let what = format!("hid {}", state.describe(message_id));
             state
@@ -1203,6 +1209,65 @@ fn on_redacted(state: &mut Console, at: Millis, tombstone: &Tombstone) {
     state.log_activity(at, Some(by), what);
 }
 
+/// An erased viewer leaves no trace on this console: their messages
+/// become tombstones in the feed, leave the queues and the pinned card,
+/// replies to them lose the name, and their card (or a confirmation about
+/// them) closes. The activity line names nobody.
+fn on_viewer_erased(
+    state: &mut Console,
+    viewer: &ViewerId,
+    reason: &str,
+    erased_at: Millis,
+    by: Actor,
+) {
+    let tombstone = |m: &ChatMessage| Tombstone {
+        message_id: m.id,
+        posted_at: m.at,
+        redacted_at: erased_at,
+        author_id: None,
+        reason: reason.to_string(),
+        by: by.clone(),
+    };
+    let mut erased = state.feed.erase_author(viewer, tombstone);
+    let theirs = |m: &ChatMessage| m.author.viewer_id() == Some(viewer);
+    erased.extend(state.questions.iter().filter(|m| theirs(m)).map(|m| m.id));
+    erased.extend(state.held.iter().filter(|m| theirs(m)).map(|m| m.id));
+    state.questions.retain(|m| !theirs(m));
+    state.held.retain(|m| !theirs(m));
+    for m in state.questions.iter_mut().chain(state.held.iter_mut()) {
+        if let Some(r) = m.reply_to.as_mut()
+            && erased.contains(&r.message_id)
+        {
+            r.first_name.clear();
+        }
+    }
+    if let Some(p) = state.pinned.as_mut()
+        && (erased.contains(&p.message_id) || p.message.as_ref().is_some_and(theirs))
+    {
+        p.message = None;
+    }
+    if let Some(compose) = &state.compose
+        && erased.contains(&compose.target)
+    {
+        state.compose = None;
+    }
+    state.banned.remove(viewer);
+    let about_them = match state.popup.as_ref() {
+        Some(Popup::ViewerCard(view)) => view.viewer_id == *viewer,
+        Some(Popup::Confirm(Confirm {
+            what: Target::Ban { viewer_id, .. } | Target::Erase { viewer_id, .. },
+        })) => viewer_id == viewer,
+        Some(Popup::Confirm(Confirm {
+            what: Target::Redact { message_id, .. },
+        })) => erased.contains(message_id),
+        _ => false,
+    };
+    if about_them {
+        state.popup = None;
+    }
+    state.log_activity(erased_at, Some(by), "erased a viewer".to_string());
+}
+
 fn viewer_label(state: &Console, viewer_id: &ViewerId) -> String {
     state
         .feed
@@ -1298,6 +1363,12 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             on_viewer_action(state, action)
         }
         Action::ClosePoll if state.games.live_poll().is_none() => clear_poll(state),
+        // A viewer is erased from their card, where the console shows who
+        // it is about.
+        Action::Erase => {
+            state.note("To erase a viewer, open their card (v) first", false);
+            Vec::new()
+        }
         Action::Help
         | Action::Messages
         | Action::Quit

@@ -33,6 +33,7 @@ use super::HubConfig;
 use super::fanout;
 use super::farewell::{CLOSE_REPLY_WAIT, Farewell};
 use super::fingerprint::CommandFingerprints;
+use super::identity::{ViewerIdentity, assigned_pseudonym};
 use super::mailbox::{
     ActorHandle, ConnId, Dispatch, Inbox, JoinReply, JoinRequest, Registration, to_text,
 };
@@ -280,6 +281,7 @@ pub(crate) fn start(
     config: Arc<HubConfig>,
     metrics: Arc<Metrics>,
     fingerprints: CommandFingerprints,
+    identity: ViewerIdentity,
 ) -> Result<
     (
         ActorHandle,
@@ -305,6 +307,7 @@ pub(crate) fn start(
     let actor = SessionActor {
         outcomes: OutcomeCache::new(config.limits.outcome_cache, config.limits.outcome_memory),
         fingerprints,
+        identity,
         store,
         session,
         config,
@@ -419,6 +422,8 @@ struct SessionActor {
     outcomes: OutcomeCache,
     /// Keys the retry keys of `outcomes` (see `fingerprint`).
     fingerprints: CommandFingerprints,
+    /// Gives the device of an erased viewer a new id (see `erasure`).
+    identity: ViewerIdentity,
 }
 
 impl SessionActor {
@@ -644,7 +649,7 @@ impl SessionActor {
         let redacted = events.iter().any(|f| {
             matches!(
                 f.event,
-                Event::Redacted { .. } | Event::ViewerRectified { .. }
+                Event::Redacted { .. } | Event::ViewerRectified { .. } | Event::ViewerErased { .. }
             )
         });
         self.send(Dispatch::Batch {
@@ -834,6 +839,16 @@ impl SessionActor {
             let _ = reply.send(JoinReply::Refused(Farewell::shutting_down()));
             return;
         }
+        let principal = match principal {
+            Principal::Viewer(v) => match self.unerased(v) {
+                Ok(v) => Principal::Viewer(v),
+                Err(refusal) => {
+                    let _ = reply.send(JoinReply::Refused(refusal));
+                    return;
+                }
+            },
+            staff @ Principal::Staff { .. } => staff,
+        };
         if let Principal::Viewer(v) = &principal
             && let Err(refusal) = self.admit_viewer(v, &contact, now)
         {
@@ -867,6 +882,31 @@ impl SessionActor {
                 farewell,
             }));
         }
+    }
+
+    /// A joining viewer whose id was erased (Art. 17) joins under its
+    /// successor: a new viewer, with nothing of the erased one (an assigned
+    /// pseudonym is assigned anew).
+    fn unerased(&mut self, mut v: ViewerProfile) -> Result<ViewerProfile, Farewell> {
+        let live = self.config.live.clone();
+        // Each erasure of the same device adds one step; a handful at most.
+        for _ in 0..64 {
+            match self.store.erased(&live, &v.id) {
+                Ok(false) => return Ok(v),
+                Ok(true) => {
+                    let next = self.identity.successor(&live, &v.id);
+                    if v.pseudonym == assigned_pseudonym(&v.id) {
+                        v.pseudonym = assigned_pseudonym(&next);
+                    }
+                    v.id = next;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a joining viewer");
+                    return Err(Farewell::store_unreadable());
+                }
+            }
+        }
+        Err(Farewell::store_unreadable())
     }
 
     /// Loads a joining viewer's sanctions and saves their record; refuses a

@@ -63,6 +63,23 @@ impl ViewerIdentity {
         }
         Ok(ViewerId(format!("v-{}", crate::hex(&digest))))
     }
+
+    /// The id a device gets after its viewer `erased` was erased (Art. 17):
+    /// keyed like every id, so it links to the erased one only for someone
+    /// holding this data dir's secret, and stable, so a reconnecting device
+    /// keeps its new id. Erased again, the successor's own successor is next.
+    pub fn successor(&self, live: &str, erased: &ViewerId) -> ViewerId {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes keys of any length");
+        mac.update(b"erased\0");
+        mac.update(&(live.len() as u64).to_be_bytes());
+        mac.update(live.as_bytes());
+        mac.update(erased.0.as_bytes());
+        ViewerId(format!(
+            "v-{}",
+            crate::hex(&mac.finalize().into_bytes()[..8])
+        ))
+    }
 }
 
 /// The pseudonym the hub gives a viewer who chose none: a short, stable tag
@@ -94,6 +111,18 @@ mod tests {
             a.viewer_id("show", Some("k")).unwrap(),
             b.viewer_id("show", Some("k")).unwrap()
         );
+    }
+
+    #[test]
+    fn an_erased_id_has_a_stable_new_successor() {
+        let ids = ViewerIdentity::from_secret([7; SECRET_LEN]);
+        let a = ids.viewer_id("show", Some("device-1")).unwrap();
+        let b = ids.successor("show", &a);
+        assert_ne!(a, b);
+        assert_eq!(b, ids.successor("show", &a));
+        assert_ne!(b, ids.successor("show", &b));
+        assert_ne!(b, ids.successor("other", &a));
+        assert!(b.0.starts_with("v-") && b.0.len() == 18, "{b}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! | file | what it is |
 //! |---|---|
 //! | [`config`] | [`HubConfig`] and [`Limits`]: what a hub runs and its bounds |
-//! | [`session`] | the pure rules of a live: command → events + reply |
+//! | [`session`] | the pure rules of a live: command → events + reply (`session/erasure.rs`: erasing a viewer, Art. 17) |
 //! | [`engagement`] | polls and instant wins in the live: votes, entries, deadlines, re-draws |
 //! | [`moderation`] | personal data and blocked terms → hold queue |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |
@@ -91,8 +91,13 @@ pub async fn serve_with_store(
         .map_err(HubError::FingerprintKey)?;
     let config = Arc::new(config);
     let metrics = Arc::new(metrics::Metrics::new());
-    let (inbox, actor_done, head) =
-        actor::start(store, config.clone(), metrics.clone(), fingerprints)?;
+    let (inbox, actor_done, head) = actor::start(
+        store,
+        config.clone(),
+        metrics.clone(),
+        fingerprints,
+        identity.clone(),
+    )?;
     tracing::info!(
         live = %config.live,
         epoch = %head.epoch.0,

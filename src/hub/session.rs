@@ -14,6 +14,8 @@
 //! fails, the actor rebuilds the session from the store ([`Session::restore`]),
 //! so no client ever saw an event that is not durable.
 
+mod erasure;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use super::engagement::{Engagement, Step};
@@ -213,6 +215,9 @@ pub struct Session {
     /// Names support corrected (Art. 16) this session: a viewer still
     /// connected under the old name posts under the corrected one.
     rectified: HashMap<ViewerId, Rectified>,
+    /// Viewers erased while connected: their old connections may send
+    /// nothing more (a reconnect joins as a new viewer; see `erasure`).
+    erased: BTreeSet<ViewerId>,
 }
 
 /// A viewer's corrected names; `None` keeps the one they joined with.
@@ -252,6 +257,7 @@ impl Session {
             games: Engagement::default(),
             audience: 0,
             rectified: HashMap::new(),
+            erased: BTreeSet::new(),
         };
         for entry in stored.recent {
             session.remember_recent(entry);
@@ -430,7 +436,9 @@ impl Session {
         now: Millis,
     ) -> Decision {
         let (role, kind) = (who.role(), command.kind());
-        let result = if permissions::allows(role, kind) {
+        let result = if let Some(refusal) = self.refuse_erased(who) {
+            Err(refusal)
+        } else if permissions::allows(role, kind) {
             self.apply(who, command, history, now)
         } else {
             Err(Refusal::new(
@@ -504,6 +512,9 @@ impl Session {
                 history,
                 now,
             ),
+            Command::EraseViewer { viewer_id, reason } => {
+                self.erase_viewer(who, viewer_id, reason, history, now)
+            }
             Command::ViewerCard { viewer_id } => Ok(Decision::reply(Reply::ViewerCard {
                 viewer_id: viewer_id.clone(),
                 with_contact: permissions::sees_contact(who.role()),

@@ -404,6 +404,16 @@ pub const REGISTER: &[Field] = &[
         retention: "with the request",
         seen_by: "support and admin (`regie privacy requests`)",
     },
+    // erasures (Art. 17)
+    Field {
+        table: "erasures",
+        column: "viewer_id",
+        holds: "an erased viewer's former pseudonymous id, resolving to no one",
+        purpose: "prove the erasure was honoured; the same device key joins as a new viewer",
+        basis: LegalBasis::LegalObligation,
+        retention: "the consent-proof period ([retention])",
+        seen_by: OPERATOR,
+    },
 ];
 
 const KEY: &str = "a key or number the store assigns";
@@ -411,6 +421,21 @@ const STATE: &str = "state of a message or action, not about a person";
 
 /// Every other column, and why it is not personal data.
 pub const NOT_PERSONAL: &[NotPersonal] = &[
+    NotPersonal {
+        table: "erasures",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "erasures",
+        column: "at",
+        why: "when an erasure was done; personal only through viewer_id, listed",
+    },
+    NotPersonal {
+        table: "erasures",
+        column: "seq",
+        why: KEY,
+    },
     NotPersonal {
         table: "lives",
         column: "id",

@@ -146,6 +146,14 @@ commands! {
         message_id: MessageId,
         reason: String,
     },
+    /// Erase a viewer (GDPR Art. 17, support and admin): every message
+    /// becomes a tombstone, their names, contact data, consents, sanctions
+    /// and command outcomes go, votes and draw entries lose their link. One
+    /// audit record without content; every client gets `viewer_erased`.
+    EraseViewer = "erase_viewer" {
+        viewer_id: ViewerId,
+        reason: String,
+    },
     /// Ask for a viewer's card; answered with a `viewer_card` frame.
     ViewerCard = "viewer_card" { viewer_id: ViewerId },
     /// Correct a viewer's first name and/or pseudonym (Art. 16, support
@@ -259,6 +267,10 @@ pub(crate) fn one_of_each() -> Vec<Command> {
         Command::Redact {
             message_id: MessageId(1),
             reason: "request".into(),
+        },
+        Command::EraseViewer {
+            viewer_id: viewer(),
+            reason: "art. 17 request".into(),
         },
         Command::ViewerCard {
             viewer_id: viewer(),

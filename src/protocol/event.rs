@@ -37,6 +37,16 @@ pub enum Event {
     Redacted {
         tombstone: Tombstone,
     },
+    /// A viewer was erased (`erase_viewer`): every message of theirs a
+    /// client holds becomes a tombstone (`reason`, `by`, `erased_at`), a
+    /// reply quoting them drops the quoted name, and their card closes.
+    /// History already serves their messages as tombstones.
+    ViewerErased {
+        viewer_id: ViewerId,
+        reason: String,
+        erased_at: Millis,
+        by: Actor,
+    },
     /// A message was hidden from viewers.
     Hidden {
         message_id: MessageId,
@@ -151,6 +161,7 @@ impl Event {
             Event::Message { .. } => "message",
             Event::Released { .. } => "released",
             Event::Redacted { .. } => "redacted",
+            Event::ViewerErased { .. } => "viewer_erased",
             Event::Hidden { .. } => "hidden",
             Event::Pinned { .. } => "pinned",
             Event::Unpinned { .. } => "unpinned",
@@ -168,6 +179,15 @@ impl Event {
             Event::InstantWinEntries { .. } => "instant_win_entries",
             Event::InstantWinDrawn { .. } => "instant_win_drawn",
         }
+    }
+
+    /// `viewer_erased` without the staff member's name.
+    fn erasure_for_viewers(&self) -> Event {
+        let mut event = self.clone();
+        if let Event::ViewerErased { by, .. } = &mut event {
+            by.name = None;
+        }
+        event
     }
 
     /// The event as `role` may receive it, or `None` when that role must not
@@ -196,6 +216,7 @@ impl Event {
                     ..tombstone.clone()
                 },
             },
+            Event::ViewerErased { .. } => self.erasure_for_viewers(),
             Event::Hidden { message_id, by } => Event::Hidden {
                 message_id: *message_id,
                 by: anonymous(by),

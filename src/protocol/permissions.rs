@@ -19,7 +19,9 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         CommandKind::Hide | CommandKind::Release | CommandKind::Timeout | CommandKind::Ban => {
             &[Staff(Moderator), Staff(Admin)]
         }
-        CommandKind::Redact | CommandKind::RectifyViewer => &[Staff(Support), Staff(Admin)],
+        CommandKind::Redact | CommandKind::RectifyViewer | CommandKind::EraseViewer => {
+            &[Staff(Support), Staff(Admin)]
+        }
         CommandKind::ViewerCard => &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)],
         // Answers, polls and draws. A poll or a draw is part of the show's
         // script: hosts run it, admins can step in; moderators keep the

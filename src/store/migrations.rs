@@ -265,6 +265,18 @@ const STEPS: &[&str] = &[
         closed_at    INTEGER
     );
     ",
+    // 6: erased viewers (Art. 17, see sqlite::erase_viewer).
+    r"
+    -- The content-free proof that an erasure was honoured, and the erased
+    -- pseudonymous id, so the same device key joins as a new viewer.
+    CREATE TABLE erasures (
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id   TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        PRIMARY KEY (live_id, viewer_id)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

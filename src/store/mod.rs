@@ -356,6 +356,9 @@ pub trait Store: Send + 'static {
     /// `Pinned`/`Unpinned` → the pin; `ViewerTimedOut`/`ViewerBanned` →
     /// sanctions; `Redacted` → text deleted, tombstone written, pin dropped
     /// (a second `Redacted` for the same message keeps the first tombstone);
+    /// `ViewerErased` → the viewer erased everywhere (messages tombstoned,
+    /// names, contact, consents, sanctions, outcomes deleted, votes
+    /// unlinked; see `docs/privacy.md`);
     /// `ViewersOnline` → only the log. Audit entries and outcomes go in the
     /// same transaction.
     ///
@@ -482,6 +485,14 @@ pub trait Store: Send + 'static {
     /// page image (e.g. of a redacted message) survives in it. Call it on
     /// shutdown and after a redaction.
     fn checkpoint(&mut self) -> Result<(), StoreError>;
+
+    /// Whether viewer `id` was erased (`Event::ViewerErased`): the hub then
+    /// gives the joining device a new id. A store that cannot erase never
+    /// has erased anyone.
+    fn erased(&mut self, live: &str, id: &ViewerId) -> Result<bool, StoreError> {
+        let _ = (live, id);
+        Ok(false)
+    }
 
     /// Every poll (with its votes) and instant win (with its seed, entrants
     /// and record) of the live, oldest first: what a restarted hub continues.

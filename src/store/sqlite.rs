@@ -627,6 +627,12 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
             first_name.as_deref(),
             pseudonym.as_deref(),
         )?,
+        Event::ViewerErased {
+            viewer_id,
+            reason,
+            erased_at,
+            by,
+        } => erase_viewer(tx, live_id, frame.seq, viewer_id, reason, *erased_at, by)?,
         Event::ViewersOnline { .. }
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
@@ -711,6 +717,147 @@ fn redact(tx: &Transaction, live_id: i64, t: &Tombstone) -> Result<(), StoreErro
          (SELECT seq FROM events WHERE live_id = ?1 AND message_id = ?2)",
     )?
     .execute(params![live_id, id])?;
+    Ok(())
+}
+
+// ── erasure (Art. 17) ────────────────────────────────────────────────────
+
+/// Erases a viewer, inside the batch's transaction: every message becomes
+/// a tombstone without author (text and names deleted, `secure_delete`
+/// zeroes the pages), replies quoting them drop the name, their pin goes;
+/// their contact data, names, consents, sanctions (and the reasons in the
+/// sanction events) and the outcomes of their commands go; votes get an
+/// unlinked random id (counts stay); draw entries and published records
+/// keep the pseudonymous id, which resolves to no one once the viewer row
+/// is gone; announced winners lose the name. The `erasures` row is the
+/// content-free proof, and makes the same device key join as a new viewer.
+fn erase_viewer(
+    tx: &Transaction,
+    live_id: i64,
+    seq: Seq,
+    viewer: &ViewerId,
+    reason: &str,
+    at: Millis,
+    by: &Actor,
+) -> Result<(), StoreError> {
+    let v = viewer.0.as_str();
+    let mine = "SELECT id FROM messages WHERE live_id = ?1 AND viewer_id = ?2";
+    tx.execute(
+        "INSERT OR IGNORE INTO tombstones (live_id, message_id, posted_at, redacted_at, \
+         author_id, reason, by_name, by_role) SELECT live_id, id, at, ?3, NULL, ?4, ?5, ?6 \
+         FROM messages WHERE live_id = ?1 AND viewer_id = ?2",
+        params![live_id, v, at, reason, by.name, by.role.as_str()],
+    )?;
+    tx.execute(
+        &format!("DELETE FROM pins WHERE live_id = ?1 AND message_id IN ({mine})"),
+        params![live_id, v],
+    )?;
+    tx.execute(
+        &format!(
+            "UPDATE messages SET reply_to_name = '' WHERE live_id = ?1 AND reply_to_id IN \
+             ({mine} UNION SELECT message_id FROM tombstones WHERE live_id = ?1 AND author_id = ?2)"
+        ),
+        params![live_id, v],
+    )?;
+    // Outcomes of the commands that posted or released their messages
+    // (staff releases included), then every outcome of their own commands.
+    tx.execute(
+        &format!(
+            "DELETE FROM command_outcomes WHERE live_id = ?1 AND seq IN (SELECT seq FROM events \
+             WHERE live_id = ?1 AND message_id IN ({mine}))"
+        ),
+        params![live_id, v],
+    )?;
+    tx.execute(
+        "DELETE FROM command_outcomes WHERE live_id = ?1 AND principal = ?2",
+        params![live_id, format!("viewer:{v}")],
+    )?;
+    tx.execute(
+        "DELETE FROM messages WHERE live_id = ?1 AND viewer_id = ?2",
+        params![live_id, v],
+    )?;
+    // Earlier redactions: the tombstone keeps no link either.
+    tx.execute(
+        "UPDATE tombstones SET author_id = NULL WHERE live_id = ?1 AND author_id = ?2",
+        params![live_id, v],
+    )?;
+    tx.execute(
+        "DELETE FROM sanctions WHERE live_id = ?1 AND viewer_id = ?2",
+        params![live_id, v],
+    )?;
+    tx.execute(
+        "UPDATE events SET payload = json_set(payload, '$.reason', '') WHERE live_id = ?1 \
+         AND kind IN ('viewer_timed_out', 'viewer_banned') \
+         AND json_extract(payload, '$.viewer_id') = ?2",
+        params![live_id, v],
+    )?;
+    tx.execute(
+        "DELETE FROM consents WHERE live_id = ?1 AND viewer_id = ?2",
+        params![live_id, v],
+    )?;
+    tx.execute(
+        "DELETE FROM viewers WHERE live_id = ?1 AND viewer_id = ?2",
+        params![live_id, v],
+    )?;
+    tx.execute(
+        "UPDATE votes SET viewer_id = 'erased-' || lower(hex(randomblob(8))) \
+         WHERE live_id = ?1 AND viewer_id = ?2",
+        params![live_id, v],
+    )?;
+    forget_winner_names(tx, live_id, viewer)?;
+    tx.execute(
+        "INSERT OR IGNORE INTO erasures (live_id, viewer_id, at, seq) VALUES (?1, ?2, ?3, ?4)",
+        params![live_id, v, at, sql_i64(seq)],
+    )?;
+    Ok(())
+}
+
+/// Announced winners keep their id (the published record names ids
+/// only, so it stays verifiable) but lose their first name and pseudonym,
+/// in the draw row and in the `instant_win_drawn` events.
+fn forget_winner_names(
+    tx: &Transaction,
+    live_id: i64,
+    viewer: &ViewerId,
+) -> Result<(), StoreError> {
+    let unname = |winners: &mut Vec<crate::protocol::Winner>| {
+        for w in winners.iter_mut().filter(|w| w.viewer_id == *viewer) {
+            w.first_name.clear();
+            w.pseudonym.clear();
+        }
+    };
+    let pattern = format!("%\"{}\"%", viewer.0);
+    let draws: Vec<(i64, String)> = tx
+        .prepare("SELECT id, winners FROM instant_wins WHERE live_id = ?1 AND winners LIKE ?2")?
+        .query_map(params![live_id, pattern], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, winners) in draws {
+        let mut winners: Vec<crate::protocol::Winner> = serde_json::from_str(&winners)
+            .map_err(|e| StoreError::Corrupt(format!("draw {id} winners: {e}")))?;
+        unname(&mut winners);
+        tx.execute(
+            "UPDATE instant_wins SET winners = ?3 WHERE live_id = ?1 AND id = ?2",
+            params![live_id, id, json(&winners)],
+        )?;
+    }
+    let events: Vec<(i64, String)> = tx
+        .prepare(
+            "SELECT seq, payload FROM events WHERE live_id = ?1 \
+             AND kind = 'instant_win_drawn' AND payload LIKE ?2",
+        )?
+        .query_map(params![live_id, pattern], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (seq, payload) in events {
+        let mut event: Event = serde_json::from_str(&payload)
+            .map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))?;
+        if let Event::InstantWinDrawn { winners, .. } = &mut event {
+            unname(winners);
+        }
+        tx.execute(
+            "UPDATE events SET payload = ?3 WHERE live_id = ?1 AND seq = ?2",
+            params![live_id, seq, json(&event)],
+        )?;
+    }
     Ok(())
 }
 
@@ -1532,6 +1679,14 @@ impl Store for SqliteStore {
             )?
             .query_row(params![live_id, principal, id.0], |r| json_at(r, 0))
             .optional()?)
+    }
+
+    fn erased(&mut self, live: &str, id: &ViewerId) -> Result<bool, StoreError> {
+        let live_id = self.live_id(live)?;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM erasures WHERE live_id = ?1 AND viewer_id = ?2")?
+            .exists(params![live_id, id.0])?)
     }
 
     fn audit_log(&mut self, live: &str) -> Result<Vec<AuditRecord>, StoreError> {

@@ -27,6 +27,13 @@ pub enum Target {
         message_id: MessageId,
         reason: String,
     },
+    /// Erase a viewer (Art. 17), from their card: `name` as the card shows
+    /// it, `messages` the recent messages the card listed.
+    Erase {
+        viewer_id: ViewerId,
+        name: String,
+        messages: usize,
+    },
     ClosePoll {
         poll_id: u64,
         question: String,
@@ -86,6 +93,15 @@ impl Confirm {
                 },
                 format!("redact {}", ctx.describe(*message_id)),
             ),
+            Target::Erase {
+                viewer_id, name, ..
+            } => (
+                Command::EraseViewer {
+                    viewer_id: viewer_id.clone(),
+                    reason: ERASE_REASON.to_string(),
+                },
+                format!("erase {name}"),
+            ),
             Target::ClosePoll { poll_id, .. } => (
                 Command::PollClose { poll_id: *poll_id },
                 format!("close poll #{poll_id}"),
@@ -107,6 +123,7 @@ impl Confirm {
             Target::Quit => ("quit", "stay"),
             Target::Ban { .. } => ("ban", "cancel"),
             Target::Redact { .. } => ("redact", "cancel"),
+            Target::Erase { .. } => ("erase", "cancel"),
             Target::ClosePoll { .. } => ("close", "cancel"),
             Target::DrawNow { .. } => ("draw", "cancel"),
             Target::Redraw { .. } => ("re-draw", "cancel"),
@@ -162,6 +179,9 @@ impl Confirm {
                 " Redact ",
                 redact_lines(*message_id, reason, area, w, ctx, theme),
             ),
+            Target::Erase { name, messages, .. } => {
+                (" Erase viewer ", erase_lines(name, *messages, w, theme))
+            }
             Target::ClosePoll { poll_id, question } => (
                 " Close poll ",
                 wrapped(
@@ -207,6 +227,49 @@ impl Confirm {
             }
         }
     }
+}
+
+/// The reason an erasure from the console goes on record with.
+pub const ERASE_REASON: &str = "erasure request (Art. 17)";
+
+/// An erasure names who and everything that goes, and what stays.
+fn erase_lines(name: &str, messages: usize, inner_w: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let warn = theme.style(StyleKey::PopupWarning);
+    let text = theme.style(StyleKey::PopupText);
+    let label = theme.style(StyleKey::PopupLabel);
+    let mut lines = wrapped(
+        &format!(
+            "Erase {} for good (Art. 17)? This cannot be undone.",
+            clean_name(name)
+        ),
+        inner_w,
+        warn,
+    );
+    lines.push(Line::default());
+    lines.extend(wrapped(
+        "Removed from every screen, the store and replays:",
+        inner_w,
+        text,
+    ));
+    let shown = match messages {
+        0 => "every message (none on the card)".to_string(),
+        1 => "every message (1 on the card), and the name in replies".to_string(),
+        n => format!("every message ({n} on the card), and the name in replies"),
+    };
+    for item in [
+        shown.as_str(),
+        "first name, pseudonym, contact data, consents",
+        "sanctions and moderation notes",
+    ] {
+        lines.extend(wrapped(&format!("· {item}"), inner_w, text));
+    }
+    lines.push(Line::default());
+    lines.extend(wrapped(
+        "Votes and draw entries stay counted, linked to no one. The audit keeps one record, without content. Joining again makes a new viewer.",
+        inner_w,
+        label,
+    ));
+    lines
 }
 
 /// Quitting names what it leaves behind: the commands the hub has not

@@ -47,6 +47,15 @@ impl CardView {
                     name: self.name.clone(),
                 }))
             }
+            Some(Action::Erase) if allowed(Action::Erase) => match &self.card {
+                Some(card) => Outcome::Open(Popup::confirm(Target::Erase {
+                    viewer_id: self.viewer_id.clone(),
+                    name: format!("{} · {}", card.first_name, card.pseudonym),
+                    messages: card.recent.len(),
+                })),
+                // Confirm only what the card shows: wait for it.
+                None => Outcome::Stay,
+            },
             Some(Action::ViewerCard | Action::Quit) => Outcome::Close,
             _ if ctx.keymap().popup_action_for(key) == Some(PopupAction::Close) => Outcome::Close,
             _ => Outcome::Stay,
@@ -56,7 +65,11 @@ impl CardView {
     /// "t timeout · b ban · Esc close", for what this role may do.
     pub fn hints(&self, keymap: &Keymap, role: StaffRole) -> Hints {
         let mut keys = Hints::new();
-        for (action, what) in [(Action::Timeout, "timeout"), (Action::Ban, "ban")] {
+        for (action, what) in [
+            (Action::Timeout, "timeout"),
+            (Action::Ban, "ban"),
+            (Action::Erase, "erase"),
+        ] {
             if permissions::allows(role, action)
                 && let Some(k) = keymap.hint(action)
             {
