@@ -917,25 +917,9 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             state.log_activity(at, by, what);
         }
         Event::Redacted { tombstone } => on_redacted(state, at, &tombstone),
-        Event::ViewerRectified {
-            viewer_id,
-            first_name,
-            pseudonym,
-            by,
-        } => on_rectified(
-            state,
-            at,
-            &viewer_id,
-            first_name.as_deref(),
-            pseudonym.as_deref(),
-            by,
-        ),
-        Event::ViewerErased {
-            viewer_id,
-            reason,
-            erased_at,
-            by,
-        } => on_viewer_erased(state, &viewer_id, &reason, erased_at, by),
+        event @ (Event::ViewerRectified { .. } | Event::ViewerErased { .. }) => {
+            on_rights_request(state, at, event);
+        }
         Event::Hidden { message_id, by } => {
             let what = format!("hid {}", state.describe(message_id));
             state
@@ -1136,6 +1120,33 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
             );
             state.log_activity(at, by, what);
         }
+        _ => {}
+    }
+}
+
+/// A data-protection request carried out by support: a viewer's names
+/// corrected (Art. 16) or the viewer erased (Art. 17).
+fn on_rights_request(state: &mut Console, at: Millis, event: Event) {
+    match event {
+        Event::ViewerRectified {
+            viewer_id,
+            first_name,
+            pseudonym,
+            by,
+        } => on_rectified(
+            state,
+            at,
+            &viewer_id,
+            first_name.as_deref(),
+            pseudonym.as_deref(),
+            by,
+        ),
+        Event::ViewerErased {
+            viewer_id,
+            reason,
+            erased_at,
+            by,
+        } => on_viewer_erased(state, &viewer_id, &reason, erased_at, by),
         _ => {}
     }
 }

@@ -500,20 +500,8 @@ impl Session {
             Command::Redact { message_id, reason } => {
                 self.redact(who, *message_id, reason, history, now)
             }
-            Command::RectifyViewer {
-                viewer_id,
-                first_name,
-                pseudonym,
-            } => self.rectify_viewer(
-                who,
-                viewer_id,
-                first_name.as_deref(),
-                pseudonym.as_deref(),
-                history,
-                now,
-            ),
-            Command::EraseViewer { viewer_id, reason } => {
-                self.erase_viewer(who, viewer_id, reason, history, now)
+            Command::RectifyViewer { .. } | Command::EraseViewer { .. } => {
+                self.rights_request(who, command, history, now)
             }
             Command::ViewerCard { viewer_id } => Ok(Decision::reply(Reply::ViewerCard {
                 viewer_id: viewer_id.clone(),
@@ -559,6 +547,38 @@ impl Session {
                 exclude,
                 reason,
             } => self.redraw(who, *draw_id, exclude, reason, now),
+        }
+    }
+
+    /// A data-protection request support carries out: correct a viewer's
+    /// names (Art. 16) or erase the viewer (Art. 17).
+    fn rights_request(
+        &mut self,
+        who: &Principal,
+        command: &Command,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        match command {
+            Command::RectifyViewer {
+                viewer_id,
+                first_name,
+                pseudonym,
+            } => self.rectify_viewer(
+                who,
+                viewer_id,
+                first_name.as_deref(),
+                pseudonym.as_deref(),
+                history,
+                now,
+            ),
+            Command::EraseViewer { viewer_id, reason } => {
+                self.erase_viewer(who, viewer_id, reason, history, now)
+            }
+            other => Err(Refusal::invalid(format!(
+                "{} is not a rights request",
+                other.kind().name()
+            ))),
         }
     }
 

@@ -615,6 +615,29 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
             },
         )?,
         Event::Redacted { tombstone } => redact(tx, live_id, tombstone)?,
+        Event::ViewerRectified { .. } | Event::ViewerErased { .. } => {
+            project_rights_request(tx, live_id, frame)?;
+        }
+        Event::ViewersOnline { .. }
+        | Event::PollOpened { .. }
+        | Event::PollTally { .. }
+        | Event::PollClosed { .. }
+        | Event::PollCleared { .. }
+        | Event::InstantWinOpened { .. }
+        | Event::InstantWinEntries { .. }
+        | Event::InstantWinDrawn { .. } => {}
+    }
+    Ok(())
+}
+
+/// A data-protection request in the projection: names corrected (Art. 16)
+/// or a viewer erased (Art. 17), each everywhere the store holds them.
+fn project_rights_request(
+    tx: &Transaction,
+    live_id: i64,
+    frame: &EventFrame,
+) -> Result<(), StoreError> {
+    match &frame.event {
         Event::ViewerRectified {
             viewer_id,
             first_name,
@@ -626,23 +649,15 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
             viewer_id,
             first_name.as_deref(),
             pseudonym.as_deref(),
-        )?,
+        ),
         Event::ViewerErased {
             viewer_id,
             reason,
             erased_at,
             by,
-        } => erase_viewer(tx, live_id, frame.seq, viewer_id, reason, *erased_at, by)?,
-        Event::ViewersOnline { .. }
-        | Event::PollOpened { .. }
-        | Event::PollTally { .. }
-        | Event::PollClosed { .. }
-        | Event::PollCleared { .. }
-        | Event::InstantWinOpened { .. }
-        | Event::InstantWinEntries { .. }
-        | Event::InstantWinDrawn { .. } => {}
+        } => erase_viewer(tx, live_id, frame.seq, viewer_id, reason, *erased_at, by),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// One row of the `sanctions` table, borrowed from the event that imposed
