@@ -10,13 +10,13 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command as Process, Stdio};
 
 use regie::protocol::{
     Auth, Command, ConsentChannel, ConsentPurpose, Contact, Event, MessageId, StaffRole,
 };
+use support::binary::{Ran, run};
 use support::client::{Client, keyed_viewer_hello};
-use support::hub::{TIMEOUT, TestHub};
+use support::hub::TestHub;
 
 const CONSENT_TEXT: &str = "J'accepte d'être contacté·e par SMS si je gagne un lot.\n";
 const PHONE: &str = "+33 6 47 19 83 52";
@@ -26,36 +26,9 @@ const TIMEOUT_REASON: &str = "majuscules en rafale";
 const BOB_NAME: &str = "Bérénice";
 const BOB_TEXT: &str = "quel est le prix du manteau bordeaux";
 
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `regie args…` with output captured; killed if it outlives [`TIMEOUT`].
+/// Runs `regie args…` with output captured (see [`support::binary::run`]).
 fn regie(args: &[&str]) -> Ran {
-    let child = Process::new(env!("CARGO_BIN_EXE_regie"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("regie runs");
-    let pid = child.id().to_string();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let Ok(out) = rx.recv_timeout(TIMEOUT) else {
-        let _ = Process::new("kill").args(["-KILL", &pid]).status();
-        panic!("regie {args:?} did not end within {TIMEOUT:?}");
-    };
-    let out = out.expect("regie's output");
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run(args, &[])
 }
 
 fn path(p: &Path) -> &str {

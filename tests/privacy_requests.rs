@@ -6,16 +6,9 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use regie::store::SqliteStore;
-use support::hub::TIMEOUT;
-
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use support::binary::{Ran, run};
 
 fn requests(data: &Path, extra: &[&str]) -> Ran {
     let mut args = vec![
@@ -25,28 +18,7 @@ fn requests(data: &Path, extra: &[&str]) -> Ran {
         data.to_str().expect("utf-8"),
     ];
     args.extend_from_slice(extra);
-    let child = Command::new(env!("CARGO_BIN_EXE_regie"))
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("regie runs");
-    let pid = child.id().to_string();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let Ok(out) = rx.recv_timeout(TIMEOUT) else {
-        let _ = Command::new("kill").args(["-KILL", &pid]).status();
-        panic!("regie {args:?} did not end within {TIMEOUT:?}");
-    };
-    let out = out.expect("regie's output");
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run(&args, &[])
 }
 
 /// The `due YYYY-MM-DD` of a printed request line.
