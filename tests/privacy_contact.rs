@@ -14,6 +14,7 @@ use regie::protocol::{
 };
 use regie::store::DB_FILE;
 use support::client::{Client, keyed_viewer_hello};
+use support::forensics::utf16;
 use support::hub::TestHub;
 use support::store::on_disk;
 
@@ -72,10 +73,6 @@ fn seals(dir: &Path, viewer: &ViewerId) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .expect("the viewer's row")
-}
-
-fn utf16(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
 
 fn assert_gone(dir: &Path, value: &str, seal: &[u8]) {

@@ -20,6 +20,7 @@ use regie::protocol::{
 use regie::store::DB_FILE;
 use sha2::{Digest, Sha256};
 use support::client::{Client, keyed_viewer_hello};
+use support::forensics::{everything_stored, hash_prefixes, utf16};
 use support::hub::TestHub;
 
 /// The erased viewer's values, each unique in the data dir.
@@ -34,62 +35,6 @@ const KEY: &str = "device-secret-zephyrinette";
 const KEPT: &str = "ZQ83-KEPT-bonsoir-tout-le-monde";
 /// The command id of the say that carried the phone number.
 const PHONE_COMMAND_ID: &str = "k3f9-erase";
-
-fn utf16(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
-}
-
-/// The raw bytes of the database, its WAL and its shared-memory index.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    ["", "-wal", "-shm"]
-        .iter()
-        .map(|suffix| format!("{DB_FILE}{suffix}"))
-        .filter_map(|name| std::fs::read(dir.join(&name)).ok().map(|b| (name, b)))
-        .collect()
-}
-
-/// Every value of every column of every table (read through SQLite, so the
-/// WAL's committed pages count), plus the raw files.
-fn everything_stored(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    use rusqlite::types::ValueRef;
-    let db = rusqlite::Connection::open_with_flags(
-        dir.join(DB_FILE),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open the store read-only");
-    let tables: Vec<String> = db
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .and_then(|mut s| {
-            s.query_map([], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()
-        })
-        .expect("list tables");
-    let mut out = Vec::new();
-    for table in tables {
-        let mut stmt = db
-            .prepare(&format!("SELECT * FROM \"{table}\""))
-            .expect("select a table");
-        let columns: Vec<String> = stmt
-            .column_names()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        let mut rows = stmt.query([]).expect("read a table");
-        while let Some(row) = rows.next().expect("a row") {
-            for (i, column) in columns.iter().enumerate() {
-                let bytes = match row.get_ref(i).expect("a value") {
-                    ValueRef::Null => continue,
-                    ValueRef::Integer(n) => n.to_string().into_bytes(),
-                    ValueRef::Real(f) => f.to_string().into_bytes(),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => t.to_vec(),
-                };
-                out.push((format!("{table}.{column}"), bytes));
-            }
-        }
-    }
-    out.extend(files(dir));
-    out
-}
 
 /// Where `needle` (UTF-8 or UTF-16) is found among `stored`.
 fn found_in(stored: &[(String, Vec<u8>)], needle: &[u8]) -> Vec<String> {
@@ -116,28 +61,6 @@ fn query_i64(dir: &Path, sql: &str) -> i64 {
 }
 
 // ── the fingerprint attack of defect 1, on the erased phone ─────────────
-
-/// Every 8-byte prefix a stored hash could show: each 8-byte window of the
-/// raw bytes, and each 16-digit window of hex text decoded.
-fn hash_prefixes(stored: &[(String, Vec<u8>)]) -> HashSet<[u8; 8]> {
-    let mut set = HashSet::new();
-    for (_, bytes) in stored {
-        for w in bytes.windows(8) {
-            set.insert(<[u8; 8]>::try_from(w).expect("8 bytes"));
-        }
-        for run in bytes.split(|b| !b.is_ascii_hexdigit()) {
-            for w in run.windows(16) {
-                let hex = std::str::from_utf8(w).expect("hex digits are ASCII");
-                let mut prefix = [0u8; 8];
-                for (i, byte) in prefix.iter_mut().enumerate() {
-                    *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex");
-                }
-                set.insert(prefix);
-            }
-        }
-    }
-    set
-}
 
 /// What the hub could have hashed: the text, the say command, its frame,
 /// and the consent command that carried the phone as contact data.

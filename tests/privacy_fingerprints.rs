@@ -11,85 +11,14 @@
 mod support;
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use regie::protocol::{ClientFrame, Command, CommandFrame, CommandId, Event, StaffRole};
-use regie::store::DB_FILE;
 use sha2::{Digest, Sha256};
+use support::forensics::{everything_stored, hash_prefixes, utf16};
 use support::hub::TestHub;
 
 const SECRET: &str = "06 12 34 56 78";
 const COMMAND_ID: &str = "k3f9-1";
-
-/// Every value of every column of every table, as bytes, read through
-/// SQLite (so the WAL's committed pages count too), plus the raw bytes of
-/// the database file and its WAL (freed pages, old page images).
-fn everything_stored(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    use rusqlite::types::ValueRef;
-    let db = rusqlite::Connection::open_with_flags(
-        dir.join(DB_FILE),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open the store read-only");
-    let tables: Vec<String> = db
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .and_then(|mut s| {
-            s.query_map([], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()
-        })
-        .expect("list tables");
-    let mut out = Vec::new();
-    for table in tables {
-        let mut stmt = db
-            .prepare(&format!("SELECT * FROM \"{table}\""))
-            .expect("select a table");
-        let columns: Vec<String> = stmt
-            .column_names()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        let mut rows = stmt.query([]).expect("read a table");
-        while let Some(row) = rows.next().expect("a row") {
-            for (i, column) in columns.iter().enumerate() {
-                let bytes = match row.get_ref(i).expect("a value") {
-                    ValueRef::Null => continue,
-                    ValueRef::Integer(n) => n.to_string().into_bytes(),
-                    ValueRef::Real(f) => f.to_string().into_bytes(),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => t.to_vec(),
-                };
-                out.push((format!("{table}.{column}"), bytes));
-            }
-        }
-    }
-    for suffix in ["", "-wal"] {
-        if let Ok(bytes) = std::fs::read(dir.join(format!("{DB_FILE}{suffix}"))) {
-            out.push((format!("file {DB_FILE}{suffix}"), bytes));
-        }
-    }
-    out
-}
-
-/// Every 8-byte prefix a stored hash could show: each 8-byte window of the
-/// raw bytes, and each 16-digit window of hex text decoded.
-fn hash_prefixes(stored: &[(String, Vec<u8>)]) -> HashSet<[u8; 8]> {
-    let mut set = HashSet::new();
-    for (_, bytes) in stored {
-        for w in bytes.windows(8) {
-            set.insert(<[u8; 8]>::try_from(w).expect("8 bytes"));
-        }
-        for run in bytes.split(|b| !b.is_ascii_hexdigit()) {
-            for w in run.windows(16) {
-                let hex = std::str::from_utf8(w).expect("hex digits are ASCII");
-                let mut prefix = [0u8; 8];
-                for (i, byte) in prefix.iter_mut().enumerate() {
-                    *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex");
-                }
-                set.insert(prefix);
-            }
-        }
-    }
-    set
-}
 
 /// What the hub could have hashed for a viewer who typed `text`.
 fn preimages(text: &str) -> [Vec<u8>; 3] {
@@ -214,10 +143,6 @@ fn recovered(prefixes: &HashSet<[u8; 8]>) -> Vec<String> {
         }
     }
     found
-}
-
-fn utf16(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
 
 /// No stored value holds the secret in clear, in UTF-8 or UTF-16.

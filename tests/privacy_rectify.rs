@@ -12,6 +12,7 @@ use std::path::Path;
 use regie::protocol::{Author, ChatEntry, Command, ErrorCode, Event, MessageId, StaffRole};
 use regie::store::DB_FILE;
 use support::client::{Client, keyed_viewer_hello};
+use support::forensics::utf16;
 use support::hub::TestHub;
 
 const OLD_FIRST: &str = "Zéphyrinette";
@@ -24,10 +25,6 @@ fn on_disk(dir: &Path, needle: &[u8]) -> bool {
         .iter()
         .filter_map(|suffix| std::fs::read(dir.join(format!("{DB_FILE}{suffix}"))).ok())
         .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
-}
-
-fn utf16(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
 
 fn anywhere_on_disk(dir: &Path, value: &str) -> bool {

@@ -8,6 +8,7 @@
 //! | [`binary`] | the real `regie serve` with its stderr read line by line, stopped with Ctrl-C; one-shot `regie …` runs with output captured ([`binary::run`]) |
 //! | [`client`] | a protocol-v1 WebSocket client, hello frames, what a closed socket said |
 //! | [`store`] | events, messages and staff as the hub makes them, for store tests; the raw scan of the store's files ([`store::on_disk`]) |
+//! | [`forensics`] | what an attacker reading the data dir finds: every stored value and the raw files, hash prefixes, UTF-16 |
 //! | [`reference`] | the independent Python reference implementation of draws and the audit chain, run when python3 is present |
 //! | [`tmux`] | a person at a terminal: the real binary in tmux on the test's own socket; a missing tmux skips, except under CI |
 //! | [`console`] | a console with a fixed clock, frames as the hub sends them, keys, rendering, the event pump |
@@ -21,6 +22,7 @@
 pub(crate) mod binary;
 pub(crate) mod client;
 pub(crate) mod console;
+pub(crate) mod forensics;
 pub(crate) mod hub;
 pub(crate) mod reference;
 pub(crate) mod store;
