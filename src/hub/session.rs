@@ -996,12 +996,7 @@ impl Session {
         history: &mut dyn History,
         now: Millis,
     ) -> Result<Decision, Refusal> {
-        let reason = clean_reason(reason);
-        if reason.is_empty() {
-            return Err(Refusal::invalid(
-                "a redaction needs a reason (it goes in the audit log)",
-            ));
-        }
+        let reason = required_reason(reason, "a redaction")?;
         let target = match self.entry(id, history)? {
             None => return Err(Refusal::not_found(format!("no message {id}"))),
             // Redacting twice is a no-op: the first tombstone stays.
@@ -1263,6 +1258,18 @@ impl Session {
 
 fn clean_reason(reason: &str) -> String {
     sanitize_name(reason, MAX_REASON_GRAPHEMES)
+}
+
+/// [`clean_reason`] for an action that must say why, because the reason
+/// is its only trace in the audit log: blank is refused, naming `what`.
+fn required_reason(reason: &str, what: &str) -> Result<String, Refusal> {
+    let reason = clean_reason(reason);
+    if reason.is_empty() {
+        return Err(Refusal::invalid(format!(
+            "{what} needs a reason (it goes in the audit log)"
+        )));
+    }
+    Ok(reason)
 }
 
 fn store_refusal(e: &StoreError) -> Refusal {

@@ -8,7 +8,7 @@
 //! never disagree and a failed commit rolls both back (the actor restores
 //! the session from the store).
 
-use super::{Decision, History, Principal, Refusal, Session, clean_reason};
+use super::{Decision, History, Principal, Refusal, Session, required_reason};
 use crate::protocol::{ChatEntry, ErrorCode, Event, Millis, Tombstone, ViewerId};
 
 impl Session {
@@ -32,12 +32,7 @@ impl Session {
         history: &mut dyn History,
         now: Millis,
     ) -> Result<Decision, Refusal> {
-        let reason = clean_reason(reason);
-        if reason.is_empty() {
-            return Err(Refusal::invalid(
-                "an erasure needs a reason (it goes in the audit log)",
-            ));
-        }
+        let reason = required_reason(reason, "an erasure")?;
         self.known_viewer(viewer, history)?;
         let by = Self::actor(who);
         let mut erased = Vec::new();
