@@ -693,44 +693,94 @@ fn visible_digits(text: &str) -> String {
 /// can, by chance, read the same as four of the six it keeps.
 fn shows_only_its_ends(shown: &str, digits: &str, hidden: usize) -> bool {
     shown.len() + hidden <= digits.len()
-        && (0..=shown.len()).any(|head| {
-            digits.starts_with(&shown[..head]) && digits.ends_with(&shown[head..])
-        })
+        && (0..=shown.len())
+            .any(|head| digits.starts_with(&shown[..head]) && digits.ends_with(&shown[head..]))
+}
+
+/// The property below, for one case: `Err` names what leaked.
+fn planted_case(seed: u64, kind: usize, before: &str, after: &str) -> Result<(), TestCaseError> {
+    let mut rng = Rng(seed);
+    let planted = match kind {
+        0 => phone(&mut rng),
+        1 => email(&mut rng),
+        2 => iban(&mut rng),
+        _ => card(&mut rng),
+    };
+    let text = format!("{before} {} {after}", planted.text);
+    let at = before.len() + 1;
+    let span = at..at + planted.text.len();
+    let found = detect_personal_data(&text);
+    prop_assert!(
+        found
+            .iter()
+            .any(|d| (d.kind == planted.kind || !before.trim().is_empty())
+                && d.span.start <= span.start
+                && span.end <= d.span.end),
+        "{text:?}: {found:?}"
+    );
+    let masked = mask_detections(&text, &found);
+    match planted.kind {
+        PersonalDataKind::Email => prop_assert!(
+            !masked
+                .nfkc()
+                .collect::<String>()
+                .to_lowercase()
+                .contains(&planted.secret),
+            "{masked}"
+        ),
+        PersonalDataKind::Iban | PersonalDataKind::Card => prop_assert!(
+            shows_only_its_ends(
+                &visible_digits(&masked),
+                &visible_digits(&planted.text),
+                planted.secret.len()
+            ),
+            "{masked}"
+        ),
+        PersonalDataKind::Phone => prop_assert!(
+            !visible_digits(&masked).contains(&planted.secret),
+            "{masked}"
+        ),
+    }
+    Ok(())
+}
+
+/// Cases random runs found once, kept so they run every time.
+#[test]
+fn cases_found_by_random_runs_stay_fixed() {
+    let cases = [
+        // `quatre` ends 44 in "06 quarante-quatre 75 vingt-trois 26".
+        (4_181_663_162_713_230_077, 0),
+        // "zéro quatre vingt-trois" is 04 23, not 0 83.
+        (14_681_692_344_921_925_750, 0),
+        (7_978_589_758_630_929_044, 0),
+        (13_069_456_986_847_049_026, 0),
+        (9_772_553_724_945_401_046, 0),
+        (15_065_634_707_941_520_648, 0),
+        (8_666_540_216_016_542_285, 0),
+        (2_586_412_420_274_459_593, 0),
+        // A Belgian IBAN whose hidden digits read the same as kept ones.
+        (11_542_051_022_283_145_145, 2),
+    ];
+    for (seed, kind) in cases {
+        if let Err(leak) = planted_case(seed, kind, "", "") {
+            panic!("seed {seed}, kind {kind}: {leak}");
+        }
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     /// A value planted among words, in any obfuscation, is covered by a
-    /// detection of its kind, and the masked line shows none of its middle.
+    /// detection, of its kind when nothing comes before it, and the masked
+    /// line shows none of its middle.
+    ///
+    /// The words around it have no vowels, so none is a number word: "oh"
+    /// right before `0 6 8 …` is a zero a reader would count too. A word
+    /// before a card can still spell an IBAN's country ("fo 5557-4012-…"
+    /// is a valid Faroese IBAN), which is masked as one: covered, not leaked.
     #[test]
-    fn planted_values_are_never_left_in_clear(seed in any::<u64>(), kind in 0usize..4, before in "[a-z ]{0,16}", after in "[a-z ]{0,16}") {
-        let mut rng = Rng(seed);
-        let planted = match kind {
-            0 => phone(&mut rng),
-            1 => email(&mut rng),
-            2 => iban(&mut rng),
-            _ => card(&mut rng),
-        };
-        let text = format!("{before} {} {after}", planted.text);
-        let at = before.len() + 1;
-        let span = at..at + planted.text.len();
-        let found = detect_personal_data(&text);
-        prop_assert!(
-            found.iter().any(|d| d.kind == planted.kind && d.span.start <= span.start && span.end <= d.span.end),
-            "{text:?}: {found:?}"
-        );
-        let masked = mask_detections(&text, &found);
-        match planted.kind {
-            PersonalDataKind::Email => prop_assert!(
-                !masked.nfkc().collect::<String>().to_lowercase().contains(&planted.secret),
-                "{masked}"
-            ),
-            PersonalDataKind::Iban | PersonalDataKind::Card => prop_assert!(
-                shows_only_its_ends(&visible_digits(&masked), &visible_digits(&planted.text), planted.secret.len()),
-                "{masked}"
-            ),
-            PersonalDataKind::Phone => prop_assert!(!visible_digits(&masked).contains(&planted.secret), "{masked}"),
-        }
+    fn planted_values_are_never_left_in_clear(seed in any::<u64>(), kind in 0usize..4, before in "[b-df-hj-np-tv-xz ]{0,16}", after in "[b-df-hj-np-tv-xz ]{0,16}") {
+        planted_case(seed, kind, &before, &after)?;
     }
 }

@@ -77,6 +77,10 @@ struct Group {
     repeat: u32,
     /// Whether the group is a lone zero (written `0`, never merged).
     zero: bool,
+    /// Whether the group is a unit right after a lone zero: the pair
+    /// "zéro quatre" is complete, so a `vingt` after a space starts the
+    /// next pair ("zéro quatre vingt-trois" is 04 23, not 0 83).
+    after_zero: bool,
     view: Range<usize>,
 }
 
@@ -99,7 +103,11 @@ impl Group {
             {
                 Some(c + v)
             }
-            Word::Ten(20) if c % 100 == 4 && word_text.starts_with('v') => Some(c - 4 + 80),
+            Word::Ten(20)
+                if c % 100 == 4 && word_text.starts_with('v') && (tight || !self.after_zero) =>
+            {
+                Some(c - 4 + 80)
+            }
             Word::Ten(v) if c >= 100 && c % 100 == 0 => Some(c + v),
             Word::Hundred if c < 10 => Some(c.max(1) * 100),
             _ => None,
@@ -188,11 +196,16 @@ pub(crate) fn spell_out(view: &Folded) -> Option<Folded> {
             continue;
         }
         // "soixante quatre-vingt-quinze" read in pairs is 60 then 95: a
-        // `quatre` before `vingt` starts the next group.
+        // `quatre` right before `vingt` starts the next group. Only right
+        // before: in "quarante-quatre 75 vingt-trois" the `vingt` is past a
+        // number written in digits, and `quatre` still ends 44.
         let before_vingt = word == Word::Unit(4)
-            && words
-                .get(at + 1)
-                .is_some_and(|(r, _)| text[r.clone()].to_ascii_lowercase().starts_with("vingt"));
+            && words.get(at + 1).is_some_and(|(r, _)| {
+                text[range.end..r.start]
+                    .chars()
+                    .all(|c| c == ' ' || c == '-')
+                    && text[r.clone()].to_ascii_lowercase().starts_with("vingt")
+            });
         let merged = group
             .as_ref()
             .filter(|_| joins && !before_vingt)
@@ -205,6 +218,8 @@ pub(crate) fn spell_out(view: &Folded) -> Option<Folded> {
             g.view.end = range.end;
             gap = None;
         } else {
+            let after_zero =
+                joins && matches!(word, Word::Unit(_)) && group.as_ref().is_some_and(|g| g.zero);
             flush(&mut out, &mut group);
             let gap_range = gap.take().map_or(between.clone(), |g| g.start..between.end);
             // After `double`, the space before the digit word belongs to the group.
@@ -223,6 +238,7 @@ pub(crate) fn spell_out(view: &Folded) -> Option<Folded> {
                 value,
                 repeat: pending_repeat,
                 zero,
+                after_zero,
                 view: start..range.end,
             });
             pending_repeat = 1;
@@ -282,6 +298,15 @@ mod tests {
             "appelle au 0 6 12 34 56 78"
         );
         assert_eq!(numeric("soixante quatre-vingt-quinze"), "60 95");
+        assert_eq!(
+            numeric("06 quarante-quatre 75 vingt-trois 26"),
+            "06 44 75 23 26"
+        );
+        assert_eq!(
+            numeric("zéro sept cinquante-sept zéro quatre vingt-trois"),
+            "0 7 57 0 4 23"
+        );
+        assert_eq!(numeric("zéro quatre-vingt-trois"), "0 83");
     }
 
     #[test]
