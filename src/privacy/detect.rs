@@ -333,6 +333,11 @@ fn ibans(view: &str) -> Vec<Range<usize>> {
                     chars.parse::<iban::Iban>().is_ok()
                 }
             });
+        let hit = hit.filter(|&n| {
+            let end = compact[n - 1].1;
+            !bytes.get(end).is_some_and(u8::is_ascii_alphanumeric)
+                && !reads_as_a_card(&view[m.start()..end], &compact[2..n])
+        });
         if let Some(n) = hit {
             let end = compact[n - 1].1;
             out.push(m.start()..end);
@@ -342,6 +347,23 @@ fn ibans(view: &str) -> Vec<Range<usize>> {
         }
     }
     out
+}
+
+/// Whether an IBAN candidate is rather a card number after a word: its
+/// two letters stand apart from the digits ("dk 5712 …", "no 6543 …") and
+/// the digits alone pass Luhn at a card's length. Written IBANs keep the
+/// country and check digits together (`DK50 0040 …`); a 1-in-97 checksum
+/// chance must not win over a card, whose mask shows less.
+fn reads_as_a_card(candidate: &str, after_letters: &[(u8, usize)]) -> bool {
+    let apart = candidate
+        .as_bytes()
+        .get(2)
+        .is_some_and(|b| !b.is_ascii_alphanumeric());
+    let digits: Option<Vec<u32>> = after_letters
+        .iter()
+        .map(|&(b, _)| char::from(b).to_digit(10))
+        .collect();
+    apart && digits.is_some_and(|d| (13..=19).contains(&d.len()) && luhn_ok(&d))
 }
 
 /// Dates in the numeric view: a day, a month and a year, not part of a
@@ -695,6 +717,13 @@ mod tests {
         // Found by a random run: with the words around it, this card fills
         // a Lithuanian IBAN's length and checksum, but not its format.
         assert_eq!(mask("lt 2038200949617003 jz"), "lt ••••••••••••7003 jz");
+        // Cards that are also Danish and (in part) Norwegian IBANs by
+        // checksum chance, after the words "dk" and "no".
+        assert_eq!(mask("dk 5825067104832382"), "dk ••••••••••••2382");
+        assert_eq!(mask("no 5786 5797 5432 3196"), "no •••• •••• •••• 3196");
+        assert_eq!(mask("no 5786579754323196"), "no ••••••••••••3196");
+        // A real Danish IBAN keeps its country and check digits together.
+        assert_eq!(mask("DK50 0040 0440 1162 43"), "DK50 •••• •••• ••62 43");
     }
 
     fn masked(text: &str) -> String {
