@@ -451,3 +451,76 @@ fn only_the_command_line_uses_clap() {
         "domain modules must not depend on clap (put the CLI part in src/cli): {offenders:?}"
     );
 }
+
+// ── the register shows the periods in force ─────────────────────────────
+
+/// `regie privacy register` with `args`: its stdout, after a success.
+fn register(args: &[&str]) -> String {
+    let mut all = vec!["privacy", "register"];
+    all.extend_from_slice(args);
+    let ran = run(&all, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.stdout
+}
+
+/// The `retention:` line of the block for `table.column`.
+fn retention_of(text: &str, field: &str) -> String {
+    let at = text
+        .find(&format!("{field}: "))
+        .unwrap_or_else(|| panic!("{field} is not printed:\n{text}"));
+    text[at..]
+        .lines()
+        .find(|l| l.trim_start().starts_with("retention:"))
+        .expect("a retention line")
+        .to_owned()
+}
+
+#[test]
+fn the_register_prints_the_retention_periods_of_the_configuration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("brand.toml");
+    std::fs::write(
+        &config,
+        "[retention]\nchat = \"30d\"\ncontact = { sms_reminders = \"12h\" }\naudit = \"2y\"\n",
+    )
+    .expect("write the config");
+
+    let text = register(&["--data", path(dir.path()), "--config", path(&config)]);
+    assert!(
+        text.contains(&format!("from {}", config.display())),
+        "{text}"
+    );
+    let chat = retention_of(&text, "messages.text");
+    assert!(chat.contains("30 days ([retention] chat)"), "{chat}");
+    assert!(!chat.contains("90 days"), "{chat}");
+    let phone = retention_of(&text, "viewers.phone_sealed");
+    assert!(
+        phone.contains("prize_contact 30 days, sms_reminders 12 hours"),
+        "{phone}"
+    );
+    let audit = retention_of(&text, "audit.actor_name");
+    assert!(audit.contains("2 years ([retention] audit)"), "{audit}");
+
+    // `<data>/regie.toml` is read as `serve` reads it.
+    std::fs::copy(&config, dir.path().join("regie.toml")).expect("copy the config");
+    let from_data = register(&["--data", path(dir.path())]);
+    assert!(
+        retention_of(&from_data, "messages.text").contains("30 days"),
+        "{from_data}"
+    );
+
+    // Without a configuration, the defaults (chat: 90 days).
+    let empty = tempfile::tempdir().expect("temp dir");
+    let defaults = register(&["--data", path(empty.path())]);
+    assert!(defaults.contains("the defaults"), "{defaults}");
+    assert!(
+        retention_of(&defaults, "messages.text").contains("90 days ([retention] chat)"),
+        "{defaults}"
+    );
+
+    // A bad configuration is refused, naming the key, as `serve` does.
+    std::fs::write(&config, "[retention]\nchat = \"soon\"\n").expect("write the config");
+    let bad = run(&["privacy", "register", "--config", path(&config)], &[]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("retention.chat"), "{}", bad.stderr);
+}

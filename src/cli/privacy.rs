@@ -2,7 +2,8 @@
 //!
 //! - `register` prints the record of processing (GDPR Art. 30), generated
 //!   from [`crate::privacy::register::REGISTER`]: every personal-data field
-//!   with its purpose, legal basis, retention and who sees it.
+//!   with its purpose, legal basis, retention (the periods in force, read
+//!   as `serve` reads them) and who sees it.
 //! - `sweep` runs one retention sweep over a data dir's every live
 //!   ([`crate::store::Store::sweep`], periods as `serve` reads them) and
 //!   prints what went, as counts.
@@ -50,8 +51,9 @@ pub struct PrivacyArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum PrivacyCommand {
     /// Print the record of processing (Art. 30): every personal-data field,
-    /// its purpose, legal basis, retention and who can see it.
-    Register,
+    /// its purpose, legal basis, retention (the periods in force) and who
+    /// can see it.
+    Register(RegisterArgs),
     /// Delete, once, what is past its retention period, and print the counts.
     Sweep(SweepArgs),
     /// Write everything held about one viewer as JSON (Art. 15/20), mode 0600.
@@ -127,6 +129,17 @@ pub struct RectifyArgs {
     /// The corrected pseudonym.
     #[arg(long)]
     pub pseudonym: Option<String>,
+}
+
+/// `regie privacy register`
+#[derive(Debug, clap::Args)]
+pub struct RegisterArgs {
+    /// The hub's data directory, for its `regie.toml` (if any).
+    #[arg(long, default_value = "./regie-data")]
+    pub data: PathBuf,
+    /// The hub's TOML configuration; default `<data>/regie.toml` if present.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// `regie privacy sweep`
@@ -226,10 +239,7 @@ impl From<KindArg> for RequestKind {
 
 pub async fn run(args: &PrivacyArgs) -> Result<Exit, Failed> {
     match &args.command {
-        PrivacyCommand::Register => {
-            print!("{}", crate::privacy::register::render());
-            Ok(Exit::Success)
-        }
+        PrivacyCommand::Register(args) => register(args),
         PrivacyCommand::Sweep(args) => sweep(args),
         PrivacyCommand::Export(args) => export(args),
         PrivacyCommand::ConsentText(args) => consent_text(args),
@@ -237,6 +247,20 @@ pub async fn run(args: &PrivacyArgs) -> Result<Exit, Failed> {
         PrivacyCommand::Erase(args) => erase(args).await,
         PrivacyCommand::Rectify(args) => rectify(args).await,
     }
+}
+
+/// The register with the retention periods in force: those `serve` reads
+/// from the same flags, else the defaults.
+fn register(args: &RegisterArgs) -> Result<Exit, Failed> {
+    let policy = super::serve::retention_policy(&args.data, args.config.as_deref())?;
+    let default_path = args.data.join(super::serve::CONFIG_FILE);
+    let from = match &args.config {
+        Some(path) => format!("from {}", path.display()),
+        None if default_path.exists() => format!("from {}", default_path.display()),
+        None => "the defaults (no configuration file)".to_owned(),
+    };
+    print!("{}", crate::privacy::register::render(&policy, &from));
+    Ok(Exit::Success)
 }
 
 /// The call `erase` and `rectify` make; no token is a usage error, as in
