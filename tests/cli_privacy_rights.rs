@@ -14,6 +14,7 @@
 mod support;
 
 use std::path::Path;
+use std::time::Duration;
 
 use regie::protocol::{
     Command, ConsentChannel, ConsentPurpose, Contact, Event, StaffRole, ViewerId,
@@ -24,6 +25,7 @@ use support::binary::{Ran, run};
 use support::client::{Client, keyed_viewer_hello};
 use support::forensics::{everything_stored, utf16};
 use support::hub::{ClosedPort, KeptPort, TestHub};
+use support::tmux::{Tmux, tmux_is_installed};
 
 /// The erased viewer's values, each unique in the data dir.
 const TEXT: &str = "QX71-CLI-ERASE-ma-commande-rue-des-tilleuls";
@@ -333,6 +335,59 @@ async fn rectify_through_the_hub_relabels_for_every_client() {
     );
     assert_eq!(empty.code, 6, "{}", empty.stderr);
     assert!(empty.stderr.contains("invalid"), "{}", empty.stderr);
+}
+
+/// A person at a terminal: `erase` asks, "n" sends nothing (exit 2), "y"
+/// erases.
+#[test]
+fn at_a_terminal_erase_asks_and_only_yes_erases() {
+    if !tmux_is_installed() {
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let hub = rt.block_on(TestHub::start());
+    let mut moderator = rt.block_on(hub.staff(StaffRole::Moderator, "Inès"));
+    let (mut viewer, id) = rt.block_on(quirinette(&hub));
+    let token = hub.token(StaffRole::Support, "Sam");
+    let bin = env!("CARGO_BIN_EXE_regie");
+    // The pane outlives the command so its last words can be read.
+    let command = format!(
+        "REGIE_TOKEN='{token}' {bin} privacy erase --url {} --live {} --viewer {} \
+         --reason 'art. 17'; echo ERASE-EXITED $?; sleep 60",
+        hub.url, hub.live, id.0
+    );
+    let tmux = Tmux::new("regie-erase");
+    let within = Duration::from_secs(30);
+
+    tmux.start("no", (160, 20), &command);
+    let asked = tmux.wait_for_joined("no", "the question", within, |s| s.contains("[y/N]"));
+    assert!(asked.contains(&format!("Erase viewer {}", id.0)), "{asked}");
+    tmux.text("no", "n");
+    tmux.keys("no", &["Enter"]);
+    let end = tmux.wait_for_joined("no", "the exit", within, |s| s.contains("ERASE-EXITED"));
+    assert!(end.contains("ERASE-EXITED 2"), "{end}");
+    assert!(end.contains("nothing erased"), "{end}");
+    let seq = rt.block_on(viewer.say("toujours là"));
+    rt.block_on(moderator.event_at(seq));
+    assert!(
+        !moderator
+            .events
+            .iter()
+            .any(|e| matches!(e.event, Event::ViewerErased { .. })),
+        "no erasure was broadcast"
+    );
+
+    tmux.start("yes", (160, 20), &command);
+    tmux.wait_for_joined("yes", "the question", within, |s| s.contains("[y/N]"));
+    tmux.text("yes", "y");
+    tmux.keys("yes", &["Enter"]);
+    let end = tmux.wait_for_joined("yes", "the exit", within, |s| s.contains("ERASE-EXITED"));
+    assert!(end.contains("ERASE-EXITED 0"), "{end}");
+    assert!(end.contains(&format!("erased viewer {}", id.0)), "{end}");
+    rt.block_on(
+        moderator
+            .wait_event(|e| matches!(e, Event::ViewerErased { viewer_id, .. } if *viewer_id == id)),
+    );
 }
 
 // ── export with the keys where serve keeps them ─────────────────────────
