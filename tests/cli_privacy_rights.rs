@@ -265,6 +265,68 @@ fn an_unreachable_or_silent_hub_is_said_and_exits_3() {
     );
 }
 
+/// A staff `welcome` as a hub sends it (docs/protocol.md's example).
+const WELCOME: &str = r#"{"type":"welcome","version":1,"live":"show","epoch":"3f9a1c2b7d4e8a60c41d07e95b2a6f18","seq":57,"you":{"role":{"staff":"moderator"},"name":"Inès"},"resumed":true,"viewers_online":1233}"#;
+
+/// A hub that welcomes the command and never answers it: the wait is
+/// bounded by `--timeout`, and the message says the hub may have acted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_the_hub_never_answers_times_out_with_exit_3() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("ws://{}", listener.local_addr().expect("addr"));
+    let mute = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.expect("upgrade");
+        let hello = ws.next().await.expect("a hello").expect("a frame");
+        assert!(hello.to_text().expect("text").contains("\"hello\""));
+        ws.send(Message::text(WELCOME)).await.expect("welcome");
+        // Read (the command, then the close) and say nothing.
+        let mut frames = Vec::new();
+        while let Some(Ok(frame)) = ws.next().await {
+            frames.push(frame);
+        }
+        frames
+    });
+    let ran = tokio::task::spawn_blocking(move || {
+        privacy(
+            "a-token",
+            &[
+                "erase",
+                "--url",
+                &url,
+                "--viewer",
+                "v-1",
+                "--reason",
+                "art. 17",
+                "--yes",
+                "--timeout",
+                "1s",
+            ],
+        )
+    })
+    .await
+    .expect("the run");
+    assert_eq!(ran.code, 3, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("did not answer erase_viewer within 1s; it may still have done it"),
+        "{}",
+        ran.stderr
+    );
+    let frames = mute.await.expect("the mute hub");
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.to_text().is_ok_and(|t| t.contains("\"erase_viewer\""))),
+        "the command was sent: {frames:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rectify_through_the_hub_relabels_for_every_client() {
     let hub = TestHub::start().await;
