@@ -9,6 +9,9 @@
 //! README); `regie verify-draw` uses 0, 1 (the record does not check out)
 //! and 2 (the record cannot be read), and `regie audit verify` the same (1:
 //! the chain or an anchor does not check out; 2: no such store or live).
+//! `regie privacy erase|rectify` use 0, 2 (bad arguments, no token, not
+//! confirmed), 3 (the hub cannot be reached, or did not answer in time),
+//! 4 (token refused), 5 (version) and 6 (the hub refused the command).
 //! Clap's own usage errors exit 2 too.
 
 /// A process's exit code. The discriminants are the codes: scripts and the
@@ -30,6 +33,9 @@ pub enum Exit {
     TokenRefused = 4,
     /// The hub does not speak this protocol version.
     UnsupportedVersion = 5,
+    /// The hub refused the command (`regie privacy erase|rectify`: a role
+    /// without the right, an unknown viewer, a blank reason or name).
+    Refused = 6,
 }
 
 impl Exit {
@@ -58,8 +64,9 @@ mod tests {
             Exit::Unreachable,
             Exit::TokenRefused,
             Exit::UnsupportedVersion,
+            Exit::Refused,
         ]
         .map(Exit::code);
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6]);
     }
 }

@@ -15,6 +15,7 @@
 //! | [`poll`] | polls: one final vote per viewer, exact and throttled tallies |
 //! | [`instant_win`] | prize draws by commit–reveal that anyone can verify |
 //! | [`bench`] | load commands that print throughput, latency and memory (`regie bench`) |
+//! | [`staff_client`] | one staff command over WebSocket, one answer (`regie privacy erase\|rectify`) |
 //! | [`cli`] | the run layer: one file per subcommand (args, run, output, exit code) |
 //! | [`telemetry`] | where logs go: stderr, or a file for the console |
 //! | [`signals`] | the signals a process stops on (Ctrl-C, SIGTERM, SIGHUP) |
@@ -38,6 +39,7 @@ pub mod poll;
 pub mod privacy;
 pub mod protocol;
 pub mod signals;
+pub mod staff_client;
 pub mod store;
 pub mod telemetry;
 #[cfg(test)]

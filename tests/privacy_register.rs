@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use regie::privacy::register::{NOT_PERSONAL, REGISTER};
+use regie::store::retention::RetentionPolicy;
 use regie::store::{DB_FILE, SqliteStore};
 
 /// `(table, column)` of every column of a freshly migrated store.
@@ -72,7 +73,10 @@ fn every_register_entry_says_purpose_basis_retention_and_who() {
         for (what, text) in [
             ("holds", f.holds),
             ("purpose", f.purpose),
-            ("retention", f.retention),
+            (
+                "retention",
+                &f.retention.describe(&RetentionPolicy::default()),
+            ),
             ("seen_by", f.seen_by),
         ] {
             assert!(
@@ -104,7 +108,8 @@ fn regie_privacy_register_prints_every_field_with_its_details() {
             .find(&head)
             .unwrap_or_else(|| panic!("{head:?} is not printed:\n{text}"));
         let block: String = text[at..].lines().take(5).collect::<Vec<_>>().join("\n");
-        for detail in [f.purpose, f.basis.describe(), f.retention, f.seen_by] {
+        let retention = f.retention.describe(&RetentionPolicy::default());
+        for detail in [f.purpose, f.basis.describe(), &retention, f.seen_by] {
             assert!(block.contains(detail), "{detail:?} missing in\n{block}");
         }
     }

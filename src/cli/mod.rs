@@ -13,7 +13,7 @@
 //! | [`demo`] | `regie demo` | [`crate::demo::Demo`], then the console |
 //! | [`bench`] | `regie bench` | [`crate::bench::hub::run`], [`crate::console::bench::run`] |
 //! | [`verify_draw`] | `regie verify-draw` | [`crate::instant_win::verify`] |
-//! | [`privacy`] | `regie privacy register\|sweep\|export\|consent-text\|requests` | [`crate::privacy::register::render`], [`crate::store::Store::sweep`], [`crate::privacy::export`], [`crate::store::requests`] |
+//! | [`privacy`] | `regie privacy register\|sweep\|export\|consent-text\|requests\|erase\|rectify` | [`crate::privacy::register::render`], [`crate::store::Store::sweep`], [`crate::privacy::export`], [`crate::store::requests`], [`crate::staff_client`] (erase, rectify: through the hub) |
 //! | [`keys`] | `regie keys rotate contact` | [`crate::store::contact::rotate`] |
 //! | [`audit`] | `regie audit verify\|show\|head` | [`crate::store::audit::read_log`] |
 //!
@@ -132,7 +132,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
         Command::Bench(args) => bench::run(args).await,
         Command::VerifyDraw(args) => verify_draw::run(args),
         Command::Audit(args) => audit::run(args),
-        Command::Privacy(args) => privacy::run(&args),
+        Command::Privacy(args) => privacy::run(&args).await,
         Command::Keys(args) => keys::run(&args),
     }
 }

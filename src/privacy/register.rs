@@ -11,6 +11,10 @@
 //! Pseudonymous viewer ids and staff names are personal data too (Recital
 //! 26: pseudonymised data still relates to a person), so they are listed.
 
+use std::time::Duration;
+
+use crate::store::retention::RetentionPolicy;
+
 /// Why processing is lawful (Art. 6(1)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LegalBasis {
@@ -46,9 +50,102 @@ pub struct Field {
     pub holds: &'static str,
     pub purpose: &'static str,
     pub basis: LegalBasis,
-    pub retention: &'static str,
+    pub retention: Retention,
     /// Who can see it, and how.
     pub seen_by: &'static str,
+}
+
+/// How long a field is kept: one of the brand's periods, printed as it is
+/// in force, or a rule that is not a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    /// A `[retention]` period of the hub's configuration, after which the
+    /// sweeper deletes it; the note says what else ends it (may be empty).
+    Period(Period, &'static str),
+    /// Not a configurable period: what ends it, in words.
+    Fixed(&'static str),
+}
+
+/// The `[retention]` periods the register names (see
+/// [`crate::store::retention`] for what each measures from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Chat,
+    /// `contact.prize_contact` and `contact.sms_reminders`: the purposes a
+    /// phone is collected for.
+    Phone,
+    /// `contact.prize_contact` and `contact.marketing`.
+    Email,
+    Consents,
+    ModerationNotes,
+    CommandOutcomes,
+    Audit,
+    Draws,
+}
+
+impl Retention {
+    /// The retention as `regie privacy register` prints it, with the
+    /// periods of `policy`: `90 days ([retention] chat); erased on request`.
+    pub fn describe(self, policy: &RetentionPolicy) -> String {
+        let (period, note) = match self {
+            Retention::Fixed(text) => return text.to_owned(),
+            Retention::Period(period, note) => (period, note),
+        };
+        let (key, periods) = match period {
+            Period::Chat => ("chat", span(policy.chat)),
+            Period::Phone => (
+                "contact",
+                format!(
+                    "prize_contact {}, sms_reminders {} after the viewer was last seen",
+                    span(policy.prize_contact),
+                    span(policy.sms_reminders)
+                ),
+            ),
+            Period::Email => (
+                "contact",
+                format!(
+                    "prize_contact {}, marketing {} after the viewer was last seen",
+                    span(policy.prize_contact),
+                    span(policy.marketing)
+                ),
+            ),
+            Period::Consents => ("consents", span(policy.consents)),
+            Period::ModerationNotes => ("moderation_notes", span(policy.moderation_notes)),
+            Period::CommandOutcomes => ("command_outcomes", span(policy.command_outcomes)),
+            Period::Audit => ("audit", span(policy.audit)),
+            Period::Draws => ("draws", span(policy.draws)),
+        };
+        if note.is_empty() {
+            format!("{periods} ([retention] {key})")
+        } else {
+            format!("{periods} ([retention] {key}); {note}")
+        }
+    }
+}
+
+/// A period in the largest whole unit that divides it, exactly: `30 days`,
+/// `6 hours`, `2 years`. Years and months are humantime's (365.25 and
+/// 30.44 days), the units the configuration's `"2y"` and `"6months"` mean;
+/// anything else as humantime writes it.
+fn span(period: Duration) -> String {
+    const UNITS: [(u64, &str); 6] = [
+        (31_557_600, "year"),
+        (2_630_016, "month"),
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
+    let secs = period.as_secs();
+    if period.subsec_nanos() == 0 && secs > 0 {
+        for (unit, name) in UNITS {
+            if secs % unit == 0 {
+                let n = secs / unit;
+                return format!("{n} {name}{}", if n == 1 { "" } else { "s" });
+            }
+        }
+    }
+    humantime::format_duration(period).to_string()
 }
 
 /// A column that holds no personal data, and why not.
@@ -60,11 +157,10 @@ pub struct NotPersonal {
 }
 
 const VIEWER_ID: &str = "the viewer's pseudonymous id (keyed hash of their device key)";
-const CHAT_RETENTION: &str =
-    "the brand's chat-text period ([retention]); erased on request (Art. 17)";
+const CHAT_RETENTION: Retention = Retention::Period(Period::Chat, "erased on request (Art. 17)");
 const EVERYONE: &str = "everyone in the live (viewers and staff)";
 const STAFF: &str = "staff in the console (host, moderator, support, admin)";
-const MODERATION: &str = "the brand's moderation period ([retention]); erased with the viewer";
+const MODERATION: Retention = Retention::Period(Period::ModerationNotes, "erased with the viewer");
 const OPERATOR: &str = "the operator, with the data dir (`regie audit show`)";
 
 /// Every personal-data column, in schema order.
@@ -76,7 +172,7 @@ pub const REGISTER: &[Field] = &[
         holds: VIEWER_ID,
         purpose: "recognise a returning viewer; link their messages, votes and entries",
         basis: LegalBasis::Contract,
-        retention: "as long as anything else about the viewer is kept",
+        retention: Retention::Fixed("as long as anything else about the viewer is kept"),
         seen_by: STAFF,
     },
     Field {
@@ -121,7 +217,7 @@ pub const REGISTER: &[Field] = &[
         holds: "the viewer's phone number, encrypted (contact.key)",
         purpose: "the purpose consented to (live-start SMS, prize contact)",
         basis: LegalBasis::Consent,
-        retention: "until consent is withdrawn, or the contact period for that purpose ([retention])",
+        retention: Retention::Period(Period::Phone, "or until consent is withdrawn"),
         seen_by: "support and admin, masked, on the viewer card (audited)",
     },
     Field {
@@ -130,7 +226,7 @@ pub const REGISTER: &[Field] = &[
         holds: "the viewer's e-mail address, encrypted (contact.key)",
         purpose: "the purpose consented to (newsletter, prize contact)",
         basis: LegalBasis::Consent,
-        retention: "until consent is withdrawn, or the contact period for that purpose ([retention])",
+        retention: Retention::Period(Period::Email, "or until consent is withdrawn"),
         seen_by: "support and admin, masked, on the viewer card (audited)",
     },
     Field {
@@ -139,7 +235,7 @@ pub const REGISTER: &[Field] = &[
         holds: "which consent the stored phone was collected under",
         purpose: "delete the phone when that consent is withdrawn",
         basis: LegalBasis::Consent,
-        retention: "with the phone it describes",
+        retention: Retention::Fixed("with the phone it describes"),
         seen_by: "nobody on screen; the hub",
     },
     Field {
@@ -148,7 +244,7 @@ pub const REGISTER: &[Field] = &[
         holds: "which consent the stored e-mail was collected under",
         purpose: "delete the e-mail when that consent is withdrawn",
         basis: LegalBasis::Consent,
-        retention: "with the e-mail it describes",
+        retention: Retention::Fixed("with the e-mail it describes"),
         seen_by: "nobody on screen; the hub",
     },
     // messages
@@ -185,7 +281,7 @@ pub const REGISTER: &[Field] = &[
         holds: "chat text, personal data detected in it masked",
         purpose: "the live chat",
         basis: LegalBasis::Contract,
-        retention: "until redacted or erased, or the chat-text period ([retention])",
+        retention: Retention::Period(Period::Chat, "or until redacted or erased"),
         seen_by: "everyone when visible; staff when held or hidden",
     },
     Field {
@@ -242,7 +338,7 @@ pub const REGISTER: &[Field] = &[
         holds: "the staff member who pinned",
         purpose: "show who pinned",
         basis: LegalBasis::LegitimateInterest,
-        retention: "until unpinned",
+        retention: Retention::Fixed("until unpinned"),
         seen_by: STAFF,
     },
     // sanctions
@@ -280,7 +376,7 @@ pub const REGISTER: &[Field] = &[
         holds: "who gave or withdrew a consent (pseudonymous id)",
         purpose: "prove consent (Art. 7(1)); stop processing on withdrawal",
         basis: LegalBasis::LegalObligation,
-        retention: "the consent-proof period ([retention])",
+        retention: Retention::Period(Period::Consents, ""),
         seen_by: "support and admin, on the viewer card",
     },
     Field {
@@ -289,7 +385,7 @@ pub const REGISTER: &[Field] = &[
         holds: "whether the viewer said yes or no",
         purpose: "prove consent (Art. 7(1))",
         basis: LegalBasis::LegalObligation,
-        retention: "the consent-proof period ([retention])",
+        retention: Retention::Period(Period::Consents, ""),
         seen_by: "support and admin, on the viewer card",
     },
     Field {
@@ -298,7 +394,7 @@ pub const REGISTER: &[Field] = &[
         holds: "when the viewer answered",
         purpose: "prove consent (Art. 7(1))",
         basis: LegalBasis::LegalObligation,
-        retention: "the consent-proof period ([retention])",
+        retention: Retention::Period(Period::Consents, ""),
         seen_by: "support and admin, on the viewer card",
     },
     // command outcomes
@@ -308,7 +404,7 @@ pub const REGISTER: &[Field] = &[
         holds: "who sent a command: a viewer id or a staff name",
         purpose: "apply a retried command once",
         basis: LegalBasis::Contract,
-        retention: "the command-outcome period ([retention]); deleted with a redaction",
+        retention: Retention::Period(Period::CommandOutcomes, "deleted with a redaction"),
         seen_by: "nobody; the hub",
     },
     // audit
@@ -318,7 +414,7 @@ pub const REGISTER: &[Field] = &[
         holds: "the staff member who acted",
         purpose: "accountability of staff actions (Art. 5(2))",
         basis: LegalBasis::LegalObligation,
-        retention: "the audit period ([retention]); pruning keeps a signed checkpoint",
+        retention: Retention::Period(Period::Audit, "pruning keeps a signed checkpoint"),
         seen_by: OPERATOR,
     },
     Field {
@@ -327,7 +423,7 @@ pub const REGISTER: &[Field] = &[
         holds: "what was acted on, by id: a message number or a viewer id",
         purpose: "accountability of staff actions (Art. 5(2))",
         basis: LegalBasis::LegalObligation,
-        retention: "the audit period ([retention])",
+        retention: Retention::Period(Period::Audit, ""),
         seen_by: OPERATOR,
     },
     Field {
@@ -336,7 +432,7 @@ pub const REGISTER: &[Field] = &[
         holds: "why, as staff typed it (no message content)",
         purpose: "accountability of staff actions (Art. 5(2))",
         basis: LegalBasis::LegalObligation,
-        retention: "the audit period ([retention])",
+        retention: Retention::Period(Period::Audit, ""),
         seen_by: OPERATOR,
     },
     // games
@@ -346,7 +442,7 @@ pub const REGISTER: &[Field] = &[
         holds: "who voted (pseudonymous id)",
         purpose: "one vote per viewer",
         basis: LegalBasis::Contract,
-        retention: "the draw-record period ([retention]); unlinked on erasure",
+        retention: Retention::Period(Period::Draws, "unlinked on erasure"),
         seen_by: "nobody; only counts are shown",
     },
     Field {
@@ -355,7 +451,7 @@ pub const REGISTER: &[Field] = &[
         holds: "what the viewer voted for",
         purpose: "count the poll",
         basis: LegalBasis::Contract,
-        retention: "the draw-record period ([retention]); unlinked on erasure",
+        retention: Retention::Period(Period::Draws, "unlinked on erasure"),
         seen_by: "nobody; only counts are shown",
     },
     Field {
@@ -364,7 +460,7 @@ pub const REGISTER: &[Field] = &[
         holds: "the published draw record: entrants' pseudonymous draw ids, winners",
         purpose: "anyone can verify the draw was fair",
         basis: LegalBasis::LegalObligation,
-        retention: "the draw-record period ([retention])",
+        retention: Retention::Period(Period::Draws, ""),
         seen_by: "the public, at /draws/{id}.json",
     },
     Field {
@@ -373,7 +469,7 @@ pub const REGISTER: &[Field] = &[
         holds: "the winners by first name and viewer id",
         purpose: "announce and contact the winners",
         basis: LegalBasis::Contract,
-        retention: "the draw-record period ([retention])",
+        retention: Retention::Period(Period::Draws, ""),
         seen_by: "everyone in the live (first names); staff (ids)",
     },
     Field {
@@ -382,7 +478,7 @@ pub const REGISTER: &[Field] = &[
         holds: "who entered an instant win (pseudonymous id)",
         purpose: "draw among the entrants",
         basis: LegalBasis::Contract,
-        retention: "the draw-record period ([retention])",
+        retention: Retention::Period(Period::Draws, ""),
         seen_by: "nobody; the draw",
     },
     // rights requests
@@ -392,7 +488,9 @@ pub const REGISTER: &[Field] = &[
         holds: "who made a data-protection request (a viewer id or how to reach them)",
         purpose: "answer the request within its deadline (Art. 12(3))",
         basis: LegalBasis::LegalObligation,
-        retention: "three years after the request is closed (proof it was answered)",
+        retention: Retention::Fixed(
+            "three years after the request is closed (proof it was answered)",
+        ),
         seen_by: "support and admin (`regie privacy requests`)",
     },
     Field {
@@ -401,7 +499,7 @@ pub const REGISTER: &[Field] = &[
         holds: "why the deadline was extended, as support wrote it",
         purpose: "tell the viewer why their answer takes longer (Art. 12(3))",
         basis: LegalBasis::LegalObligation,
-        retention: "with the request",
+        retention: Retention::Fixed("with the request"),
         seen_by: "support and admin (`regie privacy requests`)",
     },
     // erasures (Art. 17)
@@ -411,7 +509,7 @@ pub const REGISTER: &[Field] = &[
         holds: "an erased viewer's former pseudonymous id, resolving to no one",
         purpose: "prove the erasure was honoured; the same device key joins as a new viewer",
         basis: LegalBasis::LegalObligation,
-        retention: "the consent-proof period ([retention])",
+        retention: Retention::Period(Period::Consents, ""),
         seen_by: OPERATOR,
     },
 ];
@@ -839,12 +937,14 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
 ];
 
 /// The register as `regie privacy register` prints it: one block per
-/// field, grouped by table, all text from [`REGISTER`].
-pub fn render() -> String {
+/// field, grouped by table, all text from [`REGISTER`], retention with the
+/// periods of `policy` (the hub's configuration, named by `periods_from`).
+pub fn render(policy: &RetentionPolicy, periods_from: &str) -> String {
     use std::fmt::Write;
     let mut out = String::from(
         "Record of processing (GDPR Art. 30): every personal-data field regie stores\n",
     );
+    let _ = writeln!(out, "Retention periods: {periods_from}");
     let mut table = "";
     for f in REGISTER {
         if f.table != table {
@@ -854,8 +954,36 @@ pub fn render() -> String {
         let _ = writeln!(out, "{}.{}: {}", f.table, f.column, f.holds);
         let _ = writeln!(out, "  purpose:     {}", f.purpose);
         let _ = writeln!(out, "  legal basis: {}", f.basis.describe());
-        let _ = writeln!(out, "  retention:   {}", f.retention);
+        let _ = writeln!(out, "  retention:   {}", f.retention.describe(policy));
         let _ = writeln!(out, "  seen by:     {}", f.seen_by);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::span;
+
+    #[test]
+    fn a_period_is_written_in_its_largest_exact_unit() {
+        let day = 86_400;
+        for (secs, text) in [
+            (90 * day, "90 days"),
+            (day, "1 day"),
+            (365 * day, "365 days"),
+            (6 * 3600, "6 hours"),
+            (90 * 60, "90 minutes"),
+            (61, "61 seconds"),
+        ] {
+            assert_eq!(span(Duration::from_secs(secs)), text);
+        }
+        // What the configuration's "2y" and "6months" mean.
+        let from = |s| span(humantime::parse_duration(s).expect("a period"));
+        assert_eq!(from("2y"), "2 years");
+        assert_eq!(from("1y"), "1 year");
+        assert_eq!(from("6months"), "6 months");
+        assert_eq!(span(Duration::from_millis(1500)), "1s 500ms");
+    }
 }

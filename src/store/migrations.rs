@@ -1,12 +1,15 @@
 //! Schema migrations, applied in order and tracked by `PRAGMA user_version`.
 //!
-//! Each step is SQL run in its own transaction together with the version
-//! bump, so a crash mid-migration leaves the previous version intact. Steps
-//! are only ever appended: an existing step is never edited once released.
+//! Each step is SQL run in its own immediate transaction together with the
+//! version bump (re-read under the write lock, so concurrent openers of a
+//! fresh data dir run each step once), so a crash mid-migration leaves the
+//! previous version intact. Steps are only ever appended: an existing step is never edited once released.
 //! A database whose version is newer than this build knows is refused with
 //! a clear error rather than misread.
 
-use rusqlite::Connection;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::StoreError;
 
@@ -283,28 +286,57 @@ const STEPS: &[&str] = &[
 #[expect(clippy::cast_possible_wrap, reason = "a handful of steps, in a const")]
 pub(crate) const SCHEMA_VERSION: i64 = STEPS.len() as i64;
 
-/// Brings the database up to [`SCHEMA_VERSION`].
-pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew {
-            found,
-            known: SCHEMA_VERSION,
-        });
+/// How long an opener waits for another to finish switching a fresh
+/// database to WAL (the same as the store's busy timeout).
+const WAL_SWITCH_WAIT: Duration = Duration::from_secs(5);
+
+/// Switches the database to WAL and returns the journal mode it is in.
+///
+/// The switch takes an exclusive lock and SQLite answers "database is
+/// locked" at once, without its busy handler, to a second connection making
+/// the same switch on a fresh file. WAL is then a property of the file: the
+/// one that waited finds it set and is done. A bounded retry covers that
+/// first-open race; any other error is returned as it is.
+pub(crate) fn switch_to_wal(conn: &Connection) -> Result<String, StoreError> {
+    let deadline = Instant::now() + WAL_SWITCH_WAIT;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            result => return Ok(result?),
+        }
     }
-    for (i, step) in STEPS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(found).unwrap_or(0))
-    {
-        let tx = conn.transaction()?;
+}
+
+/// Brings the database up to [`SCHEMA_VERSION`].
+///
+/// Each step takes the write lock first (an immediate transaction) and
+/// reads `user_version` again under it: two processes opening a fresh data
+/// dir at once (a hub and `regie privacy …`) would otherwise both read
+/// version 0 and both run step 1, the second failing on "table lives
+/// already exists". The one that waited finds the step done and skips it.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        let Some(step) = STEPS.get(usize::try_from(found).unwrap_or(0)) else {
+            return Ok(());
+        };
         tx.execute_batch(step)?;
         // PRAGMA takes no bound parameters; the value is our own integer.
-        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", found + 1))?;
         tx.commit()?;
-        tracing::info!(version = i + 1, "store schema migrated");
+        tracing::info!(version = found + 1, "store schema migrated");
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub const DUE_MONTHS: u32 = 1;
 pub const EXTENSION_MONTHS: u32 = 2;
 
 /// Which right a request exercises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestKind {
     /// Art. 15/20: a copy of their data.
     Access,
