@@ -385,3 +385,45 @@ async fn privacy_sweep_runs_once_from_the_command_line_and_prints_counts() {
     let mut store = SqliteStore::open(data).unwrap();
     assert_eq!(store.open_live(LIVE).unwrap().last_message_id, 3);
 }
+
+/// Once retention has pruned every audit record, the chain's head is the
+/// checkpoint's: `regie audit head` still names the hash anchored before
+/// the sweep (not "empty"), and `verify` passes with that head.
+#[test]
+fn a_fully_pruned_log_keeps_its_head_in_the_checkpoint() {
+    use regie::store::{AuditEntry, Commit};
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let data = dir.path();
+    let datas = data.to_str().expect("a UTF-8 path");
+    let t0 = 1_750_000_000_000;
+    let mut store = SqliteStore::open(data).expect("the store");
+    store.open_live(LIVE).expect("the store");
+    for (i, action) in ["timeout", "redact", "pin"].into_iter().enumerate() {
+        let entry = AuditEntry {
+            actor_name: "Inès".into(),
+            actor_role: StaffRole::Moderator,
+            action: action.into(),
+            target: format!("#{i}"),
+            reason: String::new(),
+            at: t0 + i64::try_from(i).expect("small"),
+        };
+        store
+            .commit(LIVE, &[Commit::without_event().with_audit(entry)])
+            .expect("the store");
+    }
+    let head = || regie(&["audit", "head", "--data", datas, "--live", LIVE]);
+    let (code, before, err) = head();
+    assert_eq!(code, 0, "{err}");
+    let report = store
+        .sweep(LIVE, &policy(), t0 + 6 * DAY)
+        .expect("the sweep");
+    drop(store);
+    assert!(report.total() >= 3, "{report}");
+    assert_eq!(count(data, "SELECT count(*) FROM audit"), 0);
+    let (code, after, err) = head();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(after, before, "the head survives the prune");
+    let (code, out, _) = regie(&["audit", "verify", "--data", datas, "--live", LIVE]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(before.trim()), "{out}");
+}

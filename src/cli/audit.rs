@@ -208,11 +208,16 @@ fn verify(args: &VerifyArgs) -> Result<Exit, Failed> {
         }
     }
     if ok {
-        match audit::head(&records) {
+        match audit::head(checkpoint.as_ref(), &records) {
             Some(head) => println!(
-                "verified: the audit log of live {live:?}, {} record{}, head {head}",
+                "verified: the audit log of live {live:?}, {} record{}{}, head {head}",
                 records.len(),
-                if records.len() == 1 { "" } else { "s" }
+                if records.len() == 1 { "" } else { "s" },
+                if checkpoint.is_some() {
+                    " after the retention checkpoint"
+                } else {
+                    ""
+                }
             ),
             None => println!("verified: the audit log of live {live:?} is empty"),
         }
@@ -256,20 +261,21 @@ fn show_line(r: &AuditRecord) -> String {
 }
 
 fn head(args: &HeadArgs) -> Result<Exit, Failed> {
-    let records = read(&args.log)?;
-    let Some(head) = audit::head(&records) else {
+    let (records, checkpoint) = read_with_checkpoint(&args.log)?;
+    let Some(head) = audit::head(checkpoint.as_ref(), &records) else {
         return Err(usage(anyhow::anyhow!(
             "the audit log of live {:?} is empty: nothing to anchor yet",
             sanitize_field(&args.log.live)
         )));
     };
     if args.json {
-        let at = records.last().map_or(0, |r| r.entry.at);
+        // A head kept only by the checkpoint has no record left to date it.
+        let at = records.last().map(|r| utc(r.entry.at));
         let doc = serde_json::json!({
             "live": args.log.live,
             "index": head.index,
             "hash": head.hash,
-            "at": utc(at),
+            "at": at,
         });
         println!("{doc}");
     } else {

@@ -166,12 +166,22 @@ impl std::str::FromStr for Anchor {
     }
 }
 
-/// The newest record as an [`Anchor`]; `None` for an empty log.
-pub fn head(records: &[AuditRecord]) -> Option<Anchor> {
-    records.last().map(|r| Anchor {
-        index: r.index,
-        hash: r.hash.clone(),
-    })
+/// The newest record as an [`Anchor`]; once retention has pruned every
+/// record, the checkpoint's (the last pruned one, still the chain's head).
+/// `None` only for a log that never held a record.
+pub fn head(checkpoint: Option<&Checkpoint>, records: &[AuditRecord]) -> Option<Anchor> {
+    records
+        .last()
+        .map(|r| Anchor {
+            index: r.index,
+            hash: r.hash.clone(),
+        })
+        .or_else(|| {
+            checkpoint.map(|c| Anchor {
+                index: c.index,
+                hash: c.hash.clone(),
+            })
+        })
 }
 
 /// Whether a (verified) chain still holds `anchor`: record `anchor.index`
