@@ -895,8 +895,10 @@ mod tests {
         }
 
         /// A phone number keeps its first two and last two digits only.
+        /// The words before it have no vowels, so none is a number word:
+        /// "oh" right before `06…` is a zero that reads as part of it.
         #[test]
-        fn a_planted_phone_keeps_only_its_ends(prefix in "[a-z ]{0,20}", a in mobile_block(), n in 0u64..10_000_000) {
+        fn a_planted_phone_keeps_only_its_ends(prefix in "[b-df-hj-np-tv-xz ]{0,20}", a in mobile_block(), n in 0u64..10_000_000) {
             let text = format!("{prefix} 06{a}{n:07} ");
             let digits = format!("06{a}{n:07}");
             let expected = format!("{prefix} {}••••••{} ", &digits[..2], &digits[8..]);
