@@ -5,6 +5,7 @@
 
 mod support;
 
+use crossterm::event::KeyCode;
 use regie::console::state::Msg;
 use regie::protocol::*;
 use support::console::*;
@@ -73,4 +74,134 @@ fn the_feed_shows_the_corrected_name() {
         assert!(!screen.contains(" Marc "), "{screen}");
         insta::assert_snapshot!(format!("rectified_feed_{w}x{h}"), screen);
     }
+}
+
+/// Marc's card as the hub answers it (the show fixture's Marc).
+fn marc_card() -> ViewerCard {
+    ViewerCard {
+        viewer_id: ViewerId("v-marc".into()),
+        first_name: "Marc".into(),
+        pseudonym: "marc".into(),
+        first_seen: NOON,
+        recent: vec![ChatEntry::Message(message(
+            1,
+            NOON,
+            viewer("v-marc", "Marc", "marc"),
+            "Bonsoir tout le monde !",
+        ))],
+        sanctions: vec![],
+        contact: None,
+        consents: vec![],
+    }
+}
+
+/// `role` opens Marc's card from the feed and the hub answers it.
+fn with_marcs_card(role: StaffRole) -> regie::console::state::Console {
+    let mut c = show(role);
+    // From the newest line up to Marc's "comment number 4" (id 15).
+    let effects = feed(&mut c, [key('k'), key('k'), key('k'), key('k'), key('v')]);
+    let [regie::console::state::Effect::Send(request)] = effects.as_slice() else {
+        panic!("one card request, got {effects:?}")
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::ViewerCard {
+            id: request.id.clone(),
+            card: Box::new(marc_card()),
+        })],
+    );
+    c
+}
+
+fn popup_is_form(c: &regie::console::state::Console) -> bool {
+    matches!(&c.popup, Some(regie::console::state::Popup::RectifyForm(_)))
+}
+
+#[test]
+fn support_rectifies_a_viewer_from_the_card_through_a_form_and_a_confirmation() {
+    let mut c = with_marcs_card(StaffRole::Support);
+    assert!(
+        render(&mut c, 160, 48).contains("N rectify"),
+        "the card offers it"
+    );
+    let effects = feed(&mut c, [key('N')]);
+    assert!(effects.is_empty(), "the form sends nothing yet");
+    assert!(popup_is_form(&c), "the form opens, got {:?}", c.popup);
+
+    // Nothing typed: nothing to change, said in the form.
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert!(effects.is_empty());
+    let screen = render(&mut c, 80, 24);
+    assert!(screen.contains("type a new first name"), "{screen}");
+    // The name it already has is no correction either.
+    let effects = feed(
+        &mut c,
+        typed("Marc").into_iter().chain([code(KeyCode::Enter)]),
+    );
+    assert!(effects.is_empty());
+    let screen = render(&mut c, 80, 24);
+    assert!(screen.contains("first name: already Marc"), "{screen}");
+    feed(&mut c, (0..4).map(|_| code(KeyCode::Backspace)));
+
+    feed(&mut c, typed("Marc-Antoine"));
+    let screen = render(&mut c, 80, 24);
+    assert!(
+        !screen.contains("already"),
+        "the error went once fixed:\n{screen}"
+    );
+    insta::assert_snapshot!("rectify_form_80x24", screen);
+
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert!(effects.is_empty(), "Enter asks to confirm first");
+    let screen = render(&mut c, 80, 24);
+    assert!(screen.contains("Marc → Marc-Antoine"), "{screen}");
+    assert!(screen.contains("pseudonym: unchanged"), "{screen}");
+    insta::assert_snapshot!("rectify_confirm_80x24", screen);
+
+    // No goes back to the fields as typed; yes sends.
+    feed(&mut c, [key('n')]);
+    assert!(popup_is_form(&c));
+    feed(&mut c, [code(KeyCode::Tab)]);
+    feed(&mut c, typed("marco"));
+    feed(&mut c, [code(KeyCode::Enter)]);
+    let effects = feed(&mut c, [key('y')]);
+    assert_eq!(
+        commands(&effects),
+        [Command::RectifyViewer {
+            viewer_id: ViewerId("v-marc".into()),
+            first_name: Some("Marc-Antoine".into()),
+            pseudonym: Some("marco".into()),
+        }]
+    );
+    assert!(c.popup.is_none(), "{:?}", c.popup);
+
+    // The hub's refusal is shown, naming what was refused.
+    let [regie::console::state::Effect::Send(sent)] = effects.as_slice() else {
+        panic!("one command")
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::Error(ErrorFrame::new(
+            Some(sent.id.clone()),
+            ErrorCode::NotFound,
+            "no viewer v-marc in this live",
+        )))],
+    );
+    let screen = render(&mut c, 160, 48);
+    assert!(screen.contains("no viewer v-marc in this live"), "{screen}");
+    assert!(screen.contains("rectify Marc"), "{screen}");
+}
+
+#[test]
+fn a_role_that_may_not_rectify_gets_no_rectify_key() {
+    for role in [StaffRole::Host, StaffRole::Moderator] {
+        let mut c = with_marcs_card(role);
+        assert!(!render(&mut c, 160, 48).contains("rectify"), "{role}");
+        let effects = feed(&mut c, [key('N')]);
+        assert!(effects.is_empty(), "{role}");
+        assert!(!popup_is_form(&c), "{role}");
+    }
+    let mut c = with_marcs_card(StaffRole::Admin);
+    feed(&mut c, [key('N')]);
+    assert!(popup_is_form(&c), "admin may");
 }

@@ -1380,6 +1380,10 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             state.note("To erase a viewer, open their card (v) first", false);
             Vec::new()
         }
+        Action::Rectify => {
+            state.note("To rectify a viewer, open their card (v) first", false);
+            Vec::new()
+        }
         Action::Help
         | Action::Messages
         | Action::Quit
