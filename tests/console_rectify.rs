@@ -214,10 +214,6 @@ fn winner(id: &str, first_name: &str, pseudonym: &str) -> Winner {
     }
 }
 
-/// What is already written names the viewer too: the staff-activity lines
-/// (a ban, a draw's winners, a re-draw's excluded) and the winners on the
-/// now-on-screen card and in past games. The other Julie, of the same
-/// first name, keeps hers.
 /// A draw both Julies win, a re-draw without the first, and her ban.
 fn draws_and_a_ban(at: Millis) -> Vec<Event> {
     let draw = DrawView {
@@ -266,6 +262,10 @@ fn draws_and_a_ban(at: Millis) -> Vec<Event> {
     ]
 }
 
+/// What is already written names the viewer too: the staff-activity lines
+/// (a ban, a draw's winners, a re-draw's excluded) and the winners on the
+/// now-on-screen card and in past games. The other Julie, of the same
+/// first name, keeps hers.
 #[test]
 fn a_rectification_relabels_staff_activity_and_announced_winners() {
     let mut c = show(StaffRole::Host);
