@@ -386,3 +386,37 @@ fn activity_from_the_snapshot_is_relabelled_too() {
         ["hid Juliette's message #2", "banned Juliette"]
     );
 }
+
+/// An open card of the viewer shows the corrected names at once, and so
+/// does a rectify form about them (its confirmation closes: it named the
+/// change from the old names).
+#[test]
+fn an_open_card_or_form_of_the_viewer_takes_the_correction() {
+    let mut c = with_marcs_card(StaffRole::Support);
+    let next = c.seq + 1;
+    feed(&mut c, [rectified(next, "v-marc", "Marc-Antoine")]);
+    let screen = render(&mut c, 160, 48);
+    assert!(screen.contains("Marc-Antoine"), "{screen}");
+    let Some(regie::console::state::Popup::ViewerCard(view)) = &c.popup else {
+        panic!("the card stays open: {:?}", c.popup)
+    };
+    let card = view.card.as_ref().expect("the card");
+    assert_eq!(card.first_name, "Marc-Antoine");
+    assert!(card.recent.iter().all(|e| match e {
+        ChatEntry::Message(m) => first_name(&m.author) == "Marc-Antoine",
+        ChatEntry::Redacted(_) => true,
+    }));
+
+    feed(&mut c, [key('N')]);
+    feed(
+        &mut c,
+        typed("marco").into_iter().chain([code(KeyCode::Enter)]),
+    );
+    let next = c.seq + 1;
+    feed(&mut c, [rectified(next, "v-marc", "Marcus")]);
+    let Some(regie::console::state::Popup::RectifyForm(form)) = &c.popup else {
+        panic!("the form stays open: {:?}", c.popup)
+    };
+    assert_eq!(form.first_name_now, "Marcus");
+    assert!(form.confirming.is_none(), "back to the fields");
+}

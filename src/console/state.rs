@@ -1213,8 +1213,50 @@ fn on_rectified(
             pseudonym,
         );
     }
-    let what = format!("rectified {}", viewer_label(state, viewer));
+    relabel_popup(state, viewer, first_name, pseudonym);
+    let what = about_viewer(state, "rectified", viewer, "");
     state.log_activity(at, Some(by), what);
+}
+
+/// An open card of the rectified viewer, or a rectify form about them,
+/// shows the corrected names (the form's confirmation then says what
+/// changes from them).
+fn relabel_popup(
+    state: &mut Console,
+    viewer: &ViewerId,
+    first_name: Option<&str>,
+    pseudonym: Option<&str>,
+) {
+    let set = |field: &mut String, new: Option<&str>| {
+        if let Some(new) = new {
+            new.clone_into(field);
+        }
+    };
+    match state.popup.as_mut() {
+        Some(Popup::ViewerCard(view)) if view.viewer_id == *viewer => {
+            set(&mut view.name, first_name);
+            if let Some(card) = view.card.as_mut() {
+                set(&mut card.first_name, first_name);
+                set(&mut card.pseudonym, pseudonym);
+                crate::protocol::relabel_all(
+                    card.recent.iter_mut().filter_map(|e| match e {
+                        ChatEntry::Message(m) => Some(m),
+                        ChatEntry::Redacted(_) => None,
+                    }),
+                    viewer,
+                    first_name,
+                    pseudonym,
+                );
+            }
+        }
+        Some(Popup::RectifyForm(form)) if form.viewer_id == *viewer => {
+            set(&mut form.first_name_now, first_name);
+            set(&mut form.pseudonym_now, pseudonym);
+            // A confirmation showing would name the change from old names.
+            form.confirming = None;
+        }
+        _ => {}
+    }
 }
 
 fn on_redacted(state: &mut Console, at: Millis, tombstone: &Tombstone) {
@@ -1315,7 +1357,8 @@ fn on_viewer_erased(
     state.log_activity(erased_at, Some(by), "erased a viewer".to_string());
 }
 
-/// "`verb` Marc`tail`", naming the viewer as [`viewer_label`] does.
+/// "`verb` Marc`tail`": the viewer by the first name on their latest line,
+/// else by id.
 fn about_viewer(state: &Console, verb: &str, viewer_id: &ViewerId, tail: &str) -> ActivityText {
     let line = ActivityText::default().push(verb).push(" ");
     match shown_name(state, viewer_id) {
@@ -1323,10 +1366,6 @@ fn about_viewer(state: &Console, verb: &str, viewer_id: &ViewerId, tail: &str) -
         None => line.push(&format!("viewer {viewer_id}")),
     }
     .push(tail)
-}
-
-fn viewer_label(state: &Console, viewer_id: &ViewerId) -> String {
-    shown_name(state, viewer_id).unwrap_or_else(|| format!("viewer {viewer_id}"))
 }
 
 /// The first name on the viewer's latest line in the feed, if any.
