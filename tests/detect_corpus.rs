@@ -693,8 +693,9 @@ fn visible_digits(text: &str) -> String {
 /// can, by chance, read the same as four of the six it keeps.
 fn shows_only_its_ends(shown: &str, digits: &str, hidden: usize) -> bool {
     shown.len() + hidden <= digits.len()
-        && (0..=shown.len())
-            .any(|head| digits.starts_with(&shown[..head]) && digits.ends_with(&shown[head..]))
+        && (0..=shown.len()).any(|head| {
+            digits.starts_with(&shown[..head]) && digits.ends_with(&shown[head..])
+        })
 }
 
 proptest! {
