@@ -672,14 +672,7 @@ impl Session {
     fn enter(&mut self, who: &Principal, draw_id: u64, now: Millis) -> Result<Decision, Refusal> {
         let v = Self::viewer(who)?;
         self.check_sanctions(&v.id, now)?;
-        let (first_name, pseudonym) = match self.author_of(who) {
-            Author::Viewer {
-                first_name,
-                pseudonym,
-                ..
-            } => (first_name, pseudonym),
-            Author::Staff { .. } => (v.first_name.clone(), v.pseudonym.clone()),
-        };
+        let (first_name, pseudonym) = self.names_of(v);
         let step = self
             .games
             .enter(&v.id, (&first_name, &pseudonym), draw_id, now)?;
@@ -1103,22 +1096,28 @@ impl Session {
 
     /// Who a new line is by: the sender, under any name support corrected.
     fn author_of(&self, who: &Principal) -> Author {
-        let mut author = who.author();
-        if let Author::Viewer {
-            viewer_id,
-            first_name,
-            pseudonym,
-        } = &mut author
-            && let Some(c) = self.rectified.get(viewer_id)
-        {
-            if let Some(f) = &c.first_name {
-                first_name.clone_from(f);
+        match who {
+            Principal::Viewer(v) => {
+                let (first_name, pseudonym) = self.names_of(v);
+                Author::Viewer {
+                    viewer_id: v.id.clone(),
+                    first_name,
+                    pseudonym,
+                }
             }
-            if let Some(p) = &c.pseudonym {
-                pseudonym.clone_from(p);
-            }
+            Principal::Staff { .. } => who.author(),
         }
-        author
+    }
+
+    /// A viewer's first name and pseudonym, as support corrected them.
+    fn names_of(&self, v: &ViewerProfile) -> (String, String) {
+        let c = self.rectified.get(&v.id);
+        (
+            c.and_then(|c| c.first_name.clone())
+                .unwrap_or_else(|| v.first_name.clone()),
+            c.and_then(|c| c.pseudonym.clone())
+                .unwrap_or_else(|| v.pseudonym.clone()),
+        )
     }
 
     // ── shared steps ────────────────────────────────────────────────────
