@@ -7,12 +7,16 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use regie::protocol::{Author, ChatEntry, Command, ErrorCode, Event, MessageId, StaffRole};
+use regie::instant_win::DrawRecord;
+use regie::protocol::{
+    Author, ChatEntry, Command, ErrorCode, Event, MessageId, Resume, StaffRole, ViewerId, Winner,
+};
 use regie::store::DB_FILE;
 use support::client::{Client, keyed_viewer_hello};
-use support::forensics::utf16;
+use support::forensics::{everything_stored, utf16};
 use support::hub::TestHub;
 
 const OLD_FIRST: &str = "Zéphyrinette";
@@ -185,5 +189,268 @@ async fn a_rectified_name_reaches_every_client_and_leaves_the_data_dir() {
         anywhere_on_disk(&dir, NEW_PSEUDO),
         "the kept pseudonym is stored"
     );
+    hub.stop().await;
+}
+
+/// Zéphyrinette's hello, as her device keeps sending it.
+fn zephs_hello(live: &str) -> regie::protocol::Hello {
+    let mut hello = keyed_viewer_hello(live, OLD_FIRST, "device-z");
+    if let regie::protocol::Auth::Viewer { pseudonym, .. } = &mut hello.auth {
+        *pseudonym = Some(OLD_PSEUDO.into());
+    }
+    hello
+}
+
+/// The names on the line at `seq`, as another client got it.
+async fn names_at(client: &mut Client, seq: u64) -> (String, String) {
+    match client.event_at(seq).await.event {
+        Event::Message { message } => {
+            let (first, pseudo) = names(&message.author);
+            (first.to_owned(), pseudo.to_owned())
+        }
+        e => panic!("expected a message, got {e:?}"),
+    }
+}
+
+fn corrected() -> (String, String) {
+    (NEW_FIRST.to_owned(), NEW_PSEUDO.to_owned())
+}
+
+/// The rule (docs/protocol.md, `rectify_viewer`): a field support corrected
+/// is staff-owned. The viewer's device keeps stating the old names at each
+/// `hello`; the hub keeps the correction, across a reconnect and a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_holds_against_the_devices_next_hello_and_a_hub_restart() {
+    let hub = TestHub::start().await;
+    let zeph = hub.join(zephs_hello(&hub.live)).await;
+    let id = zeph.welcome.you.viewer_id.clone().expect("a viewer id");
+    let mut support = hub.staff(StaffRole::Support, "Sam").await;
+    support.ack(rectify(&id)).await.expect("an event");
+    drop(zeph.drop_connection());
+
+    // The same device, the same old names: joined under the correction.
+    let mut zeph = hub.join(zephs_hello(&hub.live)).await;
+    assert_eq!(zeph.welcome.you.viewer_id.as_ref(), Some(&id));
+    assert_eq!(zeph.welcome.you.name, NEW_FIRST, "the welcome's name");
+    let seq = zeph.say("je suis revenue").await;
+    assert_eq!(names_at(&mut support, seq).await, corrected());
+    drop(zeph.drop_connection());
+    drop(support);
+
+    let data = hub.data_dir.clone();
+    let dir = hub.stop().await.expect("the hub owns its data dir");
+    for old in [OLD_FIRST, OLD_PSEUDO] {
+        assert!(!anywhere_on_disk(&data, old), "{old:?} came back on disk");
+    }
+
+    // After a restart the session knows nothing in memory: the store does.
+    let hub = TestHub::start_in(dir.path(), |_| {}).await;
+    let mut zeph = hub.join(zephs_hello(&hub.live)).await;
+    assert_eq!(zeph.welcome.you.viewer_id.as_ref(), Some(&id));
+    assert_eq!(zeph.welcome.you.name, NEW_FIRST);
+    let mut host = hub.staff(StaffRole::Host, "Nadia").await;
+    let seq = zeph.say("toujours moi").await;
+    assert_eq!(names_at(&mut host, seq).await, corrected());
+    let late = hub.staff(StaffRole::Host, "Léon").await;
+    let snapshot = late.welcome.snapshot.clone().expect("a snapshot");
+    let theirs: Vec<_> = snapshot
+        .recent
+        .iter()
+        .filter_map(|e| match e {
+            ChatEntry::Message(m) if m.author.viewer_id() == Some(&id) => {
+                let (f, p) = names(&m.author);
+                Some((f.to_owned(), p.to_owned()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(theirs, vec![corrected(); 2], "{snapshot:?}");
+    hub.stop().await;
+    for old in [OLD_FIRST, OLD_PSEUDO] {
+        assert!(!anywhere_on_disk(dir.path(), old), "{old:?} came back");
+    }
+}
+
+/// Every winner named in a draw's view (a re-draw's kept and excluded).
+fn named_in_view(draw: &regie::protocol::DrawView) -> Vec<Winner> {
+    draw.replaces
+        .iter()
+        .flat_map(|r| r.kept.iter().chain(&r.excluded))
+        .cloned()
+        .collect()
+}
+
+/// Every winner an event or a snapshot's draws name.
+fn named_in_event(event: &Event) -> Vec<Winner> {
+    match event {
+        Event::InstantWinOpened { draw } => named_in_view(draw),
+        Event::InstantWinDrawn { winners, .. } => winners.clone(),
+        _ => Vec::new(),
+    }
+}
+
+fn named_in_states(draws: &[regie::protocol::DrawState]) -> Vec<Winner> {
+    draws
+        .iter()
+        .flat_map(|d| {
+            let mut named = named_in_view(&d.draw);
+            named.extend(d.result.iter().flat_map(|r| r.winners.clone()));
+            named
+        })
+        .collect()
+}
+
+/// The names given to `id` among `named`; panics when there are none, so
+/// a check on them cannot pass vacuously.
+fn names_of(named: &[Winner], id: &ViewerId) -> BTreeSet<(String, String)> {
+    let given: BTreeSet<_> = named
+        .iter()
+        .filter(|w| &w.viewer_id == id)
+        .map(|w| (w.first_name.clone(), w.pseudonym.clone()))
+        .collect();
+    assert!(!given.is_empty(), "{id} is named nowhere in {named:?}");
+    given
+}
+
+async fn open_draw(host: &mut Client, winners: u32) -> u64 {
+    let seq = host
+        .ack(Command::InstantWinOpen {
+            prize: "Bon d'achat 50 €".into(),
+            winners,
+            entry_secs: 600,
+            rules: "Un bulletin par personne".into(),
+        })
+        .await
+        .expect("an event");
+    match host.event_at(seq).await.event {
+        Event::InstantWinOpened { draw } => draw.id,
+        other => panic!("expected instant_win_opened, got {other:?}"),
+    }
+}
+
+async fn draw_now(host: &mut Client, draw_id: u64) -> Vec<Winner> {
+    host.ack(Command::InstantWinClose { draw_id }).await;
+    let drawn = host
+        .wait_event(|e| matches!(e, Event::InstantWinDrawn { draw_id: d, .. } if *d == draw_id))
+        .await;
+    named_in_event(&drawn.event)
+}
+
+async fn published(hub: &TestHub, draw_id: u64) -> DrawRecord {
+    let (status, body) = hub.http_get(&format!("/draws/{draw_id}.json")).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).expect("a draw record")
+}
+
+/// Gap 2: winners are announced by name, and those names are stored (the
+/// draw row, a re-draw's view, the `instant_win_*` events a late console
+/// replays). A correction renames them everywhere, including a draw the
+/// viewer entered before it and that is drawn after; the published
+/// records (ids only) are not touched and still verify; a byte scan finds
+/// no old name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announced_winners_are_renamed_everywhere_and_the_draws_still_verify() {
+    let hub = TestHub::start().await;
+    let mut zeph = hub.join(zephs_hello(&hub.live)).await;
+    let id = zeph.welcome.you.viewer_id.clone().expect("a viewer id");
+    let mut marc = hub.viewer("Marc").await;
+    let marc_id = marc.welcome.you.viewer_id.clone().expect("a viewer id");
+    let mut host = hub.staff(StaffRole::Host, "Nadia").await;
+    let mut support = hub.staff(StaffRole::Support, "Sam").await;
+
+    // One winner of two, then a re-draw without them: Zéphyrinette is
+    // named either way (winner and excluded, or kept out and re-drawn).
+    let first = open_draw(&mut host, 1).await;
+    for v in [&mut zeph, &mut marc] {
+        v.ack(Command::Enter { draw_id: first }).await;
+    }
+    let winners = draw_now(&mut host, first).await;
+    let seq = host
+        .ack(Command::Redraw {
+            draw_id: first,
+            exclude: vec![winners[0].viewer_id.clone()],
+            reason: "gagnant injoignable".into(),
+        })
+        .await
+        .expect("an event");
+    let redraw = match host.event_at(seq).await.event {
+        Event::InstantWinOpened { draw } => draw.id,
+        other => panic!("expected the re-draw, got {other:?}"),
+    };
+    host.wait_event(|e| matches!(e, Event::InstantWinDrawn { draw_id, .. } if *draw_id == redraw))
+        .await;
+    // Entered before the correction, drawn after it.
+    let second = open_draw(&mut host, 1).await;
+    zeph.ack(Command::Enter { draw_id: second }).await;
+    let named: Vec<Winner> = host
+        .events
+        .iter()
+        .flat_map(|e| named_in_event(&e.event))
+        .collect();
+    let old = (OLD_FIRST.to_owned(), OLD_PSEUDO.to_owned());
+    assert_eq!(
+        names_of(&named, &id),
+        BTreeSet::from([old]),
+        "the story proves something"
+    );
+    assert!(!names_of(&named, &marc_id).is_empty());
+    let before = [published(&hub, first).await, published(&hub, redraw).await];
+
+    support.ack(rectify(&id)).await.expect("an event");
+    let new = BTreeSet::from([corrected()]);
+    assert_eq!(
+        names_of(&draw_now(&mut host, second).await, &id),
+        new,
+        "a draw entered before the correction announces the corrected names"
+    );
+
+    // The published records are the same and verify, as `regie
+    // verify-draw` checks them.
+    for (draw_id, was) in [first, redraw].into_iter().zip(&before) {
+        assert_eq!(&published(&hub, draw_id).await, was);
+    }
+    for draw_id in [first, redraw, second] {
+        let record = published(&hub, draw_id).await;
+        regie::instant_win::verify(&record).expect("the published record verifies");
+    }
+
+    // A late console: the snapshot and a replay from the first event.
+    let late = hub.staff(StaffRole::Host, "Léon").await;
+    let snapshot = late.welcome.snapshot.clone().expect("a snapshot");
+    assert_eq!(names_of(&named_in_states(&snapshot.instant_wins), &id), new);
+    let mut hello = hub.staff_hello(StaffRole::Host, "Léon");
+    hello.resume = Some(Resume {
+        epoch: late.welcome.epoch.clone(),
+        seq: 0,
+    });
+    let mut replayed = hub.join(hello).await;
+    assert!(replayed.welcome.resumed, "{:?}", replayed.reload);
+    replayed.event_at(late.welcome.seq).await;
+    let named: Vec<Winner> = replayed
+        .events
+        .iter()
+        .flat_map(|e| named_in_event(&e.event))
+        .collect();
+    assert_eq!(names_of(&named, &id), new, "replayed events");
+    drop((zeph, marc, host, support, late, replayed));
+
+    let dir = hub.stop().await.expect("the hub owns its data dir");
+    let stored = everything_stored(dir.path());
+    for old in [OLD_FIRST, OLD_PSEUDO] {
+        for needle in [old.as_bytes().to_vec(), utf16(old)] {
+            let found: Vec<&str> = stored
+                .iter()
+                .filter(|(_, bytes)| bytes.windows(needle.len()).any(|w| w == needle))
+                .map(|(place, _)| place.as_str())
+                .collect();
+            assert!(found.is_empty(), "{old:?} is still in {found:?}");
+        }
+    }
+
+    // A restarted hub serves the corrected names from the store.
+    let hub = TestHub::start_in(dir.path(), |_| {}).await;
+    let host = hub.staff(StaffRole::Host, "Nadia").await;
+    let snapshot = host.welcome.snapshot.clone().expect("a snapshot");
+    assert_eq!(names_of(&named_in_states(&snapshot.instant_wins), &id), new);
     hub.stop().await;
 }

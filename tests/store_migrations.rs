@@ -542,7 +542,7 @@ fn outcomes_the_audit_log_and_the_other_live_read_back() {
     drop(store);
     assert_eq!(
         user_version(&dir.path().join(DB_FILE)),
-        6,
+        7,
         "migrated to today's schema"
     );
 }

@@ -393,3 +393,54 @@ mod properties {
         }
     }
 }
+
+/// Issue 9, rectification: a field support corrected is staff-owned, so
+/// the viewer's next upsert (their device's hello, with the old names)
+/// leaves it, while the field support did not correct still follows the
+/// viewer; the store reports which fields are corrected.
+#[test]
+fn a_corrected_name_is_kept_over_the_viewers_next_upsert() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let head = store.open_live(LIVE).unwrap();
+    let record = |first_name: &str, pseudonym: &str| ViewerRecord {
+        id: viewer(1),
+        first_name: first_name.into(),
+        pseudonym: pseudonym.into(),
+        first_seen: T0,
+        last_seen: T0,
+    };
+    let none = Contact::default();
+    store
+        .upsert_viewer(LIVE, &record("Zéphyrinette", "zeph"), &none)
+        .unwrap();
+    Sequencer::new(&head).commit(
+        &mut store,
+        Event::ViewerRectified {
+            viewer_id: viewer(1),
+            first_name: Some("Joséphine".into()),
+            pseudonym: None,
+            by: support(),
+        },
+    );
+    store
+        .upsert_viewer(LIVE, &record("Zéphyrinette", "zeph-2"), &none)
+        .unwrap();
+    let stored = store.viewer(LIVE, &viewer(1), T0).unwrap().unwrap();
+    assert_eq!(
+        (
+            stored.record.first_name.as_str(),
+            stored.record.pseudonym.as_str()
+        ),
+        ("Joséphine", "zeph-2")
+    );
+    assert_eq!(
+        stored.corrected,
+        regie::store::NameCorrection {
+            first_name: Some("Joséphine".into()),
+            pseudonym: None,
+        }
+    );
+    store.checkpoint().unwrap();
+    assert!(!on_disk(dir.path(), "Zéphyrinette"));
+}

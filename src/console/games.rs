@@ -103,6 +103,29 @@ impl Games {
         }
     }
 
+    /// Support corrected a viewer's names (Art. 16): the winners shown on
+    /// the now-on-screen card and in past games, and a re-draw's kept and
+    /// excluded, take them (`None` keeps a field).
+    pub fn rename(&mut self, viewer: &ViewerId, first_name: Option<&str>, pseudonym: Option<&str>) {
+        let winners = self.draws.iter_mut().flat_map(|d| {
+            let result = d.result.iter_mut().flat_map(|r| r.winners.iter_mut());
+            let replaced = d
+                .draw
+                .replaces
+                .iter_mut()
+                .flat_map(|r| r.kept.iter_mut().chain(r.excluded.iter_mut()));
+            result.chain(replaced)
+        });
+        for w in winners.filter(|w| w.viewer_id == *viewer) {
+            if let Some(f) = first_name {
+                f.clone_into(&mut w.first_name);
+            }
+            if let Some(p) = pseudonym {
+                p.clone_into(&mut w.pseudonym);
+            }
+        }
+    }
+
     /// A finished poll taken off the screen by staff (any console).
     pub fn poll_cleared(&mut self, poll_id: u64, at: Millis) {
         if let Some(p) = self.poll_mut(poll_id) {

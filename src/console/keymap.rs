@@ -60,6 +60,7 @@ actions! {
     Filter => "filter", "filter: text, from:NAME, is:question, is:held";
     ViewerCard => "viewer_card", "show the author's viewer card";
     Erase => "erase_viewer", "on a viewer card: erase the viewer (Art. 17, asks to confirm)";
+    Rectify => "rectify_viewer", "on a viewer card: correct names (Art. 16)";
     SortQuestions => "sort_questions", "questions: oldest first / newest first";
     Poll => "poll", "launch a poll (form)";
     ClosePoll => "close_poll", "close the live poll, or clear a finished one";
@@ -280,6 +281,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("/", Action::Filter),
     ("v", Action::ViewerCard),
     ("E", Action::Erase),
+    ("N", Action::Rectify),
     ("o", Action::SortQuestions),
     ("P", Action::Poll),
     ("C", Action::ClosePoll),

@@ -8,6 +8,7 @@
 //! - [`popups`]: the popups as components: keys, drawing, footer hints;
 //! - [`feed`], [`wrap`], [`filter`]: the chat feed's scrollback, layout, filter;
 //! - [`games`]: polls and instant wins: the show's state and the launch forms;
+//! - [`activity`]: staff-activity lines and the viewers they name (relabelled on a rectification);
 //! - [`keymap`], [`theme`], [`config`]: named actions, colours, the config file;
 //! - [`net`]: the WebSocket task (hello, resume, reconnect, the outbox);
 //! - [`terminal`]: the one `select!` loop over keys, the network and a render tick;
@@ -23,6 +24,7 @@
 //! - 4: the hub refused the token (invalid, expired, or for another live);
 //! - 5: the hub does not speak this protocol version.
 
+pub mod activity;
 pub mod app;
 pub mod bench;
 pub mod config;

@@ -28,6 +28,7 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Redact => CommandKind::Redact,
         Action::ViewerCard => CommandKind::ViewerCard,
         Action::Erase => CommandKind::EraseViewer,
+        Action::Rectify => CommandKind::RectifyViewer,
         Action::Poll => CommandKind::PollOpen,
         Action::ClosePoll => CommandKind::PollClose,
         Action::InstantWin => CommandKind::InstantWinOpen,

@@ -15,9 +15,10 @@ use crate::protocol::{
     Snapshot, StaffAction, StaffRole, Tombstone, ViewerId, Visibility, Welcome,
 };
 
+use super::activity::{ActivityText, Mention};
 use super::feed::{DEFAULT_SCROLLBACK, Feed, Pos};
 use super::filter::Filter;
-use super::games::{Games, InstantWinForm, PollForm, RedrawForm, winner_name};
+use super::games::{Games, InstantWinForm, PollForm, RedrawForm};
 use super::input::{Edit, History, LineEditor};
 use super::keymap::{Action, Keymap};
 use super::permissions;
@@ -148,6 +149,8 @@ pub struct ActivityEntry {
     pub at: Millis,
     pub actor: Option<Actor>,
     pub what: String,
+    /// Where `what` names viewers, so a rectification relabels it.
+    pub about: Vec<Mention>,
 }
 
 /// The pinned message ("now on screen").
@@ -558,33 +561,33 @@ impl Console {
     /// A staff action from the audit log as the activity pane says it,
     /// with the same words as the live events use. Targets are ids; a
     /// message or viewer this console holds is named by first name.
-    fn staff_action_text(&self, action: &StaffAction) -> String {
+    fn staff_action_text(&self, action: &StaffAction) -> ActivityText {
         let target = action.target.as_str();
-        let message = || {
-            target
-                .trim_start_matches('#')
-                .parse()
-                .map_or_else(|_| target.to_owned(), |n| self.describe(MessageId(n)))
+        let message = |verb: &str, tail: &str| {
+            target.trim_start_matches('#').parse().map_or_else(
+                |_| format!("{verb} {target}{tail}").into(),
+                |n| self.about_message(verb, MessageId(n), tail),
+            )
         };
-        let viewer = || viewer_label(self, &ViewerId(target.to_owned()));
+        let viewer = |verb: &str| about_viewer(self, verb, &ViewerId(target.to_owned()), "");
         match action.action.as_str() {
-            "say" => "posted in the chat".to_owned(),
-            "answer" => format!("answered {}", message()),
-            "pin" => format!("pinned {}", message()),
-            "unpin" => format!("unpinned {}", message()),
-            "mark_answered" => format!("marked {} answered", message()),
-            "hide" => format!("hid {}", message()),
-            "release" => format!("released {}", message()),
-            "redact" => format!("redacted {}", message()),
-            "timeout" => format!("timed out {}", viewer()),
-            "ban" => format!("banned {}", viewer()),
-            "viewer_card" => format!("viewed the contact data of {}", viewer()),
-            "poll_open" => format!("launched poll #{target}"),
-            "poll_close" => format!("closed poll #{target}"),
-            "instant_win_open" => format!("launched instant win #{target}"),
-            "instant_win_draw" => format!("drew instant win #{target}"),
-            "redraw" => format!("re-drew instant win {target}"),
-            other => format!("{} {target}", other.replace('_', " ")),
+            "say" => "posted in the chat".to_owned().into(),
+            "answer" => message("answered", ""),
+            "pin" => message("pinned", ""),
+            "unpin" => message("unpinned", ""),
+            "mark_answered" => message("marked", " answered"),
+            "hide" => message("hid", ""),
+            "release" => message("released", ""),
+            "redact" => message("redacted", ""),
+            "timeout" => viewer("timed out"),
+            "ban" => viewer("banned"),
+            "viewer_card" => viewer("viewed the contact data of"),
+            "poll_open" => format!("launched poll #{target}").into(),
+            "poll_close" => format!("closed poll #{target}").into(),
+            "instant_win_open" => format!("launched instant win #{target}").into(),
+            "instant_win_draw" => format!("drew instant win #{target}").into(),
+            "redraw" => format!("re-drew instant win {target}").into(),
+            other => format!("{} {target}", other.replace('_', " ")).into(),
         }
     }
 
@@ -626,8 +629,27 @@ impl Console {
         }
     }
 
-    fn log_activity(&mut self, at: Millis, actor: Option<Actor>, what: String) {
-        self.activity.push_back(ActivityEntry { at, actor, what });
+    /// "`verb` Julie's message #7`tail`", naming the author where known.
+    fn about_message(&self, verb: &str, id: MessageId, tail: &str) -> ActivityText {
+        let line = ActivityText::default().push(verb).push(" ");
+        match self.find_message(id) {
+            Some(m) => match m.author.viewer_id() {
+                Some(v) => line.name(v, m.author.display_name()),
+                None => line.push(m.author.display_name()),
+            }
+            .push(&format!("'s message {id}{tail}")),
+            None => line.push(&format!("message {id}{tail}")),
+        }
+    }
+
+    fn log_activity(&mut self, at: Millis, actor: Option<Actor>, what: impl Into<ActivityText>) {
+        let ActivityText { what, about } = what.into();
+        self.activity.push_back(ActivityEntry {
+            at,
+            actor,
+            what,
+            about,
+        });
         while self.activity.len() > MAX_ACTIVITY {
             self.activity.pop_front();
         }
@@ -893,13 +915,21 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             if let (Author::Staff { name, role }, Some(reply)) =
                 (&message.author, &message.reply_to)
             {
+                let line = ActivityText::default().push("answered ");
+                let line = match state
+                    .find_message(reply.message_id)
+                    .and_then(|m| m.author.viewer_id().cloned())
+                {
+                    Some(v) => line.name(&v, &reply.first_name),
+                    None => line.push(&reply.first_name),
+                };
                 state.log_activity(
                     at,
                     Some(Actor {
                         name: Some(name.clone()),
                         role: *role,
                     }),
-                    format!("answered {}", reply.first_name),
+                    line,
                 );
             }
             state.feed.push(ChatEntry::Message(message));
@@ -913,7 +943,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             {
                 state.feed.push(ChatEntry::Message(message));
             }
-            let what = format!("released {}", state.describe(id));
+            let what = state.about_message("released", id, "");
             state.log_activity(at, by, what);
         }
         Event::Redacted { tombstone } => on_redacted(state, at, &tombstone),
@@ -921,7 +951,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             on_rights_request(state, at, event);
         }
         Event::Hidden { message_id, by } => {
-            let what = format!("hid {}", state.describe(message_id));
+            let what = state.about_message("hid", message_id, "");
             state
                 .feed
                 .update_message(message_id, |m| m.visibility = Visibility::Hidden);
@@ -929,7 +959,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             state.log_activity(at, Some(by), what);
         }
         Event::Pinned { message_id, by } => {
-            let what = format!("pinned {}", state.describe(message_id));
+            let what = state.about_message("pinned", message_id, "");
             state.pinned = Some(Pinned {
                 message_id,
                 message: state.find_message(message_id),
@@ -945,7 +975,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             {
                 state.pinned = None;
             }
-            let what = format!("unpinned {}", state.describe(message_id));
+            let what = state.about_message("unpinned", message_id, "");
             state.log_activity(at, Some(by), what);
         }
         Event::QuestionAnswered { message_id, by } => {
@@ -960,7 +990,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             {
                 m.answered = true;
             }
-            let what = format!("marked {} answered", state.describe(message_id));
+            let what = state.about_message("marked", message_id, " answered");
             state.log_activity(at, Some(by), what);
         }
         Event::QuestionReopened { message_id, by } => on_reopened(state, at, message_id, by),
@@ -984,7 +1014,7 @@ fn on_reopened(state: &mut Console, at: Millis, message_id: MessageId, by: Actor
         q.answered = false;
         state.upsert_question(q);
     }
-    let what = format!("reopened {}", state.describe(message_id));
+    let what = state.about_message("reopened", message_id, "");
     state.log_activity(at, Some(by), what);
 }
 
@@ -998,9 +1028,11 @@ fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
             by,
         } => {
             let minutes = ((until - at).max(0) + 59_999) / 60_000;
-            let what = format!(
-                "timed out {} for {minutes} min",
-                viewer_label(state, &viewer_id)
+            let what = about_viewer(
+                state,
+                "timed out",
+                &viewer_id,
+                &format!(" for {minutes} min"),
             );
             if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
                 && view.viewer_id == viewer_id
@@ -1020,7 +1052,7 @@ fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
             reason,
             by,
         } => {
-            let what = format!("banned {}", viewer_label(state, &viewer_id));
+            let what = about_viewer(state, "banned", &viewer_id, "");
             state.banned.insert(viewer_id.clone());
             if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
                 && view.viewer_id == viewer_id
@@ -1070,20 +1102,20 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
             let by = draw.by.clone();
             let what = match (draw.redraw_of, &draw.replaces) {
                 (Some(of), Some(rep)) => {
-                    let out: Vec<String> = rep.excluded.iter().map(winner_name).collect();
                     let reason = if rep.reason.is_empty() {
                         String::new()
                     } else {
                         format!(" ({})", rep.reason)
                     };
-                    format!(
-                        "re-draw #{} of instant win #{of}: excluded {}{reason}",
-                        draw.id,
-                        out.join(", ")
-                    )
+                    ActivityText::from(format!(
+                        "re-draw #{} of instant win #{of}: excluded ",
+                        draw.id
+                    ))
+                    .winners(&rep.excluded, "")
+                    .push(&reason)
                 }
-                (Some(of), None) => format!("re-draw #{} of instant win #{of}", draw.id),
-                (None, _) => format!("launched instant win #{}", draw.id),
+                (Some(of), None) => format!("re-draw #{} of instant win #{of}", draw.id).into(),
+                (None, _) => format!("launched instant win #{}", draw.id).into(),
             };
             state.games.draw_opened(draw);
             state.log_activity(at, Some(by), what);
@@ -1099,15 +1131,9 @@ fn on_game_event(state: &mut Console, at: Millis, event: Event) {
             winners,
             by,
         } => {
-            let names: Vec<String> = winners.iter().map(winner_name).collect();
-            let what = if names.is_empty() {
-                format!("instant win #{draw_id} drawn: no winner ({entrants} entries)")
-            } else {
-                format!(
-                    "instant win #{draw_id} drawn: {} ({entrants} entries)",
-                    names.join(", ")
-                )
-            };
+            let what = ActivityText::from(format!("instant win #{draw_id} drawn: "))
+                .winners(&winners, "no winner")
+                .push(&format!(" ({entrants} entries)"));
             state.games.drawn(
                 draw_id,
                 entrants,
@@ -1177,13 +1203,65 @@ fn on_rectified(
         first_name,
         pseudonym,
     );
-    let what = format!("rectified {}", viewer_label(state, viewer));
+    state.games.rename(viewer, first_name, pseudonym);
+    for entry in &mut state.activity {
+        super::activity::relabel(
+            &mut entry.what,
+            &mut entry.about,
+            viewer,
+            first_name,
+            pseudonym,
+        );
+    }
+    relabel_popup(state, viewer, first_name, pseudonym);
+    let what = about_viewer(state, "rectified", viewer, "");
     state.log_activity(at, Some(by), what);
+}
+
+/// An open card of the rectified viewer, or a rectify form about them,
+/// shows the corrected names (the form's confirmation then says what
+/// changes from them).
+fn relabel_popup(
+    state: &mut Console,
+    viewer: &ViewerId,
+    first_name: Option<&str>,
+    pseudonym: Option<&str>,
+) {
+    let set = |field: &mut String, new: Option<&str>| {
+        if let Some(new) = new {
+            new.clone_into(field);
+        }
+    };
+    match state.popup.as_mut() {
+        Some(Popup::ViewerCard(view)) if view.viewer_id == *viewer => {
+            set(&mut view.name, first_name);
+            if let Some(card) = view.card.as_mut() {
+                set(&mut card.first_name, first_name);
+                set(&mut card.pseudonym, pseudonym);
+                crate::protocol::relabel_all(
+                    card.recent.iter_mut().filter_map(|e| match e {
+                        ChatEntry::Message(m) => Some(m),
+                        ChatEntry::Redacted(_) => None,
+                    }),
+                    viewer,
+                    first_name,
+                    pseudonym,
+                );
+            }
+        }
+        Some(Popup::RectifyForm(form)) if form.viewer_id == *viewer => {
+            set(&mut form.first_name_now, first_name);
+            set(&mut form.pseudonym_now, pseudonym);
+            // A confirmation showing would name the change from old names.
+            form.confirming = None;
+        }
+        _ => {}
+    }
 }
 
 fn on_redacted(state: &mut Console, at: Millis, tombstone: &Tombstone) {
     let id = tombstone.message_id;
-    let what = format!("redacted {}", state.describe(id));
+    let what = state.about_message("redacted", id, "");
     state.feed.redact(tombstone);
     state.questions.retain(|m| m.id != id);
     state.held.retain(|m| m.id != id);
@@ -1279,7 +1357,19 @@ fn on_viewer_erased(
     state.log_activity(erased_at, Some(by), "erased a viewer".to_string());
 }
 
-fn viewer_label(state: &Console, viewer_id: &ViewerId) -> String {
+/// "`verb` Marc`tail`": the viewer by the first name on their latest line,
+/// else by id.
+fn about_viewer(state: &Console, verb: &str, viewer_id: &ViewerId, tail: &str) -> ActivityText {
+    let line = ActivityText::default().push(verb).push(" ");
+    match shown_name(state, viewer_id) {
+        Some(name) => line.name(viewer_id, &name),
+        None => line.push(&format!("viewer {viewer_id}")),
+    }
+    .push(tail)
+}
+
+/// The first name on the viewer's latest line in the feed, if any.
+fn shown_name(state: &Console, viewer_id: &ViewerId) -> Option<String> {
     state
         .feed
         .view_iter()
@@ -1287,10 +1377,7 @@ fn viewer_label(state: &Console, viewer_id: &ViewerId) -> String {
         .take(2_000)
         .filter_map(|e| e.message())
         .find(|m| m.author.viewer_id() == Some(viewer_id))
-        .map_or_else(
-            || format!("viewer {viewer_id}"),
-            |m| m.author.display_name().to_string(),
-        )
+        .map(|m| m.author.display_name().to_string())
 }
 
 fn on_error(state: &mut Console, err: &ErrorFrame) {
@@ -1378,6 +1465,10 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         // it is about.
         Action::Erase => {
             state.note("To erase a viewer, open their card (v) first", false);
+            Vec::new()
+        }
+        Action::Rectify => {
+            state.note("To rectify a viewer, open their card (v) first", false);
             Vec::new()
         }
         Action::Help

@@ -821,6 +821,7 @@ impl SessionActor {
             if let Some(sv) = self.store.viewer(&self.config.live, &v, now)? {
                 self.session
                     .note_sanctions(&v, sv.is_banned(), sv.timed_out_until());
+                self.session.note_rectified(&v, &sv.corrected);
             }
         }
         Ok(())
@@ -839,7 +840,7 @@ impl SessionActor {
             let _ = reply.send(JoinReply::Refused(Farewell::shutting_down()));
             return;
         }
-        let principal = match principal {
+        let mut principal = match principal {
             Principal::Viewer(v) => match self.unerased(v) {
                 Ok(v) => Principal::Viewer(v),
                 Err(refusal) => {
@@ -849,7 +850,7 @@ impl SessionActor {
             },
             staff @ Principal::Staff { .. } => staff,
         };
-        if let Principal::Viewer(v) = &principal
+        if let Principal::Viewer(v) = &mut principal
             && let Err(refusal) = self.admit_viewer(v, &contact, now)
         {
             let _ = reply.send(JoinReply::Refused(refusal));
@@ -910,10 +911,11 @@ impl SessionActor {
     }
 
     /// Loads a joining viewer's sanctions and saves their record; refuses a
-    /// banned viewer.
+    /// banned viewer. Names support corrected (Art. 16) replace the ones the
+    /// device stated: the viewer joins, and posts, under the correction.
     fn admit_viewer(
         &mut self,
-        v: &ViewerProfile,
+        v: &mut ViewerProfile,
         contact: &Contact,
         now: Millis,
     ) -> Result<(), Farewell> {
@@ -922,6 +924,13 @@ impl SessionActor {
             Ok(Some(sv)) => {
                 self.session
                     .note_sanctions(&v.id, sv.is_banned(), sv.timed_out_until());
+                self.session.note_rectified(&v.id, &sv.corrected);
+                if let Some(first_name) = sv.corrected.first_name {
+                    v.first_name = first_name;
+                }
+                if let Some(pseudonym) = sv.corrected.pseudonym {
+                    v.pseudonym = pseudonym;
+                }
             }
             Ok(None) => {}
             Err(e) => {

@@ -626,6 +626,38 @@ impl Engagement {
         steps
     }
 
+    /// Support corrected a viewer's names (Art. 16): the names they entered
+    /// under, announced winners, a re-draw's kept and excluded. Draw records
+    /// name ids only, so no commitment changes.
+    pub fn rename(&mut self, viewer: &ViewerId, first_name: Option<&str>, pseudonym: Option<&str>) {
+        let fix = |w: &mut Winner| {
+            if w.viewer_id == *viewer {
+                if let Some(f) = first_name {
+                    f.clone_into(&mut w.first_name);
+                }
+                if let Some(p) = pseudonym {
+                    p.clone_into(&mut w.pseudonym);
+                }
+            }
+        };
+        for d in self.draws.values_mut() {
+            if let Some((f, p)) = d.names.get_mut(viewer) {
+                if let Some(first_name) = first_name {
+                    first_name.clone_into(f);
+                }
+                if let Some(pseudonym) = pseudonym {
+                    pseudonym.clone_into(p);
+                }
+            }
+            let result = d.result.iter_mut().flat_map(|r| r.winners.iter_mut());
+            let replaced = d
+                .replaces
+                .iter_mut()
+                .flat_map(|r| r.kept.iter_mut().chain(r.excluded.iter_mut()));
+            result.chain(replaced).for_each(fix);
+        }
+    }
+
     // ── reads ───────────────────────────────────────────────────────────
 
     /// The published record of a drawn instant win (`/draws/{id}.json`).

@@ -30,7 +30,9 @@ use crate::protocol::{
     Tombstone, ViewerId, Visibility, permissions,
 };
 use crate::store::contact::ContactField;
-use crate::store::{AuditEntry, GameWrite, LiveHead, StoreError, StoredGames, StoredSnapshot};
+use crate::store::{
+    AuditEntry, GameWrite, LiveHead, NameCorrection, StoreError, StoredGames, StoredSnapshot,
+};
 
 /// Longest reason (hide, timeout, ban, redact) kept, in graphemes.
 pub const MAX_REASON_GRAPHEMES: usize = 200;
@@ -212,19 +214,13 @@ pub struct Session {
     /// Viewers connected now, as the actor last told: a poll's
     /// participation denominator at launch.
     audience: u64,
-    /// Names support corrected (Art. 16) this session: a viewer still
-    /// connected under the old name posts under the corrected one.
-    rectified: HashMap<ViewerId, Rectified>,
+    /// Names support corrected (Art. 16), this session or before (noted
+    /// from the store as viewers join): a viewer still connected under the
+    /// old name posts, and enters draws, under the corrected one.
+    rectified: HashMap<ViewerId, NameCorrection>,
     /// Viewers erased while connected: their old connections may send
     /// nothing more (a reconnect joins as a new viewer; see `erasure`).
     erased: BTreeSet<ViewerId>,
-}
-
-/// A viewer's corrected names; `None` keeps the one they joined with.
-#[derive(Debug, Clone, Default)]
-struct Rectified {
-    first_name: Option<String>,
-    pseudonym: Option<String>,
 }
 
 impl Session {
@@ -298,6 +294,14 @@ impl Session {
             let s = self.sanctions.entry(viewer.clone()).or_default();
             s.banned |= banned;
             s.timed_out_until = s.timed_out_until.max(timed_out_until.unwrap_or(0));
+        }
+    }
+
+    /// Remembers the names support corrected for a joining viewer (read
+    /// from the store), so every connection of theirs posts under them.
+    pub fn note_rectified(&mut self, viewer: &ViewerId, corrected: &NameCorrection) {
+        if !corrected.is_empty() {
+            self.rectified.insert(viewer.clone(), corrected.clone());
         }
     }
 
@@ -668,9 +672,10 @@ impl Session {
     fn enter(&mut self, who: &Principal, draw_id: u64, now: Millis) -> Result<Decision, Refusal> {
         let v = Self::viewer(who)?;
         self.check_sanctions(&v.id, now)?;
+        let (first_name, pseudonym) = self.names_of(v);
         let step = self
             .games
-            .enter(&v.id, (&v.first_name, &v.pseudonym), draw_id, now)?;
+            .enter(&v.id, (&first_name, &pseudonym), draw_id, now)?;
         Ok(self.step(step, now))
     }
 
@@ -1074,6 +1079,8 @@ impl Session {
             first_name.as_deref(),
             pseudonym.as_deref(),
         );
+        self.games
+            .rename(viewer, first_name.as_deref(), pseudonym.as_deref());
         let mut d = self.emit(
             vec![Event::ViewerRectified {
                 viewer_id: viewer.clone(),
@@ -1089,22 +1096,28 @@ impl Session {
 
     /// Who a new line is by: the sender, under any name support corrected.
     fn author_of(&self, who: &Principal) -> Author {
-        let mut author = who.author();
-        if let Author::Viewer {
-            viewer_id,
-            first_name,
-            pseudonym,
-        } = &mut author
-            && let Some(c) = self.rectified.get(viewer_id)
-        {
-            if let Some(f) = &c.first_name {
-                first_name.clone_from(f);
+        match who {
+            Principal::Viewer(v) => {
+                let (first_name, pseudonym) = self.names_of(v);
+                Author::Viewer {
+                    viewer_id: v.id.clone(),
+                    first_name,
+                    pseudonym,
+                }
             }
-            if let Some(p) = &c.pseudonym {
-                pseudonym.clone_from(p);
-            }
+            Principal::Staff { .. } => who.author(),
         }
-        author
+    }
+
+    /// A viewer's first name and pseudonym, as support corrected them.
+    fn names_of(&self, v: &ViewerProfile) -> (String, String) {
+        let c = self.rectified.get(&v.id);
+        (
+            c.and_then(|c| c.first_name.clone())
+                .unwrap_or_else(|| v.first_name.clone()),
+            c.and_then(|c| c.pseudonym.clone())
+                .unwrap_or_else(|| v.pseudonym.clone()),
+        )
     }
 
     // ── shared steps ────────────────────────────────────────────────────

@@ -247,6 +247,24 @@ pub const REGISTER: &[Field] = &[
         retention: Retention::Fixed("with the e-mail it describes"),
         seen_by: "nobody on screen; the hub",
     },
+    Field {
+        table: "viewers",
+        column: "first_name_rectified",
+        holds: "whether support corrected the first name (Art. 16)",
+        purpose: "keep the correction: the viewer's device does not overwrite it",
+        basis: LegalBasis::LegalObligation,
+        retention: "with the first name it describes; erased with the viewer",
+        seen_by: "nobody on screen; the hub",
+    },
+    Field {
+        table: "viewers",
+        column: "pseudonym_rectified",
+        holds: "whether support corrected the pseudonym (Art. 16)",
+        purpose: "keep the correction: the viewer's device does not overwrite it",
+        basis: LegalBasis::LegalObligation,
+        retention: "with the pseudonym it describes; erased with the viewer",
+        seen_by: "nobody on screen; the hub",
+    },
     // messages
     Field {
         table: "messages",

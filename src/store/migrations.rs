@@ -280,6 +280,12 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (live_id, viewer_id)
     ) WITHOUT ROWID;
     ",
+    // 7: names support corrected (Art. 16, see sqlite::rectify) are
+    // staff-owned: the viewer's next hello does not overwrite them.
+    r"
+    ALTER TABLE viewers ADD COLUMN first_name_rectified INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE viewers ADD COLUMN pseudonym_rectified INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// The schema version this build writes.

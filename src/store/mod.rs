@@ -260,6 +260,25 @@ pub struct StoredViewer {
     pub record: ViewerRecord,
     /// Active sanctions: a ban, or a timeout that has not run out.
     pub sanctions: Vec<Sanction>,
+    /// The names support corrected, which the viewer's hello cannot change.
+    pub corrected: NameCorrection,
+}
+
+/// A viewer's names as support corrected them (Art. 16); `None` leaves the
+/// viewer's own. A corrected field is staff-owned from then on: the store
+/// keeps it over what the viewer's device states at its next `hello`, so a
+/// correction survives a reconnect and a hub restart (an erasure removes
+/// it with the viewer).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameCorrection {
+    pub first_name: Option<String>,
+    pub pseudonym: Option<String>,
+}
+
+impl NameCorrection {
+    pub fn is_empty(&self) -> bool {
+        self.first_name.is_none() && self.pseudonym.is_none()
+    }
 }
 
 impl StoredViewer {

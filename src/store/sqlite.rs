@@ -40,8 +40,8 @@ use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult}
 use super::migrations;
 use super::retention::{RetentionPolicy, SweepReport, cutoff};
 use super::{
-    CommandOutcome, Commit, LiveHead, RECENT_STAFF_ACTIONS, Store, StoreError, StoredSnapshot,
-    StoredViewer, VIEWER_CARD_RECENT, ViewerRecord, WorkingSet,
+    CommandOutcome, Commit, LiveHead, NameCorrection, RECENT_STAFF_ACTIONS, Store, StoreError,
+    StoredSnapshot, StoredViewer, VIEWER_CARD_RECENT, ViewerRecord, WorkingSet,
 };
 use crate::auth::secret_file::{self, SecretFileError};
 use crate::privacy::{mask_contact_email, mask_contact_phone};
@@ -1547,7 +1547,8 @@ impl Store for SqliteStore {
             "INSERT INTO viewers (live_id, viewer_id, first_name, pseudonym, first_seen, \
              last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT (live_id, viewer_id) DO UPDATE SET \
-             first_name = excluded.first_name, pseudonym = excluded.pseudonym, \
+             first_name = iif(first_name_rectified, first_name, excluded.first_name), \
+             pseudonym = iif(pseudonym_rectified, pseudonym, excluded.pseudonym), \
              last_seen = max(last_seen, excluded.last_seen)",
         )?
         .execute(params![
@@ -1593,9 +1594,21 @@ impl Store for SqliteStore {
         let Some(record) = self.viewer_record(live_id, id)? else {
             return Ok(None);
         };
+        let (first_name, pseudonym): (bool, bool) = self
+            .conn
+            .prepare_cached(
+                "SELECT first_name_rectified, pseudonym_rectified FROM viewers \
+                 WHERE live_id = ?1 AND viewer_id = ?2",
+            )?
+            .query_row(params![live_id, id.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let corrected = NameCorrection {
+            first_name: first_name.then(|| record.first_name.clone()),
+            pseudonym: pseudonym.then(|| record.pseudonym.clone()),
+        };
         Ok(Some(StoredViewer {
             record,
             sanctions: self.active_sanctions(live_id, id, now)?,
+            corrected,
         }))
     }
 
@@ -2296,9 +2309,13 @@ fn rectify(
     first_name: Option<&str>,
     pseudonym: Option<&str>,
 ) -> Result<(), StoreError> {
+    // A corrected field is staff-owned from now on (see `upsert_viewer`).
     tx.prepare_cached(
         "UPDATE viewers SET first_name = coalesce(?3, first_name), \
-         pseudonym = coalesce(?4, pseudonym) WHERE live_id = ?1 AND viewer_id = ?2",
+         pseudonym = coalesce(?4, pseudonym), \
+         first_name_rectified = first_name_rectified OR ?3 IS NOT NULL, \
+         pseudonym_rectified = pseudonym_rectified OR ?4 IS NOT NULL \
+         WHERE live_id = ?1 AND viewer_id = ?2",
     )?
     .execute(params![live_id, viewer.0, first_name, pseudonym])?;
     tx.prepare_cached(
@@ -2325,7 +2342,95 @@ fn rectify(
         )?
         .execute(params![live_id, viewer.0, field, value])?;
     }
+    rename_winner(tx, live_id, viewer, first_name, pseudonym)
+}
+
+/// The names a drawn or re-drawn instant win announced for `viewer`: in
+/// the draw row (winners, and a re-draw's kept and excluded in its view)
+/// and in the `instant_win_opened` / `instant_win_drawn` events a late
+/// console replays. The published record and its commitment name ids
+/// only, so they stay as they are and still verify.
+fn rename_winner(
+    tx: &Transaction,
+    live_id: i64,
+    viewer: &ViewerId,
+    first_name: Option<&str>,
+    pseudonym: Option<&str>,
+) -> Result<(), StoreError> {
+    let rename = |text: &str, what: &str| -> Result<Option<String>, StoreError> {
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
+        Ok(rename_in_json(&mut value, viewer, first_name, pseudonym).then(|| value.to_string()))
+    };
+    let pattern = format!("%\"{}\"%", viewer.0);
+    for column in ["winners", "view"] {
+        let rows: Vec<(i64, String)> = tx
+            .prepare(&format!(
+                "SELECT id, {column} FROM instant_wins WHERE live_id = ?1 AND {column} LIKE ?2"
+            ))?
+            .query_map(params![live_id, pattern], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, text) in rows {
+            if let Some(renamed) = rename(&text, &format!("draw {id} {column}"))? {
+                tx.execute(
+                    &format!(
+                        "UPDATE instant_wins SET {column} = ?3 WHERE live_id = ?1 AND id = ?2"
+                    ),
+                    params![live_id, id, renamed],
+                )?;
+            }
+        }
+    }
+    let events: Vec<(i64, String)> = tx
+        .prepare(
+            "SELECT seq, payload FROM events WHERE live_id = ?1 \
+             AND kind IN ('instant_win_opened', 'instant_win_drawn') AND payload LIKE ?2",
+        )?
+        .query_map(params![live_id, pattern], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (seq, payload) in events {
+        if let Some(renamed) = rename(&payload, &format!("event {seq}"))? {
+            tx.execute(
+                "UPDATE events SET payload = ?3 WHERE live_id = ?1 AND seq = ?2",
+                params![live_id, seq, renamed],
+            )?;
+        }
+    }
     Ok(())
+}
+
+/// Sets the names of every object in `value` that names `viewer` with a
+/// first name (a winner, an author); returns whether one changed.
+fn rename_in_json(
+    value: &mut serde_json::Value,
+    viewer: &ViewerId,
+    first_name: Option<&str>,
+    pseudonym: Option<&str>,
+) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => items.iter_mut().fold(false, |changed, v| {
+            rename_in_json(v, viewer, first_name, pseudonym) | changed
+        }),
+        Value::Object(fields) => {
+            let names_viewer = fields.get("viewer_id").and_then(Value::as_str)
+                == Some(viewer.0.as_str())
+                && fields.contains_key("first_name");
+            let mut changed = false;
+            if names_viewer {
+                for (key, new) in [("first_name", first_name), ("pseudonym", pseudonym)] {
+                    if let Some(new) = new {
+                        fields.insert(key.to_owned(), Value::String(new.to_owned()));
+                        changed = true;
+                    }
+                }
+            }
+            fields.values_mut().fold(changed, |changed, v| {
+                rename_in_json(v, viewer, first_name, pseudonym) | changed
+            })
+        }
+        _ => false,
+    }
 }
 
 /// A poll or draw as launched, without who launched it: a staff member's

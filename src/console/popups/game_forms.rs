@@ -101,7 +101,7 @@ pub fn on_redraw_key(form: &mut RedrawForm, key: &KeyEvent, games: &Games) -> Ou
 
 /// One editable field: `prefix › text`; returns the line and the cursor
 /// column within it when focused.
-fn field_line(
+pub(super) fn field_line(
     prefix: &str,
     editor: &LineEditor,
     width: usize,
@@ -122,7 +122,7 @@ fn field_line(
     )
 }
 
-fn label(text: &str, focused: bool, theme: &Theme) -> Line<'static> {
+pub(super) fn label(text: &str, focused: bool, theme: &Theme) -> Line<'static> {
     let key = if focused {
         StyleKey::FormLabelFocused
     } else {
@@ -131,7 +131,7 @@ fn label(text: &str, focused: bool, theme: &Theme) -> Line<'static> {
     Line::styled(text.to_string(), theme.style(key))
 }
 
-fn error_line(error: Option<&str>, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+pub(super) fn error_line(error: Option<&str>, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     match error {
         Some(e) => wrapped(
             &format!("✕ {}", clean(e)),

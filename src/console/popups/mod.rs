@@ -13,6 +13,7 @@
 //! | [`log`] | the last status-line messages in full |
 //! | [`games_list`] | this show's polls and instant wins |
 //! | [`game_forms`] | the poll, instant-win and re-draw forms |
+//! | [`rectify_form`] | a viewer's new first name and pseudonym (Art. 16), then a confirmation |
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
 
 pub mod confirm;
@@ -22,6 +23,7 @@ pub mod help;
 pub mod log;
 pub mod popup_box;
 pub mod prompt;
+pub mod rectify_form;
 pub mod viewer_card;
 
 use crossterm::event::KeyEvent;
@@ -33,6 +35,7 @@ pub use games_list::GamesList;
 pub use help::Help;
 pub use log::{LogEntry, MessageLog};
 pub use prompt::{Prompt, PromptKind};
+pub use rectify_form::RectifyForm;
 pub use viewer_card::CardView;
 
 use super::feed::Feed;
@@ -95,6 +98,8 @@ pub enum Popup {
     PollForm(PollForm),
     InstantWinForm(InstantWinForm),
     RedrawForm(RedrawForm),
+    /// A viewer's names corrected (Art. 16), from their card.
+    RectifyForm(RectifyForm),
     /// This show's polls and instant wins.
     Games(GamesList),
     /// The last status messages in full.
@@ -117,6 +122,7 @@ impl Popup {
             Popup::PollForm(p) => game_forms::on_poll_key(p, key),
             Popup::InstantWinForm(p) => game_forms::on_instant_win_key(p, key),
             Popup::RedrawForm(p) => game_forms::on_redraw_key(p, key, ctx.games()),
+            Popup::RectifyForm(p) => p.on_key(key, ctx),
             Popup::Games(p) => p.on_key(key, ctx.keymap()),
             Popup::Log(p) => p.on_key(key, ctx.keymap()),
         }
@@ -129,6 +135,9 @@ impl Popup {
             Popup::PollForm(form) => form.focused_editor().insert(text),
             Popup::InstantWinForm(form) => form.focused_editor().insert(text),
             Popup::RedrawForm(form) if form.on_reason => form.reason.insert(text),
+            Popup::RectifyForm(form) if form.confirming.is_none() => {
+                form.focused_editor().insert(text);
+            }
             _ => {}
         }
     }
@@ -149,6 +158,7 @@ impl Popup {
             Popup::PollForm(p) => game_forms::draw_poll_form(buf, area, p, theme),
             Popup::InstantWinForm(p) => game_forms::draw_instant_win_form(buf, area, p, theme),
             Popup::RedrawForm(p) => game_forms::draw_redraw_form(buf, area, p, theme),
+            Popup::RectifyForm(p) => p.draw(buf, area, ctx, theme),
             Popup::Games(p) => p.draw(buf, area, ctx, theme),
             Popup::Log(p) => p.draw(buf, area, ctx, theme),
         }

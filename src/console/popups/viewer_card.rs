@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 
 use super::popup_box::{draw_box, keys_line, popup_width};
 use super::prompt::{Prompt, PromptKind};
-use super::{Context, Hints, Outcome, Popup, Target};
+use super::{Context, Hints, Outcome, Popup, RectifyForm, Target};
 use crate::console::keymap::{Action, Keymap, PopupAction};
 use crate::console::permissions;
 use crate::console::theme::{StyleKey, Theme};
@@ -56,6 +56,15 @@ impl CardView {
                 // Confirm only what the card shows: wait for it.
                 None => Outcome::Stay,
             },
+            // The form names the viewer as the card does: wait for it.
+            Some(Action::Rectify) if allowed(Action::Rectify) => match &self.card {
+                Some(card) => Outcome::Open(Popup::RectifyForm(RectifyForm::new(
+                    self.viewer_id.clone(),
+                    &card.first_name,
+                    &card.pseudonym,
+                ))),
+                None => Outcome::Stay,
+            },
             Some(Action::ViewerCard | Action::Quit) => Outcome::Close,
             _ if ctx.keymap().popup_action_for(key) == Some(PopupAction::Close) => Outcome::Close,
             _ => Outcome::Stay,
@@ -68,6 +77,7 @@ impl CardView {
         for (action, what) in [
             (Action::Timeout, "timeout"),
             (Action::Ban, "ban"),
+            (Action::Rectify, "rectify"),
             (Action::Erase, "erase"),
         ] {
             if permissions::allows(role, action)

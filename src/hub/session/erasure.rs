@@ -80,6 +80,7 @@ impl Session {
             self.open_questions.remove(id);
         }
         self.sanctions.remove(viewer);
+        self.rectified.remove(viewer);
         self.erased.insert(viewer.clone());
         let mut events = vec![Event::ViewerErased {
             viewer_id: viewer.clone(),
