@@ -253,7 +253,7 @@ pub const REGISTER: &[Field] = &[
         holds: "whether support corrected the first name (Art. 16)",
         purpose: "keep the correction: the viewer's device does not overwrite it",
         basis: LegalBasis::LegalObligation,
-        retention: "with the first name it describes; erased with the viewer",
+        retention: Retention::Fixed("with the first name it describes; erased with the viewer"),
         seen_by: "nobody on screen; the hub",
     },
     Field {
@@ -262,7 +262,7 @@ pub const REGISTER: &[Field] = &[
         holds: "whether support corrected the pseudonym (Art. 16)",
         purpose: "keep the correction: the viewer's device does not overwrite it",
         basis: LegalBasis::LegalObligation,
-        retention: "with the pseudonym it describes; erased with the viewer",
+        retention: Retention::Fixed("with the pseudonym it describes; erased with the viewer"),
         seen_by: "nobody on screen; the hub",
     },
     // messages
