@@ -3,7 +3,9 @@
 //! token may come from `--token`, `REGIE_TOKEN` or the config file's `token`
 //! key; it is never printed or logged. The live is `--live`, else the one
 //! the token was minted for, else the config file's, else `show`.
-//! [`super::app`] runs the console with
+//! Exports (a viewer's data, written by support from a card) go to
+//! `--export-dir`, else the config file's `export_dir`, else the directory
+//! the console was started in. [`super::app`] runs the console with
 //! the [`Resolved`] settings.
 
 use std::collections::BTreeMap;
@@ -31,6 +33,7 @@ pub struct Overrides {
     pub scrollback: Option<usize>,
     pub log_file: Option<PathBuf>,
     pub fps: Option<u32>,
+    pub export_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Overrides {
@@ -56,6 +59,8 @@ pub struct ConfigFile {
     pub scrollback: Option<usize>,
     pub log_file: Option<PathBuf>,
     pub fps: Option<u32>,
+    /// Where viewer exports are written (it must exist).
+    pub export_dir: Option<PathBuf>,
     /// Key spec → action name (or "none").
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -111,6 +116,12 @@ fn default_path() -> Option<PathBuf> {
     Some(base.join("regie").join("console.toml"))
 }
 
+/// The directory the console was started in, as an absolute path so the
+/// export result names the file unambiguously.
+pub fn default_export_dir() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}
+
 /// Loads the theme, falling back to the default with a warning when the
 /// named one is missing or malformed: a typo in a theme must not keep a
 /// moderator out of the show.
@@ -136,6 +147,9 @@ pub struct Resolved {
     pub scrollback: usize,
     pub log_file: PathBuf,
     pub frame_interval: Duration,
+    /// Where viewer exports are written: an existing directory, never
+    /// created (a typo must fail, not scatter personal data).
+    pub export_dir: PathBuf,
     pub warnings: Vec<String>,
     /// `regie demo`'s console: quitting it also stops the hub and the crowd.
     pub demo: bool,
@@ -214,6 +228,10 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
             .or(config.log_file)
             .unwrap_or_else(|| std::env::temp_dir().join("regie-console.log")),
         frame_interval: Duration::from_micros(1_000_000 / u64::from(fps)),
+        export_dir: args
+            .export_dir
+            .or(config.export_dir)
+            .unwrap_or_else(default_export_dir),
         warnings,
         demo: false,
         attach: None,
@@ -272,6 +290,7 @@ mod tests {
             scrollback: None,
             log_file: None,
             fps: None,
+            export_dir: None,
         };
         assert!(!format!("{args:?}").contains("s3cret"));
         let resolved = resolve(args.clone()).ok().unwrap();

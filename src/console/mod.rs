@@ -8,6 +8,7 @@
 //! - [`popups`]: the popups as components: keys, drawing, footer hints;
 //! - [`feed`], [`wrap`], [`filter`]: the chat feed's scrollback, layout, filter;
 //! - [`games`]: polls and instant wins: the show's state and the launch forms;
+//! - [`rights`]: data-protection requests: a viewer's export to a private file, the requests log;
 //! - [`keymap`], [`theme`], [`config`]: named actions, colours, the config file;
 //! - [`net`]: the WebSocket task (hello, resume, reconnect, the outbox);
 //! - [`terminal`]: the one `select!` loop over keys, the network and a render tick;
@@ -34,6 +35,7 @@ pub mod keymap;
 pub mod net;
 pub mod permissions;
 pub mod popups;
+pub mod rights;
 pub mod state;
 pub mod terminal;
 pub mod theme;

@@ -23,6 +23,7 @@ use super::keymap::{Action, Keymap};
 use super::permissions;
 pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, Target};
 use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
+use super::rights::{self, ExportSaved, Rights, SaveExport};
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -53,6 +54,8 @@ pub enum Msg {
         width: u16,
         height: u16,
     },
+    /// The edge wrote a viewer's export (or could not).
+    ExportSaved(ExportSaved),
 }
 
 /// What `update` asks the edges to do.
@@ -60,6 +63,9 @@ pub enum Msg {
 pub enum Effect {
     Send(CommandFrame),
     Quit,
+    /// Write a viewer's export to a new private file ([`rights::save`]),
+    /// then hand back [`Msg::ExportSaved`].
+    SaveExport(SaveExport),
 }
 
 /// The connection as the status bar shows it.
@@ -270,6 +276,8 @@ pub struct Console {
     pub feed_rows: u16,
     /// Something changed since the last draw.
     pub dirty: bool,
+    /// Exports and the requests log (support, admin).
+    pub rights: Rights,
     id_prefix: String,
     next_id: u64,
 }
@@ -314,6 +322,7 @@ impl Console {
             seq: 0,
             feed_rows: 10,
             dirty: true,
+            rights: Rights::default(),
             id_prefix: id_prefix.to_string(),
             next_id: 0,
         }
@@ -436,7 +445,7 @@ impl Console {
     }
 
     /// Builds a command frame and records it as pending until answered.
-    fn send(&mut self, command: Command, summary: String) -> Effect {
+    pub(super) fn send(&mut self, command: Command, summary: String) -> Effect {
         let id = self.next_command_id();
         self.pending.insert(
             id.clone(),
@@ -481,7 +490,7 @@ impl Console {
 
     /// Shows `text` in the status line, replacing whatever was there (an
     /// old error included), and keeps it in the log.
-    fn note(&mut self, text: impl Into<String>, error: bool) {
+    pub(super) fn note(&mut self, text: impl Into<String>, error: bool) {
         let text = text.into();
         self.log.push_back(LogEntry {
             at: self.now,
@@ -779,6 +788,11 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::ExportSaved(saved) => {
+            state.dirty = true;
+            rights::on_saved(state, saved);
+            Vec::new()
+        }
     }
 }
 
@@ -814,6 +828,8 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
                 view.card = Some(card);
             }
         }
+        ServerFrame::ViewerExport { id, export } => return rights::on_export(state, id, export),
+        ServerFrame::RightsRequests { id, requests } => rights::on_requests(state, &id, requests),
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
         }
@@ -1294,6 +1310,9 @@ fn viewer_label(state: &Console, viewer_id: &ViewerId) -> String {
 }
 
 fn on_error(state: &mut Console, err: &ErrorFrame) {
+    if rights::on_error(state, err) {
+        return;
+    }
     // A refused first step drops its follow-up, and the note says so.
     let what = err
         .id
@@ -1380,6 +1399,11 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             state.note("To erase a viewer, open their card (v) first", false);
             Vec::new()
         }
+        Action::Export => {
+            state.note("To export a viewer, open their card (v) first", false);
+            Vec::new()
+        }
+        Action::Requests => rights::open_requests(state),
         Action::Help
         | Action::Messages
         | Action::Quit
@@ -1872,7 +1896,15 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
         Outcome::Stay => state.popup = Some(popup),
         Outcome::Close => {}
         Outcome::Open(next) => state.popup = Some(next),
-        Outcome::Send { command, summary } => return vec![state.send(command, summary)],
+        Outcome::Send { command, summary } => {
+            let export = matches!(command, Command::ExportViewer { .. });
+            let name = summary.clone();
+            let effect = state.send(command, summary);
+            if export {
+                rights::sent(state, &effect, &name);
+            }
+            return vec![effect];
+        }
         Outcome::Quit => return vec![Effect::Quit],
         Outcome::Filter(filter) => apply_filter(state, filter),
         Outcome::Refuse(why) => {
@@ -1896,6 +1928,10 @@ fn apply_filter(state: &mut Console, filter: Option<Filter>) {
 }
 
 impl Context for Console {
+    fn now(&self) -> Millis {
+        self.now
+    }
+
     fn keymap(&self) -> &Keymap {
         &self.keymap
     }
