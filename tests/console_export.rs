@@ -227,6 +227,15 @@ async fn support_exports_a_viewer_from_the_card_to_a_private_file_the_hub_audits
     }
     assert_eq!(ours, cli);
 
+    // An unknown viewer: refused, and nothing audited for it.
+    let mut support = hub.staff(StaffRole::Support, "Sam").await;
+    let refused = support
+        .refused(Command::ExportViewer {
+            viewer_id: ViewerId("v-nobody".into()),
+        })
+        .await;
+    assert_eq!(refused.code, ErrorCode::NotFound, "{refused:?}");
+
     // Audited by the hub without content: the console's, then the CLI's.
     let show = run(
         &[

@@ -170,7 +170,7 @@ fn an_empty_log_and_a_refusal_say_so_in_the_popup() {
     );
     let screen = render(&mut c, 160, 48);
     assert!(
-        screen.contains("could not read the requests log"),
+        screen.contains("The hub could not send the requests"),
         "{screen}"
     );
 }
