@@ -558,3 +558,10 @@ fn a_role_that_may_not_export_gets_no_export_key() {
         assert!(matches!(&c.popup, Some(Popup::ViewerCard(_))), "{role}");
     }
 }
+
+#[test]
+fn the_console_takes_an_export_directory() {
+    let help = run(&["console", "--help"], &[]);
+    assert_eq!(help.code, 0, "{}", help.stderr);
+    assert!(help.stdout.contains("--export-dir"), "{}", help.stdout);
+}

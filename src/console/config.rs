@@ -207,6 +207,17 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
     let (keymap, key_warnings) = Keymap::with_overrides(&config.keys);
     warnings.extend(key_warnings);
     let fps = args.fps.or(config.fps).unwrap_or(30).clamp(1, 60);
+    let export_dir = args
+        .export_dir
+        .or(config.export_dir)
+        .unwrap_or_else(default_export_dir);
+    // Said at start, not at the first export in the middle of a show.
+    if !export_dir.is_dir() {
+        warnings.push(format!(
+            "export_dir {} is not a directory; viewer exports will fail until it exists",
+            export_dir.display()
+        ));
+    }
     // A token admits to one live, so unless `--live` says otherwise the
     // console joins the token's, not the config file's or "show".
     let live = args
@@ -228,10 +239,7 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
             .or(config.log_file)
             .unwrap_or_else(|| std::env::temp_dir().join("regie-console.log")),
         frame_interval: Duration::from_micros(1_000_000 / u64::from(fps)),
-        export_dir: args
-            .export_dir
-            .or(config.export_dir)
-            .unwrap_or_else(default_export_dir),
+        export_dir,
         warnings,
         demo: false,
         attach: None,
@@ -270,6 +278,49 @@ mod tests {
             ..args
         };
         assert_eq!(resolve(unreadable).ok().unwrap().net.live, "show");
+    }
+
+    #[test]
+    fn the_export_dir_comes_from_the_flag_then_the_file_then_the_current_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("console.toml");
+        let from_file = dir.path().join("from-file");
+        std::fs::create_dir(&from_file).unwrap();
+        std::fs::write(
+            &file,
+            format!("export_dir = {:?}\n", from_file.to_str().unwrap()),
+        )
+        .unwrap();
+        let args = Overrides {
+            url: Some("ws://127.0.0.1:1".into()),
+            token: Some("t".into()),
+            config: Some(file),
+            ..Overrides::default()
+        };
+        let resolved = resolve(args.clone()).ok().unwrap();
+        assert_eq!(resolved.export_dir, from_file);
+        assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+        let missing = dir.path().join("missing");
+        let flag = Overrides {
+            export_dir: Some(missing.clone()),
+            ..args.clone()
+        };
+        let resolved = resolve(flag).ok().unwrap();
+        assert_eq!(resolved.export_dir, missing);
+        assert!(
+            resolved.warnings[0].contains("is not a directory"),
+            "{:?}",
+            resolved.warnings
+        );
+        assert!(!missing.exists(), "never created");
+        let neither = Overrides {
+            config: None,
+            ..args
+        };
+        assert_eq!(
+            resolve(neither).ok().unwrap().export_dir,
+            std::env::current_dir().unwrap()
+        );
     }
 
     #[test]

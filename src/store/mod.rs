@@ -49,7 +49,7 @@
 //!   ([`Store::sweep`], [`retention`]); pruned audit records leave a signed
 //!   checkpoint so the chain still verifies.
 //! - rights requests: [`SqliteStore::export_viewer`] gathers one viewer's
-//!   data (Art. 15/20), a `viewer_rectified` event corrects their names
+//!   data (Art. 15/20; the hub reads it through [`Store::viewer_export`]), a `viewer_rectified` event corrects their names
 //!   everywhere they are stored (Art. 16), and [`requests`] keeps the
 //!   requests log with its Art. 12(3) deadlines.
 
