@@ -293,6 +293,59 @@ async fn support_exports_a_viewer_from_the_card_to_a_private_file_the_hub_audits
     hub.stop().await;
 }
 
+/// The one frame allowed over 64 KiB: a viewer who talked a lot still
+/// gets a whole export, and the file holds every line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_larger_than_the_frame_limit_arrives_whole() {
+    const LINES: usize = 160;
+    let hub = TestHub::start_with(|config| {
+        config.settings.viewer_rate_per_sec = 10_000;
+        config.settings.viewer_burst = 10_000;
+    })
+    .await;
+    let mut chatty = hub
+        .join(keyed_viewer_hello(&hub.live, "Léa", "device-lea"))
+        .await;
+    let mut last = 0;
+    for i in 0..LINES {
+        let text = format!(
+            "{i:03} {}",
+            "la robe existe en vert sapin et en bordeaux ? ".repeat(9)
+        );
+        last = chatty.say(text.trim_end()).await;
+    }
+    let out = tempfile::tempdir().expect("temp dir");
+    let (mut sam, mut net) = console_as(&hub, StaffRole::Support, "Sam", out.path()).await;
+    pump_until(&mut sam, &mut net, "the last line", |s| s.seq >= last).await;
+    keys(&mut sam, &net, [key('k'), key('v')]);
+    pump_until(
+        &mut sam,
+        &mut net,
+        "the card",
+        |s| matches!(&s.popup, Some(Popup::ViewerCard(v)) if v.card.is_some()),
+    )
+    .await;
+    keys(&mut sam, &net, [key('X')]);
+    pump_until(&mut sam, &mut net, "the export result", |s| {
+        !matches!(
+            &s.popup,
+            Some(Popup::ExportResult(ExportView::Waiting { .. }))
+        )
+    })
+    .await;
+    let file = saved_path(&sam).unwrap_or_else(|| panic!("saved: {:?}", sam.popup));
+    let raw = std::fs::read_to_string(&file).expect("written");
+    assert!(
+        raw.len() > regie::protocol::MAX_FRAME_BYTES,
+        "{} bytes",
+        raw.len()
+    );
+    let back: ViewerExport = serde_json::from_str(&raw).expect("the one format");
+    assert_eq!(back.messages.len(), LINES);
+    drop(net);
+    hub.stop().await;
+}
+
 // ── the console alone ───────────────────────────────────────────────────
 
 fn marc_card() -> ViewerCard {
