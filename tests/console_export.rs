@@ -23,6 +23,11 @@ use regie::protocol::{
     ChatEntry, Command, ConsentChannel, ConsentPurpose, Contact, ErrorCode, ErrorFrame,
     MaskedContact, ServerFrame, StaffRole, ViewerCard, ViewerExport, ViewerId,
 };
+use regie::protocol::{CommandId, ConsentState, EventFrame, MessageId, Millis, Seq};
+use regie::store::{
+    AuditRecord, CommandOutcome, Commit, LiveHead, SqliteStore, Store, StoreError, StoredGames,
+    StoredSnapshot, StoredViewer, ViewerRecord,
+};
 use support::binary::run;
 use support::client::keyed_viewer_hello;
 use support::console::*;
@@ -343,6 +348,123 @@ async fn an_export_larger_than_the_frame_limit_arrives_whole() {
     let back: ViewerExport = serde_json::from_str(&raw).expect("the one format");
     assert_eq!(back.messages.len(), LINES);
     drop(net);
+    hub.stop().await;
+}
+
+/// SQLite, except that a commit carrying an export's audit record fails:
+/// the disk is full just as support exports.
+struct NoRoomForTheAudit(SqliteStore);
+
+impl Store for NoRoomForTheAudit {
+    fn open_live(&mut self, live: &str) -> Result<LiveHead, StoreError> {
+        self.0.open_live(live)
+    }
+    fn commit(&mut self, live: &str, batch: &[Commit]) -> Result<(), StoreError> {
+        let audits_an_export = batch
+            .iter()
+            .filter_map(|c| c.audit.as_ref())
+            .any(|a| a.action == "export_viewer");
+        if audits_an_export {
+            return Err(StoreError::Corrupt(
+                "injected: no room for the audit".into(),
+            ));
+        }
+        self.0.commit(live, batch)
+    }
+    fn replay(
+        &mut self,
+        live: &str,
+        after: Seq,
+        limit: usize,
+    ) -> Result<Vec<EventFrame>, StoreError> {
+        self.0.replay(live, after, limit)
+    }
+    fn snapshot(&mut self, live: &str, recent: usize) -> Result<StoredSnapshot, StoreError> {
+        self.0.snapshot(live, recent)
+    }
+    fn message(&mut self, live: &str, id: MessageId) -> Result<Option<ChatEntry>, StoreError> {
+        self.0.message(live, id)
+    }
+    fn upsert_viewer(
+        &mut self,
+        live: &str,
+        viewer: &ViewerRecord,
+        contact: &Contact,
+    ) -> Result<(), StoreError> {
+        self.0.upsert_viewer(live, viewer, contact)
+    }
+    fn viewer(
+        &mut self,
+        live: &str,
+        id: &ViewerId,
+        now: Millis,
+    ) -> Result<Option<StoredViewer>, StoreError> {
+        self.0.viewer(live, id, now)
+    }
+    fn viewer_card(
+        &mut self,
+        live: &str,
+        id: &ViewerId,
+        with_contact: bool,
+        now: Millis,
+    ) -> Result<Option<ViewerCard>, StoreError> {
+        self.0.viewer_card(live, id, with_contact, now)
+    }
+    fn record_consent(
+        &mut self,
+        live: &str,
+        viewer: &ViewerId,
+        consent: &ConsentState,
+        contact: &Contact,
+    ) -> Result<(), StoreError> {
+        self.0.record_consent(live, viewer, consent, contact)
+    }
+    fn command_outcome(
+        &mut self,
+        live: &str,
+        principal: &str,
+        id: &CommandId,
+    ) -> Result<Option<CommandOutcome>, StoreError> {
+        self.0.command_outcome(live, principal, id)
+    }
+    fn audit_log(&mut self, live: &str) -> Result<Vec<AuditRecord>, StoreError> {
+        self.0.audit_log(live)
+    }
+    fn verify_audit_chain(&mut self, live: &str) -> Result<(), StoreError> {
+        self.0.verify_audit_chain(live)
+    }
+    fn checkpoint(&mut self) -> Result<(), StoreError> {
+        self.0.checkpoint()
+    }
+    fn games(&mut self, live: &str) -> Result<StoredGames, StoreError> {
+        self.0.games(live)
+    }
+    fn viewer_export(
+        &mut self,
+        live: &str,
+        id: &ViewerId,
+    ) -> Result<Option<ViewerExport>, StoreError> {
+        self.0.viewer_export(live, id)
+    }
+}
+
+/// No export leaves the hub unless its audit record is saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_whose_audit_cannot_be_saved_is_not_sent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = NoRoomForTheAudit(SqliteStore::open(dir.path()).expect("a store"));
+    let hub = TestHub::start_with_store(dir.path(), Box::new(store), |_| {}).await;
+    let mut lea = hub
+        .join(keyed_viewer_hello(&hub.live, "Léa", "device-lea"))
+        .await;
+    let lea_id = lea.welcome.you.viewer_id.clone().expect("a viewer id");
+    lea.say(LEA_TEXT).await;
+    let mut sam = hub.staff(StaffRole::Support, "Sam").await;
+    let refused = sam
+        .refused(Command::ExportViewer { viewer_id: lea_id })
+        .await;
+    assert_eq!(refused.code, ErrorCode::Internal, "{refused:?}");
+    assert!(!refused.message.contains(LEA_TEXT), "{refused:?}");
     hub.stop().await;
 }
 
