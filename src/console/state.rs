@@ -23,7 +23,9 @@ use super::keymap::{Action, Keymap};
 use super::permissions;
 pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, Target};
 use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
-use super::rights::{self, ExportSaved, Rights, SaveExport};
+use super::rights::{ExportSaved, Rights, SaveExport};
+
+mod rights_requests;
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -63,7 +65,7 @@ pub enum Msg {
 pub enum Effect {
     Send(CommandFrame),
     Quit,
-    /// Write a viewer's export to a new private file ([`rights::save`]),
+    /// Write a viewer's export to a new private file ([`super::rights::save`]),
     /// then hand back [`Msg::ExportSaved`].
     SaveExport(SaveExport),
 }
@@ -790,7 +792,7 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
         }
         Msg::ExportSaved(saved) => {
             state.dirty = true;
-            rights::on_saved(state, saved);
+            rights_requests::on_saved(state, saved);
             Vec::new()
         }
     }
@@ -828,8 +830,12 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
                 view.card = Some(card);
             }
         }
-        ServerFrame::ViewerExport { id, export } => return rights::on_export(state, id, export),
-        ServerFrame::RightsRequests { id, requests } => rights::on_requests(state, &id, requests),
+        ServerFrame::ViewerExport { id, export } => {
+            return rights_requests::on_export(state, id, export);
+        }
+        ServerFrame::RightsRequests { id, requests } => {
+            rights_requests::on_requests(state, &id, requests);
+        }
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
         }
@@ -1310,7 +1316,7 @@ fn viewer_label(state: &Console, viewer_id: &ViewerId) -> String {
 }
 
 fn on_error(state: &mut Console, err: &ErrorFrame) {
-    if rights::on_error(state, err) {
+    if rights_requests::on_error(state, err) {
         return;
     }
     // A refused first step drops its follow-up, and the note says so.
@@ -1403,7 +1409,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             state.note("To export a viewer, open their card (v) first", false);
             Vec::new()
         }
-        Action::Requests => rights::open_requests(state),
+        Action::Requests => rights_requests::open_requests(state),
         Action::Help
         | Action::Messages
         | Action::Quit
@@ -1901,7 +1907,7 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
             let name = summary.clone();
             let effect = state.send(command, summary);
             if export {
-                rights::sent(state, &effect, &name);
+                rights_requests::sent(state, &effect, &name);
             }
             return vec![effect];
         }
