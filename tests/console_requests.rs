@@ -183,7 +183,7 @@ fn hosts_and_moderators_get_no_requests_key() {
         assert!(c.popup.is_none(), "{role}");
         let note = c.note.as_ref().map(|n| n.text.clone()).unwrap_or_default();
         assert!(
-            note.contains("can't open data-protection requests"),
+            note.contains("can't list data-protection requests"),
             "{role}: {note}"
         );
         feed(&mut c, [key('?')]);

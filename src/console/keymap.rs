@@ -67,8 +67,8 @@ actions! {
     DrawNow => "draw_now", "draw the instant win now (asks to confirm)";
     Redraw => "redraw", "re-draw without chosen winners (new record)";
     Games => "games", "past polls and instant wins of this show";
-    Export => "export_viewer", "on a viewer card: export the viewer's data to a file (Art. 15/20)";
-    Requests => "rights_requests", "open data-protection requests, soonest due first";
+    Export => "export_viewer", "export the card's viewer to a file (Art. 15)";
+    Requests => "rights_requests", "list data-protection requests, soonest due";
     Messages => "messages", "read the last status messages in full";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
