@@ -608,6 +608,11 @@ fn the_export_result_shows_the_path_the_counts_and_the_personal_data_reminder() 
         panic!("one write, got {effects:?}")
     };
     assert_eq!(**sent, export, "the document as the hub sent it");
+    let printed = format!("{effects:?}");
+    assert!(
+        !printed.contains("+33 6 12"),
+        "printed without it: {printed}"
+    );
     assert_eq!(
         path,
         Path::new("/srv/exports/regie-export-show-v-marc-1795696260000.json")
