@@ -183,6 +183,8 @@ fn every_frame_command_and_event_has_an_example() {
             "ack",
             "error",
             "viewer_card",
+            "viewer_export",
+            "rights_requests",
             "bye"
         ])
     );

@@ -46,6 +46,10 @@ pub struct ConsoleArgs {
     /// Most redraws per second [default: 30].
     #[arg(long)]
     pub fps: Option<u32>,
+    /// Where viewer exports (support, `X` on a card) are written; an
+    /// existing directory [default: the current directory].
+    #[arg(long)]
+    pub export_dir: Option<PathBuf>,
 }
 
 /// The same view as [`Overrides`]' `Debug`, which is the one place that
@@ -67,6 +71,7 @@ impl From<ConsoleArgs> for Overrides {
             scrollback: args.scrollback,
             log_file: args.log_file,
             fps: args.fps,
+            export_dir: args.export_dir,
         }
     }
 }
@@ -133,6 +138,7 @@ mod tests {
             scrollback: None,
             log_file: None,
             fps: None,
+            export_dir: None,
         };
         assert!(!format!("{args:?}").contains("s3cret"));
         let overrides = Overrides::from(args);

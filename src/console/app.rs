@@ -65,6 +65,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
         keymap,
         scrollback,
         frame_interval,
+        export_dir,
         warnings,
         demo,
         attach,
@@ -101,6 +102,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
     let mut state = Console::new(session, keymap, scrollback, &command_id_prefix());
     state.demo = demo;
     state.attach = attach;
+    state.rights = super::rights::Rights::new(export_dir);
     update(&mut state, Msg::Tick(crate::now_millis()));
     let first_note = match (warnings.first(), intro) {
         (Some(w), _) => Some((format!("warning: {w}"), true)),

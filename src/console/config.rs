@@ -3,7 +3,9 @@
 //! token may come from `--token`, `REGIE_TOKEN` or the config file's `token`
 //! key; it is never printed or logged. The live is `--live`, else the one
 //! the token was minted for, else the config file's, else `show`.
-//! [`super::app`] runs the console with
+//! Exports (a viewer's data, written by support from a card) go to
+//! `--export-dir`, else the config file's `export_dir`, else the directory
+//! the console was started in. [`super::app`] runs the console with
 //! the [`Resolved`] settings.
 
 use std::collections::BTreeMap;
@@ -31,6 +33,7 @@ pub struct Overrides {
     pub scrollback: Option<usize>,
     pub log_file: Option<PathBuf>,
     pub fps: Option<u32>,
+    pub export_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Overrides {
@@ -56,6 +59,8 @@ pub struct ConfigFile {
     pub scrollback: Option<usize>,
     pub log_file: Option<PathBuf>,
     pub fps: Option<u32>,
+    /// Where viewer exports are written (it must exist).
+    pub export_dir: Option<PathBuf>,
     /// Key spec → action name (or "none").
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -111,6 +116,12 @@ fn default_path() -> Option<PathBuf> {
     Some(base.join("regie").join("console.toml"))
 }
 
+/// The directory the console was started in, as an absolute path so the
+/// export result names the file unambiguously.
+pub fn default_export_dir() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}
+
 /// Loads the theme, falling back to the default with a warning when the
 /// named one is missing or malformed: a typo in a theme must not keep a
 /// moderator out of the show.
@@ -136,6 +147,9 @@ pub struct Resolved {
     pub scrollback: usize,
     pub log_file: PathBuf,
     pub frame_interval: Duration,
+    /// Where viewer exports are written: an existing directory, never
+    /// created (a typo must fail, not scatter personal data).
+    pub export_dir: PathBuf,
     pub warnings: Vec<String>,
     /// `regie demo`'s console: quitting it also stops the hub and the crowd.
     pub demo: bool,
@@ -193,6 +207,17 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
     let (keymap, key_warnings) = Keymap::with_overrides(&config.keys);
     warnings.extend(key_warnings);
     let fps = args.fps.or(config.fps).unwrap_or(30).clamp(1, 60);
+    let export_dir = args
+        .export_dir
+        .or(config.export_dir)
+        .unwrap_or_else(default_export_dir);
+    // Said at start, not at the first export in the middle of a show.
+    if !export_dir.is_dir() {
+        warnings.push(format!(
+            "export_dir {} is not a directory; viewer exports will fail until it exists",
+            export_dir.display()
+        ));
+    }
     // A token admits to one live, so unless `--live` says otherwise the
     // console joins the token's, not the config file's or "show".
     let live = args
@@ -214,6 +239,7 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
             .or(config.log_file)
             .unwrap_or_else(|| std::env::temp_dir().join("regie-console.log")),
         frame_interval: Duration::from_micros(1_000_000 / u64::from(fps)),
+        export_dir,
         warnings,
         demo: false,
         attach: None,
@@ -255,6 +281,49 @@ mod tests {
     }
 
     #[test]
+    fn the_export_dir_comes_from_the_flag_then_the_file_then_the_current_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("console.toml");
+        let from_file = dir.path().join("from-file");
+        std::fs::create_dir(&from_file).unwrap();
+        std::fs::write(
+            &file,
+            format!("export_dir = {:?}\n", from_file.to_str().unwrap()),
+        )
+        .unwrap();
+        let args = Overrides {
+            url: Some("ws://127.0.0.1:1".into()),
+            token: Some("t".into()),
+            config: Some(file),
+            ..Overrides::default()
+        };
+        let resolved = resolve(args.clone()).ok().unwrap();
+        assert_eq!(resolved.export_dir, from_file);
+        assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+        let missing = dir.path().join("missing");
+        let flag = Overrides {
+            export_dir: Some(missing.clone()),
+            ..args.clone()
+        };
+        let resolved = resolve(flag).ok().unwrap();
+        assert_eq!(resolved.export_dir, missing);
+        assert!(
+            resolved.warnings[0].contains("is not a directory"),
+            "{:?}",
+            resolved.warnings
+        );
+        assert!(!missing.exists(), "never created");
+        let neither = Overrides {
+            config: None,
+            ..args
+        };
+        assert_eq!(
+            resolve(neither).ok().unwrap().export_dir,
+            std::env::current_dir().unwrap()
+        );
+    }
+
+    #[test]
     fn config_errors_name_file_and_line() {
         let err =
             ConfigFile::parse(Path::new("c.toml"), "url = \"ws://x\"\ncolour = 1\n").unwrap_err();
@@ -272,6 +341,7 @@ mod tests {
             scrollback: None,
             log_file: None,
             fps: None,
+            export_dir: None,
         };
         assert!(!format!("{args:?}").contains("s3cret"));
         let resolved = resolve(args.clone()).ok().unwrap();

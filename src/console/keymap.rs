@@ -68,6 +68,8 @@ actions! {
     DrawNow => "draw_now", "draw the instant win now (asks to confirm)";
     Redraw => "redraw", "re-draw without chosen winners (new record)";
     Games => "games", "past polls and instant wins of this show";
+    Export => "export_viewer", "on a viewer card: export the viewer to a file (Art. 15/20)";
+    Requests => "rights_requests", "list data-protection requests, soonest due";
     Messages => "messages", "read the last status messages in full";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
@@ -289,6 +291,8 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("D", Action::DrawNow),
     ("R", Action::Redraw),
     ("L", Action::Games),
+    ("X", Action::Export),
+    ("Q", Action::Requests),
     ("m", Action::Messages),
     ("?", Action::Help),
     ("q", Action::Quit),

@@ -9,6 +9,7 @@
 //! - [`feed`], [`wrap`], [`filter`]: the chat feed's scrollback, layout, filter;
 //! - [`games`]: polls and instant wins: the show's state and the launch forms;
 //! - [`activity`]: staff-activity lines and the viewers they name (relabelled on a rectification);
+//! - [`rights`]: data-protection requests: a viewer's export to a private file, the requests log;
 //! - [`keymap`], [`theme`], [`config`]: named actions, colours, the config file;
 //! - [`net`]: the WebSocket task (hello, resume, reconnect, the outbox);
 //! - [`terminal`]: the one `select!` loop over keys, the network and a render tick;
@@ -36,6 +37,7 @@ pub mod keymap;
 pub mod net;
 pub mod permissions;
 pub mod popups;
+pub mod rights;
 pub mod state;
 pub mod terminal;
 pub mod theme;

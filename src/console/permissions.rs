@@ -34,6 +34,8 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::InstantWin => CommandKind::InstantWinOpen,
         Action::DrawNow => CommandKind::InstantWinClose,
         Action::Redraw => CommandKind::Redraw,
+        Action::Export => CommandKind::ExportViewer,
+        Action::Requests => CommandKind::RightsRequests,
         Action::FocusNext
         | Action::FocusPrev
         | Action::MoveDown

@@ -24,6 +24,9 @@ use super::keymap::{Action, Keymap};
 use super::permissions;
 pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, Target};
 use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
+use super::rights::{ExportSaved, Rights, SaveExport};
+
+mod rights_requests;
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -54,6 +57,8 @@ pub enum Msg {
         width: u16,
         height: u16,
     },
+    /// The edge wrote a viewer's export (or could not).
+    ExportSaved(ExportSaved),
 }
 
 /// What `update` asks the edges to do.
@@ -61,6 +66,9 @@ pub enum Msg {
 pub enum Effect {
     Send(CommandFrame),
     Quit,
+    /// Write a viewer's export to a new private file ([`super::rights::save`]),
+    /// then hand back [`Msg::ExportSaved`].
+    SaveExport(SaveExport),
 }
 
 /// The connection as the status bar shows it.
@@ -273,6 +281,8 @@ pub struct Console {
     pub feed_rows: u16,
     /// Something changed since the last draw.
     pub dirty: bool,
+    /// Exports and the requests log (support, admin).
+    pub rights: Rights,
     id_prefix: String,
     next_id: u64,
 }
@@ -317,6 +327,7 @@ impl Console {
             seq: 0,
             feed_rows: 10,
             dirty: true,
+            rights: Rights::default(),
             id_prefix: id_prefix.to_string(),
             next_id: 0,
         }
@@ -439,7 +450,7 @@ impl Console {
     }
 
     /// Builds a command frame and records it as pending until answered.
-    fn send(&mut self, command: Command, summary: String) -> Effect {
+    pub(super) fn send(&mut self, command: Command, summary: String) -> Effect {
         let id = self.next_command_id();
         self.pending.insert(
             id.clone(),
@@ -484,7 +495,7 @@ impl Console {
 
     /// Shows `text` in the status line, replacing whatever was there (an
     /// old error included), and keeps it in the log.
-    fn note(&mut self, text: impl Into<String>, error: bool) {
+    pub(super) fn note(&mut self, text: impl Into<String>, error: bool) {
         let text = text.into();
         self.log.push_back(LogEntry {
             at: self.now,
@@ -801,6 +812,11 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::ExportSaved(saved) => {
+            state.dirty = true;
+            rights_requests::on_saved(state, saved);
+            Vec::new()
+        }
     }
 }
 
@@ -835,6 +851,12 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
             {
                 view.card = Some(card);
             }
+        }
+        ServerFrame::ViewerExport { id, export } => {
+            return rights_requests::on_export(state, id, export);
+        }
+        ServerFrame::RightsRequests { id, requests } => {
+            rights_requests::on_requests(state, &id, requests);
         }
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
@@ -1381,6 +1403,9 @@ fn shown_name(state: &Console, viewer_id: &ViewerId) -> Option<String> {
 }
 
 fn on_error(state: &mut Console, err: &ErrorFrame) {
+    if rights_requests::on_error(state, err) {
+        return;
+    }
     // A refused first step drops its follow-up, and the note says so.
     let what = err
         .id
@@ -1471,6 +1496,11 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             state.note("To rectify a viewer, open their card (v) first", false);
             Vec::new()
         }
+        Action::Export => {
+            state.note("To export a viewer, open their card (v) first", false);
+            Vec::new()
+        }
+        Action::Requests => rights_requests::open_requests(state),
         Action::Help
         | Action::Messages
         | Action::Quit
@@ -1963,7 +1993,15 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
         Outcome::Stay => state.popup = Some(popup),
         Outcome::Close => {}
         Outcome::Open(next) => state.popup = Some(next),
-        Outcome::Send { command, summary } => return vec![state.send(command, summary)],
+        Outcome::Send { command, summary } => {
+            let export = matches!(command, Command::ExportViewer { .. });
+            let name = summary.clone();
+            let effect = state.send(command, summary);
+            if export {
+                rights_requests::sent(state, &effect, &name);
+            }
+            return vec![effect];
+        }
         Outcome::Quit => return vec![Effect::Quit],
         Outcome::Filter(filter) => apply_filter(state, filter),
         Outcome::Refuse(why) => {
@@ -1987,6 +2025,10 @@ fn apply_filter(state: &mut Console, filter: Option<Filter>) {
 }
 
 impl Context for Console {
+    fn now(&self) -> Millis {
+        self.now
+    }
+
     fn keymap(&self) -> &Keymap {
         &self.keymap
     }

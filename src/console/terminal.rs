@@ -129,6 +129,11 @@ where
                     }
                 }
                 Effect::Quit => return Ok(Outcome::Quit),
+                // A small local file: written between two turns, then shown.
+                Effect::SaveExport(job) => {
+                    let saved = super::rights::save(job);
+                    update(state, Msg::ExportSaved(saved));
+                }
             }
         }
     }

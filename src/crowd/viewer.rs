@@ -407,7 +407,9 @@ impl ViewerSession {
             | ServerFrame::SnapshotPage(_)
             | ServerFrame::SnapshotEnd { .. }
             | ServerFrame::Reload { .. }
-            | ServerFrame::ViewerCard { .. } => {}
+            | ServerFrame::ViewerCard { .. }
+            | ServerFrame::ViewerExport { .. }
+            | ServerFrame::RightsRequests { .. } => {}
         }
         None
     }

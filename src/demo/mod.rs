@@ -326,6 +326,7 @@ fn console_settings(url: &str, token: String, options: &DemoOptions, dir: &Path)
         scrollback: crate::console::feed::DEFAULT_SCROLLBACK,
         log_file: log_file(dir),
         frame_interval: Duration::from_micros(1_000_000 / 30),
+        export_dir: crate::console::config::default_export_dir(),
         warnings,
         demo: true,
         attach: None,

@@ -249,9 +249,21 @@ fn staff_action(entry: AuditEntry) -> crate::protocol::StaffAction {
     }
 }
 
-/// Reading contact data is a staff action worth an audit record.
+/// Reading contact data is a staff action worth an audit record, and so is
+/// an export (it holds everything, contact data in clear): who, whose, why,
+/// never what it held, as `regie privacy export` records it.
 fn contact_audit(frame: &ServerFrame, principal: &Principal, now: Millis) -> Option<AuditEntry> {
     match (frame, principal) {
+        (ServerFrame::ViewerExport { export, .. }, Principal::Staff { role, name }) => {
+            Some(AuditEntry {
+                actor_name: name.clone(),
+                actor_role: *role,
+                action: "export_viewer".into(),
+                target: export.profile.viewer_id.clone(),
+                reason: crate::privacy::export::EXPORT_AUDIT_REASON.into(),
+                at: now,
+            })
+        }
         (ServerFrame::ViewerCard { card, .. }, Principal::Staff { role, name })
             if card.contact.is_some() =>
         {
@@ -803,6 +815,58 @@ impl SessionActor {
                     }
                 };
                 (frame, None)
+            }
+            Reply::ViewerExport { viewer_id } => (self.viewer_export(live, id, &viewer_id), None),
+            Reply::RightsRequests => {
+                let frame = match self.store.open_requests() {
+                    Ok(open) => ServerFrame::RightsRequests {
+                        id: id.clone(),
+                        requests: open
+                            .into_iter()
+                            .map(|r| crate::protocol::RightsRequest {
+                                id: r.id,
+                                kind: r.kind,
+                                subject: r.subject,
+                                received_at: r.received_at,
+                                due_at: r.due_at,
+                                extension: r.extension,
+                            })
+                            .collect(),
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not read the requests log");
+                        ServerFrame::Error(ErrorFrame::new(
+                            Some(id.clone()),
+                            ErrorCode::Internal,
+                            "the hub could not read the requests log; try again",
+                        ))
+                    }
+                };
+                (frame, None)
+            }
+        }
+    }
+
+    /// The `viewer_export` frame answering command `id`, or why not. Only
+    /// the sender gets it; the error never names what the export held.
+    fn viewer_export(&mut self, live: &str, id: &CommandId, viewer_id: &ViewerId) -> ServerFrame {
+        match self.store.viewer_export(live, viewer_id) {
+            Ok(Some(export)) => ServerFrame::ViewerExport {
+                id: id.clone(),
+                export: Box::new(export),
+            },
+            Ok(None) => ServerFrame::Error(ErrorFrame::new(
+                Some(id.clone()),
+                ErrorCode::NotFound,
+                format!("no viewer {viewer_id} in this live"),
+            )),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not export a viewer");
+                ServerFrame::Error(ErrorFrame::new(
+                    Some(id.clone()),
+                    ErrorCode::Internal,
+                    "the hub could not export the viewer; try again",
+                ))
             }
         }
     }

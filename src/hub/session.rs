@@ -141,6 +141,13 @@ pub enum Reply {
         viewer_id: ViewerId,
         with_contact: bool,
     },
+    /// The actor reads the viewer's export from the store, answers the
+    /// sender only and audits it.
+    ViewerExport {
+        viewer_id: ViewerId,
+    },
+    /// The actor reads the requests log's open entries.
+    RightsRequests,
 }
 
 impl Decision {
@@ -511,6 +518,10 @@ impl Session {
                 viewer_id: viewer_id.clone(),
                 with_contact: permissions::sees_contact(who.role()),
             })),
+            Command::ExportViewer { viewer_id } => Ok(Decision::reply(Reply::ViewerExport {
+                viewer_id: viewer_id.clone(),
+            })),
+            Command::RightsRequests => Ok(Decision::reply(Reply::RightsRequests)),
             Command::PollOpen {
                 question,
                 options,

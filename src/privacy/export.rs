@@ -7,7 +7,9 @@
 //! words they were shown, their messages, the staff answers to them, their
 //! votes and draw entries, and the sanctions taken against them. The store
 //! fills it (`SqliteStore::export_viewer`); `regie privacy export` writes
-//! it as JSON (mode 0600) and audits that it did, without content.
+//! it as JSON (mode 0600) and audits that it did, without content; the
+//! hub sends the same document to a support console that asks
+//! (`export_viewer`), which writes it the same way.
 //!
 //! Consent texts come from the store's registry (`consent_texts`, filled by
 //! `regie privacy consent-text`): a consent row holds only the SHA-256 of
@@ -18,15 +20,48 @@
 //! they are the staff member's personal data, not the viewer's. Redacted
 //! messages are listed without text: their text no longer exists.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The document's format tag, so a reader can tell versions apart.
-pub const EXPORT_FORMAT: &str = "regie.viewer-export.v1";
+pub const EXPORT_FORMAT: ExportFormat = ExportFormat;
+
+/// Why the hub audits an export: the same words wherever it is made.
+pub const EXPORT_AUDIT_REASON: &str = "access request (Art. 15/20)";
+
+/// The format this build writes, `"regie.viewer-export.v1"` on the wire.
+/// Reading one back refuses any other version: a reader must never take
+/// another format's fields for these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportFormat;
+
+impl ExportFormat {
+    pub const TAG: &'static str = "regie.viewer-export.v1";
+}
+
+impl Serialize for ExportFormat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(Self::TAG)
+    }
+}
+
+impl<'de> Deserialize<'de> for ExportFormat {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let tag = String::deserialize(d)?;
+        if tag == Self::TAG {
+            Ok(ExportFormat)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "an export in format {tag:?}, not {}",
+                Self::TAG
+            )))
+        }
+    }
+}
 
 /// Everything held about one viewer of one live.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ViewerExport {
-    pub format: &'static str,
+    pub format: ExportFormat,
     pub live: String,
     /// Unix milliseconds.
     pub exported_at: i64,
@@ -48,7 +83,7 @@ pub struct ViewerExport {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedProfile {
     pub viewer_id: String,
     pub first_name: String,
@@ -63,7 +98,7 @@ pub struct ExportedProfile {
     pub email_purpose: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedConsent {
     pub purpose: String,
     pub granted: bool,
@@ -75,7 +110,7 @@ pub struct ExportedConsent {
     pub text: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedMessage {
     pub id: u64,
     pub at: i64,
@@ -86,7 +121,7 @@ pub struct ExportedMessage {
     pub visibility: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedRedaction {
     pub message_id: u64,
     pub posted_at: i64,
@@ -94,7 +129,7 @@ pub struct ExportedRedaction {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedReply {
     pub id: u64,
     /// The viewer's message it answers.
@@ -105,7 +140,7 @@ pub struct ExportedReply {
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedVote {
     pub poll_id: u64,
     /// The option voted for, 0-based, in the poll as launched.
@@ -114,14 +149,14 @@ pub struct ExportedVote {
     pub poll: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedEntry {
     pub draw_id: u64,
     /// The instant win as launched (prize and rules).
     pub draw: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedSanction {
     /// `timeout` or `ban`.
     pub kind: String,

@@ -166,6 +166,13 @@ commands! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pseudonym: Option<String>,
     },
+    /// Export everything held about a viewer (Art. 15/20, support and
+    /// admin); answered, to the sender only, with a `viewer_export` frame.
+    /// Audited without content.
+    ExportViewer = "export_viewer" { viewer_id: ViewerId },
+    /// The open requests of the requests log (support and admin); answered
+    /// with a `rights_requests` frame.
+    RightsRequests = "rights_requests",
 
     // ── polls and instant wins ──────────────────────────────────────────
     /// Launch a poll (host, admin): 2 to 6 options; no duration = until closed.
@@ -280,6 +287,10 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             first_name: Some("Léa".into()),
             pseudonym: None,
         },
+        Command::ExportViewer {
+            viewer_id: viewer(),
+        },
+        Command::RightsRequests,
         Command::PollOpen {
             question: "q".into(),
             options: vec!["a".into(), "b".into()],

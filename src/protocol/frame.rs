@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::command::{CommandFrame, CommandId};
 use super::error::{ErrorCode, ErrorFrame};
 use super::event::EventFrame;
+use super::rights::{RightsRequest, ViewerExport};
 use super::types::{
     ChatEntry, ChatMessage, Contact, DrawState, Epoch, PollState, Role, Seq, Snapshot, StaffAction,
     ViewerCard, ViewerId, Winner,
@@ -88,6 +89,18 @@ pub enum ServerFrame {
         id: CommandId,
         card: Box<ViewerCard>,
     },
+    /// The answer to `export_viewer`, to the sender only: everything held
+    /// about the viewer, the document `regie privacy export` writes.
+    ViewerExport {
+        id: CommandId,
+        export: Box<ViewerExport>,
+    },
+    /// The answer to `rights_requests`: the open requests of the data
+    /// dir's log, soonest due first.
+    RightsRequests {
+        id: CommandId,
+        requests: Vec<RightsRequest>,
+    },
     /// The hub is about to close this connection, and why.
     Bye {
         code: ErrorCode,
@@ -107,6 +120,8 @@ impl ServerFrame {
             ServerFrame::Ack { .. } => "ack",
             ServerFrame::Error(_) => "error",
             ServerFrame::ViewerCard { .. } => "viewer_card",
+            ServerFrame::ViewerExport { .. } => "viewer_export",
+            ServerFrame::RightsRequests { .. } => "rights_requests",
             ServerFrame::Bye { .. } => "bye",
         }
     }

@@ -10,6 +10,7 @@
 //! | `event` | [`Event`]: what happened in the live, numbered by the hub |
 //! | `error` | [`ErrorCode`], [`ErrorFrame`] and [`CloseCode`] |
 //! | `refusal` | [`Refusal`]: the hub's "no" to a command, code and message |
+//! | `rights` | [`RightsRequest`] and [`ViewerExport`]: what support gets for data-protection requests |
 //! | `types` | the values frames carry: ids, roles, messages, snapshots |
 //!
 //! Shape of a connection (see `docs/protocol.md` for one example per frame):
@@ -22,6 +23,7 @@
 //!   ◀─ event {epoch, seq, at, event} …        (replayed gap first, then live)
 //!   ── command {id, command} ─▶
 //!   ◀─ ack {id, seq?} | error {id, code, message, temporary} | viewer_card {id, card}
+//!      | viewer_export {id, export} | rights_requests {id, requests}
 //! ```
 //!
 //! Invariants the hub upholds and clients may rely on:
@@ -40,6 +42,7 @@ mod event;
 mod frame;
 pub mod permissions;
 mod refusal;
+mod rights;
 mod types;
 
 pub use command::{Command, CommandFrame, CommandId, CommandKind};
@@ -50,6 +53,7 @@ pub use frame::{
     paginate, parse_client_frame, parse_server_frame,
 };
 pub use refusal::Refusal;
+pub use rights::{RightsRequest, ViewerExport};
 pub use types::*;
 
 /// The protocol version this build speaks. A hub refuses a `hello` with any

@@ -22,6 +22,9 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         CommandKind::Redact | CommandKind::RectifyViewer | CommandKind::EraseViewer => {
             &[Staff(Support), Staff(Admin)]
         }
+        // The people who answer data-protection requests, and no one else:
+        // an export holds contact data in clear.
+        CommandKind::ExportViewer | CommandKind::RightsRequests => &[Staff(Support), Staff(Admin)],
         CommandKind::ViewerCard => &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)],
         // Answers, polls and draws. A poll or a draw is part of the show's
         // script: hosts run it, admins can step in; moderators keep the
@@ -111,6 +114,9 @@ mod tests {
         assert!(!allows(moderator, Redact) && !allows(moderator, Answer));
         assert!(allows(support, Redact) && !allows(support, Ban));
         assert!(!allows(support, Say));
+        for kind in [ExportViewer, RightsRequests] {
+            assert!(allows(support, kind) && !allows(host, kind) && !allows(moderator, kind));
+        }
         assert!(sees_contact(support) && !sees_contact(moderator) && !sees_contact(host));
     }
 

@@ -49,7 +49,7 @@
 //!   ([`Store::sweep`], [`retention`]); pruned audit records leave a signed
 //!   checkpoint so the chain still verifies.
 //! - rights requests: [`SqliteStore::export_viewer`] gathers one viewer's
-//!   data (Art. 15/20), a `viewer_rectified` event corrects their names
+//!   data (Art. 15/20; the hub reads it through [`Store::viewer_export`]), a `viewer_rectified` event corrects their names
 //!   everywhere they are stored (Art. 16), and [`requests`] keeps the
 //!   requests log with its Art. 12(3) deadlines.
 
@@ -341,6 +341,9 @@ pub enum StoreError {
     CheckpointBusy,
     #[error("contact data: {0}")]
     Contact(#[from] contact::ContactError),
+    /// A store that does not keep this (a rights request it cannot serve).
+    #[error("this store cannot {0}")]
+    Unsupported(&'static str),
 }
 
 impl StoreError {
@@ -528,5 +531,23 @@ pub trait Store: Send + 'static {
     ) -> Result<SweepReport, StoreError> {
         let _ = (live, policy, now);
         Ok(SweepReport::default())
+    }
+
+    /// Everything held about one viewer of `live` (Art. 15/20, see
+    /// [`crate::privacy::export`]); `None` when the live holds no such
+    /// viewer. The hub sends it to the support console that asked.
+    fn viewer_export(
+        &mut self,
+        live: &str,
+        id: &ViewerId,
+    ) -> Result<Option<crate::privacy::export::ViewerExport>, StoreError> {
+        let _ = (live, id);
+        Err(StoreError::Unsupported("export a viewer"))
+    }
+
+    /// The requests log's open entries, soonest due first ([`requests`]:
+    /// the log is the data dir's, not a live's).
+    fn open_requests(&mut self) -> Result<Vec<requests::PrivacyRequest>, StoreError> {
+        Err(StoreError::Unsupported("keep a requests log"))
     }
 }

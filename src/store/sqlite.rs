@@ -1847,6 +1847,25 @@ impl Store for SqliteStore {
         }
         Ok(games)
     }
+    fn viewer_export(
+        &mut self,
+        live: &str,
+        id: &ViewerId,
+    ) -> Result<Option<crate::privacy::export::ViewerExport>, StoreError> {
+        SqliteStore::export_viewer(self, live, id)
+    }
+
+    fn open_requests(&mut self) -> Result<Vec<super::requests::PrivacyRequest>, StoreError> {
+        match SqliteStore::requests(self) {
+            Ok(all) => Ok(all
+                .into_iter()
+                .filter(super::requests::PrivacyRequest::is_open)
+                .collect()),
+            Err(super::requests::RequestError::Store(e)) => Err(e),
+            // Listing changes nothing, so no other refusal can come back.
+            Err(other) => Err(StoreError::Corrupt(other.to_string())),
+        }
+    }
 }
 
 // ── retention sweep ─────────────────────────────────────────────────────

@@ -8,7 +8,9 @@
 //! |---|---|
 //! | [`confirm`] | one yes/no confirmation for every dangerous action |
 //! | [`prompt`] | one line of text: filter, timeout duration, redaction reason |
-//! | [`viewer_card`] | a viewer's card, with timeout and ban |
+//! | [`viewer_card`] | a viewer's card, with timeout, ban, erase and export |
+//! | [`export_result`] | where a viewer's export was written and what it holds |
+//! | [`requests`] | the open data-protection requests, soonest due first |
 //! | [`help`] | the key help, generated from the keymap |
 //! | [`log`] | the last status-line messages in full |
 //! | [`games_list`] | this show's polls and instant wins |
@@ -17,6 +19,7 @@
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
 
 pub mod confirm;
+pub mod export_result;
 pub mod game_forms;
 pub mod games_list;
 pub mod help;
@@ -24,6 +27,7 @@ pub mod log;
 pub mod popup_box;
 pub mod prompt;
 pub mod rectify_form;
+pub mod requests;
 pub mod viewer_card;
 
 use crossterm::event::KeyEvent;
@@ -43,7 +47,7 @@ use super::filter::Filter;
 use super::games::{Games, InstantWinForm, PollForm, RedrawForm};
 use super::keymap::{Action, Keymap};
 use super::theme::Theme;
-use crate::protocol::{ChatMessage, Command, MessageId, StaffRole};
+use crate::protocol::{ChatMessage, Command, MessageId, Millis, StaffRole};
 
 /// What a popup may read of the console while it handles a key or draws.
 /// The console implements it; popups never see the console's internals.
@@ -62,6 +66,8 @@ pub trait Context {
     fn demo(&self) -> bool;
     /// In `regie demo`: the command that attaches a second console.
     fn attach(&self) -> Option<&str>;
+    /// The console's clock (days left on a request).
+    fn now(&self) -> Millis;
 }
 
 /// Footer hints: (key, what it does), in display order.
@@ -104,6 +110,10 @@ pub enum Popup {
     Games(GamesList),
     /// The last status messages in full.
     Log(MessageLog),
+    /// A viewer's export: where it was written, or why not.
+    ExportResult(export_result::ExportView),
+    /// The open data-protection requests.
+    Requests(requests::RequestsView),
 }
 
 impl Popup {
@@ -125,6 +135,8 @@ impl Popup {
             Popup::RectifyForm(p) => p.on_key(key, ctx),
             Popup::Games(p) => p.on_key(key, ctx.keymap()),
             Popup::Log(p) => p.on_key(key, ctx.keymap()),
+            Popup::ExportResult(p) => p.on_key(key, ctx),
+            Popup::Requests(p) => p.on_key(key, ctx),
         }
     }
 
@@ -161,6 +173,8 @@ impl Popup {
             Popup::RectifyForm(p) => p.draw(buf, area, ctx, theme),
             Popup::Games(p) => p.draw(buf, area, ctx, theme),
             Popup::Log(p) => p.draw(buf, area, ctx, theme),
+            Popup::ExportResult(p) => p.draw(buf, area, ctx, theme),
+            Popup::Requests(p) => p.draw(buf, area, ctx, ctx.now(), theme),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! A viewer's card: who they are, their sanctions and recent messages;
-//! timeout and ban start from here.
+//! timeout, ban, erasure and export start from here.
 
 use std::borrow::Cow;
 
@@ -17,7 +17,7 @@ use crate::console::permissions;
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::view::text::{actor_label, clean, clean_name, clock, tombstone_text};
 use crate::console::wrap::truncate;
-use crate::protocol::{ChatEntry, CommandId, Sanction, StaffRole, ViewerCard, ViewerId};
+use crate::protocol::{ChatEntry, Command, CommandId, Sanction, StaffRole, ViewerCard, ViewerId};
 
 /// The card popup; `card` is `None` until the hub answers `request`.
 #[derive(Debug, Clone)]
@@ -65,6 +65,16 @@ impl CardView {
                 ))),
                 None => Outcome::Stay,
             },
+            // Nothing to confirm: an export changes nothing; the hub audits it.
+            Some(Action::Export) if allowed(Action::Export) => match &self.card {
+                Some(card) => Outcome::Send {
+                    command: Command::ExportViewer {
+                        viewer_id: self.viewer_id.clone(),
+                    },
+                    summary: format!("{} · {}", card.first_name, card.pseudonym),
+                },
+                None => Outcome::Stay,
+            },
             Some(Action::ViewerCard | Action::Quit) => Outcome::Close,
             _ if ctx.keymap().popup_action_for(key) == Some(PopupAction::Close) => Outcome::Close,
             _ => Outcome::Stay,
@@ -79,6 +89,7 @@ impl CardView {
             (Action::Ban, "ban"),
             (Action::Rectify, "rectify"),
             (Action::Erase, "erase"),
+            (Action::Export, "export"),
         ] {
             if permissions::allows(role, action)
                 && let Some(k) = keymap.hint(action)
