@@ -427,3 +427,69 @@ fn a_fully_pruned_log_keeps_its_head_in_the_checkpoint() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(before.trim()), "{out}");
 }
+
+/// A viewer's profile (first name, pseudonym) is not kept for its own
+/// sake: once their chat, contact, consents, sanctions, votes and entries
+/// are gone and they were last seen a chat period ago, the sweeper deletes
+/// the row, and the name leaves the file's bytes. A profile still seen
+/// recently, or one a consent still stands behind, stays.
+#[test]
+fn a_profile_with_nothing_left_goes_a_chat_period_after_last_seen() {
+    use regie::protocol::Contact;
+    use regie::store::ViewerRecord;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let data = dir.path();
+    let t0 = 1_750_000_000_000;
+    let mut store = SqliteStore::open(data).expect("the store");
+    store.open_live(LIVE).expect("the store");
+    let profile = |id: &str, name: &str, last_seen: i64| ViewerRecord {
+        id: ViewerId(id.into()),
+        first_name: name.into(),
+        pseudonym: format!("{name}-pseudo"),
+        first_seen: t0,
+        last_seen,
+    };
+    for (id, name, seen) in [
+        ("v-gone", "Zqgonename", t0),
+        ("v-recent", "Zqrecentname", t0 + 2 * DAY),
+        ("v-consented", "Zqconsentname", t0),
+    ] {
+        store
+            .upsert_viewer(LIVE, &profile(id, name, seen), &Contact::default())
+            .expect("the store");
+    }
+    let db = rusqlite::Connection::open(data.join(DB_FILE)).expect("the store");
+    db.execute(
+        "INSERT INTO consents (live_id, viewer_id, purpose, granted, at, channel, text_sha256) \
+         SELECT id, 'v-consented', 'marketing', 1, ?1, 'player', ?2 FROM lives",
+        rusqlite::params![t0, "9f".repeat(32)],
+    )
+    .expect("a consent row");
+    drop(db);
+    let report = store
+        .sweep(LIVE, &policy(), t0 + DAY + HOUR)
+        .expect("the sweep");
+    drop(store);
+    assert_eq!(report.viewers, 1, "{report}");
+    let ids = |sql: &str| count(data, sql);
+    assert_eq!(
+        ids("SELECT count(*) FROM viewers WHERE viewer_id = 'v-gone'"),
+        0
+    );
+    assert_eq!(
+        ids("SELECT count(*) FROM viewers WHERE viewer_id = 'v-recent'"),
+        1
+    );
+    assert_eq!(
+        ids("SELECT count(*) FROM viewers WHERE viewer_id = 'v-consented'"),
+        1
+    );
+    assert!(
+        !on_disk(data, "Zqgonename"),
+        "the swept name left the bytes"
+    );
+    assert!(
+        on_disk(data, "Zqrecentname"),
+        "control: a kept name is found"
+    );
+}

@@ -158,6 +158,12 @@ pub struct NotPersonal {
 
 const VIEWER_ID: &str = "the viewer's pseudonymous id (keyed hash of their device key)";
 const CHAT_RETENTION: Retention = Retention::Period(Period::Chat, "erased on request (Art. 17)");
+/// A viewer's profile row: swept a chat period after they were last seen,
+/// once nothing else about them is kept (see `sweep_live`).
+const PROFILE_RETENTION: Retention = Retention::Period(
+    Period::Chat,
+    "after the viewer was last seen, once nothing else about them is kept; erased on request (Art. 17)",
+);
 const EVERYONE: &str = "everyone in the live (viewers and staff)";
 const STAFF: &str = "staff in the console (host, moderator, support, admin)";
 const MODERATION: Retention = Retention::Period(Period::ModerationNotes, "erased with the viewer");
@@ -172,7 +178,7 @@ pub const REGISTER: &[Field] = &[
         holds: VIEWER_ID,
         purpose: "recognise a returning viewer; link their messages, votes and entries",
         basis: LegalBasis::Contract,
-        retention: Retention::Fixed("as long as anything else about the viewer is kept"),
+        retention: PROFILE_RETENTION,
         seen_by: STAFF,
     },
     Field {
@@ -181,7 +187,7 @@ pub const REGISTER: &[Field] = &[
         holds: "the first name the viewer gave",
         purpose: "hosts answer viewers by first name",
         basis: LegalBasis::Contract,
-        retention: CHAT_RETENTION,
+        retention: PROFILE_RETENTION,
         seen_by: EVERYONE,
     },
     Field {
@@ -190,7 +196,7 @@ pub const REGISTER: &[Field] = &[
         holds: "the viewer's chat pseudonym",
         purpose: "tell viewers with the same first name apart in chat",
         basis: LegalBasis::Contract,
-        retention: CHAT_RETENTION,
+        retention: PROFILE_RETENTION,
         seen_by: EVERYONE,
     },
     Field {
@@ -199,7 +205,7 @@ pub const REGISTER: &[Field] = &[
         holds: "when the viewer first joined",
         purpose: "the viewer card (newcomer or regular), moderation context",
         basis: LegalBasis::LegitimateInterest,
-        retention: CHAT_RETENTION,
+        retention: PROFILE_RETENTION,
         seen_by: STAFF,
     },
     Field {
@@ -208,7 +214,7 @@ pub const REGISTER: &[Field] = &[
         holds: "when the viewer was last connected",
         purpose: "retention: what is past its time is swept",
         basis: LegalBasis::LegitimateInterest,
-        retention: CHAT_RETENTION,
+        retention: PROFILE_RETENTION,
         seen_by: "nobody on screen; the sweeper",
     },
     Field {

@@ -204,6 +204,10 @@ pub struct SweepReport {
     pub audit_records: u64,
     /// Instant wins and polls, with their entries and votes.
     pub draws: u64,
+    /// Viewer profiles (first name, pseudonym) with nothing else left:
+    /// no chat, contact, consent, sanction, vote or entry, and not seen
+    /// for a chat period.
+    pub viewers: u64,
 }
 
 impl SweepReport {
@@ -218,6 +222,7 @@ impl SweepReport {
             + self.command_outcomes
             + self.audit_records
             + self.draws
+            + self.viewers
     }
 
     /// Logs the counts (and only them).
@@ -232,6 +237,7 @@ impl SweepReport {
             command_outcomes = self.command_outcomes,
             audit_records = self.audit_records,
             draws = self.draws,
+            viewers = self.viewers,
             "retention sweep"
         );
     }
@@ -247,7 +253,8 @@ impl std::fmt::Display for SweepReport {
         writeln!(f, "moderation notes  {}", self.moderation_notes)?;
         writeln!(f, "command outcomes  {}", self.command_outcomes)?;
         writeln!(f, "audit records     {}", self.audit_records)?;
-        write!(f, "draws             {}", self.draws)
+        writeln!(f, "draws             {}", self.draws)?;
+        write!(f, "viewers           {}", self.viewers)
     }
 }
 

@@ -2048,6 +2048,27 @@ impl SqliteStore {
             params![live_id, draws],
         )?);
 
+        // Last, once the rest has gone: a profile with nothing left to
+        // describe, not seen for a chat period. A name is not kept for its
+        // own sake (the register's "as long as anything else is kept").
+        report.viewers = rows(tx.execute(
+            "DELETE FROM viewers WHERE live_id = ?1 AND last_seen < ?2 \
+             AND phone_sealed IS NULL AND email_sealed IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM messages x \
+                 WHERE x.live_id = viewers.live_id AND x.viewer_id = viewers.viewer_id) \
+             AND NOT EXISTS (SELECT 1 FROM tombstones x \
+                 WHERE x.live_id = viewers.live_id AND x.author_id = viewers.viewer_id) \
+             AND NOT EXISTS (SELECT 1 FROM consents x \
+                 WHERE x.live_id = viewers.live_id AND x.viewer_id = viewers.viewer_id) \
+             AND NOT EXISTS (SELECT 1 FROM sanctions x \
+                 WHERE x.live_id = viewers.live_id AND x.viewer_id = viewers.viewer_id) \
+             AND NOT EXISTS (SELECT 1 FROM votes x \
+                 WHERE x.live_id = viewers.live_id AND x.viewer_id = viewers.viewer_id) \
+             AND NOT EXISTS (SELECT 1 FROM entries x \
+                 WHERE x.live_id = viewers.live_id AND x.viewer_id = viewers.viewer_id)",
+            params![live_id, cutoff(now, policy.chat)],
+        )?);
+
         report.audit_records = prune_audit(
             &tx,
             live,
