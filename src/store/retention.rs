@@ -170,6 +170,28 @@ impl RetentionPolicy {
         })
     }
 
+    /// Sets the period named `key` (as in the `[retention]` table:
+    /// `chat`, `contact.marketing`, …) from its text. `Ok(false)`: no
+    /// period has that name, so the caller can warn about it; a text that
+    /// is not a period, or is zero, is refused naming the key.
+    pub fn set_period(&mut self, key: &str, value: &str) -> Result<bool, RetentionConfigError> {
+        let field = match key {
+            "chat" => &mut self.chat,
+            "contact.prize_contact" => &mut self.prize_contact,
+            "contact.sms_reminders" => &mut self.sms_reminders,
+            "contact.marketing" => &mut self.marketing,
+            "consents" => &mut self.consents,
+            "moderation_notes" => &mut self.moderation_notes,
+            "command_outcomes" => &mut self.command_outcomes,
+            "audit" => &mut self.audit,
+            "draws" => &mut self.draws,
+            "sweep_every" => &mut self.sweep_every,
+            _ => return Ok(false),
+        };
+        *field = period(key, Some(&value.to_owned()), *field)?;
+        Ok(true)
+    }
+
     /// How long contact data collected for `purpose` is kept.
     pub fn contact(&self, purpose: ConsentPurpose) -> Duration {
         match purpose {
