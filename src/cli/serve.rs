@@ -34,7 +34,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "show")]
     pub live: String,
     /// Directory of the contact key files, when not the data dir (or set
-    /// `REGIE_CONTACT_KEY`, hex or base64, from a secret manager).
+    /// `REGIE_CONTACT_KEY`, hex or base64, from a secret manager); wins over
+    /// the brand file's `[keys] dir`.
     #[arg(long)]
     pub keys: Option<std::path::PathBuf>,
     /// The brand's TOML configuration: brand name, live defaults, limits,

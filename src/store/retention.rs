@@ -2,8 +2,8 @@
 //! what is past its time.
 //!
 //! The brand sets the periods ([`RetentionPolicy`], read from the
-//! `[retention]` table of the hub's TOML configuration by
-//! [`RetentionPolicy::from_toml`]); the hub sweeps at start-up and every
+//! `[retention]` table of the brand's configuration by [`crate::brand`],
+//! key by key through [`RetentionPolicy::set_period`]); the hub sweeps at start-up and every
 //! [`RetentionPolicy::sweep_every`] (`Store::sweep`), and `regie privacy
 //! sweep` runs one sweep from the command line. What is past its time is
 //! **deleted**, not flagged: `secure_delete` zeroes the freed cells and a
