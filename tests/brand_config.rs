@@ -203,3 +203,26 @@ async fn the_data_dirs_brand_file_sets_the_lives_defaults_and_the_limits() {
     let exit = serve.wait(support::hub::TIMEOUT).expect("serve exits");
     assert!(exit.success(), "{exit:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keys_flag_wins_over_the_files_keys_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let (from_file, from_flag) = (dir.path().join("file-keys"), dir.path().join("flag-keys"));
+    std::fs::create_dir_all(&from_file).unwrap();
+    std::fs::create_dir_all(&from_flag).unwrap();
+    let file = write(
+        &dir.path().join("brand.toml"),
+        "[keys]\ndir = \"file-keys\"\n",
+    );
+    let mut serve = Served::start(
+        &dir.path().join("data"),
+        "warn",
+        &["--config", &file, "--keys", from_flag.to_str().unwrap()],
+    );
+    until_serving(&serve);
+    assert!(from_flag.join("contact.key").exists());
+    assert!(!from_file.join("contact.key").exists());
+    serve.interrupt();
+    let exit = serve.wait(support::hub::TIMEOUT).expect("serve exits");
+    assert!(exit.success(), "{exit:?}");
+}

@@ -110,6 +110,9 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     .await
     .context("opening the data dir stopped")?
     .with_context(|| format!("cannot open the data dir {}", args.data.display()))?;
+    // Watched before "serving" is said: a Ctrl-C right after that line
+    // stops the hub gracefully instead of killing it.
+    let mut stop = signals::Signals::listen_available(STOP_ON);
     let for_brand = brand
         .brand
         .as_ref()
@@ -125,8 +128,8 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.settings = brand.settings;
     config.limits = brand.limits;
     config.retention = brand.retention;
-    crate::hub::serve_with_store(listener, config, Box::new(store), async {
-        signals::first_of(STOP_ON).await;
+    crate::hub::serve_with_store(listener, config, Box::new(store), async move {
+        stop.recv().await;
     })
     .await
     .context("the hub stopped")?;
