@@ -347,15 +347,18 @@ fn text(v: &DeValue<'_>) -> Result<String, String> {
         .ok_or_else(|| format!("expected a string, found {}", v.type_str()))
 }
 
-/// A name printed on a terminal: no control characters, not blank.
+/// A name printed on a terminal: not blank, and nothing that
+/// [`crate::privacy::sanitize`] would strip (controls, escapes, bidi
+/// overrides, invisible characters) — refused rather than quietly changed,
+/// so the operator sees the name they wrote.
 fn brand_name(v: &DeValue<'_>) -> Result<String, String> {
     let name = text(v)?;
     let name = name.trim();
     if name.is_empty() {
         return Err("must not be empty".to_owned());
     }
-    if name.chars().any(char::is_control) {
-        return Err("must not contain control characters".to_owned());
+    if crate::privacy::sanitize(name) != name {
+        return Err("must be plain text (no control, bidi or invisible characters)".to_owned());
     }
     if name.chars().count() > MAX_BRAND_CHARS {
         return Err(format!("must be at most {MAX_BRAND_CHARS} characters"));
@@ -533,6 +536,8 @@ mod tests {
             ),
             ("live = 3\n", 1, "live"),
             ("brand = \"a\\u0007b\"\n", 1, "brand"),
+            ("brand = \"a\\u202eb\"\n", 1, "brand"),
+            ("brand = \"  \"\n", 1, "brand"),
             ("[keys]\ndir = \"\"\n", 2, "keys.dir"),
         ] {
             let err = parse(text).unwrap_err();
