@@ -8,6 +8,7 @@
 //! | [`privacy`] | sanitising hostile text, detecting and masking personal data |
 //! | [`auth`] | staff tokens: minting (`regie token`) and verifying |
 //! | [`store`] | persistence behind a small trait; SQLite is the embedded default |
+//! | [`brand`] | the brand's configuration file (`serve --config`, `regie config check`) |
 //! | [`hub`] | the live-session server (`regie serve`): sessions, connections, fan-out |
 //! | [`console`] | the moderation console TUI (`regie console`) |
 //! | [`crowd`] | simulated viewers (`regie crowd`) |
@@ -28,6 +29,7 @@
 
 pub mod auth;
 pub mod bench;
+pub mod brand;
 pub mod cli;
 pub mod console;
 pub mod crowd;

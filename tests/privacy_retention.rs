@@ -348,12 +348,12 @@ fn a_hostile_retention_config_is_refused_with_exit_2_naming_the_key() {
     std::fs::create_dir(&data).unwrap();
     std::fs::write(
         data.join("regie.toml"),
-        "[retention.contact]\nfax = \"1d\"\n",
+        "[retention.contact]\nmarketing = \"0s\"\n",
     )
     .unwrap();
     let (code, _, err) = regie(&["privacy", "sweep", "--data", data.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("fax"), "{err}");
+    assert!(err.contains("retention.contact.marketing"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,6 +16,7 @@
 //! | [`privacy`] | `regie privacy register\|sweep\|export\|consent-text\|requests\|erase\|rectify` | [`crate::privacy::register::render`], [`crate::store::Store::sweep`], [`crate::privacy::export`], [`crate::store::requests`], [`crate::staff_client`] (erase, rectify: through the hub) |
 //! | [`keys`] | `regie keys rotate contact` | [`crate::store::contact::rotate`] |
 //! | [`audit`] | `regie audit verify\|show\|head` | [`crate::store::audit::read_log`] |
+//! | [`config`] | `regie config check` | [`crate::brand::BrandConfig::load`] |
 //!
 //! Every error reaches `main` as a [`Failed`]: printed once, as one line
 //! ([`describe`]), with its exit code: [`Exit::Usage`] (2) for bad
@@ -26,6 +27,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod config;
 pub mod console;
 pub mod crowd;
 pub mod demo;
@@ -72,6 +74,8 @@ pub enum Command {
     Privacy(privacy::PrivacyArgs),
     /// Rotate a key (`contact`) while the hub serves.
     Keys(keys::KeysArgs),
+    /// Check a brand configuration file without serving.
+    Config(config::ConfigArgs),
 }
 
 /// Why a command stopped short: the error to tell the user, and the exit
@@ -134,6 +138,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
         Command::Audit(args) => audit::run(args),
         Command::Privacy(args) => privacy::run(&args).await,
         Command::Keys(args) => keys::run(&args),
+        Command::Config(args) => config::run(&args),
     }
 }
 

@@ -2,16 +2,18 @@
 //! and keys), says where it serves, then serves until Ctrl-C or SIGTERM;
 //! [`crate::hub::serve_with_store`] does the serving.
 //!
-//! The hub's configuration file (`--config`, else `<data>/regie.toml` when
-//! present) holds the `[retention]` periods ([`crate::store::retention`]);
-//! a file regie cannot read, or a period it does not understand, stops
-//! `serve` with exit 2 naming the key.
+//! The brand's configuration file (`--config` or `REGIE_CONFIG`, else
+//! `<data>/regie.toml` when present; [`crate::brand`]) is read before
+//! anything is bound: an unknown key is a warning naming file, line and
+//! key, and serving goes on; a file regie cannot read, or a value it
+//! cannot use, stops `serve` with exit 2 naming file, line and key.
 
 use anyhow::Context;
 
 use super::{Failed, usage};
 use crate::auth::SigningKey;
 use crate::auth::secret_file::ensure_data_dir;
+use crate::brand::BrandConfig;
 use crate::exit::Exit;
 use crate::hub::HubConfig;
 use crate::hub::identity::ViewerIdentity;
@@ -32,12 +34,14 @@ pub struct ServeArgs {
     #[arg(long, default_value = "show")]
     pub live: String,
     /// Directory of the contact key files, when not the data dir (or set
-    /// `REGIE_CONTACT_KEY`, hex or base64, from a secret manager).
+    /// `REGIE_CONTACT_KEY`, hex or base64, from a secret manager); wins over
+    /// the brand file's `[keys] dir`.
     #[arg(long)]
     pub keys: Option<std::path::PathBuf>,
-    /// The hub's TOML configuration (`[retention]` periods); default
-    /// `<data>/regie.toml` when it exists.
-    #[arg(long)]
+    /// The brand's TOML configuration: brand name, live defaults, limits,
+    /// retention periods, keys dir (every key: docs/brand.toml); default
+    /// `<data>/regie.toml` when it exists. `--keys` wins over its `[keys]`.
+    #[arg(long, env = "REGIE_CONFIG")]
     pub config: Option<std::path::PathBuf>,
 }
 
@@ -45,25 +49,32 @@ pub struct ServeArgs {
 /// not given.
 pub const CONFIG_FILE: &str = "regie.toml";
 
-/// The retention periods of `--config FILE`, else of `<data>/regie.toml`
-/// if present, else the defaults. Unreadable or invalid: a usage error.
-pub(crate) fn retention_policy(
+/// The brand configuration of `--config FILE`, else of `<data>/regie.toml`
+/// if present, else the defaults. Each unknown key is said on stderr;
+/// unreadable or invalid: a usage error.
+pub(crate) fn brand_config(
     data: &std::path::Path,
     config: Option<&std::path::Path>,
-) -> Result<RetentionPolicy, Failed> {
+) -> Result<BrandConfig, Failed> {
     let default_path = data.join(CONFIG_FILE);
     let path = match config {
         Some(path) => path,
         None if default_path.exists() => &default_path,
-        None => return Ok(RetentionPolicy::default()),
+        None => return Ok(BrandConfig::default()),
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        usage(anyhow::anyhow!(
-            "cannot read the configuration {}: {e}",
-            path.display()
-        ))
-    })?;
-    RetentionPolicy::from_toml(&text).map_err(|e| usage(anyhow::anyhow!("{}: {e}", path.display())))
+    let checked = BrandConfig::load(path).map_err(usage)?;
+    for warning in &checked.warnings {
+        eprintln!("regie: warning: {warning}");
+    }
+    Ok(checked.config)
+}
+
+/// The retention periods of that same configuration.
+pub(crate) fn retention_policy(
+    data: &std::path::Path,
+    config: Option<&std::path::Path>,
+) -> Result<RetentionPolicy, Failed> {
+    Ok(brand_config(data, config)?.retention)
 }
 
 /// Ctrl-C at the terminal, SIGTERM from a service manager.
@@ -77,12 +88,13 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     if args.live.trim().is_empty() {
         return Err(usage(anyhow::anyhow!("--live must name a live session")));
     }
-    let retention = retention_policy(&args.data, args.config.as_deref())?;
+    let brand = brand_config(&args.data, args.config.as_deref())?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let data = args.data.clone();
-    let keys = super::keys::key_source(&args.data, args.keys.as_deref())?;
+    let keys_dir = args.keys.as_deref().or(brand.keys_dir.as_deref());
+    let keys = super::keys::key_source(&args.data, keys_dir)?;
     let store = tokio::task::spawn_blocking(move || {
         ensure_data_dir(&data)?;
         // The hub loads both keys again; made here first, a key that cannot
@@ -98,16 +110,26 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     .await
     .context("opening the data dir stopped")?
     .with_context(|| format!("cannot open the data dir {}", args.data.display()))?;
+    // Watched before "serving" is said: a Ctrl-C right after that line
+    // stops the hub gracefully instead of killing it.
+    let mut stop = signals::Signals::listen_available(STOP_ON);
+    let for_brand = brand
+        .brand
+        .as_ref()
+        .map(|name| format!(" for {name:?}"))
+        .unwrap_or_default();
     eprintln!(
-        "regie: serving live {:?} on ws://{} (data in {})",
+        "regie: serving live {:?}{for_brand} on ws://{} (data in {})",
         args.live,
         listener.local_addr()?,
         args.data.display()
     );
     let mut config = HubConfig::new(args.live, args.data);
-    config.retention = retention;
-    crate::hub::serve_with_store(listener, config, Box::new(store), async {
-        signals::first_of(STOP_ON).await;
+    config.settings = brand.settings;
+    config.limits = brand.limits;
+    config.retention = brand.retention;
+    crate::hub::serve_with_store(listener, config, Box::new(store), async move {
+        stop.recv().await;
     })
     .await
     .context("the hub stopped")?;

@@ -2,8 +2,8 @@
 //! what is past its time.
 //!
 //! The brand sets the periods ([`RetentionPolicy`], read from the
-//! `[retention]` table of the hub's TOML configuration by
-//! [`RetentionPolicy::from_toml`]); the hub sweeps at start-up and every
+//! `[retention]` table of the brand's configuration by [`crate::brand`],
+//! key by key through [`RetentionPolicy::set_period`]); the hub sweeps at start-up and every
 //! [`RetentionPolicy::sweep_every`] (`Store::sweep`), and `regie privacy
 //! sweep` runs one sweep from the command line. What is past its time is
 //! **deleted**, not flagged: `secure_delete` zeroes the freed cells and a
@@ -168,6 +168,28 @@ impl RetentionPolicy {
             draws: period("draws", r.draws.as_ref(), d.draws)?,
             sweep_every: period("sweep_every", r.sweep_every.as_ref(), d.sweep_every)?,
         })
+    }
+
+    /// Sets the period named `key` (as in the `[retention]` table:
+    /// `chat`, `contact.marketing`, …) from its text. `Ok(false)`: no
+    /// period has that name, so the caller can warn about it; a text that
+    /// is not a period, or is zero, is refused naming the key.
+    pub fn set_period(&mut self, key: &str, value: &str) -> Result<bool, RetentionConfigError> {
+        let field = match key {
+            "chat" => &mut self.chat,
+            "contact.prize_contact" => &mut self.prize_contact,
+            "contact.sms_reminders" => &mut self.sms_reminders,
+            "contact.marketing" => &mut self.marketing,
+            "consents" => &mut self.consents,
+            "moderation_notes" => &mut self.moderation_notes,
+            "command_outcomes" => &mut self.command_outcomes,
+            "audit" => &mut self.audit,
+            "draws" => &mut self.draws,
+            "sweep_every" => &mut self.sweep_every,
+            _ => return Ok(false),
+        };
+        *field = period(key, Some(&value.to_owned()), *field)?;
+        Ok(true)
     }
 
     /// How long contact data collected for `purpose` is kept.

@@ -1,0 +1,597 @@
+//! The brand's configuration file (`regie serve --config brand.toml`, or
+//! `REGIE_CONFIG`, else `<data>/regie.toml`): who runs the show, the
+//! defaults every live starts with, the hub's limits, the retention
+//! periods and where the contact keys live. `docs/brand.toml` documents
+//! every key with its default.
+//!
+//! The file is read into a [`BrandConfig`] by [`BrandConfig::parse`],
+//! which walks TOML's spanned tree so that every finding names the file,
+//! the line and the key:
+//!
+//! - a key regie does not know is a [`Warning`] (a typo must not stop a
+//!   show, but it must not pass unseen either);
+//! - a value regie cannot use is a [`BrandError`], and `serve` stops
+//!   before it binds.
+//!
+//! Only keys that change what the hub does are read; nothing here is
+//! parsed for later.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::hub::config::Limits;
+use crate::protocol::{MAX_MESSAGE_GRAPHEMES, Settings};
+use crate::store::RetentionPolicy;
+
+/// The longest brand name: it is printed in one status line.
+const MAX_BRAND_CHARS: usize = 80;
+
+/// What a brand file sets; a key left out keeps the default that
+/// `regie serve` runs with.
+#[derive(Debug, Clone, Default)]
+pub struct BrandConfig {
+    /// `brand`: the brand's name, said in the line `serve` prints when it
+    /// is ready, so an operator sees which brand's file is in force.
+    pub brand: Option<String>,
+    /// `[live]`: the settings every live starts with.
+    pub settings: Settings,
+    /// `[limits]`: the hub's bounds.
+    pub limits: Limits,
+    /// `[retention]`: how long stored data is kept.
+    pub retention: RetentionPolicy,
+    /// `[keys] dir`: the contact keys' directory (relative to the file's
+    /// own directory); `--keys` wins over it.
+    pub keys_dir: Option<PathBuf>,
+}
+
+/// Where in a file something was found: 1-based line and column (in
+/// characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// A key regie does not know: ignored, and said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub at: Place,
+    /// The key's dotted path, e.g. `live.slow_mode`.
+    pub key: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: unknown key {:?} is ignored (see docs/brand.toml)",
+            self.at, self.key
+        )
+    }
+}
+
+/// A brand file regie refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum BrandError {
+    #[error("cannot read the configuration {}: {source}", file.display())]
+    Read {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{at}: not valid TOML: {why}")]
+    Syntax { at: Place, why: String },
+    #[error("{at}: {key}: {why}")]
+    Value { at: Place, key: String, why: String },
+}
+
+/// A file that was read: what is in force, and what was ignored.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub config: BrandConfig,
+    pub warnings: Vec<Warning>,
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in
+/// `text`; an offset past the end, or inside a character, counts from the
+/// nearest character boundary before it.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// The tables regie reads; any other table is an unknown key.
+const SECTIONS: &[&str] = &["live", "limits", "retention", "retention.contact", "keys"];
+
+impl BrandConfig {
+    /// Reads `file`: see [`BrandConfig::parse`].
+    pub fn load(file: &Path) -> Result<Checked, BrandError> {
+        let text = std::fs::read_to_string(file).map_err(|source| BrandError::Read {
+            file: file.to_owned(),
+            source,
+        })?;
+        Self::parse(file, &text)
+    }
+
+    /// The configuration in `text`, read from `file` (named in findings;
+    /// a relative `[keys] dir` is taken from its directory).
+    pub fn parse(file: &Path, text: &str) -> Result<Checked, BrandError> {
+        let place = |span: std::ops::Range<usize>| {
+            let (line, column) = line_column(text, span.start);
+            Place {
+                file: file.to_owned(),
+                line,
+                column,
+            }
+        };
+        let root = DeTable::parse(text).map_err(|e| BrandError::Syntax {
+            at: place(e.span().unwrap_or(0..0)),
+            why: e.message().trim().to_owned(),
+        })?;
+        let mut reader = Reader {
+            base: file.parent().unwrap_or(Path::new("")).to_owned(),
+            config: Self::default(),
+            warnings: Vec::new(),
+            ping_at: None,
+        };
+        reader
+            .table("", root.get_ref())
+            .map_err(|(span, key, why)| BrandError::Value {
+                at: place(span),
+                key,
+                why,
+            })?;
+        let limits = &reader.config.limits;
+        if let Some(span) = reader.ping_at.clone()
+            && limits.ping_interval >= limits.idle_timeout
+        {
+            return Err(BrandError::Value {
+                at: place(span),
+                key: "limits.ping_interval".to_owned(),
+                why: format!(
+                    "must be shorter than limits.idle_timeout ({}), or healthy clients are cut as idle",
+                    said(limits.idle_timeout)
+                ),
+            });
+        }
+        let warnings = reader
+            .warnings
+            .into_iter()
+            .map(|(span, key)| Warning {
+                at: place(span),
+                key,
+            })
+            .collect();
+        Ok(Checked {
+            config: reader.config,
+            warnings,
+        })
+    }
+
+    /// What is in force, on one line, for `regie config check`.
+    pub fn summary(&self) -> String {
+        let s = &self.settings;
+        let l = &self.limits;
+        let r = &self.retention;
+        let slow = if s.slow_mode_secs == 0 {
+            "slow mode off".to_owned()
+        } else {
+            format!("slow mode {}s", s.slow_mode_secs)
+        };
+        let brand = self
+            .brand
+            .as_ref()
+            .map_or_else(|| "no brand name".to_owned(), |b| format!("brand {b:?}"));
+        let keys = self.keys_dir.as_ref().map_or_else(
+            || "keys in the data dir".to_owned(),
+            |d| format!("keys in {:?}", d.display().to_string()),
+        );
+        format!(
+            "{brand}; live: {} graphemes, {slow}, {}/s burst {}; limits: {} connections, {} queued frames, idle {}; retention: chat {}, audit {}; {keys}",
+            s.max_message_graphemes,
+            s.viewer_rate_per_sec,
+            s.viewer_burst,
+            l.max_connections,
+            l.send_queue_frames,
+            said(l.idle_timeout),
+            said(r.chat),
+            said(r.audit),
+        )
+    }
+}
+
+/// A duration in the largest whole unit that states it exactly (`90d`,
+/// `6h`, `45s`), as a brand writes it; humantime's months and years are
+/// not whole days.
+fn said(d: Duration) -> String {
+    let secs = d.as_secs();
+    if d.subsec_nanos() != 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] {
+        if secs >= size && secs % size == 0 {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
+/// A refused value: its span, its key, why.
+type Refusal = (std::ops::Range<usize>, String, String);
+
+/// The walk over one file's tree.
+struct Reader {
+    base: PathBuf,
+    config: BrandConfig,
+    warnings: Vec<(std::ops::Range<usize>, String)>,
+    /// Where `limits.ping_interval` was set, checked against the idle
+    /// timeout once the whole table is read.
+    ping_at: Option<std::ops::Range<usize>>,
+}
+
+impl Reader {
+    fn table(&mut self, prefix: &str, table: &DeTable<'_>) -> Result<(), Refusal> {
+        for (key, value) in table {
+            let path = if prefix.is_empty() {
+                key.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", key.get_ref())
+            };
+            let is_section = SECTIONS.contains(&path.as_str());
+            match value.get_ref() {
+                DeValue::Table(inner) if is_section => self.table(&path, inner)?,
+                _ if is_section => {
+                    return Err((
+                        value.span(),
+                        path,
+                        format!("expected a table, found {}", value.get_ref().type_str()),
+                    ));
+                }
+                _ => {
+                    if !self.leaf(&path, value)? {
+                        self.warnings.push((key.span(), path));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the key at `path`; `Ok(false)` when regie has no such key.
+    fn leaf(&mut self, path: &str, value: &Spanned<DeValue<'_>>) -> Result<bool, Refusal> {
+        let refuse = |why: String| (value.span(), path.to_owned(), why);
+        let v = value.get_ref();
+        let c = &mut self.config;
+        match path {
+            "brand" => c.brand = Some(brand_name(v).map_err(refuse)?),
+            "live.max_message_graphemes" => {
+                c.settings.max_message_graphemes =
+                    count(v, 1, MAX_MESSAGE_GRAPHEMES as u64).map_err(refuse)?;
+            }
+            "live.slow_mode_secs" => {
+                c.settings.slow_mode_secs = count(v, 0, 86_400).map_err(refuse)?;
+            }
+            "live.viewer_rate_per_sec" => {
+                c.settings.viewer_rate_per_sec = count(v, 1, 1000).map_err(refuse)?;
+            }
+            "live.viewer_burst" => c.settings.viewer_burst = count(v, 1, 10_000).map_err(refuse)?,
+            "limits.max_connections" => {
+                c.limits.max_connections = count(v, 1, 1_000_000).map_err(refuse)?;
+            }
+            "limits.send_queue_frames" => {
+                c.limits.send_queue_frames = count(v, 16, 1_000_000).map_err(refuse)?;
+            }
+            "limits.inbox_frames" => {
+                c.limits.inbox_frames = count(v, 16, 1_000_000).map_err(refuse)?;
+            }
+            "limits.recent_in_snapshot" => {
+                c.limits.recent_in_snapshot = count(v, 0, 10_000).map_err(refuse)?;
+            }
+            "limits.max_replay_events" => {
+                c.limits.max_replay_events = count(v, 0, 10_000_000).map_err(refuse)?;
+            }
+            "limits.idle_timeout" => c.limits.idle_timeout = period(v).map_err(refuse)?,
+            "limits.ping_interval" => {
+                c.limits.ping_interval = period(v).map_err(refuse)?;
+                self.ping_at = Some(value.span());
+            }
+            "limits.hello_timeout" => c.limits.hello_timeout = period(v).map_err(refuse)?,
+            "keys.dir" => {
+                let dir = text(v).map_err(refuse)?;
+                if dir.trim().is_empty() {
+                    return Err(refuse("must name a directory".to_owned()));
+                }
+                c.keys_dir = Some(self.base.join(dir));
+            }
+            _ => {
+                let Some(key) = path.strip_prefix("retention.") else {
+                    return Ok(false);
+                };
+                let period = text(v).map_err(refuse)?;
+                return c.retention.set_period(key, &period).map_err(|e| {
+                    let why = e.to_string();
+                    // The retention error starts with its key; said once.
+                    let why = why
+                        .strip_prefix(&format!("retention.{key}: "))
+                        .unwrap_or(&why)
+                        .to_owned();
+                    refuse(why)
+                });
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn text(v: &DeValue<'_>) -> Result<String, String> {
+    v.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("expected a string, found {}", v.type_str()))
+}
+
+/// A name printed on a terminal: not blank, and nothing that
+/// [`crate::privacy::sanitize`] would strip (controls, escapes, bidi
+/// overrides, invisible characters) — refused rather than quietly changed,
+/// so the operator sees the name they wrote.
+fn brand_name(v: &DeValue<'_>) -> Result<String, String> {
+    let name = text(v)?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if crate::privacy::sanitize(name) != name {
+        return Err("must be plain text (no control, bidi or invisible characters)".to_owned());
+    }
+    if name.chars().count() > MAX_BRAND_CHARS {
+        return Err(format!("must be at most {MAX_BRAND_CHARS} characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// A whole number in `min..=max`, as the field's type.
+fn count<T: TryFrom<u64>>(v: &DeValue<'_>, min: u64, max: u64) -> Result<T, String> {
+    let Some(n) = v.as_integer() else {
+        return Err(format!("expected a whole number, found {}", v.type_str()));
+    };
+    u64::from_str_radix(n.as_str(), n.radix())
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| format!("{n} is not between {min} and {max}"))
+}
+
+/// A duration written like `"45s"` or `"2m"`, longer than zero.
+fn period(v: &DeValue<'_>) -> Result<Duration, String> {
+    let written = text(v)?;
+    let parsed = humantime::parse_duration(written.trim())
+        .map_err(|e| format!("{written:?} is not a duration (write e.g. \"45s\", \"2m\"): {e}"))?;
+    if parsed.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Checked, BrandError> {
+        BrandConfig::parse(Path::new("/etc/regie/brand.toml"), text)
+    }
+
+    #[test]
+    fn offsets_map_to_lines_and_columns() {
+        let text = "a = 1\n\n  bé = \"x\"\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 4), (1, 5));
+        assert_eq!(line_column(text, 6), (2, 1));
+        assert_eq!(line_column(text, 7), (3, 1));
+        // Columns count characters: `=` after "  bé " is the sixth.
+        let eq = text.rfind('=').unwrap();
+        assert_eq!(line_column(text, eq), (3, 6));
+        // Inside `é`, and past the end: the boundary before.
+        let e = text.find('é').unwrap();
+        assert_eq!(line_column(text, e + 1), (3, 4));
+        assert_eq!(line_column(text, 10_000), (4, 1));
+    }
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        let checked = parse("").unwrap();
+        assert!(checked.warnings.is_empty());
+        let c = checked.config;
+        assert_eq!(c.settings, Settings::default());
+        assert_eq!(c.retention, RetentionPolicy::default());
+        assert_eq!(c.limits.max_connections, Limits::default().max_connections);
+        assert_eq!(c.brand, None);
+        assert_eq!(c.keys_dir, None);
+    }
+
+    #[test]
+    fn every_key_sets_its_field() {
+        let checked = parse(
+            "brand = \" Maison Lumière \"\n\
+             [live]\nmax_message_graphemes = 200\nslow_mode_secs = 30\n\
+             viewer_rate_per_sec = 2\nviewer_burst = 0x8\n\
+             [limits]\nmax_connections = 5_000\nsend_queue_frames = 256\n\
+             inbox_frames = 1024\nrecent_in_snapshot = 20\nmax_replay_events = 500\n\
+             idle_timeout = \"60s\"\nping_interval = \"20s\"\nhello_timeout = \"3s\"\n\
+             [retention]\nchat = \"7d\"\n[retention.contact]\nmarketing = \"1y\"\n\
+             [keys]\ndir = \"keys\"\n",
+        )
+        .unwrap();
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+        let c = checked.config;
+        assert_eq!(c.brand.as_deref(), Some("Maison Lumière"));
+        assert_eq!(
+            c.settings,
+            Settings {
+                max_message_graphemes: 200,
+                slow_mode_secs: 30,
+                viewer_rate_per_sec: 2,
+                viewer_burst: 8,
+            }
+        );
+        assert_eq!(c.limits.max_connections, 5000);
+        assert_eq!(c.limits.send_queue_frames, 256);
+        assert_eq!(c.limits.inbox_frames, 1024);
+        assert_eq!(c.limits.recent_in_snapshot, 20);
+        assert_eq!(c.limits.max_replay_events, 500);
+        assert_eq!(c.limits.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.limits.ping_interval, Duration::from_secs(20));
+        assert_eq!(c.limits.hello_timeout, Duration::from_secs(3));
+        assert_eq!(c.retention.chat, Duration::from_secs(7 * 86_400));
+        assert_eq!(
+            c.retention.marketing,
+            humantime::parse_duration("1y").unwrap()
+        );
+        assert_eq!(c.keys_dir, Some(PathBuf::from("/etc/regie/keys")));
+    }
+
+    #[test]
+    fn unknown_keys_warn_with_their_line_and_path() {
+        let checked = parse(
+            "brand = \"B\"\ncolour = \"red\"\n[live]\nslow_mode = 3\n[retention]\nchats = \"1d\"\n[shop]\nurl = \"x\"\n",
+        )
+        .unwrap();
+        let found: Vec<(usize, &str)> = checked
+            .warnings
+            .iter()
+            .map(|w| (w.at.line, w.key.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (2, "colour"),
+                (4, "live.slow_mode"),
+                (6, "retention.chats"),
+                (7, "shop")
+            ]
+        );
+        let text = checked.warnings[1].to_string();
+        assert!(
+            text.starts_with("/etc/regie/brand.toml:4:1: unknown key \"live.slow_mode\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_key() {
+        for (text, line, key) in [
+            (
+                "[live]\n\nmax_message_graphemes = 0\n",
+                3,
+                "live.max_message_graphemes",
+            ),
+            (
+                "[live]\nmax_message_graphemes = 501\n",
+                2,
+                "live.max_message_graphemes",
+            ),
+            ("[live]\nslow_mode_secs = -1\n", 2, "live.slow_mode_secs"),
+            ("[live]\nviewer_burst = \"5\"\n", 2, "live.viewer_burst"),
+            (
+                "[limits]\nmax_connections = 1.5\n",
+                2,
+                "limits.max_connections",
+            ),
+            (
+                "[limits]\nidle_timeout = \"soon\"\n",
+                2,
+                "limits.idle_timeout",
+            ),
+            (
+                "[limits]\nhello_timeout = \"0s\"\n",
+                2,
+                "limits.hello_timeout",
+            ),
+            (
+                "[limits]\nping_interval = \"1m\"\nidle_timeout = \"30s\"\n",
+                2,
+                "limits.ping_interval",
+            ),
+            ("[retention]\nchat = \"soon\"\n", 2, "retention.chat"),
+            (
+                "[retention.contact]\nmarketing = 3\n",
+                2,
+                "retention.contact.marketing",
+            ),
+            ("live = 3\n", 1, "live"),
+            ("brand = \"a\\u0007b\"\n", 1, "brand"),
+            ("brand = \"a\\u202eb\"\n", 1, "brand"),
+            ("brand = \"  \"\n", 1, "brand"),
+            ("[keys]\ndir = \"\"\n", 2, "keys.dir"),
+        ] {
+            let err = parse(text).unwrap_err();
+            let BrandError::Value { at, key: k, .. } = &err else {
+                panic!("{text:?}: {err}");
+            };
+            assert_eq!((at.line, k.as_str()), (line, key), "{text:?}: {err}");
+            let said = err.to_string();
+            assert!(
+                said.starts_with(&format!("/etc/regie/brand.toml:{line}:")) && said.contains(key),
+                "{said}"
+            );
+        }
+    }
+
+    /// The example in docs states every default; it must stay true.
+    #[test]
+    fn the_documented_example_states_the_defaults() {
+        let checked = parse(include_str!("../docs/brand.toml")).unwrap();
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+        let (c, d) = (checked.config, Limits::default());
+        assert_eq!(c.settings, Settings::default());
+        assert_eq!(c.retention, RetentionPolicy::default());
+        let l = &c.limits;
+        assert_eq!(
+            (l.max_connections, l.send_queue_frames, l.inbox_frames),
+            (d.max_connections, d.send_queue_frames, d.inbox_frames)
+        );
+        assert_eq!(
+            (l.recent_in_snapshot, l.max_replay_events),
+            (d.recent_in_snapshot, d.max_replay_events)
+        );
+        assert_eq!(
+            (l.idle_timeout, l.ping_interval, l.hello_timeout),
+            (d.idle_timeout, d.ping_interval, d.hello_timeout)
+        );
+        assert_eq!(c.keys_dir, None);
+    }
+
+    #[test]
+    fn durations_are_said_in_whole_units() {
+        assert_eq!(said(Duration::from_secs(90 * 86_400)), "90d");
+        assert_eq!(said(Duration::from_secs(6 * 3600)), "6h");
+        assert_eq!(said(Duration::from_secs(90)), "90s");
+        assert_eq!(said(Duration::from_secs(120)), "2m");
+        assert_eq!(said(Duration::from_millis(1500)), "1500ms");
+    }
+
+    #[test]
+    fn broken_toml_names_its_line() {
+        let err = parse("[live]\nslow_mode_secs = = 3\n").unwrap_err();
+        let BrandError::Syntax { at, .. } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(at.line, 2, "{err}");
+    }
+}

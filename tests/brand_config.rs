@@ -1,0 +1,228 @@
+//! The brand configuration file as an operator uses it: `regie serve
+//! --config brand.toml` (or `REGIE_CONFIG`, or `<data>/regie.toml`) and
+//! `regie config check FILE`, on the real binary.
+
+mod support;
+
+use std::path::Path;
+
+use regie::protocol::{CloseCode, Command, ErrorCode, Settings};
+use support::binary::{Served, run};
+use support::client::{Client, close_code, viewer_hello};
+
+/// Lines serve writes to stderr up to and including its "serving" line.
+fn until_serving(serve: &Served) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let line = serve
+            .line(support::hub::TIMEOUT)
+            .unwrap_or_else(|| panic!("serve never said it serves; it said {lines:?}"));
+        let serving = line.contains("serving");
+        lines.push(line);
+        if serving {
+            return lines;
+        }
+    }
+}
+
+fn url_in(line: &str) -> String {
+    line.split_whitespace()
+        .find(|w| w.starts_with("ws://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string()
+}
+
+fn write(path: &Path, text: &str) -> String {
+    std::fs::write(path, text).expect("the test writes its brand file");
+    path.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_key_is_a_warning_with_file_line_and_key_and_serve_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir.path().join("brand.toml"),
+        "brand = \"Maison Lumière\"\n[live]\nslow_mode = 30\n",
+    );
+    let data = dir.path().join("data");
+    let mut serve = Served::start(&data, "warn", &["--config", &file]);
+    let lines = until_serving(&serve);
+    let warning = lines
+        .iter()
+        .find(|l| l.contains("warning"))
+        .unwrap_or_else(|| panic!("no warning in {lines:?}"));
+    assert!(
+        warning.contains(&format!("{file}:3:")) && warning.contains("live.slow_mode"),
+        "{warning}"
+    );
+    let serving = lines.last().unwrap();
+    assert!(serving.contains("for \"Maison Lumière\""), "{serving}");
+
+    let viewer = Client::try_join(&url_in(serving), viewer_hello("show", "Julie"))
+        .await
+        .unwrap_or_else(|c| panic!("refused: {:?}", c.code));
+    drop(viewer);
+    serve.interrupt();
+    let exit = serve.wait(support::hub::TIMEOUT).expect("serve exits");
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[test]
+fn a_bad_value_exits_2_naming_file_line_and_key_before_binding() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir.path().join("brand.toml"),
+        "brand = \"B\"\n\n[limits]\nmax_connections = 0\n",
+    );
+    // The address is taken: a serve that reached its bind would fail with
+    // "cannot listen" (exit 1), so exit 2 on the file means it never got
+    // that far.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    for (flag, env) in [
+        (vec!["--config", file.as_str()], vec![]),
+        (vec![], vec![("REGIE_CONFIG", file.as_str())]),
+    ] {
+        let mut args = vec!["serve", "--listen", &listen, "--data", data];
+        args.extend(flag);
+        let ran = run(&args, &env);
+        assert_eq!(ran.code, 2, "{}", ran.stderr);
+        assert!(
+            ran.stderr.contains(&format!("{file}:4:"))
+                && ran.stderr.contains("limits.max_connections"),
+            "{}",
+            ran.stderr
+        );
+        assert!(!ran.stderr.contains("cannot listen"), "{}", ran.stderr);
+        assert!(!ran.stderr.contains("serving"), "{}", ran.stderr);
+        assert!(!Path::new(data).exists(), "the data dir was made");
+    }
+}
+
+#[test]
+fn config_check_accepts_the_documented_example() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/brand.toml");
+    let ran = run(&["config", "check", example], &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(!ran.stderr.contains("warning"), "{}", ran.stderr);
+    // One line: what is in force.
+    assert_eq!(ran.stdout.lines().count(), 1, "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("brand \"Maison Lumière\"") && ran.stdout.contains("20000 connections"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn config_check_warns_on_unknown_keys_and_refuses_bad_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = write(
+        &dir.path().join("typo.toml"),
+        "[live]\nslow_mode_secs = 12\n[retention]\nchats = \"7d\"\n",
+    );
+    let ran = run(&["config", "check", &typo], &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!("{typo}:4:")) && ran.stderr.contains("retention.chats"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.contains("slow mode 12s"), "{}", ran.stdout);
+
+    let bad = write(
+        &dir.path().join("bad.toml"),
+        "[retention]\nchat = \"7d\"\naudit = \"forever\"\n",
+    );
+    let ran = run(&["config", "check", &bad], &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!("{bad}:3:")) && ran.stderr.contains("retention.audit"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.is_empty(), "{}", ran.stdout);
+
+    let missing = dir.path().join("missing.toml");
+    let ran = run(&["config", "check", missing.to_str().unwrap()], &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_dirs_brand_file_sets_the_lives_defaults_and_the_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("keys")).unwrap();
+    write(
+        &data.join("regie.toml"),
+        "[live]\nmax_message_graphemes = 12\nslow_mode_secs = 7\nviewer_burst = 3\n\
+         [limits]\nmax_connections = 1\n[keys]\ndir = \"keys\"\n",
+    );
+    let mut serve = Served::start(&data, "warn", &[]);
+    let lines = until_serving(&serve);
+    let url = url_in(lines.last().unwrap());
+
+    let mut julie = Client::try_join(&url, viewer_hello("show", "Julie"))
+        .await
+        .unwrap_or_else(|c| panic!("refused: {:?}", c.code));
+    let settings = &julie.welcome.snapshot.as_ref().unwrap().settings;
+    assert_eq!(
+        *settings,
+        Settings {
+            max_message_graphemes: 12,
+            slow_mode_secs: 7,
+            viewer_burst: 3,
+            ..Settings::default()
+        }
+    );
+    // The length applies, not only the number shown.
+    let refused = julie
+        .refused(Command::Say {
+            text: "thirteen char".into(),
+            question: false,
+        })
+        .await;
+    assert_eq!(refused.code, ErrorCode::MessageTooLong);
+
+    // One connection is the limit: the next is refused as full.
+    let refused = Client::try_join(&url, viewer_hello("show", "Inès"))
+        .await
+        .err()
+        .expect("a second viewer is refused");
+    assert_eq!(refused.error_code(), Some(ErrorCode::Full));
+    assert_eq!(refused.code, Some(close_code(CloseCode::Full)));
+
+    // `[keys] dir` is taken from the file's directory.
+    assert!(data.join("keys").join("contact.key").exists());
+    assert!(!data.join("contact.key").exists());
+
+    drop(julie);
+    serve.interrupt();
+    let exit = serve.wait(support::hub::TIMEOUT).expect("serve exits");
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keys_flag_wins_over_the_files_keys_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let (from_file, from_flag) = (dir.path().join("file-keys"), dir.path().join("flag-keys"));
+    std::fs::create_dir_all(&from_file).unwrap();
+    std::fs::create_dir_all(&from_flag).unwrap();
+    let file = write(
+        &dir.path().join("brand.toml"),
+        "[keys]\ndir = \"file-keys\"\n",
+    );
+    let mut serve = Served::start(
+        &dir.path().join("data"),
+        "warn",
+        &["--config", &file, "--keys", from_flag.to_str().unwrap()],
+    );
+    until_serving(&serve);
+    assert!(from_flag.join("contact.key").exists());
+    assert!(!from_file.join("contact.key").exists());
+    serve.interrupt();
+    let exit = serve.wait(support::hub::TIMEOUT).expect("serve exits");
+    assert!(exit.success(), "{exit:?}");
+}
