@@ -15,8 +15,16 @@ use crate::privacy::normalize::{self, Folded};
 /// Folds `text` for term matching; each byte of the view still maps back
 /// to the original character it came from.
 pub(crate) fn fold(text: &str) -> Folded {
-    let base = normalize::fold(text);
     let mut out = Folded::default();
+    // Most lines are plain ASCII: nothing for the detector's fold to do.
+    if text.is_ascii() {
+        out.text.reserve(text.len());
+        for (at, b) in text.bytes().enumerate() {
+            out.push(leet(char::from(b.to_ascii_lowercase())), at..at + 1);
+        }
+        return out;
+    }
+    let base = normalize::fold(text);
     out.text.reserve(base.text.len());
     for (at, c) in base.text.char_indices() {
         let from = base.original(at..at + c.len_utf8());

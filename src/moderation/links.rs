@@ -2,6 +2,10 @@
 //! `example.com/x`, found on the detector's folded view (so full-width
 //! `ｅｘａｍｐｌｅ．ｃｏｍ` is a link too) and mapped back to the original.
 //!
+//! Word boundaries are ASCII ones (hosts are ASCII after folding): a
+//! Unicode `\b` would make the regex crate leave its fast DFA on any line
+//! with an accent or an emoji, which is most chat.
+//!
 //! A bare domain needs a top-level domain from a short list of the common
 //! ones: "ok.merci" or "taille.m" are chat, not links.
 
@@ -64,9 +68,9 @@ pub(crate) struct Link {
 static LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)(?:https?://(?P<url>[^\s/?#:@]+)",
-        r"|\b(?P<www>www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+)",
-        r"|\b(?P<bare>(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+",
-        r"(?:com|net|org|fr|be|ch|de|es|it|uk|eu|io|co|me|ly|gl|tv|app|shop|store|info|biz|xyz|link|site|online|club|live|ru|cn))\b)",
+        r"|(?-u:\b)(?P<www>www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+)",
+        r"|(?-u:\b)(?P<bare>(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+",
+        r"(?:com|net|org|fr|be|ch|de|es|it|uk|eu|io|co|me|ly|gl|tv|app|shop|store|info|biz|xyz|link|site|online|club|live|ru|cn))(?-u:\b))",
         r"(?::\d+)?(?:[/?#][^\s]*)?",
     ))
     .expect("static regex")
@@ -76,6 +80,10 @@ static LINK: LazyLock<Regex> = LazyLock::new(|| {
 pub(crate) fn find_links(text: &str) -> Vec<Link> {
     let view = normalize::fold(text);
     let mut links = Vec::new();
+    // Every link has a dot in its host; most chat lines have none.
+    if !view.text.contains('.') {
+        return links;
+    }
     for caps in LINK.captures_iter(&view.text) {
         let Some(whole) = caps.get(0) else { continue };
         let Some(host) = caps
