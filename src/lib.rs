@@ -5,6 +5,7 @@
 //! | module | what it is |
 //! |---|---|
 //! | [`protocol`] | wire types shared by hub, console and crowd (serde, no I/O) |
+//! | [`moderation`] | the moderation rules engine: terms, regexes, links → block / hold / flag (pure) |
 //! | [`privacy`] | sanitising hostile text, detecting and masking personal data |
 //! | [`auth`] | staff tokens: minting (`regie token`) and verifying |
 //! | [`store`] | persistence behind a small trait; SQLite is the embedded default |
@@ -37,6 +38,7 @@ pub mod demo;
 pub mod exit;
 pub mod hub;
 pub mod instant_win;
+pub mod moderation;
 pub mod poll;
 pub mod privacy;
 pub mod protocol;

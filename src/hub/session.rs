@@ -729,7 +729,7 @@ impl Session {
                         format!("too many messages: try again in {wait_ms} ms"),
                     ));
                 }
-                let Review { text, hold } = self.moderation.review(&text);
+                let Review { text, hold } = self.moderation.review(&text, now);
                 let visibility = match hold {
                     Some(reason) => Visibility::Held { reason },
                     None => Visibility::Visible,

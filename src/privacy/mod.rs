@@ -15,7 +15,7 @@
 
 pub mod detect;
 pub mod export;
-mod normalize;
+pub(crate) mod normalize;
 mod number_words;
 mod phone;
 pub mod register;
