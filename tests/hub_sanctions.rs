@@ -106,7 +106,7 @@ async fn slow_mode_refuses_a_second_message_with_the_wait_and_off_allows_it() {
     let log = audit_log(dir.path());
     let on = audited(&log, "slow_mode");
     assert_eq!(on.entry.actor_name, "Sophie");
-    assert_eq!(on.entry.reason, "30 s");
+    assert_eq!(on.entry.target, "30", "the new gap, in seconds");
     assert_eq!(
         log.iter().filter(|r| r.entry.action == "slow_mode").count(),
         2,

@@ -1105,7 +1105,7 @@ impl Session {
             }],
             now,
         );
-        d.audit = Self::audit(who, "slow_mode", "", &format!("{secs} s"), now);
+        d.audit = Self::audit(who, "slow_mode", &secs.to_string(), "", now);
         Ok(d)
     }
 
