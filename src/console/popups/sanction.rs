@@ -43,6 +43,10 @@ pub const DEFAULT_SANCTION_REASONS: [&str; 5] = [
     "advertising",
 ];
 
+/// The reasons a lift offers: why a sanction ends early is not why it was
+/// given, so the brand's templates are not offered here.
+pub const LIFT_REASONS: [&str; 3] = ["appeal accepted", "wrong viewer", "served its purpose"];
+
 /// A sanction waiting for its reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sanction {
@@ -114,11 +118,16 @@ impl Choice {
         }
     }
 
-    /// A sanction's reason, from `reasons` (the brand's templates) or typed.
+    /// A sanction's reason, from `reasons` (the brand's templates) or typed;
+    /// a lift offers [`LIFT_REASONS`] instead.
     pub fn reason(sanction: Sanction, reasons: &[String]) -> Choice {
+        let options = match sanction {
+            Sanction::Lift { .. } => LIFT_REASONS.map(String::from).to_vec(),
+            _ => reasons.to_vec(),
+        };
         Choice {
             kind: ChoiceKind::Reason(sanction),
-            options: reasons.to_vec(),
+            options,
             selected: 0,
             editor: LineEditor::default(),
         }
@@ -238,17 +247,15 @@ impl Choice {
         let field_row = u16::try_from(lines.len()).unwrap_or(u16::MAX);
         let field_w = w.saturating_sub(2);
         let typed = self.editor.text();
-        lines.extend([
-            Line::from(vec![
-                Span::styled("› ", theme.style(StyleKey::InputPrompt)),
-                Span::styled(
-                    truncate(typed, field_w).into_owned(),
-                    theme.style(StyleKey::InputText),
-                ),
-            ]),
-            Line::styled(hint, label),
-            keys_line(&Self::hints(), theme),
-        ]);
+        lines.extend([Line::from(vec![
+            Span::styled("› ", theme.style(StyleKey::InputPrompt)),
+            Span::styled(
+                truncate(typed, field_w).into_owned(),
+                theme.style(StyleKey::InputText),
+            ),
+        ])]);
+        lines.extend(wrapped(hint, w, label));
+        lines.push(keys_line(&Self::hints(), theme));
         let inner = draw_box(buf, area, title, &lines, width, theme);
         let cursor = u16::try_from(self.editor.cursor_column().min(field_w)).unwrap_or(u16::MAX);
         Some((
@@ -296,7 +303,7 @@ impl Choice {
                 (
                     title,
                     question,
-                    "or type a reason (audited; the viewer sees a neutral notice)",
+                    "or type a reason (it goes in the audit log)",
                 )
             }
         }
