@@ -274,3 +274,109 @@ fn the_config_file_names_the_brands_reasons() {
     );
     assert_eq!(warnings.len(), 1, "an empty list is said, then ignored");
 }
+
+mod against_the_hub {
+    //! The same keys against a real hub: what the console sends is what
+    //! the hub applies, and what the hub says comes back to the screen.
+
+    use super::*;
+    use regie::console::keymap::Keymap;
+    use regie::console::net::{self, NetConfig, NetHandle};
+    use regie::console::state::{Session, update};
+    use support::hub::{LIVE, TestHub};
+
+    async fn console(hub: &TestHub, role: StaffRole, name: &str) -> (Console, NetHandle) {
+        let config = NetConfig {
+            url: hub.url.clone(),
+            live: LIVE.into(),
+            token: hub.token(role, name),
+        };
+        let first = net::connect(&config, None).await.expect("console connects");
+        let handle = net::spawn(config, first);
+        let session = Session {
+            role,
+            name: String::new(),
+            live: String::new(),
+        };
+        let c = Console::new(session, Keymap::default(), 50_000, "cs");
+        (c, handle)
+    }
+
+    /// Feeds keys and sends what they send.
+    fn press(c: &mut Console, handle: &NetHandle, msgs: impl IntoIterator<Item = Msg>) {
+        for msg in msgs {
+            for effect in update(c, msg) {
+                if let Effect::Send(frame) = effect {
+                    handle.commands.send(frame).expect("network task alive");
+                }
+            }
+        }
+    }
+
+    fn activity(c: &Console, what: &str) -> bool {
+        c.activity.iter().any(|a| a.what.contains(what))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slow_mode_and_a_lifted_timeout_from_the_console_keys() {
+        let hub = TestHub::start().await;
+        let (mut c, mut handle) = console(&hub, StaffRole::Moderator, "Inès").await;
+        pump(&mut c, &mut handle, "the welcome", |c| c.epoch.is_some()).await;
+        let mut julie = hub.viewer_with_key("Julie", "julie-device").await;
+        let seq = julie.say("bonjour").await;
+        pump(&mut c, &mut handle, "Julie's line", |c| c.seq >= seq).await;
+
+        // S, 30 s: the hub's event sets it, the status bar shows it.
+        press(&mut c, &handle, [key('S')]);
+        press(&mut c, &handle, (0..3).map(|_| code(KeyCode::Down)));
+        press(&mut c, &handle, [code(KeyCode::Enter)]);
+        pump(&mut c, &mut handle, "slow mode", |c| {
+            c.settings.slow_mode_secs == 30
+        })
+        .await;
+        assert!(render(&mut c, 160, 48).contains("slow mode 30 s"));
+        let e = julie
+            .refused(Command::Say {
+                text: "encore".into(),
+                question: false,
+            })
+            .await;
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert!(e.retry_after_ms.is_some(), "{e:?}");
+
+        // t, 10 min, the first reason; then the card's U lifts it.
+        press(&mut c, &handle, [key('k'), key('t'), code(KeyCode::Enter)]);
+        press(&mut c, &handle, [code(KeyCode::Enter)]);
+        pump(&mut c, &mut handle, "the timeout", |c| {
+            activity(c, "timed out")
+        })
+        .await;
+        press(&mut c, &handle, [key('v')]);
+        pump(
+            &mut c,
+            &mut handle,
+            "the card",
+            |c| matches!(&c.popup, Some(Popup::ViewerCard(v)) if v.card.is_some()),
+        )
+        .await;
+        assert!(render(&mut c, 160, 48).contains("U lift timeout"));
+        press(&mut c, &handle, [key('U'), code(KeyCode::Enter)]);
+        pump(&mut c, &mut handle, "the lift", |c| {
+            activity(c, "lifted the timeout of")
+        })
+        .await;
+        assert!(!render(&mut c, 160, 48).contains("U lift timeout"));
+
+        // Slow mode off from the console, and Julie chats again at once.
+        press(&mut c, &handle, [code(KeyCode::Esc), key('S')]);
+        press(&mut c, &handle, (0..3).map(|_| code(KeyCode::Up)));
+        press(&mut c, &handle, [code(KeyCode::Enter)]);
+        pump(&mut c, &mut handle, "slow mode off", |c| {
+            c.settings.slow_mode_secs == 0
+        })
+        .await;
+        julie.say("merci").await;
+        drop(handle);
+        hub.stop().await;
+    }
+}
