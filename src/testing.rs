@@ -67,6 +67,9 @@ impl History for MapHistory {
     fn viewer_known(&mut self, id: &ViewerId) -> Result<bool, StoreError> {
         Ok(self.viewers.contains(id))
     }
+    fn sanctions(&mut self, _: &ViewerId) -> Result<(bool, Option<Millis>), StoreError> {
+        Ok((false, None))
+    }
 }
 
 /// A store that knows every viewer and no old message.
@@ -78,6 +81,9 @@ impl History for NoHistory {
     }
     fn viewer_known(&mut self, _: &ViewerId) -> Result<bool, StoreError> {
         Ok(true)
+    }
+    fn sanctions(&mut self, _: &ViewerId) -> Result<(bool, Option<Millis>), StoreError> {
+        Ok((false, None))
     }
 }
 
@@ -141,7 +147,14 @@ pub(crate) fn viewer(id: &str, first_name: &str, pseudonym: &str) -> Principal {
 /// The code and message of a refused command.
 pub(crate) fn refusal(d: &Decision) -> Option<Refusal> {
     match &d.reply {
-        Reply::Error { code, message } => Some(Refusal::new(*code, message.clone())),
+        Reply::Error {
+            code,
+            message,
+            retry_after_ms,
+        } => Some(Refusal {
+            retry_after_ms: *retry_after_ms,
+            ..Refusal::new(*code, message.clone())
+        }),
         _ => None,
     }
 }

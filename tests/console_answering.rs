@@ -215,6 +215,7 @@ fn a_refused_reply_marks_nothing_and_says_so() {
         code: ErrorCode::NotFound,
         message: "message 2 was redacted".into(),
         temporary: false,
+        retry_after_ms: None,
     });
     let after = feed(&mut c, [Msg::Frame(refusal)]);
     assert!(after.is_empty(), "no mark after a refused reply: {after:?}");

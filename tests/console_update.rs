@@ -374,25 +374,36 @@ fn a_role_only_gets_its_actions_and_server_errors_show_in_the_status_line() {
 }
 
 #[test]
-fn timeout_asks_a_duration_and_ban_asks_to_confirm() {
+fn timeout_asks_a_duration_then_a_reason_and_ban_a_reason_then_to_confirm() {
     let mut c = show(StaffRole::Moderator);
-    feed(&mut c, [key('k'), key('t'), ctrl('u')]);
+    feed(&mut c, [key('k'), key('t')]);
     feed(&mut c, typed("soon"));
     assert!(
         feed(&mut c, [code(KeyCode::Enter)]).is_empty(),
         "not a duration"
     );
-    assert!(matches!(c.popup, Some(Popup::Prompt(_))));
+    assert!(matches!(c.popup, Some(Popup::Choice(_))));
     feed(&mut c, [ctrl('u')]);
     feed(&mut c, typed("5m"));
-    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert!(
+        feed(&mut c, [code(KeyCode::Enter)]).is_empty(),
+        "the reason comes first"
+    );
+    // The second template, picked with ↓.
+    let effects = feed(&mut c, [code(KeyCode::Down), code(KeyCode::Enter)]);
     assert_eq!(
         commands(&effects),
         vec![Command::Timeout {
             viewer_id: ViewerId("v-ines".into()),
             seconds: 300,
-            reason: String::new()
+            reason: "insults".into()
         }]
+    );
+    feed(&mut c, [key('b')]);
+    feed(&mut c, typed("flood de liens"));
+    assert!(
+        feed(&mut c, [code(KeyCode::Enter)]).is_empty(),
+        "a ban asks to confirm after its reason"
     );
     assert!(
         feed(&mut c, [key('b'), key('x')]).is_empty(),
@@ -409,7 +420,7 @@ fn timeout_asks_a_duration_and_ban_asks_to_confirm() {
         commands(&effects),
         vec![Command::Ban {
             viewer_id: ViewerId("v-ines".into()),
-            reason: String::new()
+            reason: "flood de liens".into()
         }]
     );
 }
@@ -924,7 +935,8 @@ fn marking_an_answered_question_again_says_so_and_sends_nothing() {
 #[test]
 fn banning_a_banned_viewer_again_says_so_instead_of_asking() {
     let mut c = show(StaffRole::Moderator);
-    feed(&mut c, [key('k'), key('b')]);
+    // b, the first reason template, then yes.
+    feed(&mut c, [key('k'), key('b'), code(KeyCode::Enter)]);
     let id = sent_id(&feed(&mut c, [key('y')]));
     let seq = c.seq;
     feed(

@@ -159,7 +159,7 @@ fn confirm_footers_follow_a_remapped_yes_key() {
     assert!(warnings.is_empty(), "{warnings:?}");
     let mut b = show(StaffRole::Moderator);
     b.keymap = keymap;
-    feed(&mut b, [key('k'), key('b')]);
+    feed(&mut b, [key('k'), key('b'), code(KeyCode::Enter)]);
     let screen = render(&mut b, 160, 48);
     assert!(screen.contains("o ban · n cancel"), "{screen}");
     assert!(!screen.contains("y ban"), "{screen}");
@@ -253,7 +253,8 @@ fn prompts_and_confirmations() {
     snap("timeout_prompt", &mut timing_out);
 
     let mut banning = show(StaffRole::Moderator);
-    feed(&mut banning, [key('k'), key('b')]);
+    // The first reason template, then the confirmation.
+    feed(&mut banning, [key('k'), key('b'), code(KeyCode::Enter)]);
     snap("ban_confirm", &mut banning);
 
     let mut redacting = show(StaffRole::Support);
@@ -468,7 +469,10 @@ fn popups_over_wide_characters_keep_their_left_border() {
     let opened: [(&str, Vec<Msg>); 9] = [
         ("help", vec![key('?')]),
         ("quit_confirm", vec![key('q')]),
-        ("ban_confirm", vec![key('k'), key('b')]),
+        (
+            "ban_confirm",
+            vec![key('k'), key('b'), code(KeyCode::Enter)],
+        ),
         ("timeout_prompt", vec![key('k'), key('t')]),
         ("redact_prompt", vec![key('k'), key('r')]),
         (
@@ -821,14 +825,14 @@ fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
     feed(&mut c, [key('?')]);
     let screen = render(&mut c, 80, 24);
     assert!(screen.contains("more · j/k scroll"), "{screen}");
-    assert!(screen.contains("│ ↓ 17 more · j/k scroll"), "{screen}");
+    assert!(screen.contains("│ ↓ 19 more · j/k scroll"), "{screen}");
     assert!(!screen.contains("│ ↑ "), "nothing above yet: {screen}");
     assert!(!screen.contains("typing:"), "{screen}");
     feed(&mut c, (0..40).map(|_| key('j')));
     let screen = render(&mut c, 80, 24);
     assert!(screen.contains("more · j/k scroll"), "{screen}");
     assert!(screen.contains("typing:"), "the end is reachable: {screen}");
-    assert!(screen.contains("│ ↑ 17 more · j/k scroll"), "{screen}");
+    assert!(screen.contains("│ ↑ 19 more · j/k scroll"), "{screen}");
     assert!(
         !screen.contains("more · ↓"),
         "nothing below any more: {screen}"

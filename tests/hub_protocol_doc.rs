@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 20] = [
+const ALL_EVENTS: [&str; 22] = [
     "message",
     "released",
     "redacted",
@@ -88,6 +88,8 @@ const ALL_EVENTS: [&str; 20] = [
     "question_reopened",
     "viewer_timed_out",
     "viewer_banned",
+    "sanction_lifted",
+    "slow_mode_changed",
     "viewer_rectified",
     "viewers_online",
     "poll_opened",

@@ -69,6 +69,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
         warnings,
         demo,
         attach,
+        sanction_reasons,
         ..
     } = resolved;
     for w in &warnings {
@@ -102,6 +103,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
     let mut state = Console::new(session, keymap, scrollback, &command_id_prefix());
     state.demo = demo;
     state.attach = attach;
+    state.sanction_reasons = sanction_reasons;
     state.rights = super::rights::Rights::new(export_dir);
     update(&mut state, Msg::Tick(crate::now_millis()));
     let first_note = match (warnings.first(), intro) {

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::feed::DEFAULT_SCROLLBACK;
 use super::keymap::Keymap;
 use super::net::NetConfig;
+use super::popups::sanction::DEFAULT_SANCTION_REASONS;
 use super::theme::{self, Theme};
 use crate::exit::Exit;
 
@@ -61,6 +62,9 @@ pub struct ConfigFile {
     pub fps: Option<u32>,
     /// Where viewer exports are written (it must exist).
     pub export_dir: Option<PathBuf>,
+    /// The reasons a timeout, a ban or a lift offers (the brand's
+    /// templates); typed reasons stay possible.
+    pub sanction_reasons: Option<Vec<String>>,
     /// Key spec → action name (or "none").
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -156,6 +160,30 @@ pub struct Resolved {
     /// In `regie demo`: the command that attaches a second console (with
     /// the binary's real path), shown in the help popup.
     pub attach: Option<String>,
+    /// The reasons a sanction offers ([`sanction_reasons`]).
+    pub sanction_reasons: Vec<String>,
+}
+
+/// The config file's `sanction_reasons`, trimmed, without blanks or
+/// repeats; the defaults when it names none (a warning if it was given
+/// but held nothing usable).
+pub fn sanction_reasons(given: Option<Vec<String>>, warnings: &mut Vec<String>) -> Vec<String> {
+    let defaults = || DEFAULT_SANCTION_REASONS.map(String::from).to_vec();
+    let Some(given) = given else {
+        return defaults();
+    };
+    let mut reasons: Vec<String> = Vec::new();
+    for r in given {
+        let r = crate::privacy::sanitize_name(&r, 60);
+        if !r.is_empty() && !reasons.contains(&r) {
+            reasons.push(r);
+        }
+    }
+    if reasons.is_empty() {
+        warnings.push("sanction_reasons names no reason; using the defaults".into());
+        return defaults();
+    }
+    reasons
 }
 
 /// Why the console cannot start with these settings.
@@ -207,6 +235,7 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
     let (keymap, key_warnings) = Keymap::with_overrides(&config.keys);
     warnings.extend(key_warnings);
     let fps = args.fps.or(config.fps).unwrap_or(30).clamp(1, 60);
+    let reasons = sanction_reasons(config.sanction_reasons, &mut warnings);
     let export_dir = args
         .export_dir
         .or(config.export_dir)
@@ -243,6 +272,7 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
         warnings,
         demo: false,
         attach: None,
+        sanction_reasons: reasons,
     })
 }
 

@@ -54,8 +54,10 @@ actions! {
     ReplyAnswered => "reply_answered", "reply and mark answered (in the reply line)";
     Hide => "hide", "hide the selected message from viewers";
     Release => "release", "let the selected held or hidden message through";
-    Timeout => "timeout", "time the author out (asks for a duration)";
-    Ban => "ban", "ban the author (asks to confirm)";
+    Timeout => "timeout", "time the author out (asks a duration and a reason)";
+    Ban => "ban", "ban the author (asks a reason, then to confirm)";
+    SlowMode => "slow_mode", "slow mode: seconds each viewer waits between messages";
+    LiftSanction => "lift_sanction", "on a viewer card: lift the viewer's ban or timeout";
     Redact => "redact", "redact the selected message (reason, then confirm)";
     Filter => "filter", "filter: text, from:NAME, is:question, is:held";
     ViewerCard => "viewer_card", "show the author's viewer card";
@@ -279,6 +281,8 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("a", Action::Release),
     ("t", Action::Timeout),
     ("b", Action::Ban),
+    ("S", Action::SlowMode),
+    ("U", Action::LiftSanction),
     ("r", Action::Redact),
     ("/", Action::Filter),
     ("v", Action::ViewerCard),

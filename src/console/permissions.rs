@@ -25,6 +25,9 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Release => CommandKind::Release,
         Action::Timeout => CommandKind::Timeout,
         Action::Ban => CommandKind::Ban,
+        Action::SlowMode => CommandKind::SlowMode,
+        // One key for both lifts; they have the same roles.
+        Action::LiftSanction => CommandKind::Unban,
         Action::Redact => CommandKind::Redact,
         Action::ViewerCard => CommandKind::ViewerCard,
         Action::Erase => CommandKind::EraseViewer,

@@ -11,8 +11,9 @@ use crossterm::event::KeyEvent;
 
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, Command, CommandFrame, CommandId, DrawResult, Epoch,
-    ErrorFrame, Event, EventFrame, MessageId, Millis, Role, Sanction, Seq, ServerFrame, Settings,
-    Snapshot, StaffAction, StaffRole, Tombstone, ViewerId, Visibility, Welcome,
+    ErrorFrame, Event, EventFrame, LiftedSanction, MessageId, Millis, Role, Sanction, Seq,
+    ServerFrame, Settings, Snapshot, StaffAction, StaffRole, Tombstone, ViewerId, Visibility,
+    Welcome,
 };
 
 use super::activity::{ActivityText, Mention};
@@ -22,6 +23,7 @@ use super::games::{Games, InstantWinForm, PollForm, RedrawForm};
 use super::input::{Edit, History, LineEditor};
 use super::keymap::{Action, Keymap};
 use super::permissions;
+use super::popups::sanction::{Choice, DEFAULT_SANCTION_REASONS, Sanction as PendingSanction};
 pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, Target};
 use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 use super::rights::{ExportSaved, Rights, SaveExport};
@@ -268,6 +270,9 @@ pub struct Console {
     pub log: VecDeque<LogEntry>,
     /// Viewers banned while this console watched (a second ban is a no-op).
     pub banned: HashSet<ViewerId>,
+    /// The reasons a sanction offers: the console config's
+    /// `sanction_reasons` (the brand's templates), else the defaults.
+    pub sanction_reasons: Vec<String>,
     /// `regie demo`'s console: the quit dialog says the demo stops too.
     pub demo: bool,
     /// In `regie demo`: the command that attaches a second console, so the
@@ -320,6 +325,7 @@ impl Console {
             note: None,
             log: VecDeque::new(),
             banned: HashSet::new(),
+            sanction_reasons: DEFAULT_SANCTION_REASONS.map(String::from).to_vec(),
             demo: false,
             attach: None,
             now: 0,
@@ -592,6 +598,16 @@ impl Console {
             "redact" => message("redacted", ""),
             "timeout" => viewer("timed out"),
             "ban" => viewer("banned"),
+            "unban" => viewer("unbanned"),
+            "lift_timeout" => viewer("lifted the timeout of"),
+            "slow_mode" => match target.parse() {
+                Ok(secs) => format!(
+                    "set slow mode {}",
+                    super::popups::sanction::slow_label(secs)
+                ),
+                Err(_) => "set slow mode".to_owned(),
+            }
+            .into(),
             "viewer_card" => viewer("viewed the contact data of"),
             "poll_open" => format!("launched poll #{target}").into(),
             "poll_close" => format!("closed poll #{target}").into(),
@@ -908,8 +924,18 @@ fn on_event(state: &mut Console, frame: EventFrame) {
     let at = frame.at;
     match frame.event {
         Event::ViewersOnline { count } => state.viewers_online = Some(count),
-        event @ (Event::ViewerTimedOut { .. } | Event::ViewerBanned { .. }) => {
+        event @ (Event::ViewerTimedOut { .. }
+        | Event::ViewerBanned { .. }
+        | Event::SanctionLifted { .. }) => {
             on_sanction_event(state, at, event);
+        }
+        Event::SlowModeChanged { secs, by } => {
+            state.settings.slow_mode_secs = secs;
+            let what = format!(
+                "set slow mode {}",
+                super::popups::sanction::slow_label(secs)
+            );
+            state.log_activity(at, Some(by), what);
         }
         event @ (Event::PollOpened { .. }
         | Event::PollTally { .. }
@@ -1084,6 +1110,35 @@ fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
                     reason,
                     by: by.clone(),
                     at,
+                });
+            }
+            state.log_activity(at, Some(by), what);
+        }
+        Event::SanctionLifted {
+            viewer_id,
+            lifted,
+            by,
+            ..
+        } => {
+            let what = match lifted {
+                LiftedSanction::Ban => about_viewer(state, "unbanned", &viewer_id, ""),
+                LiftedSanction::Timeout => {
+                    about_viewer(state, "lifted the timeout of", &viewer_id, "")
+                }
+            };
+            if lifted == LiftedSanction::Ban {
+                state.banned.remove(&viewer_id);
+            }
+            if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
+                && view.viewer_id == viewer_id
+                && let Some(card) = view.card.as_mut()
+            {
+                card.sanctions.retain(|s| {
+                    !matches!(
+                        (s, lifted),
+                        (Sanction::Banned { .. }, LiftedSanction::Ban)
+                            | (Sanction::TimedOut { .. }, LiftedSanction::Timeout)
+                    )
                 });
             }
             state.log_activity(at, Some(by), what);
@@ -1485,6 +1540,19 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         Action::Timeout | Action::Ban | Action::Redact | Action::Filter | Action::ViewerCard => {
             on_viewer_action(state, action)
         }
+        Action::SlowMode => {
+            let current = state.settings.slow_mode_secs;
+            state.popup = Some(Popup::Choice(Choice::slow_mode(current)));
+            Vec::new()
+        }
+        // A sanction is lifted from the viewer's card, which shows it.
+        Action::LiftSanction => {
+            state.note(
+                "To lift a ban or a timeout, open the viewer's card (v) first",
+                false,
+            );
+            Vec::new()
+        }
         Action::ClosePoll if state.games.live_poll().is_none() => clear_poll(state),
         // A viewer is erased from their card, where the console shows who
         // it is about.
@@ -1685,8 +1753,7 @@ fn on_viewer_action(state: &mut Console, action: Action) -> Vec<Effect> {
     match action {
         Action::Timeout => {
             if let Some((viewer_id, name)) = selected_author(state) {
-                let kind = PromptKind::TimeoutDuration { viewer_id, name };
-                state.popup = Some(Popup::Prompt(Prompt::new(kind, "10m")));
+                state.popup = Some(Popup::Choice(Choice::timeout(viewer_id, name)));
             }
         }
         Action::Ban => {
@@ -1695,7 +1762,9 @@ fn on_viewer_action(state: &mut Console, action: Action) -> Vec<Effect> {
                     let name = super::view::text::clean_name(&name);
                     state.note(format!("{name} is already banned"), false);
                 } else {
-                    state.popup = Some(Popup::confirm(Target::Ban { viewer_id, name }));
+                    let ban = PendingSanction::Ban { viewer_id, name };
+                    let choice = Choice::reason(ban, &state.sanction_reasons);
+                    state.popup = Some(Popup::Choice(choice));
                 }
             }
         }
@@ -2065,6 +2134,10 @@ impl Context for Console {
 
     fn attach(&self) -> Option<&str> {
         self.attach.as_deref()
+    }
+
+    fn sanction_reasons(&self) -> &[String] {
+        &self.sanction_reasons
     }
 }
 

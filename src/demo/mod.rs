@@ -330,6 +330,7 @@ fn console_settings(url: &str, token: String, options: &DemoOptions, dir: &Path)
         warnings,
         demo: true,
         attach: None,
+        sanction_reasons: crate::console::config::sanction_reasons(None, &mut Vec::new()),
     }
 }
 

@@ -131,6 +131,13 @@ impl History for StoreHistory<'_> {
     fn viewer_known(&mut self, id: &ViewerId) -> Result<bool, StoreError> {
         Ok(self.store.viewer(self.live, id, self.now)?.is_some())
     }
+
+    fn sanctions(&mut self, id: &ViewerId) -> Result<(bool, Option<Millis>), StoreError> {
+        Ok(self
+            .store
+            .viewer(self.live, id, self.now)?
+            .map_or((false, None), |v| (v.is_banned(), v.timed_out_until())))
+    }
 }
 
 /// A reply to send once the batch is durable.
@@ -722,6 +729,7 @@ impl SessionActor {
                     reply = Reply::Error {
                         code: ErrorCode::Internal,
                         message: "the hub could not record the consent; try again".into(),
+                        retry_after_ms: None,
                     };
                 }
             }
@@ -787,8 +795,15 @@ impl SessionActor {
                 },
                 Some(CommandOutcome::Ack { seq }),
             ),
-            Reply::Error { code, message } => (
-                ServerFrame::Error(ErrorFrame::new(Some(id.clone()), code, message)),
+            Reply::Error {
+                code,
+                message,
+                retry_after_ms,
+            } => (
+                ServerFrame::Error(
+                    ErrorFrame::new(Some(id.clone()), code, message)
+                        .with_retry_after(retry_after_ms),
+                ),
                 None,
             ),
             Reply::ViewerCard {
@@ -1028,7 +1043,11 @@ impl SessionActor {
         let mut frames = Vec::new();
         let mut replay = None;
         if let Some(r) = resume {
-            match self.replay(&live, r, role) {
+            let viewer = match principal {
+                Principal::Viewer(v) => Some(&v.id),
+                Principal::Staff { .. } => None,
+            };
+            match self.replay(&live, r, role, viewer) {
                 Ok(gap) => replay = Some(gap),
                 Err(reason) => frames.push(to_text(&ServerFrame::Reload { reason })),
             }
@@ -1098,13 +1117,15 @@ impl SessionActor {
         frames
     }
 
-    /// The events after `resume` that `role` may see, serialised; or why a
+    /// The events after `resume` that `role` (and, for a viewer, that
+    /// viewer) may see, serialised; or why a
     /// replay is impossible (then the client reloads a snapshot).
     fn replay(
         &mut self,
         live: &str,
         resume: &Resume,
         role: Role,
+        viewer: Option<&ViewerId>,
     ) -> Result<Vec<Utf8Bytes>, String> {
         let head = self.session.head();
         if &resume.epoch != self.session.epoch() {
@@ -1154,7 +1175,7 @@ impl SessionActor {
         Ok(frames
             .into_iter()
             .filter_map(|f| {
-                let event = f.event.for_role(role)?;
+                let event = f.event.for_connection(role, viewer)?;
                 Some(to_text(&ServerFrame::Event(EventFrame { event, ..f })))
             })
             .collect())

@@ -901,8 +901,9 @@ mod tests {
     fn a_second_poll_waits_for_the_first_to_close() {
         let mut s = session();
         run(&mut s, &staff(StaffRole::Host), &poll_open(None), T0);
-        let Refusal { code, message: msg } =
-            error(&run(&mut s, &staff(StaffRole::Admin), &poll_open(None), T0)).unwrap();
+        let Refusal {
+            code, message: msg, ..
+        } = error(&run(&mut s, &staff(StaffRole::Admin), &poll_open(None), T0)).unwrap();
         assert_eq!(code, ErrorCode::Invalid);
         assert!(msg.contains("poll 1 is still open"), "{msg}");
         run(

@@ -123,9 +123,12 @@ impl FanOut {
         let mut delivered = 0u64;
         let mut slow = Vec::new();
         let mut gone = Vec::new();
+        let only_for = frame.event.only_for_viewer();
         for conn in &self.registry.conns {
             let text = if conn.role.is_staff() {
                 &staff
+            } else if only_for.is_some() && conn.viewer.as_ref() != only_for {
+                continue;
             } else {
                 match &viewer {
                     Some(t) => t,

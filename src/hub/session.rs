@@ -26,8 +26,8 @@ use crate::poll::PollSpec;
 use crate::privacy::{grapheme_count, sanitize, sanitize_name};
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, Command, ConsentState, Contact, Epoch, ErrorCode, Event,
-    EventFrame, MessageId, Millis, Refusal, ReplyTo, Role, Seq, Settings, Snapshot, StaffRole,
-    Tombstone, ViewerId, Visibility, permissions,
+    EventFrame, LiftedSanction, MAX_SLOW_MODE_SECS, MessageId, Millis, Refusal, ReplyTo, Role, Seq,
+    Settings, Snapshot, StaffRole, Tombstone, ViewerId, Visibility, permissions,
 };
 use crate::store::contact::ContactField;
 use crate::store::{
@@ -103,6 +103,10 @@ pub trait History {
     fn message(&mut self, id: MessageId) -> Result<Option<ChatEntry>, StoreError>;
     /// Whether this viewer ever joined the live.
     fn viewer_known(&mut self, id: &ViewerId) -> Result<bool, StoreError>;
+    /// The sanctions the store holds on a viewer now (banned, end of a
+    /// running timeout): lifting one must find it even when the viewer has
+    /// not joined since the hub started.
+    fn sanctions(&mut self, id: &ViewerId) -> Result<(bool, Option<Millis>), StoreError>;
 }
 
 /// What a command produced.
@@ -129,12 +133,12 @@ pub struct Decision {
 pub enum Reply {
     /// It took effect (or was already in effect); `seq` is the first event
     /// it produced.
-    Ack {
-        seq: Option<Seq>,
-    },
+    Ack { seq: Option<Seq> },
     Error {
         code: ErrorCode,
         message: String,
+        /// When a retry may succeed, if known ([`Refusal::retry_after_ms`]).
+        retry_after_ms: Option<u64>,
     },
     /// The actor reads the card from the store and answers with it.
     ViewerCard {
@@ -143,9 +147,7 @@ pub enum Reply {
     },
     /// The actor reads the viewer's export from the store, answers the
     /// sender only and audits it.
-    ViewerExport {
-        viewer_id: ViewerId,
-    },
+    ViewerExport { viewer_id: ViewerId },
     /// The actor reads the requests log's open entries.
     RightsRequests,
 }
@@ -157,6 +159,7 @@ impl Decision {
             reply: Reply::Error {
                 code: refusal.code,
                 message: refusal.message,
+                retry_after_ms: refusal.retry_after_ms,
             },
             audit: None,
             consent: None,
@@ -508,6 +511,9 @@ impl Session {
                 reason,
             } => self.timeout(who, viewer_id, *seconds, reason, history, now),
             Command::Ban { viewer_id, reason } => self.ban(who, viewer_id, reason, history, now),
+            Command::Unban { .. } | Command::LiftTimeout { .. } | Command::SlowMode { .. } => {
+                self.lift_or_pace(who, command, history, now)
+            }
             Command::Redact { message_id, reason } => {
                 self.redact(who, *message_id, reason, history, now)
             }
@@ -724,10 +730,16 @@ impl Session {
         let (text, visibility) = match who {
             Principal::Viewer(v) => {
                 if let Err(wait_ms) = self.rate.take(&v.id, &self.settings, now) {
-                    return Err(Refusal::new(
-                        ErrorCode::RateLimited,
-                        format!("too many messages: try again in {wait_ms} ms"),
-                    ));
+                    let gap = self.settings.slow_mode_secs;
+                    let message = if gap > 0 {
+                        format!(
+                            "slow mode: one message every {gap} s; try again in {} s",
+                            wait_ms.div_ceil(1000)
+                        )
+                    } else {
+                        format!("too many messages: try again in {wait_ms} ms")
+                    };
+                    return Err(Refusal::new(ErrorCode::RateLimited, message).retry_after(wait_ms));
                 }
                 let Review { text, hold } = self.moderation.review(&text, now);
                 let visibility = match hold {
@@ -1001,6 +1013,99 @@ impl Session {
         );
         d.audit = Self::audit(who, "ban", &viewer.0, &reason, now);
         d.banned = Some(viewer.clone());
+        Ok(d)
+    }
+
+    /// Lifting a sanction (`unban`, `lift_timeout`) and slow mode.
+    fn lift_or_pace(
+        &mut self,
+        who: &Principal,
+        command: &Command,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let (viewer, lifted, reason) = match command {
+            Command::Unban { viewer_id, reason } => (viewer_id, LiftedSanction::Ban, reason),
+            Command::LiftTimeout { viewer_id, reason } => {
+                (viewer_id, LiftedSanction::Timeout, reason)
+            }
+            Command::SlowMode { secs } => return self.slow_mode(who, *secs, now),
+            other => {
+                return Err(Refusal::invalid(format!(
+                    "{} lifts no sanction",
+                    other.kind().name()
+                )));
+            }
+        };
+        self.lift(who, viewer, lifted, reason, history, now)
+    }
+
+    /// Ends a ban or a running timeout now. Nothing to lift is refused
+    /// (`not_found`), so a console learns it acted on a stale card.
+    fn lift(
+        &mut self,
+        who: &Principal,
+        viewer: &ViewerId,
+        lifted: LiftedSanction,
+        reason: &str,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let (banned, until) = history.sanctions(viewer).map_err(|e| store_refusal(&e))?;
+        self.note_sanctions(viewer, banned, until);
+        let reason = clean_reason(reason);
+        let Some(s) = self.sanctions.get_mut(viewer) else {
+            return Err(Refusal::not_found(format!(
+                "{viewer} has no sanction to lift"
+            )));
+        };
+        match lifted {
+            LiftedSanction::Ban if s.banned => s.banned = false,
+            LiftedSanction::Timeout if s.timed_out_until > now => s.timed_out_until = now,
+            LiftedSanction::Ban => {
+                return Err(Refusal::not_found(format!("{viewer} is not banned")));
+            }
+            LiftedSanction::Timeout => {
+                return Err(Refusal::not_found(format!("{viewer} is not timed out")));
+            }
+        }
+        let mut d = self.emit(
+            vec![Event::SanctionLifted {
+                viewer_id: viewer.clone(),
+                lifted,
+                reason: reason.clone(),
+                by: Self::actor(who),
+            }],
+            now,
+        );
+        let action = match lifted {
+            LiftedSanction::Ban => "unban",
+            LiftedSanction::Timeout => "lift_timeout",
+        };
+        d.audit = Self::audit(who, action, &viewer.0, &reason, now);
+        Ok(d)
+    }
+
+    /// Turns slow mode on (`secs` between two messages per viewer) or off
+    /// (0). Setting what is already set acknowledges without an event.
+    fn slow_mode(&mut self, who: &Principal, secs: u32, now: Millis) -> Result<Decision, Refusal> {
+        if secs > MAX_SLOW_MODE_SECS {
+            return Err(Refusal::invalid(format!(
+                "slow mode is 0 (off) to {MAX_SLOW_MODE_SECS} seconds"
+            )));
+        }
+        if secs == self.settings.slow_mode_secs {
+            return Ok(Decision::reply(Reply::Ack { seq: None }));
+        }
+        self.settings.slow_mode_secs = secs;
+        let mut d = self.emit(
+            vec![Event::SlowModeChanged {
+                secs,
+                by: Self::actor(who),
+            }],
+            now,
+        );
+        d.audit = Self::audit(who, "slow_mode", &secs.to_string(), "", now);
         Ok(d)
     }
 

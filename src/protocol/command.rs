@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::types::{ConsentChannel, ConsentPurpose, Contact, MessageId, ViewerId};
 
+/// The longest slow mode gap a `slow_mode` command may set: an hour. A
+/// longer wait is a closed chat, not a slow one.
+pub const MAX_SLOW_MODE_SECS: u32 = 3600;
+
 /// A client-chosen command id, unique per client (a counter, a UUID...).
 /// The hub remembers recent ids per principal and answers a retry with the
 /// first answer instead of acting again.
@@ -140,6 +144,23 @@ commands! {
         #[serde(default)]
         reason: String,
     },
+    /// Lift a viewer's ban: they may join and chat again. Refused
+    /// (`not_found`) when the viewer is not banned.
+    Unban = "unban" {
+        viewer_id: ViewerId,
+        #[serde(default)]
+        reason: String,
+    },
+    /// End a viewer's timeout now. Refused (`not_found`) when the viewer is
+    /// not timed out.
+    LiftTimeout = "lift_timeout" {
+        viewer_id: ViewerId,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Slow mode: each viewer waits `secs` between two messages (at most
+    /// [`MAX_SLOW_MODE_SECS`]); 0 turns it off.
+    SlowMode = "slow_mode" { secs: u32 },
     /// Remove a message's content everywhere (data-protection request).
     /// Leaves a tombstone and an audit record without the content.
     Redact = "redact" {
@@ -271,6 +292,15 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             viewer_id: viewer(),
             reason: String::new(),
         },
+        Command::Unban {
+            viewer_id: viewer(),
+            reason: "appeal".into(),
+        },
+        Command::LiftTimeout {
+            viewer_id: viewer(),
+            reason: String::new(),
+        },
+        Command::SlowMode { secs: 10 },
         Command::Redact {
             message_id: MessageId(1),
             reason: "request".into(),

@@ -99,6 +99,10 @@ pub struct ErrorFrame {
     pub code: ErrorCode,
     pub message: String,
     pub temporary: bool,
+    /// Milliseconds before the same command may succeed, when the hub
+    /// knows (a `rate_limited` refusal in slow mode or over the rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ErrorFrame {
@@ -108,7 +112,15 @@ impl ErrorFrame {
             code,
             message: message.into(),
             temporary: code.is_temporary(),
+            retry_after_ms: None,
         }
+    }
+
+    /// The same frame, saying when a retry may succeed.
+    #[must_use]
+    pub fn with_retry_after(mut self, ms: Option<u64>) -> Self {
+        self.retry_after_ms = ms;
+        self
     }
 }
 

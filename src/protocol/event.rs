@@ -8,6 +8,23 @@ use super::types::{
     ViewerId, Winner,
 };
 
+/// The sanction a `sanction_lifted` event ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiftedSanction {
+    Timeout,
+    Ban,
+}
+
+impl LiftedSanction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LiftedSanction::Timeout => "timeout",
+            LiftedSanction::Ban => "ban",
+        }
+    }
+}
+
 /// `{"type":"event","epoch":"…","seq":42,"at":…,"event":{"type":"message",…}}`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventFrame {
@@ -81,6 +98,21 @@ pub enum Event {
     ViewerBanned {
         viewer_id: ViewerId,
         reason: String,
+        by: Actor,
+    },
+    /// A ban or a timeout was lifted (`unban`, `lift_timeout`): the viewer
+    /// may chat again. Staff get it whole; among viewers only the viewer
+    /// concerned gets it, as a neutral notice (no reason, no staff name).
+    SanctionLifted {
+        viewer_id: ViewerId,
+        lifted: LiftedSanction,
+        reason: String,
+        by: Actor,
+    },
+    /// Slow mode changed (`slow_mode`): each viewer now waits `secs`
+    /// between two messages; 0 is off. Viewers get the staff role only.
+    SlowModeChanged {
+        secs: u32,
         by: Actor,
     },
     /// Support corrected a viewer's names (Art. 16): every client relabels
@@ -169,6 +201,8 @@ impl Event {
             Event::QuestionReopened { .. } => "question_reopened",
             Event::ViewerTimedOut { .. } => "viewer_timed_out",
             Event::ViewerBanned { .. } => "viewer_banned",
+            Event::SanctionLifted { .. } => "sanction_lifted",
+            Event::SlowModeChanged { .. } => "slow_mode_changed",
             Event::ViewerRectified { .. } => "viewer_rectified",
             Event::ViewersOnline { .. } => "viewers_online",
             Event::PollOpened { .. } => "poll_opened",
@@ -210,6 +244,21 @@ impl Event {
                 self.clone()
             }
             Event::ViewerTimedOut { .. } | Event::ViewerBanned { .. } => return None,
+            Event::SanctionLifted {
+                viewer_id,
+                lifted,
+                by,
+                ..
+            } => Event::SanctionLifted {
+                viewer_id: viewer_id.clone(),
+                lifted: *lifted,
+                reason: String::new(),
+                by: anonymous(by),
+            },
+            Event::SlowModeChanged { secs, by } => Event::SlowModeChanged {
+                secs: *secs,
+                by: anonymous(by),
+            },
             Event::Redacted { tombstone } => Event::Redacted {
                 tombstone: Tombstone {
                     by: anonymous(&tombstone.by),
@@ -297,6 +346,28 @@ impl Event {
                 draw: draw.for_viewers(),
             },
         })
+    }
+
+    /// The one viewer, among viewers, this event is for: fan-out and replay
+    /// deliver it to no other viewer (staff get it all the same). A lifted
+    /// sanction is that viewer's business, not the audience's.
+    pub fn only_for_viewer(&self) -> Option<&ViewerId> {
+        match self {
+            Event::SanctionLifted { viewer_id, .. } => Some(viewer_id),
+            _ => None,
+        }
+    }
+
+    /// [`Event::for_role`] for one connection: a viewer's connection also
+    /// loses the events meant for another viewer ([`Event::only_for_viewer`]).
+    pub fn for_connection(&self, role: Role, viewer: Option<&ViewerId>) -> Option<Event> {
+        if !role.is_staff()
+            && let Some(target) = self.only_for_viewer()
+            && viewer != Some(target)
+        {
+            return None;
+        }
+        self.for_role(role)
     }
 
     /// Whether the role-scoped form of this event differs between viewers

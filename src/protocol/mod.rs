@@ -9,7 +9,7 @@
 //! | [`permissions`] | the role → [`CommandKind`] table the hub enforces and the console reads |
 //! | `event` | [`Event`]: what happened in the live, numbered by the hub |
 //! | `error` | [`ErrorCode`], [`ErrorFrame`] and [`CloseCode`] |
-//! | `refusal` | [`Refusal`]: the hub's "no" to a command, code and message |
+//! | `refusal` | [`Refusal`]: the hub's "no" to a command, code, message and when to retry |
 //! | `rights` | [`RightsRequest`] and [`ViewerExport`]: what support gets for data-protection requests |
 //! | `types` | the values frames carry: ids, roles, messages, snapshots |
 //!
@@ -22,7 +22,7 @@
 //!   ◀─ welcome {session, you, snapshot?}      (snapshot absent on a successful resume)
 //!   ◀─ event {epoch, seq, at, event} …        (replayed gap first, then live)
 //!   ── command {id, command} ─▶
-//!   ◀─ ack {id, seq?} | error {id, code, message, temporary} | viewer_card {id, card}
+//!   ◀─ ack {id, seq?} | error {id, code, message, temporary, retry_after_ms?} | viewer_card {id, card}
 //!      | viewer_export {id, export} | rights_requests {id, requests}
 //! ```
 //!
@@ -45,9 +45,9 @@ mod refusal;
 mod rights;
 mod types;
 
-pub use command::{Command, CommandFrame, CommandId, CommandKind};
+pub use command::{Command, CommandFrame, CommandId, CommandKind, MAX_SLOW_MODE_SECS};
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
-pub use event::{Event, EventFrame, relabel_all};
+pub use event::{Event, EventFrame, LiftedSanction, relabel_all};
 pub use frame::{
     Auth, ClientFrame, Hello, Resume, ServerFrame, SnapshotCounts, SnapshotPage, Welcome, WhoAmI,
     paginate, parse_client_frame, parse_server_frame,

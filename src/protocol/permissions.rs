@@ -15,10 +15,18 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
     match kind {
         CommandKind::Say => &[Viewer, Staff(Host), Staff(Moderator), Staff(Admin)],
         CommandKind::Consent | CommandKind::Vote | CommandKind::Enter => &[Viewer],
-        CommandKind::Pin | CommandKind::Unpin => &[Staff(Host), Staff(Moderator), Staff(Admin)],
-        CommandKind::Hide | CommandKind::Release | CommandKind::Timeout | CommandKind::Ban => {
-            &[Staff(Moderator), Staff(Admin)]
+        // Slow mode paces the chat: the host running the show may need it as
+        // much as the moderators keeping it clean.
+        CommandKind::Pin | CommandKind::Unpin | CommandKind::SlowMode => {
+            &[Staff(Host), Staff(Moderator), Staff(Admin)]
         }
+        // Whoever may sanction a viewer may lift the sanction.
+        CommandKind::Hide
+        | CommandKind::Release
+        | CommandKind::Timeout
+        | CommandKind::Ban
+        | CommandKind::Unban
+        | CommandKind::LiftTimeout => &[Staff(Moderator), Staff(Admin)],
         CommandKind::Redact | CommandKind::RectifyViewer | CommandKind::EraseViewer => {
             &[Staff(Support), Staff(Admin)]
         }
@@ -110,6 +118,10 @@ mod tests {
         // Whoever may mark a question answered may take the mark back.
         assert_eq!(roles(ReopenQuestion), roles(MarkAnswered));
         assert!(!allows(host, Ban) && !allows(host, Redact));
+        assert_eq!(roles(Unban), roles(Ban));
+        assert_eq!(roles(LiftTimeout), roles(Timeout));
+        assert!(allows(host, SlowMode) && allows(moderator, SlowMode));
+        assert!(!allows(support, SlowMode) && !allows(Role::Viewer, SlowMode));
         assert!(allows(moderator, Ban) && allows(moderator, Hide));
         assert!(!allows(moderator, Redact) && !allows(moderator, Answer));
         assert!(allows(support, Redact) && !allows(support, Ban));

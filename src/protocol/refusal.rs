@@ -11,6 +11,10 @@ use super::error::ErrorCode;
 pub struct Refusal {
     pub code: ErrorCode,
     pub message: String,
+    /// How long to wait before the same command may succeed, when the hub
+    /// knows (slow mode, the rate limit): a client can count down instead
+    /// of parsing the sentence.
+    pub retry_after_ms: Option<u64>,
 }
 
 impl Refusal {
@@ -18,7 +22,15 @@ impl Refusal {
         Self {
             code,
             message: message.into(),
+            retry_after_ms: None,
         }
+    }
+
+    /// The same refusal, saying when a retry may succeed.
+    #[must_use]
+    pub fn retry_after(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms);
+        self
     }
 
     /// An argument is out of range or malformed, or the command makes no

@@ -47,8 +47,8 @@ use crate::auth::secret_file::{self, SecretFileError};
 use crate::privacy::{mask_contact_email, mask_contact_phone};
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, CommandId, ConsentPurpose, ConsentState, Contact, Epoch,
-    Event, EventFrame, MaskedContact, MessageId, Millis, ReplyTo, Sanction, Seq, StaffRole,
-    Tombstone, ViewerCard, ViewerId, Visibility,
+    Event, EventFrame, LiftedSanction, MaskedContact, MessageId, Millis, ReplyTo, Sanction, Seq,
+    StaffRole, Tombstone, ViewerCard, ViewerId, Visibility,
 };
 
 /// The database file's name in the data dir.
@@ -613,11 +613,15 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
                 by,
             },
         )?,
+        Event::SanctionLifted {
+            viewer_id, lifted, ..
+        } => lift_sanction(tx, live_id, frame.at, viewer_id, *lifted)?,
         Event::Redacted { tombstone } => redact(tx, live_id, tombstone)?,
         Event::ViewerRectified { .. } | Event::ViewerErased { .. } => {
             project_rights_request(tx, live_id, frame)?;
         }
         Event::ViewersOnline { .. }
+        | Event::SlowModeChanged { .. }
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
         | Event::PollClosed { .. }
@@ -669,6 +673,31 @@ struct SanctionRow<'a> {
     until: Option<Millis>,
     reason: &'a str,
     by: &'a Actor,
+}
+
+/// Ends a viewer's ban or running timeouts at `at`: the rows stay (the
+/// export and retention read them), with their end set to the lift, so
+/// `active_sanctions` no longer finds them and retention counts from then.
+fn lift_sanction(
+    tx: &Transaction,
+    live_id: i64,
+    at: Millis,
+    viewer: &ViewerId,
+    lifted: LiftedSanction,
+) -> Result<(), StoreError> {
+    let sql = match lifted {
+        LiftedSanction::Ban => {
+            "UPDATE sanctions SET until = ?3 \
+             WHERE live_id = ?1 AND viewer_id = ?2 AND kind = 'ban' AND until IS NULL"
+        }
+        LiftedSanction::Timeout => {
+            "UPDATE sanctions SET until = ?3 \
+             WHERE live_id = ?1 AND viewer_id = ?2 AND kind = 'timeout' AND until > ?3"
+        }
+    };
+    tx.prepare_cached(sql)?
+        .execute(params![live_id, viewer.0, at])?;
+    Ok(())
 }
 
 fn insert_sanction(
@@ -1043,7 +1072,8 @@ impl SqliteStore {
     ) -> Result<Vec<Sanction>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT kind, until, reason, by_name, by_role, at FROM sanctions \
-             WHERE live_id = ?1 AND viewer_id = ?2 AND (kind = 'ban' OR until > ?3) ORDER BY id",
+             WHERE live_id = ?1 AND viewer_id = ?2 \
+             AND ((kind = 'ban' AND until IS NULL) OR (kind = 'timeout' AND until > ?3)) ORDER BY id",
         )?;
         let rows = stmt.query_map(params![live_id, viewer.0, now], |r| {
             let kind: String = r.get(0)?;

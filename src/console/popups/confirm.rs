@@ -19,9 +19,11 @@ use crate::protocol::{Command, MessageId, ViewerId};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     Quit,
+    /// A ban, with the reason chosen before (audited; not shown to viewers).
     Ban {
         viewer_id: ViewerId,
         name: String,
+        reason: String,
     },
     Redact {
         message_id: MessageId,
@@ -79,10 +81,14 @@ impl Confirm {
     fn confirmed(&self, ctx: &dyn Context) -> Outcome {
         let (command, summary) = match &self.what {
             Target::Quit => return Outcome::Quit,
-            Target::Ban { viewer_id, name } => (
+            Target::Ban {
+                viewer_id,
+                name,
+                reason,
+            } => (
                 Command::Ban {
                     viewer_id: viewer_id.clone(),
-                    reason: String::new(),
+                    reason: reason.clone(),
                 },
                 format!("ban {name}"),
             ),
@@ -167,10 +173,14 @@ impl Confirm {
         let text = theme.style(StyleKey::PopupText);
         match &self.what {
             Target::Quit => (" Quit ", quit_lines(w, ctx, theme)),
-            Target::Ban { name, .. } => (
+            Target::Ban { name, reason, .. } => (
                 " Ban ",
                 wrapped(
-                    &format!("Ban {} from this live for good?", clean_name(name)),
+                    &format!(
+                        "Ban {} from this live for good? Reason: {}",
+                        clean_name(name),
+                        clean(reason)
+                    ),
                     w,
                     warn,
                 ),

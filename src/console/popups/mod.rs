@@ -7,7 +7,8 @@
 //! | module | popup |
 //! |---|---|
 //! | [`confirm`] | one yes/no confirmation for every dangerous action |
-//! | [`prompt`] | one line of text: filter, timeout duration, redaction reason |
+//! | [`prompt`] | one line of text: filter, redaction reason |
+//! | [`sanction`] | presets or typed: slow mode, a timeout's duration, a sanction's reason |
 //! | [`viewer_card`] | a viewer's card, with timeout, ban, erase and export |
 //! | [`export_result`] | where a viewer's export was written and what it holds |
 //! | [`requests`] | the open data-protection requests, soonest due first |
@@ -28,6 +29,7 @@ pub mod popup_box;
 pub mod prompt;
 pub mod rectify_form;
 pub mod requests;
+pub mod sanction;
 pub mod viewer_card;
 
 use crossterm::event::KeyEvent;
@@ -40,6 +42,7 @@ pub use help::Help;
 pub use log::{LogEntry, MessageLog};
 pub use prompt::{Prompt, PromptKind};
 pub use rectify_form::RectifyForm;
+pub use sanction::Choice;
 pub use viewer_card::CardView;
 
 use super::feed::Feed;
@@ -68,6 +71,9 @@ pub trait Context {
     fn attach(&self) -> Option<&str>;
     /// The console's clock (days left on a request).
     fn now(&self) -> Millis;
+    /// The reasons a sanction offers (the console config's
+    /// `sanction_reasons`, else [`sanction::DEFAULT_SANCTION_REASONS`]).
+    fn sanction_reasons(&self) -> &[String];
 }
 
 /// Footer hints: (key, what it does), in display order.
@@ -100,6 +106,8 @@ pub enum Popup {
     Help(Help),
     Confirm(Confirm),
     Prompt(Prompt),
+    /// Presets or typed: slow mode, a timeout's duration, a reason.
+    Choice(Choice),
     ViewerCard(CardView),
     PollForm(PollForm),
     InstantWinForm(InstantWinForm),
@@ -128,6 +136,7 @@ impl Popup {
             Popup::Help(p) => p.on_key(key, ctx.keymap()),
             Popup::Confirm(p) => p.on_key(key, ctx),
             Popup::Prompt(p) => p.on_key(key, ctx),
+            Popup::Choice(p) => p.on_key(key, ctx),
             Popup::ViewerCard(p) => p.on_key(key, ctx),
             Popup::PollForm(p) => game_forms::on_poll_key(p, key),
             Popup::InstantWinForm(p) => game_forms::on_instant_win_key(p, key),
@@ -144,6 +153,7 @@ impl Popup {
     pub fn paste(&mut self, text: &str) {
         match self {
             Popup::Prompt(p) => p.editor.insert(text),
+            Popup::Choice(p) => p.editor.insert(text),
             Popup::PollForm(form) => form.focused_editor().insert(text),
             Popup::InstantWinForm(form) => form.focused_editor().insert(text),
             Popup::RedrawForm(form) if form.on_reason => form.reason.insert(text),
@@ -166,6 +176,7 @@ impl Popup {
             Popup::Help(p) => p.draw(buf, area, ctx, theme),
             Popup::Confirm(p) => p.draw(buf, area, ctx, theme),
             Popup::Prompt(p) => p.draw(buf, area, ctx, theme),
+            Popup::Choice(p) => p.draw(buf, area, ctx, theme),
             Popup::ViewerCard(p) => p.draw(buf, area, ctx, theme),
             Popup::PollForm(p) => game_forms::draw_poll_form(buf, area, p, theme),
             Popup::InstantWinForm(p) => game_forms::draw_instant_win_form(buf, area, p, theme),

@@ -1,5 +1,5 @@
-//! One line of text asked in a popup: the feed filter, a timeout's
-//! duration, a redaction's reason.
+//! One line of text asked in a popup: the feed filter, a redaction's
+//! reason. (A timeout's duration has presets: [`super::sanction`].)
 
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
@@ -13,12 +13,11 @@ use crate::console::input::{Edit, LineEditor};
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::view::text::clean_name;
 use crate::console::wrap::{display_width, truncate};
-use crate::protocol::{Command, MessageId, ViewerId};
+use crate::protocol::MessageId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptKind {
     Filter,
-    TimeoutDuration { viewer_id: ViewerId, name: String },
     RedactReason { message_id: MessageId },
 }
 
@@ -53,28 +52,6 @@ impl Prompt {
             PromptKind::Filter => {
                 let filter = Filter::parse(text);
                 Outcome::Filter((!filter.is_empty()).then_some(filter))
-            }
-            PromptKind::TimeoutDuration { viewer_id, name } => {
-                let seconds = humantime::parse_duration(text)
-                    .ok()
-                    .and_then(|d| u32::try_from(d.as_secs()).ok());
-                match seconds {
-                    Some(seconds) if seconds > 0 => Outcome::Send {
-                        command: Command::Timeout {
-                            viewer_id: viewer_id.clone(),
-                            seconds,
-                            reason: String::new(),
-                        },
-                        summary: format!("timeout {name} for {text}"),
-                    },
-                    _ => {
-                        self.editor = LineEditor::with_text(text);
-                        Outcome::Refuse(format!(
-                            "not a duration: {:?} (try 30s, 10m, 1h)",
-                            truncate_note(text)
-                        ))
-                    }
-                }
             }
             PromptKind::RedactReason { message_id } => {
                 if text.is_empty() {
@@ -142,11 +119,6 @@ impl Prompt {
                 "Show only lines matching (empty shows all):".to_string(),
                 "words, from:NAME, is:question, is:held",
             ),
-            PromptKind::TimeoutDuration { name, .. } => (
-                " Timeout ",
-                format!("Silence {} for how long?", clean_name(name)),
-                "e.g. 30s, 10m, 1h",
-            ),
             PromptKind::RedactReason { message_id } => (
                 " Redact ",
                 match ctx.message(*message_id) {
@@ -161,8 +133,4 @@ impl Prompt {
             ),
         }
     }
-}
-
-fn truncate_note(text: &str) -> String {
-    truncate(&crate::privacy::sanitize(text), 20).into_owned()
 }

@@ -10,14 +10,16 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::popup_box::{draw_box, keys_line, popup_width};
-use super::prompt::{Prompt, PromptKind};
+use super::sanction::{Choice, Sanction as Pending};
 use super::{Context, Hints, Outcome, Popup, RectifyForm, Target};
 use crate::console::keymap::{Action, Keymap, PopupAction};
 use crate::console::permissions;
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::view::text::{actor_label, clean, clean_name, clock, tombstone_text};
 use crate::console::wrap::truncate;
-use crate::protocol::{ChatEntry, Command, CommandId, Sanction, StaffRole, ViewerCard, ViewerId};
+use crate::protocol::{
+    ChatEntry, Command, CommandId, LiftedSanction, Sanction, StaffRole, ViewerCard, ViewerId,
+};
 
 /// The card popup; `card` is `None` until the hub answers `request`.
 #[derive(Debug, Clone)]
@@ -32,21 +34,27 @@ impl CardView {
     pub fn on_key(&mut self, key: &KeyEvent, ctx: &dyn Context) -> Outcome {
         let allowed = |a| permissions::allows(ctx.role(), a);
         match ctx.keymap().action_for(key) {
-            Some(Action::Timeout) if allowed(Action::Timeout) => {
-                Outcome::Open(Popup::Prompt(Prompt::new(
-                    PromptKind::TimeoutDuration {
-                        viewer_id: self.viewer_id.clone(),
-                        name: self.name.clone(),
-                    },
-                    "10m",
-                )))
-            }
+            Some(Action::Timeout) if allowed(Action::Timeout) => Outcome::Open(Popup::Choice(
+                Choice::timeout(self.viewer_id.clone(), self.name.clone()),
+            )),
             Some(Action::Ban) if allowed(Action::Ban) => {
-                Outcome::Open(Popup::confirm(Target::Ban {
+                let ban = Pending::Ban {
                     viewer_id: self.viewer_id.clone(),
                     name: self.name.clone(),
-                }))
+                };
+                Outcome::Open(Popup::Choice(Choice::reason(ban, ctx.sanction_reasons())))
             }
+            Some(Action::LiftSanction) if allowed(Action::LiftSanction) => match self.liftable() {
+                Some(lifted) => {
+                    let lift = Pending::Lift {
+                        viewer_id: self.viewer_id.clone(),
+                        name: self.name.clone(),
+                        lifted,
+                    };
+                    Outcome::Open(Popup::Choice(Choice::reason(lift, ctx.sanction_reasons())))
+                }
+                None => Outcome::Stay,
+            },
             Some(Action::Erase) if allowed(Action::Erase) => match &self.card {
                 Some(card) => Outcome::Open(Popup::confirm(Target::Erase {
                     viewer_id: self.viewer_id.clone(),
@@ -81,16 +89,40 @@ impl CardView {
         }
     }
 
+    /// The sanction the lift key would lift, as the card shows it: a ban
+    /// first (it is the stronger one), else a running timeout.
+    fn liftable(&self) -> Option<LiftedSanction> {
+        let card = self.card.as_ref()?;
+        let banned = card
+            .sanctions
+            .iter()
+            .any(|s| matches!(s, Sanction::Banned { .. }));
+        if banned {
+            return Some(LiftedSanction::Ban);
+        }
+        card.sanctions
+            .iter()
+            .any(|s| matches!(s, Sanction::TimedOut { .. }))
+            .then_some(LiftedSanction::Timeout)
+    }
+
     /// "t timeout · b ban · Esc close", for what this role may do.
     pub fn hints(&self, keymap: &Keymap, role: StaffRole) -> Hints {
         let mut keys = Hints::new();
-        for (action, what) in [
-            (Action::Timeout, "timeout"),
-            (Action::Ban, "ban"),
-            (Action::Rectify, "rectify"),
-            (Action::Erase, "erase"),
-            (Action::Export, "export"),
-        ] {
+        let lift = match self.liftable() {
+            Some(LiftedSanction::Ban) => Some((Action::LiftSanction, "unban")),
+            Some(LiftedSanction::Timeout) => Some((Action::LiftSanction, "lift timeout")),
+            None => None,
+        };
+        for (action, what) in [(Action::Timeout, "timeout"), (Action::Ban, "ban")]
+            .into_iter()
+            .chain(lift)
+            .chain([
+                (Action::Rectify, "rectify"),
+                (Action::Erase, "erase"),
+                (Action::Export, "export"),
+            ])
+        {
             if permissions::allows(role, action)
                 && let Some(k) = keymap.hint(action)
             {

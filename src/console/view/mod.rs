@@ -243,7 +243,17 @@ fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<Span<'stat
         format!(" ? {} open ", state.open_questions()),
         theme.style(StyleKey::StatusQuestions),
     );
-    vec![role, questions, viewers, live, rate]
+    let mut segments = vec![role, questions, viewers, live, rate];
+    // Slow mode changes what viewers can do: it shows right after the role.
+    let slow = state.settings.slow_mode_secs;
+    if slow > 0 {
+        let text = format!(
+            " slow mode {} ",
+            crate::console::popups::sanction::slow_label(slow)
+        );
+        segments.insert(1, Span::styled(text, theme.style(StyleKey::StatusPending)));
+    }
+    segments
 }
 
 fn connection_span(state: &Console, theme: &Theme) -> Span<'static> {

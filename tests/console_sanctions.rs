@@ -1,0 +1,382 @@
+//! The console's slow mode and sanction prompts: presets, the brand's
+//! reason templates, lifting from the viewer card, slow mode in the status
+//! bar. `TestBackend` snapshots at 80×24, and the commands each key sends.
+
+mod support;
+
+use std::path::Path;
+
+use crossterm::event::KeyCode;
+use regie::console::config::{ConfigFile, sanction_reasons};
+use regie::console::state::{Console, Effect, Msg, Popup};
+use regie::protocol::*;
+use support::console::*;
+
+fn snap(name: &str, state: &mut Console) {
+    let screen = render(state, 80, 24);
+    insta::assert_snapshot!(format!("{name}_80x24"), screen);
+}
+
+/// Opens the card of the viewer the selected line is by (Inès, once `k`
+/// selected her line) and answers it with `sanctions`.
+fn card_with(c: &mut Console, sanctions: Vec<Sanction>) {
+    let effects = feed(c, [key('v')]);
+    let [Effect::Send(frame)] = effects.as_slice() else {
+        panic!("expected the card request, got {effects:?}")
+    };
+    let card = ViewerCard {
+        viewer_id: ViewerId("v-ines".into()),
+        first_name: "Inès".into(),
+        pseudonym: "ines".into(),
+        first_seen: NOON,
+        recent: vec![],
+        sanctions,
+        contact: None,
+        consents: vec![],
+    };
+    feed(
+        c,
+        [Msg::Frame(ServerFrame::ViewerCard {
+            id: frame.id.clone(),
+            card: Box::new(card),
+        })],
+    );
+}
+
+fn banned() -> Sanction {
+    Sanction::Banned {
+        reason: "insults".into(),
+        by: actor("Inès B.", StaffRole::Moderator),
+        at: NOON,
+    }
+}
+
+fn timed_out() -> Sanction {
+    Sanction::TimedOut {
+        until: NOON + 60 * MIN,
+        reason: "spam".into(),
+        by: actor("Inès B.", StaffRole::Moderator),
+        at: NOON,
+    }
+}
+
+#[test]
+fn slow_mode_prompt_offers_presets_and_sends_the_choice() {
+    let mut c = show(StaffRole::Moderator);
+    feed(&mut c, [key('S')]);
+    assert!(matches!(c.popup, Some(Popup::Choice(_))));
+    snap("slow_mode_prompt", &mut c);
+    // off → 5 s → 10 s → 30 s
+    let effects = feed(
+        &mut c,
+        [
+            code(KeyCode::Down),
+            code(KeyCode::Down),
+            code(KeyCode::Down),
+            code(KeyCode::Enter),
+        ],
+    );
+    assert_eq!(commands(&effects), vec![Command::SlowMode { secs: 30 }]);
+    assert!(c.popup.is_none());
+
+    // A typed wait wins over the list; a bad one keeps the prompt open.
+    feed(&mut c, [key('S')]);
+    feed(&mut c, typed("2 hours"));
+    assert!(feed(&mut c, [code(KeyCode::Enter)]).is_empty());
+    assert!(c.popup.is_some(), "over an hour is refused");
+    feed(&mut c, [ctrl('u')]);
+    feed(&mut c, typed("45s"));
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert_eq!(commands(&effects), vec![Command::SlowMode { secs: 45 }]);
+
+    // Hosts pace the chat too; support does not.
+    let mut host = show(StaffRole::Host);
+    feed(&mut host, [key('S')]);
+    assert!(matches!(host.popup, Some(Popup::Choice(_))));
+    let mut support = show(StaffRole::Support);
+    feed(&mut support, [key('S')]);
+    assert!(support.popup.is_none());
+}
+
+#[test]
+fn the_status_bar_shows_slow_mode_while_it_is_on() {
+    let mut c = show(StaffRole::Host);
+    assert!(!render(&mut c, 80, 24).contains("slow mode"));
+    let on = Event::SlowModeChanged {
+        secs: 30,
+        by: actor("Inès B.", StaffRole::Moderator),
+    };
+    let seq = c.seq;
+    feed(&mut c, [Msg::Frame(event(seq + 1, NOON + 30 * MIN, on))]);
+    snap("status_slow_mode", &mut c);
+    assert!(render(&mut c, 80, 24).contains("slow mode 30 s"));
+    // The prompt marks the live's setting.
+    feed(&mut c, [key('S')]);
+    assert!(render(&mut c, 80, 24).contains("▸ 30 s  (now)"));
+    feed(&mut c, [code(KeyCode::Esc)]);
+
+    let off = Event::SlowModeChanged {
+        secs: 0,
+        by: actor("Inès B.", StaffRole::Moderator),
+    };
+    feed(&mut c, [Msg::Frame(event(seq + 2, NOON + 31 * MIN, off))]);
+    assert!(!render(&mut c, 80, 24).contains("slow mode"));
+}
+
+#[test]
+fn a_timeout_offers_presets_then_the_brands_reasons() {
+    let mut c = show(StaffRole::Moderator);
+    c.sanction_reasons = vec!["spam".into(), "propos haineux".into(), "hors sujet".into()];
+    feed(&mut c, [key('k'), key('t')]);
+    let screen = render(&mut c, 80, 24);
+    for preset in ["10 s", "1 min", "5 min", "10 min", "30 min", "24 h"] {
+        assert!(screen.contains(preset), "{preset}: {screen}");
+    }
+    // 10 min is the default; the reason comes next.
+    assert!(feed(&mut c, [code(KeyCode::Enter)]).is_empty());
+    snap("timeout_reason_prompt", &mut c);
+    let effects = feed(&mut c, [code(KeyCode::Down), code(KeyCode::Enter)]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Timeout {
+            viewer_id: ViewerId("v-ines".into()),
+            seconds: 600,
+            reason: "propos haineux".into(),
+        }]
+    );
+
+    // A typed reason replaces the templates; 24 h is the last preset.
+    feed(&mut c, [key('t')]);
+    feed(&mut c, [code(KeyCode::Down), code(KeyCode::Down)]);
+    feed(&mut c, [code(KeyCode::Down), code(KeyCode::Enter)]);
+    feed(&mut c, typed("liens répétés"));
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Timeout {
+            viewer_id: ViewerId("v-ines".into()),
+            seconds: 86_400,
+            reason: "liens répétés".into(),
+        }]
+    );
+}
+
+#[test]
+fn the_card_lifts_a_ban_or_a_timeout_only_when_it_shows_one() {
+    let mut c = show(StaffRole::Moderator);
+    feed(&mut c, [key('k')]);
+    card_with(&mut c, vec![]);
+    let screen = render(&mut c, 160, 48);
+    assert!(
+        !screen.contains("U unban") && !screen.contains("U lift"),
+        "{screen}"
+    );
+    assert!(feed(&mut c, [key('U')]).is_empty());
+    assert!(
+        matches!(c.popup, Some(Popup::ViewerCard(_))),
+        "nothing to lift"
+    );
+    feed(&mut c, [code(KeyCode::Esc)]);
+
+    card_with(&mut c, vec![banned()]);
+    assert!(render(&mut c, 160, 48).contains("U unban"));
+    feed(&mut c, [key('U')]);
+    snap("unban_reason_prompt", &mut c);
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Unban {
+            viewer_id: ViewerId("v-ines".into()),
+            reason: "appeal accepted".into(),
+        }]
+    );
+
+    card_with(&mut c, vec![timed_out()]);
+    assert!(render(&mut c, 160, 48).contains("U lift timeout"));
+    // The hub's event clears the card's sanction (and the key with it).
+    let seq = c.seq;
+    let lifted = Event::SanctionLifted {
+        viewer_id: ViewerId("v-ines".into()),
+        lifted: LiftedSanction::Timeout,
+        reason: "wrong viewer".into(),
+        by: actor("Inès B.", StaffRole::Moderator),
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(event(seq + 1, NOON + 31 * MIN, lifted))],
+    );
+    let screen = render(&mut c, 160, 48);
+    assert!(!screen.contains("U lift timeout"), "{screen}");
+    assert!(
+        screen.contains("lifted the timeout of"),
+        "staff activity says it: {screen}"
+    );
+    feed(&mut c, [code(KeyCode::Esc)]);
+
+    card_with(&mut c, vec![timed_out()]);
+    feed(&mut c, [key('U')]);
+    feed(&mut c, typed("erreur de cible"));
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::LiftTimeout {
+            viewer_id: ViewerId("v-ines".into()),
+            reason: "erreur de cible".into(),
+        }]
+    );
+
+    // Hosts may not lift: no key, no prompt.
+    let mut host = show(StaffRole::Host);
+    feed(&mut host, [key('k')]);
+    card_with(&mut host, vec![banned()]);
+    assert!(!render(&mut host, 160, 48).contains("unban"));
+    feed(&mut host, [key('U')]);
+    assert!(matches!(host.popup, Some(Popup::ViewerCard(_))));
+}
+
+#[test]
+fn a_ban_asks_its_reason_before_the_confirmation() {
+    let mut c = show(StaffRole::Moderator);
+    feed(&mut c, [key('k'), key('b')]);
+    snap("ban_reason_prompt", &mut c);
+    feed(&mut c, [code(KeyCode::Down), code(KeyCode::Down)]);
+    assert!(feed(&mut c, [code(KeyCode::Enter)]).is_empty());
+    assert!(render(&mut c, 80, 24).contains("Reason: off-topic"));
+    let effects = feed(&mut c, [key('y')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Ban {
+            viewer_id: ViewerId("v-ines".into()),
+            reason: "off-topic".into(),
+        }]
+    );
+}
+
+#[test]
+fn the_config_file_names_the_brands_reasons() {
+    let file = ConfigFile::parse(
+        Path::new("console.toml"),
+        "sanction_reasons = [\"  spam \", \"\", \"spam\", \"propos haineux\"]\n",
+    )
+    .expect("sanction_reasons is a known key");
+    let mut warnings = Vec::new();
+    assert_eq!(
+        sanction_reasons(file.sanction_reasons, &mut warnings),
+        ["spam", "propos haineux"],
+        "trimmed, without blanks or repeats"
+    );
+    assert!(warnings.is_empty());
+    let defaults = sanction_reasons(None, &mut warnings);
+    assert!(defaults.contains(&"spam".to_string()) && defaults.len() > 2);
+    assert_eq!(
+        sanction_reasons(Some(vec![" ".into()]), &mut warnings),
+        defaults
+    );
+    assert_eq!(warnings.len(), 1, "an empty list is said, then ignored");
+}
+
+mod against_the_hub {
+    //! The same keys against a real hub: what the console sends is what
+    //! the hub applies, and what the hub says comes back to the screen.
+
+    use super::*;
+    use regie::console::keymap::Keymap;
+    use regie::console::net::{self, NetConfig, NetHandle};
+    use regie::console::state::{Session, update};
+    use support::hub::{LIVE, TestHub};
+
+    async fn console(hub: &TestHub, role: StaffRole, name: &str) -> (Console, NetHandle) {
+        let config = NetConfig {
+            url: hub.url.clone(),
+            live: LIVE.into(),
+            token: hub.token(role, name),
+        };
+        let first = net::connect(&config, None).await.expect("console connects");
+        let handle = net::spawn(config, first);
+        let session = Session {
+            role,
+            name: String::new(),
+            live: String::new(),
+        };
+        let c = Console::new(session, Keymap::default(), 50_000, "cs");
+        (c, handle)
+    }
+
+    /// Feeds keys and sends what they send.
+    fn press(c: &mut Console, handle: &NetHandle, msgs: impl IntoIterator<Item = Msg>) {
+        for msg in msgs {
+            for effect in update(c, msg) {
+                if let Effect::Send(frame) = effect {
+                    handle.commands.send(frame).expect("network task alive");
+                }
+            }
+        }
+    }
+
+    fn activity(c: &Console, what: &str) -> bool {
+        c.activity.iter().any(|a| a.what.contains(what))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slow_mode_and_a_lifted_timeout_from_the_console_keys() {
+        let hub = TestHub::start().await;
+        let (mut c, mut handle) = console(&hub, StaffRole::Moderator, "Inès").await;
+        pump(&mut c, &mut handle, "the welcome", |c| c.epoch.is_some()).await;
+        let mut julie = hub.viewer_with_key("Julie", "julie-device").await;
+        let seq = julie.say("bonjour").await;
+        pump(&mut c, &mut handle, "Julie's line", |c| c.seq >= seq).await;
+
+        // S, 30 s: the hub's event sets it, the status bar shows it.
+        press(&mut c, &handle, [key('S')]);
+        press(&mut c, &handle, (0..3).map(|_| code(KeyCode::Down)));
+        press(&mut c, &handle, [code(KeyCode::Enter)]);
+        pump(&mut c, &mut handle, "slow mode", |c| {
+            c.settings.slow_mode_secs == 30
+        })
+        .await;
+        assert!(render(&mut c, 160, 48).contains("slow mode 30 s"));
+        let e = julie
+            .refused(Command::Say {
+                text: "encore".into(),
+                question: false,
+            })
+            .await;
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert!(e.retry_after_ms.is_some(), "{e:?}");
+
+        // t, 10 min, the first reason; then the card's U lifts it.
+        press(&mut c, &handle, [key('k'), key('t'), code(KeyCode::Enter)]);
+        press(&mut c, &handle, [code(KeyCode::Enter)]);
+        pump(&mut c, &mut handle, "the timeout", |c| {
+            activity(c, "timed out")
+        })
+        .await;
+        press(&mut c, &handle, [key('v')]);
+        pump(
+            &mut c,
+            &mut handle,
+            "the card",
+            |c| matches!(&c.popup, Some(Popup::ViewerCard(v)) if v.card.is_some()),
+        )
+        .await;
+        assert!(render(&mut c, 160, 48).contains("U lift timeout"));
+        press(&mut c, &handle, [key('U'), code(KeyCode::Enter)]);
+        pump(&mut c, &mut handle, "the lift", |c| {
+            activity(c, "lifted the timeout of")
+        })
+        .await;
+        assert!(!render(&mut c, 160, 48).contains("U lift timeout"));
+
+        // Slow mode off from the console, and Julie chats again at once.
+        press(&mut c, &handle, [code(KeyCode::Esc), key('S')]);
+        press(&mut c, &handle, (0..3).map(|_| code(KeyCode::Up)));
+        press(&mut c, &handle, [code(KeyCode::Enter)]);
+        pump(&mut c, &mut handle, "slow mode off", |c| {
+            c.settings.slow_mode_secs == 0
+        })
+        .await;
+        julie.say("merci").await;
+        drop(handle);
+        hub.stop().await;
+    }
+}
