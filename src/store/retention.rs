@@ -24,10 +24,7 @@
 //!
 //! `sweep_every` (default 1 hour) is how often the hub sweeps.
 
-use std::collections::HashMap;
 use std::time::Duration;
-
-use serde::Deserialize;
 
 use crate::protocol::{ConsentPurpose, Millis};
 
@@ -70,8 +67,6 @@ impl Default for RetentionPolicy {
 /// A configuration the hub refuses, naming the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum RetentionConfigError {
-    #[error("the configuration is not valid TOML, or has a key regie does not know: {0}")]
-    Toml(#[from] toml::de::Error),
     #[error(
         "retention.{key}: {value:?} is not a period (write e.g. \"90d\", \"6h\", \"1y\"): {why}"
     )]
@@ -84,39 +79,12 @@ pub enum RetentionConfigError {
     Zero { key: String },
 }
 
-/// The configuration file, as far as retention goes.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    retention: Option<RawRetention>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRetention {
-    chat: Option<String>,
-    contact: Option<HashMap<ConsentPurpose, String>>,
-    consents: Option<String>,
-    moderation_notes: Option<String>,
-    command_outcomes: Option<String>,
-    audit: Option<String>,
-    draws: Option<String>,
-    sweep_every: Option<String>,
-}
-
 /// One period, or the error naming its key.
-fn period(
-    key: &str,
-    value: Option<&String>,
-    default: Duration,
-) -> Result<Duration, RetentionConfigError> {
-    let Some(value) = value else {
-        return Ok(default);
-    };
+fn period(key: &str, value: &str) -> Result<Duration, RetentionConfigError> {
     let parsed =
         humantime::parse_duration(value.trim()).map_err(|e| RetentionConfigError::Period {
             key: key.to_string(),
-            value: value.clone(),
+            value: value.to_owned(),
             why: e.to_string(),
         })?;
     if parsed.is_zero() {
@@ -128,48 +96,6 @@ fn period(
 }
 
 impl RetentionPolicy {
-    /// The periods of a TOML configuration; a key left out keeps its
-    /// default, an unknown key or a value that is not a period is refused.
-    pub fn from_toml(text: &str) -> Result<Self, RetentionConfigError> {
-        let raw: RawConfig = toml::from_str(text)?;
-        let d = Self::default();
-        let Some(r) = raw.retention else {
-            return Ok(d);
-        };
-        let contact = r.contact.unwrap_or_default();
-        let purpose = |p: ConsentPurpose, name: &str, default| {
-            period(&format!("contact.{name}"), contact.get(&p), default)
-        };
-        Ok(Self {
-            chat: period("chat", r.chat.as_ref(), d.chat)?,
-            prize_contact: purpose(
-                ConsentPurpose::PrizeContact,
-                "prize_contact",
-                d.prize_contact,
-            )?,
-            sms_reminders: purpose(
-                ConsentPurpose::SmsReminders,
-                "sms_reminders",
-                d.sms_reminders,
-            )?,
-            marketing: purpose(ConsentPurpose::Marketing, "marketing", d.marketing)?,
-            consents: period("consents", r.consents.as_ref(), d.consents)?,
-            moderation_notes: period(
-                "moderation_notes",
-                r.moderation_notes.as_ref(),
-                d.moderation_notes,
-            )?,
-            command_outcomes: period(
-                "command_outcomes",
-                r.command_outcomes.as_ref(),
-                d.command_outcomes,
-            )?,
-            audit: period("audit", r.audit.as_ref(), d.audit)?,
-            draws: period("draws", r.draws.as_ref(), d.draws)?,
-            sweep_every: period("sweep_every", r.sweep_every.as_ref(), d.sweep_every)?,
-        })
-    }
-
     /// Sets the period named `key` (as in the `[retention]` table:
     /// `chat`, `contact.marketing`, …) from its text. `Ok(false)`: no
     /// period has that name, so the caller can warn about it; a text that
@@ -188,7 +114,7 @@ impl RetentionPolicy {
             "sweep_every" => &mut self.sweep_every,
             _ => return Ok(false),
         };
-        *field = period(key, Some(&value.to_owned()), *field)?;
+        *field = period(key, value)?;
         Ok(true)
     }
 
@@ -285,19 +211,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_empty_file_keeps_the_defaults() {
-        assert_eq!(
-            RetentionPolicy::from_toml("").unwrap(),
-            RetentionPolicy::default()
-        );
-    }
-
-    #[test]
-    fn periods_are_read_by_key() {
-        let p = RetentionPolicy::from_toml(
-            "[retention]\nchat = \"7d\"\nsweep_every = \"5m\"\n[retention.contact]\nsms_reminders = \"2h\"\n",
-        )
-        .unwrap();
+    fn periods_are_set_by_key() {
+        let mut p = RetentionPolicy::default();
+        assert!(p.set_period("chat", "7d").unwrap());
+        assert!(p.set_period("sweep_every", "5m").unwrap());
+        assert!(p.set_period("contact.sms_reminders", "2h").unwrap());
         assert_eq!(p.chat, 7 * DAY);
         assert_eq!(p.sweep_every, Duration::from_secs(300));
         assert_eq!(
@@ -308,20 +226,20 @@ mod tests {
     }
 
     #[test]
-    fn hostile_values_name_their_key() {
-        for (text, key) in [
-            ("[retention]\nchat = \"soon\"", "retention.chat"),
-            ("[retention]\naudit = \"0s\"", "retention.audit"),
-            (
-                "[retention.contact]\nmarketing = \"-1d\"",
-                "retention.contact.marketing",
-            ),
-            ("[retention]\nchats = \"1d\"", "chats"),
-            ("[retention.contact]\nfax = \"1d\"", "fax"),
-            ("[retention]\nchat = 90", "chat"),
+    fn hostile_values_name_their_key_and_unknown_keys_are_told_apart() {
+        for (key, value) in [
+            ("chat", "soon"),
+            ("audit", "0s"),
+            ("contact.marketing", "-1d"),
         ] {
-            let err = RetentionPolicy::from_toml(text).unwrap_err().to_string();
-            assert!(err.contains(key), "{text:?}: {err}");
+            let err = RetentionPolicy::default()
+                .set_period(key, value)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("retention.{key}")), "{key}: {err}");
+        }
+        for key in ["chats", "contact.fax"] {
+            assert!(!RetentionPolicy::default().set_period(key, "1d").unwrap());
         }
     }
 
