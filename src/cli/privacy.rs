@@ -413,14 +413,24 @@ fn export(args: &ExportArgs) -> Result<Exit, Failed> {
             sanitize(&args.viewer)
         )));
     };
-    write_private(&args.out, doc.to_json().as_bytes())?;
+    doc.write_new(&args.out).map_err(|e| {
+        // A path the user can fix is a usage error (exit 2); a failed
+        // write (a full disk) is a failure.
+        if crate::privacy::export::path_refused(&e) {
+            usage(anyhow::Error::new(e).context(format!("cannot create {}", args.out.display())))
+        } else {
+            anyhow::Error::new(e)
+                .context(format!("cannot write {}", args.out.display()))
+                .into()
+        }
+    })?;
     // Content-free: who exported whose data, never what it held.
     let audit = AuditEntry {
         actor_name: args.by.clone(),
         actor_role: StaffRole::Admin,
         action: "export_viewer".into(),
         target: viewer.0.clone(),
-        reason: "access request (Art. 15/20)".into(),
+        reason: crate::privacy::export::EXPORT_AUDIT_REASON.into(),
         at: crate::now_millis(),
     };
     store.commit(&args.live, &[Commit::without_event().with_audit(audit)])?;
@@ -433,24 +443,6 @@ fn export(args: &ExportArgs) -> Result<Exit, Failed> {
         doc.consents.len()
     );
     Ok(Exit::Success)
-}
-
-/// Writes a new file readable by its owner only: it holds a person's data.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failed> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| {
-            let error = anyhow::Error::new(e).context(format!("cannot create {}", path.display()));
-            usage(error)
-        })?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| anyhow::Error::new(e).context(format!("cannot write {}", path.display())))?;
-    Ok(())
 }
 
 fn consent_text(args: &ConsentTextArgs) -> Result<Exit, Failed> {

@@ -12,8 +12,7 @@
 //! this module is the leaf both the state and the edge use.
 
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::popups::export_result::ExportCounts;
 use crate::protocol::{CommandId, ViewerExport};
@@ -106,7 +105,7 @@ pub fn file_name(export: &ViewerExport) -> String {
 /// turns of the event loop.
 pub fn save(job: SaveExport) -> ExportSaved {
     let counts = ExportCounts::of(&job.export);
-    let failed = write_private(&job.path, job.export.to_json().as_bytes()).err();
+    let failed = write_private(&job).err();
     ExportSaved {
         request: job.request,
         path: job.path,
@@ -115,23 +114,14 @@ pub fn save(job: SaveExport) -> ExportSaved {
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => {
-                format!("{} already exists; nothing was overwritten", path.display())
-            }
-            _ => format!("cannot create {}: {e}", path.display()),
-        })?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| {
-            let _ = std::fs::remove_file(path);
-            format!("cannot write {}: {e}", path.display())
-        })
+/// Says what went wrong in words for the popup.
+fn write_private(job: &SaveExport) -> Result<(), String> {
+    let path = job.path.display();
+    job.export.write_new(&job.path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            format!("{path} already exists; nothing was overwritten")
+        }
+        _ if crate::privacy::export::path_refused(&e) => format!("cannot create {path}: {e}"),
+        _ => format!("cannot write {path}: {e}"),
+    })
 }

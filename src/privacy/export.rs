@@ -173,4 +173,35 @@ impl ViewerExport {
         // Only strings, numbers and JSON values: serialising cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
+
+    /// Writes the document to `path`, a new file (never over an existing
+    /// one: `AlreadyExists`) readable by its owner only, since it holds a
+    /// person's data. A file left half written is removed. The command line
+    /// and the console both write exports through here.
+    pub fn write_new(&self, path: &std::path::Path) -> std::io::Result<()> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)?;
+        file.write_all(self.to_json().as_bytes())
+            .and_then(|()| file.sync_all())
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(path);
+            })
+    }
+}
+
+/// Whether a [`ViewerExport::write_new`] error is about the path itself
+/// (it exists, its directory does not, or it may not be created there),
+/// which the user fixes, rather than the write failing (a full disk).
+pub fn path_refused(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::AlreadyExists
+            | std::io::ErrorKind::NotFound
+            | std::io::ErrorKind::PermissionDenied
+    )
 }
