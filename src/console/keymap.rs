@@ -72,6 +72,7 @@ actions! {
     Games => "games", "past polls and instant wins of this show";
     Export => "export_viewer", "on a viewer card: export the viewer to a file (Art. 15/20)";
     Requests => "rights_requests", "list data-protection requests, soonest due";
+    Rules => "rules", "moderation rules: list, add, remove, test a sentence";
     Messages => "messages", "read the last status messages in full";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
@@ -297,6 +298,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("L", Action::Games),
     ("X", Action::Export),
     ("Q", Action::Requests),
+    ("M", Action::Rules),
     ("m", Action::Messages),
     ("?", Action::Help),
     ("q", Action::Quit),

@@ -39,6 +39,7 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Redraw => CommandKind::Redraw,
         Action::Export => CommandKind::ExportViewer,
         Action::Requests => CommandKind::RightsRequests,
+        Action::Rules => CommandKind::Rules,
         Action::FocusNext
         | Action::FocusPrev
         | Action::MoveDown
@@ -93,6 +94,10 @@ mod tests {
         assert!(!allows(StaffRole::Moderator, Action::Poll));
         assert!(!allows(StaffRole::Support, Action::InstantWin));
         assert!(allows(StaffRole::Moderator, Action::Games));
+        assert!(allows(StaffRole::Moderator, Action::Rules));
+        assert!(
+            !allows(StaffRole::Host, Action::Rules) && !allows(StaffRole::Support, Action::Rules)
+        );
         assert!(!sees_hold_queue(StaffRole::Host));
         assert!(sees_contact(StaffRole::Support) && !sees_contact(StaffRole::Moderator));
     }

@@ -29,6 +29,7 @@ use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 use super::rights::{ExportSaved, Rights, SaveExport};
 
 mod rights_requests;
+mod rules;
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -874,6 +875,11 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
         ServerFrame::RightsRequests { id, requests } => {
             rights_requests::on_requests(state, &id, requests);
         }
+        ServerFrame::Rules { id, rules } => rules::on_rules(state, &id, rules),
+        // The editor tests sentences itself (same engine, same rules).
+        ServerFrame::RuleTest { id, .. } => {
+            state.pending.remove(&id);
+        }
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
         }
@@ -944,6 +950,9 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         | Event::InstantWinOpened { .. }
         | Event::InstantWinEntries { .. }
         | Event::InstantWinDrawn { .. }) => on_game_event(state, at, event),
+        event @ (Event::RuleAdded { .. }
+        | Event::RuleRemoved { .. }
+        | Event::MessageFlagged { .. }) => rules::on_rule_event(state, at, event),
         event => on_chat_event(state, at, event),
     }
     state.fix_selections(&before);
@@ -1458,7 +1467,7 @@ fn shown_name(state: &Console, viewer_id: &ViewerId) -> Option<String> {
 }
 
 fn on_error(state: &mut Console, err: &ErrorFrame) {
-    if rights_requests::on_error(state, err) {
+    if rights_requests::on_error(state, err) || rules::on_error(state, err) {
         return;
     }
     // A refused first step drops its follow-up, and the note says so.
@@ -1569,6 +1578,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Requests => rights_requests::open_requests(state),
+        Action::Rules => rules::open_rules(state),
         Action::Help
         | Action::Messages
         | Action::Quit
@@ -2070,6 +2080,10 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
                 rights_requests::sent(state, &effect, &name);
             }
             return vec![effect];
+        }
+        Outcome::SendStay { command, summary } => {
+            state.popup = Some(popup);
+            return vec![state.send(command, summary)];
         }
         Outcome::Quit => return vec![Effect::Quit],
         Outcome::Filter(filter) => apply_filter(state, filter),

@@ -408,6 +408,8 @@ impl ViewerSession {
             | ServerFrame::SnapshotEnd { .. }
             | ServerFrame::Reload { .. }
             | ServerFrame::ViewerCard { .. }
+            | ServerFrame::Rules { .. }
+            | ServerFrame::RuleTest { .. }
             | ServerFrame::ViewerExport { .. }
             | ServerFrame::RightsRequests { .. } => {}
         }

@@ -42,7 +42,8 @@ use super::moderation::Moderation;
 use super::session::{History, Principal, Reply, Session, SessionBounds, ViewerProfile};
 use crate::protocol::{
     ChatEntry, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event, EventFrame,
-    MessageId, Millis, PROTOCOL_VERSION, Resume, Role, ServerFrame, ViewerId, Welcome, WhoAmI,
+    MessageId, Millis, PROTOCOL_VERSION, Resume, Role, RuleView, ServerFrame, ViewerId, Welcome,
+    WhoAmI,
 };
 use crate::store::contact::{ContactField, FieldChange};
 use crate::store::{
@@ -354,11 +355,12 @@ fn restore_session(
 ) -> Result<Session, StoreError> {
     let stored = store.snapshot(&config.live, config.limits.recent_in_snapshot)?;
     let games = store.games(&config.live)?;
+    let rules = live_rules(store, config)?;
     let mut session = Session::restore(
         head,
         stored,
         config.settings.clone(),
-        Moderation::new(&config.blocked_terms),
+        Moderation::from_views(rules),
         SessionBounds {
             recent: config.limits.recent_in_snapshot,
             open_questions_in_snapshot: config.limits.open_questions_in_snapshot,
@@ -369,6 +371,22 @@ fn restore_session(
         Millis::try_from(config.limits.game_second.as_millis().max(1)).unwrap_or(Millis::MAX);
     session.restore_games(games, second_ms);
     Ok(session)
+}
+
+/// The live's rules as stored; a live that never had any starts on the
+/// brand's defaults, stored now so that what moderators change later is
+/// what a restart finds.
+fn live_rules(store: &mut dyn Store, config: &HubConfig) -> Result<Vec<RuleView>, StoreError> {
+    if let Some(rules) = store.rules(&config.live)? {
+        return Ok(rules);
+    }
+    let defaults = Moderation::defaults(
+        &config.blocked_terms,
+        &config.default_rules,
+        config.clock.now(),
+    );
+    store.seed_rules(&config.live, &defaults)?;
+    Ok(defaults)
 }
 
 /// Runs synchronous store work from the actor task. On a multi-threaded
@@ -832,6 +850,20 @@ impl SessionActor {
                 (frame, None)
             }
             Reply::ViewerExport { viewer_id } => (self.viewer_export(live, id, &viewer_id), None),
+            Reply::Rules(rules) => (
+                ServerFrame::Rules {
+                    id: id.clone(),
+                    rules,
+                },
+                None,
+            ),
+            Reply::RuleTest(firings) => (
+                ServerFrame::RuleTest {
+                    id: id.clone(),
+                    firings,
+                },
+                None,
+            ),
             Reply::RightsRequests => {
                 let frame = match self.store.open_requests() {
                     Ok(open) => ServerFrame::RightsRequests {

@@ -21,6 +21,10 @@ pub struct HubConfig {
     /// Terms that put a viewer message in the hold queue (case-insensitive,
     /// whole words). Empty means no term is blocked.
     pub blocked_terms: Vec<String>,
+    /// The brand's other default rules for a new live (block and flag
+    /// terms, regexes, the link policy), after the blocked terms. A live
+    /// that already has rules in the store keeps its own.
+    pub default_rules: Vec<super::moderation::DefaultRule>,
     /// The time the live session runs on: the timestamps of what it
     /// decides, poll deadlines and entry windows. The system clock, except
     /// in tests that move time by hand.
@@ -39,6 +43,7 @@ impl HubConfig {
             limits: Limits::default(),
             settings: Settings::default(),
             blocked_terms: default_blocked_terms(),
+            default_rules: Vec::new(),
             clock: Clock::system(),
             retention: crate::store::RetentionPolicy::default(),
         }

@@ -1,19 +1,39 @@
 //! The hub's use of the moderation engine on every viewer message, after
-//! sanitising and before persisting: personal data is masked and held
-//! first, then the live's rules ([`crate::moderation`]) judge the line.
-//! Held messages reach staff only, until a moderator releases them.
+//! sanitising and before persisting: the live's rules
+//! ([`crate::moderation`]) judge the line, and personal data is masked and
+//! held. A **block** rule refuses the message (nobody else sees it), a
+//! **hold** rule (or personal data) puts it in the hold queue, a **flag**
+//! rule delivers it and marks it for staff.
 //!
-//! It stays here, thin, rather than in the engine: masking and the
-//! protocol's `HoldReason` are the hub's business; the engine is pure
-//! rules and knows neither.
+//! It stays here, thin, rather than in the engine: masking, the wire
+//! names of rules ([`RuleView`]) and the protocol's `HoldReason` are the
+//! hub's business; the engine is pure rules and knows neither.
 //!
-//! Today the hub compiles its blocked-terms list into hold rules only.
-//! The engine's block and flag actions need protocol frames (a refusal
-//! for the sender, a staff-only mark) and are not wired yet.
+//! A live's rules start from the brand's defaults ([`DefaultRule`], the
+//! `[rules]` keys of the brand file) and are then edited live
+//! (`rule_add`, `rule_remove`); the session owns one [`Moderation`] and
+//! the store keeps its rules (`store::rules`).
+//!
+//! Shield's stricter preset is an *overlay*: [`Moderation::review_with`]
+//! also evaluates an extra compiled [`RuleSet`] and the strongest verdict of
+//! both wins. "Links off" is an overlay rule `Matcher::Links(NoLinks)`: it
+//! refuses every link the live's own link policy refuses, and more.
 
-use crate::moderation::{Action, Matcher, Rule, RuleSet};
+use crate::moderation::{Action, LinkPolicy, Matcher, Rule, RuleError, RuleSet, Verdict};
 use crate::privacy::{detect_personal_data, mask_detections};
-use crate::protocol::{HoldReason, Millis};
+use crate::protocol::{HoldReason, Millis, RuleAction, RuleFiring, RuleType, RuleView};
+
+/// The longest rule pattern, in bytes: a term or a regex a moderator
+/// types, or an allow-list of a few dozen domains.
+pub const MAX_PATTERN_BYTES: usize = 1000;
+
+/// A rule every new live starts with (the brand file's `[rules]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultRule {
+    pub kind: RuleType,
+    pub pattern: String,
+    pub action: RuleAction,
+}
 
 /// The outcome of reviewing one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,56 +43,244 @@ pub struct Review {
     pub text: String,
     /// Why the message waits in the hold queue, if it does.
     pub hold: Option<HoldReason>,
+    /// The rule that decided, if one fired: a block refuses the message,
+    /// a flag delivers it marked for staff, a hold is `hold` above.
+    pub verdict: Option<Verdict>,
 }
 
-/// The compiled rules of one hub.
+/// The rules of one live, as written and compiled.
 #[derive(Debug, Clone, Default)]
 pub struct Moderation {
+    views: Vec<RuleView>,
     rules: RuleSet,
 }
 
+/// The engine's action for a wire action.
+pub fn engine_action(action: RuleAction) -> Action {
+    match action {
+        RuleAction::Block => Action::Block,
+        RuleAction::Hold => Action::Hold,
+        RuleAction::Flag => Action::Flag,
+    }
+}
+
+/// The wire action of an engine action.
+pub fn wire_action(action: Action) -> RuleAction {
+    match action {
+        Action::Block => RuleAction::Block,
+        Action::Hold => RuleAction::Hold,
+        Action::Flag => RuleAction::Flag,
+    }
+}
+
+/// The wire kind of an engine rule kind.
+pub fn wire_kind(kind: crate::moderation::RuleKind) -> RuleType {
+    match kind {
+        crate::moderation::RuleKind::Term => RuleType::Term,
+        crate::moderation::RuleKind::Regex => RuleType::Regex,
+        crate::moderation::RuleKind::Link => RuleType::LinkPolicy,
+    }
+}
+
+/// A link policy as written: `none`, `all`, or domains separated by
+/// spaces or commas.
+fn link_policy(pattern: &str) -> LinkPolicy {
+    match pattern.trim().to_ascii_lowercase().as_str() {
+        "none" => LinkPolicy::NoLinks,
+        "all" => LinkPolicy::AllLinks,
+        list => LinkPolicy::AllowList(
+            list.split([',', ' '])
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+    }
+}
+
+/// The engine rule a wire rule stands for.
+pub fn engine_rule(view: &RuleView) -> Rule {
+    let matcher = match view.kind {
+        RuleType::Term => Matcher::Term(view.pattern.clone()),
+        RuleType::Regex => Matcher::Regex(view.pattern.clone()),
+        RuleType::LinkPolicy => Matcher::Links(link_policy(&view.pattern)),
+    };
+    Rule {
+        expires_at: view.expires_at,
+        ..Rule::new(view.rule_id, matcher, engine_action(view.action))
+    }
+}
+
 impl Moderation {
-    /// Compiles the blocked-terms list into hold rules. Terms match as
-    /// whole words (so "idiot" does not hold "idiotproof" and a brand name
-    /// containing a short term stays clean), case-, accent-, width- and
+    /// Compiles the blocked-terms list into hold rules (what a live starts
+    /// with when the brand sets nothing else). Terms match as whole words
+    /// (so "idiot" does not hold "idiotproof" and a brand name containing
+    /// a short term stays clean), case-, accent-, width- and
     /// leetspeak-insensitively, with `*` wildcards at either end. Blank
     /// entries are ignored; a malformed one (`a*b`) is skipped with a
     /// warning rather than leaving the hub with no rules at all.
     pub fn new(blocked_terms: &[String]) -> Self {
-        let mut rules = Vec::new();
-        for term in blocked_terms.iter().filter(|t| !t.trim().is_empty()) {
-            let id = u32::try_from(rules.len()).unwrap_or(u32::MAX);
-            let rule = Rule::new(id, Matcher::Term(term.clone()), Action::Hold);
-            match RuleSet::compile(vec![rule.clone()]) {
-                Ok(_) => rules.push(rule),
-                Err(error) => tracing::warn!(%error, "blocked term skipped"),
-            }
+        Self::from_views(Self::defaults(blocked_terms, &[], 0))
+    }
+
+    /// The rules a new live starts with: the blocked terms as hold rules,
+    /// then the brand's other defaults, numbered from 1.
+    pub fn defaults(blocked_terms: &[String], extra: &[DefaultRule], now: Millis) -> Vec<RuleView> {
+        let terms = blocked_terms.iter().map(|t| DefaultRule {
+            kind: RuleType::Term,
+            pattern: t.clone(),
+            action: RuleAction::Hold,
+        });
+        terms
+            .chain(extra.iter().cloned())
+            .filter(|r| !r.pattern.trim().is_empty())
+            .zip(1u32..)
+            .map(|(r, rule_id)| RuleView {
+                rule_id,
+                kind: r.kind,
+                pattern: r.pattern,
+                action: r.action,
+                expires_at: None,
+                created_by: None,
+                created_at: now,
+            })
+            .collect()
+    }
+
+    /// The live's rules as stored. One that no longer compiles (a stored
+    /// regex a newer build refuses) is skipped with a warning, so the
+    /// others still apply.
+    pub fn from_views(views: Vec<RuleView>) -> Self {
+        let all: Vec<Rule> = views.iter().map(engine_rule).collect();
+        if let Ok(rules) = RuleSet::compile(all) {
+            return Self { views, rules };
         }
-        // Each rule compiled alone, so together they do too.
-        let rules = RuleSet::compile(rules).unwrap_or_default();
-        Self { rules }
+        let views: Vec<RuleView> = views
+            .into_iter()
+            .filter(|v| match RuleSet::compile(vec![engine_rule(v)]) {
+                Ok(_) => true,
+                Err(error) => {
+                    tracing::warn!(%error, rule = v.rule_id, "moderation rule skipped");
+                    false
+                }
+            })
+            .collect();
+        // Each rule compiled alone and ids are unique, so together they do too.
+        let rules = RuleSet::compile(views.iter().map(engine_rule).collect()).unwrap_or_default();
+        Self { views, rules }
+    }
+
+    /// The live's rules, oldest first (expired ones until [`Self::expire`]).
+    pub fn rules(&self) -> &[RuleView] {
+        &self.views
+    }
+
+    /// The id the next added rule gets.
+    pub fn next_id(&self) -> u32 {
+        self.views
+            .iter()
+            .map(|v| v.rule_id)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1)
+    }
+
+    /// Adds a rule: from the next message on, it applies. A rule that does
+    /// not compile (an invalid or too large regex, a bad domain) is refused
+    /// with the engine's message and changes nothing.
+    pub fn add(&mut self, view: RuleView) -> Result<(), RuleError> {
+        RuleSet::compile(vec![engine_rule(&view)])?;
+        let mut all: Vec<Rule> = self.views.iter().map(engine_rule).collect();
+        all.push(engine_rule(&view));
+        self.rules = RuleSet::compile(all)?;
+        self.views.push(view);
+        Ok(())
+    }
+
+    /// Removes a rule; `None` when the live has no such rule.
+    pub fn remove(&mut self, rule_id: u32) -> Option<RuleView> {
+        let at = self.views.iter().position(|v| v.rule_id == rule_id)?;
+        let removed = self.views.remove(at);
+        self.recompile();
+        Some(removed)
+    }
+
+    /// Removes and returns the rules that expired by `now`.
+    pub fn expire(&mut self, now: Millis) -> Vec<RuleView> {
+        let (gone, kept): (Vec<RuleView>, Vec<RuleView>) = std::mem::take(&mut self.views)
+            .into_iter()
+            .partition(|v| v.expires_at.is_some_and(|end| end <= now));
+        self.views = kept;
+        if !gone.is_empty() {
+            self.recompile();
+        }
+        gone
+    }
+
+    fn recompile(&mut self) {
+        // A subset of rules that compiled together compiles too.
+        self.rules =
+            RuleSet::compile(self.views.iter().map(engine_rule).collect()).unwrap_or_default();
+    }
+
+    /// Every rule that fires on `text` at `now`, the one that decides
+    /// first, each with what it matched: the rules editor's test line.
+    pub fn test(&self, text: &str, now: Millis) -> Vec<RuleFiring> {
+        let decides = self.rules.evaluate(text, now);
+        let mut all = self.rules.verdicts(text, now);
+        all.sort_by_key(|v| (Some(v) != decides.as_ref(), v.span.start, v.rule));
+        all.into_iter()
+            .map(|v| RuleFiring {
+                rule_id: v.rule.0,
+                kind: wire_kind(v.kind),
+                action: wire_action(v.action),
+                matched: text.get(v.span.clone()).unwrap_or_default().to_owned(),
+                start: v.span.start,
+                end: v.span.end,
+            })
+            .collect()
     }
 
     /// Reviews an already sanitised viewer message at `now` (rules can
     /// expire).
     pub fn review(&self, text: &str, now: Millis) -> Review {
+        self.review_with(text, now, None)
+    }
+
+    /// [`Self::review`] with an overlay of extra rules (Shield's stricter
+    /// preset): the strongest verdict of the live's rules and the overlay
+    /// wins. A block wins over personal data; personal data is held
+    /// (masked) over a flag or another hold.
+    pub fn review_with(&self, text: &str, now: Millis, overlay: Option<&RuleSet>) -> Review {
+        let verdict = [
+            self.rules.evaluate(text, now),
+            overlay.and_then(|o| o.evaluate(text, now)),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|v| (std::cmp::Reverse(v.action), v.span.start));
+        if verdict.as_ref().is_some_and(|v| v.action == Action::Block) {
+            return Review {
+                text: text.to_owned(),
+                hold: None,
+                verdict,
+            };
+        }
         let detections = detect_personal_data(text);
         if !detections.is_empty() {
             return Review {
                 text: mask_detections(text, &detections),
                 hold: Some(HoldReason::PersonalData),
+                verdict: None,
             };
         }
-        let hold = self
-            .rules
-            .evaluate(text, now)
-            .map(|verdict| match verdict.action {
-                // The hub builds hold rules only (see the module doc).
-                Action::Hold | Action::Block | Action::Flag => HoldReason::BlockedTerm,
-            });
+        let hold = verdict
+            .as_ref()
+            .filter(|v| v.action == Action::Hold)
+            .map(|_| HoldReason::BlockedTerm);
         Review {
             text: text.to_owned(),
             hold,
+            verdict,
         }
     }
 }

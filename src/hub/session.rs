@@ -15,6 +15,9 @@
 //! so no client ever saw an event that is not durable.
 
 mod erasure;
+mod rules;
+
+pub use rules::MAX_RULE_EXPIRY_SECS;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -22,6 +25,7 @@ use super::engagement::{Engagement, Step};
 use super::moderation::{Moderation, Review};
 use super::rate_limit::RateLimiter;
 use crate::instant_win::InstantWinSpec;
+use crate::moderation::Action;
 use crate::poll::PollSpec;
 use crate::privacy::{grapheme_count, sanitize, sanitize_name};
 use crate::protocol::{
@@ -150,6 +154,10 @@ pub enum Reply {
     ViewerExport { viewer_id: ViewerId },
     /// The actor reads the requests log's open entries.
     RightsRequests,
+    /// The live's rules in force, answered to the sender only.
+    Rules(Vec<crate::protocol::RuleView>),
+    /// What a tested sentence fires, answered to the sender only.
+    RuleTest(Vec<crate::protocol::RuleFiring>),
 }
 
 impl Decision {
@@ -381,11 +389,14 @@ impl Session {
     /// What time did by `now` (deadlines, throttled tallies): one decision
     /// per step, each with its events numbered, its facts and its audit.
     pub fn clock(&mut self, now: Millis) -> Vec<Decision> {
-        self.games
+        let mut decisions: Vec<Decision> = self
+            .games
             .clock(now)
             .into_iter()
             .map(|step| self.step(step, now))
-            .collect()
+            .collect();
+        decisions.extend(self.expire_rules(now));
+        decisions
     }
 
     fn step(&mut self, step: Step, now: Millis) -> Decision {
@@ -464,6 +475,10 @@ impl Session {
     }
 
     /// The rule of each command, once its sender may send it.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per command, flat on purpose"
+    )]
     fn apply(
         &mut self,
         who: &Principal,
@@ -568,6 +583,10 @@ impl Session {
                 exclude,
                 reason,
             } => self.redraw(who, *draw_id, exclude, reason, now),
+            Command::RuleAdd { .. }
+            | Command::RuleRemove { .. }
+            | Command::Rules
+            | Command::RuleTest { .. } => self.rules_command(who, command, now),
         }
     }
 
@@ -727,6 +746,7 @@ impl Session {
             self.check_sanctions(&v.id, now)?;
         }
         let text = self.clean_text(raw)?;
+        let mut flagged = None;
         let (text, visibility) = match who {
             Principal::Viewer(v) => {
                 if let Err(wait_ms) = self.rate.take(&v.id, &self.settings, now) {
@@ -741,7 +761,22 @@ impl Session {
                     };
                     return Err(Refusal::new(ErrorCode::RateLimited, message).retry_after(wait_ms));
                 }
-                let Review { text, hold } = self.moderation.review(&text, now);
+                let Review {
+                    text,
+                    hold,
+                    verdict,
+                } = self.moderation.review(&text, now);
+                match verdict.map(|v| (v.action, v)) {
+                    // Nothing is stored nor shown: only the sender hears.
+                    Some((Action::Block, _)) => {
+                        return Err(Refusal::new(
+                            ErrorCode::Blocked,
+                            "your message was not posted: it breaks this live's rules",
+                        ));
+                    }
+                    Some((Action::Flag, v)) if hold.is_none() => flagged = Some(v),
+                    _ => {}
+                }
                 let visibility = match hold {
                     Some(reason) => Visibility::Held { reason },
                     None => Visibility::Visible,
@@ -752,7 +787,17 @@ impl Session {
             Principal::Staff { .. } => (text, Visibility::Visible),
         };
         let message = self.new_message(who, text, question, None, visibility, now);
-        let mut d = self.emit(vec![Event::Message { message }], now);
+        let mut events = Vec::with_capacity(2);
+        if let Some(v) = flagged {
+            // Staff-only, right behind the message viewers get unmarked.
+            events.push(Event::MessageFlagged {
+                message_id: message.id,
+                rule_id: v.rule.0,
+                kind: super::moderation::wire_kind(v.kind),
+            });
+        }
+        events.insert(0, Event::Message { message });
+        let mut d = self.emit(events, now);
         d.audit = Self::audit(who, "say", "", "", now);
         Ok(d)
     }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::rules::{RuleAction, RuleType};
 use super::types::{ConsentChannel, ConsentPurpose, Contact, MessageId, ViewerId};
 
 /// The longest slow mode gap a `slow_mode` command may set: an hour. A
@@ -230,6 +231,27 @@ commands! {
         exclude: Vec<ViewerId>,
         reason: String,
     },
+
+    // ── moderation rules (moderator, admin) ─────────────────────────────
+    /// Add a rule to the live: it applies from the next message. An
+    /// invalid regex is refused with the parser's message. Answered with an
+    /// `ack`; staff get `rule_added`.
+    RuleAdd = "rule_add" {
+        kind: RuleType,
+        pattern: String,
+        action: RuleAction,
+        /// Seconds until it stops applying, on the live's clock; absent is
+        /// permanent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_in_secs: Option<u32>,
+    },
+    /// Remove a rule; staff get `rule_removed`.
+    RuleRemove = "rule_remove" { rule_id: u32 },
+    /// The live's rules; answered, to the sender only, with a `rules` frame.
+    Rules = "rules",
+    /// Which rules would fire on `text`, and why; answered, to the sender
+    /// only, with a `rule_test` frame. Nothing is posted nor stored.
+    RuleTest = "rule_test" { text: String },
 }
 
 impl Command {
@@ -248,6 +270,10 @@ impl std::fmt::Display for CommandKind {
 /// One command of every kind, in [`CommandKind::ALL`] order, for tests that
 /// must cover them all.
 #[cfg(test)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one example per command, flat on purpose"
+)]
 pub(crate) fn one_of_each() -> Vec<Command> {
     let viewer = || ViewerId("v".into());
     vec![
@@ -344,6 +370,17 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             draw_id: 1,
             exclude: Vec::new(),
             reason: "r".into(),
+        },
+        Command::RuleAdd {
+            kind: RuleType::Term,
+            pattern: "arnaq*".into(),
+            action: RuleAction::Hold,
+            expires_in_secs: Some(3600),
+        },
+        Command::RuleRemove { rule_id: 1 },
+        Command::Rules,
+        Command::RuleTest {
+            text: "une arnaque".into(),
         },
     ]
 }

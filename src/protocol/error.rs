@@ -43,6 +43,9 @@ pub enum ErrorCode {
     Full,
     /// Something failed in the hub; retrying may help.
     Internal,
+    /// A moderation rule blocks the message: it was not posted and nobody
+    /// else saw it.
+    Blocked,
 }
 
 impl ErrorCode {
@@ -80,6 +83,7 @@ impl ErrorCode {
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Full => "full",
             ErrorCode::Internal => "internal",
+            ErrorCode::Blocked => "blocked",
         }
     }
 }

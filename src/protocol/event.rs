@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::rules::{RuleType, RuleView};
 use super::types::{
     Actor, ChatMessage, DrawView, Epoch, MessageId, Millis, PollView, Role, Seq, Tombstone,
     ViewerId, Winner,
@@ -183,6 +184,25 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Actor>,
     },
+
+    /// Staff only: a moderation rule was added to the live (`rule_add`).
+    RuleAdded {
+        rule: RuleView,
+    },
+    /// Staff only: a rule stopped applying, removed by `by` or, without
+    /// `by`, because it expired on the live's clock.
+    RuleRemoved {
+        rule_id: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
+    },
+    /// Staff only: the message just delivered matched a `flag` rule.
+    /// Viewers received the message, never the mark.
+    MessageFlagged {
+        message_id: MessageId,
+        rule_id: u32,
+        kind: RuleType,
+    },
 }
 
 impl Event {
@@ -212,6 +232,9 @@ impl Event {
             Event::InstantWinOpened { .. } => "instant_win_opened",
             Event::InstantWinEntries { .. } => "instant_win_entries",
             Event::InstantWinDrawn { .. } => "instant_win_drawn",
+            Event::RuleAdded { .. } => "rule_added",
+            Event::RuleRemoved { .. } => "rule_removed",
+            Event::MessageFlagged { .. } => "message_flagged",
         }
     }
 
@@ -243,7 +266,11 @@ impl Event {
                 }
                 self.clone()
             }
-            Event::ViewerTimedOut { .. } | Event::ViewerBanned { .. } => return None,
+            Event::ViewerTimedOut { .. }
+            | Event::ViewerBanned { .. }
+            | Event::RuleAdded { .. }
+            | Event::RuleRemoved { .. }
+            | Event::MessageFlagged { .. } => return None,
             Event::SanctionLifted {
                 viewer_id,
                 lifted,

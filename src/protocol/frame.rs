@@ -6,6 +6,7 @@ use super::command::{CommandFrame, CommandId};
 use super::error::{ErrorCode, ErrorFrame};
 use super::event::EventFrame;
 use super::rights::{RightsRequest, ViewerExport};
+use super::rules::{RuleFiring, RuleView};
 use super::types::{
     ChatEntry, ChatMessage, Contact, DrawState, Epoch, PollState, Role, Seq, Snapshot, StaffAction,
     ViewerCard, ViewerId, Winner,
@@ -101,6 +102,19 @@ pub enum ServerFrame {
         id: CommandId,
         requests: Vec<RightsRequest>,
     },
+    /// The answer to `rules`, to the sender only: the live's rules in
+    /// force (expired ones are gone), oldest first.
+    Rules {
+        id: CommandId,
+        rules: Vec<RuleView>,
+    },
+    /// The answer to `rule_test`, to the sender only: every rule that
+    /// fires on the sentence, the one that decides first; empty when it
+    /// would pass.
+    RuleTest {
+        id: CommandId,
+        firings: Vec<RuleFiring>,
+    },
     /// The hub is about to close this connection, and why.
     Bye {
         code: ErrorCode,
@@ -122,6 +136,8 @@ impl ServerFrame {
             ServerFrame::ViewerCard { .. } => "viewer_card",
             ServerFrame::ViewerExport { .. } => "viewer_export",
             ServerFrame::RightsRequests { .. } => "rights_requests",
+            ServerFrame::Rules { .. } => "rules",
+            ServerFrame::RuleTest { .. } => "rule_test",
             ServerFrame::Bye { .. } => "bye",
         }
     }

@@ -11,6 +11,7 @@
 //! | `error` | [`ErrorCode`], [`ErrorFrame`] and [`CloseCode`] |
 //! | `refusal` | [`Refusal`]: the hub's "no" to a command, code, message and when to retry |
 //! | `rights` | [`RightsRequest`] and [`ViewerExport`]: what support gets for data-protection requests |
+//! | `rules` | [`RuleView`], [`RuleType`], [`RuleAction`], [`RuleFiring`]: a live's moderation rules, staff only |
 //! | `types` | the values frames carry: ids, roles, messages, snapshots |
 //!
 //! Shape of a connection (see `docs/protocol.md` for one example per frame):
@@ -24,6 +25,7 @@
 //!   ── command {id, command} ─▶
 //!   ◀─ ack {id, seq?} | error {id, code, message, temporary, retry_after_ms?} | viewer_card {id, card}
 //!      | viewer_export {id, export} | rights_requests {id, requests}
+//!      | rules {id, rules} | rule_test {id, firings}
 //! ```
 //!
 //! Invariants the hub upholds and clients may rely on:
@@ -43,6 +45,7 @@ mod frame;
 pub mod permissions;
 mod refusal;
 mod rights;
+mod rules;
 mod types;
 
 pub use command::{Command, CommandFrame, CommandId, CommandKind, MAX_SLOW_MODE_SECS};
@@ -54,6 +57,7 @@ pub use frame::{
 };
 pub use refusal::Refusal;
 pub use rights::{RightsRequest, ViewerExport};
+pub use rules::{RuleAction, RuleFiring, RuleType, RuleView};
 pub use types::*;
 
 /// The protocol version this build speaks. A hub refuses a `hello` with any

@@ -20,13 +20,19 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         CommandKind::Pin | CommandKind::Unpin | CommandKind::SlowMode => {
             &[Staff(Host), Staff(Moderator), Staff(Admin)]
         }
-        // Whoever may sanction a viewer may lift the sanction.
+        // Whoever may sanction a viewer may lift the sanction. The live's
+        // rules are the moderators' tools too: a host runs the show,
+        // support answers requests; neither edits nor reads the rules.
         CommandKind::Hide
         | CommandKind::Release
         | CommandKind::Timeout
         | CommandKind::Ban
         | CommandKind::Unban
-        | CommandKind::LiftTimeout => &[Staff(Moderator), Staff(Admin)],
+        | CommandKind::LiftTimeout
+        | CommandKind::RuleAdd
+        | CommandKind::RuleRemove
+        | CommandKind::Rules
+        | CommandKind::RuleTest => &[Staff(Moderator), Staff(Admin)],
         CommandKind::Redact | CommandKind::RectifyViewer | CommandKind::EraseViewer => {
             &[Staff(Support), Staff(Admin)]
         }
@@ -130,6 +136,9 @@ mod tests {
             assert!(allows(support, kind) && !allows(host, kind) && !allows(moderator, kind));
         }
         assert!(sees_contact(support) && !sees_contact(moderator) && !sees_contact(host));
+        for kind in [RuleAdd, RuleRemove, Rules, RuleTest] {
+            assert!(allows(moderator, kind) && !allows(host, kind) && !allows(support, kind));
+        }
     }
 
     #[test]

@@ -286,6 +286,24 @@ const STEPS: &[&str] = &[
     ALTER TABLE viewers ADD COLUMN first_name_rectified INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE viewers ADD COLUMN pseudonym_rectified INTEGER NOT NULL DEFAULT 0;
     ",
+    // 8: moderation rules per live (issue 10, see store::rules).
+    r"
+    -- Kept by the rule_added / rule_removed events; a removed or expired
+    -- rule keeps its row (removed_at), so defaults are seeded only once.
+    CREATE TABLE rules (
+        live_id          INTEGER NOT NULL REFERENCES lives(id),
+        rule_id          INTEGER NOT NULL,
+        kind             TEXT NOT NULL CHECK (kind IN ('term', 'regex', 'link_policy')),
+        pattern          TEXT NOT NULL,
+        action           TEXT NOT NULL CHECK (action IN ('block', 'hold', 'flag')),
+        expires_at       INTEGER,
+        created_by_name  TEXT,
+        created_by_role  TEXT,
+        created_at       INTEGER NOT NULL,
+        removed_at       INTEGER,
+        PRIMARY KEY (live_id, rule_id)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

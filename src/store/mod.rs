@@ -59,6 +59,7 @@ pub mod games;
 mod migrations;
 pub mod requests;
 pub mod retention;
+mod rules;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -549,5 +550,26 @@ pub trait Store: Send + 'static {
     /// the log is the data dir's, not a live's).
     fn open_requests(&mut self) -> Result<Vec<requests::PrivacyRequest>, StoreError> {
         Err(StoreError::Unsupported("keep a requests log"))
+    }
+
+    /// The live's moderation rules in force (`rule_added` events, minus
+    /// `rule_removed` ones), oldest first; `None` when the live never had
+    /// one, so the hub starts it on the brand's defaults. A store that
+    /// keeps no rules always says `None`.
+    fn rules(&mut self, live: &str) -> Result<Option<Vec<crate::protocol::RuleView>>, StoreError> {
+        let _ = live;
+        Ok(None)
+    }
+
+    /// Stores the brand's default rules for a live that never had any
+    /// ([`Store::rules`] said `None`). A store that keeps no rules ignores
+    /// them: the hub then runs on the defaults after each restart.
+    fn seed_rules(
+        &mut self,
+        live: &str,
+        defaults: &[crate::protocol::RuleView],
+    ) -> Result<(), StoreError> {
+        let _ = (live, defaults);
+        Ok(())
     }
 }

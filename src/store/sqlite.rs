@@ -39,6 +39,7 @@ use super::contact::{
 use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
 use super::migrations;
 use super::retention::{RetentionPolicy, SweepReport, cutoff};
+use super::rules::insert_rule;
 use super::{
     CommandOutcome, Commit, LiveHead, NameCorrection, RECENT_STAFF_ACTIONS, Store, StoreError,
     StoredSnapshot, StoredViewer, VIEWER_CARD_RECENT, ViewerRecord, WorkingSet,
@@ -628,7 +629,16 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         | Event::PollCleared { .. }
         | Event::InstantWinOpened { .. }
         | Event::InstantWinEntries { .. }
-        | Event::InstantWinDrawn { .. } => {}
+        | Event::InstantWinDrawn { .. }
+        | Event::MessageFlagged { .. } => {}
+        Event::RuleAdded { rule } => insert_rule(tx, live_id, rule)?,
+        Event::RuleRemoved { rule_id, .. } => {
+            tx.prepare_cached(
+                "UPDATE rules SET removed_at = ?3 WHERE live_id = ?1 AND rule_id = ?2 \
+                 AND removed_at IS NULL",
+            )?
+            .execute(params![live_id, rule_id, frame.at])?;
+        }
     }
     Ok(())
 }
@@ -1256,6 +1266,20 @@ impl ContactRow<'_> {
 }
 
 impl Store for SqliteStore {
+    fn rules(&mut self, live: &str) -> Result<Option<Vec<crate::protocol::RuleView>>, StoreError> {
+        let live_id = self.live_id(live)?;
+        super::rules::load_rules(&self.conn, live_id)
+    }
+
+    fn seed_rules(
+        &mut self,
+        live: &str,
+        defaults: &[crate::protocol::RuleView],
+    ) -> Result<(), StoreError> {
+        let live_id = self.live_id(live)?;
+        super::rules::seed_rules(&mut self.conn, live_id, defaults)
+    }
+
     fn open_live(&mut self, live: &str) -> Result<LiveHead, StoreError> {
         if !self.lives.contains_key(live) {
             let tx = self.conn.transaction()?;

@@ -394,6 +394,8 @@ fn answers(frame: &ServerFrame, id: &str) -> bool {
     match frame {
         ServerFrame::Ack { id: a, .. }
         | ServerFrame::ViewerCard { id: a, .. }
+        | ServerFrame::Rules { id: a, .. }
+        | ServerFrame::RuleTest { id: a, .. }
         | ServerFrame::Error(ErrorFrame { id: Some(a), .. }) => a.0 == id,
         _ => false,
     }

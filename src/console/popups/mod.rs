@@ -17,6 +17,7 @@
 //! | [`games_list`] | this show's polls and instant wins |
 //! | [`game_forms`] | the poll, instant-win and re-draw forms |
 //! | [`rectify_form`] | a viewer's new first name and pseudonym (Art. 16), then a confirmation |
+//! | [`rules`] | the live's moderation rules: list, add, remove, and a test line |
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
 
 pub mod confirm;
@@ -29,6 +30,7 @@ pub mod popup_box;
 pub mod prompt;
 pub mod rectify_form;
 pub mod requests;
+pub mod rules;
 pub mod sanction;
 pub mod viewer_card;
 
@@ -90,6 +92,9 @@ pub enum Outcome {
     Open(Popup),
     /// The popup closes and this command is sent.
     Send { command: Command, summary: String },
+    /// This command is sent and the popup stays open (the rules editor
+    /// adds and removes rules while it shows them).
+    SendStay { command: Command, summary: String },
     /// The user confirmed quitting.
     Quit,
     /// The filter prompt's answer (`None` shows everything).
@@ -122,6 +127,8 @@ pub enum Popup {
     ExportResult(export_result::ExportView),
     /// The open data-protection requests.
     Requests(requests::RequestsView),
+    /// The live's moderation rules.
+    Rules(rules::RulesEditor),
 }
 
 impl Popup {
@@ -146,6 +153,7 @@ impl Popup {
             Popup::Log(p) => p.on_key(key, ctx.keymap()),
             Popup::ExportResult(p) => p.on_key(key, ctx),
             Popup::Requests(p) => p.on_key(key, ctx),
+            Popup::Rules(p) => p.on_key(key, ctx),
         }
     }
 
@@ -159,6 +167,11 @@ impl Popup {
             Popup::RedrawForm(form) if form.on_reason => form.reason.insert(text),
             Popup::RectifyForm(form) if form.confirming.is_none() => {
                 form.focused_editor().insert(text);
+            }
+            Popup::Rules(p) => {
+                if let Some(editor) = p.focused_editor() {
+                    editor.insert(text);
+                }
             }
             _ => {}
         }
@@ -186,6 +199,7 @@ impl Popup {
             Popup::Log(p) => p.draw(buf, area, ctx, theme),
             Popup::ExportResult(p) => p.draw(buf, area, ctx, theme),
             Popup::Requests(p) => p.draw(buf, area, ctx, ctx.now(), theme),
+            Popup::Rules(p) => p.draw(buf, area, ctx, theme),
         }
     }
 }
