@@ -23,8 +23,9 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::hub::config::Limits;
-use crate::protocol::{MAX_MESSAGE_GRAPHEMES, Settings};
+use crate::hub::config::{Limits, default_blocked_terms};
+use crate::hub::moderation::DefaultRule;
+use crate::protocol::{MAX_MESSAGE_GRAPHEMES, RuleAction, RuleType, Settings};
 use crate::store::RetentionPolicy;
 
 /// The longest brand name: it is printed in one status line.
@@ -46,6 +47,74 @@ pub struct BrandConfig {
     /// `[keys] dir`: the contact keys' directory (relative to the file's
     /// own directory); `--keys` wins over it.
     pub keys_dir: Option<PathBuf>,
+    /// `[rules]`: the moderation rules every new live starts with.
+    pub rules: BrandRules,
+}
+
+/// The brand file's `[rules]`: terms and regexes per action, and the link
+/// policy. A live keeps its own copy from its first start, which
+/// moderators then edit live (`rule_add`, `rule_remove`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrandRules {
+    /// `hold_terms`: held for a moderator. Default: the starter list
+    /// ([`default_blocked_terms`]).
+    pub hold_terms: Vec<String>,
+    /// `block_terms`, `flag_terms`: refused, or delivered and marked.
+    pub block_terms: Vec<String>,
+    pub flag_terms: Vec<String>,
+    /// `hold_regexes`, `block_regexes`, `flag_regexes`.
+    pub hold_regexes: Vec<String>,
+    pub block_regexes: Vec<String>,
+    pub flag_regexes: Vec<String>,
+    /// `links`: `"all"` (default), `"none"`, or the allowed domains.
+    pub links: String,
+    /// `link_action`: what a refused link does. Default: hold.
+    pub link_action: RuleAction,
+}
+
+impl Default for BrandRules {
+    fn default() -> Self {
+        BrandRules {
+            hold_terms: default_blocked_terms(),
+            block_terms: Vec::new(),
+            flag_terms: Vec::new(),
+            hold_regexes: Vec::new(),
+            block_regexes: Vec::new(),
+            flag_regexes: Vec::new(),
+            links: "all".to_owned(),
+            link_action: RuleAction::Hold,
+        }
+    }
+}
+
+impl BrandRules {
+    /// The rules after the hold terms (which are the hub's
+    /// `blocked_terms`): block, then flag terms; the regexes by action;
+    /// the link policy unless it allows every link.
+    pub fn defaults(&self) -> Vec<DefaultRule> {
+        let of = |kind: RuleType, list: &[String], action: RuleAction| {
+            list.iter()
+                .map(move |p| DefaultRule {
+                    kind,
+                    pattern: p.clone(),
+                    action,
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut rules = of(RuleType::Term, &self.block_terms, RuleAction::Block);
+        rules.extend(of(RuleType::Term, &self.flag_terms, RuleAction::Flag));
+        rules.extend(of(RuleType::Regex, &self.hold_regexes, RuleAction::Hold));
+        rules.extend(of(RuleType::Regex, &self.block_regexes, RuleAction::Block));
+        rules.extend(of(RuleType::Regex, &self.flag_regexes, RuleAction::Flag));
+        if !self.links.trim().eq_ignore_ascii_case("all") {
+            rules.push(DefaultRule {
+                kind: RuleType::LinkPolicy,
+                pattern: self.links.clone(),
+                action: self.link_action,
+            });
+        }
+        rules
+    }
 }
 
 /// Where in a file something was found: 1-based line and column (in
@@ -119,7 +188,14 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The tables regie reads; any other table is an unknown key.
-const SECTIONS: &[&str] = &["live", "limits", "retention", "retention.contact", "keys"];
+const SECTIONS: &[&str] = &[
+    "live",
+    "limits",
+    "retention",
+    "retention.contact",
+    "keys",
+    "rules",
+];
 
 impl BrandConfig {
     /// Reads `file`: see [`BrandConfig::parse`].
@@ -314,6 +390,22 @@ impl Reader {
                 self.ping_at = Some(value.span());
             }
             "limits.hello_timeout" => c.limits.hello_timeout = period(v).map_err(refuse)?,
+            "rules.hold_terms" => c.rules.hold_terms = rules(v, RuleType::Term).map_err(refuse)?,
+            "rules.block_terms" => {
+                c.rules.block_terms = rules(v, RuleType::Term).map_err(refuse)?;
+            }
+            "rules.flag_terms" => c.rules.flag_terms = rules(v, RuleType::Term).map_err(refuse)?,
+            "rules.hold_regexes" => {
+                c.rules.hold_regexes = rules(v, RuleType::Regex).map_err(refuse)?;
+            }
+            "rules.block_regexes" => {
+                c.rules.block_regexes = rules(v, RuleType::Regex).map_err(refuse)?;
+            }
+            "rules.flag_regexes" => {
+                c.rules.flag_regexes = rules(v, RuleType::Regex).map_err(refuse)?;
+            }
+            "rules.links" => c.rules.links = links(v).map_err(refuse)?,
+            "rules.link_action" => c.rules.link_action = rule_action(v).map_err(refuse)?,
             "keys.dir" => {
                 let dir = text(v).map_err(refuse)?;
                 if dir.trim().is_empty() {
@@ -338,6 +430,66 @@ impl Reader {
             }
         }
         Ok(true)
+    }
+}
+
+/// A list of terms or regexes, each checked as the hub compiles it (an
+/// invalid regex names its item and carries the parser's message).
+fn rules(v: &DeValue<'_>, kind: RuleType) -> Result<Vec<String>, String> {
+    let DeValue::Array(items) = v else {
+        return Err(format!(
+            "expected a list of strings, found {}",
+            v.type_str()
+        ));
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let pattern = text(item.get_ref()).map_err(|e| format!("item {}: {e}", i + 1))?;
+        if pattern.trim().is_empty() {
+            return Err(format!("item {}: must not be empty", i + 1));
+        }
+        let rule = DefaultRule {
+            kind,
+            pattern,
+            action: RuleAction::Hold,
+        };
+        rule.check().map_err(|e| format!("item {}: {e}", i + 1))?;
+        out.push(rule.pattern);
+    }
+    Ok(out)
+}
+
+/// `"all"`, `"none"`, or a list of allowed domains.
+fn links(v: &DeValue<'_>) -> Result<String, String> {
+    let policy = match v {
+        DeValue::Array(items) => items
+            .iter()
+            .map(|d| text(d.get_ref()))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(" "),
+        DeValue::String(s) if matches!(s.trim(), "all" | "none") => s.trim().to_owned(),
+        _ => {
+            return Err(r#"expected "all", "none" or a list of allowed domains"#.to_owned());
+        }
+    };
+    if policy.trim().is_empty() {
+        return Err(r#"an empty allow-list: write "none" to refuse every link"#.to_owned());
+    }
+    DefaultRule {
+        kind: RuleType::LinkPolicy,
+        pattern: policy.clone(),
+        action: RuleAction::Hold,
+    }
+    .check()?;
+    Ok(policy)
+}
+
+fn rule_action(v: &DeValue<'_>) -> Result<RuleAction, String> {
+    match text(v)?.trim() {
+        "block" => Ok(RuleAction::Block),
+        "hold" => Ok(RuleAction::Hold),
+        "flag" => Ok(RuleAction::Flag),
+        other => Err(format!(r#"{other:?} is not "block", "hold" or "flag""#)),
     }
 }
 
@@ -423,6 +575,51 @@ mod tests {
         assert_eq!(c.limits.max_connections, Limits::default().max_connections);
         assert_eq!(c.brand, None);
         assert_eq!(c.keys_dir, None);
+        assert_eq!(c.rules, BrandRules::default());
+    }
+
+    #[test]
+    fn rules_keys_set_the_lives_defaults_and_bad_rules_name_their_line() {
+        let checked = parse(
+            "[rules]\nhold_terms = [\"idiot\"]\nblock_terms = [\"arnaq*\"]\n\
+             flag_regexes = ['\\bpromo\\w*']\nlinks = [\"ma-marque.fr\"]\n\
+             link_action = \"block\"\n",
+        )
+        .unwrap();
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+        let r = checked.config.rules;
+        assert_eq!(r.hold_terms, ["idiot"]);
+        let defaults = r.defaults();
+        let defaults: Vec<(RuleType, &str, RuleAction)> = defaults
+            .iter()
+            .map(|d| (d.kind, d.pattern.as_str(), d.action))
+            .collect();
+        assert_eq!(
+            defaults,
+            [
+                (RuleType::Term, "arnaq*", RuleAction::Block),
+                (RuleType::Regex, r"\bpromo\w*", RuleAction::Flag),
+                (RuleType::LinkPolicy, "ma-marque.fr", RuleAction::Block),
+            ]
+        );
+        let err = parse("[rules]\n\nhold_regexes = [\"ok\", \"(abc\"]\n").unwrap_err();
+        let BrandError::Value { at, key, why } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!((at.line, key.as_str()), (3, "rules.hold_regexes"));
+        let unclosed = String::from("(abc");
+        let parser = regex::Regex::new(&unclosed).unwrap_err().to_string();
+        assert!(
+            why.starts_with("item 2: invalid regex") && why.contains(&parser),
+            "{why}"
+        );
+        for bad in [
+            "links = \"some\"",
+            "link_action = \"ban\"",
+            "block_terms = [\"a*b\"]",
+        ] {
+            assert!(parse(&format!("[rules]\n{bad}\n")).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -531,3 +531,50 @@ async fn only_moderators_and_admins_may_read_or_change_the_rules() {
     assert_eq!(rules(&mut alex).await, [rule]);
     hub.stop().await;
 }
+
+/// `regie serve --config` on the real binary: the brand file's `[rules]`
+/// are what a new live starts with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_brand_files_rules_are_the_new_lives_rules() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("brand.toml");
+    std::fs::write(
+        &file,
+        "[rules]\nhold_terms = []\nblock_terms = [\"arnaq*\"]\nlinks = \"none\"\n\
+         link_action = \"block\"\n",
+    )
+    .expect("write the brand file");
+    let data = dir.path().join("data");
+    let file = file.display().to_string();
+    let mut serve = support::binary::Served::start(&data, "warn", &["--config", &file]);
+    let serving = loop {
+        let line = serve
+            .line(TIMEOUT)
+            .expect("serve says it serves before it stops");
+        if line.contains("serving") {
+            break line;
+        }
+    };
+    let url = serving
+        .split_whitespace()
+        .find(|w| w.starts_with("ws://"))
+        .expect("an address")
+        .to_owned();
+    let mut julie = Client::try_join(&url, support::client::viewer_hello(LIVE, "Julie"))
+        .await
+        .unwrap_or_else(|c| panic!("refused: {:?}", c.code));
+    for text in ["une Arnaque", "voir www.evil.io"] {
+        assert_eq!(
+            julie.refused(say(text)).await.code,
+            ErrorCode::Blocked,
+            "{text}"
+        );
+    }
+    // The starter hold list was replaced by the file's empty one.
+    let seq = julie.say("quel idiot").await;
+    assert_eq!(julie.event_at(seq).await.seq, seq, "delivered to viewers");
+    drop(julie);
+    serve.interrupt();
+    let exit = serve.wait(TIMEOUT).expect("serve exits");
+    assert!(exit.success(), "{exit:?}");
+}

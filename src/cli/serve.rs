@@ -128,6 +128,8 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.settings = brand.settings;
     config.limits = brand.limits;
     config.retention = brand.retention;
+    config.default_rules = brand.rules.defaults();
+    config.blocked_terms = brand.rules.hold_terms;
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {
         stop.recv().await;
     })

@@ -110,6 +110,39 @@ pub fn engine_rule(view: &RuleView) -> Rule {
     }
 }
 
+/// Why a rule does not compile, without the id the engine numbered it
+/// with (a rule being added or read from a brand file has none yet): the
+/// regex parser's own message, the size limit, the bad domain.
+pub fn refusal_text(e: &RuleError) -> String {
+    match e {
+        RuleError::Regex { message, .. } => format!("invalid regex: {message}"),
+        RuleError::EmptyTerm { .. } => "the term is empty".to_owned(),
+        RuleError::InnerWildcard { term, .. } => {
+            format!("`*` may only start or end a term, as in `arnaq*` or `*naque` (got `{term}`)")
+        }
+        RuleError::BadDomain { domain, .. } => format!("`{domain}` is not a domain name"),
+        other => other.to_string(),
+    }
+}
+
+impl DefaultRule {
+    /// Whether the rule compiles, as [`Moderation::add`] would check it.
+    pub fn check(&self) -> Result<(), String> {
+        let view = RuleView {
+            rule_id: 1,
+            kind: self.kind,
+            pattern: self.pattern.clone(),
+            action: self.action,
+            expires_at: None,
+            created_by: None,
+            created_at: 0,
+        };
+        RuleSet::compile(vec![engine_rule(&view)])
+            .map(drop)
+            .map_err(|e| refusal_text(&e))
+    }
+}
+
 impl Moderation {
     /// Compiles the blocked-terms list into hold rules (what a live starts
     /// with when the brand sets nothing else). Terms match as whole words

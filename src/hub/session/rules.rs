@@ -10,8 +10,7 @@
 
 use super::{Decision, Principal, Refusal, Reply, Session};
 use crate::hub::engagement::HUB_ACTOR;
-use crate::hub::moderation::{MAX_PATTERN_BYTES, Moderation};
-use crate::moderation::RuleError;
+use crate::hub::moderation::{MAX_PATTERN_BYTES, Moderation, refusal_text};
 use crate::privacy::sanitize;
 use crate::protocol::{Command, Event, Millis, RuleType, RuleView, StaffRole};
 use crate::store::AuditEntry;
@@ -70,7 +69,7 @@ impl Session {
                 };
                 self.moderation
                     .add(rule.clone())
-                    .map_err(|e| Refusal::invalid(refused_rule(&e)))?;
+                    .map_err(|e| Refusal::invalid(refusal_text(&e)))?;
                 let target = format!("rule {}", rule.rule_id);
                 let summary = rule_summary(&rule);
                 let mut d = self.emit(vec![Event::RuleAdded { rule }], now);
@@ -154,18 +153,4 @@ fn rule_summary(rule: &RuleView) -> String {
         RuleType::LinkPolicy => "link policy",
     };
     format!("{kind}, {}", rule.action.as_str())
-}
-
-/// The engine's refusal without the rule id it gave (the rule has none
-/// yet): the regex parser's own message, the size limit, the bad domain.
-fn refused_rule(e: &RuleError) -> String {
-    match e {
-        RuleError::Regex { message, .. } => format!("invalid regex: {message}"),
-        RuleError::EmptyTerm { .. } => "the term is empty".to_owned(),
-        RuleError::InnerWildcard { term, .. } => {
-            format!("`*` may only start or end a term, as in `arnaq*` or `*naque` (got `{term}`)")
-        }
-        RuleError::BadDomain { domain, .. } => format!("`{domain}` is not a domain name"),
-        other => other.to_string(),
-    }
 }
