@@ -322,7 +322,6 @@ impl RulesEditor {
                 ("↑↓", "select"),
                 ("Tab", "add"),
                 ("Del", "remove"),
-                ("type", "test a sentence"),
                 ("Esc", "close"),
             ]
             .into_iter()
