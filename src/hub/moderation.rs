@@ -405,6 +405,115 @@ mod tests {
         );
     }
 
+    fn view(rule_id: u32, kind: RuleType, pattern: &str, action: RuleAction) -> RuleView {
+        RuleView {
+            rule_id,
+            kind,
+            pattern: pattern.into(),
+            action,
+            expires_at: None,
+            created_by: None,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn block_wins_over_personal_data_and_flag_delivers_with_its_verdict() {
+        let rules = Moderation::from_views(vec![
+            view(1, RuleType::Term, "arnaque", RuleAction::Block),
+            view(2, RuleType::Term, "livraison", RuleAction::Flag),
+        ]);
+        let r = rules.review_now("arnaque, appelez le 06 12 34 56 78");
+        assert_eq!(r.hold, None);
+        assert_eq!(
+            r.verdict.map(|v| (v.rule.0, v.action)),
+            Some((1, Action::Block))
+        );
+        let r = rules.review_now("la livraison ?");
+        assert_eq!(r.hold, None);
+        assert_eq!(r.verdict.map(|v| v.action), Some(Action::Flag));
+        // Personal data is held over a flag, and masked.
+        let r = rules.review_now("livraison au 06 12 34 56 78");
+        assert_eq!(r.hold, Some(HoldReason::PersonalData));
+        assert!(!r.text.contains("12 34 56"));
+    }
+
+    #[test]
+    fn an_overlay_adds_stricter_rules_and_links_off() {
+        let rules = Moderation::from_views(vec![view(
+            1,
+            RuleType::LinkPolicy,
+            "ma-marque.fr",
+            RuleAction::Flag,
+        )]);
+        assert_eq!(rules.review_now("voir shop.ma-marque.fr").verdict, None);
+        let shield = RuleSet::compile(vec![
+            Rule::new(900, Matcher::Links(LinkPolicy::NoLinks), Action::Hold),
+            Rule::new(901, Matcher::Term("promo".into()), Action::Block),
+        ])
+        .expect("valid overlay");
+        let r = rules.review_with("voir shop.ma-marque.fr", 0, Some(&shield));
+        assert_eq!(r.hold, Some(HoldReason::BlockedTerm));
+        let r = rules.review_with("promo sur evil.io", 0, Some(&shield));
+        assert_eq!(r.verdict.map(|v| v.rule.0), Some(901));
+        // Without the overlay, the live's own policy only flags.
+        let r = rules.review_now("promo sur evil.io");
+        assert_eq!(
+            r.verdict.map(|v| (v.rule.0, v.action)),
+            Some((1, Action::Flag))
+        );
+    }
+
+    #[test]
+    fn rules_are_added_removed_and_expire_and_a_bad_one_changes_nothing() {
+        let mut rules = Moderation::default();
+        assert_eq!(rules.next_id(), 1);
+        rules
+            .add(RuleView {
+                expires_at: Some(1_000),
+                ..view(1, RuleType::Term, "soldes", RuleAction::Block)
+            })
+            .expect("a valid term");
+        assert!(rules.review("soldes", 999).verdict.is_some());
+        let err = rules
+            .add(view(2, RuleType::Regex, "(x", RuleAction::Hold))
+            .expect_err("an invalid regex");
+        assert!(refusal_text(&err).starts_with("invalid regex: "), "{err}");
+        assert_eq!(rules.rules().len(), 1);
+        assert_eq!(rules.next_id(), 2);
+        assert_eq!(rules.expire(999), []);
+        assert_eq!(rules.expire(1_000).len(), 1);
+        assert!(rules.rules().is_empty());
+        assert_eq!(rules.review("soldes", 0).verdict, None);
+        assert_eq!(rules.remove(1), None);
+    }
+
+    #[test]
+    fn the_brand_defaults_number_from_one_hold_terms_first() {
+        let extra = [DefaultRule {
+            kind: RuleType::LinkPolicy,
+            pattern: "none".into(),
+            action: RuleAction::Block,
+        }];
+        let views = Moderation::defaults(&["idiot".into(), " ".into()], &extra, 42);
+        let got: Vec<(u32, RuleType, RuleAction)> = views
+            .iter()
+            .map(|v| (v.rule_id, v.kind, v.action))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, RuleType::Term, RuleAction::Hold),
+                (2, RuleType::LinkPolicy, RuleAction::Block)
+            ]
+        );
+        assert!(
+            views
+                .iter()
+                .all(|v| v.created_at == 42 && v.created_by.is_none())
+        );
+    }
+
     #[test]
     fn an_empty_list_blocks_nothing() {
         assert_eq!(Moderation::new(&[]).review_now("idiot").hold, None);
