@@ -5,7 +5,7 @@
 //! | [`config`] | [`HubConfig`] and [`Limits`]: what a hub runs and its bounds |
 //! | [`session`] | the pure rules of a live: command → events + reply (`session/erasure.rs`: erasing a viewer, Art. 17) |
 //! | [`engagement`] | polls and instant wins in the live: votes, entries, deadlines, re-draws |
-//! | [`moderation`] | personal data, then the rules engine ([`crate::moderation`]) → hold queue |
+//! | [`moderation`] | a live's rules ([`crate::moderation`]) and personal data → block, hold queue or flag |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |
 //! | [`identity`] | pseudonymous viewer ids and assigned pseudonyms |
 //! | [`fingerprint`] | keyed retry keys of commands (nothing stored is an unkeyed hash of what a viewer typed) |

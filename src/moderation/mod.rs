@@ -10,8 +10,8 @@
 //! | [`links`] | [`LinkPolicy`]: URLs and bare domains, with an allow-list |
 //! | `fold` | the view terms match on: case, accents, width and leetspeak folded |
 //!
-//! The hub's use of it (personal data first, then the rules) is
-//! `hub::moderation`.
+//! The hub's use of it (a live's rules from the brand's defaults, edited
+//! live; block over personal data over hold and flag) is `hub::moderation`.
 
 pub mod engine;
 mod fold;

@@ -19,7 +19,7 @@
 //!   the text from there. Redaction therefore deletes the text in exactly one
 //!   place, and every replay of the old `message` event turns into the
 //!   tombstone at its original seq.
-//! - **the projection** (`messages`, `pins`, `sanctions`, `tombstones`, ...):
+//! - **the projection** (`messages`, `pins`, `sanctions`, `tombstones`, `rules`, ...):
 //!   the current state, updated by the same transaction, so a snapshot for a
 //!   joining client is a few indexed reads instead of a replay from seq 0.
 //!
