@@ -365,6 +365,16 @@ pub const REGISTER: &[Field] = &[
         retention: Retention::Fixed("until unpinned"),
         seen_by: STAFF,
     },
+    // rules (a live's moderation rules)
+    Field {
+        table: "rules",
+        column: "created_by_name",
+        holds: "the staff member who added a moderation rule",
+        purpose: "show who added a rule to the live's rules",
+        basis: LegalBasis::LegitimateInterest,
+        retention: Retention::Fixed("while the live keeps its rules"),
+        seen_by: STAFF,
+    },
     // sanctions
     Field {
         table: "sanctions",
@@ -706,6 +716,51 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     NotPersonal {
         table: "pins",
         column: "by_role",
+        why: "a staff role, not a person",
+    },
+    NotPersonal {
+        table: "rules",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "rules",
+        column: "rule_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "rules",
+        column: "kind",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "rules",
+        column: "pattern",
+        why: "a term, regex or link policy staff wrote about words, not people; never sent to viewers",
+    },
+    NotPersonal {
+        table: "rules",
+        column: "action",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "rules",
+        column: "expires_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "rules",
+        column: "created_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "rules",
+        column: "removed_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "rules",
+        column: "created_by_role",
         why: "a staff role, not a person",
     },
     NotPersonal {
