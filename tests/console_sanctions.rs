@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crossterm::event::KeyCode;
 use regie::console::config::{ConfigFile, sanction_reasons};
-use regie::console::state::{Console, Effect, Msg, Popup};
+use regie::console::state::{ConnStatus, Console, Effect, Msg, Popup};
 use regie::protocol::*;
 use support::console::*;
 
@@ -379,4 +379,132 @@ mod against_the_hub {
         drop(handle);
         hub.stop().await;
     }
+}
+
+/// The chat pane's rows by `who` (the first row of each line, where the
+/// time, the marker and the name are), cut to the chat pane.
+fn rows_of(screen: &str, who: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| l.trim_start_matches('"').strip_prefix('┃'))
+        .map(|l| l.split('┃').next().unwrap_or_default().to_owned())
+        .filter(|l| l.contains(&format!(" {who} ")) && l.contains(':'))
+        .collect()
+}
+
+#[test]
+fn every_line_of_a_banned_viewer_is_marked_until_the_ban_is_lifted() {
+    let mut c = show(StaffRole::Moderator);
+    let ban = Event::ViewerBanned {
+        viewer_id: ViewerId("v-marc".into()),
+        reason: "insults".into(),
+        by: actor("Inès B.", StaffRole::Moderator),
+    };
+    feed(&mut c, [Msg::Frame(event(24, NOON + 23 * MIN, ban))]);
+    let screen = render(&mut c, 160, 48);
+    let marc = rows_of(&screen, "Marc");
+    assert!(marc.len() >= 3, "Marc's lines are on screen:\n{screen}");
+    // A hidden line keeps its own marker, which says more.
+    assert!(
+        marc.iter()
+            .all(|l| l.contains('✕') || l.contains("⊘ ") && l.contains("scam")),
+        "every line of Marc's is marked:\n{screen}"
+    );
+    assert!(
+        rows_of(&screen, "Inès").iter().all(|l| !l.contains('✕')),
+        "nobody else's:\n{screen}"
+    );
+    insta::assert_snapshot!("banned_viewer_lines_marked_160x48", screen);
+
+    // A held line of his let through later is marked too.
+    let line = message(
+        30,
+        NOON + 24 * MIN,
+        viewer("v-marc", "Marc", "marc"),
+        "late line",
+    );
+    let held = ChatMessage {
+        visibility: Visibility::Held {
+            reason: HoldReason::BlockedTerm,
+        },
+        ..line.clone()
+    };
+    feed(
+        &mut c,
+        [
+            Msg::Frame(event(25, NOON + 24 * MIN, Event::Message { message: held })),
+            Msg::Frame(event(
+                26,
+                NOON + 25 * MIN,
+                Event::Released {
+                    message: line,
+                    by: Some(actor("Inès B.", StaffRole::Moderator)),
+                },
+            )),
+        ],
+    );
+    let screen = render(&mut c, 160, 48);
+    let late = screen
+        .lines()
+        .find(|l| l.contains("late line"))
+        .expect("the released line is shown");
+    assert!(late.contains('✕'), "{late}");
+
+    let lift = Event::SanctionLifted {
+        viewer_id: ViewerId("v-marc".into()),
+        lifted: LiftedSanction::Ban,
+        reason: String::new(),
+        by: actor("Inès B.", StaffRole::Moderator),
+    };
+    feed(&mut c, [Msg::Frame(event(27, NOON + 26 * MIN, lift))]);
+    let screen = render(&mut c, 160, 48);
+    assert!(!screen.contains('✕'), "unmarked once lifted:\n{screen}");
+}
+
+/// A console that joins (or reconnects) after the sanction marks the lines
+/// its snapshot brings, from further back than anything it saw happen; a
+/// timeout that has run out by the console's clock marks nothing.
+#[test]
+fn a_late_console_marks_from_the_snapshots_list() {
+    let mut c = console(StaffRole::Host);
+    let marc = || viewer("v-marc", "Marc", "marc");
+    let ines = || viewer("v-ines", "Inès", "ines");
+    let zoe = || viewer("v-zoe", "Zoé", "zoe");
+    let snapshot = Snapshot {
+        recent: vec![
+            ChatEntry::Message(message(1, NOON, marc(), "bonsoir")),
+            ChatEntry::Message(message(2, NOON + MIN, ines(), "salut")),
+            ChatEntry::Message(message(3, NOON + 2 * MIN, zoe(), "coucou")),
+        ],
+        sanctioned: vec![
+            SanctionedViewer {
+                viewer_id: ViewerId("v-marc".into()),
+                until: Some(NOON + 60 * MIN),
+            },
+            // Ran out before the console's clock (NOON + 30 min).
+            SanctionedViewer {
+                viewer_id: ViewerId("v-ines".into()),
+                until: Some(NOON + 25 * MIN),
+            },
+        ],
+        ..Snapshot::default()
+    };
+    feed(
+        &mut c,
+        [
+            Msg::Frame(welcome(StaffRole::Host, "Claire", 3, snapshot)),
+            Msg::Connection(ConnStatus::Connected),
+        ],
+    );
+    let screen = render(&mut c, 80, 24);
+    let row = |text: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("{text} on screen:\n{screen}"))
+            .to_owned()
+    };
+    assert!(row("bonsoir").contains('✕'), "{screen}");
+    assert!(!row("salut").contains('✕'), "{screen}");
+    assert!(!row("coucou").contains('✕'), "{screen}");
 }

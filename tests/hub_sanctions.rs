@@ -338,3 +338,63 @@ async fn the_permission_matrix_for_slow_mode_and_lifting() {
     }
     hub.stop().await;
 }
+
+/// A console that joins late learns who is sanctioned, so it can mark all
+/// their lines: bans and timeouts still running, not a lifted ban nor a
+/// timeout that has run out. Viewers are never told who is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_staff_snapshot_lists_who_is_sanctioned_now() {
+    let clock = ManualClock::new();
+    let t0 = clock.now();
+    let hub = hub_on(&clock).await;
+    let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
+    let (julie, marc, lea, noe) = (
+        hub.viewer("Julie").await,
+        hub.viewer("Marc").await,
+        hub.viewer("Léa").await,
+        hub.viewer("Noé").await,
+    );
+    let sanction = |viewer: &Client, seconds: Option<u32>| {
+        let viewer_id = viewer_id(viewer);
+        match seconds {
+            Some(seconds) => Command::Timeout {
+                viewer_id,
+                seconds,
+                reason: String::new(),
+            },
+            None => Command::Ban {
+                viewer_id,
+                reason: String::new(),
+            },
+        }
+    };
+    ines.ack(sanction(&julie, None)).await;
+    ines.ack(sanction(&marc, Some(600))).await;
+    ines.ack(sanction(&lea, Some(10))).await;
+    ines.ack(sanction(&noe, None)).await;
+    ines.ack(Command::Unban {
+        viewer_id: viewer_id(&noe),
+        reason: String::new(),
+    })
+    .await;
+    clock.set(t0 + 11_000);
+
+    let late = hub.staff(StaffRole::Host, "Sophie").await;
+    let snapshot = late.welcome.snapshot.as_ref().expect("a snapshot");
+    let mut listed: Vec<_> = snapshot
+        .sanctioned
+        .iter()
+        .map(|s| (s.viewer_id.clone(), s.until))
+        .collect();
+    listed.sort();
+    let mut expected = vec![
+        (viewer_id(&julie), None),
+        (viewer_id(&marc), Some(t0 + 600_000)),
+    ];
+    expected.sort();
+    assert_eq!(listed, expected, "only who is sanctioned now");
+
+    let viewer = hub.viewer("Anna").await;
+    let seen = viewer.welcome.snapshot.as_ref().expect("a snapshot");
+    assert!(seen.sanctioned.is_empty(), "{:?}", seen.sanctioned);
+}

@@ -8,6 +8,7 @@
 //! - [`popups`]: the popups as components: keys, drawing, footer hints;
 //! - [`feed`], [`wrap`], [`filter`]: the chat feed's scrollback, layout, filter;
 //! - [`games`]: polls and instant wins: the show's state and the launch forms;
+//! - [`sanctioned`]: the viewers under a ban or timeout, whose lines are marked;
 //! - [`activity`]: staff-activity lines and the viewers they name (relabelled on a rectification);
 //! - [`rights`]: data-protection requests: a viewer's export to a private file, the requests log;
 //! - [`keymap`], [`theme`], [`config`]: named actions, colours, the config file;
@@ -38,6 +39,7 @@ pub mod net;
 pub mod permissions;
 pub mod popups;
 pub mod rights;
+pub mod sanctioned;
 pub mod state;
 pub mod terminal;
 pub mod theme;

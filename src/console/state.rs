@@ -5,7 +5,7 @@
 //! state and returns the [`Effect`]s to carry out (send a command, quit).
 //! No I/O here, so every behaviour is tested by feeding messages.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use crossterm::event::KeyEvent;
 
@@ -27,6 +27,7 @@ use super::popups::sanction::{Choice, DEFAULT_SANCTION_REASONS, Sanction as Pend
 pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, Target};
 use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 use super::rights::{ExportSaved, Rights, SaveExport};
+use super::sanctioned::Sanctioned;
 
 mod rights_requests;
 mod rules;
@@ -269,8 +270,9 @@ pub struct Console {
     pub note: Option<Note>,
     /// Every status message shown, newest last, for the log popup.
     pub log: VecDeque<LogEntry>,
-    /// Viewers banned while this console watched (a second ban is a no-op).
-    pub banned: HashSet<ViewerId>,
+    /// Viewers under a ban or a running timeout: their lines are marked,
+    /// and a second ban is a no-op.
+    pub sanctioned: Sanctioned,
     /// The reasons a sanction offers: the console config's
     /// `sanction_reasons` (the brand's templates), else the defaults.
     pub sanction_reasons: Vec<String>,
@@ -325,7 +327,7 @@ impl Console {
             pending: HashMap::new(),
             note: None,
             log: VecDeque::new(),
-            banned: HashSet::new(),
+            sanctioned: Sanctioned::default(),
             sanction_reasons: DEFAULT_SANCTION_REASONS.map(String::from).to_vec(),
             demo: false,
             attach: None,
@@ -529,6 +531,7 @@ impl Console {
         self.questions.clear();
         self.question_sel = None;
         self.held.clear();
+        self.sanctioned.clear();
         self.held_sel = None;
         self.pinned = None;
         self.games.clear();
@@ -542,6 +545,7 @@ impl Console {
         let held_listed = !snapshot.held.is_empty();
         self.feed
             .mark_shared(snapshot.shared_names.iter().map(String::as_str));
+        self.sanctioned.reset(snapshot.sanctioned);
         for m in snapshot.held {
             push_unique(&mut self.held, m);
         }
@@ -1102,6 +1106,7 @@ fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
                     at,
                 });
             }
+            state.sanctioned.time_out(viewer_id, until);
             state.log_activity(at, Some(by), what);
         }
         Event::ViewerBanned {
@@ -1110,7 +1115,7 @@ fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
             by,
         } => {
             let what = about_viewer(state, "banned", &viewer_id, "");
-            state.banned.insert(viewer_id.clone());
+            state.sanctioned.ban(viewer_id.clone());
             if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
                 && view.viewer_id == viewer_id
                 && let Some(card) = view.card.as_mut()
@@ -1135,9 +1140,7 @@ fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
                     about_viewer(state, "lifted the timeout of", &viewer_id, "")
                 }
             };
-            if lifted == LiftedSanction::Ban {
-                state.banned.remove(&viewer_id);
-            }
+            state.sanctioned.lift(&viewer_id, lifted);
             if let Some(Popup::ViewerCard(view)) = state.popup.as_mut()
                 && view.viewer_id == viewer_id
                 && let Some(card) = view.card.as_mut()
@@ -1426,7 +1429,7 @@ fn on_viewer_erased(
     {
         state.compose = None;
     }
-    state.banned.remove(viewer);
+    state.sanctioned.forget(viewer);
     let about_them = match state.popup.as_ref() {
         Some(Popup::ViewerCard(view)) => view.viewer_id == *viewer,
         Some(Popup::Confirm(Confirm {
@@ -1768,7 +1771,7 @@ fn on_viewer_action(state: &mut Console, action: Action) -> Vec<Effect> {
         }
         Action::Ban => {
             if let Some((viewer_id, name)) = selected_author(state) {
-                if state.banned.contains(&viewer_id) {
+                if state.sanctioned.is_banned(&viewer_id) {
                     let name = super::view::text::clean_name(&name);
                     state.note(format!("{name} is already banned"), false);
                 } else {

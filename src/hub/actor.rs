@@ -1130,6 +1130,12 @@ impl SessionActor {
                     snapshot.held = set.held;
                     snapshot.activity = set.activity.into_iter().map(staff_action).collect();
                     snapshot.shared_names = set.shared_names;
+                    let now = self.config.clock.now();
+                    snapshot.sanctioned = set
+                        .sanctioned
+                        .into_iter()
+                        .filter(|v| v.until.is_none_or(|until| until > now))
+                        .collect();
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read the staff working set; sending what the hub holds in memory");

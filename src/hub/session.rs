@@ -367,6 +367,7 @@ impl Session {
             instant_wins,
             activity: Vec::new(),
             shared_names: Vec::new(),
+            sanctioned: Vec::new(),
         }
     }
 

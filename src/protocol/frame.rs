@@ -8,8 +8,8 @@ use super::event::EventFrame;
 use super::rights::{RightsRequest, ViewerExport};
 use super::rules::{RuleFiring, RuleView};
 use super::types::{
-    ChatEntry, ChatMessage, Contact, DrawState, Epoch, PollState, Role, Seq, Snapshot, StaffAction,
-    ViewerCard, ViewerId, Winner,
+    ChatEntry, ChatMessage, Contact, DrawState, Epoch, PollState, Role, SanctionedViewer, Seq,
+    Snapshot, StaffAction, ViewerCard, ViewerId, Winner,
 };
 use super::{MAX_COMMAND_ID_BYTES, MAX_FRAME_BYTES};
 
@@ -184,11 +184,14 @@ pub struct SnapshotCounts {
     pub polls: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub instant_wins: u64,
-    /// Staff only: recent staff actions and shared first names.
+    /// Staff only: recent staff actions, shared first names and
+    /// sanctioned viewers.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub activity: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub shared_names: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sanctioned: u64,
     pub pages: u32,
 }
 
@@ -212,6 +215,8 @@ pub struct SnapshotPage {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_names: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sanctioned: Vec<SanctionedViewer>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open_questions: Vec<ChatMessage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<ChatMessage>,
@@ -226,6 +231,7 @@ impl SnapshotPage {
         self.polls.is_empty()
             && self.instant_wins.is_empty()
             && self.shared_names.is_empty()
+            && self.sanctioned.is_empty()
             && self.open_questions.is_empty()
             && self.held.is_empty()
             && self.recent.is_empty()
@@ -258,6 +264,7 @@ impl Welcome {
             }
         }
         s.shared_names.extend(page.shared_names);
+        s.sanctioned.extend(page.sanctioned);
         s.open_questions.extend(page.open_questions);
         s.held.extend(page.held);
         s.recent.extend(page.recent);
@@ -303,7 +310,8 @@ impl Pager {
 }
 
 /// Moves the snapshot's lists into pages of at most [`MAX_FRAME_BYTES`]
-/// once serialised, in order (polls, instant wins, shared names, open
+/// once serialised, in order (polls, instant wins, shared names,
+/// sanctioned viewers, open
 /// questions, held, recent, staff activity), and counts them. The snapshot
 /// keeps its head: pin, settings, viewers online.
 pub fn paginate(snapshot: &mut Snapshot) -> (SnapshotCounts, Vec<SnapshotPage>) {
@@ -316,6 +324,7 @@ pub fn paginate(snapshot: &mut Snapshot) -> (SnapshotCounts, Vec<SnapshotPage>) 
         instant_wins: snapshot.instant_wins.len() as u64,
         activity: snapshot.activity.len() as u64,
         shared_names: snapshot.shared_names.len() as u64,
+        sanctioned: snapshot.sanctioned.len() as u64,
         pages: 0,
     };
     let mut pager = Pager {
@@ -334,6 +343,9 @@ pub fn paginate(snapshot: &mut Snapshot) -> (SnapshotCounts, Vec<SnapshotPage>) 
     }
     for n in std::mem::take(&mut snapshot.shared_names) {
         pager.room(json_len(&n)).shared_names.push(n);
+    }
+    for v in std::mem::take(&mut snapshot.sanctioned) {
+        pager.room(json_len(&v)).sanctioned.push(v);
     }
     for m in std::mem::take(&mut snapshot.open_questions) {
         pager.room(json_len(&m)).open_questions.push(m);

@@ -392,6 +392,21 @@ pub struct Snapshot {
     /// after the snapshot, by the same rule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_names: Vec<String>,
+    /// Staff only: the viewers under a ban or a running timeout, so a
+    /// console marks all their lines, including those it loads later
+    /// from further back than its scrollback.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sanctioned: Vec<SanctionedViewer>,
+}
+
+/// A viewer under a sanction, as a staff snapshot lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SanctionedViewer {
+    pub viewer_id: ViewerId,
+    /// When the timeout runs out; absent for a ban (which wins over a
+    /// timeout the viewer also has).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Millis>,
 }
 
 /// One staff action as the audit log records it: who, what, on which id.

@@ -73,7 +73,8 @@ pub use sqlite::{DB_FILE, Durability, SqliteStore};
 
 use crate::protocol::{
     Author, ChatEntry, ChatMessage, CommandId, ConsentState, Contact, Epoch, ErrorCode, EventFrame,
-    MessageId, Millis, Sanction, Seq, Settings, Snapshot, ViewerCard, ViewerId, Visibility,
+    MessageId, Millis, Sanction, SanctionedViewer, Seq, Settings, Snapshot, ViewerCard, ViewerId,
+    Visibility,
 };
 
 /// How many of a viewer's recent messages a [`ViewerCard`] shows.
@@ -205,6 +206,10 @@ pub struct WorkingSet {
     /// First names two or more viewers posted under (a message, or a
     /// tombstone whose author joined under that name), sorted.
     pub shared_names: Vec<String>,
+    /// Every viewer with a ban that stands or a timeout not lifted, with
+    /// the timeout's end (which may be past: the hub, knowing the time,
+    /// keeps those that still run).
+    pub sanctioned: Vec<SanctionedViewer>,
 }
 
 /// The first names two or more distinct viewers wrote under.
@@ -438,6 +443,8 @@ pub trait Store: Send + 'static {
             held,
             activity,
             shared_names,
+            // A store without a sanctions query leaves lines unmarked.
+            sanctioned: Vec::new(),
         })
     }
 

@@ -48,8 +48,8 @@ use crate::auth::secret_file::{self, SecretFileError};
 use crate::privacy::{mask_contact_email, mask_contact_phone};
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, CommandId, ConsentPurpose, ConsentState, Contact, Epoch,
-    Event, EventFrame, LiftedSanction, MaskedContact, MessageId, Millis, ReplyTo, Sanction, Seq,
-    StaffRole, Tombstone, ViewerCard, ViewerId, Visibility,
+    Event, EventFrame, LiftedSanction, MaskedContact, MessageId, Millis, ReplyTo, Sanction,
+    SanctionedViewer, Seq, StaffRole, Tombstone, ViewerCard, ViewerId, Visibility,
 };
 
 /// The database file's name in the data dir.
@@ -1552,11 +1552,31 @@ impl Store for SqliteStore {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         activity.reverse();
+        // One row per viewer: a standing ban (no end) wins over timeouts,
+        // else the latest end of a timeout.
+        let sanctioned = self
+            .conn
+            .prepare_cached(
+                "SELECT viewer_id, \
+                   CASE WHEN SUM(kind = 'ban' AND until IS NULL) > 0 THEN NULL \
+                        ELSE MAX(CASE WHEN kind = 'timeout' THEN until END) END \
+                 FROM sanctions WHERE live_id = ?1 \
+                   AND ((kind = 'ban' AND until IS NULL) OR kind = 'timeout') \
+                 GROUP BY viewer_id ORDER BY viewer_id",
+            )?
+            .query_map([live_id], |r| {
+                Ok(SanctionedViewer {
+                    viewer_id: ViewerId(r.get(0)?),
+                    until: r.get(1)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(WorkingSet {
             open_questions,
             held,
             activity,
             shared_names,
+            sanctioned,
         })
     }
 

@@ -351,6 +351,19 @@ pub(crate) fn text_style(m: &ChatMessage) -> StyleKey {
     }
 }
 
+/// The marker of a line whose author is banned or timed out.
+const SANCTIONED_GLYPH: &str = "✕";
+
+/// Whether the author of `m` is under a ban or a running timeout: looked
+/// up at drawing time, so every line of theirs is marked, whenever it was
+/// loaded.
+fn is_sanctioned(state: &Console, m: &ChatMessage) -> bool {
+    match &m.author {
+        Author::Viewer { viewer_id, .. } => state.sanctioned.marks(viewer_id, state.now),
+        Author::Staff { .. } => false,
+    }
+}
+
 /// One entry to draw, from `skip` rows into its layout.
 struct EntryRow<'a> {
     entry: &'a ChatEntry,
@@ -387,12 +400,25 @@ fn draw_entry(
         if i == 0 {
             let (time, mark, name, name_style, pin) = match entry {
                 ChatEntry::Message(m) => {
-                    let (mark, mark_style) = marker(m);
+                    let sanctioned = is_sanctioned(state, m);
+                    let (mark, mark_style) = match marker(m) {
+                        // Held and hidden say more than who wrote it.
+                        (" " | "?" | "✓", _) if sanctioned => {
+                            (SANCTIONED_GLYPH, StyleKey::MarkerSanctioned)
+                        }
+                        other => other,
+                    };
+                    let name_style = if sanctioned {
+                        author_style(&m.author, theme)
+                            .patch(theme.style(StyleKey::FeedSanctionedName))
+                    } else {
+                        author_style(&m.author, theme)
+                    };
                     (
                         clock(m.at),
                         Span::styled(mark, theme.style(mark_style)),
                         author_label_fit(&state.feed, &m.author, name_w as usize),
-                        author_style(&m.author, theme),
+                        name_style,
                         pinned,
                     )
                 }
