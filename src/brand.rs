@@ -46,6 +46,10 @@ pub struct BrandConfig {
     /// `[keys] dir`: the contact keys' directory (relative to the file's
     /// own directory); `--keys` wins over it.
     pub keys_dir: Option<PathBuf>,
+    /// `[moderation] hold_timeout`: how long a held message waits for a
+    /// moderator before the hub denies it; `None` keeps the hub's default
+    /// ([`crate::hub::config::DEFAULT_HOLD_TIMEOUT`]).
+    pub hold_timeout: Option<Duration>,
 }
 
 /// Where in a file something was found: 1-based line and column (in
@@ -119,7 +123,14 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The tables regie reads; any other table is an unknown key.
-const SECTIONS: &[&str] = &["live", "limits", "retention", "retention.contact", "keys"];
+const SECTIONS: &[&str] = &[
+    "live",
+    "limits",
+    "retention",
+    "retention.contact",
+    "keys",
+    "moderation",
+];
 
 impl BrandConfig {
     /// Reads `file`: see [`BrandConfig::parse`].
@@ -314,6 +325,7 @@ impl Reader {
                 self.ping_at = Some(value.span());
             }
             "limits.hello_timeout" => c.limits.hello_timeout = period(v).map_err(refuse)?,
+            "moderation.hold_timeout" => c.hold_timeout = Some(period(v).map_err(refuse)?),
             "keys.dir" => {
                 let dir = text(v).map_err(refuse)?;
                 if dir.trim().is_empty() {
@@ -423,6 +435,7 @@ mod tests {
         assert_eq!(c.limits.max_connections, Limits::default().max_connections);
         assert_eq!(c.brand, None);
         assert_eq!(c.keys_dir, None);
+        assert_eq!(c.hold_timeout, None);
     }
 
     #[test]
@@ -435,7 +448,8 @@ mod tests {
              inbox_frames = 1024\nrecent_in_snapshot = 20\nmax_replay_events = 500\n\
              idle_timeout = \"60s\"\nping_interval = \"20s\"\nhello_timeout = \"3s\"\n\
              [retention]\nchat = \"7d\"\n[retention.contact]\nmarketing = \"1y\"\n\
-             [keys]\ndir = \"keys\"\n",
+             [keys]\ndir = \"keys\"\n\
+             [moderation]\nhold_timeout = \"3m\"\n",
         )
         .unwrap();
         assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
@@ -464,6 +478,7 @@ mod tests {
             humantime::parse_duration("1y").unwrap()
         );
         assert_eq!(c.keys_dir, Some(PathBuf::from("/etc/regie/keys")));
+        assert_eq!(c.hold_timeout, Some(Duration::from_secs(180)));
     }
 
     #[test]

@@ -128,6 +128,9 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.settings = brand.settings;
     config.limits = brand.limits;
     config.retention = brand.retention;
+    if let Some(timeout) = brand.hold_timeout {
+        config.hold_timeout = timeout;
+    }
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {
         stop.recv().await;
     })

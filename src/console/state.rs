@@ -982,7 +982,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             }
             state.feed.push(ChatEntry::Message(message));
         }
-        Event::Released { message, by } => {
+        Event::Released { message, by, .. } => {
             let id = message.id;
             state.held.retain(|m| m.id != id);
             if !state

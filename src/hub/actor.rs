@@ -368,6 +368,10 @@ fn restore_session(
     let second_ms =
         Millis::try_from(config.limits.game_second.as_millis().max(1)).unwrap_or(Millis::MAX);
     session.restore_games(games, second_ms);
+    session
+        .set_hold_timeout(Millis::try_from(config.hold_timeout.as_millis()).unwrap_or(Millis::MAX));
+    // The hold queue survives a restart: the timeout still denies each.
+    session.note_held(&store.working_set(&config.live)?.held);
     Ok(session)
 }
 

@@ -15,6 +15,7 @@
 //! so no client ever saw an event that is not durable.
 
 mod erasure;
+mod hold;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -26,8 +27,9 @@ use crate::poll::PollSpec;
 use crate::privacy::{grapheme_count, sanitize, sanitize_name};
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, Command, ConsentState, Contact, Epoch, ErrorCode, Event,
-    EventFrame, LiftedSanction, MAX_SLOW_MODE_SECS, MessageId, Millis, Refusal, ReplyTo, Role, Seq,
-    Settings, Snapshot, StaffRole, Tombstone, ViewerId, Visibility, permissions,
+    EventFrame, HoldOutcome, LiftedSanction, MAX_SLOW_MODE_SECS, MessageId, Millis, Refusal,
+    ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone, ViewerId, Visibility,
+    permissions,
 };
 use crate::store::contact::ContactField;
 use crate::store::{
@@ -231,6 +233,12 @@ pub struct Session {
     /// Viewers erased while connected: their old connections may send
     /// nothing more (a reconnect joins as a new viewer; see `erasure`).
     erased: BTreeSet<ViewerId>,
+    /// The hold queue: every held message, kept here (not only in the
+    /// message cache) so the hold timeout denies each one (see `hold`).
+    held: BTreeMap<MessageId, hold::HeldItem>,
+    /// How long a message may wait in the hold queue before the hub denies
+    /// it ([`super::config::DEFAULT_HOLD_TIMEOUT`] unless the hub sets it).
+    hold_timeout_ms: Millis,
 }
 
 impl Session {
@@ -264,6 +272,8 @@ impl Session {
             audience: 0,
             rectified: HashMap::new(),
             erased: BTreeSet::new(),
+            held: BTreeMap::new(),
+            hold_timeout_ms: hold::default_hold_timeout_ms(),
         };
         for entry in stored.recent {
             session.remember_recent(entry);
@@ -381,11 +391,14 @@ impl Session {
     /// What time did by `now` (deadlines, throttled tallies): one decision
     /// per step, each with its events numbered, its facts and its audit.
     pub fn clock(&mut self, now: Millis) -> Vec<Decision> {
-        self.games
+        let mut decisions: Vec<Decision> = self
+            .games
             .clock(now)
             .into_iter()
             .map(|step| self.step(step, now))
-            .collect()
+            .collect();
+        decisions.extend(self.expire_holds(now));
+        decisions
     }
 
     fn step(&mut self, step: Step, now: Millis) -> Decision {
@@ -505,6 +518,9 @@ impl Session {
                 self.hide(who, *message_id, reason, history, now)
             }
             Command::Release { message_id } => self.release(who, *message_id, history, now),
+            Command::Deny { message_id, reason } => {
+                self.deny(who, *message_id, reason.as_deref(), history, now)
+            }
             Command::Timeout {
                 viewer_id,
                 seconds,
@@ -752,7 +768,13 @@ impl Session {
             Principal::Staff { .. } => (text, Visibility::Visible),
         };
         let message = self.new_message(who, text, question, None, visibility, now);
-        let mut d = self.emit(vec![Event::Message { message }], now);
+        let notice = self.hold_queued(&message);
+        let mut d = self.emit(
+            std::iter::once(Event::Message { message })
+                .chain(notice)
+                .collect(),
+            now,
+        );
         d.audit = Self::audit(who, "say", "", "", now);
         Ok(d)
     }
@@ -918,6 +940,8 @@ impl Session {
             return Ok(Decision::reply(Reply::Ack { seq: None }));
         }
         let reason = clean_reason(reason);
+        // A hidden message was handled: it leaves the hold queue.
+        self.held.remove(&id);
         target.visibility = Visibility::Hidden;
         self.messages.insert(id, ChatEntry::Message(target));
         let by = Self::actor(who);
@@ -948,11 +972,13 @@ impl Session {
         }
         target.visibility = Visibility::Visible;
         self.messages.insert(id, ChatEntry::Message(target.clone()));
+        let (held_at, notice) = self.hold_settled(&target, HoldOutcome::Approved);
         let released = Event::Released {
             message: target,
             by: Some(Self::actor(who)),
+            held_at,
         };
-        let mut d = self.emit(vec![released], now);
+        let mut d = self.emit(std::iter::once(released).chain(notice).collect(), now);
         d.audit = Self::audit(who, "release", &id.to_string(), "", now);
         Ok(d)
     }
@@ -1136,6 +1162,7 @@ impl Session {
         self.messages
             .insert(id, ChatEntry::Redacted(tombstone.clone()));
         self.open_questions.remove(&id);
+        self.held.remove(&id);
         let mut events = vec![Event::Redacted { tombstone }];
         if self.pinned == Some(id) {
             self.pinned = None;

@@ -194,6 +194,14 @@ commands! {
     /// The open requests of the requests log (support and admin); answered
     /// with a `rights_requests` frame.
     RightsRequests = "rights_requests",
+    /// Refuse a held message (moderator, admin): it is erased like a
+    /// redaction (tombstone, content gone from the store, audit without
+    /// content) and its author is told. Only a held message can be denied.
+    Deny = "deny" {
+        message_id: MessageId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
 
     // ── polls and instant wins ──────────────────────────────────────────
     /// Launch a poll (host, admin): 2 to 6 options; no duration = until closed.
@@ -321,6 +329,10 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             viewer_id: viewer(),
         },
         Command::RightsRequests,
+        Command::Deny {
+            message_id: MessageId(1),
+            reason: None,
+        },
         Command::PollOpen {
             question: "q".into(),
             options: vec!["a".into(), "b".into()],

@@ -23,6 +23,7 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // Whoever may sanction a viewer may lift the sanction.
         CommandKind::Hide
         | CommandKind::Release
+        | CommandKind::Deny
         | CommandKind::Timeout
         | CommandKind::Ban
         | CommandKind::Unban
@@ -120,6 +121,8 @@ mod tests {
         assert!(!allows(host, Ban) && !allows(host, Redact));
         assert_eq!(roles(Unban), roles(Ban));
         assert_eq!(roles(LiftTimeout), roles(Timeout));
+        // Whoever may let a held message through may refuse it.
+        assert_eq!(roles(Deny), roles(Release));
         assert!(allows(host, SlowMode) && allows(moderator, SlowMode));
         assert!(!allows(support, SlowMode) && !allows(Role::Viewer, SlowMode));
         assert!(allows(moderator, Ban) && allows(moderator, Hide));

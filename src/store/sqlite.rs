@@ -352,6 +352,10 @@ struct MessageRef {
     /// Who released it (`released` events); absent in older rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     by: Option<Actor>,
+    /// When a released message was held (`released` events of held
+    /// messages); absent in older rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    held_at: Option<Millis>,
 }
 
 /// A serde enum's wire name (`"prize_contact"`), for text columns.
@@ -501,15 +505,16 @@ fn apply_event(
     let live_id = state.id;
     let (message_id, payload) = match &frame.event {
         Event::Message { message } | Event::Released { message, .. } => {
-            let by = match &frame.event {
-                Event::Released { by, .. } => by.clone(),
-                _ => None,
+            let (by, held_at) = match &frame.event {
+                Event::Released { by, held_at, .. } => (by.clone(), *held_at),
+                _ => (None, None),
             };
             let r = MessageRef {
                 message_id: message.id,
                 answered: message.answered,
                 visibility: message.visibility,
                 by,
+                held_at,
             };
             (Some(message.id), serde_json::to_string(&r))
         }
@@ -621,6 +626,7 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
             project_rights_request(tx, live_id, frame)?;
         }
         Event::ViewersOnline { .. }
+        | Event::HoldNotice { .. }
         | Event::SlowModeChanged { .. }
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
@@ -1423,6 +1429,7 @@ impl Store for SqliteStore {
                                 Event::Released {
                                     message,
                                     by: reference.by,
+                                    held_at: reference.held_at,
                                 }
                             }
                         }
