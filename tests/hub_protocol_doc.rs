@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 22] = [
+const ALL_EVENTS: [&str; 23] = [
     "message",
     "released",
     "redacted",
@@ -91,6 +91,7 @@ const ALL_EVENTS: [&str; 22] = [
     "sanction_lifted",
     "slow_mode_changed",
     "viewer_rectified",
+    "hold_notice",
     "viewers_online",
     "poll_opened",
     "poll_tally",

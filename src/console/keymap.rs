@@ -73,6 +73,9 @@ actions! {
     Export => "export_viewer", "on a viewer card: export the viewer to a file (Art. 15/20)";
     Requests => "rights_requests", "list data-protection requests, soonest due";
     Messages => "messages", "read the last status messages in full";
+    Deny => "deny", "deny the selected held message (erased; its author is told)";
+    HoldMark => "hold_mark", "hold queue: mark / unmark the selected message";
+    ApproveMarked => "approve_marked", "hold queue: approve every marked message";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
 }
@@ -298,6 +301,9 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("X", Action::Export),
     ("Q", Action::Requests),
     ("m", Action::Messages),
+    ("d", Action::Deny),
+    ("space", Action::HoldMark),
+    ("A", Action::ApproveMarked),
     ("?", Action::Help),
     ("q", Action::Quit),
     ("ctrl-c", Action::Quit),

@@ -22,7 +22,8 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::MarkAnswered => CommandKind::MarkAnswered,
         Action::ReopenQuestion => CommandKind::ReopenQuestion,
         Action::Hide => CommandKind::Hide,
-        Action::Release => CommandKind::Release,
+        // Marking is for a batch release; approving sends releases.
+        Action::Release | Action::HoldMark | Action::ApproveMarked => CommandKind::Release,
         Action::Timeout => CommandKind::Timeout,
         Action::Ban => CommandKind::Ban,
         Action::SlowMode => CommandKind::SlowMode,
@@ -39,6 +40,7 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Redraw => CommandKind::Redraw,
         Action::Export => CommandKind::ExportViewer,
         Action::Requests => CommandKind::RightsRequests,
+        Action::Deny => CommandKind::Deny,
         Action::FocusNext
         | Action::FocusPrev
         | Action::MoveDown

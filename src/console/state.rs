@@ -28,6 +28,7 @@ pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, T
 use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 use super::rights::{ExportSaved, Rights, SaveExport};
 
+mod hold;
 mod rights_requests;
 
 /// How long a note stays in the status line.
@@ -249,6 +250,8 @@ pub struct Console {
     pub held: Vec<ChatMessage>,
     /// The selected held message, by message id, like `question_sel`.
     pub held_sel: Option<MessageId>,
+    /// Held messages marked (`space`) for a batch approval (`A`).
+    pub hold_marks: std::collections::BTreeSet<MessageId>,
     /// Newest last.
     pub activity: VecDeque<ActivityEntry>,
     pub activity_scroll: usize,
@@ -310,6 +313,7 @@ impl Console {
             question_sel: None,
             held: Vec::new(),
             held_sel: None,
+            hold_marks: std::collections::BTreeSet::new(),
             activity: VecDeque::new(),
             activity_scroll: 0,
             pinned: None,
@@ -1537,6 +1541,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         | Action::ReopenQuestion
         | Action::Hide
         | Action::Release => on_message_action(state, action),
+        Action::Deny | Action::HoldMark | Action::ApproveMarked => hold::on_action(state, action),
         Action::Timeout | Action::Ban | Action::Redact | Action::Filter | Action::ViewerCard => {
             on_viewer_action(state, action)
         }

@@ -517,9 +517,8 @@ impl Session {
             Command::Hide { message_id, reason } => {
                 self.hide(who, *message_id, reason, history, now)
             }
-            Command::Release { message_id } => self.release(who, *message_id, history, now),
-            Command::Deny { message_id, reason } => {
-                self.deny(who, *message_id, reason.as_deref(), history, now)
+            Command::Release { .. } | Command::Deny { .. } => {
+                self.settle_hold(who, command, history, now)
             }
             Command::Timeout {
                 viewer_id,
@@ -959,7 +958,7 @@ impl Session {
         Ok(d)
     }
 
-    fn release(
+    pub(super) fn release(
         &mut self,
         who: &Principal,
         id: MessageId,
@@ -1568,7 +1567,7 @@ mod tests {
     fn personal_data_is_masked_and_held_for_staff_only() {
         let mut w = world();
         let d = w.say(&julie(), "mon 06 12 34 56 78, écrivez-moi", false);
-        let Event::Message { message } = only_event(&d) else {
+        let Event::Message { message } = &d.events[0].event else {
             panic!()
         };
         assert_eq!(
@@ -1578,7 +1577,7 @@ mod tests {
             }
         );
         assert!(!message.text.contains("12 34 56"), "{}", message.text);
-        assert!(only_event(&d).for_role(Role::Viewer).is_none());
+        assert!(&d.events[0].event.for_role(Role::Viewer).is_none());
         let staff_view = w.session.snapshot_for(Role::Staff(StaffRole::Moderator));
         assert_eq!(staff_view.recent.len(), 1);
         assert!(w.session.snapshot_for(Role::Viewer).recent.is_empty());
@@ -1588,7 +1587,7 @@ mod tests {
     fn blocked_terms_are_held() {
         let mut w = world();
         let d = w.say(&marc(), "quel idiot", false);
-        let Event::Message { message } = only_event(&d) else {
+        let Event::Message { message } = &d.events[0].event else {
             panic!()
         };
         assert_eq!(
@@ -1873,11 +1872,11 @@ mod tests {
 
         let held = w.posted(&marc(), "idiot", false);
         let d = w.run(&moderator(), &Command::Release { message_id: held });
-        let Event::Released { message, .. } = only_event(&d) else {
+        let Event::Released { message, .. } = &d.events[0].event else {
             panic!()
         };
         assert_eq!(message.visibility, Visibility::Visible);
-        assert!(only_event(&d).for_role(Role::Viewer).is_some());
+        assert!(&d.events[0].event.for_role(Role::Viewer).is_some());
         assert_eq!(w.session.snapshot_for(Role::Viewer).recent.len(), 1);
         let again = w.run(&moderator(), &Command::Release { message_id: held });
         assert!(again.events.is_empty());

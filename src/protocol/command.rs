@@ -256,6 +256,10 @@ impl std::fmt::Display for CommandKind {
 /// One command of every kind, in [`CommandKind::ALL`] order, for tests that
 /// must cover them all.
 #[cfg(test)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one example per command, flat on purpose"
+)]
 pub(crate) fn one_of_each() -> Vec<Command> {
     let viewer = || ViewerId("v".into());
     vec![

@@ -14,8 +14,8 @@ use super::{Decision, History, Principal, Refusal, Reply, Session, clean_reason}
 use crate::hub::config::DEFAULT_HOLD_TIMEOUT;
 use crate::hub::engagement::HUB_ACTOR;
 use crate::protocol::{
-    Actor, ChatEntry, ChatMessage, Event, HoldOutcome, MessageId, Millis, StaffRole, Tombstone,
-    ViewerId, Visibility,
+    Actor, ChatEntry, ChatMessage, Command, Event, HoldOutcome, MessageId, Millis, StaffRole,
+    Tombstone, ViewerId, Visibility,
 };
 use crate::store::AuditEntry;
 
@@ -91,12 +91,32 @@ impl Session {
         (Some(item.at), notice)
     }
 
+    /// `release` or `deny`: what becomes of a held message.
+    pub(super) fn settle_hold(
+        &mut self,
+        who: &Principal,
+        command: &Command,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        match command {
+            Command::Release { message_id } => self.release(who, *message_id, history, now),
+            Command::Deny { message_id, reason } => {
+                self.deny(who, *message_id, reason.as_deref(), history, now)
+            }
+            other => Err(Refusal::invalid(format!(
+                "{} settles no held message",
+                other.kind().name()
+            ))),
+        }
+    }
+
     /// Refuses a held message: a tombstone takes its place, as with
     /// `redact` (the store deletes the text in the same commit), and its
     /// author is told. A message denied or redacted already is a no-op; a
     /// message that is not held is refused, so a stale console never erases
     /// a line everyone saw.
-    pub(super) fn deny(
+    fn deny(
         &mut self,
         who: &Principal,
         id: MessageId,
@@ -206,5 +226,142 @@ fn held_item(m: &ChatMessage) -> HeldItem {
     HeldItem {
         at: m.at,
         author: m.author.viewer_id().cloned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::session::SessionBounds;
+    use crate::protocol::{ErrorCode, Role, Settings};
+    use crate::testing::{MapHistory, T0, World, fresh_session, refusal, staff, viewer};
+
+    const TIMEOUT_MS: Millis = 60_000;
+
+    fn world() -> World {
+        let bounds = SessionBounds {
+            recent: 5,
+            open_questions_in_snapshot: 10,
+            message_cache: 5,
+        };
+        let mut session = fresh_session("e1", Settings::default(), &["idiot"], bounds);
+        session.set_hold_timeout(TIMEOUT_MS);
+        World {
+            session,
+            history: MapHistory::default(),
+            now: T0,
+        }
+    }
+
+    fn julie() -> Principal {
+        viewer("v-julie", "Julie", "lune")
+    }
+
+    fn outcomes(d: &Decision) -> Vec<HoldOutcome> {
+        d.events
+            .iter()
+            .filter_map(|f| match &f.event {
+                Event::HoldNotice { outcome, .. } => Some(*outcome),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_held_message_waits_then_the_author_learns_the_approval() {
+        let mut w = world();
+        let d = w.say(&julie(), "quel idiot", false);
+        assert_eq!(outcomes(&d), [HoldOutcome::Waiting]);
+        let notice = &d.events[1].event;
+        assert_eq!(notice.only_for_viewer(), Some(&ViewerId("v-julie".into())));
+        assert!(notice.for_role(Role::Viewer).is_some());
+        let id = d.events[0].event.clone();
+        let Event::Message { message } = id else {
+            panic!()
+        };
+        let released = w.run(
+            &staff(StaffRole::Moderator),
+            &Command::Release {
+                message_id: message.id,
+            },
+        );
+        let Event::Released { held_at, .. } = &released.events[0].event else {
+            panic!("{released:?}")
+        };
+        assert_eq!(*held_at, Some(message.at));
+        assert_eq!(outcomes(&released), [HoldOutcome::Approved]);
+    }
+
+    #[test]
+    fn the_clock_denies_only_what_waited_the_whole_timeout() {
+        let mut w = world();
+        let first = w.posted(&julie(), "idiot un", false);
+        let posted = w.now;
+        w.now += 30_000;
+        let second = w.posted(&julie(), "idiot deux", false);
+        let second_at = w.now;
+        assert!(w.session.clock(posted + TIMEOUT_MS - 1).is_empty());
+        let expired = w.session.clock(posted + TIMEOUT_MS);
+        assert_eq!(expired.len(), 1, "{expired:?}");
+        let Event::Redacted { tombstone } = &expired[0].events[0].event else {
+            panic!("{expired:?}")
+        };
+        assert_eq!(tombstone.message_id, first);
+        assert_eq!(tombstone.by.name.as_deref(), Some(HUB_ACTOR));
+        assert_eq!(outcomes(&expired[0]), [HoldOutcome::Expired]);
+        let audit = expired[0].audit.as_ref().expect("audited");
+        assert_eq!(
+            (audit.actor_name.as_str(), audit.action.as_str()),
+            (HUB_ACTOR, "deny")
+        );
+        assert!(!audit.reason.contains("idiot"));
+        // Denied once: the next tick has nothing more for the first.
+        let later = w.session.clock(second_at + TIMEOUT_MS);
+        assert_eq!(later.len(), 1);
+        assert!(matches!(&later[0].events[0].event,
+            Event::Redacted { tombstone } if tombstone.message_id == second));
+    }
+
+    #[test]
+    fn a_handled_message_leaves_the_queue() {
+        let mut w = world();
+        let approved = w.posted(&julie(), "idiot a", false);
+        let denied = w.posted(&julie(), "idiot b", false);
+        let m = staff(StaffRole::Moderator);
+        w.run(
+            &m,
+            &Command::Release {
+                message_id: approved,
+            },
+        );
+        let d = w.run(
+            &m,
+            &Command::Deny {
+                message_id: denied,
+                reason: None,
+            },
+        );
+        assert!(matches!(&d.events[0].event,
+            Event::Redacted { tombstone } if tombstone.reason == DENIED));
+        assert_eq!(outcomes(&d), [HoldOutcome::Denied]);
+        assert!(w.session.clock(w.now + TIMEOUT_MS).is_empty());
+        // A visible line is not denied; a host may not deny.
+        let shown = w.posted(&julie(), "bonjour", false);
+        let refused = w.run(
+            &m,
+            &Command::Deny {
+                message_id: shown,
+                reason: None,
+            },
+        );
+        assert_eq!(refusal(&refused).map(|r| r.code), Some(ErrorCode::Invalid));
+        let host = w.run(
+            &staff(StaffRole::Host),
+            &Command::Deny {
+                message_id: shown,
+                reason: None,
+            },
+        );
+        assert_eq!(refusal(&host).map(|r| r.code), Some(ErrorCode::Forbidden));
     }
 }
