@@ -450,6 +450,7 @@ fn viewer_card_shows_contact_to_support_only() {
                 email: None,
             }),
             consents: vec![],
+            notes: vec![],
         };
         feed(
             &mut c,

@@ -125,6 +125,7 @@ fn viewer_card_per_role() {
                 email: Some("m•••@e•••.fr".into()),
             }),
             consents: vec![],
+            notes: vec![],
         };
         update(
             &mut c,
@@ -500,6 +501,7 @@ fn popups_over_wide_characters_keep_their_left_border() {
                 sanctions: vec![],
                 contact: None,
                 consents: vec![],
+                notes: vec![],
             };
             update(
                 &mut c,

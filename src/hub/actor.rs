@@ -215,6 +215,7 @@ struct Batch {
 
 /// What one decision saves once, with its first commit.
 struct Once {
+    note: Option<crate::store::NoteWrite>,
     games: Vec<GameWrite>,
     audit: Option<AuditEntry>,
     outcome: Option<RecordedOutcome>,
@@ -226,13 +227,15 @@ struct Once {
 /// saves them in a commit of their own; game facts alone make no commit.
 fn decision_commits(events: &[EventFrame], once: Once) -> Vec<Commit> {
     let mut commits: Vec<Commit> = events.iter().cloned().map(Commit::event).collect();
-    if commits.is_empty() && (once.audit.is_some() || once.outcome.is_some()) {
+    if commits.is_empty() && (once.audit.is_some() || once.outcome.is_some() || once.note.is_some())
+    {
         commits.push(Commit::without_event());
     }
     if let Some(first) = commits.first_mut() {
         first.games = once.games;
         first.audit = once.audit;
         first.outcome = once.outcome;
+        first.note = once.note;
     }
     commits
 }
@@ -610,6 +613,7 @@ impl SessionActor {
         }
         for d in self.session.clock(now) {
             let once = Once {
+                note: d.note,
                 games: d.games,
                 audit: d.audit,
                 outcome: None,
@@ -744,8 +748,10 @@ impl SessionActor {
         let needs_commit = outcome.is_some()
             || audit.is_some()
             || !decision.events.is_empty()
-            || !decision.games.is_empty();
+            || !decision.games.is_empty()
+            || decision.note.is_some();
         let once = Once {
+            note: decision.note,
             games: decision.games,
             audit,
             outcome: outcome.clone().map(|outcome| RecordedOutcome {

@@ -16,6 +16,7 @@
 
 mod erasure;
 mod hold;
+mod notes;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -33,7 +34,8 @@ use crate::protocol::{
 };
 use crate::store::contact::ContactField;
 use crate::store::{
-    AuditEntry, GameWrite, LiveHead, NameCorrection, StoreError, StoredGames, StoredSnapshot,
+    AuditEntry, GameWrite, LiveHead, NameCorrection, NoteWrite, StoreError, StoredGames,
+    StoredSnapshot,
 };
 
 /// Longest reason (hide, timeout, ban, redact) kept, in graphemes.
@@ -128,6 +130,8 @@ pub struct Decision {
     pub banned: Option<ViewerId>,
     /// Poll and instant-win facts to store with this decision's commit.
     pub games: Vec<GameWrite>,
+    /// A moderation note to store (`note_add`).
+    pub note: Option<NoteWrite>,
 }
 
 /// The answer a client gets for a command.
@@ -168,6 +172,7 @@ impl Decision {
             consent_contact: Contact::default(),
             banned: None,
             games: Vec::new(),
+            note: None,
         }
     }
 
@@ -180,6 +185,7 @@ impl Decision {
             consent_contact: Contact::default(),
             banned: None,
             games: Vec::new(),
+            note: None,
         }
     }
 }
@@ -535,10 +541,9 @@ impl Session {
             Command::RectifyViewer { .. } | Command::EraseViewer { .. } => {
                 self.rights_request(who, command, history, now)
             }
-            Command::ViewerCard { viewer_id } => Ok(Decision::reply(Reply::ViewerCard {
-                viewer_id: viewer_id.clone(),
-                with_contact: permissions::sees_contact(who.role()),
-            })),
+            Command::ViewerCard { .. } | Command::NoteAdd { .. } => {
+                self.viewer_card_work(who, command, history, now)
+            }
             Command::ExportViewer { viewer_id } => Ok(Decision::reply(Reply::ViewerExport {
                 viewer_id: viewer_id.clone(),
             })),

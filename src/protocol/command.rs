@@ -202,6 +202,9 @@ commands! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// Add a staff-only note to a viewer's card (moderator, support,
+    /// admin). Stored, shown on the card, audited without its text.
+    NoteAdd = "note_add" { viewer_id: ViewerId, text: String },
 
     // ── polls and instant wins ──────────────────────────────────────────
     /// Launch a poll (host, admin): 2 to 6 options; no duration = until closed.
@@ -336,6 +339,10 @@ pub(crate) fn one_of_each() -> Vec<Command> {
         Command::Deny {
             message_id: MessageId(1),
             reason: None,
+        },
+        Command::NoteAdd {
+            viewer_id: viewer(),
+            text: "warned twice about links".into(),
         },
         Command::PollOpen {
             question: "q".into(),

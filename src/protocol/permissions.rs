@@ -35,6 +35,9 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // an export holds contact data in clear.
         CommandKind::ExportViewer | CommandKind::RightsRequests => &[Staff(Support), Staff(Admin)],
         CommandKind::ViewerCard => &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)],
+        // Notes are for the people who act on a viewer: moderators (who
+        // sanction) and support (who answer their requests), not hosts.
+        CommandKind::NoteAdd => &[Staff(Moderator), Staff(Support), Staff(Admin)],
         // Answers, polls and draws. A poll or a draw is part of the show's
         // script: hosts run it, admins can step in; moderators keep the
         // chat clean.
@@ -123,6 +126,7 @@ mod tests {
         assert_eq!(roles(LiftTimeout), roles(Timeout));
         // Whoever may let a held message through may refuse it.
         assert_eq!(roles(Deny), roles(Release));
+        assert!(allows(moderator, NoteAdd) && allows(support, NoteAdd) && !allows(host, NoteAdd));
         assert!(allows(host, SlowMode) && allows(moderator, SlowMode));
         assert!(!allows(support, SlowMode) && !allows(Role::Viewer, SlowMode));
         assert!(allows(moderator, Ban) && allows(moderator, Hide));

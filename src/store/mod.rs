@@ -102,6 +102,15 @@ pub struct Commit {
     pub outcome: Option<RecordedOutcome>,
     /// Poll and instant-win facts to record in the same transaction.
     pub games: Vec<GameWrite>,
+    /// A staff note on a viewer to store (`note_add`).
+    pub note: Option<NoteWrite>,
+}
+
+/// A moderation note to store, on whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteWrite {
+    pub viewer_id: crate::protocol::ViewerId,
+    pub note: crate::protocol::ModNote,
 }
 
 impl Commit {
@@ -112,6 +121,7 @@ impl Commit {
             audit: None,
             outcome: None,
             games: Vec::new(),
+            note: None,
         }
     }
 
@@ -122,6 +132,7 @@ impl Commit {
             audit: None,
             outcome: None,
             games: Vec::new(),
+            note: None,
         }
     }
 

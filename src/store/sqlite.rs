@@ -25,6 +25,8 @@
 //! The database file is created with mode 0600 (SQLite gives its WAL and
 //! shared-memory files the same mode): it holds viewers' names and chat.
 
+use super::NoteWrite;
+use crate::protocol::ModNote;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -780,6 +782,23 @@ fn redact(tx: &Transaction, live_id: i64, t: &Tombstone) -> Result<(), StoreErro
 /// keep the pseudonymous id, which resolves to no one once the viewer row
 /// is gone; announced winners lose the name. The `erasures` row is the
 /// content-free proof, and makes the same device key join as a new viewer.
+/// Stores a staff note on a viewer.
+fn insert_note(tx: &Transaction, live_id: i64, n: &NoteWrite) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO mod_notes (live_id, viewer_id, at, by_name, by_role, text) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        live_id,
+        n.viewer_id.0,
+        n.note.at,
+        n.note.by.name,
+        n.note.by.role.as_str(),
+        n.note.text,
+    ])?;
+    Ok(())
+}
+
 fn erase_viewer(
     tx: &Transaction,
     live_id: i64,
@@ -832,6 +851,10 @@ fn erase_viewer(
     )?;
     tx.execute(
         "DELETE FROM sanctions WHERE live_id = ?1 AND viewer_id = ?2",
+        params![live_id, v],
+    )?;
+    tx.execute(
+        "DELETE FROM mod_notes WHERE live_id = ?1 AND viewer_id = ?2",
         params![live_id, v],
     )?;
     tx.execute(
@@ -1068,6 +1091,25 @@ impl SqliteStore {
         entries.sort_by_key(|e| std::cmp::Reverse(e.id()));
         entries.truncate(limit);
         Ok(entries)
+    }
+
+    /// A viewer's moderation notes, oldest first.
+    fn notes(&self, live_id: i64, viewer: &ViewerId) -> Result<Vec<ModNote>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, by_name, by_role, text FROM mod_notes \
+             WHERE live_id = ?1 AND viewer_id = ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![live_id, viewer.0], |r| {
+            Ok(ModNote {
+                at: r.get(0)?,
+                by: Actor {
+                    name: r.get(1)?,
+                    role: role_at(r, 2)?,
+                },
+                text: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn active_sanctions(
@@ -1349,6 +1391,9 @@ impl Store for SqliteStore {
             }
             for write in &c.games {
                 apply_game(&tx, state.id, write)?;
+            }
+            if let Some(n) = &c.note {
+                insert_note(&tx, state.id, n)?;
             }
             if let Some(o) = &c.outcome {
                 let outcome = serde_json::to_string(&o.outcome).expect("outcomes serialise");
@@ -1675,6 +1720,7 @@ impl Store for SqliteStore {
             sanctions: self.active_sanctions(live_id, id, now)?,
             contact,
             consents: self.latest_consents(live_id, id)?,
+            notes: self.notes(live_id, id)?,
         }))
     }
 
@@ -2058,6 +2104,9 @@ impl SqliteStore {
 
         report.moderation_notes = rows(tx.execute(
             "DELETE FROM sanctions WHERE live_id = ?1 AND coalesce(until, at) < ?2",
+            params![live_id, cutoff(now, policy.moderation_notes)],
+        )?) + rows(tx.execute(
+            "DELETE FROM mod_notes WHERE live_id = ?1 AND at < ?2",
             params![live_id, cutoff(now, policy.moderation_notes)],
         )?);
         report.command_outcomes = rows(tx.execute(
