@@ -76,6 +76,7 @@ actions! {
     Deny => "deny", "deny the selected held message (erased; its author is told)";
     HoldMark => "hold_mark", "hold queue: mark / unmark the selected message";
     ApproveMarked => "approve_marked", "hold queue: approve every marked message";
+    AddNote => "note_add", "on a viewer card: add a staff-only note";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
 }
@@ -304,6 +305,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("d", Action::Deny),
     ("space", Action::HoldMark),
     ("A", Action::ApproveMarked),
+    ("K", Action::AddNote),
     ("?", Action::Help),
     ("q", Action::Quit),
     ("ctrl-c", Action::Quit),

@@ -41,6 +41,7 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Export => CommandKind::ExportViewer,
         Action::Requests => CommandKind::RightsRequests,
         Action::Deny => CommandKind::Deny,
+        Action::AddNote => CommandKind::NoteAdd,
         Action::FocusNext
         | Action::FocusPrev
         | Action::MoveDown

@@ -1573,6 +1573,10 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             state.note("To export a viewer, open their card (v) first", false);
             Vec::new()
         }
+        Action::AddNote => {
+            state.note("To add a note, open the viewer's card (v) first", false);
+            Vec::new()
+        }
         Action::Requests => rights_requests::open_requests(state),
         Action::Help
         | Action::Messages
