@@ -188,6 +188,7 @@ fn every_frame_command_and_event_has_an_example() {
             "viewer_card",
             "viewer_export",
             "rights_requests",
+            "staff_log",
             "bye"
         ])
     );

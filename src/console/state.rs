@@ -30,6 +30,7 @@ use super::rights::{ExportSaved, Rights, SaveExport};
 
 mod hold;
 mod rights_requests;
+pub mod staff_log;
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -252,6 +253,8 @@ pub struct Console {
     pub held_sel: Option<MessageId>,
     /// Held messages marked (`space`) for a batch approval (`A`).
     pub hold_marks: std::collections::BTreeSet<MessageId>,
+    /// The staff log behind the Staff activity pane (paging, filter).
+    pub staff_log: staff_log::StaffLogView,
     /// Newest last.
     pub activity: VecDeque<ActivityEntry>,
     pub activity_scroll: usize,
@@ -314,6 +317,7 @@ impl Console {
             held: Vec::new(),
             held_sel: None,
             hold_marks: std::collections::BTreeSet::new(),
+            staff_log: staff_log::StaffLogView::default(),
             activity: VecDeque::new(),
             activity_scroll: 0,
             pinned: None,
@@ -618,6 +622,8 @@ impl Console {
             "instant_win_open" => format!("launched instant win #{target}").into(),
             "instant_win_draw" => format!("drew instant win #{target}").into(),
             "redraw" => format!("re-drew instant win {target}").into(),
+            "deny" => message("denied", ""),
+            "note_add" => viewer("added a note on"),
             other => format!("{} {target}", other.replace('_', " ")).into(),
         }
     }
@@ -845,7 +851,10 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
 /// Returns the follow-up commands an ack releases (see [`FollowUp`]).
 fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
     match frame {
-        ServerFrame::Welcome(w) => on_welcome(state, *w),
+        ServerFrame::Welcome(w) => {
+            on_welcome(state, *w);
+            return staff_log::after_welcome(state);
+        }
         ServerFrame::Reload { reason } => {
             state.reset_show();
             state.note(format!("history reloaded: {reason}"), false);
@@ -878,6 +887,11 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
         ServerFrame::RightsRequests { id, requests } => {
             rights_requests::on_requests(state, &id, requests);
         }
+        ServerFrame::StaffLog {
+            id,
+            entries,
+            before,
+        } => staff_log::on_page(state, &id, entries, before),
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
         }
@@ -1532,6 +1546,14 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         | Action::JumpBottom
         | Action::SortQuestions => {
             navigate(state, action);
+            staff_log::maybe_older(state)
+        }
+        Action::Filter if state.focus == Pane::Activity => {
+            let text = state.staff_log.filter_text();
+            state.popup = Some(Popup::Prompt(Prompt::new(
+                PromptKind::StaffLogFilter,
+                &text,
+            )));
             Vec::new()
         }
         Action::Reply
@@ -2082,6 +2104,7 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
         }
         Outcome::Quit => return vec![Effect::Quit],
         Outcome::Filter(filter) => apply_filter(state, filter),
+        Outcome::StaffLogFilter(text) => return staff_log::filter(state, &text),
         Outcome::Refuse(why) => {
             state.note(why, true);
             state.popup = Some(popup);

@@ -842,6 +842,7 @@ impl SessionActor {
                 (frame, None)
             }
             Reply::ViewerExport { viewer_id } => (self.viewer_export(live, id, &viewer_id), None),
+            Reply::StaffLog(query) => (self.staff_log(live, id, &query), None),
             Reply::RightsRequests => {
                 let frame = match self.store.open_requests() {
                     Ok(open) => ServerFrame::RightsRequests {
@@ -868,6 +869,31 @@ impl SessionActor {
                     }
                 };
                 (frame, None)
+            }
+        }
+    }
+
+    /// The `staff_log` frame answering command `id`: a page of the audit
+    /// log as the store holds it (no content, no reason), or why not.
+    fn staff_log(
+        &mut self,
+        live: &str,
+        id: &CommandId,
+        query: &crate::store::StaffLogQuery,
+    ) -> ServerFrame {
+        match self.store.staff_log(live, query) {
+            Ok(page) => ServerFrame::StaffLog {
+                id: id.clone(),
+                entries: page.entries.into_iter().map(staff_action).collect(),
+                before: page.before,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the staff log");
+                ServerFrame::Error(ErrorFrame::new(
+                    Some(id.clone()),
+                    ErrorCode::Internal,
+                    "the hub could not read the staff log; try again",
+                ))
             }
         }
     }

@@ -156,6 +156,8 @@ pub enum Reply {
     ViewerExport { viewer_id: ViewerId },
     /// The actor reads the requests log's open entries.
     RightsRequests,
+    /// The actor reads a page of the staff log (`staff_log`).
+    StaffLog(crate::store::StaffLogQuery),
 }
 
 impl Decision {
@@ -541,7 +543,7 @@ impl Session {
             Command::RectifyViewer { .. } | Command::EraseViewer { .. } => {
                 self.rights_request(who, command, history, now)
             }
-            Command::ViewerCard { .. } | Command::NoteAdd { .. } => {
+            Command::ViewerCard { .. } | Command::NoteAdd { .. } | Command::StaffLog { .. } => {
                 self.viewer_card_work(who, command, history, now)
             }
             Command::ExportViewer { viewer_id } => Ok(Decision::reply(Reply::ViewerExport {

@@ -45,7 +45,9 @@ mod refusal;
 mod rights;
 mod types;
 
-pub use command::{Command, CommandFrame, CommandId, CommandKind, MAX_SLOW_MODE_SECS};
+pub use command::{
+    Command, CommandFrame, CommandId, CommandKind, MAX_SLOW_MODE_SECS, MAX_STAFF_LOG_PAGE,
+};
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
 pub use event::{Event, EventFrame, HoldOutcome, LiftedSanction, relabel_all};
 pub use frame::{

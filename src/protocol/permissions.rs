@@ -35,9 +35,13 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // an export holds contact data in clear.
         CommandKind::ExportViewer | CommandKind::RightsRequests => &[Staff(Support), Staff(Admin)],
         CommandKind::ViewerCard => &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)],
-        // Notes are for the people who act on a viewer: moderators (who
-        // sanction) and support (who answer their requests), not hosts.
-        CommandKind::NoteAdd => &[Staff(Moderator), Staff(Support), Staff(Admin)],
+        // Notes, and the staff log (who did what to whom, no content), are
+        // for the people who act on viewers: moderators (who sanction) and
+        // support (who answer their requests). A host runs the show and
+        // sees the live Staff activity only.
+        CommandKind::NoteAdd | CommandKind::StaffLog => {
+            &[Staff(Moderator), Staff(Support), Staff(Admin)]
+        }
         // Answers, polls and draws. A poll or a draw is part of the show's
         // script: hosts run it, admins can step in; moderators keep the
         // chat clean.

@@ -1588,6 +1588,57 @@ impl Store for SqliteStore {
         })
     }
 
+    fn staff_log(
+        &mut self,
+        live: &str,
+        query: &super::StaffLogQuery,
+    ) -> Result<super::StaffLogPage, StoreError> {
+        let live_id = self.live_id(live)?;
+        let before = query.before.map_or(i64::MAX, sql_i64);
+        // One more than the page, to know whether an older page exists.
+        let mut rows = self
+            .conn
+            .prepare_cached(
+                "SELECT idx, at, actor_name, actor_role, action, target, reason FROM audit \
+                 WHERE live_id = ?1 AND idx < ?2 AND (?3 IS NULL OR actor_name = ?3) \
+                 AND (?4 IS NULL OR action = ?4) ORDER BY idx DESC LIMIT ?5",
+            )?
+            .query_map(
+                params![
+                    live_id,
+                    before,
+                    query.actor,
+                    query.action,
+                    sql_len(query.limit.saturating_add(1))
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        AuditEntry {
+                            at: r.get(1)?,
+                            actor_name: r.get(2)?,
+                            actor_role: role_at(r, 3)?,
+                            action: r.get(4)?,
+                            target: r.get(5)?,
+                            reason: r.get(6)?,
+                        },
+                    ))
+                },
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = rows.len() > query.limit;
+        rows.truncate(query.limit);
+        let before = rows
+            .last()
+            .filter(|_| more)
+            .and_then(|(idx, _)| u64::try_from(*idx).ok());
+        rows.reverse();
+        Ok(super::StaffLogPage {
+            entries: rows.into_iter().map(|(_, e)| e).collect(),
+            before,
+        })
+    }
+
     fn message(&mut self, live: &str, id: MessageId) -> Result<Option<ChatEntry>, StoreError> {
         let live_id = self.live_id(live)?;
         let message = self

@@ -18,6 +18,8 @@ use crate::protocol::{Command, MessageId, ViewerId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptKind {
     Filter,
+    /// The Staff activity pane's filter: staff member and action.
+    StaffLogFilter,
     RedactReason {
         message_id: MessageId,
     },
@@ -61,6 +63,7 @@ impl Prompt {
                 let filter = Filter::parse(text);
                 Outcome::Filter((!filter.is_empty()).then_some(filter))
             }
+            PromptKind::StaffLogFilter => Outcome::StaffLogFilter(text.to_string()),
             PromptKind::RedactReason { message_id } => {
                 if text.is_empty() {
                     self.editor = LineEditor::default();
@@ -151,6 +154,11 @@ impl Prompt {
                     None => format!("Why remove message {message_id}?"),
                 },
                 "the next step shows exactly what goes",
+            ),
+            PromptKind::StaffLogFilter => (
+                " Staff log ",
+                "Show only the staff log entries (empty shows all):".to_string(),
+                "by:NAME action:ban (a command's name)",
             ),
             PromptKind::Note { name, .. } => (
                 " Note ",

@@ -376,7 +376,13 @@ fn masked_value(text: &str) -> Option<(&'static str, String)> {
 
 pub(crate) fn draw_activity(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let focused = state.focus == Pane::Activity && state.compose.is_none();
-    let block = pane_block(Line::from(" Staff activity "), focused, theme);
+    let filter = state.staff_log.filter_text();
+    let title = if filter.is_empty() {
+        " Staff activity ".to_owned()
+    } else {
+        format!(" Staff activity · {} ", clean(&filter))
+    };
+    let block = pane_block(Line::from(title), focused, theme);
     let inner = block.inner(area);
     block.render(area, buf);
     if inner.height == 0 {

@@ -1,4 +1,5 @@
-//! The viewer card and its staff-only moderation notes (`note_add`).
+//! The viewer card and its staff-only moderation notes (`note_add`), and
+//! the staff log read (`staff_log`): what staff did to viewers.
 //!
 //! A note is decided here like any command (cleaned, bounded, on a viewer
 //! the live knows) and stored in the decision's commit; it makes no event,
@@ -15,7 +16,8 @@ use crate::store::NoteWrite;
 const MAX_NOTE_GRAPHEMES: usize = 500;
 
 impl Session {
-    /// `viewer_card` (the actor reads the card) and `note_add`.
+    /// `viewer_card` (the actor reads the card), `note_add`, and
+    /// `staff_log` (the actor reads the page: what staff did to viewers).
     pub(super) fn viewer_card_work(
         &mut self,
         who: &Principal,
@@ -31,6 +33,8 @@ impl Session {
             Command::NoteAdd { viewer_id, text } => {
                 self.add_note(who, viewer_id, text, history, now)
             }
+            Command::StaffLog { .. } => crate::store::StaffLogQuery::of(command)
+                .map(|q| Decision::reply(Reply::StaffLog(q))),
             other => Err(Refusal::invalid(format!(
                 "{} is not about a viewer card",
                 other.kind().name()
