@@ -47,6 +47,10 @@ pub struct BrandConfig {
     /// `[keys] dir`: the contact keys' directory (relative to the file's
     /// own directory); `--keys` wins over it.
     pub keys_dir: Option<PathBuf>,
+    /// `[moderation] hold_timeout`: how long a held message waits for a
+    /// moderator before the hub denies it; `None` keeps the hub's default
+    /// ([`crate::hub::config::DEFAULT_HOLD_TIMEOUT`]).
+    pub hold_timeout: Option<Duration>,
     /// `[rules]`: the moderation rules every new live starts with.
     pub rules: BrandRules,
 }
@@ -195,6 +199,7 @@ const SECTIONS: &[&str] = &[
     "retention.contact",
     "keys",
     "rules",
+    "moderation",
 ];
 
 impl BrandConfig {
@@ -406,6 +411,7 @@ impl Reader {
             }
             "rules.links" => c.rules.links = links(v).map_err(refuse)?,
             "rules.link_action" => c.rules.link_action = rule_action(v).map_err(refuse)?,
+            "moderation.hold_timeout" => c.hold_timeout = Some(period(v).map_err(refuse)?),
             "keys.dir" => {
                 let dir = text(v).map_err(refuse)?;
                 if dir.trim().is_empty() {
@@ -575,6 +581,7 @@ mod tests {
         assert_eq!(c.limits.max_connections, Limits::default().max_connections);
         assert_eq!(c.brand, None);
         assert_eq!(c.keys_dir, None);
+        assert_eq!(c.hold_timeout, None);
         assert_eq!(c.rules, BrandRules::default());
     }
 
@@ -632,7 +639,8 @@ mod tests {
              inbox_frames = 1024\nrecent_in_snapshot = 20\nmax_replay_events = 500\n\
              idle_timeout = \"60s\"\nping_interval = \"20s\"\nhello_timeout = \"3s\"\n\
              [retention]\nchat = \"7d\"\n[retention.contact]\nmarketing = \"1y\"\n\
-             [keys]\ndir = \"keys\"\n",
+             [keys]\ndir = \"keys\"\n\
+             [moderation]\nhold_timeout = \"3m\"\n",
         )
         .unwrap();
         assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
@@ -661,6 +669,7 @@ mod tests {
             humantime::parse_duration("1y").unwrap()
         );
         assert_eq!(c.keys_dir, Some(PathBuf::from("/etc/regie/keys")));
+        assert_eq!(c.hold_timeout, Some(Duration::from_secs(180)));
     }
 
     #[test]

@@ -115,10 +115,21 @@ impl World {
     /// Says something and returns the new message's id.
     pub(crate) fn posted(&mut self, who: &Principal, text: &str, question: bool) -> MessageId {
         let d = self.say(who, text, question);
+        // A held viewer message is followed by its author's hold notice.
         match &d.events[..] {
             [
                 EventFrame {
                     event: Event::Message { message },
+                    ..
+                },
+            ]
+            | [
+                EventFrame {
+                    event: Event::Message { message },
+                    ..
+                },
+                EventFrame {
+                    event: Event::HoldNotice { .. },
                     ..
                 },
             ] => message.id,

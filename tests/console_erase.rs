@@ -44,6 +44,7 @@ fn marc_card() -> ViewerCard {
             email: Some("m•••@e•••.fr".into()),
         }),
         consents: vec![],
+        notes: vec![],
     }
 }
 

@@ -488,6 +488,7 @@ fn marc_card() -> ViewerCard {
             email: None,
         }),
         consents: vec![],
+        notes: vec![],
     }
 }
 

@@ -46,6 +46,7 @@ fn marc_card() -> ViewerCard {
             email: Some("m•••@e•••.fr".into()),
         }),
         consents: vec![],
+        notes: vec![],
     }
 }
 

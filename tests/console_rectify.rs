@@ -92,6 +92,7 @@ fn marc_card() -> ViewerCard {
         sanctions: vec![],
         contact: None,
         consents: vec![],
+        notes: vec![],
     }
 }
 

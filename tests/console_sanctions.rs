@@ -33,6 +33,7 @@ fn card_with(c: &mut Console, sanctions: Vec<Sanction>) {
         sanctions,
         contact: None,
         consents: vec![],
+        notes: vec![],
     };
     feed(
         c,

@@ -450,6 +450,7 @@ fn viewer_card_shows_contact_to_support_only() {
                 email: None,
             }),
             consents: vec![],
+            notes: vec![],
         };
         feed(
             &mut c,
@@ -634,6 +635,7 @@ fn a_selected_message_that_leaves_its_list_hands_the_selection_to_a_neighbour() 
             Event::Released {
                 message: released,
                 by: Some(actor("Inès", StaffRole::Moderator)),
+                held_at: None,
             },
         ))],
     );
@@ -749,6 +751,7 @@ mod selection_props {
             (Pane::Hold, 1) => Event::Released {
                 message: message(id.0, NOON, viewer("v", "Ann", "ann"), "x"),
                 by: Some(actor("Inès", StaffRole::Moderator)),
+                held_at: None,
             },
             (Pane::Hold, 2) => Event::Hidden {
                 message_id: id,
@@ -1047,6 +1050,7 @@ fn hide_says_how_to_undo_it_and_release_shows_a_hidden_message_again() {
                 Event::Released {
                     message: shown,
                     by: None,
+                    held_at: None,
                 },
             )),
         ],

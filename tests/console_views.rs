@@ -125,6 +125,7 @@ fn viewer_card_per_role() {
                 email: Some("m•••@e•••.fr".into()),
             }),
             consents: vec![],
+            notes: vec![],
         };
         update(
             &mut c,
@@ -500,6 +501,7 @@ fn popups_over_wide_characters_keep_their_left_border() {
                 sanctions: vec![],
                 contact: None,
                 consents: vec![],
+                notes: vec![],
             };
             update(
                 &mut c,
@@ -630,7 +632,7 @@ fn held_and_pending_marks_are_distinct_and_narrow_everywhere() {
         let screen = render(&mut c, w, h);
         assert!(!screen.contains('⧗'), "{screen}");
         assert!(
-            screen.contains(&format!("{HELD_GLYPH} data Zoé")),
+            screen.contains(&format!("{HELD_GLYPH}  25m phone")),
             "{screen}"
         );
         assert!(screen.contains(&format!("12:05 {HELD_GLYPH} ")), "{screen}");
@@ -825,14 +827,14 @@ fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
     feed(&mut c, [key('?')]);
     let screen = render(&mut c, 80, 24);
     assert!(screen.contains("more · j/k scroll"), "{screen}");
-    assert!(screen.contains("│ ↓ 20 more · j/k scroll"), "{screen}");
+    assert!(screen.contains("│ ↓ 24 more · j/k scroll"), "{screen}");
     assert!(!screen.contains("│ ↑ "), "nothing above yet: {screen}");
     assert!(!screen.contains("typing:"), "{screen}");
     feed(&mut c, (0..40).map(|_| key('j')));
     let screen = render(&mut c, 80, 24);
     assert!(screen.contains("more · j/k scroll"), "{screen}");
     assert!(screen.contains("typing:"), "the end is reachable: {screen}");
-    assert!(screen.contains("│ ↑ 20 more · j/k scroll"), "{screen}");
+    assert!(screen.contains("│ ↑ 24 more · j/k scroll"), "{screen}");
     assert!(
         !screen.contains("more · ↓"),
         "nothing below any more: {screen}"

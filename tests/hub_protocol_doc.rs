@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 25] = [
+const ALL_EVENTS: [&str; 26] = [
     "message",
     "released",
     "redacted",
@@ -91,6 +91,7 @@ const ALL_EVENTS: [&str; 25] = [
     "sanction_lifted",
     "slow_mode_changed",
     "viewer_rectified",
+    "hold_notice",
     "viewers_online",
     "poll_opened",
     "poll_tally",
@@ -193,6 +194,7 @@ fn every_frame_command_and_event_has_an_example() {
             "rights_requests",
             "rules",
             "rule_test",
+            "staff_log",
             "bye"
         ])
     );

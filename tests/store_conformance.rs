@@ -250,15 +250,22 @@ pub fn held_then_released_replays_as_it_happened<S: Store>(mut store: S) {
         Event::Released {
             message: released.clone(),
             by: Some(moderator()),
+            held_at: Some(held.at),
         },
     );
     let replay = store.replay(LIVE, held_seq - 1, 10).unwrap();
-    assert_eq!(replay[0].event, Event::Message { message: held });
+    assert_eq!(
+        replay[0].event,
+        Event::Message {
+            message: held.clone()
+        }
+    );
     assert_eq!(
         replay[1].event,
         Event::Released {
             message: released.clone(),
             by: Some(moderator()),
+            held_at: Some(held.at),
         }
     );
     assert_eq!(
@@ -303,6 +310,7 @@ pub fn redaction_leaves_only_the_tombstone_everywhere<S: Store>(mut store: S) {
         Event::Released {
             message: released,
             by: Some(moderator()),
+            held_at: Some(m.at),
         },
     );
     seq.say(&mut store, &after);

@@ -130,6 +130,9 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.retention = brand.retention;
     config.default_rules = brand.rules.defaults();
     config.blocked_terms = brand.rules.hold_terms;
+    if let Some(timeout) = brand.hold_timeout {
+        config.hold_timeout = timeout;
+    }
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {
         stop.recv().await;
     })

@@ -74,6 +74,10 @@ actions! {
     Requests => "rights_requests", "list data-protection requests, soonest due";
     Rules => "rules", "moderation rules: list, add, remove, test a sentence";
     Messages => "messages", "read the last status messages in full";
+    Deny => "deny", "deny the selected held message (erased; its author is told)";
+    HoldMark => "hold_mark", "hold queue: mark / unmark the selected message";
+    ApproveMarked => "approve_marked", "hold queue: approve every marked message";
+    AddNote => "note_add", "on a viewer card: add a staff-only note";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
 }
@@ -300,6 +304,10 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("Q", Action::Requests),
     ("M", Action::Rules),
     ("m", Action::Messages),
+    ("d", Action::Deny),
+    ("space", Action::HoldMark),
+    ("A", Action::ApproveMarked),
+    ("K", Action::AddNote),
     ("?", Action::Help),
     ("q", Action::Quit),
     ("ctrl-c", Action::Quit),

@@ -22,7 +22,8 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::MarkAnswered => CommandKind::MarkAnswered,
         Action::ReopenQuestion => CommandKind::ReopenQuestion,
         Action::Hide => CommandKind::Hide,
-        Action::Release => CommandKind::Release,
+        // Marking is for a batch release; approving sends releases.
+        Action::Release | Action::HoldMark | Action::ApproveMarked => CommandKind::Release,
         Action::Timeout => CommandKind::Timeout,
         Action::Ban => CommandKind::Ban,
         Action::SlowMode => CommandKind::SlowMode,
@@ -40,6 +41,8 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Export => CommandKind::ExportViewer,
         Action::Requests => CommandKind::RightsRequests,
         Action::Rules => CommandKind::Rules,
+        Action::Deny => CommandKind::Deny,
+        Action::AddNote => CommandKind::NoteAdd,
         Action::FocusNext
         | Action::FocusPrev
         | Action::MoveDown

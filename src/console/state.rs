@@ -29,8 +29,10 @@ use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 use super::rights::{ExportSaved, Rights, SaveExport};
 use super::sanctioned::Sanctioned;
 
+mod hold;
 mod rights_requests;
 mod rules;
+pub mod staff_log;
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -251,6 +253,10 @@ pub struct Console {
     pub held: Vec<ChatMessage>,
     /// The selected held message, by message id, like `question_sel`.
     pub held_sel: Option<MessageId>,
+    /// Held messages marked (`space`) for a batch approval (`A`).
+    pub hold_marks: std::collections::BTreeSet<MessageId>,
+    /// The staff log behind the Staff activity pane (paging, filter).
+    pub staff_log: staff_log::StaffLogView,
     /// Newest last.
     pub activity: VecDeque<ActivityEntry>,
     pub activity_scroll: usize,
@@ -313,6 +319,8 @@ impl Console {
             question_sel: None,
             held: Vec::new(),
             held_sel: None,
+            hold_marks: std::collections::BTreeSet::new(),
+            staff_log: staff_log::StaffLogView::default(),
             activity: VecDeque::new(),
             activity_scroll: 0,
             pinned: None,
@@ -619,6 +627,8 @@ impl Console {
             "instant_win_open" => format!("launched instant win #{target}").into(),
             "instant_win_draw" => format!("drew instant win #{target}").into(),
             "redraw" => format!("re-drew instant win {target}").into(),
+            "deny" => message("denied", ""),
+            "note_add" => viewer("added a note on"),
             other => format!("{} {target}", other.replace('_', " ")).into(),
         }
     }
@@ -846,7 +856,10 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
 /// Returns the follow-up commands an ack releases (see [`FollowUp`]).
 fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
     match frame {
-        ServerFrame::Welcome(w) => on_welcome(state, *w),
+        ServerFrame::Welcome(w) => {
+            on_welcome(state, *w);
+            return staff_log::after_welcome(state);
+        }
         ServerFrame::Reload { reason } => {
             state.reset_show();
             state.note(format!("history reloaded: {reason}"), false);
@@ -884,6 +897,11 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
         ServerFrame::RuleTest { id, .. } => {
             state.pending.remove(&id);
         }
+        ServerFrame::StaffLog {
+            id,
+            entries,
+            before,
+        } => staff_log::on_page(state, &id, entries, before),
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
         }
@@ -995,7 +1013,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
             }
             state.feed.push(ChatEntry::Message(message));
         }
-        Event::Released { message, by } => {
+        Event::Released { message, by, .. } => {
             let id = message.id;
             state.held.retain(|m| m.id != id);
             if !state
@@ -1540,6 +1558,14 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         | Action::JumpBottom
         | Action::SortQuestions => {
             navigate(state, action);
+            staff_log::maybe_older(state)
+        }
+        Action::Filter if state.focus == Pane::Activity => {
+            let text = state.staff_log.filter_text();
+            state.popup = Some(Popup::Prompt(Prompt::new(
+                PromptKind::StaffLogFilter,
+                &text,
+            )));
             Vec::new()
         }
         Action::Reply
@@ -1549,6 +1575,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         | Action::ReopenQuestion
         | Action::Hide
         | Action::Release => on_message_action(state, action),
+        Action::Deny | Action::HoldMark | Action::ApproveMarked => hold::on_action(state, action),
         Action::Timeout | Action::Ban | Action::Redact | Action::Filter | Action::ViewerCard => {
             on_viewer_action(state, action)
         }
@@ -1578,6 +1605,10 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         }
         Action::Export => {
             state.note("To export a viewer, open their card (v) first", false);
+            Vec::new()
+        }
+        Action::AddNote => {
+            state.note("To add a note, open the viewer's card (v) first", false);
             Vec::new()
         }
         Action::Requests => rights_requests::open_requests(state),
@@ -2090,6 +2121,7 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
         }
         Outcome::Quit => return vec![Effect::Quit],
         Outcome::Filter(filter) => apply_filter(state, filter),
+        Outcome::StaffLogFilter(text) => return staff_log::filter(state, &text),
         Outcome::Refuse(why) => {
             state.note(why, true);
             state.popup = Some(popup);

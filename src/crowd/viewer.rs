@@ -411,7 +411,8 @@ impl ViewerSession {
             | ServerFrame::Rules { .. }
             | ServerFrame::RuleTest { .. }
             | ServerFrame::ViewerExport { .. }
-            | ServerFrame::RightsRequests { .. } => {}
+            | ServerFrame::RightsRequests { .. }
+            | ServerFrame::StaffLog { .. } => {}
         }
         None
     }

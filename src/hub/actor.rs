@@ -216,6 +216,7 @@ struct Batch {
 
 /// What one decision saves once, with its first commit.
 struct Once {
+    note: Option<crate::store::NoteWrite>,
     games: Vec<GameWrite>,
     audit: Option<AuditEntry>,
     outcome: Option<RecordedOutcome>,
@@ -227,13 +228,15 @@ struct Once {
 /// saves them in a commit of their own; game facts alone make no commit.
 fn decision_commits(events: &[EventFrame], once: Once) -> Vec<Commit> {
     let mut commits: Vec<Commit> = events.iter().cloned().map(Commit::event).collect();
-    if commits.is_empty() && (once.audit.is_some() || once.outcome.is_some()) {
+    if commits.is_empty() && (once.audit.is_some() || once.outcome.is_some() || once.note.is_some())
+    {
         commits.push(Commit::without_event());
     }
     if let Some(first) = commits.first_mut() {
         first.games = once.games;
         first.audit = once.audit;
         first.outcome = once.outcome;
+        first.note = once.note;
     }
     commits
 }
@@ -370,6 +373,10 @@ fn restore_session(
     let second_ms =
         Millis::try_from(config.limits.game_second.as_millis().max(1)).unwrap_or(Millis::MAX);
     session.restore_games(games, second_ms);
+    session
+        .set_hold_timeout(Millis::try_from(config.hold_timeout.as_millis()).unwrap_or(Millis::MAX));
+    // The hold queue survives a restart: the timeout still denies each.
+    session.note_held(&store.working_set(&config.live)?.held);
     Ok(session)
 }
 
@@ -624,6 +631,7 @@ impl SessionActor {
         }
         for d in self.session.clock(now) {
             let once = Once {
+                note: d.note,
                 games: d.games,
                 audit: d.audit,
                 outcome: None,
@@ -758,8 +766,10 @@ impl SessionActor {
         let needs_commit = outcome.is_some()
             || audit.is_some()
             || !decision.events.is_empty()
-            || !decision.games.is_empty();
+            || !decision.games.is_empty()
+            || decision.note.is_some();
         let once = Once {
+            note: decision.note,
             games: decision.games,
             audit,
             outcome: outcome.clone().map(|outcome| RecordedOutcome {
@@ -864,6 +874,7 @@ impl SessionActor {
                 },
                 None,
             ),
+            Reply::StaffLog(query) => (self.staff_log(live, id, &query), None),
             Reply::RightsRequests => {
                 let frame = match self.store.open_requests() {
                     Ok(open) => ServerFrame::RightsRequests {
@@ -890,6 +901,31 @@ impl SessionActor {
                     }
                 };
                 (frame, None)
+            }
+        }
+    }
+
+    /// The `staff_log` frame answering command `id`: a page of the audit
+    /// log as the store holds it (no content, no reason), or why not.
+    fn staff_log(
+        &mut self,
+        live: &str,
+        id: &CommandId,
+        query: &crate::store::StaffLogQuery,
+    ) -> ServerFrame {
+        match self.store.staff_log(live, query) {
+            Ok(page) => ServerFrame::StaffLog {
+                id: id.clone(),
+                entries: page.entries.into_iter().map(staff_action).collect(),
+                before: page.before,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the staff log");
+                ServerFrame::Error(ErrorFrame::new(
+                    Some(id.clone()),
+                    ErrorCode::Internal,
+                    "the hub could not read the staff log; try again",
+                ))
             }
         }
     }

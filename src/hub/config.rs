@@ -32,7 +32,15 @@ pub struct HubConfig {
     /// How long stored data is kept, and how often the hub sweeps what is
     /// past its time (at start-up, then every `sweep_every`).
     pub retention: crate::store::RetentionPolicy,
+    /// How long a held message waits for a moderator before the hub
+    /// denies it on the session clock (`[moderation] hold_timeout`).
+    pub hold_timeout: Duration,
 }
+
+/// A held message nobody handled is denied after ten minutes: long enough
+/// for a moderator busy elsewhere, short enough that a late approval does
+/// not drop a stale line in the chat.
+pub const DEFAULT_HOLD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 impl HubConfig {
     /// The configuration `regie serve` uses for `live` on `data_dir`.
@@ -46,6 +54,7 @@ impl HubConfig {
             default_rules: Vec::new(),
             clock: Clock::system(),
             retention: crate::store::RetentionPolicy::default(),
+            hold_timeout: DEFAULT_HOLD_TIMEOUT,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! | file | what it is |
 //! |---|---|
 //! | [`config`] | [`HubConfig`] and [`Limits`]: what a hub runs and its bounds |
-//! | [`session`] | the pure rules of a live: command → events + reply (`session/erasure.rs`: erasing a viewer, Art. 17) |
+//! | [`session`] | the pure rules of a live: command → events + reply (`session/erasure.rs`: erasing a viewer, Art. 17; `session/hold.rs`: the hold queue, deny and its timeout; `session/notes.rs`: moderation notes and the staff log read) |
 //! | [`engagement`] | polls and instant wins in the live: votes, entries, deadlines, re-draws |
 //! | [`moderation`] | a live's rules ([`crate::moderation`]) and personal data → block, hold queue or flag |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |

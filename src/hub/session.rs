@@ -18,6 +18,8 @@ mod erasure;
 mod rules;
 
 pub use rules::MAX_RULE_EXPIRY_SECS;
+mod hold;
+mod notes;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -30,12 +32,14 @@ use crate::poll::PollSpec;
 use crate::privacy::{grapheme_count, sanitize, sanitize_name};
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, Command, ConsentState, Contact, Epoch, ErrorCode, Event,
-    EventFrame, LiftedSanction, MAX_SLOW_MODE_SECS, MessageId, Millis, Refusal, ReplyTo, Role, Seq,
-    Settings, Snapshot, StaffRole, Tombstone, ViewerId, Visibility, permissions,
+    EventFrame, HoldOutcome, LiftedSanction, MAX_SLOW_MODE_SECS, MessageId, Millis, Refusal,
+    ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone, ViewerId, Visibility,
+    permissions,
 };
 use crate::store::contact::ContactField;
 use crate::store::{
-    AuditEntry, GameWrite, LiveHead, NameCorrection, StoreError, StoredGames, StoredSnapshot,
+    AuditEntry, GameWrite, LiveHead, NameCorrection, NoteWrite, StoreError, StoredGames,
+    StoredSnapshot,
 };
 
 /// Longest reason (hide, timeout, ban, redact) kept, in graphemes.
@@ -130,6 +134,8 @@ pub struct Decision {
     pub banned: Option<ViewerId>,
     /// Poll and instant-win facts to store with this decision's commit.
     pub games: Vec<GameWrite>,
+    /// A moderation note to store (`note_add`).
+    pub note: Option<NoteWrite>,
 }
 
 /// The answer a client gets for a command.
@@ -158,6 +164,8 @@ pub enum Reply {
     Rules(Vec<crate::protocol::RuleView>),
     /// What a tested sentence fires, answered to the sender only.
     RuleTest(Vec<crate::protocol::RuleFiring>),
+    /// The actor reads a page of the staff log (`staff_log`).
+    StaffLog(crate::store::StaffLogQuery),
 }
 
 impl Decision {
@@ -174,6 +182,7 @@ impl Decision {
             consent_contact: Contact::default(),
             banned: None,
             games: Vec::new(),
+            note: None,
         }
     }
 
@@ -186,6 +195,7 @@ impl Decision {
             consent_contact: Contact::default(),
             banned: None,
             games: Vec::new(),
+            note: None,
         }
     }
 }
@@ -239,6 +249,12 @@ pub struct Session {
     /// Viewers erased while connected: their old connections may send
     /// nothing more (a reconnect joins as a new viewer; see `erasure`).
     erased: BTreeSet<ViewerId>,
+    /// The hold queue: every held message, kept here (not only in the
+    /// message cache) so the hold timeout denies each one (see `hold`).
+    held: BTreeMap<MessageId, hold::HeldItem>,
+    /// How long a message may wait in the hold queue before the hub denies
+    /// it ([`super::config::DEFAULT_HOLD_TIMEOUT`] unless the hub sets it).
+    hold_timeout_ms: Millis,
 }
 
 impl Session {
@@ -272,6 +288,8 @@ impl Session {
             audience: 0,
             rectified: HashMap::new(),
             erased: BTreeSet::new(),
+            held: BTreeMap::new(),
+            hold_timeout_ms: hold::default_hold_timeout_ms(),
         };
         for entry in stored.recent {
             session.remember_recent(entry);
@@ -397,6 +415,7 @@ impl Session {
             .map(|step| self.step(step, now))
             .collect();
         decisions.extend(self.expire_rules(now));
+        decisions.extend(self.expire_holds(now));
         decisions
     }
 
@@ -520,7 +539,9 @@ impl Session {
             Command::Hide { message_id, reason } => {
                 self.hide(who, *message_id, reason, history, now)
             }
-            Command::Release { message_id } => self.release(who, *message_id, history, now),
+            Command::Release { .. } | Command::Deny { .. } => {
+                self.settle_hold(who, command, history, now)
+            }
             Command::Timeout {
                 viewer_id,
                 seconds,
@@ -536,10 +557,9 @@ impl Session {
             Command::RectifyViewer { .. } | Command::EraseViewer { .. } => {
                 self.rights_request(who, command, history, now)
             }
-            Command::ViewerCard { viewer_id } => Ok(Decision::reply(Reply::ViewerCard {
-                viewer_id: viewer_id.clone(),
-                with_contact: permissions::sees_contact(who.role()),
-            })),
+            Command::ViewerCard { .. } | Command::NoteAdd { .. } | Command::StaffLog { .. } => {
+                self.viewer_card_work(who, command, history, now)
+            }
             Command::ExportViewer { viewer_id } => Ok(Decision::reply(Reply::ViewerExport {
                 viewer_id: viewer_id.clone(),
             })),
@@ -788,16 +808,17 @@ impl Session {
             Principal::Staff { .. } => (text, Visibility::Visible),
         };
         let message = self.new_message(who, text, question, None, visibility, now);
-        let mut events = Vec::with_capacity(2);
-        if let Some(v) = flagged {
-            // Staff-only, right behind the message viewers get unmarked.
-            events.push(Event::MessageFlagged {
-                message_id: message.id,
-                rule_id: v.rule.0,
-                kind: super::moderation::wire_kind(v.kind),
-            });
-        }
-        events.insert(0, Event::Message { message });
+        let notice = self.hold_queued(&message);
+        // Staff-only, right behind the message viewers get unmarked.
+        let flag = flagged.map(|v| Event::MessageFlagged {
+            message_id: message.id,
+            rule_id: v.rule.0,
+            kind: super::moderation::wire_kind(v.kind),
+        });
+        let events = std::iter::once(Event::Message { message })
+            .chain(notice)
+            .chain(flag)
+            .collect();
         let mut d = self.emit(events, now);
         d.audit = Self::audit(who, "say", "", "", now);
         Ok(d)
@@ -964,6 +985,8 @@ impl Session {
             return Ok(Decision::reply(Reply::Ack { seq: None }));
         }
         let reason = clean_reason(reason);
+        // A hidden message was handled: it leaves the hold queue.
+        self.held.remove(&id);
         target.visibility = Visibility::Hidden;
         self.messages.insert(id, ChatEntry::Message(target));
         let by = Self::actor(who);
@@ -981,7 +1004,7 @@ impl Session {
         Ok(d)
     }
 
-    fn release(
+    pub(super) fn release(
         &mut self,
         who: &Principal,
         id: MessageId,
@@ -994,11 +1017,13 @@ impl Session {
         }
         target.visibility = Visibility::Visible;
         self.messages.insert(id, ChatEntry::Message(target.clone()));
+        let (held_at, notice) = self.hold_settled(&target, HoldOutcome::Approved);
         let released = Event::Released {
             message: target,
             by: Some(Self::actor(who)),
+            held_at,
         };
-        let mut d = self.emit(vec![released], now);
+        let mut d = self.emit(std::iter::once(released).chain(notice).collect(), now);
         d.audit = Self::audit(who, "release", &id.to_string(), "", now);
         Ok(d)
     }
@@ -1182,6 +1207,7 @@ impl Session {
         self.messages
             .insert(id, ChatEntry::Redacted(tombstone.clone()));
         self.open_questions.remove(&id);
+        self.held.remove(&id);
         let mut events = vec![Event::Redacted { tombstone }];
         if self.pinned == Some(id) {
             self.pinned = None;
@@ -1587,7 +1613,7 @@ mod tests {
     fn personal_data_is_masked_and_held_for_staff_only() {
         let mut w = world();
         let d = w.say(&julie(), "mon 06 12 34 56 78, écrivez-moi", false);
-        let Event::Message { message } = only_event(&d) else {
+        let Event::Message { message } = &d.events[0].event else {
             panic!()
         };
         assert_eq!(
@@ -1597,7 +1623,7 @@ mod tests {
             }
         );
         assert!(!message.text.contains("12 34 56"), "{}", message.text);
-        assert!(only_event(&d).for_role(Role::Viewer).is_none());
+        assert!(&d.events[0].event.for_role(Role::Viewer).is_none());
         let staff_view = w.session.snapshot_for(Role::Staff(StaffRole::Moderator));
         assert_eq!(staff_view.recent.len(), 1);
         assert!(w.session.snapshot_for(Role::Viewer).recent.is_empty());
@@ -1607,7 +1633,7 @@ mod tests {
     fn blocked_terms_are_held() {
         let mut w = world();
         let d = w.say(&marc(), "quel idiot", false);
-        let Event::Message { message } = only_event(&d) else {
+        let Event::Message { message } = &d.events[0].event else {
             panic!()
         };
         assert_eq!(
@@ -1892,11 +1918,11 @@ mod tests {
 
         let held = w.posted(&marc(), "idiot", false);
         let d = w.run(&moderator(), &Command::Release { message_id: held });
-        let Event::Released { message, .. } = only_event(&d) else {
+        let Event::Released { message, .. } = &d.events[0].event else {
             panic!()
         };
         assert_eq!(message.visibility, Visibility::Visible);
-        assert!(only_event(&d).for_role(Role::Viewer).is_some());
+        assert!(&d.events[0].event.for_role(Role::Viewer).is_some());
         assert_eq!(w.session.snapshot_for(Role::Viewer).recent.len(), 1);
         let again = w.run(&moderator(), &Command::Release { message_id: held });
         assert!(again.events.is_empty());

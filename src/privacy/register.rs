@@ -403,6 +403,34 @@ pub const REGISTER: &[Field] = &[
         retention: MODERATION,
         seen_by: STAFF,
     },
+    // mod_notes
+    Field {
+        table: "mod_notes",
+        column: "viewer_id",
+        holds: "the viewer a staff note is about (pseudonymous id)",
+        purpose: "moderation context for the next moderator",
+        basis: LegalBasis::LegitimateInterest,
+        retention: MODERATION,
+        seen_by: "moderators, support and admin, on the viewer card",
+    },
+    Field {
+        table: "mod_notes",
+        column: "text",
+        holds: "a note staff wrote about the viewer",
+        purpose: "moderation context for the next moderator",
+        basis: LegalBasis::LegitimateInterest,
+        retention: MODERATION,
+        seen_by: "moderators, support and admin, on the viewer card",
+    },
+    Field {
+        table: "mod_notes",
+        column: "by_name",
+        holds: "the staff member who wrote the note",
+        purpose: "accountability for notes",
+        basis: LegalBasis::LegitimateInterest,
+        retention: MODERATION,
+        seen_by: "moderators, support and admin, on the viewer card",
+    },
     // consents
     Field {
         table: "consents",
@@ -797,6 +825,26 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
         table: "sanctions",
         column: "seq",
         why: KEY,
+    },
+    NotPersonal {
+        table: "mod_notes",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "mod_notes",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "mod_notes",
+        column: "by_role",
+        why: "a staff role, not a person",
+    },
+    NotPersonal {
+        table: "mod_notes",
+        column: "at",
+        why: STATE,
     },
     NotPersonal {
         table: "consents",

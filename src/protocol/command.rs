@@ -10,6 +10,9 @@ use super::types::{ConsentChannel, ConsentPurpose, Contact, MessageId, ViewerId}
 /// longer wait is a closed chat, not a slow one.
 pub const MAX_SLOW_MODE_SECS: u32 = 3600;
 
+/// The most records one `staff_log` page carries.
+pub const MAX_STAFF_LOG_PAGE: u32 = 200;
+
 /// A client-chosen command id, unique per client (a counter, a UUID...).
 /// The hub remembers recent ids per principal and answers a retry with the
 /// first answer instead of acting again.
@@ -195,6 +198,30 @@ commands! {
     /// The open requests of the requests log (support and admin); answered
     /// with a `rights_requests` frame.
     RightsRequests = "rights_requests",
+    /// Refuse a held message (moderator, admin): it is erased like a
+    /// redaction (tombstone, content gone from the store, audit without
+    /// content) and its author is told. Only a held message can be denied.
+    Deny = "deny" {
+        message_id: MessageId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Add a staff-only note to a viewer's card (moderator, support,
+    /// admin). Stored, shown on the card, audited without its text.
+    NoteAdd = "note_add" { viewer_id: ViewerId, text: String },
+    /// A page of the staff log (the audit log, content-free as stored),
+    /// answered to the sender with a `staff_log` frame: the `limit` (1 to
+    /// [`MAX_STAFF_LOG_PAGE`]) newest records older than index `before`,
+    /// optionally only one staff member's (`actor`) or one action's.
+    StaffLog = "staff_log" {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+        limit: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<String>,
+    },
 
     // ── polls and instant wins ──────────────────────────────────────────
     /// Launch a poll (host, admin): 2 to 6 options; no duration = until closed.
@@ -347,6 +374,20 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             viewer_id: viewer(),
         },
         Command::RightsRequests,
+        Command::Deny {
+            message_id: MessageId(1),
+            reason: None,
+        },
+        Command::NoteAdd {
+            viewer_id: viewer(),
+            text: "warned twice about links".into(),
+        },
+        Command::StaffLog {
+            before: None,
+            limit: 50,
+            actor: None,
+            action: Some("ban".into()),
+        },
         Command::PollOpen {
             question: "q".into(),
             options: vec!["a".into(), "b".into()],

@@ -26,6 +26,20 @@ impl LiftedSanction {
     }
 }
 
+/// What a [`Event::HoldNotice`] tells the author of a held message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldOutcome {
+    /// It waits for a moderator.
+    Waiting,
+    /// A moderator let it through: everyone sees it now.
+    Approved,
+    /// A moderator denied it: it is erased, nobody saw it.
+    Denied,
+    /// Nobody handled it within the hold timeout: the hub denied it.
+    Expired,
+}
+
 /// `{"type":"event","epoch":"…","seq":42,"at":…,"event":{"type":"message",…}}`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventFrame {
@@ -50,6 +64,20 @@ pub enum Event {
         /// credited. Viewers get the role only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Actor>,
+        /// When it entered the hold queue, for a message that was held (a
+        /// hidden message shown again has none): clients show "held 2 min"
+        /// from it and the frame's `at`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        held_at: Option<Millis>,
+    },
+    /// What became of a held message, told to its author only (staff get
+    /// it too): `waiting` when it was held, then `approved`, `denied` by a
+    /// moderator, or `expired` (denied by the hub after the hold timeout).
+    /// Never carries the text.
+    HoldNotice {
+        message_id: MessageId,
+        viewer_id: ViewerId,
+        outcome: HoldOutcome,
     },
     /// A message's content is gone. Carries the tombstone, never the text.
     Redacted {
@@ -212,6 +240,7 @@ impl Event {
         match self {
             Event::Message { .. } => "message",
             Event::Released { .. } => "released",
+            Event::HoldNotice { .. } => "hold_notice",
             Event::Redacted { .. } => "redacted",
             Event::ViewerErased { .. } => "viewer_erased",
             Event::Hidden { .. } => "hidden",
@@ -313,9 +342,14 @@ impl Event {
                 message_id: *message_id,
                 by: anonymous(by),
             },
-            Event::Released { message, by } => Event::Released {
+            Event::Released {
+                message,
+                by,
+                held_at,
+            } => Event::Released {
                 message: message.clone(),
                 by: by.as_ref().map(anonymous),
+                held_at: *held_at,
             },
             Event::PollClosed {
                 poll_id,
@@ -361,6 +395,7 @@ impl Event {
                 by: anonymous(by),
             },
             Event::ViewersOnline { .. }
+            | Event::HoldNotice { .. }
             | Event::PollTally { .. }
             | Event::InstantWinEntries { .. } => self.clone(),
             Event::PollOpened { poll } => Event::PollOpened {
@@ -380,7 +415,9 @@ impl Event {
     /// sanction is that viewer's business, not the audience's.
     pub fn only_for_viewer(&self) -> Option<&ViewerId> {
         match self {
-            Event::SanctionLifted { viewer_id, .. } => Some(viewer_id),
+            Event::SanctionLifted { viewer_id, .. } | Event::HoldNotice { viewer_id, .. } => {
+                Some(viewer_id)
+            }
             _ => None,
         }
     }

@@ -115,6 +115,15 @@ pub enum ServerFrame {
         id: CommandId,
         firings: Vec<RuleFiring>,
     },
+    /// The answer to `staff_log`, to the sender only: a page of the audit
+    /// log, oldest first, content-free. `before` is the index to ask for
+    /// the next older page with; absent when there is none.
+    StaffLog {
+        id: CommandId,
+        entries: Vec<super::StaffAction>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+    },
     /// The hub is about to close this connection, and why.
     Bye {
         code: ErrorCode,
@@ -138,6 +147,7 @@ impl ServerFrame {
             ServerFrame::RightsRequests { .. } => "rights_requests",
             ServerFrame::Rules { .. } => "rules",
             ServerFrame::RuleTest { .. } => "rule_test",
+            ServerFrame::StaffLog { .. } => "staff_log",
             ServerFrame::Bye { .. } => "bye",
         }
     }

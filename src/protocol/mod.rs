@@ -48,9 +48,11 @@ mod rights;
 mod rules;
 mod types;
 
-pub use command::{Command, CommandFrame, CommandId, CommandKind, MAX_SLOW_MODE_SECS};
+pub use command::{
+    Command, CommandFrame, CommandId, CommandKind, MAX_SLOW_MODE_SECS, MAX_STAFF_LOG_PAGE,
+};
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
-pub use event::{Event, EventFrame, LiftedSanction, relabel_all};
+pub use event::{Event, EventFrame, HoldOutcome, LiftedSanction, relabel_all};
 pub use frame::{
     Auth, ClientFrame, Hello, Resume, ServerFrame, SnapshotCounts, SnapshotPage, Welcome, WhoAmI,
     paginate, parse_client_frame, parse_server_frame,

@@ -25,6 +25,7 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // support answers requests; neither edits nor reads the rules.
         CommandKind::Hide
         | CommandKind::Release
+        | CommandKind::Deny
         | CommandKind::Timeout
         | CommandKind::Ban
         | CommandKind::Unban
@@ -40,6 +41,13 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // an export holds contact data in clear.
         CommandKind::ExportViewer | CommandKind::RightsRequests => &[Staff(Support), Staff(Admin)],
         CommandKind::ViewerCard => &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)],
+        // Notes, and the staff log (who did what to whom, no content), are
+        // for the people who act on viewers: moderators (who sanction) and
+        // support (who answer their requests). A host runs the show and
+        // sees the live Staff activity only.
+        CommandKind::NoteAdd | CommandKind::StaffLog => {
+            &[Staff(Moderator), Staff(Support), Staff(Admin)]
+        }
         // Answers, polls and draws. A poll or a draw is part of the show's
         // script: hosts run it, admins can step in; moderators keep the
         // chat clean.
@@ -126,6 +134,9 @@ mod tests {
         assert!(!allows(host, Ban) && !allows(host, Redact));
         assert_eq!(roles(Unban), roles(Ban));
         assert_eq!(roles(LiftTimeout), roles(Timeout));
+        // Whoever may let a held message through may refuse it.
+        assert_eq!(roles(Deny), roles(Release));
+        assert!(allows(moderator, NoteAdd) && allows(support, NoteAdd) && !allows(host, NoteAdd));
         assert!(allows(host, SlowMode) && allows(moderator, SlowMode));
         assert!(!allows(support, SlowMode) && !allows(Role::Viewer, SlowMode));
         assert!(allows(moderator, Ban) && allows(moderator, Hide));

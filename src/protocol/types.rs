@@ -279,6 +279,20 @@ pub struct ViewerCard {
     pub contact: Option<MaskedContact>,
     #[serde(default)]
     pub consents: Vec<ConsentState>,
+    /// Staff-only moderation notes on the viewer (`note_add`), oldest
+    /// first. Never shown to the viewer; gone with an erasure and after the
+    /// `moderation_notes` retention period.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<ModNote>,
+}
+
+/// One staff note on a viewer: who wrote it, when, and the text (already
+/// sanitised by the hub).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModNote {
+    pub at: Millis,
+    pub by: Actor,
+    pub text: String,
 }
 
 /// What a viewer consented to. Stored with the hash of the text they were

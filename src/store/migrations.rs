@@ -304,6 +304,21 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (live_id, rule_id)
     ) WITHOUT ROWID;
     ",
+    // Staff-only moderation notes on a viewer (`note_add`, see
+    // sqlite::insert_note): deleted with the viewer's erasure and after the
+    // `moderation_notes` retention period.
+    r"
+    CREATE TABLE IF NOT EXISTS mod_notes (
+        id          INTEGER PRIMARY KEY,
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id   TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        by_name     TEXT,
+        by_role     TEXT NOT NULL,
+        text        TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS mod_notes_by_viewer ON mod_notes (live_id, viewer_id, id);
+    ",
 ];
 
 /// The schema version this build writes.

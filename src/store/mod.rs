@@ -104,6 +104,67 @@ pub struct Commit {
     pub outcome: Option<RecordedOutcome>,
     /// Poll and instant-win facts to record in the same transaction.
     pub games: Vec<GameWrite>,
+    /// A staff note on a viewer to store (`note_add`).
+    pub note: Option<NoteWrite>,
+}
+
+/// Which page of the staff log (`staff_log`) to read: the `limit` newest
+/// records older than index `before`, of one actor and/or one action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffLogQuery {
+    pub before: Option<u64>,
+    pub limit: usize,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+}
+
+impl StaffLogQuery {
+    /// The query a `staff_log` command asks; a limit outside 1 to
+    /// [`crate::protocol::MAX_STAFF_LOG_PAGE`] is refused.
+    pub fn of(command: &crate::protocol::Command) -> Result<Self, crate::protocol::Refusal> {
+        use crate::protocol::{Command, MAX_STAFF_LOG_PAGE, Refusal};
+        let Command::StaffLog {
+            before,
+            limit,
+            actor,
+            action,
+        } = command
+        else {
+            return Err(Refusal::invalid("not a staff_log command"));
+        };
+        if !(1..=MAX_STAFF_LOG_PAGE).contains(limit) {
+            return Err(Refusal::invalid(format!(
+                "a staff log page holds 1 to {MAX_STAFF_LOG_PAGE} records"
+            )));
+        }
+        let given = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        Ok(Self {
+            before: *before,
+            limit: usize::try_from(*limit).unwrap_or(usize::MAX),
+            actor: given(actor),
+            action: given(action),
+        })
+    }
+}
+
+/// One page of the staff log, oldest first, and the index to ask for the
+/// next older page with (`None`: this is the oldest).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StaffLogPage {
+    pub entries: Vec<AuditEntry>,
+    pub before: Option<u64>,
+}
+
+/// A moderation note to store, on whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteWrite {
+    pub viewer_id: crate::protocol::ViewerId,
+    pub note: crate::protocol::ModNote,
 }
 
 impl Commit {
@@ -114,6 +175,7 @@ impl Commit {
             audit: None,
             outcome: None,
             games: Vec::new(),
+            note: None,
         }
     }
 
@@ -124,6 +186,7 @@ impl Commit {
             audit: None,
             outcome: None,
             games: Vec::new(),
+            note: None,
         }
     }
 
@@ -578,5 +641,11 @@ pub trait Store: Send + 'static {
     ) -> Result<(), StoreError> {
         let _ = (live, defaults);
         Ok(())
+    }
+
+    /// A page of the live's audit log, as [`StaffLogQuery`] asks.
+    fn staff_log(&mut self, live: &str, query: &StaffLogQuery) -> Result<StaffLogPage, StoreError> {
+        let _ = (live, query);
+        Err(StoreError::Unsupported("read the staff log"))
     }
 }

@@ -17,7 +17,7 @@
 //! | `chat` | a message (and its tombstone, pin and log events) is older | 90 days |
 //! | `contact.<purpose>` | the viewer was last seen longer ago (lives have no end yet: the viewer's last presence stands for it) | `prize_contact` 30 days, `sms_reminders` 1 day, `marketing` 3 years |
 //! | `consents` | a consent record is older **and** is not the one in force for a value still held (a withdrawal, or a superseded record) | 3 years |
-//! | `moderation_notes` | a sanction ended (a ban: was imposed) longer ago | 1 year |
+//! | `moderation_notes` | a sanction ended (a ban: was imposed) longer ago; a staff note on a viewer (`note_add`) was written longer ago | 1 year |
 //! | `command_outcomes` | a remembered outcome is older | 6 hours |
 //! | `audit` | an audit record is older; a signed checkpoint keeps the chain verifiable ([`super::audit::Checkpoint`]) | 1 year |
 //! | `draws` | an instant win was drawn, or a poll closed, longer ago (with its entries or votes) | 1 year |

@@ -25,6 +25,8 @@
 //! The database file is created with mode 0600 (SQLite gives its WAL and
 //! shared-memory files the same mode): it holds viewers' names and chat.
 
+use super::NoteWrite;
+use crate::protocol::ModNote;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -353,6 +355,10 @@ struct MessageRef {
     /// Who released it (`released` events); absent in older rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     by: Option<Actor>,
+    /// When a released message was held (`released` events of held
+    /// messages); absent in older rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    held_at: Option<Millis>,
 }
 
 /// A serde enum's wire name (`"prize_contact"`), for text columns.
@@ -502,15 +508,16 @@ fn apply_event(
     let live_id = state.id;
     let (message_id, payload) = match &frame.event {
         Event::Message { message } | Event::Released { message, .. } => {
-            let by = match &frame.event {
-                Event::Released { by, .. } => by.clone(),
-                _ => None,
+            let (by, held_at) = match &frame.event {
+                Event::Released { by, held_at, .. } => (by.clone(), *held_at),
+                _ => (None, None),
             };
             let r = MessageRef {
                 message_id: message.id,
                 answered: message.answered,
                 visibility: message.visibility,
                 by,
+                held_at,
             };
             (Some(message.id), serde_json::to_string(&r))
         }
@@ -622,6 +629,7 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
             project_rights_request(tx, live_id, frame)?;
         }
         Event::ViewersOnline { .. }
+        | Event::HoldNotice { .. }
         | Event::SlowModeChanged { .. }
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
@@ -784,6 +792,23 @@ fn redact(tx: &Transaction, live_id: i64, t: &Tombstone) -> Result<(), StoreErro
 /// keep the pseudonymous id, which resolves to no one once the viewer row
 /// is gone; announced winners lose the name. The `erasures` row is the
 /// content-free proof, and makes the same device key join as a new viewer.
+/// Stores a staff note on a viewer.
+fn insert_note(tx: &Transaction, live_id: i64, n: &NoteWrite) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO mod_notes (live_id, viewer_id, at, by_name, by_role, text) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        live_id,
+        n.viewer_id.0,
+        n.note.at,
+        n.note.by.name,
+        n.note.by.role.as_str(),
+        n.note.text,
+    ])?;
+    Ok(())
+}
+
 fn erase_viewer(
     tx: &Transaction,
     live_id: i64,
@@ -836,6 +861,10 @@ fn erase_viewer(
     )?;
     tx.execute(
         "DELETE FROM sanctions WHERE live_id = ?1 AND viewer_id = ?2",
+        params![live_id, v],
+    )?;
+    tx.execute(
+        "DELETE FROM mod_notes WHERE live_id = ?1 AND viewer_id = ?2",
         params![live_id, v],
     )?;
     tx.execute(
@@ -1072,6 +1101,25 @@ impl SqliteStore {
         entries.sort_by_key(|e| std::cmp::Reverse(e.id()));
         entries.truncate(limit);
         Ok(entries)
+    }
+
+    /// A viewer's moderation notes, oldest first.
+    fn notes(&self, live_id: i64, viewer: &ViewerId) -> Result<Vec<ModNote>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, by_name, by_role, text FROM mod_notes \
+             WHERE live_id = ?1 AND viewer_id = ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![live_id, viewer.0], |r| {
+            Ok(ModNote {
+                at: r.get(0)?,
+                by: Actor {
+                    name: r.get(1)?,
+                    role: role_at(r, 2)?,
+                },
+                text: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn active_sanctions(
@@ -1368,6 +1416,9 @@ impl Store for SqliteStore {
             for write in &c.games {
                 apply_game(&tx, state.id, write)?;
             }
+            if let Some(n) = &c.note {
+                insert_note(&tx, state.id, n)?;
+            }
             if let Some(o) = &c.outcome {
                 let outcome = serde_json::to_string(&o.outcome).expect("outcomes serialise");
                 let seq = match o.outcome {
@@ -1447,6 +1498,7 @@ impl Store for SqliteStore {
                                 Event::Released {
                                     message,
                                     by: reference.by,
+                                    held_at: reference.held_at,
                                 }
                             }
                         }
@@ -1577,6 +1629,57 @@ impl Store for SqliteStore {
             activity,
             shared_names,
             sanctioned,
+        })
+    }
+
+    fn staff_log(
+        &mut self,
+        live: &str,
+        query: &super::StaffLogQuery,
+    ) -> Result<super::StaffLogPage, StoreError> {
+        let live_id = self.live_id(live)?;
+        let before = query.before.map_or(i64::MAX, sql_i64);
+        // One more than the page, to know whether an older page exists.
+        let mut rows = self
+            .conn
+            .prepare_cached(
+                "SELECT idx, at, actor_name, actor_role, action, target, reason FROM audit \
+                 WHERE live_id = ?1 AND idx < ?2 AND (?3 IS NULL OR actor_name = ?3) \
+                 AND (?4 IS NULL OR action = ?4) ORDER BY idx DESC LIMIT ?5",
+            )?
+            .query_map(
+                params![
+                    live_id,
+                    before,
+                    query.actor,
+                    query.action,
+                    sql_len(query.limit.saturating_add(1))
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        AuditEntry {
+                            at: r.get(1)?,
+                            actor_name: r.get(2)?,
+                            actor_role: role_at(r, 3)?,
+                            action: r.get(4)?,
+                            target: r.get(5)?,
+                            reason: r.get(6)?,
+                        },
+                    ))
+                },
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = rows.len() > query.limit;
+        rows.truncate(query.limit);
+        let before = rows
+            .last()
+            .filter(|_| more)
+            .and_then(|(idx, _)| u64::try_from(*idx).ok());
+        rows.reverse();
+        Ok(super::StaffLogPage {
+            entries: rows.into_iter().map(|(_, e)| e).collect(),
+            before,
         })
     }
 
@@ -1712,6 +1815,7 @@ impl Store for SqliteStore {
             sanctions: self.active_sanctions(live_id, id, now)?,
             contact,
             consents: self.latest_consents(live_id, id)?,
+            notes: self.notes(live_id, id)?,
         }))
     }
 
@@ -2095,6 +2199,9 @@ impl SqliteStore {
 
         report.moderation_notes = rows(tx.execute(
             "DELETE FROM sanctions WHERE live_id = ?1 AND coalesce(until, at) < ?2",
+            params![live_id, cutoff(now, policy.moderation_notes)],
+        )?) + rows(tx.execute(
+            "DELETE FROM mod_notes WHERE live_id = ?1 AND at < ?2",
             params![live_id, cutoff(now, policy.moderation_notes)],
         )?);
         report.command_outcomes = rows(tx.execute(

@@ -99,6 +99,8 @@ pub enum Outcome {
     Quit,
     /// The filter prompt's answer (`None` shows everything).
     Filter(Option<Filter>),
+    /// The staff log's filter, as typed (`by:NAME action:ban`).
+    StaffLogFilter(String),
     /// The popup stays open and the status line says why.
     Refuse(String),
     /// The popup closes and the status line says why.

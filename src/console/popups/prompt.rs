@@ -13,12 +13,22 @@ use crate::console::input::{Edit, LineEditor};
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::view::text::clean_name;
 use crate::console::wrap::{display_width, truncate};
-use crate::protocol::MessageId;
+use crate::protocol::{Command, MessageId, ViewerId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptKind {
     Filter,
-    RedactReason { message_id: MessageId },
+    /// The Staff activity pane's filter: staff member and action.
+    StaffLogFilter,
+    RedactReason {
+        message_id: MessageId,
+    },
+    /// A staff-only note on the viewer a card shows (`name` as the card
+    /// names them).
+    Note {
+        viewer_id: ViewerId,
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +63,7 @@ impl Prompt {
                 let filter = Filter::parse(text);
                 Outcome::Filter((!filter.is_empty()).then_some(filter))
             }
+            PromptKind::StaffLogFilter => Outcome::StaffLogFilter(text.to_string()),
             PromptKind::RedactReason { message_id } => {
                 if text.is_empty() {
                     self.editor = LineEditor::default();
@@ -65,6 +76,19 @@ impl Prompt {
                     message_id: *message_id,
                     reason: text.to_string(),
                 }))
+            }
+            // A note changes nothing a viewer sees: no confirmation.
+            PromptKind::Note { viewer_id, name } => {
+                if text.is_empty() {
+                    return Outcome::Refuse("a note cannot be empty".to_string());
+                }
+                Outcome::Send {
+                    command: Command::NoteAdd {
+                        viewer_id: viewer_id.clone(),
+                        text: text.to_string(),
+                    },
+                    summary: format!("note on {}", clean_name(name)),
+                }
             }
         }
     }
@@ -130,6 +154,19 @@ impl Prompt {
                     None => format!("Why remove message {message_id}?"),
                 },
                 "the next step shows exactly what goes",
+            ),
+            PromptKind::StaffLogFilter => (
+                " Staff log ",
+                "Show only the staff log entries (empty shows all):".to_string(),
+                "by:NAME action:ban (a command's name)",
+            ),
+            PromptKind::Note { name, .. } => (
+                " Note ",
+                format!(
+                    "A note on {} (staff only, on their card):",
+                    clean_name(name)
+                ),
+                "audited without its text; erased with the viewer",
             ),
         }
     }

@@ -83,6 +83,17 @@ impl CardView {
                 },
                 None => Outcome::Stay,
             },
+            // A note is about the viewer the card shows: wait for it.
+            Some(Action::AddNote) if allowed(Action::AddNote) => match &self.card {
+                Some(card) => Outcome::Open(Popup::Prompt(super::Prompt::new(
+                    super::PromptKind::Note {
+                        viewer_id: self.viewer_id.clone(),
+                        name: format!("{} · {}", card.first_name, card.pseudonym),
+                    },
+                    "",
+                ))),
+                None => Outcome::Stay,
+            },
             Some(Action::ViewerCard | Action::Quit) => Outcome::Close,
             _ if ctx.keymap().popup_action_for(key) == Some(PopupAction::Close) => Outcome::Close,
             _ => Outcome::Stay,
@@ -121,6 +132,7 @@ impl CardView {
                 (Action::Rectify, "rectify"),
                 (Action::Erase, "erase"),
                 (Action::Export, "export"),
+                (Action::AddNote, "note"),
             ])
         {
             if permissions::allows(role, action)
@@ -155,6 +167,7 @@ impl CardView {
         let inner_w = width.saturating_sub(4) as usize;
         let mut lines = identity_lines(card, ctx.role(), inner_w, theme);
         lines.extend(sanction_lines(card, inner_w, theme));
+        lines.extend(note_lines(card, inner_w, theme));
         lines.push(Line::default());
         lines.push(Line::styled("recent messages", label));
         let room = (area.height as usize)
@@ -257,6 +270,18 @@ fn sanction_lines(card: &ViewerCard, inner_w: usize, theme: &Theme) -> Vec<Line<
                 ),
             };
             field(if i == 0 { "sanctions" } else { "" }, &desc, inner_w, theme)
+        })
+        .collect()
+}
+
+/// The staff's notes on the viewer, oldest first: when, who, what.
+fn note_lines(card: &ViewerCard, inner_w: usize, theme: &Theme) -> Vec<Line<'static>> {
+    card.notes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let desc = format!("{} {}: {}", clock(n.at), actor_label(&n.by), clean(&n.text));
+            field(if i == 0 { "notes" } else { "" }, &desc, inner_w, theme)
         })
         .collect()
 }

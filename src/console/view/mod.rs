@@ -441,6 +441,16 @@ fn skip_columns(text: &str, cols: usize) -> Cow<'_, str> {
 /// "Enter reply · p pin · ? help" for the actions this role has.
 fn hint_line(state: &Console) -> String {
     use super::keymap::Action;
+    // The hold queue has its own work: approve, deny, mark a batch.
+    let hold = [
+        (Action::Release, "approve"),
+        (Action::Deny, "deny"),
+        (Action::HoldMark, "mark"),
+        (Action::ApproveMarked, "approve marked"),
+        (Action::ViewerCard, "card"),
+        (Action::Help, "help"),
+        (Action::Quit, "quit"),
+    ];
     let candidates = [
         (Action::Reply, "reply"),
         (Action::Pin, "pin"),
@@ -453,6 +463,11 @@ fn hint_line(state: &Console) -> String {
         (Action::Help, "help"),
         (Action::Quit, "quit"),
     ];
+    let candidates: &[(Action, &str)] = if state.focus == super::state::Pane::Hold {
+        &hold
+    } else {
+        &candidates
+    };
     let parts: Vec<String> = candidates
         .iter()
         .filter(|(a, _)| super::permissions::allows(state.role(), *a))

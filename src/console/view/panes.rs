@@ -12,7 +12,7 @@ use crate::console::keymap::Action;
 use crate::console::state::{Console, Pane};
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::wrap::{truncate, wrap};
-use crate::protocol::{HoldReason, Visibility};
+use crate::protocol::{ChatMessage, HoldReason, Visibility};
 
 /// The pinned message, as viewers see it on screen. Room is left below it
 /// for the live poll and the instant win (a later issue).
@@ -253,7 +253,19 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
 
 pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let focused = state.focus == Pane::Hold && state.compose.is_none();
-    let title = Line::from(format!(" Hold queue {} ", state.held.len()));
+    let marked = state
+        .held
+        .iter()
+        .filter(|m| state.hold_marks.contains(&m.id))
+        .count();
+    let title = if marked == 0 {
+        Line::from(format!(" Hold queue {} ", state.held.len()))
+    } else {
+        Line::from(format!(
+            " Hold queue {} · {marked} marked ",
+            state.held.len()
+        ))
+    };
     let block = pane_block(title, focused, theme);
     let inner = block.inner(area);
     block.render(area, buf);
@@ -274,18 +286,22 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
     let first = list_window(selected.unwrap_or(0), state.held.len(), rows);
     let ys = inner.y..inner.bottom();
     for ((i, m), y) in state.held.iter().enumerate().skip(first).zip(ys) {
-        let reason = match m.visibility {
-            Visibility::Held {
-                reason: HoldReason::PersonalData,
-            } => "data",
-            Visibility::Held {
-                reason: HoldReason::BlockedTerm,
-            } => "term",
-            _ => "",
+        let mark = if state.hold_marks.contains(&m.id) {
+            "■ "
+        } else {
+            "  "
         };
         let line = Line::from(vec![
             Span::styled(super::HELD_GLYPH, theme.style(StyleKey::MarkerHeld)),
-            Span::styled(format!("{reason:>5} "), theme.style(StyleKey::HoldReason)),
+            Span::styled(mark, theme.style(StyleKey::MarkerHeld)),
+            Span::styled(
+                format!("{:>3} ", age(state.now, m.at)),
+                theme.style(StyleKey::HoldText),
+            ),
+            Span::styled(
+                format!("{} · ", clean(&hold_reason(m))),
+                theme.style(StyleKey::HoldReason),
+            ),
             Span::styled(
                 author_label(&state.feed, &m.author),
                 author_style(&m.author, theme),
@@ -303,9 +319,70 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
     }
 }
 
+/// Why `m` waits in the hold queue, as a moderator needs it: the rule that
+/// held it, or the kind of personal data with its value as masked in the
+/// text ("phone +33 6•• •• •• 78"). The match names every reason, so a new
+/// kind of hold (a rule with a label) gets its words here.
+pub(crate) fn hold_reason(m: &ChatMessage) -> String {
+    match m.visibility {
+        Visibility::Held {
+            reason: HoldReason::PersonalData,
+        } => masked_value(&m.text).map_or_else(
+            || "personal data".to_owned(),
+            |(kind, value)| format!("{kind} {value}"),
+        ),
+        Visibility::Held {
+            reason: HoldReason::BlockedTerm,
+        } => "blocked term".to_owned(),
+        Visibility::Visible | Visibility::Hidden => String::new(),
+    }
+}
+
+/// The first masked value in `text` (the hub masks personal data with `•`
+/// before it stores or shows it) and what kind it looks like, from the
+/// shape each mask keeps: an e-mail keeps `@`, an IBAN its country letters,
+/// a card only its last digits, a phone its first and last digits.
+fn masked_value(text: &str) -> Option<(&'static str, String)> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let first = words.iter().position(|w| w.contains('•'))?;
+    // A phone or an IBAN is spaced: take the digits and groups around it.
+    let part = |w: &&str| {
+        w.contains('•')
+            || (w.chars().count() <= 4
+                && w.chars().any(|c| c.is_ascii_digit())
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+().-".contains(c)))
+    };
+    let start = words[..first]
+        .iter()
+        .rposition(|w| !part(w))
+        .map_or(0, |i| i + 1);
+    let end = words[first..]
+        .iter()
+        .position(|w| !part(w))
+        .map_or(words.len(), |i| first + i);
+    let value = words[start..end].join(" ");
+    let kind = if value.contains('@') {
+        "e-mail"
+    } else if value.chars().take(2).all(|c| c.is_ascii_alphabetic()) {
+        "IBAN"
+    } else if value.starts_with('•') {
+        "card"
+    } else {
+        "phone"
+    };
+    Some((kind, value))
+}
+
 pub(crate) fn draw_activity(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let focused = state.focus == Pane::Activity && state.compose.is_none();
-    let block = pane_block(Line::from(" Staff activity "), focused, theme);
+    let filter = state.staff_log.filter_text();
+    let title = if filter.is_empty() {
+        " Staff activity ".to_owned()
+    } else {
+        format!(" Staff activity · {} ", clean(&filter))
+    };
+    let block = pane_block(Line::from(title), focused, theme);
     let inner = block.inner(area);
     block.render(area, buf);
     if inner.height == 0 {

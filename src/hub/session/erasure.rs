@@ -81,6 +81,8 @@ impl Session {
         }
         self.sanctions.remove(viewer);
         self.rectified.remove(viewer);
+        // Their held messages are tombstones now: nothing left to deny.
+        self.held.retain(|_, h| h.author.as_ref() != Some(viewer));
         self.erased.insert(viewer.clone());
         let mut events = vec![Event::ViewerErased {
             viewer_id: viewer.clone(),
