@@ -440,6 +440,7 @@ fn every_line_of_a_banned_viewer_is_marked_until_the_ban_is_lifted() {
                 Event::Released {
                     message: line,
                     by: Some(actor("Inès B.", StaffRole::Moderator)),
+                    held_at: Some(NOON + 24 * MIN),
                 },
             )),
         ],
