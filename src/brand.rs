@@ -448,6 +448,7 @@ mod tests {
                 slow_mode_secs: 30,
                 viewer_rate_per_sec: 2,
                 viewer_burst: 8,
+                ..Settings::default()
             }
         );
         assert_eq!(c.limits.max_connections, 5000);

@@ -874,6 +874,11 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
         ServerFrame::RightsRequests { id, requests } => {
             rights_requests::on_requests(state, &id, requests);
         }
+        ServerFrame::ShieldReview { id, viewers, .. } => {
+            state.pending.remove(&id);
+            state.note("Shield on".to_owned(), false);
+            let _ = viewers;
+        }
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
         }

@@ -409,7 +409,8 @@ impl ViewerSession {
             | ServerFrame::Reload { .. }
             | ServerFrame::ViewerCard { .. }
             | ServerFrame::ViewerExport { .. }
-            | ServerFrame::RightsRequests { .. } => {}
+            | ServerFrame::RightsRequests { .. }
+            | ServerFrame::ShieldReview { .. } => {}
         }
         None
     }

@@ -368,6 +368,7 @@ fn restore_session(
     let second_ms =
         Millis::try_from(config.limits.game_second.as_millis().max(1)).unwrap_or(Millis::MAX);
     session.restore_games(games, second_ms);
+    session.set_shield(config.shield.clone());
     Ok(session)
 }
 
@@ -831,6 +832,16 @@ impl SessionActor {
                 };
                 (frame, None)
             }
+            // Shield went on; the review list goes to the sender only and
+            // is never stored: a retry gets the plain ack.
+            Reply::ShieldReview { seq, viewers } => (
+                ServerFrame::ShieldReview {
+                    id: id.clone(),
+                    seq,
+                    viewers,
+                },
+                Some(CommandOutcome::Ack { seq }),
+            ),
             Reply::ViewerExport { viewer_id } => (self.viewer_export(live, id, &viewer_id), None),
             Reply::RightsRequests => {
                 let frame = match self.store.open_requests() {

@@ -28,6 +28,8 @@ pub struct HubConfig {
     /// How long stored data is kept, and how often the hub sweeps what is
     /// past its time (at start-up, then every `sweep_every`).
     pub retention: crate::store::RetentionPolicy,
+    /// The brand's emergency preset, applied by `shield_on`.
+    pub shield: super::shield::ShieldPreset,
 }
 
 impl HubConfig {
@@ -41,6 +43,7 @@ impl HubConfig {
             blocked_terms: default_blocked_terms(),
             clock: Clock::system(),
             retention: crate::store::RetentionPolicy::default(),
+            shield: super::shield::ShieldPreset::default(),
         }
     }
 }

@@ -21,13 +21,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use super::engagement::{Engagement, Step};
 use super::moderation::{Moderation, Review};
 use super::rate_limit::RateLimiter;
+use super::shield::{Overlay, Shield, ShieldPreset};
 use crate::instant_win::InstantWinSpec;
 use crate::poll::PollSpec;
 use crate::privacy::{grapheme_count, sanitize, sanitize_name};
+use crate::protocol::ShieldSuspect;
 use crate::protocol::{
-    Actor, Author, ChatEntry, ChatMessage, Command, ConsentState, Contact, Epoch, ErrorCode, Event,
-    EventFrame, LiftedSanction, MAX_SLOW_MODE_SECS, MessageId, Millis, Refusal, ReplyTo, Role, Seq,
-    Settings, Snapshot, StaffRole, Tombstone, ViewerId, Visibility, permissions,
+    Actor, Author, ChatEntry, ChatMessage, Command, ConsentPurpose, ConsentState, Contact, Epoch,
+    ErrorCode, Event, EventFrame, LiftedSanction, MAX_SLOW_MODE_SECS, MessageId, Millis, Refusal,
+    ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone, ViewerId, Visibility,
+    permissions,
 };
 use crate::store::contact::ContactField;
 use crate::store::{
@@ -150,6 +153,12 @@ pub enum Reply {
     ViewerExport { viewer_id: ViewerId },
     /// The actor reads the requests log's open entries.
     RightsRequests,
+    /// Shield went on (`seq`, as an ack's) and these viewers used one of
+    /// its `ban_recent_terms` lately: the sender reviews the list.
+    ShieldReview {
+        seq: Option<Seq>,
+        viewers: Vec<ShieldSuspect>,
+    },
 }
 
 impl Decision {
@@ -231,6 +240,8 @@ pub struct Session {
     /// Viewers erased while connected: their old connections may send
     /// nothing more (a reconnect joins as a new viewer; see `erasure`).
     erased: BTreeSet<ViewerId>,
+    /// The brand's emergency preset and whether it is on (`shield`).
+    shield: Shield,
 }
 
 impl Session {
@@ -264,8 +275,15 @@ impl Session {
             audience: 0,
             rectified: HashMap::new(),
             erased: BTreeSet::new(),
+            shield: Shield::default(),
         };
         for entry in stored.recent {
+            // Shield: who posted in the restored chat has chatted before.
+            if let ChatEntry::Message(m) = &entry
+                && let Some(viewer) = m.author.viewer_id()
+            {
+                session.shield.note_chatted(viewer);
+            }
             session.remember_recent(entry);
         }
         for q in stored.open_questions {
@@ -290,6 +308,11 @@ impl Session {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Sets the brand's Shield preset (off), keeping who has chatted.
+    pub fn set_shield(&mut self, preset: ShieldPreset) {
+        self.shield.set_preset(preset);
     }
 
     /// Remembers a joining viewer's sanctions (read from the store), so a
@@ -481,6 +504,7 @@ impl Session {
                 contact,
             } => Self::consent(
                 who,
+                &self.settings,
                 ConsentState {
                     purpose: *purpose,
                     granted: *granted,
@@ -514,6 +538,8 @@ impl Session {
             Command::Unban { .. } | Command::LiftTimeout { .. } | Command::SlowMode { .. } => {
                 self.lift_or_pace(who, command, history, now)
             }
+            Command::ShieldOn => Ok(self.shield_on(who, now)),
+            Command::ShieldOff => Ok(self.shield_off(who, now)),
             Command::Redact { message_id, reason } => {
                 self.redact(who, *message_id, reason, history, now)
             }
@@ -742,6 +768,21 @@ impl Session {
                     return Err(Refusal::new(ErrorCode::RateLimited, message).retry_after(wait_ms));
                 }
                 let Review { text, hold } = self.moderation.review(&text, now);
+                // Shield's overlay, after the live's own review.
+                let (first_name, pseudonym) = self.names_of(v);
+                let hold = match self
+                    .shield
+                    .review(&v.id, (&first_name, &pseudonym), &text, now)
+                {
+                    Overlay::Block => {
+                        return Err(Refusal::new(
+                            ErrorCode::Blocked,
+                            "Shield is on: this message was blocked",
+                        ));
+                    }
+                    Overlay::Hold(reason) => hold.or(Some(reason)),
+                    Overlay::Pass => hold,
+                };
                 let visibility = match hold {
                     Some(reason) => Visibility::Held { reason },
                     None => Visibility::Visible,
@@ -762,11 +803,28 @@ impl Session {
     /// deletes what was given for the purpose).
     fn consent(
         who: &Principal,
+        settings: &Settings,
         consent: ConsentState,
         contact: &Contact,
     ) -> Result<Decision, Refusal> {
         if !matches!(who, Principal::Viewer(_)) {
             return Err(Refusal::invalid("only viewers give consent"));
+        }
+        // The brand's `[collect]` switches: an opt-in it does not offer is
+        // not recorded, nor its contact data. A withdrawal still is.
+        let offered = match consent.purpose {
+            ConsentPurpose::Marketing => settings.email_opt_in,
+            ConsentPurpose::SmsReminders => settings.sms_alerts,
+            ConsentPurpose::PrizeContact => true,
+        };
+        if consent.granted && !offered {
+            return Err(Refusal::new(
+                ErrorCode::NotOffered,
+                match consent.purpose {
+                    ConsentPurpose::SmsReminders => "this brand does not offer SMS alerts",
+                    _ => "this brand does not collect e-mail opt-ins",
+                },
+            ));
         }
         let hash = &consent.text_sha256;
         if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -1107,6 +1165,47 @@ impl Session {
         );
         d.audit = Self::audit(who, "slow_mode", &secs.to_string(), "", now);
         Ok(d)
+    }
+
+    /// Shield on: the preset's settings in force, the previous ones kept.
+    /// On already: a no-op ack that keeps what was remembered first.
+    fn shield_on(&mut self, who: &Principal, now: Millis) -> Decision {
+        let Some(settings) = self.shield.on(&self.settings) else {
+            return Decision::reply(Reply::Ack { seq: None });
+        };
+        self.settings = settings;
+        let mut d = self.shield_changed(who, true, now);
+        if self.shield.reviews_recent_terms() {
+            let viewers = self.shield.suspects(now, |v| self.is_banned(v));
+            let seq = d.events.first().map(|f| f.seq);
+            d.reply = Reply::ShieldReview { seq, viewers };
+        }
+        d
+    }
+
+    /// Shield off: the settings from before `shield_on`, exactly. Off
+    /// already: a no-op ack.
+    fn shield_off(&mut self, who: &Principal, now: Millis) -> Decision {
+        let Some(previous) = self.shield.off() else {
+            return Decision::reply(Reply::Ack { seq: None });
+        };
+        self.settings = previous;
+        self.shield_changed(who, false, now)
+    }
+
+    fn shield_changed(&mut self, who: &Principal, on: bool, now: Millis) -> Decision {
+        let secs = self.settings.slow_mode_secs;
+        let mut d = self.emit(
+            vec![Event::ShieldChanged {
+                on,
+                slow_mode_secs: secs,
+                by: Self::actor(who),
+            }],
+            now,
+        );
+        let action = if on { "shield_on" } else { "shield_off" };
+        d.audit = Self::audit(who, action, "", "", now);
+        d
     }
 
     fn redact(

@@ -43,6 +43,12 @@ pub enum ErrorCode {
     Full,
     /// Something failed in the hub; retrying may help.
     Internal,
+    /// A Shield rule blocked the message: the sender is told, nobody else
+    /// sees it.
+    Blocked,
+    /// The brand does not offer this opt-in (`[collect]` in the brand
+    /// file): the consent and its contact data are not stored.
+    NotOffered,
 }
 
 impl ErrorCode {
@@ -80,6 +86,8 @@ impl ErrorCode {
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Full => "full",
             ErrorCode::Internal => "internal",
+            ErrorCode::Blocked => "blocked",
+            ErrorCode::NotOffered => "not_offered",
         }
     }
 }

@@ -7,8 +7,8 @@ use super::error::{ErrorCode, ErrorFrame};
 use super::event::EventFrame;
 use super::rights::{RightsRequest, ViewerExport};
 use super::types::{
-    ChatEntry, ChatMessage, Contact, DrawState, Epoch, PollState, Role, Seq, Snapshot, StaffAction,
-    ViewerCard, ViewerId, Winner,
+    ChatEntry, ChatMessage, Contact, DrawState, Epoch, PollState, Role, Seq, ShieldSuspect,
+    Snapshot, StaffAction, ViewerCard, ViewerId, Winner,
 };
 use super::{MAX_COMMAND_ID_BYTES, MAX_FRAME_BYTES};
 
@@ -101,6 +101,17 @@ pub enum ServerFrame {
         id: CommandId,
         requests: Vec<RightsRequest>,
     },
+    /// The answer to a `shield_on` whose preset has `ban_recent_terms`,
+    /// to the sender only: it took effect (`seq`, as an ack's) and these
+    /// viewers used one of the terms in the preset's last minutes. A
+    /// moderator bans from the list (`ban`) and can undo (`unban`); the
+    /// list itself is never stored.
+    ShieldReview {
+        id: CommandId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        viewers: Vec<ShieldSuspect>,
+    },
     /// The hub is about to close this connection, and why.
     Bye {
         code: ErrorCode,
@@ -122,6 +133,7 @@ impl ServerFrame {
             ServerFrame::ViewerCard { .. } => "viewer_card",
             ServerFrame::ViewerExport { .. } => "viewer_export",
             ServerFrame::RightsRequests { .. } => "rights_requests",
+            ServerFrame::ShieldReview { .. } => "shield_review",
             ServerFrame::Bye { .. } => "bye",
         }
     }

@@ -27,6 +27,8 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         | CommandKind::Ban
         | CommandKind::Unban
         | CommandKind::LiftTimeout => &[Staff(Moderator), Staff(Admin)],
+        // Shield is the moderators' emergency brake.
+        CommandKind::ShieldOn | CommandKind::ShieldOff => &[Staff(Moderator), Staff(Admin)],
         CommandKind::Redact | CommandKind::RectifyViewer | CommandKind::EraseViewer => {
             &[Staff(Support), Staff(Admin)]
         }

@@ -622,6 +622,7 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         }
         Event::ViewersOnline { .. }
         | Event::SlowModeChanged { .. }
+        | Event::ShieldChanged { .. }
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
         | Event::PollClosed { .. }

@@ -281,6 +281,12 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
             Visibility::Held {
                 reason: HoldReason::BlockedTerm,
             } => "term",
+            Visibility::Held {
+                reason: HoldReason::FirstTimeChatter,
+            } => "new",
+            Visibility::Held {
+                reason: HoldReason::ShieldRule,
+            } => "shld",
             _ => "",
         };
         let line = Line::from(vec![

@@ -82,6 +82,7 @@ impl Session {
         self.sanctions.remove(viewer);
         self.rectified.remove(viewer);
         self.erased.insert(viewer.clone());
+        self.shield.forget(viewer);
         let mut events = vec![Event::ViewerErased {
             viewer_id: viewer.clone(),
             reason: reason.clone(),
