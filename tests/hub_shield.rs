@@ -12,7 +12,8 @@ use regie::protocol::{
     Visibility,
 };
 use regie::store::{AuditRecord, SqliteStore, Store};
-use support::client::{Client, close_code};
+use support::binary::{Served, run};
+use support::client::{Client, close_code, staff_hello, viewer_hello};
 use support::hub::{LIVE, ManualClock, TestHub};
 
 const MINUTE: i64 = 60_000;
@@ -373,4 +374,111 @@ async fn only_moderators_and_admins_raise_the_shield() {
     let mut moderator = hub.staff(StaffRole::Moderator, "Inès").await;
     assert!(moderator.ack(Command::ShieldOff).await.is_some());
     hub.stop().await;
+}
+
+fn write(path: &Path, text: &str) -> String {
+    std::fs::write(path, text).expect("the test writes its brand file");
+    path.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_brand_files_shield_preset_is_what_shield_on_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir.path().join("brand.toml"),
+        "[shield]\nslow_mode_secs = 42\nterms = [\"zorglub\"]\naction = \"block\"\n",
+    );
+    let data = dir.path().join("data");
+    let mut serve = Served::start(&data, "warn", &["--config", &file]);
+    let serving = loop {
+        let line = serve
+            .line(support::hub::TIMEOUT)
+            .expect("serve says it serves");
+        if line.contains("serving") {
+            break line;
+        }
+    };
+    let url = serving
+        .split_whitespace()
+        .find(|w| w.starts_with("ws://"))
+        .expect("an address")
+        .to_string();
+    let data_arg = data.display().to_string();
+    let token = run(
+        &[
+            "token",
+            "--role",
+            "moderator",
+            "--name",
+            "Inès",
+            "--data",
+            &data_arg,
+            "--live",
+            "show",
+        ],
+        &[],
+    );
+    assert_eq!(token.code, 0, "{}", token.stderr);
+    let mut ines = Client::try_join(&url, staff_hello("show", token.stdout.trim()))
+        .await
+        .unwrap_or_else(|c| panic!("refused: {:?}", c.code));
+    let mut julie = Client::try_join(&url, viewer_hello("show", "Julie"))
+        .await
+        .unwrap_or_else(|c| panic!("refused: {:?}", c.code));
+    let seq = ines.ack(Command::ShieldOn).await.expect("an event");
+    match julie.event_at(seq).await.event {
+        Event::ShieldChanged {
+            on, slow_mode_secs, ..
+        } => assert_eq!((on, slow_mode_secs), (true, 42)),
+        other => panic!("expected shield_changed, got {other:?}"),
+    }
+    // Her first line under the preset: its term blocks (before the slow
+    // mode has anything to count).
+    let refused = julie.refused(say("zorglub")).await;
+    assert_eq!(refused.code, ErrorCode::Blocked);
+    drop((ines, julie));
+    serve.interrupt();
+    let exit = serve.wait(support::hub::TIMEOUT).expect("serve exits");
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[test]
+fn config_check_warns_on_unknown_shield_keys_and_refuses_bad_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = write(
+        &dir.path().join("typo.toml"),
+        "[shield]\nslow_mode_secs = 60\nslow_mode = 3\n",
+    );
+    let ran = run(&["config", "check", &typo], &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!("{typo}:3:")) && ran.stderr.contains("shield.slow_mode"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stdout.contains("shield: slow mode 60s"),
+        "{}",
+        ran.stdout
+    );
+
+    for (text, line, key) in [
+        ("[shield]\nlinks = \"some\"\n", 2, "shield.links"),
+        ("[shield]\n\nterms = [\"a*b\"]\n", 3, "shield.terms"),
+        ("[shield]\nregexes = [\"(\"]\n", 2, "shield.regexes"),
+        (
+            "[shield]\nban_recent_minutes = 0\n",
+            2,
+            "shield.ban_recent_minutes",
+        ),
+    ] {
+        let bad = write(&dir.path().join("bad.toml"), text);
+        let ran = run(&["config", "check", &bad], &[]);
+        assert_eq!(ran.code, 2, "{text}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains(&format!("{bad}:{line}:")) && ran.stderr.contains(key),
+            "{text}: {}",
+            ran.stderr
+        );
+    }
 }

@@ -128,6 +128,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.settings = brand.settings;
     config.limits = brand.limits;
     config.retention = brand.retention;
+    config.shield = brand.shield;
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {
         stop.recv().await;
     })
