@@ -339,49 +339,9 @@ impl Reader {
                 self.ping_at = Some(value.span());
             }
             "limits.hello_timeout" => c.limits.hello_timeout = period(v).map_err(refuse)?,
-            "shield.slow_mode_secs" => {
-                c.shield.slow_mode_secs =
-                    count(v, 1, u64::from(MAX_SLOW_MODE_SECS)).map_err(refuse)?;
+            _ if path.starts_with("shield.") || path.starts_with("collect.") => {
+                return shield_or_collect(c, path, v).map_err(refuse);
             }
-            "shield.hold_first_time_chatters" => {
-                c.shield.hold_first_time_chatters = boolean(v).map_err(refuse)?;
-            }
-            "shield.terms" | "shield.ban_recent_terms" => {
-                let terms = strings(v).map_err(refuse)?;
-                for term in &terms {
-                    compiles(Matcher::Term(term.clone())).map_err(refuse)?;
-                }
-                if path == "shield.terms" {
-                    c.shield.terms = terms;
-                } else {
-                    c.shield.ban_recent_terms = terms;
-                }
-            }
-            "shield.regexes" => {
-                let regexes = strings(v).map_err(refuse)?;
-                for regex in &regexes {
-                    compiles(Matcher::Regex(regex.clone())).map_err(refuse)?;
-                }
-                c.shield.regexes = regexes;
-            }
-            "shield.action" => {
-                c.shield.action = match text(v).map_err(refuse)?.as_str() {
-                    "hold" => Action::Hold,
-                    "block" => Action::Block,
-                    other => {
-                        return Err(refuse(format!(
-                            "{other:?} is not an action (write \"hold\" or \"block\")"
-                        )));
-                    }
-                };
-            }
-            "shield.links" => c.shield.links = links(v).map_err(refuse)?,
-            "shield.ban_recent_minutes" => {
-                c.shield.ban_recent_minutes =
-                    count(v, 1, u64::from(MAX_BAN_RECENT_MINUTES)).map_err(refuse)?;
-            }
-            "collect.email_opt_in" => c.settings.email_opt_in = boolean(v).map_err(refuse)?,
-            "collect.sms_alerts" => c.settings.sms_alerts = boolean(v).map_err(refuse)?,
             "keys.dir" => {
                 let dir = text(v).map_err(refuse)?;
                 if dir.trim().is_empty() {
@@ -466,6 +426,56 @@ fn links(v: &DeValue<'_>) -> Result<LinkPolicy, String> {
     };
     compiles(Matcher::Links(policy.clone()))?;
     Ok(policy)
+}
+
+/// Sets a `[shield]` or `[collect]` key; `Ok(false)` when regie has no
+/// such key.
+fn shield_or_collect(c: &mut BrandConfig, path: &str, v: &DeValue<'_>) -> Result<bool, String> {
+    match path {
+        "shield.slow_mode_secs" => {
+            c.shield.slow_mode_secs = count(v, 1, u64::from(MAX_SLOW_MODE_SECS))?;
+        }
+        "shield.hold_first_time_chatters" => {
+            c.shield.hold_first_time_chatters = boolean(v)?;
+        }
+        "shield.terms" | "shield.ban_recent_terms" => {
+            let terms = strings(v)?;
+            for term in &terms {
+                compiles(Matcher::Term(term.clone()))?;
+            }
+            if path == "shield.terms" {
+                c.shield.terms = terms;
+            } else {
+                c.shield.ban_recent_terms = terms;
+            }
+        }
+        "shield.regexes" => {
+            let regexes = strings(v)?;
+            for regex in &regexes {
+                compiles(Matcher::Regex(regex.clone()))?;
+            }
+            c.shield.regexes = regexes;
+        }
+        "shield.action" => {
+            c.shield.action = match text(v)?.as_str() {
+                "hold" => Action::Hold,
+                "block" => Action::Block,
+                other => {
+                    return Err(format!(
+                        "{other:?} is not an action (write \"hold\" or \"block\")"
+                    ));
+                }
+            };
+        }
+        "shield.links" => c.shield.links = links(v)?,
+        "shield.ban_recent_minutes" => {
+            c.shield.ban_recent_minutes = count(v, 1, u64::from(MAX_BAN_RECENT_MINUTES))?;
+        }
+        "collect.email_opt_in" => c.settings.email_opt_in = boolean(v)?,
+        "collect.sms_alerts" => c.settings.sms_alerts = boolean(v)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// A name printed on a terminal: not blank, and nothing that

@@ -175,15 +175,12 @@ async fn while_on_the_preset_applies_and_off_it_all_stops() {
 
     // Julie, established: a preset term, a preset regex and a link are
     // held by Shield's rules.
-    for (i, text) in [
-        "c'est du ZORGLUB",
-        "un promo code ?",
-        "voir www.example.com",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        clock.set(t0 + 21_000 * (i as i64 + 2));
+    for (step, text) in [
+        (2, "c'est du ZORGLUB"),
+        (3, "un promo code ?"),
+        (4, "voir www.example.com"),
+    ] {
+        clock.set(t0 + 21_000 * step);
         let seq = julie.say(text).await;
         assert_eq!(
             staff_sees(&mut ines, seq).await.visibility,

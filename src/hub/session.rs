@@ -502,9 +502,8 @@ impl Session {
                 channel,
                 text_sha256,
                 contact,
-            } => Self::consent(
+            } => self.consent(
                 who,
-                &self.settings,
                 ConsentState {
                     purpose: *purpose,
                     granted: *granted,
@@ -535,11 +534,11 @@ impl Session {
                 reason,
             } => self.timeout(who, viewer_id, *seconds, reason, history, now),
             Command::Ban { viewer_id, reason } => self.ban(who, viewer_id, reason, history, now),
-            Command::Unban { .. } | Command::LiftTimeout { .. } | Command::SlowMode { .. } => {
-                self.lift_or_pace(who, command, history, now)
-            }
-            Command::ShieldOn => Ok(self.shield_on(who, now)),
-            Command::ShieldOff => Ok(self.shield_off(who, now)),
+            Command::Unban { .. }
+            | Command::LiftTimeout { .. }
+            | Command::SlowMode { .. }
+            | Command::ShieldOn
+            | Command::ShieldOff => self.lift_or_pace(who, command, history, now),
             Command::Redact { message_id, reason } => {
                 self.redact(who, *message_id, reason, history, now)
             }
@@ -802,8 +801,8 @@ impl Session {
     /// purpose is collected for, and none with a withdrawal (withdrawing
     /// deletes what was given for the purpose).
     fn consent(
+        &self,
         who: &Principal,
-        settings: &Settings,
         consent: ConsentState,
         contact: &Contact,
     ) -> Result<Decision, Refusal> {
@@ -813,8 +812,8 @@ impl Session {
         // The brand's `[collect]` switches: an opt-in it does not offer is
         // not recorded, nor its contact data. A withdrawal still is.
         let offered = match consent.purpose {
-            ConsentPurpose::Marketing => settings.email_opt_in,
-            ConsentPurpose::SmsReminders => settings.sms_alerts,
+            ConsentPurpose::Marketing => self.settings.email_opt_in,
+            ConsentPurpose::SmsReminders => self.settings.sms_alerts,
             ConsentPurpose::PrizeContact => true,
         };
         if consent.granted && !offered {
@@ -1074,7 +1073,7 @@ impl Session {
         Ok(d)
     }
 
-    /// Lifting a sanction (`unban`, `lift_timeout`) and slow mode.
+    /// Lifting a sanction (`unban`, `lift_timeout`), slow mode and Shield.
     fn lift_or_pace(
         &mut self,
         who: &Principal,
@@ -1088,6 +1087,8 @@ impl Session {
                 (viewer_id, LiftedSanction::Timeout, reason)
             }
             Command::SlowMode { secs } => return self.slow_mode(who, *secs, now),
+            Command::ShieldOn => return Ok(self.shield_on(who, now)),
+            Command::ShieldOff => return Ok(self.shield_off(who, now)),
             other => {
                 return Err(Refusal::invalid(format!(
                     "{} lifts no sanction",

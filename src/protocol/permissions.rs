@@ -26,9 +26,10 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         | CommandKind::Timeout
         | CommandKind::Ban
         | CommandKind::Unban
-        | CommandKind::LiftTimeout => &[Staff(Moderator), Staff(Admin)],
+        | CommandKind::LiftTimeout
         // Shield is the moderators' emergency brake.
-        CommandKind::ShieldOn | CommandKind::ShieldOff => &[Staff(Moderator), Staff(Admin)],
+        | CommandKind::ShieldOn
+        | CommandKind::ShieldOff => &[Staff(Moderator), Staff(Admin)],
         CommandKind::Redact | CommandKind::RectifyViewer | CommandKind::EraseViewer => {
             &[Staff(Support), Staff(Admin)]
         }
