@@ -874,10 +874,17 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
         ServerFrame::RightsRequests { id, requests } => {
             rights_requests::on_requests(state, &id, requests);
         }
+        // Shield went on; the hub lists who used the preset's terms.
         ServerFrame::ShieldReview { id, viewers, .. } => {
-            state.pending.remove(&id);
-            state.note("Shield on".to_owned(), false);
-            let _ = viewers;
+            if let Some(done) = state.pending.remove(&id) {
+                let text = state.confirmation(&done);
+                state.note(text, false);
+            }
+            if !viewers.is_empty() {
+                state.popup = Some(Popup::ShieldReview(
+                    super::popups::shield::ShieldReview::new(viewers),
+                ));
+            }
         }
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
@@ -933,6 +940,20 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         | Event::ViewerBanned { .. }
         | Event::SanctionLifted { .. }) => {
             on_sanction_event(state, at, event);
+        }
+        Event::ShieldChanged {
+            on,
+            slow_mode_secs,
+            by,
+        } => {
+            state.settings.shield = on;
+            state.settings.slow_mode_secs = slow_mode_secs;
+            let what = if on {
+                "applied Shield"
+            } else {
+                "lifted Shield"
+            };
+            state.log_activity(at, Some(by), what.to_owned());
         }
         Event::SlowModeChanged { secs, by } => {
             state.settings.slow_mode_secs = secs;
@@ -1073,6 +1094,18 @@ fn on_reopened(state: &mut Console, at: Millis, message_id: MessageId, by: Actor
 
 /// Timeouts and bans; an open card of that viewer shows them at once.
 fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
+    // Shield's review list shows the bans that hold, whoever sent them.
+    if let Some(Popup::ShieldReview(review)) = state.popup.as_mut() {
+        match &event {
+            Event::ViewerBanned { viewer_id, .. } => review.note_banned(viewer_id, true),
+            Event::SanctionLifted {
+                viewer_id,
+                lifted: crate::protocol::LiftedSanction::Ban,
+                ..
+            } => review.note_banned(viewer_id, false),
+            _ => {}
+        }
+    }
     match event {
         Event::ViewerTimedOut {
             viewer_id,
@@ -1548,6 +1581,14 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         Action::SlowMode => {
             let current = state.settings.slow_mode_secs;
             state.popup = Some(Popup::Choice(Choice::slow_mode(current)));
+            Vec::new()
+        }
+        // One key applies Shield and, while on, lifts it; both ask first.
+        Action::Shield => {
+            state.popup = Some(Popup::ShieldConfirm(super::popups::shield::ShieldConfirm {
+                on: state.settings.shield,
+                slow_mode_secs: state.settings.slow_mode_secs,
+            }));
             Vec::new()
         }
         // A sanction is lifted from the viewer's card, which shows it.
@@ -2074,6 +2115,11 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
             if export {
                 rights_requests::sent(state, &effect, &name);
             }
+            return vec![effect];
+        }
+        Outcome::SendStay { command, summary } => {
+            let effect = state.send(command, summary);
+            state.popup = Some(popup);
             return vec![effect];
         }
         Outcome::Quit => return vec![Effect::Quit],

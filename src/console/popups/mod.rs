@@ -17,6 +17,7 @@
 //! | [`games_list`] | this show's polls and instant wins |
 //! | [`game_forms`] | the poll, instant-win and re-draw forms |
 //! | [`rectify_form`] | a viewer's new first name and pseudonym (Art. 16), then a confirmation |
+//! | [`shield`] | Shield: the confirmation before applying or lifting it, and the ban-recent-terms review list |
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
 
 pub mod confirm;
@@ -30,6 +31,7 @@ pub mod prompt;
 pub mod rectify_form;
 pub mod requests;
 pub mod sanction;
+pub mod shield;
 pub mod viewer_card;
 
 use crossterm::event::KeyEvent;
@@ -90,6 +92,9 @@ pub enum Outcome {
     Open(Popup),
     /// The popup closes and this command is sent.
     Send { command: Command, summary: String },
+    /// This command is sent and the popup stays open (a list acted on
+    /// row by row).
+    SendStay { command: Command, summary: String },
     /// The user confirmed quitting.
     Quit,
     /// The filter prompt's answer (`None` shows everything).
@@ -122,6 +127,10 @@ pub enum Popup {
     ExportResult(export_result::ExportView),
     /// The open data-protection requests.
     Requests(requests::RequestsView),
+    /// Apply or lift Shield?
+    ShieldConfirm(shield::ShieldConfirm),
+    /// Who used the preset's `ban_recent_terms`, to ban and undo.
+    ShieldReview(shield::ShieldReview),
 }
 
 impl Popup {
@@ -146,6 +155,8 @@ impl Popup {
             Popup::Log(p) => p.on_key(key, ctx.keymap()),
             Popup::ExportResult(p) => p.on_key(key, ctx),
             Popup::Requests(p) => p.on_key(key, ctx),
+            Popup::ShieldConfirm(p) => p.on_key(key, ctx),
+            Popup::ShieldReview(p) => p.on_key(key, ctx),
         }
     }
 
@@ -186,6 +197,14 @@ impl Popup {
             Popup::Log(p) => p.draw(buf, area, ctx, theme),
             Popup::ExportResult(p) => p.draw(buf, area, ctx, theme),
             Popup::Requests(p) => p.draw(buf, area, ctx, ctx.now(), theme),
+            Popup::ShieldConfirm(p) => {
+                p.draw(buf, area, ctx, theme);
+                None
+            }
+            Popup::ShieldReview(p) => {
+                p.draw(buf, area, ctx, theme);
+                None
+            }
         }
     }
 }
