@@ -479,3 +479,53 @@ fn config_check_warns_on_unknown_shield_keys_and_refuses_bad_values() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_hub_keeps_shield_on_and_off_restores_the_lives_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new();
+    let start = || {
+        let time = clock.clock();
+        TestHub::start_in(dir.path(), move |c| {
+            c.clock = time;
+            c.shield = preset();
+        })
+    };
+    let hub = start().await;
+    let before = settings_seen_by_a_new_viewer(&hub).await;
+    let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
+    let mut julie = hub.viewer_with_key("Julie", "key-julie").await;
+    julie.say("bonjour").await;
+    ines.ack(Command::ShieldOn).await.expect("an event");
+    drop((ines, julie));
+    hub.stop().await;
+
+    let hub = start().await;
+    let during = settings_seen_by_a_new_viewer(&hub).await;
+    assert_eq!((during.shield, during.slow_mode_secs), (true, 20));
+    // Julie's line is in the restored chat: not a first-time chatter.
+    let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
+    let mut julie = hub.viewer_with_key("Julie", "key-julie").await;
+    let seq = julie.say("re").await;
+    assert_eq!(
+        staff_sees(&mut ines, seq).await.visibility,
+        Visibility::Visible
+    );
+    let mut marc = hub.viewer("Marc").await;
+    let seq = marc.say("salut").await;
+    assert_eq!(
+        staff_sees(&mut ines, seq).await.visibility,
+        Visibility::Held {
+            reason: HoldReason::FirstTimeChatter
+        }
+    );
+    ines.ack(Command::ShieldOff).await.expect("an event");
+    assert_eq!(settings_seen_by_a_new_viewer(&hub).await, before);
+    drop((ines, julie, marc));
+    hub.stop().await;
+
+    // Off is kept too.
+    let hub = start().await;
+    assert_eq!(settings_seen_by_a_new_viewer(&hub).await, before);
+    hub.stop().await;
+}

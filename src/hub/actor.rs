@@ -369,6 +369,10 @@ fn restore_session(
         Millis::try_from(config.limits.game_second.as_millis().max(1)).unwrap_or(Millis::MAX);
     session.restore_games(games, second_ms);
     session.set_shield(config.shield.clone());
+    // Shield: on before a restart (or a rebuild), on again.
+    if store.shield_on(&config.live)? {
+        session.resume_shield();
+    }
     Ok(session)
 }
 

@@ -315,6 +315,16 @@ impl Session {
         self.shield.set_preset(preset);
     }
 
+    /// Shield was on when the hub stopped: on again, over the settings the
+    /// live restarts with (which `shield_off` then restores), without an
+    /// event. Everyone posting from now is counted anew, except the
+    /// restored recent chat's authors.
+    pub fn resume_shield(&mut self) {
+        if let Some(settings) = self.shield.on(&self.settings) {
+            self.settings = settings;
+        }
+    }
+
     /// Remembers a joining viewer's sanctions (read from the store), so a
     /// timeout survives a reconnect and a restart.
     pub fn note_sanctions(

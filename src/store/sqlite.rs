@@ -1739,6 +1739,19 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn shield_on(&mut self, live: &str) -> Result<bool, StoreError> {
+        let live_id = self.live_id(live)?;
+        let on: Option<bool> = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(payload, '$.on') FROM events \
+                 WHERE live_id = ?1 AND kind = 'shield_changed' ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(params![live_id], |r| r.get(0))
+            .optional()?;
+        Ok(on.unwrap_or(false))
+    }
+
     fn erased(&mut self, live: &str, id: &ViewerId) -> Result<bool, StoreError> {
         let live_id = self.live_id(live)?;
         Ok(self
