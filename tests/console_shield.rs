@@ -72,6 +72,17 @@ fn the_status_bar_shows_shield_while_on() {
         bar.contains("SHIELD") && bar.contains("slow mode 30 s"),
         "{bar}"
     );
+    // Drawn in the theme's own Shield colour, unlike the bar around it.
+    let theme = regie::console::theme::Theme::builtin_default();
+    let shield = theme.style(regie::console::theme::StyleKey::StatusShield);
+    let buf = buffer(&mut c, 80, 24);
+    let (x, y) = find_text(&buf, "SHIELD").expect("SHIELD on screen");
+    assert_eq!(
+        buf[(x, y)].bg,
+        shield.bg.expect("status.shield has a background")
+    );
+    let bar = theme.style(regie::console::theme::StyleKey::StatusBar);
+    assert_ne!(shield.bg, bar.bg);
     shield_changed(&mut c, false, 0);
     assert!(!render(&mut c, 80, 24).contains("SHIELD"));
 }

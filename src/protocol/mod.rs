@@ -24,6 +24,7 @@
 //!   ── command {id, command} ─▶
 //!   ◀─ ack {id, seq?} | error {id, code, message, temporary, retry_after_ms?} | viewer_card {id, card}
 //!      | viewer_export {id, export} | rights_requests {id, requests}
+//!      | shield_review {id, seq?, viewers}
 //! ```
 //!
 //! Invariants the hub upholds and clients may rely on:
