@@ -164,6 +164,49 @@ fn the_review_list_bans_and_undoes_and_stays_open() {
 }
 
 #[test]
+fn the_confirmation_says_what_the_hubs_preset_changes() {
+    let mut c = console(StaffRole::Moderator);
+    let snapshot = Snapshot {
+        settings: Settings {
+            slow_mode_secs: 5,
+            ..Settings::default()
+        },
+        shield_preset: Some(ShieldPresetView {
+            slow_mode_secs: 45,
+            hold_first_time_chatters: true,
+            terms: 2,
+            regexes: 1,
+            blocks: true,
+            links: "none".into(),
+            ban_recent_terms: 3,
+            ban_recent_minutes: 10,
+        }),
+        ..Snapshot::default()
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(welcome(
+            StaffRole::Moderator,
+            "Inès B.",
+            9,
+            snapshot,
+        ))],
+    );
+    feed(&mut c, [key('H')]);
+    let screen = render(&mut c, 80, 24);
+    for said in [
+        "slow mode 45 s (now 5 s)",
+        "first-time chatter",
+        "2 extra terms and 1 regexes block",
+        "links off",
+        "3 listed terms in the last 10 min",
+    ] {
+        assert!(screen.contains(said), "{said}: {screen}");
+    }
+    snap("shield_confirm_preset", &mut c);
+}
+
+#[test]
 fn hosts_and_support_do_not_get_the_shield_key() {
     for role in [StaffRole::Host, StaffRole::Support] {
         let mut c = show(role);

@@ -8,8 +8,8 @@ use std::path::Path;
 use regie::hub::shield::ShieldPreset;
 use regie::moderation::{Action, LinkPolicy};
 use regie::protocol::{
-    ChatMessage, Command, ErrorCode, Event, HoldReason, ServerFrame, Settings, StaffRole, ViewerId,
-    Visibility,
+    ChatMessage, Command, ErrorCode, Event, HoldReason, ServerFrame, Settings, ShieldPresetView,
+    StaffRole, ViewerId, Visibility,
 };
 use regie::store::{AuditRecord, SqliteStore, Store};
 use support::binary::{Served, run};
@@ -80,6 +80,33 @@ async fn shield_on_then_off_restores_the_previous_settings_exactly() {
     let hub = hub_with(&clock, preset()).await;
     let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
     let mut julie = hub.viewer("Julie").await;
+    // Staff are told what the preset changes (counts, not terms); viewers not.
+    let view = ines
+        .welcome
+        .snapshot
+        .as_ref()
+        .and_then(|s| s.shield_preset.clone());
+    assert_eq!(
+        view,
+        Some(ShieldPresetView {
+            slow_mode_secs: 20,
+            hold_first_time_chatters: true,
+            terms: 1,
+            regexes: 1,
+            blocks: false,
+            links: "none".into(),
+            ban_recent_terms: 0,
+            ban_recent_minutes: 5,
+        })
+    );
+    assert_eq!(
+        julie
+            .welcome
+            .snapshot
+            .as_ref()
+            .map(|s| s.shield_preset.is_none()),
+        Some(true)
+    );
     // Slow mode already on before Shield.
     ines.ack(Command::SlowMode { secs: 7 })
         .await

@@ -259,6 +259,9 @@ pub struct Console {
     /// and until a welcome (a count from before would be stale).
     pub viewers_online: Option<u64>,
     pub settings: Settings,
+    /// What the hub's Shield preset changes (staff snapshot), for the
+    /// Shield key's confirmation.
+    pub shield_preset: Option<crate::protocol::ShieldPresetView>,
     pub rate: RateMeter,
     pub focus: Pane,
     pub popup: Option<Popup>,
@@ -316,6 +319,7 @@ impl Console {
             games: Games::default(),
             viewers_online: None,
             settings: Settings::default(),
+            shield_preset: None,
             rate: RateMeter::default(),
             focus: Pane::Feed,
             popup: None,
@@ -539,6 +543,7 @@ impl Console {
         // A hub that lists held messages lists them all; an older one only
         // has those among the recent chat.
         let held_listed = !snapshot.held.is_empty();
+        self.shield_preset = snapshot.shield_preset;
         self.feed
             .mark_shared(snapshot.shared_names.iter().map(String::as_str));
         for m in snapshot.held {
@@ -1588,6 +1593,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             state.popup = Some(Popup::ShieldConfirm(super::popups::shield::ShieldConfirm {
                 on: state.settings.shield,
                 slow_mode_secs: state.settings.slow_mode_secs,
+                preset: state.shield_preset.clone(),
             }));
             Vec::new()
         }

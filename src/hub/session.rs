@@ -392,6 +392,7 @@ impl Session {
             instant_wins,
             activity: Vec::new(),
             shared_names: Vec::new(),
+            shield_preset: role.is_staff().then(|| self.shield.view()),
         }
     }
 

@@ -32,7 +32,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::moderation::{Action, LinkPolicy, Matcher, Rule, RuleError, RuleSet};
-use crate::protocol::{HoldReason, Millis, Settings, ShieldSuspect, ViewerId};
+use crate::protocol::{HoldReason, Millis, Settings, ShieldPresetView, ShieldSuspect, ViewerId};
 
 /// Default slow mode while Shield is on, in seconds.
 pub const DEFAULT_SHIELD_SLOW_MODE_SECS: u32 = 30;
@@ -202,6 +202,27 @@ impl Shield {
 
     pub fn preset(&self) -> &ShieldPreset {
         &self.preset
+    }
+
+    /// The preset as staff see it (counts, not terms).
+    pub fn view(&self) -> ShieldPresetView {
+        let p = &self.preset;
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        ShieldPresetView {
+            slow_mode_secs: p.slow_mode_secs,
+            hold_first_time_chatters: p.hold_first_time_chatters,
+            terms: count(p.terms.len()),
+            regexes: count(p.regexes.len()),
+            blocks: p.action == Action::Block,
+            links: match p.links {
+                LinkPolicy::NoLinks => "none",
+                LinkPolicy::AllLinks => "all",
+                LinkPolicy::AllowList(_) => "allow_list",
+            }
+            .to_owned(),
+            ban_recent_terms: count(p.ban_recent_terms.len()),
+            ban_recent_minutes: p.ban_recent_minutes,
+        }
     }
 
     /// Turns Shield on over `current`: the settings to run with, or `None`

@@ -439,6 +439,27 @@ pub struct Snapshot {
     /// after the snapshot, by the same rule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_names: Vec<String>,
+    /// Staff only: what the brand's Shield preset changes, so a console
+    /// can say it before applying it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shield_preset: Option<ShieldPresetView>,
+}
+
+/// What the brand's Shield preset (`[shield]`) changes, as staff see it:
+/// counts of its terms and regexes, never the terms themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShieldPresetView {
+    pub slow_mode_secs: u32,
+    pub hold_first_time_chatters: bool,
+    pub terms: u32,
+    pub regexes: u32,
+    /// Whether its rules block (`true`) or hold (`false`).
+    pub blocks: bool,
+    /// `"none"`, `"all"` or `"allow_list"`.
+    pub links: String,
+    /// Terms whose recent users are listed for review; 0 is no list.
+    pub ban_recent_terms: u32,
+    pub ban_recent_minutes: u32,
 }
 
 /// One staff action as the audit log records it: who, what, on which id.

@@ -18,7 +18,7 @@ use super::{Context, Hints, Outcome};
 use crate::console::keymap::{Action, PopupAction};
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::view::text::clean_name;
-use crate::protocol::{Command, ShieldSuspect, ViewerId};
+use crate::protocol::{Command, ShieldPresetView, ShieldSuspect, ViewerId};
 
 /// The reason a ban from the review list is audited with.
 pub const SHIELD_BAN_REASON: &str = "Shield: used a banned term";
@@ -32,6 +32,8 @@ pub struct ShieldConfirm {
     pub on: bool,
     /// The slow mode in force now, in seconds.
     pub slow_mode_secs: u32,
+    /// What the preset changes, when the hub said (staff snapshot).
+    pub preset: Option<ShieldPresetView>,
 }
 
 impl ShieldConfirm {
@@ -81,6 +83,8 @@ impl ShieldConfirm {
                     .to_owned(),
                 format!("· a slow mode set during Shield ({slow}) goes with it"),
             ]
+        } else if let Some(p) = &self.preset {
+            preset_lines(p, &slow)
         } else {
             vec![
                 "Apply Shield, the brand's emergency preset? For every viewer:".to_owned(),
@@ -107,6 +111,43 @@ impl ShieldConfirm {
         let title = if self.on { " Lift Shield " } else { " Shield " };
         draw_box(buf, area, title, &lines, width, theme);
     }
+}
+
+/// What applying `p` changes, line by line; `slow` is the slow mode now.
+fn preset_lines(p: &ShieldPresetView, slow: &str) -> Vec<String> {
+    let mut lines = vec![
+        "Apply Shield, the brand's emergency preset? For every viewer:".to_owned(),
+        format!(
+            "· slow mode {} (now {slow})",
+            super::sanction::slow_label(p.slow_mode_secs)
+        ),
+    ];
+    if p.hold_first_time_chatters {
+        lines.push("· every message of a first-time chatter is held".to_owned());
+    }
+    if p.terms + p.regexes > 0 {
+        let action = if p.blocks { "block" } else { "hold" };
+        lines.push(format!(
+            "· {} extra terms and {} regexes {action}",
+            p.terms, p.regexes
+        ));
+    }
+    lines.push(
+        match p.links.as_str() {
+            "all" => "· links as the live allows",
+            "allow_list" => "· links only to the preset's domains",
+            _ => "· links off",
+        }
+        .to_owned(),
+    );
+    if p.ban_recent_terms > 0 {
+        lines.push(format!(
+            "· then who used {} listed terms in the last {} min, to ban or not",
+            p.ban_recent_terms, p.ban_recent_minutes
+        ));
+    }
+    lines.push("The same key lifts it and restores exactly what is set now.".to_owned());
+    lines
 }
 
 /// One listed viewer and what this console did about them.
