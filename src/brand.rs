@@ -24,8 +24,10 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::hub::config::{Limits, default_blocked_terms};
-use crate::hub::moderation::DefaultRule;
-use crate::protocol::{MAX_MESSAGE_GRAPHEMES, RuleAction, RuleType, Settings};
+use crate::hub::moderation::{DefaultRule, link_policy};
+use crate::hub::shield::{MAX_BAN_RECENT_MINUTES, ShieldPreset};
+use crate::moderation::{Action, LinkPolicy, Matcher, Rule, RuleSet};
+use crate::protocol::{MAX_MESSAGE_GRAPHEMES, MAX_SLOW_MODE_SECS, RuleAction, RuleType, Settings};
 use crate::store::RetentionPolicy;
 
 /// The longest brand name: it is printed in one status line.
@@ -38,8 +40,11 @@ pub struct BrandConfig {
     /// `brand`: the brand's name, said in the line `serve` prints when it
     /// is ready, so an operator sees which brand's file is in force.
     pub brand: Option<String>,
-    /// `[live]`: the settings every live starts with.
+    /// `[live]`: the settings every live starts with; `[collect]` sets
+    /// their opt-in switches (`email_opt_in`, `sms_alerts`).
     pub settings: Settings,
+    /// `[shield]`: the emergency preset `shield_on` applies.
+    pub shield: ShieldPreset,
     /// `[limits]`: the hub's bounds.
     pub limits: Limits,
     /// `[retention]`: how long stored data is kept.
@@ -200,6 +205,8 @@ const SECTIONS: &[&str] = &[
     "keys",
     "rules",
     "moderation",
+    "shield",
+    "collect",
 ];
 
 impl BrandConfig {
@@ -285,8 +292,15 @@ impl BrandConfig {
             || "keys in the data dir".to_owned(),
             |d| format!("keys in {:?}", d.display().to_string()),
         );
+        let shield = &self.shield;
+        let links = match &shield.links {
+            LinkPolicy::NoLinks => "no links".to_owned(),
+            LinkPolicy::AllLinks => "links as the live".to_owned(),
+            LinkPolicy::AllowList(d) => format!("links to {} domains", d.len()),
+        };
+        let yes_no = |b: bool| if b { "on" } else { "off" };
         format!(
-            "{brand}; live: {} graphemes, {slow}, {}/s burst {}; limits: {} connections, {} queued frames, idle {}; retention: chat {}, audit {}; {keys}",
+            "{brand}; live: {} graphemes, {slow}, {}/s burst {}; limits: {} connections, {} queued frames, idle {}; retention: chat {}, audit {}; {keys}; shield: slow mode {}s, {} terms, {} regexes, {links}; opt-ins: e-mail {}, SMS alerts {}",
             s.max_message_graphemes,
             s.viewer_rate_per_sec,
             s.viewer_burst,
@@ -295,6 +309,11 @@ impl BrandConfig {
             said(l.idle_timeout),
             said(r.chat),
             said(r.audit),
+            shield.slow_mode_secs,
+            shield.terms.len(),
+            shield.regexes.len(),
+            yes_no(s.email_opt_in),
+            yes_no(s.sms_alerts),
         )
     }
 }
@@ -412,6 +431,9 @@ impl Reader {
             "rules.links" => c.rules.links = links(v).map_err(refuse)?,
             "rules.link_action" => c.rules.link_action = rule_action(v).map_err(refuse)?,
             "moderation.hold_timeout" => c.hold_timeout = Some(period(v).map_err(refuse)?),
+            _ if path.starts_with("shield.") || path.starts_with("collect.") => {
+                return shield_or_collect(c, path, v).map_err(refuse);
+            }
             "keys.dir" => {
                 let dir = text(v).map_err(refuse)?;
                 if dir.trim().is_empty() {
@@ -503,6 +525,88 @@ fn text(v: &DeValue<'_>) -> Result<String, String> {
     v.as_str()
         .map(str::to_owned)
         .ok_or_else(|| format!("expected a string, found {}", v.type_str()))
+}
+
+fn boolean(v: &DeValue<'_>) -> Result<bool, String> {
+    v.as_bool()
+        .ok_or_else(|| format!("expected true or false, found {}", v.type_str()))
+}
+
+/// A list of strings, each not blank.
+fn strings(v: &DeValue<'_>) -> Result<Vec<String>, String> {
+    let Some(items) = v.as_array() else {
+        return Err(format!(
+            "expected a list of strings, found {}",
+            v.type_str()
+        ));
+    };
+    items
+        .iter()
+        .map(|item| {
+            let s = text(item.get_ref())?;
+            if s.trim().is_empty() {
+                return Err("an entry is empty".to_owned());
+            }
+            Ok(s)
+        })
+        .collect()
+}
+
+/// Whether one rule compiles; the engine's own message when not.
+fn compiles(matcher: Matcher) -> Result<(), String> {
+    RuleSet::compile(vec![Rule::new(0, matcher, Action::Hold)])
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Sets a `[shield]` or `[collect]` key; `Ok(false)` when regie has no
+/// such key.
+fn shield_or_collect(c: &mut BrandConfig, path: &str, v: &DeValue<'_>) -> Result<bool, String> {
+    match path {
+        "shield.slow_mode_secs" => {
+            c.shield.slow_mode_secs = count(v, 1, u64::from(MAX_SLOW_MODE_SECS))?;
+        }
+        "shield.hold_first_time_chatters" => {
+            c.shield.hold_first_time_chatters = boolean(v)?;
+        }
+        "shield.terms" | "shield.ban_recent_terms" => {
+            let terms = strings(v)?;
+            for term in &terms {
+                compiles(Matcher::Term(term.clone()))?;
+            }
+            if path == "shield.terms" {
+                c.shield.terms = terms;
+            } else {
+                c.shield.ban_recent_terms = terms;
+            }
+        }
+        "shield.regexes" => {
+            let regexes = strings(v)?;
+            for regex in &regexes {
+                compiles(Matcher::Regex(regex.clone()))?;
+            }
+            c.shield.regexes = regexes;
+        }
+        "shield.action" => {
+            c.shield.action = match text(v)?.as_str() {
+                "hold" => Action::Hold,
+                "block" => Action::Block,
+                other => {
+                    return Err(format!(
+                        "{other:?} is not an action (write \"hold\" or \"block\")"
+                    ));
+                }
+            };
+        }
+        "shield.links" => c.shield.links = link_policy(&links(v)?),
+        "shield.ban_recent_minutes" => {
+            c.shield.ban_recent_minutes = count(v, 1, u64::from(MAX_BAN_RECENT_MINUTES))?;
+        }
+        "collect.email_opt_in" => c.settings.email_opt_in = boolean(v)?,
+        "collect.sms_alerts" => c.settings.sms_alerts = boolean(v)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// A name printed on a terminal: not blank, and nothing that
@@ -653,6 +757,7 @@ mod tests {
                 slow_mode_secs: 30,
                 viewer_rate_per_sec: 2,
                 viewer_burst: 8,
+                ..Settings::default()
             }
         );
         assert_eq!(c.limits.max_connections, 5000);
@@ -781,6 +886,100 @@ mod tests {
             (d.idle_timeout, d.ping_interval, d.hello_timeout)
         );
         assert_eq!(c.keys_dir, None);
+    }
+
+    #[test]
+    fn shield_and_collect_keys_set_their_fields() {
+        let checked = parse(
+            "[shield]\nslow_mode_secs = 45\nhold_first_time_chatters = false\n\
+             terms = [\"arnaq*\", \"gratos\"]\nregexes = ['\\bcode\\s*promo\\b']\n\
+             action = \"block\"\nlinks = [\"maison.fr\"]\n\
+             ban_recent_terms = [\"spam*\"]\nban_recent_minutes = 15\n\
+             [collect]\nemail_opt_in = false\nsms_alerts = false\n",
+        )
+        .unwrap();
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+        let c = checked.config;
+        assert_eq!(
+            c.shield,
+            ShieldPreset {
+                slow_mode_secs: 45,
+                hold_first_time_chatters: false,
+                terms: vec!["arnaq*".into(), "gratos".into()],
+                regexes: vec![r"\bcode\s*promo\b".into()],
+                action: Action::Block,
+                links: LinkPolicy::AllowList(vec!["maison.fr".into()]),
+                ban_recent_terms: vec!["spam*".into()],
+                ban_recent_minutes: 15,
+            }
+        );
+        assert!(!c.settings.email_opt_in && !c.settings.sms_alerts);
+        let links = |text: &str| parse(text).unwrap().config.shield.links;
+        assert_eq!(links("[shield]\nlinks = \"all\"\n"), LinkPolicy::AllLinks);
+        assert_eq!(links("[shield]\nlinks = \"none\"\n"), LinkPolicy::NoLinks);
+        let summary = c.summary();
+        assert!(
+            summary.contains("shield: slow mode 45s, 2 terms, 1 regexes, links to 1 domains")
+                && summary.contains("opt-ins: e-mail off, SMS alerts off"),
+            "{summary}"
+        );
+    }
+
+    #[test]
+    fn bad_shield_and_collect_values_name_their_line_and_key() {
+        for (text, line, key) in [
+            ("[shield]\nslow_mode_secs = 0\n", 2, "shield.slow_mode_secs"),
+            (
+                "[shield]\nslow_mode_secs = 3601\n",
+                2,
+                "shield.slow_mode_secs",
+            ),
+            (
+                "[shield]\nhold_first_time_chatters = \"yes\"\n",
+                2,
+                "shield.hold_first_time_chatters",
+            ),
+            ("[shield]\nterms = \"arnaque\"\n", 2, "shield.terms"),
+            ("[shield]\nterms = [\"a*b\"]\n", 2, "shield.terms"),
+            ("[shield]\nterms = [\" \"]\n", 2, "shield.terms"),
+            ("[shield]\nregexes = [\"(\"]\n", 2, "shield.regexes"),
+            ("[shield]\naction = \"flag\"\n", 2, "shield.action"),
+            ("[shield]\nlinks = \"some\"\n", 2, "shield.links"),
+            ("[shield]\nlinks = [\"not a domain\"]\n", 2, "shield.links"),
+            (
+                "[shield]\nban_recent_terms = [1]\n",
+                2,
+                "shield.ban_recent_terms",
+            ),
+            (
+                "[shield]\nban_recent_minutes = 61\n",
+                2,
+                "shield.ban_recent_minutes",
+            ),
+            ("[collect]\nemail_opt_in = 1\n", 2, "collect.email_opt_in"),
+            (
+                "\n[collect]\nsms_alerts = \"no\"\n",
+                3,
+                "collect.sms_alerts",
+            ),
+            ("shield = true\n", 1, "shield"),
+        ] {
+            let err = parse(text).unwrap_err();
+            let BrandError::Value { at, key: k, .. } = &err else {
+                panic!("{text:?}: {err}");
+            };
+            assert_eq!((at.line, k.as_str()), (line, key), "{text:?}: {err}");
+        }
+        let checked = parse("[shield]\nslow_mode = 3\n[collect]\nphone = true\n").unwrap();
+        let keys: Vec<&str> = checked.warnings.iter().map(|w| w.key.as_str()).collect();
+        assert_eq!(keys, ["collect.phone", "shield.slow_mode"]);
+    }
+
+    #[test]
+    fn the_documented_example_states_the_shield_and_collect_defaults() {
+        let c = parse(include_str!("../docs/brand.toml")).unwrap().config;
+        assert_eq!(c.shield, ShieldPreset::default());
+        assert!(c.settings.email_opt_in && c.settings.sms_alerts);
     }
 
     #[test]

@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 26] = [
+const ALL_EVENTS: [&str; 27] = [
     "message",
     "released",
     "redacted",
@@ -103,9 +103,10 @@ const ALL_EVENTS: [&str; 26] = [
     "rule_added",
     "rule_removed",
     "message_flagged",
+    "shield_changed",
 ];
 
-const ALL_ERROR_CODES: [ErrorCode; 21] = [
+const ALL_ERROR_CODES: [ErrorCode; 22] = [
     ErrorCode::BadFrame,
     ErrorCode::FrameTooLarge,
     ErrorCode::UnsupportedVersion,
@@ -127,6 +128,7 @@ const ALL_ERROR_CODES: [ErrorCode; 21] = [
     ErrorCode::Full,
     ErrorCode::Internal,
     ErrorCode::Blocked,
+    ErrorCode::NotOffered,
 ];
 
 #[test]
@@ -195,6 +197,7 @@ fn every_frame_command_and_event_has_an_example() {
             "rules",
             "rule_test",
             "staff_log",
+            "shield_review",
             "bye"
         ])
     );

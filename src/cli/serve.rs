@@ -133,6 +133,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     if let Some(timeout) = brand.hold_timeout {
         config.hold_timeout = timeout;
     }
+    config.shield = brand.shield;
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {
         stop.recv().await;
     })

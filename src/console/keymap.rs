@@ -59,6 +59,7 @@ actions! {
     SlowMode => "slow_mode", "slow mode: seconds each viewer waits between messages";
     LiftSanction => "lift_sanction", "on a viewer card: lift the viewer's ban or timeout";
     Redact => "redact", "redact the selected message (reason, then confirm)";
+    Shield => "shield", "Shield: emergency preset on / off (confirms)";
     Filter => "filter", "filter: text, from:NAME, is:question, is:held";
     ViewerCard => "viewer_card", "show the author's viewer card";
     Erase => "erase_viewer", "on a viewer card: erase the viewer (Art. 17, asks to confirm)";
@@ -289,6 +290,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("S", Action::SlowMode),
     ("U", Action::LiftSanction),
     ("r", Action::Redact),
+    ("H", Action::Shield),
     ("/", Action::Filter),
     ("v", Action::ViewerCard),
     ("E", Action::Erase),

@@ -30,6 +30,8 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         // One key for both lifts; they have the same roles.
         Action::LiftSanction => CommandKind::Unban,
         Action::Redact => CommandKind::Redact,
+        // One key for both; they have the same roles.
+        Action::Shield => CommandKind::ShieldOn,
         Action::ViewerCard => CommandKind::ViewerCard,
         Action::Erase => CommandKind::EraseViewer,
         Action::Rectify => CommandKind::RectifyViewer,

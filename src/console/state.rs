@@ -267,6 +267,9 @@ pub struct Console {
     /// and until a welcome (a count from before would be stale).
     pub viewers_online: Option<u64>,
     pub settings: Settings,
+    /// What the hub's Shield preset changes (staff snapshot), for the
+    /// Shield key's confirmation.
+    pub shield_preset: Option<crate::protocol::ShieldPresetView>,
     pub rate: RateMeter,
     pub focus: Pane,
     pub popup: Option<Popup>,
@@ -327,6 +330,7 @@ impl Console {
             games: Games::default(),
             viewers_online: None,
             settings: Settings::default(),
+            shield_preset: None,
             rate: RateMeter::default(),
             focus: Pane::Feed,
             popup: None,
@@ -551,6 +555,7 @@ impl Console {
         // A hub that lists held messages lists them all; an older one only
         // has those among the recent chat.
         let held_listed = !snapshot.held.is_empty();
+        self.shield_preset = snapshot.shield_preset;
         self.feed
             .mark_shared(snapshot.shared_names.iter().map(String::as_str));
         self.sanctioned.reset(snapshot.sanctioned);
@@ -902,6 +907,18 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
             entries,
             before,
         } => staff_log::on_page(state, &id, entries, before),
+        // Shield went on; the hub lists who used the preset's terms.
+        ServerFrame::ShieldReview { id, viewers, .. } => {
+            if let Some(done) = state.pending.remove(&id) {
+                let text = state.confirmation(&done);
+                state.note(text, false);
+            }
+            if !viewers.is_empty() {
+                state.popup = Some(Popup::ShieldReview(
+                    super::popups::shield::ShieldReview::new(viewers),
+                ));
+            }
+        }
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
         }
@@ -956,6 +973,20 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         | Event::ViewerBanned { .. }
         | Event::SanctionLifted { .. }) => {
             on_sanction_event(state, at, event);
+        }
+        Event::ShieldChanged {
+            on,
+            slow_mode_secs,
+            by,
+        } => {
+            state.settings.shield = on;
+            state.settings.slow_mode_secs = slow_mode_secs;
+            let what = if on {
+                "applied Shield"
+            } else {
+                "lifted Shield"
+            };
+            state.log_activity(at, Some(by), what.to_owned());
         }
         Event::SlowModeChanged { secs, by } => {
             state.settings.slow_mode_secs = secs;
@@ -1099,6 +1130,18 @@ fn on_reopened(state: &mut Console, at: Millis, message_id: MessageId, by: Actor
 
 /// Timeouts and bans; an open card of that viewer shows them at once.
 fn on_sanction_event(state: &mut Console, at: Millis, event: Event) {
+    // Shield's review list shows the bans that hold, whoever sent them.
+    if let Some(Popup::ShieldReview(review)) = state.popup.as_mut() {
+        match &event {
+            Event::ViewerBanned { viewer_id, .. } => review.note_banned(viewer_id, true),
+            Event::SanctionLifted {
+                viewer_id,
+                lifted: crate::protocol::LiftedSanction::Ban,
+                ..
+            } => review.note_banned(viewer_id, false),
+            _ => {}
+        }
+    }
     match event {
         Event::ViewerTimedOut {
             viewer_id,
@@ -1582,6 +1625,15 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         Action::SlowMode => {
             let current = state.settings.slow_mode_secs;
             state.popup = Some(Popup::Choice(Choice::slow_mode(current)));
+            Vec::new()
+        }
+        // One key applies Shield and, while on, lifts it; both ask first.
+        Action::Shield => {
+            state.popup = Some(Popup::ShieldConfirm(super::popups::shield::ShieldConfirm {
+                on: state.settings.shield,
+                slow_mode_secs: state.settings.slow_mode_secs,
+                preset: state.shield_preset.clone(),
+            }));
             Vec::new()
         }
         // A sanction is lifted from the viewer's card, which shows it.
@@ -2116,8 +2168,9 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
             return vec![effect];
         }
         Outcome::SendStay { command, summary } => {
+            let effect = state.send(command, summary);
             state.popup = Some(popup);
-            return vec![state.send(command, summary)];
+            return vec![effect];
         }
         Outcome::Quit => return vec![Effect::Quit],
         Outcome::Filter(filter) => apply_filter(state, filter),

@@ -88,6 +88,7 @@ style_keys! {
     StatusConnected => "status.connected",
     StatusReconnecting => "status.reconnecting",
     StatusOffline => "status.offline",
+    StatusShield => "status.shield",
     StatusRole => "status.role",
     StatusLive => "status.live",
     StatusViewers => "status.viewers",

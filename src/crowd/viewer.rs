@@ -412,7 +412,8 @@ impl ViewerSession {
             | ServerFrame::RuleTest { .. }
             | ServerFrame::ViewerExport { .. }
             | ServerFrame::RightsRequests { .. }
-            | ServerFrame::StaffLog { .. } => {}
+            | ServerFrame::StaffLog { .. }
+            | ServerFrame::ShieldReview { .. } => {}
         }
         None
     }

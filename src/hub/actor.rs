@@ -377,6 +377,11 @@ fn restore_session(
         .set_hold_timeout(Millis::try_from(config.hold_timeout.as_millis()).unwrap_or(Millis::MAX));
     // The hold queue survives a restart: the timeout still denies each.
     session.note_held(&store.working_set(&config.live)?.held);
+    session.set_shield(config.shield.clone());
+    // Shield: on before a restart (or a rebuild), on again.
+    if store.shield_on(&config.live)? {
+        session.resume_shield();
+    }
     Ok(session)
 }
 
@@ -859,6 +864,16 @@ impl SessionActor {
                 };
                 (frame, None)
             }
+            // Shield went on; the review list goes to the sender only and
+            // is never stored: a retry gets the plain ack.
+            Reply::ShieldReview { seq, viewers } => (
+                ServerFrame::ShieldReview {
+                    id: id.clone(),
+                    seq,
+                    viewers,
+                },
+                Some(CommandOutcome::Ack { seq }),
+            ),
             Reply::ViewerExport { viewer_id } => (self.viewer_export(live, id, &viewer_id), None),
             Reply::Rules(rules) => (
                 ServerFrame::Rules {

@@ -35,6 +35,8 @@ pub struct HubConfig {
     /// How long a held message waits for a moderator before the hub
     /// denies it on the session clock (`[moderation] hold_timeout`).
     pub hold_timeout: Duration,
+    /// The brand's emergency preset, applied by `shield_on`.
+    pub shield: super::shield::ShieldPreset,
 }
 
 /// A held message nobody handled is denied after ten minutes: long enough
@@ -55,6 +57,7 @@ impl HubConfig {
             clock: Clock::system(),
             retention: crate::store::RetentionPolicy::default(),
             hold_timeout: DEFAULT_HOLD_TIMEOUT,
+            shield: super::shield::ShieldPreset::default(),
         }
     }
 }

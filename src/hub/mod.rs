@@ -6,6 +6,7 @@
 //! | [`session`] | the pure rules of a live: command → events + reply (`session/erasure.rs`: erasing a viewer, Art. 17; `session/hold.rs`: the hold queue, deny and its timeout; `session/notes.rs`: moderation notes and the staff log read) |
 //! | [`engagement`] | polls and instant wins in the live: votes, entries, deadlines, re-draws |
 //! | [`moderation`] | a live's rules ([`crate::moderation`]) and personal data → block, hold queue or flag |
+//! | [`shield`] | Shield: the brand's emergency preset, an overlay after the live's moderation |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |
 //! | [`identity`] | pseudonymous viewer ids and assigned pseudonyms |
 //! | [`fingerprint`] | keyed retry keys of commands (nothing stored is an unkeyed hash of what a viewer typed) |
@@ -34,6 +35,7 @@ pub mod metrics;
 pub mod moderation;
 pub mod rate_limit;
 pub mod session;
+pub mod shield;
 
 use std::future::Future;
 use std::sync::Arc;

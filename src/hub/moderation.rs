@@ -83,8 +83,8 @@ pub fn wire_kind(kind: crate::moderation::RuleKind) -> RuleType {
 }
 
 /// A link policy as written: `none`, `all`, or domains separated by
-/// spaces or commas.
-fn link_policy(pattern: &str) -> LinkPolicy {
+/// spaces or commas (a rule's pattern, the brand file's `links` keys).
+pub(crate) fn link_policy(pattern: &str) -> LinkPolicy {
     match pattern.trim().to_ascii_lowercase().as_str() {
         "none" => LinkPolicy::NoLinks,
         "all" => LinkPolicy::AllLinks,

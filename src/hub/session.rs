@@ -26,15 +26,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use super::engagement::{Engagement, Step};
 use super::moderation::{Moderation, Review};
 use super::rate_limit::RateLimiter;
+use super::shield::{Overlay, Shield, ShieldPreset};
 use crate::instant_win::InstantWinSpec;
 use crate::moderation::Action;
 use crate::poll::PollSpec;
 use crate::privacy::{grapheme_count, sanitize, sanitize_name};
+use crate::protocol::ShieldSuspect;
 use crate::protocol::{
-    Actor, Author, ChatEntry, ChatMessage, Command, ConsentState, Contact, Epoch, ErrorCode, Event,
-    EventFrame, HoldOutcome, LiftedSanction, MAX_SLOW_MODE_SECS, MessageId, Millis, Refusal,
-    ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone, ViewerId, Visibility,
-    permissions,
+    Actor, Author, ChatEntry, ChatMessage, Command, ConsentPurpose, ConsentState, Contact, Epoch,
+    ErrorCode, Event, EventFrame, HoldOutcome, LiftedSanction, MAX_SLOW_MODE_SECS, MessageId,
+    Millis, Refusal, ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone, ViewerId,
+    Visibility, permissions,
 };
 use crate::store::contact::ContactField;
 use crate::store::{
@@ -166,6 +168,12 @@ pub enum Reply {
     RuleTest(Vec<crate::protocol::RuleFiring>),
     /// The actor reads a page of the staff log (`staff_log`).
     StaffLog(crate::store::StaffLogQuery),
+    /// Shield went on (`seq`, as an ack's) and these viewers used one of
+    /// its `ban_recent_terms` lately: the sender reviews the list.
+    ShieldReview {
+        seq: Option<Seq>,
+        viewers: Vec<ShieldSuspect>,
+    },
 }
 
 impl Decision {
@@ -255,6 +263,8 @@ pub struct Session {
     /// How long a message may wait in the hold queue before the hub denies
     /// it ([`super::config::DEFAULT_HOLD_TIMEOUT`] unless the hub sets it).
     hold_timeout_ms: Millis,
+    /// The brand's emergency preset and whether it is on (`shield`).
+    shield: Shield,
 }
 
 impl Session {
@@ -290,8 +300,15 @@ impl Session {
             erased: BTreeSet::new(),
             held: BTreeMap::new(),
             hold_timeout_ms: hold::default_hold_timeout_ms(),
+            shield: Shield::default(),
         };
         for entry in stored.recent {
+            // Shield: who posted in the restored chat has chatted before.
+            if let ChatEntry::Message(m) = &entry
+                && let Some(viewer) = m.author.viewer_id()
+            {
+                session.shield.note_chatted(viewer);
+            }
             session.remember_recent(entry);
         }
         for q in stored.open_questions {
@@ -316,6 +333,21 @@ impl Session {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Sets the brand's Shield preset (off), keeping who has chatted.
+    pub fn set_shield(&mut self, preset: ShieldPreset) {
+        self.shield.set_preset(preset);
+    }
+
+    /// Shield was on when the hub stopped: on again, over the settings the
+    /// live restarts with (which `shield_off` then restores), without an
+    /// event. Everyone posting from now is counted anew, except the
+    /// restored recent chat's authors.
+    pub fn resume_shield(&mut self) {
+        if let Some(settings) = self.shield.on(&self.settings) {
+            self.settings = settings;
+        }
     }
 
     /// Remembers a joining viewer's sanctions (read from the store), so a
@@ -386,6 +418,7 @@ impl Session {
             activity: Vec::new(),
             shared_names: Vec::new(),
             sanctioned: Vec::new(),
+            shield_preset: role.is_staff().then(|| self.shield.view()),
         }
     }
 
@@ -514,7 +547,7 @@ impl Session {
                 channel,
                 text_sha256,
                 contact,
-            } => Self::consent(
+            } => self.consent(
                 who,
                 ConsentState {
                     purpose: *purpose,
@@ -548,9 +581,11 @@ impl Session {
                 reason,
             } => self.timeout(who, viewer_id, *seconds, reason, history, now),
             Command::Ban { viewer_id, reason } => self.ban(who, viewer_id, reason, history, now),
-            Command::Unban { .. } | Command::LiftTimeout { .. } | Command::SlowMode { .. } => {
-                self.lift_or_pace(who, command, history, now)
-            }
+            Command::Unban { .. }
+            | Command::LiftTimeout { .. }
+            | Command::SlowMode { .. }
+            | Command::ShieldOn
+            | Command::ShieldOff => self.lift_or_pace(who, command, history, now),
             Command::Redact { message_id, reason } => {
                 self.redact(who, *message_id, reason, history, now)
             }
@@ -798,6 +833,25 @@ impl Session {
                     Some((Action::Flag, v)) if hold.is_none() => flagged = Some(v),
                     _ => {}
                 }
+                // Shield's overlay, after the live's own review.
+                let (first_name, pseudonym) = self.names_of(v);
+                let hold = match self
+                    .shield
+                    .review(&v.id, (&first_name, &pseudonym), &text, now)
+                {
+                    Overlay::Block => {
+                        return Err(Refusal::new(
+                            ErrorCode::Blocked,
+                            "Shield is on: this message was blocked",
+                        ));
+                    }
+                    Overlay::Hold(reason) => hold.or(Some(reason)),
+                    Overlay::Pass => hold,
+                };
+                // A held message is not flagged: staff see it in the queue.
+                if hold.is_some() {
+                    flagged = None;
+                }
                 let visibility = match hold {
                     Some(reason) => Visibility::Held { reason },
                     None => Visibility::Visible,
@@ -828,12 +882,29 @@ impl Session {
     /// purpose is collected for, and none with a withdrawal (withdrawing
     /// deletes what was given for the purpose).
     fn consent(
+        &self,
         who: &Principal,
         consent: ConsentState,
         contact: &Contact,
     ) -> Result<Decision, Refusal> {
         if !matches!(who, Principal::Viewer(_)) {
             return Err(Refusal::invalid("only viewers give consent"));
+        }
+        // The brand's `[collect]` switches: an opt-in it does not offer is
+        // not recorded, nor its contact data. A withdrawal still is.
+        let offered = match consent.purpose {
+            ConsentPurpose::Marketing => self.settings.email_opt_in,
+            ConsentPurpose::SmsReminders => self.settings.sms_alerts,
+            ConsentPurpose::PrizeContact => true,
+        };
+        if consent.granted && !offered {
+            return Err(Refusal::new(
+                ErrorCode::NotOffered,
+                match consent.purpose {
+                    ConsentPurpose::SmsReminders => "this brand does not offer SMS alerts",
+                    _ => "this brand does not collect e-mail opt-ins",
+                },
+            ));
         }
         let hash = &consent.text_sha256;
         if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -1087,7 +1158,7 @@ impl Session {
         Ok(d)
     }
 
-    /// Lifting a sanction (`unban`, `lift_timeout`) and slow mode.
+    /// Lifting a sanction (`unban`, `lift_timeout`), slow mode and Shield.
     fn lift_or_pace(
         &mut self,
         who: &Principal,
@@ -1101,6 +1172,8 @@ impl Session {
                 (viewer_id, LiftedSanction::Timeout, reason)
             }
             Command::SlowMode { secs } => return self.slow_mode(who, *secs, now),
+            Command::ShieldOn => return Ok(self.shield_on(who, now)),
+            Command::ShieldOff => return Ok(self.shield_off(who, now)),
             other => {
                 return Err(Refusal::invalid(format!(
                     "{} lifts no sanction",
@@ -1178,6 +1251,47 @@ impl Session {
         );
         d.audit = Self::audit(who, "slow_mode", &secs.to_string(), "", now);
         Ok(d)
+    }
+
+    /// Shield on: the preset's settings in force, the previous ones kept.
+    /// On already: a no-op ack that keeps what was remembered first.
+    fn shield_on(&mut self, who: &Principal, now: Millis) -> Decision {
+        let Some(settings) = self.shield.on(&self.settings) else {
+            return Decision::reply(Reply::Ack { seq: None });
+        };
+        self.settings = settings;
+        let mut d = self.shield_changed(who, true, now);
+        if self.shield.reviews_recent_terms() {
+            let viewers = self.shield.suspects(now, |v| self.is_banned(v));
+            let seq = d.events.first().map(|f| f.seq);
+            d.reply = Reply::ShieldReview { seq, viewers };
+        }
+        d
+    }
+
+    /// Shield off: the settings from before `shield_on`, exactly. Off
+    /// already: a no-op ack.
+    fn shield_off(&mut self, who: &Principal, now: Millis) -> Decision {
+        let Some(previous) = self.shield.off() else {
+            return Decision::reply(Reply::Ack { seq: None });
+        };
+        self.settings = previous;
+        self.shield_changed(who, false, now)
+    }
+
+    fn shield_changed(&mut self, who: &Principal, on: bool, now: Millis) -> Decision {
+        let secs = self.settings.slow_mode_secs;
+        let mut d = self.emit(
+            vec![Event::ShieldChanged {
+                on,
+                slow_mode_secs: secs,
+                by: Self::actor(who),
+            }],
+            now,
+        );
+        let action = if on { "shield_on" } else { "shield_off" };
+        d.audit = Self::audit(who, action, "", "", now);
+        d
     }
 
     fn redact(

@@ -165,6 +165,14 @@ commands! {
     /// Slow mode: each viewer waits `secs` between two messages (at most
     /// [`MAX_SLOW_MODE_SECS`]); 0 turns it off.
     SlowMode = "slow_mode" { secs: u32 },
+    /// Shield on (moderator, admin): the brand's emergency preset (slow
+    /// mode, first-time chatters held, stricter rules, links off). The
+    /// settings before are remembered for `shield_off`; while on, it is a
+    /// no-op. With the preset's `ban_recent_terms`, answered with a
+    /// `shield_review` frame listing who used them.
+    ShieldOn = "shield_on",
+    /// Shield off: the settings from before `shield_on` come back exactly.
+    ShieldOff = "shield_off",
     /// Remove a message's content everywhere (data-protection request).
     /// Leaves a tombstone and an audit record without the content.
     Redact = "redact" {
@@ -354,6 +362,8 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             reason: String::new(),
         },
         Command::SlowMode { secs: 10 },
+        Command::ShieldOn,
+        Command::ShieldOff,
         Command::Redact {
             message_id: MessageId(1),
             reason: "request".into(),

@@ -43,9 +43,12 @@ pub enum ErrorCode {
     Full,
     /// Something failed in the hub; retrying may help.
     Internal,
-    /// A moderation rule blocks the message: it was not posted and nobody
-    /// else saw it.
+    /// A moderation rule (the live's, or Shield's) blocks the message: it
+    /// was not posted, the sender is told, nobody else saw it.
     Blocked,
+    /// The brand does not offer this opt-in (`[collect]` in the brand
+    /// file): the consent and its contact data are not stored.
+    NotOffered,
 }
 
 impl ErrorCode {
@@ -84,6 +87,7 @@ impl ErrorCode {
             ErrorCode::Full => "full",
             ErrorCode::Internal => "internal",
             ErrorCode::Blocked => "blocked",
+            ErrorCode::NotOffered => "not_offered",
         }
     }
 }

@@ -144,6 +144,14 @@ pub enum Event {
         secs: u32,
         by: Actor,
     },
+    /// Shield went on (`shield_on`) or off (`shield_off`, which restores
+    /// the settings from before). `slow_mode_secs` is the wait in force
+    /// now. Viewers get the staff role only.
+    ShieldChanged {
+        on: bool,
+        slow_mode_secs: u32,
+        by: Actor,
+    },
     /// Support corrected a viewer's names (Art. 16): every client relabels
     /// the viewer's lines (and answers addressed to them). An absent field
     /// did not change. Viewers get the staff role only.
@@ -252,6 +260,7 @@ impl Event {
             Event::ViewerBanned { .. } => "viewer_banned",
             Event::SanctionLifted { .. } => "sanction_lifted",
             Event::SlowModeChanged { .. } => "slow_mode_changed",
+            Event::ShieldChanged { .. } => "shield_changed",
             Event::ViewerRectified { .. } => "viewer_rectified",
             Event::ViewersOnline { .. } => "viewers_online",
             Event::PollOpened { .. } => "poll_opened",
@@ -313,6 +322,15 @@ impl Event {
             },
             Event::SlowModeChanged { secs, by } => Event::SlowModeChanged {
                 secs: *secs,
+                by: anonymous(by),
+            },
+            Event::ShieldChanged {
+                on,
+                slow_mode_secs,
+                by,
+            } => Event::ShieldChanged {
+                on: *on,
+                slow_mode_secs: *slow_mode_secs,
                 by: anonymous(by),
             },
             Event::Redacted { tombstone } => Event::Redacted {

@@ -9,7 +9,7 @@ use super::rights::{RightsRequest, ViewerExport};
 use super::rules::{RuleFiring, RuleView};
 use super::types::{
     ChatEntry, ChatMessage, Contact, DrawState, Epoch, PollState, Role, SanctionedViewer, Seq,
-    Snapshot, StaffAction, ViewerCard, ViewerId, Winner,
+    ShieldSuspect, Snapshot, StaffAction, ViewerCard, ViewerId, Winner,
 };
 use super::{MAX_COMMAND_ID_BYTES, MAX_FRAME_BYTES};
 
@@ -124,6 +124,17 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         before: Option<u64>,
     },
+    /// The answer to a `shield_on` whose preset has `ban_recent_terms`,
+    /// to the sender only: it took effect (`seq`, as an ack's) and these
+    /// viewers used one of the terms in the preset's last minutes. A
+    /// moderator bans from the list (`ban`) and can undo (`unban`); the
+    /// list itself is never stored.
+    ShieldReview {
+        id: CommandId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        viewers: Vec<ShieldSuspect>,
+    },
     /// The hub is about to close this connection, and why.
     Bye {
         code: ErrorCode,
@@ -148,6 +159,7 @@ impl ServerFrame {
             ServerFrame::Rules { .. } => "rules",
             ServerFrame::RuleTest { .. } => "rule_test",
             ServerFrame::StaffLog { .. } => "staff_log",
+            ServerFrame::ShieldReview { .. } => "shield_review",
             ServerFrame::Bye { .. } => "bye",
         }
     }

@@ -26,6 +26,7 @@
 //!   ◀─ ack {id, seq?} | error {id, code, message, temporary, retry_after_ms?} | viewer_card {id, card}
 //!      | viewer_export {id, export} | rights_requests {id, requests}
 //!      | rules {id, rules} | rule_test {id, firings}
+//!      | shield_review {id, seq?, viewers}
 //! ```
 //!
 //! Invariants the hub upholds and clients may rely on:

@@ -33,7 +33,10 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         | CommandKind::RuleAdd
         | CommandKind::RuleRemove
         | CommandKind::Rules
-        | CommandKind::RuleTest => &[Staff(Moderator), Staff(Admin)],
+        | CommandKind::RuleTest
+        // Shield is the moderators' emergency brake.
+        | CommandKind::ShieldOn
+        | CommandKind::ShieldOff => &[Staff(Moderator), Staff(Admin)],
         CommandKind::Redact | CommandKind::RectifyViewer | CommandKind::EraseViewer => {
             &[Staff(Support), Staff(Admin)]
         }

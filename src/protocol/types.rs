@@ -138,6 +138,12 @@ pub enum HoldReason {
     PersonalData,
     /// A blocked term matched.
     BlockedTerm,
+    /// Shield is on and the viewer is a first-time chatter: they had posted
+    /// nothing in this live before Shield went on (see `hub/shield.rs`).
+    FirstTimeChatter,
+    /// Shield is on and one of its preset's stricter rules (a term, a
+    /// regex, a link) matched.
+    ShieldRule,
 }
 
 /// Where a message stands in moderation. Viewers only ever see `Visible`.
@@ -225,6 +231,30 @@ pub struct Settings {
     pub viewer_rate_per_sec: u32,
     /// Burst allowance on top of the sustained rate.
     pub viewer_burst: u32,
+    /// Shield, the brand's emergency preset, is on (`shield_on`): the slow
+    /// mode above is the preset's, and stricter rules apply. Left out when
+    /// off.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub shield: bool,
+    /// Whether the brand collects marketing e-mail opt-ins (`[collect]
+    /// email_opt_in`): a page hides the checkbox when not. A `consent` for
+    /// `marketing` is refused (`not_offered`) when false.
+    #[serde(default = "offered")]
+    pub email_opt_in: bool,
+    /// Whether the brand offers SMS alerts (`[collect] sms_alerts`); a
+    /// `consent` for `sms_reminders` is refused (`not_offered`) when false.
+    #[serde(default = "offered")]
+    pub sms_alerts: bool,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// An opt-in absent from an older hub's settings was offered.
+fn offered() -> bool {
+    true
 }
 
 impl Default for Settings {
@@ -234,6 +264,9 @@ impl Default for Settings {
             slow_mode_secs: 0,
             viewer_rate_per_sec: 1,
             viewer_burst: 5,
+            shield: false,
+            email_opt_in: true,
+            sms_alerts: true,
         }
     }
 }
@@ -262,6 +295,20 @@ pub struct MaskedContact {
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+}
+
+/// A viewer who used one of the Shield preset's `ban_recent_terms` in the
+/// minutes before Shield went on: listed, in a `shield_review` frame, for
+/// a moderator to ban (or not). Never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShieldSuspect {
+    pub viewer_id: ViewerId,
+    pub first_name: String,
+    pub pseudonym: String,
+    /// How many of their messages used one of the terms.
+    pub uses: u32,
+    /// When they last did.
+    pub last_at: Millis,
 }
 
 /// A viewer's card, answered to the `viewer_card` command.
@@ -411,6 +458,10 @@ pub struct Snapshot {
     /// from further back than its scrollback.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sanctioned: Vec<SanctionedViewer>,
+    /// Staff only: what the brand's Shield preset changes, so a console
+    /// can say it before applying it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shield_preset: Option<ShieldPresetView>,
 }
 
 /// A viewer under a sanction, as a staff snapshot lists them.
@@ -421,6 +472,23 @@ pub struct SanctionedViewer {
     /// timeout the viewer also has).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<Millis>,
+}
+
+/// What the brand's Shield preset (`[shield]`) changes, as staff see it:
+/// counts of its terms and regexes, never the terms themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShieldPresetView {
+    pub slow_mode_secs: u32,
+    pub hold_first_time_chatters: bool,
+    pub terms: u32,
+    pub regexes: u32,
+    /// Whether its rules block (`true`) or hold (`false`).
+    pub blocks: bool,
+    /// `"none"`, `"all"` or `"allow_list"`.
+    pub links: String,
+    /// Terms whose recent users are listed for review; 0 is no list.
+    pub ban_recent_terms: u32,
+    pub ban_recent_minutes: u32,
 }
 
 /// One staff action as the audit log records it: who, what, on which id.

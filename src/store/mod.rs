@@ -591,6 +591,15 @@ pub trait Store: Send + 'static {
     /// and record) of the live, oldest first: what a restarted hub continues.
     fn games(&mut self, live: &str) -> Result<StoredGames, StoreError>;
 
+    /// Whether the live's last `shield_changed` event turned Shield on:
+    /// a restarted hub keeps Shield on. Read from the event log, so no
+    /// table of its own (a log swept by retention forgets it: Shield off).
+    /// The default, for stores without an event log, says off.
+    fn shield_on(&mut self, live: &str) -> Result<bool, StoreError> {
+        let _ = live;
+        Ok(false)
+    }
+
     /// Deletes what `policy` no longer keeps at `now` ([`retention`]), then
     /// checkpoints; the report counts what went. The default deletes
     /// nothing: a store that keeps personal data must implement it.

@@ -631,6 +631,7 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         Event::ViewersOnline { .. }
         | Event::HoldNotice { .. }
         | Event::SlowModeChanged { .. }
+        | Event::ShieldChanged { .. }
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
         | Event::PollClosed { .. }
@@ -1884,6 +1885,19 @@ impl Store for SqliteStore {
             )?
             .query_row(params![live_id, principal, id.0], |r| json_at(r, 0))
             .optional()?)
+    }
+
+    fn shield_on(&mut self, live: &str) -> Result<bool, StoreError> {
+        let live_id = self.live_id(live)?;
+        let on: Option<bool> = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(payload, '$.on') FROM events \
+                 WHERE live_id = ?1 AND kind = 'shield_changed' ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(params![live_id], |r| r.get(0))
+            .optional()?;
+        Ok(on.unwrap_or(false))
     }
 
     fn erased(&mut self, live: &str, id: &ViewerId) -> Result<bool, StoreError> {

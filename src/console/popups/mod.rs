@@ -18,6 +18,7 @@
 //! | [`game_forms`] | the poll, instant-win and re-draw forms |
 //! | [`rectify_form`] | a viewer's new first name and pseudonym (Art. 16), then a confirmation |
 //! | [`rules`] | the live's moderation rules: list, add, remove, and a test line |
+//! | [`shield`] | Shield: the confirmation before applying or lifting it, and the ban-recent-terms review list |
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
 
 pub mod confirm;
@@ -32,6 +33,7 @@ pub mod rectify_form;
 pub mod requests;
 pub mod rules;
 pub mod sanction;
+pub mod shield;
 pub mod viewer_card;
 
 use crossterm::event::KeyEvent;
@@ -131,6 +133,10 @@ pub enum Popup {
     Requests(requests::RequestsView),
     /// The live's moderation rules.
     Rules(rules::RulesEditor),
+    /// Apply or lift Shield?
+    ShieldConfirm(shield::ShieldConfirm),
+    /// Who used the preset's `ban_recent_terms`, to ban and undo.
+    ShieldReview(shield::ShieldReview),
 }
 
 impl Popup {
@@ -156,6 +162,8 @@ impl Popup {
             Popup::ExportResult(p) => p.on_key(key, ctx),
             Popup::Requests(p) => p.on_key(key, ctx),
             Popup::Rules(p) => p.on_key(key, ctx),
+            Popup::ShieldConfirm(p) => p.on_key(key, ctx),
+            Popup::ShieldReview(p) => p.on_key(key, ctx),
         }
     }
 
@@ -202,6 +210,14 @@ impl Popup {
             Popup::ExportResult(p) => p.draw(buf, area, ctx, theme),
             Popup::Requests(p) => p.draw(buf, area, ctx, ctx.now(), theme),
             Popup::Rules(p) => p.draw(buf, area, ctx, theme),
+            Popup::ShieldConfirm(p) => {
+                p.draw(buf, area, ctx, theme);
+                None
+            }
+            Popup::ShieldReview(p) => {
+                p.draw(buf, area, ctx, theme);
+                None
+            }
         }
     }
 }

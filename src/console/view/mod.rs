@@ -154,13 +154,21 @@ fn draw_status(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let note_width = note.as_ref().map_or(0, |(t, _)| display_width(t));
     let budget = width.saturating_sub(note_width.min(width / 2));
     let conn = connection_span(state, theme);
+    // Shield changes the whole chat: it always shows, beside the connection.
+    let shield = state
+        .settings
+        .shield
+        .then(|| Span::styled(" SHIELD ", theme.style(StyleKey::StatusShield)));
     let mut pending = pending_span(state, theme, false);
     let width_of = |spans: &[&Span]| spans.iter().map(|s| s.width()).sum::<usize>();
-    let first: Vec<&Span> = std::iter::once(&conn).chain(pending.as_ref()).collect();
+    let first: Vec<&Span> = std::iter::once(&conn)
+        .chain(shield.as_ref())
+        .chain(pending.as_ref())
+        .collect();
     if width_of(&first) > budget {
         pending = pending_span(state, theme, true);
     }
-    let mut spans: Vec<Span> = std::iter::once(conn).chain(pending).collect();
+    let mut spans: Vec<Span> = std::iter::once(conn).chain(shield).chain(pending).collect();
     let mut used: usize = spans.iter().map(Span::width).sum();
     // The optional segments, most important first, after the ones that
     // always show; a segment that does not fit is left out.

@@ -334,6 +334,12 @@ pub(crate) fn hold_reason(m: &ChatMessage) -> String {
         Visibility::Held {
             reason: HoldReason::BlockedTerm,
         } => "blocked term".to_owned(),
+        Visibility::Held {
+            reason: HoldReason::FirstTimeChatter,
+        } => "first-time chatter (Shield)".to_owned(),
+        Visibility::Held {
+            reason: HoldReason::ShieldRule,
+        } => "Shield rule".to_owned(),
         Visibility::Visible | Visibility::Hidden => String::new(),
     }
 }

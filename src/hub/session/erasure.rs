@@ -84,6 +84,7 @@ impl Session {
         // Their held messages are tombstones now: nothing left to deny.
         self.held.retain(|_, h| h.author.as_ref() != Some(viewer));
         self.erased.insert(viewer.clone());
+        self.shield.forget(viewer);
         let mut events = vec![Event::ViewerErased {
             viewer_id: viewer.clone(),
             reason: reason.clone(),
