@@ -877,6 +877,7 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
         }
+        ServerFrame::Lives { .. } => {}
         // The connection assembles a paged snapshot into its welcome.
         ServerFrame::SnapshotPage(_) | ServerFrame::SnapshotEnd { .. } => {}
     }

@@ -409,7 +409,8 @@ impl ViewerSession {
             | ServerFrame::Reload { .. }
             | ServerFrame::ViewerCard { .. }
             | ServerFrame::ViewerExport { .. }
-            | ServerFrame::RightsRequests { .. } => {}
+            | ServerFrame::RightsRequests { .. }
+            | ServerFrame::Lives { .. } => {}
         }
         None
     }
@@ -1109,6 +1110,7 @@ mod tests {
                 ..Snapshot::default()
             }),
             viewers_online: None,
+            live_info: None,
         };
         let play = super::super::play::GamePlay {
             poll_bias: 1.0,

@@ -15,6 +15,7 @@
 //! so no client ever saw an event that is not durable.
 
 mod erasure;
+mod lifecycle;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -150,6 +151,10 @@ pub enum Reply {
     ViewerExport { viewer_id: ViewerId },
     /// The actor reads the requests log's open entries.
     RightsRequests,
+    /// The actor creates this live in the store (`live_create`).
+    LiveCreate(crate::protocol::LiveInfo),
+    /// The actor lists the store's lives (`live_list`).
+    LiveList,
 }
 
 impl Decision {
@@ -231,6 +236,8 @@ pub struct Session {
     /// Viewers erased while connected: their old connections may send
     /// nothing more (a reconnect joins as a new viewer; see `erasure`).
     erased: BTreeSet<ViewerId>,
+    /// The live's title, lifecycle state and times (`lifecycle`).
+    live: crate::protocol::LiveInfo,
 }
 
 impl Session {
@@ -264,6 +271,7 @@ impl Session {
             audience: 0,
             rectified: HashMap::new(),
             erased: BTreeSet::new(),
+            live: lifecycle::on_air(),
         };
         for entry in stored.recent {
             session.remember_recent(entry);
@@ -464,6 +472,10 @@ impl Session {
     }
 
     /// The rule of each command, once its sender may send it.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per command, flat on purpose"
+    )]
     fn apply(
         &mut self,
         who: &Principal,
@@ -528,6 +540,10 @@ impl Session {
                 viewer_id: viewer_id.clone(),
             })),
             Command::RightsRequests => Ok(Decision::reply(Reply::RightsRequests)),
+            Command::LiveCreate { .. }
+            | Command::LiveList
+            | Command::LiveStart
+            | Command::LiveEnd => self.lifecycle(who, command, now),
             Command::PollOpen {
                 question,
                 options,
@@ -724,6 +740,7 @@ impl Session {
         now: Millis,
     ) -> Result<Decision, Refusal> {
         if let Principal::Viewer(v) = who {
+            self.refuse_after_the_end()?;
             self.check_sanctions(&v.id, now)?;
         }
         let text = self.clean_text(raw)?;

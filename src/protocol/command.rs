@@ -230,6 +230,26 @@ commands! {
         exclude: Vec<ViewerId>,
         reason: String,
     },
+
+    // ── lives ───────────────────────────────────────────────────────────
+    /// Announce a new live of the hub (admin): `scheduled`, with a title
+    /// and when it should start. Refused when the name is taken or not a
+    /// valid live name ([`super::check_live_name`]).
+    LiveCreate = "live_create" {
+        name: String,
+        #[serde(default)]
+        title: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        starts_at: Option<super::Millis>,
+    },
+    /// Every live of the hub (staff); answered with a `lives` frame.
+    LiveList = "live_list",
+    /// Put the live this connection joined on air (host, admin). Only
+    /// forward: an ended live cannot start again.
+    LiveStart = "live_start",
+    /// End the live this connection joined (host, admin): its chat closes
+    /// for viewers, open polls close, open instant wins are drawn.
+    LiveEnd = "live_end",
 }
 
 impl Command {
@@ -248,6 +268,7 @@ impl std::fmt::Display for CommandKind {
 /// One command of every kind, in [`CommandKind::ALL`] order, for tests that
 /// must cover them all.
 #[cfg(test)]
+#[expect(clippy::too_many_lines, reason = "one example per command")]
 pub(crate) fn one_of_each() -> Vec<Command> {
     let viewer = || ViewerId("v".into());
     vec![
@@ -345,6 +366,14 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             exclude: Vec::new(),
             reason: "r".into(),
         },
+        Command::LiveCreate {
+            name: "next-show".into(),
+            title: "Next show".into(),
+            starts_at: Some(1_700_000_000_000),
+        },
+        Command::LiveList,
+        Command::LiveStart,
+        Command::LiveEnd,
     ]
 }
 

@@ -43,6 +43,8 @@ pub enum ErrorCode {
     Full,
     /// Something failed in the hub; retrying may help.
     Internal,
+    /// The live has ended: its chat is closed to viewers.
+    LiveEnded,
 }
 
 impl ErrorCode {
@@ -80,6 +82,7 @@ impl ErrorCode {
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Full => "full",
             ErrorCode::Internal => "internal",
+            ErrorCode::LiveEnded => "live_ended",
         }
     }
 }

@@ -183,6 +183,11 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Actor>,
     },
+    /// The live moved along its lifecycle (`live_start`, `live_end`), at
+    /// the frame's `at`. Everyone in the live gets it.
+    LiveState {
+        state: super::LiveState,
+    },
 }
 
 impl Event {
@@ -212,6 +217,7 @@ impl Event {
             Event::InstantWinOpened { .. } => "instant_win_opened",
             Event::InstantWinEntries { .. } => "instant_win_entries",
             Event::InstantWinDrawn { .. } => "instant_win_drawn",
+            Event::LiveState { .. } => "live_state",
         }
     }
 
@@ -335,7 +341,8 @@ impl Event {
             },
             Event::ViewersOnline { .. }
             | Event::PollTally { .. }
-            | Event::InstantWinEntries { .. } => self.clone(),
+            | Event::InstantWinEntries { .. }
+            | Event::LiveState { .. } => self.clone(),
             Event::PollOpened { poll } => Event::PollOpened {
                 poll: PollView {
                     by: anonymous(&poll.by),

@@ -286,6 +286,18 @@ const STEPS: &[&str] = &[
     ALTER TABLE viewers ADD COLUMN first_name_rectified INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE viewers ADD COLUMN pseudonym_rectified INTEGER NOT NULL DEFAULT 0;
     ",
+    // lives with a lifecycle (issue 10, see protocol::LiveState): scheduled,
+    // on air, ended, only forward. Lives stored before ran on air from
+    // their creation.
+    r"
+    ALTER TABLE lives ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE lives ADD COLUMN starts_at INTEGER;
+    ALTER TABLE lives ADD COLUMN state TEXT NOT NULL DEFAULT 'on_air'
+        CHECK (state IN ('scheduled', 'on_air', 'ended'));
+    ALTER TABLE lives ADD COLUMN started_at INTEGER;
+    ALTER TABLE lives ADD COLUMN ended_at INTEGER;
+    UPDATE lives SET started_at = created_at;
+    ",
 ];
 
 /// The schema version this build writes.

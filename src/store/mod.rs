@@ -341,6 +341,9 @@ pub enum StoreError {
     CheckpointBusy,
     #[error("contact data: {0}")]
     Contact(#[from] contact::ContactError),
+    /// `live_create` named a live the store already holds.
+    #[error("a live named {0:?} already exists")]
+    LiveExists(String),
     /// A store that does not keep this (a rights request it cannot serve).
     #[error("this store cannot {0}")]
     Unsupported(&'static str),
@@ -549,5 +552,29 @@ pub trait Store: Send + 'static {
     /// the log is the data dir's, not a live's).
     fn open_requests(&mut self) -> Result<Vec<requests::PrivacyRequest>, StoreError> {
         Err(StoreError::Unsupported("keep a requests log"))
+    }
+
+    /// The live's title, lifecycle state and times; `None` when the store
+    /// holds no such live, or keeps no lifecycle (then the hub runs it on
+    /// air). The state moves with `Event::LiveState` in [`Store::commit`].
+    fn live_info(&mut self, live: &str) -> Result<Option<crate::protocol::LiveInfo>, StoreError> {
+        let _ = live;
+        Ok(None)
+    }
+
+    /// Every live the store holds, oldest first.
+    fn lives(&mut self) -> Result<Vec<crate::protocol::LiveInfo>, StoreError> {
+        Err(StoreError::Unsupported("list lives"))
+    }
+
+    /// Creates `live` as announced (`info.state` is `scheduled`), with a
+    /// fresh epoch; [`StoreError::LiveExists`] when the name is taken.
+    fn create_live(
+        &mut self,
+        info: &crate::protocol::LiveInfo,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let _ = (info, now);
+        Err(StoreError::Unsupported("create lives"))
     }
 }

@@ -394,6 +394,7 @@ fn answers(frame: &ServerFrame, id: &str) -> bool {
     match frame {
         ServerFrame::Ack { id: a, .. }
         | ServerFrame::ViewerCard { id: a, .. }
+        | ServerFrame::Lives { id: a, .. }
         | ServerFrame::Error(ErrorFrame { id: Some(a), .. }) => a.0 == id,
         _ => false,
     }

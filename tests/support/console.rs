@@ -101,6 +101,7 @@ fn staff_welcome(
         snapshot,
         viewers_online,
         counts: None,
+        live_info: None,
     }))
 }
 

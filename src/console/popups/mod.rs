@@ -24,6 +24,7 @@ pub mod export_result;
 pub mod game_forms;
 pub mod games_list;
 pub mod help;
+pub mod lives;
 pub mod log;
 pub mod popup_box;
 pub mod prompt;
