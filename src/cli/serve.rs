@@ -30,7 +30,9 @@ pub struct ServeArgs {
     /// Data directory: the SQLite store and the token signing key live here.
     #[arg(long, default_value = "./regie-data")]
     pub data: std::path::PathBuf,
-    /// Name of the live session this hub runs.
+    /// The hub's default live, created (on air) if the store does not hold
+    /// it yet. The hub serves every live of its store: a `hello` names the
+    /// live (see `regie live create`).
     #[arg(long, default_value = "show")]
     pub live: String,
     /// Directory of the contact key files, when not the data dir (or set
@@ -85,8 +87,10 @@ const STOP_ON: &[Signal] = &[Signal::Interrupt, Signal::Terminate];
 /// failing is one error, and nothing claimed to serve.
 pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     crate::telemetry::to_stderr();
-    if args.live.trim().is_empty() {
-        return Err(usage(anyhow::anyhow!("--live must name a live session")));
+    if let Err(why) = crate::protocol::check_live_name(&args.live) {
+        return Err(usage(anyhow::anyhow!(
+            "--live must name a live session: {why}"
+        )));
     }
     let brand = brand_config(&args.data, args.config.as_deref())?;
     let listener = tokio::net::TcpListener::bind(args.listen)
