@@ -53,7 +53,7 @@ pub struct Target {
     #[arg(long, default_value = "./regie-data")]
     pub data: PathBuf,
     /// Go through the running hub at this WebSocket URL instead of the
-    /// data dir (e.g. ws://127.0.0.1:7878).
+    /// data dir (e.g. `ws://127.0.0.1:7878`).
     #[arg(long)]
     pub hub: Option<String>,
     /// Staff token from `regie token` (admin for create; host or admin for

@@ -72,6 +72,9 @@ actions! {
     Games => "games", "past polls and instant wins of this show";
     Export => "export_viewer", "on a viewer card: export the viewer to a file (Art. 15/20)";
     Requests => "rights_requests", "list data-protection requests, soonest due";
+    Lives => "lives", "the hub's lives: switch to one, start or end this one";
+    LiveStart => "live_start", "in the Lives popup: put this live on air";
+    LiveEnd => "live_end", "in the Lives popup: end this live (asks to confirm)";
     Messages => "messages", "read the last status messages in full";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
@@ -297,6 +300,9 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("L", Action::Games),
     ("X", Action::Export),
     ("Q", Action::Requests),
+    ("O", Action::Lives),
+    ("s", Action::LiveStart),
+    ("e", Action::LiveEnd),
     ("m", Action::Messages),
     ("?", Action::Help),
     ("q", Action::Quit),

@@ -39,6 +39,9 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Redraw => CommandKind::Redraw,
         Action::Export => CommandKind::ExportViewer,
         Action::Requests => CommandKind::RightsRequests,
+        Action::Lives => CommandKind::LiveList,
+        Action::LiveStart => CommandKind::LiveStart,
+        Action::LiveEnd => CommandKind::LiveEnd,
         Action::FocusNext
         | Action::FocusPrev
         | Action::MoveDown

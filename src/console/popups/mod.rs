@@ -17,6 +17,7 @@
 //! | [`games_list`] | this show's polls and instant wins |
 //! | [`game_forms`] | the poll, instant-win and re-draw forms |
 //! | [`rectify_form`] | a viewer's new first name and pseudonym (Art. 16), then a confirmation |
+//! | [`lives`] | the hub's lives: switch to one, start or end the current one |
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
 
 pub mod confirm;
@@ -99,6 +100,8 @@ pub enum Outcome {
     Refuse(String),
     /// The popup closes and the status line says why.
     Abort(String),
+    /// The popup closes and the console switches to this live.
+    SwitchLive(String),
 }
 
 /// A popup over the panes; it takes the keys while open.
@@ -123,6 +126,8 @@ pub enum Popup {
     ExportResult(export_result::ExportView),
     /// The open data-protection requests.
     Requests(requests::RequestsView),
+    /// The hub's lives.
+    Lives(lives::LivesView),
 }
 
 impl Popup {
@@ -147,6 +152,7 @@ impl Popup {
             Popup::Log(p) => p.on_key(key, ctx.keymap()),
             Popup::ExportResult(p) => p.on_key(key, ctx),
             Popup::Requests(p) => p.on_key(key, ctx),
+            Popup::Lives(p) => p.on_key(key, ctx),
         }
     }
 
@@ -187,6 +193,7 @@ impl Popup {
             Popup::Log(p) => p.draw(buf, area, ctx, theme),
             Popup::ExportResult(p) => p.draw(buf, area, ctx, theme),
             Popup::Requests(p) => p.draw(buf, area, ctx, ctx.now(), theme),
+            Popup::Lives(p) => p.draw(buf, area, ctx, theme),
         }
     }
 }
