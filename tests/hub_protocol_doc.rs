@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 22] = [
+const ALL_EVENTS: [&str; 23] = [
     "message",
     "released",
     "redacted",
@@ -99,9 +99,10 @@ const ALL_EVENTS: [&str; 22] = [
     "instant_win_opened",
     "instant_win_entries",
     "instant_win_drawn",
+    "live_state",
 ];
 
-const ALL_ERROR_CODES: [ErrorCode; 20] = [
+const ALL_ERROR_CODES: [ErrorCode; 21] = [
     ErrorCode::BadFrame,
     ErrorCode::FrameTooLarge,
     ErrorCode::UnsupportedVersion,
@@ -122,6 +123,7 @@ const ALL_ERROR_CODES: [ErrorCode; 20] = [
     ErrorCode::ShuttingDown,
     ErrorCode::Full,
     ErrorCode::Internal,
+    ErrorCode::LiveEnded,
 ];
 
 #[test]
@@ -187,6 +189,7 @@ fn every_frame_command_and_event_has_an_example() {
             "viewer_card",
             "viewer_export",
             "rights_requests",
+            "lives",
             "bye"
         ])
     );
