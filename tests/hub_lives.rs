@@ -413,3 +413,45 @@ fn the_chat_retention_clock_runs_from_the_end_of_the_live() {
         (LiveState::Ended, Some(T0 + 3 * DAY))
     );
 }
+
+/// The hub's one sweeper also sweeps the lives nobody runs now: an ended
+/// live, not joined since the restart, loses its chat a chat period after
+/// its end, on the hub's clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_sweeps_an_ended_live_that_is_not_running() {
+    let clock = support::hub::ManualClock::new();
+    let t0 = clock.now();
+    let tweak = |c: &mut regie::hub::HubConfig| {
+        c.clock = clock.clock();
+        c.retention.chat = std::time::Duration::from_secs(24 * 3600);
+        c.retention.sweep_every = std::time::Duration::from_millis(20);
+    };
+    let port = support::hub::KeptPort::bind();
+    let hub = TestHub::start_on(&port, "show", tweak).await;
+    announce(&hub, NIGHT, "Late night").await;
+    let mut viewer = viewer_in(&hub, NIGHT, "Julie").await;
+    viewer.say("zq-night-chat-to-sweep").await;
+    let mut host = staff_in(&hub, NIGHT, StaffRole::Host, "Sophie").await;
+    host.ack(Command::LiveEnd).await;
+    drop((viewer, host));
+    let dir = hub.stop().await.expect("the hub's temp dir");
+
+    let hub = TestHub::restart(&port, "show", dir, tweak).await;
+    let count = || {
+        let db = rusqlite::Connection::open(hub.data_dir.join(regie::store::DB_FILE))
+            .expect("the store");
+        db.query_row(
+            "SELECT count(*) FROM messages WHERE text = 'zq-night-chat-to-sweep'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .expect("a count")
+    };
+    assert_eq!(count(), 1, "a live that just ended keeps its chat");
+    clock.set(t0 + DAY + 60_000);
+    support::hub::wait_until("the ended live's chat to be swept", || async {
+        count() == 0
+    })
+    .await;
+    hub.stop().await;
+}
