@@ -34,6 +34,8 @@ fn row<'a>(listed: &'a str, name: &str) -> Option<&'a str> {
 #[test]
 fn create_then_list_on_the_data_dir_and_the_running_hub_serves_the_new_live() {
     let hub = BlockingHub::start();
+    // Served once a first client is welcome: its live is in the store.
+    drop(hub.block_on(hub.viewer("Tom")));
     let data = path(&hub.data_dir).to_owned();
     let ran = live(
         &[
@@ -61,6 +63,20 @@ fn create_then_list_on_the_data_dir_and_the_running_hub_serves_the_new_live() {
     );
     let show = row(&ran.stdout, &hub.live).expect("the hub's live is listed");
     assert!(show.contains("on_air"), "{show}");
+    // A title that reached the store by another way is sanitised too.
+    let db = rusqlite::Connection::open(hub.data_dir.join(regie::store::DB_FILE)).expect("db");
+    db.execute(
+        "UPDATE lives SET title = 'x\u{1b}]0;pwned\u{7}y' WHERE name = 'soldes-hiver'",
+        [],
+    )
+    .expect("a raw title");
+    drop(db);
+    let ran = live(&["list", "--data", &data], None);
+    assert!(
+        !ran.stdout.contains('\u{1b}') && !ran.stdout.contains('\u{7}'),
+        "{:?}",
+        ran.stdout
+    );
 
     // The hub, already running, serves the live created beside it.
     let viewer = hub.block_on(hub.join(client::viewer_hello("soldes-hiver", "Julie")));
