@@ -99,6 +99,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     let data = args.data.clone();
     let keys_dir = args.keys.as_deref().or(brand.keys_dir.as_deref());
     let keys = super::keys::key_source(&args.data, keys_dir)?;
+    let keys_for_store = keys.clone();
     let store = tokio::task::spawn_blocking(move || {
         ensure_data_dir(&data)?;
         // The hub loads both keys again; made here first, a key that cannot
@@ -108,7 +109,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         anyhow::Ok(SqliteStore::open_with_keys(
             &data,
             Durability::Normal,
-            keys,
+            keys_for_store,
         )?)
     })
     .await
@@ -132,6 +133,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.settings = brand.settings;
     config.limits = brand.limits;
     config.retention = brand.retention;
+    config.contact_keys = keys;
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {
         stop.recv().await;
     })

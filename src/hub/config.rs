@@ -28,14 +28,20 @@ pub struct HubConfig {
     /// How long stored data is kept, and how often the hub sweeps what is
     /// past its time (at start-up, then every `sweep_every`).
     pub retention: crate::store::RetentionPolicy,
+    /// Where the store's contact keys are: every store connection the hub
+    /// opens for its lives uses them (`<data_dir>`, unless the brand keeps
+    /// them elsewhere).
+    pub contact_keys: crate::store::contact::KeySource,
 }
 
 impl HubConfig {
     /// The configuration `regie serve` uses for `live` on `data_dir`.
     pub fn new(live: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
         Self {
             live: live.into(),
-            data_dir: data_dir.into(),
+            contact_keys: crate::store::contact::KeySource::Dir(data_dir.clone()),
+            data_dir,
             limits: Limits::default(),
             settings: Settings::default(),
             blocked_terms: default_blocked_terms(),

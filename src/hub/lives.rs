@@ -71,7 +71,7 @@ impl Lives {
         factory: LiveFactory,
         store: Box<dyn Store>,
     ) -> Result<(Arc<Self>, crate::store::LiveHead), StoreError> {
-        let catalogue = SqliteStore::open(&factory.config.data_dir)?;
+        let catalogue = open_store(&factory.config)?;
         let lives = Arc::new(Self {
             factory,
             running: Mutex::new(Running::default()),
@@ -103,11 +103,10 @@ impl Lives {
             let theirs = crate::privacy::sanitize_name(live, 64);
             return Err(Farewell::unknown_live(&theirs));
         }
-        let store =
-            off_the_runtime(|| SqliteStore::open(&self.factory.config.data_dir)).map_err(|e| {
-                tracing::warn!(error = %e, live, "could not open the store for a live");
-                Farewell::store_unreadable()
-            })?;
+        let store = off_the_runtime(|| open_store(&self.factory.config)).map_err(|e| {
+            tracing::warn!(error = %e, live, "could not open the store for a live");
+            Farewell::store_unreadable()
+        })?;
         let (owned, head) = self.launch(live, Box::new(store)).map_err(|e| {
             tracing::warn!(error = %e, live, "could not start a live");
             Farewell::store_unreadable()
@@ -243,6 +242,15 @@ impl Lives {
             let _ = o.done.await;
         }
     }
+}
+
+/// A connection to the data dir's store, with the hub's contact keys.
+fn open_store(config: &HubConfig) -> Result<SqliteStore, StoreError> {
+    SqliteStore::open_with_keys(
+        &config.data_dir,
+        crate::store::Durability::Normal,
+        config.contact_keys.clone(),
+    )
 }
 
 /// Runs synchronous store work from a task without stalling the other
