@@ -1,8 +1,8 @@
 //! A one-shot staff client: connect to a running hub with a staff token,
 //! send one command, wait for its answer, close.
 //!
-//! `regie privacy erase|rectify` act through the hub rather than on the data
-//! dir behind its back: the hub holds recent messages in memory and fans the
+//! `regie privacy erase|rectify` and `regie live start|end --hub` act
+//! through the hub rather than on the data dir behind its back: the hub holds recent messages in memory and fans the
 //! resulting events (`viewer_erased`, `viewer_rectified`) out to every
 //! connected client at once. The console keeps a connection for hours, with
 //! an outbox and reconnects ([`crate::console::net`]); this is the short
@@ -18,8 +18,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::exit::Exit;
 use crate::protocol::{
-    Auth, ClientFrame, Command, CommandFrame, CommandId, ErrorCode, Hello, PROTOCOL_VERSION, Seq,
-    ServerFrame, parse_server_frame,
+    Auth, ClientFrame, Command, CommandFrame, CommandId, ErrorCode, Hello, LiveInfo,
+    PROTOCOL_VERSION, Seq, ServerFrame, parse_server_frame,
 };
 
 /// Where, as whom, and how long to wait for each step (the handshake, then
@@ -94,10 +94,32 @@ pub struct Acked {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// The answer to a command: an `ack`, or the `lives` frame that answers
+/// `live_list`.
+enum Answered {
+    Ack(Acked),
+    Lives(Vec<LiveInfo>),
+}
+
 impl StaffCall {
     /// Joins as staff, sends `command` once, and returns its `ack`, or why
     /// there was none. The connection is closed either way.
     pub async fn send(&self, command: Command) -> Result<Acked, CallError> {
+        match self.call(command).await? {
+            Answered::Ack(acked) => Ok(acked),
+            Answered::Lives(_) => Ok(Acked { seq: None }),
+        }
+    }
+
+    /// Every live of the hub (`live_list`, answered with a `lives` frame).
+    pub async fn lives(&self) -> Result<Vec<LiveInfo>, CallError> {
+        match self.call(Command::LiveList).await? {
+            Answered::Lives(lives) => Ok(lives),
+            Answered::Ack(_) => Ok(Vec::new()),
+        }
+    }
+
+    async fn call(&self, command: Command) -> Result<Answered, CallError> {
         let what = command.kind().name();
         let mut ws = tokio::time::timeout(self.within, self.join())
             .await
@@ -134,7 +156,7 @@ impl StaffCall {
         ws: &mut Ws,
         id: &CommandId,
         what: &'static str,
-    ) -> Result<Acked, CallError> {
+    ) -> Result<Answered, CallError> {
         while let Some(msg) = ws.next().await {
             let Ok(Message::Text(text)) = msg else {
                 if matches!(msg, Ok(Message::Close(_)) | Err(_)) {
@@ -144,7 +166,10 @@ impl StaffCall {
             };
             match parse_server_frame(&text) {
                 Ok(ServerFrame::Ack { id: acked, seq }) if acked == *id => {
-                    return Ok(Acked { seq });
+                    return Ok(Answered::Ack(Acked { seq }));
+                }
+                Ok(ServerFrame::Lives { id: asked, lives }) if asked == *id => {
+                    return Ok(Answered::Lives(lives));
                 }
                 Ok(ServerFrame::Error(e)) if e.id.as_ref() == Some(id) => {
                     return Err(CallError::Refused {

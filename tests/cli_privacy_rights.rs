@@ -457,8 +457,10 @@ fn at_a_terminal_erase_asks_and_only_yes_erases() {
 /// A hub whose store seals contact data with `keys`; a viewer consents
 /// with a phone. Returns her id once the hub acked.
 async fn viewer_with_phone(data: &Path, keys: KeySource) -> (TestHub, ViewerId) {
-    let store = SqliteStore::open_with_keys(data, Durability::Normal, keys).expect("the store");
-    let hub = TestHub::start_with_store(data, Box::new(store), |_| {}).await;
+    let store =
+        SqliteStore::open_with_keys(data, Durability::Normal, keys.clone()).expect("the store");
+    // The hub's other store connections (its other lives) use the same keys.
+    let hub = TestHub::start_with_store(data, Box::new(store), |c| c.contact_keys = keys).await;
     let mut lea = hub
         .join(keyed_viewer_hello(&hub.live, "Léa", "device-lea"))
         .await;

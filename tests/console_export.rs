@@ -77,6 +77,7 @@ fn carry_out(state: &mut Console, handle: &NetHandle, effects: Vec<Effect>) {
                 let next = update(state, Msg::ExportSaved(saved));
                 carry_out(state, handle, next);
             }
+            Effect::SwitchLive(live) => handle.switch.send(live).expect("network task alive"),
             Effect::Quit => {}
         }
     }

@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 27] = [
+const ALL_EVENTS: [&str; 28] = [
     "message",
     "released",
     "redacted",
@@ -104,9 +104,10 @@ const ALL_EVENTS: [&str; 27] = [
     "rule_removed",
     "message_flagged",
     "shield_changed",
+    "live_state",
 ];
 
-const ALL_ERROR_CODES: [ErrorCode; 22] = [
+const ALL_ERROR_CODES: [ErrorCode; 23] = [
     ErrorCode::BadFrame,
     ErrorCode::FrameTooLarge,
     ErrorCode::UnsupportedVersion,
@@ -129,6 +130,7 @@ const ALL_ERROR_CODES: [ErrorCode; 22] = [
     ErrorCode::Internal,
     ErrorCode::Blocked,
     ErrorCode::NotOffered,
+    ErrorCode::LiveEnded,
 ];
 
 #[test]
@@ -198,6 +200,7 @@ fn every_frame_command_and_event_has_an_example() {
             "rule_test",
             "staff_log",
             "shield_review",
+            "lives",
             "bye"
         ])
     );

@@ -152,10 +152,11 @@ async fn write_old_data(
     ((lea, tom), lea_id)
 }
 
-/// t1: younger chat and a younger sanction.
+/// t1, after the live ended: younger chat (staff's closing words; viewers
+/// can no longer chat) and a younger sanction.
 async fn write_young_data(hub: &TestHub, moderator: &mut Client) -> (Client, Client) {
-    let (mut ines, _) = viewer(hub, "Inès", "device-secret-ines-0003").await;
-    ines.say(YOUNG_TEXT).await;
+    let (ines, _) = viewer(hub, "Inès", "device-secret-ines-0003").await;
+    moderator.say(YOUNG_TEXT).await;
     let (max, max_id) = viewer(hub, "Max", "device-secret-max-0004").await;
     moderator
         .ack(Command::Timeout {
@@ -183,6 +184,8 @@ async fn the_sweeper_deletes_each_kind_after_its_period_and_keeps_younger_data()
     let q = |sql: &str| count(data, sql);
 
     let (_old_viewers, lea_id) = write_old_data(&hub, &mut host, &mut moderator).await;
+    // The chat clock runs from the live's end: it ends at t0.
+    host.ack(Command::LiveEnd).await;
 
     // Past the chat period (1 day) and the SMS contact period (1 hour).
     let t1 = t0 + DAY + 2 * HOUR;
@@ -367,12 +370,15 @@ async fn privacy_sweep_runs_once_from_the_command_line_and_prints_counts() {
     let hub = TestHub::start_in(data, |c| c.clock = clock.clock()).await;
     let (mut lea, _) = viewer(&hub, "Léa", "device-secret-lea-0001").await;
     lea.say(OLD_TEXT).await;
+    // The live ends then: its chat clock runs from there.
+    let mut host = hub.staff(StaffRole::Host, "Sophie").await;
+    host.ack(Command::LiveEnd).await;
     let young = clock.now() + 95 * DAY;
     clock.set(young);
-    lea.say(YOUNG_TEXT).await;
+    host.say(YOUNG_TEXT).await;
     clock.set(young - 95 * DAY + 1);
-    lea.say("zq-second-old").await;
-    drop(lea);
+    host.say("zq-second-old").await;
+    drop((lea, host));
     hub.stop().await;
     let (code, out, err) = regie(&["privacy", "sweep", "--data", data.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");

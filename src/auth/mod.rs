@@ -17,7 +17,7 @@ mod token;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use token::{Claims, MAX_TOKEN_BYTES, TOKEN_PREFIX, mint, verify};
+pub use token::{ANY_LIVE, Claims, MAX_TOKEN_BYTES, TOKEN_PREFIX, mint, verify};
 
 use crate::protocol::{ErrorCode, Millis};
 

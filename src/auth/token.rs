@@ -20,13 +20,19 @@ pub const MAX_TOKEN_BYTES: usize = 2048;
 /// Longest live name kept in a token, in graphemes.
 const MAX_LIVE_GRAPHEMES: usize = 128;
 
+/// The live of a brand-wide token: admitted to every live of the hub (a
+/// console that switches between lives). No live can have this name
+/// ([`crate::protocol::check_live_name`]).
+pub const ANY_LIVE: &str = "*";
+
 /// What a token says about its bearer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub role: StaffRole,
     /// Display name, sanitised.
     pub name: String,
-    /// The live session the token admits to.
+    /// The live session the token admits to; [`ANY_LIVE`] for every live
+    /// of the hub.
     pub live: String,
     pub expires_at: Millis,
     pub issued_at: Millis,
@@ -133,7 +139,7 @@ pub fn verify(
     if claims.name.is_empty() {
         return Err(AuthError::InvalidClaims("the staff name is empty".into()));
     }
-    if claims.live != expected_live {
+    if claims.live != expected_live && claims.live != ANY_LIVE {
         return Err(AuthError::WrongLive {
             token_live: claims.live,
             hub_live: expected_live.to_string(),
@@ -219,6 +225,18 @@ mod tests {
             verify(&key(), &flipped, "show", NOW),
             Err(AuthError::BadSignature)
         ));
+    }
+
+    #[test]
+    fn a_brand_wide_token_is_admitted_to_every_live_and_a_bound_one_stays_bound() {
+        let mut wide = claims();
+        wide.live = ANY_LIVE.into();
+        let t = mint(&key(), &wide);
+        for live in ["show", "soldes", "next-week"] {
+            assert_eq!(verify(&key(), &t, live, NOW).unwrap().live, ANY_LIVE);
+        }
+        let bound = mint(&key(), &claims());
+        assert!(verify(&key(), &bound, "soldes", NOW).is_err());
     }
 
     #[test]

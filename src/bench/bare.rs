@@ -213,6 +213,7 @@ impl Connection {
                 ..Snapshot::default()
             }),
             viewers_online: None,
+            live_info: None,
         }));
         serde_json::to_string(&frame).expect("a welcome always serialises")
     }

@@ -17,6 +17,7 @@
 //! | [`keys`] | `regie keys rotate contact` | [`crate::store::contact::rotate`] |
 //! | [`audit`] | `regie audit verify\|show\|head` | [`crate::store::audit::read_log`] |
 //! | [`config`] | `regie config check` | [`crate::brand::BrandConfig::load`] |
+//! | [`live`] | `regie live create\|list\|start\|end` | [`crate::store::Store::create_live`], [`crate::store::Store::lives`], [`crate::staff_client`] (`--hub`; start, end: only through the hub) |
 //!
 //! Every error reaches `main` as a [`Failed`]: printed once, as one line
 //! ([`describe`]), with its exit code: [`Exit::Usage`] (2) for bad
@@ -32,6 +33,7 @@ pub mod console;
 pub mod crowd;
 pub mod demo;
 pub mod keys;
+pub mod live;
 pub mod privacy;
 pub mod serve;
 pub mod token;
@@ -76,6 +78,8 @@ pub enum Command {
     Keys(keys::KeysArgs),
     /// Check a brand configuration file without serving.
     Config(config::ConfigArgs),
+    /// Create, list, start and end the hub's lives.
+    Live(live::LiveArgs),
 }
 
 /// Why a command stopped short: the error to tell the user, and the exit
@@ -139,6 +143,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
         Command::Privacy(args) => privacy::run(&args).await,
         Command::Keys(args) => keys::run(&args),
         Command::Config(args) => config::run(&args),
+        Command::Live(args) => live::run(&args).await,
     }
 }
 

@@ -30,7 +30,9 @@ pub struct ServeArgs {
     /// Data directory: the SQLite store and the token signing key live here.
     #[arg(long, default_value = "./regie-data")]
     pub data: std::path::PathBuf,
-    /// Name of the live session this hub runs.
+    /// The hub's default live, created (on air) if the store does not hold
+    /// it yet. The hub serves every live of its store: a `hello` names the
+    /// live (see `regie live create`).
     #[arg(long, default_value = "show")]
     pub live: String,
     /// Directory of the contact key files, when not the data dir (or set
@@ -85,8 +87,10 @@ const STOP_ON: &[Signal] = &[Signal::Interrupt, Signal::Terminate];
 /// failing is one error, and nothing claimed to serve.
 pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     crate::telemetry::to_stderr();
-    if args.live.trim().is_empty() {
-        return Err(usage(anyhow::anyhow!("--live must name a live session")));
+    if let Err(why) = crate::protocol::check_live_name(&args.live) {
+        return Err(usage(anyhow::anyhow!(
+            "--live must name a live session: {why}"
+        )));
     }
     let brand = brand_config(&args.data, args.config.as_deref())?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -95,6 +99,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     let data = args.data.clone();
     let keys_dir = args.keys.as_deref().or(brand.keys_dir.as_deref());
     let keys = super::keys::key_source(&args.data, keys_dir)?;
+    let keys_for_store = keys.clone();
     let store = tokio::task::spawn_blocking(move || {
         ensure_data_dir(&data)?;
         // The hub loads both keys again; made here first, a key that cannot
@@ -104,7 +109,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         anyhow::Ok(SqliteStore::open_with_keys(
             &data,
             Durability::Normal,
-            keys,
+            keys_for_store,
         )?)
     })
     .await
@@ -134,6 +139,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         config.hold_timeout = timeout;
     }
     config.shield = brand.shield;
+    config.contact_keys = keys;
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {
         stop.recv().await;
     })

@@ -26,7 +26,8 @@ pub struct TokenArgs {
     /// created).
     #[arg(long, default_value = "./regie-data")]
     pub data: std::path::PathBuf,
-    /// The live session the token is for.
+    /// The live session the token is for; '*' for a brand-wide token,
+    /// admitted to every live of the hub (a console that switches lives).
     #[arg(long, default_value = "show")]
     pub live: String,
 }
@@ -48,11 +49,15 @@ pub fn run(args: &TokenArgs) -> Result<Exit, Failed> {
     })?;
     let token = mint(&key, &claims);
     println!("{token}");
+    let scope = if claims.live == crate::auth::ANY_LIVE {
+        "every live of the hub".to_string()
+    } else {
+        format!("live {:?}", claims.live)
+    };
     eprintln!(
-        "regie: {} token for {:?} on live {:?}, valid for {} (until {})",
+        "regie: {} token for {:?} on {scope}, valid for {} (until {})",
         claims.role,
         claims.name,
-        claims.live,
         args.ttl,
         humantime::format_rfc3339_seconds(
             std::time::UNIX_EPOCH

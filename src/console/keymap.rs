@@ -74,6 +74,9 @@ actions! {
     Export => "export_viewer", "on a viewer card: export the viewer to a file (Art. 15/20)";
     Requests => "rights_requests", "list data-protection requests, soonest due";
     Rules => "rules", "moderation rules: list, add, remove, test a sentence";
+    Lives => "lives", "the hub's lives: switch to one, start or end this one";
+    LiveStart => "live_start", "in the Lives popup: put this live on air";
+    LiveEnd => "live_end", "in the Lives popup: end this live (asks to confirm)";
     Messages => "messages", "read the last status messages in full";
     Deny => "deny", "deny the selected held message (erased; its author is told)";
     HoldMark => "hold_mark", "hold queue: mark / unmark the selected message";
@@ -305,6 +308,9 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("X", Action::Export),
     ("Q", Action::Requests),
     ("M", Action::Rules),
+    ("O", Action::Lives),
+    ("s", Action::LiveStart),
+    ("e", Action::LiveEnd),
     ("m", Action::Messages),
     ("d", Action::Deny),
     ("space", Action::HoldMark),

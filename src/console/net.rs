@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::protocol::{
-    Auth, ClientFrame, CloseCode, CommandFrame, CommandId, ErrorCode, Hello, Millis,
+    Auth, ClientFrame, CloseCode, CommandFrame, CommandId, ErrorCode, ErrorFrame, Hello, Millis,
     PROTOCOL_VERSION, Resume, ServerFrame, parse_server_frame,
 };
 
@@ -256,6 +256,10 @@ pub fn backoff(attempt: u32, rng: &mut impl Rng) -> Duration {
 /// Handles to the running network task.
 pub struct NetHandle {
     pub commands: mpsc::UnboundedSender<CommandFrame>,
+    /// Switches to another live: the task reconnects with a `hello`
+    /// naming it (no resume: another stream), and goes back to the live it
+    /// was in if the hub refuses the token there.
+    pub switch: mpsc::UnboundedSender<String>,
     pub events: mpsc::Receiver<NetEvent>,
     pub task: tokio::task::JoinHandle<()>,
 }
@@ -264,10 +268,12 @@ pub struct NetHandle {
 /// frames of the handshake, then `Status(Connected)`.
 pub fn spawn(config: NetConfig, first: Established) -> NetHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (switch_tx, switch_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    let task = tokio::spawn(run(config, first, cmd_rx, ev_tx));
+    let task = tokio::spawn(run(config, first, cmd_rx, switch_rx, ev_tx));
     NetHandle {
         commands: cmd_tx,
+        switch: switch_tx,
         events: ev_rx,
         task,
     }
@@ -311,16 +317,19 @@ impl Cursor {
 /// The id a frame answers, which takes its command out of the outbox.
 fn answered_id(frame: &ServerFrame) -> Option<&CommandId> {
     match frame {
-        ServerFrame::Ack { id, .. } | ServerFrame::ViewerCard { id, .. } => Some(id),
+        ServerFrame::Ack { id, .. }
+        | ServerFrame::ViewerCard { id, .. }
+        | ServerFrame::Lives { id, .. } => Some(id),
         ServerFrame::Error(e) => e.id.as_ref(),
         _ => None,
     }
 }
 
 async fn run(
-    config: NetConfig,
+    mut config: NetConfig,
     first: Established,
     mut commands: mpsc::UnboundedReceiver<CommandFrame>,
+    mut switch: mpsc::UnboundedReceiver<String>,
     events: mpsc::Sender<NetEvent>,
 ) {
     let mut cursor = Cursor::default();
@@ -345,8 +354,24 @@ async fn run(
             return;
         }
         tracing::info!(url = %config.url, pending = outbox.len(), "connected to the hub");
-        let ended = serve(&mut ws, &mut cursor, &mut outbox, &mut commands, &events).await;
+        let mut links = Links {
+            commands: &mut commands,
+            switch: &mut switch,
+            events: &events,
+        };
+        let ended = serve(&mut ws, &mut cursor, &mut outbox, &mut links).await;
         let reason = match ended {
+            Ended::Switch(live) => {
+                let _ = ws.close(None).await;
+                match switch_live(&mut config, live, &mut cursor, &mut outbox, &mut links).await {
+                    Some(Ok(est)) => {
+                        conn = Some(est);
+                        continue;
+                    }
+                    Some(Err(reason)) => reason,
+                    None => return,
+                }
+            }
             Ended::UiGone => {
                 let _ = ws.close(None).await;
                 return;
@@ -431,6 +456,59 @@ enum Ended {
     UiGone,
     Fatal(NetFatal),
     Lost(String),
+    /// The UI asked to switch to this live.
+    Switch(String),
+}
+
+/// The task's channels to and from the UI.
+struct Links<'a> {
+    commands: &'a mut mpsc::UnboundedReceiver<CommandFrame>,
+    switch: &'a mut mpsc::UnboundedReceiver<String>,
+    events: &'a mpsc::Sender<NetEvent>,
+}
+
+/// Connects to `live` instead of the current one, from scratch (another
+/// stream: no resume, and commands meant for the old live are dropped).
+/// A token that does not open `live` is no reason to stop: the UI is told
+/// and the task goes back to the live it was in. `Err`: why the first
+/// attempt failed (the reconnect loop takes over); `None`: the UI is gone.
+async fn switch_live(
+    config: &mut NetConfig,
+    live: String,
+    cursor: &mut Cursor,
+    outbox: &mut Vec<CommandFrame>,
+    links: &mut Links<'_>,
+) -> Option<Result<Established, String>> {
+    let previous = std::mem::replace(&mut config.live, live);
+    cursor.at = None;
+    outbox.clear();
+    match attempt_with_commands(config, None, links.commands, outbox).await? {
+        Ok(est) => Some(Ok(est)),
+        Err(AttemptError::Retry(reason)) => Some(Err(reason)),
+        Err(AttemptError::Fatal(f)) => {
+            let refused = ErrorFrame::new(
+                None,
+                ErrorCode::WrongLive,
+                format!("cannot switch to live {:?}: {f}", config.live),
+            );
+            config.live = previous;
+            links
+                .events
+                .send(NetEvent::Frame(ServerFrame::Error(refused)))
+                .await
+                .ok()?;
+            Some(
+                match attempt_with_commands(config, None, links.commands, outbox).await? {
+                    Ok(est) => Ok(est),
+                    Err(
+                        AttemptError::Retry(reason)
+                        | AttemptError::Fatal(NetFatal::Unreachable { reason, .. }),
+                    ) => Err(reason),
+                    Err(AttemptError::Fatal(f)) => Err(f.to_string()),
+                },
+            )
+        }
+    }
 }
 
 async fn send_command(ws: &mut Ws, frame: &CommandFrame) -> Result<(), String> {
@@ -446,9 +524,13 @@ async fn serve(
     ws: &mut Ws,
     cursor: &mut Cursor,
     outbox: &mut Vec<CommandFrame>,
-    commands: &mut mpsc::UnboundedReceiver<CommandFrame>,
-    events: &mpsc::Sender<NetEvent>,
+    links: &mut Links<'_>,
 ) -> Ended {
+    let Links {
+        commands,
+        switch,
+        events,
+    } = links;
     // Everything unanswered goes again, same ids: the hub acts once.
     for frame in outbox.iter() {
         if let Err(e) = send_command(ws, frame).await {
@@ -506,6 +588,10 @@ async fn serve(
                     }
                     _ => {}
                 }
+            }
+            live = switch.recv() => {
+                let Some(live) = live else { return Ended::UiGone };
+                return Ended::Switch(live);
             }
             cmd = commands.recv() => {
                 let Some(cmd) = cmd else { return Ended::UiGone };

@@ -45,6 +45,9 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Rules => CommandKind::Rules,
         Action::Deny => CommandKind::Deny,
         Action::AddNote => CommandKind::NoteAdd,
+        Action::Lives => CommandKind::LiveList,
+        Action::LiveStart => CommandKind::LiveStart,
+        Action::LiveEnd => CommandKind::LiveEnd,
         Action::FocusNext
         | Action::FocusPrev
         | Action::MoveDown

@@ -30,6 +30,7 @@ use super::rights::{ExportSaved, Rights, SaveExport};
 use super::sanctioned::Sanctioned;
 
 mod hold;
+mod lives;
 mod rights_requests;
 mod rules;
 pub mod staff_log;
@@ -75,6 +76,9 @@ pub enum Effect {
     /// Write a viewer's export to a new private file ([`super::rights::save`]),
     /// then hand back [`Msg::ExportSaved`].
     SaveExport(SaveExport),
+    /// Reconnect to the hub with a `hello` naming this live (the Lives
+    /// popup); the new live's welcome replaces what the console held.
+    SwitchLive(String),
 }
 
 /// The connection as the status bar shows it.
@@ -300,6 +304,9 @@ pub struct Console {
     pub dirty: bool,
     /// Exports and the requests log (support, admin).
     pub rights: Rights,
+    /// The live's title, lifecycle state and times (welcome, then
+    /// `live_state` events); the status bar shows the state.
+    pub live_info: Option<crate::protocol::LiveInfo>,
     id_prefix: String,
     next_id: u64,
 }
@@ -349,6 +356,7 @@ impl Console {
             feed_rows: 10,
             dirty: true,
             rights: Rights::default(),
+            live_info: None,
             id_prefix: id_prefix.to_string(),
             next_id: 0,
         }
@@ -922,6 +930,7 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
         ServerFrame::Bye { code, message } => {
             state.note(format!("hub closing ({code}): {message}"), true);
         }
+        ServerFrame::Lives { id, lives } => lives::on_lives(state, &id, lives),
         // The connection assembles a paged snapshot into its welcome.
         ServerFrame::SnapshotPage(_) | ServerFrame::SnapshotEnd { .. } => {}
     }
@@ -935,6 +944,9 @@ fn on_welcome(state: &mut Console, welcome: Welcome) {
     }
     state.session.name = welcome.you.name;
     state.session.live = welcome.live;
+    if welcome.live_info.is_some() {
+        state.live_info = welcome.live_info;
+    }
     let epoch_changed = state.epoch.as_ref() != Some(&welcome.epoch);
     match welcome.snapshot {
         Some(snapshot) => {
@@ -1006,6 +1018,7 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         event @ (Event::RuleAdded { .. }
         | Event::RuleRemoved { .. }
         | Event::MessageFlagged { .. }) => rules::on_rule_event(state, at, event),
+        Event::LiveState { state: next } => lives::on_live_state(state, at, next),
         event => on_chat_event(state, at, event),
     }
     state.fix_selections(&before);
@@ -1531,7 +1544,10 @@ fn shown_name(state: &Console, viewer_id: &ViewerId) -> Option<String> {
 }
 
 fn on_error(state: &mut Console, err: &ErrorFrame) {
-    if rights_requests::on_error(state, err) || rules::on_error(state, err) {
+    if rights_requests::on_error(state, err)
+        || rules::on_error(state, err)
+        || lives::on_error(state, err)
+    {
         return;
     }
     // A refused first step drops its follow-up, and the note says so.
@@ -1665,6 +1681,15 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         }
         Action::Requests => rights_requests::open_requests(state),
         Action::Rules => rules::open_rules(state),
+        Action::Lives => lives::open_lives(state),
+        // Started and ended from the Lives popup, which shows the live.
+        Action::LiveStart | Action::LiveEnd => {
+            state.note(
+                "To start or end the live, open the Lives popup (O) first",
+                false,
+            );
+            Vec::new()
+        }
         Action::Help
         | Action::Messages
         | Action::Quit
@@ -2180,6 +2205,7 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
             state.popup = Some(popup);
         }
         Outcome::Abort(why) => state.note(why, true),
+        Outcome::SwitchLive(live) => return lives::switch(state, live),
     }
     Vec::new()
 }

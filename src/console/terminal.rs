@@ -129,6 +129,11 @@ where
                     }
                 }
                 Effect::Quit => return Ok(Outcome::Quit),
+                Effect::SwitchLive(live) => {
+                    if net.switch.send(live).is_err() {
+                        anyhow::bail!("the network task stopped");
+                    }
+                }
                 // A small local file: written between two turns, then shown.
                 Effect::SaveExport(job) => {
                     let saved = super::rights::save(job);

@@ -413,7 +413,8 @@ impl ViewerSession {
             | ServerFrame::ViewerExport { .. }
             | ServerFrame::RightsRequests { .. }
             | ServerFrame::StaffLog { .. }
-            | ServerFrame::ShieldReview { .. } => {}
+            | ServerFrame::ShieldReview { .. }
+            | ServerFrame::Lives { .. } => {}
         }
         None
     }
@@ -1113,6 +1114,7 @@ mod tests {
                 ..Snapshot::default()
             }),
             viewers_online: None,
+            live_info: None,
         };
         let play = super::super::play::GamePlay {
             poll_bias: 1.0,

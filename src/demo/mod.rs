@@ -221,10 +221,7 @@ impl Demo {
 
         let now = crate::now_millis();
         let ttl = 12 * 3_600_000;
-        let token = mint(
-            &key,
-            &Claims::new(options.role, staff_name(options.role), LIVE, now, ttl)?,
-        );
+        let token = mint(&key, &console_claims(options.role, now, ttl)?);
         let second_role = if options.role == StaffRole::Host {
             StaffRole::Moderator
         } else {
@@ -312,6 +309,16 @@ fn start_crowd(
 
 /// The foreground console's settings: the demo's hub, the default keys,
 /// and the chosen theme (a missing one falls back with a warning).
+/// The demo console's token: brand-wide, so it can switch lives (key `O`)
+/// like a brand's admin console would.
+fn console_claims(
+    role: StaffRole,
+    now: crate::protocol::Millis,
+    ttl: crate::protocol::Millis,
+) -> Result<Claims, crate::auth::AuthError> {
+    Claims::new(role, staff_name(role), crate::auth::ANY_LIVE, now, ttl)
+}
+
 fn console_settings(url: &str, token: String, options: &DemoOptions, dir: &Path) -> Resolved {
     let mut warnings = Vec::new();
     let theme = load_theme(options.theme.as_deref().unwrap_or("default"), &mut warnings);
@@ -366,5 +373,14 @@ mod crowd_settings_tests {
         let config = crowd_config("ws://127.0.0.1:1", &options);
         assert!(config.contact);
         assert!(config.max_reconnects > 0, "the demo crowd comes back");
+    }
+
+    #[test]
+    fn the_demo_console_token_opens_every_live() {
+        let key = crate::auth::SigningKey::from_bytes([7; 32]);
+        let token = mint(&key, &console_claims(StaffRole::Host, 0, 60_000).unwrap());
+        for live in [LIVE, "another-live"] {
+            assert!(crate::auth::verify(&key, &token, live, 1).is_ok(), "{live}");
+        }
     }
 }

@@ -382,6 +382,12 @@ fn restore_session(
     if store.shield_on(&config.live)? {
         session.resume_shield();
     }
+    // A store that keeps no lifecycle runs the live on air.
+    let mut live = store
+        .live_info(&config.live)?
+        .unwrap_or_else(|| session.live_info().clone());
+    config.live.clone_into(&mut live.name);
+    session.set_live_info(live);
     Ok(session)
 }
 
@@ -890,6 +896,8 @@ impl SessionActor {
                 None,
             ),
             Reply::StaffLog(query) => (self.staff_log(live, id, &query), None),
+            Reply::LiveCreate(info) => self.create_live(id, &info, now),
+            Reply::LiveList => (self.list_lives(id), None),
             Reply::RightsRequests => {
                 let frame = match self.store.open_requests() {
                     Ok(open) => ServerFrame::RightsRequests {
@@ -940,6 +948,52 @@ impl SessionActor {
                     Some(id.clone()),
                     ErrorCode::Internal,
                     "the hub could not read the staff log; try again",
+                ))
+            }
+        }
+    }
+
+    /// Announces a new live in the store (`live_create`): acked, and the
+    /// ack recorded for retries; a taken name is refused.
+    fn create_live(
+        &mut self,
+        id: &CommandId,
+        info: &crate::protocol::LiveInfo,
+        now: Millis,
+    ) -> (ServerFrame, Option<CommandOutcome>) {
+        let error = |code, message: String| {
+            ServerFrame::Error(ErrorFrame::new(Some(id.clone()), code, message))
+        };
+        match self.store.create_live(info, now) {
+            Ok(()) => (
+                ServerFrame::Ack {
+                    id: id.clone(),
+                    seq: None,
+                },
+                Some(CommandOutcome::Ack { seq: None }),
+            ),
+            Err(e @ StoreError::LiveExists(_)) => (error(ErrorCode::Invalid, e.to_string()), None),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not create a live");
+                let message = "the hub could not create the live; try again".to_string();
+                (error(ErrorCode::Internal, message), None)
+            }
+        }
+    }
+
+    /// The `lives` frame answering `live_list`, or why not.
+    fn list_lives(&mut self, id: &CommandId) -> ServerFrame {
+        match self.store.lives() {
+            Ok(lives) => ServerFrame::Lives {
+                id: id.clone(),
+                lives,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list the lives");
+                ServerFrame::Error(ErrorFrame::new(
+                    Some(id.clone()),
+                    ErrorCode::Internal,
+                    "the hub could not list its lives; try again",
                 ))
             }
         }
@@ -1153,6 +1207,7 @@ impl SessionActor {
             snapshot: None,
             viewers_online: Some(self.viewers_online()),
             counts: None,
+            live_info: Some(self.session.live_info().clone()),
         };
         let Some(replay) = replay else {
             return self.paged_welcome(welcome, role, frames);

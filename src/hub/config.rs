@@ -37,6 +37,10 @@ pub struct HubConfig {
     pub hold_timeout: Duration,
     /// The brand's emergency preset, applied by `shield_on`.
     pub shield: super::shield::ShieldPreset,
+    /// Where the store's contact keys are: every store connection the hub
+    /// opens for its lives uses them (`<data_dir>`, unless the brand keeps
+    /// them elsewhere).
+    pub contact_keys: crate::store::contact::KeySource,
 }
 
 /// A held message nobody handled is denied after ten minutes: long enough
@@ -47,9 +51,11 @@ pub const DEFAULT_HOLD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 impl HubConfig {
     /// The configuration `regie serve` uses for `live` on `data_dir`.
     pub fn new(live: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
         Self {
             live: live.into(),
-            data_dir: data_dir.into(),
+            contact_keys: crate::store::contact::KeySource::Dir(data_dir.clone()),
+            data_dir,
             limits: Limits::default(),
             settings: Settings::default(),
             blocked_terms: default_blocked_terms(),

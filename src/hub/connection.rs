@@ -51,8 +51,8 @@ const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 /// What every connection task shares.
 pub(crate) struct Shared {
     pub config: Arc<HubConfig>,
-    /// The session actor's inbox.
-    pub inbox: ActorHandle,
+    /// Who owns each live: a `hello` is routed to its live's actor.
+    pub lives: Arc<super::lives::Lives>,
     pub key: SigningKey,
     pub identity: ViewerIdentity,
     pub metrics: Arc<Metrics>,
@@ -102,7 +102,7 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
         refuse(&mut ws, refused(Farewell::full()), grace).await;
         return;
     }
-    let Some((principal, contact, resume)) = hello(&mut ws, &shared, conn).await else {
+    let Some((inbox, principal, contact, resume)) = hello(&mut ws, &shared, conn).await else {
         return;
     };
 
@@ -116,7 +116,7 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
         outbox,
         farewell: farewell_tx,
     };
-    let (frames, principal) = match shared.inbox.join(request).await {
+    let (frames, principal) = match inbox.join(request).await {
         Ok(JoinReply::Joined { frames, principal }) => (frames, principal),
         Ok(JoinReply::Refused(f)) => {
             tracing::info!(conn, code = %f.code(), "join refused");
@@ -136,7 +136,7 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
         "joined"
     );
 
-    let joined = Joined::new(&shared, conn, principal);
+    let joined = Joined::new(&shared, &inbox, conn, principal);
     let end = joined
         .live(&mut ws, frames, &mut queue, &mut farewell)
         .await;
@@ -151,16 +151,17 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
         goodbye(&mut ws, f.into_bye(), close, grace).await;
     }
     shared.metrics.connection_closed(role);
-    shared.inbox.leave(conn).await;
+    inbox.leave(conn).await;
 }
 
-/// The `hello` phase: the first frame, checked. `None` when the connection
-/// was refused (and told why) or is already gone.
+/// The `hello` phase: the first frame, checked, and the actor of the live
+/// it names. `None` when the connection was refused (and told why) or is
+/// already gone.
 async fn hello(
     ws: &mut WebSocket,
     shared: &Shared,
     conn: ConnId,
-) -> Option<(Principal, Contact, Option<Resume>)> {
+) -> Option<(ActorHandle, Principal, Contact, Option<Resume>)> {
     let grace = shared.config.limits.close_grace;
     let hello = match read_hello(ws, shared, conn).await {
         Ok(hello) => hello,
@@ -171,8 +172,17 @@ async fn hello(
         }
         Err(None) => return None,
     };
-    match admit(hello, shared) {
-        Ok(admitted) => Some(admitted),
+    let admitted = match admit(hello, shared) {
+        Ok(admitted) => shared
+            .lives
+            .owner(&admitted.live)
+            .await
+            .map(|inbox| (inbox, admitted))
+            .map_err(refused),
+        Err(refusal) => Err(refusal),
+    };
+    match admitted {
+        Ok((inbox, a)) => Some((inbox, a.principal, a.contact, a.resume)),
         Err(refusal) => {
             shared.metrics.rejected(refusal.0.code.as_str());
             tracing::info!(conn, code = %refusal.0.code, "hello refused");
@@ -190,6 +200,8 @@ async fn refuse(ws: &mut WebSocket, (frame, close): Refusal, grace: Duration) {
 /// One joined connection, between its `welcome` and its goodbye.
 struct Joined<'a> {
     shared: &'a Shared,
+    /// The actor of the live this connection joined.
+    inbox: &'a ActorHandle,
     conn: ConnId,
     principal: Arc<Principal>,
     /// Frames the task itself answers with (errors, pings): written before
@@ -202,10 +214,16 @@ struct Joined<'a> {
 }
 
 impl<'a> Joined<'a> {
-    fn new(shared: &'a Shared, conn: ConnId, principal: Arc<Principal>) -> Self {
+    fn new(
+        shared: &'a Shared,
+        inbox: &'a ActorHandle,
+        conn: ConnId,
+        principal: Arc<Principal>,
+    ) -> Self {
         let now = tokio::time::Instant::now();
         Self {
             shared,
+            inbox,
             conn,
             principal,
             own: Vec::new(),
@@ -293,7 +311,7 @@ impl<'a> Joined<'a> {
                 Ok(ClientFrame::Command(frame)) => {
                     self.bad_frames = 0;
                     let principal = self.principal.clone();
-                    return match self.shared.inbox.command(self.conn, principal, frame).await {
+                    return match self.inbox.command(self.conn, principal, frame).await {
                         Ok(()) => ControlFlow::Continue(()),
                         Err(Stopped) => ControlFlow::Break(Some(Farewell::shutting_down())),
                     };
@@ -526,32 +544,43 @@ fn hello_version(text: &str) -> Option<u64> {
         .flatten()
 }
 
-/// Checks a hello and turns it into a principal.
-fn admit(hello: Hello, shared: &Shared) -> Result<(Principal, Contact, Option<Resume>), Refusal> {
+/// A checked hello: who joins which live.
+struct Admitted {
+    live: String,
+    principal: Principal,
+    contact: Contact,
+    resume: Option<Resume>,
+}
+
+/// Checks a hello and turns it into a principal of the live it names
+/// (whether the hub holds that live is the registry's answer).
+fn admit(hello: Hello, shared: &Shared) -> Result<Admitted, Refusal> {
     let config = &shared.config;
     if hello.version != PROTOCOL_VERSION {
         return Err(refused(Farewell::unsupported_version(u64::from(
             hello.version,
         ))));
     }
-    if hello.live != config.live {
+    if crate::protocol::check_live_name(&hello.live).is_err() {
         let theirs = sanitize_name(&hello.live, 64);
-        return Err(refused(Farewell::wrong_live(&config.live, &theirs)));
+        return Err(refused(Farewell::unknown_live(&theirs)));
     }
+    let live = hello.live;
     match hello.auth {
         Auth::Staff { token } => {
             // Expiry by the live's own clock, the one its events are
             // stamped with (the system clock, except in tests).
-            let claims = crate::auth::verify(&shared.key, &token, &config.live, config.clock.now())
+            let claims = crate::auth::verify(&shared.key, &token, &live, config.clock.now())
                 .map_err(|e| refused(Farewell::token_refused(&e)))?;
-            Ok((
-                Principal::Staff {
+            Ok(Admitted {
+                live,
+                principal: Principal::Staff {
                     role: claims.role,
                     name: claims.name,
                 },
-                Contact::default(),
-                hello.resume,
-            ))
+                contact: Contact::default(),
+                resume: hello.resume,
+            })
         }
         Auth::Viewer {
             first_name,
@@ -569,22 +598,23 @@ fn admit(hello: Hello, shared: &Shared) -> Result<(Principal, Contact, Option<Re
             }
             let id = shared
                 .identity
-                .viewer_id(&config.live, key.as_deref().filter(|k| !k.is_empty()))
+                .viewer_id(&live, key.as_deref().filter(|k| !k.is_empty()))
                 .map_err(|_| refused(Farewell::no_viewer_id()))?;
             let pseudonym = pseudonym
                 .map(|p| sanitize_name(&p, MAX_NAME_GRAPHEMES))
                 .filter(|p| !p.is_empty())
                 .unwrap_or_else(|| assigned_pseudonym(&id));
             let contact = contact.cleaned().map_err(invalid)?;
-            Ok((
-                Principal::Viewer(ViewerProfile {
+            Ok(Admitted {
+                live,
+                principal: Principal::Viewer(ViewerProfile {
                     id,
                     first_name,
                     pseudonym,
                 }),
                 contact,
-                hello.resume,
-            ))
+                resume: hello.resume,
+            })
         }
     }
 }

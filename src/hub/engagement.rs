@@ -626,6 +626,37 @@ impl Engagement {
         steps
     }
 
+    /// The end of the live (`live_end`, credited to `by`): every open poll
+    /// closes with its count so far, and every instant win still taking
+    /// entries is drawn now among those who entered. Drawn, not cancelled:
+    /// the entrants entered under published rules for a prize, and a draw
+    /// keeps that promise, verifiably; a draw that cannot be made (nobody
+    /// entered) stays as it is.
+    pub fn close_all(&mut self, by: &Actor, now: Millis) -> Step {
+        let mut all = Step::default();
+        let mut add = |step: Step| {
+            all.events.extend(step.events);
+            all.writes.extend(step.writes);
+        };
+        for p in self.polls.values_mut() {
+            if p.poll.is_open() {
+                add(Self::closed(p, now, Some(by)));
+            }
+        }
+        for d in self.draws.values_mut() {
+            if !d.win.is_drawn() {
+                match Self::drawn(d, now, Some(by)) {
+                    Ok(step) => add(step),
+                    Err(e) => {
+                        let draw = d.win.id;
+                        tracing::info!(draw, why = %e.message, "not drawn at the end of the live");
+                    }
+                }
+            }
+        }
+        all
+    }
+
     /// Support corrected a viewer's names (Art. 16): the names they entered
     /// under, announced winners, a re-draw's kept and excluded. Draw records
     /// name ids only, so no commitment changes.

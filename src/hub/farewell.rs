@@ -166,11 +166,15 @@ impl Farewell {
         )
     }
 
-    /// `hello` named another live; `theirs` is already sanitised.
-    pub(crate) fn wrong_live(ours: &str, theirs: &str) -> Self {
+    /// `hello` named a live this hub does not hold; `theirs` is already
+    /// sanitised. Terminal: retrying the same name cannot succeed until an
+    /// admin creates the live (`regie live create`).
+    pub(crate) fn unknown_live(theirs: &str) -> Self {
         Self::new(
             ErrorCode::WrongLive,
-            format!("this hub runs live {ours:?}, not {theirs:?}"),
+            format!(
+                "this hub has no live {theirs:?} (an admin creates it with `regie live create`)"
+            ),
             CloseCode::Unauthorized,
         )
     }
@@ -222,7 +226,7 @@ mod tests {
         let terminal = |f: Farewell| f.close().is_terminal();
         assert!(terminal(Farewell::banned()));
         assert!(terminal(Farewell::unsupported_version(7)));
-        assert!(terminal(Farewell::wrong_live("show", "other")));
+        assert!(terminal(Farewell::unknown_live("other")));
         for f in [
             Farewell::shutting_down(),
             Farewell::slow(1024),

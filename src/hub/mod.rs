@@ -12,9 +12,10 @@
 //! | [`fingerprint`] | keyed retry keys of commands (nothing stored is an unkeyed hash of what a viewer typed) |
 //! | `mailbox` | the hub's internal messages and the actor's typed handle |
 //! | `farewell` | why a connection is closed: the catalogue of farewells |
-//! | `actor` | the one owner of the session and store: batches, commits |
+//! | `lives` | who owns a live: the registry of the hub's lives, one actor each, started on first use; the brand-wide sweeper |
+//! | `actor` | the one owner of a live's session and store connection: batches, commits |
 //! | `fanout` | the joined connections; delivers committed events in order |
-//! | `connection` | one WebSocket: hello, then read commands / write the queue |
+//! | `connection` | one WebSocket: hello (routed to the live it names), then read commands / write the queue |
 //! | [`metrics`] | Prometheus counters at `/metrics` |
 //!
 //! Ingest path of a viewer message: `connection` (frame ≤ 64 KiB, JSON) →
@@ -30,6 +31,7 @@ mod fanout;
 mod farewell;
 pub mod fingerprint;
 pub mod identity;
+mod lives;
 mod mailbox;
 pub mod metrics;
 pub mod moderation;
@@ -80,7 +82,9 @@ pub async fn serve(
     serve_with_store(listener, config, Box::new(store), shutdown).await
 }
 
-/// [`serve`] on a store of your choice (another backend, a test double).
+/// [`serve`] on a store of your choice (another backend, a test double)
+/// for the default live (`config.live`); the hub's other lives, started
+/// when a `hello` names them, run on the data dir's SQLite store.
 pub async fn serve_with_store(
     listener: tokio::net::TcpListener,
     config: HubConfig,
@@ -93,13 +97,13 @@ pub async fn serve_with_store(
         .map_err(HubError::FingerprintKey)?;
     let config = Arc::new(config);
     let metrics = Arc::new(metrics::Metrics::new());
-    let (inbox, actor_done, head) = actor::start(
-        store,
-        config.clone(),
-        metrics.clone(),
+    let factory = lives::LiveFactory {
+        config: config.clone(),
+        metrics: metrics.clone(),
         fingerprints,
-        identity.clone(),
-    )?;
+        identity: identity.clone(),
+    };
+    let (lives, head) = lives::Lives::start(factory, store)?;
     tracing::info!(
         live = %config.live,
         epoch = %head.epoch.0,
@@ -112,7 +116,7 @@ pub async fn serve_with_store(
     let (stop_tx, stop_rx) = watch::channel(false);
     let shared = Arc::new(connection::Shared {
         config: config.clone(),
-        inbox: inbox.clone(),
+        lives: lives.clone(),
         key,
         identity,
         metrics: metrics.clone(),
@@ -128,28 +132,17 @@ pub async fn serve_with_store(
         .route("/draws/{file}", get(draw_record))
         .with_state(shared);
 
-    let ticker = tokio::spawn(tick(
-        inbox.clone(),
-        config.limits.viewers_online_interval,
-        mailbox::Timer::ViewersOnline,
-    ));
-    let clock = tokio::spawn(tick(
-        inbox.clone(),
-        config.limits.game_clock,
-        mailbox::Timer::GameClock,
-    ));
-    // The start-up sweep ran in `actor::start`; this is the periodic one.
-    let sweeper = tokio::spawn(tick(
-        inbox.clone(),
-        config.retention.sweep_every,
-        mailbox::Timer::Retention,
-    ));
-    let stop_inbox = inbox;
+    // Brand-wide: one sweeper for the whole hub (each live's start-up
+    // sweep runs when its actor starts); the lives not running now are
+    // swept once at start-up too.
+    lives.sweep().await;
+    let sweeper = tokio::spawn(sweep_every(lives.clone(), config.retention.sweep_every));
+    let stop_lives = lives.clone();
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections, saying goodbye to clients");
         let _ = stop_tx.send(true);
-        stop_inbox.shutdown().await;
+        stop_lives.shutdown().await;
     };
     // Small frames must leave at once: batching is done per connection.
     // The send buffer is capped so that what a connection can have in
@@ -164,11 +157,9 @@ pub async fn serve_with_store(
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .await;
-    ticker.abort();
-    clock.abort();
     sweeper.abort();
-    // The actor says goodbye to every joined client, then checkpoints.
-    actor_done.await;
+    // Each live's actor says goodbye to its joined clients, then checkpoints.
+    lives.stopped().await;
     // Wait for connection tasks to deliver their goodbyes (bounded).
     let grace =
         config.limits.close_grace + config.limits.hello_timeout.min(config.limits.close_grace);
@@ -191,15 +182,14 @@ fn cap_send_buffer(tcp: &tokio::net::TcpStream, bytes: usize) {
     }
 }
 
-async fn tick(inbox: mailbox::ActorHandle, every: std::time::Duration, timer: mailbox::Timer) {
+/// The hub's one retention sweeper, for all its lives.
+async fn sweep_every(lives: Arc<lives::Lives>, every: std::time::Duration) {
     let every = every.max(std::time::Duration::from_millis(10));
     let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        if inbox.wake(timer).is_err() {
-            return;
-        }
+        lives.sweep().await;
     }
 }
 
@@ -218,7 +208,10 @@ async fn draw_record(
     else {
         return (StatusCode::NOT_FOUND, "no such draw\n").into_response();
     };
-    match shared.inbox.draw_record(draw_id).await {
+    let Some(inbox) = shared.lives.default_owner().await else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the hub is stopping\n").into_response();
+    };
+    match inbox.draw_record(draw_id).await {
         Ok(Some(record)) => (
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             serde_json::to_string_pretty(&record).expect("draw records serialise"),

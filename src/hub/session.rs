@@ -19,6 +19,7 @@ mod rules;
 
 pub use rules::MAX_RULE_EXPIRY_SECS;
 mod hold;
+mod lifecycle;
 mod notes;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -174,6 +175,10 @@ pub enum Reply {
         seq: Option<Seq>,
         viewers: Vec<ShieldSuspect>,
     },
+    /// The actor creates this live in the store (`live_create`).
+    LiveCreate(crate::protocol::LiveInfo),
+    /// The actor lists the store's lives (`live_list`).
+    LiveList,
 }
 
 impl Decision {
@@ -265,6 +270,8 @@ pub struct Session {
     hold_timeout_ms: Millis,
     /// The brand's emergency preset and whether it is on (`shield`).
     shield: Shield,
+    /// The live's title, lifecycle state and times (`lifecycle`).
+    live: crate::protocol::LiveInfo,
 }
 
 impl Session {
@@ -301,6 +308,7 @@ impl Session {
             held: BTreeMap::new(),
             hold_timeout_ms: hold::default_hold_timeout_ms(),
             shield: Shield::default(),
+            live: lifecycle::on_air(),
         };
         for entry in stored.recent {
             // Shield: who posted in the restored chat has chatted before.
@@ -599,6 +607,10 @@ impl Session {
                 viewer_id: viewer_id.clone(),
             })),
             Command::RightsRequests => Ok(Decision::reply(Reply::RightsRequests)),
+            Command::LiveCreate { .. }
+            | Command::LiveList
+            | Command::LiveStart
+            | Command::LiveEnd => self.lifecycle(who, command, now),
             Command::PollOpen {
                 question,
                 options,
@@ -799,6 +811,7 @@ impl Session {
         now: Millis,
     ) -> Result<Decision, Refusal> {
         if let Principal::Viewer(v) = who {
+            self.refuse_after_the_end()?;
             self.check_sanctions(&v.id, now)?;
         }
         let text = self.clean_text(raw)?;

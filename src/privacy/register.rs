@@ -613,6 +613,31 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     },
     NotPersonal {
         table: "lives",
+        column: "title",
+        why: "the show's title, set by the brand",
+    },
+    NotPersonal {
+        table: "lives",
+        column: "starts_at",
+        why: "when the show is announced to start",
+    },
+    NotPersonal {
+        table: "lives",
+        column: "state",
+        why: "the show's lifecycle state (scheduled, on air, ended)",
+    },
+    NotPersonal {
+        table: "lives",
+        column: "started_at",
+        why: "when the show went on air",
+    },
+    NotPersonal {
+        table: "lives",
+        column: "ended_at",
+        why: "when the show ended; the chat's retention clock starts there",
+    },
+    NotPersonal {
+        table: "lives",
         column: "head",
         why: KEY,
     },

@@ -287,6 +287,26 @@ commands! {
     /// Which rules would fire on `text`, and why; answered, to the sender
     /// only, with a `rule_test` frame. Nothing is posted nor stored.
     RuleTest = "rule_test" { text: String },
+
+    // ── lives ───────────────────────────────────────────────────────────
+    /// Announce a new live of the hub (admin): `scheduled`, with a title
+    /// and when it should start. Refused when the name is taken or not a
+    /// valid live name ([`super::check_live_name`]).
+    LiveCreate = "live_create" {
+        name: String,
+        #[serde(default)]
+        title: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        starts_at: Option<super::Millis>,
+    },
+    /// Every live of the hub (staff); answered with a `lives` frame.
+    LiveList = "live_list",
+    /// Put the live this connection joined on air (host, admin). Only
+    /// forward: an ended live cannot start again.
+    LiveStart = "live_start",
+    /// End the live this connection joined (host, admin): its chat closes
+    /// for viewers, open polls close, open instant wins are drawn.
+    LiveEnd = "live_end",
 }
 
 impl Command {
@@ -433,6 +453,14 @@ pub(crate) fn one_of_each() -> Vec<Command> {
         Command::RuleTest {
             text: "une arnaque".into(),
         },
+        Command::LiveCreate {
+            name: "next-show".into(),
+            title: "Next show".into(),
+            starts_at: Some(1_700_000_000_000),
+        },
+        Command::LiveList,
+        Command::LiveStart,
+        Command::LiveEnd,
     ]
 }
 

@@ -49,6 +49,8 @@ pub enum ErrorCode {
     /// The brand does not offer this opt-in (`[collect]` in the brand
     /// file): the consent and its contact data are not stored.
     NotOffered,
+    /// The live has ended: its chat is closed to viewers.
+    LiveEnded,
 }
 
 impl ErrorCode {
@@ -88,6 +90,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::Blocked => "blocked",
             ErrorCode::NotOffered => "not_offered",
+            ErrorCode::LiveEnded => "live_ended",
         }
     }
 }

@@ -239,6 +239,11 @@ pub enum Event {
         rule_id: u32,
         kind: RuleType,
     },
+    /// The live moved along its lifecycle (`live_start`, `live_end`), at
+    /// the frame's `at`. Everyone in the live gets it.
+    LiveState {
+        state: super::LiveState,
+    },
 }
 
 impl Event {
@@ -273,6 +278,7 @@ impl Event {
             Event::RuleAdded { .. } => "rule_added",
             Event::RuleRemoved { .. } => "rule_removed",
             Event::MessageFlagged { .. } => "message_flagged",
+            Event::LiveState { .. } => "live_state",
         }
     }
 
@@ -415,7 +421,8 @@ impl Event {
             Event::ViewersOnline { .. }
             | Event::HoldNotice { .. }
             | Event::PollTally { .. }
-            | Event::InstantWinEntries { .. } => self.clone(),
+            | Event::InstantWinEntries { .. }
+            | Event::LiveState { .. } => self.clone(),
             Event::PollOpened { poll } => Event::PollOpened {
                 poll: PollView {
                     by: anonymous(&poll.by),

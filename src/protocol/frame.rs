@@ -135,6 +135,11 @@ pub enum ServerFrame {
         seq: Option<Seq>,
         viewers: Vec<ShieldSuspect>,
     },
+    /// The answer to `live_list`: every live of the hub, oldest first.
+    Lives {
+        id: CommandId,
+        lives: Vec<super::LiveInfo>,
+    },
     /// The hub is about to close this connection, and why.
     Bye {
         code: ErrorCode,
@@ -160,6 +165,7 @@ impl ServerFrame {
             ServerFrame::RuleTest { .. } => "rule_test",
             ServerFrame::StaffLog { .. } => "staff_log",
             ServerFrame::ShieldReview { .. } => "shield_review",
+            ServerFrame::Lives { .. } => "lives",
             ServerFrame::Bye { .. } => "bye",
         }
     }
@@ -192,6 +198,10 @@ pub struct Welcome {
     /// stays small whatever the show holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counts: Option<SnapshotCounts>,
+    /// The live's title, state and times when this welcome was sent;
+    /// later moves come as `live_state` events. Absent from older hubs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_info: Option<super::LiveInfo>,
 }
 
 /// How many entries of each list a paged snapshot carries.

@@ -13,6 +13,7 @@
 //! | `rights` | [`RightsRequest`] and [`ViewerExport`]: what support gets for data-protection requests |
 //! | `rules` | [`RuleView`], [`RuleType`], [`RuleAction`], [`RuleFiring`]: a live's moderation rules, staff only |
 //! | `types` | the values frames carry: ids, roles, messages, snapshots |
+//! | `live` | [`LiveState`] and [`LiveInfo`]: a live's lifecycle, only forward |
 //!
 //! Shape of a connection (see `docs/protocol.md` for one example per frame):
 //!
@@ -24,7 +25,7 @@
 //!   ◀─ event {epoch, seq, at, event} …        (replayed gap first, then live)
 //!   ── command {id, command} ─▶
 //!   ◀─ ack {id, seq?} | error {id, code, message, temporary, retry_after_ms?} | viewer_card {id, card}
-//!      | viewer_export {id, export} | rights_requests {id, requests}
+//!      | viewer_export {id, export} | rights_requests {id, requests} | lives {id, lives}
 //!      | rules {id, rules} | rule_test {id, firings}
 //!      | shield_review {id, seq?, viewers}
 //! ```
@@ -43,6 +44,7 @@ mod command;
 mod error;
 mod event;
 mod frame;
+mod live;
 pub mod permissions;
 mod refusal;
 mod rights;
@@ -57,6 +59,9 @@ pub use event::{Event, EventFrame, HoldOutcome, LiftedSanction, relabel_all};
 pub use frame::{
     Auth, ClientFrame, Hello, Resume, ServerFrame, SnapshotCounts, SnapshotPage, Welcome, WhoAmI,
     paginate, parse_client_frame, parse_server_frame,
+};
+pub use live::{
+    LiveInfo, LiveState, MAX_LIVE_NAME_BYTES, MAX_LIVE_TITLE_GRAPHEMES, check_live_name,
 };
 pub use refusal::Refusal;
 pub use rights::{RightsRequest, ViewerExport};

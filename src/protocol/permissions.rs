@@ -43,13 +43,16 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // The people who answer data-protection requests, and no one else:
         // an export holds contact data in clear.
         CommandKind::ExportViewer | CommandKind::RightsRequests => &[Staff(Support), Staff(Admin)],
-        CommandKind::ViewerCard => &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)],
         // Notes, and the staff log (who did what to whom, no content), are
         // for the people who act on viewers: moderators (who sanction) and
         // support (who answer their requests). A host runs the show and
         // sees the live Staff activity only.
         CommandKind::NoteAdd | CommandKind::StaffLog => {
             &[Staff(Moderator), Staff(Support), Staff(Admin)]
+        }
+        // Any staff member may see the schedule (the console's Lives popup).
+        CommandKind::ViewerCard | CommandKind::LiveList => {
+            &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)]
         }
         // Answers, polls and draws. A poll or a draw is part of the show's
         // script: hosts run it, admins can step in; moderators keep the
@@ -62,7 +65,13 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         | CommandKind::PollClear
         | CommandKind::InstantWinOpen
         | CommandKind::InstantWinClose
-        | CommandKind::Redraw => &[Staff(Host), Staff(Admin)],
+        | CommandKind::Redraw
+        // The show's clock too: a moderator keeps the chat clean but does
+        // not start or end the show.
+        | CommandKind::LiveStart
+        | CommandKind::LiveEnd => &[Staff(Host), Staff(Admin)],
+        // Announcing a live is the brand's business.
+        CommandKind::LiveCreate => &[Staff(Admin)],
     }
 }
 

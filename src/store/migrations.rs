@@ -319,6 +319,18 @@ const STEPS: &[&str] = &[
     );
     CREATE INDEX IF NOT EXISTS mod_notes_by_viewer ON mod_notes (live_id, viewer_id, id);
     ",
+    // lives with a lifecycle (issue 10, see protocol::LiveState): scheduled,
+    // on air, ended, only forward. Lives stored before ran on air from
+    // their creation.
+    r"
+    ALTER TABLE lives ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE lives ADD COLUMN starts_at INTEGER;
+    ALTER TABLE lives ADD COLUMN state TEXT NOT NULL DEFAULT 'on_air'
+        CHECK (state IN ('scheduled', 'on_air', 'ended'));
+    ALTER TABLE lives ADD COLUMN started_at INTEGER;
+    ALTER TABLE lives ADD COLUMN ended_at INTEGER;
+    UPDATE lives SET started_at = created_at;
+    ",
 ];
 
 /// The schema version this build writes.

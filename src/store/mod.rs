@@ -410,6 +410,9 @@ pub enum StoreError {
     CheckpointBusy,
     #[error("contact data: {0}")]
     Contact(#[from] contact::ContactError),
+    /// `live_create` named a live the store already holds.
+    #[error("a live named {0:?} already exists")]
+    LiveExists(String),
     /// A store that does not keep this (a rights request it cannot serve).
     #[error("this store cannot {0}")]
     Unsupported(&'static str),
@@ -640,6 +643,14 @@ pub trait Store: Send + 'static {
         Ok(None)
     }
 
+    /// The live's title, lifecycle state and times; `None` when the store
+    /// holds no such live, or keeps no lifecycle (then the hub runs it on
+    /// air). The state moves with `Event::LiveState` in [`Store::commit`].
+    fn live_info(&mut self, live: &str) -> Result<Option<crate::protocol::LiveInfo>, StoreError> {
+        let _ = live;
+        Ok(None)
+    }
+
     /// Stores the brand's default rules for a live that never had any
     /// ([`Store::rules`] said `None`). A store that keeps no rules ignores
     /// them: the hub then runs on the defaults after each restart.
@@ -656,5 +667,21 @@ pub trait Store: Send + 'static {
     fn staff_log(&mut self, live: &str, query: &StaffLogQuery) -> Result<StaffLogPage, StoreError> {
         let _ = (live, query);
         Err(StoreError::Unsupported("read the staff log"))
+    }
+
+    /// Every live the store holds, oldest first.
+    fn lives(&mut self) -> Result<Vec<crate::protocol::LiveInfo>, StoreError> {
+        Err(StoreError::Unsupported("list lives"))
+    }
+
+    /// Creates `live` as announced (`info.state` is `scheduled`), with a
+    /// fresh epoch; [`StoreError::LiveExists`] when the name is taken.
+    fn create_live(
+        &mut self,
+        info: &crate::protocol::LiveInfo,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let _ = (info, now);
+        Err(StoreError::Unsupported("create lives"))
     }
 }

@@ -14,8 +14,8 @@
 //!
 //! | key | deleted when | default |
 //! |---|---|---|
-//! | `chat` | a message (and its tombstone, pin and log events) is older | 90 days |
-//! | `contact.<purpose>` | the viewer was last seen longer ago (lives have no end yet: the viewer's last presence stands for it) | `prize_contact` 30 days, `sms_reminders` 1 day, `marketing` 3 years |
+//! | `chat` | the live ended longer ago, and the message (with its tombstone, pin and log events) is older; a live still scheduled or on air keeps its chat | 90 days |
+//! | `contact.<purpose>` | the viewer was last seen longer ago (the viewer's last presence, not the live's end: one viewer's contact is not another's) | `prize_contact` 30 days, `sms_reminders` 1 day, `marketing` 3 years |
 //! | `consents` | a consent record is older **and** is not the one in force for a value still held (a withdrawal, or a superseded record) | 3 years |
 //! | `moderation_notes` | a sanction ended (a ban: was imposed) longer ago; a staff note on a viewer (`note_add`) was written longer ago | 1 year |
 //! | `command_outcomes` | a remembered outcome is older | 6 hours |

@@ -50,8 +50,9 @@ use crate::auth::secret_file::{self, SecretFileError};
 use crate::privacy::{mask_contact_email, mask_contact_phone};
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, CommandId, ConsentPurpose, ConsentState, Contact, Epoch,
-    Event, EventFrame, LiftedSanction, MaskedContact, MessageId, Millis, ReplyTo, Sanction,
-    SanctionedViewer, Seq, StaffRole, Tombstone, ViewerCard, ViewerId, Visibility,
+    Event, EventFrame, LiftedSanction, LiveInfo, LiveState as Lifecycle, MaskedContact, MessageId,
+    Millis, ReplyTo, Sanction, SanctionedViewer, Seq, StaffRole, Tombstone, ViewerCard, ViewerId,
+    Visibility,
 };
 
 /// The database file's name in the data dir.
@@ -648,8 +649,57 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
             )?
             .execute(params![live_id, rule_id, frame.at])?;
         }
+        Event::LiveState { state: next } => project_live_state(tx, live_id, *next, frame.at)?,
     }
     Ok(())
+}
+
+/// A move of the live's lifecycle: its state and the time it went on air
+/// or ended (the retention clocks of an ended live run from `ended_at`).
+fn project_live_state(
+    tx: &Transaction,
+    live_id: i64,
+    state: Lifecycle,
+    at: Millis,
+) -> Result<(), StoreError> {
+    let column = match state {
+        Lifecycle::Scheduled => None,
+        Lifecycle::OnAir => Some("started_at"),
+        Lifecycle::Ended => Some("ended_at"),
+    };
+    match column {
+        Some(column) => tx
+            .prepare_cached(&format!(
+                "UPDATE lives SET state = ?2, {column} = ?3 WHERE id = ?1"
+            ))?
+            .execute(params![live_id, state.as_str(), at])?,
+        None => tx
+            .prepare_cached("UPDATE lives SET state = ?2 WHERE id = ?1")?
+            .execute(params![live_id, state.as_str()])?,
+    };
+    Ok(())
+}
+
+/// The columns [`read_live_info`] reads, in order.
+const LIVE_INFO_COLUMNS: &str = "name, title, state, starts_at, started_at, ended_at";
+
+fn read_live_info(row: &Row) -> rusqlite::Result<LiveInfo> {
+    let state: String = row.get(2)?;
+    let state = Lifecycle::from_name(&state).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            2,
+            rusqlite::types::Type::Text,
+            format!("unknown live state {state:?}").into(),
+        )
+    })?;
+    Ok(LiveInfo {
+        name: row.get(0)?,
+        title: row.get(1)?,
+        state,
+        starts_at: row.get(3)?,
+        started_at: row.get(4)?,
+        ended_at: row.get(5)?,
+    })
 }
 
 /// A data-protection request in the projection: names corrected (Art. 16)
@@ -1345,8 +1395,11 @@ impl Store for SqliteStore {
                 let mut raw = [0u8; 16];
                 secret_file::os_random(&mut raw).map_err(key_error)?;
                 let epoch = crate::hex(&raw);
+                // Opened without `create_live` (`serve --live`, tests): a
+                // live on air from now.
                 tx.execute(
-                    "INSERT INTO lives (name, epoch, head, created_at) VALUES (?1, ?2, 0, ?3)",
+                    "INSERT INTO lives (name, epoch, head, created_at, state, started_at) \
+                     VALUES (?1, ?2, 0, ?3, 'on_air', ?3)",
                     params![live, epoch, crate::now_millis()],
                 )?;
                 tracing::info!(live, "new live session in the store");
@@ -1958,6 +2011,59 @@ impl Store for SqliteStore {
         Ok(report)
     }
 
+    fn live_info(&mut self, live: &str) -> Result<Option<LiveInfo>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {LIVE_INFO_COLUMNS} FROM lives WHERE name = ?1"),
+                [live],
+                read_live_info,
+            )
+            .optional()?)
+    }
+
+    fn lives(&mut self) -> Result<Vec<LiveInfo>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {LIVE_INFO_COLUMNS} FROM lives ORDER BY id"
+        ))?;
+        let lives = stmt.query_map([], read_live_info)?;
+        Ok(lives.collect::<Result<_, _>>()?)
+    }
+
+    fn create_live(&mut self, info: &LiveInfo, now: Millis) -> Result<(), StoreError> {
+        let mut raw = [0u8; 16];
+        secret_file::os_random(&mut raw).map_err(key_error)?;
+        let epoch = crate::hex(&raw);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let taken: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM lives WHERE name = ?1)",
+            [&info.name],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(StoreError::LiveExists(info.name.clone()));
+        }
+        tx.execute(
+            "INSERT INTO lives (name, epoch, head, created_at, title, starts_at, state, \
+             started_at, ended_at) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                info.name,
+                epoch,
+                now,
+                info.title,
+                info.starts_at,
+                info.state.as_str(),
+                info.started_at,
+                info.ended_at
+            ],
+        )?;
+        tx.commit()?;
+        tracing::info!(live = %info.name, state = %info.state, "new live in the store");
+        Ok(())
+    }
+
     fn games(&mut self, live: &str) -> Result<StoredGames, StoreError> {
         let live_id = self.live_id(live)?;
         let mut games = StoredGames::default();
@@ -2109,6 +2215,23 @@ fn sweep_chat(
     Ok(())
 }
 
+/// Where the chat clock of a live stands: its period runs from the live's
+/// end, so a live still scheduled or on air keeps its chat, and an ended
+/// one loses what is older than `cutoff` once it ended before `cutoff`
+/// (a message's age counts from the later of its time and the end).
+fn chat_cutoff(tx: &Transaction, live_id: i64, cutoff: Millis) -> Result<Millis, StoreError> {
+    let ended_at: Option<Millis> = tx.query_row(
+        "SELECT CASE WHEN state = 'ended' THEN ended_at END FROM lives WHERE id = ?1",
+        [live_id],
+        |r| r.get(0),
+    )?;
+    Ok(if ended_at.is_some_and(|end| end < cutoff) {
+        cutoff
+    } else {
+        Millis::MIN
+    })
+}
+
 /// Audit records older than `before`, as a prefix of the chain (up to the
 /// first record young enough), behind a checkpoint signed with `key`.
 fn prune_audit(
@@ -2177,7 +2300,8 @@ impl SqliteStore {
         let mut report = SweepReport::default();
         let tx = self.conn.transaction()?;
 
-        sweep_chat(&tx, live_id, cutoff(now, policy.chat), &mut report)?;
+        let chat = chat_cutoff(&tx, live_id, cutoff(now, policy.chat))?;
+        sweep_chat(&tx, live_id, chat, &mut report)?;
 
         // Contact data, by the purpose it was collected for.
         for purpose in [

@@ -398,6 +398,7 @@ fn answers(frame: &ServerFrame, id: &str) -> bool {
         | ServerFrame::RuleTest { id: a, .. }
         | ServerFrame::StaffLog { id: a, .. }
         | ServerFrame::ShieldReview { id: a, .. }
+        | ServerFrame::Lives { id: a, .. }
         | ServerFrame::Error(ErrorFrame { id: Some(a), .. }) => a.0 == id,
         _ => false,
     }

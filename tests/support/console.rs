@@ -101,6 +101,7 @@ fn staff_welcome(
         snapshot,
         viewers_online,
         counts: None,
+        live_info: None,
     }))
 }
 
@@ -132,7 +133,7 @@ pub(crate) fn commands(effects: &[Effect]) -> Vec<Command> {
         .iter()
         .filter_map(|e| match e {
             Effect::Send(f) => Some(f.command.clone()),
-            Effect::Quit | Effect::SaveExport(_) => None,
+            Effect::Quit | Effect::SaveExport(_) | Effect::SwitchLive(_) => None,
         })
         .collect()
 }

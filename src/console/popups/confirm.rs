@@ -51,6 +51,10 @@ pub enum Target {
         excluded: Vec<String>,
         command: Command,
     },
+    /// End the live the console is in: its chat closes for viewers.
+    LiveEnd {
+        live: String,
+    },
 }
 
 /// A yes/no question before `what`.
@@ -119,6 +123,9 @@ impl Confirm {
             Target::Redraw {
                 draw_id, command, ..
             } => (command.clone(), format!("re-draw instant win #{draw_id}")),
+            Target::LiveEnd { live } => {
+                (Command::LiveEnd, format!("end live {}", clean_name(live)))
+            }
         };
         Outcome::Send { command, summary }
     }
@@ -133,6 +140,7 @@ impl Confirm {
             Target::ClosePoll { .. } => ("close", "cancel"),
             Target::DrawNow { .. } => ("draw", "cancel"),
             Target::Redraw { .. } => ("re-draw", "cancel"),
+            Target::LiveEnd { .. } => ("end", "cancel"),
         };
         [(PopupAction::Confirm, yes), (PopupAction::Cancel, no)]
             .into_iter()
@@ -212,6 +220,17 @@ impl Confirm {
                     ),
                     w,
                     text,
+                ),
+            ),
+            Target::LiveEnd { live } => (
+                " End live ",
+                wrapped(
+                    &format!(
+                        "End live {} now? Viewers can no longer chat, open polls close and open instant wins are drawn. A live that ended cannot start again.",
+                        clean_name(live)
+                    ),
+                    w,
+                    warn,
                 ),
             ),
             Target::Redraw {

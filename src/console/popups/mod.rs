@@ -19,6 +19,7 @@
 //! | [`rectify_form`] | a viewer's new first name and pseudonym (Art. 16), then a confirmation |
 //! | [`rules`] | the live's moderation rules: list, add, remove, and a test line |
 //! | [`shield`] | Shield: the confirmation before applying or lifting it, and the ban-recent-terms review list |
+//! | [`lives`] | the hub's lives: switch to one, start or end the current one |
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
 
 pub mod confirm;
@@ -26,6 +27,7 @@ pub mod export_result;
 pub mod game_forms;
 pub mod games_list;
 pub mod help;
+pub mod lives;
 pub mod log;
 pub mod popup_box;
 pub mod prompt;
@@ -107,6 +109,8 @@ pub enum Outcome {
     Refuse(String),
     /// The popup closes and the status line says why.
     Abort(String),
+    /// The popup closes and the console switches to this live.
+    SwitchLive(String),
 }
 
 /// A popup over the panes; it takes the keys while open.
@@ -137,6 +141,8 @@ pub enum Popup {
     ShieldConfirm(shield::ShieldConfirm),
     /// Who used the preset's `ban_recent_terms`, to ban and undo.
     ShieldReview(shield::ShieldReview),
+    /// The hub's lives.
+    Lives(lives::LivesView),
 }
 
 impl Popup {
@@ -164,6 +170,7 @@ impl Popup {
             Popup::Rules(p) => p.on_key(key, ctx),
             Popup::ShieldConfirm(p) => p.on_key(key, ctx),
             Popup::ShieldReview(p) => p.on_key(key, ctx),
+            Popup::Lives(p) => p.on_key(key, ctx),
         }
     }
 
@@ -218,6 +225,7 @@ impl Popup {
                 p.draw(buf, area, ctx, theme);
                 None
             }
+            Popup::Lives(p) => p.draw(buf, area, ctx, theme),
         }
     }
 }

@@ -252,6 +252,17 @@ fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<Span<'stat
         theme.style(StyleKey::StatusQuestions),
     );
     let mut segments = vec![role, questions, viewers, live, rate];
+    // Where the live is in its life, beside its name (after the rate, the
+    // first to go when the bar is short).
+    if let Some(info) = &state.live_info {
+        let key = match info.state {
+            crate::protocol::LiveState::OnAir => StyleKey::StatusLive,
+            crate::protocol::LiveState::Scheduled | crate::protocol::LiveState::Ended => {
+                StyleKey::StatusPending
+            }
+        };
+        segments.push(Span::styled(format!(" {} ", info.state), theme.style(key)));
+    }
     // Slow mode changes what viewers can do: it shows right after the role.
     let slow = state.settings.slow_mode_secs;
     if slow > 0 {

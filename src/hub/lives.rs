@@ -1,0 +1,276 @@
+//! Who owns a live: the hub's registry of lives, each run by its own
+//! session actor (its own `Session`, ordered sequence, settings, fan-out
+//! and store connection; one writer per live).
+//!
+//! A connection asks [`Lives::owner`] for the live its `hello` names and
+//! talks to the handle it gets. The live's actor starts on first use when
+//! the store holds the live; a name the store does not hold is refused.
+//! This is the one seam a hub of several nodes replaces: "who owns a live"
+//! is this small interface (`owner`, `shutdown`, `sweep`), not the
+//! connections' business.
+//!
+//! Brand-wide timers run once per hub: the retention sweeper asks each
+//! running live's actor to sweep its own live (its writer), and sweeps the
+//! lives nobody runs now (ended ones, mostly: their chat clock runs from
+//! their end) from the registry's own store connection, while holding the
+//! registry so that no actor starts on them meanwhile.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+use super::HubConfig;
+use super::actor;
+use super::farewell::Farewell;
+use super::fingerprint::CommandFingerprints;
+use super::identity::ViewerIdentity;
+use super::mailbox::{ActorHandle, Timer};
+use super::metrics::Metrics;
+use crate::protocol::check_live_name;
+use crate::store::{SqliteStore, Store, StoreError};
+
+/// One running live: its actor's handle, and the tasks that end with it.
+struct Owned {
+    handle: ActorHandle,
+    /// Resolves when the actor has checkpointed and said its goodbyes.
+    done: JoinHandle<()>,
+    /// The live's own timers (viewers online, the game clock).
+    timers: Vec<JoinHandle<()>>,
+}
+
+/// What the registry needs to start a live's actor.
+pub(crate) struct LiveFactory {
+    pub config: Arc<HubConfig>,
+    pub metrics: Arc<Metrics>,
+    pub fingerprints: CommandFingerprints,
+    pub identity: ViewerIdentity,
+}
+
+/// The lives of the hub and their owners.
+pub(crate) struct Lives {
+    factory: LiveFactory,
+    running: Mutex<Running>,
+    /// The registry's own connection to the data dir's store: which lives
+    /// exist, and the sweep of lives nobody runs.
+    catalogue: std::sync::Mutex<SqliteStore>,
+}
+
+#[derive(Default)]
+struct Running {
+    lives: HashMap<String, Owned>,
+    stopping: bool,
+}
+
+impl Lives {
+    /// The registry, with `default_live`'s actor started on `store` (the
+    /// store `serve_with_store` was given); other lives run on their own
+    /// connection to the data dir's SQLite store.
+    pub(crate) fn start(
+        factory: LiveFactory,
+        store: Box<dyn Store>,
+    ) -> Result<(Arc<Self>, crate::store::LiveHead), StoreError> {
+        let catalogue = open_store(&factory.config)?;
+        let lives = Arc::new(Self {
+            factory,
+            running: Mutex::new(Running::default()),
+            catalogue: std::sync::Mutex::new(catalogue),
+        });
+        let name = lives.factory.config.live.clone();
+        let (owned, head) = lives.launch(&name, store)?;
+        lives
+            .running
+            .try_lock()
+            .expect("nobody else holds a registry being built")
+            .lives
+            .insert(name, owned);
+        Ok((lives, head))
+    }
+
+    /// The handle of the actor that owns `live`, started on first use when
+    /// the store holds the live. Refused: a name that is no live of this
+    /// hub, a hub shutting down, a store that cannot open the live.
+    pub(crate) async fn owner(&self, live: &str) -> Result<ActorHandle, Farewell> {
+        let mut running = self.running.lock().await;
+        if running.stopping {
+            return Err(Farewell::shutting_down());
+        }
+        if let Some(owned) = running.lives.get(live) {
+            return Ok(owned.handle.clone());
+        }
+        if check_live_name(live).is_err() || !self.exists(live)? {
+            let theirs = crate::privacy::sanitize_name(live, 64);
+            return Err(Farewell::unknown_live(&theirs));
+        }
+        let store = off_the_runtime(|| open_store(&self.factory.config)).map_err(|e| {
+            tracing::warn!(error = %e, live, "could not open the store for a live");
+            Farewell::store_unreadable()
+        })?;
+        let (owned, head) = self.launch(live, Box::new(store)).map_err(|e| {
+            tracing::warn!(error = %e, live, "could not start a live");
+            Farewell::store_unreadable()
+        })?;
+        tracing::info!(live, epoch = %head.epoch.0, head = head.head, "live session open");
+        let handle = owned.handle.clone();
+        running.lives.insert(live.to_owned(), owned);
+        Ok(handle)
+    }
+
+    /// The handle of the hub's default live (`serve --live`), if it runs.
+    pub(crate) async fn default_owner(&self) -> Option<ActorHandle> {
+        let running = self.running.lock().await;
+        running
+            .lives
+            .get(&self.factory.config.live)
+            .map(|o| o.handle.clone())
+    }
+
+    /// Whether the store holds `live`.
+    fn exists(&self, live: &str) -> Result<bool, Farewell> {
+        let mut catalogue = self
+            .catalogue
+            .lock()
+            .map_err(|_| Farewell::store_unreadable())?;
+        off_the_runtime(|| catalogue.live_info(live))
+            .map(|info| info.is_some())
+            .map_err(|e| {
+                tracing::warn!(error = %e, live, "could not look a live up");
+                Farewell::store_unreadable()
+            })
+    }
+
+    /// Starts the actor of `live` on `store`, with its own timers.
+    fn launch(
+        &self,
+        live: &str,
+        store: Box<dyn Store>,
+    ) -> Result<(Owned, crate::store::LiveHead), StoreError> {
+        let f = &self.factory;
+        let mut config = (*f.config).clone();
+        live.clone_into(&mut config.live);
+        let config = Arc::new(config);
+        let (handle, done, head) = actor::start(
+            store,
+            config.clone(),
+            f.metrics.clone(),
+            f.fingerprints.clone(),
+            f.identity.clone(),
+        )?;
+        let timers = vec![
+            tokio::spawn(tick(
+                handle.clone(),
+                config.limits.viewers_online_interval,
+                Timer::ViewersOnline,
+            )),
+            tokio::spawn(tick(
+                handle.clone(),
+                config.limits.game_clock,
+                Timer::GameClock,
+            )),
+        ];
+        let owned = Owned {
+            handle,
+            done: tokio::spawn(done),
+            timers,
+        };
+        Ok((owned, head))
+    }
+
+    /// The brand-wide retention sweep, once per firing for the whole hub:
+    /// each running live's actor sweeps its own live; the lives nobody runs
+    /// are swept from here, the registry held so none of them starts
+    /// meanwhile. A failure is logged and the next firing tries again.
+    pub(crate) async fn sweep(&self) {
+        let running = self.running.lock().await;
+        if running.stopping {
+            return;
+        }
+        for owned in running.lives.values() {
+            let _ = owned.handle.wake(Timer::Retention);
+        }
+        let Ok(mut catalogue) = self.catalogue.lock() else {
+            return;
+        };
+        let config = &self.factory.config;
+        let swept = off_the_runtime(|| {
+            for name in catalogue.live_names()? {
+                if running.lives.contains_key(&name) {
+                    continue;
+                }
+                catalogue.open_live(&name)?;
+                catalogue.sweep(&name, &config.retention, config.clock.now())?;
+            }
+            Ok::<_, StoreError>(())
+        });
+        if let Err(e) = swept {
+            tracing::warn!(error = %e, "retention sweep of the lives not running failed");
+        }
+    }
+
+    /// Starts stopping every live: no new one starts, and each actor says
+    /// goodbye to its connections ([`Lives::stopped`] waits for them).
+    pub(crate) async fn shutdown(&self) {
+        let running = {
+            let mut running = self.running.lock().await;
+            running.stopping = true;
+            running
+                .lives
+                .values()
+                .map(|o| o.handle.clone())
+                .collect::<Vec<_>>()
+        };
+        for handle in running {
+            handle.shutdown().await;
+        }
+    }
+
+    /// Waits until every live's actor has checkpointed its store and its
+    /// fan-out handed every connection its farewell.
+    pub(crate) async fn stopped(&self) {
+        let owned: Vec<Owned> = {
+            let mut running = self.running.lock().await;
+            running.stopping = true;
+            running.lives.drain().map(|(_, o)| o).collect()
+        };
+        for o in owned {
+            for t in &o.timers {
+                t.abort();
+            }
+            // Said already by `shutdown`, unless serving failed first.
+            o.handle.shutdown().await;
+            let _ = o.done.await;
+        }
+    }
+}
+
+/// A connection to the data dir's store, with the hub's contact keys.
+fn open_store(config: &HubConfig) -> Result<SqliteStore, StoreError> {
+    SqliteStore::open_with_keys(
+        &config.data_dir,
+        crate::store::Durability::Normal,
+        config.contact_keys.clone(),
+    )
+}
+
+/// Runs synchronous store work from a task without stalling the other
+/// tasks of its worker (see `actor`).
+fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
+/// Wakes an actor every `every` until it is gone.
+pub(crate) async fn tick(inbox: ActorHandle, every: std::time::Duration, timer: Timer) {
+    let every = every.max(std::time::Duration::from_millis(10));
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if inbox.wake(timer).is_err() {
+            return;
+        }
+    }
+}
