@@ -262,3 +262,37 @@ fn hosts_and_support_have_no_rules_editor() {
         assert!(c.popup.is_none(), "{role:?}");
     }
 }
+
+/// A flagged line is marked in the feed for staff (`⚑`), the moment the
+/// hub's `message_flagged` follows the message; other lines are not.
+#[test]
+fn a_flagged_message_is_marked_in_the_feed() {
+    let mut c = show(StaffRole::Moderator);
+    let line = message(
+        40,
+        NOON + 23 * MIN,
+        viewer("v-zoe", "Zoé", "zoe"),
+        "promo code FLASH50 here",
+    );
+    let before = render(&mut c, 160, 48);
+    assert!(!before.contains('⚑'), "{before}");
+    feed(
+        &mut c,
+        [
+            Msg::Frame(event(24, NOON + 23 * MIN, Event::Message { message: line })),
+            Msg::Frame(event(
+                25,
+                NOON + 23 * MIN,
+                Event::MessageFlagged {
+                    message_id: regie::protocol::MessageId(40),
+                    rule_id: 4,
+                    kind: RuleType::Regex,
+                },
+            )),
+        ],
+    );
+    let screen = render(&mut c, 160, 48);
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains('⚑')).collect();
+    assert_eq!(rows.len(), 1, "one line marked:\n{screen}");
+    assert!(rows[0].contains("promo code FLASH50"), "{}", rows[0]);
+}

@@ -839,12 +839,12 @@ fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
         !screen.contains("more · ↓"),
         "nothing below any more: {screen}"
     );
-    for k in ["C ", "W ", "D ", "R ", "L ", "? ", "q "] {
+    for k in ["? ", "q "] {
         assert!(screen.contains(&format!("│ {k}")), "{k}: {screen}");
     }
-    // At 160×48 it all fits: no hint.
+    // On a tall enough screen it all fits: no hint.
     feed(&mut c, [code(KeyCode::Esc), key('?')]);
-    let screen = render(&mut c, 160, 48);
+    let screen = render(&mut c, 160, 64);
     assert!(!screen.contains("j/k scroll"), "{screen}");
 }
 

@@ -122,6 +122,28 @@ async fn a_note_is_on_the_card_for_staff_and_audited_without_its_text() {
     // A viewer's own view never carries notes: the card is staff-only.
     let seen = serde_json::to_string(&marc.events).unwrap();
     assert!(!seen.contains("zq7"), "{seen}");
+    // But their data export does (Art. 15), by role, not by name.
+    let export = match sam
+        .command(Command::ExportViewer {
+            viewer_id: marc_id.clone(),
+        })
+        .await
+    {
+        ServerFrame::ViewerExport { export, .. } => export,
+        other => panic!("expected an export, got {other:?}"),
+    };
+    let exported: Vec<(&str, &str)> = export
+        .notes
+        .iter()
+        .map(|n| (n.text.as_str(), n.by_role.as_str()))
+        .collect();
+    assert_eq!(
+        exported,
+        [
+            ("zq71 warned twice about links", "moderator"),
+            ("zq72 asked for an export", "support"),
+        ]
+    );
     hub.stop().await;
 }
 

@@ -11,8 +11,8 @@ use std::path::Path;
 use futures_util::StreamExt;
 use regie::hub::moderation::DefaultRule;
 use regie::protocol::{
-    ChatEntry, ClientFrame, Command, ErrorCode, Event, RuleAction, RuleFiring, RuleType, RuleView,
-    ServerFrame, StaffRole, Visibility,
+    ChatEntry, ClientFrame, Command, ErrorCode, Event, HoldReason, RuleAction, RuleFiring,
+    RuleType, RuleView, ServerFrame, StaffRole, Visibility,
 };
 use regie::store::{AuditRecord, SqliteStore, Store};
 use support::client::{Client, Ws, send_json, text_of};
@@ -208,7 +208,13 @@ async fn a_held_message_reaches_viewers_only_after_release() {
     let Event::Message { message } = held.event else {
         panic!("expected the held message, got {held:?}");
     };
-    assert!(matches!(message.visibility, Visibility::Held { .. }));
+    // Staff see why: the kind of rule that held it.
+    assert_eq!(
+        message.visibility,
+        Visibility::Held {
+            reason: HoldReason::RegexRule
+        }
+    );
     julie.say("ligne suivante").await;
     marc.wait_event(|e| text_of(e) == Some("ligne suivante"))
         .await;

@@ -19,6 +19,16 @@ fn say(text: &str) -> Command {
     }
 }
 
+/// The settings a client's welcome gave it.
+fn settings(c: &Client) -> regie::protocol::Settings {
+    c.welcome
+        .snapshot
+        .as_ref()
+        .expect("a fresh welcome has a snapshot")
+        .settings
+        .clone()
+}
+
 fn viewer_id(c: &Client) -> ViewerId {
     c.welcome.you.viewer_id.clone().expect("a viewer has an id")
 }
@@ -397,4 +407,40 @@ async fn a_late_staff_snapshot_lists_who_is_sanctioned_now() {
     let viewer = hub.viewer("Anna").await;
     let seen = viewer.welcome.snapshot.as_ref().expect("a snapshot");
     assert!(seen.sanctioned.is_empty(), "{:?}", seen.sanctioned);
+}
+
+/// Slow mode set by staff survives a restart, and so does the slow mode
+/// Shield will restore: on again with Shield's, back to the staff's when
+/// Shield is lifted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_mode_survives_a_restart_also_under_shield() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hub = TestHub::start_in(dir.path(), |_| {}).await;
+    let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
+    ines.ack(Command::SlowMode { secs: 10 }).await;
+    hub.stop().await;
+
+    let hub = TestHub::start_in(dir.path(), |_| {}).await;
+    let julie = hub.viewer("Julie").await;
+    assert_eq!(settings(&julie).slow_mode_secs, 10);
+    let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
+    ines.ack(Command::ShieldOn).await;
+    hub.stop().await;
+
+    let hub = TestHub::start_in(dir.path(), |_| {}).await;
+    let shielded = settings(&hub.viewer("Marc").await);
+    assert!(shielded.shield, "Shield is on again");
+    let preset = regie::hub::shield::ShieldPreset::default().slow_mode_secs;
+    assert_eq!(shielded.slow_mode_secs, preset);
+    let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
+    ines.ack(Command::ShieldOff).await;
+    let after = settings(&hub.viewer("Léa").await);
+    assert_eq!(after.slow_mode_secs, 10, "the staff's slow mode is back");
+    ines.ack(Command::SlowMode { secs: 0 }).await;
+    hub.stop().await;
+
+    let hub = TestHub::start_in(dir.path(), |_| {}).await;
+    let off = settings(&hub.viewer("Noé").await);
+    assert_eq!(off.slow_mode_secs, 0, "turned off stays off");
+    hub.stop().await;
 }

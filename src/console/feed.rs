@@ -147,6 +147,11 @@ impl Feed {
         }
     }
 
+    /// How many entries the scrollback keeps.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     fn next_revision(&mut self) -> u64 {
         self.revision += 1;
         self.revision

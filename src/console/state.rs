@@ -5,7 +5,7 @@
 //! state and returns the [`Effect`]s to carry out (send a command, quit).
 //! No I/O here, so every behaviour is tested by feeding messages.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crossterm::event::KeyEvent;
 
@@ -286,6 +286,9 @@ pub struct Console {
     /// Viewers under a ban or a running timeout: their lines are marked,
     /// and a second ban is a no-op.
     pub sanctioned: Sanctioned,
+    /// Messages a `flag` rule matched (`message_flagged`), marked in the
+    /// feed; bounded like the feed, oldest dropped first.
+    pub flagged: BTreeSet<MessageId>,
     /// The reasons a sanction offers: the console config's
     /// `sanction_reasons` (the brand's templates), else the defaults.
     pub sanction_reasons: Vec<String>,
@@ -347,6 +350,7 @@ impl Console {
             note: None,
             log: VecDeque::new(),
             sanctioned: Sanctioned::default(),
+            flagged: BTreeSet::new(),
             sanction_reasons: DEFAULT_SANCTION_REASONS.map(String::from).to_vec(),
             demo: false,
             attach: None,
@@ -552,6 +556,7 @@ impl Console {
         self.question_sel = None;
         self.held.clear();
         self.sanctioned.clear();
+        self.flagged.clear();
         self.held_sel = None;
         self.pinned = None;
         self.games.clear();

@@ -69,6 +69,7 @@ style_keys! {
     MarkerAnswered => "marker.answered",
     MarkerHidden => "marker.hidden",
     MarkerSanctioned => "marker.sanctioned",
+    MarkerFlagged => "marker.flagged",
     MarkerHeld => "marker.held",
     MarkerStaffAnswer => "marker.staff_answer",
     MarkerPinned => "marker.pinned",

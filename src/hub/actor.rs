@@ -359,10 +359,15 @@ fn restore_session(
     let stored = store.snapshot(&config.live, config.limits.recent_in_snapshot)?;
     let games = store.games(&config.live)?;
     let rules = live_rules(store, config)?;
+    // A slow mode staff set survives a restart; Shield resumes over it.
+    let mut settings = config.settings.clone();
+    if let Some(secs) = store.slow_mode(&config.live)? {
+        settings.slow_mode_secs = secs;
+    }
     let mut session = Session::restore(
         head,
         stored,
-        config.settings.clone(),
+        settings,
         Moderation::from_views(rules),
         SessionBounds {
             recent: config.limits.recent_in_snapshot,

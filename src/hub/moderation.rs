@@ -19,7 +19,7 @@
 //! both wins. "Links off" is an overlay rule `Matcher::Links(NoLinks)`: it
 //! refuses every link the live's own link policy refuses, and more.
 
-use crate::moderation::{Action, LinkPolicy, Matcher, Rule, RuleError, RuleSet, Verdict};
+use crate::moderation::{Action, LinkPolicy, Matcher, Rule, RuleError, RuleKind, RuleSet, Verdict};
 use crate::privacy::{detect_personal_data, mask_detections};
 use crate::protocol::{HoldReason, Millis, RuleAction, RuleFiring, RuleType, RuleView};
 
@@ -309,7 +309,11 @@ impl Moderation {
         let hold = verdict
             .as_ref()
             .filter(|v| v.action == Action::Hold)
-            .map(|_| HoldReason::BlockedTerm);
+            .map(|v| match v.kind {
+                RuleKind::Term => HoldReason::BlockedTerm,
+                RuleKind::Regex => HoldReason::RegexRule,
+                RuleKind::Link => HoldReason::LinkPolicy,
+            });
         Review {
             text: text.to_owned(),
             hold,
@@ -453,7 +457,7 @@ mod tests {
         ])
         .expect("valid overlay");
         let r = rules.review_with("voir shop.ma-marque.fr", 0, Some(&shield));
-        assert_eq!(r.hold, Some(HoldReason::BlockedTerm));
+        assert_eq!(r.hold, Some(HoldReason::LinkPolicy));
         let r = rules.review_with("promo sur evil.io", 0, Some(&shield));
         assert_eq!(r.verdict.map(|v| v.rule.0), Some(901));
         // Without the overlay, the live's own policy only flags.

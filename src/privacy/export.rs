@@ -78,9 +78,10 @@ pub struct ViewerExport {
     pub entries: Vec<ExportedEntry>,
     /// Every sanction ever taken against the viewer, oldest first.
     pub sanctions: Vec<ExportedSanction>,
-    /// Moderator notes about the viewer. regie keeps none today; the field
-    /// is there so the format does not change when it does.
-    pub notes: Vec<String>,
+    /// Staff notes about the viewer (`note_add`), oldest first: the
+    /// viewer has a right to what is written about them. The author is
+    /// named by role only, as for sanctions and replies.
+    pub notes: Vec<ExportedNote>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +166,13 @@ pub struct ExportedSanction {
     pub reason: String,
     pub at: i64,
     pub by_role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedNote {
+    pub at: i64,
+    pub by_role: String,
+    pub text: String,
 }
 
 impl ViewerExport {

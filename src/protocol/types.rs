@@ -136,8 +136,12 @@ pub enum HoldReason {
     /// A phone number, e-mail, IBAN or card number was detected. The stored
     /// and shown text already has it masked.
     PersonalData,
-    /// A blocked term matched.
+    /// A `hold` rule's blocked term matched.
     BlockedTerm,
+    /// A `hold` rule's regular expression matched.
+    RegexRule,
+    /// A link the live's link policy does not allow (a `hold` link rule).
+    LinkPolicy,
     /// Shield is on and the viewer is a first-time chatter: they had posted
     /// nothing in this live before Shield went on (see `hub/shield.rs`).
     FirstTimeChatter,

@@ -603,6 +603,16 @@ pub trait Store: Send + 'static {
         Ok(false)
     }
 
+    /// The slow mode staff last set in the live, outside Shield (Shield's
+    /// own is the preset's, and lifting Shield restores the one before):
+    /// a restarted hub keeps it. Read from the event log like
+    /// [`Store::shield_on`]; `None` when staff never set one, or for a
+    /// store without an event log (the brand's default applies).
+    fn slow_mode(&mut self, live: &str) -> Result<Option<u32>, StoreError> {
+        let _ = live;
+        Ok(None)
+    }
+
     /// Deletes what `policy` no longer keeps at `now` ([`retention`]), then
     /// checkpoints; the report counts what went. The default deletes
     /// nothing: a store that keeps personal data must implement it.

@@ -39,6 +39,22 @@ pub(crate) fn insert_rule(
     Ok(())
 }
 
+/// Ends a rule of a live at `at` (a `rule_removed` event: removed by staff
+/// or expired); its row stays, so a default is never seeded again.
+pub(crate) fn remove_rule(
+    tx: &Transaction<'_>,
+    live_id: i64,
+    rule_id: u32,
+    at: crate::protocol::Millis,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE rules SET removed_at = ?3 WHERE live_id = ?1 AND rule_id = ?2 \
+         AND removed_at IS NULL",
+    )?
+    .execute(params![live_id, rule_id, at])?;
+    Ok(())
+}
+
 /// The rules in force of a live (not removed), oldest first; `None` when
 /// the live never had one, so the hub seeds the brand's defaults.
 pub(crate) fn load_rules(

@@ -41,7 +41,7 @@ use super::contact::{
 use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
 use super::migrations;
 use super::retention::{RetentionPolicy, SweepReport, cutoff};
-use super::rules::insert_rule;
+use super::rules::{insert_rule, remove_rule};
 use super::{
     CommandOutcome, Commit, LiveHead, NameCorrection, RECENT_STAFF_ACTIONS, Store, StoreError,
     StoredSnapshot, StoredViewer, VIEWER_CARD_RECENT, ViewerRecord, WorkingSet,
@@ -642,13 +642,7 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         | Event::InstantWinDrawn { .. }
         | Event::MessageFlagged { .. } => {}
         Event::RuleAdded { rule } => insert_rule(tx, live_id, rule)?,
-        Event::RuleRemoved { rule_id, .. } => {
-            tx.prepare_cached(
-                "UPDATE rules SET removed_at = ?3 WHERE live_id = ?1 AND rule_id = ?2 \
-                 AND removed_at IS NULL",
-            )?
-            .execute(params![live_id, rule_id, frame.at])?;
-        }
+        Event::RuleRemoved { rule_id, .. } => remove_rule(tx, live_id, *rule_id, frame.at)?,
         Event::LiveState { state: next } => project_live_state(tx, live_id, *next, frame.at)?,
     }
     Ok(())
@@ -1953,6 +1947,42 @@ impl Store for SqliteStore {
         Ok(on.unwrap_or(false))
     }
 
+    fn slow_mode(&mut self, live: &str) -> Result<Option<u32>, StoreError> {
+        let live_id = self.live_id(live)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, json_extract(payload, '$.secs'), json_extract(payload, '$.on'), \
+                    json_extract(payload, '$.slow_mode_secs') \
+             FROM events WHERE live_id = ?1 AND kind IN ('slow_mode_changed', 'shield_changed') \
+             ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![live_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<u32>>(1)?,
+                r.get::<_, Option<bool>>(2)?,
+                r.get::<_, Option<u32>>(3)?,
+            ))
+        })?;
+        // A change while Shield is on is Shield's business: lifting it
+        // restores the slow mode from before, which its event carries.
+        let (mut shield, mut set) = (false, None);
+        for row in rows {
+            match row? {
+                (kind, Some(secs), _, _) if kind == "slow_mode_changed" && !shield => {
+                    set = Some(secs);
+                }
+                (kind, _, Some(on), restored) if kind == "shield_changed" => {
+                    shield = on;
+                    if !on {
+                        set = restored.or(set);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(set)
+    }
+
     fn erased(&mut self, live: &str, id: &ViewerId) -> Result<bool, StoreError> {
         let live_id = self.live_id(live)?;
         Ok(self
@@ -2560,8 +2590,8 @@ impl SqliteStore {
         id: &ViewerId,
     ) -> Result<Option<crate::privacy::export::ViewerExport>, StoreError> {
         use crate::privacy::export::{
-            EXPORT_FORMAT, ExportedConsent, ExportedMessage, ExportedRedaction, ExportedReply,
-            ViewerExport,
+            EXPORT_FORMAT, ExportedConsent, ExportedMessage, ExportedNote, ExportedRedaction,
+            ExportedReply, ViewerExport,
         };
         let live_id = self.live_id(live)?;
         let Some(record) = self.viewer_record(live_id, id)? else {
@@ -2652,7 +2682,15 @@ impl SqliteStore {
             votes,
             entries,
             sanctions,
-            notes: Vec::new(),
+            notes: self
+                .notes(live_id, id)?
+                .into_iter()
+                .map(|n| ExportedNote {
+                    at: n.at,
+                    by_role: n.by.role.as_str().to_owned(),
+                    text: n.text,
+                })
+                .collect(),
         }))
     }
 }

@@ -394,6 +394,7 @@ fn answers(frame: &ServerFrame, id: &str) -> bool {
     match frame {
         ServerFrame::Ack { id: a, .. }
         | ServerFrame::ViewerCard { id: a, .. }
+        | ServerFrame::ViewerExport { id: a, .. }
         | ServerFrame::Rules { id: a, .. }
         | ServerFrame::RuleTest { id: a, .. }
         | ServerFrame::StaffLog { id: a, .. }

@@ -78,6 +78,10 @@ pub(super) fn on_rule_event(state: &mut Console, at: Millis, event: Event) {
         } => {
             let what = format!("rule #{rule_id} flagged message #{message_id}");
             state.log_activity(at, None, what);
+            state.flagged.insert(message_id);
+            while state.flagged.len() > state.feed.capacity() {
+                state.flagged.pop_first();
+            }
         }
         _ => {}
     }

@@ -354,6 +354,10 @@ pub(crate) fn text_style(m: &ChatMessage) -> StyleKey {
 /// The marker of a line whose author is banned or timed out.
 const SANCTIONED_GLYPH: &str = "✕";
 
+/// The marker of a line a `flag` rule matched (staff only: viewers got
+/// the line unmarked).
+const FLAGGED_GLYPH: &str = "⚑";
+
 /// Whether the author of `m` is under a ban or a running timeout: looked
 /// up at drawing time, so every line of theirs is marked, whenever it was
 /// loaded.
@@ -401,10 +405,15 @@ fn draw_entry(
             let (time, mark, name, name_style, pin) = match entry {
                 ChatEntry::Message(m) => {
                     let sanctioned = is_sanctioned(state, m);
+                    let flagged = state.flagged.contains(&m.id);
                     let (mark, mark_style) = match marker(m) {
-                        // Held and hidden say more than who wrote it.
+                        // Held and hidden say more than who wrote it, or
+                        // than a rule's flag.
                         (" " | "?" | "✓", _) if sanctioned => {
                             (SANCTIONED_GLYPH, StyleKey::MarkerSanctioned)
+                        }
+                        (" " | "?" | "✓", _) if flagged => {
+                            (FLAGGED_GLYPH, StyleKey::MarkerFlagged)
                         }
                         other => other,
                     };

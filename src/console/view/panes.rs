@@ -335,6 +335,12 @@ pub(crate) fn hold_reason(m: &ChatMessage) -> String {
             reason: HoldReason::BlockedTerm,
         } => "blocked term".to_owned(),
         Visibility::Held {
+            reason: HoldReason::RegexRule,
+        } => "regex rule".to_owned(),
+        Visibility::Held {
+            reason: HoldReason::LinkPolicy,
+        } => "link not allowed".to_owned(),
+        Visibility::Held {
             reason: HoldReason::FirstTimeChatter,
         } => "first-time chatter (Shield)".to_owned(),
         Visibility::Held {
