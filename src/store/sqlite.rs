@@ -1148,6 +1148,24 @@ impl SqliteStore {
         Ok(entries)
     }
 
+    /// A viewer's moderation notes as their export lists them: the author
+    /// by role only.
+    fn export_notes(
+        &self,
+        live_id: i64,
+        viewer: &ViewerId,
+    ) -> Result<Vec<crate::privacy::export::ExportedNote>, StoreError> {
+        Ok(self
+            .notes(live_id, viewer)?
+            .into_iter()
+            .map(|n| crate::privacy::export::ExportedNote {
+                at: n.at,
+                by_role: n.by.role.as_str().to_owned(),
+                text: n.text,
+            })
+            .collect())
+    }
+
     /// A viewer's moderation notes, oldest first.
     fn notes(&self, live_id: i64, viewer: &ViewerId) -> Result<Vec<ModNote>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
@@ -2590,8 +2608,8 @@ impl SqliteStore {
         id: &ViewerId,
     ) -> Result<Option<crate::privacy::export::ViewerExport>, StoreError> {
         use crate::privacy::export::{
-            EXPORT_FORMAT, ExportedConsent, ExportedMessage, ExportedNote, ExportedRedaction,
-            ExportedReply, ViewerExport,
+            EXPORT_FORMAT, ExportedConsent, ExportedMessage, ExportedRedaction, ExportedReply,
+            ViewerExport,
         };
         let live_id = self.live_id(live)?;
         let Some(record) = self.viewer_record(live_id, id)? else {
@@ -2682,15 +2700,7 @@ impl SqliteStore {
             votes,
             entries,
             sanctions,
-            notes: self
-                .notes(live_id, id)?
-                .into_iter()
-                .map(|n| ExportedNote {
-                    at: n.at,
-                    by_role: n.by.role.as_str().to_owned(),
-                    text: n.text,
-                })
-                .collect(),
+            notes: self.export_notes(live_id, id)?,
         }))
     }
 }
