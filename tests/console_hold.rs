@@ -14,7 +14,11 @@ const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn held(id: u64, at_min: i64, name: &str, text: &str, reason: HoldReason) -> ChatMessage {
     ChatMessage {
-        visibility: Visibility::Held { reason },
+        // A rule's hold names the rule, by the id the rules editor lists.
+        visibility: Visibility::Held {
+            reason,
+            rule_id: (reason == HoldReason::BlockedTerm).then_some(12),
+        },
         ..message(
             id,
             NOON + at_min * MIN,
@@ -80,7 +84,7 @@ fn the_hold_queue_shows_why_each_message_is_held_and_the_marks() {
     let wide = render(&mut c, 160, 48);
     for reason in [
         "phone +33 6•• •• •• 78",
-        "blocked term",
+        "rule #12 term",
         "e-mail l•••@e•••.fr",
     ] {
         assert!(wide.contains(reason), "{reason} missing:\n{wide}");

@@ -427,6 +427,7 @@ fn every_line_of_a_banned_viewer_is_marked_until_the_ban_is_lifted() {
     let held = ChatMessage {
         visibility: Visibility::Held {
             reason: HoldReason::BlockedTerm,
+            rule_id: None,
         },
         ..line.clone()
     };

@@ -613,6 +613,7 @@ fn a_selected_message_that_leaves_its_list_hands_the_selection_to_a_neighbour() 
                 message: ChatMessage {
                     visibility: Visibility::Held {
                         reason: HoldReason::BlockedTerm,
+                        rule_id: None,
                     },
                     ..message(id, NOON + 29 * MIN, viewer("v-lea", "Léa", "lea"), "held")
                 },
@@ -739,6 +740,7 @@ mod selection_props {
         } else {
             m.visibility = Visibility::Held {
                 reason: HoldReason::BlockedTerm,
+                rule_id: None,
             };
         }
         Event::Message { message: m }

@@ -134,6 +134,7 @@ fn kinds_seen(messages: &[&ChatMessage]) -> KindCounts {
         let held_pd = m.visibility
             == Visibility::Held {
                 reason: HoldReason::PersonalData,
+                rule_id: None,
             };
         if held_pd {
             seen.personal_data += 1;
@@ -273,6 +274,7 @@ async fn staff_saw_every_line_with_personal_data_held(
             m.visibility
                 == Visibility::Held {
                     reason: HoldReason::PersonalData,
+                    rule_id: None,
                 }
         })
         .collect();

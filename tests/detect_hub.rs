@@ -52,7 +52,8 @@ async fn obfuscated_personal_data_is_held_masked_and_never_stored_in_clear() {
         assert_eq!(
             message.visibility,
             Visibility::Held {
-                reason: HoldReason::PersonalData
+                reason: HoldReason::PersonalData,
+                rule_id: None,
             },
             "{text}"
         );

@@ -882,7 +882,8 @@ async fn personal_data_is_held_masked_for_staff_and_never_reaches_viewers() {
     assert_eq!(
         message.visibility,
         Visibility::Held {
-            reason: HoldReason::PersonalData
+            reason: HoldReason::PersonalData,
+            rule_id: None,
         }
     );
     assert_eq!(
@@ -928,11 +929,16 @@ async fn personal_data_is_held_masked_for_staff_and_never_reaches_viewers() {
     let Event::Message { message } = ines.event_at(blocked).await.event else {
         panic!()
     };
-    assert_eq!(
-        message.visibility,
-        Visibility::Held {
-            reason: HoldReason::BlockedTerm
-        }
+    assert!(
+        matches!(
+            message.visibility,
+            Visibility::Held {
+                reason: HoldReason::BlockedTerm,
+                rule_id: Some(_),
+            }
+        ),
+        "held by a rule, named by its id: {:?}",
+        message.visibility
     );
     assert_eq!(message.text, "quel arnaqueur ce vendeur");
     let clean = julie.say("désolée").await;

@@ -193,7 +193,8 @@ async fn a_staff_resume_replays_held_messages_as_staff_saw_them_and_a_viewer_res
         assert_eq!(
             message.visibility,
             Visibility::Held {
-                reason: HoldReason::PersonalData
+                reason: HoldReason::PersonalData,
+                rule_id: None,
             }
         );
         assert!(!message.text.contains("56 78") && !message.text.contains("example.fr"));

@@ -197,7 +197,7 @@ async fn a_held_message_reaches_viewers_only_after_release() {
     let mut ines = hub.staff(StaffRole::Moderator, "Inès").await;
     let mut julie = hub.viewer("Julie").await;
     let mut marc = hub.viewer("Marc").await;
-    add_rule(
+    let rule = add_rule(
         &mut ines,
         add(RuleType::Regex, r"\bpromo\w*", RuleAction::Hold),
     )
@@ -208,11 +208,12 @@ async fn a_held_message_reaches_viewers_only_after_release() {
     let Event::Message { message } = held.event else {
         panic!("expected the held message, got {held:?}");
     };
-    // Staff see why: the kind of rule that held it.
+    // Staff see why: the rule that held it, by the id `rules` lists.
     assert_eq!(
         message.visibility,
         Visibility::Held {
-            reason: HoldReason::RegexRule
+            reason: HoldReason::RegexRule,
+            rule_id: Some(rule.rule_id),
         }
     );
     julie.say("ligne suivante").await;

@@ -188,7 +188,8 @@ async fn while_on_the_preset_applies_and_off_it_all_stops() {
     assert_eq!(
         held.visibility,
         Visibility::Held {
-            reason: HoldReason::FirstTimeChatter
+            reason: HoldReason::FirstTimeChatter,
+            rule_id: None,
         }
     );
     clock.set(t0 + 21_000);
@@ -196,7 +197,8 @@ async fn while_on_the_preset_applies_and_off_it_all_stops() {
     assert!(matches!(
         staff_sees(&mut ines, seq).await.visibility,
         Visibility::Held {
-            reason: HoldReason::FirstTimeChatter
+            reason: HoldReason::FirstTimeChatter,
+            rule_id: None,
         }
     ));
 
@@ -212,7 +214,8 @@ async fn while_on_the_preset_applies_and_off_it_all_stops() {
         assert_eq!(
             staff_sees(&mut ines, seq).await.visibility,
             Visibility::Held {
-                reason: HoldReason::ShieldRule
+                reason: HoldReason::ShieldRule,
+                rule_id: None,
             },
             "{text}"
         );
@@ -543,7 +546,8 @@ async fn a_restarted_hub_keeps_shield_on_and_off_restores_the_lives_settings() {
     assert_eq!(
         staff_sees(&mut ines, seq).await.visibility,
         Visibility::Held {
-            reason: HoldReason::FirstTimeChatter
+            reason: HoldReason::FirstTimeChatter,
+            rule_id: None,
         }
     );
     ines.ack(Command::ShieldOff).await.expect("an event");

@@ -241,6 +241,7 @@ pub fn held_then_released_replays_as_it_happened<S: Store>(mut store: S) {
     let mut held = viewer_message(1, 1, "appelez-moi au 06 •• •• •• 78", false);
     held.visibility = Visibility::Held {
         reason: HoldReason::PersonalData,
+        rule_id: None,
     };
     let held_seq = seq.say(&mut store, &held);
     let mut released = held.clone();
@@ -299,6 +300,7 @@ pub fn redaction_leaves_only_the_tombstone_everywhere<S: Store>(mut store: S) {
     let mut m = viewer_message(2, 1, "mon numéro est le 06 12 34 56 78", true);
     m.visibility = Visibility::Held {
         reason: HoldReason::PersonalData,
+        rule_id: None,
     };
     let after = viewer_message(3, 2, "après", false);
     seq.say(&mut store, &before);

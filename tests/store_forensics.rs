@@ -66,7 +66,8 @@ async fn held_personal_data_is_masked_before_it_is_stored() {
         assert_eq!(
             message.visibility,
             Visibility::Held {
-                reason: HoldReason::PersonalData
+                reason: HoldReason::PersonalData,
+                rule_id: None,
             },
             "{text}"
         );

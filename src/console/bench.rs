@@ -143,6 +143,7 @@ impl FrameSource {
                     visibility: if roll % 100 == 7 {
                         Visibility::Held {
                             reason: HoldReason::PersonalData,
+                            rule_id: None,
                         }
                     } else {
                         Visibility::Visible

@@ -81,6 +81,7 @@ mod tests {
             visibility: if held {
                 Visibility::Held {
                     reason: HoldReason::PersonalData,
+                    rule_id: None,
                 }
             } else {
                 Visibility::Visible

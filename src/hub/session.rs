@@ -35,9 +35,9 @@ use crate::privacy::{grapheme_count, sanitize, sanitize_name};
 use crate::protocol::ShieldSuspect;
 use crate::protocol::{
     Actor, Author, ChatEntry, ChatMessage, Command, ConsentPurpose, ConsentState, Contact, Epoch,
-    ErrorCode, Event, EventFrame, HoldOutcome, LiftedSanction, MAX_SLOW_MODE_SECS, MessageId,
-    Millis, Refusal, ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone, ViewerId,
-    Visibility, permissions,
+    ErrorCode, Event, EventFrame, HoldOutcome, HoldReason, LiftedSanction, MAX_SLOW_MODE_SECS,
+    MessageId, Millis, Refusal, ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone,
+    ViewerId, Visibility, permissions,
 };
 use crate::store::contact::ContactField;
 use crate::store::{
@@ -835,6 +835,10 @@ impl Session {
                     hold,
                     verdict,
                 } = self.moderation.review(&text, now);
+                let held_by = verdict
+                    .as_ref()
+                    .filter(|v| v.action == Action::Hold)
+                    .map(|v| v.rule.0);
                 match verdict.map(|v| (v.action, v)) {
                     // Nothing is stored nor shown: only the sender hears.
                     Some((Action::Block, _)) => {
@@ -866,7 +870,19 @@ impl Session {
                     flagged = None;
                 }
                 let visibility = match hold {
-                    Some(reason) => Visibility::Held { reason },
+                    Some(reason) => Visibility::Held {
+                        reason,
+                        // The live's rule, when one of them held it (not
+                        // personal data, not Shield's overlay).
+                        rule_id: held_by.filter(|_| {
+                            matches!(
+                                reason,
+                                HoldReason::BlockedTerm
+                                    | HoldReason::RegexRule
+                                    | HoldReason::LinkPolicy
+                            )
+                        }),
+                    },
                     None => Visibility::Visible,
                 };
                 (text, visibility)
@@ -1746,7 +1762,8 @@ mod tests {
         assert_eq!(
             message.visibility,
             Visibility::Held {
-                reason: HoldReason::PersonalData
+                reason: HoldReason::PersonalData,
+                rule_id: None,
             }
         );
         assert!(!message.text.contains("12 34 56"), "{}", message.text);
@@ -1763,11 +1780,16 @@ mod tests {
         let Event::Message { message } = &d.events[0].event else {
             panic!()
         };
-        assert_eq!(
-            message.visibility,
-            Visibility::Held {
-                reason: HoldReason::BlockedTerm
-            }
+        assert!(
+            matches!(
+                message.visibility,
+                Visibility::Held {
+                    reason: HoldReason::BlockedTerm,
+                    rule_id: Some(_),
+                }
+            ),
+            "held by a rule, named by its id: {:?}",
+            message.visibility
         );
     }
 

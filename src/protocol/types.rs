@@ -155,7 +155,15 @@ pub enum HoldReason {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Visibility {
     Visible,
-    Held { reason: HoldReason },
+    Held {
+        reason: HoldReason,
+        /// Staff only, in effect (viewers never get a held message): the
+        /// id of the live's rule that held it (`blocked_term`,
+        /// `regex_rule`, `link_policy`), as `rules` lists it. Absent for
+        /// personal data, Shield, and messages held before rules had ids.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule_id: Option<u32>,
+    },
     Hidden,
 }
 

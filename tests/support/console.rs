@@ -206,6 +206,7 @@ fn show_chat() -> Vec<ChatEntry> {
         ChatEntry::Message(ChatMessage {
             visibility: Visibility::Held {
                 reason: HoldReason::PersonalData,
+                rule_id: None,
             },
             ..message(6, NOON + 5 * MIN, zoe(), "call me on +33 6•• •• •• 78")
         }),

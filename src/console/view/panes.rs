@@ -324,29 +324,24 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
 /// text ("phone +33 6•• •• •• 78"). The match names every reason, so a new
 /// kind of hold (a rule with a label) gets its words here.
 pub(crate) fn hold_reason(m: &ChatMessage) -> String {
-    match m.visibility {
-        Visibility::Held {
-            reason: HoldReason::PersonalData,
-        } => masked_value(&m.text).map_or_else(
+    let Visibility::Held { reason, rule_id } = m.visibility else {
+        return String::new();
+    };
+    // "rule #7 term": the id the rules editor (`M`) lists it under.
+    let rule = |kind: &str| match rule_id {
+        Some(id) => format!("rule #{id} {kind}"),
+        None => format!("{kind} rule"),
+    };
+    match reason {
+        HoldReason::PersonalData => masked_value(&m.text).map_or_else(
             || "personal data".to_owned(),
             |(kind, value)| format!("{kind} {value}"),
         ),
-        Visibility::Held {
-            reason: HoldReason::BlockedTerm,
-        } => "blocked term".to_owned(),
-        Visibility::Held {
-            reason: HoldReason::RegexRule,
-        } => "regex rule".to_owned(),
-        Visibility::Held {
-            reason: HoldReason::LinkPolicy,
-        } => "link not allowed".to_owned(),
-        Visibility::Held {
-            reason: HoldReason::FirstTimeChatter,
-        } => "first-time chatter (Shield)".to_owned(),
-        Visibility::Held {
-            reason: HoldReason::ShieldRule,
-        } => "Shield rule".to_owned(),
-        Visibility::Visible | Visibility::Hidden => String::new(),
+        HoldReason::BlockedTerm => rule("term"),
+        HoldReason::RegexRule => rule("regex"),
+        HoldReason::LinkPolicy => rule("link"),
+        HoldReason::FirstTimeChatter => "first-time chatter (Shield)".to_owned(),
+        HoldReason::ShieldRule => "Shield rule".to_owned(),
     }
 }
 
