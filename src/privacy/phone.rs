@@ -38,12 +38,23 @@ pub(crate) fn is_phone_number(digits: &str, plus: bool) -> bool {
         digits.strip_prefix("00")
     };
     if let Some(rest) = international {
-        return valid(None, &format!("+{rest}"));
+        return valid(None, &format!("+{rest}"))
+            || rest.strip_prefix("33").is_some_and(french_shaped);
     }
     if !digits.starts_with('0') {
         return false;
     }
-    NATIONAL_REGIONS.iter().any(|&r| valid(Some(r), digits))
+    NATIONAL_REGIONS.iter().any(|&r| valid(Some(r), digits)) || french_shaped(&digits[1..])
+}
+
+/// Whether `national` (the digits after `+33` or the national `0`) has the
+/// shape of a French number: nine digits, the first not `0`. A number in
+/// a range France has not assigned, or an overseas one (`06 90…`, which
+/// libphonenumber files under Guadeloupe), still reads as a phone number
+/// to anyone in the chat, and may be one: it is masked and held too. The
+/// data-protection side wins over the numbering plan here.
+fn french_shaped(national: &str) -> bool {
+    national.len() == 9 && !national.starts_with('0')
 }
 
 fn valid(region: Option<Id>, number: &str) -> bool {
@@ -79,5 +90,23 @@ mod tests {
         assert!(!is_phone_number("0000000000", false));
         assert!(!is_phone_number("0612345", false));
         assert!(!is_phone_number("33123", true));
+    }
+
+    /// Found in the demo: a crowd viewer's "+33 6 90 44 01 10" showed in
+    /// clear, because France has not assigned 06 90 (libphonenumber files
+    /// it under Guadeloupe). Written like a French number, it is one here.
+    #[test]
+    fn french_shaped_numbers_outside_the_assigned_ranges_are_phones() {
+        assert!(is_phone_number("33690440110", true));
+        assert!(is_phone_number("0033690440110", false));
+        assert!(
+            is_phone_number("0690440110", false),
+            "a Guadeloupe mobile, as dialled from France"
+        );
+        assert!(is_phone_number("0639123456", false));
+        assert!(
+            !is_phone_number("1690440110", false),
+            "no 0, + nor 00 in front: bare digits"
+        );
     }
 }
