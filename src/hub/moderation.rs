@@ -14,10 +14,9 @@
 //! (`rule_add`, `rule_remove`); the session owns one [`Moderation`] and
 //! the store keeps its rules (`store::rules`).
 //!
-//! Shield's stricter preset is an *overlay*: [`Moderation::review_with`]
-//! also evaluates an extra compiled [`RuleSet`] and the strongest verdict of
-//! both wins. "Links off" is an overlay rule `Matcher::Links(NoLinks)`: it
-//! refuses every link the live's own link policy refuses, and more.
+//! Shield's stricter preset is not evaluated here: `hub::shield` runs its
+//! own compiled [`RuleSet`] after this review, so that its holds and blocks
+//! say they are Shield's.
 
 use crate::moderation::{Action, LinkPolicy, Matcher, Rule, RuleError, RuleKind, RuleSet, Verdict};
 use crate::privacy::{detect_personal_data, mask_detections};
@@ -274,23 +273,10 @@ impl Moderation {
     }
 
     /// Reviews an already sanitised viewer message at `now` (rules can
-    /// expire).
-    pub fn review(&self, text: &str, now: Millis) -> Review {
-        self.review_with(text, now, None)
-    }
-
-    /// [`Self::review`] with an overlay of extra rules (Shield's stricter
-    /// preset): the strongest verdict of the live's rules and the overlay
-    /// wins. A block wins over personal data; personal data is held
+    /// expire). A block wins over personal data; personal data is held
     /// (masked) over a flag or another hold.
-    pub fn review_with(&self, text: &str, now: Millis, overlay: Option<&RuleSet>) -> Review {
-        let verdict = [
-            self.rules.evaluate(text, now),
-            overlay.and_then(|o| o.evaluate(text, now)),
-        ]
-        .into_iter()
-        .flatten()
-        .min_by_key(|v| (std::cmp::Reverse(v.action), v.span.start));
+    pub fn review(&self, text: &str, now: Millis) -> Review {
+        let verdict = self.rules.evaluate(text, now);
         if verdict.as_ref().is_some_and(|v| v.action == Action::Block) {
             return Review {
                 text: text.to_owned(),
@@ -440,32 +426,6 @@ mod tests {
         let r = rules.review_now("livraison au 06 12 34 56 78");
         assert_eq!(r.hold, Some(HoldReason::PersonalData));
         assert!(!r.text.contains("12 34 56"));
-    }
-
-    #[test]
-    fn an_overlay_adds_stricter_rules_and_links_off() {
-        let rules = Moderation::from_views(vec![view(
-            1,
-            RuleType::LinkPolicy,
-            "ma-marque.fr",
-            RuleAction::Flag,
-        )]);
-        assert_eq!(rules.review_now("voir shop.ma-marque.fr").verdict, None);
-        let shield = RuleSet::compile(vec![
-            Rule::new(900, Matcher::Links(LinkPolicy::NoLinks), Action::Hold),
-            Rule::new(901, Matcher::Term("promo".into()), Action::Block),
-        ])
-        .expect("valid overlay");
-        let r = rules.review_with("voir shop.ma-marque.fr", 0, Some(&shield));
-        assert_eq!(r.hold, Some(HoldReason::LinkPolicy));
-        let r = rules.review_with("promo sur evil.io", 0, Some(&shield));
-        assert_eq!(r.verdict.map(|v| v.rule.0), Some(901));
-        // Without the overlay, the live's own policy only flags.
-        let r = rules.review_now("promo sur evil.io");
-        assert_eq!(
-            r.verdict.map(|v| (v.rule.0, v.action)),
-            Some((1, Action::Flag))
-        );
     }
 
     #[test]

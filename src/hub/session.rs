@@ -851,10 +851,10 @@ impl Session {
                     _ => {}
                 }
                 // Shield's overlay, after the live's own review.
-                let (first_name, pseudonym) = self.names_of(v);
+                let rectified = &self.rectified;
                 let hold = match self
                     .shield
-                    .review(&v.id, (&first_name, &pseudonym), &text, now)
+                    .review(&v.id, || names_of(rectified, v), &text, now)
                 {
                     Overlay::Block => {
                         return Err(Refusal::new(
@@ -1442,13 +1442,7 @@ impl Session {
 
     /// A viewer's first name and pseudonym, as support corrected them.
     fn names_of(&self, v: &ViewerProfile) -> (String, String) {
-        let c = self.rectified.get(&v.id);
-        (
-            c.and_then(|c| c.first_name.clone())
-                .unwrap_or_else(|| v.first_name.clone()),
-            c.and_then(|c| c.pseudonym.clone())
-                .unwrap_or_else(|| v.pseudonym.clone()),
-        )
+        names_of(&self.rectified, v)
     }
 
     // ── shared steps ────────────────────────────────────────────────────
@@ -1621,6 +1615,18 @@ fn store_refusal(e: &StoreError) -> Refusal {
     Refusal::new(
         ErrorCode::Internal,
         "the hub could not read its store; try again",
+    )
+}
+
+/// The names `v` posts under: support's corrections (Art. 16) over the
+/// viewer's own.
+fn names_of(rectified: &HashMap<ViewerId, NameCorrection>, v: &ViewerProfile) -> (String, String) {
+    let c = rectified.get(&v.id);
+    (
+        c.and_then(|c| c.first_name.clone())
+            .unwrap_or_else(|| v.first_name.clone()),
+        c.and_then(|c| c.pseudonym.clone())
+            .unwrap_or_else(|| v.pseudonym.clone()),
     )
 }
 

@@ -251,10 +251,12 @@ impl Shield {
 
     /// Notes a viewer's accepted line (always, Shield on or off) and, while
     /// on, says what Shield adds to the live's review of `text`.
+    /// `names` (first name, pseudonym) is asked only when a
+    /// `ban_recent_terms` use is noted: this runs on every viewer line.
     pub fn review(
         &mut self,
         viewer: &ViewerId,
-        names: (&str, &str),
+        names: impl FnOnce() -> (String, String),
         text: &str,
         now: Millis,
     ) -> Overlay {
@@ -266,7 +268,13 @@ impl Shield {
             return Overlay::Block;
         }
         self.lines += 1;
-        let first = *self.first_said.entry(viewer.clone()).or_insert(self.lines);
+        // The id is cloned once per viewer, not once per line.
+        let first = if let Some(&first) = self.first_said.get(viewer) {
+            first
+        } else {
+            self.first_said.insert(viewer.clone(), self.lines);
+            self.lines
+        };
         self.note_use(viewer, names, text, now);
         let Some(active) = &self.active else {
             return Overlay::Pass;
@@ -296,7 +304,13 @@ impl Shield {
         Millis::from(self.preset.ban_recent_minutes) * 60_000
     }
 
-    fn note_use(&mut self, viewer: &ViewerId, names: (&str, &str), text: &str, now: Millis) {
+    fn note_use(
+        &mut self,
+        viewer: &ViewerId,
+        names: impl FnOnce() -> (String, String),
+        text: &str,
+        now: Millis,
+    ) {
         if self.preset.ban_recent_terms.is_empty() {
             return;
         }
@@ -314,11 +328,12 @@ impl Shield {
         if self.uses.len() >= MAX_NOTED_USES {
             self.uses.pop_front();
         }
+        let (first_name, pseudonym) = names();
         self.uses.push_back(Use {
             at: now,
             viewer: viewer.clone(),
-            first_name: names.0.to_owned(),
-            pseudonym: names.1.to_owned(),
+            first_name,
+            pseudonym,
         });
     }
 
@@ -393,7 +408,7 @@ mod tests {
     #[test]
     fn first_time_chatters_and_preset_rules_only_while_on() {
         let mut shield = Shield::new(preset());
-        let names = ("Julie", "#1");
+        let names = || ("Julie".to_owned(), "#1".to_owned());
         assert_eq!(shield.review(&v("old"), names, "hi", 1), Overlay::Pass);
         assert_eq!(shield.review(&v("x"), names, "arnaque", 2), Overlay::Pass);
         shield.on(&Settings::default());
@@ -426,7 +441,7 @@ mod tests {
         });
         shield.on(&Settings::default());
         assert_eq!(
-            shield.review(&v("a"), ("A", "#a"), "arnaque", 1),
+            shield.review(&v("a"), || ("A".to_owned(), "#a".to_owned()), "arnaque", 1),
             Overlay::Block
         );
     }
@@ -435,11 +450,31 @@ mod tests {
     fn suspects_are_the_window_s_users() {
         let mut shield = Shield::new(preset());
         let minute = 60_000;
-        shield.review(&v("early"), ("E", "#e"), "spam", 0);
-        shield.review(&v("a"), ("A", "#a"), "SPAMMING", 4 * minute);
-        shield.review(&v("a"), ("A", "#a"), "spam spam", 5 * minute);
-        shield.review(&v("b"), ("B", "#b"), "spam", 6 * minute);
-        shield.review(&v("c"), ("C", "#c"), "clean", 6 * minute);
+        shield.review(&v("early"), || ("E".to_owned(), "#e".to_owned()), "spam", 0);
+        shield.review(
+            &v("a"),
+            || ("A".to_owned(), "#a".to_owned()),
+            "SPAMMING",
+            4 * minute,
+        );
+        shield.review(
+            &v("a"),
+            || ("A".to_owned(), "#a".to_owned()),
+            "spam spam",
+            5 * minute,
+        );
+        shield.review(
+            &v("b"),
+            || ("B".to_owned(), "#b".to_owned()),
+            "spam",
+            6 * minute,
+        );
+        shield.review(
+            &v("c"),
+            || ("C".to_owned(), "#c".to_owned()),
+            "clean",
+            6 * minute,
+        );
         let list = shield.suspects(6 * minute, |id| id == &v("b"));
         let ids: Vec<(&str, u32)> = list
             .iter()
