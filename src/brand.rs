@@ -23,8 +23,10 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::hub::config::{Limits, default_blocked_terms};
+use crate::hub::config::{Limits, ViewerPolicy, default_blocked_terms};
+use crate::hub::consent_texts::{ConsentTexts, MAX_CONSENT_TEXT_CHARS};
 use crate::hub::moderation::{DefaultRule, link_policy};
+use crate::hub::page::{MAX_CLOSING_CHARS, MAX_MESSAGES_RANGE, PageConfig, check_frame_ancestor};
 use crate::hub::shield::{MAX_BAN_RECENT_MINUTES, ShieldPreset};
 use crate::moderation::{Action, LinkPolicy, Matcher, Rule, RuleSet};
 use crate::protocol::{MAX_MESSAGE_GRAPHEMES, MAX_SLOW_MODE_SECS, RuleAction, RuleType, Settings};
@@ -58,6 +60,14 @@ pub struct BrandConfig {
     pub hold_timeout: Option<Duration>,
     /// `[rules]`: the moderation rules every new live starts with.
     pub rules: BrandRules,
+    /// `[page]`: the viewer page (who may frame it, its chat length, the
+    /// closing message).
+    pub page: PageConfig,
+    /// `[consent]`: the texts of the page's opt-ins.
+    pub consent: ConsentTexts,
+    /// `[viewers]`: brand-signed viewer tokens and the budget of new
+    /// identities per address.
+    pub viewers: ViewerPolicy,
 }
 
 /// The brand file's `[rules]`: terms and regexes per action, and the link
@@ -207,6 +217,9 @@ const SECTIONS: &[&str] = &[
     "moderation",
     "shield",
     "collect",
+    "page",
+    "consent",
+    "viewers",
 ];
 
 impl BrandConfig {
@@ -431,8 +444,14 @@ impl Reader {
             "rules.links" => c.rules.links = links(v).map_err(refuse)?,
             "rules.link_action" => c.rules.link_action = rule_action(v).map_err(refuse)?,
             "moderation.hold_timeout" => c.hold_timeout = Some(period(v).map_err(refuse)?),
+            _ if path.starts_with("viewers.") => {
+                return viewers(c, &self.base, path, v).map_err(refuse);
+            }
             _ if path.starts_with("shield.") || path.starts_with("collect.") => {
                 return shield_or_collect(c, path, v).map_err(refuse);
+            }
+            _ if path.starts_with("page.") || path.starts_with("consent.") => {
+                return page_or_consent(c, path, v).map_err(refuse);
             }
             "keys.dir" => {
                 let dir = text(v).map_err(refuse)?;
@@ -552,6 +571,44 @@ fn strings(v: &DeValue<'_>) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// Sets a `[viewers]` key; `Ok(false)` when regie has no such key. The
+/// token secret file is read now, so a missing or short secret stops
+/// `serve` before it binds, naming the key's line.
+fn viewers(c: &mut BrandConfig, base: &Path, path: &str, v: &DeValue<'_>) -> Result<bool, String> {
+    let viewers = &mut c.viewers;
+    match path {
+        "viewers.token_secret_file" => {
+            let file = base.join(text(v)?);
+            let mut bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            // A secret written with `echo` ends in a newline the brand's
+            // site does not sign with.
+            while bytes.last().is_some_and(u8::is_ascii_whitespace) {
+                bytes.pop();
+            }
+            let secret = crate::auth::viewer_token::ViewerTokenSecret::new(bytes)
+                .map_err(|why| format!("{}: {why}", file.display()))?;
+            viewers.token_secret = Some(secret);
+        }
+        "viewers.new_identities_per_minute" => {
+            viewers.new_identities_per_minute = count(v, 1, 1_000_000)?;
+        }
+        "viewers.exempt_loopback" => viewers.exempt_loopback = boolean(v)?,
+        "viewers.trusted_proxies" => {
+            viewers.trusted_proxies = strings(v)?
+                .iter()
+                .map(|ip| {
+                    ip.trim()
+                        .parse()
+                        .map_err(|_| format!("{ip:?} is not an IP address"))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
 /// Whether one rule compiles; the engine's own message when not.
 fn compiles(matcher: Matcher) -> Result<(), String> {
     RuleSet::compile(vec![Rule::new(0, matcher, Action::Hold)])
@@ -607,6 +664,55 @@ fn shield_or_collect(c: &mut BrandConfig, path: &str, v: &DeValue<'_>) -> Result
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// Sets a `[page]` or `[consent]` key; `Ok(false)` when regie has no such
+/// key.
+fn page_or_consent(c: &mut BrandConfig, path: &str, v: &DeValue<'_>) -> Result<bool, String> {
+    match path {
+        "page.frame_ancestors" => {
+            let sources = strings(v)?;
+            if sources.is_empty() {
+                return Err(r#"an empty list: write ["'none'"] to forbid every frame"#.to_owned());
+            }
+            for source in &sources {
+                check_frame_ancestor(source.trim())?;
+            }
+            c.page.frame_ancestors = sources.iter().map(|s| s.trim().to_owned()).collect();
+        }
+        "page.max_messages" => {
+            c.page.max_messages = count(
+                v,
+                *MAX_MESSAGES_RANGE.start() as u64,
+                *MAX_MESSAGES_RANGE.end() as u64,
+            )?;
+        }
+        "page.closing_message" => c.page.closing_message = page_text(v, MAX_CLOSING_CHARS)?,
+        "consent.marketing" => c.consent.marketing = page_text(v, MAX_CONSENT_TEXT_CHARS)?,
+        "consent.sms_reminders" => {
+            c.consent.sms_reminders = page_text(v, MAX_CONSENT_TEXT_CHARS)?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// A text the page shows a viewer as it is written: not blank, at most
+/// `max` characters, and nothing the sanitiser would strip (a consent text
+/// must read exactly as its hash says).
+fn page_text(v: &DeValue<'_>, max: usize) -> Result<String, String> {
+    let written = text(v)?;
+    let trimmed = written.trim();
+    if trimmed.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if crate::privacy::sanitize(trimmed) != trimmed {
+        return Err("must be plain text (no control, bidi or invisible characters)".to_owned());
+    }
+    if trimmed.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// A name printed on a terminal: not blank, and nothing that
@@ -805,6 +911,55 @@ mod tests {
     }
 
     #[test]
+    fn viewers_keys_set_the_policy_and_read_the_secret_beside_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("viewer.secret"),
+            format!("{}\n", "s".repeat(40)),
+        )
+        .unwrap();
+        let file = dir.path().join("brand.toml");
+        let checked = BrandConfig::parse(
+            &file,
+            "[viewers]\ntoken_secret_file = \"viewer.secret\"\nnew_identities_per_minute = 5\n\
+             exempt_loopback = true\ntrusted_proxies = [\"10.0.0.5\", \"::1\"]\n",
+        )
+        .unwrap();
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+        let v = &checked.config.viewers;
+        assert!(v.token_secret.is_some());
+        assert_eq!(v.new_identities_per_minute, 5);
+        assert!(v.exempt_loopback);
+        assert_eq!(
+            v.trusted_proxies,
+            [
+                "10.0.0.5".parse::<std::net::IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        // The defaults: no tokens, 30 a minute, loopback not exempt.
+        let v = parse("").unwrap().config.viewers;
+        assert!(v.token_secret.is_none() && !v.exempt_loopback && v.trusted_proxies.is_empty());
+        assert_eq!(v.new_identities_per_minute, 30);
+
+        std::fs::write(dir.path().join("short.secret"), "court\n").unwrap();
+        for (text, why) in [
+            ("token_secret_file = \"short.secret\"", "at least 32"),
+            ("token_secret_file = \"missing.secret\"", "cannot read"),
+            ("new_identities_per_minute = 0", "not between 1 and"),
+            ("trusted_proxies = [\"proxy.local\"]", "not an IP address"),
+        ] {
+            let err = BrandConfig::parse(&file, &format!("[viewers]\n\n{text}\n")).unwrap_err();
+            let BrandError::Value { at, key, why: said } = &err else {
+                panic!("{text}: {err}");
+            };
+            assert_eq!(at.line, 3, "{err}");
+            assert!(key.starts_with("viewers."), "{err}");
+            assert!(said.contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
     fn bad_values_name_file_line_and_key() {
         for (text, line, key) in [
             (
@@ -980,6 +1135,18 @@ mod tests {
         let c = parse(include_str!("../docs/brand.toml")).unwrap().config;
         assert_eq!(c.shield, ShieldPreset::default());
         assert!(c.settings.email_opt_in && c.settings.sms_alerts);
+        let (v, d) = (&c.viewers, ViewerPolicy::default());
+        assert_eq!(v.new_identities_per_minute, d.new_identities_per_minute);
+        assert_eq!(v.exempt_loopback, d.exempt_loopback);
+        assert_eq!(v.trusted_proxies, d.trusted_proxies);
+        assert!(v.token_secret.is_none());
+    }
+
+    #[test]
+    fn the_documented_example_states_the_page_and_consent_defaults() {
+        let c = parse(include_str!("../docs/brand.toml")).unwrap().config;
+        assert_eq!(c.page, PageConfig::default());
+        assert_eq!(c.consent, ConsentTexts::default());
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //! | [`bench`] | load commands that print throughput, latency and memory (`regie bench`) |
 //! | [`staff_client`] | one staff command over WebSocket, one answer (`regie privacy erase\|rectify`) |
 //! | [`cli`] | the run layer: one file per subcommand (args, run, output, exit code) |
+//! | [`tls`] | TLS for the hub (`serve --tls-cert`) and its clients (`--ca`, `--insecure`), and the rule that keeps staff tokens off plain `ws://` |
 //! | [`telemetry`] | where logs go: stderr, or a file for the console |
 //! | [`signals`] | the signals a process stops on (Ctrl-C, SIGTERM, SIGHUP) |
 //! | [`exit`] | every process's exit codes, defined once |
@@ -48,6 +49,7 @@ pub mod store;
 pub mod telemetry;
 #[cfg(test)]
 mod testing;
+pub mod tls;
 
 /// Lower-case hex, two digits per byte.
 pub(crate) fn hex(bytes: &[u8]) -> String {

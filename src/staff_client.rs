@@ -30,6 +30,9 @@ pub struct StaffCall {
     pub live: String,
     pub token: String,
     pub within: Duration,
+    /// What `wss://` trusts; whether the token may go over plain `ws://`
+    /// beyond loopback (`--ca`, `--insecure`).
+    pub tls: crate::tls::ClientTls,
 }
 
 impl std::fmt::Debug for StaffCall {
@@ -39,6 +42,7 @@ impl std::fmt::Debug for StaffCall {
             .field("live", &self.live)
             .field("token", &"<redacted>")
             .field("within", &self.within)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -70,6 +74,9 @@ pub enum CallError {
         code: ErrorCode,
         message: String,
     },
+    /// Nothing was sent: the URL would carry the token in clear.
+    #[error(transparent)]
+    PlainToken(#[from] crate::tls::PlainTokenRefused),
 }
 
 impl CallError {
@@ -80,6 +87,7 @@ impl CallError {
             CallError::TokenRefused { .. } => Exit::TokenRefused,
             CallError::UnsupportedVersion { .. } => Exit::UnsupportedVersion,
             CallError::Refused { .. } => Exit::Refused,
+            CallError::PlainToken(_) => Exit::Usage,
         }
     }
 }
@@ -91,8 +99,7 @@ pub struct Acked {
     pub seq: Option<Seq>,
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = crate::tls::ClientSocket;
 
 /// The answer to a command: an `ack`, or the `lives` frame that answers
 /// `live_list`.
@@ -121,6 +128,7 @@ impl StaffCall {
 
     async fn call(&self, command: Command) -> Result<Answered, CallError> {
         let what = command.kind().name();
+        crate::tls::check_token_transport(&self.url, self.tls.insecure)?;
         let mut ws = tokio::time::timeout(self.within, self.join())
             .await
             .unwrap_or_else(|_| {
@@ -186,7 +194,7 @@ impl StaffCall {
 
     /// WebSocket, `hello`, and every frame up to the end of the snapshot.
     async fn join(&self) -> Result<Ws, CallError> {
-        let (mut ws, _) = tokio_tungstenite::connect_async(self.url.as_str())
+        let mut ws = crate::tls::connect(&self.url, &self.tls, None)
             .await
             .map_err(|e| self.unreachable(e.to_string()))?;
         let hello = ClientFrame::Hello(Hello {

@@ -152,6 +152,7 @@ pub(crate) fn viewer(id: &str, first_name: &str, pseudonym: &str) -> Principal {
         id: ViewerId(id.into()),
         first_name: first_name.into(),
         pseudonym: pseudonym.into(),
+        known_since: None,
     })
 }
 

@@ -226,3 +226,73 @@ async fn the_keys_flag_wins_over_the_files_keys_dir() {
     let exit = serve.wait(support::hub::TIMEOUT).expect("serve exits");
     assert!(exit.success(), "{exit:?}");
 }
+
+/// `[viewers]` through `regie serve`: a brand token is taken with the
+/// secret the file names, and with loopback not exempt the budget of new
+/// identities refuses the next new viewer. A short secret stops serve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewers_section_takes_brand_tokens_and_budgets_new_identities() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use hmac::Mac;
+
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "un-secret-partage-avec-le-site-de-la-marque";
+    write(&dir.path().join("viewer.secret"), &format!("{secret}\n"));
+    write(&dir.path().join("short.secret"), "court");
+    let short = write(
+        &dir.path().join("short.toml"),
+        "[viewers]\ntoken_secret_file = \"short.secret\"\n",
+    );
+    let ran = run(&["config", "check", &short], &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!("{short}:2:"))
+            && ran.stderr.contains("viewers.token_secret_file")
+            && ran.stderr.contains("at least 32"),
+        "{}",
+        ran.stderr
+    );
+
+    let file = write(
+        &dir.path().join("brand.toml"),
+        "[viewers]\ntoken_secret_file = \"viewer.secret\"\nnew_identities_per_minute = 1\n",
+    );
+    let mut serve = Served::start(&dir.path().join("data"), "warn", &["--config", &file]);
+    let lines = until_serving(&serve);
+    let url = url_in(lines.last().unwrap());
+
+    let signed = format!(
+        "{}.{}",
+        B64.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
+        B64.encode(format!(
+            r#"{{"viewer":"acct-7","first_name":"Camille","exp":{}}}"#,
+            regie::now_millis() / 1000 + 600
+        ))
+    );
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(signed.as_bytes());
+    let token = format!("{signed}.{}", B64.encode(mac.finalize().into_bytes()));
+    let mut hello = viewer_hello("show", "Cam");
+    if let regie::protocol::Auth::Viewer { token: t, .. } = &mut hello.auth {
+        *t = Some(token);
+    }
+    let camille = Client::try_join(&url, hello)
+        .await
+        .unwrap_or_else(|c| panic!("token refused: {c:?}"));
+    assert_eq!(camille.welcome.you.name, "Camille");
+
+    let first = Client::try_join(&url, viewer_hello("show", "Julie"))
+        .await
+        .unwrap_or_else(|c| panic!("refused: {c:?}"));
+    assert!(first.welcome.pass.is_some());
+    let refused = Client::try_join(&url, viewer_hello("show", "Inès"))
+        .await
+        .err()
+        .expect("one new identity a minute from this address");
+    assert_eq!(refused.error_code(), Some(ErrorCode::RateLimited));
+    drop((camille, first));
+    serve.interrupt();
+    let exit = serve.wait(support::hub::TIMEOUT).expect("serve exits");
+    assert!(exit.success(), "{exit:?}");
+}

@@ -42,7 +42,11 @@ fn consent(purpose: ConsentPurpose, granted: bool, contact: Contact) -> Command 
         purpose,
         granted,
         channel: ConsentChannel::Player,
-        text_sha256: "9f".repeat(32),
+        // The hash of the text the hub offers for the purpose (the hub
+        // refuses any other); prize contact is not worded by `[consent]`.
+        text_sha256: regie::hub::consent_texts::ConsentTexts::default()
+            .sha256(purpose)
+            .unwrap_or_else(|| "9f".repeat(32)),
         contact,
     }
 }

@@ -52,6 +52,7 @@ async fn console_as(
         url: hub.url.clone(),
         live: hub.live.clone(),
         token: hub.token(role, name),
+        tls: regie::tls::ClientTls::default(),
     };
     let first = net::connect(&config, None).await.expect("console connects");
     let handle = net::spawn(config, first);

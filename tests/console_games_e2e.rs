@@ -193,6 +193,7 @@ async fn console_as(hub: &TestHub, role: StaffRole, name: &str) -> (Console, Net
         url: hub.url.clone(),
         live: LIVE.into(),
         token: hub.token(role, name),
+        tls: regie::tls::ClientTls::default(),
     };
     let first = net::connect(&config, None).await.expect("console connects");
     let mut handle = net::spawn(config, first);

@@ -181,6 +181,7 @@ async fn console(hub: &TestHub, token: String) -> (Console, NetHandle) {
         url: hub.url.clone(),
         live: hub.live.clone(),
         token,
+        tls: regie::tls::ClientTls::default(),
     };
     let first = net::connect(&config, None).await.expect("console connects");
     let handle = net::spawn(config, first);

@@ -165,6 +165,7 @@ async fn moderator_console(url: &str, token: &str) -> (Console, NetHandle) {
         url: url.to_string(),
         live: LIVE.into(),
         token: token.to_string(),
+        tls: regie::tls::ClientTls::default(),
     };
     let first = net::connect(&config, None).await.expect("console connects");
     let handle = net::spawn(config, first);

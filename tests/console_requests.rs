@@ -247,6 +247,7 @@ async fn a_support_console_reads_the_data_dirs_open_requests_from_the_hub() {
         url: hub.url.clone(),
         live: hub.live.clone(),
         token: hub.token(StaffRole::Support, "Sam"),
+        tls: regie::tls::ClientTls::default(),
     };
     let first = net::connect(&config, None).await.expect("console connects");
     let mut handle = net::spawn(config, first);

@@ -291,6 +291,7 @@ mod against_the_hub {
             url: hub.url.clone(),
             live: LIVE.into(),
             token: hub.token(role, name),
+            tls: regie::tls::ClientTls::default(),
         };
         let first = net::connect(&config, None).await.expect("console connects");
         let handle = net::spawn(config, first);

@@ -178,7 +178,8 @@ async fn a_seeded_crowd_reaches_staff_and_its_personal_data_is_held_from_viewers
         Auth::Viewer {
             first_name: "Watcher".into(),
             pseudonym: None,
-            key: Some("watcher-key".into()),
+            pass: None,
+            token: None,
             contact: Contact::default(),
         },
     )

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use regie::crowd::{CrowdConfig, GamePlay, run_crowd};
 use regie::protocol::{Command, Event, StaffRole};
-use support::hub::TestHub;
+use support::hub::{ManualClock, TestHub};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_crowd_votes_with_its_bias_and_enters() {
@@ -61,12 +61,15 @@ async fn the_crowd_votes_with_its_bias_and_enters() {
     hub.stop().await;
 }
 
-/// Viewers who join while a poll and an instant win are already running
+/// Viewers who connect while a poll and an instant win are already running
 /// take part in them from their welcome snapshot, as if they had seen them
-/// open.
+/// open. Only identities that existed when a game opened may take part: the
+/// hub's clock stands still here, so the passes the crowd is issued date
+/// from the very moment the games opened, which counts as before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn viewers_joining_after_the_games_opened_still_vote_and_enter() {
-    let hub = TestHub::start().await;
+async fn viewers_connecting_after_the_games_opened_still_vote_and_enter() {
+    let clock = ManualClock::new();
+    let hub = TestHub::start_with(|c| c.clock = clock.clock()).await;
     let mut host = hub.staff(StaffRole::Host, "Sophie").await;
     host.ack(Command::PollOpen {
         question: "Rouge ou bleu ?".into(),

@@ -38,6 +38,7 @@ async fn console(hub: &TestHub, role: StaffRole, name: &str) -> (Console, NetHan
         url: hub.url.clone(),
         live: LIVE.into(),
         token: hub.token(role, name),
+        tls: regie::tls::ClientTls::default(),
     };
     let first = net::connect(&config, None).await.expect("console connects");
     let handle = net::spawn(config, first);

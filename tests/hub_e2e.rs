@@ -626,8 +626,8 @@ async fn resume_after_a_drop_has_no_gap_and_no_duplicate() {
     }
 
     let mut hello = hub.viewer_hello("Julie");
-    if let Auth::Viewer { key, .. } = &mut hello.auth {
-        *key = Some("julie-device".into());
+    if let Auth::Viewer { pass: key, .. } = &mut hello.auth {
+        *key = Some(support::client::test_key("julie-device"));
     }
     hello.resume = Some(resume_from.clone());
     let mut back = hub.join(hello).await;
@@ -812,8 +812,8 @@ async fn a_restart_keeps_sequence_numbers_history_and_pins() {
 
     // A client from before the restart resumes across it.
     let mut hello = hub.viewer_hello("Julie");
-    if let Auth::Viewer { key, .. } = &mut hello.auth {
-        *key = Some("device-j".into());
+    if let Auth::Viewer { pass: key, .. } = &mut hello.auth {
+        *key = Some(support::client::test_key("device-j"));
     }
     hello.resume = Some(resume_from);
     let mut back = hub.join(hello).await;
@@ -834,7 +834,7 @@ async fn a_retried_command_id_takes_effect_once() {
     let again = julie.command_with_id("c-1", say("une seule fois")).await;
     assert!(matches!(again, ServerFrame::Ack { seq: Some(s), .. } if s == seq));
 
-    // After a reconnect (same device key), the retry is still recognised.
+    // After a reconnect (same pass), the retry is still recognised.
     drop(julie);
     let mut julie = hub.viewer_with_key("Julie", "device-retry").await;
     let again = julie.command_with_id("c-1", say("une seule fois")).await;
@@ -991,8 +991,8 @@ async fn a_banned_viewer_is_disconnected_and_refused_at_hello() {
     assert_eq!(closed.error_code(), Some(ErrorCode::Banned));
 
     let mut hello = hub.viewer_hello("Troll");
-    if let Auth::Viewer { key, .. } = &mut hello.auth {
-        *key = Some("troll-device".into());
+    if let Auth::Viewer { pass: key, .. } = &mut hello.auth {
+        *key = Some(support::client::test_key("troll-device"));
     }
     let refused = hub.try_join(hello).await.err().expect("banned");
     assert_eq!(refused.error_code(), Some(ErrorCode::Banned));
@@ -1016,12 +1016,15 @@ async fn a_banned_viewer_is_disconnected_and_refused_at_hello() {
 async fn contact_data_is_never_broadcast_and_shown_masked_to_support() {
     let hub = TestHub::start().await;
     let mut hello = hub.viewer_hello("Julie");
-    if let Auth::Viewer { contact, key, .. } = &mut hello.auth {
+    if let Auth::Viewer {
+        contact, pass: key, ..
+    } = &mut hello.auth
+    {
         *contact = Contact {
             phone: Some("+33 6 12 34 56 78".into()),
             email: Some("julie.martin@example.fr".into()),
         };
-        *key = Some("julie".into());
+        *key = Some(support::client::test_key("julie"));
     }
     let mut julie = hub.join(hello).await;
     // Contact data is stored under the consent it is collected for.

@@ -372,7 +372,7 @@ async fn polls_and_draws_survive_restarts_and_close_after_downtime() {
     let clock = ManualClock::new();
 
     // 1. A poll open across a restart keeps its votes, and its voters.
-    open_a_poll_with_three_votes_then_stop(dir.path(), &clock).await;
+    Box::pin(open_a_poll_with_three_votes_then_stop(dir.path(), &clock)).await;
 
     let hub = TestHub::start_in(dir.path(), on(&clock)).await;
     let mut host = hub.staff(StaffRole::Host, "Sophie").await;

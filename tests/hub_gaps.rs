@@ -313,7 +313,10 @@ async fn entering_does_not_depend_on_marketing_consent_even_withdrawn() {
         purpose: ConsentPurpose::Marketing,
         granted,
         channel: ConsentChannel::Player,
-        text_sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+        // The marketing text the hub offers: it refuses any other hash.
+        text_sha256: regie::hub::consent_texts::ConsentTexts::default()
+            .sha256(ConsentPurpose::Marketing)
+            .expect("marketing is worded by [consent]"),
         contact: Contact::default(),
     };
     assert_eq!(julie.ack(consent(true)).await, None);
@@ -361,8 +364,8 @@ async fn entering_does_not_depend_on_marketing_consent_even_withdrawn() {
 async fn an_admin_sees_the_viewer_card_as_support_does_and_the_reading_is_audited() {
     let hub = TestHub::start().await;
     let mut hello = hub.viewer_hello("Julie");
-    if let Auth::Viewer { key, .. } = &mut hello.auth {
-        *key = Some("julie-device".into());
+    if let Auth::Viewer { pass: key, .. } = &mut hello.auth {
+        *key = Some(support::client::test_key("julie-device"));
     }
     let mut julie = hub.join(hello).await;
     // Contact is stored only under a consent its field serves.

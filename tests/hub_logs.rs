@@ -85,18 +85,21 @@ fn logs_hold_no_message_text_contact_data_or_tokens() {
 }
 
 /// A session through every path that logs: a viewer with contact data and
-/// a device key, a staff member, a message with personal data, a redaction,
+/// a viewer pass, a staff member, a message with personal data, a redaction,
 /// a viewer card, a forged token, garbage frames, a shutdown. Returns the
 /// staff token it minted.
 async fn a_busy_session() -> String {
     let hub = TestHub::start_with(|c| c.limits.max_bad_frames = 2).await;
     let mut hello = hub.viewer_hello("Julie");
-    if let Auth::Viewer { contact, key, .. } = &mut hello.auth {
+    if let Auth::Viewer {
+        contact, pass: key, ..
+    } = &mut hello.auth
+    {
         *contact = Contact {
             phone: Some("+33 6 98 76 54 32".into()),
             email: Some("contact.secret@example.org".into()),
         };
-        *key = Some("device-key-secret".into());
+        *key = Some(support::client::test_key("device-key-secret"));
     }
     let mut julie = hub.join(hello).await;
     // Contact data is stored under the consent it is collected for.

@@ -119,7 +119,13 @@ async fn a_reopened_question_is_open_again_everywhere_and_after_a_restart() {
     // The store agrees: after a restart the question is open, a resume
     // replays the mark and the reopening in order, and both are audited.
     let dir = hub.stop().await.expect("the hub's temp dir");
-    the_store_agrees(dir.path(), epoch, before_mark, [first, second]).await;
+    Box::pin(the_store_agrees(
+        dir.path(),
+        epoch,
+        before_mark,
+        [first, second],
+    ))
+    .await;
 }
 
 /// After a restart on `dir` the question is open, a resume from
@@ -226,6 +232,7 @@ async fn console(hub: &TestHub, role: StaffRole, name: &str) -> (Console, NetHan
         url: hub.url.clone(),
         live: LIVE.into(),
         token: hub.token(role, name),
+        tls: regie::tls::ClientTls::default(),
     };
     let first = net::connect(&config, None).await.expect("console connects");
     let handle = net::spawn(config, first);

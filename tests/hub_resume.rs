@@ -27,8 +27,8 @@ fn with_key(
     resume: Option<Resume>,
 ) -> regie::protocol::Hello {
     let mut hello = hub.viewer_hello(first_name);
-    if let Auth::Viewer { key: k, .. } = &mut hello.auth {
-        *k = Some(key.into());
+    if let Auth::Viewer { pass: k, .. } = &mut hello.auth {
+        *k = Some(support::client::test_key(key));
     }
     hello.resume = resume;
     hello

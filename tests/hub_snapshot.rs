@@ -177,6 +177,7 @@ async fn a_late_console_assembles_the_pages_into_its_queues() {
         url: hub.url.clone(),
         live: hub.live.clone(),
         token: hub.token(StaffRole::Moderator, "Paul"),
+        tls: regie::tls::ClientTls::default(),
     };
     let first = net::connect(&config, None)
         .await
@@ -201,6 +202,7 @@ async fn late_console(hub: &TestHub, role: StaffRole, name: &str) -> Console {
         url: hub.url.clone(),
         live: hub.live.clone(),
         token: hub.token(role, name),
+        tls: regie::tls::ClientTls::default(),
     };
     let first = net::connect(&config, None)
         .await
@@ -382,7 +384,13 @@ async fn live_games_ride_in_pages_that_fit_the_frame_limit() {
         regie::protocol::Event::PollOpened { .. }
     ));
     // An instant win drawn with 100 winners of 40-flag first names: over
-    // 100 KiB of winners alone.
+    // 100 KiB of winners alone. The entrants join first: only viewers who
+    // were there when it opened may enter.
+    let name = flag.repeat(40);
+    let mut entrants = Vec::new();
+    for _ in 0..100 {
+        entrants.push(hub.viewer(&name).await);
+    }
     let seq = host
         .ack(Command::InstantWinOpen {
             prize: flag.repeat(80),
@@ -395,12 +403,8 @@ async fn live_games_ride_in_pages_that_fit_the_frame_limit() {
     let regie::protocol::Event::InstantWinOpened { draw } = host.event_at(seq).await.event else {
         panic!("expected instant_win_opened");
     };
-    let name = flag.repeat(40);
-    let mut entrants = Vec::new();
-    for _ in 0..100 {
-        let mut viewer = hub.viewer(&name).await;
+    for viewer in &mut entrants {
         viewer.ack(Command::Enter { draw_id: draw.id }).await;
-        entrants.push(viewer);
     }
     let seq = host
         .ack(Command::InstantWinClose { draw_id: draw.id })

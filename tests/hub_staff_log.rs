@@ -79,7 +79,7 @@ async fn five_actions(hub: &TestHub) -> (Client, Client, ViewerId) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_staff_log_pages_from_the_newest_without_content() {
     let hub = TestHub::start().await;
-    let (mut ines, _sam, marc_id) = five_actions(&hub).await;
+    let (mut ines, _sam, marc_id) = Box::pin(five_actions(&hub)).await;
     let v = &marc_id.0;
 
     let (newest, before) = read(&mut ines, page(None, 2, None, None)).await;
@@ -115,7 +115,7 @@ async fn the_staff_log_pages_from_the_newest_without_content() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_staff_log_filters_by_member_and_action_and_is_refused_to_hosts() {
     let hub = TestHub::start().await;
-    let (mut ines, mut sam, marc_id) = five_actions(&hub).await;
+    let (mut ines, mut sam, marc_id) = Box::pin(five_actions(&hub)).await;
     let v = &marc_id.0;
 
     let (by_ines, _) = read(&mut sam, page(None, 50, Some("Inès"), None)).await;
@@ -147,7 +147,7 @@ async fn the_staff_log_filters_by_member_and_action_and_is_refused_to_hosts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_console_asks_for_the_staff_log_again_after_each_welcome() {
     let hub = TestHub::start().await;
-    let (mut ines, _sam, _marc) = five_actions(&hub).await;
+    let (mut ines, _sam, _marc) = Box::pin(five_actions(&hub)).await;
     let mut c: Console = console(StaffRole::Moderator);
 
     for round in 0..2 {

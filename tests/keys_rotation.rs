@@ -49,8 +49,8 @@ fn count_sealed(data: &Path) -> i64 {
 /// consent: contact is stored only under a consent its field serves.
 async fn join_with_contact(hub: &TestHub, name: &str, phone: &str, email: &str) -> Client {
     let mut hello = hub.viewer_hello(name);
-    if let Auth::Viewer { key, .. } = &mut hello.auth {
-        *key = Some(format!("device-{name}"));
+    if let Auth::Viewer { pass: key, .. } = &mut hello.auth {
+        *key = Some(support::client::test_key(&format!("device-{name}")));
     }
     let mut viewer = hub.join(hello).await;
     let consent = Command::Consent {

@@ -6,7 +6,7 @@
 //! and the fingerprint attack of defect 1 (every candidate of the masked
 //! phone against every stored hash) recovers nothing. Every client gets
 //! the erasure at once; a late client's snapshot and a resume replay hold
-//! none of it; the same device key joins as a new viewer.
+//! none of it; the same viewer pass joins as a new viewer.
 
 mod support;
 
@@ -412,7 +412,7 @@ async fn an_erased_viewer_leaves_nothing_readable_behind() {
         &masked.text,
     );
 
-    // The same device key joins as somebody new.
+    // The same viewer pass joins as somebody new.
     drop(zeph);
     let again = hub.join(hello(&hub)).await;
     let new_id = viewer_id(&again);

@@ -50,7 +50,11 @@ fn consent(purpose: ConsentPurpose, granted: bool, phone: Option<&str>) -> Comma
         purpose,
         granted,
         channel: ConsentChannel::Player,
-        text_sha256: "9f".repeat(32),
+        // The hash of the text the hub offers for the purpose (the hub
+        // refuses any other); prize contact is not worded by `[consent]`.
+        text_sha256: regie::hub::consent_texts::ConsentTexts::default()
+            .sha256(purpose)
+            .unwrap_or_else(|| "9f".repeat(32)),
         contact: Contact {
             phone: phone.map(Into::into),
             email: None,
@@ -183,7 +187,7 @@ async fn the_sweeper_deletes_each_kind_after_its_period_and_keeps_younger_data()
     let mut moderator = hub.staff(StaffRole::Moderator, "Karim").await;
     let q = |sql: &str| count(data, sql);
 
-    let (_old_viewers, lea_id) = write_old_data(&hub, &mut host, &mut moderator).await;
+    let (_old_viewers, lea_id) = Box::pin(write_old_data(&hub, &mut host, &mut moderator)).await;
     // The chat clock runs from the live's end: it ends at t0.
     host.ack(Command::LiveEnd).await;
 

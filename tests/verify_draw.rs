@@ -81,3 +81,34 @@ fn unreadable_input_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/draw.json"));
 }
+
+#[test]
+fn the_commitment_seen_at_launch_is_checked() {
+    let good = record();
+    let seen = good.commitment.clone();
+    let r = serde_json::to_value(&good).unwrap();
+    let (code, out) = run(&r, &["--commitment", &seen.to_ascii_uppercase()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "the commitment is the one shown at launch ({seen})"
+        )),
+        "{out}"
+    );
+
+    // Another draw's record verifies on its own, but is not the draw whose
+    // commitment this viewer saw.
+    let other = serde_json::to_value(record()).unwrap();
+    let (code, out) = run(&other, &["--commitment", &seen]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("verified: draw 3"), "{out}");
+    assert!(
+        out.contains("the commitment is NOT the one shown at launch"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("you saw {seen}")), "{out}");
+
+    // Not a commitment at all: a usage error.
+    let (code, out) = run(&r, &["--commitment", "c0ffee"]);
+    assert_eq!(code, 2, "{out}");
+}

@@ -10,9 +10,13 @@
 //! Refusals say *why* (expired 3 min ago; minted for another live; bad
 //! signature; malformed), and map to a protocol [`ErrorCode`] with
 //! [`AuthError::code`]. Tokens themselves are never logged.
+//!
+//! [`viewer_token`] checks the other kind: the JWTs a brand's site signs
+//! for its logged-in shoppers (viewers, not staff).
 
 pub mod secret_file;
 mod token;
+pub mod viewer_token;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -214,6 +214,7 @@ impl Connection {
             }),
             viewers_online: None,
             live_info: None,
+            pass: None,
         }));
         serde_json::to_string(&frame).expect("a welcome always serialises")
     }

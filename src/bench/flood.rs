@@ -36,8 +36,9 @@ pub struct FloodBench {
     pub rounds: usize,
     /// Viewers per round that post one chat line before leaving.
     pub talkers: usize,
-    /// The same viewer keys every round (returning viewers) instead of
-    /// fresh ones (a new audience each round).
+    /// The same viewers every round, presenting the passes their first
+    /// round was issued (returning viewers), instead of fresh ones (a new
+    /// audience each round).
     pub same_viewers: bool,
     /// Wait after everyone left, before reading memory: at least one
     /// viewers-online tick (2 s), on which the hub trims its caches.
@@ -104,8 +105,10 @@ pub async fn run(args: FloodBench) -> anyhow::Result<()> {
     let baseline = server.memory()?;
     println!("baseline: RSS {:.1} MiB", mib(baseline.rss_kib));
     let mut rounds = Vec::new();
+    // Returning viewers present the passes their first round was issued.
+    let passes = Arc::new(std::sync::Mutex::new(vec![None; args.viewers]));
     for round in 1..=args.rounds {
-        let r = flood_round(&hub, server, round, &args).await?;
+        let r = flood_round(&hub, server, round, &args, &passes).await?;
         println!(
             "round {round}: {} joined, RSS {:.1} MiB with them, {:.1} MiB after they left, peak {:.1} MiB",
             r.joined,
@@ -127,6 +130,7 @@ async fn flood_round(
     server: Process,
     round: usize,
     args: &FloodBench,
+    passes: &Arc<std::sync::Mutex<Vec<Option<String>>>>,
 ) -> anyhow::Result<Round> {
     let url = format!("ws://{}/", hub.addr);
     let (leave, leave_rx) = watch::channel(false);
@@ -134,11 +138,8 @@ async fn flood_round(
     let mut tasks = Vec::with_capacity(args.viewers);
     let mut ready = Vec::with_capacity(args.viewers);
     for i in 0..args.viewers {
-        let key = if args.same_viewers {
-            format!("flood-{i}")
-        } else {
-            format!("flood-{round}-{i}")
-        };
+        let returning = args.same_viewers;
+        let passes = Arc::clone(passes);
         // A new command id each round: the same one would be a retry,
         // answered from the recorded outcome.
         let talk = (i < args.talkers).then(|| format!("flood-{round}"));
@@ -147,8 +148,20 @@ async fn flood_round(
         let live = hub.live.clone();
         tasks.push(tokio::spawn(async move {
             let permit = joining.acquire_owned().await;
-            match viewer(&url, &live, &key, talk).await {
-                Ok(ws) => {
+            let pass = if returning {
+                passes.lock().ok().and_then(|p| p.get(i).cloned().flatten())
+            } else {
+                None
+            };
+            match viewer(&url, &live, pass, talk).await {
+                Ok((ws, issued)) => {
+                    if returning
+                        && issued.is_some()
+                        && let Ok(mut p) = passes.lock()
+                        && let Some(slot) = p.get_mut(i)
+                    {
+                        *slot = issued;
+                    }
                     drop(permit);
                     let _ = ready_tx.send(Ok(()));
                     stay_then_leave(ws, leave_rx).await;
@@ -187,11 +200,17 @@ async fn flood_round(
 }
 
 /// Joins as a viewer; a talker posts one chat line and waits for its ack.
-async fn viewer(url: &str, live: &str, key: &str, talk: Option<String>) -> Result<Socket, String> {
+/// Returns the socket and the pass the hub issued, if it issued one.
+async fn viewer(
+    url: &str,
+    live: &str,
+    pass: Option<String>,
+    talk: Option<String>,
+) -> Result<(Socket, Option<String>), String> {
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0);
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+    let mut ws = crate::tls::connect(url, &crate::tls::ClientTls::default(), Some(config))
         .await
         .map_err(|e| format!("connect: {e}"))?;
     let hello = ClientFrame::Hello(Hello {
@@ -200,13 +219,24 @@ async fn viewer(url: &str, live: &str, key: &str, talk: Option<String>) -> Resul
         auth: Auth::Viewer {
             first_name: "Flo".into(),
             pseudonym: None,
-            key: Some(key.to_owned()),
+            pass,
+            token: None,
             contact: Contact::default(),
         },
         resume: None,
     });
     send(&mut ws, &hello).await?;
-    wait_for(&mut ws, |f| matches!(f, ServerFrame::Welcome(_))).await?;
+    let issued = std::sync::Mutex::new(None);
+    wait_for(&mut ws, |f| match f {
+        ServerFrame::Welcome(w) => {
+            if let Ok(mut slot) = issued.lock() {
+                slot.clone_from(&w.pass);
+            }
+            true
+        }
+        _ => false,
+    })
+    .await?;
     if let Some(id) = talk {
         let say = ClientFrame::Command(CommandFrame {
             id: CommandId(id),
@@ -218,7 +248,7 @@ async fn viewer(url: &str, live: &str, key: &str, talk: Option<String>) -> Resul
         send(&mut ws, &say).await?;
         wait_for(&mut ws, |f| matches!(f, ServerFrame::Ack { .. })).await?;
     }
-    Ok(ws)
+    Ok((ws, issued.into_inner().ok().flatten()))
 }
 
 async fn send(ws: &mut Socket, frame: &ClientFrame) -> Result<(), String> {

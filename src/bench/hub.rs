@@ -465,6 +465,8 @@ pub async fn serve_hub(data: PathBuf, live: String) -> anyhow::Result<()> {
     // (a cut shows up as dropped deliveries and a disconnect count).
     config.limits.max_connections = 200_000;
     config.limits.send_queue_frames = config.limits.send_queue_frames.max(16_384);
+    // Every bench socket is a new viewer from loopback.
+    config.viewers.exempt_loopback = true;
     let listener = listen_for_parent().await?;
     crate::hub::serve(listener, config, stdin_closed()).await?;
     Ok(())

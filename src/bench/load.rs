@@ -206,17 +206,18 @@ fn socket_config() -> WebSocketConfig {
 }
 
 async fn join_one(config: &LoadConfig, name: String) -> Result<Socket, String> {
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async_with_config(&config.url, Some(socket_config()), true)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
+    let tls = crate::tls::ClientTls::default();
+    let mut ws = crate::tls::connect(&config.url, &tls, Some(socket_config()))
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
     let hello = ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
         live: config.live.clone(),
         auth: Auth::Viewer {
             first_name: name.clone(),
             pseudonym: Some(name.to_lowercase()),
-            key: Some(format!("bench-{name}")),
+            pass: None,
+            token: None,
             contact: Contact::default(),
         },
         resume: None,

@@ -50,6 +50,8 @@ pub struct ConsoleArgs {
     /// existing directory [default: the current directory].
     #[arg(long)]
     pub export_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub tls: super::ClientTlsFlags,
 }
 
 /// The same view as [`Overrides`]' `Debug`, which is the one place that
@@ -72,6 +74,8 @@ impl From<ConsoleArgs> for Overrides {
             log_file: args.log_file,
             fps: args.fps,
             export_dir: args.export_dir,
+            ca: args.tls.trust.ca,
+            insecure: args.tls.insecure,
         }
     }
 }
@@ -139,6 +143,7 @@ mod tests {
             log_file: None,
             fps: None,
             export_dir: None,
+            tls: crate::cli::ClientTlsFlags::default(),
         };
         assert!(!format!("{args:?}").contains("s3cret"));
         let overrides = Overrides::from(args);

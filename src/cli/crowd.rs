@@ -13,6 +13,8 @@ pub struct CrowdArgs {
     /// The hub's WebSocket URL.
     #[arg(long, default_value = "ws://127.0.0.1:7878")]
     pub url: String,
+    #[command(flatten)]
+    pub trust: super::CaFlag,
     /// The live session to join.
     #[arg(long, default_value = "show")]
     pub live: String,
@@ -94,7 +96,9 @@ impl CrowdArgs {
 pub async fn run(args: CrowdArgs) -> Result<Exit, Failed> {
     crate::telemetry::to_stderr();
     let seed = args.seed.unwrap_or_else(rand::random);
-    let config = args.config(seed);
+    let tls = crate::tls::ClientTls::new(args.trust.ca.as_deref(), false).map_err(usage)?;
+    let mut config = args.config(seed);
+    config.tls = tls;
     config.validate().map_err(usage)?;
     eprintln!(
         "crowd: {} viewers, {} lines/s for {} against {} (seed {seed})",

@@ -68,6 +68,8 @@ pub struct Target {
     /// How long to wait for the hub, to join and then for its answer.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub timeout: std::time::Duration,
+    #[command(flatten)]
+    pub tls: super::ClientTlsFlags,
 }
 
 /// Leaves the token out.
@@ -252,11 +254,13 @@ fn staff_call(url: &str, target: &Target, live: &str) -> Result<StaffCall, Faile
             "no staff token: set REGIE_TOKEN (or pass --token) to a token from `regie token`"
         )));
     }
+    crate::tls::check_token_transport(url, target.tls.insecure).map_err(usage)?;
     Ok(StaffCall {
         url: url.to_owned(),
         live: live.to_owned(),
         token: token.to_owned(),
         within: target.timeout,
+        tls: target.tls.client_tls()?,
     })
 }
 

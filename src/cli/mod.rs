@@ -147,6 +147,33 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
     }
 }
 
+/// `--ca`, for every command that connects to a hub (`#[command(flatten)]`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CaFlag {
+    /// PEM file of the CA (or self-signed certificate) to trust for
+    /// `wss://`, instead of the system's roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
+}
+
+/// `--ca` and `--insecure`, for every command that sends a staff token.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ClientTlsFlags {
+    #[command(flatten)]
+    pub trust: CaFlag,
+    /// Allow sending a staff token over plain `ws://` to a host that is
+    /// not loopback (anyone on the path can read it; prefer `wss://`).
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+impl ClientTlsFlags {
+    /// The client's TLS as these flags ask; an unusable `--ca` is a usage error.
+    pub fn client_tls(&self) -> Result<crate::tls::ClientTls, Failed> {
+        crate::tls::ClientTls::new(self.trust.ca.as_deref(), self.insecure).map_err(usage)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::describe;

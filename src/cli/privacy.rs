@@ -85,6 +85,8 @@ pub struct HubArgs {
     /// How long to wait for the hub, to join and then for its answer.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub timeout: std::time::Duration,
+    #[command(flatten)]
+    pub tls: super::ClientTlsFlags,
 }
 
 /// Leaves the token out.
@@ -272,11 +274,13 @@ fn staff_call(hub: &HubArgs) -> Result<StaffCall, Failed> {
             "no staff token: set REGIE_TOKEN (or pass --token) to a support or admin token from `regie token`"
         )));
     }
+    crate::tls::check_token_transport(&hub.url, hub.tls.insecure).map_err(usage)?;
     Ok(StaffCall {
         url: hub.url.clone(),
         live: hub.live.clone(),
         token: token.to_owned(),
         within: hub.timeout,
+        tls: hub.tls.client_tls()?,
     })
 }
 

@@ -19,12 +19,13 @@ use crate::hub::HubConfig;
 use crate::hub::identity::ViewerIdentity;
 use crate::signals::{self, Signal};
 use crate::store::{Durability, RetentionPolicy, SqliteStore};
+use crate::tls::ServerTls;
 
 /// `regie serve`
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on (WebSocket at `/`, plus `/healthz`, `/metrics` and
-    /// `/draws/{id}.json`).
+    /// `/draws/{id}.json`, and the viewer page at `/live/{name}`).
     #[arg(long, default_value = "127.0.0.1:7878")]
     pub listen: std::net::SocketAddr,
     /// Data directory: the SQLite store and the token signing key live here.
@@ -45,6 +46,13 @@ pub struct ServeArgs {
     /// `<data>/regie.toml` when it exists. `--keys` wins over its `[keys]`.
     #[arg(long, env = "REGIE_CONFIG")]
     pub config: Option<std::path::PathBuf>,
+    /// PEM certificate chain (leaf first): serve `https`/`wss` on the same
+    /// port and routes, with `--tls-key`.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of `--tls-cert` (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 /// The configuration file's name in the data dir, read when `--config` is
@@ -93,6 +101,12 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         )));
     }
     let brand = brand_config(&args.data, args.config.as_deref())?;
+    // Checked before anything is bound: a bad file is one clear error.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(ServerTls::from_pem_files(cert, key).map_err(usage)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -124,7 +138,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         .map(|name| format!(" for {name:?}"))
         .unwrap_or_default();
     eprintln!(
-        "regie: serving live {:?}{for_brand} on ws://{} (data in {})",
+        "regie: serving live {:?}{for_brand} on {scheme}://{} (data in {})",
         args.live,
         listener.local_addr()?,
         args.data.display()
@@ -139,7 +153,11 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         config.hold_timeout = timeout;
     }
     config.shield = brand.shield;
+    config.page = brand.page;
+    config.consent = brand.consent;
+    config.viewers = brand.viewers;
     config.contact_keys = keys;
+    config.tls = tls;
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {
         stop.recv().await;
     })

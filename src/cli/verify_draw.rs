@@ -1,6 +1,8 @@
 //! `regie verify-draw`: reads a published draw record and checks it with
 //! [`crate::instant_win::verify`]. Exits 0 verified, 1 the record does not
-//! check out (or the entrant is missing), 2 the file could not be read.
+//! check out (or the entrant is missing, or its commitment is not the one
+//! given with `--commitment`), 2 the file could not be read or the
+//! commitment given is not 64 hex digits.
 
 use anyhow::Context;
 
@@ -17,9 +19,28 @@ pub struct VerifyArgs {
     /// own id, shown by the player when you enter).
     #[arg(long)]
     pub entrant: Option<String>,
+    /// Also check that the record answers the commitment you saw when the
+    /// instant win opened (hex `sha256(seed)`, shown by the viewer page):
+    /// a record with another commitment is not the draw you entered.
+    #[arg(long, value_name = "HEX")]
+    pub commitment: Option<String>,
 }
 
 pub fn run(args: VerifyArgs) -> Result<Exit, Failed> {
+    let seen = args
+        .commitment
+        .as_deref()
+        .map(|c| {
+            let c = c.trim().to_ascii_lowercase();
+            if c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()) {
+                Ok(c)
+            } else {
+                Err(usage(anyhow::anyhow!(
+                    "--commitment must be the 64 hex digits shown when the instant win opened"
+                )))
+            }
+        })
+        .transpose()?;
     let text = std::fs::read_to_string(&args.record)
         .with_context(|| format!("cannot read {}", args.record.display()))
         .map_err(usage)?;
@@ -41,6 +62,20 @@ pub fn run(args: VerifyArgs) -> Result<Exit, Failed> {
             for p in problems {
                 println!("- {p}");
             }
+        }
+    }
+    if let Some(seen) = seen {
+        if record.commitment.to_ascii_lowercase() == seen {
+            println!("the commitment is the one shown at launch ({seen})");
+        } else {
+            ok = false;
+            println!(
+                "the commitment is NOT the one shown at launch: the record commits to {}, you saw {seen}; this is not the draw you entered",
+                crate::privacy::sanitize(&record.commitment)
+                    .chars()
+                    .take(64)
+                    .collect::<String>()
+            );
         }
     }
     if let Some(id) = args.entrant {

@@ -35,6 +35,10 @@ pub struct Overrides {
     pub log_file: Option<PathBuf>,
     pub fps: Option<u32>,
     pub export_dir: Option<PathBuf>,
+    /// `--ca`: the PEM file `wss://` trusts instead of the system's roots.
+    pub ca: Option<PathBuf>,
+    /// `--insecure`: the token may go over plain `ws://` beyond loopback.
+    pub insecure: bool,
 }
 
 impl std::fmt::Debug for Overrides {
@@ -196,15 +200,22 @@ pub enum ResolveError {
          (mint one with `regie token --role host --name NAME`)"
     )]
     NoToken,
-    #[error("not a WebSocket URL: {0:?} (expected ws://HOST:PORT)")]
+    #[error("not a WebSocket URL: {0:?} (expected ws://HOST:PORT or wss://HOST)")]
     NotWebSocket(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    #[error(transparent)]
+    PlainToken(#[from] crate::tls::PlainTokenRefused),
 }
 
 impl ResolveError {
     /// The console's documented exit code for this refusal.
     pub fn exit(&self) -> Exit {
         match self {
-            ResolveError::Config(_) | ResolveError::NoToken => Exit::Usage,
+            ResolveError::Config(_)
+            | ResolveError::NoToken
+            | ResolveError::Tls(_)
+            | ResolveError::PlainToken(_) => Exit::Usage,
             // A URL that is not a WebSocket's cannot reach a hub.
             ResolveError::NotWebSocket(_) => Exit::Unreachable,
         }
@@ -227,6 +238,9 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
     if !(url.starts_with("ws://") || url.starts_with("wss://")) {
         return Err(ResolveError::NotWebSocket(url));
     }
+    // Refused before anything connects, and before the terminal is taken.
+    crate::tls::check_token_transport(&url, args.insecure)?;
+    let tls = crate::tls::ClientTls::new(args.ca.as_deref(), args.insecure)?;
     let theme_name = args
         .theme
         .or(config.theme)
@@ -255,7 +269,12 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
         .or(config.live)
         .unwrap_or_else(|| "show".into());
     Ok(Resolved {
-        net: NetConfig { url, live, token },
+        net: NetConfig {
+            url,
+            live,
+            token,
+            tls,
+        },
         theme,
         keymap,
         scrollback: args
@@ -372,6 +391,8 @@ mod tests {
             log_file: None,
             fps: None,
             export_dir: None,
+            ca: None,
+            insecure: false,
         };
         assert!(!format!("{args:?}").contains("s3cret"));
         let resolved = resolve(args.clone()).ok().unwrap();

@@ -54,6 +54,9 @@ pub struct NetConfig {
     pub url: String,
     pub live: String,
     pub token: String,
+    /// What `wss://` trusts, and whether the token may go over plain
+    /// `ws://` beyond loopback (`--ca`, `--insecure`).
+    pub tls: crate::tls::ClientTls,
 }
 
 impl std::fmt::Debug for NetConfig {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for NetConfig {
             .field("url", &self.url)
             .field("live", &self.live)
             .field("token", &"<redacted>")
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -83,6 +87,9 @@ pub enum NetFatal {
     TokenRefused { code: ErrorCode, message: String },
     #[error("the hub does not speak regie protocol version {PROTOCOL_VERSION}: {message}")]
     UnsupportedVersion { message: String },
+    /// Never retried: the URL would carry the token in clear.
+    #[error(transparent)]
+    PlainToken(#[from] crate::tls::PlainTokenRefused),
 }
 
 impl NetFatal {
@@ -92,6 +99,7 @@ impl NetFatal {
             NetFatal::Unreachable { .. } => Exit::Unreachable,
             NetFatal::TokenRefused { .. } => Exit::TokenRefused,
             NetFatal::UnsupportedVersion { .. } => Exit::UnsupportedVersion,
+            NetFatal::PlainToken(_) => Exit::Usage,
         }
     }
 }
@@ -137,7 +145,9 @@ async fn handshake(
     config: &NetConfig,
     resume: Option<Resume>,
 ) -> Result<Established, AttemptError> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(config.url.as_str())
+    crate::tls::check_token_transport(&config.url, config.tls.insecure)
+        .map_err(|refused| AttemptError::Fatal(refused.into()))?;
+    let mut ws = crate::tls::connect(&config.url, &config.tls, None)
         .await
         .map_err(|e| AttemptError::Retry(e.to_string()))?;
     let hello = ClientFrame::Hello(Hello {
@@ -704,6 +714,7 @@ mod tests {
             url: "ws://x".into(),
             live: "show".into(),
             token: "secret-token".into(),
+            tls: crate::tls::ClientTls::default(),
         };
         assert!(!format!("{c:?}").contains("secret-token"));
     }

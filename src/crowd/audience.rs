@@ -93,10 +93,9 @@ pub struct ViewerProfile {
     pub index: usize,
     pub first_name: String,
     pub pseudonym: Option<String>,
-    /// The device secret a real player keeps, so a reconnecting viewer stays
-    /// the same viewer. Derived from the seed, so a replayed show has the
-    /// same viewers.
-    pub key: String,
+    /// The viewer pass the hub issued at the first join, kept as a real
+    /// player keeps it, so a reconnecting viewer stays the same viewer.
+    pub pass: Option<String>,
 }
 
 impl ViewerProfile {
@@ -139,7 +138,7 @@ pub fn audience(seed: u64, count: usize) -> Vec<ViewerProfile> {
                 index,
                 first_name: first_name.to_owned(),
                 pseudonym,
-                key: format!("crowd-{seed:016x}-{index:06}"),
+                pass: None,
             }
         })
         .collect()
@@ -491,11 +490,9 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_unique_and_stable_and_names_are_already_clean() {
+    fn no_viewer_has_a_pass_before_joining_and_names_are_already_clean() {
         let viewers = audience(3, 500);
-        let keys: std::collections::HashSet<&str> =
-            viewers.iter().map(|v| v.key.as_str()).collect();
-        assert_eq!(keys.len(), 500);
+        assert!(viewers.iter().all(|v| v.pass.is_none()));
         for v in &viewers {
             assert_eq!(
                 crate::privacy::sanitize_name(&v.first_name, 64),

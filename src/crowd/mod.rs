@@ -36,8 +36,10 @@ use viewer::{Action, JoinError, Joined, ViewerSession, ViewerTally};
 /// change the fields that matter.
 #[derive(Debug, Clone)]
 pub struct CrowdConfig {
-    /// `ws://host:port` of the hub.
+    /// `ws://host:port` (or `wss://`) of the hub.
     pub url: String,
+    /// What `wss://` trusts (`--ca`).
+    pub tls: crate::tls::ClientTls,
     pub live: String,
     pub viewers: usize,
     /// Chat lines per second across the crowd.
@@ -71,6 +73,7 @@ impl CrowdConfig {
     pub fn new(url: impl Into<String>, live: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            tls: crate::tls::ClientTls::default(),
             live: live.into(),
             viewers: 300,
             rate: 40.0,
@@ -157,6 +160,7 @@ pub async fn run_crowd(
     // one error naming the URL, not three hundred failures.
     let (ws, welcome) = viewer::join(
         &config.url,
+        &config.tls,
         &config.live,
         &profiles[0],
         config.contact,
@@ -260,8 +264,15 @@ async fn ramp_up(
         let config = Arc::clone(&config);
         let joined_tx = joined_tx.clone();
         handles.push(tokio::spawn(async move {
-            let joined =
-                viewer::join(&config.url, &config.live, &profile, config.contact, None).await;
+            let joined = viewer::join(
+                &config.url,
+                &config.tls,
+                &config.live,
+                &profile,
+                config.contact,
+                None,
+            )
+            .await;
             drop(permit);
             match joined {
                 Ok((ws, welcome)) => {
@@ -291,10 +302,16 @@ fn spawn_joined(
     let index = profile.index;
     let player = play::Player::new(config.play, config.seed, index);
     let drain = config.drain;
+    // The viewer keeps the pass its first welcome issued, for reconnects.
+    let mut profile = profile.clone();
+    if welcome.pass.is_some() {
+        profile.pass.clone_from(&welcome.pass);
+    }
     let link = viewer::Link {
         url: config.url.clone(),
+        tls: config.tls.clone(),
         live: config.live.clone(),
-        profile: profile.clone(),
+        profile,
         contact: config.contact,
         max_reconnects: config.max_reconnects,
     };
@@ -317,7 +334,7 @@ fn spawn_joined(
         settings,
     });
     tokio::spawn(async move {
-        let tally = viewer::run(ws, &welcome, session, actions_rx, drain, link).await;
+        let tally = Box::pin(viewer::run(ws, &welcome, session, actions_rx, drain, link)).await;
         ViewerOutcome::Ran {
             tally: Box::new(tally),
             joined_at,

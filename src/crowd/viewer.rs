@@ -97,12 +97,13 @@ const MAX_RATE_LIMIT_RETRIES: u32 = 2;
 /// with `resume`, it asks to continue from that point.
 pub async fn join(
     url: &str,
+    tls: &crate::tls::ClientTls,
     live: &str,
     profile: &ViewerProfile,
     contact: bool,
     resume: Option<Resume>,
 ) -> Result<(Socket, Box<Welcome>), JoinError> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+    let mut ws = crate::tls::connect(url, tls, None)
         .await
         .map_err(JoinError::Connect)?;
     let hello = ClientFrame::Hello(Hello {
@@ -111,7 +112,8 @@ pub async fn join(
         auth: Auth::Viewer {
             first_name: profile.first_name.clone(),
             pseudonym: profile.pseudonym.clone(),
-            key: Some(profile.key.clone()),
+            pass: profile.pass.clone(),
+            token: None,
             contact: if contact {
                 profile.contact()
             } else {
@@ -542,6 +544,7 @@ impl ViewerSession {
 #[derive(Debug, Clone)]
 pub struct Link {
     pub url: String,
+    pub tls: crate::tls::ClientTls,
     pub live: String,
     pub profile: ViewerProfile,
     /// Whether the hello carries contact data.
@@ -594,7 +597,7 @@ impl Ended {
 ///
 /// When its connection closes with a close worth a reconnect (anything but
 /// [`CloseCode::is_terminal`]), the viewer reconnects with a jittered,
-/// bounded backoff as the same viewer (same key), resumes from the last
+/// bounded backoff as the same viewer (the pass it was issued), resumes from the last
 /// `(epoch, seq)` it saw, and resends its unanswered commands under their
 /// ids, so the hub acks them once and posts nothing twice.
 pub async fn run(
@@ -603,7 +606,7 @@ pub async fn run(
     mut session: ViewerSession,
     mut actions: mpsc::Receiver<Action>,
     drain: Duration,
-    link: Link,
+    mut link: Link,
 ) -> ViewerTally {
     let mut draining_until: Option<Instant> = None;
     let mut epoch = welcome.epoch.clone();
@@ -643,6 +646,11 @@ pub async fn run(
         {
             Ok((socket, welcome)) => {
                 session.tally.reconnects += 1;
+                // A hub that no longer knows the pass (another data dir)
+                // issued a new one: the viewer keeps that one now.
+                if welcome.pass.is_some() {
+                    link.profile.pass.clone_from(&welcome.pass);
+                }
                 if welcome.epoch != epoch || !welcome.resumed {
                     // History reset or too far behind: a fresh start.
                     base_seq = welcome.seq;
@@ -694,6 +702,7 @@ async fn reconnect(
         }
         let joined = join(
             &link.url,
+            &link.tls,
             &link.live,
             &link.profile,
             link.contact,
@@ -1115,6 +1124,7 @@ mod tests {
             }),
             viewers_online: None,
             live_info: None,
+            pass: None,
         };
         let play = super::super::play::GamePlay {
             poll_bias: 1.0,

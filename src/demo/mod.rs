@@ -211,13 +211,12 @@ impl Demo {
         let addr = listener.local_addr()?;
         let url = format!("ws://{addr}");
         let (stop_hub, hub_stopped) = oneshot::channel::<()>();
-        let hub = tokio::spawn(crate::hub::serve(
-            listener,
-            HubConfig::new(LIVE, &dir),
-            async move {
-                let _ = hub_stopped.await;
-            },
-        ));
+        // The demo's crowd is hundreds of new viewers from loopback.
+        let mut config = HubConfig::new(LIVE, &dir);
+        config.viewers.exempt_loopback = true;
+        let hub = tokio::spawn(crate::hub::serve(listener, config, async move {
+            let _ = hub_stopped.await;
+        }));
 
         let now = crate::now_millis();
         let ttl = 12 * 3_600_000;
@@ -327,6 +326,7 @@ fn console_settings(url: &str, token: String, options: &DemoOptions, dir: &Path)
             url: url.to_string(),
             live: LIVE.to_string(),
             token,
+            tls: crate::tls::ClientTls::default(),
         },
         theme,
         keymap: Keymap::default(),

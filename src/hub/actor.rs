@@ -383,6 +383,7 @@ fn restore_session(
     // The hold queue survives a restart: the timeout still denies each.
     session.note_held(&store.working_set(&config.live)?.held);
     session.set_shield(config.shield.clone());
+    session.set_consent_texts(config.consent.accepted());
     // Shield: on before a restart (or a rebuild), on again.
     if store.shield_on(&config.live)? {
         session.resume_shield();
@@ -903,6 +904,7 @@ impl SessionActor {
             Reply::StaffLog(query) => (self.staff_log(live, id, &query), None),
             Reply::LiveCreate(info) => self.create_live(id, &info, now),
             Reply::LiveList => (self.list_lives(id), None),
+            Reply::PrivacyRequest { kind, viewer_id: v } => self.privacy_request(id, kind, &v, now),
             Reply::RightsRequests => {
                 let frame = match self.store.open_requests() {
                     Ok(open) => ServerFrame::RightsRequests {
@@ -986,6 +988,52 @@ impl SessionActor {
         }
     }
 
+    /// Logs a viewer's data-protection request in the data dir's requests
+    /// log (the subject is their id, which is what support looks up), or
+    /// finds the open one they already made; acked either way, and the ack
+    /// remembered so a retried command is not logged again.
+    fn privacy_request(
+        &mut self,
+        id: &CommandId,
+        kind: crate::protocol::PrivacyRequestKind,
+        viewer_id: &ViewerId,
+        now: Millis,
+    ) -> (ServerFrame, Option<CommandOutcome>) {
+        use crate::protocol::PrivacyRequestKind;
+        use crate::store::requests::RequestKind;
+        let logged = match kind {
+            PrivacyRequestKind::Access => RequestKind::Access,
+            PrivacyRequestKind::Erase => RequestKind::Erase,
+        };
+        match self.store.add_privacy_request(logged, &viewer_id.0, now) {
+            Ok(added) => {
+                tracing::info!(
+                    kind = logged.as_str(),
+                    added,
+                    "a viewer's data-protection request"
+                );
+                (
+                    ServerFrame::Ack {
+                        id: id.clone(),
+                        seq: None,
+                    },
+                    Some(CommandOutcome::Ack { seq: None }),
+                )
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not log a viewer's data-protection request");
+                (
+                    ServerFrame::Error(ErrorFrame::new(
+                        Some(id.clone()),
+                        ErrorCode::Internal,
+                        "the hub could not record your request; try again",
+                    )),
+                    None,
+                )
+            }
+        }
+    }
+
     /// The `lives` frame answering `live_list`, or why not.
     fn list_lives(&mut self, id: &CommandId) -> ServerFrame {
         match self.store.lives() {
@@ -1054,6 +1102,7 @@ impl SessionActor {
             principal,
             contact,
             resume,
+            pass,
             outbox,
             farewell,
         } = request;
@@ -1083,7 +1132,7 @@ impl SessionActor {
             Principal::Viewer(v) => Some(v.id.clone()),
             Principal::Staff { .. } => None,
         };
-        let frames = self.welcome(&principal, resume.as_ref());
+        let frames = self.welcome(&principal, resume.as_ref(), pass);
         let sent = frames.len() as u64;
         let principal = Arc::new(principal);
         let joined = JoinReply::Joined {
@@ -1179,7 +1228,12 @@ impl SessionActor {
 
     /// The frames a joining connection gets first: `[reload]`, `welcome`
     /// at the committed head, then the replayed gap when it resumes.
-    fn welcome(&mut self, principal: &Principal, resume: Option<&Resume>) -> Vec<Utf8Bytes> {
+    fn welcome(
+        &mut self,
+        principal: &Principal,
+        resume: Option<&Resume>,
+        pass: Option<String>,
+    ) -> Vec<Utf8Bytes> {
         let live = self.config.live.clone();
         let role = principal.role();
         let mut frames = Vec::new();
@@ -1213,6 +1267,7 @@ impl SessionActor {
             viewers_online: Some(self.viewers_online()),
             counts: None,
             live_info: Some(self.session.live_info().clone()),
+            pass,
         };
         let Some(replay) = replay else {
             return self.paged_welcome(welcome, role, frames);

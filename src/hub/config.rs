@@ -41,6 +41,50 @@ pub struct HubConfig {
     /// opens for its lives uses them (`<data_dir>`, unless the brand keeps
     /// them elsewhere).
     pub contact_keys: crate::store::contact::KeySource,
+    /// The viewer page's settings (`[page]`): who may frame it, how many
+    /// messages it keeps, the closing message of an ended live.
+    pub page: super::page::settings::PageConfig,
+    /// The consent texts of the page's opt-ins (`[consent]`).
+    pub consent: super::consent_texts::ConsentTexts,
+    /// Who may become a new viewer, and how (`[viewers]`).
+    pub viewers: ViewerPolicy,
+    /// `https`/`wss` on the hub's port (`serve --tls-cert --tls-key`);
+    /// `None` serves plain `http`/`ws`.
+    pub tls: Option<crate::tls::ServerTls>,
+}
+
+/// The brand file's `[viewers]`: brand-signed tokens and the budget of new
+/// identities.
+#[derive(Debug, Clone)]
+pub struct ViewerPolicy {
+    /// The secret the brand's site signs viewer tokens with; `None` takes
+    /// no tokens (`token_secret_file`).
+    pub token_secret: Option<crate::auth::viewer_token::ViewerTokenSecret>,
+    /// Passes issued per source address and minute: past it, a `hello`
+    /// without a valid pass is refused (`rate_limited`).
+    pub new_identities_per_minute: u32,
+    /// Whether loopback addresses have no budget (a demo, tests).
+    pub exempt_loopback: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: for a peer in
+    /// this list, the source is the header's last hop that is not itself a
+    /// trusted proxy (the hops before it are the client's own writing).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// New identities per address and minute unless the brand says otherwise:
+/// a family or an office behind one address joins without a refusal, a
+/// script minting passes in a loop is stopped within a minute.
+pub const DEFAULT_NEW_IDENTITIES_PER_MINUTE: u32 = 30;
+
+impl Default for ViewerPolicy {
+    fn default() -> Self {
+        Self {
+            token_secret: None,
+            new_identities_per_minute: DEFAULT_NEW_IDENTITIES_PER_MINUTE,
+            exempt_loopback: false,
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 /// A held message nobody handled is denied after ten minutes: long enough
@@ -64,6 +108,10 @@ impl HubConfig {
             retention: crate::store::RetentionPolicy::default(),
             hold_timeout: DEFAULT_HOLD_TIMEOUT,
             shield: super::shield::ShieldPreset::default(),
+            page: super::page::settings::PageConfig::default(),
+            consent: super::consent_texts::ConsentTexts::default(),
+            viewers: ViewerPolicy::default(),
+            tls: None,
         }
     }
 }

@@ -23,9 +23,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::HubConfig;
 use super::farewell::{CLOSE_REPLY_WAIT, Farewell};
-use super::identity::{
-    MAX_NAME_GRAPHEMES, MAX_VIEWER_KEY_BYTES, ViewerIdentity, assigned_pseudonym,
-};
+use super::identity::{MAX_NAME_GRAPHEMES, Subject, ViewerIdentity, assigned_pseudonym};
 use super::mailbox::{ActorHandle, ConnId, JoinReply, JoinRequest, Stopped, to_text};
 use super::metrics::Metrics;
 use super::session::{Principal, ViewerProfile};
@@ -55,6 +53,8 @@ pub(crate) struct Shared {
     pub lives: Arc<super::lives::Lives>,
     pub key: SigningKey,
     pub identity: ViewerIdentity,
+    /// Passes issued per source address this minute.
+    pub newcomers: std::sync::Mutex<super::newcomers::Newcomers>,
     pub metrics: Arc<Metrics>,
     pub next_conn: AtomicU64,
     pub open: AtomicUsize,
@@ -67,12 +67,26 @@ pub(crate) struct Shared {
 }
 
 /// `GET /` with a WebSocket upgrade.
-pub(crate) async fn upgrade(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
+///
+/// The peer's address is read from the request's extensions rather than
+/// required: a server that does not attach `ConnectInfo` still serves, its
+/// connections sharing one budget of new identities.
+pub(crate) async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(shared): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
+    extensions: axum::http::Extensions,
+) -> Response {
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<super::listener::Peer>>()
+        .map(|c| c.0.0);
+    let source =
+        super::newcomers::source_address(peer, &headers, &shared.config.viewers.trusted_proxies);
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
-        .on_upgrade(move |socket| connection(socket, shared))
+        .on_upgrade(move |socket| connection(socket, shared, source))
 }
 
 /// Counts open sockets; the count drops with the guard whatever the exit.
@@ -92,7 +106,7 @@ fn refused(farewell: Farewell) -> Refusal {
     (farewell.into_error(), close)
 }
 
-async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
+async fn connection(mut ws: WebSocket, shared: Arc<Shared>, source: Option<std::net::IpAddr>) {
     let conn: ConnId = shared.next_conn.fetch_add(1, Ordering::Relaxed);
     let open = shared.open.fetch_add(1, Ordering::Relaxed) + 1;
     let _open = OpenGuard(&shared.open);
@@ -102,9 +116,16 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
         refuse(&mut ws, refused(Farewell::full()), grace).await;
         return;
     }
-    let Some((inbox, principal, contact, resume)) = hello(&mut ws, &shared, conn).await else {
+    let Some((inbox, admitted)) = hello(&mut ws, &shared, conn, source).await else {
         return;
     };
+    let Admitted {
+        principal,
+        contact,
+        resume,
+        pass,
+        ..
+    } = admitted;
 
     let (outbox, mut queue) = mpsc::channel(shared.config.limits.send_queue_frames.max(1));
     let (farewell_tx, mut farewell) = oneshot::channel();
@@ -113,6 +134,7 @@ async fn connection(mut ws: WebSocket, shared: Arc<Shared>) {
         principal,
         contact,
         resume,
+        pass,
         outbox,
         farewell: farewell_tx,
     };
@@ -161,7 +183,8 @@ async fn hello(
     ws: &mut WebSocket,
     shared: &Shared,
     conn: ConnId,
-) -> Option<(ActorHandle, Principal, Contact, Option<Resume>)> {
+    source: Option<std::net::IpAddr>,
+) -> Option<(ActorHandle, Admitted)> {
     let grace = shared.config.limits.close_grace;
     let hello = match read_hello(ws, shared, conn).await {
         Ok(hello) => hello,
@@ -172,7 +195,7 @@ async fn hello(
         }
         Err(None) => return None,
     };
-    let admitted = match admit(hello, shared) {
+    let admitted = match admit(hello, shared, source) {
         Ok(admitted) => shared
             .lives
             .owner(&admitted.live)
@@ -182,7 +205,7 @@ async fn hello(
         Err(refusal) => Err(refusal),
     };
     match admitted {
-        Ok((inbox, a)) => Some((inbox, a.principal, a.contact, a.resume)),
+        Ok(joining) => Some(joining),
         Err(refusal) => {
             shared.metrics.rejected(refusal.0.code.as_str());
             tracing::info!(conn, code = %refusal.0.code, "hello refused");
@@ -550,11 +573,17 @@ struct Admitted {
     principal: Principal,
     contact: Contact,
     resume: Option<Resume>,
+    /// A pass issued for this join, for the welcome.
+    pass: Option<String>,
 }
 
 /// Checks a hello and turns it into a principal of the live it names
 /// (whether the hub holds that live is the registry's answer).
-fn admit(hello: Hello, shared: &Shared) -> Result<Admitted, Refusal> {
+fn admit(
+    hello: Hello,
+    shared: &Shared,
+    source: Option<std::net::IpAddr>,
+) -> Result<Admitted, Refusal> {
     let config = &shared.config;
     if hello.version != PROTOCOL_VERSION {
         return Err(refused(Farewell::unsupported_version(u64::from(
@@ -580,43 +609,120 @@ fn admit(hello: Hello, shared: &Shared) -> Result<Admitted, Refusal> {
                 },
                 contact: Contact::default(),
                 resume: hello.resume,
+                pass: None,
             })
         }
         Auth::Viewer {
             first_name,
             pseudonym,
-            key,
+            pass,
+            token,
             contact,
         } => {
             let invalid = |why: &str| refused(Farewell::invalid_hello(why));
+            // Refused before a pass is issued: a bad hello spends no budget.
+            if token.is_none() && sanitize_name(&first_name, MAX_NAME_GRAPHEMES).is_empty() {
+                return Err(invalid("a viewer joins with a first name"));
+            }
+            let who = viewer_identity(shared, &live, pass.as_deref(), token.as_deref(), source)?;
+            // A brand account comes with the name the brand knows.
+            let first_name = who.first_name.unwrap_or(first_name);
             let first_name = sanitize_name(&first_name, MAX_NAME_GRAPHEMES);
             if first_name.is_empty() {
                 return Err(invalid("a viewer joins with a first name"));
             }
-            if key.as_ref().is_some_and(|k| k.len() > MAX_VIEWER_KEY_BYTES) {
-                return Err(invalid("the viewer key is too long (256 bytes at most)"));
-            }
-            let id = shared
-                .identity
-                .viewer_id(&live, key.as_deref().filter(|k| !k.is_empty()))
-                .map_err(|_| refused(Farewell::no_viewer_id()))?;
             let pseudonym = pseudonym
                 .map(|p| sanitize_name(&p, MAX_NAME_GRAPHEMES))
                 .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| assigned_pseudonym(&id));
+                .unwrap_or_else(|| assigned_pseudonym(&who.id));
             let contact = contact.cleaned().map_err(invalid)?;
             Ok(Admitted {
                 live,
                 principal: Principal::Viewer(ViewerProfile {
-                    id,
+                    id: who.id,
                     first_name,
                     pseudonym,
+                    known_since: who.known_since,
                 }),
                 contact,
                 resume: hello.resume,
+                pass: who.issued,
             })
         }
     }
+}
+
+/// Who a joining viewer is, from their token, their pass, or a new pass.
+struct ViewerWho {
+    id: crate::protocol::ViewerId,
+    known_since: Option<crate::protocol::Millis>,
+    /// The brand account's first name.
+    first_name: Option<String>,
+    /// A pass issued now, for the welcome.
+    issued: Option<String>,
+}
+
+/// A brand token wins (one account, one viewer); else a pass this data dir
+/// issued; else a new pass, within the source address's budget.
+fn viewer_identity(
+    shared: &Shared,
+    live: &str,
+    pass: Option<&str>,
+    token: Option<&str>,
+    source: Option<std::net::IpAddr>,
+) -> Result<ViewerWho, Refusal> {
+    let now = shared.config.clock.now();
+    if let Some(token) = token {
+        let claims = match &shared.config.viewers.token_secret {
+            Some(secret) => crate::auth::viewer_token::verify(secret, token, now),
+            None => Err(crate::auth::viewer_token::ViewerTokenError::NotAccepted),
+        }
+        .map_err(|e| refused(Farewell::viewer_token_refused(&e)))?;
+        return Ok(ViewerWho {
+            id: shared
+                .identity
+                .viewer_id(live, Subject::Account(&claims.viewer)),
+            known_since: None,
+            first_name: Some(claims.first_name),
+            issued: None,
+        });
+    }
+    if let Some(text) = pass {
+        if let Some(pass) = shared.identity.check_pass(text) {
+            return Ok(ViewerWho {
+                id: shared.identity.viewer_id(live, Subject::Device(&pass)),
+                known_since: Some(pass.issued_at),
+                first_name: None,
+                issued: None,
+            });
+        }
+        // Never the pass itself: a log is no place for a credential.
+        tracing::debug!(
+            bytes = text.len(),
+            "a viewer pass did not verify; issuing a new one"
+        );
+    }
+    let viewers = &shared.config.viewers;
+    let admitted = shared
+        .newcomers
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .admit(source, now);
+    if !admitted {
+        return Err(refused(Farewell::too_many_newcomers(
+            viewers.new_identities_per_minute,
+        )));
+    }
+    let (pass, text) = shared
+        .identity
+        .issue_pass(now)
+        .map_err(|_| refused(Farewell::no_viewer_id()))?;
+    Ok(ViewerWho {
+        id: shared.identity.viewer_id(live, Subject::Device(&pass)),
+        known_since: Some(pass.issued_at),
+        first_name: None,
+        issued: Some(text),
+    })
 }
 
 #[cfg(test)]

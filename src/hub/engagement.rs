@@ -289,6 +289,16 @@ impl Engagement {
         })
     }
 
+    /// When poll `poll_id` opened, if the live has it.
+    pub fn poll_opened_at(&self, poll_id: u64) -> Option<Millis> {
+        self.polls.get(&poll_id).map(|p| p.poll.opened_at)
+    }
+
+    /// When instant win `draw_id` opened, if the live has it.
+    pub fn draw_opened_at(&self, draw_id: u64) -> Option<Millis> {
+        self.draws.get(&draw_id).map(|d| d.win.opened_at)
+    }
+
     pub fn vote(
         &mut self,
         viewer: &ViewerId,

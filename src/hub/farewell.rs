@@ -189,7 +189,28 @@ impl Farewell {
         Self::new(ErrorCode::Invalid, why, CloseCode::ProtocolError)
     }
 
-    /// The hub could not derive a viewer id (its key is unusable).
+    /// The brand-signed viewer token did not verify (or this hub takes
+    /// none).
+    pub(crate) fn viewer_token_refused(
+        error: &crate::auth::viewer_token::ViewerTokenError,
+    ) -> Self {
+        Self::new(error.code(), error.to_string(), CloseCode::Unauthorized)
+    }
+
+    /// Too many new viewers from one address this minute: the client may
+    /// try again later (a reconnect with a pass it got costs nothing).
+    pub(crate) fn too_many_newcomers(per_minute: u32) -> Self {
+        Self::new(
+            ErrorCode::RateLimited,
+            format!(
+                "too many new viewers from your address ({per_minute} a minute at most); \
+                 try again in a minute"
+            ),
+            CloseCode::GoingAway,
+        )
+    }
+
+    /// The hub could not issue a viewer pass (no randomness).
     pub(crate) fn no_viewer_id() -> Self {
         Self::new(
             ErrorCode::Internal,

@@ -71,7 +71,8 @@ impl Lives {
         factory: LiveFactory,
         store: Box<dyn Store>,
     ) -> Result<(Arc<Self>, crate::store::LiveHead), StoreError> {
-        let catalogue = open_store(&factory.config)?;
+        let mut catalogue = open_store(&factory.config)?;
+        let factory = with_registered_consent_texts(factory, &mut catalogue)?;
         let lives = Arc::new(Self {
             factory,
             running: Mutex::new(Running::default()),
@@ -241,6 +242,41 @@ impl Lives {
             o.handle.shutdown().await;
             let _ = o.done.await;
         }
+    }
+}
+
+/// Registers the brand's consent texts in the store's registry before any
+/// live starts (what a viewer is shown is on record before they can agree
+/// to it), and lets every live accept the earlier texts it still holds.
+fn with_registered_consent_texts(
+    mut factory: LiveFactory,
+    catalogue: &mut SqliteStore,
+) -> Result<LiveFactory, StoreError> {
+    let mut config = (*factory.config).clone();
+    for (_, text) in config.consent.current() {
+        catalogue.register_consent_text(text)?;
+    }
+    config.consent.registered = catalogue.consent_text_hashes()?.into_iter().collect();
+    factory.config = Arc::new(config);
+    Ok(factory)
+}
+
+impl Lives {
+    /// What the page needs of a live (`GET /live/{name}`): its title, state
+    /// and times, from the store; `None` for a name that is no live of the
+    /// hub.
+    pub(crate) fn info(&self, live: &str) -> Result<Option<crate::protocol::LiveInfo>, Farewell> {
+        if check_live_name(live).is_err() {
+            return Ok(None);
+        }
+        let mut catalogue = self
+            .catalogue
+            .lock()
+            .map_err(|_| Farewell::store_unreadable())?;
+        off_the_runtime(|| catalogue.live_info(live)).map_err(|e| {
+            tracing::warn!(error = %e, live, "could not look a live up");
+            Farewell::store_unreadable()
+        })
     }
 }
 

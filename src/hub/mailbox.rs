@@ -59,6 +59,8 @@ pub(crate) struct JoinRequest {
     pub principal: Principal,
     pub contact: Contact,
     pub resume: Option<Resume>,
+    /// A viewer pass issued for this join: the welcome carries it.
+    pub pass: Option<String>,
     /// The connection's bounded send queue.
     pub outbox: mpsc::Sender<Utf8Bytes>,
     /// How the fan-out tells the connection to close (slow, banned,

@@ -8,15 +8,19 @@
 //! | [`moderation`] | a live's rules ([`crate::moderation`]) and personal data → block, hold queue or flag |
 //! | [`shield`] | Shield: the brand's emergency preset, an overlay after the live's moderation |
 //! | [`rate_limit`] | per-viewer token bucket and slow mode |
-//! | [`identity`] | pseudonymous viewer ids and assigned pseudonyms |
+//! | [`identity`] | pseudonymous viewer ids, the signed viewer pass, assigned pseudonyms |
+//! | `newcomers` | the budget of new viewer identities per source address, and that address |
 //! | [`fingerprint`] | keyed retry keys of commands (nothing stored is an unkeyed hash of what a viewer typed) |
 //! | `mailbox` | the hub's internal messages and the actor's typed handle |
 //! | `farewell` | why a connection is closed: the catalogue of farewells |
+//! | `listener` | what the hub accepts on: plain TCP or TLS (handshakes beside the accept loop), sockets tuned |
 //! | `lives` | who owns a live: the registry of the hub's lives, one actor each, started on first use; the brand-wide sweeper |
 //! | `actor` | the one owner of a live's session and store connection: batches, commits |
 //! | `fanout` | the joined connections; delivers committed events in order |
 //! | `connection` | one WebSocket: hello (routed to the live it names), then read commands / write the queue |
 //! | [`metrics`] | Prometheus counters at `/metrics` |
+//! | [`page`] | the viewer page: `/live/{name}`, its `info.json` and assets (`page/`), their security headers |
+//! | [`consent_texts`] | the consent texts the page shows (`[consent]`), registered and the only hashes a `consent` may name |
 //!
 //! Ingest path of a viewer message: `connection` (frame ≤ 64 KiB, JSON) →
 //! actor inbox → `session` (sanitise, validate, sanctions, rate, moderation,
@@ -26,15 +30,19 @@
 mod actor;
 pub mod config;
 mod connection;
+pub mod consent_texts;
 pub mod engagement;
 mod fanout;
 mod farewell;
 pub mod fingerprint;
 pub mod identity;
+mod listener;
 mod lives;
 mod mailbox;
 pub mod metrics;
 pub mod moderation;
+mod newcomers;
+pub mod page;
 pub mod rate_limit;
 pub mod session;
 pub mod shield;
@@ -45,7 +53,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 
 use axum::Router;
 use axum::routing::{any, get};
-use axum::serve::ListenerExt;
 use tokio::sync::{mpsc, watch};
 
 pub use config::{Clock, HubConfig, Limits};
@@ -119,17 +126,25 @@ pub async fn serve_with_store(
         lives: lives.clone(),
         key,
         identity,
+        newcomers: std::sync::Mutex::new(newcomers::Newcomers::new(
+            config.viewers.new_identities_per_minute,
+            config.viewers.exempt_loopback,
+        )),
         metrics: metrics.clone(),
         next_conn: AtomicU64::new(1),
         open: AtomicUsize::new(0),
         stopping: stop_rx,
         _alive: alive_tx,
     });
+    page::prepare();
     let app = Router::new()
         .route("/", any(connection::upgrade))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/draws/{file}", get(draw_record))
+        .route("/live/{name}", get(page::html))
+        .route("/live/{name}/info.json", get(page::info))
+        .route("/assets/{file}", get(page::asset))
         .with_state(shared);
 
     // Brand-wide: one sweeper for the whole hub (each live's start-up
@@ -144,16 +159,10 @@ pub async fn serve_with_store(
         let _ = stop_tx.send(true);
         stop_lives.shutdown().await;
     };
-    // Small frames must leave at once: batching is done per connection.
-    // The send buffer is capped so that what a connection can have in
-    // flight is bounded by the hub's limits, not by the kernel's autotuning.
-    let send_buffer = config.limits.send_buffer_bytes;
-    let listener = listener.tap_io(move |tcp| {
-        let _ = tcp.set_nodelay(true);
-        if let Some(bytes) = send_buffer {
-            cap_send_buffer(tcp, bytes);
-        }
-    });
+    // Plain or TLS, every accepted socket is tuned (`listener`).
+    let listener = listener::HubListener::new(listener, config.tls.as_ref(), &config.limits)?;
+    // The peer's address, for the budget of new viewer identities.
+    let app = app.into_make_service_with_connect_info::<listener::Peer>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .await;
@@ -166,20 +175,6 @@ pub async fn serve_with_store(
     let _ = tokio::time::timeout(grace, alive_rx.recv()).await;
     tracing::info!("hub stopped");
     served.map_err(HubError::Io)
-}
-
-/// Sets an accepted socket's `SO_SNDBUF`. A failure only costs the cap, so
-/// it is logged and the connection served anyway.
-fn cap_send_buffer(tcp: &tokio::net::TcpStream, bytes: usize) {
-    let sock = socket2::SockRef::from(tcp);
-    match sock.set_send_buffer_size(bytes) {
-        Ok(()) => tracing::debug!(
-            requested = bytes,
-            granted = sock.send_buffer_size().ok(),
-            "send buffer capped"
-        ),
-        Err(e) => tracing::warn!(error = %e, bytes, "could not cap a socket's send buffer"),
-    }
 }
 
 /// The hub's one retention sweeper, for all its lives.

@@ -64,6 +64,19 @@ pub struct ViewerProfile {
     pub id: ViewerId,
     pub first_name: String,
     pub pseudonym: String,
+    /// When the viewer's identity came to be (their pass was issued), on
+    /// the session clock; `None` for an identity older than any game (a
+    /// brand account). Votes and entries need an identity that existed
+    /// before the poll or instant win opened: otherwise a new pass per
+    /// vote would be a new vote.
+    pub known_since: Option<Millis>,
+}
+
+impl ViewerProfile {
+    /// Whether this identity existed when a game opened at `opened_at`.
+    fn predates(&self, opened_at: Millis) -> bool {
+        self.known_since.is_none_or(|since| since <= opened_at)
+    }
 }
 
 impl Principal {
@@ -75,7 +88,7 @@ impl Principal {
     }
 
     /// The name command outcomes are remembered under, so a retry after a
-    /// reconnect (same viewer key, same staff member) finds the first answer.
+    /// reconnect (same viewer pass or brand account, same staff member) finds the first answer.
     pub fn outcome_key(&self) -> String {
         match self {
             Principal::Viewer(v) => format!("viewer:{}", v.id),
@@ -179,6 +192,12 @@ pub enum Reply {
     LiveCreate(crate::protocol::LiveInfo),
     /// The actor lists the store's lives (`live_list`).
     LiveList,
+    /// The actor logs the viewer's request in the requests log, once per
+    /// open request of that kind (`privacy_request`), and acks.
+    PrivacyRequest {
+        kind: crate::protocol::PrivacyRequestKind,
+        viewer_id: ViewerId,
+    },
 }
 
 impl Decision {
@@ -272,6 +291,10 @@ pub struct Session {
     shield: Shield,
     /// The live's title, lifecycle state and times (`lifecycle`).
     live: crate::protocol::LiveInfo,
+    /// The hashes of the consent texts this hub offered (the brand's
+    /// `[consent]` texts, and earlier versions the registry holds): a
+    /// `consent` for one of their purposes must name one of them.
+    consent_texts: std::collections::BTreeSet<String>,
 }
 
 impl Session {
@@ -309,6 +332,7 @@ impl Session {
             hold_timeout_ms: hold::default_hold_timeout_ms(),
             shield: Shield::default(),
             live: lifecycle::on_air(),
+            consent_texts: super::consent_texts::ConsentTexts::default().accepted(),
         };
         for entry in stored.recent {
             // Shield: who posted in the restored chat has chatted before.
@@ -346,6 +370,12 @@ impl Session {
     /// Sets the brand's Shield preset (off), keeping who has chatted.
     pub fn set_shield(&mut self, preset: ShieldPreset) {
         self.shield.set_preset(preset);
+    }
+
+    /// Sets the hashes of the consent texts this hub offers
+    /// ([`super::consent_texts::ConsentTexts::accepted`]).
+    pub fn set_consent_texts(&mut self, accepted: std::collections::BTreeSet<String>) {
+        self.consent_texts = accepted;
     }
 
     /// Shield was on when the hub stopped: on again, over the settings the
@@ -607,6 +637,10 @@ impl Session {
                 viewer_id: viewer_id.clone(),
             })),
             Command::RightsRequests => Ok(Decision::reply(Reply::RightsRequests)),
+            Command::PrivacyRequest { kind } => Ok(Decision::reply(Reply::PrivacyRequest {
+                kind: *kind,
+                viewer_id: Self::viewer(who)?.id.clone(),
+            })),
             Command::LiveCreate { .. }
             | Command::LiveList
             | Command::LiveStart
@@ -768,6 +802,13 @@ impl Session {
         now: Millis,
     ) -> Result<Decision, Refusal> {
         let v = Self::viewer(who)?;
+        if let Some(opened_at) = self.games.poll_opened_at(poll_id)
+            && !v.predates(opened_at)
+        {
+            return Err(Refusal::invalid(
+                "you joined after this poll opened: only viewers who were here before it can vote",
+            ));
+        }
         let step = self.games.vote(&v.id, poll_id, option, now)?;
         Ok(self.step(step, now))
     }
@@ -776,6 +817,13 @@ impl Session {
     fn enter(&mut self, who: &Principal, draw_id: u64, now: Millis) -> Result<Decision, Refusal> {
         let v = Self::viewer(who)?;
         self.check_sanctions(&v.id, now)?;
+        if let Some(opened_at) = self.games.draw_opened_at(draw_id)
+            && !v.predates(opened_at)
+        {
+            return Err(Refusal::invalid(
+                "you joined after this instant win opened: only viewers who were here before it can enter",
+            ));
+        }
         let (first_name, pseudonym) = self.names_of(v);
         let step = self
             .games
@@ -939,6 +987,13 @@ impl Session {
         if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Refusal::invalid(
                 "text_sha256 must be the 64 hex digits of a SHA-256",
+            ));
+        }
+        // What is recorded is what the viewer saw: a text of the page's.
+        let worded_by_the_brand = !matches!(consent.purpose, ConsentPurpose::PrizeContact);
+        if worded_by_the_brand && !self.consent_texts.contains(&hash.to_ascii_lowercase()) {
+            return Err(Refusal::invalid(
+                "text_sha256 names no consent text this hub offered: reload the page to see the current text",
             ));
         }
         let contact = contact.clone().cleaned().map_err(Refusal::invalid)?;

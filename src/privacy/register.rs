@@ -156,7 +156,7 @@ pub struct NotPersonal {
     pub why: &'static str,
 }
 
-const VIEWER_ID: &str = "the viewer's pseudonymous id (keyed hash of their device key)";
+const VIEWER_ID: &str = "the viewer's pseudonymous id (keyed hash of the device id in their viewer pass, or of their brand account)";
 const CHAT_RETENTION: Retention = Retention::Period(Period::Chat, "erased on request (Art. 17)");
 /// A viewer's profile row: swept a chat period after they were last seen,
 /// once nothing else about them is kept (see `sweep_live`).
@@ -569,7 +569,7 @@ pub const REGISTER: &[Field] = &[
         table: "erasures",
         column: "viewer_id",
         holds: "an erased viewer's former pseudonymous id, resolving to no one",
-        purpose: "prove the erasure was honoured; the same device key joins as a new viewer",
+        purpose: "prove the erasure was honoured; the same viewer pass joins as a new viewer",
         basis: LegalBasis::LegalObligation,
         retention: Retention::Period(Period::Consents, ""),
         seen_by: OPERATOR,

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::rights::PrivacyRequestKind;
 use super::rules::{RuleAction, RuleType};
 use super::types::{ConsentChannel, ConsentPurpose, Contact, MessageId, ViewerId};
 
@@ -114,6 +115,10 @@ commands! {
         #[serde(default, skip_serializing_if = "Contact::is_empty")]
         contact: Contact,
     },
+    /// Ask support for a copy of one's data or its erasure: logged in the
+    /// data dir's requests log (subject: the viewer's id), then acked. An
+    /// open request of the same kind is not logged twice.
+    PrivacyRequest = "privacy_request" { kind: PrivacyRequestKind },
 
     // ── staff ───────────────────────────────────────────────────────────
     /// A staff reply bound to a message; shown with the viewer's first name.
@@ -342,6 +347,9 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             channel: ConsentChannel::Player,
             text_sha256: "00".into(),
             contact: Contact::default(),
+        },
+        Command::PrivacyRequest {
+            kind: PrivacyRequestKind::Access,
         },
         Command::Answer {
             message_id: MessageId(1),

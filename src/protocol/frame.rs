@@ -41,10 +41,17 @@ pub enum Auth {
         /// Shown beside the first name when two viewers share it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pseudonym: Option<String>,
-        /// A device secret the player keeps, so a reconnecting viewer stays
-        /// the same viewer (one vote, one entry, sanctions that stick).
+        /// The signed pass the hub issued this device (in an earlier
+        /// `welcome`), so a reconnecting viewer stays the same viewer: one
+        /// vote, one entry, sanctions that stick. Opaque to the client; one
+        /// the hub did not issue counts as none.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        key: Option<String>,
+        pass: Option<String>,
+        /// A brand-signed viewer token (a JWT, HS256) naming a logged-in
+        /// shopper's account: one account is one viewer on every device.
+        /// Wins over `pass`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
         /// Optional, opt-in contact data. Never broadcast.
         #[serde(default, skip_serializing_if = "Contact::is_empty")]
         contact: Contact,
@@ -202,6 +209,11 @@ pub struct Welcome {
     /// later moves come as `live_state` events. Absent from older hubs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_info: Option<super::LiveInfo>,
+    /// A viewer pass the hub has just issued (the viewer came without a
+    /// valid one): the client keeps it and sends it as `auth.pass` in every
+    /// later `hello`. Absent when none was issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<String>,
 }
 
 /// How many entries of each list a paged snapshot carries.

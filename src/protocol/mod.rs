@@ -64,7 +64,7 @@ pub use live::{
     LiveInfo, LiveState, MAX_LIVE_NAME_BYTES, MAX_LIVE_TITLE_GRAPHEMES, check_live_name,
 };
 pub use refusal::Refusal;
-pub use rights::{RightsRequest, ViewerExport};
+pub use rights::{PrivacyRequestKind, RightsRequest, ViewerExport};
 pub use rules::{RuleAction, RuleFiring, RuleType, RuleView};
 pub use types::*;
 

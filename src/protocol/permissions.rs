@@ -14,7 +14,12 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
     use StaffRole::{Admin, Host, Moderator, Support};
     match kind {
         CommandKind::Say => &[Viewer, Staff(Host), Staff(Moderator), Staff(Admin)],
-        CommandKind::Consent | CommandKind::Vote | CommandKind::Enter => &[Viewer],
+        // A viewer's own data-protection request: staff log theirs with
+        // `regie privacy requests --add`.
+        CommandKind::Consent
+        | CommandKind::Vote
+        | CommandKind::Enter
+        | CommandKind::PrivacyRequest => &[Viewer],
         // Slow mode paces the chat: the host running the show may need it as
         // much as the moderators keeping it clean.
         CommandKind::Pin | CommandKind::Unpin | CommandKind::SlowMode => {
@@ -104,7 +109,7 @@ mod tests {
     }
 
     #[test]
-    fn viewers_may_only_say_consent_vote_and_enter() {
+    fn viewers_may_only_say_consent_vote_enter_and_ask_for_their_data() {
         for c in one_of_each() {
             let expected = matches!(
                 c,
@@ -112,6 +117,7 @@ mod tests {
                     | Command::Consent { .. }
                     | Command::Vote { .. }
                     | Command::Enter { .. }
+                    | Command::PrivacyRequest { .. }
             );
             assert_eq!(allows(Role::Viewer, c.kind()), expected, "{}", c.name());
         }
@@ -119,9 +125,9 @@ mod tests {
 
     #[test]
     fn admin_may_do_every_staff_command() {
-        use CommandKind::{Consent, Enter, Vote};
+        use CommandKind::{Consent, Enter, PrivacyRequest, Vote};
         for &kind in CommandKind::ALL {
-            if !matches!(kind, Consent | Vote | Enter) {
+            if !matches!(kind, Consent | Vote | Enter | PrivacyRequest) {
                 assert!(allows(staff(StaffRole::Admin), kind), "{kind}");
             }
         }

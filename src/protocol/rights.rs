@@ -11,6 +11,16 @@ use serde::{Deserialize, Serialize};
 use super::types::Millis;
 pub use crate::privacy::export::ViewerExport;
 
+/// What a viewer may ask for from the page (`privacy_request`): a copy of
+/// their data (Art. 15/20) or its erasure (Art. 17). Rectification and
+/// objection go through support, who log them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyRequestKind {
+    Access,
+    Erase,
+}
+
 /// One open request of the data dir's requests log (Art. 12(3)): what was
 /// asked, by whom, when it arrived and when the answer is due.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -644,6 +644,18 @@ pub trait Store: Send + 'static {
         Err(StoreError::Unsupported("keep a requests log"))
     }
 
+    /// Logs a viewer's own request in the requests log unless they have an
+    /// open one of that kind ([`requests::add_once`]); `true` when new.
+    fn add_privacy_request(
+        &mut self,
+        kind: requests::RequestKind,
+        subject: &str,
+        received_at: Millis,
+    ) -> Result<bool, StoreError> {
+        let _ = (kind, subject, received_at);
+        Err(StoreError::Unsupported("keep a requests log"))
+    }
+
     /// The live's moderation rules in force (`rule_added` events, minus
     /// `rule_removed` ones), oldest first; `None` when the live never had
     /// one, so the hub starts it on the brand's defaults. A store that

@@ -152,6 +152,30 @@ pub fn add(
     get(conn, id)?.ok_or(RequestError::Unknown(id))
 }
 
+/// Logs a request unless the same subject already has an open one of the
+/// same kind; returns the request and whether it is new. A viewer who
+/// clicks "ask for a copy" twice has one request, and one deadline.
+pub fn add_once(
+    conn: &Connection,
+    kind: RequestKind,
+    subject: &str,
+    received_at: Millis,
+) -> Result<(PrivacyRequest, bool), RequestError> {
+    let open = conn
+        .query_row(
+            "SELECT id, kind, subject, received_at, due_at, extension, closed_at \
+             FROM privacy_requests WHERE kind = ?1 AND subject = ?2 AND closed_at IS NULL \
+             ORDER BY id LIMIT 1",
+            params![kind.as_str(), subject],
+            read,
+        )
+        .optional()?;
+    match open {
+        Some(request) => Ok((request, false)),
+        None => Ok((add(conn, kind, subject, received_at)?, true)),
+    }
+}
+
 fn get(conn: &Connection, id: i64) -> Result<Option<PrivacyRequest>, RequestError> {
     Ok(conn
         .query_row(

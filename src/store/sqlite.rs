@@ -836,7 +836,7 @@ fn redact(tx: &Transaction, live_id: i64, t: &Tombstone) -> Result<(), StoreErro
 /// unlinked random id (counts stay); draw entries and published records
 /// keep the pseudonymous id, which resolves to no one once the viewer row
 /// is gone; announced winners lose the name. The `erasures` row is the
-/// content-free proof, and makes the same device key join as a new viewer.
+/// content-free proof, and makes the same viewer pass join as a new viewer.
 /// Stores a staff note on a viewer.
 fn insert_note(tx: &Transaction, live_id: i64, n: &NoteWrite) -> Result<(), StoreError> {
     tx.prepare_cached(
@@ -2212,6 +2212,19 @@ impl Store for SqliteStore {
             Err(other) => Err(StoreError::Corrupt(other.to_string())),
         }
     }
+
+    fn add_privacy_request(
+        &mut self,
+        kind: super::requests::RequestKind,
+        subject: &str,
+        received_at: Millis,
+    ) -> Result<bool, StoreError> {
+        match super::requests::add_once(&self.conn, kind, subject, received_at) {
+            Ok((_, added)) => Ok(added),
+            Err(super::requests::RequestError::Store(e)) => Err(e),
+            Err(other) => Err(StoreError::Corrupt(other.to_string())),
+        }
+    }
 }
 
 // ── retention sweep ─────────────────────────────────────────────────────
@@ -2483,6 +2496,16 @@ impl SqliteStore {
             params![sha, text, crate::now_millis()],
         )?;
         Ok(sha)
+    }
+
+    /// The hashes of every text in the consent-text registry: what a
+    /// `consent` may name (see [`crate::hub::consent_texts`]).
+    pub fn consent_text_hashes(&mut self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare("SELECT sha256 FROM consent_texts ORDER BY first_seen")?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?)
     }
 
     /// One viewer's rows of a query taking `?1` = live id, `?2` = viewer id.

@@ -1,7 +1,8 @@
 //! A small WebSocket client that speaks protocol v1 to a hub, and the
 //! hello frames tests join with.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{LazyLock, Mutex};
 
 use futures_util::{SinkExt, StreamExt};
 use regie::protocol::{
@@ -28,7 +29,7 @@ pub(crate) async fn connect(url: &str) -> Ws {
     ws
 }
 
-/// A viewer's hello for `live`: no device key, no contact data.
+/// A viewer's hello for `live`: no pass, no contact data.
 pub(crate) fn viewer_hello(live: &str, first_name: &str) -> Hello {
     Hello {
         version: PROTOCOL_VERSION,
@@ -36,20 +37,66 @@ pub(crate) fn viewer_hello(live: &str, first_name: &str) -> Hello {
         auth: Auth::Viewer {
             first_name: first_name.into(),
             pseudonym: None,
-            key: None,
+            pass: None,
+            token: None,
             contact: Contact::default(),
         },
         resume: None,
     }
 }
 
-/// A viewer's hello with a device key (the same viewer on every connect).
+/// What a [`keyed_viewer_hello`] carries as its pass until [`Client::try_join`]
+/// puts the real one in: the hub takes it for no pass.
+const TEST_KEY: &str = "test-key:";
+
+/// The pass each (hub, test key) was issued by its first join; a hub is
+/// named by its data dir, or its URL.
+static PASSES: LazyLock<Mutex<HashMap<(String, String), String>>> = LazyLock::new(Mutex::default);
+
+/// A viewer's hello with a test key: the same viewer on every join through
+/// [`Client::try_join`] to one hub. The first join with `key` remembers the
+/// pass the hub issued, later joins present it. (Sent raw, it is a join
+/// without a valid pass: a new viewer every time.)
 pub(crate) fn keyed_viewer_hello(live: &str, first_name: &str, key: &str) -> Hello {
     let mut hello = viewer_hello(live, first_name);
-    if let Auth::Viewer { key: k, .. } = &mut hello.auth {
-        *k = Some(key.into());
+    if let Auth::Viewer { pass, .. } = &mut hello.auth {
+        *pass = Some(format!("{TEST_KEY}{key}"));
     }
     hello
+}
+
+/// The pass field of a hello with test key `key` (see [`keyed_viewer_hello`]).
+pub(crate) fn test_key(key: &str) -> String {
+    format!("{TEST_KEY}{key}")
+}
+
+/// The test key of `hello`, its remembered pass (at hub `scope`) put in.
+fn present_pass(scope: &str, hello: &mut Hello) -> Option<String> {
+    let Auth::Viewer {
+        pass: Some(pass), ..
+    } = &mut hello.auth
+    else {
+        return None;
+    };
+    let key = pass.strip_prefix(TEST_KEY)?.to_owned();
+    if let Some(known) = PASSES
+        .lock()
+        .expect("passes")
+        .get(&(scope.to_owned(), key.clone()))
+    {
+        pass.clone_from(known);
+    }
+    Some(key)
+}
+
+/// Remembers the pass hub `scope` issued to the test key `key`.
+fn remember_pass(scope: &str, key: Option<String>, welcome: &Welcome) {
+    if let (Some(key), Some(pass)) = (key, &welcome.pass) {
+        PASSES
+            .lock()
+            .expect("passes")
+            .insert((scope.to_owned(), key), pass.clone());
+    }
 }
 
 /// A staff member's hello for `live` with `token`.
@@ -185,7 +232,27 @@ impl Client {
     /// Connects to `url` and says `hello`; a refusal returns what the hub
     /// said before closing.
     pub(crate) async fn try_join(url: &str, hello: Hello) -> Result<Client, Closed> {
-        let mut ws = connect(url).await;
+        Self::try_join_in(url, url, hello).await
+    }
+
+    /// [`Client::try_join`], the passes of test keys remembered under
+    /// `scope` (a hub's data dir: it issued them, whatever its port).
+    pub(crate) async fn try_join_in(
+        url: &str,
+        scope: &str,
+        hello: Hello,
+    ) -> Result<Client, Closed> {
+        Self::join_on(connect(url).await, scope, hello).await
+    }
+
+    /// [`Client::try_join`] on a WebSocket the test opened (over TLS, say);
+    /// test keys' passes are remembered under the scope `"opened"`.
+    pub(crate) async fn try_join_on(ws: Ws, hello: Hello) -> Result<Client, Closed> {
+        Self::join_on(ws, "opened", hello).await
+    }
+
+    async fn join_on(mut ws: Ws, scope: &str, mut hello: Hello) -> Result<Client, Closed> {
+        let test_key = present_pass(scope, &mut hello);
         send_json(&mut ws, &ClientFrame::Hello(hello)).await;
         let mut reload = None;
         loop {
@@ -203,6 +270,7 @@ impl Client {
                             }
                         }
                     }
+                    remember_pass(scope, test_key, &welcome);
                     return Ok(Client {
                         ws,
                         welcome: *welcome,
@@ -400,6 +468,7 @@ fn answers(frame: &ServerFrame, id: &str) -> bool {
         | ServerFrame::StaffLog { id: a, .. }
         | ServerFrame::ShieldReview { id: a, .. }
         | ServerFrame::Lives { id: a, .. }
+        | ServerFrame::RightsRequests { id: a, .. }
         | ServerFrame::Error(ErrorFrame { id: Some(a), .. }) => a.0 == id,
         _ => false,
     }

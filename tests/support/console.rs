@@ -102,6 +102,7 @@ fn staff_welcome(
         viewers_online,
         counts: None,
         live_info: None,
+        pass: None,
     }))
 }
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use regie::auth::SigningKey;
 use regie::hub::{Clock, HubConfig, HubError, Limits, serve, serve_with_store};
-use regie::protocol::{Auth, Hello, Millis, StaffRole};
+use regie::protocol::{Hello, Millis, StaffRole};
 use regie::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -257,6 +257,9 @@ impl TestHub {
         // the test about them sets its own interval, [`as_shipped`] puts
         // the hub's back.
         config.limits.viewers_online_interval = Duration::from_secs(3600);
+        // Every test viewer is a new identity from loopback; the test of
+        // the budget turns this off.
+        config.viewers.exempt_loopback = true;
         tweak(&mut config);
         // Before the hub starts, so the two never race to create it.
         let key = tokens::signing_key(data_dir);
@@ -373,13 +376,11 @@ impl TestHub {
         self.join(self.viewer_hello(first_name)).await
     }
 
-    /// A viewer with a device key (stays the same viewer on reconnect).
+    /// A viewer with a test key: the same viewer on every join with that
+    /// key (see [`client::keyed_viewer_hello`]).
     pub(crate) async fn viewer_with_key(&self, first_name: &str, key: &str) -> Client {
-        let mut hello = self.viewer_hello(first_name);
-        if let Auth::Viewer { key: k, .. } = &mut hello.auth {
-            *k = Some(key.into());
-        }
-        self.join(hello).await
+        self.join(client::keyed_viewer_hello(&self.live, first_name, key))
+            .await
     }
 
     /// A staff member that joined.
@@ -397,7 +398,8 @@ impl TestHub {
 
     /// Says `hello`; a refusal returns what the hub said before closing.
     pub(crate) async fn try_join(&self, hello: Hello) -> Result<Client, Closed> {
-        Client::try_join(&self.url, hello).await
+        let scope = self.data_dir.display().to_string();
+        Client::try_join_in(&self.url, &scope, hello).await
     }
 }
 

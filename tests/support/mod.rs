@@ -11,6 +11,7 @@
 //! | [`forensics`] | what an attacker reading the data dir finds: every stored value and the raw files, hash prefixes, UTF-16 |
 //! | [`reference`] | the independent Python reference implementation of draws and the audit chain, run when python3 is present |
 //! | [`tmux`] | a person at a terminal: the real binary in tmux on the test's own socket; a missing tmux skips, except under CI |
+//! | [`browser`] | a viewer in headless Chromium (chromedriver, a fresh profile each, phone or desktop), DOM waits, screenshots, axe-core; missing ones skip, except under CI |
 //! | [`console`] | a console with a fixed clock, frames as the hub sends them, keys, rendering, the event pump |
 //!
 //! Every wait is bounded ([`hub::TIMEOUT`] or stated); nothing sleeps to
@@ -20,6 +21,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod binary;
+pub(crate) mod browser;
 pub(crate) mod client;
 pub(crate) mod console;
 pub(crate) mod forensics;

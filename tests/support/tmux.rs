@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 /// Whether the test runs under CI: `CI` set to anything but empty, `0` or
 /// `false` (CI services set `CI=true`).
-fn under_ci() -> bool {
+pub(crate) fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
 }
 
