@@ -23,13 +23,17 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::catalogue::{ConfiguredProduct, MAX_CANNED, MAX_PRODUCTS};
 use crate::hub::config::{Limits, ViewerPolicy, default_blocked_terms};
 use crate::hub::consent_texts::{ConsentTexts, MAX_CONSENT_TEXT_CHARS};
 use crate::hub::moderation::{DefaultRule, link_policy};
 use crate::hub::page::{MAX_CLOSING_CHARS, MAX_MESSAGES_RANGE, PageConfig, check_frame_ancestor};
 use crate::hub::shield::{MAX_BAN_RECENT_MINUTES, ShieldPreset};
 use crate::moderation::{Action, LinkPolicy, Matcher, Rule, RuleSet};
-use crate::protocol::{MAX_MESSAGE_GRAPHEMES, MAX_SLOW_MODE_SECS, RuleAction, RuleType, Settings};
+use crate::protocol::{
+    CannedAnswer, MAX_MESSAGE_GRAPHEMES, MAX_SLOW_MODE_SECS, RuleAction, RuleType, Settings,
+    check_live_name,
+};
 use crate::store::RetentionPolicy;
 
 /// The longest brand name: it is printed in one status line.
@@ -68,6 +72,11 @@ pub struct BrandConfig {
     /// `[viewers]`: brand-signed viewer tokens and the budget of new
     /// identities per address.
     pub viewers: ViewerPolicy,
+    /// `[[products]]`: the products each live starts with (numbered from
+    /// 1 in file order).
+    pub products: Vec<ConfiguredProduct>,
+    /// `[[canned]]`: the canned answers every live offers its staff.
+    pub canned: Vec<CannedAnswer>,
 }
 
 /// The brand file's `[rules]`: terms and regexes per action, and the link
@@ -313,7 +322,7 @@ impl BrandConfig {
         };
         let yes_no = |b: bool| if b { "on" } else { "off" };
         format!(
-            "{brand}; live: {} graphemes, {slow}, {}/s burst {}; limits: {} connections, {} queued frames, idle {}; retention: chat {}, audit {}; {keys}; shield: slow mode {}s, {} terms, {} regexes, {links}; opt-ins: e-mail {}, SMS alerts {}",
+            "{brand}; live: {} graphemes, {slow}, {}/s burst {}; limits: {} connections, {} queued frames, idle {}; retention: chat {}, audit {}; {keys}; shield: slow mode {}s, {} terms, {} regexes, {links}; opt-ins: e-mail {}, SMS alerts {}; {} products, {} canned answers",
             s.max_message_graphemes,
             s.viewer_rate_per_sec,
             s.viewer_burst,
@@ -327,6 +336,8 @@ impl BrandConfig {
             shield.regexes.len(),
             yes_no(s.email_opt_in),
             yes_no(s.sms_alerts),
+            self.products.len(),
+            self.canned.len(),
         )
     }
 }
@@ -390,6 +401,10 @@ impl Reader {
 
     /// Sets the key at `path`; `Ok(false)` when regie has no such key.
     fn leaf(&mut self, path: &str, value: &Spanned<DeValue<'_>>) -> Result<bool, Refusal> {
+        if path == "products" || path == "canned" {
+            self.entries(path, value)?;
+            return Ok(true);
+        }
         let refuse = |why: String| (value.span(), path.to_owned(), why);
         let v = value.get_ref();
         let c = &mut self.config;
@@ -477,6 +492,121 @@ impl Reader {
             }
         }
         Ok(true)
+    }
+}
+
+impl Reader {
+    /// `[[products]]` or `[[canned]]`: a list of tables, each checked as
+    /// the hub checks `product_add` and `canned_add` ([`crate::catalogue`]),
+    /// each finding naming its entry (`products[2].link`).
+    fn entries(&mut self, path: &str, value: &Spanned<DeValue<'_>>) -> Result<(), Refusal> {
+        let Some(items) = value.get_ref().as_array() else {
+            return Err((
+                value.span(),
+                path.to_owned(),
+                format!(
+                    "expected [[{path}]] tables, found {}",
+                    value.get_ref().type_str()
+                ),
+            ));
+        };
+        let max = if path == "products" {
+            MAX_PRODUCTS
+        } else {
+            MAX_CANNED
+        };
+        if items.len() > max {
+            return Err((
+                value.span(),
+                path.to_owned(),
+                format!("{} entries; at most {max}", items.len()),
+            ));
+        }
+        for (i, item) in items.iter().enumerate() {
+            let entry = format!("{path}[{}]", i + 1);
+            let Some(table) = item.get_ref().as_table() else {
+                return Err((
+                    item.span(),
+                    entry,
+                    format!("expected a table, found {}", item.get_ref().type_str()),
+                ));
+            };
+            let mut fields: std::collections::BTreeMap<String, &Spanned<DeValue<'_>>> =
+                std::collections::BTreeMap::new();
+            let known: &[&str] = if path == "products" {
+                &["name", "price", "link", "live"]
+            } else {
+                &["title", "text"]
+            };
+            for (key, v) in table {
+                let name: &str = key.get_ref();
+                if known.contains(&name) {
+                    let field = format!("{entry}.{name}");
+                    text(v.get_ref()).map_err(|why| (v.span(), field, why))?;
+                    fields.insert(name.to_owned(), v);
+                } else {
+                    self.warnings.push((key.span(), format!("{entry}.{name}")));
+                }
+            }
+            let get = |k: &str| {
+                fields
+                    .get(k)
+                    .and_then(|v| v.get_ref().as_str())
+                    .unwrap_or("")
+            };
+            // The finding's place: the field it is about, else the entry.
+            let at = |k: &str| fields.get(k).map_or_else(|| item.span(), |v| v.span());
+            if path == "products" {
+                let live = fields.get("live").map(|_| get("live").to_owned());
+                if let Some(l) = &live {
+                    check_live_name(l).map_err(|why| (at("live"), format!("{entry}.live"), why))?;
+                }
+                let id = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                let link = fields.get("link").map(|_| get("link"));
+                let product = crate::catalogue::product(id, get("name"), get("price"), link)
+                    .map_err(|why| {
+                        let key = if why.contains("link") {
+                            "link"
+                        } else if why.contains("price") {
+                            "price"
+                        } else {
+                            "name"
+                        };
+                        (at(key), format!("{entry}.{key}"), why)
+                    })?;
+                self.config
+                    .products
+                    .push(ConfiguredProduct { live, product });
+            } else {
+                let canned =
+                    crate::catalogue::canned(get("title"), get("text")).map_err(|why| {
+                        let key = if why.contains("title") {
+                            "title"
+                        } else {
+                            "text"
+                        };
+                        (at(key), format!("{entry}.{key}"), why)
+                    })?;
+                self.config.canned.push(canned);
+            }
+        }
+        let products: Vec<crate::protocol::Product> = self
+            .config
+            .products
+            .iter()
+            .map(|c| c.product.clone())
+            .collect();
+        if !crate::catalogue::fits(&products, &self.config.canned) {
+            return Err((
+                value.span(),
+                path.to_owned(),
+                format!(
+                    "[[products]] and [[canned]] together exceed {} KiB: a console's welcome carries them all",
+                    crate::catalogue::MAX_SHOWCASE_BYTES / 1024
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -16,6 +16,8 @@
 //! | [`demo`] | hub + crowd + console in one command (`regie demo`) |
 //! | [`poll`] | polls: one final vote per viewer, exact and throttled tallies |
 //! | [`instant_win`] | prize draws by commit–reveal that anyone can verify |
+//! | [`catalogue`] | a live's products and the canned answers: bounds and checks, one set for file and wire |
+//! | [`merge_tags`] | `{first_name}`, `{product}`… in canned answers: checked, expanded, never sent raw |
 //! | [`bench`] | load commands that print throughput, latency and memory (`regie bench`) |
 //! | [`staff_client`] | one staff command over WebSocket, one answer (`regie privacy erase\|rectify`) |
 //! | [`cli`] | the run layer: one file per subcommand (args, run, output, exit code) |
@@ -32,6 +34,7 @@
 pub mod auth;
 pub mod bench;
 pub mod brand;
+pub mod catalogue;
 pub mod cli;
 pub mod console;
 pub mod crowd;
@@ -39,6 +42,7 @@ pub mod demo;
 pub mod exit;
 pub mod hub;
 pub mod instant_win;
+pub mod merge_tags;
 pub mod moderation;
 pub mod poll;
 pub mod privacy;

@@ -197,5 +197,6 @@ pub(crate) fn chat_message(id: u64, author: Author, text: &str) -> ChatMessage {
         answered: false,
         reply_to: None,
         visibility: Visibility::Visible,
+        product: None,
     }
 }

@@ -153,6 +153,8 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         config.hold_timeout = timeout;
     }
     config.shield = brand.shield;
+    config.products = brand.products;
+    config.canned = brand.canned;
     config.page = brand.page;
     config.consent = brand.consent;
     config.viewers = brand.viewers;

@@ -82,6 +82,9 @@ actions! {
     HoldMark => "hold_mark", "hold queue: mark / unmark the selected message";
     ApproveMarked => "approve_marked", "hold queue: approve every marked message";
     AddNote => "note_add", "on a viewer card: add a staff-only note";
+    Canned => "canned", "in the reply line: pick a canned answer (merge tags filled in)";
+    CannedSave => "canned_save", "in the reply line: save the text as a canned answer (asks a title)";
+    Products => "products", "products: show one on the viewers' screen, add one";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
 }
@@ -316,6 +319,11 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("space", Action::HoldMark),
     ("A", Action::ApproveMarked),
     ("K", Action::AddNote),
+    // Keys of the reply line (the line editor leaves them alone); in the
+    // panes ctrl-t opens the reply line on the selection, then the picker.
+    ("ctrl-t", Action::Canned),
+    ("ctrl-s", Action::CannedSave),
+    ("w", Action::Products),
     ("?", Action::Help),
     ("q", Action::Quit),
     ("ctrl-c", Action::Quit),

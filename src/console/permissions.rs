@@ -48,6 +48,10 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Lives => CommandKind::LiveList,
         Action::LiveStart => CommandKind::LiveStart,
         Action::LiveEnd => CommandKind::LiveEnd,
+        // The picker fills the reply line: whoever may answer.
+        Action::Canned => CommandKind::Answer,
+        Action::CannedSave => CommandKind::CannedAdd,
+        Action::Products => CommandKind::NowShowing,
         Action::FocusNext
         | Action::FocusPrev
         | Action::MoveDown

@@ -33,6 +33,7 @@ mod hold;
 mod lives;
 mod rights_requests;
 mod rules;
+pub mod showcase;
 pub mod staff_log;
 
 /// How long a note stays in the status line.
@@ -310,6 +311,8 @@ pub struct Console {
     /// The live's title, lifecycle state and times (welcome, then
     /// `live_state` events); the status bar shows the state.
     pub live_info: Option<crate::protocol::LiveInfo>,
+    /// The live's products, the one showing and the canned answers.
+    pub showcase: showcase::Showcase,
     id_prefix: String,
     next_id: u64,
 }
@@ -361,6 +364,7 @@ impl Console {
             dirty: true,
             rights: Rights::default(),
             live_info: None,
+            showcase: showcase::Showcase::default(),
             id_prefix: id_prefix.to_string(),
             next_id: 0,
         }
@@ -560,6 +564,7 @@ impl Console {
         self.held_sel = None;
         self.pinned = None;
         self.games.clear();
+        self.showcase = showcase::Showcase::default();
         self.epoch = None;
         self.seq = 0;
     }
@@ -568,7 +573,8 @@ impl Console {
         // A hub that lists held messages lists them all; an older one only
         // has those among the recent chat.
         let held_listed = !snapshot.held.is_empty();
-        self.shield_preset = snapshot.shield_preset;
+        self.shield_preset = snapshot.shield_preset.clone();
+        self.showcase.load(&snapshot);
         self.feed
             .mark_shared(snapshot.shared_names.iter().map(String::as_str));
         self.sanctioned.reset(snapshot.sanctioned);
@@ -1024,6 +1030,9 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         | Event::RuleRemoved { .. }
         | Event::MessageFlagged { .. }) => rules::on_rule_event(state, at, event),
         Event::LiveState { state: next } => lives::on_live_state(state, at, next),
+        event @ (Event::ProductAdded { .. }
+        | Event::NowShowing { .. }
+        | Event::CannedAdded { .. }) => showcase::on_event(state, at, event),
         event => on_chat_event(state, at, event),
     }
     state.fix_selections(&before);
@@ -1685,6 +1694,22 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Requests => rights_requests::open_requests(state),
+        Action::Products => showcase::open_products(state),
+        // In the panes: the reply line on the selection, then the picker.
+        Action::Canned => {
+            let mut effects = on_message_action(state, Action::Reply);
+            if state.compose.is_some() {
+                effects.extend(showcase::open_picker(state));
+            }
+            effects
+        }
+        Action::CannedSave => {
+            state.note(
+                "ctrl-s works in the reply line: it saves what you typed as a canned answer",
+                false,
+            );
+            Vec::new()
+        }
         Action::Rules => rules::open_rules(state),
         Action::Lives => lives::open_lives(state),
         // Started and ended from the Lives popup, which shows the live.
@@ -2086,8 +2111,17 @@ fn selected_author(state: &mut Console) -> Option<(ViewerId, String)> {
 fn on_compose_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
     // The second send key is the keymap's (rebindable); every other key
     // is the line editor's.
-    if state.keymap.action_for(&key) == Some(Action::ReplyAnswered) {
-        return send_reply(state, true);
+    match state.keymap.action_for(&key) {
+        Some(Action::ReplyAnswered) => return send_reply(state, true),
+        Some(Action::Canned) => return showcase::open_picker(state),
+        Some(Action::CannedSave) if permissions::allows(state.role(), Action::CannedSave) => {
+            return showcase::open_save(state);
+        }
+        Some(Action::CannedSave) => {
+            state.note(not_allowed(state.role(), Action::CannedSave), true);
+            return Vec::new();
+        }
+        _ => {}
     }
     let Some(compose) = state.compose.as_mut() else {
         return Vec::new();
@@ -2141,6 +2175,18 @@ fn send_reply(state: &mut Console, mark: bool) -> Vec<Effect> {
     }
     if text.is_empty() {
         state.compose = None;
+        return Vec::new();
+    }
+    // A merge tag is never sent raw: the picker fills tags in, a typed or
+    // pasted one must go.
+    if let Some(tag) = crate::merge_tags::tags_in(&text).first() {
+        let tag = crate::console::view::text::clean_name(tag);
+        state.note(
+            format!(
+                "not sent: the reply still holds the merge tag {{{tag}}}; pick the answer with ctrl-t (it fills tags in) or edit the tag out"
+            ),
+            true,
+        );
         return Vec::new();
     }
     let count = crate::privacy::grapheme_count(&text);
@@ -2211,6 +2257,10 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
         }
         Outcome::Abort(why) => state.note(why, true),
         Outcome::SwitchLive(live) => return lives::switch(state, live),
+        Outcome::InsertReply(text) => match state.compose.as_mut() {
+            Some(compose) => compose.editor.insert(&text),
+            None => state.note("the reply line was closed: nothing inserted", true),
+        },
     }
     Vec::new()
 }
@@ -2271,6 +2321,10 @@ impl Context for Console {
 
     fn sanction_reasons(&self) -> &[String] {
         &self.sanction_reasons
+    }
+
+    fn showcase(&self) -> &showcase::Showcase {
+        &self.showcase
     }
 }
 

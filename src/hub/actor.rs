@@ -394,6 +394,12 @@ fn restore_session(
         .unwrap_or_else(|| session.live_info().clone());
     config.live.clone_into(&mut live.name);
     session.set_live_info(live);
+    // Products and canned answers: the brand file's, then the live log's.
+    session.set_showcase(
+        crate::catalogue::products_for(&config.products, &config.live),
+        config.canned.clone(),
+        store.showcase(&config.live)?,
+    );
     Ok(session)
 }
 

@@ -51,6 +51,11 @@ pub struct HubConfig {
     /// `https`/`wss` on the hub's port (`serve --tls-cert --tls-key`);
     /// `None` serves plain `http`/`ws`.
     pub tls: Option<crate::tls::ServerTls>,
+    /// The brand file's `[[products]]`: each live starts with its own and
+    /// those for every live.
+    pub products: Vec<crate::catalogue::ConfiguredProduct>,
+    /// The brand file's `[[canned]]` answers, offered in every live.
+    pub canned: Vec<crate::protocol::CannedAnswer>,
 }
 
 /// The brand file's `[viewers]`: brand-signed tokens and the budget of new
@@ -112,6 +117,8 @@ impl HubConfig {
             consent: super::consent_texts::ConsentTexts::default(),
             viewers: ViewerPolicy::default(),
             tls: None,
+            products: Vec::new(),
+            canned: Vec::new(),
         }
     }
 }

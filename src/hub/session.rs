@@ -21,6 +21,7 @@ pub use rules::MAX_RULE_EXPIRY_SECS;
 mod hold;
 mod lifecycle;
 mod notes;
+mod showcase;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -295,6 +296,8 @@ pub struct Session {
     /// `[consent]` texts, and earlier versions the registry holds): a
     /// `consent` for one of their purposes must name one of them.
     consent_texts: std::collections::BTreeSet<String>,
+    /// The live's products, now showing and canned answers (`showcase`).
+    showcase: showcase::Showcase,
 }
 
 impl Session {
@@ -333,6 +336,7 @@ impl Session {
             shield: Shield::default(),
             live: lifecycle::on_air(),
             consent_texts: super::consent_texts::ConsentTexts::default().accepted(),
+            showcase: showcase::Showcase::default(),
         };
         for entry in stored.recent {
             // Shield: who posted in the restored chat has chatted before.
@@ -457,6 +461,17 @@ impl Session {
             shared_names: Vec::new(),
             sanctioned: Vec::new(),
             shield_preset: role.is_staff().then(|| self.shield.view()),
+            products: if role.is_staff() {
+                self.showcase.products.clone()
+            } else {
+                Vec::new()
+            },
+            now_showing: self.showcase.now_showing.clone(),
+            canned: if role.is_staff() {
+                self.showcase.canned.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -689,6 +704,9 @@ impl Session {
             | Command::RuleRemove { .. }
             | Command::Rules
             | Command::RuleTest { .. } => self.rules_command(who, command, now),
+            Command::ProductAdd { .. } | Command::NowShowing { .. } | Command::CannedAdd { .. } => {
+                self.showcase_command(who, command, now)
+            }
         }
     }
 
@@ -1583,6 +1601,7 @@ impl Session {
             answered: false,
             reply_to,
             visibility,
+            product: if question { self.showing_id() } else { None },
         };
         if question {
             self.open_questions.insert(message.id);
@@ -2334,6 +2353,7 @@ mod tests {
             answered: false,
             reply_to: None,
             visibility: Visibility::Visible,
+            product: None,
         };
         w.history
             .messages
@@ -2370,6 +2390,7 @@ mod tests {
             answered: false,
             reply_to: None,
             visibility: Visibility::Visible,
+            product: None,
         };
         let stored = StoredSnapshot {
             pinned: Some(pinned.clone()),

@@ -312,6 +312,27 @@ commands! {
     /// End the live this connection joined (host, admin): its chat closes
     /// for viewers, open polls close, open instant wins are drawn.
     LiveEnd = "live_end",
+
+    // ── products and canned answers ─────────────────────────────────────
+    /// Add a product to the live (host, admin); everyone gets
+    /// `product_added`. Bounded and checked like the brand file's
+    /// `[[products]]` (a link must be http(s)).
+    ProductAdd = "product_add" {
+        name: String,
+        price: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+    },
+    /// Put a product of the live on the viewers' screen, or clear it with
+    /// no id (host, admin); everyone gets `now_showing`. Questions asked
+    /// while it shows carry its id.
+    NowShowing = "now_showing" {
+        #[serde(default)]
+        product_id: Option<u32>,
+    },
+    /// Save a canned answer (host, admin): its text's merge tags must be
+    /// known ones. Staff get `canned_added`; it survives a restart.
+    CannedAdd = "canned_add" { title: String, text: String },
 }
 
 impl Command {
@@ -469,6 +490,18 @@ pub(crate) fn one_of_each() -> Vec<Command> {
         Command::LiveList,
         Command::LiveStart,
         Command::LiveEnd,
+        Command::ProductAdd {
+            name: "Robe Lina".into(),
+            price: "49 €".into(),
+            link: Some("https://shop.example.com/lina".into()),
+        },
+        Command::NowShowing {
+            product_id: Some(1),
+        },
+        Command::CannedAdd {
+            title: "Livraison".into(),
+            text: "{first_name}, la livraison est offerte".into(),
+        },
     ]
 }
 

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::rules::{RuleType, RuleView};
 use super::types::{
-    Actor, ChatMessage, DrawView, Epoch, MessageId, Millis, PollView, Role, Seq, Tombstone,
-    ViewerId, Winner,
+    Actor, CannedAnswer, ChatMessage, DrawView, Epoch, MessageId, Millis, PollView, Product, Role,
+    Seq, Tombstone, ViewerId, Winner,
 };
 
 /// The sanction a `sanction_lifted` event ended.
@@ -244,6 +244,20 @@ pub enum Event {
     LiveState {
         state: super::LiveState,
     },
+    /// A product joined the live's list (`product_add`). Everyone gets it.
+    ProductAdded {
+        product: Product,
+    },
+    /// The product on the viewers' screen now, or none (`now_showing`).
+    /// Everyone gets it; a late joiner finds it in the snapshot.
+    NowShowing {
+        #[serde(default)]
+        product: Option<Product>,
+    },
+    /// Staff only: a canned answer was saved (`canned_add`).
+    CannedAdded {
+        canned: CannedAnswer,
+    },
 }
 
 impl Event {
@@ -279,6 +293,9 @@ impl Event {
             Event::RuleRemoved { .. } => "rule_removed",
             Event::MessageFlagged { .. } => "message_flagged",
             Event::LiveState { .. } => "live_state",
+            Event::ProductAdded { .. } => "product_added",
+            Event::NowShowing { .. } => "now_showing",
+            Event::CannedAdded { .. } => "canned_added",
         }
     }
 
@@ -314,7 +331,8 @@ impl Event {
             | Event::ViewerBanned { .. }
             | Event::RuleAdded { .. }
             | Event::RuleRemoved { .. }
-            | Event::MessageFlagged { .. } => return None,
+            | Event::MessageFlagged { .. }
+            | Event::CannedAdded { .. } => return None,
             Event::SanctionLifted {
                 viewer_id,
                 lifted,
@@ -422,7 +440,9 @@ impl Event {
             | Event::HoldNotice { .. }
             | Event::PollTally { .. }
             | Event::InstantWinEntries { .. }
-            | Event::LiveState { .. } => self.clone(),
+            | Event::LiveState { .. }
+            | Event::ProductAdded { .. }
+            | Event::NowShowing { .. } => self.clone(),
             Event::PollOpened { poll } => Event::PollOpened {
                 poll: PollView {
                     by: anonymous(&poll.by),

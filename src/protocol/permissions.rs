@@ -74,7 +74,11 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // The show's clock too: a moderator keeps the chat clean but does
         // not start or end the show.
         | CommandKind::LiveStart
-        | CommandKind::LiveEnd => &[Staff(Host), Staff(Admin)],
+        | CommandKind::LiveEnd
+        // What is on screen and what the host says about it.
+        | CommandKind::ProductAdd
+        | CommandKind::NowShowing
+        | CommandKind::CannedAdd => &[Staff(Host), Staff(Admin)],
         // Announcing a live is the brand's business.
         CommandKind::LiveCreate => &[Staff(Admin)],
     }

@@ -190,6 +190,35 @@ pub struct ChatMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyTo>,
     pub visibility: Visibility,
+    /// A question asked while a product was showing: that product's id
+    /// (consoles show its name beside the question).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<u32>,
+}
+
+/// A product of the live: from the brand file's `[[products]]`, or added
+/// live by a host (`product_add`). Shown to viewers as the "now showing"
+/// card; every field is text, sanitised, and `link` is http(s) only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    /// The brand file's products are numbered from 1 in file order; those
+    /// added live from [`crate::catalogue::FIRST_ADDED_PRODUCT_ID`] on, so a
+    /// file edited between two shows never renumbers them.
+    pub id: u32,
+    pub name: String,
+    /// As the brand writes it ("49 €", "2 for 30 €"): shown, never computed.
+    pub price: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+/// A canned answer: a title to find it by and a text with merge tags
+/// ([`crate::merge_tags`]), expanded by the console before it is sent.
+/// Staff only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannedAnswer {
+    pub title: String,
+    pub text: String,
 }
 
 /// What remains of a redacted message: who, when, why, never what.
@@ -474,6 +503,16 @@ pub struct Snapshot {
     /// can say it before applying it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shield_preset: Option<ShieldPresetView>,
+    /// Staff only: the live's products, by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<Product>,
+    /// The product on screen now (everyone: the viewers' card).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now_showing: Option<Product>,
+    /// Staff only: the canned answers (the brand file's, then those saved
+    /// live), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub canned: Vec<CannedAnswer>,
 }
 
 /// A viewer under a sanction, as a staff snapshot lists them.

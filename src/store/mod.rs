@@ -241,6 +241,14 @@ pub enum CommandOutcome {
 
 /// The current state of a live as staff see it. The hub filters it for
 /// viewers (held and hidden messages removed) and adds what only it knows.
+/// What [`Store::showcase`] reads back, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredShowcase {
+    pub added: Vec<crate::protocol::Product>,
+    pub now_showing: Option<crate::protocol::Product>,
+    pub canned: Vec<crate::protocol::CannedAnswer>,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StoredSnapshot {
     /// The pinned message; never a redacted one (redaction drops the pin).
@@ -611,6 +619,16 @@ pub trait Store: Send + 'static {
     fn slow_mode(&mut self, live: &str) -> Result<Option<u32>, StoreError> {
         let _ = live;
         Ok(None)
+    }
+
+    /// What the live's log adds to the brand file's showcase: products
+    /// added live (`product_added`), the last `now_showing`, canned
+    /// answers saved (`canned_added`). Read from the event log like
+    /// [`Store::shield_on`], so a restarted hub shows what it showed; a
+    /// store without an event log says nothing was added.
+    fn showcase(&mut self, live: &str) -> Result<StoredShowcase, StoreError> {
+        let _ = live;
+        Ok(StoredShowcase::default())
     }
 
     /// Deletes what `policy` no longer keeps at `now` ([`retention`]), then

@@ -324,6 +324,7 @@ fn read_message(row: &Row, base: usize) -> rusqlite::Result<Option<ChatMessage>>
         answered: row.get(base + 9)?,
         reply_to,
         visibility: json_at(row, base + 10)?,
+        product: None,
     }))
 }
 
@@ -640,7 +641,10 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         | Event::InstantWinOpened { .. }
         | Event::InstantWinEntries { .. }
         | Event::InstantWinDrawn { .. }
-        | Event::MessageFlagged { .. } => {}
+        | Event::MessageFlagged { .. }
+        | Event::ProductAdded { .. }
+        | Event::NowShowing { .. }
+        | Event::CannedAdded { .. } => {}
         Event::RuleAdded { rule } => insert_rule(tx, live_id, rule)?,
         Event::RuleRemoved { rule_id, .. } => remove_rule(tx, live_id, *rule_id, frame.at)?,
         Event::LiveState { state: next } => project_live_state(tx, live_id, *next, frame.at)?,
@@ -1999,6 +2003,25 @@ impl Store for SqliteStore {
             }
         }
         Ok(set)
+    }
+
+    fn showcase(&mut self, live: &str) -> Result<super::StoredShowcase, StoreError> {
+        let live_id = self.live_id(live)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT payload FROM events WHERE live_id = ?1 \
+             AND kind IN ('product_added', 'now_showing', 'canned_added') ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![live_id], |r| json_at::<Event>(r, 0))?;
+        let mut out = super::StoredShowcase::default();
+        for event in rows {
+            match event? {
+                Event::ProductAdded { product } => out.added.push(product),
+                Event::NowShowing { product } => out.now_showing = product,
+                Event::CannedAdded { canned } => out.canned.push(canned),
+                _ => {}
+            }
+        }
+        Ok(out)
     }
 
     fn erased(&mut self, live: &str, id: &ViewerId) -> Result<bool, StoreError> {

@@ -20,8 +20,11 @@
 //! | [`rules`] | the live's moderation rules: list, add, remove, and a test line |
 //! | [`shield`] | Shield: the confirmation before applying or lifting it, and the ban-recent-terms review list |
 //! | [`lives`] | the hub's lives: switch to one, start or end the current one |
+//! | [`canned_picker`] | the canned answers, fuzzy-searched, expanded into the reply line |
+//! | [`products`] | the live's products: show one on the viewers' screen, add one |
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
 
+pub mod canned_picker;
 pub mod confirm;
 pub mod export_result;
 pub mod game_forms;
@@ -30,6 +33,7 @@ pub mod help;
 pub mod lives;
 pub mod log;
 pub mod popup_box;
+pub mod products;
 pub mod prompt;
 pub mod rectify_form;
 pub mod requests;
@@ -80,6 +84,8 @@ pub trait Context {
     /// The reasons a sanction offers (the console config's
     /// `sanction_reasons`, else [`sanction::DEFAULT_SANCTION_REASONS`]).
     fn sanction_reasons(&self) -> &[String];
+    /// The live's products, the one showing and the canned answers.
+    fn showcase(&self) -> &super::state::showcase::Showcase;
 }
 
 /// Footer hints: (key, what it does), in display order.
@@ -111,6 +117,9 @@ pub enum Outcome {
     Abort(String),
     /// The popup closes and the console switches to this live.
     SwitchLive(String),
+    /// The popup closes and this text goes into the reply line, at its
+    /// cursor (a canned answer, expanded).
+    InsertReply(String),
 }
 
 /// A popup over the panes; it takes the keys while open.
@@ -143,6 +152,12 @@ pub enum Popup {
     ShieldReview(shield::ShieldReview),
     /// The hub's lives.
     Lives(lives::LivesView),
+    /// The canned answers, from the reply line.
+    CannedPicker(canned_picker::CannedPicker),
+    /// The live's products.
+    Products(products::ProductsView),
+    /// A new product's name, price and link.
+    ProductForm(products::ProductForm),
 }
 
 impl Popup {
@@ -171,6 +186,9 @@ impl Popup {
             Popup::ShieldConfirm(p) => p.on_key(key, ctx),
             Popup::ShieldReview(p) => p.on_key(key, ctx),
             Popup::Lives(p) => p.on_key(key, ctx),
+            Popup::CannedPicker(p) => p.on_key(key, ctx),
+            Popup::Products(p) => p.on_key(key, ctx),
+            Popup::ProductForm(p) => p.on_key(key, ctx),
         }
     }
 
@@ -190,6 +208,8 @@ impl Popup {
                     editor.insert(text);
                 }
             }
+            Popup::CannedPicker(p) => p.query.insert(text),
+            Popup::ProductForm(p) => p.focused_editor().insert(text),
             _ => {}
         }
     }
@@ -226,6 +246,9 @@ impl Popup {
                 None
             }
             Popup::Lives(p) => p.draw(buf, area, ctx, theme),
+            Popup::CannedPicker(p) => p.draw(buf, area, ctx, theme),
+            Popup::Products(p) => p.draw(buf, area, ctx, theme),
+            Popup::ProductForm(p) => p.draw(buf, area, theme),
         }
     }
 }

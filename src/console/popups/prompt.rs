@@ -29,6 +29,10 @@ pub enum PromptKind {
         viewer_id: ViewerId,
         name: String,
     },
+    /// The title of the canned answer `text` (the reply line's, `ctrl-s`).
+    CannedTitle {
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +92,18 @@ impl Prompt {
                         text: text.to_string(),
                     },
                     summary: format!("note on {}", clean_name(name)),
+                }
+            }
+            PromptKind::CannedTitle { text: answer } => {
+                match crate::catalogue::canned(text, answer) {
+                    Ok(canned) => Outcome::Send {
+                        summary: format!("save canned answer {}", clean_name(&canned.title)),
+                        command: Command::CannedAdd {
+                            title: canned.title,
+                            text: canned.text,
+                        },
+                    },
+                    Err(why) => Outcome::Refuse(why),
                 }
             }
         }
@@ -167,6 +183,14 @@ impl Prompt {
                     clean_name(name)
                 ),
                 "audited without its text; erased with the viewer",
+            ),
+            PromptKind::CannedTitle { text } => (
+                " Save canned answer ",
+                format!(
+                    "A title for this answer (ctrl-t finds it by title or text): {}",
+                    clean_name(text)
+                ),
+                "merge tags like {first_name} stay tags, filled in each time",
             ),
         }
     }

@@ -17,7 +17,19 @@ use crate::protocol::{ChatMessage, HoldReason, Visibility};
 /// The pinned message, as viewers see it on screen. Room is left below it
 /// for the live poll and the instant win (a later issue).
 pub(crate) fn draw_now_on_screen(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
-    let block = pane_block(Line::from(" Now on screen "), false, theme);
+    // The product on the viewers' screen rides in the title, so the pin,
+    // poll and instant win keep their rows.
+    let title = match &state.showcase.now_showing {
+        Some(p) => Line::from(vec![
+            Span::raw(" Now on screen · "),
+            Span::styled(
+                format!("▶ {} {} ", clean(&p.name), clean(&p.price)),
+                theme.style(StyleKey::MarkerPinned),
+            ),
+        ]),
+        None => Line::from(" Now on screen "),
+    };
+    let block = pane_block(title, false, theme);
     let inner = block.inner(area);
     block.render(area, buf);
     if inner.height == 0 || inner.width < 4 {
@@ -239,6 +251,7 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
                 author_style(&q.author, theme),
             ),
             Span::styled(": ", theme.style(text_style)),
+            product_tag(state, q, theme),
             Span::styled(clean(&q.text).into_owned(), theme.style(text_style)),
         ]);
         put_line(buf, inner, y, &line);
@@ -249,6 +262,19 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
             );
         }
     }
+}
+
+/// `[Robe Lina] ` before a question asked while that product showed
+/// (its id when the console does not know the product); nothing otherwise.
+pub(crate) fn product_tag(state: &Console, m: &ChatMessage, theme: &Theme) -> Span<'static> {
+    let Some(id) = m.product else {
+        return Span::raw("");
+    };
+    let name = state.showcase.product(id).map_or_else(
+        || format!("#{id}"),
+        |p| truncate(&clean(&p.name), 24).into_owned(),
+    );
+    Span::styled(format!("[{name}] "), theme.style(StyleKey::QuestionsAge))
 }
 
 pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {

@@ -1,0 +1,150 @@
+//! The console's side of products and canned answers (issue 12): what the
+//! hub said the live has (snapshot, then `product_added`, `now_showing`,
+//! `canned_added`), the values the merge tags take now, and the keys that
+//! open the canned-answer picker (`ctrl-t` in the reply line), save the
+//! reply line as a canned answer (`ctrl-s`) and open the products popup
+//! (`w`). The popups are [`crate::console::popups::canned_picker`] and
+//! [`crate::console::popups::products`].
+
+use super::{Console, Effect};
+use crate::console::popups::canned_picker::CannedPicker;
+use crate::console::popups::products::ProductsView;
+use crate::console::popups::{Popup, Prompt, PromptKind};
+use crate::console::view::text::clean_name;
+use crate::merge_tags::Values;
+use crate::protocol::{Author, CannedAnswer, Event, Millis, Product, Snapshot};
+
+/// The live's products, the one showing and the canned answers.
+#[derive(Debug, Clone, Default)]
+pub struct Showcase {
+    pub products: Vec<Product>,
+    pub now_showing: Option<Product>,
+    pub canned: Vec<CannedAnswer>,
+}
+
+impl Showcase {
+    /// The product `id` names, if this console knows it.
+    pub fn product(&self, id: u32) -> Option<&Product> {
+        self.products.iter().find(|p| p.id == id)
+    }
+
+    /// The snapshot's head replaces what the console held.
+    pub(super) fn load(&mut self, snapshot: &Snapshot) {
+        self.products.clone_from(&snapshot.products);
+        self.now_showing.clone_from(&snapshot.now_showing);
+        self.canned.clone_from(&snapshot.canned);
+    }
+}
+
+/// `product_added`, `now_showing`, `canned_added`.
+pub(super) fn on_event(state: &mut Console, at: Millis, event: Event) {
+    match event {
+        Event::ProductAdded { product } => {
+            let what = format!("added product {}", clean_name(&product.name));
+            match state
+                .showcase
+                .products
+                .iter_mut()
+                .find(|p| p.id == product.id)
+            {
+                Some(p) => *p = product,
+                None => state.showcase.products.push(product),
+            }
+            state.log_activity(at, None, what);
+        }
+        Event::NowShowing { product } => {
+            let what = product.as_ref().map_or_else(
+                || "took the product off the screen".to_owned(),
+                |p| format!("now showing {}", clean_name(&p.name)),
+            );
+            if let Some(p) = &product
+                && state.showcase.product(p.id).is_none()
+            {
+                state.showcase.products.push(p.clone());
+            }
+            state.showcase.now_showing = product;
+            state.log_activity(at, None, what);
+        }
+        Event::CannedAdded { canned } => {
+            let what = format!("saved canned answer {}", clean_name(&canned.title));
+            if !state.showcase.canned.contains(&canned) {
+                state.showcase.canned.push(canned);
+            }
+            state.log_activity(at, None, what);
+        }
+        _ => {}
+    }
+}
+
+/// What the merge tags stand for now, for the reply being typed.
+pub fn tag_values(state: &Console) -> Values {
+    let first_name =
+        state
+            .compose
+            .as_ref()
+            .map(|c| match state.find_message(c.target).map(|m| m.author) {
+                Some(Author::Viewer { first_name, .. }) => first_name,
+                _ => c.first_name.clone(),
+            });
+    let showing = state.showcase.now_showing.as_ref();
+    let some = |s: &str| Some(clean_name(s)).filter(|s| !s.trim().is_empty());
+    Values {
+        first_name: first_name.as_deref().and_then(some),
+        product: showing.and_then(|p| some(&p.name)),
+        price: showing.and_then(|p| some(&p.price)),
+        live: state.live_info.as_ref().and_then(|l| some(&l.title)),
+        host: some(&state.session.name),
+    }
+}
+
+/// `ctrl-t` in the reply line: the picker over the canned answers.
+pub(super) fn open_picker(state: &mut Console) -> Vec<Effect> {
+    if state.showcase.canned.is_empty() {
+        state.note(
+            "no canned answers yet: the brand file's [[canned]], or ctrl-s saves the reply line",
+            true,
+        );
+        return Vec::new();
+    }
+    let picker = CannedPicker::new(state.showcase.canned.clone(), tag_values(state));
+    state.popup = Some(Popup::CannedPicker(picker));
+    Vec::new()
+}
+
+/// `ctrl-s` in the reply line: asks a title, then saves the line's text
+/// (its tags unexpanded, so it fits the next viewer too).
+pub(super) fn open_save(state: &mut Console) -> Vec<Effect> {
+    let text = state
+        .compose
+        .as_ref()
+        .map(|c| c.editor.text().trim().to_owned())
+        .unwrap_or_default();
+    if text.is_empty() {
+        state.note(
+            "type the answer first: ctrl-s saves the reply line as a canned answer",
+            true,
+        );
+        return Vec::new();
+    }
+    if let Err(why) = crate::catalogue::canned("title", &text) {
+        state.note(format!("cannot save this reply: {why}"), true);
+        return Vec::new();
+    }
+    state.popup = Some(Popup::Prompt(Prompt::new(
+        PromptKind::CannedTitle { text },
+        "",
+    )));
+    Vec::new()
+}
+
+/// `w` in the panes: the products popup.
+pub(super) fn open_products(state: &mut Console) -> Vec<Effect> {
+    let selected = state
+        .showcase
+        .now_showing
+        .as_ref()
+        .and_then(|n| state.showcase.products.iter().position(|p| p.id == n.id))
+        .unwrap_or(0);
+    state.popup = Some(Popup::Products(ProductsView { selected }));
+    Vec::new()
+}
