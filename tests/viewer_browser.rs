@@ -915,3 +915,82 @@ async fn the_privacy_dialog_withdraws_a_consent_in_one_click_and_files_an_erasur
     );
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_product_card_shows_a_hostile_product_as_text_and_links_only_over_http() {
+    if !browser_is_installed() {
+        return;
+    }
+    let hub = TestHub::start().await;
+    let browser = Browser::launch(Device::Desktop).await;
+    join(&browser, &hub, "Julie").await;
+    let mut claire = hub.staff(StaffRole::Host, "Claire").await;
+    let hostile = "<img src=x onerror=window.__pwned=1> Robe & \"Lina\"";
+    let add = |name: &str, link: Option<&str>| Command::ProductAdd {
+        name: name.into(),
+        price: "49 €".into(),
+        link: link.map(Into::into),
+    };
+    claire
+        .ack(add(hostile, Some("https://shop.example.com/lina?a=1&b=2")))
+        .await
+        .expect("an event");
+    claire.ack(add("Sac Noé", None)).await.expect("an event");
+    let first = regie::catalogue::FIRST_ADDED_PRODUCT_ID;
+    claire
+        .ack(Command::NowShowing {
+            product_id: Some(first),
+        })
+        .await
+        .expect("an event");
+    let card = browser
+        .wait_for(
+            "the product card",
+            "(() => { const c = document.querySelector('section#now-showing');
+                return c && !c.hidden && c.querySelector('.name') ? {
+                  name: c.querySelector('.name').textContent,
+                  price: c.querySelector('.price').textContent,
+                  href: c.querySelector('a.link') && c.querySelector('a.link').getAttribute('href'),
+                  rel: c.querySelector('a.link') && c.querySelector('a.link').getAttribute('rel'),
+                  target: c.querySelector('a.link') && c.querySelector('a.link').getAttribute('target'),
+                  elements: c.querySelector('.name').childElementCount,
+                  imgs: c.querySelectorAll('img, script').length,
+                } : null; })()",
+        )
+        .await;
+    assert_eq!(card["name"], json!(hostile), "shown as the hub sent it");
+    assert_eq!(card["price"], json!("49 €"));
+    assert_eq!(card["elements"], json!(0), "the name made elements");
+    assert_eq!(card["imgs"], json!(0), "the name made elements");
+    assert_eq!(card["href"], json!("https://shop.example.com/lina?a=1&b=2"));
+    assert_eq!(card["rel"], json!("noopener noreferrer"));
+    assert_eq!(card["target"], json!("_blank"));
+    // A product without a link has no link; clearing hides the card.
+    claire
+        .ack(Command::NowShowing {
+            product_id: Some(first + 1),
+        })
+        .await
+        .expect("an event");
+    browser
+        .wait_for(
+            "the second product, without a link",
+            "(() => { const c = document.querySelector('section#now-showing');
+                return c.querySelector('.name') && c.querySelector('.name').textContent === 'Sac Noé'
+                  && !c.querySelector('a') ? true : null; })()",
+        )
+        .await;
+    claire
+        .ack(Command::NowShowing { product_id: None })
+        .await
+        .expect("an event");
+    browser
+        .wait_for(
+            "the card hidden",
+            "document.querySelector('section#now-showing').hidden ? true : null",
+        )
+        .await;
+    let pwned = browser.eval("return typeof window.__pwned", vec![]).await;
+    assert_eq!(pwned, json!("undefined"), "a payload ran in the page");
+    browser.close().await;
+}

@@ -1032,7 +1032,7 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         Event::LiveState { state: next } => lives::on_live_state(state, at, next),
         event @ (Event::ProductAdded { .. }
         | Event::NowShowing { .. }
-        | Event::CannedAdded { .. }) => showcase::on_event(state, at, event),
+        | Event::CannedAdded { .. }) => showcase::on_event(state, event),
         event => on_chat_event(state, at, event),
     }
     state.fix_selections(&before);

@@ -12,7 +12,7 @@ use crate::console::popups::products::ProductsView;
 use crate::console::popups::{Popup, Prompt, PromptKind};
 use crate::console::view::text::clean_name;
 use crate::merge_tags::Values;
-use crate::protocol::{Author, CannedAnswer, Event, Millis, Product, Snapshot};
+use crate::protocol::{Author, CannedAnswer, Event, Product, Snapshot};
 
 /// The live's products, the one showing and the canned answers.
 #[derive(Debug, Clone, Default)]
@@ -36,41 +36,30 @@ impl Showcase {
     }
 }
 
-/// `product_added`, `now_showing`, `canned_added`.
-pub(super) fn on_event(state: &mut Console, at: Millis, event: Event) {
+/// `product_added`, `now_showing`, `canned_added`. They name no staff
+/// member (the audit log does), so they leave the Staff activity pane
+/// alone: the card, the popups and the picker show them.
+pub(super) fn on_event(state: &mut Console, event: Event) {
+    let showcase = &mut state.showcase;
     match event {
         Event::ProductAdded { product } => {
-            let what = format!("added product {}", clean_name(&product.name));
-            match state
-                .showcase
-                .products
-                .iter_mut()
-                .find(|p| p.id == product.id)
-            {
+            match showcase.products.iter_mut().find(|p| p.id == product.id) {
                 Some(p) => *p = product,
-                None => state.showcase.products.push(product),
+                None => showcase.products.push(product),
             }
-            state.log_activity(at, None, what);
         }
         Event::NowShowing { product } => {
-            let what = product.as_ref().map_or_else(
-                || "took the product off the screen".to_owned(),
-                |p| format!("now showing {}", clean_name(&p.name)),
-            );
             if let Some(p) = &product
-                && state.showcase.product(p.id).is_none()
+                && showcase.product(p.id).is_none()
             {
-                state.showcase.products.push(p.clone());
+                showcase.products.push(p.clone());
             }
-            state.showcase.now_showing = product;
-            state.log_activity(at, None, what);
+            showcase.now_showing = product;
         }
         Event::CannedAdded { canned } => {
-            let what = format!("saved canned answer {}", clean_name(&canned.title));
-            if !state.showcase.canned.contains(&canned) {
-                state.showcase.canned.push(canned);
+            if !showcase.canned.contains(&canned) {
+                showcase.canned.push(canned);
             }
-            state.log_activity(at, None, what);
         }
         _ => {}
     }

@@ -256,6 +256,7 @@
         remember(w.snapshot.pinned);
         state.pinned = w.snapshot.pinned.id;
       }
+      state.product = w.snapshot.now_showing || null;
       showOnline(w.snapshot.viewers_online);
     } else {
       showOnline(w.viewers_online);
@@ -287,6 +288,7 @@
     state.pinned = null;
     state.poll = null;
     state.win = null;
+    state.product = null;
   }
 
   function onSnapshotPage(p) {
@@ -417,6 +419,10 @@
         return;
       case 'live_state':
         setLiveState(e.state, { state: e.state });
+        return;
+      case 'now_showing':
+        state.product = e.product || null;
+        renderProduct();
         return;
       default:
         return;
@@ -599,12 +605,42 @@
     renderNowShowing();
   }
 
+  // The product card: name, price, and a link only when it is http(s).
+  // Every value goes in as text; the link opens apart from the page.
+  function renderProduct() {
+    const box = $('#now-showing');
+    const p = state.product;
+    if (!p) {
+      box.hidden = true;
+      box.removeAttribute('data-product-id');
+      box.replaceChildren();
+      return;
+    }
+    const parts = [
+      el('span', { class: 'label', text: 'À l\u2019écran\u00a0: ' }),
+      el('span', { class: 'name', text: String(p.name || '') }),
+      el('span', { class: 'price', text: String(p.price || '') }),
+    ];
+    const link = typeof p.link === 'string' ? p.link : '';
+    if (/^https?:\/\/[^\s]+$/i.test(link)) {
+      const a = el('a', { class: 'link', text: 'Voir le produit' });
+      a.setAttribute('href', link);
+      a.setAttribute('rel', 'noopener noreferrer');
+      a.setAttribute('target', '_blank');
+      parts.push(a);
+    }
+    box.setAttribute('data-product-id', String(Number(p.id)));
+    box.replaceChildren(...parts);
+    box.hidden = false;
+  }
+
+  // What else is on screen (pin, poll, game), in one line under the card.
   function renderNowShowing() {
     const items = [];
     if (state.pinned != null && state.messages.get(state.pinned) && !state.messages.get(state.pinned).tombstone) items.push('le message épinglé');
     if (state.poll && !state.poll.closed) items.push('le sondage «\u00a0' + state.poll.poll.question + '\u00a0»');
     if (state.win && !state.win.result) items.push('le jeu «\u00a0' + state.win.draw.prize + '\u00a0»');
-    const box = $('#now-showing');
+    const box = $('#on-screen');
     box.hidden = items.length === 0;
     box.textContent = items.length ? 'À l\u2019écran\u00a0: ' + items.join(', ') : '';
   }
@@ -731,6 +767,7 @@
   }
 
   function renderAll() {
+    renderProduct();
     renderPinned();
     renderPoll();
     renderWin();
