@@ -296,3 +296,131 @@ async fn viewers_section_takes_brand_tokens_and_budgets_new_identities() {
     let exit = serve.wait(support::hub::TIMEOUT).expect("serve exits");
     assert!(exit.success(), "{exit:?}");
 }
+
+/// The brand file's `[[products]]` and `[[canned]]`: read in file order,
+/// products numbered from 1 and given to one live or to every live; a
+/// hostile entry is an error naming the file, the line and the entry.
+#[test]
+fn products_and_canned_answers_are_read_and_hostile_entries_refused() {
+    use regie::brand::BrandConfig;
+    let file = Path::new("/etc/regie/brand.toml");
+    let good = "[[products]]\nname = \"Robe Lina\"\nprice = \"49 €\"\nlink = \"https://shop.example.com/lina\"\n\
+                [[products]]\nname = \"Sac Noé\"\nprice = \"89 €\"\nlive = \"other-show\"\n\
+                [[canned]]\ntitle = \"Livraison\"\ntext = \"{first_name}, c'est offert pendant {live}\"\n";
+    let checked = BrandConfig::parse(file, good).expect("a good file");
+    assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+    let c = &checked.config;
+    let ids: Vec<(u32, Option<&str>)> = c
+        .products
+        .iter()
+        .map(|p| (p.product.id, p.live.as_deref()))
+        .collect();
+    assert_eq!(ids, [(1, None), (2, Some("other-show"))]);
+    assert_eq!(
+        c.products[0].product.link.as_deref(),
+        Some("https://shop.example.com/lina")
+    );
+    assert_eq!(regie::catalogue::products_for(&c.products, "show").len(), 1);
+    assert_eq!(
+        regie::catalogue::products_for(&c.products, "other-show").len(),
+        2
+    );
+    assert_eq!(c.canned[0].title, "Livraison");
+    assert!(
+        c.summary().contains("2 products, 1 canned answers"),
+        "{}",
+        c.summary()
+    );
+
+    let refused = |text: &str| {
+        BrandConfig::parse(file, text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"))
+            .to_string()
+    };
+    let cases = [
+        (
+            "[[canned]]\ntitle = \"Prix\"\ntext = \"{prix} seulement\"\n",
+            "canned[1].text",
+            "{prix}",
+            ":3:",
+        ),
+        (
+            "[[canned]]\ntitle = \"\"\ntext = \"x\"\n",
+            "canned[1].title",
+            "empty",
+            ":2:",
+        ),
+        (
+            "[[canned]]\ntitle = \"ok\"\ntext = \"ok\"\n[[canned]]\ntext = \"no title\"\n",
+            "canned[2].title",
+            "empty",
+            "",
+        ),
+        (
+            "[[products]]\nname = \"Robe\"\nprice = \"1 €\"\nlink = \"javascript:alert(1)\"\n",
+            "products[1].link",
+            "http(s)",
+            ":4:",
+        ),
+        (
+            "[[products]]\nname = \"Robe\"\nprice = \"1 €\"\nlink = \"ftp://x.org\"\n",
+            "products[1].link",
+            "http(s)",
+            ":4:",
+        ),
+        (
+            &format!(
+                "[[products]]\nname = \"{}\"\nprice = \"1 €\"\n",
+                "x".repeat(81)
+            ),
+            "products[1].name",
+            "at most 80",
+            ":2:",
+        ),
+        (
+            &format!(
+                "[[canned]]\ntitle = \"t\"\ntext = \"{}\"\n",
+                "x".repeat(501)
+            ),
+            "canned[1].text",
+            "at most 500",
+            ":3:",
+        ),
+        (
+            "[[products]]\nname = \"Robe\"\nprice = \"1 €\"\nlive = \"../etc\"\n",
+            "products[1].live",
+            "live name",
+            ":4:",
+        ),
+        (
+            "[[products]]\nname = \"Robe\"\nprice = 12\n",
+            "products[1].price",
+            "expected a string",
+            ":3:",
+        ),
+        ("products = \"Robe\"\n", "products", "[[products]]", ":1:"),
+    ];
+    for (text, key, why, line) in cases {
+        let e = refused(text);
+        assert!(e.contains(key) && e.contains(why), "{text:?}: {e}");
+        assert!(e.contains(&format!("brand.toml{line}")), "{text:?}: {e}");
+    }
+    // An unknown key of an entry is a warning naming it, not an error.
+    let typo = BrandConfig::parse(
+        file,
+        "[[products]]\nname = \"Robe\"\nprice = \"1 €\"\nprix = \"2 €\"\n",
+    )
+    .expect("a typo is a warning");
+    assert_eq!(typo.warnings.len(), 1);
+    assert!(typo.warnings[0].to_string().contains("products[1].prix"));
+    // Hundreds of long entries: refused, not a welcome over the frame limit.
+    let mut huge = String::new();
+    for i in 0..300 {
+        huge.push_str(&format!(
+            "[[canned]]\ntitle = \"t{i}\"\ntext = \"{}\"\n",
+            "é".repeat(400)
+        ));
+    }
+    assert!(refused(&huge).contains("KiB"));
+}

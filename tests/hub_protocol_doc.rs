@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 28] = [
+const ALL_EVENTS: [&str; 31] = [
     "message",
     "released",
     "redacted",
@@ -105,6 +105,9 @@ const ALL_EVENTS: [&str; 28] = [
     "message_flagged",
     "shield_changed",
     "live_state",
+    "product_added",
+    "now_showing",
+    "canned_added",
 ];
 
 const ALL_ERROR_CODES: [ErrorCode; 23] = [
