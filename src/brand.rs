@@ -548,46 +548,16 @@ impl Reader {
                     self.warnings.push((key.span(), format!("{entry}.{name}")));
                 }
             }
-            let get = |k: &str| {
-                fields
-                    .get(k)
-                    .and_then(|v| v.get_ref().as_str())
-                    .unwrap_or("")
+            let entry = Entry {
+                name: entry,
+                span: item.span(),
+                fields,
             };
-            // The finding's place: the field it is about, else the entry.
-            let at = |k: &str| fields.get(k).map_or_else(|| item.span(), |v| v.span());
             if path == "products" {
-                let live = fields.get("live").map(|_| get("live").to_owned());
-                if let Some(l) = &live {
-                    check_live_name(l).map_err(|why| (at("live"), format!("{entry}.live"), why))?;
-                }
                 let id = u32::try_from(i + 1).unwrap_or(u32::MAX);
-                let link = fields.get("link").map(|_| get("link"));
-                let product = crate::catalogue::product(id, get("name"), get("price"), link)
-                    .map_err(|why| {
-                        let key = if why.contains("link") {
-                            "link"
-                        } else if why.contains("price") {
-                            "price"
-                        } else {
-                            "name"
-                        };
-                        (at(key), format!("{entry}.{key}"), why)
-                    })?;
-                self.config
-                    .products
-                    .push(ConfiguredProduct { live, product });
+                self.config.products.push(entry.product(id)?);
             } else {
-                let canned =
-                    crate::catalogue::canned(get("title"), get("text")).map_err(|why| {
-                        let key = if why.contains("title") {
-                            "title"
-                        } else {
-                            "text"
-                        };
-                        (at(key), format!("{entry}.{key}"), why)
-                    })?;
-                self.config.canned.push(canned);
+                self.config.canned.push(entry.canned()?);
             }
         }
         let products: Vec<crate::protocol::Product> = self
@@ -607,6 +577,63 @@ impl Reader {
             ));
         }
         Ok(())
+    }
+}
+
+/// One `[[products]]` or `[[canned]]` table, its string fields by name.
+struct Entry<'a, 'de> {
+    /// `products[2]`, as findings name it.
+    name: String,
+    span: std::ops::Range<usize>,
+    fields: std::collections::BTreeMap<String, &'a Spanned<DeValue<'de>>>,
+}
+
+impl Entry<'_, '_> {
+    fn get(&self, key: &str) -> &str {
+        self.fields
+            .get(key)
+            .and_then(|v| v.get_ref().as_str())
+            .unwrap_or("")
+    }
+
+    /// A finding about `key`: at the field, else at the entry.
+    fn refuse(&self, key: &str, why: String) -> Refusal {
+        let at = self
+            .fields
+            .get(key)
+            .map_or_else(|| self.span.clone(), |v| v.span());
+        (at, format!("{}.{key}", self.name), why)
+    }
+
+    fn product(&self, id: u32) -> Result<ConfiguredProduct, Refusal> {
+        let live = self.fields.get("live").map(|_| self.get("live").to_owned());
+        if let Some(l) = &live {
+            check_live_name(l).map_err(|why| self.refuse("live", why))?;
+        }
+        let link = self.fields.get("link").map(|_| self.get("link"));
+        let product = crate::catalogue::product(id, self.get("name"), self.get("price"), link)
+            .map_err(|why| {
+                let key = if why.contains("link") {
+                    "link"
+                } else if why.contains("price") {
+                    "price"
+                } else {
+                    "name"
+                };
+                self.refuse(key, why)
+            })?;
+        Ok(ConfiguredProduct { live, product })
+    }
+
+    fn canned(&self) -> Result<CannedAnswer, Refusal> {
+        crate::catalogue::canned(self.get("title"), self.get("text")).map_err(|why| {
+            let key = if why.contains("title") {
+                "title"
+            } else {
+                "text"
+            };
+            self.refuse(key, why)
+        })
     }
 }
 

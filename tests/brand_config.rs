@@ -298,8 +298,7 @@ async fn viewers_section_takes_brand_tokens_and_budgets_new_identities() {
 }
 
 /// The brand file's `[[products]]` and `[[canned]]`: read in file order,
-/// products numbered from 1 and given to one live or to every live; a
-/// hostile entry is an error naming the file, the line and the entry.
+/// products numbered from 1 and given to one live or to every live.
 #[test]
 fn products_and_canned_answers_are_read_and_hostile_entries_refused() {
     use regie::brand::BrandConfig;
@@ -331,7 +330,14 @@ fn products_and_canned_answers_are_read_and_hostile_entries_refused() {
         "{}",
         c.summary()
     );
+}
 
+/// A hostile `[[products]]` or `[[canned]]` entry is an error naming the
+/// file, the line and the entry; a typo in one is a warning.
+#[test]
+fn hostile_products_and_canned_answers_are_refused_naming_the_entry() {
+    use regie::brand::BrandConfig;
+    let file = Path::new("/etc/regie/brand.toml");
     let refused = |text: &str| {
         BrandConfig::parse(file, text)
             .err()
@@ -415,12 +421,13 @@ fn products_and_canned_answers_are_read_and_hostile_entries_refused() {
     assert_eq!(typo.warnings.len(), 1);
     assert!(typo.warnings[0].to_string().contains("products[1].prix"));
     // Hundreds of long entries: refused, not a welcome over the frame limit.
-    let mut huge = String::new();
-    for i in 0..300 {
-        huge.push_str(&format!(
-            "[[canned]]\ntitle = \"t{i}\"\ntext = \"{}\"\n",
-            "é".repeat(400)
-        ));
-    }
+    let entry = format!(
+        "[[canned]]\ntitle = \"t\"\ntext = \"{}\"\n",
+        "é".repeat(400)
+    );
+    let huge = (0..300)
+        .map(|i| entry.replace("\"t\"", &format!("\"t{i}\"")))
+        .collect::<Vec<_>>()
+        .concat();
     assert!(refused(&huge).contains("KiB"));
 }

@@ -17,7 +17,8 @@ pub fn may_send(role: StaffRole, kind: CommandKind) -> bool {
 /// command (and so whether a role may see it).
 pub fn command_of(action: Action) -> Option<CommandKind> {
     Some(match action {
-        Action::Reply | Action::ReplyAnswered => CommandKind::Answer,
+        // The picker fills the reply line: whoever may answer.
+        Action::Reply | Action::ReplyAnswered | Action::Canned => CommandKind::Answer,
         Action::Pin => CommandKind::Pin,
         Action::MarkAnswered => CommandKind::MarkAnswered,
         Action::ReopenQuestion => CommandKind::ReopenQuestion,
@@ -48,8 +49,6 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Lives => CommandKind::LiveList,
         Action::LiveStart => CommandKind::LiveStart,
         Action::LiveEnd => CommandKind::LiveEnd,
-        // The picker fills the reply line: whoever may answer.
-        Action::Canned => CommandKind::Answer,
         Action::CannedSave => CommandKind::CannedAdd,
         Action::Products => CommandKind::NowShowing,
         Action::FocusNext

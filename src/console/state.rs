@@ -1694,21 +1694,8 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Requests => rights_requests::open_requests(state),
-        Action::Products => showcase::open_products(state),
-        // In the panes: the reply line on the selection, then the picker.
-        Action::Canned => {
-            let mut effects = on_message_action(state, Action::Reply);
-            if state.compose.is_some() {
-                effects.extend(showcase::open_picker(state));
-            }
-            effects
-        }
-        Action::CannedSave => {
-            state.note(
-                "ctrl-s works in the reply line: it saves what you typed as a canned answer",
-                false,
-            );
-            Vec::new()
+        Action::Products | Action::Canned | Action::CannedSave => {
+            showcase::on_action(state, action)
         }
         Action::Rules => rules::open_rules(state),
         Action::Lives => lives::open_lives(state),

@@ -125,7 +125,7 @@ impl ProductsView {
                 truncate(&clean_name(&p.name), 28),
                 truncate(&clean_name(&p.price), 12)
             );
-            let link = p.link.as_deref().map_or(String::new(), |l| clean_name(l));
+            let link = p.link.as_deref().map_or(String::new(), clean_name);
             let room = inner.saturating_sub(display_width(&head));
             let style = if i == self.selected {
                 theme.style(StyleKey::FeedSelected)

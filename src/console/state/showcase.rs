@@ -7,6 +7,7 @@
 //! [`crate::console::popups::products`].
 
 use super::{Console, Effect};
+use crate::console::keymap::Action;
 use crate::console::popups::canned_picker::CannedPicker;
 use crate::console::popups::products::ProductsView;
 use crate::console::popups::{Popup, Prompt, PromptKind};
@@ -56,10 +57,8 @@ pub(super) fn on_event(state: &mut Console, event: Event) {
             }
             showcase.now_showing = product;
         }
-        Event::CannedAdded { canned } => {
-            if !showcase.canned.contains(&canned) {
-                showcase.canned.push(canned);
-            }
+        Event::CannedAdded { canned } if !showcase.canned.contains(&canned) => {
+            showcase.canned.push(canned);
         }
         _ => {}
     }
@@ -83,6 +82,29 @@ pub fn tag_values(state: &Console) -> Values {
         price: showing.and_then(|p| some(&p.price)),
         live: state.live_info.as_ref().and_then(|l| some(&l.title)),
         host: some(&state.session.name),
+    }
+}
+
+/// The showcase's keys outside the reply line: `w` opens the products
+/// popup; `ctrl-t` opens the reply line on the selection, then the picker;
+/// `ctrl-s` says where it works.
+pub(super) fn on_action(state: &mut Console, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Products => open_products(state),
+        Action::Canned => {
+            let mut effects = super::on_message_action(state, Action::Reply);
+            if state.compose.is_some() {
+                effects.extend(open_picker(state));
+            }
+            effects
+        }
+        _ => {
+            state.note(
+                "ctrl-s works in the reply line: it saves what you typed as a canned answer",
+                false,
+            );
+            Vec::new()
+        }
     }
 }
 
@@ -127,7 +149,7 @@ pub(super) fn open_save(state: &mut Console) -> Vec<Effect> {
 }
 
 /// `w` in the panes: the products popup.
-pub(super) fn open_products(state: &mut Console) -> Vec<Effect> {
+fn open_products(state: &mut Console) -> Vec<Effect> {
     let selected = state
         .showcase
         .now_showing
