@@ -102,6 +102,21 @@ async fn now_showing_reaches_viewers_and_tags_the_questions_asked_meanwhile() {
     let seq = viewer.ack(question("Et en 40 ?")).await.expect("an event");
     assert_eq!(message_at(&mut host, seq).await.product, Some(1));
     assert_eq!(message_at(&mut viewer, seq).await.product, Some(1));
+    // A console joining later reads the open questions from the store:
+    // the tag is there too.
+    let late_staff = hub.staff(StaffRole::Host, "Sophie").await;
+    let open = &late_staff
+        .welcome
+        .snapshot
+        .as_ref()
+        .expect("a snapshot")
+        .open_questions;
+    let tagged: Vec<(&str, Option<u32>)> =
+        open.iter().map(|q| (q.text.as_str(), q.product)).collect();
+    assert_eq!(
+        tagged,
+        [("Elle existe en 38 ?", None), ("Et en 40 ?", Some(1))]
+    );
     // A plain chat line is not a question about the product.
     let seq = viewer.say("trop belle").await;
     assert_eq!(message_at(&mut host, seq).await.product, None);
@@ -150,7 +165,7 @@ async fn now_showing_reaches_viewers_and_tags_the_questions_asked_meanwhile() {
         })
         .await;
     assert_eq!(refused.code, ErrorCode::Forbidden);
-    drop((host, viewer, late, moderator));
+    drop((host, viewer, late, moderator, late_staff));
     hub.stop().await;
 }
 
@@ -214,6 +229,10 @@ async fn canned_answers_reach_staff_only_and_everything_survives_a_restart() {
     .await
     .expect("an event");
 
+    viewer
+        .ack(question("Il existe en noir ?"))
+        .await
+        .expect("an event");
     let saved = CannedAnswer {
         title: "Taille".into(),
         text: "{first_name}, la {product} taille grand".into(),
@@ -255,6 +274,8 @@ async fn canned_answers_reach_staff_only_and_everything_survives_a_restart() {
     assert_eq!(head.now_showing, Some(added.clone()));
     assert_eq!(head.canned.len(), 2);
     assert_eq!(head.canned[1], saved);
+    let asked: Vec<Option<u32>> = head.open_questions.iter().map(|q| q.product).collect();
+    assert_eq!(asked, [Some(added.id)], "the tag survives the restart");
     let viewer = hub.viewer("Inès").await;
     let vhead = viewer.welcome.snapshot.expect("a snapshot");
     assert_eq!(vhead.now_showing, Some(added));

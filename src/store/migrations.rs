@@ -331,6 +331,12 @@ const STEPS: &[&str] = &[
     ALTER TABLE lives ADD COLUMN ended_at INTEGER;
     UPDATE lives SET started_at = created_at;
     ",
+    // A question asked while a product showed keeps that product's id
+    // (issue 12, protocol::ChatMessage::product): consoles joining later
+    // still tag it. Not personal data; it goes with the message.
+    r"
+    ALTER TABLE messages ADD COLUMN product INTEGER;
+    ",
 ];
 
 /// The schema version this build writes.
