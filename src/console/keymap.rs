@@ -82,9 +82,9 @@ actions! {
     HoldMark => "hold_mark", "hold queue: mark / unmark the selected message";
     ApproveMarked => "approve_marked", "hold queue: approve every marked message";
     AddNote => "note_add", "on a viewer card: add a staff-only note";
-    Canned => "canned", "in the reply line: pick a canned answer (merge tags filled in)";
-    CannedSave => "canned_save", "in the reply line: save the text as a canned answer (asks a title)";
-    Products => "products", "products: show one on the viewers' screen, add one";
+    Canned => "canned", "pick a canned answer in the reply line (merge tags filled in)";
+    CannedSave => "canned_save", "save the reply line as a canned answer (asks a title)";
+    Products => "products", "show a product on the viewers' screen or add one (products popup)";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
 }
