@@ -24,12 +24,14 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::auth::{Claims, SigningKey, mint};
+use crate::catalogue::ConfiguredProduct;
 use crate::console::config::{Resolved, load_theme};
 use crate::console::keymap::Keymap;
 use crate::console::net::NetConfig;
 use crate::crowd::{CrowdConfig, CrowdError, CrowdReport, run_crowd};
 use crate::hub::{HubConfig, HubError};
 use crate::protocol::StaffRole;
+use crate::protocol::{CannedAnswer, Product};
 
 /// The live session the demo runs.
 pub const LIVE: &str = "demo";
@@ -214,6 +216,7 @@ impl Demo {
         // The demo's crowd is hundreds of new viewers from loopback.
         let mut config = HubConfig::new(LIVE, &dir);
         config.viewers.exempt_loopback = true;
+        (config.products, config.canned) = showcase();
         let hub = tokio::spawn(crate::hub::serve(listener, config, async move {
             let _ = hub_stopped.await;
         }));
@@ -357,6 +360,58 @@ impl Stopped {
     }
 }
 
+/// What the demo's host has to show and say: three products (none on
+/// screen yet: `w` puts one there) and canned answers to the crowd's
+/// usual questions (`ctrl-t` in the reply line), with merge tags.
+fn showcase() -> (Vec<ConfiguredProduct>, Vec<CannedAnswer>) {
+    let product = |id: u32, name: &str, price: &str, link: Option<&str>| ConfiguredProduct {
+        live: None,
+        product: Product {
+            id,
+            name: name.to_owned(),
+            price: price.to_owned(),
+            link: link.map(str::to_owned),
+        },
+    };
+    let canned = |title: &str, text: &str| CannedAnswer {
+        title: title.to_owned(),
+        text: text.to_owned(),
+    };
+    (
+        vec![
+            product(
+                1,
+                "Robe portefeuille Lina",
+                "59 €",
+                Some("https://example.com/lina"),
+            ),
+            product(
+                2,
+                "Pull col roulé Iris",
+                "45 €",
+                Some("https://example.com/iris"),
+            ),
+            product(3, "Sac cabas Noé", "89 €", None),
+        ],
+        vec![
+            canned(
+                "Livraison",
+                "{first_name}, la livraison est offerte dès 50 € pendant « {live} » !",
+            ),
+            canned(
+                "Tailles",
+                "{first_name}, la {product} existe du 34 au 46 ; elle taille normalement.",
+            ),
+            canned("Prix", "{first_name}, la {product} est à {price} ce soir."),
+            canned(
+                "Retours",
+                "{first_name}, les retours sont gratuits sous 30 jours.",
+            ),
+            canned("Merci", "Merci {first_name} ! — {host}"),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod crowd_settings_tests {
     use super::*;
@@ -372,6 +427,18 @@ mod crowd_settings_tests {
         };
         let config = crowd_config("ws://127.0.0.1:1", &options);
         assert!(config.contact);
+        let (products, canned) = showcase();
+        for p in &products {
+            let p = &p.product;
+            assert!(crate::catalogue::product(p.id, &p.name, &p.price, p.link.as_deref()).is_ok());
+        }
+        for c in &canned {
+            assert!(
+                crate::catalogue::canned(&c.title, &c.text).is_ok(),
+                "{}",
+                c.title
+            );
+        }
         assert!(config.max_reconnects > 0, "the demo crowd comes back");
     }
 

@@ -80,7 +80,12 @@ pub fn tag_values(state: &Console) -> Values {
         first_name: first_name.as_deref().and_then(some),
         product: showing.and_then(|p| some(&p.name)),
         price: showing.and_then(|p| some(&p.price)),
-        live: state.live_info.as_ref().and_then(|l| some(&l.title)),
+        // An untitled live is called by its name.
+        live: state
+            .live_info
+            .as_ref()
+            .and_then(|l| some(&l.title))
+            .or_else(|| some(&state.session.live)),
         host: some(&state.session.name),
     }
 }
