@@ -70,6 +70,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
         demo,
         attach,
         sanction_reasons,
+        notify,
         ..
     } = resolved;
     for w in &warnings {
@@ -104,6 +105,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
     state.demo = demo;
     state.attach = attach;
     state.sanction_reasons = sanction_reasons;
+    state.notify = super::notify::Notifier::new(notify);
     state.rights = super::rights::Rights::new(export_dir);
     update(&mut state, Msg::Tick(crate::now_millis()));
     let first_note = match (warnings.first(), intro) {

@@ -20,6 +20,7 @@
 //! | [`rules`] | the live's moderation rules: list, add, remove, and a test line |
 //! | [`shield`] | Shield: the confirmation before applying or lifting it, and the ban-recent-terms review list |
 //! | [`lives`] | the hub's lives: switch to one, start or end the current one |
+//! | [`history_search`] | the live's older chat searched on the hub, a page at a time |
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
 
 pub mod confirm;
@@ -27,6 +28,7 @@ pub mod export_result;
 pub mod game_forms;
 pub mod games_list;
 pub mod help;
+pub mod history_search;
 pub mod lives;
 pub mod log;
 pub mod popup_box;
@@ -111,6 +113,12 @@ pub enum Outcome {
     Abort(String),
     /// The popup closes and the console switches to this live.
     SwitchLive(String),
+    /// The history search prompt's query: the console asks the hub.
+    HistorySearch(String),
+    /// The history search popup stays open and asks for its next page.
+    HistoryMore,
+    /// The popup closes and the chat selects this message, if it holds it.
+    ShowInFeed(MessageId),
 }
 
 /// A popup over the panes; it takes the keys while open.
@@ -143,6 +151,8 @@ pub enum Popup {
     ShieldReview(shield::ShieldReview),
     /// The hub's lives.
     Lives(lives::LivesView),
+    /// The live's older chat, searched on the hub.
+    HistorySearch(history_search::HistorySearch),
 }
 
 impl Popup {
@@ -171,6 +181,7 @@ impl Popup {
             Popup::ShieldConfirm(p) => p.on_key(key, ctx),
             Popup::ShieldReview(p) => p.on_key(key, ctx),
             Popup::Lives(p) => p.on_key(key, ctx),
+            Popup::HistorySearch(p) => p.on_key(key, ctx),
         }
     }
 
@@ -226,6 +237,7 @@ impl Popup {
                 None
             }
             Popup::Lives(p) => p.draw(buf, area, ctx, theme),
+            Popup::HistorySearch(p) => p.draw(buf, area, ctx, theme),
         }
     }
 }
