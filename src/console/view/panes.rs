@@ -194,7 +194,7 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
         super::text::unread_suffix(state, Pane::Questions)
     };
     let title = Line::from(format!(
-        " Questions {} open · {order} {unread}",
+        " Questions {} open {unread}· {order} ",
         state.open_questions()
     ));
     let block = pane_block(title, focused, theme);
