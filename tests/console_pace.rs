@@ -56,7 +56,11 @@ fn pause_from_any_pane_keeps_the_selection_still_and_shows_the_position() {
     assert!(!c.scroll.follow, "paused");
     let paused_on = selected_id(&c).expect("the newest line is selected");
     flood(&mut c, SEQ, 100, 40, |i| format!("flood line {i}"));
-    assert_eq!(selected_id(&c), Some(paused_on), "the selection stayed still");
+    assert_eq!(
+        selected_id(&c),
+        Some(paused_on),
+        "the selection stayed still"
+    );
     assert!(!c.scroll.follow);
     // The position names the selected line of all held; the badge counts
     // what came since.
@@ -79,12 +83,7 @@ fn a_paused_selection_that_is_evicted_moves_to_the_oldest_line_kept() {
         name: "Claire".into(),
         live: "show".into(),
     };
-    let mut c = Console::new(
-        session,
-        regie::console::keymap::Keymap::default(),
-        100,
-        "t",
-    );
+    let mut c = Console::new(session, regie::console::keymap::Keymap::default(), 100, "t");
     feed(
         &mut c,
         [Msg::Frame(welcome(
@@ -131,14 +130,21 @@ fn panes_without_the_focus_count_what_arrived_until_focused() {
                     message: question(201, NOON + 25 * MIN, lea(), "Et en 40 ?"),
                 },
             )),
-            Msg::Frame(event(SEQ + 2, NOON + 25 * MIN, Event::Message { message: held })),
+            Msg::Frame(event(
+                SEQ + 2,
+                NOON + 25 * MIN,
+                Event::Message { message: held },
+            )),
         ],
     );
     assert_eq!(c.unread.questions, 2);
     assert_eq!(c.unread.hold, 1);
     assert_eq!(c.unread.feed, 0, "the focused pane counts nothing");
     let screen = render(&mut c, 160, 48);
-    assert!(screen.contains("Questions 5 open · 2 new · oldest first"), "{screen}");
+    assert!(
+        screen.contains("Questions 5 open · 2 new · oldest first"),
+        "{screen}"
+    );
     assert!(screen.contains("Hold queue 2 · 1 new"), "{screen}");
     snap("unread_counts", &mut c);
     // Focusing the Questions pane reads them; the chat counts from now.
@@ -147,7 +153,10 @@ fn panes_without_the_focus_count_what_arrived_until_focused() {
     flood(&mut c, SEQ + 3, 300, 3, |i| format!("line {i}"));
     assert_eq!(c.unread.feed, 3);
     assert!(render(&mut c, 160, 48).contains("Chat · 3 new"));
-    feed(&mut c, [code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Tab)]);
+    feed(
+        &mut c,
+        [code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Tab)],
+    );
     assert_eq!(c.focus, Pane::Feed);
     assert_eq!(c.unread.feed, 0);
 }
@@ -164,7 +173,11 @@ fn n_and_n_jump_between_matches_without_filtering_the_feed() {
     });
     // Nothing searched yet: the status line says how.
     feed(&mut c, [key('n')]);
-    assert!(c.note.as_ref().is_some_and(|n| n.text.contains("no search yet")));
+    assert!(
+        c.note
+            .as_ref()
+            .is_some_and(|n| n.text.contains("no search yet"))
+    );
     // A filter, then cleared: its text stays the search.
     feed(&mut c, [key('/')]);
     feed(&mut c, typed("verte"));
@@ -184,7 +197,11 @@ fn n_and_n_jump_between_matches_without_filtering_the_feed() {
     snap("search_next", &mut c);
     feed(&mut c, [key('n'), key('n')]);
     assert_eq!(selected_id(&c), Some(MessageId(103)), "no older: stays");
-    assert!(c.note.as_ref().is_some_and(|n| n.text.contains("no older line")));
+    assert!(
+        c.note
+            .as_ref()
+            .is_some_and(|n| n.text.contains("no older line"))
+    );
     feed(&mut c, [key('N')]);
     assert_eq!(selected_id(&c), Some(MessageId(113)));
     assert_eq!(c.feed.view_len(), c.feed.len(), "never filtered");
@@ -212,7 +229,12 @@ fn history_search(c: &mut Console, query: &str) -> CommandId {
 
 fn old_message(id: u64, name: &str, vid: &str, text: &str) -> ChatMessage {
     let minutes = i64::try_from(id % 1_000).unwrap_or(0);
-    message(id, NOON - 90 * MIN + minutes * MIN, viewer(vid, name, name), text)
+    message(
+        id,
+        NOON - 90 * MIN + minutes * MIN,
+        viewer(vid, name, name),
+        text,
+    )
 }
 
 #[test]
@@ -249,7 +271,10 @@ fn the_history_search_popup_pages_and_forgets_what_is_removed() {
             limit: Some(DEFAULT_HISTORY_PAGE),
         }
     );
-    assert!(feed(&mut c, [code(KeyCode::PageDown)]).is_empty(), "one page at a time");
+    assert!(
+        feed(&mut c, [code(KeyCode::PageDown)]).is_empty(),
+        "one page at a time"
+    );
     feed(
         &mut c,
         [Msg::Frame(ServerFrame::HistorySearch {
@@ -299,7 +324,10 @@ fn the_history_search_popup_pages_and_forgets_what_is_removed() {
     let left: Vec<&str> = p.results.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(left, ["Livraison en 48 h ?"]);
     let screen = render(&mut c, 160, 48);
-    assert!(!screen.contains("Belgique") && !screen.contains("gratuite"), "{screen}");
+    assert!(
+        !screen.contains("Belgique") && !screen.contains("gratuite"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -373,21 +401,34 @@ fn a_timeout_is_two_keys_with_a_preset_digit() {
 fn every_message_action_is_a_key_or_two_from_a_selected_message() {
     // (role, keys after selecting Inès's line, what is typed, the command)
     let walks: Vec<(StaffRole, Vec<Msg>, &str, fn(&Command) -> bool)> = vec![
-        (StaffRole::Host, vec![code(KeyCode::Enter), code(KeyCode::Enter)], "merci !", |c| {
-            matches!(c, Command::Answer { .. })
+        (
+            StaffRole::Host,
+            vec![code(KeyCode::Enter), code(KeyCode::Enter)],
+            "merci !",
+            |c| matches!(c, Command::Answer { .. }),
+        ),
+        (StaffRole::Host, vec![key('p')], "", |c| {
+            matches!(c, Command::Pin { .. })
         }),
-        (StaffRole::Host, vec![key('p')], "", |c| matches!(c, Command::Pin { .. })),
-        (StaffRole::Moderator, vec![key('h')], "", |c| matches!(c, Command::Hide { .. })),
+        (StaffRole::Moderator, vec![key('h')], "", |c| {
+            matches!(c, Command::Hide { .. })
+        }),
         (StaffRole::Moderator, vec![key('t'), key('4')], "", |c| {
             matches!(c, Command::Timeout { seconds: 600, .. })
         }),
         // A ban and a redaction keep their confirmation (a third key, `y`).
-        (StaffRole::Moderator, vec![key('b'), code(KeyCode::Enter), key('y')], "", |c| {
-            matches!(c, Command::Ban { .. })
-        }),
-        (StaffRole::Support, vec![key('r'), code(KeyCode::Enter), key('y')], "", |c| {
-            matches!(c, Command::Redact { .. })
-        }),
+        (
+            StaffRole::Moderator,
+            vec![key('b'), code(KeyCode::Enter), key('y')],
+            "",
+            |c| matches!(c, Command::Ban { .. }),
+        ),
+        (
+            StaffRole::Support,
+            vec![key('r'), code(KeyCode::Enter), key('y')],
+            "",
+            |c| matches!(c, Command::Redact { .. }),
+        ),
     ];
     for (role, keys, text, is_it) in walks {
         let mut c = show(role);
@@ -471,7 +512,10 @@ fn a_question_a_held_message_and_a_mention_notify_rate_limited_and_without_text(
     // A mention, later.
     feed(&mut c, [Msg::Tick(t0 + 10_000)]);
     let effects = feed(&mut c, [say(SEQ + 2, 202, t0, "merci inès b. !", false)]);
-    assert_eq!(notifications(&effects)[0].body, "a viewer named you in the chat");
+    assert_eq!(
+        notifications(&effects)[0].body,
+        "a viewer named you in the chat"
+    );
     // A held message, later.
     feed(&mut c, [Msg::Tick(t0 + 20_000)]);
     let mut held = message(203, t0, viewer("v-lea", "Léa", "lea"), "mon 06 •• 12");
@@ -481,9 +525,16 @@ fn a_question_a_held_message_and_a_mention_notify_rate_limited_and_without_text(
     };
     let effects = feed(
         &mut c,
-        [Msg::Frame(event(SEQ + 3, t0, Event::Message { message: held }))],
+        [Msg::Frame(event(
+            SEQ + 3,
+            t0,
+            Event::Message { message: held },
+        ))],
     );
-    assert_eq!(notifications(&effects)[0].body, "a message is held for review");
+    assert_eq!(
+        notifications(&effects)[0].body,
+        "a message is held for review"
+    );
     // Plain chat notifies nobody.
     feed(&mut c, [Msg::Tick(t0 + 30_000)]);
     let effects = feed(&mut c, [say(SEQ + 4, 204, t0, "bonsoir", false)]);

@@ -122,7 +122,7 @@ fn popup_is_form(c: &regie::console::state::Console) -> bool {
 fn support_rectifies_a_viewer_from_the_card_through_a_form_and_a_confirmation() {
     let mut c = with_marcs_card(StaffRole::Support);
     assert!(
-        render(&mut c, 160, 48).contains("N rectify"),
+        render(&mut c, 160, 48).contains("ctrl-n rectify"),
         "the card offers it"
     );
     let effects = feed(&mut c, [ctrl('n')]);

@@ -369,11 +369,12 @@ fn key_latency_measurement() {
                 })
                 .collect();
             times.sort_by(f64::total_cmp);
-            let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+            // The nearest-rank percentile.
+            let pct = |p: usize| times[(times.len() - 1) * p / 100];
             println!(
                 "keys: {rate} msg/s run {run}: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({samples} samples)",
-                pct(0.5),
-                pct(0.95),
+                pct(50),
+                pct(95),
                 times[times.len() - 1]
             );
         }
@@ -456,7 +457,11 @@ async fn flood_until(
                     question: false,
                 },
             });
-            if sinks[n % speakers].send(text_message(&frame)).await.is_err() {
+            if sinks[n % speakers]
+                .send(text_message(&frame))
+                .await
+                .is_err()
+            {
                 return sent;
             }
             sent += 1;

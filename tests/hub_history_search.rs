@@ -109,7 +109,11 @@ async fn redacted_erased_held_and_hidden_messages_are_never_found() {
     let hidden = message_id(&mut sam, hidden_seq).await;
 
     let (before, _) = page(&mut sam, search("zqredacted", None, 10)).await;
-    assert_eq!(texts(&before), ["bonjour zqredacted"], "found while visible");
+    assert_eq!(
+        texts(&before),
+        ["bonjour zqredacted"],
+        "found while visible"
+    );
 
     sam.ack(Command::Redact {
         message_id: redacted,
@@ -129,7 +133,10 @@ async fn redacted_erased_held_and_hidden_messages_are_never_found() {
 
     for word in ["zqredacted", "zqhidden", "zqerased"] {
         let (found, _) = page(&mut sam, search(word, None, 100)).await;
-        assert!(found.is_empty(), "{word} found after its removal: {found:?}");
+        assert!(
+            found.is_empty(),
+            "{word} found after its removal: {found:?}"
+        );
     }
     let (hello, _) = page(&mut ines, search("bonjour", None, 100)).await;
     assert_eq!(texts(&hello), ["bonjour tout le monde"]);

@@ -25,6 +25,8 @@ pub const MAX_OSC_CHARS: usize = 80;
 /// neither `bell` nor `desktop`, nothing notifies.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+// A config table of on/off switches, each its own key in the file.
+#[allow(clippy::struct_excessive_bools)]
 pub struct NotifyConfig {
     /// Ring the terminal bell (BEL).
     pub bell: bool,

@@ -186,7 +186,11 @@ impl Choice {
         let KeyCode::Char(c) = key.code else {
             return None;
         };
-        let digit = c.to_digit(10).filter(|_| plain)?;
+        let Some(digit) = c.to_digit(10).filter(|_| plain) else {
+            // Typing a duration ("soon", then cleared): digits type from now on.
+            self.typing |= plain;
+            return None;
+        };
         let (seconds, _) = usize::try_from(digit)
             .ok()
             .and_then(|d| d.checked_sub(1))
