@@ -395,12 +395,16 @@ fn a_timeout_is_two_keys_with_a_preset_digit() {
     );
 }
 
+/// One action's walk: the role, the keys after the selection, the text
+/// typed after the first key, and what the command must be.
+type Walk = (StaffRole, Vec<Msg>, &'static str, fn(&Command) -> bool);
+
 /// How many keys (typed text aside) from a selected message to the command
 /// each action sends, for a role allowed to send it.
 #[test]
 fn every_message_action_is_a_key_or_two_from_a_selected_message() {
     // (role, keys after selecting Inès's line, what is typed, the command)
-    let walks: Vec<(StaffRole, Vec<Msg>, &str, fn(&Command) -> bool)> = vec![
+    let walks: Vec<Walk> = vec![
         (
             StaffRole::Host,
             vec![code(KeyCode::Enter), code(KeyCode::Enter)],

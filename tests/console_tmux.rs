@@ -351,7 +351,11 @@ fn key_latency_measurement() {
         let flooding = {
             let stop = Arc::clone(&stop);
             let addr = hub.addr;
-            hub.block_on(async move { tokio::spawn(flood_until(addr, rate, stop)) })
+            std::thread::spawn(move || {
+                tokio::runtime::Runtime::new()
+                    .expect("a runtime for the flood")
+                    .block_on(flood_until(addr, rate, stop))
+            })
         };
         // Let the flood reach its pace before the first sample.
         tmux.wait_for("demo", "the flood", Duration::from_secs(60), |s| {
@@ -379,7 +383,7 @@ fn key_latency_measurement() {
             );
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let fed = hub.block_on(flooding).expect("the flood task");
+        let fed = flooding.join().expect("the flood thread");
         println!(
             "keys: {rate} msg/s: console CPU {:.2} s while sampling ({fed} messages sent)",
             cpu_seconds(&pid) - cpu_before

@@ -101,7 +101,14 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
         name: String::new(),
         live: net_config.live.clone(),
     };
-    let mut state = Console::new(session, keymap, scrollback, &command_id_prefix());
+    // Boxed: the console's state is large, and this future holds it
+    // across every await of the run.
+    let mut state = Box::new(Console::new(
+        session,
+        keymap,
+        scrollback,
+        &command_id_prefix(),
+    ));
     state.demo = demo;
     state.attach = attach;
     state.sanction_reasons = sanction_reasons;

@@ -11,6 +11,8 @@
 //! console shows the rest. The live's name is made safe for an OSC string
 //! (no control characters, no `;` field separator, bounded).
 
+use std::fmt::Write as _;
+
 use serde::Deserialize;
 
 use crate::protocol::Millis;
@@ -163,8 +165,9 @@ pub fn escape(n: &Notification) -> String {
     }
     if n.desktop {
         let (title, body) = (osc_safe(&n.title), osc_safe(&n.body));
-        out.push_str(&format!("\x1b]9;{title}: {body}\x07"));
-        out.push_str(&format!("\x1b]777;notify;{title};{body}\x07"));
+        // Writing to a String cannot fail.
+        let _ = write!(out, "\x1b]9;{title}: {body}\x07");
+        let _ = write!(out, "\x1b]777;notify;{title};{body}\x07");
     }
     out
 }

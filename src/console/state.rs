@@ -1657,16 +1657,8 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             navigate(state, action);
             staff_log::maybe_older(state)
         }
-        Action::Pause => {
-            pause::toggle(state);
-            Vec::new()
-        }
-        Action::SearchNext | Action::SearchPrev => {
-            search::jump(state, action == Action::SearchNext);
-            Vec::new()
-        }
-        Action::HistorySearch => {
-            search::open_prompt(state);
+        Action::Pause | Action::SearchNext | Action::SearchPrev | Action::HistorySearch => {
+            search::on_action(state, action);
             Vec::new()
         }
         Action::Filter if state.focus == Pane::Activity => {

@@ -1,5 +1,5 @@
 //! The live's older chat searched on the hub (`F`, `history_search`): the
-//! matching messages, newest first, a page at a time. `j`/`k` move, PgDn
+//! matching messages, newest first, a page at a time. `j`/`k` move, `PgDn`
 //! (or `j` on the last row) loads the next older page, Enter shows the
 //! selected message in the chat when this console still holds it, Esc
 //! closes. What the hub returns is what it still holds as visible: a

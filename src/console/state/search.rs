@@ -5,6 +5,7 @@
 
 use super::{Console, Effect, Pane, Popup};
 use crate::console::filter::Filter;
+use crate::console::keymap::Action;
 use crate::console::popups::history_search::HistorySearch;
 use crate::console::popups::{Prompt, PromptKind};
 use crate::protocol::{
@@ -31,19 +32,27 @@ pub(super) fn jump(state: &mut Console, older: bool) {
     } else {
         state.scroll.selected
     };
-    match state.feed.find(from, older, |e| filter.matches(e)) {
-        Some(pos) => {
-            state.scroll.follow = false;
-            state.scroll.selected = Some(pos);
-            if state.scroll.bottom.is_none() {
-                state.scroll.bottom = state.feed.last_view_pos();
-            }
+    if let Some(pos) = state.feed.find(from, older, |e| filter.matches(e)) {
+        state.scroll.follow = false;
+        state.scroll.selected = Some(pos);
+        if state.scroll.bottom.is_none() {
+            state.scroll.bottom = state.feed.last_view_pos();
         }
-        None => {
-            let which = if older { "older" } else { "newer" };
-            let what = crate::console::view::text::clean(filter.as_str()).into_owned();
-            state.note(format!("no {which} line matches “{what}”"), false);
-        }
+    } else {
+        let which = if older { "older" } else { "newer" };
+        let what = crate::console::view::text::clean(filter.as_str()).into_owned();
+        state.note(format!("no {which} line matches “{what}”"), false);
+    }
+}
+
+/// `z`, `n`, `N` and `F`: pause, the jumps between matches, the history
+/// search's prompt.
+pub(super) fn on_action(state: &mut Console, action: Action) {
+    match action {
+        Action::Pause => super::pause::toggle(state),
+        Action::SearchNext | Action::SearchPrev => jump(state, action == Action::SearchNext),
+        Action::HistorySearch => open_prompt(state),
+        _ => {}
     }
 }
 
