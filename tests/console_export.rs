@@ -79,7 +79,7 @@ fn carry_out(state: &mut Console, handle: &NetHandle, effects: Vec<Effect>) {
                 carry_out(state, handle, next);
             }
             Effect::SwitchLive(live) => handle.switch.send(live).expect("network task alive"),
-            Effect::Quit => {}
+            Effect::Quit | Effect::Notify(_) => {}
         }
     }
 }

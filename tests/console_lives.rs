@@ -200,7 +200,7 @@ fn carry_out(handle: &NetHandle, effects: Vec<Effect>) {
         match effect {
             Effect::Send(frame) => handle.commands.send(frame).expect("network task alive"),
             Effect::SwitchLive(live) => handle.switch.send(live).expect("network task alive"),
-            Effect::Quit | Effect::SaveExport(_) => {}
+            Effect::Quit | Effect::SaveExport(_) | Effect::Notify(_) => {}
         }
     }
 }

@@ -122,10 +122,10 @@ fn popup_is_form(c: &regie::console::state::Console) -> bool {
 fn support_rectifies_a_viewer_from_the_card_through_a_form_and_a_confirmation() {
     let mut c = with_marcs_card(StaffRole::Support);
     assert!(
-        render(&mut c, 160, 48).contains("N rectify"),
+        render(&mut c, 160, 48).contains("ctrl-n rectify"),
         "the card offers it"
     );
-    let effects = feed(&mut c, [key('N')]);
+    let effects = feed(&mut c, [ctrl('n')]);
     assert!(effects.is_empty(), "the form sends nothing yet");
     assert!(popup_is_form(&c), "the form opens, got {:?}", c.popup);
 
@@ -198,12 +198,12 @@ fn a_role_that_may_not_rectify_gets_no_rectify_key() {
     for role in [StaffRole::Host, StaffRole::Moderator] {
         let mut c = with_marcs_card(role);
         assert!(!render(&mut c, 160, 48).contains("rectify"), "{role}");
-        let effects = feed(&mut c, [key('N')]);
+        let effects = feed(&mut c, [ctrl('n')]);
         assert!(effects.is_empty(), "{role}");
         assert!(!popup_is_form(&c), "{role}");
     }
     let mut c = with_marcs_card(StaffRole::Admin);
-    feed(&mut c, [key('N')]);
+    feed(&mut c, [ctrl('n')]);
     assert!(popup_is_form(&c), "admin may");
 }
 
@@ -408,7 +408,7 @@ fn an_open_card_or_form_of_the_viewer_takes_the_correction() {
         ChatEntry::Redacted(_) => true,
     }));
 
-    feed(&mut c, [key('N')]);
+    feed(&mut c, [ctrl('n')]);
     feed(
         &mut c,
         typed("marco").into_iter().chain([code(KeyCode::Enter)]),

@@ -313,3 +313,163 @@ fn time_help_overlay(tmux: &Tmux) -> Duration {
     tmux.keys("demo", &["Escape"]);
     latency
 }
+
+/// Key to screen (issue 12), a measurement, not a test (ignored by
+/// default; it asserts no time): `regie console` in tmux at 200×50 while a
+/// real hub floods it at each rate of `KEYS_RATES` (default 1000,5000
+/// messages a second); `KEYS_RUNS` runs (default 3) of `KEYS_SAMPLES`
+/// samples (default 30), each timed from `tmux send-keys ?` until
+/// `capture-pane` shows the help overlay (polled flat out, so the figure
+/// includes one `capture-pane` round trip, about a millisecond). Prints p50
+/// and p95 per run.
+///
+/// `cargo test --release --test console_tmux -- --ignored --nocapture key_latency`
+#[test]
+#[ignore = "a measurement: about a minute of load per rate"]
+fn key_latency_measurement() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let rates: Vec<usize> = std::env::var("KEYS_RATES")
+        .unwrap_or_else(|_| "1000,5000".into())
+        .split(',')
+        .filter_map(|r| r.trim().parse().ok())
+        .collect();
+    let runs = env_count("KEYS_RUNS", 3);
+    let samples = env_count("KEYS_SAMPLES", 30);
+    for rate in rates {
+        let hub = support::hub::BlockingHub::start_with(|config| {
+            support::hub::as_shipped(config);
+            config.settings.viewer_rate_per_sec = 10_000;
+            config.settings.viewer_burst = 10_000;
+            config.blocked_terms.clear();
+        });
+        let tmux = Tmux::new("pace-keys");
+        let pid = console_in_tmux(&tmux, &hub);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flooding = {
+            let stop = Arc::clone(&stop);
+            let addr = hub.addr;
+            std::thread::spawn(move || {
+                tokio::runtime::Runtime::new()
+                    .expect("a runtime for the flood")
+                    .block_on(flood_until(addr, rate, stop))
+            })
+        };
+        // Let the flood reach its pace before the first sample.
+        tmux.wait_for("demo", "the flood", Duration::from_secs(60), |s| {
+            newest_flood_line(s) >= 2_000
+        });
+        let cpu_before = cpu_seconds(&pid);
+        for run in 1..=runs {
+            let mut times: Vec<f64> = (0..samples)
+                .map(|i| {
+                    // Spread the samples over the render tick's phase.
+                    std::thread::sleep(Duration::from_millis(7 + (i as u64 * 11) % 23));
+                    let t = key_to_screen(&tmux, "?", |s| s.contains("Help — "));
+                    key_to_screen(&tmux, "Escape", |s| !s.contains("Help — "));
+                    t
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            // The nearest-rank percentile.
+            let pct = |p: usize| times[(times.len() - 1) * p / 100];
+            println!(
+                "keys: {rate} msg/s run {run}: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({samples} samples)",
+                pct(50),
+                pct(95),
+                times[times.len() - 1]
+            );
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let fed = flooding.join().expect("the flood thread");
+        println!(
+            "keys: {rate} msg/s: console CPU {:.2} s while sampling ({fed} messages sent)",
+            cpu_seconds(&pid) - cpu_before
+        );
+        tmux.keys("demo", &["q", "y"]);
+        hub.stop();
+    }
+}
+
+/// The highest `flood N` number on the screen (0 when none).
+fn newest_flood_line(screen: &str) -> usize {
+    screen
+        .split("flood ")
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Sends `key` and polls the screen, flat out, until `shown`; the time in
+/// milliseconds.
+fn key_to_screen(tmux: &Tmux, key: &str, shown: impl Fn(&str) -> bool) -> f64 {
+    let sent = std::time::Instant::now();
+    tmux.keys("demo", &[key]);
+    let deadline = sent + Duration::from_secs(10);
+    loop {
+        if shown(&tmux.screen("demo")) {
+            return sent.elapsed().as_secs_f64() * 1e3;
+        }
+        assert!(std::time::Instant::now() < deadline, "{key} never showed");
+    }
+}
+
+/// Eight viewers say messages at `rate` a second until `stop`; returns how
+/// many were sent.
+async fn flood_until(
+    addr: SocketAddr,
+    rate: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> usize {
+    let speakers = 8;
+    let mut sinks = Vec::new();
+    for v in 0..speakers {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}"))
+            .await
+            .expect("a flood viewer connects");
+        let (mut tx, mut rx) = ws.split();
+        let first_name = ["Julie", "Marc", "Inès", "Zoé", "Léa", "Hugo", "Emma", "Tom"][v];
+        let hello = ClientFrame::Hello(keyed_viewer_hello(
+            "show",
+            first_name,
+            &format!("keys-viewer-key-{v:04}"),
+        ));
+        tx.send(text_message(&hello))
+            .await
+            .expect("a flood viewer says hello");
+        tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
+        sinks.push(tx);
+    }
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    let per_tick = (rate / 100).max(1);
+    let mut sent = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        tick.tick().await;
+        for _ in 0..per_tick {
+            let n = sent;
+            let text = format!("flood {n} {}", FLOOD_WORDS[n % FLOOD_WORDS.len()]);
+            let frame = ClientFrame::Command(CommandFrame {
+                id: CommandId(format!("k{n}")),
+                command: Say::Say {
+                    text,
+                    question: false,
+                },
+            });
+            if sinks[n % speakers]
+                .send(text_message(&frame))
+                .await
+                .is_err()
+            {
+                return sent;
+            }
+            sent += 1;
+        }
+    }
+    sent
+}

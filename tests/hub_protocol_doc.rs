@@ -202,6 +202,7 @@ fn every_frame_command_and_event_has_an_example() {
             "rules",
             "rule_test",
             "staff_log",
+            "history_search",
             "shield_review",
             "lives",
             "bye"

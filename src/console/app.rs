@@ -70,6 +70,7 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
         demo,
         attach,
         sanction_reasons,
+        notify,
         ..
     } = resolved;
     for w in &warnings {
@@ -100,10 +101,18 @@ pub async fn run(resolved: Resolved, role_hint: Option<StaffRole>, intro: Option
         name: String::new(),
         live: net_config.live.clone(),
     };
-    let mut state = Console::new(session, keymap, scrollback, &command_id_prefix());
+    // Boxed: the console's state is large, and this future holds it
+    // across every await of the run.
+    let mut state = Box::new(Console::new(
+        session,
+        keymap,
+        scrollback,
+        &command_id_prefix(),
+    ));
     state.demo = demo;
     state.attach = attach;
     state.sanction_reasons = sanction_reasons;
+    state.notify = super::notify::Notifier::new(notify);
     state.rights = super::rights::Rights::new(export_dir);
     update(&mut state, Msg::Tick(crate::now_millis()));
     let first_note = match (warnings.first(), intro) {

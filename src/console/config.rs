@@ -69,6 +69,9 @@ pub struct ConfigFile {
     /// The reasons a timeout, a ban or a lift offers (the brand's
     /// templates); typed reasons stay possible.
     pub sanction_reasons: Option<Vec<String>>,
+    /// Bell and desktop notifications (off unless `bell` or `desktop`).
+    #[serde(default)]
+    pub notify: super::notify::NotifyConfig,
     /// Key spec → action name (or "none").
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -166,6 +169,8 @@ pub struct Resolved {
     pub attach: Option<String>,
     /// The reasons a sanction offers ([`sanction_reasons`]).
     pub sanction_reasons: Vec<String>,
+    /// The config file's `[notify]` (off by default).
+    pub notify: super::notify::NotifyConfig,
 }
 
 /// The config file's `sanction_reasons`, trimmed, without blanks or
@@ -292,6 +297,7 @@ pub fn resolve(args: Overrides) -> Result<Resolved, ResolveError> {
         demo: false,
         attach: None,
         sanction_reasons: reasons,
+        notify: config.notify,
     })
 }
 

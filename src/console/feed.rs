@@ -407,6 +407,32 @@ impl Feed {
             .and_then(|k| self.view_pos(k))
     }
 
+    /// The nearest entry older (`older`) or newer than `from` that
+    /// `matches`, over the whole feed, filtered out or not; from the newest
+    /// end when `from` is `None` (then nothing is newer).
+    pub fn find(
+        &self,
+        from: Option<Pos>,
+        older: bool,
+        matches: impl Fn(&ChatEntry) -> bool,
+    ) -> Option<Pos> {
+        let len = self.entries.len();
+        let at = from.map_or(len, |p| {
+            usize::try_from(p.saturating_sub(self.first))
+                .unwrap_or(usize::MAX)
+                .min(len)
+        });
+        let hit = |i: &usize| matches(&self.entries[*i].entry);
+        let found = if older {
+            (0..at).rev().find(hit)
+        } else if from.is_none() {
+            None
+        } else {
+            (at.saturating_add(1)..len).find(hit)
+        };
+        found.map(|i| self.first + i as Pos)
+    }
+
     /// Iterates over the view's entries, oldest first.
     pub fn view_iter(&self) -> impl DoubleEndedIterator<Item = &FeedEntry> + '_ {
         let filtered = self.filter.is_some();
@@ -498,6 +524,29 @@ mod tests {
         assert_eq!(feed.view_len(), 0, "julie's lines were evicted");
         feed.set_filter(None);
         assert_eq!(feed.view_len(), 4);
+    }
+
+    #[test]
+    fn find_walks_the_whole_feed_both_ways() {
+        let mut feed = Feed::new(10);
+        for (i, text) in ["robe", "x", "robe verte", "y", "z"].iter().enumerate() {
+            feed.push(msg(i as u64 + 1, "Julie", "v1", text));
+        }
+        feed.set_filter(Some(Filter::parse("from:nobody")));
+        let robe = Filter::parse("robe");
+        let is_robe = |e: &ChatEntry| robe.matches(e);
+        let newest = feed.find(None, true, is_robe).unwrap();
+        assert_eq!(
+            feed.at(newest).unwrap().id(),
+            MessageId(3),
+            "filtered out, still found"
+        );
+        let older = feed.find(Some(newest), true, is_robe).unwrap();
+        assert_eq!(feed.at(older).unwrap().id(), MessageId(1));
+        assert_eq!(feed.find(Some(older), true, is_robe), None);
+        assert_eq!(feed.find(Some(older), false, is_robe), Some(newest));
+        assert_eq!(feed.find(Some(newest), false, is_robe), None);
+        assert_eq!(feed.find(None, false, is_robe), None);
     }
 
     #[test]

@@ -47,6 +47,10 @@ actions! {
     PageUp => "page_up", "scroll a page up";
     JumpTop => "jump_top", "jump to the oldest line";
     JumpBottom => "jump_bottom", "jump to the newest line and follow";
+    Pause => "pause", "pause / resume the chat, from any pane";
+    SearchNext => "search_next", "chat: next older line matching the filter or search";
+    SearchPrev => "search_prev", "chat: next newer line matching the filter or search";
+    HistorySearch => "history_search", "search the live's older chat on the hub";
     Reply => "reply", "reply to the selected message";
     Pin => "pin", "pin / unpin the selected message";
     MarkAnswered => "mark_answered", "mark the selected question answered";
@@ -282,6 +286,10 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("home", Action::JumpTop),
     ("G", Action::JumpBottom),
     ("end", Action::JumpBottom),
+    ("z", Action::Pause),
+    ("n", Action::SearchNext),
+    ("N", Action::SearchPrev),
+    ("F", Action::HistorySearch),
     ("enter", Action::Reply),
     ("p", Action::Pin),
     ("x", Action::MarkAnswered),
@@ -300,7 +308,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("/", Action::Filter),
     ("v", Action::ViewerCard),
     ("E", Action::Erase),
-    ("N", Action::Rectify),
+    ("ctrl-n", Action::Rectify),
     ("o", Action::SortQuestions),
     ("P", Action::Poll),
     ("C", Action::ClosePoll),
@@ -497,7 +505,7 @@ mod tests {
         let overrides = BTreeMap::from([
             ("ctrl-r".to_string(), "redact".to_string()),
             ("r".to_string(), "none".to_string()),
-            ("z".to_string(), "explode".to_string()),
+            ("Z".to_string(), "explode".to_string()),
             ("hyper-q".to_string(), "quit".to_string()),
         ]);
         let (map, warnings) = Keymap::with_overrides(&overrides);

@@ -9,6 +9,7 @@
 //! - [`feed`], [`wrap`], [`filter`]: the chat feed's scrollback, layout, filter;
 //! - [`games`]: polls and instant wins: the show's state and the launch forms;
 //! - [`sanctioned`]: the viewers under a ban or timeout, whose lines are marked;
+//! - [`notify`]: the bell and desktop notifications (question, held, mention), rate-limited;
 //! - [`activity`]: staff-activity lines and the viewers they name (relabelled on a rectification);
 //! - [`rights`]: data-protection requests: a viewer's export to a private file, the requests log;
 //! - [`keymap`], [`theme`], [`config`]: named actions, colours, the config file;
@@ -36,6 +37,7 @@ pub mod games;
 pub mod input;
 pub mod keymap;
 pub mod net;
+pub mod notify;
 pub mod permissions;
 pub mod popups;
 pub mod rights;

@@ -47,6 +47,7 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Deny => CommandKind::Deny,
         Action::AddNote => CommandKind::NoteAdd,
         Action::Lives => CommandKind::LiveList,
+        Action::HistorySearch => CommandKind::HistorySearch,
         Action::LiveStart => CommandKind::LiveStart,
         Action::LiveEnd => CommandKind::LiveEnd,
         Action::CannedSave => CommandKind::CannedAdd,
@@ -59,6 +60,9 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         | Action::PageUp
         | Action::JumpTop
         | Action::JumpBottom
+        | Action::Pause
+        | Action::SearchNext
+        | Action::SearchPrev
         | Action::Filter
         | Action::SortQuestions
         | Action::Games

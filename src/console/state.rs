@@ -31,9 +31,11 @@ use super::sanctioned::Sanctioned;
 
 mod hold;
 mod lives;
+pub mod pause;
 mod rights_requests;
 mod rules;
 pub mod showcase;
+mod search;
 pub mod staff_log;
 
 /// How long a note stays in the status line.
@@ -80,6 +82,9 @@ pub enum Effect {
     /// Reconnect to the hub with a `hello` naming this live (the Lives
     /// popup); the new live's welcome replaces what the console held.
     SwitchLive(String),
+    /// Ring the bell and/or send a desktop notification
+    /// ([`super::notify::escape`] gives the bytes).
+    Notify(super::notify::Notification),
 }
 
 /// The connection as the status bar shows it.
@@ -313,6 +318,13 @@ pub struct Console {
     pub live_info: Option<crate::protocol::LiveInfo>,
     /// The live's products, the one showing and the canned answers.
     pub showcase: showcase::Showcase,
+    /// What arrived in each pane since it last had the focus.
+    pub unread: pause::Unread,
+    /// The last search typed (`/` or `F`): `n`/`N` jump between its
+    /// matches once no filter is set.
+    pub search: Option<Filter>,
+    /// Bell and desktop notifications (the config's `[notify]`), rate-limited.
+    pub notify: super::notify::Notifier,
     id_prefix: String,
     next_id: u64,
 }
@@ -365,6 +377,9 @@ impl Console {
             rights: Rights::default(),
             live_info: None,
             showcase: showcase::Showcase::default(),
+            unread: pause::Unread::default(),
+            search: None,
+            notify: super::notify::Notifier::default(),
             id_prefix: id_prefix.to_string(),
             next_id: 0,
         }
@@ -710,6 +725,7 @@ impl Console {
 
     fn log_activity(&mut self, at: Millis, actor: Option<Actor>, what: impl Into<ActivityText>) {
         let ActivityText { what, about } = what.into();
+        self.unread.bump(Pane::Activity, self.focus);
         self.activity.push_back(ActivityEntry {
             at,
             actor,
@@ -845,7 +861,9 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
         }
         Msg::Frame(frame) => {
             state.dirty = true;
-            on_frame(state, frame)
+            let mut effects = on_frame(state, frame);
+            effects.extend(state.notify.take().map(Effect::Notify));
+            effects
         }
         Msg::Paste(text) => {
             state.dirty = true;
@@ -858,7 +876,9 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
         }
         Msg::Key(key) => {
             state.dirty = true;
-            on_key(state, key)
+            let effects = on_key(state, key);
+            state.unread.seen(state.focus);
+            effects
         }
         Msg::Resize { width, height } => {
             state.dirty = true;
@@ -926,6 +946,11 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
             entries,
             before,
         } => staff_log::on_page(state, &id, entries, before),
+        ServerFrame::HistorySearch {
+            id,
+            messages,
+            next_before,
+        } => search::on_page(state, &id, messages, next_before),
         // Shield went on; the hub lists who used the preset's terms.
         ServerFrame::ShieldReview { id, viewers, .. } => {
             if let Some(done) = state.pending.remove(&id) {
@@ -963,6 +988,8 @@ fn on_welcome(state: &mut Console, welcome: Welcome) {
         Some(snapshot) => {
             state.reset_show();
             state.apply_snapshot(snapshot);
+            // What the snapshot brought is not news.
+            state.unread = pause::Unread::default();
             state.seq = welcome.seq;
         }
         None if epoch_changed && state.epoch.is_some() => {
@@ -1069,6 +1096,8 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
                     line,
                 );
             }
+            let new = state.feed.pos_of(message.id).is_none();
+            pause::on_message(state, &message, new);
             state.feed.push(ChatEntry::Message(message));
         }
         Event::Released { message, by, .. } => {
@@ -1093,6 +1122,7 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
                 .feed
                 .update_message(message_id, |m| m.visibility = Visibility::Hidden);
             state.held.retain(|m| m.id != message_id);
+            search::forget(state, |m| m.id == message_id);
             state.log_activity(at, Some(by), what);
         }
         Event::Pinned { message_id, by } => {
@@ -1440,6 +1470,7 @@ fn on_redacted(state: &mut Console, at: Millis, tombstone: &Tombstone) {
     let id = tombstone.message_id;
     let what = state.about_message("redacted", id, "");
     state.feed.redact(tombstone);
+    search::forget(state, |m| m.id == id);
     state.questions.retain(|m| m.id != id);
     state.held.retain(|m| m.id != id);
     if let Some(p) = state.pinned.as_mut()
@@ -1496,6 +1527,7 @@ fn on_viewer_erased(
     };
     let mut erased = state.feed.erase_author(viewer, tombstone);
     let theirs = |m: &ChatMessage| m.author.viewer_id() == Some(viewer);
+    search::forget(state, theirs);
     erased.extend(state.questions.iter().filter(|m| theirs(m)).map(|m| m.id));
     erased.extend(state.held.iter().filter(|m| theirs(m)).map(|m| m.id));
     state.questions.retain(|m| !theirs(m));
@@ -1559,6 +1591,7 @@ fn shown_name(state: &Console, viewer_id: &ViewerId) -> Option<String> {
 
 fn on_error(state: &mut Console, err: &ErrorFrame) {
     if rights_requests::on_error(state, err)
+        || search::on_error(state, err)
         || rules::on_error(state, err)
         || lives::on_error(state, err)
     {
@@ -1632,6 +1665,10 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         | Action::SortQuestions => {
             navigate(state, action);
             staff_log::maybe_older(state)
+        }
+        Action::Pause | Action::SearchNext | Action::SearchPrev | Action::HistorySearch => {
+            search::on_action(state, action);
+            Vec::new()
         }
         Action::Filter if state.focus == Pane::Activity => {
             let text = state.staff_log.filter_text();
@@ -2248,11 +2285,25 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
             Some(compose) => compose.editor.insert(&text),
             None => state.note("the reply line was closed: nothing inserted", true),
         },
+        Outcome::HistorySearch(query) => return search::start(state, query),
+        Outcome::HistoryMore => {
+            return match popup {
+                Popup::HistorySearch(p) => search::more(state, p),
+                other => {
+                    state.popup = Some(other);
+                    Vec::new()
+                }
+            };
+        }
+        Outcome::ShowInFeed(id) => search::show_in_feed(state, id),
     }
     Vec::new()
 }
 
 fn apply_filter(state: &mut Console, filter: Option<Filter>) {
+    if let Some(f) = &filter {
+        search::remember(state, f.as_str());
+    }
     state.feed.set_filter(filter);
     // Keep the selection on screen if it still matches, else follow.
     match state.scroll.selected {

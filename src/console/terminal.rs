@@ -1,7 +1,9 @@
 //! The console's event loop: one `select!` over the terminal's events, the
 //! network task and a render tick. Frames from the hub are applied as they
-//! come (in batches, so keys are never starved); the screen is redrawn on
-//! the tick, and only when something changed — never once per message.
+//! come (in batches, so keys are never starved). What a key, a paste or a
+//! resize changed is drawn at once, so a host's key shows without waiting
+//! for the next tick; what the hub's frames changed is drawn on the tick,
+//! and only when something changed — never once per message.
 //!
 //! The loop is generic over the key stream and the ratatui backend, so a
 //! test drives it with scripted keys and a `TestBackend`.
@@ -76,27 +78,27 @@ where
     // quit, so the terminal is restored and `regie demo` cleans up.
     let mut hangup = Signals::listen(&[Signal::Terminate, Signal::Hangup])?;
     loop {
+        // Set by the user's own input: drawn right after its effects.
+        let mut draw_now = false;
         let effects = tokio::select! {
             biased;
             _ = hangup.recv() => return Ok(Outcome::Quit),
-            ev = keys.next() => match ev {
-                Some(Ok(TermEvent::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => {
-                    update(state, Msg::Key(key))
+            ev = keys.next() => {
+                draw_now = true;
+                match ev {
+                    Some(Ok(TermEvent::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => {
+                        update(state, Msg::Key(key))
+                    }
+                    Some(Ok(TermEvent::Paste(text))) => update(state, Msg::Paste(text)),
+                    Some(Ok(TermEvent::Resize(width, height))) => update(state, Msg::Resize { width, height }),
+                    Some(Ok(_)) => Vec::new(),
+                    Some(Err(e)) => return Err(e.into()),
+                    None => return Ok(Outcome::Quit),
                 }
-                Some(Ok(TermEvent::Paste(text))) => update(state, Msg::Paste(text)),
-                Some(Ok(TermEvent::Resize(width, height))) => update(state, Msg::Resize { width, height }),
-                Some(Ok(_)) => Vec::new(),
-                Some(Err(e)) => return Err(e.into()),
-                None => return Ok(Outcome::Quit),
             },
             _ = tick.tick() => {
                 update(state, Msg::Tick(crate::now_millis()));
-                if state.dirty {
-                    state.dirty = false;
-                    terminal
-                        .draw(|frame| view::draw(frame, state, &mut feed_view, theme))
-                        .map_err(|e| anyhow::anyhow!("drawing failed: {e}"))?;
-                }
+                draw_now = true;
                 Vec::new()
             },
             ev = net.events.recv() => {
@@ -139,7 +141,24 @@ where
                     let saved = super::rights::save(job);
                     update(state, Msg::ExportSaved(saved));
                 }
+                // Between two draws, so it never lands inside a frame.
+                Effect::Notify(n) => notify(&n),
             }
         }
+        if draw_now && state.dirty {
+            state.dirty = false;
+            terminal
+                .draw(|frame| view::draw(frame, state, &mut feed_view, theme))
+                .map_err(|e| anyhow::anyhow!("drawing failed: {e}"))?;
+        }
     }
+}
+
+/// Writes a notification's bell and OSC strings to the terminal. A failed
+/// write only loses the notification.
+fn notify(n: &super::notify::Notification) {
+    use std::io::Write;
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(super::notify::escape(n).as_bytes());
+    let _ = out.flush();
 }

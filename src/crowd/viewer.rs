@@ -415,6 +415,7 @@ impl ViewerSession {
             | ServerFrame::ViewerExport { .. }
             | ServerFrame::RightsRequests { .. }
             | ServerFrame::StaffLog { .. }
+            | ServerFrame::HistorySearch { .. }
             | ServerFrame::ShieldReview { .. }
             | ServerFrame::Lives { .. } => {}
         }

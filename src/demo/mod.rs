@@ -341,6 +341,7 @@ fn console_settings(url: &str, token: String, options: &DemoOptions, dir: &Path)
         demo: true,
         attach: None,
         sanction_reasons: crate::console::config::sanction_reasons(None, &mut Vec::new()),
+        notify: crate::console::notify::NotifyConfig::default(),
     }
 }
 

@@ -908,6 +908,7 @@ impl SessionActor {
                 None,
             ),
             Reply::StaffLog(query) => (self.staff_log(live, id, &query), None),
+            Reply::HistorySearch(query) => (self.history_search(live, id, &query), None),
             Reply::LiveCreate(info) => self.create_live(id, &info, now),
             Reply::LiveList => (self.list_lives(id), None),
             Reply::PrivacyRequest { kind, viewer_id: v } => self.privacy_request(id, kind, &v, now),
@@ -961,6 +962,31 @@ impl SessionActor {
                     Some(id.clone()),
                     ErrorCode::Internal,
                     "the hub could not read the staff log; try again",
+                ))
+            }
+        }
+    }
+
+    /// The `history_search` frame answering command `id`: a page of the
+    /// live's visible stored messages matching the query, or why not.
+    fn history_search(
+        &mut self,
+        live: &str,
+        id: &CommandId,
+        query: &crate::store::history::HistoryQuery,
+    ) -> ServerFrame {
+        match self.store.history_search(live, query) {
+            Ok(page) => ServerFrame::HistorySearch {
+                id: id.clone(),
+                messages: page.messages,
+                next_before: page.next_before,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "could not search the chat history");
+                ServerFrame::Error(ErrorFrame::new(
+                    Some(id.clone()),
+                    ErrorCode::Internal,
+                    "the hub could not search the chat history; try again",
                 ))
             }
         }

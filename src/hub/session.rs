@@ -183,6 +183,8 @@ pub enum Reply {
     RuleTest(Vec<crate::protocol::RuleFiring>),
     /// The actor reads a page of the staff log (`staff_log`).
     StaffLog(crate::store::StaffLogQuery),
+    /// The actor searches the live's stored chat (`history_search`).
+    HistorySearch(crate::store::history::HistoryQuery),
     /// Shield went on (`seq`, as an ack's) and these viewers used one of
     /// its `ban_recent_terms` lately: the sender reviews the list.
     ShieldReview {
@@ -648,6 +650,10 @@ impl Session {
             Command::ViewerCard { .. } | Command::NoteAdd { .. } | Command::StaffLog { .. } => {
                 self.viewer_card_work(who, command, history, now)
             }
+            // A read, like `staff_log`: no event, no audit record (the
+            // query is not kept anywhere).
+            Command::HistorySearch { .. } => crate::store::history::HistoryQuery::of(command)
+                .map(|q| Decision::reply(Reply::HistorySearch(q))),
             Command::ExportViewer { viewer_id } => Ok(Decision::reply(Reply::ViewerExport {
                 viewer_id: viewer_id.clone(),
             })),

@@ -14,6 +14,15 @@ pub const MAX_SLOW_MODE_SECS: u32 = 3600;
 /// The most records one `staff_log` page carries.
 pub const MAX_STAFF_LOG_PAGE: u32 = 200;
 
+/// The most messages one `history_search` page carries (and the page size
+/// when the command names none: [`DEFAULT_HISTORY_PAGE`]).
+pub const MAX_HISTORY_PAGE: u32 = 100;
+/// The page size of a `history_search` that names no `limit`.
+pub const DEFAULT_HISTORY_PAGE: u32 = 50;
+/// The longest `history_search` query, in characters: a few words, not a
+/// message (longer is refused, not cut).
+pub const MAX_HISTORY_QUERY_CHARS: usize = 100;
+
 /// A client-chosen command id, unique per client (a counter, a UUID...).
 /// The hub remembers recent ids per principal and answers a retry with the
 /// first answer instead of acting again.
@@ -235,6 +244,19 @@ commands! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         action: Option<String>,
     },
+    /// Search the live's older chat (staff), beyond a console's scrollback:
+    /// answered to the sender with a `history_search` frame, the `limit`
+    /// (1 to [`MAX_HISTORY_PAGE`], default [`DEFAULT_HISTORY_PAGE`]) newest
+    /// visible messages older than `before` whose text holds every word of
+    /// `query` (case and accents aside). Redacted, erased, held and hidden
+    /// messages are never found.
+    HistorySearch = "history_search" {
+        query: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<MessageId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
 
     // ── polls and instant wins ──────────────────────────────────────────
     /// Launch a poll (host, admin): 2 to 6 options; no duration = until closed.
@@ -446,6 +468,11 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             limit: 50,
             actor: None,
             action: Some("ban".into()),
+        },
+        Command::HistorySearch {
+            query: "livraison belgique".into(),
+            before: Some(MessageId(120)),
+            limit: Some(50),
         },
         Command::PollOpen {
             question: "q".into(),

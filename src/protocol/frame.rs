@@ -131,6 +131,18 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         before: Option<u64>,
     },
+    /// The answer to `history_search`, to the sender only: the matching
+    /// visible messages, newest first. `next_before` is the `before` to ask
+    /// for the next older page with; absent when the search reached the
+    /// live's oldest message. A page may hold fewer than `limit` messages
+    /// (even none) and still have a `next_before`: the hub reads a bounded
+    /// stretch of history per page.
+    HistorySearch {
+        id: CommandId,
+        messages: Vec<ChatMessage>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_before: Option<super::MessageId>,
+    },
     /// The answer to a `shield_on` whose preset has `ban_recent_terms`,
     /// to the sender only: it took effect (`seq`, as an ack's) and these
     /// viewers used one of the terms in the preset's last minutes. A
@@ -171,6 +183,7 @@ impl ServerFrame {
             ServerFrame::Rules { .. } => "rules",
             ServerFrame::RuleTest { .. } => "rule_test",
             ServerFrame::StaffLog { .. } => "staff_log",
+            ServerFrame::HistorySearch { .. } => "history_search",
             ServerFrame::ShieldReview { .. } => "shield_review",
             ServerFrame::Lives { .. } => "lives",
             ServerFrame::Bye { .. } => "bye",

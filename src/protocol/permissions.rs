@@ -55,8 +55,10 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         CommandKind::NoteAdd | CommandKind::StaffLog => {
             &[Staff(Moderator), Staff(Support), Staff(Admin)]
         }
-        // Any staff member may see the schedule (the console's Lives popup).
-        CommandKind::ViewerCard | CommandKind::LiveList => {
+        // Any staff member may see the schedule (the console's Lives popup),
+        // and search the live's older chat: what every staff console shows
+        // of it anyway (visible messages), beyond its scrollback.
+        CommandKind::ViewerCard | CommandKind::LiveList | CommandKind::HistorySearch => {
             &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)]
         }
         // Answers, polls and draws. A poll or a draw is part of the show's

@@ -56,6 +56,7 @@
 pub mod audit;
 pub mod contact;
 pub mod games;
+pub mod history;
 mod migrations;
 pub mod requests;
 pub mod retention;
@@ -707,6 +708,18 @@ pub trait Store: Send + 'static {
     fn staff_log(&mut self, live: &str, query: &StaffLogQuery) -> Result<StaffLogPage, StoreError> {
         let _ = (live, query);
         Err(StoreError::Unsupported("read the staff log"))
+    }
+
+    /// A page of a `history_search` over the live's stored messages
+    /// ([`history`]): never a redacted or erased message (their rows are
+    /// gone), never a held or hidden one.
+    fn history_search(
+        &mut self,
+        live: &str,
+        query: &history::HistoryQuery,
+    ) -> Result<history::HistoryPage, StoreError> {
+        let _ = (live, query);
+        Err(StoreError::Unsupported("search the chat history"))
     }
 
     /// Every live the store holds, oldest first.

@@ -1755,6 +1755,33 @@ impl Store for SqliteStore {
         })
     }
 
+    fn history_search(
+        &mut self,
+        live: &str,
+        query: &super::history::HistoryQuery,
+    ) -> Result<super::history::HistoryPage, StoreError> {
+        let live_id = self.live_id(live)?;
+        let before = query.before.map_or(i64::MAX, |b| sql_i64(b.0));
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.live_id = ?1 AND m.id < ?2 \
+             ORDER BY m.id DESC LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(
+            params![live_id, before, sql_len(super::history::SCAN_ROWS)],
+            |r| read_message(r, 0),
+        )?;
+        // Rows are read as the search goes, and no further than it needs.
+        let mut failed = None;
+        let scanned = rows
+            .filter_map(Result::transpose)
+            .map_while(|r| r.map_err(|e| failed = Some(e)).ok());
+        let page = query.page(scanned);
+        match failed {
+            Some(e) => Err(e.into()),
+            None => Ok(page),
+        }
+    }
+
     fn message(&mut self, live: &str, id: MessageId) -> Result<Option<ChatEntry>, StoreError> {
         let live_id = self.live_id(live)?;
         let message = self

@@ -466,6 +466,7 @@ fn answers(frame: &ServerFrame, id: &str) -> bool {
         | ServerFrame::Rules { id: a, .. }
         | ServerFrame::RuleTest { id: a, .. }
         | ServerFrame::StaffLog { id: a, .. }
+        | ServerFrame::HistorySearch { id: a, .. }
         | ServerFrame::ShieldReview { id: a, .. }
         | ServerFrame::Lives { id: a, .. }
         | ServerFrame::RightsRequests { id: a, .. }

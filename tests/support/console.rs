@@ -135,7 +135,9 @@ pub(crate) fn commands(effects: &[Effect]) -> Vec<Command> {
         .iter()
         .filter_map(|e| match e {
             Effect::Send(f) => Some(f.command.clone()),
-            Effect::Quit | Effect::SaveExport(_) | Effect::SwitchLive(_) => None,
+            Effect::Quit | Effect::SaveExport(_) | Effect::SwitchLive(_) | Effect::Notify(_) => {
+                None
+            }
         })
         .collect()
 }

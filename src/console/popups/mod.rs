@@ -22,6 +22,7 @@
 //! | [`lives`] | the hub's lives: switch to one, start or end the current one |
 //! | [`canned_picker`] | the canned answers, fuzzy-searched, expanded into the reply line |
 //! | [`products`] | the live's products: show one on the viewers' screen, add one |
+//! | [`history_search`] | the live's older chat searched on the hub, a page at a time |
 //! | [`popup_box`] | the box, wrapped text and footer every popup draws with |
 
 pub mod canned_picker;
@@ -30,6 +31,7 @@ pub mod export_result;
 pub mod game_forms;
 pub mod games_list;
 pub mod help;
+pub mod history_search;
 pub mod lives;
 pub mod log;
 pub mod popup_box;
@@ -120,6 +122,12 @@ pub enum Outcome {
     /// The popup closes and this text goes into the reply line, at its
     /// cursor (a canned answer, expanded).
     InsertReply(String),
+    /// The history search prompt's query: the console asks the hub.
+    HistorySearch(String),
+    /// The history search popup stays open and asks for its next page.
+    HistoryMore,
+    /// The popup closes and the chat selects this message, if it holds it.
+    ShowInFeed(MessageId),
 }
 
 /// A popup over the panes; it takes the keys while open.
@@ -158,6 +166,8 @@ pub enum Popup {
     Products(products::ProductsView),
     /// A new product's name, price and link.
     ProductForm(products::ProductForm),
+    /// The live's older chat, searched on the hub.
+    HistorySearch(history_search::HistorySearch),
 }
 
 impl Popup {
@@ -189,6 +199,7 @@ impl Popup {
             Popup::CannedPicker(p) => p.on_key(key, ctx),
             Popup::Products(p) => p.on_key(key, ctx),
             Popup::ProductForm(p) => p.on_key(key, ctx),
+            Popup::HistorySearch(p) => p.on_key(key, ctx),
         }
     }
 
@@ -249,6 +260,7 @@ impl Popup {
             Popup::CannedPicker(p) => p.draw(buf, area, ctx, theme),
             Popup::Products(p) => p.draw(buf, area, ctx, theme),
             Popup::ProductForm(p) => p.draw(buf, area, theme),
+            Popup::HistorySearch(p) => p.draw(buf, area, ctx, theme),
         }
     }
 }

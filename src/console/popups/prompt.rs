@@ -20,6 +20,8 @@ pub enum PromptKind {
     Filter,
     /// The Staff activity pane's filter: staff member and action.
     StaffLogFilter,
+    /// Words to search the live's older chat for, on the hub.
+    HistorySearch,
     RedactReason {
         message_id: MessageId,
     },
@@ -68,6 +70,17 @@ impl Prompt {
                 Outcome::Filter((!filter.is_empty()).then_some(filter))
             }
             PromptKind::StaffLogFilter => Outcome::StaffLogFilter(text.to_string()),
+            PromptKind::HistorySearch => {
+                let chars = text.chars().count();
+                let max = crate::protocol::MAX_HISTORY_QUERY_CHARS;
+                if text.is_empty() {
+                    Outcome::Refuse("type a word to search for".to_string())
+                } else if chars > max {
+                    Outcome::Refuse(format!("{chars} characters; a search holds {max} at most"))
+                } else {
+                    Outcome::HistorySearch(text.to_string())
+                }
+            }
             PromptKind::RedactReason { message_id } => {
                 if text.is_empty() {
                     self.editor = LineEditor::default();
@@ -170,6 +183,11 @@ impl Prompt {
                     None => format!("Why remove message {message_id}?"),
                 },
                 "the next step shows exactly what goes",
+            ),
+            PromptKind::HistorySearch => (
+                " Search the live ",
+                "Search the live's whole chat on the hub for:".to_string(),
+                "every word must match; case and accents aside",
             ),
             PromptKind::StaffLogFilter => (
                 " Staff log ",

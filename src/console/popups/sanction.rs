@@ -4,8 +4,13 @@
 //! duration, then its reason; a ban its reason, then a confirmation; a
 //! lift its reason. The reasons are the brand's templates (the console
 //! config's `sanction_reasons`), so moderators do not type "spam" all show.
+//!
+//! A timeout is two keys from a selected message: `t`, then the preset's
+//! digit (1 to 6), which times out at once with the first reason. Tab moves
+//! to the typed field first, for a duration of one's own (it starts with a
+//! digit too).
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -87,6 +92,9 @@ pub struct Choice {
     pub options: Vec<String>,
     pub selected: usize,
     pub editor: LineEditor,
+    /// A timeout's duration: Tab was pressed, digits type in the field
+    /// instead of picking a preset.
+    pub typing: bool,
 }
 
 impl Choice {
@@ -102,6 +110,7 @@ impl Choice {
             options,
             selected,
             editor: LineEditor::default(),
+            typing: false,
         }
     }
 
@@ -111,10 +120,12 @@ impl Choice {
             kind: ChoiceKind::TimeoutDuration { viewer_id, name },
             options: TIMEOUT_PRESETS
                 .iter()
-                .map(|(_, l)| (*l).to_string())
+                .enumerate()
+                .map(|(i, (_, l))| format!("{} · {l}", i + 1))
                 .collect(),
             selected: DEFAULT_TIMEOUT,
             editor: LineEditor::default(),
+            typing: false,
         }
     }
 
@@ -130,10 +141,14 @@ impl Choice {
             options,
             selected: 0,
             editor: LineEditor::default(),
+            typing: false,
         }
     }
 
     pub fn on_key(&mut self, key: &KeyEvent, ctx: &dyn Context) -> Outcome {
+        if let Some(outcome) = self.timeout_shortcut(key, ctx) {
+            return outcome;
+        }
         match self.editor.handle_key(key) {
             Edit::Cancel => Outcome::Close,
             Edit::HistoryPrev => {
@@ -150,6 +165,47 @@ impl Choice {
             }
             Edit::Changed | Edit::Ignored => Outcome::Stay,
         }
+    }
+
+    /// A timeout's duration: a preset's digit times out at once with the
+    /// first reason; Tab lets digits type a duration instead.
+    fn timeout_shortcut(&mut self, key: &KeyEvent, ctx: &dyn Context) -> Option<Outcome> {
+        let ChoiceKind::TimeoutDuration { viewer_id, name } = &self.kind else {
+            return None;
+        };
+        if self.typing || !self.editor.text().is_empty() {
+            return None;
+        }
+        if key.code == KeyCode::Tab {
+            self.typing = true;
+            return Some(Outcome::Stay);
+        }
+        let plain = !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let KeyCode::Char(c) = key.code else {
+            return None;
+        };
+        let Some(digit) = c.to_digit(10).filter(|_| plain) else {
+            // Typing a duration ("soon", then cleared): digits type from now on.
+            self.typing |= plain;
+            return None;
+        };
+        let (seconds, _) = usize::try_from(digit)
+            .ok()
+            .and_then(|d| d.checked_sub(1))
+            .and_then(|i| TIMEOUT_PRESETS.get(i))?;
+        let reason = ctx
+            .sanction_reasons()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_SANCTION_REASONS[0].to_owned());
+        let sanction = Sanction::Timeout {
+            viewer_id: viewer_id.clone(),
+            name: name.clone(),
+            seconds: *seconds,
+        };
+        Some(sanctioned(&sanction, reason))
     }
 
     fn submit(&mut self, typed: &str, ctx: &dyn Context) -> Outcome {
@@ -275,7 +331,7 @@ impl Choice {
             ChoiceKind::TimeoutDuration { name, .. } => (
                 " Timeout ",
                 format!("Silence {} for how long?", clean_name(name)),
-                "or type a duration: 30s, 10m, 1h",
+                "1–6: at once, first reason · Tab: type a duration (30s, 10m, 1h)",
             ),
             ChoiceKind::Reason(sanction) => {
                 let (title, question) = match sanction {

@@ -8,7 +8,8 @@ use ratatui::widgets::Widget;
 
 use super::pane_block;
 use super::text::{
-    author_label_fit, author_style, clean, clean_name, clock, put_line, tombstone_text,
+    author_label_fit, author_style, clean, clean_name, clock, put_line, thousands, tombstone_text,
+    unread_suffix,
 };
 use std::collections::HashMap;
 
@@ -143,6 +144,19 @@ pub(crate) fn draw_feed(
 fn draw_frame(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) -> Rect {
     let focused = state.focus == Pane::Feed && state.compose.is_none();
     let mut title = vec![Span::raw(" Chat ")];
+    if let Some((at, len)) = crate::console::state::pause::position(state) {
+        title.push(Span::raw(format!(
+            "{}/{} ",
+            thousands(at as u64),
+            thousands(len as u64)
+        )));
+    }
+    if !focused {
+        let unread = unread_suffix(state, Pane::Feed);
+        if !unread.is_empty() {
+            title.push(Span::raw(unread));
+        }
+    }
     if let Some(f) = state.feed.filter() {
         title.push(Span::styled(
             format!(

@@ -200,8 +200,13 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
     } else {
         "oldest first"
     };
+    let unread = if focused {
+        String::new()
+    } else {
+        super::text::unread_suffix(state, Pane::Questions)
+    };
     let title = Line::from(format!(
-        " Questions {} open · {order} ",
+        " Questions {} open {unread}· {order} ",
         state.open_questions()
     ));
     let block = pane_block(title, focused, theme);
@@ -284,11 +289,16 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
         .iter()
         .filter(|m| state.hold_marks.contains(&m.id))
         .count();
+    let unread = if focused {
+        String::new()
+    } else {
+        super::text::unread_suffix(state, Pane::Hold)
+    };
     let title = if marked == 0 {
-        Line::from(format!(" Hold queue {} ", state.held.len()))
+        Line::from(format!(" Hold queue {} {unread}", state.held.len()))
     } else {
         Line::from(format!(
-            " Hold queue {} · {marked} marked ",
+            " Hold queue {} · {marked} marked {unread}",
             state.held.len()
         ))
     };
@@ -410,10 +420,15 @@ fn masked_value(text: &str) -> Option<(&'static str, String)> {
 pub(crate) fn draw_activity(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let focused = state.focus == Pane::Activity && state.compose.is_none();
     let filter = state.staff_log.filter_text();
-    let title = if filter.is_empty() {
-        " Staff activity ".to_owned()
+    let unread = if focused {
+        String::new()
     } else {
-        format!(" Staff activity · {} ", clean(&filter))
+        super::text::unread_suffix(state, Pane::Activity)
+    };
+    let title = if filter.is_empty() {
+        format!(" Staff activity {unread}")
+    } else {
+        format!(" Staff activity · {} {unread}", clean(&filter))
     };
     let block = pane_block(Line::from(title), focused, theme);
     let inner = block.inner(area);

@@ -48,6 +48,31 @@ pub(crate) fn clock(at: Millis) -> String {
     format!("{:02}:{:02}", day_minutes / 60, day_minutes % 60)
 }
 
+/// `50,000`: a count with thousands separated, as the position shows it.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// " · 12 new" after a pane's title when lines arrived while it was not
+/// focused; empty otherwise.
+pub(crate) fn unread_suffix(
+    state: &crate::console::state::Console,
+    pane: crate::console::state::Pane,
+) -> String {
+    match state.unread.of(pane) {
+        0 => String::new(),
+        n => format!("· {} new ", thousands(n)),
+    }
+}
+
 /// `45s`, `12m`, `3h`.
 pub(crate) fn age(now: Millis, at: Millis) -> String {
     let secs = ((now - at).max(0)) / 1000;
