@@ -30,6 +30,7 @@ fn message(id: u64, text: &str) -> ChatMessage {
         answered: false,
         reply_to: None,
         visibility: Visibility::Visible,
+        announcement: false,
     }
 }
 

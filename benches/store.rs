@@ -26,6 +26,7 @@ fn message(id: u64) -> ChatMessage {
         answered: false,
         reply_to: None,
         visibility: Visibility::Visible,
+        announcement: false,
     }
 }
 

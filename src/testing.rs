@@ -108,6 +108,7 @@ impl World {
             &Command::Say {
                 text: text.into(),
                 question,
+                announcement: false,
             },
         )
     }
@@ -197,5 +198,6 @@ pub(crate) fn chat_message(id: u64, author: Author, text: &str) -> ChatMessage {
         answered: false,
         reply_to: None,
         visibility: Visibility::Visible,
+        announcement: false,
     }
 }

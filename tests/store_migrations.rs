@@ -95,6 +95,7 @@ fn message(id: u64, at: Millis, author: Author, text: &str) -> ChatMessage {
         answered: false,
         reply_to: None,
         visibility: Visibility::Visible,
+        announcement: false,
     }
 }
 

@@ -62,6 +62,7 @@ pub async fn serve(
                             answered: false,
                             reply_to: None,
                             visibility: Visibility::Visible,
+                            announcement: false,
                         },
                     },
                 });

@@ -148,6 +148,7 @@ impl FrameSource {
                     } else {
                         Visibility::Visible
                     },
+                    announcement: false,
                 },
             }
         };

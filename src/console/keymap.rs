@@ -82,6 +82,10 @@ actions! {
     HoldMark => "hold_mark", "hold queue: mark / unmark the selected message";
     ApproveMarked => "approve_marked", "hold queue: approve every marked message";
     AddNote => "note_add", "on a viewer card: add a staff-only note";
+    Claim => "claim", "claim / release the selected question or held message";
+    FlagViewer => "flag_viewer", "flag the author for all staff: colour, note, 10 min";
+    StaffSay => "staff_say", "post a message in the chat as staff";
+    Announce => "announce", "post a staff announcement (shown apart; p pins it)";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
 }
@@ -316,6 +320,10 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("space", Action::HoldMark),
     ("A", Action::ApproveMarked),
     ("K", Action::AddNote),
+    ("c", Action::Claim),
+    ("f", Action::FlagViewer),
+    ("i", Action::StaffSay),
+    ("I", Action::Announce),
     ("?", Action::Help),
     ("q", Action::Quit),
     ("ctrl-c", Action::Quit),

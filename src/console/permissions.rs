@@ -48,6 +48,10 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::Lives => CommandKind::LiveList,
         Action::LiveStart => CommandKind::LiveStart,
         Action::LiveEnd => CommandKind::LiveEnd,
+        Action::Claim => CommandKind::Claim,
+        Action::FlagViewer => CommandKind::FlagViewer,
+        // A staff post and an announcement are both a `say`.
+        Action::StaffSay | Action::Announce => CommandKind::Say,
         Action::FocusNext
         | Action::FocusPrev
         | Action::MoveDown

@@ -29,11 +29,14 @@ use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 use super::rights::{ExportSaved, Rights, SaveExport};
 use super::sanctioned::Sanctioned;
 
+mod claims;
+mod flags;
 mod hold;
 mod lives;
 mod rights_requests;
 mod rules;
 pub mod staff_log;
+pub mod staff_post;
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -310,6 +313,12 @@ pub struct Console {
     /// The live's title, lifecycle state and times (welcome, then
     /// `live_state` events); the status bar shows the state.
     pub live_info: Option<crate::protocol::LiveInfo>,
+    /// Who is answering which question or held message (`claims`).
+    pub claims: std::collections::BTreeMap<MessageId, crate::protocol::Claim>,
+    /// Viewer flags in force, shared by every staff console (`flags`).
+    pub flags: std::collections::BTreeMap<ViewerId, crate::protocol::ViewerFlag>,
+    /// A staff message or announcement being typed (`staff_post`).
+    pub staff_post: Option<staff_post::StaffPost>,
     id_prefix: String,
     next_id: u64,
 }
@@ -361,6 +370,9 @@ impl Console {
             dirty: true,
             rights: Rights::default(),
             live_info: None,
+            claims: std::collections::BTreeMap::new(),
+            flags: std::collections::BTreeMap::new(),
+            staff_post: None,
             id_prefix: id_prefix.to_string(),
             next_id: 0,
         }
@@ -557,6 +569,8 @@ impl Console {
         self.held.clear();
         self.sanctioned.clear();
         self.flagged.clear();
+        self.claims.clear();
+        self.flags.clear();
         self.held_sel = None;
         self.pinned = None;
         self.games.clear();
@@ -572,6 +586,16 @@ impl Console {
         self.feed
             .mark_shared(snapshot.shared_names.iter().map(String::as_str));
         self.sanctioned.reset(snapshot.sanctioned);
+        self.claims = snapshot
+            .claims
+            .into_iter()
+            .map(|c| (c.message_id, c))
+            .collect();
+        self.flags = snapshot
+            .flags
+            .into_iter()
+            .map(|f| (f.viewer_id.clone(), f))
+            .collect();
         for m in snapshot.held {
             push_unique(&mut self.held, m);
         }
@@ -821,6 +845,8 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
             }
             if second_changed {
                 state.dirty = true;
+                state.forget_stale_claims(now);
+                state.forget_stale_flags(now);
             }
             Vec::new()
         }
@@ -845,6 +871,8 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
             if let Some(c) = state.compose.as_mut() {
                 c.editor.insert(&text);
+            } else if let Some(p) = state.staff_post.as_mut() {
+                p.editor.insert(&text);
             } else if let Some(popup) = state.popup.as_mut() {
                 popup.paste(&text);
             }
@@ -1024,6 +1052,12 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         | Event::RuleRemoved { .. }
         | Event::MessageFlagged { .. }) => rules::on_rule_event(state, at, event),
         Event::LiveState { state: next } => lives::on_live_state(state, at, next),
+        event @ (Event::Claimed { .. } | Event::ClaimEnded { .. }) => {
+            claims::on_claim_event(state, event);
+        }
+        event @ (Event::ViewerFlagged { .. } | Event::ViewerUnflagged { .. }) => {
+            flags::on_flag_event(state, at, event);
+        }
         event => on_chat_event(state, at, event),
     }
     state.fix_selections(&before);
@@ -1509,8 +1543,12 @@ fn on_viewer_erased(
         state.compose = None;
     }
     state.sanctioned.forget(viewer);
+    // Their flag goes with them, note and all; so do claims on their lines.
+    state.flags.remove(viewer);
+    state.claims.retain(|id, _| !erased.contains(id));
     let about_them = match state.popup.as_ref() {
         Some(Popup::ViewerCard(view)) => view.viewer_id == *viewer,
+        Some(Popup::Flag(form)) => form.viewer_id == *viewer,
         Some(Popup::Confirm(Confirm {
             what: Target::Ban { viewer_id, .. } | Target::Erase { viewer_id, .. },
         })) => viewer_id == viewer,
@@ -1586,6 +1624,9 @@ fn on_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
     if state.compose.is_some() {
         return on_compose_key(state, key);
     }
+    if state.staff_post.is_some() {
+        return staff_post::on_key(state, key);
+    }
     let Some(action) = state.keymap.action_for(&key) else {
         return Vec::new();
     };
@@ -1640,6 +1681,10 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         | Action::Hide
         | Action::Release => on_message_action(state, action),
         Action::Deny | Action::HoldMark | Action::ApproveMarked => hold::on_action(state, action),
+        Action::Claim => claims::toggle(state),
+        Action::FlagViewer => flags::open(state),
+        Action::StaffSay => staff_post::open(state, false),
+        Action::Announce => staff_post::open(state, true),
         Action::Timeout | Action::Ban | Action::Redact | Action::Filter | Action::ViewerCard => {
             on_viewer_action(state, action)
         }
@@ -1781,11 +1826,16 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
             let Some(m) = selected_viewer_message(state) else {
                 return Vec::new();
             };
+            state.staff_post = None;
             state.compose = Some(Compose {
                 target: m.id,
                 first_name: m.author.display_name().to_string(),
                 editor: LineEditor::default(),
             });
+            // Someone else is on it: say so, and let the reply go on.
+            if let Some(warning) = state.claim_warning(m.id) {
+                state.note(format!("{warning}; your reply goes out too"), true);
+            }
         }
         Action::Pin => {
             let Some(m) = selected_message(state) else {
@@ -1841,7 +1891,7 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
                 state.note(format!("{} is already hidden", state.describe(id)), false);
                 return Vec::new();
             }
-            let summary = format!("hide {}", state.describe(id));
+            let summary = format!("hide {}{}", state.describe(id), state.claim_suffix(id));
             return vec![state.send_undoable(
                 Command::Hide {
                     message_id: id,
@@ -1865,7 +1915,7 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
                 return Vec::new();
             }
             let id = m.id;
-            let summary = format!("release {}", state.describe(id));
+            let summary = format!("release {}{}", state.describe(id), state.claim_suffix(id));
             return vec![state.send(Command::Release { message_id: id }, summary)];
         }
         _ => {}
@@ -2267,6 +2317,10 @@ impl Context for Console {
 
     fn attach(&self) -> Option<&str> {
         self.attach.as_deref()
+    }
+
+    fn flag(&self, viewer: &ViewerId) -> Option<&crate::protocol::ViewerFlag> {
+        self.flag_on(viewer)
     }
 
     fn sanction_reasons(&self) -> &[String] {

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::claims::{ClaimEndReason, FlagColour};
 use super::rules::{RuleType, RuleView};
 use super::types::{
     Actor, ChatMessage, DrawView, Epoch, MessageId, Millis, PollView, Role, Seq, Tombstone,
@@ -239,6 +240,37 @@ pub enum Event {
         rule_id: u32,
         kind: RuleType,
     },
+    /// Staff only: a staff member works on a question or a held message
+    /// (`claim`) until `until`, unless the claim ends sooner.
+    Claimed {
+        message_id: MessageId,
+        by: Actor,
+        until: Millis,
+    },
+    /// Staff only: a claim ended; `by` is who ended it (absent when it
+    /// expired, or ended with a message the hub denied).
+    ClaimEnded {
+        message_id: MessageId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
+        reason: ClaimEndReason,
+    },
+    /// Staff only: a viewer was flagged (`flag_viewer`) until `until`.
+    ViewerFlagged {
+        viewer_id: ViewerId,
+        colour: FlagColour,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        note: String,
+        until: Millis,
+        by: Actor,
+    },
+    /// Staff only: a viewer's flag was lifted by `by` (`unflag_viewer`),
+    /// or, without `by`, expired.
+    ViewerUnflagged {
+        viewer_id: ViewerId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
+    },
     /// The live moved along its lifecycle (`live_start`, `live_end`), at
     /// the frame's `at`. Everyone in the live gets it.
     LiveState {
@@ -279,6 +311,10 @@ impl Event {
             Event::RuleRemoved { .. } => "rule_removed",
             Event::MessageFlagged { .. } => "message_flagged",
             Event::LiveState { .. } => "live_state",
+            Event::Claimed { .. } => "claimed",
+            Event::ClaimEnded { .. } => "claim_ended",
+            Event::ViewerFlagged { .. } => "viewer_flagged",
+            Event::ViewerUnflagged { .. } => "viewer_unflagged",
         }
     }
 
@@ -314,7 +350,11 @@ impl Event {
             | Event::ViewerBanned { .. }
             | Event::RuleAdded { .. }
             | Event::RuleRemoved { .. }
-            | Event::MessageFlagged { .. } => return None,
+            | Event::MessageFlagged { .. }
+            | Event::Claimed { .. }
+            | Event::ClaimEnded { .. }
+            | Event::ViewerFlagged { .. }
+            | Event::ViewerUnflagged { .. } => return None,
             Event::SanctionLifted {
                 viewer_id,
                 lifted,

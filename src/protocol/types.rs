@@ -190,6 +190,10 @@ pub struct ChatMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyTo>,
     pub visibility: Visibility,
+    /// A staff announcement (`say` with `announcement`): shown apart from
+    /// the chat by every client. Only staff messages carry it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub announcement: bool,
 }
 
 /// What remains of a redacted message: who, when, why, never what.
@@ -474,6 +478,12 @@ pub struct Snapshot {
     /// can say it before applying it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shield_preset: Option<ShieldPresetView>,
+    /// Staff only: the claims in force ("Claire is answering").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<super::Claim>,
+    /// Staff only: the viewer flags in force.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<super::ViewerFlag>,
 }
 
 /// A viewer under a sanction, as a staff snapshot lists them.

@@ -331,6 +331,11 @@ const STEPS: &[&str] = &[
     ALTER TABLE lives ADD COLUMN ended_at INTEGER;
     UPDATE lives SET started_at = created_at;
     ",
+    // Staff announcements (issue 12, `say` with `announcement`): a line
+    // stays an announcement in every later snapshot, pin and replay.
+    r"
+    ALTER TABLE messages ADD COLUMN announcement INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// The schema version this build writes.

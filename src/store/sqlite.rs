@@ -266,8 +266,8 @@ type SealedContact = (Option<Vec<u8>>, Option<Vec<u8>>);
 /// The columns [`read_message`] expects, in order, on alias `m`.
 const MESSAGE_COLUMNS: &str = "m.id, m.at, m.author_kind, m.viewer_id, m.author_name, \
      m.author_pseudonym, m.author_role, m.text, m.question, m.answered, m.visibility, \
-     m.reply_to_id, m.reply_to_name";
-const MESSAGE_COLUMN_COUNT: usize = 13;
+     m.reply_to_id, m.reply_to_name, m.announcement";
+const MESSAGE_COLUMN_COUNT: usize = 14;
 
 /// The columns [`read_tombstone`] expects, in order, on alias `t`.
 const TOMBSTONE_COLUMNS: &str =
@@ -324,6 +324,7 @@ fn read_message(row: &Row, base: usize) -> rusqlite::Result<Option<ChatMessage>>
         answered: row.get(base + 9)?,
         reply_to,
         visibility: json_at(row, base + 10)?,
+        announcement: row.get(base + 13)?,
     }))
 }
 
@@ -436,7 +437,8 @@ fn insert_message(tx: &Transaction, live_id: i64, m: &ChatMessage) -> Result<(),
     tx.prepare_cached(
         "INSERT INTO messages (live_id, id, at, author_kind, viewer_id, author_name, \
          author_pseudonym, author_role, text, question, answered, visibility, reply_to_id, \
-         reply_to_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         reply_to_name, announcement) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         live_id,
@@ -453,6 +455,7 @@ fn insert_message(tx: &Transaction, live_id: i64, m: &ChatMessage) -> Result<(),
         visibility,
         m.reply_to.as_ref().map(|r| sql_i64(r.message_id.0)),
         m.reply_to.as_ref().map(|r| r.first_name.as_str()),
+        m.announcement,
     ])?;
     Ok(())
 }
@@ -640,7 +643,13 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         | Event::InstantWinOpened { .. }
         | Event::InstantWinEntries { .. }
         | Event::InstantWinDrawn { .. }
-        | Event::MessageFlagged { .. } => {}
+        | Event::MessageFlagged { .. }
+        // Claims and viewer flags are the hub's memory only: the log keeps
+        // their events for replay, no table their state.
+        | Event::Claimed { .. }
+        | Event::ClaimEnded { .. }
+        | Event::ViewerFlagged { .. }
+        | Event::ViewerUnflagged { .. } => {}
         Event::RuleAdded { rule } => insert_rule(tx, live_id, rule)?,
         Event::RuleRemoved { rule_id, .. } => remove_rule(tx, live_id, *rule_id, frame.at)?,
         Event::LiveState { state: next } => project_live_state(tx, live_id, *next, frame.at)?,
@@ -916,6 +925,13 @@ fn erase_viewer(
         "UPDATE events SET payload = json_set(payload, '$.reason', '') WHERE live_id = ?1 \
          AND kind IN ('viewer_timed_out', 'viewer_banned') \
          AND json_extract(payload, '$.viewer_id') = ?2",
+        params![live_id, v],
+    )?;
+    // A viewer flag's note is about them: blanked in the log (the flag
+    // itself is memory only, and the hub dropped it).
+    tx.execute(
+        "UPDATE events SET payload = json_remove(payload, '$.note') WHERE live_id = ?1 \
+         AND kind = 'viewer_flagged' AND json_extract(payload, '$.viewer_id') = ?2",
         params![live_id, v],
     )?;
     tx.execute(

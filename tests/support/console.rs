@@ -50,6 +50,7 @@ pub(crate) fn message(id: u64, at: Millis, author: Author, text: &str) -> ChatMe
         answered: false,
         reply_to: None,
         visibility: Visibility::Visible,
+        announcement: false,
     }
 }
 

@@ -65,6 +65,7 @@ pub(crate) fn viewer_message(id: u64, author: u32, text: &str, question: bool) -
         answered: false,
         reply_to: None,
         visibility: Visibility::Visible,
+        announcement: false,
     }
 }
 
@@ -84,6 +85,7 @@ pub(crate) fn answer(id: u64, to: &ChatMessage, text: &str) -> ChatMessage {
             first_name: to.author.display_name().into(),
         }),
         visibility: Visibility::Visible,
+        announcement: false,
     }
 }
 

@@ -10,6 +10,7 @@
 //! | [`prompt`] | one line of text: filter, redaction reason |
 //! | [`sanction`] | presets or typed: slow mode, a timeout's duration, a sanction's reason |
 //! | [`viewer_card`] | a viewer's card, with timeout, ban, erase and export |
+//! | [`flag`] | a viewer flag: colour, optional note, or lifting the flag in force |
 //! | [`export_result`] | where a viewer's export was written and what it holds |
 //! | [`requests`] | the open data-protection requests, soonest due first |
 //! | [`help`] | the key help, generated from the keymap |
@@ -24,6 +25,7 @@
 
 pub mod confirm;
 pub mod export_result;
+pub mod flag;
 pub mod game_forms;
 pub mod games_list;
 pub mod help;
@@ -80,6 +82,8 @@ pub trait Context {
     /// The reasons a sanction offers (the console config's
     /// `sanction_reasons`, else [`sanction::DEFAULT_SANCTION_REASONS`]).
     fn sanction_reasons(&self) -> &[String];
+    /// The flag in force on a viewer (their card shows it).
+    fn flag(&self, viewer: &crate::protocol::ViewerId) -> Option<&crate::protocol::ViewerFlag>;
 }
 
 /// Footer hints: (key, what it does), in display order.
@@ -143,6 +147,8 @@ pub enum Popup {
     ShieldReview(shield::ShieldReview),
     /// The hub's lives.
     Lives(lives::LivesView),
+    /// A viewer flag: colour, note (`f`).
+    Flag(flag::FlagForm),
 }
 
 impl Popup {
@@ -171,6 +177,7 @@ impl Popup {
             Popup::ShieldConfirm(p) => p.on_key(key, ctx),
             Popup::ShieldReview(p) => p.on_key(key, ctx),
             Popup::Lives(p) => p.on_key(key, ctx),
+            Popup::Flag(p) => p.on_key(key, ctx),
         }
     }
 
@@ -178,6 +185,7 @@ impl Popup {
     pub fn paste(&mut self, text: &str) {
         match self {
             Popup::Prompt(p) => p.editor.insert(text),
+            Popup::Flag(p) => p.note.insert(text),
             Popup::Choice(p) => p.editor.insert(text),
             Popup::PollForm(form) => form.focused_editor().insert(text),
             Popup::InstantWinForm(form) => form.focused_editor().insert(text),
@@ -226,6 +234,7 @@ impl Popup {
                 None
             }
             Popup::Lives(p) => p.draw(buf, area, ctx, theme),
+            Popup::Flag(p) => p.draw(buf, area, ctx, theme),
         }
     }
 }

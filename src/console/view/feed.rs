@@ -13,10 +13,11 @@ use super::text::{
 use std::collections::HashMap;
 
 use crate::console::feed::{Feed, Layout, Pos};
+use crate::console::popups::flag::{FLAG_GLYPH, colour_style};
 use crate::console::state::{Console, FeedScroll, Pane};
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::wrap::truncate;
-use crate::protocol::{Author, ChatEntry, ChatMessage, Visibility};
+use crate::protocol::{Author, ChatEntry, ChatMessage, FlagColour, Visibility};
 
 const TIME_W: u16 = 6;
 const MARKER_W: u16 = 2;
@@ -320,6 +321,9 @@ fn draw_paused_badge(
 /// removal only.
 fn display_text(entry: &ChatEntry) -> String {
     match entry {
+        ChatEntry::Message(m) if m.announcement => {
+            format!("{ANNOUNCEMENT_LABEL} {}", clean(&m.text))
+        }
         ChatEntry::Message(m) => match &m.reply_to {
             Some(reply) => format!("@{} {}", clean_name(&reply.first_name), clean(&m.text)),
             None => clean(&m.text).into_owned(),
@@ -328,9 +332,14 @@ fn display_text(entry: &ChatEntry) -> String {
     }
 }
 
+/// What an announcement's line starts with, so it reads apart from the
+/// chat even without colours.
+pub(crate) const ANNOUNCEMENT_LABEL: &str = "ANNOUNCEMENT ·";
+
 /// The one-cell marker for a message, most important state first.
 pub(crate) fn marker(m: &ChatMessage) -> (&'static str, StyleKey) {
     match m.visibility {
+        Visibility::Visible if m.announcement => ("!", StyleKey::MarkerAnnouncement),
         Visibility::Held { .. } => (super::HELD_GLYPH, StyleKey::MarkerHeld),
         Visibility::Hidden => ("⊘", StyleKey::MarkerHidden),
         Visibility::Visible if matches!(m.author, Author::Staff { .. }) => {
@@ -344,6 +353,7 @@ pub(crate) fn marker(m: &ChatMessage) -> (&'static str, StyleKey) {
 
 pub(crate) fn text_style(m: &ChatMessage) -> StyleKey {
     match m.visibility {
+        Visibility::Visible if m.announcement => StyleKey::FeedAnnouncement,
         Visibility::Held { .. } => StyleKey::FeedHeldText,
         Visibility::Hidden => StyleKey::FeedHiddenText,
         Visibility::Visible if matches!(m.author, Author::Staff { .. }) => StyleKey::FeedStaffText,
@@ -366,6 +376,11 @@ fn is_sanctioned(state: &Console, m: &ChatMessage) -> bool {
         Author::Viewer { viewer_id, .. } => state.sanctioned.marks(viewer_id, state.now),
         Author::Staff { .. } => false,
     }
+}
+
+/// A flagged viewer's colour mark, left of their name.
+fn draw_flag(buf: &mut Buffer, x: u16, y: u16, colour: FlagColour, theme: &Theme) {
+    buf.set_stringn(x, y, FLAG_GLYPH, 1, theme.style(colour_style(colour)));
 }
 
 /// One entry to draw, from `skip` rows into its layout.
@@ -402,7 +417,7 @@ fn draw_entry(
             break;
         }
         if i == 0 {
-            let (time, mark, name, name_style, pin) = match entry {
+            let (time, mark, name, name_style, pin, flag) = match entry {
                 ChatEntry::Message(m) => {
                     let sanctioned = is_sanctioned(state, m);
                     let flagged = state.flagged.contains(&m.id);
@@ -423,12 +438,17 @@ fn draw_entry(
                     } else {
                         author_style(&m.author, theme)
                     };
+                    // A flagged viewer's colour, left of their name: the
+                    // name gives up two cells for it.
+                    let flag = state.flag_of(&m.author).map(|f| f.colour);
+                    let label_w = name_w as usize - if flag.is_some() { 2 } else { 0 };
                     (
                         clock(m.at),
                         Span::styled(mark, theme.style(mark_style)),
-                        author_label_fit(&state.feed, &m.author, name_w as usize),
+                        author_label_fit(&state.feed, &m.author, label_w),
                         name_style,
                         pinned,
+                        flag,
                     )
                 }
                 ChatEntry::Redacted(t) => (
@@ -437,6 +457,7 @@ fn draw_entry(
                     "—".to_string(),
                     theme.style(StyleKey::FeedTombstone),
                     false,
+                    None,
                 ),
             };
             buf.set_stringn(
@@ -462,6 +483,9 @@ fn draw_entry(
                 u16::try_from(crate::console::wrap::display_width(&name)).unwrap_or(name_w);
             let name_x = inner.x + TIME_W + MARKER_W + name_w - shown_w;
             buf.set_stringn(name_x, y, &name, name_w as usize, name_style);
+            if let Some(colour) = flag {
+                draw_flag(buf, name_x.saturating_sub(2), y, colour, theme);
+            }
         }
         let style = match entry {
             ChatEntry::Message(m) => theme.style(text_style(m)),

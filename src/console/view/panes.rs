@@ -224,7 +224,7 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
         } else {
             StyleKey::QuestionsItem
         };
-        let line = Line::from(vec![
+        let mut spans = vec![
             Span::styled(mark, theme.style(mark_style)),
             Span::styled(
                 if pinned { "★" } else { " " },
@@ -234,6 +234,9 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
                 format!("{:>4} ", age(state.now, q.at)),
                 theme.style(StyleKey::QuestionsAge),
             ),
+        ];
+        spans.extend(claim_and_flag(state, q, theme));
+        spans.extend([
             Span::styled(
                 author_label(&state.feed, &q.author),
                 author_style(&q.author, theme),
@@ -241,6 +244,7 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
             Span::styled(": ", theme.style(text_style)),
             Span::styled(clean(&q.text).into_owned(), theme.style(text_style)),
         ]);
+        let line = Line::from(spans);
         put_line(buf, inner, y, &line);
         if focused && Some(i) == selected {
             buf.set_style(
@@ -291,13 +295,16 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
         } else {
             "  "
         };
-        let line = Line::from(vec![
+        let mut spans = vec![
             Span::styled(super::HELD_GLYPH, theme.style(StyleKey::MarkerHeld)),
             Span::styled(mark, theme.style(StyleKey::MarkerHeld)),
             Span::styled(
                 format!("{:>3} ", age(state.now, m.at)),
                 theme.style(StyleKey::HoldText),
             ),
+        ];
+        spans.extend(claim_and_flag(state, m, theme));
+        spans.extend([
             Span::styled(
                 format!("{} · ", clean(&hold_reason(m))),
                 theme.style(StyleKey::HoldReason),
@@ -309,6 +316,7 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
             Span::styled(": ", theme.style(StyleKey::HoldText)),
             Span::styled(clean(&m.text).into_owned(), theme.style(StyleKey::HoldText)),
         ]);
+        let line = Line::from(spans);
         put_line(buf, inner, y, &line);
         if focused && Some(i) == selected {
             buf.set_style(
@@ -317,6 +325,28 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
             );
         }
     }
+}
+
+/// "Claire is answering · " when the line is claimed, then the author's
+/// flag colour when they are flagged: what a list row shows before the
+/// name.
+fn claim_and_flag(state: &Console, m: &ChatMessage, theme: &Theme) -> Vec<Span<'static>> {
+    use crate::console::popups::flag::{FLAG_GLYPH, colour_style};
+    let mut spans = Vec::new();
+    if let Some(claim) = state.claim_on(m.id) {
+        spans.push(Span::styled(
+            format!("{} · ", state.claim_label(claim)),
+            theme.style(StyleKey::Claim),
+        ));
+    }
+    if let Some(flag) = state.flag_of(&m.author) {
+        spans.push(Span::styled(
+            FLAG_GLYPH,
+            theme.style(colour_style(flag.colour)),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    spans
 }
 
 /// Why `m` waits in the hold queue, as a moderator needs it: the rule that
