@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 28] = [
+const ALL_EVENTS: [&str; 32] = [
     "message",
     "released",
     "redacted",
@@ -105,6 +105,10 @@ const ALL_EVENTS: [&str; 28] = [
     "message_flagged",
     "shield_changed",
     "live_state",
+    "claimed",
+    "claim_ended",
+    "viewer_flagged",
+    "viewer_unflagged",
 ];
 
 const ALL_ERROR_CODES: [ErrorCode; 23] = [
@@ -486,6 +490,8 @@ fn the_snapshot_page_examples_show_every_list() {
         "held",
         "recent",
         "activity",
+        "claims",
+        "flags",
     ];
     for name in ["type", "page"].into_iter().chain(names) {
         assert!(
