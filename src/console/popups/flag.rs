@@ -44,14 +44,14 @@ pub struct FlagForm {
 
 impl FlagForm {
     pub fn new(viewer_id: ViewerId, name: String, current: Option<ViewerFlag>) -> FlagForm {
-        let (colour, note) = current
-            .as_ref()
-            .map_or((FlagColour::Red, ""), |f| (f.colour, f.note.as_str()));
+        // The note starts empty, so the digits still pick a colour (or
+        // lift the flag); the flag in force is shown above, note included.
+        let colour = current.as_ref().map_or(FlagColour::Red, |f| f.colour);
         FlagForm {
             viewer_id,
             name,
             colour,
-            note: LineEditor::with_text(note),
+            note: LineEditor::default(),
             current,
         }
     }
@@ -152,14 +152,13 @@ impl FlagForm {
         if let Some(f) = &self.current {
             let left = (f.until - ctx.now()).max(0) / 60_000 + 1;
             let by = f.by.name.as_deref().map_or(String::new(), clean_name);
-            lines.push(Line::styled(
-                truncate(
-                    &format!("flagged {} by {by}, {left} min left", f.colour.as_str()),
-                    field_w + 2,
-                )
-                .into_owned(),
-                label,
-            ));
+            let note = if f.note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", clean(&f.note))
+            };
+            let now = format!("now {} by {by}, {left} min left{note}", f.colour.as_str());
+            lines.extend(wrapped(&now, field_w + 2, label));
         }
         let mut colours = Vec::new();
         for (i, c) in FlagColour::ALL.iter().enumerate() {

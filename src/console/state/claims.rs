@@ -42,6 +42,15 @@ impl Console {
         }
     }
 
+    /// "Claire" (or "you"): who is answering, where room is short.
+    pub fn claim_short_label(&self, claim: &Claim) -> String {
+        if self.is_me(&claim.by) {
+            "you".to_string()
+        } else {
+            claimer(claim)
+        }
+    }
+
     /// The warning shown before acting on a message someone else claimed,
     /// or `None` when nobody else did.
     pub(super) fn claim_warning(&self, id: MessageId) -> Option<String> {

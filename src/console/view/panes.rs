@@ -235,7 +235,7 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
                 theme.style(StyleKey::QuestionsAge),
             ),
         ];
-        spans.extend(claim_and_flag(state, q, theme));
+        spans.extend(claim_and_flag(state, q, inner.width, theme));
         spans.extend([
             Span::styled(
                 author_label(&state.feed, &q.author),
@@ -303,7 +303,7 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
                 theme.style(StyleKey::HoldText),
             ),
         ];
-        spans.extend(claim_and_flag(state, m, theme));
+        spans.extend(claim_and_flag(state, m, inner.width, theme));
         spans.extend([
             Span::styled(
                 format!("{} · ", clean(&hold_reason(m))),
@@ -327,17 +327,29 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
     }
 }
 
+/// Below this inner width a list row says "[Claire]" for "Claire is
+/// answering", so the asker and the question still show.
+const CLAIM_LABEL_MIN_WIDTH: u16 = 48;
+
 /// "Claire is answering · " when the line is claimed, then the author's
 /// flag colour when they are flagged: what a list row shows before the
 /// name.
-fn claim_and_flag(state: &Console, m: &ChatMessage, theme: &Theme) -> Vec<Span<'static>> {
+fn claim_and_flag(
+    state: &Console,
+    m: &ChatMessage,
+    width: u16,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
     use crate::console::popups::flag::{FLAG_GLYPH, colour_style};
     let mut spans = Vec::new();
     if let Some(claim) = state.claim_on(m.id) {
-        spans.push(Span::styled(
-            format!("{} · ", state.claim_label(claim)),
-            theme.style(StyleKey::Claim),
-        ));
+        // A narrow pane keeps room for the question: "[Claire] ".
+        let text = if width < CLAIM_LABEL_MIN_WIDTH {
+            format!("[{}] ", state.claim_short_label(claim))
+        } else {
+            format!("{} · ", state.claim_label(claim))
+        };
+        spans.push(Span::styled(text, theme.style(StyleKey::Claim)));
     }
     if let Some(flag) = state.flag_of(&m.author) {
         spans.push(Span::styled(
