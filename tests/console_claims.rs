@@ -312,7 +312,10 @@ fn i_posts_as_staff_and_shift_i_announces() {
     let mut c = show(StaffRole::Host);
     feed(&mut c, [key('I')]);
     feed(&mut c, typed("Free delivery tonight from 50 euros!"));
-    assert!(render(&mut c, 80, 24).contains("announcement › Free delivery"));
+    let screen = render(&mut c, 80, 24);
+    assert!(screen.contains("announcement › Free delivery"), "{screen}");
+    assert!(screen.contains("Enter announce · Esc cancel"), "{screen}");
+    snap("announcement_line", &mut c);
     let effects = feed(&mut c, [code(KeyCode::Enter)]);
     assert_eq!(
         commands(&effects),

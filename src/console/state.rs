@@ -671,6 +671,8 @@ impl Console {
             "redraw" => format!("re-drew instant win {target}").into(),
             "deny" => message("denied", ""),
             "note_add" => viewer("added a note on"),
+            "flag_viewer" => viewer("flagged"),
+            "unflag_viewer" => viewer("lifted the flag on"),
             other => format!("{} {target}", other.replace('_', " ")).into(),
         }
     }

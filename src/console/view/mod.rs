@@ -380,14 +380,24 @@ fn draw_input(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) -> O
 /// sends and marks it answered. The longest wording that fits is shown.
 fn draw_reply_footer(buf: &mut Buffer, feed: Rect, state: &Console, theme: &Theme) {
     use super::keymap::Action;
-    if state.compose.is_none() || feed.height < 2 || feed.width < 4 {
+    if (state.compose.is_none() && state.staff_post.is_none()) || feed.height < 2 || feed.width < 4
+    {
         return;
     }
     let mark_key = super::state::reply_can_mark(state)
         .then(|| state.keymap.hint(Action::ReplyAnswered))
         .flatten();
-    let variants: Vec<Vec<(String, &str)>> = match &mark_key {
-        Some(k) => vec![
+    let post = state
+        .staff_post
+        .as_ref()
+        .map(|p| if p.announcement { "announce" } else { "post" });
+    let variants: Vec<Vec<(String, &str)>> = match (&mark_key, post) {
+        // A staff post: no reply target, nothing to mark.
+        (_, Some(verb)) => vec![
+            vec![("Enter".into(), verb), ("Esc".into(), "cancel")],
+            vec![("Enter".into(), ""), ("Esc".into(), "")],
+        ],
+        (Some(k), None) => vec![
             vec![
                 ("Enter".into(), "send"),
                 (k.clone(), "send + mark answered"),
@@ -401,7 +411,7 @@ fn draw_reply_footer(buf: &mut Buffer, feed: Rect, state: &Console, theme: &Them
             vec![("Enter".into(), ""), (k.clone(), "+answered")],
             vec![(k.clone(), "+answered")],
         ],
-        None => vec![
+        (None, None) => vec![
             vec![("Enter".into(), "send"), ("Esc".into(), "cancel")],
             vec![("Enter".into(), ""), ("Esc".into(), "")],
         ],
