@@ -378,6 +378,37 @@ fn is_sanctioned(state: &Console, m: &ChatMessage) -> bool {
     }
 }
 
+/// "[Claire is answering]" (or "[Claire]") at the right end of a claimed
+/// line's first row, where the row's text leaves room for it.
+#[expect(clippy::too_many_arguments, reason = "the row's geometry, drawn once")]
+fn draw_claim(
+    buf: &mut Buffer,
+    text_x: u16,
+    y: u16,
+    text_w: u16,
+    first_row: &str,
+    entry: &ChatEntry,
+    state: &Console,
+    theme: &Theme,
+) {
+    let Some(claim) = state.claim_on(entry.id()) else {
+        return;
+    };
+    let used = crate::console::wrap::display_width(first_row);
+    let room = usize::from(text_w).saturating_sub(used + 1);
+    let long = format!("[{}]", state.claim_label(claim));
+    let short = format!("[{}]", state.claim_short_label(claim));
+    let Some(label) = [long, short]
+        .into_iter()
+        .find(|l| crate::console::wrap::display_width(l) <= room)
+    else {
+        return;
+    };
+    let w = u16::try_from(crate::console::wrap::display_width(&label)).unwrap_or(text_w);
+    let x = text_x + text_w - w;
+    buf.set_stringn(x, y, &label, usize::from(w), theme.style(StyleKey::Claim));
+}
+
 /// A flagged viewer's colour mark, left of their name.
 fn draw_flag(buf: &mut Buffer, x: u16, y: u16, colour: FlagColour, theme: &Theme) {
     buf.set_stringn(x, y, FLAG_GLYPH, 1, theme.style(colour_style(colour)));
@@ -492,6 +523,9 @@ fn draw_entry(
             ChatEntry::Redacted(_) => theme.style(StyleKey::FeedTombstone),
         };
         buf.set_stringn(text_x, y, layout.line(i), text_w as usize, style);
+        if i == 0 {
+            draw_claim(buf, text_x, y, text_w, layout.line(0), entry, state, theme);
+        }
         if selected {
             buf.set_style(
                 Rect::new(inner.x, y, inner.width, 1),
