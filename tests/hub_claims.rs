@@ -321,3 +321,43 @@ async fn erasing_a_flagged_viewer_drops_the_flag_and_its_note_everywhere() {
     );
     hub.stop().await;
 }
+
+/// Claims and flags are the hub's memory only (docs/protocol.md, "Claims
+/// and viewer flags"): a restarted hub has none, while the question and
+/// the viewer are still there to claim and flag again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_hub_starts_with_no_claims_and_no_flags() {
+    let hub = TestHub::start().await;
+    let mut julie = hub.viewer("Julie").await;
+    let mut claire = hub.staff(StaffRole::Host, "Claire").await;
+    let id = question(&mut julie, &mut claire, "Et en 42 ?").await;
+    claire.ack(Command::Claim { message_id: id }).await;
+    let julie_id = viewer_id(&julie);
+    claire
+        .ack(Command::FlagViewer {
+            viewer_id: julie_id.clone(),
+            colour: FlagColour::Blue,
+            note: String::new(),
+            minutes: None,
+        })
+        .await;
+    drop((julie, claire));
+    let dir = hub.stop().await.expect("the hub's temp dir");
+
+    let hub = TestHub::start_in(dir.path(), |_| {}).await;
+    let mut late = hub.staff(StaffRole::Host, "Claire").await;
+    let snapshot = late.welcome.snapshot.clone().expect("a snapshot");
+    assert!(snapshot.claims.is_empty() && snapshot.flags.is_empty());
+    assert!(snapshot.open_questions.iter().any(|q| q.id == id));
+    assert!(late.ack(Command::Claim { message_id: id }).await.is_some());
+    let again = late
+        .ack(Command::FlagViewer {
+            viewer_id: julie_id,
+            colour: FlagColour::Green,
+            note: String::new(),
+            minutes: Some(1),
+        })
+        .await;
+    assert!(again.is_some(), "a known viewer is flagged again");
+    hub.stop().await;
+}
