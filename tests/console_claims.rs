@@ -365,3 +365,23 @@ fn i_posts_as_staff_and_shift_i_announces() {
     assert!(feed(&mut support, [key('I')]).is_empty());
     assert!(support.staff_post.is_none());
 }
+
+#[test]
+fn a_moderator_is_told_questions_are_not_theirs_to_claim() {
+    let mut c = show(StaffRole::Moderator);
+    on_question_4(&mut c);
+    assert!(feed(&mut c, [key('c')]).is_empty());
+    assert_eq!(
+        c.note.as_ref().map(|n| n.text.as_str()),
+        Some("Your role does not claim questions.")
+    );
+    // The held message is theirs.
+    feed(&mut c, [code(KeyCode::Tab)]);
+    let effects = feed(&mut c, [key('c')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::Claim {
+            message_id: MessageId(6)
+        }]
+    );
+}

@@ -8,12 +8,15 @@
 //! meanwhile (claims are memory only there) and the end never came.
 
 use super::{Console, Effect, selected_message};
+use crate::console::keymap::Action;
+use crate::console::permissions;
 use crate::console::view::text::clean_name;
 use crate::protocol::{Actor, Claim, Command, Event, MessageId, Millis, Visibility};
 
-/// How long past its `until` a claim is still shown when no end came:
-/// room for the hub's clock tick and the two clocks' difference.
-const GRACE_MILLIS: Millis = 30_000;
+/// How long past its `until` a claim (or a viewer flag) is still shown
+/// when no end came: room for the hub's clock tick and the two clocks'
+/// difference.
+pub(super) const GRACE_MILLIS: Millis = 30_000;
 
 impl Console {
     /// The claim on `id` in force, if any.
@@ -145,6 +148,14 @@ pub(super) fn toggle(state: &mut Console) -> Vec<Effect> {
             ),
             true,
         );
+        return Vec::new();
+    }
+    // The hub decides; the console says it first, in the same words.
+    let held = matches!(m.visibility, Visibility::Held { .. });
+    let needs = if held { Action::Release } else { Action::Reply };
+    if !permissions::allows(state.role(), needs) {
+        let what = if held { "held messages" } else { "questions" };
+        state.note(format!("Your role does not claim {what}."), true);
         return Vec::new();
     }
     let command = match state.claim_on(id) {

@@ -3,14 +3,11 @@
 //! lines with the flag's colour and shows the note on their card, until
 //! the hub lifts or expires the flag. An erased viewer's flag goes.
 
+use super::claims::GRACE_MILLIS;
 use super::{Console, Effect, about_viewer, selected_author};
 use crate::console::popups::Popup;
 use crate::console::popups::flag::FlagForm;
 use crate::protocol::{Author, Event, Millis, ViewerFlag, ViewerId};
-
-/// How long past its `until` a flag still shows when no lift came (a hub
-/// restarted meanwhile keeps no flags).
-const GRACE_MILLIS: Millis = 30_000;
 
 impl Console {
     /// The flag in force on `viewer`, if any.
