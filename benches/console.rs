@@ -31,6 +31,7 @@ fn message(id: u64, text: &str) -> ChatMessage {
         reply_to: None,
         visibility: Visibility::Visible,
         product: None,
+        announcement: false,
     }
 }
 

@@ -27,6 +27,7 @@ fn message(id: u64) -> ChatMessage {
         reply_to: None,
         visibility: Visibility::Visible,
         product: None,
+        announcement: false,
     }
 }
 

@@ -62,6 +62,10 @@ pub struct BrandConfig {
     /// moderator before the hub denies it; `None` keeps the hub's default
     /// ([`crate::hub::config::DEFAULT_HOLD_TIMEOUT`]).
     pub hold_timeout: Option<Duration>,
+    /// `[moderation] claim_timeout`: how long a claim ("Claire is
+    /// answering") lasts; `None` keeps the hub's default
+    /// ([`crate::hub::config::DEFAULT_CLAIM_TIMEOUT`]).
+    pub claim_timeout: Option<Duration>,
     /// `[rules]`: the moderation rules every new live starts with.
     pub rules: BrandRules,
     /// `[page]`: the viewer page (who may frame it, its chat length, the
@@ -459,6 +463,7 @@ impl Reader {
             "rules.links" => c.rules.links = links(v).map_err(refuse)?,
             "rules.link_action" => c.rules.link_action = rule_action(v).map_err(refuse)?,
             "moderation.hold_timeout" => c.hold_timeout = Some(period(v).map_err(refuse)?),
+            "moderation.claim_timeout" => c.claim_timeout = Some(period(v).map_err(refuse)?),
             _ if path.starts_with("viewers.") => {
                 return viewers(c, &self.base, path, v).map_err(refuse);
             }
@@ -1007,7 +1012,7 @@ mod tests {
              idle_timeout = \"60s\"\nping_interval = \"20s\"\nhello_timeout = \"3s\"\n\
              [retention]\nchat = \"7d\"\n[retention.contact]\nmarketing = \"1y\"\n\
              [keys]\ndir = \"keys\"\n\
-             [moderation]\nhold_timeout = \"3m\"\n",
+             [moderation]\nhold_timeout = \"3m\"\nclaim_timeout = \"90s\"\n",
         )
         .unwrap();
         assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
@@ -1038,6 +1043,7 @@ mod tests {
         );
         assert_eq!(c.keys_dir, Some(PathBuf::from("/etc/regie/keys")));
         assert_eq!(c.hold_timeout, Some(Duration::from_secs(180)));
+        assert_eq!(c.claim_timeout, Some(Duration::from_secs(90)));
     }
 
     #[test]

@@ -108,6 +108,7 @@ impl World {
             &Command::Say {
                 text: text.into(),
                 question,
+                announcement: false,
             },
         )
     }
@@ -198,5 +199,6 @@ pub(crate) fn chat_message(id: u64, author: Author, text: &str) -> ChatMessage {
         reply_to: None,
         visibility: Visibility::Visible,
         product: None,
+        announcement: false,
     }
 }

@@ -182,6 +182,7 @@ async fn the_data_dirs_brand_file_sets_the_lives_defaults_and_the_limits() {
         .refused(Command::Say {
             text: "thirteen char".into(),
             question: false,
+            announcement: false,
         })
         .await;
     assert_eq!(refused.code, ErrorCode::MessageTooLong);

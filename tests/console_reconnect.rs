@@ -86,6 +86,7 @@ async fn viewer_feed(url: String) {
                 command: Command::Say {
                     text: format!("line {n} of the feed"),
                     question: n % 10 == 0,
+                    announcement: false,
                 },
             });
             if tx.send(text_message(&frame)).await.is_err() {

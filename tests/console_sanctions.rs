@@ -341,6 +341,7 @@ mod against_the_hub {
             .refused(Command::Say {
                 text: "encore".into(),
                 question: false,
+                announcement: false,
             })
             .await;
         assert_eq!(e.code, ErrorCode::RateLimited);

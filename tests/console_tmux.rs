@@ -297,6 +297,7 @@ fn flood_message(n: usize) -> ClientFrame {
         command: Say::Say {
             text: text.join(" "),
             question: n % 25 == 0,
+            announcement: false,
         },
     })
 }

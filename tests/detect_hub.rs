@@ -43,6 +43,7 @@ async fn obfuscated_personal_data_is_held_masked_and_never_stored_in_clear() {
             .ack(Command::Say {
                 text: text.into(),
                 question: false,
+                announcement: false,
             })
             .await
             .expect("a held message is still an event (for staff)");

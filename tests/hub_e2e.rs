@@ -14,6 +14,7 @@ fn say(text: &str) -> Command {
     Command::Say {
         text: text.into(),
         question: false,
+        announcement: false,
     }
 }
 
@@ -21,6 +22,7 @@ fn ask(text: &str) -> Command {
     Command::Say {
         text: text.into(),
         question: true,
+        announcement: false,
     }
 }
 
@@ -285,6 +287,7 @@ async fn redacted_text_is_gone_from_the_data_dir_files() {
             .ack(Command::Say {
                 text: format!("filler {i}"),
                 question: i % 3 == 0,
+                announcement: false,
             })
             .await;
     }

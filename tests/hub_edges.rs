@@ -14,6 +14,7 @@ async fn a_command_resent_under_the_same_id_on_a_new_connection_is_decided_once(
     let say = Command::Say {
         text: "Code LIVE10 : -10 %".into(),
         question: false,
+        announcement: false,
     };
     let first = ada.command_with_id("offline-1", say.clone()).await;
     let ServerFrame::Ack { seq: Some(seq), .. } = first else {

@@ -182,5 +182,6 @@ fn common_say(text: &str) -> regie::protocol::Command {
     regie::protocol::Command::Say {
         text: text.into(),
         question: false,
+        announcement: false,
     }
 }

@@ -484,6 +484,7 @@ async fn staff_messages_are_not_held_for_blocked_terms_or_contact_data() {
         .ack(Command::Say {
             text: "Livraison en Belgique ?".into(),
             question: true,
+            announcement: false,
         })
         .await
         .expect("an event");

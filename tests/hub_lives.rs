@@ -198,6 +198,7 @@ async fn the_lifecycle_moves_forward_as_events_and_an_ended_live_is_closed_to_vi
         .refused(Command::Say {
             text: "zq-too-late".into(),
             question: false,
+            announcement: false,
         })
         .await;
     assert_eq!(refused.code, ErrorCode::LiveEnded);
@@ -351,6 +352,7 @@ async fn a_live_keeps_its_state_across_a_restart() {
         .refused(Command::Say {
             text: "zq-after-restart".into(),
             question: false,
+            announcement: false,
         })
         .await;
     assert_eq!(refused.code, ErrorCode::LiveEnded);

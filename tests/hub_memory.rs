@@ -21,6 +21,7 @@ fn say(text: &str) -> Command {
     Command::Say {
         text: text.into(),
         question: false,
+        announcement: false,
     }
 }
 

@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 31] = [
+const ALL_EVENTS: [&str; 35] = [
     "message",
     "released",
     "redacted",
@@ -108,6 +108,10 @@ const ALL_EVENTS: [&str; 31] = [
     "product_added",
     "now_showing",
     "canned_added",
+    "claimed",
+    "claim_ended",
+    "viewer_flagged",
+    "viewer_unflagged",
 ];
 
 const ALL_ERROR_CODES: [ErrorCode; 23] = [
@@ -490,6 +494,8 @@ fn the_snapshot_page_examples_show_every_list() {
         "held",
         "recent",
         "activity",
+        "claims",
+        "flags",
     ];
     for name in ["type", "page"].into_iter().chain(names) {
         assert!(

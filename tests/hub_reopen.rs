@@ -38,6 +38,7 @@ async fn ask(julie: &mut Client, text: &str) -> MessageId {
         .ack(Command::Say {
             text: text.into(),
             question: true,
+            announcement: false,
         })
         .await
         .expect("a question is an event");

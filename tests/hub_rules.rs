@@ -23,6 +23,7 @@ fn say(text: &str) -> Command {
     Command::Say {
         text: text.into(),
         question: false,
+        announcement: false,
     }
 }
 

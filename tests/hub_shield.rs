@@ -22,6 +22,7 @@ fn say(text: &str) -> Command {
     Command::Say {
         text: text.into(),
         question: false,
+        announcement: false,
     }
 }
 

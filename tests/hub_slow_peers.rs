@@ -126,6 +126,7 @@ fn big_say() -> Command {
     Command::Say {
         text: "😀".repeat(500),
         question: false,
+        announcement: false,
     }
 }
 

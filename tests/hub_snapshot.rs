@@ -25,6 +25,7 @@ fn ask(text: String) -> Command {
     Command::Say {
         text,
         question: true,
+        announcement: false,
     }
 }
 
@@ -62,6 +63,7 @@ async fn held_then_open_questions(hub: &TestHub) {
             .ack(Command::Say {
                 text: format!("quel arnaqueur ce vendeur {i}"),
                 question: false,
+                announcement: false,
             })
             .await
             .expect("a held message is an event for staff");

@@ -131,6 +131,7 @@ fn over_the_wire_an_admin_creates_and_lists_and_a_host_starts_and_ends() {
             .refused(Command::Say {
                 text: "zq-late".into(),
                 question: false,
+                announcement: false,
             })
             .await;
         assert_eq!(refused.code, ErrorCode::LiveEnded);

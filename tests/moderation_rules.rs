@@ -119,6 +119,7 @@ async fn the_hub_holds_a_default_term_however_it_is_disguised() {
             .ack(Command::Say {
                 text: disguised.into(),
                 question: false,
+                announcement: false,
             })
             .await
             .expect("a held message is still an event (for staff)");

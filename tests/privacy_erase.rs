@@ -68,6 +68,7 @@ fn preimages(phone: &str) -> Vec<Vec<u8>> {
     let say = Command::Say {
         text: phone.into(),
         question: false,
+        announcement: false,
     };
     let frame = ClientFrame::Command(CommandFrame {
         id: CommandId(PHONE_COMMAND_ID.into()),
@@ -179,6 +180,7 @@ async fn an_erased_viewer_leaves_nothing_readable_behind() {
             Command::Say {
                 text: PHONE.into(),
                 question: false,
+                announcement: false,
             },
         )
         .await
@@ -191,6 +193,7 @@ async fn an_erased_viewer_leaves_nothing_readable_behind() {
         .ack(Command::Say {
             text: QUESTION.into(),
             question: true,
+            announcement: false,
         })
         .await
         .expect("a question is an event");
@@ -290,6 +293,7 @@ async fn an_erased_viewer_leaves_nothing_readable_behind() {
     let refused = zeph.refused(Command::Say {
         text: "encore moi".into(),
         question: false,
+        announcement: false,
     });
     assert_eq!(refused.await.code, ErrorCode::Forbidden);
     // The checkpoint runs at the end of the erasure's turn: a later

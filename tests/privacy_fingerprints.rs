@@ -25,6 +25,7 @@ fn preimages(text: &str) -> [Vec<u8>; 3] {
     let command = Command::Say {
         text: text.into(),
         question: false,
+        announcement: false,
     };
     let frame = ClientFrame::Command(CommandFrame {
         id: CommandId(COMMAND_ID.into()),
@@ -177,6 +178,7 @@ async fn a_masked_phone_cannot_be_recovered_from_any_stored_hash() {
             Command::Say {
                 text: SECRET.into(),
                 question: false,
+                announcement: false,
             },
         )
         .await;

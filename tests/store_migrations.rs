@@ -96,6 +96,7 @@ fn message(id: u64, at: Millis, author: Author, text: &str) -> ChatMessage {
         reply_to: None,
         visibility: Visibility::Visible,
         product: None,
+        announcement: false,
     }
 }
 

@@ -994,3 +994,69 @@ async fn the_product_card_shows_a_hostile_product_as_text_and_links_only_over_ht
     assert_eq!(pwned, json!("undefined"), "a payload ran in the page");
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_announcement_stands_apart_as_text_and_pins_as_one() {
+    if !browser_is_installed() {
+        return;
+    }
+    let hub = TestHub::start().await;
+    let browser = Browser::launch(Device::Desktop).await;
+    join(&browser, &hub, "Julie").await;
+    let mut sophie = hub.staff(StaffRole::Host, "Sophie").await;
+    let text = "<b>Livraison</b> offerte ce soir <img src=x onerror=alert(1)>";
+    let seq = sophie
+        .ack(Command::Say {
+            text: text.into(),
+            question: false,
+            announcement: true,
+        })
+        .await
+        .expect("an announcement is an event");
+    let Event::Message { message } = sophie.event_at(seq).await.event else {
+        panic!("expected the announcement");
+    };
+    let plain = sophie.say("Bonsoir à toutes").await;
+    let Event::Message { message: plain } = sophie.event_at(plain).await.event else {
+        panic!("expected the staff line");
+    };
+    browser
+        .wait_for(
+            "the announcement and the staff line",
+            &format!(
+                "{} !== null && {} !== null",
+                msg_text(message.id),
+                msg_text(plain.id)
+            ),
+        )
+        .await;
+    let shown = browser
+        .eval(
+            &format!(
+                "const li = document.querySelector('#messages li.msg[data-id=\"{}\"]'); \
+                 const plain = document.querySelector('#messages li.msg[data-id=\"{}\"]'); \
+                 return [li.classList.contains('announcement'), \
+                         plain.classList.contains('announcement'), \
+                         li.querySelector('.text').textContent, \
+                         li.querySelectorAll('b, img').length]",
+                message.id.0, plain.id.0
+            ),
+            vec![],
+        )
+        .await;
+    assert_eq!(shown, json!([true, false, text, 0]), "{shown}");
+    sophie
+        .ack(Command::Pin {
+            message_id: message.id,
+        })
+        .await;
+    browser
+        .wait_for(
+            "the pinned announcement",
+            "!document.querySelector('#pinned').hidden \
+             && document.querySelector('#pinned').classList.contains('announcement')",
+        )
+        .await;
+    browser.close().await;
+    hub.stop().await;
+}

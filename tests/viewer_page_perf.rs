@@ -95,6 +95,7 @@ async fn flood(hub: &TestHub, secs: u64) -> (u64, Duration) {
                     command: Command::Say {
                         text: format!("Talker{i} dit la ligne {sent} : elle est trop belle !"),
                         question: false,
+                        announcement: false,
                     },
                 });
                 if sink.send(text_message(&frame)).await.is_err() {

@@ -63,6 +63,7 @@ pub async fn serve(
                             reply_to: None,
                             visibility: Visibility::Visible,
                             product: None,
+                            announcement: false,
                         },
                     },
                 });

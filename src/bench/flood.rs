@@ -243,6 +243,7 @@ async fn viewer(
             command: Command::Say {
                 text: "Bonsoir tout le monde, elle existe en bleu ?".into(),
                 question: false,
+                announcement: false,
             },
         });
         send(&mut ws, &say).await?;

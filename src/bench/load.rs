@@ -599,7 +599,7 @@ async fn send(mut ws: Socket, plan: SendPlan) -> (SenderTally, Socket) {
                 let sent_at = origin.elapsed();
                 let frame = ClientFrame::Command(CommandFrame {
                     id: CommandId(format!("b{line}")),
-                    command: Command::Say { text: bench_text(line, micros(sent_at)), question: false },
+                    command: Command::Say { text: bench_text(line, micros(sent_at)), question: false, announcement: false },
                 });
                 let text = serde_json::to_string(&frame).expect("a command always serialises");
                 if ws.send(Message::text(text)).await.is_err() {

@@ -152,6 +152,9 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     if let Some(timeout) = brand.hold_timeout {
         config.hold_timeout = timeout;
     }
+    if let Some(timeout) = brand.claim_timeout {
+        config.claim_timeout = timeout;
+    }
     config.shield = brand.shield;
     config.products = brand.products;
     config.canned = brand.canned;

@@ -149,6 +149,7 @@ impl FrameSource {
                         Visibility::Visible
                     },
                     product: None,
+                    announcement: false,
                 },
             }
         };

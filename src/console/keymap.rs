@@ -89,6 +89,10 @@ actions! {
     Canned => "canned", "pick a canned answer in the reply line (merge tags filled in)";
     CannedSave => "canned_save", "save the reply line as a canned answer (asks a title)";
     Products => "products", "show a product on the viewers' screen or add one (products popup)";
+    Claim => "claim", "claim / release the selected question or held message";
+    FlagViewer => "flag_viewer", "flag the author for all staff: colour, note, 10 min";
+    StaffSay => "staff_say", "post a message in the chat as staff";
+    Announce => "announce", "post a staff announcement (shown apart; p pins it)";
     Help => "help", "show this help";
     Quit => "quit", "quit (asks to confirm)";
 }
@@ -332,6 +336,10 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("ctrl-t", Action::Canned),
     ("ctrl-s", Action::CannedSave),
     ("w", Action::Products),
+    ("c", Action::Claim),
+    ("f", Action::FlagViewer),
+    ("i", Action::StaffSay),
+    ("I", Action::Announce),
     ("?", Action::Help),
     ("q", Action::Quit),
     ("ctrl-c", Action::Quit),

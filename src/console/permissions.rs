@@ -52,6 +52,10 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::LiveEnd => CommandKind::LiveEnd,
         Action::CannedSave => CommandKind::CannedAdd,
         Action::Products => CommandKind::NowShowing,
+        Action::Claim => CommandKind::Claim,
+        Action::FlagViewer => CommandKind::FlagViewer,
+        // A staff post and an announcement are both a `say`.
+        Action::StaffSay | Action::Announce => CommandKind::Say,
         Action::FocusNext
         | Action::FocusPrev
         | Action::MoveDown

@@ -29,6 +29,8 @@ use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 use super::rights::{ExportSaved, Rights, SaveExport};
 use super::sanctioned::Sanctioned;
 
+mod claims;
+mod flags;
 mod hold;
 mod lives;
 pub mod pause;
@@ -37,6 +39,7 @@ mod rules;
 pub mod showcase;
 mod search;
 pub mod staff_log;
+pub mod staff_post;
 
 /// How long a note stays in the status line.
 const NOTE_MILLIS: Millis = 8_000;
@@ -325,6 +328,12 @@ pub struct Console {
     pub search: Option<Filter>,
     /// Bell and desktop notifications (the config's `[notify]`), rate-limited.
     pub notify: super::notify::Notifier,
+    /// Who is answering which question or held message (`claims`).
+    pub claims: std::collections::BTreeMap<MessageId, crate::protocol::Claim>,
+    /// Viewer flags in force, shared by every staff console (`flags`).
+    pub flags: std::collections::BTreeMap<ViewerId, crate::protocol::ViewerFlag>,
+    /// A staff message or announcement being typed (`staff_post`).
+    pub staff_post: Option<staff_post::StaffPost>,
     id_prefix: String,
     next_id: u64,
 }
@@ -380,6 +389,9 @@ impl Console {
             unread: pause::Unread::default(),
             search: None,
             notify: super::notify::Notifier::default(),
+            claims: std::collections::BTreeMap::new(),
+            flags: std::collections::BTreeMap::new(),
+            staff_post: None,
             id_prefix: id_prefix.to_string(),
             next_id: 0,
         }
@@ -576,6 +588,8 @@ impl Console {
         self.held.clear();
         self.sanctioned.clear();
         self.flagged.clear();
+        self.claims.clear();
+        self.flags.clear();
         self.held_sel = None;
         self.pinned = None;
         self.games.clear();
@@ -593,6 +607,16 @@ impl Console {
         self.feed
             .mark_shared(snapshot.shared_names.iter().map(String::as_str));
         self.sanctioned.reset(snapshot.sanctioned);
+        self.claims = snapshot
+            .claims
+            .into_iter()
+            .map(|c| (c.message_id, c))
+            .collect();
+        self.flags = snapshot
+            .flags
+            .into_iter()
+            .map(|f| (f.viewer_id.clone(), f))
+            .collect();
         for m in snapshot.held {
             push_unique(&mut self.held, m);
         }
@@ -668,6 +692,8 @@ impl Console {
             "redraw" => format!("re-drew instant win {target}").into(),
             "deny" => message("denied", ""),
             "note_add" => viewer("added a note on"),
+            "flag_viewer" => viewer("flagged"),
+            "unflag_viewer" => viewer("lifted the flag on"),
             other => format!("{} {target}", other.replace('_', " ")).into(),
         }
     }
@@ -843,6 +869,8 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
             }
             if second_changed {
                 state.dirty = true;
+                state.forget_stale_claims(now);
+                state.forget_stale_flags(now);
             }
             Vec::new()
         }
@@ -869,6 +897,8 @@ pub fn update(state: &mut Console, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
             if let Some(c) = state.compose.as_mut() {
                 c.editor.insert(&text);
+            } else if let Some(p) = state.staff_post.as_mut() {
+                p.editor.insert(&text);
             } else if let Some(popup) = state.popup.as_mut() {
                 popup.paste(&text);
             }
@@ -1060,6 +1090,12 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         event @ (Event::ProductAdded { .. }
         | Event::NowShowing { .. }
         | Event::CannedAdded { .. }) => showcase::on_event(state, event),
+        event @ (Event::Claimed { .. } | Event::ClaimEnded { .. }) => {
+            claims::on_claim_event(state, event);
+        }
+        event @ (Event::ViewerFlagged { .. } | Event::ViewerUnflagged { .. }) => {
+            flags::on_flag_event(state, at, event);
+        }
         event => on_chat_event(state, at, event),
     }
     state.fix_selections(&before);
@@ -1550,8 +1586,12 @@ fn on_viewer_erased(
         state.compose = None;
     }
     state.sanctioned.forget(viewer);
+    // Their flag goes with them, note and all; so do claims on their lines.
+    state.flags.remove(viewer);
+    state.claims.retain(|id, _| !erased.contains(id));
     let about_them = match state.popup.as_ref() {
         Some(Popup::ViewerCard(view)) => view.viewer_id == *viewer,
+        Some(Popup::Flag(form)) => form.viewer_id == *viewer,
         Some(Popup::Confirm(Confirm {
             what: Target::Ban { viewer_id, .. } | Target::Erase { viewer_id, .. },
         })) => viewer_id == viewer,
@@ -1628,6 +1668,9 @@ fn on_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
     if state.compose.is_some() {
         return on_compose_key(state, key);
     }
+    if state.staff_post.is_some() {
+        return staff_post::on_key(state, key);
+    }
     let Some(action) = state.keymap.action_for(&key) else {
         return Vec::new();
     };
@@ -1686,6 +1729,10 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         | Action::Hide
         | Action::Release => on_message_action(state, action),
         Action::Deny | Action::HoldMark | Action::ApproveMarked => hold::on_action(state, action),
+        Action::Claim => claims::toggle(state),
+        Action::FlagViewer => flags::open(state),
+        Action::StaffSay => staff_post::open(state, false),
+        Action::Announce => staff_post::open(state, true),
         Action::Timeout | Action::Ban | Action::Redact | Action::Filter | Action::ViewerCard => {
             on_viewer_action(state, action)
         }
@@ -1830,11 +1877,16 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
             let Some(m) = selected_viewer_message(state) else {
                 return Vec::new();
             };
+            state.staff_post = None;
             state.compose = Some(Compose {
                 target: m.id,
                 first_name: m.author.display_name().to_string(),
                 editor: LineEditor::default(),
             });
+            // Someone else is on it: say so, and let the reply go on.
+            if let Some(warning) = state.claim_warning(m.id) {
+                state.note(format!("{warning}; your reply goes out too"), true);
+            }
         }
         Action::Pin => {
             let Some(m) = selected_message(state) else {
@@ -1890,7 +1942,7 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
                 state.note(format!("{} is already hidden", state.describe(id)), false);
                 return Vec::new();
             }
-            let summary = format!("hide {}", state.describe(id));
+            let summary = format!("hide {}{}", state.describe(id), state.claim_suffix(id));
             return vec![state.send_undoable(
                 Command::Hide {
                     message_id: id,
@@ -1914,7 +1966,7 @@ fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
                 return Vec::new();
             }
             let id = m.id;
-            let summary = format!("release {}", state.describe(id));
+            let summary = format!("release {}{}", state.describe(id), state.claim_suffix(id));
             return vec![state.send(Command::Release { message_id: id }, summary)];
         }
         _ => {}
@@ -2355,6 +2407,10 @@ impl Context for Console {
 
     fn attach(&self) -> Option<&str> {
         self.attach.as_deref()
+    }
+
+    fn flag(&self, viewer: &ViewerId) -> Option<&crate::protocol::ViewerFlag> {
+        self.flag_on(viewer)
     }
 
     fn sanction_reasons(&self) -> &[String] {

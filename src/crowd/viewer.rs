@@ -870,6 +870,7 @@ fn say_frame(id: &str, line: &Line) -> String {
         command: Command::Say {
             text: line.text.clone(),
             question: line.question,
+            announcement: false,
         },
     });
     serde_json::to_string(&frame).expect("a command always serialises")

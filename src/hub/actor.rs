@@ -380,6 +380,11 @@ fn restore_session(
     session.restore_games(games, second_ms);
     session
         .set_hold_timeout(Millis::try_from(config.hold_timeout.as_millis()).unwrap_or(Millis::MAX));
+    // Claims and viewer flags are memory only: a restart (or a rebuild
+    // after a failed commit) starts with none.
+    session.set_claim_timeout(
+        Millis::try_from(config.claim_timeout.as_millis()).unwrap_or(Millis::MAX),
+    );
     // The hold queue survives a restart: the timeout still denies each.
     session.note_held(&store.working_set(&config.live)?.held);
     session.set_shield(config.shield.clone());

@@ -35,6 +35,9 @@ pub struct HubConfig {
     /// How long a held message waits for a moderator before the hub
     /// denies it on the session clock (`[moderation] hold_timeout`).
     pub hold_timeout: Duration,
+    /// How long a claim ("Claire is answering") lasts when nothing ends it
+    /// sooner, on the session clock (`[moderation] claim_timeout`).
+    pub claim_timeout: Duration,
     /// The brand's emergency preset, applied by `shield_on`.
     pub shield: super::shield::ShieldPreset,
     /// Where the store's contact keys are: every store connection the hub
@@ -97,6 +100,11 @@ impl Default for ViewerPolicy {
 /// not drop a stale line in the chat.
 pub const DEFAULT_HOLD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
+/// A claim nobody acts on ends after two minutes: long enough to type an
+/// answer, short enough that a claim forgotten by someone called away
+/// frees the question while the viewer still waits.
+pub const DEFAULT_CLAIM_TIMEOUT: Duration = Duration::from_secs(120);
+
 impl HubConfig {
     /// The configuration `regie serve` uses for `live` on `data_dir`.
     pub fn new(live: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
@@ -112,6 +120,7 @@ impl HubConfig {
             clock: Clock::system(),
             retention: crate::store::RetentionPolicy::default(),
             hold_timeout: DEFAULT_HOLD_TIMEOUT,
+            claim_timeout: DEFAULT_CLAIM_TIMEOUT,
             shield: super::shield::ShieldPreset::default(),
             page: super::page::settings::PageConfig::default(),
             consent: super::consent_texts::ConsentTexts::default(),

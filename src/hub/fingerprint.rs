@@ -80,6 +80,7 @@ mod tests {
         Command::Say {
             text: text.into(),
             question: false,
+            announcement: false,
         }
     }
 

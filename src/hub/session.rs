@@ -14,7 +14,9 @@
 //! fails, the actor rebuilds the session from the store ([`Session::restore`]),
 //! so no client ever saw an event that is not durable.
 
+mod claims;
 mod erasure;
+mod flags;
 mod rules;
 
 pub use rules::MAX_RULE_EXPIRY_SECS;
@@ -35,10 +37,10 @@ use crate::poll::PollSpec;
 use crate::privacy::{grapheme_count, sanitize, sanitize_name};
 use crate::protocol::ShieldSuspect;
 use crate::protocol::{
-    Actor, Author, ChatEntry, ChatMessage, Command, ConsentPurpose, ConsentState, Contact, Epoch,
-    ErrorCode, Event, EventFrame, HoldOutcome, HoldReason, LiftedSanction, MAX_SLOW_MODE_SECS,
-    MessageId, Millis, Refusal, ReplyTo, Role, Seq, Settings, Snapshot, StaffRole, Tombstone,
-    ViewerId, Visibility, permissions,
+    Actor, Author, ChatEntry, ChatMessage, ClaimEndReason, Command, ConsentPurpose, ConsentState,
+    Contact, Epoch, ErrorCode, Event, EventFrame, HoldOutcome, HoldReason, LiftedSanction,
+    MAX_SLOW_MODE_SECS, MessageId, Millis, Refusal, ReplyTo, Role, Seq, Settings, Snapshot,
+    StaffRole, Tombstone, ViewerId, Visibility, permissions,
 };
 use crate::store::contact::ContactField;
 use crate::store::{
@@ -294,6 +296,14 @@ pub struct Session {
     shield: Shield,
     /// The live's title, lifecycle state and times (`lifecycle`).
     live: crate::protocol::LiveInfo,
+    /// Who is answering which question or held message (`claims`), in
+    /// memory only.
+    claims: BTreeMap<MessageId, crate::protocol::Claim>,
+    /// How long a claim lasts ([`super::config::DEFAULT_CLAIM_TIMEOUT`]
+    /// unless the hub sets it).
+    claim_timeout_ms: Millis,
+    /// Viewer flags in force (`flags`), in memory only.
+    flags: BTreeMap<ViewerId, crate::protocol::ViewerFlag>,
     /// The hashes of the consent texts this hub offered (the brand's
     /// `[consent]` texts, and earlier versions the registry holds): a
     /// `consent` for one of their purposes must name one of them.
@@ -337,6 +347,9 @@ impl Session {
             hold_timeout_ms: hold::default_hold_timeout_ms(),
             shield: Shield::default(),
             live: lifecycle::on_air(),
+            claims: BTreeMap::new(),
+            claim_timeout_ms: claims::default_claim_timeout_ms(),
+            flags: BTreeMap::new(),
             consent_texts: super::consent_texts::ConsentTexts::default().accepted(),
             showcase: showcase::Showcase::default(),
         };
@@ -474,6 +487,16 @@ impl Session {
             } else {
                 Vec::new()
             },
+            claims: if role.is_staff() {
+                self.claims_in_force()
+            } else {
+                Vec::new()
+            },
+            flags: if role.is_staff() {
+                self.flags_in_force()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -504,6 +527,8 @@ impl Session {
             .collect();
         decisions.extend(self.expire_rules(now));
         decisions.extend(self.expire_holds(now));
+        decisions.extend(self.expire_claims(now));
+        decisions.extend(self.expire_flags(now));
         decisions
     }
 
@@ -595,7 +620,11 @@ impl Session {
         now: Millis,
     ) -> Result<Decision, Refusal> {
         match command {
-            Command::Say { text, question } => self.say(who, text, *question, now),
+            Command::Say {
+                text,
+                question,
+                announcement,
+            } => self.say(who, text, *question, *announcement, now),
             Command::Consent {
                 purpose,
                 granted,
@@ -712,6 +741,12 @@ impl Session {
             | Command::RuleTest { .. } => self.rules_command(who, command, now),
             Command::ProductAdd { .. } | Command::NowShowing { .. } | Command::CannedAdd { .. } => {
                 self.showcase_command(who, command, now)
+            }
+            Command::Claim { .. } | Command::Unclaim { .. } => {
+                self.claim_command(who, command, history, now)
+            }
+            Command::FlagViewer { .. } | Command::UnflagViewer { .. } => {
+                self.flag_command(who, command, history, now)
             }
         }
     }
@@ -880,8 +915,12 @@ impl Session {
         who: &Principal,
         raw: &str,
         question: bool,
+        announcement: bool,
         now: Millis,
     ) -> Result<Decision, Refusal> {
+        if announcement {
+            Self::may_announce(who, question)?;
+        }
         if let Principal::Viewer(v) = who {
             self.refuse_after_the_end()?;
             self.check_sanctions(&v.id, now)?;
@@ -962,7 +1001,12 @@ impl Session {
             // Staff posts are not moderated: staff are the moderators.
             Principal::Staff { .. } => (text, Visibility::Visible),
         };
-        let message = self.new_message(who, text, question, None, visibility, now);
+        let mut message = self.new_message(who, text, question, None, visibility, now);
+        if announcement {
+            message.announcement = true;
+            self.messages
+                .insert(message.id, ChatEntry::Message(message.clone()));
+        }
         let notice = self.hold_queued(&message);
         // Staff-only, right behind the message viewers get unmarked.
         let flag = flagged.map(|v| Event::MessageFlagged {
@@ -977,6 +1021,22 @@ impl Session {
         let mut d = self.emit(events, now);
         d.audit = Self::audit(who, "say", "", "", now);
         Ok(d)
+    }
+
+    /// Staff post announcements, and an announcement is not a question.
+    fn may_announce(who: &Principal, question: bool) -> Result<(), Refusal> {
+        if matches!(who, Principal::Viewer(_)) {
+            return Err(Refusal::new(
+                ErrorCode::Forbidden,
+                "only staff post announcements",
+            ));
+        }
+        if question {
+            return Err(Refusal::invalid(
+                "an announcement is not a question: send one or the other",
+            ));
+        }
+        Ok(())
     }
 
     /// A consent, with the contact data given under it: only values its
@@ -1060,7 +1120,11 @@ impl Session {
             first_name: target.author.display_name().to_owned(),
         };
         let message = self.new_message(who, text, false, Some(reply_to), Visibility::Visible, now);
-        let mut d = self.emit(vec![Event::Message { message }], now);
+        let claim = self.claim_ends(id, ClaimEndReason::Answered, who.actor());
+        let events = std::iter::once(Event::Message { message })
+            .chain(claim)
+            .collect();
+        let mut d = self.emit(events, now);
         d.audit = Self::audit(who, "answer", &id.to_string(), "", now);
         Ok(d)
     }
@@ -1135,6 +1199,11 @@ impl Session {
         }
         self.messages.insert(id, ChatEntry::Message(target));
         let by = Self::actor(who);
+        let claim = if answered {
+            self.claim_ends(id, ClaimEndReason::Answered, Some(by.clone()))
+        } else {
+            None
+        };
         let (event, action) = if answered {
             (
                 Event::QuestionAnswered { message_id: id, by },
@@ -1146,7 +1215,7 @@ impl Session {
                 "reopen_question",
             )
         };
-        let mut d = self.emit(vec![event], now);
+        let mut d = self.emit(std::iter::once(event).chain(claim).collect(), now);
         d.audit = Self::audit(who, action, &id.to_string(), "", now);
         Ok(d)
     }
@@ -1173,6 +1242,7 @@ impl Session {
             message_id: id,
             by: by.clone(),
         }];
+        events.extend(self.claim_ends(id, ClaimEndReason::Released, Some(by.clone())));
         // Only visible messages stay pinned.
         if self.pinned == Some(id) {
             self.pinned = None;
@@ -1197,12 +1267,14 @@ impl Session {
         target.visibility = Visibility::Visible;
         self.messages.insert(id, ChatEntry::Message(target.clone()));
         let (held_at, notice) = self.hold_settled(&target, HoldOutcome::Approved);
+        let claim = self.claim_ends(id, ClaimEndReason::Answered, who.actor());
         let released = Event::Released {
             message: target,
             by: Some(Self::actor(who)),
             held_at,
         };
-        let mut d = self.emit(std::iter::once(released).chain(notice).collect(), now);
+        let events = std::iter::once(released).chain(notice).chain(claim);
+        let mut d = self.emit(events.collect(), now);
         d.audit = Self::audit(who, "release", &id.to_string(), "", now);
         Ok(d)
     }
@@ -1431,6 +1503,7 @@ impl Session {
         self.open_questions.remove(&id);
         self.held.remove(&id);
         let mut events = vec![Event::Redacted { tombstone }];
+        events.extend(self.claim_ends(id, ClaimEndReason::Released, Some(by.clone())));
         if self.pinned == Some(id) {
             self.pinned = None;
             events.push(Event::Unpinned { message_id: id, by });
@@ -1608,6 +1681,7 @@ impl Session {
             reply_to,
             visibility,
             product: if question { self.showing_id() } else { None },
+            announcement: false,
         };
         if question {
             self.open_questions.insert(message.id);
@@ -2360,6 +2434,7 @@ mod tests {
             reply_to: None,
             visibility: Visibility::Visible,
             product: None,
+            announcement: false,
         };
         w.history
             .messages
@@ -2397,6 +2472,7 @@ mod tests {
             reply_to: None,
             visibility: Visibility::Visible,
             product: None,
+            announcement: false,
         };
         let stored = StoredSnapshot {
             pinned: Some(pinned.clone()),

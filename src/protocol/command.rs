@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::claims::FlagColour;
 use super::rights::PrivacyRequestKind;
 use super::rules::{RuleAction, RuleType};
 use super::types::{ConsentChannel, ConsentPurpose, Contact, MessageId, ViewerId};
@@ -104,11 +105,14 @@ macro_rules! commands {
 
 commands! {
     // ── viewer ──────────────────────────────────────────────────────────
-    /// Post a chat message; `question` puts it in the hosts' queue.
+    /// Post a chat message; `question` puts it in the hosts' queue. Staff
+    /// (not viewers) may post it as an `announcement`, shown apart.
     Say = "say" {
         text: String,
         #[serde(default)]
         question: bool,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        announcement: bool,
     },
     /// Give or withdraw consent for one purpose. Stored now; used by later
     /// features (prize contact, marketing).
@@ -315,6 +319,28 @@ commands! {
     /// only, with a `rule_test` frame. Nothing is posted nor stored.
     RuleTest = "rule_test" { text: String },
 
+    // ── claims and viewer flags (staff only) ────────────────────────────
+    /// Claim an open question (host, admin) or a held message (moderator,
+    /// admin): staff get `claimed`. Claiming what another staff member
+    /// claimed takes it over; claiming one's own again renews the time-out.
+    Claim = "claim" { message_id: MessageId },
+    /// Let one's own claim go (`claim_ended`, `released`). Refused for a
+    /// claim of someone else's: claim it to take it over.
+    Unclaim = "unclaim" { message_id: MessageId },
+    /// Flag a viewer for every staff console: a colour and an optional
+    /// note, for `minutes` (default 10, at most a day). Flagging a flagged
+    /// viewer replaces the flag.
+    FlagViewer = "flag_viewer" {
+        viewer_id: ViewerId,
+        colour: FlagColour,
+        #[serde(default)]
+        note: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minutes: Option<u32>,
+    },
+    /// Lift a viewer's flag now. Refused (`not_found`) without one.
+    UnflagViewer = "unflag_viewer" { viewer_id: ViewerId },
+
     // ── lives ───────────────────────────────────────────────────────────
     /// Announce a new live of the hub (admin): `scheduled`, with a title
     /// and when it should start. Refused when the name is taken or not a
@@ -383,6 +409,7 @@ pub(crate) fn one_of_each() -> Vec<Command> {
         Command::Say {
             text: "hi".into(),
             question: false,
+            announcement: false,
         },
         Command::Consent {
             purpose: ConsentPurpose::Marketing,
@@ -508,6 +535,21 @@ pub(crate) fn one_of_each() -> Vec<Command> {
         Command::Rules,
         Command::RuleTest {
             text: "une arnaque".into(),
+        },
+        Command::Claim {
+            message_id: MessageId(1),
+        },
+        Command::Unclaim {
+            message_id: MessageId(1),
+        },
+        Command::FlagViewer {
+            viewer_id: viewer(),
+            colour: FlagColour::Orange,
+            note: "asks for a discount code".into(),
+            minutes: Some(10),
+        },
+        Command::UnflagViewer {
+            viewer_id: viewer(),
         },
         Command::LiveCreate {
             name: "next-show".into(),

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::claims::{ClaimEndReason, FlagColour};
 use super::rules::{RuleType, RuleView};
 use super::types::{
     Actor, CannedAnswer, ChatMessage, DrawView, Epoch, MessageId, Millis, PollView, Product, Role,
@@ -239,6 +240,37 @@ pub enum Event {
         rule_id: u32,
         kind: RuleType,
     },
+    /// Staff only: a staff member works on a question or a held message
+    /// (`claim`) until `until`, unless the claim ends sooner.
+    Claimed {
+        message_id: MessageId,
+        by: Actor,
+        until: Millis,
+    },
+    /// Staff only: a claim ended; `by` is who ended it (absent when it
+    /// expired, or ended with a message the hub denied).
+    ClaimEnded {
+        message_id: MessageId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
+        reason: ClaimEndReason,
+    },
+    /// Staff only: a viewer was flagged (`flag_viewer`) until `until`.
+    ViewerFlagged {
+        viewer_id: ViewerId,
+        colour: FlagColour,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        note: String,
+        until: Millis,
+        by: Actor,
+    },
+    /// Staff only: a viewer's flag was lifted by `by` (`unflag_viewer`),
+    /// or, without `by`, expired.
+    ViewerUnflagged {
+        viewer_id: ViewerId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
+    },
     /// The live moved along its lifecycle (`live_start`, `live_end`), at
     /// the frame's `at`. Everyone in the live gets it.
     LiveState {
@@ -296,6 +328,10 @@ impl Event {
             Event::ProductAdded { .. } => "product_added",
             Event::NowShowing { .. } => "now_showing",
             Event::CannedAdded { .. } => "canned_added",
+            Event::Claimed { .. } => "claimed",
+            Event::ClaimEnded { .. } => "claim_ended",
+            Event::ViewerFlagged { .. } => "viewer_flagged",
+            Event::ViewerUnflagged { .. } => "viewer_unflagged",
         }
     }
 
@@ -333,6 +369,10 @@ impl Event {
             | Event::RuleRemoved { .. }
             | Event::MessageFlagged { .. }
             | Event::CannedAdded { .. } => return None,
+            | Event::Claimed { .. }
+            | Event::ClaimEnded { .. }
+            | Event::ViewerFlagged { .. }
+            | Event::ViewerUnflagged { .. } => return None,
             Event::SanctionLifted {
                 viewer_id,
                 lifted,

@@ -249,6 +249,11 @@ pub struct SnapshotCounts {
     pub shared_names: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub sanctioned: u64,
+    /// Staff only: claims and viewer flags in force.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub claims: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub flags: u64,
     pub pages: u32,
 }
 
@@ -281,6 +286,10 @@ pub struct SnapshotPage {
     pub recent: Vec<ChatEntry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub activity: Vec<StaffAction>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<super::Claim>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<super::ViewerFlag>,
 }
 
 impl SnapshotPage {
@@ -293,6 +302,8 @@ impl SnapshotPage {
             && self.held.is_empty()
             && self.recent.is_empty()
             && self.activity.is_empty()
+            && self.claims.is_empty()
+            && self.flags.is_empty()
     }
 }
 
@@ -326,6 +337,8 @@ impl Welcome {
         s.held.extend(page.held);
         s.recent.extend(page.recent);
         s.activity.extend(page.activity);
+        s.claims.extend(page.claims);
+        s.flags.extend(page.flags);
     }
 }
 
@@ -369,7 +382,8 @@ impl Pager {
 /// Moves the snapshot's lists into pages of at most [`MAX_FRAME_BYTES`]
 /// once serialised, in order (polls, instant wins, shared names,
 /// sanctioned viewers, open
-/// questions, held, recent, staff activity), and counts them. The snapshot
+/// questions, held, recent, staff activity, claims, viewer flags), and
+/// counts them. The snapshot
 /// keeps its head: pin, settings, viewers online.
 pub fn paginate(snapshot: &mut Snapshot) -> (SnapshotCounts, Vec<SnapshotPage>) {
     let budget = MAX_FRAME_BYTES - PAGE_ENVELOPE_BYTES;
@@ -382,6 +396,8 @@ pub fn paginate(snapshot: &mut Snapshot) -> (SnapshotCounts, Vec<SnapshotPage>) 
         activity: snapshot.activity.len() as u64,
         shared_names: snapshot.shared_names.len() as u64,
         sanctioned: snapshot.sanctioned.len() as u64,
+        claims: snapshot.claims.len() as u64,
+        flags: snapshot.flags.len() as u64,
         pages: 0,
     };
     let mut pager = Pager {
@@ -415,6 +431,12 @@ pub fn paginate(snapshot: &mut Snapshot) -> (SnapshotCounts, Vec<SnapshotPage>) 
     }
     for a in std::mem::take(&mut snapshot.activity) {
         pager.room(json_len(&a)).activity.push(a);
+    }
+    for c in std::mem::take(&mut snapshot.claims) {
+        pager.room(json_len(&c)).claims.push(c);
+    }
+    for f in std::mem::take(&mut snapshot.flags) {
+        pager.room(json_len(&f)).flags.push(f);
     }
     let filled = pager.finish();
     counts.pages = u32::try_from(filled.len()).unwrap_or(u32::MAX);

@@ -5,6 +5,7 @@
 //! | file | what it is |
 //! |---|---|
 //! | `frame` | [`ClientFrame`] and [`ServerFrame`]: what travels, and their parsers |
+//! | `claims` | [`Claim`] and [`ViewerFlag`]: staff telling each other who answers what, and about a viewer |
 //! | `command` | [`Command`] and [`CommandKind`]: what clients ask, each wire name declared once |
 //! | [`permissions`] | the role → [`CommandKind`] table the hub enforces and the console reads |
 //! | `event` | [`Event`]: what happened in the live, numbered by the hub |
@@ -40,6 +41,7 @@
 //!   however often it is retried.
 //! - Redaction travels as ids and a tombstone, never as text.
 
+mod claims;
 mod command;
 mod error;
 mod event;
@@ -51,6 +53,10 @@ mod rights;
 mod rules;
 mod types;
 
+pub use claims::{
+    Claim, ClaimEndReason, DEFAULT_FLAG_MINUTES, FlagColour, MAX_FLAG_MINUTES,
+    MAX_FLAG_NOTE_GRAPHEMES, ViewerFlag,
+};
 pub use command::{
     Command, CommandFrame, CommandId, CommandKind, DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE,
     MAX_HISTORY_QUERY_CHARS, MAX_SLOW_MODE_SECS, MAX_STAFF_LOG_PAGE,

@@ -22,9 +22,13 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         | CommandKind::PrivacyRequest => &[Viewer],
         // Slow mode paces the chat: the host running the show may need it as
         // much as the moderators keeping it clean.
-        CommandKind::Pin | CommandKind::Unpin | CommandKind::SlowMode => {
-            &[Staff(Host), Staff(Moderator), Staff(Admin)]
-        }
+        // A claim says who works on a question (hosts) or a held message
+        // (moderators); the session checks the target against the role.
+        CommandKind::Pin
+        | CommandKind::Unpin
+        | CommandKind::SlowMode
+        | CommandKind::Claim
+        | CommandKind::Unclaim => &[Staff(Host), Staff(Moderator), Staff(Admin)],
         // Whoever may sanction a viewer may lift the sanction. The live's
         // rules are the moderators' tools too: a host runs the show,
         // support answers requests; neither edits nor reads the rules.
@@ -57,8 +61,14 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         }
         // Any staff member may see the schedule (the console's Lives popup),
         // and search the live's older chat: what every staff console shows
-        // of it anyway (visible messages), beyond its scrollback.
-        CommandKind::ViewerCard | CommandKind::LiveList | CommandKind::HistorySearch => {
+        // of it anyway (visible messages), beyond its scrollback. A viewer
+        // flag is a note between the people on shift, whatever their role:
+        // everyone sees the viewer's lines.
+        CommandKind::ViewerCard
+        | CommandKind::LiveList
+        | CommandKind::HistorySearch
+        | CommandKind::FlagViewer
+        | CommandKind::UnflagViewer => {
             &[Staff(Host), Staff(Moderator), Staff(Support), Staff(Admin)]
         }
         // Answers, polls and draws. A poll or a draw is part of the show's
@@ -174,6 +184,11 @@ mod tests {
         for kind in [RuleAdd, RuleRemove, Rules, RuleTest] {
             assert!(allows(moderator, kind) && !allows(host, kind) && !allows(support, kind));
         }
+        // Hosts claim questions, moderators held messages; support neither.
+        assert_eq!(roles(Unclaim), roles(Claim));
+        assert!(allows(host, Claim) && allows(moderator, Claim) && !allows(support, Claim));
+        assert_eq!(roles(UnflagViewer), roles(FlagViewer));
+        assert!(allows(host, FlagViewer) && allows(support, FlagViewer));
     }
 
     #[test]

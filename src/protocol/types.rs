@@ -190,6 +190,10 @@ pub struct ChatMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyTo>,
     pub visibility: Visibility,
+    /// A staff announcement (`say` with `announcement`): shown apart from
+    /// the chat by every client. Only staff messages carry it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub announcement: bool,
     /// A question asked while a product was showing: that product's id
     /// (consoles show its name beside the question).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -513,6 +517,12 @@ pub struct Snapshot {
     /// live), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub canned: Vec<CannedAnswer>,
+    /// Staff only: the claims in force ("Claire is answering").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<super::Claim>,
+    /// Staff only: the viewer flags in force.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<super::ViewerFlag>,
 }
 
 /// A viewer under a sanction, as a staff snapshot lists them.

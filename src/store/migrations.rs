@@ -337,6 +337,11 @@ const STEPS: &[&str] = &[
     r"
     ALTER TABLE messages ADD COLUMN product INTEGER;
     ",
+    // Staff announcements (issue 12, `say` with `announcement`): a line
+    // stays an announcement in every later snapshot, pin and replay.
+    r"
+    ALTER TABLE messages ADD COLUMN announcement INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -266,7 +266,7 @@ type SealedContact = (Option<Vec<u8>>, Option<Vec<u8>>);
 /// The columns [`read_message`] expects, in order, on alias `m`.
 const MESSAGE_COLUMNS: &str = "m.id, m.at, m.author_kind, m.viewer_id, m.author_name, \
      m.author_pseudonym, m.author_role, m.text, m.question, m.answered, m.visibility, \
-     m.reply_to_id, m.reply_to_name, m.product";
+     m.reply_to_id, m.reply_to_name, m.product, m.announcement";
 const MESSAGE_COLUMN_COUNT: usize = 14;
 
 /// The columns [`read_tombstone`] expects, in order, on alias `t`.
@@ -325,6 +325,7 @@ fn read_message(row: &Row, base: usize) -> rusqlite::Result<Option<ChatMessage>>
         reply_to,
         visibility: json_at(row, base + 10)?,
         product: row.get(base + 13)?,
+        announcement: row.get(base + 14)?,
     }))
 }
 
@@ -437,8 +438,8 @@ fn insert_message(tx: &Transaction, live_id: i64, m: &ChatMessage) -> Result<(),
     tx.prepare_cached(
         "INSERT INTO messages (live_id, id, at, author_kind, viewer_id, author_name, \
          author_pseudonym, author_role, text, question, answered, visibility, reply_to_id, \
-         reply_to_name, product) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         reply_to_name, product, announcement) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         live_id,
@@ -456,6 +457,7 @@ fn insert_message(tx: &Transaction, live_id: i64, m: &ChatMessage) -> Result<(),
         m.reply_to.as_ref().map(|r| sql_i64(r.message_id.0)),
         m.reply_to.as_ref().map(|r| r.first_name.as_str()),
         m.product,
+        m.announcement,
     ])?;
     Ok(())
 }
@@ -646,7 +648,13 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         | Event::MessageFlagged { .. }
         | Event::ProductAdded { .. }
         | Event::NowShowing { .. }
-        | Event::CannedAdded { .. } => {}
+        | Event::CannedAdded { .. }
+        // Claims and viewer flags are the hub's memory only: the log keeps
+        // their events for replay, no table their state.
+        | Event::Claimed { .. }
+        | Event::ClaimEnded { .. }
+        | Event::ViewerFlagged { .. }
+        | Event::ViewerUnflagged { .. } => {}
         Event::RuleAdded { rule } => insert_rule(tx, live_id, rule)?,
         Event::RuleRemoved { rule_id, .. } => remove_rule(tx, live_id, *rule_id, frame.at)?,
         Event::LiveState { state: next } => project_live_state(tx, live_id, *next, frame.at)?,
@@ -922,6 +930,13 @@ fn erase_viewer(
         "UPDATE events SET payload = json_set(payload, '$.reason', '') WHERE live_id = ?1 \
          AND kind IN ('viewer_timed_out', 'viewer_banned') \
          AND json_extract(payload, '$.viewer_id') = ?2",
+        params![live_id, v],
+    )?;
+    // A viewer flag's note is about them: blanked in the log (the flag
+    // itself is memory only, and the hub dropped it).
+    tx.execute(
+        "UPDATE events SET payload = json_remove(payload, '$.note') WHERE live_id = ?1 \
+         AND kind = 'viewer_flagged' AND json_extract(payload, '$.viewer_id') = ?2",
         params![live_id, v],
     )?;
     tx.execute(

@@ -360,6 +360,7 @@ impl Client {
         self.ack(Command::Say {
             text: text.into(),
             question: false,
+            announcement: false,
         })
         .await
         .expect("a message produces an event")

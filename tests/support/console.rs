@@ -51,6 +51,7 @@ pub(crate) fn message(id: u64, at: Millis, author: Author, text: &str) -> ChatMe
         reply_to: None,
         visibility: Visibility::Visible,
         product: None,
+        announcement: false,
     }
 }
 

@@ -66,6 +66,7 @@ pub(crate) fn viewer_message(id: u64, author: u32, text: &str, question: bool) -
         reply_to: None,
         visibility: Visibility::Visible,
         product: None,
+        announcement: false,
     }
 }
 
@@ -86,6 +87,7 @@ pub(crate) fn answer(id: u64, to: &ChatMessage, text: &str) -> ChatMessage {
         }),
         visibility: Visibility::Visible,
         product: None,
+        announcement: false,
     }
 }
 

@@ -10,6 +10,7 @@
 //! | [`prompt`] | one line of text: filter, redaction reason |
 //! | [`sanction`] | presets or typed: slow mode, a timeout's duration, a sanction's reason |
 //! | [`viewer_card`] | a viewer's card, with timeout, ban, erase and export |
+//! | [`flag`] | a viewer flag: colour, optional note, or lifting the flag in force |
 //! | [`export_result`] | where a viewer's export was written and what it holds |
 //! | [`requests`] | the open data-protection requests, soonest due first |
 //! | [`help`] | the key help, generated from the keymap |
@@ -28,6 +29,7 @@
 pub mod canned_picker;
 pub mod confirm;
 pub mod export_result;
+pub mod flag;
 pub mod game_forms;
 pub mod games_list;
 pub mod help;
@@ -88,6 +90,8 @@ pub trait Context {
     fn sanction_reasons(&self) -> &[String];
     /// The live's products, the one showing and the canned answers.
     fn showcase(&self) -> &super::state::showcase::Showcase;
+    /// The flag in force on a viewer (their card shows it).
+    fn flag(&self, viewer: &crate::protocol::ViewerId) -> Option<&crate::protocol::ViewerFlag>;
 }
 
 /// Footer hints: (key, what it does), in display order.
@@ -168,6 +172,8 @@ pub enum Popup {
     ProductForm(products::ProductForm),
     /// The live's older chat, searched on the hub.
     HistorySearch(history_search::HistorySearch),
+    /// A viewer flag: colour, note (`f`).
+    Flag(flag::FlagForm),
 }
 
 impl Popup {
@@ -200,6 +206,7 @@ impl Popup {
             Popup::Products(p) => p.on_key(key, ctx),
             Popup::ProductForm(p) => p.on_key(key, ctx),
             Popup::HistorySearch(p) => p.on_key(key, ctx),
+            Popup::Flag(p) => p.on_key(key, ctx),
         }
     }
 
@@ -207,6 +214,7 @@ impl Popup {
     pub fn paste(&mut self, text: &str) {
         match self {
             Popup::Prompt(p) => p.editor.insert(text),
+            Popup::Flag(p) => p.note.insert(text),
             Popup::Choice(p) => p.editor.insert(text),
             Popup::PollForm(form) => form.focused_editor().insert(text),
             Popup::InstantWinForm(form) => form.focused_editor().insert(text),
@@ -261,6 +269,7 @@ impl Popup {
             Popup::Products(p) => p.draw(buf, area, ctx, theme),
             Popup::ProductForm(p) => p.draw(buf, area, theme),
             Popup::HistorySearch(p) => p.draw(buf, area, ctx, theme),
+            Popup::Flag(p) => p.draw(buf, area, ctx, theme),
         }
     }
 }

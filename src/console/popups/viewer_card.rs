@@ -167,6 +167,9 @@ impl CardView {
         let inner_w = width.saturating_sub(4) as usize;
         let mut lines = identity_lines(card, ctx.role(), inner_w, theme);
         lines.extend(sanction_lines(card, inner_w, theme));
+        if let Some(flag) = ctx.flag(&self.viewer_id) {
+            lines.push(flag_line(flag, ctx.now(), inner_w, theme));
+        }
         lines.extend(note_lines(card, inner_w, theme));
         lines.push(Line::default());
         lines.push(Line::styled("recent messages", label));
@@ -272,6 +275,38 @@ fn sanction_lines(card: &ViewerCard, inner_w: usize, theme: &Theme) -> Vec<Line<
             field(if i == 0 { "sanctions" } else { "" }, &desc, inner_w, theme)
         })
         .collect()
+}
+
+/// The viewer's flag in force: its colour, note, who set it, time left.
+fn flag_line(
+    flag: &crate::protocol::ViewerFlag,
+    now: crate::protocol::Millis,
+    inner_w: usize,
+    theme: &Theme,
+) -> Line<'static> {
+    use super::flag::{FLAG_GLYPH, colour_style};
+    let left = (flag.until - now).max(0) / 60_000 + 1;
+    let note = if flag.note.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", clean(&flag.note))
+    };
+    let desc = format!(
+        " {}{note} · {}, {left} min left",
+        flag.colour.as_str(),
+        actor_label(&flag.by)
+    );
+    Line::from(vec![
+        Span::styled(
+            format!("{:<LABEL_W$}", "flag"),
+            theme.style(StyleKey::PopupLabel),
+        ),
+        Span::styled(FLAG_GLYPH, theme.style(colour_style(flag.colour))),
+        Span::styled(
+            truncate(&desc, inner_w.saturating_sub(LABEL_W + 1)).into_owned(),
+            theme.style(StyleKey::PopupText),
+        ),
+    ])
 }
 
 /// The staff's notes on the viewer, oldest first: when, who, what.

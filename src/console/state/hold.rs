@@ -41,7 +41,7 @@ fn deny(state: &mut Console) -> Vec<Effect> {
         return Vec::new();
     }
     state.hold_marks.remove(&m.id);
-    let summary = format!("deny {}", state.describe(m.id));
+    let summary = format!("deny {}{}", state.describe(m.id), state.claim_suffix(m.id));
     vec![state.send(
         Command::Deny {
             message_id: m.id,
@@ -85,7 +85,7 @@ fn approve_marked(state: &mut Console) -> Vec<Effect> {
     marked
         .into_iter()
         .map(|id| {
-            let summary = format!("release {}", state.describe(id));
+            let summary = format!("release {}{}", state.describe(id), state.claim_suffix(id));
             state.send(Command::Release { message_id: id }, summary)
         })
         .collect()

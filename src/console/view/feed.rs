@@ -14,10 +14,11 @@ use super::text::{
 use std::collections::HashMap;
 
 use crate::console::feed::{Feed, Layout, Pos};
+use crate::console::popups::flag::{FLAG_GLYPH, colour_style};
 use crate::console::state::{Console, FeedScroll, Pane};
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::wrap::truncate;
-use crate::protocol::{Author, ChatEntry, ChatMessage, Visibility};
+use crate::protocol::{Author, ChatEntry, ChatMessage, FlagColour, Visibility};
 
 const TIME_W: u16 = 6;
 const MARKER_W: u16 = 2;
@@ -334,6 +335,9 @@ fn draw_paused_badge(
 /// removal only.
 fn display_text(entry: &ChatEntry) -> String {
     match entry {
+        ChatEntry::Message(m) if m.announcement => {
+            format!("{ANNOUNCEMENT_LABEL} {}", clean(&m.text))
+        }
         ChatEntry::Message(m) => match &m.reply_to {
             Some(reply) => format!("@{} {}", clean_name(&reply.first_name), clean(&m.text)),
             None => clean(&m.text).into_owned(),
@@ -342,9 +346,14 @@ fn display_text(entry: &ChatEntry) -> String {
     }
 }
 
+/// What an announcement's line starts with, so it reads apart from the
+/// chat even without colours.
+pub(crate) const ANNOUNCEMENT_LABEL: &str = "ANNOUNCEMENT ·";
+
 /// The one-cell marker for a message, most important state first.
 pub(crate) fn marker(m: &ChatMessage) -> (&'static str, StyleKey) {
     match m.visibility {
+        Visibility::Visible if m.announcement => ("!", StyleKey::MarkerAnnouncement),
         Visibility::Held { .. } => (super::HELD_GLYPH, StyleKey::MarkerHeld),
         Visibility::Hidden => ("⊘", StyleKey::MarkerHidden),
         Visibility::Visible if matches!(m.author, Author::Staff { .. }) => {
@@ -358,6 +367,7 @@ pub(crate) fn marker(m: &ChatMessage) -> (&'static str, StyleKey) {
 
 pub(crate) fn text_style(m: &ChatMessage) -> StyleKey {
     match m.visibility {
+        Visibility::Visible if m.announcement => StyleKey::FeedAnnouncement,
         Visibility::Held { .. } => StyleKey::FeedHeldText,
         Visibility::Hidden => StyleKey::FeedHiddenText,
         Visibility::Visible if matches!(m.author, Author::Staff { .. }) => StyleKey::FeedStaffText,
@@ -380,6 +390,42 @@ fn is_sanctioned(state: &Console, m: &ChatMessage) -> bool {
         Author::Viewer { viewer_id, .. } => state.sanctioned.marks(viewer_id, state.now),
         Author::Staff { .. } => false,
     }
+}
+
+/// "[Claire is answering]" (or "[Claire]") at the right end of a claimed
+/// line's first row, where the row's text leaves room for it.
+#[expect(clippy::too_many_arguments, reason = "the row's geometry, drawn once")]
+fn draw_claim(
+    buf: &mut Buffer,
+    text_x: u16,
+    y: u16,
+    text_w: u16,
+    first_row: &str,
+    entry: &ChatEntry,
+    state: &Console,
+    theme: &Theme,
+) {
+    let Some(claim) = state.claim_on(entry.id()) else {
+        return;
+    };
+    let used = crate::console::wrap::display_width(first_row);
+    let room = usize::from(text_w).saturating_sub(used + 1);
+    let long = format!("[{}]", state.claim_label(claim));
+    let short = format!("[{}]", state.claim_short_label(claim));
+    let Some(label) = [long, short]
+        .into_iter()
+        .find(|l| crate::console::wrap::display_width(l) <= room)
+    else {
+        return;
+    };
+    let w = u16::try_from(crate::console::wrap::display_width(&label)).unwrap_or(text_w);
+    let x = text_x + text_w - w;
+    buf.set_stringn(x, y, &label, usize::from(w), theme.style(StyleKey::Claim));
+}
+
+/// A flagged viewer's colour mark, left of their name.
+fn draw_flag(buf: &mut Buffer, x: u16, y: u16, colour: FlagColour, theme: &Theme) {
+    buf.set_stringn(x, y, FLAG_GLYPH, 1, theme.style(colour_style(colour)));
 }
 
 /// One entry to draw, from `skip` rows into its layout.
@@ -416,7 +462,7 @@ fn draw_entry(
             break;
         }
         if i == 0 {
-            let (time, mark, name, name_style, pin) = match entry {
+            let (time, mark, name, name_style, pin, flag) = match entry {
                 ChatEntry::Message(m) => {
                     let sanctioned = is_sanctioned(state, m);
                     let flagged = state.flagged.contains(&m.id);
@@ -437,12 +483,17 @@ fn draw_entry(
                     } else {
                         author_style(&m.author, theme)
                     };
+                    // A flagged viewer's colour, left of their name: the
+                    // name gives up two cells for it.
+                    let flag = state.flag_of(&m.author).map(|f| f.colour);
+                    let label_w = name_w as usize - if flag.is_some() { 2 } else { 0 };
                     (
                         clock(m.at),
                         Span::styled(mark, theme.style(mark_style)),
-                        author_label_fit(&state.feed, &m.author, name_w as usize),
+                        author_label_fit(&state.feed, &m.author, label_w),
                         name_style,
                         pinned,
+                        flag,
                     )
                 }
                 ChatEntry::Redacted(t) => (
@@ -451,6 +502,7 @@ fn draw_entry(
                     "—".to_string(),
                     theme.style(StyleKey::FeedTombstone),
                     false,
+                    None,
                 ),
             };
             buf.set_stringn(
@@ -476,12 +528,18 @@ fn draw_entry(
                 u16::try_from(crate::console::wrap::display_width(&name)).unwrap_or(name_w);
             let name_x = inner.x + TIME_W + MARKER_W + name_w - shown_w;
             buf.set_stringn(name_x, y, &name, name_w as usize, name_style);
+            if let Some(colour) = flag {
+                draw_flag(buf, name_x.saturating_sub(2), y, colour, theme);
+            }
         }
         let style = match entry {
             ChatEntry::Message(m) => theme.style(text_style(m)),
             ChatEntry::Redacted(_) => theme.style(StyleKey::FeedTombstone),
         };
         buf.set_stringn(text_x, y, layout.line(i), text_w as usize, style);
+        if i == 0 {
+            draw_claim(buf, text_x, y, text_w, layout.line(0), entry, state, theme);
+        }
         if selected {
             buf.set_style(
                 Rect::new(inner.x, y, inner.width, 1),

@@ -315,18 +315,26 @@ fn sparkline(series: &[u64]) -> String {
 
 /// The reply line. Returns where the terminal cursor goes while typing.
 fn draw_input(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) -> Option<(u16, u16)> {
-    let Some(compose) = &state.compose else {
-        let hint = hint_line(state);
-        put_line(
-            buf,
-            area,
-            area.y,
-            &Line::styled(hint, theme.style(StyleKey::InputPlaceholder)),
-        );
-        return None;
+    let (prompt, editor) = match (&state.compose, &state.staff_post) {
+        (Some(compose), _) => (
+            format!("↳ {} › ", truncate(&clean_name(&compose.first_name), 20)),
+            &compose.editor,
+        ),
+        // A staff post says what it will be: a chat line or an announcement.
+        (None, Some(post)) if post.announcement => ("announcement › ".to_string(), &post.editor),
+        (None, Some(post)) => ("as staff › ".to_string(), &post.editor),
+        (None, None) => {
+            let hint = hint_line(state);
+            put_line(
+                buf,
+                area,
+                area.y,
+                &Line::styled(hint, theme.style(StyleKey::InputPlaceholder)),
+            );
+            return None;
+        }
     };
-    let prompt = format!("↳ {} › ", truncate(&clean_name(&compose.first_name), 20));
-    let count = compose.editor.grapheme_count();
+    let count = editor.grapheme_count();
     let max = state.settings.max_message_graphemes;
     let counter = format!(" {count}/{max}");
     let counter_style = if count > max {
@@ -340,8 +348,8 @@ fn draw_input(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) -> O
         area.width
             .saturating_sub(prompt_w.saturating_add(counter_w)),
     );
-    let text = compose.editor.text();
-    let cursor_col = compose.editor.cursor_column();
+    let text = editor.text();
+    let cursor_col = editor.cursor_column();
     // Scroll the text so the cursor stays visible.
     let skip = cursor_col.saturating_sub(text_w.saturating_sub(1));
     let visible = skip_columns(text, skip);
@@ -372,14 +380,24 @@ fn draw_input(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) -> O
 /// sends and marks it answered. The longest wording that fits is shown.
 fn draw_reply_footer(buf: &mut Buffer, feed: Rect, state: &Console, theme: &Theme) {
     use super::keymap::Action;
-    if state.compose.is_none() || feed.height < 2 || feed.width < 4 {
+    if (state.compose.is_none() && state.staff_post.is_none()) || feed.height < 2 || feed.width < 4
+    {
         return;
     }
     let mark_key = super::state::reply_can_mark(state)
         .then(|| state.keymap.hint(Action::ReplyAnswered))
         .flatten();
-    let variants: Vec<Vec<(String, &str)>> = match &mark_key {
-        Some(k) => vec![
+    let post = state
+        .staff_post
+        .as_ref()
+        .map(|p| if p.announcement { "announce" } else { "post" });
+    let variants: Vec<Vec<(String, &str)>> = match (&mark_key, post) {
+        // A staff post: no reply target, nothing to mark.
+        (_, Some(verb)) => vec![
+            vec![("Enter".into(), verb), ("Esc".into(), "cancel")],
+            vec![("Enter".into(), ""), ("Esc".into(), "")],
+        ],
+        (Some(k), None) => vec![
             vec![
                 ("Enter".into(), "send"),
                 (k.clone(), "send + mark answered"),
@@ -393,7 +411,7 @@ fn draw_reply_footer(buf: &mut Buffer, feed: Rect, state: &Console, theme: &Them
             vec![("Enter".into(), ""), (k.clone(), "+answered")],
             vec![(k.clone(), "+answered")],
         ],
-        None => vec![
+        (None, None) => vec![
             vec![("Enter".into(), "send"), ("Esc".into(), "cancel")],
             vec![("Enter".into(), ""), ("Esc".into(), "")],
         ],

@@ -241,7 +241,7 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
         } else {
             StyleKey::QuestionsItem
         };
-        let line = Line::from(vec![
+        let mut spans = vec![
             Span::styled(mark, theme.style(mark_style)),
             Span::styled(
                 if pinned { "★" } else { " " },
@@ -251,6 +251,9 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
                 format!("{:>4} ", age(state.now, q.at)),
                 theme.style(StyleKey::QuestionsAge),
             ),
+        ];
+        spans.extend(claim_and_flag(state, q, inner.width, theme));
+        spans.extend([
             Span::styled(
                 author_label(&state.feed, &q.author),
                 author_style(&q.author, theme),
@@ -259,6 +262,7 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
             product_tag(state, q, theme),
             Span::styled(clean(&q.text).into_owned(), theme.style(text_style)),
         ]);
+        let line = Line::from(spans);
         put_line(buf, inner, y, &line);
         if focused && Some(i) == selected {
             buf.set_style(
@@ -327,13 +331,16 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
         } else {
             "  "
         };
-        let line = Line::from(vec![
+        let mut spans = vec![
             Span::styled(super::HELD_GLYPH, theme.style(StyleKey::MarkerHeld)),
             Span::styled(mark, theme.style(StyleKey::MarkerHeld)),
             Span::styled(
                 format!("{:>3} ", age(state.now, m.at)),
                 theme.style(StyleKey::HoldText),
             ),
+        ];
+        spans.extend(claim_and_flag(state, m, inner.width, theme));
+        spans.extend([
             Span::styled(
                 format!("{} · ", clean(&hold_reason(m))),
                 theme.style(StyleKey::HoldReason),
@@ -345,6 +352,7 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
             Span::styled(": ", theme.style(StyleKey::HoldText)),
             Span::styled(clean(&m.text).into_owned(), theme.style(StyleKey::HoldText)),
         ]);
+        let line = Line::from(spans);
         put_line(buf, inner, y, &line);
         if focused && Some(i) == selected {
             buf.set_style(
@@ -353,6 +361,40 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
             );
         }
     }
+}
+
+/// Below this inner width a list row says "[Claire]" for "Claire is
+/// answering", so the asker and the question still show.
+const CLAIM_LABEL_MIN_WIDTH: u16 = 48;
+
+/// "Claire is answering · " when the line is claimed, then the author's
+/// flag colour when they are flagged: what a list row shows before the
+/// name.
+fn claim_and_flag(
+    state: &Console,
+    m: &ChatMessage,
+    width: u16,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    use crate::console::popups::flag::{FLAG_GLYPH, colour_style};
+    let mut spans = Vec::new();
+    if let Some(claim) = state.claim_on(m.id) {
+        // A narrow pane keeps room for the question: "[Claire] ".
+        let text = if width < CLAIM_LABEL_MIN_WIDTH {
+            format!("[{}] ", state.claim_short_label(claim))
+        } else {
+            format!("{} · ", state.claim_label(claim))
+        };
+        spans.push(Span::styled(text, theme.style(StyleKey::Claim)));
+    }
+    if let Some(flag) = state.flag_of(&m.author) {
+        spans.push(Span::styled(
+            FLAG_GLYPH,
+            theme.style(colour_style(flag.colour)),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    spans
 }
 
 /// Why `m` waits in the hold queue, as a moderator needs it: the rule that

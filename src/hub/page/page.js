@@ -448,6 +448,11 @@
     const li = el('li', { class: 'msg', 'data-id': String(m.id) });
     if (m.author && m.author.kind === 'staff') li.classList.add('staff');
     if (m.question) li.classList.add('question');
+    // A staff announcement stands apart (text only, like every line).
+    if (m.announcement && m.author && m.author.kind === 'staff') {
+      li.classList.add('announcement');
+      li.append(el('span', { class: 'badge announcement-badge', text: 'Annonce\u00a0' }));
+    }
     li.append(el('span', { class: 'author', text: authorName(m) }), document.createTextNode(' '));
     if (m.reply_to) {
       li.append(el('span', { class: 'reply-to', text: '@' + (m.reply_to.first_name || '…') + ' ' }));
@@ -598,7 +603,8 @@
       box.hidden = true;
       box.replaceChildren();
     } else {
-      box.replaceChildren(el('span', { class: 'label', text: 'Épinglé\u00a0: ' }),
+      box.classList.toggle('announcement', !!m.announcement);
+      box.replaceChildren(el('span', { class: 'label', text: m.announcement ? 'Annonce épinglée\u00a0: ' : 'Épinglé\u00a0: ' }),
         el('span', { class: 'author', text: authorName(m) + ' ' }), el('span', { class: 'text', text: m.text }));
       box.hidden = false;
     }

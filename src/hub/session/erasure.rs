@@ -9,7 +9,7 @@
 //! the session from the store).
 
 use super::{Decision, History, Principal, Refusal, Session, required_reason};
-use crate::protocol::{ChatEntry, ErrorCode, Event, Millis, Tombstone, ViewerId};
+use crate::protocol::{ChatEntry, ClaimEndReason, ErrorCode, Event, Millis, Tombstone, ViewerId};
 
 impl Session {
     /// A connection of an erased viewer is refused everything: what it
@@ -82,6 +82,13 @@ impl Session {
         self.sanctions.remove(viewer);
         self.rectified.remove(viewer);
         // Their held messages are tombstones now: nothing left to deny.
+        let held_theirs: Vec<_> = self
+            .held
+            .iter()
+            .filter(|(id, h)| h.author.as_ref() == Some(viewer) && !erased.contains(id))
+            .map(|(id, _)| *id)
+            .collect();
+        erased.extend(held_theirs);
         self.held.retain(|_, h| h.author.as_ref() != Some(viewer));
         self.erased.insert(viewer.clone());
         self.shield.forget(viewer);
@@ -91,6 +98,12 @@ impl Session {
             erased_at: now,
             by: by.clone(),
         }];
+        // Their flag goes with them (every console drops it on
+        // `viewer_erased`), and so do the claims on their messages.
+        self.forget_flag(viewer);
+        for id in &erased {
+            events.extend(self.claim_ends(*id, ClaimEndReason::Released, Some(by.clone())));
+        }
         if let Some(pinned) = self.pinned.filter(|p| erased.contains(p)) {
             self.pinned = None;
             events.push(Event::Unpinned {

@@ -14,8 +14,8 @@ use super::{Decision, History, Principal, Refusal, Reply, Session, clean_reason}
 use crate::hub::config::DEFAULT_HOLD_TIMEOUT;
 use crate::hub::engagement::HUB_ACTOR;
 use crate::protocol::{
-    Actor, ChatEntry, ChatMessage, Command, Event, HoldOutcome, MessageId, Millis, StaffRole,
-    Tombstone, ViewerId, Visibility,
+    Actor, ChatEntry, ChatMessage, ClaimEndReason, Command, Event, HoldOutcome, MessageId, Millis,
+    StaffRole, Tombstone, ViewerId, Visibility,
 };
 use crate::store::AuditEntry;
 
@@ -142,7 +142,7 @@ impl Session {
             .get(&id)
             .cloned()
             .unwrap_or_else(|| held_item(&target));
-        let events = self.erase_held(
+        let mut events = self.erase_held(
             id,
             &item,
             &reason,
@@ -150,6 +150,7 @@ impl Session {
             HoldOutcome::Denied,
             now,
         );
+        events.extend(self.claim_ends(id, ClaimEndReason::Answered, who.actor()));
         let mut d = self.emit(events, now);
         d.audit = Self::audit(who, "deny", &id.to_string(), &reason, now);
         Ok(d)
@@ -170,7 +171,8 @@ impl Session {
                     name: Some(HUB_ACTOR.to_owned()),
                     role: StaffRole::Moderator,
                 };
-                let events = self.erase_held(id, &item, EXPIRED, by, HoldOutcome::Expired, now);
+                let mut events = self.erase_held(id, &item, EXPIRED, by, HoldOutcome::Expired, now);
+                events.extend(self.claim_ends(id, ClaimEndReason::Released, None));
                 let mut d = self.emit(events, now);
                 d.audit = Some(AuditEntry {
                     actor_name: HUB_ACTOR.to_owned(),
