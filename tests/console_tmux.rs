@@ -460,6 +460,7 @@ async fn flood_until(
                 command: Say::Say {
                     text,
                     question: false,
+                    announcement: false,
                 },
             });
             if sinks[n % speakers]

@@ -47,6 +47,7 @@ fn question(text: &str) -> Command {
     Command::Say {
         text: text.into(),
         question: true,
+        announcement: false,
     }
 }
 
@@ -287,6 +288,7 @@ async fn canned_answers_reach_staff_only_and_everything_survives_a_restart() {
         .command(Command::Say {
             text: "x".into(),
             question: false,
+            announcement: false,
         })
         .await
     {
