@@ -58,6 +58,9 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         | Action::JumpBottom
         | Action::Filter
         | Action::SortQuestions
+        | Action::GroupExpand
+        | Action::GroupSplit
+        | Action::GroupMerge
         | Action::Games
         | Action::Messages
         | Action::Help

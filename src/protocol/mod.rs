@@ -52,7 +52,8 @@ mod rules;
 mod types;
 
 pub use command::{
-    Command, CommandFrame, CommandId, CommandKind, MAX_SLOW_MODE_SECS, MAX_STAFF_LOG_PAGE,
+    Command, CommandFrame, CommandId, CommandKind, MAX_ANSWER_ALSO, MAX_SLOW_MODE_SECS,
+    MAX_STAFF_LOG_PAGE,
 };
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
 pub use event::{Event, EventFrame, HoldOutcome, LiftedSanction, relabel_all};

@@ -64,6 +64,7 @@ pub(crate) fn viewer_message(id: u64, author: u32, text: &str, question: bool) -
         question,
         answered: false,
         reply_to: None,
+        also_to: Vec::new(),
         visibility: Visibility::Visible,
     }
 }
@@ -83,6 +84,7 @@ pub(crate) fn answer(id: u64, to: &ChatMessage, text: &str) -> ChatMessage {
             message_id: to.id,
             first_name: to.author.display_name().into(),
         }),
+        also_to: Vec::new(),
         visibility: Visibility::Visible,
     }
 }
