@@ -34,7 +34,14 @@ fn text(i: u64) -> String {
     ];
     const SIZES: &[&str] = &["34", "36", "38", "40", "42", "44", "S", "M", "L", "XL"];
     const COLOURS: &[&str] = &["rouge", "noir", "blue", "vert", "rose", "beige", "marine"];
-    const PRODUCTS: &[&str] = &["la robe", "le sac", "the jacket", "le pull", "les bottes", "the skirt"];
+    const PRODUCTS: &[&str] = &[
+        "la robe",
+        "le sac",
+        "the jacket",
+        "le pull",
+        "les bottes",
+        "the skirt",
+    ];
     const PLACES: &[&str] = &["Belgique", "Suisse", "Canada", "Spain", "Italie"];
     let pick = |list: &[&'static str], k: u64| list[usize::try_from(k).unwrap_or(0) % list.len()];
     pick(TEMPLATES, i)

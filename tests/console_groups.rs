@@ -97,7 +97,10 @@ fn questions_asking_the_same_thing_share_one_row_with_a_count_and_names() {
     assert_eq!(row_ids(&c), [1, 3, 5], "38 ×5, delivery ×2, 42 alone");
     let sizes: Vec<usize> = c.question_rows().iter().map(|r| r.size).collect();
     assert_eq!(sizes, [5, 2, 1]);
-    assert_eq!(c.askers_label(&c.question_groups.members_with(MessageId(1))), "Léa, Sophie +3");
+    assert_eq!(
+        c.askers_label(&c.question_groups.members_with(MessageId(1))),
+        "Léa, Sophie +3"
+    );
     assert_eq!(c.open_questions(), 8, "the count is of questions");
     snap("grouped_questions", &mut c);
 
@@ -137,7 +140,11 @@ fn plus_expands_a_group_into_its_members_and_collapses_it_again() {
     snap("expanded_group", &mut c);
     feed(&mut c, [key('+')]);
     assert_eq!(row_ids(&c), [1, 3, 5]);
-    assert_eq!(c.question_sel, Some(MessageId(1)), "back on the group's row");
+    assert_eq!(
+        c.question_sel,
+        Some(MessageId(1)),
+        "back on the group's row"
+    );
     feed(&mut c, [key('G'), key('+')]);
     assert_eq!(
         note(&c),
@@ -239,7 +246,10 @@ fn minus_splits_the_selected_question_out_and_equals_twice_merges_two_groups() {
     assert_eq!(c.question_groups.group_len(MessageId(2)), 1);
     assert_eq!(c.question_sel, Some(MessageId(2)), "still on Sophie's");
     feed(&mut c, [key('-')]);
-    assert_eq!(note(&c), "Sophie's message #2 is alone in its group already");
+    assert_eq!(
+        note(&c),
+        "Sophie's message #2 is alone in its group already"
+    );
 
     // = on the 42 question, then = on the 38 group: one group of five.
     feed(&mut c, [key('G'), key('=')]);
@@ -276,7 +286,10 @@ fn redaction_and_erasure_take_questions_out_of_their_group_and_the_reply_line() 
             by: actor("Sam", StaffRole::Support),
         },
     );
-    assert_eq!(c.question_groups.members_with(MessageId(1)), [1, 6, 8].map(MessageId));
+    assert_eq!(
+        c.question_groups.members_with(MessageId(1)),
+        [1, 6, 8].map(MessageId)
+    );
     let compose = c.compose.as_ref().expect("still replying to the group");
     assert_eq!(compose.also, [6, 8].map(MessageId));
     assert_eq!(compose.first_name, "Léa, Paul +1");
@@ -320,7 +333,12 @@ fn a_group_answer_in_the_feed_names_its_askers_and_loses_an_erased_name() {
             "Oui, du 36 au 44 !",
         )
     };
-    next_event(&mut c, Event::Message { message: answer.clone() });
+    next_event(
+        &mut c,
+        Event::Message {
+            message: answer.clone(),
+        },
+    );
     next_event(
         &mut c,
         Event::ViewerErased {
@@ -333,6 +351,9 @@ fn a_group_answer_in_the_feed_names_its_askers_and_loses_an_erased_name() {
     answer.also_to[0].first_name.clear();
     assert_eq!(c.feed.message(MessageId(20)), Some(&answer));
     let screen = render(&mut c, 160, 48);
-    assert!(screen.contains("@Léa, Nina +1 Oui, du 36 au 44 !"), "{screen}");
+    assert!(
+        screen.contains("@Léa, Nina +1 Oui, du 36 au 44 !"),
+        "{screen}"
+    );
     assert!(!screen.contains("Sophie"), "{screen}");
 }

@@ -46,7 +46,12 @@ async fn console(hub: &TestHub, role: StaffRole, name: &str) -> (Console, NetHan
         live: String::new(),
     };
     (
-        Console::new(session, Keymap::default(), 50_000, &format!("{role}-{name}")),
+        Console::new(
+            session,
+            Keymap::default(),
+            50_000,
+            &format!("{role}-{name}"),
+        ),
         handle,
     )
 }
@@ -106,7 +111,11 @@ async fn a_group_reply_reaches_each_asker_by_first_name_and_answers_them_all() {
     assert_eq!(rows.len(), 1, "one group: {rows:?}");
     assert_eq!(rows[0].size, 3);
 
-    press(&mut claire, &net, [code(KeyCode::Tab), code(KeyCode::Enter)]);
+    press(
+        &mut claire,
+        &net,
+        [code(KeyCode::Tab), code(KeyCode::Enter)],
+    );
     assert_eq!(
         claire.compose.as_ref().map(|c| c.first_name.as_str()),
         Some("Léa, Sophie +1")
@@ -139,7 +148,10 @@ async fn a_group_reply_reaches_each_asker_by_first_name_and_answers_them_all() {
                 .await;
         }
     }
-    assert!(answer_ids.windows(2).all(|w| w[0] == w[1]), "{answer_ids:?}");
+    assert!(
+        answer_ids.windows(2).all(|w| w[0] == w[1]),
+        "{answer_ids:?}"
+    );
     let answer_id = answer_ids[0];
 
     // The hub checks what `also` names: a repeat, a message that is not a

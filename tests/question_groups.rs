@@ -72,7 +72,10 @@ fn measure(questions: &[Labelled]) -> (PairCounts, Vec<String>) {
                     counts.false_pos += 1;
                     wrong.push(format!(
                         "merged: {:?} ({}) with {:?} ({})",
-                        questions[i].text, questions[i].group, questions[j].text, questions[j].group
+                        questions[i].text,
+                        questions[i].group,
+                        questions[j].text,
+                        questions[j].group
                     ));
                 }
                 (true, false) => counts.false_neg += 1,
@@ -135,9 +138,18 @@ fn sizes_colours_and_numbers_never_share_a_group() {
     let questions = fixture();
     let (_, wrong) = measure(&questions);
     let distinguished = |g: &str| {
-        ["size-", "shoe-", "colour-", "payment-3x", "payment-4x", "delivery-", "cotton", "linen"]
-            .iter()
-            .any(|p| g.starts_with(p))
+        [
+            "size-",
+            "shoe-",
+            "colour-",
+            "payment-3x",
+            "payment-4x",
+            "delivery-",
+            "cotton",
+            "linen",
+        ]
+        .iter()
+        .any(|p| g.starts_with(p))
             && g != "colour-list"
             && g != "delivery-cost"
             && g != "delivery-time"
@@ -145,11 +157,7 @@ fn sizes_colours_and_numbers_never_share_a_group() {
     let crossed: Vec<&String> = wrong
         .iter()
         .filter(|w| {
-            let groups: Vec<&str> = w
-                .split(&['(', ')'][..])
-                .skip(1)
-                .step_by(2)
-                .collect();
+            let groups: Vec<&str> = w.split(&['(', ')'][..]).skip(1).step_by(2).collect();
             groups.len() == 2 && distinguished(groups[0]) && distinguished(groups[1])
         })
         .collect();

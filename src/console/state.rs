@@ -2509,9 +2509,7 @@ fn on_group_action(state: &mut Console, action: Action) {
                 state.merge_mark = Some(row.id);
                 state.note("the marked group is gone; marked this one instead", false);
             }
-            Some(marked)
-                if state.question_groups.group_of(marked) == Some(row.group) =>
-            {
+            Some(marked) if state.question_groups.group_of(marked) == Some(row.group) => {
                 state.note("merge cancelled (the same group)", false);
             }
             Some(marked) => {

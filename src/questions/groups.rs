@@ -85,11 +85,7 @@ impl QuestionGroups {
             self.set_answered(id, answered);
             return;
         }
-        let anchor = self
-            .joined
-            .get(&id)
-            .and_then(|a| self.of.get(a))
-            .copied();
+        let anchor = self.joined.get(&id).and_then(|a| self.of.get(a)).copied();
         let gid = if let Some(gid) = anchor {
             gid
         } else if self.alone.contains(&id) {
@@ -384,7 +380,11 @@ mod tests {
         assert!(!g.split(MessageId(2)), "alone already");
         assert_eq!(g.members_with(MessageId(1)), ids(&[1]));
         g.insert(MessageId(5), "elle existe en 38", false);
-        assert_eq!(g.members_with(MessageId(5)), ids(&[1, 5]), "not the split one");
+        assert_eq!(
+            g.members_with(MessageId(5)),
+            ids(&[1, 5]),
+            "not the split one"
+        );
         assert!(g.merge(MessageId(3), MessageId(1)));
         assert_eq!(g.members_with(MessageId(1)), ids(&[1, 3, 4, 5]));
         // A later question like the merged group's joins the merged group.

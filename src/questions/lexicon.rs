@@ -89,6 +89,7 @@ pub(super) fn rewrite_phrases(text: &str) -> Cow<'_, str> {
     out.map_or(Cow::Borrowed(text), Cow::Owned)
 }
 
+#[rustfmt::skip]
 const STOP: &[&str] = &[
     // French
     "le", "la", "les", "un", "une", "des", "du", "de", "en", "au", "aux", "et", "ou", "y",
@@ -124,6 +125,7 @@ const STOP: &[&str] = &[
     "need", "does", "option", "options", "offer", "us", "does", "way", "same", "does", "back",
 ];
 
+#[rustfmt::skip]
 const INTENTS: &[(Intent, &[&str])] = &[
     (Intent::Size, &["taille", "tailles", "pointure", "pointures", "size", "sizes", "sizing", "guide"]),
     (Intent::Fit, &[
@@ -194,6 +196,7 @@ const INTENTS: &[(Intent, &[&str])] = &[
 ];
 
 /// Canonical value → its spellings.
+#[rustfmt::skip]
 const SIZES: &[(&str, &[&str])] = &[
     ("size:xxs", &["xxs"]),
     ("size:xs", &["xs"]),
@@ -205,6 +208,7 @@ const SIZES: &[(&str, &[&str])] = &[
     ("size:xxxl", &["xxxl", "3xl"]),
 ];
 
+#[rustfmt::skip]
 const COLOURS: &[(&str, &[&str])] = &[
     ("colour:red", &["rouge", "rouges", "red"]),
     ("colour:black", &["noir", "noire", "noirs", "black"]),
@@ -232,6 +236,7 @@ const COLOURS: &[(&str, &[&str])] = &[
     ("colour:multi", &["multicolore", "multicolor", "multicolour"]),
 ];
 
+#[rustfmt::skip]
 const MATERIALS: &[(&str, &[&str])] = &[
     ("material:cotton", &["coton", "cotton"]),
     ("material:linen", &["lin", "linen"]),
@@ -248,6 +253,7 @@ const MATERIALS: &[(&str, &[&str])] = &[
     ("material:steel", &["acier", "inox", "steel"]),
 ];
 
+#[rustfmt::skip]
 const PLACES: &[(&str, &[&str])] = &[
     ("place:be", &["belgique", "belgium", "bruxelles", "brussels"]),
     ("place:ch", &["suisse", "switzerland", "geneve", "geneva"]),
@@ -266,6 +272,7 @@ const PLACES: &[(&str, &[&str])] = &[
 ];
 
 /// Products named in both languages: one word each.
+#[rustfmt::skip]
 const PRODUCTS: &[(&str, &[&str])] = &[
     ("dress", &["robe", "robes", "dress", "dresses"]),
     ("bag", &["sac", "sacs", "bag", "bags", "sacoche", "handbag"]),

@@ -244,7 +244,10 @@ mod tests {
         assert!(same("Elle existe en 38 ?", "Dispo en taille 38 ?"));
         assert!(same("Does it come in M?", "Vous l'avez en M ?"));
         assert!(same("Does it come in M?", "Is there a medium?"));
-        assert!(same("C'est combien la livraison ?", "How much is shipping?"));
+        assert!(same(
+            "C'est combien la livraison ?",
+            "How much is shipping?"
+        ));
         assert!(same("C'est combien la livraison ?", "frais de port ?"));
         assert!(same("Quel prix pour la robe ?", "How much is the dress?"));
         assert!(same("Retour gratuit ?", "Are returns free?"));

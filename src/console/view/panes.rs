@@ -209,7 +209,9 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
         return;
     }
     let height = inner.height as usize;
-    let selected = state.question_sel.and_then(|id| rows.iter().position(|r| r.id == id));
+    let selected = state
+        .question_sel
+        .and_then(|id| rows.iter().position(|r| r.id == id));
     let first = list_window(selected.unwrap_or(0), rows.len(), height);
     let ys = inner.y..inner.bottom();
     for ((i, row), y) in rows.iter().enumerate().skip(first).zip(ys) {
