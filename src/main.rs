@@ -10,7 +10,9 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = regie::cli::Cli::parse();
-    match regie::cli::run(cli).await {
+    // Boxed: the subcommands' futures (the console's state among them)
+    // are bigger than a stack frame should carry.
+    match Box::pin(regie::cli::run(cli)).await {
         Ok(exit) => exit.into(),
         Err(failed) => {
             eprintln!("regie: {}", regie::cli::describe(&failed.error));

@@ -86,8 +86,10 @@ async fn answer_for(viewer: &mut Client, mine: MessageId) -> (ChatMessage, Strin
     let name = message
         .replies_to()
         .find(|r| r.message_id == mine)
-        .map(|r| r.first_name.clone())
-        .unwrap_or_else(|| panic!("the answer does not name {mine}: {message:?}"));
+        .map_or_else(
+            || panic!("the answer does not name {mine}: {message:?}"),
+            |r| r.first_name.clone(),
+        );
     (message, name)
 }
 
@@ -154,33 +156,7 @@ async fn a_group_reply_reaches_each_asker_by_first_name_and_answers_them_all() {
     );
     let answer_id = answer_ids[0];
 
-    // The hub checks what `also` names: a repeat, a message that is not a
-    // question, too many.
-    let mut host = hub.staff(StaffRole::Host, "Claire").await;
-    let twice = host
-        .refused(Command::Answer {
-            message_id: q_lea,
-            text: "x".into(),
-            also: vec![q_sophie, q_sophie],
-        })
-        .await;
-    assert_eq!(twice.code, ErrorCode::Invalid);
-    let not_a_question = host
-        .refused(Command::Answer {
-            message_id: q_lea,
-            text: "x".into(),
-            also: vec![answer_id],
-        })
-        .await;
-    assert_eq!(not_a_question.code, ErrorCode::Invalid);
-    let too_many = host
-        .refused(Command::Answer {
-            message_id: q_lea,
-            text: "x".into(),
-            also: (1000..1101).map(MessageId).collect(),
-        })
-        .await;
-    assert_eq!(too_many.code, ErrorCode::Invalid);
+    refuses_a_bad_also(&hub, q_lea, q_sophie, answer_id).await;
 
     // Sophie is erased: her name leaves the answer, for a late joiner now
     // and from the store after a restart.
@@ -206,7 +182,7 @@ async fn a_group_reply_reaches_each_asker_by_first_name_and_answers_them_all() {
     let late = hub.staff(StaffRole::Admin, "Alex").await;
     let snapshot = late.welcome.snapshot.as_ref().expect("a snapshot");
     assert_eq!(names(&snapshot.recent), ["Léa", "", "Nina"]);
-    drop((lea, sophie, nina, host, sam, late, claire, net));
+    drop((lea, sophie, nina, sam, late, claire, net));
 
     let dir = hub.stop().await.expect("the hub's temp dir");
     let hub = TestHub::start_in(dir.path(), |_| {}).await;
@@ -214,4 +190,39 @@ async fn a_group_reply_reaches_each_asker_by_first_name_and_answers_them_all() {
     let snapshot = fresh.welcome.snapshot.as_ref().expect("a snapshot");
     assert_eq!(names(&snapshot.recent), ["Léa", "", "Nina"]);
     hub.stop().await;
+}
+
+/// The hub checks what `also` names: a repeat, a message that is not a
+/// question, too many.
+async fn refuses_a_bad_also(
+    hub: &TestHub,
+    q_lea: MessageId,
+    q_sophie: MessageId,
+    answer_id: MessageId,
+) {
+    let mut host = hub.staff(StaffRole::Host, "Claire").await;
+    let twice = host
+        .refused(Command::Answer {
+            message_id: q_lea,
+            text: "x".into(),
+            also: vec![q_sophie, q_sophie],
+        })
+        .await;
+    assert_eq!(twice.code, ErrorCode::Invalid);
+    let not_a_question = host
+        .refused(Command::Answer {
+            message_id: q_lea,
+            text: "x".into(),
+            also: vec![answer_id],
+        })
+        .await;
+    assert_eq!(not_a_question.code, ErrorCode::Invalid);
+    let too_many = host
+        .refused(Command::Answer {
+            message_id: q_lea,
+            text: "x".into(),
+            also: (1000..1101).map(MessageId).collect(),
+        })
+        .await;
+    assert_eq!(too_many.code, ErrorCode::Invalid);
 }

@@ -72,6 +72,10 @@ impl std::fmt::Debug for NetConfig {
 
 /// What the task tells the UI.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "almost every event is a frame: boxing it would allocate once per message"
+)]
 pub enum NetEvent {
     Status(ConnStatus),
     Frame(ServerFrame),

@@ -461,7 +461,8 @@ impl Console {
         let more = members.len().saturating_sub(names.len());
         let mut label = names.join(", ");
         if more > 0 {
-            label.push_str(&format!(" +{more}"));
+            use std::fmt::Write;
+            let _ = write!(label, " +{more}");
         }
         label
     }
@@ -1894,29 +1895,7 @@ fn navigate(state: &mut Console, action: Action) {
 /// Actions on the selected message that send a command at once.
 fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
     match action {
-        Action::Reply | Action::ReplyAnswered => {
-            let Some(m) = selected_viewer_message(state) else {
-                return Vec::new();
-            };
-            // On a group's row in the Questions pane: one reply to all.
-            let group = match state.focus {
-                Pane::Questions => state
-                    .question_rows()
-                    .iter()
-                    .find(|r| r.id == m.id && !r.member && r.size > 1)
-                    .map(|_| state.question_groups.members_with(m.id)),
-                _ => None,
-            };
-            state.compose = Some(match group {
-                Some(members) => group_compose(state, &members),
-                None => Compose {
-                    target: m.id,
-                    first_name: m.author.display_name().to_string(),
-                    also: Vec::new(),
-                    editor: LineEditor::default(),
-                },
-            });
-        }
+        Action::Reply | Action::ReplyAnswered => return open_reply(state),
         Action::Pin => {
             let Some(m) = selected_message(state) else {
                 return Vec::new();
@@ -2535,4 +2514,30 @@ fn on_group_action(state: &mut Console, action: Action) {
         },
         _ => {}
     }
+}
+
+/// Opens the reply line on the selected message; on a group's row in the
+/// Questions pane, one reply to every question of the group.
+fn open_reply(state: &mut Console) -> Vec<Effect> {
+    let Some(m) = selected_viewer_message(state) else {
+        return Vec::new();
+    };
+    let group = match state.focus {
+        Pane::Questions => state
+            .question_rows()
+            .iter()
+            .find(|r| r.id == m.id && !r.member && r.size > 1)
+            .map(|_| state.question_groups.members_with(m.id)),
+        _ => None,
+    };
+    state.compose = Some(match group {
+        Some(members) => group_compose(state, &members),
+        None => Compose {
+            target: m.id,
+            first_name: m.author.display_name().to_string(),
+            also: Vec::new(),
+            editor: LineEditor::default(),
+        },
+    });
+    Vec::new()
 }

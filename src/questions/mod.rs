@@ -49,7 +49,7 @@ pub enum Intent {
     Material,
     /// Washing and care (lavage, machine, washable).
     Care,
-    /// Paying (paiement, plusieurs fois, PayPal, installments).
+    /// Paying (paiement, plusieurs fois, `PayPal`, installments).
     Payment,
     /// A discount or promo code (code promo, réduction, discount).
     Discount,
@@ -203,12 +203,12 @@ pub fn normalise(text: &str) -> String {
 /// `l'avez` → `avez`, `qu'elle` → `elle`, `it's` → `it`, `don't` → `do`:
 /// the part of a word around an apostrophe that carries no meaning here.
 fn elide(token: &str) -> &str {
-    let Some((head, tail)) = token.split_once('\'') else {
-        return token;
-    };
     const FRENCH: &[&str] = &[
         "l", "d", "j", "m", "t", "s", "n", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu",
     ];
+    let Some((head, tail)) = token.split_once('\'') else {
+        return token;
+    };
     if FRENCH.contains(&head) {
         return elide(tail);
     }

@@ -292,7 +292,8 @@ fn question_line(
         let more = members.len().saturating_sub(names.len());
         let mut askers = format!(" · {}", names.join(", "));
         if more > 0 {
-            askers.push_str(&format!(" +{more}"));
+            use std::fmt::Write;
+            let _ = write!(askers, " +{more}");
         }
         spans.push(Span::styled(askers, author_style(&q.author, theme)));
     } else {
