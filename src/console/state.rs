@@ -414,10 +414,47 @@ impl Console {
     /// The Questions pane's rows in display order: one per group, by its
     /// oldest question, and the other members of an expanded group.
     pub fn question_rows(&self) -> Vec<QuestionRow> {
-        let groups = &self.question_groups;
-        let mut rows = Vec::with_capacity(groups.len());
-        let mut push = |(lead, group): (MessageId, GroupId)| {
-            let size = groups.group_len(lead);
+        let groups = self.question_groups.in_order();
+        if self.questions_newest_first {
+            self.rows_of(groups.rev())
+        } else {
+            self.rows_of(groups)
+        }
+    }
+
+    /// The rows of a few groups either side of `id`'s, in display order:
+    /// enough to find a neighbour when `id` leaves, at a cost that does not
+    /// grow with the number of questions (it is taken on every event).
+    fn question_rows_near(&self, id: MessageId) -> Vec<QuestionRow> {
+        const SPAN: usize = 16;
+        let Some(&lead) = self.question_groups.members_with(id).first() else {
+            return Vec::new();
+        };
+        let (before, after) = self.question_groups.around(lead, SPAN);
+        if self.questions_newest_first {
+            self.rows_of(after.into_iter().rev().chain(before))
+        } else {
+            self.rows_of(before.into_iter().rev().chain(after))
+        }
+    }
+
+    /// Whether the Questions pane shows a row for `id`: a group's lead, or
+    /// a member of an expanded group.
+    fn question_shown(&self, id: MessageId) -> bool {
+        self.question_groups.is_lead(id)
+            || (!self.expanded_groups.is_empty()
+                && self
+                    .question_groups
+                    .group_of(id)
+                    .is_some_and(|g| self.expanded_groups.contains(&g)))
+    }
+
+    fn rows_of(
+        &self,
+        groups: impl Iterator<Item = (MessageId, GroupId, usize)>,
+    ) -> Vec<QuestionRow> {
+        let mut rows = Vec::new();
+        for (lead, group, size) in groups {
             rows.push(QuestionRow {
                 id: lead,
                 group,
@@ -425,18 +462,18 @@ impl Console {
                 member: false,
             });
             if size > 1 && self.expanded_groups.contains(&group) {
-                rows.extend(groups.members(group).skip(1).map(|id| QuestionRow {
-                    id,
-                    group,
-                    size,
-                    member: true,
-                }));
+                rows.extend(
+                    self.question_groups
+                        .members(group)
+                        .skip(1)
+                        .map(|id| QuestionRow {
+                            id,
+                            group,
+                            size,
+                            member: true,
+                        }),
+                );
             }
-        };
-        if self.questions_newest_first {
-            groups.in_order().rev().for_each(&mut push);
-        } else {
-            groups.in_order().for_each(&mut push);
         }
         rows
     }
@@ -536,25 +573,17 @@ impl Console {
     /// What the list panes looked like before a change, so that a
     /// selection whose message leaves can move to a neighbour.
     fn lists_before(&self) -> ListsBefore {
-        let capture = |pane| {
-            self.selection(pane).map(|id| {
-                let list = if pane == Pane::Questions {
-                    &self.questions
-                } else {
-                    &self.held
-                };
-                ListBefore {
-                    ids: self.pane_ids(pane),
-                    name: list
-                        .iter()
-                        .find(|m| m.id == id)
-                        .map(|m| m.author.display_name().to_string()),
-                }
-            })
-        };
+        let name = |m: &ChatMessage| m.author.display_name().to_string();
         ListsBefore {
-            questions: capture(Pane::Questions),
-            held: capture(Pane::Hold),
+            // Only the rows near the selection: this runs on every event.
+            questions: self.question_sel.map(|id| ListBefore {
+                ids: self.question_rows_near(id).iter().map(|r| r.id).collect(),
+                name: self.question(id).map(name),
+            }),
+            held: self.held_sel.map(|id| ListBefore {
+                ids: self.pane_ids(Pane::Hold),
+                name: self.held.iter().find(|m| m.id == id).map(name),
+            }),
         }
     }
 
@@ -850,6 +879,10 @@ struct ListsBefore {
 
 impl Console {
     fn fix_list_selection(&mut self, pane: Pane, before: Option<&ListBefore>) {
+        // The usual case, checked without listing the rows.
+        if pane == Pane::Questions && self.question_sel.is_some_and(|id| self.question_shown(id)) {
+            return;
+        }
         let ids = self.pane_ids(pane);
         let Some(selected) = self.selection(pane) else {
             if self.focus != pane {

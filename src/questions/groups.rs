@@ -47,8 +47,9 @@ pub struct QuestionGroups {
     of: HashMap<MessageId, GroupId>,
     /// Groups that take new questions, by bucket.
     buckets: HashMap<Bucket, Vec<GroupId>>,
-    /// Groups by their lead, so display order costs no sort.
-    by_lead: BTreeMap<MessageId, GroupId>,
+    /// Groups by their lead, with their size, so display order costs no
+    /// sort and no lookup.
+    by_lead: BTreeMap<MessageId, (GroupId, usize)>,
     /// Split out by staff: stands alone, takes no one automatically.
     alone: HashSet<MessageId>,
     /// Merged by staff into the group of another message.
@@ -144,15 +145,16 @@ impl QuestionGroups {
         self.relead(gid, old_lead, new_lead);
     }
 
+    /// Keeps `by_lead` right after a member came or went.
     fn relead(&mut self, gid: GroupId, old: Option<MessageId>, new: Option<MessageId>) {
-        if old == new {
-            return;
-        }
-        if let Some(old) = old {
+        if let Some(old) = old
+            && Some(old) != new
+        {
             self.by_lead.remove(&old);
         }
         if let Some(new) = new {
-            self.by_lead.insert(new, gid);
+            let size = self.groups.get(&gid).map_or(0, |g| g.members.len());
+            self.by_lead.insert(new, (gid, size));
         }
     }
 
@@ -298,9 +300,45 @@ impl QuestionGroups {
         self.groups.get(&gid).is_some_and(|g| !g.is_open())
     }
 
-    /// Groups by their oldest question, oldest first: `(lead, group)`.
-    pub fn in_order(&self) -> impl DoubleEndedIterator<Item = (MessageId, GroupId)> + '_ {
-        self.by_lead.iter().map(|(lead, gid)| (*lead, *gid))
+    /// Groups by their oldest question, oldest first: `(lead, group,
+    /// size)`, one lookup each (the pane asks on every event).
+    pub fn in_order(&self) -> impl DoubleEndedIterator<Item = (MessageId, GroupId, usize)> + '_ {
+        self.by_lead
+            .iter()
+            .map(|(lead, (gid, size))| (*lead, *gid, *size))
+    }
+
+    /// Up to `count` groups either side of `lead`'s, nearest first, in
+    /// display order: `(before, after)`, each `(lead, group, size)`.
+    #[expect(clippy::type_complexity, reason = "two lists of the same rows")]
+    pub fn around(
+        &self,
+        lead: MessageId,
+        count: usize,
+    ) -> (
+        Vec<(MessageId, GroupId, usize)>,
+        Vec<(MessageId, GroupId, usize)>,
+    ) {
+        let row = |(l, (g, s)): (&MessageId, &(GroupId, usize))| (*l, *g, *s);
+        let before = self
+            .by_lead
+            .range(..lead)
+            .rev()
+            .take(count)
+            .map(row)
+            .collect();
+        let after = self
+            .by_lead
+            .range(lead..)
+            .take(count + 1)
+            .map(row)
+            .collect();
+        (before, after)
+    }
+
+    /// Whether `id` leads its group (and so has the group's row).
+    pub fn is_lead(&self, id: MessageId) -> bool {
+        self.by_lead.contains_key(&id)
     }
 
     /// How many groups there are.
@@ -340,7 +378,7 @@ mod tests {
         ]);
         assert_eq!(g.members_with(MessageId(5)), ids(&[1, 3, 5]));
         assert_eq!(g.members_with(MessageId(4)), ids(&[4]));
-        let leads: Vec<MessageId> = g.in_order().map(|(lead, _)| lead).collect();
+        let leads: Vec<MessageId> = g.in_order().map(|(lead, _, _)| lead).collect();
         assert_eq!(leads, ids(&[1, 2, 4]));
     }
 
@@ -359,7 +397,7 @@ mod tests {
     fn removing_the_lead_makes_the_next_member_lead_and_empty_groups_go() {
         let mut g = groups(&["Elle existe en 38 ?", "Elle existe en 38 ?"]);
         g.remove(MessageId(1));
-        let leads: Vec<MessageId> = g.in_order().map(|(lead, _)| lead).collect();
+        let leads: Vec<MessageId> = g.in_order().map(|(lead, _, _)| lead).collect();
         assert_eq!(leads, ids(&[2]));
         g.remove(MessageId(2));
         assert!(g.is_empty() && g.in_order().next().is_none());
