@@ -158,16 +158,11 @@ async fn a_group_reply_reaches_each_asker_by_first_name_and_answers_them_all() {
 
     refuses_a_bad_also(&hub, q_lea, q_sophie, answer_id).await;
 
-    // Sophie is erased: her name leaves the answer, for a late joiner now
-    // and from the store after a restart.
-    let sophie_id = sophie.welcome.you.viewer_id.clone().expect("a viewer id");
+    // Sophie is erased and Nina's name corrected: the answer loses the one
+    // and renames the other, for a late joiner now and from the store
+    // after a restart.
     let mut sam = hub.staff(StaffRole::Support, "Sam").await;
-    sam.ack(Command::EraseViewer {
-        viewer_id: sophie_id,
-        reason: "demande RGPD".into(),
-    })
-    .await
-    .expect("viewer_erased");
+    erase_and_rectify(&mut sam, &sophie, &nina).await;
     let names = |entries: &[ChatEntry]| -> Vec<String> {
         entries
             .iter()
@@ -181,14 +176,14 @@ async fn a_group_reply_reaches_each_asker_by_first_name_and_answers_them_all() {
     };
     let late = hub.staff(StaffRole::Admin, "Alex").await;
     let snapshot = late.welcome.snapshot.as_ref().expect("a snapshot");
-    assert_eq!(names(&snapshot.recent), ["Léa", "", "Nina"]);
+    assert_eq!(names(&snapshot.recent), ["Léa", "", "Ninon"]);
     drop((lea, sophie, nina, sam, late, claire, net));
 
     let dir = hub.stop().await.expect("the hub's temp dir");
     let hub = TestHub::start_in(dir.path(), |_| {}).await;
     let fresh = hub.staff(StaffRole::Admin, "Alex").await;
     let snapshot = fresh.welcome.snapshot.as_ref().expect("a snapshot");
-    assert_eq!(names(&snapshot.recent), ["Léa", "", "Nina"]);
+    assert_eq!(names(&snapshot.recent), ["Léa", "", "Ninon"]);
     hub.stop().await;
 }
 
@@ -225,4 +220,21 @@ async fn refuses_a_bad_also(
         })
         .await;
     assert_eq!(too_many.code, ErrorCode::Invalid);
+}
+
+async fn erase_and_rectify(sam: &mut Client, erased: &Client, renamed: &Client) {
+    let id = |c: &Client| c.welcome.you.viewer_id.clone().expect("a viewer id");
+    sam.ack(Command::EraseViewer {
+        viewer_id: id(erased),
+        reason: "demande RGPD".into(),
+    })
+    .await
+    .expect("viewer_erased");
+    sam.ack(Command::RectifyViewer {
+        viewer_id: id(renamed),
+        first_name: Some("Ninon".into()),
+        pseudonym: None,
+    })
+    .await
+    .expect("viewer_rectified");
 }
