@@ -160,6 +160,7 @@ fn enter_on_a_group_sends_one_answer_bound_to_every_question_of_it() {
     assert_eq!(compose.first_name, "Léa, Sophie +3");
     assert_eq!(compose.target, MessageId(1));
     feed(&mut c, typed("Oui, du 36 au 44 !"));
+    snap("group_reply_line", &mut c);
     let sent = feed(&mut c, [code(KeyCode::Enter)]);
     assert_eq!(
         commands(&sent),
