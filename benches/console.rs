@@ -29,6 +29,7 @@ fn message(id: u64, text: &str) -> ChatMessage {
         question: id % 20 == 0,
         answered: false,
         reply_to: None,
+        also_to: Vec::new(),
         visibility: Visibility::Visible,
         product: None,
         announcement: false,

@@ -25,6 +25,7 @@ fn message(id: u64) -> ChatMessage {
         question: id % 5 == 0,
         answered: false,
         reply_to: None,
+        also_to: Vec::new(),
         visibility: Visibility::Visible,
         product: None,
         announcement: false,

@@ -14,6 +14,7 @@
 //! | [`console`] | the moderation console TUI (`regie console`) |
 //! | [`crowd`] | simulated viewers (`regie crowd`) |
 //! | [`demo`] | hub + crowd + console in one command (`regie demo`) |
+//! | [`questions`] | questions that ask the same thing: FR/EN normalisation and the groups the console shows (pure) |
 //! | [`poll`] | polls: one final vote per viewer, exact and throttled tallies |
 //! | [`instant_win`] | prize draws by commit–reveal that anyone can verify |
 //! | [`catalogue`] | a live's products and the canned answers: bounds and checks, one set for file and wire |
@@ -47,6 +48,7 @@ pub mod moderation;
 pub mod poll;
 pub mod privacy;
 pub mod protocol;
+pub mod questions;
 pub mod signals;
 pub mod staff_client;
 pub mod store;

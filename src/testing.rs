@@ -197,6 +197,7 @@ pub(crate) fn chat_message(id: u64, author: Author, text: &str) -> ChatMessage {
         question: false,
         answered: false,
         reply_to: None,
+        also_to: Vec::new(),
         visibility: Visibility::Visible,
         product: None,
         announcement: false,

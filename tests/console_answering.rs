@@ -184,6 +184,7 @@ fn the_second_send_key_replies_then_marks_answered_on_the_replys_ack() {
         [Command::Answer {
             message_id: MessageId(2),
             text: "Oui, du 36 au 44".into(),
+            also: Vec::new(),
         }],
         "the reply alone first"
     );

@@ -21,7 +21,8 @@ fn host_replies_to_the_selected_question_and_the_reply_is_bound_to_it() {
         commands(&effects),
         vec![Command::Answer {
             message_id: MessageId(2),
-            text: "yes, it comes in 38".into()
+            text: "yes, it comes in 38".into(),
+            also: Vec::new(),
         }]
     );
     assert!(c.compose.is_none());

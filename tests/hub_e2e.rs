@@ -100,6 +100,7 @@ async fn question_answer_and_mark_answered_reach_everyone() {
         .ack(Command::Answer {
             message_id: q,
             text: "Oui, du 36 au 44".into(),
+            also: Vec::new(),
         })
         .await
         .expect("an answer is an event");
@@ -334,6 +335,7 @@ async fn a_viewer_is_forbidden_staff_commands() {
         Command::Answer {
             message_id: id,
             text: "x".into(),
+            also: Vec::new(),
         },
         Command::Pin { message_id: id },
         Command::Unpin,

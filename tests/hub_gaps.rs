@@ -496,6 +496,7 @@ async fn staff_messages_are_not_held_for_blocked_terms_or_contact_data() {
             .ack(Command::Answer {
                 message_id: message.id,
                 text: "oui, idiot-proof : 06 12 34 56 78".into(),
+                also: Vec::new(),
             })
             .await
             .expect("an event"),

@@ -208,6 +208,7 @@ async fn an_erased_viewer_leaves_nothing_readable_behind() {
         .ack(Command::Answer {
             message_id: question.id,
             text: "oui, en 38".into(),
+            also: Vec::new(),
         })
         .await
         .expect("an answer is an event");

@@ -111,6 +111,7 @@ async fn an_export_holds_everything_about_the_viewer_and_nothing_else() {
     host.ack(Command::Answer {
         message_id: lea_msg,
         text: ANSWER.into(),
+        also: Vec::new(),
     })
     .await;
     host.ack(Command::PollOpen {

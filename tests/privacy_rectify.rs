@@ -84,6 +84,7 @@ async fn a_rectified_name_reaches_every_client_and_leaves_the_data_dir() {
     host.ack(Command::Answer {
         message_id: asked,
         text: "oui, en M et L".into(),
+        also: Vec::new(),
     })
     .await;
     assert!(anywhere_on_disk(&dir, OLD_FIRST), "the scan proves nothing");

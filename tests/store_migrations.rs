@@ -94,6 +94,7 @@ fn message(id: u64, at: Millis, author: Author, text: &str) -> ChatMessage {
         question: false,
         answered: false,
         reply_to: None,
+        also_to: Vec::new(),
         visibility: Visibility::Visible,
         product: None,
         announcement: false,
@@ -127,6 +128,7 @@ fn m4() -> ChatMessage {
             message_id: MessageId(2),
             first_name: "Marc".into(),
         }),
+        also_to: Vec::new(),
         ..message(
             4,
             t(4),

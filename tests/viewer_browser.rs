@@ -192,6 +192,7 @@ async fn ask_and_get_the_answer(browser: &Browser, claire: &mut Client) {
         .ack(Command::Answer {
             message_id: question,
             text: "Oui, du 34 au 46".into(),
+            also: Vec::new(),
         })
         .await;
     browser
@@ -586,6 +587,7 @@ async fn screenshots_of_the_join_form_and_a_busy_chat_on_a_phone_and_a_desktop()
             .ack(Command::Answer {
                 message_id: question,
                 text: "Oui Julie, du 34 au 46 !".into(),
+                also: Vec::new(),
             })
             .await;
         browser

@@ -61,6 +61,7 @@ pub async fn serve(
                             question: false,
                             answered: false,
                             reply_to: None,
+                            also_to: Vec::new(),
                             visibility: Visibility::Visible,
                             product: None,
                             announcement: false,

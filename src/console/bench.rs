@@ -140,6 +140,7 @@ impl FrameSource {
                     question: roll % 20 == 3,
                     answered: false,
                     reply_to: None,
+                    also_to: Vec::new(),
                     visibility: if roll % 100 == 7 {
                         Visibility::Held {
                             reason: HoldReason::PersonalData,

@@ -316,11 +316,12 @@ impl Feed {
             }
         }
         for slot in &mut self.entries {
-            if let ChatEntry::Message(m) = &mut slot.entry
-                && let Some(r) = m.reply_to.as_mut()
-                && erased.contains(&r.message_id)
-            {
-                r.first_name.clear();
+            if let ChatEntry::Message(m) = &mut slot.entry {
+                for r in m.replies_to_mut() {
+                    if erased.contains(&r.message_id) {
+                        r.first_name.clear();
+                    }
+                }
             }
         }
         if !erased.is_empty() {

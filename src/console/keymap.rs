@@ -69,6 +69,9 @@ actions! {
     Erase => "erase_viewer", "on a viewer card: erase the viewer (Art. 17, asks to confirm)";
     Rectify => "rectify_viewer", "on a viewer card: correct names (Art. 16)";
     SortQuestions => "sort_questions", "questions: oldest first / newest first";
+    GroupExpand => "group_expand", "questions: expand / collapse the selected group";
+    GroupSplit => "group_split", "questions: split the selected question out of its group";
+    GroupMerge => "group_merge", "questions: mark a group, then = on another merges them";
     Poll => "poll", "launch a poll (form)";
     ClosePoll => "close_poll", "close the live poll, or clear a finished one";
     InstantWin => "instant_win", "launch an instant win (form)";
@@ -314,6 +317,9 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("E", Action::Erase),
     ("ctrl-n", Action::Rectify),
     ("o", Action::SortQuestions),
+    ("+", Action::GroupExpand),
+    ("-", Action::GroupSplit),
+    ("=", Action::GroupMerge),
     ("P", Action::Poll),
     ("C", Action::ClosePoll),
     ("W", Action::InstantWin),

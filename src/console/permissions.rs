@@ -69,6 +69,9 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         | Action::SearchPrev
         | Action::Filter
         | Action::SortQuestions
+        | Action::GroupExpand
+        | Action::GroupSplit
+        | Action::GroupMerge
         | Action::Games
         | Action::Messages
         | Action::Help

@@ -28,6 +28,7 @@ pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, T
 use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 use super::rights::{ExportSaved, Rights, SaveExport};
 use super::sanctioned::Sanctioned;
+use crate::questions::{GroupId, QuestionGroups};
 
 mod claims;
 mod flags;
@@ -131,12 +132,28 @@ pub struct FeedScroll {
     pub bottom: Option<Pos>,
 }
 
-/// The reply being typed in the input line, bound to one message.
+/// The reply being typed in the input line, bound to one message (or,
+/// for a question group, to its first question and `also` the others).
 #[derive(Debug, Clone)]
 pub struct Compose {
     pub target: MessageId,
+    /// Whom the line says it answers: a first name, or "Léa, Sophie +3".
     pub first_name: String,
+    /// The group's other questions, answered by the same reply.
+    pub also: Vec<MessageId>,
     pub editor: LineEditor,
+}
+
+/// One row of the Questions pane: a group (its oldest question, which
+/// stands for it) or, under an expanded group, one of its other members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuestionRow {
+    pub id: MessageId,
+    pub group: GroupId,
+    /// Questions in the group.
+    pub size: usize,
+    /// A member row under an expanded group (not the group's own row).
+    pub member: bool,
 }
 
 /// A command sent and not yet answered. Commands typed while the hub is
@@ -149,10 +166,10 @@ pub struct Pending {
     pub sent_offline: bool,
     /// The action that undoes this one, named in its confirmation.
     pub undo: Option<Action>,
-    /// A command to send once the hub accepted this one (reply, then mark
-    /// answered), dropped if it refuses: no question is closed by a reply
-    /// that never went out.
-    pub then: Option<FollowUp>,
+    /// Commands to send once the hub accepted this one (reply, then mark
+    /// answered: one per question of a group), dropped if it refuses: no
+    /// question is closed by a reply that never went out.
+    pub then: Vec<FollowUp>,
 }
 
 /// The second half of a two-step action, sent on the first one's ack.
@@ -258,6 +275,13 @@ pub struct Console {
     pub scroll: FeedScroll,
     /// Questions, oldest first (answered ones stay, marked).
     pub questions: Vec<ChatMessage>,
+    /// The same questions in groups of those that ask the same thing; the
+    /// Questions pane shows one row per group.
+    pub question_groups: QuestionGroups,
+    /// Groups whose members the pane lists under the group's row.
+    pub expanded_groups: BTreeSet<GroupId>,
+    /// A question whose group `=` marked, to merge into the next `=`'s.
+    pub merge_mark: Option<MessageId>,
     pub questions_newest_first: bool,
     /// The selected question, by message id: it stays on that question
     /// while others arrive or leave around it (never on a row number).
@@ -352,6 +376,9 @@ impl Console {
                 ..FeedScroll::default()
             },
             questions: Vec::new(),
+            question_groups: QuestionGroups::default(),
+            expanded_groups: BTreeSet::new(),
+            merge_mark: None,
             questions_newest_first: false,
             question_sel: None,
             held: Vec::new(),
@@ -415,6 +442,99 @@ impl Console {
         panes
     }
 
+    /// The Questions pane's rows in display order: one per group, by its
+    /// oldest question, and the other members of an expanded group.
+    pub fn question_rows(&self) -> Vec<QuestionRow> {
+        let groups = self.question_groups.in_order();
+        if self.questions_newest_first {
+            self.rows_of(groups.rev())
+        } else {
+            self.rows_of(groups)
+        }
+    }
+
+    /// The rows of a few groups either side of `id`'s, in display order:
+    /// enough to find a neighbour when `id` leaves, at a cost that does not
+    /// grow with the number of questions (it is taken on every event).
+    fn question_rows_near(&self, id: MessageId) -> Vec<QuestionRow> {
+        const SPAN: usize = 16;
+        let Some(&lead) = self.question_groups.members_with(id).first() else {
+            return Vec::new();
+        };
+        let (before, after) = self.question_groups.around(lead, SPAN);
+        if self.questions_newest_first {
+            self.rows_of(after.into_iter().rev().chain(before))
+        } else {
+            self.rows_of(before.into_iter().rev().chain(after))
+        }
+    }
+
+    /// Whether the Questions pane shows a row for `id`: a group's lead, or
+    /// a member of an expanded group.
+    fn question_shown(&self, id: MessageId) -> bool {
+        self.question_groups.is_lead(id)
+            || (!self.expanded_groups.is_empty()
+                && self
+                    .question_groups
+                    .group_of(id)
+                    .is_some_and(|g| self.expanded_groups.contains(&g)))
+    }
+
+    fn rows_of(
+        &self,
+        groups: impl Iterator<Item = (MessageId, GroupId, usize)>,
+    ) -> Vec<QuestionRow> {
+        let mut rows = Vec::new();
+        for (lead, group, size) in groups {
+            rows.push(QuestionRow {
+                id: lead,
+                group,
+                size,
+                member: false,
+            });
+            if size > 1 && self.expanded_groups.contains(&group) {
+                rows.extend(
+                    self.question_groups
+                        .members(group)
+                        .skip(1)
+                        .map(|id| QuestionRow {
+                            id,
+                            group,
+                            size,
+                            member: true,
+                        }),
+                );
+            }
+        }
+        rows
+    }
+
+    /// A question this console holds, by id.
+    pub fn question(&self, id: MessageId) -> Option<&ChatMessage> {
+        self.questions
+            .binary_search_by_key(&id, |m| m.id)
+            .ok()
+            .map(|i| &self.questions[i])
+    }
+
+    /// "Léa, Sophie +3": the first two askers of `members` by first name,
+    /// and how many more questions the group holds.
+    pub fn askers_label(&self, members: &[MessageId]) -> String {
+        let names: Vec<&str> = members
+            .iter()
+            .filter_map(|id| self.question(*id))
+            .map(|m| m.author.display_name())
+            .take(2)
+            .collect();
+        let more = members.len().saturating_sub(names.len());
+        let mut label = names.join(", ");
+        if more > 0 {
+            use std::fmt::Write;
+            let _ = write!(label, " +{more}");
+        }
+        label
+    }
+
     /// Questions in display order.
     pub fn questions_in_order(&self) -> Vec<&ChatMessage> {
         let mut list: Vec<&ChatMessage> = self.questions.iter().collect();
@@ -436,9 +556,7 @@ impl Console {
                 .selected
                 .and_then(|p| self.feed.at(p))
                 .and_then(|e| e.message()),
-            Pane::Questions => self
-                .question_sel
-                .and_then(|id| self.questions.iter().find(|m| m.id == id)),
+            Pane::Questions => self.question_sel.and_then(|id| self.question(id)),
             Pane::Hold => self
                 .held_sel
                 .and_then(|id| self.held.iter().find(|m| m.id == id)),
@@ -449,7 +567,7 @@ impl Console {
     /// Where the selected question is in display order.
     pub fn question_index(&self) -> Option<usize> {
         let id = self.question_sel?;
-        self.questions_in_order().iter().position(|m| m.id == id)
+        self.question_rows().iter().position(|r| r.id == id)
     }
 
     /// Where the selected held message is in the hold queue.
@@ -461,7 +579,7 @@ impl Console {
     /// The ids of a list pane in display order (empty for the others).
     fn pane_ids(&self, pane: Pane) -> Vec<MessageId> {
         match pane {
-            Pane::Questions => self.questions_in_order().iter().map(|m| m.id).collect(),
+            Pane::Questions => self.question_rows().iter().map(|r| r.id).collect(),
             Pane::Hold => self.held.iter().map(|m| m.id).collect(),
             Pane::Feed | Pane::Activity => Vec::new(),
         }
@@ -486,25 +604,17 @@ impl Console {
     /// What the list panes looked like before a change, so that a
     /// selection whose message leaves can move to a neighbour.
     fn lists_before(&self) -> ListsBefore {
-        let capture = |pane| {
-            self.selection(pane).map(|id| {
-                let list = if pane == Pane::Questions {
-                    &self.questions
-                } else {
-                    &self.held
-                };
-                ListBefore {
-                    ids: self.pane_ids(pane),
-                    name: list
-                        .iter()
-                        .find(|m| m.id == id)
-                        .map(|m| m.author.display_name().to_string()),
-                }
-            })
-        };
+        let name = |m: &ChatMessage| m.author.display_name().to_string();
         ListsBefore {
-            questions: capture(Pane::Questions),
-            held: capture(Pane::Hold),
+            // Only the rows near the selection: this runs on every event.
+            questions: self.question_sel.map(|id| ListBefore {
+                ids: self.question_rows_near(id).iter().map(|r| r.id).collect(),
+                name: self.question(id).map(name),
+            }),
+            held: self.held_sel.map(|id| ListBefore {
+                ids: self.pane_ids(Pane::Hold),
+                name: self.held.iter().find(|m| m.id == id).map(name),
+            }),
         }
     }
 
@@ -523,7 +633,7 @@ impl Console {
                 at: self.now,
                 sent_offline: self.conn != ConnStatus::Connected,
                 undo: None,
-                then: None,
+                then: Vec::new(),
             },
         );
         Effect::Send(CommandFrame { id, command })
@@ -584,6 +694,9 @@ impl Console {
             ..FeedScroll::default()
         };
         self.questions.clear();
+        self.question_groups.clear();
+        self.expanded_groups.clear();
+        self.merge_mark = None;
         self.question_sel = None;
         self.held.clear();
         self.sanctioned.clear();
@@ -699,11 +812,24 @@ impl Console {
     }
 
     fn upsert_question(&mut self, q: ChatMessage) {
+        self.question_groups.insert(q.id, &q.text, q.answered);
         match self.questions.binary_search_by_key(&q.id, |m| m.id) {
             Ok(i) => self.questions[i] = q,
             Err(i) => self.questions.insert(i, q),
         }
         self.trim_answered_questions();
+    }
+
+    /// Takes questions out of the pane and out of their groups.
+    fn drop_questions(&mut self, gone: impl Fn(&ChatMessage) -> bool) {
+        let groups = &mut self.question_groups;
+        self.questions.retain(|m| {
+            let drop = gone(m);
+            if drop {
+                groups.remove(m.id);
+            }
+            !drop
+        });
     }
 
     /// Drops the oldest answered questions past [`MAX_ANSWERED_QUESTIONS`];
@@ -712,9 +838,13 @@ impl Console {
         let answered = self.questions.iter().filter(|m| m.answered).count();
         let mut excess = answered.saturating_sub(MAX_ANSWERED_QUESTIONS);
         if excess > 0 {
+            let groups = &mut self.question_groups;
             self.questions.retain(|m| {
                 let drop = excess > 0 && m.answered;
                 excess -= usize::from(drop);
+                if drop {
+                    groups.remove(m.id);
+                }
                 !drop
             });
         }
@@ -723,7 +853,7 @@ impl Console {
     fn find_message(&self, id: MessageId) -> Option<ChatMessage> {
         self.feed
             .message(id)
-            .or_else(|| self.questions.iter().find(|m| m.id == id))
+            .or_else(|| self.question(id))
             .or_else(|| self.held.iter().find(|m| m.id == id))
             .cloned()
     }
@@ -797,6 +927,10 @@ struct ListsBefore {
 
 impl Console {
     fn fix_list_selection(&mut self, pane: Pane, before: Option<&ListBefore>) {
+        // The usual case, checked without listing the rows.
+        if pane == Pane::Questions && self.question_sel.is_some_and(|id| self.question_shown(id)) {
+            return;
+        }
         let ids = self.pane_ids(pane);
         let Some(selected) = self.selection(pane) else {
             if self.focus != pane {
@@ -805,6 +939,14 @@ impl Console {
             return;
         };
         if ids.contains(&selected) {
+            return;
+        }
+        // A question now inside a collapsed group: its group's row.
+        if pane == Pane::Questions
+            && let Some(lead) = self.question_groups.members_with(selected).first()
+            && ids.contains(lead)
+        {
+            self.set_selection(pane, Some(*lead));
             return;
         }
         // The neighbours in the order the pane showed them: the rows below
@@ -943,12 +1085,14 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
             if let Some(done) = state.pending.remove(&id) {
                 let text = state.confirmation(&done);
                 state.note(text, false);
-                if let Some(next) = done.then {
-                    return vec![match next.undo {
+                return done
+                    .then
+                    .into_iter()
+                    .map(|next| match next.undo {
                         Some(undo) => state.send_undoable(next.command, next.summary, undo),
                         None => state.send(next.command, next.summary),
-                    }];
-                }
+                    })
+                    .collect();
             }
         }
         ServerFrame::Error(err) => on_error(state, &err),
@@ -1183,8 +1327,9 @@ fn on_chat_event(state: &mut Console, at: Millis, event: Event) {
         }
         Event::QuestionAnswered { message_id, by } => {
             state.feed.update_message(message_id, |m| m.answered = true);
-            if let Some(q) = state.questions.iter_mut().find(|q| q.id == message_id) {
-                q.answered = true;
+            if let Ok(i) = state.questions.binary_search_by_key(&message_id, |m| m.id) {
+                state.questions[i].answered = true;
+                state.question_groups.set_answered(message_id, true);
             }
             state.trim_answered_questions();
             if let Some(p) = state.pinned.as_mut()
@@ -1507,7 +1652,7 @@ fn on_redacted(state: &mut Console, at: Millis, tombstone: &Tombstone) {
     let what = state.about_message("redacted", id, "");
     state.feed.redact(tombstone);
     search::forget(state, |m| m.id == id);
-    state.questions.retain(|m| m.id != id);
+    state.drop_questions(|m| m.id == id);
     state.held.retain(|m| m.id != id);
     if let Some(p) = state.pinned.as_mut()
         && p.message_id == id
@@ -1519,6 +1664,7 @@ fn on_redacted(state: &mut Console, at: Millis, tombstone: &Tombstone) {
     {
         state.compose = None;
     }
+    drop_from_compose(state, &[id]);
     match state.popup.as_mut() {
         Some(Popup::ViewerCard(view)) => {
             if let Some(card) = view.card.as_mut() {
@@ -1566,13 +1712,13 @@ fn on_viewer_erased(
     search::forget(state, theirs);
     erased.extend(state.questions.iter().filter(|m| theirs(m)).map(|m| m.id));
     erased.extend(state.held.iter().filter(|m| theirs(m)).map(|m| m.id));
-    state.questions.retain(|m| !theirs(m));
+    state.drop_questions(theirs);
     state.held.retain(|m| !theirs(m));
     for m in state.questions.iter_mut().chain(state.held.iter_mut()) {
-        if let Some(r) = m.reply_to.as_mut()
-            && erased.contains(&r.message_id)
-        {
-            r.first_name.clear();
+        for r in m.replies_to_mut() {
+            if erased.contains(&r.message_id) {
+                r.first_name.clear();
+            }
         }
     }
     if let Some(p) = state.pinned.as_mut()
@@ -1585,6 +1731,7 @@ fn on_viewer_erased(
     {
         state.compose = None;
     }
+    drop_from_compose(state, &erased);
     state.sanctioned.forget(viewer);
     // Their flag goes with them, note and all; so do claims on their lines.
     state.flags.remove(viewer);
@@ -1642,7 +1789,7 @@ fn on_error(state: &mut Console, err: &ErrorFrame) {
         .id
         .as_ref()
         .and_then(|id| state.pending.remove(id))
-        .map(|p| (p.summary, p.then.is_some()));
+        .map(|p| (p.summary, !p.then.is_empty()));
     if let Some(Popup::ViewerCard(view)) = &state.popup
         && err.id.as_ref() == Some(&view.request)
     {
@@ -1711,6 +1858,9 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         }
         Action::Pause | Action::SearchNext | Action::SearchPrev | Action::HistorySearch => {
             search::on_action(state, action);
+        }
+        Action::GroupExpand | Action::GroupSplit | Action::GroupMerge => {
+            on_group_action(state, action);
             Vec::new()
         }
         Action::Filter if state.focus == Pane::Activity => {
@@ -1873,21 +2023,7 @@ fn navigate(state: &mut Console, action: Action) {
 /// Actions on the selected message that send a command at once.
 fn on_message_action(state: &mut Console, action: Action) -> Vec<Effect> {
     match action {
-        Action::Reply | Action::ReplyAnswered => {
-            let Some(m) = selected_viewer_message(state) else {
-                return Vec::new();
-            };
-            state.staff_post = None;
-            state.compose = Some(Compose {
-                target: m.id,
-                first_name: m.author.display_name().to_string(),
-                editor: LineEditor::default(),
-            });
-            // Someone else is on it: say so, and let the reply go on.
-            if let Some(warning) = state.claim_warning(m.id) {
-                state.note(format!("{warning}; your reply goes out too"), true);
-            }
-        }
+        Action::Reply | Action::ReplyAnswered => return open_reply(state),
         Action::Pin => {
             let Some(m) = selected_message(state) else {
                 return Vec::new();
@@ -2223,12 +2359,12 @@ fn on_compose_key(state: &mut Console, key: KeyEvent) -> Vec<Effect> {
 /// Whether the reply line's second send key applies: the reply's target is
 /// a question still open. The reply line's footer offers it only then.
 pub fn reply_can_mark(state: &Console) -> bool {
-    state
-        .compose
-        .as_ref()
-        .and_then(|c| state.find_message(c.target))
-        .is_some_and(|m| m.question && !m.answered)
-        && permissions::allows(state.role(), Action::ReplyAnswered)
+    state.compose.as_ref().is_some_and(|c| {
+        std::iter::once(c.target)
+            .chain(c.also.iter().copied())
+            .filter_map(|id| state.find_message(id))
+            .any(|m| m.question && !m.answered)
+    }) && permissions::allows(state.role(), Action::ReplyAnswered)
 }
 
 /// Sends the reply being typed; with `mark`, the question is marked
@@ -2240,6 +2376,7 @@ fn send_reply(state: &mut Console, mark: bool) -> Vec<Effect> {
     };
     let text = compose.editor.text().trim().to_string();
     let (target, name) = (compose.target, compose.first_name.clone());
+    let also = compose.also.clone();
     if mark && !reply_can_mark(state) {
         let why = match state.find_message(target) {
             Some(m) if m.question => "is already answered",
@@ -2276,15 +2413,30 @@ fn send_reply(state: &mut Console, mark: bool) -> Vec<Effect> {
     }
     state.history.push(&text);
     state.compose = None;
-    let then = mark.then(|| FollowUp {
-        command: Command::MarkAnswered { message_id: target },
-        summary: format!("mark {} answered", state.describe(target)),
-        undo: Some(Action::ReopenQuestion),
-    });
+    // Every open question the reply answers is marked, each by its own
+    // command (one audit record per question, as a single mark makes).
+    let then = if mark {
+        std::iter::once(target)
+            .chain(also.iter().copied())
+            .filter(|id| {
+                state
+                    .find_message(*id)
+                    .is_some_and(|m| m.question && !m.answered)
+            })
+            .map(|id| FollowUp {
+                command: Command::MarkAnswered { message_id: id },
+                summary: format!("mark {} answered", state.describe(id)),
+                undo: Some(Action::ReopenQuestion),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let effect = state.send(
         Command::Answer {
             message_id: target,
             text,
+            also,
         },
         format!("answer to {name}"),
     );
@@ -2426,4 +2578,146 @@ impl Context for Console {
 /// queue): the redact confirmation shows exactly this text.
 pub fn message_for_confirm(state: &Console, id: MessageId) -> Option<ChatMessage> {
     state.find_message(id)
+}
+
+/// The reply line for a whole question group: bound to its oldest
+/// question and `also` to the others, at most [`MAX_ANSWER_ALSO`] of them
+/// (the status line says when a larger group is answered in part).
+///
+/// [`MAX_ANSWER_ALSO`]: crate::protocol::MAX_ANSWER_ALSO
+fn group_compose(state: &mut Console, members: &[MessageId]) -> Compose {
+    let limit = crate::protocol::MAX_ANSWER_ALSO + 1;
+    let bound = &members[..members.len().min(limit)];
+    if members.len() > limit {
+        state.note(
+            format!(
+                "this reply goes to the first {limit} of {} questions; the others stay open",
+                members.len()
+            ),
+            false,
+        );
+    }
+    Compose {
+        target: bound[0],
+        first_name: state.askers_label(bound),
+        also: bound[1..].to_vec(),
+        editor: LineEditor::default(),
+    }
+}
+
+/// Questions gone (redacted, erased) leave the group reply being typed;
+/// its label counts the askers left.
+fn drop_from_compose(state: &mut Console, gone: &[MessageId]) {
+    let Some(compose) = state.compose.as_mut() else {
+        return;
+    };
+    let before = compose.also.len();
+    compose.also.retain(|id| !gone.contains(id));
+    if compose.also.len() != before {
+        let bound: Vec<MessageId> = std::iter::once(compose.target)
+            .chain(compose.also.iter().copied())
+            .collect();
+        let label = state.askers_label(&bound);
+        if let Some(compose) = state.compose.as_mut() {
+            compose.first_name = label;
+        }
+    }
+}
+
+/// `+`, `-` and `=` in the Questions pane: expand or collapse a group,
+/// split a question out of its group, merge two groups.
+fn on_group_action(state: &mut Console, action: Action) {
+    if state.focus != Pane::Questions {
+        state.note("select a question in the Questions pane first", true);
+        return;
+    }
+    let Some(row) = state
+        .question_sel
+        .and_then(|id| state.question_rows().into_iter().find(|r| r.id == id))
+    else {
+        state.note("nothing selected", true);
+        return;
+    };
+    match action {
+        Action::GroupExpand => {
+            if row.size < 2 {
+                state.note("that question is alone: there is no group to expand", false);
+            } else if state.expanded_groups.remove(&row.group) {
+                // Collapsed: the selection goes to the group's row.
+                let lead = state.question_groups.members(row.group).next();
+                state.question_sel = lead.or(Some(row.id));
+            } else {
+                state.expanded_groups.insert(row.group);
+            }
+        }
+        Action::GroupSplit => {
+            let who = state.describe(row.id);
+            if state.question_groups.split(row.id) {
+                state.note(format!("split {who} out of its group"), false);
+            } else {
+                state.note(format!("{who} is alone in its group already"), false);
+            }
+        }
+        Action::GroupMerge => match state.merge_mark.take() {
+            Some(marked) if state.question_groups.group_of(marked).is_none() => {
+                state.merge_mark = Some(row.id);
+                state.note("the marked group is gone; marked this one instead", false);
+            }
+            Some(marked) if state.question_groups.group_of(marked) == Some(row.group) => {
+                state.note("merge cancelled (the same group)", false);
+            }
+            Some(marked) => {
+                state.question_groups.merge(row.id, marked);
+                let members = state.question_groups.members_with(row.id);
+                let label = state.askers_label(&members);
+                state.note(
+                    format!("merged: {} questions from {label}", members.len()),
+                    false,
+                );
+            }
+            None => {
+                state.merge_mark = Some(row.id);
+                let key = state
+                    .keymap
+                    .hint(Action::GroupMerge)
+                    .unwrap_or_else(|| "group_merge".into());
+                state.note(
+                    format!("group marked; {key} on another group merges them"),
+                    false,
+                );
+            }
+        },
+        _ => {}
+    }
+}
+
+/// Opens the reply line on the selected message; on a group's row in the
+/// Questions pane, one reply to every question of the group.
+fn open_reply(state: &mut Console) -> Vec<Effect> {
+    let Some(m) = selected_viewer_message(state) else {
+        return Vec::new();
+    };
+    let group = match state.focus {
+        Pane::Questions => state
+            .question_rows()
+            .iter()
+            .find(|r| r.id == m.id && !r.member && r.size > 1)
+            .map(|_| state.question_groups.members_with(m.id)),
+        _ => None,
+    };
+    state.compose = Some(match group {
+        Some(members) => group_compose(state, &members),
+        None => Compose {
+            target: m.id,
+            first_name: m.author.display_name().to_string(),
+            also: Vec::new(),
+            editor: LineEditor::default(),
+        },
+    });
+    state.staff_post = None;
+    // Someone else is on it: say so, and let the reply go on.
+    if let Some(warning) = state.claim_warning(m.id) {
+        state.note(format!("{warning}; your reply goes out too"), true);
+    }
+    Vec::new()
 }

@@ -642,9 +642,11 @@ impl Session {
                 },
                 contact,
             ),
-            Command::Answer { message_id, text } => {
-                self.answer(who, *message_id, text, history, now)
-            }
+            Command::Answer {
+                message_id,
+                text,
+                also,
+            } => self.answer(who, *message_id, also, text, history, now),
             Command::Pin { message_id } => self.pin(who, *message_id, history, now),
             Command::Unpin => Ok(self.unpin(who, now)),
             Command::MarkAnswered { message_id } => {
@@ -1105,24 +1107,68 @@ impl Session {
 
     // ── staff commands ──────────────────────────────────────────────────
 
+    /// One answer, bound to `id` and, for a question group, to every
+    /// message of `also` (each a live question, none twice): each asker
+    /// is named by first name in `reply_to` or `also_to`.
     fn answer(
         &mut self,
         who: &Principal,
         id: MessageId,
+        also: &[MessageId],
         raw: &str,
         history: &mut dyn History,
         now: Millis,
     ) -> Result<Decision, Refusal> {
         let target = self.live_message(id, history)?;
+        if also.len() > crate::protocol::MAX_ANSWER_ALSO {
+            return Err(Refusal::invalid(format!(
+                "an answer is bound to at most {} other messages, not {}",
+                crate::protocol::MAX_ANSWER_ALSO,
+                also.len()
+            )));
+        }
+        let mut seen = std::collections::BTreeSet::from([id]);
+        let mut also_to = Vec::with_capacity(also.len());
+        for other in also {
+            if !seen.insert(*other) {
+                return Err(Refusal::invalid(format!(
+                    "message {other} is named twice in one answer"
+                )));
+            }
+            let m = self.live_message(*other, history)?;
+            if !m.question {
+                return Err(Refusal::invalid(format!(
+                    "message {other} is not a question: only questions are answered together"
+                )));
+            }
+            also_to.push(ReplyTo {
+                message_id: *other,
+                first_name: m.author.display_name().to_owned(),
+            });
+        }
         let text = self.clean_text(raw)?;
         let reply_to = ReplyTo {
             message_id: id,
             first_name: target.author.display_name().to_owned(),
         };
-        let message = self.new_message(who, text, false, Some(reply_to), Visibility::Visible, now);
-        let claim = self.claim_ends(id, ClaimEndReason::Answered, who.actor());
+        let mut message =
+            self.new_message(who, text, false, Some(reply_to), Visibility::Visible, now);
+        if !also_to.is_empty() {
+            if let Some(ChatEntry::Message(kept)) = self.messages.get_mut(&message.id) {
+                kept.also_to.clone_from(&also_to);
+            }
+            message.also_to = also_to;
+        }
+        // Every question the answer is bound to is answered: their claims end.
+        let targets: Vec<MessageId> = std::iter::once(id)
+            .chain(message.also_to.iter().map(|r| r.message_id))
+            .collect();
+        let ended: Vec<Event> = targets
+            .into_iter()
+            .filter_map(|target| self.claim_ends(target, ClaimEndReason::Answered, who.actor()))
+            .collect();
         let events = std::iter::once(Event::Message { message })
-            .chain(claim)
+            .chain(ended)
             .collect();
         let mut d = self.emit(events, now);
         d.audit = Self::audit(who, "answer", &id.to_string(), "", now);
@@ -1679,6 +1725,7 @@ impl Session {
             question,
             answered: false,
             reply_to,
+            also_to: Vec::new(),
             visibility,
             product: if question { self.showing_id() } else { None },
             announcement: false,
@@ -1845,6 +1892,7 @@ mod tests {
             Command::Answer {
                 message_id: id,
                 text: "yes".into(),
+                also: Vec::new(),
             },
             Command::Pin { message_id: id },
             Command::Unpin,
@@ -2021,6 +2069,7 @@ mod tests {
             &Command::Answer {
                 message_id: q,
                 text: "Oui, en 38 et 40".into(),
+                also: Vec::new(),
             },
         );
         let Event::Message { message: answer } = only_event(&d) else {
@@ -2062,6 +2111,7 @@ mod tests {
             &Command::Answer {
                 message_id: MessageId(999),
                 text: "?".into(),
+                also: Vec::new(),
             },
         );
         assert_eq!(error_code(&d), Some(ErrorCode::NotFound));
@@ -2432,6 +2482,7 @@ mod tests {
             question: true,
             answered: false,
             reply_to: None,
+            also_to: Vec::new(),
             visibility: Visibility::Visible,
             product: None,
             announcement: false,
@@ -2469,6 +2520,7 @@ mod tests {
             text: "Code promo LIVE10".into(),
             question: false,
             answered: false,
+            also_to: Vec::new(),
             reply_to: None,
             visibility: Visibility::Visible,
             product: None,

@@ -317,6 +317,15 @@ pub const REGISTER: &[Field] = &[
         retention: CHAT_RETENTION,
         seen_by: EVERYONE,
     },
+    Field {
+        table: "answer_also",
+        column: "first_name",
+        holds: "the first name of another viewer a group answer answers",
+        purpose: "show each asker of a grouped question that the answer is theirs",
+        basis: LegalBasis::Contract,
+        retention: CHAT_RETENTION,
+        seen_by: EVERYONE,
+    },
     // tombstones
     Field {
         table: "tombstones",
@@ -849,6 +858,26 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     NotPersonal {
         table: "sanctions",
         column: "seq",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "answer_also",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "answer_also",
+        column: "answer_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "answer_also",
+        column: "position",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "answer_also",
+        column: "message_id",
         why: KEY,
     },
     NotPersonal {

@@ -12,6 +12,9 @@ use super::types::{ConsentChannel, ConsentPurpose, Contact, MessageId, ViewerId}
 /// longer wait is a closed chat, not a slow one.
 pub const MAX_SLOW_MODE_SECS: u32 = 3600;
 
+/// The most other messages one group `answer` is bound to (`also`).
+pub const MAX_ANSWER_ALSO: usize = 100;
+
 /// The most records one `staff_log` page carries.
 pub const MAX_STAFF_LOG_PAGE: u32 = 200;
 
@@ -135,7 +138,15 @@ commands! {
 
     // ── staff ───────────────────────────────────────────────────────────
     /// A staff reply bound to a message; shown with the viewer's first name.
-    Answer = "answer" { message_id: MessageId, text: String },
+    /// `also` binds the same reply to the other messages of a question
+    /// group (at most [`MAX_ANSWER_ALSO`], no duplicates): one answer,
+    /// addressed to every asker.
+    Answer = "answer" {
+        message_id: MessageId,
+        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        also: Vec<MessageId>,
+    },
     /// Put a message on screen (replaces the current pin).
     Pin = "pin" { message_id: MessageId },
     /// Take the pinned message off screen.
@@ -424,6 +435,7 @@ pub(crate) fn one_of_each() -> Vec<Command> {
         Command::Answer {
             message_id: MessageId(1),
             text: "yes".into(),
+            also: vec![MessageId(2)],
         },
         Command::Pin {
             message_id: MessageId(1),

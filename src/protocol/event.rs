@@ -549,10 +549,14 @@ pub fn relabel_all<'a>(
     }
     if let Some(first_name) = first_name {
         for m in &mut lines {
-            if let Some(reply) = &mut m.reply_to
-                && theirs.contains(&reply.message_id)
-            {
-                first_name.clone_into(&mut reply.first_name);
+            let mut addressed = false;
+            for reply in m.replies_to_mut() {
+                if theirs.contains(&reply.message_id) {
+                    first_name.clone_into(&mut reply.first_name);
+                    addressed = true;
+                }
+            }
+            if addressed {
                 changed.push(m.id);
             }
         }

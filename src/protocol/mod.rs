@@ -58,8 +58,8 @@ pub use claims::{
     MAX_FLAG_NOTE_GRAPHEMES, ViewerFlag,
 };
 pub use command::{
-    Command, CommandFrame, CommandId, CommandKind, DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE,
-    MAX_HISTORY_QUERY_CHARS, MAX_SLOW_MODE_SECS, MAX_STAFF_LOG_PAGE,
+    Command, CommandFrame, CommandId, CommandKind, DEFAULT_HISTORY_PAGE, MAX_ANSWER_ALSO,
+    MAX_HISTORY_PAGE, MAX_HISTORY_QUERY_CHARS, MAX_SLOW_MODE_SECS, MAX_STAFF_LOG_PAGE,
 };
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
 pub use event::{Event, EventFrame, HoldOutcome, LiftedSanction, relabel_all};

@@ -189,6 +189,11 @@ pub struct ChatMessage {
     pub answered: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyTo>,
+    /// A group answer's other askers, one per message (first name each),
+    /// beside `reply_to`: a viewer sees the answer as theirs when either
+    /// names one of their messages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_to: Vec<ReplyTo>,
     pub visibility: Visibility,
     /// A staff announcement (`say` with `announcement`): shown apart from
     /// the chat by every client. Only staff messages carry it.
@@ -223,6 +228,18 @@ pub struct Product {
 pub struct CannedAnswer {
     pub title: String,
     pub text: String,
+}
+
+impl ChatMessage {
+    /// Every message this answer replies to: `reply_to`, then `also_to`.
+    pub fn replies_to(&self) -> impl Iterator<Item = &ReplyTo> {
+        self.reply_to.iter().chain(&self.also_to)
+    }
+
+    /// Mutable [`ChatMessage::replies_to`], for erasure and rectification.
+    pub fn replies_to_mut(&mut self) -> impl Iterator<Item = &mut ReplyTo> {
+        self.reply_to.iter_mut().chain(self.also_to.iter_mut())
+    }
 }
 
 /// What remains of a redacted message: who, when, why, never what.

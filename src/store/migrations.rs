@@ -342,6 +342,21 @@ const STEPS: &[&str] = &[
     r"
     ALTER TABLE messages ADD COLUMN announcement INTEGER NOT NULL DEFAULT 0;
     ",
+    // A group answer's other askers (issue 12, `also_to`): one row per
+    // message the answer is also bound to, with the first name it names.
+    // Deleted with the answer (redaction, retention); an erasure blanks
+    // the names that point at the erased viewer's messages.
+    r"
+    CREATE TABLE answer_also (
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        answer_id   INTEGER NOT NULL,
+        position    INTEGER NOT NULL,
+        message_id  INTEGER NOT NULL,
+        first_name  TEXT NOT NULL,
+        PRIMARY KEY (live_id, answer_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX answer_also_by_message ON answer_also (live_id, message_id);
+    ",
 ];
 
 /// The schema version this build writes.

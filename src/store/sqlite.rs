@@ -266,8 +266,11 @@ type SealedContact = (Option<Vec<u8>>, Option<Vec<u8>>);
 /// The columns [`read_message`] expects, in order, on alias `m`.
 const MESSAGE_COLUMNS: &str = "m.id, m.at, m.author_kind, m.viewer_id, m.author_name, \
      m.author_pseudonym, m.author_role, m.text, m.question, m.answered, m.visibility, \
-     m.reply_to_id, m.reply_to_name, m.product, m.announcement";
-const MESSAGE_COLUMN_COUNT: usize = 14;
+     m.reply_to_id, m.reply_to_name, \
+     (SELECT json_group_array(json_object('message_id', x.message_id, 'first_name', x.first_name)) \
+      FROM answer_also x WHERE x.live_id = m.live_id AND x.answer_id = m.id), \
+     m.product, m.announcement";
+const MESSAGE_COLUMN_COUNT: usize = 16;
 
 /// The columns [`read_tombstone`] expects, in order, on alias `t`.
 const TOMBSTONE_COLUMNS: &str =
@@ -315,6 +318,10 @@ fn read_message(row: &Row, base: usize) -> rusqlite::Result<Option<ChatMessage>>
         }),
         None => None,
     };
+    let also_to = match row.get::<_, Option<String>>(base + 13)? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| conversion(base + 13, e))?,
+        None => Vec::new(),
+    };
     Ok(Some(ChatMessage {
         id: MessageId(u64_from_sql(id)),
         at: row.get(base + 1)?,
@@ -323,9 +330,10 @@ fn read_message(row: &Row, base: usize) -> rusqlite::Result<Option<ChatMessage>>
         question: row.get(base + 8)?,
         answered: row.get(base + 9)?,
         reply_to,
+        also_to,
         visibility: json_at(row, base + 10)?,
-        product: row.get(base + 13)?,
-        announcement: row.get(base + 14)?,
+        product: row.get(base + 14)?,
+        announcement: row.get(base + 15)?,
     }))
 }
 
@@ -459,6 +467,19 @@ fn insert_message(tx: &Transaction, live_id: i64, m: &ChatMessage) -> Result<(),
         m.product,
         m.announcement,
     ])?;
+    for (position, also) in m.also_to.iter().enumerate() {
+        tx.prepare_cached(
+            "INSERT INTO answer_also (live_id, answer_id, position, message_id, first_name) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            live_id,
+            sql_i64(m.id.0),
+            sql_len(position),
+            sql_i64(also.message_id.0),
+            also.first_name,
+        ])?;
+    }
     Ok(())
 }
 
@@ -814,6 +835,8 @@ fn redact(tx: &Transaction, live_id: i64, t: &Tombstone) -> Result<(), StoreErro
     let id = sql_i64(t.message_id.0);
     tx.prepare_cached("DELETE FROM messages WHERE live_id = ?1 AND id = ?2")?
         .execute(params![live_id, id])?;
+    tx.prepare_cached("DELETE FROM answer_also WHERE live_id = ?1 AND answer_id = ?2")?
+        .execute(params![live_id, id])?;
     tx.prepare_cached(
         "INSERT INTO tombstones (live_id, message_id, posted_at, redacted_at, author_id, reason, \
          by_name, by_role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -892,6 +915,13 @@ fn erase_viewer(
     tx.execute(
         &format!(
             "UPDATE messages SET reply_to_name = '' WHERE live_id = ?1 AND reply_to_id IN \
+             ({mine} UNION SELECT message_id FROM tombstones WHERE live_id = ?1 AND author_id = ?2)"
+        ),
+        params![live_id, v],
+    )?;
+    tx.execute(
+        &format!(
+            "UPDATE answer_also SET first_name = '' WHERE live_id = ?1 AND message_id IN \
              ({mine} UNION SELECT message_id FROM tombstones WHERE live_id = ?1 AND author_id = ?2)"
         ),
         params![live_id, v],
@@ -2323,6 +2353,11 @@ fn sweep_chat(
          (SELECT id FROM messages WHERE live_id = ?1 AND at < ?2)",
         params![live_id, chat],
     )?;
+    tx.execute(
+        "DELETE FROM answer_also WHERE live_id = ?1 AND answer_id IN \
+         (SELECT id FROM messages WHERE live_id = ?1 AND at < ?2)",
+        params![live_id, chat],
+    )?;
     report.messages = rows(tx.execute(
         "DELETE FROM messages WHERE live_id = ?1 AND at < ?2",
         params![live_id, chat],
@@ -2764,7 +2799,12 @@ impl SqliteStore {
              WHERE a.live_id = ?1 AND a.author_kind = 'staff' AND a.reply_to_id IN ( \
                SELECT id FROM messages WHERE live_id = ?1 AND viewer_id = ?2 \
                UNION SELECT message_id FROM tombstones WHERE live_id = ?1 AND author_id = ?2) \
-             ORDER BY a.id",
+             UNION SELECT a.id, x.message_id, a.at, a.author_role, a.text \
+             FROM answer_also x JOIN messages a ON a.live_id = x.live_id AND a.id = x.answer_id \
+             WHERE x.live_id = ?1 AND x.message_id IN ( \
+               SELECT id FROM messages WHERE live_id = ?1 AND viewer_id = ?2 \
+               UNION SELECT message_id FROM tombstones WHERE live_id = ?1 AND author_id = ?2) \
+             ORDER BY 1",
             live_id,
             id,
             |r| {
@@ -2824,6 +2864,12 @@ fn rectify(
     if let Some(first_name) = first_name {
         tx.prepare_cached(
             "UPDATE messages SET reply_to_name = ?3 WHERE live_id = ?1 AND reply_to_id IN ( \
+               SELECT id FROM messages WHERE live_id = ?1 AND viewer_id = ?2 \
+               UNION SELECT message_id FROM tombstones WHERE live_id = ?1 AND author_id = ?2)",
+        )?
+        .execute(params![live_id, viewer.0, first_name])?;
+        tx.prepare_cached(
+            "UPDATE answer_also SET first_name = ?3 WHERE live_id = ?1 AND message_id IN ( \
                SELECT id FROM messages WHERE live_id = ?1 AND viewer_id = ?2 \
                UNION SELECT message_id FROM tombstones WHERE live_id = ?1 AND author_id = ?2)",
         )?

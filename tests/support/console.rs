@@ -49,6 +49,7 @@ pub(crate) fn message(id: u64, at: Millis, author: Author, text: &str) -> ChatMe
         question: false,
         answered: false,
         reply_to: None,
+        also_to: Vec::new(),
         visibility: Visibility::Visible,
         product: None,
         announcement: false,

@@ -339,7 +339,26 @@ fn display_text(entry: &ChatEntry) -> String {
             format!("{ANNOUNCEMENT_LABEL} {}", clean(&m.text))
         }
         ChatEntry::Message(m) => match &m.reply_to {
-            Some(reply) => format!("@{} {}", clean_name(&reply.first_name), clean(&m.text)),
+            Some(reply) if m.also_to.is_empty() => {
+                format!("@{} {}", clean_name(&reply.first_name), clean(&m.text))
+            }
+            // A group answer: its first two askers, and how many more.
+            Some(_) => {
+                let all: Vec<&str> = m.replies_to().map(|r| r.first_name.as_str()).collect();
+                let named: Vec<String> = all
+                    .iter()
+                    .filter(|n| !n.is_empty())
+                    .take(2)
+                    .map(|n| clean_name(n))
+                    .collect();
+                let more = all.len().saturating_sub(named.len());
+                let more = if more > 0 {
+                    format!(" +{more}")
+                } else {
+                    String::new()
+                };
+                format!("@{}{more} {}", named.join(", "), clean(&m.text))
+            }
             None => clean(&m.text).into_owned(),
         },
         ChatEntry::Redacted(t) => tombstone_text(t),

@@ -9,7 +9,7 @@ use super::feed::marker;
 use super::pane_block;
 use super::text::{actor_label, age, author_label, author_style, clean, clock, put_line};
 use crate::console::keymap::Action;
-use crate::console::state::{Console, Pane};
+use crate::console::state::{Console, Pane, QuestionRow};
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::wrap::{truncate, wrap};
 use crate::protocol::{ChatMessage, HoldReason, Visibility};
@@ -215,8 +215,8 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
     if inner.height == 0 {
         return;
     }
-    let list = state.questions_in_order();
-    if list.is_empty() {
+    let rows = state.question_rows();
+    if rows.is_empty() {
         put_line(
             buf,
             inner,
@@ -225,44 +225,17 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
         );
         return;
     }
-    let rows = inner.height as usize;
-    let selected = state.question_index();
-    let first = list_window(selected.unwrap_or(0), list.len(), rows);
+    let height = inner.height as usize;
+    let selected = state
+        .question_sel
+        .and_then(|id| rows.iter().position(|r| r.id == id));
+    let first = list_window(selected.unwrap_or(0), rows.len(), height);
     let ys = inner.y..inner.bottom();
-    for ((i, q), y) in list.iter().enumerate().skip(first).zip(ys) {
-        let pinned = state.pinned.as_ref().is_some_and(|p| p.message_id == q.id);
-        let (mark, mark_style) = if q.answered {
-            ("✓", StyleKey::MarkerAnswered)
-        } else {
-            ("?", StyleKey::MarkerQuestion)
+    for ((i, row), y) in rows.iter().enumerate().skip(first).zip(ys) {
+        let Some(q) = state.question(row.id) else {
+            continue;
         };
-        let text_style = if q.answered {
-            StyleKey::QuestionsAnswered
-        } else {
-            StyleKey::QuestionsItem
-        };
-        let mut spans = vec![
-            Span::styled(mark, theme.style(mark_style)),
-            Span::styled(
-                if pinned { "★" } else { " " },
-                theme.style(StyleKey::MarkerPinned),
-            ),
-            Span::styled(
-                format!("{:>4} ", age(state.now, q.at)),
-                theme.style(StyleKey::QuestionsAge),
-            ),
-        ];
-        spans.extend(claim_and_flag(state, q, inner.width, theme));
-        spans.extend([
-            Span::styled(
-                author_label(&state.feed, &q.author),
-                author_style(&q.author, theme),
-            ),
-            Span::styled(": ", theme.style(text_style)),
-            product_tag(state, q, theme),
-            Span::styled(clean(&q.text).into_owned(), theme.style(text_style)),
-        ]);
-        let line = Line::from(spans);
+        let line = question_line(state, row, q, inner.width, theme);
         put_line(buf, inner, y, &line);
         if focused && Some(i) == selected {
             buf.set_style(
@@ -284,6 +257,94 @@ pub(crate) fn product_tag(state: &Console, m: &ChatMessage, theme: &Theme) -> Sp
         |p| truncate(&clean(&p.name), 24).into_owned(),
     );
     Span::styled(format!("[{name}] "), theme.style(StyleKey::QuestionsAge))
+}
+
+/// One row: a question alone ("Julie: Elle existe en 38 ?"), a group
+/// ("▸5 Elle existe en 38 ? · Léa, Sophie +3"), or a member under an
+/// expanded group ("  └ Sophie: vous l'avez en 38 ?").
+fn question_line(
+    state: &Console,
+    row: &QuestionRow,
+    q: &ChatMessage,
+    width: u16,
+    theme: &Theme,
+) -> Line<'static> {
+    let group = row.size > 1 && !row.member;
+    let answered = if group {
+        state.question_groups.group_answered(row.group)
+    } else {
+        q.answered
+    };
+    let pinned = state.pinned.as_ref().is_some_and(|p| p.message_id == q.id);
+    let marked = group
+        && state
+            .merge_mark
+            .is_some_and(|m| state.question_groups.group_of(m) == Some(row.group));
+    let (mark, mark_style) = if answered {
+        ("✓", StyleKey::MarkerAnswered)
+    } else {
+        ("?", StyleKey::MarkerQuestion)
+    };
+    let text_style = if answered {
+        StyleKey::QuestionsAnswered
+    } else {
+        StyleKey::QuestionsItem
+    };
+    let (second, second_style) = match (pinned, marked) {
+        (true, _) => ("★", StyleKey::MarkerPinned),
+        (false, true) => ("=", StyleKey::QuestionsAge),
+        (false, false) => (" ", StyleKey::MarkerPinned),
+    };
+    let mut spans = vec![
+        Span::styled(mark, theme.style(mark_style)),
+        Span::styled(second, theme.style(second_style)),
+        Span::styled(
+            format!("{:>4} ", age(state.now, q.at)),
+            theme.style(StyleKey::QuestionsAge),
+        ),
+    ];
+    spans.extend(claim_and_flag(state, q, width, theme));
+    if group {
+        let open = state.expanded_groups.contains(&row.group);
+        spans.push(Span::styled(
+            format!("{}{} ", if open { "▾" } else { "▸" }, row.size),
+            theme.style(StyleKey::QuestionsAge),
+        ));
+        spans.push(product_tag(state, q, theme));
+        spans.push(Span::styled(
+            clean(&q.text).into_owned(),
+            theme.style(text_style),
+        ));
+        let members: Vec<_> = state.question_groups.members(row.group).collect();
+        let names: Vec<String> = members
+            .iter()
+            .filter_map(|id| state.question(*id))
+            .take(2)
+            .map(|m| author_label(&state.feed, &m.author))
+            .collect();
+        let more = members.len().saturating_sub(names.len());
+        let mut askers = format!(" · {}", names.join(", "));
+        if more > 0 {
+            use std::fmt::Write;
+            let _ = write!(askers, " +{more}");
+        }
+        spans.push(Span::styled(askers, author_style(&q.author, theme)));
+    } else {
+        if row.member {
+            spans.push(Span::styled("└ ", theme.style(StyleKey::QuestionsAge)));
+        }
+        spans.push(Span::styled(
+            author_label(&state.feed, &q.author),
+            author_style(&q.author, theme),
+        ));
+        spans.push(Span::styled(": ", theme.style(text_style)));
+        spans.push(product_tag(state, q, theme));
+        spans.push(Span::styled(
+            clean(&q.text).into_owned(),
+            theme.style(text_style),
+        ));
+    }
+    Line::from(spans)
 }
 
 pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {

@@ -455,7 +455,12 @@
     }
     li.append(el('span', { class: 'author', text: authorName(m) }), document.createTextNode(' '));
     if (m.reply_to) {
-      li.append(el('span', { class: 'reply-to', text: '@' + (m.reply_to.first_name || '…') + ' ' }));
+      // A group answer names every asker: mine first if I am one of them.
+      const mine = myTarget(m);
+      const shown = mine || m.reply_to;
+      const others = answerTargets(m).length - 1;
+      const more = others > 0 ? ' +' + others : '';
+      li.append(el('span', { class: 'reply-to', text: '@' + (shown.first_name || '…') + more + ' ' }));
     }
     li.append(el('span', { class: 'text', text: m.text }));
     if (m.question) li.append(el('span', { class: 'badge', text: m.answered ? ' Question (répondue)' : ' Question' }));
@@ -533,17 +538,36 @@
     }
   }
 
+  // Every message an answer replies to: `reply_to`, then a group
+  // answer's `also_to` (one per other asker).
+  function answerTargets(m) {
+    if (!m.reply_to) return [];
+    return [m.reply_to].concat(Array.isArray(m.also_to) ? m.also_to : []);
+  }
+
+  // The target of an answer that names one of my messages, if any.
+  function myTarget(m) {
+    if (!state.me) return null;
+    for (const target of answerTargets(m)) {
+      const asked = state.messages.get(target.message_id);
+      if (asked && asked.author && asked.author.viewer_id) {
+        if (state.myIds.has(asked.author.viewer_id)) return target;
+      } else if (target.first_name && target.first_name === state.me.first_name) {
+        return target;
+      }
+    }
+    return null;
+  }
+
   function isAnswerForMe(m) {
-    if (!m.reply_to || !state.me) return false;
-    const asked = state.messages.get(m.reply_to.message_id);
-    if (asked && asked.author && asked.author.viewer_id) return state.myIds.has(asked.author.viewer_id);
-    return m.reply_to.first_name === state.me.first_name;
+    return myTarget(m) !== null;
   }
 
   function addAnswer(m) {
     const box = $('#answers');
     if (box.querySelector('li[data-id="' + Number(m.id) + '"]')) return;
-    const asked = state.messages.get(m.reply_to.message_id);
+    const target = myTarget(m) || m.reply_to;
+    const asked = state.messages.get(target.message_id);
     const li = el('li', { class: 'answer', 'data-id': String(m.id) },
       el('span', { class: 'author', text: authorName(m) + ' vous répond\u00a0: ' }),
       el('span', { class: 'text', text: m.text }));

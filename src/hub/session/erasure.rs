@@ -55,12 +55,16 @@ impl Session {
         }
         // Replies in memory whose quoted message is the viewer's, even one
         // evicted from memory (history still has it until the commit).
+        // A group answer names several askers (`also_to`): each is checked.
         let replies: Vec<_> = self
             .messages
             .iter()
-            .filter_map(|(id, e)| match e {
-                ChatEntry::Message(m) => m.reply_to.as_ref().map(|r| (*id, r.message_id)),
-                ChatEntry::Redacted(_) => None,
+            .flat_map(|(id, e)| match e {
+                ChatEntry::Message(m) => m
+                    .replies_to()
+                    .map(|r| (*id, r.message_id))
+                    .collect::<Vec<_>>(),
+                ChatEntry::Redacted(_) => Vec::new(),
             })
             .collect();
         for (id, target) in replies {
@@ -69,11 +73,10 @@ impl Session {
                     history.message(target),
                     Ok(Some(ChatEntry::Message(t))) if t.author.viewer_id() == Some(viewer)
                 );
-            if quotes_viewer
-                && let Some(ChatEntry::Message(m)) = self.messages.get_mut(&id)
-                && let Some(r) = m.reply_to.as_mut()
-            {
-                r.first_name.clear();
+            if quotes_viewer && let Some(ChatEntry::Message(m)) = self.messages.get_mut(&id) {
+                for r in m.replies_to_mut().filter(|r| r.message_id == target) {
+                    r.first_name.clear();
+                }
             }
         }
         for id in &erased {
@@ -167,6 +170,7 @@ mod tests {
             &Command::Answer {
                 message_id: question,
                 text: "oui".into(),
+                also: Vec::new(),
             },
         );
         w.run(
