@@ -67,6 +67,8 @@ fn question(id: u64) -> ChatMessage {
         reply_to: None,
         also_to: Vec::new(),
         visibility: Visibility::Visible,
+        product: None,
+        announcement: false,
     }
 }
 

@@ -174,6 +174,7 @@ fn a_picked_answer_is_expanded_into_the_reply_line_and_sent_as_typed() {
         [Command::Answer {
             message_id: MessageId(2),
             text: "Bonsoir ! Julie, la Robe Lina est à 49 € ce soir — Claire".into(),
+            also: Vec::new(),
         }]
     );
 }

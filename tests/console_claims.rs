@@ -79,6 +79,7 @@ fn a_colleagues_claim_shows_on_the_question_and_warns_before_a_reply() {
         vec![Command::Answer {
             message_id: MessageId(4),
             text: "free from 50 euros".into(),
+            also: Vec::new(),
         }]
     );
 

@@ -95,6 +95,7 @@ async fn a_claim_shows_on_a_second_console_and_ends_with_the_answer() {
         .ack(Command::Answer {
             message_id: id,
             text: "Oui, du 36 au 44 !".into(),
+            also: Vec::new(),
         })
         .await
         .expect("an answer is an event");

@@ -22,6 +22,7 @@ async fn ask(viewer: &mut Client, text: &str) -> MessageId {
         .ack(Command::Say {
             text: text.into(),
             question: true,
+            announcement: false,
         })
         .await
         .expect("a question is an event");

@@ -1858,6 +1858,7 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         }
         Action::Pause | Action::SearchNext | Action::SearchPrev | Action::HistorySearch => {
             search::on_action(state, action);
+            Vec::new()
         }
         Action::GroupExpand | Action::GroupSplit | Action::GroupMerge => {
             on_group_action(state, action);

@@ -245,6 +245,7 @@ mod tests {
             &Command::Answer {
                 message_id: id,
                 text: "oui !".into(),
+                also: Vec::new(),
             },
         );
         assert!(matches!(
