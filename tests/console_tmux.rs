@@ -138,6 +138,107 @@ fn demo_in_tmux_answer_pin_redact() {
     );
 }
 
+/// A host in a flooded demo answers a grouped question with a canned
+/// answer, as a person would: the Questions pane groups the crowd's
+/// look-alike questions (`▸N … · Léa, Sophie +1`); the host steps to a
+/// group, opens its reply line (which names the askers), picks "Retours"
+/// with ctrl-t, and sends it with alt-Enter. One answer names the askers
+/// in the feed, with the canned text filled in (no raw `{first_name}`),
+/// and the group is marked answered.
+#[test]
+fn demo_in_tmux_a_grouped_question_answered_with_a_canned_answer() {
+    if !tmux_is_installed() {
+        return;
+    }
+    let tmux = Tmux::new("regie-test-groups");
+    let bin = env!("CARGO_BIN_EXE_regie");
+    let command = format!(
+        "{bin} demo --as host --viewers 60 --rate 40 --seed 11; echo DEMO-EXITED $?; sleep 60"
+    );
+    tmux.start("demo", (160, 48), &command);
+    // The crowd asks the same things in other words: a group row appears.
+    let group_row = |s: &str| {
+        s.lines().any(|l| {
+            l.split('▸')
+                .nth(1)
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit() && c != '1'))
+        })
+    };
+    tmux.wait_for("demo", "a grouped question", Duration::from_secs(90), |s| {
+        s.contains("● Connected") && group_row(s)
+    });
+
+    // To the queue, its first row; Enter opens the reply line. A group's
+    // line names two askers ("↳ Léa, Sophie +2 ›"); a lone question's one:
+    // step down until the selection is a group.
+    tmux.keys("demo", &["Tab", "g"]);
+    let mut found = false;
+    for _ in 0..40 {
+        tmux.keys("demo", &["Enter"]);
+        let s = tmux.wait_for("demo", "the reply line", Duration::from_secs(10), |s| {
+            s.contains("↳ ") && s.contains(" › ")
+        });
+        let line = s
+            .lines()
+            .find(|l| l.contains("↳ ") && l.contains(" › "))
+            .unwrap_or_default()
+            .to_owned();
+        let askers = line
+            .split("↳ ")
+            .nth(1)
+            .and_then(|rest| rest.split(" › ").next())
+            .unwrap_or_default();
+        if askers.contains(", ") || askers.contains(" +") {
+            found = true;
+            break;
+        }
+        tmux.keys("demo", &["Escape"]);
+        tmux.wait_for("demo", "the reply line closed", Duration::from_secs(10), |s| {
+            !s.contains(" › ")
+        });
+        tmux.keys("demo", &["j"]);
+    }
+    assert!(found, "no group reached:\n{}", tmux.screen("demo"));
+
+    // The canned answers: filter to "Retours", Enter puts it in the line
+    // with the first asker's name filled in.
+    tmux.keys("demo", &["C-t"]);
+    tmux.wait_for("demo", "the canned answers", Duration::from_secs(10), |s| {
+        s.contains("Retours") && s.contains("Livraison")
+    });
+    tmux.text("demo", "Retours");
+    tmux.keys("demo", &["Enter"]);
+    let line = tmux.wait_for("demo", "the answer in the reply line", Duration::from_secs(10), |s| {
+        s.lines()
+            .any(|l| l.contains(" › ") && l.contains("les retours sont gratuits"))
+    });
+    assert!(!line.contains("{first_name}"), "a raw tag in the line:\n{line}");
+
+    // alt-Enter: one answer to the group, then every asker marked answered.
+    tmux.keys("demo", &["M-Enter"]);
+    let s = tmux.wait_for(
+        "demo",
+        "the group answer in the feed, the group answered",
+        Duration::from_secs(20),
+        |s| {
+            s.lines().any(|l| {
+                l.contains('@') && l.contains(", ") && l.contains("les retours sont gratuits")
+            }) && s.lines().any(|l| l.contains('✓') && l.contains('▸'))
+        },
+    );
+    assert!(!s.contains("{first_name}"), "a raw tag was sent:\n{s}");
+
+    tmux.keys("demo", &["q"]);
+    tmux.wait_for("demo", "the quit confirmation", Duration::from_secs(10), |s| {
+        s.contains("Quit the console?")
+    });
+    tmux.keys("demo", &["y"]);
+    let end = tmux.wait_for("demo", "the demo to exit", Duration::from_secs(30), |s| {
+        s.contains("DEMO-EXITED")
+    });
+    assert!(end.contains("DEMO-EXITED 0"), "{end}");
+}
+
 /// The measurement, not a test (ignored by default; it asserts no
 /// time): `regie console` in tmux at 200×50, fed 1,000 messages a second by
 /// a real hub for 100,000 messages; prints the console process's CPU

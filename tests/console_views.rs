@@ -830,7 +830,7 @@ fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
     assert!(screen.contains("│ ↓ 42 more · j/k scroll"), "{screen}");
     assert!(!screen.contains("│ ↑ "), "nothing above yet: {screen}");
     assert!(!screen.contains("typing:"), "{screen}");
-    feed(&mut c, (0..40).map(|_| key('j')));
+    feed(&mut c, (0..60).map(|_| key('j')));
     let screen = render(&mut c, 80, 24);
     assert!(screen.contains("more · j/k scroll"), "{screen}");
     assert!(screen.contains("typing:"), "the end is reachable: {screen}");
@@ -844,7 +844,7 @@ fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
     }
     // On a tall enough screen it all fits: no hint.
     feed(&mut c, [code(KeyCode::Esc), key('?')]);
-    let screen = render(&mut c, 160, 64);
+    let screen = render(&mut c, 160, 90);
     assert!(!screen.contains("j/k scroll"), "{screen}");
 }
 

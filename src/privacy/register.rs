@@ -707,6 +707,16 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     },
     NotPersonal {
         table: "messages",
+        column: "product",
+        why: "the id of the product on screen when a question was asked: the brand's catalogue, not about a person",
+    },
+    NotPersonal {
+        table: "messages",
+        column: "announcement",
+        why: "whether a staff message is an announcement: a flag on staff text, not about a person",
+    },
+    NotPersonal {
+        table: "messages",
         column: "reply_to_id",
         why: KEY,
     },
