@@ -193,9 +193,12 @@ fn demo_in_tmux_a_grouped_question_answered_with_a_canned_answer() {
             break;
         }
         tmux.keys("demo", &["Escape"]);
-        tmux.wait_for("demo", "the reply line closed", Duration::from_secs(10), |s| {
-            !s.contains(" › ")
-        });
+        tmux.wait_for(
+            "demo",
+            "the reply line closed",
+            Duration::from_secs(10),
+            |s| !s.contains(" › "),
+        );
         tmux.keys("demo", &["j"]);
     }
     assert!(found, "no group reached:\n{}", tmux.screen("demo"));
@@ -208,11 +211,19 @@ fn demo_in_tmux_a_grouped_question_answered_with_a_canned_answer() {
     });
     tmux.text("demo", "Retours");
     tmux.keys("demo", &["Enter"]);
-    let line = tmux.wait_for("demo", "the answer in the reply line", Duration::from_secs(10), |s| {
-        s.lines()
-            .any(|l| l.contains(" › ") && l.contains("les retours sont gratuits"))
-    });
-    assert!(!line.contains("{first_name}"), "a raw tag in the line:\n{line}");
+    let line = tmux.wait_for(
+        "demo",
+        "the answer in the reply line",
+        Duration::from_secs(10),
+        |s| {
+            s.lines()
+                .any(|l| l.contains(" › ") && l.contains("les retours sont gratuits"))
+        },
+    );
+    assert!(
+        !line.contains("{first_name}"),
+        "a raw tag in the line:\n{line}"
+    );
 
     // alt-Enter: one answer to the group, then every asker marked answered.
     tmux.keys("demo", &["M-Enter"]);
@@ -229,9 +240,12 @@ fn demo_in_tmux_a_grouped_question_answered_with_a_canned_answer() {
     assert!(!s.contains("{first_name}"), "a raw tag was sent:\n{s}");
 
     tmux.keys("demo", &["q"]);
-    tmux.wait_for("demo", "the quit confirmation", Duration::from_secs(10), |s| {
-        s.contains("Quit the console?")
-    });
+    tmux.wait_for(
+        "demo",
+        "the quit confirmation",
+        Duration::from_secs(10),
+        |s| s.contains("Quit the console?"),
+    );
     tmux.keys("demo", &["y"]);
     let end = tmux.wait_for("demo", "the demo to exit", Duration::from_secs(30), |s| {
         s.contains("DEMO-EXITED")

@@ -37,8 +37,8 @@ mod lives;
 pub mod pause;
 mod rights_requests;
 mod rules;
-pub mod showcase;
 mod search;
+pub mod showcase;
 pub mod staff_log;
 pub mod staff_post;
 

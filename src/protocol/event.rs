@@ -369,7 +369,7 @@ impl Event {
             | Event::RuleRemoved { .. }
             | Event::MessageFlagged { .. }
             | Event::CannedAdded { .. } => return None,
-            | Event::Claimed { .. }
+            Event::Claimed { .. }
             | Event::ClaimEnded { .. }
             | Event::ViewerFlagged { .. }
             | Event::ViewerUnflagged { .. } => return None,
