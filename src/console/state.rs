@@ -1901,33 +1901,15 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             }));
             Vec::new()
         }
-        // A sanction is lifted from the viewer's card, which shows it.
-        Action::LiftSanction => {
-            state.note(
-                "To lift a ban or a timeout, open the viewer's card (v) first",
-                false,
-            );
+        Action::LiftSanction
+        | Action::Erase
+        | Action::Rectify
+        | Action::Export
+        | Action::AddNote => {
+            card_first(state, action);
             Vec::new()
         }
         Action::ClosePoll if state.games.live_poll().is_none() => clear_poll(state),
-        // A viewer is erased from their card, where the console shows who
-        // it is about.
-        Action::Erase => {
-            state.note("To erase a viewer, open their card (v) first", false);
-            Vec::new()
-        }
-        Action::Rectify => {
-            state.note("To rectify a viewer, open their card (v) first", false);
-            Vec::new()
-        }
-        Action::Export => {
-            state.note("To export a viewer, open their card (v) first", false);
-            Vec::new()
-        }
-        Action::AddNote => {
-            state.note("To add a note, open the viewer's card (v) first", false);
-            Vec::new()
-        }
         Action::Requests => rights_requests::open_requests(state),
         Action::Products | Action::Canned | Action::CannedSave => {
             showcase::on_action(state, action)
@@ -1955,6 +1937,19 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// A viewer is sanctioned, erased, rectified, exported or noted from their
+/// card, where the console shows who it is about: from the panes, say so.
+fn card_first(state: &mut Console, action: Action) {
+    let what = match action {
+        Action::LiftSanction => "To lift a ban or a timeout, open the viewer's card (v) first",
+        Action::Erase => "To erase a viewer, open their card (v) first",
+        Action::Rectify => "To rectify a viewer, open their card (v) first",
+        Action::Export => "To export a viewer, open their card (v) first",
+        _ => "To add a note, open the viewer's card (v) first",
+    };
+    state.note(what, false);
 }
 
 /// With no live poll, the close key takes the finished poll's result off

@@ -368,8 +368,8 @@ impl Event {
             | Event::RuleAdded { .. }
             | Event::RuleRemoved { .. }
             | Event::MessageFlagged { .. }
-            | Event::CannedAdded { .. } => return None,
-            Event::Claimed { .. }
+            | Event::CannedAdded { .. }
+            | Event::Claimed { .. }
             | Event::ClaimEnded { .. }
             | Event::ViewerFlagged { .. }
             | Event::ViewerUnflagged { .. } => return None,

@@ -71,6 +71,10 @@ pub struct Resume {
 /// Frames the hub sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "almost every frame is an event: boxing it would allocate once per message"
+)]
 pub enum ServerFrame {
     Welcome(Box<Welcome>),
     /// One part of the snapshot's lists, after a `welcome` with `counts`.

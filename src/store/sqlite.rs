@@ -573,6 +573,32 @@ fn apply_event(
 
 /// Applies one event to the projection: the tables that hold the live's
 /// current state (messages, pins, sanctions, tombstones).
+/// The pin of a live (one at most): `message_id`, if the store holds it.
+fn insert_pin(
+    tx: &Transaction,
+    live_id: i64,
+    message_id: MessageId,
+    at: Millis,
+    by: &Actor,
+) -> Result<(), StoreError> {
+    if require_message(tx, live_id, message_id)? {
+        tx.prepare_cached(
+            "INSERT INTO pins (live_id, message_id, at, by_name, by_role) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (live_id) DO UPDATE SET \
+             message_id = excluded.message_id, at = excluded.at, \
+             by_name = excluded.by_name, by_role = excluded.by_role",
+        )?
+        .execute(params![
+            live_id,
+            sql_i64(message_id.0),
+            at,
+            by.name,
+            by.role.as_str()
+        ])?;
+    }
+    Ok(())
+}
+
 fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Result<(), StoreError> {
     let live_id = state.id;
     match &frame.event {
@@ -594,23 +620,7 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         Event::QuestionReopened { message_id, .. } => {
             set_answered(tx, live_id, *message_id, false)?;
         }
-        Event::Pinned { message_id, by } => {
-            if require_message(tx, live_id, *message_id)? {
-                tx.prepare_cached(
-                    "INSERT INTO pins (live_id, message_id, at, by_name, by_role) \
-                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (live_id) DO UPDATE SET \
-                     message_id = excluded.message_id, at = excluded.at, \
-                     by_name = excluded.by_name, by_role = excluded.by_role",
-                )?
-                .execute(params![
-                    live_id,
-                    sql_i64(message_id.0),
-                    frame.at,
-                    by.name,
-                    by.role.as_str()
-                ])?;
-            }
-        }
+        Event::Pinned { message_id, by } => insert_pin(tx, live_id, *message_id, frame.at, by)?,
         Event::Unpinned { message_id, .. } => {
             tx.prepare_cached("DELETE FROM pins WHERE live_id = ?1 AND message_id = ?2")?
                 .execute(params![live_id, sql_i64(message_id.0)])?;
