@@ -42,6 +42,7 @@ pub mod permissions;
 pub mod popups;
 pub mod rights;
 pub mod sanctioned;
+pub mod showcase;
 pub mod state;
 pub mod terminal;
 pub mod theme;

@@ -344,7 +344,7 @@ pub struct Console {
     /// `live_state` events); the status bar shows the state.
     pub live_info: Option<crate::protocol::LiveInfo>,
     /// The live's products, the one showing and the canned answers.
-    pub showcase: showcase::Showcase,
+    pub showcase: super::showcase::Showcase,
     /// What arrived in each pane since it last had the focus.
     pub unread: pause::Unread,
     /// The last search typed (`/` or `F`): `n`/`N` jump between its
@@ -412,7 +412,7 @@ impl Console {
             dirty: true,
             rights: Rights::default(),
             live_info: None,
-            showcase: showcase::Showcase::default(),
+            showcase: super::showcase::Showcase::default(),
             unread: pause::Unread::default(),
             search: None,
             notify: super::notify::Notifier::default(),
@@ -706,7 +706,7 @@ impl Console {
         self.held_sel = None;
         self.pinned = None;
         self.games.clear();
-        self.showcase = showcase::Showcase::default();
+        self.showcase = super::showcase::Showcase::default();
         self.epoch = None;
         self.seq = 0;
     }
@@ -2565,7 +2565,7 @@ impl Context for Console {
         &self.sanction_reasons
     }
 
-    fn showcase(&self) -> &showcase::Showcase {
+    fn showcase(&self) -> &super::showcase::Showcase {
         &self.showcase
     }
 }

@@ -64,8 +64,8 @@ pub use command::{
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
 pub use event::{Event, EventFrame, HoldOutcome, LiftedSanction, relabel_all};
 pub use frame::{
-    Auth, ClientFrame, Hello, Resume, ServerFrame, SnapshotCounts, SnapshotPage, Welcome, WhoAmI,
-    paginate, parse_client_frame, parse_server_frame,
+    Auth, ClientFrame, Hello, Resume, ServerFrame, Snapshot, SnapshotCounts, SnapshotPage, Welcome,
+    WhoAmI, paginate, parse_client_frame, parse_server_frame,
 };
 pub use live::{
     LiveInfo, LiveState, MAX_LIVE_NAME_BYTES, MAX_LIVE_TITLE_GRAPHEMES, check_live_name,

@@ -485,63 +485,6 @@ impl Contact {
     }
 }
 
-/// The state a client needs to draw the show from scratch.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Snapshot {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pinned: Option<ChatMessage>,
-    /// Open (unanswered, not redacted) questions, oldest first.
-    pub open_questions: Vec<ChatMessage>,
-    /// Staff only: every held message, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub held: Vec<ChatMessage>,
-    /// The most recent chat, oldest first, tombstones in place.
-    pub recent: Vec<ChatEntry>,
-    pub viewers_online: u64,
-    pub settings: Settings,
-    /// This show's polls, oldest first, each with its current tally.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub polls: Vec<PollState>,
-    /// This show's instant wins, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub instant_wins: Vec<DrawState>,
-    /// Staff only: the last staff actions from the audit log, oldest
-    /// first, so a late console's Staff activity pane is not empty.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub activity: Vec<StaffAction>,
-    /// Staff only: the first names two or more viewers have posted under
-    /// in this live, so every console shows the same pseudonyms whenever
-    /// it joined. A console adds names from the messages it receives
-    /// after the snapshot, by the same rule.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub shared_names: Vec<String>,
-    /// Staff only: the viewers under a ban or a running timeout, so a
-    /// console marks all their lines, including those it loads later
-    /// from further back than its scrollback.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sanctioned: Vec<SanctionedViewer>,
-    /// Staff only: what the brand's Shield preset changes, so a console
-    /// can say it before applying it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shield_preset: Option<ShieldPresetView>,
-    /// Staff only: the live's products, by id.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub products: Vec<Product>,
-    /// The product on screen now (everyone: the viewers' card).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub now_showing: Option<Product>,
-    /// Staff only: the canned answers (the brand file's, then those saved
-    /// live), oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub canned: Vec<CannedAnswer>,
-    /// Staff only: the claims in force ("Claire is answering").
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub claims: Vec<super::Claim>,
-    /// Staff only: the viewer flags in force.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub flags: Vec<super::ViewerFlag>,
-}
-
 /// A viewer under a sanction, as a staff snapshot lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SanctionedViewer {

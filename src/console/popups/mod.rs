@@ -89,7 +89,7 @@ pub trait Context {
     /// `sanction_reasons`, else [`sanction::DEFAULT_SANCTION_REASONS`]).
     fn sanction_reasons(&self) -> &[String];
     /// The live's products, the one showing and the canned answers.
-    fn showcase(&self) -> &super::state::showcase::Showcase;
+    fn showcase(&self) -> &super::showcase::Showcase;
     /// The flag in force on a viewer (their card shows it).
     fn flag(&self, viewer: &crate::protocol::ViewerId) -> Option<&crate::protocol::ViewerFlag>;
 }

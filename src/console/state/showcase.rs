@@ -13,29 +13,7 @@ use crate::console::popups::products::ProductsView;
 use crate::console::popups::{Popup, Prompt, PromptKind};
 use crate::console::view::text::clean_name;
 use crate::merge_tags::Values;
-use crate::protocol::{Author, CannedAnswer, Event, Product, Snapshot};
-
-/// The live's products, the one showing and the canned answers.
-#[derive(Debug, Clone, Default)]
-pub struct Showcase {
-    pub products: Vec<Product>,
-    pub now_showing: Option<Product>,
-    pub canned: Vec<CannedAnswer>,
-}
-
-impl Showcase {
-    /// The product `id` names, if this console knows it.
-    pub fn product(&self, id: u32) -> Option<&Product> {
-        self.products.iter().find(|p| p.id == id)
-    }
-
-    /// The snapshot's head replaces what the console held.
-    pub(super) fn load(&mut self, snapshot: &Snapshot) {
-        self.products.clone_from(&snapshot.products);
-        self.now_showing.clone_from(&snapshot.now_showing);
-        self.canned.clone_from(&snapshot.canned);
-    }
-}
+use crate::protocol::{Author, Event};
 
 /// `product_added`, `now_showing`, `canned_added`. They name no staff
 /// member (the audit log does), so they leave the Staff activity pane

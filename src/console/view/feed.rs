@@ -153,7 +153,7 @@ fn draw_frame(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) -> R
         )));
     }
     if !focused {
-        let unread = unread_suffix(state, Pane::Feed);
+        let unread = unread_suffix(state.unread.of(Pane::Feed));
         if !unread.is_empty() {
             title.push(Span::raw(unread));
         }

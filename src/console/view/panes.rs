@@ -203,7 +203,7 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
     let unread = if focused {
         String::new()
     } else {
-        super::text::unread_suffix(state, Pane::Questions)
+        super::text::unread_suffix(state.unread.of(Pane::Questions))
     };
     let title = Line::from(format!(
         " Questions {} open {unread}· {order} ",
@@ -357,7 +357,7 @@ pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &T
     let unread = if focused {
         String::new()
     } else {
-        super::text::unread_suffix(state, Pane::Hold)
+        super::text::unread_suffix(state.unread.of(Pane::Hold))
     };
     let title = if marked == 0 {
         Line::from(format!(" Hold queue {} {unread}", state.held.len()))
@@ -526,7 +526,7 @@ pub(crate) fn draw_activity(buf: &mut Buffer, area: Rect, state: &Console, theme
     let unread = if focused {
         String::new()
     } else {
-        super::text::unread_suffix(state, Pane::Activity)
+        super::text::unread_suffix(state.unread.of(Pane::Activity))
     };
     let title = if filter.is_empty() {
         format!(" Staff activity {unread}")

@@ -61,13 +61,10 @@ pub(crate) fn thousands(n: u64) -> String {
     out
 }
 
-/// " · 12 new" after a pane's title when lines arrived while it was not
-/// focused; empty otherwise.
-pub(crate) fn unread_suffix(
-    state: &crate::console::state::Console,
-    pane: crate::console::state::Pane,
-) -> String {
-    match state.unread.of(pane) {
+/// " · 12 new" after a pane's title when `unread` lines arrived while it
+/// was not focused; empty otherwise.
+pub(crate) fn unread_suffix(unread: u64) -> String {
+    match unread {
         0 => String::new(),
         n => format!("· {} new ", thousands(n)),
     }
