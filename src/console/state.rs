@@ -2366,6 +2366,20 @@ pub fn reply_can_mark(state: &Console) -> bool {
 /// Sends the reply being typed; with `mark`, the question is marked
 /// answered once the hub has accepted the reply (two commands, each
 /// audited as the action it is; the second only after the first's ack).
+/// A line longer than the hub takes is kept in its editor, with a note
+/// saying why (the reply line and the staff post line both).
+pub(super) fn refuse_too_long(state: &mut Console, text: &str) -> bool {
+    let count = crate::privacy::grapheme_count(text);
+    let max = state.settings.max_message_graphemes;
+    if count > max {
+        state.note(
+            format!("too long: {count} characters, the limit is {max}"),
+            true,
+        );
+    }
+    count > max
+}
+
 fn send_reply(state: &mut Console, mark: bool) -> Vec<Effect> {
     let Some(compose) = state.compose.as_ref() else {
         return Vec::new();
@@ -2398,13 +2412,7 @@ fn send_reply(state: &mut Console, mark: bool) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let count = crate::privacy::grapheme_count(&text);
-    let max = state.settings.max_message_graphemes;
-    if count > max {
-        state.note(
-            format!("too long: {count} characters, the limit is {max}"),
-            true,
-        );
+    if refuse_too_long(state, &text) {
         return Vec::new();
     }
     state.history.push(&text);

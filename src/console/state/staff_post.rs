@@ -59,13 +59,7 @@ fn send(state: &mut Console) -> Vec<Effect> {
         state.staff_post = None;
         return Vec::new();
     }
-    let count = crate::privacy::grapheme_count(&text);
-    let max = state.settings.max_message_graphemes;
-    if count > max {
-        state.note(
-            format!("too long: {count} characters, the limit is {max}"),
-            true,
-        );
+    if super::refuse_too_long(state, &text) {
         return Vec::new();
     }
     state.history.push(&text);
