@@ -239,6 +239,11 @@ fn the_card_lifts_a_ban_or_a_timeout_only_when_it_shows_one() {
 fn a_ban_asks_its_reason_before_the_confirmation() {
     let mut c = show(StaffRole::Moderator);
     feed(&mut c, [key('k'), key('b')]);
+    assert!(
+        render(&mut c, 80, 24).contains("Reason: spam"),
+        "b opens at the confirmation"
+    );
+    feed(&mut c, [key('e')]);
     snap("ban_reason_prompt", &mut c);
     feed(&mut c, [code(KeyCode::Down), code(KeyCode::Down)]);
     assert!(feed(&mut c, [code(KeyCode::Enter)]).is_empty());

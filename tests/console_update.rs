@@ -107,7 +107,7 @@ fn redact_asks_a_reason_then_confirms_showing_the_text_then_sends() {
     assert_eq!(c.feed.view_len(), 1);
     feed(&mut c, [key('k')]);
     assert_eq!(c.target().unwrap().id, MessageId(6));
-    feed(&mut c, [key('r')]);
+    feed(&mut c, [key('r'), key('e')]);
     assert!(matches!(c.popup, Some(Popup::Prompt(_))));
     let effects = feed(&mut c, [code(KeyCode::Enter)]);
     assert!(effects.is_empty(), "nothing is sent before confirming");
@@ -167,7 +167,7 @@ fn redact_can_be_cancelled_at_either_step() {
     let mut c = show(StaffRole::Support);
     feed(&mut c, [key('k'), key('r'), code(KeyCode::Esc)]);
     assert!(c.popup.is_none());
-    let effects = feed(&mut c, [key('r'), code(KeyCode::Enter), key('n')]);
+    let effects = feed(&mut c, [key('r'), key('e'), code(KeyCode::Enter), key('n')]);
     assert!(effects.is_empty());
     assert!(c.popup.is_none());
     assert!(c.pending.is_empty());
@@ -176,7 +176,7 @@ fn redact_can_be_cancelled_at_either_step() {
 #[test]
 fn a_redaction_from_elsewhere_closes_a_confirmation_for_that_message() {
     let mut c = show(StaffRole::Support);
-    feed(&mut c, [key('k'), key('r'), code(KeyCode::Enter)]);
+    feed(&mut c, [key('k'), key('r')]);
     let Some(Popup::Confirm(Confirm {
         what: Target::Redact { message_id, .. },
     })) = c.popup.clone()
@@ -400,7 +400,7 @@ fn timeout_asks_a_duration_then_a_reason_and_ban_a_reason_then_to_confirm() {
             reason: "insults".into()
         }]
     );
-    feed(&mut c, [key('b')]);
+    feed(&mut c, [key('b'), key('e')]);
     feed(&mut c, typed("flood de liens"));
     assert!(
         feed(&mut c, [code(KeyCode::Enter)]).is_empty(),
@@ -941,8 +941,8 @@ fn marking_an_answered_question_again_says_so_and_sends_nothing() {
 #[test]
 fn banning_a_banned_viewer_again_says_so_instead_of_asking() {
     let mut c = show(StaffRole::Moderator);
-    // b, the first reason template, then yes.
-    feed(&mut c, [key('k'), key('b'), code(KeyCode::Enter)]);
+    // b opens the confirmation with the first reason template, then yes.
+    feed(&mut c, [key('k'), key('b')]);
     let id = sent_id(&feed(&mut c, [key('y')]));
     let seq = c.seq;
     feed(

@@ -160,7 +160,7 @@ fn confirm_footers_follow_a_remapped_yes_key() {
     assert!(warnings.is_empty(), "{warnings:?}");
     let mut b = show(StaffRole::Moderator);
     b.keymap = keymap;
-    feed(&mut b, [key('k'), key('b'), code(KeyCode::Enter)]);
+    feed(&mut b, [key('k'), key('b')]);
     let screen = render(&mut b, 160, 48);
     assert!(screen.contains("o ban · n cancel"), "{screen}");
     assert!(!screen.contains("y ban"), "{screen}");
@@ -254,8 +254,8 @@ fn prompts_and_confirmations() {
     snap("timeout_prompt", &mut timing_out);
 
     let mut banning = show(StaffRole::Moderator);
-    // The first reason template, then the confirmation.
-    feed(&mut banning, [key('k'), key('b'), code(KeyCode::Enter)]);
+    // b opens the confirmation with the first reason template.
+    feed(&mut banning, [key('k'), key('b')]);
     snap("ban_confirm", &mut banning);
 
     let mut redacting = show(StaffRole::Support);
@@ -271,6 +271,7 @@ fn prompts_and_confirmations() {
             key('k'),
             key('k'),
             key('r'),
+            key('e'),
         ],
     );
     snap("redact_reason_prompt", &mut redacting);
@@ -470,16 +471,10 @@ fn popups_over_wide_characters_keep_their_left_border() {
     let opened: [(&str, Vec<Msg>); 9] = [
         ("help", vec![key('?')]),
         ("quit_confirm", vec![key('q')]),
-        (
-            "ban_confirm",
-            vec![key('k'), key('b'), code(KeyCode::Enter)],
-        ),
+        ("ban_confirm", vec![key('k'), key('b')]),
         ("timeout_prompt", vec![key('k'), key('t')]),
-        ("redact_prompt", vec![key('k'), key('r')]),
-        (
-            "redact_confirm",
-            vec![key('k'), key('r'), code(KeyCode::Enter)],
-        ),
+        ("redact_prompt", vec![key('k'), key('r'), key('e')]),
+        ("redact_confirm", vec![key('k'), key('r')]),
         ("filter_prompt", vec![key('/')]),
         ("card_loading", vec![key('k'), key('v')]),
         ("card", vec![key('k'), key('v')]),

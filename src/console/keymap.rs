@@ -111,6 +111,9 @@ pub enum PopupAction {
     Cancel,
     /// Closes any popup (and answers no to a confirmation).
     Close,
+    /// Changes what a confirmation would send (a ban's or a redaction's
+    /// reason) before saying yes.
+    Edit,
 }
 
 impl PopupAction {
@@ -118,6 +121,7 @@ impl PopupAction {
         PopupAction::Confirm,
         PopupAction::Cancel,
         PopupAction::Close,
+        PopupAction::Edit,
     ];
 
     /// The name used in keymap files, next to the [`Action`] names.
@@ -126,6 +130,7 @@ impl PopupAction {
             PopupAction::Confirm => "confirm",
             PopupAction::Cancel => "cancel",
             PopupAction::Close => "close",
+            PopupAction::Edit => "edit",
         }
     }
 
@@ -357,6 +362,7 @@ pub const DEFAULT_POPUP_BINDINGS: &[(&str, PopupAction)] = &[
     ("enter", PopupAction::Confirm),
     ("n", PopupAction::Cancel),
     ("esc", PopupAction::Close),
+    ("e", PopupAction::Edit),
 ];
 
 /// The active key bindings: the panes' layer and the popups' layer.

@@ -23,7 +23,8 @@ use super::games::{Games, InstantWinForm, PollForm, RedrawForm};
 use super::input::{Edit, History, LineEditor};
 use super::keymap::{Action, Keymap};
 use super::permissions;
-use super::popups::sanction::{Choice, DEFAULT_SANCTION_REASONS, Sanction as PendingSanction};
+use super::popups::confirm::REDACT_REASON;
+use super::popups::sanction::{Choice, DEFAULT_SANCTION_REASONS, first_reason};
 pub use super::popups::{CardView, Confirm, Outcome, Popup, Prompt, PromptKind, Target};
 use super::popups::{Context, GamesList, Help, LogEntry, MessageLog};
 use super::rights::{ExportSaved, Rights, SaveExport};
@@ -2121,9 +2122,12 @@ fn on_viewer_action(state: &mut Console, action: Action) -> Vec<Effect> {
                     let name = super::view::text::clean_name(&name);
                     state.note(format!("{name} is already banned"), false);
                 } else {
-                    let ban = PendingSanction::Ban { viewer_id, name };
-                    let choice = Choice::reason(ban, &state.sanction_reasons);
-                    state.popup = Some(Popup::Choice(choice));
+                    let reason = first_reason(&state.sanction_reasons);
+                    state.popup = Some(Popup::confirm(Target::Ban {
+                        viewer_id,
+                        name,
+                        reason,
+                    }));
                 }
             }
         }
@@ -2131,8 +2135,10 @@ fn on_viewer_action(state: &mut Console, action: Action) -> Vec<Effect> {
             let Some(m) = selected_viewer_message(state) else {
                 return Vec::new();
             };
-            let kind = PromptKind::RedactReason { message_id: m.id };
-            state.popup = Some(Popup::Prompt(Prompt::new(kind, "at the viewer's request")));
+            state.popup = Some(Popup::confirm(Target::Redact {
+                message_id: m.id,
+                reason: REDACT_REASON.to_string(),
+            }));
         }
         Action::Filter => {
             let current = state.feed.filter().map(|f| f.as_str().to_string());

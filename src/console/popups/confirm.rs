@@ -68,6 +68,8 @@ impl Confirm {
         match ctx.keymap().popup_action_for(key) {
             Some(PopupAction::Confirm) => self.confirmed(ctx),
             Some(PopupAction::Cancel | PopupAction::Close) => Outcome::Close,
+            // A reason to edit: the popup layer opens its picker ([`super::edit_reason`]).
+            Some(PopupAction::Edit) => Outcome::Stay,
             None if self.quit_again(key, ctx.keymap()) => Outcome::Quit,
             None => Outcome::Stay,
         }
@@ -142,8 +144,11 @@ impl Confirm {
             Target::Redraw { .. } => ("re-draw", "cancel"),
             Target::LiveEnd { .. } => ("end", "cancel"),
         };
+        let edit = matches!(self.what, Target::Ban { .. } | Target::Redact { .. })
+            .then_some((PopupAction::Edit, "reason"));
         [(PopupAction::Confirm, yes), (PopupAction::Cancel, no)]
             .into_iter()
+            .chain(edit)
             .filter_map(|(a, what)| keymap.popup_hint(a).map(|k| (k, what)))
             .collect()
     }
@@ -257,6 +262,9 @@ impl Confirm {
         }
     }
 }
+
+/// The reason a redaction opens with (`e` at the confirmation changes it).
+pub const REDACT_REASON: &str = "at the viewer's request";
 
 /// The reason an erasure from the console goes on record with.
 pub const ERASE_REASON: &str = "erasure request (Art. 17)";

@@ -97,7 +97,7 @@ impl ExportView {
             Some(PopupAction::Close | PopupAction::Confirm | PopupAction::Cancel) => {
                 return Outcome::Close;
             }
-            None => {}
+            Some(PopupAction::Edit) | None => {}
         }
         match keymap.action_for(key) {
             Some(Action::Quit | Action::Export) => Outcome::Close,

@@ -62,7 +62,7 @@ pub use viewer_card::CardView;
 use super::feed::Feed;
 use super::filter::Filter;
 use super::games::{Games, InstantWinForm, PollForm, RedrawForm};
-use super::keymap::{Action, Keymap};
+use super::keymap::{Action, Keymap, PopupAction};
 use super::theme::Theme;
 use crate::protocol::{ChatMessage, Command, MessageId, Millis, StaffRole};
 
@@ -186,7 +186,10 @@ impl Popup {
     pub fn on_key(&mut self, key: &KeyEvent, ctx: &dyn Context) -> Outcome {
         match self {
             Popup::Help(p) => p.on_key(key, ctx.keymap()),
-            Popup::Confirm(p) => p.on_key(key, ctx),
+            Popup::Confirm(p) => match ctx.keymap().popup_action_for(key) {
+                Some(PopupAction::Edit) => edit_reason(&p.what, ctx).unwrap_or(Outcome::Stay),
+                _ => p.on_key(key, ctx),
+            },
             Popup::Prompt(p) => p.on_key(key, ctx),
             Popup::Choice(p) => p.on_key(key, ctx),
             Popup::ViewerCard(p) => p.on_key(key, ctx),
@@ -292,4 +295,30 @@ fn scroll_key(scroll: &mut u16, key: &KeyEvent, keymap: &Keymap, opener: Action)
         }
         _ => Outcome::Stay,
     }
+}
+
+/// A ban and a redaction open at their confirmation with a preset reason,
+/// so either is two keys from a selected message (`b` `y`, `r` `y`); the
+/// edit key goes back to choosing or typing the reason, and that popup
+/// comes back to the confirmation.
+fn edit_reason(what: &Target, ctx: &dyn Context) -> Option<Outcome> {
+    let popup = match what {
+        Target::Ban {
+            viewer_id, name, ..
+        } => {
+            let ban = sanction::Sanction::Ban {
+                viewer_id: viewer_id.clone(),
+                name: name.clone(),
+            };
+            Popup::Choice(Choice::reason(ban, ctx.sanction_reasons()))
+        }
+        Target::Redact { message_id, reason } => Popup::Prompt(Prompt::new(
+            PromptKind::RedactReason {
+                message_id: *message_id,
+            },
+            reason,
+        )),
+        _ => return None,
+    };
+    Some(Outcome::Open(popup))
 }

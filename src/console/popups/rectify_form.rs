@@ -116,7 +116,7 @@ impl RectifyForm {
                     Outcome::Stay
                 }
                 Some(PopupAction::Close) => Outcome::Close,
-                None => Outcome::Stay,
+                Some(PopupAction::Edit) | None => Outcome::Stay,
             };
         }
         let step = matches!(

@@ -198,7 +198,7 @@ impl RulesEditor {
                         self.mode = Mode::List;
                         Outcome::Stay
                     }
-                    None => Outcome::Stay,
+                    Some(PopupAction::Edit) | None => Outcome::Stay,
                 }
             }
             Mode::Add(_) => self.on_form_key(key),

@@ -1,8 +1,9 @@
 //! Presets with a typed alternative: slow mode's gap, a timeout's duration
 //! and a sanction's reason. ↑/↓ pick a preset; typing replaces it; Enter
 //! takes the typed text if any, else the preset. A timeout asks its
-//! duration, then its reason; a ban its reason, then a confirmation; a
-//! lift its reason. The reasons are the brand's templates (the console
+//! duration, then its reason; a ban opens at its confirmation with the
+//! first reason, and the edit key there comes here for another; a lift
+//! asks its reason. The reasons are the brand's templates (the console
 //! config's `sanction_reasons`), so moderators do not type "spam" all show.
 //!
 //! A timeout is two keys from a selected message: `t`, then the preset's
@@ -47,6 +48,15 @@ pub const DEFAULT_SANCTION_REASONS: [&str; 5] = [
     "personal data",
     "advertising",
 ];
+
+/// The reason a sanction takes when none is chosen: the brand's first
+/// template, else the first default.
+pub fn first_reason(reasons: &[String]) -> String {
+    reasons
+        .first()
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_SANCTION_REASONS[0].to_owned())
+}
 
 /// The reasons a lift offers: why a sanction ends early is not why it was
 /// given, so the brand's templates are not offered here.
@@ -195,11 +205,7 @@ impl Choice {
             .ok()
             .and_then(|d| d.checked_sub(1))
             .and_then(|i| TIMEOUT_PRESETS.get(i))?;
-        let reason = ctx
-            .sanction_reasons()
-            .first()
-            .cloned()
-            .unwrap_or_else(|| DEFAULT_SANCTION_REASONS[0].to_owned());
+        let reason = first_reason(ctx.sanction_reasons());
         let sanction = Sanction::Timeout {
             viewer_id: viewer_id.clone(),
             name: name.clone(),

@@ -43,7 +43,7 @@ impl ShieldConfirm {
             Some(PopupAction::Confirm) => self.confirmed(),
             Some(PopupAction::Cancel | PopupAction::Close) => Outcome::Close,
             None if keymap.action_for(key) == Some(Action::Shield) => Outcome::Close,
-            None => Outcome::Stay,
+            Some(PopupAction::Edit) | None => Outcome::Stay,
         }
     }
 
