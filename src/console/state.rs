@@ -446,12 +446,29 @@ impl Console {
     /// The Questions pane's rows in display order: one per group, by its
     /// oldest question, and the other members of an expanded group.
     pub fn question_rows(&self) -> Vec<QuestionRow> {
+        self.question_rows_iter().collect()
+    }
+
+    /// [`Console::question_rows`] without building the list: the pane
+    /// draws a window of it on every frame, whatever the number of groups.
+    pub fn question_rows_iter(&self) -> Box<dyn Iterator<Item = QuestionRow> + '_> {
         let groups = self.question_groups.in_order();
         if self.questions_newest_first {
-            self.rows_of(groups.rev())
+            Box::new(self.rows_of(groups.rev()))
         } else {
-            self.rows_of(groups)
+            Box::new(self.rows_of(groups))
         }
+    }
+
+    /// How many rows the Questions pane has: one per group, and the other
+    /// members of the expanded ones (no walk over the groups).
+    pub fn question_row_count(&self) -> usize {
+        let members = self
+            .expanded_groups
+            .iter()
+            .map(|&g| self.question_groups.members(g).count().saturating_sub(1))
+            .sum::<usize>();
+        self.question_groups.len() + members
     }
 
     /// The rows of a few groups either side of `id`'s, in display order:
@@ -465,8 +482,10 @@ impl Console {
         let (before, after) = self.question_groups.around(lead, SPAN);
         if self.questions_newest_first {
             self.rows_of(after.into_iter().rev().chain(before))
+                .collect()
         } else {
             self.rows_of(before.into_iter().rev().chain(after))
+                .collect()
         }
     }
 
@@ -481,33 +500,32 @@ impl Console {
                     .is_some_and(|g| self.expanded_groups.contains(&g)))
     }
 
-    fn rows_of(
-        &self,
-        groups: impl Iterator<Item = (MessageId, GroupId, usize)>,
-    ) -> Vec<QuestionRow> {
-        let mut rows = Vec::new();
-        for (lead, group, size) in groups {
-            rows.push(QuestionRow {
+    fn rows_of<'a>(
+        &'a self,
+        groups: impl Iterator<Item = (MessageId, GroupId, usize)> + 'a,
+    ) -> impl Iterator<Item = QuestionRow> + 'a {
+        // No expanded group (the usual case): no lookup per group.
+        let any_open = !self.expanded_groups.is_empty();
+        groups.flat_map(move |(lead, group, size)| {
+            let open = any_open && size > 1 && self.expanded_groups.contains(&group);
+            let members = open
+                .then(|| self.question_groups.members(group).skip(1))
+                .into_iter()
+                .flatten()
+                .map(move |id| QuestionRow {
+                    id,
+                    group,
+                    size,
+                    member: true,
+                });
+            std::iter::once(QuestionRow {
                 id: lead,
                 group,
                 size,
                 member: false,
-            });
-            if size > 1 && self.expanded_groups.contains(&group) {
-                rows.extend(
-                    self.question_groups
-                        .members(group)
-                        .skip(1)
-                        .map(|id| QuestionRow {
-                            id,
-                            group,
-                            size,
-                            member: true,
-                        }),
-                );
-            }
-        }
-        rows
+            })
+            .chain(members)
+        })
     }
 
     /// A question this console holds, by id.
@@ -568,7 +586,7 @@ impl Console {
     /// Where the selected question is in display order.
     pub fn question_index(&self) -> Option<usize> {
         let id = self.question_sel?;
-        self.question_rows().iter().position(|r| r.id == id)
+        self.question_rows_iter().position(|r| r.id == id)
     }
 
     /// Where the selected held message is in the hold queue.
@@ -580,7 +598,7 @@ impl Console {
     /// The ids of a list pane in display order (empty for the others).
     fn pane_ids(&self, pane: Pane) -> Vec<MessageId> {
         match pane {
-            Pane::Questions => self.question_rows().iter().map(|r| r.id).collect(),
+            Pane::Questions => self.question_rows_iter().map(|r| r.id).collect(),
             Pane::Hold => self.held.iter().map(|m| m.id).collect(),
             Pane::Feed | Pane::Activity => Vec::new(),
         }
@@ -2643,7 +2661,7 @@ fn on_group_action(state: &mut Console, action: Action) {
     }
     let Some(row) = state
         .question_sel
-        .and_then(|id| state.question_rows().into_iter().find(|r| r.id == id))
+        .and_then(|id| state.question_rows_iter().find(|r| r.id == id))
     else {
         state.note("nothing selected", true);
         return;
@@ -2709,8 +2727,7 @@ fn open_reply(state: &mut Console) -> Vec<Effect> {
     };
     let group = match state.focus {
         Pane::Questions => state
-            .question_rows()
-            .iter()
+            .question_rows_iter()
             .find(|r| r.id == m.id && !r.member && r.size > 1)
             .map(|_| state.question_groups.members_with(m.id)),
         _ => None,

@@ -215,8 +215,8 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
     if inner.height == 0 {
         return;
     }
-    let rows = state.question_rows();
-    if rows.is_empty() {
+    let count = state.question_row_count();
+    if count == 0 {
         put_line(
             buf,
             inner,
@@ -225,17 +225,16 @@ pub(crate) fn draw_questions(buf: &mut Buffer, area: Rect, state: &Console, them
         );
         return;
     }
+    // A window of the rows, never the whole list: this runs every frame.
     let height = inner.height as usize;
-    let selected = state
-        .question_sel
-        .and_then(|id| rows.iter().position(|r| r.id == id));
-    let first = list_window(selected.unwrap_or(0), rows.len(), height);
-    let ys = inner.y..inner.bottom();
-    for ((i, row), y) in rows.iter().enumerate().skip(first).zip(ys) {
+    let selected = state.question_index();
+    let first = list_window(selected.unwrap_or(0), count, height);
+    let rows = state.question_rows_iter().skip(first).take(height);
+    for ((i, row), y) in (first..).zip(rows).zip(inner.y..inner.bottom()) {
         let Some(q) = state.question(row.id) else {
             continue;
         };
-        let line = question_line(state, row, q, inner.width, theme);
+        let line = question_line(state, &row, q, inner.width, theme);
         put_line(buf, inner, y, &line);
         if focused && Some(i) == selected {
             buf.set_style(
@@ -349,11 +348,15 @@ fn question_line(
 
 pub(crate) fn draw_hold(buf: &mut Buffer, area: Rect, state: &Console, theme: &Theme) {
     let focused = state.focus == Pane::Hold && state.compose.is_none();
-    let marked = state
-        .held
-        .iter()
-        .filter(|m| state.hold_marks.contains(&m.id))
-        .count();
+    let marked = if state.hold_marks.is_empty() {
+        0
+    } else {
+        state
+            .held
+            .iter()
+            .filter(|m| state.hold_marks.contains(&m.id))
+            .count()
+    };
     let unread = if focused {
         String::new()
     } else {
