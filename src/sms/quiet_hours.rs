@@ -112,12 +112,23 @@ pub fn is_public_holiday_on(year: i64, month: u32, dom: u32) -> bool {
     is_public_holiday(days_from_civil(year, month, dom))
 }
 
+/// (month, day) of the holidays on a fixed date: New Year, Labour Day,
+/// Victory in Europe, Bastille Day, Assumption, All Saints, Armistice,
+/// Christmas.
+const FIXED_HOLIDAYS: [(u32, u32); 8] = [
+    (1, 1),
+    (5, 1),
+    (5, 8),
+    (7, 14),
+    (8, 15),
+    (11, 1),
+    (11, 11),
+    (12, 25),
+];
+
 fn is_public_holiday(day: i64) -> bool {
     let (year, month, dom) = civil_from_days(day);
-    let fixed = matches!(
-        (month, dom),
-        (1, 1) | (5, 1) | (5, 8) | (7, 14) | (8, 15) | (11, 1) | (11, 11) | (12, 25)
-    );
+    let fixed = FIXED_HOLIDAYS.contains(&(month, dom));
     if fixed {
         return true;
     }
