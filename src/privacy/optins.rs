@@ -161,30 +161,51 @@ struct JsonRow<'a> {
     viewer_id: &'a str,
 }
 
+impl<'a> From<&'a OptIn> for JsonRow<'a> {
+    fn from(r: &'a OptIn) -> Self {
+        JsonRow {
+            email: r.email.as_deref(),
+            phone: r.phone.as_deref(),
+            granted_at: rfc3339(r.granted_at),
+            channel: &r.channel,
+            text_sha256: &r.text_sha256,
+            text_registered_at: r.text_registered_at.map(rfc3339),
+            purpose: &r.purpose,
+            live: &r.live,
+            viewer_id: &r.viewer_id,
+        }
+    }
+}
+
 /// One JSON document: format tag, purpose, export time, the rows.
 pub fn to_json(rows: &[OptIn], purpose: &str, exported_at: Millis) -> String {
     let doc = Document {
         format: OPTINS_FORMAT,
         purpose,
         exported_at: rfc3339(exported_at),
-        optins: rows
-            .iter()
-            .map(|r| JsonRow {
-                email: r.email.as_deref(),
-                phone: r.phone.as_deref(),
-                granted_at: rfc3339(r.granted_at),
-                channel: &r.channel,
-                text_sha256: &r.text_sha256,
-                text_registered_at: r.text_registered_at.map(rfc3339),
-                purpose: &r.purpose,
-                live: &r.live,
-                viewer_id: &r.viewer_id,
-            })
-            .collect(),
+        optins: rows.iter().map(JsonRow::from).collect(),
     };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
+}
+
+#[derive(Serialize)]
+struct Push<'a> {
+    event: &'static str,
+    #[serde(flatten)]
+    optin: JsonRow<'a>,
+}
+
+/// The body of the signed push of one new opt-in to the CRM (`[crm]
+/// push_url`): `{"event":"opt_in", …}` with the fields of an export row.
+/// The sender signs it with [`crate::sms::signature::push_signature`].
+pub fn push_body(optin: &OptIn) -> String {
+    serde_json::to_string(&Push {
+        event: "opt_in",
+        optin: JsonRow::from(optin),
+    })
+    .unwrap_or_default()
 }
 
 /// A Unix-millisecond time as RFC 3339 UTC with milliseconds.
@@ -283,6 +304,26 @@ mod tests {
         assert_eq!(doc["purpose"], "marketing");
         assert_eq!(doc["optins"][0]["email"], "=x@example.fr");
         assert_eq!(doc["optins"][0]["granted_at"], "2026-05-28T20:26:40.123Z");
+    }
+
+    #[test]
+    fn a_push_body_is_one_row_tagged_as_an_opt_in_and_signs() {
+        let body = push_body(&row("lea@example.fr"));
+        let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(doc["event"], "opt_in");
+        assert_eq!(doc["email"], "lea@example.fr");
+        assert_eq!(doc["purpose"], "marketing");
+        assert_eq!(doc["text_sha256"], "ab".repeat(32));
+        assert_eq!(doc["granted_at"], "2026-05-28T20:26:40.123Z");
+        let header = crate::sms::signature::push_signature(b"s", 1_780_000_000, body.as_bytes());
+        assert!(crate::sms::signature::push_signature_valid(
+            b"s",
+            "1780000000",
+            body.as_bytes(),
+            &header,
+            1_780_000_000,
+            300
+        ));
     }
 
     #[test]

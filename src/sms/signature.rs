@@ -6,7 +6,10 @@
 //!   Twilio called (scheme, host, path, query) followed by every POST
 //!   parameter's name and value, parameters sorted by name.
 //! - regie signs what it pushes (opt-ins to a CRM) with a hex HMAC-SHA256
-//!   over the parts it names, e.g. `timestamp`, `.`, `body`.
+//!   over the parts it names: for a push, `timestamp.body`
+//!   ([`push_signature`]), sent as `X-Regie-Signature: sha256=<hex>` with
+//!   the timestamp in `X-Regie-Timestamp`, so a receiver can refuse a
+//!   replay outside its tolerance ([`push_signature_valid`]).
 //!
 //! Both checks compare in constant time (`hmac`'s `verify_slice`): a
 //! forger learns nothing from how long a wrong guess took to refuse.
@@ -73,6 +76,46 @@ pub fn hmac_sha256_hex_valid(secret: &[u8], parts: &[&[u8]], hex: &str) -> bool 
         return false;
     };
     !claimed.is_empty() && sha256_mac(secret, parts).verify_slice(&claimed).is_ok()
+}
+
+/// The header a signed push carries its signature in.
+pub const PUSH_SIGNATURE_HEADER: &str = "X-Regie-Signature";
+/// The header a signed push carries its timestamp in (Unix seconds).
+pub const PUSH_TIMESTAMP_HEADER: &str = "X-Regie-Timestamp";
+
+/// The [`PUSH_SIGNATURE_HEADER`] value of a push of `body` at `timestamp`
+/// (Unix seconds): `sha256=` and the hex HMAC-SHA256 of `timestamp.body`.
+pub fn push_signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let stamp = timestamp.to_string();
+    format!(
+        "sha256={}",
+        hmac_sha256_hex(secret, &[stamp.as_bytes(), b".", body])
+    )
+}
+
+/// What a receiver checks: `header` is the signature of `body` at
+/// `timestamp_header`, and that timestamp is within `tolerance_secs` of
+/// `now_secs` (either way), so a captured push replayed later is refused.
+/// Constant time in the signature; anything malformed is refused.
+pub fn push_signature_valid(
+    secret: &[u8],
+    timestamp_header: &str,
+    body: &[u8],
+    header: &str,
+    now_secs: i64,
+    tolerance_secs: i64,
+) -> bool {
+    let stamp = timestamp_header.trim();
+    let Ok(timestamp) = stamp.parse::<i64>() else {
+        return false;
+    };
+    if stamp.starts_with('+') || now_secs.abs_diff(timestamp) > tolerance_secs.unsigned_abs() {
+        return false;
+    }
+    let Some(hex) = header.trim().strip_prefix("sha256=") else {
+        return false;
+    };
+    hmac_sha256_hex_valid(secret, &[stamp.as_bytes(), b".", body], hex)
 }
 
 fn sha256_mac(secret: &[u8], parts: &[&[u8]]) -> HmacSha256 {
@@ -309,6 +352,95 @@ mod tests {
             &[b"what do ya want for nothing?"],
             &want.to_uppercase()
         ));
+    }
+
+    #[test]
+    fn a_push_signature_is_over_timestamp_dot_body() {
+        let body = br#"{"event":"opt_in","email":"lea@example.fr"}"#;
+        let header = push_signature(b"crm-secret", 1_780_000_000, body);
+        let want = hmac_sha256_hex(b"crm-secret", &[b"1780000000.", body]);
+        assert_eq!(header, format!("sha256={want}"));
+        assert!(push_signature_valid(
+            b"crm-secret",
+            "1780000000",
+            body,
+            &header,
+            1_780_000_100,
+            300
+        ));
+    }
+
+    #[test]
+    fn a_push_is_refused_when_tampered_replayed_or_malformed() {
+        let body = br#"{"event":"opt_in"}"#;
+        let header = push_signature(b"crm-secret", 1_780_000_000, body);
+        let valid = |secret: &[u8], stamp: &str, body: &[u8], header: &str, now: i64| {
+            push_signature_valid(secret, stamp, body, header, now, 300)
+        };
+        assert!(valid(
+            b"crm-secret",
+            "1780000000",
+            body,
+            &header,
+            1_780_000_000
+        ));
+        // Another body, timestamp or secret.
+        assert!(!valid(
+            b"crm-secret",
+            "1780000000",
+            br#"{"event":"opt_out"}"#,
+            &header,
+            1_780_000_000
+        ));
+        assert!(!valid(
+            b"crm-secret",
+            "1780000001",
+            body,
+            &header,
+            1_780_000_000
+        ));
+        assert!(!valid(b"other", "1780000000", body, &header, 1_780_000_000));
+        // Replayed outside the tolerance, either way.
+        assert!(!valid(
+            b"crm-secret",
+            "1780000000",
+            body,
+            &header,
+            1_780_000_301
+        ));
+        assert!(!valid(
+            b"crm-secret",
+            "1780000000",
+            body,
+            &header,
+            1_779_999_699
+        ));
+        // Malformed headers.
+        let hex = header.trim_start_matches("sha256=");
+        for bad in [
+            "",
+            "sha256=",
+            hex,
+            &format!("sha1={hex}"),
+            &format!("SHA256={hex}"),
+        ] {
+            assert!(
+                !valid(b"crm-secret", "1780000000", body, bad, 1_780_000_000),
+                "{bad:?}"
+            );
+        }
+        for stamp in [
+            "",
+            "+1780000000",
+            "1780000000.0",
+            "soon",
+            "99999999999999999999",
+        ] {
+            assert!(
+                !valid(b"crm-secret", stamp, body, &header, 1_780_000_000),
+                "{stamp:?}"
+            );
+        }
     }
 
     #[test]
