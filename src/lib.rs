@@ -19,6 +19,7 @@
 //! | [`instant_win`] | prize draws by commit–reveal that anyone can verify |
 //! | [`catalogue`] | a live's products and the canned answers: bounds and checks, one set for file and wire |
 //! | [`merge_tags`] | `{first_name}`, `{product}`… in canned answers: checked, expanded, never sent raw |
+//! | [`sms`] | SMS alerts' pure parts: inbound keywords, webhook signatures, quiet hours |
 //! | [`bench`] | load commands that print throughput, latency and memory (`regie bench`) |
 //! | [`staff_client`] | one staff command over WebSocket, one answer (`regie privacy erase\|rectify`) |
 //! | [`cli`] | the run layer: one file per subcommand (args, run, output, exit code) |
@@ -50,6 +51,7 @@ pub mod privacy;
 pub mod protocol;
 pub mod questions;
 pub mod signals;
+pub mod sms;
 pub mod staff_client;
 pub mod store;
 pub mod telemetry;

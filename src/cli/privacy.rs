@@ -17,6 +17,11 @@
 //!   (once, two months, with a reason) or closes a request
 //!   ([`crate::store::requests`]).
 //!
+//! - `export-optins` writes the opt-ins in force for one purpose across
+//!   every live, with the proof per row and the contact value opened, for
+//!   the brand's CRM (CSV or JSON, mode 0600), audited without content
+//!   (`privacy_optins.rs`).
+//!
 //! - `erase` and `rectify` go through the running hub instead
 //!   ([`crate::staff_client`]): one `erase_viewer` / `rectify_viewer`
 //!   command as support or admin, one line printed, and the exit codes of
@@ -34,6 +39,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{Failed, usage};
+
+#[path = "privacy_optins.rs"]
+pub mod optins;
 use crate::exit::Exit;
 use crate::privacy::sanitize;
 use crate::protocol::{Command, StaffRole, ViewerId};
@@ -66,6 +74,9 @@ pub enum PrivacyCommand {
     Erase(EraseArgs),
     /// Correct a viewer's first name and/or pseudonym (Art. 16) through the hub.
     Rectify(RectifyArgs),
+    /// Write the opt-ins for one purpose, with their proof, for the CRM
+    /// (CSV or JSON, mode 0600, audited).
+    ExportOptins(optins::ExportOptinsArgs),
 }
 
 /// How `erase` and `rectify` reach the hub: as a support or admin staff
@@ -248,6 +259,7 @@ pub async fn run(args: &PrivacyArgs) -> Result<Exit, Failed> {
         PrivacyCommand::Requests(args) => requests(args),
         PrivacyCommand::Erase(args) => erase(args).await,
         PrivacyCommand::Rectify(args) => rectify(args).await,
+        PrivacyCommand::ExportOptins(args) => optins::export_optins(args),
     }
 }
 

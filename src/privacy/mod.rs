@@ -9,6 +9,7 @@
 //! | [`export`] | one viewer's data as one document (Art. 15/20) |
 //! | `normalize` | the folded view detection reads, mapped back to the original |
 //! | `number_words` | numbers spelled out in French and English, as digits |
+//! | [`optins`] | the brand's opt-ins for one purpose, with proof, for its CRM |
 //! | `phone` | libphonenumber validation of phone candidates |
 //! | [`register`] | the record of processing (Art. 30) |
 //! | [`sanitize`] | makes hostile text safe for a terminal |
@@ -17,6 +18,7 @@ pub mod detect;
 pub mod export;
 pub(crate) mod normalize;
 mod number_words;
+pub mod optins;
 mod phone;
 pub mod register;
 pub mod sanitize;

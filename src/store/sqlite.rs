@@ -55,6 +55,10 @@ use crate::protocol::{
     Visibility,
 };
 
+// The CRM's opt-in export reads the store's connection and keyring.
+#[path = "optins.rs"]
+mod optins;
+
 /// The database file's name in the data dir.
 pub const DB_FILE: &str = "regie.db";
 
