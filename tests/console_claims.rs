@@ -216,6 +216,20 @@ fn the_flag_popup_sends_a_colour_and_a_note() {
         }]
     );
     assert!(c.popup.is_none());
+    // Tab goes through the durations: 10 min first, then 30.
+    feed(&mut c, [key('f'), code(KeyCode::Tab)]);
+    assert!(render(&mut c, 80, 24).contains("30 min"));
+    let effects = feed(&mut c, [code(KeyCode::Enter)]);
+    assert!(
+        matches!(
+            &commands(&effects)[..],
+            [Command::FlagViewer {
+                minutes: Some(30),
+                ..
+            }]
+        ),
+        "{effects:?}"
+    );
     // A staff message has no viewer to flag.
     let mut host = show(StaffRole::Host);
     feed(&mut host, [code(KeyCode::Tab), code(KeyCode::Tab)]);

@@ -29,13 +29,17 @@ pub struct CannedPicker {
 }
 
 /// How well `query` matches `hay`, lower is better: every character of the
-/// query in order (case-insensitive), scored by the gaps between them;
+/// query in order (case- and accent-insensitive), scored by the gaps between them;
 /// `None` when some character is missing.
 pub fn fuzzy_score(query: &str, hay: &str) -> Option<usize> {
-    let mut hay = hay.chars().flat_map(char::to_lowercase);
+    // Accents and case aside, as detection folds them: "livraison" finds
+    // "Livraison", "delai" finds "Délai".
+    let fold = |s: &str| crate::privacy::normalize::fold(s).text.to_lowercase();
+    let (query, hay) = (fold(query), fold(hay));
+    let mut hay = hay.chars();
     let mut gaps = 0;
     let mut started = false;
-    for q in query.chars().flat_map(char::to_lowercase) {
+    for q in query.chars() {
         if q.is_whitespace() {
             continue;
         }
@@ -229,6 +233,8 @@ mod tests {
         assert!(fuzzy_score("srvl", "Livraison").is_none());
         assert!(fuzzy_score("liv", "Livraison") < fuzzy_score("liv", "la image vue"));
         assert_eq!(fuzzy_score("ÉTÉ", "été"), Some(0));
+        assert_eq!(fuzzy_score("delai", "Délai de livraison"), Some(0));
+        assert_eq!(fuzzy_score("été", "ETE"), Some(0));
     }
 
     #[test]

@@ -18,6 +18,10 @@ use crate::protocol::{
     Command, DEFAULT_FLAG_MINUTES, FlagColour, MAX_FLAG_NOTE_GRAPHEMES, ViewerFlag, ViewerId,
 };
 
+/// How long a flag lasts, Tab going through them: ten minutes first, as
+/// Chatterino's users asked, up to the rest of a long show.
+pub const FLAG_DURATIONS: [u32; 4] = [DEFAULT_FLAG_MINUTES, 30, 60, 240];
+
 /// The glyph of a flag, drawn in its colour beside the viewer's name.
 pub const FLAG_GLYPH: &str = "●";
 
@@ -40,6 +44,8 @@ pub struct FlagForm {
     pub note: LineEditor,
     /// The flag in force when the popup opened, which `0` lifts.
     pub current: Option<ViewerFlag>,
+    /// How long the flag lasts, from [`FLAG_DURATIONS`].
+    pub minutes: u32,
 }
 
 impl FlagForm {
@@ -53,12 +59,13 @@ impl FlagForm {
             colour,
             note: LineEditor::default(),
             current,
+            minutes: DEFAULT_FLAG_MINUTES,
         }
     }
 
     /// Digits 1-4 pick the colour (a note does not start with one), 0
-    /// lifts the flag in force, Enter flags, Esc cancels; everything else
-    /// edits the note.
+    /// lifts the flag in force, Tab changes how long it lasts, Enter
+    /// flags, Esc cancels; everything else edits the note.
     pub fn on_key(&mut self, key: &KeyEvent, _ctx: &dyn Context) -> Outcome {
         let plain = !key
             .modifiers
@@ -68,6 +75,14 @@ impl FlagForm {
             if let Some(i) = c.to_digit(10).filter(|_| note_empty) {
                 return self.digit(i);
             }
+        }
+        if key.code == KeyCode::Tab {
+            let next = FLAG_DURATIONS
+                .iter()
+                .position(|&m| m == self.minutes)
+                .map_or(0, |i| (i + 1) % FLAG_DURATIONS.len());
+            self.minutes = FLAG_DURATIONS[next];
+            return Outcome::Stay;
         }
         match self.note.handle_key(key) {
             Edit::Cancel => Outcome::Close,
@@ -109,12 +124,13 @@ impl FlagForm {
                 viewer_id: self.viewer_id.clone(),
                 colour: self.colour,
                 note,
-                minutes: Some(DEFAULT_FLAG_MINUTES),
+                minutes: Some(self.minutes),
             },
             summary: format!(
-                "flag {} {} for {DEFAULT_FLAG_MINUTES} min",
+                "flag {} {} for {} min",
                 clean_name(&self.name),
-                self.colour.as_str()
+                self.colour.as_str(),
+                self.minutes
             ),
         }
     }
@@ -122,11 +138,12 @@ impl FlagForm {
     pub fn hints(&self) -> Hints {
         let mut hints: Hints = vec![
             ("1-4".into(), "colour"),
+            ("Tab".into(), "duration"),
             ("Enter".into(), "flag"),
             ("Esc".into(), "cancel"),
         ];
         if self.current.is_some() {
-            hints.insert(2, ("0".into(), "lift"));
+            hints.insert(3, ("0".into(), "lift"));
         }
         hints
     }
@@ -143,8 +160,9 @@ impl FlagForm {
         let label = theme.style(StyleKey::PopupLabel);
         let mut lines = wrapped(
             &format!(
-                "Flag {} for every staff console, {DEFAULT_FLAG_MINUTES} min:",
-                clean_name(&self.name)
+                "Flag {} for every staff console, {} min:",
+                clean_name(&self.name),
+                self.minutes
             ),
             field_w + 2,
             theme.style(StyleKey::PopupText),
