@@ -49,6 +49,7 @@ pub mod poll;
 pub mod privacy;
 pub mod protocol;
 pub mod questions;
+pub mod report;
 pub mod signals;
 pub mod staff_client;
 pub mod store;
