@@ -11,5 +11,7 @@ mod support;
 mod generated;
 #[path = "report/outputs.rs"]
 mod outputs;
+#[path = "report/perf.rs"]
+mod perf;
 #[path = "report/truth.rs"]
 mod truth;

@@ -13,7 +13,7 @@ pub(crate) const MINUTES: i64 = 30;
 pub(crate) const END: Millis = START + MINUTES * 60_000;
 
 /// A small deterministic generator (no seed file, same live every run).
-pub(crate) struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
     pub(crate) fn below(&mut self, n: u64) -> u64 {
