@@ -81,6 +81,9 @@ pub struct BrandConfig {
     pub products: Vec<ConfiguredProduct>,
     /// `[[canned]]`: the canned answers every live offers its staff.
     pub canned: Vec<CannedAnswer>,
+    /// `[report] k`: the post-live report withholds figures of fewer
+    /// viewers (2 to 11, default 5; see [`crate::report`]).
+    pub report_k: crate::report::K,
 }
 
 /// The brand file's `[rules]`: terms and regexes per action, and the link
@@ -233,6 +236,7 @@ const SECTIONS: &[&str] = &[
     "page",
     "consent",
     "viewers",
+    "report",
 ];
 
 impl BrandConfig {
@@ -464,6 +468,10 @@ impl Reader {
             "rules.link_action" => c.rules.link_action = rule_action(v).map_err(refuse)?,
             "moderation.hold_timeout" => c.hold_timeout = Some(period(v).map_err(refuse)?),
             "moderation.claim_timeout" => c.claim_timeout = Some(period(v).map_err(refuse)?),
+            "report.k" => {
+                let k = count(v, 2, 11).map_err(refuse)?;
+                c.report_k = crate::report::K::new(k).map_err(|e| refuse(e.to_string()))?;
+            }
             _ if path.starts_with("viewers.") => {
                 return viewers(c, &self.base, path, v).map_err(refuse);
             }

@@ -50,6 +50,7 @@ pub mod poll;
 pub mod privacy;
 pub mod protocol;
 pub mod questions;
+pub mod report;
 pub mod signals;
 pub mod sms;
 pub mod staff_client;

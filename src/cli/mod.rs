@@ -17,6 +17,7 @@
 //! | [`keys`] | `regie keys rotate contact` | [`crate::store::contact::rotate`] |
 //! | [`audit`] | `regie audit verify\|show\|head` | [`crate::store::audit::read_log`] |
 //! | [`config`] | `regie config check` | [`crate::brand::BrandConfig::load`] |
+//! | [`report`] | `regie report --live NAME` | [`crate::store::Store::report_source`], [`crate::report`] |
 //! | [`live`] | `regie live create\|list\|start\|end` | [`crate::store::Store::create_live`], [`crate::store::Store::lives`], [`crate::staff_client`] (`--hub`; start, end: only through the hub) |
 //!
 //! Every error reaches `main` as a [`Failed`]: printed once, as one line
@@ -35,6 +36,7 @@ pub mod demo;
 pub mod keys;
 pub mod live;
 pub mod privacy;
+pub mod report;
 pub mod serve;
 pub mod token;
 pub mod verify_draw;
@@ -80,6 +82,8 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Create, list, start and end the hub's lives.
     Live(live::LiveArgs),
+    /// The anonymous post-live report of a live (read-only, hub may run).
+    Report(report::ReportArgs),
 }
 
 /// Why a command stopped short: the error to tell the user, and the exit
@@ -144,6 +148,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
         Command::Keys(args) => keys::run(&args),
         Command::Config(args) => config::run(&args),
         Command::Live(args) => live::run(&args).await,
+        Command::Report(args) => report::run(&args),
     }
 }
 

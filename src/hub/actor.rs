@@ -47,8 +47,8 @@ use crate::protocol::{
 };
 use crate::store::contact::{ContactField, FieldChange};
 use crate::store::{
-    AuditEntry, CommandOutcome, Commit, GameWrite, LiveHead, RecordedOutcome, Store, StoreError,
-    ViewerRecord,
+    AuditEntry, CommandOutcome, Commit, GameWrite, LiveHead, Presence, RecordedOutcome, Store,
+    StoreError, ViewerRecord,
 };
 
 /// Recent command outcomes, so most retries cost no store read. Bounded by
@@ -590,7 +590,9 @@ impl SessionActor {
             match item {
                 Inbox::Join { request, reply } => self.join(*request, reply, now),
                 Inbox::Leave { conn } => {
-                    self.conns.remove(&conn);
+                    if let Some(Some(viewer)) = self.conns.remove(&conn) {
+                        self.record_presence(&viewer, now, Presence::Left);
+                    }
                     self.send(Dispatch::Leave { conn });
                 }
                 Inbox::Shutdown => shutdown = true,
@@ -1178,6 +1180,9 @@ impl SessionActor {
         };
         if reply.send(joined).is_ok() {
             self.metrics.messages_out.inc_by(sent);
+            if let Some(viewer) = &viewer_id {
+                self.record_presence(viewer, now, Presence::Joined);
+            }
             self.conns.insert(conn, viewer_id.clone());
             // Every event up to the welcome's head was dispatched in an
             // earlier turn: registering now starts this connection exactly
@@ -1261,6 +1266,14 @@ impl SessionActor {
         }
         self.checkpoint_due |= removes_contact(contact);
         Ok(())
+    }
+
+    /// Stores a presence record for the report; a failure costs an
+    /// audience figure, not the connection, so it is only logged.
+    fn record_presence(&mut self, viewer: &ViewerId, now: Millis, change: Presence) {
+        if let Err(e) = self.store.presence(&self.config.live, viewer, now, change) {
+            tracing::warn!(error = %e, "could not store a presence record");
+        }
     }
 
     /// The frames a joining connection gets first: `[reload]`, `welcome`

@@ -573,6 +573,34 @@ pub const REGISTER: &[Field] = &[
         retention: Retention::Fixed("with the request"),
         seen_by: "support and admin (`regie privacy requests`)",
     },
+    // presence (the post-live report, issue 14)
+    Field {
+        table: "presence",
+        column: "viewer_id",
+        holds: "who watched (pseudonymous id), one row per connection",
+        purpose: "audience figures of the post-live report (watch time, concurrency), aggregated with k-anonymity",
+        basis: LegalBasis::LegitimateInterest,
+        retention: CHAT_RETENTION,
+        seen_by: "no one: only aggregated into the report",
+    },
+    Field {
+        table: "presence",
+        column: "joined_at",
+        holds: "when a viewer's connection joined",
+        purpose: "audience figures of the post-live report",
+        basis: LegalBasis::LegitimateInterest,
+        retention: CHAT_RETENTION,
+        seen_by: "no one: only aggregated into the report",
+    },
+    Field {
+        table: "presence",
+        column: "left_at",
+        holds: "when a viewer's connection left",
+        purpose: "audience figures of the post-live report",
+        basis: LegalBasis::LegitimateInterest,
+        retention: CHAT_RETENTION,
+        seen_by: "no one: only aggregated into the report",
+    },
     // erasures (Art. 17)
     Field {
         table: "erasures",
@@ -590,6 +618,26 @@ const STATE: &str = "state of a message or action, not about a person";
 
 /// Every other column, and why it is not personal data.
 pub const NOT_PERSONAL: &[NotPersonal] = &[
+    NotPersonal {
+        table: "presence",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "report_figures",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "report_figures",
+        column: "computed_at",
+        why: "when the figures were frozen",
+    },
+    NotPersonal {
+        table: "report_figures",
+        column: "figures",
+        why: "a live's aggregated counts (no id, name or text), suppressed below k when published",
+    },
     NotPersonal {
         table: "erasures",
         column: "live_id",

@@ -357,6 +357,24 @@ const STEPS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX answer_also_by_message ON answer_also (live_id, message_id);
     ",
+    // The post-live report (issue 14, see store::report_source): a
+    // content-free presence record per connection (pseudonymous id, join
+    // and leave), deleted on erasure and with the chat by retention, and
+    // the figures frozen just before that sweep (counts only).
+    r"
+    CREATE TABLE presence (
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id   TEXT NOT NULL,
+        joined_at   INTEGER NOT NULL,
+        left_at     INTEGER
+    );
+    CREATE INDEX presence_by_viewer ON presence (live_id, viewer_id, joined_at);
+    CREATE TABLE report_figures (
+        live_id      INTEGER PRIMARY KEY REFERENCES lives(id),
+        computed_at  INTEGER NOT NULL,
+        figures      TEXT NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this build writes.

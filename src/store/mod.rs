@@ -58,6 +58,7 @@ pub mod contact;
 pub mod games;
 pub mod history;
 mod migrations;
+mod report_source;
 pub mod requests;
 pub mod retention;
 mod rules;
@@ -737,4 +738,36 @@ pub trait Store: Send + 'static {
         let _ = (info, now);
         Err(StoreError::Unsupported("create lives"))
     }
+
+    /// A viewer's connection joined or left the live at `at`: the
+    /// content-free presence record the report's audience figures come
+    /// from (`store::report_source`). A store without one ignores it.
+    fn presence(
+        &mut self,
+        live: &str,
+        viewer: &ViewerId,
+        at: Millis,
+        change: Presence,
+    ) -> Result<(), StoreError> {
+        let _ = (live, viewer, at, change);
+        Ok(())
+    }
+
+    /// What the post-live report of `live` is computed from at `now`
+    /// ([`crate::report`]); `None` when the store holds no such live.
+    fn report_source(
+        &mut self,
+        live: &str,
+        now: Millis,
+    ) -> Result<Option<crate::report::Source>, StoreError> {
+        let _ = (live, now);
+        Err(StoreError::Unsupported("compute reports"))
+    }
+}
+
+/// What a presence record says happened ([`Store::presence`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Joined,
+    Left,
 }

@@ -156,6 +156,9 @@ pub struct SweepReport {
     /// no chat, contact, consent, sanction, vote or entry, and not seen
     /// for a chat period.
     pub viewers: u64,
+    /// Presence records (who watched when), once the live's figures are
+    /// frozen for the report (`store::report_source`).
+    pub presence: u64,
 }
 
 impl SweepReport {
@@ -171,6 +174,7 @@ impl SweepReport {
             + self.audit_records
             + self.draws
             + self.viewers
+            + self.presence
     }
 
     /// Logs the counts (and only them).
@@ -186,6 +190,7 @@ impl SweepReport {
             audit_records = self.audit_records,
             draws = self.draws,
             viewers = self.viewers,
+            presence = self.presence,
             "retention sweep"
         );
     }

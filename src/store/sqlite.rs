@@ -970,6 +970,7 @@ fn erase_viewer(
         "DELETE FROM mod_notes WHERE live_id = ?1 AND viewer_id = ?2",
         params![live_id, v],
     )?;
+    super::report_source::erase(tx, live_id, v)?;
     tx.execute(
         "UPDATE events SET payload = json_set(payload, '$.reason', '') WHERE live_id = ?1 \
          AND kind IN ('viewer_timed_out', 'viewer_banned') \
@@ -2181,6 +2182,37 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn presence(
+        &mut self,
+        live: &str,
+        viewer: &ViewerId,
+        at: Millis,
+        change: super::Presence,
+    ) -> Result<(), StoreError> {
+        let live_id = self.live_id(live)?;
+        match change {
+            super::Presence::Joined => {
+                super::report_source::joined(&self.conn, live_id, &viewer.0, at)
+            }
+            super::Presence::Left => super::report_source::left(&self.conn, live_id, &viewer.0, at),
+        }
+    }
+
+    fn report_source(
+        &mut self,
+        live: &str,
+        now: Millis,
+    ) -> Result<Option<crate::report::Source>, StoreError> {
+        let Some(info) = self.live_info(live)? else {
+            return Ok(None);
+        };
+        // Read-only: a live this store did not open (`regie report`) too.
+        let live_id: i64 =
+            self.conn
+                .query_row("SELECT id FROM lives WHERE name = ?1", [live], |r| r.get(0))?;
+        super::report_source::read(&self.conn, live_id, &info, now).map(Some)
+    }
+
     fn lives(&mut self) -> Result<Vec<LiveInfo>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {LIVE_INFO_COLUMNS} FROM lives ORDER BY id"
@@ -2478,6 +2510,17 @@ impl SqliteStore {
         let tx = self.conn.transaction()?;
 
         let chat = chat_cutoff(&tx, live_id, cutoff(now, policy.chat))?;
+        if chat > Millis::MIN
+            && let Some(info) = tx
+                .query_row(
+                    &format!("SELECT {LIVE_INFO_COLUMNS} FROM lives WHERE id = ?1"),
+                    [live_id],
+                    read_live_info,
+                )
+                .optional()?
+        {
+            report.presence = super::report_source::sweep(&tx, live_id, &info, now)?;
+        }
         sweep_chat(&tx, live_id, chat, &mut report)?;
 
         // Contact data, by the purpose it was collected for.
