@@ -81,6 +81,8 @@ pub struct BrandConfig {
     pub products: Vec<ConfiguredProduct>,
     /// `[[canned]]`: the canned answers every live offers its staff.
     pub canned: Vec<CannedAnswer>,
+    /// `[sms]`: SMS alerts when a live starts ([`crate::sms::config`]).
+    pub sms: crate::sms::SmsConfig,
 }
 
 /// The brand file's `[rules]`: terms and regexes per action, and the link
@@ -233,6 +235,7 @@ const SECTIONS: &[&str] = &[
     "page",
     "consent",
     "viewers",
+    "sms",
 ];
 
 impl BrandConfig {
@@ -265,12 +268,27 @@ impl BrandConfig {
             config: Self::default(),
             warnings: Vec::new(),
             ping_at: None,
+            sms: crate::sms::config::SmsKeys::default(),
+            sms_at: None,
         };
         reader
             .table("", root.get_ref())
             .map_err(|(span, key, why)| BrandError::Value {
                 at: place(span),
                 key,
+                why,
+            })?;
+        let sms_keys = std::mem::take(&mut reader.sms);
+        if let Some(brand) = &reader.config.brand
+            && reader.config.sms.sender_name == crate::sms::SmsConfig::default().sender_name
+        {
+            reader.config.sms.sender_name.clone_from(brand);
+        }
+        sms_keys
+            .finish(&mut reader.config.sms)
+            .map_err(|why| BrandError::Value {
+                at: place(reader.sms_at.clone().unwrap_or(0..0)),
+                key: "sms".to_owned(),
                 why,
             })?;
         let limits = &reader.config.limits;
@@ -373,6 +391,10 @@ struct Reader {
     /// Where `limits.ping_interval` was set, checked against the idle
     /// timeout once the whole table is read.
     ping_at: Option<std::ops::Range<usize>>,
+    /// The `[sms]` keys that make the provider, built once all are read.
+    sms: crate::sms::config::SmsKeys,
+    /// Where `[sms]` was, for an error about the provider as a whole.
+    sms_at: Option<std::ops::Range<usize>>,
 }
 
 impl Reader {
@@ -385,7 +407,12 @@ impl Reader {
             };
             let is_section = SECTIONS.contains(&path.as_str());
             match value.get_ref() {
-                DeValue::Table(inner) if is_section => self.table(&path, inner)?,
+                DeValue::Table(inner) if is_section => {
+                    if path == "sms" {
+                        self.sms_at = Some(key.span());
+                    }
+                    self.table(&path, inner)?;
+                }
                 _ if is_section => {
                     return Err((
                         value.span(),
@@ -464,6 +491,10 @@ impl Reader {
             "rules.link_action" => c.rules.link_action = rule_action(v).map_err(refuse)?,
             "moderation.hold_timeout" => c.hold_timeout = Some(period(v).map_err(refuse)?),
             "moderation.claim_timeout" => c.claim_timeout = Some(period(v).map_err(refuse)?),
+            _ if path.starts_with("sms.") => {
+                let key = &path["sms.".len()..];
+                return self.sms.set(&mut c.sms, &self.base, key, v).map_err(refuse);
+            }
             _ if path.starts_with("viewers.") => {
                 return viewers(c, &self.base, path, v).map_err(refuse);
             }

@@ -18,6 +18,7 @@
 //! | [`poll`] | polls: one final vote per viewer, exact and throttled tallies |
 //! | [`instant_win`] | prize draws by commit–reveal that anyone can verify |
 //! | [`catalogue`] | a live's products and the canned answers: bounds and checks, one set for file and wire |
+//! | [`sms`] | SMS alerts when a live starts: subscriptions, outbox and sender, providers, signed webhooks, STOP |
 //! | [`merge_tags`] | `{first_name}`, `{product}`… in canned answers: checked, expanded, never sent raw |
 //! | [`bench`] | load commands that print throughput, latency and memory (`regie bench`) |
 //! | [`staff_client`] | one staff command over WebSocket, one answer (`regie privacy erase\|rectify`) |
@@ -50,6 +51,7 @@ pub mod privacy;
 pub mod protocol;
 pub mod questions;
 pub mod signals;
+pub mod sms;
 pub mod staff_client;
 pub mod store;
 pub mod telemetry;

@@ -1437,6 +1437,15 @@ impl ContactRow<'_> {
     }
 }
 
+impl SqliteStore {
+    /// The connection and the contact keys (refreshed), for the SMS
+    /// tables ([`crate::sms::outbox`]).
+    pub(crate) fn sms_parts(&mut self) -> Result<(&mut Connection, &ContactCipher), StoreError> {
+        self.cipher.refresh()?;
+        Ok((&mut self.conn, &self.cipher))
+    }
+}
+
 impl Store for SqliteStore {
     fn rules(&mut self, live: &str) -> Result<Option<Vec<crate::protocol::RuleView>>, StoreError> {
         let live_id = self.live_id(live)?;
@@ -2001,6 +2010,10 @@ impl Store for SqliteStore {
             live_id,
             viewer,
         };
+        if !consent.granted && consent.purpose == ConsentPurpose::SmsReminders {
+            // No alert is sent under a withdrawn consent, nor queued.
+            crate::sms::outbox::forget(&tx, live_id, &viewer.0)?;
+        }
         for field in ContactField::ALL {
             if !consent.granted {
                 // Withdrawn: what was collected for this purpose goes with it.
@@ -2020,6 +2033,20 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    fn record_sms_subscription(
+        &mut self,
+        live: &str,
+        viewer: &ViewerId,
+        scope: crate::protocol::SmsScope,
+        phone: &str,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let live_id = self.live_id(live)?;
+        self.cipher.refresh()?;
+        crate::sms::outbox::subscribe(&self.conn, &self.cipher, live_id, viewer, scope, phone, at)?;
         Ok(())
     }
 
