@@ -18,6 +18,7 @@
 //! | [`audit`] | `regie audit verify\|show\|head` | [`crate::store::audit::read_log`] |
 //! | [`config`] | `regie config check` | [`crate::brand::BrandConfig::load`] |
 //! | [`live`] | `regie live create\|list\|start\|end` | [`crate::store::Store::create_live`], [`crate::store::Store::lives`], [`crate::staff_client`] (`--hub`; start, end: only through the hub) |
+//! | [`sms`] | `regie sms status` | [`crate::sms::progress`] |
 //!
 //! Every error reaches `main` as a [`Failed`]: printed once, as one line
 //! ([`describe`]), with its exit code: [`Exit::Usage`] (2) for bad
@@ -36,6 +37,7 @@ pub mod keys;
 pub mod live;
 pub mod privacy;
 pub mod serve;
+pub mod sms;
 pub mod token;
 pub mod verify_draw;
 
@@ -80,6 +82,8 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Create, list, start and end the hub's lives.
     Live(live::LiveArgs),
+    /// SMS alerts: where a live's alert stands (`status`).
+    Sms(sms::SmsArgs),
 }
 
 /// Why a command stopped short: the error to tell the user, and the exit
@@ -144,6 +148,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
         Command::Keys(args) => keys::run(&args),
         Command::Config(args) => config::run(&args),
         Command::Live(args) => live::run(&args).await,
+        Command::Sms(args) => sms::run(&args).await,
     }
 }
 

@@ -286,6 +286,50 @@ impl SmsKeys {
 mod tests {
     use super::*;
 
+    fn parse(text: &str) -> Result<crate::brand::Checked, crate::brand::BrandError> {
+        crate::brand::BrandConfig::parse(std::path::Path::new("/etc/regie/brand.toml"), text)
+    }
+
+    #[test]
+    fn the_brand_file_sets_the_provider_and_names_the_brand() {
+        let checked = parse(
+            "brand = \"Maison Lina\"\n[sms]\nprovider = \"twilio\"\naccount_sid = \"AC1\"\n\
+             auth_token = \"tok\"\nfrom = \"+33700000000\"\nrate_per_second = 3\n\
+             template = \"{first_name} : {link}\"\nlink = \"https://lina.example/\"\n",
+        )
+        .unwrap();
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+        let sms = &checked.config.sms;
+        assert_eq!(sms.rate_per_second, 3);
+        assert_eq!(sms.sender_name, "Maison Lina");
+        assert_eq!(sms.link.as_deref(), Some("https://lina.example"));
+        assert!(matches!(
+            &sms.provider,
+            ProviderConfig::Twilio { base_url, account_sid, .. }
+                if base_url == "https://api.twilio.com" && account_sid == "AC1"
+        ));
+    }
+
+    #[test]
+    fn bad_sms_settings_are_refused_with_their_key() {
+        for (text, says) in [
+            (
+                "[sms]\ntemplate = \"{prenom}\"\n",
+                "unknown merge tag {prenom}",
+            ),
+            ("[sms]\nopt_out = \" \"\n", "opt-out"),
+            ("[sms]\nprovider = \"sendgrid\"\n", "is not one of"),
+            ("[sms]\nprovider = \"file\"\n", "sms.path is needed"),
+            ("[sms]\ntemplate = \"{link}\"\n", "set sms.link"),
+            ("[sms]\nrate_per_second = 0\n", "between 1 and 1000"),
+        ] {
+            let e = parse(text).map(|_| ()).unwrap_err().to_string();
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
+        let typo = parse("[sms]\nrate_per_secnd = 3\n").unwrap();
+        assert_eq!(typo.warnings[0].key, "sms.rate_per_secnd");
+    }
+
     #[test]
     fn secrets_are_not_in_debug_output() {
         let c = ProviderConfig::Twilio {

@@ -69,7 +69,7 @@ pub(crate) async fn run(sms: Arc<SmsHub>, mut stop: watch::Receiver<bool>) {
                 "SMS: phones collected for an alert deleted after it"
             ),
             Err(e) => {
-                tracing::warn!(error = %e, "SMS: could not delete the phones of a finished alert")
+                tracing::warn!(error = %e, "SMS: could not delete the phones of a finished alert");
             }
         }
         tokio::select! {
@@ -95,7 +95,7 @@ fn queue_due_alerts(sms: &SmsHub) {
             .with_db(|conn, keys| Ok(outbox::enqueue(conn, keys, &sms.config, &live, sms.now())?))
         {
             Ok(q) => {
-                tracing::info!(live = %live.name, queued = q.queued, refused = q.refused, "SMS alert queued")
+                tracing::info!(live = %live.name, queued = q.queued, refused = q.refused, "SMS alert queued");
             }
             Err(e) => tracing::warn!(live = %live.name, error = %e, "SMS alert not sent"),
         }
