@@ -70,16 +70,13 @@ pub async fn run(args: &SmsArgs) -> Result<Exit, Failed> {
     }
 }
 
-/// `[#######-------------]  7/20 sent, 5 delivered, 0 failed, 13 queued`
+/// `[#######-------------]  7/20 done: 7 sent, 5 delivered, 0 failed, 13 queued`
 pub fn line(p: &Progress) -> String {
+    use std::fmt::Write;
     const WIDTH: u64 = 20;
     let total = p.total();
     let done = total - p.queued - p.sending;
-    let filled = if total == 0 {
-        WIDTH
-    } else {
-        done * WIDTH / total
-    };
+    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
     let bar: String = (0..WIDTH)
         .map(|i| if i < filled { '#' } else { '-' })
         .collect();
@@ -91,16 +88,17 @@ pub fn line(p: &Progress) -> String {
         p.queued + p.sending
     );
     if p.uncertain > 0 {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             ", {} uncertain (the hub stopped mid-send; not resent)",
             p.uncertain
-        ));
+        );
     }
     if p.cancelled > 0 {
-        text.push_str(&format!(", {} cancelled (consent withdrawn)", p.cancelled));
+        let _ = write!(text, ", {} cancelled (consent withdrawn)", p.cancelled);
     }
     if let Some(e) = &p.error {
-        text.push_str(&format!("; not sent: {}", sanitize(e)));
+        let _ = write!(text, "; not sent: {}", sanitize(e));
     }
     text
 }

@@ -129,12 +129,29 @@ impl SmsHub {
     }
 
     /// Starts the sender; it stops when `stop` turns true.
-    pub(crate) fn spawn_sender(
+    pub fn spawn_sender(
         self: &Arc<Self>,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(sender::run(self.clone(), stop))
     }
+}
+
+/// Queues `live`'s alert now on `store`, as the sender does when the live
+/// is due (the bench, tools).
+pub fn enqueue_alert(
+    store: &mut SqliteStore,
+    config: &SmsConfig,
+    live: &str,
+    now: Millis,
+) -> Result<outbox::Queued, SmsError> {
+    let (conn, keys) = store.sms_parts()?;
+    let id: i64 = conn.query_row("SELECT id FROM lives WHERE name = ?1", [live], |r| r.get(0))?;
+    let due = outbox::DueLive {
+        id,
+        name: live.to_owned(),
+    };
+    Ok(outbox::enqueue(conn, keys, config, &due, now)?)
 }
 
 /// Counts of `live`'s alert, read from the data dir (`regie sms status`).
