@@ -55,6 +55,9 @@ pub enum SmsError {
 pub struct SmsHub {
     pub config: SmsConfig,
     clock: Clock,
+    /// How long an alert's message rows are kept once done (the phone
+    /// period for SMS reminders).
+    keep: std::time::Duration,
     provider: Box<dyn provider::Provider>,
     store: Mutex<SqliteStore>,
 }
@@ -73,6 +76,7 @@ impl SmsHub {
         Ok(Some(Arc::new(Self {
             config: hub.sms.clone(),
             clock: hub.clock.clone(),
+            keep: hub.retention.sms_reminders,
             provider,
             store: Mutex::new(store),
         })))

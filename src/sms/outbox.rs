@@ -454,9 +454,15 @@ pub fn release_phones(conn: &mut Connection) -> rusqlite::Result<usize> {
     Ok(released)
 }
 
-/// Housekeeping: subscriptions whose phone is gone (swept, erased), and
-/// inbound ids older than 48 hours.
-pub fn prune(conn: &Connection, now: Millis) -> rusqlite::Result<()> {
+/// Housekeeping: subscriptions whose phone is gone (swept, erased), the
+/// message rows of alerts done for longer than `keep` (the phone period,
+/// `[retention.contact] sms_reminders`), and inbound ids older than 48 hours.
+pub fn prune(conn: &Connection, now: Millis, keep: std::time::Duration) -> rusqlite::Result<()> {
+    let keep = Millis::try_from(keep.as_millis()).unwrap_or(Millis::MAX / 2);
+    conn.execute(
+        "DELETE FROM sms_outbox WHERE state NOT IN ('queued', 'sending') AND updated_at < ?1",
+        [now.saturating_sub(keep)],
+    )?;
     conn.execute(
         "DELETE FROM sms_subscriptions WHERE NOT EXISTS (SELECT 1 FROM viewers v \
          WHERE v.live_id = sms_subscriptions.live_id AND v.viewer_id = sms_subscriptions.viewer_id \

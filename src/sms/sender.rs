@@ -56,7 +56,7 @@ pub(crate) async fn run(sms: Arc<SmsHub>, mut stop: watch::Receiver<bool>) {
         }
         match sms.with_db(|conn, _| {
             let released = outbox::release_phones(conn)?;
-            outbox::prune(conn, sms.now())?;
+            outbox::prune(conn, sms.now(), sms.keep)?;
             if released > 0 {
                 // The deleted seals leave the WAL too.
                 let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
