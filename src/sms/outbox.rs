@@ -33,6 +33,20 @@ pub enum OutboxError {
     Template(#[from] TemplateError),
 }
 
+/// An erased viewer (Art. 17): their subscription and message rows go
+/// with them.
+pub fn erase(conn: &Connection, live_id: i64, viewer: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM sms_subscriptions WHERE live_id = ?1 AND viewer_id = ?2",
+        params![live_id, viewer],
+    )?;
+    conn.execute(
+        "DELETE FROM sms_outbox WHERE viewer_id = ?2 AND (live_id = ?1 OR from_live_id = ?1)",
+        params![live_id, viewer],
+    )?;
+    Ok(())
+}
+
 /// Records (or replaces) the subscription of `viewer` in live `live_id`
 /// with the keyed lookup of its phone (E.164).
 pub fn subscribe(

@@ -983,6 +983,7 @@ fn erase_viewer(
         "DELETE FROM consents WHERE live_id = ?1 AND viewer_id = ?2",
         params![live_id, v],
     )?;
+    crate::sms::outbox::erase(tx, live_id, v)?;
     tx.execute(
         "DELETE FROM viewers WHERE live_id = ?1 AND viewer_id = ?2",
         params![live_id, v],
