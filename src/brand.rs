@@ -84,6 +84,8 @@ pub struct BrandConfig {
     /// `[report] k`: the post-live report withholds figures of fewer
     /// viewers (2 to 11, default 5; see [`crate::report`]).
     pub report_k: crate::report::K,
+    /// `[sms]`: SMS alerts when a live starts ([`crate::sms::config`]).
+    pub sms: crate::sms::SmsConfig,
 }
 
 /// The brand file's `[rules]`: terms and regexes per action, and the link
@@ -237,6 +239,7 @@ const SECTIONS: &[&str] = &[
     "consent",
     "viewers",
     "report",
+    "sms",
 ];
 
 impl BrandConfig {
@@ -269,12 +272,27 @@ impl BrandConfig {
             config: Self::default(),
             warnings: Vec::new(),
             ping_at: None,
+            sms: crate::sms::config::SmsKeys::default(),
+            sms_at: None,
         };
         reader
             .table("", root.get_ref())
             .map_err(|(span, key, why)| BrandError::Value {
                 at: place(span),
                 key,
+                why,
+            })?;
+        let sms_keys = std::mem::take(&mut reader.sms);
+        if let Some(brand) = &reader.config.brand
+            && reader.config.sms.sender_name == crate::sms::SmsConfig::default().sender_name
+        {
+            reader.config.sms.sender_name.clone_from(brand);
+        }
+        sms_keys
+            .finish(&mut reader.config.sms)
+            .map_err(|why| BrandError::Value {
+                at: place(reader.sms_at.clone().unwrap_or(0..0)),
+                key: "sms".to_owned(),
                 why,
             })?;
         let limits = &reader.config.limits;
@@ -377,6 +395,10 @@ struct Reader {
     /// Where `limits.ping_interval` was set, checked against the idle
     /// timeout once the whole table is read.
     ping_at: Option<std::ops::Range<usize>>,
+    /// The `[sms]` keys that make the provider, built once all are read.
+    sms: crate::sms::config::SmsKeys,
+    /// Where `[sms]` was, for an error about the provider as a whole.
+    sms_at: Option<std::ops::Range<usize>>,
 }
 
 impl Reader {
@@ -389,7 +411,12 @@ impl Reader {
             };
             let is_section = SECTIONS.contains(&path.as_str());
             match value.get_ref() {
-                DeValue::Table(inner) if is_section => self.table(&path, inner)?,
+                DeValue::Table(inner) if is_section => {
+                    if path == "sms" {
+                        self.sms_at = Some(key.span());
+                    }
+                    self.table(&path, inner)?;
+                }
                 _ if is_section => {
                     return Err((
                         value.span(),
@@ -471,6 +498,10 @@ impl Reader {
             "report.k" => {
                 let k = count(v, 2, 11).map_err(refuse)?;
                 c.report_k = crate::report::K::new(k).map_err(|e| refuse(e.to_string()))?;
+            }
+            _ if path.starts_with("sms.") => {
+                let key = &path["sms.".len()..];
+                return self.sms.set(&mut c.sms, &self.base, key, v).map_err(refuse);
             }
             _ if path.starts_with("viewers.") => {
                 return viewers(c, &self.base, path, v).map_err(refuse);

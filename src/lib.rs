@@ -18,6 +18,7 @@
 //! | [`poll`] | polls: one final vote per viewer, exact and throttled tallies |
 //! | [`instant_win`] | prize draws by commit–reveal that anyone can verify |
 //! | [`catalogue`] | a live's products and the canned answers: bounds and checks, one set for file and wire |
+//! | [`sms`] | SMS alerts when a live starts: subscriptions, outbox and sender, providers, signed webhooks, STOP |
 //! | [`merge_tags`] | `{first_name}`, `{product}`… in canned answers: checked, expanded, never sent raw |
 //! | [`sms`] | SMS alerts' pure parts: inbound keywords, webhook signatures, quiet hours |
 //! | [`bench`] | load commands that print throughput, latency and memory (`regie bench`) |

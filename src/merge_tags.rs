@@ -217,6 +217,33 @@ pub fn expand(text: &str, values: &Values) -> Result<String, Vec<TagError>> {
     }
 }
 
+/// `text` with each tag replaced by `value(name)`, in one pass (a value
+/// is never expanded again), for texts with tags of their own (the SMS
+/// alert's `{live_title}`, `{start_time}`, `{link}`: [`crate::sms`]); the
+/// names `value` has nothing for, each once, in the order written.
+pub fn expand_named(
+    text: &str,
+    mut value: impl FnMut(&str) -> Option<String>,
+) -> Result<String, Vec<String>> {
+    let mut out = String::with_capacity(text.len());
+    let mut missing: Vec<String> = Vec::new();
+    for piece in pieces(text) {
+        match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Tag(name) => match value(name) {
+                Some(v) => out.push_str(&v),
+                None if !missing.iter().any(|m| m == name) => missing.push(name.to_owned()),
+                None => {}
+            },
+        }
+    }
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(missing)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

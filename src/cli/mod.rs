@@ -19,6 +19,7 @@
 //! | [`config`] | `regie config check` | [`crate::brand::BrandConfig::load`] |
 //! | [`report`] | `regie report --live NAME` | [`crate::store::Store::report_source`], [`crate::report`] |
 //! | [`live`] | `regie live create\|list\|start\|end` | [`crate::store::Store::create_live`], [`crate::store::Store::lives`], [`crate::staff_client`] (`--hub`; start, end: only through the hub) |
+//! | [`sms`] | `regie sms status` | [`crate::sms::progress`] |
 //!
 //! Every error reaches `main` as a [`Failed`]: printed once, as one line
 //! ([`describe`]), with its exit code: [`Exit::Usage`] (2) for bad
@@ -38,6 +39,7 @@ pub mod live;
 pub mod privacy;
 pub mod report;
 pub mod serve;
+pub mod sms;
 pub mod token;
 pub mod verify_draw;
 
@@ -84,6 +86,8 @@ pub enum Command {
     Live(live::LiveArgs),
     /// The anonymous post-live report of a live (read-only, hub may run).
     Report(report::ReportArgs),
+    /// SMS alerts: where a live's alert stands (`status`).
+    Sms(sms::SmsArgs),
 }
 
 /// Why a command stopped short: the error to tell the user, and the exit
@@ -149,6 +153,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failed> {
         Command::Config(args) => config::run(&args),
         Command::Live(args) => live::run(&args).await,
         Command::Report(args) => report::run(&args),
+        Command::Sms(args) => sms::run(&args).await,
     }
 }
 

@@ -779,7 +779,21 @@ impl SessionActor {
             let contact = &decision.consent_contact;
             match self.store.record_consent(live, &v.id, consent, contact) {
                 // Withdrawn or removed contact data leaves the WAL too.
-                Ok(()) => self.checkpoint_due |= !consent.granted || removes_contact(contact),
+                Ok(()) => {
+                    self.checkpoint_due |= !consent.granted || removes_contact(contact);
+                    if let (Some(scope), Some(phone)) = (decision.sms_scope, &contact.phone)
+                        && let Err(e) = self
+                            .store
+                            .record_sms_subscription(live, &v.id, scope, phone, now)
+                    {
+                        tracing::warn!(error = %e, "could not record an SMS subscription");
+                        reply = Reply::Error {
+                            code: ErrorCode::Internal,
+                            message: "the hub could not record the subscription; try again".into(),
+                            retry_after_ms: None,
+                        };
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "could not record a consent");
                     reply = Reply::Error {

@@ -57,6 +57,8 @@ pub struct HubConfig {
     /// The brand file's `[[products]]`: each live starts with its own and
     /// those for every live.
     pub products: Vec<crate::catalogue::ConfiguredProduct>,
+    /// SMS alerts (`[sms]`): the provider, the pace, the template.
+    pub sms: crate::sms::SmsConfig,
     /// The brand file's `[[canned]]` answers, offered in every live.
     pub canned: Vec<crate::protocol::CannedAnswer>,
 }
@@ -128,6 +130,7 @@ impl HubConfig {
             tls: None,
             products: Vec::new(),
             canned: Vec::new(),
+            sms: crate::sms::SmsConfig::default(),
         }
     }
 }

@@ -52,7 +52,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 
 use axum::Router;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use tokio::sync::{mpsc, watch};
 
 pub use config::{Clock, HubConfig, Limits};
@@ -137,6 +137,21 @@ pub async fn serve_with_store(
         _alive: alive_tx,
     });
     page::prepare();
+    // SMS alerts: the sender task and the providers' webhooks (`crate::sms`).
+    let sms = crate::sms::SmsHub::open(&config)?;
+    let sms_sender = sms
+        .as_ref()
+        .map(|s| s.spawn_sender(shared.stopping.clone()));
+    let webhooks = Router::new()
+        .route(
+            "/webhooks/sms/{provider}",
+            post(crate::sms::webhook::signed),
+        )
+        .route(
+            "/webhooks/sms/{provider}/{secret}",
+            post(crate::sms::webhook::secret_path),
+        )
+        .with_state(sms);
     let app = Router::new()
         .route("/", any(connection::upgrade))
         .route("/healthz", get(healthz))
@@ -145,7 +160,8 @@ pub async fn serve_with_store(
         .route("/live/{name}", get(page::html))
         .route("/live/{name}/info.json", get(page::info))
         .route("/assets/{file}", get(page::asset))
-        .with_state(shared);
+        .with_state(shared)
+        .merge(webhooks);
 
     // Brand-wide: one sweeper for the whole hub (each live's start-up
     // sweep runs when its actor starts); the lives not running now are
@@ -167,6 +183,9 @@ pub async fn serve_with_store(
         .with_graceful_shutdown(signal)
         .await;
     sweeper.abort();
+    if let Some(sender) = sms_sender {
+        let _ = sender.await;
+    }
     // Each live's actor says goodbye to its joined clients, then checkpoints.
     lives.stopped().await;
     // Wait for connection tasks to deliver their goodbyes (bounded).

@@ -149,6 +149,9 @@ pub struct Decision {
     /// The contact data given with that consent (stored, or removed, in
     /// the same transaction as the consent record).
     pub consent_contact: Contact,
+    /// With an `sms_subscribe`: which alerts the viewer asked for (stored
+    /// beside the consent, [`crate::sms`]).
+    pub sms_scope: Option<crate::protocol::SmsScope>,
     /// A viewer who was just banned: their connections must be closed.
     pub banned: Option<ViewerId>,
     /// Poll and instant-win facts to store with this decision's commit.
@@ -217,6 +220,7 @@ impl Decision {
             audit: None,
             consent: None,
             consent_contact: Contact::default(),
+            sms_scope: None,
             banned: None,
             games: Vec::new(),
             note: None,
@@ -230,6 +234,7 @@ impl Decision {
             audit: None,
             consent: None,
             consent_contact: Contact::default(),
+            sms_scope: None,
             banned: None,
             games: Vec::new(),
             note: None,
@@ -642,6 +647,12 @@ impl Session {
                 },
                 contact,
             ),
+            Command::SmsSubscribe {
+                scope,
+                phone,
+                channel,
+                text_sha256,
+            } => self.sms_subscribe(who, *scope, phone, *channel, text_sha256, now),
             Command::Answer {
                 message_id,
                 text,
@@ -1102,6 +1113,38 @@ impl Session {
         let mut d = Decision::reply(Reply::Ack { seq: None });
         d.consent = Some(consent);
         d.consent_contact = contact;
+        Ok(d)
+    }
+
+    /// An SMS alert subscription: a consent for `sms_reminders` with the
+    /// phone in E.164, and which alerts (the actor stores both).
+    fn sms_subscribe(
+        &self,
+        who: &Principal,
+        scope: crate::protocol::SmsScope,
+        phone: &str,
+        channel: crate::protocol::ConsentChannel,
+        text_sha256: &str,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        let Some(e164) = crate::privacy::to_e164(phone) else {
+            return Err(Refusal::invalid(
+                "the phone is not a valid number: write it like 06 12 34 56 78 or +33 6 12 34 56 78",
+            ));
+        };
+        let consent = ConsentState {
+            purpose: ConsentPurpose::SmsReminders,
+            granted: true,
+            at: now,
+            channel,
+            text_sha256: text_sha256.to_ascii_lowercase(),
+        };
+        let contact = Contact {
+            phone: Some(e164),
+            email: None,
+        };
+        let mut d = self.consent(who, consent, &contact)?;
+        d.sms_scope = Some(scope);
         Ok(d)
     }
 

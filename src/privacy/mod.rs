@@ -27,4 +27,5 @@ pub use detect::{
     Detection, PersonalDataKind, detect_personal_data, mask_contact_email, mask_contact_phone,
     mask_detections,
 };
+pub use phone::to_e164;
 pub use sanitize::{grapheme_count, sanitize, sanitize_name};

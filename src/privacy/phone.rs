@@ -61,9 +61,36 @@ fn valid(region: Option<Id>, number: &str) -> bool {
     phonenumber::parse(region, number).is_ok_and(|n| phonenumber::is_valid(&n))
 }
 
+/// A number a viewer typed (`06 12 34 56 78`, `+33 6…`, `0033 6…`) in
+/// E.164 (`+33612345678`), read as French unless it says otherwise;
+/// `None` when libphonenumber finds it no valid number. SMS alerts store
+/// and look up numbers in this one form.
+pub fn to_e164(typed: &str) -> Option<String> {
+    let typed = typed.trim();
+    let typed = typed
+        .strip_prefix("00")
+        .map_or_else(|| typed.to_owned(), |rest| format!("+{rest}"));
+    let number = phonenumber::parse(Some(Id::FR), &typed).ok()?;
+    phonenumber::is_valid(&number)
+        .then(|| number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_normalised_to_e164() {
+        assert_eq!(to_e164(" 06 12 34 56 78 ").as_deref(), Some("+33612345678"));
+        assert_eq!(
+            to_e164("+33 6 12 34 56 78").as_deref(),
+            Some("+33612345678")
+        );
+        assert_eq!(to_e164("0033612345678").as_deref(), Some("+33612345678"));
+        assert_eq!(to_e164("+32 470 12 34 56").as_deref(), Some("+32470123456"));
+        assert_eq!(to_e164("12"), None);
+        assert_eq!(to_e164("call me"), None);
+    }
 
     #[test]
     fn french_numbers_in_every_prefix() {

@@ -167,6 +167,16 @@ const PROFILE_RETENTION: Retention = Retention::Period(
 const EVERYONE: &str = "everyone in the live (viewers and staff)";
 const STAFF: &str = "staff in the console (host, moderator, support, admin)";
 const MODERATION: Retention = Retention::Period(Period::ModerationNotes, "erased with the viewer");
+const SMS_ALERT: Retention = Retention::Period(
+    Period::Phone,
+    "deleted with the phone: right after the live's alert unless the viewer asked for the brand's next lives; at an SMS STOP",
+);
+const SMS_OUTBOX: Retention = Retention::Period(
+    Period::Phone,
+    "the message rows of an alert, after they are sent or failed",
+);
+const SMS_NOBODY: &str = "nobody: the hub's SMS sender only";
+const SMS_COUNTS: &str = "staff as counts only (`regie sms status`)";
 const OPERATOR: &str = "the operator, with the data dir (`regie audit show`)";
 
 /// Every personal-data column, in schema order.
@@ -325,6 +335,79 @@ pub const REGISTER: &[Field] = &[
         basis: LegalBasis::Contract,
         retention: CHAT_RETENTION,
         seen_by: EVERYONE,
+    },
+    // sms (issue 13): the phone itself stays sealed in viewers.phone_sealed
+    Field {
+        table: "sms_subscriptions",
+        column: "viewer_id",
+        holds: VIEWER_ID,
+        purpose: "send the SMS alert the viewer asked for",
+        basis: LegalBasis::Consent,
+        retention: SMS_ALERT,
+        seen_by: SMS_NOBODY,
+    },
+    Field {
+        table: "sms_subscriptions",
+        column: "lookup",
+        holds: "a keyed HMAC of the phone number (key derived from the contact key), never an unkeyed hash",
+        purpose: "find the subscription an inbound STOP withdraws",
+        basis: LegalBasis::Consent,
+        retention: SMS_ALERT,
+        seen_by: SMS_NOBODY,
+    },
+    Field {
+        table: "sms_subscriptions",
+        column: "scope",
+        holds: "whether the viewer asked for one live's alert or the brand's next lives",
+        purpose: "send the alerts the viewer asked for, and no others",
+        basis: LegalBasis::Consent,
+        retention: SMS_ALERT,
+        seen_by: SMS_NOBODY,
+    },
+    Field {
+        table: "sms_subscriptions",
+        column: "at",
+        holds: "when the viewer subscribed",
+        purpose: "send a brand-wide alert only for lives after it",
+        basis: LegalBasis::Consent,
+        retention: SMS_ALERT,
+        seen_by: SMS_NOBODY,
+    },
+    Field {
+        table: "sms_outbox",
+        column: "viewer_id",
+        holds: VIEWER_ID,
+        purpose: "send each recipient one message, once (idempotency key)",
+        basis: LegalBasis::Consent,
+        retention: SMS_OUTBOX,
+        seen_by: SMS_COUNTS,
+    },
+    Field {
+        table: "sms_outbox",
+        column: "provider_id",
+        holds: "the provider's id of the message sent to the viewer",
+        purpose: "match the provider's delivery reports to the message, not the phone",
+        basis: LegalBasis::Consent,
+        retention: SMS_OUTBOX,
+        seen_by: SMS_COUNTS,
+    },
+    Field {
+        table: "sms_outbox",
+        column: "delivery",
+        holds: "the provider's last delivery status of that message",
+        purpose: "sent / delivered / failed counts",
+        basis: LegalBasis::Consent,
+        retention: SMS_OUTBOX,
+        seen_by: SMS_COUNTS,
+    },
+    Field {
+        table: "sms_inbound",
+        column: "message_id",
+        holds: "the provider's id of an SMS a viewer sent (STOP, HELP…)",
+        purpose: "handle a provider's retried webhook once",
+        basis: LegalBasis::LegalObligation,
+        retention: Retention::Fixed("deleted 48 hours after it arrived"),
+        seen_by: SMS_NOBODY,
     },
     // tombstones
     Field {
@@ -614,6 +697,8 @@ pub const REGISTER: &[Field] = &[
 ];
 
 const KEY: &str = "a key or number the store assigns";
+const SMS_AGGREGATE: &str = "a count of messages, about nobody";
+const SMS_ERROR: &str = "why a send failed: an HTTP status or regie's own words, never the provider's text (which may echo the number)";
 const STATE: &str = "state of a message or action, not about a person";
 
 /// Every other column, and why it is not personal data.
@@ -917,6 +1002,91 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
         table: "sanctions",
         column: "seq",
         why: KEY,
+    },
+    NotPersonal {
+        table: "sms_subscriptions",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "sms_alerts",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "sms_alerts",
+        column: "queued_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "sms_alerts",
+        column: "recipients",
+        why: SMS_AGGREGATE,
+    },
+    NotPersonal {
+        table: "sms_alerts",
+        column: "error",
+        why: SMS_ERROR,
+    },
+    NotPersonal {
+        table: "sms_alerts",
+        column: "phones_released",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "sms_outbox",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "sms_outbox",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "sms_outbox",
+        column: "kind",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "sms_outbox",
+        column: "from_live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "sms_outbox",
+        column: "state",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "sms_outbox",
+        column: "attempts",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "sms_outbox",
+        column: "next_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "sms_outbox",
+        column: "error",
+        why: SMS_ERROR,
+    },
+    NotPersonal {
+        table: "sms_outbox",
+        column: "updated_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "sms_inbound",
+        column: "provider",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "sms_inbound",
+        column: "at",
+        why: STATE,
     },
     NotPersonal {
         table: "answer_also",

@@ -27,6 +27,26 @@ pub const DEFAULT_HISTORY_PAGE: u32 = 50;
 /// message (longer is refused, not cut).
 pub const MAX_HISTORY_QUERY_CHARS: usize = 100;
 
+/// Which SMS alerts a viewer asks for (`sms_subscribe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsScope {
+    /// This live's alert only: the phone is deleted right after it.
+    Live,
+    /// This live's and the brand's next lives' (the phone is kept, within
+    /// the retention period).
+    Brand,
+}
+
+impl SmsScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmsScope::Live => "live",
+            SmsScope::Brand => "brand",
+        }
+    }
+}
+
 /// A client-chosen command id, unique per client (a counter, a UUID...).
 /// The hub remembers recent ids per principal and answers a retry with the
 /// first answer instead of acting again.
@@ -130,6 +150,17 @@ commands! {
         /// withdrawal deletes it; an empty field removes it.
         #[serde(default, skip_serializing_if = "Contact::is_empty")]
         contact: Contact,
+    },
+    /// Subscribe to the SMS alert of this live (`scope: live`) or of the
+    /// brand's next lives too (`brand`): a `consent` for `sms_reminders`
+    /// with the phone (normalised to E.164, stored sealed), and which alerts.
+    /// Withdrawn with `consent` (`granted: false`) or an SMS STOP.
+    SmsSubscribe = "sms_subscribe" {
+        scope: SmsScope,
+        phone: String,
+        channel: ConsentChannel,
+        /// Hex SHA-256 of the consent text the viewer was shown.
+        text_sha256: String,
     },
     /// Ask support for a copy of one's data or its erasure: logged in the
     /// data dir's requests log (subject: the viewer's id), then acked. An
@@ -428,6 +459,12 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             channel: ConsentChannel::Player,
             text_sha256: "00".into(),
             contact: Contact::default(),
+        },
+        Command::SmsSubscribe {
+            scope: SmsScope::Live,
+            phone: "06 12 34 56 78".into(),
+            channel: ConsentChannel::Player,
+            text_sha256: "00".into(),
         },
         Command::PrivacyRequest {
             kind: PrivacyRequestKind::Access,

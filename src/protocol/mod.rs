@@ -59,7 +59,7 @@ pub use claims::{
 };
 pub use command::{
     Command, CommandFrame, CommandId, CommandKind, DEFAULT_HISTORY_PAGE, MAX_ANSWER_ALSO,
-    MAX_HISTORY_PAGE, MAX_HISTORY_QUERY_CHARS, MAX_SLOW_MODE_SECS, MAX_STAFF_LOG_PAGE,
+    MAX_HISTORY_PAGE, MAX_HISTORY_QUERY_CHARS, MAX_SLOW_MODE_SECS, MAX_STAFF_LOG_PAGE, SmsScope,
 };
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
 pub use event::{Event, EventFrame, HoldOutcome, LiftedSanction, relabel_all};

@@ -17,6 +17,7 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // A viewer's own data-protection request: staff log theirs with
         // `regie privacy requests --add`.
         CommandKind::Consent
+        | CommandKind::SmsSubscribe
         | CommandKind::Vote
         | CommandKind::Enter
         | CommandKind::PrivacyRequest => &[Viewer],
@@ -131,6 +132,7 @@ mod tests {
                 c,
                 Command::Say { .. }
                     | Command::Consent { .. }
+                    | Command::SmsSubscribe { .. }
                     | Command::Vote { .. }
                     | Command::Enter { .. }
                     | Command::PrivacyRequest { .. }
@@ -141,9 +143,9 @@ mod tests {
 
     #[test]
     fn admin_may_do_every_staff_command() {
-        use CommandKind::{Consent, Enter, PrivacyRequest, Vote};
+        use CommandKind::{Consent, Enter, PrivacyRequest, SmsSubscribe, Vote};
         for &kind in CommandKind::ALL {
-            if !matches!(kind, Consent | Vote | Enter | PrivacyRequest) {
+            if !matches!(kind, Consent | SmsSubscribe | Vote | Enter | PrivacyRequest) {
                 assert!(allows(staff(StaffRole::Admin), kind), "{kind}");
             }
         }

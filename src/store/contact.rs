@@ -396,6 +396,29 @@ impl ContactKeyring {
         Ok(true)
     }
 
+    /// Keyed lookups of `value` (an E.164 phone) for `label`, under each
+    /// key of the ring, the active key's first: `HMAC-SHA256(HMAC-SHA256(key,
+    /// label), value)`. A row found by a contact value (an inbound SMS STOP)
+    /// stores one of these, never an unkeyed hash (10^6 guesses undo that).
+    pub fn lookups(&self, label: &str, value: &str) -> Vec<[u8; 32]> {
+        use hmac::{Hmac, Mac};
+        type HmacSha256 = Hmac<Sha256>;
+        std::iter::once(&self.active)
+            .chain(&self.others)
+            .map(|k| {
+                let mut derive = <HmacSha256 as Mac>::new_from_slice(k.secret.as_slice())
+                    .expect("HMAC takes any key length");
+                derive.update(label.as_bytes());
+                let derived: Zeroizing<[u8; 32]> =
+                    Zeroizing::new(derive.finalize().into_bytes().into());
+                let mut mac = <HmacSha256 as Mac>::new_from_slice(derived.as_slice())
+                    .expect("HMAC takes any key length");
+                mac.update(value.as_bytes());
+                mac.finalize().into_bytes().into()
+            })
+            .collect()
+    }
+
     /// `0x02 ‖ key id ‖ nonce ‖ ciphertext+tag`, under the active key.
     pub fn seal(
         &self,

@@ -375,6 +375,51 @@ const STEPS: &[&str] = &[
         figures      TEXT NOT NULL
     );
     ",
+    // SMS alerts (issue 13, src/sms): who asked for them (the phone stays
+    // sealed in `viewers`; `lookup` is keyed, for an inbound STOP), the
+    // alerts queued, one outbox row per message (UNIQUE: a restart never
+    // queues twice), and the inbound messages already handled.
+    r"
+    CREATE TABLE sms_subscriptions (
+        live_id    INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id  TEXT NOT NULL,
+        scope      TEXT NOT NULL,
+        lookup     BLOB NOT NULL,
+        at         INTEGER NOT NULL,
+        PRIMARY KEY (live_id, viewer_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX sms_subscriptions_by_lookup ON sms_subscriptions (lookup);
+    CREATE TABLE sms_alerts (
+        live_id          INTEGER PRIMARY KEY REFERENCES lives(id),
+        queued_at        INTEGER NOT NULL,
+        recipients       INTEGER NOT NULL,
+        error            TEXT,
+        phones_released  INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sms_outbox (
+        id            INTEGER PRIMARY KEY,
+        live_id       INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id     TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        from_live_id  INTEGER NOT NULL REFERENCES lives(id),
+        state         TEXT NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_at       INTEGER NOT NULL,
+        provider_id   TEXT,
+        delivery      TEXT,
+        error         TEXT,
+        updated_at    INTEGER NOT NULL,
+        UNIQUE (live_id, viewer_id, kind)
+    );
+    CREATE INDEX sms_outbox_due ON sms_outbox (state, next_at);
+    CREATE INDEX sms_outbox_by_provider_id ON sms_outbox (provider_id);
+    CREATE TABLE sms_inbound (
+        provider    TEXT NOT NULL,
+        message_id  TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        PRIMARY KEY (provider, message_id)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -573,6 +573,21 @@ pub trait Store: Send + 'static {
     ) -> Result<(), StoreError>;
 
     /// The stored outcome of a command id this principal already sent.
+    /// Which SMS alerts `viewer` asked for (`sms_subscribe`), after
+    /// [`Store::record_consent`] stored the phone (E.164) under the
+    /// consent; a store without SMS alerts ignores it.
+    fn record_sms_subscription(
+        &mut self,
+        live: &str,
+        viewer: &ViewerId,
+        scope: crate::protocol::SmsScope,
+        phone: &str,
+        at: crate::protocol::Millis,
+    ) -> Result<(), StoreError> {
+        let _ = (live, viewer, scope, phone, at);
+        Ok(())
+    }
+
     fn command_outcome(
         &mut self,
         live: &str,

@@ -988,6 +988,7 @@ fn erase_viewer(
         "DELETE FROM consents WHERE live_id = ?1 AND viewer_id = ?2",
         params![live_id, v],
     )?;
+    crate::sms::outbox::erase(tx, live_id, v)?;
     tx.execute(
         "DELETE FROM viewers WHERE live_id = ?1 AND viewer_id = ?2",
         params![live_id, v],
@@ -1439,6 +1440,15 @@ impl ContactRow<'_> {
         tx.prepare_cached(&sql)?
             .execute(params![self.live_id, self.viewer.0])?;
         Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// The connection and the contact keys (refreshed), for the SMS
+    /// tables ([`crate::sms::outbox`]).
+    pub(crate) fn sms_parts(&mut self) -> Result<(&mut Connection, &ContactCipher), StoreError> {
+        self.cipher.refresh()?;
+        Ok((&mut self.conn, &self.cipher))
     }
 }
 
@@ -2006,6 +2016,10 @@ impl Store for SqliteStore {
             live_id,
             viewer,
         };
+        if !consent.granted && consent.purpose == ConsentPurpose::SmsReminders {
+            // No alert is sent under a withdrawn consent, nor queued.
+            crate::sms::outbox::forget(&tx, live_id, &viewer.0)?;
+        }
         for field in ContactField::ALL {
             if !consent.granted {
                 // Withdrawn: what was collected for this purpose goes with it.
@@ -2025,6 +2039,20 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    fn record_sms_subscription(
+        &mut self,
+        live: &str,
+        viewer: &ViewerId,
+        scope: crate::protocol::SmsScope,
+        phone: &str,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let live_id = self.live_id(live)?;
+        self.cipher.refresh()?;
+        crate::sms::outbox::subscribe(&self.conn, &self.cipher, live_id, viewer, scope, phone, at)?;
         Ok(())
     }
 

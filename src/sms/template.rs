@@ -1,0 +1,200 @@
+//! The alert's text: the brand's template with its merge tags filled per
+//! recipient, the brand named first and the opt-out last (CNIL: the
+//! advertiser's identity and a free opt-out in every SMS). Pure.
+//!
+//! A tag regie does not know, or one without a value, is an error before
+//! anything leaves: a raw `{…}` is never sent.
+
+use crate::protocol::Millis;
+
+use super::config::SmsConfig;
+
+/// The tags an alert template may hold.
+pub const TAGS: &[&str] = &["first_name", "live_title", "start_time", "link"];
+
+/// Why a message cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error(
+        "unknown merge tag {{{0}}} in the SMS template (known: {{first_name}} {{live_title}} {{start_time}} {{link}})"
+    )]
+    Unknown(String),
+    #[error("merge tag {{{0}}} has no value for this message")]
+    Missing(String),
+}
+
+/// What one recipient's alert is filled with.
+#[derive(Debug, Clone, Default)]
+pub struct AlertValues {
+    pub first_name: String,
+    pub live_title: String,
+    /// The live's start: its scheduled start, else when it went on air.
+    pub start_time: Option<Millis>,
+    /// The live's name, for `{link}`.
+    pub live: String,
+}
+
+/// Whether every tag of `template` is one an alert knows.
+pub fn check(template: &str) -> Result<(), TemplateError> {
+    match crate::merge_tags::tags_in(template)
+        .into_iter()
+        .find(|t| !TAGS.contains(t))
+    {
+        Some(t) => Err(TemplateError::Unknown(t.to_owned())),
+        None => Ok(()),
+    }
+}
+
+/// Whether `template` needs `[sms] link`.
+pub fn uses_link(template: &str) -> bool {
+    crate::merge_tags::tags_in(template).contains(&"link")
+}
+
+/// The alert for one recipient: `<brand> : <template filled> <opt-out>`.
+pub fn alert(config: &SmsConfig, values: &AlertValues) -> Result<String, TemplateError> {
+    check(&config.template)?;
+    let filled = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_owned);
+    let body = crate::merge_tags::expand_named(&config.template, |tag| match tag {
+        "first_name" => filled(&values.first_name),
+        "live_title" => filled(&values.live_title),
+        "start_time" => values.start_time.map(paris_time),
+        "link" => config
+            .link
+            .as_ref()
+            .filter(|_| !values.live.is_empty())
+            .map(|l| format!("{l}/live/{}", values.live)),
+        _ => None,
+    })
+    .map_err(|missing| TemplateError::Missing(missing.join(", ")))?;
+    Ok(framed(config, &body))
+}
+
+/// A reply (keyword answers) framed as every message is.
+pub fn framed(config: &SmsConfig, body: &str) -> String {
+    format!(
+        "{} : {} {}",
+        config.sender_name.trim(),
+        body.trim(),
+        config.opt_out.trim()
+    )
+}
+
+/// `HHhMM` in Europe/Paris: UTC+1, and UTC+2 from the last Sunday of March
+/// to the last Sunday of October at 01:00 UTC (the EU rule).
+pub fn paris_time(at: Millis) -> String {
+    let secs = at.div_euclid(1000);
+    let (year, _, _) = civil(secs.div_euclid(86_400));
+    let summer = (last_sunday(year, 3) * 86_400 + 3600..last_sunday(year, 10) * 86_400 + 3600)
+        .contains(&secs);
+    let local = secs + if summer { 7200 } else { 3600 };
+    let in_day = local.rem_euclid(86_400);
+    format!("{:02}h{:02}", in_day / 3600, in_day % 3600 / 60)
+}
+
+/// Days since 1970-01-01 of the last Sunday of `month` (March or October:
+/// 31 days) in `year`.
+fn last_sunday(year: i64, month: i64) -> i64 {
+    let last = days_from_civil(year, month, 31);
+    // 1970-01-01 was a Thursday: weekday 0 = Sunday is (days + 4) % 7.
+    last - (last + 4).rem_euclid(7)
+}
+
+/// Howard Hinnant's `days_from_civil`.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Howard Hinnant's `civil_from_days`: (year, month, day).
+fn civil(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> SmsConfig {
+        SmsConfig {
+            template: "{first_name}, « {live_title} » à {start_time} : {link}".into(),
+            sender_name: "Maison Lina".into(),
+            opt_out: "STOP au 36111".into(),
+            link: Some("https://lina.example".into()),
+            ..SmsConfig::default()
+        }
+    }
+
+    fn values() -> AlertValues {
+        AlertValues {
+            first_name: "Léa".into(),
+            live_title: "Soldes".into(),
+            // 2026-12-02 18:00 UTC = 19h00 in Paris (winter).
+            start_time: Some(1_796_234_400_000),
+            live: "soldes".into(),
+        }
+    }
+
+    #[test]
+    fn every_tag_is_filled_and_the_brand_and_opt_out_frame_it() {
+        assert_eq!(
+            alert(&config(), &values()).unwrap(),
+            "Maison Lina : Léa, « Soldes » à 19h00 : https://lina.example/live/soldes STOP au 36111"
+        );
+    }
+
+    #[test]
+    fn a_missing_value_or_unknown_tag_is_an_error_not_a_raw_tag() {
+        let mut v = values();
+        v.first_name = "  ".into();
+        assert_eq!(
+            alert(&config(), &v),
+            Err(TemplateError::Missing("first_name".into()))
+        );
+        let mut c = config();
+        c.template = "{prenom} !".into();
+        assert_eq!(
+            alert(&c, &values()),
+            Err(TemplateError::Unknown("prenom".into()))
+        );
+        c.template = "{link}".into();
+        c.link = None;
+        assert!(matches!(
+            alert(&c, &values()),
+            Err(TemplateError::Missing(_))
+        ));
+    }
+
+    #[test]
+    fn a_value_holding_a_tag_is_not_expanded_again() {
+        let mut v = values();
+        v.first_name = "{live_title}".into();
+        assert!(
+            alert(&config(), &v)
+                .unwrap()
+                .contains("{live_title}, « Soldes »")
+        );
+    }
+
+    #[test]
+    fn paris_time_follows_both_dst_switches() {
+        // 2026-03-29 00:59 UTC: still winter (01h59); 01:00 UTC: summer (03h00).
+        assert_eq!(paris_time(1_774_745_940_000), "01h59");
+        assert_eq!(paris_time(1_774_746_000_000), "03h00");
+        // 2026-10-25 00:59 UTC: summer (02h59); 01:00 UTC: winter (02h00).
+        assert_eq!(paris_time(1_792_889_940_000), "02h59");
+        assert_eq!(paris_time(1_792_890_000_000), "02h00");
+    }
+}
