@@ -161,6 +161,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.page = brand.page;
     config.consent = brand.consent;
     config.viewers = brand.viewers;
+    config.shop_secret = brand.shop_secret;
     config.contact_keys = keys;
     config.tls = tls;
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {

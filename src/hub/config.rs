@@ -59,6 +59,9 @@ pub struct HubConfig {
     pub products: Vec<crate::catalogue::ConfiguredProduct>,
     /// The brand file's `[[canned]]` answers, offered in every live.
     pub canned: Vec<crate::protocol::CannedAnswer>,
+    /// The brand file's `[shop] secret_file`: `POST /shop/events` is off
+    /// without it.
+    pub shop_secret: Option<crate::shop::ShopSecret>,
 }
 
 /// The brand file's `[viewers]`: brand-signed tokens and the budget of new
@@ -128,6 +131,7 @@ impl HubConfig {
             tls: None,
             products: Vec::new(),
             canned: Vec::new(),
+            shop_secret: None,
         }
     }
 }
