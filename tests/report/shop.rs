@@ -5,6 +5,7 @@
 //! truth worked out here, and an erased viewer's events drop out.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 use regie::protocol::{Actor, Event, Millis, StaffRole, ViewerId};
 use regie::report::{Figures, ShopKind};
@@ -39,7 +40,7 @@ async fn post(hub: &TestHub, body: &str, headers: &[(&str, String)]) -> (u16, St
             body.len()
         );
         for (name, value) in headers {
-            req.push_str(&format!("{name}: {value}\r\n"));
+            let _ = write!(req, "{name}: {value}\r\n");
         }
         req.push_str("\r\n");
         req.push_str(body);
@@ -116,6 +117,10 @@ fn commerce(hub: &TestHub) -> [u64; 6] {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "each refusal, then the figures checked again"
+)]
 async fn signed_events_are_stored_and_counted_and_forgeries_change_nothing() {
     let hub = shop_hub().await;
     let mut passes = Vec::new();
@@ -179,7 +184,7 @@ async fn signed_events_are_stored_and_counted_and_forgeries_change_nothing() {
         fresh.as_bytes(),
     );
     let tampered = fresh.replace("1500", "150000");
-    let cases: Vec<(&str, String, Vec<(&str, String)>, u16, &str)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         ("unsigned", fresh.clone(), Vec::new(), 401, "missing"),
         ("bad signature", fresh.clone(), forged, 401, "bad signature"),
         (
@@ -281,6 +286,13 @@ async fn without_a_shop_secret_the_route_is_off() {
     hub.stop().await;
 }
 
+/// A refused or ignored request: what, body, headers, status, said.
+type Case<'a> = (&'a str, String, Vec<(&'a str, String)>, u16, &'a str);
+
+/// The commerce figures compared: counts, revenue by currency, and the
+/// add-to-cart timeline (events, distinct viewers).
+type Commerce = (Vec<u64>, BTreeMap<String, u64>, Vec<(u64, u64)>);
+
 /// One generated shop event, and whom it is about.
 struct Sale {
     who: ViewerId,
@@ -293,10 +305,7 @@ struct Sale {
 /// The commerce figures the slow way: only events of viewers who watched
 /// (a presence stretch inside the live) or chatted, from the start to 30
 /// days after the end.
-fn truth(
-    sales: &[Sale],
-    everyone: &BTreeSet<ViewerId>,
-) -> (Vec<u64>, BTreeMap<String, u64>, Vec<(u64, u64)>) {
+fn truth(sales: &[Sale], everyone: &BTreeSet<ViewerId>) -> Commerce {
     let counted: Vec<&Sale> = sales
         .iter()
         .filter(|s| everyone.contains(&s.who) && s.at >= START && s.at <= END + 30 * 24 * 3_600_000)
@@ -333,7 +342,7 @@ fn truth(
     (figures, revenue, timeline)
 }
 
-fn commerce_of(f: &Figures) -> (Vec<u64>, BTreeMap<String, u64>, Vec<(u64, u64)>) {
+fn commerce_of(f: &Figures) -> Commerce {
     (
         vec![
             f.product_views.value,
@@ -364,6 +373,7 @@ fn figures(store: &mut SqliteStore, now: Millis) -> Figures {
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "generate, check, erase, check again")]
 fn the_commerce_figures_of_a_generated_live_match_the_truth() {
     let mut w = generated::live(23, 60, 30, 400);
     let mut everyone: BTreeSet<ViewerId> = w
@@ -377,7 +387,7 @@ fn the_commerce_figures_of_a_generated_live_match_the_truth() {
     let mut rng = generated::Lcg(99);
     let mut sales = Vec::new();
     let kinds = [ShopKind::ProductView, ShopKind::AddToCart, ShopKind::Order];
-    let day = 24 * 3_600_000;
+    let day: u64 = 24 * 3_600_000;
     for n in 0..500u32 {
         // Viewers of the live, and a few shoppers who never watched it.
         let who = if rng.below(10) == 0 {
@@ -388,7 +398,7 @@ fn the_commerce_figures_of_a_generated_live_match_the_truth() {
         // Mostly during the live; some before it, some weeks after.
         let at = match rng.below(10) {
             0 => START - 1 - Millis::try_from(rng.below(600_000)).expect("small"),
-            1 | 2 => END + Millis::try_from(rng.below(35 * day as u64)).expect("small"),
+            1 | 2 => END + Millis::try_from(rng.below(35 * day)).expect("small"),
             _ => START + Millis::try_from(rng.below(MINUTES as u64 * 60_000)).expect("small"),
         };
         let kind = kinds[usize::try_from(rng.below(3)).expect("small")];
@@ -493,4 +503,59 @@ fn the_commerce_figures_of_a_generated_live_match_the_truth() {
         .expect("rows");
     assert_eq!(ids.get(&successor.0), Some(&1));
     assert!(!ids.contains_key(&gone.0));
+}
+
+/// The brand's shared secret for viewer tokens.
+const BRAND_SECRET: &[u8] = b"la-marque-et-regie-partagent-ce-secret";
+
+/// A JWT signed as a brand's site signs it, independently of the hub's code.
+fn brand_token(account: &str, first_name: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use hmac::{Hmac, Mac};
+    let header = B64.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+    let claims = B64.encode(
+        serde_json::json!({"viewer": account, "first_name": first_name, "exp": now_secs() + 3600})
+            .to_string(),
+    );
+    let signed = format!("{header}.{claims}");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(BRAND_SECRET).expect("any key length");
+    mac.update(signed.as_bytes());
+    format!("{signed}.{}", B64.encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logged_in_shoppers_order_is_theirs_whatever_token_it_carries() {
+    let hub = TestHub::start_with(|c| {
+        c.shop_secret = Some(secret());
+        c.viewers.token_secret = Some(
+            regie::auth::viewer_token::ViewerTokenSecret::new(BRAND_SECRET.to_vec())
+                .expect("long enough"),
+        );
+    })
+    .await;
+    let mut hello = hub.viewer_hello("Dora");
+    if let regie::protocol::Auth::Viewer { token, .. } = &mut hello.auth {
+        *token = Some(brand_token("acct-7", "Dora"));
+    }
+    let dora = hub.join(hello).await;
+    // The shop signs a token of its own for the order: the same account.
+    for (id, token) in [
+        ("o-1", brand_token("acct-7", "Dora")),
+        ("o-2", brand_token("acct-8", "Eve")),
+    ] {
+        let body = event(
+            id,
+            "order",
+            Some(&token),
+            r#","amount":2500,"currency":"EUR""#,
+        );
+        let (got, text) = post(&hub, &body, &signed(&body, now_secs())).await;
+        assert_eq!(got, 200, "{text}");
+    }
+    // Dora watched; Eve's account never did: one order, one buyer.
+    assert_eq!(commerce(&hub), [0, 0, 0, 1, 1, 2500]);
+    assert_eq!(rows(&hub), (2, 2));
+    drop(dora);
+    hub.stop().await;
 }
