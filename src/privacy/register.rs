@@ -613,7 +613,7 @@ pub const REGISTER: &[Field] = &[
     },
     Field {
         table: "shop_events",
-        column: "kind",
+        column: "event_kind",
         holds: "what a viewer did at the shop (product view, add to cart, order)",
         purpose: "commerce figures of the post-live report (views, carts, orders, revenue), aggregated with k-anonymity",
         basis: LegalBasis::LegitimateInterest,
@@ -622,7 +622,7 @@ pub const REGISTER: &[Field] = &[
     },
     Field {
         table: "shop_events",
-        column: "at",
+        column: "happened_at",
         holds: "when a viewer did it",
         purpose: "commerce figures of the post-live report (views, carts, orders, revenue), aggregated with k-anonymity",
         basis: LegalBasis::LegitimateInterest,

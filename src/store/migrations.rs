@@ -383,8 +383,8 @@ const STEPS: &[&str] = &[
     CREATE TABLE shop_events (
         live_id     INTEGER NOT NULL REFERENCES lives(id),
         digest      TEXT NOT NULL UNIQUE,
-        kind        TEXT NOT NULL,
-        at          INTEGER NOT NULL,
+        event_kind  TEXT NOT NULL,
+        happened_at INTEGER NOT NULL,
         viewer_id   TEXT,
         amount      INTEGER,
         currency    TEXT,

@@ -74,7 +74,7 @@ pub(super) fn record(
         .map(|a| i64::try_from(a).unwrap_or(i64::MAX));
     let added = tx.execute(
         "INSERT OR IGNORE INTO shop_events \
-         (live_id, digest, kind, at, viewer_id, amount, currency, products) \
+         (live_id, digest, event_kind, happened_at, viewer_id, amount, currency, products) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             live_id,
@@ -135,7 +135,7 @@ impl Linked {
 /// The live's events that are linked to a viewer, in the order stored.
 pub(super) fn linked(conn: &Connection, live_id: i64) -> Result<Vec<Linked>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT viewer_id, at, kind, amount, currency, products FROM shop_events \
+        "SELECT viewer_id, happened_at, event_kind, amount, currency, products FROM shop_events \
          WHERE live_id = ?1 AND viewer_id IS NOT NULL ORDER BY rowid",
     )?;
     let mut rows = stmt.query([live_id])?;
