@@ -86,6 +86,10 @@ pub struct BrandConfig {
     pub report_k: crate::report::K,
     /// `[sms]`: SMS alerts when a live starts ([`crate::sms::config`]).
     pub sms: crate::sms::SmsConfig,
+    /// `[shop] secret_file`: the secret the brand's shop signs its events
+    /// with (`POST /shop/events`, [`crate::shop`]); `None` turns the route
+    /// off.
+    pub shop_secret: Option<crate::shop::ShopSecret>,
 }
 
 /// The brand file's `[rules]`: terms and regexes per action, and the link
@@ -240,6 +244,7 @@ const SECTIONS: &[&str] = &[
     "viewers",
     "report",
     "sms",
+    "shop",
 ];
 
 impl BrandConfig {
@@ -502,6 +507,9 @@ impl Reader {
             _ if path.starts_with("sms.") => {
                 let key = &path["sms.".len()..];
                 return self.sms.set(&mut c.sms, &self.base, key, v).map_err(refuse);
+            }
+            "shop.secret_file" => {
+                c.shop_secret = Some(shop_secret(&self.base, v).map_err(refuse)?);
             }
             _ if path.starts_with("viewers.") => {
                 return viewers(c, &self.base, path, v).map_err(refuse);
@@ -770,6 +778,18 @@ fn strings(v: &DeValue<'_>) -> Result<Vec<String>, String> {
             Ok(s)
         })
         .collect()
+}
+
+/// Reads `[shop] secret_file` now, so a missing or short secret stops
+/// `serve` before it binds; a trailing newline is not part of it.
+fn shop_secret(base: &Path, v: &DeValue<'_>) -> Result<crate::shop::ShopSecret, String> {
+    let file = base.join(text(v)?);
+    let mut bytes =
+        std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    while bytes.last().is_some_and(u8::is_ascii_whitespace) {
+        bytes.pop();
+    }
+    crate::shop::ShopSecret::new(bytes).map_err(|why| format!("{}: {why}", file.display()))
 }
 
 /// Sets a `[viewers]` key; `Ok(false)` when regie has no such key. The
@@ -1102,7 +1122,7 @@ mod tests {
                 (2, "colour"),
                 (4, "live.slow_mode"),
                 (6, "retention.chats"),
-                (7, "shop")
+                (8, "shop.url")
             ]
         );
         let text = checked.warnings[1].to_string();
@@ -1110,6 +1130,35 @@ mod tests {
             text.starts_with("/etc/regie/brand.toml:4:1: unknown key \"live.slow_mode\""),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_shop_secret_is_read_beside_the_file_and_must_be_long_enough() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("shop.secret"),
+            format!("{}\n", "k".repeat(32)),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("short.secret"), "k".repeat(31)).unwrap();
+        let file = dir.path().join("brand.toml");
+        let checked = BrandConfig::parse(&file, "[shop]\nsecret_file = \"shop.secret\"\n").unwrap();
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+        let secret = checked.config.shop_secret.expect("a shop secret");
+        assert_eq!(secret.bytes(), "k".repeat(32).as_bytes());
+        assert!(parse("").unwrap().config.shop_secret.is_none());
+        for (name, want) in [
+            ("short.secret", "at least 32"),
+            ("missing.secret", "cannot read"),
+        ] {
+            let err = BrandConfig::parse(&file, &format!("[shop]\nsecret_file = \"{name}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(want) && err.contains("shop.secret_file"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub mod privacy;
 pub mod protocol;
 pub mod questions;
 pub mod report;
+pub mod shop;
 pub mod signals;
 pub mod sms;
 pub mod staff_client;

@@ -1,6 +1,7 @@
 //! The post-live report (issue 14), on a real store (and the real binary):
 //! a generated live whose figures are known, checked exactly; erasure and
-//! retention; what the outputs must never hold; the files written.
+//! retention; what the outputs must never hold; the files written; the
+//! signed shop events behind the commerce figures.
 //!
 //! The suppression property test lives with the code
 //! (`report::suppress::tests`).
@@ -13,5 +14,7 @@ mod generated;
 mod outputs;
 #[path = "report/perf.rs"]
 mod perf;
+#[path = "report/shop.rs"]
+mod shop;
 #[path = "report/truth.rs"]
 mod truth;

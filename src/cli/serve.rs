@@ -162,6 +162,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.consent = brand.consent;
     config.viewers = brand.viewers;
     config.sms = brand.sms;
+    config.shop_secret = brand.shop_secret;
     config.contact_keys = keys;
     config.tls = tls;
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {

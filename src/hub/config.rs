@@ -61,6 +61,9 @@ pub struct HubConfig {
     pub sms: crate::sms::SmsConfig,
     /// The brand file's `[[canned]]` answers, offered in every live.
     pub canned: Vec<crate::protocol::CannedAnswer>,
+    /// The brand file's `[shop] secret_file`: `POST /shop/events` is off
+    /// without it.
+    pub shop_secret: Option<crate::shop::ShopSecret>,
 }
 
 /// The brand file's `[viewers]`: brand-signed tokens and the budget of new
@@ -131,6 +134,7 @@ impl HubConfig {
             products: Vec::new(),
             canned: Vec::new(),
             sms: crate::sms::SmsConfig::default(),
+            shop_secret: None,
         }
     }
 }

@@ -280,6 +280,24 @@ impl Lives {
     }
 }
 
+impl Lives {
+    /// Stores a checked shop event (`POST /shop/events`) on the registry's
+    /// own connection: the row is no live's session state, so the live's
+    /// actor need not run, nor be woken, for it.
+    pub(crate) fn shop_event(
+        &self,
+        event: &crate::shop::ShopRecord,
+    ) -> Result<crate::shop::Recorded, StoreError> {
+        let identity = &self.factory.identity;
+        let successor = |id: &crate::protocol::ViewerId| identity.successor(&event.live, id);
+        let mut catalogue = self
+            .catalogue
+            .lock()
+            .map_err(|_| StoreError::Corrupt("the registry's store lock is poisoned".to_owned()))?;
+        off_the_runtime(|| catalogue.shop_event(event, &successor))
+    }
+}
+
 /// A connection to the data dir's store, with the hub's contact keys.
 fn open_store(config: &HubConfig) -> Result<SqliteStore, StoreError> {
     SqliteStore::open_with_keys(

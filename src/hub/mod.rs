@@ -20,6 +20,7 @@
 //! | `connection` | one WebSocket: hello (routed to the live it names), then read commands / write the queue |
 //! | [`metrics`] | Prometheus counters at `/metrics` |
 //! | [`page`] | the viewer page: `/live/{name}`, its `info.json` and assets (`page/`), their security headers |
+//! | `shop` | `POST /shop/events`: the brand shop's signed events, stored content-free for the report ([`crate::shop`]) |
 //! | [`consent_texts`] | the consent texts the page shows (`[consent]`), registered and the only hashes a `consent` may name |
 //!
 //! Ingest path of a viewer message: `connection` (frame ≤ 64 KiB, JSON) →
@@ -46,6 +47,7 @@ pub mod page;
 pub mod rate_limit;
 pub mod session;
 pub mod shield;
+mod shop;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -160,6 +162,7 @@ pub async fn serve_with_store(
         .route("/live/{name}", get(page::html))
         .route("/live/{name}/info.json", get(page::info))
         .route("/assets/{file}", get(page::asset))
+        .route("/shop/events", shop::route())
         .with_state(shared)
         .merge(webhooks);
 

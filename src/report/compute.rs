@@ -97,13 +97,13 @@ pub fn figures(input: &ReportInput) -> Result<Figures, ReportError> {
             .collect()
     };
 
-    // Commerce: attributed events within the window.
+    // Commerce: attributed events (see `ATTRIBUTION`): by a viewer who
+    // watched or chatted in this live, from its start to 30 days after
+    // its end.
     let mut shop = Shop::default();
-    for e in input
-        .shop
-        .iter()
-        .filter(|e| e.at >= start && e.at <= end + ATTRIBUTION_WINDOW_MS)
-    {
+    for e in input.shop.iter().filter(|e| {
+        e.at >= start && e.at <= end + ATTRIBUTION_WINDOW_MS && everyone.contains(&e.viewer)
+    }) {
         match e.kind {
             ShopKind::ProductView => {
                 shop.views += 1;

@@ -420,6 +420,23 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (provider, message_id)
     ) WITHOUT ROWID;
     ",
+    // Shop events for the report's commerce figures (issue 14, see
+    // store::shop_events): content-free, keyed by a digest of the shop's
+    // event id (the duplicate check). The viewer link is blanked on
+    // erasure; retention deletes the rows with the presence records.
+    r"
+    CREATE TABLE shop_events (
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        digest      TEXT NOT NULL UNIQUE,
+        event_kind  TEXT NOT NULL,
+        happened_at INTEGER NOT NULL,
+        viewer_id   TEXT,
+        amount      INTEGER,
+        currency    TEXT,
+        products    TEXT NOT NULL
+    );
+    CREATE INDEX shop_events_by_live ON shop_events (live_id, viewer_id);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -62,6 +62,7 @@ mod report_source;
 pub mod requests;
 pub mod retention;
 mod rules;
+mod shop_events;
 mod sqlite;
 
 use std::collections::BTreeMap;

@@ -64,7 +64,7 @@ pub(super) fn erase(conn: &Connection, live_id: i64, viewer: &str) -> Result<(),
 
 /// Before retention deletes the live's chat (`chat` is its cutoff, the
 /// live ended before it): freezes the figures once, then deletes the
-/// presence records. Returns how many presence rows went.
+/// presence records and shop events. Returns how many of their rows went.
 pub(super) fn sweep(
     conn: &Connection,
     live_id: i64,
@@ -91,7 +91,8 @@ pub(super) fn sweep(
         }
     }
     let gone = conn.execute("DELETE FROM presence WHERE live_id = ?1", [live_id])?;
-    Ok(gone as u64)
+    let shop = super::shop_events::sweep(conn, live_id)?;
+    Ok(gone as u64 + shop)
 }
 
 /// Just the visibility of a `message` event's stored reference.
@@ -309,7 +310,12 @@ pub(super) fn read(
         "SELECT draw_id, viewer_id FROM entries WHERE live_id = ?1",
         &mut viewers,
     )?;
-    let shop: Vec<ShopFact> = Vec::new();
+    let mut shop: Vec<ShopFact> = Vec::new();
+    for event in super::shop_events::linked(conn, live_id)? {
+        if let Some(viewer) = viewers.of(&event.viewer) {
+            shop.push(event.fact(viewer));
+        }
+    }
 
     Ok(Source::Log(Box::new(ReportInput {
         live: LiveWindow {

@@ -156,8 +156,8 @@ pub struct SweepReport {
     /// no chat, contact, consent, sanction, vote or entry, and not seen
     /// for a chat period.
     pub viewers: u64,
-    /// Presence records (who watched when), once the live's figures are
-    /// frozen for the report (`store::report_source`).
+    /// Presence records (who watched when) and shop events, once the
+    /// live's figures are frozen for the report (`store::report_source`).
     pub presence: u64,
 }
 

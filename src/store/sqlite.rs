@@ -209,6 +209,17 @@ impl SqliteStore {
     fn live_id(&self, live: &str) -> Result<i64, StoreError> {
         Ok(self.live(live)?.id)
     }
+
+    /// Stores a checked shop event once (`POST /shop/events`, see
+    /// `store::shop_events`): [`crate::shop::Recorded::Duplicate`] when its
+    /// id was seen before. `successor` gives an erased viewer's new id.
+    pub fn shop_event(
+        &mut self,
+        event: &crate::shop::ShopRecord,
+        successor: &dyn Fn(&ViewerId) -> ViewerId,
+    ) -> Result<crate::shop::Recorded, StoreError> {
+        super::shop_events::record(&mut self.conn, event, successor)
+    }
 }
 
 /// Creates the database file with mode 0600 if it does not exist yet, so it
@@ -971,6 +982,7 @@ fn erase_viewer(
         params![live_id, v],
     )?;
     super::report_source::erase(tx, live_id, v)?;
+    super::shop_events::erase(tx, live_id, v)?;
     tx.execute(
         "UPDATE events SET payload = json_set(payload, '$.reason', '') WHERE live_id = ?1 \
          AND kind IN ('viewer_timed_out', 'viewer_banned') \

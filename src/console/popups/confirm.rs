@@ -68,10 +68,9 @@ impl Confirm {
         match ctx.keymap().popup_action_for(key) {
             Some(PopupAction::Confirm) => self.confirmed(ctx),
             Some(PopupAction::Cancel | PopupAction::Close) => Outcome::Close,
-            // A reason to edit: the popup layer opens its picker ([`super::edit_reason`]).
-            Some(PopupAction::Edit) => Outcome::Stay,
             None if self.quit_again(key, ctx.keymap()) => Outcome::Quit,
-            None => Outcome::Stay,
+            // A reason to edit: the popup layer opens its picker ([`super::edit_reason`]).
+            Some(PopupAction::Edit) | None => Outcome::Stay,
         }
     }
 

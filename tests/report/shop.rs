@@ -1,0 +1,561 @@
+//! Shop events (`POST /shop/events`) feeding the report's commerce
+//! figures: on a real hub, a signed event is stored and counted; a bad
+//! signature, a replay, a duplicate, raw order data or an oversized body
+//! changes nothing. On a generated live, the commerce figures match the
+//! truth worked out here, and an erased viewer's events drop out.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use regie::protocol::{Actor, Event, Millis, StaffRole, ViewerId};
+use regie::report::{Figures, ShopKind};
+use regie::shop::{Recorded, ShopRecord, ShopSecret};
+use regie::sms::signature::push_signature;
+use regie::store::{DB_FILE, SqliteStore, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::generated::{self, END, LIVE, MINUTES, START, viewer};
+use crate::support::hub::{TIMEOUT, TestHub};
+
+const SECRET: &[u8] = b"the brand shop's secret, 32+ bytes long";
+
+fn secret() -> ShopSecret {
+    ShopSecret::new(SECRET.to_vec()).expect("long enough")
+}
+
+async fn shop_hub() -> TestHub {
+    TestHub::start_with(|c| c.shop_secret = Some(secret())).await
+}
+
+/// `POST /shop/events` with `body` and these headers; (status, body).
+async fn post(hub: &TestHub, body: &str, headers: &[(&str, String)]) -> (u16, String) {
+    let fut = async {
+        let mut tcp = tokio::net::TcpStream::connect(hub.addr)
+            .await
+            .expect("connect");
+        let mut req = format!(
+            "POST /shop/events HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n",
+            hub.addr,
+            body.len()
+        );
+        for (name, value) in headers {
+            let _ = write!(req, "{name}: {value}\r\n");
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        tcp.write_all(req.as_bytes()).await.expect("write");
+        let mut buf = Vec::new();
+        // The hub may close before reading an oversized body whole.
+        let _ = tcp.read_to_end(&mut buf).await;
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    };
+    tokio::time::timeout(TIMEOUT, fut)
+        .await
+        .expect("the hub answers in time")
+}
+
+fn signed(body: &str, at_secs: i64) -> Vec<(&'static str, String)> {
+    vec![
+        ("X-Regie-Timestamp", at_secs.to_string()),
+        (
+            "X-Regie-Signature",
+            push_signature(SECRET, at_secs, body.as_bytes()),
+        ),
+    ]
+}
+
+fn now_secs() -> i64 {
+    regie::now_millis() / 1000
+}
+
+fn event(id: &str, kind: &str, pass: Option<&str>, extra: &str) -> String {
+    let viewer = pass.map_or(String::new(), |p| format!(r#","viewer":"{p}""#));
+    format!(
+        r#"{{"id":"{id}","type":"{kind}","at":{},"live":"show"{viewer}{extra}}}"#,
+        regie::now_millis()
+    )
+}
+
+/// Rows in `shop_events`, and how many are linked to a viewer.
+fn rows(hub: &TestHub) -> (i64, i64) {
+    let conn = rusqlite::Connection::open(hub.data_dir.join(DB_FILE)).expect("open");
+    conn.query_row(
+        "SELECT count(*), count(viewer_id) FROM shop_events",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .expect("count")
+}
+
+fn commerce(hub: &TestHub) -> [u64; 6] {
+    let mut store = SqliteStore::open(&hub.data_dir).expect("open");
+    let f = store
+        .report_source(&hub.live, regie::now_millis())
+        .expect("read")
+        .expect("the live exists")
+        .figures()
+        .expect("the live is on air");
+    [
+        f.product_views.value,
+        f.add_to_cart_viewers.value,
+        f.carts.value,
+        f.orders.value,
+        f.buyers.value,
+        f.revenue.get("EUR").map_or(0, |c| c.value),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "each refusal, then the figures checked again"
+)]
+async fn signed_events_are_stored_and_counted_and_forgeries_change_nothing() {
+    let hub = shop_hub().await;
+    let mut passes = Vec::new();
+    let mut viewers = Vec::new();
+    for name in ["Anna", "Berta", "Carla"] {
+        let v = hub.viewer(name).await;
+        passes.push(
+            v.welcome
+                .pass
+                .clone()
+                .expect("a new viewer is issued a pass"),
+        );
+        viewers.push(v);
+    }
+    let accepted = |(status, body): (u16, String)| {
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("\"accepted\""), "{body}");
+    };
+    for (i, pass) in passes.iter().enumerate() {
+        let body = event(
+            &format!("view-{i}"),
+            "product_view",
+            Some(pass),
+            r#","products":[1]"#,
+        );
+        accepted(post(&hub, &body, &signed(&body, now_secs())).await);
+    }
+    for (i, pass) in passes.iter().take(2).enumerate() {
+        for n in 0..2 {
+            let body = event(&format!("cart-{i}-{n}"), "add_to_cart", Some(pass), "");
+            accepted(post(&hub, &body, &signed(&body, now_secs())).await);
+        }
+    }
+    let order = event(
+        "order-1",
+        "order",
+        Some(&passes[0]),
+        r#","amount":4990,"currency":"EUR","products":[1,2]"#,
+    );
+    accepted(post(&hub, &order, &signed(&order, now_secs())).await);
+    // No pass, or one this hub never issued: stored, attributed to no one.
+    for (id, pass) in [("anon-1", None), ("anon-2", Some("p1.forged.pass"))] {
+        let body = event(id, "order", pass, r#","amount":100000,"currency":"EUR""#);
+        accepted(post(&hub, &body, &signed(&body, now_secs())).await);
+    }
+    let truth = [3, 2, 4, 1, 1, 4990];
+    assert_eq!(commerce(&hub), truth);
+    assert_eq!(rows(&hub), (10, 8));
+
+    // Each of these is refused or ignored, and nothing changes.
+    let fresh = event(
+        "order-2",
+        "order",
+        Some(&passes[1]),
+        r#","amount":1500,"currency":"EUR""#,
+    );
+    let mut forged = signed(&fresh, now_secs());
+    forged[1].1 = push_signature(
+        b"another secret, also 32 bytes long",
+        now_secs(),
+        fresh.as_bytes(),
+    );
+    let tampered = fresh.replace("1500", "150000");
+    let cases: Vec<Case<'_>> = vec![
+        ("unsigned", fresh.clone(), Vec::new(), 401, "missing"),
+        ("bad signature", fresh.clone(), forged, 401, "bad signature"),
+        (
+            "tampered body",
+            tampered,
+            signed(&fresh, now_secs()),
+            401,
+            "bad signature",
+        ),
+        (
+            "replay (6 min old)",
+            fresh.clone(),
+            signed(&fresh, now_secs() - 360),
+            401,
+            "replay",
+        ),
+        (
+            "future timestamp",
+            fresh.clone(),
+            signed(&fresh, now_secs() + 360),
+            401,
+            "replay",
+        ),
+        (
+            "duplicate id",
+            order.clone(),
+            signed(&order, now_secs()),
+            200,
+            "\"duplicate\"",
+        ),
+    ];
+    for (what, body, headers, status, said) in cases {
+        let (got, text) = post(&hub, &body, &headers).await;
+        assert_eq!(got, status, "{what}: {text}");
+        assert!(text.contains(said), "{what}: {text}");
+        assert_eq!(commerce(&hub), truth, "{what} changed the figures");
+        assert_eq!(rows(&hub), (10, 8), "{what} changed the table");
+    }
+    // A duplicate id with other content is still the same event.
+    let again = order.replace("4990", "9990");
+    let (got, text) = post(&hub, &again, &signed(&again, now_secs())).await;
+    assert_eq!((got, text.contains("duplicate")), (200, true), "{text}");
+    assert_eq!(commerce(&hub), truth);
+
+    // Raw order data beyond amount, currency and products: 400, by name.
+    for extra in [
+        r#","email":"anna@example.fr""#,
+        r#","name":"Anna Martin""#,
+        r#","address":"3 rue de la Paix""#,
+    ] {
+        let body = event(
+            "order-3",
+            "order",
+            Some(&passes[2]),
+            &format!(r#","amount":1,"currency":"EUR"{extra}"#),
+        );
+        let (got, text) = post(&hub, &body, &signed(&body, now_secs())).await;
+        assert_eq!(got, 400, "{text}");
+        assert!(text.contains("unknown field"), "{text}");
+        assert!(!text.contains("anna@example.fr") && !text.contains("Martin"));
+    }
+    // Oversized (a signed one: the cap comes first) and unknown lives.
+    let huge = event(
+        "big",
+        "product_view",
+        None,
+        &format!(r#","pad":"{}""#, "x".repeat(20_000)),
+    );
+    let (got, _) = post(&hub, &huge, &signed(&huge, now_secs())).await;
+    assert_eq!(got, 413);
+    let elsewhere = event("else", "product_view", None, "").replace("\"show\"", "\"other\"");
+    let (got, text) = post(&hub, &elsewhere, &signed(&elsewhere, now_secs())).await;
+    assert_eq!(got, 404, "{text}");
+    assert_eq!(commerce(&hub), truth);
+    assert_eq!(rows(&hub), (10, 8));
+
+    // The event ids themselves are not stored (a key into the shop's orders).
+    let db = std::fs::read(hub.data_dir.join(DB_FILE)).expect("read the db");
+    let wal = std::fs::read(hub.data_dir.join(format!("{DB_FILE}-wal"))).unwrap_or_default();
+    for needle in ["order-1", "view-0", "cart-0-0", "anon-1"] {
+        for bytes in [&db, &wal] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle} is in the store"
+            );
+        }
+    }
+    drop(viewers);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn without_a_shop_secret_the_route_is_off() {
+    let hub = TestHub::start().await;
+    let body = event("e", "product_view", None, "");
+    let (got, text) = post(&hub, &body, &signed(&body, now_secs())).await;
+    assert_eq!(got, 404, "{text}");
+    assert!(text.contains("[shop] secret_file"), "{text}");
+    hub.stop().await;
+}
+
+/// A refused or ignored request: what, body, headers, status, said.
+type Case<'a> = (&'a str, String, Vec<(&'a str, String)>, u16, &'a str);
+
+/// The commerce figures compared: counts, revenue by currency, and the
+/// add-to-cart timeline (events, distinct viewers).
+type Commerce = (Vec<u64>, BTreeMap<String, u64>, Vec<(u64, u64)>);
+
+/// One generated shop event, and whom it is about.
+struct Sale {
+    who: ViewerId,
+    at: Millis,
+    kind: ShopKind,
+    amount: Option<u64>,
+    currency: Option<String>,
+}
+
+/// The commerce figures the slow way: only events of viewers who watched
+/// (a presence stretch inside the live) or chatted, from the start to 30
+/// days after the end.
+fn truth(sales: &[Sale], everyone: &BTreeSet<ViewerId>) -> Commerce {
+    let counted: Vec<&Sale> = sales
+        .iter()
+        .filter(|s| everyone.contains(&s.who) && s.at >= START && s.at <= END + 30 * 24 * 3_600_000)
+        .collect();
+    let of = |k: ShopKind| counted.iter().filter(move |s| s.kind == k);
+    let distinct = |k: ShopKind| of(k).map(|s| s.who.clone()).collect::<BTreeSet<_>>().len() as u64;
+    let figures = vec![
+        of(ShopKind::ProductView).count() as u64,
+        distinct(ShopKind::ProductView),
+        distinct(ShopKind::AddToCart),
+        of(ShopKind::AddToCart).count() as u64,
+        of(ShopKind::Order).count() as u64,
+        distinct(ShopKind::Order),
+    ];
+    let mut revenue = BTreeMap::new();
+    for s in of(ShopKind::Order) {
+        *revenue
+            .entry(s.currency.clone().expect("orders have one"))
+            .or_default() += s.amount.expect("orders have one");
+    }
+    let mut minutes: Vec<(u64, BTreeSet<ViewerId>)> =
+        vec![(0, BTreeSet::new()); usize::try_from(MINUTES).expect("small")];
+    for s in of(ShopKind::AddToCart).filter(|s| s.at <= END) {
+        let m = usize::try_from((s.at - START) / 60_000)
+            .expect("in the window")
+            .min(minutes.len() - 1);
+        minutes[m].0 += 1;
+        minutes[m].1.insert(s.who.clone());
+    }
+    let timeline = minutes
+        .into_iter()
+        .map(|(n, who)| (n, who.len() as u64))
+        .collect();
+    (figures, revenue, timeline)
+}
+
+fn commerce_of(f: &Figures) -> Commerce {
+    (
+        vec![
+            f.product_views.value,
+            f.product_views.viewers,
+            f.add_to_cart_viewers.value,
+            f.carts.value,
+            f.orders.value,
+            f.buyers.value,
+        ],
+        f.revenue
+            .iter()
+            .map(|(c, v)| (c.clone(), v.value))
+            .collect(),
+        f.timeline
+            .iter()
+            .map(|m| (m.add_to_cart.value, m.add_to_cart.viewers))
+            .collect(),
+    )
+}
+
+fn figures(store: &mut SqliteStore, now: Millis) -> Figures {
+    store
+        .report_source(LIVE, now)
+        .expect("read")
+        .expect("the live exists")
+        .figures()
+        .expect("the live started")
+}
+
+#[test]
+#[expect(clippy::too_many_lines, reason = "generate, check, erase, check again")]
+fn the_commerce_figures_of_a_generated_live_match_the_truth() {
+    let mut w = generated::live(23, 60, 30, 400);
+    let mut everyone: BTreeSet<ViewerId> = w
+        .truth
+        .spans
+        .iter()
+        .filter(|&&(_, a, b)| a.max(START) < b.min(END))
+        .map(|s| viewer(s.0))
+        .collect();
+    everyone.extend(w.truth.messages.iter().map(|m| viewer(m.author)));
+    let mut rng = generated::Lcg(99);
+    let mut sales = Vec::new();
+    let kinds = [ShopKind::ProductView, ShopKind::AddToCart, ShopKind::Order];
+    let day: u64 = 24 * 3_600_000;
+    for n in 0..500u32 {
+        // Viewers of the live, and a few shoppers who never watched it.
+        let who = if rng.below(10) == 0 {
+            ViewerId(format!("v-outsider-{}", rng.below(5)))
+        } else {
+            viewer(u32::try_from(rng.below(60)).expect("small"))
+        };
+        // Mostly during the live; some before it, some weeks after.
+        let at = match rng.below(10) {
+            0 => START - 1 - Millis::try_from(rng.below(600_000)).expect("small"),
+            1 | 2 => END + Millis::try_from(rng.below(35 * day)).expect("small"),
+            _ => START + Millis::try_from(rng.below(MINUTES as u64 * 60_000)).expect("small"),
+        };
+        let kind = kinds[usize::try_from(rng.below(3)).expect("small")];
+        let (amount, currency) = if kind == ShopKind::Order {
+            let currency = if rng.below(4) == 0 { "CHF" } else { "EUR" };
+            (Some(1000 + rng.below(20_000)), Some(currency.to_owned()))
+        } else {
+            (None, None)
+        };
+        let record = ShopRecord {
+            digest: secret().event_digest(&format!("gen-{n}")),
+            live: LIVE.to_owned(),
+            kind,
+            at,
+            viewer: Some(who.clone()),
+            amount_minor: amount,
+            currency: currency.clone(),
+            products: vec![1 + u32::try_from(rng.below(5)).expect("small")],
+        };
+        let recorded = w
+            .store
+            .shop_event(&record, &|id: &ViewerId| id.clone())
+            .expect("store");
+        assert_eq!(recorded, Recorded::Accepted);
+        // The same event again is a duplicate and adds nothing.
+        if n % 50 == 0 {
+            let again = w.store.shop_event(&record, &|id: &ViewerId| id.clone());
+            assert_eq!(again.expect("store"), Recorded::Duplicate);
+        }
+        sales.push(Sale {
+            who,
+            at,
+            kind,
+            amount,
+            currency,
+        });
+    }
+    let after = END + 61_000;
+    let f = figures(&mut w.store, after);
+    let want = truth(&sales, &everyone);
+    assert!(
+        want.0[0] > 50 && want.0[4] > 20,
+        "a live with sales: {want:?}"
+    );
+    assert_eq!(commerce_of(&f), want);
+
+    // Erased: their events are linked to no one, and drop out.
+    let gone = sales
+        .iter()
+        .find(|s| s.kind == ShopKind::Order && everyone.contains(&s.who) && s.at >= START)
+        .expect("an attributed order")
+        .who
+        .clone();
+    w.commit(
+        after,
+        Event::ViewerErased {
+            viewer_id: gone.clone(),
+            reason: "art. 17".into(),
+            erased_at: after,
+            by: Actor {
+                name: Some("Sam".into()),
+                role: StaffRole::Support,
+            },
+        },
+    );
+    let f = figures(&mut w.store, after + 1);
+    everyone.remove(&gone);
+    assert_eq!(commerce_of(&f), truth(&sales, &everyone));
+    let conn = rusqlite::Connection::open(w.dir.path().join(DB_FILE)).expect("open");
+    let linked: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM shop_events WHERE viewer_id = ?1",
+            [&gone.0],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(linked, 0);
+
+    // A later event by the erased viewer's device goes to its successor,
+    // never to the erased id.
+    let successor = ViewerId("v-successor".into());
+    let next = ShopRecord {
+        digest: secret().event_digest("after-erasure"),
+        live: LIVE.to_owned(),
+        kind: ShopKind::ProductView,
+        at: END,
+        viewer: Some(gone.clone()),
+        amount_minor: None,
+        currency: None,
+        products: Vec::new(),
+    };
+    let succ = successor.clone();
+    w.store
+        .shop_event(&next, &move |_: &ViewerId| succ.clone())
+        .expect("store");
+    let ids: HashMap<String, i64> = conn
+        .prepare("SELECT coalesce(viewer_id, ''), count(*) FROM shop_events GROUP BY 1")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(ids.get(&successor.0), Some(&1));
+    assert!(!ids.contains_key(&gone.0));
+}
+
+/// The brand's shared secret for viewer tokens.
+const BRAND_SECRET: &[u8] = b"la-marque-et-regie-partagent-ce-secret";
+
+/// A JWT signed as a brand's site signs it, independently of the hub's code.
+fn brand_token(account: &str, first_name: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use hmac::{Hmac, Mac};
+    let header = B64.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+    let claims = B64.encode(
+        serde_json::json!({"viewer": account, "first_name": first_name, "exp": now_secs() + 3600})
+            .to_string(),
+    );
+    let signed = format!("{header}.{claims}");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(BRAND_SECRET).expect("any key length");
+    mac.update(signed.as_bytes());
+    format!("{signed}.{}", B64.encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logged_in_shoppers_order_is_theirs_whatever_token_it_carries() {
+    let hub = TestHub::start_with(|c| {
+        c.shop_secret = Some(secret());
+        c.viewers.token_secret = Some(
+            regie::auth::viewer_token::ViewerTokenSecret::new(BRAND_SECRET.to_vec())
+                .expect("long enough"),
+        );
+    })
+    .await;
+    let mut hello = hub.viewer_hello("Dora");
+    if let regie::protocol::Auth::Viewer { token, .. } = &mut hello.auth {
+        *token = Some(brand_token("acct-7", "Dora"));
+    }
+    let dora = hub.join(hello).await;
+    // The shop signs a token of its own for the order: the same account.
+    for (id, token) in [
+        ("o-1", brand_token("acct-7", "Dora")),
+        ("o-2", brand_token("acct-8", "Eve")),
+    ] {
+        let body = event(
+            id,
+            "order",
+            Some(&token),
+            r#","amount":2500,"currency":"EUR""#,
+        );
+        let (got, text) = post(&hub, &body, &signed(&body, now_secs())).await;
+        assert_eq!(got, 200, "{text}");
+    }
+    // Dora watched; Eve's account never did: one order, one buyer.
+    assert_eq!(commerce(&hub), [0, 0, 0, 1, 1, 2500]);
+    assert_eq!(rows(&hub), (2, 2));
+    drop(dora);
+    hub.stop().await;
+}
