@@ -482,22 +482,9 @@ impl Reader {
                 self.ping_at = Some(value.span());
             }
             "limits.hello_timeout" => c.limits.hello_timeout = period(v).map_err(refuse)?,
-            "rules.hold_terms" => c.rules.hold_terms = rules(v, RuleType::Term).map_err(refuse)?,
-            "rules.block_terms" => {
-                c.rules.block_terms = rules(v, RuleType::Term).map_err(refuse)?;
+            _ if path.starts_with("rules.") => {
+                return rule_lists(&mut c.rules, path, v).map_err(refuse);
             }
-            "rules.flag_terms" => c.rules.flag_terms = rules(v, RuleType::Term).map_err(refuse)?,
-            "rules.hold_regexes" => {
-                c.rules.hold_regexes = rules(v, RuleType::Regex).map_err(refuse)?;
-            }
-            "rules.block_regexes" => {
-                c.rules.block_regexes = rules(v, RuleType::Regex).map_err(refuse)?;
-            }
-            "rules.flag_regexes" => {
-                c.rules.flag_regexes = rules(v, RuleType::Regex).map_err(refuse)?;
-            }
-            "rules.links" => c.rules.links = links(v).map_err(refuse)?,
-            "rules.link_action" => c.rules.link_action = rule_action(v).map_err(refuse)?,
             "moderation.hold_timeout" => c.hold_timeout = Some(period(v).map_err(refuse)?),
             "moderation.claim_timeout" => c.claim_timeout = Some(period(v).map_err(refuse)?),
             "report.k" => {
@@ -839,6 +826,31 @@ fn compiles(matcher: Matcher) -> Result<(), String> {
 
 /// Sets a `[shield]` or `[collect]` key; `Ok(false)` when regie has no
 /// such key.
+/// `[rules]`: the term and regex lists per action, and the link policy;
+/// `Ok(false)` for a key it does not have.
+fn rule_lists(r: &mut BrandRules, path: &str, v: &DeValue<'_>) -> Result<bool, String> {
+    match path {
+        "rules.hold_terms" => r.hold_terms = rules(v, RuleType::Term)?,
+        "rules.block_terms" => {
+            r.block_terms = rules(v, RuleType::Term)?;
+        }
+        "rules.flag_terms" => r.flag_terms = rules(v, RuleType::Term)?,
+        "rules.hold_regexes" => {
+            r.hold_regexes = rules(v, RuleType::Regex)?;
+        }
+        "rules.block_regexes" => {
+            r.block_regexes = rules(v, RuleType::Regex)?;
+        }
+        "rules.flag_regexes" => {
+            r.flag_regexes = rules(v, RuleType::Regex)?;
+        }
+        "rules.links" => r.links = links(v)?,
+        "rules.link_action" => r.link_action = rule_action(v)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
 fn shield_or_collect(c: &mut BrandConfig, path: &str, v: &DeValue<'_>) -> Result<bool, String> {
     match path {
         "shield.slow_mode_secs" => {

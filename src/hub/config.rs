@@ -58,7 +58,7 @@ pub struct HubConfig {
     /// those for every live.
     pub products: Vec<crate::catalogue::ConfiguredProduct>,
     /// SMS alerts (`[sms]`): the provider, the pace, the template.
-    pub sms: crate::sms::SmsConfig,
+    pub sms: crate::sms::config::SmsConfig,
     /// The brand file's `[[canned]]` answers, offered in every live.
     pub canned: Vec<crate::protocol::CannedAnswer>,
     /// The brand file's `[shop] secret_file`: `POST /shop/events` is off
@@ -133,7 +133,7 @@ impl HubConfig {
             tls: None,
             products: Vec::new(),
             canned: Vec::new(),
-            sms: crate::sms::SmsConfig::default(),
+            sms: crate::sms::config::SmsConfig::default(),
             shop_secret: None,
         }
     }

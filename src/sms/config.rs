@@ -204,7 +204,7 @@ impl SmsKeys {
             }
             "template" => {
                 let t = text(v)?;
-                super::template::check(&t).map_err(|e| e.to_string())?;
+                super::tags::check(&t).map_err(|e| e.to_string())?;
                 c.template = t;
             }
             "sender_name" => c.sender_name = text(v)?,
@@ -275,7 +275,7 @@ impl SmsKeys {
                 ));
             }
         };
-        if c.link.is_none() && super::template::uses_link(&c.template) {
+        if c.link.is_none() && super::tags::uses_link(&c.template) {
             return Err("sms.template uses {link}: set sms.link".to_owned());
         }
         Ok(())

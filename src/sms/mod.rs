@@ -4,6 +4,7 @@
 //! | file | what it is |
 //! |---|---|
 //! | [`config`] | `[sms]` of the brand file: provider, rate, template, credentials (never logged) |
+//! | [`tags`] | the merge tags a template may hold (pure) |
 //! | [`template`] | the alert's text: merge tags per recipient, the brand first, the opt-out last (pure) |
 //! | [`outbox`] | the SMS tables: subscriptions (keyed phone lookup), the alert queued once, one row per message |
 //! | [`sender`] | the hub's one sender task: queue due alerts, send paced, retry, delete the phones after |
@@ -25,6 +26,7 @@ pub mod provider;
 pub mod quiet_hours;
 pub(crate) mod sender;
 pub mod signature;
+pub mod tags;
 pub mod template;
 pub mod webhook;
 
@@ -34,7 +36,7 @@ use rusqlite::Connection;
 
 pub use config::{ProviderConfig, Secret, SmsConfig};
 
-use crate::hub::{Clock, HubConfig};
+use crate::hub::config::{Clock, HubConfig};
 use crate::protocol::Millis;
 use crate::store::contact::ContactKeyring;
 use crate::store::{Durability, SqliteStore, StoreError};

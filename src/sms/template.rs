@@ -8,20 +8,7 @@
 use crate::protocol::Millis;
 
 use super::config::SmsConfig;
-
-/// The tags an alert template may hold.
-pub const TAGS: &[&str] = &["first_name", "live_title", "start_time", "link"];
-
-/// Why a message cannot be written.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TemplateError {
-    #[error(
-        "unknown merge tag {{{0}}} in the SMS template (known: {{first_name}} {{live_title}} {{start_time}} {{link}})"
-    )]
-    Unknown(String),
-    #[error("merge tag {{{0}}} has no value for this message")]
-    Missing(String),
-}
+pub use super::tags::{TAGS, TemplateError, check, uses_link};
 
 /// What one recipient's alert is filled with.
 #[derive(Debug, Clone, Default)]
@@ -32,22 +19,6 @@ pub struct AlertValues {
     pub start_time: Option<Millis>,
     /// The live's name, for `{link}`.
     pub live: String,
-}
-
-/// Whether every tag of `template` is one an alert knows.
-pub fn check(template: &str) -> Result<(), TemplateError> {
-    match crate::merge_tags::tags_in(template)
-        .into_iter()
-        .find(|t| !TAGS.contains(t))
-    {
-        Some(t) => Err(TemplateError::Unknown(t.to_owned())),
-        None => Ok(()),
-    }
-}
-
-/// Whether `template` needs `[sms] link`.
-pub fn uses_link(template: &str) -> bool {
-    crate::merge_tags::tags_in(template).contains(&"link")
 }
 
 /// The alert for one recipient: `<brand> : <template filled> <opt-out>`.
@@ -79,48 +50,12 @@ pub fn framed(config: &SmsConfig, body: &str) -> String {
     )
 }
 
-/// `HHhMM` in Europe/Paris: UTC+1, and UTC+2 from the last Sunday of March
-/// to the last Sunday of October at 01:00 UTC (the EU rule).
+/// `HHhMM` in Europe/Paris (the offset [`super::quiet_hours`] keeps: the
+/// EU rule, one definition of it).
 pub fn paris_time(at: Millis) -> String {
-    let secs = at.div_euclid(1000);
-    let (year, _, _) = civil(secs.div_euclid(86_400));
-    let summer = (last_sunday(year, 3) * 86_400 + 3600..last_sunday(year, 10) * 86_400 + 3600)
-        .contains(&secs);
-    let local = secs + if summer { 7200 } else { 3600 };
+    let local = (at + super::quiet_hours::utc_offset_ms(at)).div_euclid(1000);
     let in_day = local.rem_euclid(86_400);
     format!("{:02}h{:02}", in_day / 3600, in_day % 3600 / 60)
-}
-
-/// Days since 1970-01-01 of the last Sunday of `month` (March or October:
-/// 31 days) in `year`.
-fn last_sunday(year: i64, month: i64) -> i64 {
-    let last = days_from_civil(year, month, 31);
-    // 1970-01-01 was a Thursday: weekday 0 = Sunday is (days + 4) % 7.
-    last - (last + 4).rem_euclid(7)
-}
-
-/// Howard Hinnant's `days_from_civil`.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Howard Hinnant's `civil_from_days`: (year, month, day).
-fn civil(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
