@@ -452,6 +452,12 @@ fn key_latency_measurement() {
         .collect();
     let runs = env_count("KEYS_RUNS", 3);
     let samples = env_count("KEYS_SAMPLES", 30);
+    // The harness's own floor, on this machine now: the same send-keys and
+    // capture-pane polling against a shell loop that redraws at once.
+    let (p50, p95, max) = percentiles(tmux_floor(samples));
+    println!(
+        "keys: tmux floor: p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms ({samples} samples)"
+    );
     for rate in rates {
         let hub = support::hub::BlockingHub::start_with(|config| {
             support::hub::as_shipped(config);
@@ -477,7 +483,7 @@ fn key_latency_measurement() {
         });
         let cpu_before = cpu_seconds(&pid);
         for run in 1..=runs {
-            let mut times: Vec<f64> = (0..samples)
+            let times: Vec<f64> = (0..samples)
                 .map(|i| {
                     // Spread the samples over the render tick's phase.
                     std::thread::sleep(Duration::from_millis(7 + (i as u64 * 11) % 23));
@@ -486,14 +492,9 @@ fn key_latency_measurement() {
                     t
                 })
                 .collect();
-            times.sort_by(f64::total_cmp);
-            // The nearest-rank percentile.
-            let pct = |p: usize| times[(times.len() - 1) * p / 100];
+            let (p50, p95, max) = percentiles(times);
             println!(
-                "keys: {rate} msg/s run {run}: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({samples} samples)",
-                pct(50),
-                pct(95),
-                times[times.len() - 1]
+                "keys: {rate} msg/s run {run}: p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms ({samples} samples)"
             );
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -518,6 +519,32 @@ fn newest_flood_line(screen: &str) -> usize {
         })
         .max()
         .unwrap_or(0)
+}
+
+/// p50, p95 (nearest rank) and the maximum of `times`.
+fn percentiles(mut times: Vec<f64>) -> (f64, f64, f64) {
+    times.sort_by(f64::total_cmp);
+    let pct = |p: usize| times[(times.len() - 1) * p / 100];
+    (pct(50), pct(95), times[times.len() - 1])
+}
+
+/// Key-to-screen of a shell loop that redraws on every key: what the
+/// measurement itself costs, to read regie's figures against.
+fn tmux_floor(samples: usize) -> Vec<f64> {
+    let tmux = Tmux::new("pace-floor");
+    tmux.start(
+        "demo",
+        (200, 50),
+        r#"bash --norc -c 'i=0; while read -rsn1 _; do i=$((i+1)); printf "[2J[Hkey %05d" "$i"; done'"#,
+    );
+    let times = (1..=samples)
+        .map(|n| {
+            let want = format!("key {n:05}");
+            key_to_screen(&tmux, "x", |s| s.contains(&want))
+        })
+        .collect();
+    tmux.kill_session("demo");
+    times
 }
 
 /// Sends `key` and polls the screen, flat out, until `shown`; the time in
