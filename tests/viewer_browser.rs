@@ -828,7 +828,15 @@ async fn the_privacy_dialog_withdraws_a_consent_in_one_click_and_files_an_erasur
 
     browser.goto(&page_url(&hub)).await;
     let sms = "form#join fieldset.opt-in[data-purpose=\"sms_reminders\"]";
-    // The radios are drawn as their labels: a click on the label's input.
+    // The radios are drawn as their labels: a click on the label's input,
+    // once the page has drawn the opt-in (it comes with the live's info).
+    let radio = format!("{sms} input[value=\"yes\"]");
+    browser
+        .wait_for(
+            "the SMS opt-in",
+            &format!("document.querySelector({radio:?}) !== null"),
+        )
+        .await;
     browser
         .eval(
             &format!("document.querySelector('{sms} input[value=\"yes\"]').click(); return 1"),
