@@ -28,6 +28,7 @@
 //! | [`telemetry`] | where logs go: stderr, or a file for the console |
 //! | [`signals`] | the signals a process stops on (Ctrl-C, SIGTERM, SIGHUP) |
 //! | [`exit`] | every process's exit codes, defined once |
+//! | `calendar` | dates as day counts since 1970-01-01, for request deadlines and SMS quiet hours |
 //! | `testing` | fixtures shared by unit tests (`cfg(test)` only) |
 //!
 //! Data flows one way on the ingest path of a viewer message:
@@ -37,6 +38,7 @@
 pub mod auth;
 pub mod bench;
 pub mod brand;
+mod calendar;
 pub mod catalogue;
 pub mod cli;
 pub mod console;

@@ -429,17 +429,8 @@ fn export(args: &ExportArgs) -> Result<Exit, Failed> {
             sanitize(&args.viewer)
         )));
     };
-    doc.write_new(&args.out).map_err(|e| {
-        // A path the user can fix is a usage error (exit 2); a failed
-        // write (a full disk) is a failure.
-        if crate::privacy::export::path_refused(&e) {
-            usage(anyhow::Error::new(e).context(format!("cannot create {}", args.out.display())))
-        } else {
-            anyhow::Error::new(e)
-                .context(format!("cannot write {}", args.out.display()))
-                .into()
-        }
-    })?;
+    doc.write_new(&args.out)
+        .map_err(|e| write_failed(e, &args.out))?;
     // Content-free: who exported whose data, never what it held.
     let audit = AuditEntry {
         actor_name: args.by.clone(),
@@ -556,4 +547,16 @@ fn sweep(args: &SweepArgs) -> Result<Exit, Failed> {
         println!("{report}");
     }
     Ok(Exit::Success)
+}
+
+/// A private file that could not be written: a path the user can fix is
+/// a usage error (exit 2); a failed write (a full disk) is a failure.
+fn write_failed(e: std::io::Error, path: &Path) -> Failed {
+    if crate::privacy::export::path_refused(&e) {
+        usage(anyhow::Error::new(e).context(format!("cannot create {}", path.display())))
+    } else {
+        anyhow::Error::new(e)
+            .context(format!("cannot write {}", path.display()))
+            .into()
+    }
 }

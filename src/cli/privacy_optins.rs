@@ -12,9 +12,8 @@ use std::path::PathBuf;
 
 use super::{Failed, open, usage};
 use crate::exit::Exit;
-use crate::privacy::optins::{
-    OPTINS_AUDIT_ACTION, OptInFormat, purpose_wire_name, render, write_private,
-};
+use crate::privacy::export::write_private;
+use crate::privacy::optins::{OPTINS_AUDIT_ACTION, OptInFormat, purpose_wire_name, render};
 use crate::protocol::{ConsentPurpose, StaffRole};
 use crate::store::{AuditEntry, Commit, Store};
 
@@ -92,15 +91,8 @@ pub(super) fn export_optins(args: &ExportOptinsArgs) -> Result<Exit, Failed> {
     let purpose_name = &purpose_wire_name(purpose);
     let now = crate::now_millis();
     let text = render(&rows, purpose_name, args.format.into(), now);
-    write_private(&args.out, text.as_bytes(), args.force).map_err(|e| {
-        if crate::privacy::export::path_refused(&e) {
-            usage(anyhow::Error::new(e).context(format!("cannot create {}", args.out.display())))
-        } else {
-            anyhow::Error::new(e)
-                .context(format!("cannot write {}", args.out.display()))
-                .into()
-        }
-    })?;
+    write_private(&args.out, text.as_bytes(), args.force)
+        .map_err(|e| super::write_failed(e, &args.out))?;
     // One record per live whose data left, after the file is written.
     let mut lives: Vec<&str> = rows.iter().map(|r| r.live.as_str()).collect();
     lives.dedup();

@@ -339,6 +339,7 @@ pub(crate) fn start(
         out: Vec::new(),
         checkpoint_due: false,
         conns: HashMap::new(),
+        presence: Vec::new(),
         stopping: false,
     };
     let actor = tokio::spawn(actor.run(rx));
@@ -488,6 +489,9 @@ struct SessionActor {
     /// viewers-online count, to reload sanctions after a failed commit, and
     /// to know when everyone has left at shutdown).
     conns: HashMap<ConnId, Option<ViewerId>>,
+    /// This turn's viewer joins and leaves, stored together at its end (one
+    /// transaction a turn, not one a connection: a crowd joins in bursts).
+    presence: Vec<(ViewerId, Presence)>,
     /// Shutting down: joins are refused, ticks ignored, commands still
     /// processed until every connection has left.
     stopping: bool,
@@ -591,7 +595,7 @@ impl SessionActor {
                 Inbox::Join { request, reply } => self.join(*request, reply, now),
                 Inbox::Leave { conn } => {
                     if let Some(Some(viewer)) = self.conns.remove(&conn) {
-                        self.record_presence(&viewer, now, Presence::Left);
+                        self.presence.push((viewer, Presence::Left));
                     }
                     self.send(Dispatch::Leave { conn });
                 }
@@ -613,6 +617,7 @@ impl SessionActor {
                 })),
             }
         }
+        self.save_presence(now);
         let mut batch = Batch::default();
         for item in work {
             match item {
@@ -1195,7 +1200,7 @@ impl SessionActor {
         if reply.send(joined).is_ok() {
             self.metrics.messages_out.inc_by(sent);
             if let Some(viewer) = &viewer_id {
-                self.record_presence(viewer, now, Presence::Joined);
+                self.presence.push((viewer.clone(), Presence::Joined));
             }
             self.conns.insert(conn, viewer_id.clone());
             // Every event up to the welcome's head was dispatched in an
@@ -1282,11 +1287,15 @@ impl SessionActor {
         Ok(())
     }
 
-    /// Stores a presence record for the report; a failure costs an
-    /// audience figure, not the connection, so it is only logged.
-    fn record_presence(&mut self, viewer: &ViewerId, now: Millis, change: Presence) {
-        if let Err(e) = self.store.presence(&self.config.live, viewer, now, change) {
-            tracing::warn!(error = %e, "could not store a presence record");
+    /// Stores the turn's presence records for the report, in one write; a
+    /// failure costs audience figures, not connections, so it is only logged.
+    fn save_presence(&mut self, now: Millis) {
+        if self.presence.is_empty() {
+            return;
+        }
+        let changes = std::mem::take(&mut self.presence);
+        if let Err(e) = self.store.presence(&self.config.live, now, &changes) {
+            tracing::warn!(error = %e, records = changes.len(), "could not store presence records");
         }
     }
 

@@ -184,25 +184,44 @@ impl ViewerExport {
 
     /// Writes the document to `path`, a new file (never over an existing
     /// one: `AlreadyExists`) readable by its owner only, since it holds a
-    /// person's data. A file left half written is removed. The command line
+    /// person's data, and never half written ([`write_private`]). The command line
     /// and the console both write exports through here.
     pub fn write_new(&self, path: &std::path::Path) -> std::io::Result<()> {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)?;
-        file.write_all(self.to_json().as_bytes())
-            .and_then(|()| file.sync_all())
-            .inspect_err(|_| {
-                let _ = std::fs::remove_file(path);
-            })
+        write_private(path, self.to_json().as_bytes(), false)
     }
 }
 
-/// Whether a [`ViewerExport::write_new`] error is about the path itself
+/// Writes `contents` to `path` with mode 0600, through a temporary file in
+/// the same directory renamed into place: never half written, never
+/// readable by others even for a moment. An existing `path` is an
+/// `AlreadyExists` error unless `force`, which replaces it (a symlink is
+/// replaced, not followed).
+pub fn write_private(path: &std::path::Path, contents: &[u8], force: bool) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "the file exists (pass --force to replace it)",
+        ));
+    }
+    // tempfile creates with mode 0600 and O_EXCL.
+    let mut file = tempfile::Builder::new()
+        .prefix(".regie-private-")
+        .tempfile_in(dir)?;
+    std::io::Write::write_all(&mut file, contents)?;
+    file.as_file().sync_all()?;
+    let persisted = if force {
+        file.persist(path)
+    } else {
+        file.persist_noclobber(path)
+    };
+    persisted.map(drop).map_err(|e| e.error)
+}
+
+/// Whether a [`write_private`] error is about the path itself
 /// (it exists, its directory does not, or it may not be created there),
 /// which the user fixes, rather than the write failing (a full disk).
 pub fn path_refused(error: &std::io::Error) -> bool {
@@ -212,4 +231,30 @@ pub fn path_refused(error: &std::io::Error) -> bool {
             | std::io::ErrorKind::NotFound
             | std::io::ErrorKind::PermissionDenied
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_private_and_not_overwritten_unless_forced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("optins.csv");
+        write_private(&path, b"one", false).expect("first write");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let refused = write_private(&path, b"two", false).expect_err("exists");
+        assert_eq!(refused.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).expect("read"), b"one");
+        // A world-readable file replaced with --force ends up 0600.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        write_private(&path, b"three", true).expect("forced");
+        assert_eq!(std::fs::read(&path).expect("read"), b"three");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // No temporary file left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
 }

@@ -19,9 +19,6 @@
 //! it is quoted (RFC 4180). A phone in E.164 (`+33…`) therefore reads
 //! `'+33…` in a CSV; the JSON form carries every value as it is.
 
-use std::io::Write as _;
-use std::path::Path;
-
 use serde::Serialize;
 
 use crate::protocol::Millis;
@@ -215,36 +212,6 @@ fn rfc3339(at: Millis) -> String {
     humantime::format_rfc3339_millis(at).to_string()
 }
 
-/// Writes `contents` to `path` with mode 0600, through a temporary file in
-/// the same directory renamed into place: never half written, never
-/// readable by others even for a moment. An existing `path` is an
-/// `AlreadyExists` error unless `force`, which replaces it (a symlink is
-/// replaced, not followed).
-pub fn write_private(path: &Path, contents: &[u8], force: bool) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !force && std::fs::symlink_metadata(path).is_ok() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            "the file exists (pass --force to replace it)",
-        ));
-    }
-    // tempfile creates with mode 0600 and O_EXCL.
-    let mut file = tempfile::Builder::new()
-        .prefix(".regie-optins-")
-        .tempfile_in(dir)?;
-    file.write_all(contents)?;
-    file.as_file().sync_all()?;
-    let persisted = if force {
-        file.persist(path)
-    } else {
-        file.persist_noclobber(path)
-    };
-    persisted.map(drop).map_err(|e| e.error)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,26 +291,5 @@ mod tests {
             1_780_000_000,
             300
         ));
-    }
-
-    #[test]
-    fn written_private_and_not_overwritten_unless_forced() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("optins.csv");
-        write_private(&path, b"one", false).expect("first write");
-        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let refused = write_private(&path, b"two", false).expect_err("exists");
-        assert_eq!(refused.kind(), std::io::ErrorKind::AlreadyExists);
-        assert_eq!(std::fs::read(&path).expect("read"), b"one");
-        // A world-readable file replaced with --force ends up 0600.
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        write_private(&path, b"three", true).expect("forced");
-        assert_eq!(std::fs::read(&path).expect("read"), b"three");
-        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        // No temporary file left behind.
-        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
     }
 }

@@ -755,17 +755,17 @@ pub trait Store: Send + 'static {
         Err(StoreError::Unsupported("create lives"))
     }
 
-    /// A viewer's connection joined or left the live at `at`: the
-    /// content-free presence record the report's audience figures come
-    /// from (`store::report_source`). A store without one ignores it.
+    /// Viewers' connections that joined or left the live at `at`, in one
+    /// write: the content-free presence records the report's audience
+    /// figures come from (`store::report_source`). A store without them
+    /// ignores them.
     fn presence(
         &mut self,
         live: &str,
-        viewer: &ViewerId,
         at: Millis,
-        change: Presence,
+        changes: &[(ViewerId, Presence)],
     ) -> Result<(), StoreError> {
-        let _ = (live, viewer, at, change);
+        let _ = (live, at, changes);
         Ok(())
     }
 

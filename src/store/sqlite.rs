@@ -2225,17 +2225,21 @@ impl Store for SqliteStore {
     fn presence(
         &mut self,
         live: &str,
-        viewer: &ViewerId,
         at: Millis,
-        change: super::Presence,
+        changes: &[(ViewerId, super::Presence)],
     ) -> Result<(), StoreError> {
         let live_id = self.live_id(live)?;
-        match change {
-            super::Presence::Joined => {
-                super::report_source::joined(&self.conn, live_id, &viewer.0, at)
+        let tx = self.conn.transaction()?;
+        for (viewer, change) in changes {
+            match change {
+                super::Presence::Joined => {
+                    super::report_source::joined(&tx, live_id, &viewer.0, at)?;
+                }
+                super::Presence::Left => super::report_source::left(&tx, live_id, &viewer.0, at)?,
             }
-            super::Presence::Left => super::report_source::left(&self.conn, live_id, &viewer.0, at),
         }
+        tx.commit()?;
+        Ok(())
     }
 
     fn report_source(

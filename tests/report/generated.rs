@@ -131,10 +131,10 @@ pub(crate) fn live(seed: u64, viewers: u32, chatters: u32, messages: u64) -> Wri
         for _ in 0..=rng.below(3) {
             let to = rng.between(from + 1, (from + 900_000).min(END + 120_000).max(from + 2));
             store
-                .presence(LIVE, &viewer(v), from, Presence::Joined)
+                .presence(LIVE, from, &[(viewer(v), Presence::Joined)])
                 .expect("join");
             store
-                .presence(LIVE, &viewer(v), to, Presence::Left)
+                .presence(LIVE, to, &[(viewer(v), Presence::Left)])
                 .expect("leave");
             truth.spans.push((v, from, to));
             from = to + Millis::try_from(rng.below(200_000)).expect("small");

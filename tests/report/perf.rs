@@ -49,10 +49,10 @@ fn perf_report_of_a_three_hour_live() {
         let joined = start + Millis::try_from(rng.below(10_000_000)).expect("small");
         let left = joined + Millis::try_from(rng.below(3_600_000)).expect("small");
         store
-            .presence("big", &id, joined, Presence::Joined)
+            .presence("big", joined, &[(id.clone(), Presence::Joined)])
             .expect("join");
         store
-            .presence("big", &id, left, Presence::Left)
+            .presence("big", left, &[(id.clone(), Presence::Left)])
             .expect("leave");
     }
     let mut seq = head.head;

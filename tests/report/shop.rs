@@ -5,17 +5,15 @@
 //! truth worked out here, and an erased viewer's events drop out.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write as _;
 
 use regie::protocol::{Actor, Event, Millis, StaffRole, ViewerId};
 use regie::report::{Figures, ShopKind};
 use regie::shop::{Recorded, ShopRecord, ShopSecret};
 use regie::sms::signature::push_signature;
 use regie::store::{DB_FILE, SqliteStore, Store};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::generated::{self, END, LIVE, MINUTES, START, viewer};
-use crate::support::hub::{TIMEOUT, TestHub};
+use crate::support::hub::TestHub;
 
 const SECRET: &[u8] = b"the brand shop's secret, 32+ bytes long";
 
@@ -29,40 +27,9 @@ async fn shop_hub() -> TestHub {
 
 /// `POST /shop/events` with `body` and these headers; (status, body).
 async fn post(hub: &TestHub, body: &str, headers: &[(&str, String)]) -> (u16, String) {
-    let fut = async {
-        let mut tcp = tokio::net::TcpStream::connect(hub.addr)
-            .await
-            .expect("connect");
-        let mut req = format!(
-            "POST /shop/events HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n",
-            hub.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            let _ = write!(req, "{name}: {value}\r\n");
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        tcp.write_all(req.as_bytes()).await.expect("write");
-        let mut buf = Vec::new();
-        // The hub may close before reading an oversized body whole.
-        let _ = tcp.read_to_end(&mut buf).await;
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        let status = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
-    };
-    tokio::time::timeout(TIMEOUT, fut)
-        .await
-        .expect("the hub answers in time")
+    let mut all = vec![("Content-Type", "application/json".to_owned())];
+    all.extend(headers.iter().cloned());
+    hub.http("POST", "/shop/events", &all, body).await
 }
 
 fn signed(body: &str, at_secs: i64) -> Vec<(&'static str, String)> {

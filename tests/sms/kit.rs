@@ -10,11 +10,10 @@ use regie::protocol::{Command, ConsentChannel, ConsentPurpose, SmsScope, StaffRo
 use regie::sms::outbox::Progress;
 use regie::sms::{ProviderConfig, Secret, SmsConfig};
 use regie::store::DB_FILE;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::standin::{ACCOUNT, AUTH_TOKEN, StandIn};
 use crate::support::client::{self, Client};
-use crate::support::hub::{TIMEOUT, TestHub, wait_until};
+use crate::support::hub::{TestHub, wait_until};
 use crate::support::tokens;
 
 /// The scheduled live the alerts are for.
@@ -188,31 +187,14 @@ pub(crate) async fn twilio_webhook(
         form.append_pair(k, v);
     }
     let body = form.finish();
-    let signature_header = match signature {
-        Some("") => String::new(),
-        Some(s) => format!("X-Twilio-Signature: {s}\r\n"),
-        None => format!("X-Twilio-Signature: {signed}\r\n"),
-    };
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\n{signature_header}Connection: close\r\n\r\n{body}",
-        hub.addr,
-        body.len()
-    );
-    let call = async {
-        let mut tcp = tokio::net::TcpStream::connect(hub.addr)
-            .await
-            .expect("connect");
-        tcp.write_all(request.as_bytes()).await.expect("write");
-        let mut answer = Vec::new();
-        tcp.read_to_end(&mut answer).await.expect("read");
-        String::from_utf8_lossy(&answer)
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0)
-    };
-    tokio::time::timeout(TIMEOUT, call)
-        .await
-        .expect("the webhook answers")
+    let mut headers = vec![(
+        "Content-Type",
+        "application/x-www-form-urlencoded".to_owned(),
+    )];
+    match signature {
+        Some("") => {}
+        Some(s) => headers.push(("X-Twilio-Signature", s.to_owned())),
+        None => headers.push(("X-Twilio-Signature", signed)),
+    }
+    hub.http("POST", path, &headers, &body).await.0
 }
