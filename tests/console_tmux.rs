@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use regie::protocol::{ClientFrame, Command as Say, CommandFrame, CommandId, StaffRole};
 use support::client::{keyed_viewer_hello, text_message};
-use support::tmux::{Tmux, tmux_is_installed};
+use support::tmux::{Control, Tmux, tmux_is_installed};
 
 /// Feed rows: `┃HH:MM m name text┃` (focused) or with thin borders.
 fn feed_rows(screen: &str) -> Vec<&str> {
@@ -432,10 +432,12 @@ fn time_help_overlay(tmux: &Tmux) -> Duration {
 /// default; it asserts no time): `regie console` in tmux at 200×50 while a
 /// real hub floods it at each rate of `KEYS_RATES` (default 1000,5000
 /// messages a second); `KEYS_RUNS` runs (default 3) of `KEYS_SAMPLES`
-/// samples (default 30), each timed from `tmux send-keys ?` until
-/// `capture-pane` shows the help overlay (polled flat out, so the figure
-/// includes one `capture-pane` round trip, about a millisecond). Prints p50
-/// and p95 per run.
+/// samples (default 30), each timed from a `send-keys ?` through a tmux
+/// control-mode client until the pane's output, streamed back through the
+/// same client, holds the help overlay's title: the key's way through tmux
+/// into the console and the drawn answer's way back, with no process
+/// started per sample. Prints the harness's floor first (a shell loop
+/// that answers every key at once), then p50 and p95 per run.
 ///
 /// `cargo test --release --test console_tmux -- --ignored --nocapture key_latency`
 #[test]
@@ -481,14 +483,18 @@ fn key_latency_measurement() {
         tmux.wait_for("demo", "the flood", Duration::from_secs(60), |s| {
             newest_flood_line(s) >= 2_000
         });
+        let mut control = Control::attach(&tmux, "demo");
         let cpu_before = cpu_seconds(&pid);
         for run in 1..=runs {
             let times: Vec<f64> = (0..samples)
                 .map(|i| {
                     // Spread the samples over the render tick's phase.
                     std::thread::sleep(Duration::from_millis(7 + (i as u64 * 11) % 23));
-                    let t = key_to_screen(&tmux, "?", |s| s.contains("Help — "));
-                    key_to_screen(&tmux, "Escape", |s| !s.contains("Help — "));
+                    let t = key_to_output(&mut control, "?", "Help — ");
+                    control.command("send-keys -t demo Escape");
+                    tmux.wait_for("demo", "the help to close", Duration::from_secs(10), |s| {
+                        !s.contains("Help — ")
+                    });
                     t
                 })
                 .collect();
@@ -537,28 +543,25 @@ fn tmux_floor(samples: usize) -> Vec<f64> {
         (200, 50),
         r#"bash --norc -c 'i=0; while read -rsn1 _; do i=$((i+1)); printf "[2J[Hkey %05d" "$i"; done'"#,
     );
+    let mut control = Control::attach(&tmux, "demo");
     let times = (1..=samples)
-        .map(|n| {
-            let want = format!("key {n:05}");
-            key_to_screen(&tmux, "x", |s| s.contains(&want))
-        })
+        .map(|n| key_to_output(&mut control, "x", &format!("key {n:05}")))
         .collect();
+    drop(control);
     tmux.kill_session("demo");
     times
 }
 
-/// Sends `key` and polls the screen, flat out, until `shown`; the time in
-/// milliseconds.
-fn key_to_screen(tmux: &Tmux, key: &str, shown: impl Fn(&str) -> bool) -> f64 {
+/// Sends `key` through the control client and waits for the pane's
+/// output to hold `shown`; the time in milliseconds.
+fn key_to_output(control: &mut Control, key: &str, shown: &str) -> f64 {
+    control.drain();
     let sent = std::time::Instant::now();
-    tmux.keys("demo", &[key]);
-    let deadline = sent + Duration::from_secs(10);
-    loop {
-        if shown(&tmux.screen("demo")) {
-            return sent.elapsed().as_secs_f64() * 1e3;
-        }
-        assert!(std::time::Instant::now() < deadline, "{key} never showed");
-    }
+    control.command(&format!("send-keys -t demo {key}"));
+    let came = control
+        .output_with(shown, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("{key} never showed {shown:?}"));
+    (came - sent).as_secs_f64() * 1e3
 }
 
 /// Eight viewers say messages at `rate` a second until `stop`; returns how

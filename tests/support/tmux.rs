@@ -165,6 +165,95 @@ impl Tmux {
     }
 }
 
+/// A tmux control-mode client (`tmux -C attach`): one long-lived process
+/// that takes commands on its stdin and streams every byte a pane's program
+/// writes as `%output` lines, as tmux reads them. A key sent through it and
+/// the pane's answer cost no process start-ups, so a key-to-screen time is
+/// the program's, not the harness's.
+pub(crate) struct Control {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Control {
+    /// Attaches to `session` of `tmux`'s server.
+    pub(crate) fn attach(tmux: &Tmux, session: &str) -> Control {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = Command::new("tmux")
+            .args([
+                "-L",
+                &tmux.socket,
+                "-f",
+                "/dev/null",
+                "-C",
+                "attach",
+                "-t",
+                session,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tmux -C runs");
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Lines as bytes: a pane's output may split a UTF-8 sequence.
+            for line in std::io::BufReader::new(stdout).split(b'\n') {
+                let Ok(line) = line else { break };
+                if tx
+                    .send(String::from_utf8_lossy(&line).into_owned())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Control {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// Sends one tmux command line (`send-keys -t demo ?`).
+    pub(crate) fn command(&mut self, command: &str) {
+        use std::io::Write;
+        writeln!(self.stdin, "{command}").expect("tmux -C takes a command");
+        self.stdin.flush().expect("tmux -C takes a command");
+    }
+
+    /// Drops what the pane has written so far.
+    pub(crate) fn drain(&self) {
+        while self.lines.try_recv().is_ok() {}
+    }
+
+    /// Waits for a `%output` line holding `needle`; the time it came, or
+    /// `None` after `within`.
+    pub(crate) fn output_with(&self, needle: &str, within: Duration) -> Option<Instant> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let line = self.lines.recv_timeout(left).ok()?;
+            if line.starts_with("%output ") && line.contains(needle) {
+                return Some(Instant::now());
+            }
+        }
+    }
+}
+
+impl Drop for Control {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = writeln!(self.stdin, "detach-client");
+        let _ = self.stdin.flush();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
