@@ -14,7 +14,7 @@ use std::time::Duration;
 use crossterm::event::Event as TermEvent;
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
-use ratatui::backend::Backend;
+use ratatui::backend::{Backend, CrosstermBackend};
 
 use super::net::{NetEvent, NetFatal, NetHandle};
 use super::state::{Console, Effect, Msg, update};
@@ -32,18 +32,50 @@ pub enum Outcome {
     Fatal(NetFatal),
 }
 
+/// The real terminal. Its writer holds a whole frame: a draw reaches the
+/// terminal as one write at the flush that ends it, not as a `write` per
+/// kilobyte (`Stdout`'s own buffer), so the terminal parses a key's answer
+/// in one go instead of waking for each piece of it.
+pub type ConsoleTerminal = Terminal<CrosstermBackend<io::BufWriter<io::Stdout>>>;
+
+/// Bytes a frame's writes gather before they go out: a full 200×50 redraw
+/// with colours is about 40 KiB.
+const FRAME_BUFFER: usize = 64 * 1024;
+
 /// Owns the real terminal for the duration of `body`, restoring it on every
-/// way out: return, error, or panic (ratatui's hook).
+/// way out: return, error, or panic (the hook set here, as ratatui's
+/// `init` sets it).
 pub async fn with_terminal<F, T>(body: F) -> anyhow::Result<T>
 where
-    F: AsyncFnOnce(&mut ratatui::DefaultTerminal) -> anyhow::Result<T>,
+    F: AsyncFnOnce(&mut ConsoleTerminal) -> anyhow::Result<T>,
 {
-    let mut terminal = ratatui::try_init()?;
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        ratatui::restore();
+        hook(info);
+    }));
+    let mut terminal = match enter() {
+        Ok(terminal) => terminal,
+        Err(e) => {
+            ratatui::restore();
+            return Err(e.into());
+        }
+    };
     let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste);
     let result = body(&mut terminal).await;
     let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableBracketedPaste);
     ratatui::restore();
     result
+}
+
+/// Raw mode, the alternate screen, and the buffered backend.
+fn enter() -> io::Result<ConsoleTerminal> {
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    Terminal::new(CrosstermBackend::new(io::BufWriter::with_capacity(
+        FRAME_BUFFER,
+        io::stdout(),
+    )))
 }
 
 /// Runs until the user quits, the hub refuses us for good, or input ends.

@@ -166,10 +166,10 @@ impl Tmux {
 }
 
 /// A tmux control-mode client (`tmux -C attach`): one long-lived process
-/// that takes commands on its stdin and streams every byte a pane's program
-/// writes as `%output` lines, as tmux reads them. A key sent through it and
-/// the pane's answer cost no process start-ups, so a key-to-screen time is
-/// the program's, not the harness's.
+/// that takes commands on its stdin, answers each between `%begin` and
+/// `%end`, and streams every byte a pane's program writes as `%output`
+/// lines. A key sent through it and a look at the screen cost no process
+/// start-up, so a key-to-screen time is the program's, not the harness's.
 pub(crate) struct Control {
     child: std::process::Child,
     stdin: std::process::ChildStdin,
@@ -226,22 +226,45 @@ impl Control {
         self.stdin.flush().expect("tmux -C takes a command");
     }
 
+    /// The screen as shown, row by row: `capture-pane` run by the control
+    /// client, its answer read between `%begin` and `%end`.
+    pub(crate) fn screen(&mut self, session: &str) -> String {
+        self.command(&format!("capture-pane -p -t {session}"));
+        let mut screen = String::new();
+        let mut inside = false;
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(10))
+                .expect("tmux -C answers capture-pane");
+            if line.starts_with("%begin ") {
+                inside = true;
+            } else if inside && (line.starts_with("%end ") || line.starts_with("%error ")) {
+                return screen;
+            } else if inside {
+                screen.push_str(&line);
+                screen.push('\n');
+            }
+        }
+    }
+
+    /// Waits for a `%output` line of the pane's holding `needle`, dropping
+    /// the others; whether it came within `within`.
+    pub(crate) fn output_with(&self, needle: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with("%output ") && line.contains(needle) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
     /// Drops what the pane has written so far.
     pub(crate) fn drain(&self) {
         while self.lines.try_recv().is_ok() {}
-    }
-
-    /// Waits for a `%output` line holding `needle`; the time it came, or
-    /// `None` after `within`.
-    pub(crate) fn output_with(&self, needle: &str, within: Duration) -> Option<Instant> {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.checked_duration_since(Instant::now())?;
-            let line = self.lines.recv_timeout(left).ok()?;
-            if line.starts_with("%output ") && line.contains(needle) {
-                return Some(Instant::now());
-            }
-        }
     }
 }
 
