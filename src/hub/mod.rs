@@ -154,6 +154,22 @@ pub async fn serve_with_store(
             post(crate::sms::webhook::secret_path),
         )
         .with_state(sms);
+    // The brand's CRM: the opt-in pusher and the e-mail unsubscribe
+    // webhooks (`crate::crm`).
+    let crm = crate::crm::CrmHub::open(&config)?;
+    let crm_pusher = crm
+        .as_ref()
+        .and_then(|c| c.spawn_pusher(shared.stopping.clone()));
+    let email_webhooks = Router::new()
+        .route(
+            "/webhooks/email/unsubscribe",
+            post(crate::crm::unsubscribe::signed),
+        )
+        .route(
+            "/webhooks/email/{provider}/{secret}",
+            post(crate::crm::unsubscribe::provider),
+        )
+        .with_state(crm);
     let app = Router::new()
         .route("/", any(connection::upgrade))
         .route("/healthz", get(healthz))
@@ -164,7 +180,8 @@ pub async fn serve_with_store(
         .route("/assets/{file}", get(page::asset))
         .route("/shop/events", shop::route())
         .with_state(shared)
-        .merge(webhooks);
+        .merge(webhooks)
+        .merge(email_webhooks);
 
     // Brand-wide: one sweeper for the whole hub (each live's start-up
     // sweep runs when its actor starts); the lives not running now are
@@ -188,6 +205,9 @@ pub async fn serve_with_store(
     sweeper.abort();
     if let Some(sender) = sms_sender {
         let _ = sender.await;
+    }
+    if let Some(pusher) = crm_pusher {
+        let _ = pusher.await;
     }
     // Each live's actor says goodbye to its joined clients, then checkpoints.
     lives.stopped().await;

@@ -205,6 +205,43 @@ pub fn push_body(optin: &OptIn) -> String {
     .unwrap_or_default()
 }
 
+/// What the CRM is told when a pushed opt-in is withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub live: String,
+    pub viewer_id: String,
+    pub purpose: String,
+    pub withdrawn_at: Millis,
+    /// Through which channel (`player`, `email`, `support`…).
+    pub channel: String,
+}
+
+#[derive(Serialize)]
+struct WithdrawalPush<'a> {
+    event: &'static str,
+    purpose: &'a str,
+    withdrawn_at: String,
+    channel: &'a str,
+    live: &'a str,
+    viewer_id: &'a str,
+}
+
+/// The body of the signed push of a withdrawal: `{"event":"opt_out", …}`
+/// naming the opt-in by `live` and `viewer_id`, as its push did, and no
+/// address (the hub deleted it with the consent; the CRM must stop using
+/// the one it holds).
+pub fn withdrawal_body(w: &Withdrawal) -> String {
+    serde_json::to_string(&WithdrawalPush {
+        event: "opt_out",
+        purpose: &w.purpose,
+        withdrawn_at: rfc3339(w.withdrawn_at),
+        channel: &w.channel,
+        live: &w.live,
+        viewer_id: &w.viewer_id,
+    })
+    .unwrap_or_default()
+}
+
 /// A Unix-millisecond time as RFC 3339 UTC with milliseconds.
 fn rfc3339(at: Millis) -> String {
     let at =
