@@ -52,7 +52,7 @@ impl CrmSecret {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrmConfig {
     /// `push_url`: where each new marketing opt-in and each withdrawal is
-    /// POSTed; unset, nothing is pushed.
+    /// sent (a POST); unset, nothing is pushed.
     pub push_url: Option<String>,
     /// `secret_file`: signs the pushes, and checks the signed generic
     /// unsubscribe (`POST /webhooks/email/unsubscribe`).
@@ -152,5 +152,65 @@ impl CrmConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn parse(dir: &std::path::Path, text: &str) -> Result<super::CrmConfig, String> {
+        crate::brand::BrandConfig::parse(&dir.join("brand.toml"), text)
+            .map(|c| c.config.crm)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_crm_keys_are_read_and_checked_together() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("crm.secret"),
+            format!("{}\n", "k".repeat(40)),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("short.secret"), "short").unwrap();
+        let c = parse(
+            dir.path(),
+            "[crm]\npush_url = \"https://crm.example/hook\"\nsecret_file = \"crm.secret\"\n\
+             unsubscribe_provider = \"brevo\"\nwebhook_secret = \"p\"\nwebhook_password = \"w\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.push_url.as_deref(), Some("https://crm.example/hook"));
+        assert_eq!(c.secret.as_ref().map(|s| s.bytes().len()), Some(40));
+        assert!(c.is_on());
+        assert!(
+            !format!("{c:?}").contains("kkkk"),
+            "the secret is not in Debug"
+        );
+        assert!(!parse(dir.path(), "").unwrap().is_on());
+        for (text, says) in [
+            (
+                "[crm]\npush_url = \"https://crm.example\"\n",
+                "needs crm.secret_file",
+            ),
+            (
+                "[crm]\npush_url = \"ftp://crm.example\"\n",
+                "not an http(s) URL",
+            ),
+            (
+                "[crm]\nsecret_file = \"short.secret\"\n",
+                "at least 32 are needed",
+            ),
+            ("[crm]\nsecret_file = \"missing.secret\"\n", "cannot read"),
+            (
+                "[crm]\nunsubscribe_provider = \"sendgrid\"\n",
+                "is not one of",
+            ),
+            (
+                "[crm]\nunsubscribe_provider = \"brevo\"\n",
+                "needs crm.webhook_secret",
+            ),
+        ] {
+            let e = parse(dir.path(), text).unwrap_err();
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! | file | what it is |
 //! |---|---|
 //! | [`config`] | `[crm]` of the brand file: push URL, signing secret, the unsubscribe webhook's credentials |
-//! | [`push`] | the hub's one pusher task: each new marketing opt-in (and withdrawal) POSTed, signed, retried |
+//! | [`push`] | the hub's one pusher task: each new marketing opt-in (and withdrawal) sent to the CRM, signed, retried |
 //! | [`unsubscribe`] | `POST /webhooks/email/…`: an e-mail provider's (or the CRM's) unsubscribe withdraws the consent |
 //!
 //! Both run beside the lives, on a store connection of their own: a push

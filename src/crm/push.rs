@@ -1,5 +1,5 @@
 //! The hub's one CRM pusher: each new marketing e-mail opt-in, and each
-//! withdrawal of one it pushed, POSTed to `[crm] push_url` as JSON signed
+//! withdrawal of one it pushed, sent to `[crm] push_url` as JSON signed
 //! with HMAC-SHA256 (`X-Regie-Signature: sha256=<hex>` over
 //! `timestamp.body`, the timestamp in `X-Regie-Timestamp`:
 //! [`crate::sms::signature::push_signature`]).
@@ -65,7 +65,7 @@ pub(crate) async fn run(crm: Arc<CrmHub>, mut stop: watch::Receiver<bool>) {
                 sent = send(&crm, &push.body) => sent,
                 _ = stop.changed() => return,
             };
-            settle(&crm, &push, sent);
+            settle(&crm, &push, &sent);
         }
         tokio::select! {
             () = tokio::time::sleep(crm.config.poll_every) => {}
@@ -149,6 +149,17 @@ pub fn next_due(
     }
 }
 
+/// An opt-in as read: live, time, channel, text hash, when the text was
+/// registered, the sealed e-mail.
+type StoredOptIn = (
+    String,
+    Millis,
+    String,
+    String,
+    Option<Millis>,
+    Option<Vec<u8>>,
+);
+
 /// The opt-in's body, or why it is not pushed.
 fn opt_in_body(
     conn: &Connection,
@@ -157,14 +168,7 @@ fn opt_in_body(
     live_id: i64,
     viewer: &str,
 ) -> Result<Result<String, &'static str>, CrmError> {
-    let found: Option<(
-        String,
-        Millis,
-        String,
-        String,
-        Option<Millis>,
-        Option<Vec<u8>>,
-    )> = conn
+    let found: Option<StoredOptIn> = conn
         .prepare_cached(
             "SELECT l.name, c.at, c.channel, c.text_sha256, t.first_seen, v.email_sealed \
              FROM consents c JOIN lives l ON l.id = c.live_id \
@@ -290,14 +294,14 @@ async fn send(crm: &CrmHub, body: &str) -> Result<(), SendError> {
 }
 
 /// Records what became of a push: sent, retried later, or failed.
-fn settle(crm: &CrmHub, push: &Due, sent: Result<(), SendError>) {
+fn settle(crm: &CrmHub, push: &Due, sent: &Result<(), SendError>) {
     let now = crm.now();
     let attempts = push.attempts + 1;
     let result = crm.with_store(|store| {
         let (conn, _) = store.sms_parts()?;
         conn.prepare_cached("UPDATE crm_outbox SET attempts = ?2 WHERE consent_id = ?1")?
             .execute(params![push.consent_id, attempts])?;
-        match &sent {
+        match sent {
             Ok(()) => set_state(conn, push.consent_id, "sent", None, now)?,
             Err(SendError::Temporary { why, retry_after })
                 if attempts < crm.config.max_attempts =>
@@ -315,7 +319,7 @@ fn settle(crm: &CrmHub, push: &Due, sent: Result<(), SendError>) {
         }
         Ok(())
     });
-    match (&sent, result) {
+    match (sent, result) {
         (_, Err(e)) => tracing::warn!(error = %e, "CRM: could not record a push's outcome"),
         (Err(e), Ok(())) => tracing::info!(error = %e, attempts, "CRM: a push did not go through"),
         (Ok(()), Ok(())) => {}

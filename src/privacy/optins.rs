@@ -311,6 +311,29 @@ mod tests {
     }
 
     #[test]
+    fn a_withdrawal_body_names_the_opt_in_and_holds_no_address() {
+        let body = withdrawal_body(&Withdrawal {
+            live: "show".into(),
+            viewer_id: "v-1".into(),
+            purpose: "marketing".into(),
+            withdrawn_at: 1_780_000_000_123,
+            channel: "email".into(),
+        });
+        let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(doc["event"], "opt_out");
+        assert_eq!(
+            (&doc["live"], &doc["viewer_id"]),
+            (&"show".into(), &"v-1".into())
+        );
+        assert_eq!(doc["withdrawn_at"], "2026-05-28T20:26:40.123Z");
+        assert_eq!(doc["channel"], "email");
+        assert!(
+            doc.get("email").is_none() && doc.get("phone").is_none(),
+            "{doc}"
+        );
+    }
+
+    #[test]
     fn a_push_body_is_one_row_tagged_as_an_opt_in_and_signs() {
         let body = push_body(&row("lea@example.fr"));
         let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
