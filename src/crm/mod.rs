@@ -49,11 +49,16 @@ impl CrmHub {
         if !hub.crm.is_on() {
             return Ok(None);
         }
-        let store = SqliteStore::open_with_keys(
+        let mut store = SqliteStore::open_with_keys(
             &hub.data_dir,
             Durability::Normal,
             hub.contact_keys.clone(),
         )?;
+        match unsubscribe::backfill_lookups(&mut store) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(addresses = n, "e-mail lookups made for older addresses"),
+            Err(e) => tracing::warn!(error = %e, "could not make the older addresses' lookups"),
+        }
         Ok(Some(Arc::new(Self {
             config: hub.crm.clone(),
             clock: hub.clock.clone(),

@@ -34,7 +34,7 @@ use crate::protocol::{
 use crate::sms::signature::{PUSH_SIGNATURE_HEADER, PUSH_TIMESTAMP_HEADER, push_signature_valid};
 use crate::sms::webhook::{basic_ok, constant_time_eq};
 use crate::store::audit::AuditEntry;
-use crate::store::contact::{EMAIL_LOOKUP_LABEL, email_lookup_form};
+use crate::store::contact::{ContactField, EMAIL_LOOKUP_LABEL, email_lookup_form};
 use crate::store::{Commit, Store};
 
 /// The router's state: `None` when `[crm]` is off.
@@ -193,6 +193,37 @@ fn withdraw(crm: &CrmHub, source: &str, id: &str, email: &str) -> Result<usize, 
         }
         Ok(found.len())
     })
+}
+
+/// Makes the lookup of every address stored before lookups were (an
+/// older store): opened under the ring, keyed under its active key, in
+/// one transaction; how many.
+pub(crate) fn backfill_lookups(store: &mut crate::store::SqliteStore) -> Result<usize, CrmError> {
+    let (conn, keys) = store.sms_parts()?;
+    let tx = conn.transaction()?;
+    let missing: Vec<(i64, String, String, Vec<u8>)> = tx
+        .prepare(
+            "SELECT v.live_id, l.name, v.viewer_id, v.email_sealed FROM viewers v \
+             JOIN lives l ON l.id = v.live_id WHERE v.email_sealed IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM email_lookups e \
+                 WHERE e.live_id = v.live_id AND e.viewer_id = v.viewer_id)",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut made = 0;
+    for (live_id, live, viewer, sealed) in missing {
+        let Ok(email) = keys.open(&live, &viewer, ContactField::Email, &sealed) else {
+            continue;
+        };
+        let email = zeroize::Zeroizing::new(email);
+        let lookup = keys.active_lookup(EMAIL_LOOKUP_LABEL, &email_lookup_form(&email));
+        made += tx.execute(
+            "INSERT OR IGNORE INTO email_lookups (live_id, viewer_id, lookup) VALUES (?1, ?2, ?3)",
+            rusqlite::params![live_id, viewer, lookup.as_slice()],
+        )?;
+    }
+    tx.commit()?;
+    Ok(made)
 }
 
 /// The viewers a lookup finds whose marketing consent stands: (live,

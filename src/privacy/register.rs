@@ -411,7 +411,7 @@ pub const REGISTER: &[Field] = &[
     Field {
         table: "sms_inbound",
         column: "message_id",
-        holds: "the provider's id of an SMS a viewer sent (STOP, HELP…)",
+        holds: "the provider's id of an SMS a viewer sent (STOP, HELP…), or of an e-mail unsubscribe event",
         purpose: "handle a provider's retried webhook once",
         basis: LegalBasis::LegalObligation,
         retention: Retention::Fixed("deleted 48 hours after it arrived"),

@@ -422,3 +422,35 @@ async fn a_signed_unsubscribe_withdraws_and_a_bad_or_stale_signature_is_refused(
     assert_eq!(unsubscribes(&hub).len(), 1);
     hub.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_stored_before_lookups_existed_is_found_after_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hub = TestHub::start_in(dir.path(), |c| c.crm = crm_config(None)).await;
+    let (mut lea, lea_id) = viewer(&hub, "Léa").await;
+    consent(&mut lea, ConsentPurpose::Marketing, true, Some(LEA)).await;
+    drop(lea);
+    hub.stop().await;
+    // As a store from before this version: the address, no lookup.
+    rusqlite::Connection::open(dir.path().join(regie::store::DB_FILE))
+        .and_then(|db| db.execute("DELETE FROM email_lookups", []))
+        .expect("drop the lookups");
+
+    let hub = TestHub::start_in(dir.path(), |c| c.crm = crm_config(None)).await;
+    // The hub answers HTTP once it has made them (before its router runs).
+    wait_until("the lookup to be made again", || async {
+        lookups(&hub) == 1
+    })
+    .await;
+    let body = brevo_event("unsubscribed", LEA, "<20261202.9@relay.example>");
+    assert_eq!(
+        brevo(&hub, PATH_SECRET, Some(basic(USER, PASSWORD)), &body).await,
+        200
+    );
+    assert_eq!(
+        marketing(&hub, &lea_id),
+        vec![(true, "player".to_owned()), (false, "email".to_owned())]
+    );
+    assert_eq!(sealed_email(&hub, &lea_id), None);
+    hub.stop().await;
+}
