@@ -4,6 +4,7 @@
 //! | file | what it is |
 //! |---|---|
 //! | [`config`] | `[crm]` of the brand file: push URL, signing secret, the unsubscribe webhook's credentials |
+//! | [`queue`] | the notice an erasure queues for the CRM, in the erasure's transaction |
 //! | [`push`] | the hub's one pusher task: each new marketing opt-in (and withdrawal) sent to the CRM, signed, retried |
 //! | [`unsubscribe`] | `POST /webhooks/email/…`: an e-mail provider's (or the CRM's) unsubscribe withdraws the consent |
 //!
@@ -13,6 +14,7 @@
 
 pub mod config;
 pub mod push;
+pub mod queue;
 pub mod unsubscribe;
 
 use std::sync::{Arc, Mutex};

@@ -105,7 +105,7 @@ pub fn enqueue_new(conn: &mut Connection, now: Millis) -> rusqlite::Result<usize
 /// One push ready to go: its row and its body (which may hold the
 /// address: kept in memory for the call only).
 pub struct Due {
-    pub consent_id: i64,
+    pub id: i64,
     pub attempts: u32,
     pub body: String,
 }
@@ -119,32 +119,25 @@ pub fn next_due(
     now: Millis,
 ) -> Result<Option<Due>, CrmError> {
     loop {
-        let row: Option<(i64, i64, String, String, u32)> = conn
+        let row: Option<(i64, Option<i64>, i64, String, String, u32)> = conn
             .prepare_cached(
-                "SELECT consent_id, live_id, viewer_id, event, attempts FROM crm_outbox \
-                 WHERE state = 'queued' AND next_at <= ?1 ORDER BY consent_id LIMIT 1",
+                "SELECT id, consent_id, live_id, viewer_id, event, attempts \
+                 FROM crm_outbox WHERE state = 'queued' AND next_at <= ?1 ORDER BY id LIMIT 1",
             )?
-            .query_row([now], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
+            .query_row([now], |r| TryFrom::try_from(r))
             .optional()?;
-        let Some((consent_id, live_id, viewer, event, attempts)) = row else {
+        let Some((id, consent_id, live_id, viewer, event, attempts)) = row else {
             return Ok(None);
         };
-        let body = if event == "opt_in" {
-            opt_in_body(conn, keys, consent_id, live_id, &viewer)?
-        } else {
-            withdrawal(conn, consent_id, live_id, &viewer)?
+        let body = match (event.as_str(), consent_id) {
+            ("opt_in", Some(consent_id)) => opt_in_body(conn, keys, consent_id, live_id, &viewer)?,
+            ("opt_out", Some(consent_id)) => withdrawal(conn, consent_id, live_id, &viewer)?,
+            ("erased", _) => erased(conn, live_id, &viewer)?,
+            _ => Err("not a push regie knows"),
         };
         match body {
-            Ok(body) => {
-                return Ok(Some(Due {
-                    consent_id,
-                    attempts,
-                    body,
-                }));
-            }
-            Err(why) => set_state(conn, consent_id, "cancelled", Some(why), now)?,
+            Ok(body) => return Ok(Some(Due { id, attempts, body })),
+            Err(why) => set_state(conn, id, "cancelled", Some(why), now)?,
         }
     }
 }
@@ -179,14 +172,7 @@ fn opt_in_body(
                   WHERE x.live_id = ?2 AND x.viewer_id = ?3 AND x.purpose = 'marketing')",
         )?
         .query_row(params![consent_id, live_id, viewer], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+            TryFrom::try_from(r)
         })
         .optional()?;
     let Some((live, at, channel, text_sha256, registered, sealed)) = found else {
@@ -245,18 +231,42 @@ fn withdrawal(
     })))
 }
 
+/// The erasure notice's body: the opt-in named as its push did.
+fn erased(
+    conn: &Connection,
+    live_id: i64,
+    viewer: &str,
+) -> Result<Result<String, &'static str>, CrmError> {
+    let found: Option<(String, Millis)> = conn
+        .prepare_cached(
+            "SELECT l.name, e.at FROM erasures e JOIN lives l ON l.id = e.live_id \
+             WHERE e.live_id = ?1 AND e.viewer_id = ?2",
+        )?
+        .query_row(params![live_id, viewer], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((live, at)) = found else {
+        return Ok(Err("the erasure's record is gone"));
+    };
+    Ok(Ok(crate::privacy::optins::erasure_body(&live, viewer, at)))
+}
+
 fn set_state(
     conn: &Connection,
-    consent_id: i64,
+    id: i64,
     state: &str,
     error: Option<&str>,
     now: Millis,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE crm_outbox SET state = ?2, error = COALESCE(?3, error), updated_at = ?4 \
-         WHERE consent_id = ?1",
+         WHERE id = ?1",
     )?
-    .execute(params![consent_id, state, error, now])?;
+    .execute(params![id, state, error, now])?;
+    // An erasure's notice keeps the viewer id only until it is settled.
+    conn.prepare_cached(
+        "DELETE FROM crm_outbox WHERE id = ?1 AND event = 'erased' AND state != 'queued'",
+    )?
+    .execute([id])?;
     Ok(())
 }
 
@@ -299,10 +309,10 @@ fn settle(crm: &CrmHub, push: &Due, sent: &Result<(), SendError>) {
     let attempts = push.attempts + 1;
     let result = crm.with_store(|store| {
         let (conn, _) = store.sms_parts()?;
-        conn.prepare_cached("UPDATE crm_outbox SET attempts = ?2 WHERE consent_id = ?1")?
-            .execute(params![push.consent_id, attempts])?;
+        conn.prepare_cached("UPDATE crm_outbox SET attempts = ?2 WHERE id = ?1")?
+            .execute(params![push.id, attempts])?;
         match sent {
-            Ok(()) => set_state(conn, push.consent_id, "sent", None, now)?,
+            Ok(()) => set_state(conn, push.id, "sent", None, now)?,
             Err(SendError::Temporary { why, retry_after })
                 if attempts < crm.config.max_attempts =>
             {
@@ -311,11 +321,11 @@ fn settle(crm: &CrmHub, push: &Due, sent: &Result<(), SendError>) {
                 let next = now.saturating_add(millis(wait));
                 conn.prepare_cached(
                     "UPDATE crm_outbox SET next_at = ?2, error = ?3, updated_at = ?4 \
-                     WHERE consent_id = ?1",
+                     WHERE id = ?1",
                 )?
-                .execute(params![push.consent_id, next, why, now])?;
+                .execute(params![push.id, next, why, now])?;
             }
-            Err(e) => set_state(conn, push.consent_id, "failed", Some(&e.to_string()), now)?,
+            Err(e) => set_state(conn, push.id, "failed", Some(&e.to_string()), now)?,
         }
         Ok(())
     });

@@ -242,6 +242,27 @@ pub fn withdrawal_body(w: &Withdrawal) -> String {
     .unwrap_or_default()
 }
 
+#[derive(Serialize)]
+struct ErasurePush<'a> {
+    event: &'static str,
+    erased_at: String,
+    live: &'a str,
+    viewer_id: &'a str,
+}
+
+/// The body of the signed push telling the CRM that a viewer whose opt-in
+/// it was given had their data erased (Art. 17(2), 19): `{"event":"erased",
+/// …}`, naming the opt-in as its push did, and nothing else.
+pub fn erasure_body(live: &str, viewer_id: &str, erased_at: Millis) -> String {
+    serde_json::to_string(&ErasurePush {
+        event: "erased",
+        erased_at: rfc3339(erased_at),
+        live,
+        viewer_id,
+    })
+    .unwrap_or_default()
+}
+
 /// A Unix-millisecond time as RFC 3339 UTC with milliseconds.
 fn rfc3339(at: Millis) -> String {
     let at =

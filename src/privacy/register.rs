@@ -472,7 +472,7 @@ pub const REGISTER: &[Field] = &[
         basis: LegalBasis::Consent,
         retention: Retention::Period(
             Period::Consents,
-            "deleted with the viewer; a row is kept as long as the consent it pushes",
+            "deleted with the viewer; a row is kept as long as the consent it pushes; an erasure's notice until it is sent",
         ),
         seen_by: "nobody: the hub's CRM pusher only",
     },
@@ -1235,6 +1235,11 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     NotPersonal {
         table: "email_lookups",
         column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "crm_outbox",
+        column: "id",
         why: KEY,
     },
     NotPersonal {

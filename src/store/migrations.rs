@@ -442,7 +442,8 @@ const STEPS: &[&str] = &[
     // the viewer does), a STOP's keyed tombstone (a START from the same
     // number restores that subscription, until the phone period ends),
     // and the queue of opt-ins and withdrawals pushed to the brand's CRM
-    // (from the consents after this step; the address is never copied).
+    // (from the consents after this step; the address is never copied),
+    // and the erasures of viewers whose opt-in was pushed (Art. 19).
     r"
     CREATE TABLE email_lookups (
         live_id    INTEGER NOT NULL REFERENCES lives(id),
@@ -461,7 +462,8 @@ const STEPS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX sms_stopped_by_lookup ON sms_stopped (lookup);
     CREATE TABLE crm_outbox (
-        consent_id  INTEGER PRIMARY KEY,
+        id          INTEGER PRIMARY KEY,
+        consent_id  INTEGER UNIQUE,
         live_id     INTEGER NOT NULL REFERENCES lives(id),
         viewer_id   TEXT NOT NULL,
         event       TEXT NOT NULL,

@@ -1001,10 +1001,14 @@ fn erase_viewer(
         params![live_id, v],
     )?;
     crate::sms::outbox::erase(tx, live_id, v)?;
+    let pushed_to_crm = crate::crm::queue::was_pushed(tx, live_id, v)?;
     tx.execute(
         "DELETE FROM viewers WHERE live_id = ?1 AND viewer_id = ?2",
         params![live_id, v],
     )?;
+    if pushed_to_crm {
+        crate::crm::queue::queue_erasure(tx, live_id, v, at)?;
+    }
     tx.execute(
         "UPDATE votes SET viewer_id = 'erased-' || lower(hex(randomblob(8))) \
          WHERE live_id = ?1 AND viewer_id = ?2",

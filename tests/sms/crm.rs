@@ -25,7 +25,7 @@ use axum::routing::post;
 use base64::Engine as _;
 use regie::crm::config::{CrmConfig, CrmSecret};
 use regie::crm::unsubscribe::UNSUBSCRIBE_ACTION;
-use regie::protocol::{Command, ConsentChannel, ConsentPurpose, Contact, ViewerId};
+use regie::protocol::{Command, ConsentChannel, ConsentPurpose, Contact, StaffRole, ViewerId};
 use regie::sms::Secret;
 use regie::sms::signature::{PUSH_SIGNATURE_HEADER, PUSH_TIMESTAMP_HEADER, push_signature};
 
@@ -112,6 +112,11 @@ impl Crm {
             let _ = axum::serve(listener, app).await;
         });
         Crm { addr, seen, task }
+    }
+
+    /// Waits until `n` valid pushes arrived.
+    async fn wait_for(&self, n: usize, what: &str) {
+        wait_until(what, || async { self.valid().len() == n }).await;
     }
 
     fn valid(&self) -> Vec<serde_json::Value> {
@@ -221,10 +226,7 @@ async fn new_opt_ins_and_their_withdrawal_are_pushed_signed_with_the_proof() {
     let before = regie::now_millis();
     consent(&mut lea, ConsentPurpose::Marketing, true, Some(LEA)).await;
 
-    wait_until("the opt-in to reach the CRM", || async {
-        crm.valid().len() == 1
-    })
-    .await;
+    crm.wait_for(1, "the opt-in to reach the CRM").await;
     let push = &crm.valid()[0];
     assert_eq!(push["event"], "opt_in");
     assert_eq!(push["email"], LEA);
@@ -250,10 +252,7 @@ async fn new_opt_ins_and_their_withdrawal_are_pushed_signed_with_the_proof() {
 
     // Léa withdraws: the CRM is told, by viewer id, without the address.
     consent(&mut lea, ConsentPurpose::Marketing, false, None).await;
-    wait_until("the withdrawal to reach the CRM", || async {
-        crm.valid().len() == 2
-    })
-    .await;
+    crm.wait_for(2, "the withdrawal to reach the CRM").await;
     let out = &crm.valid()[1];
     assert_eq!(out["event"], "opt_out");
     assert_eq!(out["viewer_id"], lea_id.0.as_str());
@@ -262,7 +261,7 @@ async fn new_opt_ins_and_their_withdrawal_are_pushed_signed_with_the_proof() {
     assert!(!out.to_string().contains("example.fr"), "{out}");
     // Nothing else was pushed: not Hugo (no address), not Zoé (a prize).
     let states: Vec<(String, String)> = kit::db(&hub.data_dir)
-        .prepare("SELECT event, state FROM crm_outbox ORDER BY consent_id")
+        .prepare("SELECT event, state FROM crm_outbox ORDER BY id")
         .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .expect("the CRM queue");
     assert_eq!(
@@ -274,6 +273,31 @@ async fn new_opt_ins_and_their_withdrawal_are_pushed_signed_with_the_proof() {
         ]
     );
     assert_eq!(crm.valid().len(), 2);
+
+    // Léa's data is erased (Art. 17): the CRM, which had her opt-in, is
+    // told to erase its copy; the hub keeps no queue row about her after.
+    let mut sam = hub.staff(StaffRole::Support, "Sam").await;
+    sam.ack(Command::EraseViewer {
+        viewer_id: lea_id.clone(),
+        reason: "demande RGPD".into(),
+    })
+    .await;
+    crm.wait_for(3, "the erasure to reach the CRM").await;
+    let erased = &crm.valid()[2];
+    assert_eq!(erased["event"], "erased");
+    assert_eq!(erased["viewer_id"], lea_id.0.as_str());
+    assert!(erased.get("email").is_none(), "{erased}");
+    wait_until("the notice's row to go", || async {
+        kit::db(&hub.data_dir)
+            .query_row(
+                "SELECT count(*) FROM crm_outbox WHERE viewer_id = ?1",
+                [&lea_id.0],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("count")
+            == 0
+    })
+    .await;
     hub.stop().await;
 }
 
