@@ -339,18 +339,3 @@ fn settle(crm: &CrmHub, push: &Due, sent: &Result<(), SendError>) {
 fn millis(d: Duration) -> Millis {
     Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX / 2)
 }
-
-/// Where the pushes stand, in counts (nothing about anyone).
-pub fn counts(conn: &Connection) -> rusqlite::Result<Vec<(String, String, u64)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT event, state, COUNT(*) FROM crm_outbox GROUP BY event, state ORDER BY event, state",
-    )?;
-    stmt.query_map([], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
-        ))
-    })?
-    .collect()
-}
