@@ -93,6 +93,13 @@ pub fn enqueue_new(conn: &mut Connection, now: Millis) -> rusqlite::Result<usize
              AND p.purpose = c.purpose AND p.id < c.id ORDER BY p.id DESC LIMIT 1), 0)",
         params![cursor, now],
     )?;
+    // Settled rows go with the consent record they pushed (the sweeper
+    // deletes superseded records after the consents period).
+    tx.execute(
+        "DELETE FROM crm_outbox WHERE consent_id IS NOT NULL AND state != 'queued' \
+         AND NOT EXISTS (SELECT 1 FROM consents c WHERE c.id = crm_outbox.consent_id)",
+        [],
+    )?;
     tx.execute(
         "UPDATE crm_cursor SET consent_id = \
          (SELECT coalesce(max(id), ?1) FROM consents WHERE id > ?1) WHERE id = 1",
