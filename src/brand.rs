@@ -90,6 +90,9 @@ pub struct BrandConfig {
     /// with (`POST /shop/events`, [`crate::shop`]); `None` turns the route
     /// off.
     pub shop_secret: Option<crate::shop::ShopSecret>,
+    /// `[crm]`: marketing opt-ins pushed to the brand's CRM, and the
+    /// e-mail provider's unsubscribe webhook ([`crate::crm`]).
+    pub crm: crate::crm::config::CrmConfig,
 }
 
 /// The brand file's `[rules]`: terms and regexes per action, and the link
@@ -245,6 +248,7 @@ const SECTIONS: &[&str] = &[
     "report",
     "sms",
     "shop",
+    "crm",
 ];
 
 impl BrandConfig {
@@ -279,6 +283,7 @@ impl BrandConfig {
             ping_at: None,
             sms: crate::sms::config::SmsKeys::default(),
             sms_at: None,
+            crm_at: None,
         };
         reader
             .table("", root.get_ref())
@@ -298,6 +303,15 @@ impl BrandConfig {
             .map_err(|why| BrandError::Value {
                 at: place(reader.sms_at.clone().unwrap_or(0..0)),
                 key: "sms".to_owned(),
+                why,
+            })?;
+        reader
+            .config
+            .crm
+            .finish()
+            .map_err(|why| BrandError::Value {
+                at: place(reader.crm_at.clone().unwrap_or(0..0)),
+                key: "crm".to_owned(),
                 why,
             })?;
         let limits = &reader.config.limits;
@@ -404,6 +418,8 @@ struct Reader {
     sms: crate::sms::config::SmsKeys,
     /// Where `[sms]` was, for an error about the provider as a whole.
     sms_at: Option<std::ops::Range<usize>>,
+    /// Where `[crm]` was, for an error about its keys together.
+    crm_at: Option<std::ops::Range<usize>>,
 }
 
 impl Reader {
@@ -419,6 +435,8 @@ impl Reader {
                 DeValue::Table(inner) if is_section => {
                     if path == "sms" {
                         self.sms_at = Some(key.span());
+                    } else if path == "crm" {
+                        self.crm_at = Some(key.span());
                     }
                     self.table(&path, inner)?;
                 }
@@ -494,6 +512,10 @@ impl Reader {
             _ if path.starts_with("sms.") => {
                 let key = &path["sms.".len()..];
                 return self.sms.set(&mut c.sms, &self.base, key, v).map_err(refuse);
+            }
+            _ if path.starts_with("crm.") => {
+                let key = &path["crm.".len()..];
+                return c.crm.set(&self.base, key, v).map_err(refuse);
             }
             "shop.secret_file" => {
                 c.shop_secret = Some(shop_secret(&self.base, v).map_err(refuse)?);
@@ -771,11 +793,7 @@ fn strings(v: &DeValue<'_>) -> Result<Vec<String>, String> {
 /// `serve` before it binds; a trailing newline is not part of it.
 fn shop_secret(base: &Path, v: &DeValue<'_>) -> Result<crate::shop::ShopSecret, String> {
     let file = base.join(text(v)?);
-    let mut bytes =
-        std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    while bytes.last().is_some_and(u8::is_ascii_whitespace) {
-        bytes.pop();
-    }
+    let bytes = crate::auth::secret_file::read_trimmed(&file)?;
     crate::shop::ShopSecret::new(bytes).map_err(|why| format!("{}: {why}", file.display()))
 }
 
@@ -787,13 +805,7 @@ fn viewers(c: &mut BrandConfig, base: &Path, path: &str, v: &DeValue<'_>) -> Res
     match path {
         "viewers.token_secret_file" => {
             let file = base.join(text(v)?);
-            let mut bytes =
-                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            // A secret written with `echo` ends in a newline the brand's
-            // site does not sign with.
-            while bytes.last().is_some_and(u8::is_ascii_whitespace) {
-                bytes.pop();
-            }
+            let bytes = crate::auth::secret_file::read_trimmed(&file)?;
             let secret = crate::auth::viewer_token::ViewerTokenSecret::new(bytes)
                 .map_err(|why| format!("{}: {why}", file.display()))?;
             viewers.token_secret = Some(secret);

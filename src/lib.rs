@@ -42,6 +42,7 @@ mod calendar;
 pub mod catalogue;
 pub mod cli;
 pub mod console;
+pub mod crm;
 pub mod crowd;
 pub mod demo;
 pub mod exit;

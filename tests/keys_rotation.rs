@@ -319,3 +319,111 @@ fn with_environment_keys_rotate_reseals_from_previous_to_active() {
     store.open_live("show").expect("the live");
     assert_eq!(card(&mut store), before);
 }
+
+/// The keyed lookups made from contact values (an SMS subscription's
+/// phone, an e-mail's) are recomputed by the rotation: once the old key
+/// file is gone, a STOP or an unsubscribe still finds its rows. A STOP's
+/// tombstone, which holds no phone to recompute from, goes.
+#[test]
+fn a_rotation_recomputes_the_keyed_lookups_and_drops_stale_tombstones() {
+    use regie::protocol::SmsScope;
+    use regie::store::contact::{
+        ContactKeyring, EMAIL_LOOKUP_LABEL, KeySource, PHONE_LOOKUP_LABEL, email_lookup_form,
+        rotate,
+    };
+    use regie::store::{Durability, SqliteStore, Store, ViewerRecord};
+    const PHONE: &str = "+33612345678";
+    const EMAIL: &str = "Julie.Martin@example.fr";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys = || KeySource::Dir(dir.path().to_path_buf());
+    let mut store =
+        SqliteStore::open_with_keys(dir.path(), Durability::Normal, keys()).expect("open");
+    store.open_live("show").expect("the live");
+    let id = ViewerId("v-1".into());
+    let record = ViewerRecord {
+        id: id.clone(),
+        first_name: "Julie".into(),
+        pseudonym: "julie".into(),
+        first_seen: 1,
+        last_seen: 1,
+    };
+    store
+        .upsert_viewer("show", &record, &Contact::default())
+        .expect("stored");
+    let grant = |purpose| ConsentState {
+        purpose,
+        granted: true,
+        at: 1,
+        channel: ConsentChannel::Player,
+        text_sha256: "9f".repeat(32),
+    };
+    let phone = Contact {
+        phone: Some(PHONE.into()),
+        email: None,
+    };
+    store
+        .record_consent("show", &id, &grant(ConsentPurpose::SmsReminders), &phone)
+        .expect("the phone");
+    store
+        .record_sms_subscription("show", &id, SmsScope::Brand, PHONE, 1)
+        .expect("the subscription");
+    let email = Contact {
+        phone: None,
+        email: Some(EMAIL.into()),
+    };
+    store
+        .record_consent("show", &id, &grant(ConsentPurpose::Marketing), &email)
+        .expect("the e-mail");
+    drop(store);
+
+    let old = ContactKeyring::load(keys(), false).expect("the old ring");
+    let db = || rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("open the file");
+    let lookup = |sql: &str| -> Vec<u8> { db().query_row(sql, [], |r| r.get(0)).expect(sql) };
+    let sms_lookup = "SELECT lookup FROM sms_subscriptions";
+    let email_lookup = "SELECT lookup FROM email_lookups";
+    assert_eq!(
+        lookup(sms_lookup),
+        old.active_lookup(PHONE_LOOKUP_LABEL, PHONE)
+    );
+    assert_eq!(
+        lookup(email_lookup),
+        old.active_lookup(EMAIL_LOOKUP_LABEL, &email_lookup_form(EMAIL))
+    );
+    // A STOP's tombstone made under the old key.
+    db().execute(
+        "INSERT INTO sms_stopped (live_id, viewer_id, lookup, key_id, at) \
+         SELECT id, 'v-2', ?1, ?2, 1 FROM lives WHERE name = 'show'",
+        rusqlite::params![
+            old.active_lookup(PHONE_LOOKUP_LABEL, "+33600000000")
+                .as_slice(),
+            old.active_id().as_slice()
+        ],
+    )
+    .expect("a tombstone");
+
+    let done = rotate(&dir.path().join(DB_FILE), &keys(), 10).expect("rotated");
+    assert_eq!(done.resealed, 2);
+    assert_eq!(done.removed.len(), 1, "the old key file is gone");
+    let new = ContactKeyring::load(keys(), false).expect("the new ring");
+    assert_ne!(new.active_id(), old.active_id());
+    assert_eq!(
+        new.lookups(PHONE_LOOKUP_LABEL, PHONE).len(),
+        1,
+        "one key left"
+    );
+    assert_eq!(
+        lookup(sms_lookup),
+        new.active_lookup(PHONE_LOOKUP_LABEL, PHONE)
+    );
+    assert_eq!(
+        lookup(email_lookup),
+        new.active_lookup(
+            EMAIL_LOOKUP_LABEL,
+            &email_lookup_form("julie.martin@EXAMPLE.fr")
+        )
+    );
+    let tombstones: i64 = db()
+        .query_row("SELECT count(*) FROM sms_stopped", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(tombstones, 0);
+}

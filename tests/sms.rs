@@ -10,7 +10,13 @@
 //!   a badly signed or unsigned one gets 403 and changes nothing; a
 //!   replayed webhook makes no double change;
 //! - `retention`: the phone collected for one live's alert is gone from
-//!   the data dir's files after it (byte scan), a brand-wide one is kept.
+//!   the data dir's files after it (byte scan), a brand-wide one is kept;
+//! - `providers`: the alert through Brevo's API (`api-key` checked) and
+//!   the `file` provider (its lines, mode 0600);
+//! - `start`: START after a STOP restores the brand's next alerts under a
+//!   new consent (channel `sms`), and nothing for an unknown number;
+//! - `crm`: new marketing opt-ins (and withdrawals) pushed signed to a
+//!   stand-in CRM; Brevo's and the signed unsubscribe withdraw the consent.
 //!
 //! The keyword table, the signature vectors and quiet hours are the pure
 //! modules' own tests (`src/sms/`).
@@ -19,11 +25,17 @@ mod support;
 
 #[path = "sms/alert.rs"]
 mod alert;
+#[path = "sms/crm.rs"]
+mod crm;
 #[path = "sms/kit.rs"]
 mod kit;
+#[path = "sms/providers.rs"]
+mod providers;
 #[path = "sms/retention.rs"]
 mod retention;
 #[path = "sms/standin.rs"]
 mod standin;
+#[path = "sms/start.rs"]
+mod start;
 #[path = "sms/stop.rs"]
 mod stop;

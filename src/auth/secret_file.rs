@@ -231,6 +231,18 @@ fn create_new(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
+/// A shared secret's file (`[shop] secret_file`, `[crm] secret_file`…):
+/// its bytes, without the trailing newline a secret written with `echo`
+/// ends in (the other side does not sign with it).
+pub fn read_trimmed(file: &Path) -> Result<Vec<u8>, String> {
+    let mut bytes =
+        std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    while bytes.last().is_some_and(u8::is_ascii_whitespace) {
+        bytes.pop();
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,6 +64,9 @@ pub struct HubConfig {
     /// The brand file's `[shop] secret_file`: `POST /shop/events` is off
     /// without it.
     pub shop_secret: Option<crate::shop::ShopSecret>,
+    /// The brand file's `[crm]`: opt-ins pushed to the brand's CRM, the
+    /// e-mail provider's unsubscribe webhook (off by default).
+    pub crm: crate::crm::config::CrmConfig,
 }
 
 /// The brand file's `[viewers]`: brand-signed tokens and the budget of new
@@ -135,6 +138,7 @@ impl HubConfig {
             canned: Vec::new(),
             sms: crate::sms::config::SmsConfig::default(),
             shop_secret: None,
+            crm: crate::crm::config::CrmConfig::default(),
         }
     }
 }

@@ -139,21 +139,7 @@ pub async fn serve_with_store(
         _alive: alive_tx,
     });
     page::prepare();
-    // SMS alerts: the sender task and the providers' webhooks (`crate::sms`).
-    let sms = crate::sms::SmsHub::open(&config)?;
-    let sms_sender = sms
-        .as_ref()
-        .map(|s| s.spawn_sender(shared.stopping.clone()));
-    let webhooks = Router::new()
-        .route(
-            "/webhooks/sms/{provider}",
-            post(crate::sms::webhook::signed),
-        )
-        .route(
-            "/webhooks/sms/{provider}/{secret}",
-            post(crate::sms::webhook::secret_path),
-        )
-        .with_state(sms);
+    let (hooks, side) = side_tasks(&config, &shared.stopping)?;
     let app = Router::new()
         .route("/", any(connection::upgrade))
         .route("/healthz", get(healthz))
@@ -164,7 +150,7 @@ pub async fn serve_with_store(
         .route("/assets/{file}", get(page::asset))
         .route("/shop/events", shop::route())
         .with_state(shared)
-        .merge(webhooks);
+        .merge(hooks);
 
     // Brand-wide: one sweeper for the whole hub (each live's start-up
     // sweep runs when its actor starts); the lives not running now are
@@ -186,8 +172,8 @@ pub async fn serve_with_store(
         .with_graceful_shutdown(signal)
         .await;
     sweeper.abort();
-    if let Some(sender) = sms_sender {
-        let _ = sender.await;
+    for task in side {
+        let _ = task.await;
     }
     // Each live's actor says goodbye to its joined clients, then checkpoints.
     lives.stopped().await;
@@ -197,6 +183,45 @@ pub async fn serve_with_store(
     let _ = tokio::time::timeout(grace, alive_rx.recv()).await;
     tracing::info!("hub stopped");
     served.map_err(HubError::Io)
+}
+
+/// The side of the hub beside the lives: the webhooks' routes and the
+/// tasks that stop with the hub. SMS alerts: the sender and the
+/// providers' webhooks (`crate::sms`); the brand's CRM: the opt-in pusher
+/// and the e-mail unsubscribe webhooks (`crate::crm`).
+fn side_tasks(
+    config: &HubConfig,
+    stopping: &watch::Receiver<bool>,
+) -> Result<(Router, Vec<tokio::task::JoinHandle<()>>), HubError> {
+    let sms = crate::sms::SmsHub::open(config)?;
+    let crm = crate::crm::CrmHub::open(config)?;
+    let tasks = sms
+        .as_ref()
+        .map(|s| s.spawn_sender(stopping.clone()))
+        .into_iter()
+        .chain(crm.as_ref().and_then(|c| c.spawn_pusher(stopping.clone())))
+        .collect();
+    let sms_hooks = Router::new()
+        .route(
+            "/webhooks/sms/{provider}",
+            post(crate::sms::webhook::signed),
+        )
+        .route(
+            "/webhooks/sms/{provider}/{secret}",
+            post(crate::sms::webhook::secret_path),
+        )
+        .with_state(sms);
+    let email_hooks = Router::new()
+        .route(
+            "/webhooks/email/unsubscribe",
+            post(crate::crm::unsubscribe::signed),
+        )
+        .route(
+            "/webhooks/email/{provider}/{secret}",
+            post(crate::crm::unsubscribe::provider),
+        )
+        .with_state(crm);
+    Ok((sms_hooks.merge(email_hooks), tasks))
 }
 
 /// The hub's one retention sweeper, for all its lives.

@@ -205,6 +205,64 @@ pub fn push_body(optin: &OptIn) -> String {
     .unwrap_or_default()
 }
 
+/// What the CRM is told when a pushed opt-in is withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub live: String,
+    pub viewer_id: String,
+    pub purpose: String,
+    pub withdrawn_at: Millis,
+    /// Through which channel (`player`, `email`, `support`…).
+    pub channel: String,
+}
+
+#[derive(Serialize)]
+struct WithdrawalPush<'a> {
+    event: &'static str,
+    purpose: &'a str,
+    withdrawn_at: String,
+    channel: &'a str,
+    live: &'a str,
+    viewer_id: &'a str,
+}
+
+/// The body of the signed push of a withdrawal: `{"event":"opt_out", …}`
+/// naming the opt-in by `live` and `viewer_id`, as its push did, and no
+/// address (the hub deleted it with the consent; the CRM must stop using
+/// the one it holds).
+pub fn withdrawal_body(w: &Withdrawal) -> String {
+    serde_json::to_string(&WithdrawalPush {
+        event: "opt_out",
+        purpose: &w.purpose,
+        withdrawn_at: rfc3339(w.withdrawn_at),
+        channel: &w.channel,
+        live: &w.live,
+        viewer_id: &w.viewer_id,
+    })
+    .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct ErasurePush<'a> {
+    event: &'static str,
+    erased_at: String,
+    live: &'a str,
+    viewer_id: &'a str,
+}
+
+/// The body of the signed push telling the CRM that a viewer whose opt-in
+/// it was given had their data erased (Art. 17(2), 19): `{"event":"erased",
+/// …}`, naming the opt-in as its push did, and nothing else.
+pub fn erasure_body(live: &str, viewer_id: &str, erased_at: Millis) -> String {
+    serde_json::to_string(&ErasurePush {
+        event: "erased",
+        erased_at: rfc3339(erased_at),
+        live,
+        viewer_id,
+    })
+    .unwrap_or_default()
+}
+
 /// A Unix-millisecond time as RFC 3339 UTC with milliseconds.
 fn rfc3339(at: Millis) -> String {
     let at =
@@ -271,6 +329,29 @@ mod tests {
         assert_eq!(doc["purpose"], "marketing");
         assert_eq!(doc["optins"][0]["email"], "=x@example.fr");
         assert_eq!(doc["optins"][0]["granted_at"], "2026-05-28T20:26:40.123Z");
+    }
+
+    #[test]
+    fn a_withdrawal_body_names_the_opt_in_and_holds_no_address() {
+        let body = withdrawal_body(&Withdrawal {
+            live: "show".into(),
+            viewer_id: "v-1".into(),
+            purpose: "marketing".into(),
+            withdrawn_at: 1_780_000_000_123,
+            channel: "email".into(),
+        });
+        let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(doc["event"], "opt_out");
+        assert_eq!(
+            (&doc["live"], &doc["viewer_id"]),
+            (&"show".into(), &"v-1".into())
+        );
+        assert_eq!(doc["withdrawn_at"], "2026-05-28T20:26:40.123Z");
+        assert_eq!(doc["channel"], "email");
+        assert!(
+            doc.get("email").is_none() && doc.get("phone").is_none(),
+            "{doc}"
+        );
     }
 
     #[test]

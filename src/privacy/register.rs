@@ -178,6 +178,14 @@ const SMS_OUTBOX: Retention = Retention::Period(
 const SMS_NOBODY: &str = "nobody: the hub's SMS sender only";
 const SMS_COUNTS: &str = "staff as counts only (`regie sms status`)";
 const OPERATOR: &str = "the operator, with the data dir (`regie audit show`)";
+const SMS_STOPPED: Retention = Retention::Period(
+    Period::Phone,
+    "kept the phone period after the STOP (`contact.sms_reminders`), then deleted; deleted at a START, with the viewer, and when the key it was made under is rotated out",
+);
+const EMAIL_LOOKUP: Retention = Retention::Period(
+    Period::Email,
+    "deleted with the e-mail address it was made from (withdrawal, retention, erasure)",
+);
 
 /// Every personal-data column, in schema order.
 pub const REGISTER: &[Field] = &[
@@ -403,11 +411,70 @@ pub const REGISTER: &[Field] = &[
     Field {
         table: "sms_inbound",
         column: "message_id",
-        holds: "the provider's id of an SMS a viewer sent (STOP, HELP…)",
+        holds: "the provider's id of an SMS a viewer sent (STOP, HELP…), or of an e-mail unsubscribe event",
         purpose: "handle a provider's retried webhook once",
         basis: LegalBasis::LegalObligation,
         retention: Retention::Fixed("deleted 48 hours after it arrived"),
         seen_by: SMS_NOBODY,
+    },
+    Field {
+        table: "sms_stopped",
+        column: "viewer_id",
+        holds: VIEWER_ID,
+        purpose: "restore the subscription an SMS STOP ended when the same number texts START",
+        basis: LegalBasis::Consent,
+        retention: SMS_STOPPED,
+        seen_by: SMS_NOBODY,
+    },
+    Field {
+        table: "sms_stopped",
+        column: "lookup",
+        holds: "a keyed HMAC of the number that sent STOP (key derived from the contact key), never the number nor an unkeyed hash",
+        purpose: "recognise a START from the number that sent STOP, and no other",
+        basis: LegalBasis::Consent,
+        retention: SMS_STOPPED,
+        seen_by: SMS_NOBODY,
+    },
+    Field {
+        table: "sms_stopped",
+        column: "at",
+        holds: "when the viewer sent STOP",
+        purpose: "end the START window with the phone period",
+        basis: LegalBasis::Consent,
+        retention: SMS_STOPPED,
+        seen_by: SMS_NOBODY,
+    },
+    // email_lookups (issue 13: e-mail providers' unsubscribe webhooks)
+    Field {
+        table: "email_lookups",
+        column: "viewer_id",
+        holds: VIEWER_ID,
+        purpose: "find the viewer an e-mail provider's unsubscribe is about",
+        basis: LegalBasis::Consent,
+        retention: EMAIL_LOOKUP,
+        seen_by: "nobody: the hub's unsubscribe webhooks only",
+    },
+    Field {
+        table: "email_lookups",
+        column: "lookup",
+        holds: "a keyed HMAC of the e-mail address held (key derived from the contact key), never an unkeyed hash",
+        purpose: "find the viewer an e-mail provider's unsubscribe is about",
+        basis: LegalBasis::Consent,
+        retention: EMAIL_LOOKUP,
+        seen_by: "nobody: the hub's unsubscribe webhooks only",
+    },
+    // crm_outbox (issue 13: opt-ins pushed to the brand's CRM)
+    Field {
+        table: "crm_outbox",
+        column: "viewer_id",
+        holds: VIEWER_ID,
+        purpose: "push each marketing opt-in and withdrawal to the brand's CRM once (the address is read from the sealed store when pushed, never copied here)",
+        basis: LegalBasis::Consent,
+        retention: Retention::Period(
+            Period::Consents,
+            "deleted with the viewer; a row is kept as long as the consent it pushes; an erasure's notice until it is sent",
+        ),
+        seen_by: "nobody: the hub's CRM pusher only",
     },
     // tombstones
     Field {
@@ -755,6 +822,8 @@ const KEY: &str = "a key or number the store assigns";
 const SMS_AGGREGATE: &str = "a count of messages, about nobody";
 const SMS_ERROR: &str = "why a send failed: an HTTP status or regie's own words, never the provider's text (which may echo the number)";
 const STATE: &str = "state of a message or action, not about a person";
+const CRM_ERROR: &str =
+    "why a CRM push failed: an HTTP status or regie's own words, never the CRM's answer";
 
 /// Every other column, and why it is not personal data.
 pub const NOT_PERSONAL: &[NotPersonal] = &[
@@ -1152,6 +1221,76 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
         table: "sms_inbound",
         column: "at",
         why: STATE,
+    },
+    NotPersonal {
+        table: "sms_stopped",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "sms_stopped",
+        column: "key_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "email_lookups",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "crm_outbox",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "crm_outbox",
+        column: "consent_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "crm_outbox",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "crm_outbox",
+        column: "event",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "crm_outbox",
+        column: "state",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "crm_outbox",
+        column: "attempts",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "crm_outbox",
+        column: "next_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "crm_outbox",
+        column: "error",
+        why: CRM_ERROR,
+    },
+    NotPersonal {
+        table: "crm_outbox",
+        column: "updated_at",
+        why: STATE,
+    },
+    NotPersonal {
+        table: "crm_cursor",
+        column: "id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "crm_cursor",
+        column: "consent_id",
+        why: KEY,
     },
     NotPersonal {
         table: "answer_also",

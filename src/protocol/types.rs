@@ -433,6 +433,8 @@ pub enum ConsentChannel {
     Player,
     Sms,
     Support,
+    /// An e-mail provider's (or the CRM's) unsubscribe webhook.
+    Email,
 }
 
 /// Optional, opt-in contact data a viewer may give when joining. Never

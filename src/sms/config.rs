@@ -96,6 +96,9 @@ pub struct SmsConfig {
     /// `stop_reply`, `start_reply`, `help_reply`: the answers to keywords.
     pub stop_reply: String,
     pub start_reply: String,
+    /// `resubscribed_reply`: the answer to a START that restored the
+    /// alerts a STOP ended ([`super::resubscribe`]).
+    pub resubscribed_reply: String,
     pub help_reply: String,
     /// `public_url`: the hub's base URL as the provider calls it (the URL
     /// Twilio signs); unset, `http://<Host>`.
@@ -126,8 +129,11 @@ impl Default for SmsConfig {
             sender_name: "regie".to_owned(),
             opt_out: "STOP au 36111".to_owned(),
             link: None,
-            stop_reply: "Vous ne recevrez plus nos alertes SMS.".to_owned(),
+            stop_reply: "Vous ne recevrez plus nos alertes SMS. START pour les recevoir à nouveau."
+                .to_owned(),
             start_reply: "Pour recevoir à nouveau nos alertes, inscrivez-vous sur la page du live."
+                .to_owned(),
+            resubscribed_reply: "Vous recevrez à nouveau nos alertes SMS pour nos prochains lives."
                 .to_owned(),
             help_reply: "Alertes SMS de début de live.".to_owned(),
             public_url: None,
@@ -154,13 +160,13 @@ pub(crate) struct SmsKeys {
     api_key: Option<Secret>,
 }
 
-fn text(v: &DeValue<'_>) -> Result<String, String> {
+pub(crate) fn text(v: &DeValue<'_>) -> Result<String, String> {
     v.as_str()
         .map(str::to_owned)
         .ok_or_else(|| format!("expected a string, found {}", v.type_str()))
 }
 
-fn whole(v: &DeValue<'_>, min: u64, max: u64) -> Result<u64, String> {
+pub(crate) fn whole(v: &DeValue<'_>, min: u64, max: u64) -> Result<u64, String> {
     let n = v
         .as_integer()
         .ok_or_else(|| format!("expected a whole number, found {}", v.type_str()))?;
@@ -170,7 +176,7 @@ fn whole(v: &DeValue<'_>, min: u64, max: u64) -> Result<u64, String> {
         .ok_or_else(|| format!("{n} is not between {min} and {max}"))
 }
 
-fn duration(v: &DeValue<'_>) -> Result<Duration, String> {
+pub(crate) fn duration(v: &DeValue<'_>) -> Result<Duration, String> {
     let t = text(v)?;
     humantime::parse_duration(t.trim())
         .ok()
@@ -218,6 +224,7 @@ impl SmsKeys {
             "link" => c.link = Some(text(v)?.trim_end_matches('/').to_owned()),
             "stop_reply" => c.stop_reply = text(v)?,
             "start_reply" => c.start_reply = text(v)?,
+            "resubscribed_reply" => c.resubscribed_reply = text(v)?,
             "help_reply" => c.help_reply = text(v)?,
             "public_url" => c.public_url = Some(text(v)?.trim_end_matches('/').to_owned()),
             "webhook_user" => c.webhook_user = text(v)?,

@@ -11,6 +11,7 @@
 //! | [`provider`] | the [`provider::Provider`] trait and its adapters: `file`, Twilio, Brevo |
 //! | [`webhook`] | `POST /webhooks/sms/{provider}`: signed inbound keywords and delivery reports |
 //! | [`keywords`] | STOP / START / HELP in an inbound message (pure) |
+//! | [`resubscribe`] | START after a STOP: the keyed tombstone, the new consent (channel `sms`) |
 //! | [`signature`] | Twilio's `X-Twilio-Signature`, and the HMAC-SHA256 of regie's own signed pushes (pure) |
 //! | [`quiet_hours`] | when a promotional follow-up may leave (pure; alerts do not wait) |
 //!
@@ -24,6 +25,7 @@ pub mod keywords;
 pub mod outbox;
 pub mod provider;
 pub mod quiet_hours;
+pub mod resubscribe;
 pub(crate) mod sender;
 pub mod signature;
 pub mod tags;
@@ -93,18 +95,10 @@ impl SmsHub {
         &self,
         work: impl FnOnce(&mut Connection, &ContactKeyring) -> Result<T, SmsError>,
     ) -> Result<T, SmsError> {
-        let run = || {
-            let mut store = self
-                .store
-                .lock()
-                .map_err(|_| StoreError::Corrupt("the SMS store lock is poisoned".into()))?;
+        self.with_store(|store| {
             let (conn, keys) = store.sms_parts()?;
             work(conn, keys)
-        };
-        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
-            _ => run(),
-        }
+        })
     }
 
     /// Runs `work` on the store as a [`crate::store::Store`].
@@ -112,17 +106,7 @@ impl SmsHub {
         &self,
         work: impl FnOnce(&mut SqliteStore) -> Result<T, SmsError>,
     ) -> Result<T, SmsError> {
-        let run = || {
-            let mut store = self
-                .store
-                .lock()
-                .map_err(|_| StoreError::Corrupt("the SMS store lock is poisoned".into()))?;
-            work(&mut store)
-        };
-        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
-            _ => run(),
-        }
+        locked_blocking(&self.store, "SMS", work)
     }
 
     /// Where Twilio reports delivery: the webhook, when the hub's public
@@ -140,6 +124,25 @@ impl SmsHub {
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(sender::run(self.clone(), stop))
+    }
+}
+
+/// Runs `work` on a side task's own store connection (the SMS sender's,
+/// the CRM pusher's), off the async workers when the runtime has others.
+pub(crate) fn locked_blocking<T, E: From<StoreError>>(
+    store: &Mutex<SqliteStore>,
+    whose: &str,
+    work: impl FnOnce(&mut SqliteStore) -> Result<T, E>,
+) -> Result<T, E> {
+    let run = || {
+        let mut store = store
+            .lock()
+            .map_err(|_| StoreError::Corrupt(format!("the {whose} store lock is poisoned")))?;
+        work(&mut store)
+    };
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+        _ => run(),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::protocol::{Millis, SmsScope, ViewerId};
 use crate::store::contact::{ContactError, ContactField, ContactKeyring};
 
 /// The label the phone lookups are derived for.
-pub const LOOKUP_LABEL: &str = "regie-sms-lookup-v1";
+pub use crate::store::contact::PHONE_LOOKUP_LABEL as LOOKUP_LABEL;
 
 /// What a message is: the idempotency key is (live, viewer, kind).
 pub const KIND_ALERT: &str = "alert";
@@ -121,7 +121,10 @@ pub struct DueLive {
 }
 
 /// The lives to alert now: on air, or scheduled to start within
-/// `lead_minutes`, with no alert queued yet.
+/// `lead_minutes`, with no alert queued yet. Only lives announced with
+/// `live_create` (they have a title): the hub's default live and the
+/// lives a `hello` opens are on air from their creation, before anyone
+/// could subscribe to them.
 pub fn lives_due(
     conn: &Connection,
     now: Millis,
@@ -129,7 +132,7 @@ pub fn lives_due(
 ) -> rusqlite::Result<Vec<DueLive>> {
     let lead = i64::from(lead_minutes) * 60_000;
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name FROM lives l WHERE NOT EXISTS \
+        "SELECT id, name FROM lives l WHERE title != '' AND NOT EXISTS \
          (SELECT 1 FROM sms_alerts a WHERE a.live_id = l.id) \
          AND (state = 'on_air' OR (?2 > 0 AND state = 'scheduled' AND starts_at IS NOT NULL \
               AND starts_at - ?2 <= ?1))",
@@ -482,6 +485,10 @@ pub fn prune(conn: &Connection, now: Millis, keep: std::time::Duration) -> rusql
          WHERE v.live_id = sms_subscriptions.live_id AND v.viewer_id = sms_subscriptions.viewer_id \
          AND v.phone_sealed IS NOT NULL AND v.phone_purpose = 'sms_reminders')",
         [],
+    )?;
+    conn.execute(
+        "DELETE FROM sms_stopped WHERE at < ?1",
+        [now.saturating_sub(keep)],
     )?;
     conn.execute(
         "DELETE FROM sms_inbound WHERE at < ?1",

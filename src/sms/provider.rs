@@ -130,9 +130,10 @@ impl Provider for FileProvider {
     }
 }
 
-/// The HTTP client the adapters share: https (system roots) and http.
+/// The HTTP client the adapters (and the CRM pusher) share: https
+/// (system roots) and http.
 #[derive(Clone)]
-struct Http {
+pub(crate) struct Http {
     client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
@@ -140,7 +141,7 @@ struct Http {
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Http {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let builder = hyper_rustls::HttpsConnectorBuilder::new();
         let connector = match builder.with_native_roots() {
             Ok(b) => b.https_or_http().enable_http1().build(),
@@ -167,7 +168,7 @@ impl Http {
     }
 
     /// POSTs `body`; the answer's status, `Retry-After` and body.
-    async fn post(
+    pub(crate) async fn post(
         &self,
         request: Request<Full<Bytes>>,
     ) -> Result<(StatusCode, Option<Duration>, Bytes), SendError> {

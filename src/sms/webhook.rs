@@ -172,7 +172,8 @@ pub async fn secret_path(
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether `a` and `b` are equal, compared in constant time.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use sha2::{Digest, Sha256};
     // Equal-length digests, compared without an early exit.
     let (a, b) = (Sha256::digest(a), Sha256::digest(b));
@@ -182,7 +183,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         == 0
 }
 
-fn basic_ok(headers: &HeaderMap, user: &str, password: &str) -> bool {
+/// Whether the request carries these Basic credentials (constant time).
+pub(crate) fn basic_ok(headers: &HeaderMap, user: &str, password: &str) -> bool {
     use base64::Engine;
     let Some(given) = headers
         .get(header::AUTHORIZATION)
@@ -237,7 +239,14 @@ fn inbound(
             tracing::info!(subscriptions = withdrawn, "SMS STOP: consent withdrawn");
             &sms.config.stop_reply
         }
-        Keyword::OptIn => &sms.config.start_reply,
+        Keyword::OptIn => {
+            if super::resubscribe::restore(sms, &phone, now)? {
+                tracing::info!("SMS START: a stopped subscription restored");
+                &sms.config.resubscribed_reply
+            } else {
+                &sms.config.start_reply
+            }
+        }
         Keyword::Help => &sms.config.help_reply,
     };
     let body = template::framed(&sms.config, reply);
@@ -262,6 +271,10 @@ fn opt_out(sms: &SmsHub, phone: &str, now: crate::protocol::Millis) -> Result<us
                 .collect()
         };
         for (live, viewer, text_sha256) in &found {
+            {
+                let (conn, keys) = store.sms_parts()?;
+                super::resubscribe::record_stop(conn, keys, live, viewer, phone, now)?;
+            }
             store.open_live(live)?;
             let withdrawal = ConsentState {
                 purpose: ConsentPurpose::SmsReminders,

@@ -60,6 +60,19 @@ pub const CONTACT_KEY_ENV: &str = "REGIE_CONTACT_KEY";
 /// Older keys still needed, comma-separated (hex or base64 each).
 pub const PREVIOUS_KEYS_ENV: &str = "REGIE_CONTACT_KEY_PREVIOUS";
 
+/// The label phone lookups are derived for (`sms_subscriptions.lookup`,
+/// `sms_stopped.lookup`): an inbound SMS finds its sender's rows.
+pub const PHONE_LOOKUP_LABEL: &str = "regie-sms-lookup-v1";
+/// The label e-mail lookups are derived for (`email_lookups.lookup`): an
+/// e-mail provider's unsubscribe finds the viewer who gave that address.
+pub const EMAIL_LOOKUP_LABEL: &str = "regie-email-lookup-v1";
+
+/// The form of an e-mail address its lookup is taken over: trimmed, lower
+/// case (providers report `Lea@Example.fr` as they like).
+pub fn email_lookup_form(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 const RETIRED_PREFIX: &str = "contact.retired-";
 const NONCE_LEN: usize = 12;
 const VERSION_KEYED: u8 = 2;
@@ -401,22 +414,16 @@ impl ContactKeyring {
     /// label), value)`. A row found by a contact value (an inbound SMS STOP)
     /// stores one of these, never an unkeyed hash (10^6 guesses undo that).
     pub fn lookups(&self, label: &str, value: &str) -> Vec<[u8; 32]> {
-        use hmac::{Hmac, Mac};
-        type HmacSha256 = Hmac<Sha256>;
         std::iter::once(&self.active)
             .chain(&self.others)
-            .map(|k| {
-                let mut derive = <HmacSha256 as Mac>::new_from_slice(k.secret.as_slice())
-                    .expect("HMAC takes any key length");
-                derive.update(label.as_bytes());
-                let derived: Zeroizing<[u8; 32]> =
-                    Zeroizing::new(derive.finalize().into_bytes().into());
-                let mut mac = <HmacSha256 as Mac>::new_from_slice(derived.as_slice())
-                    .expect("HMAC takes any key length");
-                mac.update(value.as_bytes());
-                mac.finalize().into_bytes().into()
-            })
+            .map(|k| lookup_under(k, label, value))
             .collect()
+    }
+
+    /// The lookup of `value` for `label` under the active key: what a row
+    /// stores (the first of [`ContactKeyring::lookups`]).
+    pub fn active_lookup(&self, label: &str, value: &str) -> [u8; 32] {
+        lookup_under(&self.active, label, value)
     }
 
     /// `0x02 ‖ key id ‖ nonce ‖ ciphertext+tag`, under the active key.
@@ -472,6 +479,19 @@ impl ContactKeyring {
     }
 }
 
+fn lookup_under(key: &RingKey, label: &str, value: &str) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    type HmacSha256 = Hmac<Sha256>;
+    let mut derive = <HmacSha256 as Mac>::new_from_slice(key.secret.as_slice())
+        .expect("HMAC takes any key length");
+    derive.update(label.as_bytes());
+    let derived: Zeroizing<[u8; 32]> = Zeroizing::new(derive.finalize().into_bytes().into());
+    let mut mac =
+        <HmacSha256 as Mac>::new_from_slice(derived.as_slice()).expect("HMAC takes any key length");
+    mac.update(value.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
 /// The key id a sealed value names, if it has the keyed layout.
 pub fn sealed_key_id(sealed: &[u8]) -> Option<KeyId> {
     if sealed.len() < HEADER_LEN + NONCE_LEN || sealed[0] != VERSION_KEYED {
@@ -506,6 +526,33 @@ fn associated_data(live: &str, viewer: &str, field: ContactField) -> Vec<u8> {
         aad.extend_from_slice(part.as_bytes());
     }
     aad
+}
+
+/// Recomputes, under the ring's active key, the keyed lookups made from a
+/// re-sealed value: the SMS subscriptions of a phone, the e-mail's. A
+/// lookup left under a key the rotation drops would no longer match its
+/// STOP or unsubscribe.
+fn relookup(
+    tx: &Connection,
+    ring: &ContactKeyring,
+    live_id: i64,
+    viewer: &str,
+    field: ContactField,
+    plain: &str,
+) -> Result<(), ContactError> {
+    let (sql, lookup) = match field {
+        ContactField::Phone => (
+            "UPDATE sms_subscriptions SET lookup = ?3 WHERE live_id = ?1 AND viewer_id = ?2",
+            ring.active_lookup(PHONE_LOOKUP_LABEL, plain),
+        ),
+        ContactField::Email => (
+            "UPDATE email_lookups SET lookup = ?3 WHERE live_id = ?1 AND viewer_id = ?2",
+            ring.active_lookup(EMAIL_LOOKUP_LABEL, &email_lookup_form(plain)),
+        ),
+    };
+    tx.prepare_cached(sql)?
+        .execute(params![live_id, viewer, lookup.as_slice()])?;
+    Ok(())
 }
 
 /// A viewer row to re-seal: live id, live name, viewer id, phone, e-mail.
@@ -583,6 +630,7 @@ pub fn rotate(db: &Path, source: &KeySource, batch: usize) -> Result<Rotation, C
                     };
                     if let Ok(plain) = ring.open(live, viewer, field, sealed) {
                         let plain = Zeroizing::new(plain);
+                        relookup(&tx, &ring, *live_id, viewer, field, &plain)?;
                         Ok(Some(ring.seal(live, viewer, field, &plain)?))
                     } else {
                         unopenable += 1;
@@ -608,6 +656,13 @@ pub fn rotate(db: &Path, source: &KeySource, batch: usize) -> Result<Rotation, C
             .sum::<usize>();
         batches += 1;
     }
+    // A STOP's tombstone holds no phone to recompute its lookup from: one
+    // made under a key that is about to go can no longer match, so it goes
+    // (the START it allowed is the viewer's to redo on the page).
+    conn.execute(
+        "DELETE FROM sms_stopped WHERE key_id != ?1",
+        [ring.active.id.as_slice()],
+    )?;
     let mut removed = Vec::new();
     if let KeySource::Dir(dir) = source {
         for name in stamp(dir).retired {

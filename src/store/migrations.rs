@@ -437,6 +437,58 @@ const STEPS: &[&str] = &[
     );
     CREATE INDEX shop_events_by_live ON shop_events (live_id, viewer_id);
     ",
+    // Issue 13's webhooks and CRM push: the keyed lookup of each e-mail
+    // held (an unsubscribe finds its viewer; it goes when the e-mail or
+    // the viewer does), a STOP's keyed tombstone (a START from the same
+    // number restores that subscription, until the phone period ends),
+    // and the queue of opt-ins and withdrawals pushed to the brand's CRM
+    // (from the consents after this step; the address is never copied),
+    // and the erasures of viewers whose opt-in was pushed (Art. 19).
+    r"
+    CREATE TABLE email_lookups (
+        live_id    INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id  TEXT NOT NULL,
+        lookup     BLOB NOT NULL,
+        PRIMARY KEY (live_id, viewer_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX email_lookups_by_lookup ON email_lookups (lookup);
+    CREATE TABLE sms_stopped (
+        live_id    INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id  TEXT NOT NULL,
+        lookup     BLOB NOT NULL,
+        key_id     BLOB NOT NULL,
+        at         INTEGER NOT NULL,
+        PRIMARY KEY (live_id, viewer_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX sms_stopped_by_lookup ON sms_stopped (lookup);
+    CREATE TABLE crm_outbox (
+        id          INTEGER PRIMARY KEY,
+        consent_id  INTEGER UNIQUE,
+        live_id     INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id   TEXT NOT NULL,
+        event       TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        next_at     INTEGER NOT NULL,
+        error       TEXT,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX crm_outbox_due ON crm_outbox (state, next_at);
+    CREATE TABLE crm_cursor (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        consent_id  INTEGER NOT NULL
+    );
+    INSERT INTO crm_cursor VALUES (1, (SELECT coalesce(max(id), 0) FROM consents));
+    CREATE TRIGGER email_lookup_gone AFTER UPDATE OF email_sealed ON viewers
+    WHEN NEW.email_sealed IS NULL BEGIN
+        DELETE FROM email_lookups WHERE live_id = NEW.live_id AND viewer_id = NEW.viewer_id;
+    END;
+    CREATE TRIGGER viewer_gone AFTER DELETE ON viewers BEGIN
+        DELETE FROM email_lookups WHERE live_id = OLD.live_id AND viewer_id = OLD.viewer_id;
+        DELETE FROM sms_stopped WHERE live_id = OLD.live_id AND viewer_id = OLD.viewer_id;
+        DELETE FROM crm_outbox WHERE live_id = OLD.live_id AND viewer_id = OLD.viewer_id;
+    END;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -1001,10 +1001,14 @@ fn erase_viewer(
         params![live_id, v],
     )?;
     crate::sms::outbox::erase(tx, live_id, v)?;
+    let pushed_to_crm = crate::crm::queue::was_pushed(tx, live_id, v)?;
     tx.execute(
         "DELETE FROM viewers WHERE live_id = ?1 AND viewer_id = ?2",
         params![live_id, v],
     )?;
+    if pushed_to_crm {
+        crate::crm::queue::queue_erasure(tx, live_id, v, at)?;
+    }
     tx.execute(
         "UPDATE votes SET viewer_id = 'erased-' || lower(hex(randomblob(8))) \
          WHERE live_id = ?1 AND viewer_id = ?2",
@@ -1438,6 +1442,19 @@ impl ContactRow<'_> {
             sealed,
             wire_name(&purpose)
         ])?;
+        if field == ContactField::Email {
+            // Keyed, so an unsubscribe can find this viewer (and nothing
+            // without the contact key can); it goes with the e-mail.
+            let lookup = self.cipher.active_lookup(
+                crate::store::contact::EMAIL_LOOKUP_LABEL,
+                &crate::store::contact::email_lookup_form(value),
+            );
+            tx.prepare_cached(
+                "INSERT INTO email_lookups (live_id, viewer_id, lookup) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (live_id, viewer_id) DO UPDATE SET lookup = ?3",
+            )?
+            .execute(params![self.live_id, self.viewer.0, lookup.as_slice()])?;
+        }
         Ok(())
     }
 

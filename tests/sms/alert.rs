@@ -89,6 +89,14 @@ async fn each_consenting_subscriber_gets_exactly_one_sms_with_their_merge_tags_a
         }
         assert!(!m.body.contains('{'), "{m:?}");
     }
+    // The hub's default live, on air since the hub started (never
+    // announced, nobody could subscribe to it first), got no alert row:
+    // the sender has passed over it on every poll until NIGHT's.
+    let alerted: Vec<String> = kit::db(&hub.data_dir)
+        .prepare("SELECT l.name FROM sms_alerts a JOIN lives l ON l.id = a.live_id")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("the alerts");
+    assert_eq!(alerted, vec![NIGHT.to_owned()]);
     hub.stop().await;
 }
 

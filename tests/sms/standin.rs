@@ -1,6 +1,8 @@
-//! A loopback stand-in for Twilio's REST Messages API: it checks the Basic
-//! credentials, keeps every message it accepted, can answer "busy" (429,
-//! 503) first and can hold one request open, as a slow provider would.
+//! A loopback stand-in for Twilio's REST Messages API (and Brevo's
+//! transactional SMS API on the same port): it checks the credentials
+//! (Basic; Brevo's `api-key` header), keeps every message it accepted, can
+//! answer "busy" (429, 503) first and can hold one request open, as a slow
+//! provider would.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -18,6 +20,7 @@ use crate::support::hub::TIMEOUT;
 
 pub(crate) const ACCOUNT: &str = "AC0123456789";
 pub(crate) const AUTH_TOKEN: &str = "twilio-test-auth-token";
+pub(crate) const BREVO_KEY: &str = "xkeysib-brevo-test-key";
 
 /// One message as the provider received it.
 #[derive(Debug, Clone)]
@@ -67,6 +70,7 @@ impl StandIn {
         });
         let app = Router::new()
             .route("/2010-04-01/Accounts/{sid}/Messages.json", post(messages))
+            .route("/v3/transactionalSMS/sms", post(brevo))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -202,6 +206,40 @@ async fn messages(
         StatusCode::CREATED,
         [(header::CONTENT_TYPE, "application/json")],
         format!(r#"{{"sid":"SM{number:032}","status":"queued"}}"#),
+    )
+        .into_response()
+}
+
+/// Brevo's `POST /v3/transactionalSMS/sms`: JSON, the `api-key` header;
+/// the recipient without its `+`, the answer's `messageId` a number.
+async fn brevo(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let authorised = headers
+        .get("api-key")
+        .is_some_and(|v| v.as_bytes() == BREVO_KEY.as_bytes());
+    if !authorised {
+        return (StatusCode::UNAUTHORIZED, "bad api-key").into_response();
+    }
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+    };
+    let text = |k: &str| json[k].as_str().unwrap_or_default().to_owned();
+    let number = {
+        let mut inner = shared.inner.lock().expect("the stand-in lock");
+        inner.requests += 1;
+        let received = Received {
+            to: format!("+{}", text("recipient")),
+            body: text("content"),
+            from: text("sender"),
+            recipients: usize::from(json["recipient"].is_string()),
+        };
+        inner.accepted.push(received);
+        inner.requests
+    };
+    shared.changed.notify_waiters();
+    (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        format!(r#"{{"reference":"ref-{number}","messageId":{number}}}"#),
     )
         .into_response()
 }
