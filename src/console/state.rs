@@ -1100,6 +1100,12 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
             state.note(format!("history reloaded: {reason}"), false);
         }
         ServerFrame::Event(ev) => on_event(state, ev),
+        // Viewers' frames: the hub sends a console (staff) `event`s.
+        ServerFrame::Events { events, .. } => {
+            for ev in events {
+                on_event(state, ev);
+            }
+        }
         ServerFrame::Ack { id, .. } => {
             if let Some(done) = state.pending.remove(&id) {
                 let text = state.confirmation(&done);
@@ -1230,6 +1236,15 @@ fn on_event(state: &mut Console, frame: EventFrame) {
                 "lifted Shield"
             };
             state.log_activity(at, Some(by), what.to_owned());
+        }
+        Event::DeliveryChanged { policy, by } => {
+            state.settings.delivery = policy;
+            let what = format!(
+                "set viewer delivery: a frame every {} ms, {}",
+                policy.tick_ms,
+                super::view::delivery_lines(policy.chat_per_sec)
+            );
+            state.log_activity(at, Some(by), what);
         }
         Event::SlowModeChanged { secs, by } => {
             state.settings.slow_mode_secs = secs;

@@ -91,6 +91,14 @@ pub enum ServerFrame {
         reason: String,
     },
     Event(EventFrame),
+    /// Viewers only: one tick's events, in seq order, after the replay. A
+    /// chat line the live's delivery policy sampled out is not there but
+    /// inside one of `skipped` (see [`super::Skip`]).
+    Events {
+        events: Vec<EventFrame>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skipped: Vec<super::Skip>,
+    },
     /// The command took effect (or had already, for a retried id).
     Ack {
         id: CommandId,
@@ -181,6 +189,7 @@ impl ServerFrame {
             ServerFrame::SnapshotEnd { .. } => "snapshot_end",
             ServerFrame::Reload { .. } => "reload",
             ServerFrame::Event(_) => "event",
+            ServerFrame::Events { .. } => "events",
             ServerFrame::Ack { .. } => "ack",
             ServerFrame::Error(_) => "error",
             ServerFrame::ViewerCard { .. } => "viewer_card",
