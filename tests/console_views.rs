@@ -1008,7 +1008,7 @@ fn the_viewer_delivery_shows_in_the_status_bar() {
     update(
         &mut c,
         Msg::Frame(event(
-            21,
+            10_000,
             NOON + 30 * MIN,
             Event::DeliveryChanged { policy, by },
         )),
@@ -1024,7 +1024,7 @@ fn the_viewer_delivery_shows_in_the_status_bar() {
         .map(|i| {
             let at = NOON + 30 * MIN;
             Msg::Frame(event(
-                22 + i,
+                10_001 + i,
                 at,
                 Event::Message {
                     message: message(9_000 + i, at, marc(), "trop bien"),
