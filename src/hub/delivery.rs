@@ -2,7 +2,10 @@
 //! above the live's chat rate, sampled.
 //!
 //! Each event is put in the viewers' form and serialised once, when it is
-//! committed; a tick's frames are then concatenations of those pieces. Most
+//! committed; a tick's frames are then concatenations of those pieces. A
+//! viewer whose command is answered mid-tick gets the tick so far at once
+//! (sampled by the same rule), then its answer: an ack never waits for the
+//! tick, and still follows the event it names. Most
 //! viewers get the same frames (one allocation the fan-out shares between
 //! every queue); a viewer with a line of its own among those sampled out,
 //! or a notice for it alone, gets frames of its own.
@@ -113,6 +116,26 @@ impl Tick {
         });
     }
 
+    /// The tick's events so far from the `from`th on for `viewer`, their
+    /// chat lines sampled by the same rule and budget as the tick's:
+    /// what a viewer whose command was just answered gets before its
+    /// answer, so the answer never waits for the tick. It then starts
+    /// after them ([`Tick::len`]) at the tick's end.
+    pub(crate) fn so_far(&self, viewer: Option<&ViewerId>, from: usize) -> Vec<String> {
+        let mut kept = vec![true; self.entries.len()];
+        if self.policy.samples() {
+            let budget = usize::try_from(self.credit_at_end() / LINE).unwrap_or(usize::MAX);
+            sample(&self.entries[from..], budget, &mut kept[from..]);
+        }
+        frames_of(&self.entries, |i| kept[i], viewer, from)
+    }
+
+    /// The credit the tick will have at its end.
+    fn credit_at_end(&self) -> u64 {
+        let gained = u64::from(self.policy.chat_per_sec) * u64::from(self.policy.tick_ms);
+        (self.credit + gained).min(self.cap())
+    }
+
     /// The most credit kept: one tick's budget, or one line when the rate
     /// gives less than a line a tick.
     fn cap(&self) -> u64 {
@@ -124,8 +147,7 @@ impl Tick {
         let entries = std::mem::take(&mut self.entries);
         let mut kept = vec![true; entries.len()];
         if self.policy.samples() {
-            let gained = u64::from(self.policy.chat_per_sec) * u64::from(self.policy.tick_ms);
-            self.credit = (self.credit + gained).min(self.cap());
+            self.credit = self.credit_at_end();
             let budget = usize::try_from(self.credit / LINE).unwrap_or(usize::MAX);
             let taken = sample(&entries, budget, &mut kept);
             self.credit -= taken as u64 * LINE;
@@ -238,21 +260,32 @@ impl Plan {
     /// tick on (a viewer that joined during the tick has the earlier ones
     /// in its welcome). Empty when nothing is for it.
     pub(crate) fn frames(&self, viewer: Option<&ViewerId>, from: usize) -> Vec<String> {
-        let mut out = Frames::default();
-        for (e, &kept) in self.entries.iter().zip(&self.kept).skip(from) {
-            let delivered = match &e.class {
-                Class::Everyone => true,
-                Class::Line(author) => kept || viewer == Some(author),
-                Class::Only(target) => viewer == Some(target),
-            };
-            if delivered {
-                out.event(&e.json);
-            } else if matches!(e.class, Class::Line(_)) {
-                out.skip(e.seq);
-            }
-        }
-        out.finish()
+        frames_of(&self.entries, |i| self.kept[i], viewer, from)
     }
+}
+
+/// The `events` frames of `entries[from..]` for `viewer`, the chat lines
+/// `kept` says in (and the viewer's own), the others skipped.
+fn frames_of(
+    entries: &[Entry],
+    kept: impl Fn(usize) -> bool,
+    viewer: Option<&ViewerId>,
+    from: usize,
+) -> Vec<String> {
+    let mut out = Frames::default();
+    for (i, e) in entries.iter().enumerate().skip(from) {
+        let delivered = match &e.class {
+            Class::Everyone => true,
+            Class::Line(author) => viewer == Some(author) || kept(i),
+            Class::Only(target) => viewer == Some(target),
+        };
+        if delivered {
+            out.event(&e.json);
+        } else if matches!(e.class, Class::Line(_)) {
+            out.skip(e.seq);
+        }
+    }
+    out.finish()
 }
 
 /// `events` frames being written.
@@ -445,6 +478,30 @@ mod tests {
         assert!(plan.is_personal(None, 1));
         assert_eq!(read(&plan.frames(None, 1)), (vec![2], vec![]));
         assert!(plan.frames(None, 2).is_empty());
+    }
+
+    #[test]
+    fn an_answered_viewer_gets_the_tick_so_far_then_the_rest() {
+        let mut tick = Tick::new(policy(1));
+        for seq in 1..=3 {
+            tick.push(&line(seq, "a", false));
+        }
+        let julie = ViewerId("julie".into());
+        // Sampled as the tick would be: one line of "a", two skipped.
+        let (seqs, skips) = read(&tick.so_far(Some(&julie), 0));
+        assert_eq!(seqs, vec![1]);
+        assert_eq!(skips, vec![Skip { from: 2, to: 3 }]);
+        let from = tick.len();
+        tick.push(&line(4, "a", false));
+        tick.push(&line(5, "b", false));
+        let plan = tick.take();
+        assert!(plan.is_personal(Some(&julie), from));
+        let (seqs, skips) = read(&plan.frames(Some(&julie), from));
+        // 4 and 5, each received or skipped once; never 1 to 3 again.
+        let mut covered = seqs.clone();
+        covered.extend(skips.iter().flat_map(|s| s.from..=s.to));
+        covered.sort_unstable();
+        assert_eq!(covered, vec![4, 5], "{seqs:?} {skips:?}");
     }
 
     #[test]

@@ -15,9 +15,10 @@
 //!
 //! Staff get each event at once. Viewers get the live's tick
 //! ([`super::delivery`]): the events since the last tick in `events`
-//! frames (sampled above the live's chat rate), then their replies, so a
-//! viewer's ack still follows its event. A viewer registered during a
-//! tick starts after the events its welcome covered.
+//! frames, sampled above the live's chat rate. A viewer answered mid-tick
+//! gets the tick so far, then its answer (an ack follows its event and
+//! never waits for the tick). A viewer registered during a tick starts
+//! after the events its welcome covered.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -78,7 +79,6 @@ pub(crate) async fn run(
         metrics,
         queue_frames,
         tick: Tick::new(policy),
-        viewer_replies: Vec::new(),
     };
     let mut ticks = ticker(policy);
     loop {
@@ -151,8 +151,6 @@ struct FanOut {
     queue_frames: usize,
     /// What viewers get at the next tick.
     tick: Tick,
-    /// Replies to viewers, in order, sent after the tick's events.
-    viewer_replies: Vec<(ConnId, Utf8Bytes)>,
 }
 
 impl FanOut {
@@ -177,77 +175,74 @@ impl FanOut {
         self.settle(delivered, gone, slow);
     }
 
-    /// A reply goes at once to staff; to a viewer, after the tick's events
-    /// (the event a viewer's ack names arrives first).
+    /// A reply goes at once. A viewer first gets the tick's events so far
+    /// (the event its ack names among them), and the tick's end only what
+    /// comes after.
     fn reply(&mut self, conn: ConnId, text: &Utf8Bytes) {
-        let viewer = self
-            .registry
-            .index
-            .get(&conn)
-            .is_some_and(|&i| !self.registry.conns[i].role.is_staff());
-        if viewer {
-            self.viewer_replies.push((conn, text.clone()));
-        } else {
-            self.send_to(conn, text);
+        let Some(&i) = self.registry.index.get(&conn) else {
+            return;
+        };
+        let c = &mut self.registry.conns[i];
+        if !c.role.is_staff() {
+            let frames = self.tick.so_far(c.viewer.as_ref(), c.from);
+            c.from = self.tick.len();
+            for frame in frames {
+                self.send_to(conn, &Utf8Bytes::from(frame));
+            }
         }
+        self.send_to(conn, text);
     }
 
     /// The tick: each viewer gets the events since the last one (shared
     /// frames, or its own when it has lines or notices of its own among
-    /// them), then its replies.
+    /// them, or got part of the tick already).
     fn flush_viewers(&mut self) {
         let plan = self.tick.take();
-        let replies = std::mem::take(&mut self.viewer_replies);
-        if plan.is_empty() && replies.is_empty() {
+        if plan.is_empty() {
             return;
         }
         let mut delivered = 0u64;
         let mut slow = Vec::new();
         let mut gone = Vec::new();
-        if !plan.is_empty() {
-            self.metrics
-                .viewer_lines_sampled_out
-                .inc_by(plan.sampled_out());
-            let shared: Vec<Utf8Bytes> = plan
-                .frames(None, 0)
-                .into_iter()
-                .map(Utf8Bytes::from)
-                .collect();
-            for conn in &mut self.registry.conns {
-                if conn.role.is_staff() {
-                    continue;
-                }
-                let from = std::mem::take(&mut conn.from);
-                let own: Vec<Utf8Bytes>;
-                let frames = if plan.is_personal(conn.viewer.as_ref(), from) {
-                    own = plan
-                        .frames(conn.viewer.as_ref(), from)
-                        .into_iter()
-                        .map(Utf8Bytes::from)
-                        .collect();
-                    &own
-                } else {
-                    &shared
-                };
-                for text in frames {
-                    match conn.outbox.try_send(text.clone()) {
-                        Ok(()) => delivered += 1,
-                        Err(mpsc::error::TrySendError::Full(_)) => {
-                            slow.push(conn.id);
-                            break;
-                        }
-                        Err(mpsc::error::TrySendError::Closed(_)) => {
-                            gone.push(conn.id);
-                            break;
-                        }
+        self.metrics
+            .viewer_lines_sampled_out
+            .inc_by(plan.sampled_out());
+        let shared: Vec<Utf8Bytes> = plan
+            .frames(None, 0)
+            .into_iter()
+            .map(Utf8Bytes::from)
+            .collect();
+        for conn in &mut self.registry.conns {
+            if conn.role.is_staff() {
+                continue;
+            }
+            let from = std::mem::take(&mut conn.from);
+            let own: Vec<Utf8Bytes>;
+            let frames = if plan.is_personal(conn.viewer.as_ref(), from) {
+                own = plan
+                    .frames(conn.viewer.as_ref(), from)
+                    .into_iter()
+                    .map(Utf8Bytes::from)
+                    .collect();
+                &own
+            } else {
+                &shared
+            };
+            for text in frames {
+                match conn.outbox.try_send(text.clone()) {
+                    Ok(()) => delivered += 1,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        slow.push(conn.id);
+                        break;
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        gone.push(conn.id);
+                        break;
                     }
                 }
             }
         }
         self.settle(delivered, gone, slow);
-        for (conn, text) in replies {
-            self.send_to(conn, &text);
-        }
     }
 
     /// Counts deliveries; forgets closed queues, cuts full ones.
