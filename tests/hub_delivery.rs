@@ -243,11 +243,11 @@ async fn a_resume_after_skips_has_no_gap_and_no_duplicate() {
     let start = julie.welcome.seq;
     let mut sent = burst(&mut marc, "a", 15).await;
     sent.extend(burst(&mut lea, "b", 15).await);
-    let mark = host.say("marque").await;
-    julie.event_at(mark).await;
+    let checkpoint = host.say("marque").await;
+    julie.event_at(checkpoint).await;
     assert!(!julie.skipped.is_empty(), "the burst was sampled");
     let at = julie.position();
-    assert!(at.seq >= mark);
+    assert!(at.seq >= checkpoint);
     let before = julie.events.clone();
     let skipped_before = julie.skipped.clone();
     drop(julie.drop_connection());
@@ -290,8 +290,8 @@ async fn staff_change_the_lives_delivery_and_it_outlives_a_restart() {
     let mut reader = hub.viewer("Julie").await;
     let mut marc = hub.viewer("Marc").await;
     let sampled = burst(&mut marc, "x", 20).await;
-    let mark = host.say("avant").await;
-    reader.event_at(mark).await;
+    let checkpoint = host.say("avant").await;
+    reader.event_at(checkpoint).await;
     let got = sampled
         .iter()
         .filter(|s| reader.events.iter().any(|e| e.seq == **s))
@@ -327,8 +327,8 @@ async fn staff_change_the_lives_delivery_and_it_outlives_a_restart() {
     };
     assert_eq!(policy.chat_per_sec, 0);
     let all = burst(&mut marc, "y", 20).await;
-    let mark = host.say("après").await;
-    reader.event_at(mark).await;
+    let checkpoint = host.say("après").await;
+    reader.event_at(checkpoint).await;
     assert!(
         all.iter()
             .all(|s| reader.events.iter().any(|e| e.seq == *s))

@@ -1242,7 +1242,7 @@ fn on_event(state: &mut Console, frame: EventFrame) {
             let what = format!(
                 "set viewer delivery: a frame every {} ms, {}",
                 policy.tick_ms,
-                super::view::delivery_lines(policy.chat_per_sec)
+                delivery_lines(policy.chat_per_sec)
             );
             state.log_activity(at, Some(by), what);
         }
@@ -1277,6 +1277,15 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         event => on_chat_event(state, at, event),
     }
     state.fix_selections(&before);
+}
+
+/// "20 lines a second at most", or "every line" for a rate of 0.
+fn delivery_lines(chat_per_sec: u32) -> String {
+    if chat_per_sec == 0 {
+        "every line".to_owned()
+    } else {
+        format!("{chat_per_sec} lines a second at most")
+    }
 }
 
 /// Messages and what staff did to them.

@@ -1,5 +1,5 @@
-//! How a live reaches its viewers: the delivery policy and the `events`
-//! frame's skips.
+//! How a live reaches its viewers: the delivery policy (the `events`
+//! frame and its [`super::Skip`]s are in `frame`).
 //!
 //! Staff get every event as it is committed, one `event` frame each.
 //! Viewers get one `events` frame per tick holding that tick's events;
@@ -8,8 +8,6 @@
 //! viewer can tell a line it was not sent from one it lost.
 
 use serde::{Deserialize, Serialize};
-
-use super::types::Seq;
 
 /// A viewer frame every 100 ms unless the brand says otherwise: a tick
 /// adds at most its own length to a line's latency, and 100 ms leaves 150
@@ -80,17 +78,6 @@ impl DeliveryPolicy {
     pub fn samples(&self) -> bool {
         self.chat_per_sec > 0
     }
-}
-
-/// Seqs `from..=to` hold nothing for this viewer in this frame: chat lines
-/// sampled out, and events between them the viewer never receives (staff
-/// only, another viewer's notices). A client moves its resume point past
-/// `to` as if it had received them; a seq neither received nor skipped is
-/// a gap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Skip {
-    pub from: Seq,
-    pub to: Seq,
 }
 
 #[cfg(test)]

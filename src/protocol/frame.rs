@@ -93,11 +93,11 @@ pub enum ServerFrame {
     Event(EventFrame),
     /// Viewers only: one tick's events, in seq order, after the replay. A
     /// chat line the live's delivery policy sampled out is not there but
-    /// inside one of `skipped` (see [`super::Skip`]).
+    /// inside one of `skipped` (see [`Skip`]).
     Events {
         events: Vec<EventFrame>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        skipped: Vec<super::Skip>,
+        skipped: Vec<Skip>,
     },
     /// The command took effect (or had already, for a retried id).
     Ack {
@@ -204,6 +204,17 @@ impl ServerFrame {
             ServerFrame::Bye { .. } => "bye",
         }
     }
+}
+
+/// Seqs `from..=to` hold nothing for this viewer in this frame: chat lines
+/// sampled out, and events between them the viewer never receives (staff
+/// only, another viewer's notices). A client moves its resume point past
+/// `to` as if it had received them; a seq neither received nor skipped is
+/// a gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skip {
+    pub from: Seq,
+    pub to: Seq,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@
 //! | `command` | [`Command`] and [`CommandKind`]: what clients ask, each wire name declared once |
 //! | [`permissions`] | the role → [`CommandKind`] table the hub enforces and the console reads |
 //! | `event` | [`Event`]: what happened in the live, numbered by the hub |
-//! | `delivery` | [`DeliveryPolicy`] and [`Skip`]: how a live reaches its viewers (coalesced, sampled) |
+//! | `delivery` | [`DeliveryPolicy`]: how a live reaches its viewers (coalesced, sampled; the `events` frame's [`Skip`]s are in `frame`) |
 //! | `error` | [`ErrorCode`], [`ErrorFrame`] and [`CloseCode`] |
 //! | `refusal` | [`Refusal`]: the hub's "no" to a command, code, message and when to retry |
 //! | `rights` | [`RightsRequest`] and [`ViewerExport`]: what support gets for data-protection requests |
@@ -68,13 +68,13 @@ pub use command::{
 };
 pub use delivery::{
     DEFAULT_CHAT_PER_SEC, DEFAULT_TICK_MS, DeliveryPolicy, MAX_CHAT_PER_SEC, MAX_TICK_MS,
-    MIN_TICK_MS, Skip,
+    MIN_TICK_MS,
 };
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
 pub use event::{Event, EventFrame, HoldOutcome, LiftedSanction, relabel_all};
 pub use frame::{
-    Auth, ClientFrame, Hello, Resume, ServerFrame, Snapshot, SnapshotCounts, SnapshotPage, Welcome,
-    WhoAmI, paginate, parse_client_frame, parse_server_frame,
+    Auth, ClientFrame, Hello, Resume, ServerFrame, Skip, Snapshot, SnapshotCounts, SnapshotPage,
+    Welcome, WhoAmI, paginate, parse_client_frame, parse_server_frame,
 };
 pub use live::{
     LiveInfo, LiveState, MAX_LIVE_NAME_BYTES, MAX_LIVE_TITLE_GRAPHEMES, check_live_name,

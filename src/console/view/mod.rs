@@ -301,15 +301,6 @@ fn delivery_label(state: &Console) -> Option<String> {
     Some(format!(" viewers: {share} · {}ms ", policy.tick_ms))
 }
 
-/// "20 lines a second at most", or "every line" for a rate of 0.
-pub(crate) fn delivery_lines(chat_per_sec: u32) -> String {
-    if chat_per_sec == 0 {
-        "every line".to_owned()
-    } else {
-        format!("{chat_per_sec} lines a second at most")
-    }
-}
-
 fn connection_span(state: &Console, theme: &Theme) -> Span<'static> {
     match &state.conn {
         ConnStatus::Connected => {
