@@ -479,6 +479,15 @@ impl Reader {
                 c.settings.viewer_rate_per_sec = count(v, 1, 1000).map_err(refuse)?;
             }
             "live.viewer_burst" => c.settings.viewer_burst = count(v, 1, 10_000).map_err(refuse)?,
+            "live.viewer_tick_ms" => {
+                let (min, max) = (crate::protocol::MIN_TICK_MS, crate::protocol::MAX_TICK_MS);
+                c.settings.delivery.tick_ms =
+                    count(v, u64::from(min), u64::from(max)).map_err(refuse)?;
+            }
+            "live.viewer_chat_per_sec" => {
+                let max = u64::from(crate::protocol::MAX_CHAT_PER_SEC);
+                c.settings.delivery.chat_per_sec = count(v, 0, max).map_err(refuse)?;
+            }
             "limits.max_connections" => {
                 c.limits.max_connections = count(v, 1, 1_000_000).map_err(refuse)?;
             }
@@ -1090,6 +1099,7 @@ mod tests {
             "brand = \" Maison Lumière \"\n\
              [live]\nmax_message_graphemes = 200\nslow_mode_secs = 30\n\
              viewer_rate_per_sec = 2\nviewer_burst = 0x8\n\
+             viewer_tick_ms = 250\nviewer_chat_per_sec = 0\n\
              [limits]\nmax_connections = 5_000\nsend_queue_frames = 256\n\
              inbox_frames = 1024\nrecent_in_snapshot = 20\nmax_replay_events = 500\n\
              idle_timeout = \"60s\"\nping_interval = \"20s\"\nhello_timeout = \"3s\"\n\
@@ -1108,6 +1118,10 @@ mod tests {
                 slow_mode_secs: 30,
                 viewer_rate_per_sec: 2,
                 viewer_burst: 8,
+                delivery: crate::protocol::DeliveryPolicy {
+                    tick_ms: 250,
+                    chat_per_sec: 0,
+                },
                 ..Settings::default()
             }
         );
@@ -1248,6 +1262,12 @@ mod tests {
                 "live.max_message_graphemes",
             ),
             ("[live]\nslow_mode_secs = -1\n", 2, "live.slow_mode_secs"),
+            ("[live]\nviewer_tick_ms = 5\n", 2, "live.viewer_tick_ms"),
+            (
+                "[live]\nviewer_chat_per_sec = 10001\n",
+                2,
+                "live.viewer_chat_per_sec",
+            ),
             ("[live]\nviewer_burst = \"5\"\n", 2, "live.viewer_burst"),
             (
                 "[limits]\nmax_connections = 1.5\n",

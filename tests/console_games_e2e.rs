@@ -59,33 +59,35 @@ async fn viewer(url: String, n: usize, option: usize, ready: oneshot::Sender<()>
     let mut next_id = 0;
     while let Some(Ok(msg)) = ws.next().await {
         let Message::Text(t) = msg else { continue };
-        let command = match parse_server_frame(&t) {
+        let events = match parse_server_frame(&t) {
             Ok(ServerFrame::Welcome(_)) => {
                 if let Some(r) = ready.take() {
                     let _ = r.send(());
                 }
                 continue;
             }
-            Ok(ServerFrame::Event(EventFrame {
-                event: Event::PollOpened { poll },
-                ..
-            })) => Command::Vote {
-                poll_id: poll.id,
-                option,
-            },
-            Ok(ServerFrame::Event(EventFrame {
-                event: Event::InstantWinOpened { draw },
-                ..
-            })) => Command::Enter { draw_id: draw.id },
+            Ok(ServerFrame::Event(e)) => vec![e],
+            // A viewer's tick.
+            Ok(ServerFrame::Events { events, .. }) => events,
             _ => continue,
         };
-        next_id += 1;
-        let frame = ClientFrame::Command(CommandFrame {
-            id: CommandId(format!("v{n}-{next_id}")),
-            command,
-        });
-        if ws.send(text_message(&frame)).await.is_err() {
-            return;
+        for EventFrame { event, .. } in events {
+            let command = match event {
+                Event::PollOpened { poll } => Command::Vote {
+                    poll_id: poll.id,
+                    option,
+                },
+                Event::InstantWinOpened { draw } => Command::Enter { draw_id: draw.id },
+                _ => continue,
+            };
+            next_id += 1;
+            let frame = ClientFrame::Command(CommandFrame {
+                id: CommandId(format!("v{n}-{next_id}")),
+                command,
+            });
+            if ws.send(text_message(&frame)).await.is_err() {
+                return;
+            }
         }
     }
 }

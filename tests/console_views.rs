@@ -989,3 +989,51 @@ fn the_demo_help_shows_how_to_attach_a_second_console() {
     }
     snap("help_demo_attach", &mut c);
 }
+
+/// The live's viewer delivery shows in the status bar when it is not the
+/// default, and says when viewers get a sample of the chat.
+#[test]
+fn the_viewer_delivery_shows_in_the_status_bar() {
+    let mut c = show(StaffRole::Host);
+    let (w, h) = (200, 48);
+    assert!(
+        !status_row(&mut c, w, h).contains("viewers:"),
+        "the default policy, every line: nothing to say"
+    );
+    let policy = DeliveryPolicy {
+        tick_ms: 200,
+        chat_per_sec: 5,
+    };
+    let by = actor("Claire", StaffRole::Host);
+    update(
+        &mut c,
+        Msg::Frame(event(
+            10_000,
+            NOON + 30 * MIN,
+            Event::DeliveryChanged { policy, by },
+        )),
+    );
+    let quiet = status_row(&mut c, w, h);
+    assert!(
+        quiet.contains("viewers: every line to 5/s · 200ms"),
+        "{quiet}"
+    );
+    // 600 lines in the last minute against 5 a second (300 a minute).
+    let marc = || viewer("v-marc", "Marc", "marc");
+    let lines: Vec<Msg> = (0..600)
+        .map(|i| {
+            let at = NOON + 30 * MIN;
+            Msg::Frame(event(
+                10_001 + i,
+                at,
+                Event::Message {
+                    message: message(9_000 + i, at, marc(), "trop bien"),
+                },
+            ))
+        })
+        .collect();
+    feed(&mut c, lines);
+    let busy = status_row(&mut c, w, h);
+    assert!(busy.contains("viewers: sampled 1/"), "{busy}");
+    insta::assert_snapshot!("delivery_sampled_status_row", busy);
+}

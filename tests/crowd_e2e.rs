@@ -33,7 +33,13 @@ struct CrowdHub {
 }
 
 async fn start_hub() -> CrowdHub {
-    let hub = TestHub::start_live(LIVE, as_shipped).await;
+    // An independent viewer is to see every visible line: no sampling
+    // (tests/hub_delivery.rs tests it).
+    let hub = TestHub::start_live(LIVE, |c| {
+        as_shipped(c);
+        c.settings.delivery.chat_per_sec = 0;
+    })
+    .await;
     CrowdHub {
         url: hub.url.clone(),
         token: hub.token(StaffRole::Moderator, "Inès"),
@@ -75,11 +81,17 @@ async fn watch(url: &str, auth: Auth) -> mpsc::UnboundedReceiver<ChatMessage> {
     tokio::spawn(async move {
         while let Some(Ok(msg)) = ws.next().await {
             let Message::Text(text) = msg else { continue };
-            if let Ok(ServerFrame::Event(frame)) = parse_server_frame(&text)
-                && let Event::Message { message } | Event::Released { message, .. } = frame.event
-                && tx.send(message).is_err()
-            {
-                return;
+            let frames = match parse_server_frame(&text) {
+                Ok(ServerFrame::Event(frame)) => vec![frame],
+                Ok(ServerFrame::Events { events, .. }) => events,
+                _ => continue,
+            };
+            for frame in frames {
+                if let Event::Message { message } | Event::Released { message, .. } = frame.event
+                    && tx.send(message).is_err()
+                {
+                    return;
+                }
             }
         }
     });

@@ -76,7 +76,7 @@ fn event_name(e: &Event) -> &'static str {
     e.name()
 }
 
-const ALL_EVENTS: [&str; 35] = [
+const ALL_EVENTS: [&str; 36] = [
     "message",
     "released",
     "redacted",
@@ -90,6 +90,7 @@ const ALL_EVENTS: [&str; 35] = [
     "viewer_banned",
     "sanction_lifted",
     "slow_mode_changed",
+    "delivery_changed",
     "viewer_rectified",
     "hold_notice",
     "viewers_online",
@@ -198,6 +199,7 @@ fn every_frame_command_and_event_has_an_example() {
             "snapshot_end",
             "reload",
             "event",
+            "events",
             "ack",
             "error",
             "viewer_card",

@@ -200,9 +200,12 @@ async fn a_non_reader_is_cut_as_slow_after_a_bounded_amount_of_data() {
     // being written (at most a queue's worth), and the bytes that fit in
     // the socket: the capped send buffer (doubled by Linux), its own
     // receive buffer (doubled), the WebSocket write buffer, and a frame of
-    // slack for TCP's rounding. Each message frame is over 2,000 bytes.
+    // slack for TCP's rounding. Each message is over 2,000 bytes. A
+    // viewer's frame is a tick's events (`events`), at most 64 KiB, so a
+    // queued frame holds up to 32 of these messages.
     let socket_bytes = 2 * SEND_BUFFER + 2 * SMALL_RECV_BUFFER as usize + 16 * 1024 + 64 * 1024;
-    let bound = 2 * QUEUE + socket_bytes / 2_000 + 1;
+    let per_frame = regie::protocol::MAX_FRAME_BYTES / 2_000;
+    let bound = 2 * QUEUE * per_frame + socket_bytes / 2_000 + 1;
     eprintln!("non-reader cut after {posted} frames (bound {bound})");
     assert!(
         posted <= bound,

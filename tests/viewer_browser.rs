@@ -392,9 +392,11 @@ async fn hostile_text_is_shown_as_text_and_runs_nothing() {
         return;
     }
     let hub = TestHub::start_with(|c| {
-        // The whole corpus from one viewer, at once.
+        // The whole corpus from one viewer, at once, and every line of it
+        // to the page (no sampling: tests/hub_delivery.rs tests that).
         c.settings.viewer_rate_per_sec = 100;
         c.settings.viewer_burst = 100;
+        c.settings.delivery.chat_per_sec = 0;
     })
     .await;
     let browser = Browser::launch(Device::Desktop).await;

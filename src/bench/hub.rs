@@ -460,6 +460,9 @@ pub async fn serve_hub(data: PathBuf, live: String) -> anyhow::Result<()> {
     config.settings.viewer_rate_per_sec = 100_000;
     config.settings.viewer_burst = 100_000;
     config.settings.slow_mode_secs = 0;
+    // Every viewer gets every line (coalesced on the live's tick): the
+    // bench counts each line at each socket.
+    config.settings.delivery.chat_per_sec = 0;
     // Room for every bench socket, and a deeper send queue so a client
     // that falls briefly behind on this shared machine is not cut as slow
     // (a cut shows up as dropped deliveries and a disconnect count).

@@ -146,6 +146,20 @@ pub fn parse_bench_text(frame: &str) -> Option<(u64, u64)> {
     Some((line, micros))
 }
 
+/// Every bench line in a raw frame (a viewer's `events` frame carries a
+/// tick's worth), in order.
+pub fn parse_bench_lines(frame: &str) -> Vec<(u64, u64)> {
+    let mut lines = Vec::new();
+    let mut rest = frame;
+    while let Some(at) = rest.find(MARKER) {
+        if let Some(found) = parse_bench_text(&rest[at..]) {
+            lines.push(found);
+        }
+        rest = &rest[at + MARKER.len()..];
+    }
+    lines
+}
+
 fn letters(mut n: u64) -> String {
     let mut out = Vec::new();
     loop {
@@ -363,22 +377,28 @@ async fn receive(
         tokio::select! {
             msg = ws.next() => match msg {
                 Some(Ok(Message::Text(text))) => {
-                    let Some((line, sent)) = parse_bench_text(&text) else { continue };
+                    // A viewer's `events` frame holds a tick's lines.
+                    let lines = parse_bench_lines(&text);
+                    if lines.is_empty() {
+                        continue;
+                    }
                     let now = origin.elapsed();
                     t.frames += 1;
                     t.frame_bytes += text.len() as u64;
-                    let (word, bit) = ((line / 64) as usize, 1u64 << (line % 64));
-                    if t.seen.len() <= word {
-                        t.seen.resize(word + 1, 0);
+                    for (line, sent) in lines {
+                        let (word, bit) = ((line / 64) as usize, 1u64 << (line % 64));
+                        if t.seen.len() <= word {
+                            t.seen.resize(word + 1, 0);
+                        }
+                        if t.seen[word] & bit != 0 {
+                            t.duplicates += 1;
+                            continue;
+                        }
+                        t.seen[word] |= bit;
+                        t.received += 1;
+                        t.latency.record_micros(micros(now).saturating_sub(sent));
+                        t.last_receipt = Some(now);
                     }
-                    if t.seen[word] & bit != 0 {
-                        t.duplicates += 1;
-                        continue;
-                    }
-                    t.seen[word] |= bit;
-                    t.received += 1;
-                    t.latency.record_micros(micros(now).saturating_sub(sent));
-                    t.last_receipt = Some(now);
                 }
                 Some(Ok(Message::Close(frame))) => {
                     t.disconnect = Some(match frame {

@@ -1100,6 +1100,12 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
             state.note(format!("history reloaded: {reason}"), false);
         }
         ServerFrame::Event(ev) => on_event(state, ev),
+        // Viewers' frames: the hub sends a console (staff) `event`s.
+        ServerFrame::Events { events, .. } => {
+            for ev in events {
+                on_event(state, ev);
+            }
+        }
         ServerFrame::Ack { id, .. } => {
             if let Some(done) = state.pending.remove(&id) {
                 let text = state.confirmation(&done);
@@ -1231,6 +1237,15 @@ fn on_event(state: &mut Console, frame: EventFrame) {
             };
             state.log_activity(at, Some(by), what.to_owned());
         }
+        Event::DeliveryChanged { policy, by } => {
+            state.settings.delivery = policy;
+            let what = format!(
+                "set viewer delivery: a frame every {} ms, {}",
+                policy.tick_ms,
+                delivery_lines(policy.chat_per_sec)
+            );
+            state.log_activity(at, Some(by), what);
+        }
         Event::SlowModeChanged { secs, by } => {
             state.settings.slow_mode_secs = secs;
             let what = format!(
@@ -1262,6 +1277,15 @@ fn on_event(state: &mut Console, frame: EventFrame) {
         event => on_chat_event(state, at, event),
     }
     state.fix_selections(&before);
+}
+
+/// "20 lines a second at most", or "every line" for a rate of 0.
+fn delivery_lines(chat_per_sec: u32) -> String {
+    if chat_per_sec == 0 {
+        "every line".to_owned()
+    } else {
+        format!("{chat_per_sec} lines a second at most")
+    }
 }
 
 /// Messages and what staff did to them.

@@ -360,6 +360,16 @@ impl ViewerSession {
     pub fn on_frame(&mut self, frame: ServerFrame, now: Instant) -> Option<String> {
         match frame {
             ServerFrame::Event(event) => self.on_event(&event),
+            ServerFrame::Events { events, skipped } => {
+                for event in &events {
+                    self.on_event(event);
+                }
+                // Lines sampled out: seen, as far as resuming goes (never
+                // this viewer's own, which always arrive).
+                if let Some(to) = skipped.iter().map(|s| s.to).max() {
+                    self.last_seq = Some(self.last_seq.map_or(to, |last| last.max(to)));
+                }
+            }
             ServerFrame::Ack { id, seq } => {
                 match self.games_pending.remove(&id.0) {
                     Some(CommandKind::Vote) => self.tally.votes += 1,

@@ -326,6 +326,7 @@ pub(crate) fn start(
         dispatched,
         metrics.clone(),
         config.limits.send_queue_frames,
+        session.settings().delivery,
     ));
     let actor = SessionActor {
         outcomes: OutcomeCache::new(config.limits.outcome_cache, config.limits.outcome_memory),
@@ -364,6 +365,9 @@ fn restore_session(
     let mut settings = config.settings.clone();
     if let Some(secs) = store.slow_mode(&config.live)? {
         settings.slow_mode_secs = secs;
+    }
+    if let Some(policy) = store.delivery(&config.live)? {
+        settings.delivery = policy;
     }
     let mut session = Session::restore(
         head,

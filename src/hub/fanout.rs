@@ -12,6 +12,13 @@
 //! one is being delivered. Each event is serialised once per audience and
 //! pushed with `try_send` into each connection's bounded queue; a full
 //! queue cuts that connection (4008), it never makes the show wait.
+//!
+//! Staff get each event at once. Viewers get the live's tick
+//! ([`super::delivery`]): the events since the last tick in `events`
+//! frames, sampled above the live's chat rate. A viewer answered mid-tick
+//! gets the tick so far, then its answer (an ack follows its event and
+//! never waits for the tick). A viewer registered during a tick starts
+//! after the events its welcome covered.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,10 +26,11 @@ use std::sync::Arc;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use super::delivery::Tick;
 use super::farewell::Farewell;
 use super::mailbox::{ConnId, Dispatch, to_text};
 use super::metrics::Metrics;
-use crate::protocol::{EventFrame, Role, ServerFrame, ViewerId};
+use crate::protocol::{DeliveryPolicy, Event, EventFrame, Role, ServerFrame, ViewerId};
 
 struct Conn {
     id: ConnId,
@@ -30,6 +38,9 @@ struct Conn {
     viewer: Option<ViewerId>,
     outbox: mpsc::Sender<Utf8Bytes>,
     farewell: Option<oneshot::Sender<Farewell>>,
+    /// A viewer's first event of the current tick (it registered after
+    /// the ones before, which its welcome covered).
+    from: usize,
 }
 
 /// The joined connections, in a vector so fan-out is a straight scan.
@@ -61,21 +72,36 @@ pub(crate) async fn run(
     mut dispatch: mpsc::Receiver<Dispatch>,
     metrics: Arc<Metrics>,
     queue_frames: usize,
+    policy: DeliveryPolicy,
 ) {
     let mut fan = FanOut {
         registry: Registry::default(),
         metrics,
         queue_frames,
+        tick: Tick::new(policy),
     };
-    while let Some(d) = dispatch.recv().await {
+    let mut ticks = ticker(policy);
+    loop {
+        let d = tokio::select! {
+            d = dispatch.recv() => d,
+            _ = ticks.tick() => {
+                fan.flush_viewers();
+                continue;
+            }
+        };
+        let Some(d) = d else { break };
         match d {
-            Dispatch::Register(r) => fan.registry.insert(Conn {
-                id: r.conn,
-                role: r.role,
-                viewer: r.viewer,
-                outbox: r.outbox,
-                farewell: Some(r.farewell),
-            }),
+            Dispatch::Register(r) => {
+                let from = if r.role.is_staff() { 0 } else { fan.tick.len() };
+                fan.registry.insert(Conn {
+                    id: r.conn,
+                    role: r.role,
+                    viewer: r.viewer,
+                    outbox: r.outbox,
+                    farewell: Some(r.farewell),
+                    from,
+                });
+            }
             Dispatch::Leave { conn } => {
                 fan.registry.remove(conn);
             }
@@ -84,63 +110,143 @@ pub(crate) async fn run(
                 replies,
                 banned,
             } => {
+                let before = fan.tick.policy();
                 for event in &events {
                     fan.event(event);
                 }
                 for (conn, frame) in replies {
-                    fan.send_to(conn, &to_text(&frame));
+                    fan.reply(conn, &to_text(&frame));
                 }
                 for viewer in banned {
                     fan.close_viewer(&viewer);
                 }
+                if fan.tick.policy() != before {
+                    // A new tick length from now: what waits goes first.
+                    fan.flush_viewers();
+                    ticks = ticker(fan.tick.policy());
+                }
             }
-            Dispatch::CloseAll(farewell) => fan.close_all(&farewell),
+            Dispatch::CloseAll(farewell) => {
+                fan.flush_viewers();
+                fan.close_all(&farewell);
+            }
         }
     }
+    fan.flush_viewers();
     fan.close_all(&Farewell::shutting_down());
+}
+
+/// The viewers' tick; a tick missed while the task was busy is not made
+/// up (the next one carries its events).
+fn ticker(policy: DeliveryPolicy) -> tokio::time::Interval {
+    let every = std::time::Duration::from_millis(u64::from(policy.tick_ms.max(1)));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks
 }
 
 struct FanOut {
     registry: Registry,
     metrics: Arc<Metrics>,
     queue_frames: usize,
+    /// What viewers get at the next tick.
+    tick: Tick,
 }
 
 impl FanOut {
-    /// Pushes one event to every connection whose role may see it.
+    /// Pushes one event to every staff connection, and keeps it for the
+    /// viewers' tick.
     fn event(&mut self, frame: &EventFrame) {
+        if let Event::DeliveryChanged { policy, .. } = &frame.event {
+            self.tick.set_policy(*policy);
+        }
+        self.tick.push(frame);
         let staff = to_text(&ServerFrame::Event(frame.clone()));
-        let viewer = frame.event.for_role(Role::Viewer).map(|event| {
-            if event == frame.event {
-                staff.clone()
-            } else {
-                to_text(&ServerFrame::Event(EventFrame {
-                    event,
-                    ..frame.clone()
-                }))
-            }
-        });
         let mut delivered = 0u64;
         let mut slow = Vec::new();
         let mut gone = Vec::new();
-        let only_for = frame.event.only_for_viewer();
-        for conn in &self.registry.conns {
-            let text = if conn.role.is_staff() {
-                &staff
-            } else if only_for.is_some() && conn.viewer.as_ref() != only_for {
-                continue;
-            } else {
-                match &viewer {
-                    Some(t) => t,
-                    None => continue,
-                }
-            };
-            match conn.outbox.try_send(text.clone()) {
+        for conn in self.registry.conns.iter().filter(|c| c.role.is_staff()) {
+            match conn.outbox.try_send(staff.clone()) {
                 Ok(()) => delivered += 1,
                 Err(mpsc::error::TrySendError::Full(_)) => slow.push(conn.id),
                 Err(mpsc::error::TrySendError::Closed(_)) => gone.push(conn.id),
             }
         }
+        self.settle(delivered, gone, slow);
+    }
+
+    /// A reply goes at once. A viewer first gets the tick's events so far
+    /// (the event its ack names among them), and the tick's end only what
+    /// comes after.
+    fn reply(&mut self, conn: ConnId, text: &Utf8Bytes) {
+        let Some(&i) = self.registry.index.get(&conn) else {
+            return;
+        };
+        let c = &mut self.registry.conns[i];
+        if !c.role.is_staff() {
+            let frames = self.tick.so_far(c.viewer.as_ref(), c.from);
+            c.from = self.tick.len();
+            for frame in frames {
+                self.send_to(conn, &Utf8Bytes::from(frame));
+            }
+        }
+        self.send_to(conn, text);
+    }
+
+    /// The tick: each viewer gets the events since the last one (shared
+    /// frames, or its own when it has lines or notices of its own among
+    /// them, or got part of the tick already).
+    fn flush_viewers(&mut self) {
+        let plan = self.tick.take();
+        if plan.is_empty() {
+            return;
+        }
+        let mut delivered = 0u64;
+        let mut slow = Vec::new();
+        let mut gone = Vec::new();
+        self.metrics
+            .viewer_lines_sampled_out
+            .inc_by(plan.sampled_out());
+        let shared: Vec<Utf8Bytes> = plan
+            .frames(None, 0)
+            .into_iter()
+            .map(Utf8Bytes::from)
+            .collect();
+        for conn in &mut self.registry.conns {
+            if conn.role.is_staff() {
+                continue;
+            }
+            let from = std::mem::take(&mut conn.from);
+            let own: Vec<Utf8Bytes>;
+            let frames = if plan.is_personal(conn.viewer.as_ref(), from) {
+                own = plan
+                    .frames(conn.viewer.as_ref(), from)
+                    .into_iter()
+                    .map(Utf8Bytes::from)
+                    .collect();
+                &own
+            } else {
+                &shared
+            };
+            for text in frames {
+                match conn.outbox.try_send(text.clone()) {
+                    Ok(()) => delivered += 1,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        slow.push(conn.id);
+                        break;
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        gone.push(conn.id);
+                        break;
+                    }
+                }
+            }
+        }
+        self.settle(delivered, gone, slow);
+    }
+
+    /// Counts deliveries; forgets closed queues, cuts full ones.
+    fn settle(&mut self, delivered: u64, gone: Vec<ConnId>, slow: Vec<ConnId>) {
         self.metrics.messages_out.inc_by(delivered);
         for id in gone {
             self.registry.remove(id);

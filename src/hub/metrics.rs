@@ -24,6 +24,9 @@ pub struct Metrics {
     pub messages_out: Counter,
     /// Connections cut because their send queue overflowed.
     pub slow_disconnects: Counter,
+    /// Viewer chat lines left out of a tick's shared frames by the live's
+    /// delivery policy (their authors still got them).
+    pub viewer_lines_sampled_out: Counter,
     /// Connections closed because nothing was heard from them in time
     /// (close 4009), including readers whose socket write stayed blocked.
     pub idle_disconnects: Counter,
@@ -49,6 +52,7 @@ impl Metrics {
         let messages_in = Counter::default();
         let messages_out = Counter::default();
         let slow_disconnects = Counter::default();
+        let viewer_lines_sampled_out = Counter::default();
         let idle_disconnects = Counter::default();
         let rejected_frames = Family::<Labels, Counter>::default();
         let store_write_seconds = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
@@ -73,6 +77,11 @@ impl Metrics {
             "slow_disconnects",
             "Connections cut because they could not keep up (close 4008)",
             slow_disconnects.clone(),
+        );
+        registry.register(
+            "viewer_lines_sampled_out",
+            "Viewer chat lines the live's delivery policy left out of viewers' frames",
+            viewer_lines_sampled_out.clone(),
         );
         registry.register(
             "idle_disconnects",
@@ -101,6 +110,7 @@ impl Metrics {
             messages_in,
             messages_out,
             slow_disconnects,
+            viewer_lines_sampled_out,
             idle_disconnects,
             rejected_frames,
             store_write_seconds,
@@ -160,6 +170,7 @@ mod tests {
             "regie_store_write_seconds_count 1",
             "regie_messages_in_total 0",
             "regie_messages_out_total 0",
+            "regie_viewer_lines_sampled_out_total 0",
             "regie_remembered_outcomes 0",
         ] {
             assert!(text.contains(needle), "{needle} missing from\n{text}");

@@ -16,7 +16,8 @@
 //! | `listener` | what the hub accepts on: plain TCP or TLS (handshakes beside the accept loop), sockets tuned |
 //! | `lives` | who owns a live: the registry of the hub's lives, one actor each, started on first use; the brand-wide sweeper |
 //! | `actor` | the one owner of a live's session and store connection: batches, commits |
-//! | `fanout` | the joined connections; delivers committed events in order |
+//! | `fanout` | the joined connections; delivers committed events in order (staff at once, viewers on the tick) |
+//! | `delivery` | the viewers' tick: a tick's events coalesced into `events` frames, sampled fairly above the live's chat rate |
 //! | `connection` | one WebSocket: hello (routed to the live it names), then read commands / write the queue |
 //! | [`metrics`] | Prometheus counters at `/metrics` |
 //! | [`page`] | the viewer page: `/live/{name}`, its `info.json` and assets (`page/`), their security headers |
@@ -32,6 +33,7 @@ mod actor;
 pub mod config;
 mod connection;
 pub mod consent_texts;
+mod delivery;
 pub mod engagement;
 mod fanout;
 mod farewell;

@@ -681,6 +681,7 @@ impl Session {
             Command::Unban { .. }
             | Command::LiftTimeout { .. }
             | Command::SlowMode { .. }
+            | Command::Delivery { .. }
             | Command::ShieldOn
             | Command::ShieldOff => self.lift_or_pace(who, command, history, now),
             Command::Redact { message_id, reason } => {
@@ -1441,6 +1442,16 @@ impl Session {
                 (viewer_id, LiftedSanction::Timeout, reason)
             }
             Command::SlowMode { secs } => return self.slow_mode(who, *secs, now),
+            Command::Delivery {
+                tick_ms,
+                chat_per_sec,
+            } => {
+                let policy = crate::protocol::DeliveryPolicy {
+                    tick_ms: *tick_ms,
+                    chat_per_sec: *chat_per_sec,
+                };
+                return self.delivery(who, policy, now);
+            }
             Command::ShieldOn => return Ok(self.shield_on(who, now)),
             Command::ShieldOff => return Ok(self.shield_off(who, now)),
             other => {
@@ -1522,6 +1533,31 @@ impl Session {
         Ok(d)
     }
 
+    /// Sets how viewers receive the live; the fan-out reads the event.
+    /// Setting what is already set acknowledges without an event.
+    fn delivery(
+        &mut self,
+        who: &Principal,
+        policy: crate::protocol::DeliveryPolicy,
+        now: Millis,
+    ) -> Result<Decision, Refusal> {
+        policy.check().map_err(Refusal::invalid)?;
+        if policy == self.settings.delivery {
+            return Ok(Decision::reply(Reply::Ack { seq: None }));
+        }
+        self.settings.delivery = policy;
+        let mut d = self.emit(
+            vec![Event::DeliveryChanged {
+                policy,
+                by: Self::actor(who),
+            }],
+            now,
+        );
+        let target = format!("{}ms {}/s", policy.tick_ms, policy.chat_per_sec);
+        d.audit = Self::audit(who, "delivery", &target, "", now);
+        Ok(d)
+    }
+
     /// Shield on: the preset's settings in force, the previous ones kept.
     /// On already: a no-op ack that keeps what was remembered first.
     fn shield_on(&mut self, who: &Principal, now: Millis) -> Decision {
@@ -1541,9 +1577,12 @@ impl Session {
     /// Shield off: the settings from before `shield_on`, exactly. Off
     /// already: a no-op ack.
     fn shield_off(&mut self, who: &Principal, now: Millis) -> Decision {
-        let Some(previous) = self.shield.off() else {
+        let Some(mut previous) = self.shield.off() else {
             return Decision::reply(Reply::Ack { seq: None });
         };
+        // Shield does not touch the viewers' delivery: a change made while
+        // it was on stays.
+        previous.delivery = self.settings.delivery;
         self.settings = previous;
         self.shield_changed(who, false, now)
     }

@@ -225,6 +225,10 @@ commands! {
     /// Slow mode: each viewer waits `secs` between two messages (at most
     /// [`MAX_SLOW_MODE_SECS`]); 0 turns it off.
     SlowMode = "slow_mode" { secs: u32 },
+    /// The live's viewer delivery (see [`super::DeliveryPolicy`]): a frame
+    /// every `tick_ms`, chat sampled above `chat_per_sec` lines a second
+    /// (0: every line). Staff keep getting everything.
+    Delivery = "delivery" { tick_ms: u32, chat_per_sec: u32 },
     /// Shield on (moderator, admin): the brand's emergency preset (slow
     /// mode, first-time chatters held, stricter rules, links off). The
     /// settings before are remembered for `shield_off`; while on, it is a
@@ -509,6 +513,10 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             reason: String::new(),
         },
         Command::SlowMode { secs: 10 },
+        Command::Delivery {
+            tick_ms: 200,
+            chat_per_sec: 10,
+        },
         Command::ShieldOn,
         Command::ShieldOff,
         Command::Redact {

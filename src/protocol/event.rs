@@ -153,6 +153,13 @@ pub enum Event {
         slow_mode_secs: u32,
         by: Actor,
     },
+    /// Staff only: the live's viewer delivery changed (`delivery`): a
+    /// frame every `tick_ms`, chat sampled above `chat_per_sec` lines a
+    /// second (0: never). Viewers find it in the next welcome's settings.
+    DeliveryChanged {
+        policy: super::DeliveryPolicy,
+        by: Actor,
+    },
     /// Support corrected a viewer's names (Art. 16): every client relabels
     /// the viewer's lines (and answers addressed to them). An absent field
     /// did not change. Viewers get the staff role only.
@@ -312,6 +319,7 @@ impl Event {
             Event::SanctionLifted { .. } => "sanction_lifted",
             Event::SlowModeChanged { .. } => "slow_mode_changed",
             Event::ShieldChanged { .. } => "shield_changed",
+            Event::DeliveryChanged { .. } => "delivery_changed",
             Event::ViewerRectified { .. } => "viewer_rectified",
             Event::ViewersOnline { .. } => "viewers_online",
             Event::PollOpened { .. } => "poll_opened",
@@ -369,6 +377,7 @@ impl Event {
             | Event::RuleRemoved { .. }
             | Event::MessageFlagged { .. }
             | Event::CannedAdded { .. }
+            | Event::DeliveryChanged { .. }
             | Event::Claimed { .. }
             | Event::ClaimEnded { .. }
             | Event::ViewerFlagged { .. }

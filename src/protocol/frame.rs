@@ -91,6 +91,14 @@ pub enum ServerFrame {
         reason: String,
     },
     Event(EventFrame),
+    /// Viewers only: one tick's events, in seq order, after the replay. A
+    /// chat line the live's delivery policy sampled out is not there but
+    /// inside one of `skipped` (see [`Skip`]).
+    Events {
+        events: Vec<EventFrame>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skipped: Vec<Skip>,
+    },
     /// The command took effect (or had already, for a retried id).
     Ack {
         id: CommandId,
@@ -181,6 +189,7 @@ impl ServerFrame {
             ServerFrame::SnapshotEnd { .. } => "snapshot_end",
             ServerFrame::Reload { .. } => "reload",
             ServerFrame::Event(_) => "event",
+            ServerFrame::Events { .. } => "events",
             ServerFrame::Ack { .. } => "ack",
             ServerFrame::Error(_) => "error",
             ServerFrame::ViewerCard { .. } => "viewer_card",
@@ -195,6 +204,17 @@ impl ServerFrame {
             ServerFrame::Bye { .. } => "bye",
         }
     }
+}
+
+/// Seqs `from..=to` hold nothing for this viewer in this frame: chat lines
+/// sampled out, and events between them the viewer never receives (staff
+/// only, another viewer's notices). A client moves its resume point past
+/// `to` as if it had received them; a seq neither received nor skipped is
+/// a gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skip {
+    pub from: Seq,
+    pub to: Seq,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

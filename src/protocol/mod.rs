@@ -9,6 +9,7 @@
 //! | `command` | [`Command`] and [`CommandKind`]: what clients ask, each wire name declared once |
 //! | [`permissions`] | the role → [`CommandKind`] table the hub enforces and the console reads |
 //! | `event` | [`Event`]: what happened in the live, numbered by the hub |
+//! | `delivery` | [`DeliveryPolicy`]: how a live reaches its viewers (coalesced, sampled; the `events` frame's [`Skip`]s are in `frame`) |
 //! | `error` | [`ErrorCode`], [`ErrorFrame`] and [`CloseCode`] |
 //! | `refusal` | [`Refusal`]: the hub's "no" to a command, code, message and when to retry |
 //! | `rights` | [`RightsRequest`] and [`ViewerExport`]: what support gets for data-protection requests |
@@ -23,7 +24,8 @@
 //!   ── hello {version, live, auth, resume?} ─▶
 //!   ◀─ [reload {reason}]                      (only when a resume is impossible)
 //!   ◀─ welcome {session, you, snapshot?}      (snapshot absent on a successful resume)
-//!   ◀─ event {epoch, seq, at, event} …        (replayed gap first, then live)
+//!   ◀─ event {epoch, seq, at, event} …        (replayed gap first, then live; staff)
+//!   ◀─ events {events, skipped?} …            (viewers, once a tick, after the replay)
 //!   ── command {id, command} ─▶
 //!   ◀─ ack {id, seq?} | error {id, code, message, temporary, retry_after_ms?} | viewer_card {id, card}
 //!      | viewer_export {id, export} | rights_requests {id, requests} | lives {id, lives}
@@ -34,7 +36,9 @@
 //! Invariants the hub upholds and clients may rely on:
 //! - `seq` is strictly increasing within an `epoch`. A role sees a
 //!   subsequence (viewers never see staff-only events), so clients check
-//!   "strictly greater than the last one", not "exactly +1".
+//!   "strictly greater than the last one", not "exactly +1". A viewer's
+//!   `events` frame names the chat lines it sampled out (`skipped`): the
+//!   resume point moves past them as past received events.
 //! - A resume replays every event after the client's `(epoch, seq)` that its
 //!   role may see, in order, or answers `reload` and a fresh snapshot.
 //! - A command id is answered exactly once per delivery and takes effect once,
@@ -43,6 +47,7 @@
 
 mod claims;
 mod command;
+mod delivery;
 mod error;
 mod event;
 mod frame;
@@ -61,11 +66,15 @@ pub use command::{
     Command, CommandFrame, CommandId, CommandKind, DEFAULT_HISTORY_PAGE, MAX_ANSWER_ALSO,
     MAX_HISTORY_PAGE, MAX_HISTORY_QUERY_CHARS, MAX_SLOW_MODE_SECS, MAX_STAFF_LOG_PAGE, SmsScope,
 };
+pub use delivery::{
+    DEFAULT_CHAT_PER_SEC, DEFAULT_TICK_MS, DeliveryPolicy, MAX_CHAT_PER_SEC, MAX_TICK_MS,
+    MIN_TICK_MS,
+};
 pub use error::{CloseCode, ErrorCode, ErrorFrame};
 pub use event::{Event, EventFrame, HoldOutcome, LiftedSanction, relabel_all};
 pub use frame::{
-    Auth, ClientFrame, Hello, Resume, ServerFrame, Snapshot, SnapshotCounts, SnapshotPage, Welcome,
-    WhoAmI, paginate, parse_client_frame, parse_server_frame,
+    Auth, ClientFrame, Hello, Resume, ServerFrame, Skip, Snapshot, SnapshotCounts, SnapshotPage,
+    Welcome, WhoAmI, paginate, parse_client_frame, parse_server_frame,
 };
 pub use live::{
     LiveInfo, LiveState, MAX_LIVE_NAME_BYTES, MAX_LIVE_TITLE_GRAPHEMES, check_live_name,

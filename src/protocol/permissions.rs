@@ -21,13 +21,15 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         | CommandKind::Vote
         | CommandKind::Enter
         | CommandKind::PrivacyRequest => &[Viewer],
-        // Slow mode paces the chat: the host running the show may need it as
-        // much as the moderators keeping it clean.
+        // Slow mode (and the viewers' delivery) paces the chat: the host
+        // running the show may need it as much as the moderators keeping it
+        // clean.
         // A claim says who works on a question (hosts) or a held message
         // (moderators); the session checks the target against the role.
         CommandKind::Pin
         | CommandKind::Unpin
         | CommandKind::SlowMode
+        | CommandKind::Delivery
         | CommandKind::Claim
         | CommandKind::Unclaim => &[Staff(Host), Staff(Moderator), Staff(Admin)],
         // Whoever may sanction a viewer may lift the sanction. The live's

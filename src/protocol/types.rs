@@ -307,6 +307,11 @@ pub struct Settings {
     /// `consent` for `sms_reminders` is refused (`not_offered`) when false.
     #[serde(default = "offered")]
     pub sms_alerts: bool,
+    /// How viewers receive the live (`[live] viewer_tick_ms`,
+    /// `viewer_chat_per_sec`, or staff's `delivery`). Left out when it is
+    /// the default (and absent from older hubs).
+    #[serde(default, skip_serializing_if = "super::DeliveryPolicy::is_default")]
+    pub delivery: super::DeliveryPolicy,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
@@ -329,6 +334,7 @@ impl Default for Settings {
             shield: false,
             email_opt_in: true,
             sms_alerts: true,
+            delivery: super::DeliveryPolicy::default(),
         }
     }
 }

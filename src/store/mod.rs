@@ -639,6 +639,18 @@ pub trait Store: Send + 'static {
         Ok(None)
     }
 
+    /// The viewer delivery staff last set in the live (`delivery`), so a
+    /// restarted hub keeps it; read from the event log like
+    /// [`Store::slow_mode`]. `None` when staff never set one, or for a
+    /// store without an event log (the brand's default applies).
+    fn delivery(
+        &mut self,
+        live: &str,
+    ) -> Result<Option<crate::protocol::DeliveryPolicy>, StoreError> {
+        let _ = live;
+        Ok(None)
+    }
+
     /// What the live's log adds to the brand file's showcase: products
     /// added live (`product_added`), the last `now_showing`, canned
     /// answers saved (`canned_added`). Read from the event log like

@@ -684,6 +684,7 @@ fn project(tx: &Transaction, state: &mut LiveState, frame: &EventFrame) -> Resul
         | Event::HoldNotice { .. }
         | Event::SlowModeChanged { .. }
         | Event::ShieldChanged { .. }
+        | Event::DeliveryChanged { .. }
         | Event::PollOpened { .. }
         | Event::PollTally { .. }
         | Event::PollClosed { .. }
@@ -2149,6 +2150,25 @@ impl Store for SqliteStore {
             }
         }
         Ok(set)
+    }
+
+    fn delivery(
+        &mut self,
+        live: &str,
+    ) -> Result<Option<crate::protocol::DeliveryPolicy>, StoreError> {
+        let live_id = self.live_id(live)?;
+        let policy: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(payload, '$.policy') FROM events \
+                 WHERE live_id = ?1 AND kind = 'delivery_changed' ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(params![live_id], |r| r.get(0))
+            .optional()?;
+        // A policy this build cannot read (or check) is the brand's default.
+        Ok(policy
+            .and_then(|p| serde_json::from_str::<crate::protocol::DeliveryPolicy>(&p).ok())
+            .filter(|p| p.check().is_ok()))
     }
 
     fn showcase(&mut self, live: &str) -> Result<super::StoredShowcase, StoreError> {

@@ -7,7 +7,8 @@ use std::sync::{LazyLock, Mutex};
 use futures_util::{SinkExt, StreamExt};
 use regie::protocol::{
     Auth, ClientFrame, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event,
-    EventFrame, Hello, PROTOCOL_VERSION, Resume, Seq, ServerFrame, Welcome, parse_server_frame,
+    EventFrame, Hello, PROTOCOL_VERSION, Resume, Seq, ServerFrame, Skip, Welcome,
+    parse_server_frame,
 };
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -146,14 +147,18 @@ impl Closed {
             .unwrap_or_default()
     }
 
+    /// The events read, a viewer's `events` frames unpacked.
     pub(crate) fn events(&self) -> Vec<&EventFrame> {
-        self.frames
-            .iter()
-            .filter_map(|f| match f {
-                ServerFrame::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect()
+        self.frames.iter().flat_map(events_in).collect()
+    }
+}
+
+/// The events a frame carries: one for `event`, a tick's for `events`.
+pub(crate) fn events_in(frame: &ServerFrame) -> Vec<&EventFrame> {
+    match frame {
+        ServerFrame::Event(e) => vec![e],
+        ServerFrame::Events { events, .. } => events.iter().collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -223,8 +228,14 @@ pub(crate) struct Client {
     pub(crate) reload: Option<String>,
     /// Every event read so far (replayed and live), in arrival order.
     pub(crate) events: Vec<EventFrame>,
+    /// The seqs a viewer's `events` frames said it was not sent (sampled
+    /// out), in order.
+    pub(crate) skipped: Vec<Skip>,
     /// Non-event frames read while waiting for something else.
     pending: VecDeque<ServerFrame>,
+    /// The events of an `events` frame not handed out yet, one `event`
+    /// frame each.
+    unpacked: VecDeque<ServerFrame>,
     next_id: u64,
 }
 
@@ -276,7 +287,9 @@ impl Client {
                         welcome: *welcome,
                         reload,
                         events: Vec::new(),
+                        skipped: Vec::new(),
                         pending: VecDeque::default(),
+                        unpacked: VecDeque::default(),
                         next_id: 0,
                     });
                 }
@@ -296,11 +309,14 @@ impl Client {
         }
     }
 
-    /// The resume point: the last event seen, or the welcome's head.
+    /// The resume point: the last event seen or skipped, or the welcome's
+    /// head.
     pub(crate) fn position(&self) -> Resume {
+        let seen = self.events.last().map(|e| e.seq);
+        let skipped = self.skipped.last().map(|s| s.to);
         Resume {
             epoch: self.welcome.epoch.clone(),
-            seq: self.events.last().map_or(self.welcome.seq, |e| e.seq),
+            seq: seen.max(skipped).unwrap_or(self.welcome.seq),
         }
     }
 
@@ -366,12 +382,36 @@ impl Client {
         .expect("a message produces an event")
     }
 
-    /// The next frame of any kind; panics if the hub closes.
+    /// The next frame of any kind, a viewer's `events` frame handed out
+    /// as one `event` frame per event (its skips kept in `skipped`);
+    /// panics if the hub closes.
     pub(crate) async fn next_frame(&mut self) -> ServerFrame {
-        match read_frame(&mut self.ws).await {
-            Incoming::Frame(f) => f,
-            Incoming::Closed(code) => panic!("the hub closed the connection ({code:?})"),
+        loop {
+            if let Some(f) = self.unpacked.pop_front() {
+                return f;
+            }
+            match read_frame(&mut self.ws).await {
+                Incoming::Frame(ServerFrame::Events { events, skipped }) => {
+                    self.skipped.extend(skipped);
+                    self.unpacked
+                        .extend(events.into_iter().map(ServerFrame::Event));
+                }
+                Incoming::Frame(f) => return f,
+                Incoming::Closed(code) => panic!("the hub closed the connection ({code:?})"),
+            }
         }
+    }
+
+    /// Reads until the resume point reached `seq` (an event at or after
+    /// it, or a skip that covers it).
+    pub(crate) async fn until_position(&mut self, seq: Seq) -> Resume {
+        while self.position().seq < seq {
+            match self.next_frame().await {
+                ServerFrame::Event(e) => self.events.push(e),
+                other => self.pending.push_back(other),
+            }
+        }
+        self.position()
     }
 
     /// Reads until an event with `seq` (or later) has arrived; returns it.
@@ -413,11 +453,10 @@ impl Client {
 
     /// Reads everything until the hub closes the connection.
     pub(crate) async fn closed(mut self) -> Closed {
+        self.take_unpacked();
         let mut closed = read_until_close(&mut self.ws).await;
         for f in &closed.frames {
-            if let ServerFrame::Event(e) = f {
-                self.events.push(e.clone());
-            }
+            self.events.extend(events_in(f).into_iter().cloned());
         }
         closed.frames.splice(0..0, self.pending.drain(..));
         closed
@@ -425,7 +464,8 @@ impl Client {
 
     /// Hands the socket to a task that reads continuously, so this client
     /// never falls behind; frames arrive on the returned channel.
-    pub(crate) fn spawn_reader(self) -> Reader {
+    pub(crate) fn spawn_reader(mut self) -> Reader {
+        self.take_unpacked();
         let (tx, rx) = mpsc::unbounded_channel();
         let mut ws = self.ws;
         let task = tokio::spawn(async move {
@@ -454,8 +494,18 @@ impl Client {
     }
 
     /// Drops the connection without a close handshake (a network drop).
-    pub(crate) fn drop_connection(self) -> Vec<EventFrame> {
+    pub(crate) fn drop_connection(mut self) -> Vec<EventFrame> {
+        self.take_unpacked();
         self.events
+    }
+
+    /// Keeps the events of an `events` frame not handed out yet.
+    fn take_unpacked(&mut self) {
+        for f in self.unpacked.drain(..) {
+            if let ServerFrame::Event(e) = f {
+                self.events.push(e);
+            }
+        }
     }
 }
 
@@ -492,8 +542,11 @@ impl Reader {
                 .await
                 .expect("event in time")
                 .expect("reader alive");
-            if let ServerFrame::Event(e) = frame {
-                self.events.push(e);
+            self.events.extend(events_in(&frame).into_iter().cloned());
+            if let ServerFrame::Events { skipped, .. } = &frame
+                && skipped.iter().any(|s| s.to >= seq)
+            {
+                break;
             }
         }
         &self.events

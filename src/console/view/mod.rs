@@ -263,6 +263,12 @@ fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<Span<'stat
         };
         segments.push(Span::styled(format!(" {} ", info.state), theme.style(key)));
     }
+    // How viewers get the live, last (the first to go when the bar is
+    // short), like slow mode only when it is not the usual: sampling now,
+    // or a policy other than the default.
+    if let Some(label) = delivery_label(state) {
+        segments.push(Span::styled(label, theme.style(StyleKey::StatusViewers)));
+    }
     // Slow mode changes what viewers can do: it shows right after the role.
     let slow = state.settings.slow_mode_secs;
     if slow > 0 {
@@ -273,6 +279,26 @@ fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<Span<'stat
         segments.insert(1, Span::styled(text, theme.style(StyleKey::StatusPending)));
     }
     segments
+}
+
+/// " viewers: sampled 1/4 · 100ms ": the live's delivery policy, and the
+/// share of the chat a viewer gets now (this console's last minute of
+/// chat against the policy's rate; the hub samples per tick). `None` for
+/// the default policy while it sends every line.
+fn delivery_label(state: &Console) -> Option<String> {
+    let policy = state.settings.delivery;
+    let cap = u64::from(policy.chat_per_sec) * 60;
+    let per_minute = state.rate.per_minute(state.now);
+    let share = if cap > 0 && per_minute > cap {
+        format!("sampled 1/{}", per_minute.div_ceil(cap))
+    } else if policy.is_default() {
+        return None;
+    } else if policy.samples() {
+        format!("every line to {}/s", policy.chat_per_sec)
+    } else {
+        "every line".to_owned()
+    };
+    Some(format!(" viewers: {share} · {}ms ", policy.tick_ms))
 }
 
 fn connection_span(state: &Console, theme: &Theme) -> Span<'static> {

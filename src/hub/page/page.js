@@ -230,6 +230,7 @@
         state.seq = 0;
         return;
       case 'event': return onEventFrame(f);
+      case 'events': return onEventsFrame(f);
       case 'ack': return answered(f.id, true, f);
       case 'error':
         if (f.id) {
@@ -319,6 +320,16 @@
     if (f.epoch !== state.epoch || f.seq <= state.seq) return;
     state.seq = f.seq;
     onEvent(f.event, f.at);
+  }
+
+  // A viewer's tick: its events in order, then the chat lines the live's
+  // delivery sampled out (`skipped` ranges), which move the resume point
+  // as if received, so a later resume asks for none of them.
+  function onEventsFrame(f) {
+    for (const e of f.events || []) onEventFrame(e);
+    for (const s of f.skipped || []) {
+      if (state.epoch && s.to > state.seq) state.seq = s.to;
+    }
   }
 
   function onEvent(e, at) {
