@@ -468,25 +468,8 @@ impl Reader {
         let c = &mut self.config;
         match path {
             "brand" => c.brand = Some(brand_name(v).map_err(refuse)?),
-            "live.max_message_graphemes" => {
-                c.settings.max_message_graphemes =
-                    count(v, 1, MAX_MESSAGE_GRAPHEMES as u64).map_err(refuse)?;
-            }
-            "live.slow_mode_secs" => {
-                c.settings.slow_mode_secs = count(v, 0, 86_400).map_err(refuse)?;
-            }
-            "live.viewer_rate_per_sec" => {
-                c.settings.viewer_rate_per_sec = count(v, 1, 1000).map_err(refuse)?;
-            }
-            "live.viewer_burst" => c.settings.viewer_burst = count(v, 1, 10_000).map_err(refuse)?,
-            "live.viewer_tick_ms" => {
-                let (min, max) = (crate::protocol::MIN_TICK_MS, crate::protocol::MAX_TICK_MS);
-                c.settings.delivery.tick_ms =
-                    count(v, u64::from(min), u64::from(max)).map_err(refuse)?;
-            }
-            "live.viewer_chat_per_sec" => {
-                let max = u64::from(crate::protocol::MAX_CHAT_PER_SEC);
-                c.settings.delivery.chat_per_sec = count(v, 0, max).map_err(refuse)?;
+            _ if path.starts_with("live.") => {
+                return live_settings(&mut c.settings, path, v).map_err(refuse);
             }
             "limits.max_connections" => {
                 c.limits.max_connections = count(v, 1, 1_000_000).map_err(refuse)?;
@@ -847,6 +830,33 @@ fn compiles(matcher: Matcher) -> Result<(), String> {
 
 /// Sets a `[shield]` or `[collect]` key; `Ok(false)` when regie has no
 /// such key.
+/// `[live]`: a live's chat settings and its viewer delivery;
+/// `Ok(false)` for a key it does not have.
+fn live_settings(s: &mut Settings, path: &str, v: &DeValue<'_>) -> Result<bool, String> {
+    match path {
+        "live.max_message_graphemes" => {
+            s.max_message_graphemes = count(v, 1, MAX_MESSAGE_GRAPHEMES as u64)?;
+        }
+        "live.slow_mode_secs" => {
+            s.slow_mode_secs = count(v, 0, 86_400)?;
+        }
+        "live.viewer_rate_per_sec" => {
+            s.viewer_rate_per_sec = count(v, 1, 1000)?;
+        }
+        "live.viewer_burst" => s.viewer_burst = count(v, 1, 10_000)?,
+        "live.viewer_tick_ms" => {
+            let (min, max) = (crate::protocol::MIN_TICK_MS, crate::protocol::MAX_TICK_MS);
+            s.delivery.tick_ms = count(v, u64::from(min), u64::from(max))?;
+        }
+        "live.viewer_chat_per_sec" => {
+            let max = u64::from(crate::protocol::MAX_CHAT_PER_SEC);
+            s.delivery.chat_per_sec = count(v, 0, max)?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
 /// `[rules]`: the term and regex lists per action, and the link policy;
 /// `Ok(false)` for a key it does not have.
 fn rule_lists(r: &mut BrandRules, path: &str, v: &DeValue<'_>) -> Result<bool, String> {
