@@ -111,6 +111,42 @@ pub fn open_files_limit() -> Result<u64, ResourceError> {
         })
 }
 
+/// Raises this process's open-files limit to at least `wanted` if it can
+/// (the soft limit up to the hard one; the hard one too when the process
+/// may, as root may), so a bench of tens of thousands of sockets needs no
+/// `ulimit` first. Children started afterwards inherit it. Returns the
+/// soft limit in force afterwards, which may still be below `wanted`.
+pub fn raise_open_files_limit(wanted: u64) -> Result<u64, ResourceError> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let now = getrlimit(Resource::Nofile);
+    let soft = now.current.unwrap_or(u64::MAX);
+    if soft >= wanted {
+        return Ok(soft);
+    }
+    let hard = now.maximum.unwrap_or(u64::MAX);
+    // First try to lift the hard limit too (needs privilege); then, failing
+    // that, the soft limit as far as the hard one allows.
+    // Neither succeeding is not an error here: the caller compares what
+    // is in force with what it needs and says so.
+    let _ = setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(wanted),
+            maximum: Some(wanted.max(hard)),
+        },
+    )
+    .or_else(|_| {
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(wanted.min(hard)),
+                maximum: now.maximum,
+            },
+        )
+    });
+    open_files_limit()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
