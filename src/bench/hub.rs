@@ -34,7 +34,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use super::load::{self, LoadConfig, LoadResult};
-use super::resources::{Memory, Process, raise_open_files_limit};
+use super::resources::{Memory, Process, machine_busy_time, raise_open_files_limit};
 
 /// What `regie bench hub` measures.
 #[derive(Debug, Clone)]
@@ -107,6 +107,9 @@ struct Run {
     server_peak_rss_kib: u64,
     server_cpu: Duration,
     client_cpu: Duration,
+    /// CPU time the rest of the machine used meanwhile (other processes:
+    /// on a shared machine, other people's builds).
+    others_cpu: Duration,
     wall: Duration,
     /// `/proc/loadavg`'s one-minute figure when the run started: other
     /// work on the machine, which skews every figure of the run.
@@ -124,10 +127,13 @@ impl Run {
         100.0 * cpu.as_secs_f64() / self.wall.as_secs_f64().max(1e-9)
     }
 
-    /// The process that used more CPU during the trial: on a machine with
-    /// a few cores, the one that ran out first.
+    /// What used the most CPU during the trial: the server, the generator,
+    /// or the other processes of the machine (on a machine with a few
+    /// cores, the one that ran out first, or crowded both out).
     fn bottleneck(&self) -> &'static str {
-        if self.server_cpu >= self.client_cpu {
+        if self.others_cpu > self.server_cpu.max(self.client_cpu) {
+            "other processes"
+        } else if self.server_cpu >= self.client_cpu {
             "server"
         } else {
             "generator"
@@ -375,11 +381,15 @@ async fn measure(
     let server_memory_after_join = server.memory()?;
     let server_cpu0 = server.cpu_time()?;
     let client_cpu0 = Process::Current.cpu_time()?;
+    let machine0 = machine_busy_time()?;
     let t0 = tokio::time::Instant::now();
     let load = joined.run().await;
     let wall = t0.elapsed();
     let server_cpu = server.cpu_time()?.saturating_sub(server_cpu0);
     let client_cpu = Process::Current.cpu_time()?.saturating_sub(client_cpu0);
+    let others_cpu = machine_busy_time()?
+        .saturating_sub(machine0)
+        .saturating_sub(server_cpu + client_cpu);
     let server_memory_end = server.memory()?;
     let server_peak_rss_kib = [
         server_memory_after_join.rss_kib,
@@ -400,6 +410,7 @@ async fn measure(
         server_peak_rss_kib,
         server_cpu,
         client_cpu,
+        others_cpu,
         wall,
         load_average,
         failures,
@@ -469,7 +480,7 @@ fn print_run(viewers: usize, r: &Run) {
          (viewers short {}, closed {}; staff short {}, closed {}; dup {}), {:.0} deliveries/s, \
          viewer p50 {:.1} ms p99 {:.1} ms max {:.1} ms, staff p99 {:.1} ms, {:.0} B/delivery, \
          server RSS {:.1} MiB after join / peak {:.1} MiB, CPU server {:.0}% generator {:.0}% \
-         of one core (bottleneck: {}), server {:.2} CPU-s per million deliveries, load average {}{}",
+         other processes {:.0}% of one core (bottleneck: {}), server {:.2} CPU-s per million deliveries, load average {}{}",
         r.target.name(),
         r.rate,
         if r.carried() {
@@ -496,6 +507,7 @@ fn print_run(viewers: usize, r: &Run) {
         mib(r.server_peak_rss_kib),
         r.cpu_share(r.server_cpu),
         r.cpu_share(r.client_cpu),
+        r.cpu_share(r.others_cpu),
         r.bottleneck(),
         r.cpu_per_million(r.server_cpu),
         r.load_average,
@@ -518,12 +530,13 @@ fn print_capacities(searches: &[Search]) {
     for s in searches {
         let limited = match &s.first_failed {
             Some(f) => format!(
-                "{:.0}/s: {}; bottleneck {} ({:.0}% vs {:.0}%)",
+                "{:.0}/s: {}; bottleneck {} (server {:.0}%, generator {:.0}%, others {:.0}%)",
                 f.rate,
                 f.failures.join(", "),
                 f.bottleneck(),
                 f.cpu_share(f.server_cpu),
                 f.cpu_share(f.client_cpu),
+                f.cpu_share(f.others_cpu),
             ),
             None => "none up to --max-rate".to_owned(),
         };

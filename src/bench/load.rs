@@ -345,7 +345,7 @@ fn socket_config() -> WebSocketConfig {
 fn source_address(index: usize, per_source: usize) -> Ipv4Addr {
     let n = index / per_source.max(1);
     let n = u32::try_from(n).unwrap_or(u32::MAX).min(0x00ff_fffd);
-    Ipv4Addr::from(u32::from(Ipv4Addr::new(127, 0, 0, 1)) + n)
+    Ipv4Addr::from(u32::from(Ipv4Addr::LOCALHOST) + n)
 }
 
 async fn connect_from(config: &LoadConfig, source: Ipv4Addr) -> Result<Socket, String> {
