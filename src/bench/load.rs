@@ -812,6 +812,27 @@ mod tests {
     }
 
     #[test]
+    fn a_batched_frame_counts_and_reads_every_line_in_it() {
+        let events: Vec<serde_json::Value> = (0..3)
+            .map(|n| serde_json::json!({"seq": n, "event": {"text": bench_text(n, 100 + n)}}))
+            .collect();
+        let batch = serde_json::json!({"type": "events", "events": events}).to_string();
+        assert_eq!(count_bench_lines(&batch), 3);
+        let lines: Vec<(u64, u64)> = bench_lines(&batch).collect();
+        assert_eq!(lines, vec![(0, 100), (1, 101), (2, 102)]);
+        assert_eq!(count_bench_lines(r#"{"type":"viewers_online","n":3}"#), 0);
+    }
+
+    #[test]
+    fn client_sockets_spread_over_loopback_source_addresses() {
+        assert_eq!(source_address(0, 20_000), Ipv4Addr::LOCALHOST);
+        assert_eq!(source_address(19_999, 20_000), Ipv4Addr::LOCALHOST);
+        assert_eq!(source_address(20_000, 20_000), Ipv4Addr::new(127, 0, 0, 2));
+        assert_eq!(source_address(49_999, 20_000), Ipv4Addr::new(127, 0, 0, 3));
+        assert!(source_address(usize::MAX, 1).is_loopback());
+    }
+
+    #[test]
     fn bench_lines_do_not_look_like_personal_data() {
         for line in [0u64, 7, 999, 123_456] {
             let text = bench_text(line, 1_234_567_890 + line);
