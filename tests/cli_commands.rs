@@ -398,10 +398,95 @@ fn bench_hub_refuses_bad_arguments_with_exit_2() {
         (&["--senders", "0"][..], "--senders must be at least 1"),
         (&["--viewers", "0"][..], "--viewers needs at least one"),
         (&["--repeat", "0"][..], "--repeat must be at least 1"),
+        (
+            &["--rate", "200", "--max-rate", "100"][..],
+            "--max-rate must be at least",
+        ),
+        (
+            &["--send-queue", "0"][..],
+            "--send-queue must be at least 1",
+        ),
     ] {
         let ran = regie(&[&["bench", "hub"][..], args].concat(), &[]);
         assert_eq!(ran.code, 2, "bench hub {args:?}: {}", ran.stderr);
         assert!(ran.stderr.contains(why), "{args:?}: {}", ran.stderr);
         assert!(ran.stdout.is_empty(), "nothing started: {}", ran.stdout);
     }
+}
+
+/// `regie bench hub` end to end on a tiny config: both servers searched
+/// (two rates each, no bisection), every trial reported with its delivery
+/// counts and resource figures, then the capacity table and the hub/bare
+/// ratio. Nothing here depends on the figures themselves.
+#[test]
+fn bench_hub_runs_a_tiny_capacity_search_and_prints_its_figures() {
+    let ran = regie(
+        &[
+            "bench",
+            "hub",
+            "--viewers",
+            "12",
+            "--staff",
+            "1",
+            "--senders",
+            "2",
+            "--rate",
+            "10",
+            "--max-rate",
+            "20",
+            "--steps",
+            "0",
+            "--duration",
+            "300ms",
+            "--drain",
+            "3s",
+            "--probe-every",
+            "3",
+        ],
+        &[],
+    );
+    assert_eq!(
+        ran.code, 0,
+        "stdout: {}\nstderr: {}",
+        ran.stdout, ran.stderr
+    );
+    let out = &ran.stdout;
+    assert!(
+        out.contains("hub send queue 1024 frames (production)"),
+        "{out}"
+    );
+    for target in ["bare", "hub"] {
+        let trials: Vec<&str> = out
+            .lines()
+            .filter(|l| {
+                l.trim_start()
+                    .starts_with(&format!("{target}    12 viewers"))
+            })
+            .collect();
+        assert!(!trials.is_empty(), "no {target} trial: {out}");
+        for t in &trials {
+            for figure in [
+                "delivered ",
+                "viewer p50",
+                "staff p99",
+                "B/delivery",
+                "peak",
+                "bottleneck: ",
+                "CPU-s per million deliveries",
+            ] {
+                assert!(t.contains(figure), "{figure} missing: {t}");
+            }
+        }
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("| 12 | {target} |"))),
+            "no {target} capacity row: {out}"
+        );
+    }
+    assert!(out.contains("capacity (highest carried rate"), "{out}");
+    assert!(
+        out.contains("| viewers | server | capacity lines/s |"),
+        "{out}"
+    );
+    assert!(out.contains("12 viewers: hub/bare capacity "), "{out}");
 }

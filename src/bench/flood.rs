@@ -80,9 +80,9 @@ pub async fn run(args: FloodBench) -> anyhow::Result<()> {
         (None, a.clone())
     } else {
         let exe = std::env::current_exe().context("cannot find this program to start the hub")?;
-        let child = ServerChild::start(&exe, Target::Hub, data.path()).await?;
+        let child = ServerChild::start(&exe, Target::Hub, data.path(), None, false).await?;
         let hub = Attach {
-            addr: child.addr.clone(),
+            addr: child.addr.to_string(),
             pid: child.pid,
             live: "bench".into(),
         };

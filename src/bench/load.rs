@@ -7,8 +7,17 @@
 //! Receivers are one tokio task each: the cost per socket is one small
 //! future, and the client's own CPU time is measured and printed next to
 //! the server's so a reader can tell when the client is the bottleneck.
+//!
+//! The generator is kept cheap so that it is not the bottleneck: most
+//! viewer sockets only count the bench lines in each frame (a substring
+//! count, no JSON, no per-line bookkeeping); staff sockets and one viewer
+//! socket in [`LoadConfig::probe_every`] are probes that read each line's
+//! number and send time, for duplicates, gaps and latency. Counting the
+//! marker, not the frames, keeps the tally right if the hub coalesces
+//! several events into one frame.
 
 use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,10 +37,20 @@ use crate::protocol::{
 
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
-    pub url: String,
+    /// The server, on loopback.
+    pub server: SocketAddr,
     pub live: String,
     /// Receiving viewer sockets.
     pub viewers: usize,
+    /// Receiving staff sockets, with this token (the bare broadcast
+    /// takes any); every one of them is a probe.
+    pub staff: usize,
+    pub staff_token: String,
+    /// One viewer socket in this many is a latency probe; the others count.
+    pub probe_every: usize,
+    /// Client sockets per loopback source address (127.0.0.1, .2, …): one
+    /// address has about 28,000 ephemeral ports.
+    pub sockets_per_source: usize,
     /// Sending viewer sockets (they receive too, but are not measured).
     pub senders: usize,
     /// Chat lines per second, across all senders.
@@ -63,27 +82,38 @@ pub enum LoadError {
 #[derive(Debug, Clone, Default)]
 pub struct LoadResult {
     pub viewers: usize,
+    pub staff: usize,
     pub sent: u64,
     /// Lines the server answered with an error (rate limits…).
     pub refused: u64,
     /// Lines the server neither acked nor refused in time.
     pub unanswered: u64,
-    /// Accepted lines × receiving sockets.
+    /// Accepted lines × receiving sockets (viewers and staff).
     pub expected_deliveries: u64,
     pub delivered: u64,
+    /// Seen twice by a probe (counting sockets cannot tell).
     pub duplicates: u64,
     /// Frames that carried a bench line, and their total size.
     pub frames: u64,
     pub frame_bytes: u64,
+    /// Viewer probes' latency.
     pub latency: LatencyHistogram,
+    /// Staff sockets' latency.
+    pub staff_latency: LatencyHistogram,
     /// First send to last send.
     pub send_window: Duration,
     /// First send to last delivery.
     pub delivery_window: Duration,
     /// Receiving sockets the server closed, by reason.
     pub disconnects: BTreeMap<String, u64>,
-    /// Receiving sockets that missed at least one line.
+    /// Receiving viewer sockets that missed at least one line.
     pub short_receivers: u64,
+    /// Staff sockets that missed at least one line.
+    pub short_staff: u64,
+    /// Receiving viewer sockets that ended before the run did (closed by
+    /// the server, or an error).
+    pub viewers_closed: u64,
+    pub staff_closed: u64,
 }
 
 impl LoadResult {
@@ -102,6 +132,26 @@ impl LoadResult {
 
     pub fn mean_frame_bytes(&self) -> u64 {
         self.frame_bytes.checked_div(self.frames).unwrap_or(0)
+    }
+
+    /// Bytes of frame payload received per delivered line.
+    pub fn bytes_per_delivery(&self) -> f64 {
+        if self.delivered == 0 {
+            0.0
+        } else {
+            self.frame_bytes as f64 / self.delivered as f64
+        }
+    }
+
+    /// Lines sent a second, over the send window: below the asked rate,
+    /// the senders (the generator) could not keep up.
+    pub fn sent_per_sec(&self) -> f64 {
+        let secs = self.send_window.as_secs_f64();
+        if secs > 0.0 && self.sent > 1 {
+            (self.sent - 1) as f64 / secs
+        } else {
+            0.0
+        }
     }
 }
 
@@ -126,6 +176,20 @@ fn micros(since_origin: Duration) -> u64 {
     u64::try_from(since_origin.as_micros()).unwrap_or(u64::MAX)
 }
 
+/// How many bench lines a raw frame carries (one per event; more if the
+/// server batches events into one frame). No JSON parse: this runs for
+/// every frame of every counting socket.
+pub fn count_bench_lines(frame: &str) -> u64 {
+    frame.matches(MARKER).count() as u64
+}
+
+/// Every bench line in a raw frame: number and send time of each.
+pub fn bench_lines(frame: &str) -> impl Iterator<Item = (u64, u64)> + '_ {
+    frame
+        .match_indices(MARKER)
+        .filter_map(|(at, _)| parse_bench_text(&frame[at..]))
+}
+
 /// Finds a bench line in a raw frame: its number and send time.
 pub fn parse_bench_text(frame: &str) -> Option<(u64, u64)> {
     // Searching for one byte is a vectorised scan; a three-byte pattern is
@@ -144,20 +208,6 @@ pub fn parse_bench_text(frame: &str) -> Option<(u64, u64)> {
     let micros = from_letters(parts.next()?)?;
     parts.next()?;
     Some((line, micros))
-}
-
-/// Every bench line in a raw frame (a viewer's `events` frame carries a
-/// tick's worth), in order.
-pub fn parse_bench_lines(frame: &str) -> Vec<(u64, u64)> {
-    let mut lines = Vec::new();
-    let mut rest = frame;
-    while let Some(at) = rest.find(MARKER) {
-        if let Some(found) = parse_bench_text(&rest[at..]) {
-            lines.push(found);
-        }
-        rest = &rest[at + MARKER.len()..];
-    }
-    lines
 }
 
 fn letters(mut n: u64) -> String {
@@ -198,16 +248,86 @@ struct Finish {
     deadline: Instant,
 }
 
-#[derive(Debug, Default)]
+/// What a receiving socket does with each frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// A staff socket: reads every line, must get them all.
+    Staff,
+    /// A viewer that reads every line (latency, gaps, duplicates).
+    Probe,
+    /// A viewer that counts the lines.
+    Count,
+}
+
+#[derive(Debug)]
 struct ReceiverTally {
+    watch: Watch,
     seen: Vec<u64>,
     received: u64,
     duplicates: u64,
     frames: u64,
     frame_bytes: u64,
-    latency: LatencyHistogram,
+    latency: Option<LatencyHistogram>,
     last_receipt: Option<Duration>,
     disconnect: Option<String>,
+}
+
+impl ReceiverTally {
+    fn new(watch: Watch) -> Self {
+        Self {
+            watch,
+            seen: Vec::new(),
+            received: 0,
+            duplicates: 0,
+            frames: 0,
+            frame_bytes: 0,
+            latency: (watch != Watch::Count).then(LatencyHistogram::default),
+            last_receipt: None,
+            disconnect: None,
+        }
+    }
+
+    /// One text frame: counted, or read line by line by a probe.
+    fn frame(&mut self, text: &str, now: Duration) {
+        if self.watch == Watch::Count {
+            let lines = count_bench_lines(text);
+            if lines > 0 {
+                self.frames += 1;
+                self.frame_bytes += text.len() as u64;
+                self.received += lines;
+                self.last_receipt = Some(now);
+            }
+            return;
+        }
+        let mut any = false;
+        for (line, sent) in bench_lines(text) {
+            any = true;
+            let (word, bit) = (
+                usize::try_from(line / 64).unwrap_or(usize::MAX),
+                1u64 << (line % 64),
+            );
+            if word == usize::MAX {
+                continue;
+            }
+            if self.seen.len() <= word {
+                self.seen.resize(word + 1, 0);
+            }
+            if self.seen[word] & bit != 0 {
+                self.duplicates += 1;
+                continue;
+            }
+            self.seen[word] |= bit;
+            self.received += 1;
+            if let Some(l) = self.latency.as_mut() {
+                l.record_micros(micros(now).saturating_sub(sent));
+            }
+        }
+        if any {
+            self.frames += 1;
+            self.frame_bytes += text.len() as u64;
+            self.last_receipt = Some(now);
+        }
+    }
 }
 
 fn socket_config() -> WebSocketConfig {
@@ -219,21 +339,42 @@ fn socket_config() -> WebSocketConfig {
         .write_buffer_size(0)
 }
 
-async fn join_one(config: &LoadConfig, name: String) -> Result<Socket, String> {
-    let tls = crate::tls::ClientTls::default();
-    let mut ws = crate::tls::connect(&config.url, &tls, Some(socket_config()))
+/// The loopback source address of client socket `index`: 127.0.0.1 for
+/// the first `per_source`, then .2, and so on, so that tens of thousands
+/// of sockets to one server port do not run out of ephemeral ports.
+fn source_address(index: usize, per_source: usize) -> Ipv4Addr {
+    let n = index / per_source.max(1);
+    let n = u32::try_from(n).unwrap_or(u32::MAX).min(0x00ff_fffd);
+    Ipv4Addr::from(u32::from(Ipv4Addr::LOCALHOST) + n)
+}
+
+async fn connect_from(config: &LoadConfig, source: Ipv4Addr) -> Result<Socket, String> {
+    let socket = tokio::net::TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
+    socket
+        .bind(SocketAddr::V4(SocketAddrV4::new(source, 0)))
+        .map_err(|e| format!("bind {source}: {e}"))?;
+    let stream = socket
+        .connect(config.server)
         .await
         .map_err(|e| format!("connect: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    let url = format!("ws://{}/", config.server);
+    let (ws, _) = tokio_tungstenite::client_async_with_config(
+        url,
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+        Some(socket_config()),
+    )
+    .await
+    .map_err(|e| format!("handshake: {e}"))?;
+    Ok(ws)
+}
+
+async fn join_one(config: &LoadConfig, index: usize, auth: Auth) -> Result<Socket, String> {
+    let mut ws = connect_from(config, source_address(index, config.sockets_per_source)).await?;
     let hello = ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
         live: config.live.clone(),
-        auth: Auth::Viewer {
-            first_name: name.clone(),
-            pseudonym: Some(name.to_lowercase()),
-            pass: None,
-            token: None,
-            contact: Contact::default(),
-        },
+        auth,
         resume: None,
     });
     let text = serde_json::to_string(&hello).expect("a hello always serialises");
@@ -242,6 +383,16 @@ async fn join_one(config: &LoadConfig, name: String) -> Result<Socket, String> {
         .map_err(|e| format!("hello: {e}"))?;
     wait_for(&mut ws, |f| matches!(f, ServerFrame::Welcome(_))).await?;
     Ok(ws)
+}
+
+fn viewer_auth(name: String) -> Auth {
+    Auth::Viewer {
+        pseudonym: Some(name.to_lowercase()),
+        first_name: name,
+        pass: None,
+        token: None,
+        contact: Contact::default(),
+    }
 }
 
 /// Reads until a frame `wanted` matches (30 s at most); an error frame or a
@@ -272,7 +423,8 @@ pub(super) async fn wait_for(
 }
 
 /// Joins every socket (bounded handshakes in flight); receivers start
-/// reading as soon as each joins.
+/// reading as soon as each joins. Sockets are, in order: viewers, staff,
+/// senders.
 pub async fn join(config: LoadConfig) -> Result<Joined, LoadError> {
     let origin = Instant::now();
     let (finish, finish_rx) = watch::channel(None);
@@ -280,49 +432,53 @@ pub async fn join(config: LoadConfig) -> Result<Joined, LoadError> {
     let shared = Arc::new(config.clone());
     let mut attempts: Vec<JoinHandle<Result<Option<Socket>, String>>> = Vec::new();
     let mut receivers: Vec<JoinHandle<ReceiverTally>> = Vec::new();
-    for i in 0..config.viewers + config.senders {
+    let receiving = config.viewers + config.staff;
+    for i in 0..receiving + config.senders {
         let joining = Arc::clone(&joining);
         let config = Arc::clone(&shared);
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
         let finish_rx = finish_rx.clone();
-        let sender = i >= config.viewers;
-        let name = if sender {
-            format!("Sender{i}")
-        } else {
-            format!("Viewer{i}")
-        };
-        if sender {
+        if i >= receiving {
             attempts.push(tokio::spawn(async move {
                 let _permit = joining.acquire_owned().await;
-                join_one(&config, name).await.map(Some)
+                join_one(&config, i, viewer_auth(format!("Sender{i}")))
+                    .await
+                    .map(Some)
             }));
-        } else {
-            let handle = tokio::spawn(async move {
-                let permit = joining.acquire_owned().await;
-                match join_one(&config, name).await {
-                    Ok(ws) => {
-                        drop(permit);
-                        let _ = ready_tx.send(Ok(()));
-                        receive(ws, origin, finish_rx).await
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e.clone()));
-                        ReceiverTally {
-                            disconnect: Some(e),
-                            ..ReceiverTally::default()
-                        }
-                    }
-                }
-            });
-            attempts.push(tokio::spawn(async move {
-                match ready_rx.await {
-                    Ok(Ok(())) => Ok(None),
-                    Ok(Err(e)) => Err(e),
-                    Err(_) => Err("receiver task ended".to_owned()),
-                }
-            }));
-            receivers.push(handle);
+            continue;
         }
+        let (kind, auth) = if i >= config.viewers {
+            let token = config.staff_token.clone();
+            (Watch::Staff, Auth::Staff { token })
+        } else if i % config.probe_every.max(1) == 0 {
+            (Watch::Probe, viewer_auth(format!("Viewer{i}")))
+        } else {
+            (Watch::Count, viewer_auth(format!("Viewer{i}")))
+        };
+        let handle = tokio::spawn(async move {
+            let permit = joining.acquire_owned().await;
+            match join_one(&config, i, auth).await {
+                Ok(ws) => {
+                    drop(permit);
+                    let _ = ready_tx.send(Ok(()));
+                    receive(ws, kind, origin, finish_rx).await
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.clone()));
+                    let mut t = ReceiverTally::new(kind);
+                    t.disconnect = Some(e);
+                    t
+                }
+            }
+        });
+        attempts.push(tokio::spawn(async move {
+            match ready_rx.await {
+                Ok(Ok(())) => Ok(None),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err("receiver task ended".to_owned()),
+            }
+        }));
+        receivers.push(handle);
     }
     let mut senders = Vec::new();
     let mut failures: BTreeMap<String, u64> = BTreeMap::new();
@@ -337,14 +493,14 @@ pub async fn join(config: LoadConfig) -> Result<Joined, LoadError> {
             Err(e) => *failures.entry(e.to_string()).or_default() += 1,
         }
     }
-    let wanted = config.viewers + config.senders;
+    let wanted = receiving + config.senders;
     if joined < wanted {
         for r in &receivers {
             r.abort();
         }
         let failures: Vec<String> = failures.iter().map(|(k, v)| format!("{v}× {k}")).collect();
         return Err(LoadError::Join {
-            url: config.url.clone(),
+            url: format!("ws://{}/", config.server),
             joined,
             wanted,
             failures: failures.join(", "),
@@ -363,10 +519,11 @@ pub async fn join(config: LoadConfig) -> Result<Joined, LoadError> {
 /// deadline passed or the server closed it.
 async fn receive(
     mut ws: Socket,
+    kind: Watch,
     origin: Instant,
     mut finish: watch::Receiver<Option<Finish>>,
 ) -> ReceiverTally {
-    let mut t = ReceiverTally::default();
+    let mut t = ReceiverTally::new(kind);
     let mut finish_at: Option<Finish> = None;
     loop {
         if let Some(f) = finish_at
@@ -376,30 +533,7 @@ async fn receive(
         }
         tokio::select! {
             msg = ws.next() => match msg {
-                Some(Ok(Message::Text(text))) => {
-                    // A viewer's `events` frame holds a tick's lines.
-                    let lines = parse_bench_lines(&text);
-                    if lines.is_empty() {
-                        continue;
-                    }
-                    let now = origin.elapsed();
-                    t.frames += 1;
-                    t.frame_bytes += text.len() as u64;
-                    for (line, sent) in lines {
-                        let (word, bit) = ((line / 64) as usize, 1u64 << (line % 64));
-                        if t.seen.len() <= word {
-                            t.seen.resize(word + 1, 0);
-                        }
-                        if t.seen[word] & bit != 0 {
-                            t.duplicates += 1;
-                            continue;
-                        }
-                        t.seen[word] |= bit;
-                        t.received += 1;
-                        t.latency.record_micros(micros(now).saturating_sub(sent));
-                        t.last_receipt = Some(now);
-                    }
-                }
+                Some(Ok(Message::Text(text))) => t.frame(&text, origin.elapsed()),
                 Some(Ok(Message::Close(frame))) => {
                     t.disconnect = Some(match frame {
                         Some(f) => format!("close {}", u16::from(f.code)),
@@ -476,6 +610,7 @@ impl Joined {
             .collect();
         let mut result = LoadResult {
             viewers: config.viewers,
+            staff: config.staff,
             ..LoadResult::default()
         };
         let mut first_send = None::<Duration>;
@@ -513,14 +648,25 @@ impl Joined {
                     continue;
                 }
             };
-            if t.received < accepted {
-                result.short_receivers += 1;
+            let short = t.received < accepted;
+            let closed = t.disconnect.is_some();
+            if t.watch == Watch::Staff {
+                result.short_staff += u64::from(short);
+                result.staff_closed += u64::from(closed);
+                if let Some(l) = &t.latency {
+                    result.staff_latency.merge(l);
+                }
+            } else {
+                result.short_receivers += u64::from(short);
+                result.viewers_closed += u64::from(closed);
+                if let Some(l) = &t.latency {
+                    result.latency.merge(l);
+                }
             }
             result.delivered += t.received;
             result.duplicates += t.duplicates;
             result.frames += t.frames;
             result.frame_bytes += t.frame_bytes;
-            result.latency.merge(&t.latency);
             last_receipt = last_receipt.max(t.last_receipt.unwrap_or_default());
             if let Some(why) = t.disconnect {
                 *result.disconnects.entry(why).or_default() += 1;
@@ -528,7 +674,7 @@ impl Joined {
         }
         // Receivers are done: the senders may go.
         drop(open_senders);
-        result.expected_deliveries = accepted * config.viewers as u64;
+        result.expected_deliveries = accepted * (config.viewers + config.staff) as u64;
         result.send_window = last_send.saturating_sub(first_send);
         result.delivery_window = last_receipt.saturating_sub(first_send);
         result
@@ -663,6 +809,27 @@ mod tests {
         assert_eq!(parse_bench_text("~b~ab~"), None);
         assert_eq!(parse_bench_text("~b~a1~b~"), None);
         assert_eq!(parse_bench_text("x~y~~b~b~c~ z"), Some((1, 2)));
+    }
+
+    #[test]
+    fn a_batched_frame_counts_and_reads_every_line_in_it() {
+        let events: Vec<serde_json::Value> = (0..3)
+            .map(|n| serde_json::json!({"seq": n, "event": {"text": bench_text(n, 100 + n)}}))
+            .collect();
+        let batch = serde_json::json!({"type": "events", "events": events}).to_string();
+        assert_eq!(count_bench_lines(&batch), 3);
+        let lines: Vec<(u64, u64)> = bench_lines(&batch).collect();
+        assert_eq!(lines, vec![(0, 100), (1, 101), (2, 102)]);
+        assert_eq!(count_bench_lines(r#"{"type":"viewers_online","n":3}"#), 0);
+    }
+
+    #[test]
+    fn client_sockets_spread_over_loopback_source_addresses() {
+        assert_eq!(source_address(0, 20_000), Ipv4Addr::LOCALHOST);
+        assert_eq!(source_address(19_999, 20_000), Ipv4Addr::LOCALHOST);
+        assert_eq!(source_address(20_000, 20_000), Ipv4Addr::new(127, 0, 0, 2));
+        assert_eq!(source_address(49_999, 20_000), Ipv4Addr::new(127, 0, 0, 3));
+        assert!(source_address(usize::MAX, 1).is_loopback());
     }
 
     #[test]

@@ -92,6 +92,36 @@ fn stat_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// CPU time the whole machine spent busy so far (every core; user, nice,
+/// system, irq, softirq and steal from `/proc/stat`'s first line), to tell
+/// a bench's processes from everything else running beside them.
+pub fn machine_busy_time() -> Result<Duration, ResourceError> {
+    let path = PathBuf::from("/proc/stat");
+    let text = std::fs::read_to_string(&path).map_err(|source| ResourceError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    machine_busy_ticks(&text)
+        .map(|ticks| Duration::from_millis(ticks * 10))
+        .ok_or(ResourceError::Missing { path, field: "cpu" })
+}
+
+/// `cpu  user nice system idle iowait irq softirq steal …`: all but idle
+/// and iowait.
+fn machine_busy_ticks(stat: &str) -> Option<u64> {
+    let rest = stat.lines().next()?.strip_prefix("cpu ")?;
+    let fields: Vec<u64> = rest
+        .split_whitespace()
+        .take(8)
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let [user, nice, system, _idle, _iowait, irq, softirq, steal] = fields[..] else {
+        return None;
+    };
+    Some(user + nice + system + irq + softirq + steal)
+}
+
 /// The soft limit on open files for this process (children inherit it).
 pub fn open_files_limit() -> Result<u64, ResourceError> {
     let (text, path) = Process::Current.read("limits")?;
@@ -111,6 +141,42 @@ pub fn open_files_limit() -> Result<u64, ResourceError> {
         })
 }
 
+/// Raises this process's open-files limit to at least `wanted` if it can
+/// (the soft limit up to the hard one; the hard one too when the process
+/// may, as root may), so a bench of tens of thousands of sockets needs no
+/// `ulimit` first. Children started afterwards inherit it. Returns the
+/// soft limit in force afterwards, which may still be below `wanted`.
+pub fn raise_open_files_limit(wanted: u64) -> Result<u64, ResourceError> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let now = getrlimit(Resource::Nofile);
+    let soft = now.current.unwrap_or(u64::MAX);
+    if soft >= wanted {
+        return Ok(soft);
+    }
+    let hard = now.maximum.unwrap_or(u64::MAX);
+    // First try to lift the hard limit too (needs privilege); then, failing
+    // that, the soft limit as far as the hard one allows.
+    // Neither succeeding is not an error here: the caller compares what
+    // is in force with what it needs and says so.
+    let _ = setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(wanted),
+            maximum: Some(wanted.max(hard)),
+        },
+    )
+    .or_else(|_| {
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(wanted.min(hard)),
+                maximum: now.maximum,
+            },
+        )
+    });
+    open_files_limit()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +189,9 @@ mod tests {
         assert_eq!(status_kib(status, "VmSwap:"), None);
         let stat = "4242 (a (weird) name) S 1 2 3 4 5 6 7 8 9 10 250 75 0 0 20 0 3";
         assert_eq!(stat_cpu_ticks(stat), Some(325));
+        let machine = "cpu  100 5 20 9000 7 1 2 3 0 0\ncpu0 50 0 10 4500 3 0 1 1 0 0\n";
+        assert_eq!(machine_busy_ticks(machine), Some(131));
+        assert_eq!(machine_busy_ticks("cpu  1 2\n"), None);
     }
 
     #[test]
@@ -130,6 +199,7 @@ mod tests {
         let m = Process::Current.memory().unwrap();
         assert!(m.rss_kib > 0 && m.peak_rss_kib >= m.rss_kib);
         Process::Current.cpu_time().unwrap();
+        machine_busy_time().unwrap();
         assert!(open_files_limit().unwrap() > 0);
     }
 }

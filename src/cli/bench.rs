@@ -39,14 +39,24 @@ pub enum BenchCommand {
 /// `regie bench hub`
 #[derive(Debug, clap::Args)]
 pub struct HubBenchArgs {
-    /// Receiving viewer sockets, one run per count (comma-separated).
+    /// Receiving viewer sockets, one capacity search per count
+    /// (comma-separated; e.g. 1000,5000,20000,50000).
     #[arg(long, value_delimiter = ',', default_value = "1000,5000")]
     pub viewers: Vec<usize>,
-    /// Chat lines per second, across all senders.
-    #[arg(long, default_value_t = 200.0)]
+    /// Receiving staff sockets; each must get every line.
+    #[arg(long, default_value_t = 2)]
+    pub staff: usize,
+    /// The search's first rate, in chat lines per second across all senders.
+    #[arg(long, default_value_t = 100.0)]
     pub rate: f64,
-    /// How long the senders send, per run.
-    #[arg(long, default_value = "10s")]
+    /// The highest rate the search tries.
+    #[arg(long, default_value_t = 6400.0)]
+    pub max_rate: f64,
+    /// Bisection steps between the last carried and the first failed rate.
+    #[arg(long, default_value_t = 2)]
+    pub steps: usize,
+    /// How long the senders send, per trial.
+    #[arg(long, default_value = "3s")]
     pub duration: humantime::Duration,
     /// Sender sockets (viewers whose rate limit the bench hub raises).
     #[arg(long, default_value_t = 4)]
@@ -55,14 +65,28 @@ pub struct HubBenchArgs {
     #[arg(long, value_enum, default_value_t = TargetArg::Both)]
     pub target: TargetArg,
     /// Longest wait for the last deliveries after the last line; what has
-    /// not arrived by then counts as dropped.
-    #[arg(long, default_value = "10s")]
+    /// not arrived by then counts as missed.
+    #[arg(long, default_value = "3s")]
     pub drain: humantime::Duration,
-    /// Runs per target and viewer count, alternating bare and hub, so a
-    /// noisy neighbour on a shared machine hits both; the verdict uses
-    /// the medians.
+    /// Trials per rate; a rate is carried only if all of them pass.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
+    /// The highest viewer p99 latency a carried rate may have.
+    #[arg(long, default_value = "250ms")]
+    pub p99_limit: humantime::Duration,
+    /// The hub's send queue per connection, in frames (default: the
+    /// production value, 1,024).
+    #[arg(long)]
+    pub send_queue: Option<usize>,
+    /// Keep the hub's default viewer sampling on, so viewers may miss
+    /// lines and only staff sockets must get every line (without it, the
+    /// bench hub sends every line to every viewer).
+    #[arg(long)]
+    pub sampled_viewers: bool,
+    /// One viewer socket in this many reads every line for latency; the
+    /// others only count lines, to keep the generator cheap.
+    #[arg(long, default_value_t = 25)]
+    pub probe_every: usize,
 }
 
 /// `regie bench flood`
@@ -126,7 +150,10 @@ impl From<HubBenchArgs> for HubBench {
     fn from(args: HubBenchArgs) -> Self {
         HubBench {
             viewers: args.viewers,
+            staff: args.staff,
             rate: args.rate,
+            max_rate: args.max_rate,
+            steps: args.steps,
             duration: args.duration.into(),
             senders: args.senders,
             target: match args.target {
@@ -136,6 +163,10 @@ impl From<HubBenchArgs> for HubBench {
             },
             drain: args.drain.into(),
             repeat: args.repeat,
+            p99_limit: args.p99_limit.into(),
+            send_queue: args.send_queue,
+            sampled_viewers: args.sampled_viewers,
+            probe_every: args.probe_every,
         }
     }
 }
@@ -147,6 +178,10 @@ pub struct ServeHubArgs {
     pub data: PathBuf,
     #[arg(long, default_value = "bench")]
     pub live: String,
+    #[arg(long)]
+    pub send_queue: Option<usize>,
+    #[arg(long)]
+    pub sampled_viewers: bool,
 }
 
 /// `regie bench console`
@@ -200,7 +235,7 @@ pub async fn run(args: BenchArgs) -> Result<Exit, Failed> {
         BenchCommand::Console(args) => crate::console::bench::run(args.into())?,
         BenchCommand::ServeHub(args) => {
             crate::telemetry::to_stderr();
-            hub::serve_hub(args.data, args.live).await?;
+            hub::serve_hub(args.data, args.live, args.send_queue, args.sampled_viewers).await?;
         }
         BenchCommand::ServeBare => hub::serve_bare().await?,
     }
