@@ -58,9 +58,11 @@ pub mod contact;
 pub mod games;
 pub mod history;
 mod migrations;
+mod postgres;
 mod report_source;
 pub mod requests;
 pub mod retention;
+mod rows;
 mod rules;
 mod shop_events;
 mod sqlite;
@@ -71,6 +73,7 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditEntry, AuditRecord};
 pub use games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
+pub use postgres::PostgresStore;
 pub use retention::{RetentionPolicy, SweepReport};
 pub use sqlite::{DB_FILE, Durability, SqliteStore};
 
@@ -386,6 +389,8 @@ impl StoredViewer {
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("data dir {path}: {source}")]
     Io {
         path: std::path::PathBuf,
@@ -437,6 +442,7 @@ impl StoreError {
                 e.code,
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ),
+            StoreError::Postgres(e) => postgres::is_temporary(e),
             StoreError::Io { .. } | StoreError::CheckpointBusy => true,
             _ => false,
         }
