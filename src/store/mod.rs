@@ -424,6 +424,13 @@ pub enum StoreError {
     },
     #[error("the write-ahead log could not be checkpointed now (a reader holds it); retry")]
     CheckpointBusy,
+    /// PostgreSQL: sessions with a snapshot from before a redaction still
+    /// see the deleted rows, so the server keeps them until those end.
+    #[error(
+        "{holders} PostgreSQL session(s) or slot(s) still see the deleted rows; they stay on \
+         disk until those end; retry"
+    )]
+    PurgeHeld { holders: u64 },
     #[error("contact data: {0}")]
     Contact(#[from] contact::ContactError),
     /// `live_create` named a live the store already holds.
@@ -443,7 +450,9 @@ impl StoreError {
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ),
             StoreError::Postgres(e) => postgres::is_temporary(e),
-            StoreError::Io { .. } | StoreError::CheckpointBusy => true,
+            StoreError::Io { .. } | StoreError::CheckpointBusy | StoreError::PurgeHeld { .. } => {
+                true
+            }
             _ => false,
         }
     }

@@ -19,9 +19,25 @@ pub(crate) const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:54329/postgr
 
 /// One test's schema on the test server, and the contact keys of its store.
 pub(crate) struct TestSchema {
+    /// The server's URL, as configured.
+    server: String,
+    /// The database the schema is in: the server's, or the test's own.
     base: String,
     schema: String,
+    /// A database of the test's own ([`TestSchema::own_database`]).
+    database: Option<String>,
     keys: tempfile::TempDir,
+}
+
+/// `url` naming database `db` instead.
+fn with_dbname(url: &str, db: &str) -> String {
+    let (path, query) = url.split_once('?').map_or((url, ""), |(p, q)| (p, q));
+    let host = path.rsplit_once('/').map_or(path, |(h, _)| h);
+    if query.is_empty() {
+        format!("{host}/{db}")
+    } else {
+        format!("{host}/{db}?{query}")
+    }
 }
 
 /// The server's URL, from [`POSTGRES_ENV`] or [`DEFAULT_URL`].
@@ -54,21 +70,31 @@ fn connect(url: &str) -> Result<postgres::Client, postgres::Error> {
 impl TestSchema {
     /// A new, empty schema; `None` (said on stderr) when no server answers.
     pub(crate) fn new() -> Option<TestSchema> {
+        Self::make(false)
+    }
+
+    /// A new schema in a new database of its own: no other test's session
+    /// shares its snapshot horizon (what a purge waits for).
+    pub(crate) fn own_database() -> Option<TestSchema> {
+        Self::make(true)
+    }
+
+    fn make(own_database: bool) -> Option<TestSchema> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let base = base_url();
-        let mut admin = match connect(&base) {
+        let server = base_url();
+        let mut admin = match connect(&server) {
             Ok(c) => c,
             Err(e) => {
                 assert!(
                     !under_ci(),
                     "no PostgreSQL at {} ({e}), and under CI there must be one \
                      (.ci/run starts it with .ci/postgres.sh)",
-                    shown(&base)
+                    shown(&server)
                 );
                 eprintln!(
                     "SKIPPED: no PostgreSQL at {} ({e}); set {POSTGRES_ENV} or run \
                      `source .ci/postgres.sh`",
-                    shown(&base)
+                    shown(&server)
                 );
                 return None;
             }
@@ -81,12 +107,23 @@ impl TestSchema {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
+        let (base, database) = if own_database {
+            admin
+                .batch_execute(&format!("CREATE DATABASE {schema}"))
+                .expect("create the test database");
+            admin = connect(&with_dbname(&server, &schema)).expect("connect to the test database");
+            (with_dbname(&server, &schema), Some(schema.clone()))
+        } else {
+            (server.clone(), None)
+        };
         admin
             .batch_execute(&format!("CREATE SCHEMA {schema}"))
             .expect("create the test schema");
         Some(TestSchema {
+            server,
             base,
             schema,
+            database,
             keys: tempfile::tempdir().expect("a temp dir for the contact keys"),
         })
     }
@@ -121,9 +158,13 @@ impl TestSchema {
 
 impl Drop for TestSchema {
     fn drop(&mut self) {
-        if let Ok(mut admin) = connect(&self.base) {
-            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
-        }
+        let Ok(mut admin) = connect(&self.server) else {
+            return;
+        };
+        let _ = match &self.database {
+            Some(db) => admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")),
+            None => admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema)),
+        };
     }
 }
 

@@ -85,6 +85,9 @@ use crate::protocol::{
 /// How long connecting may take when the URL does not say (`connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long the purge's `VACUUM FULL` waits for its table lock.
+const PURGE_LOCK_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// Prune old command outcomes once every this many committed batches.
 const PRUNE_EVERY_BATCHES: u32 = 512;
 
@@ -114,19 +117,43 @@ struct OpenLive {
 
 /// Prepared statements by SQL text, for the store's one connection (each
 /// statement is parsed once, then only bound and executed).
+/// It also notes when the connection was lost, so the next call makes a
+/// new one (the client alone does not always know yet).
 #[derive(Default)]
-struct Statements(HashMap<String, Statement>);
+struct Statements {
+    prepared: HashMap<String, Statement>,
+    lost: bool,
+}
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 impl Statements {
+    /// `result`, noting a lost connection.
+    fn note<T>(&mut self, result: Result<T, postgres::Error>) -> Result<T, StoreError> {
+        result.map_err(|e| {
+            self.lost |= connection_lost(&e);
+            e.into()
+        })
+    }
+
     fn get(&mut self, conn: &mut impl GenericClient, sql: &str) -> Result<Statement, StoreError> {
-        if let Some(s) = self.0.get(sql) {
+        if let Some(s) = self.prepared.get(sql) {
             return Ok(s.clone());
         }
-        let s = conn.prepare(sql)?;
-        self.0.insert(sql.to_owned(), s.clone());
+        let s = self.note(conn.prepare(sql))?;
+        self.prepared.insert(sql.to_owned(), s.clone());
         Ok(s)
+    }
+
+    fn begin<'c>(
+        &mut self,
+        client: &'c mut Client,
+    ) -> Result<postgres::Transaction<'c>, StoreError> {
+        self.note(client.transaction())
+    }
+
+    fn finish(&mut self, tx: postgres::Transaction<'_>) -> Result<(), StoreError> {
+        self.note(tx.commit())
     }
 
     fn exec(
@@ -136,7 +163,7 @@ impl Statements {
         params: Params<'_>,
     ) -> Result<u64, StoreError> {
         let s = self.get(conn, sql)?;
-        Ok(conn.execute(&s, params)?)
+        self.note(conn.execute(&s, params))
     }
 
     fn query(
@@ -146,7 +173,7 @@ impl Statements {
         params: Params<'_>,
     ) -> Result<Vec<Row>, StoreError> {
         let s = self.get(conn, sql)?;
-        Ok(conn.query(&s, params)?)
+        self.note(conn.query(&s, params))
     }
 
     fn query_opt(
@@ -156,7 +183,7 @@ impl Statements {
         params: Params<'_>,
     ) -> Result<Option<Row>, StoreError> {
         let s = self.get(conn, sql)?;
-        Ok(conn.query_opt(&s, params)?)
+        self.note(conn.query_opt(&s, params))
     }
 
     fn query_one(
@@ -166,7 +193,7 @@ impl Statements {
         params: Params<'_>,
     ) -> Result<Row, StoreError> {
         let s = self.get(conn, sql)?;
-        Ok(conn.query_one(&s, params)?)
+        self.note(conn.query_one(&s, params))
     }
 }
 
@@ -180,6 +207,10 @@ pub struct PostgresStore {
     /// Tables holding deleted personal data that the next
     /// [`Store::checkpoint`] rewrites (`VACUUM FULL`).
     purge_due: BTreeSet<&'static str>,
+    /// The newest transaction (its 64-bit id) that deleted what
+    /// `purge_due` waits for: a session whose snapshot is older still sees
+    /// those rows, and no rewrite can drop them until it ends.
+    purge_xid: u64,
     batches_since_prune: u32,
     /// `CHECKPOINT` was refused for want of the privilege: said once.
     checkpoint_refused: bool,
@@ -195,28 +226,31 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
+/// Whether the connection is gone: closed, an I/O error, or the server
+/// ending the session (08: connection exception; 57P01-03: shut down,
+/// crashed, starting up).
+fn connection_lost(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || match e.code() {
+            None => e.as_db_error().is_none(),
+            Some(code) => {
+                let code = code.code();
+                code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+            }
+        }
+}
+
 /// Whether a PostgreSQL error may pass if retried: the connection or the
 /// server went away (it reconnects on the next call), the transaction lost
 /// a conflict, the server is short of resources or starting up.
 pub(super) fn is_temporary(e: &postgres::Error) -> bool {
-    if e.is_closed() {
-        return true;
-    }
-    match e.code() {
-        // No SQL state: an I/O or connect error, not the server's answer.
-        None => e.as_db_error().is_none(),
-        Some(code) => {
+    // Else 40: transaction rollback (serialization failure, deadlock);
+    // 53: insufficient resources; 55P03: lock not available.
+    connection_lost(e)
+        || e.code().is_some_and(|code| {
             let code = code.code();
-            // 08: connection exception; 40: transaction rollback
-            // (serialization failure, deadlock); 53: insufficient
-            // resources; 57P01-03: shut down, crashed, starting up;
-            // 55P03: lock not available.
-            code.starts_with("08")
-                || code.starts_with("40")
-                || code.starts_with("53")
-                || matches!(code, "57P01" | "57P02" | "57P03" | "55P03")
-        }
-    }
+            code.starts_with("40") || code.starts_with("53") || code == "55P03"
+        })
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -250,6 +284,7 @@ impl PostgresStore {
             cipher,
             lives: HashMap::new(),
             purge_due: BTreeSet::new(),
+            purge_xid: 0,
             batches_since_prune: 0,
             checkpoint_refused: false,
         })
@@ -259,7 +294,7 @@ impl PostgresStore {
     /// restarted): the call that saw it go failed as temporary, this one
     /// goes through.
     fn reconnect_if_lost(&mut self) -> Result<(), StoreError> {
-        if self.client.is_closed() {
+        if self.statements.lost || self.client.is_closed() {
             self.client = self.config.connect(NoTls)?;
             self.statements = Statements::default();
             tracing::info!("reconnected to PostgreSQL");
@@ -894,6 +929,26 @@ impl Batch<'_, '_, '_> {
     }
 }
 
+/// The 64-bit id of the transaction `tx` (which deleted personal data).
+fn deleting_xid(
+    sql: &mut Statements,
+    tx: &mut postgres::Transaction<'_>,
+) -> Result<u64, StoreError> {
+    let xid: String = sql
+        .query_one(tx, "SELECT pg_current_xact_id()::TEXT", &[])?
+        .try_get(0)?;
+    xid.parse()
+        .map_err(|e| corrupt(format!("transaction id {xid:?}: {e}")))
+}
+
+/// How many sessions, prepared transactions and replication slots hold a
+/// snapshot from before transaction `xid` committed (so they may still see
+/// what it deleted, and `VACUUM FULL` keeps it). Every database counts, not
+/// only this one: sessions in other databases of the cluster were seen to
+/// keep deleted rows in the rewrite too. `age()` compares the 32-bit ids
+/// the server shows, wraparound included.
+const PURGE_HELD_BY: &str = "WITH d AS (SELECT ($1::BIGINT % 4294967296)::TEXT::xid AS xid)      SELECT (SELECT count(*) FROM pg_stat_activity, d               WHERE pid <> pg_backend_pid()                 AND (datname = current_database() OR datname IS NULL)                 AND ((backend_xmin IS NOT NULL AND age(backend_xmin) >= age(d.xid))                   OR (backend_xid IS NOT NULL AND age(backend_xid) >= age(d.xid))))           + (SELECT count(*) FROM pg_prepared_xacts, d               WHERE database = current_database() AND age(transaction) >= age(d.xid))           + (SELECT count(*) FROM pg_replication_slots, d               WHERE (database = current_database() OR database IS NULL)                 AND ((xmin IS NOT NULL AND age(xmin) >= age(d.xid))                   OR (catalog_xmin IS NOT NULL AND age(catalog_xmin) >= age(d.xid))))";
+
 /// One viewer's contact columns, inside a transaction.
 struct ContactRow<'a> {
     cipher: &'a ContactCipher,
@@ -1186,7 +1241,7 @@ impl Store for PostgresStore {
         let Self {
             client, statements, ..
         } = self;
-        let mut tx = client.transaction()?;
+        let mut tx = statements.begin(client)?;
         let existing = statements.query_opt(
             &mut tx,
             "SELECT id, epoch, head FROM lives WHERE name = $1",
@@ -1221,7 +1276,7 @@ impl Store for PostgresStore {
                 &[&id],
             )?
             .try_get(0)?;
-        tx.commit()?;
+        statements.finish(tx)?;
         let epoch = Epoch(epoch);
         self.lives.insert(
             live.to_string(),
@@ -1248,7 +1303,7 @@ impl Store for PostgresStore {
         let Self {
             client, statements, ..
         } = self;
-        let mut tx = client.transaction()?;
+        let mut tx = statements.begin(client)?;
         // The counter row, locked until the commit: the head every node sees.
         let head: i64 = statements
             .query_one(
@@ -1296,8 +1351,16 @@ impl Store for PostgresStore {
             )?;
         }
         let purge = std::mem::take(&mut b.purge);
-        tx.commit()?;
+        let purge_xid = if purge.is_empty() {
+            None
+        } else {
+            Some(deleting_xid(b.sql, b.tx)?)
+        };
+        statements.finish(tx)?;
         self.purge_due.extend(purge);
+        if let Some(xid) = purge_xid {
+            self.purge_xid = self.purge_xid.max(xid);
+        }
         self.batches_since_prune = if prune {
             0
         } else {
@@ -1493,9 +1556,10 @@ impl Store for PostgresStore {
             statements: sql,
             cipher,
             purge_due,
+            purge_xid,
             ..
         } = self;
-        let mut tx = client.transaction()?;
+        let mut tx = sql.begin(client)?;
         sql.exec(
             &mut tx,
             "INSERT INTO viewers (live_id, viewer_id, first_name, pseudonym, first_seen, \
@@ -1534,9 +1598,15 @@ impl Store for PostgresStore {
                 }
             }
         }
-        tx.commit()?;
-        if cleared {
+        let xid = if cleared {
+            Some(deleting_xid(sql, &mut tx)?)
+        } else {
+            None
+        };
+        sql.finish(tx)?;
+        if let Some(xid) = xid {
             purge_due.insert("viewers");
+            *purge_xid = (*purge_xid).max(xid);
         }
         Ok(())
     }
@@ -1605,9 +1675,10 @@ impl Store for PostgresStore {
             statements: sql,
             cipher,
             purge_due,
+            purge_xid,
             ..
         } = self;
-        let mut tx = client.transaction()?;
+        let mut tx = sql.begin(client)?;
         sql.exec(
             &mut tx,
             "INSERT INTO consents (live_id, viewer_id, purpose, granted, at, channel, \
@@ -1645,9 +1716,15 @@ impl Store for PostgresStore {
                 FieldChange::Keep | FieldChange::Set(_) => {}
             }
         }
-        tx.commit()?;
-        if cleared {
+        let xid = if cleared {
+            Some(deleting_xid(sql, &mut tx)?)
+        } else {
+            None
+        };
+        sql.finish(tx)?;
+        if let Some(xid) = xid {
             purge_due.insert("viewers");
+            *purge_xid = (*purge_xid).max(xid);
         }
         Ok(())
     }
@@ -1717,17 +1794,50 @@ impl Store for PostgresStore {
 
     /// After a redaction or erasure: `VACUUM FULL` of the tables that held
     /// the deleted data, then `CHECKPOINT` (see the module docs). Nothing
-    /// to purge: nothing to do (every commit is already durable).
+    /// to purge: nothing to do (every commit is already durable). While a
+    /// session holds a snapshot from before the deletion, PostgreSQL must
+    /// keep the rows for it: [`StoreError::PurgeHeld`], and the purge stays
+    /// due for the next call.
     fn checkpoint(&mut self) -> Result<(), StoreError> {
         if self.purge_due.is_empty() {
             return Ok(());
         }
         self.reconnect_if_lost()?;
+        let xid = sql_i64(self.purge_xid);
+        let held: i64 = self
+            .statements
+            .query_one(&mut self.client, PURGE_HELD_BY, &[&xid])?
+            .try_get(0)?;
+        if held > 0 {
+            // The rewrite would have to keep the rows (and would wait for
+            // the holders' table locks): the purge stays due.
+            return Err(StoreError::PurgeHeld {
+                holders: u64::try_from(held).unwrap_or(0),
+            });
+        }
         let tables: Vec<&str> = self.purge_due.iter().copied().collect();
-        self.client
-            .batch_execute(&format!("VACUUM FULL {}", tables.join(", ")))?;
+        // VACUUM FULL waits for an exclusive lock, and every later reader
+        // and writer of the table queues behind it: bounded, so a long
+        // reader makes the purge wait for the next checkpoint instead of
+        // stopping the show.
+        // (VACUUM runs alone: never in a transaction or a multi-statement string.)
+        let timeout = format!("SET lock_timeout = '{}ms'", PURGE_LOCK_TIMEOUT.as_millis());
+        let set = self.client.batch_execute(&timeout);
+        self.statements.note(set)?;
+        let vacuum = self
+            .client
+            .batch_execute(&format!("VACUUM FULL {}", tables.join(", ")));
+        let reset = self.client.batch_execute("RESET lock_timeout");
+        if let Err(e) = &vacuum {
+            if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
+                return Err(StoreError::PurgeHeld { holders: 1 });
+            }
+        }
+        self.statements.note(vacuum)?;
+        self.statements.note(reset)?;
         self.purge_due.clear();
         match self.client.batch_execute("CHECKPOINT") {
+            Err(e) if connection_lost(&e) => self.statements.note(Err(e)),
             Ok(()) => Ok(()),
             // CHECKPOINT needs superuser or pg_checkpoint: without it the
             // table files are clean all the same; the WAL lets go later.
