@@ -729,11 +729,11 @@ macro_rules! conformance {
     };
 }
 
-fn sqlite() -> Option<(tempfile::TempDir, regie::store::SqliteStore)> {
+fn sqlite() -> (tempfile::TempDir, regie::store::SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = regie::store::SqliteStore::open(dir.path()).unwrap();
-    Some((dir, store))
+    (dir, store)
 }
 
-conformance!(sqlite_store, sqlite());
+conformance!(sqlite_store, Some(sqlite()));
 conformance!(postgres_store, support::postgres::postgres_store());

@@ -307,8 +307,7 @@ fn an_older_snapshot_holds_the_purge_until_it_ends() {
 fn say_next(store: &mut PostgresStore, text: &str) -> Result<u64, StoreError> {
     let head = store.open_live(LIVE)?;
     let mut seq = Sequencer::new(&head);
-    let mut m = viewer_message(head.last_message_id + 1, 1, text, false);
-    m.text = text.to_owned();
+    let m = viewer_message(head.last_message_id + 1, 1, text, false);
     let frame = seq.frame(Event::Message { message: m });
     let at = frame.seq;
     store.commit(LIVE, &[Commit::event(frame)])?;

@@ -1247,23 +1247,22 @@ impl Store for PostgresStore {
             "SELECT id, epoch, head FROM lives WHERE name = $1",
             &[&live],
         )?;
-        let row = match existing {
-            Some(row) => row,
-            None => {
-                let mut raw = [0u8; 16];
-                secret_file::os_random(&mut raw)
-                    .map_err(|e| StoreError::Contact(super::contact::ContactError::Key(e)))?;
-                let epoch = crate::hex(&raw);
-                // Another node may create it at the same moment: its row wins.
-                statements.query_one(
-                    &mut tx,
-                    "INSERT INTO lives (name, epoch, head, created_at, state, started_at) \
+        let row = if let Some(row) = existing {
+            row
+        } else {
+            let mut raw = [0u8; 16];
+            secret_file::os_random(&mut raw)
+                .map_err(|e| StoreError::Contact(super::contact::ContactError::Key(e)))?;
+            let epoch = crate::hex(&raw);
+            // Another node may create it at the same moment: its row wins.
+            statements.query_one(
+                &mut tx,
+                "INSERT INTO lives (name, epoch, head, created_at, state, started_at) \
                      VALUES ($1, $2, 0, $3, 'on_air', $3) \
                      ON CONFLICT (name) DO UPDATE SET name = excluded.name \
                      RETURNING id, epoch, head",
-                    &[&live, &epoch, &crate::now_millis()],
-                )?
-            }
+                &[&live, &epoch, &crate::now_millis()],
+            )?
         };
         let (id, epoch, head): (i64, String, i64) =
             (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);

@@ -200,12 +200,11 @@ pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
         &[],
     )?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS regie_schema (version BIGINT NOT NULL)")?;
-    let found: i64 = match tx.query_opt("SELECT version FROM regie_schema", &[])? {
-        Some(row) => row.try_get(0)?,
-        None => {
-            tx.execute("INSERT INTO regie_schema (version) VALUES (0)", &[])?;
-            0
-        }
+    let found: i64 = if let Some(row) = tx.query_opt("SELECT version FROM regie_schema", &[])? {
+        row.try_get(0)?
+    } else {
+        tx.execute("INSERT INTO regie_schema (version) VALUES (0)", &[])?;
+        0
     };
     if found > VERSION {
         return Err(StoreError::SchemaTooNew {
