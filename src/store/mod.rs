@@ -58,9 +58,11 @@ pub mod contact;
 pub mod games;
 pub mod history;
 mod migrations;
+mod postgres;
 mod report_source;
 pub mod requests;
 pub mod retention;
+mod rows;
 mod rules;
 mod shop_events;
 mod sqlite;
@@ -71,6 +73,7 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditEntry, AuditRecord};
 pub use games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
+pub use postgres::PostgresStore;
 pub use retention::{RetentionPolicy, SweepReport};
 pub use sqlite::{DB_FILE, Durability, SqliteStore};
 
@@ -386,6 +389,8 @@ impl StoredViewer {
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("data dir {path}: {source}")]
     Io {
         path: std::path::PathBuf,
@@ -419,6 +424,13 @@ pub enum StoreError {
     },
     #[error("the write-ahead log could not be checkpointed now (a reader holds it); retry")]
     CheckpointBusy,
+    /// PostgreSQL: sessions with a snapshot from before a redaction still
+    /// see the deleted rows, so the server keeps them until those end.
+    #[error(
+        "{holders} PostgreSQL session(s) or slot(s) still see the deleted rows; they stay on \
+         disk until those end; retry"
+    )]
+    PurgeHeld { holders: u64 },
     #[error("contact data: {0}")]
     Contact(#[from] contact::ContactError),
     /// `live_create` named a live the store already holds.
@@ -437,7 +449,10 @@ impl StoreError {
                 e.code,
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ),
-            StoreError::Io { .. } | StoreError::CheckpointBusy => true,
+            StoreError::Postgres(e) => postgres::is_temporary(e),
+            StoreError::Io { .. } | StoreError::CheckpointBusy | StoreError::PurgeHeld { .. } => {
+                true
+            }
             _ => false,
         }
     }

@@ -41,6 +41,10 @@ use super::contact::{
 use super::games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
 use super::migrations;
 use super::retention::{RetentionPolicy, SweepReport, cutoff};
+use super::rows::{
+    MessageRef, log_payload, message_event, parse_wire_name, refers_to_message, sql_i64, sql_len,
+    u64_from_sql, wire_name,
+};
 use super::rules::{insert_rule, remove_rule};
 use super::{
     CommandOutcome, Commit, LiveHead, NameCorrection, RECENT_STAFF_ACTIONS, Store, StoreError,
@@ -370,51 +374,8 @@ fn read_tombstone(row: &Row, base: usize) -> rusqlite::Result<Option<Tombstone>>
     }))
 }
 
-/// What the event log keeps of an event that carried a whole message: the
-/// id and the state at the time. Text and author are read back from the
-/// `messages` row, so redaction deletes them in one place.
-#[derive(Debug, Serialize, Deserialize)]
-struct MessageRef {
-    message_id: MessageId,
-    answered: bool,
-    visibility: Visibility,
-    /// Who released it (`released` events); absent in older rows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    by: Option<Actor>,
-    /// When a released message was held (`released` events of held
-    /// messages); absent in older rows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    held_at: Option<Millis>,
-}
-
-/// A serde enum's wire name (`"prize_contact"`), for text columns.
-fn wire_name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => format!("{other:?}"),
-    }
-}
-
 fn from_wire_name<T: for<'de> Deserialize<'de>>(row: &Row, idx: usize) -> rusqlite::Result<T> {
-    let s: String = row.get(idx)?;
-    serde_json::from_value(serde_json::Value::String(s)).map_err(|e| conversion(idx, e))
-}
-
-/// SQLite integers are signed: ids, seqs and indexes are written through
-/// here (saturating; none comes near 2^63).
-fn sql_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-/// A length or position, for SQL; saturating like [`sql_i64`].
-fn sql_len(v: usize) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-/// An id, seq or index read back. [`sql_i64`] never writes a negative one,
-/// so a negative value can only be a damaged row; it reads as 0.
-fn u64_from_sql(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
+    parse_wire_name(row.get(idx)?).map_err(|e| conversion(idx, e))
 }
 
 // ── writing ─────────────────────────────────────────────────────────────
@@ -548,25 +509,7 @@ fn apply_event(
         });
     }
     let live_id = state.id;
-    let (message_id, payload) = match &frame.event {
-        Event::Message { message } | Event::Released { message, .. } => {
-            let (by, held_at) = match &frame.event {
-                Event::Released { by, held_at, .. } => (by.clone(), *held_at),
-                _ => (None, None),
-            };
-            let r = MessageRef {
-                message_id: message.id,
-                answered: message.answered,
-                visibility: message.visibility,
-                by,
-                held_at,
-            };
-            (Some(message.id), serde_json::to_string(&r))
-        }
-        other => (None, serde_json::to_string(other)),
-    };
-    let payload =
-        payload.map_err(|e| StoreError::Corrupt(format!("event does not serialise: {e}")))?;
+    let (message_id, payload) = log_payload(frame)?;
 
     project(tx, state, frame)?;
 
@@ -1652,35 +1595,12 @@ impl Store for SqliteStore {
                 let seq: i64 = r.get(0)?;
                 let at: Millis = r.get(1)?;
                 let kind: String = r.get(2)?;
-                let event = if kind == "message" || kind == "released" {
+                let event = if refers_to_message(&kind) {
                     let reference: MessageRef = json_at(r, 3)?;
                     let tombstone = read_tombstone(r, 4 + MESSAGE_COLUMN_COUNT)?;
-                    match (tombstone, read_message(r, 4)?) {
-                        (Some(tombstone), _) => Event::Redacted { tombstone },
-                        (None, Some(mut message)) => {
-                            // The state at the time, except that a message
-                            // hidden since is never served visible again.
-                            message.answered = reference.answered;
-                            if message.visibility != Visibility::Hidden {
-                                message.visibility = reference.visibility;
-                            }
-                            if kind == "message" {
-                                Event::Message { message }
-                            } else {
-                                Event::Released {
-                                    message,
-                                    by: reference.by,
-                                    held_at: reference.held_at,
-                                }
-                            }
-                        }
-                        (None, None) => {
-                            return Err(conversion(
-                                3,
-                                format!("event {seq} refers to a missing message"),
-                            ));
-                        }
-                    }
+                    message_event(&kind, reference, tombstone, read_message(r, 4)?).ok_or_else(
+                        || conversion(3, format!("event {seq} refers to a missing message")),
+                    )?
                 } else {
                     json_at(r, 3)?
                 };

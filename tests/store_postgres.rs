@@ -1,0 +1,449 @@
+//! What only the PostgreSQL store must show, against a real server (see
+//! `support::postgres`; no server: skipped, saying why, except under CI):
+//!
+//! - redaction and erasure leave no text in the table files: a byte scan of
+//!   the relation files (and TOAST) on the server's disk, with the positive
+//!   control that the text IS there before the purge;
+//! - two stores (two hub nodes) writing one live queue on its counter row:
+//!   every seq once, no gap;
+//! - a lost connection is a temporary error, and the next call reconnects.
+
+mod support;
+
+/// The tests of this binary one at a time: what a purge may drop depends
+/// on every open snapshot of the server, so a test's own sessions must be
+/// the only ones (test binaries themselves run one after another).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+use std::path::PathBuf;
+
+use regie::protocol::{Author, Contact, Event, ViewerId};
+use regie::store::{Commit, PostgresStore, Store, StoreError, ViewerRecord};
+use support::postgres::TestSchema;
+use support::store::*;
+use support::tmux::under_ci;
+
+/// The files of `relation` (main fork and its 1 GB segments) on the
+/// server's disk; `None` when they cannot be read from here (a remote
+/// server, or not running as a user who may read them), said on stderr.
+fn relation_files(admin: &mut postgres::Client, relation: &str) -> Option<Vec<PathBuf>> {
+    let data_dir: String = admin
+        .query_one("SHOW data_directory", &[])
+        .expect("SHOW data_directory (the test role is a superuser)")
+        .get(0);
+    let path: String = admin
+        .query_one(
+            "SELECT pg_relation_filepath($1::TEXT::regclass)",
+            &[&relation],
+        )
+        .expect("pg_relation_filepath")
+        .get(0);
+    let main = PathBuf::from(&data_dir).join(&path);
+    if let Err(e) = std::fs::read(&main) {
+        let why = format!("cannot read {} ({e})", main.display());
+        assert!(
+            !under_ci(),
+            "{why}: under CI the server runs on this machine and the tests as root"
+        );
+        eprintln!("SKIPPED: {why}; the byte scan needs the server's files");
+        return None;
+    }
+    let dir = main.parent().expect("a relation file has a directory");
+    let name = main
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("relation file names are ASCII")
+        .to_owned();
+    let segments = std::fs::read_dir(dir)
+        .expect("read the database directory")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n == name || n.strip_prefix(&format!("{name}.")).is_some())
+        })
+        .collect();
+    Some(segments)
+}
+
+/// `messages` and its TOAST relation, by name.
+fn message_relations(admin: &mut postgres::Client) -> Vec<String> {
+    let toast: String = admin
+        .query_one(
+            "SELECT reltoastrelid::regclass::TEXT FROM pg_class WHERE oid = 'messages'::regclass",
+            &[],
+        )
+        .expect("the messages table has a TOAST relation")
+        .get(0);
+    vec!["messages".to_owned(), toast]
+}
+
+/// Whether `needle` is in any file of these relations, after a CHECKPOINT
+/// (so what the server holds in memory is on disk); `None`: unreadable.
+fn on_server_disk(
+    admin: &mut postgres::Client,
+    relations: &[String],
+    needle: &str,
+) -> Option<bool> {
+    admin.batch_execute("CHECKPOINT").expect("CHECKPOINT");
+    let mut found = false;
+    for r in relations {
+        for file in relation_files(admin, r)? {
+            let bytes = std::fs::read(&file).expect("read a relation file");
+            found |= bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+        }
+    }
+    Some(found)
+}
+
+/// Text that PostgreSQL cannot compress (so it is stored as it is, in the
+/// TOAST relation when long), unique to this run.
+fn incompressible(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| {
+            char::from(
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                    [rng.random_range(0..62)],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn redacted_text_leaves_the_table_files_and_their_toast_at_the_checkpoint() {
+    let _alone = alone();
+    let Some(db) = TestSchema::own_database() else {
+        return;
+    };
+    let mut store = db.store();
+    let mut admin = db.admin();
+    let mut seq = Sequencer::new(&store.open_live(LIVE).expect("open the live"));
+    let kept = format!("kept-{}", incompressible(24));
+    let short = format!("secret-{}", incompressible(24));
+    // Over the ~2 kB TOAST threshold: stored out of line, in 2 kB chunks.
+    let long = incompressible(6_000);
+    let long_needle = long[..64].to_owned();
+    let m1 = viewer_message(1, 1, &kept, false);
+    let m2 = viewer_message(2, 2, &short, false);
+    let m3 = viewer_message(3, 3, &long, false);
+    for m in [&m1, &m2, &m3] {
+        seq.say(&mut store, m);
+    }
+    let relations = message_relations(&mut admin);
+    // The positive control: the scan does find stored text.
+    let Some(found) = on_server_disk(&mut admin, &relations, &short) else {
+        return;
+    };
+    assert!(
+        found,
+        "the short text is in the messages file before redaction"
+    );
+    assert_eq!(
+        on_server_disk(&mut admin, &relations, &long_needle),
+        Some(true)
+    );
+
+    seq.redact(&mut store, &m2, "asked");
+    seq.redact(&mut store, &m3, "asked");
+    // MVCC: the DELETE only marked the tuples dead; the bytes are still
+    // on disk, which is why the checkpoint rewrites the table.
+    assert_eq!(
+        on_server_disk(&mut admin, &relations, &short),
+        Some(true),
+        "a deleted tuple stays in the file until the table is vacuumed"
+    );
+    assert!(store.purge_due().contains(&"messages"));
+    store
+        .checkpoint()
+        .expect("the store's checkpoint after a redaction");
+    assert!(store.purge_due().is_empty());
+
+    // The table was rewritten into new files: resolve them again.
+    let relations = message_relations(&mut admin);
+    assert_eq!(on_server_disk(&mut admin, &relations, &short), Some(false));
+    assert_eq!(
+        on_server_disk(&mut admin, &relations, &long_needle),
+        Some(false)
+    );
+    // The scan reads the live files: the message not redacted is there.
+    assert_eq!(on_server_disk(&mut admin, &relations, &kept), Some(true));
+    assert_eq!(
+        store.message(LIVE, m1.id).expect("read back"),
+        Some(regie::protocol::ChatEntry::Message(m1))
+    );
+}
+
+#[test]
+fn an_erased_viewer_leaves_neither_name_nor_text_in_the_table_files() {
+    let _alone = alone();
+    let Some(db) = TestSchema::own_database() else {
+        return;
+    };
+    let mut store = db.store();
+    let mut admin = db.admin();
+    let mut seq = Sequencer::new(&store.open_live(LIVE).expect("open the live"));
+    let name = format!("Zephyrine{}", incompressible(12));
+    let text = format!("erase-me-{}", incompressible(24));
+    let reason = format!("spam-{}", incompressible(16));
+    store
+        .upsert_viewer(
+            LIVE,
+            &ViewerRecord {
+                id: viewer(7),
+                first_name: name.clone(),
+                pseudonym: "zeph7".into(),
+                first_seen: T0,
+                last_seen: T0,
+            },
+            &Contact::default(),
+        )
+        .expect("the viewer joins");
+    let mut m = viewer_message(1, 7, &text, false);
+    m.author = Author::Viewer {
+        viewer_id: viewer(7),
+        first_name: name.clone(),
+        pseudonym: "zeph7".into(),
+    };
+    seq.say(&mut store, &m);
+    seq.commit(
+        &mut store,
+        Event::ViewerTimedOut {
+            viewer_id: viewer(7),
+            until: T0 + 60_000,
+            reason: reason.clone(),
+            by: moderator(),
+        },
+    );
+    let tables: Vec<String> = ["messages", "viewers", "sanctions", "events"]
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+    let Some(found) = on_server_disk(&mut admin, &tables, &name) else {
+        return;
+    };
+    assert!(found, "the name is stored before the erasure");
+    assert_eq!(on_server_disk(&mut admin, &tables, &reason), Some(true));
+
+    seq.commit(
+        &mut store,
+        Event::ViewerErased {
+            viewer_id: viewer(7),
+            reason: "Art. 17".into(),
+            erased_at: T0 + 1_000,
+            by: support(),
+        },
+    );
+    store
+        .checkpoint()
+        .expect("the store's checkpoint after an erasure");
+    assert!(store.erased(LIVE, &viewer(7)).expect("erased"));
+    assert!(store.viewer(LIVE, &viewer(7), T0).expect("read").is_none());
+    for needle in [&name, &text, &reason] {
+        assert_eq!(
+            on_server_disk(&mut admin, &tables, needle),
+            Some(false),
+            "{needle:?} is still on disk"
+        );
+    }
+}
+
+#[test]
+fn an_older_snapshot_holds_the_purge_until_it_ends() {
+    let _alone = alone();
+    let Some(db) = TestSchema::own_database() else {
+        return;
+    };
+    let mut store = db.store();
+    let mut admin = db.admin();
+    let mut seq = Sequencer::new(&store.open_live(LIVE).expect("open the live"));
+    let secret = format!("held-{}", incompressible(24));
+    let m = viewer_message(1, 1, &secret, false);
+    seq.say(&mut store, &m);
+    let relations = message_relations(&mut admin);
+    let Some(true) = on_server_disk(&mut admin, &relations, &secret) else {
+        return;
+    };
+    // A reader (a report, a replica's feedback) with a snapshot from
+    // before the redaction: PostgreSQL must keep the row for it.
+    let mut reader = db.admin();
+    let mut snapshot = reader
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .expect("a repeatable-read reader");
+    let seen: i64 = snapshot
+        .query_one("SELECT count(*) FROM messages", &[])
+        .expect("the reader reads")
+        .get(0);
+    assert_eq!(seen, 1);
+    seq.redact(&mut store, &m, "asked");
+    let err = store.checkpoint().expect_err("the reader holds the purge");
+    assert!(
+        matches!(err, StoreError::PurgeHeld { holders } if holders >= 1),
+        "{err}"
+    );
+    assert!(err.is_temporary());
+    assert!(store.purge_due().contains(&"messages"), "still due");
+    let relations = message_relations(&mut admin);
+    assert_eq!(on_server_disk(&mut admin, &relations, &secret), Some(true));
+
+    snapshot.commit().expect("the reader ends");
+    store.checkpoint().expect("nothing holds it now");
+    let relations = message_relations(&mut admin);
+    assert_eq!(on_server_disk(&mut admin, &relations, &secret), Some(false));
+}
+
+/// The hub's numbering, on a store that another node may have moved: the
+/// head from the database, the next seq, one message event.
+fn say_next(store: &mut PostgresStore, text: &str) -> Result<u64, StoreError> {
+    let head = store.open_live(LIVE)?;
+    let mut seq = Sequencer::new(&head);
+    let m = viewer_message(head.last_message_id + 1, 1, text, false);
+    let frame = seq.frame(Event::Message { message: m });
+    let at = frame.seq;
+    store.commit(LIVE, &[Commit::event(frame)])?;
+    Ok(at)
+}
+
+#[test]
+fn two_nodes_write_one_live_through_its_counter_row() {
+    let _alone = alone();
+    let Some(db) = TestSchema::new() else { return };
+    let mut a = db.store();
+    let mut b = db.store();
+    let head_a = a.open_live(LIVE).expect("node A opens the live");
+    let head_b = b.open_live(LIVE).expect("node B opens the live");
+    assert_eq!(head_a, head_b, "one live, one epoch, on every node");
+
+    // B numbers from a head that A has moved since: refused, nothing written.
+    let mut stale = Sequencer::new(&head_b);
+    assert_eq!(say_next(&mut a, "from A").expect("A writes"), 1);
+    let frame = stale.frame(Event::ViewersOnline { count: 1 });
+    let err = b
+        .commit(LIVE, &[Commit::event(frame)])
+        .expect_err("a stale seq is refused");
+    assert!(
+        matches!(
+            err,
+            StoreError::SeqGap {
+                head: 1,
+                got: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        say_next(&mut b, "from B").expect("B writes after re-reading"),
+        2
+    );
+
+    // Both at once, retrying on a lost race as a hub node would.
+    let per_node = 40;
+    let writers: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|node| {
+            let mut store = db.store();
+            std::thread::spawn(move || {
+                let mut races = 0;
+                for i in 0..per_node {
+                    loop {
+                        match say_next(&mut store, &format!("{node}-{i}")) {
+                            Ok(_) => break,
+                            Err(StoreError::SeqGap { .. }) => races += 1,
+                            Err(e) => panic!("node {node}: {e}"),
+                        }
+                    }
+                }
+                races
+            })
+        })
+        .collect();
+    let races: u32 = writers.into_iter().map(|w| w.join().expect("writer")).sum();
+    eprintln!("{races} lost races retried");
+
+    let log = a.replay(LIVE, 0, 1_000).expect("replay");
+    let seqs: Vec<u64> = log.iter().map(|f| f.seq).collect();
+    assert_eq!(seqs, (1..=2 + 2 * per_node).collect::<Vec<u64>>());
+    let mut texts: Vec<String> = log
+        .iter()
+        .filter_map(|f| match &f.event {
+            Event::Message { message } => Some(message.text.clone()),
+            _ => None,
+        })
+        .collect();
+    texts.sort();
+    let mut expected: Vec<String> = ["from A".to_owned(), "from B".to_owned()]
+        .into_iter()
+        .chain((0..per_node).flat_map(|i| [format!("a-{i}"), format!("b-{i}")]))
+        .collect();
+    expected.sort();
+    assert_eq!(texts, expected, "every message once");
+    assert_eq!(
+        b.open_live(LIVE).expect("B re-reads").head,
+        2 + 2 * per_node
+    );
+}
+
+#[test]
+fn a_lost_connection_is_a_temporary_error_then_the_store_reconnects() {
+    let _alone = alone();
+    let Some(db) = TestSchema::new() else { return };
+    let mut store = db.store();
+    let mut admin = db.admin();
+    let mut seq = Sequencer::new(&store.open_live(LIVE).expect("open the live"));
+    // The server ends the store's session (as a restart or failover does),
+    // and waits until it is gone.
+    let ended = admin
+        .query(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+            &[&db.application_name()],
+        )
+        .expect("terminate the store's session");
+    assert!(!ended.is_empty(), "the store's session was found");
+
+    let frame = seq.frame(Event::ViewersOnline { count: 3 });
+    let err = store
+        .commit(LIVE, &[Commit::event(frame.clone())])
+        .expect_err("the connection is gone");
+    assert!(err.is_temporary(), "{err} is worth retrying");
+    // The retry reconnects and goes through, once.
+    store
+        .commit(LIVE, &[Commit::event(frame.clone())])
+        .expect("the retry reconnects");
+    assert_eq!(store.replay(LIVE, 0, 10).expect("replay"), vec![frame]);
+}
+
+#[test]
+fn a_rights_request_this_store_cannot_serve_is_refused_clearly() {
+    let _alone = alone();
+    let Some(db) = TestSchema::new() else { return };
+    let mut store = db.store();
+    let mut seq = Sequencer::new(&store.open_live(LIVE).expect("open the live"));
+    let frame = seq.frame(Event::ViewerRectified {
+        viewer_id: ViewerId("v-1".into()),
+        first_name: Some("Julia".into()),
+        pseudonym: None,
+        by: support(),
+    });
+    let err = store
+        .commit(LIVE, &[Commit::event(frame)])
+        .expect_err("rectification is not kept here");
+    assert!(matches!(err, StoreError::Unsupported(_)), "{err}");
+    assert!(!err.is_temporary());
+    assert_eq!(
+        store.open_live(LIVE).expect("head").head,
+        0,
+        "nothing written"
+    );
+}
