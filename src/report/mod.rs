@@ -15,12 +15,13 @@
 //!   backed by fewer than k distinct viewers is withheld, and further cells
 //!   are withheld so that a withheld one cannot be solved from a total
 //!   (complementary suppression).
-//! - [`render`] writes the terminal table, the JSON (schema in
-//!   `docs/report.md`) and the timeline chart (SVG).
+//! - [`render`] writes the terminal table and the JSON (schema in
+//!   `docs/report.md`); [`chart`] the timeline chart (SVG and PNG).
 //!
 //! A report is *pending* until [`FINAL_AFTER_MS`] after the live ended
 //! (late events may still arrive), *final* after.
 
+pub mod chart;
 pub mod compute;
 pub mod render;
 pub mod suppress;
