@@ -475,15 +475,20 @@ fn the_commerce_figures_of_a_generated_live_match_the_truth() {
 /// The brand's shared secret for viewer tokens.
 const BRAND_SECRET: &[u8] = b"la-marque-et-regie-partagent-ce-secret";
 
-/// A JWT signed as a brand's site signs it, independently of the hub's code.
+/// A JWT signed as a brand's site signs it, independently of the hub's
+/// code, valid for an hour from now.
 fn brand_token(account: &str, first_name: &str) -> String {
+    brand_token_until(account, first_name, now_secs() + 3600)
+}
+
+/// The same, expiring at `exp` (Unix seconds).
+fn brand_token_until(account: &str, first_name: &str, exp: i64) -> String {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
     use hmac::{Hmac, Mac};
     let header = B64.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
     let claims = B64.encode(
-        serde_json::json!({"viewer": account, "first_name": first_name, "exp": now_secs() + 3600})
-            .to_string(),
+        serde_json::json!({"viewer": account, "first_name": first_name, "exp": exp}).to_string(),
     );
     let signed = format!("{header}.{claims}");
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(BRAND_SECRET).expect("any key length");
@@ -523,6 +528,68 @@ async fn a_logged_in_shoppers_order_is_theirs_whatever_token_it_carries() {
     // Dora watched; Eve's account never did: one order, one buyer.
     assert_eq!(commerce(&hub), [0, 0, 0, 1, 1, 2500]);
     assert_eq!(rows(&hub), (2, 2));
+    drop(dora);
+    hub.stop().await;
+}
+
+/// Shoppers buy days after the live, with the token its page was given:
+/// long expired by then, it still attributes the order when the brand
+/// signed it and it was valid when the live started. One that had expired
+/// before the start was never valid during the live, and a forged one
+/// never is: both attribute nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_that_was_valid_during_the_live_still_attributes() {
+    let clock = crate::support::hub::ManualClock::new();
+    let hub = TestHub::start_with(|c| {
+        c.clock = clock.clock();
+        c.shop_secret = Some(secret());
+        c.viewers.token_secret = Some(
+            regie::auth::viewer_token::ViewerTokenSecret::new(BRAND_SECRET.to_vec())
+                .expect("long enough"),
+        );
+    })
+    .await;
+    let joined_at = clock.now() / 1000;
+    let token = brand_token_until("acct-7", "Dora", joined_at + 3600);
+    let mut hello = hub.viewer_hello("Dora");
+    if let regie::protocol::Auth::Viewer { token: t, .. } = &mut hello.auth {
+        *t = Some(token.clone());
+    }
+    let dora = hub.join(hello).await;
+    // Read once a viewer is in: the hub has opened its live by then.
+    let started = SqliteStore::open(&hub.data_dir)
+        .expect("open")
+        .live_info(&hub.live)
+        .expect("read")
+        .and_then(|l| l.started_at)
+        .expect("the test hub's live is on air");
+
+    // Three days later, on the hub's clock: the token expired long ago.
+    clock.set(clock.now() + 3 * 24 * 3600 * 1000);
+    let later = clock.now() / 1000;
+    let before_the_live = brand_token_until("acct-7", "Dora", started / 1000 - 60);
+    // The signature's first character changed: not the brand's.
+    let (signed_part, tag) = token.rsplit_once('.').expect("a JWT");
+    let swap = if tag.starts_with('A') { "B" } else { "A" };
+    let forged = format!("{signed_part}.{swap}{}", &tag[1..]);
+    for (id, token) in [
+        ("late-order", token),
+        ("stale-token", before_the_live),
+        ("forged-token", forged),
+    ] {
+        let body = event(
+            id,
+            "order",
+            Some(&token),
+            r#","amount":1800,"currency":"EUR""#,
+        );
+        let (got, text) = post(&hub, &body, &signed(&body, later)).await;
+        assert_eq!(got, 200, "{id}: {text}");
+    }
+    // All three stored; only the order with the token valid during the
+    // live is linked to Dora, and counted.
+    assert_eq!(rows(&hub), (3, 1));
+    assert_eq!(commerce(&hub), [0, 0, 0, 1, 1, 1800]);
     drop(dora);
     hub.stop().await;
 }
