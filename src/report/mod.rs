@@ -255,6 +255,17 @@ pub struct Figures {
     pub buyers: Cell,
     /// Revenue in minor units, by currency.
     pub revenue: BTreeMap<String, Cell>,
+    /// Whether the commerce figures may still change: pending until the
+    /// attribution window has closed ([`compute::commerce_status`]).
+    /// Set when read, like `status`; not frozen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commerce_status: Option<Status>,
+    /// Frozen while the attribution window was still open: the commerce
+    /// figures are counted again from the shop events and the audience
+    /// kept until it closes (`Store::sweep`). Absent in figures frozen
+    /// whole.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub commerce_open: bool,
 
     pub timeline: Vec<MinuteFigures>,
 }
@@ -320,6 +331,9 @@ pub struct Games {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Commerce {
     pub attribution: String,
+    /// Pending until the attribution window has closed (the rest of the
+    /// report is final a minute after the end): later orders still count.
+    pub status: Status,
     pub product_views: Shown,
     pub add_to_cart_viewers: Shown,
     pub carts: Shown,
