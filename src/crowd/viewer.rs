@@ -417,7 +417,8 @@ impl ViewerSession {
             | ServerFrame::StaffLog { .. }
             | ServerFrame::HistorySearch { .. }
             | ServerFrame::ShieldReview { .. }
-            | ServerFrame::Lives { .. } => {}
+            | ServerFrame::Lives { .. }
+            | ServerFrame::Report { .. } => {}
         }
         None
     }

@@ -64,6 +64,9 @@ pub struct HubConfig {
     /// The brand file's `[shop] secret_file`: `POST /shop/events` is off
     /// without it.
     pub shop_secret: Option<crate::shop::ShopSecret>,
+    /// The brand file's `[report] k`, for the reports staff ask for
+    /// (`report`).
+    pub report_k: crate::report::K,
 }
 
 /// The brand file's `[viewers]`: brand-signed tokens and the budget of new
@@ -135,6 +138,7 @@ impl HubConfig {
             canned: Vec::new(),
             sms: crate::sms::config::SmsConfig::default(),
             shop_secret: None,
+            report_k: crate::report::K::default(),
         }
     }
 }

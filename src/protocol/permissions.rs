@@ -92,6 +92,10 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         | CommandKind::ProductAdd
         | CommandKind::NowShowing
         | CommandKind::CannedAdd => &[Staff(Host), Staff(Admin)],
+        // The post-live report: the brand's results (revenue, conversion)
+        // for the people who run its shows; anonymous and k-suppressed,
+        // but business figures moderators and support do not work with.
+        CommandKind::Report => &[Staff(Host), Staff(Admin)],
         // Announcing a live is the brand's business.
         CommandKind::LiveCreate => &[Staff(Admin)],
     }

@@ -171,7 +171,9 @@ pub fn audience(input: &ReportInput) -> Result<HashSet<Viewer>, ReportError> {
 /// first and last.
 fn bucket(start: Millis, end: Millis, minutes: usize, at: Millis) -> usize {
     let m = (at.clamp(start, end) - start) / MINUTE_MS;
-    usize::try_from(m).unwrap_or(0).min(minutes.saturating_sub(1))
+    usize::try_from(m)
+        .unwrap_or(0)
+        .min(minutes.saturating_sub(1))
 }
 
 /// The events attributed to `audience` (by a viewer who watched or

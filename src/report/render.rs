@@ -19,15 +19,15 @@ pub fn json(report: &Report) -> String {
     out
 }
 
-fn figure(v: Shown) -> String {
+pub(crate) fn figure(v: Shown) -> String {
     v.map_or_else(|| "<k".to_owned(), |n| n.to_string())
 }
 
-fn ratio(v: Option<f64>) -> String {
+pub(crate) fn ratio(v: Option<f64>) -> String {
     v.map_or_else(|| "<k".to_owned(), |x| format!("{:.1} %", x * 100.0))
 }
 
-fn duration(v: Shown) -> String {
+pub(crate) fn duration(v: Shown) -> String {
     v.map_or_else(
         || "<k".to_owned(),
         |ms| {
@@ -141,6 +141,6 @@ pub fn table(report: &Report) -> String {
     out
 }
 
-fn cents(minor: u64) -> String {
+pub(crate) fn cents(minor: u64) -> String {
     format!("{}.{:02}", minor / 100, minor % 100)
 }

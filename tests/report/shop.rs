@@ -459,7 +459,11 @@ fn commerce_stays_open_after_the_chat_freeze_until_the_attribution_window_closes
     sales.extend(sell(&mut w, &late, false));
     let frozen = figures(&mut w.store, END + 9 * day);
     assert_eq!(commerce_of(&frozen), truth(&sales, &everyone));
-    assert_ne!(commerce_of(&frozen), commerce_of(&before), "late orders counted");
+    assert_ne!(
+        commerce_of(&frozen),
+        commerce_of(&before),
+        "late orders counted"
+    );
     // The rest is what was frozen.
     assert_eq!(frozen.unique_viewers, before.unique_viewers);
     assert_eq!(frozen.messages, before.messages);

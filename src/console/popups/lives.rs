@@ -3,6 +3,8 @@
 //! selected live (a new `hello` naming it; what the console held of the
 //! old live goes). The start and end keys act on the live the console is
 //! in, as the hub's `live_start` and `live_end` do; ending asks to confirm.
+//! The report key opens the selected live's report once it has ended
+//! ([`super::report`]).
 
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
@@ -82,7 +84,26 @@ impl LivesView {
             }
             Some(Action::Lives) => Outcome::Close,
             Some(action @ (Action::LiveStart | Action::LiveEnd)) => self.move_live(action, ctx),
+            Some(Action::LiveReport) => self.report(ctx),
             _ => Outcome::Stay,
+        }
+    }
+
+    /// The selected live's report: once it has ended (a report of a live
+    /// on air would change under the reader's eyes; `regie report` gives
+    /// it).
+    fn report(&self, ctx: &dyn Context) -> Outcome {
+        if !permissions::allows(ctx.role(), Action::LiveReport) {
+            return Outcome::Refuse(format!("a {} may not read a live's report", ctx.role()));
+        }
+        match self.chosen() {
+            Some(l) if l.state == LiveState::Ended => Outcome::LiveReport(l.name.clone()),
+            Some(l) => Outcome::Refuse(format!(
+                "live {} is {}: its report comes once it has ended",
+                clean_name(&l.name),
+                l.state
+            )),
+            None => Outcome::Stay,
         }
     }
 
@@ -132,7 +153,11 @@ impl LivesView {
         if let Some(k) = keymap.popup_hint(PopupAction::Confirm) {
             keys.push((k, "switch"));
         }
-        for (action, what) in [(Action::LiveStart, "start"), (Action::LiveEnd, "end")] {
+        for (action, what) in [
+            (Action::LiveStart, "start"),
+            (Action::LiveEnd, "end"),
+            (Action::LiveReport, "report"),
+        ] {
             if permissions::allows(ctx.role(), action)
                 && let Some(k) = keymap.hint(action)
             {
@@ -218,7 +243,7 @@ fn times(l: &LiveInfo) -> String {
 }
 
 /// `2026-12-24 20:00` (UTC).
-fn when(at: Millis) -> String {
+pub(super) fn when(at: Millis) -> String {
     let at = std::time::SystemTime::UNIX_EPOCH
         + std::time::Duration::from_millis(u64::try_from(at).unwrap_or(0));
     let mut text = humantime::format_rfc3339_seconds(at).to_string();
