@@ -143,8 +143,13 @@ impl LivesView {
         }
     }
 
-    fn hints(ctx: &dyn Context) -> Hints {
+    /// The footer: start and end when the live the console is in is
+    /// selected, the report when an ended one is.
+    fn hints(&self, ctx: &dyn Context) -> Hints {
         let keymap = ctx.keymap();
+        let chosen = self.chosen();
+        let current = chosen.is_some_and(|l| l.name == self.current);
+        let ended = chosen.is_some_and(|l| l.state == LiveState::Ended);
         let mut keys = Hints::new();
         if let (Some(down), Some(up)) = (keymap.hint(Action::MoveDown), keymap.hint(Action::MoveUp))
         {
@@ -153,12 +158,13 @@ impl LivesView {
         if let Some(k) = keymap.popup_hint(PopupAction::Confirm) {
             keys.push((k, "switch"));
         }
-        for (action, what) in [
-            (Action::LiveStart, "start"),
-            (Action::LiveEnd, "end"),
-            (Action::LiveReport, "report"),
+        for (action, what, applies) in [
+            (Action::LiveStart, "start", current),
+            (Action::LiveEnd, "end", current),
+            (Action::LiveReport, "report", ended),
         ] {
-            if permissions::allows(ctx.role(), action)
+            if applies
+                && permissions::allows(ctx.role(), action)
                 && let Some(k) = keymap.hint(action)
             {
                 keys.push((k, what));
@@ -221,7 +227,7 @@ impl LivesView {
         let skip = (self.selected + 3).saturating_sub(max_rows);
         let mut visible: Vec<Line> = lines.into_iter().skip(skip).take(max_rows).collect();
         visible.push(Line::default());
-        visible.push(keys_line(&Self::hints(ctx), theme));
+        visible.push(keys_line(&self.hints(ctx), theme));
         draw_box(buf, area, " Lives ", &visible, width, theme);
         None
     }

@@ -87,7 +87,6 @@ impl ReportView {
                     truncate(&headline(r), inner).into_owned(),
                     label,
                 ));
-                lines.push(Line::default());
                 for row in sections(r) {
                     lines.push(Line::styled(truncate(&row, inner).into_owned(), text));
                 }
@@ -96,7 +95,6 @@ impl ReportView {
                 for (name, values) in [("viewers", viewers), ("messages", messages)] {
                     let values = columns(&values, inner);
                     let top = values.iter().flatten().max().copied().unwrap_or(0);
-                    lines.push(Line::default());
                     lines.push(Line::styled(
                         format!("{name} per minute (highest {top})"),
                         label,
@@ -154,20 +152,13 @@ fn headline(r: &Report) -> String {
     )
 }
 
-/// One line per section of the report, its headline figures.
+/// The headline figures of each section, a label and one or two short
+/// lines (they fit the popup on an 80-column terminal).
 fn sections(r: &Report) -> Vec<String> {
     let a = &r.audience;
     let c = &r.chat;
-    let m = &r.moderation;
     let g = &r.games;
     let s = &r.commerce;
-    let commerce_status = match s.status {
-        Status::Final => String::new(),
-        Status::Pending { final_at: None } => " (pending)".to_owned(),
-        Status::Pending { final_at: Some(at) } => {
-            format!(" (pending: orders count until {})", when(at))
-        }
-    };
     let revenue = s
         .revenue
         .iter()
@@ -180,43 +171,81 @@ fn sections(r: &Report) -> Vec<String> {
         })
         .collect::<Vec<_>>()
         .join(" + ");
-    vec![
-        format!(
-            "audience    peak {} · unique {} · average {} · watch time {} each",
-            figure(a.peak_concurrent),
-            figure(a.unique_viewers),
-            a.average_concurrent
-                .map_or_else(|| "<k".to_owned(), |x| format!("{x:.1}")),
-            duration(a.average_watch_ms)
+    let revenue = if revenue.is_empty() {
+        "no revenue".to_owned()
+    } else {
+        revenue
+    };
+    let commerce_status = match s.status {
+        Status::Final => "final".to_owned(),
+        Status::Pending { final_at: None } => "pending".to_owned(),
+        Status::Pending { final_at: Some(at) } => {
+            format!("pending: orders count until {}", when(at))
+        }
+    };
+    let rows = [
+        (
+            "audience",
+            format!(
+                "peak {} · unique {} · average {}",
+                figure(a.peak_concurrent),
+                figure(a.unique_viewers),
+                a.average_concurrent
+                    .map_or_else(|| "<k".to_owned(), |x| format!("{x:.1}"))
+            ),
         ),
-        format!(
-            "chat        {} messages · {} chatters ({}) · {} questions, {} answered, p50 {}",
-            figure(c.messages),
-            figure(c.chatters),
-            ratio(c.engagement),
-            figure(c.questions_asked),
-            figure(c.questions_answered),
-            duration(c.answer_delay_p50_ms)
+        (
+            "",
+            format!("watch time {} each", duration(a.average_watch_ms)),
         ),
-        format!(
-            "moderation  {} actions · games {} poll votes, {} instant-win entries",
-            figure(m.actions),
-            figure(g.poll_votes),
-            figure(g.instant_win_entries)
+        (
+            "chat",
+            format!(
+                "{} messages · {} chatters ({})",
+                figure(c.messages),
+                figure(c.chatters),
+                ratio(c.engagement)
+            ),
         ),
-        format!(
-            "commerce{commerce_status}  {} views · {} carts · {} orders · {} · conversion {}",
-            figure(s.product_views),
-            figure(s.carts),
-            figure(s.orders),
-            if revenue.is_empty() {
-                "no revenue".to_owned()
-            } else {
-                revenue
-            },
-            ratio(s.conversion)
+        (
+            "",
+            format!(
+                "{} questions, {} answered, p50 {}",
+                figure(c.questions_asked),
+                figure(c.questions_answered),
+                duration(c.answer_delay_p50_ms)
+            ),
         ),
-    ]
+        (
+            "moderation",
+            format!("{} actions", figure(r.moderation.actions)),
+        ),
+        (
+            "games",
+            format!(
+                "{} poll votes · {} instant-win entries",
+                figure(g.poll_votes),
+                figure(g.instant_win_entries)
+            ),
+        ),
+        (
+            "commerce",
+            format!(
+                "{} views · {} carts · {} orders",
+                figure(s.product_views),
+                figure(s.carts),
+                figure(s.orders)
+            ),
+        ),
+        (
+            "",
+            format!("{revenue} · conversion {}", ratio(s.conversion)),
+        ),
+        ("", commerce_status),
+    ];
+    rows.into_iter()
+        .map(|(label, text)| format!("{label:<11} {text}"))
+        .collect()
 }
 
 /// The minutes in at most `width` columns: each column the highest of
