@@ -2514,7 +2514,7 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
         }
         Outcome::Abort(why) => state.note(why, true),
         Outcome::SwitchLive(live) => return lives::switch(state, live),
-        Outcome::LiveReport(live) => return lives::open_report(state, live),
+        Outcome::LiveReport(live) => return lives::open_report(state, &live),
         Outcome::InsertReply(text) => match state.compose.as_mut() {
             Some(compose) => compose.editor.insert(&text),
             None => state.note("the reply line was closed: nothing inserted", true),

@@ -47,6 +47,10 @@ fn font() -> Result<(), ChartError> {
     if ok { Ok(()) } else { Err(ChartError::Font) }
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "map_err hands the error over"
+)]
 fn failed<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> ChartError {
     ChartError::Draw(e.to_string())
 }

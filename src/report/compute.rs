@@ -16,10 +16,6 @@ use super::{
 use crate::protocol::Millis;
 
 /// Computes every figure of the live, before suppression.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one pass per section, in report order"
-)]
 pub fn figures(input: &ReportInput) -> Result<Figures, ReportError> {
     let Some(start) = input.live.started_at else {
         return Err(ReportError::NotStarted(input.live.name.clone()));
@@ -135,7 +131,11 @@ pub fn figures(input: &ReportInput) -> Result<Figures, ReportError> {
 /// The commerce figures of `shop` overwritten with those of `events`
 /// attributed to `audience` (frozen figures whose attribution window is
 /// still open: see `Store::sweep`).
-pub fn recount_commerce(figures: &mut Figures, events: &[ShopFact], audience: &HashSet<Viewer>) {
+pub(crate) fn recount_commerce(
+    figures: &mut Figures,
+    events: &[ShopFact],
+    audience: &HashSet<Viewer>,
+) {
     for minute in &mut figures.timeline {
         minute.add_to_cart = Cell::default();
     }

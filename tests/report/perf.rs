@@ -137,7 +137,7 @@ fn perf_report_of_a_three_hour_live() {
         total.as_secs_f64(),
         read.as_secs_f64(),
         computed.as_secs_f64(),
-        (total - computed).as_secs_f64(),
+        total.saturating_sub(computed).as_secs_f64(),
         json.len(),
         svg.len(),
         png.len()

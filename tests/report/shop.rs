@@ -426,7 +426,6 @@ fn count(w: &generated::Written, table: &str) -> i64 {
 /// shop events go; a later event changes nothing and goes at the next
 /// sweep.
 #[test]
-#[expect(clippy::too_many_lines, reason = "one live through its whole window")]
 fn commerce_stays_open_after_the_chat_freeze_until_the_attribution_window_closes() {
     use regie::report::{Status, suppress};
     use regie::store::RetentionPolicy;
@@ -454,7 +453,10 @@ fn commerce_stays_open_after_the_chat_freeze_until_the_attribution_window_closes
     let swept = w.store.sweep(LIVE, &policy, END + 8 * day).expect("sweep");
     assert!(swept.messages > 0 && swept.presence > 0, "{swept:?}");
     assert_eq!(count(&w, "presence"), 0);
-    assert_eq!(count(&w, "report_audience") as usize, everyone.len());
+    assert_eq!(
+        usize::try_from(count(&w, "report_audience")).expect("a count"),
+        everyone.len()
+    );
     // Orders keep coming after the freeze, and count.
     sales.extend(sell(&mut w, &late, false));
     let frozen = figures(&mut w.store, END + 9 * day);
@@ -536,7 +538,6 @@ fn figures(store: &mut SqliteStore, now: Millis) -> Figures {
 }
 
 #[test]
-#[expect(clippy::too_many_lines, reason = "generate, check, erase, check again")]
 fn the_commerce_figures_of_a_generated_live_match_the_truth() {
     let mut w = generated::live(23, 60, 30, 400);
     let mut everyone = everyone(&w);

@@ -154,6 +154,10 @@ fn headline(r: &Report) -> String {
 
 /// The headline figures of each section, a label and one or two short
 /// lines (they fit the popup on an 80-column terminal).
+#[expect(
+    clippy::many_single_char_names,
+    reason = "one letter per section of the report"
+)]
 fn sections(r: &Report) -> Vec<String> {
     let a = &r.audience;
     let c = &r.chat;

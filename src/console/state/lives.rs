@@ -32,14 +32,16 @@ pub(super) fn on_lives(state: &mut Console, id: &CommandId, lives: Vec<LiveInfo>
 }
 
 /// The report popup opens and asks the hub for `live`'s report.
-pub(super) fn open_report(state: &mut Console, live: String) -> Vec<Effect> {
-    let summary = format!("the report of live {}", clean_name(&live));
+pub(super) fn open_report(state: &mut Console, live: &str) -> Vec<Effect> {
+    let summary = format!("the report of live {}", clean_name(live));
     let effect = state.send(
-        crate::protocol::Command::Report { live: live.clone() },
+        crate::protocol::Command::Report {
+            live: live.to_owned(),
+        },
         summary,
     );
     if let Effect::Send(frame) = &effect {
-        state.popup = Some(Popup::Report(ReportView::loading(frame.id.clone(), &live)));
+        state.popup = Some(Popup::Report(ReportView::loading(frame.id.clone(), live)));
     }
     vec![effect]
 }
