@@ -175,6 +175,151 @@ fn enter_switches_and_clears_what_the_console_held_of_the_old_live() {
     assert!(c.live_info.is_none() && c.epoch.is_none());
 }
 
+/// The report the hub sends for `hier-soir`: final, a few minutes
+/// withheld (below k), commerce still within its attribution window.
+fn a_report() -> regie::report::Report {
+    let mut r: regie::report::Report = serde_json::from_str(
+        r#"{"schema":1,"live":"hier-soir","status":{"state":"final"},"k":5,
+        "started_at":1750000000000,"ended_at":1750003600000,"length_ms":3600000,
+        "audience":{"peak_concurrent":48,"average_concurrent":31.25,"unique_viewers":60,
+          "total_watch_ms":112500000,"average_watch_ms":1875000},
+        "chat":{"messages":312,"chatters":30,"engagement":0.5,"questions_asked":45,
+          "questions_answered":40,"answer_delay_p50_ms":42000,"answer_delay_p90_ms":180000},
+        "moderation":{"actions":14,"by_action":{"held":9},"by_rule":{"rule 1":9}},
+        "games":{"poll_votes":103,"polls":{},"instant_win_entries":null,"instant_wins":{}},
+        "commerce":{"attribution":"a rule","status":{"state":"pending","final_at":1752595660000},
+          "product_views":210,"add_to_cart_viewers":25,"carts":61,"orders":12,
+          "revenue":{"EUR":123400},"average_order_value":10283,"conversion":0.2},
+        "timeline":[]}"#,
+    )
+    .expect("a report");
+    r.timeline = (0..60)
+        .map(|m| regie::report::Minute {
+            minute: m,
+            viewers: (m % 17 != 5).then_some(10 + (m * 7) % 40),
+            messages: (m % 13 != 3).then_some((m * 5) % 23),
+            questions: None,
+            add_to_cart: None,
+        })
+        .collect();
+    r
+}
+
+/// `B` on the selected live, and the one command it sends.
+fn ask_report(c: &mut Console) -> regie::protocol::CommandId {
+    let effects = feed(c, [key('B')]);
+    let [Effect::Send(asked)] = effects.as_slice() else {
+        panic!("one request, got {effects:?}")
+    };
+    assert_eq!(
+        asked.command,
+        Command::Report {
+            live: "hier-soir".into()
+        }
+    );
+    asked.id.clone()
+}
+
+#[test]
+fn the_report_of_an_ended_live_opens_from_the_lives_popup_with_sparklines() {
+    let mut c = on_air(StaffRole::Host);
+    opened(&mut c);
+    assert!(
+        !render(&mut c, 160, 48).contains("B report"),
+        "not for a live on air"
+    );
+    // The ended live is above the current one; the footer says the key.
+    feed(&mut c, [key('k')]);
+    assert!(render(&mut c, 160, 48).contains("B report"));
+    let id = ask_report(&mut c);
+    assert!(render(&mut c, 160, 48).contains("computing the report"));
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::Report {
+            id,
+            report: Box::new(a_report()),
+        })],
+    );
+    assert!(c.pending.is_empty(), "answered");
+    for (w, h) in SIZES {
+        let screen = render(&mut c, w, h);
+        assert!(screen.contains("Report · hier-soir"), "{w}x{h}:\n{screen}");
+        assert!(screen.contains("final"), "{w}x{h}:\n{screen}");
+        // Sparkline bars, and a gap for a withheld minute.
+        assert!(screen.contains('█'), "{w}x{h}:\n{screen}");
+        insta::assert_snapshot!(format!("report_{w}x{h}"), screen);
+    }
+    let wide = render(&mut c, 160, 48);
+    assert!(
+        wide.contains("orders count until 2025-07-15 16:07"),
+        "{wide}"
+    );
+    assert!(
+        wide.contains("12 orders") && wide.contains("EUR 1234.00"),
+        "{wide}"
+    );
+    assert!(wide.contains("<k instant-win entries"), "{wide}");
+    feed(&mut c, [code(KeyCode::Esc)]);
+    assert!(c.popup.is_none());
+}
+
+#[test]
+fn the_report_key_wants_an_ended_live_a_role_that_may_read_it_and_says_pending() {
+    // The current live is on air: no report yet.
+    let mut c = on_air(StaffRole::Host);
+    opened(&mut c);
+    let effects = feed(&mut c, [key('B')]);
+    assert!(commands(&effects).is_empty());
+    assert!(note(&c).contains("once it has ended"), "{}", note(&c));
+
+    // A report still pending says when it is final; a refusal says why.
+    feed(&mut c, [key('k')]);
+    let id = ask_report(&mut c);
+    let mut pending = a_report();
+    pending.status = regie::report::Status::Pending {
+        final_at: Some(1_750_003_660_000),
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::Report {
+            id,
+            report: Box::new(pending),
+        })],
+    );
+    let screen = render(&mut c, 160, 48);
+    assert!(screen.contains("pending: final at 2025-06-15"), "{screen}");
+    feed(&mut c, [code(KeyCode::Esc)]);
+    opened(&mut c);
+    feed(&mut c, [key('k')]);
+    let id = ask_report(&mut c);
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::Error(
+            regie::protocol::ErrorFrame::new(
+                Some(id),
+                regie::protocol::ErrorCode::Internal,
+                "the hub could not compute the report; try again",
+            ),
+        ))],
+    );
+    let screen = render(&mut c, 160, 48);
+    assert!(screen.contains("The hub sent no report"), "{screen}");
+    assert!(c.pending.is_empty());
+
+    // A moderator gets no report key.
+    let mut m = on_air(StaffRole::Moderator);
+    opened(&mut m);
+    feed(&mut m, [key('k')]);
+    assert!(!render(&mut m, 160, 48).contains("B report"));
+    let effects = feed(&mut m, [key('B')]);
+    assert!(commands(&effects).is_empty());
+    assert!(
+        note(&m).contains("may not read a live's report"),
+        "{}",
+        note(&m)
+    );
+}
+
 /// A console on the real hub, with a token of the test's choice.
 async fn console(hub: &TestHub, token: String) -> (Console, NetHandle) {
     let config = NetConfig {

@@ -198,6 +198,7 @@ fn every_frame_command_and_event_has_an_example() {
             "snapshot_page",
             "snapshot_end",
             "reload",
+            "report",
             "event",
             "events",
             "ack",

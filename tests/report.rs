@@ -1,7 +1,8 @@
 //! The post-live report (issue 14), on a real store (and the real binary):
 //! a generated live whose figures are known, checked exactly; erasure and
 //! retention; what the outputs must never hold; the files written; the
-//! signed shop events behind the commerce figures.
+//! signed shop events behind the commerce figures; the `report` command
+//! staff consoles ask the hub with.
 //!
 //! The suppression property test lives with the code
 //! (`report::suppress::tests`).
@@ -10,6 +11,8 @@ mod support;
 
 #[path = "report/generated.rs"]
 mod generated;
+#[path = "report/hub.rs"]
+mod hub;
 #[path = "report/outputs.rs"]
 mod outputs;
 #[path = "report/perf.rs"]

@@ -3,7 +3,7 @@
 //!
 //! `--format table` (default) prints the terminal table; `--format json`
 //! the JSON (`docs/report.md`). `--out DIR` also writes `report.json` and
-//! the timeline chart `timeline.svg` there. k comes from `--k`, else the
+//! the timeline chart, `timeline.svg` and `timeline.png`, there. k comes from `--k`, else the
 //! brand file's `[report] k` (`--config`), else 5.
 //!
 //! Exit codes: 2 for bad arguments (no store, no such live, a live not
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use super::{Failed, usage};
 use crate::exit::Exit;
-use crate::report::{K, render, suppress};
+use crate::report::{K, chart, render, suppress};
 use crate::store::{SqliteStore, Store};
 
 /// `regie report`
@@ -27,7 +27,7 @@ pub struct ReportArgs {
     pub data_dir: PathBuf,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
-    /// Also write `report.json` and `timeline.svg` into this directory.
+    /// Also write `report.json`, `timeline.svg` and `timeline.png` into this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The smallest group of viewers a figure may describe (2 to 11).
@@ -79,9 +79,12 @@ pub fn run(args: &ReportArgs) -> Result<Exit, Failed> {
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        let svg = chart::svg(&report)?;
+        let png = chart::png(&report)?;
         for (name, body) in [
-            ("report.json", render::json(&report)),
-            ("timeline.svg", render::svg(&report)),
+            ("report.json", render::json(&report).into_bytes()),
+            ("timeline.svg", svg.into_bytes()),
+            ("timeline.png", png),
         ] {
             let path = dir.join(name);
             std::fs::write(&path, body)

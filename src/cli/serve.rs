@@ -164,6 +164,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.sms = brand.sms;
     config.shop_secret = brand.shop_secret;
     config.crm = brand.crm;
+    config.report_k = brand.report_k;
     config.contact_keys = keys;
     config.tls = tls;
     crate::hub::serve_with_store(listener, config, Box::new(store), async move {

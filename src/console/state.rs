@@ -1166,6 +1166,7 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
             state.note(format!("hub closing ({code}): {message}"), true);
         }
         ServerFrame::Lives { id, lives } => lives::on_lives(state, &id, lives),
+        ServerFrame::Report { id, report } => lives::on_report(state, &id, *report),
         // The connection assembles a paged snapshot into its welcome.
         ServerFrame::SnapshotPage(_) | ServerFrame::SnapshotEnd { .. } => {}
     }
@@ -1960,9 +1961,9 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         Action::Rules => rules::open_rules(state),
         Action::Lives => lives::open_lives(state),
         // Started and ended from the Lives popup, which shows the live.
-        Action::LiveStart | Action::LiveEnd => {
+        Action::LiveStart | Action::LiveEnd | Action::LiveReport => {
             state.note(
-                "To start or end the live, open the Lives popup (O) first",
+                "To start or end a live, or read its report, open the Lives popup (O) first",
                 false,
             );
             Vec::new()
@@ -2537,6 +2538,7 @@ fn apply_outcome(state: &mut Console, popup: Popup, outcome: Outcome) -> Vec<Eff
         }
         Outcome::Abort(why) => state.note(why, true),
         Outcome::SwitchLive(live) => return lives::switch(state, live),
+        Outcome::LiveReport(live) => return lives::open_report(state, &live),
         Outcome::InsertReply(text) => match state.compose.as_mut() {
             Some(compose) => compose.editor.insert(&text),
             None => state.note("the reply line was closed: nothing inserted", true),

@@ -427,7 +427,8 @@ impl ViewerSession {
             | ServerFrame::StaffLog { .. }
             | ServerFrame::HistorySearch { .. }
             | ServerFrame::ShieldReview { .. }
-            | ServerFrame::Lives { .. } => {}
+            | ServerFrame::Lives { .. }
+            | ServerFrame::Report { .. } => {}
         }
         None
     }

@@ -861,6 +861,7 @@ impl SessionActor {
 
     /// The frame answering command `id`, and the outcome to record for its
     /// retries (acks only: an error may not repeat).
+    #[expect(clippy::too_many_lines, reason = "one arm per kind of reply")]
     fn answer(
         &mut self,
         live: &str,
@@ -941,6 +942,7 @@ impl SessionActor {
             Reply::HistorySearch(query) => (self.history_search(live, id, &query), None),
             Reply::LiveCreate(info) => self.create_live(id, &info, now),
             Reply::LiveList => (self.list_lives(id), None),
+            Reply::Report(name) => (self.report(id, &name, now), None),
             Reply::PrivacyRequest { kind, viewer_id: v } => self.privacy_request(id, kind, &v, now),
             Reply::RightsRequests => {
                 let frame = match self.store.open_requests() {
@@ -1091,6 +1093,40 @@ impl SessionActor {
                         "the hub could not record your request; try again",
                     )),
                     None,
+                )
+            }
+        }
+    }
+
+    /// The `report` frame answering command `id`: `live`'s report from the
+    /// store, as `regie report` computes it (the brand's k), or why not.
+    /// Computed here, on this live's thread: a read, but a long one for a
+    /// large live (see docs/report.md).
+    fn report(&mut self, id: &CommandId, live: &str, now: Millis) -> ServerFrame {
+        let error = |code, message: String| {
+            ServerFrame::Error(ErrorFrame::new(Some(id.clone()), code, message))
+        };
+        let theirs = || crate::privacy::sanitize_name(live, 64);
+        match self.store.report_source(live, now) {
+            Ok(Some(source)) => match source.figures() {
+                Ok(figures) => ServerFrame::Report {
+                    id: id.clone(),
+                    report: Box::new(crate::report::suppress::publish(
+                        &figures,
+                        self.config.report_k,
+                    )),
+                },
+                Err(e) => error(ErrorCode::Invalid, e.to_string()),
+            },
+            Ok(None) => error(
+                ErrorCode::NotFound,
+                format!("no live named {:?} on this hub", theirs()),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a live's report");
+                error(
+                    ErrorCode::Internal,
+                    "the hub could not compute the report; try again".to_owned(),
                 )
             }
         }

@@ -67,6 +67,9 @@ pub struct HubConfig {
     /// The brand file's `[crm]`: opt-ins pushed to the brand's CRM, the
     /// e-mail provider's unsubscribe webhook (off by default).
     pub crm: crate::crm::config::CrmConfig,
+    /// The brand file's `[report] k`, for the reports staff ask for
+    /// (`report`).
+    pub report_k: crate::report::K,
 }
 
 /// The brand file's `[viewers]`: brand-signed tokens and the budget of new
@@ -139,6 +142,7 @@ impl HubConfig {
             sms: crate::sms::config::SmsConfig::default(),
             shop_secret: None,
             crm: crate::crm::config::CrmConfig::default(),
+            report_k: crate::report::K::default(),
         }
     }
 }

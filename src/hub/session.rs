@@ -200,6 +200,8 @@ pub enum Reply {
     LiveCreate(crate::protocol::LiveInfo),
     /// The actor lists the store's lives (`live_list`).
     LiveList,
+    /// The actor computes a live's report from the store (`report`).
+    Report(String),
     /// The actor logs the viewer's request in the requests log, once per
     /// open request of that kind (`privacy_request`), and acks.
     PrivacyRequest {
@@ -705,6 +707,8 @@ impl Session {
                 kind: *kind,
                 viewer_id: Self::viewer(who)?.id.clone(),
             })),
+            // A read of the store, like `live_list`: no event, no audit.
+            Command::Report { live } => Ok(Decision::reply(Reply::Report(live.clone()))),
             Command::LiveCreate { .. }
             | Command::LiveList
             | Command::LiveStart

@@ -97,6 +97,15 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
 /// The viewer's id in the event's live, as the hub derives it on `hello`:
 /// from a brand-signed token (one account, one viewer) or a pass this data
 /// dir issued. Anything else attributes the event to no one.
+///
+/// A token counts when the brand signed it and it was still valid when
+/// the live started (or now, for a live not started yet): shoppers buy
+/// days after the live, with the token its page was given, long expired
+/// by then. Its expiry bounds when a viewer may join, not whether what
+/// they bought later is theirs; the attribution window bounds that
+/// ([`crate::report::ATTRIBUTION_WINDOW_MS`]), and the report counts only
+/// viewers who watched or chatted. A token that had expired before the
+/// live started was never valid during it: no one.
 fn viewer_of(shared: &Shared, event: &ShopEvent, now: Millis) -> Option<ViewerId> {
     let text = event.viewer.as_deref()?;
     if let Some(pass) = shared.identity.check_pass(text) {
@@ -107,7 +116,12 @@ fn viewer_of(shared: &Shared, event: &ShopEvent, now: Millis) -> Option<ViewerId
         );
     }
     let secret = shared.config.viewers.token_secret.as_ref()?;
-    let claims = crate::auth::viewer_token::verify(secret, text, now).ok()?;
+    let started = match shared.lives.info(&event.live) {
+        Ok(info) => info.and_then(|l| l.started_at),
+        Err(_) => None,
+    };
+    let valid_at = started.map_or(now, |s| s.min(now));
+    let claims = crate::auth::viewer_token::verify(secret, text, valid_at).ok()?;
     Some(
         shared
             .identity

@@ -158,6 +158,10 @@ pub struct NotPersonal {
 
 const VIEWER_ID: &str = "the viewer's pseudonymous id (keyed hash of the device id in their viewer pass, or of their brand account)";
 const CHAT_RETENTION: Retention = Retention::Period(Period::Chat, "erased on request (Art. 17)");
+/// The report's attribution window: what shop events count against.
+const ATTRIBUTION_RETENTION: Retention = Retention::Fixed(
+    "until the report's attribution window closes, 30 days after the live's end (with the chat if that is kept longer); erased on request (Art. 17)",
+);
 /// A viewer's profile row: swept a chat period after they were last seen,
 /// once nothing else about them is kept (see `sweep_live`).
 const PROFILE_RETENTION: Retention = Retention::Period(
@@ -758,7 +762,7 @@ pub const REGISTER: &[Field] = &[
         holds: "who the shop event was about (pseudonymous id, from their pass or viewer token); blanked on erasure",
         purpose: "commerce figures of the post-live report (views, carts, orders, revenue), aggregated with k-anonymity",
         basis: LegalBasis::LegitimateInterest,
-        retention: CHAT_RETENTION,
+        retention: ATTRIBUTION_RETENTION,
         seen_by: "no one: only aggregated into the report",
     },
     Field {
@@ -767,7 +771,7 @@ pub const REGISTER: &[Field] = &[
         holds: "what a viewer did at the shop (product view, add to cart, order)",
         purpose: "commerce figures of the post-live report (views, carts, orders, revenue), aggregated with k-anonymity",
         basis: LegalBasis::LegitimateInterest,
-        retention: CHAT_RETENTION,
+        retention: ATTRIBUTION_RETENTION,
         seen_by: "no one: only aggregated into the report",
     },
     Field {
@@ -776,7 +780,7 @@ pub const REGISTER: &[Field] = &[
         holds: "when a viewer did it",
         purpose: "commerce figures of the post-live report (views, carts, orders, revenue), aggregated with k-anonymity",
         basis: LegalBasis::LegitimateInterest,
-        retention: CHAT_RETENTION,
+        retention: ATTRIBUTION_RETENTION,
         seen_by: "no one: only aggregated into the report",
     },
     Field {
@@ -785,7 +789,7 @@ pub const REGISTER: &[Field] = &[
         holds: "an order's total (minor units)",
         purpose: "commerce figures of the post-live report (views, carts, orders, revenue), aggregated with k-anonymity",
         basis: LegalBasis::LegitimateInterest,
-        retention: CHAT_RETENTION,
+        retention: ATTRIBUTION_RETENTION,
         seen_by: "no one: only aggregated into the report",
     },
     Field {
@@ -794,7 +798,7 @@ pub const REGISTER: &[Field] = &[
         holds: "an order's currency",
         purpose: "commerce figures of the post-live report (views, carts, orders, revenue), aggregated with k-anonymity",
         basis: LegalBasis::LegitimateInterest,
-        retention: CHAT_RETENTION,
+        retention: ATTRIBUTION_RETENTION,
         seen_by: "no one: only aggregated into the report",
     },
     Field {
@@ -803,7 +807,17 @@ pub const REGISTER: &[Field] = &[
         holds: "the product ids of the event (the brand's catalogue numbers)",
         purpose: "commerce figures of the post-live report (views, carts, orders, revenue), aggregated with k-anonymity",
         basis: LegalBasis::LegitimateInterest,
-        retention: CHAT_RETENTION,
+        retention: ATTRIBUTION_RETENTION,
+        seen_by: "no one: only aggregated into the report",
+    },
+    // report_audience (the post-live report's attribution window, issue 14)
+    Field {
+        table: "report_audience",
+        column: "viewer_id",
+        holds: "who watched or chatted in an ended live (pseudonymous id), once its presence records are gone",
+        purpose: "count a later shop event for a viewer of the live, within the report's attribution window (30 days)",
+        basis: LegalBasis::LegitimateInterest,
+        retention: ATTRIBUTION_RETENTION,
         seen_by: "no one: only aggregated into the report",
     },
     // erasures (Art. 17)
@@ -844,6 +858,11 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     },
     NotPersonal {
         table: "report_figures",
+        column: "live_id",
+        why: KEY,
+    },
+    NotPersonal {
+        table: "report_audience",
         column: "live_id",
         why: KEY,
     },

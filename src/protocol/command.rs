@@ -400,6 +400,11 @@ commands! {
     },
     /// Every live of the hub (staff); answered with a `lives` frame.
     LiveList = "live_list",
+    /// The anonymous post-live report of `live` (any live of the hub),
+    /// computed from the store as `regie report` computes it; answered
+    /// with a `report` frame. An unknown live is `not_found`, one that
+    /// never started `invalid`.
+    Report = "report" { live: String },
     /// Put the live this connection joined on air (host, admin). Only
     /// forward: an ended live cannot start again.
     LiveStart = "live_start",
@@ -614,6 +619,9 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             starts_at: Some(1_700_000_000_000),
         },
         Command::LiveList,
+        Command::Report {
+            live: "hier-soir".into(),
+        },
         Command::LiveStart,
         Command::LiveEnd,
         Command::ProductAdd {

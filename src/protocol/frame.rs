@@ -173,6 +173,12 @@ pub enum ServerFrame {
         id: CommandId,
         lives: Vec<super::LiveInfo>,
     },
+    /// The answer to `report`: the live's published report (k-anonymous,
+    /// counts only; the JSON schema of `docs/report.md`).
+    Report {
+        id: CommandId,
+        report: Box<crate::report::Report>,
+    },
     /// The hub is about to close this connection, and why.
     Bye {
         code: ErrorCode,
@@ -201,6 +207,7 @@ impl ServerFrame {
             ServerFrame::HistorySearch { .. } => "history_search",
             ServerFrame::ShieldReview { .. } => "shield_review",
             ServerFrame::Lives { .. } => "lives",
+            ServerFrame::Report { .. } => "report",
             ServerFrame::Bye { .. } => "bye",
         }
     }

@@ -93,7 +93,11 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // What is on screen and what the host says about it.
         | CommandKind::ProductAdd
         | CommandKind::NowShowing
-        | CommandKind::CannedAdd => &[Staff(Host), Staff(Admin)],
+        | CommandKind::CannedAdd
+        // The post-live report: the brand's results (revenue, conversion)
+        // for the people who run its shows; anonymous and k-suppressed,
+        // but business figures moderators and support do not work with.
+        | CommandKind::Report => &[Staff(Host), Staff(Admin)],
         // Announcing a live is the brand's business.
         CommandKind::LiveCreate => &[Staff(Admin)],
     }

@@ -11,15 +11,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::{
     ATTRIBUTION_WINDOW_MS, Cell, FINAL_AFTER_MS, Figures, GameFact, MINUTE_MS, MinuteFigures,
-    ReportError, ReportInput, ShopKind, Status, Viewer, rounded,
+    ReportError, ReportInput, ShopFact, ShopKind, Status, Viewer, rounded,
 };
 use crate::protocol::Millis;
 
 /// Computes every figure of the live, before suppression.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one pass per section, in report order"
-)]
 pub fn figures(input: &ReportInput) -> Result<Figures, ReportError> {
     let Some(start) = input.live.started_at else {
         return Err(ReportError::NotStarted(input.live.name.clone()));
@@ -27,10 +23,7 @@ pub fn figures(input: &ReportInput) -> Result<Figures, ReportError> {
     let end = input.live.ended_at.unwrap_or(input.now).max(start);
     let length = end - start;
     let minutes = usize::try_from(((length + MINUTE_MS - 1) / MINUTE_MS).max(1)).unwrap_or(1);
-    let bucket = |at: Millis| -> usize {
-        let m = (at.clamp(start, end) - start) / MINUTE_MS;
-        usize::try_from(m).unwrap_or(0).min(minutes - 1)
-    };
+    let bucket = |at: Millis| bucket(start, end, minutes, at);
     let mut timeline = vec![MinuteFigures::default(); minutes];
 
     // Audience.
@@ -97,41 +90,8 @@ pub fn figures(input: &ReportInput) -> Result<Figures, ReportError> {
             .collect()
     };
 
-    // Commerce: attributed events (see `ATTRIBUTION`): by a viewer who
-    // watched or chatted in this live, from its start to 30 days after
-    // its end.
-    let mut shop = Shop::default();
-    for e in input.shop.iter().filter(|e| {
-        e.at >= start && e.at <= end + ATTRIBUTION_WINDOW_MS && everyone.contains(&e.viewer)
-    }) {
-        match e.kind {
-            ShopKind::ProductView => {
-                shop.views += 1;
-                shop.viewers_viewing.insert(e.viewer);
-            }
-            ShopKind::AddToCart => {
-                shop.carts += 1;
-                shop.carting.insert(e.viewer);
-                if e.at <= end {
-                    let b = bucket(e.at);
-                    timeline[b].add_to_cart.value += 1;
-                    shop.carts_by_minute.push((b, e.viewer));
-                }
-            }
-            ShopKind::Order => {
-                shop.orders += 1;
-                shop.buyers.insert(e.viewer);
-                if let (Some(amount), Some(currency)) = (e.amount_minor, &e.currency) {
-                    let r = shop.revenue.entry(currency.clone()).or_default();
-                    r.0 += amount;
-                    r.1.insert(e.viewer);
-                }
-            }
-        }
-    }
-    fill_distinct(&mut shop.carts_by_minute, &mut timeline, |m| {
-        &mut m.add_to_cart
-    });
+    // Commerce: attributed events (see `ATTRIBUTION`).
+    let shop = commerce(&input.shop, &everyone, start, end, &mut timeline);
 
     let unique = len(&everyone);
     let watch = u64::try_from(total_watch).unwrap_or(0);
@@ -161,18 +121,103 @@ pub fn figures(input: &ReportInput) -> Result<Figures, ReportError> {
         moderation_by_rule: counted(by_rule),
         polls: games(&input.polls),
         instant_wins: games(&input.instant_wins),
-        product_views: Cell::new(shop.views, len(&shop.viewers_viewing)),
-        add_to_cart_viewers: Cell::new(len(&shop.carting), len(&shop.carting)),
-        carts: Cell::new(shop.carts, len(&shop.carting)),
-        orders: Cell::new(shop.orders, len(&shop.buyers)),
-        buyers: Cell::new(len(&shop.buyers), len(&shop.buyers)),
-        revenue: shop
-            .revenue
-            .into_iter()
-            .map(|(c, (sum, v))| (c, Cell::new(sum, len(&v))))
-            .collect(),
+        commerce_status: Some(commerce_status(input.live.ended_at, input.now)),
+        commerce_open: false,
         timeline,
+        ..shop.figures()
     })
+}
+
+/// The commerce figures of `shop` overwritten with those of `events`
+/// attributed to `audience` (frozen figures whose attribution window is
+/// still open: see `Store::sweep`).
+pub(crate) fn recount_commerce(
+    figures: &mut Figures,
+    events: &[ShopFact],
+    audience: &HashSet<Viewer>,
+) {
+    for minute in &mut figures.timeline {
+        minute.add_to_cart = Cell::default();
+    }
+    let shop = commerce(
+        events,
+        audience,
+        figures.started_at,
+        figures.ended_at,
+        &mut figures.timeline,
+    );
+    let fresh = shop.figures();
+    figures.product_views = fresh.product_views;
+    figures.add_to_cart_viewers = fresh.add_to_cart_viewers;
+    figures.carts = fresh.carts;
+    figures.orders = fresh.orders;
+    figures.buyers = fresh.buyers;
+    figures.revenue = fresh.revenue;
+}
+
+/// Who the report counts as a viewer of the live: watch time in its
+/// window, or a message. Shop events count for them only.
+pub fn audience(input: &ReportInput) -> Result<HashSet<Viewer>, ReportError> {
+    let Some(start) = input.live.started_at else {
+        return Err(ReportError::NotStarted(input.live.name.clone()));
+    };
+    let end = input.live.ended_at.unwrap_or(input.now).max(start);
+    let mut everyone: HashSet<Viewer> = watched_spans(input, start, end).into_keys().collect();
+    everyone.extend(input.messages.iter().map(|m| m.author));
+    Ok(everyone)
+}
+
+/// The timeline bucket of `at`: its minute in the window, clamped to the
+/// first and last.
+fn bucket(start: Millis, end: Millis, minutes: usize, at: Millis) -> usize {
+    let m = (at.clamp(start, end) - start) / MINUTE_MS;
+    usize::try_from(m)
+        .unwrap_or(0)
+        .min(minutes.saturating_sub(1))
+}
+
+/// The events attributed to `audience` (by a viewer who watched or
+/// chatted, from the live's start to the end of the attribution window),
+/// counted; add-to-cart during the live also into the timeline.
+fn commerce(
+    events: &[ShopFact],
+    audience: &HashSet<Viewer>,
+    start: Millis,
+    end: Millis,
+    timeline: &mut [MinuteFigures],
+) -> Shop {
+    let minutes = timeline.len();
+    let mut shop = Shop::default();
+    for e in events.iter().filter(|e| {
+        e.at >= start && e.at <= end + ATTRIBUTION_WINDOW_MS && audience.contains(&e.viewer)
+    }) {
+        match e.kind {
+            ShopKind::ProductView => {
+                shop.views += 1;
+                shop.viewers_viewing.insert(e.viewer);
+            }
+            ShopKind::AddToCart => {
+                shop.carts += 1;
+                shop.carting.insert(e.viewer);
+                if e.at <= end && minutes > 0 {
+                    let b = bucket(start, end, minutes, e.at);
+                    timeline[b].add_to_cart.value += 1;
+                    shop.carts_by_minute.push((b, e.viewer));
+                }
+            }
+            ShopKind::Order => {
+                shop.orders += 1;
+                shop.buyers.insert(e.viewer);
+                if let (Some(amount), Some(currency)) = (e.amount_minor, &e.currency) {
+                    let r = shop.revenue.entry(currency.clone()).or_default();
+                    r.0 += amount;
+                    r.1.insert(e.viewer);
+                }
+            }
+        }
+    }
+    fill_distinct(&mut shop.carts_by_minute, timeline, |m| &mut m.add_to_cart);
+    shop
 }
 
 #[derive(Default)]
@@ -187,6 +232,25 @@ struct Shop {
     revenue: BTreeMap<String, (u64, HashSet<Viewer>)>,
 }
 
+impl Shop {
+    /// The commerce cells (every other figure left at its default).
+    fn figures(self) -> Figures {
+        Figures {
+            product_views: Cell::new(self.views, len(&self.viewers_viewing)),
+            add_to_cart_viewers: Cell::new(len(&self.carting), len(&self.carting)),
+            carts: Cell::new(self.carts, len(&self.carting)),
+            orders: Cell::new(self.orders, len(&self.buyers)),
+            buyers: Cell::new(len(&self.buyers), len(&self.buyers)),
+            revenue: self
+                .revenue
+                .into_iter()
+                .map(|(c, (sum, v))| (c, Cell::new(sum, len(&v))))
+                .collect(),
+            ..Figures::default()
+        }
+    }
+}
+
 fn len<T>(set: &HashSet<T>) -> u64 {
     set.len() as u64
 }
@@ -197,6 +261,19 @@ pub fn status(ended_at: Option<Millis>, now: Millis) -> Status {
         None => Status::Pending { final_at: None },
         Some(end) if now < end + FINAL_AFTER_MS => Status::Pending {
             final_at: Some(end + FINAL_AFTER_MS),
+        },
+        Some(_) => Status::Final,
+    }
+}
+
+/// The commerce figures may still change until the attribution window
+/// has closed (a minute after its end, as for the rest): shoppers buy
+/// days after the live.
+pub fn commerce_status(ended_at: Option<Millis>, now: Millis) -> Status {
+    match ended_at {
+        None => Status::Pending { final_at: None },
+        Some(end) if now < end + ATTRIBUTION_WINDOW_MS + FINAL_AFTER_MS => Status::Pending {
+            final_at: Some(end + ATTRIBUTION_WINDOW_MS + FINAL_AFTER_MS),
         },
         Some(_) => Status::Final,
     }

@@ -15,12 +15,13 @@
 //!   backed by fewer than k distinct viewers is withheld, and further cells
 //!   are withheld so that a withheld one cannot be solved from a total
 //!   (complementary suppression).
-//! - [`render`] writes the terminal table, the JSON (schema in
-//!   `docs/report.md`) and the timeline chart (SVG).
+//! - [`render`] writes the terminal table and the JSON (schema in
+//!   `docs/report.md`); [`chart`] the timeline chart (SVG and PNG).
 //!
 //! A report is *pending* until [`FINAL_AFTER_MS`] after the live ended
 //! (late events may still arrive), *final* after.
 
+pub mod chart;
 pub mod compute;
 pub mod render;
 pub mod suppress;
@@ -254,6 +255,17 @@ pub struct Figures {
     pub buyers: Cell,
     /// Revenue in minor units, by currency.
     pub revenue: BTreeMap<String, Cell>,
+    /// Whether the commerce figures may still change: pending until the
+    /// attribution window has closed ([`compute::commerce_status`]).
+    /// Set when read, like `status`; not frozen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commerce_status: Option<Status>,
+    /// Frozen while the attribution window was still open: the commerce
+    /// figures are counted again from the shop events and the audience
+    /// kept until it closes (`Store::sweep`). Absent in figures frozen
+    /// whole.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub commerce_open: bool,
 
     pub timeline: Vec<MinuteFigures>,
 }
@@ -319,6 +331,9 @@ pub struct Games {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Commerce {
     pub attribution: String,
+    /// Pending until the attribution window has closed (the rest of the
+    /// report is final a minute after the end): later orders still count.
+    pub status: Status,
     pub product_views: Shown,
     pub add_to_cart_viewers: Shown,
     pub carts: Shown,

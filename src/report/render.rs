@@ -1,4 +1,5 @@
-//! The published report as a terminal table, JSON and an SVG chart.
+//! The published report as a terminal table and JSON (the chart is
+//! [`super::chart`]).
 //!
 //! Everything here reads a [`Report`], which holds counts only (no name,
 //! id or text): what these functions write cannot carry personal data.
@@ -6,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::{MINUTE_MS, Report, Shown, Status};
+use super::{Report, Shown, Status};
 use crate::privacy::sanitize;
 
 /// The report's JSON, pretty-printed, ending in a newline. The same
@@ -18,15 +19,15 @@ pub fn json(report: &Report) -> String {
     out
 }
 
-fn figure(v: Shown) -> String {
+pub(crate) fn figure(v: Shown) -> String {
     v.map_or_else(|| "<k".to_owned(), |n| n.to_string())
 }
 
-fn ratio(v: Option<f64>) -> String {
+pub(crate) fn ratio(v: Option<f64>) -> String {
     v.map_or_else(|| "<k".to_owned(), |x| format!("{:.1} %", x * 100.0))
 }
 
-fn duration(v: Shown) -> String {
+pub(crate) fn duration(v: Shown) -> String {
     v.map_or_else(
         || "<k".to_owned(),
         |ms| {
@@ -140,80 +141,6 @@ pub fn table(report: &Report) -> String {
     out
 }
 
-fn cents(minor: u64) -> String {
+pub(crate) fn cents(minor: u64) -> String {
     format!("{}.{:02}", minor / 100, minor % 100)
-}
-
-/// The timeline as an SVG line chart: viewers and messages per minute
-/// (a withheld minute breaks the line), with axis labels.
-pub fn svg(report: &Report) -> String {
-    const W: f64 = 800.0;
-    const H: f64 = 300.0;
-    const PAD: f64 = 40.0;
-    let n = report.timeline.len().max(1);
-    let series: [(&str, &str, Vec<Shown>); 2] = [
-        (
-            "viewers",
-            "#1f77b4",
-            report.timeline.iter().map(|m| m.viewers).collect(),
-        ),
-        (
-            "messages",
-            "#ff7f0e",
-            report.timeline.iter().map(|m| m.messages).collect(),
-        ),
-    ];
-    let top = series
-        .iter()
-        .flat_map(|(_, _, v)| v.iter().flatten())
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
-    let x = |i: usize| PAD + (W - 2.0 * PAD) * i as f64 / (n.saturating_sub(1).max(1)) as f64;
-    let y = |v: u64| H - PAD - (H - 2.0 * PAD) * v as f64 / top;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}">
-<rect width="{W}" height="{H}" fill="white"/>
-<line x1="{PAD}" y1="{b}" x2="{r}" y2="{b}" stroke="black"/>
-<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{b}" stroke="black"/>
-<text x="{PAD}" y="{t}" font-family="sans-serif" font-size="12">0</text>
-<text x="{r}" y="{t}" font-family="sans-serif" font-size="12" text-anchor="end">{mins} min</text>
-<text x="4" y="{PAD}" font-family="sans-serif" font-size="12">{top}</text>"#,
-        b = H - PAD,
-        r = W - PAD,
-        t = H - PAD + 16.0,
-        mins = (report.length_ms / MINUTE_MS),
-    );
-    for (legend, (name, colour, values)) in series.iter().enumerate() {
-        let mut path = String::new();
-        let mut pen_down = false;
-        for (i, v) in values.iter().enumerate() {
-            match v {
-                Some(v) => {
-                    let _ = write!(
-                        path,
-                        "{}{:.1},{:.1} ",
-                        if pen_down { "L" } else { "M" },
-                        x(i),
-                        y(*v)
-                    );
-                    pen_down = true;
-                }
-                None => pen_down = false,
-            }
-        }
-        let _ = writeln!(
-            out,
-            r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"/>
-<text x="{}" y="20" font-family="sans-serif" font-size="12" fill="{colour}">{name}</text>"#,
-            path.trim_end(),
-            PAD + 100.0 * legend as f64,
-        );
-    }
-    out.push_str("</svg>\n");
-    out
 }

@@ -323,6 +323,7 @@ pub fn publish(f: &Figures, k: K) -> Report {
         },
         commerce: Commerce {
             attribution: ATTRIBUTION.to_owned(),
+            status: f.commerce_status.or(f.status).unwrap_or(Status::Final),
             product_views: shown(views),
             add_to_cart_viewers: shown(carting),
             carts: shown(carts),

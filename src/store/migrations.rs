@@ -489,6 +489,17 @@ const STEPS: &[&str] = &[
         DELETE FROM crm_outbox WHERE live_id = OLD.live_id AND viewer_id = OLD.viewer_id;
     END;
     ",
+    // The audience of a live whose figures were frozen while its
+    // attribution window was still open (store::report_source): who later
+    // shop events may count for. Deleted when the window closes, and with
+    // the viewer on erasure.
+    r"
+    CREATE TABLE report_audience (
+        live_id    INTEGER NOT NULL REFERENCES lives(id),
+        viewer_id  TEXT NOT NULL,
+        PRIMARY KEY (live_id, viewer_id)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -21,7 +21,7 @@ use super::StoreError;
 use crate::protocol::{Event, HoldOutcome, HoldReason, LiveInfo, Millis, Visibility};
 use crate::report::{
     Figures, GameFact, LiveWindow, MessageFact, ModerationFact, PresenceSpan, ReportInput,
-    ShopFact, Source, Viewer,
+    ShopFact, Source, Status, Viewer, compute,
 };
 
 /// A connection of `viewer` joined at `at`.
@@ -53,46 +53,120 @@ pub(super) fn left(
     Ok(())
 }
 
-/// An erased viewer's presence goes with them.
+/// An erased viewer's presence, and their place in a frozen live's
+/// audience, go with them.
 pub(super) fn erase(conn: &Connection, live_id: i64, viewer: &str) -> Result<(), StoreError> {
-    conn.execute(
-        "DELETE FROM presence WHERE live_id = ?1 AND viewer_id = ?2",
-        params![live_id, viewer],
-    )?;
+    for table in ["presence", "report_audience"] {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE live_id = ?1 AND viewer_id = ?2"),
+            params![live_id, viewer],
+        )?;
+    }
     Ok(())
 }
 
 /// Before retention deletes the live's chat (`chat` is its cutoff, the
 /// live ended before it): freezes the figures once, then deletes the
-/// presence records and shop events. Returns how many of their rows went.
+/// presence records. Shoppers buy for 30 days after the live, longer than
+/// the chat is kept: while that attribution window is open, the live's
+/// audience (the pseudonymous ids the report counts as its viewers) is
+/// kept in `report_audience`, and the shop events stay, so later ones
+/// still count against the frozen figures. Once the window has closed,
+/// the commerce figures are frozen too and the audience and shop events
+/// go. Returns how many of their rows went.
 pub(super) fn sweep(
     conn: &Connection,
     live_id: i64,
     info: &LiveInfo,
     now: Millis,
 ) -> Result<u64, StoreError> {
-    let frozen: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM report_figures WHERE live_id = ?1)",
-        [live_id],
-        |r| r.get(0),
-    )?;
-    if !frozen && let Source::Log(input) = read(conn, live_id, info, now)? {
-        // A live that never started has no figures to keep.
-        if let Ok(figures) = crate::report::compute::figures(&input) {
-            let json = serde_json::to_string(&Figures {
-                status: None,
-                ..figures
-            })
-            .map_err(|e| StoreError::Corrupt(format!("report figures do not serialise: {e}")))?;
-            conn.execute(
-                "INSERT INTO report_figures (live_id, computed_at, figures) VALUES (?1, ?2, ?3)",
-                params![live_id, now, json],
-            )?;
+    let closed = compute::commerce_status(info.ended_at, now) == Status::Final;
+    let frozen: Option<String> = conn
+        .query_row(
+            "SELECT figures FROM report_figures WHERE live_id = ?1",
+            [live_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match frozen {
+        None => {
+            let (input, ids) = read_log(conn, live_id, info, now)?;
+            // A live that never started has no figures to keep.
+            if let Ok(figures) = compute::figures(&input) {
+                if !closed {
+                    let mut add = conn.prepare_cached(
+                        "INSERT OR IGNORE INTO report_audience (live_id, viewer_id) VALUES (?1, ?2)",
+                    )?;
+                    for v in compute::audience(&input).unwrap_or_default() {
+                        if let Some(id) = usize::try_from(v).ok().and_then(|i| ids.get(i)) {
+                            add.execute(params![live_id, id])?;
+                        }
+                    }
+                }
+                freeze(conn, live_id, now, figures, !closed, false)?;
+            }
+        }
+        Some(json) => {
+            let figures: Figures = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("frozen report figures: {e}")))?;
+            if figures.commerce_open && closed {
+                let figures = recounted(conn, live_id, figures)?;
+                freeze(conn, live_id, now, figures, false, true)?;
+            }
         }
     }
-    let gone = conn.execute("DELETE FROM presence WHERE live_id = ?1", [live_id])?;
-    let shop = super::shop_events::sweep(conn, live_id)?;
-    Ok(gone as u64 + shop)
+    let mut gone = conn.execute("DELETE FROM presence WHERE live_id = ?1", [live_id])? as u64;
+    if closed {
+        gone += conn.execute("DELETE FROM report_audience WHERE live_id = ?1", [live_id])? as u64;
+        gone += super::shop_events::sweep(conn, live_id)?;
+    }
+    Ok(gone)
+}
+
+/// Stores `figures` as the live's frozen ones (counts only), the commerce
+/// figures still open or not.
+fn freeze(
+    conn: &Connection,
+    live_id: i64,
+    now: Millis,
+    figures: Figures,
+    commerce_open: bool,
+    again: bool,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(&Figures {
+        status: None,
+        commerce_status: None,
+        commerce_open,
+        ..figures
+    })
+    .map_err(|e| StoreError::Corrupt(format!("report figures do not serialise: {e}")))?;
+    let sql = if again {
+        "UPDATE report_figures SET computed_at = ?2, figures = ?3 WHERE live_id = ?1"
+    } else {
+        "INSERT INTO report_figures (live_id, computed_at, figures) VALUES (?1, ?2, ?3)"
+    };
+    conn.execute(sql, params![live_id, now, json])?;
+    Ok(())
+}
+
+/// Frozen figures with their commerce counted again from the shop events
+/// of the audience kept (erased viewers are out of both).
+fn recounted(conn: &Connection, live_id: i64, mut figures: Figures) -> Result<Figures, StoreError> {
+    let mut viewers = Viewers::load(conn, live_id)?;
+    let mut audience = HashSet::new();
+    let mut stmt = conn.prepare("SELECT viewer_id FROM report_audience WHERE live_id = ?1")?;
+    let ids = stmt.query_map([live_id], |r| r.get::<_, String>(0))?;
+    for id in ids {
+        audience.extend(viewers.of(&id?));
+    }
+    let mut shop = Vec::new();
+    for event in super::shop_events::linked(conn, live_id)? {
+        if let Some(viewer) = viewers.of(&event.viewer) {
+            shop.push(event.fact(viewer));
+        }
+    }
+    compute::recount_commerce(&mut figures, &shop, &audience);
+    Ok(figures)
 }
 
 /// Just the visibility of a `message` event's stored reference.
@@ -106,23 +180,39 @@ struct Visible {
 struct Viewers {
     erased: HashSet<String>,
     index: HashMap<String, Viewer>,
+    /// The stored id of each index, in order.
+    ids: Vec<String>,
 }
 
 impl Viewers {
+    /// With the live's erased viewers, who never get an index.
+    fn load(conn: &Connection, live_id: i64) -> Result<Self, StoreError> {
+        let mut viewers = Viewers::default();
+        let mut stmt = conn.prepare("SELECT viewer_id FROM erasures WHERE live_id = ?1")?;
+        let erased = stmt.query_map([live_id], |r| r.get::<_, String>(0))?;
+        for id in erased {
+            viewers.erased.insert(id?);
+        }
+        Ok(viewers)
+    }
+
     fn of(&mut self, id: &str) -> Option<Viewer> {
         if self.erased.contains(id) {
             return None;
         }
-        let next = Viewer::try_from(self.index.len()).unwrap_or(Viewer::MAX);
-        Some(*self.index.entry(id.to_owned()).or_insert(next))
+        if let Some(&v) = self.index.get(id) {
+            return Some(v);
+        }
+        let next = Viewer::try_from(self.ids.len()).unwrap_or(Viewer::MAX);
+        self.index.insert(id.to_owned(), next);
+        self.ids.push(id.to_owned());
+        Some(next)
     }
 }
 
-/// What the report of the live is computed from.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one query per kind of fact, in report order"
-)]
+/// What the report of the live is computed from: its frozen figures
+/// (their commerce counted again while the attribution window is open),
+/// else its facts.
 pub(super) fn read(
     conn: &Connection,
     live_id: i64,
@@ -137,20 +227,37 @@ pub(super) fn read(
         )
         .optional()?;
     if let Some(json) = frozen {
-        let figures: Figures = serde_json::from_str(&json)
+        let mut figures: Figures = serde_json::from_str(&json)
             .map_err(|e| StoreError::Corrupt(format!("frozen report figures: {e}")))?;
+        let commerce = if figures.commerce_open {
+            figures = recounted(conn, live_id, figures)?;
+            compute::commerce_status(info.ended_at, now)
+        } else {
+            Status::Final
+        };
         return Ok(Source::Frozen(Box::new(Figures {
-            status: Some(crate::report::Status::Final),
+            status: Some(Status::Final),
+            commerce_status: Some(commerce),
             ..figures
         })));
     }
+    let (input, _) = read_log(conn, live_id, info, now)?;
+    Ok(Source::Log(Box::new(input)))
+}
 
-    let mut viewers = Viewers::default();
-    let mut stmt = conn.prepare("SELECT viewer_id FROM erasures WHERE live_id = ?1")?;
-    let erased = stmt.query_map([live_id], |r| r.get::<_, String>(0))?;
-    for id in erased {
-        viewers.erased.insert(id?);
-    }
+/// The live's facts from the event log and presence records, and the
+/// stored id behind each viewer index.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one query per kind of fact, in report order"
+)]
+fn read_log(
+    conn: &Connection,
+    live_id: i64,
+    info: &LiveInfo,
+    now: Millis,
+) -> Result<(ReportInput, Vec<String>), StoreError> {
+    let mut viewers = Viewers::load(conn, live_id)?;
 
     let mut presence = Vec::new();
     let mut stmt = conn.prepare(
@@ -317,7 +424,7 @@ pub(super) fn read(
         }
     }
 
-    Ok(Source::Log(Box::new(ReportInput {
+    let input = ReportInput {
         live: LiveWindow {
             name: info.name.clone(),
             started_at: info.started_at,
@@ -330,7 +437,8 @@ pub(super) fn read(
         polls,
         instant_wins,
         shop,
-    })))
+    };
+    Ok((input, viewers.ids))
 }
 
 /// A stored id or seq (never negative).

@@ -2,7 +2,7 @@
 //! files `regie report` writes, the terminal table, and the hub's presence
 //! records that feed the audience figures.
 
-use regie::report::{K, Status, render, suppress};
+use regie::report::{K, Status, chart, render, suppress};
 use regie::store::{SqliteStore, Store};
 
 use crate::generated::{self, END, LIVE, first_name, viewer};
@@ -28,7 +28,7 @@ fn outputs_hold_no_name_id_or_text() {
     let outputs = [
         render::table(&report),
         render::json(&report),
-        render::svg(&report),
+        chart::svg(&report).expect("the SVG chart"),
     ];
     let mut needles: Vec<String> = Vec::new();
     for v in 0..60 {
@@ -63,35 +63,160 @@ fn a_larger_k_withholds_more_and_marks_it() {
     assert!(render::table(&large).contains("<k"));
 }
 
-/// Every tag closed in order, attributes quoted: enough to call it XML.
-fn well_formed(svg: &str) -> Result<(), String> {
-    let mut stack: Vec<String> = Vec::new();
-    let mut rest = svg;
-    while let Some(open) = rest.find('<') {
-        let close = rest[open..].find('>').ok_or("unclosed tag")? + open;
-        let tag = &rest[open + 1..close];
-        rest = &rest[close + 1..];
-        if tag.starts_with('?') || tag.starts_with('!') {
-            continue;
-        }
-        if let Some(name) = tag.strip_prefix('/') {
-            let top = stack.pop().ok_or("close without open")?;
-            if top != name.trim() {
-                return Err(format!("</{name}> closes <{top}>"));
+/// The SVG read with an XML parser: every element closed in order
+/// (quick-xml checks end names), the root an `<svg>`; the element names
+/// and the texts it holds.
+fn parse_svg(svg: &str) -> Result<(Vec<String>, Vec<String>), String> {
+    use quick_xml::events::Event as Xml;
+    let mut reader = quick_xml::Reader::from_str(svg);
+    let (mut names, mut texts, mut depth) = (Vec::new(), Vec::new(), 0usize);
+    loop {
+        match reader.read_event().map_err(|e| e.to_string())? {
+            Xml::Start(e) => {
+                depth += 1;
+                names.push(String::from_utf8_lossy(e.name().as_ref()).into_owned());
             }
-        } else if !tag.ends_with('/') {
-            let name = tag.split_whitespace().next().ok_or("empty tag")?;
-            stack.push(name.to_owned());
-        }
-        if tag.matches('"').count() % 2 != 0 {
-            return Err(format!("unbalanced quotes in <{tag}>"));
+            Xml::Empty(e) => names.push(String::from_utf8_lossy(e.name().as_ref()).into_owned()),
+            Xml::End(_) => depth = depth.checked_sub(1).ok_or("a close without an open")?,
+            Xml::Text(t) => {
+                let t = t.decode().map_err(|e| e.to_string())?.trim().to_owned();
+                if !t.is_empty() {
+                    texts.push(t);
+                }
+            }
+            Xml::Eof => break,
+            _ => {}
         }
     }
-    if stack.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("unclosed {stack:?}"))
+    if depth != 0 {
+        return Err(format!("{depth} elements left open"));
     }
+    if names.first().map(String::as_str) != Some("svg") {
+        return Err(format!("the root is {:?}, not svg", names.first()));
+    }
+    Ok((names, texts))
+}
+
+/// A PNG decoded as far as the chart needs: the signature, every chunk's
+/// CRC, `IHDR` (8-bit RGB, not interlaced), the `IDAT` data inflated to
+/// one filter byte and `3 × width` bytes per row. The hub's encoder
+/// writes filter type 0 (none) only; any other is refused here. Returns
+/// the width, height and RGB pixels.
+fn decode_png(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
+    use std::io::Read as _;
+    let mut rest = bytes
+        .strip_prefix(&chart::PNG_SIGNATURE[..])
+        .ok_or("no PNG signature")?;
+    let (mut header, mut data, mut ended) = (None, Vec::new(), false);
+    while !rest.is_empty() {
+        let word = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        if rest.len() < 12 {
+            return Err("a truncated chunk".into());
+        }
+        let len = word(rest) as usize;
+        let (kind, body) = (&rest[4..8], rest.get(8..8 + len).ok_or("a short chunk")?);
+        let crc = rest.get(8 + len..12 + len).ok_or("no CRC")?;
+        let mut sum = flate2::Crc::new();
+        sum.update(kind);
+        sum.update(body);
+        if sum.sum() != word(crc) {
+            return Err(format!("bad CRC on {}", String::from_utf8_lossy(kind)));
+        }
+        match kind {
+            b"IHDR" if body.len() == 13 => {
+                if body[8..] != [8, 2, 0, 0, 0] {
+                    return Err(format!("not 8-bit RGB: {:?}", &body[8..]));
+                }
+                header = Some((word(body), word(&body[4..])));
+            }
+            b"IDAT" => data.extend_from_slice(body),
+            b"IEND" => ended = true,
+            _ => {}
+        }
+        rest = &rest[12 + len..];
+    }
+    let (w, h) = header.ok_or("no IHDR")?;
+    if !ended {
+        return Err("no IEND".into());
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&data[..])
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("IDAT does not inflate: {e}"))?;
+    let stride = w as usize * 3 + 1;
+    if raw.len() != stride * h as usize {
+        return Err(format!("{} bytes of pixels for {w}×{h}", raw.len()));
+    }
+    let mut rgb = Vec::with_capacity(raw.len());
+    for row in raw.chunks_exact(stride) {
+        if row[0] != 0 {
+            return Err(format!("filter type {}", row[0]));
+        }
+        rgb.extend_from_slice(&row[1..]);
+    }
+    Ok((w, h, rgb))
+}
+
+/// How many pixels have exactly this colour.
+fn pixels_of(rgb: &[u8], colour: [u8; 3]) -> usize {
+    rgb.chunks_exact(3).filter(|p| *p == colour).count()
+}
+
+#[test]
+fn the_charts_parse_and_recompute_to_the_same_bytes() {
+    let mut w = generated::live(7, 60, 30, 600);
+    let report = published(&mut w, 2);
+    let svg = chart::svg(&report).expect("the SVG chart");
+    let png = chart::png(&report).expect("the PNG chart");
+    // Recomputed from the store: the same bytes.
+    let again = published(&mut w, 2);
+    assert_eq!(chart::svg(&again).expect("svg"), svg);
+    assert_eq!(chart::png(&again).expect("png"), png);
+
+    let (names, texts) = parse_svg(&svg).expect("the SVG parses");
+    assert!(names.iter().any(|n| n == "polyline"), "{names:?}");
+    for legend in [
+        "viewers",
+        "messages",
+        "questions",
+        "add-to-cart",
+        "minute of the live",
+    ] {
+        assert!(texts.iter().any(|t| t == legend), "{legend:?} in {texts:?}");
+    }
+    let (width, height, rgb) = decode_png(&png).expect("the PNG decodes");
+    assert_eq!((width, height), chart::SIZE);
+    // A white picture with the viewers' line (its colour) drawn on it.
+    assert!(pixels_of(&rgb, [255, 255, 255]) > rgb.len() / 6);
+    assert!(pixels_of(&rgb, [31, 119, 180]) > 100, "the viewers' line");
+
+    // Everything withheld: the charts still draw, with no line at all.
+    let mut empty = generated::live(7, 3, 3, 10);
+    let withheld = published(&mut empty, 11);
+    assert!(withheld.timeline.iter().all(|m| m.viewers.is_none()));
+    let (names, _) = parse_svg(&chart::svg(&withheld).expect("svg")).expect("parses");
+    let (_, _, rgb) = decode_png(&chart::png(&withheld).expect("png")).expect("decodes");
+    assert_eq!(
+        pixels_of(&rgb, [31, 119, 180]),
+        legend_pixels(&rgb),
+        "only the legend"
+    );
+    assert!(names.iter().any(|n| n == "svg"));
+}
+
+/// The viewers' colour in the legend's sample line only (upper right).
+fn legend_pixels(rgb: &[u8]) -> usize {
+    let (w, h) = chart::SIZE;
+    let mut n = 0;
+    for y in 0..h as usize / 3 {
+        for x in w as usize / 2..w as usize {
+            let i = (y * w as usize + x) * 3;
+            if rgb[i..i + 3] == [31, 119, 180] {
+                n += 1;
+            }
+        }
+    }
+    n
 }
 
 #[test]
@@ -123,9 +248,14 @@ fn regie_report_prints_json_and_writes_the_chart_next_to_it() {
     assert!(json["commerce"]["attribution"].is_string());
     let file = std::fs::read_to_string(out.path().join("report.json")).expect("report.json");
     assert_eq!(file, ran.stdout, "the file is what was printed");
+    // The charts beside it: the ones the printed report draws.
+    let report: regie::report::Report = serde_json::from_str(&ran.stdout).expect("a report");
     let svg = std::fs::read_to_string(out.path().join("timeline.svg")).expect("timeline.svg");
-    assert!(svg.contains("<svg") && svg.contains("<path"));
-    well_formed(&svg).expect("the SVG is well-formed");
+    parse_svg(&svg).expect("the SVG parses");
+    assert_eq!(svg, chart::svg(&report).expect("svg"));
+    let png = std::fs::read(out.path().join("timeline.png")).expect("timeline.png");
+    assert_eq!(decode_png(&png).expect("the PNG decodes").0, chart::SIZE.0);
+    assert_eq!(png, chart::png(&report).expect("png"));
 
     // The table, with k from the brand file.
     let brand = out.path().join("brand.toml");

@@ -8,7 +8,7 @@ use regie::protocol::{
     Author, ChatMessage, Event, EventFrame, LiveInfo, LiveState, MessageId, Millis, ViewerId,
     Visibility,
 };
-use regie::report::{K, render, suppress};
+use regie::report::{K, chart, render, suppress};
 use regie::store::{Commit, Durability, Presence, SqliteStore, Store};
 
 use crate::generated::Lcg;
@@ -126,15 +126,21 @@ fn perf_report_of_a_three_hour_live() {
     let figures = source.figures().expect("figures");
     let report = suppress::publish(&figures, K::default());
     let json = render::json(&report);
-    let svg = render::svg(&report);
+    let computed = timed.elapsed();
+    let svg = chart::svg(&report).expect("the SVG chart");
+    let png = chart::png(&report).expect("the PNG chart");
     let total = timed.elapsed();
     println!(
         "report of {HOURS} h, {VIEWERS} viewers, {MESSAGES} messages: {:.2} s \
-         (reading the store {:.2} s), JSON {} bytes, SVG {} bytes",
+         (reading the store {:.2} s, up to the JSON {:.2} s, the two charts {:.2} s), \
+         JSON {} bytes, SVG {} bytes, PNG {} bytes",
         total.as_secs_f64(),
         read.as_secs_f64(),
+        computed.as_secs_f64(),
+        total.saturating_sub(computed).as_secs_f64(),
         json.len(),
-        svg.len()
+        svg.len(),
+        png.len()
     );
     assert_eq!(figures.messages.value, MESSAGES);
     assert_eq!(figures.timeline.len(), 180);

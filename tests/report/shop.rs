@@ -261,6 +261,7 @@ type Case<'a> = (&'a str, String, Vec<(&'a str, String)>, u16, &'a str);
 type Commerce = (Vec<u64>, BTreeMap<String, u64>, Vec<(u64, u64)>);
 
 /// One generated shop event, and whom it is about.
+#[derive(Clone)]
 struct Sale {
     who: ViewerId,
     at: Millis,
@@ -330,6 +331,203 @@ fn commerce_of(f: &Figures) -> Commerce {
     )
 }
 
+/// `n` shop events: mostly viewers of the generated live, some shoppers
+/// who never watched it; mostly during the live, some before it, some
+/// weeks after (past the 30 days too).
+fn generate(n: u32) -> Vec<(String, Sale)> {
+    let mut rng = generated::Lcg(99);
+    let kinds = [ShopKind::ProductView, ShopKind::AddToCart, ShopKind::Order];
+    let day: u64 = 24 * 3_600_000;
+    let mut sales = Vec::new();
+    for n in 0..n {
+        let who = if rng.below(10) == 0 {
+            ViewerId(format!("v-outsider-{}", rng.below(5)))
+        } else {
+            viewer(u32::try_from(rng.below(60)).expect("small"))
+        };
+        let at = match rng.below(10) {
+            0 => START - 1 - Millis::try_from(rng.below(600_000)).expect("small"),
+            // (One draw is below 2³¹: the day, then the time in it.)
+            1 | 2 => END + Millis::try_from(rng.below(35) * day + rng.below(day)).expect("small"),
+            _ => START + Millis::try_from(rng.below(MINUTES as u64 * 60_000)).expect("small"),
+        };
+        let kind = kinds[usize::try_from(rng.below(3)).expect("small")];
+        let (amount, currency) = if kind == ShopKind::Order {
+            let currency = if rng.below(4) == 0 { "CHF" } else { "EUR" };
+            (Some(1000 + rng.below(20_000)), Some(currency.to_owned()))
+        } else {
+            (None, None)
+        };
+        let sale = Sale {
+            who,
+            at,
+            kind,
+            amount,
+            currency,
+        };
+        sales.push((format!("gen-{n}"), sale));
+    }
+    sales
+}
+
+/// Stores the events (each accepted; with `twice`, every 50th posted again
+/// is a duplicate that adds nothing).
+fn sell(w: &mut generated::Written, sales: &[(String, Sale)], twice: bool) -> Vec<Sale> {
+    for (n, (id, sale)) in sales.iter().enumerate() {
+        let record = ShopRecord {
+            digest: secret().event_digest(id),
+            live: LIVE.to_owned(),
+            kind: sale.kind,
+            at: sale.at,
+            viewer: Some(sale.who.clone()),
+            amount_minor: sale.amount,
+            currency: sale.currency.clone(),
+            products: vec![1 + u32::try_from(n % 5).expect("small")],
+        };
+        let recorded = w
+            .store
+            .shop_event(&record, &|id: &ViewerId| id.clone())
+            .expect("store");
+        assert_eq!(recorded, Recorded::Accepted);
+        if twice && n % 50 == 0 {
+            let again = w.store.shop_event(&record, &|id: &ViewerId| id.clone());
+            assert_eq!(again.expect("store"), Recorded::Duplicate);
+        }
+    }
+    sales.iter().map(|(_, s)| s.clone()).collect()
+}
+
+/// Who the report counts as the generated live's viewers: a presence
+/// stretch inside it, or a message.
+fn everyone(w: &generated::Written) -> BTreeSet<ViewerId> {
+    let mut everyone: BTreeSet<ViewerId> = w
+        .truth
+        .spans
+        .iter()
+        .filter(|&&(_, a, b)| a.max(START) < b.min(END))
+        .map(|s| viewer(s.0))
+        .collect();
+    everyone.extend(w.truth.messages.iter().map(|m| viewer(m.author)));
+    everyone
+}
+
+fn count(w: &generated::Written, table: &str) -> i64 {
+    let conn = rusqlite::Connection::open(w.dir.path().join(DB_FILE)).expect("open");
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .expect("count")
+}
+
+/// Retention freezes the figures when the chat goes (7 days after the
+/// live), before the 30-day attribution window closes. The commerce
+/// figures stay open until then: shop events stored after the freeze
+/// still count (for the audience kept), an erased buyer still drops out,
+/// and the report says commerce is pending while the rest is final. Once
+/// the window has closed, commerce is frozen too, and the audience and the
+/// shop events go; a later event changes nothing and goes at the next
+/// sweep.
+#[test]
+fn commerce_stays_open_after_the_chat_freeze_until_the_attribution_window_closes() {
+    use regie::report::{Status, suppress};
+    use regie::store::RetentionPolicy;
+    let day: Millis = 24 * 3_600_000;
+    let mut w = generated::live(23, 60, 30, 400);
+    let mut everyone = everyone(&w);
+    let all = generate(400);
+    let (early, late): (Vec<_>, Vec<_>) = all.into_iter().partition(|(_, s)| s.at < END + 7 * day);
+    assert!(!late.is_empty() && late.iter().any(|(_, s)| s.at > END + 30 * day));
+    let mut sales = sell(&mut w, &early, false);
+    let before = figures(&mut w.store, END + 61_000);
+    assert_eq!(before.status, Some(Status::Final));
+    assert_eq!(
+        before.commerce_status,
+        Some(Status::Pending {
+            final_at: Some(END + 30 * day + 60_000)
+        })
+    );
+
+    // Day 8: the chat goes, the figures are frozen, the presence too.
+    let policy = RetentionPolicy {
+        chat: std::time::Duration::from_secs(7 * 86_400),
+        ..RetentionPolicy::default()
+    };
+    let swept = w.store.sweep(LIVE, &policy, END + 8 * day).expect("sweep");
+    assert!(swept.messages > 0 && swept.presence > 0, "{swept:?}");
+    assert_eq!(count(&w, "presence"), 0);
+    assert_eq!(
+        usize::try_from(count(&w, "report_audience")).expect("a count"),
+        everyone.len()
+    );
+    // Orders keep coming after the freeze, and count.
+    sales.extend(sell(&mut w, &late, false));
+    let frozen = figures(&mut w.store, END + 9 * day);
+    assert_eq!(commerce_of(&frozen), truth(&sales, &everyone));
+    assert_ne!(
+        commerce_of(&frozen),
+        commerce_of(&before),
+        "late orders counted"
+    );
+    // The rest is what was frozen.
+    assert_eq!(frozen.unique_viewers, before.unique_viewers);
+    assert_eq!(frozen.messages, before.messages);
+    let report = suppress::publish(&frozen, regie::report::K::default());
+    assert_eq!(report.status, Status::Final);
+    assert_eq!(
+        report.commerce.status,
+        Status::Pending {
+            final_at: Some(END + 30 * day + 60_000)
+        }
+    );
+    let json = regie::report::render::json(&report);
+    assert!(json.contains("\"final_at\""), "{json}");
+
+    // A buyer erased after the freeze drops out of the commerce figures.
+    let gone = sales
+        .iter()
+        .find(|s| s.kind == ShopKind::Order && everyone.contains(&s.who) && s.at >= START)
+        .expect("an attributed order")
+        .who
+        .clone();
+    w.commit(
+        END + 10 * day,
+        Event::ViewerErased {
+            viewer_id: gone.clone(),
+            reason: "art. 17".into(),
+            erased_at: END + 10 * day,
+            by: Actor {
+                name: Some("Sam".into()),
+                role: StaffRole::Support,
+            },
+        },
+    );
+    everyone.remove(&gone);
+    let want = truth(&sales, &everyone);
+    assert_eq!(commerce_of(&figures(&mut w.store, END + 10 * day)), want);
+
+    // Day 31: the window has closed. Commerce is frozen as it stood; the
+    // audience and the shop events go.
+    w.store.sweep(LIVE, &policy, END + 31 * day).expect("sweep");
+    assert_eq!(count(&w, "report_audience"), 0);
+    assert_eq!(count(&w, "shop_events"), 0);
+    let closed = figures(&mut w.store, END + 31 * day);
+    assert_eq!(commerce_of(&closed), want);
+    assert_eq!(closed.commerce_status, Some(Status::Final));
+    let report = suppress::publish(&closed, regie::report::K::default());
+    assert_eq!(report.commerce.status, Status::Final);
+    // An event now (back-dated into the window) changes nothing, and goes.
+    let viewer_of_the_live = everyone.iter().next().expect("a viewer").clone();
+    let straggler = Sale {
+        who: viewer_of_the_live,
+        at: END + day,
+        kind: ShopKind::Order,
+        amount: Some(99_900),
+        currency: Some("EUR".into()),
+    };
+    sell(&mut w, &[("straggler".to_owned(), straggler)], false);
+    assert_eq!(commerce_of(&figures(&mut w.store, END + 32 * day)), want);
+    w.store.sweep(LIVE, &policy, END + 32 * day).expect("sweep");
+    assert_eq!(count(&w, "shop_events"), 0);
+}
+
 fn figures(store: &mut SqliteStore, now: Millis) -> Figures {
     store
         .report_source(LIVE, now)
@@ -340,69 +538,10 @@ fn figures(store: &mut SqliteStore, now: Millis) -> Figures {
 }
 
 #[test]
-#[expect(clippy::too_many_lines, reason = "generate, check, erase, check again")]
 fn the_commerce_figures_of_a_generated_live_match_the_truth() {
     let mut w = generated::live(23, 60, 30, 400);
-    let mut everyone: BTreeSet<ViewerId> = w
-        .truth
-        .spans
-        .iter()
-        .filter(|&&(_, a, b)| a.max(START) < b.min(END))
-        .map(|s| viewer(s.0))
-        .collect();
-    everyone.extend(w.truth.messages.iter().map(|m| viewer(m.author)));
-    let mut rng = generated::Lcg(99);
-    let mut sales = Vec::new();
-    let kinds = [ShopKind::ProductView, ShopKind::AddToCart, ShopKind::Order];
-    let day: u64 = 24 * 3_600_000;
-    for n in 0..500u32 {
-        // Viewers of the live, and a few shoppers who never watched it.
-        let who = if rng.below(10) == 0 {
-            ViewerId(format!("v-outsider-{}", rng.below(5)))
-        } else {
-            viewer(u32::try_from(rng.below(60)).expect("small"))
-        };
-        // Mostly during the live; some before it, some weeks after.
-        let at = match rng.below(10) {
-            0 => START - 1 - Millis::try_from(rng.below(600_000)).expect("small"),
-            1 | 2 => END + Millis::try_from(rng.below(35 * day)).expect("small"),
-            _ => START + Millis::try_from(rng.below(MINUTES as u64 * 60_000)).expect("small"),
-        };
-        let kind = kinds[usize::try_from(rng.below(3)).expect("small")];
-        let (amount, currency) = if kind == ShopKind::Order {
-            let currency = if rng.below(4) == 0 { "CHF" } else { "EUR" };
-            (Some(1000 + rng.below(20_000)), Some(currency.to_owned()))
-        } else {
-            (None, None)
-        };
-        let record = ShopRecord {
-            digest: secret().event_digest(&format!("gen-{n}")),
-            live: LIVE.to_owned(),
-            kind,
-            at,
-            viewer: Some(who.clone()),
-            amount_minor: amount,
-            currency: currency.clone(),
-            products: vec![1 + u32::try_from(rng.below(5)).expect("small")],
-        };
-        let recorded = w
-            .store
-            .shop_event(&record, &|id: &ViewerId| id.clone())
-            .expect("store");
-        assert_eq!(recorded, Recorded::Accepted);
-        // The same event again is a duplicate and adds nothing.
-        if n % 50 == 0 {
-            let again = w.store.shop_event(&record, &|id: &ViewerId| id.clone());
-            assert_eq!(again.expect("store"), Recorded::Duplicate);
-        }
-        sales.push(Sale {
-            who,
-            at,
-            kind,
-            amount,
-            currency,
-        });
-    }
+    let mut everyone = everyone(&w);
+    let sales = sell(&mut w, &generate(500), true);
     let after = END + 61_000;
     let f = figures(&mut w.store, after);
     let want = truth(&sales, &everyone);
@@ -475,15 +614,20 @@ fn the_commerce_figures_of_a_generated_live_match_the_truth() {
 /// The brand's shared secret for viewer tokens.
 const BRAND_SECRET: &[u8] = b"la-marque-et-regie-partagent-ce-secret";
 
-/// A JWT signed as a brand's site signs it, independently of the hub's code.
+/// A JWT signed as a brand's site signs it, independently of the hub's
+/// code, valid for an hour from now.
 fn brand_token(account: &str, first_name: &str) -> String {
+    brand_token_until(account, first_name, now_secs() + 3600)
+}
+
+/// The same, expiring at `exp` (Unix seconds).
+fn brand_token_until(account: &str, first_name: &str, exp: i64) -> String {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
     use hmac::{Hmac, Mac};
     let header = B64.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
     let claims = B64.encode(
-        serde_json::json!({"viewer": account, "first_name": first_name, "exp": now_secs() + 3600})
-            .to_string(),
+        serde_json::json!({"viewer": account, "first_name": first_name, "exp": exp}).to_string(),
     );
     let signed = format!("{header}.{claims}");
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(BRAND_SECRET).expect("any key length");
@@ -523,6 +667,68 @@ async fn a_logged_in_shoppers_order_is_theirs_whatever_token_it_carries() {
     // Dora watched; Eve's account never did: one order, one buyer.
     assert_eq!(commerce(&hub), [0, 0, 0, 1, 1, 2500]);
     assert_eq!(rows(&hub), (2, 2));
+    drop(dora);
+    hub.stop().await;
+}
+
+/// Shoppers buy days after the live, with the token its page was given:
+/// long expired by then, it still attributes the order when the brand
+/// signed it and it was valid when the live started. One that had expired
+/// before the start was never valid during the live, and a forged one
+/// never is: both attribute nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_that_was_valid_during_the_live_still_attributes() {
+    let clock = crate::support::hub::ManualClock::new();
+    let hub = TestHub::start_with(|c| {
+        c.clock = clock.clock();
+        c.shop_secret = Some(secret());
+        c.viewers.token_secret = Some(
+            regie::auth::viewer_token::ViewerTokenSecret::new(BRAND_SECRET.to_vec())
+                .expect("long enough"),
+        );
+    })
+    .await;
+    let joined_at = clock.now() / 1000;
+    let token = brand_token_until("acct-7", "Dora", joined_at + 3600);
+    let mut hello = hub.viewer_hello("Dora");
+    if let regie::protocol::Auth::Viewer { token: t, .. } = &mut hello.auth {
+        *t = Some(token.clone());
+    }
+    let dora = hub.join(hello).await;
+    // Read once a viewer is in: the hub has opened its live by then.
+    let started = SqliteStore::open(&hub.data_dir)
+        .expect("open")
+        .live_info(&hub.live)
+        .expect("read")
+        .and_then(|l| l.started_at)
+        .expect("the test hub's live is on air");
+
+    // Three days later, on the hub's clock: the token expired long ago.
+    clock.set(clock.now() + 3 * 24 * 3600 * 1000);
+    let later = clock.now() / 1000;
+    let before_the_live = brand_token_until("acct-7", "Dora", started / 1000 - 60);
+    // The signature's first character changed: not the brand's.
+    let (signed_part, tag) = token.rsplit_once('.').expect("a JWT");
+    let swap = if tag.starts_with('A') { "B" } else { "A" };
+    let forged = format!("{signed_part}.{swap}{}", &tag[1..]);
+    for (id, token) in [
+        ("late-order", token),
+        ("stale-token", before_the_live),
+        ("forged-token", forged),
+    ] {
+        let body = event(
+            id,
+            "order",
+            Some(&token),
+            r#","amount":1800,"currency":"EUR""#,
+        );
+        let (got, text) = post(&hub, &body, &signed(&body, later)).await;
+        assert_eq!(got, 200, "{id}: {text}");
+    }
+    // All three stored; only the order with the token valid during the
+    // live is linked to Dora, and counted.
+    assert_eq!(rows(&hub), (3, 1));
+    assert_eq!(commerce(&hub), [0, 0, 0, 1, 1, 1800]);
     drop(dora);
     hub.stop().await;
 }

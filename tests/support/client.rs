@@ -520,6 +520,7 @@ fn answers(frame: &ServerFrame, id: &str) -> bool {
         | ServerFrame::HistorySearch { id: a, .. }
         | ServerFrame::ShieldReview { id: a, .. }
         | ServerFrame::Lives { id: a, .. }
+        | ServerFrame::Report { id: a, .. }
         | ServerFrame::RightsRequests { id: a, .. }
         | ServerFrame::Error(ErrorFrame { id: Some(a), .. }) => a.0 == id,
         _ => false,

@@ -3,6 +3,8 @@
 //! selected live (a new `hello` naming it; what the console held of the
 //! old live goes). The start and end keys act on the live the console is
 //! in, as the hub's `live_start` and `live_end` do; ending asks to confirm.
+//! The report key opens the selected live's report once it has ended
+//! ([`super::report`]).
 
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
@@ -82,7 +84,26 @@ impl LivesView {
             }
             Some(Action::Lives) => Outcome::Close,
             Some(action @ (Action::LiveStart | Action::LiveEnd)) => self.move_live(action, ctx),
+            Some(Action::LiveReport) => self.report(ctx),
             _ => Outcome::Stay,
+        }
+    }
+
+    /// The selected live's report: once it has ended (a report of a live
+    /// on air would change under the reader's eyes; `regie report` gives
+    /// it).
+    fn report(&self, ctx: &dyn Context) -> Outcome {
+        if !permissions::allows(ctx.role(), Action::LiveReport) {
+            return Outcome::Refuse(format!("a {} may not read a live's report", ctx.role()));
+        }
+        match self.chosen() {
+            Some(l) if l.state == LiveState::Ended => Outcome::LiveReport(l.name.clone()),
+            Some(l) => Outcome::Refuse(format!(
+                "live {} is {}: its report comes once it has ended",
+                clean_name(&l.name),
+                l.state
+            )),
+            None => Outcome::Stay,
         }
     }
 
@@ -122,8 +143,13 @@ impl LivesView {
         }
     }
 
-    fn hints(ctx: &dyn Context) -> Hints {
+    /// The footer: start and end when the live the console is in is
+    /// selected, the report when an ended one is.
+    fn hints(&self, ctx: &dyn Context) -> Hints {
         let keymap = ctx.keymap();
+        let chosen = self.chosen();
+        let current = chosen.is_some_and(|l| l.name == self.current);
+        let ended = chosen.is_some_and(|l| l.state == LiveState::Ended);
         let mut keys = Hints::new();
         if let (Some(down), Some(up)) = (keymap.hint(Action::MoveDown), keymap.hint(Action::MoveUp))
         {
@@ -132,8 +158,13 @@ impl LivesView {
         if let Some(k) = keymap.popup_hint(PopupAction::Confirm) {
             keys.push((k, "switch"));
         }
-        for (action, what) in [(Action::LiveStart, "start"), (Action::LiveEnd, "end")] {
-            if permissions::allows(ctx.role(), action)
+        for (action, what, applies) in [
+            (Action::LiveStart, "start", current),
+            (Action::LiveEnd, "end", current),
+            (Action::LiveReport, "report", ended),
+        ] {
+            if applies
+                && permissions::allows(ctx.role(), action)
                 && let Some(k) = keymap.hint(action)
             {
                 keys.push((k, what));
@@ -196,7 +227,7 @@ impl LivesView {
         let skip = (self.selected + 3).saturating_sub(max_rows);
         let mut visible: Vec<Line> = lines.into_iter().skip(skip).take(max_rows).collect();
         visible.push(Line::default());
-        visible.push(keys_line(&Self::hints(ctx), theme));
+        visible.push(keys_line(&self.hints(ctx), theme));
         draw_box(buf, area, " Lives ", &visible, width, theme);
         None
     }
@@ -218,7 +249,7 @@ fn times(l: &LiveInfo) -> String {
 }
 
 /// `2026-12-24 20:00` (UTC).
-fn when(at: Millis) -> String {
+pub(super) fn when(at: Millis) -> String {
     let at = std::time::SystemTime::UNIX_EPOCH
         + std::time::Duration::from_millis(u64::try_from(at).unwrap_or(0));
     let mut text = humantime::format_rfc3339_seconds(at).to_string();

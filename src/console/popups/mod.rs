@@ -21,6 +21,7 @@
 //! | [`rules`] | the live's moderation rules: list, add, remove, and a test line |
 //! | [`shield`] | Shield: the confirmation before applying or lifting it, and the ban-recent-terms review list |
 //! | [`lives`] | the hub's lives: switch to one, start or end the current one |
+//! | [`report`] | an ended live's report, with the timeline as sparklines |
 //! | [`canned_picker`] | the canned answers, fuzzy-searched, expanded into the reply line |
 //! | [`products`] | the live's products: show one on the viewers' screen, add one |
 //! | [`history_search`] | the live's older chat searched on the hub, a page at a time |
@@ -40,6 +41,7 @@ pub mod popup_box;
 pub mod products;
 pub mod prompt;
 pub mod rectify_form;
+pub mod report;
 pub mod requests;
 pub mod rules;
 pub mod sanction;
@@ -123,6 +125,8 @@ pub enum Outcome {
     Abort(String),
     /// The popup closes and the console switches to this live.
     SwitchLive(String),
+    /// The console asks the hub for this live's report, in its popup.
+    LiveReport(String),
     /// The popup closes and this text goes into the reply line, at its
     /// cursor (a canned answer, expanded).
     InsertReply(String),
@@ -164,6 +168,8 @@ pub enum Popup {
     ShieldReview(shield::ShieldReview),
     /// The hub's lives.
     Lives(lives::LivesView),
+    /// A live's report.
+    Report(report::ReportView),
     /// The canned answers, from the reply line.
     CannedPicker(canned_picker::CannedPicker),
     /// The live's products.
@@ -205,6 +211,7 @@ impl Popup {
             Popup::ShieldConfirm(p) => p.on_key(key, ctx),
             Popup::ShieldReview(p) => p.on_key(key, ctx),
             Popup::Lives(p) => p.on_key(key, ctx),
+            Popup::Report(p) => p.on_key(key, ctx),
             Popup::CannedPicker(p) => p.on_key(key, ctx),
             Popup::Products(p) => p.on_key(key, ctx),
             Popup::ProductForm(p) => p.on_key(key, ctx),
@@ -268,6 +275,7 @@ impl Popup {
                 None
             }
             Popup::Lives(p) => p.draw(buf, area, ctx, theme),
+            Popup::Report(p) => p.draw(buf, area, ctx, theme),
             Popup::CannedPicker(p) => p.draw(buf, area, ctx, theme),
             Popup::Products(p) => p.draw(buf, area, ctx, theme),
             Popup::ProductForm(p) => p.draw(buf, area, theme),

@@ -6,8 +6,10 @@
 use super::{Console, Effect};
 use crate::console::popups::Popup;
 use crate::console::popups::lives::LivesView;
+use crate::console::popups::report::ReportView;
 use crate::console::view::text::clean_name;
 use crate::protocol::{CommandId, ErrorFrame, LiveInfo, LiveState, Millis, Settings};
+use crate::report::Report;
 
 /// The popup opens and asks the hub for its lives.
 pub(super) fn open_lives(state: &mut Console) -> Vec<Effect> {
@@ -29,16 +31,45 @@ pub(super) fn on_lives(state: &mut Console, id: &CommandId, lives: Vec<LiveInfo>
     }
 }
 
-/// A refused list; `true` when `err` answered the open popup.
-pub(super) fn on_error(state: &mut Console, err: &ErrorFrame) -> bool {
-    if let Some(Popup::Lives(view)) = state.popup.as_mut()
-        && err.id.as_ref() == Some(&view.request)
-    {
-        view.failed = Some(format!("{} ({})", err.message, err.code));
-        state.pending.remove(&view.request);
-        return true;
+/// The report popup opens and asks the hub for `live`'s report.
+pub(super) fn open_report(state: &mut Console, live: &str) -> Vec<Effect> {
+    let summary = format!("the report of live {}", clean_name(live));
+    let effect = state.send(
+        crate::protocol::Command::Report {
+            live: live.to_owned(),
+        },
+        summary,
+    );
+    if let Effect::Send(frame) = &effect {
+        state.popup = Some(Popup::Report(ReportView::loading(frame.id.clone(), live)));
     }
-    false
+    vec![effect]
+}
+
+/// The hub's report, for the popup that asked for it.
+pub(super) fn on_report(state: &mut Console, id: &CommandId, report: Report) {
+    state.pending.remove(id);
+    if let Some(Popup::Report(view)) = state.popup.as_mut()
+        && view.request == *id
+    {
+        view.report = Some(Box::new(report));
+    }
+}
+
+/// A refused list or report; `true` when `err` answered the open popup.
+pub(super) fn on_error(state: &mut Console, err: &ErrorFrame) -> bool {
+    let (request, failed) = match state.popup.as_mut() {
+        Some(Popup::Lives(view)) => (&view.request, &mut view.failed),
+        Some(Popup::Report(view)) => (&view.request, &mut view.failed),
+        _ => return false,
+    };
+    if err.id.as_ref() != Some(request) {
+        return false;
+    }
+    *failed = Some(format!("{} ({})", err.message, err.code));
+    let request = request.clone();
+    state.pending.remove(&request);
+    true
 }
 
 /// Leaves this live for `live`: what the console held of this one goes

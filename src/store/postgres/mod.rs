@@ -799,6 +799,7 @@ impl Batch<'_, '_, '_> {
             Event::ViewersOnline { .. }
             | Event::HoldNotice { .. }
             | Event::SlowModeChanged { .. }
+            | Event::DeliveryChanged { .. }
             | Event::ShieldChanged { .. }
             | Event::PollOpened { .. }
             | Event::PollTally { .. }
