@@ -84,6 +84,7 @@ actions! {
     Lives => "lives", "the hub's lives: switch to one, start or end this one";
     LiveStart => "live_start", "in the Lives popup: put this live on air";
     LiveEnd => "live_end", "in the Lives popup: end this live (asks to confirm)";
+    SmsFollowUp => "sms_follow_up", "in the Lives popup: text a follow-up SMS to a segment of this ended live";
     Messages => "messages", "read the last status messages in full";
     Deny => "deny", "deny the selected held message (erased; its author is told)";
     HoldMark => "hold_mark", "hold queue: mark / unmark the selected message";
@@ -337,6 +338,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("O", Action::Lives),
     ("s", Action::LiveStart),
     ("e", Action::LiveEnd),
+    ("T", Action::SmsFollowUp),
     ("m", Action::Messages),
     ("d", Action::Deny),
     ("space", Action::HoldMark),

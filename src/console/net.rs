@@ -333,7 +333,8 @@ fn answered_id(frame: &ServerFrame) -> Option<&CommandId> {
     match frame {
         ServerFrame::Ack { id, .. }
         | ServerFrame::ViewerCard { id, .. }
-        | ServerFrame::Lives { id, .. } => Some(id),
+        | ServerFrame::Lives { id, .. }
+        | ServerFrame::SmsSegments { id, .. } => Some(id),
         ServerFrame::Error(e) => e.id.as_ref(),
         _ => None,
     }

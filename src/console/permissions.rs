@@ -50,6 +50,7 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::HistorySearch => CommandKind::HistorySearch,
         Action::LiveStart => CommandKind::LiveStart,
         Action::LiveEnd => CommandKind::LiveEnd,
+        Action::SmsFollowUp => CommandKind::SmsSegments,
         Action::CannedSave => CommandKind::CannedAdd,
         Action::Products => CommandKind::NowShowing,
         Action::Claim => CommandKind::Claim,

@@ -417,7 +417,9 @@ impl ViewerSession {
             | ServerFrame::StaffLog { .. }
             | ServerFrame::HistorySearch { .. }
             | ServerFrame::ShieldReview { .. }
-            | ServerFrame::Lives { .. } => {}
+            | ServerFrame::Lives { .. }
+            | ServerFrame::SmsSegments { .. }
+            | ServerFrame::SmsProgress { .. } => {}
         }
         None
     }

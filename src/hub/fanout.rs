@@ -94,6 +94,7 @@ pub(crate) async fn run(
                     fan.close_viewer(&viewer);
                 }
             }
+            Dispatch::Staff(frame) => fan.staff(&to_text(&frame)),
             Dispatch::CloseAll(farewell) => fan.close_all(&farewell),
         }
     }
@@ -147,6 +148,20 @@ impl FanOut {
         }
         for id in slow {
             self.cut_slow(id);
+        }
+    }
+
+    /// Pushes one frame to every staff connection (never a viewer's).
+    fn staff(&mut self, text: &Utf8Bytes) {
+        let staff: Vec<ConnId> = self
+            .registry
+            .conns
+            .iter()
+            .filter(|c| c.role.is_staff())
+            .map(|c| c.id)
+            .collect();
+        for conn in staff {
+            self.send_to(conn, text);
         }
     }
 

@@ -144,6 +144,11 @@ pub async fn serve_with_store(
     let sms_sender = sms
         .as_ref()
         .map(|s| s.spawn_sender(shared.stopping.clone()));
+    // Staff see the counts move: each change wakes the running lives'
+    // actors, which read their own live's counts (`sms_progress`).
+    let sms_progress = sms
+        .as_ref()
+        .map(|s| tokio::spawn(sms_progress_to_staff(s.watch_progress(), lives.clone())));
     let webhooks = Router::new()
         .route(
             "/webhooks/sms/{provider}",
@@ -186,6 +191,9 @@ pub async fn serve_with_store(
         .with_graceful_shutdown(signal)
         .await;
     sweeper.abort();
+    if let Some(task) = sms_progress {
+        task.abort();
+    }
     if let Some(sender) = sms_sender {
         let _ = sender.await;
     }
@@ -236,6 +244,21 @@ async fn draw_record(
             .into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "no such draw, or not drawn yet\n").into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "the hub is stopping\n").into_response(),
+    }
+}
+
+/// How often at most staff get new SMS counts while a send runs.
+const SMS_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Wakes every running live's actor when the SMS sender reports news, at
+/// most every [`SMS_PROGRESS_EVERY`] (many sends coalesce into one read).
+async fn sms_progress_to_staff(mut changed: watch::Receiver<u64>, lives: Arc<lives::Lives>) {
+    let mut pace = tokio::time::interval(SMS_PROGRESS_EVERY);
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while changed.changed().await.is_ok() {
+        changed.mark_unchanged();
+        lives.wake_all(mailbox::Timer::SmsProgress).await;
+        pace.tick().await;
     }
 }
 

@@ -165,6 +165,17 @@ pub enum ServerFrame {
         id: CommandId,
         lives: Vec<super::LiveInfo>,
     },
+    /// The answer to `sms_segments`, to the sender only: each post-live
+    /// segment's recipients now (counts only).
+    SmsSegments {
+        id: CommandId,
+        segments: Vec<super::SegmentCount>,
+    },
+    /// Staff only, pushed while the live's SMS counts change (and once on
+    /// joining, when the live has any): counts, nothing about anyone.
+    SmsProgress {
+        progress: super::SmsProgress,
+    },
     /// The hub is about to close this connection, and why.
     Bye {
         code: ErrorCode,
@@ -192,6 +203,8 @@ impl ServerFrame {
             ServerFrame::HistorySearch { .. } => "history_search",
             ServerFrame::ShieldReview { .. } => "shield_review",
             ServerFrame::Lives { .. } => "lives",
+            ServerFrame::SmsSegments { .. } => "sms_segments",
+            ServerFrame::SmsProgress { .. } => "sms_progress",
             ServerFrame::Bye { .. } => "bye",
         }
     }

@@ -92,8 +92,11 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         | CommandKind::ProductAdd
         | CommandKind::NowShowing
         | CommandKind::CannedAdd => &[Staff(Host), Staff(Admin)],
-        // Announcing a live is the brand's business.
-        CommandKind::LiveCreate => &[Staff(Admin)],
+        // Announcing a live is the brand's business, and so is texting
+        // its viewers after it.
+        CommandKind::LiveCreate | CommandKind::SmsSegments | CommandKind::SmsFollowUp => {
+            &[Staff(Admin)]
+        }
     }
 }
 

@@ -82,6 +82,7 @@ impl LivesView {
             }
             Some(Action::Lives) => Outcome::Close,
             Some(action @ (Action::LiveStart | Action::LiveEnd)) => self.move_live(action, ctx),
+            Some(Action::SmsFollowUp) => self.follow_up(ctx),
             _ => Outcome::Stay,
         }
     }
@@ -122,7 +123,34 @@ impl LivesView {
         }
     }
 
-    fn hints(ctx: &dyn Context) -> Hints {
+    /// The follow-up SMS of the ended live the console is in: ask the hub
+    /// for the segments' counts (the answer opens their popup).
+    fn follow_up(&self, ctx: &dyn Context) -> Outcome {
+        if !permissions::allows(ctx.role(), Action::SmsFollowUp) {
+            return Outcome::Refuse(format!("a {} may not text viewers", ctx.role()));
+        }
+        let Some(live) = self.chosen() else {
+            return Outcome::Stay;
+        };
+        let name = clean_name(&live.name);
+        if live.name != self.current {
+            return Outcome::Refuse(format!(
+                "switch to {name} first (Enter): follow-ups go to the viewers of the live the console is in"
+            ));
+        }
+        if live.state != LiveState::Ended {
+            return Outcome::Refuse(format!(
+                "live {name} is {}: follow-up SMS go out after it ends",
+                live.state
+            ));
+        }
+        Outcome::Send {
+            command: Command::SmsSegments,
+            summary: format!("count the follow-up SMS recipients of {name}"),
+        }
+    }
+
+    fn hints(&self, ctx: &dyn Context) -> Hints {
         let keymap = ctx.keymap();
         let mut keys = Hints::new();
         if let (Some(down), Some(up)) = (keymap.hint(Action::MoveDown), keymap.hint(Action::MoveUp))
@@ -132,8 +160,19 @@ impl LivesView {
         if let Some(k) = keymap.popup_hint(PopupAction::Confirm) {
             keys.push((k, "switch"));
         }
-        for (action, what) in [(Action::LiveStart, "start"), (Action::LiveEnd, "end")] {
-            if permissions::allows(ctx.role(), action)
+        // The follow-up is offered on the ended live the console is in.
+        let ended = self
+            .lives
+            .iter()
+            .flatten()
+            .any(|l| l.name == self.current && l.state == LiveState::Ended);
+        for (action, what) in [
+            (Action::LiveStart, "start"),
+            (Action::LiveEnd, "end"),
+            (Action::SmsFollowUp, "follow-up SMS"),
+        ] {
+            if (action != Action::SmsFollowUp || ended)
+                && permissions::allows(ctx.role(), action)
                 && let Some(k) = keymap.hint(action)
             {
                 keys.push((k, what));
@@ -196,7 +235,7 @@ impl LivesView {
         let skip = (self.selected + 3).saturating_sub(max_rows);
         let mut visible: Vec<Line> = lines.into_iter().skip(skip).take(max_rows).collect();
         visible.push(Line::default());
-        visible.push(keys_line(&Self::hints(ctx), theme));
+        visible.push(keys_line(&self.hints(ctx), theme));
         draw_box(buf, area, " Lives ", &visible, width, theme);
         None
     }
