@@ -1165,7 +1165,7 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
         }
         ServerFrame::Lives { id, lives } => lives::on_lives(state, &id, lives),
         ServerFrame::SmsSegments { id, segments } => lives::on_segments(state, &id, segments),
-        ServerFrame::SmsProgress { progress } => state.sms = Some(progress),
+        ServerFrame::SmsProgress { progress } => state.sms = Some(*progress),
         // The connection assembles a paged snapshot into its welcome.
         ServerFrame::SnapshotPage(_) | ServerFrame::SnapshotEnd { .. } => {}
     }

@@ -666,9 +666,9 @@ impl SessionActor {
             return;
         }
         if !progress.is_empty() {
-            self.send(Dispatch::Staff(ServerFrame::SmsProgress {
-                progress: progress.clone(),
-            }));
+            self.send(Dispatch::Staff(Box::new(ServerFrame::SmsProgress {
+                progress: Box::new(progress.clone()),
+            })));
         }
         self.sms_shown = Some(progress);
     }
@@ -890,6 +890,7 @@ impl SessionActor {
 
     /// The frame answering command `id`, and the outcome to record for its
     /// retries (acks only: an error may not repeat).
+    #[expect(clippy::too_many_lines, reason = "one arm per reply kind")]
     fn answer(
         &mut self,
         live: &str,
@@ -1359,7 +1360,12 @@ impl SessionActor {
         if let Some(progress) = self.sms_shown.clone().filter(|p| !p.is_empty()) {
             self.send(Dispatch::Batch {
                 events: Vec::new(),
-                replies: vec![(conn, ServerFrame::SmsProgress { progress })],
+                replies: vec![(
+                    conn,
+                    ServerFrame::SmsProgress {
+                        progress: Box::new(progress),
+                    },
+                )],
                 banned: Vec::new(),
             });
         }

@@ -95,7 +95,7 @@ pub(crate) enum Dispatch {
     },
     /// A frame for every staff connection, none for viewers (the SMS
     /// counts: not an event of the live's stream, never stored).
-    Staff(ServerFrame),
+    Staff(Box<ServerFrame>),
     /// Close every connection (shutdown, or the store is gone).
     CloseAll(Farewell),
 }

@@ -174,7 +174,7 @@ pub enum ServerFrame {
     /// Staff only, pushed while the live's SMS counts change (and once on
     /// joining, when the live has any): counts, nothing about anyone.
     SmsProgress {
-        progress: super::SmsProgress,
+        progress: Box<super::SmsProgress>,
     },
     /// The hub is about to close this connection, and why.
     Bye {

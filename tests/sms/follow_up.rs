@@ -164,7 +164,7 @@ async fn follow_up_seen(staff: &mut Client, done: impl Fn(&SmsCounts) -> bool) -
     progress.follow_up.expect("follow-up counts")
 }
 
-/// The follow-up rows of [`NIGHT`]: (state, next_at).
+/// The follow-up rows of [`NIGHT`]: (state, `next_at`).
 fn follow_up_rows(dir: &std::path::Path) -> Vec<(String, i64)> {
     let db = kit::db(dir);
     let mut q = db
@@ -180,6 +180,7 @@ fn follow_up_rows(dir: &std::path::Path) -> Vec<(String, i64)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "one show, start to follow-up")]
 async fn a_segment_reaches_only_its_consenting_viewers_once_each_with_their_merge_tags_after_confirming_its_count()
  {
     let standin = StandIn::start().await;
@@ -218,9 +219,11 @@ async fn a_segment_reaches_only_its_consenting_viewers_once_each_with_their_merg
     let draw_id = instant_win(&mut admin).await;
     zoe.ack(Command::Enter { draw_id }).await;
 
-    // Not before the end.
     let early = admin.refused(Command::SmsSegments).await;
-    assert!(early.message.contains("after it ends"), "{}", early.message);
+    assert!(
+        early.message.contains("after it ends"),
+        "not before the end"
+    );
     // The end draws the instant win: Zoé, its only entrant, wins.
     admin.ack(Command::LiveEnd).await;
 

@@ -284,6 +284,7 @@ fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<Span<'stat
 /// counts once there is one (after the live, what is on its way), else
 /// the start alert's; `None` when neither was queued.
 fn sms_label(progress: &crate::protocol::SmsProgress) -> Option<String> {
+    use std::fmt::Write as _;
     let (what, c) = match (&progress.follow_up, &progress.alert) {
         (Some(c), _) => ("follow-up SMS", c),
         (None, Some(c)) => ("SMS", c),
@@ -291,14 +292,14 @@ fn sms_label(progress: &crate::protocol::SmsProgress) -> Option<String> {
     };
     let mut text = format!(" {what} {}/{} sent", c.sent, c.total());
     if c.delivered > 0 {
-        text.push_str(&format!(" · {} delivered", c.delivered));
+        let _ = write!(text, " · {} delivered", c.delivered);
     }
     if c.deferred > 0 {
-        text.push_str(&format!(" · {} held for quiet hours", c.deferred));
+        let _ = write!(text, " · {} held for quiet hours", c.deferred);
     }
     let failed = c.failed + c.uncertain;
     if failed > 0 {
-        text.push_str(&format!(" · {failed} failed"));
+        let _ = write!(text, " · {failed} failed");
     }
     text.push(' ');
     Some(text)
