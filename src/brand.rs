@@ -956,6 +956,9 @@ fn page_or_consent(c: &mut BrandConfig, path: &str, v: &DeValue<'_>) -> Result<b
         "consent.sms_reminders" => {
             c.consent.sms_reminders = page_text(v, MAX_CONSENT_TEXT_CHARS)?;
         }
+        "consent.sms_marketing" => {
+            c.consent.sms_marketing = page_text(v, MAX_CONSENT_TEXT_CHARS)?;
+        }
         _ => return Ok(false),
     }
     Ok(true)

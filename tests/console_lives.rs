@@ -2,8 +2,10 @@
 //! with their state and times (titles sanitised), Enter switches the
 //! console to another live without restarting, and the start and end keys
 //! act on the live the console is in (ending asks to confirm). The live's
-//! state is in the status bar. Snapshots at 80×24 and 160×48; the switch
-//! end to end on a real hub.
+//! state is in the status bar. On an ended live an admin texts a
+//! follow-up SMS to a segment: the hub's counts first, then a confirmation;
+//! the status bar shows the SMS counts the hub pushes. Snapshots at 80×24
+//! and 160×48; the switch end to end on a real hub.
 
 mod support;
 
@@ -11,7 +13,10 @@ use crossterm::event::KeyCode;
 use regie::console::keymap::Keymap;
 use regie::console::net::{self, NetConfig, NetEvent, NetHandle};
 use regie::console::state::{Console, Effect, Msg, Popup, Session, update};
-use regie::protocol::{Command, Event, LiveInfo, LiveState, ServerFrame, StaffRole};
+use regie::protocol::{
+    Command, Event, LiveInfo, LiveState, SegmentCount, ServerFrame, SmsCounts, SmsProgress,
+    SmsSegment, StaffRole,
+};
 use support::client;
 use support::console::*;
 use support::hub::TestHub;
@@ -473,4 +478,174 @@ async fn a_live_bound_token_cannot_switch_and_the_console_stays_in_its_live() {
         "{said:?}"
     );
     hub.stop().await;
+}
+
+/// The fixture's show after it ended, its Lives popup open (the hub says
+/// spring-show ended).
+fn ended_and_opened(role: StaffRole) -> Console {
+    let mut c = show(role);
+    let ServerFrame::Welcome(mut w) = resumed_welcome(role, "Claire", 30, 3) else {
+        unreachable!()
+    };
+    w.live_info = Some(info("spring-show", "Le printemps", LiveState::Ended));
+    feed(&mut c, [Msg::Frame(ServerFrame::Welcome(w))]);
+    let effects = feed(&mut c, [key('O')]);
+    let [Effect::Send(asked)] = effects.as_slice() else {
+        panic!("one request, got {effects:?}")
+    };
+    let mut all = lives();
+    all[1] = info("spring-show", "Le printemps", LiveState::Ended);
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::Lives {
+            id: asked.id.clone(),
+            lives: all,
+        })],
+    );
+    c
+}
+
+fn counted(segment: SmsSegment, recipients: u64) -> SegmentCount {
+    SegmentCount {
+        segment,
+        recipients,
+    }
+}
+
+#[test]
+fn an_admin_sees_each_segment_s_count_and_confirms_before_one_follow_up_command() {
+    let mut c = ended_and_opened(StaffRole::Admin);
+    assert!(
+        render(&mut c, 160, 48).contains("follow-up SMS"),
+        "the key is offered"
+    );
+    // T asks the hub to count; nothing is sent to anyone yet.
+    let effects = feed(&mut c, [key('T')]);
+    let [Effect::Send(asked)] = effects.as_slice() else {
+        panic!("one request, got {effects:?}")
+    };
+    assert_eq!(asked.command, Command::SmsSegments);
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::SmsSegments {
+            id: asked.id.clone(),
+            segments: vec![
+                counted(SmsSegment::Asked, 4),
+                counted(SmsSegment::Voted, 12),
+                counted(SmsSegment::Entered, 0),
+                counted(SmsSegment::Won, 1),
+            ],
+        })],
+    );
+    assert!(matches!(c.popup, Some(Popup::SmsSegments(_))));
+    for (w, h) in SIZES {
+        let screen = render(&mut c, w, h);
+        assert!(
+            screen.contains("12  viewers who voted"),
+            "{w}x{h}:\n{screen}"
+        );
+        insta::assert_snapshot!(format!("sms_segments_{w}x{h}"), screen);
+    }
+    // An empty segment is refused on the spot.
+    let effects = feed(&mut c, [key('j'), key('j'), code(KeyCode::Enter)]);
+    assert!(commands(&effects).is_empty());
+    assert!(note(&c).contains("nobody to text"), "{}", note(&c));
+    // Voted: Enter asks to confirm the count, and only yes sends.
+    let effects = feed(&mut c, [key('k'), code(KeyCode::Enter)]);
+    assert!(commands(&effects).is_empty(), "asks first");
+    let screen = render(&mut c, 80, 24);
+    assert!(
+        screen.contains("Text the follow-up SMS to 12 viewers who voted?"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("sms_follow_up_confirm_80x24", screen);
+    let effects = feed(&mut c, [key('y')]);
+    assert_eq!(
+        commands(&effects),
+        vec![Command::SmsFollowUp {
+            segment: SmsSegment::Voted,
+            recipients: 12,
+        }]
+    );
+    // No: nothing is sent.
+    let mut c = ended_and_opened(StaffRole::Admin);
+    let effects = feed(&mut c, [key('T')]);
+    let [Effect::Send(asked)] = effects.as_slice() else {
+        panic!("one request")
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::SmsSegments {
+            id: asked.id.clone(),
+            segments: vec![counted(SmsSegment::Asked, 4)],
+        })],
+    );
+    let effects = feed(&mut c, [code(KeyCode::Enter), key('n')]);
+    assert!(commands(&effects).is_empty());
+    assert!(c.popup.is_none());
+}
+
+#[test]
+fn only_an_admin_on_an_ended_live_may_text_its_viewers() {
+    let mut host = ended_and_opened(StaffRole::Host);
+    assert!(!render(&mut host, 160, 48).contains("follow-up SMS"));
+    let effects = feed(&mut host, [key('T')]);
+    assert!(commands(&effects).is_empty());
+    assert!(
+        note(&host).contains("may not text viewers"),
+        "{}",
+        note(&host)
+    );
+    let mut admin = on_air(StaffRole::Admin);
+    opened(&mut admin);
+    let effects = feed(&mut admin, [key('T')]);
+    assert!(commands(&effects).is_empty());
+    assert!(note(&admin).contains("after it ends"), "{}", note(&admin));
+}
+
+#[test]
+fn the_status_bar_shows_the_sms_counts_the_hub_pushes() {
+    let mut c = on_air(StaffRole::Host);
+    assert!(
+        !render(&mut c, 160, 48).contains("SMS"),
+        "none before the hub says"
+    );
+    let counts = |queued, deferred, sent, delivered, failed| SmsCounts {
+        queued,
+        deferred,
+        sent,
+        delivered,
+        failed,
+        ..SmsCounts::default()
+    };
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::SmsProgress {
+            progress: Box::new(SmsProgress {
+                alert: Some(counts(178, 0, 120, 80, 2)),
+                follow_up: None,
+            }),
+        })],
+    );
+    let screen = render(&mut c, 160, 48);
+    assert!(
+        screen.contains(" SMS 120/300 sent · 80 delivered · 2 failed "),
+        "{screen}"
+    );
+    insta::assert_snapshot!("sms_progress_160x48", screen);
+    // Updated while sending; after the live, the follow-up's counts.
+    feed(
+        &mut c,
+        [Msg::Frame(ServerFrame::SmsProgress {
+            progress: Box::new(SmsProgress {
+                alert: Some(counts(0, 0, 298, 240, 2)),
+                follow_up: Some(counts(12, 12, 0, 0, 0)),
+            }),
+        })],
+    );
+    let screen = render(&mut c, 160, 48);
+    assert!(
+        screen.contains(" follow-up SMS 0/12 sent · 12 held for quiet hours "),
+        "{screen}"
+    );
 }

@@ -212,6 +212,8 @@ fn every_frame_command_and_event_has_an_example() {
             "history_search",
             "shield_review",
             "lives",
+            "sms_segments",
+            "sms_progress",
             "bye"
         ])
     );

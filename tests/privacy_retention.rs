@@ -34,6 +34,7 @@ fn policy() -> RetentionPolicy {
         prize_contact: d(10 * DAY),
         sms_reminders: d(HOUR),
         marketing: d(10 * DAY),
+        sms_marketing: d(10 * DAY),
         consents: d(2 * DAY),
         moderation_notes: d(3 * DAY),
         command_outcomes: d(HOUR),

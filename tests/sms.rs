@@ -9,6 +9,12 @@
 //! - `stop`: a signed STOP suppresses the next send and is confirmed once;
 //!   a badly signed or unsigned one gets 403 and changes nothing; a
 //!   replayed webhook makes no double change;
+//! - `follow_up`: after a live, an admin texts a segment (asked, voted,
+//!   entered, won): only viewers holding the `sms_marketing` consent are
+//!   counted and texted, once each with their merge tags, after confirming
+//!   the count; at a quiet time the follow-up is held (Easter weekend, the
+//!   clock injected) and sent at the next allowed time, while the alert a
+//!   viewer asked for leaves at once; staff see the counts move;
 //! - `retention`: the phone collected for one live's alert is gone from
 //!   the data dir's files after it (byte scan), a brand-wide one is kept;
 //! - `providers`: the alert through Brevo's API (`api-key` checked) and
@@ -27,6 +33,8 @@ mod support;
 mod alert;
 #[path = "sms/crm.rs"]
 mod crm;
+#[path = "sms/follow_up.rs"]
+mod follow_up;
 #[path = "sms/kit.rs"]
 mod kit;
 #[path = "sms/providers.rs"]

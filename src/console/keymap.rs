@@ -85,6 +85,7 @@ actions! {
     LiveStart => "live_start", "in the Lives popup: put this live on air";
     LiveEnd => "live_end", "in the Lives popup: end this live (asks to confirm)";
     LiveReport => "live_report", "in the Lives popup: the selected ended live's report";
+    SmsFollowUp => "sms_follow_up", "in the Lives popup: text a follow-up SMS to a segment of this ended live";
     Messages => "messages", "read the last status messages in full";
     Deny => "deny", "deny the selected held message (erased; its author is told)";
     HoldMark => "hold_mark", "hold queue: mark / unmark the selected message";
@@ -340,6 +341,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("e", Action::LiveEnd),
     // B for bilan: the report of a live.
     ("B", Action::LiveReport),
+    ("T", Action::SmsFollowUp),
     ("m", Action::Messages),
     ("d", Action::Deny),
     ("space", Action::HoldMark),

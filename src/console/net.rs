@@ -334,7 +334,8 @@ fn answered_id(frame: &ServerFrame) -> Option<&CommandId> {
         ServerFrame::Ack { id, .. }
         | ServerFrame::ViewerCard { id, .. }
         | ServerFrame::Lives { id, .. }
-        | ServerFrame::Report { id, .. } => Some(id),
+        | ServerFrame::Report { id, .. }
+        | ServerFrame::SmsSegments { id, .. } => Some(id),
         ServerFrame::Error(e) => e.id.as_ref(),
         _ => None,
     }

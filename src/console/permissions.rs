@@ -51,6 +51,7 @@ pub fn command_of(action: Action) -> Option<CommandKind> {
         Action::LiveStart => CommandKind::LiveStart,
         Action::LiveEnd => CommandKind::LiveEnd,
         Action::LiveReport => CommandKind::Report,
+        Action::SmsFollowUp => CommandKind::SmsSegments,
         Action::CannedSave => CommandKind::CannedAdd,
         Action::Products => CommandKind::NowShowing,
         Action::Claim => CommandKind::Claim,

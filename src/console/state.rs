@@ -304,6 +304,9 @@ pub struct Console {
     /// Viewers connected, as the hub last told; `None` while disconnected
     /// and until a welcome (a count from before would be stale).
     pub viewers_online: Option<u64>,
+    /// The live's SMS counts (start alert, follow-ups) as the hub last
+    /// pushed them to staff; `None` until it does.
+    pub sms: Option<crate::protocol::SmsProgress>,
     pub settings: Settings,
     /// What the hub's Shield preset changes (staff snapshot), for the
     /// Shield key's confirmation.
@@ -391,6 +394,7 @@ impl Console {
             pinned: None,
             games: Games::default(),
             viewers_online: None,
+            sms: None,
             settings: Settings::default(),
             shield_preset: None,
             rate: RateMeter::default(),
@@ -1167,6 +1171,8 @@ fn on_frame(state: &mut Console, frame: ServerFrame) -> Vec<Effect> {
         }
         ServerFrame::Lives { id, lives } => lives::on_lives(state, &id, lives),
         ServerFrame::Report { id, report } => lives::on_report(state, &id, *report),
+        ServerFrame::SmsSegments { id, segments } => lives::on_segments(state, &id, segments),
+        ServerFrame::SmsProgress { progress } => state.sms = Some(*progress),
         // The connection assembles a paged snapshot into its welcome.
         ServerFrame::SnapshotPage(_) | ServerFrame::SnapshotEnd { .. } => {}
     }
@@ -1961,9 +1967,9 @@ fn run_action(state: &mut Console, action: Action) -> Vec<Effect> {
         Action::Rules => rules::open_rules(state),
         Action::Lives => lives::open_lives(state),
         // Started and ended from the Lives popup, which shows the live.
-        Action::LiveStart | Action::LiveEnd | Action::LiveReport => {
+        Action::LiveStart | Action::LiveEnd | Action::LiveReport | Action::SmsFollowUp => {
             state.note(
-                "To start or end a live, or read its report, open the Lives popup (O) first",
+                "To start or end a live, read its report or text its viewers after it, open the Lives popup (O) first",
                 false,
             );
             Vec::new()

@@ -428,7 +428,9 @@ impl ViewerSession {
             | ServerFrame::HistorySearch { .. }
             | ServerFrame::ShieldReview { .. }
             | ServerFrame::Lives { .. }
-            | ServerFrame::Report { .. } => {}
+            | ServerFrame::Report { .. }
+            | ServerFrame::SmsSegments { .. }
+            | ServerFrame::SmsProgress { .. } => {}
         }
         None
     }

@@ -342,6 +342,7 @@ pub(crate) fn start(
         conns: HashMap::new(),
         presence: Vec::new(),
         stopping: false,
+        sms_shown: None,
     };
     let actor = tokio::spawn(actor.run(rx));
     let done = async move {
@@ -499,6 +500,8 @@ struct SessionActor {
     /// Shutting down: joins are refused, ticks ignored, commands still
     /// processed until every connection has left.
     stopping: bool,
+    /// The live's SMS counts as staff last got them (`None`: not read yet).
+    sms_shown: Option<crate::protocol::SmsProgress>,
     outcomes: OutcomeCache,
     /// Keys the retry keys of `outcomes` (see `fingerprint`).
     fingerprints: CommandFingerprints,
@@ -610,6 +613,7 @@ impl SessionActor {
                 Inbox::Tick => work.push(Work::Tick),
                 Inbox::Clock => work.push(Work::Clock),
                 Inbox::Sweep => self.sweep(now),
+                Inbox::SmsProgress => self.sms_progress(now),
                 Inbox::Command {
                     conn,
                     principal,
@@ -649,6 +653,28 @@ impl SessionActor {
         if let Err(e) = off_the_runtime(|| self.store.sweep(&live, &retention, now)) {
             tracing::warn!(error = %e, "retention sweep failed");
         }
+    }
+
+    /// The live's SMS counts, read from the store: pushed to every staff
+    /// connection when they changed since staff last got them.
+    fn sms_progress(&mut self, now: Millis) {
+        let live = self.config.live.clone();
+        let progress = match off_the_runtime(|| self.store.sms_progress(&live, now)) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the SMS counts");
+                return;
+            }
+        };
+        if self.sms_shown.as_ref() == Some(&progress) {
+            return;
+        }
+        if !progress.is_empty() {
+            self.send(Dispatch::Staff(Box::new(ServerFrame::SmsProgress {
+                progress: Box::new(progress.clone()),
+            })));
+        }
+        self.sms_shown = Some(progress);
     }
 
     /// The viewers-online count, when it changed.
@@ -813,8 +839,15 @@ impl SessionActor {
                 }
             }
         }
+        let acted_only_if_acked = matches!(reply, Reply::SmsFollowUp { .. });
         let (frame, outcome) = self.answer(live, &id, reply, now);
-        let audit = contact_audit(&frame, &principal, now).or(decision.audit);
+        let decided = if acted_only_if_acked && !matches!(frame, ServerFrame::Ack { .. }) {
+            // Refused by the store (the count changed): nothing was done.
+            None
+        } else {
+            decision.audit
+        };
+        let audit = contact_audit(&frame, &principal, now).or(decided);
 
         let needs_commit = outcome.is_some()
             || audit.is_some()
@@ -943,6 +976,11 @@ impl SessionActor {
             Reply::LiveCreate(info) => self.create_live(id, &info, now),
             Reply::LiveList => (self.list_lives(id), None),
             Reply::Report(name) => (self.report(id, &name, now), None),
+            Reply::SmsSegments => (self.sms_segments(live, id), None),
+            Reply::SmsFollowUp {
+                segment,
+                recipients,
+            } => self.sms_follow_up(live, id, segment, recipients, now),
             Reply::PrivacyRequest { kind, viewer_id: v } => self.privacy_request(id, kind, &v, now),
             Reply::RightsRequests => {
                 let frame = match self.store.open_requests() {
@@ -1132,6 +1170,96 @@ impl SessionActor {
         }
     }
 
+    /// Refused when this hub sends no SMS (`[sms] provider` off).
+    fn sms_off(&self, id: &CommandId) -> Option<ServerFrame> {
+        (self.config.sms.provider == crate::sms::ProviderConfig::Off).then(|| {
+            ServerFrame::Error(ErrorFrame::new(
+                Some(id.clone()),
+                ErrorCode::NotOffered,
+                "this hub sends no SMS: [sms] names no provider",
+            ))
+        })
+    }
+
+    /// The `sms_segments` frame: each segment's recipients now.
+    fn sms_segments(&mut self, live: &str, id: &CommandId) -> ServerFrame {
+        if let Some(off) = self.sms_off(id) {
+            return off;
+        }
+        match off_the_runtime(|| self.store.sms_segments(live)) {
+            Ok(segments) => ServerFrame::SmsSegments {
+                id: id.clone(),
+                segments,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count the SMS segments");
+                ServerFrame::Error(ErrorFrame::new(
+                    Some(id.clone()),
+                    ErrorCode::Internal,
+                    "the hub could not count the recipients; try again",
+                ))
+            }
+        }
+    }
+
+    /// Queues a segment's follow-up when its count is still the one the
+    /// admin confirmed; the sender sends it once quiet hours allow.
+    fn sms_follow_up(
+        &mut self,
+        live: &str,
+        id: &CommandId,
+        segment: crate::protocol::SmsSegment,
+        confirmed: u64,
+        now: Millis,
+    ) -> (ServerFrame, Option<CommandOutcome>) {
+        use crate::sms::follow_up::FollowUpOutcome;
+        if let Some(off) = self.sms_off(id) {
+            return (off, None);
+        }
+        let error = |code, message: String| {
+            ServerFrame::Error(ErrorFrame::new(Some(id.clone()), code, message))
+        };
+        let sms = self.config.sms.clone();
+        match off_the_runtime(|| {
+            self.store
+                .sms_follow_up(live, &sms, segment, confirmed, now)
+        }) {
+            Ok(FollowUpOutcome::Queued(q)) => {
+                tracing::info!(
+                    %segment,
+                    queued = q.queued,
+                    refused = q.refused,
+                    leaves_at = q.leaves_at,
+                    "SMS follow-up queued"
+                );
+                self.sms_shown = None;
+                self.sms_progress(now);
+                (
+                    ServerFrame::Ack {
+                        id: id.clone(),
+                        seq: None,
+                    },
+                    Some(CommandOutcome::Ack { seq: None }),
+                )
+            }
+            Ok(FollowUpOutcome::Changed { confirmed, now }) => (
+                error(
+                    ErrorCode::Invalid,
+                    format!(
+                        "the {segment} segment now has {now} recipients, not the {confirmed} \
+                         you confirmed: nothing was sent, ask for the count again"
+                    ),
+                ),
+                None,
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not queue an SMS follow-up");
+                let message = "the hub could not queue the follow-up; try again".to_string();
+                (error(ErrorCode::Internal, message), None)
+            }
+        }
+    }
+
     /// The `lives` frame answering `live_list`, or why not.
     fn list_lives(&mut self, id: &CommandId) -> ServerFrame {
         match self.store.lives() {
@@ -1253,6 +1381,32 @@ impl SessionActor {
                 outbox,
                 farewell,
             }));
+            if role.is_staff() {
+                self.sms_to_joined(conn, now);
+            }
+        }
+    }
+
+    /// A staff connection that just joined gets the live's SMS counts, if
+    /// it has any (later changes reach it with everyone's).
+    fn sms_to_joined(&mut self, conn: ConnId, now: Millis) {
+        if self.sms_shown.is_none() {
+            self.sms_progress(now);
+            // The push above went to the staff already registered,
+            // this connection included: nothing more to send.
+            return;
+        }
+        if let Some(progress) = self.sms_shown.clone().filter(|p| !p.is_empty()) {
+            self.send(Dispatch::Batch {
+                events: Vec::new(),
+                replies: vec![(
+                    conn,
+                    ServerFrame::SmsProgress {
+                        progress: Box::new(progress),
+                    },
+                )],
+                banned: Vec::new(),
+            });
         }
     }
 

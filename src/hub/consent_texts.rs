@@ -25,6 +25,9 @@ pub struct ConsentTexts {
     /// `sms_reminders`: one SMS when the brand's next live starts
     /// (`[collect] sms_alerts`).
     pub sms_reminders: String,
+    /// `sms_marketing`: promotional SMS after a live (the follow-ups an
+    /// admin sends to a segment; offered with `[collect] sms_alerts`).
+    pub sms_marketing: String,
     /// Hashes of earlier texts found in the store's registry when the hub
     /// started (filled by the hub, not by the brand file): still accepted,
     /// since a viewer may have loaded the page before the text changed.
@@ -42,6 +45,11 @@ impl Default for ConsentTexts {
                             marque. Mon numéro ne sert qu'à cette alerte ; je peux retirer mon \
                             accord à tout moment, en un clic, depuis « Mes données »."
                 .to_owned(),
+            sms_marketing: "J'accepte de recevoir par SMS les offres de la marque après ses \
+                            lives (du lundi au samedi, de 8 h à 20 h). Mon numéro ne sert qu'à \
+                            cela ; je peux retirer mon accord à tout moment, en un clic, depuis \
+                            « Mes données », ou en répondant STOP."
+                .to_owned(),
             registered: BTreeSet::new(),
         }
     }
@@ -54,6 +62,7 @@ impl ConsentTexts {
         match purpose {
             ConsentPurpose::Marketing => Some(&self.marketing),
             ConsentPurpose::SmsReminders => Some(&self.sms_reminders),
+            ConsentPurpose::SmsMarketing => Some(&self.sms_marketing),
             ConsentPurpose::PrizeContact => None,
         }
     }
@@ -65,10 +74,11 @@ impl ConsentTexts {
     }
 
     /// The texts the hub offers now, by purpose.
-    pub fn current(&self) -> [(ConsentPurpose, &str); 2] {
+    pub fn current(&self) -> [(ConsentPurpose, &str); 3] {
         [
             (ConsentPurpose::Marketing, &self.marketing),
             (ConsentPurpose::SmsReminders, &self.sms_reminders),
+            (ConsentPurpose::SmsMarketing, &self.sms_marketing),
         ]
     }
 
@@ -99,7 +109,8 @@ mod tests {
         let accepted = texts.accepted();
         assert!(accepted.contains(&sha256_hex(&texts.marketing)));
         assert!(accepted.contains(&sha256_hex(&texts.sms_reminders)));
+        assert!(accepted.contains(&sha256_hex(&texts.sms_marketing)));
         assert!(accepted.contains(&"ab".repeat(32)));
-        assert_eq!(accepted.len(), 3);
+        assert_eq!(accepted.len(), 4);
     }
 }

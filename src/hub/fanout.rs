@@ -130,6 +130,7 @@ pub(crate) async fn run(
                 fan.flush_viewers();
                 fan.close_all(&farewell);
             }
+            Dispatch::Staff(frame) => fan.staff(&to_text(&frame)),
         }
     }
     fan.flush_viewers();
@@ -253,6 +254,20 @@ impl FanOut {
         }
         for id in slow {
             self.cut_slow(id);
+        }
+    }
+
+    /// Pushes one frame to every staff connection (never a viewer's).
+    fn staff(&mut self, text: &Utf8Bytes) {
+        let staff: Vec<ConnId> = self
+            .registry
+            .conns
+            .iter()
+            .filter(|c| c.role.is_staff())
+            .map(|c| c.id)
+            .collect();
+        for conn in staff {
+            self.send_to(conn, text);
         }
     }
 

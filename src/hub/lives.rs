@@ -209,6 +209,15 @@ impl Lives {
         }
     }
 
+    /// Wakes every running live's actor with `timer` (the SMS sender's
+    /// news: each actor reads its own live's counts).
+    pub(crate) async fn wake_all(&self, timer: Timer) {
+        let running = self.running.lock().await;
+        for owned in running.lives.values() {
+            let _ = owned.handle.wake(timer);
+        }
+    }
+
     /// Starts stopping every live: no new one starts, and each actor says
     /// goodbye to its connections ([`Lives::stopped`] waits for them).
     pub(crate) async fn shutdown(&self) {

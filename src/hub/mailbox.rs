@@ -45,6 +45,8 @@ pub(crate) enum Inbox {
     Clock,
     /// Time to delete what is past its retention period.
     Sweep,
+    /// The live's SMS counts may have changed: staff get them if they did.
+    SmsProgress,
     /// The published record of an instant win, for `/draws/{id}.json`.
     DrawRecord {
         draw_id: u64,
@@ -91,6 +93,9 @@ pub(crate) enum Dispatch {
         replies: Vec<(ConnId, ServerFrame)>,
         banned: Vec<ViewerId>,
     },
+    /// A frame for every staff connection, none for viewers (the SMS
+    /// counts: not an event of the live's stream, never stored).
+    Staff(Box<ServerFrame>),
     /// Close every connection (shutdown, or the store is gone).
     CloseAll(Farewell),
 }
@@ -114,6 +119,8 @@ pub(crate) enum Timer {
     GameClock,
     /// [`Inbox::Sweep`]: the retention sweep.
     Retention,
+    /// [`Inbox::SmsProgress`]: the SMS sender did something.
+    SmsProgress,
 }
 
 /// The actor is gone: the hub is stopping.
@@ -182,6 +189,7 @@ impl ActorHandle {
             Timer::ViewersOnline => Inbox::Tick,
             Timer::GameClock => Inbox::Clock,
             Timer::Retention => Inbox::Sweep,
+            Timer::SmsProgress => Inbox::SmsProgress,
         };
         match self.inbox.try_send(item) {
             Err(mpsc::error::TrySendError::Closed(_)) => Err(Stopped),

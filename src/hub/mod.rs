@@ -141,7 +141,7 @@ pub async fn serve_with_store(
         _alive: alive_tx,
     });
     page::prepare();
-    let (hooks, side) = side_tasks(&config, &shared.stopping)?;
+    let (hooks, side, sms_progress) = side_tasks(&config, &shared.stopping, &lives)?;
     let app = Router::new()
         .route("/", any(connection::upgrade))
         .route("/healthz", get(healthz))
@@ -174,6 +174,9 @@ pub async fn serve_with_store(
         .with_graceful_shutdown(signal)
         .await;
     sweeper.abort();
+    if let Some(task) = sms_progress {
+        task.abort();
+    }
     for task in side {
         let _ = task.await;
     }
@@ -191,12 +194,19 @@ pub async fn serve_with_store(
 /// tasks that stop with the hub. SMS alerts: the sender and the
 /// providers' webhooks (`crate::sms`); the brand's CRM: the opt-in pusher
 /// and the e-mail unsubscribe webhooks (`crate::crm`).
+/// The third part: the task that shows staff the SMS counts as they move
+/// (each change wakes the running lives' actors, which read their own
+/// live's counts: `sms_progress`), aborted at the end rather than awaited.
 fn side_tasks(
     config: &HubConfig,
     stopping: &watch::Receiver<bool>,
-) -> Result<(Router, Vec<tokio::task::JoinHandle<()>>), HubError> {
+    lives: &Arc<lives::Lives>,
+) -> Result<SideTasks, HubError> {
     let sms = crate::sms::SmsHub::open(config)?;
     let crm = crate::crm::CrmHub::open(config)?;
+    let progress = sms
+        .as_ref()
+        .map(|s| tokio::spawn(sms_progress_to_staff(s.watch_progress(), lives.clone())));
     let tasks = sms
         .as_ref()
         .map(|s| s.spawn_sender(stopping.clone()))
@@ -223,8 +233,16 @@ fn side_tasks(
             post(crate::crm::unsubscribe::provider),
         )
         .with_state(crm);
-    Ok((sms_hooks.merge(email_hooks), tasks))
+    Ok((sms_hooks.merge(email_hooks), tasks, progress))
 }
+
+/// What [`side_tasks`] starts: the webhooks' routes, the tasks to await at
+/// the end, and the one to abort.
+type SideTasks = (
+    Router,
+    Vec<tokio::task::JoinHandle<()>>,
+    Option<tokio::task::JoinHandle<()>>,
+);
 
 /// The hub's one retention sweeper, for all its lives.
 async fn sweep_every(lives: Arc<lives::Lives>, every: std::time::Duration) {
@@ -263,6 +281,21 @@ async fn draw_record(
             .into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "no such draw, or not drawn yet\n").into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "the hub is stopping\n").into_response(),
+    }
+}
+
+/// How often at most staff get new SMS counts while a send runs.
+const SMS_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Wakes every running live's actor when the SMS sender reports news, at
+/// most every [`SMS_PROGRESS_EVERY`] (many sends coalesce into one read).
+async fn sms_progress_to_staff(mut changed: watch::Receiver<u64>, lives: Arc<lives::Lives>) {
+    let mut pace = tokio::time::interval(SMS_PROGRESS_EVERY);
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while changed.changed().await.is_ok() {
+        changed.mark_unchanged();
+        lives.wake_all(mailbox::Timer::SmsProgress).await;
+        pace.tick().await;
     }
 }
 

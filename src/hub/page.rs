@@ -271,7 +271,9 @@ fn info_document(config: &super::HubConfig, live: &crate::protocol::LiveInfo) ->
         .filter(|(purpose, _)| match purpose {
             ConsentPurpose::Marketing => settings.email_opt_in,
             ConsentPurpose::SmsReminders => settings.sms_alerts,
-            ConsentPurpose::PrizeContact => false,
+            // Asked with `consent` (purpose `sms_marketing`, the phone in
+            // `contact`); the page offers no box for it yet.
+            ConsentPurpose::SmsMarketing | ConsentPurpose::PrizeContact => false,
         })
         .map(|(purpose, text)| {
             let (name, collects) = match purpose {

@@ -202,6 +202,14 @@ pub enum Reply {
     LiveList,
     /// The actor computes a live's report from the store (`report`).
     Report(String),
+    /// The actor counts the ended live's follow-up segments (`sms_segments`).
+    SmsSegments,
+    /// The actor queues the follow-up for a segment of the ended live when
+    /// it still has the confirmed count (`sms_follow_up`), and audits it.
+    SmsFollowUp {
+        segment: crate::protocol::SmsSegment,
+        recipients: u64,
+    },
     /// The actor logs the viewer's request in the requests log, once per
     /// open request of that kind (`privacy_request`), and acks.
     PrivacyRequest {
@@ -712,7 +720,9 @@ impl Session {
             Command::LiveCreate { .. }
             | Command::LiveList
             | Command::LiveStart
-            | Command::LiveEnd => self.lifecycle(who, command, now),
+            | Command::LiveEnd
+            | Command::SmsSegments
+            | Command::SmsFollowUp { .. } => self.lifecycle(who, command, now),
             Command::PollOpen {
                 question,
                 options,
@@ -1073,14 +1083,17 @@ impl Session {
         // not recorded, nor its contact data. A withdrawal still is.
         let offered = match consent.purpose {
             ConsentPurpose::Marketing => self.settings.email_opt_in,
-            ConsentPurpose::SmsReminders => self.settings.sms_alerts,
+            // A brand that texts its viewers may ask for either SMS use.
+            ConsentPurpose::SmsReminders | ConsentPurpose::SmsMarketing => self.settings.sms_alerts,
             ConsentPurpose::PrizeContact => true,
         };
         if consent.granted && !offered {
             return Err(Refusal::new(
                 ErrorCode::NotOffered,
                 match consent.purpose {
-                    ConsentPurpose::SmsReminders => "this brand does not offer SMS alerts",
+                    ConsentPurpose::SmsReminders | ConsentPurpose::SmsMarketing => {
+                        "this brand does not offer SMS alerts"
+                    }
                     _ => "this brand does not collect e-mail opt-ins",
                 },
             ));
@@ -1098,7 +1111,18 @@ impl Session {
                 "text_sha256 names no consent text this hub offered: reload the page to see the current text",
             ));
         }
-        let contact = contact.clone().cleaned().map_err(Refusal::invalid)?;
+        let mut contact = contact.clone().cleaned().map_err(Refusal::invalid)?;
+        // A phone for SMS is texted: E.164, as the alert's subscription.
+        if consent.purpose == ConsentPurpose::SmsMarketing
+            && let Some(phone) = contact.phone.as_deref().filter(|p| !p.is_empty())
+        {
+            let e164 = crate::privacy::to_e164(phone).ok_or_else(|| {
+                Refusal::invalid(
+                    "the phone is not a valid number: write it like 06 12 34 56 78 or +33 6 12 34 56 78",
+                )
+            })?;
+            contact.phone = Some(e164);
+        }
         for field in ContactField::ALL {
             if field.of(&contact).is_none_or(str::is_empty) {
                 continue;

@@ -71,8 +71,8 @@ pub enum Retention {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
     Chat,
-    /// `contact.prize_contact` and `contact.sms_reminders`: the purposes a
-    /// phone is collected for.
+    /// `contact.prize_contact`, `contact.sms_reminders` and
+    /// `contact.sms_marketing`: the purposes a phone is collected for.
     Phone,
     /// `contact.prize_contact` and `contact.marketing`.
     Email,
@@ -96,9 +96,10 @@ impl Retention {
             Period::Phone => (
                 "contact",
                 format!(
-                    "prize_contact {}, sms_reminders {} after the viewer was last seen",
+                    "prize_contact {}, sms_reminders {}, sms_marketing {} after the viewer was last seen",
                     span(policy.prize_contact),
-                    span(policy.sms_reminders)
+                    span(policy.sms_reminders),
+                    span(policy.sms_marketing)
                 ),
             ),
             Period::Email => (

@@ -411,6 +411,21 @@ commands! {
     /// End the live this connection joined (host, admin): its chat closes
     /// for viewers, open polls close, open instant wins are drawn.
     LiveEnd = "live_end",
+    /// How many viewers of this ended live each post-live segment would
+    /// reach with a follow-up SMS (admin): only those holding the
+    /// `sms_marketing` consent, and not sent one yet. Answered with an
+    /// `sms_segments` frame; counts only.
+    SmsSegments = "sms_segments",
+    /// Queue the follow-up SMS (`[sms] follow_up`) for one segment of this
+    /// ended live (admin). `recipients` is the count the admin confirmed:
+    /// refused (`invalid`, nothing queued) when the count is not that any more. One
+    /// message per recipient, merge tags filled per recipient, held until
+    /// quiet hours end (Monday–Saturday 08:00–20:00 Paris, not on a French
+    /// public holiday).
+    SmsFollowUp = "sms_follow_up" {
+        segment: super::SmsSegment,
+        recipients: u64,
+    },
 
     // ── products and canned answers ─────────────────────────────────────
     /// Add a product to the live (host, admin); everyone gets
@@ -624,6 +639,11 @@ pub(crate) fn one_of_each() -> Vec<Command> {
         },
         Command::LiveStart,
         Command::LiveEnd,
+        Command::SmsSegments,
+        Command::SmsFollowUp {
+            segment: super::SmsSegment::Voted,
+            recipients: 12,
+        },
         Command::ProductAdd {
             name: "Robe Lina".into(),
             price: "49 €".into(),

@@ -179,6 +179,17 @@ pub enum ServerFrame {
         id: CommandId,
         report: Box<crate::report::Report>,
     },
+    /// The answer to `sms_segments`, to the sender only: each post-live
+    /// segment's recipients now (counts only).
+    SmsSegments {
+        id: CommandId,
+        segments: Vec<super::SegmentCount>,
+    },
+    /// Staff only, pushed while the live's SMS counts change (and once on
+    /// joining, when the live has any): counts, nothing about anyone.
+    SmsProgress {
+        progress: Box<super::SmsProgress>,
+    },
     /// The hub is about to close this connection, and why.
     Bye {
         code: ErrorCode,
@@ -208,6 +219,8 @@ impl ServerFrame {
             ServerFrame::ShieldReview { .. } => "shield_review",
             ServerFrame::Lives { .. } => "lives",
             ServerFrame::Report { .. } => "report",
+            ServerFrame::SmsSegments { .. } => "sms_segments",
+            ServerFrame::SmsProgress { .. } => "sms_progress",
             ServerFrame::Bye { .. } => "bye",
         }
     }

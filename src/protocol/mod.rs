@@ -16,6 +16,7 @@
 //! | `rules` | [`RuleView`], [`RuleType`], [`RuleAction`], [`RuleFiring`]: a live's moderation rules, staff only |
 //! | `types` | the values frames carry: ids, roles, messages, snapshots |
 //! | `live` | [`LiveState`] and [`LiveInfo`]: a live's lifecycle, only forward |
+//! | `sms` | [`SmsCounts`], [`SmsProgress`], [`SmsSegment`]: what staff see of the SMS, counts only |
 //!
 //! Shape of a connection (see `docs/protocol.md` for one example per frame):
 //!
@@ -30,7 +31,8 @@
 //!   ◀─ ack {id, seq?} | error {id, code, message, temporary, retry_after_ms?} | viewer_card {id, card}
 //!      | viewer_export {id, export} | rights_requests {id, requests} | lives {id, lives}
 //!      | rules {id, rules} | rule_test {id, firings}
-//!      | shield_review {id, seq?, viewers}
+//!      | shield_review {id, seq?, viewers} | sms_segments {id, segments}
+//!   ◀─ sms_progress {progress}                (staff only, while a live's SMS counts change)
 //! ```
 //!
 //! Invariants the hub upholds and clients may rely on:
@@ -56,6 +58,7 @@ pub mod permissions;
 mod refusal;
 mod rights;
 mod rules;
+mod sms;
 mod types;
 
 pub use claims::{
@@ -82,6 +85,7 @@ pub use live::{
 pub use refusal::Refusal;
 pub use rights::{PrivacyRequestKind, RightsRequest, ViewerExport};
 pub use rules::{RuleAction, RuleFiring, RuleType, RuleView};
+pub use sms::{SegmentCount, SmsCounts, SmsProgress, SmsSegment};
 pub use types::*;
 
 /// The protocol version this build speaks. A hub refuses a `hello` with any

@@ -98,8 +98,11 @@ pub fn roles(kind: CommandKind) -> &'static [Role] {
         // for the people who run its shows; anonymous and k-suppressed,
         // but business figures moderators and support do not work with.
         | CommandKind::Report => &[Staff(Host), Staff(Admin)],
-        // Announcing a live is the brand's business.
-        CommandKind::LiveCreate => &[Staff(Admin)],
+        // Announcing a live is the brand's business, and so is texting
+        // its viewers after it.
+        CommandKind::LiveCreate | CommandKind::SmsSegments | CommandKind::SmsFollowUp => {
+            &[Staff(Admin)]
+        }
     }
 }
 

@@ -431,6 +431,9 @@ pub enum ConsentPurpose {
     Marketing,
     /// SMS reminders for the next show.
     SmsReminders,
+    /// Promotional SMS from the brand after a live (the follow-ups an
+    /// admin sends to a segment): its own consent, never the alert's.
+    SmsMarketing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -85,6 +85,9 @@ pub struct SmsConfig {
     /// `template`: the alert, with `{first_name}`, `{live_title}`,
     /// `{start_time}`, `{link}`.
     pub template: String,
+    /// `follow_up`: the promotional follow-up an admin sends to a segment
+    /// of an ended live, with the same merge tags; held for quiet hours.
+    pub follow_up: String,
     /// The brand named at the head of every message (`brand` of the file,
     /// or `[sms] sender_name`).
     pub sender_name: String,
@@ -126,6 +129,9 @@ impl Default for SmsConfig {
             rate_per_second: 10,
             lead_minutes: 0,
             template: "{first_name}, « {live_title} » commence à {start_time}".to_owned(),
+            follow_up: "{first_name}, merci d'avoir suivi « {live_title} » ! Nos offres vous \
+                        attendent."
+                .to_owned(),
             sender_name: "regie".to_owned(),
             opt_out: "STOP au 36111".to_owned(),
             link: None,
@@ -213,6 +219,11 @@ impl SmsKeys {
                 super::tags::check(&t).map_err(|e| e.to_string())?;
                 c.template = t;
             }
+            "follow_up" => {
+                let t = text(v)?;
+                super::tags::check(&t).map_err(|e| e.to_string())?;
+                c.follow_up = t;
+            }
             "sender_name" => c.sender_name = text(v)?,
             "opt_out" => {
                 let t = text(v)?;
@@ -282,8 +293,10 @@ impl SmsKeys {
                 ));
             }
         };
-        if c.link.is_none() && super::tags::uses_link(&c.template) {
-            return Err("sms.template uses {link}: set sms.link".to_owned());
+        for (key, template) in [("template", &c.template), ("follow_up", &c.follow_up)] {
+            if c.link.is_none() && super::tags::uses_link(template) {
+                return Err(format!("sms.{key} uses {{link}}: set sms.link"));
+            }
         }
         Ok(())
     }
@@ -328,6 +341,14 @@ mod tests {
             ("[sms]\nprovider = \"sendgrid\"\n", "is not one of"),
             ("[sms]\nprovider = \"file\"\n", "sms.path is needed"),
             ("[sms]\ntemplate = \"{link}\"\n", "set sms.link"),
+            (
+                "[sms]\nfollow_up = \"{link}\"\n",
+                "sms.follow_up uses {link}",
+            ),
+            (
+                "[sms]\nfollow_up = \"{code}\"\n",
+                "unknown merge tag {code}",
+            ),
             ("[sms]\nrate_per_second = 0\n", "between 1 and 1000"),
         ] {
             let e = parse(text).map(|_| ()).unwrap_err().to_string();

@@ -6,6 +6,7 @@
 //! | [`config`] | `[sms]` of the brand file: provider, rate, template, credentials (never logged) |
 //! | [`tags`] | the merge tags a template may hold (pure) |
 //! | [`template`] | the alert's text: merge tags per recipient, the brand first, the opt-out last (pure) |
+//! | [`follow_up`] | post-live segments (asked, voted, entered, won), consent permitting: counted, queued for after quiet hours |
 //! | [`outbox`] | the SMS tables: subscriptions (keyed phone lookup), the alert queued once, one row per message |
 //! | [`sender`] | the hub's one sender task: queue due alerts, send paced, retry, delete the phones after |
 //! | [`provider`] | the [`provider::Provider`] trait and its adapters: `file`, Twilio, Brevo |
@@ -21,6 +22,7 @@
 //! the brand's next lives.
 
 pub mod config;
+pub mod follow_up;
 pub mod keywords;
 pub mod outbox;
 pub mod provider;
@@ -64,6 +66,9 @@ pub struct SmsHub {
     keep: std::time::Duration,
     provider: Box<dyn provider::Provider>,
     store: Mutex<SqliteStore>,
+    /// Bumped when the counts of some live's messages may have changed
+    /// (queued, sent, failed, delivered): the hub tells staff.
+    changed: tokio::sync::watch::Sender<u64>,
 }
 
 impl SmsHub {
@@ -83,7 +88,20 @@ impl SmsHub {
             keep: hub.retention.sms_reminders,
             provider,
             store: Mutex::new(store),
+            changed: tokio::sync::watch::Sender::new(0),
         })))
+    }
+
+    /// Something the counts show happened (a message queued, sent, failed,
+    /// a delivery report).
+    pub(crate) fn progress_changed(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Wakes when [`SmsHub::progress_changed`] was called since last seen
+    /// (many calls coalesce into one wake).
+    pub fn watch_progress(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 
     fn now(&self) -> Millis {

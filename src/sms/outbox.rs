@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::config::SmsConfig;
 use super::template::{self, AlertValues, TemplateError};
-use crate::protocol::{Millis, SmsScope, ViewerId};
+use crate::protocol::{Millis, SmsCounts, SmsScope, ViewerId};
 use crate::store::contact::{ContactError, ContactField, ContactKeyring};
 
 /// The label the phone lookups are derived for.
@@ -22,6 +22,13 @@ pub use crate::store::contact::PHONE_LOOKUP_LABEL as LOOKUP_LABEL;
 
 /// What a message is: the idempotency key is (live, viewer, kind).
 pub const KIND_ALERT: &str = "alert";
+/// A post-live follow-up to a segment ([`super::follow_up`]): promotional,
+/// held for quiet hours.
+pub const KIND_FOLLOW_UP: &str = "follow_up";
+/// The consent purpose a follow-up's phone is held under
+/// (`ConsentPurpose::SmsMarketing`, as consent rows and `phone_purpose`
+/// store it).
+pub const FOLLOW_UP_PURPOSE: &str = "sms_marketing";
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
@@ -164,7 +171,7 @@ struct Recipient {
 }
 
 /// The live's title, name and start, for the merge tags.
-fn live_values(conn: &Connection, live_id: i64) -> rusqlite::Result<AlertValues> {
+pub(super) fn live_values(conn: &Connection, live_id: i64) -> rusqlite::Result<AlertValues> {
     conn.prepare_cached(
         "SELECT name, title, COALESCE(starts_at, started_at) FROM lives WHERE id = ?1",
     )?
@@ -295,21 +302,49 @@ pub fn claim_next(
 ) -> Result<Option<Claimed>, OutboxError> {
     let tx = conn.transaction()?;
     loop {
-        let row: Option<(i64, i64, i64, String, u32)> = tx
+        let row: Option<(i64, i64, i64, String, u32, String)> = tx
             .prepare_cached(
-                "SELECT id, live_id, from_live_id, viewer_id, attempts FROM sms_outbox \
+                "SELECT id, live_id, from_live_id, viewer_id, attempts, kind FROM sms_outbox \
                  WHERE state = 'queued' AND next_at <= ?1 ORDER BY next_at, id LIMIT 1",
             )?
             .query_row([now], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .optional()?;
-        let Some((id, live_id, from_live_id, viewer, attempts)) = row else {
+        let Some((id, live_id, from_live_id, viewer, attempts, kind)) = row else {
             tx.commit()?;
             return Ok(None);
         };
-        let held: Option<(String, String, Vec<u8>)> = tx
-            .prepare_cached(
+        let promotional = kind == KIND_FOLLOW_UP;
+        if promotional && !super::quiet_hours::is_allowed(now) {
+            // Due, but quiet hours began meanwhile (a retry's backoff, a
+            // queue that ran late): deferred again, never dropped.
+            tx.prepare_cached("UPDATE sms_outbox SET next_at = ?2, updated_at = ?3 WHERE id = ?1")?
+                .execute(params![id, super::quiet_hours::next_send_time(now), now])?;
+            continue;
+        }
+        let held: Option<(String, String, Vec<u8>)> = if promotional {
+            // The phone the viewer gave for promotional SMS, under that
+            // consent (a withdrawal deletes it: the row is cancelled).
+            tx.prepare_cached(
+                "SELECT l.name, v.first_name, v.phone_sealed FROM viewers v \
+                 JOIN lives l ON l.id = v.live_id \
+                 WHERE v.live_id = ?1 AND v.viewer_id = ?2 AND v.phone_sealed IS NOT NULL \
+                 AND v.phone_purpose = ?3",
+            )?
+            .query_row(params![from_live_id, viewer, FOLLOW_UP_PURPOSE], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?
+        } else {
+            tx.prepare_cached(
                 "SELECT l.name, v.first_name, v.phone_sealed FROM viewers v \
                  JOIN lives l ON l.id = v.live_id JOIN sms_subscriptions s \
                  ON s.live_id = v.live_id AND s.viewer_id = v.viewer_id \
@@ -319,7 +354,8 @@ pub fn claim_next(
             .query_row(params![from_live_id, viewer], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
-            .optional()?;
+            .optional()?
+        };
         let Some((from_live, first_name, sealed)) = held else {
             set_state(&tx, id, "cancelled", None, now)?;
             continue;
@@ -329,7 +365,12 @@ pub fn claim_next(
             first_name,
             ..live_values(&tx, live_id)?
         };
-        let body = match template::alert(config, &values) {
+        let written = if promotional {
+            template::follow_up(config, &values)
+        } else {
+            template::alert(config, &values)
+        };
+        let body = match written {
             Ok(body) => body,
             Err(e) => {
                 set_state(&tx, id, "failed", Some(&e.to_string()), now)?;
@@ -445,7 +486,7 @@ pub fn release_phones(conn: &mut Connection) -> rusqlite::Result<usize> {
     let done: Vec<i64> = tx
         .prepare_cached(
             "SELECT a.live_id FROM sms_alerts a WHERE a.phones_released = 0 AND NOT EXISTS \
-             (SELECT 1 FROM sms_outbox o WHERE o.live_id = a.live_id \
+             (SELECT 1 FROM sms_outbox o WHERE o.live_id = a.live_id AND o.kind = 'alert' \
               AND o.state IN ('queued', 'sending'))",
         )?
         .query_map([], |r| r.get(0))?
@@ -497,26 +538,10 @@ pub fn prune(conn: &Connection, now: Millis, keep: std::time::Duration) -> rusql
     Ok(())
 }
 
-/// Where one live's alert stands, in counts (nothing about anyone).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Progress {
-    pub queued: u64,
-    pub sending: u64,
-    pub sent: u64,
-    pub delivered: u64,
-    pub failed: u64,
-    pub uncertain: u64,
-    pub cancelled: u64,
-    /// Why the alert was not queued, if it was refused.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-impl Progress {
-    pub fn total(&self) -> u64 {
-        self.queued + self.sending + self.sent + self.failed + self.uncertain + self.cancelled
-    }
-}
+/// Where one live's alert stands, in counts (nothing about anyone): the
+/// wire's [`SmsCounts`], one definition for `regie sms status` and the
+/// console.
+pub type Progress = SmsCounts;
 
 /// The counts of `live`'s alert; `None` when no alert was queued for it.
 pub fn progress(conn: &Connection, live: &str) -> rusqlite::Result<Option<Progress>> {
@@ -531,25 +556,48 @@ pub fn progress(conn: &Connection, live: &str) -> rusqlite::Result<Option<Progre
     let Some((live_id, error)) = alert else {
         return Ok(None);
     };
-    let mut p = Progress {
-        error,
-        ..Progress::default()
-    };
+    let mut p = counts(conn, live_id, KIND_ALERT, Millis::MIN)?;
+    p.error = error;
+    Ok(Some(p))
+}
+
+/// The counts of `live`'s follow-ups at `now` (those held for quiet
+/// hours counted as `deferred` too); `None` when none was queued.
+pub fn follow_up_progress(
+    conn: &Connection,
+    live_id: i64,
+    now: Millis,
+) -> rusqlite::Result<Option<Progress>> {
+    let p = counts(conn, live_id, KIND_FOLLOW_UP, now)?;
+    Ok((p.total() > 0).then_some(p))
+}
+
+/// The counts of the `kind` messages of `live_id`; `queued` ones due
+/// after `now` are also `deferred`.
+fn counts(conn: &Connection, live_id: i64, kind: &str, now: Millis) -> rusqlite::Result<Progress> {
+    let mut p = Progress::default();
     let mut stmt = conn.prepare_cached(
-        "SELECT state, delivery, COUNT(*) FROM sms_outbox WHERE live_id = ?1 GROUP BY state, delivery",
+        "SELECT state, delivery, next_at > ?3, COUNT(*) FROM sms_outbox \
+         WHERE live_id = ?1 AND kind = ?2 GROUP BY state, delivery, next_at > ?3",
     )?;
-    let rows = stmt.query_map([live_id], |r| {
+    let rows = stmt.query_map(params![live_id, kind, now], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, Option<String>>(1)?,
-            r.get::<_, i64>(2)?,
+            r.get::<_, bool>(2)?,
+            r.get::<_, i64>(3)?,
         ))
     })?;
     for row in rows {
-        let (state, delivery, n) = row?;
+        let (state, delivery, later, n) = row?;
         let n = u64::try_from(n).unwrap_or(0);
         match state.as_str() {
-            "queued" => p.queued += n,
+            "queued" => {
+                p.queued += n;
+                if later && kind == KIND_FOLLOW_UP {
+                    p.deferred += n;
+                }
+            }
             "sending" => p.sending += n,
             "sent" => {
                 p.sent += n;
@@ -564,7 +612,7 @@ pub fn progress(conn: &Connection, live: &str) -> rusqlite::Result<Option<Progre
             _ => p.failed += n,
         }
     }
-    Ok(Some(p))
+    Ok(p)
 }
 
 /// The consent text the viewer agreed to for their SMS alerts in `live`

@@ -96,6 +96,7 @@ fn queue_due_alerts(sms: &SmsHub) {
         {
             Ok(q) => {
                 tracing::info!(live = %live.name, queued = q.queued, refused = q.refused, "SMS alert queued");
+                sms.progress_changed();
             }
             Err(e) => tracing::warn!(live = %live.name, error = %e, "SMS alert not sent"),
         }
@@ -133,8 +134,9 @@ async fn send_one(sms: &SmsHub, claimed: &Claimed, stop: &mut watch::Receiver<bo
         }
         Ok(())
     });
-    if let Err(e) = recorded {
-        tracing::warn!(error = %e, message = id, "SMS: could not record a send");
+    match recorded {
+        Ok(()) => sms.progress_changed(),
+        Err(e) => tracing::warn!(error = %e, message = id, "SMS: could not record a send"),
     }
     if let Err(e) = &result {
         tracing::info!(message = id, attempt = claimed.attempts, error = %e, "SMS send did not go through");

@@ -23,9 +23,24 @@ pub struct AlertValues {
 
 /// The alert for one recipient: `<brand> : <template filled> <opt-out>`.
 pub fn alert(config: &SmsConfig, values: &AlertValues) -> Result<String, TemplateError> {
-    check(&config.template)?;
+    filled(config, &config.template, values)
+}
+
+/// The post-live follow-up for one recipient (`[sms] follow_up`), framed
+/// as the alert is.
+pub fn follow_up(config: &SmsConfig, values: &AlertValues) -> Result<String, TemplateError> {
+    filled(config, &config.follow_up, values)
+}
+
+/// `template` with one recipient's values, framed.
+fn filled(
+    config: &SmsConfig,
+    template: &str,
+    values: &AlertValues,
+) -> Result<String, TemplateError> {
+    check(template)?;
     let filled = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_owned);
-    let body = crate::merge_tags::expand_named(&config.template, |tag| match tag {
+    let body = crate::merge_tags::expand_named(template, |tag| match tag {
         "first_name" => filled(&values.first_name),
         "live_title" => filled(&values.live_title),
         "start_time" => values.start_time.map(paris_time),
@@ -110,6 +125,22 @@ mod tests {
             alert(&c, &values()),
             Err(TemplateError::Missing(_))
         ));
+    }
+
+    #[test]
+    fn the_follow_up_has_its_own_template_and_the_same_frame() {
+        let mut c = config();
+        c.follow_up = "Merci {first_name} pour « {live_title} » : {link}".into();
+        assert_eq!(
+            follow_up(&c, &values()).unwrap(),
+            "Maison Lina : Merci Léa pour « Soldes » : https://lina.example/live/soldes STOP au 36111"
+        );
+        let mut v = values();
+        v.first_name = String::new();
+        assert_eq!(
+            follow_up(&c, &v),
+            Err(TemplateError::Missing("first_name".into()))
+        );
     }
 
     #[test]

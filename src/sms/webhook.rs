@@ -210,6 +210,7 @@ fn delivery(sms: &SmsHub, provider_id: &str, status: &str) -> Result<(), SmsErro
         _ => return Ok(()),
     };
     sms.with_db(|conn, _| Ok(outbox::record_delivery(conn, provider_id, &status)?))?;
+    sms.progress_changed();
     Ok(())
 }
 

@@ -273,13 +273,16 @@ impl ContactField {
 
     /// Whether a value of this field may be collected for `purpose`: the
     /// one list of which consent can stand behind which contact value.
-    /// Prize contact takes either; SMS reminders need a phone; marketing
-    /// is by e-mail.
+    /// Prize contact takes either; SMS reminders and SMS offers need a
+    /// phone; marketing is by e-mail.
     pub fn serves(self, purpose: ConsentPurpose) -> bool {
         matches!(
             (self, purpose),
             (_, ConsentPurpose::PrizeContact)
-                | (ContactField::Phone, ConsentPurpose::SmsReminders)
+                | (
+                    ContactField::Phone,
+                    ConsentPurpose::SmsReminders | ConsentPurpose::SmsMarketing
+                )
                 | (ContactField::Email, ConsentPurpose::Marketing)
         )
     }

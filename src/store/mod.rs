@@ -796,6 +796,41 @@ pub trait Store: Send + 'static {
         Ok(())
     }
 
+    /// How many viewers of `live` each post-live segment would reach with
+    /// a follow-up SMS now (`sms_segments`, [`crate::sms::follow_up`]).
+    fn sms_segments(
+        &mut self,
+        live: &str,
+    ) -> Result<Vec<crate::protocol::SegmentCount>, StoreError> {
+        let _ = live;
+        Err(StoreError::Unsupported("send SMS follow-ups"))
+    }
+
+    /// Queues `live`'s follow-up SMS for `segment` when it still has the
+    /// `confirmed` count of recipients (`sms_follow_up`).
+    fn sms_follow_up(
+        &mut self,
+        live: &str,
+        config: &crate::sms::SmsConfig,
+        segment: crate::protocol::SmsSegment,
+        confirmed: u64,
+        now: Millis,
+    ) -> Result<crate::sms::follow_up::FollowUpOutcome, StoreError> {
+        let _ = (live, config, segment, confirmed, now);
+        Err(StoreError::Unsupported("send SMS follow-ups"))
+    }
+
+    /// The counts of `live`'s SMS at `now` (what `sms_progress` carries);
+    /// empty for a store that sends none.
+    fn sms_progress(
+        &mut self,
+        live: &str,
+        now: Millis,
+    ) -> Result<crate::protocol::SmsProgress, StoreError> {
+        let _ = (live, now);
+        Ok(crate::protocol::SmsProgress::default())
+    }
+
     /// What the post-live report of `live` is computed from at `now`
     /// ([`crate::report`]); `None` when the store holds no such live.
     fn report_source(

@@ -15,7 +15,7 @@
 //! | key | deleted when | default |
 //! |---|---|---|
 //! | `chat` | the live ended longer ago, and the message (with its tombstone, pin and log events) is older; a live still scheduled or on air keeps its chat | 90 days |
-//! | `contact.<purpose>` | the viewer was last seen longer ago (the viewer's last presence, not the live's end: one viewer's contact is not another's) | `prize_contact` 30 days, `sms_reminders` 1 day, `marketing` 3 years |
+//! | `contact.<purpose>` | the viewer was last seen longer ago (the viewer's last presence, not the live's end: one viewer's contact is not another's) | `prize_contact` 30 days, `sms_reminders` 1 day, `marketing` 3 years, `sms_marketing` 3 years |
 //! | `consents` | a consent record is older **and** is not the one in force for a value still held (a withdrawal, or a superseded record) | 3 years |
 //! | `moderation_notes` | a sanction ended (a ban: was imposed) longer ago; a staff note on a viewer (`note_add`) was written longer ago | 1 year |
 //! | `command_outcomes` | a remembered outcome is older | 6 hours |
@@ -38,6 +38,8 @@ pub struct RetentionPolicy {
     pub prize_contact: Duration,
     pub sms_reminders: Duration,
     pub marketing: Duration,
+    /// The phone given for promotional SMS after a live (`sms_marketing`).
+    pub sms_marketing: Duration,
     pub consents: Duration,
     pub moderation_notes: Duration,
     pub command_outcomes: Duration,
@@ -54,6 +56,7 @@ impl Default for RetentionPolicy {
             prize_contact: 30 * DAY,
             sms_reminders: DAY,
             marketing: 3 * 365 * DAY,
+            sms_marketing: 3 * 365 * DAY,
             consents: 3 * 365 * DAY,
             moderation_notes: 365 * DAY,
             command_outcomes: Duration::from_secs(6 * 3600),
@@ -106,6 +109,7 @@ impl RetentionPolicy {
             "contact.prize_contact" => &mut self.prize_contact,
             "contact.sms_reminders" => &mut self.sms_reminders,
             "contact.marketing" => &mut self.marketing,
+            "contact.sms_marketing" => &mut self.sms_marketing,
             "consents" => &mut self.consents,
             "moderation_notes" => &mut self.moderation_notes,
             "command_outcomes" => &mut self.command_outcomes,
@@ -124,6 +128,7 @@ impl RetentionPolicy {
             ConsentPurpose::PrizeContact => self.prize_contact,
             ConsentPurpose::SmsReminders => self.sms_reminders,
             ConsentPurpose::Marketing => self.marketing,
+            ConsentPurpose::SmsMarketing => self.sms_marketing,
         }
     }
 }

@@ -374,6 +374,16 @@ fn read_tombstone(row: &Row, base: usize) -> rusqlite::Result<Option<Tombstone>>
     }))
 }
 
+/// An outbox error as the store reports it.
+fn outbox_error(e: crate::sms::outbox::OutboxError) -> StoreError {
+    use crate::sms::outbox::OutboxError;
+    match e {
+        OutboxError::Db(e) => StoreError::Db(e),
+        OutboxError::Contact(e) => StoreError::Contact(e),
+        OutboxError::Template(e) => StoreError::Corrupt(format!("the SMS template: {e}")),
+    }
+}
+
 fn from_wire_name<T: for<'de> Deserialize<'de>>(row: &Row, idx: usize) -> rusqlite::Result<T> {
     parse_wire_name(row.get(idx)?).map_err(|e| conversion(idx, e))
 }
@@ -2212,6 +2222,49 @@ impl Store for SqliteStore {
             self.conn
                 .query_row("SELECT id FROM lives WHERE name = ?1", [live], |r| r.get(0))?;
         super::report_source::read(&self.conn, live_id, &info, now).map(Some)
+    }
+
+    fn sms_segments(
+        &mut self,
+        live: &str,
+    ) -> Result<Vec<crate::protocol::SegmentCount>, StoreError> {
+        let live_id = self.live_id(live)?;
+        self.cipher.refresh()?;
+        crate::sms::follow_up::segment_counts(&self.conn, &self.cipher, live_id, live)
+            .map_err(outbox_error)
+    }
+
+    fn sms_follow_up(
+        &mut self,
+        live: &str,
+        config: &crate::sms::SmsConfig,
+        segment: crate::protocol::SmsSegment,
+        confirmed: u64,
+        now: Millis,
+    ) -> Result<crate::sms::follow_up::FollowUpOutcome, StoreError> {
+        self.cipher.refresh()?;
+        crate::sms::follow_up::enqueue(
+            &mut self.conn,
+            &self.cipher,
+            config,
+            live,
+            segment,
+            confirmed,
+            now,
+        )
+        .map_err(outbox_error)
+    }
+
+    fn sms_progress(
+        &mut self,
+        live: &str,
+        now: Millis,
+    ) -> Result<crate::protocol::SmsProgress, StoreError> {
+        let live_id = self.live_id(live)?;
+        Ok(crate::protocol::SmsProgress {
+            alert: crate::sms::outbox::progress(&self.conn, live)?,
+            follow_up: crate::sms::outbox::follow_up_progress(&self.conn, live_id, now)?,
+        })
     }
 
     fn lives(&mut self) -> Result<Vec<LiveInfo>, StoreError> {

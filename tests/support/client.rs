@@ -414,6 +414,25 @@ impl Client {
         self.position()
     }
 
+    /// Reads until a frame that is no event and no answer kept for a
+    /// command matches `pred` (or one read already does, oldest first);
+    /// takes it out. Events read meanwhile are kept.
+    pub(crate) async fn frame_matching(
+        &mut self,
+        pred: impl Fn(&ServerFrame) -> bool,
+    ) -> ServerFrame {
+        if let Some(i) = self.pending.iter().position(&pred) {
+            return self.pending.remove(i).expect("present");
+        }
+        loop {
+            match self.next_frame().await {
+                f if pred(&f) => return f,
+                ServerFrame::Event(e) => self.events.push(e),
+                other => self.pending.push_back(other),
+            }
+        }
+    }
+
     /// Reads until an event with `seq` (or later) has arrived; returns it.
     pub(crate) async fn event_at(&mut self, seq: Seq) -> EventFrame {
         if let Some(e) = self.events.iter().find(|e| e.seq >= seq) {
@@ -521,6 +540,7 @@ fn answers(frame: &ServerFrame, id: &str) -> bool {
         | ServerFrame::ShieldReview { id: a, .. }
         | ServerFrame::Lives { id: a, .. }
         | ServerFrame::Report { id: a, .. }
+        | ServerFrame::SmsSegments { id: a, .. }
         | ServerFrame::RightsRequests { id: a, .. }
         | ServerFrame::Error(ErrorFrame { id: Some(a), .. }) => a.0 == id,
         _ => false,

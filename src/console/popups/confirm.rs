@@ -13,7 +13,7 @@ use crate::console::keymap::{Action, Keymap, PopupAction};
 use crate::console::theme::{StyleKey, Theme};
 use crate::console::view::text::{author_label, clean, clean_name, clock};
 use crate::console::wrap::wrap;
-use crate::protocol::{Command, MessageId, ViewerId};
+use crate::protocol::{Command, MessageId, SmsSegment, ViewerId};
 
 /// What a confirmation asks about.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +54,12 @@ pub enum Target {
     /// End the live the console is in: its chat closes for viewers.
     LiveEnd {
         live: String,
+    },
+    /// Text the follow-up SMS to a segment of the ended live: `recipients`
+    /// as the hub counted them (the hub refuses if that changed).
+    SmsFollowUp {
+        segment: SmsSegment,
+        recipients: u64,
     },
 }
 
@@ -127,6 +133,16 @@ impl Confirm {
             Target::LiveEnd { live } => {
                 (Command::LiveEnd, format!("end live {}", clean_name(live)))
             }
+            Target::SmsFollowUp {
+                segment,
+                recipients,
+            } => (
+                Command::SmsFollowUp {
+                    segment: *segment,
+                    recipients: *recipients,
+                },
+                format!("text the follow-up to {recipients} {}", segment.describe()),
+            ),
         };
         Outcome::Send { command, summary }
     }
@@ -142,6 +158,7 @@ impl Confirm {
             Target::DrawNow { .. } => ("draw", "cancel"),
             Target::Redraw { .. } => ("re-draw", "cancel"),
             Target::LiveEnd { .. } => ("end", "cancel"),
+            Target::SmsFollowUp { .. } => ("send", "cancel"),
         };
         let edit = matches!(self.what, Target::Ban { .. } | Target::Redact { .. })
             .then_some((PopupAction::Edit, "reason"));
@@ -232,6 +249,20 @@ impl Confirm {
                     &format!(
                         "End live {} now? Viewers can no longer chat, open polls close and open instant wins are drawn. A live that ended cannot start again.",
                         clean_name(live)
+                    ),
+                    w,
+                    warn,
+                ),
+            ),
+            Target::SmsFollowUp {
+                segment,
+                recipients,
+            } => (
+                " Follow-up SMS ",
+                wrapped(
+                    &format!(
+                        "Text the follow-up SMS to {recipients} {}? One message each, with their first name; held until Monday–Saturday 08:00–20:00 Paris.",
+                        segment.describe()
                     ),
                     w,
                     warn,

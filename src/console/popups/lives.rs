@@ -85,6 +85,7 @@ impl LivesView {
             Some(Action::Lives) => Outcome::Close,
             Some(action @ (Action::LiveStart | Action::LiveEnd)) => self.move_live(action, ctx),
             Some(Action::LiveReport) => self.report(ctx),
+            Some(Action::SmsFollowUp) => self.follow_up(ctx),
             _ => Outcome::Stay,
         }
     }
@@ -143,8 +144,36 @@ impl LivesView {
         }
     }
 
+    /// The follow-up SMS of the ended live the console is in: ask the hub
+    /// for the segments' counts (the answer opens their popup).
+    fn follow_up(&self, ctx: &dyn Context) -> Outcome {
+        if !permissions::allows(ctx.role(), Action::SmsFollowUp) {
+            return Outcome::Refuse(format!("a {} may not text viewers", ctx.role()));
+        }
+        let Some(live) = self.chosen() else {
+            return Outcome::Stay;
+        };
+        let name = clean_name(&live.name);
+        if live.name != self.current {
+            return Outcome::Refuse(format!(
+                "switch to {name} first (Enter): follow-ups go to the viewers of the live the console is in"
+            ));
+        }
+        if live.state != LiveState::Ended {
+            return Outcome::Refuse(format!(
+                "live {name} is {}: follow-up SMS go out after it ends",
+                live.state
+            ));
+        }
+        Outcome::Send {
+            command: Command::SmsSegments,
+            summary: format!("count the follow-up SMS recipients of {name}"),
+        }
+    }
+
     /// The footer: start and end when the live the console is in is
-    /// selected, the report when an ended one is.
+    /// selected, the report when an ended one is, the follow-up SMS when
+    /// the live the console is in has ended.
     fn hints(&self, ctx: &dyn Context) -> Hints {
         let keymap = ctx.keymap();
         let chosen = self.chosen();
@@ -158,10 +187,17 @@ impl LivesView {
         if let Some(k) = keymap.popup_hint(PopupAction::Confirm) {
             keys.push((k, "switch"));
         }
+        // The follow-up is offered on the ended live the console is in.
+        let here_ended = self
+            .lives
+            .iter()
+            .flatten()
+            .any(|l| l.name == self.current && l.state == LiveState::Ended);
         for (action, what, applies) in [
             (Action::LiveStart, "start", current),
             (Action::LiveEnd, "end", current),
             (Action::LiveReport, "report", ended),
+            (Action::SmsFollowUp, "follow-up SMS", here_ended),
         ] {
             if applies
                 && permissions::allows(ctx.role(), action)

@@ -22,6 +22,7 @@
 //! | [`shield`] | Shield: the confirmation before applying or lifting it, and the ban-recent-terms review list |
 //! | [`lives`] | the hub's lives: switch to one, start or end the current one |
 //! | [`report`] | an ended live's report, with the timeline as sparklines |
+//! | [`sms_segments`] | an ended live's follow-up SMS: the segments' counts, then a confirmation |
 //! | [`canned_picker`] | the canned answers, fuzzy-searched, expanded into the reply line |
 //! | [`products`] | the live's products: show one on the viewers' screen, add one |
 //! | [`history_search`] | the live's older chat searched on the hub, a page at a time |
@@ -46,6 +47,7 @@ pub mod requests;
 pub mod rules;
 pub mod sanction;
 pub mod shield;
+pub mod sms_segments;
 pub mod viewer_card;
 
 use crossterm::event::KeyEvent;
@@ -180,6 +182,8 @@ pub enum Popup {
     HistorySearch(history_search::HistorySearch),
     /// A viewer flag: colour, note (`f`).
     Flag(flag::FlagForm),
+    /// The ended live's follow-up SMS segments, counted by the hub.
+    SmsSegments(sms_segments::SegmentsView),
 }
 
 impl Popup {
@@ -217,6 +221,7 @@ impl Popup {
             Popup::ProductForm(p) => p.on_key(key, ctx),
             Popup::HistorySearch(p) => p.on_key(key, ctx),
             Popup::Flag(p) => p.on_key(key, ctx),
+            Popup::SmsSegments(p) => p.on_key(key, ctx),
         }
     }
 
@@ -281,6 +286,7 @@ impl Popup {
             Popup::ProductForm(p) => p.draw(buf, area, theme),
             Popup::HistorySearch(p) => p.draw(buf, area, ctx, theme),
             Popup::Flag(p) => p.draw(buf, area, ctx, theme),
+            Popup::SmsSegments(p) => p.draw(buf, area, ctx, theme),
         }
     }
 }

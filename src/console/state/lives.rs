@@ -7,6 +7,7 @@ use super::{Console, Effect};
 use crate::console::popups::Popup;
 use crate::console::popups::lives::LivesView;
 use crate::console::popups::report::ReportView;
+use crate::console::popups::sms_segments::SegmentsView;
 use crate::console::view::text::clean_name;
 use crate::protocol::{CommandId, ErrorFrame, LiveInfo, LiveState, Millis, Settings};
 use crate::report::Report;
@@ -46,6 +47,18 @@ pub(super) fn open_report(state: &mut Console, live: &str) -> Vec<Effect> {
     vec![effect]
 }
 
+/// The hub counted the ended live's follow-up segments: their popup
+/// opens (in place of the Lives popup that asked).
+pub(super) fn on_segments(
+    state: &mut Console,
+    id: &CommandId,
+    segments: Vec<crate::protocol::SegmentCount>,
+) {
+    if state.pending.remove(id).is_some() {
+        state.popup = Some(Popup::SmsSegments(SegmentsView::new(segments)));
+    }
+}
+
 /// The hub's report, for the popup that asked for it.
 pub(super) fn on_report(state: &mut Console, id: &CommandId, report: Report) {
     state.pending.remove(id);
@@ -83,6 +96,7 @@ pub(super) fn switch(state: &mut Console, live: String) -> Vec<Effect> {
     state.viewers_online = None;
     state.settings = Settings::default();
     state.live_info = None;
+    state.sms = None;
     state.compose = None;
     state.note(format!("switching to live {}", clean_name(&live)), false);
     live.clone_into(&mut state.session.live);

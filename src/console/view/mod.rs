@@ -252,6 +252,11 @@ fn status_segments(area: Rect, state: &Console, theme: &Theme) -> Vec<Span<'stat
         theme.style(StyleKey::StatusQuestions),
     );
     let mut segments = vec![role, questions, viewers, live, rate];
+    // The SMS counts while a live's alert or follow-up is on its way:
+    // after the live's name, before the rate.
+    if let Some(text) = state.sms.as_ref().and_then(sms_label) {
+        segments.insert(4, Span::styled(text, theme.style(StyleKey::StatusViewers)));
+    }
     // Where the live is in its life, beside its name (after the rate, the
     // first to go when the bar is short).
     if let Some(info) = &state.live_info {
@@ -299,6 +304,31 @@ fn delivery_label(state: &Console) -> Option<String> {
         "every line".to_owned()
     };
     Some(format!(" viewers: {share} · {}ms ", policy.tick_ms))
+}
+
+/// " SMS 120/300 sent · 80 delivered · 2 failed ": the follow-up's
+/// counts once there is one (after the live, what is on its way), else
+/// the start alert's; `None` when neither was queued.
+fn sms_label(progress: &crate::protocol::SmsProgress) -> Option<String> {
+    use std::fmt::Write as _;
+    let (what, c) = match (&progress.follow_up, &progress.alert) {
+        (Some(c), _) => ("follow-up SMS", c),
+        (None, Some(c)) => ("SMS", c),
+        (None, None) => return None,
+    };
+    let mut text = format!(" {what} {}/{} sent", c.sent, c.total());
+    if c.delivered > 0 {
+        let _ = write!(text, " · {} delivered", c.delivered);
+    }
+    if c.deferred > 0 {
+        let _ = write!(text, " · {} held for quiet hours", c.deferred);
+    }
+    let failed = c.failed + c.uncertain;
+    if failed > 0 {
+        let _ = write!(text, " · {failed} failed");
+    }
+    text.push(' ');
+    Some(text)
 }
 
 fn connection_span(state: &Console, theme: &Theme) -> Span<'static> {

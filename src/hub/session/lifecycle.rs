@@ -2,7 +2,8 @@
 //! forward (an `Event::LiveState` in the live's stream), the end closes the
 //! chat for viewers and the live's polls and instant wins, and the admin
 //! commands `live_create` and `live_list` go to the actor, which owns the
-//! store.
+//! store, as do an ended live's follow-up SMS (`sms_segments`,
+//! `sms_follow_up`).
 
 use super::{Decision, Principal, Reply, Session};
 use crate::privacy::{grapheme_count, sanitize};
@@ -80,6 +81,34 @@ impl Session {
             Command::LiveList => Ok(Decision::reply(Reply::LiveList)),
             Command::LiveStart => self.move_live(who, LiveState::OnAir, now),
             Command::LiveEnd => self.move_live(who, LiveState::Ended, now),
+            // Post-live follow-ups: only once the show is over.
+            Command::SmsSegments | Command::SmsFollowUp { .. }
+                if self.live.state != LiveState::Ended =>
+            {
+                Err(Refusal::invalid(format!(
+                    "the live is {}: follow-up SMS go to a live's viewers after it ends",
+                    self.live.state
+                )))
+            }
+            Command::SmsSegments => Ok(Decision::reply(Reply::SmsSegments)),
+            Command::SmsFollowUp {
+                segment,
+                recipients,
+            } => {
+                let mut d = Decision::reply(Reply::SmsFollowUp {
+                    segment: *segment,
+                    recipients: *recipients,
+                });
+                // Content-free: the segment and how many, nobody's id.
+                d.audit = Self::audit(
+                    who,
+                    "sms_follow_up",
+                    segment.as_str(),
+                    &format!("{recipients} recipients"),
+                    now,
+                );
+                Ok(d)
+            }
             _ => Err(Refusal::invalid("not a lifecycle command")),
         }
     }
