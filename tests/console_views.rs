@@ -822,14 +822,14 @@ fn help_too_long_for_the_screen_says_so_and_scrolls_to_the_end() {
     feed(&mut c, [key('?')]);
     let screen = render(&mut c, 80, 24);
     assert!(screen.contains("more · j/k scroll"), "{screen}");
-    assert!(screen.contains("│ ↓ 42 more · j/k scroll"), "{screen}");
+    assert!(screen.contains("│ ↓ 44 more · j/k scroll"), "{screen}");
     assert!(!screen.contains("│ ↑ "), "nothing above yet: {screen}");
     assert!(!screen.contains("typing:"), "{screen}");
     feed(&mut c, (0..60).map(|_| key('j')));
     let screen = render(&mut c, 80, 24);
     assert!(screen.contains("more · j/k scroll"), "{screen}");
     assert!(screen.contains("typing:"), "the end is reachable: {screen}");
-    assert!(screen.contains("│ ↑ 42 more · j/k scroll"), "{screen}");
+    assert!(screen.contains("│ ↑ 44 more · j/k scroll"), "{screen}");
     assert!(
         !screen.contains("more · ↓"),
         "nothing below any more: {screen}"

@@ -815,6 +815,20 @@ async fn a_brand_token_holder_votes_once_from_two_browsers() {
     laptop.close().await;
 }
 
+/// The join form's opt-in box for `purpose`: its legend, and whether its
+/// "yes" is ticked (`null` when the page drew no such box).
+async fn opt_in_box(browser: &Browser, purpose: &str) -> serde_json::Value {
+    browser
+        .eval(
+            &format!(
+                "const fs = document.querySelector('form#join fieldset.opt-in[data-purpose=\"{purpose}\"]'); \
+                 return fs && [fs.querySelector('legend').textContent, fs.querySelector('input[value=\"yes\"]').checked]"
+            ),
+            vec![],
+        )
+        .await
+}
+
 /// The privacy dialog's buttons do what they say: a consent given on the
 /// form is recorded with the very text the page showed, withdrawn in one
 /// click from the dialog, and "ask for erasure" files a request that
@@ -848,6 +862,9 @@ async fn the_privacy_dialog_withdraws_a_consent_in_one_click_and_files_an_erasur
     browser
         .type_into(&format!("{sms} input[type=tel]"), "+33 6 12 34 56 78")
         .await;
+    // The offers by SMS after a live: a box of its own, left unanswered.
+    let offers = opt_in_box(&browser, "sms_marketing").await;
+    assert_eq!(offers, json!(["Offres par SMS après le live", false]));
     let shown = browser
         .eval(
             &format!("return document.querySelector('{sms} .consent-text').textContent"),

@@ -374,11 +374,24 @@ async fn info_lists_only_offered_opt_ins_with_the_hashes_of_their_texts() {
         .await
         .json();
     let opt_ins = doc["opt_ins"].as_array().expect("a list");
-    assert_eq!(opt_ins.len(), 1, "{opt_ins:?}");
-    assert_eq!(opt_ins[0]["purpose"], "sms_reminders");
-    assert_eq!(opt_ins[0]["collects"], "phone");
-    assert_eq!(opt_ins[0]["text"], SMS);
-    assert_eq!(opt_ins[0]["text_sha256"], sha256_hex(SMS).as_str());
+    // The alert, and the offers by SMS after a live: two boxes, two
+    // consents, both collecting a phone.
+    assert_eq!(opt_ins.len(), 2, "{opt_ins:?}");
+    let offered = |purpose: &str| {
+        opt_ins
+            .iter()
+            .find(|o| o["purpose"] == purpose)
+            .unwrap_or_else(|| panic!("{purpose} offered: {opt_ins:?}"))
+    };
+    let alert = offered("sms_reminders");
+    assert_eq!(alert["collects"], "phone");
+    assert_eq!(alert["text"], SMS);
+    assert_eq!(alert["text_sha256"], sha256_hex(SMS).as_str());
+    let offers = offered("sms_marketing");
+    assert_eq!(offers["collects"], "phone");
+    let text = offers["text"].as_str().expect("a text");
+    assert_eq!(text, HubConfig::new("x", "/tmp").consent.sms_marketing);
+    assert_eq!(offers["text_sha256"], sha256_hex(text).as_str());
     hub.stop().await;
 
     let hub = TestHub::start_with(|c| c.settings.sms_alerts = false).await;

@@ -270,14 +270,15 @@ fn info_document(config: &super::HubConfig, live: &crate::protocol::LiveInfo) ->
         .into_iter()
         .filter(|(purpose, _)| match purpose {
             ConsentPurpose::Marketing => settings.email_opt_in,
-            ConsentPurpose::SmsReminders => settings.sms_alerts,
-            // Asked with `consent` (purpose `sms_marketing`, the phone in
-            // `contact`); the page offers no box for it yet.
-            ConsentPurpose::SmsMarketing | ConsentPurpose::PrizeContact => false,
+            // The follow-up offers by SMS are offered with the alert: a
+            // separate box, a separate consent (docs/privacy.md).
+            ConsentPurpose::SmsReminders | ConsentPurpose::SmsMarketing => settings.sms_alerts,
+            ConsentPurpose::PrizeContact => false,
         })
         .map(|(purpose, text)| {
             let (name, collects) = match purpose {
                 ConsentPurpose::Marketing => ("marketing", "email"),
+                ConsentPurpose::SmsMarketing => ("sms_marketing", "phone"),
                 _ => ("sms_reminders", "phone"),
             };
             json!({

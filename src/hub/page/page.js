@@ -818,11 +818,20 @@
   // ── opt-ins ─────────────────────────────────────────────────────────
   // Each opt-in stands alone: a "yes" and an equally prominent "no",
   // neither ticked; its contact field appears only with the "yes".
+  // What each opt-in is called, and its withdrawal button.
+  const OPT_IN_WORDS = {
+    marketing: ['Offres par e-mail', 'Retirer mon accord aux offres par e-mail'],
+    sms_marketing: ['Offres par SMS après le live', 'Retirer mon accord aux offres par SMS'],
+    sms_reminders: ['Alerte SMS au début du prochain live', 'Retirer mon accord à l\u2019alerte SMS'],
+  };
+  function optInWords(purpose) {
+    return OPT_IN_WORDS[purpose] || OPT_IN_WORDS.sms_reminders;
+  }
   let fieldsetCount = 0;
   function optInFieldset(optIn) {
     const n = ++fieldsetCount;
     const fs = el('fieldset', { class: 'opt-in', 'data-purpose': optIn.purpose });
-    fs.append(el('legend', { text: optIn.purpose === 'marketing' ? 'Offres par e-mail' : 'Alerte SMS au début du prochain live' }));
+    fs.append(el('legend', { text: optInWords(optIn.purpose)[0] }));
     fs.append(el('p', { class: 'consent-text', id: 'consent-text-' + n, text: optIn.text }));
     const choices = el('div', { class: 'choices' });
     for (const [value, label] of [['yes', 'Oui'], ['no', 'Non']]) {
@@ -932,7 +941,7 @@
       el('li', { text: f.holds + ' \u2014 ' + f.purpose + ' \u2014 ' + f.basis + ' \u2014 ' + f.kept })));
     const withdraw = ((state.info && state.info.opt_ins) || []).map((o) => {
       const b = el('button', { type: 'button', class: 'withdraw', 'data-purpose': o.purpose,
-        text: o.purpose === 'marketing' ? 'Retirer mon accord aux offres par e-mail' : 'Retirer mon accord à l\u2019alerte SMS' });
+        text: optInWords(o.purpose)[1] });
       b.addEventListener('click', () => {
         if (!needJoined()) return;
         const body = consentCommand(o.purpose, false);
