@@ -500,6 +500,23 @@ fn key_latency_measurement() {
                 .collect();
             print_times(&format!("{rate} msg/s run {run}"), &times);
         }
+        // A character typed into the staff message line (`i`): the
+        // smallest redraw, like a chat client echoing its input.
+        control.command("send-keys -t demo i");
+        let times: Vec<(f64, f64)> = (0..samples)
+            .map(|i| {
+                std::thread::sleep(Duration::from_millis(7 + (i as u64 * 11) % 23));
+                let t = key_to_screen(&mut control, "-l ж", "ж");
+                control.command("send-keys -t demo BSpace");
+                let deadline = std::time::Instant::now() + Duration::from_secs(10);
+                while control.screen("demo").contains('ж') {
+                    assert!(std::time::Instant::now() < deadline, "the ж never went");
+                }
+                t
+            })
+            .collect();
+        print_times(&format!("{rate} msg/s typing"), &times);
+        control.command("send-keys -t demo Escape");
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let fed = flooding.join().expect("the flood thread");
         println!(
