@@ -134,11 +134,12 @@ async fn a_ticks_events_reach_a_viewer_in_one_frame_and_staff_one_frame_each() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn above_the_rate_a_viewer_gets_a_sample_but_always_its_own_line_pins_answers_and_tombstones()
 {
-    // Ten lines a second, one a 100 ms tick: a burst of 80 lines that
-    // takes a few ticks is mostly sampled out, and every tick it spans
-    // keeps one (at one a second, a burst faster than a second could keep
-    // none of the others' lines, and the test would hang on the clock).
-    let hub = TestHub::start_with(policy(100, 10)).await;
+    // Twenty lines a second, two a 100 ms tick: a burst of 80 lines over a
+    // few ticks is mostly sampled out, and every tick it spans keeps two.
+    // The reader's own line competes for a tick's budget like any sender's
+    // (it always reaches the reader, but the others see it only if it is
+    // drawn), so with one line a tick a fast burst could keep only hers.
+    let hub = TestHub::start_with(policy(100, 20)).await;
     let mut host = hub.staff(StaffRole::Host, "Sophie").await;
     let mut support_staff = hub.staff(StaffRole::Support, "Sam").await;
     let mut moderator = hub.staff(StaffRole::Moderator, "Inès").await;
