@@ -53,6 +53,49 @@ pub struct ServeArgs {
     /// PEM private key of `--tls-cert` (PKCS#8, PKCS#1 or SEC1).
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
+    /// Where the live's chat is stored: `sqlite` (the default: the data
+    /// dir's file), or `postgres://user:password@host:port/db` to share the
+    /// live with other hub nodes (`--bus`). The PostgreSQL store serves the
+    /// `--live` live; the node's other lives stay in its data dir.
+    #[arg(long, value_name = "URL", default_value = "sqlite")]
+    pub store: String,
+    /// `redis://host:port/`: hub nodes sharing a PostgreSQL `--store` tell
+    /// each other what they commit over Redis pub/sub, and `/healthz` says
+    /// unhealthy when this node stops hearing them.
+    #[arg(long, value_name = "URL")]
+    pub bus: Option<String>,
+    /// This node's name on the bus: unique among the nodes (default: made
+    /// up at start).
+    #[arg(long, value_name = "NAME", requires = "bus")]
+    pub node: Option<String>,
+}
+
+/// Where `--store` says the live is kept.
+enum StoreChoice {
+    Sqlite,
+    Postgres(String),
+}
+
+impl StoreChoice {
+    fn parse(store: &str, bus: Option<&str>) -> Result<Self, Failed> {
+        let choice = match store {
+            "sqlite" => StoreChoice::Sqlite,
+            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                StoreChoice::Postgres(url.to_owned())
+            }
+            _ => {
+                return Err(usage(anyhow::anyhow!(
+                    "--store is `sqlite` or a `postgres://` URL"
+                )));
+            }
+        };
+        if let (StoreChoice::Sqlite, Some(_)) = (&choice, bus) {
+            return Err(usage(anyhow::anyhow!(
+                "--bus joins hub nodes that share a store: it needs --store postgres://…"
+            )));
+        }
+        Ok(choice)
+    }
 }
 
 /// The configuration file's name in the data dir, read when `--config` is
@@ -106,6 +149,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         (Some(cert), Some(key)) => Some(ServerTls::from_pem_files(cert, key).map_err(usage)?),
         _ => None,
     };
+    let choice = StoreChoice::parse(&args.store, args.bus.as_deref())?;
     let scheme = if tls.is_some() { "wss" } else { "ws" };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -120,11 +164,18 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         // be read or written fails before "serving".
         SigningKey::load_or_create(&data)?;
         ViewerIdentity::load_or_create(&data)?;
-        anyhow::Ok(SqliteStore::open_with_keys(
-            &data,
-            Durability::Normal,
-            keys_for_store,
-        )?)
+        let store: Box<dyn crate::store::Store> = match choice {
+            StoreChoice::Sqlite => Box::new(SqliteStore::open_with_keys(
+                &data,
+                Durability::Normal,
+                keys_for_store,
+            )?),
+            StoreChoice::Postgres(url) => Box::new(
+                crate::store::PostgresStore::open(&url, keys_for_store)
+                    .context("cannot open the PostgreSQL store")?,
+            ),
+        };
+        anyhow::Ok(store)
     })
     .await
     .context("opening the data dir stopped")?
@@ -167,10 +218,23 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.report_k = brand.report_k;
     config.contact_keys = keys;
     config.tls = tls;
-    crate::hub::serve_with_store(listener, config, Box::new(store), async move {
+    config.bus = args.bus.map(|url| crate::hub::BusConfig {
+        url,
+        node: args.node.unwrap_or_else(made_up_node_name),
+    });
+    crate::hub::serve_with_store(listener, config, store, async move {
         stop.recv().await;
     })
     .await
     .context("the hub stopped")?;
     Ok(Exit::Success)
+}
+
+/// A node name nobody else has: 8 random bytes.
+fn made_up_node_name() -> String {
+    let mut raw = [0u8; 8];
+    match crate::auth::secret_file::os_random(&mut raw) {
+        Ok(()) => format!("node-{}", crate::hex(&raw)),
+        Err(_) => format!("node-{}", std::process::id()),
+    }
 }

@@ -30,6 +30,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use super::HubConfig;
+use super::bus::Publisher;
 use super::fanout;
 use super::farewell::{CLOSE_REPLY_WAIT, Farewell};
 use super::fingerprint::CommandFingerprints;
@@ -42,8 +43,8 @@ use super::moderation::Moderation;
 use super::session::{History, Principal, Reply, Session, SessionBounds, ViewerProfile};
 use crate::protocol::{
     ChatEntry, Command, CommandFrame, CommandId, Contact, ErrorCode, ErrorFrame, Event, EventFrame,
-    MessageId, Millis, PROTOCOL_VERSION, Resume, Role, RuleView, ServerFrame, ViewerId, Welcome,
-    WhoAmI,
+    MessageId, Millis, PROTOCOL_VERSION, Resume, Role, RuleView, Seq, ServerFrame, ViewerId,
+    Welcome, WhoAmI,
 };
 use crate::store::contact::{ContactField, FieldChange};
 use crate::store::{
@@ -305,6 +306,7 @@ pub(crate) fn start(
     metrics: Arc<Metrics>,
     fingerprints: CommandFingerprints,
     identity: ViewerIdentity,
+    publisher: Option<Publisher>,
 ) -> Result<
     (
         ActorHandle,
@@ -313,13 +315,24 @@ pub(crate) fn start(
     ),
     StoreError,
 > {
-    let (head, session) = off_the_runtime(|| {
+    let prepared = off_the_runtime(|| {
         let head = store.open_live(&config.live)?;
-        // The start-up sweep: data past its time goes before anyone joins.
-        store.sweep(&config.live, &config.retention, config.clock.now())?;
+        // The start-up sweep: data past its time goes before anyone joins
+        // (a store that keeps no retention periods has nothing to sweep).
+        match store.sweep(&config.live, &config.retention, config.clock.now()) {
+            Ok(_) | Err(StoreError::Unsupported(_)) => {}
+            Err(e) => return Err(e),
+        }
         let session = restore_session(&mut *store, &config, &head)?;
         Ok::<_, StoreError>((head, session))
-    })?;
+    });
+    let (head, session) = match prepared {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            off_the_runtime(move || drop(store));
+            return Err(e);
+        }
+    };
     let (handle, rx) = ActorHandle::channel(config.limits.inbox_frames);
     let (dispatch, dispatched) = mpsc::channel(DISPATCH_BATCHES);
     let fan_out = tokio::spawn(fanout::run(
@@ -329,6 +342,9 @@ pub(crate) fn start(
         session.settings().delivery,
     ));
     let actor = SessionActor {
+        stale: false,
+        delivered_head: head.head,
+        publisher,
         outcomes: OutcomeCache::new(config.limits.outcome_cache, config.limits.outcome_memory),
         fingerprints,
         identity,
@@ -480,6 +496,14 @@ fn removes_contact(contact: &Contact) -> bool {
 
 struct SessionActor {
     store: Box<dyn Store>,
+    /// The store was unreachable when the session had to be rebuilt from
+    /// it: the next turn tries again before deciding anything.
+    stale: bool,
+    /// The last seq handed to the fan-out: after a rebuild, what the store
+    /// holds beyond it (another node's) still goes out.
+    delivered_head: Seq,
+    /// Tells the other hub nodes what this one committed (`bus`).
+    publisher: Option<Publisher>,
     session: Session,
     config: Arc<HubConfig>,
     metrics: Arc<Metrics>,
@@ -518,7 +542,7 @@ impl SessionActor {
         // Polls and draws whose window ended while the hub was down are
         // closed now, before anyone is served.
         items.push(Inbox::Clock);
-        if let Err(e) = self.turn(&mut items) {
+        if let Err(e) = self.turn_off_the_runtime(&mut items) {
             tracing::error!(error = %e, "closing what ended during downtime failed");
         }
         self.hand_over().await;
@@ -529,10 +553,11 @@ impl SessionActor {
             if !next_items(&mut inbox, &mut items, drain_until, max_batch).await {
                 break;
             }
-            // Commits run inline: they take a fraction of a millisecond,
-            // and handing the worker's other tasks to another thread for
-            // each one (`block_in_place`) cost more latency than it saved.
-            let turn = self.turn(&mut items);
+            // SQLite commits run inline: they take a fraction of a
+            // millisecond, and handing the worker's other tasks to another
+            // thread for each one (`block_in_place`) cost more latency than
+            // it saved. A shared store's turns go off the runtime.
+            let turn = self.turn_off_the_runtime(&mut items);
             if matches!(turn, Ok(true)) && drain_until.is_none() {
                 // Shutting down: everyone is told to go, and whatever they
                 // already sent is still decided and saved (so a retry after
@@ -556,6 +581,7 @@ impl SessionActor {
                 tracing::error!(error = %e, "the store failed and could not be reopened; stopping the hub");
                 self.send(Dispatch::CloseAll(Farewell::store_lost()));
                 self.hand_over().await;
+                self.end();
                 return;
             }
         }
@@ -578,6 +604,14 @@ impl SessionActor {
             Ok(()) => tracing::info!(head, "store checkpointed"),
             Err(e) => tracing::error!(error = %e, "final store checkpoint failed"),
         }
+        self.end();
+    }
+
+    /// The actor's last act: the store is closed off the runtime (a
+    /// network client's close waits on its server).
+    fn end(self) {
+        let store = self.store;
+        off_the_runtime(move || drop(store));
     }
 
     /// Hands this turn's work to the fan-out task, in order, waiting if it
@@ -591,8 +625,155 @@ impl SessionActor {
         }
     }
 
+    /// [`Self::turn`]: inline on SQLite (see the module docs), off the
+    /// runtime on a shared store, whose client waits on the network.
+    fn turn_off_the_runtime(&mut self, items: &mut Vec<Inbox>) -> Result<bool, StoreError> {
+        if self.store.shared() {
+            off_the_runtime(|| self.turn(items))
+        } else {
+            self.turn(items)
+        }
+    }
+
     /// One batch. Returns whether the hub is shutting down.
+    ///
+    /// On a shared store (several hub nodes), the turn first holds the live
+    /// in the store and follows what other nodes committed up to its head,
+    /// so the batch is decided on the live as every node sees it and its
+    /// seqs follow theirs; the hold ends after the commit.
     fn turn(&mut self, items: &mut Vec<Inbox>) -> Result<bool, StoreError> {
+        if self.stale {
+            match self.recover() {
+                Ok(()) => {
+                    self.stale = false;
+                    tracing::info!("the store is back: the session is rebuilt");
+                }
+                Err(e) if e.is_temporary() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let live = self.config.live.clone();
+        let mut followed = Vec::new();
+        let mut check_store = false;
+        let mut others_head: Seq = 0;
+        items.retain_mut(|item| match item {
+            Inbox::Followed { frames, head } => {
+                followed.append(frames);
+                match head {
+                    Some(h) => others_head = others_head.max(*h),
+                    None => check_store = true,
+                }
+                false
+            }
+            _ => true,
+        });
+        // Only commands are worth the hold: a timer's turn rarely commits
+        // (a changed count, an expiry), and when it loses the race its
+        // commit is refused, the session rebuilt and the timer fires again.
+        let commands = items.iter().any(|i| matches!(i, Inbox::Command { .. }));
+        let held = if self.store.shared() && commands && !self.stale {
+            match self.store.begin_turn(&live) {
+                Ok(head) => head,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not hold the live in the store");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(head) = held {
+            others_head = others_head.max(head);
+        }
+        let behind = !followed.is_empty() || check_store || others_head > self.session.head();
+        if behind && let Err(e) = self.follow_others(followed, others_head, check_store) {
+            tracing::warn!(error = %e, "could not fetch what other nodes committed");
+        }
+        let turn = self.decide_and_save(items);
+        if held.is_some()
+            && let Err(e) = self.store.end_turn(&live)
+        {
+            tracing::warn!(error = %e, "could not let go of the live in the store");
+        }
+        turn
+    }
+
+    /// Follows what other hub nodes committed (`frames`, from the bus),
+    /// and fetches from the store whatever is missing up to `head` (or
+    /// everything it holds beyond this node's head, `check_store`), then
+    /// hands it all to the fan-out in seq order.
+    fn follow_others(
+        &mut self,
+        mut frames: Vec<EventFrame>,
+        head: Seq,
+        check_store: bool,
+    ) -> Result<(), StoreError> {
+        const FILL_PAGE: usize = 512;
+        let live = self.config.live.clone();
+        let now = self.config.clock.now();
+        let mut events = Vec::new();
+        let mut banned = Vec::new();
+        frames.sort_by_key(|f| f.seq);
+        for frame in frames {
+            if frame.epoch == *self.session.epoch() && frame.seq == self.session.head() + 1 {
+                self.follow_one(frame, &live, now, &mut events, &mut banned);
+            }
+        }
+        let from_bus = events.len();
+        let mut result = Ok(());
+        while check_store || self.session.head() < head {
+            let after = self.session.head();
+            let page = match self.store.replay(&live, after, FILL_PAGE) {
+                Ok(page) => page,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            let full = page.len() == FILL_PAGE;
+            for frame in page {
+                if frame.seq == self.session.head() + 1 {
+                    self.follow_one(frame, &live, now, &mut events, &mut banned);
+                }
+            }
+            if !full || self.session.head() == after {
+                break;
+            }
+        }
+        if !events.is_empty() {
+            self.metrics.followed("bus", from_bus as u64);
+            self.metrics
+                .followed("store", (events.len() - from_bus) as u64);
+            self.metrics.events.inc_by(events.len() as u64);
+            self.delivered_head = self.session.head();
+            self.send(Dispatch::Batch {
+                events,
+                replies: Vec::new(),
+                banned,
+            });
+        }
+        result
+    }
+
+    fn follow_one(
+        &mut self,
+        frame: EventFrame,
+        live: &str,
+        now: Millis,
+        events: &mut Vec<EventFrame>,
+        banned: &mut Vec<ViewerId>,
+    ) {
+        let mut history = StoreHistory {
+            store: &mut *self.store,
+            live,
+            now,
+        };
+        banned.extend(self.session.follow(&frame, &mut history));
+        events.push(frame);
+    }
+
+    /// The turn proper: joins and leaves, then decisions, then the commit.
+    fn decide_and_save(&mut self, items: &mut Vec<Inbox>) -> Result<bool, StoreError> {
         let now = self.config.clock.now();
         let mut shutdown = false;
         // Joins and leaves first, against the committed head.
@@ -607,6 +788,8 @@ impl SessionActor {
                     self.send(Dispatch::Leave { conn });
                 }
                 Inbox::Shutdown => shutdown = true,
+                // Taken out by `turn` before the joins.
+                Inbox::Followed { .. } => {}
                 Inbox::DrawRecord { draw_id, reply } => {
                     let _ = reply.send(self.session.draw_record(draw_id));
                 }
@@ -729,8 +912,21 @@ impl SessionActor {
                 .store_write_seconds
                 .observe(started.elapsed().as_secs_f64());
             if let Err(e) = result {
-                tracing::error!(error = %e, batch = commits.len(), "store commit failed; the batch is refused");
-                self.recover()?;
+                if matches!(e, StoreError::SeqGap { .. }) && self.store.shared() {
+                    tracing::info!(error = %e, "another node committed first; following it");
+                } else {
+                    tracing::error!(error = %e, batch = commits.len(), "store commit failed; the batch is refused");
+                }
+                match self.recover() {
+                    Ok(()) => {}
+                    // The store is away (PostgreSQL restarting): commands
+                    // are refused as temporary until it is back.
+                    Err(e) if e.is_temporary() => {
+                        tracing::warn!(error = %e, "the store is unreachable; refusing commands until it is back");
+                        self.stale = true;
+                    }
+                    Err(e) => return Err(e),
+                }
                 let replies = replies
                     .into_iter()
                     .map(|r| {
@@ -755,6 +951,12 @@ impl SessionActor {
             }
         }
         self.metrics.events.inc_by(events.len() as u64);
+        if let Some(last) = events.last() {
+            self.delivered_head = last.seq;
+        }
+        if let Some(publisher) = &self.publisher {
+            publisher.publish(&self.config.live, &events);
+        }
 
         let redacted = events.iter().any(|f| {
             matches!(
@@ -1307,7 +1509,22 @@ impl SessionActor {
     fn recover(&mut self) -> Result<(), StoreError> {
         self.outcomes.clear();
         let head = self.store.open_live(&self.config.live)?;
+        // What another node committed meanwhile, not yet delivered here.
+        let missed = if head.head > self.delivered_head {
+            self.store
+                .replay(&self.config.live, self.delivered_head, usize::MAX)?
+        } else {
+            Vec::new()
+        };
         self.session = restore_session(&mut *self.store, &self.config, &head)?;
+        if !missed.is_empty() {
+            self.delivered_head = head.head;
+            self.send(Dispatch::Batch {
+                events: missed,
+                replies: Vec::new(),
+                banned: Vec::new(),
+            });
+        }
         let now = self.config.clock.now();
         let mut viewers: Vec<ViewerId> = self.conns.values().flatten().cloned().collect();
         viewers.sort();

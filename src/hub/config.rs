@@ -7,6 +7,15 @@ use std::time::Duration;
 
 use crate::protocol::{Millis, Settings};
 
+/// Where a hub node meets the others (`serve --bus`).
+#[derive(Debug, Clone)]
+pub struct BusConfig {
+    /// `redis://host:port/` (or `rediss://`, `redis+unix://`).
+    pub url: String,
+    /// This node's name among the others: unique per running node.
+    pub node: String,
+}
+
 /// Everything [`super::serve`] needs. Build it with [`HubConfig::new`] and
 /// adjust fields; the defaults are what `regie serve` runs with.
 #[derive(Debug, Clone)]
@@ -54,6 +63,9 @@ pub struct HubConfig {
     /// `https`/`wss` on the hub's port (`serve --tls-cert --tls-key`);
     /// `None` serves plain `http`/`ws`.
     pub tls: Option<crate::tls::ServerTls>,
+    /// Several hub nodes on one PostgreSQL: the Redis URL their events go
+    /// through, and this node's name on it (`serve --bus`; see `bus`).
+    pub bus: Option<BusConfig>,
     /// The brand file's `[[products]]`: each live starts with its own and
     /// those for every live.
     pub products: Vec<crate::catalogue::ConfiguredProduct>,
@@ -137,6 +149,7 @@ impl HubConfig {
             consent: super::consent_texts::ConsentTexts::default(),
             viewers: ViewerPolicy::default(),
             tls: None,
+            bus: None,
             products: Vec::new(),
             canned: Vec::new(),
             sms: crate::sms::config::SmsConfig::default(),

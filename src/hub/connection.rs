@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     /// Passes issued per source address this minute.
     pub newcomers: std::sync::Mutex<super::newcomers::Newcomers>,
     pub metrics: Arc<Metrics>,
+    /// Whether this node still hears the other nodes (`bus`), for `/healthz`.
+    pub bus_health: Option<Arc<super::bus::Health>>,
     pub next_conn: AtomicU64,
     pub open: AtomicUsize,
     /// Flips to true when the hub starts shutting down, for connections

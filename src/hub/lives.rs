@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 use super::HubConfig;
 use super::actor;
+use super::bus::{Incoming, Publisher};
 use super::farewell::Farewell;
 use super::fingerprint::CommandFingerprints;
 use super::identity::ViewerIdentity;
@@ -46,6 +47,8 @@ pub(crate) struct LiveFactory {
     pub metrics: Arc<Metrics>,
     pub fingerprints: CommandFingerprints,
     pub identity: ViewerIdentity,
+    /// Other hub nodes hear what these lives commit (`bus`), if any.
+    pub publisher: Option<Publisher>,
 }
 
 /// The lives of the hub and their owners.
@@ -157,6 +160,7 @@ impl Lives {
             f.metrics.clone(),
             f.fingerprints.clone(),
             f.identity.clone(),
+            f.publisher.clone(),
         )?;
         let timers = vec![
             tokio::spawn(tick(
@@ -206,6 +210,45 @@ impl Lives {
         });
         if let Err(e) = swept {
             tracing::warn!(error = %e, "retention sweep of the lives not running failed");
+        }
+    }
+
+    /// Hands what another hub node committed to the live's actor here, if
+    /// this node runs it (a live nobody joined here has nobody to tell; it
+    /// reads the store when it starts).
+    pub(crate) async fn hear_other_node(&self, incoming: Incoming) {
+        let (targets, frames, head) = {
+            let running = self.running.lock().await;
+            match incoming {
+                Incoming::Followed { live, frames } => (
+                    running
+                        .lives
+                        .get(&live)
+                        .map(|o| o.handle.clone())
+                        .into_iter()
+                        .collect::<Vec<_>>(),
+                    frames,
+                    Some(0),
+                ),
+                Incoming::CatchUp { live, head } => (
+                    running
+                        .lives
+                        .get(&live)
+                        .map(|o| o.handle.clone())
+                        .into_iter()
+                        .collect(),
+                    Vec::new(),
+                    Some(head),
+                ),
+                Incoming::Resubscribed => (
+                    running.lives.values().map(|o| o.handle.clone()).collect(),
+                    Vec::new(),
+                    None,
+                ),
+            }
+        };
+        for handle in targets {
+            let _ = handle.followed(frames.clone(), head).await;
         }
     }
 

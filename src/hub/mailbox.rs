@@ -20,7 +20,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::farewell::Farewell;
 use super::session::Principal;
 use crate::instant_win::DrawRecord;
-use crate::protocol::{CommandFrame, Contact, EventFrame, Resume, Role, ServerFrame, ViewerId};
+use crate::protocol::{
+    CommandFrame, Contact, EventFrame, Resume, Role, Seq, ServerFrame, ViewerId,
+};
 
 /// A connection, as the actor and the fan-out know it.
 pub(crate) type ConnId = u64;
@@ -53,6 +55,13 @@ pub(crate) enum Inbox {
         reply: oneshot::Sender<Option<DrawRecord>>,
     },
     Shutdown,
+    /// What another hub node committed on this live (in seq order), or
+    /// that it committed up to a seq (`None`: check the store, the bus
+    /// subscription was made again). See `bus`.
+    Followed {
+        frames: Vec<EventFrame>,
+        head: Option<Seq>,
+    },
 }
 
 /// A connection that said a valid `hello` and wants in.
@@ -195,6 +204,16 @@ impl ActorHandle {
             Err(mpsc::error::TrySendError::Closed(_)) => Err(Stopped),
             Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => Ok(()),
         }
+    }
+
+    /// What another node committed (see [`Inbox::Followed`]); waits for
+    /// room, so the bus slows down rather than dropping it.
+    pub(crate) async fn followed(
+        &self,
+        frames: Vec<EventFrame>,
+        head: Option<Seq>,
+    ) -> Result<(), Stopped> {
+        self.send(Inbox::Followed { frames, head }).await
     }
 
     async fn send(&self, item: Inbox) -> Result<(), Stopped> {

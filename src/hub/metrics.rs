@@ -37,6 +37,10 @@ pub struct Metrics {
     pub events: Counter,
     /// Command outcomes the hub keeps in memory to answer retries.
     pub remembered_outcomes: Gauge,
+    /// Events other hub nodes committed, followed here, by how they came:
+    /// `bus` (Redis, as published) or `store` (fetched from PostgreSQL to
+    /// fill a gap: a lost publish, a Redis restart).
+    followed: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -58,6 +62,7 @@ impl Metrics {
         let store_write_seconds = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
         let events = Counter::default();
         let remembered_outcomes = Gauge::default();
+        let followed = Family::<Labels, Counter>::default();
         registry.register(
             "connections",
             "Open WebSocket connections that joined, by role",
@@ -104,6 +109,11 @@ impl Metrics {
             "Command outcomes kept in memory to answer retries (older ones are read from the store)",
             remembered_outcomes.clone(),
         );
+        registry.register(
+            "events_followed",
+            "Events other hub nodes committed, followed here, by way (bus: Redis; store: a gap filled from PostgreSQL)",
+            followed.clone(),
+        );
         Self {
             registry,
             connections,
@@ -116,7 +126,14 @@ impl Metrics {
             store_write_seconds,
             events,
             remembered_outcomes,
+            followed,
         }
+    }
+
+    /// Counts events another node committed that this one followed,
+    /// `via` the bus or the store.
+    pub fn followed(&self, via: &'static str, events: u64) {
+        self.followed.get_or_create(&[("via", via)]).inc_by(events);
     }
 
     pub fn connection_opened(&self, role: Role) {

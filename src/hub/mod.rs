@@ -30,6 +30,7 @@
 //! connection's bounded queue, scoped by role) → the connection's writer.
 
 mod actor;
+pub mod bus;
 pub mod config;
 mod connection;
 pub mod consent_texts;
@@ -59,7 +60,7 @@ use axum::Router;
 use axum::routing::{any, get, post};
 use tokio::sync::{mpsc, watch};
 
-pub use config::{Clock, HubConfig, Limits};
+pub use config::{BusConfig, Clock, HubConfig, Limits};
 
 use crate::auth::secret_file::SecretFileError;
 use crate::auth::{AuthError, SigningKey};
@@ -78,6 +79,8 @@ pub enum HubError {
     FingerprintKey(SecretFileError),
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the bus between hub nodes: {0}")]
+    Bus(#[from] bus::BusError),
 }
 
 /// Runs the hub on an already bound listener until `shutdown` resolves;
@@ -108,13 +111,26 @@ pub async fn serve_with_store(
         .map_err(HubError::FingerprintKey)?;
     let config = Arc::new(config);
     let metrics = Arc::new(metrics::Metrics::new());
+    // Several nodes: the bus first, so the first commit is heard.
+    let bus = match &config.bus {
+        Some(b) => Some(bus::Bus::start(&b.url, b.node.clone()).await?),
+        None => None,
+    };
     let factory = lives::LiveFactory {
         config: config.clone(),
         metrics: metrics.clone(),
         fingerprints,
         identity: identity.clone(),
+        publisher: bus.as_ref().map(|(b, _)| b.publisher.clone()),
     };
     let (lives, head) = lives::Lives::start(factory, store)?;
+    let (bus, from_others) = match bus {
+        Some((bus, incoming)) => (
+            Some(bus),
+            Some(tokio::spawn(hear_other_nodes(incoming, lives.clone()))),
+        ),
+        None => (None, None),
+    };
     tracing::info!(
         live = %config.live,
         epoch = %head.epoch.0,
@@ -135,6 +151,7 @@ pub async fn serve_with_store(
             config.viewers.exempt_loopback,
         )),
         metrics: metrics.clone(),
+        bus_health: bus.as_ref().map(|b| b.health.clone()),
         next_conn: AtomicU64::new(1),
         open: AtomicUsize::new(0),
         stopping: stop_rx,
@@ -174,6 +191,12 @@ pub async fn serve_with_store(
         .with_graceful_shutdown(signal)
         .await;
     sweeper.abort();
+    if let Some(bus) = bus {
+        bus.stop();
+    }
+    if let Some(task) = from_others {
+        task.abort();
+    }
     if let Some(task) = sms_progress {
         task.abort();
     }
@@ -244,6 +267,14 @@ type SideTasks = (
     Option<tokio::task::JoinHandle<()>>,
 );
 
+/// Hands what the other hub nodes committed to this node's lives, in the
+/// order the bus heard it.
+async fn hear_other_nodes(mut incoming: mpsc::Receiver<bus::Incoming>, lives: Arc<lives::Lives>) {
+    while let Some(item) = incoming.recv().await {
+        lives.hear_other_node(item).await;
+    }
+}
+
 /// The hub's one retention sweeper, for all its lives.
 async fn sweep_every(lives: Arc<lives::Lives>, every: std::time::Duration) {
     let every = every.max(std::time::Duration::from_millis(10));
@@ -299,8 +330,18 @@ async fn sms_progress_to_staff(mut changed: watch::Receiver<u64>, lives: Arc<liv
     }
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+/// `GET /healthz`: 200 `ok`, or 503 saying why this node should not get
+/// viewers: its subscription to the other nodes is silent (`bus`).
+async fn healthz(
+    axum::extract::State(shared): axum::extract::State<Arc<connection::Shared>>,
+) -> (axum::http::StatusCode, String) {
+    match shared.bus_health.as_ref().map(|h| h.check()) {
+        Some(Err(why)) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("unhealthy: {why}\n"),
+        ),
+        _ => (axum::http::StatusCode::OK, "ok\n".to_owned()),
+    }
 }
 
 async fn metrics_text(

@@ -17,6 +17,7 @@
 mod claims;
 mod erasure;
 mod flags;
+mod follow;
 mod rules;
 
 pub use rules::MAX_RULE_EXPIRY_SECS;
@@ -1706,20 +1707,7 @@ impl Session {
             (Some(_), None) => "first name",
             _ => "pseudonym",
         };
-        let correction = self.rectified.entry(viewer.clone()).or_default();
-        correction.first_name = first_name.clone().or(correction.first_name.take());
-        correction.pseudonym = pseudonym.clone().or(correction.pseudonym.take());
-        crate::protocol::relabel_all(
-            self.messages.values_mut().filter_map(|e| match e {
-                ChatEntry::Message(m) => Some(m),
-                ChatEntry::Redacted(_) => None,
-            }),
-            viewer,
-            first_name.as_deref(),
-            pseudonym.as_deref(),
-        );
-        self.games
-            .rename(viewer, first_name.as_deref(), pseudonym.as_deref());
+        self.relabel(viewer, first_name.as_deref(), pseudonym.as_deref());
         let mut d = self.emit(
             vec![Event::ViewerRectified {
                 viewer_id: viewer.clone(),
@@ -1731,6 +1719,27 @@ impl Session {
         );
         d.audit = Self::audit(who, "rectify_viewer", &viewer.0, fields, now);
         Ok(d)
+    }
+
+    /// A viewer's corrected names in memory: kept for their next lines,
+    /// and the cached lines and game entries relabelled (also for a
+    /// correction another hub node committed, `follow`).
+    fn relabel(&mut self, viewer: &ViewerId, first_name: Option<&str>, pseudonym: Option<&str>) {
+        let correction = self.rectified.entry(viewer.clone()).or_default();
+        correction.first_name = first_name
+            .map(str::to_owned)
+            .or(correction.first_name.take());
+        correction.pseudonym = pseudonym.map(str::to_owned).or(correction.pseudonym.take());
+        crate::protocol::relabel_all(
+            self.messages.values_mut().filter_map(|e| match e {
+                ChatEntry::Message(m) => Some(m),
+                ChatEntry::Redacted(_) => None,
+            }),
+            viewer,
+            first_name,
+            pseudonym,
+        );
+        self.games.rename(viewer, first_name, pseudonym);
     }
 
     /// Who a new line is by: the sender, under any name support corrected.

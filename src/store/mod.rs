@@ -494,6 +494,28 @@ pub trait Store: Send + 'static {
     /// drop it.
     fn commit(&mut self, live: &str, batch: &[Commit]) -> Result<(), StoreError>;
 
+    /// Whether other writers share this store's lives: hub nodes on one
+    /// PostgreSQL. Then each live's actor calls it off the runtime (its
+    /// client blocks on the network), holds the live with
+    /// [`Store::begin_turn`] while it decides, and follows what the others
+    /// committed before deciding (see `hub::actor`).
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// A shared store: holds `live` for this writer until
+    /// [`Store::end_turn`] (the other writers wait) and returns the head
+    /// every writer sees now. A store with one writer has nothing to hold.
+    fn begin_turn(&mut self, _live: &str) -> Result<Option<Seq>, StoreError> {
+        Ok(None)
+    }
+
+    /// Lets the other writers of `live` go on (after the turn's commit,
+    /// or when it had nothing to commit).
+    fn end_turn(&mut self, _live: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Events with seq > `after`, in order, at most `limit`. Any event that
     /// carried a message since redacted (`message`, `released`) is served as
     /// `Event::Redacted { tombstone }` at its original seq: history never

@@ -44,6 +44,32 @@ impl Served {
         self.stderr.recv_timeout(within).ok()
     }
 
+    /// `kill -9`: the process dies where it stands, nothing flushed, no
+    /// goodbye said.
+    pub(crate) fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL is delivered");
+        self.child.wait().expect("the killed serve is reaped");
+    }
+
+    /// Reads stderr until serve says where it serves; returns that
+    /// `ws://…` address.
+    pub(crate) fn address(&self) -> String {
+        let mut seen = Vec::new();
+        loop {
+            let Some(line) = self.line(TIMEOUT) else {
+                panic!("serve did not say where it serves: {seen:#?}");
+            };
+            if let Some(at) = line
+                .strip_prefix("regie: serving")
+                .and_then(|l| l.split(" on ").nth(1))
+            {
+                let address = at.split_whitespace().next().unwrap_or_default();
+                return address.to_owned();
+            }
+            seen.push(line);
+        }
+    }
+
     /// Ctrl-C, as a user stops it.
     pub(crate) fn interrupt(&self) {
         let sent = Command::new("kill")

@@ -7,6 +7,7 @@
 //! | [`tokens`] | the signing key, created before any hub starts, and staff tokens minted with it |
 //! | [`binary`] | the real `regie serve` with its stderr read line by line, stopped with Ctrl-C; one-shot `regie …` runs with output captured ([`binary::run`]) |
 //! | [`client`] | a protocol-v1 WebSocket client, hello frames, what a closed socket said |
+//! | [`cluster`] | hub nodes (`regie serve --store postgres://… --bus redis://…`) on a database and a private Redis of the test's own; missing ones skip, except under CI |
 //! | [`postgres`] | a real PostgreSQL: a fresh schema per test on the server `REGIE_TEST_POSTGRES` names, a store on it; no server skips, except under CI |
 //! | [`store`] | events, messages and staff as the hub makes them, for store tests; the raw scan of the store's files ([`store::on_disk`]) |
 //! | [`forensics`] | what an attacker reading the data dir finds: every stored value and the raw files, hash prefixes, UTF-16 |
@@ -24,6 +25,7 @@
 pub(crate) mod binary;
 pub(crate) mod browser;
 pub(crate) mod client;
+pub(crate) mod cluster;
 pub(crate) mod console;
 pub(crate) mod forensics;
 pub(crate) mod hub;

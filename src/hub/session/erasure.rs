@@ -9,7 +9,9 @@
 //! the session from the store).
 
 use super::{Decision, History, Principal, Refusal, Session, required_reason};
-use crate::protocol::{ChatEntry, ClaimEndReason, ErrorCode, Event, Millis, Tombstone, ViewerId};
+use crate::protocol::{
+    Actor, ChatEntry, ClaimEndReason, ErrorCode, Event, MessageId, Millis, Tombstone, ViewerId,
+};
 
 impl Session {
     /// A connection of an erased viewer is refused everything: what it
@@ -35,6 +37,45 @@ impl Session {
         let reason = required_reason(reason, "an erasure")?;
         self.known_viewer(viewer, history)?;
         let by = Self::actor(who);
+        let erased = self.forget_viewer(viewer, &reason, &by, history, now);
+        let mut events = vec![Event::ViewerErased {
+            viewer_id: viewer.clone(),
+            reason: reason.clone(),
+            erased_at: now,
+            by: by.clone(),
+        }];
+        // Their flag goes with them (every console drops it on
+        // `viewer_erased`), and so do the claims on their messages.
+        self.forget_flag(viewer);
+        for id in &erased {
+            events.extend(self.claim_ends(*id, ClaimEndReason::Released, Some(by.clone())));
+        }
+        if let Some(pinned) = self.pinned.filter(|p| erased.contains(p)) {
+            self.pinned = None;
+            events.push(Event::Unpinned {
+                message_id: pinned,
+                by,
+            });
+        }
+        let mut d = self.emit(events, now);
+        // The one record of the request: who, when, why; no name, no text.
+        d.audit = Self::audit(who, "erase_viewer", &viewer.0, &reason, now);
+        Ok(d)
+    }
+
+    /// The in-memory side of an erasure, for `erase_viewer` and for an
+    /// erasure another hub node committed (`follow`): the viewer's cached
+    /// lines become tombstones, replies quoting them drop the name, their
+    /// open questions, sanctions, corrections and held lines go. Returns
+    /// the ids of their lines that were tombstoned or held.
+    pub(super) fn forget_viewer(
+        &mut self,
+        viewer: &ViewerId,
+        reason: &str,
+        by: &Actor,
+        history: &mut dyn History,
+        now: Millis,
+    ) -> Vec<MessageId> {
         let mut erased = Vec::new();
         for entry in self.messages.values_mut() {
             if let ChatEntry::Message(m) = entry
@@ -48,7 +89,7 @@ impl Session {
                     // The id no longer resolves to anyone; the tombstone
                     // does not keep it either.
                     author_id: None,
-                    reason: reason.clone(),
+                    reason: reason.to_owned(),
                     by: by.clone(),
                 });
             }
@@ -95,29 +136,7 @@ impl Session {
         self.held.retain(|_, h| h.author.as_ref() != Some(viewer));
         self.erased.insert(viewer.clone());
         self.shield.forget(viewer);
-        let mut events = vec![Event::ViewerErased {
-            viewer_id: viewer.clone(),
-            reason: reason.clone(),
-            erased_at: now,
-            by: by.clone(),
-        }];
-        // Their flag goes with them (every console drops it on
-        // `viewer_erased`), and so do the claims on their messages.
-        self.forget_flag(viewer);
-        for id in &erased {
-            events.extend(self.claim_ends(*id, ClaimEndReason::Released, Some(by.clone())));
-        }
-        if let Some(pinned) = self.pinned.filter(|p| erased.contains(p)) {
-            self.pinned = None;
-            events.push(Event::Unpinned {
-                message_id: pinned,
-                by,
-            });
-        }
-        let mut d = self.emit(events, now);
-        // The one record of the request: who, when, why; no name, no text.
-        d.audit = Self::audit(who, "erase_viewer", &viewer.0, &reason, now);
-        Ok(d)
+        erased
     }
 }
 

@@ -107,6 +107,17 @@ const ERASURE_TABLES: [&str; 9] = [
     "events",
 ];
 
+/// The first key of the turn locks (`pg_advisory_lock(class, live)`), so
+/// they cannot meet another application's advisory locks on the same
+/// database that use the one-key form. "RG".
+const TURN_LOCK_CLASS: i32 = 0x5247;
+
+/// A live's row id as the second key of its turn lock (ids are small:
+/// one a live; a wrap would only make two lives share a lock).
+fn turn_lock_key(live_id: i64) -> i32 {
+    i32::try_from(live_id.rem_euclid(i64::from(i32::MAX))).unwrap_or_default()
+}
+
 /// What the store keeps about an open live: its row and epoch. The head is
 /// read from the counter row in each commit, since another node may move it.
 #[derive(Debug, Clone)]
@@ -1290,6 +1301,47 @@ impl Store for PostgresStore {
             head: u64_from_sql(head),
             last_message_id: u64_from_sql(last),
         })
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    /// A session-level advisory lock on the live (released by
+    /// [`Store::end_turn`], or by the server when the connection drops, so
+    /// a node that dies mid-turn holds nobody up), then the head: read
+    /// after the lock, so it holds everything the previous holder committed.
+    fn begin_turn(&mut self, live: &str) -> Result<Option<Seq>, StoreError> {
+        let id = self.live_id(live)?;
+        let Self {
+            client, statements, ..
+        } = self;
+        statements.query_one(
+            client,
+            "SELECT pg_advisory_lock($1, $2)::text",
+            &[&TURN_LOCK_CLASS, &turn_lock_key(id)],
+        )?;
+        let head: i64 = statements
+            .query_one(client, "SELECT head FROM lives WHERE id = $1", &[&id])?
+            .try_get(0)?;
+        Ok(Some(u64_from_sql(head)))
+    }
+
+    fn end_turn(&mut self, live: &str) -> Result<(), StoreError> {
+        let id = self.live(live)?.id;
+        if self.statements.lost || self.client.is_closed() {
+            // The server let go of the lock with the connection.
+            return Ok(());
+        }
+        let Self {
+            client, statements, ..
+        } = self;
+        statements.query_one(
+            client,
+            "SELECT pg_advisory_unlock($1, $2)::text",
+            &[&TURN_LOCK_CLASS, &turn_lock_key(id)],
+        )?;
+        Ok(())
     }
 
     fn commit(&mut self, live: &str, batch: &[Commit]) -> Result<(), StoreError> {

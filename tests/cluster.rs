@@ -1,0 +1,412 @@
+//! Several hub nodes sharing one live: `regie serve --store postgres://…
+//! --bus redis://…` processes on one PostgreSQL database and one Redis,
+//! each test with its own of both (`support::cluster`).
+//!
+//! What is checked is what a viewer would see: a line said on one node
+//! reaches viewers on the others with the same (epoch, seq); a resume on
+//! another node, after a disconnect or after the first node was killed,
+//! continues with no gap and no duplicate; a redaction reaches every node;
+//! a Redis restart loses nothing (the gap comes from PostgreSQL); a
+//! PostgreSQL that goes away makes commands `temporary` until it is back;
+//! `/healthz` turns unhealthy when the bus goes silent.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use regie::protocol::{Command, Event, Hello, Seq, ServerFrame, StaffRole};
+use support::client::{Client, keyed_viewer_hello, staff_hello, text_of, viewer_hello};
+use support::cluster::{Cluster, PgLink};
+use support::hub::TIMEOUT;
+
+/// Events a node followed from another, over Redis and from PostgreSQL.
+const BUS: &str = "regie_events_followed_total{via=\"bus\"}";
+const FILLED: &str = "regie_events_followed_total{via=\"store\"}";
+
+/// Runs a test's clients on a runtime of their own; the cluster (its
+/// processes and its database, whose clients block) stays outside it.
+fn run(test: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime for the clients")
+        .block_on(test);
+}
+
+async fn viewer(cluster: &Cluster, node: usize, name: &str) -> Client {
+    join(cluster, node, viewer_hello(&cluster.live, name)).await
+}
+
+async fn join(cluster: &Cluster, node: usize, hello: Hello) -> Client {
+    match Client::try_join(cluster.url(node), hello).await {
+        Ok(client) => client,
+        Err(closed) => panic!("node {node} refused the join: {}", closed.message()),
+    }
+}
+
+/// The seq at which `client` sees the line `text`.
+async fn seq_of(client: &mut Client, text: &str) -> Seq {
+    client.wait_event(|e| text_of(e) == Some(text)).await.seq
+}
+
+/// Says `count` lines `"{who} {i}"` one after the other; returns each
+/// line's acked seq.
+async fn say_all(client: &mut Client, who: &str, count: usize) -> Vec<(Seq, String)> {
+    let mut acked = Vec::new();
+    for i in 0..count {
+        let line = format!("{who} {i}");
+        acked.push((client.say(&line).await, line));
+    }
+    acked
+}
+
+/// Asserts that what `client` got after `from` (events and explicit
+/// skips) covers every seq up to `to` exactly once: no gap, no duplicate.
+fn assert_contiguous(client: &Client, from: Seq, to: Seq) {
+    let mut seen: BTreeMap<Seq, usize> = BTreeMap::new();
+    for e in client.events.iter().filter(|e| e.seq > from && e.seq <= to) {
+        *seen.entry(e.seq).or_default() += 1;
+    }
+    for skip in &client.skipped {
+        for seq in skip.from.max(from + 1)..=skip.to.min(to) {
+            *seen.entry(seq).or_default() += 1;
+        }
+    }
+    let wrong: Vec<_> = (from + 1..=to)
+        .filter(|seq| seen.get(seq) != Some(&1))
+        .map(|seq| (seq, seen.get(&seq).copied().unwrap_or(0)))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "seqs {}..={to} not seen exactly once (seq, times): {wrong:?}",
+        from + 1
+    );
+}
+
+#[test]
+fn a_line_said_on_one_node_reaches_viewers_on_the_others_with_the_same_seq() {
+    let Some(cluster) = Cluster::start(3, "three-nodes") else {
+        return;
+    };
+    run(async {
+        let mut on_a = viewer(&cluster, 0, "Ana").await;
+        let mut on_b = viewer(&cluster, 1, "Bea").await;
+        let mut on_c = viewer(&cluster, 2, "Cyd").await;
+        assert_eq!(
+            on_a.welcome.epoch, on_c.welcome.epoch,
+            "one live, one epoch"
+        );
+
+        let said = on_a.say("Hello from A").await;
+        assert_eq!(seq_of(&mut on_b, "Hello from A").await, said);
+        assert_eq!(seq_of(&mut on_c, "Hello from A").await, said);
+
+        // The other way round: C numbers after A, and A hears it.
+        let answered = on_c.say("Hello from C").await;
+        assert!(
+            answered > said,
+            "C's line follows A's: {answered} after {said}"
+        );
+        assert_eq!(seq_of(&mut on_a, "Hello from C").await, answered);
+        assert_eq!(seq_of(&mut on_b, "Hello from C").await, answered);
+        // B wrote nothing: every line came to it over Redis, none had to
+        // be fetched from PostgreSQL.
+        assert!(cluster.metric(1, BUS) >= 2.0, "B followed the bus");
+        assert_eq!(cluster.metric(1, FILLED), 0.0, "B had no gap to fill");
+    });
+}
+
+/// Two nodes writing at once: every line gets one seq, and viewers on
+/// both nodes see the same line at each seq, with no gap.
+#[test]
+fn two_nodes_writing_at_once_agree_on_every_seq() {
+    let Some(cluster) = Cluster::start(2, "two-writers") else {
+        return;
+    };
+    run(async {
+        const EACH: usize = 25;
+        let mut watch_a = viewer(&cluster, 0, "Watcher").await;
+        let mut watch_b = viewer(&cluster, 1, "Watcher").await;
+        let start = watch_a.position().seq.min(watch_b.position().seq);
+        let host_a = cluster.token(StaffRole::Host, "Hana");
+        let host_b = cluster.token(StaffRole::Host, "Hugo");
+        let mut a = join(&cluster, 0, staff_hello(&cluster.live, &host_a)).await;
+        let mut b = join(&cluster, 1, staff_hello(&cluster.live, &host_b)).await;
+        let (from_a, from_b) = tokio::join!(say_all(&mut a, "a", EACH), say_all(&mut b, "b", EACH));
+        let mut acked: Vec<(Seq, String)> = from_a.into_iter().chain(from_b).collect();
+        acked.sort();
+        let seqs: Vec<Seq> = acked.iter().map(|(s, _)| *s).collect();
+        let mut unique = seqs.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), 2 * EACH, "a seq was given twice: {seqs:?}");
+        let last = *seqs.last().expect("lines were said");
+        for watcher in [&mut watch_a, &mut watch_b] {
+            watcher.event_at(last).await;
+            for (seq, line) in &acked {
+                let seen = watcher.events.iter().find(|e| e.seq == *seq);
+                assert_eq!(
+                    seen.and_then(|e| text_of(&e.event)),
+                    Some(line.as_str()),
+                    "seq {seq}"
+                );
+            }
+            assert_contiguous(watcher, start, last);
+        }
+    });
+}
+
+#[test]
+fn a_viewer_resumes_on_another_node_with_no_gap_or_duplicate() {
+    let Some(cluster) = Cluster::start(3, "resume-across") else {
+        return;
+    };
+    run(async {
+        let mut speaker = viewer(&cluster, 0, "Ana").await;
+        let hello = keyed_viewer_hello(&cluster.live, "Bea", "bea");
+        let mut bea = join(&cluster, 1, hello.clone()).await;
+        let one = speaker.say("one").await;
+        bea.event_at(one).await;
+        let at = bea.position();
+        drop(bea);
+        speaker.say("two").await;
+        let three = speaker.say("three").await;
+
+        let mut hello = hello;
+        hello.resume = Some(at.clone());
+        let mut again = join(&cluster, 2, hello).await;
+        assert!(
+            again.reload.is_none(),
+            "a resume within the live's history replays, it does not reload"
+        );
+        again.event_at(three).await;
+        assert_contiguous(&again, at.seq, three);
+        let texts: Vec<_> = again
+            .events
+            .iter()
+            .filter_map(|e| text_of(&e.event))
+            .collect();
+        assert_eq!(texts, ["two", "three"], "exactly what was missed");
+    });
+}
+
+#[test]
+fn a_redaction_on_one_node_reaches_every_node() {
+    let Some(cluster) = Cluster::start(3, "redact-across") else {
+        return;
+    };
+    run(async {
+        let mut on_b = viewer(&cluster, 1, "Bea").await;
+        let mut on_c = viewer(&cluster, 2, "Cyd").await;
+        let said = on_b.say("a line to take back").await;
+        let Event::Message { message } = on_c.event_at(said).await.event else {
+            panic!("the line reached node C");
+        };
+        let token = cluster.token(StaffRole::Support, "Sue");
+        let mut support = join(&cluster, 0, staff_hello(&cluster.live, &token)).await;
+        support
+            .ack(Command::Redact {
+                message_id: message.id,
+                reason: "asked to".into(),
+            })
+            .await;
+        for client in [&mut on_b, &mut on_c] {
+            client
+                .wait_event(|e| matches!(e, Event::Redacted { tombstone } if tombstone.message_id == message.id))
+                .await;
+        }
+        // A viewer joining any node now finds the tombstone, not the text.
+        for node in 0..3 {
+            let late = viewer(&cluster, node, "Late").await;
+            let snapshot = serde_json::to_string(&late.welcome).expect("a welcome serialises");
+            assert!(
+                !snapshot.contains("a line to take back"),
+                "node {node} still serves the text: {snapshot}"
+            );
+        }
+    });
+}
+
+#[test]
+fn the_viewers_of_a_killed_node_resume_on_another_with_no_gap() {
+    let Some(mut cluster) = Cluster::start(2, "kill-a-node") else {
+        return;
+    };
+    run(async {
+        let mut speaker = viewer(&cluster, 0, "Ana").await;
+        let hello = keyed_viewer_hello(&cluster.live, "Bea", "bea");
+        let mut bea = join(&cluster, 1, hello.clone()).await;
+        let before = speaker.say("before").await;
+        bea.event_at(before).await;
+        let at = bea.position();
+
+        cluster.nodes[1].served.kill();
+        // Its viewer's socket ends with the process.
+        bea.closed().await;
+        speaker.say("while away 1").await;
+        let last = speaker.say("while away 2").await;
+
+        let mut hello = hello;
+        hello.resume = Some(at.clone());
+        let mut again = join(&cluster, 0, hello).await;
+        again.event_at(last).await;
+        assert_contiguous(&again, at.seq, last);
+        let texts: Vec<_> = again
+            .events
+            .iter()
+            .filter_map(|e| text_of(&e.event))
+            .collect();
+        assert_eq!(texts, ["while away 1", "while away 2"]);
+
+        // The killed node comes back and serves the live where it is now.
+        cluster.restart_node(1);
+        let mut back = viewer(&cluster, 1, "Back").await;
+        let after = speaker.say("after the restart").await;
+        assert_eq!(seq_of(&mut back, "after the restart").await, after);
+    });
+}
+
+#[test]
+fn a_redis_restart_loses_nothing() {
+    let Some(mut cluster) = Cluster::start(2, "redis-restart") else {
+        return;
+    };
+    run(async {
+        let mut speaker = viewer(&cluster, 0, "Ana").await;
+        let mut listener = viewer(&cluster, 1, "Bea").await;
+        let first = speaker.say("before Redis went").await;
+        listener.event_at(first).await;
+
+        cluster.redis.kill();
+        // Committed to PostgreSQL; their publishes go nowhere.
+        speaker.say("while Redis is down 1").await;
+        let down = speaker.say("while Redis is down 2").await;
+        cluster.redis.start_again();
+
+        // Node B subscribes again and fills the gap from PostgreSQL.
+        listener.event_at(down).await;
+        assert_contiguous(&listener, first, down);
+        let texts: Vec<_> = listener
+            .events
+            .iter()
+            .filter_map(|e| text_of(&e.event))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "before Redis went",
+                "while Redis is down 1",
+                "while Redis is down 2"
+            ]
+        );
+        assert!(
+            cluster.metric(1, FILLED) >= 2.0,
+            "the lines published while Redis was down came from PostgreSQL"
+        );
+        // And the bus carries the next line again.
+        let after = speaker.say("Redis is back").await;
+        assert_eq!(seq_of(&mut listener, "Redis is back").await, after);
+    });
+}
+
+#[test]
+fn commands_are_refused_as_temporary_while_postgres_is_away() {
+    let mut link = None;
+    let Some(cluster) = Cluster::start_via(2, "postgres-away", |url| {
+        let (l, through) = PgLink::to(url);
+        link = Some(l);
+        through
+    }) else {
+        return;
+    };
+    run(async {
+        let link = link.expect("the link was made");
+        let mut speaker = viewer(&cluster, 0, "Ana").await;
+        let mut listener = viewer(&cluster, 1, "Bea").await;
+        speaker.say("before").await;
+
+        link.cut();
+        let refused = speaker
+            .refused(Command::Say {
+                text: "while PostgreSQL is away".into(),
+                question: false,
+                announcement: false,
+            })
+            .await;
+        assert!(
+            refused.temporary,
+            "refused, and said to be temporary: {refused:?}"
+        );
+
+        link.restore();
+        // The client retries, as a real one does, until the hub takes it.
+        let deadline = Instant::now() + TIMEOUT;
+        let accepted = loop {
+            let frame = speaker
+                .command(Command::Say {
+                    text: "PostgreSQL is back".into(),
+                    question: false,
+                    announcement: false,
+                })
+                .await;
+            match frame {
+                ServerFrame::Ack { seq: Some(seq), .. } => break seq,
+                ServerFrame::Error(e) if e.temporary && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => panic!("expected an ack once PostgreSQL is back: {other:?}"),
+            }
+        };
+        assert_eq!(seq_of(&mut listener, "PostgreSQL is back").await, accepted);
+        assert!(
+            !listener
+                .events
+                .iter()
+                .any(|e| text_of(&e.event) == Some("while PostgreSQL is away")),
+            "a refused line was not posted"
+        );
+    });
+}
+
+#[test]
+fn health_turns_unhealthy_when_the_bus_goes_silent() {
+    let Some(cluster) = Cluster::start(2, "health") else {
+        return;
+    };
+    run(async {
+        let healthy = |node| wait_health(&cluster, node, 200);
+        healthy(0);
+        healthy(1);
+        cluster.redis.freeze();
+        let frozen = Instant::now();
+        let (_, why) = wait_health(&cluster, 0, 503);
+        let after = frozen.elapsed();
+        wait_health(&cluster, 1, 503);
+        eprintln!(
+            "healthz said unhealthy {} ms after Redis froze: {why}",
+            after.as_millis()
+        );
+        assert!(why.contains("heartbeat"), "it says why: {why}");
+        cluster.redis.thaw();
+        healthy(0);
+        healthy(1);
+    });
+}
+
+/// Polls node `node`'s `/healthz` until it answers `status` (bounded).
+fn wait_health(cluster: &Cluster, node: usize, status: u16) -> (u16, String) {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let (got, body) = cluster.health(node);
+        if got == status {
+            return (got, body);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node {node}'s /healthz stayed {got} ({body:?}), expected {status}"
+        );
+        // Health is a reading over time: look again shortly.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
