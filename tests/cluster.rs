@@ -23,6 +23,8 @@ use support::hub::TIMEOUT;
 /// Events a node followed from another, over Redis and from PostgreSQL.
 const BUS: &str = "regie_events_followed_total{via=\"bus\"}";
 const FILLED: &str = "regie_events_followed_total{via=\"store\"}";
+/// A node's own heartbeats heard back through Redis.
+const BEATS: &str = "regie_heartbeats_back_total";
 
 /// Runs a test's clients on a runtime of their own; the cluster (its
 /// processes and its database, whose clients block) stays outside it.
@@ -378,6 +380,10 @@ fn health_turns_unhealthy_when_the_bus_goes_silent() {
         let healthy = |node| wait_health(&cluster, node, 200);
         healthy(0);
         healthy(1);
+        // Each node has heard its own heartbeat come back: the bus works.
+        for node in 0..2 {
+            wait_metric(&cluster, node, BEATS, 1.0);
+        }
         cluster.redis.freeze();
         let frozen = Instant::now();
         let (_, why) = wait_health(&cluster, 0, 503);
@@ -392,6 +398,18 @@ fn health_turns_unhealthy_when_the_bus_goes_silent() {
         healthy(0);
         healthy(1);
     });
+}
+
+/// Polls node `node`'s `/metrics` until `series` reaches `at_least`.
+fn wait_metric(cluster: &Cluster, node: usize, series: &str, at_least: f64) {
+    let deadline = Instant::now() + TIMEOUT;
+    while cluster.metric(node, series) < at_least {
+        assert!(
+            Instant::now() < deadline,
+            "node {node}'s {series} stayed below {at_least}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Polls node `node`'s `/healthz` until it answers `status` (bounded).

@@ -359,7 +359,7 @@ async fn measure(
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "?".into());
     let data = tempfile::tempdir().context("cannot create a temporary data dir")?;
-    let staff_token = staff_token(data.path())?;
+    let staff_token = staff_token(data.path(), "bench")?;
     let mut child = ServerChild::start(
         exe,
         target,
@@ -370,6 +370,7 @@ async fn measure(
     .await?;
     let config = LoadConfig {
         server: child.addr,
+        receivers_on: Vec::new(),
         live: "bench".into(),
         viewers,
         staff: args.staff,
@@ -426,12 +427,12 @@ async fn measure(
 
 /// A moderator token for the bench's staff sockets, signed with the key
 /// the hub child will load from `data` (the bare broadcast ignores it).
-fn staff_token(data: &std::path::Path) -> anyhow::Result<String> {
+pub(super) fn staff_token(data: &std::path::Path, live: &str) -> anyhow::Result<String> {
     let key = crate::auth::SigningKey::load_or_create(data)?;
     let claims = crate::auth::Claims::new(
         crate::protocol::StaffRole::Moderator,
         "Bench",
-        "bench",
+        live,
         crate::now_millis(),
         24 * 3_600_000,
     )?;
@@ -628,6 +629,12 @@ impl ServerChild {
         if target == Target::Hub && sampled_viewers {
             cmd.arg("--sampled-viewers");
         }
+        Self::spawn(cmd, exe).await
+    }
+
+    /// Starts `cmd` (a hidden `bench serve-…` of `exe`) and reads where it
+    /// listens from its first line.
+    pub(super) async fn spawn(mut cmd: Command, exe: &std::path::Path) -> anyhow::Result<Self> {
         if std::env::var_os("RUST_LOG").is_none() {
             cmd.env("RUST_LOG", "warn");
         }
@@ -705,7 +712,7 @@ impl Drop for ServerChild {
 
 /// Resolves when stdin closes: the parent bench is done (or gone). A plain
 /// thread, so a blocked read never holds up the runtime's shutdown.
-async fn stdin_closed() {
+pub(super) async fn stdin_closed() {
     let (tx, rx) = oneshot::channel::<()>();
     std::thread::spawn(move || {
         let mut buf = [0u8; 64];
@@ -721,7 +728,7 @@ async fn stdin_closed() {
 }
 
 /// Binds loopback and tells the parent where, on stdout.
-async fn listen_for_parent() -> anyhow::Result<TcpListener> {
+pub(super) async fn listen_for_parent() -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     println!("listening {}", listener.local_addr()?);
     Ok(listener)
@@ -747,6 +754,20 @@ pub async fn serve_hub(
     send_queue: Option<usize>,
     sampled_viewers: bool,
 ) -> anyhow::Result<()> {
+    let config = bench_config(data, live, send_queue, sampled_viewers);
+    let listener = listen_for_parent().await?;
+    crate::hub::serve(listener, config, stdin_closed()).await?;
+    Ok(())
+}
+
+/// The hub's configuration as the bench runs it: production's, with the
+/// limits that would throttle the bench's own sockets raised.
+pub(super) fn bench_config(
+    data: PathBuf,
+    live: String,
+    send_queue: Option<usize>,
+    sampled_viewers: bool,
+) -> crate::hub::HubConfig {
     let mut config = crate::hub::HubConfig::new(live, data);
     // The bench's senders are viewers posting 50 lines/s each: lift the
     // per-viewer rate so the bench measures fan-out, not the limiter.
@@ -768,7 +789,5 @@ pub async fn serve_hub(
     }
     // Every bench socket is a new viewer from loopback.
     config.viewers.exempt_loopback = true;
-    let listener = listen_for_parent().await?;
-    crate::hub::serve(listener, config, stdin_closed()).await?;
-    Ok(())
+    config
 }

@@ -37,8 +37,12 @@ use crate::protocol::{
 
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
-    /// The server, on loopback.
+    /// The server, on loopback: the senders' (and the receivers', unless
+    /// `receivers_on` names others).
     pub server: SocketAddr,
+    /// Hub nodes the receiving sockets are spread over, in turn (empty:
+    /// `server`): `bench cluster` sends on one node and reads on others.
+    pub receivers_on: Vec<SocketAddr>,
     pub live: String,
     /// Receiving viewer sockets.
     pub viewers: usize,
@@ -348,17 +352,17 @@ fn source_address(index: usize, per_source: usize) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(Ipv4Addr::LOCALHOST) + n)
 }
 
-async fn connect_from(config: &LoadConfig, source: Ipv4Addr) -> Result<Socket, String> {
+async fn connect_from(server: SocketAddr, source: Ipv4Addr) -> Result<Socket, String> {
     let socket = tokio::net::TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
     socket
         .bind(SocketAddr::V4(SocketAddrV4::new(source, 0)))
         .map_err(|e| format!("bind {source}: {e}"))?;
     let stream = socket
-        .connect(config.server)
+        .connect(server)
         .await
         .map_err(|e| format!("connect: {e}"))?;
     let _ = stream.set_nodelay(true);
-    let url = format!("ws://{}/", config.server);
+    let url = format!("ws://{server}/");
     let (ws, _) = tokio_tungstenite::client_async_with_config(
         url,
         tokio_tungstenite::MaybeTlsStream::Plain(stream),
@@ -370,7 +374,13 @@ async fn connect_from(config: &LoadConfig, source: Ipv4Addr) -> Result<Socket, S
 }
 
 async fn join_one(config: &LoadConfig, index: usize, auth: Auth) -> Result<Socket, String> {
-    let mut ws = connect_from(config, source_address(index, config.sockets_per_source)).await?;
+    let receiving = index < config.viewers + config.staff;
+    let server = match &config.receivers_on[..] {
+        spread if receiving && !spread.is_empty() => spread[index % spread.len()],
+        _ => config.server,
+    };
+    let source = source_address(index, config.sockets_per_source);
+    let mut ws = connect_from(server, source).await?;
     let hello = ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
         live: config.live.clone(),

@@ -29,9 +29,15 @@ pub enum BenchCommand {
     /// The console's state and render path under a chat flood: messages/s
     /// absorbed, frame times, memory.
     Console(ConsoleBenchArgs),
+    /// Hub nodes on one PostgreSQL and Redis (1, 2, 3): deliveries a
+    /// second and publish-to-deliver latency across nodes.
+    Cluster(ClusterBenchArgs),
     /// Internal: the hub as `bench hub` runs it, in a child process.
     #[command(hide = true)]
     ServeHub(ServeHubArgs),
+    /// Internal: one node of `bench cluster`, in a child process.
+    #[command(hide = true)]
+    ServeNode(ServeNodeArgs),
     /// Internal: the bare broadcast baseline, in a child process.
     #[command(hide = true)]
     ServeBare,
@@ -172,6 +178,64 @@ impl From<HubBenchArgs> for HubBench {
     }
 }
 
+/// `regie bench cluster`
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterBenchArgs {
+    /// The nodes' store: a PostgreSQL URL (each run makes a live of its own).
+    #[arg(long, value_name = "URL", env = "REGIE_BENCH_POSTGRES")]
+    pub store: String,
+    /// The bus: a Redis URL.
+    #[arg(long, value_name = "URL", env = "REGIE_BENCH_REDIS")]
+    pub bus: String,
+    /// Node counts, one run each (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    pub nodes: Vec<usize>,
+    /// Receiving viewer sockets, spread over the nodes that read.
+    #[arg(long, default_value_t = 1000)]
+    pub viewers: usize,
+    /// Receiving staff sockets.
+    #[arg(long, default_value_t = 2)]
+    pub staff: usize,
+    /// Chat lines a second, across the senders (on the first node).
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    #[arg(long, default_value_t = 4)]
+    pub senders: usize,
+    /// How long the senders send, per run.
+    #[arg(long, default_value = "5s")]
+    pub duration: humantime::Duration,
+}
+
+impl From<ClusterBenchArgs> for crate::bench::cluster::ClusterBench {
+    fn from(a: ClusterBenchArgs) -> Self {
+        Self {
+            store: a.store,
+            bus: a.bus,
+            nodes: a.nodes,
+            viewers: a.viewers,
+            staff: a.staff,
+            rate: a.rate,
+            senders: a.senders,
+            duration: a.duration.into(),
+        }
+    }
+}
+
+/// Hidden: `regie bench serve-node`, one node of `bench cluster`.
+#[derive(Debug, clap::Args)]
+pub struct ServeNodeArgs {
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long)]
+    pub live: String,
+    #[arg(long)]
+    pub store: String,
+    #[arg(long)]
+    pub bus: String,
+    #[arg(long)]
+    pub node: String,
+}
+
 /// Hidden: `regie bench serve-hub`, the hub as the bench runs it.
 #[derive(Debug, clap::Args)]
 pub struct ServeHubArgs {
@@ -239,6 +303,11 @@ pub async fn run(args: BenchArgs) -> Result<Exit, Failed> {
             hub::serve_hub(args.data, args.live, args.send_queue, args.sampled_viewers).await?;
         }
         BenchCommand::ServeBare => hub::serve_bare().await?,
+        BenchCommand::Cluster(args) => crate::bench::cluster::run(args.into()).await?,
+        BenchCommand::ServeNode(a) => {
+            crate::telemetry::to_stderr();
+            crate::bench::cluster::serve_node(a.data, a.live, a.store, a.bus, a.node).await?;
+        }
     }
     Ok(Exit::Success)
 }

@@ -41,6 +41,9 @@ pub struct Metrics {
     /// `bus` (Redis, as published) or `store` (fetched from PostgreSQL to
     /// fill a gap: a lost publish, a Redis restart).
     followed: Family<Labels, Counter>,
+    /// This node's heartbeats heard back through Redis (`bus`): one a
+    /// second while its subscription is alive.
+    pub heartbeats_back: Counter,
 }
 
 impl Default for Metrics {
@@ -63,6 +66,7 @@ impl Metrics {
         let events = Counter::default();
         let remembered_outcomes = Gauge::default();
         let followed = Family::<Labels, Counter>::default();
+        let heartbeats_back = Counter::default();
         registry.register(
             "connections",
             "Open WebSocket connections that joined, by role",
@@ -114,6 +118,11 @@ impl Metrics {
             "Events other hub nodes committed, followed here, by way (bus: Redis; store: a gap filled from PostgreSQL)",
             followed.clone(),
         );
+        registry.register(
+            "heartbeats_back",
+            "This node's heartbeats heard back through Redis, one a second while its subscription lives",
+            heartbeats_back.clone(),
+        );
         Self {
             registry,
             connections,
@@ -127,6 +136,7 @@ impl Metrics {
             events,
             remembered_outcomes,
             followed,
+            heartbeats_back,
         }
     }
 

@@ -113,7 +113,9 @@ pub async fn serve_with_store(
     let metrics = Arc::new(metrics::Metrics::new());
     // Several nodes: the bus first, so the first commit is heard.
     let bus = match &config.bus {
-        Some(b) => Some(bus::Bus::start(&b.url, b.node.clone()).await?),
+        Some(b) => {
+            Some(bus::Bus::start(&b.url, b.node.clone(), metrics.heartbeats_back.clone()).await?)
+        }
         None => None,
     };
     let factory = lives::LiveFactory {

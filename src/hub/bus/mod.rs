@@ -119,17 +119,21 @@ pub(crate) struct Health {
     started: Instant,
     /// Milliseconds since `started` (0: never).
     own_beat_at: AtomicU64,
+    /// Every one heard (`/metrics`).
+    heard: prometheus_client::metrics::counter::Counter,
 }
 
 impl Health {
-    fn new() -> Self {
+    fn new(heard: prometheus_client::metrics::counter::Counter) -> Self {
         Self {
             started: Instant::now(),
             own_beat_at: AtomicU64::new(0),
+            heard,
         }
     }
 
     fn saw_own_beat(&self) {
+        self.heard.inc();
         let at = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.own_beat_at.store(at.max(1), Ordering::Relaxed);
     }
@@ -168,9 +172,11 @@ impl Bus {
     /// Connects to Redis at `url` as node `node` and starts publishing,
     /// beating and listening. The receiver yields what other nodes
     /// committed, for the hub to hand to its lives.
+    /// Each heartbeat heard back counts in `beats_heard`.
     pub(crate) async fn start(
         url: &str,
         node: String,
+        beats_heard: prometheus_client::metrics::counter::Counter,
     ) -> Result<(Self, mpsc::Receiver<Incoming>), BusError> {
         let client = redis::Client::open(url).map_err(BusError::Url)?;
         let conn = ConnectionManager::new(client.clone())
@@ -179,7 +185,7 @@ impl Bus {
                 url: redact_url(url),
                 source,
             })?;
-        let health = Arc::new(Health::new());
+        let health = Arc::new(Health::new(beats_heard));
         let heads = Arc::new(Mutex::new(BTreeMap::new()));
         let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_QUEUE);
         let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_QUEUE);
