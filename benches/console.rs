@@ -26,7 +26,7 @@ fn message(id: u64, text: &str) -> ChatMessage {
             pseudonym: format!("p{}", id % 500),
         },
         text: text.into(),
-        question: id % 20 == 0,
+        question: id.is_multiple_of(20),
         answered: false,
         reply_to: None,
         also_to: Vec::new(),

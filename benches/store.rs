@@ -27,7 +27,7 @@ fn message(id: u64) -> ChatMessage {
             pseudonym: format!("julie{}", id % 1000),
         },
         text: format!("Elle taille comment la robe verte ? Je fais du 38 ({id})"),
-        question: id % 5 == 0,
+        question: id.is_multiple_of(5),
         answered: false,
         reply_to: None,
         also_to: Vec::new(),

@@ -498,7 +498,7 @@ pub fn verify(record: &DrawRecord) -> Result<(), Vec<Mismatch>> {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len())

@@ -116,7 +116,7 @@ fn a_line_said_on_one_node_reaches_viewers_on_the_others_with_the_same_seq() {
         // B wrote nothing: every line came to it over Redis, none had to
         // be fetched from PostgreSQL.
         assert!(cluster.metric(1, BUS) >= 2.0, "B followed the bus");
-        assert_eq!(cluster.metric(1, FILLED), 0.0, "B had no gap to fill");
+        assert!(cluster.metric(1, FILLED) < 1.0, "B had no gap to fill");
     });
 }
 

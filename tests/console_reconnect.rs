@@ -85,7 +85,7 @@ async fn viewer_feed(url: String) {
                 id: CommandId(format!("say-{n}")),
                 command: Command::Say {
                     text: format!("line {n} of the feed"),
-                    question: n % 10 == 0,
+                    question: n.is_multiple_of(10),
                     announcement: false,
                 },
             });

@@ -409,7 +409,7 @@ fn flood_message(n: usize) -> ClientFrame {
         id: CommandId(format!("f{n}")),
         command: Say::Say {
             text: text.join(" "),
-            question: n % 25 == 0,
+            question: n.is_multiple_of(25),
             announcement: false,
         },
     })

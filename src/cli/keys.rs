@@ -64,14 +64,14 @@ fn rotate(args: &RotateArgs) -> Result<Exit, Failed> {
     }
     let keys_dir = args.keys.clone().unwrap_or_else(|| args.data.clone());
     let source = KeySource::from_env_or(&keys_dir).map_err(usage)?;
-    if let KeySource::Dir(dir) = &source {
-        if !dir.join(contact::CONTACT_KEY_FILE).exists() {
-            return Err(usage(anyhow::anyhow!(
-                "{} has no {}; start `regie serve` on it first, or pass --keys",
-                dir.display(),
-                contact::CONTACT_KEY_FILE
-            )));
-        }
+    if let KeySource::Dir(dir) = &source
+        && !dir.join(contact::CONTACT_KEY_FILE).exists()
+    {
+        return Err(usage(anyhow::anyhow!(
+            "{} has no {}; start `regie serve` on it first, or pass --keys",
+            dir.display(),
+            contact::CONTACT_KEY_FILE
+        )));
     }
     let batch = usize::try_from(args.batch).unwrap_or(usize::MAX);
     let done = match contact::rotate(&db, &source, batch) {

@@ -386,13 +386,13 @@ fn french_span(period: std::time::Duration) -> String {
             format!("{n} {many}")
         }
     };
-    if secs >= 365 * DAY && secs % (365 * DAY) == 0 {
+    if secs >= 365 * DAY && secs.is_multiple_of(365 * DAY) {
         plural(secs / (365 * DAY), "an", "ans")
-    } else if secs >= DAY && secs % DAY == 0 {
+    } else if secs >= DAY && secs.is_multiple_of(DAY) {
         plural(secs / DAY, "jour", "jours")
-    } else if secs >= 3600 && secs % 3600 == 0 {
+    } else if secs >= 3600 && secs.is_multiple_of(3600) {
         plural(secs / 3600, "heure", "heures")
-    } else if secs >= 60 && secs % 60 == 0 {
+    } else if secs >= 60 && secs.is_multiple_of(60) {
         plural(secs / 60, "minute", "minutes")
     } else {
         plural(secs, "seconde", "secondes")

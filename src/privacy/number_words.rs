@@ -95,11 +95,12 @@ impl Group {
             return None;
         }
         match word {
-            Word::Unit(v) if (c >= 20 && c % 10 == 0) || (tight && c == 10 && v >= 7) => {
+            Word::Unit(v) if (c >= 20 && c.is_multiple_of(10)) || (tight && c == 10 && v >= 7) => {
                 Some(c + v)
             }
             Word::Teen(v)
-                if (tight && (c % 100 == 60 || c % 100 == 80)) || (c >= 100 && c % 100 == 0) =>
+                if (tight && (c % 100 == 60 || c % 100 == 80))
+                    || (c >= 100 && c.is_multiple_of(100)) =>
             {
                 Some(c + v)
             }
@@ -108,7 +109,7 @@ impl Group {
             {
                 Some(c - 4 + 80)
             }
-            Word::Ten(v) if c >= 100 && c % 100 == 0 => Some(c + v),
+            Word::Ten(v) if c >= 100 && c.is_multiple_of(100) => Some(c + v),
             Word::Hundred if c < 10 => Some(c.max(1) * 100),
             _ => None,
         }

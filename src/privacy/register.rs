@@ -140,7 +140,7 @@ fn span(period: Duration) -> String {
     let secs = period.as_secs();
     if period.subsec_nanos() == 0 && secs > 0 {
         for (unit, name) in UNITS {
-            if secs % unit == 0 {
+            if secs.is_multiple_of(unit) {
                 let n = secs / unit;
                 return format!("{n} {name}{}", if n == 1 { "" } else { "s" });
             }

@@ -127,7 +127,7 @@ fn sha256_mac(secret: &[u8], parts: &[&[u8]]) -> HmacSha256 {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     text.as_bytes()

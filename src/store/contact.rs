@@ -468,12 +468,11 @@ impl ContactKeyring {
     ) -> Result<String, ContactError> {
         let aad = associated_data(live, viewer, field);
         let keys = || std::iter::once(&self.active).chain(&self.others);
-        if let Some(id) = sealed_key_id(sealed) {
-            if let Some(key) = keys().find(|k| k.id == id) {
-                if let Some(plain) = open_with(key, &sealed[HEADER_LEN..], &aad) {
-                    return Ok(plain);
-                }
-            }
+        if let Some(id) = sealed_key_id(sealed)
+            && let Some(key) = keys().find(|k| k.id == id)
+            && let Some(plain) = open_with(key, &sealed[HEADER_LEN..], &aad)
+        {
+            return Ok(plain);
         }
         // A value from before key ids: nonce first, any key.
         keys()

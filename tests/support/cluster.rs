@@ -159,7 +159,7 @@ impl Cluster {
     /// `n` nodes serving `live`; `None` when PostgreSQL or Redis is missing
     /// (skipped, said on stderr; not under CI).
     pub(crate) fn start(n: usize, live: &str) -> Option<Cluster> {
-        Self::start_via(n, live, |url| url.to_owned())
+        Self::start_via(n, live, std::borrow::ToOwned::to_owned)
     }
 
     /// [`Cluster::start`], the nodes given `through(schema URL)` as their

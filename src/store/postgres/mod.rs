@@ -1572,10 +1572,9 @@ impl Store for PostgresStore {
             &mut self.client,
             &format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.live_id = $1 AND m.id = $2"),
             params,
-        )? {
-            if let Some(m) = read_message(&row, 0)? {
-                return Ok(Some(ChatEntry::Message(m)));
-            }
+        )? && let Some(m) = read_message(&row, 0)?
+        {
+            return Ok(Some(ChatEntry::Message(m)));
         }
         match self.statements.query_opt(
             &mut self.client,
@@ -1880,10 +1879,10 @@ impl Store for PostgresStore {
             .client
             .batch_execute(&format!("VACUUM FULL {}", tables.join(", ")));
         let reset = self.client.batch_execute("RESET lock_timeout");
-        if let Err(e) = &vacuum {
-            if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
-                return Err(StoreError::PurgeHeld { holders: 1 });
-            }
+        if let Err(e) = &vacuum
+            && e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+        {
+            return Err(StoreError::PurgeHeld { holders: 1 });
         }
         self.statements.note(vacuum)?;
         self.statements.note(reset)?;
