@@ -4,14 +4,21 @@
 //!
 //! - [`hub`] — `regie bench hub`: the hub's fan-out next to a bare
 //!   tokio-tungstenite broadcast ([`bare`]) under the same load ([`load`]).
+//!   Its other phases: [`ingest`], hub CPU per ingested message, and
+//!   [`redaction`], how long a tombstone takes to reach the last viewer.
 //! - [`flood`] — `regie bench flood`: the hub's memory after rounds of
 //!   viewers joining and leaving.
+//! - `child` — the server child process each bench starts, and its
+//!   staff tokens.
 //! - [`latency`] — percentiles without keeping every sample.
 //! - [`resources`] — a process's memory and CPU time from `/proc`.
 
 pub mod bare;
+mod child;
 pub mod flood;
 pub mod hub;
+pub mod ingest;
 pub mod latency;
 pub mod load;
+pub mod redaction;
 pub mod resources;
