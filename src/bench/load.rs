@@ -124,12 +124,17 @@ pub struct LoadResult {
     /// got the tombstone, and when the last of them did (since the run's
     /// origin, [`Joined::origin`]).
     pub tombstones: HashMap<u64, Reach>,
+    /// The same for staff sockets: when the first of them got each
+    /// tombstone (staff get events at once, so this is the hub's own
+    /// decide-and-commit time, before any viewer fan-out).
+    pub staff_tombstones: HashMap<u64, Duration>,
 }
 
 /// How far one tombstone got among the viewer sockets.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Reach {
     pub sockets: u64,
+    pub first: Duration,
     pub last: Duration,
 }
 
@@ -185,10 +190,18 @@ impl LoadResult {
         if let Some(why) = t.disconnect {
             *self.disconnects.entry(why).or_default() += 1;
         }
-        if t.watch != Watch::Staff {
-            for (message, at) in t.tombstones {
-                let reach = self.tombstones.entry(message).or_default();
+        for (message, at) in t.tombstones {
+            if t.watch == Watch::Staff {
+                let first = self.staff_tombstones.entry(message).or_insert(at);
+                *first = (*first).min(at);
+            } else {
+                let reach = self.tombstones.entry(message).or_insert(Reach {
+                    sockets: 0,
+                    first: at,
+                    last: at,
+                });
                 reach.sockets += 1;
+                reach.first = reach.first.min(at);
                 reach.last = reach.last.max(at);
             }
         }

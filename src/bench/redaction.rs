@@ -46,6 +46,11 @@ pub struct RedactionBench {
 pub(super) struct Reached {
     /// Per redaction: send to the last viewer socket's receipt.
     reach: LatencyHistogram,
+    /// Send to the first viewer socket's receipt.
+    first_viewer: LatencyHistogram,
+    /// Send to the staff reader's receipt: the hub's decide and commit,
+    /// before any fan-out to viewers.
+    staff: LatencyHistogram,
     /// Redactions that did not reach every viewer socket.
     short: usize,
     /// Redactions the hub did not ack.
@@ -121,17 +126,25 @@ pub(super) async fn run(
     child.stop().await;
     let redactions = redactions?;
     let mut reach = LatencyHistogram::default();
+    let mut first_viewer = LatencyHistogram::default();
+    let mut staff = LatencyHistogram::default();
     let mut short = 0;
     for r in redactions.iter().filter(|r| r.acked) {
         match result.tombstones.get(&r.message.0) {
             Some(got) if got.sockets >= bench.viewers as u64 => {
                 reach.record(got.last.saturating_sub(r.sent));
+                first_viewer.record(got.first.saturating_sub(r.sent));
             }
             _ => short += 1,
+        }
+        if let Some(at) = result.staff_tombstones.get(&r.message.0) {
+            staff.record(at.saturating_sub(r.sent));
         }
     }
     Ok(Reached {
         reach,
+        first_viewer,
+        staff,
         short,
         refused: redactions.iter().filter(|r| !r.acked).count(),
         chat_per_sec: result.sent_per_sec(),
@@ -238,28 +251,37 @@ async fn read_until<T>(
         .context("no answer in 30 s")?
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 /// One line of figures.
 pub(super) fn print(bench: &RedactionBench, r: &Reached) {
     println!(
         "redaction reach: {} viewer sockets (production delivery policy), {:.0} viewer chat \
          lines/s ({:.0}/s achieved), {} redactions one every {}: send→tombstone on the last \
          viewer socket p50 {:.1} ms p99 {:.1} ms max {:.1} ms over {} (aim p99 ≤ 100 ms: {}); \
-         {} did not reach every socket, {} refused, {} viewer sockets closed; CPU hub {:.0}% \
-         generator {:.0}% of one core",
+         the first viewer socket p50 {:.1} ms p99 {:.1} ms, the staff reader p50 {:.1} ms \
+         p99 {:.1} ms; {} did not reach every socket, {} refused, {} viewer sockets closed; \
+         CPU hub {:.0}% generator {:.0}% of one core",
         bench.viewers,
         bench.rate,
         r.chat_per_sec,
         bench.redactions,
         humantime::format_duration(bench.every),
-        r.reach.quantile(0.50).as_secs_f64() * 1e3,
-        r.reach.quantile(0.99).as_secs_f64() * 1e3,
-        r.reach.max().as_secs_f64() * 1e3,
+        ms(r.reach.quantile(0.50)),
+        ms(r.reach.quantile(0.99)),
+        ms(r.reach.max()),
         r.reach.count(),
         if r.reach.quantile(0.99) <= Duration::from_millis(100) && r.short == 0 {
             "ok"
         } else {
             "MISSED"
         },
+        ms(r.first_viewer.quantile(0.50)),
+        ms(r.first_viewer.quantile(0.99)),
+        ms(r.staff.quantile(0.50)),
+        ms(r.staff.quantile(0.99)),
         r.short,
         r.refused,
         r.viewers_closed,
