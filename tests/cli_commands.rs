@@ -417,7 +417,8 @@ fn bench_hub_refuses_bad_arguments_with_exit_2() {
 /// `regie bench hub` end to end on a tiny config: both servers searched
 /// (two rates each, no bisection), every trial reported with its delivery
 /// counts and resource figures, then the capacity table and the hub/bare
-/// ratio. Nothing here depends on the figures themselves.
+/// ratio, then the ingest phase's line. Nothing here depends on the
+/// figures themselves.
 #[test]
 fn bench_hub_runs_a_tiny_capacity_search_and_prints_its_figures() {
     let ran = regie(
@@ -442,6 +443,11 @@ fn bench_hub_runs_a_tiny_capacity_search_and_prints_its_figures() {
             "3s",
             "--probe-every",
             "3",
+            // The default phases, the ingest one kept small.
+            "--ingest-messages",
+            "200",
+            "--ingest-rate",
+            "500",
         ],
         &[],
     );
@@ -455,6 +461,18 @@ fn bench_hub_runs_a_tiny_capacity_search_and_prints_its_figures() {
         out.contains("hub send queue 1024 frames (production)"),
         "{out}"
     );
+    let ingest = out
+        .lines()
+        .find(|l| l.starts_with("ingest: 200 lines offered at 500/s by 4 staff senders"))
+        .unwrap_or_else(|| panic!("no ingest line: {out}"));
+    for figure in [
+        "commit window 5ms (default)",
+        "200 accepted, 0 refused, 0 unanswered, reader got 200",
+        "CPU-s per 100k ingested messages",
+        "µs of hub CPU per message",
+    ] {
+        assert!(ingest.contains(figure), "{figure} missing: {ingest}");
+    }
     for target in ["bare", "hub"] {
         let trials: Vec<&str> = out
             .lines()

@@ -117,6 +117,11 @@ fn a_line_said_on_one_node_reaches_viewers_on_the_others_with_the_same_seq() {
         // be fetched from PostgreSQL.
         assert!(cluster.metric(1, BUS) >= 2.0, "B followed the bus");
         assert!(cluster.metric(1, FILLED) < 1.0, "B had no gap to fill");
+        // Every node serves the live's viewer page.
+        for node in 0..3 {
+            let (status, _) = cluster.get(node, &format!("/live/{}", cluster.live));
+            assert_eq!(status, 200, "node {node} serves the page");
+        }
     });
 }
 

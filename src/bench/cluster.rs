@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::hub::{ServerChild, bench_config, listen_for_parent, staff_token, stdin_closed};
+use super::child::{ServerChild, staff_token};
+use super::hub::{bench_config, listen_for_parent, stdin_closed};
 use super::load::{self, LoadConfig, LoadResult};
 use super::resources::{Process, machine_busy_time};
 
@@ -98,7 +99,11 @@ async fn measure(exe: &Path, n: usize, bench: &ClusterBench) -> anyhow::Result<R
             .stdin(Stdio::piped());
         nodes.push(ServerChild::spawn(cmd, exe).await?);
     }
-    let token = staff_token(&dirs.path().join("node-0"), &live)?;
+    let token = staff_token(
+        &dirs.path().join("node-0"),
+        crate::protocol::StaffRole::Moderator,
+        &live,
+    )?;
     let readers: Vec<_> = if n == 1 {
         vec![nodes[0].addr]
     } else {
@@ -115,8 +120,10 @@ async fn measure(exe: &Path, n: usize, bench: &ClusterBench) -> anyhow::Result<R
         probe_every: 7,
         sockets_per_source: 20_000,
         senders: bench.senders,
+        staff_senders: false,
         rate: bench.rate,
         duration: bench.duration,
+        lines: None,
         max_joining: 128,
         drain: Duration::from_secs(5),
         expect_acks: true,
@@ -190,7 +197,7 @@ pub async fn serve_node(
     bus: String,
     node: String,
 ) -> anyhow::Result<()> {
-    let mut config = bench_config(data.clone(), live, None, false);
+    let mut config = bench_config(data.clone(), live, None, false, None);
     config.bus = Some(crate::hub::BusConfig { url: bus, node });
     let keys = crate::store::contact::KeySource::Dir(data.clone());
     let opened = tokio::task::spawn_blocking(move || {

@@ -19,7 +19,7 @@ use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use super::hub::{ServerChild, Target};
+use super::child::{ChildOptions, ServerChild, Target};
 use super::load::wait_for;
 use super::resources::{Memory, Process, open_files_limit};
 use crate::crowd::viewer::Socket;
@@ -80,7 +80,8 @@ pub async fn run(args: FloodBench) -> anyhow::Result<()> {
         (None, a.clone())
     } else {
         let exe = std::env::current_exe().context("cannot find this program to start the hub")?;
-        let child = ServerChild::start(&exe, Target::Hub, data.path(), None, false).await?;
+        let child =
+            ServerChild::start(&exe, Target::Hub, data.path(), &ChildOptions::default()).await?;
         let hub = Attach {
             addr: child.addr.to_string(),
             pid: child.pid,

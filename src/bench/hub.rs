@@ -23,17 +23,19 @@
 //! whose per-viewer rate limit the child's config raises, so the bench
 //! measures fan-out, not the limiter.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
+use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use super::child::{ChildOptions, ServerChild, Target, staff_token};
+
+use super::ingest::{self, IngestBench};
 use super::load::{self, LoadConfig, LoadResult};
+use super::redaction::{self, RedactionBench};
 use super::resources::{Memory, Process, machine_busy_time, raise_open_files_limit};
 
 /// What `regie bench hub` measures.
@@ -71,6 +73,25 @@ pub struct HubBench {
     /// One viewer socket in this many reads every line for latency; the
     /// others count lines.
     pub probe_every: usize,
+    /// What to run, in this order.
+    pub phases: Vec<Phase>,
+    /// The ingest phase's load.
+    pub ingest: IngestBench,
+    /// The redaction phase's load.
+    pub redaction: RedactionBench,
+    /// The hub's group-commit window; `None` is the production default.
+    pub commit_window: Option<Duration>,
+}
+
+/// The parts of a `regie bench hub` run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The capacity search, hub and bare broadcast.
+    Capacity,
+    /// CPU per ingested message ([`super::ingest`]).
+    Ingest,
+    /// Redaction reach ([`super::redaction`]).
+    Redaction,
 }
 
 /// The servers a bench run measures.
@@ -79,21 +100,6 @@ pub enum Targets {
     Both,
     Hub,
     Bare,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Target {
-    Bare,
-    Hub,
-}
-
-impl Target {
-    fn name(self) -> &'static str {
-        match self {
-            Target::Bare => "bare",
-            Target::Hub => "hub",
-        }
-    }
 }
 
 /// One measured trial.
@@ -166,6 +172,14 @@ pub enum HubBenchError {
     NoRepeat,
     #[error("--send-queue must be at least 1 frame")]
     SendQueue,
+    #[error("--phases needs at least one phase")]
+    NoPhases,
+    #[error("--ingest-messages, --ingest-rate and --ingest-senders must be positive")]
+    Ingest,
+    #[error(
+        "--redaction-viewers, --redaction-rate, --redactions and --redaction-every must be positive"
+    )]
+    Redaction,
 }
 
 impl HubBench {
@@ -193,6 +207,22 @@ impl HubBench {
         if self.send_queue == Some(0) {
             return Err(HubBenchError::SendQueue);
         }
+        if self.phases.is_empty() {
+            return Err(HubBenchError::NoPhases);
+        }
+        let i = &self.ingest;
+        if i.messages == 0 || !(i.rate.is_finite() && i.rate > 0.0) || i.senders == 0 {
+            return Err(HubBenchError::Ingest);
+        }
+        let r = &self.redaction;
+        if r.viewers == 0
+            || !(r.rate.is_finite() && r.rate > 0.0)
+            || r.senders == 0
+            || r.redactions == 0
+            || r.every.is_zero()
+        {
+            return Err(HubBenchError::Redaction);
+        }
         Ok(())
     }
 }
@@ -204,7 +234,15 @@ const SOCKETS_PER_SOURCE: usize = 20_000;
 /// Runs the searches and prints each trial, then the capacities.
 pub async fn run(args: HubBench) -> anyhow::Result<()> {
     args.validate()?;
-    let largest = args.viewers.iter().copied().max().unwrap_or(0);
+    let capacity = args.phases.contains(&Phase::Capacity);
+    let mut largest = if capacity {
+        args.viewers.iter().copied().max().unwrap_or(0)
+    } else {
+        0
+    };
+    if args.phases.contains(&Phase::Redaction) {
+        largest = largest.max(args.redaction.viewers);
+    }
     // Both ends of every socket live on this machine: the generator's and
     // the server's (the child inherits the limit raised here).
     let needed = (largest + args.staff + args.senders + 256) as u64;
@@ -220,6 +258,43 @@ pub async fn run(args: HubBench) -> anyhow::Result<()> {
         Targets::Bare => &[Target::Bare],
     };
     let exe = std::env::current_exe().context("cannot find this program to start the servers")?;
+    let options = ChildOptions {
+        send_queue: args.send_queue,
+        sampled_viewers: args.sampled_viewers,
+        commit_window: args.commit_window,
+    };
+    for phase in &args.phases {
+        match phase {
+            Phase::Capacity => capacity_search(&exe, &args, targets, &options).await?,
+            Phase::Ingest => {
+                let r = ingest::run(&exe, &args.ingest, &options, args.drain)
+                    .await
+                    .context("ingest phase")?;
+                ingest::print(&args.ingest, &options, &r);
+            }
+            Phase::Redaction => {
+                // The production delivery policy: viewer chat sampled.
+                let options = ChildOptions {
+                    sampled_viewers: true,
+                    ..options.clone()
+                };
+                let r = redaction::run(&exe, &args.redaction, &options, args.drain)
+                    .await
+                    .context("redaction phase")?;
+                redaction::print(&args.redaction, &r);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The capacity searches, then their table.
+async fn capacity_search(
+    exe: &std::path::Path,
+    args: &HubBench,
+    targets: &[Target],
+    options: &ChildOptions,
+) -> anyhow::Result<()> {
     println!(
         "regie bench hub: capacity search from {} to at most {} lines/s, {} per trial, \
          {} sender sockets, {} staff sockets, viewer p99 limit {}, hub send queue {}, \
@@ -242,7 +317,7 @@ pub async fn run(args: HubBench) -> anyhow::Result<()> {
     let mut searches: Vec<Search> = Vec::new();
     for &viewers in &args.viewers {
         for &target in targets {
-            let search = search(&exe, target, viewers, &args)
+            let search = search(exe, target, viewers, args, options)
                 .await
                 .with_context(|| format!("{} search at {viewers} viewers", target.name()))?;
             searches.push(search);
@@ -274,6 +349,7 @@ async fn search(
     target: Target,
     viewers: usize,
     args: &HubBench,
+    options: &ChildOptions,
 ) -> anyhow::Result<Search> {
     let mut found = Search {
         target,
@@ -286,7 +362,7 @@ async fn search(
     // downwards by halving (three times at most).
     let mut halvings = 0;
     loop {
-        let run = trial(exe, target, viewers, rate, args).await?;
+        let run = trial(exe, target, viewers, rate, args, options).await?;
         if run.carried() {
             found.best = Some(run);
             if found.first_failed.is_some() || rate >= args.max_rate {
@@ -310,7 +386,7 @@ async fn search(
         if mid <= lo.rate || mid >= hi.rate {
             break;
         }
-        let run = trial(exe, target, viewers, mid, args).await?;
+        let run = trial(exe, target, viewers, mid, args, options).await?;
         if run.carried() {
             found.best = Some(run);
         } else {
@@ -327,10 +403,11 @@ async fn trial(
     viewers: usize,
     rate: f64,
     args: &HubBench,
+    options: &ChildOptions,
 ) -> anyhow::Result<Run> {
     let mut worst: Option<Run> = None;
     for _ in 0..args.repeat {
-        let run = measure(exe, target, viewers, rate, args)
+        let run = measure(exe, target, viewers, rate, args, options)
             .await
             .with_context(|| {
                 format!("{} run at {viewers} viewers, {rate} lines/s", target.name())
@@ -353,21 +430,15 @@ async fn measure(
     viewers: usize,
     rate: f64,
     args: &HubBench,
+    options: &ChildOptions,
 ) -> anyhow::Result<Run> {
     let load_average = std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "?".into());
     let data = tempfile::tempdir().context("cannot create a temporary data dir")?;
-    let staff_token = staff_token(data.path(), "bench")?;
-    let mut child = ServerChild::start(
-        exe,
-        target,
-        data.path(),
-        args.send_queue,
-        args.sampled_viewers,
-    )
-    .await?;
+    let staff_token = staff_token(data.path(), crate::protocol::StaffRole::Moderator, "bench")?;
+    let mut child = ServerChild::start(exe, target, data.path(), options).await?;
     let config = LoadConfig {
         server: child.addr,
         receivers_on: Vec::new(),
@@ -378,8 +449,10 @@ async fn measure(
         probe_every: args.probe_every.max(1),
         sockets_per_source: SOCKETS_PER_SOURCE,
         senders: args.senders,
+        staff_senders: false,
         rate,
         duration: args.duration,
+        lines: None,
         max_joining: 128,
         drain: args.drain,
         expect_acks: target == Target::Hub,
@@ -423,20 +496,6 @@ async fn measure(
         load_average,
         failures,
     })
-}
-
-/// A moderator token for the bench's staff sockets, signed with the key
-/// the hub child will load from `data` (the bare broadcast ignores it).
-pub(super) fn staff_token(data: &std::path::Path, live: &str) -> anyhow::Result<String> {
-    let key = crate::auth::SigningKey::load_or_create(data)?;
-    let claims = crate::auth::Claims::new(
-        crate::protocol::StaffRole::Moderator,
-        "Bench",
-        live,
-        crate::now_millis(),
-        24 * 3_600_000,
-    )?;
-    Ok(crate::auth::mint(&key, &claims))
 }
 
 /// Why a trial's rate is not carried (empty: carried).
@@ -598,118 +657,6 @@ fn print_capacities(searches: &[Search]) {
     }
 }
 
-/// A server child process: started with a pipe on stdin that is its
-/// shutdown signal, so it also ends if this process dies. Plain
-/// `std::process` with a reader thread: the child is started twice per run,
-/// nothing here is on a hot path.
-pub(super) struct ServerChild {
-    child: Child,
-    pub(super) pid: u32,
-    pub(super) addr: SocketAddr,
-}
-
-impl ServerChild {
-    pub(super) async fn start(
-        exe: &std::path::Path,
-        target: Target,
-        data: &std::path::Path,
-        send_queue: Option<usize>,
-        sampled_viewers: bool,
-    ) -> anyhow::Result<Self> {
-        let mut cmd = Command::new(exe);
-        match target {
-            Target::Bare => cmd.args(["bench", "serve-bare"]),
-            Target::Hub => cmd
-                .args(["bench", "serve-hub", "--live", "bench", "--data"])
-                .arg(data),
-        };
-        if let (Target::Hub, Some(frames)) = (target, send_queue) {
-            cmd.arg("--send-queue").arg(frames.to_string());
-        }
-        if target == Target::Hub && sampled_viewers {
-            cmd.arg("--sampled-viewers");
-        }
-        Self::spawn(cmd, exe).await
-    }
-
-    /// Starts `cmd` (a hidden `bench serve-…` of `exe`) and reads where it
-    /// listens from its first line.
-    pub(super) async fn spawn(mut cmd: Command, exe: &std::path::Path) -> anyhow::Result<Self> {
-        if std::env::var_os("RUST_LOG").is_none() {
-            cmd.env("RUST_LOG", "warn");
-        }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("cannot start {}", exe.display()))?;
-        let pid = child.id();
-        let stdout = child.stdout.take().context("no stdout pipe")?;
-        let (line_tx, line_rx) = oneshot::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut first = String::new();
-            let read = reader.read_line(&mut first).map(|_| first);
-            let _ = line_tx.send(read);
-            // Keep draining so a chatty child never blocks on a full pipe.
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
-        });
-        let mut server = Self {
-            child,
-            pid,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        };
-        let first = match tokio::time::timeout(Duration::from_secs(30), line_rx).await {
-            Ok(Ok(Ok(line))) => line,
-            Ok(Ok(Err(e))) => {
-                server.stop().await;
-                return Err(e).context("cannot read the server's first line");
-            }
-            Ok(Err(_)) | Err(_) => {
-                server.stop().await;
-                anyhow::bail!("the server did not say where it listens within 30s");
-            }
-        };
-        let Some(addr) = first
-            .trim_end()
-            .strip_prefix("listening ")
-            .and_then(|a| a.parse().ok())
-        else {
-            server.stop().await;
-            anyhow::bail!("unexpected first line from the server: {first:?}");
-        };
-        server.addr = addr;
-        Ok(server)
-    }
-
-    /// Closes stdin (the shutdown signal) and waits a bounded time for the
-    /// child to exit, then kills it.
-    pub(super) async fn stop(&mut self) {
-        drop(self.child.stdin.take());
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        let mut tick = tokio::time::interval(Duration::from_millis(50));
-        while tokio::time::Instant::now() < deadline {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return;
-            }
-            tick.tick().await;
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ServerChild {
-    fn drop(&mut self) {
-        // An early return (an error mid-run) must not leave a server behind.
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 /// Resolves when stdin closes: the parent bench is done (or gone). A plain
 /// thread, so a blocked read never holds up the runtime's shutdown.
 pub(super) async fn stdin_closed() {
@@ -747,14 +694,16 @@ pub async fn serve_bare() -> anyhow::Result<()> {
 /// `regie bench serve-hub`: the real hub, with the limits that would
 /// throttle the bench's own sockets raised.
 /// `send_queue` replaces the production send queue (frames per connection);
-/// `sampled_viewers` keeps the live's default viewer sampling on.
+/// `sampled_viewers` keeps the live's default viewer sampling on;
+/// `commit_window` replaces the production group-commit window.
 pub async fn serve_hub(
     data: PathBuf,
     live: String,
     send_queue: Option<usize>,
     sampled_viewers: bool,
+    commit_window: Option<Duration>,
 ) -> anyhow::Result<()> {
-    let config = bench_config(data, live, send_queue, sampled_viewers);
+    let config = bench_config(data, live, send_queue, sampled_viewers, commit_window);
     let listener = listen_for_parent().await?;
     crate::hub::serve(listener, config, stdin_closed()).await?;
     Ok(())
@@ -767,6 +716,7 @@ pub(super) fn bench_config(
     live: String,
     send_queue: Option<usize>,
     sampled_viewers: bool,
+    commit_window: Option<Duration>,
 ) -> crate::hub::HubConfig {
     let mut config = crate::hub::HubConfig::new(live, data);
     // The bench's senders are viewers posting 50 lines/s each: lift the
@@ -786,6 +736,9 @@ pub(super) fn bench_config(
     config.limits.max_connections = 200_000;
     if let Some(frames) = send_queue {
         config.limits.send_queue_frames = frames;
+    }
+    if let Some(window) = commit_window {
+        config.limits.commit_window = window;
     }
     // Every bench socket is a new viewer from loopback.
     config.viewers.exempt_loopback = true;

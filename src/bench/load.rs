@@ -16,7 +16,7 @@
 //! marker, not the frames, keeps the tally right if the hub coalesces
 //! several events into one frame.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,12 +55,18 @@ pub struct LoadConfig {
     /// Client sockets per loopback source address (127.0.0.1, .2, …): one
     /// address has about 28,000 ephemeral ports.
     pub sockets_per_source: usize,
-    /// Sending viewer sockets (they receive too, but are not measured).
+    /// Sending sockets (they receive too, but are not measured): viewers,
+    /// or staff with `staff_token` when `staff_senders`.
     pub senders: usize,
+    /// The senders are staff (a console's staff lines), not viewers.
+    pub staff_senders: bool,
     /// Chat lines per second, across all senders.
     pub rate: f64,
     /// How long the senders send.
     pub duration: Duration,
+    /// At most this many lines in all (the senders stop earlier when they
+    /// reach it); `None`: as many as the rate gives in `duration`.
+    pub lines: Option<u64>,
     /// Handshakes in flight at once while joining.
     pub max_joining: usize,
     /// After the last line, how long receivers may take to get everything.
@@ -118,6 +124,22 @@ pub struct LoadResult {
     /// the server, or an error).
     pub viewers_closed: u64,
     pub staff_closed: u64,
+    /// Redactions seen by viewer sockets, by message id: how many sockets
+    /// got the tombstone, and when the last of them did (since the run's
+    /// origin, [`Joined::origin`]).
+    pub tombstones: HashMap<u64, Reach>,
+    /// The same for staff sockets: when the first of them got each
+    /// tombstone (staff get events at once, so this is the hub's own
+    /// decide-and-commit time, before any viewer fan-out).
+    pub staff_tombstones: HashMap<u64, Duration>,
+}
+
+/// How far one tombstone got among the viewer sockets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reach {
+    pub sockets: u64,
+    pub first: Duration,
+    pub last: Duration,
 }
 
 impl LoadResult {
@@ -144,6 +166,48 @@ impl LoadResult {
             0.0
         } else {
             self.frame_bytes as f64 / self.delivered as f64
+        }
+    }
+
+    /// Adds one receiving socket's tally (`accepted`: the lines each
+    /// should have got).
+    fn add(&mut self, t: ReceiverTally, accepted: u64) {
+        let short = t.received < accepted;
+        let closed = t.disconnect.is_some();
+        if t.watch == Watch::Staff {
+            self.short_staff += u64::from(short);
+            self.staff_closed += u64::from(closed);
+            if let Some(l) = &t.latency {
+                self.staff_latency.merge(l);
+            }
+        } else {
+            self.short_receivers += u64::from(short);
+            self.viewers_closed += u64::from(closed);
+            if let Some(l) = &t.latency {
+                self.latency.merge(l);
+            }
+        }
+        self.delivered += t.received;
+        self.duplicates += t.duplicates;
+        self.frames += t.frames;
+        self.frame_bytes += t.frame_bytes;
+        if let Some(why) = t.disconnect {
+            *self.disconnects.entry(why).or_default() += 1;
+        }
+        for (message, at) in t.tombstones {
+            if t.watch == Watch::Staff {
+                let first = self.staff_tombstones.entry(message).or_insert(at);
+                *first = (*first).min(at);
+            } else {
+                let reach = self.tombstones.entry(message).or_insert(Reach {
+                    sockets: 0,
+                    first: at,
+                    last: at,
+                });
+                reach.sockets += 1;
+                reach.first = reach.first.min(at);
+                reach.last = reach.last.max(at);
+            }
         }
     }
 
@@ -185,6 +249,22 @@ fn micros(since_origin: Duration) -> u64 {
 /// every frame of every counting socket.
 pub fn count_bench_lines(frame: &str) -> u64 {
     frame.matches(MARKER).count() as u64
+}
+
+/// Where a tombstone's message id starts in a frame (viewers' and staff's
+/// forms alike: the tombstone's first field is the message id).
+const TOMBSTONE: &str = r#""type":"redacted","tombstone":{"message_id":"#;
+
+/// The message ids of the tombstones a raw frame carries. A plain
+/// substring scan: every counting socket runs it on every frame.
+pub fn tombstones(frame: &str) -> impl Iterator<Item = u64> + '_ {
+    frame.match_indices(TOMBSTONE).filter_map(|(at, _)| {
+        let digits = &frame[at + TOMBSTONE.len()..];
+        let end = digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
+        digits[..end].parse().ok()
+    })
 }
 
 /// Every bench line in a raw frame: number and send time of each.
@@ -274,6 +354,8 @@ struct ReceiverTally {
     latency: Option<LatencyHistogram>,
     last_receipt: Option<Duration>,
     disconnect: Option<String>,
+    /// Tombstones received: message id, when.
+    tombstones: Vec<(u64, Duration)>,
 }
 
 impl ReceiverTally {
@@ -288,11 +370,14 @@ impl ReceiverTally {
             latency: (watch != Watch::Count).then(LatencyHistogram::default),
             last_receipt: None,
             disconnect: None,
+            tombstones: Vec::new(),
         }
     }
 
     /// One text frame: counted, or read line by line by a probe.
     fn frame(&mut self, text: &str, now: Duration) {
+        self.tombstones
+            .extend(tombstones(text).map(|message| (message, now)));
         if self.watch == Watch::Count {
             let lines = count_bench_lines(text);
             if lines > 0 {
@@ -373,7 +458,11 @@ async fn connect_from(server: SocketAddr, source: Ipv4Addr) -> Result<Socket, St
     Ok(ws)
 }
 
-async fn join_one(config: &LoadConfig, index: usize, auth: Auth) -> Result<Socket, String> {
+pub(super) async fn join_one(
+    config: &LoadConfig,
+    index: usize,
+    auth: Auth,
+) -> Result<Socket, String> {
     let receiving = index < config.viewers + config.staff;
     let server = match &config.receivers_on[..] {
         spread if receiving && !spread.is_empty() => spread[index % spread.len()],
@@ -449,11 +538,16 @@ pub async fn join(config: LoadConfig) -> Result<Joined, LoadError> {
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
         let finish_rx = finish_rx.clone();
         if i >= receiving {
+            let auth = if config.staff_senders {
+                Auth::Staff {
+                    token: config.staff_token.clone(),
+                }
+            } else {
+                viewer_auth(format!("Sender{i}"))
+            };
             attempts.push(tokio::spawn(async move {
                 let _permit = joining.acquire_owned().await;
-                join_one(&config, i, viewer_auth(format!("Sender{i}")))
-                    .await
-                    .map(Some)
+                join_one(&config, i, auth).await.map(Some)
             }));
             continue;
         }
@@ -585,6 +679,12 @@ struct SenderTally {
 }
 
 impl Joined {
+    /// The run's clock zero: receipt times (latency, tombstones) count
+    /// from it.
+    pub fn origin(&self) -> Instant {
+        self.origin
+    }
+
     /// Sends for the configured duration, waits for deliveries, and returns
     /// the measurements. Bounded: duration + two drains (senders settling,
     /// then receivers).
@@ -614,6 +714,7 @@ impl Joined {
                     expect_acks: config.expect_acks,
                     settle: config.drain,
                     origin,
+                    lines: config.lines,
                 };
                 tokio::spawn(send(ws, plan))
             })
@@ -658,29 +759,8 @@ impl Joined {
                     continue;
                 }
             };
-            let short = t.received < accepted;
-            let closed = t.disconnect.is_some();
-            if t.watch == Watch::Staff {
-                result.short_staff += u64::from(short);
-                result.staff_closed += u64::from(closed);
-                if let Some(l) = &t.latency {
-                    result.staff_latency.merge(l);
-                }
-            } else {
-                result.short_receivers += u64::from(short);
-                result.viewers_closed += u64::from(closed);
-                if let Some(l) = &t.latency {
-                    result.latency.merge(l);
-                }
-            }
-            result.delivered += t.received;
-            result.duplicates += t.duplicates;
-            result.frames += t.frames;
-            result.frame_bytes += t.frame_bytes;
             last_receipt = last_receipt.max(t.last_receipt.unwrap_or_default());
-            if let Some(why) = t.disconnect {
-                *result.disconnects.entry(why).or_default() += 1;
-            }
+            result.add(t, accepted);
         }
         // Receivers are done: the senders may go.
         drop(open_senders);
@@ -708,6 +788,8 @@ struct SendPlan {
     settle: Duration,
     /// The run's clock zero: send times travel in the lines, relative to it.
     origin: Instant,
+    /// Lines in all, across senders: this one stops before number `lines`.
+    lines: Option<u64>,
 }
 
 /// One sender: the lines of its [`SendPlan`] at its rate from `start` to
@@ -726,6 +808,7 @@ async fn send(mut ws: Socket, plan: SendPlan) -> (SenderTally, Socket) {
         expect_acks,
         settle,
         origin,
+        lines,
     } = plan;
     let mut t = SenderTally::default();
     let mut n = 0u64;
@@ -767,7 +850,7 @@ async fn send(mut ws: Socket, plan: SendPlan) -> (SenderTally, Socket) {
                 Some(Err(_)) | None => break,
             },
             () = sleep_until(next), if settle_until.is_none() => {
-                if next >= end {
+                if next >= end || lines.is_some_and(|total| n * k + index >= total) {
                     settle_until = Some(Instant::now() + settle);
                     continue;
                 }
@@ -831,6 +914,48 @@ mod tests {
         let lines: Vec<(u64, u64)> = bench_lines(&batch).collect();
         assert_eq!(lines, vec![(0, 100), (1, 101), (2, 102)]);
         assert_eq!(count_bench_lines(r#"{"type":"viewers_online","n":3}"#), 0);
+    }
+
+    #[test]
+    fn tombstones_are_found_in_viewer_and_staff_frames() {
+        use crate::protocol::{
+            Actor, Epoch, Event, EventFrame, MessageId, Role, StaffRole, Tombstone,
+        };
+        let frame = |id: u64| EventFrame {
+            epoch: Epoch("e".into()),
+            seq: 9,
+            at: 3,
+            event: Event::Redacted {
+                tombstone: Tombstone {
+                    message_id: MessageId(id),
+                    posted_at: 1,
+                    redacted_at: 2,
+                    author_id: None,
+                    reason: "request".into(),
+                    by: Actor {
+                        name: Some("Sam".into()),
+                        role: StaffRole::Support,
+                    },
+                },
+            },
+        };
+        let for_viewers = |id: u64| {
+            let f = frame(id);
+            let event = f
+                .event
+                .for_role(Role::Viewer)
+                .expect("viewers get tombstones");
+            serde_json::to_string(&EventFrame { event, ..f }).expect("serialises")
+        };
+        let viewers = format!(
+            r#"{{"type":"events","events":[{},{}]}}"#,
+            for_viewers(41),
+            for_viewers(7)
+        );
+        assert_eq!(tombstones(&viewers).collect::<Vec<_>>(), vec![41, 7]);
+        let staff = serde_json::to_string(&ServerFrame::Event(frame(123_456))).expect("serialises");
+        assert_eq!(tombstones(&staff).collect::<Vec<_>>(), vec![123_456]);
+        assert_eq!(tombstones(&bench_text(3, 4)).count(), 0);
     }
 
     #[test]

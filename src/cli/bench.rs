@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use super::{Failed, usage};
 use crate::bench::flood::{Attach, FloodBench};
-use crate::bench::hub::{self, HubBench, Targets};
+use crate::bench::hub::{self, HubBench, Phase, Targets};
+use crate::bench::ingest::IngestBench;
+use crate::bench::redaction::RedactionBench;
 use crate::console::bench::ConsoleBench;
 use crate::exit::Exit;
 
@@ -21,7 +23,9 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Capacity: the highest chat rate the hub carries (every staff socket
     /// gets every line, no viewer is dropped, viewer p99 within the limit),
-    /// next to a bare WebSocket broadcast's, with peak RSS and CPU.
+    /// next to a bare WebSocket broadcast's, with peak RSS and CPU; then
+    /// the hub's CPU per ingested message, and (`--phases`) how long a
+    /// redaction takes to reach the last viewer socket.
     Hub(HubBenchArgs),
     /// The hub's memory after rounds of viewers joining and leaving: RSS
     /// at baseline, with each round's viewers and after they left.
@@ -94,6 +98,53 @@ pub struct HubBenchArgs {
     /// others only count lines, to keep the generator cheap.
     #[arg(long, default_value_t = 25)]
     pub probe_every: usize,
+    /// What to run, in order: `capacity` (the search), `ingest` (hub
+    /// CPU-seconds per 100,000 ingested messages, and µs per message, from
+    /// staff senders to one staff reader), `redaction` (send → tombstone
+    /// on the last viewer socket, p50/p99/max, on the production delivery
+    /// policy).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "capacity,ingest"
+    )]
+    pub phases: Vec<PhaseArg>,
+    /// Ingest phase: chat lines in all.
+    #[arg(long, default_value_t = 30_000)]
+    pub ingest_messages: u64,
+    /// Ingest phase: lines a second, across the staff senders.
+    #[arg(long, default_value_t = 1000.0)]
+    pub ingest_rate: f64,
+    /// Ingest phase: staff sender sockets.
+    #[arg(long, default_value_t = 4)]
+    pub ingest_senders: usize,
+    /// Redaction phase: viewer sockets, each of which must get every
+    /// tombstone.
+    #[arg(long, default_value_t = 5000)]
+    pub redaction_viewers: usize,
+    /// Redaction phase: viewer chat lines a second meanwhile.
+    #[arg(long, default_value_t = 200.0)]
+    pub redaction_rate: f64,
+    /// Redaction phase: redactions timed.
+    #[arg(long, default_value_t = 40)]
+    pub redactions: usize,
+    /// Redaction phase: one redaction every this long.
+    #[arg(long, default_value = "1s")]
+    pub redaction_every: humantime::Duration,
+    /// The hub's group-commit window (how long its actor gathers commands
+    /// into one transaction; 0 commits what is queued at once). Default:
+    /// the production value.
+    #[arg(long)]
+    pub commit_window: Option<humantime::Duration>,
+}
+
+/// `--phases`: the command line's spelling of [`Phase`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PhaseArg {
+    Capacity,
+    Ingest,
+    Redaction,
 }
 
 /// `regie bench flood`
@@ -174,6 +225,28 @@ impl From<HubBenchArgs> for HubBench {
             send_queue: args.send_queue,
             sampled_viewers: args.sampled_viewers,
             probe_every: args.probe_every,
+            phases: args
+                .phases
+                .iter()
+                .map(|p| match p {
+                    PhaseArg::Capacity => Phase::Capacity,
+                    PhaseArg::Ingest => Phase::Ingest,
+                    PhaseArg::Redaction => Phase::Redaction,
+                })
+                .collect(),
+            ingest: IngestBench {
+                messages: args.ingest_messages,
+                rate: args.ingest_rate,
+                senders: args.ingest_senders,
+            },
+            redaction: RedactionBench {
+                viewers: args.redaction_viewers,
+                rate: args.redaction_rate,
+                senders: args.senders,
+                redactions: args.redactions,
+                every: args.redaction_every.into(),
+            },
+            commit_window: args.commit_window.map(Into::into),
         }
     }
 }
@@ -247,6 +320,8 @@ pub struct ServeHubArgs {
     pub send_queue: Option<usize>,
     #[arg(long)]
     pub sampled_viewers: bool,
+    #[arg(long)]
+    pub commit_window: Option<humantime::Duration>,
 }
 
 /// `regie bench console`
@@ -300,7 +375,14 @@ pub async fn run(args: BenchArgs) -> Result<Exit, Failed> {
         BenchCommand::Console(args) => crate::console::bench::run(args.into())?,
         BenchCommand::ServeHub(args) => {
             crate::telemetry::to_stderr();
-            hub::serve_hub(args.data, args.live, args.send_queue, args.sampled_viewers).await?;
+            hub::serve_hub(
+                args.data,
+                args.live,
+                args.send_queue,
+                args.sampled_viewers,
+                args.commit_window.map(Into::into),
+            )
+            .await?;
         }
         BenchCommand::ServeBare => hub::serve_bare().await?,
         BenchCommand::Cluster(args) => crate::bench::cluster::run(args.into()).await?,

@@ -230,6 +230,14 @@ pub struct Limits {
     pub message_cache: usize,
     /// Commands the actor takes from its inbox into one store transaction.
     pub max_batch: usize,
+    /// Group commit: after the first item of a turn, how long the actor
+    /// waits for more (up to `max_batch`) before it decides and commits
+    /// them in one transaction. A commit's cost is mostly per transaction,
+    /// not per row, so at a chat burst's rate a few milliseconds turn many
+    /// small transactions into one. Acks still follow the commit, so this
+    /// is added to a command's latency (never to an idle hub's: the wait
+    /// starts with the first item). Zero commits what is queued at once.
+    pub commit_window: Duration,
     /// Frames the session actor's inbox holds before connections wait.
     pub inbox_frames: usize,
     /// Consecutive unparseable frames after which a connection is closed
@@ -269,6 +277,7 @@ impl Default for Limits {
             max_replay_events: 10_000,
             message_cache: 10_000,
             max_batch: 512,
+            commit_window: Duration::from_millis(5),
             inbox_frames: 8192,
             max_bad_frames: 16,
             close_grace: Duration::from_secs(5),

@@ -15,7 +15,10 @@
 //!
 //! Staff get each event at once. Viewers get the live's tick
 //! ([`super::delivery`]): the events since the last tick in `events`
-//! frames, sampled above the live's chat rate. A viewer answered mid-tick
+//! frames, sampled above the live's chat rate. A batch with a redaction,
+//! an erasure or a hidden message ends the tick at once
+//! ([`super::delivery::ends_tick`]): what leaves viewers' screens does not
+//! wait for it. A viewer answered mid-tick
 //! gets the tick so far, then its answer (an ack follows its event and
 //! never waits for the tick). A viewer registered during a tick starts
 //! after the events its welcome covered.
@@ -26,7 +29,7 @@ use std::sync::Arc;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
-use super::delivery::Tick;
+use super::delivery::{self, Tick};
 use super::farewell::Farewell;
 use super::mailbox::{ConnId, Dispatch, to_text};
 use super::metrics::Metrics;
@@ -113,6 +116,11 @@ pub(crate) async fn run(
                 let before = fan.tick.policy();
                 for event in &events {
                     fan.event(event);
+                }
+                if events.iter().any(|e| delivery::ends_tick(&e.event)) {
+                    // Content leaving viewers' screens does not wait for
+                    // the tick (and the replies after it follow it).
+                    fan.flush_viewers();
                 }
                 for (conn, frame) in replies {
                     fan.reply(conn, &to_text(&frame));

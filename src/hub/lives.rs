@@ -76,6 +76,11 @@ impl Lives {
     ) -> Result<(Arc<Self>, crate::store::LiveHead), StoreError> {
         let mut catalogue = open_store(&factory.config)?;
         let factory = with_registered_consent_texts(factory, &mut catalogue)?;
+        if store.shared() {
+            // The live's chat is in the shared store; the node's own
+            // registry holds it too, so the page and the shop find it.
+            catalogue.open_live(&factory.config.live)?;
+        }
         let lives = Arc::new(Self {
             factory,
             running: Mutex::new(Running::default()),

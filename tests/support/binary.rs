@@ -1,5 +1,6 @@
 //! The real `regie` binary, as a user runs it: `regie serve` with its
-//! stderr read line by line, stopped with Ctrl-C, never left running.
+//! stderr read line by line, stopped with Ctrl-C (or killed with
+//! `kill -9`), never left running.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -77,6 +78,18 @@ impl Served {
             .status()
             .expect("kill runs");
         assert!(sent.success(), "SIGINT was not delivered");
+    }
+
+    /// `kill -9`: the process dies wherever it is, mid-commit or
+    /// mid-write, with no chance to flush or checkpoint. Returns once it
+    /// has exited (waits on the process, not on a clock).
+    pub(crate) fn kill_9(&mut self) -> ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-KILL", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGKILL was not delivered");
+        self.child.wait().expect("serve's status")
     }
 
     /// How serve exited, or `None` if it is still running after `within`.

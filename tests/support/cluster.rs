@@ -244,7 +244,12 @@ impl Cluster {
 
     /// `GET /healthz` of node `index`: status and body.
     pub(crate) fn health(&self, index: usize) -> (u16, String) {
-        http_get(self.http_addr(index), "/healthz")
+        self.get(index, "/healthz")
+    }
+
+    /// `GET path` of node `index`: status and body.
+    pub(crate) fn get(&self, index: usize, path: &str) -> (u16, String) {
+        http_get(self.http_addr(index), path)
     }
 
     /// The value of `series` (as written, labels and all) in node
