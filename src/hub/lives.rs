@@ -222,34 +222,26 @@ impl Lives {
     /// this node runs it (a live nobody joined here has nobody to tell; it
     /// reads the store when it starts).
     pub(crate) async fn hear_other_node(&self, incoming: Incoming) {
-        let (targets, frames, head) = {
+        // A batch says how far its node got: frames that do not follow
+        // this node's head mean lost publishes, filled from the store.
+        let (live, frames, head) = match incoming {
+            Incoming::Followed { live, frames } => {
+                let head = frames.last().map_or(0, |f| f.seq);
+                (Some(live), frames, Some(head))
+            }
+            Incoming::CatchUp { live, head } => (Some(live), Vec::new(), Some(head)),
+            Incoming::Resubscribed => (None, Vec::new(), None),
+        };
+        let targets: Vec<ActorHandle> = {
             let running = self.running.lock().await;
-            match incoming {
-                Incoming::Followed { live, frames } => (
-                    running
-                        .lives
-                        .get(&live)
-                        .map(|o| o.handle.clone())
-                        .into_iter()
-                        .collect::<Vec<_>>(),
-                    frames,
-                    Some(0),
-                ),
-                Incoming::CatchUp { live, head } => (
-                    running
-                        .lives
-                        .get(&live)
-                        .map(|o| o.handle.clone())
-                        .into_iter()
-                        .collect(),
-                    Vec::new(),
-                    Some(head),
-                ),
-                Incoming::Resubscribed => (
-                    running.lives.values().map(|o| o.handle.clone()).collect(),
-                    Vec::new(),
-                    None,
-                ),
+            match &live {
+                Some(live) => running
+                    .lives
+                    .get(live)
+                    .map(|o| o.handle.clone())
+                    .into_iter()
+                    .collect(),
+                None => running.lives.values().map(|o| o.handle.clone()).collect(),
             }
         };
         for handle in targets {
