@@ -217,13 +217,21 @@ impl Browser {
             &format!("(e => e && e.getClientRects().length > 0)(document.querySelector({css:?}))"),
         )
         .await;
-        self.client()
-            .find(Locator::Css(css))
-            .await
-            .expect("find the element")
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        // The page may draw the element again between the find and the
+        // click (a poll's tally redraws its buttons): a person's click lands
+        // on the one shown then, so a stale element is found again.
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let clicked = match self.client().find(Locator::Css(css)).await {
+                Ok(element) => element.click().await,
+                Err(e) => Err(e),
+            };
+            match clicked {
+                Ok(()) => return,
+                Err(e) if is_stale(&e) && tokio::time::Instant::now() < deadline => {}
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// Types `text` into the field `css` selects, as keys.
@@ -389,4 +397,14 @@ fn parent_of(pid: u32) -> Option<u32> {
     // `pid (comm) state ppid …`: comm may hold spaces and parentheses.
     let (_, after) = stat.rsplit_once(") ")?;
     after.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Whether the driver said the element is no longer in the page (it was
+/// drawn again).
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    matches!(
+        e,
+        fantoccini::error::CmdError::Standard(w)
+            if w.error == fantoccini::error::ErrorStatus::StaleElementReference
+    )
 }
