@@ -41,15 +41,6 @@ pub struct ClusterBench {
     pub duration: Duration,
 }
 
-/// The key files every node of a cluster shares (each node's data dir
-/// gets the first node's).
-const SHARED_KEYS: &[&str] = &[
-    "token.key",
-    "viewer-id.key",
-    "fingerprint.key",
-    "contact.key",
-];
-
 pub async fn run(bench: ClusterBench) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("cannot find the regie executable")?;
     println!(
@@ -86,7 +77,7 @@ async fn measure(exe: &Path, n: usize, bench: &ClusterBench) -> anyhow::Result<R
         let data = dirs.path().join(format!("node-{i}"));
         std::fs::create_dir_all(&data)?;
         if i > 0 {
-            for key in SHARED_KEYS {
+            for key in crate::hub::bus::SHARED_KEY_FILES {
                 std::fs::copy(dirs.path().join("node-0").join(key), data.join(key))
                     .with_context(|| format!("cannot share {key} with node {i}"))?;
             }

@@ -16,15 +16,6 @@ use super::hub::TIMEOUT;
 use super::postgres::TestSchema;
 use super::tmux::under_ci;
 
-/// The key files a node makes in its data dir; every node of a cluster
-/// shares them (a real deployment gets them from its secret manager).
-const SHARED_KEYS: &[&str] = &[
-    "token.key",
-    "viewer-id.key",
-    "fingerprint.key",
-    "contact.key",
-];
-
 /// A private Redis on a loopback port, stopped with the test.
 pub(crate) struct PrivateRedis {
     child: Child,
@@ -270,7 +261,7 @@ impl Cluster {
 }
 
 fn copy_keys(from: &Path, to: &Path) {
-    for key in SHARED_KEYS {
+    for key in regie::hub::bus::SHARED_KEY_FILES {
         std::fs::copy(from.join(key), to.join(key))
             .unwrap_or_else(|e| panic!("copy {key} to the next node: {e}"));
     }

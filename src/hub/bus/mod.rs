@@ -51,6 +51,17 @@ use tokio::task::JoinHandle;
 use crate::protocol::{EventFrame, Seq};
 use wire::{Beat, Committed, Heard};
 
+/// The key files every node of a cluster must hold the same (copied from
+/// the first node's data dir, or from a secret manager): staff tokens,
+/// viewer passes, retry keys and sealed contact data mean the same on
+/// every node.
+pub const SHARED_KEY_FILES: [&str; 4] = [
+    crate::auth::TOKEN_KEY_FILE,
+    super::identity::VIEWER_ID_KEY_FILE,
+    super::fingerprint::FINGERPRINT_KEY_FILE,
+    crate::store::contact::CONTACT_KEY_FILE,
+];
+
 /// Batches waiting to be published; beyond this they are dropped (and the
 /// heartbeat's heads make receivers fetch them from PostgreSQL).
 const PUBLISH_QUEUE: usize = 4096;
