@@ -144,6 +144,11 @@ impl SqliteStore {
         create_private_file(&path)?;
         let mut conn = Connection::open(&path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Every transaction takes the write lock when it begins, where the
+        // busy timeout waits for it. A deferred one that reads, then writes
+        // after another connection (the hub, a CLI command) wrote, fails at
+        // once (SQLITE_BUSY_SNAPSHOT): no wait can make its snapshot current.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         let mode = migrations::switch_to_wal(&conn)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Corrupt(format!(
