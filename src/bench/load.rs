@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -428,13 +429,34 @@ fn socket_config() -> WebSocketConfig {
         .write_buffer_size(0)
 }
 
-/// The loopback source address of client socket `index`: 127.0.0.1 for
-/// the first `per_source`, then .2, and so on, so that tens of thousands
-/// of sockets to one server port do not run out of ephemeral ports.
-fn source_address(index: usize, per_source: usize) -> Ipv4Addr {
+/// The loopback source address of client socket `index` of a run whose
+/// block of addresses starts `first` past 127.0.0.1: the first
+/// `per_source` sockets on the block's first address, then the next, and
+/// so on, so that tens of thousands of sockets to one server port do not
+/// run out of ephemeral ports.
+fn source_address(first: u32, index: usize, per_source: usize) -> Ipv4Addr {
     let n = index / per_source.max(1);
-    let n = u32::try_from(n).unwrap_or(u32::MAX).min(0x00ff_fffd);
+    let n = u32::try_from(n)
+        .unwrap_or(u32::MAX)
+        .saturating_add(first)
+        .min(0x00ff_fffd);
     Ipv4Addr::from(u32::from(Ipv4Addr::LOCALHOST) + n)
+}
+
+/// Where the next run's block of source addresses starts (past 127.0.0.1).
+static NEXT_SOURCE_BLOCK: AtomicU32 = AtomicU32::new(0);
+
+/// Takes a block of source addresses no earlier run of this process used:
+/// a run's closed sockets keep their ports in `TIME_WAIT` for a minute, and
+/// a capacity search's next trial at 20,000 sockets would otherwise find
+/// only a few thousand of an address's ~28,000 ports free. The blocks
+/// wrap after 127.255.x.x, long after those ports are free again.
+pub(super) fn reserve_sources(sockets: usize, per_source: usize) -> u32 {
+    let needed = u32::try_from(sockets.div_ceil(per_source.max(1)))
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let first = NEXT_SOURCE_BLOCK.fetch_add(needed, Ordering::Relaxed);
+    first % 0x00ff_0000
 }
 
 async fn connect_from(server: SocketAddr, source: Ipv4Addr) -> Result<Socket, String> {
@@ -460,6 +482,7 @@ async fn connect_from(server: SocketAddr, source: Ipv4Addr) -> Result<Socket, St
 
 pub(super) async fn join_one(
     config: &LoadConfig,
+    first_source: u32,
     index: usize,
     auth: Auth,
 ) -> Result<Socket, String> {
@@ -468,7 +491,7 @@ pub(super) async fn join_one(
         spread if receiving && !spread.is_empty() => spread[index % spread.len()],
         _ => config.server,
     };
-    let source = source_address(index, config.sockets_per_source);
+    let source = source_address(first_source, index, config.sockets_per_source);
     let mut ws = connect_from(server, source).await?;
     let hello = ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
@@ -532,6 +555,7 @@ pub async fn join(config: LoadConfig) -> Result<Joined, LoadError> {
     let mut attempts: Vec<JoinHandle<Result<Option<Socket>, String>>> = Vec::new();
     let mut receivers: Vec<JoinHandle<ReceiverTally>> = Vec::new();
     let receiving = config.viewers + config.staff;
+    let first_source = reserve_sources(receiving + config.senders, config.sockets_per_source);
     for i in 0..receiving + config.senders {
         let joining = Arc::clone(&joining);
         let config = Arc::clone(&shared);
@@ -547,7 +571,7 @@ pub async fn join(config: LoadConfig) -> Result<Joined, LoadError> {
             };
             attempts.push(tokio::spawn(async move {
                 let _permit = joining.acquire_owned().await;
-                join_one(&config, i, auth).await.map(Some)
+                join_one(&config, first_source, i, auth).await.map(Some)
             }));
             continue;
         }
@@ -561,7 +585,7 @@ pub async fn join(config: LoadConfig) -> Result<Joined, LoadError> {
         };
         let handle = tokio::spawn(async move {
             let permit = joining.acquire_owned().await;
-            match join_one(&config, i, auth).await {
+            match join_one(&config, first_source, i, auth).await {
                 Ok(ws) => {
                     drop(permit);
                     let _ = ready_tx.send(Ok(()));
@@ -960,11 +984,28 @@ mod tests {
 
     #[test]
     fn client_sockets_spread_over_loopback_source_addresses() {
-        assert_eq!(source_address(0, 20_000), Ipv4Addr::LOCALHOST);
-        assert_eq!(source_address(19_999, 20_000), Ipv4Addr::LOCALHOST);
-        assert_eq!(source_address(20_000, 20_000), Ipv4Addr::new(127, 0, 0, 2));
-        assert_eq!(source_address(49_999, 20_000), Ipv4Addr::new(127, 0, 0, 3));
-        assert!(source_address(usize::MAX, 1).is_loopback());
+        assert_eq!(source_address(0, 0, 20_000), Ipv4Addr::LOCALHOST);
+        assert_eq!(source_address(0, 19_999, 20_000), Ipv4Addr::LOCALHOST);
+        assert_eq!(
+            source_address(0, 20_000, 20_000),
+            Ipv4Addr::new(127, 0, 0, 2)
+        );
+        assert_eq!(
+            source_address(0, 49_999, 20_000),
+            Ipv4Addr::new(127, 0, 0, 3)
+        );
+        assert_eq!(source_address(3, 0, 20_000), Ipv4Addr::new(127, 0, 0, 4));
+        assert!(source_address(u32::MAX, usize::MAX, 1).is_loopback());
+    }
+
+    #[test]
+    fn each_run_takes_source_addresses_no_earlier_run_took() {
+        let a = reserve_sources(45_000, 20_000);
+        let b = reserve_sources(1, 20_000);
+        assert!(
+            b >= a + 3,
+            "a's three addresses are a's alone: {a} then {b}"
+        );
     }
 
     #[test]

@@ -104,6 +104,7 @@ pub(super) async fn run(
     let joined = load::join(config.clone()).await?;
     let mut redactor = load::join_one(
         &config,
+        load::reserve_sources(1, config.sockets_per_source),
         0,
         Auth::Staff {
             token: redactor_token,
