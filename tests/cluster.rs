@@ -8,7 +8,8 @@
 //! continues with no gap and no duplicate; a redaction reaches every node;
 //! a Redis restart loses nothing (the gap comes from PostgreSQL); a
 //! PostgreSQL that goes away makes commands `temporary` until it is back;
-//! `/healthz` turns unhealthy when the bus goes silent.
+//! `/healthz` turns unhealthy when the bus goes silent; the viewers-online
+//! count is the whole live's on every node.
 
 mod support;
 
@@ -373,6 +374,37 @@ fn commands_are_refused_as_temporary_while_postgres_is_away() {
                 .any(|e| text_of(&e.event) == Some("while PostgreSQL is away")),
             "a refused line was not posted"
         );
+    });
+}
+
+/// Viewers on two nodes: each node's viewers-online count is the live's
+/// (its own viewers and those the other says it has), and a killed node's
+/// viewers stop counting.
+#[test]
+fn the_viewers_online_count_is_the_whole_live_on_every_node() {
+    let Some(mut cluster) = Cluster::start(2, "viewers-online") else {
+        return;
+    };
+    run(async {
+        let mut on_a = Vec::new();
+        for name in ["Ana", "Ann", "Amy"] {
+            on_a.push(viewer(&cluster, 0, name).await);
+        }
+        let mut on_b = Vec::new();
+        for name in ["Bea", "Bob"] {
+            on_b.push(viewer(&cluster, 1, name).await);
+        }
+        let online =
+            |count| move |e: &Event| matches!(e, Event::ViewersOnline { count: c } if *c == count);
+        on_a[0].wait_event(online(5)).await;
+        on_b[0].wait_event(online(5)).await;
+
+        cluster.nodes[1].served.kill();
+        for b in on_b {
+            b.closed().await;
+        }
+        // B's share goes once its heartbeat is stale; A counts its own.
+        on_a[0].wait_event(online(3)).await;
     });
 }
 

@@ -40,6 +40,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::HubConfig;
 use super::bus::Publisher;
+use super::bus::audience::OtherNodes;
 use super::fanout;
 use super::farewell::{CLOSE_REPLY_WAIT, Farewell};
 use super::fingerprint::CommandFingerprints;
@@ -354,6 +355,7 @@ pub(crate) fn start(
         stale: false,
         delivered_head: head.head,
         publisher,
+        others: OtherNodes::default(),
         outcomes: OutcomeCache::new(config.limits.outcome_cache, config.limits.outcome_memory),
         fingerprints,
         identity,
@@ -526,6 +528,8 @@ struct SessionActor {
     delivered_head: Seq,
     /// Tells the other hub nodes what this one committed (`bus`).
     publisher: Option<Publisher>,
+    /// The viewers of this live on the other hub nodes.
+    others: OtherNodes,
     session: Session,
     config: Arc<HubConfig>,
     metrics: Arc<Metrics>,
@@ -633,6 +637,9 @@ impl SessionActor {
     /// The actor's last act: the store is closed off the runtime (a
     /// network client's close waits on its server).
     fn end(self) {
+        if let Some(publisher) = &self.publisher {
+            publisher.forget(&self.config.live);
+        }
         let store = self.store;
         off_the_runtime(move || drop(store));
     }
@@ -813,6 +820,7 @@ impl SessionActor {
                 Inbox::Shutdown => shutdown = true,
                 // Taken out by `turn` before the joins.
                 Inbox::Followed { .. } => {}
+                Inbox::OthersOnline { node, count } => self.others.heard(&node, count, now),
                 Inbox::DrawRecord { draw_id, reply } => {
                     let _ = reply.send(self.session.draw_record(draw_id));
                 }
@@ -883,11 +891,15 @@ impl SessionActor {
         self.sms_shown = Some(progress);
     }
 
-    /// The viewers-online count, when it changed.
+    /// The viewers-online count, when it changed; and this node's own
+    /// share of it for the other nodes (`bus::audience`).
     fn tick(&mut self, batch: &mut Batch, now: Millis) {
         batch.ticked = true;
         if self.stopping {
             return;
+        }
+        if let Some(publisher) = &self.publisher {
+            publisher.count_viewers(&self.config.live, self.viewers_here());
         }
         if let Some(frame) = self.session.viewers_online(self.viewers_online(), now) {
             batch.commits.push(Commit::event(frame.clone()));
@@ -912,7 +924,15 @@ impl SessionActor {
         }
     }
 
+    /// The live's viewers: this node's, and those the other nodes said
+    /// they have.
     fn viewers_online(&self) -> u64 {
+        let now = self.config.clock.now();
+        self.viewers_here().saturating_add(self.others.viewers(now))
+    }
+
+    /// The viewer sockets joined on this node.
+    fn viewers_here(&self) -> u64 {
         self.conns.values().filter(|v| v.is_some()).count() as u64
     }
 

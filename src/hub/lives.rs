@@ -225,6 +225,19 @@ impl Lives {
         // A batch says how far its node got: frames that do not follow
         // this node's head mean lost publishes, filled from the store.
         let (live, frames, head) = match incoming {
+            Incoming::Viewers { live, node, count } => {
+                let handle = self
+                    .running
+                    .lock()
+                    .await
+                    .lives
+                    .get(&live)
+                    .map(|o| o.handle.clone());
+                if let Some(handle) = handle {
+                    let _ = handle.others_online(node, count).await;
+                }
+                return;
+            }
             Incoming::Followed { live, frames } => {
                 let head = frames.last().map_or(0, |f| f.seq);
                 (Some(live), frames, Some(head))

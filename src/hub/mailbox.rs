@@ -62,6 +62,12 @@ pub(crate) enum Inbox {
         frames: Vec<EventFrame>,
         head: Option<Seq>,
     },
+    /// Another hub node has `count` viewer sockets on this live (its
+    /// heartbeat; see `bus::audience`).
+    OthersOnline {
+        node: String,
+        count: u64,
+    },
 }
 
 /// A connection that said a valid `hello` and wants in.
@@ -214,6 +220,11 @@ impl ActorHandle {
         head: Option<Seq>,
     ) -> Result<(), Stopped> {
         self.send(Inbox::Followed { frames, head }).await
+    }
+
+    /// Another node's viewer count (see [`Inbox::OthersOnline`]).
+    pub(crate) async fn others_online(&self, node: String, count: u64) -> Result<(), Stopped> {
+        self.send(Inbox::OthersOnline { node, count }).await
     }
 
     async fn send(&self, item: Inbox) -> Result<(), Stopped> {

@@ -36,6 +36,7 @@
 //! other nodes' events. A green health on a silent subscription is what
 //! Centrifugo's users met after Redis failovers.
 
+pub(crate) mod audience;
 pub(crate) mod wire;
 
 use std::collections::BTreeMap;
@@ -94,18 +95,41 @@ pub(crate) enum Incoming {
     },
     /// Another node committed up to `head` on `live`.
     CatchUp { live: String, head: Seq },
+    /// Another node has `count` viewer sockets on `live` (its heartbeat).
+    Viewers {
+        live: String,
+        node: String,
+        count: u64,
+    },
     /// The subscription was made (again): anything published meanwhile
     /// is lost, so every live checks PostgreSQL.
     Resubscribed,
 }
 
-/// Hands committed batches to the publisher task (never waits).
+/// Hands committed batches to the publisher task (never waits), and this
+/// node's viewer counts to the heartbeat.
 #[derive(Clone)]
 pub(crate) struct Publisher {
     tx: mpsc::Sender<(String, Vec<EventFrame>)>,
+    viewers: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 impl Publisher {
+    /// This node has `count` viewer sockets on `live`: the next heartbeats
+    /// say so, for the other nodes' viewers-online figure.
+    pub(crate) fn count_viewers(&self, live: &str, count: u64) {
+        if let Ok(mut viewers) = self.viewers.lock() {
+            viewers.insert(live.to_owned(), count);
+        }
+    }
+
+    /// This node no longer runs `live`: its heartbeats stop counting it.
+    pub(crate) fn forget(&self, live: &str) {
+        if let Ok(mut viewers) = self.viewers.lock() {
+            viewers.remove(live);
+        }
+    }
+
     /// Publishes what `live` just committed. A full queue drops it: the
     /// other nodes fetch it from PostgreSQL on the next heartbeat.
     pub(crate) fn publish(&self, live: &str, frames: &[EventFrame]) {
@@ -198,6 +222,7 @@ impl Bus {
             })?;
         let health = Arc::new(Health::new(beats_heard));
         let heads = Arc::new(Mutex::new(BTreeMap::new()));
+        let viewers = Arc::new(Mutex::new(BTreeMap::new()));
         let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_QUEUE);
         let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_QUEUE);
         let tasks = vec![
@@ -207,11 +232,14 @@ impl Bus {
                 publish_rx,
                 heads.clone(),
             )),
-            tokio::spawn(beat(conn, node.clone(), heads)),
+            tokio::spawn(beat(conn, node.clone(), heads, viewers.clone())),
             tokio::spawn(listen(client, node, health.clone(), incoming_tx)),
         ];
         let bus = Self {
-            publisher: Publisher { tx: publish_tx },
+            publisher: Publisher {
+                tx: publish_tx,
+                viewers,
+            },
             health,
             tasks,
         };
@@ -278,8 +306,14 @@ async fn publish(
     }
 }
 
-/// The heartbeat: every beat, this node's last committed seq per live.
-async fn beat(mut conn: ConnectionManager, node: String, heads: Arc<Mutex<BTreeMap<String, Seq>>>) {
+/// The heartbeat: every beat, this node's last committed seq and its
+/// viewer sockets per live.
+async fn beat(
+    mut conn: ConnectionManager,
+    node: String,
+    heads: Arc<Mutex<BTreeMap<String, Seq>>>,
+    viewers: Arc<Mutex<BTreeMap<String, u64>>>,
+) {
     let mut every = tokio::time::interval(wire::BEAT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut beat = 0u64;
@@ -287,10 +321,12 @@ async fn beat(mut conn: ConnectionManager, node: String, heads: Arc<Mutex<BTreeM
         every.tick().await;
         beat += 1;
         let heads = heads.lock().map(|h| h.clone()).unwrap_or_default();
+        let viewers = viewers.lock().map(|v| v.clone()).unwrap_or_default();
         let Ok(payload) = serde_json::to_vec(&Beat {
             node: node.clone(),
             count: beat,
             heads,
+            viewers,
         }) else {
             continue;
         };
@@ -331,12 +367,20 @@ async fn listen(
                         }
                         Ok(Heard::Committed { batch, .. }) if batch.node == node => continue,
                         Ok(Heard::Beat(b)) => {
-                            for (live, head) in b.heads {
-                                if incoming
-                                    .send(Incoming::CatchUp { live, head })
-                                    .await
-                                    .is_err()
-                                {
+                            let heads = b
+                                .heads
+                                .into_iter()
+                                .map(|(live, head)| Incoming::CatchUp { live, head });
+                            let viewers =
+                                b.viewers
+                                    .into_iter()
+                                    .map(|(live, count)| Incoming::Viewers {
+                                        live,
+                                        node: b.node.clone(),
+                                        count,
+                                    });
+                            for item in heads.chain(viewers) {
+                                if incoming.send(item).await.is_err() {
                                     return;
                                 }
                             }

@@ -58,13 +58,16 @@ pub(crate) struct Committed {
     pub frames: Vec<EventFrame>,
 }
 
-/// A node's heartbeat: a counter, and the last seq it committed per live.
+/// A node's heartbeat: a counter, the last seq it committed per live, and
+/// its viewer sockets per live it runs (see `audience`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Beat {
     pub node: String,
     pub count: u64,
     #[serde(default)]
     pub heads: BTreeMap<String, Seq>,
+    #[serde(default)]
+    pub viewers: BTreeMap<String, u64>,
 }
 
 /// A message as it came off a channel, checked.
@@ -129,6 +132,7 @@ mod tests {
             node: "b".into(),
             count: 3,
             heads: [("show".to_owned(), 8)].into(),
+            viewers: [("show".to_owned(), 120)].into(),
         };
         let payload = serde_json::to_vec(&beat).expect("serialises");
         assert_eq!(

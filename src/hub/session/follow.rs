@@ -5,7 +5,10 @@
 //!
 //! What is followed: the chat and its moderation (lines, releases,
 //! tombstones, erasures, hides, the pin, answered questions, sanctions,
-//! slow mode, Shield, delivery, corrections, the lifecycle). What stays
+//! slow mode, Shield, delivery, corrections, the lifecycle, and the
+//! viewers-online count, which every node commits as the sum of its own
+//! and the others' viewers, so two nodes with the same sum do not both
+//! commit it). What stays
 //! with the node that decided it: a hold's timer and its claims and flags
 //! (staff see them as events all the same), rate limits (per node), and
 //! polls and instant wins (the PostgreSQL store does not keep those yet,
@@ -122,8 +125,12 @@ impl Session {
                 pseudonym,
                 ..
             } => self.relabel(viewer_id, first_name.as_deref(), pseudonym.as_deref()),
-            // Staff notices, counts, games, rules, claims, flags and the
-            // showcase: nothing this node decides from (see the module docs).
+            // The live's count as another node saw it: this node commits
+            // a count only when its own sum differs (`bus::audience`).
+            Event::ViewersOnline { count } => self.viewers_online = *count,
+            // Staff notices, other counts, games, rules, claims, flags and
+            // the showcase: nothing this node decides from (see the module
+            // docs).
             _ => {}
         }
     }
