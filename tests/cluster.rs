@@ -9,14 +9,17 @@
 //! a Redis restart loses nothing (the gap comes from PostgreSQL); a
 //! PostgreSQL that goes away makes commands `temporary` until it is back;
 //! `/healthz` turns unhealthy when the bus goes silent; the viewers-online
-//! count is the whole live's on every node.
+//! count is the whole live's on every node; a moderation rule added on one
+//! node applies on all.
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use regie::protocol::{Command, Event, Hello, Seq, ServerFrame, StaffRole};
+use regie::protocol::{
+    Command, ErrorCode, Event, Hello, RuleAction, RuleType, Seq, ServerFrame, StaffRole,
+};
 use support::client::{Client, keyed_viewer_hello, staff_hello, text_of, viewer_hello};
 use support::cluster::{Cluster, PgLink};
 use support::hub::TIMEOUT;
@@ -405,6 +408,63 @@ fn the_viewers_online_count_is_the_whole_live_on_every_node() {
         }
         // B's share goes once its heartbeat is stale; A counts its own.
         on_a[0].wait_event(online(3)).await;
+    });
+}
+
+/// A moderation rule added on one node applies on every node: a matching
+/// line said on another is blocked there, a node started after the rule
+/// reads it from PostgreSQL, and a removal on any node lifts it on all.
+#[test]
+fn a_moderation_rule_added_on_one_node_applies_on_every_node() {
+    let Some(mut cluster) = Cluster::start(2, "rules-across") else {
+        return;
+    };
+    run(async {
+        let say = |text: &str| Command::Say {
+            text: text.into(),
+            question: false,
+            announcement: false,
+        };
+        let ines = cluster.token(StaffRole::Moderator, "Inès");
+        let mut on_a = join(&cluster, 0, staff_hello(&cluster.live, &ines)).await;
+        let sam = cluster.token(StaffRole::Moderator, "Sam");
+        let mut on_b = join(&cluster, 1, staff_hello(&cluster.live, &sam)).await;
+        let mut bea = viewer(&cluster, 1, "Bea").await;
+        bea.say("avant : une arnaque ?").await;
+
+        let added = on_a
+            .ack(Command::RuleAdd {
+                kind: RuleType::Term,
+                pattern: "arnaq*".into(),
+                action: RuleAction::Block,
+                expires_in_secs: None,
+            })
+            .await
+            .expect("a rule_added event");
+        let Event::RuleAdded { rule } = on_b.event_at(added).await.event else {
+            panic!("node B heard of the rule");
+        };
+        let refused = bea.refused(say("c'est une ARNAQUE")).await;
+        assert_eq!(refused.code, ErrorCode::Blocked, "{refused:?}");
+
+        // A node started after the rule finds it in the store.
+        let c = cluster.add_node();
+        let mut cyd = viewer(&cluster, c, "Cyd").await;
+        let refused = cyd.refused(say("arnaqueur !")).await;
+        assert_eq!(refused.code, ErrorCode::Blocked, "{refused:?}");
+
+        let removed = on_b
+            .ack(Command::RuleRemove {
+                rule_id: rule.rule_id,
+            })
+            .await
+            .expect("a rule_removed event");
+        on_a.event_at(removed).await;
+        let mut ana = viewer(&cluster, 0, "Ana").await;
+        let after = ana.say("après : une arnaque ?").await;
+        // Node C followed the removal before that line: its viewers pass too.
+        cyd.event_at(after).await;
+        cyd.say("plus d'arnaque").await;
     });
 }
 

@@ -454,7 +454,8 @@ fn live_rules(store: &mut dyn Store, config: &HubConfig) -> Result<Vec<RuleView>
         config.clock.now(),
     );
     store.seed_rules(&config.live, &defaults)?;
-    Ok(defaults)
+    // On a shared store another node may have seeded it first: its rows.
+    Ok(store.rules(&config.live)?.unwrap_or(defaults))
 }
 
 /// Runs synchronous store work from the actor task. On a multi-threaded

@@ -759,8 +759,10 @@ pub trait Store: Send + 'static {
     }
 
     /// Stores the brand's default rules for a live that never had any
-    /// ([`Store::rules`] said `None`). A store that keeps no rules ignores
-    /// them: the hub then runs on the defaults after each restart.
+    /// ([`Store::rules`] said `None`); a live that has rules keeps them,
+    /// so two nodes seeding at once store one set. A store that keeps no
+    /// rules ignores them: the hub then runs on the defaults after each
+    /// restart.
     fn seed_rules(
         &mut self,
         live: &str,

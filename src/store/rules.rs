@@ -79,15 +79,23 @@ pub(crate) fn load_rules(
     Ok(Some(rules))
 }
 
-/// Seeds a live that never had rules with `defaults`, in one transaction.
+/// Seeds a live that never had rules with `defaults`, in one transaction;
+/// a live that has rows (in force or removed) keeps them.
 pub(crate) fn seed_rules(
     conn: &mut Connection,
     live_id: i64,
     defaults: &[RuleView],
 ) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
-    for rule in defaults {
-        insert_rule(&tx, live_id, rule)?;
+    let seeded: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM rules WHERE live_id = ?1)",
+        [live_id],
+        |r| r.get(0),
+    )?;
+    if !seeded {
+        for rule in defaults {
+            insert_rule(&tx, live_id, rule)?;
+        }
     }
     tx.commit()?;
     Ok(())

@@ -5,7 +5,8 @@
 //!
 //! What is followed: the chat and its moderation (lines, releases,
 //! tombstones, erasures, hides, the pin, answered questions, sanctions,
-//! slow mode, Shield, delivery, corrections, the lifecycle, and the
+//! moderation rules (added, removed, expired), slow mode, Shield,
+//! delivery, corrections, the lifecycle, and the
 //! viewers-online count, which every node commits as the sum of its own
 //! and the others' viewers, so two nodes with the same sum do not both
 //! commit it). What stays
@@ -48,6 +49,16 @@ impl Session {
                         }
                     }
                 }
+            }
+            Event::RuleAdded { rule } => {
+                // The deciding node compiled it; a build that cannot (a
+                // newer regex syntax) runs without it, as on a restart.
+                if let Err(error) = self.moderation.add(rule.clone()) {
+                    tracing::warn!(?error, rule = rule.rule_id, "followed rule skipped");
+                }
+            }
+            Event::RuleRemoved { rule_id, .. } => {
+                self.moderation.remove(*rule_id);
             }
             Event::SlowModeChanged { .. }
             | Event::ShieldChanged { .. }
@@ -128,7 +139,7 @@ impl Session {
             // The live's count as another node saw it: this node commits
             // a count only when its own sum differs (`bus::audience`).
             Event::ViewersOnline { count } => self.viewers_online = *count,
-            // Staff notices, other counts, games, rules, claims, flags and
+            // Staff notices, other counts, games, claims, flags and
             // the showcase: nothing this node decides from (see the module
             // docs).
             _ => {}
@@ -180,7 +191,8 @@ impl Session {
 mod tests {
     use crate::hub::session::SessionBounds;
     use crate::protocol::{
-        ChatEntry, Command, Event, MessageId, Role, Settings, StaffRole, ViewerId,
+        ChatEntry, Command, Event, MessageId, Role, RuleAction, RuleType, Settings, StaffRole,
+        ViewerId,
     };
     use crate::testing::{MapHistory, T0, World, fresh_session, staff, viewer};
 
@@ -281,5 +293,44 @@ mod tests {
         let banned = follower.session.follow(&d.events[0], &mut follower.history);
         assert_eq!(banned, Some(ViewerId("v-julie".into())));
         assert!(follower.session.is_banned(&ViewerId("v-julie".into())));
+    }
+
+    /// A rule another node added applies to what this node decides next,
+    /// and numbering goes on after it; its removal lifts it here too.
+    #[test]
+    fn a_followed_rule_applies_here_until_followed_away() {
+        let mut writer = node();
+        let mut follower = node();
+        let moderator = staff(StaffRole::Moderator);
+        let added = writer.run(
+            &moderator,
+            &Command::RuleAdd {
+                kind: RuleType::Term,
+                pattern: "arnaq*".into(),
+                action: RuleAction::Block,
+                expires_in_secs: None,
+            },
+        );
+        for frame in &added.events {
+            follower.session.follow(frame, &mut follower.history);
+        }
+        let rule_id = writer.session.moderation().next_id() - 1;
+        assert_eq!(follower.session.moderation().rules().len(), 1);
+        assert_eq!(follower.session.moderation().next_id(), rule_id + 1);
+        let firings = follower.session.moderation().test("une arnaque", T0);
+        assert_eq!(firings.first().map(|f| f.rule_id), Some(rule_id));
+
+        let removed = writer.run(&moderator, &Command::RuleRemove { rule_id });
+        for frame in &removed.events {
+            follower.session.follow(frame, &mut follower.history);
+        }
+        assert!(follower.session.moderation().rules().is_empty());
+        assert!(
+            follower
+                .session
+                .moderation()
+                .test("une arnaque", T0)
+                .is_empty()
+        );
     }
 }

@@ -47,13 +47,14 @@
 //!
 //! # Not kept here (yet)
 //!
-//! Polls and instant wins, moderation rules, name rectification, retention
+//! Polls and instant wins, name rectification, retention
 //! sweeps, the requests log, viewer exports, reports and presence: their
 //! methods and events are refused with [`StoreError::Unsupported`] (or keep
 //! the trait's defaults where those say "nothing stored"), never silently
 //! dropped. Contact-key rotation (`regie keys rotate-contact`) works on the
 //! SQLite file only.
 
+mod rules;
 mod schema;
 
 use std::collections::{BTreeSet, HashMap};
@@ -803,9 +804,8 @@ impl Batch<'_, '_, '_> {
             Event::ViewerRectified { .. } => {
                 return Err(StoreError::Unsupported("rectify a viewer's names"));
             }
-            Event::RuleAdded { .. } | Event::RuleRemoved { .. } => {
-                return Err(StoreError::Unsupported("keep moderation rules"));
-            }
+            Event::RuleAdded { rule } => self.insert_rule(rule)?,
+            Event::RuleRemoved { rule_id, .. } => self.remove_rule(*rule_id, frame.at)?,
             Event::LiveState { state } => self.project_live_state(*state, frame.at)?,
             Event::ViewersOnline { .. }
             | Event::HoldNotice { .. }
@@ -1903,6 +1903,20 @@ impl Store for PostgresStore {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    fn rules(&mut self, live: &str) -> Result<Option<Vec<crate::protocol::RuleView>>, StoreError> {
+        let live_id = self.live_id(live)?;
+        rules::load_rules(&mut self.statements, &mut self.client, live_id)
+    }
+
+    fn seed_rules(
+        &mut self,
+        live: &str,
+        defaults: &[crate::protocol::RuleView],
+    ) -> Result<(), StoreError> {
+        let live_id = self.live_id(live)?;
+        rules::seed_rules(&mut self.statements, &mut self.client, live_id, defaults)
     }
 
     fn games(&mut self, live: &str) -> Result<StoredGames, StoreError> {

@@ -11,7 +11,7 @@ use postgres::Client;
 use crate::store::StoreError;
 
 /// The version this build writes (the number of [`STEPS`]).
-pub(super) const VERSION: i64 = 1;
+pub(super) const VERSION: i64 = 2;
 
 /// One entry per version (index 0 brings version 0 to 1). Only appended.
 const STEPS: &[&str] = &[
@@ -188,6 +188,24 @@ const STEPS: &[&str] = &[
         at         BIGINT NOT NULL,
         seq        BIGINT NOT NULL,
         PRIMARY KEY (live_id, viewer_id)
+    );
+    ",
+    // 2: moderation rules (store::rules has the SQLite twin). A removed or
+    // expired rule keeps its row with `removed_at`: a live with rows was
+    // seeded, so no restart puts back a default a moderator removed.
+    r"
+    CREATE TABLE rules (
+        live_id          BIGINT NOT NULL REFERENCES lives(id),
+        rule_id          BIGINT NOT NULL,
+        kind             TEXT NOT NULL,
+        pattern          TEXT NOT NULL,
+        action           TEXT NOT NULL,
+        expires_at       BIGINT,
+        created_by_name  TEXT,
+        created_by_role  TEXT,
+        created_at       BIGINT NOT NULL,
+        removed_at       BIGINT,
+        PRIMARY KEY (live_id, rule_id)
     );
     ",
 ];
