@@ -10,7 +10,7 @@
 //! PostgreSQL that goes away makes commands `temporary` until it is back;
 //! `/healthz` turns unhealthy when the bus goes silent; the viewers-online
 //! count is the whole live's on every node; a moderation rule added on one
-//! node applies on all.
+//! node applies on all, and a name support corrects is the name on all.
 
 mod support;
 
@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use regie::protocol::{
-    Command, ErrorCode, Event, Hello, RuleAction, RuleType, Seq, ServerFrame, StaffRole,
+    Auth, Author, Command, ErrorCode, Event, Hello, RuleAction, RuleType, Seq, ServerFrame,
+    StaffRole,
 };
 use support::client::{Client, keyed_viewer_hello, staff_hello, text_of, viewer_hello};
 use support::cluster::{Cluster, PgLink};
@@ -465,6 +466,66 @@ fn a_moderation_rule_added_on_one_node_applies_on_every_node() {
         // Node C followed the removal before that line: its viewers pass too.
         cyd.event_at(after).await;
         cyd.say("plus d'arnaque").await;
+    });
+}
+
+/// The name a message is shown under.
+fn author_name(event: &Event) -> Option<&str> {
+    match event {
+        Event::Message { message } => match &message.author {
+            Author::Viewer { first_name, .. } => Some(first_name),
+            Author::Staff { name, .. } => Some(name),
+        },
+        _ => None,
+    }
+}
+
+/// A name support corrects on one node is the viewer's name on every
+/// node: their next line on another carries it, and on a node started
+/// later (which reads the correction from PostgreSQL) the device's old
+/// name at hello does not undo it, nor does a late joiner see it.
+#[test]
+fn a_name_corrected_on_one_node_is_the_name_on_every_node() {
+    let Some(mut cluster) = Cluster::start(2, "rectify-across") else {
+        return;
+    };
+    run(async {
+        let mut zoe = viewer(&cluster, 1, "Zoé").await;
+        let id = zoe.welcome.you.viewer_id.clone().expect("a viewer id");
+        // The device keeps the pass it was issued, and its own name.
+        let mut hello = viewer_hello(&cluster.live, "Zoé");
+        if let Auth::Viewer { pass, .. } = &mut hello.auth {
+            pass.clone_from(&zoe.welcome.pass);
+        }
+        zoe.say("bonjour").await;
+        let token = cluster.token(StaffRole::Support, "Sue");
+        let mut sue = join(&cluster, 0, staff_hello(&cluster.live, &token)).await;
+        let fixed = sue
+            .ack(Command::RectifyViewer {
+                viewer_id: id.clone(),
+                first_name: Some("Zoey".into()),
+                pseudonym: None,
+            })
+            .await
+            .expect("a viewer_rectified event");
+        zoe.event_at(fixed).await;
+        let next = zoe.say("encore moi").await;
+        assert_eq!(author_name(&sue.event_at(next).await.event), Some("Zoey"));
+        drop(zoe);
+
+        let c = cluster.add_node();
+        let mut again = join(&cluster, c, hello).await;
+        assert_eq!(again.welcome.you.viewer_id.as_ref(), Some(&id));
+        assert_eq!(again.welcome.you.name, "Zoey");
+        let last = again.say("depuis le nœud C").await;
+        assert_eq!(author_name(&sue.event_at(last).await.event), Some("Zoey"));
+        let late = viewer(&cluster, c, "Late").await;
+        let snapshot = serde_json::to_string(&late.welcome).expect("a welcome serialises");
+        assert!(snapshot.contains("\"Zoey\""), "{snapshot}");
+        assert!(
+            !snapshot.contains("Zoé"),
+            "node C still shows the old name: {snapshot}"
+        );
     });
 }
 

@@ -6,6 +6,7 @@
 //!   control that the text IS there before the purge;
 //! - two stores (two hub nodes) writing one live queue on its counter row:
 //!   every seq once, no gap;
+//! - a rectified name replaces every older one, in the table files too;
 //! - a lost connection is a temporary error, and the next call reconnects.
 
 mod support;
@@ -23,7 +24,7 @@ fn alone() -> std::sync::MutexGuard<'static, ()> {
 
 use std::path::PathBuf;
 
-use regie::protocol::{Author, Contact, Event, ViewerId};
+use regie::protocol::{Author, Contact, Event};
 use regie::store::{Commit, PostgresStore, Store, StoreError, ViewerRecord};
 use support::postgres::TestSchema;
 use support::store::*;
@@ -425,25 +426,111 @@ fn a_lost_connection_is_a_temporary_error_then_the_store_reconnects() {
 }
 
 #[test]
+fn a_rectified_name_replaces_every_older_one_even_in_the_table_files() {
+    let _alone = alone();
+    let Some(db) = TestSchema::own_database() else {
+        return;
+    };
+    let mut store = db.store();
+    let mut admin = db.admin();
+    let mut seq = Sequencer::new(&store.open_live(LIVE).expect("open the live"));
+    // The name the device says, a first correction, the one that stands.
+    let [typed, first_fix, fixed] =
+        ["Zoe", "Zoa", "Zoey"].map(|n| format!("{n}{}", incompressible(12)));
+    let joins = |name: &str| ViewerRecord {
+        id: viewer(7),
+        first_name: name.to_owned(),
+        pseudonym: "zoe7".into(),
+        first_seen: T0,
+        last_seen: T0,
+    };
+    store
+        .upsert_viewer(LIVE, &joins(&typed), &Contact::default())
+        .expect("the viewer joins");
+    let mut m = viewer_message(1, 7, "où est la cabine ?", false);
+    m.author = Author::Viewer {
+        viewer_id: viewer(7),
+        first_name: typed.clone(),
+        pseudonym: "zoe7".into(),
+    };
+    seq.say(&mut store, &m);
+    let tables: Vec<String> = ["viewers", "messages", "events"]
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+    let Some(found) = on_server_disk(&mut admin, &tables, &typed) else {
+        return;
+    };
+    assert!(found, "the typed name is stored before the correction");
+
+    for name in [&first_fix, &fixed] {
+        seq.commit(
+            &mut store,
+            Event::ViewerRectified {
+                viewer_id: viewer(7),
+                first_name: Some(name.clone()),
+                pseudonym: None,
+                by: support(),
+            },
+        );
+    }
+    assert!(store.purge_due().contains(&"viewers"));
+    store
+        .checkpoint()
+        .expect("the store's checkpoint after a rectification");
+    for old in [&typed, &first_fix] {
+        assert_eq!(
+            on_server_disk(&mut admin, &tables, old),
+            Some(false),
+            "{old:?} is still on disk"
+        );
+    }
+    // The positive control: the scan finds the name that stands.
+    assert_eq!(on_server_disk(&mut admin, &tables, &fixed), Some(true));
+
+    // The correction is staff-owned: the device's name at the next hello
+    // does not undo it, and the hub is told which field was corrected.
+    store
+        .upsert_viewer(LIVE, &joins(&typed), &Contact::default())
+        .expect("the viewer joins again");
+    let stored = store
+        .viewer(LIVE, &viewer(7), T0)
+        .expect("read the viewer")
+        .expect("the viewer is stored");
+    assert_eq!(stored.record.first_name, fixed);
+    assert_eq!(stored.corrected.first_name.as_deref(), Some(fixed.as_str()));
+    assert_eq!(stored.corrected.pseudonym, None);
+    let Some(regie::protocol::ChatEntry::Message(line)) =
+        store.message(LIVE, m.id).expect("read the line")
+    else {
+        panic!("the line is stored");
+    };
+    assert!(
+        matches!(&line.author, Author::Viewer { first_name, .. } if *first_name == fixed),
+        "{:?}",
+        line.author
+    );
+    assert!(
+        store
+            .replay(LIVE, 0, 10)
+            .expect("replay")
+            .iter()
+            .all(|f| !serde_json::to_string(f)
+                .expect("a frame")
+                .contains(&first_fix)),
+        "a replayed event still names the first correction"
+    );
+}
+
+#[test]
 fn a_rights_request_this_store_cannot_serve_is_refused_clearly() {
     let _alone = alone();
     let Some(db) = TestSchema::new() else { return };
     let mut store = db.store();
-    let mut seq = Sequencer::new(&store.open_live(LIVE).expect("open the live"));
-    let frame = seq.frame(Event::ViewerRectified {
-        viewer_id: ViewerId("v-1".into()),
-        first_name: Some("Julia".into()),
-        pseudonym: None,
-        by: support(),
-    });
+    store.open_live(LIVE).expect("open the live");
     let err = store
-        .commit(LIVE, &[Commit::event(frame)])
-        .expect_err("rectification is not kept here");
+        .viewer_export(LIVE, &viewer(1))
+        .expect_err("exports are not made here");
     assert!(matches!(err, StoreError::Unsupported(_)), "{err}");
     assert!(!err.is_temporary());
-    assert_eq!(
-        store.open_live(LIVE).expect("head").head,
-        0,
-        "nothing written"
-    );
 }

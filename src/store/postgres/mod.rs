@@ -47,7 +47,7 @@
 //!
 //! # Not kept here (yet)
 //!
-//! Polls and instant wins, name rectification, retention
+//! Polls and instant wins, retention
 //! sweeps, the requests log, viewer exports, reports and presence: their
 //! methods and events are refused with [`StoreError::Unsupported`] (or keep
 //! the trait's defaults where those say "nothing stored"), never silently
@@ -94,6 +94,9 @@ const PRUNE_EVERY_BATCHES: u32 = 512;
 
 /// The tables a redaction deletes from (text, names, the posting command's outcome).
 const REDACTION_TABLES: [&str; 3] = ["messages", "answer_also", "command_outcomes"];
+
+/// The tables a rectification rewrites names in.
+const RECTIFICATION_TABLES: [&str; 4] = ["viewers", "messages", "answer_also", "events"];
 
 /// The tables an erasure deletes from or rewrites rows of.
 const ERASURE_TABLES: [&str; 9] = [
@@ -740,6 +743,65 @@ impl Batch<'_, '_, '_> {
         Ok(())
     }
 
+    /// Rectification (Art. 16): the viewer's row, their lines, the names
+    /// replies and grouped answers carry, and the names earlier
+    /// `viewer_rectified` events carried, so no older value is kept; the
+    /// old tuples are dead, not gone, so the tables are purged as after a
+    /// redaction (see the module docs).
+    fn rectify(
+        &mut self,
+        viewer: &ViewerId,
+        first_name: Option<&str>,
+        pseudonym: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let (live_id, v) = (self.live_id, viewer.0.as_str());
+        self.exec(
+            "UPDATE viewers SET first_name = coalesce($3, first_name), \
+             pseudonym = coalesce($4, pseudonym), \
+             first_name_rectified = first_name_rectified OR $3::TEXT IS NOT NULL, \
+             pseudonym_rectified = pseudonym_rectified OR $4::TEXT IS NOT NULL \
+             WHERE live_id = $1 AND viewer_id = $2",
+            &[&live_id, &v, &first_name, &pseudonym],
+        )?;
+        self.exec(
+            "UPDATE messages SET author_name = coalesce($3, author_name), \
+             author_pseudonym = coalesce($4, author_pseudonym) \
+             WHERE live_id = $1 AND viewer_id = $2",
+            &[&live_id, &v, &first_name, &pseudonym],
+        )?;
+        if let Some(first_name) = first_name {
+            let theirs = "SELECT id FROM messages WHERE live_id = $1 AND viewer_id = $2 \
+                          UNION SELECT message_id FROM tombstones \
+                          WHERE live_id = $1 AND author_id = $2";
+            self.exec(
+                &format!(
+                    "UPDATE messages SET reply_to_name = $3 WHERE live_id = $1 \
+                     AND reply_to_id IN ({theirs})"
+                ),
+                &[&live_id, &v, &first_name],
+            )?;
+            self.exec(
+                &format!(
+                    "UPDATE answer_also SET first_name = $3 WHERE live_id = $1 \
+                     AND message_id IN ({theirs})"
+                ),
+                &[&live_id, &v, &first_name],
+            )?;
+        }
+        for (field, value) in [("first_name", first_name), ("pseudonym", pseudonym)] {
+            let Some(value) = value else { continue };
+            self.exec(
+                "UPDATE events SET payload = jsonb_set(payload::jsonb, ARRAY[$3::TEXT], \
+                 to_jsonb($4::TEXT))::text \
+                 WHERE live_id = $1 AND kind = 'viewer_rectified' \
+                 AND payload::jsonb ->> 'viewer_id' = $2 AND payload::jsonb ? $3",
+                &[&live_id, &v, &field, &value],
+            )?;
+        }
+        self.purge.extend(RECTIFICATION_TABLES);
+        Ok(())
+    }
+
     fn project_live_state(&mut self, state: Lifecycle, at: Millis) -> Result<(), StoreError> {
         let live_id = self.live_id;
         let name = state.as_str();
@@ -801,9 +863,12 @@ impl Batch<'_, '_, '_> {
                 erased_at,
                 by,
             } => self.erase_viewer(frame.seq, viewer_id, reason, *erased_at, by)?,
-            Event::ViewerRectified { .. } => {
-                return Err(StoreError::Unsupported("rectify a viewer's names"));
-            }
+            Event::ViewerRectified {
+                viewer_id,
+                first_name,
+                pseudonym,
+                ..
+            } => self.rectify(viewer_id, first_name.as_deref(), pseudonym.as_deref())?,
             Event::RuleAdded { rule } => self.insert_rule(rule)?,
             Event::RuleRemoved { rule_id, .. } => self.remove_rule(*rule_id, frame.at)?,
             Event::LiveState { state } => self.project_live_state(*state, frame.at)?,
@@ -1119,6 +1184,28 @@ impl PostgresStore {
                 })
             })
             .transpose()
+    }
+
+    /// The names support corrected (Art. 16), as the viewer's row holds them.
+    fn name_correction(
+        &mut self,
+        live_id: i64,
+        id: &ViewerId,
+    ) -> Result<super::NameCorrection, StoreError> {
+        let row = self.statements.query_opt(
+            &mut self.client,
+            "SELECT first_name, pseudonym, first_name_rectified, pseudonym_rectified \
+             FROM viewers WHERE live_id = $1 AND viewer_id = $2",
+            &[&live_id, &id.0],
+        )?;
+        let Some(row) = row else {
+            return Ok(super::NameCorrection::default());
+        };
+        let (first_name, pseudonym): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        Ok(super::NameCorrection {
+            first_name: row.try_get::<_, bool>(2)?.then_some(first_name),
+            pseudonym: row.try_get::<_, bool>(3)?.then_some(pseudonym),
+        })
     }
 
     fn active_sanctions(
@@ -1616,7 +1703,10 @@ impl Store for PostgresStore {
             "INSERT INTO viewers (live_id, viewer_id, first_name, pseudonym, first_seen, \
              last_seen) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (live_id, viewer_id) DO UPDATE SET \
-             first_name = excluded.first_name, pseudonym = excluded.pseudonym, \
+             first_name = CASE WHEN viewers.first_name_rectified THEN viewers.first_name \
+               ELSE excluded.first_name END, \
+             pseudonym = CASE WHEN viewers.pseudonym_rectified THEN viewers.pseudonym \
+               ELSE excluded.pseudonym END, \
              last_seen = greatest(viewers.last_seen, excluded.last_seen)",
             &[
                 &live_id,
@@ -1675,8 +1765,7 @@ impl Store for PostgresStore {
         Ok(Some(StoredViewer {
             record,
             sanctions: self.active_sanctions(live_id, id, now)?,
-            // Names are never corrected here (rectification is refused).
-            corrected: super::NameCorrection::default(),
+            corrected: self.name_correction(live_id, id)?,
         }))
     }
 

@@ -192,8 +192,15 @@ const STEPS: &[&str] = &[
     ",
     // 2: moderation rules (store::rules has the SQLite twin). A removed or
     // expired rule keeps its row with `removed_at`: a live with rows was
-    // seeded, so no restart puts back a default a moderator removed.
+    // seeded, so no restart puts back a default a moderator removed. And
+    // names corrected by support (Art. 16): a corrected field is
+    // staff-owned, kept over what the viewer's device says at its next
+    // hello.
     r"
+    ALTER TABLE viewers
+        ADD COLUMN first_name_rectified BOOLEAN NOT NULL DEFAULT FALSE,
+        ADD COLUMN pseudonym_rectified BOOLEAN NOT NULL DEFAULT FALSE;
+
     CREATE TABLE rules (
         live_id          BIGINT NOT NULL REFERENCES lives(id),
         rule_id          BIGINT NOT NULL,
