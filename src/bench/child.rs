@@ -40,15 +40,18 @@ pub(super) fn staff_token(
     Ok(crate::auth::mint(&key, &claims))
 }
 
-/// How the bench starts its hub child (the bare broadcast takes none).
+/// How the bench starts its hub child (the bare broadcast takes none):
+/// what it changes of production's configuration ([`super::hub::bench_config`]).
 #[derive(Debug, Clone, Default)]
-pub(super) struct ChildOptions {
+pub struct ChildOptions {
     /// Replaces the production send queue (frames per connection).
-    pub(super) send_queue: Option<usize>,
+    pub send_queue: Option<usize>,
     /// Keeps the live's default viewer sampling on.
-    pub(super) sampled_viewers: bool,
+    pub sampled_viewers: bool,
     /// Replaces the production group-commit window.
-    pub(super) commit_window: Option<Duration>,
+    pub commit_window: Option<Duration>,
+    /// Replaces the live's default viewer delivery tick.
+    pub viewer_tick: Option<Duration>,
 }
 
 /// A server child process: started with a pipe on stdin that is its
@@ -84,6 +87,10 @@ impl ServerChild {
         if let (Target::Hub, Some(window)) = (target, options.commit_window) {
             cmd.arg("--commit-window")
                 .arg(humantime::format_duration(window).to_string());
+        }
+        if let (Target::Hub, Some(tick)) = (target, options.viewer_tick) {
+            cmd.arg("--viewer-tick")
+                .arg(humantime::format_duration(tick).to_string());
         }
         Self::spawn(cmd, exe).await
     }

@@ -188,7 +188,7 @@ pub async fn serve_node(
     bus: String,
     node: String,
 ) -> anyhow::Result<()> {
-    let mut config = bench_config(data.clone(), live, None, false, None);
+    let mut config = bench_config(data.clone(), live, &super::child::ChildOptions::default());
     config.bus = Some(crate::hub::BusConfig { url: bus, node });
     let keys = crate::store::contact::KeySource::Dir(data.clone());
     let opened = tokio::task::spawn_blocking(move || {

@@ -81,6 +81,8 @@ pub struct HubBench {
     pub redaction: RedactionBench,
     /// The hub's group-commit window; `None` is the production default.
     pub commit_window: Option<Duration>,
+    /// The viewers' delivery tick; `None` is the live's default.
+    pub viewer_tick: Option<Duration>,
 }
 
 /// The parts of a `regie bench hub` run.
@@ -172,6 +174,12 @@ pub enum HubBenchError {
     NoRepeat,
     #[error("--send-queue must be at least 1 frame")]
     SendQueue,
+    #[error(
+        "--viewer-tick must be {}ms to {}ms",
+        crate::protocol::MIN_TICK_MS,
+        crate::protocol::MAX_TICK_MS
+    )]
+    ViewerTick,
     #[error("--phases needs at least one phase")]
     NoPhases,
     #[error("--ingest-messages, --ingest-rate and --ingest-senders must be positive")]
@@ -206,6 +214,14 @@ impl HubBench {
         }
         if self.send_queue == Some(0) {
             return Err(HubBenchError::SendQueue);
+        }
+        let tick_range =
+            u128::from(crate::protocol::MIN_TICK_MS)..=u128::from(crate::protocol::MAX_TICK_MS);
+        if self
+            .viewer_tick
+            .is_some_and(|tick| !tick_range.contains(&tick.as_millis()))
+        {
+            return Err(HubBenchError::ViewerTick);
         }
         if self.phases.is_empty() {
             return Err(HubBenchError::NoPhases);
@@ -262,6 +278,7 @@ pub async fn run(args: HubBench) -> anyhow::Result<()> {
         send_queue: args.send_queue,
         sampled_viewers: args.sampled_viewers,
         commit_window: args.commit_window,
+        viewer_tick: args.viewer_tick,
     };
     for phase in &args.phases {
         match phase {
@@ -298,7 +315,7 @@ async fn capacity_search(
     println!(
         "regie bench hub: capacity search from {} to at most {} lines/s, {} per trial, \
          {} sender sockets, {} staff sockets, viewer p99 limit {}, hub send queue {}, \
-         loopback, {} cores",
+         viewer tick {}, loopback, {} cores",
         args.rate,
         args.max_rate,
         humantime::format_duration(args.duration),
@@ -311,6 +328,10 @@ async fn capacity_search(
                 crate::hub::Limits::default().send_queue_frames
             ),
             |n| format!("{n} frames"),
+        ),
+        args.viewer_tick.map_or_else(
+            || format!("{}ms (production)", crate::protocol::DEFAULT_TICK_MS),
+            |tick| humantime::format_duration(tick).to_string(),
         ),
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
@@ -692,31 +713,21 @@ pub async fn serve_bare() -> anyhow::Result<()> {
 }
 
 /// `regie bench serve-hub`: the real hub, with the limits that would
-/// throttle the bench's own sockets raised.
-/// `send_queue` replaces the production send queue (frames per connection);
-/// `sampled_viewers` keeps the live's default viewer sampling on;
-/// `commit_window` replaces the production group-commit window.
-pub async fn serve_hub(
-    data: PathBuf,
-    live: String,
-    send_queue: Option<usize>,
-    sampled_viewers: bool,
-    commit_window: Option<Duration>,
-) -> anyhow::Result<()> {
-    let config = bench_config(data, live, send_queue, sampled_viewers, commit_window);
+/// throttle the bench's own sockets raised, and what `options` changes.
+pub async fn serve_hub(data: PathBuf, live: String, options: ChildOptions) -> anyhow::Result<()> {
+    let config = bench_config(data, live, &options);
     let listener = listen_for_parent().await?;
     crate::hub::serve(listener, config, stdin_closed()).await?;
     Ok(())
 }
 
 /// The hub's configuration as the bench runs it: production's, with the
-/// limits that would throttle the bench's own sockets raised.
+/// limits that would throttle the bench's own sockets raised, and what
+/// `options` changes (send queue, sampling, commit window, viewer tick).
 pub(super) fn bench_config(
     data: PathBuf,
     live: String,
-    send_queue: Option<usize>,
-    sampled_viewers: bool,
-    commit_window: Option<Duration>,
+    options: &ChildOptions,
 ) -> crate::hub::HubConfig {
     let mut config = crate::hub::HubConfig::new(live, data);
     // The bench's senders are viewers posting 50 lines/s each: lift the
@@ -727,17 +738,20 @@ pub(super) fn bench_config(
     // Every viewer gets every line (coalesced on the live's tick) so the
     // bench can count each line at each socket, unless the run measures
     // the production sampling (`--sampled-viewers`).
-    if !sampled_viewers {
+    if !options.sampled_viewers {
         config.settings.delivery.chat_per_sec = 0;
+    }
+    if let Some(tick) = options.viewer_tick {
+        config.settings.delivery.tick_ms = u32::try_from(tick.as_millis()).unwrap_or(u32::MAX);
     }
     // Room for every bench socket. The send queue stays production's
     // unless the bench was told otherwise: a viewer the hub cuts as slow
     // shows up as a closed socket, and the rate is not carried.
     config.limits.max_connections = 200_000;
-    if let Some(frames) = send_queue {
+    if let Some(frames) = options.send_queue {
         config.limits.send_queue_frames = frames;
     }
-    if let Some(window) = commit_window {
+    if let Some(window) = options.commit_window {
         config.limits.commit_window = window;
     }
     // Every bench socket is a new viewer from loopback.

@@ -25,3 +25,5 @@ pub mod latency;
 pub mod load;
 pub mod redaction;
 pub mod resources;
+
+pub use child::ChildOptions;

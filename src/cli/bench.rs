@@ -137,6 +137,11 @@ pub struct HubBenchArgs {
     /// the production value.
     #[arg(long)]
     pub commit_window: Option<humantime::Duration>,
+    /// The viewers' delivery tick (10 ms to the policy's most; default:
+    /// the live's, 100 ms): a longer tick sends each viewer fewer, larger
+    /// frames.
+    #[arg(long)]
+    pub viewer_tick: Option<humantime::Duration>,
 }
 
 /// `--phases`: the command line's spelling of [`Phase`].
@@ -247,6 +252,7 @@ impl From<HubBenchArgs> for HubBench {
                 every: args.redaction_every.into(),
             },
             commit_window: args.commit_window.map(Into::into),
+            viewer_tick: args.viewer_tick.map(Into::into),
         }
     }
 }
@@ -322,6 +328,8 @@ pub struct ServeHubArgs {
     pub sampled_viewers: bool,
     #[arg(long)]
     pub commit_window: Option<humantime::Duration>,
+    #[arg(long)]
+    pub viewer_tick: Option<humantime::Duration>,
 }
 
 /// `regie bench console`
@@ -375,14 +383,13 @@ pub async fn run(args: BenchArgs) -> Result<Exit, Failed> {
         BenchCommand::Console(args) => crate::console::bench::run(args.into())?,
         BenchCommand::ServeHub(args) => {
             crate::telemetry::to_stderr();
-            hub::serve_hub(
-                args.data,
-                args.live,
-                args.send_queue,
-                args.sampled_viewers,
-                args.commit_window.map(Into::into),
-            )
-            .await?;
+            let options = crate::bench::ChildOptions {
+                send_queue: args.send_queue,
+                sampled_viewers: args.sampled_viewers,
+                commit_window: args.commit_window.map(Into::into),
+                viewer_tick: args.viewer_tick.map(Into::into),
+            };
+            hub::serve_hub(args.data, args.live, options).await?;
         }
         BenchCommand::ServeBare => hub::serve_bare().await?,
         BenchCommand::Cluster(args) => crate::bench::cluster::run(args.into()).await?,
