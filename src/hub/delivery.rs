@@ -11,8 +11,8 @@
 //! or a notice for it alone, gets frames of its own.
 //!
 //! The sample is fair across senders and deterministic: the tick's budget
-//! (the live's `chat_per_sec` times the tick, with the fraction carried
-//! over to the next tick) is filled round-robin over the tick's senders,
+//! (the live's `chat_per_sec` times the tick, plus what quieter ticks left
+//! unused, up to one second's worth) is filled round-robin over the tick's senders,
 //! one line each per round, their first lines first; the senders' order
 //! in a round is a hash of their id and the tick's first seq, so no sender
 //! is always first and one sending 50 lines a tick takes no more than one
@@ -30,6 +30,14 @@ const FRAME_BUDGET_BYTES: usize = crate::protocol::MAX_FRAME_BYTES - 1024;
 /// A line's credit, in thousandths of a line (the rate is per second, the
 /// tick in milliseconds).
 const LINE: u64 = 1000;
+
+/// How much of the rate quiet ticks save up, in milliseconds: a burst of
+/// up to one second's worth of lines after a calmer moment goes through
+/// whole, so a chat whose rate stays under `chat_per_sec` is never
+/// sampled (real chats come in bursts: four lines in one tick of a chat
+/// averaging ten a second), while above it viewers still average at most
+/// `chat_per_sec` lines a second.
+const SAVED_UP_MS: u64 = 1000;
 
 /// Whether an event ends the viewers' tick at once instead of waiting for
 /// it: one that takes content off their screens (a redaction, an erasure,
@@ -148,10 +156,11 @@ impl Tick {
         (self.credit + gained).min(self.cap())
     }
 
-    /// The most credit kept: one tick's budget, or one line when the rate
-    /// gives less than a line a tick.
+    /// The most credit kept: [`SAVED_UP_MS`] of the rate (and never less
+    /// than a tick's, nor than one line).
     fn cap(&self) -> u64 {
-        (u64::from(self.policy.chat_per_sec) * u64::from(self.policy.tick_ms)).max(LINE)
+        let rate = u64::from(self.policy.chat_per_sec);
+        (rate * SAVED_UP_MS.max(u64::from(self.policy.tick_ms))).max(LINE)
     }
 
     /// Ends the tick: decides the sample and hands over its events.
@@ -433,6 +442,17 @@ mod tests {
         (seqs, skips)
     }
 
+    /// A tick whose saved-up credit a burst used up: from now on each
+    /// tick gets only its own share of the rate.
+    fn drained(policy: DeliveryPolicy) -> Tick {
+        let mut tick = Tick::new(policy);
+        for seq in 1..=u64::from(policy.chat_per_sec) * 2 {
+            tick.push(&line(1000 + seq, "burst", false));
+        }
+        tick.take();
+        tick
+    }
+
     #[test]
     fn under_the_rate_every_line_goes_in_one_frame() {
         let mut tick = Tick::new(policy(20));
@@ -447,7 +467,7 @@ mod tests {
     #[test]
     fn above_the_rate_senders_share_the_budget_and_skips_name_the_rest() {
         // Budget: 20 lines/s × 100 ms = 2 lines. "spam" sends 5, "b" one.
-        let mut tick = Tick::new(policy(20));
+        let mut tick = drained(policy(20));
         for seq in 1..=5 {
             tick.push(&line(seq, "spam", false));
         }
@@ -471,7 +491,7 @@ mod tests {
     #[test]
     fn the_sample_is_the_same_for_the_same_events() {
         let run = || {
-            let mut tick = Tick::new(policy(10));
+            let mut tick = drained(policy(10));
             for seq in 1..=40 {
                 tick.push(&line(seq, &format!("v{}", seq % 7), false));
             }
@@ -530,5 +550,41 @@ mod tests {
                 .all(|f| f.len() <= crate::protocol::MAX_FRAME_BYTES)
         );
         assert_eq!(read(&frames).0, (1..=400).collect::<Vec<_>>());
+    }
+
+    /// A chat averaging 10 lines a second in bursts of 4 (four lines in one
+    /// tick, then three quiet ticks) stays under the 20/s rate: nothing is
+    /// sampled out, though a burst is twice a tick's share.
+    #[test]
+    fn bursts_under_the_rate_are_never_sampled() {
+        let mut tick = Tick::new(policy(20));
+        let mut seq = 0;
+        for round in 0..100 {
+            if round % 4 == 0 {
+                for sender in ["a", "b", "c", "d"] {
+                    seq += 1;
+                    tick.push(&line(seq, sender, false));
+                }
+            }
+            assert_eq!(tick.take().sampled_out(), 0, "tick {round}");
+        }
+    }
+
+    /// Above the rate, viewers average at most the rate: 50 lines a second
+    /// for 10 s at 20/s carry the 10 s share plus one second saved up.
+    #[test]
+    fn above_the_rate_the_average_is_the_rate() {
+        let mut tick = Tick::new(policy(20));
+        let (mut seq, mut sent, mut skipped) = (0, 0, 0);
+        for _ in 0..100 {
+            for sender in ["a", "b", "c", "d", "e"] {
+                seq += 1;
+                sent += 1;
+                tick.push(&line(seq, sender, false));
+            }
+            skipped += tick.take().sampled_out();
+        }
+        let kept = sent - skipped;
+        assert!((200..=220).contains(&kept), "kept {kept} of {sent}");
     }
 }
