@@ -1,6 +1,8 @@
 //! The load generator shared by every hub bench target: N viewer sockets
 //! that join and read everything, and a few sender sockets that post chat
-//! lines at a fixed total rate. Each line carries its number and its send
+//! lines at a fixed total rate, each line at a random moment of its own
+//! slot ([`send_time`]), as a real chat's lines are not in step with the
+//! hub's delivery tick. Each line carries its number and its send
 //! time, so every receiving socket measures the end-to-end latency of every
 //! delivery and counts what never arrived.
 //!
@@ -23,6 +25,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until, timeout};
@@ -795,6 +799,15 @@ impl Joined {
     }
 }
 
+/// When a sender's `n`th line goes: at a moment of its own `1 / rate`
+/// slot (`jitter` in `[0, 1)` of it). The count and the rate stay exact,
+/// but the lines are not in step with the hub's tick: lines sent exactly
+/// every 100 ms would all wait the same part of a 100 ms tick (a whole
+/// tick, in an unlucky run), and a trial's latency would be its phase.
+fn send_time(start: Instant, n: u64, jitter: f64, rate: f64) -> Instant {
+    start + Duration::from_secs_f64((n as f64 + jitter.clamp(0.0, 1.0)) / rate)
+}
+
 /// One sender's share of the load: which lines it sends, how fast, and when.
 #[derive(Debug, Clone, Copy)]
 struct SendPlan {
@@ -836,7 +849,8 @@ async fn send(mut ws: Socket, plan: SendPlan) -> (SenderTally, Socket) {
     } = plan;
     let mut t = SenderTally::default();
     let mut n = 0u64;
-    let mut next = start;
+    let mut jitter = StdRng::seed_from_u64(index);
+    let mut next = send_time(start, 0, jitter.random(), rate);
     let mut last_line: Option<u64> = None;
     let mut echoed = false;
     let mut settle_until: Option<Instant> = None;
@@ -894,7 +908,7 @@ async fn send(mut ws: Socket, plan: SendPlan) -> (SenderTally, Socket) {
                 last_line = Some(line);
                 echoed = false;
                 n += 1;
-                next = start + Duration::from_secs_f64(n as f64 / rate);
+                next = send_time(start, n, jitter.random(), rate);
             }
             () = sleep_until(settle_until.unwrap_or_else(Instant::now)), if settle_until.is_some() => break,
         }
@@ -926,6 +940,32 @@ mod tests {
         assert_eq!(parse_bench_text("~b~ab~"), None);
         assert_eq!(parse_bench_text("~b~a1~b~"), None);
         assert_eq!(parse_bench_text("x~y~~b~b~c~ z"), Some((1, 2)));
+    }
+
+    #[test]
+    fn each_line_goes_in_its_own_slot_at_a_random_moment_of_it() {
+        let start = Instant::now();
+        let rate = 10.0;
+        let mut jitter = StdRng::seed_from_u64(7);
+        let mut last = None;
+        let mut phases = Vec::new();
+        for n in 0..200u64 {
+            let at = send_time(start, n, jitter.random(), rate);
+            let since = at.duration_since(start).as_secs_f64();
+            assert!(
+                (n as f64 / rate..(n + 1) as f64 / rate).contains(&since),
+                "line {n}"
+            );
+            assert!(last.is_none_or(|l| at > l), "in order");
+            last = Some(at);
+            phases.push(since * rate - n as f64);
+        }
+        // Not in step with anything: the moments spread over the slot.
+        let early = phases.iter().filter(|p| **p < 0.5).count();
+        assert!(
+            (60..=140).contains(&early),
+            "{early} of 200 in the first half"
+        );
     }
 
     #[test]
