@@ -888,7 +888,7 @@ async fn send(mut ws: Socket, plan: SendPlan) -> (SenderTally, Socket) {
                 Some(Err(_)) | None => break,
             },
             () = sleep_until(next), if settle_until.is_none() => {
-                if next >= end || lines.is_some_and(|total| n * k + index >= total) {
+                if send_time(start, n, 0.0, rate) >= end || lines.is_some_and(|total| n * k + index >= total) {
                     settle_until = Some(Instant::now() + settle);
                     continue;
                 }
