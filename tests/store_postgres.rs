@@ -7,6 +7,7 @@
 //! - two stores (two hub nodes) writing one live queue on its counter row:
 //!   every seq once, no gap;
 //! - a rectified name replaces every older one, in the table files too;
+//! - a version-1 database is upgraded with its data;
 //! - a lost connection is a temporary error, and the next call reconnects.
 
 mod support;
@@ -520,6 +521,69 @@ fn a_rectified_name_replaces_every_older_one_even_in_the_table_files() {
                 .contains(&first_fix)),
         "a replayed event still names the first correction"
     );
+}
+
+/// A database a version-1 build made (no `rules` table, no rectified
+/// flags) is brought to this build's schema when a node opens it, its
+/// data kept: the live, its viewer, and what schema 2 adds works on them.
+#[test]
+fn a_version_one_database_is_upgraded_with_its_data() {
+    let _alone = alone();
+    let Some(db) = TestSchema::new() else { return };
+    let mut store = db.store();
+    let head = store.open_live(LIVE).expect("open the live");
+    let joins = ViewerRecord {
+        id: viewer(3),
+        first_name: "Inès".into(),
+        pseudonym: "ines3".into(),
+        first_seen: T0,
+        last_seen: T0,
+    };
+    store
+        .upsert_viewer(LIVE, &joins, &Contact::default())
+        .expect("the viewer joins");
+    drop(store);
+    // Version 1 is version 2 without what step 2 added.
+    db.admin()
+        .batch_execute(
+            "DROP TABLE rules; \
+             ALTER TABLE viewers DROP COLUMN first_name_rectified, \
+               DROP COLUMN pseudonym_rectified; \
+             UPDATE regie_schema SET version = 1",
+        )
+        .expect("take the schema back to version 1");
+
+    let mut store = db.store();
+    let again = store.open_live(LIVE).expect("the upgraded live opens");
+    assert_eq!(again.epoch, head.epoch, "the same live, not a new one");
+    let version: i64 = db
+        .admin()
+        .query_one("SELECT version FROM regie_schema", &[])
+        .expect("the schema version")
+        .get(0);
+    assert!(version >= 2, "schema version {version}");
+    let stored = store
+        .viewer(LIVE, &viewer(3), T0)
+        .expect("read the viewer")
+        .expect("the viewer is kept");
+    assert_eq!(stored.record.first_name, "Inès");
+    assert!(stored.corrected.is_empty(), "nothing was corrected before");
+    assert_eq!(store.rules(LIVE).expect("rules"), None, "never seeded");
+    let mut seq = Sequencer::new(&again);
+    seq.commit(
+        &mut store,
+        Event::ViewerRectified {
+            viewer_id: viewer(3),
+            first_name: Some("Inés".into()),
+            pseudonym: None,
+            by: support(),
+        },
+    );
+    let stored = store
+        .viewer(LIVE, &viewer(3), T0)
+        .expect("read the viewer")
+        .expect("the viewer is kept");
+    assert_eq!(stored.corrected.first_name.as_deref(), Some("Inés"));
 }
 
 #[test]
