@@ -5,15 +5,15 @@
 //!
 //! What is followed: the chat and its moderation (lines, releases,
 //! tombstones, erasures, hides, the pin, answered questions, sanctions,
-//! moderation rules (added, removed, expired), slow mode, Shield,
-//! delivery, corrections, the lifecycle, and the
-//! viewers-online count, which every node commits as the sum of its own
-//! and the others' viewers, so two nodes with the same sum do not both
-//! commit it). What stays
-//! with the node that decided it: a hold's timer and its claims and flags
-//! (staff see them as events all the same), rate limits (per node), and
-//! polls and instant wins (the PostgreSQL store does not keep those yet,
-//! so they cannot run on a shared live at all).
+//! moderation rules added, removed and expired), slow mode, Shield,
+//! delivery, corrections, the lifecycle, and the viewers-online count
+//! (every node commits the sum of its own and the others' viewers, so a
+//! followed count is taken as published and two nodes with the same sum
+//! do not both commit it). What stays with the node that decided it: a
+//! hold's timer and its claims and flags (staff see them as events all
+//! the same), rate limits (per node), and polls and instant wins (the
+//! PostgreSQL store does not keep those yet, so they cannot run on a
+//! shared live at all).
 
 use super::{History, Session};
 use crate::protocol::{

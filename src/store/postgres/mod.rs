@@ -1162,50 +1162,35 @@ impl PostgresStore {
             .collect()
     }
 
+    /// The viewer's row: who they are, and which names support corrected
+    /// (Art. 16), in one read.
     fn viewer_record(
         &mut self,
         live_id: i64,
         id: &ViewerId,
-    ) -> Result<Option<ViewerRecord>, StoreError> {
+    ) -> Result<Option<(ViewerRecord, super::NameCorrection)>, StoreError> {
         self.statements
             .query_opt(
                 &mut self.client,
-                "SELECT first_name, pseudonym, first_seen, last_seen FROM viewers \
-                 WHERE live_id = $1 AND viewer_id = $2",
+                "SELECT first_name, pseudonym, first_seen, last_seen, first_name_rectified, \
+                 pseudonym_rectified FROM viewers WHERE live_id = $1 AND viewer_id = $2",
                 &[&live_id, &id.0],
             )?
             .map(|r| {
-                Ok(ViewerRecord {
+                let record = ViewerRecord {
                     id: id.clone(),
                     first_name: r.try_get(0)?,
                     pseudonym: r.try_get(1)?,
                     first_seen: r.try_get(2)?,
                     last_seen: r.try_get(3)?,
-                })
+                };
+                let corrected = super::NameCorrection {
+                    first_name: r.try_get::<_, bool>(4)?.then(|| record.first_name.clone()),
+                    pseudonym: r.try_get::<_, bool>(5)?.then(|| record.pseudonym.clone()),
+                };
+                Ok((record, corrected))
             })
             .transpose()
-    }
-
-    /// The names support corrected (Art. 16), as the viewer's row holds them.
-    fn name_correction(
-        &mut self,
-        live_id: i64,
-        id: &ViewerId,
-    ) -> Result<super::NameCorrection, StoreError> {
-        let row = self.statements.query_opt(
-            &mut self.client,
-            "SELECT first_name, pseudonym, first_name_rectified, pseudonym_rectified \
-             FROM viewers WHERE live_id = $1 AND viewer_id = $2",
-            &[&live_id, &id.0],
-        )?;
-        let Some(row) = row else {
-            return Ok(super::NameCorrection::default());
-        };
-        let (first_name, pseudonym): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-        Ok(super::NameCorrection {
-            first_name: row.try_get::<_, bool>(2)?.then_some(first_name),
-            pseudonym: row.try_get::<_, bool>(3)?.then_some(pseudonym),
-        })
     }
 
     fn active_sanctions(
@@ -1759,13 +1744,13 @@ impl Store for PostgresStore {
         now: Millis,
     ) -> Result<Option<StoredViewer>, StoreError> {
         let live_id = self.live_id(live)?;
-        let Some(record) = self.viewer_record(live_id, id)? else {
+        let Some((record, corrected)) = self.viewer_record(live_id, id)? else {
             return Ok(None);
         };
         Ok(Some(StoredViewer {
             record,
             sanctions: self.active_sanctions(live_id, id, now)?,
-            corrected: self.name_correction(live_id, id)?,
+            corrected,
         }))
     }
 
@@ -1777,7 +1762,7 @@ impl Store for PostgresStore {
         now: Millis,
     ) -> Result<Option<ViewerCard>, StoreError> {
         let live_id = self.live_id(live)?;
-        let Some(record) = self.viewer_record(live_id, id)? else {
+        let Some((record, _)) = self.viewer_record(live_id, id)? else {
             return Ok(None);
         };
         let contact = if with_contact {
