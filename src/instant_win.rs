@@ -335,6 +335,12 @@ impl InstantWin {
         self
     }
 
+    /// An entry the store holds that another hub node took; none once
+    /// drawn (the entrants are frozen). Returns whether it was new here.
+    pub fn count_stored(&mut self, viewer: ViewerId) -> bool {
+        !self.is_drawn() && self.entrants.insert(viewer)
+    }
+
     pub fn commitment(&self) -> String {
         self.seed.commitment()
     }

@@ -181,14 +181,24 @@ impl Poll {
     ) -> Self {
         let mut poll = Poll::open(id, spec, opened_at, audience_at_launch);
         for (viewer, option) in votes {
-            if let Some(slot) = poll.counts.get_mut(option)
-                && poll.voters.insert(viewer)
-            {
-                *slot += 1;
-            }
+            poll.count_stored(viewer, option);
         }
         poll.closed_at = closed_at;
         poll
+    }
+
+    /// Counts a vote the store holds (a restart, or a vote another hub
+    /// node took), whatever the poll's state now: the store decided it.
+    /// Returns whether it was new here; a viewer counts once.
+    pub fn count_stored(&mut self, viewer: ViewerId, option: usize) -> bool {
+        if let Some(slot) = self.counts.get_mut(option)
+            && self.voters.insert(viewer)
+        {
+            *slot += 1;
+            true
+        } else {
+            false
+        }
     }
 }
 
@@ -252,6 +262,12 @@ impl TallyThrottle {
         } else {
             false
         }
+    }
+
+    /// Another hub node pushed the same counts at `at`: nothing is waiting.
+    pub fn pushed_elsewhere(&mut self, at: Millis) {
+        self.dirty = false;
+        self.last_push = Some(self.last_push.map_or(at, |t| t.max(at)));
     }
 
     /// When the next push may happen, if one is waiting.

@@ -10,16 +10,18 @@
 //! PostgreSQL that goes away makes commands `temporary` until it is back;
 //! `/healthz` turns unhealthy when the bus goes silent; the viewers-online
 //! count is the whole live's on every node; a moderation rule added on one
-//! node applies on all, and a name support corrects is the name on all.
+//! node applies on all, and a name support corrects is the name on all; a
+//! poll counts, and an instant win draws among, every node's viewers.
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use regie::instant_win;
 use regie::protocol::{
     Auth, Author, Command, ErrorCode, Event, Hello, RuleAction, RuleType, Seq, ServerFrame,
-    StaffRole,
+    StaffRole, ViewerId,
 };
 use support::client::{Client, keyed_viewer_hello, staff_hello, text_of, viewer_hello};
 use support::cluster::{Cluster, PgLink};
@@ -585,4 +587,172 @@ fn wait_health(cluster: &Cluster, node: usize, status: u16) -> (u16, String) {
         // Health is a reading over time: look again shortly.
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The same viewer on another node: a new connection with the pass the
+/// first node's welcome issued.
+async fn again_on(cluster: &Cluster, node: usize, first: &Client, name: &str) -> Client {
+    let mut hello = viewer_hello(&cluster.live, name);
+    if let Auth::Viewer { pass, .. } = &mut hello.auth {
+        pass.clone_from(&first.welcome.pass);
+    }
+    let again = join(cluster, node, hello).await;
+    assert_eq!(again.welcome.you.viewer_id, first.welcome.you.viewer_id);
+    again
+}
+
+/// A poll opened on one node is the live's poll on every node: viewers
+/// vote on theirs, a viewer who voted on one node is told so on another,
+/// and the tally and the final count are the whole live's.
+#[test]
+fn a_poll_counts_the_votes_taken_on_every_node() {
+    let Some(cluster) = Cluster::start(3, "poll-across") else {
+        return;
+    };
+    run(async {
+        let token = cluster.token(StaffRole::Host, "Sophie");
+        let mut host = join(&cluster, 0, staff_hello(&cluster.live, &token)).await;
+        // Everyone joins before the poll opens (a newer identity may not vote).
+        let mut voters = Vec::new();
+        for (i, node) in [0, 0, 1, 1, 2].into_iter().enumerate() {
+            voters.push((node, viewer(&cluster, node, &format!("V{i}")).await));
+        }
+        let opened = host
+            .ack(Command::PollOpen {
+                question: "Rouge ou bleu ?".into(),
+                options: vec!["Rouge".into(), "Bleu".into()],
+                duration_secs: None,
+            })
+            .await
+            .expect("a poll_opened event");
+        let poll_id = match host.event_at(opened).await.event {
+            Event::PollOpened { poll } => poll.id,
+            other => panic!("{other:?}"),
+        };
+        let choices = [0, 1, 0, 0, 1];
+        for ((_, v), option) in voters.iter_mut().zip(choices) {
+            v.event_at(opened).await;
+            assert_eq!(v.ack(Command::Vote { poll_id, option }).await, None);
+        }
+        // The votes taken on B and C are in the tally A announces (or any
+        // node: each counts what the others stored).
+        let tally = host
+            .wait_event(|e| matches!(e, Event::PollTally { voters: 5, .. }))
+            .await;
+        let Event::PollTally { counts, .. } = tally.event else {
+            unreachable!("matched above")
+        };
+        assert_eq!(counts, vec![3, 2]);
+
+        // V2 voted on node B; on node C they already did.
+        let (_, on_b) = &voters[2];
+        let mut on_c = again_on(&cluster, 2, on_b, "V2").await;
+        let refused = on_c.refused(Command::Vote { poll_id, option: 1 }).await;
+        assert_eq!(refused.code, ErrorCode::Invalid, "{refused:?}");
+        assert!(refused.message.contains("already"), "{refused:?}");
+
+        // Closed on A, the count is exact everywhere.
+        let closed = host
+            .ack(Command::PollClose { poll_id })
+            .await
+            .expect("a poll_closed event");
+        for (_, v) in &mut voters {
+            match v.event_at(closed).await.event {
+                Event::PollClosed { counts, voters, .. } => {
+                    assert_eq!((counts, voters), (vec![3, 2], 5));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // Node C followed the close: a vote there is too late.
+        on_c.event_at(closed).await;
+        let late = on_c.refused(Command::Vote { poll_id, option: 0 }).await;
+        assert!(late.message.contains("closed"), "{late:?}");
+    });
+}
+
+/// An instant win opened on one node takes entries on every node, and a
+/// host on another node draws it: among every entrant (the published
+/// entrants hash is that of all of them), with the seed committed to.
+#[test]
+fn an_instant_win_draws_among_the_entrants_of_every_node() {
+    let Some(cluster) = Cluster::start(3, "draw-across") else {
+        return;
+    };
+    run(async {
+        let sophie = cluster.token(StaffRole::Host, "Sophie");
+        let mut on_a = join(&cluster, 0, staff_hello(&cluster.live, &sophie)).await;
+        let max = cluster.token(StaffRole::Host, "Max");
+        let mut on_b = join(&cluster, 1, staff_hello(&cluster.live, &max)).await;
+        let mut entrants = Vec::new();
+        for (i, node) in [0, 1, 1, 2, 2].into_iter().enumerate() {
+            entrants.push(viewer(&cluster, node, &format!("E{i}")).await);
+        }
+        let mut bystander = viewer(&cluster, 2, "Bob").await;
+        let opened = on_a
+            .ack(Command::InstantWinOpen {
+                prize: "Sac".into(),
+                winners: 2,
+                entry_secs: 600,
+                rules: "Un tirage.".into(),
+            })
+            .await
+            .expect("an instant_win_opened event");
+        let draw = match on_a.event_at(opened).await.event {
+            Event::InstantWinOpened { draw } => draw,
+            other => panic!("{other:?}"),
+        };
+        for e in &mut entrants {
+            e.event_at(opened).await;
+            assert_eq!(e.ack(Command::Enter { draw_id: draw.id }).await, None);
+        }
+        on_a.wait_event(|e| matches!(e, Event::InstantWinEntries { entrants: 5, .. }))
+            .await;
+        // E1 entered on B; on C they already did. (A new command id: the
+        // same id and command would be a retry, answered as the first was.)
+        let mut twice = again_on(&cluster, 2, &entrants[1], "E1").await;
+        let enter = Command::Enter { draw_id: draw.id };
+        match twice.command_with_id("enter-again", enter).await {
+            ServerFrame::Error(e) => assert_eq!(e.code, ErrorCode::Invalid, "{e:?}"),
+            other => panic!("a second entry was taken: {other:?}"),
+        }
+
+        // Drawn on B, which never saw the seed in an event.
+        let drawn = on_b
+            .ack(Command::InstantWinClose { draw_id: draw.id })
+            .await
+            .expect("an instant_win_drawn event");
+        let Event::InstantWinDrawn {
+            seed,
+            entrants: count,
+            entrants_hash,
+            winners,
+            ..
+        } = on_a.event_at(drawn).await.event
+        else {
+            panic!("node A heard of the draw");
+        };
+        assert_eq!(count, 5);
+        let ids: Vec<ViewerId> = entrants
+            .iter()
+            .map(|e| e.welcome.you.viewer_id.clone().expect("a viewer id"))
+            .collect();
+        let all = instant_win::canonical_entrants(ids.clone());
+        assert_eq!(
+            entrants_hash,
+            instant_win::entrants_hash(&all).expect("a hash"),
+            "the draw was among every node's entrants"
+        );
+        let seed = instant_win::Seed::from_hex(&seed).expect("the revealed seed");
+        assert_eq!(seed.commitment(), draw.commitment, "the seed committed to");
+        assert_eq!(winners.len(), 2);
+        for w in &winners {
+            assert!(ids.contains(&w.viewer_id), "{w:?}");
+            assert!(w.first_name.starts_with('E'), "announced by name: {w:?}");
+        }
+        // Every node has the drawn game: an entry on C now is too late.
+        bystander.event_at(drawn).await;
+        let late = bystander.refused(Command::Enter { draw_id: draw.id }).await;
+        assert!(late.message.contains("closed"), "{late:?}");
+    });
 }

@@ -14,11 +14,13 @@
 
 mod support;
 
+use regie::instant_win::{DrawRecord, Seed};
 use regie::protocol::{
-    ChatEntry, CommandId, ConsentChannel, ConsentPurpose, ConsentState, Contact, Epoch, ErrorCode,
-    Event, HoldReason, MessageId, Sanction, Visibility,
+    Actor, ChatEntry, CommandId, ConsentChannel, ConsentPurpose, ConsentState, Contact, DrawView,
+    Epoch, ErrorCode, Event, HoldReason, MessageId, PollView, RuleAction, RuleType, RuleView,
+    Sanction, StaffRole, Visibility, Winner,
 };
-use regie::store::{CommandOutcome, Commit, Store, StoreError, ViewerRecord};
+use regie::store::{CommandOutcome, Commit, GameWrite, Store, StoreError, ViewerRecord};
 use support::store::*;
 
 fn open<S: Store>(store: &mut S) -> Sequencer {
@@ -688,6 +690,311 @@ pub fn an_unopened_live_is_an_error<S: Store>(mut store: S) {
     ));
 }
 
+fn rule(id: u32, pattern: &str) -> RuleView {
+    RuleView {
+        rule_id: id,
+        kind: RuleType::Term,
+        pattern: pattern.into(),
+        action: RuleAction::Block,
+        expires_at: None,
+        created_by: None,
+        created_at: T0,
+    }
+}
+
+pub fn rules_are_seeded_once_then_kept_by_their_events<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    assert_eq!(
+        store.rules(LIVE).unwrap(),
+        None,
+        "a new live was never seeded"
+    );
+    store.seed_rules(LIVE, &[rule(1, "arnaque")]).unwrap();
+    // A second seed (another node starting, a restart) stores nothing.
+    store
+        .seed_rules(LIVE, &[rule(1, "spam"), rule(2, "promo")])
+        .unwrap();
+    assert_eq!(store.rules(LIVE).unwrap(), Some(vec![rule(1, "arnaque")]));
+
+    let added = RuleView {
+        created_by: Some(moderator()),
+        ..rule(2, "bitcoin")
+    };
+    seq.commit(
+        &mut store,
+        Event::RuleAdded {
+            rule: added.clone(),
+        },
+    );
+    seq.commit(
+        &mut store,
+        Event::RuleRemoved {
+            rule_id: 1,
+            by: Some(moderator()),
+        },
+    );
+    assert_eq!(store.rules(LIVE).unwrap(), Some(vec![added]));
+    seq.commit(
+        &mut store,
+        Event::RuleRemoved {
+            rule_id: 2,
+            by: Some(moderator()),
+        },
+    );
+    // Every rule removed: still seeded, so no default comes back.
+    assert_eq!(store.rules(LIVE).unwrap(), Some(Vec::new()));
+    store.seed_rules(LIVE, &[rule(1, "arnaque")]).unwrap();
+    assert_eq!(store.rules(LIVE).unwrap(), Some(Vec::new()));
+    // A removed rule's id taken again is the new rule.
+    seq.commit(
+        &mut store,
+        Event::RuleAdded {
+            rule: rule(1, "casino"),
+        },
+    );
+    assert_eq!(store.rules(LIVE).unwrap(), Some(vec![rule(1, "casino")]));
+}
+
+fn host() -> Actor {
+    Actor {
+        name: Some("Sophie".into()),
+        role: StaffRole::Host,
+    }
+}
+
+fn poll_view() -> PollView {
+    PollView {
+        id: 1,
+        question: "Rouge ou bleu ?".into(),
+        options: vec!["Rouge".into(), "Bleu".into()],
+        opened_at: T0,
+        closes_at: Some(T0 + 60_000),
+        audience_at_launch: 12,
+        by: host(),
+    }
+}
+
+fn draw_view(seed: &Seed) -> DrawView {
+    DrawView {
+        id: 1,
+        prize: "Sac".into(),
+        winners: 1,
+        opened_at: T0,
+        closes_at: T0 + 120_000,
+        rules: "No purchase necessary.".into(),
+        commitment: seed.commitment(),
+        redraw_of: None,
+        replaces: None,
+        by: host(),
+    }
+}
+
+fn vote(n: u32, option: usize) -> Commit {
+    Commit::without_event().with_game(GameWrite::Vote {
+        poll_id: 1,
+        viewer: viewer(n),
+        option,
+    })
+}
+
+fn entry(n: u32) -> Commit {
+    Commit::without_event().with_game(GameWrite::Entry {
+        draw_id: 1,
+        viewer: viewer(n),
+    })
+}
+
+/// The store refused a batch for what is in it, not for the numbering,
+/// the connection or a missing feature.
+fn refused_for_its_content(err: &StoreError) {
+    assert!(
+        !matches!(err, StoreError::SeqGap { .. } | StoreError::Unsupported(_)),
+        "refused for another reason: {err}"
+    );
+    assert!(!err.is_temporary(), "a lasting refusal: {err}");
+}
+
+pub fn games_are_stored_with_their_commit_and_read_back<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let seed = Seed::generate().unwrap();
+    let opened = seq.frame(Event::PollOpened { poll: poll_view() });
+    store
+        .commit(
+            LIVE,
+            &[Commit::event(opened).with_game(GameWrite::PollOpened { poll: poll_view() })],
+        )
+        .unwrap();
+    store
+        .commit(LIVE, &[vote(1, 0), vote(2, 1), vote(3, 1)])
+        .unwrap();
+    // A second vote by the same viewer is refused, and the whole batch with
+    // it: the good vote beside it is not half-written.
+    let err = store
+        .commit(LIVE, &[vote(4, 0), vote(1, 1)])
+        .expect_err("a second vote by the same viewer");
+    refused_for_its_content(&err);
+    assert_eq!(store.games(LIVE).unwrap().polls[0].votes.len(), 3);
+
+    let opened = seq.frame(Event::InstantWinOpened {
+        draw: draw_view(&seed),
+    });
+    store
+        .commit(
+            LIVE,
+            &[
+                Commit::event(opened).with_game(GameWrite::InstantWinOpened {
+                    draw: draw_view(&seed),
+                    seed_hex: seed.to_hex(),
+                }),
+            ],
+        )
+        .unwrap();
+    store.commit(LIVE, &[entry(1), entry(2)]).unwrap();
+    let err = store
+        .commit(LIVE, &[entry(1)])
+        .expect_err("a second entry by the same viewer");
+    refused_for_its_content(&err);
+    // The event log never holds the seed before the draw.
+    let replayed = serde_json::to_string(&store.replay(LIVE, 0, 100).unwrap()).unwrap();
+    assert!(!replayed.contains(&seed.to_hex()));
+
+    let record =
+        DrawRecord::close(1, "Sac".into(), 1, &seed, vec![viewer(1), viewer(2)], None).unwrap();
+    let winners = vec![Winner {
+        viewer_id: record.winners[0].clone(),
+        first_name: "Julie".into(),
+        pseudonym: "#3fa9".into(),
+    }];
+    store
+        .commit(
+            LIVE,
+            &[Commit::without_event()
+                .with_game(GameWrite::PollClosed {
+                    poll_id: 1,
+                    closed_at: T0 + 60_000,
+                })
+                .with_game(GameWrite::PollCleared {
+                    poll_id: 1,
+                    cleared_at: T0 + 90_000,
+                })
+                .with_game(GameWrite::Drawn {
+                    record: record.clone(),
+                    winners: winners.clone(),
+                    drawn_at: T0 + 120_000,
+                })],
+        )
+        .unwrap();
+
+    let games = store.games(LIVE).unwrap();
+    assert_eq!(games.polls.len(), 1);
+    let p = &games.polls[0];
+    assert_eq!(p.poll, poll_view(), "the clear leaves the poll as launched");
+    assert_eq!(p.closed_at, Some(T0 + 60_000));
+    assert_eq!(p.cleared_at, Some(T0 + 90_000));
+    let mut votes = p.votes.clone();
+    votes.sort();
+    assert_eq!(votes, vec![(viewer(1), 0), (viewer(2), 1), (viewer(3), 1)]);
+    let d = &games.draws[0];
+    assert_eq!(d.draw, draw_view(&seed));
+    assert_eq!(d.seed_hex, seed.to_hex());
+    let entrants: Vec<_> = d.entrants.iter().map(|(id, ..)| id.clone()).collect();
+    assert_eq!(entrants, vec![viewer(1), viewer(2)]);
+    let result = d.result.as_ref().unwrap();
+    assert_eq!(result.record, record);
+    assert_eq!(result.winners, winners);
+    assert_eq!(result.drawn_at, T0 + 120_000);
+}
+
+/// An erased winner's draws stay (the published record names ids only,
+/// so it still verifies), but their names leave the draws and the events
+/// that announced them: as the winner, and as the re-draw's excluded.
+pub fn an_erased_winner_keeps_the_draw_but_not_the_name<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let winner = Winner {
+        viewer_id: viewer(7),
+        first_name: "Zephyrine".into(),
+        pseudonym: "zeph7".into(),
+    };
+    seq.win_and_redraw(&mut store, &winner);
+    let everything = |store: &mut S| {
+        format!(
+            "{:?} {:?}",
+            store.games(LIVE).unwrap(),
+            store.replay(LIVE, 0, 100).unwrap()
+        )
+    };
+    assert!(everything(&mut store).contains("Zephyrine"), "the control");
+    seq.commit(
+        &mut store,
+        Event::ViewerErased {
+            viewer_id: viewer(7),
+            reason: "Art. 17".into(),
+            erased_at: T0 + 200_000,
+            by: support(),
+        },
+    );
+    let after = everything(&mut store);
+    for name in ["Zephyrine", "zeph7"] {
+        assert!(!after.contains(name), "{name} is still stored: {after}");
+    }
+    let games = store.games(LIVE).unwrap();
+    let record = &games.draws[0].result.as_ref().unwrap().record;
+    assert_eq!(
+        record.winners,
+        vec![viewer(7)],
+        "the record is as published"
+    );
+    assert!(regie::instant_win::verify(record).is_ok());
+}
+
+/// A shared store tells a node the votes and entries stored after its
+/// cursor, each once and all of them; a store one hub writes has no news
+/// (that hub counted what it stored).
+pub fn game_news_continues_from_the_cursor<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let seed = Seed::generate().unwrap();
+    let opened = seq.frame(Event::PollOpened { poll: poll_view() });
+    let draw = seq.frame(Event::InstantWinOpened {
+        draw: draw_view(&seed),
+    });
+    store
+        .commit(
+            LIVE,
+            &[
+                Commit::event(opened).with_game(GameWrite::PollOpened { poll: poll_view() }),
+                Commit::event(draw).with_game(GameWrite::InstantWinOpened {
+                    draw: draw_view(&seed),
+                    seed_hex: seed.to_hex(),
+                }),
+            ],
+        )
+        .unwrap();
+    store.commit(LIVE, &[vote(1, 0), entry(1)]).unwrap();
+    let start = store.games(LIVE).unwrap().cursor;
+    let news = store.game_news(LIVE, start).unwrap();
+    assert!(news.is_empty(), "what the games held is no news: {news:?}");
+    assert_eq!(news.cursor, start);
+
+    store
+        .commit(LIVE, &[vote(2, 1), vote(3, 0), entry(2)])
+        .unwrap();
+    let news = store.game_news(LIVE, start).unwrap();
+    if !store.shared() {
+        assert!(news.is_empty(), "{news:?}");
+        return;
+    }
+    assert_eq!(news.votes, vec![(1, viewer(2), 1), (1, viewer(3), 0)]);
+    let entered: Vec<_> = news
+        .entries
+        .iter()
+        .map(|(d, v, ..)| (*d, v.clone()))
+        .collect();
+    assert_eq!(entered, vec![(1, viewer(2))]);
+    let again = store.game_news(LIVE, news.cursor).unwrap();
+    assert!(again.is_empty(), "read once: {again:?}");
+    assert_eq!(again.cursor, news.cursor);
+}
+
 /// Runs every conformance test against a store made by `$make`: `Some((guard,
 /// store))`, or `None` when the store's server is not there (skipped).
 macro_rules! conformance {
@@ -713,6 +1020,10 @@ macro_rules! conformance {
                 the_audit_log_is_chained_in_order,
                 the_working_set_names_shared_first_names_and_recent_staff_actions,
                 an_unopened_live_is_an_error,
+                rules_are_seeded_once_then_kept_by_their_events,
+                games_are_stored_with_their_commit_and_read_back,
+                game_news_continues_from_the_cursor,
+                an_erased_winner_keeps_the_draw_but_not_the_name,
             );
         }
     };

@@ -58,8 +58,8 @@ use crate::protocol::{
 };
 use crate::store::contact::{ContactField, FieldChange};
 use crate::store::{
-    AuditEntry, CommandOutcome, Commit, GameWrite, LiveHead, Presence, RecordedOutcome, Store,
-    StoreError, ViewerRecord,
+    AuditEntry, CommandOutcome, Commit, GameNews, GameWrite, GamesCursor, LiveHead, Presence,
+    RecordedOutcome, Store, StoreError, StoredGames, ViewerRecord,
 };
 
 /// Recent command outcomes, so most retries cost no store read. Bounded by
@@ -149,6 +149,14 @@ impl History for StoreHistory<'_> {
             .store
             .viewer(self.live, id, self.now)?
             .map_or((false, None), |v| (v.is_banned(), v.timed_out_until())))
+    }
+
+    fn games(&mut self) -> Result<StoredGames, StoreError> {
+        self.store.games(self.live)
+    }
+
+    fn game_news(&mut self, since: GamesCursor) -> Result<GameNews, StoreError> {
+        self.store.game_news(self.live, since)
     }
 }
 
@@ -698,11 +706,14 @@ impl SessionActor {
             }
             _ => true,
         });
-        // Only commands are worth the hold: a timer's turn rarely commits
-        // (a changed count, an expiry), and when it loses the race its
-        // commit is refused, the session rebuilt and the timer fires again.
-        let commands = items.iter().any(|i| matches!(i, Inbox::Command { .. }));
-        let held = if self.store.shared() && commands && !self.stale {
+        // Commands are worth the hold, and a game's deadline or tally (so it
+        // counts every vote the other nodes stored, and one node decides
+        // it). Other timers' turns rarely commit (a changed count, an
+        // expiry), and when one loses the race its commit is refused, the
+        // session rebuilt and the timer fires again.
+        let worth_holding = items.iter().any(|i| matches!(i, Inbox::Command { .. }))
+            || self.session.games_due(self.config.clock.now());
+        let held = if self.store.shared() && worth_holding && !self.stale {
             match self.store.begin_turn(&live) {
                 Ok(head) => head,
                 Err(e) => {
@@ -719,6 +730,14 @@ impl SessionActor {
         let behind = !followed.is_empty() || check_store || others_head > self.session.head();
         if behind && let Err(e) = self.follow_others(followed, others_head, check_store) {
             tracing::warn!(error = %e, "could not fetch what other nodes committed");
+        }
+        if self.store.shared() && !self.stale {
+            let mut history = StoreHistory {
+                store: &mut *self.store,
+                live: &live,
+                now: self.config.clock.now(),
+            };
+            self.session.catch_up_games(&mut history);
         }
         let turn = self.decide_and_save(items);
         if held.is_some()

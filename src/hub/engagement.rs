@@ -20,6 +20,12 @@
 //! - **Automatic closes are the hub's**: a poll reaching its deadline or a
 //!   draw at the end of its window is audited with actor name [`HUB_ACTOR`]
 //!   (role `admin`, the role that configures the hub).
+//! - **On several hub nodes** (a shared store), each node keeps the whole
+//!   game: it follows the game events the others commit, reading the games
+//!   again from the store when one opens, closes or draws
+//!   ([`Engagement::reshaped_by`]), and counts the votes and entries they
+//!   stored ([`Engagement::merge`]), which are not events. A count another
+//!   node announced is not announced again ([`Engagement::heard_count`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -31,7 +37,7 @@ use crate::protocol::{
     Actor, DrawResult, DrawState, DrawView, ErrorCode, Event, Millis, PollState, PollView, Refusal,
     Replacement, Role, StaffRole, ViewerId, Winner,
 };
-use crate::store::{AuditEntry, GameWrite, StoredGames};
+use crate::store::{AuditEntry, GameNews, GameWrite, GamesCursor, StoredGames};
 
 /// The audit actor of what the hub does by itself (deadlines).
 pub const HUB_ACTOR: &str = "hub";
@@ -74,6 +80,8 @@ pub struct Engagement {
     /// Length of one "second" of a poll duration or entry window, in ms:
     /// 1,000 in production; tests shorten it (`Limits::game_second`).
     second_ms: Millis,
+    /// How far the votes and entries in the store are counted here.
+    cursor: GamesCursor,
 }
 
 impl Default for Engagement {
@@ -143,6 +151,7 @@ impl Engagement {
             polls: BTreeMap::new(),
             draws: BTreeMap::new(),
             second_ms: second_ms.max(1),
+            cursor: GamesCursor::default(),
         }
     }
 
@@ -151,6 +160,7 @@ impl Engagement {
     /// it at its deadline.
     pub fn restore(stored: StoredGames, second_ms: Millis) -> Self {
         let mut e = Self::new(second_ms);
+        e.cursor = stored.cursor;
         for sp in stored.polls {
             let view = sp.poll;
             let spec = PollSpec {
@@ -223,6 +233,101 @@ impl Engagement {
             );
         }
         e
+    }
+
+    /// The length of a game "second", in ms.
+    pub fn second_ms(&self) -> Millis {
+        self.second_ms
+    }
+
+    /// Where the next [`GameNews`] read starts.
+    pub fn cursor(&self) -> GamesCursor {
+        self.cursor
+    }
+
+    /// Whether a poll or an instant win is taking votes or entries.
+    pub fn in_play(&self) -> bool {
+        self.polls.values().any(|p| p.poll.is_open())
+            || self.draws.values().any(|d| !d.win.is_drawn())
+    }
+
+    /// Whether [`Engagement::clock`] has something to do by `now`: a
+    /// deadline, or a changed count to announce.
+    pub fn due(&self, now: Millis) -> bool {
+        let announce = |t: &TallyThrottle| t.next_due().is_some_and(|at| at <= now);
+        self.polls
+            .values()
+            .any(|p| p.poll.is_due(now) || (p.poll.is_open() && announce(&p.throttle)))
+            || self
+                .draws
+                .values()
+                .any(|d| d.win.is_due(now) || (!d.win.is_drawn() && announce(&d.throttle)))
+    }
+
+    /// Counts the votes and entries other hub nodes stored, each once (this
+    /// node's own come back too, and count nothing new); the next tally
+    /// announces them. One for a game unknown here is left to the store:
+    /// the event that opened the game makes this node read the games again.
+    pub fn merge(&mut self, news: GameNews) {
+        for (poll_id, viewer, option) in news.votes {
+            if let Some(p) = self.polls.get_mut(&poll_id)
+                && p.poll.count_stored(viewer, option)
+            {
+                p.throttle.mark_changed();
+            }
+        }
+        for (draw_id, viewer, first_name, pseudonym) in news.entries {
+            if let Some(d) = self.draws.get_mut(&draw_id)
+                && d.win.count_stored(viewer.clone())
+            {
+                d.names.insert(viewer, (first_name, pseudonym));
+                d.throttle.mark_changed();
+            }
+        }
+        self.cursor = news.cursor;
+    }
+
+    /// A count another hub node announced (`poll_tally`,
+    /// `instant_win_entries`, at `at`): when this node counts the same,
+    /// it has nothing new to announce, so two nodes do not number the same
+    /// tally twice.
+    pub fn heard_count(&mut self, event: &Event, at: Millis) {
+        match event {
+            Event::PollTally {
+                poll_id,
+                counts,
+                voters,
+            } => {
+                if let Some(p) = self.polls.get_mut(poll_id) {
+                    let t = p.poll.tally();
+                    if t.counts == *counts && t.voters == *voters {
+                        p.throttle.pushed_elsewhere(at);
+                    }
+                }
+            }
+            Event::InstantWinEntries { draw_id, entrants } => {
+                if let Some(d) = self.draws.get_mut(draw_id)
+                    && d.win.entrant_count() == *entrants
+                {
+                    d.throttle.pushed_elsewhere(at);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `event` opens, closes, clears or draws a game: a node that
+    /// follows one from another node reads the games again from the store
+    /// (a draw's secret seed is never in an event).
+    pub fn reshaped_by(event: &Event) -> bool {
+        matches!(
+            event,
+            Event::PollOpened { .. }
+                | Event::PollClosed { .. }
+                | Event::PollCleared { .. }
+                | Event::InstantWinOpened { .. }
+                | Event::InstantWinDrawn { .. }
+        )
     }
 
     fn poll_view(p: &LivePoll) -> PollView {
@@ -1152,6 +1257,114 @@ mod tests {
             (audit.action.as_str(), audit.reason.as_str()),
             ("redraw", "not eligible")
         );
+    }
+
+    fn host() -> Actor {
+        Actor {
+            name: Some("Sophie".into()),
+            role: StaffRole::Host,
+        }
+    }
+
+    fn id(i: u32) -> ViewerId {
+        ViewerId(format!("v-{i}"))
+    }
+
+    fn votes(votes: &[(u64, u32, usize)], cursor: i64) -> GameNews {
+        GameNews {
+            votes: votes.iter().map(|&(p, v, o)| (p, id(v), o)).collect(),
+            entries: Vec::new(),
+            cursor: GamesCursor {
+                votes: cursor,
+                entries: 0,
+            },
+        }
+    }
+
+    /// Votes another hub node stored count once each (this node's own
+    /// come back in the news too), refuse that viewer's vote here, and
+    /// make the next tally; a tally another node announced with the same
+    /// counts is not announced again, a different one is.
+    #[test]
+    fn votes_from_other_nodes_count_once_and_a_heard_tally_is_not_repeated() {
+        let spec = PollSpec {
+            question: "Rouge ou bleu ?".into(),
+            options: vec!["Rouge".into(), "Bleu".into()],
+            duration_secs: None,
+        };
+        let mut here = Engagement::new(1_000);
+        here.open_poll(&host(), &spec, 10, T0).unwrap();
+        assert!(here.in_play() && !here.due(T0 + 1), "nothing to announce");
+        here.vote(&id(1), 1, 0, T0 + 1).unwrap();
+        // Poll 9 is unknown here: left to the reload its opening causes.
+        here.merge(votes(&[(1, 1, 0), (1, 2, 1), (1, 3, 1), (9, 4, 0)], 4));
+        assert_eq!(here.cursor().votes, 4);
+        let again = here.vote(&id(2), 1, 0, T0 + 2).unwrap_err();
+        assert!(again.message.contains("already"), "{again:?}");
+        assert!(here.due(T0 + 2));
+
+        let heard = Event::PollTally {
+            poll_id: 1,
+            counts: vec![1, 2],
+            voters: 3,
+        };
+        here.heard_count(&heard, T0 + 2);
+        assert!(!here.due(T0 + 5_000), "another node announced these counts");
+        assert!(here.clock(T0 + 5_000).is_empty());
+
+        here.merge(votes(&[(1, 5, 0)], 5));
+        here.heard_count(&heard, T0 + 5_001);
+        let steps = here.clock(T0 + 6_000);
+        let tallies: Vec<_> = steps.iter().flat_map(|s| &s.events).collect();
+        assert_eq!(
+            tallies,
+            vec![&Event::PollTally {
+                poll_id: 1,
+                counts: vec![2, 2],
+                voters: 4,
+            }]
+        );
+    }
+
+    /// Entries another node stored join the draw with the names they
+    /// entered under (a winner is announced by them); none joins a drawn
+    /// draw, and a deadline makes the clock due.
+    #[test]
+    fn entries_from_other_nodes_join_the_draw_until_it_is_drawn() {
+        let spec = InstantWinSpec {
+            prize: "Sac".into(),
+            winners: 1,
+            entry_secs: 60,
+            rules: "Un tirage.".into(),
+        };
+        let mut here = Engagement::new(1_000);
+        here.open_draw(&host(), &spec, T0).unwrap();
+        assert!(
+            !here.due(T0 + 59_999) && here.due(T0 + 60_000),
+            "the deadline"
+        );
+        let entry = |v: u32, cursor: i64| GameNews {
+            entries: vec![(1, id(v), format!("Name{v}"), format!("#{v}"))],
+            cursor: GamesCursor {
+                votes: 0,
+                entries: cursor,
+            },
+            ..GameNews::default()
+        };
+        here.merge(entry(7, 1));
+        let twice = here.enter(&id(7), ("Name7", "#7"), 1, T0 + 1).unwrap_err();
+        assert!(twice.message.contains("already"), "{twice:?}");
+        let drawn = here.close_draw(&host(), 1, T0 + 2).unwrap();
+        match &drawn.events[..] {
+            [Event::InstantWinDrawn { winners, .. }] => {
+                assert_eq!(winners[0].viewer_id, id(7));
+                assert_eq!(winners[0].first_name, "Name7");
+            }
+            other => panic!("{other:?}"),
+        }
+        here.merge(entry(8, 2));
+        assert_eq!(here.record(1).unwrap().entrants, vec![id(7)], "frozen");
+        assert!(!here.in_play());
     }
 
     trait Split {

@@ -45,8 +45,8 @@ use crate::protocol::{
 };
 use crate::store::contact::ContactField;
 use crate::store::{
-    AuditEntry, GameWrite, LiveHead, NameCorrection, NoteWrite, StoreError, StoredGames,
-    StoredSnapshot,
+    AuditEntry, GameNews, GameWrite, GamesCursor, LiveHead, NameCorrection, NoteWrite, StoreError,
+    StoredGames, StoredSnapshot,
 };
 
 /// Longest reason (hide, timeout, ban, redact) kept, in graphemes.
@@ -135,6 +135,18 @@ pub trait History {
     /// running timeout): lifting one must find it even when the viewer has
     /// not joined since the hub started.
     fn sanctions(&mut self, id: &ViewerId) -> Result<(bool, Option<Millis>), StoreError>;
+    /// The live's polls and instant wins as stored (another hub node
+    /// opened, closed or drew one).
+    fn games(&mut self) -> Result<StoredGames, StoreError> {
+        Err(StoreError::Unsupported("read the games"))
+    }
+    /// The votes and entries stored after `since` (by other hub nodes).
+    fn game_news(&mut self, since: GamesCursor) -> Result<GameNews, StoreError> {
+        Ok(GameNews {
+            cursor: since,
+            ..GameNews::default()
+        })
+    }
 }
 
 /// What a command produced.
@@ -292,6 +304,9 @@ pub struct Session {
     viewers_online: u64,
     /// Polls and instant wins (`engagement`).
     games: Engagement,
+    /// Another node reshaped a game and reading the games failed: read
+    /// them at the next catch-up.
+    games_stale: bool,
     /// Viewers connected now, as the actor last told: a poll's
     /// participation denominator at launch.
     audience: u64,
@@ -356,6 +371,7 @@ impl Session {
             sanctions: HashMap::new(),
             viewers_online: 0,
             games: Engagement::default(),
+            games_stale: false,
             audience: 0,
             rectified: HashMap::new(),
             erased: BTreeSet::new(),
@@ -520,6 +536,47 @@ impl Session {
     /// `second_ms` is the length of a game "second" (1,000 but in tests).
     pub fn restore_games(&mut self, stored: StoredGames, second_ms: Millis) {
         self.games = Engagement::restore(stored, second_ms);
+        self.games_stale = false;
+    }
+
+    /// Reads the games again from the store: another hub node opened,
+    /// closed, cleared or drew one.
+    pub(super) fn reload_games(&mut self, history: &mut dyn History) {
+        match history.games() {
+            Ok(stored) => {
+                let second_ms = self.games.second_ms();
+                self.restore_games(stored, second_ms);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not read the games another node changed");
+                self.games_stale = true;
+            }
+        }
+    }
+
+    /// On a store several hub nodes share: counts the votes and entries the
+    /// other nodes stored, while a game is in play, so this node's tallies,
+    /// deadlines and draws count every one and a viewer who voted on
+    /// another node is told they already did. The actor calls it in each
+    /// turn after following the other nodes (inside the live's turn lock
+    /// when the turn decides commands or a game's deadline).
+    pub fn catch_up_games(&mut self, history: &mut dyn History) {
+        if self.games_stale {
+            self.reload_games(history);
+        }
+        if !self.games.in_play() {
+            return;
+        }
+        match history.game_news(self.games.cursor()) {
+            Ok(news) => self.games.merge(news),
+            Err(error) => tracing::warn!(%error, "could not read the votes other nodes stored"),
+        }
+    }
+
+    /// Whether the clock has a game's deadline or a changed count to
+    /// announce by `now` (on a shared store, worth holding the live for).
+    pub fn games_due(&self, now: Millis) -> bool {
+        self.games.due(now)
     }
 
     /// Viewers connected now (the actor tells before a poll launch).

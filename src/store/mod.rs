@@ -72,7 +72,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditEntry, AuditRecord};
-pub use games::{GameWrite, StoredDraw, StoredGames, StoredPoll, StoredResult};
+pub use games::{
+    GameNews, GameWrite, GamesCursor, StoredDraw, StoredGames, StoredPoll, StoredResult,
+};
 pub use postgres::PostgresStore;
 pub use retention::{RetentionPolicy, SweepReport};
 pub use sqlite::{DB_FILE, Durability, SqliteStore};
@@ -656,6 +658,17 @@ pub trait Store: Send + 'static {
     /// Every poll (with its votes) and instant win (with its seed, entrants
     /// and record) of the live, oldest first: what a restarted hub continues.
     fn games(&mut self, live: &str) -> Result<StoredGames, StoreError>;
+
+    /// The votes and entries stored after `since` (see [`games`]): on a
+    /// shared store, those other nodes took. A store only this hub writes
+    /// has no news: the hub already counts every vote it stored.
+    fn game_news(&mut self, live: &str, since: GamesCursor) -> Result<GameNews, StoreError> {
+        let _ = live;
+        Ok(GameNews {
+            cursor: since,
+            ..GameNews::default()
+        })
+    }
 
     /// Whether the live's last `shield_changed` event turned Shield on:
     /// a restarted hub keeps Shield on. Read from the event log, so no

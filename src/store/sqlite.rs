@@ -973,60 +973,14 @@ fn erase_viewer(
          WHERE live_id = ?1 AND viewer_id = ?2",
         params![live_id, v],
     )?;
-    forget_winner_names(tx, live_id, viewer)?;
+    // Announced winners keep their id (the published record names ids
+    // only, so it stays verifiable) but lose their names: as winners, and
+    // as a re-draw's kept or excluded.
+    rename_winner(tx, live_id, viewer, Some(""), Some(""))?;
     tx.execute(
         "INSERT OR IGNORE INTO erasures (live_id, viewer_id, at, seq) VALUES (?1, ?2, ?3, ?4)",
         params![live_id, v, at, sql_i64(seq)],
     )?;
-    Ok(())
-}
-
-/// Announced winners keep their id (the published record names ids
-/// only, so it stays verifiable) but lose their first name and pseudonym,
-/// in the draw row and in the `instant_win_drawn` events.
-fn forget_winner_names(
-    tx: &Transaction,
-    live_id: i64,
-    viewer: &ViewerId,
-) -> Result<(), StoreError> {
-    let unname = |winners: &mut Vec<crate::protocol::Winner>| {
-        for w in winners.iter_mut().filter(|w| w.viewer_id == *viewer) {
-            w.first_name.clear();
-            w.pseudonym.clear();
-        }
-    };
-    let pattern = format!("%\"{}\"%", viewer.0);
-    let draws: Vec<(i64, String)> = tx
-        .prepare("SELECT id, winners FROM instant_wins WHERE live_id = ?1 AND winners LIKE ?2")?
-        .query_map(params![live_id, pattern], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (id, winners) in draws {
-        let mut winners: Vec<crate::protocol::Winner> = serde_json::from_str(&winners)
-            .map_err(|e| StoreError::Corrupt(format!("draw {id} winners: {e}")))?;
-        unname(&mut winners);
-        tx.execute(
-            "UPDATE instant_wins SET winners = ?3 WHERE live_id = ?1 AND id = ?2",
-            params![live_id, id, json(&winners)],
-        )?;
-    }
-    let events: Vec<(i64, String)> = tx
-        .prepare(
-            "SELECT seq, payload FROM events WHERE live_id = ?1 \
-             AND kind = 'instant_win_drawn' AND payload LIKE ?2",
-        )?
-        .query_map(params![live_id, pattern], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (seq, payload) in events {
-        let mut event: Event = serde_json::from_str(&payload)
-            .map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))?;
-        if let Event::InstantWinDrawn { winners, .. } = &mut event {
-            unname(winners);
-        }
-        tx.execute(
-            "UPDATE events SET payload = ?3 WHERE live_id = ?1 AND seq = ?2",
-            params![live_id, seq, json(&event)],
-        )?;
-    }
     Ok(())
 }
 
@@ -3019,7 +2973,10 @@ fn rename_winner(
     let rename = |text: &str, what: &str| -> Result<Option<String>, StoreError> {
         let mut value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
-        Ok(rename_in_json(&mut value, viewer, first_name, pseudonym).then(|| value.to_string()))
+        Ok(
+            super::games::rename_in_json(&mut value, viewer, first_name, pseudonym)
+                .then(|| value.to_string()),
+        )
     };
     let pattern = format!("%\"{}\"%", viewer.0);
     for column in ["winners", "view"] {
@@ -3056,40 +3013,6 @@ fn rename_winner(
         }
     }
     Ok(())
-}
-
-/// Sets the names of every object in `value` that names `viewer` with a
-/// first name (a winner, an author); returns whether one changed.
-fn rename_in_json(
-    value: &mut serde_json::Value,
-    viewer: &ViewerId,
-    first_name: Option<&str>,
-    pseudonym: Option<&str>,
-) -> bool {
-    use serde_json::Value;
-    match value {
-        Value::Array(items) => items.iter_mut().fold(false, |changed, v| {
-            rename_in_json(v, viewer, first_name, pseudonym) | changed
-        }),
-        Value::Object(fields) => {
-            let names_viewer = fields.get("viewer_id").and_then(Value::as_str)
-                == Some(viewer.0.as_str())
-                && fields.contains_key("first_name");
-            let mut changed = false;
-            if names_viewer {
-                for (key, new) in [("first_name", first_name), ("pseudonym", pseudonym)] {
-                    if let Some(new) = new {
-                        fields.insert(key.to_owned(), Value::String(new.to_owned()));
-                        changed = true;
-                    }
-                }
-            }
-            fields.values_mut().fold(changed, |changed, v| {
-                rename_in_json(v, viewer, first_name, pseudonym) | changed
-            })
-        }
-        _ => false,
-    }
 }
 
 /// A poll or draw as launched, without who launched it: a staff member's

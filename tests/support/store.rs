@@ -1,10 +1,12 @@
 //! Builders for store tests: events, messages and staff as the hub makes them.
 
+use regie::instant_win::{DrawRecord, Seed};
 use regie::protocol::{
-    Actor, Author, ChatMessage, ConsentChannel, ConsentPurpose, ConsentState, Contact, Epoch,
-    Event, EventFrame, MessageId, Millis, ReplyTo, Seq, StaffRole, Tombstone, ViewerId, Visibility,
+    Actor, Author, ChatMessage, ConsentChannel, ConsentPurpose, ConsentState, Contact, DrawView,
+    Epoch, Event, EventFrame, MessageId, Millis, Replacement, ReplyTo, Seq, StaffRole, Tombstone,
+    ViewerId, Visibility, Winner,
 };
-use regie::store::{AuditEntry, Commit, LiveHead, Store};
+use regie::store::{AuditEntry, Commit, GameWrite, LiveHead, Store};
 
 pub(crate) const LIVE: &str = "show";
 pub(crate) const T0: Millis = 1_750_000_000_000;
@@ -151,6 +153,75 @@ impl Sequencer {
 
     pub(crate) fn say(&mut self, store: &mut impl Store, m: &ChatMessage) -> Seq {
         self.commit(store, Event::Message { message: m.clone() })
+    }
+
+    /// Instant win 1 with `winner` its only entrant, drawn and announced;
+    /// then re-drawn as instant win 2 with `winner` excluded: the winner's
+    /// names are in both draws' rows and in their events.
+    #[allow(dead_code, reason = "not every test binary uses every builder")]
+    pub(crate) fn win_and_redraw(&mut self, store: &mut impl Store, winner: &Winner) {
+        let host = Actor {
+            name: Some("Sophie".into()),
+            role: StaffRole::Host,
+        };
+        let view = |id: u64, seed: &Seed, replaces: Option<Replacement>| DrawView {
+            id,
+            prize: "Sac".into(),
+            winners: 1,
+            opened_at: T0,
+            closes_at: T0 + 120_000,
+            rules: "No purchase necessary.".into(),
+            commitment: seed.commitment(),
+            redraw_of: (id > 1).then_some(1),
+            replaces: replaces.map(Box::new),
+            by: host.clone(),
+        };
+        let seed = Seed::generate().expect("a seed");
+        let opened = |seq: &mut Self, draw: DrawView, seed: &Seed| {
+            Commit::event(seq.frame(Event::InstantWinOpened { draw: draw.clone() })).with_game(
+                GameWrite::InstantWinOpened {
+                    draw,
+                    seed_hex: seed.to_hex(),
+                },
+            )
+        };
+        let first = opened(self, view(1, &seed, None), &seed);
+        let entry = Commit::without_event().with_game(GameWrite::Entry {
+            draw_id: 1,
+            viewer: winner.viewer_id.clone(),
+        });
+        let record = DrawRecord::close(
+            1,
+            "Sac".into(),
+            1,
+            &seed,
+            vec![winner.viewer_id.clone()],
+            None,
+        )
+        .expect("a draw among one entrant");
+        let drawn = Commit::event(self.frame(Event::InstantWinDrawn {
+            draw_id: 1,
+            seed: seed.to_hex(),
+            entrants: 1,
+            entrants_hash: record.entrants_hash.clone(),
+            winners: vec![winner.clone()],
+            by: Some(host.clone()),
+        }))
+        .with_game(GameWrite::Drawn {
+            record,
+            winners: vec![winner.clone()],
+            drawn_at: T0 + 120_000,
+        });
+        let again = Seed::generate().expect("a seed");
+        let excluded = Replacement {
+            kept: Vec::new(),
+            excluded: vec![winner.clone()],
+            reason: "did not answer".into(),
+        };
+        let redraw = opened(self, view(2, &again, Some(excluded)), &again);
+        store
+            .commit(LIVE, &[first, entry, drawn, redraw])
+            .expect("the store commits the draws");
     }
 
     /// Redacts in one commit with its audit entry, as the hub does.

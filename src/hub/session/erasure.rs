@@ -66,7 +66,8 @@ impl Session {
     /// The in-memory side of an erasure, for `erase_viewer` and for an
     /// erasure another hub node committed (`follow`): the viewer's cached
     /// lines become tombstones, replies quoting them drop the name, their
-    /// open questions, sanctions, corrections and held lines go. Returns
+    /// open questions, sanctions, corrections and held lines go, and draws
+    /// announce them by id only. Returns
     /// the ids of their lines that were tombstoned or held.
     pub(super) fn forget_viewer(
         &mut self,
@@ -136,6 +137,8 @@ impl Session {
         self.held.retain(|_, h| h.author.as_ref() != Some(viewer));
         self.erased.insert(viewer.clone());
         self.shield.forget(viewer);
+        // Draws keep the id (the records stay verifiable), not the names.
+        self.games.rename(viewer, Some(""), Some(""));
         erased
     }
 }
@@ -197,6 +200,24 @@ mod tests {
             &Command::Pin {
                 message_id: question,
             },
+        );
+        // Julie won an instant win: its result names her.
+        w.run(
+            &host,
+            &Command::InstantWinOpen {
+                prize: "Sac".into(),
+                winners: 1,
+                entry_secs: 60,
+                rules: String::new(),
+            },
+        );
+        assert!(refusal(&w.run(&julie, &Command::Enter { draw_id: 1 })).is_none());
+        let drawn = w.run(&host, &Command::InstantWinClose { draw_id: 1 });
+        assert!(
+            serde_json::to_string(&drawn.events)
+                .expect("json")
+                .contains("Julie"),
+            "the control: {drawn:?}"
         );
 
         let d = w.run(&staff(StaffRole::Support), &erase("v-julie"));

@@ -9,13 +9,16 @@
 //! delivery, corrections, the lifecycle, and the viewers-online count
 //! (every node commits the sum of its own and the others' viewers, so a
 //! followed count is taken as published and two nodes with the same sum
-//! do not both commit it). What stays with the node that decided it: a
-//! hold's timer and its claims and flags (staff see them as events all
-//! the same), rate limits (per node), and polls and instant wins (the
-//! PostgreSQL store does not keep those yet, so they cannot run on a
-//! shared live at all).
+//! do not both commit it), and polls and instant wins: a game opened,
+//! closed, cleared or drawn elsewhere makes this node read the games again
+//! from the store (a draw's seed is in no event), and a tally another node
+//! announced is not announced again here (the votes themselves come from
+//! the store: [`Session::catch_up_games`]). What stays with the node that
+//! decided it: a hold's timer and its claims and flags (staff see them as
+//! events all the same), and rate limits (per node).
 
 use super::{History, Session};
+use crate::hub::engagement::Engagement;
 use crate::protocol::{
     ChatEntry, ChatMessage, Event, EventFrame, LiftedSanction, MessageId, ViewerId, Visibility,
 };
@@ -64,6 +67,10 @@ impl Session {
             | Event::ShieldChanged { .. }
             | Event::DeliveryChanged { .. }
             | Event::LiveState { .. } => self.follow_settings(frame),
+            Event::PollTally { .. } | Event::InstantWinEntries { .. } => {
+                self.games.heard_count(&frame.event, frame.at);
+            }
+            event if Engagement::reshaped_by(event) => self.reload_games(history),
             _ => self.follow_chat(&frame.event, history),
         }
         None

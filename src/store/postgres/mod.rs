@@ -47,13 +47,14 @@
 //!
 //! # Not kept here (yet)
 //!
-//! Polls and instant wins, retention
-//! sweeps, the requests log, viewer exports, reports and presence: their
+//! Retention sweeps, the requests log, viewer exports, reports and
+//! presence: their
 //! methods and events are refused with [`StoreError::Unsupported`] (or keep
 //! the trait's defaults where those say "nothing stored"), never silently
 //! dropped. Contact-key rotation (`regie keys rotate-contact`) works on the
 //! SQLite file only.
 
+mod games;
 mod rules;
 mod schema;
 
@@ -71,8 +72,9 @@ use super::rows::{
 };
 use super::sqlite::{OUTCOME_RETENTION_MS, SNAPSHOT_MAX_OPEN_QUESTIONS};
 use super::{
-    CommandOutcome, Commit, LiveHead, NoteWrite, RECENT_STAFF_ACTIONS, Store, StoreError,
-    StoredGames, StoredSnapshot, StoredViewer, VIEWER_CARD_RECENT, ViewerRecord, WorkingSet,
+    CommandOutcome, Commit, GameNews, GamesCursor, LiveHead, NoteWrite, RECENT_STAFF_ACTIONS,
+    Store, StoreError, StoredGames, StoredSnapshot, StoredViewer, VIEWER_CARD_RECENT, ViewerRecord,
+    WorkingSet,
 };
 use crate::auth::secret_file;
 use crate::privacy::{mask_contact_email, mask_contact_phone};
@@ -96,10 +98,16 @@ const PRUNE_EVERY_BATCHES: u32 = 512;
 const REDACTION_TABLES: [&str; 3] = ["messages", "answer_also", "command_outcomes"];
 
 /// The tables a rectification rewrites names in.
-const RECTIFICATION_TABLES: [&str; 4] = ["viewers", "messages", "answer_also", "events"];
+const RECTIFICATION_TABLES: [&str; 5] = [
+    "viewers",
+    "messages",
+    "answer_also",
+    "events",
+    "instant_wins",
+];
 
 /// The tables an erasure deletes from or rewrites rows of.
-const ERASURE_TABLES: [&str; 9] = [
+const ERASURE_TABLES: [&str; 11] = [
     "messages",
     "answer_also",
     "command_outcomes",
@@ -109,6 +117,8 @@ const ERASURE_TABLES: [&str; 9] = [
     "consents",
     "viewers",
     "events",
+    "votes",
+    "instant_wins",
 ];
 
 /// The first key of the turn locks (`pg_advisory_lock(class, live)`), so
@@ -681,8 +691,9 @@ impl Batch<'_, '_, '_> {
     /// store does for what this store keeps: every message becomes a
     /// tombstone without author, replies quoting them lose the name, their
     /// pin goes; names, contact, consents, sanctions (and the reasons in
-    /// the sanction events), notes and command outcomes go. The `erasures`
-    /// row is the content-free proof.
+    /// the sanction events), notes and command outcomes go; their votes
+    /// stay counted under an unlinked id, and announced winners lose the
+    /// name (see `games`). The `erasures` row is the content-free proof.
     fn erase_viewer(
         &mut self,
         seq: Seq,
@@ -734,6 +745,10 @@ impl Batch<'_, '_, '_> {
         ] {
             self.exec(&sql, &[&live_id, &v])?;
         }
+        self.unlink_votes(viewer)?;
+        // Announced winners keep their id (the published record names ids
+        // only, so it stays verifiable) but lose their names.
+        self.rename_winner(viewer, Some(""), Some(""))?;
         self.exec(
             "INSERT INTO erasures (live_id, viewer_id, at, seq) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
@@ -798,6 +813,7 @@ impl Batch<'_, '_, '_> {
                 &[&live_id, &v, &field, &value],
             )?;
         }
+        self.rename_winner(viewer, first_name, pseudonym)?;
         self.purge.extend(RECTIFICATION_TABLES);
         Ok(())
     }
@@ -1452,8 +1468,8 @@ impl Store for PostgresStore {
             if let Some(entry) = &c.audit {
                 b.append_audit(entry)?;
             }
-            if !c.games.is_empty() {
-                return Err(StoreError::Unsupported("record polls and instant wins"));
+            for write in &c.games {
+                b.apply_game(write)?;
             }
             if let Some(n) = &c.note {
                 b.insert_note(n)?;
@@ -1994,9 +2010,13 @@ impl Store for PostgresStore {
     }
 
     fn games(&mut self, live: &str) -> Result<StoredGames, StoreError> {
-        // Game writes are refused (see `commit`), so there are none.
-        self.live(live)?;
-        Ok(StoredGames::default())
+        let live_id = self.live_id(live)?;
+        games::load_games(&mut self.statements, &mut self.client, live_id)
+    }
+
+    fn game_news(&mut self, live: &str, since: GamesCursor) -> Result<GameNews, StoreError> {
+        let live_id = self.live_id(live)?;
+        games::game_news(&mut self.statements, &mut self.client, live_id, since)
     }
 
     fn sweep(

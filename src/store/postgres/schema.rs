@@ -11,7 +11,7 @@ use postgres::Client;
 use crate::store::StoreError;
 
 /// The version this build writes (the number of [`STEPS`]).
-pub(super) const VERSION: i64 = 2;
+pub(super) const VERSION: i64 = 3;
 
 /// One entry per version (index 0 brings version 0 to 1). Only appended.
 const STEPS: &[&str] = &[
@@ -214,6 +214,49 @@ const STEPS: &[&str] = &[
         removed_at       BIGINT,
         PRIMARY KEY (live_id, rule_id)
     );
+    ",
+    // 3: polls and instant wins (store::games; the SQLite twin is its
+    // version 2). Votes and entries are numbered (`n`) so that every node
+    // reads those the others stored (see postgres::games).
+    r"
+    CREATE TABLE polls (
+        live_id     BIGINT NOT NULL REFERENCES lives(id),
+        id          BIGINT NOT NULL,
+        view        TEXT NOT NULL,      -- the PollView as launched (JSON)
+        closed_at   BIGINT,
+        cleared_at  BIGINT,
+        PRIMARY KEY (live_id, id)
+    );
+    -- One final vote per viewer per poll, enforced here too.
+    CREATE TABLE votes (
+        live_id     BIGINT NOT NULL,
+        poll_id     BIGINT NOT NULL,
+        viewer_id   TEXT NOT NULL,
+        option      BIGINT NOT NULL,
+        n           BIGINT GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (live_id, poll_id, viewer_id),
+        FOREIGN KEY (live_id, poll_id) REFERENCES polls(live_id, id)
+    );
+    CREATE INDEX votes_news ON votes (live_id, n);
+    CREATE TABLE instant_wins (
+        live_id     BIGINT NOT NULL REFERENCES lives(id),
+        id          BIGINT NOT NULL,
+        view        TEXT NOT NULL,      -- the DrawView as launched (JSON)
+        seed        TEXT NOT NULL,      -- secret until drawn; never served before
+        record      TEXT,               -- the published DrawRecord (JSON), once drawn
+        winners     TEXT,               -- the announced winners (JSON)
+        drawn_at    BIGINT,
+        PRIMARY KEY (live_id, id)
+    );
+    CREATE TABLE entries (
+        live_id     BIGINT NOT NULL,
+        draw_id     BIGINT NOT NULL,
+        viewer_id   TEXT NOT NULL,
+        n           BIGINT GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (live_id, draw_id, viewer_id),
+        FOREIGN KEY (live_id, draw_id) REFERENCES instant_wins(live_id, id)
+    );
+    CREATE INDEX entries_news ON entries (live_id, n);
     ",
 ];
 
