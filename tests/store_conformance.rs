@@ -947,6 +947,92 @@ pub fn an_erased_winner_keeps_the_draw_but_not_the_name<S: Store>(mut store: S) 
     assert!(regie::instant_win::verify(record).is_ok());
 }
 
+/// The retention sweep deletes what a period no longer keeps, and only
+/// that: the chat of an ended live once its period is past (lines,
+/// tombstones, the log), sanctions past theirs, finished games past theirs,
+/// then a profile with nothing left; a second sweep finds nothing, and the
+/// swept ids are never given again.
+pub fn the_sweep_deletes_what_each_period_no_longer_keeps<S: Store>(mut store: S) {
+    use regie::protocol::LiveState;
+    const DAY: i64 = 24 * 3_600_000;
+    let mut seq = open(&mut store);
+    let joined = |n: u32| ViewerRecord {
+        id: viewer(n),
+        first_name: format!("Viewer{n}"),
+        pseudonym: format!("#{n}"),
+        first_seen: T0,
+        last_seen: T0,
+    };
+    store
+        .upsert_viewer(LIVE, &joined(1), &Contact::default())
+        .unwrap();
+    let kept = viewer_message(1, 1, "zq-old-line", false);
+    let redacted = viewer_message(2, 1, "zq-redacted-line", false);
+    seq.say(&mut store, &kept);
+    seq.say(&mut store, &redacted);
+    seq.redact(&mut store, &redacted, "spam");
+    seq.commit(
+        &mut store,
+        Event::ViewerTimedOut {
+            viewer_id: viewer(1),
+            until: T0 + 60_000,
+            reason: "zq-timeout-reason".into(),
+            by: moderator(),
+        },
+    );
+    let opened = seq.frame(Event::PollOpened { poll: poll_view() });
+    store
+        .commit(
+            LIVE,
+            &[
+                Commit::event(opened).with_game(GameWrite::PollOpened { poll: poll_view() }),
+                vote(1, 0),
+                Commit::without_event().with_game(GameWrite::PollClosed {
+                    poll_id: 1,
+                    closed_at: T0 + 60_000,
+                }),
+            ],
+        )
+        .unwrap();
+    seq.commit(
+        &mut store,
+        Event::LiveState {
+            state: LiveState::Ended,
+        },
+    );
+    let day = |n: i64| std::time::Duration::from_millis(u64::try_from(n * DAY).unwrap());
+    let policy = regie::store::RetentionPolicy {
+        chat: day(1),
+        moderation_notes: day(1),
+        draws: day(1),
+        ..regie::store::RetentionPolicy::default()
+    };
+
+    let early = store.sweep(LIVE, &policy, T0 + DAY / 2).unwrap();
+    assert_eq!(early.total(), 0, "nothing is past its period: {early:?}");
+    assert!(store.message(LIVE, kept.id).unwrap().is_some());
+
+    let report = store.sweep(LIVE, &policy, T0 + 2 * DAY).unwrap();
+    assert_eq!(
+        (report.messages, report.tombstones, report.moderation_notes),
+        (1, 1, 1),
+        "{report:?}"
+    );
+    assert_eq!(report.draws, 1, "the poll with its vote: {report:?}");
+    assert_eq!(report.viewers, 1, "nothing left to describe: {report:?}");
+    assert!(report.events >= 5, "{report:?}");
+    assert!(store.message(LIVE, kept.id).unwrap().is_none());
+    assert!(store.replay(LIVE, 0, 100).unwrap().is_empty());
+    assert!(store.games(LIVE).unwrap().polls.is_empty());
+    assert!(store.viewer(LIVE, &viewer(1), T0).unwrap().is_none());
+    let again = store.sweep(LIVE, &policy, T0 + 2 * DAY).unwrap();
+    assert_eq!(again.total(), 0, "each row goes once: {again:?}");
+    assert!(
+        store.open_live(LIVE).unwrap().last_message_id >= redacted.id.0,
+        "a swept id is not given again"
+    );
+}
+
 /// A shared store tells a node the votes and entries stored after its
 /// cursor, each once and all of them; a store one hub writes has no news
 /// (that hub counted what it stored).
@@ -1024,6 +1110,7 @@ macro_rules! conformance {
                 games_are_stored_with_their_commit_and_read_back,
                 game_news_continues_from_the_cursor,
                 an_erased_winner_keeps_the_draw_but_not_the_name,
+                the_sweep_deletes_what_each_period_no_longer_keeps,
             );
         }
     };

@@ -184,6 +184,45 @@ fn redacted_text_leaves_the_table_files_and_their_toast_at_the_checkpoint() {
     );
 }
 
+/// The retention sweep deletes an ended live's old chat and purges it
+/// from the table files, as a redaction does: the sweep's own purge.
+#[test]
+fn swept_chat_leaves_the_table_files() {
+    let _alone = alone();
+    let Some(db) = TestSchema::own_database() else {
+        return;
+    };
+    let mut store = db.store();
+    let mut admin = db.admin();
+    let mut seq = Sequencer::new(&store.open_live(LIVE).expect("open the live"));
+    let old = format!("swept-{}", incompressible(24));
+    seq.say(&mut store, &viewer_message(1, 1, &old, false));
+    seq.commit(
+        &mut store,
+        Event::LiveState {
+            state: regie::protocol::LiveState::Ended,
+        },
+    );
+    let relations = message_relations(&mut admin);
+    let Some(found) = on_server_disk(&mut admin, &relations, &old) else {
+        return;
+    };
+    assert!(found, "the line is in the messages file before the sweep");
+
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let policy = regie::store::RetentionPolicy {
+        chat: day,
+        ..regie::store::RetentionPolicy::default()
+    };
+    let report = store
+        .sweep(LIVE, &policy, T0 + 2 * 24 * 3_600_000)
+        .expect("the sweep");
+    assert_eq!(report.messages, 1, "{report:?}");
+    assert!(store.purge_due().is_empty(), "the sweep purged at once");
+    let relations = message_relations(&mut admin);
+    assert_eq!(on_server_disk(&mut admin, &relations, &old), Some(false));
+}
+
 #[test]
 fn an_erased_viewer_leaves_neither_name_nor_text_in_the_table_files() {
     let _alone = alone();
@@ -557,6 +596,7 @@ fn a_version_one_database_is_upgraded_with_its_data() {
     db.admin()
         .batch_execute(
             "DROP TABLE entries, instant_wins, votes, polls; \
+             ALTER TABLE lives DROP COLUMN swept_message_id; \
              DROP TABLE rules; \
              ALTER TABLE viewers DROP COLUMN first_name_rectified, \
                DROP COLUMN pseudonym_rectified; \

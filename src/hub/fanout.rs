@@ -46,11 +46,54 @@ struct Conn {
     from: usize,
 }
 
-/// The joined connections, in a vector so fan-out is a straight scan.
+/// Joined connections of one audience, in a vector so fan-out is a
+/// straight scan.
 #[derive(Default)]
 struct Registry {
     conns: Vec<Conn>,
     index: HashMap<ConnId, usize>,
+}
+
+/// Every joined connection: staff and viewers apart, since every event
+/// goes to each staff socket and only the tick to viewers (an event does
+/// not look through 20,000 viewers to find a few staff).
+#[derive(Default)]
+struct Audiences {
+    staff: Registry,
+    viewers: Registry,
+}
+
+impl Audiences {
+    fn insert(&mut self, conn: Conn) {
+        if conn.role.is_staff() {
+            self.staff.insert(conn);
+        } else {
+            self.viewers.insert(conn);
+        }
+    }
+
+    fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
+        let registry = if self.staff.index.contains_key(&id) {
+            &mut self.staff
+        } else {
+            &mut self.viewers
+        };
+        let i = *registry.index.get(&id)?;
+        registry.conns.get_mut(i)
+    }
+
+    fn remove(&mut self, id: ConnId) -> Option<Conn> {
+        self.staff.remove(id).or_else(|| self.viewers.remove(id))
+    }
+
+    fn drain(&mut self) -> impl Iterator<Item = Conn> + '_ {
+        self.staff.index.clear();
+        self.viewers.index.clear();
+        self.staff
+            .conns
+            .drain(..)
+            .chain(self.viewers.conns.drain(..))
+    }
 }
 
 impl Registry {
@@ -78,7 +121,7 @@ pub(crate) async fn run(
     policy: DeliveryPolicy,
 ) {
     let mut fan = FanOut {
-        registry: Registry::default(),
+        registry: Audiences::default(),
         metrics,
         queue_frames,
         tick: Tick::new(policy),
@@ -155,7 +198,7 @@ fn ticker(policy: DeliveryPolicy) -> tokio::time::Interval {
 }
 
 struct FanOut {
-    registry: Registry,
+    registry: Audiences,
     metrics: Arc<Metrics>,
     queue_frames: usize,
     /// What viewers get at the next tick.
@@ -174,7 +217,7 @@ impl FanOut {
         let mut delivered = 0u64;
         let mut slow = Vec::new();
         let mut gone = Vec::new();
-        for conn in self.registry.conns.iter().filter(|c| c.role.is_staff()) {
+        for conn in &self.registry.staff.conns {
             match conn.outbox.try_send(staff.clone()) {
                 Ok(()) => delivered += 1,
                 Err(mpsc::error::TrySendError::Full(_)) => slow.push(conn.id),
@@ -188,10 +231,9 @@ impl FanOut {
     /// (the event its ack names among them), and the tick's end only what
     /// comes after.
     fn reply(&mut self, conn: ConnId, text: &Utf8Bytes) {
-        let Some(&i) = self.registry.index.get(&conn) else {
+        let Some(c) = self.registry.get_mut(conn) else {
             return;
         };
-        let c = &mut self.registry.conns[i];
         if !c.role.is_staff() {
             let frames = self.tick.so_far(c.viewer.as_ref(), c.from);
             c.from = self.tick.len();
@@ -221,10 +263,7 @@ impl FanOut {
             .into_iter()
             .map(Utf8Bytes::from)
             .collect();
-        for conn in &mut self.registry.conns {
-            if conn.role.is_staff() {
-                continue;
-            }
+        for conn in &mut self.registry.viewers.conns {
             let from = std::mem::take(&mut conn.from);
             let own: Vec<Utf8Bytes>;
             let frames = if plan.is_personal(conn.viewer.as_ref(), from) {
@@ -267,23 +306,17 @@ impl FanOut {
 
     /// Pushes one frame to every staff connection (never a viewer's).
     fn staff(&mut self, text: &Utf8Bytes) {
-        let staff: Vec<ConnId> = self
-            .registry
-            .conns
-            .iter()
-            .filter(|c| c.role.is_staff())
-            .map(|c| c.id)
-            .collect();
+        let staff: Vec<ConnId> = self.registry.staff.conns.iter().map(|c| c.id).collect();
         for conn in staff {
             self.send_to(conn, text);
         }
     }
 
     fn send_to(&mut self, conn: ConnId, text: &Utf8Bytes) {
-        let Some(&i) = self.registry.index.get(&conn) else {
+        let Some(c) = self.registry.get_mut(conn) else {
             return;
         };
-        match self.registry.conns[i].outbox.try_send(text.clone()) {
+        match c.outbox.try_send(text.clone()) {
             Ok(()) => {
                 self.metrics.messages_out.inc();
             }
@@ -304,6 +337,7 @@ impl FanOut {
     fn close_viewer(&mut self, viewer: &ViewerId) {
         let ids: Vec<ConnId> = self
             .registry
+            .viewers
             .conns
             .iter()
             .filter(|c| c.viewer.as_ref() == Some(viewer))
@@ -323,11 +357,10 @@ impl FanOut {
     }
 
     fn close_all(&mut self, farewell: &Farewell) {
-        for mut c in self.registry.conns.drain(..) {
+        for mut c in self.registry.drain() {
             if let Some(tx) = c.farewell.take() {
                 let _ = tx.send(farewell.clone());
             }
         }
-        self.registry.index.clear();
     }
 }

@@ -47,14 +47,14 @@
 //!
 //! # Not kept here (yet)
 //!
-//! Retention sweeps, the requests log, viewer exports, reports and
-//! presence: their
+//! The requests log, viewer exports, reports and presence: their
 //! methods and events are refused with [`StoreError::Unsupported`] (or keep
 //! the trait's defaults where those say "nothing stored"), never silently
 //! dropped. Contact-key rotation (`regie keys rotate-contact`) works on the
 //! SQLite file only.
 
 mod games;
+mod retention;
 mod rules;
 mod schema;
 
@@ -1371,7 +1371,8 @@ impl Store for PostgresStore {
                 &mut tx,
                 "SELECT greatest(\
                    coalesce((SELECT max(id) FROM messages WHERE live_id = $1), 0), \
-                   coalesce((SELECT max(message_id) FROM tombstones WHERE live_id = $1), 0))",
+                   coalesce((SELECT max(message_id) FROM tombstones WHERE live_id = $1), 0), \
+                   (SELECT swept_message_id FROM lives WHERE id = $1))",
                 &[&id],
             )?
             .try_get(0)?;
@@ -2019,13 +2020,29 @@ impl Store for PostgresStore {
         games::game_news(&mut self.statements, &mut self.client, live_id, since)
     }
 
+    /// The sweep (`retention`), then the purge of what it deleted, as
+    /// after a redaction; a purge that must wait (a reader's snapshot, a
+    /// table lock) stays due for the next checkpoint, and the sweep's
+    /// deletions stand.
     fn sweep(
         &mut self,
         live: &str,
         policy: &super::RetentionPolicy,
         now: Millis,
     ) -> Result<super::SweepReport, StoreError> {
-        let _ = (live, policy, now);
-        Err(StoreError::Unsupported("apply retention periods"))
+        let live_id = self.live_id(live)?;
+        let swept = retention::sweep(&mut self.statements, &mut self.client, live_id, policy, now)?;
+        if !swept.tables.is_empty() {
+            self.purge_due.extend(swept.tables);
+            self.purge_xid = self.purge_xid.max(swept.xid);
+            match self.checkpoint() {
+                Ok(()) => {}
+                Err(e @ StoreError::PurgeHeld { .. }) => {
+                    tracing::info!(error = %e, "the sweep's purge waits for the next checkpoint");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(swept.report)
     }
 }

@@ -217,8 +217,11 @@ const STEPS: &[&str] = &[
     ",
     // 3: polls and instant wins (store::games; the SQLite twin is its
     // version 2). Votes and entries are numbered (`n`) so that every node
-    // reads those the others stored (see postgres::games).
+    // reads those the others stored (see postgres::games). And the
+    // highest message id the retention sweep deleted, so none is reused.
     r"
+    ALTER TABLE lives ADD COLUMN swept_message_id BIGINT NOT NULL DEFAULT 0;
+
     CREATE TABLE polls (
         live_id     BIGINT NOT NULL REFERENCES lives(id),
         id          BIGINT NOT NULL,
