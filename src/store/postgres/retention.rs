@@ -125,6 +125,73 @@ fn sweep_chat(
     Ok(())
 }
 
+/// Contact data, by the purpose it was collected for.
+fn sweep_contact(
+    s: &mut Sweep<'_, '_, '_>,
+    policy: &RetentionPolicy,
+    now: Millis,
+    report: &mut SweepReport,
+) -> Result<(), StoreError> {
+    for purpose in [
+        ConsentPurpose::PrizeContact,
+        ConsentPurpose::SmsReminders,
+        ConsentPurpose::Marketing,
+    ] {
+        let before = cutoff(now, policy.contact(purpose));
+        let name = wire_name(&purpose);
+        for (value, seal_purpose) in [
+            ("phone_sealed", "phone_purpose"),
+            ("email_sealed", "email_purpose"),
+        ] {
+            let n = s.sql.exec(
+                s.tx,
+                &format!(
+                    "UPDATE viewers SET {value} = NULL, {seal_purpose} = NULL \
+                     WHERE live_id = $1 AND {seal_purpose} = $2 AND last_seen < $3 \
+                     AND {value} IS NOT NULL"
+                ),
+                &[&s.live_id, &name, &before],
+            )?;
+            if n > 0 {
+                s.tables.insert("viewers");
+            }
+            report.contact_values += n;
+        }
+    }
+    Ok(())
+}
+
+/// Finished polls and drawn instant wins, with their votes and entries.
+fn sweep_games(
+    s: &mut Sweep<'_, '_, '_>,
+    draws: Millis,
+    report: &mut SweepReport,
+) -> Result<(), StoreError> {
+    s.run(
+        "entries",
+        "DELETE FROM entries WHERE live_id = $1 AND draw_id IN \
+         (SELECT id FROM instant_wins WHERE live_id = $1 AND drawn_at < $2)",
+        draws,
+    )?;
+    report.draws = s.run(
+        "instant_wins",
+        "DELETE FROM instant_wins WHERE live_id = $1 AND drawn_at < $2",
+        draws,
+    )?;
+    s.run(
+        "votes",
+        "DELETE FROM votes WHERE live_id = $1 AND poll_id IN \
+         (SELECT id FROM polls WHERE live_id = $1 AND closed_at < $2)",
+        draws,
+    )?;
+    report.draws += s.run(
+        "polls",
+        "DELETE FROM polls WHERE live_id = $1 AND closed_at < $2",
+        draws,
+    )?;
+    Ok(())
+}
+
 /// Deletes, in one transaction, what `policy` no longer keeps at `now`.
 pub(super) fn sweep(
     sql: &mut Statements,
@@ -147,33 +214,7 @@ pub(super) fn sweep(
         sweep_chat(&mut s, chat, &mut report)?;
     }
 
-    // Contact data, by the purpose it was collected for.
-    for purpose in [
-        ConsentPurpose::PrizeContact,
-        ConsentPurpose::SmsReminders,
-        ConsentPurpose::Marketing,
-    ] {
-        let before = cutoff(now, policy.contact(purpose));
-        let name = wire_name(&purpose);
-        for (value, seal_purpose) in [
-            ("phone_sealed", "phone_purpose"),
-            ("email_sealed", "email_purpose"),
-        ] {
-            let n = s.sql.exec(
-                s.tx,
-                &format!(
-                    "UPDATE viewers SET {value} = NULL, {seal_purpose} = NULL \
-                     WHERE live_id = $1 AND {seal_purpose} = $2 AND last_seen < $3 \
-                     AND {value} IS NOT NULL"
-                ),
-                &[&live_id, &name, &before],
-            )?;
-            if n > 0 {
-                s.tables.insert("viewers");
-            }
-            report.contact_values += n;
-        }
-    }
+    sweep_contact(&mut s, policy, now, &mut report)?;
 
     // Consents: history goes, the grant in force stays (it is the proof
     // for what is still held).
@@ -200,29 +241,7 @@ pub(super) fn sweep(
         cutoff(now, policy.command_outcomes),
     )?;
 
-    let draws = cutoff(now, policy.draws);
-    s.run(
-        "entries",
-        "DELETE FROM entries WHERE live_id = $1 AND draw_id IN \
-         (SELECT id FROM instant_wins WHERE live_id = $1 AND drawn_at < $2)",
-        draws,
-    )?;
-    report.draws = s.run(
-        "instant_wins",
-        "DELETE FROM instant_wins WHERE live_id = $1 AND drawn_at < $2",
-        draws,
-    )?;
-    s.run(
-        "votes",
-        "DELETE FROM votes WHERE live_id = $1 AND poll_id IN \
-         (SELECT id FROM polls WHERE live_id = $1 AND closed_at < $2)",
-        draws,
-    )?;
-    report.draws += s.run(
-        "polls",
-        "DELETE FROM polls WHERE live_id = $1 AND closed_at < $2",
-        draws,
-    )?;
+    sweep_games(&mut s, cutoff(now, policy.draws), &mut report)?;
 
     // Last, once the rest has gone: a profile with nothing left to
     // describe, not seen for a chat period.
