@@ -11,7 +11,8 @@
 //! `/healthz` turns unhealthy when the bus goes silent; the viewers-online
 //! count is the whole live's on every node; a moderation rule added on one
 //! node applies on all, and a name support corrects is the name on all; a
-//! poll counts, and an instant win draws among, every node's viewers.
+//! poll counts, and an instant win draws among, every node's viewers; and
+//! support on any node exports what the live holds about a viewer.
 
 mod support;
 
@@ -754,5 +755,33 @@ fn an_instant_win_draws_among_the_entrants_of_every_node() {
         bystander.event_at(drawn).await;
         let late = bystander.refused(Command::Enter { draw_id: draw.id }).await;
         assert!(late.message.contains("closed"), "{late:?}");
+    });
+}
+
+/// The right of access on a shared live: support on one node exports a
+/// viewer who chatted and voted on another, from PostgreSQL.
+#[test]
+fn support_on_any_node_exports_what_the_live_holds_about_a_viewer() {
+    let Some(cluster) = Cluster::start(2, "export-across") else {
+        return;
+    };
+    run(async {
+        let mut zoe = viewer(&cluster, 0, "Zoé").await;
+        let id = zoe.welcome.you.viewer_id.clone().expect("a viewer id");
+        zoe.say("zq-ma-question").await;
+        let token = cluster.token(StaffRole::Support, "Sue");
+        let mut sue = join(&cluster, 1, staff_hello(&cluster.live, &token)).await;
+        let answer = sue
+            .command(Command::ExportViewer {
+                viewer_id: id.clone(),
+            })
+            .await;
+        let ServerFrame::ViewerExport { export, .. } = answer else {
+            panic!("no export: {answer:?}");
+        };
+        assert_eq!(export.profile.viewer_id, id.0);
+        assert_eq!(export.profile.first_name, "Zoé");
+        let lines: Vec<_> = export.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(lines, vec!["zq-ma-question"]);
     });
 }

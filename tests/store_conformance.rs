@@ -1033,6 +1033,126 @@ pub fn the_sweep_deletes_what_each_period_no_longer_keeps<S: Store>(mut store: S
     );
 }
 
+/// A moderator's note on viewer 1, and a poll and an instant win that
+/// viewer 1 (and viewer 2, in the poll) took part in.
+fn note_vote_and_entry<S: Store>(store: &mut S, seq: &mut Sequencer) {
+    let note = Commit {
+        note: Some(regie::store::NoteWrite {
+            viewer_id: viewer(1),
+            note: regie::protocol::ModNote {
+                at: T0 + 9,
+                by: moderator(),
+                text: "zq-note".into(),
+            },
+        }),
+        ..Commit::without_event()
+    };
+    let seed = Seed::generate().unwrap();
+    let poll = seq.frame(Event::PollOpened { poll: poll_view() });
+    let draw = seq.frame(Event::InstantWinOpened {
+        draw: draw_view(&seed),
+    });
+    store
+        .commit(
+            LIVE,
+            &[
+                note,
+                Commit::event(poll).with_game(GameWrite::PollOpened { poll: poll_view() }),
+                Commit::event(draw).with_game(GameWrite::InstantWinOpened {
+                    draw: draw_view(&seed),
+                    seed_hex: seed.to_hex(),
+                }),
+                vote(1, 1),
+                entry(1),
+                vote(2, 0),
+            ],
+        )
+        .unwrap();
+}
+
+/// The right of access: the export holds everything the store keeps about
+/// the viewer (contact opened, consents, lines, what was redacted of them,
+/// the answers to them, votes, entries, sanctions, notes), staff by role
+/// only, and nothing of another viewer.
+pub fn the_export_holds_everything_about_the_viewer_and_no_one_else<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let phone = "+33 6 12 34 56 78";
+    grant(&mut store, &viewer(1), ConsentPurpose::PrizeContact);
+    for n in [1, 2] {
+        let record = ViewerRecord {
+            id: viewer(n),
+            first_name: format!("Viewer{n}"),
+            pseudonym: format!("#{n}"),
+            first_seen: T0,
+            last_seen: T0,
+        };
+        let contact = Contact {
+            phone: (n == 1).then(|| phone.to_owned()),
+            email: None,
+        };
+        store.upsert_viewer(LIVE, &record, &contact).unwrap();
+    }
+    let asked = viewer_message(1, 1, "zq-mine", true);
+    let redacted = viewer_message(2, 1, "zq-redacted", false);
+    let theirs = viewer_message(3, 2, "zq-theirs", false);
+    for m in [&asked, &redacted, &theirs] {
+        seq.say(&mut store, m);
+    }
+    seq.redact(&mut store, &redacted, "spam");
+    seq.say(&mut store, &answer(4, &asked, "zq-answer"));
+    seq.commit(
+        &mut store,
+        Event::ViewerBanned {
+            viewer_id: viewer(1),
+            reason: "zq-ban-reason".into(),
+            by: moderator(),
+        },
+    );
+    note_vote_and_entry(&mut store, &mut seq);
+
+    let export = store.viewer_export(LIVE, &viewer(1)).unwrap().unwrap();
+    assert_eq!(export.profile.first_name, "Viewer1");
+    assert_eq!(export.profile.phone.as_deref(), Some(phone), "opened");
+    let purposes: Vec<_> = export.consents.iter().map(|c| c.purpose.as_str()).collect();
+    assert_eq!(purposes, vec!["prize_contact"]);
+    let lines: Vec<_> = export
+        .messages
+        .iter()
+        .map(|m| (m.id, m.text.as_str()))
+        .collect();
+    assert_eq!(lines, vec![(1, "zq-mine")]);
+    assert_eq!(export.redacted.len(), 1);
+    assert_eq!(export.redacted[0].message_id, 2);
+    let replies: Vec<_> = export
+        .replies
+        .iter()
+        .map(|r| (r.id, r.reply_to_id, r.text.as_str(), r.by_role.as_deref()))
+        .collect();
+    assert_eq!(replies, vec![(4, 1, "zq-answer", Some("host"))]);
+    let votes: Vec<_> = export.votes.iter().map(|v| (v.poll_id, v.option)).collect();
+    assert_eq!(votes, vec![(1, 1)]);
+    assert_eq!(export.entries.len(), 1);
+    let sanctions: Vec<_> = export
+        .sanctions
+        .iter()
+        .map(|s| (s.kind.as_str(), s.reason.as_str(), s.by_role.as_str()))
+        .collect();
+    assert_eq!(sanctions, vec![("ban", "zq-ban-reason", "moderator")]);
+    assert_eq!(export.notes.len(), 1);
+    assert_eq!(
+        (
+            export.notes[0].text.as_str(),
+            export.notes[0].by_role.as_str()
+        ),
+        ("zq-note", "moderator")
+    );
+    let json = export.to_json();
+    for other in ["zq-theirs", "Viewer2", "Inès", "Sophie", "Léa"] {
+        assert!(!json.contains(other), "{other} is in the export: {json}");
+    }
+    assert!(store.viewer_export(LIVE, &viewer(9)).unwrap().is_none());
+}
+
 /// A shared store tells a node the votes and entries stored after its
 /// cursor, each once and all of them; a store one hub writes has no news
 /// (that hub counted what it stored).
@@ -1111,6 +1231,7 @@ macro_rules! conformance {
                 game_news_continues_from_the_cursor,
                 an_erased_winner_keeps_the_draw_but_not_the_name,
                 the_sweep_deletes_what_each_period_no_longer_keeps,
+                the_export_holds_everything_about_the_viewer_and_no_one_else,
             );
         }
     };

@@ -644,8 +644,8 @@ fn a_rights_request_this_store_cannot_serve_is_refused_clearly() {
     let mut store = db.store();
     store.open_live(LIVE).expect("open the live");
     let err = store
-        .viewer_export(LIVE, &viewer(1))
-        .expect_err("exports are not made here");
+        .open_requests()
+        .expect_err("the requests log is not kept here");
     assert!(matches!(err, StoreError::Unsupported(_)), "{err}");
     assert!(!err.is_temporary());
 }

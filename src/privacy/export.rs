@@ -175,6 +175,15 @@ pub struct ExportedNote {
     pub text: String,
 }
 
+/// A poll or draw as launched, without who launched it: a staff member's
+/// name is theirs, not the viewer's.
+pub(crate) fn without_staff(mut view: serde_json::Value) -> serde_json::Value {
+    if let Some(fields) = view.as_object_mut() {
+        fields.remove("by");
+    }
+    view
+}
+
 impl ViewerExport {
     /// The document as pretty JSON, as `regie privacy export` writes it.
     pub fn to_json(&self) -> String {

@@ -2759,7 +2759,7 @@ impl SqliteStore {
                 Ok(ExportedVote {
                     poll_id: u64_from_sql(r.get(0)?),
                     option: u64_from_sql(r.get(1)?),
-                    poll: without_staff(json_at(r, 2)?),
+                    poll: crate::privacy::export::without_staff(json_at(r, 2)?),
                 })
             },
         )?;
@@ -2772,7 +2772,7 @@ impl SqliteStore {
             |r| {
                 Ok(ExportedEntry {
                     draw_id: u64_from_sql(r.get(0)?),
-                    draw: without_staff(json_at(r, 1)?),
+                    draw: crate::privacy::export::without_staff(json_at(r, 1)?),
                 })
             },
         )?;
@@ -3013,15 +3013,6 @@ fn rename_winner(
         }
     }
     Ok(())
-}
-
-/// A poll or draw as launched, without who launched it: a staff member's
-/// name is theirs, not the viewer's.
-fn without_staff(mut view: serde_json::Value) -> serde_json::Value {
-    if let Some(fields) = view.as_object_mut() {
-        fields.remove("by");
-    }
-    view
 }
 
 // ── the requests log (issue 9; see super::requests) ─────────────────────

@@ -47,12 +47,13 @@
 //!
 //! # Not kept here (yet)
 //!
-//! The requests log, viewer exports, reports and presence: their
+//! The requests log, reports and presence: their
 //! methods and events are refused with [`StoreError::Unsupported`] (or keep
 //! the trait's defaults where those say "nothing stored"), never silently
 //! dropped. Contact-key rotation (`regie keys rotate-contact`) works on the
 //! SQLite file only.
 
+mod export;
 mod games;
 mod retention;
 mod rules;
@@ -2008,6 +2009,14 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let live_id = self.live_id(live)?;
         rules::seed_rules(&mut self.statements, &mut self.client, live_id, defaults)
+    }
+
+    fn viewer_export(
+        &mut self,
+        live: &str,
+        id: &ViewerId,
+    ) -> Result<Option<crate::privacy::export::ViewerExport>, StoreError> {
+        self.export_viewer(live, id)
     }
 
     fn games(&mut self, live: &str) -> Result<StoredGames, StoreError> {
