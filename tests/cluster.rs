@@ -759,9 +759,10 @@ fn an_instant_win_draws_among_the_entrants_of_every_node() {
 }
 
 /// The right of access on a shared live: support on one node exports a
-/// viewer who chatted and voted on another, from PostgreSQL.
+/// viewer who chatted on another, from PostgreSQL, and reads the request
+/// she made there in the one requests log.
 #[test]
-fn support_on_any_node_exports_what_the_live_holds_about_a_viewer() {
+fn support_on_any_node_exports_a_viewer_and_reads_her_request() {
     let Some(cluster) = Cluster::start(2, "export-across") else {
         return;
     };
@@ -783,5 +784,19 @@ fn support_on_any_node_exports_what_the_live_holds_about_a_viewer() {
         assert_eq!(export.profile.first_name, "Zoé");
         let lines: Vec<_> = export.messages.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(lines, vec!["zq-ma-question"]);
+
+        // Her own request, made on node A, is in the log support reads on B.
+        let kind = regie::protocol::PrivacyRequestKind::Access;
+        assert_eq!(zoe.ack(Command::PrivacyRequest { kind }).await, None);
+        let ServerFrame::RightsRequests { requests, .. } =
+            sue.command(Command::RightsRequests).await
+        else {
+            panic!("no requests log");
+        };
+        let logged: Vec<_> = requests
+            .iter()
+            .map(|r| (r.kind.as_str(), r.subject.as_str()))
+            .collect();
+        assert_eq!(logged, vec![("access", id.0.as_str())]);
     });
 }

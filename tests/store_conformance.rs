@@ -1153,6 +1153,49 @@ pub fn the_export_holds_everything_about_the_viewer_and_no_one_else<S: Store>(mu
     assert!(store.viewer_export(LIVE, &viewer(9)).unwrap().is_none());
 }
 
+/// The requests log through the hub's door: a viewer's click logs one
+/// request per kind, due a calendar month later, and the open ones come
+/// back soonest due first.
+pub fn a_viewers_request_is_logged_once_per_kind_and_listed_by_due_date<S: Store>(mut store: S) {
+    use regie::store::requests::{RequestKind, due_after};
+    open(&mut store);
+    assert!(store.open_requests().unwrap().is_empty());
+    assert!(
+        store
+            .add_privacy_request(RequestKind::Erase, "v-1", T0 + 5)
+            .unwrap()
+    );
+    assert!(
+        store
+            .add_privacy_request(RequestKind::Access, "v-1", T0)
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_privacy_request(RequestKind::Access, "v-1", T0 + 9)
+            .unwrap(),
+        "the same click again is the same request"
+    );
+    assert!(
+        store
+            .add_privacy_request(RequestKind::Access, "v-2", T0 + 1)
+            .unwrap()
+    );
+    let open = store.open_requests().unwrap();
+    let listed: Vec<_> = open
+        .iter()
+        .map(|r| (r.kind.as_str(), r.subject.as_str(), r.due_at))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("access", "v-1", due_after(T0, 1)),
+            ("access", "v-2", due_after(T0 + 1, 1)),
+            ("erase", "v-1", due_after(T0 + 5, 1)),
+        ]
+    );
+}
+
 /// A shared store tells a node the votes and entries stored after its
 /// cursor, each once and all of them; a store one hub writes has no news
 /// (that hub counted what it stored).
@@ -1232,6 +1275,7 @@ macro_rules! conformance {
                 an_erased_winner_keeps_the_draw_but_not_the_name,
                 the_sweep_deletes_what_each_period_no_longer_keeps,
                 the_export_holds_everything_about_the_viewer_and_no_one_else,
+                a_viewers_request_is_logged_once_per_kind_and_listed_by_due_date,
             );
         }
     };

@@ -595,7 +595,7 @@ fn a_version_one_database_is_upgraded_with_its_data() {
     // Version 1 is today's schema without what steps 2 and 3 added.
     db.admin()
         .batch_execute(
-            "DROP TABLE entries, instant_wins, votes, polls; \
+            "DROP TABLE entries, instant_wins, votes, polls, privacy_requests; \
              ALTER TABLE lives DROP COLUMN swept_message_id; \
              DROP TABLE rules; \
              ALTER TABLE viewers DROP COLUMN first_name_rectified, \
@@ -638,14 +638,60 @@ fn a_version_one_database_is_upgraded_with_its_data() {
 }
 
 #[test]
-fn a_rights_request_this_store_cannot_serve_is_refused_clearly() {
+fn a_feature_this_store_does_not_keep_is_refused_clearly() {
     let _alone = alone();
     let Some(db) = TestSchema::new() else { return };
     let mut store = db.store();
     store.open_live(LIVE).expect("open the live");
     let err = store
-        .open_requests()
-        .expect_err("the requests log is not kept here");
+        .report_source(LIVE, T0)
+        .expect_err("reports are not made here");
     assert!(matches!(err, StoreError::Unsupported(_)), "{err}");
     assert!(!err.is_temporary());
+}
+
+/// One requests log for every node: two nodes logging the same viewer's
+/// click log one request, and `regie privacy requests --store URL` lists,
+/// extends and closes what the hubs logged.
+#[test]
+fn the_requests_log_is_shared_by_the_nodes_and_the_command_line() {
+    use regie::store::requests::RequestKind;
+    let _alone = alone();
+    let Some(db) = TestSchema::new() else { return };
+    let (mut a, mut b) = (db.store(), db.store());
+    assert!(
+        a.add_privacy_request(RequestKind::Access, "v-1", T0)
+            .expect("node A logs it")
+    );
+    assert!(
+        !b.add_privacy_request(RequestKind::Access, "v-1", T0 + 1)
+            .expect("node B finds it")
+    );
+    let data = tempfile::tempdir().expect("a data dir");
+    let url = db.url();
+    let cli = |extra: &[&str]| {
+        let mut args = vec!["privacy", "requests", "--store", &url, "--data"];
+        args.push(data.path().to_str().expect("utf-8"));
+        args.extend_from_slice(extra);
+        support::binary::run(&args, &[])
+    };
+    let listed = cli(&[]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let line = listed.stdout.trim();
+    assert!(line.starts_with("#1  open  access  received "), "{line}");
+    assert_eq!(listed.stdout.lines().count(), 1, "{}", listed.stdout);
+
+    let extended = cli(&["--extend", "1", "--reason", "many requests"]);
+    assert_eq!(extended.code, 0, "{}", extended.stderr);
+    assert!(extended.stdout.contains("extended: \"many requests\""));
+    let again = cli(&["--extend", "1", "--reason", "again"]);
+    assert_eq!(again.code, 2, "one extension: {}", again.stderr);
+    let closed = cli(&["--close", "1"]);
+    assert_eq!(closed.code, 0, "{}", closed.stderr);
+    assert!(closed.stdout.contains("closed"), "{}", closed.stdout);
+    assert!(a.open_requests().expect("the open ones").is_empty());
+    assert!(
+        b.add_privacy_request(RequestKind::Access, "v-1", T0 + 2)
+            .expect("a new request after the answer")
+    );
 }

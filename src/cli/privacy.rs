@@ -38,6 +38,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
+
 use super::{Failed, usage};
 
 #[path = "privacy_optins.rs"]
@@ -46,7 +48,7 @@ use crate::exit::Exit;
 use crate::privacy::sanitize;
 use crate::protocol::{Command, StaffRole, ViewerId};
 use crate::staff_client::{Acked, CallError, StaffCall};
-use crate::store::requests::{PrivacyRequest, RequestError, RequestKind};
+use crate::store::requests::{PrivacyRequest, RequestError, RequestKind, RequestsTable};
 use crate::store::{AuditEntry, Commit, SqliteStore, Store};
 
 /// `regie privacy`
@@ -207,6 +209,10 @@ pub struct RequestsArgs {
     /// The hub's data directory.
     #[arg(long, default_value = "./regie-data")]
     pub data: PathBuf,
+    /// Where the log is: `sqlite` (the data dir's), or the
+    /// `postgres://…` URL hub nodes share (`regie serve --store`).
+    #[arg(long, value_name = "URL", default_value = "sqlite")]
+    pub store: String,
     /// Log a new request of this kind, received now.
     #[arg(long, value_enum, requires = "subject")]
     pub add: Option<KindArg>,
@@ -462,25 +468,49 @@ fn consent_text(args: &ConsentTextArgs) -> Result<Exit, Failed> {
 }
 
 fn requests(args: &RequestsArgs) -> Result<Exit, Failed> {
-    let mut store = open(&args.data, None)?;
+    match args.store.as_str() {
+        "sqlite" => requests_in(&mut open(&args.data, None)?.requests_log(), args),
+        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let keys = super::keys::key_source(&args.data, None)?;
+            // The blocking client runs its own runtime: not on this one's
+            // thread.
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        let mut store = crate::store::PostgresStore::open(url, keys)
+                            .context("cannot open the PostgreSQL store")?;
+                        requests_in(&mut store.requests_log(), args)
+                    })
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the requests log failed").into()))
+            })
+        }
+        _ => Err(usage(anyhow::anyhow!(
+            "--store is `sqlite` or a `postgres://` URL"
+        ))),
+    }
+}
+
+fn requests_in(log: &mut dyn RequestsTable, args: &RequestsArgs) -> Result<Exit, Failed> {
+    use crate::store::requests::{add, close, extend};
     let now = crate::now_millis();
     let changed = if let Some(kind) = args.add {
         let subject = args.subject.as_deref().unwrap_or_default().trim();
         if subject.is_empty() {
             return Err(usage(anyhow::anyhow!("--subject must say who asked")));
         }
-        Some(store.add_request(kind.into(), subject, now))
+        Some(add(log, kind.into(), subject, now))
     } else if let Some(id) = args.extend {
-        Some(store.extend_request(id, args.reason.as_deref().unwrap_or_default()))
+        Some(extend(log, id, args.reason.as_deref().unwrap_or_default()))
     } else {
-        args.close.map(|id| store.close_request(id, now))
+        args.close.map(|id| close(log, id, now))
     };
     match changed {
         Some(Ok(request)) => println!("{}", request_line(&request)),
         Some(Err(RequestError::Store(e))) => return Err(e.into()),
         Some(Err(refused)) => return Err(usage(refused)),
         None => {
-            let all = store.requests().map_err(anyhow::Error::new)?;
+            let all = log.list().map_err(anyhow::Error::new)?;
             if all.is_empty() {
                 println!("no requests");
             }

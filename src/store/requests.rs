@@ -111,57 +111,105 @@ pub fn due_after(at: Millis, months: u32) -> Millis {
     days_from_civil(year, month, day) * DAY_MS + time
 }
 
+/// Where the log is kept: the primitive reads and writes the rules below
+/// ([`add`], [`add_once`], [`extend`], [`close`]) are written on, so the
+/// SQLite data dir and PostgreSQL keep one log with one set of rules.
+pub trait RequestsTable {
+    /// Logs a new open request; returns its id.
+    fn insert(
+        &mut self,
+        kind: RequestKind,
+        subject: &str,
+        received_at: Millis,
+        due_at: Millis,
+    ) -> Result<i64, RequestError>;
+    fn get(&mut self, id: i64) -> Result<Option<PrivacyRequest>, RequestError>;
+    /// The oldest open request of this kind by this subject.
+    fn find_open(
+        &mut self,
+        kind: RequestKind,
+        subject: &str,
+    ) -> Result<Option<PrivacyRequest>, RequestError>;
+    fn set_extended(&mut self, id: i64, due_at: Millis, reason: &str) -> Result<(), RequestError>;
+    fn set_closed(&mut self, id: i64, at: Millis) -> Result<(), RequestError>;
+    /// Every request, soonest due first (ties by id).
+    fn list(&mut self) -> Result<Vec<PrivacyRequest>, RequestError>;
+}
+
 /// Logs a request received at `received_at`; returns it.
 pub fn add(
-    conn: &Connection,
+    log: &mut dyn RequestsTable,
     kind: RequestKind,
     subject: &str,
     received_at: Millis,
 ) -> Result<PrivacyRequest, RequestError> {
-    let due_at = due_after(received_at, DUE_MONTHS);
-    conn.execute(
-        "INSERT INTO privacy_requests (kind, subject, received_at, due_at, status) \
-         VALUES (?1, ?2, ?3, ?4, 'open')",
-        params![kind.as_str(), subject, received_at, due_at],
+    let id = log.insert(
+        kind,
+        subject,
+        received_at,
+        due_after(received_at, DUE_MONTHS),
     )?;
-    let id = conn.last_insert_rowid();
-    get(conn, id)?.ok_or(RequestError::Unknown(id))
+    log.get(id)?.ok_or(RequestError::Unknown(id))
 }
 
 /// Logs a request unless the same subject already has an open one of the
 /// same kind; returns the request and whether it is new. A viewer who
 /// clicks "ask for a copy" twice has one request, and one deadline.
 pub fn add_once(
-    conn: &Connection,
+    log: &mut dyn RequestsTable,
     kind: RequestKind,
     subject: &str,
     received_at: Millis,
 ) -> Result<(PrivacyRequest, bool), RequestError> {
-    let open = conn
-        .query_row(
-            "SELECT id, kind, subject, received_at, due_at, extension, closed_at \
-             FROM privacy_requests WHERE kind = ?1 AND subject = ?2 AND closed_at IS NULL \
-             ORDER BY id LIMIT 1",
-            params![kind.as_str(), subject],
-            read,
-        )
-        .optional()?;
-    match open {
+    match log.find_open(kind, subject)? {
         Some(request) => Ok((request, false)),
-        None => Ok((add(conn, kind, subject, received_at)?, true)),
+        None => Ok((add(log, kind, subject, received_at)?, true)),
     }
 }
 
-fn get(conn: &Connection, id: i64) -> Result<Option<PrivacyRequest>, RequestError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, kind, subject, received_at, due_at, extension, closed_at \
-             FROM privacy_requests WHERE id = ?1",
-            [id],
-            read,
-        )
-        .optional()?)
+/// An open request, or why it cannot change.
+fn open_request(log: &mut dyn RequestsTable, id: i64) -> Result<PrivacyRequest, RequestError> {
+    let request = log.get(id)?.ok_or(RequestError::Unknown(id))?;
+    if !request.is_open() {
+        return Err(RequestError::Closed(id));
+    }
+    Ok(request)
 }
+
+/// Extends an open request's deadline by [`EXTENSION_MONTHS`], once, for a
+/// reason that is given.
+pub fn extend(
+    log: &mut dyn RequestsTable,
+    id: i64,
+    reason: &str,
+) -> Result<PrivacyRequest, RequestError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(RequestError::NoReason);
+    }
+    let request = open_request(log, id)?;
+    if request.extension.is_some() {
+        return Err(RequestError::AlreadyExtended(id));
+    }
+    log.set_extended(id, due_after(request.due_at, EXTENSION_MONTHS), reason)?;
+    log.get(id)?.ok_or(RequestError::Unknown(id))
+}
+
+/// Closes an open request (answered) at `now`.
+pub fn close(
+    log: &mut dyn RequestsTable,
+    id: i64,
+    now: Millis,
+) -> Result<PrivacyRequest, RequestError> {
+    open_request(log, id)?;
+    log.set_closed(id, now)?;
+    log.get(id)?.ok_or(RequestError::Unknown(id))
+}
+
+/// The log in the data dir's SQLite file.
+pub(super) struct SqliteRequests<'c>(pub(super) &'c Connection);
+
+const COLUMNS: &str = "id, kind, subject, received_at, due_at, extension, closed_at";
 
 fn read(r: &rusqlite::Row) -> rusqlite::Result<PrivacyRequest> {
     Ok(PrivacyRequest {
@@ -175,53 +223,75 @@ fn read(r: &rusqlite::Row) -> rusqlite::Result<PrivacyRequest> {
     })
 }
 
-/// An open request, or why it cannot change.
-fn open_request(conn: &Connection, id: i64) -> Result<PrivacyRequest, RequestError> {
-    let request = get(conn, id)?.ok_or(RequestError::Unknown(id))?;
-    if !request.is_open() {
-        return Err(RequestError::Closed(id));
+impl RequestsTable for SqliteRequests<'_> {
+    fn insert(
+        &mut self,
+        kind: RequestKind,
+        subject: &str,
+        received_at: Millis,
+        due_at: Millis,
+    ) -> Result<i64, RequestError> {
+        self.0.execute(
+            "INSERT INTO privacy_requests (kind, subject, received_at, due_at, status) \
+             VALUES (?1, ?2, ?3, ?4, 'open')",
+            params![kind.as_str(), subject, received_at, due_at],
+        )?;
+        Ok(self.0.last_insert_rowid())
     }
-    Ok(request)
-}
 
-/// Extends an open request's deadline by [`EXTENSION_MONTHS`], once, for a
-/// reason that is given.
-pub fn extend(conn: &Connection, id: i64, reason: &str) -> Result<PrivacyRequest, RequestError> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(RequestError::NoReason);
+    fn get(&mut self, id: i64) -> Result<Option<PrivacyRequest>, RequestError> {
+        Ok(self
+            .0
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM privacy_requests WHERE id = ?1"),
+                [id],
+                read,
+            )
+            .optional()?)
     }
-    let request = open_request(conn, id)?;
-    if request.extension.is_some() {
-        return Err(RequestError::AlreadyExtended(id));
+
+    fn find_open(
+        &mut self,
+        kind: RequestKind,
+        subject: &str,
+    ) -> Result<Option<PrivacyRequest>, RequestError> {
+        Ok(self
+            .0
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM privacy_requests WHERE kind = ?1 AND subject = ?2 \
+                     AND closed_at IS NULL ORDER BY id LIMIT 1"
+                ),
+                params![kind.as_str(), subject],
+                read,
+            )
+            .optional()?)
     }
-    let due_at = due_after(request.due_at, EXTENSION_MONTHS);
-    conn.execute(
-        "UPDATE privacy_requests SET due_at = ?2, extension = ?3 WHERE id = ?1",
-        params![id, due_at, reason],
-    )?;
-    get(conn, id)?.ok_or(RequestError::Unknown(id))
-}
 
-/// Closes an open request (answered) at `now`.
-pub fn close(conn: &Connection, id: i64, now: Millis) -> Result<PrivacyRequest, RequestError> {
-    open_request(conn, id)?;
-    conn.execute(
-        "UPDATE privacy_requests SET status = 'closed', closed_at = ?2 WHERE id = ?1",
-        params![id, now],
-    )?;
-    get(conn, id)?.ok_or(RequestError::Unknown(id))
-}
+    fn set_extended(&mut self, id: i64, due_at: Millis, reason: &str) -> Result<(), RequestError> {
+        self.0.execute(
+            "UPDATE privacy_requests SET due_at = ?2, extension = ?3 WHERE id = ?1",
+            params![id, due_at, reason],
+        )?;
+        Ok(())
+    }
 
-/// Every request, soonest due first (ties by id).
-pub fn list(conn: &Connection) -> Result<Vec<PrivacyRequest>, RequestError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, kind, subject, received_at, due_at, extension, closed_at \
-         FROM privacy_requests ORDER BY due_at, id",
-    )?;
-    Ok(stmt
-        .query_map([], read)?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+    fn set_closed(&mut self, id: i64, at: Millis) -> Result<(), RequestError> {
+        self.0.execute(
+            "UPDATE privacy_requests SET status = 'closed', closed_at = ?2 WHERE id = ?1",
+            params![id, at],
+        )?;
+        Ok(())
+    }
+
+    fn list(&mut self) -> Result<Vec<PrivacyRequest>, RequestError> {
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT {COLUMNS} FROM privacy_requests ORDER BY due_at, id"
+        ))?;
+        Ok(stmt
+            .query_map([], read)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
 }
 
 #[cfg(test)]

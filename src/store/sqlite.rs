@@ -2375,7 +2375,12 @@ impl Store for SqliteStore {
         subject: &str,
         received_at: Millis,
     ) -> Result<bool, StoreError> {
-        match super::requests::add_once(&self.conn, kind, subject, received_at) {
+        match super::requests::add_once(
+            &mut super::requests::SqliteRequests(&self.conn),
+            kind,
+            subject,
+            received_at,
+        ) {
             Ok((_, added)) => Ok(added),
             Err(super::requests::RequestError::Store(e)) => Err(e),
             Err(other) => Err(StoreError::Corrupt(other.to_string())),
@@ -3034,7 +3039,12 @@ impl SqliteStore {
         subject: &str,
         received_at: Millis,
     ) -> Result<super::requests::PrivacyRequest, super::requests::RequestError> {
-        super::requests::add(&self.conn, kind, subject, received_at)
+        super::requests::add(
+            &mut super::requests::SqliteRequests(&self.conn),
+            kind,
+            subject,
+            received_at,
+        )
     }
 
     pub fn extend_request(
@@ -3042,7 +3052,7 @@ impl SqliteStore {
         id: i64,
         reason: &str,
     ) -> Result<super::requests::PrivacyRequest, super::requests::RequestError> {
-        super::requests::extend(&self.conn, id, reason)
+        super::requests::extend(&mut super::requests::SqliteRequests(&self.conn), id, reason)
     }
 
     pub fn close_request(
@@ -3050,13 +3060,19 @@ impl SqliteStore {
         id: i64,
         now: Millis,
     ) -> Result<super::requests::PrivacyRequest, super::requests::RequestError> {
-        super::requests::close(&self.conn, id, now)
+        super::requests::close(&mut super::requests::SqliteRequests(&self.conn), id, now)
+    }
+
+    /// The log itself, for [`super::requests`]'s rules.
+    pub fn requests_log(&self) -> impl super::requests::RequestsTable + '_ {
+        super::requests::SqliteRequests(&self.conn)
     }
 
     /// Every request, soonest due first.
     pub fn requests(
         &self,
     ) -> Result<Vec<super::requests::PrivacyRequest>, super::requests::RequestError> {
-        super::requests::list(&self.conn)
+        use super::requests::RequestsTable;
+        super::requests::SqliteRequests(&self.conn).list()
     }
 }

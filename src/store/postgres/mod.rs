@@ -47,7 +47,7 @@
 //!
 //! # Not kept here (yet)
 //!
-//! The requests log, reports and presence: their
+//! Reports and presence: their
 //! methods and events are refused with [`StoreError::Unsupported`] (or keep
 //! the trait's defaults where those say "nothing stored"), never silently
 //! dropped. Contact-key rotation (`regie keys rotate-contact`) works on the
@@ -55,6 +55,7 @@
 
 mod export;
 mod games;
+mod requests;
 mod retention;
 mod rules;
 mod schema;
@@ -1336,6 +1337,26 @@ impl PostgresStore {
     }
 }
 
+/// The requests log (`regie privacy requests --store postgres://…`), as
+/// the SQLite store has it.
+impl PostgresStore {
+    /// The log itself, for [`super::requests`]'s rules.
+    pub fn requests_log(&mut self) -> impl super::requests::RequestsTable + '_ {
+        requests::PgRequests {
+            sql: &mut self.statements,
+            client: &mut self.client,
+        }
+    }
+
+    /// Every request, soonest due first.
+    fn requests(
+        &mut self,
+    ) -> Result<Vec<super::requests::PrivacyRequest>, super::requests::RequestError> {
+        use super::requests::RequestsTable;
+        self.requests_log().list()
+    }
+}
+
 impl Store for PostgresStore {
     fn open_live(&mut self, live: &str) -> Result<LiveHead, StoreError> {
         self.reconnect_if_lost()?;
@@ -2017,6 +2038,31 @@ impl Store for PostgresStore {
         id: &ViewerId,
     ) -> Result<Option<crate::privacy::export::ViewerExport>, StoreError> {
         self.export_viewer(live, id)
+    }
+
+    fn open_requests(&mut self) -> Result<Vec<super::requests::PrivacyRequest>, StoreError> {
+        match self.requests() {
+            Ok(all) => Ok(all
+                .into_iter()
+                .filter(super::requests::PrivacyRequest::is_open)
+                .collect()),
+            Err(super::requests::RequestError::Store(e)) => Err(e),
+            // Listing changes nothing, so no other refusal can come back.
+            Err(other) => Err(StoreError::Corrupt(other.to_string())),
+        }
+    }
+
+    fn add_privacy_request(
+        &mut self,
+        kind: super::requests::RequestKind,
+        subject: &str,
+        received_at: Millis,
+    ) -> Result<bool, StoreError> {
+        match super::requests::add_once(&mut self.requests_log(), kind, subject, received_at) {
+            Ok((_, added)) => Ok(added),
+            Err(super::requests::RequestError::Store(e)) => Err(e),
+            Err(other) => Err(StoreError::Corrupt(other.to_string())),
+        }
     }
 
     fn games(&mut self, live: &str) -> Result<StoredGames, StoreError> {

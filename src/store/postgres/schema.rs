@@ -217,8 +217,9 @@ const STEPS: &[&str] = &[
     ",
     // 3: polls and instant wins (store::games; the SQLite twin is its
     // version 2). Votes and entries are numbered (`n`) so that every node
-    // reads those the others stored (see postgres::games). And the
-    // highest message id the retention sweep deleted, so none is reused.
+    // reads those the others stored (see postgres::games). The highest
+    // message id the retention sweep deleted, so none is reused. And the
+    // data-protection requests log (postgres::requests).
     r"
     ALTER TABLE lives ADD COLUMN swept_message_id BIGINT NOT NULL DEFAULT 0;
 
@@ -260,6 +261,21 @@ const STEPS: &[&str] = &[
         FOREIGN KEY (live_id, draw_id) REFERENCES instant_wins(live_id, id)
     );
     CREATE INDEX entries_news ON entries (live_id, n);
+
+    -- Data-protection requests (store::requests): one log for every node.
+    -- One open request per kind and subject, so nodes logging the same
+    -- click at once log it once.
+    CREATE TABLE privacy_requests (
+        id           BIGSERIAL PRIMARY KEY,
+        kind         TEXT NOT NULL,
+        subject      TEXT NOT NULL,
+        received_at  BIGINT NOT NULL,
+        due_at       BIGINT NOT NULL,
+        extension    TEXT,
+        closed_at    BIGINT
+    );
+    CREATE UNIQUE INDEX privacy_requests_open ON privacy_requests (kind, subject)
+        WHERE closed_at IS NULL;
     ",
 ];
 
