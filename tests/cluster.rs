@@ -11,8 +11,9 @@
 //! `/healthz` turns unhealthy when the bus goes silent; the viewers-online
 //! count is the whole live's on every node; a moderation rule added on one
 //! node applies on all, and a name support corrects is the name on all; a
-//! poll counts, and an instant win draws among, every node's viewers; and
-//! support on any node exports what the live holds about a viewer.
+//! poll counts, and an instant win draws among, every node's viewers;
+//! support on any node exports what the live holds about a viewer; and slow
+//! mode and the showcase set on one node hold on all, and on a later one.
 
 mod support;
 
@@ -798,5 +799,52 @@ fn support_on_any_node_exports_a_viewer_and_reads_her_request() {
             .map(|r| (r.kind.as_str(), r.subject.as_str()))
             .collect();
         assert_eq!(logged, vec![("access", id.0.as_str())]);
+    });
+}
+
+/// What staff set on one node is the live's on every node, and on a node
+/// started later (read from the log in PostgreSQL): slow mode, a product
+/// added, the one now showing.
+#[test]
+fn slow_mode_and_the_showcase_set_on_one_node_hold_on_every_node() {
+    let Some(mut cluster) = Cluster::start(2, "showcase-across") else {
+        return;
+    };
+    run(async {
+        let token = cluster.token(StaffRole::Host, "Sophie");
+        let mut host = join(&cluster, 0, staff_hello(&cluster.live, &token)).await;
+        host.ack(Command::SlowMode { secs: 20 }).await;
+        let added = host
+            .ack(Command::ProductAdd {
+                name: "Robe Capucine".into(),
+                price: "49 €".into(),
+                link: None,
+            })
+            .await
+            .expect("a product_added event");
+        let Event::ProductAdded { product } = host.event_at(added).await.event else {
+            panic!("no product");
+        };
+        let shown = host
+            .ack(Command::NowShowing {
+                product_id: Some(product.id),
+            })
+            .await
+            .expect("a now_showing event");
+        // Node B followed it all: a viewer joining there after the last
+        // event sees what A set.
+        let mut probe = viewer(&cluster, 1, "Probe").await;
+        probe.event_at(shown).await;
+        let c = cluster.add_node();
+        for node in [1, c] {
+            let late = viewer(&cluster, node, "Late").await;
+            let snapshot = late.welcome.snapshot.as_ref().expect("a snapshot");
+            assert_eq!(snapshot.settings.slow_mode_secs, 20, "node {node}");
+            assert_eq!(
+                snapshot.now_showing.as_ref().map(|p| p.name.as_str()),
+                Some("Robe Capucine"),
+                "node {node}"
+            );
+        }
     });
 }

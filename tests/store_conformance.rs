@@ -1196,6 +1196,87 @@ pub fn a_viewers_request_is_logged_once_per_kind_and_listed_by_due_date<S: Store
     );
 }
 
+/// What a restarted node reads back from the event log: the slow mode
+/// staff set (Shield's own wait does not count, and lifting Shield puts
+/// back the wait from before), Shield, the delivery policy, and the
+/// showcase (products added, the one now showing, canned answers).
+pub fn settings_and_the_showcase_come_back_from_the_log<S: Store>(mut store: S) {
+    use regie::protocol::{CannedAnswer, DeliveryPolicy, Product};
+    let mut seq = open(&mut store);
+    assert_eq!(store.slow_mode(LIVE).unwrap(), None);
+    assert!(!store.shield_on(LIVE).unwrap());
+    assert_eq!(store.delivery(LIVE).unwrap(), None);
+    let shield = |on: bool, slow_mode_secs: u32| Event::ShieldChanged {
+        on,
+        slow_mode_secs,
+        by: moderator(),
+    };
+    let slow = |secs: u32| Event::SlowModeChanged {
+        secs,
+        by: moderator(),
+    };
+    seq.commit(&mut store, slow(30));
+    seq.commit(&mut store, shield(true, 60));
+    seq.commit(&mut store, slow(90));
+    assert!(store.shield_on(LIVE).unwrap());
+    assert_eq!(
+        store.slow_mode(LIVE).unwrap(),
+        Some(30),
+        "Shield's is not staff's"
+    );
+    seq.commit(&mut store, shield(false, 30));
+    assert!(!store.shield_on(LIVE).unwrap());
+    assert_eq!(store.slow_mode(LIVE).unwrap(), Some(30));
+    seq.commit(&mut store, slow(10));
+    assert_eq!(store.slow_mode(LIVE).unwrap(), Some(10));
+
+    let policy = DeliveryPolicy {
+        tick_ms: 250,
+        chat_per_sec: 5,
+    };
+    seq.commit(
+        &mut store,
+        Event::DeliveryChanged {
+            policy,
+            by: moderator(),
+        },
+    );
+    assert_eq!(store.delivery(LIVE).unwrap(), Some(policy));
+
+    let product = |id: u32| Product {
+        id,
+        name: format!("Robe {id}"),
+        price: "49 €".into(),
+        link: None,
+    };
+    let canned = CannedAnswer {
+        title: "Tailles".into(),
+        text: "Du 34 au 46.".into(),
+    };
+    for event in [
+        Event::ProductAdded {
+            product: product(1001),
+        },
+        Event::ProductAdded {
+            product: product(1002),
+        },
+        Event::NowShowing {
+            product: Some(product(1001)),
+        },
+        Event::CannedAdded {
+            canned: canned.clone(),
+        },
+    ] {
+        seq.commit(&mut store, event);
+    }
+    let showcase = store.showcase(LIVE).unwrap();
+    assert_eq!(showcase.added, vec![product(1001), product(1002)]);
+    assert_eq!(showcase.now_showing, Some(product(1001)));
+    assert_eq!(showcase.canned, vec![canned]);
+    seq.commit(&mut store, Event::NowShowing { product: None });
+    assert_eq!(store.showcase(LIVE).unwrap().now_showing, None);
+}
+
 /// A shared store tells a node the votes and entries stored after its
 /// cursor, each once and all of them; a store one hub writes has no news
 /// (that hub counted what it stored).
@@ -1276,6 +1357,7 @@ macro_rules! conformance {
                 the_sweep_deletes_what_each_period_no_longer_keeps,
                 the_export_holds_everything_about_the_viewer_and_no_one_else,
                 a_viewers_request_is_logged_once_per_kind_and_listed_by_due_date,
+                settings_and_the_showcase_come_back_from_the_log,
             );
         }
     };

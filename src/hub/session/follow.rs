@@ -6,7 +6,8 @@
 //! What is followed: the chat and its moderation (lines, releases,
 //! tombstones, erasures, hides, the pin, answered questions, sanctions,
 //! moderation rules added, removed and expired), slow mode, Shield,
-//! delivery, corrections, the lifecycle, and the viewers-online count
+//! delivery, corrections, the lifecycle, the showcase (products, now
+//! showing, canned answers), and the viewers-online count
 //! (every node commits the sum of its own and the others' viewers, so a
 //! followed count is taken as published and two nodes with the same sum
 //! do not both commit it), and polls and instant wins: a game opened,
@@ -67,6 +68,9 @@ impl Session {
             | Event::ShieldChanged { .. }
             | Event::DeliveryChanged { .. }
             | Event::LiveState { .. } => self.follow_settings(frame),
+            Event::ProductAdded { .. } | Event::NowShowing { .. } | Event::CannedAdded { .. } => {
+                self.follow_showcase(&frame.event);
+            }
             Event::PollTally { .. } | Event::InstantWinEntries { .. } => {
                 self.games.heard_count(&frame.event, frame.at);
             }

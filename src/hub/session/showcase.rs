@@ -48,6 +48,23 @@ impl Session {
         self.showcase = showcase;
     }
 
+    /// A showcase change another hub node committed (`follow`).
+    pub(super) fn follow_showcase(&mut self, event: &Event) {
+        let showcase = &mut self.showcase;
+        match event {
+            Event::ProductAdded { product }
+                if !showcase.products.iter().any(|p| p.id == product.id) =>
+            {
+                showcase.products.push(product.clone());
+            }
+            Event::NowShowing { product } => showcase.now_showing.clone_from(product),
+            Event::CannedAdded { canned } if !showcase.canned.contains(canned) => {
+                showcase.canned.push(canned.clone());
+            }
+            _ => {}
+        }
+    }
+
     /// The id of the product showing now, which a question asked now carries.
     pub(super) fn showing_id(&self) -> Option<u32> {
         self.showcase.now_showing.as_ref().map(|p| p.id)

@@ -55,6 +55,7 @@
 
 mod export;
 mod games;
+mod log_state;
 mod requests;
 mod retention;
 mod rules;
@@ -2038,6 +2039,29 @@ impl Store for PostgresStore {
         id: &ViewerId,
     ) -> Result<Option<crate::privacy::export::ViewerExport>, StoreError> {
         self.export_viewer(live, id)
+    }
+
+    fn shield_on(&mut self, live: &str) -> Result<bool, StoreError> {
+        let live_id = self.live_id(live)?;
+        log_state::shield_on(&mut self.statements, &mut self.client, live_id)
+    }
+
+    fn slow_mode(&mut self, live: &str) -> Result<Option<u32>, StoreError> {
+        let live_id = self.live_id(live)?;
+        log_state::slow_mode(&mut self.statements, &mut self.client, live_id)
+    }
+
+    fn delivery(
+        &mut self,
+        live: &str,
+    ) -> Result<Option<crate::protocol::DeliveryPolicy>, StoreError> {
+        let live_id = self.live_id(live)?;
+        log_state::delivery(&mut self.statements, &mut self.client, live_id)
+    }
+
+    fn showcase(&mut self, live: &str) -> Result<super::StoredShowcase, StoreError> {
+        let live_id = self.live_id(live)?;
+        log_state::showcase(&mut self.statements, &mut self.client, live_id)
     }
 
     fn open_requests(&mut self) -> Result<Vec<super::requests::PrivacyRequest>, StoreError> {
