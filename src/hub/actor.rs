@@ -732,12 +732,13 @@ impl SessionActor {
             tracing::warn!(error = %e, "could not fetch what other nodes committed");
         }
         if self.store.shared() && !self.stale {
+            let now = self.config.clock.now();
             let mut history = StoreHistory {
                 store: &mut *self.store,
                 live: &live,
-                now: self.config.clock.now(),
+                now,
             };
-            self.session.catch_up_games(&mut history);
+            self.session.catch_up_games(&mut history, now);
         }
         let turn = self.decide_and_save(items);
         if held.is_some()

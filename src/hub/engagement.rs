@@ -245,23 +245,30 @@ impl Engagement {
         self.cursor
     }
 
-    /// Whether a poll or an instant win is taking votes or entries.
-    pub fn in_play(&self) -> bool {
+    /// Whether a poll or an instant win is taking votes or entries, or is
+    /// still to be drawn among its entrants. A draw whose window ended with
+    /// nobody entered here is not: it takes no entry any more, and a node
+    /// that has entrants draws it.
+    pub fn in_play(&self, now: Millis) -> bool {
         self.polls.values().any(|p| p.poll.is_open())
-            || self.draws.values().any(|d| !d.win.is_drawn())
+            || self
+                .draws
+                .values()
+                .any(|d| !d.win.is_drawn() && (now < d.win.closes_at || d.win.entrant_count() > 0))
     }
 
     /// Whether [`Engagement::clock`] has something to do by `now`: a
-    /// deadline, or a changed count to announce.
+    /// deadline (a draw with entrants: one without cannot be made), or a
+    /// changed count to announce.
     pub fn due(&self, now: Millis) -> bool {
         let announce = |t: &TallyThrottle| t.next_due().is_some_and(|at| at <= now);
         self.polls
             .values()
             .any(|p| p.poll.is_due(now) || (p.poll.is_open() && announce(&p.throttle)))
-            || self
-                .draws
-                .values()
-                .any(|d| d.win.is_due(now) || (!d.win.is_drawn() && announce(&d.throttle)))
+            || self.draws.values().any(|d| {
+                (d.win.is_due(now) && d.win.entrant_count() > 0)
+                    || (!d.win.is_drawn() && announce(&d.throttle))
+            })
     }
 
     /// Counts the votes and entries other hub nodes stored, each once (this
@@ -1294,7 +1301,10 @@ mod tests {
         };
         let mut here = Engagement::new(1_000);
         here.open_poll(&host(), &spec, 10, T0).unwrap();
-        assert!(here.in_play() && !here.due(T0 + 1), "nothing to announce");
+        assert!(
+            here.in_play(T0 + 1) && !here.due(T0 + 1),
+            "nothing to announce"
+        );
         here.vote(&id(1), 1, 0, T0 + 1).unwrap();
         // Poll 9 is unknown here: left to the reload its opening causes.
         here.merge(votes(&[(1, 1, 0), (1, 2, 1), (1, 3, 1), (9, 4, 0)], 4));
@@ -1339,10 +1349,8 @@ mod tests {
         };
         let mut here = Engagement::new(1_000);
         here.open_draw(&host(), &spec, T0).unwrap();
-        assert!(
-            !here.due(T0 + 59_999) && here.due(T0 + 60_000),
-            "the deadline"
-        );
+        assert!(here.in_play(T0 + 59_999) && !here.in_play(T0 + 60_000));
+        assert!(!here.due(T0 + 60_000), "nobody entered: nothing to draw");
         let entry = |v: u32, cursor: i64| GameNews {
             entries: vec![(1, id(v), format!("Name{v}"), format!("#{v}"))],
             cursor: GamesCursor {
@@ -1352,6 +1360,10 @@ mod tests {
             ..GameNews::default()
         };
         here.merge(entry(7, 1));
+        assert!(
+            here.in_play(T0 + 60_000) && here.due(T0 + 60_000),
+            "the deadline"
+        );
         let twice = here.enter(&id(7), ("Name7", "#7"), 1, T0 + 1).unwrap_err();
         assert!(twice.message.contains("already"), "{twice:?}");
         let drawn = here.close_draw(&host(), 1, T0 + 2).unwrap();
@@ -1364,7 +1376,7 @@ mod tests {
         }
         here.merge(entry(8, 2));
         assert_eq!(here.record(1).unwrap().entrants, vec![id(7)], "frozen");
-        assert!(!here.in_play());
+        assert!(!here.in_play(T0 + 2));
     }
 
     trait Split {

@@ -560,11 +560,11 @@ impl Session {
     /// another node is told they already did. The actor calls it in each
     /// turn after following the other nodes (inside the live's turn lock
     /// when the turn decides commands or a game's deadline).
-    pub fn catch_up_games(&mut self, history: &mut dyn History) {
+    pub fn catch_up_games(&mut self, history: &mut dyn History, now: Millis) {
         if self.games_stale {
             self.reload_games(history);
         }
-        if !self.games.in_play() {
+        if !self.games.in_play(now) {
             return;
         }
         match history.game_news(self.games.cursor()) {

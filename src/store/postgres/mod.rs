@@ -2065,6 +2065,7 @@ impl Store for PostgresStore {
     }
 
     fn open_requests(&mut self) -> Result<Vec<super::requests::PrivacyRequest>, StoreError> {
+        self.reconnect_if_lost()?;
         match self.requests() {
             Ok(all) => Ok(all
                 .into_iter()
@@ -2082,6 +2083,7 @@ impl Store for PostgresStore {
         subject: &str,
         received_at: Millis,
     ) -> Result<bool, StoreError> {
+        self.reconnect_if_lost()?;
         match super::requests::add_once(&mut self.requests_log(), kind, subject, received_at) {
             Ok((_, added)) => Ok(added),
             Err(super::requests::RequestError::Store(e)) => Err(e),
