@@ -206,6 +206,32 @@ pub fn close(
     log.get(id)?.ok_or(RequestError::Unknown(id))
 }
 
+/// The open requests, soonest due first: what the hub lists for support
+/// (`rights_requests`).
+pub fn open_requests(log: &mut dyn RequestsTable) -> Result<Vec<PrivacyRequest>, StoreError> {
+    match log.list() {
+        Ok(all) => Ok(all.into_iter().filter(PrivacyRequest::is_open).collect()),
+        Err(RequestError::Store(e)) => Err(e),
+        // Listing changes nothing, so no other refusal can come back.
+        Err(other) => Err(StoreError::Corrupt(other.to_string())),
+    }
+}
+
+/// A viewer's own request as the hub logs it ([`add_once`]): `true` when
+/// it is new.
+pub fn log_viewer_request(
+    log: &mut dyn RequestsTable,
+    kind: RequestKind,
+    subject: &str,
+    received_at: Millis,
+) -> Result<bool, StoreError> {
+    match add_once(log, kind, subject, received_at) {
+        Ok((_, added)) => Ok(added),
+        Err(RequestError::Store(e)) => Err(e),
+        Err(other) => Err(StoreError::Corrupt(other.to_string())),
+    }
+}
+
 /// The log in the data dir's SQLite file.
 pub(super) struct SqliteRequests<'c>(pub(super) &'c Connection);
 

@@ -2358,15 +2358,7 @@ impl Store for SqliteStore {
     }
 
     fn open_requests(&mut self) -> Result<Vec<super::requests::PrivacyRequest>, StoreError> {
-        match SqliteStore::requests(self) {
-            Ok(all) => Ok(all
-                .into_iter()
-                .filter(super::requests::PrivacyRequest::is_open)
-                .collect()),
-            Err(super::requests::RequestError::Store(e)) => Err(e),
-            // Listing changes nothing, so no other refusal can come back.
-            Err(other) => Err(StoreError::Corrupt(other.to_string())),
-        }
+        super::requests::open_requests(&mut super::requests::SqliteRequests(&self.conn))
     }
 
     fn add_privacy_request(
@@ -2375,16 +2367,12 @@ impl Store for SqliteStore {
         subject: &str,
         received_at: Millis,
     ) -> Result<bool, StoreError> {
-        match super::requests::add_once(
+        super::requests::log_viewer_request(
             &mut super::requests::SqliteRequests(&self.conn),
             kind,
             subject,
             received_at,
-        ) {
-            Ok((_, added)) => Ok(added),
-            Err(super::requests::RequestError::Store(e)) => Err(e),
-            Err(other) => Err(StoreError::Corrupt(other.to_string())),
-        }
+        )
     }
 }
 
@@ -3033,46 +3021,8 @@ impl SqliteStore {
             .is_some())
     }
 
-    pub fn add_request(
-        &mut self,
-        kind: super::requests::RequestKind,
-        subject: &str,
-        received_at: Millis,
-    ) -> Result<super::requests::PrivacyRequest, super::requests::RequestError> {
-        super::requests::add(
-            &mut super::requests::SqliteRequests(&self.conn),
-            kind,
-            subject,
-            received_at,
-        )
-    }
-
-    pub fn extend_request(
-        &mut self,
-        id: i64,
-        reason: &str,
-    ) -> Result<super::requests::PrivacyRequest, super::requests::RequestError> {
-        super::requests::extend(&mut super::requests::SqliteRequests(&self.conn), id, reason)
-    }
-
-    pub fn close_request(
-        &mut self,
-        id: i64,
-        now: Millis,
-    ) -> Result<super::requests::PrivacyRequest, super::requests::RequestError> {
-        super::requests::close(&mut super::requests::SqliteRequests(&self.conn), id, now)
-    }
-
     /// The log itself, for [`super::requests`]'s rules.
     pub fn requests_log(&self) -> impl super::requests::RequestsTable + '_ {
         super::requests::SqliteRequests(&self.conn)
-    }
-
-    /// Every request, soonest due first.
-    pub fn requests(
-        &self,
-    ) -> Result<Vec<super::requests::PrivacyRequest>, super::requests::RequestError> {
-        use super::requests::RequestsTable;
-        super::requests::SqliteRequests(&self.conn).list()
     }
 }

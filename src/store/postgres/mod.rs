@@ -1348,14 +1348,6 @@ impl PostgresStore {
             client: &mut self.client,
         }
     }
-
-    /// Every request, soonest due first.
-    fn requests(
-        &mut self,
-    ) -> Result<Vec<super::requests::PrivacyRequest>, super::requests::RequestError> {
-        use super::requests::RequestsTable;
-        self.requests_log().list()
-    }
 }
 
 impl Store for PostgresStore {
@@ -2066,15 +2058,7 @@ impl Store for PostgresStore {
 
     fn open_requests(&mut self) -> Result<Vec<super::requests::PrivacyRequest>, StoreError> {
         self.reconnect_if_lost()?;
-        match self.requests() {
-            Ok(all) => Ok(all
-                .into_iter()
-                .filter(super::requests::PrivacyRequest::is_open)
-                .collect()),
-            Err(super::requests::RequestError::Store(e)) => Err(e),
-            // Listing changes nothing, so no other refusal can come back.
-            Err(other) => Err(StoreError::Corrupt(other.to_string())),
-        }
+        super::requests::open_requests(&mut self.requests_log())
     }
 
     fn add_privacy_request(
@@ -2084,11 +2068,7 @@ impl Store for PostgresStore {
         received_at: Millis,
     ) -> Result<bool, StoreError> {
         self.reconnect_if_lost()?;
-        match super::requests::add_once(&mut self.requests_log(), kind, subject, received_at) {
-            Ok((_, added)) => Ok(added),
-            Err(super::requests::RequestError::Store(e)) => Err(e),
-            Err(other) => Err(StoreError::Corrupt(other.to_string())),
-        }
+        super::requests::log_viewer_request(&mut self.requests_log(), kind, subject, received_at)
     }
 
     fn games(&mut self, live: &str) -> Result<StoredGames, StoreError> {
