@@ -1070,6 +1070,44 @@ fn note_vote_and_entry<S: Store>(store: &mut S, seq: &mut Sequencer) {
         .unwrap();
 }
 
+/// Contact values go once the period of the purpose they were collected
+/// for is past, for every purpose: a phone given for promotional SMS
+/// (`sms_marketing`) goes after that period, while an e-mail given for
+/// marketing, with a longer one, stays.
+pub fn contact_values_go_after_the_period_of_their_purpose<S: Store>(mut store: S) {
+    const DAY: i64 = 24 * 3_600_000;
+    open(&mut store);
+    grant(&mut store, &viewer(1), ConsentPurpose::SmsMarketing);
+    grant(&mut store, &viewer(1), ConsentPurpose::Marketing);
+    let record = ViewerRecord {
+        id: viewer(1),
+        first_name: "Julie".into(),
+        pseudonym: "#1".into(),
+        first_seen: T0,
+        last_seen: T0,
+    };
+    let contact = Contact {
+        phone: Some("+33 6 12 34 56 78".into()),
+        email: Some("julie.m@gmail.com".into()),
+    };
+    store.upsert_viewer(LIVE, &record, &contact).unwrap();
+    let day = |n: i64| std::time::Duration::from_millis(u64::try_from(n * DAY).unwrap());
+    let policy = regie::store::RetentionPolicy {
+        sms_marketing: day(1),
+        marketing: day(10),
+        ..regie::store::RetentionPolicy::default()
+    };
+    let report = store.sweep(LIVE, &policy, T0 + 2 * DAY).unwrap();
+    assert_eq!(report.contact_values, 1, "{report:?}");
+    let card = store
+        .viewer_card(LIVE, &viewer(1), true, T0)
+        .unwrap()
+        .unwrap();
+    let contact = card.contact.unwrap();
+    assert!(contact.phone.is_none(), "the phone is past its period");
+    assert!(contact.email.is_some(), "the e-mail is not");
+}
+
 /// The right of access: the export holds everything the store keeps about
 /// the viewer (contact opened, consents, lines, what was redacted of them,
 /// the answers to them, votes, entries, sanctions, notes), staff by role
@@ -1358,6 +1396,7 @@ macro_rules! conformance {
                 the_export_holds_everything_about_the_viewer_and_no_one_else,
                 a_viewers_request_is_logged_once_per_kind_and_listed_by_due_date,
                 settings_and_the_showcase_come_back_from_the_log,
+                contact_values_go_after_the_period_of_their_purpose,
             );
         }
     };

@@ -436,6 +436,15 @@ pub enum ConsentPurpose {
     SmsMarketing,
 }
 
+impl ConsentPurpose {
+    pub const ALL: [ConsentPurpose; 4] = [
+        ConsentPurpose::PrizeContact,
+        ConsentPurpose::Marketing,
+        ConsentPurpose::SmsReminders,
+        ConsentPurpose::SmsMarketing,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentChannel {

@@ -287,6 +287,15 @@ impl ContactField {
         )
     }
 
+    /// The store's (sealed value, purpose) columns of this field, in the
+    /// `viewers` table of either store.
+    pub(crate) fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            ContactField::Phone => ("phone_sealed", "phone_purpose"),
+            ContactField::Email => ("email_sealed", "email_purpose"),
+        }
+    }
+
     /// This field's value in `contact`.
     pub fn of(self, contact: &Contact) -> Option<&str> {
         match self {

@@ -1309,21 +1309,13 @@ struct ContactRow<'a> {
 }
 
 impl ContactRow<'_> {
-    /// The (sealed value, purpose) column pair of `field`.
-    fn columns(field: ContactField) -> (&'static str, &'static str) {
-        match field {
-            ContactField::Phone => ("phone_sealed", "phone_purpose"),
-            ContactField::Email => ("email_sealed", "email_purpose"),
-        }
-    }
-
     /// The purpose the stored value of `field` was collected for.
     fn purpose(
         &self,
         tx: &Transaction,
         field: ContactField,
     ) -> Result<Option<ConsentPurpose>, StoreError> {
-        let (_, purpose) = Self::columns(field);
+        let (_, purpose) = field.columns();
         let sql = format!(
             "SELECT {purpose} FROM viewers WHERE live_id = ?1 AND viewer_id = ?2 \
              AND {purpose} IS NOT NULL"
@@ -1344,7 +1336,7 @@ impl ContactRow<'_> {
         purpose: ConsentPurpose,
     ) -> Result<(), StoreError> {
         let sealed = self.cipher.seal(self.live, &self.viewer.0, field, value)?;
-        let (value_col, purpose_col) = Self::columns(field);
+        let (value_col, purpose_col) = field.columns();
         let sql = format!(
             "UPDATE viewers SET {value_col} = ?3, {purpose_col} = ?4 \
              WHERE live_id = ?1 AND viewer_id = ?2"
@@ -1374,7 +1366,7 @@ impl ContactRow<'_> {
     /// Deletes the value and its seal (`secure_delete` zeroes the old
     /// cell; the hub checkpoints so the WAL lets go of it too).
     fn clear(&self, tx: &Transaction, field: ContactField) -> Result<(), StoreError> {
-        let (value_col, purpose_col) = Self::columns(field);
+        let (value_col, purpose_col) = field.columns();
         let sql = format!(
             "UPDATE viewers SET {value_col} = NULL, {purpose_col} = NULL \
              WHERE live_id = ?1 AND viewer_id = ?2 AND {value_col} IS NOT NULL"
@@ -2529,18 +2521,13 @@ impl SqliteStore {
         }
         sweep_chat(&tx, live_id, chat, &mut report)?;
 
-        // Contact data, by the purpose it was collected for.
-        for purpose in [
-            ConsentPurpose::PrizeContact,
-            ConsentPurpose::SmsReminders,
-            ConsentPurpose::Marketing,
-        ] {
+        // Contact data, by the purpose it was collected for: every purpose
+        // a field serves.
+        for purpose in ConsentPurpose::ALL {
             let before = cutoff(now, policy.contact(purpose));
             let name = wire_name(&purpose);
-            for (value, seal_purpose) in [
-                ("phone_sealed", "phone_purpose"),
-                ("email_sealed", "email_purpose"),
-            ] {
+            for field in ContactField::ALL.into_iter().filter(|f| f.serves(purpose)) {
+                let (value, seal_purpose) = field.columns();
                 report.contact_values += rows(tx.execute(
                     &format!(
                         "UPDATE viewers SET {value} = NULL, {seal_purpose} = NULL \

@@ -1054,13 +1054,6 @@ struct ContactRow<'a> {
 }
 
 impl ContactRow<'_> {
-    fn columns(field: ContactField) -> (&'static str, &'static str) {
-        match field {
-            ContactField::Phone => ("phone_sealed", "phone_purpose"),
-            ContactField::Email => ("email_sealed", "email_purpose"),
-        }
-    }
-
     /// The purpose the stored value of `field` was collected for.
     fn purpose(
         &self,
@@ -1068,7 +1061,7 @@ impl ContactRow<'_> {
         tx: &mut postgres::Transaction<'_>,
         field: ContactField,
     ) -> Result<Option<ConsentPurpose>, StoreError> {
-        let (_, purpose) = Self::columns(field);
+        let (_, purpose) = field.columns();
         let row = sql.query_opt(
             tx,
             &format!(
@@ -1089,7 +1082,7 @@ impl ContactRow<'_> {
         purpose: ConsentPurpose,
     ) -> Result<(), StoreError> {
         let sealed = self.cipher.seal(self.live, &self.viewer.0, field, value)?;
-        let (value_col, purpose_col) = Self::columns(field);
+        let (value_col, purpose_col) = field.columns();
         sql.exec(
             tx,
             &format!(
@@ -1109,7 +1102,7 @@ impl ContactRow<'_> {
         tx: &mut postgres::Transaction<'_>,
         field: ContactField,
     ) -> Result<bool, StoreError> {
-        let (value_col, purpose_col) = Self::columns(field);
+        let (value_col, purpose_col) = field.columns();
         let cleared = sql.exec(
             tx,
             &format!(

@@ -18,6 +18,7 @@ use postgres::Client;
 use super::{Statements, deleting_xid};
 use crate::protocol::{ConsentPurpose, Millis};
 use crate::store::StoreError;
+use crate::store::contact::ContactField;
 use crate::store::retention::{RetentionPolicy, SweepReport, cutoff};
 use crate::store::rows::wire_name;
 
@@ -125,24 +126,19 @@ fn sweep_chat(
     Ok(())
 }
 
-/// Contact data, by the purpose it was collected for.
+/// Contact data, by the purpose it was collected for: every purpose a
+/// field serves.
 fn sweep_contact(
     s: &mut Sweep<'_, '_, '_>,
     policy: &RetentionPolicy,
     now: Millis,
     report: &mut SweepReport,
 ) -> Result<(), StoreError> {
-    for purpose in [
-        ConsentPurpose::PrizeContact,
-        ConsentPurpose::SmsReminders,
-        ConsentPurpose::Marketing,
-    ] {
+    for purpose in ConsentPurpose::ALL {
         let before = cutoff(now, policy.contact(purpose));
         let name = wire_name(&purpose);
-        for (value, seal_purpose) in [
-            ("phone_sealed", "phone_purpose"),
-            ("email_sealed", "email_purpose"),
-        ] {
+        for field in ContactField::ALL.into_iter().filter(|f| f.serves(purpose)) {
+            let (value, seal_purpose) = field.columns();
             let n = s.sql.exec(
                 s.tx,
                 &format!(
