@@ -711,9 +711,11 @@ impl SessionActor {
         // it). Other timers' turns rarely commit (a changed count, an
         // expiry), and when one loses the race its commit is refused, the
         // session rebuilt and the timer fires again.
-        let worth_holding = items.iter().any(|i| matches!(i, Inbox::Command { .. }))
-            || self.session.games_due(self.config.clock.now());
-        let held = if self.store.shared() && worth_holding && !self.stale {
+        let shared = self.store.shared() && !self.stale;
+        let worth_holding = shared
+            && (items.iter().any(|i| matches!(i, Inbox::Command { .. }))
+                || self.session.games_due(self.config.clock.now()));
+        let held = if worth_holding {
             match self.store.begin_turn(&live) {
                 Ok(head) => head,
                 Err(e) => {

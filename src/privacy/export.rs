@@ -175,6 +175,17 @@ pub struct ExportedNote {
     pub text: String,
 }
 
+/// How the export names a line's visibility: `visible`, `held` or
+/// `hidden` (a hold's reason is the moderators', not the viewer's).
+pub(crate) fn visibility_name(visibility: &crate::protocol::Visibility) -> &'static str {
+    use crate::protocol::Visibility;
+    match visibility {
+        Visibility::Visible => "visible",
+        Visibility::Held { .. } => "held",
+        Visibility::Hidden => "hidden",
+    }
+}
+
 /// A poll or draw as launched, without who launched it: a staff member's
 /// name is theirs, not the viewer's.
 pub(crate) fn without_staff(mut view: serde_json::Value) -> serde_json::Value {

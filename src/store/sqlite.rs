@@ -2814,11 +2814,8 @@ impl SqliteStore {
             live_id,
             id,
             |r| {
-                let visibility = match json_at::<Visibility>(r, 5)? {
-                    Visibility::Visible => "visible",
-                    Visibility::Held { .. } => "held",
-                    Visibility::Hidden => "hidden",
-                };
+                let visibility =
+                    crate::privacy::export::visibility_name(&json_at::<Visibility>(r, 5)?);
                 Ok(ExportedMessage {
                     id: u64_from_sql(r.get(0)?),
                     at: r.get(1)?,

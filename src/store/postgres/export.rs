@@ -12,7 +12,8 @@ use postgres::Row;
 use super::{PostgresStore, StoreError, json_text};
 use crate::privacy::export::{
     EXPORT_FORMAT, ExportedConsent, ExportedEntry, ExportedMessage, ExportedNote, ExportedProfile,
-    ExportedRedaction, ExportedReply, ExportedSanction, ExportedVote, ViewerExport, without_staff,
+    ExportedRedaction, ExportedReply, ExportedSanction, ExportedVote, ViewerExport,
+    visibility_name, without_staff,
 };
 use crate::protocol::{ViewerId, Visibility};
 use crate::store::ViewerRecord;
@@ -93,18 +94,13 @@ impl PostgresStore {
             id,
             |r| {
                 let visibility: Visibility = json_text(&r.try_get::<_, String>(5)?, "visibility")?;
-                let visibility = match visibility {
-                    Visibility::Visible => "visible",
-                    Visibility::Held { .. } => "held",
-                    Visibility::Hidden => "hidden",
-                };
                 Ok(ExportedMessage {
                     id: u64_from_sql(r.try_get(0)?),
                     at: r.try_get(1)?,
                     text: r.try_get(2)?,
                     question: r.try_get(3)?,
                     answered: r.try_get(4)?,
-                    visibility: visibility.to_owned(),
+                    visibility: visibility_name(&visibility).to_owned(),
                 })
             },
         )?;
