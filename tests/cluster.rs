@@ -12,8 +12,10 @@
 //! count is the whole live's on every node; a moderation rule added on one
 //! node applies on all, and a name support corrects is the name on all; a
 //! poll counts, and an instant win draws among, every node's viewers;
-//! support on any node exports what the live holds about a viewer; and slow
-//! mode and the showcase set on one node hold on all, and on a later one.
+//! support on any node exports what the live holds about a viewer; slow
+//! mode and the showcase set on one node hold on all, and on a later one;
+//! and a live announced on one node is one live of every node, whose
+//! lifecycle holds across a restart.
 
 mod support;
 
@@ -22,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use regie::instant_win;
 use regie::protocol::{
-    Auth, Author, Command, ErrorCode, Event, Hello, RuleAction, RuleType, Seq, ServerFrame,
-    StaffRole, ViewerId,
+    Auth, Author, Command, ErrorCode, Event, Hello, LiveState, RuleAction, RuleType, Seq,
+    ServerFrame, StaffRole, ViewerId,
 };
 use support::client::{Client, keyed_viewer_hello, staff_hello, text_of, viewer_hello};
 use support::cluster::{Cluster, PgLink};
@@ -846,5 +848,92 @@ fn slow_mode_and_the_showcase_set_on_one_node_hold_on_every_node() {
                 "node {node}"
             );
         }
+    });
+}
+
+/// A live an admin announces on one node is a live of every node: in
+/// PostgreSQL, not in the data dir of the node that created it. Its
+/// viewers on every node share its stream, its start and end reach them
+/// all, the page shows where it is, and a node restarted after the end
+/// serves it as ended (it used to come back on air).
+#[test]
+fn a_live_announced_on_one_node_runs_on_every_node_and_stays_ended() {
+    const NIGHT: &str = "night-across";
+    let Some(mut cluster) = Cluster::start(2, "announce-across") else {
+        return;
+    };
+    run(async {
+        let admin_token = cluster.token(StaffRole::Admin, "Nadia");
+        let mut admin = join(&cluster, 0, staff_hello(&cluster.live, &admin_token)).await;
+        admin
+            .ack(Command::LiveCreate {
+                name: NIGHT.into(),
+                title: "Soldes de nuit".into(),
+                starts_at: Some(1_900_000_000_000),
+            })
+            .await;
+        let listed = match admin.command(Command::LiveList).await {
+            ServerFrame::Lives { lives, .. } => lives,
+            other => panic!("expected the lives, got {other:?}"),
+        };
+        assert!(
+            listed
+                .iter()
+                .any(|l| l.name == NIGHT && l.state == LiveState::Scheduled),
+            "{listed:?}"
+        );
+
+        // Node B never heard of it but serves it, as scheduled.
+        let mut on_b = join(&cluster, 1, viewer_hello(NIGHT, "Julie")).await;
+        let info = on_b.welcome.live_info.clone().expect("the live's info");
+        assert_eq!(
+            (info.state, info.title.as_str()),
+            (LiveState::Scheduled, "Soldes de nuit")
+        );
+        let (status, body) = cluster.get(1, &format!("/live/{NIGHT}/info.json"));
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("\"scheduled\""), "{body}");
+
+        // The host starts it on A: B's viewer sees it, and the lines of both
+        // nodes are one stream.
+        let host_token = cluster.token_for(StaffRole::Host, "Sophie", NIGHT);
+        let mut host = join(&cluster, 0, staff_hello(NIGHT, &host_token)).await;
+        let started = host
+            .ack(Command::LiveStart)
+            .await
+            .expect("a live_state event");
+        let seen = on_b.event_at(started).await;
+        assert!(matches!(
+            seen.event,
+            Event::LiveState {
+                state: LiveState::OnAir
+            }
+        ));
+        let mut on_a = join(&cluster, 0, viewer_hello(NIGHT, "Marc")).await;
+        let said = on_b.say("Bonsoir de B").await;
+        assert_eq!(seq_of(&mut on_a, "Bonsoir de B").await, said);
+        let (_, body) = cluster.get(0, &format!("/live/{NIGHT}/info.json"));
+        assert!(body.contains("\"on_air\""), "{body}");
+
+        // Ended from B; A, killed and restarted, serves it as ended.
+        let host_b = cluster.token_for(StaffRole::Host, "Sophie", NIGHT);
+        let mut host_on_b = join(&cluster, 1, staff_hello(NIGHT, &host_b)).await;
+        let ended = host_on_b
+            .ack(Command::LiveEnd)
+            .await
+            .expect("a live_state event");
+        on_a.event_at(ended).await;
+        drop((on_a, host, admin));
+        cluster.nodes[0].served.kill();
+        cluster.restart_node(0);
+        let (_, body) = cluster.get(0, &format!("/live/{NIGHT}/info.json"));
+        assert!(body.contains("\"ended\""), "{body}");
+        let late = join(&cluster, 0, viewer_hello(NIGHT, "Late")).await;
+        let info = late.welcome.live_info.clone().expect("the live's info");
+        assert_eq!(info.state, LiveState::Ended);
+        assert!(
+            info.started_at.is_some() && info.ended_at.is_some(),
+            "{info:?}"
+        );
     });
 }

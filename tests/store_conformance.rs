@@ -17,10 +17,13 @@ mod support;
 use regie::instant_win::{DrawRecord, Seed};
 use regie::protocol::{
     Actor, ChatEntry, CommandId, ConsentChannel, ConsentPurpose, ConsentState, Contact, DrawView,
-    Epoch, ErrorCode, Event, HoldReason, MessageId, PollView, RuleAction, RuleType, RuleView,
-    Sanction, StaffRole, Visibility, Winner,
+    Epoch, ErrorCode, Event, HoldReason, LiveInfo, LiveState, MessageId, PollView, RuleAction,
+    RuleType, RuleView, Sanction, StaffRole, Visibility, Winner,
 };
-use regie::store::{CommandOutcome, Commit, GameWrite, Store, StoreError, ViewerRecord};
+use regie::store::history::{HistoryPage, HistoryQuery};
+use regie::store::{
+    CommandOutcome, Commit, GameWrite, StaffLogQuery, Store, StoreError, ViewerRecord,
+};
 use support::store::*;
 
 fn open<S: Store>(store: &mut S) -> Sequencer {
@@ -1363,6 +1366,218 @@ pub fn game_news_continues_from_the_cursor<S: Store>(mut store: S) {
     assert_eq!(again.cursor, news.cursor);
 }
 
+pub fn a_live_announced_ahead_keeps_its_announcement_and_its_lifecycle<S: Store>(mut store: S) {
+    assert_eq!(store.live_info("night").unwrap(), None, "no such live yet");
+    let announced = LiveInfo {
+        name: "night".into(),
+        title: "Soldes de nuit 🌙".into(),
+        state: LiveState::Scheduled,
+        starts_at: Some(T0 + 3_600_000),
+        started_at: None,
+        ended_at: None,
+    };
+    store.create_live(&announced, T0).unwrap();
+    assert_eq!(store.live_info("night").unwrap(), Some(announced.clone()));
+    let again = store.create_live(&announced, T0).unwrap_err();
+    assert!(
+        matches!(&again, StoreError::LiveExists(n) if n == "night"),
+        "{again}"
+    );
+    store.open_live(LIVE).unwrap();
+    let names: Vec<String> = store.lives().unwrap().into_iter().map(|l| l.name).collect();
+    assert_eq!(names, ["night", LIVE], "oldest first");
+
+    // The lifecycle moves with its events, and is read back so.
+    let mut seq = Sequencer::new(&store.open_live("night").unwrap());
+    let start = seq.frame(Event::LiveState {
+        state: LiveState::OnAir,
+    });
+    store
+        .commit("night", &[Commit::event(start.clone())])
+        .unwrap();
+    let end = seq.frame(Event::LiveState {
+        state: LiveState::Ended,
+    });
+    store
+        .commit("night", &[Commit::event(end.clone())])
+        .unwrap();
+    let ended = store.live_info("night").unwrap().unwrap();
+    assert_eq!(
+        ended,
+        LiveInfo {
+            state: LiveState::Ended,
+            started_at: Some(start.at),
+            ended_at: Some(end.at),
+            ..announced
+        }
+    );
+    // A live opened without an announcement is on air from its opening.
+    let opened = store.live_info(LIVE).unwrap().unwrap();
+    assert_eq!(
+        (opened.state, opened.title.as_str()),
+        (LiveState::OnAir, "")
+    );
+    assert!(opened.started_at.is_some());
+}
+
+pub fn the_staff_log_pages_from_the_newest_and_filters<S: Store>(mut store: S) {
+    open(&mut store);
+    let mut marc = audit("say", "", "");
+    marc.actor_name = "Marc".into();
+    marc.actor_role = StaffRole::Host;
+    store
+        .commit(
+            LIVE,
+            &[
+                Commit::without_event().with_audit(audit("timeout", "v-1", "spam")),
+                Commit::without_event().with_audit(marc.clone()),
+                Commit::without_event().with_audit(audit("ban", "v-1", "insults")),
+                Commit::without_event().with_audit(marc),
+                Commit::without_event().with_audit(audit("unban", "v-1", "")),
+            ],
+        )
+        .unwrap();
+    let query = |before, limit, actor: Option<&str>, action: Option<&str>| StaffLogQuery {
+        before,
+        limit,
+        actor: actor.map(Into::into),
+        action: action.map(Into::into),
+    };
+    let shown = |page: &regie::store::StaffLogPage| -> Vec<String> {
+        page.entries
+            .iter()
+            .map(|e| format!("{} {}", e.actor_name, e.action))
+            .collect()
+    };
+    let newest = store.staff_log(LIVE, &query(None, 2, None, None)).unwrap();
+    assert_eq!(shown(&newest), ["Marc say", "Sam unban"], "oldest first");
+    assert_eq!(newest.before, Some(4));
+    let older = store
+        .staff_log(LIVE, &query(newest.before, 2, None, None))
+        .unwrap();
+    assert_eq!(shown(&older), ["Marc say", "Sam ban"]);
+    let oldest = store
+        .staff_log(LIVE, &query(older.before, 2, None, None))
+        .unwrap();
+    assert_eq!(shown(&oldest), ["Sam timeout"]);
+    assert_eq!(oldest.before, None, "nothing older");
+    let by_marc = store
+        .staff_log(LIVE, &query(None, 10, Some("Marc"), None))
+        .unwrap();
+    assert_eq!(shown(&by_marc), ["Marc say", "Marc say"]);
+    let bans = store
+        .staff_log(LIVE, &query(None, 10, None, Some("ban")))
+        .unwrap();
+    assert_eq!(shown(&bans), ["Sam ban"]);
+    assert_eq!(bans.entries[0].reason, "insults");
+    let none = store
+        .staff_log(LIVE, &query(None, 10, Some("Sam"), Some("say")))
+        .unwrap();
+    assert!(none.entries.is_empty() && none.before.is_none());
+}
+
+pub fn history_search_finds_visible_lines_a_page_at_a_time<S: Store>(mut store: S) {
+    let mut seq = open(&mut store);
+    let words = |limit| HistoryQuery {
+        words: vec!["livraison".into()],
+        before: None,
+        limit,
+    };
+    let mut held = viewer_message(2, 2, "Livraison gratuite ? zq81held", true);
+    held.visibility = Visibility::Held {
+        reason: HoldReason::PersonalData,
+        rule_id: None,
+    };
+    let redacted = viewer_message(3, 3, "livraison à mon adresse zq81gone", false);
+    seq.say(
+        &mut store,
+        &viewer_message(1, 1, "La LIVRAISON en Belgique ?", true),
+    );
+    seq.say(&mut store, &held);
+    seq.say(&mut store, &redacted);
+    seq.say(&mut store, &viewer_message(4, 4, "bonjour", false));
+    seq.say(
+        &mut store,
+        &viewer_message(5, 5, "livraison demain ?", true),
+    );
+    seq.redact(&mut store, &redacted, "asked");
+
+    let texts = |page: &HistoryPage| -> Vec<String> {
+        page.messages.iter().map(|m| m.text.clone()).collect()
+    };
+    let all = store.history_search(LIVE, &words(10)).unwrap();
+    assert_eq!(
+        texts(&all),
+        ["livraison demain ?", "La LIVRAISON en Belgique ?"],
+        "newest first; neither the held nor the redacted line"
+    );
+    assert_eq!(all.next_before, None, "the search reached the oldest line");
+    let first = store.history_search(LIVE, &words(1)).unwrap();
+    assert_eq!(texts(&first), ["livraison demain ?"]);
+    assert_eq!(first.next_before, Some(MessageId(5)));
+    let next = HistoryQuery {
+        before: first.next_before,
+        ..words(1)
+    };
+    let second = store.history_search(LIVE, &next).unwrap();
+    assert_eq!(texts(&second), ["La LIVRAISON en Belgique ?"]);
+    for gone in ["zq81gone", "zq81held"] {
+        let q = HistoryQuery {
+            words: vec![gone.into()],
+            ..words(10)
+        };
+        assert!(
+            store.history_search(LIVE, &q).unwrap().messages.is_empty(),
+            "{gone}"
+        );
+    }
+}
+
+/// Retention prunes the audit log's head behind a signed checkpoint: the
+/// chain still verifies, and an entry written after everything was pruned
+/// continues it (it does not restart at record 1 from genesis).
+pub fn the_audit_log_is_pruned_behind_a_checkpoint_and_goes_on_after_it<S: Store>(mut store: S) {
+    const DAY: i64 = 24 * 3_600_000;
+    open(&mut store);
+    let old: Vec<Commit> = ["timeout", "ban", "unban"]
+        .into_iter()
+        .map(|a| Commit::without_event().with_audit(audit(a, "v-1", "")))
+        .collect();
+    store.commit(LIVE, &old).unwrap();
+    let mut young = audit("note_add", "v-2", "");
+    young.at = T0 + 400 * DAY;
+    store
+        .commit(LIVE, &[Commit::without_event().with_audit(young)])
+        .unwrap();
+    let policy = regie::store::RetentionPolicy::default();
+    let now = T0 + 370 * DAY;
+    let report = store.sweep(LIVE, &policy, now).unwrap();
+    assert_eq!(report.audit_records, 3, "the year-old records");
+    let left = store.audit_log(LIVE).unwrap();
+    assert_eq!(left.iter().map(|r| r.index).collect::<Vec<_>>(), [4]);
+    store.verify_audit_chain(LIVE).unwrap();
+    assert_eq!(store.sweep(LIVE, &policy, now).unwrap().audit_records, 0);
+
+    // Everything goes; the next entry continues from the checkpoint.
+    let last = left[0].hash.clone();
+    let later = T0 + 800 * DAY;
+    assert_eq!(store.sweep(LIVE, &policy, later).unwrap().audit_records, 1);
+    assert!(store.audit_log(LIVE).unwrap().is_empty());
+    store.verify_audit_chain(LIVE).unwrap();
+    let mut erased = audit("erase_viewer", "v-1", "");
+    erased.at = later;
+    store
+        .commit(LIVE, &[Commit::without_event().with_audit(erased)])
+        .unwrap();
+    let log = store.audit_log(LIVE).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].index, log[0].prev_hash.as_str()),
+        (5, last.as_str())
+    );
+    store.verify_audit_chain(LIVE).unwrap();
+}
+
 /// Runs every conformance test against a store made by `$make`: `Some((guard,
 /// store))`, or `None` when the store's server is not there (skipped).
 macro_rules! conformance {
@@ -1397,6 +1612,10 @@ macro_rules! conformance {
                 a_viewers_request_is_logged_once_per_kind_and_listed_by_due_date,
                 settings_and_the_showcase_come_back_from_the_log,
                 contact_values_go_after_the_period_of_their_purpose,
+                a_live_announced_ahead_keeps_its_announcement_and_its_lifecycle,
+                the_staff_log_pages_from_the_newest_and_filters,
+                history_search_finds_visible_lines_a_page_at_a_time,
+                the_audit_log_is_pruned_behind_a_checkpoint_and_goes_on_after_it,
             );
         }
     };

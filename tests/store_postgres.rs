@@ -223,6 +223,78 @@ fn swept_chat_leaves_the_table_files() {
     assert_eq!(on_server_disk(&mut admin, &relations, &old), Some(false));
 }
 
+/// The audit log's head, past its period, leaves PostgreSQL's files (the
+/// staff member's reason is not on disk after the sweep), and the
+/// checkpoint it leaves is signed: moved back or forged in the database by
+/// someone without the nodes' keys, the chain no longer verifies.
+#[test]
+fn pruned_audit_records_leave_the_files_behind_a_checkpoint_only_nodes_can_sign() {
+    let _alone = alone();
+    let Some(db) = TestSchema::own_database() else {
+        return;
+    };
+    let mut store = db.store();
+    let mut admin = db.admin();
+    store.open_live(LIVE).expect("open the live");
+    let reason = format!("audit-{}", incompressible(24));
+    let old: Vec<Commit> = (0..3)
+        .map(|_| Commit::without_event().with_audit(audit("ban", "v-1", &reason)))
+        .collect();
+    store.commit(LIVE, &old).expect("three old records");
+    let relations = vec!["audit".to_owned()];
+    let Some(found) = on_server_disk(&mut admin, &relations, &reason) else {
+        return;
+    };
+    assert!(found, "the reason is in the audit file before the sweep");
+
+    let year_and_a_day = T0 + 366 * 24 * 3_600_000;
+    let report = store
+        .sweep(
+            LIVE,
+            &regie::store::RetentionPolicy::default(),
+            year_and_a_day,
+        )
+        .expect("the sweep");
+    assert_eq!(report.audit_records, 3, "{report:?}");
+    assert_eq!(on_server_disk(&mut admin, &relations, &reason), Some(false));
+    // Another node (its own connection, the same keys) verifies it.
+    let another_node = || {
+        let mut node = db.store();
+        node.open_live(LIVE).expect("open the live");
+        node
+    };
+    another_node()
+        .verify_audit_chain(LIVE)
+        .expect("the chain verifies");
+
+    // The database's administrator moves the start back, or signs one.
+    let signed = admin
+        .query_one("SELECT idx, mac FROM audit_checkpoints", &[])
+        .expect("one checkpoint");
+    let (idx, mac): (i64, String) = (signed.get(0), signed.get(1));
+    assert_eq!(idx, 3);
+    for forgery in [
+        "UPDATE audit_checkpoints SET idx = 2",
+        "UPDATE audit_checkpoints SET mac = repeat('0', 64)",
+    ] {
+        admin.batch_execute(forgery).expect("forge the checkpoint");
+        let err = another_node().verify_audit_chain(LIVE).err();
+        assert!(
+            matches!(err, Some(StoreError::AuditChainBroken { .. })),
+            "{forgery}: {err:?}"
+        );
+        admin
+            .execute(
+                "UPDATE audit_checkpoints SET idx = $1, mac = $2",
+                &[&idx, &mac],
+            )
+            .expect("put the signed checkpoint back");
+        another_node()
+            .verify_audit_chain(LIVE)
+            .expect("verifies again");
+    }
+}
+
 #[test]
 fn an_erased_viewer_leaves_neither_name_nor_text_in_the_table_files() {
     let _alone = alone();
@@ -592,11 +664,13 @@ fn a_version_one_database_is_upgraded_with_its_data() {
         .upsert_viewer(LIVE, &joins, &Contact::default())
         .expect("the viewer joins");
     drop(store);
-    // Version 1 is today's schema without what steps 2 and 3 added.
+    // Version 1 is today's schema without what steps 2 to 4 added.
     db.admin()
         .batch_execute(
-            "DROP TABLE entries, instant_wins, votes, polls, privacy_requests; \
-             ALTER TABLE lives DROP COLUMN swept_message_id; \
+            "DROP TABLE entries, instant_wins, votes, polls, privacy_requests, \
+               audit_checkpoints; \
+             ALTER TABLE lives DROP COLUMN swept_message_id, DROP COLUMN title, \
+               DROP COLUMN starts_at; \
              DROP TABLE rules; \
              ALTER TABLE viewers DROP COLUMN first_name_rectified, \
                DROP COLUMN pseudonym_rectified; \

@@ -158,6 +158,10 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     let keys_dir = args.keys.as_deref().or(brand.keys_dir.as_deref());
     let keys = super::keys::key_source(&args.data, keys_dir)?;
     let keys_for_store = keys.clone();
+    let shared_store = match &choice {
+        StoreChoice::Postgres(url) => Some(crate::hub::SharedStore { url: url.clone() }),
+        StoreChoice::Sqlite => None,
+    };
     let store = tokio::task::spawn_blocking(move || {
         ensure_data_dir(&data)?;
         // The hub loads both keys again; made here first, a key that cannot
@@ -218,6 +222,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
     config.report_k = brand.report_k;
     config.contact_keys = keys;
     config.tls = tls;
+    config.shared_store = shared_store;
     config.bus = args.bus.map(|url| crate::hub::BusConfig {
         url,
         node: args.node.unwrap_or_else(made_up_node_name),

@@ -16,6 +16,19 @@ pub struct BusConfig {
     pub node: String,
 }
 
+/// The PostgreSQL store every live of a node runs on (`serve --store
+/// postgres://…`). Its URL may hold a password: `Debug` never shows it.
+#[derive(Clone)]
+pub struct SharedStore {
+    pub url: String,
+}
+
+impl std::fmt::Debug for SharedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedStore(postgres://…)")
+    }
+}
+
 /// Everything [`super::serve`] needs. Build it with [`HubConfig::new`] and
 /// adjust fields; the defaults are what `regie serve` runs with.
 #[derive(Debug, Clone)]
@@ -66,6 +79,11 @@ pub struct HubConfig {
     /// Several hub nodes on one PostgreSQL: the Redis URL their events go
     /// through, and this node's name on it (`serve --bus`; see `bus`).
     pub bus: Option<BusConfig>,
+    /// Where the node's lives are stored when they are shared with other
+    /// nodes; `None`: the data dir's SQLite. The default live's store is
+    /// the one `serve_with_store` is given; the others, and the list of
+    /// lives the page and `hello`s look up, come from here.
+    pub shared_store: Option<SharedStore>,
     /// The brand file's `[[products]]`: each live starts with its own and
     /// those for every live.
     pub products: Vec<crate::catalogue::ConfiguredProduct>,
@@ -150,6 +168,7 @@ impl HubConfig {
             viewers: ViewerPolicy::default(),
             tls: None,
             bus: None,
+            shared_store: None,
             products: Vec::new(),
             canned: Vec::new(),
             sms: crate::sms::config::SmsConfig::default(),

@@ -5,6 +5,8 @@
 //! A connection asks [`Lives::owner`] for the live its `hello` names and
 //! talks to the handle it gets. The live's actor starts on first use when
 //! the store holds the live; a name the store does not hold is refused.
+//! On a node that shares its lives with others (PostgreSQL), every live is
+//! in the shared store, so a live another node created runs here too.
 //! This is the one seam a hub of several nodes replaces: "who owns a live"
 //! is this small interface (`owner`, `shutdown`, `sweep`), not the
 //! connections' business.
@@ -56,8 +58,13 @@ pub(crate) struct Lives {
     factory: LiveFactory,
     running: Mutex<Running>,
     /// The registry's own connection to the data dir's store: which lives
-    /// exist, and the sweep of lives nobody runs.
+    /// exist, and the sweep of lives nobody runs (on one node), the
+    /// consent texts and the shop's events (on every node).
     catalogue: std::sync::Mutex<SqliteStore>,
+    /// On a node sharing its lives with others (`HubConfig::shared_store`),
+    /// the registry's own connection to that store: which lives exist,
+    /// what the page shows of them, and the sweep of those nobody runs.
+    directory: Option<std::sync::Mutex<Box<dyn Store>>>,
 }
 
 #[derive(Default)]
@@ -69,22 +76,30 @@ struct Running {
 impl Lives {
     /// The registry, with `default_live`'s actor started on `store` (the
     /// store `serve_with_store` was given); other lives run on their own
-    /// connection to the data dir's SQLite store.
+    /// connection to the shared store (`HubConfig::shared_store`), else to
+    /// the data dir's SQLite store.
     pub(crate) fn start(
         factory: LiveFactory,
         store: Box<dyn Store>,
     ) -> Result<(Arc<Self>, crate::store::LiveHead), StoreError> {
-        let mut catalogue = open_store(&factory.config)?;
+        let mut catalogue = open_catalogue(&factory.config)?;
         let factory = with_registered_consent_texts(factory, &mut catalogue)?;
         if store.shared() {
             // The live's chat is in the shared store; the node's own
-            // registry holds it too, so the page and the shop find it.
+            // registry holds it too, so the shop finds it.
             catalogue.open_live(&factory.config.live)?;
         }
+        let directory = match &factory.config.shared_store {
+            Some(_) => Some(std::sync::Mutex::new(off_the_runtime(|| {
+                open_live_store(&factory.config)
+            })?)),
+            None => None,
+        };
         let lives = Arc::new(Self {
             factory,
             running: Mutex::new(Running::default()),
             catalogue: std::sync::Mutex::new(catalogue),
+            directory,
         });
         let name = lives.factory.config.live.clone();
         let (owned, head) = lives.launch(&name, store)?;
@@ -112,11 +127,14 @@ impl Lives {
             let theirs = crate::privacy::sanitize_name(live, 64);
             return Err(Farewell::unknown_live(&theirs));
         }
-        let store = off_the_runtime(|| open_store(&self.factory.config)).map_err(|e| {
+        let store = off_the_runtime(|| open_live_store(&self.factory.config)).map_err(|e| {
             tracing::warn!(error = %e, live, "could not open the store for a live");
             Farewell::store_unreadable()
         })?;
-        let (owned, head) = self.launch(live, Box::new(store)).map_err(|e| {
+        if store.shared() {
+            self.note_shared(live)?;
+        }
+        let (owned, head) = self.launch(live, store).map_err(|e| {
             tracing::warn!(error = %e, live, "could not start a live");
             Farewell::store_unreadable()
         })?;
@@ -137,14 +155,40 @@ impl Lives {
 
     /// Whether the store holds `live`.
     fn exists(&self, live: &str) -> Result<bool, Farewell> {
+        self.look_up(live).map(|info| info.is_some())
+    }
+
+    /// `live`'s title, state and times, from the store that holds the
+    /// node's lives (the shared one, if any: another node may have created
+    /// or ended it).
+    fn look_up(&self, live: &str) -> Result<Option<crate::protocol::LiveInfo>, Farewell> {
+        let found = if let Some(directory) = &self.directory {
+            let mut directory = directory.lock().map_err(|_| Farewell::store_unreadable())?;
+            off_the_runtime(|| directory.live_info(live))
+        } else {
+            let mut catalogue = self
+                .catalogue
+                .lock()
+                .map_err(|_| Farewell::store_unreadable())?;
+            off_the_runtime(|| catalogue.live_info(live))
+        };
+        found.map_err(|e| {
+            tracing::warn!(error = %e, live, "could not look a live up");
+            Farewell::store_unreadable()
+        })
+    }
+
+    /// A shared live about to run here: the node's own registry holds it
+    /// too, so the shop's events for it find it.
+    fn note_shared(&self, live: &str) -> Result<(), Farewell> {
         let mut catalogue = self
             .catalogue
             .lock()
             .map_err(|_| Farewell::store_unreadable())?;
-        off_the_runtime(|| catalogue.live_info(live))
-            .map(|info| info.is_some())
+        off_the_runtime(|| catalogue.open_live(live))
+            .map(drop)
             .map_err(|e| {
-                tracing::warn!(error = %e, live, "could not look a live up");
+                tracing::warn!(error = %e, live, "could not register a shared live");
                 Farewell::store_unreadable()
             })
     }
@@ -215,6 +259,25 @@ impl Lives {
         });
         if let Err(e) = swept {
             tracing::warn!(error = %e, "retention sweep of the lives not running failed");
+        }
+        drop(catalogue);
+        let Some(Ok(mut directory)) = self.directory.as_ref().map(|d| d.lock()) else {
+            return;
+        };
+        // The shared lives nobody runs here: another node may run one, and
+        // sweeps of one live by two nodes delete each row once.
+        let swept = off_the_runtime(|| {
+            for live in directory.lives()? {
+                if running.lives.contains_key(&live.name) {
+                    continue;
+                }
+                directory.open_live(&live.name)?;
+                directory.sweep(&live.name, &config.retention, config.clock.now())?;
+            }
+            Ok::<_, StoreError>(())
+        });
+        if let Err(e) = swept {
+            tracing::warn!(error = %e, "retention sweep of the shared lives not running failed");
         }
     }
 
@@ -331,14 +394,7 @@ impl Lives {
         if check_live_name(live).is_err() {
             return Ok(None);
         }
-        let mut catalogue = self
-            .catalogue
-            .lock()
-            .map_err(|_| Farewell::store_unreadable())?;
-        off_the_runtime(|| catalogue.live_info(live)).map_err(|e| {
-            tracing::warn!(error = %e, live, "could not look a live up");
-            Farewell::store_unreadable()
-        })
+        self.look_up(live)
     }
 }
 
@@ -361,12 +417,25 @@ impl Lives {
 }
 
 /// A connection to the data dir's store, with the hub's contact keys.
-fn open_store(config: &HubConfig) -> Result<SqliteStore, StoreError> {
+/// The data dir's SQLite store, on its own connection.
+fn open_catalogue(config: &HubConfig) -> Result<SqliteStore, StoreError> {
     SqliteStore::open_with_keys(
         &config.data_dir,
         crate::store::Durability::Normal,
         config.contact_keys.clone(),
     )
+}
+
+/// A new connection to the store the node's lives run on: the shared one,
+/// else the data dir's.
+fn open_live_store(config: &HubConfig) -> Result<Box<dyn Store>, StoreError> {
+    Ok(match &config.shared_store {
+        Some(shared) => Box::new(crate::store::PostgresStore::open(
+            &shared.url,
+            config.contact_keys.clone(),
+        )?),
+        None => Box::new(open_catalogue(config)?),
+    })
 }
 
 /// Runs synchronous store work from a task without stalling the other

@@ -60,7 +60,7 @@ use axum::Router;
 use axum::routing::{any, get, post};
 use tokio::sync::{mpsc, watch};
 
-pub use config::{BusConfig, Clock, HubConfig, Limits};
+pub use config::{BusConfig, Clock, HubConfig, Limits, SharedStore};
 
 use crate::auth::secret_file::SecretFileError;
 use crate::auth::{AuthError, SigningKey};
@@ -98,7 +98,8 @@ pub async fn serve(
 
 /// [`serve`] on a store of your choice (another backend, a test double)
 /// for the default live (`config.live`); the hub's other lives, started
-/// when a `hello` names them, run on the data dir's SQLite store.
+/// when a `hello` names them, run on `config.shared_store` when it is set,
+/// else on the data dir's SQLite store.
 pub async fn serve_with_store(
     listener: tokio::net::TcpListener,
     config: HubConfig,

@@ -432,6 +432,18 @@ impl ContactKeyring {
             .collect()
     }
 
+    /// A key for another purpose, derived from each key of the ring, the
+    /// active key's first: `HMAC-SHA256(key, label)`. What is made with it
+    /// says nothing of the contact keys, and every node holding the ring
+    /// derives the same (the PostgreSQL store signs its audit checkpoints
+    /// so).
+    pub fn derived(&self, label: &str) -> Vec<Zeroizing<[u8; 32]>> {
+        std::iter::once(&self.active)
+            .chain(&self.others)
+            .map(|k| derive_under(k, label))
+            .collect()
+    }
+
     /// The lookup of `value` for `label` under the active key: what a row
     /// stores (the first of [`ContactKeyring::lookups`]).
     pub fn active_lookup(&self, label: &str, value: &str) -> [u8; 32] {
@@ -490,13 +502,18 @@ impl ContactKeyring {
     }
 }
 
+fn derive_under(key: &RingKey, label: &str) -> Zeroizing<[u8; 32]> {
+    use hmac::{Hmac, Mac};
+    let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(key.secret.as_slice())
+        .expect("HMAC takes any key length");
+    derive.update(label.as_bytes());
+    Zeroizing::new(derive.finalize().into_bytes().into())
+}
+
 fn lookup_under(key: &RingKey, label: &str, value: &str) -> [u8; 32] {
     use hmac::{Hmac, Mac};
     type HmacSha256 = Hmac<Sha256>;
-    let mut derive = <HmacSha256 as Mac>::new_from_slice(key.secret.as_slice())
-        .expect("HMAC takes any key length");
-    derive.update(label.as_bytes());
-    let derived: Zeroizing<[u8; 32]> = Zeroizing::new(derive.finalize().into_bytes().into());
+    let derived = derive_under(key, label);
     let mut mac =
         <HmacSha256 as Mac>::new_from_slice(derived.as_slice()).expect("HMAC takes any key length");
     mac.update(value.as_bytes());

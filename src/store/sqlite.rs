@@ -1067,17 +1067,30 @@ fn append_audit(
     live: &str,
     state: &mut LiveState,
     entry: &AuditEntry,
+    head_read: &mut bool,
 ) -> Result<(), StoreError> {
     // The head is read inside the transaction, not trusted from the cache:
     // `regie privacy export` appends to the same chain while the hub
-    // serves, and a stale head would fork it.
-    let (head_index, head_hash): (i64, String) = tx
-        .prepare_cached("SELECT idx, hash FROM audit WHERE live_id = ?1 ORDER BY idx DESC LIMIT 1")?
-        .query_row([state.id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((0, GENESIS_HASH.to_string()));
-    state.audit_index = u64_from_sql(head_index);
-    state.audit_hash = head_hash;
+    // serves, and a stale head would fork it. Once per transaction: after
+    // this read, the chain's head is the one this transaction writes (a
+    // writer that came in between would make its first write fail with
+    // SQLITE_BUSY_SNAPSHOT, not fork the chain).
+    if !*head_read {
+        let newest: Option<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT idx, hash FROM audit WHERE live_id = ?1 ORDER BY idx DESC LIMIT 1",
+            )?
+            .query_row([state.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        // Once retention pruned every record, the chain goes on from its
+        // checkpoint (the last pruned record), not from genesis again.
+        (state.audit_index, state.audit_hash) = match newest {
+            Some((index, hash)) => (u64_from_sql(index), hash),
+            None => audit::read_checkpoint(tx, state.id)?
+                .map_or((0, GENESIS_HASH.to_string()), |c| (c.index, c.hash)),
+        };
+        *head_read = true;
+    }
     let index = state.audit_index + 1;
     let hash = audit::chain_hash(&state.audit_hash, live, index, entry);
     tx.prepare_cached(
@@ -1482,12 +1495,13 @@ impl Store for SqliteStore {
         let now = crate::now_millis();
         let prune = self.batches_since_prune + 1 >= PRUNE_EVERY_BATCHES;
         let tx = self.conn.transaction()?;
+        let mut audit_head_read = false;
         for c in batch {
             if let Some(frame) = &c.frame {
                 apply_event(&tx, live, &mut state, frame)?;
             }
             if let Some(entry) = &c.audit {
-                append_audit(&tx, live, &mut state, entry)?;
+                append_audit(&tx, live, &mut state, entry, &mut audit_head_read)?;
             }
             for write in &c.games {
                 apply_game(&tx, state.id, write)?;

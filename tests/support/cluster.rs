@@ -229,8 +229,13 @@ impl Cluster {
 
     /// A staff token for the live, signed with the cluster's key.
     pub(crate) fn token(&self, role: StaffRole, name: &str) -> String {
+        self.token_for(role, name, &self.live)
+    }
+
+    /// A staff token for `live`, another of the brand's lives.
+    pub(crate) fn token_for(&self, role: StaffRole, name: &str, live: &str) -> String {
         let key = super::tokens::signing_key(&self.nodes[0].data);
-        super::tokens::token(&key, role, name, &self.live)
+        super::tokens::token(&key, role, name, live)
     }
 
     /// `GET /healthz` of node `index`: status and body.

@@ -47,19 +47,22 @@
 //!
 //! # Not kept here (yet)
 //!
-//! Reports and presence: their
+//! Reports, presence and SMS: their
 //! methods and events are refused with [`StoreError::Unsupported`] (or keep
 //! the trait's defaults where those say "nothing stored"), never silently
 //! dropped. Contact-key rotation (`regie keys rotate-contact`) works on the
 //! SQLite file only.
 
+mod checkpoints;
 mod export;
 mod games;
+mod lives;
 mod log_state;
 mod requests;
 mod retention;
 mod rules;
 mod schema;
+mod staff;
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -281,6 +284,14 @@ pub(super) fn is_temporary(e: &postgres::Error) -> bool {
         })
 }
 
+/// A fresh live's epoch: 128 random bits, in hex.
+fn new_epoch() -> Result<String, StoreError> {
+    let mut raw = [0u8; 16];
+    secret_file::os_random(&mut raw)
+        .map_err(|e| StoreError::Contact(super::contact::ContactError::Key(e)))?;
+    Ok(crate::hex(&raw))
+}
+
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
@@ -471,6 +482,9 @@ struct Batch<'s, 't, 'c> {
     live_id: i64,
     /// Tables this batch deleted personal data from.
     purge: BTreeSet<&'static str>,
+    /// The audit chain's head once this batch read it (index and hash):
+    /// from then on it is the one this batch writes.
+    audit_head: Option<(u64, String)>,
 }
 
 impl Batch<'_, '_, '_> {
@@ -956,18 +970,25 @@ impl Batch<'_, '_, '_> {
     }
 
     /// Appends to the live's audit chain; the head is read here, under the
-    /// counter row's lock, so two nodes never fork the chain.
+    /// counter row's lock, so two nodes never fork the chain (once per
+    /// batch: the lock is held until its commit).
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
         let live_id = self.live_id;
-        let (index, prev): (i64, String) = match self.sql.query_opt(
-            self.tx,
-            "SELECT idx, hash FROM audit WHERE live_id = $1 ORDER BY idx DESC LIMIT 1",
-            &[&live_id],
-        )? {
-            Some(row) => (row.try_get(0)?, row.try_get(1)?),
-            None => (0, GENESIS_HASH.to_string()),
+        let (index, prev) = match self.audit_head.take() {
+            Some(head) => head,
+            None => match self.sql.query_opt(
+                self.tx,
+                "SELECT idx, hash FROM audit WHERE live_id = $1 ORDER BY idx DESC LIMIT 1",
+                &[&live_id],
+            )? {
+                Some(row) => (u64_from_sql(row.try_get(0)?), row.try_get(1)?),
+                // Once retention pruned every record, the chain goes on
+                // from its checkpoint, not from genesis again.
+                None => checkpoints::read(self.sql, self.tx, live_id)?
+                    .map_or((0, GENESIS_HASH.to_string()), |c| (c.index, c.hash)),
+            },
         };
-        let index = u64_from_sql(index) + 1;
+        let index = index + 1;
         let hash = audit::chain_hash(&prev, self.live, index, entry);
         self.exec(
             "INSERT INTO audit (live_id, idx, at, actor_name, actor_role, action, target, \
@@ -985,6 +1006,7 @@ impl Batch<'_, '_, '_> {
                 &hash,
             ],
         )?;
+        self.audit_head = Some((index, hash));
         Ok(())
     }
 
@@ -1358,10 +1380,7 @@ impl Store for PostgresStore {
         let row = if let Some(row) = existing {
             row
         } else {
-            let mut raw = [0u8; 16];
-            secret_file::os_random(&mut raw)
-                .map_err(|e| StoreError::Contact(super::contact::ContactError::Key(e)))?;
-            let epoch = crate::hex(&raw);
+            let epoch = new_epoch()?;
             // Another node may create it at the same moment: its row wins.
             statements.query_one(
                 &mut tx,
@@ -1469,6 +1488,7 @@ impl Store for PostgresStore {
             live,
             live_id: open.id,
             purge: BTreeSet::new(),
+            audit_head: None,
         };
         for c in batch {
             if let Some(frame) = &c.frame {
@@ -1931,15 +1951,19 @@ impl Store for PostgresStore {
     }
 
     fn verify_audit_chain(&mut self, live: &str) -> Result<(), StoreError> {
-        // This store never prunes its log, so the chain starts at genesis.
+        // From genesis, or from a checkpoint signed by a node of the brand.
+        let live_id = self.live_id(live)?;
+        let checkpoint = checkpoints::read(&mut self.statements, &mut self.client, live_id)?;
         let records = self.audit_log(live)?;
-        audit::verify_from(live, None, &records).map_err(|(record, why)| {
-            StoreError::AuditChainBroken {
-                live: live.to_string(),
-                record,
-                why,
-            }
-        })
+        let broken = |(record, why)| StoreError::AuditChainBroken {
+            live: live.to_string(),
+            record,
+            why,
+        };
+        if let Some(c) = &checkpoint {
+            checkpoints::verify(c, live, &checkpoints::keys(&self.cipher)).map_err(broken)?;
+        }
+        audit::verify_from(live, checkpoint.as_ref(), &records).map_err(broken)
     }
 
     /// After a redaction or erasure: `VACUUM FULL` of the tables that held
@@ -2026,6 +2050,44 @@ impl Store for PostgresStore {
         self.export_viewer(live, id)
     }
 
+    fn live_info(&mut self, live: &str) -> Result<Option<crate::protocol::LiveInfo>, StoreError> {
+        self.reconnect_if_lost()?;
+        lives::live_info(&mut self.statements, &mut self.client, live)
+    }
+
+    fn lives(&mut self) -> Result<Vec<crate::protocol::LiveInfo>, StoreError> {
+        self.reconnect_if_lost()?;
+        lives::lives(&mut self.statements, &mut self.client)
+    }
+
+    fn create_live(
+        &mut self,
+        info: &crate::protocol::LiveInfo,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        self.reconnect_if_lost()?;
+        let epoch = new_epoch()?;
+        lives::create_live(&mut self.statements, &mut self.client, info, &epoch, now)
+    }
+
+    fn staff_log(
+        &mut self,
+        live: &str,
+        query: &super::StaffLogQuery,
+    ) -> Result<super::StaffLogPage, StoreError> {
+        let live_id = self.live_id(live)?;
+        staff::staff_log(&mut self.statements, &mut self.client, live_id, query)
+    }
+
+    fn history_search(
+        &mut self,
+        live: &str,
+        query: &super::history::HistoryQuery,
+    ) -> Result<super::history::HistoryPage, StoreError> {
+        let live_id = self.live_id(live)?;
+        staff::history_search(&mut self.statements, &mut self.client, live_id, query)
+    }
+
     fn shield_on(&mut self, live: &str) -> Result<bool, StoreError> {
         let live_id = self.live_id(live)?;
         log_state::shield_on(&mut self.statements, &mut self.client, live_id)
@@ -2085,7 +2147,16 @@ impl Store for PostgresStore {
         now: Millis,
     ) -> Result<super::SweepReport, StoreError> {
         let live_id = self.live_id(live)?;
-        let swept = retention::sweep(&mut self.statements, &mut self.client, live_id, policy, now)?;
+        let keys = checkpoints::keys(&self.cipher);
+        let key = keys.first().map_or(&[][..], |k| k.as_slice());
+        let swept = retention::sweep(
+            &mut self.statements,
+            &mut self.client,
+            (live, live_id),
+            policy,
+            now,
+            key,
+        )?;
         if !swept.tables.is_empty() {
             self.purge_due.extend(swept.tables);
             self.purge_xid = self.purge_xid.max(swept.xid);

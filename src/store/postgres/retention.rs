@@ -4,12 +4,11 @@
 //! (`VACUUM FULL` at the store's checkpoint: a `DELETE` only marks the
 //! tuple dead).
 //!
-//! Two differences, both said in `docs/scale-out.md`: the audit log is
-//! kept whole (pruning its head needs a checkpoint signed with a key every
-//! node shares, which this store does not have yet), and there are no
-//! presence records to sweep (this store does not keep them). Several
-//! nodes may sweep the same live at once: the deletes are idempotent, and
-//! each row goes once.
+//! The audit log's head goes behind a signed checkpoint
+//! ([`super::checkpoints`]). One difference, said in `docs/scale-out.md`: there
+//! are no presence records to sweep (this store does not keep them).
+//! Several nodes may sweep the same live at once: the deletes are
+//! idempotent, each row goes once, and the checkpoint only moves forward.
 
 use std::collections::BTreeSet;
 
@@ -192,9 +191,10 @@ fn sweep_games(
 pub(super) fn sweep(
     sql: &mut Statements,
     client: &mut Client,
-    live_id: i64,
+    (live, live_id): (&str, i64),
     policy: &RetentionPolicy,
     now: Millis,
+    audit_key: &[u8],
 ) -> Result<Swept, StoreError> {
     let mut tx = sql.begin(client)?;
     let chat = chat_cutoff(sql, &mut tx, live_id, cutoff(now, policy.chat))?;
@@ -260,6 +260,17 @@ pub(super) fn sweep(
         cutoff(now, policy.chat),
     )?;
     let mut tables = std::mem::take(&mut s.tables);
+    report.audit_records = super::checkpoints::prune(
+        sql,
+        &mut tx,
+        live,
+        live_id,
+        cutoff(now, policy.audit),
+        audit_key,
+    )?;
+    if report.audit_records > 0 {
+        tables.insert("audit");
+    }
     // Only a counter moved there: nothing personal to purge.
     tables.remove("lives");
     let xid = if tables.is_empty() {

@@ -11,7 +11,7 @@ use postgres::Client;
 use crate::store::StoreError;
 
 /// The version this build writes (the number of [`STEPS`]).
-pub(super) const VERSION: i64 = 3;
+pub(super) const VERSION: i64 = 4;
 
 /// One entry per version (index 0 brings version 0 to 1). Only appended.
 const STEPS: &[&str] = &[
@@ -276,6 +276,22 @@ const STEPS: &[&str] = &[
     );
     CREATE UNIQUE INDEX privacy_requests_open ON privacy_requests (kind, subject)
         WHERE closed_at IS NULL;
+    ",
+    // 4: a live's title and announced start (postgres::lives), so lives
+    // created ahead (`live_create`) are kept with what was announced; and
+    // where a live's audit chain starts once retention pruned its head
+    // (store::audit::Checkpoint, signed with a key every node derives).
+    r"
+    ALTER TABLE lives
+        ADD COLUMN title TEXT NOT NULL DEFAULT '',
+        ADD COLUMN starts_at BIGINT;
+
+    CREATE TABLE audit_checkpoints (
+        live_id  BIGINT PRIMARY KEY REFERENCES lives(id),
+        idx      BIGINT NOT NULL,
+        hash     TEXT NOT NULL,
+        mac      TEXT NOT NULL
+    );
     ",
 ];
 
