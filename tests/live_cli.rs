@@ -1,7 +1,8 @@
 //! `regie live create|list|start|end` on the real binary: on the data dir
 //! (also while a hub serves it: the hub finds the new live on the first
 //! `hello` that names it) and over the wire with `--hub`; `start` and `end`
-//! only through the hub.
+//! only through the hub; and with `--store postgres://…` on the lives hub
+//! nodes share.
 
 mod support;
 
@@ -9,6 +10,7 @@ use regie::protocol::{Command, ErrorCode, Event, LiveState, StaffRole};
 use support::binary::{Ran, run};
 use support::client;
 use support::hub::BlockingHub;
+use support::postgres::TestSchema;
 use support::tokens;
 
 fn path(p: &std::path::Path) -> &str {
@@ -163,4 +165,54 @@ fn start_and_end_on_the_data_dir_are_refused_naming_the_hub() {
     for verb in ["create", "list", "start", "end"] {
         assert!(ran.stdout.contains(verb), "{}", ran.stdout);
     }
+}
+
+/// `--store postgres://…`: create and list act on the lives hub nodes
+/// share, the row a node reads; a taken name and a bad `--store` are usage
+/// errors (exit 2).
+#[test]
+fn create_then_list_on_the_store_hub_nodes_share() {
+    use regie::store::Store;
+    let Some(db) = TestSchema::new() else {
+        return;
+    };
+    let data = tempfile::tempdir().expect("a data dir for the keys");
+    let (url, data) = (db.url(), path(data.path()).to_owned());
+    let create = [
+        "create",
+        "soldes-nuit",
+        "--title",
+        "Soldes de nuit",
+        "--starts-at",
+        "2026-12-24T20:00:00Z",
+        "--store",
+        &url,
+        "--data",
+        &data,
+    ];
+    let ran = live(&create, None);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let ran = live(&["list", "--store", &url, "--data", &data], None);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let listed = row(&ran.stdout, "soldes-nuit").expect("the new live is listed");
+    assert!(
+        listed.contains("scheduled") && listed.contains("2026-12-24T20:00:00Z"),
+        "{listed}"
+    );
+
+    let info = db
+        .store()
+        .live_info("soldes-nuit")
+        .expect("read the live")
+        .expect("the live is in PostgreSQL");
+    assert_eq!(
+        (info.title.as_str(), info.state),
+        ("Soldes de nuit", LiveState::Scheduled)
+    );
+
+    let again = live(&create, None);
+    assert_eq!(again.code, 2, "a taken name: {}", again.stderr);
+    let bad = live(&["list", "--store", "mysql://x", "--data", &data], None);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--store"), "{}", bad.stderr);
 }

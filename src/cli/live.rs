@@ -6,7 +6,8 @@
 //!   on the data dir by default, also while a hub serves it: a new live is
 //!   a row of its own (SQLite's write lock orders it), and the hub finds it
 //!   on the first `hello` that names it. With `--hub URL` they go through
-//!   the running hub instead (`live_create`, admin; `live_list`, staff).
+//!   the running hub instead (`live_create`, admin; `live_list`, staff),
+//!   and with `--store postgres://…` on the lives hub nodes share.
 //! - `start` and `end` only go through the running hub (`--hub URL`, a host
 //!   or admin token for that live or a brand-wide one): the hub owns the
 //!   live's state, numbers the `live_state` event in its stream and tells
@@ -19,6 +20,7 @@
 
 use std::path::PathBuf;
 
+use super::store_choice::{StoreChoice, on_postgres};
 use super::{Failed, usage};
 use crate::exit::Exit;
 use crate::privacy::sanitize;
@@ -56,6 +58,16 @@ pub struct Target {
     /// data dir (e.g. `ws://127.0.0.1:7878`).
     #[arg(long)]
     pub hub: Option<String>,
+    /// Where the lives are when --hub is not given: `sqlite` (the data
+    /// dir's), or the `postgres://…` URL hub nodes share (`regie serve
+    /// --store`); the data dir then lends its contact keys.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "sqlite",
+        conflicts_with = "hub"
+    )]
+    pub store: String,
     /// Staff token from `regie token` (admin for create; host or admin for
     /// start and end). Prefer `REGIE_TOKEN`: a command line is visible to
     /// other users.
@@ -133,7 +145,6 @@ async fn create(args: &CreateArgs) -> Result<Exit, Failed> {
         };
         call.send(command).await.map_err(|e| call_failed(&e))?;
     } else {
-        let mut store = open(&args.target, true)?;
         let info = LiveInfo {
             name: args.name.clone(),
             title: sanitize(&args.title).trim().to_owned(),
@@ -142,11 +153,13 @@ async fn create(args: &CreateArgs) -> Result<Exit, Failed> {
             started_at: None,
             ended_at: None,
         };
-        match store.create_live(&info, crate::now_millis()) {
-            Ok(()) => {}
-            Err(e @ StoreError::LiveExists(_)) => return Err(usage(e)),
-            Err(e) => return Err(e.into()),
-        }
+        on_store(&args.target, true, |store| {
+            match store.create_live(&info, crate::now_millis()) {
+                Ok(()) => Ok(()),
+                Err(e @ StoreError::LiveExists(_)) => Err(usage(e)),
+                Err(e) => Err(e.into()),
+            }
+        })?;
     }
     println!("live {:?} created, scheduled", args.name);
     Ok(Exit::Success)
@@ -157,7 +170,7 @@ async fn list(target: &Target) -> Result<Exit, Failed> {
         let call = staff_call(url, target, &target.via)?;
         call.lives().await.map_err(|e| call_failed(&e))?
     } else {
-        open(target, false)?.lives()?
+        on_store(target, false, |store| Ok(store.lives()?))?
     };
     print!("{}", table(&lives));
     Ok(Exit::Success)
@@ -226,6 +239,22 @@ fn millis(t: std::time::SystemTime) -> Millis {
     t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| {
         Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
     })
+}
+
+/// Runs `work` on the store `target` names: the PostgreSQL one hub nodes
+/// share (`--store postgres://…`), else the data dir's ([`open`]).
+fn on_store<T: Send>(
+    target: &Target,
+    create: bool,
+    work: impl FnOnce(&mut dyn Store) -> Result<T, Failed> + Send,
+) -> Result<T, Failed> {
+    match StoreChoice::parse(&target.store)? {
+        StoreChoice::Sqlite => work(&mut open(target, create)?),
+        StoreChoice::Postgres(url) => {
+            let keys = super::keys::key_source(&target.data, None)?;
+            on_postgres(&url, keys, |store| work(store))
+        }
+    }
 }
 
 /// The data dir's store. `create` may make it (as `serve` would); `list`

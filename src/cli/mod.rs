@@ -40,6 +40,7 @@ pub mod privacy;
 pub mod report;
 pub mod serve;
 pub mod sms;
+mod store_choice;
 pub mod token;
 pub mod verify_draw;
 

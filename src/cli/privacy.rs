@@ -38,8 +38,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
+use super::store_choice::{StoreChoice, on_postgres};
 use super::{Failed, usage};
 
 #[path = "privacy_optins.rs"]
@@ -468,26 +467,14 @@ fn consent_text(args: &ConsentTextArgs) -> Result<Exit, Failed> {
 }
 
 fn requests(args: &RequestsArgs) -> Result<Exit, Failed> {
-    match args.store.as_str() {
-        "sqlite" => requests_in(&mut open(&args.data, None)?.requests_log(), args),
-        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+    match StoreChoice::parse(&args.store)? {
+        StoreChoice::Sqlite => requests_in(&mut open(&args.data, None)?.requests_log(), args),
+        StoreChoice::Postgres(url) => {
             let keys = super::keys::key_source(&args.data, None)?;
-            // The blocking client runs its own runtime: not on this one's
-            // thread.
-            std::thread::scope(|scope| {
-                scope
-                    .spawn(|| {
-                        let mut store = crate::store::PostgresStore::open(url, keys)
-                            .context("cannot open the PostgreSQL store")?;
-                        requests_in(&mut store.requests_log(), args)
-                    })
-                    .join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the requests log failed").into()))
+            on_postgres(&url, keys, |store| {
+                requests_in(&mut store.requests_log(), args)
             })
         }
-        _ => Err(usage(anyhow::anyhow!(
-            "--store is `sqlite` or a `postgres://` URL"
-        ))),
     }
 }
 

@@ -10,6 +10,7 @@
 
 use anyhow::Context;
 
+use super::store_choice::StoreChoice;
 use super::{Failed, usage};
 use crate::auth::SigningKey;
 use crate::auth::secret_file::ensure_data_dir;
@@ -53,10 +54,11 @@ pub struct ServeArgs {
     /// PEM private key of `--tls-cert` (PKCS#8, PKCS#1 or SEC1).
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
-    /// Where the live's chat is stored: `sqlite` (the default: the data
-    /// dir's file), or `postgres://user:password@host:port/db` to share the
-    /// live with other hub nodes (`--bus`). The PostgreSQL store serves the
-    /// `--live` live; the node's other lives stay in its data dir.
+    /// Where the lives are stored: `sqlite` (the default: the data dir's
+    /// file), or `postgres://user:password@host:port/db` to share them with
+    /// other hub nodes (`--bus`): every live of the brand, `--live` and the
+    /// others. The data dir keeps the node's keys, the consent-text
+    /// registry and the shop's events.
     #[arg(long, value_name = "URL", default_value = "sqlite")]
     pub store: String,
     /// `redis://host:port/`: hub nodes sharing a PostgreSQL `--store` tell
@@ -70,32 +72,16 @@ pub struct ServeArgs {
     pub node: Option<String>,
 }
 
-/// Where `--store` says the live is kept.
-enum StoreChoice {
-    Sqlite,
-    Postgres(String),
-}
-
-impl StoreChoice {
-    fn parse(store: &str, bus: Option<&str>) -> Result<Self, Failed> {
-        let choice = match store {
-            "sqlite" => StoreChoice::Sqlite,
-            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                StoreChoice::Postgres(url.to_owned())
-            }
-            _ => {
-                return Err(usage(anyhow::anyhow!(
-                    "--store is `sqlite` or a `postgres://` URL"
-                )));
-            }
-        };
-        if let (StoreChoice::Sqlite, Some(_)) = (&choice, bus) {
-            return Err(usage(anyhow::anyhow!(
-                "--bus joins hub nodes that share a store: it needs --store postgres://…"
-            )));
-        }
-        Ok(choice)
+/// `--store`, checked with `--bus`: nodes meet on the bus only to share a
+/// store.
+fn store_choice(store: &str, bus: Option<&str>) -> Result<StoreChoice, Failed> {
+    let choice = StoreChoice::parse(store)?;
+    if let (StoreChoice::Sqlite, Some(_)) = (&choice, bus) {
+        return Err(usage(anyhow::anyhow!(
+            "--bus joins hub nodes that share a store: it needs --store postgres://…"
+        )));
     }
+    Ok(choice)
 }
 
 /// The configuration file's name in the data dir, read when `--config` is
@@ -149,7 +135,7 @@ pub async fn run(args: ServeArgs) -> Result<Exit, Failed> {
         (Some(cert), Some(key)) => Some(ServerTls::from_pem_files(cert, key).map_err(usage)?),
         _ => None,
     };
-    let choice = StoreChoice::parse(&args.store, args.bus.as_deref())?;
+    let choice = store_choice(&args.store, args.bus.as_deref())?;
     let scheme = if tls.is_some() { "wss" } else { "ws" };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
