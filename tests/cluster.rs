@@ -14,8 +14,9 @@
 //! poll counts, and an instant win draws among, every node's viewers;
 //! support on any node exports what the live holds about a viewer; slow
 //! mode and the showcase set on one node hold on all, and on a later one;
-//! and a live announced on one node is one live of every node, whose
-//! lifecycle holds across a restart.
+//! a live announced on one node is one live of every node, whose
+//! lifecycle holds across a restart; and what the shared store does not
+//! keep yet (the report) is refused for good, not "try again".
 
 mod support;
 
@@ -934,6 +935,31 @@ fn a_live_announced_on_one_node_runs_on_every_node_and_stays_ended() {
         assert!(
             info.started_at.is_some() && info.ended_at.is_some(),
             "{info:?}"
+        );
+    });
+}
+
+/// The report is not made on a shared live yet: staff are told so, for
+/// good (`not_offered`, not `temporary`), not asked to try again.
+#[test]
+fn a_report_on_a_shared_live_is_refused_for_good() {
+    let Some(cluster) = Cluster::start(1, "report-refused") else {
+        return;
+    };
+    run(async {
+        let token = cluster.token(StaffRole::Admin, "Nadia");
+        let mut admin = join(&cluster, 0, staff_hello(&cluster.live, &token)).await;
+        let refused = admin
+            .refused(Command::Report {
+                live: cluster.live.clone(),
+            })
+            .await;
+        assert_eq!(refused.code, ErrorCode::NotOffered, "{refused:?}");
+        assert!(!refused.temporary, "{refused:?}");
+        assert!(
+            refused.message.contains("compute reports"),
+            "{}",
+            refused.message
         );
     });
 }

@@ -62,6 +62,23 @@ use crate::store::{
     RecordedOutcome, Store, StoreError, StoredGames, ViewerRecord,
 };
 
+/// The answer to staff command `id` when the store failed to `could_not`:
+/// a feature this store does not keep is refused for good (`not_offered`,
+/// saying which), anything else may pass on a retry (`internal`).
+fn store_failed(id: &CommandId, e: &StoreError, could_not: &str) -> ServerFrame {
+    let (code, message) = match e {
+        StoreError::Unsupported(what) => (
+            ErrorCode::NotOffered,
+            format!("this hub's store cannot {what}"),
+        ),
+        _ => (
+            ErrorCode::Internal,
+            format!("the hub could not {could_not}; try again"),
+        ),
+    };
+    ServerFrame::Error(ErrorFrame::new(Some(id.clone()), code, message))
+}
+
 /// Recent command outcomes, so most retries cost no store read. Bounded by
 /// count and by age: a retry comes within seconds of a reconnect, and an
 /// older one is answered from the store, so the outcomes of a crowd that
@@ -1430,10 +1447,7 @@ impl SessionActor {
             ),
             Err(e) => {
                 tracing::warn!(error = %e, "could not read a live's report");
-                error(
-                    ErrorCode::Internal,
-                    "the hub could not compute the report; try again".to_owned(),
-                )
+                store_failed(id, &e, "compute the report")
             }
         }
     }
@@ -1461,11 +1475,7 @@ impl SessionActor {
             },
             Err(e) => {
                 tracing::warn!(error = %e, "could not count the SMS segments");
-                ServerFrame::Error(ErrorFrame::new(
-                    Some(id.clone()),
-                    ErrorCode::Internal,
-                    "the hub could not count the recipients; try again",
-                ))
+                store_failed(id, &e, "count the recipients")
             }
         }
     }
@@ -1522,8 +1532,7 @@ impl SessionActor {
             ),
             Err(e) => {
                 tracing::warn!(error = %e, "could not queue an SMS follow-up");
-                let message = "the hub could not queue the follow-up; try again".to_string();
-                (error(ErrorCode::Internal, message), None)
+                (store_failed(id, &e, "queue the follow-up"), None)
             }
         }
     }

@@ -47,7 +47,9 @@ pub enum ErrorCode {
     /// was not posted, the sender is told, nobody else saw it.
     Blocked,
     /// The brand does not offer this opt-in (`[collect]` in the brand
-    /// file): the consent and its contact data are not stored.
+    /// file): the consent and its contact data are not stored. Also a
+    /// feature this hub does not offer (SMS without a provider; what its
+    /// store does not keep, such as reports on a shared live).
     NotOffered,
     /// The live has ended: its chat is closed to viewers.
     LiveEnded,
