@@ -416,8 +416,8 @@ impl Lives {
     }
 }
 
-/// A connection to the data dir's store, with the hub's contact keys.
-/// The data dir's SQLite store, on its own connection.
+/// A connection to the data dir's SQLite store, with the hub's contact
+/// keys.
 fn open_catalogue(config: &HubConfig) -> Result<SqliteStore, StoreError> {
     SqliteStore::open_with_keys(
         &config.data_dir,
