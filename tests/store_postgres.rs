@@ -295,6 +295,56 @@ fn pruned_audit_records_leave_the_files_behind_a_checkpoint_only_nodes_can_sign(
     }
 }
 
+/// A checkpoint signed under a contact key the secret manager has since
+/// retired still verifies once that key has left the ring: while both are
+/// given, the next sweep signs it again under the new one.
+#[test]
+fn a_checkpoint_is_signed_again_under_a_rotated_contact_key() {
+    use regie::store::contact::KeySource;
+    use zeroize::Zeroizing;
+    let _alone = alone();
+    let Some(db) = TestSchema::new() else { return };
+    let node = |active: u8, previous: &[u8]| {
+        let keys = KeySource::Env {
+            active: Zeroizing::new([active; 32]),
+            previous: previous.iter().map(|&k| Zeroizing::new([k; 32])).collect(),
+        };
+        let mut store = PostgresStore::open(&db.url(), keys).expect("open the store");
+        store.open_live(LIVE).expect("open the live");
+        store
+    };
+    let mut before = node(1, &[]);
+    before
+        .commit(
+            LIVE,
+            &[Commit::without_event().with_audit(audit("ban", "v-1", ""))],
+        )
+        .expect("an old record");
+    let policy = regie::store::RetentionPolicy::default();
+    let year_and_a_day = T0 + 366 * 24 * 3_600_000;
+    let report = before
+        .sweep(LIVE, &policy, year_and_a_day)
+        .expect("the sweep");
+    assert_eq!(report.audit_records, 1);
+    let unknown = node(2, &[]).verify_audit_chain(LIVE);
+    assert!(
+        matches!(unknown, Err(StoreError::AuditChainBroken { .. })),
+        "signed under a key this ring does not hold: {unknown:?}"
+    );
+
+    let mut rotating = node(2, &[1]);
+    rotating
+        .verify_audit_chain(LIVE)
+        .expect("verifies under the previous key");
+    let report = rotating
+        .sweep(LIVE, &policy, year_and_a_day)
+        .expect("the sweep");
+    assert_eq!(report.audit_records, 0, "nothing more to prune");
+    node(2, &[])
+        .verify_audit_chain(LIVE)
+        .expect("verifies under the new key alone");
+}
+
 #[test]
 fn an_erased_viewer_leaves_neither_name_nor_text_in_the_table_files() {
     let _alone = alone();

@@ -9,7 +9,10 @@
 //! ([`ContactKeyring::derived`] with [`KEY_LABEL`]): any node can prune and
 //! verify, and the database's administrator, who has no contact key, can
 //! forge neither. A checkpoint is signed under the active key and checked
-//! under each key of the ring.
+//! under each key of the ring; a sweep signs one made under an older key
+//! again, so the chain still verifies once that key has left the ring (a
+//! rotation given by the secret manager, `REGIE_CONTACT_KEY` and
+//! `REGIE_CONTACT_KEY_PREVIOUS`).
 
 use postgres::GenericClient;
 use zeroize::Zeroizing;
@@ -70,17 +73,21 @@ pub(super) fn verify(
 }
 
 /// Deletes the records older than `before`, as a prefix of the chain (up
-/// to the first record young enough), behind a checkpoint signed with
-/// `key`; how many went. A checkpoint only moves forward, so two nodes
-/// sweeping at once leave the furthest one.
+/// to the first record young enough), behind a checkpoint signed with the
+/// first of `keys`; how many went. A checkpoint only moves forward, so two
+/// nodes sweeping at once leave the furthest one. With nothing to prune, a
+/// checkpoint signed under another key of the ring is signed again.
 pub(super) fn prune(
     sql: &mut Statements,
     tx: &mut postgres::Transaction<'_>,
     live: &str,
     live_id: i64,
     before: Millis,
-    key: &[u8],
+    keys: &[Zeroizing<[u8; 32]>],
 ) -> Result<u64, StoreError> {
+    let Some(key) = keys.first() else {
+        return Ok(0);
+    };
     let Some(last) = sql.query_opt(
         tx,
         "SELECT idx, hash FROM audit WHERE live_id = $1 AND idx < coalesce( \
@@ -89,8 +96,10 @@ pub(super) fn prune(
         &[&live_id, &before, &i64::MAX],
     )?
     else {
+        resign(sql, tx, live, live_id, keys)?;
         return Ok(0);
     };
+    let key = key.as_slice();
     let (index, hash): (i64, String) = (last.try_get(0)?, last.try_get(1)?);
     let checkpoint = Checkpoint::sign(key, live, u64_from_sql(index), &hash);
     sql.exec(
@@ -110,4 +119,32 @@ pub(super) fn prune(
         "DELETE FROM audit WHERE live_id = $1 AND idx <= $2",
         &[&live_id, &index],
     )
+}
+
+/// Signs the live's checkpoint again under the active key (the first of
+/// `keys`) when it verifies only under an older one; a forged one is left
+/// as it is, for the verification to refuse.
+fn resign(
+    sql: &mut Statements,
+    tx: &mut postgres::Transaction<'_>,
+    live: &str,
+    live_id: i64,
+    keys: &[Zeroizing<[u8; 32]>],
+) -> Result<(), StoreError> {
+    let (Some(checkpoint), Some((active, older))) = (read(sql, tx, live_id)?, keys.split_first())
+    else {
+        return Ok(());
+    };
+    if checkpoint.verify(active.as_slice(), live).is_ok()
+        || verify(&checkpoint, live, older).is_err()
+    {
+        return Ok(());
+    }
+    let signed = Checkpoint::sign(active.as_slice(), live, checkpoint.index, &checkpoint.hash);
+    sql.exec(
+        tx,
+        "UPDATE audit_checkpoints SET mac = $3 WHERE live_id = $1 AND idx = $2",
+        &[&live_id, &sql_i64(signed.index), &signed.mac],
+    )?;
+    Ok(())
 }

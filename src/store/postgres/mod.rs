@@ -2148,14 +2148,13 @@ impl Store for PostgresStore {
     ) -> Result<super::SweepReport, StoreError> {
         let live_id = self.live_id(live)?;
         let keys = checkpoints::keys(&self.cipher);
-        let key = keys.first().map_or(&[][..], |k| k.as_slice());
         let swept = retention::sweep(
             &mut self.statements,
             &mut self.client,
             (live, live_id),
             policy,
             now,
-            key,
+            &keys,
         )?;
         if !swept.tables.is_empty() {
             self.purge_due.extend(swept.tables);

@@ -194,7 +194,7 @@ pub(super) fn sweep(
     (live, live_id): (&str, i64),
     policy: &RetentionPolicy,
     now: Millis,
-    audit_key: &[u8],
+    audit_keys: &[zeroize::Zeroizing<[u8; 32]>],
 ) -> Result<Swept, StoreError> {
     let mut tx = sql.begin(client)?;
     let chat = chat_cutoff(sql, &mut tx, live_id, cutoff(now, policy.chat))?;
@@ -266,7 +266,7 @@ pub(super) fn sweep(
         live,
         live_id,
         cutoff(now, policy.audit),
-        audit_key,
+        audit_keys,
     )?;
     if report.audit_records > 0 {
         tables.insert("audit");
