@@ -3,7 +3,8 @@
 //! the contact (masked) afterwards, every row is re-sealed under the new
 //! key id, a viewer who joins after is sealed under it too (the hub learnt
 //! the key), the old key file is gone and its bytes are nowhere in the data
-//! dir.
+//! dir. On the PostgreSQL store hub nodes share, the rotation takes its
+//! keys from the environment only.
 
 mod support;
 
@@ -426,4 +427,49 @@ fn a_rotation_recomputes_the_keyed_lookups_and_drops_stale_tombstones() {
         .query_row("SELECT count(*) FROM sms_stopped", [], |r| r.get(0))
         .expect("count");
     assert_eq!(tombstones, 0);
+}
+
+/// `--store postgres://…`: the keys must come from the environment (a key
+/// file made here would reach no other node); given there, the values are
+/// re-sealed and the command says to remove the old key from every node.
+#[test]
+fn rotate_on_a_shared_store_takes_its_keys_from_the_environment() {
+    let Some(db) = support::postgres::TestSchema::new() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rotate = |env: &[(&str, String)]| {
+        let mut command = Process::new(env!("CARGO_BIN_EXE_regie"));
+        command
+            .args(["keys", "rotate", "contact", "--store", &db.url(), "--data"])
+            .arg(dir.path())
+            .env_remove("REGIE_CONTACT_KEY")
+            .env_remove("REGIE_CONTACT_KEY_PREVIOUS");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().expect("regie runs")
+    };
+    let from_files = rotate(&[]);
+    assert_eq!(from_files.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&from_files.stderr);
+    assert!(said.contains("REGIE_CONTACT_KEY"), "{said}");
+    assert!(
+        !dir.path().join("contact.key").exists(),
+        "no key file is made for a shared store"
+    );
+
+    let ran = rotate(&[
+        ("REGIE_CONTACT_KEY", "08".repeat(32)),
+        ("REGIE_CONTACT_KEY_PREVIOUS", "07".repeat(32)),
+    ]);
+    let out = String::from_utf8_lossy(&ran.stdout);
+    assert_eq!(
+        ran.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(out.contains("re-sealed 0 contact values"), "{out}");
+    assert!(out.contains("REGIE_CONTACT_KEY_PREVIOUS"), "{out}");
 }

@@ -345,6 +345,84 @@ fn a_checkpoint_is_signed_again_under_a_rotated_contact_key() {
         .expect("verifies under the new key alone");
 }
 
+/// `keys rotate contact` on the shared store: what was sealed under the
+/// old key is sealed under the new one, so a node given only the new key
+/// opens it; a value no key of the ring opens stops the rotation, and its
+/// batch is rolled back.
+#[test]
+fn the_contact_key_rotates_on_the_shared_store() {
+    use regie::protocol::{ConsentPurpose, Contact};
+    use regie::store::contact::KeySource;
+    use zeroize::Zeroizing;
+    let _alone = alone();
+    let Some(db) = TestSchema::new() else { return };
+    let node = |active: u8, previous: &[u8]| {
+        let keys = KeySource::Env {
+            active: Zeroizing::new([active; 32]),
+            previous: previous.iter().map(|&k| Zeroizing::new([k; 32])).collect(),
+        };
+        let mut store = PostgresStore::open(&db.url(), keys).expect("open the store");
+        store.open_live(LIVE).expect("open the live");
+        store
+    };
+    let joins = |n: u32| ViewerRecord {
+        id: viewer(n),
+        first_name: format!("Viewer{n}"),
+        pseudonym: format!("v{n}"),
+        first_seen: T0,
+        last_seen: T0,
+    };
+    let contact = Contact {
+        phone: Some("+33 6 12 34 56 78".into()),
+        email: Some("julie.m@gmail.com".into()),
+    };
+    let masked = |store: &mut PostgresStore, n: u32| {
+        store
+            .viewer_card(LIVE, &viewer(n), true, T0)
+            .expect("the card")
+            .and_then(|card| card.contact)
+            .unwrap_or_default()
+    };
+    let mut before = node(1, &[]);
+    for n in [1, 2] {
+        grant(&mut before, &viewer(n), ConsentPurpose::PrizeContact);
+        before
+            .upsert_viewer(LIVE, &joins(n), &contact)
+            .expect("the viewer joins with contact");
+    }
+    assert_eq!(
+        masked(&mut node(2, &[]), 1).phone,
+        None,
+        "not under the new key yet"
+    );
+
+    let done = node(2, &[1]).reseal_contact(1).expect("the rotation");
+    assert_eq!((done.values, done.batches), (4, 2), "{done:?}");
+    let mut after = node(2, &[]);
+    for n in [1, 2] {
+        let shown = masked(&mut after, n);
+        assert!(
+            shown.phone.is_some() && shown.email.is_some(),
+            "{n}: {shown:?}"
+        );
+    }
+    assert_eq!(node(2, &[]).reseal_contact(10).expect("again").values, 0);
+
+    // A value under a key the ring does not hold: refused, nothing changed.
+    let mut stranger = node(9, &[]);
+    grant(&mut stranger, &viewer(3), ConsentPurpose::PrizeContact);
+    stranger
+        .upsert_viewer(LIVE, &joins(3), &contact)
+        .expect("a viewer sealed under another key");
+    let err = node(3, &[2]).reseal_contact(10).expect_err("unopenable");
+    assert!(err.to_string().contains("open"), "{err}");
+    let shown = masked(&mut node(2, &[]), 1);
+    assert!(
+        shown.phone.is_some(),
+        "the refused batch left viewer 1 as it was"
+    );
+}
+
 #[test]
 fn an_erased_viewer_leaves_neither_name_nor_text_in_the_table_files() {
     let _alone = alone();

@@ -1,12 +1,15 @@
 //! `regie keys`: the data dir's keys. `rotate contact` replaces the
 //! contact-data key and re-seals every stored value under the new one, in
 //! batches, while the hub keeps serving ([`crate::store::contact::rotate`]
-//! describes the steps and how the hub learns the new key).
+//! describes the steps and how the hub learns the new key). With `--store
+//! postgres://…` it re-seals what hub nodes share, under the keys the
+//! environment gives (`store::postgres`'s rotation says the steps).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 
+use super::store_choice::{StoreChoice, on_postgres};
 use super::{Failed, usage};
 use crate::exit::Exit;
 use crate::store::DB_FILE;
@@ -45,6 +48,13 @@ pub struct RotateArgs {
     /// Viewers re-sealed per transaction: the hub waits at most one batch.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: u32,
+    /// Where the sealed values are: `sqlite` (the data dir's), or the
+    /// `postgres://…` URL hub nodes share. There, the keys must come from
+    /// the environment (`REGIE_CONTACT_KEY`, the new one, and
+    /// `REGIE_CONTACT_KEY_PREVIOUS`, the old), given to every node first: a
+    /// key file made here would reach no other node.
+    #[arg(long, value_name = "URL", default_value = "sqlite")]
+    pub store: String,
 }
 
 pub fn run(args: &KeysArgs) -> Result<Exit, Failed> {
@@ -55,6 +65,9 @@ pub fn run(args: &KeysArgs) -> Result<Exit, Failed> {
 
 fn rotate(args: &RotateArgs) -> Result<Exit, Failed> {
     let Rotatable::Contact = args.key;
+    if let StoreChoice::Postgres(url) = StoreChoice::parse(&args.store)? {
+        return rotate_shared(&url, args);
+    }
     let db = args.data.join(DB_FILE);
     if !db.exists() {
         return Err(usage(anyhow::anyhow!(
@@ -98,6 +111,38 @@ fn rotate(args: &RotateArgs) -> Result<Exit, Failed> {
             if done.removed.len() == 1 { "" } else { "s" }
         );
     }
+    Ok(Exit::Success)
+}
+
+/// The rotation on the PostgreSQL store hub nodes share: re-seal only, the
+/// keys the environment's.
+fn rotate_shared(url: &str, args: &RotateArgs) -> Result<Exit, Failed> {
+    let keys_dir = args.keys.clone().unwrap_or_else(|| args.data.clone());
+    let source = KeySource::from_env_or(&keys_dir).map_err(usage)?;
+    if let KeySource::Dir(_) = source {
+        return Err(usage(anyhow::anyhow!(
+            "a rotation on a shared store takes its keys from {} (the new key) and {} (the old \
+             one), given to every node first: a key file made here would reach no other node",
+            contact::CONTACT_KEY_ENV,
+            contact::PREVIOUS_KEYS_ENV
+        )));
+    }
+    let batch = usize::try_from(args.batch).unwrap_or(usize::MAX);
+    let done = on_postgres(url, source, |store| {
+        store
+            .reseal_contact(batch)
+            .context("the rotation stopped")
+            .map_err(Failed::from)
+    })?;
+    println!(
+        "re-sealed {} contact values under the key in {} ({} batches, {} audit checkpoints \
+         signed again); remove {} from every node now",
+        done.values,
+        contact::CONTACT_KEY_ENV,
+        done.batches,
+        done.checkpoints,
+        contact::PREVIOUS_KEYS_ENV
+    );
     Ok(Exit::Success)
 }
 

@@ -75,7 +75,7 @@ pub use audit::{AuditEntry, AuditRecord};
 pub use games::{
     GameNews, GameWrite, GamesCursor, StoredDraw, StoredGames, StoredPoll, StoredResult,
 };
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresStore, Resealed};
 pub use retention::{RetentionPolicy, SweepReport};
 pub use sqlite::{DB_FILE, Durability, SqliteStore};
 

@@ -122,29 +122,29 @@ pub(super) fn prune(
 }
 
 /// Signs the live's checkpoint again under the active key (the first of
-/// `keys`) when it verifies only under an older one; a forged one is left
-/// as it is, for the verification to refuse.
-fn resign(
+/// `keys`) when it verifies only under an older one; `true` when it did. A
+/// forged one is left as it is, for the verification to refuse.
+pub(super) fn resign(
     sql: &mut Statements,
-    tx: &mut postgres::Transaction<'_>,
+    conn: &mut impl GenericClient,
     live: &str,
     live_id: i64,
     keys: &[Zeroizing<[u8; 32]>],
-) -> Result<(), StoreError> {
-    let (Some(checkpoint), Some((active, older))) = (read(sql, tx, live_id)?, keys.split_first())
+) -> Result<bool, StoreError> {
+    let (Some(checkpoint), Some((active, older))) = (read(sql, conn, live_id)?, keys.split_first())
     else {
-        return Ok(());
+        return Ok(false);
     };
     if checkpoint.verify(active.as_slice(), live).is_ok()
         || verify(&checkpoint, live, older).is_err()
     {
-        return Ok(());
+        return Ok(false);
     }
     let signed = Checkpoint::sign(active.as_slice(), live, checkpoint.index, &checkpoint.hash);
     sql.exec(
-        tx,
+        conn,
         "UPDATE audit_checkpoints SET mac = $3 WHERE live_id = $1 AND idx = $2",
         &[&live_id, &sql_i64(signed.index), &signed.mac],
     )?;
-    Ok(())
+    Ok(true)
 }

@@ -50,8 +50,8 @@
 //! Reports, presence and SMS: their
 //! methods and events are refused with [`StoreError::Unsupported`] (or keep
 //! the trait's defaults where those say "nothing stored"), never silently
-//! dropped. Contact-key rotation (`regie keys rotate-contact`) works on the
-//! SQLite file only.
+//! dropped. A contact-key rotation re-seals here too
+//! ([`PostgresStore::reseal_contact`]), with keys given by the environment.
 
 mod checkpoints;
 mod export;
@@ -60,9 +60,12 @@ mod lives;
 mod log_state;
 mod requests;
 mod retention;
+mod rotation;
 mod rules;
 mod schema;
 mod staff;
+
+pub use rotation::Resealed;
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
