@@ -295,24 +295,28 @@ fn pruned_audit_records_leave_the_files_behind_a_checkpoint_only_nodes_can_sign(
     }
 }
 
+/// A node's store on `db` with its contact keys from the environment (the
+/// active one `[active; 32]`, then the previous ones), the live open.
+fn node_with_keys(db: &TestSchema, active: u8, previous: &[u8]) -> PostgresStore {
+    use regie::store::contact::KeySource;
+    use zeroize::Zeroizing;
+    let keys = KeySource::Env {
+        active: Zeroizing::new([active; 32]),
+        previous: previous.iter().map(|&k| Zeroizing::new([k; 32])).collect(),
+    };
+    let mut store = PostgresStore::open(&db.url(), keys).expect("open the store");
+    store.open_live(LIVE).expect("open the live");
+    store
+}
+
 /// A checkpoint signed under a contact key the secret manager has since
 /// retired still verifies once that key has left the ring: while both are
 /// given, the next sweep signs it again under the new one.
 #[test]
 fn a_checkpoint_is_signed_again_under_a_rotated_contact_key() {
-    use regie::store::contact::KeySource;
-    use zeroize::Zeroizing;
     let _alone = alone();
     let Some(db) = TestSchema::new() else { return };
-    let node = |active: u8, previous: &[u8]| {
-        let keys = KeySource::Env {
-            active: Zeroizing::new([active; 32]),
-            previous: previous.iter().map(|&k| Zeroizing::new([k; 32])).collect(),
-        };
-        let mut store = PostgresStore::open(&db.url(), keys).expect("open the store");
-        store.open_live(LIVE).expect("open the live");
-        store
-    };
+    let node = |active: u8, previous: &[u8]| node_with_keys(&db, active, previous);
     let mut before = node(1, &[]);
     before
         .commit(
@@ -352,19 +356,9 @@ fn a_checkpoint_is_signed_again_under_a_rotated_contact_key() {
 #[test]
 fn the_contact_key_rotates_on_the_shared_store() {
     use regie::protocol::{ConsentPurpose, Contact};
-    use regie::store::contact::KeySource;
-    use zeroize::Zeroizing;
     let _alone = alone();
     let Some(db) = TestSchema::new() else { return };
-    let node = |active: u8, previous: &[u8]| {
-        let keys = KeySource::Env {
-            active: Zeroizing::new([active; 32]),
-            previous: previous.iter().map(|&k| Zeroizing::new([k; 32])).collect(),
-        };
-        let mut store = PostgresStore::open(&db.url(), keys).expect("open the store");
-        store.open_live(LIVE).expect("open the live");
-        store
-    };
+    let node = |active: u8, previous: &[u8]| node_with_keys(&db, active, previous);
     let joins = |n: u32| ViewerRecord {
         id: viewer(n),
         first_name: format!("Viewer{n}"),

@@ -158,6 +158,28 @@ impl StaffLogQuery {
             action: given(action),
         })
     }
+
+    /// How many records a store reads for a page: one more than the page,
+    /// to know whether an older page exists.
+    pub(crate) fn rows_to_read(&self) -> usize {
+        self.limit.saturating_add(1)
+    }
+
+    /// The page out of what a store read ([`StaffLogQuery::rows_to_read`]
+    /// records matching the query, newest first, with their index).
+    pub(crate) fn page(&self, mut newest_first: Vec<(u64, AuditEntry)>) -> StaffLogPage {
+        let more = newest_first.len() > self.limit;
+        newest_first.truncate(self.limit);
+        let before = newest_first
+            .last()
+            .filter(|_| more)
+            .map(|(index, _)| *index);
+        newest_first.reverse();
+        StaffLogPage {
+            entries: newest_first.into_iter().map(|(_, e)| e).collect(),
+            before,
+        }
+    }
 }
 
 /// One page of the staff log, oldest first, and the index to ask for the

@@ -1706,8 +1706,7 @@ impl Store for SqliteStore {
     ) -> Result<super::StaffLogPage, StoreError> {
         let live_id = self.live_id(live)?;
         let before = query.before.map_or(i64::MAX, sql_i64);
-        // One more than the page, to know whether an older page exists.
-        let mut rows = self
+        let newest_first = self
             .conn
             .prepare_cached(
                 "SELECT idx, at, actor_name, actor_role, action, target, reason FROM audit \
@@ -1720,11 +1719,11 @@ impl Store for SqliteStore {
                     before,
                     query.actor,
                     query.action,
-                    sql_len(query.limit.saturating_add(1))
+                    sql_len(query.rows_to_read())
                 ],
                 |r| {
                     Ok((
-                        r.get::<_, i64>(0)?,
+                        u64_from_sql(r.get(0)?),
                         AuditEntry {
                             at: r.get(1)?,
                             actor_name: r.get(2)?,
@@ -1737,17 +1736,7 @@ impl Store for SqliteStore {
                 },
             )?
             .collect::<Result<Vec<_>, _>>()?;
-        let more = rows.len() > query.limit;
-        rows.truncate(query.limit);
-        let before = rows
-            .last()
-            .filter(|_| more)
-            .and_then(|(idx, _)| u64::try_from(*idx).ok());
-        rows.reverse();
-        Ok(super::StaffLogPage {
-            entries: rows.into_iter().map(|(_, e)| e).collect(),
-            before,
-        })
+        Ok(query.page(newest_first))
     }
 
     fn history_search(

@@ -24,8 +24,7 @@ pub(super) fn staff_log(
     query: &StaffLogQuery,
 ) -> Result<StaffLogPage, StoreError> {
     let before = query.before.map_or(i64::MAX, sql_i64);
-    // One more than the page, to know whether an older page exists.
-    let limit = sql_len(query.limit.saturating_add(1));
+    let limit = sql_len(query.rows_to_read());
     let rows = sql.query(
         client,
         "SELECT idx, at, actor_name, actor_role, action, target, reason FROM audit \
@@ -33,21 +32,11 @@ pub(super) fn staff_log(
          AND ($4::TEXT IS NULL OR action = $4) ORDER BY idx DESC LIMIT $5",
         &[&live_id, &before, &query.actor, &query.action, &limit],
     )?;
-    let mut entries = rows
+    let newest_first = rows
         .iter()
-        .map(|r| Ok((r.try_get::<_, i64>(0)?, read_entry(r, 1)?)))
+        .map(|r| Ok((u64_from_sql(r.try_get(0)?), read_entry(r, 1)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let more = entries.len() > query.limit;
-    entries.truncate(query.limit);
-    let before = entries
-        .last()
-        .filter(|_| more)
-        .map(|(idx, _)| u64_from_sql(*idx));
-    entries.reverse();
-    Ok(StaffLogPage {
-        entries: entries.into_iter().map(|(_, e)| e).collect(),
-        before,
-    })
+    Ok(query.page(newest_first))
 }
 
 /// One page of `query` over the live's stored messages, newest first,
