@@ -1179,7 +1179,6 @@ impl SessionActor {
 
     /// The frame answering command `id`, and the outcome to record for its
     /// retries (acks only: an error may not repeat).
-    #[expect(clippy::too_many_lines, reason = "one arm per kind of reply")]
     fn answer(
         &mut self,
         live: &str,
@@ -1222,11 +1221,7 @@ impl SessionActor {
                     )),
                     Err(e) => {
                         tracing::warn!(error = %e, "could not read a viewer card");
-                        ServerFrame::Error(ErrorFrame::new(
-                            Some(id.clone()),
-                            ErrorCode::Internal,
-                            "the hub could not read the viewer card; try again",
-                        ))
+                        store_failed(id, &e, "read the viewer card")
                     }
                 };
                 (frame, None)
@@ -1285,11 +1280,7 @@ impl SessionActor {
                     },
                     Err(e) => {
                         tracing::warn!(error = %e, "could not read the requests log");
-                        ServerFrame::Error(ErrorFrame::new(
-                            Some(id.clone()),
-                            ErrorCode::Internal,
-                            "the hub could not read the requests log; try again",
-                        ))
+                        store_failed(id, &e, "read the requests log")
                     }
                 };
                 (frame, None)
@@ -1313,11 +1304,7 @@ impl SessionActor {
             },
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the staff log");
-                ServerFrame::Error(ErrorFrame::new(
-                    Some(id.clone()),
-                    ErrorCode::Internal,
-                    "the hub could not read the staff log; try again",
-                ))
+                store_failed(id, &e, "read the staff log")
             }
         }
     }
@@ -1338,11 +1325,7 @@ impl SessionActor {
             },
             Err(e) => {
                 tracing::warn!(error = %e, "could not search the chat history");
-                ServerFrame::Error(ErrorFrame::new(
-                    Some(id.clone()),
-                    ErrorCode::Internal,
-                    "the hub could not search the chat history; try again",
-                ))
+                store_failed(id, &e, "search the chat history")
             }
         }
     }
@@ -1369,8 +1352,7 @@ impl SessionActor {
             Err(e @ StoreError::LiveExists(_)) => (error(ErrorCode::Invalid, e.to_string()), None),
             Err(e) => {
                 tracing::warn!(error = %e, "could not create a live");
-                let message = "the hub could not create the live; try again".to_string();
-                (error(ErrorCode::Internal, message), None)
+                (store_failed(id, &e, "create the live"), None)
             }
         }
     }
@@ -1546,11 +1528,7 @@ impl SessionActor {
             },
             Err(e) => {
                 tracing::warn!(error = %e, "could not list the lives");
-                ServerFrame::Error(ErrorFrame::new(
-                    Some(id.clone()),
-                    ErrorCode::Internal,
-                    "the hub could not list its lives; try again",
-                ))
+                store_failed(id, &e, "list its lives")
             }
         }
     }
@@ -1570,11 +1548,7 @@ impl SessionActor {
             )),
             Err(e) => {
                 tracing::warn!(error = %e, "could not export a viewer");
-                ServerFrame::Error(ErrorFrame::new(
-                    Some(id.clone()),
-                    ErrorCode::Internal,
-                    "the hub could not export the viewer; try again",
-                ))
+                store_failed(id, &e, "export the viewer")
             }
         }
     }
